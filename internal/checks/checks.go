@@ -1,0 +1,29 @@
+// Package checks implements cradle's built-in check templates. Each
+// template is a small type with a Name, a typed argument struct decoded
+// strictly from the rule, and an Evaluate over the fact store. Register
+// adds them all to a registry; nothing registers itself implicitly.
+package checks
+
+import "github.com/cradle-cra/cradle/internal/check"
+
+// Register adds every built-in template to reg.
+func Register(reg *check.Registry) error {
+	return reg.Register(all()...)
+}
+
+// Registry returns a registry with every built-in template.
+func Registry() (*check.Registry, error) {
+	reg := check.NewRegistry()
+	if err := Register(reg); err != nil {
+		return nil, err
+	}
+	return reg, nil
+}
+
+// all lists the built-in templates. Keep it sorted by file.
+func all() []check.Template {
+	return []check.Template{
+		fileModeTemplate{},
+		fileExistsTemplate{},
+	}
+}

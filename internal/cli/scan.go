@@ -1,0 +1,249 @@
+package cli
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/cradle-cra/cradle/internal/baseline"
+	"github.com/cradle-cra/cradle/internal/checks"
+	"github.com/cradle-cra/cradle/internal/engine"
+	"github.com/cradle-cra/cradle/internal/fileutil"
+	"github.com/cradle-cra/cradle/internal/render"
+	"github.com/cradle-cra/cradle/internal/result"
+	"github.com/cradle-cra/cradle/internal/rules"
+	"github.com/cradle-cra/cradle/internal/tailor"
+	"github.com/cradle-cra/cradle/internal/target"
+)
+
+type scanFlags struct {
+	root, image        string
+	profile            string
+	tailoring, waivers string
+	format, output     string
+	failOn             string
+	rules              []string
+	verbose, noColor   bool
+	quiet              bool
+}
+
+const scanLong = `Evaluate a target against a hardening profile and report, per rule, pass,
+fail, not_applicable (with the reason), error (with the reason) or waived,
+with the evidence observed (expected value, observed value, file and line).
+
+Targets (one of):
+  (none)          the live host this command runs on ("/"); run as root for
+                  complete results, otherwise unreadable files are reported as
+                  errors, not passes
+  --root DIR      an offline root filesystem (a chroot, a mounted image, a
+                  debootstrap tree); runtime state is not evaluated
+  --image FILE    a container image archive: "docker save" tarball or an OCI
+                  image layout (directory or tar); layers are applied with
+                  whiteouts in memory, nothing is unpacked or executed
+
+Every file is read through a resolver that keeps symlinks inside the target
+root, and a scan never writes into the target.
+
+Profiles (--profile, see "cradle rules --profile P"):
+  default   secure by default, safe on any server
+  strict    default plus defence in depth
+  product   default plus checks for shipped device and appliance images
+            (empty/default passwords, debug and legacy admin services)
+
+Tailoring (--tailoring FILE) selects or unselects rules and overrides
+parameters; waivers (--waivers FILE) accept failures with justification,
+owner, scope and expiry — an expired waiver no longer waives. Both are YAML
+and are validated before anything is scanned (docs/tailoring.md).
+
+Formats (--format): table (terminal summary), json (docs/json-schema.md),
+sarif (SARIF 2.1.0), junit (JUnit XML), html (self-contained report).
+-o FILE writes the report atomically to FILE instead of standard output.
+
+Exit codes: 0 no failing rule at or above --fail-on; 2 usage or input error;
+3 failing rules at or above --fail-on (default: info, i.e. any failure;
+"none" never fails); 1 internal error.`
+
+func newScanCmd(env *Env) *cobra.Command {
+	f := &scanFlags{}
+	cmd := &cobra.Command{
+		Use:   "scan [--root DIR | --image FILE] [flags]",
+		Short: "Evaluate a host, root filesystem or image against a hardening baseline",
+		Long:  scanLong,
+		Example: `  cradle scan                                 # this host, default profile
+  cradle scan --root /srv/rootfs --profile strict
+  cradle scan --image app.tar --profile product --format sarif -o app.sarif
+  cradle scan --waivers waivers.yaml --fail-on high`,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return runScan(cmd, env, f)
+		},
+	}
+	fl := cmd.Flags()
+	fl.StringVar(&f.root, "root", "", "scan the offline root filesystem at `DIR`")
+	fl.StringVar(&f.image, "image", "", "scan the container image archive `FILE` (docker save tar or OCI layout)")
+	fl.StringVarP(&f.profile, "profile", "p", "", "profile to evaluate: default, strict or product (default \"default\")")
+	fl.StringVar(&f.tailoring, "tailoring", "", "tailoring `FILE` (select/unselect rules, parameters)")
+	fl.StringVar(&f.waivers, "waivers", "", "waiver `FILE` (accepted failures with justification and expiry)")
+	fl.StringVarP(&f.format, "format", "f", "table", "output format: table, json, sarif, junit or html")
+	fl.StringVarP(&f.output, "output", "o", "", "write the report to `FILE` (atomically) instead of stdout")
+	fl.StringVar(&f.failOn, "fail-on", "info", "exit 3 when a rule fails at or above `SEVERITY` (info, low, medium, high, critical, none)")
+	fl.StringSliceVar(&f.rules, "rule", nil, "evaluate only rule `ID` (repeatable)")
+	fl.BoolVarP(&f.verbose, "verbose", "v", false, "table format: list passing and not applicable rules too")
+	fl.BoolVar(&f.noColor, "no-color", false, "never colour the table output")
+	fl.BoolVarP(&f.quiet, "quiet", "q", false, "no progress on standard error")
+	return cmd
+}
+
+// loadCatalog builds the registry and the embedded baseline.
+func loadCatalog() (*engine.Engine, error) {
+	reg, err := checks.Registry()
+	if err != nil {
+		return nil, err
+	}
+	set, profiles, err := baseline.Load(reg)
+	if err != nil {
+		return nil, fmt.Errorf("built-in baseline: %w", err)
+	}
+	return &engine.Engine{Registry: reg, Rules: set, Profiles: profiles, Version: Version}, nil
+}
+
+func runScan(cmd *cobra.Command, env *Env, f *scanFlags) error {
+	if f.root != "" && f.image != "" {
+		return usageErr("--root and --image are mutually exclusive")
+	}
+	var failOn result.Severity
+	if f.failOn != "none" {
+		s, err := result.ParseSeverity(f.failOn)
+		if err != nil {
+			return usageErr("--fail-on: %v", err)
+		}
+		failOn = s
+	}
+	renderers := render.Default()
+	rnd, err := renderers.Lookup(f.format)
+	if err != nil {
+		return usageErr("--format: %v", err)
+	}
+	eng, err := loadCatalog()
+	if err != nil {
+		return err
+	}
+	opts := engine.Options{Profile: f.profile, RuleIDs: f.rules}
+	if f.tailoring != "" {
+		b, err := readInput(f.tailoring, rules.MaxFileSize)
+		if err != nil {
+			return err
+		}
+		if opts.Tailoring, err = tailor.ParseTailoring(f.tailoring, b); err != nil {
+			return inputErr(err)
+		}
+	}
+	if f.waivers != "" {
+		b, err := readInput(f.waivers, rules.MaxFileSize)
+		if err != nil {
+			return err
+		}
+		if opts.Waivers, err = tailor.ParseWaivers(f.waivers, b); err != nil {
+			return inputErr(err)
+		}
+	}
+	opts.Profile = eng.ResolveProfile(opts)
+	plan, err := eng.Plan(opts)
+	if err != nil {
+		return inputErr(err)
+	}
+	t, err := openTarget(f)
+	if err != nil {
+		return err
+	}
+	defer t.Close()
+
+	progress := newProgress(env, f.quiet)
+	opts.Progress = progress.update
+	rep, err := eng.Scan(cmd.Context(), t, plan, opts)
+	progress.done()
+	if err != nil {
+		return err
+	}
+	color := f.output == "" && !f.noColor && env.tty(env.Stdout) && env.getenv("NO_COLOR") == ""
+	var buf bytes.Buffer
+	if err := rnd.Render(&buf, rep, render.Options{Color: color, Verbose: f.verbose}); err != nil {
+		return fmt.Errorf("render %s: %w", f.format, err)
+	}
+	if f.output != "" {
+		if err := fileutil.WriteAtomic(f.output, buf.Bytes(), 0o644); err != nil {
+			return inputErr(err)
+		}
+	} else if _, err := env.Stdout.Write(buf.Bytes()); err != nil {
+		return err
+	}
+	if failOn > 0 {
+		n := 0
+		for _, r := range rep.Results {
+			if r.Status == result.Fail && r.Severity >= failOn {
+				n++
+			}
+		}
+		if n > 0 {
+			return findingsErr("%d rule(s) failed at or above severity %s", n, failOn)
+		}
+	}
+	return nil
+}
+
+func openTarget(f *scanFlags) (target.Target, error) {
+	switch {
+	case f.root != "":
+		t, err := target.OpenRootFS(f.root)
+		if err != nil {
+			return nil, inputErr(err)
+		}
+		return t, nil
+	case f.image != "":
+		t, err := target.OpenImage(f.image)
+		if err != nil {
+			return nil, inputErr(err)
+		}
+		return t, nil
+	}
+	return target.OpenHost()
+}
+
+// progress prints "rules done/total" on a terminal's stderr, at most a few
+// times a second.
+type progress struct {
+	mu      sync.Mutex
+	w       io.Writer
+	enabled bool
+	last    time.Time
+	shown   bool
+}
+
+func newProgress(env *Env, quiet bool) *progress {
+	return &progress{w: env.Stderr, enabled: !quiet && env.tty(env.Stderr)}
+}
+
+func (p *progress) update(done, total int) {
+	if !p.enabled {
+		return
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if time.Since(p.last) < 100*time.Millisecond && done != total {
+		return
+	}
+	p.last = time.Now()
+	p.shown = true
+	fmt.Fprintf(p.w, "\rscanning: %d/%d rules", done, total)
+}
+
+func (p *progress) done() {
+	if p.enabled && p.shown {
+		fmt.Fprint(p.w, "\r"+strings.Repeat(" ", 40)+"\r")
+	}
+}
+

@@ -1,0 +1,268 @@
+// Package engine runs a profile's rules against a target: it selects and
+// tailors rules, instantiates their checks (failing before any scanning on
+// bad input), evaluates them concurrently over one shared fact store and
+// overlays waivers, producing a result.Report.
+package engine
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"runtime"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/cradle-cra/cradle/internal/check"
+	"github.com/cradle-cra/cradle/internal/collect/osrelease"
+	"github.com/cradle-cra/cradle/internal/facts"
+	"github.com/cradle-cra/cradle/internal/result"
+	"github.com/cradle-cra/cradle/internal/rules"
+	"github.com/cradle-cra/cradle/internal/tailor"
+	"github.com/cradle-cra/cradle/internal/target"
+)
+
+// Engine holds the loaded rule catalogue.
+type Engine struct {
+	Registry *check.Registry
+	Rules    *rules.Set
+	Profiles *rules.Profiles
+	Version  string
+}
+
+// Options select and adapt what runs.
+type Options struct {
+	Profile   string
+	Tailoring *tailor.Tailoring
+	Waivers   *tailor.Waivers
+	// RuleIDs, when set, restricts the run to these rules.
+	RuleIDs []string
+	Now     time.Time
+	Workers int
+	// Progress is called after each rule; it may be nil.
+	Progress func(done, total int)
+}
+
+// Planned is a selected rule with its ready check.
+type Planned struct {
+	Rule  *rules.Rule
+	Check check.Check
+}
+
+// Plan selects, tailors and instantiates the rules of a run. Every error
+// here is an input error: nothing has been scanned yet.
+func (e *Engine) Plan(opts Options) ([]Planned, error) {
+	profile := e.ResolveProfile(opts)
+	selected, err := e.Profiles.Select(e.Rules, profile)
+	if err != nil {
+		return nil, err
+	}
+	if t := opts.Tailoring; t != nil {
+		var out []*rules.Rule
+		for _, r := range e.Rules.Rules {
+			in := slices.Contains(selected, r) || t.Selects(r.ID)
+			if in && !t.Unselects(r.ID) {
+				out = append(out, r)
+			}
+		}
+		selected = out
+		for rid, vals := range t.Params {
+			r, ok := e.Rules.Lookup(rid)
+			if !ok {
+				return nil, fmt.Errorf("%s: tailoring sets parameters of unknown rule %q", t.Source, rid)
+			}
+			for k := range vals {
+				if _, ok := r.Params[k]; !ok {
+					return nil, fmt.Errorf("%s: tailoring sets unknown parameter %q of rule %q", t.Source, k, rid)
+				}
+			}
+		}
+	}
+	if len(opts.RuleIDs) > 0 {
+		var out []*rules.Rule
+		for _, id := range opts.RuleIDs {
+			r, ok := e.Rules.Lookup(id)
+			if !ok {
+				return nil, fmt.Errorf("unknown rule %q", id)
+			}
+			out = append(out, r)
+		}
+		selected = out
+	}
+	plan := make([]Planned, 0, len(selected))
+	for _, r := range selected {
+		vals := e.Profiles.ParamValues(profile, r.ID)
+		if opts.Tailoring != nil {
+			for k, v := range opts.Tailoring.Params[r.ID] {
+				vals[k] = v
+			}
+		}
+		c, err := r.Instantiate(e.Registry, vals)
+		if err != nil {
+			return nil, err
+		}
+		plan = append(plan, Planned{Rule: r, Check: c})
+	}
+	return plan, nil
+}
+
+// Scan evaluates the plan against t.
+func (e *Engine) Scan(ctx context.Context, t target.Target, plan []Planned, opts Options) (*result.Report, error) {
+	start := time.Now()
+	now := opts.Now
+	if now.IsZero() {
+		now = start
+	}
+	store := facts.NewStore(ctx, t)
+	osinfo, osErr := osrelease.Get(store)
+	rep := &result.Report{
+		SchemaVersion: result.SchemaVersion,
+		Tool:          result.Tool{Name: "cradle", Version: e.Version},
+		Target:        result.Target{Kind: string(t.Kind()), Name: t.Name()},
+		Profile:       e.ResolveProfile(opts),
+		StartedAt:     start.UTC().Truncate(time.Second),
+		Results:       make([]result.Result, len(plan)),
+	}
+	if osinfo != nil {
+		rep.Target.OS = osinfo.PrettyName
+	}
+	if b, err := target.ReadFile(t, "etc/hostname"); err == nil {
+		rep.Target.Hostname = trimSpace(string(b))
+	}
+	if t.Kind() == target.KindHost {
+		if h, err := os.Hostname(); err == nil {
+			rep.Target.Hostname = h
+		}
+	}
+	names := []string{t.Name(), rep.Target.Hostname}
+
+	workers := opts.Workers
+	if workers <= 0 {
+		workers = max(4, runtime.GOMAXPROCS(0)*2)
+	}
+	var done atomic.Int64
+	jobs := make(chan int)
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range jobs {
+				rep.Results[i] = e.evaluate(ctx, store, plan[i], osinfo, osErr, opts, names, now)
+				n := done.Add(1)
+				if opts.Progress != nil {
+					opts.Progress(int(n), len(plan))
+				}
+			}
+		}()
+	}
+	for i := range plan {
+		if ctx.Err() != nil {
+			break
+		}
+		jobs <- i
+	}
+	close(jobs)
+	wg.Wait()
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	rep.DurationMS = time.Since(start).Milliseconds()
+	rep.Summarize()
+	return rep, nil
+}
+
+func (e *Engine) evaluate(ctx context.Context, store *facts.Store, p Planned, osinfo *osrelease.Info, osErr error, opts Options, names []string, now time.Time) (res result.Result) {
+	r := p.Rule
+	res = result.Result{
+		RuleID: r.ID, Title: r.Title, Severity: r.Severity, References: r.References,
+		Description: r.Description, Rationale: r.Rationale, Evidence: []result.Evidence{},
+	}
+	if f, ok := p.Check.(check.Fixable); ok {
+		res.Fixable = f.Fixable()
+	}
+	wv, expired := opts.Waivers.Lookup(r.ID, names, now)
+	if wv != nil && !wv.Run {
+		res.Status, res.Waiver = result.Waived, wv.Result()
+		res.Reason = "waived without evaluation: " + wv.Justification
+		return res
+	}
+	var out check.Outcome
+	switch {
+	case osErr != nil && len(r.Platforms) > 0:
+		out = check.Errorf("platform detection: %v", osErr)
+	case !applies(r.Platforms, osinfo):
+		out = check.NotApplicable("platform %s is not one of %v", platformName(osinfo), r.Platforms)
+	default:
+		out = safeEvaluate(ctx, store, p.Check)
+	}
+	res.Status, res.Reason = out.Status, out.Reason
+	if out.Evidence != nil {
+		res.Evidence = out.Evidence
+	}
+	if expired != nil && (res.Status == result.Fail || res.Status == result.Error) {
+		res.Reason = joinReason(res.Reason, fmt.Sprintf("waiver from %s expired on %s", expired.Source, expired.ExpiresLabel))
+	}
+	if wv != nil && (res.Status == result.Fail || res.Status == result.Error) {
+		res.WaivedStatus = res.Status
+		res.Status, res.Waiver = result.Waived, wv.Result()
+	}
+	return res
+}
+
+// safeEvaluate turns a panicking check into an error result: one broken
+// check must not take down the scan.
+func safeEvaluate(ctx context.Context, store *facts.Store, c check.Check) (out check.Outcome) {
+	defer func() {
+		if v := recover(); v != nil {
+			out = check.Errorf("internal error in check: %v", v)
+		}
+	}()
+	return c.Evaluate(ctx, store)
+}
+
+func applies(platforms []string, info *osrelease.Info) bool {
+	if len(platforms) == 0 {
+		return true
+	}
+	for _, f := range info.Families() {
+		if f != "" && slices.Contains(platforms, f) {
+			return true
+		}
+	}
+	return false
+}
+
+func platformName(info *osrelease.Info) string {
+	if info == nil || info.ID == "" {
+		return "unknown"
+	}
+	return info.ID
+}
+
+func joinReason(a, b string) string {
+	if a == "" {
+		return b
+	}
+	return a + "; " + b
+}
+
+func trimSpace(s string) string {
+	for len(s) > 0 && (s[len(s)-1] == '\n' || s[len(s)-1] == ' ' || s[len(s)-1] == '\r') {
+		s = s[:len(s)-1]
+	}
+	return s
+}
+
+// ResolveProfile returns the profile a run evaluates: the flag, else the
+// tailoring's base profile, else "default".
+func (e *Engine) ResolveProfile(opts Options) string {
+	switch {
+	case opts.Profile != "":
+		return opts.Profile
+	case opts.Tailoring != nil && opts.Tailoring.Profile != "":
+		return opts.Tailoring.Profile
+	}
+	return "default"
+}

@@ -1,0 +1,68 @@
+// Package render turns a result.Report into the output formats cradle
+// supports. Every format is a Renderer over the same report; none of them
+// computes anything the report does not hold.
+package render
+
+import (
+	"fmt"
+	"io"
+	"sort"
+	"strings"
+
+	"github.com/cradle-cra/cradle/internal/result"
+)
+
+// Options tune human-oriented renderers.
+type Options struct {
+	Color   bool // ANSI colour (terminals only)
+	Verbose bool // list passing rules too
+}
+
+// Renderer writes one report format.
+type Renderer interface {
+	Render(w io.Writer, r *result.Report, opts Options) error
+}
+
+// Func adapts a function to Renderer.
+type Func func(w io.Writer, r *result.Report, opts Options) error
+
+func (f Func) Render(w io.Writer, r *result.Report, opts Options) error { return f(w, r, opts) }
+
+// Registry maps format names to renderers.
+type Registry struct{ m map[string]Renderer }
+
+// Default returns the registry of built-in formats.
+func Default() *Registry {
+	return &Registry{m: map[string]Renderer{
+		"table": Func(Table),
+		"json":  Func(JSON),
+	}}
+}
+
+// Add registers a format, replacing none.
+func (reg *Registry) Add(name string, r Renderer) error {
+	if _, dup := reg.m[name]; dup {
+		return fmt.Errorf("format %q registered twice", name)
+	}
+	reg.m[name] = r
+	return nil
+}
+
+// Lookup finds a format.
+func (reg *Registry) Lookup(name string) (Renderer, error) {
+	r, ok := reg.m[name]
+	if !ok {
+		return nil, fmt.Errorf("unknown format %q (want %s)", name, strings.Join(reg.Names(), ", "))
+	}
+	return r, nil
+}
+
+// Names lists formats, sorted.
+func (reg *Registry) Names() []string {
+	out := make([]string, 0, len(reg.m))
+	for n := range reg.m {
+		out = append(out, n)
+	}
+	sort.Strings(out)
+	return out
+}

@@ -1,0 +1,146 @@
+package tailor
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"go.yaml.in/yaml/v3"
+
+	"github.com/cradle-cra/cradle/internal/rules"
+)
+
+type tailoringDoc struct {
+	Profile  string                    `yaml:"profile"`
+	Select   []string                  `yaml:"select"`
+	Unselect []string                  `yaml:"unselect"`
+	Params   map[string]map[string]any `yaml:"params"`
+}
+
+// ParseTailoring parses a tailoring file:
+//
+//	profile: default
+//	select: [ssh.*]
+//	unselect: [fs.tmp.noexec]
+//	params: {accounts.pass_max_days: {days: 180}}
+func ParseTailoring(name string, data []byte) (*Tailoring, error) {
+	root, err := rules.ParseYAML(name, data)
+	if err != nil {
+		return nil, err
+	}
+	var d tailoringDoc
+	if err := rules.DecodeNode(name, root, &d); err != nil {
+		return nil, err
+	}
+	for _, p := range append(append([]string{}, d.Select...), d.Unselect...) {
+		if strings.TrimSpace(p) == "" {
+			return nil, &rules.Error{File: name, Line: root.Line, Msg: "empty rule pattern in select/unselect"}
+		}
+	}
+	return &Tailoring{Profile: d.Profile, Select: d.Select, Unselect: d.Unselect, Params: d.Params, Source: name}, nil
+}
+
+// waiverDoc accepts cradle's fields and InSpec's waiver fields
+// (expiration_date, run, justification).
+type waiverDoc struct {
+	Rule           string   `yaml:"rule"`
+	Justification  string   `yaml:"justification"`
+	Owner          string   `yaml:"owner"`
+	Scope          []string `yaml:"scope"`
+	Expires        string   `yaml:"expires"`
+	ExpirationDate string   `yaml:"expiration_date"`
+	Run            *bool    `yaml:"run"`
+}
+
+// ParseWaivers parses a waiver file in either of two shapes:
+//
+//	waivers:
+//	  - rule: ssh.x11_forwarding
+//	    justification: ...
+//	    owner: alice@example.com
+//	    scope: [web-*]
+//	    expires: 2027-06-30
+//
+// or InSpec's map keyed by control id:
+//
+//	ssh.x11_forwarding:
+//	  justification: ...
+//	  expiration_date: 2027-06-30
+//	  run: false
+func ParseWaivers(name string, data []byte) (*Waivers, error) {
+	root, err := rules.ParseYAML(name, data)
+	if err != nil {
+		return nil, err
+	}
+	var docs []struct {
+		id   string
+		node *yaml.Node
+	}
+	if len(root.Content) == 2 && root.Content[0].Value == "waivers" {
+		seq := root.Content[1]
+		if seq.Kind != yaml.SequenceNode {
+			return nil, &rules.Error{File: name, Line: seq.Line, Msg: "waivers must be a list"}
+		}
+		for _, n := range seq.Content {
+			docs = append(docs, struct {
+				id   string
+				node *yaml.Node
+			}{"", n})
+		}
+	} else {
+		for i := 0; i+1 < len(root.Content); i += 2 {
+			docs = append(docs, struct {
+				id   string
+				node *yaml.Node
+			}{root.Content[i].Value, root.Content[i+1]})
+		}
+	}
+	ws := &Waivers{}
+	for _, d := range docs {
+		var wd waiverDoc
+		if err := rules.DecodeNode(name, d.node, &wd); err != nil {
+			return nil, err
+		}
+		if d.id != "" {
+			if wd.Rule != "" && wd.Rule != d.id {
+				return nil, &rules.Error{File: name, Line: d.node.Line, Msg: fmt.Sprintf("waiver keyed %q names a different rule %q", d.id, wd.Rule)}
+			}
+			wd.Rule = d.id
+		}
+		at := func(msg string) error { return &rules.Error{File: name, Line: d.node.Line, Msg: msg} }
+		if strings.TrimSpace(wd.Rule) == "" {
+			return nil, at("waiver: rule is required")
+		}
+		if strings.TrimSpace(wd.Justification) == "" {
+			return nil, at(fmt.Sprintf("waiver for %s: justification is required", wd.Rule))
+		}
+		exp := wd.Expires
+		if exp == "" {
+			exp = wd.ExpirationDate
+		} else if wd.ExpirationDate != "" {
+			return nil, at(fmt.Sprintf("waiver for %s: give expires or expiration_date, not both", wd.Rule))
+		}
+		w := Waiver{Rule: wd.Rule, Justification: strings.TrimSpace(wd.Justification), Owner: wd.Owner, Scope: wd.Scope, Run: true, Source: fmt.Sprintf("%s:%d", name, d.node.Line)}
+		if wd.Run != nil {
+			w.Run = *wd.Run
+		}
+		if exp != "" {
+			t, err := parseDate(exp)
+			if err != nil {
+				return nil, at(fmt.Sprintf("waiver for %s: expiry %q is not a date like 2027-06-30", wd.Rule, exp))
+			}
+			w.Expires, w.ExpiresLabel = t, exp
+		}
+		ws.List = append(ws.List, w)
+	}
+	return ws, nil
+}
+
+// parseDate accepts a date, valid through the end of that day (UTC), or an
+// RFC 3339 timestamp, valid until that instant.
+func parseDate(s string) (time.Time, error) {
+	if t, err := time.Parse("2006-01-02", s); err == nil {
+		return t.AddDate(0, 0, 1), nil
+	}
+	return time.Parse(time.RFC3339, s)
+}

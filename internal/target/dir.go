@@ -1,0 +1,156 @@
+package target
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+)
+
+// dirTarget serves the live host ("/") and offline root filesystems. Every
+// open goes through an os.Root, so even a path raced into a symlink after
+// resolution cannot leave the root.
+type dirTarget struct {
+	kind Kind
+	dir  string
+	root *os.Root
+}
+
+// OpenHost opens the live host.
+func OpenHost() (Target, error) {
+	return openDir(KindHost, string(filepath.Separator))
+}
+
+// OpenRootFS opens an offline root filesystem at dir.
+func OpenRootFS(dir string) (Target, error) {
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return nil, fmt.Errorf("root filesystem %s: %w", dir, err)
+	}
+	fi, err := os.Stat(abs)
+	if err != nil {
+		return nil, fmt.Errorf("root filesystem: %w", err)
+	}
+	if !fi.IsDir() {
+		return nil, fmt.Errorf("root filesystem %s: not a directory", dir)
+	}
+	return openDir(KindRootFS, abs)
+}
+
+func openDir(kind Kind, dir string) (*dirTarget, error) {
+	r, err := os.OpenRoot(dir)
+	if err != nil {
+		return nil, fmt.Errorf("open target root: %w", err)
+	}
+	return &dirTarget{kind: kind, dir: dir, root: r}, nil
+}
+
+func (d *dirTarget) Kind() Kind   { return d.kind }
+func (d *dirTarget) Name() string { return d.dir }
+func (d *dirTarget) Live() bool   { return d.kind == KindHost }
+func (d *dirTarget) Close() error { return d.root.Close() }
+
+func (d *dirTarget) rel(p string) string {
+	if p == "" {
+		return "."
+	}
+	return filepath.FromSlash(p)
+}
+
+func (d *dirTarget) lstatMode(rel string) (fs.FileMode, error) {
+	fi, err := d.root.Lstat(d.rel(rel))
+	if err != nil {
+		return 0, err
+	}
+	return fi.Mode(), nil
+}
+
+func (d *dirTarget) readlinkRaw(rel string) (string, error) {
+	return d.root.Readlink(d.rel(rel))
+}
+
+func (d *dirTarget) Open(name string) (io.ReadCloser, error) {
+	p, err := resolve(d, name, true)
+	if err != nil {
+		return nil, err
+	}
+	f, err := d.root.Open(d.rel(p))
+	if err != nil {
+		return nil, &fs.PathError{Op: "open", Path: Abs(name), Err: unwrapPathErr(err)}
+	}
+	fi, err := f.Stat()
+	if err == nil && fi.IsDir() {
+		f.Close()
+		return nil, &fs.PathError{Op: "open", Path: Abs(name), Err: errIsDir}
+	}
+	return f, nil
+}
+
+func (d *dirTarget) Stat(name string) (FileInfo, error) {
+	p, err := resolve(d, name, true)
+	if err != nil {
+		return FileInfo{}, err
+	}
+	return d.lstatResolved(name, p)
+}
+
+func (d *dirTarget) Lstat(name string) (FileInfo, error) {
+	p, err := resolve(d, name, false)
+	if err != nil {
+		return FileInfo{}, err
+	}
+	return d.lstatResolved(name, p)
+}
+
+func (d *dirTarget) lstatResolved(name, p string) (FileInfo, error) {
+	fi, err := d.root.Lstat(d.rel(p))
+	if err != nil {
+		return FileInfo{}, &fs.PathError{Op: "stat", Path: Abs(name), Err: unwrapPathErr(err)}
+	}
+	out := fromOS(p, fi)
+	if fi.Mode()&fs.ModeSymlink != 0 {
+		out.Link, _ = d.root.Readlink(d.rel(p))
+	}
+	return out, nil
+}
+
+func (d *dirTarget) Readlink(name string) (string, error) {
+	p, err := resolve(d, name, false)
+	if err != nil {
+		return "", err
+	}
+	l, err := d.root.Readlink(d.rel(p))
+	if err != nil {
+		return "", &fs.PathError{Op: "readlink", Path: Abs(name), Err: unwrapPathErr(err)}
+	}
+	return l, nil
+}
+
+func (d *dirTarget) ReadDir(name string) ([]DirEntry, error) {
+	p, err := resolve(d, name, true)
+	if err != nil {
+		return nil, err
+	}
+	f, err := d.root.Open(d.rel(p))
+	if err != nil {
+		return nil, &fs.PathError{Op: "readdir", Path: Abs(name), Err: unwrapPathErr(err)}
+	}
+	defer f.Close()
+	ents, err := f.ReadDir(-1)
+	if err != nil {
+		return nil, &fs.PathError{Op: "readdir", Path: Abs(name), Err: unwrapPathErr(err)}
+	}
+	out := make([]DirEntry, 0, len(ents))
+	for _, e := range ents {
+		out = append(out, DirEntry{Name: e.Name(), Type: e.Type()})
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out, nil
+}
+
+func (d *dirTarget) Walk(ctx context.Context, opts WalkOptions, fn WalkFunc) error {
+	return walkDir(ctx, d, opts, fn)
+}

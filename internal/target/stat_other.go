@@ -1,0 +1,16 @@
+//go:build !unix
+
+package target
+
+import (
+	"errors"
+	"io/fs"
+)
+
+// Ownership is a POSIX notion; on other hosts files report uid/gid 0 and
+// only offline Linux trees and images are meaningful targets.
+func fromOS(p string, fi fs.FileInfo) FileInfo {
+	return FileInfo{Path: p, Mode: fi.Mode(), Size: fi.Size(), ModTime: fi.ModTime(), Nlink: 1}
+}
+
+var errIsDir = errors.New("is a directory")

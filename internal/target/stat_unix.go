@@ -1,0 +1,21 @@
+//go:build unix
+
+package target
+
+import (
+	"io/fs"
+	"syscall"
+)
+
+func fromOS(p string, fi fs.FileInfo) FileInfo {
+	out := FileInfo{Path: p, Mode: fi.Mode(), Size: fi.Size(), ModTime: fi.ModTime()}
+	if st, ok := fi.Sys().(*syscall.Stat_t); ok {
+		out.UID, out.GID = st.Uid, st.Gid
+		out.Nlink = uint64(st.Nlink)
+		out.Dev = uint64(st.Dev)
+		out.Ino = uint64(st.Ino)
+	}
+	return out
+}
+
+var errIsDir error = syscall.EISDIR

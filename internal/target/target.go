@@ -1,0 +1,143 @@
+// Package target gives every check one read-only view of the system under
+// evaluation — the live host, an offline root filesystem or a container
+// image — with all paths relative to the target root and every symlink
+// resolved inside that root (chroot semantics), so a hostile tree cannot make
+// cradle read the scanning host's files.
+package target
+
+import (
+	"context"
+	"errors"
+	"io"
+	"io/fs"
+	"path"
+	"strings"
+	"time"
+)
+
+// Kind names the sort of target.
+type Kind string
+
+const (
+	KindHost   Kind = "host"
+	KindRootFS Kind = "rootfs"
+	KindImage  Kind = "image"
+)
+
+// FileInfo is the metadata cradle needs of one file, independent of the
+// backend that produced it.
+type FileInfo struct {
+	Path    string      // root-relative, slash-separated, "" for the root itself
+	Mode    fs.FileMode // type and permission bits (setuid/setgid/sticky included)
+	UID     uint32
+	GID     uint32
+	Size    int64
+	ModTime time.Time
+	Nlink   uint64
+	Dev     uint64
+	Ino     uint64
+	Link    string // symlink target, when Mode is a symlink
+}
+
+// DirEntry is one name in a directory listing.
+type DirEntry struct {
+	Name string
+	Type fs.FileMode // type bits only
+}
+
+// WalkOptions bounds a filesystem-wide walk.
+type WalkOptions struct {
+	// Skip lists root-relative directory prefixes not to descend into.
+	Skip []string
+	// LocalOnly keeps a live-host walk on local, persistent filesystems
+	// (no proc, sysfs, tmpfs, network or FUSE mounts).
+	LocalOnly bool
+	// Workers bounds parallelism; <= 0 picks a default.
+	Workers int
+}
+
+// WalkFunc receives each entry; it may be called from several goroutines.
+type WalkFunc func(fi FileInfo) error
+
+// Target is the read-only, root-confined view every collector uses.
+type Target interface {
+	Kind() Kind
+	// Name describes the target for reports ("/" , a directory, an image file).
+	Name() string
+	// Live reports whether runtime state (/proc, /sys) belongs to the
+	// running system being evaluated.
+	Live() bool
+	Open(name string) (io.ReadCloser, error)
+	Stat(name string) (FileInfo, error)
+	Lstat(name string) (FileInfo, error)
+	ReadDir(name string) ([]DirEntry, error)
+	Readlink(name string) (string, error)
+	Walk(ctx context.Context, opts WalkOptions, fn WalkFunc) error
+	Close() error
+}
+
+// MaxReadSize bounds ReadFile: configuration files are small, and a hostile
+// target must not exhaust memory.
+const MaxReadSize = 16 << 20
+
+// ErrTooLarge is returned by ReadFile for files over MaxReadSize.
+var ErrTooLarge = errors.New("file exceeds read limit")
+
+// ReadFile reads a whole file through t, bounded by MaxReadSize.
+func ReadFile(t Target, name string) ([]byte, error) {
+	rc, err := t.Open(name)
+	if err != nil {
+		return nil, err
+	}
+	defer rc.Close()
+	b, err := io.ReadAll(io.LimitReader(rc, MaxReadSize+1))
+	if err != nil {
+		return nil, &fs.PathError{Op: "read", Path: Abs(name), Err: err}
+	}
+	if len(b) > MaxReadSize {
+		return nil, &fs.PathError{Op: "read", Path: Abs(name), Err: ErrTooLarge}
+	}
+	return b, nil
+}
+
+// Exists reports whether name exists (following symlinks inside the root).
+func Exists(t Target, name string) bool {
+	_, err := t.Stat(name)
+	return err == nil
+}
+
+// Glob returns the sorted root-relative paths in dir whose base name
+// matches pattern (path.Match syntax). A missing dir yields no matches.
+func Glob(t Target, dir, pattern string) ([]string, error) {
+	ents, err := t.ReadDir(dir)
+	if err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil, nil
+		}
+		return nil, err
+	}
+	var out []string
+	for _, e := range ents {
+		ok, err := path.Match(pattern, e.Name)
+		if err != nil {
+			return nil, err
+		}
+		if ok {
+			out = append(out, path.Join(Clean(dir), e.Name))
+		}
+	}
+	return out, nil
+}
+
+// Clean turns "/etc/../etc/passwd", "etc/passwd" or "./etc/passwd" into the
+// canonical root-relative form "etc/passwd" ("" for the root). It is purely
+// lexical; symlinks are resolved by the backends.
+func Clean(name string) string {
+	c := path.Clean("/" + strings.ReplaceAll(name, "\\", "/"))
+	return strings.TrimPrefix(c, "/")
+}
+
+// Abs renders a root-relative path the way users write it: "/etc/passwd".
+func Abs(name string) string {
+	return "/" + Clean(name)
+}
