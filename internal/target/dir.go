@@ -40,6 +40,21 @@ func OpenRootFS(dir string) (Target, error) {
 	return openDir(KindRootFS, abs)
 }
 
+// OpenLiveRoot opens dir as the root of a running system whose /proc and
+// /sys are inside it (a container with the host's /proc, or a test fixture
+// tree with proc files): runtime facts are read from dir/proc.
+func OpenLiveRoot(dir string) (Target, error) {
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return nil, fmt.Errorf("live root %s: %w", dir, err)
+	}
+	t, err := openDir(KindHost, abs)
+	if err != nil {
+		return nil, err
+	}
+	return t, nil
+}
+
 func openDir(kind Kind, dir string) (*dirTarget, error) {
 	r, err := os.OpenRoot(dir)
 	if err != nil {
