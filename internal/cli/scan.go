@@ -10,8 +10,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/cradle-cra/cradle/internal/baseline"
-	"github.com/cradle-cra/cradle/internal/checks"
+	"github.com/cradle-cra/cradle/internal/catalog"
 	"github.com/cradle-cra/cradle/internal/engine"
 	"github.com/cradle-cra/cradle/internal/fileutil"
 	"github.com/cradle-cra/cradle/internal/render"
@@ -99,17 +98,7 @@ func newScanCmd(env *Env) *cobra.Command {
 }
 
 // loadCatalog builds the registry and the embedded baseline.
-func loadCatalog() (*engine.Engine, error) {
-	reg, err := checks.Registry()
-	if err != nil {
-		return nil, err
-	}
-	set, profiles, err := baseline.Load(reg)
-	if err != nil {
-		return nil, fmt.Errorf("built-in baseline: %w", err)
-	}
-	return &engine.Engine{Registry: reg, Rules: set, Profiles: profiles, Version: Version}, nil
-}
+func loadCatalog() (*engine.Engine, error) { return catalog.Load(Version) }
 
 func runScan(cmd *cobra.Command, env *Env, f *scanFlags) error {
 	if f.root != "" && f.image != "" {

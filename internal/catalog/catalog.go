@@ -1,0 +1,25 @@
+// Package catalog assembles what a run needs from the built-in parts: the
+// registry of check templates and the embedded baseline, checked against
+// each other.
+package catalog
+
+import (
+	"fmt"
+
+	"github.com/cradle-cra/cradle/internal/baseline"
+	"github.com/cradle-cra/cradle/internal/checks"
+	"github.com/cradle-cra/cradle/internal/engine"
+)
+
+// Load returns an engine over the built-in templates and baseline.
+func Load(version string) (*engine.Engine, error) {
+	reg, err := checks.Registry()
+	if err != nil {
+		return nil, err
+	}
+	set, profiles, err := baseline.Load(reg)
+	if err != nil {
+		return nil, fmt.Errorf("built-in baseline: %w", err)
+	}
+	return &engine.Engine{Registry: reg, Rules: set, Profiles: profiles, Version: version}, nil
+}
