@@ -1,0 +1,250 @@
+package credcheck
+
+import (
+	"bufio"
+	"context"
+	_ "embed"
+	"errors"
+	"runtime"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+//go:embed default-passwords.txt
+var defaultPasswordsFile string
+
+var (
+	listOnce sync.Once
+	list     []string
+)
+
+// DefaultPasswords returns the embedded list of well-known default
+// passwords, most likely first, without duplicates.
+func DefaultPasswords() []string {
+	listOnce.Do(func() { list = ParseList(defaultPasswordsFile) })
+	return list
+}
+
+// ParseList parses a password list: one a line, '#' comments, blank lines
+// and duplicates dropped, order kept.
+func ParseList(s string) []string {
+	var out []string
+	seen := map[string]bool{}
+	sc := bufio.NewScanner(strings.NewReader(s))
+	for sc.Scan() {
+		l := strings.TrimRight(sc.Text(), "\r")
+		if l == "" || strings.HasPrefix(l, "#") || seen[l] {
+			continue
+		}
+		seen[l] = true
+		out = append(out, l)
+	}
+	return out
+}
+
+// Account is one account to test.
+type Account struct {
+	Name string
+	Hash string
+}
+
+// Status is the verdict for one account.
+type Status int
+
+const (
+	// NoMatch: every candidate was tried, none matched.
+	NoMatch Status = iota
+	// Matched: a candidate matched the hash.
+	Matched
+	// Skipped: the hash could not be tested (unsupported scheme, work
+	// factor above the limit, malformed) or the time budget ran out.
+	Skipped
+)
+
+// Verdict is the outcome for one account. Matched holds the matching
+// password so callers can mask it; never log it.
+type Verdict struct {
+	Name    string
+	Scheme  Scheme
+	Status  Status
+	Reason  string // why it was skipped
+	Matched string
+	Tried   int
+	Total   int
+}
+
+// Options bounds a run.
+type Options struct {
+	// Extra passwords are tried first.
+	Extra []string
+	// Budget bounds the whole run (default 30s); accounts not finished
+	// in time are Skipped.
+	Budget  time.Duration
+	Workers int // default GOMAXPROCS
+	Limits  Limits
+}
+
+// Candidates lists what is tried for user: extra passwords, the user name,
+// the default list, the reversed user name; without duplicates.
+func Candidates(user string, extra []string) []string {
+	seen := map[string]bool{}
+	var out []string
+	add := func(p string) {
+		if p != "" && !seen[p] {
+			seen[p] = true
+			out = append(out, p)
+		}
+	}
+	for _, p := range extra {
+		add(p)
+	}
+	add(user)
+	for _, p := range DefaultPasswords() {
+		add(p)
+	}
+	add(reverse(user))
+	return out
+}
+
+func reverse(s string) string {
+	r := []rune(s)
+	for i, j := 0, len(r)-1; i < j; i, j = i+1, j-1 {
+		r[i], r[j] = r[j], r[i]
+	}
+	return string(r)
+}
+
+const chunk = 8
+
+type job struct {
+	acct       int
+	start, end int
+}
+
+// Check tests every account's hash against its candidates, in parallel
+// and within opts.Budget. Verdicts come back in the order of accounts.
+func Check(ctx context.Context, accounts []Account, opts Options) []Verdict {
+	if opts.Budget <= 0 {
+		opts.Budget = 30 * time.Second
+	}
+	if opts.Workers <= 0 {
+		opts.Workers = runtime.GOMAXPROCS(0)
+	}
+	if opts.Limits == (Limits{}) {
+		opts.Limits = DefaultLimits
+	}
+	ctx, cancel := context.WithTimeout(ctx, opts.Budget)
+	defer cancel()
+
+	out := make([]Verdict, len(accounts))
+	cands := make([][]string, len(accounts))
+	done := make([]atomic.Bool, len(accounts))
+	tried := make([]atomic.Int64, len(accounts))
+	var mu sync.Mutex // guards out[i].Matched/Status/Reason after setup
+	var jobs []job
+	for i, a := range accounts {
+		v := Verdict{Name: a.Name, Scheme: schemeOf(a.Hash)}
+		if err := CheckCost(a.Hash, opts.Limits); err != nil {
+			v.Status, v.Reason = Skipped, err.Error()
+			done[i].Store(true)
+			out[i] = v
+			continue
+		}
+		cands[i] = Candidates(a.Name, opts.Extra)
+		v.Total = len(cands[i])
+		out[i] = v
+		for s := 0; s < len(cands[i]); s += chunk {
+			jobs = append(jobs, job{i, s, min(s+chunk, len(cands[i]))})
+		}
+	}
+	// Interleave accounts so one slow hash does not starve the others.
+	ch := make(chan job)
+	go func() {
+		defer close(ch)
+		for _, j := range interleave(jobs) {
+			select {
+			case ch <- j:
+			case <-ctx.Done():
+				return
+			}
+		}
+	}()
+	var wg sync.WaitGroup
+	for w := 0; w < opts.Workers; w++ {
+		wg.Go(func() {
+			for j := range ch {
+				a := accounts[j.acct]
+				for _, p := range cands[j.acct][j.start:j.end] {
+					if done[j.acct].Load() || ctx.Err() != nil {
+						break
+					}
+					ok, err := Verify(a.Hash, p)
+					tried[j.acct].Add(1)
+					if err != nil {
+						mu.Lock()
+						if !done[j.acct].Swap(true) {
+							out[j.acct].Status, out[j.acct].Reason = Skipped, err.Error()
+						}
+						mu.Unlock()
+						break
+					}
+					if ok {
+						mu.Lock()
+						if !done[j.acct].Swap(true) {
+							out[j.acct].Status, out[j.acct].Matched = Matched, p
+						}
+						mu.Unlock()
+						break
+					}
+				}
+			}
+		})
+	}
+	wg.Wait()
+	for i := range out {
+		out[i].Tried = int(tried[i].Load())
+		if out[i].Status == NoMatch && out[i].Tried < out[i].Total {
+			out[i].Status = Skipped
+			if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+				out[i].Reason = "time budget exhausted"
+			} else {
+				out[i].Reason = "cancelled"
+			}
+		}
+	}
+	return out
+}
+
+// interleave orders jobs round-robin across accounts.
+func interleave(jobs []job) []job {
+	by := map[int][]job{}
+	var order []int
+	for _, j := range jobs {
+		if _, ok := by[j.acct]; !ok {
+			order = append(order, j.acct)
+		}
+		by[j.acct] = append(by[j.acct], j)
+	}
+	out := make([]job, 0, len(jobs))
+	for len(out) < len(jobs) {
+		for _, a := range order {
+			if q := by[a]; len(q) > 0 {
+				out = append(out, q[0])
+				by[a] = q[1:]
+			}
+		}
+	}
+	return out
+}
+
+// Mask renders a matched password for evidence: its first character and
+// its length, enough to recognise the default without spelling it out.
+func Mask(p string) string {
+	r := []rune(p)
+	if len(r) == 0 {
+		return ""
+	}
+	return string(r[0]) + strings.Repeat("*", len(r)-1)
+}

@@ -1,0 +1,181 @@
+package credcheck
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"golang.org/x/crypto/bcrypt"
+)
+
+// Test hashes made with `openssl passwd`; the passwords are in the names.
+const (
+	sha512Root    = "$6$cradlesalt$ahwOiTsFLszZj1OVyuuRpOJFoSyV4EiM6Bf2YTdOvkxih15GqeWMmXy13un3abKRckgZxL6pCFpIA4DsWq3gk0"
+	sha256Admin   = "$5$cradlesalt$tLznc5cNGAqyAFItpaj1M7QfekMdWTQBA674cO7v6U/"
+	md5Changeme   = "$1$cradle$y2EY4p5qZWGIv9zsaf0Ln0"
+	sha512Strong  = "$6$othersalt$qkso7/TTQ7yhzWk0XNkpS1p1kMKs3e73.0j2RqgNgSYN6HpGC8CgZgY9ggwJqPec6j17go2QNRYaE.k6Dam.r1"        // Not-A-Default-9
+	sha512R10kPi  = "$6$rounds=10000$abc$ad.8lOtbFBerk78AF4sBUJMBfI30iDt9gpVN1jn01cipgLcq8vQgMhMZ6A8gxwYljSL1EmM8zAqsYYgd3zlFM0" // raspberry
+	yescryptDummy = "$y$j9T$F5Jx5fExrKuPp53xLKQ..1$X3DX6M94c7o.9agCG9G317fhZg9SqC.5i5rd.RhAtQ7"
+)
+
+func TestClassify(t *testing.T) {
+	tests := []struct {
+		field  string
+		scheme Scheme
+		empty  bool
+		locked bool
+		usable bool
+	}{
+		{"", SchemeNone, true, false, false},
+		{"*", SchemeNone, false, true, false},
+		{"!", SchemeNone, false, true, false},
+		{"!*", SchemeNone, false, true, false},
+		{"!!", SchemeNone, false, true, false},
+		{"!" + sha512Root, SchemeSHA512Crypt, false, true, false},
+		{sha512Root, SchemeSHA512Crypt, false, false, true},
+		{sha256Admin, SchemeSHA256Crypt, false, false, true},
+		{md5Changeme, SchemeMD5Crypt, false, false, true},
+		{yescryptDummy, SchemeYescrypt, false, false, true},
+		{"$2b$10$abcdefghijklmnopqrstuuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ01", SchemeBcrypt, false, false, true},
+		{"abcdefghijklm", SchemeDES, false, false, true},
+		{"x", SchemeUnknown, false, false, false},
+		{"$9$whatever", SchemeUnknown, false, false, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.field, func(t *testing.T) {
+			got := Classify(tt.field)
+			if got.Scheme != tt.scheme || got.Empty != tt.empty || got.Locked != tt.locked || got.Usable != tt.usable {
+				t.Errorf("Classify(%q) = %+v", tt.field, got)
+			}
+		})
+	}
+}
+
+func TestVerify(t *testing.T) {
+	bc, err := bcrypt.GenerateFromPassword([]byte("ubnt"), bcrypt.MinCost)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name, hash, pw string
+		want           bool
+	}{
+		{"sha512 match", sha512Root, "root", true},
+		{"sha512 mismatch", sha512Root, "toor", false},
+		{"sha256 match", sha256Admin, "admin", true},
+		{"md5 match", md5Changeme, "changeme", true},
+		{"md5 mismatch", md5Changeme, "changeme1", false},
+		{"rounds match", sha512R10kPi, "raspberry", true},
+		{"bcrypt match", string(bc), "ubnt", true},
+		{"bcrypt mismatch", string(bc), "admin", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := Verify(tt.hash, tt.pw)
+			if err != nil || got != tt.want {
+				t.Errorf("Verify = %v, %v; want %v", got, err, tt.want)
+			}
+		})
+	}
+	if _, err := Verify(yescryptDummy, "x"); err == nil {
+		t.Error("yescrypt verified without a verifier")
+	}
+}
+
+func TestCheckCost(t *testing.T) {
+	if err := CheckCost(sha512R10kPi, Limits{MaxSHARounds: 5000}); err == nil || !strings.Contains(err.Error(), "rounds 10000") {
+		t.Errorf("rounds cap not applied: %v", err)
+	}
+	if err := CheckCost(sha512R10kPi, DefaultLimits); err != nil {
+		t.Error(err)
+	}
+	if err := CheckCost(yescryptDummy, DefaultLimits); err == nil {
+		t.Error("yescrypt accepted")
+	}
+	hi := "$2b$15$abcdefghijklmnopqrstuuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ01"
+	if err := CheckCost(hi, DefaultLimits); err == nil {
+		t.Error("bcrypt cost 15 accepted")
+	}
+}
+
+func TestDefaultPasswords(t *testing.T) {
+	l := DefaultPasswords()
+	if len(l) < 200 {
+		t.Fatalf("only %d default passwords", len(l))
+	}
+	for _, want := range []string{"admin", "root", "raspberry", "ubnt", "toor", "changeme"} {
+		found := false
+		for _, p := range l {
+			found = found || p == want
+		}
+		if !found {
+			t.Errorf("%q missing", want)
+		}
+	}
+	c := Candidates("oracle", []string{"s3cr3t-vendor"})
+	if c[0] != "s3cr3t-vendor" || c[1] != "oracle" || c[len(c)-1] != "elcaro" {
+		t.Errorf("candidate order: %v ... %v", c[:3], c[len(c)-1])
+	}
+}
+
+func TestCheck(t *testing.T) {
+	accts := []Account{
+		{"root", sha512Root},
+		{"operator", sha256Admin},
+		{"alice", sha512Strong},
+		{"bob", yescryptDummy},
+		{"pi", sha512R10kPi},
+	}
+	v := Check(context.Background(), accts, Options{Budget: time.Minute})
+	want := []Status{Matched, Matched, NoMatch, Skipped, Matched}
+	for i, w := range want {
+		if v[i].Status != w {
+			t.Errorf("%s: status %v (%s), want %v", v[i].Name, v[i].Status, v[i].Reason, w)
+		}
+	}
+	if v[0].Matched != "root" || v[1].Matched != "admin" || v[4].Matched != "raspberry" {
+		t.Errorf("matched passwords wrong")
+	}
+	if v[2].Tried != v[2].Total || v[2].Total < 200 {
+		t.Errorf("alice tried %d of %d", v[2].Tried, v[2].Total)
+	}
+	if v[3].Scheme != SchemeYescrypt || !strings.Contains(v[3].Reason, "yescrypt") {
+		t.Errorf("bob: %+v", v[3])
+	}
+}
+
+func TestCheckBudget(t *testing.T) {
+	v := Check(context.Background(), []Account{{"alice", sha512Strong}}, Options{Budget: time.Millisecond, Workers: 1})
+	if v[0].Status != Skipped || v[0].Reason != "time budget exhausted" {
+		t.Errorf("budget: %+v", v[0])
+	}
+}
+
+func TestMask(t *testing.T) {
+	if got := Mask("admin"); got != "a****" {
+		t.Errorf("Mask = %q", got)
+	}
+	if Mask("") != "" {
+		t.Error("empty")
+	}
+}
+
+func FuzzVerify(f *testing.F) {
+	for _, h := range []string{sha512Root, sha256Admin, md5Changeme, sha512R10kPi, "$6$rounds=$x$", "$5$", "$1$$", "$2b$04$short"} {
+		f.Add(h, "root")
+	}
+	f.Fuzz(func(t *testing.T, hash, pw string) {
+		Classify(hash)
+		if CheckCost(hash, Limits{MaxSHARounds: 5000, MaxBcryptCost: 6}) != nil {
+			return
+		}
+		Verify(hash, pw)
+	})
+}
+
+func BenchmarkVerifySHA512(b *testing.B) {
+	for b.Loop() {
+		Verify(sha512Root, "toor")
+	}
+}
