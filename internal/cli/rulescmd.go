@@ -24,7 +24,7 @@ type ruleInfo struct {
 func newRulesCmd(env *Env) *cobra.Command {
 	var profile, format string
 	cmd := &cobra.Command{
-		Use:   "rules [--profile P] [--format table|json]",
+		Use:   "rules [--profile P] [--format table|json|markdown]",
 		Short: "List the rules of the built-in baseline",
 		Long: `List the rules of the built-in baseline, or of one profile, with their
 severity, profiles, check template and CRA Annex I references.`,
@@ -45,6 +45,11 @@ severity, profiles, check template and CRA Annex I references.`,
 					Platforms: r.Platforms, Template: r.Template, Fixable: r.Fixable(eng.Registry), References: r.References, Source: r.Source})
 			}
 			switch format {
+			case "markdown":
+				if profile != "" {
+					return usageErr("--format markdown documents the whole baseline; drop --profile")
+				}
+				return writeRulesMarkdown(env.Stdout, eng)
 			case "json":
 				enc := json.NewEncoder(env.Stdout)
 				enc.SetIndent("", "  ")
@@ -61,10 +66,10 @@ severity, profiles, check template and CRA Annex I references.`,
 				fmt.Fprintf(env.Stdout, "\n%d rules\n", len(infos))
 				return nil
 			}
-			return usageErr("--format: unknown format %q (want table or json)", format)
+			return usageErr("--format: unknown format %q (want table, json or markdown)", format)
 		},
 	}
 	cmd.Flags().StringVarP(&profile, "profile", "p", "", "list only the rules of profile `P`")
-	cmd.Flags().StringVarP(&format, "format", "f", "table", "output format: table or json")
+	cmd.Flags().StringVarP(&format, "format", "f", "table", "output format: table, json or markdown")
 	return cmd
 }

@@ -93,6 +93,9 @@ func yamlError(name string, err error) error {
 	if _, rest, ok := strings.Cut(msg, "line "); ok {
 		fmt.Sscanf(rest, "%d", &line)
 	}
+	if line > 0 {
+		msg = strings.Replace(msg, fmt.Sprintf("line %d: ", line), "", 1)
+	}
 	return &Error{File: name, Line: line, Msg: msg}
 }
 
