@@ -1,0 +1,35 @@
+package home
+
+import (
+	"runtime"
+	"testing"
+)
+
+func TestDir(t *testing.T) {
+	if runtime.GOOS == "windows" {
+		t.Skip("POSIX layout")
+	}
+	env := func(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
+	tests := []struct {
+		name string
+		env  map[string]string
+		uid  int
+		want string
+		err  bool
+	}{
+		{"explicit", map[string]string{"CRADLE_HOME": "/srv/cradle/"}, 1000, "/srv/cradle", false},
+		{"relative rejected", map[string]string{"CRADLE_HOME": "state"}, 0, "", true},
+		{"root", map[string]string{"HOME": "/root"}, 0, "/var/lib/cradle", false},
+		{"xdg", map[string]string{"XDG_STATE_HOME": "/x/state", "HOME": "/home/a"}, 1000, "/x/state/cradle", false},
+		{"home", map[string]string{"HOME": "/home/a"}, 1000, "/home/a/.local/state/cradle", false},
+		{"nothing", map[string]string{}, 1000, "", true},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			got, err := Dir(env(tc.env), tc.uid)
+			if (err != nil) != tc.err || got != tc.want {
+				t.Fatalf("Dir = %q, %v; want %q (err %v)", got, err, tc.want, tc.err)
+			}
+		})
+	}
+}
