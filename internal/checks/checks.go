@@ -25,5 +25,6 @@ func all() []check.Template {
 	return []check.Template{
 		fileModeTemplate{},
 		fileExistsTemplate{},
+		defaultCredsTemplate{}, // product area
 	}
 }

@@ -1,0 +1,179 @@
+package checks
+
+import (
+	"context"
+	"fmt"
+	"path"
+	"strings"
+	"time"
+
+	"go.yaml.in/yaml/v3"
+
+	"github.com/cradle-cra/cradle/internal/check"
+	"github.com/cradle-cra/cradle/internal/collect/accounts"
+	"github.com/cradle-cra/cradle/internal/credcheck"
+	"github.com/cradle-cra/cradle/internal/facts"
+	"github.com/cradle-cra/cradle/internal/result"
+)
+
+// defaultCredsTemplate fails when an account can log in with a well-known
+// default password or with no password at all:
+//
+//	default_credentials:
+//	  accounts: all            # all (default) | login: only accounts with a login shell
+//	  extra_passwords: [acme]  # vendor-specific defaults, tried first
+//	  budget: 30s              # total time for all hash tests (max 10m)
+//	  max_sha_rounds: 100000   # SHA-crypt hashes with more rounds are skipped
+//	  max_bcrypt_cost: 11      # bcrypt hashes with a higher cost are skipped
+//
+// Every account whose shadow field holds a usable hash (not locked with
+// '!' or '*', not empty) is tested against the embedded list of default
+// passwords (internal/credcheck), its own name and its name reversed. An
+// empty field fails outright.
+//
+// Hashes that cannot be tested — a scheme without a pure-Go verifier
+// (yescrypt, the Debian 12 and Ubuntu 22.04+ default; scrypt; DES), a work
+// factor above the caps, or the budget running out — are never counted as
+// passing: the result is fail when any account matched or has an empty
+// password; otherwise error when every usable hash was skipped; otherwise
+// pass, with the skipped accounts and their schemes listed in the evidence
+// and the reason. Evidence names the account, the scheme and, for a match,
+// the password masked to its first character; never a hash.
+type defaultCredsTemplate struct{}
+
+type defaultCredsArgs struct {
+	Accounts       string   `yaml:"accounts"`
+	ExtraPasswords []string `yaml:"extra_passwords"`
+	Budget         string   `yaml:"budget"`
+	MaxSHARounds   int      `yaml:"max_sha_rounds"`
+	MaxBcryptCost  int      `yaml:"max_bcrypt_cost"`
+}
+
+type defaultCredsCheck struct {
+	loginOnly bool
+	opts      credcheck.Options
+}
+
+func (defaultCredsTemplate) Name() string { return "default_credentials" }
+
+func (defaultCredsTemplate) New(n *yaml.Node) (check.Check, error) {
+	var a defaultCredsArgs
+	if n != nil && n.Kind == yaml.ScalarNode && n.Tag == "!!null" {
+		n = &yaml.Node{Kind: yaml.MappingNode, Line: n.Line, Column: n.Column}
+	}
+	if err := check.Decode(n, &a); err != nil {
+		return nil, err
+	}
+	c := &defaultCredsCheck{opts: credcheck.Options{Extra: a.ExtraPasswords, Limits: credcheck.DefaultLimits}}
+	switch a.Accounts {
+	case "", "all":
+	case "login":
+		c.loginOnly = true
+	default:
+		return nil, check.ArgErrorf(n, "accounts must be all or login, not %q", a.Accounts)
+	}
+	c.opts.Budget = 30 * time.Second
+	if a.Budget != "" {
+		d, err := time.ParseDuration(a.Budget)
+		if err != nil || d <= 0 || d > 10*time.Minute {
+			return nil, check.ArgErrorf(n, "budget %q: want a duration like 30s, at most 10m", a.Budget)
+		}
+		c.opts.Budget = d
+	}
+	if a.MaxSHARounds < 0 || a.MaxBcryptCost < 0 || a.MaxBcryptCost > 31 {
+		return nil, check.ArgErrorf(n, "max_sha_rounds and max_bcrypt_cost must be positive (bcrypt cost at most 31)")
+	}
+	if a.MaxSHARounds > 0 {
+		c.opts.Limits.MaxSHARounds = a.MaxSHARounds
+	}
+	if a.MaxBcryptCost > 0 {
+		c.opts.Limits.MaxBcryptCost = a.MaxBcryptCost
+	}
+	for _, p := range a.ExtraPasswords {
+		if p == "" || len(p) > 256 {
+			return nil, check.ArgErrorf(n, "extra_passwords: entries must be 1 to 256 bytes")
+		}
+	}
+	if len(a.ExtraPasswords) > 10000 {
+		return nil, check.ArgErrorf(n, "extra_passwords: at most 10000 entries")
+	}
+	return c, nil
+}
+
+// nonLoginShell reports shells that cannot start an interactive session.
+func nonLoginShell(sh string) bool {
+	switch path.Base(sh) {
+	case "nologin", "false", "sync", "shutdown", "halt":
+		return true
+	}
+	return false
+}
+
+func (c *defaultCredsCheck) Evaluate(ctx context.Context, f *facts.Store) check.Outcome {
+	db, err := accounts.Get(f)
+	if err != nil {
+		return check.FromErr("read account database", err)
+	}
+	if !db.ShadowReadable {
+		return check.Errorf("cannot read /etc/shadow: %s", db.ShadowError)
+	}
+	var ev []result.Evidence
+	var toTest []credcheck.Account
+	lines := map[string]int{}
+	failed := false
+	for _, u := range db.Users {
+		if u.Shadow == nil || (c.loginOnly && nonLoginShell(u.Shell)) {
+			continue
+		}
+		info := credcheck.Classify(u.Shadow.Hash)
+		switch {
+		case info.Empty:
+			failed = true
+			ev = append(ev, result.Evidence{
+				Expected: "a password or a locked account",
+				Observed: u.Name + ": empty password field, no password is needed",
+				File:     "/etc/shadow", Line: u.Shadow.Line,
+			})
+		case info.Usable:
+			toTest = append(toTest, credcheck.Account{Name: u.Name, Hash: u.Shadow.Hash})
+			lines[u.Name] = u.Shadow.Line
+		}
+	}
+	if len(toTest) == 0 && !failed {
+		return check.Pass(result.Evidence{
+			Expected: "no well-known default password",
+			Observed: "no account has a usable password hash",
+			File:     "/etc/shadow",
+		})
+	}
+	verdicts := credcheck.Check(ctx, toTest, c.opts)
+	var skipped []string
+	for _, v := range verdicts {
+		e := result.Evidence{Expected: "no well-known default password", File: "/etc/shadow", Line: lines[v.Name]}
+		switch v.Status {
+		case credcheck.Matched:
+			failed = true
+			e.Observed = fmt.Sprintf("%s: %s hash matches a well-known default password (%s)", v.Name, v.Scheme, credcheck.Mask(v.Matched))
+		case credcheck.NoMatch:
+			e.Observed = fmt.Sprintf("%s: %s hash matches none of %d default passwords", v.Name, v.Scheme, v.Tried)
+		case credcheck.Skipped:
+			skipped = append(skipped, fmt.Sprintf("%s (%s)", v.Name, v.Scheme))
+			e.Observed = fmt.Sprintf("%s: %s hash not tested", v.Name, v.Scheme)
+			e.Note = v.Reason
+		}
+		ev = append(ev, e)
+	}
+	switch {
+	case failed:
+		return check.Fail(ev...)
+	case len(skipped) == len(verdicts):
+		o := check.Errorf("no password hash could be tested: %s", strings.Join(skipped, ", "))
+		o.Evidence = ev
+		return o
+	}
+	o := check.Pass(ev...)
+	if len(skipped) > 0 {
+		o.Reason = "not tested, so not verified: " + strings.Join(skipped, ", ")
+	}
+	return o
+}

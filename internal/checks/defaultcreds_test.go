@@ -1,0 +1,131 @@
+package checks
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"go.yaml.in/yaml/v3"
+
+	"github.com/cradle-cra/cradle/internal/check"
+	"github.com/cradle-cra/cradle/internal/facts"
+	"github.com/cradle-cra/cradle/internal/result"
+	"github.com/cradle-cra/cradle/internal/target"
+)
+
+// Hashes made with `openssl passwd`: root -> "root", admin -> "admin",
+// strong -> not a default password.
+const (
+	testHashRoot   = "$6$cradlesalt$ahwOiTsFLszZj1OVyuuRpOJFoSyV4EiM6Bf2YTdOvkxih15GqeWMmXy13un3abKRckgZxL6pCFpIA4DsWq3gk0"
+	testHashAdmin  = "$5$cradlesalt$tLznc5cNGAqyAFItpaj1M7QfekMdWTQBA674cO7v6U/"
+	testHashStrong = "$6$othersalt$qkso7/TTQ7yhzWk0XNkpS1p1kMKs3e73.0j2RqgNgSYN6HpGC8CgZgY9ggwJqPec6j17go2QNRYaE.k6Dam.r1"
+	testHashYes    = "$y$j9T$F5Jx5fExrKuPp53xLKQ..1$X3DX6M94c7o.9agCG9G317fhZg9SqC.5i5rd.RhAtQ7"
+)
+
+// prodTree writes files (root-relative path -> content) into a temp dir
+// and opens it as a target.
+func prodTree(t *testing.T, files map[string]string) *facts.Store {
+	t.Helper()
+	dir := t.TempDir()
+	for p, c := range files {
+		full := filepath.Join(dir, filepath.FromSlash(p))
+		if err := os.MkdirAll(filepath.Dir(full), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(full, []byte(c), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	tg, err := target.OpenRootFS(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { tg.Close() })
+	return facts.NewStore(context.Background(), tg)
+}
+
+func prodNode(t *testing.T, src string) *yaml.Node {
+	t.Helper()
+	var doc yaml.Node
+	if err := yaml.Unmarshal([]byte(src), &doc); err != nil {
+		t.Fatal(err)
+	}
+	if len(doc.Content) == 0 {
+		return &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!null"}
+	}
+	return doc.Content[0]
+}
+
+func prodPasswd(users ...string) string {
+	var b strings.Builder
+	for i, u := range users {
+		shell := "/bin/bash"
+		if u == "daemon" {
+			shell = "/usr/sbin/nologin"
+		}
+		b.WriteString(u + ":x:" + string(rune('0'+i)) + ":0::/home/" + u + ":" + shell + "\n")
+	}
+	return b.String()
+}
+
+func TestDefaultCredentials(t *testing.T) {
+	tests := []struct {
+		name   string
+		args   string
+		shadow map[string]string
+		want   result.Status
+		inEv   string
+	}{
+		{"all locked", "{}", map[string]string{"root": "*", "daemon": "!"}, result.Pass, "no account has a usable"},
+		{"root is root", "{}", map[string]string{"root": testHashRoot, "daemon": "*"}, result.Fail, "root: sha512crypt hash matches a well-known default password (r***)"},
+		{"admin on another account", "", map[string]string{"root": "*", "daemon": testHashAdmin}, result.Fail, "daemon: sha256crypt"},
+		{"login only skips nologin", "{accounts: login}", map[string]string{"root": "*", "daemon": testHashAdmin}, result.Pass, "no account has a usable"},
+		{"strong password", "{}", map[string]string{"root": testHashStrong}, result.Pass, "matches none of"},
+		{"extra password", "{extra_passwords: [Not-A-Default-9]}", map[string]string{"root": testHashStrong}, result.Fail, "(N**************)"},
+		{"empty password", "{}", map[string]string{"root": "", "daemon": "*"}, result.Fail, "empty password field"},
+		{"only yescrypt", "{}", map[string]string{"root": testHashYes}, result.Error, "yescrypt hash not tested"},
+		{"yescrypt and verified", "{}", map[string]string{"root": testHashYes, "daemon": testHashStrong}, result.Pass, "root: yescrypt hash not tested"},
+		{"locked hash", "{}", map[string]string{"root": "!" + testHashRoot}, result.Pass, "no account has a usable"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var sh strings.Builder
+			for _, u := range []string{"root", "daemon"} {
+				if h, ok := tt.shadow[u]; ok {
+					sh.WriteString(u + ":" + h + ":19000:0:99999:7:::\n")
+				}
+			}
+			s := prodTree(t, map[string]string{"etc/passwd": prodPasswd("root", "daemon"), "etc/shadow": sh.String()})
+			c, err := defaultCredsTemplate{}.New(prodNode(t, tt.args))
+			if err != nil {
+				t.Fatal(err)
+			}
+			o := c.Evaluate(context.Background(), s)
+			if o.Status != tt.want {
+				t.Fatalf("status %s (%s), want %s: %+v", o.Status, o.Reason, tt.want, o.Evidence)
+			}
+			all := o.Reason
+			for _, e := range o.Evidence {
+				all += "\n" + e.Observed + " " + e.Note
+				if strings.Contains(e.Observed, "$6$") || strings.Contains(e.Note, "$") {
+					t.Errorf("hash leaked into evidence: %+v", e)
+				}
+			}
+			if !strings.Contains(all, tt.inEv) {
+				t.Errorf("evidence lacks %q:\n%s", tt.inEv, all)
+			}
+		})
+	}
+}
+
+func TestDefaultCredentialsArgs(t *testing.T) {
+	for _, bad := range []string{"{accounts: some}", "{budget: forever}", "{budget: 1h}", "{max_bcrypt_cost: 40}", "{extra_passwords: ['']}", "{unknown: 1}"} {
+		if _, err := (defaultCredsTemplate{}).New(prodNode(t, bad)); err == nil {
+			t.Errorf("%s: accepted", bad)
+		} else if _, ok := err.(*check.ArgError); !ok {
+			t.Errorf("%s: %T is not an ArgError", bad, err)
+		}
+	}
+}
