@@ -25,6 +25,7 @@ func all() []check.Template {
 	return []check.Template{
 		fileModeTemplate{},
 		fileExistsTemplate{},
+		sshdOptionTemplate{}, sshdCryptoTemplate{}, // ssh/sysctl/kmod/mount area
 		defaultCredsTemplate{}, // product area
 	}
 }

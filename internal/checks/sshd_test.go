@@ -1,0 +1,160 @@
+package checks
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"go.yaml.in/yaml/v3"
+
+	"github.com/cradle-cra/cradle/internal/check"
+	"github.com/cradle-cra/cradle/internal/facts"
+	"github.com/cradle-cra/cradle/internal/result"
+	"github.com/cradle-cra/cradle/internal/target"
+)
+
+// kcTree writes files (a "->x" body makes a symlink to x) into a temp root
+// and opens it; live opens it as a live root with runtime files.
+func kcTree(t *testing.T, live bool, files map[string]string) target.Target {
+	t.Helper()
+	dir := t.TempDir()
+	for name, body := range files {
+		p := filepath.Join(dir, filepath.FromSlash(name))
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if l, ok := strings.CutPrefix(body, "->"); ok {
+			if err := os.Symlink(l, p); err != nil {
+				t.Fatal(err)
+			}
+			continue
+		}
+		if err := os.WriteFile(p, []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	open := target.OpenRootFS
+	if live {
+		open = target.OpenLiveRoot
+	}
+	tg, err := open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { tg.Close() })
+	return tg
+}
+
+// kcEval builds a check from YAML arguments and evaluates it on tg.
+func kcEval(t *testing.T, tmpl check.Template, args string, tg target.Target) check.Outcome {
+	t.Helper()
+	var doc yaml.Node
+	if err := yaml.Unmarshal([]byte(args), &doc); err != nil {
+		t.Fatal(err)
+	}
+	c, err := tmpl.New(doc.Content[0])
+	if err != nil {
+		t.Fatalf("New(%s): %v", args, err)
+	}
+	return c.Evaluate(context.Background(), facts.NewStore(context.Background(), tg))
+}
+
+func kcNewErr(tmpl check.Template, args string) error {
+	var doc yaml.Node
+	if err := yaml.Unmarshal([]byte(args), &doc); err != nil {
+		return err
+	}
+	_, err := tmpl.New(doc.Content[0])
+	return err
+}
+
+const kcSSHMain = "Include /etc/ssh/sshd_config.d/*.conf\nKbdInteractiveAuthentication no\nUsePAM yes\nX11Forwarding yes\n" +
+	"Subsystem\tsftp\t/usr/lib/openssh/sftp-server\nMatch Address 10.0.0.0/8\n  PermitRootLogin yes\n"
+
+func TestSSHDOption(t *testing.T) {
+	hardened := map[string]string{
+		"etc/ssh/sshd_config":               kcSSHMain,
+		"etc/ssh/sshd_config.d/50-cra.conf": "PermitRootLogin no\nX11Forwarding no\nMaxAuthTries 3\nLoginGraceTime 1m\nMaxStartups 10:30:60\nCiphers -*-cbc\n",
+	}
+	tests := []struct {
+		name  string
+		files map[string]string
+		args  string
+		want  result.Status
+		file  string
+		line  int
+	}{
+		{"not installed", map[string]string{"etc/os-release": "ID=debian\n"}, `{option: PermitRootLogin, allowed: ["no"]}`, result.NotApplicable, "", 0},
+		{"drop-in wins", hardened, `{option: X11Forwarding, allowed: ["no"]}`, result.Pass, "/etc/ssh/sshd_config.d/50-cra.conf", 2},
+		{"match block weakens", hardened, `{option: PermitRootLogin, allowed: ["no"]}`, result.Fail, "/etc/ssh/sshd_config.d/50-cra.conf", 1},
+		{"match block ignored", hardened, `{option: PermitRootLogin, allowed: ["no"], match_blocks: ignore}`, result.Pass, "/etc/ssh/sshd_config.d/50-cra.conf", 1},
+		{"main file value", map[string]string{"etc/ssh/sshd_config": kcSSHMain}, `{option: X11Forwarding, allowed: ["no"]}`, result.Fail, "/etc/ssh/sshd_config", 4},
+		{"default fails", map[string]string{"etc/ssh/sshd_config": kcSSHMain}, `{option: MaxAuthTries, max: 4}`, result.Fail, "", 0},
+		{"default passes", map[string]string{"etc/ssh/sshd_config": kcSSHMain}, `{option: PermitEmptyPasswords, allowed: ["no"]}`, result.Pass, "", 0},
+		{"numeric max", hardened, `{option: MaxAuthTries, max: 4}`, result.Pass, "/etc/ssh/sshd_config.d/50-cra.conf", 3},
+		{"time max", hardened, `{option: LoginGraceTime, min: 1, max: 60}`, result.Pass, "/etc/ssh/sshd_config.d/50-cra.conf", 4},
+		{"time max exceeded", map[string]string{"etc/ssh/sshd_config": "LoginGraceTime 2m\n"}, `{option: LoginGraceTime, max: 1m}`, result.Fail, "/etc/ssh/sshd_config", 1},
+		{"maxstartups start", hardened, `{option: MaxStartups, max: 10}`, result.Pass, "/etc/ssh/sshd_config.d/50-cra.conf", 5},
+		{"forbidden default", map[string]string{"etc/ssh/sshd_config": kcSSHMain}, `{option: Banner, forbidden: [none]}`, result.Fail, "", 0},
+		{"case-insensitive", map[string]string{"etc/ssh/sshd_config": "loglevel verbose\n"}, `{option: LogLevel, allowed: [INFO, VERBOSE]}`, result.Pass, "/etc/ssh/sshd_config", 1},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			o := kcEval(t, sshdOptionTemplate{}, tt.args, kcTree(t, false, tt.files))
+			if o.Status != tt.want {
+				t.Fatalf("status %s, want %s (%s %+v)", o.Status, tt.want, o.Reason, o.Evidence)
+			}
+			if tt.want == result.NotApplicable {
+				return
+			}
+			if e := o.Evidence[0]; e.File != tt.file || e.Line != tt.line || e.Expected == "" {
+				t.Errorf("evidence %+v, want %s:%d", e, tt.file, tt.line)
+			}
+		})
+	}
+}
+
+func TestSSHDCrypto(t *testing.T) {
+	weakCBC := `{option: Ciphers, forbidden: ["*-cbc", "3des-*", "arcfour*"]}`
+	tests := []struct {
+		name, cfg, args string
+		want            result.Status
+	}{
+		{"default", "UsePAM yes\n", weakCBC, result.Pass},
+		{"appended cbc", "Ciphers +aes128-cbc\n", weakCBC, result.Fail},
+		{"removed", "Ciphers -*-cbc\n", weakCBC, result.Pass},
+		{"explicit", "Ciphers aes256-gcm@openssh.com,3des-cbc\n", weakCBC, result.Fail},
+		{"default macs sha1", "UsePAM yes\n", `{option: MACs, forbidden: ["*sha1*", "*md5*"]}`, result.Fail},
+		{"macs hardened", "MACs hmac-sha2-512-etm@openssh.com,hmac-sha2-256-etm@openssh.com\n", `{option: MACs, forbidden: ["*sha1*", "*md5*"]}`, result.Pass},
+		{"kex prepended", "KexAlgorithms ^diffie-hellman-group1-sha1\n", `{option: KexAlgorithms, forbidden: ["diffie-hellman-group1-sha1"]}`, result.Fail},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			o := kcEval(t, sshdCryptoTemplate{}, tt.args, kcTree(t, false, map[string]string{"etc/ssh/sshd_config": tt.cfg}))
+			if o.Status != tt.want {
+				t.Fatalf("status %s, want %s (%+v)", o.Status, tt.want, o.Evidence)
+			}
+		})
+	}
+}
+
+func TestSSHDArgs(t *testing.T) {
+	bad := []struct {
+		tmpl check.Template
+		args string
+	}{
+		{sshdOptionTemplate{}, `{option: NoSuchOption, allowed: [x]}`},
+		{sshdOptionTemplate{}, `{option: MaxAuthTries}`},
+		{sshdOptionTemplate{}, `{option: MaxAuthTries, max: lots}`},
+		{sshdOptionTemplate{}, `{option: MaxAuthTries, max: 4, extra: 1}`},
+		{sshdCryptoTemplate{}, `{option: PermitRootLogin, forbidden: [x]}`},
+		{sshdCryptoTemplate{}, `{option: Ciphers}`},
+	}
+	for _, b := range bad {
+		if err := kcNewErr(b.tmpl, b.args); err == nil {
+			t.Errorf("%s accepted", b.args)
+		}
+	}
+}

@@ -1,0 +1,416 @@
+// Package sshd collects the effective OpenSSH server configuration of a
+// target: /etc/ssh/sshd_config with its Include files expanded (globs,
+// relative to /etc/ssh, depth-bounded as sshd does), first-value-wins per
+// keyword except for keywords that accumulate, Match blocks kept apart from
+// the global values, and sshd's compiled-in defaults for what is unset.
+// Every value carries the file and line it came from.
+package sshd
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"path"
+	"strings"
+
+	"github.com/cradle-cra/cradle/internal/collect/osrelease"
+	"github.com/cradle-cra/cradle/internal/facts"
+	"github.com/cradle-cra/cradle/internal/target"
+)
+
+// MainConfig is the server configuration file sshd reads by default.
+const MainConfig = "etc/ssh/sshd_config"
+
+// maxDepth is sshd's include nesting limit (SERVCONF_MAX_DEPTH).
+const maxDepth = 16
+
+// maxFiles bounds how many files one configuration may pull in.
+const maxFiles = 512
+
+// Match is one Match block.
+type Match struct {
+	Criteria []string `json:"criteria"`
+	File     string   `json:"file"`
+	Line     int      `json:"line"`
+}
+
+func (m *Match) String() string {
+	return "Match " + strings.Join(m.Criteria, " ")
+}
+
+// Directive is one keyword occurrence in the configuration.
+type Directive struct {
+	Keyword string   `json:"keyword"`
+	Args    []string `json:"args"`
+	File    string   `json:"file"` // absolute path in the target
+	Line    int      `json:"line"`
+	// Match is the block the directive is in; nil for global directives.
+	Match *Match `json:"match,omitempty"`
+}
+
+// Value renders the directive's arguments as sshd -T would join them.
+func (d Directive) Value() string { return strings.Join(d.Args, " ") }
+
+// Config is the server configuration of a target.
+type Config struct {
+	// Installed is false when neither sshd_config nor an sshd binary exists.
+	Installed bool `json:"installed"`
+	// Present says whether the main configuration file exists.
+	Present bool `json:"present"`
+	// Directives in the order sshd reads them: command-line options first
+	// (the RHEL 8 crypto policy), then the files with includes expanded.
+	Directives []Directive `json:"directives"`
+	Matches    []*Match    `json:"matches"`
+	Files      []string    `json:"files"`
+	Version    Version     `json:"version"`
+	// Problems are configuration errors sshd would reject (bad lines,
+	// include loops); checks report them as notes.
+	Problems []string `json:"problems,omitempty"`
+}
+
+// Key is the fact-store key.
+const Key = "sshd"
+
+// Get returns the memoised server configuration.
+func Get(s *facts.Store) (*Config, error) { return facts.Get(s, Key, Collect) }
+
+var binaries = []string{"usr/sbin/sshd", "sbin/sshd", "usr/bin/sshd"}
+
+// Collect reads the sshd configuration of t.
+func Collect(ctx context.Context, t target.Target) (*Config, error) {
+	c := &Config{}
+	if _, err := t.Stat(MainConfig); err == nil {
+		c.Installed, c.Present = true, true
+	} else if !errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("sshd: %w", err)
+	}
+	for _, b := range binaries {
+		if target.Exists(t, b) {
+			c.Installed = true
+		}
+	}
+	if !c.Installed {
+		return c, nil
+	}
+	c.Version = detectVersion(ctx, t)
+	if err := c.cryptoPolicy(t); err != nil {
+		return nil, err
+	}
+	if c.Present {
+		r := &resolver{t: t, c: c, seen: map[string]int{}}
+		if err := r.file(MainConfig, 0, nil); err != nil {
+			return nil, err
+		}
+	}
+	return c, nil
+}
+
+type resolver struct {
+	t     target.Target
+	c     *Config
+	seen  map[string]int
+	files int
+}
+
+func (r *resolver) file(rel string, depth int, m *Match) error {
+	r.files++
+	if r.files > maxFiles {
+		r.c.Problems = append(r.c.Problems, fmt.Sprintf("more than %d included files; stopped at %s", maxFiles, target.Abs(rel)))
+		return nil
+	}
+	b, err := target.ReadFile(r.t, rel)
+	if err != nil {
+		return fmt.Errorf("sshd configuration: %w", err)
+	}
+	abs := target.Abs(rel)
+	if r.seen[abs] == 0 {
+		r.c.Files = append(r.c.Files, abs)
+	}
+	r.seen[abs]++
+	cur := m
+	for _, l := range Parse(b) {
+		if l.Err != "" {
+			r.c.Problems = append(r.c.Problems, fmt.Sprintf("%s:%d: %s: %s", abs, l.Num, l.Keyword, l.Err))
+			continue
+		}
+		switch l.Keyword {
+		case "Include":
+			for _, pat := range l.Args {
+				if depth+1 > maxDepth {
+					r.c.Problems = append(r.c.Problems, fmt.Sprintf("%s:%d: Include nested too deeply", abs, l.Num))
+					break
+				}
+				if !strings.HasPrefix(pat, "/") {
+					pat = "/etc/ssh/" + pat
+				}
+				paths, err := Glob(r.t, pat)
+				if err != nil {
+					return fmt.Errorf("sshd configuration %s:%d: Include %s: %w", abs, l.Num, pat, err)
+				}
+				for _, p := range paths {
+					if err := r.file(p, depth+1, cur); err != nil {
+						return err
+					}
+				}
+			}
+		case "Match":
+			cur = &Match{Criteria: l.Args, File: abs, Line: l.Num}
+			r.c.Matches = append(r.c.Matches, cur)
+		default:
+			r.c.Directives = append(r.c.Directives, Directive{Keyword: l.Keyword, Args: l.Args, File: abs, Line: l.Num, Match: cur})
+		}
+	}
+	return nil
+}
+
+// maxGlob bounds the matches of one Include pattern.
+const maxGlob = 1024
+
+// Glob expands an absolute glob(3) pattern inside t and returns sorted
+// root-relative regular files. Like glob(3), a wildcard does not match a
+// leading dot, and a pattern without matches yields nothing.
+func Glob(t target.Target, pattern string) ([]string, error) {
+	parts := strings.Split(strings.Trim(path.Clean("/"+pattern), "/"), "/")
+	cur := []string{""}
+	for i, part := range parts {
+		if _, err := path.Match(part, ""); err != nil {
+			return nil, fmt.Errorf("bad pattern %q: %w", pattern, err)
+		}
+		last := i == len(parts)-1
+		var next []string
+		for _, dir := range cur {
+			if !strings.ContainsAny(part, "*?[\\") {
+				next = append(next, path.Join(dir, part))
+				continue
+			}
+			ents, err := t.ReadDir(dir)
+			if err != nil {
+				if errors.Is(err, fs.ErrNotExist) || errors.Is(err, fs.ErrInvalid) || isNotDir(err) {
+					continue
+				}
+				return nil, err
+			}
+			for _, e := range ents {
+				if strings.HasPrefix(e.Name, ".") && !strings.HasPrefix(part, ".") {
+					continue
+				}
+				if ok, _ := path.Match(part, e.Name); ok {
+					next = append(next, path.Join(dir, e.Name))
+				}
+				if len(next) > maxGlob {
+					return nil, fmt.Errorf("pattern %q matches more than %d files", pattern, maxGlob)
+				}
+			}
+		}
+		if !last && len(next) == 0 {
+			return nil, nil
+		}
+		cur = next
+	}
+	var out []string
+	for _, p := range cur {
+		fi, err := t.Stat(p)
+		if err != nil {
+			if errors.Is(err, fs.ErrNotExist) {
+				continue
+			}
+			return nil, err
+		}
+		if fi.Mode.IsRegular() {
+			out = append(out, p)
+		}
+	}
+	return out, nil
+}
+
+func isNotDir(err error) bool {
+	return err != nil && strings.Contains(err.Error(), "not a directory")
+}
+
+// cryptoPolicy reads the RHEL 8 crypto-policies back end, which sshd gets
+// as -o command-line options (CRYPTO_POLICY in the unit's environment);
+// command-line options take precedence over the files. RHEL 9 and later
+// include the back end as an ordinary configuration file instead.
+func (c *Config) cryptoPolicy(t target.Target) error {
+	const backend = "etc/crypto-policies/back-ends/opensshserver.config"
+	b, err := target.ReadFile(t, backend)
+	if err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil
+		}
+		return fmt.Errorf("sshd crypto policy: %w", err)
+	}
+	s := strings.TrimSpace(string(b))
+	if !strings.HasPrefix(s, "CRYPTO_POLICY=") {
+		return nil
+	}
+	// An explicit empty CRYPTO_POLICY= in /etc/sysconfig/sshd opts out.
+	if sc, err := target.ReadFile(t, "etc/sysconfig/sshd"); err == nil {
+		for _, l := range strings.Split(string(sc), "\n") {
+			if strings.TrimSpace(l) == "CRYPTO_POLICY=" {
+				return nil
+			}
+		}
+	}
+	// The value is one shell-quoted string of options.
+	quoted, _ := splitArgs(strings.TrimPrefix(s, "CRYPTO_POLICY="))
+	for _, a := range strings.Fields(strings.Join(quoted, " ")) {
+		o, ok := strings.CutPrefix(a, "-o")
+		if !ok {
+			continue
+		}
+		k, v, ok := strings.Cut(o, "=")
+		if !ok {
+			continue
+		}
+		c.Directives = append(c.Directives, Directive{Keyword: Canonical(k), Args: []string{v}, File: target.Abs(backend), Line: 1})
+		c.Files = append(c.Files, target.Abs(backend))
+	}
+	return nil
+}
+
+// detectVersion finds the OpenSSH server release from the package database
+// (dpkg) or, failing that, from the distribution release.
+func detectVersion(ctx context.Context, t target.Target) Version {
+	if b, err := target.ReadFile(t, "var/lib/dpkg/status"); err == nil {
+		if v, ok := dpkgVersion(b, "openssh-server"); ok {
+			if ver, ok := ParseVersion(v); ok {
+				ver.Source = "dpkg openssh-server " + v
+				return ver
+			}
+		}
+	}
+	info, err := osrelease.Collect(ctx, t)
+	if err != nil || info == nil {
+		return Version{}
+	}
+	major, _, _ := strings.Cut(info.VersionID, ".")
+	ids := info.Families()
+	table := map[string]map[string]Version{
+		"debian": {"10": {Major: 7, Minor: 9}, "11": {Major: 8, Minor: 4}, "12": {Major: 9, Minor: 2}, "13": {Major: 10, Minor: 0}},
+		"ubuntu": {"20": {Major: 8, Minor: 2}, "22": {Major: 8, Minor: 9}, "24": {Major: 9, Minor: 6}},
+		"rhel":   {"8": {Major: 8, Minor: 0}, "9": {Major: 8, Minor: 7}, "10": {Major: 9, Minor: 9}},
+	}
+	for _, id := range ids {
+		if m, ok := table[id]; ok {
+			if v, ok := m[major]; ok {
+				v.Source = "distribution " + info.ID + " " + info.VersionID
+				return v
+			}
+		}
+	}
+	return Version{}
+}
+
+// dpkgVersion finds the Version of an installed package in a dpkg status
+// file.
+func dpkgVersion(b []byte, pkg string) (string, bool) {
+	sc := bufio.NewScanner(bytes.NewReader(b))
+	sc.Buffer(make([]byte, 64<<10), 1<<20)
+	in, installed, ver := false, false, ""
+	flush := func() (string, bool) {
+		if in && installed && ver != "" {
+			return ver, true
+		}
+		return "", false
+	}
+	for sc.Scan() {
+		l := sc.Text()
+		if l == "" {
+			if v, ok := flush(); ok {
+				return v, true
+			}
+			in, installed, ver = false, false, ""
+			continue
+		}
+		switch {
+		case strings.HasPrefix(l, "Package: "):
+			in = strings.TrimSpace(l[len("Package: "):]) == pkg
+		case strings.HasPrefix(l, "Status: "):
+			installed = strings.HasSuffix(strings.TrimSpace(l), " installed")
+		case strings.HasPrefix(l, "Version: "):
+			ver = strings.TrimSpace(l[len("Version: "):])
+		}
+	}
+	return flush()
+}
+
+// Value is the effective setting of one keyword.
+type Value struct {
+	Keyword string `json:"keyword"`
+	// Args is the effective value: the first global occurrence, or all
+	// of them for accumulating keywords, or the default.
+	Args []string `json:"args"`
+	// Sources are the directives the value came from; empty for defaults.
+	Sources []Directive `json:"sources,omitempty"`
+	// Default is true when the keyword is unset and Args is sshd's
+	// compiled-in default; Known is false when unset without a known default.
+	Default bool `json:"default"`
+	Known   bool `json:"known"`
+	// Overrides are Match-block directives that set the keyword for some
+	// connections.
+	Overrides []Directive `json:"overrides,omitempty"`
+}
+
+// String renders the value as one string.
+func (v Value) String() string { return strings.Join(v.Args, " ") }
+
+// Effective returns the global effective value of keyword, as sshd would
+// apply it to a connection no Match block selects.
+func (c *Config) Effective(keyword string) Value {
+	k := Canonical(keyword)
+	v := Value{Keyword: k}
+	for _, d := range c.Directives {
+		if d.Keyword != k {
+			continue
+		}
+		if d.Match != nil {
+			v.Overrides = append(v.Overrides, d)
+			continue
+		}
+		if multi[k] {
+			v.Args = append(v.Args, d.Args...)
+			v.Sources = append(v.Sources, d)
+		} else if len(v.Sources) == 0 {
+			v.Args = d.Args
+			v.Sources = []Directive{d}
+		}
+	}
+	if isCrypto(k) {
+		def, _ := DefaultAlgorithms(k, c.Version)
+		if len(v.Sources) == 0 {
+			v.Args, v.Default, v.Known = []string{strings.Join(def, ",")}, true, true
+			return v
+		}
+		v.Args = []string{strings.Join(AssembleAlgorithms(k, strings.Join(v.Args, ""), def), ",")}
+		v.Known = true
+		return v
+	}
+	if len(v.Sources) > 0 {
+		v.Known = true
+		return v
+	}
+	if d, ok := Default(k, c.Version); ok {
+		v.Args, v.Default, v.Known = []string{d}, true, true
+	}
+	return v
+}
+
+// Algorithms returns the effective algorithm list of a crypto keyword and
+// the value it came from.
+func (c *Config) Algorithms(keyword string) ([]string, Value) {
+	v := c.Effective(keyword)
+	if len(v.Args) == 0 {
+		return nil, v
+	}
+	return splitList(v.Args[0]), v
+}
+
+// OverrideAlgorithms computes the list a Match-block directive yields.
+func (c *Config) OverrideAlgorithms(d Directive) []string {
+	def, _ := DefaultAlgorithms(d.Keyword, c.Version)
+	return AssembleAlgorithms(d.Keyword, strings.Join(d.Args, ""), def)
+}
