@@ -1,0 +1,367 @@
+// Package packages collects the installed-package inventory of a target
+// from the package manager's own database: dpkg's status file, apk's
+// installed database and rpm's SQLite rpmdb (Fedora 33+, RHEL 9+), read
+// offline with no package-manager binary and nothing written anywhere.
+package packages
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"path"
+	"sort"
+	"strings"
+
+	"github.com/cradle-cra/cradle/internal/facts"
+	"github.com/cradle-cra/cradle/internal/target"
+)
+
+// Package manager names.
+const (
+	Dpkg = "dpkg"
+	Apk  = "apk"
+	RPM  = "rpm"
+)
+
+// Package is one package known to a database.
+type Package struct {
+	Name    string `json:"name"`
+	Version string `json:"version"`
+	Arch    string `json:"arch,omitempty"`
+	Source  string `json:"source,omitempty"`
+	// Status is dpkg's status word ("installed", "config-files", ...);
+	// "installed" for apk and rpm.
+	Status string `json:"status"`
+	// Installed is true when the package's files are on disk: every dpkg
+	// state but not-installed and config-files.
+	Installed bool   `json:"installed"`
+	Manager   string `json:"manager"`
+	File      string `json:"file"` // database, absolute ("/var/lib/dpkg/status")
+	Line      int    `json:"line,omitempty"`
+}
+
+// Source is one package database found on the target.
+type Source struct {
+	Manager string `json:"manager"`
+	File    string `json:"file"`
+	// Err is set when the database exists but could not be read or parsed;
+	// checks then report error rather than a guess.
+	Err string `json:"error,omitempty"`
+}
+
+// DB is the package inventory of a target.
+type DB struct {
+	Sources  []Source  `json:"sources"`
+	Packages []Package `json:"packages"`
+	byName   map[string][]int
+}
+
+// Key is the fact-store key.
+const Key = "packages"
+
+// Get returns the memoised inventory.
+func Get(s *facts.Store) (*DB, error) { return facts.Get(s, Key, Collect) }
+
+// rpmdb locations: Fedora 36+ keeps it under /usr, with /var/lib/rpm a
+// symlink to it on upgraded systems.
+var rpmSQLitePaths = []string{"usr/lib/sysimage/rpm/rpmdb.sqlite", "var/lib/rpm/rpmdb.sqlite"}
+var rpmLegacyPaths = []string{"var/lib/rpm/Packages", "var/lib/rpm/Packages.db", "usr/lib/sysimage/rpm/Packages", "usr/lib/sysimage/rpm/Packages.db"}
+
+// maxRPMDB bounds the rpmdb we are willing to read (large hosts reach a
+// few hundred MiB).
+const maxRPMDB = 1 << 30
+
+// Collect reads every package database present. Missing databases are
+// simply absent from Sources; unreadable ones are recorded with Err.
+func Collect(ctx context.Context, t target.Target) (*DB, error) {
+	db := &DB{}
+	if b, err := target.ReadFile(t, "var/lib/dpkg/status"); err == nil {
+		db.Sources = append(db.Sources, Source{Manager: Dpkg, File: "/var/lib/dpkg/status"})
+		db.Packages = append(db.Packages, ParseDpkgStatus(b, "/var/lib/dpkg/status")...)
+	} else if !errors.Is(err, fs.ErrNotExist) {
+		db.Sources = append(db.Sources, Source{Manager: Dpkg, File: "/var/lib/dpkg/status", Err: err.Error()})
+	}
+	if b, err := target.ReadFile(t, "lib/apk/db/installed"); err == nil {
+		db.Sources = append(db.Sources, Source{Manager: Apk, File: "/lib/apk/db/installed"})
+		db.Packages = append(db.Packages, ParseApkInstalled(b, "/lib/apk/db/installed")...)
+	} else if !errors.Is(err, fs.ErrNotExist) {
+		db.Sources = append(db.Sources, Source{Manager: Apk, File: "/lib/apk/db/installed", Err: err.Error()})
+	}
+	db.collectRPM(ctx, t)
+	db.index()
+	return db, nil
+}
+
+func (db *DB) collectRPM(ctx context.Context, t target.Target) {
+	seen := map[[2]uint64]bool{}
+	for _, p := range rpmSQLitePaths {
+		fi, err := t.Stat(p)
+		if errors.Is(err, fs.ErrNotExist) {
+			continue
+		}
+		src := Source{Manager: RPM, File: target.Abs(p)}
+		if err != nil {
+			src.Err = err.Error()
+			db.Sources = append(db.Sources, src)
+			continue
+		}
+		// /var/lib/rpm is often a symlink to /usr/lib/sysimage/rpm.
+		if id := [2]uint64{fi.Dev, fi.Ino}; fi.Ino != 0 {
+			if seen[id] {
+				continue
+			}
+			seen[id] = true
+		}
+		pkgs, err := readRPMFile(ctx, t, p, fi.Size)
+		if err != nil {
+			src.Err = err.Error()
+		}
+		db.Sources = append(db.Sources, src)
+		db.Packages = append(db.Packages, pkgs...)
+		return
+	}
+	for _, p := range rpmLegacyPaths {
+		if _, err := t.Stat(p); err == nil {
+			db.Sources = append(db.Sources, Source{Manager: RPM, File: target.Abs(p),
+				Err: "unsupported rpmdb format (BerkeleyDB or NDB); only the SQLite rpmdb of RHEL 9 / Fedora 33+ is read"})
+			return
+		}
+	}
+}
+
+func readRPMFile(ctx context.Context, t target.Target, p string, size int64) ([]Package, error) {
+	if size > maxRPMDB {
+		return nil, fmt.Errorf("%s: %w", target.Abs(p), target.ErrTooLarge)
+	}
+	rc, err := t.Open(p)
+	if err != nil {
+		return nil, err
+	}
+	defer rc.Close()
+	var ra io.ReaderAt
+	if r, ok := rc.(io.ReaderAt); ok {
+		ra = r
+	} else {
+		b, err := io.ReadAll(io.LimitReader(rc, maxRPMDB+1))
+		if err != nil {
+			return nil, fmt.Errorf("read %s: %w", target.Abs(p), err)
+		}
+		if len(b) > maxRPMDB {
+			return nil, fmt.Errorf("%s: %w", target.Abs(p), target.ErrTooLarge)
+		}
+		ra, size = bytes.NewReader(b), int64(len(b))
+	}
+	pkgs, err := ReadRPMDB(ctx, ra, size, target.Abs(p))
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", target.Abs(p), err)
+	}
+	return pkgs, nil
+}
+
+// ReadRPMDB lists the packages in an rpmdb.sqlite file of the given size.
+// file is recorded in each Package.
+func ReadRPMDB(ctx context.Context, r io.ReaderAt, size int64, file string) ([]Package, error) {
+	sq, err := openSQLite(r, size)
+	if err != nil {
+		return nil, err
+	}
+	root, err := sq.tableRoot("Packages")
+	if err != nil {
+		return nil, err
+	}
+	var out []Package
+	err = sq.scanTable(root, func(rowid int64, rec []sqlValue) error {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		if len(rec) < 2 || rec[1].b == nil {
+			return fmt.Errorf("%w: Packages row %d has no blob", errSQLite, rowid)
+		}
+		h, err := ParseRPMHeader(rec[1].b)
+		if err != nil {
+			return fmt.Errorf("Packages row %d: %w", rowid, err)
+		}
+		out = append(out, Package{Name: h.Name, Version: h.EVR(), Arch: h.Arch, Source: h.SourceRPM,
+			Status: "installed", Installed: true, Manager: RPM, File: file})
+		return nil
+	})
+	return out, err
+}
+
+// ParseDpkgStatus parses dpkg's status file: RFC 822-style stanzas
+// separated by blank lines, with continuation lines starting with a space
+// or tab. Line is the line of each stanza's Package field.
+func ParseDpkgStatus(b []byte, file string) []Package {
+	var out []Package
+	eachStanza(b, func(fields map[string]string, lines map[string]int) {
+		name := fields["package"]
+		if name == "" {
+			return
+		}
+		st := strings.Fields(fields["status"])
+		word := "not-installed"
+		if len(st) == 3 {
+			word = st[2]
+		}
+		src := fields["source"]
+		if s, _, ok := strings.Cut(src, " "); ok {
+			src = s
+		}
+		out = append(out, Package{Name: name, Version: fields["version"], Arch: fields["architecture"], Source: src,
+			Status: word, Installed: word != "not-installed" && word != "config-files",
+			Manager: Dpkg, File: file, Line: lines["package"]})
+	})
+	return out
+}
+
+// eachStanza splits deb822 content into stanzas of lower-cased field
+// names; continuation lines are appended to their field.
+func eachStanza(b []byte, fn func(fields map[string]string, lines map[string]int)) {
+	sc := bufio.NewScanner(bytes.NewReader(b))
+	sc.Buffer(make([]byte, 64<<10), 1<<20)
+	fields, lines := map[string]string{}, map[string]int{}
+	last := ""
+	flush := func() {
+		if len(fields) > 0 {
+			fn(fields, lines)
+		}
+		fields, lines, last = map[string]string{}, map[string]int{}, ""
+	}
+	n := 0
+	for sc.Scan() {
+		n++
+		line := sc.Text()
+		if strings.TrimSpace(line) == "" {
+			flush()
+			continue
+		}
+		if line[0] == '#' {
+			continue
+		}
+		if line[0] == ' ' || line[0] == '\t' {
+			if last != "" {
+				fields[last] += "\n" + strings.TrimSpace(line)
+			}
+			continue
+		}
+		k, v, ok := strings.Cut(line, ":")
+		if !ok {
+			continue
+		}
+		k = strings.ToLower(strings.TrimSpace(k))
+		if _, dup := fields[k]; !dup {
+			fields[k] = strings.TrimSpace(v)
+			lines[k] = n
+		}
+		last = k
+	}
+	flush()
+}
+
+// ParseApkInstalled parses apk's installed database: stanzas of "X:value"
+// lines separated by blank lines (P name, V version, A arch, o origin).
+func ParseApkInstalled(b []byte, file string) []Package {
+	var out []Package
+	sc := bufio.NewScanner(bytes.NewReader(b))
+	sc.Buffer(make([]byte, 64<<10), 1<<20)
+	var cur *Package
+	n := 0
+	flush := func() {
+		if cur != nil && cur.Name != "" {
+			out = append(out, *cur)
+		}
+		cur = nil
+	}
+	for sc.Scan() {
+		n++
+		line := sc.Text()
+		if line == "" {
+			flush()
+			continue
+		}
+		if len(line) < 2 || line[1] != ':' {
+			continue
+		}
+		if cur == nil {
+			cur = &Package{Status: "installed", Installed: true, Manager: Apk, File: file}
+		}
+		v := line[2:]
+		switch line[0] {
+		case 'P':
+			if cur.Name == "" {
+				cur.Name, cur.Line = v, n
+			}
+		case 'V':
+			cur.Version = v
+		case 'A':
+			cur.Arch = v
+		case 'o':
+			cur.Source = v
+		}
+	}
+	flush()
+	return out
+}
+
+func (db *DB) index() {
+	db.byName = map[string][]int{}
+	for i, p := range db.Packages {
+		db.byName[p.Name] = append(db.byName[p.Name], i)
+	}
+}
+
+// Found reports whether any package database was found (readable or not).
+func (db *DB) Found() bool { return db != nil && len(db.Sources) > 0 }
+
+// Err returns the first database read error, if any.
+func (db *DB) Err() error {
+	if db == nil {
+		return nil
+	}
+	for _, s := range db.Sources {
+		if s.Err != "" {
+			return fmt.Errorf("%s database %s: %s", s.Manager, s.File, s.Err)
+		}
+	}
+	return nil
+}
+
+// Files lists the database files, for evidence.
+func (db *DB) Files() []string {
+	var out []string
+	for _, s := range db.Sources {
+		out = append(out, s.File)
+	}
+	return out
+}
+
+// Match returns the installed packages whose name matches pattern (a
+// path.Match glob, or a plain name), sorted by name.
+func (db *DB) Match(pattern string) []Package {
+	if db == nil {
+		return nil
+	}
+	var out []Package
+	if !strings.ContainsAny(pattern, "*?[") {
+		for _, i := range db.byName[pattern] {
+			if db.Packages[i].Installed {
+				out = append(out, db.Packages[i])
+			}
+		}
+		return out
+	}
+	for _, p := range db.Packages {
+		if ok, _ := path.Match(pattern, p.Name); ok && p.Installed {
+			out = append(out, p)
+		}
+	}
+	sort.SliceStable(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out
+}
+
+// Installed reports whether a package named name is installed.
+func (db *DB) Installed(name string) bool { return len(db.Match(name)) > 0 }
