@@ -26,6 +26,7 @@ func all() []check.Template {
 		fileModeTemplate{},
 		fileExistsTemplate{},
 		sshdOptionTemplate{}, sshdCryptoTemplate{}, // ssh/sysctl/kmod/mount area
-		defaultCredsTemplate{}, // product area
+		defaultCredsTemplate{},                                             // product area
+		configKVTemplate{}, accountPropertyTemplate{}, pamOptionTemplate{}, // accounts/auth/logging area
 	}
 }

@@ -18,12 +18,15 @@ import (
 
 // User is one passwd entry, joined with its shadow entry when readable.
 type User struct {
-	Name   string  `json:"name"`
-	UID    uint32  `json:"uid"`
-	GID    uint32  `json:"gid"`
-	Gecos  string  `json:"gecos"`
-	Home   string  `json:"home"`
-	Shell  string  `json:"shell"`
+	Name  string `json:"name"`
+	UID   uint32 `json:"uid"`
+	GID   uint32 `json:"gid"`
+	Gecos string `json:"gecos"`
+	Home  string `json:"home"`
+	Shell string `json:"shell"`
+	// Passwd is the password field of passwd(5) itself ("x" when the
+	// password is in shadow); never rendered.
+	Passwd string  `json:"-"`
 	Line   int     `json:"line"`
 	Shadow *Shadow `json:"shadow,omitempty"`
 }
@@ -170,7 +173,7 @@ func ParsePasswd(b []byte) []User {
 		if err1 != nil || err2 != nil {
 			return
 		}
-		out = append(out, User{Name: f[0], UID: uint32(uid), GID: uint32(gid), Gecos: f[4], Home: f[5], Shell: f[6], Line: n})
+		out = append(out, User{Name: f[0], UID: uint32(uid), GID: uint32(gid), Gecos: f[4], Home: f[5], Shell: f[6], Passwd: f[1], Line: n})
 	})
 	return out
 }
