@@ -6,7 +6,8 @@ package render
 import (
 	"fmt"
 	"io"
-	"sort"
+	"maps"
+	"slices"
 	"strings"
 
 	"github.com/cradle-cra/cradle/internal/result"
@@ -36,6 +37,9 @@ func Default() *Registry {
 	return &Registry{m: map[string]Renderer{
 		"table": Func(Table),
 		"json":  Func(JSON),
+		"sarif": Func(SARIF),
+		"junit": Func(JUnit),
+		"html":  Func(HTML),
 	}}
 }
 
@@ -59,10 +63,5 @@ func (reg *Registry) Lookup(name string) (Renderer, error) {
 
 // Names lists formats, sorted.
 func (reg *Registry) Names() []string {
-	out := make([]string, 0, len(reg.m))
-	for n := range reg.m {
-		out = append(out, n)
-	}
-	sort.Strings(out)
-	return out
+	return slices.Sorted(maps.Keys(reg.m))
 }

@@ -1,8 +1,10 @@
 package render
 
 import (
+	"cmp"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 
 	"github.com/cradle-cra/cradle/internal/result"
@@ -41,29 +43,28 @@ func Table(w io.Writer, r *result.Report, opts Options) error {
 		}
 		return c + s + ansiReset
 	}
-	bw.printf("cradle %s — %s target %s", r.Tool.Version, r.Target.Kind, r.Target.Name)
+	bw.printf("cradle %s — %s target %s", termSafe(r.Tool.Version), termSafe(r.Target.Kind), termSafe(r.Target.Name))
 	if r.Target.OS != "" {
-		bw.printf(" (%s)", r.Target.OS)
+		bw.printf(" (%s)", termSafe(r.Target.OS))
 	}
-	bw.printf("\nprofile: %s\n\n", r.Profile)
-	order := []result.Status{result.Fail, result.Error, result.Waived, result.NotApplicable, result.Pass}
-	for _, st := range order {
+	bw.printf("\nprofile: %s\n\n", termSafe(r.Profile))
+	for _, st := range attentionOrder {
 		if !opts.Verbose && (st == result.Pass || st == result.NotApplicable) {
 			continue
 		}
 		rs := bySeverity(r.Results, st)
 		for _, res := range rs {
-			bw.printf("%s %-8s %s  %s\n", paint(statusColor(st), fmt.Sprintf("%-14s", strings.ToUpper(string(st)))), res.Severity, res.RuleID, res.Title)
+			bw.printf("%s %-8s %s  %s\n", paint(statusColor(st), fmt.Sprintf("%-14s", strings.ToUpper(string(st)))), res.Severity, termSafe(res.RuleID), termSafe(res.Title))
 			if res.Reason != "" {
-				bw.printf("    reason: %s\n", res.Reason)
+				bw.printf("    reason: %s\n", termSafe(res.Reason))
 			}
 			if st == result.Fail || opts.Verbose {
 				for _, ev := range res.Evidence {
-					bw.printf("    %s\n", evidenceLine(ev))
+					bw.printf("    %s\n", termSafe(evidenceLine(ev)))
 				}
 			}
 			if res.Waiver != nil {
-				bw.printf("    waiver: %s (owner %s, expires %s)\n", res.Waiver.Justification, orDash(res.Waiver.Owner), orDash(res.Waiver.Expires))
+				bw.printf("    waiver: %s (owner %s, expires %s)\n", termSafe(res.Waiver.Justification), termSafe(orDash(res.Waiver.Owner)), termSafe(orDash(res.Waiver.Expires)))
 			}
 		}
 	}
@@ -113,19 +114,16 @@ func bySeverity(rs []result.Result, st result.Status) []result.Result {
 			out = append(out, r)
 		}
 	}
-	for i := 1; i < len(out); i++ {
-		for j := i; j > 0 && less(out[j], out[j-1]); j-- {
-			out[j], out[j-1] = out[j-1], out[j]
-		}
-	}
+	slices.SortStableFunc(out, bySeverityThenID)
 	return out
 }
 
-func less(a, b result.Result) bool {
-	if a.Severity != b.Severity {
-		return a.Severity > b.Severity
+// bySeverityThenID orders most severe first, then by rule id.
+func bySeverityThenID(a, b result.Result) int {
+	if c := cmp.Compare(b.Severity, a.Severity); c != 0 {
+		return c
 	}
-	return a.RuleID < b.RuleID
+	return strings.Compare(a.RuleID, b.RuleID)
 }
 
 type errWriter struct {

@@ -1,0 +1,274 @@
+package render
+
+import (
+	_ "embed"
+	"fmt"
+	"html/template"
+	"io"
+	"math"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/cradle-cra/cradle/internal/result"
+)
+
+// The HTML report is one self-contained file: inline CSS, inline SVG charts
+// and a few lines of optional JavaScript for filtering. It loads nothing
+// from the network, and without JavaScript every result is shown.
+// html/template escapes every report value for its context.
+
+//go:embed html.tmpl
+var htmlSource string
+
+var htmlTemplate = template.Must(template.New("report").Funcs(template.FuncMap{
+	"evidenceLocation": evidenceLocation,
+	"statusLabel":      statusLabel,
+}).Parse(htmlSource))
+
+// craPointLabels are short paraphrases of the CRA Annex I points, shown
+// next to their ids in the chart.
+var craPointLabels = map[string]string{
+	"CRA.A1.P1.1":  "Cybersecurity appropriate to the risks",
+	"CRA.A1.P1.2a": "No known exploitable vulnerabilities",
+	"CRA.A1.P1.2b": "Secure by default configuration",
+	"CRA.A1.P1.2c": "Vulnerabilities fixable by updates",
+	"CRA.A1.P1.2d": "Protection from unauthorised access",
+	"CRA.A1.P1.2e": "Confidentiality of data",
+	"CRA.A1.P1.2f": "Integrity of data and configuration",
+	"CRA.A1.P1.2g": "Data minimisation",
+	"CRA.A1.P1.2h": "Availability of essential functions",
+	"CRA.A1.P1.2i": "Limited impact on other services",
+	"CRA.A1.P1.2j": "Limited attack surface",
+	"CRA.A1.P1.2k": "Exploitation mitigation",
+	"CRA.A1.P1.2l": "Security monitoring and logging",
+	"CRA.A1.P1.2m": "Secure deletion and data transfer",
+	"CRA.A1.P2.1":  "Identify and document vulnerabilities",
+	"CRA.A1.P2.2":  "Remediate vulnerabilities without delay",
+	"CRA.A1.P2.3":  "Regular security testing",
+	"CRA.A1.P2.4":  "Disclose fixed vulnerabilities",
+	"CRA.A1.P2.5":  "Coordinated vulnerability disclosure",
+	"CRA.A1.P2.6":  "Share vulnerability information",
+	"CRA.A1.P2.7":  "Secure update distribution",
+	"CRA.A1.P2.8":  "Timely, free security updates",
+}
+
+type htmlView struct {
+	R         *result.Report
+	Started   string
+	Duration  string
+	Total     int
+	Failing   int
+	Counts    []htmlCount
+	Donut     []htmlArc
+	Severity  []htmlBar
+	SevHeight int
+	CRA       []htmlBar
+	CRAHeight int
+	Results   []htmlResult
+}
+
+type htmlCount struct {
+	Status result.Status
+	Label  string
+	Count  int
+	Pct    string
+}
+
+type htmlArc struct {
+	Status    result.Status
+	Dash      string
+	Offset    string
+	Label     string
+	Count     int
+	Remaining bool // the empty ring shown when there are no results
+}
+
+type htmlBar struct {
+	Key   string // severity name or CRA id
+	Label string
+	Count int
+	Of    int // CRA: rules mapped to the point
+	Y     int
+	W     string // bar width in SVG units
+	OfW   string
+}
+
+type htmlResult struct {
+	result.Result
+	Anchor    string
+	Open      bool
+	Refs      []htmlRefs
+	CRA       []string
+	SevRank   int
+	WaivedFor string
+}
+
+type htmlRefs struct {
+	Label string
+	IDs   []string
+}
+
+// Chart geometry in SVG user units.
+const (
+	donutRadius = 60.0
+	barWidth    = 220.0
+	craBarWidth = 420.0
+	barPitch    = 26
+)
+
+// HTML writes a self-contained HTML report.
+func HTML(w io.Writer, r *result.Report, _ Options) error {
+	if err := htmlTemplate.Execute(w, newHTMLView(r)); err != nil {
+		return fmt.Errorf("html: %w", err)
+	}
+	return nil
+}
+
+func newHTMLView(r *result.Report) htmlView {
+	r = mapStrings(r, visible)
+	v := htmlView{R: r, Total: len(r.Results), Duration: formatDuration(r.DurationMS)}
+	if !r.StartedAt.IsZero() {
+		v.Started = r.StartedAt.UTC().Format("2006-01-02 15:04:05 UTC")
+	}
+	counts := fullSummary(r)
+	v.Failing = counts[result.Fail]
+
+	circ := 2 * math.Pi * donutRadius
+	done := 0.0
+	for _, st := range attentionOrder {
+		n := counts[st]
+		pct := 0.0
+		if v.Total > 0 {
+			pct = 100 * float64(n) / float64(v.Total)
+		}
+		v.Counts = append(v.Counts, htmlCount{Status: st, Label: statusLabel(st), Count: n, Pct: fmt.Sprintf("%.0f%%", pct)})
+		if n == 0 || v.Total == 0 {
+			continue
+		}
+		l := circ * float64(n) / float64(v.Total)
+		v.Donut = append(v.Donut, htmlArc{
+			Status: st, Label: statusLabel(st), Count: n,
+			Dash:   fmt.Sprintf("%.2f %.2f", l, circ-l),
+			Offset: fmt.Sprintf("%.2f", -done),
+		})
+		done += l
+	}
+	if len(v.Donut) == 0 {
+		v.Donut = []htmlArc{{Dash: fmt.Sprintf("%.2f 0", circ), Offset: "0", Remaining: true}}
+	}
+
+	// Failures by severity: every severity gets a row, zero or not.
+	sevFails := map[result.Severity]int{}
+	craFails, craTotal := map[string]int{}, map[string]int{}
+	for _, res := range r.Results {
+		fail := res.Status == result.Fail
+		if fail {
+			sevFails[res.Severity]++
+		}
+		for _, id := range uniq(res.References[refCRA]) {
+			craTotal[id]++
+			if fail {
+				craFails[id]++
+			}
+		}
+	}
+	maxSev := 1
+	for _, n := range sevFails {
+		maxSev = max(maxSev, n)
+	}
+	for i, s := range severitiesDesc {
+		n := sevFails[s]
+		v.Severity = append(v.Severity, htmlBar{
+			Key: s.String(), Label: s.String(), Count: n, Y: i * barPitch,
+			W: fmt.Sprintf("%.1f", barWidth*float64(n)/float64(maxSev)),
+		})
+	}
+	v.SevHeight = len(v.Severity) * barPitch
+	ids := make([]string, 0, len(craTotal))
+	maxCRA := 1
+	for id, n := range craTotal {
+		ids = append(ids, id)
+		maxCRA = max(maxCRA, n)
+	}
+	slices.Sort(ids)
+	for i, id := range ids {
+		v.CRA = append(v.CRA, htmlBar{
+			Key: id, Label: craPointLabels[id], Count: craFails[id], Of: craTotal[id], Y: i * barPitch,
+			W:   fmt.Sprintf("%.1f", craBarWidth*float64(craFails[id])/float64(maxCRA)),
+			OfW: fmt.Sprintf("%.1f", craBarWidth*float64(craTotal[id])/float64(maxCRA)),
+		})
+	}
+	v.CRAHeight = max(1, len(v.CRA)) * barPitch
+
+	for i, res := range byAttention(r.Results) {
+		hr := htmlResult{
+			Result:  res,
+			Anchor:  fmt.Sprintf("r%d-%s", i+1, anchorSafe(res.RuleID)),
+			Open:    res.Status == result.Fail || res.Status == result.Error,
+			CRA:     res.References[refCRA],
+			SevRank: int(res.Severity),
+		}
+		if res.Status == result.Waived {
+			hr.WaivedFor = orDefault(string(res.WaivedStatus), "not evaluated")
+		}
+		for _, k := range refKeys(res.References) {
+			if len(res.References[k]) > 0 {
+				hr.Refs = append(hr.Refs, htmlRefs{Label: refLabel(k), IDs: res.References[k]})
+			}
+		}
+		v.Results = append(v.Results, hr)
+	}
+	return v
+}
+
+func statusLabel(s result.Status) string {
+	switch s {
+	case result.Pass:
+		return "Pass"
+	case result.Fail:
+		return "Fail"
+	case result.NotApplicable:
+		return "Not applicable"
+	case result.Error:
+		return "Error"
+	case result.Waived:
+		return "Waived"
+	}
+	return string(s)
+}
+
+func evidenceLocation(ev result.Evidence) string {
+	if ev.File == "" {
+		return ""
+	}
+	if ev.Line > 0 {
+		return fmt.Sprintf("%s:%d", ev.File, ev.Line)
+	}
+	return ev.File
+}
+
+// anchorSafe keeps the characters that need no escaping in a fragment.
+func anchorSafe(s string) string {
+	return strings.Map(func(r rune) rune {
+		switch {
+		case r >= 'a' && r <= 'z', r >= 'A' && r <= 'Z', r >= '0' && r <= '9', r == '.', r == '_', r == '-':
+			return r
+		}
+		return '_'
+	}, s)
+}
+
+func formatDuration(ms int64) string {
+	d := time.Duration(ms) * time.Millisecond
+	if d < time.Second {
+		return fmt.Sprintf("%d ms", ms)
+	}
+	return fmt.Sprintf("%.1f s", d.Seconds())
+}
+
+func uniq(ids []string) []string {
+	out := slices.Clone(ids)
+	slices.Sort(out)
+	return slices.Compact(out)
+}
