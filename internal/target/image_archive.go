@@ -1,0 +1,331 @@
+package target
+
+import (
+	"archive/tar"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path"
+	"regexp"
+	"strings"
+)
+
+// archive is the container of an image's files: a tar (docker save, OCI
+// layout tar) or an OCI layout directory. Members are looked up by name;
+// nothing is extracted.
+type archive interface {
+	member(name string) (*section, error)
+	Close() error
+}
+
+const (
+	maxArchiveMembers = 1 << 16
+	maxJSONSize       = 4 << 20
+	maxMemberLinks    = 8
+)
+
+// tarArchive indexes the members of an uncompressed tar file by name, with
+// their data offsets, so layer blobs are read in place.
+type tarArchive struct {
+	f       *os.File
+	members map[string]tarMember
+}
+
+type tarMember struct {
+	off, size int64
+	link      string // symlink or hard link member
+	symlink   bool
+}
+
+func openTarArchive(f *os.File) (*tarArchive, error) {
+	a := &tarArchive{f: f, members: map[string]tarMember{}}
+	tr := tar.NewReader(f)
+	for {
+		h, err := tr.Next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return nil, fmt.Errorf("read archive: %w", err)
+		}
+		if len(a.members) >= maxArchiveMembers {
+			return nil, fmt.Errorf("archive has more than %d members: %w", maxArchiveMembers, errImageLimit)
+		}
+		name := Clean(h.Name)
+		switch h.Typeflag {
+		case tar.TypeReg, tar.TypeRegA:
+			off, err := f.Seek(0, io.SeekCurrent)
+			if err != nil {
+				return nil, fmt.Errorf("read archive: %w", err)
+			}
+			a.members[name] = tarMember{off: off, size: h.Size}
+		case tar.TypeSymlink:
+			// docker save shares identical layers through "../id/layer.tar".
+			a.members[name] = tarMember{link: Clean(path.Join(path.Dir(name), h.Linkname)), symlink: true}
+		case tar.TypeLink:
+			a.members[name] = tarMember{link: Clean(h.Linkname)}
+		}
+	}
+	if len(a.members) == 0 {
+		return nil, errors.New("not a tar archive or an empty one")
+	}
+	return a, nil
+}
+
+func (a *tarArchive) member(name string) (*section, error) {
+	name = Clean(name)
+	for range maxMemberLinks {
+		m, ok := a.members[name]
+		if !ok {
+			return nil, fmt.Errorf("%s: %w", name, fs.ErrNotExist)
+		}
+		if m.link == "" {
+			return &section{ra: a.f, off: m.off, size: m.size}, nil
+		}
+		name = m.link
+	}
+	return nil, fmt.Errorf("%s: %w", name, ErrLoop)
+}
+
+func (a *tarArchive) Close() error { return a.f.Close() }
+
+// dirArchive is an OCI image layout directory; every open goes through an
+// os.Root so a hostile layout cannot point outside it.
+type dirArchive struct {
+	root  *os.Root
+	files []*os.File
+}
+
+func (a *dirArchive) member(name string) (*section, error) {
+	f, err := a.root.Open(Clean(name))
+	if err != nil {
+		return nil, err
+	}
+	fi, err := f.Stat()
+	if err != nil {
+		f.Close()
+		return nil, err
+	}
+	if !fi.Mode().IsRegular() {
+		f.Close()
+		return nil, fmt.Errorf("%s: not a regular file", name)
+	}
+	a.files = append(a.files, f)
+	return &section{ra: f, off: 0, size: fi.Size()}, nil
+}
+
+func (a *dirArchive) Close() error {
+	var err error
+	for _, f := range a.files {
+		err = errors.Join(err, f.Close())
+	}
+	return errors.Join(err, a.root.Close())
+}
+
+func readJSON(a archive, name string, v any) ([]byte, error) {
+	s, err := a.member(name)
+	if err != nil {
+		return nil, err
+	}
+	if s.size > maxJSONSize {
+		return nil, fmt.Errorf("%s: larger than %d bytes: %w", name, maxJSONSize, errImageLimit)
+	}
+	b, err := io.ReadAll(s.reader())
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", name, err)
+	}
+	if err := json.Unmarshal(b, v); err != nil {
+		return nil, fmt.Errorf("%s: %w", name, err)
+	}
+	return b, nil
+}
+
+// dockerManifest is one entry of docker save's manifest.json.
+type dockerManifest struct {
+	Config   string
+	RepoTags []string
+	Layers   []string
+}
+
+// ociDescriptor, ociIndex and ociManifest are the parts of the OCI image
+// spec (and the Docker v2 equivalents) cradle reads.
+type ociDescriptor struct {
+	MediaType   string            `json:"mediaType"`
+	Digest      string            `json:"digest"`
+	Size        int64             `json:"size"`
+	Platform    *ociPlatform      `json:"platform,omitempty"`
+	Annotations map[string]string `json:"annotations,omitempty"`
+}
+
+type ociPlatform struct {
+	OS           string `json:"os"`
+	Architecture string `json:"architecture"`
+	Variant      string `json:"variant,omitempty"`
+}
+
+type ociIndex struct {
+	MediaType string          `json:"mediaType"`
+	Manifests []ociDescriptor `json:"manifests"`
+	// Layers tells a manifest apart when the media type is missing.
+	Layers []ociDescriptor `json:"layers"`
+}
+
+type ociManifest struct {
+	MediaType string          `json:"mediaType"`
+	Config    ociDescriptor   `json:"config"`
+	Layers    []ociDescriptor `json:"layers"`
+}
+
+const (
+	mtOCIIndex       = "application/vnd.oci.image.index.v1+json"
+	mtOCIManifest    = "application/vnd.oci.image.manifest.v1+json"
+	mtDockerList     = "application/vnd.docker.distribution.manifest.list.v2+json"
+	mtDockerManifest = "application/vnd.docker.distribution.manifest.v2+json"
+	maxIndexDepth    = 4
+)
+
+// digestRE is the OCI digest grammar; its parts become a blob path, so
+// nothing here may contain a slash or be "..".
+var digestRE = regexp.MustCompile(`^([a-z0-9]+(?:[+._-][a-z0-9]+)*):([a-zA-Z0-9=_-]+)$`)
+
+func blobPath(digest string) (string, error) {
+	m := digestRE.FindStringSubmatch(digest)
+	if m == nil {
+		return "", fmt.Errorf("invalid digest %q", digest)
+	}
+	return "blobs/" + m[1] + "/" + m[2], nil
+}
+
+// imageLayers finds the single image in the archive and returns its layers,
+// oldest first.
+func imageLayers(a archive, lim imageLimits) ([]*layer, error) {
+	var dm []dockerManifest
+	_, err := readJSON(a, "manifest.json", &dm)
+	switch {
+	case err == nil:
+		return dockerLayers(a, dm, lim)
+	case !errors.Is(err, fs.ErrNotExist):
+		return nil, fmt.Errorf("docker archive: %w", err)
+	}
+	var idx ociIndex
+	if _, err := readJSON(a, "index.json", &idx); err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil, errors.New(`neither a "docker save" archive (manifest.json) nor an OCI image layout (index.json)`)
+		}
+		return nil, fmt.Errorf("OCI layout: %w", err)
+	}
+	man, err := pickManifest(a, idx, 0)
+	if err != nil {
+		return nil, fmt.Errorf("OCI layout: %w", err)
+	}
+	if len(man.Layers) > lim.maxLayers {
+		return nil, fmt.Errorf("image has %d layers: %w", len(man.Layers), errImageLimit)
+	}
+	var out []*layer
+	for _, d := range man.Layers {
+		p, err := blobPath(d.Digest)
+		if err != nil {
+			return nil, fmt.Errorf("OCI layout: layer: %w", err)
+		}
+		s, err := a.member(p)
+		if err != nil {
+			if strings.Contains(d.MediaType, "nondistributable") || strings.Contains(d.MediaType, "foreign") {
+				return nil, fmt.Errorf("OCI layout: foreign layer %s is not in the archive", d.Digest)
+			}
+			return nil, fmt.Errorf("OCI layout: layer %s: %w", d.Digest, err)
+		}
+		if d.Size > 0 && d.Size != s.size {
+			return nil, fmt.Errorf("OCI layout: layer %s: size %d, descriptor says %d", d.Digest, s.size, d.Size)
+		}
+		out = append(out, &layer{blob: s, comp: sniffCompression(s), desc: d.Digest})
+	}
+	return out, nil
+}
+
+func dockerLayers(a archive, dm []dockerManifest, lim imageLimits) ([]*layer, error) {
+	if len(dm) == 0 {
+		return nil, errors.New("docker archive: manifest.json lists no image")
+	}
+	m := dm[0] // an archive of several images: the first, as "docker load" lists them
+	if len(m.Layers) > lim.maxLayers {
+		return nil, fmt.Errorf("image has %d layers: %w", len(m.Layers), errImageLimit)
+	}
+	var out []*layer
+	for _, name := range m.Layers {
+		s, err := a.member(name)
+		if err != nil {
+			return nil, fmt.Errorf("docker archive: layer: %w", err)
+		}
+		out = append(out, &layer{blob: s, comp: sniffCompression(s), desc: name})
+	}
+	return out, nil
+}
+
+// readBlobJSON reads a small JSON blob by digest and checks it against the
+// digest, so an index cannot be swapped for another manifest.
+func readBlobJSON(a archive, d ociDescriptor, v any) error {
+	p, err := blobPath(d.Digest)
+	if err != nil {
+		return err
+	}
+	b, err := readJSON(a, p, v)
+	if err != nil {
+		return err
+	}
+	if alg, enc, _ := strings.Cut(d.Digest, ":"); alg == "sha256" {
+		sum := sha256.Sum256(b)
+		if hex.EncodeToString(sum[:]) != enc {
+			return fmt.Errorf("blob %s: content does not match its digest", d.Digest)
+		}
+	}
+	return nil
+}
+
+// pickManifest descends image indexes to one manifest: linux/amd64 when
+// the index offers several platforms, otherwise the first image.
+// Attestation manifests (BuildKit's "unknown/unknown") are never images.
+func pickManifest(a archive, idx ociIndex, depth int) (*ociManifest, error) {
+	if depth > maxIndexDepth {
+		return nil, fmt.Errorf("image indexes nested more than %d deep", maxIndexDepth)
+	}
+	var cands []ociDescriptor
+	for _, d := range idx.Manifests {
+		if d.Annotations["vnd.docker.reference.type"] == "attestation-manifest" {
+			continue
+		}
+		if d.Platform != nil && d.Platform.OS == "unknown" {
+			continue
+		}
+		switch d.MediaType {
+		case mtOCIIndex, mtDockerList, mtOCIManifest, mtDockerManifest, "":
+			cands = append(cands, d)
+		}
+	}
+	if len(cands) == 0 {
+		return nil, errors.New("index lists no image manifest")
+	}
+	pick := cands[0]
+	for _, d := range cands {
+		if d.Platform != nil && d.Platform.OS == "linux" && d.Platform.Architecture == "amd64" {
+			pick = d
+			break
+		}
+	}
+	var raw ociIndex
+	if err := readBlobJSON(a, pick, &raw); err != nil {
+		return nil, err
+	}
+	mt := pick.MediaType
+	if raw.MediaType != "" {
+		mt = raw.MediaType
+	}
+	if mt == mtOCIIndex || mt == mtDockerList || (mt == "" && raw.Manifests != nil && raw.Layers == nil) {
+		return pickManifest(a, raw, depth+1)
+	}
+	return &ociManifest{MediaType: mt, Layers: raw.Layers}, nil
+}
