@@ -1,0 +1,79 @@
+package render
+
+import (
+	"bytes"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/santhosh-tekuri/jsonschema/v6"
+
+	"github.com/cradle-cra/cradle/internal/result"
+)
+
+// TestJSONMatchesSchema validates the JSON renderer's output (the golden
+// fixtures and a report with no results) against docs/report.schema.json,
+// so the published schema and the code cannot drift apart.
+func TestJSONMatchesSchema(t *testing.T) {
+	schemaPath := filepath.Join("..", "..", "docs", "report.schema.json")
+	raw, err := os.ReadFile(schemaPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc, err := jsonschema.UnmarshalJSON(bytes.NewReader(raw))
+	if err != nil {
+		t.Fatalf("parse schema: %v", err)
+	}
+	c := jsonschema.NewCompiler()
+	c.AssertFormat()
+	if err := c.AddResource("report.schema.json", doc); err != nil {
+		t.Fatal(err)
+	}
+	sch, err := c.Compile("report.schema.json")
+	if err != nil {
+		t.Fatalf("compile schema: %v", err)
+	}
+	reports := map[string]*result.Report{
+		"fixture": fixture(),
+		"empty":   emptyReport(),
+		"nil collections": {SchemaVersion: result.SchemaVersion, Tool: result.Tool{Name: "cradle"},
+			Target: result.Target{Kind: "host", Name: "/"}, Profile: "default",
+			Results: []result.Result{{RuleID: "x.y", Status: result.Pass, Severity: result.SeverityLow}}},
+	}
+	for name, rep := range reports {
+		t.Run(name, func(t *testing.T) {
+			out := render(t, "json", rep, Options{})
+			inst, err := jsonschema.UnmarshalJSON(bytes.NewReader(out))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := sch.Validate(inst); err != nil {
+				t.Errorf("JSON report does not match %s: %v", schemaPath, err)
+			}
+		})
+	}
+
+	t.Run("rejects", func(t *testing.T) {
+		bad := map[string]func(m map[string]any){
+			"missing summary key": func(m map[string]any) { delete(m["summary"].(map[string]any), "waived") },
+			"unknown status": func(m map[string]any) {
+				m["results"].([]any)[0].(map[string]any)["status"] = "skipped"
+			},
+			"waiver on a fail": func(m map[string]any) {
+				m["results"].([]any)[0].(map[string]any)["waiver"] = map[string]any{"justification": "x"}
+			},
+			"major version 2": func(m map[string]any) { m["schema_version"] = "2.0" },
+		}
+		for name, mutate := range bad {
+			var m map[string]any
+			if err := json.Unmarshal(render(t, "json", fixture(), Options{}), &m); err != nil {
+				t.Fatal(err)
+			}
+			mutate(m)
+			if err := sch.Validate(m); err == nil {
+				t.Errorf("%s: schema accepted an invalid report", name)
+			}
+		}
+	})
+}
