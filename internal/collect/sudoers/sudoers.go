@@ -1,0 +1,474 @@
+// Package sudoers parses sudoers(5) with its include directives
+// ("@include", "#include", "@includedir", "#includedir"), resolving them in
+// order with a bounded depth, and records Defaults settings and user
+// specifications with the file and line they came from.
+package sudoers
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"path"
+	"sort"
+	"strings"
+
+	"github.com/cradle-cra/cradle/internal/facts"
+	"github.com/cradle-cra/cradle/internal/target"
+)
+
+// Default is one setting of a Defaults line.
+type Default struct {
+	// Binding is "" for global Defaults, otherwise the qualifier with its
+	// sigil (":user", "@host", ">runas", "!cmnd").
+	Binding string `json:"binding,omitempty"`
+	Name    string `json:"name"`
+	// Negated is set for "!flag".
+	Negated bool `json:"negated,omitempty"`
+	// Op is "", "=", "+=" or "-=".
+	Op    string `json:"op,omitempty"`
+	Value string `json:"value,omitempty"`
+	File  string `json:"file"`
+	Line  int    `json:"line"`
+}
+
+// Spec is one Cmnd_Spec of a user specification.
+type Spec struct {
+	Users    []string `json:"users"`
+	Hosts    []string `json:"hosts"`
+	RunAs    string   `json:"runas,omitempty"`
+	Tags     []string `json:"tags,omitempty"`
+	Commands []string `json:"commands"`
+	File     string   `json:"file"`
+	Line     int      `json:"line"`
+}
+
+// HasTag reports whether the spec carries tag (e.g. "NOPASSWD").
+func (s *Spec) HasTag(tag string) bool {
+	for _, t := range s.Tags {
+		if t == tag {
+			return true
+		}
+	}
+	return false
+}
+
+// Policy is the parsed sudoers policy.
+type Policy struct {
+	Present  bool      `json:"present"`
+	Files    []string  `json:"files"`
+	Defaults []Default `json:"defaults"`
+	Specs    []Spec    `json:"specs"`
+	// Aliases maps alias names to their members.
+	Aliases map[string][]string `json:"aliases,omitempty"`
+}
+
+// Key is the fact-store key.
+const Key = "sudoers"
+
+// Get returns the memoised policy.
+func Get(s *facts.Store) (*Policy, error) { return facts.Get(s, Key, Collect) }
+
+const maxDepth = 8
+
+// Collect reads /etc/sudoers and everything it includes. A missing
+// /etc/sudoers gives a Policy with Present false.
+func Collect(_ context.Context, t target.Target) (*Policy, error) {
+	p := &Policy{Aliases: map[string][]string{}}
+	b, err := target.ReadFile(t, "etc/sudoers")
+	if errors.Is(err, fs.ErrNotExist) {
+		return p, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read /etc/sudoers: %w", err)
+	}
+	p.Present = true
+	if err := p.load(t, "etc/sudoers", b, 0); err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+func (p *Policy) load(t target.Target, rel string, b []byte, depth int) error {
+	file := target.Abs(rel)
+	p.Files = append(p.Files, file)
+	for _, st := range Parse(b, file) {
+		switch st.Kind {
+		case "default":
+			p.Defaults = append(p.Defaults, st.Default)
+		case "spec":
+			p.Specs = append(p.Specs, st.Spec)
+		case "alias":
+			p.Aliases[st.Alias] = st.Members
+		case "include", "includedir":
+			if depth >= maxDepth {
+				return fmt.Errorf("%s:%d: sudoers include depth exceeds %d", file, st.Line, maxDepth)
+			}
+			inc := st.Path
+			if !path.IsAbs(inc) {
+				inc = path.Join(path.Dir(file), inc)
+			}
+			inc = target.Clean(inc)
+			if st.Kind == "include" {
+				ib, err := target.ReadFile(t, inc)
+				if errors.Is(err, fs.ErrNotExist) {
+					continue
+				}
+				if err != nil {
+					return fmt.Errorf("%s:%d: read include %s: %w", file, st.Line, target.Abs(inc), err)
+				}
+				if err := p.load(t, inc, ib, depth+1); err != nil {
+					return err
+				}
+				continue
+			}
+			ents, err := t.ReadDir(inc)
+			if errors.Is(err, fs.ErrNotExist) {
+				continue
+			}
+			if err != nil {
+				return fmt.Errorf("%s:%d: list %s: %w", file, st.Line, target.Abs(inc), err)
+			}
+			var names []string
+			for _, e := range ents {
+				// sudo skips names ending in "~" or containing ".".
+				if strings.HasSuffix(e.Name, "~") || strings.Contains(e.Name, ".") {
+					continue
+				}
+				names = append(names, e.Name)
+			}
+			sort.Strings(names)
+			for _, n := range names {
+				fp := path.Join(inc, n)
+				if fi, err := t.Stat(fp); err != nil || !fi.Mode.IsRegular() {
+					continue
+				}
+				ib, err := target.ReadFile(t, fp)
+				if err != nil {
+					return fmt.Errorf("%s:%d: read include %s: %w", file, st.Line, target.Abs(fp), err)
+				}
+				if err := p.load(t, fp, ib, depth+1); err != nil {
+					return err
+				}
+			}
+		}
+	}
+	return nil
+}
+
+// Statement is one parsed sudoers line.
+type Statement struct {
+	Kind    string // default, spec, alias, include, includedir
+	Line    int
+	Default Default
+	Spec    Spec
+	Alias   string
+	Members []string
+	Path    string
+}
+
+const maxLine = 64 << 10
+
+// Parse parses sudoers content without following includes.
+func Parse(b []byte, file string) []Statement {
+	var out []Statement
+	sc := bufio.NewScanner(bytes.NewReader(b))
+	sc.Buffer(make([]byte, 4096), maxLine)
+	n, start := 0, 0
+	var acc strings.Builder
+	for sc.Scan() {
+		n++
+		line := sc.Text()
+		if acc.Len() == 0 {
+			start = n
+		}
+		if strings.HasSuffix(line, `\`) && !isComment(line) {
+			acc.WriteString(strings.TrimSuffix(line, `\`))
+			acc.WriteByte(' ')
+			if acc.Len() > maxLine {
+				acc.Reset()
+			}
+			continue
+		}
+		acc.WriteString(line)
+		out = append(out, parseLine(acc.String(), file, start)...)
+		acc.Reset()
+	}
+	if acc.Len() > 0 {
+		out = append(out, parseLine(acc.String(), file, start)...)
+	}
+	return out
+}
+
+func isComment(line string) bool {
+	t := strings.TrimSpace(line)
+	return strings.HasPrefix(t, "#") && !strings.HasPrefix(t, "#include") && !(len(t) > 1 && t[1] >= '0' && t[1] <= '9')
+}
+
+// stripComment removes a "#" comment outside quotes; "#" followed by a
+// digit is a numeric uid, not a comment.
+func stripComment(s string) string {
+	inq := false
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case c == '\\':
+			i++
+		case c == '"':
+			inq = !inq
+		case c == '#' && !inq:
+			if i+1 < len(s) && s[i+1] >= '0' && s[i+1] <= '9' {
+				continue
+			}
+			return s[:i]
+		}
+	}
+	return s
+}
+
+func parseLine(raw, file string, n int) []Statement {
+	t := strings.TrimSpace(raw)
+	for _, d := range []string{"@includedir", "#includedir", "@include", "#include"} {
+		if rest, ok := strings.CutPrefix(t, d); ok && (rest == "" || rest[0] == ' ' || rest[0] == '\t') {
+			p := strings.Trim(strings.TrimSpace(rest), `"`)
+			if p == "" {
+				return nil
+			}
+			kind := "include"
+			if strings.HasSuffix(d, "dir") {
+				kind = "includedir"
+			}
+			return []Statement{{Kind: kind, Line: n, Path: p}}
+		}
+	}
+	t = strings.TrimSpace(stripComment(t))
+	if t == "" {
+		return nil
+	}
+	word, rest := cutWord(t)
+	switch {
+	case word == "Defaults" || strings.HasPrefix(word, "Defaults") && strings.ContainsAny(word[8:9], ":@>!"):
+		binding := strings.TrimPrefix(word, "Defaults")
+		var out []Statement
+		for _, item := range splitList(rest) {
+			d := Default{Binding: binding, File: file, Line: n}
+			item = strings.TrimSpace(item)
+			if item == "" {
+				continue
+			}
+			for _, op := range []string{"+=", "-=", "="} {
+				if i := strings.Index(item, op); i > 0 {
+					d.Name, d.Op, d.Value = strings.TrimSpace(item[:i]), op, unquote(strings.TrimSpace(item[i+len(op):]))
+					break
+				}
+			}
+			if d.Op == "" {
+				d.Name = item
+				for strings.HasPrefix(d.Name, "!") {
+					d.Negated = !d.Negated
+					d.Name = strings.TrimSpace(d.Name[1:])
+				}
+			}
+			out = append(out, Statement{Kind: "default", Line: n, Default: d})
+		}
+		return out
+	case word == "User_Alias" || word == "Runas_Alias" || word == "Host_Alias" || word == "Cmnd_Alias" || word == "Cmd_Alias":
+		var out []Statement
+		for _, def := range strings.Split(rest, ":") {
+			name, members, ok := strings.Cut(def, "=")
+			if !ok {
+				continue
+			}
+			out = append(out, Statement{Kind: "alias", Line: n, Alias: strings.TrimSpace(name), Members: trimAll(splitList(members))})
+		}
+		return out
+	}
+	return parseSpec(t, file, n)
+}
+
+// parseSpec parses "users hosts = (runas) TAGS: cmnds [: hosts = ...]".
+func parseSpec(t, file string, n int) []Statement {
+	eq := strings.Index(t, "=")
+	if eq < 0 {
+		return nil
+	}
+	lhs := normalizeCommas(strings.TrimSpace(t[:eq]))
+	f := strings.Fields(lhs)
+	if len(f) != 2 {
+		return nil
+	}
+	users := trimAll(strings.Split(f[0], ","))
+	hosts := trimAll(strings.Split(f[1], ","))
+	var out []Statement
+	rest := t[eq+1:]
+	for {
+		// A further "hosts = ..." group follows a ':' outside parentheses
+		// and not part of a tag.
+		spec, next, more := cutHostGroup(rest)
+		out = append(out, parseCmnds(spec, users, hosts, file, n)...)
+		if !more {
+			break
+		}
+		h, r, ok := strings.Cut(next, "=")
+		if !ok {
+			break
+		}
+		hosts = trimAll(strings.Split(normalizeCommas(strings.TrimSpace(h)), ","))
+		rest = r
+	}
+	return out
+}
+
+var tagNames = map[string]bool{"NOPASSWD": true, "PASSWD": true, "NOEXEC": true, "EXEC": true, "SETENV": true, "NOSETENV": true,
+	"LOG_INPUT": true, "NOLOG_INPUT": true, "LOG_OUTPUT": true, "NOLOG_OUTPUT": true, "MAIL": true, "NOMAIL": true,
+	"FOLLOW": true, "NOFOLLOW": true, "INTERCEPT": true, "NOINTERCEPT": true}
+
+// cutHostGroup finds a ':' that starts another "Host_List =" group: one
+// not preceded by a tag name and not inside parentheses or quotes.
+func cutHostGroup(s string) (spec, rest string, more bool) {
+	depth := 0
+	for i := 0; i < len(s); i++ {
+		switch s[i] {
+		case '\\':
+			i++
+		case '(':
+			depth++
+		case ')':
+			depth--
+		case ':':
+			if depth > 0 {
+				continue
+			}
+			j := i
+			for j > 0 && (s[j-1] >= 'A' && s[j-1] <= 'Z' || s[j-1] == '_') {
+				j--
+			}
+			if tagNames[s[j:i]] {
+				continue
+			}
+			// A host group must contain '=' before the next ','.
+			if k := strings.IndexAny(s[i+1:], "=,"); k >= 0 && s[i+1+k] == '=' {
+				return s[:i], s[i+1:], true
+			}
+		}
+	}
+	return s, "", false
+}
+
+func parseCmnds(s string, users, hosts []string, file string, n int) []Statement {
+	var out []Statement
+	runas := ""
+	var tags []string
+	for _, item := range splitList(s) {
+		item = strings.TrimSpace(item)
+		if strings.HasPrefix(item, "(") {
+			if end := strings.IndexByte(item, ')'); end > 0 {
+				runas = strings.TrimSpace(item[1:end])
+				item = strings.TrimSpace(item[end+1:])
+				tags = nil
+			}
+		}
+		// Tags accumulate until the next Runas_Spec.
+		for {
+			i := strings.IndexByte(item, ':')
+			if i <= 0 || !tagNames[strings.TrimSpace(item[:i])] {
+				break
+			}
+			tags = appendTag(tags, strings.TrimSpace(item[:i]))
+			item = strings.TrimSpace(item[i+1:])
+		}
+		if item == "" {
+			continue
+		}
+		out = append(out, Statement{Kind: "spec", Line: n, Spec: Spec{Users: users, Hosts: hosts, RunAs: runas,
+			Tags: append([]string(nil), tags...), Commands: []string{item}, File: file, Line: n}})
+	}
+	return out
+}
+
+// appendTag adds tag, replacing its opposite (PASSWD vs NOPASSWD).
+func appendTag(tags []string, tag string) []string {
+	opp := "NO" + tag
+	if strings.HasPrefix(tag, "NO") {
+		opp = tag[2:]
+	}
+	out := tags[:0:0]
+	for _, t := range tags {
+		if t != opp && t != tag {
+			out = append(out, t)
+		}
+	}
+	return append(out, tag)
+}
+
+func cutWord(s string) (string, string) {
+	i := strings.IndexAny(s, " \t")
+	if i < 0 {
+		return s, ""
+	}
+	return s[:i], strings.TrimSpace(s[i+1:])
+}
+
+// splitList splits on commas outside quotes and parentheses.
+func splitList(s string) []string {
+	var out []string
+	depth, inq, last := 0, false, 0
+	for i := 0; i < len(s); i++ {
+		switch s[i] {
+		case '\\':
+			i++
+		case '"':
+			inq = !inq
+		case '(':
+			depth++
+		case ')':
+			depth--
+		case ',':
+			if !inq && depth <= 0 {
+				out = append(out, s[last:i])
+				last = i + 1
+			}
+		}
+	}
+	if last <= len(s) {
+		out = append(out, s[last:])
+	}
+	return out
+}
+
+func normalizeCommas(s string) string {
+	f := strings.Split(s, ",")
+	for i := range f {
+		f[i] = strings.TrimSpace(f[i])
+	}
+	return strings.Join(f, ",")
+}
+
+func trimAll(v []string) []string {
+	out := v[:0:0]
+	for _, s := range v {
+		if s = strings.TrimSpace(s); s != "" {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+func unquote(s string) string {
+	if len(s) >= 2 && s[0] == '"' && s[len(s)-1] == '"' {
+		return s[1 : len(s)-1]
+	}
+	return s
+}
+
+// Effective returns the last global Defaults entry for name, or nil.
+func (p *Policy) Effective(name string) *Default {
+	var d *Default
+	for i := range p.Defaults {
+		if p.Defaults[i].Binding == "" && p.Defaults[i].Name == name {
+			d = &p.Defaults[i]
+		}
+	}
+	return d
+}
