@@ -25,7 +25,7 @@ func all() []check.Template {
 	return []check.Template{
 		fileModeTemplate{},
 		fileExistsTemplate{},
-		sshdOptionTemplate{}, sshdCryptoTemplate{}, sysctlTemplate{}, kernelModuleDisabledTemplate{}, mountOptionTemplate{}, // ssh/sysctl/kmod/mount area
+		sshdOptionTemplate{}, sshdCryptoTemplate{}, // ssh/sysctl/kmod/mount area
 		defaultCredsTemplate{},                                                                                       // product area
 		configKVTemplate{}, accountPropertyTemplate{}, pamOptionTemplate{}, sudoOptionTemplate{}, sudoRuleTemplate{}, // accounts/auth/logging area
 	}
