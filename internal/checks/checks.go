@@ -28,5 +28,6 @@ func all() []check.Template {
 		sshdOptionTemplate{}, sshdCryptoTemplate{}, // ssh/sysctl/kmod/mount area
 		defaultCredsTemplate{},                                                                                       // product area
 		configKVTemplate{}, accountPropertyTemplate{}, pamOptionTemplate{}, sudoOptionTemplate{}, sudoRuleTemplate{}, // accounts/auth/logging area
+		packageInstalledTemplate{}, packageAbsentTemplate{}, serviceStateTemplate{}, defaultTargetTemplate{}, repoSignaturesTemplate{}, repoTransportTemplate{}, aptConfTemplate{}, // packages/services/pkgtrust area
 	}
 }
