@@ -25,9 +25,8 @@ func all() []check.Template {
 	return []check.Template{
 		fileModeTemplate{},
 		fileExistsTemplate{},
-		sshdOptionTemplate{}, sshdCryptoTemplate{}, // ssh/sysctl/kmod/mount area
+		sshdOptionTemplate{}, sshdCryptoTemplate{}, sysctlTemplate{}, kernelModuleDisabledTemplate{}, mountOptionTemplate{}, // ssh/sysctl/kmod/mount area
 		defaultCredsTemplate{},                                                                                       // product area
 		configKVTemplate{}, accountPropertyTemplate{}, pamOptionTemplate{}, sudoOptionTemplate{}, sudoRuleTemplate{}, // accounts/auth/logging area
-		packageInstalledTemplate{}, packageAbsentTemplate{}, serviceStateTemplate{}, defaultTargetTemplate{}, repoSignaturesTemplate{}, repoTransportTemplate{}, aptConfTemplate{}, // packages/services/pkgtrust area
 	}
 }
