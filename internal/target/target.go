@@ -54,9 +54,14 @@ type WalkOptions struct {
 	LocalOnly bool
 	// Workers bounds parallelism; <= 0 picks a default.
 	Workers int
+	// OnError, when set, receives entries that could not be read
+	// (permission denied, I/O errors); the walk goes on unless it returns
+	// an error. Entries that vanish during a live walk are not reported.
+	OnError func(path string, err error) error
 }
 
-// WalkFunc receives each entry; it may be called from several goroutines.
+// WalkFunc receives each entry, the root ("") included, in no particular
+// order; it may be called from several goroutines at once.
 type WalkFunc func(fi FileInfo) error
 
 // Target is the read-only, root-confined view every collector uses.

@@ -2,51 +2,27 @@ package target
 
 import (
 	"context"
-	"errors"
-	"io/fs"
-	"path"
+	"runtime"
+	"strings"
 )
 
-// walkDir is the portable walk over a directory target. It visits every
-// entry without following symlinks and never leaves the root.
+// walkDir walks a directory target: every entry below the root, the root
+// itself included, without following symlinks and without leaving the root.
+// The Linux implementation (walk_linux.go) reads directories with getdents64
+// and stats entries with fstatat relative to an open parent descriptor;
+// other systems use the portable walk in walk_other.go.
 func walkDir(ctx context.Context, d *dirTarget, opts WalkOptions, fn WalkFunc) error {
-	skip := skipSet(opts.Skip)
-	var visit func(rel string) error
-	visit = func(rel string) error {
-		if err := ctx.Err(); err != nil {
-			return err
-		}
-		f, err := d.root.Open(d.rel(rel))
-		if err != nil {
-			if errors.Is(err, fs.ErrPermission) || errors.Is(err, fs.ErrNotExist) {
-				return nil
-			}
-			return err
-		}
-		ents, err := f.ReadDir(-1)
-		f.Close()
-		if err != nil && len(ents) == 0 {
-			return nil
-		}
-		for _, e := range ents {
-			child := path.Join(rel, e.Name())
-			fi, err := d.root.Lstat(d.rel(child))
-			if err != nil {
-				continue
-			}
-			info := fromOS(child, fi)
-			if err := fn(info); err != nil {
-				return err
-			}
-			if fi.IsDir() && !skip[child] {
-				if err := visit(child); err != nil {
-					return err
-				}
-			}
-		}
-		return nil
+	return walkDirImpl(ctx, d, opts, fn)
+}
+
+// defaultWalkWorkers keeps a filesystem-wide walk from monopolising a host:
+// beyond a few workers, metadata walks are bound by the kernel's dentry and
+// inode caches, not by CPU.
+func defaultWalkWorkers(n int) int {
+	if n > 0 {
+		return n
 	}
-	return visit("")
+	return min(4, max(2, runtime.GOMAXPROCS(0)))
 }
 
 func skipSet(prefixes []string) map[string]bool {
@@ -57,3 +33,14 @@ func skipSet(prefixes []string) map[string]bool {
 	return m
 }
 
+func joinRel(dir, name string) string {
+	if dir == "" {
+		return name
+	}
+	var b strings.Builder
+	b.Grow(len(dir) + 1 + len(name))
+	b.WriteString(dir)
+	b.WriteByte('/')
+	b.WriteString(name)
+	return b.String()
+}

@@ -1,0 +1,340 @@
+//go:build linux
+
+package target
+
+import (
+	"bytes"
+	"context"
+	"encoding/binary"
+	"errors"
+	"io/fs"
+	"os"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+// The Linux walk keeps every directory it reads open until its
+// subdirectories have been opened from it (openat with O_NOFOLLOW and
+// O_DIRECTORY, one name at a time), so no path is ever resolved from the
+// root again: a directory swapped for a symlink mid-walk fails to open
+// instead of leading out of the root. Workers share a LIFO stack of
+// directories, which keeps the walk depth-first and the number of open
+// descriptors near depth × workers.
+
+const (
+	direntBufSize = 64 << 10
+	statFlags     = unix.AT_SYMLINK_NOFOLLOW | unix.AT_NO_AUTOMOUNT
+	openDirFlags  = unix.O_RDONLY | unix.O_DIRECTORY | unix.O_NOFOLLOW | unix.O_CLOEXEC
+)
+
+// walkDirFD is an open directory shared by the jobs of its subdirectories.
+type walkDirFD struct {
+	fd   int
+	refs atomic.Int32
+}
+
+func (r *walkDirFD) release() {
+	if r.refs.Add(-1) == 0 {
+		unix.Close(r.fd)
+	}
+}
+
+type walkJob struct {
+	parent *walkDirFD // nil for the root
+	name   string     // name in parent
+	path   string     // root-relative
+	dev    uint64
+}
+
+type linuxWalker struct {
+	ctx    context.Context
+	fn     WalkFunc
+	opts   WalkOptions
+	skip   map[string]bool
+	mounts map[uint64]string // st_dev → fstype, for LocalOnly
+	rootFD int
+
+	mu     sync.Mutex
+	cond   sync.Cond
+	stack  []walkJob
+	active int
+	err    error
+}
+
+func walkDirImpl(ctx context.Context, d *dirTarget, opts WalkOptions, fn WalkFunc) error {
+	rootFD, err := unix.Open(d.dir, openDirFlags&^unix.O_NOFOLLOW, 0)
+	if err != nil {
+		return &fs.PathError{Op: "walk", Path: "/", Err: err}
+	}
+	var st unix.Stat_t
+	if err := unix.Fstat(rootFD, &st); err != nil {
+		unix.Close(rootFD)
+		return &fs.PathError{Op: "walk", Path: "/", Err: err}
+	}
+	w := &linuxWalker{ctx: ctx, fn: fn, opts: opts, skip: skipSet(opts.Skip), rootFD: rootFD}
+	w.cond.L = &w.mu
+	if opts.LocalOnly {
+		w.mounts = localMountTable()
+	}
+	if err := fn(fileInfoFromStat("", &st)); err != nil {
+		unix.Close(rootFD)
+		return err
+	}
+	w.stack = append(w.stack, walkJob{path: "", dev: uint64(st.Dev)})
+	n := defaultWalkWorkers(opts.Workers)
+	var wg sync.WaitGroup
+	for range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			w.work()
+		}()
+	}
+	wg.Wait()
+	// After an error, jobs still queued hold references to their parents.
+	for _, j := range w.stack {
+		if j.parent != nil {
+			j.parent.release()
+		}
+	}
+	w.stack = nil
+	return w.err
+}
+
+// localMountTable maps device numbers to filesystem types from the
+// scanning process's mount table. Unknown devices (btrfs subvolumes) count
+// as local.
+func localMountTable() map[uint64]string {
+	b, err := os.ReadFile("/proc/self/mountinfo")
+	if err != nil {
+		return nil
+	}
+	m := map[uint64]string{}
+	for _, mt := range ParseMountInfo(b) {
+		m[mt.Dev] = mt.FSType
+	}
+	return m
+}
+
+func (w *linuxWalker) work() {
+	buf := make([]byte, direntBufSize)
+	var children []walkJob
+	for {
+		w.mu.Lock()
+		for len(w.stack) == 0 && w.active > 0 && w.err == nil {
+			w.cond.Wait()
+		}
+		if w.err != nil || len(w.stack) == 0 {
+			w.mu.Unlock()
+			w.cond.Broadcast()
+			return
+		}
+		j := w.stack[len(w.stack)-1]
+		w.stack = w.stack[:len(w.stack)-1]
+		w.active++
+		w.mu.Unlock()
+
+		children = w.visit(j, buf, children[:0])
+
+		w.mu.Lock()
+		if w.err == nil {
+			w.stack = append(w.stack, children...)
+		} else {
+			for _, c := range children {
+				c.parent.release()
+			}
+		}
+		w.active--
+		w.mu.Unlock()
+		if len(children) > 0 || w.active == 0 || w.err != nil {
+			w.cond.Broadcast()
+		}
+		clear(children)
+	}
+}
+
+func (w *linuxWalker) fail(err error) {
+	w.mu.Lock()
+	if w.err == nil {
+		w.err = err
+	}
+	w.mu.Unlock()
+	w.cond.Broadcast()
+}
+
+func (w *linuxWalker) failed() bool {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.err != nil
+}
+
+// report hands a read error to OnError; vanished entries are not errors
+// on a live system.
+func (w *linuxWalker) report(p, op string, err error) bool {
+	if errors.Is(err, unix.ENOENT) {
+		return true
+	}
+	if w.opts.OnError == nil {
+		return true
+	}
+	if e := w.opts.OnError(p, &fs.PathError{Op: op, Path: Abs(p), Err: err}); e != nil {
+		w.fail(e)
+		return false
+	}
+	return true
+}
+
+// visit reads one directory, calls fn for each entry and returns the
+// subdirectories to descend into, appended to children.
+func (w *linuxWalker) visit(j walkJob, buf []byte, children []walkJob) []walkJob {
+	if err := w.ctx.Err(); err != nil {
+		w.fail(err)
+		if j.parent != nil {
+			j.parent.release()
+		}
+		return children
+	}
+	var fd int
+	if j.parent == nil {
+		fd = w.rootFD
+	} else {
+		var err error
+		for {
+			fd, err = unix.Openat(j.parent.fd, j.name, openDirFlags, 0)
+			if err != unix.EINTR {
+				break
+			}
+		}
+		j.parent.release()
+		if err != nil {
+			// ENOTDIR and ELOOP: replaced by a file or symlink since
+			// it was listed.
+			if err != unix.ENOTDIR && err != unix.ELOOP {
+				w.report(j.path, "open", err)
+			}
+			return children
+		}
+	}
+	dir := &walkDirFD{fd: fd}
+	dir.refs.Store(1)
+	first := len(children)
+	var st unix.Stat_t
+read:
+	for {
+		n, err := unix.Getdents(fd, buf)
+		if err == unix.EINTR {
+			continue
+		}
+		if err != nil {
+			w.report(j.path, "readdir", err)
+			break
+		}
+		if n <= 0 {
+			break
+		}
+		for off := 0; off+19 < n; {
+			reclen := int(binary.NativeEndian.Uint16(buf[off+16:]))
+			if reclen < 20 || off+reclen > n {
+				break
+			}
+			rec := buf[off+19 : off+reclen]
+			off += reclen
+			if i := bytes.IndexByte(rec, 0); i >= 0 {
+				rec = rec[:i]
+			}
+			if len(rec) == 0 || rec[0] == '.' && (len(rec) == 1 || len(rec) == 2 && rec[1] == '.') {
+				continue
+			}
+			name := string(rec)
+			p := joinRel(j.path, name)
+			if err := fstatat(fd, name, &st); err != nil {
+				if !w.report(p, "lstat", err) {
+					break read
+				}
+				continue
+			}
+			fi := fileInfoFromStat(p, &st)
+			if err := w.fn(fi); err != nil {
+				w.fail(err)
+				break read
+			}
+			if fi.Mode.IsDir() && w.descend(p, uint64(st.Dev), j.dev) {
+				children = append(children, walkJob{parent: dir, name: name, path: p, dev: uint64(st.Dev)})
+			}
+		}
+	}
+	if w.failed() {
+		children = children[:first]
+	}
+	dir.refs.Add(int32(len(children) - first))
+	dir.release()
+	return children
+}
+
+func fstatat(fd int, name string, st *unix.Stat_t) error {
+	for {
+		err := unix.Fstatat(fd, name, st, statFlags)
+		if err != unix.EINTR {
+			return err
+		}
+	}
+}
+
+// descend decides whether to enter a subdirectory: not a skipped prefix,
+// and with LocalOnly not a mount of a pseudo, volatile or remote filesystem.
+func (w *linuxWalker) descend(p string, dev, parentDev uint64) bool {
+	if w.skip[p] {
+		return false
+	}
+	if w.opts.LocalOnly && dev != parentDev {
+		if t, ok := w.mounts[dev]; ok && NonLocalFS(t) {
+			return false
+		}
+	}
+	return true
+}
+
+func fileInfoFromStat(p string, st *unix.Stat_t) FileInfo {
+	return FileInfo{
+		Path:    p,
+		Mode:    modeFromUnix(uint32(st.Mode)),
+		UID:     st.Uid,
+		GID:     st.Gid,
+		Size:    st.Size,
+		ModTime: time.Unix(int64(st.Mtim.Sec), int64(st.Mtim.Nsec)),
+		Nlink:   uint64(st.Nlink),
+		Dev:     uint64(st.Dev),
+		Ino:     uint64(st.Ino),
+	}
+}
+
+func modeFromUnix(m uint32) fs.FileMode {
+	mode := fs.FileMode(m & 0o777)
+	switch m & unix.S_IFMT {
+	case unix.S_IFBLK:
+		mode |= fs.ModeDevice
+	case unix.S_IFCHR:
+		mode |= fs.ModeDevice | fs.ModeCharDevice
+	case unix.S_IFDIR:
+		mode |= fs.ModeDir
+	case unix.S_IFIFO:
+		mode |= fs.ModeNamedPipe
+	case unix.S_IFLNK:
+		mode |= fs.ModeSymlink
+	case unix.S_IFSOCK:
+		mode |= fs.ModeSocket
+	}
+	if m&unix.S_ISUID != 0 {
+		mode |= fs.ModeSetuid
+	}
+	if m&unix.S_ISGID != 0 {
+		mode |= fs.ModeSetgid
+	}
+	if m&unix.S_ISVTX != 0 {
+		mode |= fs.ModeSticky
+	}
+	return mode
+}
