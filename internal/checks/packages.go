@@ -101,11 +101,12 @@ func (c *packageCheck) Evaluate(ctx context.Context, f *facts.Store) check.Outco
 		}
 	}
 	var ev []result.Evidence
+	var missing []string
 	found := 0
 	for _, name := range c.a.Names {
 		m := db.Match(name)
 		if len(m) == 0 {
-			ev = append(ev, result.Evidence{Expected: exp, Observed: name + ": not installed", File: db.Files()[0]})
+			missing = append(missing, name)
 			continue
 		}
 		found++
@@ -119,6 +120,9 @@ func (c *packageCheck) Evaluate(ctx context.Context, f *facts.Store) check.Outco
 			}
 			ev = append(ev, result.Evidence{Expected: exp, Observed: obs, File: p.File, Line: p.Line})
 		}
+	}
+	if len(missing) > 0 {
+		ev = append(ev, result.Evidence{Expected: exp, Observed: "not installed: " + strings.Join(missing, ", "), File: strings.Join(db.Files(), ", ")})
 	}
 	var ok bool
 	switch {
