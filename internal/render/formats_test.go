@@ -374,3 +374,12 @@ func FuzzRenderers(f *testing.F) {
 		}
 	})
 }
+
+func TestSemVer(t *testing.T) {
+	tests := map[string]string{"v1.2.3": "1.2.3", "1.4.0": "1.4.0", "v2.0.0-rc.1+g1234": "2.0.0-rc.1+g1234", "dev": "", "v1.2": "", "": ""}
+	for in, want := range tests {
+		if got := semVer(in); got != want {
+			t.Errorf("semVer(%q) = %q, want %q", in, got, want)
+		}
+	}
+}

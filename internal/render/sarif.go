@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net/url"
+	"regexp"
 	"strings"
 	"time"
 	"unicode"
@@ -74,6 +75,7 @@ type sarifTool struct {
 type sarifDriver struct {
 	Name           string      `json:"name"`
 	Version        string      `json:"version,omitempty"`
+	SemVer         string      `json:"semanticVersion,omitempty"`
 	InformationURI string      `json:"informationUri"`
 	Rules          []sarifRule `json:"rules"`
 }
@@ -195,8 +197,9 @@ func SARIF(w io.Writer, r *result.Report, _ Options) error {
 func sarifFromReport(r *result.Report) sarifLog {
 	run := sarifRun{
 		Tool: sarifTool{Driver: sarifDriver{
-			Name: orDefault(r.Tool.Name, "cradle"), Version: r.Tool.Version, InformationURI: toolInfoURI,
-			Rules: []sarifRule{},
+			Name: orDefault(r.Tool.Name, "cradle"), Version: r.Tool.Version, SemVer: semVer(r.Tool.Version),
+			InformationURI: toolInfoURI,
+			Rules:          []sarifRule{},
 		}},
 		Results: []sarifResult{},
 		Properties: &sarifRunProperties{
@@ -235,6 +238,18 @@ func sarifFromReport(r *result.Report) sarifLog {
 	}
 	run.Invocations = []sarifInvocation{inv}
 	return sarifLog{Schema: sarifSchema, Version: sarifVersion, Runs: []sarifRun{run}}
+}
+
+// semVerRE matches a release version, with an optional "v" prefix.
+var semVerRE = regexp.MustCompile(`^v?([0-9]+\.[0-9]+\.[0-9]+(?:-[0-9A-Za-z.-]+)?(?:\+[0-9A-Za-z.-]+)?)$`)
+
+// semVer returns the Semantic Versioning 2.0 form of a release version
+// ("v1.2.3" -> "1.2.3"), or "" for builds such as "dev".
+func semVer(v string) string {
+	if m := semVerRE.FindStringSubmatch(v); m != nil {
+		return m[1]
+	}
+	return ""
 }
 
 // sarifRoot describes what TARGETROOT stands for. SARIF wants an absolute
