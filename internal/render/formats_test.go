@@ -52,6 +52,9 @@ func TestSARIFStructure(t *testing.T) {
 		if len(res.PartialFingerprints[fingerprintKey]) != 32 {
 			t.Errorf("%s: fingerprint %v", res.RuleID, res.PartialFingerprints)
 		}
+		if len(res.Locations) == 0 {
+			t.Errorf("%s: no location (code scanning rejects the log)", res.RuleID)
+		}
 		for _, loc := range res.Locations {
 			al := loc.PhysicalLocation.ArtifactLocation
 			if al.URIBaseID != sarifRootID || strings.HasPrefix(al.URI, "/") {
@@ -75,6 +78,9 @@ func TestSARIFStructure(t *testing.T) {
 		{"pam.faillock", "review", "none", false, 0},
 		{"file.world_writable", "fail", "note", true, 0},
 		{"kernel.module.usb_storage", "review", "none", true, 0},
+	}
+	if locs := byRule["kernel.module.usb_storage"].Locations; len(locs) != 1 || locs[0].PhysicalLocation.ArtifactLocation.URI != "." {
+		t.Errorf("result without file evidence: locations %+v, want the target root", locs)
 	}
 	for _, tc := range tests {
 		t.Run(tc.id, func(t *testing.T) {

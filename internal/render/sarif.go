@@ -36,7 +36,9 @@ import (
 //
 // Locations are evidence files relative to the uriBaseId TARGETROOT, which
 // run.originalUriBaseIds resolves to the scanned root when it has a file
-// URI (host and root filesystem targets).
+// URI (host and root filesystem targets). A result without file evidence
+// points at the root itself (uri "."), because code-scanning services
+// reject a log in which any result has no location.
 
 const (
 	sarifVersion = "2.1.0"
@@ -377,6 +379,14 @@ func sarifResultFor(res result.Result, ruleIndex int) (sr sarifResult, ok bool) 
 		sr.Kind, sr.Level = "review", "none"
 	default:
 		return sr, false
+	}
+	if len(sr.Locations) == 0 {
+		// Code-scanning services reject a whole log when one result has no
+		// location; a finding about the target as a whole points at its root.
+		sr.Locations = []sarifLocation{{
+			PhysicalLocation: sarifPhysicalLocation{ArtifactLocation: sarifArtifactLocation{URI: ".", URIBaseID: sarifRootID}},
+			Message:          &sarifMessage{Text: "applies to the target as a whole (no file evidence)"},
+		}}
 	}
 	sr.Message = sarifMessage{Text: sarifResultMessage(res, outcome)}
 	if w := res.Waiver; w != nil {
