@@ -84,6 +84,11 @@ func (c *serviceStateCheck) Evaluate(ctx context.Context, f *facts.Store) check.
 		}
 		matched := false
 		for _, n := range cfg.Names() {
+			// A template ("serial-getty@.service") stands for its
+			// instances, which are matched themselves.
+			if strings.Contains(n, "@.") {
+				continue
+			}
 			if ok, _ := path.Match(u, n); ok {
 				names = append(names, n)
 				matched = true
