@@ -285,9 +285,9 @@ func sarifRuleFor(res result.Result) sarifRule {
 			References:       res.References,
 		},
 	}
-	if res.Description != "" {
-		rule.FullDescription = &sarifMultiformat{Text: res.Description}
-	}
+	// GitHub code scanning requires fullDescription; the title stands in
+	// for a rule without a description.
+	rule.FullDescription = &sarifMultiformat{Text: orDefault(res.Description, rule.ShortDescription.Text)}
 	if text, md := sarifHelp(res); text != "" {
 		rule.Help = &sarifMultiformat{Text: text, Markdown: md}
 	}
