@@ -9,6 +9,7 @@ import (
 	"github.com/cradle-cra/cradle/internal/collect/modprobe"
 	"github.com/cradle-cra/cradle/internal/facts"
 	"github.com/cradle-cra/cradle/internal/result"
+	"github.com/cradle-cra/cradle/internal/target"
 )
 
 // kernelModuleDisabledTemplate requires modprobe.d to keep a kernel
@@ -54,6 +55,9 @@ func (kernelModuleDisabledTemplate) New(n *yaml.Node) (check.Check, error) {
 func (c *kernelModuleDisabledCheck) Fixable() bool { return true }
 
 func (c *kernelModuleDisabledCheck) Evaluate(ctx context.Context, f *facts.Store) check.Outcome {
+	if f.Target().Kind() == target.KindImage {
+		return check.NotApplicable("container images do not load kernel modules; the host's policy applies")
+	}
 	cfg, err := modprobe.Get(f)
 	if err != nil {
 		return check.FromErr("reading modprobe configuration", err)

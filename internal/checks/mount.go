@@ -10,6 +10,7 @@ import (
 	"github.com/cradle-cra/cradle/internal/collect/mounts"
 	"github.com/cradle-cra/cradle/internal/facts"
 	"github.com/cradle-cra/cradle/internal/result"
+	"github.com/cradle-cra/cradle/internal/target"
 )
 
 // mountOptionTemplate checks that a mount point is its own filesystem and
@@ -85,6 +86,9 @@ func (c *mountOptionCheck) entryEvidence(e mounts.Entry, what string) (result.Ev
 }
 
 func (c *mountOptionCheck) Evaluate(ctx context.Context, f *facts.Store) check.Outcome {
+	if f.Target().Kind() == target.KindImage {
+		return check.NotApplicable("container images do not define the mounts they run with")
+	}
 	tb, err := mounts.Get(f)
 	if err != nil {
 		return check.FromErr("reading mounts", err)

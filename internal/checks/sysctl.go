@@ -15,6 +15,7 @@ import (
 	"github.com/cradle-cra/cradle/internal/collect/sysctl"
 	"github.com/cradle-cra/cradle/internal/facts"
 	"github.com/cradle-cra/cradle/internal/result"
+	"github.com/cradle-cra/cradle/internal/target"
 )
 
 // sysctlTemplate checks kernel parameters:
@@ -127,6 +128,9 @@ func (c *sysctlCheck) ok(v string) bool {
 }
 
 func (c *sysctlCheck) Evaluate(ctx context.Context, f *facts.Store) check.Outcome {
+	if f.Target().Kind() == target.KindImage {
+		return check.NotApplicable("container images carry no kernel parameters; the host kernel's apply")
+	}
 	cfg, err := sysctl.Get(f)
 	if err != nil {
 		return check.FromErr("reading sysctl configuration", err)

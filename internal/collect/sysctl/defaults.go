@@ -23,6 +23,7 @@ var kernelDefaults = map[string]string{
 	"fs.protected_regular":                       "0",
 	"dev.tty.ldisc_autoload":                     "1",
 	"vm.unprivileged_userfaultfd":                "0",
+	"vm.mmap_min_addr":                           "4096",
 	"net.core.bpf_jit_harden":                    "0",
 	"net.ipv4.ip_forward":                        "0",
 	"net.ipv4.conf.all.forwarding":               "0",
@@ -63,11 +64,13 @@ var familyDefaults = map[string]map[string]string{
 		"kernel.perf_event_paranoid":       "3",
 		"kernel.unprivileged_userns_clone": "1",
 		"kernel.sysrq":                     "438",
+		"vm.mmap_min_addr":                 "65536",
 	},
 	"ubuntu": {
 		"kernel.dmesg_restrict":            "1",
 		"kernel.perf_event_paranoid":       "4",
 		"kernel.unprivileged_userns_clone": "1",
+		"vm.mmap_min_addr":                 "65536",
 	},
 	"rhel": {
 		"kernel.sysrq": "16",
