@@ -22,6 +22,7 @@ import (
 //	config_kv: {syntax: systemd, paths: [/etc/systemd/journald.conf], dropins: true,
 //	            section: Journal, key: Storage, allowed: [persistent], default: auto}
 //	config_kv: {syntax: space, paths: [/etc/chrony/chrony.conf], keys: [server, pool], present: true}
+//	config_kv: {syntax: space, paths: [/etc/chrony/chrony.conf], key: allow, absent: true}
 //
 // The effective value is the last occurrence across paths (read in order),
 // or the first with first_wins. A key that is not set takes default when
@@ -40,6 +41,7 @@ type configKVArgs struct {
 	FirstWins       bool     `yaml:"first_wins"`
 	CaseInsensitive bool     `yaml:"case_insensitive"`
 	Present         bool     `yaml:"present"`
+	Absent          bool     `yaml:"absent"`
 	Allowed         []string `yaml:"allowed"`
 	Forbidden       []string `yaml:"forbidden"`
 	Min             *int64   `yaml:"min"`
@@ -191,6 +193,12 @@ func (configKVTemplate) New(n *yaml.Node) (check.Check, error) {
 	if a.DropIns && syn != kvconf.Systemd {
 		return nil, check.ArgErrorf(n, "dropins needs syntax systemd")
 	}
+	if a.Absent {
+		if a.Present || a.Allowed != nil || a.Forbidden != nil || a.Min != nil || a.Max != nil || a.Umask != "" || a.Default != nil {
+			return nil, check.ArgErrorf(n, "absent cannot be combined with value constraints or default")
+		}
+		return &configKVCheck{a: a, src: kvconf.Source{Syntax: syn, Paths: a.Paths, DropIns: a.DropIns}}, nil
+	}
 	vs := valueSpec{Present: a.Present, Allowed: a.Allowed, Forbidden: a.Forbidden, Min: a.Min, Max: a.Max, Umask: a.Umask}
 	if err := vs.validate(n); err != nil {
 		return nil, err
@@ -216,6 +224,9 @@ func (c *configKVCheck) Evaluate(ctx context.Context, f *facts.Store) check.Outc
 		name = "[" + c.a.Section + "] " + name
 	}
 	exp := c.expected(name)
+	if c.a.Absent {
+		exp = name + " not set"
+	}
 	if len(cfg.Files) == 0 {
 		return statusOutcome(c.a.MissingFile, "not_applicable",
 			fmt.Sprintf("%s does not exist", orList(cfg.Missing)),
@@ -228,6 +239,12 @@ func (c *configKVCheck) Evaluate(ctx context.Context, f *facts.Store) check.Outc
 				e = x
 			}
 		}
+	}
+	if c.a.Absent {
+		if e != nil && (cfg.Syntax != kvconf.Systemd || e.Value != "") {
+			return check.Fail(result.Evidence{Expected: exp, Observed: e.Key + " " + e.Value, File: e.File, Line: e.Line})
+		}
+		return check.Pass(result.Evidence{Expected: exp, Observed: name + " not set", File: cfg.Files[len(cfg.Files)-1]})
 	}
 	// In systemd syntax an empty assignment resets the key to its default.
 	if e != nil && (cfg.Syntax != kvconf.Systemd || e.Value != "") {
