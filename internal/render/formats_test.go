@@ -242,8 +242,8 @@ func TestJUnitRoundTrip(t *testing.T) {
 	if c.ClassName != "ssh" || c.Failure == nil || !strings.Contains(c.Failure.Body, "<script>alert('x')</script>") {
 		t.Errorf("hostile text did not round-trip: %+v", c)
 	}
-	if !strings.Contains(c.Failure.Body, "\uFFFD[31mred") {
-		t.Error("terminal escape not replaced with U+FFFD")
+	if !strings.Contains(c.Failure.Body, `\u001b[31mred\u001b[0m \u202eevil`) {
+		t.Error("terminal escape or bidi override not made visible")
 	}
 	if bytes.Contains(out, []byte("<script>")) {
 		t.Error("markup in report values is not escaped")

@@ -17,8 +17,10 @@ import (
 //   - not_applicable, waived -> <skipped message=reason / waiver justification>
 //   - pass     -> an empty testcase
 //
-// encoding/xml escapes text and attributes and replaces characters XML 1.0
-// cannot hold (terminal escapes from a config file) with U+FFFD.
+// Report text is mostly shown in browsers by CI systems, so control
+// characters and bidirectional overrides from scanned files are written as
+// visible escapes first; encoding/xml then escapes markup and replaces
+// invalid UTF-8 with U+FFFD.
 
 type junitSuites struct {
 	XMLName  xml.Name     `xml:"testsuites"`
@@ -70,19 +72,24 @@ type junitSkipped struct {
 
 // JUnit writes the report as JUnit XML.
 func JUnit(w io.Writer, r *result.Report, _ Options) error {
+	r = mapStrings(r, visible)
 	suite := junitSuite{
 		Name:     orDefault(r.Profile, "default"),
 		Time:     junitSeconds(r.DurationMS),
 		Hostname: r.Target.Hostname,
-		Properties: []junitProperty{
-			{"tool", strings.TrimSpace(orDefault(r.Tool.Name, "cradle") + " " + r.Tool.Version)},
-			{"schema_version", r.SchemaVersion},
-			{"target.kind", r.Target.Kind},
-			{"target.name", r.Target.Name},
-			{"target.os", r.Target.OS},
-			{"profile", r.Profile},
-		},
-		Cases: make([]junitCase, 0, len(r.Results)),
+		Cases:    make([]junitCase, 0, len(r.Results)),
+	}
+	for _, p := range []junitProperty{
+		{"tool", strings.TrimSpace(orDefault(r.Tool.Name, "cradle") + " " + r.Tool.Version)},
+		{"schema_version", r.SchemaVersion},
+		{"target.kind", r.Target.Kind},
+		{"target.name", r.Target.Name},
+		{"target.os", r.Target.OS},
+		{"profile", r.Profile},
+	} {
+		if p.Value != "" {
+			suite.Properties = append(suite.Properties, p)
+		}
 	}
 	if !r.StartedAt.IsZero() {
 		// JUnit's timestamp is ISO 8601 without a zone; it is UTC here.
@@ -95,7 +102,7 @@ func JUnit(w io.Writer, r *result.Report, _ Options) error {
 		case result.Fail:
 			suite.Failures++
 			tc.Failure = &junitProblem{
-				Message: orDefault(res.Reason, res.Title),
+				Message: failureMessage(res),
 				Type:    res.Severity.String(),
 				Body:    junitDetails(res),
 			}
@@ -132,6 +139,18 @@ func JUnit(w io.Writer, r *result.Report, _ Options) error {
 	}
 	_, err := io.WriteString(w, "\n")
 	return err
+}
+
+// failureMessage is the one line CI systems show for a failure: the reason,
+// else the first observation, else the title.
+func failureMessage(res result.Result) string {
+	if res.Reason != "" {
+		return res.Reason
+	}
+	if len(res.Evidence) > 0 {
+		return evidenceLine(res.Evidence[0])
+	}
+	return orDefault(res.Title, res.RuleID)
 }
 
 func junitName(res result.Result) string {
