@@ -1,6 +1,12 @@
 // Package render turns a result.Report into the output formats cradle
-// supports. Every format is a Renderer over the same report; none of them
-// computes anything the report does not hold.
+// supports: table, json, sarif, junit and html. Every format is a Renderer
+// over the same report; none of them computes anything the report does not
+// hold, and all are deterministic (golden files in testdata/).
+//
+// Formats are written with the standard library only. SARIF uses plain
+// structs with encoding/json: no maintained Go SARIF library is among the
+// project's vetted dependencies, and cradle emits a small fixed subset that
+// the tests check against the SARIF 2.1.0 rules.
 package render
 
 import (

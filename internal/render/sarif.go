@@ -15,9 +15,8 @@ import (
 	"github.com/cradle-cra/cradle/internal/result"
 )
 
-// SARIF output follows OASIS SARIF 2.1.0. It is written with plain structs
-// and encoding/json: no maintained Go SARIF library is among the project's
-// vetted dependencies, and cradle needs only a small, fixed subset.
+// SARIF output follows OASIS SARIF 2.1.0 and the extra requirements of
+// GitHub code scanning (every result located, rules with fullDescription).
 //
 // Mapping (also in docs/json-schema.md):
 //   - every rule in the report is a reportingDescriptor in tool.driver.rules;

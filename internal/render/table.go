@@ -36,6 +36,8 @@ func statusColor(s result.Status) string {
 // Table writes the human summary: non-passing rules, most severe first,
 // with their evidence, then counts by status.
 func Table(w io.Writer, r *result.Report, opts Options) error {
+	// Values from scanned files must not drive the terminal.
+	r = mapStrings(r, termSafe)
 	bw := &errWriter{w: w}
 	paint := func(c, s string) string {
 		if !opts.Color {
@@ -43,28 +45,28 @@ func Table(w io.Writer, r *result.Report, opts Options) error {
 		}
 		return c + s + ansiReset
 	}
-	bw.printf("cradle %s — %s target %s", termSafe(r.Tool.Version), termSafe(r.Target.Kind), termSafe(r.Target.Name))
+	bw.printf("cradle %s — %s target %s", r.Tool.Version, r.Target.Kind, r.Target.Name)
 	if r.Target.OS != "" {
-		bw.printf(" (%s)", termSafe(r.Target.OS))
+		bw.printf(" (%s)", r.Target.OS)
 	}
-	bw.printf("\nprofile: %s\n\n", termSafe(r.Profile))
+	bw.printf("\nprofile: %s\n\n", r.Profile)
 	for _, st := range attentionOrder {
 		if !opts.Verbose && (st == result.Pass || st == result.NotApplicable) {
 			continue
 		}
 		rs := bySeverity(r.Results, st)
 		for _, res := range rs {
-			bw.printf("%s %-8s %s  %s\n", paint(statusColor(st), fmt.Sprintf("%-14s", strings.ToUpper(string(st)))), res.Severity, termSafe(res.RuleID), termSafe(res.Title))
+			bw.printf("%s %-8s %s  %s\n", paint(statusColor(st), fmt.Sprintf("%-14s", strings.ToUpper(string(st)))), res.Severity, res.RuleID, res.Title)
 			if res.Reason != "" {
-				bw.printf("    reason: %s\n", termSafe(res.Reason))
+				bw.printf("    reason: %s\n", res.Reason)
 			}
 			if st == result.Fail || opts.Verbose {
 				for _, ev := range res.Evidence {
-					bw.printf("    %s\n", termSafe(evidenceLine(ev)))
+					bw.printf("    %s\n", evidenceLine(ev))
 				}
 			}
 			if res.Waiver != nil {
-				bw.printf("    waiver: %s (owner %s, expires %s)\n", termSafe(res.Waiver.Justification), termSafe(orDash(res.Waiver.Owner)), termSafe(orDash(res.Waiver.Expires)))
+				bw.printf("    waiver: %s (owner %s, expires %s)\n", res.Waiver.Justification, orDash(res.Waiver.Owner), orDash(res.Waiver.Expires))
 			}
 		}
 	}
