@@ -12,6 +12,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+	"unsafe"
 
 	"golang.org/x/sys/unix"
 )
@@ -242,27 +243,28 @@ read:
 			}
 			rec := buf[off+19 : off+reclen]
 			off += reclen
-			if i := bytes.IndexByte(rec, 0); i >= 0 {
-				rec = rec[:i]
+			i := bytes.IndexByte(rec, 0)
+			if i <= 0 {
+				continue // no terminator: corrupt record
 			}
-			if len(rec) == 0 || rec[0] == '.' && (len(rec) == 1 || len(rec) == 2 && rec[1] == '.') {
+			rec = rec[:i]
+			if rec[0] == '.' && (len(rec) == 1 || len(rec) == 2 && rec[1] == '.') {
 				continue
 			}
-			name := string(rec)
-			p := joinRel(j.path, name)
-			if err := fstatat(fd, name, &st); err != nil {
-				if !w.report(p, "lstat", err) {
+			if err := fstatatName(fd, rec, &st); err != nil {
+				if !w.report(joinRelBytes(j.path, rec), "lstat", err) {
 					break read
 				}
 				continue
 			}
+			p := joinRelBytes(j.path, rec)
 			fi := fileInfoFromStat(p, &st)
 			if err := w.fn(fi); err != nil {
 				w.fail(err)
 				break read
 			}
 			if fi.Mode.IsDir() && w.descend(p, uint64(st.Dev), j.dev) {
-				children = append(children, walkJob{parent: dir, name: name, path: p, dev: uint64(st.Dev)})
+				children = append(children, walkJob{parent: dir, name: p[len(p)-len(rec):], path: p, dev: uint64(st.Dev)})
 			}
 		}
 	}
@@ -274,13 +276,16 @@ read:
 	return children
 }
 
-func fstatat(fd int, name string, st *unix.Stat_t) error {
-	for {
-		err := unix.Fstatat(fd, name, st, statFlags)
-		if err != unix.EINTR {
-			return err
-		}
+// joinRelBytes builds dir/name with one allocation.
+func joinRelBytes(dir string, name []byte) string {
+	if dir == "" {
+		return string(name)
 	}
+	b := make([]byte, 0, len(dir)+1+len(name))
+	b = append(b, dir...)
+	b = append(b, '/')
+	b = append(b, name...)
+	return unsafe.String(unsafe.SliceData(b), len(b))
 }
 
 // descend decides whether to enter a subdirectory: not a skipped prefix,

@@ -1,0 +1,263 @@
+// Package fswalk collects the filesystem-wide facts of a target in one
+// walk: world-writable files, world-writable directories without the
+// sticky bit, setuid/setgid files and files whose owner or group is not in
+// the target's account database. Lists are bounded (the lexicographically
+// first paths are kept, so output does not depend on walk order) while
+// totals stay exact, keeping memory flat on hosts with millions of files.
+package fswalk
+
+import (
+	"container/heap"
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+
+	"github.com/cradle-cra/cradle/internal/collect/accounts"
+	"github.com/cradle-cra/cradle/internal/facts"
+	"github.com/cradle-cra/cradle/internal/target"
+)
+
+// Key is the fact-store key.
+const Key = "fswalk"
+
+// Bounds on the paths kept per list.
+const (
+	MaxKept      = 1000
+	MaxSetIDKept = 10000 // allow-lists need the whole inventory
+	MaxErrors    = 20
+)
+
+// Skip lists the directories the walk does not enter: runtime state
+// (proc, sys, dev, run) and container engines' storage, which holds other
+// systems' root filesystems.
+var Skip = []string{"proc", "sys", "dev", "run", "var/lib/docker", "var/lib/containers/storage"}
+
+// Entry is one file found by the walk.
+type Entry struct {
+	Path string      `json:"path"` // absolute within the target, "/usr/bin/su"
+	Mode fs.FileMode `json:"mode"`
+	UID  uint32      `json:"uid"`
+	GID  uint32      `json:"gid"`
+}
+
+// List is a bounded, sorted list of entries with the exact total.
+type List struct {
+	Total   int     `json:"total"`
+	Entries []Entry `json:"entries"`
+}
+
+// Truncated reports whether entries were dropped for the bound.
+func (l *List) Truncated() bool { return l.Total > len(l.Entries) }
+
+// Facts are the filesystem-wide facts of a target.
+type Facts struct {
+	// Entries counts the files, directories and other entries walked.
+	Entries int64 `json:"entries"`
+	// Skipped are the directories not entered (besides pseudo, volatile
+	// and remote mounts on a live host).
+	Skipped []string `json:"skipped"`
+	// WorldWritableFiles are regular files writable by others.
+	WorldWritableFiles List `json:"world_writable_files"`
+	// WorldWritableDirs are directories writable by others without the
+	// sticky bit (anyone may delete or replace anyone's files there).
+	WorldWritableDirs List `json:"world_writable_dirs"`
+	// SetID are regular files with the setuid or setgid bit.
+	SetID List `json:"setid"`
+	// Unowned are entries whose uid or gid is in neither passwd nor group.
+	Unowned List `json:"unowned"`
+	// AccountsError says why Unowned could not be computed ("" when it was).
+	AccountsError string `json:"accounts_error,omitempty"`
+	// Unreadable are paths the walk could not read, with the error.
+	Unreadable []Unreadable `json:"unreadable,omitempty"`
+	// UnreadableTotal counts them all.
+	UnreadableTotal int `json:"unreadable_total"`
+}
+
+// Unreadable is a path the walk could not read.
+type Unreadable struct {
+	Path string `json:"path"`
+	Err  string `json:"error"`
+}
+
+// Get returns the memoised facts, reusing the store's account database.
+func Get(s *facts.Store) (*Facts, error) {
+	return facts.Get(s, Key, func(ctx context.Context, t target.Target) (*Facts, error) {
+		db, err := accounts.Get(s)
+		return collect(ctx, t, db, err)
+	})
+}
+
+// Collect walks t once and computes every fact.
+func Collect(ctx context.Context, t target.Target) (*Facts, error) {
+	db, err := accounts.Collect(ctx, t)
+	return collect(ctx, t, db, err)
+}
+
+func collect(ctx context.Context, t target.Target, db *accounts.DB, dbErr error) (*Facts, error) {
+	a := NewAccumulator(db, dbErr)
+	opts := target.WalkOptions{Skip: Skip, LocalOnly: true, OnError: a.Error}
+	if err := t.Walk(ctx, opts, a.Add); err != nil {
+		return nil, fmt.Errorf("walk %s: %w", t.Name(), err)
+	}
+	f := a.Facts()
+	f.Skipped = make([]string, len(Skip))
+	for i, s := range Skip {
+		f.Skipped[i] = target.Abs(s)
+	}
+	return f, nil
+}
+
+// Accumulator computes the facts from walk entries; Add and Error are safe
+// for concurrent use.
+type Accumulator struct {
+	entries   atomic.Int64
+	unowned   bool
+	uids      map[uint32]bool
+	gids      map[uint32]bool
+	dbErr     string
+	ww, wwd   bounded
+	setid     bounded
+	noOwner   bounded
+	errMu     sync.Mutex
+	errs      []Unreadable
+	errsTotal int
+}
+
+// NewAccumulator prepares an accumulator; with a nil db (or dbErr set)
+// ownership is not checked.
+func NewAccumulator(db *accounts.DB, dbErr error) *Accumulator {
+	a := &Accumulator{
+		ww: bounded{max: MaxKept}, wwd: bounded{max: MaxKept},
+		setid: bounded{max: MaxSetIDKept}, noOwner: bounded{max: MaxKept},
+	}
+	switch {
+	case dbErr != nil:
+		a.dbErr = "account database: " + dbErr.Error()
+	case db == nil || len(db.Users) == 0:
+		a.dbErr = "the target has no /etc/passwd entries"
+	default:
+		a.unowned = true
+		a.uids, a.gids = map[uint32]bool{}, map[uint32]bool{}
+		for _, u := range db.Users {
+			a.uids[u.UID] = true
+		}
+		for _, g := range db.Groups {
+			a.gids[g.GID] = true
+		}
+	}
+	return a
+}
+
+// Add classifies one entry.
+func (a *Accumulator) Add(fi target.FileInfo) error {
+	a.entries.Add(1)
+	m := fi.Mode
+	switch {
+	case m.IsRegular():
+		if m&0o002 != 0 {
+			a.ww.add(fi)
+		}
+		if m&(fs.ModeSetuid|fs.ModeSetgid) != 0 {
+			a.setid.add(fi)
+		}
+	case m.IsDir():
+		if m&0o002 != 0 && m&fs.ModeSticky == 0 {
+			a.wwd.add(fi)
+		}
+	}
+	if a.unowned && !(a.uids[fi.UID] && a.gids[fi.GID]) {
+		a.noOwner.add(fi)
+	}
+	return nil
+}
+
+// Error records an unreadable path; the walk goes on.
+func (a *Accumulator) Error(p string, err error) error {
+	a.errMu.Lock()
+	defer a.errMu.Unlock()
+	a.errsTotal++
+	if len(a.errs) < MaxErrors {
+		a.errs = append(a.errs, Unreadable{Path: target.Abs(p), Err: unwrap(err)})
+	}
+	return nil
+}
+
+func unwrap(err error) string {
+	if pe, ok := errors.AsType[*fs.PathError](err); ok {
+		return pe.Op + ": " + pe.Err.Error()
+	}
+	return err.Error()
+}
+
+// Facts returns what was accumulated.
+func (a *Accumulator) Facts() *Facts {
+	f := &Facts{
+		Entries:            a.entries.Load(),
+		WorldWritableFiles: a.ww.list(),
+		WorldWritableDirs:  a.wwd.list(),
+		SetID:              a.setid.list(),
+		Unowned:            a.noOwner.list(),
+		AccountsError:      a.dbErr,
+	}
+	a.errMu.Lock()
+	f.Unreadable = slices.Clone(a.errs)
+	f.UnreadableTotal = a.errsTotal
+	a.errMu.Unlock()
+	slices.SortFunc(f.Unreadable, func(x, y Unreadable) int { return strings.Compare(x.Path, y.Path) })
+	return f
+}
+
+// bounded keeps the max lexicographically smallest paths in a max-heap.
+type bounded struct {
+	mu    sync.Mutex
+	max   int
+	total int
+	h     entryHeap
+}
+
+func (b *bounded) add(fi target.FileInfo) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.total++
+	full := len(b.h) >= b.max
+	if full && (b.max == 0 || "/"+fi.Path >= b.h[0].Path) {
+		return
+	}
+	e := Entry{Path: target.Abs(fi.Path), Mode: fi.Mode, UID: fi.UID, GID: fi.GID}
+	if full {
+		b.h[0] = e
+		heap.Fix(&b.h, 0)
+		return
+	}
+	heap.Push(&b.h, e)
+}
+
+func (b *bounded) list() List {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	out := List{Total: b.total, Entries: slices.Clone([]Entry(b.h))}
+	if out.Entries == nil {
+		out.Entries = []Entry{}
+	}
+	slices.SortFunc(out.Entries, func(x, y Entry) int { return strings.Compare(x.Path, y.Path) })
+	return out
+}
+
+type entryHeap []Entry
+
+func (h entryHeap) Len() int           { return len(h) }
+func (h entryHeap) Less(i, j int) bool { return h[i].Path > h[j].Path }
+func (h entryHeap) Swap(i, j int)      { h[i], h[j] = h[j], h[i] }
+func (h *entryHeap) Push(x any)        { *h = append(*h, x.(Entry)) }
+func (h *entryHeap) Pop() any {
+	old := *h
+	e := old[len(old)-1]
+	*h = old[:len(old)-1]
+	return e
+}
+

@@ -1,0 +1,14 @@
+//go:build linux && !amd64 && !arm64
+
+package target
+
+import "golang.org/x/sys/unix"
+
+func fstatatName(fd int, name []byte, st *unix.Stat_t) error {
+	for {
+		err := unix.Fstatat(fd, string(name), st, statFlags)
+		if err != unix.EINTR {
+			return err
+		}
+	}
+}
