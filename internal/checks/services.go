@@ -106,7 +106,7 @@ func (c *serviceStateCheck) Evaluate(ctx context.Context, f *facts.Store) check.
 			return check.FromErr("unit "+n, err)
 		}
 		e := result.Evidence{Expected: exp, Observed: n + ": " + us.State, File: us.File}
-		if us.Unit != n && us.Unit != "" {
+		if us.Unit != n && us.Unit != "" && us.State != systemd.Absent {
 			e.Observed += " (as " + us.Unit + ")"
 		}
 		if len(us.EnabledBy) > 0 {
