@@ -77,3 +77,40 @@ func TestJSONMatchesSchema(t *testing.T) {
 		}
 	})
 }
+
+// TestSARIFMatchesSchema validates the SARIF goldens against the official
+// SARIF 2.1.0 JSON schema when CRADLE_SARIF_SCHEMA names a local copy (the
+// schema is not vendored here; e.g. the sarif-2.1.0.json shipped in the
+// @microsoft/sarif-multitool npm packages).
+func TestSARIFMatchesSchema(t *testing.T) {
+	path := os.Getenv("CRADLE_SARIF_SCHEMA")
+	if path == "" {
+		t.Skip("CRADLE_SARIF_SCHEMA not set")
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	doc, err := jsonschema.UnmarshalJSON(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := jsonschema.NewCompiler()
+	if err := c.AddResource("sarif.json", doc); err != nil {
+		t.Fatal(err)
+	}
+	sch, err := c.Compile("sarif.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, rep := range []*result.Report{fixture(), emptyReport()} {
+		inst, err := jsonschema.UnmarshalJSON(bytes.NewReader(render(t, "sarif", rep, Options{})))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := sch.Validate(inst); err != nil {
+			t.Errorf("SARIF for %s does not match the schema: %v", rep.Target.Name, err)
+		}
+	}
+}
