@@ -1,0 +1,206 @@
+// Package changelog is cradle's tamper-evident change log: one append-only
+// JSON-lines file per target under $CRADLE_HOME/logs, where every entry
+// records who changed what, when and why, is chained to the previous entry
+// by hash and signed with ed25519. A signed head file records the last
+// entry so truncation is detected too. Fix, rollback, approval and waiver
+// commands append to it; Verify finds the first entry that was edited,
+// deleted, reordered, forged or cut off. See docs/change-log.md.
+package changelog
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"slices"
+	"strings"
+)
+
+// Known actions. Others are rejected so that consumers can rely on the
+// vocabulary.
+const (
+	ActionApply        = "apply"         // a fix run changed the target
+	ActionRollback     = "rollback"      // a run was rolled back
+	ActionApprove      = "approve"       // a baseline snapshot was approved
+	ActionWaiverAdd    = "waiver-add"    // a waiver was added
+	ActionWaiverRemove = "waiver-remove" // a waiver was removed or expired
+	ActionTailoring    = "tailoring"     // tailoring (rule selection, parameters) changed
+	ActionKeyRotate    = "key-rotate"    // the signing key changed
+	ActionManual       = "manual"        // a change made by hand, recorded by an operator
+	ActionNote         = "note"          // a remark without a change
+)
+
+// Actions lists the known actions.
+var Actions = []string{ActionApply, ActionRollback, ActionApprove, ActionWaiverAdd, ActionWaiverRemove,
+	ActionTailoring, ActionKeyRotate, ActionManual, ActionNote}
+
+// ValidAction reports whether a is a known action.
+func ValidAction(a string) bool { return slices.Contains(Actions, a) }
+
+// GenesisHash is prev_hash of the first entry.
+var GenesisHash = strings.Repeat("0", 64)
+
+// OSUser is the operating-system account that appended an entry.
+type OSUser struct {
+	UID  string `json:"uid"`
+	Name string `json:"name,omitempty"`
+	// SudoUser is the invoking user when running under sudo.
+	SudoUser string `json:"sudo_user,omitempty"`
+}
+
+// Actor says who made a change: the OS account and, optionally, the person
+// or system named with --actor.
+type Actor struct {
+	OSUser OSUser `json:"os_user"`
+	Actor  string `json:"actor,omitempty"`
+}
+
+// String is a short display form: "actor (os user)" or "os user".
+func (a Actor) String() string {
+	u := a.OSUser.Name
+	if u == "" {
+		u = "uid " + a.OSUser.UID
+	}
+	if a.OSUser.SudoUser != "" {
+		u += " via sudo by " + a.OSUser.SudoUser
+	}
+	if a.Actor != "" {
+		return a.Actor + " (" + u + ")"
+	}
+	return u
+}
+
+// Entry is one change-log record. Everything except Hash and Sig is
+// covered by Hash; Sig signs Hash.
+type Entry struct {
+	Seq       uint64            `json:"seq"`
+	Time      string            `json:"time"` // RFC 3339, UTC
+	Actor     Actor             `json:"actor"`
+	Action    string            `json:"action"`
+	Rules     []string          `json:"rules,omitempty"`
+	Target    string            `json:"target"`
+	ChangeRef string            `json:"change_ref,omitempty"`
+	Reason    string            `json:"reason,omitempty"`
+	Before    map[string]string `json:"before,omitempty"` // path or subject -> digest
+	After     map[string]string `json:"after,omitempty"`
+	Details   json.RawMessage   `json:"details,omitempty"` // a JSON object
+	PrevHash  string            `json:"prev_hash"`
+	Hash      string            `json:"hash"`
+	KeyID     string            `json:"key_id"`
+	Sig       string            `json:"sig"` // base64 ed25519 over entrySigPrefix+Hash
+}
+
+// Domain-separation prefixes: an entry signature can never pass as a head
+// signature or the other way round.
+const (
+	entrySigPrefix = "cradle.changelog.entry.v1:"
+	headSigPrefix  = "cradle.changelog.head.v1:"
+)
+
+// MaxEntrySize bounds one log line (and so what Append accepts and what
+// Verify reads into memory).
+const MaxEntrySize = 1 << 20
+
+// canonical re-encodes one JSON object with sorted keys, no insignificant
+// whitespace, numbers as written and without the named top-level fields.
+// Writer and verifier both hash this form, so any edit to a covered field,
+// including adding one, changes the hash.
+func canonical(line []byte, drop ...string) ([]byte, error) {
+	dec := json.NewDecoder(bytes.NewReader(line))
+	dec.UseNumber()
+	var m map[string]any
+	if err := dec.Decode(&m); err != nil {
+		return nil, err
+	}
+	if m == nil {
+		return nil, errors.New("not a JSON object")
+	}
+	if dec.More() {
+		return nil, errors.New("trailing data after the JSON object")
+	}
+	if _, err := dec.Token(); err == nil {
+		return nil, errors.New("trailing data after the JSON object")
+	}
+	for _, k := range drop {
+		delete(m, k)
+	}
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(m); err != nil {
+		return nil, err
+	}
+	return bytes.TrimSuffix(buf.Bytes(), []byte("\n")), nil
+}
+
+// entryHash computes an entry line's hash: hex sha256 over its canonical
+// form without "hash" and "sig".
+func entryHash(line []byte) (string, error) {
+	c, err := canonical(line, "hash", "sig")
+	if err != nil {
+		return "", err
+	}
+	s := sha256.Sum256(c)
+	return hex.EncodeToString(s[:]), nil
+}
+
+// TargetIdentity names the target a log belongs to: "host" for the live
+// host, "root:<absolute path>" for a root filesystem, "image:<absolute
+// path>" for an image. Symlinks in an existing path are resolved so two
+// spellings of one target share a log. Every package that keeps state per
+// target uses this with TargetKey.
+func TargetIdentity(root, image string) (string, error) {
+	switch {
+	case root != "" && image != "":
+		return "", errors.New("--root and --image are mutually exclusive")
+	case root != "":
+		p, err := absPath(root)
+		return "root:" + p, err
+	case image != "":
+		p, err := absPath(image)
+		return "image:" + p, err
+	}
+	return "host", nil
+}
+
+func absPath(p string) (string, error) {
+	a, err := filepath.Abs(p)
+	if err != nil {
+		return "", fmt.Errorf("target path %s: %w", p, err)
+	}
+	if r, err := filepath.EvalSymlinks(a); err == nil {
+		a = r
+	}
+	return filepath.ToSlash(a), nil
+}
+
+// TargetKey turns a target identity into a stable, filesystem-safe name: a
+// readable slug of the identity plus 16 hex digits of its sha256 (the slug
+// alone can collide, the hash cannot in practice).
+func TargetKey(identity string) string {
+	var b strings.Builder
+	dash := false
+	for _, r := range strings.ToLower(identity) {
+		ok := r >= 'a' && r <= 'z' || r >= '0' && r <= '9'
+		switch {
+		case ok:
+			b.WriteRune(r)
+			dash = false
+		case !dash && b.Len() > 0:
+			b.WriteByte('-')
+			dash = true
+		}
+		if b.Len() >= 48 {
+			break
+		}
+	}
+	slug := strings.TrimSuffix(b.String(), "-")
+	if slug == "" {
+		slug = "target"
+	}
+	s := sha256.Sum256([]byte(identity))
+	return slug + "-" + hex.EncodeToString(s[:8])
+}
