@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Breaks logging in the tree in $1: rsyslog creating world-readable files
+# through a writable drop-in, a volatile uncompressed journal, a
+# world-readable log file.
+set -euo pipefail
+root=${1:?usage: logging.break.sh TREE}
+if [ -d "$root/etc/rsyslog.d" ]; then
+	cat >"$root/etc/rsyslog.d/50-break.conf" <<'CONF'
+$FileCreateMode 0644
+action(type="omfile" file="/var/log/debug.log"
+       fileCreateMode="0666")
+CONF
+	chmod 0666 "$root/etc/rsyslog.d/50-break.conf"
+fi
+install -d -m 0755 "$root/etc/systemd/journald.conf.d"
+cat >"$root/etc/systemd/journald.conf.d/90-break.conf" <<'CONF'
+[Journal]
+Storage=volatile
+Compress=no
+ForwardToSyslog=no
+CONF
+touch "$root/var/log/cradle-break.log"
+chmod 0666 "$root/var/log/cradle-break.log"
+rm -f "$root/etc/logrotate.conf"
