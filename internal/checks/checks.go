@@ -26,7 +26,7 @@ func all() []check.Template {
 		fileModeTemplate{},
 		fileExistsTemplate{},
 		sshdOptionTemplate{}, sshdCryptoTemplate{}, sysctlTemplate{}, kernelModuleDisabledTemplate{}, mountOptionTemplate{}, // ssh/sysctl/kmod/mount area
-		defaultCredsTemplate{},                                                                                                                                                                                                        // product area
+		defaultCredsTemplate{}, exprTemplate{}, // product area
 		configKVTemplate{}, accountPropertyTemplate{}, pamOptionTemplate{}, sudoOptionTemplate{}, sudoRuleTemplate{}, auditRuleTemplate{}, fileContentTemplate{}, dirFilesModeTemplate{}, rsyslogFileModeTemplate{}, limitsTemplate{}, // accounts/auth/logging area
 	}
 }

@@ -26,7 +26,7 @@ const (
 
 // prodTree writes files (root-relative path -> content) into a temp dir
 // and opens it as a target.
-func prodTree(t *testing.T, files map[string]string) *facts.Store {
+func prodTree(t testing.TB, files map[string]string) *facts.Store {
 	t.Helper()
 	dir := t.TempDir()
 	for p, c := range files {
@@ -46,7 +46,7 @@ func prodTree(t *testing.T, files map[string]string) *facts.Store {
 	return facts.NewStore(context.Background(), tg)
 }
 
-func prodNode(t *testing.T, src string) *yaml.Node {
+func prodNode(t testing.TB, src string) *yaml.Node {
 	t.Helper()
 	var doc yaml.Node
 	if err := yaml.Unmarshal([]byte(src), &doc); err != nil {

@@ -1,0 +1,142 @@
+package checks
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+
+	"github.com/cradle-cra/cradle/internal/collect/accounts"
+	"github.com/cradle-cra/cradle/internal/collect/osrelease"
+	"github.com/cradle-cra/cradle/internal/credcheck"
+	"github.com/cradle-cra/cradle/internal/facts"
+)
+
+// exprSource is one fact the expr template exposes as a CEL variable.
+// collect returns plain data: map[string]any, []any, string, bool, int64,
+// float64 or nil. Only sources an expression references are collected.
+type exprSource struct {
+	name    string
+	doc     string
+	collect func(ctx context.Context, s *facts.Store) (any, error)
+}
+
+// exprSources lists the facts available to expressions. To expose another
+// collector add one line, usually {name, doc, jsonFact(pkg.Get)}; the
+// collector's JSON tags become the field names.
+var exprSources = []exprSource{
+	{"os", "os-release(5): id, id_like, version_id, pretty_name, fields, source", jsonFact(osrelease.Get)},
+	{"accounts", "users (list), by_name (map), groups, shadow_readable; see accountsFact", accountsFact},
+}
+
+func lookupExprSource(name string) (exprSource, bool) {
+	for _, s := range exprSources {
+		if s.name == name {
+			return s, true
+		}
+	}
+	return exprSource{}, false
+}
+
+// jsonFact adapts a typed fact getter: the fact is converted to plain
+// data through its JSON form, so fields tagged json:"-" (secrets) never
+// reach an expression.
+func jsonFact[T any](get func(*facts.Store) (T, error)) func(context.Context, *facts.Store) (any, error) {
+	return func(_ context.Context, s *facts.Store) (any, error) {
+		v, err := get(s)
+		if err != nil {
+			return nil, err
+		}
+		return toPlain(v)
+	}
+}
+
+// toPlain converts v to JSON-shaped data, with integral numbers as int64
+// so expressions can compare them with integer literals.
+func toPlain(v any) (any, error) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return nil, fmt.Errorf("convert fact: %w", err)
+	}
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.UseNumber()
+	var out any
+	if err := dec.Decode(&out); err != nil {
+		return nil, fmt.Errorf("convert fact: %w", err)
+	}
+	return fixNumbers(out), nil
+}
+
+func fixNumbers(v any) any {
+	switch x := v.(type) {
+	case json.Number:
+		if i, err := x.Int64(); err == nil {
+			return i
+		}
+		f, _ := x.Float64()
+		return f
+	case map[string]any:
+		for k, e := range x {
+			x[k] = fixNumbers(e)
+		}
+	case []any:
+		for i, e := range x {
+			x[i] = fixNumbers(e)
+		}
+	}
+	return v
+}
+
+// accountsFact exposes the account database without password hashes:
+//
+//	users: [{name, uid, gid, gecos, home, shell, line, login_shell,
+//	         has_shadow, and when shadow is readable: hash_scheme,
+//	         locked, empty_password, password_usable, last_change,
+//	         min_days, max_days, warn_days, inactive, expire, shadow_line}]
+//	by_name: {name: user}
+//	groups: [{name, gid, members, line}]
+//	shadow_readable: bool
+//
+// When /etc/shadow cannot be read the password fields are left out, so an
+// expression using them fails with an error instead of passing.
+func accountsFact(_ context.Context, s *facts.Store) (any, error) {
+	db, err := accounts.Get(s)
+	if err != nil {
+		return nil, err
+	}
+	users := make([]any, 0, len(db.Users))
+	byName := map[string]any{}
+	for _, u := range db.Users {
+		m := map[string]any{
+			"name": u.Name, "uid": int64(u.UID), "gid": int64(u.GID), "gecos": u.Gecos,
+			"home": u.Home, "shell": u.Shell, "line": int64(u.Line),
+			"login_shell": !nonLoginShell(u.Shell), "has_shadow": u.Shadow != nil,
+		}
+		if db.ShadowReadable {
+			m["hash_scheme"], m["locked"], m["empty_password"], m["password_usable"] = "", false, false, false
+			if sh := u.Shadow; sh != nil {
+				info := credcheck.Classify(sh.Hash)
+				m["hash_scheme"] = string(info.Scheme)
+				m["locked"] = info.Locked
+				m["empty_password"] = info.Empty
+				m["password_usable"] = info.Usable
+				m["last_change"], m["min_days"], m["max_days"] = sh.LastChange, sh.MinDays, sh.MaxDays
+				m["warn_days"], m["inactive"], m["expire"] = sh.WarnDays, sh.Inactive, sh.Expire
+				m["shadow_line"] = int64(sh.Line)
+			}
+		}
+		users = append(users, m)
+		if _, dup := byName[u.Name]; !dup {
+			byName[u.Name] = m
+		}
+	}
+	groups := make([]any, 0, len(db.Groups))
+	for _, g := range db.Groups {
+		members := make([]any, 0, len(g.Members))
+		for _, mb := range g.Members {
+			members = append(members, mb)
+		}
+		groups = append(groups, map[string]any{"name": g.Name, "gid": int64(g.GID), "members": members, "line": int64(g.Line)})
+	}
+	return map[string]any{"users": users, "by_name": byName, "groups": groups, "shadow_readable": db.ShadowReadable}, nil
+}

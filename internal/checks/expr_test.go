@@ -1,0 +1,197 @@
+package checks
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/cradle-cra/cradle/internal/check"
+	"github.com/cradle-cra/cradle/internal/facts"
+	"github.com/cradle-cra/cradle/internal/result"
+)
+
+func exprTestTree(t testing.TB) *facts.Store {
+	return prodTree(t, map[string]string{
+		"etc/os-release":           "ID=debian\nVERSION_ID=\"12\"\nPRETTY_NAME=\"Debian GNU/Linux 12 (bookworm)\"\n",
+		"etc/passwd":               "root:x:0:0:root:/root:/bin/bash\ndaemon:x:1:1::/usr/sbin:/usr/sbin/nologin\nalice:x:1000:1000::/home/alice:/bin/bash\n",
+		"etc/shadow":               "root:*:19000:0:99999:7:::\ndaemon:*:19000::::::\nalice:" + testHashStrong + ":19000:0:99999:7:::\n",
+		"etc/group":                "root:x:0:\nsudo:x:27:alice\n",
+		"etc/motd":                 "hello world\n",
+		"home/alice/.bash_history": "ls\n",
+		"etc/systemd/system/x.wants/telnet.socket": "",
+	})
+}
+
+func TestExprEvaluate(t *testing.T) {
+	tests := []struct {
+		expr string
+		want result.Status
+		ev   string // substring of the evidence
+	}{
+		{`os.id == "debian"`, result.Pass, `os.id = "debian"`},
+		{`os.id in ["rhel", "fedora"]`, result.Fail, `os.id = "debian"`},
+		{`os.version_id == "12" && "debian" in os.id_like`, result.Fail, `os.id_like = []`},
+		{`!accounts.by_name.root.password_usable`, result.Pass, `accounts.by_name.root.password_usable = false`},
+		{`accounts.by_name["alice"].hash_scheme == "sha512crypt"`, result.Pass, `accounts.by_name["alice"].hash_scheme = "sha512crypt"`},
+		{`accounts.users.all(u, u.uid != 0 || u.name == "root")`, result.Pass, `accounts.users = [`},
+		{`accounts.users.exists(u, u.empty_password)`, result.Fail, ""},
+		{`accounts.users.filter(u, u.password_usable).size() == 1`, result.Pass, ""},
+		{`accounts.by_name.root.uid < 1`, result.Pass, ""},
+		{`"sudo" in accounts.groups.map(g, g.name)`, result.Pass, ""},
+		{`file("/etc/motd").contains("hello")`, result.Pass, `file("/etc/motd") = "hello world\n"`},
+		{`file_exists("/etc/motd") && !file_exists("/etc/nothing")`, result.Pass, `file_exists("/etc/nothing") = false`},
+		{`file_mode("/etc/motd") <= 420 && file_mode("/etc/nothing") == -1`, result.Pass, ""},
+		{`size(glob("/home/*/.*_history")) == 0`, result.Fail, ""},
+		{`glob("/etc/systemd/system/*.wants/telnet.*") == ["/etc/systemd/system/x.wants/telnet.socket"]`, result.Pass, ""},
+		{`glob("/nothing/*") == []`, result.Pass, ""},
+		{`file("/etc/nothing") == ""`, result.Error, ""},
+		{`file_exists("/etc/nothing") && file("/etc/nothing") == ""`, result.Fail, ""},
+		{`accounts.by_name.nobody.locked`, result.Error, ""},
+		{`os.id`, result.Error, ""},
+		{`[1,2,3].map(x, [1,2,3].map(y, [1,2,3,4,5,6,7,8,9,10].map(z, x*y*z))).size() > 0`, result.Pass, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.expr, func(t *testing.T) {
+			c, err := exprTemplate{}.New(prodNode(t, "{expr: '"+strings.ReplaceAll(tt.expr, "'", "''")+"'}"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			o := c.Evaluate(context.Background(), exprTestTree(t))
+			var all []string
+			for _, e := range o.Evidence {
+				all = append(all, e.Observed)
+			}
+			if o.Status != tt.want {
+				t.Fatalf("status %s (%s), want %s; evidence %q", o.Status, o.Reason, tt.want, all)
+			}
+			if !strings.Contains(strings.Join(all, "\n"), tt.ev) {
+				t.Errorf("evidence %q lacks %q", all, tt.ev)
+			}
+		})
+	}
+}
+
+func TestExprLazyFacts(t *testing.T) {
+	c, err := exprTemplate{}.New(prodNode(t, `{expr: 'os.id == "debian"'}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := c.(*exprCheck).refs; len(got) != 1 || got[0] != "os" {
+		t.Fatalf("refs = %v", got)
+	}
+	// A tree whose shadow file is a directory would make the accounts
+	// collector fail; an os-only expression must not touch it.
+	s := prodTree(t, map[string]string{"etc/os-release": "ID=debian\n", "etc/passwd/x": ""})
+	if o := c.Evaluate(context.Background(), s); o.Status != result.Pass {
+		t.Errorf("os-only expression: %s %s", o.Status, o.Reason)
+	}
+	c2, _ := exprTemplate{}.New(prodNode(t, `{expr: 'accounts.users.size() > 0'}`))
+	if o := c2.Evaluate(context.Background(), s); o.Status != result.Error {
+		t.Errorf("accounts over a broken passwd: %s", o.Status)
+	}
+}
+
+func TestExprNoHashes(t *testing.T) {
+	c, err := exprTemplate{}.New(prodNode(t, `{expr: 'accounts.users.size() == 0'}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	o := c.Evaluate(context.Background(), exprTestTree(t))
+	for _, e := range o.Evidence {
+		if strings.Contains(e.Observed, "$6$") {
+			t.Fatalf("hash in evidence: %s", e.Observed)
+		}
+	}
+	if o.Status != result.Fail {
+		t.Errorf("status %s", o.Status)
+	}
+}
+
+func TestExprLoadErrors(t *testing.T) {
+	tests := []struct {
+		args string
+		line int
+		msg  string
+	}{
+		{"{expr: 'os.id =='}", 1, "Syntax error"},
+		{"{expr: 'os.id + 1 == 2 && undefined_var'}", 1, "undeclared reference"},
+		{"{expr: '1 + 1'}", 1, "not bool"},
+		{"{expr: 'file(1) == \"\"'}", 1, "found no matching overload"},
+		{"facts: [os]\nexpr: 'accounts.users.size() > 0'", 2, "undeclared reference to 'accounts'"},
+		{"expr: 'true'\nfacts: [nope]", 2, "unknown fact"},
+		{"{expr: ''}", 1, "required"},
+		{"{exp: 'true'}", 1, "unknown field"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.args, func(t *testing.T) {
+			_, err := exprTemplate{}.New(prodNode(t, tt.args))
+			var ae *check.ArgError
+			if !errors.As(err, &ae) {
+				t.Fatalf("err = %v, want an ArgError", err)
+			}
+			if ae.Line != tt.line || !strings.Contains(ae.Msg, tt.msg) {
+				t.Errorf("line %d %q; want line %d containing %q", ae.Line, ae.Msg, tt.line, tt.msg)
+			}
+		})
+	}
+}
+
+func TestExprCostLimit(t *testing.T) {
+	expensive := `[1,2,3,4,5,6,7,8,9,10].all(a, [1,2,3,4,5,6,7,8,9,10].all(b, [1,2,3,4,5,6,7,8,9,10].all(c, [1,2,3,4,5,6,7,8,9,10].all(d, [1,2,3,4,5,6,7,8,9,10].all(e, [1,2,3,4,5,6,7,8,9,10].all(f, a+b+c+d+e+f > 0))))))`
+	c, err := exprTemplate{}.New(prodNode(t, "{expr: '"+expensive+"'}"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	o := c.Evaluate(context.Background(), exprTestTree(t))
+	if o.Status != result.Error || !strings.Contains(o.Reason, "cost") {
+		t.Errorf("status %s: %s", o.Status, o.Reason)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	c, _ = exprTemplate{}.New(prodNode(t, `{expr: 'file_exists("/etc/motd")'}`))
+	if o := c.Evaluate(ctx, exprTestTree(t)); o.Status != result.Error {
+		t.Errorf("cancelled: %s", o.Status)
+	}
+}
+
+func TestExprGlobBounds(t *testing.T) {
+	c, err := exprTemplate{}.New(prodNode(t, `{expr: 'glob("/../../*/motd") == ["/etc/motd"]'}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if o := c.Evaluate(context.Background(), exprTestTree(t)); o.Status != result.Pass {
+		t.Errorf("glob outside root: %s %s %+v", o.Status, o.Reason, o.Evidence)
+	}
+}
+
+// FuzzExpr compiles and evaluates arbitrary expressions over a small fact
+// set: whatever the input, no panic and one of pass, fail or error.
+func FuzzExpr(f *testing.F) {
+	for _, s := range []string{
+		`os.id == "debian"`, `accounts.users.exists(u, u.uid == 0)`, `file("/etc/motd").contains("x")`,
+		`size(glob("/*/*")) > 1`, `file_mode("/etc/motd") == 420`, `accounts.by_name.root.locked`,
+		`"a".matches("(a+)+b")`, `[1].map(x, x / 0) == [1]`, `glob("[") == []`, `os.fields.x.y.z`,
+		`accounts.users[0]["name"] == "root"`, `glob("/../*/../etc/*").size() > 0`,
+	} {
+		f.Add(s)
+	}
+	store := exprTestTree(f)
+	f.Fuzz(func(t *testing.T, src string) {
+		if len(src) > 4000 {
+			return
+		}
+		c, err := compileExpr(src, exprSources)
+		if err != nil {
+			return
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		defer cancel()
+		switch o := c.Evaluate(ctx, store); o.Status {
+		case result.Pass, result.Fail, result.Error:
+		default:
+			t.Fatalf("status %q", o.Status)
+		}
+	})
+}
