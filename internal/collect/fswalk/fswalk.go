@@ -260,4 +260,3 @@ func (h *entryHeap) Pop() any {
 	*h = old[:len(old)-1]
 	return e
 }
-
