@@ -2,8 +2,11 @@ package render
 
 import (
 	"bytes"
+	"crypto/sha256"
+	"encoding/base64"
 	"encoding/json"
 	"encoding/xml"
+	"html"
 	"io"
 	"regexp"
 	"strings"
@@ -387,5 +390,26 @@ func TestSemVer(t *testing.T) {
 		if got := semVer(in); got != want {
 			t.Errorf("semVer(%q) = %q, want %q", in, got, want)
 		}
+	}
+}
+
+// TestHTMLCSP: the Content-Security-Policy hash matches the page's script
+// byte for byte, so the browser runs it and nothing else.
+func TestHTMLCSP(t *testing.T) {
+	out := string(render(t, "html", fixture(), Options{}))
+	_, after, _ := strings.Cut(out, "<script>")
+	script, _, ok := strings.Cut(after, "</script>")
+	if !ok {
+		t.Fatal("no script in page")
+	}
+	sum := sha256.Sum256([]byte(script))
+	want := "sha256-" + base64.StdEncoding.EncodeToString(sum[:])
+	meta := regexp.MustCompile(`<meta http-equiv="Content-Security-Policy" content="([^"]+)">`).FindStringSubmatch(out)
+	if meta == nil {
+		t.Fatal("no CSP meta element")
+	}
+	csp := html.UnescapeString(meta[1])
+	if !strings.Contains(csp, "script-src '"+want+"'") || !strings.Contains(csp, "default-src 'none'") {
+		t.Errorf("CSP %q does not pin the script hash %s", csp, want)
 	}
 }
