@@ -20,6 +20,7 @@ import (
 	"path"
 	"path/filepath"
 	"sort"
+	"sync"
 	"syscall"
 )
 
@@ -31,7 +32,16 @@ type imageTarget struct {
 	layers []*layer
 	arc    archive
 	spool  string // temp copy of a compressed archive, removed on Close
+
+	// cache keeps files read lazily from compressed layers, so a file read
+	// by several checks is decompressed once.
+	mu         sync.Mutex
+	cache      map[*content][]byte
+	cacheBytes int64
 }
+
+// maxLazyCache bounds the lazily read contents kept in memory.
+const maxLazyCache = 32 << 20
 
 var errNotRegular = errors.New("not a regular file")
 
@@ -284,6 +294,35 @@ func (t *imageTarget) openContent(c *content) (io.ReadCloser, error) {
 	if c.off >= 0 {
 		return io.NopCloser(io.NewSectionReader(l.blob.ra, l.blob.off+c.off, c.size)), nil
 	}
+	t.mu.Lock()
+	b, ok := t.cache[c]
+	t.mu.Unlock()
+	if ok {
+		return io.NopCloser(bytes.NewReader(b)), nil
+	}
+	rc, err := t.reread(l, c)
+	if err != nil || c.size > defaultImageLimits.maxInline {
+		return rc, err
+	}
+	defer rc.Close()
+	b, err = io.ReadAll(io.LimitReader(rc, c.size))
+	if err != nil {
+		return nil, fmt.Errorf("layer %s: re-read: %w", l.desc, err)
+	}
+	t.mu.Lock()
+	if t.cacheBytes+int64(len(b)) <= maxLazyCache {
+		if t.cache == nil {
+			t.cache = map[*content][]byte{}
+		}
+		t.cache[c] = b
+		t.cacheBytes += int64(len(b))
+	}
+	t.mu.Unlock()
+	return io.NopCloser(bytes.NewReader(b)), nil
+}
+
+// reread decompresses the layer again up to the file's entry.
+func (t *imageTarget) reread(l *layer, c *content) (io.ReadCloser, error) {
 	r, done, err := decompress(l.blob.reader(), l.comp)
 	if err != nil {
 		return nil, fmt.Errorf("layer %s: %w", l.desc, err)

@@ -22,16 +22,23 @@ type imageLimits struct {
 	maxEntries int   // tar headers over all layers
 	maxMem     int64 // file contents held in memory over the whole image
 	maxInline  int64 // largest file held in memory
-	maxPath    int   // longest tar entry name
-	maxLayers  int
+	// Files over smallFile may fill only maxLargeMem of maxMem, so large
+	// files early in a layer cannot crowd out the small configuration files
+	// checks read, whatever the order of the tar.
+	smallFile   int64
+	maxLargeMem int64
+	maxPath     int // longest tar entry name
+	maxLayers   int
 }
 
 var defaultImageLimits = imageLimits{
-	maxEntries: 1 << 21,
-	maxMem:     128 << 20,
-	maxInline:  1 << 20,
-	maxPath:    4096,
-	maxLayers:  256,
+	maxEntries:  1 << 21,
+	maxMem:      192 << 20,
+	maxInline:   1 << 20,
+	smallFile:   64 << 10,
+	maxLargeMem: 64 << 20,
+	maxPath:     4096,
+	maxLayers:   256,
 }
 
 // inode is one path of the merged image tree. Hard links share ino and
@@ -57,6 +64,7 @@ type content struct {
 	size  int64
 	mem   []byte
 	inMem bool
+	large bool // counted in largeMem
 	layer int
 	entry int
 	name  string // header name, checked again on a lazy read
@@ -138,11 +146,12 @@ func decompress(r io.Reader, c compression) (io.Reader, func(), error) {
 
 // treeBuilder applies layers to the merged tree.
 type treeBuilder struct {
-	lim     imageLimits
-	root    *inode
-	entries int
-	mem     int64
-	ino     uint64
+	lim      imageLimits
+	root     *inode
+	entries  int
+	mem      int64
+	largeMem int64
+	ino      uint64
 }
 
 func newTreeBuilder(lim imageLimits) *treeBuilder {
@@ -237,13 +246,17 @@ func (b *treeBuilder) apply(idx int, l *layer) error {
 				if off, err := sr.Seek(0, io.SeekCurrent); err == nil {
 					c.off = off
 				}
-			case h.Size <= b.lim.maxInline && b.mem+h.Size <= b.lim.maxMem:
+			case b.inline(p, h.Size):
 				buf := make([]byte, h.Size)
 				if _, err := io.ReadFull(tr, buf); err != nil {
 					return fmt.Errorf("layer %s: %s: %w", l.desc, h.Name, err)
 				}
 				c.mem, c.inMem = buf, true
 				b.mem += h.Size
+				c.large = h.Size > b.lim.smallFile && !strings.HasPrefix(p, "etc/") && !strings.HasPrefix(p, "var/lib/")
+				if c.large {
+					b.largeMem += h.Size
+				}
 			}
 			n = &inode{data: c, size: h.Size}
 		case tar.TypeSymlink:
@@ -343,6 +356,19 @@ func lookupNode(root *inode, p string) *inode {
 	return n
 }
 
+// inline reports whether the file at p of size n is kept in memory. Small
+// files and those where configuration and package databases live share the
+// whole budget; other large files only maxLargeMem of it.
+func (b *treeBuilder) inline(p string, n int64) bool {
+	if n > b.lim.maxInline || b.mem+n > b.lim.maxMem {
+		return false
+	}
+	if n <= b.lim.smallFile || strings.HasPrefix(p, "etc/") || strings.HasPrefix(p, "var/lib/") {
+		return true
+	}
+	return b.largeMem+n <= b.lim.maxLargeMem
+}
+
 // release forgets a removed subtree's in-memory contents once no hard link
 // refers to them.
 func (b *treeBuilder) release(n *inode) {
@@ -350,6 +376,9 @@ func (b *treeBuilder) release(n *inode) {
 		n.data.nlink--
 		if n.data.nlink == 0 && n.data.inMem {
 			b.mem -= int64(len(n.data.mem))
+			if n.data.large {
+				b.largeMem -= int64(len(n.data.mem))
+			}
 			n.data.mem = nil
 		}
 	}
