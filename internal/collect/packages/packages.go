@@ -134,40 +134,66 @@ func (db *DB) collectRPM(ctx context.Context, t target.Target) {
 }
 
 func readRPMFile(ctx context.Context, t target.Target, p string, size int64) ([]Package, error) {
-	if size > maxRPMDB {
-		return nil, fmt.Errorf("%s: %w", target.Abs(p), target.ErrTooLarge)
-	}
-	rc, err := t.Open(p)
+	ra, size, closeDB, err := openReaderAt(t, p, size)
 	if err != nil {
 		return nil, err
 	}
-	defer rc.Close()
-	var ra io.ReaderAt
-	if r, ok := rc.(io.ReaderAt); ok {
-		ra = r
-	} else {
-		b, err := io.ReadAll(io.LimitReader(rc, maxRPMDB+1))
+	defer closeDB()
+	var wal io.ReaderAt
+	var walSize int64
+	if fi, err := t.Stat(p + "-wal"); err == nil && fi.Size > 0 {
+		w, n, closeWAL, err := openReaderAt(t, p+"-wal", fi.Size)
 		if err != nil {
-			return nil, fmt.Errorf("read %s: %w", target.Abs(p), err)
+			return nil, err
 		}
-		if len(b) > maxRPMDB {
-			return nil, fmt.Errorf("%s: %w", target.Abs(p), target.ErrTooLarge)
-		}
-		ra, size = bytes.NewReader(b), int64(len(b))
+		defer closeWAL()
+		wal, walSize = w, n
+	} else if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return nil, err
 	}
-	pkgs, err := ReadRPMDB(ctx, ra, size, target.Abs(p))
+	pkgs, err := ReadRPMDB(ctx, ra, size, wal, walSize, target.Abs(p))
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", target.Abs(p), err)
 	}
 	return pkgs, nil
 }
 
-// ReadRPMDB lists the packages in an rpmdb.sqlite file of the given size.
-// file is recorded in each Package.
-func ReadRPMDB(ctx context.Context, r io.ReaderAt, size int64, file string) ([]Package, error) {
+// openReaderAt opens a target file for random access, reading it into
+// memory (bounded) when the backend cannot seek.
+func openReaderAt(t target.Target, p string, size int64) (io.ReaderAt, int64, func(), error) {
+	if size > maxRPMDB {
+		return nil, 0, nil, fmt.Errorf("%s: %w", target.Abs(p), target.ErrTooLarge)
+	}
+	rc, err := t.Open(p)
+	if err != nil {
+		return nil, 0, nil, err
+	}
+	if r, ok := rc.(io.ReaderAt); ok {
+		return r, size, func() { rc.Close() }, nil
+	}
+	defer rc.Close()
+	b, err := io.ReadAll(io.LimitReader(rc, maxRPMDB+1))
+	if err != nil {
+		return nil, 0, nil, fmt.Errorf("read %s: %w", target.Abs(p), err)
+	}
+	if len(b) > maxRPMDB {
+		return nil, 0, nil, fmt.Errorf("%s: %w", target.Abs(p), target.ErrTooLarge)
+	}
+	return bytes.NewReader(b), int64(len(b)), func() {}, nil
+}
+
+// ReadRPMDB lists the packages in an rpmdb.sqlite file of the given size,
+// with the committed pages of its write-ahead log (nil when there is none)
+// overlaid. file is recorded in each Package.
+func ReadRPMDB(ctx context.Context, r io.ReaderAt, size int64, wal io.ReaderAt, walSize int64, file string) ([]Package, error) {
 	sq, err := openSQLite(r, size)
 	if err != nil {
 		return nil, err
+	}
+	if wal != nil {
+		if err := sq.attachWAL(wal, walSize); err != nil {
+			return nil, err
+		}
 	}
 	root, err := sq.tableRoot("Packages")
 	if err != nil {

@@ -3,6 +3,7 @@ package packages
 import (
 	"bytes"
 	"context"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -65,7 +66,7 @@ func TestReadRPMDB(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	pkgs, err := ReadRPMDB(context.Background(), bytes.NewReader(b), int64(len(b)), "/var/lib/rpm/rpmdb.sqlite")
+	pkgs, err := ReadRPMDB(context.Background(), bytes.NewReader(b), int64(len(b)), nil, 0, "/var/lib/rpm/rpmdb.sqlite")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -108,7 +109,7 @@ func TestReadRPMDBCorrupt(t *testing.T) {
 	}
 	for name, in := range tests {
 		t.Run(name, func(t *testing.T) {
-			if _, err := ReadRPMDB(context.Background(), bytes.NewReader(in), int64(len(in)), "x"); err == nil {
+			if _, err := ReadRPMDB(context.Background(), bytes.NewReader(in), int64(len(in)), nil, 0, "x"); err == nil {
 				t.Error("no error")
 			}
 		})
@@ -205,6 +206,61 @@ func FuzzReadRPMDB(f *testing.F) {
 		f.Add(b[:16384])
 	}
 	f.Fuzz(func(t *testing.T, b []byte) {
-		ReadRPMDB(context.Background(), bytes.NewReader(b), int64(len(b)), "f")
+		ReadRPMDB(context.Background(), bytes.NewReader(b), int64(len(b)), nil, 0, "f")
+	})
+}
+
+func TestReadRPMDBWAL(t *testing.T) {
+	db, err := os.ReadFile("testdata/wal/rpmdb.sqlite")
+	if err != nil {
+		t.Fatal(err)
+	}
+	wal, err := os.ReadFile("testdata/wal/rpmdb.sqlite-wal")
+	if err != nil {
+		t.Fatal(err)
+	}
+	names := func(pkgs []Package) string {
+		var n []string
+		for _, p := range pkgs {
+			n = append(n, p.Name)
+		}
+		return strings.Join(n, " ")
+	}
+	tests := []struct {
+		name string
+		wal  []byte
+		want string
+	}{
+		{"checkpointed file only", nil, "bash zlib"},
+		{"committed wal frames", wal, "bash telnet-server"},
+		{"torn wal is used up to the last good commit", append(append([]byte(nil), wal[:len(wal)-100]...), make([]byte, 100)...), "bash zlib"},
+		{"foreign wal ignored", []byte("not a wal file at all, really not, no."), "bash zlib"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			var w io.ReaderAt
+			if tc.wal != nil {
+				w = bytes.NewReader(tc.wal)
+			}
+			pkgs, err := ReadRPMDB(context.Background(), bytes.NewReader(db), int64(len(db)), w, int64(len(tc.wal)), "f")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := names(pkgs); got != tc.want {
+				t.Errorf("got %q, want %q", got, tc.want)
+			}
+		})
+	}
+}
+
+func FuzzReadRPMDBWAL(f *testing.F) {
+	db, err1 := os.ReadFile("testdata/wal/rpmdb.sqlite")
+	wal, err2 := os.ReadFile("testdata/wal/rpmdb.sqlite-wal")
+	if err1 != nil || err2 != nil {
+		f.Skip("testdata missing")
+	}
+	f.Add(wal)
+	f.Fuzz(func(t *testing.T, w []byte) {
+		ReadRPMDB(context.Background(), bytes.NewReader(db), int64(len(db)), bytes.NewReader(w), int64(len(w)), "f")
 	})
 }

@@ -11,8 +11,8 @@ import (
 // A minimal read-only SQLite 3 file reader, enough to list the rows of one
 // rowid table (rpm's "Packages" table). It never writes, needs no journal
 // or lock files, and bounds every size and page reference, so a hostile
-// database cannot make it loop or allocate without limit. A write-ahead
-// log beside the file is not merged: rpm checkpoints it when it exits.
+// database cannot make it loop or allocate without limit. Committed pages
+// of a write-ahead log can be overlaid (see wal.go).
 
 var errSQLite = errors.New("malformed sqlite database")
 
@@ -24,6 +24,17 @@ type sqliteDB struct {
 	pageSize int
 	usable   int
 	pages    uint32
+	wal      *walIndex
+}
+
+// attachWAL overlays the committed frames of a write-ahead log.
+func (db *sqliteDB) attachWAL(r io.ReaderAt, size int64) error {
+	w, err := readWAL(r, size, db.pageSize)
+	if err != nil || w == nil {
+		return err
+	}
+	db.wal, db.pages = w, w.dbPages
+	return nil
 }
 
 func openSQLite(r io.ReaderAt, size int64) (*sqliteDB, error) {
@@ -60,6 +71,14 @@ func (db *sqliteDB) page(n uint32) ([]byte, error) {
 		return nil, fmt.Errorf("%w: page %d out of range", errSQLite, n)
 	}
 	b := make([]byte, db.pageSize)
+	if db.wal != nil {
+		if off, ok := db.wal.pages[n]; ok {
+			if _, err := db.wal.r.ReadAt(b, off); err != nil {
+				return nil, fmt.Errorf("read sqlite page %d from wal: %w", n, err)
+			}
+			return b, nil
+		}
+	}
 	if _, err := db.r.ReadAt(b, int64(n-1)*int64(db.pageSize)); err != nil {
 		return nil, fmt.Errorf("read sqlite page %d: %w", n, err)
 	}
