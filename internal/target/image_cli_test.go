@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/cradle-cra/cradle/internal/cli"
@@ -82,7 +83,9 @@ func TestScanImageEndToEnd(t *testing.T) {
 		t.Fatalf("result %+v", r)
 	}
 
-	// Every rule reaches the same verdict on the image as on its tree.
+	// Every rule reaches the same verdict on the image as on its tree,
+	// except those that declare themselves meaningless for images (kernel
+	// parameters, modules, mounts belong to the host that runs them).
 	imgRep, _ := scanJSON(t, "--image", img, "--profile", "strict")
 	dirRep, _ := scanJSON(t, "--root", tree, "--profile", "strict")
 	if len(imgRep.Results) == 0 || len(imgRep.Results) != len(dirRep.Results) {
@@ -90,6 +93,9 @@ func TestScanImageEndToEnd(t *testing.T) {
 	}
 	for i, r := range imgRep.Results {
 		d := dirRep.Results[i]
+		if r.RuleID == d.RuleID && r.Status == "not_applicable" && strings.Contains(r.Reason, "container image") {
+			continue
+		}
 		if r.RuleID != d.RuleID || r.Status != d.Status {
 			t.Errorf("%s: image %s (%s), tree %s %s (%s)", r.RuleID, r.Status, r.Reason, d.RuleID, d.Status, d.Reason)
 		}
