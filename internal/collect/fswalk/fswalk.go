@@ -70,8 +70,11 @@ type Facts struct {
 	SetID List `json:"setid"`
 	// Unowned are entries whose uid or gid is in neither passwd nor group.
 	Unowned List `json:"unowned"`
-	// AccountsError says why Unowned could not be computed ("" when it was).
+	// AccountsError says why Unowned could not be computed ("" when it was);
+	// NoAccounts is set when that is because the target has no passwd
+	// entries at all (a distroless image).
 	AccountsError string `json:"accounts_error,omitempty"`
+	NoAccounts    bool   `json:"no_accounts,omitempty"`
 	// Unreadable are paths the walk could not read, with the error.
 	Unreadable []Unreadable `json:"unreadable,omitempty"`
 	// UnreadableTotal counts them all.
@@ -120,6 +123,7 @@ type Accumulator struct {
 	uids      map[uint32]bool
 	gids      map[uint32]bool
 	dbErr     string
+	noDB      bool
 	ww, wwd   bounded
 	setid     bounded
 	noOwner   bounded
@@ -139,7 +143,7 @@ func NewAccumulator(db *accounts.DB, dbErr error) *Accumulator {
 	case dbErr != nil:
 		a.dbErr = "account database: " + dbErr.Error()
 	case db == nil || len(db.Users) == 0:
-		a.dbErr = "the target has no /etc/passwd entries"
+		a.dbErr, a.noDB = "the target has no /etc/passwd entries", true
 	default:
 		a.unowned = true
 		a.uids, a.gids = map[uint32]bool{}, map[uint32]bool{}
@@ -203,6 +207,7 @@ func (a *Accumulator) Facts() *Facts {
 		SetID:              a.setid.list(),
 		Unowned:            a.noOwner.list(),
 		AccountsError:      a.dbErr,
+		NoAccounts:         a.noDB,
 	}
 	a.errMu.Lock()
 	f.Unreadable = slices.Clone(a.errs)
