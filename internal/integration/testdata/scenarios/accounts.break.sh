@@ -21,7 +21,7 @@ add group bobs 'bobs:x:1001:'
 add passwd legacy 'legacy:$1$cradle$0123456789abcdefghijkl:1003:4242:unshadowed:/nonexistent:/usr/sbin/nologin'
 add passwd carol 'carol:x:1004:1004:Carol:/home/carol:/bin/bash'
 add group carol 'carol:x:1004:'
-add shadow carol 'carol:$y$j9T$cradlefixturesalt$9zYxWvUtSrQpOnMlKjIhGfEdCbA0123456789abcde:20000:0:99999:0:::'
+add shadow carol 'carol:$6$cradlecarol$PNMAWQlhMVPBS/HADu0QxwJxqq3Adc6jmNq4nY4gqlfSr7I0d0MwIUgynnlOlUUtWXkpc8MyYHC8m64Ktm/9i/:20000:0:99999:0:::'
 
 # root: primary group 1, MD5-hashed password.
 sed -i -E 's/^root:x:0:0:/root:x:0:1:/' "$etc/passwd"

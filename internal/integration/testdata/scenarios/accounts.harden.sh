@@ -9,9 +9,9 @@ etc=$root/etc
 grep -q '^alice:' "$etc/passwd" || echo 'alice:x:1000:1000:Alice:/home/alice:/bin/bash' >>"$etc/passwd"
 grep -q '^alice:' "$etc/group" || echo 'alice:x:1000:' >>"$etc/group"
 grep -q '^alice:' "$etc/gshadow" || echo 'alice:!::' >>"$etc/gshadow"
-# A yescrypt-format hash of no known password; aging within policy.
+# A SHA-512 crypt hash of a random, unpublished-quality password; aging within policy.
 grep -q '^alice:' "$etc/shadow" ||
-	echo 'alice:$y$j9T$cradlefixturesalt$2mZcYb3Tq0vQm6k0c2u2o3r4n5e6t7i8v9w0x1y2z3A:20000:1:365:7:30::' >>"$etc/shadow"
+	echo 'alice:$6$cradlefixture$1UeZU5ExpXHJ/i3BTTnMa0fCyROrq5MwSlH/oGKoL1OssbVFBjdbAiqidLe9BQpyCAubafF4LPxCm0hlsuSLl0:20000:1:365:7:30::' >>"$etc/shadow"
 install -d -m 0700 -o 1000 -g 1000 "$root/home/alice"
 
 sed -i -E \
