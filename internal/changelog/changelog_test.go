@@ -460,3 +460,38 @@ func FuzzVerify(f *testing.F) {
 		Entries(bytes.NewReader(b))
 	})
 }
+
+func TestLoadPolicy(t *testing.T) {
+	env := func(v string) func(string) string {
+		return func(k string) string {
+			if k == EnvRequireChangeRef {
+				return v
+			}
+			return ""
+		}
+	}
+	tests := []struct {
+		name, file, env string
+		want, err       bool
+	}{
+		{"none", "", "", false, false},
+		{"file on", "require_change_ref: true\n", "", true, false},
+		{"file off env on", "require_change_ref: false\n", "yes", true, false},
+		{"env off cannot weaken", "require_change_ref: true\n", "0", true, false},
+		{"empty file", "\n", "", false, false},
+		{"unknown key", "require_ticket: true\n", "", false, true},
+		{"bad type", "require_change_ref: maybe\n", "", false, true},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			if tc.file != "" {
+				os.WriteFile(filepath.Join(dir, PolicyFile), []byte(tc.file), 0o600)
+			}
+			p, err := LoadPolicy(dir, env(tc.env))
+			if (err != nil) != tc.err || p.RequireChangeRef != tc.want {
+				t.Fatalf("LoadPolicy = %+v, %v", p, err)
+			}
+		})
+	}
+}
