@@ -255,8 +255,18 @@ func ensureDir(dir string) error {
 // there.
 func ensurePublic(dir, name string, k *Key) error {
 	p := filepath.Join(dir, name)
-	if pub, err := LoadPublic(p); err == nil && pub.Equal(k.pub) {
-		return nil
+	if pub, err := LoadPublic(p); err == nil {
+		if pub.Equal(k.pub) {
+			return nil
+		}
+		// The key was replaced: keep the old public key trusted so the
+		// entries it signed still verify.
+		old := filepath.Join(dir, KeyID(pub)+".pub")
+		if _, err := os.Stat(old); errors.Is(err, fs.ErrNotExist) {
+			if err := os.Rename(p, old); err != nil {
+				return fmt.Errorf("keep previous public key: %w", err)
+			}
+		}
 	}
 	b, err := MarshalPublic(k.pub)
 	if err != nil {

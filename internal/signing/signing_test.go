@@ -200,3 +200,25 @@ func FuzzParse(f *testing.F) {
 		ParsePublic("f", b)
 	})
 }
+
+func TestRotationKeepsOldPublicKey(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "keys")
+	k1, err := LoadOrCreate(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Replace the private key, as an operator rotating it would.
+	k2, _ := Generate()
+	b, _ := MarshalPrivate(k2)
+	if err := os.WriteFile(filepath.Join(dir, PrivateFile), b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	got, err := LoadOrCreate(dir)
+	if err != nil || got.ID() != k2.ID() {
+		t.Fatalf("LoadOrCreate after rotation: %v", err)
+	}
+	r, err := LoadKeyring(dir)
+	if err != nil || r[k1.ID()] == nil || r[k2.ID()] == nil {
+		t.Fatalf("keyring after rotation: %v %v", r.IDs(), err)
+	}
+}
