@@ -136,6 +136,11 @@ func (r *resolver) file(rel string, depth int, m *Match) error {
 			r.c.Problems = append(r.c.Problems, fmt.Sprintf("%s:%d: %s: %s", abs, l.Num, l.Keyword, l.Err))
 			continue
 		}
+		if !Known(l.Keyword) {
+			// sshd refuses to start on an unknown keyword; keep going
+			// so the rest is still evaluated, but say so.
+			r.c.Problems = append(r.c.Problems, fmt.Sprintf("%s:%d: unknown keyword %q", abs, l.Num, l.Keyword))
+		}
 		switch l.Keyword {
 		case "Include":
 			for _, pat := range l.Args {

@@ -320,3 +320,19 @@ func FuzzAssembleAlgorithms(f *testing.F) {
 		ParseTime(spec)
 	})
 }
+
+func TestProblems(t *testing.T) {
+	tg := tree(t, map[string]string{
+		"etc/ssh/sshd_config": "PermitRootLogin no\nNoSuchOption yes\nBanner \"unterminated\nGSSAPIEnablek5users yes\n",
+	})
+	c, err := Collect(context.Background(), tg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(c.Problems) != 2 || !strings.Contains(c.Problems[0], `unknown keyword "NoSuchOption"`) || !strings.Contains(c.Problems[1], "unterminated quote") {
+		t.Errorf("problems %q", c.Problems)
+	}
+	if v := c.Effective("PermitRootLogin"); v.String() != "no" {
+		t.Errorf("PermitRootLogin %+v", v)
+	}
+}
