@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"maps"
 	"path"
 	"slices"
 	"sort"
@@ -39,7 +40,8 @@ import (
 // fact, each collected only when the expression references it. Functions,
 // all reading through the target and bounded:
 //
-//	file(path) string        content (at most 1 MiB); error when missing
+//	file(path) string        content (at most 1 MiB); error when missing or a
+//	                         directory; "" for devices, FIFOs and sockets
 //	file_exists(path) bool   the path exists (a dangling symlink counts)
 //	file_mode(path) int      permission bits incl. setuid/setgid/sticky; -1 when missing
 //	glob(pattern) list       absolute paths matching a pattern with * ? [] per component
@@ -351,10 +353,8 @@ func (c *exprCheck) termEvidence(vars map[string]any) []result.Evidence {
 			v, ok := resolve(vars[t.root], t.steps)
 			if !ok {
 				s = "(absent)"
-			} else if b, err := json.Marshal(v); err == nil {
-				s = string(b)
 			} else {
-				s = fmt.Sprint(v)
+				s = summarize(v)
 			}
 		case "file":
 			s = formatVal(c.fileFn(types.String(t.file)))
@@ -372,6 +372,26 @@ func (c *exprCheck) termEvidence(vars map[string]any) []result.Evidence {
 		out = append(out, e)
 	}
 	return out
+}
+
+// summarize renders plain data as JSON, or, when that is too long, a
+// summary naming the keys of an object or the size of a list.
+func summarize(v any) string {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return fmt.Sprint(v)
+	}
+	if len(b) <= exprMaxValueLen {
+		return string(b)
+	}
+	switch x := v.(type) {
+	case map[string]any:
+		keys := slices.Sorted(maps.Keys(x))
+		return fmt.Sprintf("object with %d keys: %s", len(keys), strings.Join(keys, ", "))
+	case []any:
+		return fmt.Sprintf("list of %d items", len(x))
+	}
+	return string(b)
 }
 
 func formatVal(v ref.Val) string {
@@ -430,6 +450,18 @@ func (c *exprCheck) fileFn(v ref.Val) ref.Val {
 	}
 	if err != nil {
 		return types.NewErr("file: %v", err)
+	}
+	fi, err := c.st.t.Stat(p)
+	if err != nil {
+		return types.NewErr("file(%q): %v", target.Abs(p), err)
+	}
+	switch {
+	case fi.Mode.IsDir():
+		return types.NewErr("file(%q): is a directory", target.Abs(p))
+	case !fi.Mode.IsRegular():
+		// Devices (a unit masked to /dev/null), FIFOs and sockets read
+		// as empty: nothing is read from them.
+		return types.String("")
 	}
 	rc, err := c.st.t.Open(p)
 	if err != nil {

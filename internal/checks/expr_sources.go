@@ -5,9 +5,15 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"strings"
 
 	"github.com/cradle-cra/cradle/internal/collect/accounts"
+	"github.com/cradle-cra/cradle/internal/collect/mounts"
 	"github.com/cradle-cra/cradle/internal/collect/osrelease"
+	"github.com/cradle-cra/cradle/internal/collect/packages"
+	"github.com/cradle-cra/cradle/internal/collect/sshd"
+	"github.com/cradle-cra/cradle/internal/collect/sysctl"
+	"github.com/cradle-cra/cradle/internal/collect/systemd"
 	"github.com/cradle-cra/cradle/internal/credcheck"
 	"github.com/cradle-cra/cradle/internal/facts"
 )
@@ -27,6 +33,11 @@ type exprSource struct {
 var exprSources = []exprSource{
 	{"os", "os-release(5): id, id_like, version_id, pretty_name, fields, source", jsonFact(osrelease.Get)},
 	{"accounts", "users (list), by_name (map), groups, shadow_readable; see accountsFact", accountsFact},
+	{"sshd", "installed, present, options (lower-case keyword: effective value), overridden, directives, files", sshdFact},
+	{"systemd", "init, default_target, links, units (name: state)", systemdFact},
+	{"packages", "packages (list), installed (name: version)", packagesFact},
+	{"sysctl", "persisted (key: winning value), assignments, files", sysctlFact},
+	{"mounts", "fstab, running (live only): spec, dir, type, options", jsonFact(mounts.Get)},
 }
 
 func lookupExprSource(name string) (exprSource, bool) {
@@ -65,6 +76,19 @@ func toPlain(v any) (any, error) {
 		return nil, fmt.Errorf("convert fact: %w", err)
 	}
 	return fixNumbers(out), nil
+}
+
+// plainMap is toPlain for facts that are structs.
+func plainMap(v any) (map[string]any, error) {
+	out, err := toPlain(v)
+	if err != nil {
+		return nil, err
+	}
+	m, ok := out.(map[string]any)
+	if !ok {
+		return nil, fmt.Errorf("convert fact: %T is not an object", v)
+	}
+	return m, nil
 }
 
 func fixNumbers(v any) any {
@@ -139,4 +163,108 @@ func accountsFact(_ context.Context, s *facts.Store) (any, error) {
 		groups = append(groups, map[string]any{"name": g.Name, "gid": int64(g.GID), "members": members, "line": int64(g.Line)})
 	}
 	return map[string]any{"users": users, "by_name": byName, "groups": groups, "shadow_readable": db.ShadowReadable}, nil
+}
+
+// sshdFact exposes the effective sshd configuration: options maps every
+// keyword set in the configuration, and the common security keywords
+// even when unset (their compiled-in default), lower-case, to its global
+// value; overridden lists keywords some Match block changes.
+func sshdFact(_ context.Context, s *facts.Store) (any, error) {
+	c, err := sshd.Get(s)
+	if err != nil {
+		return nil, err
+	}
+	m, err := plainMap(c)
+	if err != nil {
+		return nil, err
+	}
+	kws := map[string]bool{}
+	for _, k := range []string{"PermitRootLogin", "PasswordAuthentication", "KbdInteractiveAuthentication",
+		"PermitEmptyPasswords", "PubkeyAuthentication", "Port", "ListenAddress", "X11Forwarding",
+		"AllowTcpForwarding", "PermitUserEnvironment", "HostbasedAuthentication", "UsePAM"} {
+		kws[sshd.Canonical(k)] = true
+	}
+	for _, d := range c.Directives {
+		kws[d.Keyword] = true
+	}
+	opts := map[string]any{}
+	overridden := []any{}
+	for k := range kws {
+		v := c.Effective(k)
+		if v.Known {
+			opts[strings.ToLower(k)] = v.String()
+		}
+		if len(v.Overrides) > 0 {
+			overridden = append(overridden, strings.ToLower(k))
+		}
+	}
+	m["options"], m["overridden"] = opts, overridden
+	return m, nil
+}
+
+// systemdFact adds units: the persistent state (enabled, disabled,
+// static, masked) of every known unit name.
+func systemdFact(_ context.Context, s *facts.Store) (any, error) {
+	c, err := systemd.Get(s)
+	if err != nil {
+		return nil, err
+	}
+	m, err := plainMap(c)
+	if err != nil {
+		return nil, err
+	}
+	units := map[string]any{}
+	for _, n := range c.Names() {
+		st, err := c.State(n)
+		if err != nil {
+			return nil, err
+		}
+		units[n] = st.State
+	}
+	m["units"] = units
+	return m, nil
+}
+
+// packagesFact adds installed: name to version of installed packages.
+func packagesFact(_ context.Context, s *facts.Store) (any, error) {
+	db, err := packages.Get(s)
+	if err != nil {
+		return nil, err
+	}
+	m, err := plainMap(db)
+	if err != nil {
+		return nil, err
+	}
+	inst := map[string]any{}
+	for _, p := range db.Packages {
+		if p.Installed {
+			inst[p.Name] = p.Version
+		}
+	}
+	m["installed"] = inst
+	return m, nil
+}
+
+// sysctlFact adds persisted: the winning persisted value of every key
+// assigned explicitly.
+func sysctlFact(_ context.Context, s *facts.Store) (any, error) {
+	c, err := sysctl.Get(s)
+	if err != nil {
+		return nil, err
+	}
+	m, err := plainMap(c)
+	if err != nil {
+		return nil, err
+	}
+	pers := map[string]any{}
+	for _, a := range c.Assignments {
+		if a.Exclude || strings.ContainsAny(a.Key, "*?[") {
+			continue
+		}
+		if w, ok := c.Persisted(a.Key); ok {
+			pers[sysctl.NormalizeKey(a.Key)] = w.Value
+		}
+	}
+	m["persisted"] = pers
+	return m, nil
 }
