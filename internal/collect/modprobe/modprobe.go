@@ -88,6 +88,9 @@ func Collect(_ context.Context, t target.Target) (*Config, error) {
 		if l, err := t.Readlink(p); err == nil && l == "/dev/null" {
 			continue
 		}
+		if fi, err := t.Stat(p); err == nil && !fi.Mode.IsRegular() {
+			continue
+		}
 		b, err := target.ReadFile(t, p)
 		if err != nil {
 			if errors.Is(err, fs.ErrNotExist) {

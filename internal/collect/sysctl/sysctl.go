@@ -130,6 +130,9 @@ func Collect(_ context.Context, t target.Target) (*Config, error) {
 }
 
 func (c *Config) read(t target.Target, p, file string) error {
+	if fi, err := t.Stat(p); err == nil && !fi.Mode.IsRegular() {
+		return nil // systemd-sysctl only reads regular files
+	}
 	b, err := target.ReadFile(t, p)
 	if err != nil {
 		if errors.Is(err, fs.ErrNotExist) && p == SysctlConf {
