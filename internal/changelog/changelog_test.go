@@ -435,7 +435,8 @@ func TestTargetIdentity(t *testing.T) {
 	if h, _ := TargetIdentity("", ""); h != "host" {
 		t.Fatalf("host identity %q", h)
 	}
-	if i, _ := TargetIdentity("", "/nonexistent/app.tar"); i != "image:/nonexistent/app.tar" {
+	abs, _ := filepath.Abs("/nonexistent/app.tar")
+	if i, _ := TargetIdentity("", "/nonexistent/app.tar"); i != "image:"+filepath.ToSlash(abs) {
 		t.Fatalf("image identity %q", i)
 	}
 	if _, err := TargetIdentity("a", "b"); err == nil {

@@ -322,10 +322,15 @@ func syncDir(dir string) {
 }
 
 // Entries reads all entries of r for display, stopping with an error at the
-// first line that does not parse. It does not verify; use Verify.
+// first line that does not parse. A last line without a newline is an
+// append that never completed and is skipped. It does not verify; use
+// Verify.
 func Entries(r io.Reader) ([]Entry, error) {
 	var out []Entry
 	err := scanLines(r, func(n int, line []byte, final bool) error {
+		if final {
+			return nil
+		}
 		var e Entry
 		if err := json.Unmarshal(line, &e); err != nil {
 			return fmt.Errorf("line %d: malformed entry: %v", n, err)
