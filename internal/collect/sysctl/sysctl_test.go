@@ -197,3 +197,56 @@ func FuzzParse(f *testing.F) {
 		}
 	})
 }
+
+// systemd's 50-default.conf as Fedora and RHEL ship it: globs with "-key"
+// exclusions.
+const systemdDefault = `# Source route verification
+net.ipv4.conf.default.rp_filter = 2
+net.ipv4.conf.*.rp_filter = 2
+-net.ipv4.conf.all.rp_filter
+
+# Do not accept source routing
+net.ipv4.conf.default.accept_source_route = 0
+net.ipv4.conf.*.accept_source_route = 0
+-net.ipv4.conf.all.accept_source_route
+
+# ping(8) without CAP_NET_ADMIN and CAP_NET_RAW
+-net.ipv4.ping_group_range = 0 2147483647
+
+kernel.sysrq = 16
+fs.protected_hardlinks = 1
+`
+
+func TestCollectRHEL(t *testing.T) {
+	tg := tree(t, map[string]string{
+		"etc/os-release": "NAME=\"Red Hat Enterprise Linux\"\nID=\"rhel\"\nID_LIKE=\"fedora\"\nVERSION_ID=\"9.4\"\n",
+		"usr/lib/sysctl.d/10-default-yama-scope.conf":  "# see kernel docs\nkernel.yama.ptrace_scope = 0\n",
+		"usr/lib/sysctl.d/50-default.conf":             systemdDefault,
+		"usr/lib/sysctl.d/50-libkcapi-optmem_max.conf": "net.core.optmem_max = 81920\n",
+		"etc/sysctl.d/99-sysctl.conf":                  "->../sysctl.conf",
+		"etc/sysctl.conf":                              "# System default settings live in /usr/lib/sysctl.d/00-system.conf.\n",
+	})
+	c, err := Collect(context.Background(), tg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		key, want string
+		ok        bool
+		line      int
+	}{
+		{"kernel.yama.ptrace_scope", "0", true, 2},
+		{"net.ipv4.conf.default.rp_filter", "2", true, 2},
+		{"net.ipv4.conf.eth0.rp_filter", "2", true, 3},
+		{"net.ipv4.conf.all.rp_filter", "", false, 0},
+		{"net.ipv4.conf.all.accept_source_route", "", false, 0},
+		{"net.ipv4.ping_group_range", "0 2147483647", true, 12},
+		{"kernel.sysrq", "16", true, 14},
+	}
+	for _, tt := range tests {
+		a, ok := c.Persisted(tt.key)
+		if ok != tt.ok || a.Value != tt.want || a.Num != tt.line {
+			t.Errorf("%s: %+v %v, want %q line %d", tt.key, a, ok, tt.want, tt.line)
+		}
+	}
+}
