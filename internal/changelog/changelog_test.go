@@ -496,3 +496,9 @@ func TestLoadPolicy(t *testing.T) {
 		})
 	}
 }
+
+func TestDigest(t *testing.T) {
+	if got := Digest(nil); got != "sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855" {
+		t.Fatalf("Digest = %s", got)
+	}
+}

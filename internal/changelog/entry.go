@@ -204,3 +204,9 @@ func TargetKey(identity string) string {
 	s := sha256.Sum256([]byte(identity))
 	return slug + "-" + hex.EncodeToString(s[:8])
 }
+
+// Digest formats content for Entry.Before and Entry.After: "sha256:<hex>".
+func Digest(content []byte) string {
+	s := sha256.Sum256(content)
+	return "sha256:" + hex.EncodeToString(s[:])
+}
