@@ -1,0 +1,141 @@
+package sudoers
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"reflect"
+	"testing"
+
+	"github.com/cradle-cra/cradle/internal/target"
+)
+
+func TestParse(t *testing.T) {
+	in := `# sudoers
+Defaults	env_reset
+Defaults	mail_badpass, !visiblepw
+Defaults	secure_path="/usr/local/sbin:/usr/local/bin:/usr/sbin"
+Defaults:deploy	!authenticate
+Defaults	logfile = "/var/log/sudo.log", timestamp_timeout=5
+User_Alias	ADMINS = alice, bob
+Cmnd_Alias	REBOOT = /sbin/reboot, /sbin/shutdown
+root	ALL=(ALL:ALL) ALL
+%sudo	ALL=(ALL:ALL) ALL
+deploy, ci	web1 = (root) NOPASSWD: /usr/bin/systemctl restart app, PASSWD: /bin/ls : db1 = ALL
+#1000 ALL = (ALL) NOEXEC: NOPASSWD: ALL
+alice ALL = (ALL) ALL, \
+	(bob) /bin/true
+@includedir /etc/sudoers.d
+#include /etc/sudoers.local
+`
+	st := Parse([]byte(in), "/etc/sudoers")
+	var defs []Default
+	var specs []Spec
+	var incs []string
+	for _, s := range st {
+		switch s.Kind {
+		case "default":
+			defs = append(defs, s.Default)
+		case "spec":
+			specs = append(specs, s.Spec)
+		case "include", "includedir":
+			incs = append(incs, s.Kind+" "+s.Path)
+		}
+	}
+	wantDefs := []Default{
+		{Name: "env_reset", Line: 2},
+		{Name: "mail_badpass", Line: 3},
+		{Name: "visiblepw", Negated: true, Line: 3},
+		{Name: "secure_path", Op: "=", Value: "/usr/local/sbin:/usr/local/bin:/usr/sbin", Line: 4},
+		{Binding: ":deploy", Name: "authenticate", Negated: true, Line: 5},
+		{Name: "logfile", Op: "=", Value: "/var/log/sudo.log", Line: 6},
+		{Name: "timestamp_timeout", Op: "=", Value: "5", Line: 6},
+	}
+	for i := range wantDefs {
+		wantDefs[i].File = "/etc/sudoers"
+	}
+	if !reflect.DeepEqual(defs, wantDefs) {
+		t.Errorf("defaults\n%+v\nwant\n%+v", defs, wantDefs)
+	}
+	type sp struct {
+		users, cmd string
+		nopw       bool
+		line       int
+	}
+	var got []sp
+	for _, s := range specs {
+		got = append(got, sp{s.Users[0], s.Commands[0], s.HasTag("NOPASSWD"), s.Line})
+	}
+	want := []sp{
+		{"root", "ALL", false, 9},
+		{"%sudo", "ALL", false, 10},
+		{"deploy", "/usr/bin/systemctl restart app", true, 11},
+		{"deploy", "/bin/ls", false, 11},
+		{"deploy", "ALL", false, 11},
+		{"#1000", "ALL", true, 12},
+		{"alice", "ALL", false, 13},
+		{"alice", "/bin/true", false, 13},
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("specs\n%+v\nwant\n%+v", got, want)
+	}
+	if specs[2].Hosts[0] != "web1" || specs[4].Hosts[0] != "db1" || len(specs[2].Users) != 2 {
+		t.Errorf("hosts/users: %+v", specs[2:5])
+	}
+	if !reflect.DeepEqual(incs, []string{"includedir /etc/sudoers.d", "include /etc/sudoers.local"}) {
+		t.Errorf("includes %v", incs)
+	}
+}
+
+func TestCollectIncludes(t *testing.T) {
+	dir := t.TempDir()
+	write := func(p, s string) {
+		full := filepath.Join(dir, p)
+		if err := os.MkdirAll(filepath.Dir(full), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(full, []byte(s), 0o440); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write("etc/sudoers", "Defaults use_pty\n@includedir /etc/sudoers.d\n")
+	write("etc/sudoers.d/10-a", "Defaults !use_pty\n@include extra\n")
+	write("etc/sudoers.d/extra", "Defaults use_pty\n")
+	write("etc/sudoers.d/skip.conf", "Defaults visiblepw\n")
+	write("etc/sudoers.d/skip~", "Defaults visiblepw\n")
+	write("etc/sudoers.d/loop", "@include /etc/sudoers.d/loop\n")
+	tg, err := target.OpenRootFS(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tg.Close()
+	_, err = Collect(context.Background(), tg)
+	if err == nil {
+		t.Fatal("include loop: want depth error")
+	}
+	os.Remove(filepath.Join(dir, "etc/sudoers.d/loop"))
+	p, err := Collect(context.Background(), tg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := p.Effective("use_pty")
+	if d == nil || d.Negated || d.File != "/etc/sudoers.d/extra" {
+		t.Fatalf("effective use_pty %+v (files %v)", d, p.Files)
+	}
+	if p.Effective("visiblepw") != nil {
+		t.Fatal("files with a dot or ~ must be skipped")
+	}
+}
+
+func FuzzParse(f *testing.F) {
+	f.Add([]byte("Defaults env_reset, !visiblepw\nroot ALL=(ALL:ALL) ALL\n"))
+	f.Add([]byte("u h = (r) NOPASSWD: /a, PASSWD: /b : h2 = ALL\n@includedir /etc/sudoers.d\n"))
+	f.Add([]byte("User_Alias A = a, b : B = c\nx ALL=\\\n ALL\n"))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		for _, s := range Parse(b, "/f") {
+			if s.Line < 1 {
+				t.Fatalf("bad statement %+v", s)
+			}
+		}
+	})
+}
