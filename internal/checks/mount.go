@@ -79,7 +79,7 @@ func (c *mountOptionCheck) missing(opts []string) []string {
 func (c *mountOptionCheck) entryEvidence(e mounts.Entry, what string) (result.Evidence, bool) {
 	ev := result.Evidence{Expected: c.expected(), Observed: e.String() + " (" + what + ")", File: e.File, Line: e.Line}
 	if miss := c.missing(e.Options); len(miss) > 0 {
-		ev.Note = "missing " + strings.Join(miss, ",")
+		ev.Note = "not in effect: " + strings.Join(miss, ",")
 		return ev, false
 	}
 	return ev, true
