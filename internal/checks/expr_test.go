@@ -3,6 +3,7 @@ package checks
 import (
 	"context"
 	"errors"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -10,6 +11,7 @@ import (
 	"github.com/cradle-cra/cradle/internal/check"
 	"github.com/cradle-cra/cradle/internal/facts"
 	"github.com/cradle-cra/cradle/internal/result"
+	"github.com/cradle-cra/cradle/internal/target"
 )
 
 func exprTestTree(t testing.TB) *facts.Store {
@@ -194,4 +196,45 @@ func FuzzExpr(f *testing.F) {
 			t.Fatalf("status %q", o.Status)
 		}
 	})
+}
+
+// TestExprSourcesOnFixture evaluates every fact source on the debootstrap
+// Debian 12 tree (CRADLE_TEST_ROOTFS), read only.
+func TestExprSourcesOnFixture(t *testing.T) {
+	dir := os.Getenv("CRADLE_TEST_ROOTFS")
+	if dir == "" {
+		t.Skip("CRADLE_TEST_ROOTFS not set")
+	}
+	tg, err := target.OpenRootFS(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tg.Close()
+	s := facts.NewStore(context.Background(), tg)
+	for _, src := range exprSources {
+		t.Run(src.name, func(t *testing.T) {
+			if _, err := src.collect(context.Background(), s); err != nil {
+				t.Fatalf("collect: %v", err)
+			}
+		})
+	}
+	for _, expr := range []string{
+		`os.id == "debian" && os.version_id.startsWith("12")`,
+		`accounts.by_name.root.locked && !accounts.by_name.root.password_usable`,
+		`sshd.installed && sshd.options.permitrootlogin == "prohibit-password"`,
+		`systemd.units["ssh.service"] == "enabled"`,
+		`"openssh-server" in packages.installed`,
+		`size(sysctl.files) >= 0 && type(sysctl.persisted) == map`,
+		`type(mounts.fstab) == list || mounts.fstab == null`,
+	} {
+		t.Run(expr, func(t *testing.T) {
+			c, err := compileExpr(expr, exprSources)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if o := c.Evaluate(context.Background(), s); o.Status != result.Pass {
+				t.Errorf("%s: %s %+v", o.Status, o.Reason, o.Evidence)
+			}
+		})
+	}
 }
