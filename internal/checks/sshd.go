@@ -166,11 +166,23 @@ func (c *sshdOptionCheck) Evaluate(ctx context.Context, f *facts.Store) check.Ou
 		ev.Note = join(ev.Note, why)
 	}
 	evs := []result.Evidence{ev}
+	// DisableForwarding yes overrides every forwarding option.
+	noFwd := false
+	if forwardingOptions[c.a.Option] {
+		if d := cfg.Effective("DisableForwarding"); strings.EqualFold(d.String(), "yes") && len(d.Sources) > 0 {
+			noFwd, failed = true, false
+			evs[0].Note = join(evs[0].Note, "overridden by DisableForwarding")
+			evs = append(evs, result.Evidence{Expected: "DisableForwarding yes or " + exp, Observed: "DisableForwarding yes",
+				File: d.Sources[0].File, Line: d.Sources[0].Line})
+		}
+	}
 	for _, d := range v.Overrides {
 		o := result.Evidence{Expected: exp, Observed: c.a.Option + " " + d.Value(), File: d.File, Line: d.Line,
 			Note: fmt.Sprintf("set in %s (%s:%d)", d.Match, d.Match.File, d.Match.Line)}
 		if why := c.judge(d.Args); why != "" {
-			if c.a.MatchBlocks != "ignore" {
+			if noFwd {
+				o.Note += ": " + why + ", but DisableForwarding applies"
+			} else if c.a.MatchBlocks != "ignore" {
 				failed = true
 				o.Note += ": " + why + " for connections this block matches"
 			} else {
@@ -184,6 +196,11 @@ func (c *sshdOptionCheck) Evaluate(ctx context.Context, f *facts.Store) check.Ou
 		return check.Fail(evs...)
 	}
 	return check.Pass(evs...)
+}
+
+// forwardingOptions are the options DisableForwarding switches off.
+var forwardingOptions = map[string]bool{
+	"X11Forwarding": true, "AllowTcpForwarding": true, "AllowAgentForwarding": true, "AllowStreamLocalForwarding": true,
 }
 
 func valueEvidence(cfg *sshd.Config, v sshd.Value, exp string) result.Evidence {

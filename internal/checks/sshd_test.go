@@ -98,6 +98,7 @@ func TestSSHDOption(t *testing.T) {
 		{"time max exceeded", map[string]string{"etc/ssh/sshd_config": "LoginGraceTime 2m\n"}, `{option: LoginGraceTime, max: 1m}`, result.Fail, "/etc/ssh/sshd_config", 1},
 		{"maxstartups start", hardened, `{option: MaxStartups, max: 10}`, result.Pass, "/etc/ssh/sshd_config.d/50-cra.conf", 5},
 		{"forbidden default", map[string]string{"etc/ssh/sshd_config": kcSSHMain}, `{option: Banner, forbidden: [none]}`, result.Fail, "", 0},
+		{"disable forwarding", map[string]string{"etc/ssh/sshd_config": "DisableForwarding yes\nX11Forwarding yes\n"}, `{option: X11Forwarding, allowed: ["no"]}`, result.Pass, "/etc/ssh/sshd_config", 2},
 		{"case-insensitive", map[string]string{"etc/ssh/sshd_config": "loglevel verbose\n"}, `{option: LogLevel, allowed: [INFO, VERBOSE]}`, result.Pass, "/etc/ssh/sshd_config", 1},
 	}
 	for _, tt := range tests {
