@@ -132,6 +132,8 @@ func TestTemplateArgErrors(t *testing.T) {
 		{repoTransportTemplate{}, `{manager: [apt]}`},
 		{aptConfTemplate{}, `{key: A::B}`},
 		{aptConfTemplate{}, `{key: A::B, enabled: true, allowed: ["1"]}`},
+		{aptConfTemplate{}, `{key: A::B, keys: [A::C], enabled: true}`},
+		{aptConfTemplate{}, `{key: A::B, item_contains: []}`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.tmpl.Name()+" "+tt.args, func(t *testing.T) {

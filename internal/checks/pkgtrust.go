@@ -256,16 +256,23 @@ func (c *repoTransportCheck) Evaluate(ctx context.Context, f *facts.Store) check
 //	apt_conf: {key: APT::Get::AllowUnauthenticated, enabled: false, default: "false"}
 //	apt_conf: {key: Acquire::http::Proxy, allowed: ["http://proxy:3128"]}
 //
+//	apt_conf: {keys: [Unattended-Upgrade::Origins-Pattern, Unattended-Upgrade::Allowed-Origins], item_contains: ["-security", "Security"]}
+//
 // enabled treats the value as a switch or interval: off is "", 0, false,
 // no, off, never, disable; anything else is on. default is apt's built-in
 // value used when the option is not set; without it an unset option fails.
+// item_contains passes when an item of the list options (the union over
+// keys) contains one of the strings. With several keys, enabled and
+// allowed use the first key that is set.
 type aptConfTemplate struct{}
 
 type aptConfArgs struct {
-	Key     string   `yaml:"key"`
-	Enabled *bool    `yaml:"enabled"`
-	Allowed []string `yaml:"allowed"`
-	Default *string  `yaml:"default"`
+	Key          string   `yaml:"key"`
+	Keys         []string `yaml:"keys"`
+	Enabled      *bool    `yaml:"enabled"`
+	Allowed      []string `yaml:"allowed"`
+	ItemContains []string `yaml:"item_contains"`
+	Default      *string  `yaml:"default"`
 }
 
 type aptConfCheck struct{ a aptConfArgs }
@@ -277,11 +284,28 @@ func (aptConfTemplate) New(n *yaml.Node) (check.Check, error) {
 	if err := check.Decode(n, &a); err != nil {
 		return nil, err
 	}
-	if a.Key == "" || strings.ContainsAny(a.Key, " \t\"{};") {
-		return nil, check.ArgErrorf(n, "key: an option name like APT::Periodic::Unattended-Upgrade is required")
+	if (a.Key == "") == (len(a.Keys) == 0) {
+		return nil, check.ArgErrorf(n, "set exactly one of key or keys")
 	}
-	if (a.Enabled == nil) == (a.Allowed == nil) {
-		return nil, check.ArgErrorf(n, "set exactly one of enabled or allowed")
+	if a.Key != "" {
+		a.Keys = []string{a.Key}
+	}
+	for _, k := range a.Keys {
+		if k == "" || strings.ContainsAny(k, " \t\"{};") {
+			return nil, check.ArgErrorf(n, "key %q is not an option name like APT::Periodic::Unattended-Upgrade", k)
+		}
+	}
+	set := 0
+	for _, b := range []bool{a.Enabled != nil, a.Allowed != nil, a.ItemContains != nil} {
+		if b {
+			set++
+		}
+	}
+	if set != 1 {
+		return nil, check.ArgErrorf(n, "set exactly one of enabled, allowed or item_contains")
+	}
+	if a.ItemContains != nil && (len(a.ItemContains) == 0 || a.Default != nil) {
+		return nil, check.ArgErrorf(n, "item_contains needs at least one string and takes no default")
 	}
 	return &aptConfCheck{a}, nil
 }
@@ -304,28 +328,38 @@ func (c *aptConfCheck) Evaluate(ctx context.Context, f *facts.Store) check.Outco
 	if tr.Apt == nil {
 		return check.NotApplicable("APT is not configured on the target")
 	}
+	name := strings.Join(c.a.Keys, " or ")
+	if c.a.ItemContains != nil {
+		return c.evalItems(tr.Apt.Conf, name)
+	}
 	var exp string
 	if c.a.Enabled != nil {
-		exp = c.a.Key + " off"
+		exp = name + " off"
 		if *c.a.Enabled {
-			exp = c.a.Key + " on"
+			exp = name + " on"
 		}
 	} else {
-		exp = c.a.Key + " = " + orList(c.a.Allowed)
+		exp = name + " = " + orList(c.a.Allowed)
 	}
-	asg, set := tr.Apt.Conf.Lookup(c.a.Key)
+	var asg pkgtrust.Assignment
+	set := false
+	for _, k := range c.a.Keys {
+		if asg, set = tr.Apt.Conf.Lookup(k); set {
+			break
+		}
+	}
 	val := asg.Value
 	e := result.Evidence{Expected: exp, File: asg.File, Line: asg.Line}
 	if set {
 		e.Observed = fmt.Sprintf("%s %q", asg.Key, asg.Value)
 	} else {
 		if c.a.Default == nil {
-			e.Observed = c.a.Key + " not set"
+			e.Observed = name + " not set"
 			e.Note = "searched /etc/apt/apt.conf.d/* and /etc/apt/apt.conf"
 			return check.Fail(e)
 		}
 		val = *c.a.Default
-		e.Observed = fmt.Sprintf("%s not set (APT default %q)", c.a.Key, val)
+		e.Observed = fmt.Sprintf("%s not set (APT default %q)", name, val)
 	}
 	var ok bool
 	if c.a.Enabled != nil {
@@ -337,4 +371,31 @@ func (c *aptConfCheck) Evaluate(ctx context.Context, f *facts.Store) check.Outco
 		return check.Pass(e)
 	}
 	return check.Fail(e)
+}
+
+func (c *aptConfCheck) evalItems(conf *pkgtrust.AptConf, name string) check.Outcome {
+	exp := "an item of " + name + " containing " + orList(c.a.ItemContains)
+	var ev []result.Evidence
+	for _, k := range c.a.Keys {
+		asg, ok := conf.Lookup(k)
+		if !ok {
+			continue
+		}
+		for i, item := range asg.List {
+			for _, want := range c.a.ItemContains {
+				if strings.Contains(strings.ToLower(item), strings.ToLower(want)) {
+					return check.Pass(result.Evidence{Expected: exp, Observed: fmt.Sprintf("%s: %q", asg.Key, item), File: asg.ListFiles[i], Line: asg.ListLines[i]})
+				}
+			}
+		}
+		obs := asg.Key + ": no matching item"
+		if len(asg.List) == 0 {
+			obs = asg.Key + ": empty"
+		}
+		ev = append(ev, result.Evidence{Expected: exp, Observed: obs, File: asg.File, Line: asg.Line})
+	}
+	if len(ev) == 0 {
+		ev = append(ev, result.Evidence{Expected: exp, Observed: name + " not set", Note: "searched /etc/apt/apt.conf.d/* and /etc/apt/apt.conf"})
+	}
+	return check.Fail(ev...)
 }

@@ -56,6 +56,11 @@ func TestPkgTrustTemplates(t *testing.T) {
 		{"apt_conf unset fails", aptConfTemplate{}, apt, `{key: APT::Periodic::AutocleanInterval, enabled: true}`, result.Fail, "", 0},
 		{"apt_conf default", aptConfTemplate{}, apt, `{key: APT::Get::AllowUnauthenticated, enabled: false, default: "false"}`, result.Pass, "", 0},
 		{"apt_conf allowed", aptConfTemplate{}, apt, `{key: apt::periodic::update-package-lists, allowed: ["1", "2"]}`, result.Pass, "/etc/apt/apt.conf.d/20auto-upgrades", 1},
+		{"apt_conf security origin", aptConfTemplate{}, apt, `{keys: [Unattended-Upgrade::Origins-Pattern, Unattended-Upgrade::Allowed-Origins], item_contains: ["-security"]}`, result.Fail, "/etc/apt/apt.conf.d/50unattended-upgrades", 2},
+		{"apt_conf security origin found", aptConfTemplate{}, with(apt, map[string]string{"etc/apt/apt.conf.d/51more": "// more\nUnattended-Upgrade::Allowed-Origins { \"${distro_id}:${distro_codename}-security\"; };\n"}),
+			`{keys: [Unattended-Upgrade::Origins-Pattern, Unattended-Upgrade::Allowed-Origins], item_contains: ["-security"]}`, result.Pass, "/etc/apt/apt.conf.d/51more", 2},
+		{"apt_conf cleared list", aptConfTemplate{}, with(apt, map[string]string{"etc/apt/apt.conf.d/99clear": "#clear Unattended-Upgrade::Origins-Pattern;\n"}),
+			`{key: Unattended-Upgrade::Origins-Pattern, item_contains: ["origin=Debian"]}`, result.Fail, "", 0},
 		{"apt_conf no apt", aptConfTemplate{}, dnf, `{key: A::B, enabled: true}`, result.NotApplicable, "", 0},
 		{"apt_conf syntax error", aptConfTemplate{}, with(apt, map[string]string{"etc/apt/apt.conf.d/99bad": "APT {\n"}), `{key: A::B, enabled: true}`, result.Error, "", 0},
 	}

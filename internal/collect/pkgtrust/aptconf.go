@@ -10,9 +10,13 @@ import (
 type Assignment struct {
 	Key   string   `json:"key"` // as written, fully scoped ("APT::Periodic::Unattended-Upgrade")
 	Value string   `json:"value"`
-	List  []string `json:"list,omitempty"` // list items ("Key { "a"; "b"; };")
-	File  string   `json:"file"`
-	Line  int      `json:"line"`
+	List  []string `json:"list,omitempty"` // list items ("Key { "a"; "b"; };"), accumulated across files
+	// ListLines holds the line of each list item (files may differ: see
+	// ListFiles).
+	ListLines []int    `json:"-"`
+	ListFiles []string `json:"-"`
+	File      string   `json:"file"`
+	Line      int      `json:"line"`
 }
 
 // AptConf is the merged APT configuration: keys are compared without
@@ -86,6 +90,8 @@ func (c *AptConf) ParseAptConf(b []byte, file string) error {
 			a := c.Values[strings.ToLower(key)]
 			a.Key, a.File, a.Line = key, file, line
 			a.List = append(a.List, first.text)
+			a.ListLines = append(a.ListLines, line)
+			a.ListFiles = append(a.ListFiles, file)
 			c.Values[strings.ToLower(key)] = a
 		case tok2.kind == tSemi:
 			c.set(scoped(stack, first.text), "", file, line)

@@ -14,6 +14,8 @@ Acquire {
   AllowInsecureRepositories "1";
   AllowDowngradeToInsecureRepositories "yes";
 };
+#clear Unattended-Upgrade::Origins-Pattern;
+Unattended-Upgrade::Origins-Pattern { "origin=Debian,codename=${distro_codename},label=Debian"; };
 APT {
   Periodic {
     Update-Package-Lists "0";
