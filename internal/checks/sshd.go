@@ -170,8 +170,10 @@ func (c *sshdOptionCheck) Evaluate(ctx context.Context, f *facts.Store) check.Ou
 	noFwd := false
 	if forwardingOptions[c.a.Option] {
 		if d := cfg.Effective("DisableForwarding"); strings.EqualFold(d.String(), "yes") && len(d.Sources) > 0 {
+			if failed {
+				evs[0].Note = join(evs[0].Note, "overridden by DisableForwarding")
+			}
 			noFwd, failed = true, false
-			evs[0].Note = join(evs[0].Note, "overridden by DisableForwarding")
 			evs = append(evs, result.Evidence{Expected: "DisableForwarding yes or " + exp, Observed: "DisableForwarding yes",
 				File: d.Sources[0].File, Line: d.Sources[0].Line})
 		}
