@@ -9,6 +9,7 @@ package imagebuild
 
 import (
 	"archive/tar"
+	"bufio"
 	"bytes"
 	"compress/gzip"
 	"crypto/sha256"
@@ -209,8 +210,14 @@ func (s *store) addLayer(l Layer) (Descriptor, string, error) {
 	if err != nil {
 		return Descriptor{}, "", err
 	}
-	diffHash := sha256.New()
-	tw := tar.NewWriter(io.MultiWriter(zw, diffHash))
+	// An uncompressed layer's diff ID is its digest: hash it once.
+	diffHash, tarOut := blobHash, io.Writer(zw)
+	if s.opts.Compression != None {
+		diffHash = sha256.New()
+		tarOut = io.MultiWriter(zw, diffHash)
+	}
+	bw := bufio.NewWriterSize(tarOut, 1<<20)
+	tw := tar.NewWriter(bw)
 	if l.Dir != "" {
 		if err := writeTree(tw, l.Dir); err != nil {
 			return Descriptor{}, "", err
@@ -229,6 +236,9 @@ func (s *store) addLayer(l Layer) (Descriptor, string, error) {
 		}
 	}
 	if err := tw.Close(); err != nil {
+		return Descriptor{}, "", err
+	}
+	if err := bw.Flush(); err != nil {
 		return Descriptor{}, "", err
 	}
 	if err := zw.Close(); err != nil {

@@ -1,0 +1,5 @@
+//go:build !linux
+
+package imagebuild
+
+func mkfifo(string) error { return nil }
