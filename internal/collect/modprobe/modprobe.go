@@ -7,8 +7,6 @@
 package modprobe
 
 import (
-	"bufio"
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -157,13 +155,11 @@ func Normalize(m string) string { return strings.ReplaceAll(m, "-", "_") }
 // a trailing backslash continuing the line.
 func Parse(b []byte) []Command {
 	var out []Command
-	sc := bufio.NewScanner(bytes.NewReader(b))
-	sc.Buffer(make([]byte, 4096), 1<<20)
 	n, start := 0, 0
 	var acc strings.Builder
-	for sc.Scan() {
+	for _, text := range splitLines(b) {
 		n++
-		s := sc.Text()
+		s := text
 		if acc.Len() == 0 {
 			start = n
 		}
@@ -288,4 +284,14 @@ func Disables(cmd Command) bool {
 		}
 	}
 	return true
+}
+
+// splitLines splits content into lines without a length limit (the whole
+// file is already bounded by target.ReadFile), dropping a trailing CR.
+func splitLines(b []byte) []string {
+	s := strings.Split(string(b), "\n")
+	for i := range s {
+		s[i] = strings.TrimSuffix(s[i], "\r")
+	}
+	return s
 }

@@ -5,8 +5,6 @@
 package mounts
 
 import (
-	"bufio"
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -85,12 +83,10 @@ func Collect(_ context.Context, t target.Target) (*Table, error) {
 // blanks with octal escapes (\040 for a space); "#" starts a comment line.
 func Parse(b []byte, file, origin string) []Entry {
 	var out []Entry
-	sc := bufio.NewScanner(bytes.NewReader(b))
-	sc.Buffer(make([]byte, 4096), 1<<20)
 	n := 0
-	for sc.Scan() {
+	for _, text := range splitLines(b) {
 		n++
-		s := strings.TrimSpace(sc.Text())
+		s := strings.TrimSpace(text)
 		if s == "" || s[0] == '#' {
 			continue
 		}
@@ -289,12 +285,10 @@ func contains(l []string, s string) bool {
 func ParseUnit(b []byte) Entry {
 	var e Entry
 	section := ""
-	sc := bufio.NewScanner(bytes.NewReader(b))
-	sc.Buffer(make([]byte, 4096), 1<<20)
 	n := 0
-	for sc.Scan() {
+	for _, text := range splitLines(b) {
 		n++
-		s := strings.TrimSpace(sc.Text())
+		s := strings.TrimSpace(text)
 		if s == "" || s[0] == '#' || s[0] == ';' {
 			continue
 		}
@@ -365,4 +359,14 @@ func negation(opt string) string {
 		return s
 	}
 	return "no" + opt
+}
+
+// splitLines splits content into lines without a length limit (the whole
+// file is already bounded by target.ReadFile), dropping a trailing CR.
+func splitLines(b []byte) []string {
+	s := strings.Split(string(b), "\n")
+	for i := range s {
+		s[i] = strings.TrimSuffix(s[i], "\r")
+	}
+	return s
 }

@@ -1,8 +1,6 @@
 package sshd
 
 import (
-	"bufio"
-	"bytes"
 	"strings"
 )
 
@@ -17,22 +15,16 @@ type Line struct {
 	Err string `json:"error,omitempty"`
 }
 
-// maxLineLen bounds one configuration line; sshd itself uses 4096-byte
-// lines, so anything far longer is not a valid configuration.
-const maxLineLen = 64 << 10
-
 // Parse splits sshd_config(5) content into lines: the keyword is separated
 // from its arguments by whitespace or one "=", arguments follow sshd's
 // argv_split rules (double or single quotes, backslash escapes of quotes,
 // backslashes and spaces, and a "#" starting an argument ends the line).
 func Parse(b []byte) []Line {
 	var out []Line
-	sc := bufio.NewScanner(bytes.NewReader(b))
-	sc.Buffer(make([]byte, 4096), maxLineLen)
 	n := 0
-	for sc.Scan() {
+	for _, text := range splitLines(b) {
 		n++
-		if l, ok := parseLine(sc.Text()); ok {
+		if l, ok := parseLine(text); ok {
 			l.Num = n
 			out = append(out, l)
 		}
@@ -117,4 +109,14 @@ func splitArgs(s string) ([]string, string) {
 		out = append(out, arg.String())
 	}
 	return out, ""
+}
+
+// splitLines splits content into lines without a length limit (the whole
+// file is already bounded by target.ReadFile), dropping a trailing CR.
+func splitLines(b []byte) []string {
+	s := strings.Split(string(b), "\n")
+	for i := range s {
+		s[i] = strings.TrimSuffix(s[i], "\r")
+	}
+	return s
 }

@@ -336,3 +336,11 @@ func TestProblems(t *testing.T) {
 		t.Errorf("PermitRootLogin %+v", v)
 	}
 }
+
+func TestParseLongLine(t *testing.T) {
+	in := "# " + strings.Repeat("x", 2<<20) + "\nPermitRootLogin yes\n"
+	got := Parse([]byte(in))
+	if len(got) != 1 || got[0].Keyword != "PermitRootLogin" || got[0].Num != 2 {
+		t.Errorf("a long line hid later directives: %+v", got)
+	}
+}

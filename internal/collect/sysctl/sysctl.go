@@ -7,8 +7,6 @@
 package sysctl
 
 import (
-	"bufio"
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -164,12 +162,10 @@ func isNotDir(err error) bool {
 // comments, an optional "-" prefix, keys with "." or "/" separators.
 func Parse(b []byte) []Line {
 	var out []Line
-	sc := bufio.NewScanner(bytes.NewReader(b))
-	sc.Buffer(make([]byte, 4096), 1<<20)
 	n := 0
-	for sc.Scan() {
+	for _, text := range splitLines(b) {
 		n++
-		s := strings.TrimSpace(sc.Text())
+		s := strings.TrimSpace(text)
 		if s == "" || s[0] == '#' || s[0] == ';' {
 			continue
 		}
@@ -297,4 +293,14 @@ func Runtime(t target.Target, key string) (string, string, error) {
 		return "", target.Abs(p), err
 	}
 	return NormalizeValue(string(b)), target.Abs(p), nil
+}
+
+// splitLines splits content into lines without a length limit (the whole
+// file is already bounded by target.ReadFile), dropping a trailing CR.
+func splitLines(b []byte) []string {
+	s := strings.Split(string(b), "\n")
+	for i := range s {
+		s[i] = strings.TrimSuffix(s[i], "\r")
+	}
+	return s
 }
