@@ -10,6 +10,7 @@ import (
 
 	"github.com/cradle-cra/cradle/internal/check"
 	"github.com/cradle-cra/cradle/internal/collect/pkgtrust"
+	"github.com/cradle-cra/cradle/internal/collect/systemd"
 	"github.com/cradle-cra/cradle/internal/facts"
 	"github.com/cradle-cra/cradle/internal/result"
 )
@@ -396,6 +397,78 @@ func (c *aptConfCheck) evalItems(conf *pkgtrust.AptConf, name string) check.Outc
 	}
 	if len(ev) == 0 {
 		ev = append(ev, result.Evidence{Expected: exp, Observed: name + " not set", Note: "searched /etc/apt/apt.conf.d/* and /etc/apt/apt.conf"})
+	}
+	return check.Fail(ev...)
+}
+
+// dnfAutomaticTemplate requires dnf-automatic to install updates on its
+// own: dnf-automatic-install.timer enabled, or dnf-automatic.timer /
+// dnf5-automatic.timer enabled with apply_updates = yes in the [commands]
+// section of /etc/dnf/automatic.conf (the default only downloads):
+//
+//	dnf_automatic: {}
+type dnfAutomaticTemplate struct{}
+
+type dnfAutomaticCheck struct{}
+
+func (dnfAutomaticTemplate) Name() string { return "dnf_automatic" }
+
+func (dnfAutomaticTemplate) New(n *yaml.Node) (check.Check, error) {
+	var a struct{}
+	if err := check.Decode(n, &a); err != nil {
+		return nil, err
+	}
+	return dnfAutomaticCheck{}, nil
+}
+
+func (dnfAutomaticCheck) Fixable() bool { return true }
+
+func (dnfAutomaticCheck) Evaluate(ctx context.Context, f *facts.Store) check.Outcome {
+	tr, err := pkgtrust.Get(f)
+	if err != nil {
+		return check.FromErr("read DNF configuration", err)
+	}
+	if tr.Dnf == nil {
+		return check.NotApplicable("DNF/YUM is not configured on the target")
+	}
+	cfg, err := systemd.Get(f)
+	if err != nil {
+		return check.FromErr("read service configuration", err)
+	}
+	if cfg.Init != systemd.Systemd {
+		return check.NotApplicable("dnf-automatic runs from systemd timers; the target does not use systemd")
+	}
+	const exp = "updates applied automatically"
+	us, err := cfg.State("dnf-automatic-install.timer")
+	if err != nil {
+		return check.FromErr("unit dnf-automatic-install.timer", err)
+	}
+	if us.State == systemd.Enabled {
+		return check.Pass(result.Evidence{Expected: exp, Observed: "dnf-automatic-install.timer enabled", File: us.EnabledBy[0].Path})
+	}
+	ev := []result.Evidence{{Expected: exp, Observed: "dnf-automatic-install.timer " + us.State, File: us.File}}
+	for _, unit := range []string{"dnf-automatic.timer", "dnf5-automatic.timer"} {
+		us, err := cfg.State(unit)
+		if err != nil {
+			return check.FromErr("unit "+unit, err)
+		}
+		if us.State != systemd.Enabled {
+			ev = append(ev, result.Evidence{Expected: exp, Observed: unit + " " + us.State, File: us.File})
+			continue
+		}
+		ev = append(ev, result.Evidence{Expected: exp, Observed: unit + " enabled", File: us.EnabledBy[0].Path})
+		o, ok := tr.Dnf.Automatic["commands"].Options["apply_updates"]
+		switch {
+		case tr.Dnf.Automatic == nil:
+			ev = append(ev, result.Evidence{Expected: "apply_updates = yes", Observed: "no /etc/dnf/automatic.conf (default: download only)", File: "/etc/dnf/automatic.conf"})
+		case !ok:
+			ev = append(ev, result.Evidence{Expected: "apply_updates = yes", Observed: "apply_updates not set (default: no)", File: tr.Dnf.AutomaticFile})
+		default:
+			ev = append(ev, result.Evidence{Expected: "apply_updates = yes", Observed: "apply_updates = " + o.Value, File: tr.Dnf.AutomaticFile, Line: o.Line})
+			if pkgtrust.AptBool(o.Value, false) {
+				return check.Pass(ev...)
+			}
+		}
 	}
 	return check.Fail(ev...)
 }

@@ -27,6 +27,12 @@ func TestPkgTrustTemplates(t *testing.T) {
 		"etc/dnf/dnf.conf":       "[main]\ngpgcheck=1\n",
 		"etc/yum.repos.d/a.repo": "[baseos]\nname=BaseOS\nmetalink=https://mirrors.example/metalink\n",
 	}
+	sd := map[string]string{
+		"usr/lib/systemd/systemd":                            "",
+		"usr/lib/systemd/system/dnf-automatic.timer":         "[Timer]\n[Install]\nWantedBy=timers.target\n",
+		"usr/lib/systemd/system/dnf-automatic-install.timer": "[Timer]\n[Install]\nWantedBy=timers.target\n",
+	}
+	dnfTimer := with(with(dnf, sd), map[string]string{"etc/systemd/system/timers.target.wants/dnf-automatic.timer": "->/usr/lib/systemd/system/dnf-automatic.timer"})
 	tests := []struct {
 		name  string
 		tmpl  check.Template
@@ -61,6 +67,13 @@ func TestPkgTrustTemplates(t *testing.T) {
 			`{keys: [Unattended-Upgrade::Origins-Pattern, Unattended-Upgrade::Allowed-Origins], item_contains: ["-security"]}`, result.Pass, "/etc/apt/apt.conf.d/51more", 2},
 		{"apt_conf cleared list", aptConfTemplate{}, with(apt, map[string]string{"etc/apt/apt.conf.d/99clear": "#clear Unattended-Upgrade::Origins-Pattern;\n"}),
 			`{key: Unattended-Upgrade::Origins-Pattern, item_contains: ["origin=Debian"]}`, result.Fail, "", 0},
+		{"dnf-automatic install timer", dnfAutomaticTemplate{}, with(with(dnf, sd), map[string]string{"etc/systemd/system/timers.target.wants/dnf-automatic-install.timer": "->/usr/lib/systemd/system/dnf-automatic-install.timer"}),
+			`{}`, result.Pass, "/etc/systemd/system/timers.target.wants/dnf-automatic-install.timer", 0},
+		{"dnf-automatic timers off", dnfAutomaticTemplate{}, with(dnf, sd), `{}`, result.Fail, "/usr/lib/systemd/system/dnf-automatic-install.timer", 0},
+		{"dnf-automatic download only", dnfAutomaticTemplate{}, dnfTimer, `{}`, result.Fail, "", 0},
+		{"dnf-automatic apply_updates", dnfAutomaticTemplate{}, with(dnfTimer, map[string]string{"etc/dnf/automatic.conf": "[commands]\nupgrade_type = security\napply_updates = yes\n"}), `{}`, result.Pass, "", 0},
+		{"dnf-automatic apply_updates no", dnfAutomaticTemplate{}, with(dnfTimer, map[string]string{"etc/dnf/automatic.conf": "[commands]\napply_updates = no\n"}), `{}`, result.Fail, "", 0},
+		{"dnf-automatic no dnf", dnfAutomaticTemplate{}, apt, `{}`, result.NotApplicable, "", 0},
 		{"apt_conf no apt", aptConfTemplate{}, dnf, `{key: A::B, enabled: true}`, result.NotApplicable, "", 0},
 		{"apt_conf syntax error", aptConfTemplate{}, with(apt, map[string]string{"etc/apt/apt.conf.d/99bad": "APT {\n"}), `{key: A::B, enabled: true}`, result.Error, "", 0},
 	}

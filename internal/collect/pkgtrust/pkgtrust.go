@@ -286,9 +286,13 @@ type Dnf struct {
 	MainFile string            `json:"main_file,omitempty"`
 	Main     map[string]Option `json:"main"`
 	Repos    []Repo            `json:"repos"`
-	// RepoOptions keeps the line of each repo option: Repos[i] options
+	// RepoLines keeps the line of each repo option: Repos[i] options
 	// are in RepoLines[i].
 	RepoLines []map[string]int `json:"-"`
+	// Automatic holds the sections of dnf-automatic's configuration
+	// (/etc/dnf/automatic.conf), nil when absent.
+	Automatic     map[string]Section `json:"automatic,omitempty"`
+	AutomaticFile string             `json:"automatic_file,omitempty"`
 }
 
 // Option is one INI value and its line.
@@ -369,6 +373,17 @@ func collectDnf(t target.Target) (*Dnf, error) {
 	}
 	if !found {
 		return nil, nil
+	}
+	b, err := target.ReadFile(t, "etc/dnf/automatic.conf")
+	switch {
+	case err == nil:
+		d.AutomaticFile = "/etc/dnf/automatic.conf"
+		d.Automatic = map[string]Section{}
+		for _, s := range ParseINI(b) {
+			d.Automatic[s.Name] = s
+		}
+	case !errors.Is(err, fs.ErrNotExist):
+		return nil, fmt.Errorf("read dnf-automatic configuration: %w", err)
 	}
 	return d, nil
 }
