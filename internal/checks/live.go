@@ -152,7 +152,7 @@ func (c *listeningSocketsCheck) Evaluate(_ context.Context, f *facts.Store) chec
 	if c.a.IncludeLoopback {
 		scope = "listeners"
 	}
-	summary := result.Evidence{Expected: exp, Observed: fmt.Sprintf("%d %s, none on a forbidden port", len(seen), scope), File: strings.Join(socks.Files, ", ")}
+	summary := result.Evidence{Expected: exp, Observed: fmt.Sprintf("%d %s, none on a forbidden port", len(seen), scope), Note: "read " + strings.Join(socks.Files, ", ")}
 	if c.allowed != nil {
 		summary.Observed = fmt.Sprintf("%d %s, all on allowed ports", len(seen), scope)
 	}

@@ -57,7 +57,7 @@ func TestListeningSockets(t *testing.T) {
 			if tc.want == result.NotApplicable {
 				return
 			}
-			if !strings.Contains(o.Evidence[0].Observed, tc.obs) || o.Evidence[0].Line != tc.line || o.Evidence[0].File == "" {
+			if !strings.Contains(o.Evidence[0].Observed, tc.obs) || o.Evidence[0].Line != tc.line || (tc.want == result.Fail) != (o.Evidence[0].File != "") {
 				t.Fatalf("evidence %+v, want %q at line %d", o.Evidence[0], tc.obs, tc.line)
 			}
 		})
