@@ -98,7 +98,7 @@ func (c *serviceStateCheck) Evaluate(ctx context.Context, f *facts.Store) check.
 			names = append(names, u) // resolves to absent
 		}
 	}
-	var ev []result.Evidence
+	var ev, okEv []result.Evidence
 	good, bad, counted := 0, 0, 0
 	for _, n := range names {
 		us, err := cfg.State(n)
@@ -117,8 +117,8 @@ func (c *serviceStateCheck) Evaluate(ctx context.Context, f *facts.Store) check.
 				e.Note = "enabled by the vendor (a link under /usr/lib)"
 			}
 		}
-		ev = append(ev, e)
 		if us.State == systemd.Absent && c.a.AbsentOK && c.a.State != "not_enabled" {
+			ev = append(ev, e)
 			continue
 		}
 		counted++
@@ -135,19 +135,22 @@ func (c *serviceStateCheck) Evaluate(ctx context.Context, f *facts.Store) check.
 		}
 		if ok {
 			good++
+			okEv = append(okEv, e)
 		} else {
 			bad++
+			ev = append(ev, e)
 		}
 	}
 	if counted == 0 {
 		o := check.NotApplicable("none of the units is installed")
-		o.Evidence = ev
+		o.Evidence = append(okEv, ev...)
 		return o
 	}
+	// Lead with the evidence that decided the outcome.
 	if (c.a.Any && good > 0) || (!c.a.Any && bad == 0) {
-		return check.Pass(ev...)
+		return check.Pass(append(okEv, ev...)...)
 	}
-	return check.Fail(ev...)
+	return check.Fail(append(ev, okEv...)...)
 }
 
 // defaultTargetTemplate checks the unit systemd boots into:
