@@ -327,5 +327,8 @@ func pickManifest(a archive, idx ociIndex, depth int) (*ociManifest, error) {
 	if mt == mtOCIIndex || mt == mtDockerList || (mt == "" && raw.Manifests != nil && raw.Layers == nil) {
 		return pickManifest(a, raw, depth+1)
 	}
+	if raw.Layers == nil && mt != mtOCIManifest && mt != mtDockerManifest {
+		return nil, fmt.Errorf("manifest %s: unsupported media type %q (Docker schema 1 images are not supported)", pick.Digest, mt)
+	}
 	return &ociManifest{MediaType: mt, Layers: raw.Layers}, nil
 }

@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"compress/gzip"
 	"context"
+	"encoding/json"
 	"errors"
 	"io"
 	"io/fs"
@@ -558,4 +559,134 @@ func FuzzOpenImage(f *testing.F) {
 			return nil
 		})
 	})
+}
+
+// rewriteTar copies a tar, letting edit change or drop members and add
+// new ones at the end.
+func rewriteTar(t *testing.T, src, dst string, edit func(h *tar.Header, body []byte) (*tar.Header, []byte), extra ...imagebuild.Entry) {
+	t.Helper()
+	in, err := os.Open(src)
+	must(t, err)
+	defer in.Close()
+	writeTo(t, dst, func(w io.Writer) error {
+		tr, tw := tar.NewReader(in), tar.NewWriter(w)
+		for {
+			h, err := tr.Next()
+			if err == io.EOF {
+				break
+			}
+			must(t, err)
+			body, err := io.ReadAll(tr)
+			must(t, err)
+			if h, body = edit(h, body); h == nil {
+				continue
+			}
+			h.Size = int64(len(body))
+			if h.Typeflag != tar.TypeReg {
+				h.Size = 0
+			}
+			must(t, tw.WriteHeader(h))
+			_, err = tw.Write(body)
+			must(t, err)
+		}
+		for _, e := range extra {
+			must(t, tw.WriteHeader(&e.Header))
+			_, err := tw.Write(e.Body)
+			must(t, err)
+		}
+		return tw.Close()
+	})
+}
+
+func TestImageArchiveVariants(t *testing.T) {
+	dir := t.TempDir()
+	layers := []imagebuild.Layer{{Entries: []imagebuild.Entry{imagebuild.File("etc/os-release", "ID=alpine\n", 0o644, 0, 0)}}}
+	classic := writeTo(t, filepath.Join(dir, "classic.tar"), func(w io.Writer) error {
+		return imagebuild.WriteDockerArchive(w, layers, imagebuild.Options{})
+	})
+	oci := writeTo(t, filepath.Join(dir, "oci.tar"), func(w io.Writer) error {
+		return imagebuild.WriteOCIArchive(w, layers, imagebuild.Options{Compression: imagebuild.Gzip})
+	})
+	var layerName string
+	identity := func(h *tar.Header, b []byte) (*tar.Header, []byte) {
+		if strings.HasSuffix(h.Name, "/layer.tar") {
+			layerName = h.Name
+		}
+		return h, b
+	}
+	rewriteTar(t, classic, filepath.Join(dir, "scratch.tar"), identity)
+	withManifest := func(layers string) func(h *tar.Header, b []byte) (*tar.Header, []byte) {
+		return func(h *tar.Header, b []byte) (*tar.Header, []byte) {
+			if h.Name == "manifest.json" {
+				b = []byte(strings.Replace(string(b), `"Layers":["`+layerName+`"]`, `"Layers":`+layers, 1))
+			}
+			return h, b
+		}
+	}
+	out := func(name string) string { return filepath.Join(dir, name) }
+
+	// docker save shares identical layers through symlinked layer.tar files.
+	rewriteTar(t, classic, out("shared.tar"), withManifest(`["`+layerName+`","dup/layer.tar"]`),
+		imagebuild.Entry{Header: tar.Header{Name: "dup/layer.tar", Typeflag: tar.TypeSymlink, Linkname: "../" + layerName}})
+	// tar -C layout -cf img.tar . names members "./index.json".
+	rewriteTar(t, oci, out("dotslash.tar"), func(h *tar.Header, b []byte) (*tar.Header, []byte) {
+		h.Name = "./" + h.Name
+		return h, b
+	})
+	rewriteTar(t, classic, out("escape.tar"), withManifest(`["../../../../`+filepath.ToSlash(classic)+`"]`))
+	rewriteTar(t, classic, out("symloop.tar"), withManifest(`["a/layer.tar"]`),
+		imagebuild.Entry{Header: tar.Header{Name: "a/layer.tar", Typeflag: tar.TypeSymlink, Linkname: "../b/layer.tar"}},
+		imagebuild.Entry{Header: tar.Header{Name: "b/layer.tar", Typeflag: tar.TypeSymlink, Linkname: "../a/layer.tar"}})
+	rewriteTar(t, oci, out("baddigest.tar"), func(h *tar.Header, b []byte) (*tar.Header, []byte) {
+		if h.Name == "index.json" {
+			var ix map[string]any
+			must(t, json.Unmarshal(b, &ix))
+			ix["manifests"].([]any)[0].(map[string]any)["digest"] = "sha256:../../../etc/passwd"
+			b, _ = json.Marshal(ix)
+		}
+		return h, b
+	})
+	// An OCI layout directory whose blob is a symlink to a file outside it.
+	layout := out("layout")
+	must(t, imagebuild.WriteOCILayout(layout, layers, imagebuild.Options{}))
+	blobs, err := filepath.Glob(filepath.Join(layout, "blobs/sha256/*"))
+	must(t, err)
+	for _, b := range blobs {
+		if fi, _ := os.Stat(b); fi.Size() > 1024 { // the layer, not JSON
+			must(t, os.Remove(b))
+			must(t, os.Symlink(classic, b))
+		}
+	}
+
+	tests := []struct {
+		name string
+		path string
+		ok   bool
+	}{
+		{"classic", classic, true},
+		{"shared layer symlink", out("shared.tar"), true},
+		{"dot-slash member names", out("dotslash.tar"), true},
+		{"layer path escaping the archive", out("escape.tar"), false},
+		{"layer symlink loop", out("symloop.tar"), false},
+		{"digest with a path", out("baddigest.tar"), false},
+		{"layout blob symlinked outside", layout, false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			tg, err := OpenImage(tc.path)
+			if !tc.ok {
+				if err == nil {
+					tg.Close()
+					t.Fatal("opened")
+				}
+				t.Log(err)
+				return
+			}
+			must(t, err)
+			defer tg.Close()
+			if got := readString(t, tg, "etc/os-release"); got != "ID=alpine\n" {
+				t.Fatalf("os-release %q", got)
+			}
+		})
+	}
 }
