@@ -118,7 +118,11 @@ func (c *packageCheck) Evaluate(ctx context.Context, f *facts.Store) check.Outco
 			if p.Status != "installed" {
 				obs += ", status " + p.Status
 			}
-			ev = append(ev, result.Evidence{Expected: exp, Observed: obs, File: p.File, Line: p.Line})
+			e := result.Evidence{Expected: exp, Observed: obs, File: p.File, Line: p.Line}
+			if p.Record > 0 {
+				e.Note = fmt.Sprintf("rpmdb Packages record %d", p.Record)
+			}
+			ev = append(ev, e)
 		}
 	}
 	if len(missing) > 0 {

@@ -42,6 +42,8 @@ type Package struct {
 	Manager   string `json:"manager"`
 	File      string `json:"file"` // database, absolute ("/var/lib/dpkg/status")
 	Line      int    `json:"line,omitempty"`
+	// Record is the rpmdb Packages row (hnum) the header came from.
+	Record int64 `json:"record,omitempty"`
 }
 
 // Source is one package database found on the target.
@@ -212,7 +214,7 @@ func ReadRPMDB(ctx context.Context, r io.ReaderAt, size int64, wal io.ReaderAt, 
 			return fmt.Errorf("Packages row %d: %w", rowid, err)
 		}
 		out = append(out, Package{Name: h.Name, Version: h.EVR(), Arch: h.Arch, Source: h.SourceRPM,
-			Status: "installed", Installed: true, Manager: RPM, File: file})
+			Status: "installed", Installed: true, Manager: RPM, File: file, Record: rowid})
 		return nil
 	})
 	return out, err
