@@ -31,9 +31,10 @@ import (
 // passwords (internal/credcheck), its own name and its name reversed. An
 // empty field fails outright.
 //
-// Hashes that cannot be tested — a scheme without a pure-Go verifier
-// (yescrypt, the Debian 12 and Ubuntu 22.04+ default; scrypt; DES), a work
-// factor above the caps, or the budget running out — are never counted as
+// Verified schemes: yescrypt (the Debian 12, Ubuntu 22.04+ and Fedora
+// default), SHA-crypt, MD5-crypt and bcrypt. Hashes that cannot be tested
+// — another scheme (gost-yescrypt, scrypt, DES), a work factor above the
+// caps, or the budget running out — are never counted as
 // passing: the result is fail when any account matched or has an empty
 // password; otherwise error when every usable hash was skipped; otherwise
 // pass, with the skipped accounts and their schemes listed in the evidence

@@ -21,7 +21,9 @@ const (
 	testHashRoot   = "$6$cradlesalt$ahwOiTsFLszZj1OVyuuRpOJFoSyV4EiM6Bf2YTdOvkxih15GqeWMmXy13un3abKRckgZxL6pCFpIA4DsWq3gk0"
 	testHashAdmin  = "$5$cradlesalt$tLznc5cNGAqyAFItpaj1M7QfekMdWTQBA674cO7v6U/"
 	testHashStrong = "$6$othersalt$qkso7/TTQ7yhzWk0XNkpS1p1kMKs3e73.0j2RqgNgSYN6HpGC8CgZgY9ggwJqPec6j17go2QNRYaE.k6Dam.r1"
-	testHashYes    = "$y$j9T$F5Jx5fExrKuPp53xLKQ..1$X3DX6M94c7o.9agCG9G317fhZg9SqC.5i5rd.RhAtQ7"
+	testHashScrypt = "$7$CU..../....2dVdM/R3sXI7Sx9ZOgsVS1$Ukp07Kf/k6U3ZmCQ1sYM8NlA7t1tK1BA2eBJi1vyMHA"
+	// libxcrypt yescrypt of "admin".
+	testHashYesAdmin = "$y$j9T$abcdefghijklmnop$5MpaJ6mYQgeqLje.dQWuzmjhB.Uwp8kNmSyfdzfZPa5"
 )
 
 // prodTree writes files (root-relative path -> content) into a temp dir
@@ -85,8 +87,9 @@ func TestDefaultCredentials(t *testing.T) {
 		{"strong password", "{}", map[string]string{"root": testHashStrong}, result.Pass, "matches none of"},
 		{"extra password", "{extra_passwords: [Not-A-Default-9]}", map[string]string{"root": testHashStrong}, result.Fail, "(N**************)"},
 		{"empty password", "{}", map[string]string{"root": "", "daemon": "*"}, result.Fail, "empty password field"},
-		{"only yescrypt", "{}", map[string]string{"root": testHashYes}, result.Error, "yescrypt hash not tested"},
-		{"yescrypt and verified", "{}", map[string]string{"root": testHashYes, "daemon": testHashStrong}, result.Pass, "root: yescrypt hash not tested"},
+		{"only scrypt", "{}", map[string]string{"root": testHashScrypt}, result.Error, "scrypt hash not tested"},
+		{"scrypt and verified", "{}", map[string]string{"root": testHashScrypt, "daemon": testHashStrong}, result.Pass, "root: scrypt hash not tested"},
+		{"yescrypt admin", "{}", map[string]string{"root": testHashYesAdmin}, result.Fail, "root: yescrypt hash matches a well-known default password (a****)"},
 		{"locked hash", "{}", map[string]string{"root": "!" + testHashRoot}, result.Pass, "no account has a usable"},
 	}
 	for _, tt := range tests {

@@ -17,6 +17,7 @@ const (
 	sha512Strong  = "$6$othersalt$qkso7/TTQ7yhzWk0XNkpS1p1kMKs3e73.0j2RqgNgSYN6HpGC8CgZgY9ggwJqPec6j17go2QNRYaE.k6Dam.r1"        // Not-A-Default-9
 	sha512R10kPi  = "$6$rounds=10000$abc$ad.8lOtbFBerk78AF4sBUJMBfI30iDt9gpVN1jn01cipgLcq8vQgMhMZ6A8gxwYljSL1EmM8zAqsYYgd3zlFM0" // raspberry
 	yescryptDummy = "$y$j9T$F5Jx5fExrKuPp53xLKQ..1$X3DX6M94c7o.9agCG9G317fhZg9SqC.5i5rd.RhAtQ7"
+	scryptDummy   = "$7$CU..../....2dVdM/R3sXI7Sx9ZOgsVS1$Ukp07Kf/k6U3ZmCQ1sYM8NlA7t1tK1BA2eBJi1vyMHA"
 )
 
 func TestClassify(t *testing.T) {
@@ -78,8 +79,8 @@ func TestVerify(t *testing.T) {
 			}
 		})
 	}
-	if _, err := Verify(yescryptDummy, "x"); err == nil {
-		t.Error("yescrypt verified without a verifier")
+	if _, err := Verify(scryptDummy, "x"); err == nil {
+		t.Error("scrypt verified without a verifier")
 	}
 }
 
@@ -90,8 +91,14 @@ func TestCheckCost(t *testing.T) {
 	if err := CheckCost(sha512R10kPi, DefaultLimits); err != nil {
 		t.Error(err)
 	}
-	if err := CheckCost(yescryptDummy, DefaultLimits); err == nil {
-		t.Error("yescrypt accepted")
+	if err := CheckCost(scryptDummy, DefaultLimits); err == nil {
+		t.Error("scrypt accepted")
+	}
+	if err := CheckCost(yescryptVectors[0].hash, DefaultLimits); err != nil {
+		t.Errorf("default yescrypt refused: %v", err)
+	}
+	if err := CheckCost("$y$jFT$abcdefghijklmnop$5MpaJ6mYQgeqLje.dQWuzmjhB.Uwp8kNmSyfdzfZPa5", DefaultLimits); err == nil {
+		t.Error("yescrypt with N=2^16 accepted")
 	}
 	hi := "$2b$15$abcdefghijklmnopqrstuuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ01"
 	if err := CheckCost(hi, DefaultLimits); err == nil {
@@ -124,23 +131,24 @@ func TestCheck(t *testing.T) {
 		{"root", sha512Root},
 		{"operator", sha256Admin},
 		{"alice", sha512Strong},
-		{"bob", yescryptDummy},
+		{"bob", scryptDummy},
 		{"pi", sha512R10kPi},
+		{"pi2", yescryptVectors[3].hash},
 	}
 	v := Check(context.Background(), accts, Options{Budget: time.Minute})
-	want := []Status{Matched, Matched, NoMatch, Skipped, Matched}
+	want := []Status{Matched, Matched, NoMatch, Skipped, Matched, Matched}
 	for i, w := range want {
 		if v[i].Status != w {
 			t.Errorf("%s: status %v (%s), want %v", v[i].Name, v[i].Status, v[i].Reason, w)
 		}
 	}
-	if v[0].Matched != "root" || v[1].Matched != "admin" || v[4].Matched != "raspberry" {
+	if v[0].Matched != "root" || v[1].Matched != "admin" || v[4].Matched != "raspberry" || v[5].Matched != "raspberry" {
 		t.Errorf("matched passwords wrong")
 	}
 	if v[2].Tried != v[2].Total || v[2].Total < 200 {
 		t.Errorf("alice tried %d of %d", v[2].Tried, v[2].Total)
 	}
-	if v[3].Scheme != SchemeYescrypt || !strings.Contains(v[3].Reason, "yescrypt") {
+	if v[3].Scheme != SchemeScrypt || !strings.Contains(v[3].Reason, "scrypt") {
 		t.Errorf("bob: %+v", v[3])
 	}
 }
@@ -162,12 +170,13 @@ func TestMask(t *testing.T) {
 }
 
 func FuzzVerify(f *testing.F) {
-	for _, h := range []string{sha512Root, sha256Admin, md5Changeme, sha512R10kPi, "$6$rounds=$x$", "$5$", "$1$$", "$2b$04$short"} {
+	for _, h := range []string{sha512Root, sha256Admin, md5Changeme, sha512R10kPi, "$6$rounds=$x$", "$5$", "$1$$", "$2b$04$short",
+		yescryptVectors[4].hash, "$y$j75$$4xagDGijuF6Hem2TNUl3bGx3Zap4C37Ri8zVTjrK4J1", "$y$/75/$ab$4xagDGijuF6Hem2TNUl3bGx3Zap4C37Ri8zVTjrK4J1"} {
 		f.Add(h, "root")
 	}
 	f.Fuzz(func(t *testing.T, hash, pw string) {
 		Classify(hash)
-		if CheckCost(hash, Limits{MaxSHARounds: 5000, MaxBcryptCost: 6}) != nil {
+		if CheckCost(hash, Limits{MaxSHARounds: 5000, MaxBcryptCost: 6, MaxYescryptMemory: 1 << 20}) != nil {
 			return
 		}
 		Verify(hash, pw)

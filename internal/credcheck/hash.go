@@ -3,9 +3,10 @@
 // ship with factory credentials are caught before they reach customers.
 //
 // Verification is pure Go: bcrypt through golang.org/x/crypto, MD5-crypt
-// and SHA-crypt through github.com/GehirnInc/crypt. Schemes without a
-// verifier here (yescrypt, scrypt, DES, ...) are reported as skipped, never
-// as verified.
+// and SHA-crypt through github.com/GehirnInc/crypt, yescrypt (crypt(3)'s
+// standard flavour) implemented here. Schemes without a verifier
+// (gost-yescrypt, scrypt, DES, ...) are reported as skipped, never as
+// verified.
 package credcheck
 
 import (
@@ -112,12 +113,15 @@ func isCryptB64(s string) bool {
 // Limits caps the work factor of hashes worth testing: a hash with a
 // higher cost is skipped (and is unlikely to be a factory default anyway).
 type Limits struct {
-	MaxSHARounds  int // SHA-crypt rounds (default 5000)
-	MaxBcryptCost int // bcrypt log2 cost (default 10)
+	MaxSHARounds  int // SHA-crypt rounds (crypt(3) default 5000)
+	MaxBcryptCost int // bcrypt log2 cost (default 10 or 12)
+	// MaxYescryptMemory bounds yescrypt's 128*N*r bytes (crypt(3)
+	// default 16 MiB); time factors t above 2 are refused too.
+	MaxYescryptMemory uint64
 }
 
-// DefaultLimits keeps one try well under 100 ms on a small machine.
-var DefaultLimits = Limits{MaxSHARounds: 100000, MaxBcryptCost: 11}
+// DefaultLimits keeps one try around or under 100 ms on a small machine.
+var DefaultLimits = Limits{MaxSHARounds: 100000, MaxBcryptCost: 11, MaxYescryptMemory: 64 << 20}
 
 // ErrUnsupported: no verifier for the scheme.
 var ErrUnsupported = errors.New("no verifier for this hash scheme")
@@ -128,7 +132,7 @@ var ErrTooCostly = errors.New("work factor above the configured limit")
 // Supported reports whether hashes of s can be verified.
 func Supported(s Scheme) bool {
 	switch s {
-	case SchemeMD5Crypt, SchemeBcrypt, SchemeSHA256Crypt, SchemeSHA512Crypt:
+	case SchemeMD5Crypt, SchemeBcrypt, SchemeSHA256Crypt, SchemeSHA512Crypt, SchemeYescrypt:
 		return true
 	}
 	return false
@@ -157,6 +161,14 @@ func CheckCost(hash string, lim Limits) error {
 		}
 		if lim.MaxSHARounds > 0 && r > lim.MaxSHARounds {
 			return fmt.Errorf("%s rounds %d: %w", s, r, ErrTooCostly)
+		}
+	case SchemeYescrypt:
+		p, err := parseYescrypt(hash)
+		if err != nil {
+			return err
+		}
+		if lim.MaxYescryptMemory > 0 && (p.memory() > lim.MaxYescryptMemory || uint64(p.p) > 16 || p.t > 2) {
+			return fmt.Errorf("yescrypt N=%d r=%d p=%d t=%d: %w", p.N, p.r, p.p, p.t, ErrTooCostly)
 		}
 	}
 	return nil
@@ -204,6 +216,8 @@ func Verify(hash, password string) (ok bool, err error) {
 		c = sha256_crypt.New()
 	case SchemeSHA512Crypt:
 		c = sha512_crypt.New()
+	case SchemeYescrypt:
+		return verifyYescrypt(hash, password)
 	default:
 		return false, ErrUnsupported
 	}
