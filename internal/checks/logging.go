@@ -21,7 +21,8 @@ import (
 //
 //	dir_files_mode: {dir: /var/log, recursive: true, max_mode: "0640", exclude: [wtmp, "btmp*", lastlog]}
 //
-// exclude matches base names (path.Match). Symlinks are not followed. An
+// exclude matches base names (path.Match) of files and, when recursive,
+// of subdirectories not to descend into. Symlinks are not followed. An
 // absent directory is judged by missing (pass by default).
 type dirFilesModeTemplate struct{}
 

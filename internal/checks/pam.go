@@ -311,7 +311,7 @@ func (c *pamOptionCheck) judge(e *pam.Entry, modCfg *kvconf.Config) (string, boo
 		}
 		switch {
 		case !set:
-			desc = append(desc, k+" not set")
+			desc = append(desc, "without "+k)
 		case v == "":
 			desc = append(desc, k+from)
 		default:

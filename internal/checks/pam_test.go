@@ -36,7 +36,7 @@ func TestPAMOption(t *testing.T) {
 		{"nullok fail via include", `{services: [login, sshd], type: auth, module: pam_unix.so, args: {nullok: absent}}`,
 			debianPAM, result.Fail, "Note:included via login"},
 		{"nullok pass", `{services: [login], type: auth, module: pam_unix.so, args: {nullok: absent}}`,
-			withPAM(map[string]any{"etc/pam.d/common-auth": "auth [success=1 default=ignore] pam_unix.so\n"}), result.Pass, "nullok not set"},
+			withPAM(map[string]any{"etc/pam.d/common-auth": "auth [success=1 default=ignore] pam_unix.so\n"}), result.Pass, "without nullok"},
 		{"hashing pass", `{services: [passwd], type: password, module: pam_unix.so, any_flag: [yescrypt, sha512]}`,
 			debianPAM, result.Pass, "yescrypt"},
 		{"pwquality default minlen", `{services: [passwd], type: password, module: pam_pwquality.so, present: true, args: {minlen: ">=14"}, defaults: {minlen: "8"}, ` + pwq + `}`,
