@@ -38,14 +38,24 @@ const (
 )
 
 // SearchPath is the systemd system unit search path, highest priority
-// first (root-relative). /lib is usually a symlink to /usr/lib (usrmerge);
-// duplicates are skipped by inode.
+// first (root-relative), as systemd.unit(5) lists it. The /run entries
+// only exist on a running system (runtime units, generator output such as
+// init scripts turned into units). /lib is usually a symlink to /usr/lib
+// (usrmerge); duplicates are skipped by inode.
 var SearchPath = []string{
+	"etc/systemd/system.control",
+	"run/systemd/system.control",
+	"run/systemd/transient",
+	"run/systemd/generator.early",
 	"etc/systemd/system",
+	"etc/systemd/system.attached",
 	"run/systemd/system",
+	"run/systemd/system.attached",
+	"run/systemd/generator",
 	"usr/local/lib/systemd/system",
 	"usr/lib/systemd/system",
 	"lib/systemd/system",
+	"run/systemd/generator.late",
 }
 
 // entry is the first file or symlink of one unit name in the search path.
@@ -130,7 +140,7 @@ func Collect(_ context.Context, t target.Target) (*Config, error) {
 			return nil, err
 		}
 	}
-	for _, dir := range SearchPath[:2] {
+	for _, dir := range []string{"etc/systemd/system", "run/systemd/system"} {
 		if l, err := t.Readlink(dir + "/default.target"); err == nil && c.DefaultTarget == "" {
 			c.DefaultTarget, c.DefaultTargetFile = path.Base(l), target.Abs(dir+"/default.target")
 		}
@@ -151,7 +161,7 @@ func (c *Config) readDir(t target.Target, dir string) error {
 	if err != nil {
 		return fmt.Errorf("read %s: %w", target.Abs(dir), err)
 	}
-	vendor := !strings.HasPrefix(dir, "etc/") && !strings.HasPrefix(dir, "run/")
+	vendor := strings.HasPrefix(dir, "usr/") || strings.HasPrefix(dir, "lib/")
 	for _, e := range ents {
 		p := dir + "/" + e.Name
 		if by, ok := wantsDir(e.Name); ok {

@@ -151,3 +151,37 @@ func FuzzHasInstallSection(f *testing.F) {
 	f.Add([]byte("[Unit]\n[Install]\nWantedBy=multi-user.target\n"))
 	f.Fuzz(func(t *testing.T, b []byte) { HasInstallSection(b) })
 }
+
+func TestGeneratorAndRuntime(t *testing.T) {
+	dir := t.TempDir()
+	files := map[string]string{
+		"usr/lib/systemd/systemd":                      "",
+		"run/systemd/generator/legacy.service":         "[Service]\nExecStart=/etc/init.d/legacy start\n",
+		"usr/lib/systemd/system/kdump.service":         "[Service]\n[Install]\nWantedBy=multi-user.target\n",
+		"usr/lib/systemd/system/vendor-wanted.service": "[Service]\n",
+	}
+	for p, c := range files {
+		must(t, os.MkdirAll(filepath.Join(dir, filepath.Dir(p)), 0o755))
+		must(t, os.WriteFile(filepath.Join(dir, p), []byte(c), 0o644))
+	}
+	links := map[string]string{
+		"run/systemd/generator/multi-user.target.wants/legacy.service":         "../legacy.service",
+		"run/systemd/system/kdump.service":                                     "/dev/null",
+		"usr/lib/systemd/system/multi-user.target.wants/vendor-wanted.service": "../vendor-wanted.service",
+	}
+	for p, l := range links {
+		must(t, os.MkdirAll(filepath.Join(dir, filepath.Dir(p)), 0o755))
+		must(t, os.Symlink(l, filepath.Join(dir, p)))
+	}
+	c := collect(t, dir)
+	for name, want := range map[string]string{"legacy.service": Enabled, "kdump.service": Masked, "vendor-wanted.service": Enabled} {
+		s, err := c.State(name)
+		must(t, err)
+		if s.State != want {
+			t.Errorf("%s: %+v, want %s", name, s, want)
+		}
+		if name == "vendor-wanted.service" && (len(s.EnabledBy) == 0 || !s.EnabledBy[0].Vendor) {
+			t.Errorf("%s: vendor link not marked: %+v", name, s)
+		}
+	}
+}
