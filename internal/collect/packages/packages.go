@@ -81,13 +81,13 @@ const maxRPMDB = 1 << 30
 // simply absent from Sources; unreadable ones are recorded with Err.
 func Collect(ctx context.Context, t target.Target) (*DB, error) {
 	db := &DB{}
-	if b, err := target.ReadFile(t, "var/lib/dpkg/status"); err == nil {
+	if b, err := readBounded(t, "var/lib/dpkg/status", maxTextDB); err == nil {
 		db.Sources = append(db.Sources, Source{Manager: Dpkg, File: "/var/lib/dpkg/status"})
 		db.Packages = append(db.Packages, ParseDpkgStatus(b, "/var/lib/dpkg/status")...)
 	} else if !errors.Is(err, fs.ErrNotExist) {
 		db.Sources = append(db.Sources, Source{Manager: Dpkg, File: "/var/lib/dpkg/status", Err: err.Error()})
 	}
-	if b, err := target.ReadFile(t, "lib/apk/db/installed"); err == nil {
+	if b, err := readBounded(t, "lib/apk/db/installed", maxTextDB); err == nil {
 		db.Sources = append(db.Sources, Source{Manager: Apk, File: "/lib/apk/db/installed"})
 		db.Packages = append(db.Packages, ParseApkInstalled(b, "/lib/apk/db/installed")...)
 	} else if !errors.Is(err, fs.ErrNotExist) {
@@ -96,6 +96,26 @@ func Collect(ctx context.Context, t target.Target) (*DB, error) {
 	db.collectRPM(ctx, t)
 	db.index()
 	return db, nil
+}
+
+// maxTextDB bounds dpkg's status file and apk's installed database; apk's
+// lists every installed file and outgrows target.MaxReadSize on big hosts.
+const maxTextDB = 256 << 20
+
+func readBounded(t target.Target, p string, limit int64) ([]byte, error) {
+	rc, err := t.Open(p)
+	if err != nil {
+		return nil, err
+	}
+	defer rc.Close()
+	b, err := io.ReadAll(io.LimitReader(rc, limit+1))
+	if err != nil {
+		return nil, &fs.PathError{Op: "read", Path: target.Abs(p), Err: err}
+	}
+	if int64(len(b)) > limit {
+		return nil, &fs.PathError{Op: "read", Path: target.Abs(p), Err: target.ErrTooLarge}
+	}
+	return b, nil
 }
 
 func (db *DB) collectRPM(ctx context.Context, t target.Target) {
