@@ -5,7 +5,6 @@
 package packages
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"errors"
@@ -269,8 +268,6 @@ func ParseDpkgStatus(b []byte, file string) []Package {
 // eachStanza splits deb822 content into stanzas of lower-cased field
 // names; continuation lines are appended to their field.
 func eachStanza(b []byte, fn func(fields map[string]string, lines map[string]int)) {
-	sc := bufio.NewScanner(bytes.NewReader(b))
-	sc.Buffer(make([]byte, 64<<10), 1<<20)
 	fields, lines := map[string]string{}, map[string]int{}
 	last := ""
 	flush := func() {
@@ -280,9 +277,9 @@ func eachStanza(b []byte, fn func(fields map[string]string, lines map[string]int
 		fields, lines, last = map[string]string{}, map[string]int{}, ""
 	}
 	n := 0
-	for sc.Scan() {
+	for _, raw := range splitLines(b) {
 		n++
-		line := sc.Text()
+		line := raw
 		if strings.TrimSpace(line) == "" {
 			flush()
 			continue
@@ -314,8 +311,6 @@ func eachStanza(b []byte, fn func(fields map[string]string, lines map[string]int
 // lines separated by blank lines (P name, V version, A arch, o origin).
 func ParseApkInstalled(b []byte, file string) []Package {
 	var out []Package
-	sc := bufio.NewScanner(bytes.NewReader(b))
-	sc.Buffer(make([]byte, 64<<10), 1<<20)
 	var cur *Package
 	n := 0
 	flush := func() {
@@ -324,9 +319,9 @@ func ParseApkInstalled(b []byte, file string) []Package {
 		}
 		cur = nil
 	}
-	for sc.Scan() {
+	for _, raw := range splitLines(b) {
 		n++
-		line := sc.Text()
+		line := raw
 		if line == "" {
 			flush()
 			continue
@@ -413,3 +408,19 @@ func (db *DB) Match(pattern string) []Package {
 
 // Installed reports whether a package named name is installed.
 func (db *DB) Installed(name string) bool { return len(db.Match(name)) > 0 }
+
+// splitLines splits b into lines without a length limit (the input is
+// already bounded), dropping a trailing carriage return.
+func splitLines(b []byte) []string {
+	if len(b) == 0 {
+		return nil
+	}
+	lines := strings.Split(string(b), "\n")
+	if lines[len(lines)-1] == "" {
+		lines = lines[:len(lines)-1]
+	}
+	for i, l := range lines {
+		lines[i] = strings.TrimSuffix(l, "\r")
+	}
+	return lines
+}

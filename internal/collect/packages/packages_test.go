@@ -264,3 +264,11 @@ func FuzzReadRPMDBWAL(f *testing.F) {
 		ReadRPMDB(context.Background(), bytes.NewReader(db), int64(len(db)), bytes.NewReader(w), int64(len(w)), "f")
 	})
 }
+
+func TestLongLinesDoNotHideStanzas(t *testing.T) {
+	long := "Package: big\nStatus: install ok installed\nDescription: x\n " + strings.Repeat("y", 3<<20) + "\n\nPackage: telnetd\nStatus: install ok installed\nVersion: 1\n"
+	got := ParseDpkgStatus([]byte(long), "f")
+	if len(got) != 2 || got[1].Name != "telnetd" || got[1].Line != 6 {
+		t.Fatalf("got %d packages", len(got))
+	}
+}

@@ -6,8 +6,6 @@
 package pkgtrust
 
 import (
-	"bufio"
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -236,12 +234,10 @@ func aptBool(v string, def bool) bool {
 func AptBool(v string, def bool) bool { return aptBool(v, def) }
 
 func eachLine(b []byte, fn func(n int, line string)) {
-	sc := bufio.NewScanner(bytes.NewReader(b))
-	sc.Buffer(make([]byte, 64<<10), 1<<20)
 	n := 0
-	for sc.Scan() {
+	for _, raw := range splitLines(b) {
 		n++
-		fn(n, sc.Text())
+		fn(n, raw)
 	}
 }
 
@@ -516,4 +512,20 @@ func ParseApkConfigUntrusted(b []byte) int {
 		}
 	})
 	return found
+}
+
+// splitLines splits b into lines without a length limit (the input is
+// already bounded), dropping a trailing carriage return.
+func splitLines(b []byte) []string {
+	if len(b) == 0 {
+		return nil
+	}
+	lines := strings.Split(string(b), "\n")
+	if lines[len(lines)-1] == "" {
+		lines = lines[:len(lines)-1]
+	}
+	for i, l := range lines {
+		lines[i] = strings.TrimSuffix(l, "\r")
+	}
+	return lines
 }

@@ -7,8 +7,6 @@
 package systemd
 
 import (
-	"bufio"
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -450,11 +448,9 @@ func (c *Config) hasInstall(p string) (bool, error) {
 // HasInstallSection reports whether a unit file has an [Install] section
 // with at least one enabling directive; units without one are "static".
 func HasInstallSection(b []byte) bool {
-	sc := bufio.NewScanner(bytes.NewReader(b))
-	sc.Buffer(make([]byte, 64<<10), 1<<20)
 	in := false
-	for sc.Scan() {
-		line := strings.TrimSpace(sc.Text())
+	for _, raw := range strings.Split(string(b), "\n") {
+		line := strings.TrimSpace(raw)
 		if line == "" || line[0] == '#' || line[0] == ';' {
 			continue
 		}
