@@ -216,3 +216,75 @@ func (c *rsyslogFileModeCheck) Evaluate(ctx context.Context, f *facts.Store) che
 	}
 	return check.Pass(good...)
 }
+
+// rsyslogInputTemplate forbids rsyslog network inputs (a log server's
+// listening sockets):
+//
+//	rsyslog_input: {forbid: [imtcp, imudp, imrelp]}
+//
+// Both module(load="imtcp")/input(type="imtcp") and the legacy $ModLoad,
+// $InputTCPServerRun and $UDPServerRun directives count.
+type rsyslogInputTemplate struct{}
+
+type rsyslogInputArgs struct {
+	Forbid []string `yaml:"forbid"`
+}
+
+type rsyslogInputCheck struct{ a rsyslogInputArgs }
+
+func (rsyslogInputTemplate) Name() string { return "rsyslog_input" }
+
+func (rsyslogInputTemplate) New(n *yaml.Node) (check.Check, error) {
+	var a rsyslogInputArgs
+	if err := check.Decode(n, &a); err != nil {
+		return nil, err
+	}
+	if len(a.Forbid) == 0 {
+		return nil, check.ArgErrorf(n, "forbid: at least one input module is required")
+	}
+	return &rsyslogInputCheck{a}, nil
+}
+
+func (c *rsyslogInputCheck) Fixable() bool { return true }
+
+// legacyInputs maps legacy listener directives to their module.
+var legacyInputs = map[string]string{
+	"inputtcpserverrun": "imtcp", "udpserverrun": "imudp", "inputudpserverrun": "imudp",
+	"inputrelpserverrun": "imrelp", "inputptcpserverrun": "imptcp",
+}
+
+func (c *rsyslogInputCheck) Evaluate(ctx context.Context, f *facts.Store) check.Outcome {
+	cfg, err := rsyslog.Get(f)
+	if err != nil {
+		return check.FromErr("read rsyslog configuration", err)
+	}
+	if !cfg.Present {
+		return check.NotApplicable("rsyslog is not installed (no /etc/rsyslog.conf)")
+	}
+	exp := "no network input " + orList(c.a.Forbid)
+	var bad []result.Evidence
+	for i := range cfg.Statements {
+		st := &cfg.Statements[i]
+		var mod, obs string
+		switch st.Kind {
+		case "module":
+			mod, obs = st.Params["load"], `module(load="`+st.Params["load"]+`")`
+		case "input":
+			mod, obs = st.Params["type"], `input(type="`+st.Params["type"]+`")`
+		case "directive":
+			name := strings.ToLower(st.Name)
+			if name == "modload" {
+				mod, obs = st.Value, "$ModLoad "+st.Value
+			} else if m, ok := legacyInputs[name]; ok {
+				mod, obs = m, "$"+st.Name+" "+st.Value
+			}
+		}
+		if mod != "" && containsFold(c.a.Forbid, strings.TrimSuffix(mod, ".so")) {
+			bad = append(bad, result.Evidence{Expected: exp, Observed: obs, File: st.File, Line: st.Line})
+		}
+	}
+	if len(bad) > 0 {
+		return check.Fail(bad...)
+	}
+	return check.Pass(result.Evidence{Expected: exp, Observed: fmt.Sprintf("none in %s", strings.Join(cfg.Files, ", ")), File: cfg.Files[0]})
+}

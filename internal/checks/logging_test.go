@@ -68,3 +68,12 @@ func TestLimits(t *testing.T) {
 	})
 	runArgErrors(t, limitsTemplate{}, []string{`{item: core, type: both, max: 0}`, `{type: hard, max: 0}`})
 }
+
+func TestRsyslogInput(t *testing.T) {
+	runAuthCases(t, rsyslogInputTemplate{}, []authCase{
+		{"debian pass", `{forbid: [imtcp, imudp]}`, map[string]any{"etc/rsyslog.conf": debianRsyslog}, result.Pass, "none in /etc/rsyslog.conf"},
+		{"module", `{forbid: [imtcp, imudp]}`, map[string]any{"etc/rsyslog.conf": debianRsyslog, "etc/rsyslog.d/r.conf": "module(load=\"imudp\")\ninput(type=\"imudp\" port=\"514\")\n"}, result.Fail, `input(type="imudp")`},
+		{"legacy", `{forbid: [imtcp]}`, map[string]any{"etc/rsyslog.conf": "$ModLoad imtcp\n$InputTCPServerRun 514\n"}, result.Fail, "$InputTCPServerRun 514"},
+	})
+	runArgErrors(t, rsyslogInputTemplate{}, []string{`{forbid: []}`})
+}

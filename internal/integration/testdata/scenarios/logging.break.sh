@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
 # Breaks logging in the tree in $1: rsyslog creating world-readable files
 # through a writable drop-in, a volatile uncompressed journal, a
-# world-readable log file.
+# world-readable log file, a UDP syslog listener.
 set -euo pipefail
 root=${1:?usage: logging.break.sh TREE}
 if [ -d "$root/etc/rsyslog.d" ]; then
 	cat >"$root/etc/rsyslog.d/50-break.conf" <<'CONF'
 $FileCreateMode 0644
+module(load="imudp")
+input(type="imudp" port="514")
 action(type="omfile" file="/var/log/debug.log"
        fileCreateMode="0666")
 CONF
