@@ -177,11 +177,20 @@ func Parse(b []byte, file string) []Statement {
 			i += 2 + close + 2
 		default:
 			name := objectName(rest)
-			if name == "" {
-				i += end
-				continue
-			}
 			open := i + strings.IndexByte(rest, '(')
+			if name == "" {
+				// A selector or an if-statement may carry an action on
+				// the same line: "auth.* action(type=...)".
+				k := actionIndex(rest)
+				if k < 0 {
+					i += end
+					continue
+				}
+				name, open = "action", i+k+len("action")
+				for s[open] != '(' {
+					open++
+				}
+			}
 			params, n, ok := parseParams(s[open+1:])
 			st := Statement{Kind: strings.ToLower(name), Params: params, File: file, Line: line}
 			if !ok {
@@ -194,6 +203,37 @@ func Parse(b []byte, file string) []Statement {
 		}
 	}
 	return out
+}
+
+// actionIndex finds "action(" in a selector line outside quotes, or -1.
+func actionIndex(line string) int {
+	inq := byte(0)
+	for i := 0; i < len(line); i++ {
+		c := line[i]
+		switch {
+		case inq != 0:
+			if c == inq {
+				inq = 0
+			}
+		case c == '"' || c == '\'':
+			inq = c
+		case c == '#':
+			return -1
+		case strings.HasPrefix(line[i:], "action") && (i == 0 || !isWordByte(line[i-1])):
+			j := i + len("action")
+			for j < len(line) && (line[j] == ' ' || line[j] == '\t') {
+				j++
+			}
+			if j < len(line) && line[j] == '(' {
+				return i
+			}
+		}
+	}
+	return -1
+}
+
+func isWordByte(c byte) bool {
+	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_'
 }
 
 // objectName returns the RainerScript object a line starts, if any.

@@ -100,3 +100,11 @@ func FuzzParse(f *testing.F) {
 		}
 	})
 }
+
+func TestParseSelectorAction(t *testing.T) {
+	in := "auth,authpriv.* action(type=\"omfile\" file=\"/var/log/auth.log\" fileCreateMode=\"0644\")\nif $programname == 'x' then action(type=\"omfile\" file=\"/x\")\n*.* /var/log/all # action(type=\"omfile\")\n"
+	got := Parse([]byte(in), "/f")
+	if len(got) != 2 || got[0].Kind != "action" || got[0].Params["filecreatemode"] != "0644" || got[0].Line != 1 || got[1].Line != 2 || got[1].Params["file"] != "/x" {
+		t.Fatalf("got %+v", got)
+	}
+}
