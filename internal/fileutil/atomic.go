@@ -10,7 +10,28 @@ import (
 
 // WriteAtomic writes data to path via a temporary file in the same
 // directory, fsync, rename and directory fsync. perm applies to new files.
+//
+// A path that exists and is not a regular file (/dev/null, /dev/stdout, a
+// FIFO) is written in place: renaming over it would replace the device
+// node with a regular file.
 func WriteAtomic(path string, data []byte, perm os.FileMode) (err error) {
+	if fi, serr := os.Stat(path); serr == nil && !fi.Mode().IsRegular() {
+		if fi.IsDir() {
+			return fmt.Errorf("write %s: is a directory", path)
+		}
+		f, err := os.OpenFile(path, os.O_WRONLY, 0)
+		if err != nil {
+			return fmt.Errorf("write %s: %w", path, err)
+		}
+		if _, err = f.Write(data); err != nil {
+			f.Close()
+			return fmt.Errorf("write %s: %w", path, err)
+		}
+		if err = f.Close(); err != nil {
+			return fmt.Errorf("write %s: %w", path, err)
+		}
+		return nil
+	}
 	dir := filepath.Dir(path)
 	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
 	if err != nil {
