@@ -16,14 +16,14 @@ import (
 )
 
 // Hashes made with `openssl passwd`: root -> "root", admin -> "admin",
-// strong -> not a default password.
+// strong -> "Not-A-Default-9".
 const (
 	testHashRoot   = "$6$cradlesalt$ahwOiTsFLszZj1OVyuuRpOJFoSyV4EiM6Bf2YTdOvkxih15GqeWMmXy13un3abKRckgZxL6pCFpIA4DsWq3gk0"
 	testHashAdmin  = "$5$cradlesalt$tLznc5cNGAqyAFItpaj1M7QfekMdWTQBA674cO7v6U/"
-	testHashStrong = "$6$othersalt$qkso7/TTQ7yhzWk0XNkpS1p1kMKs3e73.0j2RqgNgSYN6HpGC8CgZgY9ggwJqPec6j17go2QNRYaE.k6Dam.r1"
+	testHashStrong = "$1$strongsl$ZxuOrEGoAyitGjZLKP7CR1" // md5crypt: cheap to exhaust
 	testHashScrypt = "$7$CU..../....2dVdM/R3sXI7Sx9ZOgsVS1$Ukp07Kf/k6U3ZmCQ1sYM8NlA7t1tK1BA2eBJi1vyMHA"
 	// libxcrypt yescrypt of "admin".
-	testHashYesAdmin = "$y$j9T$abcdefghijklmnop$5MpaJ6mYQgeqLje.dQWuzmjhB.Uwp8kNmSyfdzfZPa5"
+	testHashYesAdmin = "$y$j75$abcdefghijklmnop$H9g2KAq7S4vA4bj17VflMW0e65jFIGMLlP6.DZ4fXG9"
 )
 
 // prodTree writes files (root-relative path -> content) into a temp dir
@@ -84,7 +84,7 @@ func TestDefaultCredentials(t *testing.T) {
 		{"root is root", "{}", map[string]string{"root": testHashRoot, "daemon": "*"}, result.Fail, "root: sha512crypt hash matches a well-known default password (r***)"},
 		{"admin on another account", "", map[string]string{"root": "*", "daemon": testHashAdmin}, result.Fail, "daemon: sha256crypt"},
 		{"login only skips nologin", "{accounts: login}", map[string]string{"root": "*", "daemon": testHashAdmin}, result.Pass, "no account has a usable"},
-		{"strong password", "{}", map[string]string{"root": testHashStrong}, result.Pass, "matches none of"},
+		{"strong password", "{}", map[string]string{"root": testHashStrong}, result.Pass, "root: md5crypt hash matches none of"},
 		{"extra password", "{extra_passwords: [Not-A-Default-9]}", map[string]string{"root": testHashStrong}, result.Fail, "(N**************)"},
 		{"empty password", "{}", map[string]string{"root": "", "daemon": "*"}, result.Fail, "empty password field"},
 		{"only scrypt", "{}", map[string]string{"root": testHashScrypt}, result.Error, "scrypt hash not tested"},

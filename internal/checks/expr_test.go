@@ -36,7 +36,7 @@ func TestExprEvaluate(t *testing.T) {
 		{`os.id in ["rhel", "fedora"]`, result.Fail, `os.id = "debian"`},
 		{`os.version_id == "12" && "debian" in os.id_like`, result.Fail, `os.id_like = []`},
 		{`!accounts.by_name.root.password_usable`, result.Pass, `accounts.by_name.root.password_usable = false`},
-		{`accounts.by_name["alice"].hash_scheme == "sha512crypt"`, result.Pass, `accounts.by_name["alice"].hash_scheme = "sha512crypt"`},
+		{`accounts.by_name["alice"].hash_scheme == "md5crypt"`, result.Pass, `accounts.by_name["alice"].hash_scheme = "md5crypt"`},
 		{`accounts.users.all(u, u.uid != 0 || u.name == "root")`, result.Pass, `accounts.users = list of 3 items`},
 		{`accounts.users.exists(u, u.empty_password)`, result.Fail, ""},
 		{`accounts.users.filter(u, u.password_usable).size() == 1`, result.Pass, ""},

@@ -15,6 +15,7 @@ const (
 	sha256Admin   = "$5$cradlesalt$tLznc5cNGAqyAFItpaj1M7QfekMdWTQBA674cO7v6U/"
 	md5Changeme   = "$1$cradle$y2EY4p5qZWGIv9zsaf0Ln0"
 	sha512Strong  = "$6$othersalt$qkso7/TTQ7yhzWk0XNkpS1p1kMKs3e73.0j2RqgNgSYN6HpGC8CgZgY9ggwJqPec6j17go2QNRYaE.k6Dam.r1"        // Not-A-Default-9
+	md5Strong     = "$1$strongsl$ZxuOrEGoAyitGjZLKP7CR1"                                                                         // Not-A-Default-9, cheap to exhaust
 	sha512R10kPi  = "$6$rounds=10000$abc$ad.8lOtbFBerk78AF4sBUJMBfI30iDt9gpVN1jn01cipgLcq8vQgMhMZ6A8gxwYljSL1EmM8zAqsYYgd3zlFM0" // raspberry
 	yescryptDummy = "$y$j9T$F5Jx5fExrKuPp53xLKQ..1$X3DX6M94c7o.9agCG9G317fhZg9SqC.5i5rd.RhAtQ7"
 	scryptDummy   = "$7$CU..../....2dVdM/R3sXI7Sx9ZOgsVS1$Ukp07Kf/k6U3ZmCQ1sYM8NlA7t1tK1BA2eBJi1vyMHA"
@@ -130,10 +131,10 @@ func TestCheck(t *testing.T) {
 	accts := []Account{
 		{"root", sha512Root},
 		{"operator", sha256Admin},
-		{"alice", sha512Strong},
+		{"alice", md5Strong},
 		{"bob", scryptDummy},
 		{"pi", sha512R10kPi},
-		{"pi2", yescryptVectors[3].hash},
+		{"pi2", yescryptVectors[5].hash},
 	}
 	v := Check(context.Background(), accts, Options{Budget: time.Minute})
 	want := []Status{Matched, Matched, NoMatch, Skipped, Matched, Matched}
@@ -155,6 +156,10 @@ func TestCheck(t *testing.T) {
 
 func TestCheckBudget(t *testing.T) {
 	v := Check(context.Background(), []Account{{"alice", sha512Strong}}, Options{Budget: time.Millisecond, Workers: 1})
+	if v[0].Status != Skipped {
+		t.Errorf("budget: %+v", v[0])
+	}
+	v = Check(context.Background(), []Account{{"alice", md5Strong}}, Options{Budget: time.Nanosecond, Workers: 1})
 	if v[0].Status != Skipped || v[0].Reason != "time budget exhausted" {
 		t.Errorf("budget: %+v", v[0])
 	}

@@ -1,0 +1,5 @@
+//go:build !race
+
+package credcheck
+
+const raceEnabled = false
