@@ -86,6 +86,9 @@ func Collect(ctx context.Context, t target.Target) (*DB, error) {
 	} else if !errors.Is(err, fs.ErrNotExist) {
 		db.Sources = append(db.Sources, Source{Manager: Dpkg, File: "/var/lib/dpkg/status", Err: err.Error()})
 	}
+	if err := db.collectDistroless(t); err != nil {
+		return nil, err
+	}
 	if b, err := readBounded(t, "lib/apk/db/installed", maxTextDB); err == nil {
 		db.Sources = append(db.Sources, Source{Manager: Apk, File: "/lib/apk/db/installed"})
 		db.Packages = append(db.Packages, ParseApkInstalled(b, "/lib/apk/db/installed")...)
@@ -95,6 +98,41 @@ func Collect(ctx context.Context, t target.Target) (*DB, error) {
 	db.collectRPM(ctx, t)
 	db.index()
 	return db, nil
+}
+
+// collectDistroless reads /var/lib/dpkg/status.d/, where distroless
+// container images keep one status stanza file per package instead of a
+// status file.
+func (db *DB) collectDistroless(t target.Target) error {
+	ents, err := t.ReadDir("var/lib/dpkg/status.d")
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	src := Source{Manager: Dpkg, File: "/var/lib/dpkg/status.d"}
+	if err != nil {
+		src.Err = err.Error()
+		db.Sources = append(db.Sources, src)
+		return nil
+	}
+	db.Sources = append(db.Sources, src)
+	for _, e := range ents {
+		if !e.Type.IsRegular() || strings.HasSuffix(e.Name, ".md5sums") {
+			continue
+		}
+		p := "var/lib/dpkg/status.d/" + e.Name
+		b, err := readBounded(t, p, maxTextDB)
+		if err != nil {
+			db.Sources[len(db.Sources)-1].Err = err.Error()
+			return nil
+		}
+		for _, pkg := range ParseDpkgStatus(b, target.Abs(p)) {
+			if pkg.Status == "" {
+				pkg.Status, pkg.Installed = "installed", true
+			}
+			db.Packages = append(db.Packages, pkg)
+		}
+	}
+	return nil
 }
 
 // maxTextDB bounds dpkg's status file and apk's installed database; apk's
@@ -249,17 +287,22 @@ func ParseDpkgStatus(b []byte, file string) []Package {
 		if name == "" {
 			return
 		}
+		// A stanza without Status (distroless status.d files) is left with
+		// an empty Status for the caller to interpret.
 		st := strings.Fields(fields["status"])
 		word := "not-installed"
-		if len(st) == 3 {
+		switch {
+		case len(st) == 3:
 			word = st[2]
+		case len(st) == 0:
+			word = ""
 		}
 		src := fields["source"]
 		if s, _, ok := strings.Cut(src, " "); ok {
 			src = s
 		}
 		out = append(out, Package{Name: name, Version: fields["version"], Arch: fields["architecture"], Source: src,
-			Status: word, Installed: word != "not-installed" && word != "config-files",
+			Status: word, Installed: word != "" && word != "not-installed" && word != "config-files",
 			Manager: Dpkg, File: file, Line: lines["package"]})
 	})
 	return out

@@ -272,3 +272,23 @@ func TestLongLinesDoNotHideStanzas(t *testing.T) {
 		t.Fatalf("got %d packages", len(got))
 	}
 }
+
+func TestCollectDistroless(t *testing.T) {
+	dir := t.TempDir()
+	d := filepath.Join(dir, "var/lib/dpkg/status.d")
+	if err := os.MkdirAll(d, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(filepath.Join(d, "libc6"), []byte("Package: libc6\nVersion: 2.36-9\nArchitecture: amd64\nStatus: install ok installed\n"), 0o644)
+	os.WriteFile(filepath.Join(d, "base-files"), []byte("Package: base-files\nVersion: 12.4\nArchitecture: amd64\n"), 0o644)
+	os.WriteFile(filepath.Join(d, "libc6.md5sums"), []byte("abc  lib/x\n"), 0o644)
+	tg, _ := target.OpenRootFS(dir)
+	defer tg.Close()
+	db, err := Collect(context.Background(), tg)
+	if err != nil || db.Err() != nil {
+		t.Fatal(err, db.Err())
+	}
+	if !db.Installed("libc6") || !db.Installed("base-files") || len(db.Packages) != 2 {
+		t.Errorf("got %+v", db.Packages)
+	}
+}
