@@ -26,8 +26,9 @@ import (
 //	  max_sha_rounds: 100000   # SHA-crypt hashes with more rounds are skipped
 //	  max_bcrypt_cost: 11      # bcrypt hashes with a higher cost are skipped
 //
-// Every account whose shadow field holds a usable hash (not locked with
-// '!' or '*', not empty) is tested against the embedded list of default
+// Every account whose password field (shadow(5), or passwd(5) when it
+// holds a hash itself) is a usable hash (not locked with '!' or '*', not
+// empty) is tested against the embedded list of default
 // passwords (internal/credcheck), its own name and its name reversed. An
 // empty field fails outright.
 //
@@ -101,6 +102,19 @@ func (defaultCredsTemplate) New(n *yaml.Node) (check.Check, error) {
 	return c, nil
 }
 
+// effectivePassword returns the password field login checks for u, as
+// pam_unix does: the passwd(5) field itself unless it is "x" (or "##name"),
+// which defers to shadow(5). ok is false for "x" without a shadow entry.
+func effectivePassword(u accounts.User) (field string, src result.Evidence, ok bool) {
+	if u.Passwd != "x" && !strings.HasPrefix(u.Passwd, "##") {
+		return u.Passwd, result.Evidence{File: "/etc/passwd", Line: u.Line}, true
+	}
+	if u.Shadow == nil {
+		return "", result.Evidence{}, false
+	}
+	return u.Shadow.Hash, result.Evidence{File: "/etc/shadow", Line: u.Shadow.Line}, true
+}
+
 // nonLoginShell reports shells that cannot start an interactive session.
 func nonLoginShell(sh string) bool {
 	switch path.Base(sh) {
@@ -120,24 +134,27 @@ func (c *defaultCredsCheck) Evaluate(ctx context.Context, f *facts.Store) check.
 	}
 	var ev []result.Evidence
 	var toTest []credcheck.Account
-	lines := map[string]int{}
+	where := map[string]result.Evidence{}
 	failed := false
 	for _, u := range db.Users {
-		if u.Shadow == nil || (c.loginOnly && nonLoginShell(u.Shell)) {
+		if c.loginOnly && nonLoginShell(u.Shell) {
 			continue
 		}
-		info := credcheck.Classify(u.Shadow.Hash)
+		field, src, ok := effectivePassword(u)
+		if !ok {
+			continue
+		}
+		info := credcheck.Classify(field)
 		switch {
 		case info.Empty:
 			failed = true
-			ev = append(ev, result.Evidence{
-				Expected: "a password or a locked account",
-				Observed: u.Name + ": empty password field, no password is needed",
-				File:     "/etc/shadow", Line: u.Shadow.Line,
-			})
+			e := src
+			e.Expected = "a password or a locked account"
+			e.Observed = u.Name + ": empty password field, no password is needed"
+			ev = append(ev, e)
 		case info.Usable:
-			toTest = append(toTest, credcheck.Account{Name: u.Name, Hash: u.Shadow.Hash})
-			lines[u.Name] = u.Shadow.Line
+			toTest = append(toTest, credcheck.Account{Name: u.Name, Hash: field})
+			where[u.Name] = src
 		}
 	}
 	if len(toTest) == 0 && !failed {
@@ -150,7 +167,8 @@ func (c *defaultCredsCheck) Evaluate(ctx context.Context, f *facts.Store) check.
 	verdicts := credcheck.Check(ctx, toTest, c.opts)
 	var skipped []string
 	for _, v := range verdicts {
-		e := result.Evidence{Expected: "no well-known default password", File: "/etc/shadow", Line: lines[v.Name]}
+		e := where[v.Name]
+		e.Expected = "no well-known default password"
 		switch v.Status {
 		case credcheck.Matched:
 			failed = true

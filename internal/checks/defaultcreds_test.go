@@ -123,6 +123,35 @@ func TestDefaultCredentials(t *testing.T) {
 	}
 }
 
+func TestDefaultCredentialsPasswdField(t *testing.T) {
+	tests := []struct {
+		name, passwd string
+		want         result.Status
+		file, inEv   string
+	}{
+		{"hash in passwd", "legacy:" + testHashRoot + ":1003:1003::/home/legacy:/bin/bash\n", result.Fail, "/etc/passwd", "legacy: sha512crypt hash matches"},
+		{"empty passwd field", "legacy::1003:1003::/home/legacy:/bin/bash\n", result.Fail, "/etc/passwd", "legacy: empty password field"},
+		{"x without shadow entry", "legacy:x:1003:1003::/home/legacy:/bin/bash\n", result.Pass, "/etc/shadow", "no account has a usable"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := prodTree(t, map[string]string{"etc/passwd": "root:x:0:0::/root:/bin/bash\n" + tt.passwd, "etc/shadow": "root:*:19000::::::\n"})
+			c, err := defaultCredsTemplate{}.New(prodNode(t, "{}"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			o := c.Evaluate(context.Background(), s)
+			if o.Status != tt.want || len(o.Evidence) == 0 {
+				t.Fatalf("status %s %+v", o.Status, o.Evidence)
+			}
+			e := o.Evidence[0]
+			if e.File != tt.file || !strings.Contains(e.Observed, tt.inEv) {
+				t.Errorf("evidence %+v", e)
+			}
+		})
+	}
+}
+
 func TestDefaultCredentialsArgs(t *testing.T) {
 	for _, bad := range []string{"{accounts: some}", "{budget: forever}", "{budget: 1h}", "{max_bcrypt_cost: 40}", "{extra_passwords: ['']}", "{unknown: 1}"} {
 		if _, err := (defaultCredsTemplate{}).New(prodNode(t, bad)); err == nil {
