@@ -126,7 +126,12 @@ func (c *packageCheck) Evaluate(ctx context.Context, f *facts.Store) check.Outco
 		}
 	}
 	if len(missing) > 0 {
-		ev = append(ev, result.Evidence{Expected: exp, Observed: "not installed: " + strings.Join(missing, ", "), File: strings.Join(db.Files(), ", ")})
+		files := db.Files()
+		e := result.Evidence{Expected: exp, Observed: "not installed: " + strings.Join(missing, ", "), File: files[0]}
+		if len(files) > 1 {
+			e.Note = "also searched " + strings.Join(files[1:], ", ")
+		}
+		ev = append(ev, e)
 	}
 	var ok bool
 	switch {
