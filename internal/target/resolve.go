@@ -73,7 +73,6 @@ func resolve(b linkReader, name string, followFinal bool) (string, error) {
 }
 
 func splitPath(p string) []string {
-	p = strings.ReplaceAll(p, "\\", "/")
 	return strings.Split(strings.Trim(p, "/"), "/")
 }
 

@@ -136,9 +136,11 @@ func Glob(t Target, dir, pattern string) ([]string, error) {
 
 // Clean turns "/etc/../etc/passwd", "etc/passwd" or "./etc/passwd" into the
 // canonical root-relative form "etc/passwd" ("" for the root). It is purely
-// lexical; symlinks are resolved by the backends.
+// lexical; symlinks are resolved by the backends. Target paths are POSIX
+// paths on every host: a backslash is an ordinary name character (systemd
+// escapes such as "system-systemd\x2dcryptsetup.slice" rely on it).
 func Clean(name string) string {
-	c := path.Clean("/" + strings.ReplaceAll(name, "\\", "/"))
+	c := path.Clean("/" + name)
 	return strings.TrimPrefix(c, "/")
 }
 
