@@ -174,7 +174,7 @@ func (c *defaultCredsCheck) Evaluate(ctx context.Context, f *facts.Store) check.
 			failed = true
 			e.Observed = fmt.Sprintf("%s: %s hash matches a well-known default password (%s)", v.Name, v.Scheme, credcheck.Mask(v.Matched))
 		case credcheck.NoMatch:
-			e.Observed = fmt.Sprintf("%s: %s hash matches none of %d default passwords", v.Name, v.Scheme, v.Tried)
+			e.Observed = fmt.Sprintf("%s: %s hash matches none of %d well-known default passwords and name variants", v.Name, v.Scheme, v.Tried)
 		case credcheck.Skipped:
 			skipped = append(skipped, fmt.Sprintf("%s (%s)", v.Name, v.Scheme))
 			e.Observed = fmt.Sprintf("%s: %s hash not tested", v.Name, v.Scheme)

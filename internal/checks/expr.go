@@ -357,7 +357,11 @@ func (c *exprCheck) termEvidence(vars map[string]any) []result.Evidence {
 				s = summarize(v)
 			}
 		case "file":
-			s = formatVal(c.fileFn(types.String(t.file)))
+			if _, err := c.st.t.Lstat(target.Clean(t.file)); errors.Is(err, fs.ErrNotExist) {
+				s = "(absent)"
+			} else {
+				s = formatVal(c.fileFn(types.String(t.file)))
+			}
 		case "file_exists":
 			s = formatVal(c.existsFn(types.String(t.file)))
 		case "file_mode":

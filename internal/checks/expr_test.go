@@ -49,7 +49,7 @@ func TestExprEvaluate(t *testing.T) {
 		{`glob("/etc/systemd/system/*.wants/telnet.*") == ["/etc/systemd/system/x.wants/telnet.socket"]`, result.Pass, ""},
 		{`glob("/nothing/*") == []`, result.Pass, ""},
 		{`file("/etc/nothing") == ""`, result.Error, ""},
-		{`file_exists("/etc/nothing") && file("/etc/nothing") == ""`, result.Fail, ""},
+		{`file_exists("/etc/nothing") && file("/etc/nothing") == ""`, result.Fail, `file("/etc/nothing") = (absent)`},
 		{`accounts.by_name.nobody.locked`, result.Error, ""},
 		{`os.id`, result.Error, ""},
 		{`[1,2,3].map(x, [1,2,3].map(y, [1,2,3,4,5,6,7,8,9,10].map(z, x*y*z))).size() > 0`, result.Pass, ""},
