@@ -2,6 +2,8 @@ package auditrules
 
 import (
 	"context"
+	"errors"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -106,4 +108,26 @@ func FuzzParse(f *testing.F) {
 			}
 		}
 	})
+}
+
+func TestDebianRootFS(t *testing.T) {
+	root := os.Getenv("CRADLE_TEST_ROOTFS")
+	if root == "" {
+		t.Skip("CRADLE_TEST_ROOTFS not set")
+	}
+	tg, err := target.OpenRootFS(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tg.Close()
+	if _, err := target.ReadFile(tg, "etc/sudoers"); errors.Is(err, fs.ErrPermission) {
+		t.Skip("fixture not readable without root")
+	}
+	s, err := Collect(context.Background(), tg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r := s.Last("-b"); r == nil || r.Value != "8192" || r.File != "/etc/audit/rules.d/audit.rules" {
+		t.Errorf("-b: %+v (files %v)", r, s.Files)
+	}
 }

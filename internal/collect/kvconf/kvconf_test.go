@@ -105,3 +105,40 @@ func FuzzParse(f *testing.F) {
 		}
 	})
 }
+
+func TestDebianRootFS(t *testing.T) {
+	root := os.Getenv("CRADLE_TEST_ROOTFS")
+	if root == "" {
+		t.Skip("CRADLE_TEST_ROOTFS not set")
+	}
+	tg, err := target.OpenRootFS(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tg.Close()
+	for _, tt := range []struct {
+		src      Source
+		section  string
+		key, val string
+	}{
+		{Source{Syntax: Space, Paths: []string{"etc/login.defs"}}, "", "UID_MIN", "1000"},
+		{Source{Syntax: Space, Paths: []string{"etc/login.defs"}}, "", "ENCRYPT_METHOD", "SHA512"},
+		{Source{Syntax: Equals, Paths: []string{"etc/audit/auditd.conf"}}, "", "max_log_file_action", "ROTATE"},
+		{Source{Syntax: Space, Paths: []string{"etc/chrony/chrony.conf"}}, "", "pool", "2.debian.pool.ntp.org iburst"},
+	} {
+		c, err := Collect(context.Background(), tg, tt.src)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if e := c.Lookup(tt.section, tt.key, false, false); e == nil || e.Value != tt.val {
+			t.Errorf("%s %s = %+v, want %q", tt.src.Paths[0], tt.key, e, tt.val)
+		}
+	}
+	c, err := Collect(context.Background(), tg, Source{Syntax: Systemd, Paths: []string{"etc/systemd/journald.conf"}, DropIns: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(c.Files) == 0 || len(c.Entries) != 0 {
+		t.Errorf("journald.conf as shipped sets nothing: %+v", c)
+	}
+}

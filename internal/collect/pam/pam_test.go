@@ -131,3 +131,41 @@ func FuzzParse(f *testing.F) {
 		}
 	})
 }
+
+// TestDebianRootFS resolves the stacks of the Debian 12 debootstrap tree
+// (CRADLE_TEST_ROOTFS) as shipped.
+func TestDebianRootFS(t *testing.T) {
+	root := os.Getenv("CRADLE_TEST_ROOTFS")
+	if root == "" {
+		t.Skip("CRADLE_TEST_ROOTFS not set")
+	}
+	tg, err := target.OpenRootFS(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tg.Close()
+	c, err := Collect(context.Background(), tg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	auth, err := c.Stack("sshd", "auth")
+	if err != nil {
+		t.Fatal(err)
+	}
+	found := false
+	for _, e := range auth {
+		if e.ModuleName() == "pam_unix.so" && e.File == "/etc/pam.d/common-auth" {
+			if _, ok := e.Arg("nullok"); ok {
+				found = true
+			}
+		}
+	}
+	if !found {
+		t.Fatalf("sshd auth stack lacks common-auth's pam_unix.so nullok: %+v", auth)
+	}
+	for _, svc := range c.Services() {
+		if _, err := c.Stack(svc, ""); err != nil {
+			t.Errorf("%s: %v", svc, err)
+		}
+	}
+}

@@ -108,3 +108,31 @@ func TestParseSelectorAction(t *testing.T) {
 		t.Fatalf("got %+v", got)
 	}
 }
+
+func TestDebianRootFS(t *testing.T) {
+	root := os.Getenv("CRADLE_TEST_ROOTFS")
+	if root == "" {
+		t.Skip("CRADLE_TEST_ROOTFS not set")
+	}
+	tg, err := target.OpenRootFS(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tg.Close()
+	c, err := Collect(context.Background(), tg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var mode string
+	for _, s := range c.Statements {
+		if s.Kind == "directive" && s.Name == "FileCreateMode" {
+			mode = s.Value
+		}
+		if s.Kind == "module" && s.Params["load"] == "imudp" {
+			t.Errorf("commented imudp parsed: %+v", s)
+		}
+	}
+	if mode != "0640" {
+		t.Errorf("FileCreateMode %q", mode)
+	}
+}

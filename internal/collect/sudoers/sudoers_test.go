@@ -2,6 +2,8 @@ package sudoers
 
 import (
 	"context"
+	"errors"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -138,4 +140,29 @@ func FuzzParse(f *testing.F) {
 			}
 		}
 	})
+}
+
+func TestDebianRootFS(t *testing.T) {
+	root := os.Getenv("CRADLE_TEST_ROOTFS")
+	if root == "" {
+		t.Skip("CRADLE_TEST_ROOTFS not set")
+	}
+	tg, err := target.OpenRootFS(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tg.Close()
+	if _, err := target.ReadFile(tg, "etc/sudoers"); errors.Is(err, fs.ErrPermission) {
+		t.Skip("fixture not readable without root")
+	}
+	p, err := Collect(context.Background(), tg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := p.Effective("use_pty"); d == nil || d.Negated {
+		t.Errorf("use_pty: %+v", d)
+	}
+	if len(p.Specs) != 2 || p.Specs[1].Users[0] != "%sudo" || p.Specs[1].RunAs != "ALL:ALL" {
+		t.Errorf("specs %+v", p.Specs)
+	}
 }
