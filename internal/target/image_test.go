@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -431,8 +432,12 @@ func TestImageRootfsFixture(t *testing.T) {
 		t.Fatalf("CRADLE_TEST_ROOTFS: %v", err)
 	}
 	start := time.Now()
+	comp := imagebuild.Gzip
+	if raceEnabled {
+		comp = imagebuild.None
+	}
 	p := writeTo(t, filepath.Join(t.TempDir(), "rootfs.tar"), func(w io.Writer) error {
-		return imagebuild.WriteDockerArchive(w, imagebuild.DirLayers(root), imagebuild.Options{Compression: imagebuild.Gzip})
+		return imagebuild.WriteDockerArchive(w, imagebuild.DirLayers(root), imagebuild.Options{Compression: comp})
 	})
 	t.Logf("archive written in %v", time.Since(start))
 	start = time.Now()
@@ -443,12 +448,17 @@ func TestImageRootfsFixture(t *testing.T) {
 	dir, err := OpenRootFS(root)
 	must(t, err)
 	defer dir.Close()
-	var n int
+	var (
+		mu sync.Mutex // the directory walk is concurrent
+		n  int
+	)
 	must(t, dir.Walk(context.Background(), WalkOptions{}, func(want FileInfo) error {
 		if want.Mode.Type() == fs.ModeSocket {
 			return nil
 		}
+		mu.Lock()
 		n++
+		mu.Unlock()
 		got, err := img.Lstat(want.Path)
 		if err != nil {
 			t.Errorf("%s: %v", want.Path, err)
