@@ -36,8 +36,11 @@ import (
 //	  facts: [accounts]          # optional: the only facts the expression may use
 //	  message: root must not have a usable password unless sshd is disabled
 //
-// Variables (see exprSources): os, accounts, and any other registered
-// fact, each collected only when the expression references it. Functions,
+// Variables (see exprSources): os, accounts, sshd, systemd, packages,
+// sysctl, mounts, pam, modprobe, pkgtrust, sudoers, limits, auditrules,
+// rsyslog, and the runtime facts netsock and kmodloaded (not_applicable
+// without runtime state), each collected only when the expression
+// references it. Functions,
 // all reading through the target and bounded:
 //
 //	file(path) string        content (at most 1 MiB); error when missing or a
@@ -311,6 +314,9 @@ func (c *exprCheck) Evaluate(ctx context.Context, f *facts.Store) check.Outcome 
 	vars := map[string]any{}
 	for _, name := range c.refs {
 		s, _ := lookupExprSource(name)
+		if s.live && !f.Target().Live() {
+			return check.NotApplicable("the expression uses the runtime fact %q; the target has no runtime state", name)
+		}
 		v, err := s.collect(ctx, f)
 		if err != nil {
 			return check.FromErr("collect fact "+name, err)

@@ -8,10 +8,19 @@ import (
 	"strings"
 
 	"github.com/cradle-cra/cradle/internal/collect/accounts"
+	"github.com/cradle-cra/cradle/internal/collect/auditrules"
+	"github.com/cradle-cra/cradle/internal/collect/kmodloaded"
+	"github.com/cradle-cra/cradle/internal/collect/limits"
+	"github.com/cradle-cra/cradle/internal/collect/modprobe"
 	"github.com/cradle-cra/cradle/internal/collect/mounts"
+	"github.com/cradle-cra/cradle/internal/collect/netsock"
 	"github.com/cradle-cra/cradle/internal/collect/osrelease"
 	"github.com/cradle-cra/cradle/internal/collect/packages"
+	"github.com/cradle-cra/cradle/internal/collect/pam"
+	"github.com/cradle-cra/cradle/internal/collect/pkgtrust"
+	"github.com/cradle-cra/cradle/internal/collect/rsyslog"
 	"github.com/cradle-cra/cradle/internal/collect/sshd"
+	"github.com/cradle-cra/cradle/internal/collect/sudoers"
 	"github.com/cradle-cra/cradle/internal/collect/sysctl"
 	"github.com/cradle-cra/cradle/internal/collect/systemd"
 	"github.com/cradle-cra/cradle/internal/credcheck"
@@ -25,19 +34,31 @@ type exprSource struct {
 	name    string
 	doc     string
 	collect func(ctx context.Context, s *facts.Store) (any, error)
+	// live marks runtime facts (/proc): an expression using one is
+	// not_applicable on targets without runtime state.
+	live bool
 }
 
 // exprSources lists the facts available to expressions. To expose another
-// collector add one line, usually {name, doc, jsonFact(pkg.Get)}; the
-// collector's JSON tags become the field names.
+// collector add one line, usually {name, doc, jsonFact(pkg.Get), live};
+// the collector's JSON tags become the field names.
 var exprSources = []exprSource{
-	{"os", "os-release(5): id, id_like, version_id, pretty_name, fields, source", jsonFact(osrelease.Get)},
-	{"accounts", "users (list), by_name (map), groups, shadow_readable; see accountsFact", accountsFact},
-	{"sshd", "installed, present, options (lower-case keyword: effective value), overridden, directives, files", sshdFact},
-	{"systemd", "init, default_target, links, units (name: state)", systemdFact},
-	{"packages", "packages (list), installed (name: version)", packagesFact},
-	{"sysctl", "persisted (key: winning value), assignments, files", sysctlFact},
-	{"mounts", "fstab, running (live only): spec, dir, type, options", jsonFact(mounts.Get)},
+	{"os", "os-release(5): id, id_like, version_id, pretty_name, fields, source", jsonFact(osrelease.Get), false},
+	{"accounts", "users (list), by_name (map), groups, shadow_readable; see accountsFact", accountsFact, false},
+	{"sshd", "installed, present, options (lower-case keyword: effective value), overridden, directives, files", sshdFact, false},
+	{"systemd", "init, default_target, links, units (name: state)", systemdFact, false},
+	{"packages", "packages (list), installed (name: version)", packagesFact, false},
+	{"sysctl", "persisted (key: winning value), assignments, files", sysctlFact, false},
+	{"mounts", "fstab, running (live only): spec, dir, type, options", jsonFact(mounts.Get), false},
+	{"pam", "PAM stacks", jsonFact(pam.Get), false},
+	{"modprobe", "modprobe.d configuration", jsonFact(modprobe.Get), false},
+	{"pkgtrust", "package sources and signature policy", jsonFact(pkgtrust.Get), false},
+	{"sudoers", "sudoers policy", jsonFact(sudoers.Get), false},
+	{"limits", "limits.conf entries", jsonFact(limits.Get), false},
+	{"auditrules", "persisted audit rules", jsonFact(auditrules.Get), false},
+	{"rsyslog", "rsyslog configuration", jsonFact(rsyslog.Get), false},
+	{"netsock", "listening sockets: listening [{proto, addr, port, uid}]", jsonFact(netsock.Get), true},
+	{"kmodloaded", "loaded kernel modules", jsonFact(kmodloaded.Get), true},
 }
 
 func lookupExprSource(name string) (exprSource, bool) {

@@ -213,6 +213,9 @@ func TestExprSourcesOnFixture(t *testing.T) {
 	s := facts.NewStore(context.Background(), tg)
 	for _, src := range exprSources {
 		t.Run(src.name, func(t *testing.T) {
+			if src.live {
+				t.Skip("runtime fact")
+			}
 			if _, err := src.collect(context.Background(), s); err != nil {
 				t.Fatalf("collect: %v", err)
 			}
@@ -236,5 +239,31 @@ func TestExprSourcesOnFixture(t *testing.T) {
 				t.Errorf("%s: %s %+v", o.Status, o.Reason, o.Evidence)
 			}
 		})
+	}
+}
+
+func TestExprRuntimeFacts(t *testing.T) {
+	c, err := compileExpr(`netsock.listening.all(l, l.port != 23)`, exprSources)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if o := c.Evaluate(context.Background(), exprTestTree(t)); o.Status != result.NotApplicable {
+		t.Errorf("offline tree: %s %s", o.Status, o.Reason)
+	}
+	host, err := target.OpenHost()
+	if err != nil {
+		t.Skip(err)
+	}
+	defer host.Close()
+	if _, err := os.Stat("/proc/net/tcp"); err != nil {
+		t.Skip("no /proc/net/tcp here")
+	}
+	c, err = compileExpr(`type(netsock.listening) == list && kmodloaded != null`, exprSources)
+	if err != nil {
+		t.Fatal(err)
+	}
+	o := c.Evaluate(context.Background(), facts.NewStore(context.Background(), host))
+	if o.Status != result.Pass && o.Status != result.Error {
+		t.Errorf("live host: %s %s", o.Status, o.Reason)
 	}
 }
