@@ -366,26 +366,25 @@ func blockmixSalsa8(B, Y []uint32, r int) {
 
 func (c *pwxCtx) pwxform(Xs []uint32) {
 	X := (*[pwxWords]uint32)(Xs)
-	S0 := c.S[2*c.s0 : 2*c.s0+2*sPairs]
-	S1 := c.S[2*c.s1 : 2*c.s1+2*sPairs]
-	S2 := c.S[2*c.s2 : 2*c.s2+2*sPairs]
+	S0 := (*[2 * sPairs]uint32)(c.S[2*c.s0:])
+	S1 := (*[2 * sPairs]uint32)(c.S[2*c.s1:])
+	S2 := (*[2 * sPairs]uint32)(c.S[2*c.s2:])
 	w := c.w
 	for i := 0; i < pwxRounds; i++ {
-		store := i != 0 && i != pwxRounds-1
 		for j := 0; j < pwxGather; j++ {
-			b := X[j*4 : j*4+4 : j*4+4]
-			p0 := (b[0] & sMask) / 4 // word index of the pair
-			p1 := (b[1] & sMask) / 4
-			a0 := S0[p0 : p0+4 : p0+4]
-			a1 := S1[p1 : p1+4 : p1+4]
+			b := (*[4]uint32)(X[j*4:])
+			// (lo & sMask) / 8 pairs = word index, a multiple of 4 below 1024.
+			p0 := (b[0] >> 2) & (2*sPairs - 4)
+			p1 := (b[1] >> 2) & (2*sPairs - 4)
+			a0 := (*[4]uint32)(S0[p0:])
+			a1 := (*[4]uint32)(S1[p1:])
 			x := uint64(b[1])*uint64(b[0]) + (uint64(a0[1])<<32 | uint64(a0[0]))
 			x ^= uint64(a1[1])<<32 | uint64(a1[0])
-			b[0], b[1] = uint32(x), uint32(x>>32)
 			y := uint64(b[3])*uint64(b[2]) + (uint64(a0[3])<<32 | uint64(a0[2]))
 			y ^= uint64(a1[3])<<32 | uint64(a1[2])
-			b[2], b[3] = uint32(y), uint32(y>>32)
-			if store {
-				d := S2[2*w : 2*w+4 : 2*w+4]
+			b[0], b[1], b[2], b[3] = uint32(x), uint32(x>>32), uint32(y), uint32(y>>32)
+			if i != 0 && i != pwxRounds-1 {
+				d := (*[4]uint32)(S2[(2*w)&(2*sPairs-4):])
 				d[0], d[1], d[2], d[3] = b[0], b[1], b[2], b[3]
 				w += 2
 			}
