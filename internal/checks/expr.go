@@ -133,7 +133,7 @@ func (exprTemplate) New(n *yaml.Node) (check.Check, error) {
 	}
 	c, err := compileExpr(a.Expr, sources)
 	if err != nil {
-		return nil, check.ArgErrorf(at, "expr: %v", err)
+		return nil, check.ArgErrorf(at, "invalid expression: %s", strings.TrimPrefix(err.Error(), "ERROR: "))
 	}
 	c.message = a.Message
 	return c, nil
