@@ -128,7 +128,9 @@ func (exprTemplate) New(n *yaml.Node) (check.Check, error) {
 			if !ok {
 				return nil, check.ArgErrorf(valueNode(n, "facts"), "facts: unknown fact %q (known: %s)", name, strings.Join(exprSourceNames(), ", "))
 			}
-			sources = append(sources, s)
+			if !slices.ContainsFunc(sources, func(o exprSource) bool { return o.name == name }) {
+				sources = append(sources, s)
+			}
 		}
 	}
 	c, err := compileExpr(a.Expr, sources)

@@ -75,6 +75,16 @@ func TestExprEvaluate(t *testing.T) {
 	}
 }
 
+func TestExprDuplicateFacts(t *testing.T) {
+	c, err := exprTemplate{}.New(prodNode(t, `{facts: [os, os], expr: 'os.id == "debian"'}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if o := c.Evaluate(context.Background(), exprTestTree(t)); o.Status != result.Pass {
+		t.Errorf("%s %s", o.Status, o.Reason)
+	}
+}
+
 func TestExprLazyFacts(t *testing.T) {
 	c, err := exprTemplate{}.New(prodNode(t, `{expr: 'os.id == "debian"'}`))
 	if err != nil {
