@@ -178,6 +178,9 @@ func (c *defaultCredsCheck) Evaluate(ctx context.Context, f *facts.Store) check.
 		case credcheck.Skipped:
 			skipped = append(skipped, fmt.Sprintf("%s (%s)", v.Name, v.Scheme))
 			e.Observed = fmt.Sprintf("%s: %s hash not tested", v.Name, v.Scheme)
+			if v.Tried > 0 {
+				e.Observed = fmt.Sprintf("%s: %s hash tested against only %d of %d candidates, none matched", v.Name, v.Scheme, v.Tried, v.Total)
+			}
 			e.Note = v.Reason
 		}
 		ev = append(ev, e)
