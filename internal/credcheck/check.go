@@ -181,7 +181,6 @@ func Check(ctx context.Context, accounts []Account, opts Options) []Verdict {
 						break
 					}
 					ok, err := Verify(a.Hash, p)
-					tried[j.acct].Add(1)
 					if err != nil {
 						mu.Lock()
 						if !done[j.acct].Swap(true) {
@@ -190,6 +189,7 @@ func Check(ctx context.Context, accounts []Account, opts Options) []Verdict {
 						mu.Unlock()
 						break
 					}
+					tried[j.acct].Add(1)
 					if ok {
 						mu.Lock()
 						if !done[j.acct].Swap(true) {
@@ -205,6 +205,10 @@ func Check(ctx context.Context, accounts []Account, opts Options) []Verdict {
 	wg.Wait()
 	for i := range out {
 		out[i].Tried = int(tried[i].Load())
+		if out[i].Status == Skipped {
+			// A hash the verifier rejects counts as untested.
+			out[i].Tried = 0
+		}
 		if out[i].Status == NoMatch && out[i].Tried < out[i].Total {
 			out[i].Status = Skipped
 			if errors.Is(ctx.Err(), context.DeadlineExceeded) {
