@@ -135,9 +135,11 @@ func fixNumbers(v any) any {
 // accountsFact exposes the account database without password hashes:
 //
 //	users: [{name, uid, gid, gecos, home, shell, line, login_shell,
-//	         has_shadow, and when shadow is readable: hash_scheme,
-//	         locked, empty_password, password_usable, last_change,
-//	         min_days, max_days, warn_days, inactive, expire, shadow_line}]
+//	         has_shadow, last_change, min_days, max_days, warn_days,
+//	         inactive, expire, shadow_line (with a shadow entry), and, for
+//	         the password field login uses (passwd's own, or shadow's):
+//	         hash_scheme, locked, empty_password, password_usable,
+//	         password_file}]
 //	by_name: {name: user}
 //	groups: [{name, gid, members, line}]
 //	shadow_readable: bool
@@ -157,18 +159,22 @@ func accountsFact(_ context.Context, s *facts.Store) (any, error) {
 			"home": u.Home, "shell": u.Shell, "line": int64(u.Line),
 			"login_shell": !nonLoginShell(u.Shell), "has_shadow": u.Shadow != nil,
 		}
-		if db.ShadowReadable {
+		field, src, ok := effectivePassword(u)
+		if db.ShadowReadable || (ok && src.File == "/etc/passwd") {
 			m["hash_scheme"], m["locked"], m["empty_password"], m["password_usable"] = "", false, false, false
-			if sh := u.Shadow; sh != nil {
-				info := credcheck.Classify(sh.Hash)
+			if ok {
+				info := credcheck.Classify(field)
 				m["hash_scheme"] = string(info.Scheme)
 				m["locked"] = info.Locked
 				m["empty_password"] = info.Empty
 				m["password_usable"] = info.Usable
-				m["last_change"], m["min_days"], m["max_days"] = sh.LastChange, sh.MinDays, sh.MaxDays
-				m["warn_days"], m["inactive"], m["expire"] = sh.WarnDays, sh.Inactive, sh.Expire
-				m["shadow_line"] = int64(sh.Line)
+				m["password_file"] = src.File
 			}
+		}
+		if sh := u.Shadow; sh != nil {
+			m["last_change"], m["min_days"], m["max_days"] = sh.LastChange, sh.MinDays, sh.MaxDays
+			m["warn_days"], m["inactive"], m["expire"] = sh.WarnDays, sh.Inactive, sh.Expire
+			m["shadow_line"] = int64(sh.Line)
 		}
 		users = append(users, m)
 		if _, dup := byName[u.Name]; !dup {

@@ -277,3 +277,24 @@ func TestExprRuntimeFacts(t *testing.T) {
 		t.Errorf("live host: %s %s", o.Status, o.Reason)
 	}
 }
+
+func TestExprAccountsPasswdField(t *testing.T) {
+	s := prodTree(t, map[string]string{
+		"etc/passwd": "root:x:0:0::/root:/bin/bash\nlegacy:" + testHashRoot + ":1003:1003::/home/legacy:/bin/bash\nghost:x:1004:1004::/:/bin/sh\n",
+		"etc/shadow": "root:*:19000::::::\n",
+	})
+	for _, expr := range []string{
+		`accounts.by_name.legacy.password_usable && accounts.by_name.legacy.password_file == "/etc/passwd"`,
+		`accounts.by_name.legacy.hash_scheme == "sha512crypt" && !accounts.by_name.legacy.has_shadow`,
+		`!accounts.by_name.ghost.password_usable && !("password_file" in accounts.by_name.ghost)`,
+		`accounts.by_name.root.locked && accounts.by_name.root.password_file == "/etc/shadow"`,
+	} {
+		c, err := compileExpr(expr, exprSources)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if o := c.Evaluate(context.Background(), s); o.Status != result.Pass {
+			t.Errorf("%s: %s %s", expr, o.Status, o.Reason)
+		}
+	}
+}
