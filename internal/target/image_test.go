@@ -700,3 +700,69 @@ func TestImageArchiveVariants(t *testing.T) {
 		})
 	}
 }
+
+// memArchive serves members from memory, for fuzzing the manifest logic.
+type memArchive map[string][]byte
+
+func (m memArchive) member(name string) (*section, error) {
+	b, ok := m[Clean(name)]
+	if !ok {
+		return nil, fs.ErrNotExist
+	}
+	return &section{ra: bytes.NewReader(b), size: int64(len(b))}, nil
+}
+
+func (memArchive) Close() error { return nil }
+
+// FuzzImageManifest feeds arbitrary index.json, manifest.json and blob
+// contents to the image selection: it must fail cleanly or return layers
+// that exist in the archive.
+func FuzzImageManifest(f *testing.F) {
+	var buf bytes.Buffer
+	img := imagebuild.Image{Platform: imagebuild.Platform{OS: "linux", Architecture: "arm64"},
+		Layers: []imagebuild.Layer{{Entries: []imagebuild.Entry{imagebuild.File("a", "a", 0o644, 0, 0)}}}}
+	if err := imagebuild.WriteOCIIndexArchive(&buf, []imagebuild.Image{img}, imagebuild.Options{}); err != nil {
+		f.Fatal(err)
+	}
+	seed := memArchive{}
+	tr := tar.NewReader(&buf)
+	for {
+		h, err := tr.Next()
+		if err != nil {
+			break
+		}
+		b, _ := io.ReadAll(tr)
+		seed[Clean(h.Name)] = b
+	}
+	var blobs []string
+	for name := range seed {
+		if strings.HasPrefix(name, "blobs/") {
+			blobs = append(blobs, name)
+		}
+	}
+	slices.Sort(blobs)
+	f.Add(seed["index.json"], []byte(`[{"Config":"c.json","Layers":["l/layer.tar"]}]`), 0, []byte(nil))
+	f.Add([]byte(`{"manifests":[{"digest":"sha256:00"}]}`), []byte(nil), 1, []byte(`{"layers":[{"digest":"sha256:1"}]}`))
+	f.Fuzz(func(t *testing.T, index, manifest []byte, blob int, blobBody []byte) {
+		a := memArchive{}
+		for k, v := range seed {
+			a[k] = v
+		}
+		a["index.json"] = index
+		if manifest != nil {
+			a["manifest.json"] = manifest
+		}
+		if len(blobs) > 0 && blobBody != nil {
+			a[blobs[(blob%len(blobs)+len(blobs))%len(blobs)]] = blobBody
+		}
+		layers, err := imageLayers(a, defaultImageLimits)
+		if err != nil {
+			return
+		}
+		for _, l := range layers {
+			if l.blob == nil || l.blob.size < 0 {
+				t.Fatalf("bad layer %+v", l)
+			}
+		}
+	})
+}
