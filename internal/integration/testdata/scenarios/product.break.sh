@@ -49,3 +49,6 @@ printf -- '-----BEGIN OPENSSH PRIVATE KEY-----\ncradle fixture, not a key\n-----
 echo 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIFixtureFixtureFixtureFixtureFixtureFixture vendor' >"$root/root/.ssh/authorized_keys"
 install -d -m 0710 "$etc/ssl/private"
 printf -- '-----BEGIN PRIVATE KEY-----\ncradle fixture\n-----END PRIVATE KEY-----\n' >"$etc/ssl/private/device.key"
+
+# Dropbear enabled with its defaults: root's password is accepted.
+unit dropbear.service multi-user.target
