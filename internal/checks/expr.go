@@ -33,7 +33,8 @@ import (
 //
 //	expr:
 //	  expr: '!accounts.by_name.root.password_usable || file_exists("/etc/ssh/sshd_not_to_be_run")'
-//	  facts: [accounts]          # optional: the only facts the expression may use
+//	  applies: sshd.installed    # optional: not_applicable when false
+//	  facts: [accounts, sshd]    # optional: the only facts the expressions may use
 //	  message: root must not have a usable password unless sshd is disabled
 //
 // Variables (see exprSources): os, accounts, sshd, systemd, packages,
@@ -60,6 +61,7 @@ type exprTemplate struct{}
 
 type exprArgs struct {
 	Expr    string   `yaml:"expr"`
+	Applies string   `yaml:"applies"`
 	Facts   []string `yaml:"facts"`
 	Message string   `yaml:"message"`
 }
@@ -79,8 +81,10 @@ var exprFuncNames = []string{"file", "file_exists", "file_mode", "glob"}
 
 type exprCheck struct {
 	src, message string
+	applySrc     string
 	prog         cel.Program
-	refs         []string // referenced facts, sorted
+	applies      cel.Program // nil: always applies
+	refs         []string    // referenced facts, sorted
 	terms        []exprTerm
 
 	mu sync.Mutex // one evaluation at a time: st is shared with the bindings
@@ -133,8 +137,15 @@ func (exprTemplate) New(n *yaml.Node) (check.Check, error) {
 			}
 		}
 	}
-	c, err := compileExpr(a.Expr, sources)
+	if len(a.Applies) > maxExprLen {
+		return nil, check.ArgErrorf(valueNode(n, "applies"), "applies: longer than %d bytes", maxExprLen)
+	}
+	c, err := compileExprs(a.Expr, a.Applies, sources)
 	if err != nil {
+		var ae *appliesError
+		if errors.As(err, &ae) {
+			return nil, check.ArgErrorf(valueNode(n, "applies"), "invalid applies expression: %s", strings.TrimPrefix(ae.err.Error(), "ERROR: "))
+		}
 		return nil, check.ArgErrorf(at, "invalid expression: %s", strings.TrimPrefix(err.Error(), "ERROR: "))
 	}
 	c.message = a.Message
@@ -161,9 +172,19 @@ func valueNode(n *yaml.Node, key string) *yaml.Node {
 	return n
 }
 
+type appliesError struct{ err error }
+
+func (e *appliesError) Error() string { return "applies: " + e.err.Error() }
+
 // compileExpr parses, type-checks and plans src with the given facts.
 func compileExpr(src string, sources []exprSource) (*exprCheck, error) {
-	c := &exprCheck{src: src}
+	return compileExprs(src, "", sources)
+}
+
+// compileExprs compiles the condition src and, unless empty, the
+// applicability condition applies in one environment.
+func compileExprs(src, applies string, sources []exprSource) (*exprCheck, error) {
+	c := &exprCheck{src: src, applySrc: applies}
 	opts := []cel.EnvOption{
 		ext.Strings(),
 		cel.CrossTypeNumericComparisons(true),
@@ -183,6 +204,22 @@ func compileExpr(src string, sources []exprSource) (*exprCheck, error) {
 	if err != nil {
 		return nil, err
 	}
+	seen := map[string]bool{}
+	if c.prog, err = c.plan(env, src, names, seen, true); err != nil {
+		return nil, err
+	}
+	if applies != "" {
+		if c.applies, err = c.plan(env, applies, names, seen, false); err != nil {
+			return nil, &appliesError{err}
+		}
+	}
+	sort.Strings(c.refs)
+	return c, nil
+}
+
+// plan compiles one boolean expression, adding the facts it references to
+// c.refs and, with terms, its fact paths to the evidence terms.
+func (c *exprCheck) plan(env *cel.Env, src string, names, seen map[string]bool, terms bool) (cel.Program, error) {
 	checked, iss := env.Compile(src)
 	if iss != nil && iss.Err() != nil {
 		return nil, iss.Err()
@@ -191,23 +228,19 @@ func compileExpr(src string, sources []exprSource) (*exprCheck, error) {
 		return nil, fmt.Errorf("the expression yields %s, not bool", t)
 	}
 	native := checked.NativeRep()
-	seen := map[string]bool{}
 	for _, r := range native.ReferenceMap() {
 		if r != nil && names[r.Name] && !seen[r.Name] {
 			seen[r.Name] = true
 			c.refs = append(c.refs, r.Name)
 		}
 	}
-	sort.Strings(c.refs)
-	c.collectTerms(native.Expr(), names)
-	c.prog, err = env.Program(checked,
+	if terms {
+		c.collectTerms(native.Expr(), names)
+	}
+	return env.Program(checked,
 		cel.CostLimit(exprCostLimit),
 		cel.InterruptCheckFrequency(100),
 	)
-	if err != nil {
-		return nil, err
-	}
-	return c, nil
 }
 
 // collectTerms records fact paths (os.id, a.b["c"]) rooted at a fact and
@@ -329,6 +362,19 @@ func (c *exprCheck) Evaluate(ctx context.Context, f *facts.Store) check.Outcome 
 	defer c.mu.Unlock()
 	c.st = &exprState{ctx: ctx, t: f.Target()}
 	defer func() { c.st = nil }()
+	if c.applies != nil {
+		v, _, err := c.applies.ContextEval(ctx, vars)
+		if err != nil {
+			return check.Errorf("evaluate applies expression: %v", err)
+		}
+		b, ok := v.(types.Bool)
+		if !ok {
+			return check.Errorf("applies expression yielded %s, not bool", v.Type().TypeName())
+		}
+		if !b {
+			return check.NotApplicable("does not apply: %s", bound(c.applySrc, 500))
+		}
+	}
 	val, _, err := c.prog.ContextEval(ctx, vars)
 	ev := []result.Evidence{{Expected: "true: " + bound(c.src, 1000), Note: c.message}}
 	ev = append(ev, c.termEvidence(vars)...)

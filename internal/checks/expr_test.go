@@ -298,3 +298,39 @@ func TestExprAccountsPasswdField(t *testing.T) {
 		}
 	}
 }
+
+func TestExprApplies(t *testing.T) {
+	tests := []struct {
+		args string
+		want result.Status
+	}{
+		{`{applies: 'os.id == "debian"', expr: 'file_exists("/etc/motd")'}`, result.Pass},
+		{`{applies: 'os.id == "alpine"', expr: 'file_exists("/etc/motd")'}`, result.NotApplicable},
+		{`{applies: 'file_exists("/etc/nothing")', expr: 'false'}`, result.NotApplicable},
+		{`{applies: 'file("/etc/nothing") == ""', expr: 'true'}`, result.Error},
+		{`{applies: 'accounts.by_name.root.locked', expr: 'os.id == "rhel"'}`, result.Fail},
+	}
+	for _, tt := range tests {
+		t.Run(tt.args, func(t *testing.T) {
+			c, err := exprTemplate{}.New(prodNode(t, tt.args))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if o := c.Evaluate(context.Background(), exprTestTree(t)); o.Status != tt.want {
+				t.Errorf("status %s (%s), want %s", o.Status, o.Reason, tt.want)
+			}
+		})
+	}
+	_, err := exprTemplate{}.New(prodNode(t, "expr: 'true'\napplies: '1'"))
+	var ae *check.ArgError
+	if !errors.As(err, &ae) || ae.Line != 2 || !strings.Contains(ae.Msg, "applies") {
+		t.Errorf("bad applies: %v", err)
+	}
+	c, err := exprTemplate{}.New(prodNode(t, `{applies: 'sshd.installed', expr: 'os.id != ""'}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if refs := c.(*exprCheck).refs; strings.Join(refs, ",") != "os,sshd" {
+		t.Errorf("refs %v", refs)
+	}
+}
