@@ -37,7 +37,7 @@ import (
 //	  facts: [accounts, sshd]    # optional: the only facts the expressions may use
 //	  message: root must not have a usable password unless sshd is disabled
 //
-// Variables (see exprSources): os, accounts, sshd, systemd, packages,
+// Variables (see exprSources): target (kind, name, live), os, accounts, sshd, systemd, packages,
 // sysctl, mounts, pam, modprobe, pkgtrust, sudoers, limits, auditrules,
 // rsyslog, and the runtime facts netsock and kmodloaded (not_applicable
 // without runtime state), each collected only when the expression
@@ -372,7 +372,7 @@ func (c *exprCheck) Evaluate(ctx context.Context, f *facts.Store) check.Outcome 
 			return check.Errorf("applies expression yielded %s, not bool", v.Type().TypeName())
 		}
 		if !b {
-			return check.NotApplicable("does not apply: %s", bound(c.applySrc, 500))
+			return check.NotApplicable("the rule applies only where %s", bound(c.applySrc, 500))
 		}
 	}
 	val, _, err := c.prog.ContextEval(ctx, vars)

@@ -43,6 +43,7 @@ type exprSource struct {
 // collector add one line, usually {name, doc, jsonFact(pkg.Get), live};
 // the collector's JSON tags become the field names.
 var exprSources = []exprSource{
+	{"target", "kind (host, rootfs, image), name, live (runtime state available)", targetFact, false},
 	{"os", "os-release(5): id, id_like, version_id, pretty_name, fields, source", jsonFact(osrelease.Get), false},
 	{"accounts", "users (list), by_name (map), groups, shadow_readable; see accountsFact", accountsFact, false},
 	{"sshd", "installed, present, options (lower-case keyword: effective value), overridden, directives, files", sshdFact, false},
@@ -294,4 +295,11 @@ func sysctlFact(_ context.Context, s *facts.Store) (any, error) {
 	}
 	m["persisted"] = pers
 	return m, nil
+}
+
+// targetFact describes what is scanned, so rules about shipped images can
+// declare themselves not applicable to a running host.
+func targetFact(_ context.Context, s *facts.Store) (any, error) {
+	t := s.Target()
+	return map[string]any{"kind": string(t.Kind()), "name": t.Name(), "live": t.Live()}, nil
 }

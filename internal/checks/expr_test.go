@@ -309,6 +309,8 @@ func TestExprApplies(t *testing.T) {
 		{`{applies: 'file_exists("/etc/nothing")', expr: 'false'}`, result.NotApplicable},
 		{`{applies: 'file("/etc/nothing") == ""', expr: 'true'}`, result.Error},
 		{`{applies: 'accounts.by_name.root.locked', expr: 'os.id == "rhel"'}`, result.Fail},
+		{`{applies: 'target.kind != "host"', expr: '!target.live && target.kind == "rootfs"'}`, result.Pass},
+		{`{applies: 'target.kind == "host"', expr: 'true'}`, result.NotApplicable},
 	}
 	for _, tt := range tests {
 		t.Run(tt.args, func(t *testing.T) {
