@@ -345,6 +345,7 @@ func salsa20(B []uint32, rounds int) {
 }
 
 func xorWords(dst, src []uint32) {
+	src = src[:len(dst)]
 	for i := range dst {
 		dst[i] ^= src[i]
 	}
