@@ -149,8 +149,9 @@ func (w *linuxWalker) work() {
 			}
 		}
 		w.active--
+		wake := len(children) > 0 || w.active == 0 || w.err != nil
 		w.mu.Unlock()
-		if len(children) > 0 || w.active == 0 || w.err != nil {
+		if wake {
 			w.cond.Broadcast()
 		}
 		clear(children)
