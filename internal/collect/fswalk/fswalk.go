@@ -120,8 +120,8 @@ func collect(ctx context.Context, t target.Target, db *accounts.DB, dbErr error)
 type Accumulator struct {
 	entries   atomic.Int64
 	unowned   bool
-	uids      map[uint32]bool
-	gids      map[uint32]bool
+	uids      idSet
+	gids      idSet
 	dbErr     string
 	noDB      bool
 	ww, wwd   bounded
@@ -146,12 +146,11 @@ func NewAccumulator(db *accounts.DB, dbErr error) *Accumulator {
 		a.dbErr, a.noDB = "the target has no /etc/passwd entries", true
 	default:
 		a.unowned = true
-		a.uids, a.gids = map[uint32]bool{}, map[uint32]bool{}
 		for _, u := range db.Users {
-			a.uids[u.UID] = true
+			a.uids.add(u.UID)
 		}
 		for _, g := range db.Groups {
-			a.gids[g.GID] = true
+			a.gids.add(g.GID)
 		}
 	}
 	return a
@@ -174,7 +173,7 @@ func (a *Accumulator) Add(fi target.FileInfo) error {
 			a.wwd.add(fi)
 		}
 	}
-	if a.unowned && !(a.uids[fi.UID] && a.gids[fi.GID]) {
+	if a.unowned && !(a.uids.has(fi.UID) && a.gids.has(fi.GID)) {
 		a.noOwner.add(fi)
 	}
 	return nil
@@ -215,6 +214,31 @@ func (a *Accumulator) Facts() *Facts {
 	a.errMu.Unlock()
 	slices.SortFunc(f.Unreadable, func(x, y Unreadable) int { return strings.Compare(x.Path, y.Path) })
 	return f
+}
+
+// idSet answers "is this id known" for every entry of the walk: a bitmap
+// for the usual ids below 65536, a map above.
+type idSet struct {
+	low  [1 << 10]uint64
+	high map[uint32]bool
+}
+
+func (s *idSet) add(id uint32) {
+	if id < 1<<16 {
+		s.low[id>>6] |= 1 << (id & 63)
+		return
+	}
+	if s.high == nil {
+		s.high = map[uint32]bool{}
+	}
+	s.high[id] = true
+}
+
+func (s *idSet) has(id uint32) bool {
+	if id < 1<<16 {
+		return s.low[id>>6]&(1<<(id&63)) != 0
+	}
+	return s.high[id]
 }
 
 // bounded keeps the max lexicographically smallest paths in a max-heap.

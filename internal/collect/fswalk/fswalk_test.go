@@ -196,3 +196,24 @@ func BenchmarkCollect(b *testing.B) {
 	}
 	b.ReportMetric(float64(n), "entries")
 }
+
+func TestIDSet(t *testing.T) {
+	var s idSet
+	for _, id := range []uint32{0, 63, 64, 1000, 65534, 65535, 65536, 100000, 4294967294} {
+		s.add(id)
+	}
+	tests := []struct {
+		id   uint32
+		want bool
+	}{
+		{0, true}, {1, false}, {63, true}, {64, true}, {65, false}, {65534, true}, {65535, true},
+		{65536, true}, {65537, false}, {100000, true}, {4294967294, true}, {4294967295, false},
+	}
+	for _, tc := range tests {
+		t.Run(fmt.Sprint(tc.id), func(t *testing.T) {
+			if s.has(tc.id) != tc.want {
+				t.Fatalf("has(%d) = %v", tc.id, !tc.want)
+			}
+		})
+	}
+}
