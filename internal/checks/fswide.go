@@ -92,7 +92,7 @@ func (c *fsListCheck) evaluate(f *facts.Store) check.Outcome {
 		scope += fmt.Sprintf("; %d paths unreadable (first: %s: %s)", fw.UnreadableTotal, fw.Unreadable[0].Path, fw.Unreadable[0].Err)
 	}
 	if bad > 0 {
-		summary := fmt.Sprintf("%d %s", bad, c.what)
+		summary := fmt.Sprintf("%s: %d", c.what, bad)
 		if bad > maxFSEvidence {
 			summary += fmt.Sprintf(" (first %d listed)", maxFSEvidence)
 		}
@@ -269,7 +269,7 @@ func (fsSUIDTemplate) New(n *yaml.Node) (check.Check, error) {
 		c.what = "setuid/setgid files writable by group or others"
 	}
 	c.passed = func(total int) string {
-		return fmt.Sprintf("%d setuid/setgid files, none of them %s", total, strings.TrimPrefix(c.what, "setuid/setgid files "))
+		return fmt.Sprintf("setuid/setgid files: %d, none of them %s", total, strings.TrimPrefix(c.what, "setuid/setgid files "))
 	}
 	c.bad = func(e fswalk.Entry) bool {
 		if a.Allowed != nil && !allowed.match(e.Path) {
