@@ -1,6 +1,7 @@
 package checks
 
 import (
+	"context"
 	"fmt"
 	"io/fs"
 	"os"
@@ -8,7 +9,11 @@ import (
 	"strings"
 	"testing"
 
+	"go.yaml.in/yaml/v3"
+
 	"github.com/cradle-cra/cradle/internal/check"
+	"github.com/cradle-cra/cradle/internal/collect/fswalk"
+	"github.com/cradle-cra/cradle/internal/facts"
 	"github.com/cradle-cra/cradle/internal/result"
 	"github.com/cradle-cra/cradle/internal/target"
 )
@@ -175,4 +180,48 @@ func TestFSUnowned(t *testing.T) {
 			t.Fatalf("status %s (%s)", o.Status, o.Reason)
 		}
 	})
+}
+
+// TestFSListBounds covers what a walk can leave incomplete: unreadable
+// directories (not root) and lists cut at their bound.
+func TestFSListBounds(t *testing.T) {
+	ww := func(n int) fswalk.List {
+		l := fswalk.List{Total: n}
+		for i := range min(n, 3) {
+			l.Entries = append(l.Entries, fswalk.Entry{Path: fmt.Sprintf("/srv/f%d", i), Mode: 0o666})
+		}
+		return l
+	}
+	tests := []struct {
+		name   string
+		facts  fswalk.Facts
+		args   string
+		want   result.Status
+		reason string
+	}{
+		{"unreadable and clean", fswalk.Facts{UnreadableTotal: 2, Unreadable: []fswalk.Unreadable{{Path: "/root", Err: "open: permission denied"}}}, `{kind: files}`, result.Error, "run as root"},
+		{"unreadable but failing", fswalk.Facts{WorldWritableFiles: ww(1), UnreadableTotal: 1, Unreadable: []fswalk.Unreadable{{Path: "/root", Err: "open: permission denied"}}}, `{kind: files}`, result.Fail, ""},
+		{"truncated, kept excluded", fswalk.Facts{WorldWritableFiles: ww(5000)}, `{kind: files, exclude: [/srv/**]}`, result.Error, "cannot be evaluated"},
+		{"truncated, kept failing", fswalk.Facts{WorldWritableFiles: ww(5000)}, `{kind: files}`, result.Fail, ""},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			tg := kcTree(t, false, map[string]string{"etc/passwd": "root:x:0:0::/root:/bin/sh\n"})
+			var doc yaml.Node
+			if err := yaml.Unmarshal([]byte(tc.args), &doc); err != nil {
+				t.Fatal(err)
+			}
+			c, err := fsWorldWritableTemplate{}.New(doc.Content[0])
+			if err != nil {
+				t.Fatal(err)
+			}
+			store := facts.NewStore(context.Background(), tg)
+			f := tc.facts
+			facts.Get(store, fswalk.Key, func(context.Context, target.Target) (*fswalk.Facts, error) { return &f, nil })
+			o := c.Evaluate(context.Background(), store)
+			if o.Status != tc.want || !strings.Contains(o.Reason, tc.reason) {
+				t.Fatalf("status %s (%s), want %s with %q", o.Status, o.Reason, tc.want, tc.reason)
+			}
+		})
+	}
 }
