@@ -2,43 +2,17 @@ package mounts
 
 import (
 	"context"
-	"os"
-	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
 
 	"github.com/cradle-cra/cradle/internal/target"
+	"github.com/cradle-cra/cradle/internal/target/targettest"
 )
 
 func tree(t *testing.T, live bool, files map[string]string) target.Target {
 	t.Helper()
-	dir := t.TempDir()
-	for name, body := range files {
-		p := filepath.Join(dir, filepath.FromSlash(name))
-		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if l, ok := strings.CutPrefix(body, "->"); ok {
-			if err := os.Symlink(l, p); err != nil {
-				t.Fatal(err)
-			}
-			continue
-		}
-		if err := os.WriteFile(p, []byte(body), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	open := target.OpenRootFS
-	if live {
-		open = target.OpenLiveRoot
-	}
-	tg, err := open(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { tg.Close() })
-	return tg
+	return targettest.Open(t, live, files)
 }
 
 // A Debian installer fstab and a RHEL (anaconda) one.

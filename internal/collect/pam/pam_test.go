@@ -3,11 +3,11 @@ package pam
 import (
 	"context"
 	"os"
-	"path/filepath"
 	"reflect"
 	"testing"
 
 	"github.com/cradle-cra/cradle/internal/target"
+	"github.com/cradle-cra/cradle/internal/target/targettest"
 )
 
 func TestParse(t *testing.T) {
@@ -47,22 +47,7 @@ auth
 
 func tree(t *testing.T, files map[string]string) target.Target {
 	t.Helper()
-	dir := t.TempDir()
-	for p, c := range files {
-		full := filepath.Join(dir, p)
-		if err := os.MkdirAll(filepath.Dir(full), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(full, []byte(c), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	tg, err := target.OpenRootFS(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { tg.Close() })
-	return tg
+	return targettest.Tree(t, files)
 }
 
 func TestStackDebian(t *testing.T) {
