@@ -92,14 +92,35 @@ func (d *dirTarget) Open(name string) (io.ReadCloser, error) {
 	if err != nil {
 		return nil, err
 	}
-	f, err := d.root.Open(d.rel(p))
+	f, err := openRegular(d.root, d.rel(p))
 	if err != nil {
 		return nil, &fs.PathError{Op: "open", Path: Abs(name), Err: unwrapPathErr(err)}
 	}
+	return f, nil
+}
+
+// openRegular opens rel for reading only if it is a regular file: a FIFO
+// would block for ever and a device node in an offline tree would read the
+// scanning host's device. The open is non-blocking so a FIFO cannot hang
+// it (O_NONBLOCK has no effect on regular files), and the type is checked
+// on the opened handle, so a file swapped after a Stat is caught too.
+func openRegular(root *os.Root, rel string) (*os.File, error) {
+	f, err := root.OpenFile(rel, os.O_RDONLY|openNonblock, 0)
+	if err != nil {
+		return nil, err
+	}
 	fi, err := f.Stat()
-	if err == nil && fi.IsDir() {
+	if err != nil {
 		f.Close()
-		return nil, &fs.PathError{Op: "open", Path: Abs(name), Err: errIsDir}
+		return nil, err
+	}
+	switch {
+	case fi.IsDir():
+		f.Close()
+		return nil, errIsDir
+	case !fi.Mode().IsRegular():
+		f.Close()
+		return nil, errNotRegular
 	}
 	return f, nil
 }

@@ -102,18 +102,14 @@ type dirArchive struct {
 }
 
 func (a *dirArchive) member(name string) (*section, error) {
-	f, err := a.root.Open(Clean(name))
+	f, err := openRegular(a.root, Clean(name))
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("%s: %w", name, err)
 	}
 	fi, err := f.Stat()
 	if err != nil {
 		f.Close()
 		return nil, err
-	}
-	if !fi.Mode().IsRegular() {
-		f.Close()
-		return nil, fmt.Errorf("%s: not a regular file", name)
 	}
 	a.files = append(a.files, f)
 	return &section{ra: f, off: 0, size: fi.Size()}, nil

@@ -88,4 +88,3 @@ func unwrapPathErr(err error) error {
 func errNotExist(op, name string) error {
 	return &fs.PathError{Op: op, Path: Abs(name), Err: fs.ErrNotExist}
 }
-

@@ -14,3 +14,5 @@ func fromOS(p string, fi fs.FileInfo) FileInfo {
 }
 
 var errIsDir = errors.New("is a directory")
+
+const openNonblock = 0

@@ -19,3 +19,5 @@ func fromOS(p string, fi fs.FileInfo) FileInfo {
 }
 
 var errIsDir error = syscall.EISDIR
+
+const openNonblock = syscall.O_NONBLOCK

@@ -19,10 +19,10 @@ func hostileTree(t *testing.T) (root, outside string) {
 	must(t, os.WriteFile(outside, []byte("host secret"), 0o600))
 	must(t, os.WriteFile(filepath.Join(root, "etc", "secret"), []byte("inside"), 0o600))
 	links := map[string]string{
-		"etc/abs":      outside,                      // absolute path of a host file
-		"etc/dotdot":   "../../secret",               // relative climb past the root
+		"etc/abs":      outside,                       // absolute path of a host file
+		"etc/dotdot":   "../../secret",                // relative climb past the root
 		"etc/deep":     "../../../../../../../secret", // far past the root
-		"etc/dir":      "/",                          // the root itself
+		"etc/dir":      "/",                           // the root itself
 		"etc/loop":     "loop",
 		"etc/chain":    "dotdot",
 		"etc/viaroot":  "/etc/secret",
@@ -121,5 +121,23 @@ func TestClean(t *testing.T) {
 		if got := Clean(in); got != want {
 			t.Errorf("Clean(%q) = %q, want %q", in, got, want)
 		}
+	}
+}
+
+func TestSpecialFilesAreNotOpened(t *testing.T) {
+	root := t.TempDir()
+	must(t, os.MkdirAll(filepath.Join(root, "etc"), 0o755))
+	if err := syscallMkfifo(filepath.Join(root, "etc", "fifo")); err != nil {
+		t.Skipf("mkfifo: %v", err)
+	}
+	tg, err := OpenRootFS(root)
+	must(t, err)
+	defer tg.Close()
+	// Would block for ever if the FIFO were opened for reading.
+	if _, err := ReadFile(tg, "etc/fifo"); !errors.Is(err, errNotRegular) {
+		t.Fatalf("ReadFile(fifo) = %v, want not a regular file", err)
+	}
+	if _, err := ReadFile(tg, "etc"); err == nil {
+		t.Fatal("ReadFile(dir) succeeded")
 	}
 }
