@@ -56,6 +56,9 @@ func openTarArchive(f *os.File) (*tarArchive, error) {
 		if len(a.members) >= maxArchiveMembers {
 			return nil, fmt.Errorf("archive has more than %d members: %w", maxArchiveMembers, errImageLimit)
 		}
+		if len(h.Name) > maxMemberName || len(h.Linkname) > maxMemberName {
+			return nil, fmt.Errorf("archive member name longer than %d bytes: %w", maxMemberName, errImageLimit)
+		}
 		name := Clean(h.Name)
 		switch h.Typeflag {
 		case tar.TypeReg, tar.TypeRegA:
@@ -91,6 +94,9 @@ func (a *tarArchive) member(name string) (*section, error) {
 	}
 	return nil, fmt.Errorf("%s: %w", name, ErrLoop)
 }
+
+// maxMemberName bounds names in the outer archive, which are kept in memory.
+const maxMemberName = 4096
 
 func (a *tarArchive) Close() error { return a.f.Close() }
 

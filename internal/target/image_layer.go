@@ -314,6 +314,12 @@ func (b *treeBuilder) place(p string, n *inode, idx int) error {
 			if c != nil {
 				b.release(c)
 			}
+			// Implicit parents are nodes too: count them, or a few deep
+			// names would build an unbounded tree.
+			b.entries++
+			if b.entries > b.lim.maxEntries {
+				return fmt.Errorf("more than %d tree nodes: %w", b.lim.maxEntries, errImageLimit)
+			}
 			c = b.newDir(0o755, idx)
 			d.kids[part] = c
 		}

@@ -7,6 +7,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"io/fs"
 	"os"
@@ -376,6 +377,15 @@ func TestImageErrors(t *testing.T) {
 		return imagebuild.WriteDockerArchive(w, []imagebuild.Layer{{Entries: []imagebuild.Entry{
 			imagebuild.File(strings.Repeat("a/", 100)+"f", "x", 0o644, 0, 0)}}}, imagebuild.Options{})
 	})
+	// Few entries, many implicit parent directories: the tree must still
+	// be bounded.
+	var bomb []imagebuild.Entry
+	for i := range 3 {
+		bomb = append(bomb, imagebuild.File(fmt.Sprintf("d%d/", i)+strings.Repeat("a/", 40)+"f", "x", 0o644, 0, 0))
+	}
+	deepNames := writeTo(t, filepath.Join(dir, "bomb.tar"), func(w io.Writer) error {
+		return imagebuild.WriteDockerArchive(w, []imagebuild.Layer{{Entries: bomb}}, imagebuild.Options{})
+	})
 	junk := filepath.Join(dir, "junk")
 	must(t, os.WriteFile(junk, bytes.Repeat([]byte("junk"), 300), 0o644))
 	notImage := writeTo(t, filepath.Join(dir, "plain.tar"), func(w io.Writer) error {
@@ -394,6 +404,7 @@ func TestImageErrors(t *testing.T) {
 	}{
 		{"entries", many, small, errImageLimit},
 		{"path length", long, small, errImageLimit},
+		{"implicit parents", deepNames, func() imageLimits { l := defaultImageLimits; l.maxEntries = 50; return l }(), errImageLimit},
 		{"junk", junk, defaultImageLimits, nil},
 		{"not an image", notImage, defaultImageLimits, nil},
 		{"missing", filepath.Join(dir, "nope"), defaultImageLimits, fs.ErrNotExist},
