@@ -251,11 +251,20 @@ func (c *Config) Stack(service, typ string) ([]Entry, error) {
 		return nil, fmt.Errorf("%w %s", ErrNoService, service)
 	}
 	var out []Entry
-	err := c.expand(service, typ, nil, &out)
+	budget := maxExpansions
+	err := c.expand(service, typ, nil, &out, &budget)
 	return out, err
 }
 
-func (c *Config) expand(name, typ string, via []string, out *[]Entry) error {
+// maxExpansions bounds the include files visited for one stack: depth alone
+// does not, as K includes per file over D levels cost K^D.
+const maxExpansions = 4096
+
+func (c *Config) expand(name, typ string, via []string, out *[]Entry, budget *int) error {
+	*budget--
+	if *budget < 0 {
+		return fmt.Errorf("PAM stack includes more than %d files (at %s)", maxExpansions, name)
+	}
 	if len(via) > maxDepth {
 		return fmt.Errorf("PAM include depth exceeds %d at %s", maxDepth, name)
 	}
@@ -283,7 +292,7 @@ func (c *Config) expand(name, typ string, via []string, out *[]Entry) error {
 			if e.Type != "" {
 				t = e.Type
 			}
-			if err := c.expand(inc, t, nvia, out); err != nil {
+			if err := c.expand(inc, t, nvia, out, budget); err != nil {
 				return err
 			}
 			continue

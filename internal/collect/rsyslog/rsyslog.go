@@ -44,6 +44,10 @@ func Get(s *facts.Store) (*Config, error) { return facts.Get(s, Key, Collect) }
 
 const maxDepth = 8
 
+// maxFiles bounds the files one configuration loads: depth alone does not,
+// as K includes per file over D levels cost K^D.
+const maxFiles = 512
+
 // Collect reads /etc/rsyslog.conf and its includes.
 func Collect(_ context.Context, t target.Target) (*Config, error) {
 	c := &Config{}
@@ -60,6 +64,9 @@ func Collect(_ context.Context, t target.Target) (*Config, error) {
 
 func (c *Config) load(t target.Target, rel string, b []byte, depth int) error {
 	file := target.Abs(rel)
+	if len(c.Files) >= maxFiles {
+		return fmt.Errorf("%s: rsyslog configuration includes more than %d files", file, maxFiles)
+	}
 	c.Files = append(c.Files, file)
 	for _, st := range Parse(b, file) {
 		c.Statements = append(c.Statements, st)

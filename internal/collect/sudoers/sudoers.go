@@ -73,6 +73,10 @@ func Get(s *facts.Store) (*Policy, error) { return facts.Get(s, Key, Collect) }
 
 const maxDepth = 8
 
+// maxFiles bounds the files one configuration loads: depth alone does not,
+// as K includes per file over D levels cost K^D.
+const maxFiles = 512
+
 // Collect reads /etc/sudoers and everything it includes. A missing
 // /etc/sudoers gives a Policy with Present false.
 func Collect(_ context.Context, t target.Target) (*Policy, error) {
@@ -93,6 +97,9 @@ func Collect(_ context.Context, t target.Target) (*Policy, error) {
 
 func (p *Policy) load(t target.Target, rel string, b []byte, depth int) error {
 	file := target.Abs(rel)
+	if len(p.Files) >= maxFiles {
+		return fmt.Errorf("%s: sudoers includes more than %d files", file, maxFiles)
+	}
 	p.Files = append(p.Files, file)
 	for _, st := range Parse(b, file) {
 		switch st.Kind {
