@@ -64,8 +64,8 @@ sarif (SARIF 2.1.0), junit (JUnit XML), html (self-contained report).
 -o FILE writes the report atomically to FILE instead of standard output.
 
 Exit codes: 0 no failing rule at or above --fail-on; 2 usage or input error;
-3 failing rules at or above --fail-on (default: info, i.e. any failure;
-"none" never fails); 1 internal error.`
+3 rules failed or could not be evaluated (status error) at or above
+--fail-on (default: info, i.e. any; "none" never fails); 1 internal error.`
 
 func newScanCmd(env *Env) *cobra.Command {
 	f := &scanFlags{}
@@ -89,7 +89,7 @@ func newScanCmd(env *Env) *cobra.Command {
 	fl.StringVar(&f.waivers, "waivers", "", "waiver `FILE` (accepted failures with justification and expiry)")
 	fl.StringVarP(&f.format, "format", "f", "table", "output format: table, json, sarif, junit or html")
 	fl.StringVarP(&f.output, "output", "o", "", "write the report to `FILE` (atomically) instead of stdout")
-	fl.StringVar(&f.failOn, "fail-on", "info", "exit 3 when a rule fails at or above `SEVERITY` (info, low, medium, high, critical, none)")
+	fl.StringVar(&f.failOn, "fail-on", "info", "exit 3 when a rule fails or errors at or above `SEVERITY` (info, low, medium, high, critical, none)")
 	fl.StringSliceVar(&f.rules, "rule", nil, "evaluate only rule `ID` (repeatable)")
 	fl.BoolVarP(&f.verbose, "verbose", "v", false, "table format: list passing and not applicable rules too")
 	fl.BoolVar(&f.noColor, "no-color", false, "never colour the table output")
@@ -171,14 +171,26 @@ func runScan(cmd *cobra.Command, env *Env, f *scanFlags) error {
 		return err
 	}
 	if failOn > 0 {
-		n := 0
+		// An error is a rule that could not be evaluated: as far as a gate
+		// knows it may be failing, so it counts like a failure.
+		fails, errs := 0, 0
 		for _, r := range rep.Results {
-			if r.Status == result.Fail && r.Severity >= failOn {
-				n++
+			if r.Severity < failOn {
+				continue
+			}
+			switch r.Status {
+			case result.Fail:
+				fails++
+			case result.Error:
+				errs++
 			}
 		}
-		if n > 0 {
-			return findingsErr("%d rule(s) failed at or above severity %s", n, failOn)
+		if fails+errs > 0 {
+			msg := fmt.Sprintf("%d rule(s) failed", fails)
+			if errs > 0 {
+				msg += fmt.Sprintf(" and %d could not be evaluated", errs)
+			}
+			return findingsErr("%s at or above severity %s", msg, failOn)
 		}
 	}
 	return nil

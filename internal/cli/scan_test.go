@@ -155,7 +155,8 @@ func TestWaivers(t *testing.T) {
 		{"inspec format", "file.shadow.permissions:\n  justification: vendor image\n  expiration_date: 2999-01-01\n", "waived", 0},
 		{"inspec run false", "file.shadow.permissions:\n  justification: not relevant\n  run: false\n", "waived", 0},
 		{"out of scope", "waivers:\n  - rule: file.shadow.permissions\n    justification: x\n    scope: [other-host]\n", "fail", 3},
-		{"in scope by hostname", "waivers:\n  - rule: file.shadow.permissions\n    justification: x\n    scope: [mini]\n", "waived", 0},
+		{"a tree's own hostname does not scope", "waivers:\n  - rule: file.shadow.permissions\n    justification: x\n    scope: [mini]\n", "fail", 3},
+		{"in scope by target path", "waivers:\n  - rule: file.shadow.permissions\n    justification: x\n    scope: [" + root + "]\n", "waived", 0},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -210,5 +211,21 @@ func TestHelpTeaches(t *testing.T) {
 		if !strings.Contains(out, want) {
 			t.Errorf("scan --help lacks %q", want)
 		}
+	}
+}
+
+// A rule that cannot be evaluated is not a pass: it reaches the exit code.
+func TestErrorsCountTowardsFailOn(t *testing.T) {
+	root := miniRoot(t)
+	shadow := filepath.Join(root, "etc", "shadow")
+	if err := os.Remove(shadow); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Mkdir(shadow, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	out, stderr, code := run(t, "scan", "--root", root, "-f", "json", "--rule", "accounts.no_empty_passwords")
+	if code != 3 || !strings.Contains(stderr, "could not be evaluated") || !strings.Contains(out, `"status": "error"`) {
+		t.Fatalf("exit %d, stderr %q, report:\n%s", code, stderr, out)
 	}
 }

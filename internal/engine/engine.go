@@ -135,7 +135,13 @@ func (e *Engine) Scan(ctx context.Context, t target.Target, plan []Planned, opts
 			rep.Target.Hostname = h
 		}
 	}
-	names := []string{t.Name(), rep.Target.Hostname}
+	// Waiver scopes match the target's name and, for the live host only,
+	// its hostname: a tree's own etc/hostname is content of the target and
+	// must not let it claim another system's waivers.
+	names := []string{t.Name()}
+	if t.Kind() == target.KindHost {
+		names = append(names, rep.Target.Hostname)
+	}
 
 	workers := opts.Workers
 	if workers <= 0 {

@@ -119,15 +119,39 @@ func (ps *Profiles) Select(set *Set, id string) ([]*Rule, error) {
 	return out, nil
 }
 
-// ParamValues returns the parameter overrides profile id (and the profiles
-// it extends, nearer ones winning) sets for rule.
+// ParamValues returns the parameter overrides profile id sets for rule,
+// including those of the profiles it extends: nearer profiles win (a
+// profile over its parents, parents over grandparents), and among profiles
+// at the same distance the one listed later in extends wins.
 func (ps *Profiles) ParamValues(id, rule string) map[string]any {
-	chain := ps.closure(id)
+	// Breadth-first from id gives each profile its shortest distance.
+	dist := map[string]int{id: 0}
+	order := []string{id}
+	for i := 0; i < len(order); i++ {
+		p, ok := ps.Lookup(order[i])
+		if !ok {
+			continue
+		}
+		for _, e := range p.Extends {
+			if _, seen := dist[e]; !seen {
+				dist[e] = dist[order[i]] + 1
+				order = append(order, e)
+			}
+		}
+	}
 	out := map[string]any{}
-	for i := len(chain) - 1; i >= 0; i-- {
-		p, _ := ps.Lookup(chain[i])
-		for k, v := range p.Params[rule] {
-			out[k] = v
+	// Apply farthest first; order lists same-distance profiles in extends
+	// order, so walking it backwards applies later-listed ones last.
+	for d := dist[order[len(order)-1]]; d >= 0; d-- {
+		for _, pid := range order {
+			if dist[pid] != d {
+				continue
+			}
+			if p, ok := ps.Lookup(pid); ok {
+				for k, v := range p.Params[rule] {
+					out[k] = v
+				}
+			}
 		}
 	}
 	return out

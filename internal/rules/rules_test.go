@@ -133,3 +133,23 @@ func FuzzParseRules(f *testing.F) {
 		_ = ParseRules("f.yaml", data, &Set{}, ps, reg)
 	})
 }
+
+func TestParamPrecedenceNearerWins(t *testing.T) {
+	ps, err := ParseProfiles("p.yaml", []byte(`profiles:
+  - id: cc
+    params: {r: {v: cc, w: cc}}
+  - id: aa
+    extends: [cc]
+  - id: bb
+    params: {r: {v: bb}}
+  - id: pp
+    extends: [aa, bb]
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := ps.ParamValues("pp", "r")
+	if got["v"] != "bb" || got["w"] != "cc" {
+		t.Fatalf("ParamValues = %v; want the parent b over the grandparent c", got)
+	}
+}
