@@ -247,4 +247,3 @@ func (p *progress) done() {
 		fmt.Fprint(p.w, "\r"+strings.Repeat(" ", 40)+"\r")
 	}
 }
-
