@@ -11,8 +11,8 @@ if [ -f "$stamp" ]; then
 	exit 0
 fi
 # Use the mirror this machine's apt already trusts.
-mirror=$(grep -hoE '^(URIs:|deb) +[a-z]+://[^ ]+' /etc/apt/sources.list.d/*.sources /etc/apt/sources.list 2>/dev/null |
-	awk '{print $2}' | grep -v security | head -n1)
+mirror=$( (cat /etc/apt/sources.list.d/*.sources /etc/apt/sources.list 2>/dev/null || true) |
+	awk '($1 == "URIs:" || $1 == "deb") && $0 !~ /security/ { for (i = 2; i <= NF; i++) if ($i ~ /^[a-z]+:\/\//) { print $i; exit } }')
 mirror=${mirror%/}
 [ -n "$mirror" ] || { echo "no apt mirror configured" >&2; exit 1; }
 mkdir -p "$dir"
