@@ -1,11 +1,9 @@
 package integration
 
 import (
-	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
 	"flag"
 	"fmt"
 	"io"
@@ -340,14 +338,4 @@ func treeHash(t testing.TB, dir string) string {
 		t.Fatal(err)
 	}
 	return hex.EncodeToString(h.Sum(nil))
-}
-
-// jsonStatuses decodes a JSON report produced by the CLI.
-func jsonStatuses(t testing.TB, b []byte) *result.Report {
-	t.Helper()
-	var rep result.Report
-	if err := json.NewDecoder(bytes.NewReader(b)).Decode(&rep); err != nil {
-		t.Fatalf("decode report: %v", err)
-	}
-	return &rep
 }
