@@ -2,9 +2,6 @@ package checks
 
 import (
 	"context"
-	"os"
-	"path/filepath"
-	"strings"
 	"testing"
 
 	"go.yaml.in/yaml/v3"
@@ -13,34 +10,14 @@ import (
 	"github.com/cradle-cra/cradle/internal/facts"
 	"github.com/cradle-cra/cradle/internal/result"
 	"github.com/cradle-cra/cradle/internal/target"
+	"github.com/cradle-cra/cradle/internal/target/targettest"
 )
 
 // pkTree writes files (a "->dest" body makes a symlink) into a temporary
 // root and opens it offline.
 func pkTree(t *testing.T, files map[string]string) target.Target {
 	t.Helper()
-	dir := t.TempDir()
-	for name, body := range files {
-		p := filepath.Join(dir, filepath.FromSlash(name))
-		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if l, ok := strings.CutPrefix(body, "->"); ok {
-			if err := os.Symlink(l, p); err != nil {
-				t.Fatal(err)
-			}
-			continue
-		}
-		if err := os.WriteFile(p, []byte(body), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	tg, err := target.OpenRootFS(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { tg.Close() })
-	return tg
+	return targettest.Tree(t, files)
 }
 
 func pkNew(tmpl check.Template, args string) (check.Check, error) {

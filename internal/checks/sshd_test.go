@@ -2,9 +2,6 @@ package checks
 
 import (
 	"context"
-	"os"
-	"path/filepath"
-	"strings"
 	"testing"
 
 	"go.yaml.in/yaml/v3"
@@ -13,38 +10,14 @@ import (
 	"github.com/cradle-cra/cradle/internal/facts"
 	"github.com/cradle-cra/cradle/internal/result"
 	"github.com/cradle-cra/cradle/internal/target"
+	"github.com/cradle-cra/cradle/internal/target/targettest"
 )
 
 // kcTree writes files (a "->x" body makes a symlink to x) into a temp root
 // and opens it; live opens it as a live root with runtime files.
 func kcTree(t *testing.T, live bool, files map[string]string) target.Target {
 	t.Helper()
-	dir := t.TempDir()
-	for name, body := range files {
-		p := filepath.Join(dir, filepath.FromSlash(name))
-		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if l, ok := strings.CutPrefix(body, "->"); ok {
-			if err := os.Symlink(l, p); err != nil {
-				t.Fatal(err)
-			}
-			continue
-		}
-		if err := os.WriteFile(p, []byte(body), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	open := target.OpenRootFS
-	if live {
-		open = target.OpenLiveRoot
-	}
-	tg, err := open(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { tg.Close() })
-	return tg
+	return targettest.Open(t, live, files)
 }
 
 // kcEval builds a check from YAML arguments and evaluates it on tg.
