@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/cradle-cra/cradle/internal/target"
+	"github.com/cradle-cra/cradle/internal/target/targettest"
 )
 
 func TestParse(t *testing.T) {
@@ -107,15 +108,7 @@ func FuzzParse(f *testing.F) {
 }
 
 func TestDebianRootFS(t *testing.T) {
-	root := os.Getenv("CRADLE_TEST_ROOTFS")
-	if root == "" {
-		t.Skip("CRADLE_TEST_ROOTFS not set")
-	}
-	tg, err := target.OpenRootFS(root)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer tg.Close()
+	tg := targettest.Fixture(t)
 	for _, tt := range []struct {
 		src      Source
 		section  string

@@ -2,7 +2,6 @@ package pam
 
 import (
 	"context"
-	"os"
 	"reflect"
 	"testing"
 
@@ -120,15 +119,7 @@ func FuzzParse(f *testing.F) {
 // TestDebianRootFS resolves the stacks of the Debian 12 debootstrap tree
 // (CRADLE_TEST_ROOTFS) as shipped.
 func TestDebianRootFS(t *testing.T) {
-	root := os.Getenv("CRADLE_TEST_ROOTFS")
-	if root == "" {
-		t.Skip("CRADLE_TEST_ROOTFS not set")
-	}
-	tg, err := target.OpenRootFS(root)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer tg.Close()
+	tg := targettest.Fixture(t)
 	c, err := Collect(context.Background(), tg)
 	if err != nil {
 		t.Fatal(err)

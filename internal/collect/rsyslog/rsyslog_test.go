@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/cradle-cra/cradle/internal/target"
+	"github.com/cradle-cra/cradle/internal/target/targettest"
 )
 
 func TestParse(t *testing.T) {
@@ -110,15 +111,7 @@ func TestParseSelectorAction(t *testing.T) {
 }
 
 func TestDebianRootFS(t *testing.T) {
-	root := os.Getenv("CRADLE_TEST_ROOTFS")
-	if root == "" {
-		t.Skip("CRADLE_TEST_ROOTFS not set")
-	}
-	tg, err := target.OpenRootFS(root)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer tg.Close()
+	tg := targettest.Fixture(t)
 	c, err := Collect(context.Background(), tg)
 	if err != nil {
 		t.Fatal(err)

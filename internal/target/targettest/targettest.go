@@ -63,3 +63,18 @@ func open(t testing.TB, fn func(string) (target.Target, error), dir string) targ
 	t.Cleanup(func() { tg.Close() })
 	return tg
 }
+
+// Fixture opens the shared debootstrap tree named by CRADLE_TEST_ROOTFS
+// (scripts/fixture-rootfs.sh), closed at test end. Without it the test is
+// skipped, or fails when CRADLE_REQUIRE_FIXTURES=1 (as in CI).
+func Fixture(t testing.TB) target.Target {
+	t.Helper()
+	root := os.Getenv("CRADLE_TEST_ROOTFS")
+	if root == "" {
+		if os.Getenv("CRADLE_REQUIRE_FIXTURES") == "1" {
+			t.Fatal("CRADLE_TEST_ROOTFS is not set (run scripts/fixture-rootfs.sh)")
+		}
+		t.Skip("CRADLE_TEST_ROOTFS not set")
+	}
+	return open(t, target.OpenRootFS, root)
+}
