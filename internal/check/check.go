@@ -13,6 +13,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/cradle-cra/cradle/internal/facts"
+	"github.com/cradle-cra/cradle/internal/remedy"
 	"github.com/cradle-cra/cradle/internal/result"
 )
 
@@ -34,6 +35,17 @@ type Check interface {
 // natively (see cradle fix).
 type Fixable interface {
 	Fixable() bool
+}
+
+// Remediator is implemented by checks that can plan their own fix.
+// Remediate is called only when the check failed; it records on ch the
+// operations that make the check pass, reading the planned state through
+// ch (so fixes of several rules to one file compose) and may use f, the
+// facts of the unchanged target, to find what to change. It must not
+// write anywhere. A check that cannot be fixed on this target records a
+// deferred operation with the reason (ch.Defer) rather than an error.
+type Remediator interface {
+	Remediate(ctx context.Context, f *facts.Store, ch *remedy.Changes) error
 }
 
 // Outcome is what a Check found.

@@ -88,3 +88,21 @@ func unwrapPathErr(err error) error {
 func errNotExist(op, name string) error {
 	return &fs.PathError{Op: op, Path: Abs(name), Err: fs.ErrNotExist}
 }
+
+// targetLinks adapts any Target to the resolver.
+type targetLinks struct{ t Target }
+
+func (l targetLinks) lstatMode(rel string) (fs.FileMode, error) {
+	fi, err := l.t.Lstat(rel)
+	return fi.Mode, err
+}
+
+func (l targetLinks) readlinkRaw(rel string) (string, error) { return l.t.Readlink(rel) }
+
+// Resolve maps name to the root-relative path it denotes in t, with every
+// symlink component resolved inside the root (chroot semantics). Writers
+// use it to find the real file a configuration path stands for; with
+// followFinal false a final symlink is kept.
+func Resolve(t Target, name string, followFinal bool) (string, error) {
+	return resolve(targetLinks{t}, name, followFinal)
+}

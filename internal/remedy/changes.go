@@ -1,0 +1,529 @@
+package remedy
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"maps"
+	"path"
+	"slices"
+	"strings"
+
+	"github.com/pmezard/go-difflib/difflib"
+
+	"github.com/cradle-cra/cradle/internal/target"
+)
+
+// node is the desired state of one path the plan touches.
+type node struct {
+	path       string // root-relative, symlink-free parents
+	orig       target.FileInfo
+	origExists bool
+
+	exists  bool
+	typ     fs.FileMode // 0 regular, fs.ModeDir, fs.ModeSymlink
+	data    []byte
+	dataSet bool
+	link    string
+	mode    fs.FileMode // permission and special bits
+	modeSet bool
+	uid     uint32
+	gid     uint32
+	ownSet  bool
+	rules   []string
+}
+
+func (n *node) clone() *node {
+	c := *n
+	c.rules = slices.Clone(n.rules)
+	return &c
+}
+
+// Runtime is a change to live state that is not a file: a sysctl value or
+// a package manager action. Only live-host plans contain them.
+type Runtime struct {
+	Kind   Kind   `json:"kind"` // KindSysctl or KindPackage
+	Key    string `json:"key"`  // sysctl key or package name
+	Value  string `json:"value"`
+	Old    string `json:"old,omitempty"`
+	Action string `json:"action,omitempty"` // package: install or remove
+	Rules  []string
+}
+
+// Changes accumulates the desired state of a target while templates plan
+// their fixes. It is not safe for concurrent use: rules are planned one
+// after another so their edits compose.
+type Changes struct {
+	base    target.Target
+	nodes   map[string]*node
+	runtime []Runtime
+	ops     []Op
+
+	rule string
+	meta Meta
+	// rollback point for the current rule
+	savedNodes   map[string]*node
+	savedOps     int
+	savedRuntime int
+}
+
+// New returns an empty change set over t.
+func New(t target.Target) *Changes {
+	return &Changes{base: t, nodes: map[string]*node{}}
+}
+
+// Target is the unchanged target being planned against.
+func (c *Changes) Target() target.Target { return c.base }
+
+// Live reports whether runtime changes can be made.
+func (c *Changes) Live() bool { return c.base.Live() }
+
+// Begin starts planning rule id; later operations are attributed to it.
+func (c *Changes) Begin(id string, m Meta) {
+	c.rule, c.meta = id, m
+	c.savedNodes = make(map[string]*node, len(c.nodes))
+	for k, n := range c.nodes {
+		c.savedNodes[k] = n.clone()
+	}
+	c.savedOps, c.savedRuntime = len(c.ops), len(c.runtime)
+}
+
+// Abort discards everything the current rule recorded (its template
+// failed half-way).
+func (c *Changes) Abort() {
+	if c.savedNodes != nil {
+		c.nodes = c.savedNodes
+	}
+	c.ops = c.ops[:c.savedOps]
+	c.runtime = c.runtime[:c.savedRuntime]
+	c.savedNodes = nil
+}
+
+// Ops lists the recorded operations in plan order.
+func (c *Changes) Ops() []Op { return c.ops }
+
+// RuleOps returns the operations recorded for rule id (pointers, so the
+// preflight can attach impact).
+func (c *Changes) RuleOps(id string) []*Op {
+	var out []*Op
+	for i := range c.ops {
+		if c.ops[i].Rule == id {
+			out = append(out, &c.ops[i])
+		}
+	}
+	return out
+}
+
+// Runtime lists the runtime changes.
+func (c *Changes) RuntimeChanges() []Runtime { return c.runtime }
+
+// Effect attaches e to every operation the current rule has recorded so
+// far, or records it for the rule's next operations when there are none.
+func (c *Changes) Effect(e Effect) {
+	for i := c.savedOps; i < len(c.ops); i++ {
+		if !slices.Contains(c.ops[i].Effects, e) {
+			c.ops[i].Effects = append(c.ops[i].Effects, e)
+		}
+	}
+}
+
+// resolvePath finds the real path name stands for, with symlinks in its
+// parent directories (and in the final component when follow is set)
+// resolved through the planned state.
+func (c *Changes) resolvePath(name string, follow bool) (string, error) {
+	return target.Resolve(c.Overlay(), name, follow)
+}
+
+// lookup returns the node for a resolved path, creating one from the base
+// target's state.
+func (c *Changes) lookup(p string) (*node, error) {
+	if n, ok := c.nodes[p]; ok {
+		return n, nil
+	}
+	n := &node{path: p}
+	fi, err := c.base.Lstat(p)
+	switch {
+	case err == nil:
+		n.orig, n.origExists, n.exists = fi, true, true
+		n.typ = fi.Mode.Type()
+		n.mode, n.uid, n.gid = fi.Mode&PermMask, fi.UID, fi.GID
+		if fi.Mode&fs.ModeSymlink != 0 {
+			n.link = fi.Link
+			if n.link == "" {
+				n.link, _ = c.base.Readlink(p)
+			}
+		}
+	case errors.Is(err, fs.ErrNotExist):
+	default:
+		return nil, err
+	}
+	c.nodes[p] = n
+	return n, nil
+}
+
+func (c *Changes) touch(n *node) {
+	if c.rule != "" && !slices.Contains(n.rules, c.rule) {
+		n.rules = append(n.rules, c.rule)
+	}
+}
+
+// ReadFile returns the planned content of name (following symlinks), or
+// an error wrapping fs.ErrNotExist when it does not exist in the plan.
+func (c *Changes) ReadFile(name string) ([]byte, error) {
+	return target.ReadFile(c.Overlay(), name)
+}
+
+// Stat returns the planned metadata of name, following symlinks.
+func (c *Changes) Stat(name string) (target.FileInfo, error) { return c.Overlay().Stat(name) }
+
+// Lstat returns the planned metadata of name itself.
+func (c *Changes) Lstat(name string) (target.FileInfo, error) { return c.Overlay().Lstat(name) }
+
+// Exists reports whether name exists in the plan (following symlinks).
+func (c *Changes) Exists(name string) bool {
+	_, err := c.Stat(name)
+	return err == nil
+}
+
+// mkdirAll plans the missing parents of p (0755, root-owned).
+func (c *Changes) mkdirAll(dir string) error {
+	if dir == "" || dir == "." {
+		return nil
+	}
+	fi, err := c.Overlay().Lstat(dir)
+	if err == nil {
+		if !fi.Mode.IsDir() {
+			return fmt.Errorf("%s: not a directory", target.Abs(dir))
+		}
+		return nil
+	}
+	if !errors.Is(err, fs.ErrNotExist) {
+		return err
+	}
+	if err := c.mkdirAll(path.Dir(dir)); err != nil {
+		return err
+	}
+	n, err := c.lookup(dir)
+	if err != nil {
+		return err
+	}
+	n.exists, n.typ, n.mode, n.modeSet, n.uid, n.gid, n.ownSet = true, fs.ModeDir, 0o755, true, 0, 0, true
+	n.data, n.dataSet, n.link = nil, false, ""
+	c.touch(n)
+	c.addOp(Op{Kind: KindMkdir, Path: target.Abs(dir), Summary: "create directory " + target.Abs(dir), To: "0755 root:root"})
+	return nil
+}
+
+// WriteFile plans name's content. An existing file (symlinks followed)
+// keeps its mode, owner and extended attributes; a new one is created
+// with perm, owned by root, and missing parent directories are created.
+func (c *Changes) WriteFile(name string, data []byte, perm fs.FileMode, summary string) error {
+	p, err := c.resolvePath(name, true)
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return err
+	}
+	if err != nil {
+		// The final component (or a dangling link's target) is missing:
+		// resolve the parent and create the file there.
+		dir, derr := c.resolvePath(path.Dir(target.Clean(name)), true)
+		if derr != nil && !errors.Is(derr, fs.ErrNotExist) {
+			return derr
+		}
+		if derr != nil {
+			dir = target.Clean(path.Dir(target.Clean(name)))
+		}
+		p = path.Join(dir, path.Base(target.Clean(name)))
+	}
+	if err := c.mkdirAll(path.Dir(p)); err != nil {
+		return err
+	}
+	n, err := c.lookup(p)
+	if err != nil {
+		return err
+	}
+	if n.exists && n.typ == fs.ModeDir {
+		return fmt.Errorf("%s: is a directory", target.Abs(p))
+	}
+	old, hadOld := []byte(nil), n.exists && n.typ == 0
+	if hadOld {
+		if old, err = c.ReadFile(p); err != nil {
+			return err
+		}
+		if string(old) == string(data) {
+			return nil
+		}
+	}
+	if !n.exists || n.typ != 0 {
+		n.typ, n.mode, n.modeSet, n.uid, n.gid, n.ownSet, n.link = 0, perm&PermMask, true, 0, 0, true, ""
+	}
+	n.exists, n.data, n.dataSet = true, slices.Clone(data), true
+	c.touch(n)
+	c.addOp(Op{Kind: KindWrite, Path: target.Abs(p), Summary: summary, before: old, hasOld: hadOld})
+	return nil
+}
+
+// Chmod plans name's permission bits (symlinks followed).
+func (c *Changes) Chmod(name string, mode fs.FileMode, summary string) error {
+	p, err := c.resolvePath(name, true)
+	if err != nil {
+		return err
+	}
+	n, err := c.lookup(p)
+	if err != nil {
+		return err
+	}
+	if !n.exists {
+		return fmt.Errorf("chmod %s: %w", target.Abs(p), fs.ErrNotExist)
+	}
+	mode &= PermMask
+	if n.mode == mode {
+		return nil
+	}
+	from := modeString(n.mode)
+	n.mode, n.modeSet = mode, true
+	c.touch(n)
+	c.addOp(Op{Kind: KindChmod, Path: target.Abs(p), Summary: summary, From: from, To: modeString(mode)})
+	return nil
+}
+
+// Chown plans name's owner and group (symlinks followed).
+func (c *Changes) Chown(name string, uid, gid uint32, summary string) error {
+	p, err := c.resolvePath(name, true)
+	if err != nil {
+		return err
+	}
+	n, err := c.lookup(p)
+	if err != nil {
+		return err
+	}
+	if !n.exists {
+		return fmt.Errorf("chown %s: %w", target.Abs(p), fs.ErrNotExist)
+	}
+	if n.uid == uid && n.gid == gid {
+		return nil
+	}
+	from := fmt.Sprintf("%d:%d", n.uid, n.gid)
+	n.uid, n.gid, n.ownSet = uid, gid, true
+	c.touch(n)
+	c.addOp(Op{Kind: KindChown, Path: target.Abs(p), Summary: summary, From: from, To: fmt.Sprintf("%d:%d", uid, gid)})
+	return nil
+}
+
+// Remove plans the removal of name itself (a final symlink is removed,
+// not its target). Removing a missing path is a no-op; directories are
+// not removed.
+func (c *Changes) Remove(name string, summary string) error {
+	p, err := c.resolvePath(name, false)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	n, err := c.lookup(p)
+	if err != nil {
+		return err
+	}
+	if !n.exists {
+		return nil
+	}
+	if n.typ == fs.ModeDir {
+		return fmt.Errorf("remove %s: is a directory", target.Abs(p))
+	}
+	from := "file"
+	if n.typ == fs.ModeSymlink {
+		from = "symlink to " + n.link
+	}
+	n.exists, n.data, n.dataSet, n.link = false, nil, false, ""
+	c.touch(n)
+	c.addOp(Op{Kind: KindRemove, Path: target.Abs(p), Summary: summary, From: from})
+	return nil
+}
+
+// Symlink plans name (not followed) to be a symlink to dest, replacing a
+// file or link there. Missing parent directories are created.
+func (c *Changes) Symlink(name, dest string, summary string) error {
+	p, err := c.resolvePath(name, false)
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return err
+	}
+	if err != nil {
+		p = target.Clean(name)
+	}
+	if err := c.mkdirAll(path.Dir(p)); err != nil {
+		return err
+	}
+	n, err := c.lookup(p)
+	if err != nil {
+		return err
+	}
+	if n.exists && n.typ == fs.ModeDir {
+		return fmt.Errorf("%s: is a directory", target.Abs(p))
+	}
+	if n.exists && n.typ == fs.ModeSymlink && n.link == dest {
+		return nil
+	}
+	from := ""
+	switch {
+	case n.exists && n.typ == fs.ModeSymlink:
+		from = "symlink to " + n.link
+	case n.exists:
+		from = "file"
+	}
+	n.exists, n.typ, n.link, n.data, n.dataSet = true, fs.ModeSymlink, dest, nil, false
+	n.mode, n.modeSet, n.uid, n.gid, n.ownSet = 0o777, false, 0, 0, true
+	c.touch(n)
+	c.addOp(Op{Kind: KindSymlink, Path: target.Abs(p), Summary: summary, From: from, To: "symlink to " + dest})
+	return nil
+}
+
+// Sysctl plans a runtime kernel parameter change (live hosts only; the
+// persistent setting is a file the template writes separately).
+func (c *Changes) Sysctl(key, value, old, summary string) {
+	c.runtime = append(c.runtime, Runtime{Kind: KindSysctl, Key: key, Value: value, Old: old, Rules: []string{c.rule}})
+	c.addOp(Op{Kind: KindSysctl, Path: "/proc/sys/" + strings.ReplaceAll(key, ".", "/"), Summary: summary, From: old, To: value})
+}
+
+// Package plans a package manager action (live hosts only).
+func (c *Changes) Package(action, name, summary string) {
+	c.runtime = append(c.runtime, Runtime{Kind: KindPackage, Key: name, Action: action, Rules: []string{c.rule}})
+	c.addOp(Op{Kind: KindPackage, Summary: summary, From: map[string]string{"remove": "installed", "install": "absent"}[action], To: map[string]string{"remove": "absent", "install": "installed"}[action]})
+}
+
+// Defer records a change that is reported but cannot be made on this
+// target (for example installing a package into an offline tree).
+func (c *Changes) Defer(summary, reason string) {
+	c.addOp(Op{Kind: KindDeferred, Summary: summary, Reason: reason})
+}
+
+func (c *Changes) addOp(o Op) {
+	o.Rule, o.Meta = c.rule, c.meta
+	// One op per rule, path and kind: a rule editing a file twice shows one
+	// diff from its starting content.
+	if o.Path != "" {
+		for i := c.savedOps; i < len(c.ops); i++ {
+			prev := &c.ops[i]
+			if prev.Path == o.Path && prev.Kind == o.Kind && prev.Rule == o.Rule {
+				prev.To = o.To
+				if o.Summary != "" && !strings.Contains(prev.Summary, o.Summary) {
+					prev.Summary += "; " + o.Summary
+				}
+				if o.Kind == KindWrite {
+					c.setDiff(prev)
+				}
+				return
+			}
+		}
+	}
+	c.ops = append(c.ops, o)
+	if o.Kind == KindWrite {
+		c.setDiff(&c.ops[len(c.ops)-1])
+	}
+}
+
+func (c *Changes) setDiff(o *Op) {
+	n := c.nodes[target.Clean(o.Path)]
+	if n == nil {
+		return
+	}
+	from := "a" + o.Path
+	if !o.hasOld {
+		from = "/dev/null"
+	}
+	o.Diff = UnifiedDiff(from, "b"+o.Path, o.before, n.data)
+}
+
+// UnifiedDiff renders a unified diff with three lines of context.
+func UnifiedDiff(fromName, toName string, a, b []byte) string {
+	d, err := difflib.GetUnifiedDiffString(difflib.UnifiedDiff{
+		A: difflib.SplitLines(string(a)), B: difflib.SplitLines(string(b)),
+		FromFile: fromName, ToFile: toName, Context: 3,
+	})
+	if err != nil {
+		return ""
+	}
+	return d
+}
+
+// Action is what applying does to one path.
+type Action string
+
+const (
+	ActMkdir   Action = "mkdir"
+	ActWrite   Action = "write"   // replace content (and set mode/owner when given)
+	ActSymlink Action = "symlink" // replace with a symlink
+	ActRemove  Action = "remove"
+	ActMeta    Action = "meta" // mode and/or owner only
+)
+
+// PathChange is the final desired state of one path, for the journal.
+type PathChange struct {
+	Path     string // root-relative, parents symlink-free when planned
+	Action   Action
+	Data     []byte
+	Link     string
+	Mode     fs.FileMode // permission and special bits
+	ModeSet  bool
+	UID, GID uint32
+	OwnerSet bool
+	// Existed is whether the path existed when planned.
+	Existed bool
+	Rules   []string
+}
+
+// Final returns the net change per path: directories to create first
+// (parents before children), then writes, links and metadata, then
+// removals. Paths whose final state equals the original are left out.
+func (c *Changes) Final() []PathChange {
+	var mk, mid, rm []PathChange
+	for _, p := range slices.Sorted(maps.Keys(c.nodes)) {
+		n := c.nodes[p]
+		pc := PathChange{Path: p, Existed: n.origExists, Rules: n.rules, Mode: n.mode, UID: n.uid, GID: n.gid}
+		origTyp := n.orig.Mode.Type()
+		switch {
+		case !n.exists && !n.origExists:
+			continue
+		case !n.exists:
+			pc.Action = ActRemove
+			rm = append(rm, pc)
+			continue
+		case n.typ == fs.ModeDir && !n.origExists:
+			pc.Action, pc.ModeSet, pc.OwnerSet = ActMkdir, true, true
+			mk = append(mk, pc)
+			continue
+		case n.typ == fs.ModeSymlink:
+			if n.origExists && origTyp == fs.ModeSymlink && n.link == n.orig.Link {
+				continue
+			}
+			pc.Action, pc.Link, pc.OwnerSet = ActSymlink, n.link, true
+		case n.dataSet && (!n.origExists || origTyp != 0 || !c.sameContent(n)):
+			pc.Action, pc.Data = ActWrite, n.data
+			pc.ModeSet = !n.origExists || origTyp != 0 || n.mode != n.orig.Mode&PermMask
+			pc.OwnerSet = !n.origExists || origTyp != 0 || n.uid != n.orig.UID || n.gid != n.orig.GID
+		default:
+			pc.Action = ActMeta
+			pc.ModeSet = n.mode != n.orig.Mode&PermMask
+			pc.OwnerSet = n.uid != n.orig.UID || n.gid != n.orig.GID
+			if !pc.ModeSet && !pc.OwnerSet {
+				continue
+			}
+		}
+		mid = append(mid, pc)
+	}
+	// mkdir order: sorted keys already put parents first.
+	out := append(mk, mid...)
+	// remove deepest first.
+	slices.SortStableFunc(rm, func(a, b PathChange) int { return strings.Count(b.Path, "/") - strings.Count(a.Path, "/") })
+	return append(out, rm...)
+}
+
+func (c *Changes) sameContent(n *node) bool {
+	if !n.origExists || n.orig.Mode.Type() != 0 {
+		return false
+	}
+	b, err := target.ReadFile(c.base, n.path)
+	return err == nil && string(b) == string(n.data)
+}
+
+// Empty reports whether nothing would be changed or deferred.
+func (c *Changes) Empty() bool { return len(c.ops) == 0 }
