@@ -100,6 +100,36 @@ func newScanCmd(env *Env) *cobra.Command {
 // loadCatalog builds the registry and the embedded baseline.
 func loadCatalog() (*engine.Engine, error) { return catalog.Load(Version) }
 
+// loadSelection loads the catalogue and the rule selection every
+// scanning command shares: profile, tailoring, waivers and --rule.
+func loadSelection(profile, tailoring, waivers string, ids []string) (*engine.Engine, engine.Options, error) {
+	eng, err := loadCatalog()
+	if err != nil {
+		return nil, engine.Options{}, err
+	}
+	opts := engine.Options{Profile: profile, RuleIDs: ids}
+	if tailoring != "" {
+		b, err := readInput(tailoring, rules.MaxFileSize)
+		if err != nil {
+			return nil, opts, err
+		}
+		if opts.Tailoring, err = tailor.ParseTailoring(tailoring, b); err != nil {
+			return nil, opts, inputErr(err)
+		}
+	}
+	if waivers != "" {
+		b, err := readInput(waivers, rules.MaxFileSize)
+		if err != nil {
+			return nil, opts, err
+		}
+		if opts.Waivers, err = tailor.ParseWaivers(waivers, b); err != nil {
+			return nil, opts, inputErr(err)
+		}
+	}
+	opts.Profile = eng.ResolveProfile(opts)
+	return eng, opts, nil
+}
+
 func runScan(cmd *cobra.Command, env *Env, f *scanFlags) error {
 	if f.root != "" && f.image != "" {
 		return usageErr("--root and --image are mutually exclusive")
@@ -117,30 +147,10 @@ func runScan(cmd *cobra.Command, env *Env, f *scanFlags) error {
 	if err != nil {
 		return usageErr("--format: %v", err)
 	}
-	eng, err := loadCatalog()
+	eng, opts, err := loadSelection(f.profile, f.tailoring, f.waivers, f.rules)
 	if err != nil {
 		return err
 	}
-	opts := engine.Options{Profile: f.profile, RuleIDs: f.rules}
-	if f.tailoring != "" {
-		b, err := readInput(f.tailoring, rules.MaxFileSize)
-		if err != nil {
-			return err
-		}
-		if opts.Tailoring, err = tailor.ParseTailoring(f.tailoring, b); err != nil {
-			return inputErr(err)
-		}
-	}
-	if f.waivers != "" {
-		b, err := readInput(f.waivers, rules.MaxFileSize)
-		if err != nil {
-			return err
-		}
-		if opts.Waivers, err = tailor.ParseWaivers(f.waivers, b); err != nil {
-			return inputErr(err)
-		}
-	}
-	opts.Profile = eng.ResolveProfile(opts)
 	plan, err := eng.Plan(opts)
 	if err != nil {
 		return inputErr(err)

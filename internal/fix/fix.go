@@ -1,0 +1,274 @@
+// Package fix turns failing rules into a remediation plan and carries it
+// out safely. Planning scans the target, asks each failing rule's template
+// for typed operations (internal/remedy), runs the impact preflight on
+// them, filters by fix metadata, and verifies the plan by re-running the
+// rules against an overlay of the planned state — all before anything is
+// written. Applying validates the files to be written, hands the net
+// changes to the write-ahead journal (internal/journal) and re-scans the
+// real target to verify.
+package fix
+
+import (
+	"context"
+	"fmt"
+	"slices"
+
+	"github.com/cradle-cra/cradle/internal/check"
+	"github.com/cradle-cra/cradle/internal/engine"
+	"github.com/cradle-cra/cradle/internal/facts"
+	"github.com/cradle-cra/cradle/internal/remedy"
+	"github.com/cradle-cra/cradle/internal/result"
+	"github.com/cradle-cra/cradle/internal/rules"
+	"github.com/cradle-cra/cradle/internal/target"
+)
+
+// Rule statuses in a plan.
+const (
+	StatusPlanned  = "planned"  // operations will be applied
+	StatusDeferred = "deferred" // reported, cannot be made on this target
+	StatusRefused  = "refused"  // observed impact, not forced
+	StatusSkipped  = "skipped"  // filtered out by --max-disruption / --no-reboot
+	StatusManual   = "manual"   // the template has no native fix
+	StatusError    = "error"    // planning failed
+	StatusPartial  = "partial"  // planned, but the overlay still fails the rule
+	// After --apply:
+	StatusFixed      = "fixed"       // applied and the rule passes
+	StatusStillFails = "still_fails" // applied, rule still fails
+)
+
+// Assessor classifies the impact of an operation (internal/impact).
+type Assessor interface {
+	Assess(op *remedy.Op) remedy.Impact
+}
+
+// Options select what is planned.
+type Options struct {
+	Engine engine.Options
+	// Force lists rules whose observed impact is accepted.
+	Force []string
+	// MaxDisruption drops fixes above this level ("low", "medium", "high";
+	// "" keeps all); NoReboot drops fixes that need a reboot.
+	MaxDisruption string
+	NoReboot      bool
+	// Impact assesses operations; nil skips the preflight.
+	Impact Assessor
+}
+
+// RuleFix is the plan's verdict for one failing rule.
+type RuleFix struct {
+	Rule     string          `json:"rule"`
+	Title    string          `json:"title"`
+	Severity result.Severity `json:"severity"`
+	Status   string          `json:"status"`
+	Reason   string          `json:"reason,omitempty"`
+	Meta     remedy.Meta     `json:"fix"`
+	Impact   *remedy.Impact  `json:"impact,omitempty"`
+	Ops      []remedy.Op     `json:"-"`
+}
+
+// Plan is the outcome of planning.
+type Plan struct {
+	Target  target.Target
+	Before  *result.Report
+	Changes *remedy.Changes
+	Rules   []RuleFix
+	// Applied lists the operations that will be applied, in order.
+	Applied  []remedy.Op
+	Deferred []remedy.Op
+	Refused  []remedy.Op
+}
+
+var disruptionRank = map[string]int{"": 0, "low": 1, "medium": 2, "high": 3}
+
+// ValidDisruption reports whether s is a disruption level.
+func ValidDisruption(s string) bool { _, ok := disruptionRank[s]; return ok && s != "" }
+
+// Make scans t and plans fixes for its failing rules.
+func Make(ctx context.Context, eng *engine.Engine, t target.Target, opts Options) (*Plan, error) {
+	planned, err := eng.Plan(opts.Engine)
+	if err != nil {
+		return nil, err
+	}
+	rep, err := eng.Scan(ctx, t, planned, opts.Engine)
+	if err != nil {
+		return nil, err
+	}
+	status := map[string]result.Result{}
+	for _, r := range rep.Results {
+		status[r.RuleID] = r
+	}
+	p := &Plan{Target: t, Before: rep, Changes: remedy.New(t)}
+	store := facts.NewStore(ctx, t)
+	for _, pl := range planned {
+		res := status[pl.Rule.ID]
+		if res.Status != result.Fail {
+			continue
+		}
+		rf := RuleFix{Rule: pl.Rule.ID, Title: pl.Rule.Title, Severity: pl.Rule.Severity, Meta: metaOf(pl.Rule)}
+		p.Rules = append(p.Rules, planRule(ctx, store, p.Changes, pl, rf, opts))
+	}
+	for i := range p.Rules {
+		rf := &p.Rules[i]
+		for _, op := range p.Changes.RuleOps(rf.Rule) {
+			if op.Deferred() {
+				p.Deferred = append(p.Deferred, *op)
+			} else {
+				p.Applied = append(p.Applied, *op)
+			}
+		}
+		if rf.Status == StatusRefused {
+			p.Refused = append(p.Refused, rf.Ops...)
+		}
+	}
+	if err := p.verifyOverlay(ctx, eng, opts); err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+func metaOf(r *rules.Rule) remedy.Meta {
+	return remedy.Meta{Disruption: r.Fix.Disruption, Reboot: r.Fix.Reboot, Strategy: r.Fix.Strategy}
+}
+
+func planRule(ctx context.Context, store *facts.Store, ch *remedy.Changes, pl engine.Planned, rf RuleFix, opts Options) RuleFix {
+	rem, ok := pl.Check.(check.Remediator)
+	if f, fok := pl.Check.(check.Fixable); !ok || (fok && !f.Fixable()) {
+		rf.Status, rf.Reason = StatusManual, "no native fix; see the rule's remediation notes"
+		return rf
+	}
+	if opts.MaxDisruption != "" && disruptionRank[rf.Meta.Disruption] > disruptionRank[opts.MaxDisruption] {
+		rf.Status, rf.Reason = StatusSkipped, fmt.Sprintf("disruption %s is above --max-disruption %s", rf.Meta.Disruption, opts.MaxDisruption)
+		return rf
+	}
+	if opts.NoReboot && rf.Meta.Reboot {
+		rf.Status, rf.Reason = StatusSkipped, "needs a reboot (--no-reboot)"
+		return rf
+	}
+	ch.Begin(rf.Rule, rf.Meta)
+	if err := rem.Remediate(ctx, store, ch); err != nil {
+		ch.Abort()
+		rf.Status, rf.Reason = StatusError, err.Error()
+		return rf
+	}
+	ops := ch.RuleOps(rf.Rule)
+	if len(ops) == 0 {
+		ch.Abort()
+		rf.Status, rf.Reason = StatusError, "the template planned no operation for a failing rule"
+		return rf
+	}
+	worst := remedy.Impact{Level: remedy.ImpactNone}
+	if opts.Impact != nil {
+		for _, op := range ops {
+			im := opts.Impact.Assess(op)
+			op.Impact = &im
+			if rankImpact(im.Level) > rankImpact(worst.Level) {
+				worst.Level = im.Level
+			}
+			if im.Level != remedy.ImpactNone {
+				for _, e := range im.Evidence {
+					if !slices.Contains(worst.Evidence, e) {
+						worst.Evidence = append(worst.Evidence, e)
+					}
+				}
+			}
+		}
+		rf.Impact = &worst
+	}
+	for _, op := range ops {
+		rf.Ops = append(rf.Ops, *op)
+	}
+	allDeferred := true
+	for _, op := range ops {
+		allDeferred = allDeferred && op.Deferred()
+	}
+	switch {
+	case worst.Level == remedy.ImpactObserved && !slices.Contains(opts.Force, rf.Rule):
+		ch.Abort()
+		rf.Status = StatusRefused
+		rf.Reason = "observed impact; review the evidence and re-run with --force " + rf.Rule + " to apply anyway"
+	case allDeferred:
+		rf.Status = StatusDeferred
+		for _, op := range ops {
+			if op.Reason != "" {
+				rf.Reason = op.Reason
+				break
+			}
+		}
+	default:
+		rf.Status = StatusPlanned
+	}
+	return rf
+}
+
+func rankImpact(l string) int {
+	switch l {
+	case remedy.ImpactObserved:
+		return 2
+	case remedy.ImpactPossible:
+		return 1
+	}
+	return 0
+}
+
+// verifyOverlay re-runs the planned rules against the planned state and
+// marks those that would still fail.
+func (p *Plan) verifyOverlay(ctx context.Context, eng *engine.Engine, opts Options) error {
+	var ids []string
+	for _, rf := range p.Rules {
+		if rf.Status == StatusPlanned {
+			ids = append(ids, rf.Rule)
+		}
+	}
+	if len(ids) == 0 {
+		return nil
+	}
+	after, err := Rescan(ctx, eng, p.Changes.Overlay(), opts.Engine, ids)
+	if err != nil {
+		return fmt.Errorf("verify plan: %w", err)
+	}
+	for i := range p.Rules {
+		rf := &p.Rules[i]
+		if r, ok := after[rf.Rule]; ok && rf.Status == StatusPlanned && r.Status != result.Pass {
+			rf.Status = StatusPartial
+			rf.Reason = "after the planned changes the rule would still be " + string(r.Status)
+			if r.Reason != "" {
+				rf.Reason += ": " + r.Reason
+			}
+		}
+	}
+	return nil
+}
+
+// Rescan evaluates rules ids on t with the same profile, tailoring and
+// waivers and returns their results by rule.
+func Rescan(ctx context.Context, eng *engine.Engine, t target.Target, opts engine.Options, ids []string) (map[string]result.Result, error) {
+	o := opts
+	o.RuleIDs, o.Progress = ids, nil
+	planned, err := eng.Plan(o)
+	if err != nil {
+		return nil, err
+	}
+	rep, err := eng.Scan(ctx, t, planned, o)
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[string]result.Result, len(rep.Results))
+	for _, r := range rep.Results {
+		out[r.RuleID] = r
+	}
+	return out, nil
+}
+
+// Empty reports whether the plan would change nothing.
+func (p *Plan) Empty() bool { return len(p.Applied) == 0 }
+
+// RuleIDs lists the rules with operations to apply.
+func (p *Plan) RuleIDs() []string {
+	var ids []string
+	for _, rf := range p.Rules {
+		if (rf.Status == StatusPlanned || rf.Status == StatusPartial) && !slices.Contains(ids, rf.Rule) {
+			ids = append(ids, rf.Rule)
+		}
+	}
+	return ids
+}

@@ -1,0 +1,161 @@
+package fix
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/cradle-cra/cradle/internal/remedy"
+	"github.com/cradle-cra/cradle/internal/result"
+)
+
+// SchemaVersion versions the JSON document of cradle fix.
+const SchemaVersion = "1"
+
+// RunRef identifies the journal run an apply created.
+type RunRef struct {
+	ID    string `json:"id"`
+	State string `json:"state"`
+	Paths int    `json:"paths"`
+}
+
+// Document is what cradle fix reports: the plan (operations that are, or
+// with --apply were, applied), what was deferred or refused, and a
+// verdict per failing rule. One model, rendered as table or JSON.
+type Document struct {
+	SchemaVersion string         `json:"schema_version"`
+	Tool          result.Tool    `json:"tool"`
+	Target        result.Target  `json:"target"`
+	Profile       string         `json:"profile"`
+	Mode          string         `json:"mode"` // "plan" or "apply"
+	Plan          []remedy.Op    `json:"plan"`
+	Deferred      []remedy.Op    `json:"deferred"`
+	Refused       []remedy.Op    `json:"refused"`
+	Rules         []RuleFix      `json:"rules"`
+	Run           *RunRef        `json:"run,omitempty"`
+	Summary       map[string]int `json:"summary"`
+}
+
+// NewDocument builds the report of p.
+func NewDocument(p *Plan, mode string) *Document {
+	d := &Document{
+		SchemaVersion: SchemaVersion, Tool: p.Before.Tool, Target: p.Before.Target, Profile: p.Before.Profile, Mode: mode,
+		Plan: nonNil(p.Applied), Deferred: nonNil(p.Deferred), Refused: nonNil(p.Refused), Rules: p.Rules,
+		Summary: map[string]int{},
+	}
+	if d.Rules == nil {
+		d.Rules = []RuleFix{}
+	}
+	for _, rf := range p.Rules {
+		d.Summary[rf.Status]++
+	}
+	d.Summary["operations"] = len(d.Plan)
+	return d
+}
+
+func nonNil(ops []remedy.Op) []remedy.Op {
+	if ops == nil {
+		return []remedy.Op{}
+	}
+	return ops
+}
+
+// JSON writes the document as indented JSON.
+func (d *Document) JSON(w io.Writer) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(d)
+}
+
+// Table writes the document for a terminal: per rule its verdict, then
+// each operation with its diff or state change and impact.
+func (d *Document) Table(w io.Writer, showDiff bool) error {
+	var b strings.Builder
+	tgt := d.Target.Name
+	if d.Target.OS != "" {
+		tgt += " (" + d.Target.OS + ")"
+	}
+	fmt.Fprintf(&b, "cradle fix: %s, profile %s\n", tgt, d.Profile)
+	switch {
+	case d.Mode == "plan" && len(d.Plan) == 0:
+		b.WriteString("Nothing to change.\n")
+	case d.Mode == "plan":
+		b.WriteString("Dry run: nothing has been changed. Re-run with --apply to make these changes.\n")
+	case d.Run != nil:
+		fmt.Fprintf(&b, "Applied as run %s (undo with: cradle rollback %s).\n", d.Run.ID, d.Run.ID)
+	}
+	byRule := map[string][]remedy.Op{}
+	for _, list := range [][]remedy.Op{d.Plan, d.Deferred, d.Refused} {
+		for _, op := range list {
+			byRule[op.Rule] = append(byRule[op.Rule], op)
+		}
+	}
+	for _, rf := range d.Rules {
+		fmt.Fprintf(&b, "\n%s [%s] %s", rf.Rule, rf.Severity, strings.ToUpper(strings.ReplaceAll(rf.Status, "_", " ")))
+		if rf.Impact != nil && rf.Impact.Level != remedy.ImpactNone {
+			fmt.Fprintf(&b, ", impact %s", rf.Impact.Level)
+		}
+		b.WriteString("\n")
+		if rf.Title != "" {
+			fmt.Fprintf(&b, "  %s\n", rf.Title)
+		}
+		if rf.Reason != "" {
+			fmt.Fprintf(&b, "  reason: %s\n", rf.Reason)
+		}
+		if rf.Impact != nil {
+			for _, e := range rf.Impact.Evidence {
+				fmt.Fprintf(&b, "  evidence: %s\n", e)
+			}
+		}
+		for _, op := range byRule[rf.Rule] {
+			writeOp(&b, op, showDiff)
+		}
+	}
+	b.WriteString("\n")
+	writeSummary(&b, d)
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+func writeOp(b *strings.Builder, op remedy.Op, showDiff bool) {
+	fmt.Fprintf(b, "  - %s", op.Kind)
+	if op.Path != "" {
+		fmt.Fprintf(b, " %s", op.Path)
+	}
+	if op.Summary != "" {
+		fmt.Fprintf(b, ": %s", op.Summary)
+	}
+	if op.From != "" || op.To != "" {
+		fmt.Fprintf(b, " (%s -> %s)", orDash(op.From), orDash(op.To))
+	}
+	b.WriteString("\n")
+	if op.Reason != "" && op.Kind == remedy.KindDeferred {
+		fmt.Fprintf(b, "    not applied: %s\n", op.Reason)
+	}
+	if showDiff && op.Diff != "" {
+		for _, l := range strings.SplitAfter(strings.TrimRight(op.Diff, "\n"), "\n") {
+			b.WriteString("    " + strings.TrimRight(l, "\n") + "\n")
+		}
+	}
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
+
+func writeSummary(b *strings.Builder, d *Document) {
+	var parts []string
+	for _, st := range []string{StatusFixed, StatusStillFails, StatusPlanned, StatusPartial, StatusDeferred, StatusRefused, StatusSkipped, StatusManual, StatusError} {
+		if n := d.Summary[st]; n > 0 {
+			parts = append(parts, fmt.Sprintf("%d %s", n, strings.ReplaceAll(st, "_", " ")))
+		}
+	}
+	if len(parts) == 0 {
+		parts = append(parts, "no failing rule")
+	}
+	fmt.Fprintf(b, "Rules: %s. Operations: %d.\n", strings.Join(parts, ", "), len(d.Plan))
+}
