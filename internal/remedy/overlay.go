@@ -113,6 +113,16 @@ func (o *overlay) Open(name string) (io.ReadCloser, error) {
 	if err != nil {
 		return nil, err
 	}
+	// A planned runtime sysctl shows as the running value, so checks of
+	// live hosts verify the plan too.
+	if strings.HasPrefix(p, "proc/sys/") {
+		for i := len(o.c.runtime) - 1; i >= 0; i-- {
+			r := o.c.runtime[i]
+			if r.Kind == KindSysctl && "proc/sys/"+strings.ReplaceAll(r.Key, ".", "/") == p {
+				return io.NopCloser(strings.NewReader(r.Value + "\n")), nil
+			}
+		}
+	}
 	if n, ok := o.c.nodes[p]; ok {
 		switch {
 		case !n.exists:
