@@ -37,7 +37,7 @@ var fxDebian = map[string]string{
 	"etc/os-release":                  "ID=debian\nVERSION_ID=\"12\"\n",
 	"var/lib/dpkg/status":             "Package: openssh-server\nStatus: install ok installed\nVersion: 1:9.2p1-2+deb12u3\n\n",
 	"etc/ssh/sshd_config":             fxDebianSSHD,
-	"etc/ssh/sshd_config.d/.keep":     "",
+	"etc/ssh/sshd_config.d/.keep":     "directory exists\n",
 	"usr/sbin/sshd":                   "ELF",
 	"etc/ssh/sshd_config.d/README.md": "not included\n",
 }
