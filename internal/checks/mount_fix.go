@@ -29,7 +29,11 @@ func (c *mountOptionCheck) Remediate(ctx context.Context, _ *facts.Store, ch *re
 	mp := c.a.Mountpoint
 	want := strings.Join(c.a.Options, ",")
 	notSeparate := func() error {
-		ch.Defer("mount "+mp+" as a separate filesystem with "+want,
+		what := "mount " + mp + " as a separate filesystem"
+		if want != "" {
+			what += " with " + want
+		}
+		ch.Defer(what,
 			mp+" is not a separate filesystem (no fstab entry or mount unit); creating one needs a partition, volume or tmpfs decision")
 		return nil
 	}
