@@ -37,11 +37,9 @@ func (h HostRuntime) Apply(ctx context.Context, rc remedy.Runtime) (string, erro
 		}
 		return strings.TrimSpace(string(old)), nil
 	case remedy.KindPackage:
-		before := "absent"
+		before := "installed"
 		if rc.Action == "install" {
 			before = "absent"
-		} else {
-			before = "installed"
 		}
 		return before, h.pkg(ctx, rc.Action, rc.Key)
 	}
