@@ -51,9 +51,8 @@ func posixACL() []byte {
 
 // makeTree builds the small test tree in a new directory; acl says
 // whether the POSIX ACL could be set.
-func makeTree(t *testing.T) (root string, acl bool) {
+func makeTree(t *testing.T, root string) (acl bool) {
 	t.Helper()
-	root = t.TempDir()
 	files := []struct {
 		name, body string
 		mode       fs.FileMode
@@ -109,7 +108,34 @@ func makeTree(t *testing.T) (root string, acl bool) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return root, acl
+	return acl
+}
+
+// fastDir returns a new directory on tmpfs when it supports what makeTree
+// needs: the fault-injection tests kill processes rather than machines, so
+// they gain nothing from paying for real fsyncs. Elsewhere t.TempDir.
+func fastDir(t *testing.T) string {
+	t.Helper()
+	d, err := os.MkdirTemp("/dev/shm", "cradle-journal-")
+	if err != nil {
+		return t.TempDir()
+	}
+	t.Cleanup(func() { os.RemoveAll(d) })
+	if unix.Setxattr(d, "user.cradle-probe", []byte("1"), 0) != nil || unix.Setxattr(d, "trusted.cradle-probe", []byte("1"), 0) != nil {
+		return t.TempDir()
+	}
+	unix.Removexattr(d, "user.cradle-probe")
+	unix.Removexattr(d, "trusted.cradle-probe")
+	return d
+}
+
+func newTree(t *testing.T, dir string) (root string, acl bool) {
+	t.Helper()
+	root = filepath.Join(dir, "root")
+	if err := os.Mkdir(root, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	return root, makeTree(t, root)
 }
 
 // testChanges is the plan applied to makeTree's tree, in the order
@@ -228,7 +254,7 @@ func apply(t *testing.T, s *Store, root string, opts ApplyOptions) *Run {
 
 func TestApplyRollback(t *testing.T) {
 	needRoot(t)
-	root, acl := makeTree(t)
+	root, acl := newTree(t, t.TempDir())
 	before := treeHash(t, root)
 	s := openStore(t)
 	run := apply(t, s, root, ApplyOptions{})
@@ -332,7 +358,7 @@ func TestApplyRollback(t *testing.T) {
 
 func TestRollbackChanged(t *testing.T) {
 	needRoot(t)
-	root, _ := makeTree(t)
+	root, _ := newTree(t, t.TempDir())
 	before := treeHash(t, root)
 	s := openStore(t)
 	run := apply(t, s, root, ApplyOptions{})
@@ -427,7 +453,7 @@ func (f *fakeRuntime) Revert(_ context.Context, rc remedy.Runtime, old string) e
 
 func TestRuntime(t *testing.T) {
 	needRoot(t)
-	root, _ := makeTree(t)
+	root, _ := newTree(t, t.TempDir())
 	s := openStore(t)
 	rt := []remedy.Runtime{
 		{Kind: remedy.KindSysctl, Key: "kernel.a", Value: "1", Rules: []string{"S1"}},
@@ -460,7 +486,7 @@ func TestRuntime(t *testing.T) {
 
 func TestPlannedStateChanged(t *testing.T) {
 	needRoot(t)
-	root, _ := makeTree(t)
+	root, _ := newTree(t, t.TempDir())
 	s := openStore(t)
 	ch := testChanges()
 	ch[len(ch)-1].Path = "etc/missing.conf"
@@ -534,7 +560,7 @@ func countSteps(t *testing.T, f func(hook func(step, p string))) []string {
 
 func TestApplyKilled(t *testing.T) {
 	needRoot(t)
-	root, _ := makeTree(t)
+	root, _ := newTree(t, t.TempDir())
 	steps := countSteps(t, func(hook func(string, string)) { apply(t, openStore(t), root, ApplyOptions{Step: hook}) })
 	for _, want := range []string{"journal etc/b.conf", "tmp-write-half etc/b.conf", "tmp-ready etc/b.conf", "renamed etc/b.conf",
 		"tmp-ready etc/link", "mkdir etc/new", "meta etc/chmod.conf", "removed etc/old.conf", "done etc/old.conf"} {
@@ -545,9 +571,13 @@ func TestApplyKilled(t *testing.T) {
 	for k := 1; k <= len(steps); k++ {
 		t.Run(strings.ReplaceAll(fmt.Sprintf("%02d %s", k, steps[k-1]), "/", "_"), func(t *testing.T) {
 			t.Parallel()
-			root, _ := makeTree(t)
+			dir := fastDir(t)
+			root, _ := newTree(t, dir)
 			before := treeHash(t, root)
-			s := openStore(t)
+			s, err := Open(filepath.Join(dir, "store"))
+			if err != nil {
+				t.Fatal(err)
+			}
 			runChild(t, "apply", root, s.Dir(), "", k)
 			runs, err := s.List()
 			if err != nil || len(runs) != 1 {
@@ -566,7 +596,7 @@ func TestApplyKilled(t *testing.T) {
 
 func TestRollbackKilled(t *testing.T) {
 	needRoot(t)
-	root, _ := makeTree(t)
+	root, _ := newTree(t, t.TempDir())
 	s := openStore(t)
 	run := apply(t, s, root, ApplyOptions{})
 	steps := countSteps(t, func(hook func(string, string)) {
@@ -582,9 +612,13 @@ func TestRollbackKilled(t *testing.T) {
 	for k := 1; k <= len(steps); k++ {
 		t.Run(strings.ReplaceAll(fmt.Sprintf("%02d %s", k, steps[k-1]), "/", "_"), func(t *testing.T) {
 			t.Parallel()
-			root, _ := makeTree(t)
+			dir := fastDir(t)
+			root, _ := newTree(t, dir)
 			before := treeHash(t, root)
-			s := openStore(t)
+			s, err := Open(filepath.Join(dir, "store"))
+			if err != nil {
+				t.Fatal(err)
+			}
 			run := apply(t, s, root, ApplyOptions{})
 			runChild(t, "rollback", root, s.Dir(), run.ID, k)
 			if _, err := s.Rollback(context.Background(), root, run.ID, RollbackOptions{}); err != nil {
@@ -592,5 +626,58 @@ func TestRollbackKilled(t *testing.T) {
 			}
 			sameTree(t, before, treeHash(t, root))
 		})
+	}
+}
+
+func TestBusyAndEscape(t *testing.T) {
+	needRoot(t)
+	dir := t.TempDir()
+	root, _ := newTree(t, dir)
+	s := openStore(t)
+	release, err := lockStore(s.Dir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Apply(context.Background(), root, Run{}, testChanges(), nil, ApplyOptions{}); !errors.Is(err, ErrBusy) {
+		t.Errorf("locked store: %v, want ErrBusy", err)
+	}
+	release()
+
+	// A symlink leading out of the root cannot be written through.
+	outside := filepath.Join(dir, "outside")
+	if err := os.Mkdir(outside, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink("../outside", filepath.Join(root, "out")); err != nil {
+		t.Fatal(err)
+	}
+	ch := []remedy.PathChange{{Path: "out/evil", Action: remedy.ActWrite, Data: []byte("x"), Mode: 0o644, ModeSet: true, OwnerSet: true}}
+	if _, err := s.Apply(context.Background(), root, Run{}, ch, nil, ApplyOptions{}); err == nil {
+		t.Error("write through an escaping symlink: no error")
+	}
+	if ents, _ := os.ReadDir(outside); len(ents) > 0 {
+		t.Errorf("wrote outside the root: %v", ents)
+	}
+}
+
+func TestTornRecord(t *testing.T) {
+	needRoot(t)
+	root, _ := newTree(t, t.TempDir())
+	before := treeHash(t, root)
+	s := openStore(t)
+	run := apply(t, s, root, ApplyOptions{})
+	f, err := os.OpenFile(journalPath(s.runDir(run.ID)), os.O_WRONLY|os.O_APPEND, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.WriteString(`{"seq":99,"kind":"bef`) // a record cut short by a crash
+	f.Close()
+	if _, err := s.Rollback(context.Background(), root, run.ID, RollbackOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	sameTree(t, before, treeHash(t, root))
+	recs, err := readJournal(s.runDir(run.ID))
+	if err != nil || recs[len(recs)-1].Kind != recRestored {
+		t.Errorf("journal after rollback: %v", err)
 	}
 }
