@@ -1,0 +1,237 @@
+package journal
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path"
+	"path/filepath"
+
+	"github.com/cradle-cra/cradle/internal/remedy"
+)
+
+// File types in a recorded state.
+const (
+	typeFile    = "file"
+	typeDir     = "dir"
+	typeSymlink = "symlink"
+	typeOther   = "other" // devices, FIFOs, sockets: metadata only
+)
+
+// xattr is one extended attribute.
+type xattr struct {
+	Name  string `json:"name"`
+	Value []byte `json:"value"`
+}
+
+// fileState is what the journal knows about one path at one moment.
+type fileState struct {
+	Exists bool        `json:"exists"`
+	Type   string      `json:"type,omitempty"`
+	SHA256 string      `json:"sha256,omitempty"` // regular files: content, stored as a blob for prior states
+	Size   int64       `json:"size,omitempty"`
+	Link   string      `json:"link,omitempty"`
+	Mode   fs.FileMode `json:"mode,omitempty"` // permission and special bits
+	UID    uint32      `json:"uid"`
+	GID    uint32      `json:"gid"`
+	Xattrs []xattr     `json:"xattrs,omitempty"` // sorted by name
+	Atime  int64       `json:"atime_ns,omitempty"`
+	Mtime  int64       `json:"mtime_ns,omitempty"`
+}
+
+// fingerprint identifies a state without its times: what Rollback compares
+// to decide whether someone else changed a path.
+func (st *fileState) fingerprint() string {
+	if st == nil || !st.Exists {
+		return "absent"
+	}
+	h := sha256.New()
+	for _, x := range st.Xattrs {
+		fmt.Fprintf(h, "%q=%x\n", x.Name, x.Value)
+	}
+	return fmt.Sprintf("%s|%x|%d:%d|%s|%q|%x", st.Type, uint32(st.Mode), st.UID, st.GID, st.SHA256, st.Link, h.Sum(nil)[:8])
+}
+
+type dirTimes struct {
+	Path  string `json:"path"`
+	Atime int64  `json:"atime_ns"`
+	Mtime int64  `json:"mtime_ns"`
+}
+
+// Record kinds.
+const (
+	recBefore     = "before"      // prior state of a path, written before it is touched
+	recDone       = "done"        // the path reached its planned state
+	recRestored   = "restored"    // rollback restored the path
+	recRTBefore   = "rt-before"   // a runtime change is about to be made
+	recRTDone     = "rt-done"     // it was made; Old is the previous value
+	recRTReverted = "rt-reverted" // rollback reverted it
+)
+
+type record struct {
+	Seq     int             `json:"seq"`
+	Kind    string          `json:"kind"`
+	Path    string          `json:"path,omitempty"` // root-relative
+	Action  remedy.Action   `json:"action,omitempty"`
+	Tmp     string          `json:"tmp,omitempty"` // root-relative temporary name
+	Prior   *fileState      `json:"prior,omitempty"`
+	Parent  *dirTimes       `json:"parent,omitempty"`
+	After   string          `json:"after,omitempty"` // fingerprint
+	Runtime *remedy.Runtime `json:"runtime,omitempty"`
+	Old     string          `json:"old,omitempty"`
+}
+
+// journalFile is the append-only record log of one run.
+type journalFile struct {
+	f *os.File
+}
+
+func journalPath(runDir string) string { return filepath.Join(runDir, "journal.jsonl") }
+
+// openJournal opens the log for appending, first cutting off a record torn
+// by a crash mid-write (every complete record ends in a newline and was
+// fsynced before anything it describes happened).
+func openJournal(runDir string) (*journalFile, error) {
+	p := journalPath(runDir)
+	f, err := os.OpenFile(p, os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("journal: %w", err)
+	}
+	b, err := os.ReadFile(p)
+	if err != nil {
+		f.Close()
+		return nil, fmt.Errorf("journal: %w", err)
+	}
+	keep := int64(bytes.LastIndexByte(b, '\n') + 1)
+	if keep != int64(len(b)) {
+		if err := f.Truncate(keep); err != nil {
+			f.Close()
+			return nil, fmt.Errorf("journal: %w", err)
+		}
+	}
+	if _, err := f.Seek(keep, 0); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("journal: %w", err)
+	}
+	return &journalFile{f: f}, nil
+}
+
+func (j *journalFile) append(r record) error {
+	b, err := json.Marshal(r)
+	if err != nil {
+		return fmt.Errorf("journal: %w", err)
+	}
+	if _, err := j.f.Write(append(b, '\n')); err != nil {
+		return fmt.Errorf("journal: %w", err)
+	}
+	if err := j.f.Sync(); err != nil {
+		return fmt.Errorf("journal: %w", err)
+	}
+	return nil
+}
+
+func (j *journalFile) Close() error { return j.f.Close() }
+
+// readJournal returns the complete records of a run; a torn last line is
+// ignored.
+func readJournal(runDir string) ([]record, error) {
+	b, err := os.ReadFile(journalPath(runDir))
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("journal: %w", err)
+	}
+	if i := bytes.LastIndexByte(b, '\n'); i+1 != len(b) {
+		b = b[:i+1]
+	}
+	var out []record
+	for n, line := range bytes.Split(b, []byte{'\n'}) {
+		if len(line) == 0 {
+			continue
+		}
+		var r record
+		if err := json.Unmarshal(line, &r); err != nil {
+			return nil, fmt.Errorf("%s:%d: %w", journalPath(runDir), n+1, err)
+		}
+		out = append(out, r)
+	}
+	return out, nil
+}
+
+func blobPath(runDir, sum string) string { return filepath.Join(runDir, "blobs", sum) }
+
+// putBlob stores data under its SHA-256, durably, unless already there.
+func putBlob(runDir string, data []byte) (string, error) {
+	s := sha256.Sum256(data)
+	sum := hex.EncodeToString(s[:])
+	p := blobPath(runDir, sum)
+	if _, err := os.Lstat(p); err == nil {
+		return sum, nil
+	}
+	tmp := p + ".tmp"
+	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
+	if err != nil {
+		return "", fmt.Errorf("journal blob: %w", err)
+	}
+	_, werr := f.Write(data)
+	if werr == nil {
+		werr = f.Sync()
+	}
+	if cerr := f.Close(); werr == nil {
+		werr = cerr
+	}
+	if werr == nil {
+		werr = os.Rename(tmp, p)
+	}
+	if werr == nil {
+		werr = syncPath(filepath.Dir(p))
+	}
+	if werr != nil {
+		os.Remove(tmp)
+		return "", fmt.Errorf("journal blob: %w", werr)
+	}
+	return sum, nil
+}
+
+func getBlob(runDir, sum string) ([]byte, error) {
+	b, err := os.ReadFile(blobPath(runDir, sum))
+	if err != nil {
+		return nil, fmt.Errorf("journal blob: %w", err)
+	}
+	if s := sha256.Sum256(b); hex.EncodeToString(s[:]) != sum {
+		return nil, fmt.Errorf("journal blob %s: content does not match its hash", sum)
+	}
+	return b, nil
+}
+
+// syncPath fsyncs a file or directory in the store.
+func syncPath(p string) error {
+	f, err := os.Open(p)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	if err := f.Sync(); err != nil && !ignorableSyncErr(err) {
+		return err
+	}
+	return nil
+}
+
+// tmpName is the deterministic temporary name for p in its directory.
+func tmpName(p, id, suffix string) string {
+	base := "." + path.Base(p) + ".cradle-" + id + suffix
+	if len(base) > 255 {
+		s := sha256.Sum256([]byte(path.Base(p)))
+		base = ".cradle-" + id + "-" + hex.EncodeToString(s[:8]) + suffix
+	}
+	return path.Join(path.Dir(p), base)
+}
+
+// parentOf is the directory holding p ("." for top-level names).
+func parentOf(p string) string { return path.Dir(p) }
