@@ -536,4 +536,3 @@ func (s *Signals) accountChange(user string) (string, []string) {
 	}
 	return remedy.ImpactNone, []string{fmt.Sprintf("no SSH login by %s in %s", user, s.logsText())}
 }
-

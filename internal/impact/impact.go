@@ -116,6 +116,7 @@ func Learn(ctx context.Context, t target.Target, d, every time.Duration, opts Op
 	if every <= 0 {
 		every = time.Second
 	}
+	defaultNow := opts.Now.IsZero()
 	opts = opts.norm()
 	s := newSignals(t, opts)
 	start := time.Now()
@@ -140,8 +141,8 @@ func Learn(ctx context.Context, t target.Target, d, every time.Duration, opts Op
 		case <-tick.C:
 		}
 	}
-	if opts.Now.Before(time.Now()) {
-		opts.Now = time.Now() // the logs now cover the learning period too
+	if defaultNow {
+		opts.Now = time.Now() // the logs cover the learning period too
 		s.Now = opts.Now
 	}
 	if err := s.collectStatic(ctx, t, opts); err != nil {
