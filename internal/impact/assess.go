@@ -1,9 +1,7 @@
 package impact
 
 import (
-	"errors"
 	"fmt"
-	"io/fs"
 	"path"
 	"sort"
 	"strings"
@@ -80,12 +78,13 @@ func (s *Signals) windowText() string {
 	return "the last " + d.String()
 }
 
-// logsText describes the log basis for "nothing seen" evidence.
-func (s *Signals) logsText() string {
+// noLogin is the evidence for "nothing seen": what was looked for, and in
+// which logs.
+func (s *Signals) noLogin(what string) string {
 	if len(s.LogFiles) == 0 {
-		return "no authentication logs found under /var/log to check"
+		return "no authentication logs under /var/log: " + what + " not checked"
 	}
-	return fmt.Sprintf("%d authentication log file(s) covering %s", len(s.LogFiles), s.windowText())
+	return fmt.Sprintf("no %s in %d authentication log file(s) covering %s", what, len(s.LogFiles), s.windowText())
 }
 
 // loginText summarises logins: "3 times, last 2024-01-03 10:00 from 192.0.2.10 (publickey); from 192.0.2.10, 198.51.100.7".
@@ -159,7 +158,7 @@ func (s *Signals) sshNoRoot(value string) (string, []string) {
 		}
 		return remedy.ImpactPossible, []string{ev}
 	}
-	return remedy.ImpactNone, []string{"no root SSH login in " + s.logsText()}
+	return remedy.ImpactNone, []string{s.noLogin("root SSH login")}
 }
 
 func (s *Signals) sshNoPassword() (string, []string) {
@@ -196,7 +195,7 @@ func (s *Signals) sshNoPassword() (string, []string) {
 		}
 		return remedy.ImpactPossible, []string{ev}
 	}
-	return remedy.ImpactNone, []string{"no password SSH login in " + s.logsText()}
+	return remedy.ImpactNone, []string{s.noLogin("password SSH login")}
 }
 
 // unitNames returns the names a unit goes by: as given, canonical (through
@@ -473,10 +472,7 @@ func (s *Signals) packageFiles(pkg string) map[string]bool {
 	for _, l := range lists {
 		rc, err := s.t.Open(l)
 		if err != nil {
-			if !errors.Is(err, fs.ErrNotExist) {
-				s.Problems = union(s.Problems, []string{err.Error()})
-			}
-			continue
+			continue // not installed (or unreadable: no evidence either way)
 		}
 		_, _ = eachLine(rc, 4096, maxPkgList, func(line []byte) bool {
 			files[usrMerged(string(line))] = true
@@ -534,5 +530,5 @@ func (s *Signals) accountChange(user string) (string, []string) {
 	if ls := s.loginsOf(user, nil); len(ls) > 0 {
 		return remedy.ImpactObserved, []string{fmt.Sprintf("%s logged in over SSH %s in %s", user, loginText(ls), s.windowText())}
 	}
-	return remedy.ImpactNone, []string{fmt.Sprintf("no SSH login by %s in %s", user, s.logsText())}
+	return remedy.ImpactNone, []string{s.noLogin("SSH login by " + user)}
 }

@@ -102,9 +102,12 @@ var forwardingKeys = []string{"net.ipv4.ip_forward", "net.ipv6.conf.all.forwardi
 // switches of a live target.
 func sampleRuntime(ctx context.Context, t target.Target) (*runtimeSample, error) {
 	s := &runtimeSample{forwarding: map[string]string{}}
-	owners, procs, err := scanProcs(ctx, t)
+	owners, procs, hidden, err := scanProcs(ctx, t)
 	if err != nil {
 		return nil, err
+	}
+	if hidden > 0 {
+		s.problems = append(s.problems, fmt.Sprintf("open files of %d process(es) not readable (not root?): their sockets are not mapped to units", hidden))
 	}
 	s.procs = procs
 	var socks []Socket
@@ -171,15 +174,16 @@ type owner struct {
 }
 
 // scanProcs maps socket inodes to the processes holding them and lists
-// the running programs with their units.
-func scanProcs(ctx context.Context, t target.Target) (map[uint64]owner, []Proc, error) {
-	owners := map[uint64]owner{}
+// the running programs with their units. hidden counts processes whose
+// open files could not be read.
+func scanProcs(ctx context.Context, t target.Target) (owners map[uint64]owner, procs []Proc, hidden int, err error) {
+	owners = map[uint64]owner{}
 	ents, err := t.ReadDir("proc")
 	if err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
-			return owners, nil, nil
+			return owners, nil, 0, nil
 		}
-		return nil, nil, fmt.Errorf("list /proc: %w", err)
+		return nil, nil, 0, fmt.Errorf("list /proc: %w", err)
 	}
 	var pids []int
 	for _, e := range ents {
@@ -191,11 +195,10 @@ func scanProcs(ctx context.Context, t target.Target) (map[uint64]owner, []Proc, 
 	if len(pids) > maxProcs {
 		pids = pids[:maxProcs]
 	}
-	var procs []Proc
 	seen := map[string]int{}
 	for _, pid := range pids {
 		if err := ctx.Err(); err != nil {
-			return nil, nil, err
+			return nil, nil, 0, err
 		}
 		dir := "proc/" + strconv.Itoa(pid)
 		comm := readSmall(t, dir+"/comm")
@@ -206,7 +209,11 @@ func scanProcs(ctx context.Context, t target.Target) (map[uint64]owner, []Proc, 
 		exe = strings.TrimSuffix(exe, " (deleted)")
 		unit := UnitFromCgroup([]byte(readSmall(t, dir+"/cgroup")))
 		o := owner{pid: pid, comm: comm, unit: unit}
-		if fds, err := t.ReadDir(dir + "/fd"); err == nil {
+		fds, err := t.ReadDir(dir + "/fd")
+		if errors.Is(err, fs.ErrPermission) {
+			hidden++
+		}
+		if err == nil {
 			if len(fds) > maxFDs {
 				fds = fds[:maxFDs]
 			}
@@ -233,7 +240,7 @@ func scanProcs(ctx context.Context, t target.Target) (map[uint64]owner, []Proc, 
 		seen[p.key()] = len(procs)
 		procs = append(procs, p)
 	}
-	return owners, procs, nil
+	return owners, procs, hidden, nil
 }
 
 // readSmall reads a small /proc file, trimmed; "" on any error.
