@@ -104,7 +104,10 @@ func sampleRuntime(ctx context.Context, t target.Target) (*runtimeSample, error)
 	s := &runtimeSample{forwarding: map[string]string{}}
 	owners, procs, hidden, err := scanProcs(ctx, t)
 	if err != nil {
-		return nil, err
+		if ctx.Err() != nil {
+			return nil, err
+		}
+		s.problems = append(s.problems, err.Error()) // sockets stay unmapped
 	}
 	if hidden > 0 {
 		s.problems = append(s.problems, fmt.Sprintf("open files of %d process(es) not readable (not root?): their sockets are not mapped to units", hidden))
