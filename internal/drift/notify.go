@@ -1,0 +1,146 @@
+package drift
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"sync"
+	"time"
+)
+
+// Event kinds a watcher emits.
+const (
+	EventDrift    = "drift"    // an item seen for the first time
+	EventResolved = "resolved" // an announced item is no longer present
+	EventError    = "error"    // the evaluation failed (e.g. tampered snapshot)
+)
+
+// Event is one line a watcher emits: the item's fields inline, plus the
+// event kind, time and target.
+type Event struct {
+	Event  string    `json:"event"`
+	Time   time.Time `json:"time"`
+	Target string    `json:"target"`
+	*Item
+	Error string `json:"error,omitempty"`
+}
+
+// Webhook delivery bounds.
+const (
+	WebhookTimeout = 10 * time.Second
+	webhookRetries = 3
+	webhookQueue   = 256
+)
+
+// Webhook POSTs each event as JSON from a background goroutine, so a slow
+// or dead receiver never holds up evaluation: events queue (bounded; when
+// the queue is full the event is dropped and reported), each request times
+// out after WebhookTimeout and is retried a bounded number of times with
+// backoff on network errors, 429 and 5xx.
+type Webhook struct {
+	url     string
+	client  *http.Client
+	backoff time.Duration
+	warn    func(error)
+	queue   chan []byte
+	ctx     context.Context
+	cancel  context.CancelFunc
+	done    chan struct{}
+	once    sync.Once
+}
+
+// NewWebhook starts a sender for url; warn receives delivery failures.
+func NewWebhook(url string, warn func(error)) *Webhook {
+	ctx, cancel := context.WithCancel(context.Background())
+	w := &Webhook{url: url, client: &http.Client{Timeout: WebhookTimeout}, backoff: time.Second, warn: warn,
+		queue: make(chan []byte, webhookQueue), ctx: ctx, cancel: cancel, done: make(chan struct{})}
+	go w.run()
+	return w
+}
+
+// Send queues ev without blocking.
+func (w *Webhook) Send(ev Event) {
+	b, err := json.Marshal(ev)
+	if err != nil {
+		w.warn(fmt.Errorf("webhook: encode event: %w", err))
+		return
+	}
+	select {
+	case w.queue <- b:
+	default:
+		w.warn(fmt.Errorf("webhook %s: queue full, event dropped", w.url))
+	}
+}
+
+// Close stops accepting events and waits for queued ones to be delivered
+// until ctx is done; then pending deliveries are abandoned.
+func (w *Webhook) Close(ctx context.Context) {
+	w.once.Do(func() { close(w.queue) })
+	select {
+	case <-w.done:
+	case <-ctx.Done():
+		w.cancel()
+		<-w.done
+	}
+	w.cancel()
+}
+
+func (w *Webhook) run() {
+	defer close(w.done)
+	for b := range w.queue {
+		if err := w.deliver(b); err != nil {
+			w.warn(err)
+		}
+	}
+}
+
+func (w *Webhook) deliver(body []byte) error {
+	var last error
+	for attempt := range webhookRetries {
+		if attempt > 0 {
+			t := time.NewTimer(w.backoff << (attempt - 1))
+			select {
+			case <-t.C:
+			case <-w.ctx.Done():
+				t.Stop()
+				return fmt.Errorf("webhook %s: abandoned: %w", w.url, last)
+			}
+		}
+		retry, err := w.post(body)
+		if err == nil {
+			return nil
+		}
+		last = err
+		if !retry {
+			break
+		}
+	}
+	return fmt.Errorf("webhook %s: %w", w.url, last)
+}
+
+func (w *Webhook) post(body []byte) (retry bool, err error) {
+	ctx, cancel := context.WithTimeout(w.ctx, WebhookTimeout)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, w.url, bytes.NewReader(body))
+	if err != nil {
+		return false, err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := w.client.Do(req)
+	if err != nil {
+		return !errors.Is(err, context.Canceled), err
+	}
+	io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
+	resp.Body.Close()
+	switch {
+	case resp.StatusCode >= 200 && resp.StatusCode < 300:
+		return false, nil
+	case resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode >= 500:
+		return true, fmt.Errorf("HTTP %s", resp.Status)
+	}
+	return false, fmt.Errorf("HTTP %s", resp.Status)
+}

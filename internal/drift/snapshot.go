@@ -1,0 +1,458 @@
+// Package drift detects unauthorised change to a target's security
+// configuration (CRA Annex I, Part I, (2)(f)). An approved snapshot records,
+// per rule, the status and the observed values, and for every file the
+// rules read its hash, mode and owner; it is signed with the change log's
+// ed25519 key. A later evaluation rescans with the same rule selection and
+// reports what differs, each item with the time it was first seen. Watch
+// repeats that evaluation on an interval and on file change, within CPU and
+// I/O bounds, and notifies only about new and resolved items. See
+// docs/drift.md.
+package drift
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path"
+	"path/filepath"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/cradle-cra/cradle/internal/fileutil"
+	"github.com/cradle-cra/cradle/internal/result"
+	"github.com/cradle-cra/cradle/internal/signing"
+	"github.com/cradle-cra/cradle/internal/target"
+)
+
+// Format names the snapshot file format; the signature is domain-separated
+// with it so a snapshot signature never passes as a change-log one.
+const Format = "cradle.snapshot.v1"
+
+// Bounds on what a snapshot records.
+const (
+	// MaxFiles caps the recorded paths; the rest are left out and the
+	// snapshot says so.
+	MaxFiles = 20000
+	// MaxEntries caps the names kept per listed directory.
+	MaxEntries = 4096
+	// MaxSnapshotSize bounds what Load reads.
+	MaxSnapshotSize = 64 << 20
+)
+
+// File names inside a target's snapshot directory.
+const (
+	ApprovedFile = "approved.json"
+	StateFile    = "drift-state.json"
+)
+
+// Input is a tailoring or waiver file, kept verbatim so a later evaluation
+// uses exactly what was approved.
+type Input struct {
+	Name    string `json:"name"`
+	Content string `json:"content"`
+}
+
+// Options are the scan options the snapshot was approved with.
+type Options struct {
+	Profile   string   `json:"profile"`
+	Rules     []string `json:"rules,omitempty"`
+	Tailoring *Input   `json:"tailoring,omitempty"`
+	Waivers   *Input   `json:"waivers,omitempty"`
+}
+
+// Approval says who approved the snapshot and why.
+type Approval struct {
+	Actor     string `json:"actor,omitempty"`
+	OSUser    string `json:"os_user,omitempty"`
+	ChangeRef string `json:"change_ref,omitempty"`
+	Reason    string `json:"reason,omitempty"`
+}
+
+// Value is one observed value of a rule (from its evidence).
+type Value struct {
+	Expected string `json:"expected,omitempty"`
+	Observed string `json:"observed"`
+	File     string `json:"file,omitempty"`
+}
+
+// RuleState is one rule's approved outcome.
+type RuleState struct {
+	ID     string        `json:"id"`
+	Status result.Status `json:"status"`
+	Values []Value       `json:"values,omitempty"`
+}
+
+// File types in FileState.Type.
+const (
+	TypeFile    = "file"
+	TypeDir     = "dir"
+	TypeSymlink = "symlink"
+	TypeOther   = "other"
+	TypeAbsent  = "absent"
+	TypeError   = "error"
+)
+
+// FileState is one path the rules used. Mode, owner, size and hash
+// describe the file a symlink points to (what the rules read); Type and
+// Link describe the path itself.
+type FileState struct {
+	Path     string `json:"path"` // root-relative
+	Type     string `json:"type"`
+	Link     string `json:"link,omitempty"`
+	Mode     string `json:"mode,omitempty"` // octal with setuid/setgid/sticky bits
+	UID      uint32 `json:"uid"`
+	GID      uint32 `json:"gid"`
+	Size     int64  `json:"size"`
+	SHA256   string `json:"sha256,omitempty"`
+	TooLarge bool   `json:"too_large,omitempty"` // over target.MaxReadSize: not hashed
+	// Listed directories keep their names, so added and removed files show.
+	Listed           bool     `json:"listed,omitempty"`
+	Entries          []string `json:"entries,omitempty"`
+	EntriesTruncated bool     `json:"entries_truncated,omitempty"`
+	Error            string   `json:"error,omitempty"`
+}
+
+// Snapshot is an approved (or current) state of a target.
+type Snapshot struct {
+	Target         string         `json:"target"` // changelog.TargetIdentity
+	TargetName     string         `json:"target_name"`
+	Kind           string         `json:"kind"`
+	ToolVersion    string         `json:"tool_version"`
+	ApprovedAt     time.Time      `json:"approved_at"`
+	Approval       Approval       `json:"approval"`
+	Options        Options        `json:"options"`
+	Summary        map[string]int `json:"summary"`
+	Rules          []RuleState    `json:"rules"`
+	Files          []FileState    `json:"files"`
+	FilesTruncated bool           `json:"files_truncated,omitempty"`
+}
+
+// Paths returns the snapshot's paths with how they were used (listed
+// directories as AccessList), for a rescan to capture the same set.
+func (s *Snapshot) Paths() []Recorded {
+	out := make([]Recorded, 0, len(s.Files))
+	for _, f := range s.Files {
+		a := AccessOpen
+		if f.Listed {
+			a |= AccessList
+		}
+		out = append(out, Recorded{Path: f.Path, Access: a})
+	}
+	return out
+}
+
+// skipped reports paths that are runtime state, not configuration.
+func skipped(p string) bool {
+	for _, pre := range []string{"proc", "sys"} {
+		if p == pre || strings.HasPrefix(p, pre+"/") {
+			return true
+		}
+	}
+	return false
+}
+
+// Capture builds a snapshot of rep's rule outcomes and of the paths on t.
+// Files are read through t directly (not a Recorder), bounded by
+// target.MaxReadSize each and MaxFiles in all; /proc and /sys are left out.
+func Capture(ctx context.Context, t target.Target, paths []Recorded, rep *result.Report) (*Snapshot, error) {
+	s := &Snapshot{
+		TargetName:  rep.Target.Name,
+		Kind:        rep.Target.Kind,
+		ToolVersion: rep.Tool.Version,
+		Summary:     map[string]int{},
+	}
+	for st, n := range rep.Summary {
+		s.Summary[string(st)] = n
+	}
+	for _, r := range rep.Results {
+		rs := RuleState{ID: r.RuleID, Status: r.Status}
+		for _, e := range r.Evidence {
+			rs.Values = append(rs.Values, Value{Expected: e.Expected, Observed: e.Observed, File: e.File})
+		}
+		s.Rules = append(s.Rules, rs)
+	}
+	slices.SortFunc(s.Rules, func(a, b RuleState) int { return strings.Compare(a.ID, b.ID) })
+
+	merged := map[string]Access{}
+	for _, p := range paths {
+		if !skipped(p.Path) {
+			merged[p.Path] |= p.Access
+		}
+	}
+	names := make([]string, 0, len(merged))
+	for p := range merged {
+		names = append(names, p)
+	}
+	slices.Sort(names)
+	if len(names) > MaxFiles {
+		names, s.FilesTruncated = names[:MaxFiles], true
+	}
+	for _, p := range names {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		s.Files = append(s.Files, captureFile(t, p, merged[p]&AccessList != 0))
+	}
+	return s, nil
+}
+
+func captureFile(t target.Target, p string, listed bool) FileState {
+	fs0 := FileState{Path: p}
+	li, err := t.Lstat(p)
+	if err != nil {
+		return withErr(fs0, err)
+	}
+	switch {
+	case li.Mode.Type() == fs.ModeSymlink:
+		fs0.Type, fs0.Link = TypeSymlink, li.Link
+		if fs0.Link == "" {
+			fs0.Link, _ = t.Readlink(p)
+		}
+	case li.Mode.IsDir():
+		fs0.Type = TypeDir
+	case li.Mode.IsRegular():
+		fs0.Type = TypeFile
+	default:
+		fs0.Type = TypeOther
+	}
+	fi := li
+	if fs0.Type == TypeSymlink {
+		if fi, err = t.Stat(p); err != nil {
+			// A dangling link: its target's absence is part of the state.
+			return fs0
+		}
+	}
+	fs0.Mode, fs0.UID, fs0.GID, fs0.Size = modeString(fi.Mode), fi.UID, fi.GID, fi.Size
+	switch {
+	case fi.Mode.IsRegular() && fi.Size > target.MaxReadSize:
+		fs0.TooLarge = true
+	case fi.Mode.IsRegular():
+		sum, err := hashFile(t, p)
+		if err != nil {
+			fs0.Error = err.Error()
+		}
+		fs0.SHA256 = sum
+	case fi.Mode.IsDir() && listed:
+		fs0.Listed = true
+		ents, err := t.ReadDir(p)
+		if err != nil {
+			fs0.Error = err.Error()
+			break
+		}
+		for _, e := range ents {
+			fs0.Entries = append(fs0.Entries, e.Name)
+		}
+		slices.Sort(fs0.Entries)
+		if len(fs0.Entries) > MaxEntries {
+			fs0.Entries, fs0.EntriesTruncated = fs0.Entries[:MaxEntries], true
+		}
+	}
+	return fs0
+}
+
+func withErr(f FileState, err error) FileState {
+	if errors.Is(err, fs.ErrNotExist) {
+		f.Type = TypeAbsent
+		return f
+	}
+	f.Type, f.Error = TypeError, err.Error()
+	return f
+}
+
+func hashFile(t target.Target, p string) (string, error) {
+	rc, err := t.Open(p)
+	if err != nil {
+		return "", err
+	}
+	defer rc.Close()
+	h := sha256.New()
+	n, err := io.Copy(h, io.LimitReader(rc, target.MaxReadSize+1))
+	if err != nil {
+		return "", fmt.Errorf("read %s: %w", target.Abs(p), err)
+	}
+	if n > target.MaxReadSize {
+		return "", fmt.Errorf("read %s: %w", target.Abs(p), target.ErrTooLarge)
+	}
+	return "sha256:" + hex.EncodeToString(h.Sum(nil)), nil
+}
+
+// modeString renders permission and special bits the way chmod takes them.
+func modeString(m fs.FileMode) string {
+	p := uint32(m.Perm())
+	if m&fs.ModeSetuid != 0 {
+		p |= 0o4000
+	}
+	if m&fs.ModeSetgid != 0 {
+		p |= 0o2000
+	}
+	if m&fs.ModeSticky != 0 {
+		p |= 0o1000
+	}
+	return fmt.Sprintf("%04o", p)
+}
+
+// envelope is the stored form: the payload's compact JSON is what is
+// signed, so re-indenting the file does not break the signature but any
+// other edit does.
+type envelope struct {
+	Format  string          `json:"format"`
+	KeyID   string          `json:"key_id"`
+	Sig     string          `json:"sig"`
+	Payload json.RawMessage `json:"payload"`
+}
+
+func sigMessage(payload []byte) []byte { return append([]byte(Format+":"), payload...) }
+
+// Sign encodes s signed with k and returns the file content and the
+// snapshot digest (sha256 of the signed payload).
+func Sign(s *Snapshot, k *signing.Key) (data []byte, digest string, err error) {
+	payload, err := json.Marshal(s)
+	if err != nil {
+		return nil, "", fmt.Errorf("encode snapshot: %w", err)
+	}
+	env := envelope{Format: Format, KeyID: k.ID(), Sig: base64.StdEncoding.EncodeToString(k.Sign(sigMessage(payload))), Payload: payload}
+	data, err = json.MarshalIndent(env, "", "  ")
+	if err != nil {
+		return nil, "", fmt.Errorf("encode snapshot: %w", err)
+	}
+	return append(data, '\n'), digestOf(payload), nil
+}
+
+func digestOf(payload []byte) string {
+	sum := sha256.Sum256(payload)
+	return "sha256:" + hex.EncodeToString(sum[:])
+}
+
+// ErrTampered marks a snapshot that does not verify: edited, signed by an
+// untrusted key, or belonging to another target.
+var ErrTampered = errors.New("approved snapshot does not verify")
+
+func tampered(path, format string, a ...any) error {
+	return fmt.Errorf("%w: %s: %s", ErrTampered, path, fmt.Sprintf(format, a...))
+}
+
+// Verify parses a stored snapshot (name is used in errors) and checks its
+// signature with keys.
+func Verify(name string, data []byte, keys signing.Keyring) (*Snapshot, string, error) {
+	var env envelope
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&env); err != nil {
+		return nil, "", tampered(name, "malformed: %v", err)
+	}
+	if env.Format != Format {
+		return nil, "", tampered(name, "unknown format %q (want %s)", env.Format, Format)
+	}
+	var payload bytes.Buffer
+	if err := json.Compact(&payload, env.Payload); err != nil {
+		return nil, "", tampered(name, "malformed payload: %v", err)
+	}
+	sig, err := base64.StdEncoding.DecodeString(env.Sig)
+	if err != nil {
+		return nil, "", tampered(name, "signature is not base64")
+	}
+	known, ok := keys.Verify(env.KeyID, sigMessage(payload.Bytes()), sig)
+	switch {
+	case !known:
+		return nil, "", tampered(name, "signed by unknown key %q (not in the trusted keys)", env.KeyID)
+	case !ok:
+		return nil, "", tampered(name, "signature does not verify (the snapshot was modified after approval)")
+	}
+	var s Snapshot
+	pdec := json.NewDecoder(bytes.NewReader(payload.Bytes()))
+	pdec.DisallowUnknownFields()
+	if err := pdec.Decode(&s); err != nil {
+		return nil, "", tampered(name, "malformed payload: %v", err)
+	}
+	return &s, digestOf(payload.Bytes()), nil
+}
+
+// Load reads and verifies dir/approved.json and checks it belongs to
+// identity. A missing snapshot returns an error matching fs.ErrNotExist.
+func Load(dir string, keys signing.Keyring, identity string) (*Snapshot, string, error) {
+	p := filepath.Join(dir, ApprovedFile)
+	b, err := readBounded(p, MaxSnapshotSize)
+	if err != nil {
+		return nil, "", err
+	}
+	s, digest, err := Verify(p, b, keys)
+	if err != nil {
+		return nil, "", err
+	}
+	if s.Target != identity {
+		return nil, "", tampered(p, "approved for %q, not %q", s.Target, identity)
+	}
+	return s, digest, nil
+}
+
+func readBounded(p string, limit int64) ([]byte, error) {
+	f, err := os.Open(p)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	b, err := io.ReadAll(io.LimitReader(f, limit+1))
+	if err != nil {
+		return nil, fmt.Errorf("read %s: %w", p, err)
+	}
+	if int64(len(b)) > limit {
+		return nil, fmt.Errorf("%s: larger than %d bytes", p, limit)
+	}
+	return b, nil
+}
+
+// Store writes data as dir/approved.json (atomically, 0600), first keeping
+// the snapshot it replaces as approved-<time superseded>.json. It returns
+// the replaced content (nil if none) so a caller can Restore it.
+func Store(dir string, data []byte, now time.Time) (prev []byte, err error) {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, fmt.Errorf("snapshot directory: %w", err)
+	}
+	p := filepath.Join(dir, ApprovedFile)
+	prev, err = readBounded(p, MaxSnapshotSize)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		prev = nil
+	case err != nil:
+		return nil, err
+	default:
+		h := filepath.Join(dir, "approved-"+now.UTC().Format("20060102T150405.000000000Z")+".json")
+		if err := fileutil.WriteAtomic(h, prev, 0o600); err != nil {
+			return nil, err
+		}
+	}
+	if err := fileutil.WriteAtomic(p, data, 0o600); err != nil {
+		return nil, err
+	}
+	return prev, nil
+}
+
+// Restore puts back what Store replaced (prev nil: removes the snapshot).
+func Restore(dir string, prev []byte) error {
+	p := filepath.Join(dir, ApprovedFile)
+	if prev == nil {
+		if err := os.Remove(p); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return err
+		}
+		return nil
+	}
+	return fileutil.WriteAtomic(p, prev, 0o600)
+}
+
+// parent returns a root-relative path's directory ("" for top level).
+func parent(p string) string {
+	d := path.Dir(p)
+	if d == "." {
+		return ""
+	}
+	return d
+}

@@ -1,0 +1,138 @@
+package drift
+
+import (
+	"context"
+	"path"
+	"path/filepath"
+	"slices"
+	"time"
+)
+
+// WatchDir is one directory to watch for changes: to a listed directory
+// any name matters, otherwise only Names.
+type WatchDir struct {
+	Dir   string
+	Names []string
+	Any   bool
+}
+
+// WatchDirs derives the directories to watch from a snapshot whose target
+// root is the host directory root.
+func WatchDirs(root string, s *Snapshot) []WatchDir {
+	byDir := map[string]*WatchDir{}
+	get := func(rel string) *WatchDir {
+		d := filepath.Join(root, filepath.FromSlash(rel))
+		if w, ok := byDir[d]; ok {
+			return w
+		}
+		w := &WatchDir{Dir: d}
+		byDir[d] = w
+		return w
+	}
+	for _, f := range s.Files {
+		if f.Listed {
+			get(f.Path).Any = true
+		}
+		if f.Path == "" {
+			continue
+		}
+		w := get(parent(f.Path))
+		w.Names = append(w.Names, path.Base(f.Path))
+	}
+	out := make([]WatchDir, 0, len(byDir))
+	for _, w := range byDir {
+		out = append(out, *w)
+	}
+	slices.SortFunc(out, func(a, b WatchDir) int {
+		switch {
+		case a.Dir < b.Dir:
+			return -1
+		case a.Dir > b.Dir:
+			return 1
+		}
+		return 0
+	})
+	return out
+}
+
+// WatchOptions configure Watch.
+type WatchOptions struct {
+	// Interval between evaluations without file changes.
+	Interval time.Duration
+	// MinInterval is the least time between two evaluations, however often
+	// files change.
+	MinInterval time.Duration
+	// Debounce waits for a burst of file changes to settle (default 2s).
+	Debounce time.Duration
+	// Dirs are watched for changes (inotify on Linux; ignored elsewhere).
+	Dirs []WatchDir
+	// Evaluate runs one evaluation; its error is passed to Warn and the
+	// loop goes on.
+	Evaluate func(ctx context.Context) error
+	// Warn receives non-fatal problems; it may be nil.
+	Warn func(error)
+}
+
+// Watch evaluates now, then on every interval and after watched files
+// change (debounced, never more often than MinInterval), until ctx is
+// cancelled; it then returns nil.
+func Watch(ctx context.Context, o WatchOptions) error {
+	warn := o.Warn
+	if warn == nil {
+		warn = func(error) {}
+	}
+	if o.Debounce <= 0 {
+		o.Debounce = 2 * time.Second
+	}
+	if o.Interval < o.MinInterval {
+		o.Interval = o.MinInterval
+	}
+	var changes <-chan struct{}
+	if len(o.Dirs) > 0 {
+		ch, stop, err := watchFiles(o.Dirs)
+		if err != nil {
+			warn(err)
+		}
+		if stop != nil {
+			defer stop()
+		}
+		changes = ch
+	}
+	run := func() time.Time {
+		if err := o.Evaluate(ctx); err != nil && ctx.Err() == nil {
+			warn(err)
+		}
+		return time.Now()
+	}
+	last := run()
+	next := last.Add(o.Interval)
+	timer := time.NewTimer(time.Until(next))
+	defer timer.Stop()
+	debounce := time.NewTimer(time.Hour)
+	debounce.Stop()
+	defer debounce.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-changes:
+			debounce.Reset(o.Debounce)
+		case <-debounce.C:
+			due := time.Now()
+			if earliest := last.Add(o.MinInterval); due.Before(earliest) {
+				due = earliest
+			}
+			if due.Before(next) {
+				next = due
+				timer.Reset(time.Until(next))
+			}
+		case <-timer.C:
+			if ctx.Err() != nil {
+				return nil
+			}
+			last = run()
+			next = last.Add(o.Interval)
+			timer.Reset(time.Until(next))
+		}
+	}
+}
