@@ -1,0 +1,89 @@
+package cli
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/cradle-cra/cradle/internal/fix"
+	"github.com/cradle-cra/cradle/internal/target/targettest"
+)
+
+// TestFixCommands drives plan, preflight refusal, --force, apply, runs and
+// rollback end to end on a small tree.
+func TestFixCommands(t *testing.T) {
+	root := targettest.Dir(t, map[string]string{
+		"etc/os-release":      "ID=debian\nVERSION_ID=\"12\"\n",
+		"etc/ssh/sshd_config": "# test\nInclude /etc/ssh/sshd_config.d/*.conf\nPermitRootLogin yes\nUsePAM yes\n",
+		"etc/passwd":          "root:x:0:0:root:/root:/bin/bash\n",
+		"var/log/auth.log":    "2026-11-20T10:00:00.123456+00:00 host sshd[100]: Accepted password for root from 192.0.2.7 port 50022 ssh2\n",
+	})
+	orig, err := os.ReadFile(filepath.Join(root, "etc/ssh/sshd_config"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	env := map[string]string{"CRADLE_HOME": t.TempDir()}
+	run := func(want int, args ...string) string {
+		t.Helper()
+		out, errs, code := runIn(t, env, args...)
+		if code != want {
+			t.Fatalf("cradle %s: exit %d, want %d\nstdout: %s\nstderr: %s", strings.Join(args, " "), code, want, out, errs)
+		}
+		return out
+	}
+	decode := func(s string) fix.Document {
+		t.Helper()
+		var d fix.Document
+		if err := json.Unmarshal([]byte(s), &d); err != nil {
+			t.Fatalf("%v\n%s", err, s)
+		}
+		return d
+	}
+	rule := []string{"--root", root, "--rule", "ssh.permit_root_login"}
+
+	// Dry run: a plan with a diff, nothing written.
+	d := decode(run(0, append([]string{"fix", "--no-preflight", "--format", "json"}, rule...)...))
+	if len(d.Plan) != 1 || d.Plan[0].Path != "/etc/ssh/sshd_config" || !strings.Contains(d.Plan[0].Diff, "+PermitRootLogin") {
+		t.Fatalf("plan = %+v", d.Plan)
+	}
+	if b, _ := os.ReadFile(filepath.Join(root, "etc/ssh/sshd_config")); string(b) != string(orig) {
+		t.Fatal("dry run changed the target")
+	}
+	// Root logged in with a password recently: the preflight refuses.
+	d = decode(run(3, append([]string{"fix", "--apply", "--format", "json"}, rule...)...))
+	if len(d.Refused) == 0 || d.Rules[0].Status != fix.StatusRefused || d.Rules[0].Impact == nil || !strings.Contains(strings.Join(d.Rules[0].Impact.Evidence, " "), "192.0.2.7") {
+		t.Fatalf("not refused with evidence: %+v", d.Rules)
+	}
+	if b, _ := os.ReadFile(filepath.Join(root, "etc/ssh/sshd_config")); string(b) != string(orig) {
+		t.Fatal("refused fix changed the target")
+	}
+	// Forced: applied and verified.
+	d = decode(run(0, append([]string{"fix", "--apply", "--force", "ssh.permit_root_login", "--change-ref", "CHG-7", "--format", "json"}, rule...)...))
+	if d.Run == nil || d.Rules[0].Status != fix.StatusFixed {
+		t.Fatalf("forced apply: %+v %+v", d.Run, d.Rules)
+	}
+	if d2 := decode(run(0, append([]string{"fix", "--no-preflight", "--format", "json"}, rule...)...)); len(d2.Plan) != 0 {
+		t.Fatalf("second plan not empty: %+v", d2.Plan)
+	}
+	out := run(0, "runs", "--root", root)
+	if !strings.Contains(out, d.Run.ID) || !strings.Contains(out, "CHG-7") || !strings.Contains(out, "applied") {
+		t.Fatalf("runs:\n%s", out)
+	}
+	run(2, "rollback", "--root", root, "no-such-run")
+	run(0, "rollback", "--root", root, d.Run.ID)
+	if b, _ := os.ReadFile(filepath.Join(root, "etc/ssh/sshd_config")); string(b) != string(orig) {
+		t.Fatalf("rollback did not restore:\n%s", b)
+	}
+	if out := run(0, "runs", "--root", root); !strings.Contains(out, "rolled_back") {
+		t.Fatalf("runs after rollback:\n%s", out)
+	}
+	run(0, "log", "verify", "--root", root)
+
+	// Usage errors.
+	run(2, "fix", "--image", "x.tar", "--apply")
+	run(2, "fix", "--root", root, "--max-disruption", "extreme")
+	run(2, "fix", "--root", root, "--force", "no.such.rule")
+	run(2, "fix", "--root", root, "--learn", "1s")
+}
