@@ -195,7 +195,7 @@ func (c *serviceStateCheck) Remediate(ctx context.Context, _ *facts.Store, ch *r
 		}
 		switch c.a.State {
 		case "enabled":
-			err = c.enable(ch, n)
+			err = enableUnit(ch, n, c.notInstalled)
 		case "masked":
 			err = maskUnit(ch, n, "")
 		default:
@@ -221,7 +221,7 @@ func (c *serviceStateCheck) enableAny(ch *remedy.Changes, cfg *systemd.Config, n
 		if _, ok, err := findUnitFile(ch, n); err != nil {
 			return err
 		} else if ok {
-			return c.enable(ch, n)
+			return enableUnit(ch, n, c.notInstalled)
 		}
 	}
 	ch.Defer("enable one of "+orList(names), c.notInstalled(orList(names)))
@@ -235,11 +235,12 @@ func (c *serviceStateCheck) notInstalled(units string) string {
 	return fmt.Sprintf("unit file not installed (%s); install the package that ships it first", units)
 }
 
-// enable creates the links of the unit's [Install] section, removing a
-// mask in /etc first.
-func (c *serviceStateCheck) enable(ch *remedy.Changes, name string) error {
+// enableUnit creates the links of the unit's [Install] section, removing
+// a mask in /etc first; missing words the reason when the unit file is not
+// installed.
+func enableUnit(ch *remedy.Changes, name string, missing func(units string) string) error {
 	if strings.ContainsAny(name, "*?[") {
-		ch.Defer("enable "+name, c.notInstalled(name))
+		ch.Defer("enable "+name, missing(name))
 		return nil
 	}
 	uf, ok, err := findUnitFile(ch, name)
@@ -259,7 +260,7 @@ func (c *serviceStateCheck) enable(ch *remedy.Changes, name string) error {
 		}
 	}
 	if !ok {
-		ch.Defer("enable "+name, c.notInstalled(name))
+		ch.Defer("enable "+name, missing(name))
 		return nil
 	}
 	inst := parseInstall(uf.data)
