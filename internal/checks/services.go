@@ -22,7 +22,8 @@ import (
 // static or masked), masked, or not_enabled (anything but enabled,
 // including absent). absent_ok makes an absent unit acceptable: it is
 // skipped for enabled, disabled and masked; when every unit is skipped the
-// result is not_applicable. Unit names may be globs.
+// result is not_applicable. Unit names may be globs. package optionally
+// names the package that ships the units.
 type serviceStateTemplate struct{}
 
 type serviceStateArgs struct {
@@ -30,6 +31,9 @@ type serviceStateArgs struct {
 	State    string   `yaml:"state"`
 	AbsentOK bool     `yaml:"absent_ok"`
 	Any      bool     `yaml:"any"`
+	// Package names the package that ships the units, for the advice a
+	// fix gives when they are not installed.
+	Package string `yaml:"package"`
 }
 
 type serviceStateCheck struct{ a serviceStateArgs }
@@ -76,28 +80,7 @@ func (c *serviceStateCheck) Evaluate(ctx context.Context, f *facts.Store) check.
 		"masked":      "masked",
 		"not_enabled": "not enabled (disabled, static, masked or absent)",
 	}[c.a.State]
-	var names []string
-	for _, u := range c.a.Units {
-		if !strings.ContainsAny(u, "*?[") {
-			names = append(names, u)
-			continue
-		}
-		matched := false
-		for _, n := range cfg.Names() {
-			// A template ("serial-getty@.service") stands for its
-			// instances, which are matched themselves.
-			if strings.Contains(n, "@.") {
-				continue
-			}
-			if ok, _ := path.Match(u, n); ok {
-				names = append(names, n)
-				matched = true
-			}
-		}
-		if !matched {
-			names = append(names, u) // resolves to absent
-		}
-	}
+	names := c.unitNames(cfg)
 	var ev, okEv []result.Evidence
 	good, bad, counted := 0, 0, 0
 	for _, n := range names {
@@ -151,6 +134,34 @@ func (c *serviceStateCheck) Evaluate(ctx context.Context, f *facts.Store) check.
 		return check.Pass(append(okEv, ev...)...)
 	}
 	return check.Fail(append(ev, okEv...)...)
+}
+
+// unitNames expands the rule's unit globs against the units the target
+// knows; a glob matching nothing stays as is and resolves to absent.
+func (c *serviceStateCheck) unitNames(cfg *systemd.Config) []string {
+	var names []string
+	for _, u := range c.a.Units {
+		if !strings.ContainsAny(u, "*?[") {
+			names = append(names, u)
+			continue
+		}
+		matched := false
+		for _, n := range cfg.Names() {
+			// A template ("serial-getty@.service") stands for its
+			// instances, which are matched themselves.
+			if strings.Contains(n, "@.") {
+				continue
+			}
+			if ok, _ := path.Match(u, n); ok {
+				names = append(names, n)
+				matched = true
+			}
+		}
+		if !matched {
+			names = append(names, u) // resolves to absent
+		}
+	}
+	return names
 }
 
 // defaultTargetTemplate checks the unit systemd boots into:
