@@ -44,3 +44,14 @@ func status(c check.Check, tg target.Target) check.Outcome {
 }
 
 var _ = result.Pass
+
+// openDir opens dir as an offline root filesystem.
+func openDir(t *testing.T, dir string) target.Target {
+	t.Helper()
+	tg, err := target.OpenRootFS(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { tg.Close() })
+	return tg
+}
