@@ -1,0 +1,237 @@
+package checks
+
+import (
+	"context"
+	"fmt"
+	"path"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/cradle-cra/cradle/internal/check"
+	"github.com/cradle-cra/cradle/internal/collect/accounts"
+	"github.com/cradle-cra/cradle/internal/facts"
+	"github.com/cradle-cra/cradle/internal/remedy"
+	"github.com/cradle-cra/cradle/internal/result"
+	"github.com/cradle-cra/cradle/internal/target"
+)
+
+// Remediate edits the account files field by field for the accounts the
+// check flags, keeping every other byte; root's password field is never
+// changed.
+func (c *accountPropertyCheck) Remediate(ctx context.Context, _ *facts.Store, ch *remedy.Changes) error {
+	if !c.Fixable() {
+		ch.Defer("fix "+c.a.Property, "needs a decision about the accounts involved")
+		return nil
+	}
+	pf := facts.NewStore(ctx, ch.Overlay())
+	db, err := accounts.Get(pf)
+	if err != nil {
+		return fmt.Errorf("read account database: %w", err)
+	}
+	switch c.a.Property {
+	case "home_dirs":
+		return c.fixHomes(ctx, pf, ch)
+	case "root_gid0":
+		return editColonFile(ch, passwdFile, func(f []string) ([]string, bool) {
+			if f[0] != "root" || len(f) < 7 || f[3] == "0" {
+				return f, false
+			}
+			f[3] = "0"
+			return f, true
+		}, "set root's primary group to 0", remedy.Effect{Kind: remedy.EffectAccountChange, Subject: "root", Value: "gid 0"})
+	}
+	o := c.Evaluate(ctx, pf)
+	if o.Status != result.Fail {
+		return nil
+	}
+	// The evidence names the flagged accounts.
+	flagged := map[string]bool{}
+	for _, ev := range o.Evidence {
+		if u, _, ok := strings.Cut(strings.TrimPrefix(ev.Observed, "user "), ":"); ok && strings.HasPrefix(ev.Observed, "user ") {
+			flagged[u] = true
+		}
+	}
+	users := map[string]*accounts.User{}
+	for i := range db.Users {
+		if flagged[db.Users[i].Name] {
+			users[db.Users[i].Name] = &db.Users[i]
+		}
+	}
+	var effects []remedy.Effect
+	switch c.a.Property {
+	case "password_max_days", "password_min_days", "password_warn_days", "password_inactive":
+		field := map[string]int{"password_min_days": 3, "password_max_days": 4, "password_warn_days": 5, "password_inactive": 6}[c.a.Property]
+		v := strconv.FormatInt(*c.a.Value, 10)
+		err = editColonFile(ch, shadowFile, func(f []string) ([]string, bool) {
+			if users[f[0]] == nil || len(f) < 2 {
+				return f, false
+			}
+			for len(f) < 9 {
+				f = append(f, "")
+			}
+			if f[field] == v {
+				return f, false
+			}
+			f[field] = v
+			effects = append(effects, remedy.Effect{Kind: remedy.EffectAccountChange, Subject: f[0], Value: c.a.Property + " " + v})
+			return f, true
+		}, fmt.Sprintf("set %s to %s for %s", c.a.Property, v, strings.Join(sortedKeys(users), ", ")))
+	case "system_accounts_nologin":
+		shell := nologinPath(ch)
+		err = editColonFile(ch, passwdFile, func(f []string) ([]string, bool) {
+			if users[f[0]] == nil || len(f) < 7 || isNologin(f[6]) {
+				return f, false
+			}
+			f[6] = shell
+			effects = append(effects, remedy.Effect{Kind: remedy.EffectAccountChange, Subject: f[0], Value: "shell " + shell})
+			return f, true
+		}, fmt.Sprintf("set the shell of %s to %s", strings.Join(sortedKeys(users), ", "), shell))
+	case "system_accounts_locked", "no_empty_passwords":
+		if u := users["root"]; u != nil {
+			delete(users, "root")
+			ch.Defer("lock or set root's password", "root's password field is never changed by cradle fix")
+		}
+		lock := func(pw string) (string, bool) {
+			st, _ := accounts.Classify(pw)
+			if st != accounts.Empty && st != accounts.Hashed {
+				return pw, false
+			}
+			return "!" + pw, true
+		}
+		var inPasswd, inShadow []string
+		for name, u := range users {
+			if u.Passwd == "x" {
+				inShadow = append(inShadow, name)
+			} else {
+				inPasswd = append(inPasswd, name)
+			}
+		}
+		slices.Sort(inPasswd)
+		slices.Sort(inShadow)
+		edit := func(file string, names []string) error {
+			if len(names) == 0 {
+				return nil
+			}
+			return editColonFile(ch, file, func(f []string) ([]string, bool) {
+				if !slices.Contains(names, f[0]) || len(f) < 2 {
+					return f, false
+				}
+				var ok bool
+				if f[1], ok = lock(f[1]); ok {
+					effects = append(effects, remedy.Effect{Kind: remedy.EffectAccountChange, Subject: f[0], Value: "password locked"})
+				}
+				return f, ok
+			}, "lock the password of "+strings.Join(names, ", "))
+		}
+		if err = edit(shadowFile, inShadow); err == nil {
+			err = edit(passwdFile, inPasswd)
+		}
+	}
+	if err != nil {
+		return err
+	}
+	for _, e := range effects {
+		ch.Effect(e)
+	}
+	return nil
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	slices.Sort(out)
+	return out
+}
+
+// nologinPath picks the target's nologin shell.
+func nologinPath(ch *remedy.Changes) string {
+	for _, p := range []string{"/usr/sbin/nologin", "/sbin/nologin", "/usr/bin/nologin"} {
+		if ch.Exists(p) {
+			return p
+		}
+	}
+	return "/bin/false"
+}
+
+// editColonFile rewrites the lines of a colon-separated account file for
+// which edit changes the fields; comments, blank lines and untouched
+// entries keep their bytes. A file that is unchanged is not written.
+func editColonFile(ch *remedy.Changes, file string, edit func(f []string) ([]string, bool), summary string, effects ...remedy.Effect) error {
+	tf, err := readText(ch, file)
+	if err != nil {
+		return err
+	}
+	if !tf.exists {
+		return fmt.Errorf("%s does not exist", file)
+	}
+	changed := false
+	for i, l := range tf.lines {
+		if strings.TrimSpace(l) == "" || strings.HasPrefix(l, "#") {
+			continue
+		}
+		if f, ok := edit(strings.Split(l, ":")); ok {
+			tf.lines[i] = strings.Join(f, ":")
+			changed = true
+		}
+	}
+	if !changed {
+		return nil
+	}
+	if err := tf.write(ch, 0o640, summary); err != nil {
+		return err
+	}
+	for _, e := range effects {
+		ch.Effect(e)
+	}
+	return nil
+}
+
+// fixHomes tightens existing home directories; missing ones are deferred
+// (creating them needs the skeleton files and the account's decision).
+func (c *accountPropertyCheck) fixHomes(ctx context.Context, pf *facts.Store, ch *remedy.Changes) error {
+	db, err := accounts.Get(pf)
+	if err != nil {
+		return err
+	}
+	min, _ := uidMin(pf)
+	for i := range db.Users {
+		u := &db.Users[i]
+		if u.UID < min && u.UID != 0 || isNologin(u.Shell) || u.UID == 65534 || slices.Contains(c.a.Exempt, u.Name) {
+			continue
+		}
+		if u.Home == "" || !path.IsAbs(u.Home) {
+			ch.Defer("give "+u.Name+" a home directory", "the account has no absolute home directory")
+			continue
+		}
+		fi, err := ch.Stat(u.Home)
+		if err != nil {
+			if !isNotExist(err) {
+				return fmt.Errorf("stat %s: %w", u.Home, err)
+			}
+			ch.Defer("create "+u.Home+" for "+u.Name, "the home directory does not exist (create it with the account's skeleton files)")
+			continue
+		}
+		if !fi.Mode.IsDir() {
+			ch.Defer("replace "+u.Home, u.Home+" is not a directory")
+			continue
+		}
+		if fi.UID != u.UID {
+			if err := ch.Chown(u.Home, u.UID, u.GID, fmt.Sprintf("give %s to %s", u.Home, u.Name)); err != nil {
+				return err
+			}
+		}
+		if m := PermBits(fi.Mode); m&^c.maxMode != 0 {
+			nm := remedy.ModeFromUnix(m & c.maxMode)
+			if err := ch.Chmod(u.Home, nm, fmt.Sprintf("chmod %04o %s", m&c.maxMode, u.Home)); err != nil {
+				return err
+			}
+		}
+		ch.Effect(remedy.Effect{Kind: remedy.EffectPermissions, Subject: target.Abs(target.Clean(u.Home))})
+	}
+	return nil
+}
+
+var _ check.Remediator = (*accountPropertyCheck)(nil)
