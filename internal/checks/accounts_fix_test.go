@@ -106,7 +106,7 @@ func TestAccountPropertyFix(t *testing.T) {
 // Rewriting /etc/shadow keeps its mode (and, being a write of an existing
 // file, its owner).
 func TestAccountPropertyFixKeepsShadowMode(t *testing.T) {
-	tg := modeTree(t, map[string]string{"etc/passwd": debPasswd, "etc/shadow": debShadow}, map[string]os.FileMode{"etc/shadow": 0o640})
+	tg := modeTree(t, map[string]string{"etc/passwd": debPasswd, "etc/shadow": debShadow}, map[string]os.FileMode{"etc/shadow": 0o640}, nil)
 	ch := fixRoundTrip(t, accountPropertyTemplate{}, `{property: password_min_days, value: 1}`, tg)
 	fin := ch.Final()
 	if len(fin) != 1 || fin[0].Path != "etc/shadow" || fin[0].ModeSet || fin[0].OwnerSet {

@@ -38,13 +38,13 @@ func modeTree(t *testing.T, files map[string]string, modes map[string]os.FileMod
 }
 
 const (
-	debPasswd = "root:x:0:0:root:/root:/bin/bash\ndaemon:x:1:1:daemon:/usr/sbin:/usr/sbin/nologin\n_chrony:x:101:102:Chrony daemon,,,:/var/lib/chrony:/usr/sbin/nologin\n"
+	fileDebPasswd = "root:x:0:0:root:/root:/bin/bash\ndaemon:x:1:1:daemon:/usr/sbin:/usr/sbin/nologin\n_chrony:x:101:102:Chrony daemon,,,:/var/lib/chrony:/usr/sbin/nologin\n"
 	debGroup  = "root:x:0:\ndaemon:x:1:\nshadow:x:42:\n_chrony:x:102:\n"
 )
 
 func TestFileModeFix(t *testing.T) {
 	files := map[string]string{
-		"etc/passwd":             debPasswd,
+		"etc/passwd":             fileDebPasswd,
 		"etc/group":              debGroup,
 		"etc/shadow":             "root:*:19000:0:99999:7:::\n",
 		"etc/chrony/chrony.keys": "1 SHA256 HEX:00\n",

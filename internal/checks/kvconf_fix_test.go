@@ -2,7 +2,6 @@ package checks
 
 import (
 	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
@@ -21,22 +20,6 @@ func planned(t *testing.T, ch *remedy.Changes, name string) string {
 	return string(b)
 }
 
-// modeTree is a Tree whose files get the given modes.
-func modeTree(t *testing.T, files map[string]string, modes map[string]os.FileMode) target.Target {
-	t.Helper()
-	dir := targettest.Dir(t, files)
-	for p, m := range modes {
-		if err := os.Chmod(filepath.Join(dir, p), m); err != nil {
-			t.Fatal(err)
-		}
-	}
-	tg, err := target.OpenRootFS(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { tg.Close() })
-	return tg
-}
 
 const debLoginDefs = `# /etc/login.defs - Configuration control definitions for the login package.
 MAIL_DIR        /var/mail
@@ -148,7 +131,7 @@ func TestConfigKVFixDefersPresentOnly(t *testing.T) {
 // Two login.defs rules planned into one change set edit one file and
 // keep its mode and owner.
 func TestConfigKVFixComposes(t *testing.T) {
-	tg := modeTree(t, map[string]string{"etc/login.defs": debLoginDefs}, map[string]os.FileMode{"etc/login.defs": 0o600})
+	tg := modeTree(t, map[string]string{"etc/login.defs": debLoginDefs}, map[string]os.FileMode{"etc/login.defs": 0o600}, nil)
 	ch := remedy.New(tg)
 	for i, args := range []string{
 		`{syntax: space, paths: [/etc/login.defs], key: PASS_MAX_DAYS, min: 1, max: 365, default: "99999"}`,

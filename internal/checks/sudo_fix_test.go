@@ -74,7 +74,7 @@ func TestSudoFix(t *testing.T) {
 }
 
 func TestSudoFixDropInMode(t *testing.T) {
-	tg := modeTree(t, sudoFixTree(debSudoers, map[string]string{"etc/sudoers.d/zz-break": breakDropIn}), map[string]os.FileMode{"etc/sudoers.d/zz-break": 0o440})
+	tg := modeTree(t, sudoFixTree(debSudoers, map[string]string{"etc/sudoers.d/zz-break": breakDropIn}), map[string]os.FileMode{"etc/sudoers.d/zz-break": 0o440}, nil)
 	ch := remedy.New(tg)
 	for i, args := range []string{`{option: use_pty, enabled: true, default: "false"}`, `{option: timestamp_timeout, min: 0, max: 15, default: "15"}`} {
 		ch.Begin([]string{"a", "b"}[i], remedy.Meta{})
