@@ -39,7 +39,7 @@ func modeTree(t *testing.T, files map[string]string, modes map[string]os.FileMod
 
 const (
 	fileDebPasswd = "root:x:0:0:root:/root:/bin/bash\ndaemon:x:1:1:daemon:/usr/sbin:/usr/sbin/nologin\n_chrony:x:101:102:Chrony daemon,,,:/var/lib/chrony:/usr/sbin/nologin\n"
-	debGroup  = "root:x:0:\ndaemon:x:1:\nshadow:x:42:\n_chrony:x:102:\n"
+	debGroup      = "root:x:0:\ndaemon:x:1:\nshadow:x:42:\n_chrony:x:102:\n"
 )
 
 func TestFileModeFix(t *testing.T) {

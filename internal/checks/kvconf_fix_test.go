@@ -20,7 +20,6 @@ func planned(t *testing.T, ch *remedy.Changes, name string) string {
 	return string(b)
 }
 
-
 const debLoginDefs = `# /etc/login.defs - Configuration control definitions for the login package.
 MAIL_DIR        /var/mail
 #
