@@ -189,8 +189,8 @@ func editColonFile(ch *remedy.Changes, file string, edit func(f []string) ([]str
 	return nil
 }
 
-// fixHomes tightens existing home directories; missing ones are deferred
-// (creating them needs the skeleton files and the account's decision).
+// fixHomes tightens existing home directories and creates missing ones,
+// empty and private to the account.
 func (c *accountPropertyCheck) fixHomes(ctx context.Context, pf *facts.Store, ch *remedy.Changes) error {
 	db, err := accounts.Get(pf)
 	if err != nil {
@@ -211,7 +211,13 @@ func (c *accountPropertyCheck) fixHomes(ctx context.Context, pf *facts.Store, ch
 			if !isNotExist(err) {
 				return fmt.Errorf("stat %s: %w", u.Home, err)
 			}
-			ch.Defer("create "+u.Home+" for "+u.Name, "the home directory does not exist (create it with the account's skeleton files)")
+			// As mkhomedir_helper would, without skeleton files: an
+			// empty private directory owned by the account.
+			mode := remedy.ModeFromUnix(0o750 & c.maxMode)
+			if err := ch.Mkdir(u.Home, mode, u.UID, u.GID, fmt.Sprintf("create %s for %s (empty, no skeleton files)", u.Home, u.Name)); err != nil {
+				return err
+			}
+			ch.Effect(remedy.Effect{Kind: remedy.EffectAccountChange, Subject: u.Name})
 			continue
 		}
 		if !fi.Mode.IsDir() {

@@ -146,10 +146,12 @@ func TestAccountPropertyFixHomeDirs(t *testing.T) {
 	if chmod != 1 || deferred != 0 {
 		t.Fatalf("ops %+v", ch.Ops())
 	}
-	// A missing home directory is reported, not created.
+	// A missing home directory is created empty, private and owned by
+	// the account (its missing parent root-owned).
 	tg = targettest.Tree(t, map[string]string{"etc/passwd": "bob:x:1001:1001::/home/bob:/bin/bash\n"})
 	ch = fixRoundTrip(t, accountPropertyTemplate{}, `{property: home_dirs}`, tg)
-	if ops := ch.Ops(); len(ops) != 1 || !ops[0].Deferred() {
+	ops := ch.Ops()
+	if len(ops) != 2 || ops[1].Kind != remedy.KindMkdir || ops[1].Path != "/home/bob" || ops[1].To != "0750 1001:1001" {
 		t.Fatalf("ops %+v", ops)
 	}
 }

@@ -214,6 +214,37 @@ func (c *Changes) mkdirAll(dir string) error {
 	return nil
 }
 
+// Mkdir plans a directory with the given mode and owner (missing parents
+// are created 0755 root-owned). An existing directory is left alone.
+func (c *Changes) Mkdir(name string, perm fs.FileMode, uid, gid uint32, summary string) error {
+	dir, err := c.resolvePath(path.Dir(target.Clean(name)), true)
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return err
+	}
+	if err != nil {
+		dir = path.Dir(target.Clean(name))
+	}
+	p := path.Join(dir, path.Base(target.Clean(name)))
+	if fi, err := c.Overlay().Lstat(p); err == nil {
+		if !fi.Mode.IsDir() {
+			return fmt.Errorf("mkdir %s: exists and is not a directory", target.Abs(p))
+		}
+		return nil
+	}
+	if err := c.mkdirAll(path.Dir(p)); err != nil {
+		return err
+	}
+	n, err := c.lookup(p)
+	if err != nil {
+		return err
+	}
+	n.exists, n.typ, n.mode, n.modeSet, n.uid, n.gid, n.ownSet = true, fs.ModeDir, perm&PermMask, true, uid, gid, true
+	n.data, n.dataSet, n.link = nil, false, ""
+	c.touch(n)
+	c.addOp(Op{Kind: KindMkdir, Path: target.Abs(p), Summary: summary, To: fmt.Sprintf("%s %d:%d", modeString(perm), uid, gid)})
+	return nil
+}
+
 // WriteFile plans name's content. An existing file (symlinks followed)
 // keeps its mode, owner and extended attributes; a new one is created
 // with perm, owned by root, and missing parent directories are created.
