@@ -99,12 +99,20 @@ func Make(ctx context.Context, eng *engine.Engine, t target.Target, opts Options
 	}
 	p := &Plan{Target: t, Before: rep, Changes: remedy.New(t)}
 	store := facts.NewStore(ctx, t)
+	pv := &plannedView{ch: p.Changes, version: -1}
 	for _, pl := range planned {
 		res := status[pl.Rule.ID]
 		if res.Status != result.Fail {
 			continue
 		}
 		rf := RuleFix{Rule: pl.Rule.ID, Title: pl.Rule.Title, Severity: pl.Rule.Severity, Meta: metaOf(pl.Rule)}
+		// A fix planned for an earlier rule may already satisfy this one
+		// (two rules on one setting); fixing it again could undo that.
+		if pv.passes(ctx, pl.Check) {
+			rf.Status, rf.Reason = StatusPlanned, "satisfied by the changes planned for other rules"
+			p.Rules = append(p.Rules, rf)
+			continue
+		}
 		p.Rules = append(p.Rules, planRule(ctx, store, p.Changes, pl, rf, opts))
 	}
 	for i := range p.Rules {
@@ -124,6 +132,29 @@ func Make(ctx context.Context, eng *engine.Engine, t target.Target, opts Options
 		return nil, err
 	}
 	return p, nil
+}
+
+// plannedView evaluates checks against the planned state, reusing one fact
+// store for as long as the plan does not change.
+type plannedView struct {
+	ch      *remedy.Changes
+	version int
+	store   *facts.Store
+}
+
+func (v *plannedView) passes(ctx context.Context, c check.Check) (ok bool) {
+	if len(v.ch.Ops()) == 0 {
+		return false
+	}
+	if v.version != v.ch.Version() {
+		v.store, v.version = facts.NewStore(ctx, v.ch.Overlay()), v.ch.Version()
+	}
+	defer func() {
+		if recover() != nil {
+			ok = false
+		}
+	}()
+	return c.Evaluate(ctx, v.store).Status == result.Pass
 }
 
 func metaOf(r *rules.Rule) remedy.Meta {

@@ -61,6 +61,9 @@ type Changes struct {
 
 	rule string
 	meta Meta
+	// version counts mutations, so callers can cache views of the
+	// planned state.
+	version int
 	// rollback point for the current rule
 	savedNodes   map[string]*node
 	savedOps     int
@@ -91,6 +94,7 @@ func (c *Changes) Begin(id string, m Meta) {
 // Abort discards everything the current rule recorded (its template
 // failed half-way).
 func (c *Changes) Abort() {
+	c.version++
 	if c.savedNodes != nil {
 		c.nodes = c.savedNodes
 	}
@@ -98,6 +102,9 @@ func (c *Changes) Abort() {
 	c.runtime = c.runtime[:c.savedRuntime]
 	c.savedNodes = nil
 }
+
+// Version changes whenever the planned state may have changed.
+func (c *Changes) Version() int { return c.version }
 
 // Ops lists the recorded operations in plan order.
 func (c *Changes) Ops() []Op { return c.ops }
@@ -428,6 +435,7 @@ func (c *Changes) Defer(summary, reason string) {
 }
 
 func (c *Changes) addOp(o Op) {
+	c.version++
 	o.Rule, o.Meta = c.rule, c.meta
 	// One op per rule, path and kind: a rule editing a file twice shows one
 	// diff from its starting content.
