@@ -109,12 +109,18 @@ func (e *Engine) Plan(opts Options) ([]Planned, error) {
 
 // Scan evaluates the plan against t.
 func (e *Engine) Scan(ctx context.Context, t target.Target, plan []Planned, opts Options) (*result.Report, error) {
+	return e.ScanStore(ctx, facts.NewStore(ctx, t), plan, opts)
+}
+
+// ScanStore is Scan over an existing fact store, so a caller that goes on
+// working with the same facts (cradle fix) does not collect them twice.
+func (e *Engine) ScanStore(ctx context.Context, store *facts.Store, plan []Planned, opts Options) (*result.Report, error) {
+	t := store.Target()
 	start := time.Now()
 	now := opts.Now
 	if now.IsZero() {
 		now = start
 	}
-	store := facts.NewStore(ctx, t)
 	osinfo, osErr := osrelease.Get(store)
 	rep := &result.Report{
 		SchemaVersion: result.SchemaVersion,

@@ -10,6 +10,7 @@ package fix
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 
@@ -89,7 +90,8 @@ func Make(ctx context.Context, eng *engine.Engine, t target.Target, opts Options
 	if err != nil {
 		return nil, err
 	}
-	rep, err := eng.Scan(ctx, t, planned, opts.Engine)
+	store := facts.NewStore(ctx, t)
+	rep, err := eng.ScanStore(ctx, store, planned, opts.Engine)
 	if err != nil {
 		return nil, err
 	}
@@ -98,7 +100,6 @@ func Make(ctx context.Context, eng *engine.Engine, t target.Target, opts Options
 		status[r.RuleID] = r
 	}
 	p := &Plan{Target: t, Before: rep, Changes: remedy.New(t)}
-	store := facts.NewStore(ctx, t)
 	pv := &plannedView{ch: p.Changes, version: -1}
 	for _, pl := range planned {
 		res := status[pl.Rule.ID]
@@ -147,7 +148,7 @@ func (v *plannedView) passes(ctx context.Context, c check.Check) (ok bool) {
 		return false
 	}
 	if v.version != v.ch.Version() {
-		v.store, v.version = facts.NewStore(ctx, v.ch.Overlay()), v.ch.Version()
+		v.store, v.version = facts.NewStore(ctx, noWalk{v.ch.Overlay()}), v.ch.Version()
 	}
 	defer func() {
 		if recover() != nil {
@@ -156,6 +157,15 @@ func (v *plannedView) passes(ctx context.Context, c check.Check) (ok bool) {
 	}()
 	return c.Evaluate(ctx, v.store).Status == result.Pass
 }
+
+// noWalk keeps the pre-check cheap: a check that needs a filesystem-wide
+// walk gets an error (so it is planned normally) instead of one walk of
+// the whole target per planned rule.
+type noWalk struct{ target.Target }
+
+var errNoWalk = errors.New("filesystem walk not available in the pre-check")
+
+func (noWalk) Walk(context.Context, target.WalkOptions, target.WalkFunc) error { return errNoWalk }
 
 func metaOf(r *rules.Rule) remedy.Meta {
 	return remedy.Meta{Disruption: r.Fix.Disruption, Reboot: r.Fix.Reboot, Strategy: r.Fix.Strategy}
@@ -259,7 +269,7 @@ func (p *Plan) verifyOverlay(ctx context.Context, eng *engine.Engine, opts Optio
 	}
 	for i := range p.Rules {
 		rf := &p.Rules[i]
-		if r, ok := after[rf.Rule]; ok && rf.Status == StatusPlanned && r.Status != result.Pass {
+		if r, ok := after[rf.Rule]; ok && rf.Status == StatusPlanned && r.Status != result.Pass && !hasRuntimeOnly(p.Changes.RuleOps(rf.Rule)) {
 			rf.Status = StatusPartial
 			rf.Reason = "after the planned changes the rule would still be " + string(r.Status)
 			if r.Reason != "" {
@@ -268,6 +278,17 @@ func (p *Plan) verifyOverlay(ctx context.Context, eng *engine.Engine, opts Optio
 		}
 	}
 	return nil
+}
+
+// hasRuntimeOnly reports whether a rule's fix includes a package manager
+// action, whose effect the overlay cannot show before it runs.
+func hasRuntimeOnly(ops []*remedy.Op) bool {
+	for _, op := range ops {
+		if op.Kind == remedy.KindPackage {
+			return true
+		}
+	}
+	return false
 }
 
 // Rescan evaluates rules ids on t with the same profile, tailoring and
