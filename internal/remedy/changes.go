@@ -475,13 +475,28 @@ func (c *Changes) setDiff(o *Op) {
 // UnifiedDiff renders a unified diff with three lines of context.
 func UnifiedDiff(fromName, toName string, a, b []byte) string {
 	d, err := difflib.GetUnifiedDiffString(difflib.UnifiedDiff{
-		A: difflib.SplitLines(string(a)), B: difflib.SplitLines(string(b)),
+		A: diffLines(a), B: diffLines(b),
 		FromFile: fromName, ToFile: toName, Context: 3,
 	})
 	if err != nil {
 		return ""
 	}
 	return d
+}
+
+// diffLines splits content into newline-terminated lines for the diff.
+// difflib.SplitLines would add a phantom empty last line to content that
+// ends in a newline, as configuration files do.
+func diffLines(b []byte) []string {
+	if len(b) == 0 {
+		return nil
+	}
+	lines := strings.SplitAfter(string(b), "\n")
+	if lines[len(lines)-1] == "" {
+		return lines[:len(lines)-1]
+	}
+	lines[len(lines)-1] += "\n"
+	return lines
 }
 
 // Action is what applying does to one path.

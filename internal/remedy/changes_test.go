@@ -73,3 +73,11 @@ func TestChangesComposeAndOverlay(t *testing.T) {
 		t.Errorf("final = %s", got)
 	}
 }
+
+func TestUnifiedDiffNewFile(t *testing.T) {
+	got := UnifiedDiff("/dev/null", "b/etc/x", nil, []byte("a\nb\n"))
+	want := "--- /dev/null\n+++ b/etc/x\n@@ -0,0 +1,2 @@\n+a\n+b\n"
+	if got != want {
+		t.Fatalf("diff:\n%q\nwant\n%q", got, want)
+	}
+}
