@@ -197,6 +197,15 @@ func runApprove(ctx context.Context, env *Env, f *approveFlags) error {
 		return err
 	}
 	now := time.Now().UTC()
+	if o.Waivers != nil {
+		w, err := tailor.ParseWaivers(o.Waivers.Name, []byte(o.Waivers.Content))
+		if err != nil {
+			return inputErr(err)
+		}
+		if err := recordWaiverChanges(ctx, env, l, w, f.changeRef, f.actor, now); err != nil {
+			return fmt.Errorf("record waiver changes: %w", appendErr(err))
+		}
+	}
 	snap.Target, snap.ApprovedAt = identity, now
 	snap.Approval = drift.Approval{Actor: f.actor, OSUser: changelog.CurrentUser().Name, ChangeRef: f.changeRef, Reason: f.reason}
 	data, digest, err := drift.Sign(snap, l.Signer)

@@ -63,6 +63,9 @@ func applyFix(cmd *cobra.Command, env *Env, f *fixFlags, eng *engine.Engine, pla
 	if clog.RequireChangeRef && f.changeRef == "" {
 		return nil, &ExitError{Code: ExitUsage, Err: changelog.ErrChangeRefRequired}
 	}
+	if err := recordWaiverChanges(ctx, env, clog, fo.Engine.Waivers, f.changeRef, f.actor, time.Now()); err != nil {
+		return nil, fmt.Errorf("record waiver changes: %w", appendErr(err))
+	}
 	store, ident, err := openRuns(env, f.root)
 	if err != nil {
 		return nil, err

@@ -87,3 +87,44 @@ func TestFixCommands(t *testing.T) {
 	run(2, "fix", "--root", root, "--force", "no.such.rule")
 	run(2, "fix", "--root", root, "--learn", "1s")
 }
+
+// TestWaiverChangesLogged: waivers that appear or disappear between uses
+// with change-control commands are recorded in the change log.
+func TestWaiverChangesLogged(t *testing.T) {
+	root := targettest.Dir(t, map[string]string{"etc/os-release": "ID=debian\nVERSION_ID=\"12\"\n"})
+	dir := t.TempDir()
+	w1 := filepath.Join(dir, "w1.yaml")
+	w0 := filepath.Join(dir, "w0.yaml")
+	os.WriteFile(w1, []byte("waivers:\n  - rule: ssh.x11_forwarding\n    justification: lab rig needs X11\n    owner: lab@example.com\n    expires: 2099-01-01\n"), 0o600)
+	os.WriteFile(w0, []byte("waivers: []\n"), 0o600)
+	env := map[string]string{"CRADLE_HOME": t.TempDir()}
+	actions := func() []string {
+		out, errs, code := runIn(t, env, "log", "--root", root, "--format", "json")
+		if code != 0 {
+			t.Fatalf("log: %d %s", code, errs)
+		}
+		var d struct {
+			Entries []struct {
+				Action string   `json:"action"`
+				Rules  []string `json:"rules"`
+			} `json:"entries"`
+		}
+		if err := json.Unmarshal([]byte(out), &d); err != nil {
+			t.Fatal(err)
+		}
+		var a []string
+		for _, e := range d.Entries {
+			a = append(a, e.Action)
+		}
+		return a
+	}
+	for _, w := range []string{w1, w1, w0} {
+		if _, errs, code := runIn(t, env, "baseline", "approve", "--root", root, "--rule", "ssh.x11_forwarding", "--waivers", w); code != 0 {
+			t.Fatalf("approve: %d %s", code, errs)
+		}
+	}
+	got := strings.Join(actions(), ",")
+	if got != "waiver-add,approve,approve,waiver-remove,approve" {
+		t.Fatalf("actions = %s", got)
+	}
+}

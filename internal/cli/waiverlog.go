@@ -1,0 +1,113 @@
+package cli
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/cradle-cra/cradle/internal/changelog"
+	"github.com/cradle-cra/cradle/internal/fileutil"
+	"github.com/cradle-cra/cradle/internal/tailor"
+)
+
+// waiverRecord is what the change log remembers of one waiver.
+type waiverRecord struct {
+	Rule          string   `json:"rule"`
+	Scope         []string `json:"scope,omitempty"`
+	Expires       string   `json:"expires,omitempty"`
+	Owner         string   `json:"owner,omitempty"`
+	Justification string   `json:"justification"`
+	Source        string   `json:"source"`
+	Expired       bool     `json:"expired,omitempty"`
+}
+
+func (w waiverRecord) key() string {
+	h := sha256.New()
+	fmt.Fprintf(h, "%s\x00%s\x00%s\x00%s\x00%s", w.Rule, strings.Join(w.Scope, ","), w.Expires, w.Owner, w.Justification)
+	return hex.EncodeToString(h.Sum(nil))[:16]
+}
+
+// recordWaiverChanges appends waiver-add and waiver-remove entries to the
+// target's change log for every waiver that appeared, disappeared or
+// expired since the waivers last used with a change-control command (fix,
+// baseline approve) on this target. The last state is kept under
+// $CRADLE_HOME/waivers.
+func recordWaiverChanges(ctx context.Context, env *Env, l *changelog.Log, w *tailor.Waivers, changeRef, actor string, now time.Time) error {
+	if w == nil {
+		return nil
+	}
+	dir, err := stateDir(env)
+	if err != nil {
+		return err
+	}
+	statePath := filepath.Join(dir, "waivers", changelog.TargetKey(l.Target)+".json")
+	var last map[string]waiverRecord
+	b, err := os.ReadFile(statePath)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		last = map[string]waiverRecord{}
+	case err != nil:
+		return err
+	default:
+		if err := json.Unmarshal(b, &last); err != nil {
+			return fmt.Errorf("%s: %w", statePath, err)
+		}
+	}
+	cur := map[string]waiverRecord{}
+	for _, wv := range w.List {
+		r := waiverRecord{Rule: wv.Rule, Scope: wv.Scope, Expires: wv.ExpiresLabel, Owner: wv.Owner, Justification: wv.Justification, Source: wv.Source}
+		r.Expired = !wv.Expires.IsZero() && !now.Before(wv.Expires)
+		cur[r.key()] = r
+	}
+	keys := func(m map[string]waiverRecord) []string {
+		var ks []string
+		for k := range m {
+			ks = append(ks, k)
+		}
+		slices.Sort(ks)
+		return ks
+	}
+	appendOne := func(action string, r waiverRecord, why string) error {
+		details, _ := json.Marshal(r)
+		_, err := l.Append(ctx, changelog.Entry{Action: action, Rules: []string{r.Rule}, ChangeRef: changeRef, Reason: why,
+			Actor: changelog.Actor{Actor: actor}, Details: details})
+		return err
+	}
+	for _, k := range keys(cur) {
+		r, old := cur[k], last[k]
+		_, seen := last[k]
+		switch {
+		case !seen && !r.Expired:
+			err = appendOne(changelog.ActionWaiverAdd, r, "waiver added: "+r.Justification)
+		case seen && r.Expired && !old.Expired:
+			err = appendOne(changelog.ActionWaiverRemove, r, "waiver expired on "+r.Expires)
+		}
+		if err != nil {
+			return err
+		}
+	}
+	for _, k := range keys(last) {
+		if _, ok := cur[k]; !ok && !last[k].Expired {
+			if err := appendOne(changelog.ActionWaiverRemove, last[k], "waiver removed from the waiver file"); err != nil {
+				return err
+			}
+		}
+	}
+	out, err := json.MarshalIndent(cur, "", "  ")
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(filepath.Dir(statePath), 0o700); err != nil {
+		return err
+	}
+	return fileutil.WriteAtomic(statePath, out, 0o600)
+}
