@@ -19,6 +19,7 @@ type fixFlags struct {
 	changeRef, actor, reason string
 	maxDisruption            string
 	noReboot, noPreflight    bool
+	strategies               []string
 	noDiff                   bool
 	learn, learnEvery        time.Duration
 	key                      string
@@ -50,8 +51,10 @@ forwarding. A fix with observed impact is refused unless forced for that
 rule with --force RULE. --learn DURATION samples these signals on the live
 host for a while before planning.
 
-Filters: --max-disruption low|medium|high drops fixes rated above it,
---no-reboot drops fixes that need a reboot, --rule limits the rules.
+Filters (each rule's "fix:" metadata): --max-disruption low|medium|high
+drops fixes rated above it, --no-reboot drops fixes that need a reboot,
+--strategy configure,restrict keeps only those strategies (configure,
+disable, enable, install, remove, restrict); --rule limits the rules.
 
 Targets: the live host (default), --root DIR (an offline root filesystem;
 package installs and other changes that need the running system are
@@ -90,6 +93,7 @@ func newFixCmd(env *Env) *cobra.Command {
 	fl.StringVar(&f.reason, "reason", "", "why, recorded in the change log")
 	fl.StringVar(&f.maxDisruption, "max-disruption", "", "only fixes rated at most `LEVEL`: low, medium or high")
 	fl.BoolVar(&f.noReboot, "no-reboot", false, "skip fixes that need a reboot")
+	fl.StringSliceVar(&f.strategies, "strategy", nil, "only fixes with these strategies: configure, disable, enable, install, remove, restrict")
 	fl.BoolVar(&f.noPreflight, "no-preflight", false, "skip the impact preflight (nothing is refused)")
 	fl.DurationVar(&f.learn, "learn", 0, "sample impact signals on the live host for `DURATION` before planning")
 	fl.DurationVar(&f.learnEvery, "learn-interval", 10*time.Second, "sampling interval for --learn")
@@ -110,6 +114,11 @@ func runFix(cmd *cobra.Command, env *Env, f *fixFlags) error {
 	}
 	if f.maxDisruption != "" && !fix.ValidDisruption(f.maxDisruption) {
 		return usageErr("--max-disruption: want low, medium or high, got %q", f.maxDisruption)
+	}
+	for _, s := range f.strategies {
+		if !fix.ValidStrategy(s) {
+			return usageErr("--strategy: unknown strategy %q (want configure, disable, enable, install, remove or restrict)", s)
+		}
 	}
 	if f.image != "" && f.apply {
 		return usageErr("--apply cannot change an image: rebuild it with the planned changes, or fix the root filesystem it is built from")
@@ -135,7 +144,7 @@ func runFix(cmd *cobra.Command, env *Env, f *fixFlags) error {
 	}
 	defer t.Close()
 
-	fo := fix.Options{Engine: opts, Force: f.force, MaxDisruption: f.maxDisruption, NoReboot: f.noReboot}
+	fo := fix.Options{Engine: opts, Force: f.force, MaxDisruption: f.maxDisruption, NoReboot: f.noReboot, Strategies: f.strategies}
 	if !f.noPreflight {
 		a, err := preflight(cmd, env, t, f)
 		if err != nil {

@@ -13,6 +13,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 
 	"github.com/cradle-cra/cradle/internal/check"
 	"github.com/cradle-cra/cradle/internal/engine"
@@ -51,6 +52,9 @@ type Options struct {
 	// "" keeps all); NoReboot drops fixes that need a reboot.
 	MaxDisruption string
 	NoReboot      bool
+	// Strategies, when set, keeps only fixes with one of these strategies
+	// (configure, disable, enable, install, remove, restrict).
+	Strategies []string
 	// Impact assesses operations; nil skips the preflight.
 	Impact Assessor
 }
@@ -83,6 +87,11 @@ var disruptionRank = map[string]int{"": 0, "low": 1, "medium": 2, "high": 3}
 
 // ValidDisruption reports whether s is a disruption level.
 func ValidDisruption(s string) bool { _, ok := disruptionRank[s]; return ok && s != "" }
+
+// ValidStrategy reports whether s is a fix strategy rules use.
+func ValidStrategy(s string) bool {
+	return slices.Contains([]string{"configure", "disable", "enable", "install", "remove", "restrict"}, s)
+}
 
 // Make scans t and plans fixes for its failing rules.
 func Make(ctx context.Context, eng *engine.Engine, t target.Target, opts Options) (*Plan, error) {
@@ -179,6 +188,10 @@ func planRule(ctx context.Context, store *facts.Store, ch *remedy.Changes, pl en
 	}
 	if opts.MaxDisruption != "" && disruptionRank[rf.Meta.Disruption] > disruptionRank[opts.MaxDisruption] {
 		rf.Status, rf.Reason = StatusSkipped, fmt.Sprintf("disruption %s is above --max-disruption %s", rf.Meta.Disruption, opts.MaxDisruption)
+		return rf
+	}
+	if len(opts.Strategies) > 0 && !slices.Contains(opts.Strategies, rf.Meta.Strategy) {
+		rf.Status, rf.Reason = StatusSkipped, fmt.Sprintf("strategy %q is not in --strategy %s", rf.Meta.Strategy, strings.Join(opts.Strategies, ","))
 		return rf
 	}
 	if opts.NoReboot && rf.Meta.Reboot {
