@@ -1,0 +1,66 @@
+package fix
+
+import (
+	"bytes"
+	"flag"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/cradle-cra/cradle/internal/remedy"
+	"github.com/cradle-cra/cradle/internal/result"
+)
+
+var update = flag.Bool("update", false, "rewrite golden files")
+
+func sampleDocument() *Document {
+	im := &remedy.Impact{Level: remedy.ImpactObserved, Evidence: []string{"root logged in over SSH with a password 3 time(s), last 2026-11-20T10:00:00Z from 192.0.2.7"}}
+	write := remedy.Op{Rule: "ssh.x11_forwarding", Kind: remedy.KindWrite, Path: "/etc/ssh/sshd_config", Summary: "set X11Forwarding no",
+		Diff: "--- a/etc/ssh/sshd_config\n+++ b/etc/ssh/sshd_config\n@@ -1,2 +1,5 @@\n+# BEGIN cradle managed settings\n+X11Forwarding no\n+# END cradle managed settings\n Include /etc/ssh/sshd_config.d/*.conf\n-X11Forwarding yes\n+#cradle: X11Forwarding yes\n",
+		Meta: remedy.Meta{Disruption: "low", Strategy: "configure"}, Effects: []remedy.Effect{{Kind: remedy.EffectSSHRestrict, Subject: "X11Forwarding", Value: "no"}},
+		Impact: &remedy.Impact{Level: remedy.ImpactNone}}
+	chmod := remedy.Op{Rule: "perms.shadow", Kind: remedy.KindChmod, Path: "/etc/shadow", Summary: "chmod 0640 /etc/shadow", From: "0644", To: "0640", Meta: remedy.Meta{Disruption: "low", Strategy: "restrict"}}
+	deferred := remedy.Op{Rule: "packages.audit.installed", Kind: remedy.KindDeferred, Summary: "install auditd", Reason: "installing into an offline root needs the package manager"}
+	refused := remedy.Op{Rule: "ssh.permit_root_login", Kind: remedy.KindWrite, Path: "/etc/ssh/sshd_config", Summary: "set PermitRootLogin prohibit-password", Impact: im}
+	return &Document{
+		SchemaVersion: SchemaVersion, Tool: result.Tool{Name: "cradle", Version: "test"},
+		Target: result.Target{Kind: "rootfs", Name: "/srv/rootfs", OS: "Debian GNU/Linux 12 (bookworm)"}, Profile: "default", Mode: "plan",
+		Plan: []remedy.Op{write, chmod}, Deferred: []remedy.Op{deferred}, Refused: []remedy.Op{refused},
+		Rules: []RuleFix{
+			{Rule: "ssh.x11_forwarding", Title: "SSH X11 forwarding is off", Severity: result.SeverityMedium, Status: StatusPlanned, Meta: write.Meta, Impact: &remedy.Impact{Level: remedy.ImpactNone}},
+			{Rule: "perms.shadow", Title: "/etc/shadow is not world-readable", Severity: result.SeverityHigh, Status: StatusPlanned, Meta: chmod.Meta},
+			{Rule: "packages.audit.installed", Title: "auditd is installed", Severity: result.SeverityMedium, Status: StatusDeferred, Reason: deferred.Reason},
+			{Rule: "ssh.permit_root_login", Title: "SSH does not accept root logins with a password", Severity: result.SeverityHigh, Status: StatusRefused, Reason: "observed impact; review the evidence and re-run with --force ssh.permit_root_login to apply anyway", Impact: im},
+			{Rule: "accounts.uid0_only_root", Title: "Only root has UID 0", Severity: result.SeverityCritical, Status: StatusManual, Reason: "no native fix; see the rule's remediation notes"},
+		},
+		Summary: map[string]int{StatusPlanned: 2, StatusDeferred: 1, StatusRefused: 1, StatusManual: 1, "operations": 2},
+	}
+}
+
+func TestRenderGolden(t *testing.T) {
+	d := sampleDocument()
+	for name, render := range map[string]func(*bytes.Buffer) error{
+		"plan.table": func(b *bytes.Buffer) error { return d.Table(b, true) },
+		"plan.json":  func(b *bytes.Buffer) error { return d.JSON(b) },
+	} {
+		t.Run(name, func(t *testing.T) {
+			var b bytes.Buffer
+			if err := render(&b); err != nil {
+				t.Fatal(err)
+			}
+			p := filepath.Join("testdata", name+".golden")
+			if *update {
+				if err := os.WriteFile(p, b.Bytes(), 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			want, err := os.ReadFile(p)
+			if err != nil {
+				t.Fatalf("%v (run go test ./internal/fix -update)", err)
+			}
+			if b.String() != string(want) {
+				t.Errorf("%s differs from %s (go test ./internal/fix -update):\n%s", name, p, b.String())
+			}
+		})
+	}
+}
