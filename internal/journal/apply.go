@@ -204,19 +204,6 @@ func (a *applier) change(c remedy.PathChange) error {
 	return nil
 }
 
-// syncDir fsyncs a directory of the target.
-func syncDir(r *os.Root, dir string) error {
-	d, err := r.Open(dir)
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	if err := d.Sync(); err != nil && !ignorableSyncErr(err) {
-		return err
-	}
-	return nil
-}
-
 // setMeta sets owner, extended attributes and mode on an open file, in the
 // order that keeps them: chown clears setuid/setgid and file capabilities,
 // and setting an ACL rewrites the group permission bits.
@@ -239,25 +226,45 @@ func setMeta(f *os.File, chown bool, uid, gid uint32, xattrs []xattr, setX bool,
 	return nil
 }
 
+// syncClose fsyncs f unless err is already set, closes it, and returns the
+// first error.
+func syncClose(f *os.File, err error) error {
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}
+
+// renameInto moves the prepared temporary tmp over p and fsyncs the
+// directory, announcing steps ready (before) and renamed (after).
+func renameInto(r *os.Root, hook func(string, string), tmp, p, ready, renamed string) error {
+	step(hook, ready, p)
+	if err := r.Rename(tmp, p); err != nil {
+		return err
+	}
+	if err := syncDir(r, parentOf(p)); err != nil {
+		return err
+	}
+	step(hook, renamed, p)
+	return nil
+}
+
+// removeSynced removes p and fsyncs its directory.
+func removeSynced(r *os.Root, p string) error {
+	if err := r.Remove(p); err != nil {
+		return err
+	}
+	return syncDir(r, parentOf(p))
+}
+
 func (a *applier) write(c remedy.PathChange, prior *fileState, tmp string) error {
 	if prior.Exists && prior.Type == typeDir {
 		return errors.New("is a directory")
 	}
 	keep := prior.Exists && prior.Type == typeFile
-	f, err := a.root.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
-	if err != nil {
-		return err
-	}
-	half := len(c.Data) / 2
-	if _, err := f.Write(c.Data[:half]); err != nil {
-		f.Close()
-		return err
-	}
-	step(a.step, "tmp-write-half", c.Path)
-	if _, err := f.Write(c.Data[half:]); err != nil {
-		f.Close()
-		return err
-	}
 	uid, gid, chown := c.UID, c.GID, c.OwnerSet
 	if !chown && keep {
 		uid, gid, chown = prior.UID, prior.GID, true
@@ -269,25 +276,23 @@ func (a *applier) write(c remedy.PathChange, prior *fileState, tmp string) error
 			mode = prior.Mode
 		}
 	}
-	err = setMeta(f, chown, uid, gid, prior.Xattrs, keep, mode, true)
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
+	f, err := a.root.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
 	if err != nil {
 		return err
 	}
-	step(a.step, "tmp-ready", c.Path)
-	if err := a.root.Rename(tmp, c.Path); err != nil {
+	half := len(c.Data) / 2
+	_, err = f.Write(c.Data[:half])
+	if err == nil {
+		step(a.step, "tmp-write-half", c.Path)
+		_, err = f.Write(c.Data[half:])
+	}
+	if err == nil {
+		err = setMeta(f, chown, uid, gid, prior.Xattrs, keep, mode, true)
+	}
+	if err := syncClose(f, err); err != nil {
 		return err
 	}
-	if err := syncDir(a.root, parentOf(c.Path)); err != nil {
-		return err
-	}
-	step(a.step, "renamed", c.Path)
-	return nil
+	return renameInto(a.root, a.step, tmp, c.Path, "tmp-ready", "renamed")
 }
 
 func (a *applier) symlink(c remedy.PathChange, prior *fileState, tmp string) error {
@@ -302,15 +307,7 @@ func (a *applier) symlink(c remedy.PathChange, prior *fileState, tmp string) err
 			return err
 		}
 	}
-	step(a.step, "tmp-ready", c.Path)
-	if err := a.root.Rename(tmp, c.Path); err != nil {
-		return err
-	}
-	if err := syncDir(a.root, parentOf(c.Path)); err != nil {
-		return err
-	}
-	step(a.step, "renamed", c.Path)
-	return nil
+	return renameInto(a.root, a.step, tmp, c.Path, "tmp-ready", "renamed")
 }
 
 func (a *applier) mkdir(c remedy.PathChange, prior *fileState) error {
@@ -329,14 +326,7 @@ func (a *applier) mkdir(c remedy.PathChange, prior *fileState) error {
 	if !c.ModeSet {
 		mode = 0o755
 	}
-	err = setMeta(f, c.OwnerSet, c.UID, c.GID, nil, false, mode, true)
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
+	if err := syncClose(f, setMeta(f, c.OwnerSet, c.UID, c.GID, nil, false, mode, true)); err != nil {
 		return err
 	}
 	return syncDir(a.root, parentOf(c.Path))
@@ -349,10 +339,7 @@ func (a *applier) remove(c remedy.PathChange, prior *fileState) error {
 	if prior.Type == typeDir {
 		return errors.New("is a directory")
 	}
-	if err := a.root.Remove(c.Path); err != nil {
-		return err
-	}
-	if err := syncDir(a.root, parentOf(c.Path)); err != nil {
+	if err := removeSynced(a.root, c.Path); err != nil {
 		return err
 	}
 	step(a.step, "removed", c.Path)
@@ -379,30 +366,19 @@ func (a *applier) meta(c remedy.PathChange, prior *fileState) error {
 		}
 		// A chown drops setuid bits and capabilities: put them back so
 		// only what was asked for changes.
-		err = setMeta(f, c.OwnerSet, uid, gid, prior.Xattrs, c.OwnerSet, mode, true)
-		if err == nil {
-			err = f.Sync()
-		}
-		if cerr := f.Close(); err == nil {
-			err = cerr
-		}
-		if err != nil {
+		if err := syncClose(f, setMeta(f, c.OwnerSet, uid, gid, prior.Xattrs, c.OwnerSet, mode, true)); err != nil {
 			return err
 		}
-	case typeSymlink:
+	default: // symlinks and special files: by name
 		if c.OwnerSet {
 			if err := a.root.Lchown(c.Path, int(uid), int(gid)); err != nil {
 				return err
 			}
 		}
-	default:
-		if c.OwnerSet {
-			if err := a.root.Lchown(c.Path, int(uid), int(gid)); err != nil {
+		if prior.Type != typeSymlink { // a symlink's mode means nothing
+			if err := a.root.Chmod(c.Path, mode); err != nil {
 				return err
 			}
-		}
-		if err := a.root.Chmod(c.Path, mode); err != nil {
-			return err
 		}
 	}
 	step(a.step, "meta", c.Path)

@@ -180,12 +180,7 @@ func putBlob(runDir string, data []byte) (string, error) {
 		return "", fmt.Errorf("journal blob: %w", err)
 	}
 	_, werr := f.Write(data)
-	if werr == nil {
-		werr = f.Sync()
-	}
-	if cerr := f.Close(); werr == nil {
-		werr = cerr
-	}
+	werr = syncClose(f, werr)
 	if werr == nil {
 		werr = os.Rename(tmp, p)
 	}
@@ -211,8 +206,14 @@ func getBlob(runDir, sum string) ([]byte, error) {
 }
 
 // syncPath fsyncs a file or directory in the store.
-func syncPath(p string) error {
-	f, err := os.Open(p)
+func syncPath(p string) error { return syncOpened(os.Open(p)) }
+
+// syncDir fsyncs a directory of the target.
+func syncDir(r *os.Root, dir string) error { return syncOpened(r.Open(dir)) }
+
+// syncOpened fsyncs and closes a file just opened, passing an open error
+// on; file systems that cannot fsync directories are not an error.
+func syncOpened(f *os.File, err error) error {
 	if err != nil {
 		return err
 	}

@@ -144,15 +144,12 @@ func (s *Store) Rollback(ctx context.Context, root, id string, opts RollbackOpti
 	slices.SortFunc(created, byDepth)
 	created = slices.Compact(created)
 	for _, d := range created {
-		err := r.Remove(d)
+		err := removeSynced(r, d)
 		if errors.Is(err, fs.ErrNotExist) {
 			continue
 		}
 		if err != nil {
 			return nil, fmt.Errorf("restore %s: %w", target.Abs(d), err)
-		}
-		if err := syncDir(r, parentOf(d)); err != nil {
-			return nil, err
 		}
 		res.Removed = append(res.Removed, target.Abs(d))
 		step(rb.step, "rb-rmdir", d)
@@ -284,10 +281,7 @@ func (rb *roller) restore(rec record, already bool) (isDir bool, err error) {
 		case cur.Type == typeDir:
 			return true, nil
 		default:
-			if err := rb.root.Remove(p); err != nil {
-				return false, err
-			}
-			if err := syncDir(rb.root, parentOf(p)); err != nil {
+			if err := removeSynced(rb.root, p); err != nil {
 				return false, err
 			}
 			rb.res.Removed = append(rb.res.Removed, abs)
@@ -305,9 +299,7 @@ func (rb *roller) restore(rec record, already bool) (isDir bool, err error) {
 		}
 	case typeSymlink:
 		if cur.Exists && cur.Type == typeSymlink && cur.Link == prior.Link {
-			if err = rb.root.Lchown(p, int(prior.UID), int(prior.GID)); err == nil {
-				err = setTimes(rb.root, p, prior.Atime, prior.Mtime)
-			}
+			err = rb.linkMeta(p, prior)
 		} else {
 			err = rb.replaceSymlink(p, prior)
 		}
@@ -349,14 +341,7 @@ func (rb *roller) metaInPlace(p string, prior *fileState, unchanged bool) error 
 		if err != nil {
 			return err
 		}
-		err = setMeta(f, true, prior.UID, prior.GID, prior.Xattrs, true, prior.Mode, true)
-		if err == nil {
-			err = f.Sync()
-		}
-		if cerr := f.Close(); err == nil {
-			err = cerr
-		}
-		if err != nil {
+		if err := syncClose(f, setPriorMeta(f, prior)); err != nil {
 			return err
 		}
 	}
@@ -378,29 +363,15 @@ func (rb *roller) replaceFile(p string, prior *fileState) error {
 	}
 	_, err = f.Write(data)
 	if err == nil {
-		err = setMeta(f, true, prior.UID, prior.GID, prior.Xattrs, true, prior.Mode, true)
+		err = setPriorMeta(f, prior)
 	}
 	if err == nil {
 		err = setTimes(rb.root, tmp, prior.Atime, prior.Mtime)
 	}
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
+	if err := syncClose(f, err); err != nil {
 		return err
 	}
-	step(rb.step, "rb-tmp-ready", p)
-	if err := rb.root.Rename(tmp, p); err != nil {
-		return err
-	}
-	if err := syncDir(rb.root, parentOf(p)); err != nil {
-		return err
-	}
-	step(rb.step, "rb-renamed", p)
-	return nil
+	return renameInto(rb.root, rb.step, tmp, p, "rb-tmp-ready", "rb-renamed")
 }
 
 func (rb *roller) replaceSymlink(p string, prior *fileState) error {
@@ -408,19 +379,22 @@ func (rb *roller) replaceSymlink(p string, prior *fileState) error {
 	if err := rb.root.Symlink(prior.Link, tmp); err != nil {
 		return err
 	}
-	if err := rb.root.Lchown(tmp, int(prior.UID), int(prior.GID)); err != nil {
+	if err := rb.linkMeta(tmp, prior); err != nil {
 		return err
 	}
-	if err := setTimes(rb.root, tmp, prior.Atime, prior.Mtime); err != nil {
+	return renameInto(rb.root, rb.step, tmp, p, "rb-tmp-ready", "rb-renamed")
+}
+
+// linkMeta gives the symlink p the prior owner and times.
+func (rb *roller) linkMeta(p string, prior *fileState) error {
+	if err := rb.root.Lchown(p, int(prior.UID), int(prior.GID)); err != nil {
 		return err
 	}
-	step(rb.step, "rb-tmp-ready", p)
-	if err := rb.root.Rename(tmp, p); err != nil {
-		return err
-	}
-	if err := syncDir(rb.root, parentOf(p)); err != nil {
-		return err
-	}
-	step(rb.step, "rb-renamed", p)
-	return nil
+	return setTimes(rb.root, p, prior.Atime, prior.Mtime)
+}
+
+// setPriorMeta gives an open file or directory its prior owner, xattrs and
+// mode.
+func setPriorMeta(f *os.File, prior *fileState) error {
+	return setMeta(f, true, prior.UID, prior.GID, prior.Xattrs, true, prior.Mode, true)
 }
