@@ -558,14 +558,15 @@ func countSteps(t *testing.T, f func(hook func(step, p string))) []string {
 	return steps
 }
 
-func TestApplyKilled(t *testing.T) {
-	needRoot(t)
-	root, _ := newTree(t, t.TempDir())
-	steps := countSteps(t, func(hook func(string, string)) { apply(t, openStore(t), root, ApplyOptions{Step: hook}) })
-	for _, want := range []string{"journal etc/b.conf", "tmp-write-half etc/b.conf", "tmp-ready etc/b.conf", "renamed etc/b.conf",
-		"tmp-ready etc/link", "mkdir etc/new", "meta etc/chmod.conf", "removed etc/old.conf", "done etc/old.conf"} {
-		if !slices.Contains(steps, want) {
-			t.Errorf("no step %q in %v", want, steps)
+// killEachStep checks that steps holds every step in want, then once per
+// step k, on a fresh tree and store, lets crash kill a child process at
+// step k and return the run it left; rolling that run back must give the
+// original tree.
+func killEachStep(t *testing.T, steps, want []string, crash func(t *testing.T, s *Store, root string, k int) (runID string)) {
+	t.Helper()
+	for _, w := range want {
+		if !slices.Contains(steps, w) {
+			t.Errorf("no step %q in %v", w, steps)
 		}
 	}
 	for k := 1; k <= len(steps); k++ {
@@ -578,20 +579,32 @@ func TestApplyKilled(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			runChild(t, "apply", root, s.Dir(), "", k)
-			runs, err := s.List()
-			if err != nil || len(runs) != 1 {
-				t.Fatalf("runs = %v, %v", runs, err)
-			}
-			if runs[0].State != StateApplying {
-				t.Errorf("state = %s, want %s", runs[0].State, StateApplying)
-			}
-			if _, err := s.Rollback(context.Background(), root, runs[0].ID, RollbackOptions{}); err != nil {
+			id := crash(t, s, root, k)
+			if _, err := s.Rollback(context.Background(), root, id, RollbackOptions{}); err != nil {
 				t.Fatal(err)
 			}
 			sameTree(t, before, treeHash(t, root))
 		})
 	}
+}
+
+func TestApplyKilled(t *testing.T) {
+	needRoot(t)
+	root, _ := newTree(t, t.TempDir())
+	steps := countSteps(t, func(hook func(string, string)) { apply(t, openStore(t), root, ApplyOptions{Step: hook}) })
+	want := []string{"journal etc/b.conf", "tmp-write-half etc/b.conf", "tmp-ready etc/b.conf", "renamed etc/b.conf",
+		"tmp-ready etc/link", "mkdir etc/new", "meta etc/chmod.conf", "removed etc/old.conf", "done etc/old.conf"}
+	killEachStep(t, steps, want, func(t *testing.T, s *Store, root string, k int) string {
+		runChild(t, "apply", root, s.Dir(), "", k)
+		runs, err := s.List()
+		if err != nil || len(runs) != 1 {
+			t.Fatalf("runs = %v, %v", runs, err)
+		}
+		if runs[0].State != StateApplying {
+			t.Errorf("state = %s, want %s", runs[0].State, StateApplying)
+		}
+		return runs[0].ID
+	})
 }
 
 func TestRollbackKilled(t *testing.T) {
@@ -604,29 +617,12 @@ func TestRollbackKilled(t *testing.T) {
 			t.Fatal(err)
 		}
 	})
-	for _, want := range []string{"rb-tmp-ready etc/b.conf", "rb-renamed etc/b.conf", "rb-removed etc/new/deep/x.conf", "rb-rmdir etc/new", "rb-dirtimes etc"} {
-		if !slices.Contains(steps, want) {
-			t.Errorf("no step %q in %v", want, steps)
-		}
-	}
-	for k := 1; k <= len(steps); k++ {
-		t.Run(strings.ReplaceAll(fmt.Sprintf("%02d %s", k, steps[k-1]), "/", "_"), func(t *testing.T) {
-			t.Parallel()
-			dir := fastDir(t)
-			root, _ := newTree(t, dir)
-			before := treeHash(t, root)
-			s, err := Open(filepath.Join(dir, "store"))
-			if err != nil {
-				t.Fatal(err)
-			}
-			run := apply(t, s, root, ApplyOptions{})
-			runChild(t, "rollback", root, s.Dir(), run.ID, k)
-			if _, err := s.Rollback(context.Background(), root, run.ID, RollbackOptions{}); err != nil {
-				t.Fatal(err)
-			}
-			sameTree(t, before, treeHash(t, root))
-		})
-	}
+	want := []string{"rb-tmp-ready etc/b.conf", "rb-renamed etc/b.conf", "rb-removed etc/new/deep/x.conf", "rb-rmdir etc/new", "rb-dirtimes etc"}
+	killEachStep(t, steps, want, func(t *testing.T, s *Store, root string, k int) string {
+		run := apply(t, s, root, ApplyOptions{})
+		runChild(t, "rollback", root, s.Dir(), run.ID, k)
+		return run.ID
+	})
 }
 
 func TestBusyAndEscape(t *testing.T) {
