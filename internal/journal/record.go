@@ -86,6 +86,17 @@ type record struct {
 	Old     string          `json:"old,omitempty"`
 }
 
+// complete reports a record that lacks what its kind needs.
+func (r *record) complete() error {
+	switch {
+	case r.Kind == recBefore && r.Prior == nil:
+		return fmt.Errorf("record %d has no prior state", r.Seq)
+	case r.Kind == recRTBefore && r.Runtime == nil:
+		return fmt.Errorf("record %d has no runtime change", r.Seq)
+	}
+	return nil
+}
+
 // journalFile is the append-only record log of one run.
 type journalFile struct {
 	f *os.File

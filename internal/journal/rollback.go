@@ -48,20 +48,17 @@ func (s *Store) Rollback(ctx context.Context, root, id string, opts RollbackOpti
 	restored := map[int]bool{}
 	rtOld := map[int]string{}
 	for _, rec := range recs {
+		if err := rec.complete(); err != nil {
+			return nil, fmt.Errorf("journal %s: %w", id, err)
+		}
 		switch rec.Kind {
 		case recBefore:
-			if rec.Prior == nil {
-				return nil, fmt.Errorf("journal %s: record %d has no prior state", id, rec.Seq)
-			}
 			befores = append(befores, rec)
 		case recDone:
 			done[rec.Seq] = rec.After
 		case recRestored, recRTReverted:
 			restored[rec.Seq] = true
 		case recRTBefore:
-			if rec.Runtime == nil {
-				return nil, fmt.Errorf("journal %s: record %d has no runtime change", id, rec.Seq)
-			}
 			rts = append(rts, rec)
 		case recRTDone:
 			rtOld[rec.Seq] = rec.Old
