@@ -50,6 +50,10 @@ type configKVArgs struct {
 	Default         *string  `yaml:"default"`
 	Missing         string   `yaml:"missing"`
 	MissingFile     string   `yaml:"missing_file"`
+	// FixValue is what cradle fix sets when the rule only constrains the
+	// value loosely (present: true) and nothing on the target suggests one,
+	// e.g. a public NTP pool; tailor it with a rule parameter.
+	FixValue string `yaml:"fix_value"`
 }
 
 // valueSpec constrains one setting's value; shared by several templates.

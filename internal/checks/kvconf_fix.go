@@ -51,6 +51,9 @@ func (c *configKVCheck) Remediate(ctx context.Context, _ *facts.Store, ch *remed
 		cur, has = *c.a.Default, true
 	}
 	val, ok := c.choose(cur, has, c.a.Default)
+	if !ok && c.a.FixValue != "" && c.ok(c.a.FixValue) {
+		val, ok = c.a.FixValue, true
+	}
 	if !ok {
 		ch.Defer("set "+c.expected(name), "no value satisfying the rule can be chosen automatically (site-specific setting)")
 		return nil
