@@ -2,14 +2,23 @@ package checks
 
 import (
 	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"sort"
+	"sync"
 	"testing"
 
 	"go.yaml.in/yaml/v3"
 
+	"github.com/cradle-cra/cradle/internal/baseline"
 	"github.com/cradle-cra/cradle/internal/check"
 	"github.com/cradle-cra/cradle/internal/facts"
 	"github.com/cradle-cra/cradle/internal/remedy"
 	"github.com/cradle-cra/cradle/internal/result"
+	"github.com/cradle-cra/cradle/internal/rules"
 	"github.com/cradle-cra/cradle/internal/target"
 )
 
@@ -58,4 +67,100 @@ func fixRoundTrip(t *testing.T, tmpl check.Template, args string, tg target.Targ
 		t.Fatalf("after fix: status %s, want pass (%s %+v)", o.Status, o.Reason, o.Evidence)
 	}
 	return ch
+}
+
+// broken is the debootstrap tree with every integration scenario's break
+// script applied, built once per test binary by brokenTree.
+var broken struct {
+	once sync.Once
+	tmp  string // parent directory, removed by TestMain
+	dir  string
+	err  error
+}
+
+// brokenTree opens the shared broken copy of the debootstrap tree, building
+// it on first use (a copy takes seconds). Callers plan on overlays and must
+// never write to it. Without CRADLE_TEST_ROOTFS or root (needed to copy
+// ownership) the test is skipped, or fails when CRADLE_REQUIRE_FIXTURES=1.
+func brokenTree(t *testing.T) target.Target {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("copies the fixture")
+	}
+	base := os.Getenv("CRADLE_TEST_ROOTFS")
+	if base == "" || os.Geteuid() != 0 {
+		if os.Getenv("CRADLE_REQUIRE_FIXTURES") == "1" {
+			t.Fatal("needs CRADLE_TEST_ROOTFS and root")
+		}
+		t.Skip("needs CRADLE_TEST_ROOTFS and root to copy the tree")
+	}
+	broken.once.Do(func() { broken.tmp, broken.dir, broken.err = breakCopy(base) })
+	if broken.err != nil {
+		t.Fatal(broken.err)
+	}
+	return openDir(t, broken.dir)
+}
+
+// breakCopy copies base into a new temporary directory and runs every
+// scenario's break script on the copy, in name order.
+func breakCopy(base string) (tmp, dir string, err error) {
+	tmp, err = os.MkdirTemp("", "cradle-checks-broken-")
+	if err != nil {
+		return "", "", err
+	}
+	dir = filepath.Join(tmp, "root")
+	if out, err := exec.Command("cp", "-a", base, dir).CombinedOutput(); err != nil {
+		return tmp, "", fmt.Errorf("copy fixture: %w: %s", err, out)
+	}
+	scripts, err := filepath.Glob(filepath.Join("..", "integration", "testdata", "scenarios", "*.break.sh"))
+	if err != nil {
+		return tmp, "", err
+	}
+	sort.Strings(scripts)
+	for _, s := range scripts {
+		if out, err := exec.Command("bash", s, dir).CombinedOutput(); err != nil {
+			return tmp, "", fmt.Errorf("%s: %w: %s", s, err, out)
+		}
+	}
+	return tmp, dir, nil
+}
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if broken.tmp != "" {
+		os.RemoveAll(broken.tmp)
+	}
+	os.Exit(code)
+}
+
+// ruleCheck is a baseline rule with its check.
+type ruleCheck struct {
+	r *rules.Rule
+	c check.Check
+}
+
+// baselineChecks instantiates, in baseline order, the rules of the
+// built-in baseline that use one of templates.
+func baselineChecks(t *testing.T, templates ...string) []ruleCheck {
+	t.Helper()
+	reg, err := Registry()
+	if err != nil {
+		t.Fatal(err)
+	}
+	set, _, err := baseline.Load(reg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []ruleCheck
+	for _, r := range set.Rules {
+		if !slices.Contains(templates, r.Template) {
+			continue
+		}
+		c, err := r.Instantiate(reg, nil)
+		if err != nil {
+			t.Fatalf("%s: %v", r.ID, err)
+		}
+		out = append(out, ruleCheck{r, c})
+	}
+	return out
 }

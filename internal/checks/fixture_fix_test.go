@@ -1,17 +1,12 @@
-package checks_test
+package checks
 
 import (
 	"context"
 	"os"
-	"os/exec"
-	"path/filepath"
 	"slices"
-	"sort"
 	"testing"
 
-	"github.com/cradle-cra/cradle/internal/baseline"
 	"github.com/cradle-cra/cradle/internal/check"
-	"github.com/cradle-cra/cradle/internal/checks"
 	"github.com/cradle-cra/cradle/internal/facts"
 	"github.com/cradle-cra/cradle/internal/remedy"
 	"github.com/cradle-cra/cradle/internal/result"
@@ -31,56 +26,20 @@ var authTemplates = []string{"account_property", "config_kv", "pam_option", "sud
 func TestAuthFixesOnFixture(t *testing.T) {
 	pristine := targettest.Fixture(t)
 	t.Run("pristine", func(t *testing.T) { planAll(t, pristine) })
-	t.Run("break", func(t *testing.T) {
-		if os.Geteuid() != 0 {
-			t.Skip("copying the fixture with its ownership needs root")
-		}
-		dir := filepath.Join(t.TempDir(), "root")
-		if out, err := exec.Command("cp", "-a", os.Getenv("CRADLE_TEST_ROOTFS"), dir).CombinedOutput(); err != nil {
-			t.Fatalf("copy fixture: %v: %s", err, out)
-		}
-		scripts, _ := filepath.Glob(filepath.Join("..", "integration", "testdata", "scenarios", "*.break.sh"))
-		sort.Strings(scripts)
-		for _, s := range scripts {
-			if out, err := exec.Command("bash", s, dir).CombinedOutput(); err != nil {
-				t.Fatalf("%s: %v: %s", s, err, out)
-			}
-		}
-		tg, err := target.OpenRootFS(dir)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer tg.Close()
-		planAll(t, tg)
-	})
+	t.Run("break", func(t *testing.T) { planAll(t, brokenTree(t)) })
 }
 
 func planAll(t *testing.T, tg target.Target) {
 	ctx := context.Background()
-	reg, err := checks.Registry()
-	if err != nil {
-		t.Fatal(err)
-	}
-	set, _, err := baseline.Load(reg)
-	if err != nil {
-		t.Fatal(err)
-	}
 	before := facts.NewStore(ctx, tg)
 	ch := remedy.New(tg)
-	var keep []check.Check
-	var ids []string
+	var keep []ruleCheck
 	fixed := 0
-	for _, r := range set.Rules {
-		if !slices.Contains(authTemplates, r.Template) {
-			continue
-		}
-		c, err := r.Instantiate(reg, nil)
-		if err != nil {
-			t.Fatal(err)
-		}
+	for _, rc := range baselineChecks(t, authTemplates...) {
+		r, c := rc.r, rc.c
 		st := c.Evaluate(ctx, before).Status
 		if st == result.Pass {
-			keep, ids = append(keep, c), append(ids, r.ID)
+			keep = append(keep, rc)
 			continue
 		}
 		if st != result.Fail {
@@ -91,7 +50,7 @@ func planAll(t *testing.T, tg target.Target) {
 		}
 		ch.Begin(r.ID, remedy.Meta{Disruption: r.Fix.Disruption, Strategy: r.Fix.Strategy})
 		if c.Evaluate(ctx, facts.NewStore(ctx, ch.Overlay())).Status == result.Pass {
-			keep, ids = append(keep, c), append(ids, r.ID) // an earlier fix covered it
+			keep = append(keep, rc) // an earlier fix covered it
 			continue
 		}
 		if err := c.(check.Remediator).Remediate(ctx, before, ch); err != nil {
@@ -117,12 +76,12 @@ func planAll(t *testing.T, tg target.Target) {
 			continue
 		}
 		fixed++
-		keep, ids = append(keep, c), append(ids, r.ID)
+		keep = append(keep, rc)
 	}
 	final := facts.NewStore(ctx, ch.Overlay())
-	for i, c := range keep {
-		if o := c.Evaluate(ctx, final); o.Status != result.Pass {
-			t.Errorf("%s: fails once every fix is planned: %s %+v", ids[i], o.Status, o.Evidence)
+	for _, k := range keep {
+		if o := k.c.Evaluate(ctx, final); o.Status != result.Pass {
+			t.Errorf("%s: fails once every fix is planned: %s %+v", k.r.ID, o.Status, o.Evidence)
 		}
 	}
 	t.Logf("%d rules fixed, %d passing at the end", fixed, len(keep))
