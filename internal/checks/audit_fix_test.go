@@ -56,11 +56,11 @@ func TestAuditRuleFix(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			ch := fixRoundTrip(t, auditRuleTemplate{}, tt.args, fxTree(t, tt.files))
 			want := auditFixHeader + "\n" + strings.Join(tt.want, "\n") + "\n"
-			if got := fxRead(t, ch, auditFixRules); got != want {
+			if got := planned(t, ch, auditFixRules); got != want {
 				t.Errorf("cradle.rules:\n%s\nwant:\n%s", got, want)
 			}
 			for p, w := range tt.other {
-				fxContains(t, p, fxRead(t, ch, p), w)
+				fxContains(t, p, planned(t, ch, p), w)
 			}
 			for _, pc := range ch.Final() {
 				if pc.Path == auditFixRules && pc.Mode.Perm() != 0o640 {
@@ -87,11 +87,11 @@ func TestAuditRuleFixComposition(t *testing.T) {
 		fxPlan(t, ch, "audit."+string(rune('a'+i)), auditRuleTemplate{}, r)
 	}
 	for _, r := range rules {
-		if st := fxStatus(t, auditRuleTemplate{}, r, ch.Overlay()); st != result.Pass {
+		if st := kcEval(t, auditRuleTemplate{}, r, ch.Overlay()).Status; st != result.Pass {
 			t.Errorf("%s: %s", r, st)
 		}
 	}
-	got := fxRead(t, ch, auditFixRules)
+	got := planned(t, ch, auditFixRules)
 	if !strings.HasSuffix(got, "\n-e 2\n") || strings.Count(got, "-e ") != 1 {
 		t.Errorf("-e 2 not last once:\n%s", got)
 	}

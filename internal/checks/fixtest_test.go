@@ -28,27 +28,12 @@ import (
 // be empty. It returns the change set for further assertions.
 func fixRoundTrip(t *testing.T, tmpl check.Template, args string, tg target.Target) *remedy.Changes {
 	t.Helper()
-	var doc yaml.Node
-	if err := yaml.Unmarshal([]byte(args), &doc); err != nil {
-		t.Fatal(err)
-	}
-	c, err := tmpl.New(doc.Content[0])
-	if err != nil {
-		t.Fatalf("New(%s): %v", args, err)
-	}
+	c := newCheck(t, tmpl, args)
 	ctx := context.Background()
 	if o := c.Evaluate(ctx, facts.NewStore(ctx, tg)); o.Status != result.Fail {
 		t.Fatalf("before fix: status %s, want fail (%s)", o.Status, o.Reason)
 	}
-	rem, ok := c.(check.Remediator)
-	if !ok {
-		t.Fatalf("%T does not implement check.Remediator", c)
-	}
-	ch := remedy.New(tg)
-	ch.Begin("test.rule", remedy.Meta{})
-	if err := rem.Remediate(ctx, facts.NewStore(ctx, tg), ch); err != nil {
-		t.Fatalf("Remediate: %v", err)
-	}
+	ch := planFix(t, c, tg)
 	if len(ch.Ops()) == 0 {
 		t.Fatal("Remediate recorded no operation for a failing check")
 	}
@@ -67,6 +52,112 @@ func fixRoundTrip(t *testing.T, tmpl check.Template, args string, tg target.Targ
 		t.Fatalf("after fix: status %s, want pass (%s %+v)", o.Status, o.Reason, o.Evidence)
 	}
 	return ch
+}
+
+// parseCheck builds a check from YAML arguments.
+func parseCheck(tmpl check.Template, args string) (check.Check, error) {
+	var doc yaml.Node
+	if err := yaml.Unmarshal([]byte(args), &doc); err != nil {
+		return nil, err
+	}
+	return tmpl.New(doc.Content[0])
+}
+
+// newCheck builds a check from YAML arguments, failing the test on an error.
+func newCheck(t *testing.T, tmpl check.Template, args string) check.Check {
+	t.Helper()
+	c, err := parseCheck(tmpl, args)
+	if err != nil {
+		t.Fatalf("New(%s): %v", args, err)
+	}
+	return c
+}
+
+// status evaluates c on tg.
+func status(c check.Check, tg target.Target) check.Outcome {
+	ctx := context.Background()
+	return c.Evaluate(ctx, facts.NewStore(ctx, tg))
+}
+
+// remediate plans c's fix on ch (the current rule), reading facts of the
+// unchanged target.
+func remediate(t *testing.T, c check.Check, ch *remedy.Changes) {
+	t.Helper()
+	rem, ok := c.(check.Remediator)
+	if !ok {
+		t.Fatalf("%T does not implement check.Remediator", c)
+	}
+	ctx := context.Background()
+	if err := rem.Remediate(ctx, facts.NewStore(ctx, ch.Target()), ch); err != nil {
+		t.Fatalf("Remediate: %v", err)
+	}
+}
+
+// planFix plans c's fix on tg as the one rule of a new change set.
+func planFix(t *testing.T, c check.Check, tg target.Target) *remedy.Changes {
+	t.Helper()
+	ch := remedy.New(tg)
+	ch.Begin("test.rule", remedy.Meta{})
+	remediate(t, c, ch)
+	return ch
+}
+
+// remediateOps plans a fix without the round trip (live package actions
+// change nothing the overlay shows).
+func remediateOps(t *testing.T, tmpl check.Template, args string, tg target.Target) *remedy.Changes {
+	t.Helper()
+	return planFix(t, newCheck(t, tmpl, args), tg)
+}
+
+// fxPlan plans the fix of one rule into ch when its check fails on the
+// planned state, as cradle fix plans several rules into one change set.
+func fxPlan(t *testing.T, ch *remedy.Changes, id string, tmpl check.Template, args string) {
+	t.Helper()
+	c := newCheck(t, tmpl, args)
+	if status(c, ch.Overlay()).Status != result.Fail {
+		return
+	}
+	ch.Begin(id, remedy.Meta{})
+	remediate(t, c, ch)
+}
+
+// planned returns the planned content of name.
+func planned(t *testing.T, ch *remedy.Changes, name string) string {
+	t.Helper()
+	b, err := ch.ReadFile(name)
+	if err != nil {
+		t.Fatalf("planned %s: %v", name, err)
+	}
+	return string(b)
+}
+
+// hasEffect reports whether an operation of ch records e.
+func hasEffect(ch *remedy.Changes, e remedy.Effect) bool {
+	return slices.Contains(fxEffects(ch), e)
+}
+
+// fxEffects lists the effects recorded on the plan's operations, once each.
+func fxEffects(ch *remedy.Changes) []remedy.Effect {
+	var out []remedy.Effect
+	for _, op := range ch.Ops() {
+		for _, e := range op.Effects {
+			if !slices.Contains(out, e) {
+				out = append(out, e)
+			}
+		}
+	}
+	return out
+}
+
+// openDir opens dir as an offline root filesystem.
+func openDir(t *testing.T, dir string) target.Target {
+	t.Helper()
+	tg, err := target.OpenRootFS(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { tg.Close() })
+	return tg
 }
 
 // broken is the debootstrap tree with every integration scenario's break

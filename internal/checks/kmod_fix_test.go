@@ -57,11 +57,11 @@ func TestKmodFix(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			ch := fixRoundTrip(t, kernelModuleDisabledTemplate{}, tt.args, fxTree(t, tt.files))
-			if got := fxRead(t, ch, kmodConf); got != tt.want {
+			if got := planned(t, ch, kmodConf); got != tt.want {
 				t.Errorf("%s:\n%s\nwant:\n%s", kmodConf, got, tt.want)
 			}
 			for p, w := range tt.other {
-				fxContains(t, p, fxRead(t, ch, p), w)
+				fxContains(t, p, planned(t, ch, p), w)
 			}
 			mod := strings.Fields(strings.Trim(tt.args, "{}"))[1]
 			mod = strings.TrimSuffix(mod, ",")
@@ -84,7 +84,7 @@ func TestKmodFixBuiltinAndLoaded(t *testing.T) {
 	}
 
 	live := targettest.LiveTree(t, fxMerge(fxDebianKmod, map[string]string{"proc/modules": "sctp 446464 2 - Live 0x0000000000000000\n"}))
-	c := fxCheck(t, kernelModuleDisabledTemplate{}, `{module: sctp}`)
+	c := newCheck(t, kernelModuleDisabledTemplate{}, `{module: sctp}`)
 	ch = remedy.New(live)
 	ch.Begin("kmod.sctp", remedy.Meta{})
 	if err := c.(interface {
@@ -112,12 +112,12 @@ func TestKmodFixComposition(t *testing.T) {
 		fxPlan(t, ch, "kmod."+string(rune('a'+i)), kernelModuleDisabledTemplate{}, r)
 	}
 	for _, r := range rules {
-		if st := fxStatus(t, kernelModuleDisabledTemplate{}, r, ch.Overlay()); st != result.Pass {
+		if st := kcEval(t, kernelModuleDisabledTemplate{}, r, ch.Overlay()).Status; st != result.Pass {
 			t.Errorf("%s: %s", r, st)
 		}
 	}
 	want := kmodHeader + "\n\ninstall bluetooth /bin/false\nblacklist bluetooth\n\ninstall cramfs /bin/false\nblacklist cramfs\n\ninstall usb-storage /bin/false\nblacklist usb-storage\n"
-	if got := fxRead(t, ch, kmodConf); got != want {
+	if got := planned(t, ch, kmodConf); got != want {
 		t.Errorf("got:\n%s\nwant:\n%s", got, want)
 	}
 }

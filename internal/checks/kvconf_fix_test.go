@@ -6,19 +6,8 @@ import (
 	"testing"
 
 	"github.com/cradle-cra/cradle/internal/remedy"
-	"github.com/cradle-cra/cradle/internal/target"
 	"github.com/cradle-cra/cradle/internal/target/targettest"
 )
-
-// planned returns the planned content of name.
-func planned(t *testing.T, ch *remedy.Changes, name string) string {
-	t.Helper()
-	b, err := target.ReadFile(ch.Overlay(), name)
-	if err != nil {
-		t.Fatalf("planned %s: %v", name, err)
-	}
-	return string(b)
-}
 
 const debLoginDefs = `# /etc/login.defs - Configuration control definitions for the login package.
 MAIL_DIR        /var/mail

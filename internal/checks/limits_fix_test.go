@@ -30,11 +30,11 @@ func TestLimitsFix(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			ch := fixRoundTrip(t, limitsTemplate{}, `{item: core, type: hard, max: 0}`, fxTree(t, tt.files))
-			if got, want := fxRead(t, ch, limitsFixConf), limitsFixHeader+"\n*\thard\tcore\t0\n"; got != want {
+			if got, want := planned(t, ch, limitsFixConf), limitsFixHeader+"\n*\thard\tcore\t0\n"; got != want {
 				t.Errorf("cradle.conf %q, want %q", got, want)
 			}
 			for p, w := range tt.other {
-				fxContains(t, p, fxRead(t, ch, p), w)
+				fxContains(t, p, planned(t, ch, p), w)
 			}
 			fxHasEffect(t, ch, remedy.Effect{Kind: remedy.EffectAuthPolicy, Subject: "limits hard core", Value: "0"})
 		})
@@ -48,11 +48,11 @@ func TestLimitsFixComposition(t *testing.T) {
 		fxPlan(t, ch, "limits."+string(rune('a'+i)), limitsTemplate{}, r)
 	}
 	for _, r := range rules {
-		if st := fxStatus(t, limitsTemplate{}, r, ch.Overlay()); st != result.Pass {
+		if st := kcEval(t, limitsTemplate{}, r, ch.Overlay()).Status; st != result.Pass {
 			t.Errorf("%s: %s", r, st)
 		}
 	}
-	if got, want := fxRead(t, ch, limitsFixConf), limitsFixHeader+"\n*\thard\tcore\t0\n*\tsoft\tcore\t0\n*\thard\tmaxlogins\t10\n"; got != want {
+	if got, want := planned(t, ch, limitsFixConf), limitsFixHeader+"\n*\thard\tcore\t0\n*\tsoft\tcore\t0\n*\thard\tmaxlogins\t10\n"; got != want {
 		t.Errorf("got %q want %q", got, want)
 	}
 }

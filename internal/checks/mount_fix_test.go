@@ -60,7 +60,7 @@ func TestMountOptionFix(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			ch := fixRoundTrip(t, mountOptionTemplate{}, tt.args, fxTree(t, tt.files))
-			fxContains(t, tt.file, fxRead(t, ch, tt.file), tt.want)
+			fxContains(t, tt.file, planned(t, ch, tt.file), tt.want)
 			for _, op := range ch.Ops() {
 				if op.Kind == remedy.KindWrite && !strings.Contains(op.Summary, "remount or reboot") {
 					t.Errorf("summary %q", op.Summary)
@@ -92,7 +92,7 @@ func TestMountOptionFixDeferred(t *testing.T) {
 	if strings.Join(kinds, " ") != "file.write deferred" {
 		t.Errorf("ops %v", kinds)
 	}
-	fxContains(t, "fstab", fxRead(t, ch, "etc/fstab"), "/home      ext4    defaults,nodev  0")
+	fxContains(t, "fstab", planned(t, ch, "etc/fstab"), "/home      ext4    defaults,nodev  0")
 }
 
 // Mount rules planned together edit one fstab.
@@ -103,9 +103,9 @@ func TestMountOptionFixComposition(t *testing.T) {
 		fxPlan(t, ch, "mount."+string(rune('a'+i)), mountOptionTemplate{}, r)
 	}
 	for _, r := range rules {
-		if st := fxStatus(t, mountOptionTemplate{}, r, ch.Overlay()); st != result.Pass {
+		if st := kcEval(t, mountOptionTemplate{}, r, ch.Overlay()).Status; st != result.Pass {
 			t.Errorf("%s: %s", r, st)
 		}
 	}
-	fxContains(t, "fstab", fxRead(t, ch, "etc/fstab"), "tmpfs   defaults,nodev,nosuid,noexec 0 0\n", "defaults,nodev  0       2\n")
+	fxContains(t, "fstab", planned(t, ch, "etc/fstab"), "tmpfs   defaults,nodev,nosuid,noexec 0 0\n", "defaults,nodev  0       2\n")
 }

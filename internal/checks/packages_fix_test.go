@@ -1,13 +1,10 @@
 package checks
 
 import (
-	"context"
 	"os"
 	"strings"
 	"testing"
 
-	"github.com/cradle-cra/cradle/internal/check"
-	"github.com/cradle-cra/cradle/internal/facts"
 	"github.com/cradle-cra/cradle/internal/remedy"
 	"github.com/cradle-cra/cradle/internal/target"
 	"github.com/cradle-cra/cradle/internal/target/targettest"
@@ -197,23 +194,6 @@ func TestPackageAbsentFixRefusals(t *testing.T) {
 			}
 		})
 	}
-}
-
-// remediateOps plans a fix without the round trip (live package actions
-// change nothing the overlay shows).
-func remediateOps(t *testing.T, tmpl check.Template, args string, tg target.Target) *remedy.Changes {
-	t.Helper()
-	c, err := pkNew(tmpl, args)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx := context.Background()
-	ch := remedy.New(tg)
-	ch.Begin("test.rule", remedy.Meta{})
-	if err := c.(check.Remediator).Remediate(ctx, facts.NewStore(ctx, tg), ch); err != nil {
-		t.Fatal(err)
-	}
-	return ch
 }
 
 func TestPackageFixLiveAndRPM(t *testing.T) {

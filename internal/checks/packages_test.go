@@ -1,13 +1,9 @@
 package checks
 
 import (
-	"context"
 	"testing"
 
-	"go.yaml.in/yaml/v3"
-
 	"github.com/cradle-cra/cradle/internal/check"
-	"github.com/cradle-cra/cradle/internal/facts"
 	"github.com/cradle-cra/cradle/internal/result"
 	"github.com/cradle-cra/cradle/internal/target"
 	"github.com/cradle-cra/cradle/internal/target/targettest"
@@ -18,23 +14,6 @@ import (
 func pkTree(t *testing.T, files map[string]string) target.Target {
 	t.Helper()
 	return targettest.Tree(t, files)
-}
-
-func pkNew(tmpl check.Template, args string) (check.Check, error) {
-	var doc yaml.Node
-	if err := yaml.Unmarshal([]byte(args), &doc); err != nil {
-		return nil, err
-	}
-	return tmpl.New(doc.Content[0])
-}
-
-func pkEval(t *testing.T, tmpl check.Template, args string, tg target.Target) check.Outcome {
-	t.Helper()
-	c, err := pkNew(tmpl, args)
-	if err != nil {
-		t.Fatalf("New(%s): %v", args, err)
-	}
-	return c.Evaluate(context.Background(), facts.NewStore(context.Background(), tg))
 }
 
 const pkDpkgStatus = `Package: openssh-server
@@ -82,7 +61,7 @@ func TestPackageTemplates(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			o := pkEval(t, tt.tmpl, tt.args, pkTree(t, tt.files))
+			o := kcEval(t, tt.tmpl, tt.args, pkTree(t, tt.files))
 			if o.Status != tt.want {
 				t.Fatalf("status %s, want %s (%s %+v)", o.Status, tt.want, o.Reason, o.Evidence)
 			}
@@ -114,7 +93,7 @@ func TestTemplateArgErrors(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.tmpl.Name()+" "+tt.args, func(t *testing.T) {
-			if _, err := pkNew(tt.tmpl, tt.args); err == nil {
+			if _, err := parseCheck(tt.tmpl, tt.args); err == nil {
 				t.Error("no error")
 			}
 		})

@@ -79,7 +79,7 @@ func TestPkgTrustTemplates(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			o := pkEval(t, tt.tmpl, tt.args, pkTree(t, tt.files))
+			o := kcEval(t, tt.tmpl, tt.args, pkTree(t, tt.files))
 			if o.Status != tt.want {
 				t.Fatalf("status %s, want %s (%s %+v)", o.Status, tt.want, o.Reason, o.Evidence)
 			}

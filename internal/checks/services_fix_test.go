@@ -31,17 +31,6 @@ func hasOp(ops []string, sub string) bool {
 	return false
 }
 
-func hasEffect(ch *remedy.Changes, e remedy.Effect) bool {
-	for _, op := range ch.Ops() {
-		for _, x := range op.Effects {
-			if x == e {
-				return true
-			}
-		}
-	}
-	return false
-}
-
 // debianUnits is a usr-merged Debian 12 style unit tree.
 var debianUnits = map[string]string{
 	"usr/lib/systemd/systemd":                                              "",

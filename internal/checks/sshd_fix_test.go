@@ -154,11 +154,11 @@ func TestSSHDOptionFix(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			ch := fixRoundTrip(t, sshdOptionTemplate{}, tt.args, fxTree(t, tt.files))
-			got := fxRead(t, ch, tt.file)
+			got := planned(t, ch, tt.file)
 			fxContains(t, tt.file, got, tt.want...)
 			fxLacks(t, tt.file, got, tt.lacks...)
 			fxHasEffect(t, ch, tt.effect)
-			if strings.Count(fxRead(t, ch, "etc/ssh/sshd_config"), sshdBlockBegin) > 1 {
+			if strings.Count(planned(t, ch, "etc/ssh/sshd_config"), sshdBlockBegin) > 1 {
 				t.Error("want at most one managed block")
 			}
 		})
@@ -169,15 +169,15 @@ func TestSSHDCryptoFix(t *testing.T) {
 	t.Run("debian additions removed", func(t *testing.T) {
 		tg := fxTree(t, fxDebian, map[string]string{"etc/ssh/sshd_config.d/00-local.conf": "Ciphers +aes128-cbc,3des-cbc\n"})
 		ch := fixRoundTrip(t, sshdCryptoTemplate{}, `{option: Ciphers, forbidden: ["*-cbc", "3des-*"]}`, tg)
-		fxContains(t, "sshd_config", fxRead(t, ch, "etc/ssh/sshd_config"),
+		fxContains(t, "sshd_config", planned(t, ch, "etc/ssh/sshd_config"),
 			sshdBlockBegin+"\nCiphers chacha20-poly1305@openssh.com,aes128-ctr,aes192-ctr,aes256-ctr,aes128-gcm@openssh.com,aes256-gcm@openssh.com\n")
-		fxContains(t, "drop-in", fxRead(t, ch, "etc/ssh/sshd_config.d/00-local.conf"), "#cradle: Ciphers +aes128-cbc,3des-cbc")
+		fxContains(t, "drop-in", planned(t, ch, "etc/ssh/sshd_config.d/00-local.conf"), "#cradle: Ciphers +aes128-cbc,3des-cbc")
 		fxHasEffect(t, ch, remedy.Effect{Kind: remedy.EffectSSHRestrict, Subject: "Ciphers",
 			Value: "chacha20-poly1305@openssh.com,aes128-ctr,aes192-ctr,aes256-ctr,aes128-gcm@openssh.com,aes256-gcm@openssh.com"})
 	})
 	t.Run("rhel 9 policy kept, not edited", func(t *testing.T) {
 		ch := fixRoundTrip(t, sshdCryptoTemplate{}, `{option: MACs, forbidden: ["hmac-sha1*", "umac-64*"]}`, fxTree(t, fxRHEL9))
-		fxContains(t, "sshd_config", fxRead(t, ch, "etc/ssh/sshd_config"),
+		fxContains(t, "sshd_config", planned(t, ch, "etc/ssh/sshd_config"),
 			"\nMACs hmac-sha2-256-etm@openssh.com,umac-128-etm@openssh.com,hmac-sha2-512-etm@openssh.com,hmac-sha2-256,umac-128@openssh.com,hmac-sha2-512\n")
 		for _, p := range fxPaths(ch) {
 			if p != "/etc/ssh/sshd_config" {
@@ -192,8 +192,8 @@ func TestSSHDCryptoFix(t *testing.T) {
 			"etc/ssh/sshd_config.d/50-redhat.conf":                "SyslogFacility AUTHPRIV\n",
 		})
 		ch := fixRoundTrip(t, sshdCryptoTemplate{}, `{option: Ciphers, forbidden: ["*-cbc"]}`, tg)
-		fxContains(t, "sysconfig", fxRead(t, ch, "etc/sysconfig/sshd"), "\nCRYPTO_POLICY=\n")
-		fxContains(t, "sshd_config", fxRead(t, ch, "etc/ssh/sshd_config"),
+		fxContains(t, "sysconfig", planned(t, ch, "etc/sysconfig/sshd"), "\nCRYPTO_POLICY=\n")
+		fxContains(t, "sshd_config", planned(t, ch, "etc/ssh/sshd_config"),
 			"Ciphers aes256-gcm@openssh.com\nMACs hmac-sha2-256-etm@openssh.com\nGSSAPIKexAlgorithms gss-curve25519-sha256-\n")
 	})
 }
@@ -229,21 +229,21 @@ func TestSSHDFixComposition(t *testing.T) {
 	for _, r := range list {
 		var st result.Status
 		if r.opt {
-			st = fxStatus(t, sshdOptionTemplate{}, r.args, ov)
+			st = kcEval(t, sshdOptionTemplate{}, r.args, ov).Status
 		} else {
-			st = fxStatus(t, sshdCryptoTemplate{}, r.args, ov)
+			st = kcEval(t, sshdCryptoTemplate{}, r.args, ov).Status
 		}
 		if st != result.Pass {
 			t.Errorf("%s: %s after the combined fix", r.args, st)
 		}
 	}
-	main := fxRead(t, ch, "etc/ssh/sshd_config")
+	main := planned(t, ch, "etc/ssh/sshd_config")
 	if strings.Count(main, sshdBlockBegin) != 1 || strings.Count(main, sshdBlockEnd) != 1 {
 		t.Fatalf("want one block:\n%s", main)
 	}
 	fxContains(t, "sshd_config", main, sshdBlockBegin+"\nPermitRootLogin no\nX11Forwarding no\nMaxAuthTries 4\nCiphers ", "\nMACs umac-128-etm@openssh.com,")
 	fxLacks(t, "sshd_config", main, "hmac-sha1", "umac-64")
-	drop := fxRead(t, ch, "etc/ssh/sshd_config.d/00-cradle-break.conf")
+	drop := planned(t, ch, "etc/ssh/sshd_config.d/00-cradle-break.conf")
 	if strings.Count(drop, fixDisabledPrefix) != 5 {
 		t.Errorf("want every break line commented out:\n%s", drop)
 	}
@@ -262,7 +262,7 @@ func TestSSHDFixComposition(t *testing.T) {
 	}
 	// Nothing is left to do on the planned state.
 	ctx := context.Background()
-	c := fxCheck(t, sshdOptionTemplate{}, list[0].args)
+	c := newCheck(t, sshdOptionTemplate{}, list[0].args)
 	if o := c.Evaluate(ctx, facts.NewStore(ctx, ov)); o.Status != result.Pass {
 		t.Errorf("re-plan needed: %s", o.Status)
 	}

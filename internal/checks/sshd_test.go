@@ -1,13 +1,9 @@
 package checks
 
 import (
-	"context"
 	"testing"
 
-	"go.yaml.in/yaml/v3"
-
 	"github.com/cradle-cra/cradle/internal/check"
-	"github.com/cradle-cra/cradle/internal/facts"
 	"github.com/cradle-cra/cradle/internal/result"
 	"github.com/cradle-cra/cradle/internal/target"
 	"github.com/cradle-cra/cradle/internal/target/targettest"
@@ -23,23 +19,12 @@ func kcTree(t *testing.T, live bool, files map[string]string) target.Target {
 // kcEval builds a check from YAML arguments and evaluates it on tg.
 func kcEval(t *testing.T, tmpl check.Template, args string, tg target.Target) check.Outcome {
 	t.Helper()
-	var doc yaml.Node
-	if err := yaml.Unmarshal([]byte(args), &doc); err != nil {
-		t.Fatal(err)
-	}
-	c, err := tmpl.New(doc.Content[0])
-	if err != nil {
-		t.Fatalf("New(%s): %v", args, err)
-	}
-	return c.Evaluate(context.Background(), facts.NewStore(context.Background(), tg))
+	return status(newCheck(t, tmpl, args), tg)
 }
 
+// kcNewErr is the error building a check from YAML arguments.
 func kcNewErr(tmpl check.Template, args string) error {
-	var doc yaml.Node
-	if err := yaml.Unmarshal([]byte(args), &doc); err != nil {
-		return err
-	}
-	_, err := tmpl.New(doc.Content[0])
+	_, err := parseCheck(tmpl, args)
 	return err
 }
 

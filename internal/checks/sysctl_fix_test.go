@@ -71,7 +71,7 @@ func TestSysctlFix(t *testing.T) {
 				t.Errorf("writes %v, want %v", got, tt.paths)
 			}
 			for p, w := range tt.want {
-				fxContains(t, p, fxRead(t, ch, p), w)
+				fxContains(t, p, planned(t, ch, p), w)
 			}
 			if len(ch.RuntimeChanges()) != 0 {
 				t.Errorf("offline plan has runtime changes %+v", ch.RuntimeChanges())
@@ -95,7 +95,7 @@ func TestSysctlFixLive(t *testing.T) {
 	if len(rt) != 1 || rt[0].Key != "kernel.randomize_va_space" || rt[0].Value != "2" || rt[0].Old != "0" {
 		t.Errorf("runtime %+v", rt)
 	}
-	fxContains(t, "drop-in", fxRead(t, ch, sysctlDropIn), "kernel.randomize_va_space = 2\n")
+	fxContains(t, "drop-in", planned(t, ch, sysctlDropIn), "kernel.randomize_va_space = 2\n")
 	fxHasEffect(t, ch, remedy.Effect{Kind: remedy.EffectSysctl, Subject: "kernel.randomize_va_space", Value: "2"})
 
 	// Running value right, persisted value wrong: only the file changes.
@@ -123,11 +123,11 @@ func TestSysctlFixComposition(t *testing.T) {
 		fxPlan(t, ch, "sysctl."+string(rune('a'+i)), sysctlTemplate{}, r)
 	}
 	for _, r := range rules {
-		if st := fxStatus(t, sysctlTemplate{}, r, ch.Overlay()); st != result.Pass {
+		if st := kcEval(t, sysctlTemplate{}, r, ch.Overlay()).Status; st != result.Pass {
 			t.Errorf("%s: %s", r, st)
 		}
 	}
-	got := fxRead(t, ch, sysctlDropIn)
+	got := planned(t, ch, sysctlDropIn)
 	want := sysctlDropInHeader + "kernel.kptr_restrict = 2\nfs.suid_dumpable = 0\nkernel.yama.ptrace_scope = 1\n"
 	if got != want {
 		t.Errorf("drop-in:\n%s\nwant:\n%s", got, want)
