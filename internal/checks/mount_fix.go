@@ -86,7 +86,7 @@ func (c *mountOptionCheck) fixOptions(opts []string) []string {
 	miss := c.missing(opts)
 	out := slices.DeleteFunc(slices.Clone(opts), func(o string) bool {
 		for _, m := range miss {
-			if o == mountNegation(m) {
+			if o == mounts.Negation(m) {
 				return true
 			}
 		}
@@ -98,19 +98,6 @@ func (c *mountOptionCheck) fixOptions(opts []string) []string {
 		}
 	}
 	return out
-}
-
-func mountNegation(opt string) string {
-	switch opt {
-	case "ro":
-		return "rw"
-	case "rw":
-		return "ro"
-	}
-	if s, ok := strings.CutPrefix(opt, "no"); ok {
-		return s
-	}
-	return "no" + opt
 }
 
 func (c *mountOptionCheck) summary(where string, opts []string) string {

@@ -105,25 +105,9 @@ type installSection struct {
 
 func parseInstall(b []byte) installSection {
 	var s installSection
-	in := false
-	for _, raw := range strings.Split(string(b), "\n") {
-		line := strings.TrimSpace(raw)
-		if line == "" || line[0] == '#' || line[0] == ';' {
-			continue
-		}
-		if line[0] == '[' {
-			in = line == "[Install]"
-			continue
-		}
-		if !in {
-			continue
-		}
-		k, v, ok := strings.Cut(line, "=")
-		if !ok {
-			continue
-		}
+	for k, v := range systemd.InstallDirectives(b) {
 		var dst *[]string
-		switch strings.TrimSpace(k) {
+		switch k {
 		case "WantedBy":
 			dst = &s.wantedBy
 		case "RequiredBy":

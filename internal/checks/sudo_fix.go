@@ -149,7 +149,7 @@ func sudoDropItem(line, name string) (string, bool) {
 	}
 	comment := ""
 	body := rest
-	if i := sudoCommentIndex(rest); i >= 0 {
+	if i := sudoers.CommentIndex(rest); i >= 0 {
 		body, comment = rest[:i], rest[i:]
 	}
 	var keep []string
@@ -180,21 +180,6 @@ func sudoDropItem(line, name string) (string, bool) {
 		out += " " + comment
 	}
 	return out, true
-}
-
-func sudoCommentIndex(s string) int {
-	inq := false
-	for i := 0; i < len(s); i++ {
-		switch c := s[i]; {
-		case c == '\\':
-			i++
-		case c == '"':
-			inq = !inq
-		case c == '#' && !inq && !(i+1 < len(s) && s[i+1] >= '0' && s[i+1] <= '9'):
-			return i
-		}
-	}
-	return -1
 }
 
 // sudoSplit splits on commas outside quotes.

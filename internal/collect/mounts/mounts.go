@@ -326,7 +326,7 @@ func ParseUnit(b []byte) Entry {
 // earlier ones and "user"/"users"/"owner"/"group" implying noexec, nosuid
 // and nodev as mount(8) documents.
 func HasOption(opts []string, opt string) bool {
-	neg := negation(opt)
+	neg := Negation(opt)
 	state := false
 	for _, o := range opts {
 		o = strings.TrimSpace(o)
@@ -348,7 +348,9 @@ func HasOption(opts []string, opt string) bool {
 	return state
 }
 
-func negation(opt string) string {
+// Negation is the option that undoes opt ("ro" and "rw", "noexec" and
+// "exec").
+func Negation(opt string) string {
 	switch opt {
 	case "ro":
 		return "rw"

@@ -214,9 +214,18 @@ func isComment(line string) bool {
 	return strings.HasPrefix(t, "#") && !strings.HasPrefix(t, "#include") && !(len(t) > 1 && t[1] >= '0' && t[1] <= '9')
 }
 
-// stripComment removes a "#" comment outside quotes; "#" followed by a
-// digit is a numeric uid, not a comment.
+// stripComment removes a "#" comment outside quotes.
 func stripComment(s string) string {
+	if i := CommentIndex(s); i >= 0 {
+		return s[:i]
+	}
+	return s
+}
+
+// CommentIndex is the index of the "#" that starts a comment outside
+// quotes in a sudoers line, or -1; "#" followed by a digit is a numeric
+// uid, not a comment.
+func CommentIndex(s string) int {
 	inq := false
 	for i := 0; i < len(s); i++ {
 		switch c := s[i]; {
@@ -224,14 +233,11 @@ func stripComment(s string) string {
 			i++
 		case c == '"':
 			inq = !inq
-		case c == '#' && !inq:
-			if i+1 < len(s) && s[i+1] >= '0' && s[i+1] <= '9' {
-				continue
-			}
-			return s[:i]
+		case c == '#' && !inq && !(i+1 < len(s) && s[i+1] >= '0' && s[i+1] <= '9'):
+			return i
 		}
 	}
-	return s
+	return -1
 }
 
 func parseLine(raw, file string, n int) []Statement {

@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"iter"
 	"path"
 	"sort"
 	"strings"
@@ -448,27 +449,39 @@ func (c *Config) hasInstall(p string) (bool, error) {
 // HasInstallSection reports whether a unit file has an [Install] section
 // with at least one enabling directive; units without one are "static".
 func HasInstallSection(b []byte) bool {
-	in := false
-	for _, raw := range strings.Split(string(b), "\n") {
-		line := strings.TrimSpace(raw)
-		if line == "" || line[0] == '#' || line[0] == ';' {
-			continue
-		}
-		if line[0] == '[' {
-			in = line == "[Install]"
-			continue
-		}
-		if !in {
-			continue
-		}
-		k, _, ok := strings.Cut(line, "=")
-		if !ok {
-			continue
-		}
-		switch strings.TrimSpace(k) {
+	for k := range InstallDirectives(b) {
+		switch k {
 		case "WantedBy", "RequiredBy", "UpheldBy", "Alias", "Also":
 			return true
 		}
 	}
 	return false
+}
+
+// InstallDirectives yields the key and untrimmed value of each assignment
+// in the [Install] sections of a unit file, in file order.
+func InstallDirectives(b []byte) iter.Seq2[string, string] {
+	return func(yield func(string, string) bool) {
+		in := false
+		for _, raw := range strings.Split(string(b), "\n") {
+			line := strings.TrimSpace(raw)
+			if line == "" || line[0] == '#' || line[0] == ';' {
+				continue
+			}
+			if line[0] == '[' {
+				in = line == "[Install]"
+				continue
+			}
+			if !in {
+				continue
+			}
+			k, v, ok := strings.Cut(line, "=")
+			if !ok {
+				continue
+			}
+			if !yield(strings.TrimSpace(k), v) {
+				return
+			}
+		}
+	}
 }
