@@ -3,9 +3,6 @@ package checks
 import (
 	"strings"
 	"testing"
-
-	"github.com/cradle-cra/cradle/internal/remedy"
-	"github.com/cradle-cra/cradle/internal/result"
 )
 
 // fxDebianAudit is auditd's layout on Debian 12 (rules.d with the base
@@ -76,21 +73,13 @@ func TestAuditRuleFix(t *testing.T) {
 
 // Audit rules planned together share cradle.rules, -e 2 last.
 func TestAuditRuleFixComposition(t *testing.T) {
-	ch := remedy.New(fxTree(t, fxDebianAudit))
 	rules := []string{
 		`{control: "-e", value: "2"}`,
 		`{watches: [/etc/passwd, /etc/group], perms: wa}`,
 		`{control: "-b", min: 16384}`,
 		`{syscalls: [sethostname, setdomainname], arch: [b64, b32], watches: [/etc/hosts], perms: wa}`,
 	}
-	for i, r := range rules {
-		fxPlan(t, ch, "audit."+string(rune('a'+i)), auditRuleTemplate{}, r)
-	}
-	for _, r := range rules {
-		if st := kcEval(t, auditRuleTemplate{}, r, ch.Overlay()).Status; st != result.Pass {
-			t.Errorf("%s: %s", r, st)
-		}
-	}
+	ch := planTogether(t, fxTree(t, fxDebianAudit), "audit", auditRuleTemplate{}, rules...)
 	got := planned(t, ch, auditFixRules)
 	if !strings.HasSuffix(got, "\n-e 2\n") || strings.Count(got, "-e ") != 1 {
 		t.Errorf("-e 2 not last once:\n%s", got)

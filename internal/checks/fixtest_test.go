@@ -121,6 +121,23 @@ func fxPlan(t *testing.T, ch *remedy.Changes, id string, tmpl check.Template, ar
 	remediate(t, c, ch)
 }
 
+// planTogether plans the fix of each rule (YAML arguments of tmpl) into
+// one change set on tg, rule IDs prefix.a, prefix.b, ..., and requires
+// every rule to pass on the planned state.
+func planTogether(t *testing.T, tg target.Target, prefix string, tmpl check.Template, rules ...string) *remedy.Changes {
+	t.Helper()
+	ch := remedy.New(tg)
+	for i, r := range rules {
+		fxPlan(t, ch, prefix+"."+string(rune('a'+i)), tmpl, r)
+	}
+	for _, r := range rules {
+		if st := kcEval(t, tmpl, r, ch.Overlay()).Status; st != result.Pass {
+			t.Errorf("%s: %s", r, st)
+		}
+	}
+	return ch
+}
+
 // planned returns the planned content of name.
 func planned(t *testing.T, ch *remedy.Changes, name string) string {
 	t.Helper()

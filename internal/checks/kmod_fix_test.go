@@ -8,7 +8,6 @@ import (
 
 	"github.com/cradle-cra/cradle/internal/facts"
 	"github.com/cradle-cra/cradle/internal/remedy"
-	"github.com/cradle-cra/cradle/internal/result"
 	"github.com/cradle-cra/cradle/internal/target/targettest"
 )
 
@@ -106,16 +105,8 @@ func TestKmodFixBuiltinAndLoaded(t *testing.T) {
 
 // Module rules planned together share one sorted file.
 func TestKmodFixComposition(t *testing.T) {
-	ch := remedy.New(fxTree(t, fxDebianKmod))
 	rules := []string{`{module: usb-storage, require: blacklist}`, `{module: cramfs}`, `{module: usb-storage, require: both}`, `{module: bluetooth, require: either}`}
-	for i, r := range rules {
-		fxPlan(t, ch, "kmod."+string(rune('a'+i)), kernelModuleDisabledTemplate{}, r)
-	}
-	for _, r := range rules {
-		if st := kcEval(t, kernelModuleDisabledTemplate{}, r, ch.Overlay()).Status; st != result.Pass {
-			t.Errorf("%s: %s", r, st)
-		}
-	}
+	ch := planTogether(t, fxTree(t, fxDebianKmod), "kmod", kernelModuleDisabledTemplate{}, rules...)
 	want := kmodHeader + "\n\ninstall bluetooth /bin/false\nblacklist bluetooth\n\ninstall cramfs /bin/false\nblacklist cramfs\n\ninstall usb-storage /bin/false\nblacklist usb-storage\n"
 	if got := planned(t, ch, kmodConf); got != want {
 		t.Errorf("got:\n%s\nwant:\n%s", got, want)

@@ -4,7 +4,6 @@ import (
 	"testing"
 
 	"github.com/cradle-cra/cradle/internal/remedy"
-	"github.com/cradle-cra/cradle/internal/result"
 )
 
 const fxLimitsConf = "# /etc/security/limits.conf\n#\n#<domain>      <type>  <item>         <value>\n#\n\n#*               soft    core            0\n#root            hard    core            100000\n\n# End of file\n"
@@ -42,16 +41,8 @@ func TestLimitsFix(t *testing.T) {
 }
 
 func TestLimitsFixComposition(t *testing.T) {
-	ch := remedy.New(fxTree(t, map[string]string{"etc/security/limits.conf": fxLimitsConf}))
 	rules := []string{`{item: core, type: hard, max: 0}`, `{item: core, type: soft, max: 0}`, `{item: maxlogins, type: hard, max: 10}`}
-	for i, r := range rules {
-		fxPlan(t, ch, "limits."+string(rune('a'+i)), limitsTemplate{}, r)
-	}
-	for _, r := range rules {
-		if st := kcEval(t, limitsTemplate{}, r, ch.Overlay()).Status; st != result.Pass {
-			t.Errorf("%s: %s", r, st)
-		}
-	}
+	ch := planTogether(t, fxTree(t, map[string]string{"etc/security/limits.conf": fxLimitsConf}), "limits", limitsTemplate{}, rules...)
 	if got, want := planned(t, ch, limitsFixConf), limitsFixHeader+"\n*\thard\tcore\t0\n*\tsoft\tcore\t0\n*\thard\tmaxlogins\t10\n"; got != want {
 		t.Errorf("got %q want %q", got, want)
 	}

@@ -5,7 +5,6 @@ import (
 	"testing"
 
 	"github.com/cradle-cra/cradle/internal/remedy"
-	"github.com/cradle-cra/cradle/internal/result"
 	"github.com/cradle-cra/cradle/internal/target/targettest"
 )
 
@@ -97,15 +96,7 @@ func TestMountOptionFixDeferred(t *testing.T) {
 
 // Mount rules planned together edit one fstab.
 func TestMountOptionFixComposition(t *testing.T) {
-	ch := remedy.New(fxTree(t, map[string]string{"etc/fstab": fxDebianFstab}))
 	rules := []string{`{mountpoint: /tmp, options: [nodev]}`, `{mountpoint: /tmp, options: [nosuid]}`, `{mountpoint: /tmp, options: [noexec]}`, `{mountpoint: /home, options: [nodev]}`}
-	for i, r := range rules {
-		fxPlan(t, ch, "mount."+string(rune('a'+i)), mountOptionTemplate{}, r)
-	}
-	for _, r := range rules {
-		if st := kcEval(t, mountOptionTemplate{}, r, ch.Overlay()).Status; st != result.Pass {
-			t.Errorf("%s: %s", r, st)
-		}
-	}
+	ch := planTogether(t, fxTree(t, map[string]string{"etc/fstab": fxDebianFstab}), "mount", mountOptionTemplate{}, rules...)
 	fxContains(t, "fstab", planned(t, ch, "etc/fstab"), "tmpfs   defaults,nodev,nosuid,noexec 0 0\n", "defaults,nodev  0       2\n")
 }

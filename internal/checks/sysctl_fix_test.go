@@ -6,7 +6,6 @@ import (
 	"testing"
 
 	"github.com/cradle-cra/cradle/internal/remedy"
-	"github.com/cradle-cra/cradle/internal/result"
 	"github.com/cradle-cra/cradle/internal/target/targettest"
 )
 
@@ -112,21 +111,13 @@ func TestSysctlFixLive(t *testing.T) {
 // Two sysctl rules planned into one change set share the drop-in.
 func TestSysctlFixComposition(t *testing.T) {
 	tg := fxTree(t, fxRHELSysctl, map[string]string{"etc/sysctl.d/99-zz-cradle-break.conf": "kernel.kptr_restrict = 0\nfs.suid_dumpable = 2\n"})
-	ch := remedy.New(tg)
 	rules := []string{
 		`{key: kernel.kptr_restrict, allowed: ["1", "2"]}`,
 		`{key: fs.suid_dumpable, value: "0"}`,
 		`{key: kernel.yama.ptrace_scope, min: 1}`,
 		`{key: kernel.kptr_restrict, value: "2"}`,
 	}
-	for i, r := range rules {
-		fxPlan(t, ch, "sysctl."+string(rune('a'+i)), sysctlTemplate{}, r)
-	}
-	for _, r := range rules {
-		if st := kcEval(t, sysctlTemplate{}, r, ch.Overlay()).Status; st != result.Pass {
-			t.Errorf("%s: %s", r, st)
-		}
-	}
+	ch := planTogether(t, tg, "sysctl", sysctlTemplate{}, rules...)
 	got := planned(t, ch, sysctlDropIn)
 	want := sysctlDropInHeader + "kernel.kptr_restrict = 2\nfs.suid_dumpable = 0\nkernel.yama.ptrace_scope = 1\n"
 	if got != want {
