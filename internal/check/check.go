@@ -37,6 +37,14 @@ type Fixable interface {
 	Fixable() bool
 }
 
+// LiveFix is implemented by fixable checks whose fix needs the running
+// system (installing a package needs the package manager and a source):
+// on an offline root filesystem or an image they are reported as not
+// fixable, and cradle fix defers them.
+type LiveFix interface {
+	FixNeedsLive() bool
+}
+
 // Remediator is implemented by checks that can plan their own fix.
 // Remediate is called only when the check failed; it records on ch the
 // operations that make the check pass, reading the planned state through

@@ -82,6 +82,10 @@ func newPackageCheck(n *yaml.Node, present bool) (check.Check, error) {
 
 func (c *packageCheck) Fixable() bool { return true }
 
+// FixNeedsLive: installing needs the package manager and a package
+// source; removal can be done offline where it is safe.
+func (c *packageCheck) FixNeedsLive() bool { return c.present }
+
 func (c *packageCheck) Evaluate(ctx context.Context, f *facts.Store) check.Outcome {
 	db, err := packages.Get(f)
 	if err != nil {

@@ -193,6 +193,9 @@ func (e *Engine) evaluate(ctx context.Context, store *facts.Store, p Planned, os
 	}
 	if f, ok := p.Check.(check.Fixable); ok {
 		res.Fixable = f.Fixable()
+		if l, ok := p.Check.(check.LiveFix); ok && l.FixNeedsLive() && !store.Target().Live() {
+			res.Fixable = false
+		}
 	}
 	wv, expired := opts.Waivers.Lookup(r.ID, names, now)
 	if wv != nil && !wv.Run {
