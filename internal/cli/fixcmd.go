@@ -8,6 +8,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/cradle-cra/cradle/internal/changelog"
 	"github.com/cradle-cra/cradle/internal/fileutil"
 	"github.com/cradle-cra/cradle/internal/fix"
 )
@@ -138,6 +139,12 @@ func runFix(cmd *cobra.Command, env *Env, f *fixFlags) error {
 			return usageErr("--force: unknown rule %q", id)
 		}
 	}
+	var clog *changelog.Log
+	if f.apply {
+		if clog, err = openFixLog(cmd, env, f, opts.Waivers); err != nil {
+			return err
+		}
+	}
 	t, err := openTarget(&f.scanFlags)
 	if err != nil {
 		return err
@@ -160,10 +167,14 @@ func runFix(cmd *cobra.Command, env *Env, f *fixFlags) error {
 		return err
 	}
 	doc := fix.NewDocument(plan, "plan")
+	var applyErr error
 	if f.apply && !plan.Empty() {
-		if doc, err = applyFix(cmd, env, f, eng, plan, fo); err != nil {
-			return err
+		var applied *fix.Document
+		applied, applyErr = applyFix(cmd, env, f, eng, plan, fo, clog)
+		if applied == nil {
+			return applyErr
 		}
+		doc = applied
 	}
 	var buf bytes.Buffer
 	if f.format == "json" {
@@ -174,12 +185,16 @@ func runFix(cmd *cobra.Command, env *Env, f *fixFlags) error {
 	if err != nil {
 		return err
 	}
+	// Reports show configuration content: keep them private.
 	if f.output != "" {
-		if err := fileutil.WriteAtomic(f.output, buf.Bytes(), 0o644); err != nil {
+		if err := fileutil.WriteAtomic(f.output, buf.Bytes(), 0o600); err != nil {
 			return inputErr(err)
 		}
 	} else if _, err := env.Stdout.Write(buf.Bytes()); err != nil {
 		return err
+	}
+	if applyErr != nil {
+		return applyErr
 	}
 	return fixOutcome(doc)
 }

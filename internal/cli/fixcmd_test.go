@@ -71,6 +71,24 @@ func TestFixCommands(t *testing.T) {
 	if !strings.Contains(out, d.Run.ID) || !strings.Contains(out, "CHG-7") || !strings.Contains(out, "applied") {
 		t.Fatalf("runs:\n%s", out)
 	}
+	var raw struct {
+		Entries []struct {
+			Action string            `json:"action"`
+			Before map[string]string `json:"before"`
+			After  map[string]string `json:"after"`
+		} `json:"entries"`
+	}
+	json.Unmarshal([]byte(run(0, "log", "--root", root, "--format", "json")), &raw)
+	if len(raw.Entries) != 1 || raw.Entries[0].Action != "apply" {
+		t.Fatalf("log: %+v", raw.Entries)
+	}
+	b4, af := raw.Entries[0].Before["/etc/ssh/sshd_config"], raw.Entries[0].After["/etc/ssh/sshd_config"]
+	if !strings.HasPrefix(b4, "file sha256:") || !strings.HasPrefix(af, "file sha256:") || b4 == af || b4[len(b4)-19:] != af[len(af)-19:] {
+		t.Fatalf("before %q after %q", b4, af)
+	}
+	if !strings.Contains(d.Run.Rollback, "--root "+root) {
+		t.Fatalf("rollback hint %q", d.Run.Rollback)
+	}
 	run(2, "rollback", "--root", root, "no-such-run")
 	run(0, "rollback", "--root", root, d.Run.ID)
 	if b, _ := os.ReadFile(filepath.Join(root, "etc/ssh/sshd_config")); string(b) != string(orig) {

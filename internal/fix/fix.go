@@ -186,9 +186,16 @@ func planRule(ctx context.Context, store *facts.Store, ch *remedy.Changes, pl en
 		rf.Status, rf.Reason = StatusManual, "no native fix; see the rule's remediation notes"
 		return rf
 	}
-	if opts.MaxDisruption != "" && disruptionRank[rf.Meta.Disruption] > disruptionRank[opts.MaxDisruption] {
-		rf.Status, rf.Reason = StatusSkipped, fmt.Sprintf("disruption %s is above --max-disruption %s", rf.Meta.Disruption, opts.MaxDisruption)
-		return rf
+	if opts.MaxDisruption != "" {
+		// A fix nobody rated is not assumed to be harmless.
+		rank, ok := disruptionRank[rf.Meta.Disruption]
+		if !ok || rf.Meta.Disruption == "" {
+			rank = disruptionRank["high"]
+		}
+		if rank > disruptionRank[opts.MaxDisruption] {
+			rf.Status, rf.Reason = StatusSkipped, fmt.Sprintf("disruption %q is above --max-disruption %s (unrated counts as high)", rf.Meta.Disruption, opts.MaxDisruption)
+			return rf
+		}
 	}
 	if len(opts.Strategies) > 0 && !slices.Contains(opts.Strategies, rf.Meta.Strategy) {
 		rf.Status, rf.Reason = StatusSkipped, fmt.Sprintf("strategy %q is not in --strategy %s", rf.Meta.Strategy, strings.Join(opts.Strategies, ","))

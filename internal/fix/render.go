@@ -18,6 +18,8 @@ type RunRef struct {
 	ID    string `json:"id"`
 	State string `json:"state"`
 	Paths int    `json:"paths"`
+	// Rollback is the command that undoes the run.
+	Rollback string `json:"rollback"`
 }
 
 // Document is what cradle fix reports: the plan (operations that are, or
@@ -82,8 +84,10 @@ func (d *Document) Table(w io.Writer, showDiff bool) error {
 		b.WriteString("Nothing to change.\n")
 	case d.Mode == "plan":
 		b.WriteString("Dry run: nothing has been changed. Re-run with --apply to make these changes.\n")
+	case d.Run != nil && d.Run.State != "applied":
+		fmt.Fprintf(&b, "Run %s is %s; undo what was done with: %s\n", d.Run.ID, d.Run.State, d.Run.Rollback)
 	case d.Run != nil:
-		fmt.Fprintf(&b, "Applied as run %s (undo with: cradle rollback %s).\n", d.Run.ID, d.Run.ID)
+		fmt.Fprintf(&b, "Applied as run %s (undo with: %s).\n", d.Run.ID, d.Run.Rollback)
 	}
 	byRule := map[string][]remedy.Op{}
 	for _, list := range [][]remedy.Op{d.Plan, d.Deferred, d.Refused} {

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/cradle-cra/cradle/internal/collect/sysctl"
 	"github.com/cradle-cra/cradle/internal/remedy"
 )
 
@@ -71,7 +72,7 @@ func (h HostRuntime) sysctlPath(key string) string {
 	if base == "" {
 		base = "/proc/sys"
 	}
-	return filepath.Join(base, filepath.FromSlash(strings.ReplaceAll(key, ".", "/")))
+	return filepath.Join(base, filepath.FromSlash(strings.TrimPrefix(sysctl.ProcPath(key), "proc/sys/")))
 }
 
 // packageManagers maps a manager binary to its non-interactive commands.
@@ -99,6 +100,11 @@ func (h HostRuntime) pkg(ctx context.Context, action, name string) error {
 		if err != nil {
 			continue
 		}
+		if action == "remove" {
+			if err := removesOnly(ctx, pm.bin, bin, name); err != nil {
+				return err
+			}
+		}
 		args := pm.remove
 		if action == "install" {
 			args = pm.install
@@ -114,6 +120,55 @@ func (h HostRuntime) pkg(ctx context.Context, action, name string) error {
 		return nil
 	}
 	return errors.New("no supported package manager found (apt-get, dnf, yum, zypper, apk)")
+}
+
+// removesOnly refuses a removal that would take other packages with it
+// (package managers remove dependants too): the preflight assessed only
+// the named package, and a revert would reinstall only that one.
+func removesOnly(ctx context.Context, pm, bin, name string) error {
+	var cmd *exec.Cmd
+	switch pm {
+	case "apt-get":
+		cmd = exec.CommandContext(ctx, bin, "-s", "remove", name)
+	case "dnf", "yum", "zypper":
+		rpm, err := exec.LookPath("rpm")
+		if err != nil {
+			return nil
+		}
+		cmd = exec.CommandContext(ctx, rpm, "-e", "--test", name)
+	default:
+		return nil // apk del refuses to remove what others need
+	}
+	out, err := cmd.CombinedOutput()
+	if pm != "apt-get" {
+		if err != nil {
+			return fmt.Errorf("removing %s would break other packages: %s", name, lastLines(string(out), 5))
+		}
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("apt-get -s remove %s: %w: %s", name, err, lastLines(string(out), 5))
+	}
+	if others := otherRemovals(string(out), name); len(others) > 0 {
+		return fmt.Errorf("removing %s would also remove %s; remove them deliberately or waive the rule", name, strings.Join(others, ", "))
+	}
+	return nil
+}
+
+// otherRemovals lists the packages an apt-get simulation ("Remv pkg
+// [version]") removes besides name.
+func otherRemovals(sim, name string) []string {
+	var out []string
+	for _, l := range strings.Split(sim, "\n") {
+		f := strings.Fields(l)
+		if len(f) >= 2 && f[0] == "Remv" {
+			pkg, _, _ := strings.Cut(f[1], ":")
+			if pkg != name {
+				out = append(out, pkg)
+			}
+		}
+	}
+	return out
 }
 
 func lastLines(s string, n int) string {

@@ -37,3 +37,14 @@ func TestHostRuntimeSysctl(t *testing.T) {
 		t.Fatal("option-like package name accepted")
 	}
 }
+
+func TestOtherRemovals(t *testing.T) {
+	sim := "NOTE: This is only a simulation!\nReading package lists...\nThe following packages will be REMOVED:\n  rpcbind nfs-common\nRemv nfs-common [1:2.6.2-4]\nRemv rpcbind:amd64 [1.2.6-6+b1]\n"
+	got := otherRemovals(sim, "rpcbind")
+	if len(got) != 1 || got[0] != "nfs-common" {
+		t.Fatalf("otherRemovals = %v", got)
+	}
+	if got := otherRemovals("Remv telnet [0.17+2.4-2]\n", "telnet"); len(got) != 0 {
+		t.Fatalf("only the package itself: %v", got)
+	}
+}

@@ -52,5 +52,8 @@ func Ensure(dir string) error {
 	if runtime.GOOS != "windows" && fi.Mode().Perm()&0o022 != 0 {
 		return fmt.Errorf("state directory %s is writable by group or others (mode %04o)", dir, fi.Mode().Perm())
 	}
+	if uid, other := ownedByOther(fi); other {
+		return fmt.Errorf("state directory %s belongs to uid %d, not to the user running cradle", dir, uid)
+	}
 	return nil
 }

@@ -1,7 +1,10 @@
 package home
 
 import (
+	"os"
+	"path/filepath"
 	"runtime"
+	"strings"
 	"testing"
 )
 
@@ -31,5 +34,21 @@ func TestDir(t *testing.T) {
 				t.Fatalf("Dir = %q, %v; want %q (err %v)", got, err, tc.want, tc.err)
 			}
 		})
+	}
+}
+
+func TestEnsureRefusesForeignOwner(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("chown needs root")
+	}
+	dir := filepath.Join(t.TempDir(), "state")
+	if err := os.Mkdir(dir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chown(dir, 4321, 4321); err != nil {
+		t.Fatal(err)
+	}
+	if err := Ensure(dir); err == nil || !strings.Contains(err.Error(), "belongs to uid 4321") {
+		t.Fatalf("Ensure = %v", err)
 	}
 }

@@ -11,6 +11,7 @@ import (
 
 	"github.com/pmezard/go-difflib/difflib"
 
+	"github.com/cradle-cra/cradle/internal/collect/sysctl"
 	"github.com/cradle-cra/cradle/internal/target"
 )
 
@@ -192,6 +193,24 @@ func (c *Changes) Exists(name string) bool {
 	return err == nil
 }
 
+// createPath resolves name for creating its last component: the deepest
+// existing ancestor is resolved through the planned state (so a new file
+// under lib/ on a merged-/usr system lands in usr/lib/) and the missing
+// components are appended.
+func (c *Changes) createPath(name string) (string, error) {
+	parts := strings.Split(target.Clean(name), "/")
+	for i := len(parts) - 1; i >= 0; i-- {
+		p, err := c.resolvePath(strings.Join(parts[:i], "/"), true)
+		if err == nil {
+			return path.Join(append([]string{p}, parts[i:]...)...), nil
+		}
+		if !errors.Is(err, fs.ErrNotExist) {
+			return "", err
+		}
+	}
+	return target.Clean(name), nil
+}
+
 // mkdirAll plans the missing parents of p (0755, root-owned).
 func (c *Changes) mkdirAll(dir string) error {
 	if dir == "" || dir == "." {
@@ -214,6 +233,12 @@ func (c *Changes) mkdirAll(dir string) error {
 	if err != nil {
 		return err
 	}
+	if n.origExists && n.orig.Mode.Type() != fs.ModeDir {
+		// Applying would need to remove the old object first and write
+		// below where a symlink pointed; plans never change a path's type
+		// to a directory.
+		return fmt.Errorf("%s: cannot replace a %s with a directory", target.Abs(dir), typeName(n.orig.Mode))
+	}
 	n.exists, n.typ, n.mode, n.modeSet, n.uid, n.gid, n.ownSet = true, fs.ModeDir, 0o755, true, 0, 0, true
 	n.data, n.dataSet, n.link = nil, false, ""
 	c.touch(n)
@@ -221,17 +246,23 @@ func (c *Changes) mkdirAll(dir string) error {
 	return nil
 }
 
+func typeName(m fs.FileMode) string {
+	switch {
+	case m&fs.ModeSymlink != 0:
+		return "symlink"
+	case m.IsRegular():
+		return "file"
+	}
+	return "special file"
+}
+
 // Mkdir plans a directory with the given mode and owner (missing parents
 // are created 0755 root-owned). An existing directory is left alone.
 func (c *Changes) Mkdir(name string, perm fs.FileMode, uid, gid uint32, summary string) error {
-	dir, err := c.resolvePath(path.Dir(target.Clean(name)), true)
-	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+	p, err := c.createPath(name)
+	if err != nil {
 		return err
 	}
-	if err != nil {
-		dir = path.Dir(target.Clean(name))
-	}
-	p := path.Join(dir, path.Base(target.Clean(name)))
 	if fi, err := c.Overlay().Lstat(p); err == nil {
 		if !fi.Mode.IsDir() {
 			return fmt.Errorf("mkdir %s: exists and is not a directory", target.Abs(p))
@@ -244,6 +275,9 @@ func (c *Changes) Mkdir(name string, perm fs.FileMode, uid, gid uint32, summary 
 	n, err := c.lookup(p)
 	if err != nil {
 		return err
+	}
+	if n.origExists && n.orig.Mode.Type() != fs.ModeDir {
+		return fmt.Errorf("%s: cannot replace a %s with a directory", target.Abs(p), typeName(n.orig.Mode))
 	}
 	n.exists, n.typ, n.mode, n.modeSet, n.uid, n.gid, n.ownSet = true, fs.ModeDir, perm&PermMask, true, uid, gid, true
 	n.data, n.dataSet, n.link = nil, false, ""
@@ -262,15 +296,10 @@ func (c *Changes) WriteFile(name string, data []byte, perm fs.FileMode, summary 
 	}
 	if err != nil {
 		// The final component (or a dangling link's target) is missing:
-		// resolve the parent and create the file there.
-		dir, derr := c.resolvePath(path.Dir(target.Clean(name)), true)
-		if derr != nil && !errors.Is(derr, fs.ErrNotExist) {
-			return derr
+		// create the file below its deepest existing ancestor.
+		if p, err = c.createPath(name); err != nil {
+			return err
 		}
-		if derr != nil {
-			dir = target.Clean(path.Dir(target.Clean(name)))
-		}
-		p = path.Join(dir, path.Base(target.Clean(name)))
 	}
 	if err := c.mkdirAll(path.Dir(p)); err != nil {
 		return err
@@ -386,7 +415,9 @@ func (c *Changes) Symlink(name, dest string, summary string) error {
 		return err
 	}
 	if err != nil {
-		p = target.Clean(name)
+		if p, err = c.createPath(name); err != nil {
+			return err
+		}
 	}
 	if err := c.mkdirAll(path.Dir(p)); err != nil {
 		return err
@@ -419,7 +450,7 @@ func (c *Changes) Symlink(name, dest string, summary string) error {
 // persistent setting is a file the template writes separately).
 func (c *Changes) Sysctl(key, value, old, summary string) {
 	c.runtime = append(c.runtime, Runtime{Kind: KindSysctl, Key: key, Value: value, Old: old, Rules: []string{c.rule}})
-	c.addOp(Op{Kind: KindSysctl, Path: "/proc/sys/" + strings.ReplaceAll(key, ".", "/"), Summary: summary, From: old, To: value})
+	c.addOp(Op{Kind: KindSysctl, Path: target.Abs(sysctl.ProcPath(key)), Summary: summary, From: old, To: value})
 }
 
 // Package plans a package manager action (live hosts only).
@@ -469,7 +500,56 @@ func (c *Changes) setDiff(o *Op) {
 	if !o.hasOld {
 		from = "/dev/null"
 	}
-	o.Diff = UnifiedDiff(from, "b"+o.Path, o.before, n.data)
+	before, after := o.before, n.data
+	if r := redactorFor(target.Clean(o.Path)); r != nil {
+		before, after = r(before), r(after)
+	}
+	o.Diff = UnifiedDiff(from, "b"+o.Path, before, after)
+}
+
+// redactorFor returns how to hide secrets in a diff of p: password hashes
+// must not end up in plans, reports or change tickets.
+func redactorFor(p string) func([]byte) []byte {
+	switch p {
+	case "etc/shadow", "etc/gshadow", "etc/shadow-", "etc/gshadow-", "etc/security/opasswd":
+		return redactField(1)
+	}
+	return nil
+}
+
+// redactField replaces colon-separated field i of every line with a
+// marker that keeps what matters for review: whether the account is
+// locked or has no password.
+func redactField(i int) func([]byte) []byte {
+	return func(b []byte) []byte {
+		if len(b) == 0 {
+			return b
+		}
+		lines := strings.SplitAfter(string(b), "\n")
+		for k, l := range lines {
+			body := strings.TrimSuffix(l, "\n")
+			f := strings.Split(body, ":")
+			if len(f) <= i {
+				continue
+			}
+			f[i] = redactHash(f[i])
+			lines[k] = strings.Join(f, ":") + l[len(body):]
+		}
+		return []byte(strings.Join(lines, ""))
+	}
+}
+
+func redactHash(h string) string {
+	lock := ""
+	for strings.HasPrefix(h, "!") {
+		lock += "!"
+		h = h[1:]
+	}
+	switch h {
+	case "", "*", "x":
+		return lock + h
+	}
+	return lock + "<hash>"
 }
 
 // UnifiedDiff renders a unified diff with three lines of context.

@@ -81,3 +81,65 @@ func TestUnifiedDiffNewFile(t *testing.T) {
 		t.Fatalf("diff:\n%q\nwant\n%q", got, want)
 	}
 }
+
+func TestShadowDiffRedacted(t *testing.T) {
+	tg := targettest.Tree(t, map[string]string{
+		"etc/shadow": "root:$y$j9T$SALT$SECRET:19000:0:99999:7:::\nalice:$6$salt$HASH:19000:0:99999:7:::\nbin:*:19000:0:99999:7:::\n",
+	})
+	c := New(tg)
+	c.Begin("r", Meta{})
+	b, _ := c.ReadFile("etc/shadow")
+	nb := strings.Replace(string(b), "alice:$6$salt$HASH:19000:0:99999", "alice:!$6$salt$HASH:19000:0:365", 1)
+	if err := c.WriteFile("etc/shadow", []byte(nb), 0o640, "age"); err != nil {
+		t.Fatal(err)
+	}
+	d := c.Ops()[0].Diff
+	if strings.Contains(d, "SECRET") || strings.Contains(d, "HASH") || strings.Contains(d, "SALT") {
+		t.Fatalf("hash leaked into diff:\n%s", d)
+	}
+	if !strings.Contains(d, "-alice:<hash>:19000:0:99999") || !strings.Contains(d, "+alice:!<hash>:19000:0:365") || !strings.Contains(d, "bin:*:") {
+		t.Fatalf("diff:\n%s", d)
+	}
+}
+
+func TestCreateBelowSymlinkedParent(t *testing.T) {
+	tg := targettest.Tree(t, map[string]string{
+		"usr/lib/keep":  "",
+		"lib":           "->usr/lib",
+		"etc/a":         "->../usr/share/x",
+		"usr/share/x/b": "old\n",
+	})
+	c := New(tg)
+	c.Begin("r", Meta{})
+	if err := c.WriteFile("lib/newdir/x.conf", []byte("x\n"), 0o644, "new"); err != nil {
+		t.Fatalf("merged /usr: %v", err)
+	}
+	if err := c.Symlink("lib/other/y", "/dev/null", "mask"); err != nil {
+		t.Fatalf("symlink below merged /usr: %v", err)
+	}
+	var got []string
+	for _, pc := range c.Final() {
+		got = append(got, string(pc.Action)+":"+pc.Path)
+	}
+	if s := strings.Join(got, " "); s != "mkdir:usr/lib/newdir mkdir:usr/lib/other write:usr/lib/newdir/x.conf symlink:usr/lib/other/y" {
+		t.Fatalf("final = %s", s)
+	}
+	// A symlink is never turned into a directory (writing below it would
+	// go through the old link when applied).
+	c.Begin("r2", Meta{})
+	if err := c.Remove("etc/a", "drop link"); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.WriteFile("etc/a/b", []byte("new\n"), 0o644, "x"); err == nil || !strings.Contains(err.Error(), "cannot replace a symlink") {
+		t.Fatalf("write below a removed symlink: %v", err)
+	}
+}
+
+func TestSysctlPathVLAN(t *testing.T) {
+	c := New(targettest.Tree(t, map[string]string{"etc/x": ""}))
+	c.Begin("r", Meta{})
+	c.Sysctl("net.ipv4.conf.eth0/100.rp_filter", "1", "0", "set")
+	if p := c.Ops()[0].Path; p != "/proc/sys/net/ipv4/conf/eth0.100/rp_filter" {
+		t.Fatalf("path = %s", p)
+	}
+}

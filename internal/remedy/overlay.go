@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/cradle-cra/cradle/internal/collect/sysctl"
 	"github.com/cradle-cra/cradle/internal/target"
 )
 
@@ -118,7 +119,7 @@ func (o *overlay) Open(name string) (io.ReadCloser, error) {
 	if strings.HasPrefix(p, "proc/sys/") {
 		for i := len(o.c.runtime) - 1; i >= 0; i-- {
 			r := o.c.runtime[i]
-			if r.Kind == KindSysctl && "proc/sys/"+strings.ReplaceAll(r.Key, ".", "/") == p {
+			if r.Kind == KindSysctl && sysctl.ProcPath(r.Key) == p {
 				return io.NopCloser(strings.NewReader(r.Value + "\n")), nil
 			}
 		}

@@ -240,6 +240,11 @@ func parseRule(name string, n *yaml.Node, profiles *Profiles, reg *check.Registr
 	}
 	if d.Fix != nil {
 		r.Fix = *d.Fix
+		switch r.Fix.Disruption {
+		case "", "low", "medium", "high":
+		default:
+			return nil, &Error{File: name, Line: n.Line, Msg: fmt.Sprintf("rule %q: fix disruption %q (want low, medium or high)", d.ID, r.Fix.Disruption)}
+		}
 	}
 	if _, ok := reg.Lookup(r.Template); !ok {
 		return nil, &Error{File: name, Line: d.Check.Content[0].Line, Msg: fmt.Sprintf("rule %q: unknown check template %q (known: %s)", d.ID, r.Template, strings.Join(reg.Names(), ", "))}
