@@ -119,10 +119,15 @@ func (c *mountOptionCheck) fixFstabLine(ch *remedy.Changes, e mounts.Entry) erro
 	return ch.WriteFile("etc/fstab", fixJoin(lines), 0o644, c.summary("/etc/fstab", e.Options))
 }
 
+// fstabMissing fills fstab fields a short line leaves out before the one
+// being set: mount(8) reads a missing type as "auto".
+var fstabMissing = []string{"none", "none", "auto", "defaults"}
+
 // fstabSetField replaces whitespace-separated field i (0-based) of line,
-// appending it (with "0 0" pass fields left to the defaults) when the
-// line has fewer fields. Blanks after the field shrink to keep the next
-// column where it was.
+// appending it (after fstabMissing's values for any fields before it the
+// line lacks; "0 0" pass fields are left to the defaults) when the line
+// has fewer fields. Blanks after the field shrink to keep the next column
+// where it was.
 func fstabSetField(line string, i int, val string) string {
 	type span struct{ a, b int }
 	var fs []span
@@ -141,7 +146,11 @@ func fstabSetField(line string, i int, val string) string {
 		j = k
 	}
 	if i >= len(fs) {
-		return strings.TrimRight(line, " \t") + "\t" + val
+		out := strings.TrimRight(line, " \t")
+		for j := len(fs); j < i && j < len(fstabMissing); j++ {
+			out += "\t" + fstabMissing[j]
+		}
+		return out + "\t" + val
 	}
 	f := fs[i]
 	rest := line[f.b:]

@@ -58,8 +58,9 @@ func (c *sshdOptionCheck) Remediate(ctx context.Context, _ *facts.Store, ch *rem
 		}
 	}
 	var g fixGroupLines
+	inBlock := sshdInBlock(ch)
 	for _, d := range cfg.Directives {
-		if d.Keyword != k || sshdInBlock(ch, d) || !sshdEditable(d.File) {
+		if d.Keyword != k || inBlock(d) || !sshdEditable(d.File) {
 			continue
 		}
 		if d.Match == nil {
@@ -153,8 +154,9 @@ func (c *sshdCryptoCheck) Remediate(ctx context.Context, _ *facts.Store, ch *rem
 		return fmt.Errorf("reading planned sshd configuration: %w", err)
 	}
 	var g fixGroupLines
+	inBlock := sshdInBlock(ch)
 	for _, d := range cfg.Directives {
-		if d.Keyword == k && d.Match == nil && !sshdInBlock(ch, d) && sshdEditable(d.File) && d.Value() != value {
+		if d.Keyword == k && d.Match == nil && !inBlock(d) && sshdEditable(d.File) && d.Value() != value {
 			g.add(d.File, d.Line)
 		}
 	}
@@ -215,17 +217,18 @@ func sshdBlockRange(lines []string) (int, int) {
 	return 0, 0
 }
 
-// sshdInBlock reports whether d is a line of the managed block.
-func sshdInBlock(ch *remedy.Changes, d sshd.Directive) bool {
-	if d.File != target.Abs(sshd.MainConfig) {
-		return false
-	}
+// sshdInBlock returns a test for lines of the managed block in the
+// planned main configuration (read once: callers test every directive).
+func sshdInBlock(ch *remedy.Changes) func(sshd.Directive) bool {
 	b, _, err := fixReadOptional(ch, sshd.MainConfig)
 	if err != nil {
-		return false
+		return func(sshd.Directive) bool { return false }
 	}
 	begin, end := sshdBlockRange(fixLines(b))
-	return begin > 0 && d.Line > begin && d.Line < end
+	main := target.Abs(sshd.MainConfig)
+	return func(d sshd.Directive) bool {
+		return d.File == main && begin > 0 && d.Line > begin && d.Line < end
+	}
 }
 
 // sshdSetManaged sets keyword to value in the managed block, creating the

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"path"
 	"strconv"
 	"strings"
 
@@ -128,12 +129,17 @@ func (c *sysctlCheck) persist(ctx context.Context, ch *remedy.Changes, key, valu
 		return err
 	}
 	// Whatever is read after the drop-in wins; neutralise it until the
-	// drop-in's line is the one in effect (bounded: each round removes
-	// one assignment).
-	for range 64 {
+	// drop-in's line is the one in effect. Each round disables every
+	// competing line of the winning file, so the rounds are bounded by
+	// the files (a vendor file takes two: its mask is edited next).
+	nk := sysctl.NormalizeKey(key)
+	for round := 0; ; round++ {
 		cfg, err := sysctl.Collect(ctx, ch.Overlay())
 		if err != nil {
 			return fmt.Errorf("reading planned sysctl configuration: %w", err)
+		}
+		if round > 2*len(cfg.Files)+1 {
+			return fmt.Errorf("%s: could not make %s = %s take effect", target.Abs(sysctlDropIn), key, value)
 		}
 		p, ok := cfg.Persisted(key)
 		if !ok {
@@ -145,10 +151,18 @@ func (c *sysctlCheck) persist(ctx context.Context, ch *remedy.Changes, key, valu
 		if c.ok(p.Value) && !p.Glob {
 			return nil // a later compliant assignment: leave the administrator's line
 		}
-		if err := fixNeutralise(ch, p.File, []int{p.Num}, "etc/sysctl.d",
+		nums := []int{p.Num}
+		for _, a := range cfg.Assignments {
+			if a.File != p.File || a.Exclude || a.Num == p.Num {
+				continue
+			}
+			if m, _ := path.Match(a.Key, nk); a.Glob && p.Glob && m || !a.Glob && !p.Glob && a.Key == nk && !c.ok(a.Value) {
+				nums = append(nums, a.Num)
+			}
+		}
+		if err := fixNeutralise(ch, p.File, nums, "etc/sysctl.d",
 			fmt.Sprintf("comment out %s = %s, which would override %s", p.Key, p.Value, target.Abs(sysctlDropIn))); err != nil {
 			return err
 		}
 	}
-	return fmt.Errorf("%s: could not make %s = %s take effect", target.Abs(sysctlDropIn), key, value)
 }

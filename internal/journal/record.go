@@ -11,6 +11,7 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"strings"
 
 	"github.com/cradle-cra/cradle/internal/remedy"
 )
@@ -86,7 +87,9 @@ type record struct {
 	Old     string          `json:"old,omitempty"`
 }
 
-// complete reports a record that lacks what its kind needs.
+// complete reports a record that lacks what its kind needs or names a
+// path or blob that Apply could not have written: a damaged or edited
+// journal must not make Rollback read or change anything else.
 func (r *record) complete() error {
 	switch {
 	case r.Kind == recBefore && r.Prior == nil:
@@ -94,7 +97,42 @@ func (r *record) complete() error {
 	case r.Kind == recRTBefore && r.Runtime == nil:
 		return fmt.Errorf("record %d has no runtime change", r.Seq)
 	}
+	for _, p := range []string{r.Path, r.Tmp} {
+		if p != "" && !validPath(p) {
+			return fmt.Errorf("record %d: invalid path %q", r.Seq, p)
+		}
+	}
+	if r.Kind == recBefore && r.Path == "" {
+		return fmt.Errorf("record %d has no path", r.Seq)
+	}
+	if r.Parent != nil && r.Parent.Path != "." && !validPath(r.Parent.Path) {
+		return fmt.Errorf("record %d: invalid parent %q", r.Seq, r.Parent.Path)
+	}
+	if st := r.Prior; st != nil && st.Exists && st.Type == typeFile && !validSum(st.SHA256) {
+		return fmt.Errorf("record %d: invalid content hash %q", r.Seq, st.SHA256)
+	}
 	return nil
+}
+
+// validPath reports whether p is a clean root-relative path below the
+// root, as the journal records them.
+func validPath(p string) bool {
+	return p != "" && p != "." && path.Clean(p) == p && filepath.IsLocal(filepath.FromSlash(p)) &&
+		!strings.Contains(p, "\x00")
+}
+
+// validSum reports whether s is a SHA-256 in lower-case hex, the name of a
+// blob.
+func validSum(s string) bool {
+	if len(s) != sha256.Size*2 {
+		return false
+	}
+	for _, c := range s {
+		if (c < '0' || c > '9') && (c < 'a' || c > 'f') {
+			return false
+		}
+	}
+	return true
 }
 
 // journalFile is the append-only record log of one run.
@@ -158,6 +196,16 @@ func readJournal(runDir string) ([]record, error) {
 	if err != nil {
 		return nil, fmt.Errorf("journal: %w", err)
 	}
+	out, err := parseJournal(b)
+	if err != nil {
+		return nil, fmt.Errorf("%s%w", journalPath(runDir), err)
+	}
+	return out, nil
+}
+
+// parseJournal decodes journal content: one JSON record a line, a torn
+// last line ignored. Errors start with ":line: ".
+func parseJournal(b []byte) ([]record, error) {
 	if i := bytes.LastIndexByte(b, '\n'); i+1 != len(b) {
 		b = b[:i+1]
 	}
@@ -168,7 +216,7 @@ func readJournal(runDir string) ([]record, error) {
 		}
 		var r record
 		if err := json.Unmarshal(line, &r); err != nil {
-			return nil, fmt.Errorf("%s:%d: %w", journalPath(runDir), n+1, err)
+			return nil, fmt.Errorf(":%d: %w", n+1, err)
 		}
 		out = append(out, r)
 	}
@@ -206,6 +254,9 @@ func putBlob(runDir string, data []byte) (string, error) {
 }
 
 func getBlob(runDir, sum string) ([]byte, error) {
+	if !validSum(sum) {
+		return nil, fmt.Errorf("journal blob: invalid name %q", sum)
+	}
 	b, err := os.ReadFile(blobPath(runDir, sum))
 	if err != nil {
 		return nil, fmt.Errorf("journal blob: %w", err)

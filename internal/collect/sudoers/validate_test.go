@@ -1,6 +1,9 @@
 package sudoers
 
 import (
+	"bytes"
+	"fmt"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -31,4 +34,31 @@ func TestValidate(t *testing.T) {
 			t.Errorf("Validate(%q) = %v, want %q", tt.in, err, tt.err)
 		}
 	}
+}
+
+// FuzzValidate checks arbitrary sudoers content: never a panic, errors
+// name a line of the input, and accepted content stays accepted with a
+// line a fix appends.
+func FuzzValidate(f *testing.F) {
+	f.Add([]byte("Defaults\tenv_reset\nDefaults\tsecure_path=\"/usr/sbin:/usr/bin\"\nroot\tALL=(ALL:ALL) ALL\n%sudo\tALL=(ALL:ALL) ALL\n@includedir /etc/sudoers.d\n"))
+	f.Add([]byte("Defaults:deploy !authenticate\nCmnd_Alias SHELLS = /bin/sh, /bin/bash\ndeploy ALL = (root) NOPASSWD: SHELLS\n"))
+	f.Add([]byte("Defaults !use_pty, \\\n  visiblepw\nx ALL=(\n"))
+	f.Add([]byte("Defaults \"unterminated\n#includedir\nUser_Alias lower = a\n"))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		err := Validate(b)
+		lines := bytes.Count(b, []byte{'\n'}) + 1
+		if err != nil {
+			var n int
+			if _, serr := fmt.Sscanf(err.Error(), "line %d:", &n); serr != nil || n < 1 || n > lines+1 {
+				t.Fatalf("error %q does not name a line of %d", err, lines)
+			}
+			return
+		}
+		if len(b) > 0 && b[len(b)-1] != '\n' {
+			return
+		}
+		if err := Validate(append(slices.Clone(b), "Defaults\tuse_pty\n"...)); err != nil {
+			t.Fatalf("appending a Defaults line to valid content: %v", err)
+		}
+	})
 }
