@@ -1,3 +1,5 @@
+//go:build linux
+
 package journal
 
 import (
@@ -6,6 +8,7 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"path"
 	"path/filepath"
 	"slices"
 	"time"
@@ -20,9 +23,6 @@ import (
 // derived. A run that fails half-way is returned with State "failed" along
 // with the error; Rollback undoes what it did.
 func (s *Store) Apply(ctx context.Context, root string, run Run, changes []remedy.PathChange, rt []remedy.Runtime, opts ApplyOptions) (*Run, error) {
-	if err := supported(); err != nil {
-		return nil, err
-	}
 	if len(rt) > 0 && opts.Runtime == nil {
 		return nil, errors.New("journal: the plan has runtime changes but no runtime applier was given")
 	}
@@ -69,17 +69,25 @@ func (s *Store) Apply(ctx context.Context, root string, run Run, changes []remed
 	}
 	defer release()
 
-	r, err := os.OpenRoot(root)
+	t, err := openTree(root)
 	if err != nil {
 		return nil, fmt.Errorf("journal: open target: %w", err)
 	}
-	defer r.Close()
+	defer t.Close()
 	// The plan was made against the tree as it was; refuse to start when a
-	// path appeared or vanished since.
+	// path appeared or vanished since, or now lies beyond a symlink.
 	for i, c := range changes {
-		_, err := r.Lstat(ps[i])
-		exists := err == nil
-		if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		d, name, err := t.parent(ps[i])
+		exists := false
+		switch {
+		case err == nil:
+			st, lerr := d.lstat(name)
+			d.Close()
+			if lerr != nil {
+				return nil, lerr
+			}
+			exists = st.Exists
+		case !errors.Is(err, fs.ErrNotExist):
 			return nil, fmt.Errorf("%s: %w", target.Abs(ps[i]), err)
 		}
 		if exists != c.Existed {
@@ -108,7 +116,7 @@ func (s *Store) Apply(ctx context.Context, root string, run Run, changes []remed
 		}
 	}
 
-	a := &applier{root: r, dir: dir, id: run.ID, j: j, step: opts.Step}
+	a := &applier{t: t, dir: dir, id: run.ID, j: j, step: opts.Step}
 	fail := func(err error) (*Run, error) {
 		run.State = StateFailed
 		if serr := s.saveRun(&run); serr != nil {
@@ -141,7 +149,7 @@ func (s *Store) Apply(ctx context.Context, root string, run Run, changes []remed
 }
 
 type applier struct {
-	root *os.Root
+	t    *tree
 	dir  string
 	id   string
 	j    *journalFile
@@ -151,7 +159,16 @@ type applier struct {
 
 func (a *applier) change(c remedy.PathChange) error {
 	p := c.Path
-	prior, data, err := readState(a.root, p)
+	d, name, err := a.t.parent(p)
+	if err != nil {
+		return fmt.Errorf("parent directory: %w", err)
+	}
+	prior, data, err := d.state(name)
+	var parent fileState
+	if err == nil {
+		parent, err = d.self()
+	}
+	d.Close()
 	if err != nil {
 		return err
 	}
@@ -160,32 +177,38 @@ func (a *applier) change(c remedy.PathChange) error {
 			return err
 		}
 	}
-	parent, err := timesOf(a.root, parentOf(p))
-	if err != nil {
-		return fmt.Errorf("parent directory: %w", err)
-	}
 	a.seq++
 	seq := a.seq
-	rec := record{Seq: seq, Kind: recBefore, Path: p, Action: c.Action, Prior: &prior, Parent: parent}
+	rec := record{Seq: seq, Kind: recBefore, Path: p, Action: c.Action, Prior: &prior,
+		Parent: &dirTimes{Path: d.rel, Atime: parent.Atime, Mtime: parent.Mtime, Dev: parent.Dev, Ino: parent.Ino}}
 	if c.Action == remedy.ActWrite || c.Action == remedy.ActSymlink {
-		rec.Tmp = tmpName(p, a.id, "")
+		rec.Tmp = tmpName(p, a.id, randSuffix())
 	}
 	if err := a.j.append(rec); err != nil {
 		return err
 	}
 	step(a.step, "journal", p)
 
+	// Act only on what was journaled: the directory (found again, without
+	// following symlinks) and the object in it must be the ones recorded.
+	if d, err = a.t.openDir(rec.Parent.Path); err != nil {
+		return fmt.Errorf("parent directory: %w", err)
+	}
+	defer d.Close()
+	if err := verify(d, name, rec.Parent, &prior); err != nil {
+		return err
+	}
 	switch c.Action {
 	case remedy.ActWrite:
-		err = a.write(c, &prior, rec.Tmp)
+		err = a.write(d, name, c, &prior, path.Base(rec.Tmp))
 	case remedy.ActSymlink:
-		err = a.symlink(c, &prior, rec.Tmp)
+		err = a.symlink(d, name, c, &prior, path.Base(rec.Tmp))
 	case remedy.ActMkdir:
-		err = a.mkdir(c, &prior)
+		err = a.mkdir(d, name, c, &prior)
 	case remedy.ActRemove:
-		err = a.remove(c, &prior)
+		err = a.remove(d, name, c, &prior)
 	case remedy.ActMeta:
-		err = a.meta(c, &prior)
+		err = a.meta(d, name, c, &prior)
 	default:
 		err = fmt.Errorf("unknown action %q", c.Action)
 	}
@@ -193,7 +216,7 @@ func (a *applier) change(c remedy.PathChange) error {
 		return err
 	}
 
-	after, _, err := readState(a.root, p)
+	after, _, err := d.state(name)
 	if err != nil {
 		return err
 	}
@@ -201,6 +224,29 @@ func (a *applier) change(c remedy.PathChange) error {
 		return err
 	}
 	step(a.step, "done", p)
+	return nil
+}
+
+// verify fails unless d is the directory parent recorded and name in it
+// is still the object prior recorded (or still absent).
+func verify(d *dir, name string, parent *dirTimes, prior *fileState) error {
+	self, err := d.self()
+	if err != nil {
+		return err
+	}
+	if parent.Ino != 0 && (self.Dev != parent.Dev || self.Ino != parent.Ino) {
+		return fmt.Errorf("%s: directory replaced since it was journaled", target.Abs(d.rel))
+	}
+	cur, err := d.lstat(name)
+	if err != nil {
+		return err
+	}
+	switch {
+	case !prior.Exists && cur.Exists:
+		return fmt.Errorf("%s: a %s appeared since it was journaled", d.abs(name), cur.Type)
+	case prior.Exists && cur.identity() != prior.identity():
+		return changedErr(d.abs(name), prior.identity(), cur)
+	}
 	return nil
 }
 
@@ -226,41 +272,21 @@ func setMeta(f *os.File, chown bool, uid, gid uint32, xattrs []xattr, setX bool,
 	return nil
 }
 
-// syncClose fsyncs f unless err is already set, closes it, and returns the
-// first error.
-func syncClose(f *os.File, err error) error {
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	return err
-}
-
-// renameInto moves the prepared temporary tmp over p and fsyncs the
-// directory, announcing steps ready (before) and renamed (after).
-func renameInto(r *os.Root, hook func(string, string), tmp, p, ready, renamed string) error {
+// renameInto moves the prepared temporary tmp over name in d and fsyncs
+// d, announcing steps ready (before) and renamed (after) for path p.
+func renameInto(d *dir, hook func(string, string), tmp, name, p, ready, renamed string) error {
 	step(hook, ready, p)
-	if err := r.Rename(tmp, p); err != nil {
+	if err := d.rename(tmp, name); err != nil {
 		return err
 	}
-	if err := syncDir(r, parentOf(p)); err != nil {
+	if err := d.sync(); err != nil {
 		return err
 	}
 	step(hook, renamed, p)
 	return nil
 }
 
-// removeSynced removes p and fsyncs its directory.
-func removeSynced(r *os.Root, p string) error {
-	if err := r.Remove(p); err != nil {
-		return err
-	}
-	return syncDir(r, parentOf(p))
-}
-
-func (a *applier) write(c remedy.PathChange, prior *fileState, tmp string) error {
+func (a *applier) write(d *dir, name string, c remedy.PathChange, prior *fileState, tmp string) error {
 	if prior.Exists && prior.Type == typeDir {
 		return errors.New("is a directory")
 	}
@@ -276,7 +302,7 @@ func (a *applier) write(c remedy.PathChange, prior *fileState, tmp string) error
 			mode = prior.Mode
 		}
 	}
-	f, err := a.root.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
+	f, err := d.create(tmp)
 	if err != nil {
 		return err
 	}
@@ -292,33 +318,41 @@ func (a *applier) write(c remedy.PathChange, prior *fileState, tmp string) error
 	if err := syncClose(f, err); err != nil {
 		return err
 	}
-	return renameInto(a.root, a.step, tmp, c.Path, "tmp-ready", "renamed")
+	return renameInto(d, a.step, tmp, name, c.Path, "tmp-ready", "renamed")
 }
 
-func (a *applier) symlink(c remedy.PathChange, prior *fileState, tmp string) error {
+func (a *applier) symlink(d *dir, name string, c remedy.PathChange, prior *fileState, tmp string) error {
 	if prior.Exists && prior.Type == typeDir {
 		return errors.New("is a directory")
 	}
-	if err := a.root.Symlink(c.Link, tmp); err != nil {
+	if err := d.symlink(c.Link, tmp); err != nil {
 		return err
 	}
 	if c.OwnerSet {
-		if err := a.root.Lchown(tmp, int(c.UID), int(c.GID)); err != nil {
+		if err := d.lchown(tmp, c.UID, c.GID); err != nil {
 			return err
 		}
 	}
-	return renameInto(a.root, a.step, tmp, c.Path, "tmp-ready", "renamed")
+	return renameInto(d, a.step, tmp, name, c.Path, "tmp-ready", "renamed")
 }
 
-func (a *applier) mkdir(c remedy.PathChange, prior *fileState) error {
+func (a *applier) mkdir(d *dir, name string, c remedy.PathChange, prior *fileState) error {
 	if prior.Exists {
 		return errors.New("already exists")
 	}
-	if err := a.root.Mkdir(c.Path, 0o700); err != nil {
+	if err := d.mkdir(name, 0o700); err != nil {
 		return err
 	}
 	step(a.step, "mkdir", c.Path)
-	f, err := openNoFollow(a.root, c.Path, true)
+	st, err := d.lstat(name)
+	if err != nil {
+		return err
+	}
+	if st.Type != typeDir {
+		return fmt.Errorf("%s: replaced by a %s after it was made", d.abs(name), orAbsent(st.Type))
+	}
+	want := st.identity()
+	f, err := d.open(name, &want)
 	if err != nil {
 		return err
 	}
@@ -329,24 +363,24 @@ func (a *applier) mkdir(c remedy.PathChange, prior *fileState) error {
 	if err := syncClose(f, setMeta(f, c.OwnerSet, c.UID, c.GID, nil, false, mode, true)); err != nil {
 		return err
 	}
-	return syncDir(a.root, parentOf(c.Path))
+	return d.sync()
 }
 
-func (a *applier) remove(c remedy.PathChange, prior *fileState) error {
+func (a *applier) remove(d *dir, name string, c remedy.PathChange, prior *fileState) error {
 	if !prior.Exists {
 		return nil
 	}
 	if prior.Type == typeDir {
 		return errors.New("is a directory")
 	}
-	if err := removeSynced(a.root, c.Path); err != nil {
+	if err := d.remove(name, false); err != nil {
 		return err
 	}
 	step(a.step, "removed", c.Path)
 	return nil
 }
 
-func (a *applier) meta(c remedy.PathChange, prior *fileState) error {
+func (a *applier) meta(d *dir, name string, c remedy.PathChange, prior *fileState) error {
 	if !prior.Exists {
 		return fs.ErrNotExist
 	}
@@ -360,7 +394,8 @@ func (a *applier) meta(c remedy.PathChange, prior *fileState) error {
 	}
 	switch prior.Type {
 	case typeFile, typeDir:
-		f, err := openNoFollow(a.root, c.Path, prior.Type == typeDir)
+		want := prior.identity()
+		f, err := d.open(name, &want)
 		if err != nil {
 			return err
 		}
@@ -369,16 +404,15 @@ func (a *applier) meta(c remedy.PathChange, prior *fileState) error {
 		if err := syncClose(f, setMeta(f, c.OwnerSet, uid, gid, prior.Xattrs, c.OwnerSet, mode, true)); err != nil {
 			return err
 		}
-	default: // symlinks and special files: by name
+	case typeSymlink: // a symlink's mode means nothing
 		if c.OwnerSet {
-			if err := a.root.Lchown(c.Path, int(uid), int(gid)); err != nil {
+			if err := d.lchown(name, uid, gid); err != nil {
 				return err
 			}
 		}
-		if prior.Type != typeSymlink { // a symlink's mode means nothing
-			if err := a.root.Chmod(c.Path, mode); err != nil {
-				return err
-			}
+	default:
+		if err := d.chownChmod(name, prior.identity(), uid, gid, mode); err != nil {
+			return err
 		}
 	}
 	step(a.step, "meta", c.Path)

@@ -2,6 +2,7 @@ package journal
 
 import (
 	"bytes"
+	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -43,6 +44,9 @@ type fileState struct {
 	Xattrs []xattr     `json:"xattrs,omitempty"` // sorted by name
 	Atime  int64       `json:"atime_ns,omitempty"`
 	Mtime  int64       `json:"mtime_ns,omitempty"`
+	// The object itself, so that Apply acts only on what it journaled.
+	Dev uint64 `json:"dev,omitempty"`
+	Ino uint64 `json:"ino,omitempty"`
 }
 
 // fingerprint identifies a state without its times: what Rollback compares
@@ -62,6 +66,8 @@ type dirTimes struct {
 	Path  string `json:"path"`
 	Atime int64  `json:"atime_ns"`
 	Mtime int64  `json:"mtime_ns"`
+	Dev   uint64 `json:"dev,omitempty"`
+	Ino   uint64 `json:"ino,omitempty"`
 }
 
 // Record kinds.
@@ -72,6 +78,7 @@ const (
 	recRTBefore   = "rt-before"   // a runtime change is about to be made
 	recRTDone     = "rt-done"     // it was made; Old is the previous value
 	recRTReverted = "rt-reverted" // rollback reverted it
+	recRBTmp      = "rb-tmp"      // rollback is about to create temporary Tmp for Path
 )
 
 type record struct {
@@ -267,11 +274,20 @@ func getBlob(runDir, sum string) ([]byte, error) {
 	return b, nil
 }
 
+// syncClose fsyncs f unless err is already set, closes it, and returns the
+// first error.
+func syncClose(f *os.File, err error) error {
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}
+
 // syncPath fsyncs a file or directory in the store.
 func syncPath(p string) error { return syncOpened(os.Open(p)) }
-
-// syncDir fsyncs a directory of the target.
-func syncDir(r *os.Root, dir string) error { return syncOpened(r.Open(dir)) }
 
 // syncOpened fsyncs and closes a file just opened, passing an open error
 // on; file systems that cannot fsync directories are not an error.
@@ -286,7 +302,8 @@ func syncOpened(f *os.File, err error) error {
 	return nil
 }
 
-// tmpName is the deterministic temporary name for p in its directory.
+// tmpName is the temporary name for p in its directory; suffix makes it
+// unpredictable.
 func tmpName(p, id, suffix string) string {
 	base := "." + path.Base(p) + ".cradle-" + id + suffix
 	if len(base) > 255 {
@@ -296,5 +313,10 @@ func tmpName(p, id, suffix string) string {
 	return path.Join(path.Dir(p), base)
 }
 
-// parentOf is the directory holding p ("." for top-level names).
-func parentOf(p string) string { return path.Dir(p) }
+// randSuffix is a random temporary-name suffix: a name nobody can plant
+// a file or symlink at in advance.
+func randSuffix() string {
+	var b [8]byte
+	_, _ = rand.Read(b[:])
+	return "-" + hex.EncodeToString(b[:])
+}

@@ -1,3 +1,5 @@
+//go:build linux
+
 package journal
 
 import (
@@ -11,16 +13,15 @@ import (
 	"strings"
 	"time"
 
+	"github.com/cradle-cra/cradle/internal/remedy"
 	"github.com/cradle-cra/cradle/internal/target"
+	"golang.org/x/sys/unix"
 )
 
 // Rollback restores what run id changed under root, from its journal. It
 // works on interrupted and failed runs, can itself be interrupted and run
 // again, and does nothing for a run already rolled back.
 func (s *Store) Rollback(ctx context.Context, root, id string, opts RollbackOptions) (*RollbackResult, error) {
-	if err := supported(); err != nil {
-		return nil, err
-	}
 	if err := validID(id); err != nil {
 		return nil, err
 	}
@@ -47,6 +48,7 @@ func (s *Store) Rollback(ctx context.Context, root, id string, opts RollbackOpti
 	done := map[int]string{}
 	restored := map[int]bool{}
 	rtOld := map[int]string{}
+	rbTmps := map[int][]string{}
 	for _, rec := range recs {
 		if err := rec.complete(); err != nil {
 			return nil, fmt.Errorf("journal %s: %w", id, err)
@@ -62,6 +64,8 @@ func (s *Store) Rollback(ctx context.Context, root, id string, opts RollbackOpti
 			rts = append(rts, rec)
 		case recRTDone:
 			rtOld[rec.Seq] = rec.Old
+		case recRBTmp:
+			rbTmps[rec.Seq] = append(rbTmps[rec.Seq], rec.Tmp)
 		}
 	}
 	for _, rec := range rts {
@@ -70,13 +74,13 @@ func (s *Store) Rollback(ctx context.Context, root, id string, opts RollbackOpti
 		}
 	}
 
-	r, err := os.OpenRoot(root)
+	t, err := openTree(root)
 	if err != nil {
 		return nil, fmt.Errorf("journal: open target: %w", err)
 	}
-	defer r.Close()
+	defer t.Close()
 
-	rb := &roller{root: r, dir: dir, id: id, step: opts.Step, res: res}
+	rb := &roller{t: t, dir: dir, id: id, step: opts.Step, res: res, rbTmps: rbTmps}
 	if !opts.Force {
 		if err := rb.check(befores, done, restored); err != nil {
 			return nil, err
@@ -87,7 +91,9 @@ func (s *Store) Rollback(ctx context.Context, root, id string, opts RollbackOpti
 		return nil, err
 	}
 	defer j.Close()
+	rb.j = j
 
+	var skipped []string
 	for _, rec := range slices.Backward(rts) {
 		if restored[rec.Seq] {
 			continue
@@ -97,9 +103,10 @@ func (s *Store) Rollback(ctx context.Context, root, id string, opts RollbackOpti
 		}
 		old, ok := rtOld[rec.Seq]
 		if !ok {
-			// Interrupted around Apply: fall back to the value seen when
-			// planning; without one there is nothing known to go back to.
-			if old = rec.Runtime.Old; old == "" {
+			// Interrupted around Apply, which may or may not have made
+			// the change: revert to the state it started from.
+			if old = priorRuntime(*rec.Runtime); old == "" {
+				skipped = append(skipped, fmt.Sprintf("%s %s", rec.Runtime.Kind, rec.Runtime.Key))
 				continue
 			}
 		}
@@ -141,7 +148,7 @@ func (s *Store) Rollback(ctx context.Context, root, id string, opts RollbackOpti
 	slices.SortFunc(created, byDepth)
 	created = slices.Compact(created)
 	for _, d := range created {
-		err := removeSynced(r, d)
+		err := rb.rmdir(d)
 		if errors.Is(err, fs.ErrNotExist) {
 			continue
 		}
@@ -173,19 +180,30 @@ func (s *Store) Rollback(ctx context.Context, root, id string, opts RollbackOpti
 	}
 	slices.SortFunc(dirs, byDepth)
 	for _, d := range dirs {
-		if fi, err := r.Lstat(d); err != nil || !fi.IsDir() {
+		dd, err := t.openDir(d)
+		if errors.Is(err, fs.ErrNotExist) || errors.Is(err, unix.ENOTDIR) {
 			continue // created by the run, or gone
 		}
-		t := times[d]
-		if err := setTimes(r, d, t.Atime, t.Mtime); err != nil {
-			return nil, err
+		if err != nil {
+			return nil, fmt.Errorf("restore times: %w", err)
 		}
-		if err := syncDir(r, d); err != nil {
+		tm := times[d]
+		err = dd.setTimes(".", tm.Atime, tm.Mtime)
+		if err == nil {
+			err = dd.sync()
+		}
+		dd.Close()
+		if err != nil {
 			return nil, err
 		}
 		step(rb.step, "rb-dirtimes", d)
 	}
 
+	if len(skipped) > 0 {
+		// The run stays as it is: something it may have changed is
+		// still unknown.
+		return res, fmt.Errorf("journal: not reverted, the state before is unknown (check by hand): %s", strings.Join(skipped, ", "))
+	}
 	now := time.Now()
 	run.State, run.RolledBackAt = StateRolledBack, &now
 	if err := s.saveRun(run); err != nil {
@@ -201,12 +219,30 @@ func depth(p string) int {
 	return strings.Count(p, "/") + 1
 }
 
+// priorRuntime is the state a runtime change started from when Apply was
+// interrupted before recording it: the planned prior value of a sysctl,
+// or what a package action implies (one removes an installed package,
+// one installs an absent one).
+func priorRuntime(rc remedy.Runtime) string {
+	if rc.Kind == remedy.KindPackage {
+		switch rc.Action {
+		case "remove":
+			return "installed"
+		case "install":
+			return "absent"
+		}
+	}
+	return rc.Old
+}
+
 type roller struct {
-	root *os.Root
-	dir  string
-	id   string
-	step func(string, string)
-	res  *RollbackResult
+	t      *tree
+	dir    string
+	id     string
+	j      *journalFile
+	step   func(string, string)
+	res    *RollbackResult
+	rbTmps map[int][]string // rollback temporaries journaled, by record
 }
 
 // check fails with a *ChangedError when a path the run finished is now in
@@ -223,7 +259,7 @@ func (rb *roller) check(befores []record, done map[int]string, restored map[int]
 		if restored[rec.Seq] || !finished {
 			continue
 		}
-		cur, _, err := readState(rb.root, rec.Path)
+		cur, _, err := rb.t.stateAt(rec.Path)
 		if err != nil {
 			return fmt.Errorf("%s: %w", target.Abs(rec.Path), err)
 		}
@@ -233,13 +269,13 @@ func (rb *roller) check(befores []record, done map[int]string, restored map[int]
 			continue
 		}
 		if !rec.Prior.Exists && cur.Type == typeDir {
-			ents, err := fs.ReadDir(rb.root.FS(), rec.Path)
+			names, err := rb.list(rec.Path)
 			if err != nil {
 				return fmt.Errorf("%s: %w", target.Abs(rec.Path), err)
 			}
-			for _, e := range ents {
-				p := path.Join(rec.Path, e.Name())
-				if !ours[p] && !strings.Contains(e.Name(), ".cradle-"+rb.id) {
+			for _, n := range names {
+				p := path.Join(rec.Path, n)
+				if !ours[p] && !strings.Contains(n, ".cradle-"+rb.id) {
 					changed = append(changed, target.Abs(p))
 				}
 			}
@@ -252,23 +288,64 @@ func (rb *roller) check(befores []record, done map[int]string, restored map[int]
 	return nil
 }
 
+// list returns the names in directory p.
+func (rb *roller) list(p string) ([]string, error) {
+	d, err := rb.t.openDir(p)
+	if err != nil {
+		return nil, err
+	}
+	defer d.Close()
+	f, err := d.openDir(".")
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	return f.Readdirnames(-1)
+}
+
+// rmdir removes the directory p the run created.
+func (rb *roller) rmdir(p string) error {
+	d, name, err := rb.t.parent(p)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	return d.remove(name, true)
+}
+
 // restore puts one path back to its prior state (or, for a restored one,
 // only reports whether it is a directory the run created). isDir is set
 // for directories to remove once their contents are gone.
 func (rb *roller) restore(rec record, already bool) (isDir bool, err error) {
 	p, prior := rec.Path, rec.Prior
-	cur, _, err := readState(rb.root, p)
+	d, name, err := rb.t.parent(p)
+	if errors.Is(err, fs.ErrNotExist) && (already || !prior.Exists) {
+		return false, nil // gone with its directory
+	}
+	if err != nil {
+		return false, err
+	}
+	defer d.Close()
+	cur, _, err := d.state(name)
 	if err != nil {
 		return false, err
 	}
 	if already {
 		return !prior.Exists && cur.Type == typeDir, nil
 	}
-	for _, t := range []string{tmpName(p, rb.id, ""), tmpName(p, rb.id, "-rb")} {
-		if err := rb.root.Remove(t); err == nil {
+	// Leftover temporaries: the ones journaled, and the fixed name older
+	// versions used for rollback's.
+	tmps := append([]string{rec.Tmp, tmpName(p, rb.id, "-rb")}, rb.rbTmps[rec.Seq]...)
+	for _, t := range tmps {
+		if t == "" || path.Dir(t) != path.Dir(p) {
+			continue
+		}
+		err := unix.Unlinkat(d.fd, path.Base(t), 0)
+		switch {
+		case err == nil:
 			step(rb.step, "rb-tmp-removed", p)
-		} else if !errors.Is(err, fs.ErrNotExist) {
-			return false, err
+		case !errors.Is(err, unix.ENOENT):
+			return false, &fs.PathError{Op: "remove", Path: target.Abs(t), Err: err}
 		}
 	}
 	abs := target.Abs(p)
@@ -278,7 +355,7 @@ func (rb *roller) restore(rec record, already bool) (isDir bool, err error) {
 		case cur.Type == typeDir:
 			return true, nil
 		default:
-			if err := removeSynced(rb.root, p); err != nil {
+			if err := d.remove(name, false); err != nil {
 				return false, err
 			}
 			rb.res.Removed = append(rb.res.Removed, abs)
@@ -290,28 +367,26 @@ func (rb *roller) restore(rec record, already bool) (isDir bool, err error) {
 	switch prior.Type {
 	case typeFile:
 		if cur.Exists && cur.Type == typeFile && cur.SHA256 == prior.SHA256 {
-			err = rb.metaInPlace(p, prior, unchanged)
+			err = rb.metaInPlace(d, name, prior, &cur, unchanged)
 		} else {
-			err = rb.replaceFile(p, prior)
+			err = rb.replaceFile(d, name, rec)
 		}
 	case typeSymlink:
 		if cur.Exists && cur.Type == typeSymlink && cur.Link == prior.Link {
-			err = rb.linkMeta(p, prior)
+			err = rb.linkMeta(d, name, prior)
 		} else {
-			err = rb.replaceSymlink(p, prior)
+			err = rb.replaceSymlink(d, name, rec)
 		}
 	case typeDir:
 		if cur.Type != typeDir {
 			return false, fmt.Errorf("was a directory, now %s", orAbsent(cur.Type))
 		}
-		err = rb.metaInPlace(p, prior, unchanged) // times come last, with the other directories
+		err = rb.metaInPlace(d, name, prior, &cur, unchanged) // times come last, with the other directories
 	default:
 		if cur.Type != typeOther {
 			return false, fmt.Errorf("cannot recreate a special file (now %s)", orAbsent(cur.Type))
 		}
-		if err = rb.root.Lchown(p, int(prior.UID), int(prior.GID)); err == nil {
-			err = rb.root.Chmod(p, prior.Mode)
-		}
+		err = d.chownChmod(name, cur.identity(), prior.UID, prior.GID, prior.Mode)
 	}
 	if err != nil {
 		return false, err
@@ -329,12 +404,12 @@ func orAbsent(t string) string {
 	return t
 }
 
-// metaInPlace restores owner, xattrs, mode and (for files) times of an
-// existing file or directory whose content is already the prior one.
-func (rb *roller) metaInPlace(p string, prior *fileState, unchanged bool) error {
-	isDir := prior.Type == typeDir
+// metaInPlace restores owner, xattrs, mode and (for files) times of the
+// existing file or directory cur whose content is already the prior one.
+func (rb *roller) metaInPlace(d *dir, name string, prior, cur *fileState, unchanged bool) error {
 	if !unchanged {
-		f, err := openNoFollow(rb.root, p, isDir)
+		want := cur.identity()
+		f, err := d.open(name, &want)
 		if err != nil {
 			return err
 		}
@@ -342,19 +417,35 @@ func (rb *roller) metaInPlace(p string, prior *fileState, unchanged bool) error 
 			return err
 		}
 	}
-	if isDir {
+	if prior.Type == typeDir {
 		return nil
 	}
-	return setTimes(rb.root, p, prior.Atime, prior.Mtime)
+	return d.setTimes(name, prior.Atime, prior.Mtime)
 }
 
-func (rb *roller) replaceFile(p string, prior *fileState) error {
+// newTmp journals a new, unpredictable temporary name for rec's path
+// before anything is created under it, so that an interrupted rollback
+// can remove it.
+func (rb *roller) newTmp(rec record) (string, error) {
+	tmp := tmpName(rec.Path, rb.id, "-rb"+randSuffix())
+	if err := rb.j.append(record{Seq: rec.Seq, Kind: recRBTmp, Path: rec.Path, Tmp: tmp}); err != nil {
+		return "", err
+	}
+	step(rb.step, "rb-tmp-journal", rec.Path)
+	return path.Base(tmp), nil
+}
+
+func (rb *roller) replaceFile(d *dir, name string, rec record) error {
+	prior := rec.Prior
 	data, err := getBlob(rb.dir, prior.SHA256)
 	if err != nil {
 		return err
 	}
-	tmp := tmpName(p, rb.id, "-rb")
-	f, err := rb.root.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
+	tmp, err := rb.newTmp(rec)
+	if err != nil {
+		return err
+	}
+	f, err := d.create(tmp)
 	if err != nil {
 		return err
 	}
@@ -363,31 +454,34 @@ func (rb *roller) replaceFile(p string, prior *fileState) error {
 		err = setPriorMeta(f, prior)
 	}
 	if err == nil {
-		err = setTimes(rb.root, tmp, prior.Atime, prior.Mtime)
+		err = d.setTimes(tmp, prior.Atime, prior.Mtime)
 	}
 	if err := syncClose(f, err); err != nil {
 		return err
 	}
-	return renameInto(rb.root, rb.step, tmp, p, "rb-tmp-ready", "rb-renamed")
+	return renameInto(d, rb.step, tmp, name, rec.Path, "rb-tmp-ready", "rb-renamed")
 }
 
-func (rb *roller) replaceSymlink(p string, prior *fileState) error {
-	tmp := tmpName(p, rb.id, "-rb")
-	if err := rb.root.Symlink(prior.Link, tmp); err != nil {
+func (rb *roller) replaceSymlink(d *dir, name string, rec record) error {
+	tmp, err := rb.newTmp(rec)
+	if err != nil {
 		return err
 	}
-	if err := rb.linkMeta(tmp, prior); err != nil {
+	if err := d.symlink(rec.Prior.Link, tmp); err != nil {
 		return err
 	}
-	return renameInto(rb.root, rb.step, tmp, p, "rb-tmp-ready", "rb-renamed")
+	if err := rb.linkMeta(d, tmp, rec.Prior); err != nil {
+		return err
+	}
+	return renameInto(d, rb.step, tmp, name, rec.Path, "rb-tmp-ready", "rb-renamed")
 }
 
-// linkMeta gives the symlink p the prior owner and times.
-func (rb *roller) linkMeta(p string, prior *fileState) error {
-	if err := rb.root.Lchown(p, int(prior.UID), int(prior.GID)); err != nil {
+// linkMeta gives the symlink name the prior owner and times.
+func (rb *roller) linkMeta(d *dir, name string, prior *fileState) error {
+	if err := d.lchown(name, prior.UID, prior.GID); err != nil {
 		return err
 	}
-	return setTimes(rb.root, p, prior.Atime, prior.Mtime)
+	return d.setTimes(name, prior.Atime, prior.Mtime)
 }
 
 // setPriorMeta gives an open file or directory its prior owner, xattrs and

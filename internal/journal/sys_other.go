@@ -3,27 +3,26 @@
 package journal
 
 import (
+	"context"
 	"errors"
 	"fmt"
-	"os"
+
+	"github.com/cradle-cra/cradle/internal/remedy"
 )
 
-// The journal relies on Linux owners, extended attributes and nanosecond
-// times; fix runs only target Linux trees.
+// The journal relies on Linux owners, extended attributes, nanosecond
+// times and symlink-free path resolution; fix runs only target Linux
+// trees.
 var errPlatform = fmt.Errorf("journal: %w on this platform", errors.ErrUnsupported)
 
-func supported() error { return errPlatform }
+// Apply reports errors.ErrUnsupported off Linux.
+func (s *Store) Apply(ctx context.Context, root string, run Run, changes []remedy.PathChange, rt []remedy.Runtime, opts ApplyOptions) (*Run, error) {
+	return nil, errPlatform
+}
 
-func readState(r *os.Root, p string) (fileState, []byte, error) { return fileState{}, nil, errPlatform }
-
-func timesOf(r *os.Root, dir string) (*dirTimes, error) { return nil, errPlatform }
-
-func openNoFollow(r *os.Root, p string, dir bool) (*os.File, error) { return nil, errPlatform }
-
-func setXattrs(f *os.File, want []xattr) error { return errPlatform }
-
-func setTimes(r *os.Root, p string, atime, mtime int64) error { return errPlatform }
+// Rollback reports errors.ErrUnsupported off Linux.
+func (s *Store) Rollback(ctx context.Context, root, id string, opts RollbackOptions) (*RollbackResult, error) {
+	return nil, errPlatform
+}
 
 func ignorableSyncErr(err error) bool { return false }
-
-func lockStore(dir string) (release func(), err error) { return nil, errPlatform }
