@@ -17,15 +17,17 @@
 // it existed, its type, content (stored as a blob by SHA-256), mode including
 // setuid/setgid/sticky, owner, all readable extended attributes (user.,
 // security., trusted., and system.posix_acl_* — that is, ACLs), atime and
-// mtime, the parent directory's atime and mtime, and the deterministic
-// temporary name the change will use (".<base>.cradle-<run-id>"). Blob,
-// record and directories are fsynced before the record counts as written.
-// Only then is the path changed:
+// mtime, its device and inode, the parent directory's atime, mtime, device
+// and inode, and the temporary name the change will use
+// (".<base>.cradle-<run-id>-<random>", so nobody can plant anything there
+// in advance). Blob, record and directories are fsynced before the record
+// counts as written. Only then is the path changed, and only if its
+// directory and the object in it are still the ones recorded:
 //
-//   - write: create the temporary file in the same directory, write and
-//     fsync it, set owner, extended attributes and mode on it (an existing
-//     file keeps its owner, mode and xattrs unless the plan sets them),
-//     rename it over the path, fsync the directory;
+//   - write: create the temporary file (exclusively) in the same
+//     directory, write and fsync it, set owner, extended attributes and
+//     mode on it (an existing file keeps its owner, mode and xattrs unless
+//     the plan sets them), rename it over the path, fsync the directory;
 //   - symlink: temporary symlink, owner, rename, directory fsync;
 //   - mkdir, remove, meta (mode/owner in place): the operation, then fsync.
 //
@@ -36,13 +38,18 @@
 // end; a run killed in between stays "applying".
 //
 // Rollback works from the records alone, whether or not the run finished.
-// Runtime changes are reverted first (newest first). Then, newest record
-// first, every existing path gets its bytes (atomically, via a temporary
-// file and rename), mode, owner, xattrs and times back; paths the run
-// created are removed, directories after files and deepest first;
-// leftover temporary files are deleted. Directory times are restored last,
-// deepest first, from the earliest record that saw each directory, so a
-// tree hash that includes directory mtimes matches the original exactly.
+// Runtime changes are reverted first (newest first); one interrupted
+// before its previous state was recorded is reverted to the state it
+// started from (a removed package was installed, an installed one absent,
+// a sysctl had its planned old value), and when that is unknown the run is
+// not marked rolled back. Then, newest record first, every existing path
+// gets its bytes (atomically, via a temporary file and rename), mode,
+// owner, xattrs and times back; paths the run created are removed,
+// directories after files and deepest first; leftover temporary files
+// (rollback journals its own before creating them) are deleted. Directory
+// times are restored last, deepest first, from the earliest record that
+// saw each directory, so a tree hash that includes directory mtimes
+// matches the original exactly.
 // Each restored path is recorded, which makes rollback resumable: a killed
 // rollback is simply run again, and rolling back a rolled-back run does
 // nothing.
@@ -53,10 +60,18 @@
 // ErrChanged naming those paths and restores nothing. Paths the run was
 // interrupted on are not compared: their state is the run's own.
 //
-// All target access goes through an os.Root opened at the target root, so a
-// path can never escape it, and extended attributes are read and written on
-// file descriptors opened through that root. One apply or rollback runs per
-// store at a time (an exclusive lock on the store's lock file).
+// Target paths are never resolved through a symlink: a local user who can
+// write to a directory in the target could otherwise swap a directory for
+// a symlink between journaling and acting and redirect a chmod, write or
+// restore to another file. The directory holding a path is opened with
+// openat2 RESOLVE_NO_SYMLINKS|RESOLVE_BENEATH (or, where that is
+// unavailable, component by component with O_NOFOLLOW), and every change is
+// made relative to it with *at calls that do not follow a final symlink,
+// or on a descriptor opened with O_NOFOLLOW and checked to be the recorded
+// object; extended attributes are read and written on such descriptors. A
+// symlink on the way is an error naming it, for Rollback too, forced or
+// not. One apply or rollback runs per store at a time (an exclusive lock
+// on the store's lock file).
 //
 // The journal needs Linux file semantics (owners, xattrs, nanosecond
 // times); elsewhere Apply and Rollback report errors.ErrUnsupported.

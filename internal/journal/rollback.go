@@ -333,10 +333,12 @@ func (rb *roller) restore(rec record, already bool) (isDir bool, err error) {
 	if already {
 		return !prior.Exists && cur.Type == typeDir, nil
 	}
-	// Leftover temporaries: the ones journaled, and the fixed name older
-	// versions used for rollback's.
-	tmps := append([]string{rec.Tmp, tmpName(p, rb.id, "-rb")}, rb.rbTmps[rec.Seq]...)
-	for _, t := range tmps {
+	// Leftover temporaries: the ones journaled, and (best effort) the
+	// fixed name older versions used for rollback's.
+	if unix.Unlinkat(d.fd, path.Base(tmpName(p, rb.id, "-rb")), 0) == nil {
+		step(rb.step, "rb-tmp-removed", p)
+	}
+	for _, t := range append([]string{rec.Tmp}, rb.rbTmps[rec.Seq]...) {
 		if t == "" || path.Dir(t) != path.Dir(p) {
 			continue
 		}

@@ -403,3 +403,44 @@ func TestWalkResolverRoundTrip(t *testing.T) {
 	}
 	sameTree(t, before, treeHash(t, root))
 }
+
+// Special files get mode and owner through an O_PATH descriptor: opening
+// a FIFO for I/O would block.
+func TestSpecialFileMeta(t *testing.T) {
+	needRoot(t)
+	resolvers(t, func(t *testing.T) {
+		root := attackTree(t)
+		fifo := filepath.Join(root, subDir, "fifo")
+		must(t, unix.Mkfifo(fifo, 0o644))
+		etc := treeHash(t, filepath.Join(root, "etc"))
+		var before unix.Stat_t
+		must(t, unix.Lstat(fifo, &before))
+		s := openStore(t)
+		c := []remedy.PathChange{{Path: subDir + "/fifo", Action: remedy.ActMeta, Mode: 0o600 | os.ModeSticky, ModeSet: true, UID: 7, GID: 8, OwnerSet: true, Existed: true}}
+		run, err := s.Apply(context.Background(), root, Run{}, c, nil, ApplyOptions{})
+		must(t, err)
+		var st unix.Stat_t
+		must(t, unix.Lstat(fifo, &st))
+		if st.Mode&0o7777 != 0o1600 || st.Uid != 7 || st.Gid != 8 {
+			t.Errorf("fifo: mode %o owner %d:%d", st.Mode&0o7777, st.Uid, st.Gid)
+		}
+		_, err = s.Rollback(context.Background(), root, run.ID, RollbackOptions{})
+		must(t, err)
+		must(t, unix.Lstat(fifo, &st))
+		if st.Mode != before.Mode || st.Uid != before.Uid || st.Gid != before.Gid || st.Ino != before.Ino {
+			t.Errorf("fifo after rollback: mode %o owner %d:%d", st.Mode, st.Uid, st.Gid)
+		}
+
+		// A FIFO swapped for a symlink is not followed.
+		hook := func(step, p string) {
+			if step == "journal" {
+				must(t, os.Remove(fifo))
+				must(t, os.Symlink("../../../etc/shadow", fifo))
+			}
+		}
+		if _, err := s.Apply(context.Background(), root, Run{}, c, nil, ApplyOptions{Step: hook}); err == nil {
+			t.Error("apply through a swapped-in symlink: no error")
+		}
+		sameTree(t, etc, treeHash(t, filepath.Join(root, "etc")))
+	})
+}
