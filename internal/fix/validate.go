@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/cradle-cra/cradle/internal/collect/sshd"
+	"github.com/cradle-cra/cradle/internal/collect/sudoers"
 	"github.com/cradle-cra/cradle/internal/remedy"
 	"github.com/cradle-cra/cradle/internal/target"
 )
@@ -64,26 +65,11 @@ func checkSSHD(ctx context.Context, p string, data []byte, live bool) error {
 	return nil
 }
 
-// checkSudoers rejects obviously malformed sudoers content and, on the
-// live host, runs visudo -c on it.
+// checkSudoers rejects malformed sudoers content with cradle's own
+// sudoers parser and, on the live host, with the system's visudo -c.
 func checkSudoers(ctx context.Context, p string, data []byte, live bool) error {
-	for i, line := range strings.Split(string(data), "\n") {
-		s := strings.TrimSpace(line)
-		if strings.HasSuffix(s, "\\") {
-			continue
-		}
-		if s == "" || strings.HasPrefix(s, "#") || strings.HasPrefix(s, "@include") {
-			continue
-		}
-		if strings.HasPrefix(s, "Defaults") {
-			if len(strings.Fields(s)) < 2 {
-				return fmt.Errorf("%s:%d: Defaults without a setting", target.Abs(p), i+1)
-			}
-			continue
-		}
-		if strings.Count(s, "(") != strings.Count(s, ")") {
-			return fmt.Errorf("%s:%d: unbalanced parentheses", target.Abs(p), i+1)
-		}
+	if err := sudoers.Validate(data); err != nil {
+		return fmt.Errorf("%s: %w", target.Abs(p), err)
 	}
 	if live {
 		if bin, err := exec.LookPath("visudo"); err == nil {
