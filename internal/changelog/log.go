@@ -161,7 +161,7 @@ func (l *Log) Append(ctx context.Context, e Entry) (Entry, error) {
 	if err := os.MkdirAll(l.Dir, 0o700); err != nil {
 		return Entry{}, fmt.Errorf("change log: %w", err)
 	}
-	unlock, err := lockFile(ctx, l.lockPath())
+	unlock, err := fileutil.Lock(ctx, l.lockPath())
 	if err != nil {
 		return Entry{}, fmt.Errorf("change log: lock: %w", err)
 	}

@@ -263,6 +263,10 @@ type evaluation struct {
 	items    []drift.Item
 	gone     []drift.StateItem
 	checked  time.Time
+	// unlock releases the drift state, locked from its load until the
+	// caller has saved it, so drift and watch on one target do not lose
+	// each other's first-seen times.
+	unlock func()
 }
 
 // loadApproved loads and verifies the target's approved snapshot: exit 2
@@ -309,6 +313,9 @@ func evaluate(ctx context.Context, env *Env, tf *targetFlags) (*evaluation, erro
 	}
 	ev := &evaluation{identity: identity, dir: dir, snap: snap, digest: digest, checked: time.Now().UTC()}
 	ev.items = drift.Compare(snap, cur)
+	if ev.unlock, err = fileutil.Lock(ctx, filepath.Join(dir, drift.StateFile+".lock")); err != nil {
+		return nil, fmt.Errorf("lock drift state: %w", err)
+	}
 	state, werr := drift.LoadState(dir, digest)
 	if werr != nil {
 		fmt.Fprintf(env.Stderr, "cradle: warning: %v\n", werr)
@@ -382,6 +389,7 @@ func runDrift(ctx context.Context, env *Env, f *driftFlags) error {
 	if err := ev.state.Save(ev.dir); err != nil {
 		fmt.Fprintf(env.Stderr, "cradle: warning: %v\n", err)
 	}
+	ev.unlock()
 	var buf bytes.Buffer
 	if f.format == "json" {
 		rep := driftReport{Target: ev.identity, TargetName: ev.snap.TargetName, Profile: ev.snap.Options.Profile,
@@ -612,6 +620,7 @@ func runWatch(ctx context.Context, env *Env, f *watchFlags) error {
 		if err := ev.state.Save(ev.dir); err != nil {
 			warn(err)
 		}
+		ev.unlock()
 		return ev, nil
 	}
 	// The first evaluation decides whether watching makes sense at all: no

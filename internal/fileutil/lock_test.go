@@ -1,4 +1,4 @@
-package changelog
+package fileutil
 
 import (
 	"context"
@@ -11,7 +11,7 @@ import (
 
 func TestLocks(t *testing.T) {
 	for name, lock := range map[string]func(context.Context, string) (func(), error){
-		"platform": lockFile, "create": lockByCreate,
+		"platform": Lock, "create": lockByCreate,
 	} {
 		t.Run(name, func(t *testing.T) {
 			p := filepath.Join(t.TempDir(), "l.lock")

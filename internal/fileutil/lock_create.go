@@ -1,4 +1,4 @@
-package changelog
+package fileutil
 
 import (
 	"context"
@@ -9,7 +9,7 @@ import (
 )
 
 // staleLock is how old a lock file must be before lockByCreate takes it to
-// be left by a crashed process. Appends hold the lock for milliseconds.
+// be left by a crashed process. Holders keep it for milliseconds.
 const staleLock = 2 * time.Minute
 
 // lockByCreate is the portable lock: exclusive creation of path, removed on

@@ -1,6 +1,6 @@
 //go:build linux || darwin || freebsd || netbsd || openbsd || dragonfly
 
-package changelog
+package fileutil
 
 import (
 	"context"
@@ -10,10 +10,10 @@ import (
 	"time"
 )
 
-// lockFile takes an exclusive flock on path (created if missing). The
-// kernel drops the lock when the process dies, so a crash never leaves the
-// log locked.
-func lockFile(ctx context.Context, path string) (unlock func(), err error) {
+// Lock takes an exclusive flock on path (created if missing), waiting
+// until ctx is done. The kernel drops the lock when the process dies, so a
+// crash never leaves state locked.
+func Lock(ctx context.Context, path string) (unlock func(), err error) {
 	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
 	if err != nil {
 		return nil, err
