@@ -629,25 +629,37 @@ func runWatch(ctx context.Context, env *Env, f *watchFlags) error {
 	if err != nil || f.once {
 		return err
 	}
-	var dirs []drift.WatchDir
-	switch {
-	case f.root != "":
-		dirs = drift.WatchDirs(strings.TrimPrefix(identity, "root:"), first.snap)
-	case f.image != "":
-		p := strings.TrimPrefix(identity, "image:")
-		dirs = []drift.WatchDir{{Dir: filepath.Dir(p), Names: []string{filepath.Base(p)}}}
-	default:
-		dirs = drift.WatchDirs("/", first.snap)
+	dirsFor := func(snap *drift.Snapshot) []drift.WatchDir {
+		switch {
+		case f.root != "":
+			return drift.WatchDirs(strings.TrimPrefix(identity, "root:"), snap)
+		case f.image != "":
+			p := strings.TrimPrefix(identity, "image:")
+			return []drift.WatchDir{{Dir: filepath.Dir(p), Names: []string{filepath.Base(p)}}}
+		}
+		return drift.WatchDirs("/", snap)
 	}
 	started := false
+	latest, watchedDigest := first, first.digest
 	return drift.Watch(ctx, drift.WatchOptions{
-		Interval: f.interval, MinInterval: f.minInterval, Dirs: dirs, Warn: warn,
+		Interval: f.interval, MinInterval: f.minInterval, Dirs: dirsFor(first.snap), Warn: warn,
+		// A re-approval can make the rules read other files: watch those.
+		Refresh: func() []drift.WatchDir {
+			if latest.digest == watchedDigest {
+				return nil
+			}
+			watchedDigest = latest.digest
+			return dirsFor(latest.snap)
+		},
 		Evaluate: func(ctx context.Context) error {
 			if !started { // Watch evaluates immediately; that was done above
 				started = true
 				return nil
 			}
-			_, err := evaluateOnce(ctx)
+			ev, err := evaluateOnce(ctx)
+			if ev != nil {
+				latest = ev
+			}
 			return err
 		},
 	})

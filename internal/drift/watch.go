@@ -69,6 +69,10 @@ type WatchOptions struct {
 	// Evaluate runs one evaluation; its error is passed to Warn and the
 	// loop goes on.
 	Evaluate func(ctx context.Context) error
+	// Refresh, when set, is called after each evaluation; a non-nil result
+	// replaces the watched directories (a new snapshot was approved and
+	// reads other files).
+	Refresh func() []WatchDir
 	// Warn receives non-fatal problems; it may be nil.
 	Warn func(error)
 }
@@ -88,19 +92,35 @@ func Watch(ctx context.Context, o WatchOptions) error {
 		o.Interval = o.MinInterval
 	}
 	var changes <-chan struct{}
-	if len(o.Dirs) > 0 {
-		ch, stop, err := watchFiles(o.Dirs)
+	var stop func()
+	watch := func(dirs []WatchDir) {
+		if stop != nil {
+			stop()
+		}
+		changes, stop = nil, nil
+		if len(dirs) == 0 {
+			return
+		}
+		ch, s, err := watchFiles(dirs)
 		if err != nil {
 			warn(err)
 		}
-		if stop != nil {
-			defer stop()
-		}
-		changes = ch
+		changes, stop = ch, s
 	}
+	watch(o.Dirs)
+	defer func() {
+		if stop != nil {
+			stop()
+		}
+	}()
 	run := func() time.Time {
 		if err := o.Evaluate(ctx); err != nil && ctx.Err() == nil {
 			warn(err)
+		}
+		if o.Refresh != nil {
+			if dirs := o.Refresh(); dirs != nil {
+				watch(dirs)
+			}
 		}
 		return time.Now()
 	}
