@@ -33,23 +33,26 @@ func TestWatchRescansOnFileChange(t *testing.T) {
 			},
 		})
 	}()
-	wait := func(want int) {
-		t.Helper()
-		select {
-		case got := <-evals:
-			if got != want {
-				t.Fatalf("evaluation %d, want %d", got, want)
-			}
-		case <-time.After(30 * time.Second):
-			t.Fatalf("no evaluation %d", want)
-		}
-	}
+	wait := func(want int) { t.Helper(); waitEval(t, evals, want) }
 	wait(1)
 	os.WriteFile(f, []byte("b\n"), 0o644)
 	wait(2)
 	cancel()
 	if err := <-done; err != nil {
 		t.Fatal(err)
+	}
+}
+
+// waitEval waits for evaluation number want.
+func waitEval(t *testing.T, evals <-chan int, want int) {
+	t.Helper()
+	select {
+	case got := <-evals:
+		if got != want {
+			t.Fatalf("evaluation %d, want %d", got, want)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatalf("no evaluation %d", want)
 	}
 }
 
@@ -112,17 +115,7 @@ func TestWatchRefreshesDirs(t *testing.T) {
 			},
 		})
 	}()
-	wait := func(want int) {
-		t.Helper()
-		select {
-		case got := <-evals:
-			if got != want {
-				t.Fatalf("evaluation %d, want %d", got, want)
-			}
-		case <-time.After(30 * time.Second):
-			t.Fatalf("no evaluation %d", want)
-		}
-	}
+	wait := func(want int) { t.Helper(); waitEval(t, evals, want) }
 	wait(1)
 	<-refreshed
 	// Watch installs the new watches just after Refresh returns: write

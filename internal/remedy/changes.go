@@ -286,31 +286,59 @@ func (c *Changes) Mkdir(name string, perm fs.FileMode, uid, gid uint32, summary 
 	return nil
 }
 
+// placeNode finds (or plans the parents of) the path a new file or link
+// named name goes to: name resolved through the planned state (its final
+// symlink followed when follow is set), or, when it does not exist yet,
+// below its deepest existing ancestor. A directory there is an error.
+func (c *Changes) placeNode(name string, follow bool) (*node, error) {
+	p, err := c.resolvePath(name, follow)
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return nil, err
+	}
+	if err != nil {
+		if p, err = c.createPath(name); err != nil {
+			return nil, err
+		}
+	}
+	if err := c.mkdirAll(path.Dir(p)); err != nil {
+		return nil, err
+	}
+	n, err := c.lookup(p)
+	if err != nil {
+		return nil, err
+	}
+	if n.exists && n.typ == fs.ModeDir {
+		return nil, fmt.Errorf("%s: is a directory", target.Abs(p))
+	}
+	return n, nil
+}
+
+// existingNode returns the node of an existing path (symlinks followed)
+// for a metadata change; op names the change in errors.
+func (c *Changes) existingNode(op, name string) (*node, error) {
+	p, err := c.resolvePath(name, true)
+	if err != nil {
+		return nil, err
+	}
+	n, err := c.lookup(p)
+	if err != nil {
+		return nil, err
+	}
+	if !n.exists {
+		return nil, fmt.Errorf("%s %s: %w", op, target.Abs(p), fs.ErrNotExist)
+	}
+	return n, nil
+}
+
 // WriteFile plans name's content. An existing file (symlinks followed)
 // keeps its mode, owner and extended attributes; a new one is created
 // with perm, owned by root, and missing parent directories are created.
 func (c *Changes) WriteFile(name string, data []byte, perm fs.FileMode, summary string) error {
-	p, err := c.resolvePath(name, true)
-	if err != nil && !errors.Is(err, fs.ErrNotExist) {
-		return err
-	}
-	if err != nil {
-		// The final component (or a dangling link's target) is missing:
-		// create the file below its deepest existing ancestor.
-		if p, err = c.createPath(name); err != nil {
-			return err
-		}
-	}
-	if err := c.mkdirAll(path.Dir(p)); err != nil {
-		return err
-	}
-	n, err := c.lookup(p)
+	n, err := c.placeNode(name, true)
 	if err != nil {
 		return err
 	}
-	if n.exists && n.typ == fs.ModeDir {
-		return fmt.Errorf("%s: is a directory", target.Abs(p))
-	}
+	p := n.path
 	old, hadOld := []byte(nil), n.exists && n.typ == 0
 	if hadOld {
 		if old, err = c.ReadFile(p); err != nil {
@@ -331,17 +359,11 @@ func (c *Changes) WriteFile(name string, data []byte, perm fs.FileMode, summary 
 
 // Chmod plans name's permission bits (symlinks followed).
 func (c *Changes) Chmod(name string, mode fs.FileMode, summary string) error {
-	p, err := c.resolvePath(name, true)
+	n, err := c.existingNode("chmod", name)
 	if err != nil {
 		return err
 	}
-	n, err := c.lookup(p)
-	if err != nil {
-		return err
-	}
-	if !n.exists {
-		return fmt.Errorf("chmod %s: %w", target.Abs(p), fs.ErrNotExist)
-	}
+	p := n.path
 	mode &= PermMask
 	if n.mode == mode {
 		return nil
@@ -355,17 +377,11 @@ func (c *Changes) Chmod(name string, mode fs.FileMode, summary string) error {
 
 // Chown plans name's owner and group (symlinks followed).
 func (c *Changes) Chown(name string, uid, gid uint32, summary string) error {
-	p, err := c.resolvePath(name, true)
+	n, err := c.existingNode("chown", name)
 	if err != nil {
 		return err
 	}
-	n, err := c.lookup(p)
-	if err != nil {
-		return err
-	}
-	if !n.exists {
-		return fmt.Errorf("chown %s: %w", target.Abs(p), fs.ErrNotExist)
-	}
+	p := n.path
 	if n.uid == uid && n.gid == gid {
 		return nil
 	}
@@ -410,25 +426,11 @@ func (c *Changes) Remove(name string, summary string) error {
 // Symlink plans name (not followed) to be a symlink to dest, replacing a
 // file or link there. Missing parent directories are created.
 func (c *Changes) Symlink(name, dest string, summary string) error {
-	p, err := c.resolvePath(name, false)
-	if err != nil && !errors.Is(err, fs.ErrNotExist) {
-		return err
-	}
-	if err != nil {
-		if p, err = c.createPath(name); err != nil {
-			return err
-		}
-	}
-	if err := c.mkdirAll(path.Dir(p)); err != nil {
-		return err
-	}
-	n, err := c.lookup(p)
+	n, err := c.placeNode(name, false)
 	if err != nil {
 		return err
 	}
-	if n.exists && n.typ == fs.ModeDir {
-		return fmt.Errorf("%s: is a directory", target.Abs(p))
-	}
+	p := n.path
 	if n.exists && n.typ == fs.ModeSymlink && n.link == dest {
 		return nil
 	}
