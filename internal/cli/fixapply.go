@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io/fs"
 	"path/filepath"
-	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -79,7 +78,7 @@ func applyFix(cmd *cobra.Command, env *Env, f *fixFlags, eng *engine.Engine, pla
 	if err != nil {
 		return nil, err
 	}
-	before := describeBefore(plan.Target, final)
+	before := statesBefore(plan.Target, final)
 	now := time.Now().UTC()
 	run := journal.Run{
 		ID: store.NewID(now), Time: now, User: changelog.Actor{OSUser: changelog.CurrentUser()}.String(), Actor: f.actor, ChangeRef: f.changeRef, Reason: f.reason,
@@ -99,10 +98,10 @@ func applyFix(cmd *cobra.Command, env *Env, f *fixFlags, eng *engine.Engine, pla
 	detail := map[string]any{"run": done.ID, "state": done.State, "operations": len(plan.Applied), "profile": plan.Before.Profile}
 	entry := changelog.Entry{
 		Action: changelog.ActionApply, Rules: run.Rules, ChangeRef: f.changeRef, Reason: f.reason,
-		Actor: changelog.Actor{Actor: f.actor}, Before: before,
+		Actor: changelog.Actor{Actor: f.actor}, Before: stateStrings(before),
 	}
 	if applyErr == nil {
-		entry.After = describeAfter(final, before)
+		entry.After = stateStrings(statesAfter(final, before))
 	} else {
 		detail["error"] = applyErr.Error()
 	}
@@ -147,78 +146,87 @@ func rootFlag(root string) string {
 	return "--root " + root + " "
 }
 
-// describeBefore states what each changed path is before the run, the
-// way describeAfter states it after: type, content digest or link target,
-// mode and owner; symlinks are described, not followed.
-func describeBefore(t target.Target, final []remedy.PathChange) map[string]string {
-	out := map[string]string{}
+// pathState is what the change log says about one path before or after a
+// run: type, content digest or link target, mode and owner (symlinks are
+// described, not followed).
+type pathState struct {
+	kind           string // "absent", "unreadable", "file", "directory", "symlink", "special"
+	digest, link   string
+	mode, uid, gid uint32
+}
+
+func (s pathState) String() string {
+	switch s.kind {
+	case "absent", "unreadable":
+		return s.kind
+	case "symlink":
+		return "symlink " + s.link
+	case "file":
+		return fmt.Sprintf("file %s mode %04o owner %d:%d", s.digest, s.mode, s.uid, s.gid)
+	}
+	return fmt.Sprintf("%s mode %04o owner %d:%d", s.kind, s.mode, s.uid, s.gid)
+}
+
+// statesBefore reads the state of every changed path from the target.
+func statesBefore(t target.Target, final []remedy.PathChange) map[string]pathState {
+	out := map[string]pathState{}
 	for _, pc := range final {
 		fi, err := t.Lstat(pc.Path)
+		st := pathState{kind: "unreadable"}
 		switch {
 		case errors.Is(err, fs.ErrNotExist):
-			out[target.Abs(pc.Path)] = "absent"
-		case err != nil:
-			out[target.Abs(pc.Path)] = "unreadable"
-		default:
-			digest := ""
-			if fi.Mode.IsRegular() {
+			st.kind = "absent"
+		case err == nil:
+			st = pathState{kind: "special", link: fi.Link, mode: remedy.ModeToUnix(fi.Mode), uid: fi.UID, gid: fi.GID}
+			switch {
+			case fi.Mode&fs.ModeSymlink != 0:
+				st.kind = "symlink"
+			case fi.Mode.IsDir():
+				st.kind = "directory"
+			case fi.Mode.IsRegular():
+				st.kind, st.digest = "file", "unreadable"
 				if b, err := target.ReadFile(t, pc.Path); err == nil {
-					digest = contentDigest(b)
-				} else {
-					digest = "unreadable"
+					st.digest = contentDigest(b)
 				}
 			}
-			out[target.Abs(pc.Path)] = describe(fi.Mode, digest, fi.Link, remedy.ModeToUnix(fi.Mode), fi.UID, fi.GID)
 		}
+		out[target.Abs(pc.Path)] = st
 	}
 	return out
 }
 
-func describe(m fs.FileMode, digest, link string, mode, uid, gid uint32) string {
-	switch {
-	case m&fs.ModeSymlink != 0:
-		return "symlink " + link
-	case m.IsDir():
-		return fmt.Sprintf("directory mode %04o owner %d:%d", mode, uid, gid)
-	case m.IsRegular():
-		return fmt.Sprintf("file %s mode %04o owner %d:%d", digest, mode, uid, gid)
-	}
-	return fmt.Sprintf("special mode %04o owner %d:%d", mode, uid, gid)
-}
-
-func describeAfter(final []remedy.PathChange, before map[string]string) map[string]string {
-	out := map[string]string{}
+// statesAfter derives each path's state after the run from the change and
+// the state before it (mode and owner not set by the change are kept).
+func statesAfter(final []remedy.PathChange, before map[string]pathState) map[string]pathState {
+	out := map[string]pathState{}
 	for _, pc := range final {
 		p := target.Abs(pc.Path)
-		// Unset mode or owner keep what was there.
-		var mode, uid, gid uint32
-		var digest string
-		fmt.Sscanf(strings.TrimPrefix(before[p], "file "), "%s mode %o owner %d:%d", &digest, &mode, &uid, &gid)
-		if strings.HasPrefix(before[p], "directory ") {
-			fmt.Sscanf(before[p], "directory mode %o owner %d:%d", &mode, &uid, &gid)
-		}
+		st := before[p]
 		if pc.ModeSet {
-			mode = remedy.ModeToUnix(pc.Mode)
+			st.mode = remedy.ModeToUnix(pc.Mode)
 		}
 		if pc.OwnerSet {
-			uid, gid = pc.UID, pc.GID
+			st.uid, st.gid = pc.UID, pc.GID
 		}
 		switch pc.Action {
 		case remedy.ActWrite:
-			out[p] = describe(0, contentDigest(pc.Data), "", mode, uid, gid)
+			st.kind, st.digest, st.link = "file", contentDigest(pc.Data), ""
 		case remedy.ActRemove:
-			out[p] = "absent"
+			st = pathState{kind: "absent"}
 		case remedy.ActSymlink:
-			out[p] = "symlink " + pc.Link
+			st = pathState{kind: "symlink", link: pc.Link}
 		case remedy.ActMkdir:
-			out[p] = describe(fs.ModeDir, "", "", mode, uid, gid)
-		case remedy.ActMeta:
-			if strings.HasPrefix(before[p], "directory ") {
-				out[p] = describe(fs.ModeDir, "", "", mode, uid, gid)
-			} else {
-				out[p] = describe(0, digest, "", mode, uid, gid)
-			}
+			st.kind, st.digest, st.link = "directory", "", ""
 		}
+		out[p] = st
+	}
+	return out
+}
+
+func stateStrings(m map[string]pathState) map[string]string {
+	out := make(map[string]string, len(m))
+	for p, st := range m {
+		out[p] = st.String()
 	}
 	return out
 }
