@@ -81,6 +81,8 @@ type Signals struct {
 	sd           *systemd.Config
 	mu           sync.Mutex
 	pkgFiles     map[string]map[string]bool
+	byUser       map[string][]int // login indexes by user, for len(Logins) == byUserN
+	byUserN      int
 }
 
 func newSignals(t target.Target, o Options) *Signals {
