@@ -96,13 +96,28 @@ func (s *Signals) windowText() string {
 	return "the last " + d.String()
 }
 
-// noLogin is the evidence for "nothing seen": what was looked for, and in
-// which logs.
-func (s *Signals) noLogin(what string) string {
-	if len(s.LogFiles) == 0 {
-		return "no authentication logs under /var/log: " + what + " not checked"
+// noLogin is the verdict for "nothing seen": what was looked for, in
+// which logs. It is none only when the logs were read completely within
+// the window; a gap (budget spent, unreadable file) or logs kept only in
+// the systemd journal make it possible.
+func (s *Signals) noLogin(what string) (string, []string) {
+	switch {
+	case len(s.LogGaps) > 0:
+		ev := fmt.Sprintf("%s not ruled out: the authentication logs were not read completely for %s (%s)", what, s.windowText(), list(s.LogGaps))
+		if len(s.LogFiles) > 0 {
+			ev += fmt.Sprintf("; none seen in what was read of %s", list(s.LogFiles))
+		}
+		return remedy.ImpactPossible, []string{ev}
+	case len(s.LogFiles) == 0 && s.JournalPresent:
+		return remedy.ImpactPossible, []string{"no authentication log under /var/log, only the systemd journal (/var/log/journal), which cradle does not read: " + what + " not ruled out"}
+	case len(s.LogFiles) == 0:
+		return remedy.ImpactNone, []string{"no authentication logs under /var/log: " + what + " not checked"}
 	}
-	return fmt.Sprintf("no %s in %d authentication log file(s) covering %s", what, len(s.LogFiles), s.windowText())
+	ev := fmt.Sprintf("no %s in %s covering %s", what, list(s.LogFiles), s.windowText())
+	if s.JournalPresent {
+		ev += " (the systemd journal is not read)"
+	}
+	return remedy.ImpactNone, []string{ev}
 }
 
 // loginText summarises logins: "3 times, last 2024-01-03 10:00 from 192.0.2.10 (publickey); from 192.0.2.10, 198.51.100.7".
@@ -187,7 +202,7 @@ func (s *Signals) sshNoRoot(value string) (string, []string) {
 		}
 		return remedy.ImpactPossible, []string{ev}
 	}
-	return remedy.ImpactNone, []string{s.noLogin("root SSH login")}
+	return s.noLogin("root SSH login")
 }
 
 func (s *Signals) sshNoPassword() (string, []string) {
@@ -224,7 +239,7 @@ func (s *Signals) sshNoPassword() (string, []string) {
 		}
 		return remedy.ImpactPossible, []string{ev}
 	}
-	return remedy.ImpactNone, []string{s.noLogin("password SSH login")}
+	return s.noLogin("password SSH login")
 }
 
 // unitNames returns the names a unit goes by: as given, canonical (through
@@ -564,5 +579,5 @@ func (s *Signals) accountChange(user string) (string, []string) {
 	if ls := s.loginsOf(user, nil); len(ls) > 0 {
 		return remedy.ImpactObserved, []string{fmt.Sprintf("%s logged in over SSH %s in %s", user, loginText(ls), s.windowText())}
 	}
-	return remedy.ImpactNone, []string{s.noLogin("SSH login by " + user)}
+	return s.noLogin("SSH login by " + user)
 }
