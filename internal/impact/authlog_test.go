@@ -157,9 +157,15 @@ func TestEachLineBackward(t *testing.T) {
 		}
 	}
 	b.WriteString("last without newline")
-	in := b.String()
+	sameLinesBackward(t, []byte(b.String()), maxLogLine)
+}
+
+// sameLinesBackward checks that eachLineBackward reads every line of b
+// that eachLine reads, in reverse order.
+func sameLinesBackward(t *testing.T, b []byte, maxLine int) {
+	t.Helper()
 	var want []string
-	if _, err := eachLine(strings.NewReader(in), maxLogLine, int64(len(in)), func(l []byte) bool {
+	if _, err := eachLine(bytes.NewReader(b), maxLine, int64(len(b)), func(l []byte) bool {
 		if len(l) > 0 {
 			want = append(want, string(l))
 		}
@@ -168,15 +174,15 @@ func TestEachLineBackward(t *testing.T) {
 		t.Fatal(err)
 	}
 	var got []string
-	n, done, err := eachLineBackward(bytes.NewReader([]byte(in)), int64(len(in)), maxLogLine, 1<<30, func(l []byte) bool {
+	n, done, err := eachLineBackward(bytes.NewReader(b), int64(len(b)), maxLine, 1<<30, func(l []byte) bool {
 		got = append(got, string(l))
 		return true
 	})
-	if err != nil || !done || n != int64(len(in)) {
-		t.Fatalf("read %d of %d, done %v, err %v", n, len(in), done, err)
+	if err != nil || !done || n != int64(len(b)) {
+		t.Fatalf("read %d of %d, done %v, err %v", n, len(b), done, err)
 	}
 	if len(got) != len(want) {
-		t.Fatalf("%d lines backwards, %d forwards", len(got), len(want))
+		t.Fatalf("%d lines backwards %.200q, %d forwards %.200q", len(got), got, len(want), want)
 	}
 	for i := range got {
 		if got[i] != want[len(want)-1-i] {

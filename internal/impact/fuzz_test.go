@@ -154,29 +154,6 @@ func FuzzEachLineBackward(f *testing.F) {
 		if maxLine < 1 || maxLine > 1<<16 {
 			return
 		}
-		var want []string
-		if _, err := eachLine(bytes.NewReader(b), maxLine, int64(len(b)), func(l []byte) bool {
-			if len(l) > 0 {
-				want = append(want, string(l))
-			}
-			return true
-		}); err != nil {
-			t.Fatal(err)
-		}
-		var got []string
-		if _, _, err := eachLineBackward(bytes.NewReader(b), int64(len(b)), maxLine, 1<<30, func(l []byte) bool {
-			got = append(got, string(l))
-			return true
-		}); err != nil {
-			t.Fatal(err)
-		}
-		if len(got) != len(want) {
-			t.Fatalf("%d lines backwards %q, %d forwards %q", len(got), got, len(want), want)
-		}
-		for i := range got {
-			if got[i] != want[len(want)-1-i] {
-				t.Fatalf("line %d from the end %q, want %q", i, got[i], want[len(want)-1-i])
-			}
-		}
+		sameLinesBackward(t, b, maxLine)
 	})
 }
