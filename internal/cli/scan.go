@@ -29,6 +29,7 @@ type scanFlags struct {
 	rules              []string
 	verbose, noColor   bool
 	quiet              bool
+	maxEvidence        int
 }
 
 const scanLong = `Evaluate a target against a hardening profile and report, per rule, pass,
@@ -94,6 +95,7 @@ func newScanCmd(env *Env) *cobra.Command {
 	fl.BoolVarP(&f.verbose, "verbose", "v", false, "table format: list passing and not applicable rules too")
 	fl.BoolVar(&f.noColor, "no-color", false, "never colour the table output")
 	fl.BoolVarP(&f.quiet, "quiet", "q", false, "no progress on standard error")
+	fl.IntVar(&f.maxEvidence, "max-evidence", result.DefaultMaxEvidence, "keep at most `N` evidence items per result, then \"and M more\" (-1: no limit)")
 	return cmd
 }
 
@@ -162,7 +164,7 @@ func runScan(cmd *cobra.Command, env *Env, f *scanFlags) error {
 	defer t.Close()
 
 	progress := newProgress(env, f.quiet)
-	opts.Progress = progress.update
+	opts.Progress, opts.MaxEvidence = progress.update, f.maxEvidence
 	rep, err := eng.Scan(cmd.Context(), t, plan, opts)
 	progress.done()
 	if err != nil {

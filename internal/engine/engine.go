@@ -42,6 +42,10 @@ type Options struct {
 	Workers int
 	// Progress is called after each rule; it may be nil.
 	Progress func(done, total int)
+	// MaxEvidence bounds the evidence items of each result (see
+	// result.Result.BoundEvidence): 0 means result.DefaultMaxEvidence, a
+	// negative value no limit.
+	MaxEvidence int
 }
 
 // Planned is a selected rule with its ready check.
@@ -223,6 +227,7 @@ func (e *Engine) evaluate(ctx context.Context, store *facts.Store, p Planned, os
 		res.WaivedStatus = res.Status
 		res.Status, res.Waiver = result.Waived, wv.Result()
 	}
+	res.BoundEvidence(opts.MaxEvidence)
 	return res
 }
 
