@@ -25,6 +25,7 @@ import (
 	"github.com/cradle-cra/cradle/internal/rules"
 	"github.com/cradle-cra/cradle/internal/signing"
 	"github.com/cradle-cra/cradle/internal/tailor"
+	"github.com/cradle-cra/cradle/internal/target"
 )
 
 // targetFlags select the target of baseline, drift and watch.
@@ -109,7 +110,7 @@ func snapshotDir(env *Env, identity string) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	return filepath.Join(dir, "snapshots", changelog.TargetKey(identity)), nil
+	return dir.Snapshots(target.KeyOf(identity)), nil
 }
 
 // recordedScan scans the target with the options o through a recorder and
@@ -172,10 +173,11 @@ func runApprove(ctx context.Context, env *Env, f *approveFlags) error {
 	if f.root != "" && f.image != "" {
 		return usageErr("--root and --image are mutually exclusive")
 	}
-	identity, err := changelog.TargetIdentity(f.root, f.image)
+	spec, err := specOf(f.root, f.image)
 	if err != nil {
-		return usageErr("%v", err)
+		return err
 	}
+	identity := spec.ID()
 	// The log holds the signing key; open it first so that a policy
 	// refusal comes before the scan.
 	l, err := openChangeLog(env, f.root, f.image, f.key)
@@ -275,16 +277,17 @@ func loadApproved(env *Env, tf *targetFlags) (*drift.Snapshot, string, string, s
 	if tf.root != "" && tf.image != "" {
 		return nil, "", "", "", usageErr("--root and --image are mutually exclusive")
 	}
-	identity, err := changelog.TargetIdentity(tf.root, tf.image)
+	spec, err := specOf(tf.root, tf.image)
 	if err != nil {
-		return nil, "", "", "", usageErr("%v", err)
+		return nil, "", "", "", err
 	}
+	identity := spec.ID()
 	home, err := stateDir(env)
 	if err != nil {
 		return nil, "", "", "", err
 	}
-	dir := filepath.Join(home, "snapshots", changelog.TargetKey(identity))
-	keys, err := signing.LoadKeyring(filepath.Join(home, "keys"))
+	dir := home.Snapshots(spec.Key())
+	keys, err := signing.LoadKeyring(home.Keys())
 	if err != nil {
 		return nil, "", "", "", inputErr(err)
 	}
@@ -596,7 +599,8 @@ func runWatch(ctx context.Context, env *Env, f *watchFlags) error {
 			em.webhook.Close(cctx)
 		}()
 	}
-	identity, _ := changelog.TargetIdentity(f.root, f.image)
+	spec, _ := specOf(f.root, f.image)
+	identity := spec.ID()
 	lastErr := ""
 	evaluateOnce := func(ctx context.Context) (*evaluation, error) {
 		ev, err := evaluate(ctx, env, &f.targetFlags)
@@ -630,14 +634,11 @@ func runWatch(ctx context.Context, env *Env, f *watchFlags) error {
 		return err
 	}
 	dirsFor := func(snap *drift.Snapshot) []drift.WatchDir {
-		switch {
-		case f.root != "":
-			return drift.WatchDirs(strings.TrimPrefix(identity, "root:"), snap)
-		case f.image != "":
-			p := strings.TrimPrefix(identity, "image:")
-			return []drift.WatchDir{{Dir: filepath.Dir(p), Names: []string{filepath.Base(p)}}}
+		if dir, ok := spec.Dir(); ok {
+			return drift.WatchDirs(dir, snap)
 		}
-		return drift.WatchDirs("/", snap)
+		p, _ := spec.File()
+		return []drift.WatchDir{{Dir: filepath.Dir(p), Names: []string{filepath.Base(p)}}}
 	}
 	started := false
 	latest, watchedDigest := first, first.digest

@@ -16,6 +16,7 @@ import (
 
 	"github.com/cradle-cra/cradle/internal/changelog"
 	"github.com/cradle-cra/cradle/internal/drift"
+	"github.com/cradle-cra/cradle/internal/target"
 	"github.com/cradle-cra/cradle/internal/target/targettest"
 )
 
@@ -182,11 +183,11 @@ func TestDriftLifecycle(t *testing.T) {
 
 func snapshotDirFor(t *testing.T, state, root string) string {
 	t.Helper()
-	id, err := changelog.TargetIdentity(root, "")
+	spec, err := target.NewSpec(target.KindRootFS, root)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return filepath.Join(state, "snapshots", changelog.TargetKey(id))
+	return filepath.Join(state, "snapshots", spec.Key())
 }
 
 func TestApproveRequiresChangeRefByPolicy(t *testing.T) {

@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"path/filepath"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -25,19 +24,19 @@ import (
 // openRuns opens the journal store of the target selected by root (the
 // live host when empty).
 func openRuns(env *Env, root string) (*journal.Store, string, error) {
-	id, err := changelog.TargetIdentity(root, "")
+	spec, err := specOf(root, "")
 	if err != nil {
-		return nil, "", usageErr("%v", err)
+		return nil, "", err
 	}
 	dir, err := stateDir(env)
 	if err != nil {
 		return nil, "", err
 	}
-	s, err := journal.Open(filepath.Join(dir, "runs", changelog.TargetKey(id)))
+	s, err := journal.Open(dir.Runs(spec.Key()))
 	if err != nil {
 		return nil, "", err
 	}
-	return s, id, nil
+	return s, spec.ID(), nil
 }
 
 func targetRoot(root string) string {

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
-	"path/filepath"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -17,6 +16,7 @@ import (
 	"github.com/cradle-cra/cradle/internal/changelog"
 	"github.com/cradle-cra/cradle/internal/home"
 	"github.com/cradle-cra/cradle/internal/signing"
+	"github.com/cradle-cra/cradle/internal/target"
 )
 
 type logFlags struct {
@@ -106,26 +106,47 @@ damaged log (run "cradle log verify"); 1 internal error.`,
 }
 
 // stateDir resolves $CRADLE_HOME.
-func stateDir(env *Env) (string, error) {
-	d, err := home.Dir(env.getenv, os.Geteuid())
+func stateDir(env *Env) (home.Home, error) {
+	h, err := home.Resolve(env.getenv, os.Geteuid())
 	if err != nil {
-		return "", usageErr("%v", err)
+		return h, usageErr("%v", err)
 	}
-	return d, nil
+	return h, nil
+}
+
+// specOf names the target selected by root or image (the live host when
+// both are empty).
+func specOf(root, image string) (target.Spec, error) {
+	var s target.Spec
+	var err error
+	switch {
+	case root != "" && image != "":
+		return s, usageErr("--root and --image are mutually exclusive")
+	case root != "":
+		s, err = target.NewSpec(target.KindRootFS, root)
+	case image != "":
+		s, err = target.NewSpec(target.KindImage, image)
+	default:
+		s = target.Host()
+	}
+	if err != nil {
+		return s, usageErr("%v", err)
+	}
+	return s, nil
 }
 
 // changeLogFor returns the change log of the target selected by root or
 // image (the live host when both are empty), without a signer.
-func changeLogFor(env *Env, root, image string) (*changelog.Log, string, error) {
-	id, err := changelog.TargetIdentity(root, image)
+func changeLogFor(env *Env, root, image string) (*changelog.Log, home.Home, error) {
+	spec, err := specOf(root, image)
 	if err != nil {
-		return nil, "", usageErr("%v", err)
+		return nil, home.Home{}, err
 	}
 	dir, err := stateDir(env)
 	if err != nil {
-		return nil, "", err
+		return nil, dir, err
 	}
-	return &changelog.Log{Dir: filepath.Join(dir, "logs"), Target: id}, dir, nil
+	return &changelog.Log{Dir: dir.Logs(), Target: spec.ID()}, dir, nil
 }
 
 // openChangeLog prepares the target's change log for appending: signing
@@ -137,20 +158,20 @@ func openChangeLog(env *Env, root, image, keyPath string) (*changelog.Log, error
 	if err != nil {
 		return nil, err
 	}
-	if err := home.Ensure(dir); err != nil {
+	if err := dir.Ensure(); err != nil {
 		return nil, usageErr("%v", err)
 	}
 	if keyPath == "" {
 		keyPath = env.getenv(signing.EnvKey)
 	}
-	keysDir := filepath.Join(dir, "keys")
+	keysDir := dir.Keys()
 	if l.Signer, err = signing.Resolve(keysDir, keyPath); err != nil {
 		return nil, usageErr("%v", err)
 	}
 	if l.Keys, err = signing.LoadKeyring(keysDir); err != nil {
 		return nil, usageErr("%v", err)
 	}
-	pol, err := changelog.LoadPolicy(dir, env.getenv)
+	pol, err := changelog.LoadPolicy(dir.Policy(), env.getenv)
 	if err != nil {
 		return nil, usageErr("%v", err)
 	}
@@ -191,9 +212,9 @@ func runLogAppend(ctx context.Context, env *Env, f *logFlags) error {
 
 // trustedKeys are the --pubkey files, or every public key in the keys
 // directory.
-func trustedKeys(dir string, pubkeys []string) (signing.Keyring, error) {
+func trustedKeys(dir home.Home, pubkeys []string) (signing.Keyring, error) {
 	if len(pubkeys) == 0 {
-		r, err := signing.LoadKeyring(filepath.Join(dir, "keys"))
+		r, err := signing.LoadKeyring(dir.Keys())
 		if err != nil {
 			return nil, inputErr(err)
 		}

@@ -17,6 +17,7 @@ import (
 	"github.com/cradle-cra/cradle/internal/changelog"
 	"github.com/cradle-cra/cradle/internal/fileutil"
 	"github.com/cradle-cra/cradle/internal/tailor"
+	"github.com/cradle-cra/cradle/internal/target"
 )
 
 // waiverRecord is what the change log remembers of one waiver.
@@ -49,7 +50,7 @@ func recordWaiverChanges(ctx context.Context, env *Env, l *changelog.Log, w *tai
 	if err != nil {
 		return err
 	}
-	statePath := filepath.Join(dir, "waivers", changelog.TargetKey(l.Target)+".json")
+	statePath := dir.Waivers(target.KeyOf(l.Target))
 	var last map[string]waiverRecord
 	b, err := os.ReadFile(statePath)
 	switch {
