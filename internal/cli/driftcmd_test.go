@@ -210,8 +210,8 @@ func TestDriftUsageErrors(t *testing.T) {
 	}{
 		{[]string{"drift", "--root", root, "--image", "x.tar"}, "mutually exclusive"},
 		{[]string{"drift", "--root", root, "--format", "xml"}, "unknown format"},
-		{[]string{"watch", "--root", root, "--interval", "10s", "--min-interval", "1m"}, "shorter than --min-interval"},
-		{[]string{"watch", "--root", root, "--ioprio", "realtime"}, "unknown class"},
+		{[]string{"watch", "--root", root, "--interval", "10s", "--min-interval", "1m"}, "shorter than the minimum interval"},
+		{[]string{"watch", "--root", root, "--ioprio", "realtime"}, "unknown I/O priority class"},
 		{[]string{"watch", "--root", root, "--once", "--nice", "0"}, "no approved snapshot"},
 		{[]string{"baseline", "approve", "--root", root, "--profile", "nope"}, "unknown profile"},
 	}

@@ -140,7 +140,7 @@ func TestLogUsageErrors(t *testing.T) {
 		{"both targets", env, []string{"log", "--root", "/a", "--image", "/b"}, "mutually exclusive"},
 		{"bad format", env, []string{"log", "--format", "xml"}, "--format"},
 		{"unknown action", env, []string{"log", "append", "--action", "delete", "--reason", "x"}, "unknown action"},
-		{"no reason", env, []string{"log", "append"}, "--reason"},
+		{"no reason", env, []string{"log", "append"}, "a reason is required"},
 		{"relative home", map[string]string{"CRADLE_HOME": "rel"}, []string{"log", "verify"}, "absolute"},
 		{"change ref required by env", map[string]string{"CRADLE_HOME": state, changelog.EnvRequireChangeRef: "1"},
 			[]string{"log", "append", "--reason", "x"}, "change reference"},
