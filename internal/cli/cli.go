@@ -80,7 +80,7 @@ Exit codes: 0 clean, 1 internal error, 2 usage or input error,
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
 		return usageErr("%v (see %s --help)", err, c.CommandPath())
 	})
-	root.AddCommand(newScanCmd(env), newRulesCmd(env))
+	root.AddCommand(newScanCmd(env), newRulesCmd(env), newConvertCmd(env))
 	root.AddCommand(newLogCmd(env), newBaselineCmd(env), newDriftCmd(env), newWatchCmd(env))
 	root.AddCommand(newFixCmd(env), newRunsCmd(env), newRollbackCmd(env))
 	root.AddCommand(newVersionCmd(env))
