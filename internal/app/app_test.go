@@ -104,7 +104,7 @@ func TestLogUseCases(t *testing.T) {
 	}
 	// A tampered log is a finding.
 	b, _ := os.ReadFile(show.Path)
-	os.WriteFile(show.Path, []byte(strings.Replace(string(b), "opened a port", "opened no port", 1)), 0o600)
+	os.WriteFile(show.Path, append(b, b...), 0o600) // entry 1 twice
 	_, err = a.LogVerify(ctx, LogVerifyInput{Target: spec})
 	wantClass(t, err, Findings)
 	// The policy is enforced before anything is written.
@@ -126,16 +126,16 @@ func TestApproveDriftWatch(t *testing.T) {
 	if err != nil || ap.Target != spec.ID() || ap.Seq != 1 || !strings.HasPrefix(ap.Digest, "sha256:") {
 		t.Fatalf("approve: %+v, %v", ap, err)
 	}
-	rep, err := a.Drift(ctx, DriftInput{Target: spec})
-	if err != nil || len(rep.Items) != 0 || rep.Verdict() != nil || rep.Snapshot != ap.Digest {
-		t.Fatalf("drift right after approval: %+v, %v", rep, err)
+	out, err := a.Drift(ctx, DriftInput{Target: spec})
+	if err != nil || len(out.Report.Items) != 0 || out.Verdict() != nil || out.Report.Snapshot != ap.Digest || out.Report.Kind != "drift_report" {
+		t.Fatalf("drift right after approval: %+v, %v", out, err)
 	}
 	os.WriteFile(filepath.Join(root, "etc/ssh/sshd_config"), []byte("Include /etc/ssh/sshd_config.d/*.conf\nPermitRootLogin no\n"), 0o644)
-	rep, err = a.Drift(ctx, DriftInput{Target: spec})
-	if err != nil || len(rep.Items) == 0 {
-		t.Fatalf("drift after a change: %+v, %v", rep, err)
+	out, err = a.Drift(ctx, DriftInput{Target: spec})
+	if err != nil || len(out.Report.Items) == 0 {
+		t.Fatalf("drift after a change: %+v, %v", out, err)
 	}
-	wantClass(t, rep.Verdict(), Findings)
+	wantClass(t, out.Verdict(), Findings)
 
 	var events strings.Builder
 	if err := a.Watch(ctx, WatchInput{Target: spec, Interval: time.Hour, IOPrio: "none", Once: true, Events: &events}); err != nil {
@@ -168,7 +168,7 @@ func TestApproveDriftWatch(t *testing.T) {
 	h, _ := a.Home()
 	p := filepath.Join(h.Snapshots(spec.Key()), drift.ApprovedFile)
 	b, _ := os.ReadFile(p)
-	os.WriteFile(p, []byte(strings.Replace(string(b), `"reason": "baseline"`, `"reason": "forged"`, 1)), 0o600)
+	os.WriteFile(p, []byte(strings.Replace(string(b), `"signatures"`, `"signatures_"`, 1)), 0o600)
 	_, err = a.Drift(ctx, DriftInput{Target: spec})
 	wantClass(t, err, Findings)
 }
@@ -198,10 +198,11 @@ func TestFixRunsRollback(t *testing.T) {
 	if want := "cradle rollback --root " + filepath.FromSlash(spec.Path) + " "; !strings.HasPrefix(applied.Document.Run.Rollback, want) {
 		t.Fatalf("rollback hint %q", applied.Document.Run.Rollback)
 	}
-	runs, err := a.Runs(ctx, spec)
-	if err != nil || len(runs) != 1 || runs[0].ChangeRef != "CHG-9" {
-		t.Fatalf("runs: %+v, %v", runs, err)
+	list, err := a.Runs(ctx, spec)
+	if err != nil || len(list.Runs) != 1 || list.Runs[0].ChangeRef != "CHG-9" || list.Target != spec.ID() {
+		t.Fatalf("runs: %+v, %v", list, err)
 	}
+	runs := list.Runs
 	_, err = a.Rollback(ctx, RollbackInput{Target: spec, RunID: "20000101T000000Z-0000"})
 	wantClass(t, err, Usage)
 	rb, err := a.Rollback(ctx, RollbackInput{Target: spec, RunID: runs[0].ID})

@@ -199,22 +199,9 @@ func (a *App) loadApproved(s target.Spec) (*approved, error) {
 	return &approved{snap: snap, digest: digest, dir: dir}, nil
 }
 
-// DriftReport is one drift evaluation; its JSON form is the output of
-// "cradle drift --format json".
-type DriftReport struct {
-	Target     string         `json:"target"`
-	TargetName string         `json:"target_name"`
-	Profile    string         `json:"profile"`
-	ApprovedAt time.Time      `json:"approved_at"`
-	Approval   drift.Approval `json:"approval"`
-	Snapshot   string         `json:"snapshot"`
-	CheckedAt  time.Time      `json:"checked_at"`
-	Items      []drift.Item   `json:"items"`
-}
-
 // evaluation is a drift evaluation with the state the watcher needs.
 type evaluation struct {
-	report *DriftReport
+	report *drift.Report
 	snap   *drift.Snapshot
 	dir    string
 	state  *drift.State
@@ -244,14 +231,8 @@ func (a *App) evaluate(ctx context.Context, s target.Spec, pr Progress) (*evalua
 	if err != nil {
 		return nil, err
 	}
-	snap := ap.snap
-	ev := &evaluation{snap: snap, dir: ap.dir, report: &DriftReport{
-		Target: s.ID(), TargetName: snap.TargetName, Profile: snap.Options.Profile, ApprovedAt: snap.ApprovedAt,
-		Approval: snap.Approval, Snapshot: ap.digest, CheckedAt: time.Now().UTC(), Items: drift.Compare(snap, cur),
-	}}
-	if ev.report.Items == nil {
-		ev.report.Items = []drift.Item{}
-	}
+	ev := &evaluation{snap: ap.snap, dir: ap.dir,
+		report: drift.NewReport(s.ID(), ap.snap, ap.digest, time.Now().UTC(), drift.Compare(ap.snap, cur))}
 	if ev.unlock, err = fileutil.Lock(ctx, filepath.Join(ap.dir, drift.StateFile+".lock")); err != nil {
 		return nil, fmt.Errorf("lock drift state: %w", err)
 	}
@@ -268,19 +249,25 @@ type DriftInput struct {
 	Progress Progress
 }
 
+// DriftOutput is a drift evaluation (the drift_report document).
+type DriftOutput struct {
+	Report *drift.Report
+}
+
 // Drift compares the target with its approved snapshot. Differences are
 // in the report; Verdict turns them into a Findings error.
-func (a *App) Drift(ctx context.Context, in DriftInput) (*DriftReport, error) {
+func (a *App) Drift(ctx context.Context, in DriftInput) (*DriftOutput, error) {
 	ev, err := a.evaluate(ctx, in.Target, in.Progress)
 	if err != nil {
 		return nil, err
 	}
 	ev.save(a.warn)
-	return ev.report, nil
+	return &DriftOutput{Report: ev.report}, nil
 }
 
 // Verdict is Findings when the target drifted.
-func (r *DriftReport) Verdict() error {
+func (o *DriftOutput) Verdict() error {
+	r := o.Report
 	if len(r.Items) == 0 {
 		return nil
 	}

@@ -12,23 +12,15 @@ import (
 	"github.com/cradle-cra/cradle/internal/target"
 )
 
-// LogShowOutput is a target's change log. Its JSON form is the output of
-// "cradle log --format json".
-type LogShowOutput struct {
-	Target  string            `json:"target"`
-	Path    string            `json:"path"`
-	Entries []changelog.Entry `json:"entries"`
-}
-
 // LogShow reads the target's change log (no entries when there is none).
 // A log that does not verify is shown with a warning: hiding it would
 // lose the evidence, showing it silently would lend it credibility.
-func (a *App) LogShow(_ context.Context, s target.Spec) (*LogShowOutput, error) {
+func (a *App) LogShow(_ context.Context, s target.Spec) (*changelog.Listing, error) {
 	l, h, err := a.changeLog(s)
 	if err != nil {
 		return nil, err
 	}
-	out := &LogShowOutput{Target: l.Target, Path: l.Path(), Entries: []changelog.Entry{}}
+	out := changelog.NewListing(l.Target, l.Path(), nil)
 	fh, err := os.Open(l.Path())
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
@@ -37,9 +29,11 @@ func (a *App) LogShow(_ context.Context, s target.Spec) (*LogShowOutput, error) 
 		return nil, Input(err)
 	}
 	defer fh.Close()
-	if out.Entries, err = changelog.Entries(fh); err != nil {
+	entries, err := changelog.Entries(fh)
+	if err != nil {
 		return nil, Findingsf("change log %s: %v (run \"cradle log verify\")", l.Path(), err)
 	}
+	out = changelog.NewListing(l.Target, l.Path(), entries)
 	if keys, kerr := trustedKeys(h, nil); kerr == nil {
 		var p *changelog.Problem
 		if _, verr := l.Verify(keys); errors.As(verr, &p) {

@@ -13,9 +13,6 @@ import (
 	"github.com/cradle-cra/cradle/internal/target"
 )
 
-// Run is one fix run as "cradle runs" lists it.
-type Run = journal.Run
-
 // runs opens the journal store of a target that fix can change.
 func (a *App) runs(s target.Spec) (*journal.Store, error) {
 	if _, ok := writableRoot(s); !ok {
@@ -32,9 +29,9 @@ func (a *App) runs(s target.Spec) (*journal.Store, error) {
 // filesystem; an image is rebuilt, not patched.
 func writableRoot(s target.Spec) (string, bool) { return s.Dir() }
 
-// Runs lists the fix runs applied to the target, newest first (never
-// nil).
-func (a *App) Runs(_ context.Context, s target.Spec) ([]Run, error) {
+// Runs lists the fix runs applied to the target, newest first (the
+// run_list document).
+func (a *App) Runs(_ context.Context, s target.Spec) (*journal.RunList, error) {
 	store, err := a.runs(s)
 	if err != nil {
 		return nil, err
@@ -43,10 +40,7 @@ func (a *App) Runs(_ context.Context, s target.Spec) ([]Run, error) {
 	if err != nil {
 		return nil, err
 	}
-	if runs == nil {
-		runs = []Run{}
-	}
-	return runs, nil
+	return journal.NewRunList(s.ID(), runs), nil
 }
 
 // RollbackInput selects the run to roll back.

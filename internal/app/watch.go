@@ -2,7 +2,6 @@ package app
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"path/filepath"
@@ -11,6 +10,7 @@ import (
 	"time"
 
 	"github.com/cradle-cra/cradle/internal/drift"
+	"github.com/cradle-cra/cradle/internal/output"
 	"github.com/cradle-cra/cradle/internal/target"
 )
 
@@ -85,7 +85,9 @@ func (a *App) Watch(ctx context.Context, in WatchInput) error {
 		if err != nil {
 			if ctx.Err() == nil && err.Error() != lastErr {
 				lastErr = err.Error()
-				em.emit(drift.Event{Event: drift.EventError, Time: time.Now().UTC(), Target: identity, Error: err.Error()})
+				e := drift.NewEvent(drift.EventError, time.Now().UTC(), identity)
+				e.Error = err.Error()
+				em.emit(e)
 			}
 			return nil, err
 		}
@@ -93,12 +95,15 @@ func (a *App) Watch(ctx context.Context, in WatchInput) error {
 		checked := ev.report.CheckedAt
 		for _, g := range ev.gone {
 			if g.Notified {
-				it := g.Item
-				em.emit(drift.Event{Event: drift.EventResolved, Time: checked, Target: identity, Item: &it})
+				e := drift.NewEvent(drift.EventResolved, checked, identity)
+				e.Item = &g.Item
+				em.emit(e)
 			}
 		}
 		for _, it := range ev.state.Unnotified(ev.report.Items) {
-			em.emit(drift.Event{Event: drift.EventDrift, Time: checked, Target: identity, Item: &it})
+			e := drift.NewEvent(drift.EventDrift, checked, identity)
+			e.Item = &it
+			em.emit(e)
 		}
 		ev.save(warn)
 		return ev, nil
@@ -157,14 +162,14 @@ type emitter struct {
 }
 
 func (e *emitter) emit(ev drift.Event) {
-	b, err := json.Marshal(ev)
+	b, err := output.JSONLine(ev)
 	if err != nil {
 		e.warn(err)
 		return
 	}
 	if e.w != nil {
 		e.mu.Lock()
-		_, err = e.w.Write(append(b, '\n'))
+		_, err = e.w.Write(b)
 		e.mu.Unlock()
 		if err != nil {
 			e.warn(fmt.Errorf("write event: %w", err))

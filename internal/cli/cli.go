@@ -14,10 +14,8 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/cradle-cra/cradle/internal/app"
+	"github.com/cradle-cra/cradle/internal/version"
 )
-
-// Version is set at build time with -ldflags "-X ...cli.Version=v1.2.3".
-var Version = "dev"
 
 // Env is the process environment a command sees.
 type Env struct {
@@ -45,7 +43,7 @@ func (e *Env) tty(w io.Writer) bool {
 // app is the application layer bound to this environment; warnings go to
 // standard error.
 func (e *Env) app() *app.App {
-	return &app.App{Getenv: e.getenv, UID: os.Geteuid(), Version: Version, Warn: e.warn}
+	return &app.App{Getenv: e.getenv, UID: os.Geteuid(), Version: version.Version(), Warn: e.warn}
 }
 
 func (e *Env) warn(err error) { e.warnf("%v", err) }
@@ -53,7 +51,7 @@ func (e *Env) warn(err error) { e.warnf("%v", err) }
 // Run executes cradle with args (without the program name) and returns the
 // process exit code. Cancelling ctx (SIGINT, SIGTERM) stops long work.
 func Run(ctx context.Context, args []string, env Env) int {
-	root := NewRootCommand(&env)
+	root := NewRootCommand(env)
 	root.SetArgs(args)
 	err := root.ExecuteContext(ctx)
 	code := exitCode(ctx, err)
@@ -86,16 +84,17 @@ Exit codes: 0 clean, 1 internal error, 2 usage or input error,
 3 findings at or above --fail-on (drift, a log that does not verify),
 130 interrupted by SIGINT or SIGTERM.`
 
-// NewRootCommand builds the cradle command tree (also used to generate
-// man pages and shell completion).
-func NewRootCommand(env *Env) *cobra.Command {
+// NewRootCommand returns cradle's complete command tree wired to env (also
+// used to generate man pages and shell completion).
+func NewRootCommand(e Env) *cobra.Command {
+	env := &e
 	root := &cobra.Command{
 		Use:           "cradle",
 		Short:         "Secure-by-default checks, fixes and evidence for the EU Cyber Resilience Act",
 		Long:          rootLong,
 		SilenceUsage:  true,
 		SilenceErrors: true,
-		Version:       Version,
+		Version:       version.Version(),
 	}
 	root.SetIn(env.Stdin)
 	root.SetOut(env.Stdout)
@@ -111,9 +110,10 @@ func NewRootCommand(env *Env) *cobra.Command {
 			root.AddCommand(c)
 		}
 	}
-	add(groupAssess, newScanCmd(env), newRulesCmd(env))
+	add(groupAssess, newScanCmd(env), newRulesCmd(env), newConvertCmd(env))
 	add(groupChange, newFixCmd(env), newRunsCmd(env), newRollbackCmd(env))
 	add(groupIntegrity, newBaselineCmd(env), newDriftCmd(env), newWatchCmd(env), newLogCmd(env))
+	root.AddCommand(newVersionCmd(env))
 	root.SetHelpCommand(newHelpCmd(root))
 	root.InitDefaultHelpCmd()
 	root.InitDefaultCompletionCmd()

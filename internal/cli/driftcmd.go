@@ -1,13 +1,10 @@
 package cli
 
 import (
-	"fmt"
-	"io"
-	"text/tabwriter"
-
 	"github.com/spf13/cobra"
 
 	"github.com/cradle-cra/cradle/internal/app"
+	"github.com/cradle-cra/cradle/internal/output"
 )
 
 const driftLong = `Compare a target with its approved baseline snapshot ("cradle baseline
@@ -44,66 +41,21 @@ func newDriftCmd(env *Env) *cobra.Command {
 		Example: `  cradle drift
   cradle drift --root /srv/rootfs --format json -o drift.json`,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			spec, err := specFor(cmd, &f.targetFlags, &f.outputFlags)
+			spec, sink, err := specFor(cmd, env, &f.targetFlags, &f.outputFlags)
 			if err != nil {
 				return err
 			}
-			rep, err := env.app().Drift(cmd.Context(), app.DriftInput{Target: spec, Progress: newProgress(env, f.quiet)})
+			out, err := env.app().Drift(cmd.Context(), app.DriftInput{Target: spec, Progress: newProgress(env, f.quiet)})
 			if err != nil {
 				return err
 			}
-			render := writeJSON(rep)
-			if f.format == "table" {
-				render = func(w io.Writer) error { return driftTable(w, rep) }
-			}
-			if err := emit(env, &f.outputFlags, 0o644, render); err != nil {
+			if err := sink.Write(out.Report, output.Options{}); err != nil {
 				return err
 			}
-			return rep.Verdict()
+			return out.Verdict()
 		},
 	}
 	f.targetFlags.register(cmd, targetOpts{what: "compare"})
-	f.outputFlags.register(cmd, false, "table", "json")
+	f.outputFlags.register(cmd, output.KindDriftReport, false)
 	return cmd
-}
-
-func driftTable(w io.Writer, rep *app.DriftReport) error {
-	a := rep.Approval
-	by := a.Actor
-	if by == "" {
-		by = a.OSUser
-	}
-	fmt.Fprintf(w, "target %s, approved %s", rep.Target, rep.ApprovedAt.Format("2006-01-02 15:04:05Z"))
-	if by != "" {
-		fmt.Fprintf(w, " by %s", cell(by))
-	}
-	if a.ChangeRef != "" {
-		fmt.Fprintf(w, " (%s)", cell(a.ChangeRef))
-	}
-	fmt.Fprintln(w)
-	if len(rep.Items) == 0 {
-		_, err := fmt.Fprintln(w, "no drift")
-		return err
-	}
-	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "FIRST SEEN\tKIND\tCHANGE\tSUBJECT\tBEFORE\tAFTER")
-	for _, it := range rep.Items {
-		subject := it.Rule
-		if it.Path != "" {
-			if subject != "" {
-				subject += " "
-			}
-			subject += it.Path
-		}
-		if it.Attr != "" {
-			subject += " (" + it.Attr + ")"
-		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", it.FirstSeen.Format("2006-01-02 15:04:05Z"), it.Kind, it.Change,
-			cell(subject), cell(it.Before), cell(it.After))
-	}
-	if err := tw.Flush(); err != nil {
-		return err
-	}
-	_, err := fmt.Fprintf(w, "\n%d difference(s); exact values: --format json\n", len(rep.Items))
-	return err
 }

@@ -37,6 +37,12 @@ func exitCode(ctx context.Context, err error) int {
 	case app.Findings:
 		return ExitFindings
 	}
+	// Typed errors of the rendering packages (output.UsageError) carry
+	// their own code.
+	var coded interface{ ExitCode() int }
+	if errors.As(err, &coded) {
+		return coded.ExitCode()
+	}
 	if ctx.Err() != nil {
 		// Work cut short by the signal can fail in its own words (a
 		// closed pipe, a missing partial file): it was still interrupted.

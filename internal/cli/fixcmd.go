@@ -1,12 +1,12 @@
 package cli
 
 import (
-	"io"
 	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/cradle-cra/cradle/internal/app"
+	"github.com/cradle-cra/cradle/internal/output"
 )
 
 type fixFlags struct {
@@ -82,7 +82,7 @@ func newFixCmd(env *Env) *cobra.Command {
 	}
 	f.targetFlags.register(cmd, targetOpts{what: "fix"})
 	f.selectionFlags.register(cmd, selectionOpts{verb: "fix"})
-	f.outputFlags.register(cmd, false, "table", "json")
+	f.outputFlags.register(cmd, output.KindFixPlan, false)
 	f.changeFlags.register(cmd, "the change")
 	fl := cmd.Flags()
 	fl.BoolVar(&f.apply, "apply", false, "make the changes (default: dry run)")
@@ -98,7 +98,7 @@ func newFixCmd(env *Env) *cobra.Command {
 }
 
 func runFix(cmd *cobra.Command, env *Env, f *fixFlags) error {
-	spec, err := specFor(cmd, &f.targetFlags, &f.outputFlags)
+	spec, sink, err := specFor(cmd, env, &f.targetFlags, &f.outputFlags)
 	if err != nil {
 		return err
 	}
@@ -110,13 +110,8 @@ func runFix(cmd *cobra.Command, env *Env, f *fixFlags) error {
 	if out == nil {
 		return err
 	}
-	// Reports show configuration content: keep them private.
-	if werr := emit(env, &f.outputFlags, 0o600, func(w io.Writer) error {
-		if f.format == "json" {
-			return out.Document.JSON(w)
-		}
-		return out.Document.Table(w, !f.noDiff)
-	}); werr != nil {
+	// Fix plans show configuration content: the sink writes files 0600.
+	if werr := sink.Write(out.Document, output.Options{NoDiff: f.noDiff}); werr != nil {
 		return werr
 	}
 	if err != nil {

@@ -4,6 +4,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/cradle-cra/cradle/internal/app"
+	"github.com/cradle-cra/cradle/internal/output"
 	"github.com/cradle-cra/cradle/internal/target"
 )
 
@@ -59,15 +60,15 @@ func (tf *targetFlags) spec(cmd *cobra.Command) (target.Spec, error) {
 	return target.Host(), nil
 }
 
-// specFor checks the output flags (when the command has them) and names
-// the target, so a bad format is refused before any work.
-func specFor(cmd *cobra.Command, tf *targetFlags, of *outputFlags) (target.Spec, error) {
-	if of != nil {
-		if err := of.check(); err != nil {
-			return target.Spec{}, err
-		}
+// specFor opens the output sink and names the target, so a bad format
+// is refused before any work.
+func specFor(cmd *cobra.Command, env *Env, tf *targetFlags, of *outputFlags) (target.Spec, *output.Sink, error) {
+	sink, err := of.open(env)
+	if err != nil {
+		return target.Spec{}, nil, err
 	}
-	return tf.spec(cmd)
+	spec, err := tf.spec(cmd)
+	return spec, sink, err
 }
 
 // selectionFlags choose the rules: --profile, --tailoring, --waivers,
@@ -99,30 +100,33 @@ func (sf *selectionFlags) selection() app.Selection {
 	return app.Selection{Profile: sf.profile, Tailoring: sf.tailoring, Waivers: sf.waivers, Rules: sf.rules}
 }
 
-// outputFlags choose the format and where the document goes.
+// outputFlags choose the format and where the document of one kind goes;
+// the formats are the output registry's for the kind.
 type outputFlags struct {
 	format, output string
-	formats        []string
+	kind           output.Kind
 }
 
-// register declares --format (first of formats is the default) and, unless
-// noFile, -o FILE.
-func (of *outputFlags) register(cmd *cobra.Command, noFile bool, formats ...string) {
-	of.formats = formats
-	cmd.Flags().StringVarP(&of.format, "format", "f", formats[0], "output format: "+orList(formats))
+// register declares --format (default table) and, unless noFile, -o FILE.
+func (of *outputFlags) register(cmd *cobra.Command, kind output.Kind, noFile bool) {
+	of.kind = kind
+	formats := []string{"table"}
+	if spec, err := output.Default().Spec(kind); err == nil {
+		for _, f := range spec.Formats() {
+			if f != "table" {
+				formats = append(formats, f)
+			}
+		}
+	}
+	cmd.Flags().StringVarP(&of.format, "format", "f", "table", "output format: "+orList(formats))
 	if !noFile {
 		cmd.Flags().StringVarP(&of.output, "output", "o", "", "write the document to `FILE` (atomically) instead of stdout")
 	}
 }
 
-// check refuses an unknown format before any work is done.
-func (of *outputFlags) check() error {
-	for _, f := range of.formats {
-		if f == of.format {
-			return nil
-		}
-	}
-	return usageErr("--format: unknown format %q (want %s)", of.format, orList(of.formats))
+// open checks the format (before any work is done) and returns the sink.
+func (of *outputFlags) open(env *Env) (*output.Sink, error) {
+	return output.Default().Open(of.kind, of.format, of.output, env.Stdout)
 }
 
 // changeFlags are what change control records: --change-ref, --actor,

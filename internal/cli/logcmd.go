@@ -2,14 +2,12 @@ package cli
 
 import (
 	"fmt"
-	"io"
 	"strings"
-	"text/tabwriter"
-	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/cradle-cra/cradle/internal/app"
+	"github.com/cradle-cra/cradle/internal/output"
 )
 
 const logLong = `Show the change log of a target: every fix, rollback, baseline approval and
@@ -38,7 +36,7 @@ error.`,
   cradle log verify --root /srv/rootfs
   cradle log append --change-ref CHG-1234 --reason "opened port 8443 for the API" --actor jdoe`,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			spec, err := specFor(cmd, &tf, &of)
+			spec, sink, err := specFor(cmd, env, &tf, &of)
 			if err != nil {
 				return err
 			}
@@ -46,34 +44,17 @@ error.`,
 			if err != nil {
 				return err
 			}
-			if of.format == "json" {
-				return emit(env, nil, 0, writeJSON(out))
-			}
-			if len(out.Entries) == 0 {
+			if len(out.Entries) == 0 && sink.Format() == "table" {
 				fmt.Fprintf(env.Stderr, "cradle: no change log entries for %s\n", out.Target)
 				return nil
 			}
-			return emit(env, nil, 0, func(w io.Writer) error { return logTable(w, out) })
+			return sink.Write(out, output.Options{})
 		},
 	}
 	tf.register(cmd, targetOpts{what: "the log of", noQuiet: true})
-	of.register(cmd, true, "table", "json")
+	of.register(cmd, output.KindChangeLog, true)
 	cmd.AddCommand(newLogVerifyCmd(env), newLogAppendCmd(env))
 	return cmd
-}
-
-func logTable(w io.Writer, out *app.LogShowOutput) error {
-	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "SEQ\tTIME\tACTOR\tACTION\tRULES\tCHANGE REF\tREASON")
-	for _, e := range out.Entries {
-		ts := e.Time
-		if t, err := time.Parse(time.RFC3339Nano, e.Time); err == nil {
-			ts = t.UTC().Format("2006-01-02 15:04:05Z")
-		}
-		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%s\n", e.Seq, cell(ts), cell(e.Actor.String()), cell(e.Action),
-			cell(strings.Join(e.Rules, ",")), cell(e.ChangeRef), cell(e.Reason))
-	}
-	return tw.Flush()
 }
 
 func newLogVerifyCmd(env *Env) *cobra.Command {

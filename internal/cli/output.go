@@ -1,44 +1,12 @@
 package cli
 
 import (
-	"bytes"
-	"encoding/json"
 	"fmt"
 	"io"
-	"os"
 	"strings"
 	"sync"
 	"time"
-
-	"github.com/cradle-cra/cradle/internal/app"
-	"github.com/cradle-cra/cradle/internal/fileutil"
 )
-
-// emit writes a rendered document to -o FILE (atomically, with perm) or
-// to standard output. It is the one place commands write documents.
-func emit(env *Env, of *outputFlags, perm os.FileMode, render func(w io.Writer) error) error {
-	var buf bytes.Buffer
-	if err := render(&buf); err != nil {
-		return err
-	}
-	if of != nil && of.output != "" {
-		if err := fileutil.WriteAtomic(of.output, buf.Bytes(), perm); err != nil {
-			return app.Input(err)
-		}
-		return nil
-	}
-	_, err := env.Stdout.Write(buf.Bytes())
-	return err
-}
-
-// writeJSON renders v as indented JSON.
-func writeJSON(v any) func(io.Writer) error {
-	return func(w io.Writer) error {
-		enc := json.NewEncoder(w)
-		enc.SetIndent("", "  ")
-		return enc.Encode(v)
-	}
-}
 
 func (e *Env) warnf(format string, a ...any) {
 	fmt.Fprintf(e.Stderr, "cradle: warning: "+format+"\n", a...)
@@ -96,23 +64,4 @@ func (p *progress) End() {
 		fmt.Fprintln(p.w)
 	}
 	p.line = ""
-}
-
-// cell makes an untrusted field safe for one table cell: control
-// characters (terminal escapes, tabs, newlines) are replaced and long text
-// is shortened.
-func cell(s string) string {
-	if s == "" {
-		return "-"
-	}
-	s = strings.Map(func(r rune) rune {
-		if r < 0x20 || r == 0x7f || r >= 0x80 && r < 0xa0 {
-			return ' '
-		}
-		return r
-	}, s)
-	if r := []rune(s); len(r) > 60 {
-		s = string(r[:59]) + "…"
-	}
-	return s
 }

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"encoding/json"
 	"fmt"
 	"io"
 	"strings"
@@ -12,8 +13,7 @@ import (
 )
 
 func newRulesCmd(env *Env) *cobra.Command {
-	var profile string
-	var of outputFlags
+	var profile, format string
 	cmd := &cobra.Command{
 		Use:   "rules [--profile P] [--format table|json|markdown]",
 		Short: "List the rules of the built-in baseline",
@@ -26,28 +26,31 @@ error.`,
   cradle rules --profile strict --format json
   cradle rules --format markdown > docs/rules.md`,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := of.check(); err != nil {
-				return err
-			}
 			a := env.app()
-			if of.format == "markdown" {
+			switch format {
+			case "markdown":
 				if profile != "" {
 					return usageErr("--format markdown documents the whole baseline; drop --profile")
 				}
-				return emit(env, nil, 0, a.RulesMarkdown)
+				return a.RulesMarkdown(env.Stdout)
+			case "json", "table":
+			default:
+				return usageErr("--format: unknown format %q (want table, json or markdown)", format)
 			}
 			infos, err := a.Rules(profile)
 			if err != nil {
 				return err
 			}
-			if of.format == "json" {
-				return emit(env, nil, 0, writeJSON(infos))
+			if format == "json" {
+				enc := json.NewEncoder(env.Stdout)
+				enc.SetIndent("", "  ")
+				return enc.Encode(infos)
 			}
-			return emit(env, nil, 0, func(w io.Writer) error { return rulesTable(w, infos) })
+			return rulesTable(env.Stdout, infos)
 		},
 	}
 	cmd.Flags().StringVarP(&profile, "profile", "p", "", "list only the rules of profile `P`")
-	of.register(cmd, true, "table", "json", "markdown")
+	cmd.Flags().StringVarP(&format, "format", "f", "table", "output format: table, json or markdown")
 	return cmd
 }
 

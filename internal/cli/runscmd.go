@@ -2,14 +2,12 @@ package cli
 
 import (
 	"fmt"
-	"io"
 	"strings"
-	"text/tabwriter"
-	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/cradle-cra/cradle/internal/app"
+	"github.com/cradle-cra/cradle/internal/output"
 )
 
 type runsFlags struct {
@@ -33,44 +31,20 @@ Exit codes: 0 listed; 2 usage error; 1 internal error.`,
 		RunE: func(cmd *cobra.Command, args []string) error { return runRuns(cmd, env, f) },
 	}
 	f.targetFlags.register(cmd, targetOpts{what: "runs of", noImage: true, noQuiet: true})
-	f.outputFlags.register(cmd, true, "table", "json")
+	f.outputFlags.register(cmd, output.KindRunList, true)
 	return cmd
 }
 
 func runRuns(cmd *cobra.Command, env *Env, f *runsFlags) error {
-	spec, err := specFor(cmd, &f.targetFlags, &f.outputFlags)
+	spec, sink, err := specFor(cmd, env, &f.targetFlags, &f.outputFlags)
 	if err != nil {
 		return err
 	}
-	runs, err := env.app().Runs(cmd.Context(), spec)
+	list, err := env.app().Runs(cmd.Context(), spec)
 	if err != nil {
 		return err
 	}
-	if f.format == "json" {
-		return emit(env, &f.outputFlags, 0o644, writeJSON(runs))
-	}
-	return emit(env, &f.outputFlags, 0o644, func(w io.Writer) error { return runsTable(w, runs) })
-}
-
-func runsTable(w io.Writer, runs []app.Run) error {
-	if len(runs) == 0 {
-		_, err := fmt.Fprintln(w, "no runs")
-		return err
-	}
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "ID\tTIME\tWHO\tCHANGE REF\tOPS\tSTATE\tRULES")
-	for _, r := range runs {
-		who := r.User
-		if r.Actor != "" {
-			who = r.Actor + " (" + r.User + ")"
-		}
-		ref := r.ChangeRef
-		if ref == "" {
-			ref = "-"
-		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%s\t%d\n", r.ID, r.Time.UTC().Format(time.RFC3339), who, ref, r.Ops, r.State, len(r.Rules))
-	}
-	return tw.Flush()
+	return sink.Write(list, output.Options{})
 }
 
 type rollbackFlags struct {

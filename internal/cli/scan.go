@@ -1,13 +1,10 @@
 package cli
 
 import (
-	"fmt"
-	"io"
-
 	"github.com/spf13/cobra"
 
 	"github.com/cradle-cra/cradle/internal/app"
-	"github.com/cradle-cra/cradle/internal/render"
+	"github.com/cradle-cra/cradle/internal/output"
 	"github.com/cradle-cra/cradle/internal/result"
 )
 
@@ -70,7 +67,7 @@ func newScanCmd(env *Env) *cobra.Command {
 	}
 	f.targetFlags.register(cmd, targetOpts{what: "scan"})
 	f.selectionFlags.register(cmd, selectionOpts{verb: "evaluate"})
-	f.outputFlags.register(cmd, false, "table", "json", "sarif", "junit", "html")
+	f.outputFlags.register(cmd, output.KindScanReport, false)
 	fl := cmd.Flags()
 	fl.StringVar(&f.failOn, "fail-on", "info", "exit 3 when a rule fails or errors at or above `SEVERITY` (info, low, medium, high, critical, none)")
 	fl.BoolVarP(&f.verbose, "verbose", "v", false, "table format: list passing and not applicable rules too")
@@ -79,7 +76,7 @@ func newScanCmd(env *Env) *cobra.Command {
 }
 
 func runScan(cmd *cobra.Command, env *Env, f *scanFlags) error {
-	spec, err := f.spec(cmd)
+	spec, sink, err := specFor(cmd, env, &f.targetFlags, &f.outputFlags)
 	if err != nil {
 		return err
 	}
@@ -87,22 +84,11 @@ func runScan(cmd *cobra.Command, env *Env, f *scanFlags) error {
 	if err != nil {
 		return err
 	}
-	rnd, err := render.Default().Lookup(f.format)
-	if err != nil {
-		return usageErr("--format: %v", err)
-	}
 	out, err := env.app().Scan(cmd.Context(), app.ScanInput{Target: spec, Selection: f.selection(), Progress: newProgress(env, f.quiet)})
 	if err != nil {
 		return err
 	}
-	color := f.output == "" && !f.noColor && env.tty(env.Stdout) && env.getenv("NO_COLOR") == ""
-	err = emit(env, &f.outputFlags, 0o644, func(w io.Writer) error {
-		if err := rnd.Render(w, out.Report, render.Options{Color: color, Verbose: f.verbose}); err != nil {
-			return fmt.Errorf("render %s: %w", f.format, err)
-		}
-		return nil
-	})
-	if err != nil {
+	if err := sink.Write(out.Report, output.Options{Color: useColor(env, sink, f.noColor), Verbose: f.verbose}); err != nil {
 		return err
 	}
 	return app.Gate(out.Report, failOn)

@@ -16,7 +16,7 @@ import (
 // commands lists the path of every command in the tree.
 func commands(t *testing.T) [][]string {
 	t.Helper()
-	root := NewRootCommand(&Env{})
+	root := NewRootCommand(Env{})
 	var out [][]string
 	var walk func(c *cobra.Command, path []string)
 	walk = func(c *cobra.Command, path []string) {
