@@ -220,8 +220,8 @@ func (s Source) key() string {
 
 // Get returns the memoised configuration for src.
 func Get(st *facts.Store, src Source) (*Config, error) {
-	return facts.Get(st, src.key(), func(ctx context.Context, t target.Target) (*Config, error) {
-		return Collect(ctx, t, src)
+	return facts.Get(st, src.key(), func(ctx context.Context, s *facts.Store) (*Config, error) {
+		return Collect(ctx, s.Target(), src)
 	})
 }
 

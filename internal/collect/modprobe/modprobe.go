@@ -49,7 +49,7 @@ type Config struct {
 const Key = "modprobe"
 
 // Get returns the memoised module policy.
-func Get(s *facts.Store) (*Config, error) { return facts.Get(s, Key, Collect) }
+func Get(s *facts.Store) (*Config, error) { return facts.Get(s, Key, facts.OfTarget(Collect)) }
 
 const maxFiles = 1024
 

@@ -50,7 +50,7 @@ type Table struct {
 const Key = "mounts"
 
 // Get returns the memoised mount table.
-func Get(s *facts.Store) (*Table, error) { return facts.Get(s, Key, Collect) }
+func Get(s *facts.Store) (*Table, error) { return facts.Get(s, Key, facts.OfTarget(Collect)) }
 
 // Collect reads fstab and, on a live target, the running mount table.
 func Collect(_ context.Context, t target.Target) (*Table, error) {

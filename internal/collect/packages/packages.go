@@ -65,7 +65,7 @@ type DB struct {
 const Key = "packages"
 
 // Get returns the memoised inventory.
-func Get(s *facts.Store) (*DB, error) { return facts.Get(s, Key, Collect) }
+func Get(s *facts.Store) (*DB, error) { return facts.Get(s, Key, facts.OfTarget(Collect)) }
 
 // rpmdb locations: Fedora 36+ keeps it under /usr, with /var/lib/rpm a
 // symlink to it on upgraded systems.

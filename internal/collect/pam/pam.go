@@ -186,7 +186,7 @@ type Config struct {
 const Key = "pam"
 
 // Get returns the memoised PAM configuration.
-func Get(s *facts.Store) (*Config, error) { return facts.Get(s, Key, Collect) }
+func Get(s *facts.Store) (*Config, error) { return facts.Get(s, Key, facts.OfTarget(Collect)) }
 
 const maxFiles = 2000
 

@@ -31,7 +31,7 @@ type Trust struct {
 const Key = "pkgtrust"
 
 // Get returns the memoised repository configuration.
-func Get(s *facts.Store) (*Trust, error) { return facts.Get(s, Key, Collect) }
+func Get(s *facts.Store) (*Trust, error) { return facts.Get(s, Key, facts.OfTarget(Collect)) }
 
 // Collect reads the repository configuration of t.
 func Collect(_ context.Context, t target.Target) (*Trust, error) {

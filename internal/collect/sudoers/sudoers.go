@@ -69,7 +69,7 @@ type Policy struct {
 const Key = "sudoers"
 
 // Get returns the memoised policy.
-func Get(s *facts.Store) (*Policy, error) { return facts.Get(s, Key, Collect) }
+func Get(s *facts.Store) (*Policy, error) { return facts.Get(s, Key, facts.OfTarget(Collect)) }
 
 const maxDepth = 8
 

@@ -58,7 +58,7 @@ type Config struct {
 const Key = "sysctl"
 
 // Get returns the memoised persisted configuration.
-func Get(s *facts.Store) (*Config, error) { return facts.Get(s, Key, Collect) }
+func Get(s *facts.Store) (*Config, error) { return facts.Get(s, Key, facts.OfTarget(Collect)) }
 
 // maxFiles bounds the configuration files read.
 const maxFiles = 1024
