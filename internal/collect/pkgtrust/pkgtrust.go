@@ -17,6 +17,7 @@ import (
 
 	"github.com/cradle-cra/cradle/internal/facts"
 	"github.com/cradle-cra/cradle/internal/target"
+	"github.com/cradle-cra/cradle/internal/textline"
 )
 
 // Trust is the repository configuration of every package manager found;
@@ -235,7 +236,7 @@ func AptBool(v string, def bool) bool { return aptBool(v, def) }
 
 func eachLine(b []byte, fn func(n int, line string)) {
 	n := 0
-	for _, raw := range splitLines(b) {
+	for _, raw := range textline.Split(b) {
 		n++
 		fn(n, raw)
 	}
@@ -512,20 +513,4 @@ func ParseApkConfigUntrusted(b []byte) int {
 		}
 	})
 	return found
-}
-
-// splitLines splits b into lines without a length limit (the input is
-// already bounded), dropping a trailing carriage return.
-func splitLines(b []byte) []string {
-	if len(b) == 0 {
-		return nil
-	}
-	lines := strings.Split(string(b), "\n")
-	if lines[len(lines)-1] == "" {
-		lines = lines[:len(lines)-1]
-	}
-	for i, l := range lines {
-		lines[i] = strings.TrimSuffix(l, "\r")
-	}
-	return lines
 }
