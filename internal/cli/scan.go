@@ -16,6 +16,7 @@ import (
 	"github.com/cradle-cra/cradle/internal/rules"
 	"github.com/cradle-cra/cradle/internal/tailor"
 	"github.com/cradle-cra/cradle/internal/target"
+	"github.com/cradle-cra/cradle/internal/version"
 )
 
 type scanFlags struct {
@@ -96,7 +97,7 @@ func newScanCmd(env *Env) *cobra.Command {
 }
 
 // loadCatalog builds the registry and the embedded baseline.
-func loadCatalog() (*engine.Engine, error) { return catalog.Load(Version) }
+func loadCatalog() (*engine.Engine, error) { return catalog.Load(version.Version()) }
 
 // loadSelection loads the catalogue and the rule selection every
 // scanning command shares: profile, tailoring, waivers and --rule.
