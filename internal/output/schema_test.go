@@ -14,6 +14,7 @@ import (
 	"github.com/cradle-cra/cradle/internal/journal"
 	"github.com/cradle-cra/cradle/internal/output"
 	"github.com/cradle-cra/cradle/internal/output/outputtest"
+	"github.com/cradle-cra/cradle/internal/version"
 )
 
 // TestSchemasCoverKinds: one schema per registered kind, no stray ones.
@@ -62,6 +63,9 @@ func samples(t *testing.T) map[output.Kind][]any {
 	evErr := drift.NewEvent(drift.EventError, when, "root:/srv/rootfs")
 	evErr.Error = "approved snapshot does not verify"
 	rolled := when.Add(time.Hour)
+	stamped := version.Info{Version: "1.2.3", Revision: "0123456789abcdef0123456789abcdef01234567",
+		Time: "2026-01-02T03:04:05Z", Modified: true, GoVersion: "go1.26.8", OS: "linux", Arch: "arm64"}.Document()
+	unstamped := version.Info{Version: version.Devel, GoVersion: "go1.26.8", OS: "windows", Arch: "amd64"}.Document()
 	return map[output.Kind][]any{
 		output.KindScanReport: {read(filepath.Join("..", "render", "testdata", "report.json.golden")),
 			read(filepath.Join("..", "render", "testdata", "empty.json.golden"))},
@@ -80,6 +84,7 @@ func samples(t *testing.T) map[output.Kind][]any {
 			Details: json.RawMessage(`{"rules":1}`), PrevHash: "sha256:00", Hash: "sha256:11", KeyID: "k", Sig: "c2ln",
 		}}), changelog.NewListing("host", "/var/lib/cradle/logs/host.jsonl", nil)},
 		output.KindWatchEvent: {&[]drift.Event{evDrift, evResolved, evErr}},
+		output.KindVersion:    {&stamped, &unstamped},
 	}
 }
 

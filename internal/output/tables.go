@@ -10,6 +10,7 @@ import (
 	"github.com/cradle-cra/cradle/internal/changelog"
 	"github.com/cradle-cra/cradle/internal/drift"
 	"github.com/cradle-cra/cradle/internal/journal"
+	"github.com/cradle-cra/cradle/internal/version"
 )
 
 const tableTime = "2006-01-02 15:04:05Z"
@@ -130,5 +131,27 @@ func logTable(w io.Writer, l *changelog.Listing, _ Options) error {
 		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%s\n", e.Seq, cell(ts), cell(e.Actor.String()), cell(e.Action),
 			cell(strings.Join(e.Rules, ",")), cell(e.ChangeRef), cell(e.Reason))
 	}
+	return tw.Flush()
+}
+
+// versionTable writes which build this is, one "name: value" a line.
+func versionTable(w io.Writer, d *version.Document, _ Options) error {
+	rev := d.Revision
+	if rev == "" {
+		rev = "unknown"
+	}
+	if d.Modified {
+		rev += " (modified)"
+	}
+	when := d.Time
+	if when == "" {
+		when = "unknown"
+	}
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintf(tw, "version:\t%s\n", d.Version)
+	fmt.Fprintf(tw, "revision:\t%s\n", rev)
+	fmt.Fprintf(tw, "time:\t%s\n", when)
+	fmt.Fprintf(tw, "go:\t%s\n", d.GoVersion)
+	fmt.Fprintf(tw, "platform:\t%s/%s\n", d.OS, d.Arch)
 	return tw.Flush()
 }
