@@ -3,6 +3,7 @@ package output
 import (
 	"io"
 
+	"github.com/cradle-cra/cradle/internal/catalog"
 	"github.com/cradle-cra/cradle/internal/changelog"
 	"github.com/cradle-cra/cradle/internal/drift"
 	"github.com/cradle-cra/cradle/internal/fix"
@@ -22,6 +23,7 @@ const (
 	KindChangeLog   Kind = changelog.ListingKind // cradle log
 	KindWatchEvent  Kind = drift.EventKind       // cradle watch (JSON Lines)
 	KindVersion     Kind = version.Kind          // cradle version
+	KindRuleList    Kind = catalog.RuleListKind  // cradle rules
 )
 
 // Default returns the registry of every kind with its built-in formats.
@@ -54,6 +56,10 @@ func Default() *Registry {
 		Kind: KindVersion, SchemaVersion: version.SchemaVersion,
 		decode:  decodeOne[version.Document],
 		formats: map[string]Renderer{"table": typed(versionTable), "json": typed(jsonOf[version.Document])},
+	}, {
+		Kind: KindRuleList, SchemaVersion: catalog.RuleListSchemaVersion,
+		decode:  decodeOne[catalog.RuleList],
+		formats: map[string]Renderer{"table": typed(rulesTable), "json": typed(jsonOf[catalog.RuleList])},
 	}} {
 		r.kinds[s.Kind] = s // distinct constants; TestRegistry checks the table
 	}

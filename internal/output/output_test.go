@@ -9,7 +9,7 @@ import (
 
 func TestRegistry(t *testing.T) {
 	reg := Default()
-	want := []Kind{KindChangeLog, KindDriftReport, KindFixPlan, KindRunList, KindScanReport, KindVersion, KindWatchEvent}
+	want := []Kind{KindChangeLog, KindDriftReport, KindFixPlan, KindRuleList, KindRunList, KindScanReport, KindVersion, KindWatchEvent}
 	if got := reg.Kinds(); !equal(got, want) {
 		t.Fatalf("kinds %v, want %v", got, want)
 	}

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cradle-cra/cradle/internal/catalog"
 	"github.com/cradle-cra/cradle/internal/changelog"
 	"github.com/cradle-cra/cradle/internal/drift"
 	"github.com/cradle-cra/cradle/internal/journal"
@@ -63,6 +64,10 @@ func samples(t *testing.T) map[output.Kind][]any {
 	evErr := drift.NewEvent(drift.EventError, when, "root:/srv/rootfs")
 	evErr.Error = "approved snapshot does not verify"
 	rolled := when.Add(time.Hour)
+	eng, err := catalog.Load("test")
+	if err != nil {
+		t.Fatal(err)
+	}
 	stamped := version.Info{Version: "1.2.3", Revision: "0123456789abcdef0123456789abcdef01234567",
 		Time: "2026-01-02T03:04:05Z", Modified: true, GoVersion: "go1.26.8", OS: "linux", Arch: "arm64"}.Document()
 	unstamped := version.Info{Version: version.Devel, GoVersion: "go1.26.8", OS: "windows", Arch: "amd64"}.Document()
@@ -85,6 +90,8 @@ func samples(t *testing.T) map[output.Kind][]any {
 		}}), changelog.NewListing("host", "/var/lib/cradle/logs/host.jsonl", nil)},
 		output.KindWatchEvent: {&[]drift.Event{evDrift, evResolved, evErr}},
 		output.KindVersion:    {&stamped, &unstamped},
+		output.KindRuleList: {catalog.NewRuleList(eng.Registry, "", eng.Rules.Rules),
+			catalog.NewRuleList(eng.Registry, "strict", eng.Rules.Rules[:1])},
 	}
 }
 

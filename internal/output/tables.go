@@ -7,6 +7,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/cradle-cra/cradle/internal/catalog"
 	"github.com/cradle-cra/cradle/internal/changelog"
 	"github.com/cradle-cra/cradle/internal/drift"
 	"github.com/cradle-cra/cradle/internal/journal"
@@ -154,4 +155,18 @@ func versionTable(w io.Writer, d *version.Document, _ Options) error {
 	fmt.Fprintf(tw, "go:\t%s\n", d.GoVersion)
 	fmt.Fprintf(tw, "platform:\t%s/%s\n", d.OS, d.Arch)
 	return tw.Flush()
+}
+
+// rulesTable lists rules one a line with their CRA references.
+func rulesTable(w io.Writer, l *catalog.RuleList, _ Options) error {
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "ID\tSEVERITY\tPROFILES\tCRA\tTITLE")
+	for _, r := range l.Rules {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", r.ID, r.Severity, strings.Join(r.Profiles, ","), strings.Join(r.References["cra"], ","), r.Title)
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	_, err := fmt.Fprintf(w, "\n%d rules\n", len(l.Rules))
+	return err
 }
