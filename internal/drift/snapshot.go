@@ -384,21 +384,7 @@ func Load(dir string, keys signing.Keyring, identity string) (*Snapshot, string,
 	return s, digest, nil
 }
 
-func readBounded(p string, limit int64) ([]byte, error) {
-	f, err := os.Open(p)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	b, err := io.ReadAll(io.LimitReader(f, limit+1))
-	if err != nil {
-		return nil, fmt.Errorf("read %s: %w", p, err)
-	}
-	if int64(len(b)) > limit {
-		return nil, fmt.Errorf("%s: larger than %d bytes", p, limit)
-	}
-	return b, nil
-}
+func readBounded(p string, limit int64) ([]byte, error) { return fileutil.ReadBounded(p, limit) }
 
 // Store writes data as dir/approved.json (atomically, 0600), first keeping
 // the snapshot it replaces as approved-<time superseded>.json. It returns
