@@ -249,3 +249,30 @@ type hookProgress struct {
 }
 
 func (h *hookProgress) End() { h.end() }
+
+// TestInterruptedApplyIsJournaledAndLogged: a fix cancelled after it was
+// planned leaves a journaled run that the change log records and that
+// rolls back, and the error says how.
+func TestInterruptedApplyIsJournaledAndLogged(t *testing.T) {
+	a, spec, root := fixture(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	p := &hookProgress{end: cancel} // cancelled once the plan is made
+	out, err := a.Fix(ctx, FixInput{Target: spec, Selection: Selection{Rules: []string{sshRule}}, Apply: true, NoPreflight: true, Progress: p})
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("Fix = %v", err)
+	}
+	if out == nil || out.Document.Run == nil || !strings.Contains(err.Error(), out.Document.Run.Rollback) {
+		t.Fatalf("no run to roll back in %+v (%v)", out, err)
+	}
+	show, err := a.LogShow(context.Background(), spec)
+	if err != nil || len(show.Entries) != 1 || !strings.Contains(string(show.Entries[0].Details), "canceled") {
+		t.Fatalf("log: %+v, %v", show, err)
+	}
+	if _, err := a.Rollback(context.Background(), RollbackInput{Target: spec, RunID: out.Document.Run.ID}); err != nil {
+		t.Fatal(err)
+	}
+	if b, _ := os.ReadFile(filepath.Join(root, "etc/ssh/sshd_config")); !strings.Contains(string(b), "PermitRootLogin yes") {
+		t.Fatalf("not restored: %s", b)
+	}
+}
