@@ -276,3 +276,28 @@ func TestInterruptedApplyIsJournaledAndLogged(t *testing.T) {
 		t.Fatalf("not restored: %s", b)
 	}
 }
+
+// TestRollbackRefusesAnotherTargetsRun: a run copied into another
+// target's state is not restored there.
+func TestRollbackRefusesAnotherTargetsRun(t *testing.T) {
+	a, spec, _ := fixture(t)
+	ctx := context.Background()
+	sel := Selection{Rules: []string{sshRule}}
+	out, err := a.Fix(ctx, FixInput{Target: spec, Selection: sel, Apply: true, NoPreflight: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	other, _ := target.NewSpec(target.KindRootFS, t.TempDir())
+	h, _ := a.Home()
+	if err := os.MkdirAll(filepath.Dir(h.Runs(other.Key())), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Rename(h.Runs(spec.Key()), h.Runs(other.Key())); err != nil {
+		t.Fatal(err)
+	}
+	_, err = a.Rollback(ctx, RollbackInput{Target: other, RunID: out.Document.Run.ID})
+	wantClass(t, err, Usage)
+	if err == nil || !strings.Contains(err.Error(), "was made on "+spec.ID()) {
+		t.Fatalf("Rollback = %v", err)
+	}
+}
