@@ -3,6 +3,7 @@ package app
 import (
 	"context"
 	"errors"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -299,5 +300,30 @@ func TestRollbackRefusesAnotherTargetsRun(t *testing.T) {
 	wantClass(t, err, Usage)
 	if err == nil || !strings.Contains(err.Error(), "was made on "+spec.ID()) {
 		t.Fatalf("Rollback = %v", err)
+	}
+}
+
+// TestWatchWarnings: problems that do not stop a watch (here a damaged
+// drift state) reach App.Warn.
+func TestWatchWarnings(t *testing.T) {
+	a, spec, _ := fixture(t)
+	var mu sync.Mutex
+	var warned []string
+	a.Warn = func(err error) { mu.Lock(); defer mu.Unlock(); warned = append(warned, err.Error()) }
+	ctx := context.Background()
+	if _, err := a.Approve(ctx, ApproveInput{Target: spec, Selection: Selection{Rules: []string{sshRule}}}); err != nil {
+		t.Fatal(err)
+	}
+	h, _ := a.Home()
+	if err := os.WriteFile(filepath.Join(h.Snapshots(spec.Key()), drift.StateFile), []byte("{not json"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := a.Watch(ctx, WatchInput{Target: spec, Interval: time.Hour, IOPrio: "none", Once: true, Events: io.Discard}); err != nil {
+		t.Fatal(err)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(warned) == 0 {
+		t.Fatal("no warning for a damaged drift state")
 	}
 }

@@ -51,12 +51,16 @@ func (a *App) Watch(ctx context.Context, in WatchInput) error {
 	case in.Webhook != "" && !strings.HasPrefix(in.Webhook, "http://") && !strings.HasPrefix(in.Webhook, "https://"):
 		return Usagef("webhook: want an http:// or https:// URL, got %q", in.Webhook)
 	}
+	// Warnings come from the loop and from the webhook's sender: one
+	// lock keeps them whole.
 	var warnMu sync.Mutex
+	outer := a
 	warn := func(err error) {
 		warnMu.Lock()
-		a.warn(err)
+		outer.warn(err)
 		warnMu.Unlock()
 	}
+	a = &App{Getenv: outer.Getenv, UID: outer.UID, Version: outer.Version, Warn: warn}
 	if err := drift.LowerPriority(in.Nice, in.IOPrio); err != nil {
 		warn(err)
 	}
