@@ -115,6 +115,9 @@ func (a *App) Watch(ctx context.Context, in WatchInput) error {
 	// The first evaluation decides whether watching makes sense at all: no
 	// snapshot or a tampered one ends the watch with its error.
 	first, err := evaluateOnce(ctx)
+	if err != nil && ctx.Err() != nil && !in.Once {
+		return nil // stopped while evaluating: stopping is how a watch ends
+	}
 	if err != nil || in.Once {
 		return err
 	}

@@ -1,14 +1,14 @@
-//go:build unix
-
 package main
 
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -24,16 +24,60 @@ func TestMain(m *testing.M) {
 }
 
 // cradle starts the test binary as cradle with args.
-func cradle(t *testing.T, env []string, args ...string) (*exec.Cmd, *bytes.Buffer, *bytes.Buffer) {
+func cradle(t *testing.T, env []string, args ...string) (*exec.Cmd, *lockedBuffer, *lockedBuffer) {
 	t.Helper()
 	cmd := exec.Command(os.Args[0], args...)
 	cmd.Env = append(append(os.Environ(), "CRADLE_TEST_MAIN=1"), env...)
-	var out, errb bytes.Buffer
+	var out, errb lockedBuffer
 	cmd.Stdout, cmd.Stderr = &out, &errb
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
 	return cmd, &out, &errb
+}
+
+// lockedBuffer is an output buffer the test may read while the process
+// writes it.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+// waitWorking waits until the process is into its work — it printed note,
+// or it holds a file of the scanned tree open (the walk) — so the signal
+// does not race its start-up.
+func waitWorking(t *testing.T, pid int, errb *lockedBuffer, note string) {
+	t.Helper()
+	deadline := time.Now().Add(60 * time.Second)
+	for time.Now().Before(deadline) {
+		if note != "" && strings.Contains(errb.String(), note) {
+			return
+		}
+		if note == "" {
+			fds, _ := os.ReadDir(fmt.Sprintf("/proc/%d/fd", pid))
+			for _, fd := range fds {
+				l, err := os.Readlink(fmt.Sprintf("/proc/%d/fd/%s", pid, fd.Name()))
+				if err == nil && strings.HasPrefix(l, "/") && !strings.HasPrefix(l, "/dev/") &&
+					!strings.HasPrefix(l, "/proc/") && !strings.HasPrefix(l, "/sys/") {
+					return
+				}
+			}
+		}
+		time.Sleep(2 * time.Millisecond)
+	}
+	t.Fatalf("process %d did not start working", pid)
 }
 
 // waitExit waits at most d for cmd and returns its exit code.
@@ -70,14 +114,15 @@ func TestSignalStopsLongWork(t *testing.T) {
 	for _, tc := range []struct {
 		name string
 		sig  syscall.Signal
+		note string // printed once the work has started
 		args []string
 	}{
-		{"scan SIGINT", syscall.SIGINT, []string{"scan", "-q", "--profile", "strict", "--format", "json"}},
-		{"learn SIGTERM", syscall.SIGTERM, []string{"fix", "-q", "--learn", "1h", "--learn-interval", "1s", "--rule", "ssh.permit_root_login"}},
+		{"scan SIGINT", syscall.SIGINT, "", []string{"scan", "-q", "--profile", "strict", "--format", "json"}},
+		{"learn SIGTERM", syscall.SIGTERM, "learning impact signals", []string{"fix", "-q", "--learn", "1h", "--learn-interval", "1s", "--rule", "ssh.permit_root_login"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			cmd, _, errb := cradle(t, state, tc.args...)
-			time.Sleep(300 * time.Millisecond)
+			waitWorking(t, cmd.Process.Pid, errb, tc.note)
 			if cmd.ProcessState != nil {
 				t.Skip("finished before the signal")
 			}
@@ -117,7 +162,7 @@ func TestSignalStopsWatchCleanly(t *testing.T) {
 		t.Fatalf("approve: exit %d: %s", code, errb)
 	}
 	cmd, out, errb := cradle(t, state, "watch", "--root", root, "--interval", "1h", "--nice", "0", "--ioprio", "none")
-	time.Sleep(time.Second)
+	waitWorking(t, cmd.Process.Pid, errb, "")
 	cmd.Process.Signal(syscall.SIGTERM)
 	if code := waitExit(t, cmd, 10*time.Second); code != 0 {
 		t.Fatalf("watch: exit %d\nstdout %s\nstderr %s", code, out, errb)
