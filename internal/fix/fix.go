@@ -111,6 +111,11 @@ func Make(ctx context.Context, eng *engine.Engine, t target.Target, opts Options
 	p := &Plan{Target: t, Before: rep, Changes: remedy.New(t)}
 	pv := &plannedView{ch: p.Changes, version: -1}
 	for _, pl := range planned {
+		// Planning a rule can read and re-evaluate much of the target:
+		// stop between rules once cancelled.
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
 		res := status[pl.Rule.ID]
 		if res.Status != result.Fail {
 			continue
