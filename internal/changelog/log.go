@@ -131,24 +131,12 @@ func (l *Log) AppendCosigned(ctx context.Context, e Entry, cosigners ...*signing
 			return Entry{}, errors.New("change log: details must be a JSON object")
 		}
 	}
-	if err := os.MkdirAll(l.Dir, 0o700); err != nil {
-		return Entry{}, fmt.Errorf("change log: %w", err)
-	}
-	unlock, err := fileutil.Lock(ctx, l.lockPath())
-	if err != nil {
-		return Entry{}, fmt.Errorf("change log: lock: %w", err)
-	}
-	defer unlock()
-
-	f, err := os.OpenFile(l.Path(), os.O_RDWR|os.O_APPEND|os.O_CREATE, 0o600)
-	if err != nil {
-		return Entry{}, fmt.Errorf("change log: %w", err)
-	}
-	defer f.Close()
-	last, err := l.tail(f)
+	f, last, unlock, err := l.open(ctx)
 	if err != nil {
 		return Entry{}, err
 	}
+	defer unlock()
+	defer f.Close()
 
 	u := OSUser{}
 	if l.User != nil {
@@ -188,6 +176,47 @@ func (l *Log) AppendCosigned(ctx context.Context, e Entry, cosigners ...*signing
 		return Entry{}, fmt.Errorf("change log head: %w", err)
 	}
 	return e, nil
+}
+
+// open locks the log and returns it opened for appending with its last
+// entry, checked against the head. The caller closes f and unlocks.
+func (l *Log) open(ctx context.Context) (f *os.File, last Entry, unlock func(), err error) {
+	if err := os.MkdirAll(l.Dir, 0o700); err != nil {
+		return nil, Entry{}, nil, fmt.Errorf("change log: %w", err)
+	}
+	unlock, err = fileutil.Lock(ctx, l.lockPath())
+	if err != nil {
+		return nil, Entry{}, nil, fmt.Errorf("change log: lock: %w", err)
+	}
+	f, err = os.OpenFile(l.Path(), os.O_RDWR|os.O_APPEND|os.O_CREATE, 0o600)
+	if err != nil {
+		unlock()
+		return nil, Entry{}, nil, fmt.Errorf("change log: %w", err)
+	}
+	if last, err = l.tail(f); err != nil {
+		f.Close()
+		unlock()
+		return nil, Entry{}, nil, err
+	}
+	return f, last, unlock, nil
+}
+
+// CheckAppendable reports whether an Append would be accepted now: a
+// signing key is set, the lock can be taken and the end of the log
+// verifies against its head. Commands that change a target call it before
+// changing anything, so that a change is never made that cannot be
+// logged.
+func (l *Log) CheckAppendable(ctx context.Context) error {
+	if l.Signer == nil {
+		return errors.New("change log: no signing key")
+	}
+	f, _, unlock, err := l.open(ctx)
+	if err != nil {
+		return err
+	}
+	f.Close()
+	unlock()
+	return nil
 }
 
 // tail returns the last entry (Seq 0 for an empty log) after checking that

@@ -82,7 +82,7 @@ Exit codes: 0 clean, 1 internal error, 2 usage or input error,
 		return usageErr("%v (see %s --help)", err, c.CommandPath())
 	})
 	root.AddCommand(newScanCmd(env), newRulesCmd(env))
-	root.AddCommand(newLogCmd(env), newBaselineCmd(env), newDriftCmd(env), newWatchCmd(env))
+	root.AddCommand(newLogCmd(env), newKeyCmd(env), newBaselineCmd(env), newDriftCmd(env), newWatchCmd(env))
 	root.AddCommand(newFixCmd(env), newRunsCmd(env), newRollbackCmd(env))
 	for _, c := range root.Commands() {
 		c.Args = wrapArgs(c.Args)

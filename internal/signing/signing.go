@@ -304,10 +304,7 @@ func createExclusive(path string, data []byte) (err error) {
 		}
 		return fmt.Errorf("write signing key: %w", err)
 	}
-	if d, derr := os.Open(dir); derr == nil {
-		d.Sync()
-		d.Close()
-	}
+	syncDir(dir)
 	return nil
 }
 
