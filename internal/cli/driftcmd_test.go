@@ -275,7 +275,7 @@ func TestWatchOnceEmitsNewAndResolvedEvents(t *testing.T) {
 			t.Errorf("event %+v", ev)
 			continue
 		}
-		kinds[ev.Kind] = true
+		kinds[ev.Item.Kind] = true
 	}
 	if !kinds[drift.KindRuleStatus] || !kinds[drift.KindValue] || !kinds[drift.KindFile] {
 		t.Errorf("events %s", out)
