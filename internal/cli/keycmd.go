@@ -96,7 +96,7 @@ func runKeyList(env *Env, format string) error {
 	if format == "json" {
 		enc := json.NewEncoder(env.Stdout)
 		enc.SetIndent("", "  ")
-		return enc.Encode(map[string]any{"keys": append([]signing.KeyInfo{}, keys...)})
+		return enc.Encode(signing.NewKeyList(keys))
 	}
 	tw := tabwriter.NewWriter(env.Stdout, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "ID\tCREATED\tSTATUS")

@@ -56,6 +56,11 @@ func TestKeyRotateListExport(t *testing.T) {
 	if strings.Index(out, newID) > strings.Index(out, oldID) {
 		t.Errorf("active key not listed first:\n%s", out)
 	}
+	out, _ = mustRun(0, "key", "list", "--format", "json")
+	var kl signing.KeyList
+	if err := json.Unmarshal([]byte(out), &kl); err != nil || kl.Kind != signing.ListKind || len(kl.Keys) != 2 || kl.Keys[0].Status != signing.StatusActive {
+		t.Fatalf("key list json: %v %s", err, out)
+	}
 	pemOut, _ := mustRun(0, "key", "export")
 	pub, err := signing.ParsePublic("stdout", []byte(pemOut))
 	if err != nil || signing.KeyID(pub) != newID {

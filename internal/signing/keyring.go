@@ -70,6 +70,27 @@ func ActiveID(dir string) string {
 	return KeyID(pub)
 }
 
+// Header of the key listing (`cradle key list --format json`).
+const (
+	ListSchemaVersion = "1.0"
+	ListKind          = "key_list"
+)
+
+// KeyList is what `cradle key list --format json` writes.
+type KeyList struct {
+	SchemaVersion string    `json:"schema_version"`
+	Kind          string    `json:"kind"`
+	Keys          []KeyInfo `json:"keys"`
+}
+
+// NewKeyList wraps keys in the listing document; nil becomes empty.
+func NewKeyList(keys []KeyInfo) *KeyList {
+	if keys == nil {
+		keys = []KeyInfo{}
+	}
+	return &KeyList{SchemaVersion: ListSchemaVersion, Kind: ListKind, Keys: keys}
+}
+
 // ListKeys describes every trusted key in dir, the active one first, then
 // by creation time.
 func ListKeys(dir string) ([]KeyInfo, error) {
