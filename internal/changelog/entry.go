@@ -31,11 +31,12 @@ const (
 	ActionKeyRotate    = "key-rotate"    // the signing key changed
 	ActionManual       = "manual"        // a change made by hand, recorded by an operator
 	ActionNote         = "note"          // a remark without a change
+	ActionRepair       = "log-repair"    // damaged entries were cut off the log (cradle log repair)
 )
 
 // Actions lists the known actions.
 var Actions = []string{ActionApply, ActionRollback, ActionApprove, ActionWaiverAdd, ActionWaiverRemove,
-	ActionTailoring, ActionKeyRotate, ActionManual, ActionNote}
+	ActionTailoring, ActionKeyRotate, ActionManual, ActionNote, ActionRepair}
 
 // ValidAction reports whether a is a known action.
 func ValidAction(a string) bool { return slices.Contains(Actions, a) }

@@ -137,7 +137,15 @@ func (l *Log) AppendCosigned(ctx context.Context, e Entry, cosigners ...*signing
 	}
 	defer unlock()
 	defer f.Close()
+	return l.appendLocked(f, last, e, cosigners)
+}
 
+// appendLocked appends e after last to the open log f; the caller holds
+// the lock.
+func (l *Log) appendLocked(f *os.File, last Entry, e Entry, cosigners []*signing.Key) (Entry, error) {
+	if err := hook(stepLocked); err != nil {
+		return Entry{}, err
+	}
 	u := OSUser{}
 	if l.User != nil {
 		u = l.User()
@@ -159,21 +167,18 @@ func (l *Log) AppendCosigned(ctx context.Context, e Entry, cosigners ...*signing
 	if len(line)+1 > MaxEntrySize {
 		return Entry{}, fmt.Errorf("change log: entry is %d bytes, limit %d", len(line)+1, MaxEntrySize)
 	}
-	if _, err := f.Write(append(line, '\n')); err != nil {
-		return Entry{}, fmt.Errorf("change log: write: %w", err)
-	}
-	if err := f.Sync(); err != nil {
-		return Entry{}, fmt.Errorf("change log: sync: %w", err)
-	}
-	if e.Seq == 1 {
-		syncDir(l.Dir)
-	}
 	hb, err := encodeHead(&Head{Target: l.Target, Seq: e.Seq, Hash: e.Hash, Time: e.Time}, l.Signer)
 	if err != nil {
 		return Entry{}, fmt.Errorf("change log head: %w", err)
 	}
-	if err := fileutil.WriteAtomic(l.HeadPath(), hb, 0o600); err != nil {
-		return Entry{}, fmt.Errorf("change log head: %w", err)
+	// Write-ahead: the signed entry and head are made durable in the
+	// pending file first, so a crash at any later point is completed by
+	// the next open (and accepted by Verify meanwhile).
+	if err := l.writePending(line, hb); err != nil {
+		return Entry{}, err
+	}
+	if err := l.complete(f, pendingAt{line: line, head: hb, seq: e.Seq}, last.Seq); err != nil {
+		return Entry{}, err
 	}
 	return e, nil
 }
@@ -193,7 +198,10 @@ func (l *Log) open(ctx context.Context) (f *os.File, last Entry, unlock func(), 
 		unlock()
 		return nil, Entry{}, nil, fmt.Errorf("change log: %w", err)
 	}
-	if last, err = l.tail(f); err != nil {
+	if err = l.recoverPending(f); err == nil {
+		last, err = l.tail(f)
+	}
+	if err != nil {
 		f.Close()
 		unlock()
 		return nil, Entry{}, nil, err
@@ -202,8 +210,9 @@ func (l *Log) open(ctx context.Context) (f *os.File, last Entry, unlock func(), 
 }
 
 // CheckAppendable reports whether an Append would be accepted now: a
-// signing key is set, the lock can be taken and the end of the log
-// verifies against its head. Commands that change a target call it before
+// signing key is set, the lock can be taken, an interrupted append is
+// completed, the end of the log verifies against its head, and the
+// directory takes a synced write. Commands that change a target call it before
 // changing anything, so that a change is never made that cannot be
 // logged.
 func (l *Log) CheckAppendable(ctx context.Context) error {
@@ -214,8 +223,24 @@ func (l *Log) CheckAppendable(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	defer unlock()
 	f.Close()
-	unlock()
+	// A read-only or full filesystem shows on a synced write.
+	probe, err := os.CreateTemp(l.Dir, ".append-check-*")
+	if err != nil {
+		return fmt.Errorf("change log: cannot write to %s: %w", l.Dir, err)
+	}
+	defer os.Remove(probe.Name())
+	_, err = probe.Write(make([]byte, 8<<10))
+	if err == nil {
+		err = probe.Sync()
+	}
+	if cerr := probe.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return fmt.Errorf("change log: cannot write to %s: %w", l.Dir, err)
+	}
 	return nil
 }
 

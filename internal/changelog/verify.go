@@ -155,6 +155,13 @@ var ErrNoLog = errors.New("no change log")
 // Verify checks the log file and its head. A log without a head (or a head
 // without a log) is a *Problem; neither is ErrNoLog.
 func (l *Log) Verify(keys signing.Keyring) (Summary, error) {
+	pending, pok, perr := readPending(l.PendingPath(), keys, l.Target)
+	if perr != nil {
+		if errors.Is(perr, fs.ErrPermission) {
+			return Summary{}, perr
+		}
+		return Summary{}, &Problem{Kind: KindHead, Detail: perr.Error()}
+	}
 	head, herr := ReadHead(l.HeadPath())
 	if herr != nil && !errors.Is(herr, fs.ErrNotExist) {
 		var s Summary
@@ -174,6 +181,13 @@ func (l *Log) Verify(keys signing.Keyring) (Summary, error) {
 		return Summary{HeadSeq: head.Seq}, &Problem{Kind: KindTruncated, Detail: fmt.Sprintf("log file %s is missing but the head records entry %d", l.Path(), head.Seq)}
 	}
 	defer f.Close()
+	if pok {
+		s, err := l.verifyWithPending(f, keys, head, herr, pending)
+		if err == nil && herr == nil && head.Target != l.Target {
+			return s, &Problem{Kind: KindHead, Detail: fmt.Sprintf("log belongs to target %q, not %q: copied from another target", head.Target, l.Target)}
+		}
+		return s, err
+	}
 	if herr != nil {
 		s, err := Verify(f, keys, nil)
 		if err != nil {

@@ -73,6 +73,10 @@ func applyFix(cmd *cobra.Command, env *Env, f *fixFlags, eng *engine.Engine, pla
 	if err := fix.Validate(ctx, final, plan.Target.Live(), fix.Validators()); err != nil {
 		return nil, &ExitError{Code: ExitUsage, Err: err}
 	}
+	// A change the log cannot record is not made.
+	if err := clog.CheckAppendable(ctx); err != nil {
+		return nil, appendErr(fmt.Errorf("nothing was changed: %w", err))
+	}
 	store, ident, err := openRuns(env, f.root)
 	if err != nil {
 		return nil, err

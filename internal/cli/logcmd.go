@@ -99,7 +99,7 @@ damaged log (run "cradle log verify"); 1 internal error.`,
 	af.StringSliceVar(&f.rules, "rule", nil, "rule `ID` the change concerns (repeatable)")
 	af.StringVar(&f.key, "key", "", "sign with the private key `FILE` (PEM PKCS#8 ed25519; default $"+signing.EnvKey+" or the generated key)")
 
-	cmd.AddCommand(verify, appendCmd)
+	cmd.AddCommand(verify, appendCmd, newLogRepairCmd(env, f))
 	return cmd
 }
 
@@ -176,10 +176,9 @@ func runLogAppend(ctx context.Context, env *Env, f *logFlags) error {
 	if err != nil {
 		return err
 	}
-	e, err := l.Append(ctx, changelog.Entry{
-		Action: f.action, Rules: f.rules, ChangeRef: f.changeRef, Reason: f.reason,
-		Actor: changelog.Actor{Actor: f.actor},
-	})
+	e := changelogEntry(f)
+	e.Action, e.Rules = f.action, f.rules
+	e, err = l.Append(ctx, e)
 	if err != nil {
 		return appendErr(err)
 	}
@@ -266,4 +265,10 @@ func runLogShow(env *Env, f *logFlags) error {
 		return nil
 	}
 	return sink.Write(changelog.NewListing(l.Target, l.Path(), entries), output.Options{})
+}
+
+// changelogEntry is the entry the flags describe: reason, change
+// reference and actor.
+func changelogEntry(f *logFlags) changelog.Entry {
+	return changelog.Entry{ChangeRef: f.changeRef, Reason: f.reason, Actor: changelog.Actor{Actor: f.actor}}
 }
