@@ -296,6 +296,10 @@ func loadApproved(env *Env, tf *targetFlags) (*drift.Snapshot, string, string, s
 	case err != nil:
 		return nil, "", "", "", inputErr(err)
 	}
+	clog := &changelog.Log{Dir: filepath.Join(home, "logs"), Target: identity}
+	if err := drift.CheckApproved(filepath.Join(dir, drift.ApprovedFile), digest, clog, keys); err != nil {
+		return nil, "", "", "", &ExitError{Code: ExitFindings, Err: err}
+	}
 	return snap, digest, identity, dir, nil
 }
 
