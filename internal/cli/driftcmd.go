@@ -19,6 +19,7 @@ import (
 	"github.com/cradle-cra/cradle/internal/drift"
 	"github.com/cradle-cra/cradle/internal/engine"
 	"github.com/cradle-cra/cradle/internal/fileutil"
+	homepkg "github.com/cradle-cra/cradle/internal/home"
 	"github.com/cradle-cra/cradle/internal/output"
 	"github.com/cradle-cra/cradle/internal/result"
 	"github.com/cradle-cra/cradle/internal/rules"
@@ -281,6 +282,11 @@ func loadApproved(env *Env, tf *targetFlags) (*drift.Snapshot, string, string, s
 	home, err := stateDir(env)
 	if err != nil {
 		return nil, "", "", "", err
+	}
+	// Keys and snapshots are trusted only from a state directory nobody
+	// else can write to.
+	if err := homepkg.Ensure(home); err != nil {
+		return nil, "", "", "", usageErr("%v", err)
 	}
 	dir := filepath.Join(home, "snapshots", changelog.TargetKey(identity))
 	keys, err := signing.LoadKeyring(filepath.Join(home, "keys"))

@@ -99,6 +99,9 @@ func applyFix(cmd *cobra.Command, env *Env, f *fixFlags, eng *engine.Engine, pla
 	doc := fix.NewDocument(plan, "apply")
 	doc.Run = &fix.RunRef{ID: done.ID, State: done.State, Paths: len(done.Paths), Rollback: "cradle rollback " + rootFlag(f.root) + done.ID}
 	detail := map[string]any{"run": done.ID, "state": done.State, "operations": len(plan.Applied), "profile": plan.Before.Profile}
+	if err := sealDetails(store, done.ID, detail); err != nil && applyErr == nil {
+		applyErr = err
+	}
 	entry := changelog.Entry{
 		Action: changelog.ActionApply, Rules: run.Rules, ChangeRef: f.changeRef, Reason: f.reason,
 		Actor: changelog.Actor{Actor: f.actor}, Before: stateStrings(before),

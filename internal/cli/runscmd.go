@@ -72,9 +72,12 @@ If a path was changed again after the run (by hand or by a later run),
 rollback stops without changing anything and lists the paths; roll back
 the later runs first, or use --force to overwrite them.
 
-The rollback is recorded in the signed change log.
+The run must be the one its apply entry in the signed change log seals
+(journal and run metadata digests); a run without an apply entry is rolled
+back only with --force. The rollback is recorded in the signed change log.
 
-Exit codes: 0 restored; 2 unknown run or paths changed since; 1 error.`,
+Exit codes: 0 restored; 2 unknown or unrecorded run, or paths changed since;
+3 the run does not match the change log; 1 error.`,
 		Example: `  cradle runs
   cradle rollback 20261127T153000Z-1a2b
   cradle rollback --root /srv/rootfs --change-ref CHG-1234 20261127T153000Z-1a2b`,
@@ -96,6 +99,9 @@ Exit codes: 0 restored; 2 unknown run or paths changed since; 1 error.`,
 				return usageErr("no run %q for %s (see cradle runs)", args[0], ident)
 			}
 			if err != nil {
+				return err
+			}
+			if err := checkRunRecorded(clog, store, run.ID, f.force, func(w string) { fmt.Fprintf(env.Stderr, "cradle: warning: %s\n", w) }); err != nil {
 				return err
 			}
 			opts := journal.RollbackOptions{Force: f.force}
@@ -125,7 +131,7 @@ Exit codes: 0 restored; 2 unknown run or paths changed since; 1 error.`,
 	}
 	fl := cmd.Flags()
 	fl.StringVar(&f.root, "root", "", "roll back a run on the offline root filesystem at `DIR`")
-	fl.BoolVar(&f.force, "force", false, "restore even paths changed after the run")
+	fl.BoolVar(&f.force, "force", false, "restore even paths changed after the run; roll back a run the change log has no apply entry for")
 	fl.StringVar(&f.changeRef, "change-ref", "", "change request or ticket `REF` recorded in the change log")
 	fl.StringVar(&f.actor, "actor", "", "who asked for the rollback")
 	fl.StringVar(&f.reason, "reason", "", "why, recorded in the change log")
