@@ -12,6 +12,7 @@ import (
 
 	"github.com/cradle-cra/cradle/internal/fileutil"
 	"github.com/cradle-cra/cradle/internal/signing"
+	"github.com/cradle-cra/cradle/internal/target"
 )
 
 // An append is made crash-safe by write-ahead: before the log is touched,
@@ -49,7 +50,7 @@ func hook(step string) error {
 }
 
 // PendingPath is the write-ahead file of an append in progress.
-func (l *Log) PendingPath() string { return filepath.Join(l.Dir, TargetKey(l.Target)+".pending") }
+func (l *Log) PendingPath() string { return filepath.Join(l.Dir, target.KeyOf(l.Target)+".pending") }
 
 // pendingAt is a parsed pending file: the entry line, its seq, the head.
 type pendingAt struct {

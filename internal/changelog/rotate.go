@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/cradle-cra/cradle/internal/signing"
+	"github.com/cradle-cra/cradle/internal/target"
 )
 
 // Targets lists the identities of the targets that have a log in dir (a
@@ -32,8 +33,8 @@ func Targets(dir string) ([]string, error) {
 		if err != nil {
 			return nil, fmt.Errorf("change log %s: %w", e.Name(), err)
 		}
-		if TargetKey(h.Target) != name {
-			return nil, fmt.Errorf("change log head %s names target %q, whose log would be %s.head", e.Name(), h.Target, TargetKey(h.Target))
+		if target.KeyOf(h.Target) != name {
+			return nil, fmt.Errorf("change log head %s names target %q, whose log would be %s.head", e.Name(), h.Target, target.KeyOf(h.Target))
 		}
 		out = append(out, h.Target)
 	}

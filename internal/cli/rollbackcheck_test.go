@@ -7,8 +7,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/cradle-cra/cradle/internal/changelog"
 	"github.com/cradle-cra/cradle/internal/fix"
+	"github.com/cradle-cra/cradle/internal/target"
 	"github.com/cradle-cra/cradle/internal/target/targettest"
 )
 
@@ -28,8 +28,11 @@ func TestRollbackRefusesForgedJournal(t *testing.T) {
 	if err := json.Unmarshal([]byte(out), &d); err != nil || d.Run == nil {
 		t.Fatalf("apply: %v\n%s", err, out)
 	}
-	id, _ := changelog.TargetIdentity(root, "")
-	runDir := filepath.Join(state, "runs", changelog.TargetKey(id), d.Run.ID)
+	spec, err := target.NewSpec(target.KindRootFS, root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	runDir := filepath.Join(state, "runs", spec.Key(), d.Run.ID)
 	jpath, rpath := filepath.Join(runDir, "journal.jsonl"), filepath.Join(runDir, "run.json")
 	journalOrig, _ := os.ReadFile(jpath)
 	runOrig, _ := os.ReadFile(rpath)

@@ -1,4 +1,4 @@
-package cli
+package app
 
 import (
 	"encoding/json"
@@ -21,29 +21,29 @@ func sealDetails(store *journal.Store, id string, detail map[string]any) error {
 }
 
 // checkRunRecorded refuses to roll back a run that the signed change log
-// does not vouch for: no apply entry (unless force: an apply killed before
-// it was logged), or a journal or run.json that differs from the seal in
-// the entry (exit 3). Entries written before runs were sealed carry no
-// seal; warn names them.
-func checkRunRecorded(clog *changelog.Log, store *journal.Store, id string, force bool, warn func(string)) error {
+// does not vouch for: no apply entry (Usage, unless force: an apply killed
+// before it was logged), or a journal or run.json that differs from the
+// seal in the entry (Findings). Entries written before runs were sealed
+// carry no seal and are let through with a warning.
+func (a *App) checkRunRecorded(clog *changelog.Log, store *journal.Store, id string, force bool) error {
 	e, err := clog.ApplyEntry(clog.Keys, id)
 	switch {
 	case errors.Is(err, changelog.ErrNotRecorded):
 		if force {
-			warn(fmt.Sprintf("run %s has no apply entry in the change log; rolling back its unverified journal because of --force", id))
+			a.warn(fmt.Errorf("run %s has no apply entry in the change log; rolling back its unverified journal because of --force", id))
 			return nil
 		}
-		return usageErr("%v: its journal cannot be verified (an apply killed before it was logged, or a planted run); --force rolls it back anyway", err)
+		return Usagef("%v: its journal cannot be verified (an apply killed before it was logged, or a planted run); --force rolls it back anyway", err)
 	case err != nil:
-		return findingsErr("cannot verify run %s: %v", id, err)
+		return Findingsf("cannot verify run %s: %v", id, err)
 	}
 	var seal journal.Seal
 	if err := json.Unmarshal(e.Details, &seal); err != nil || seal.JournalDigest == "" {
-		warn(fmt.Sprintf("the apply entry %d of run %s has no journal seal (written by an older version): its journal is not verified", e.Seq, id))
+		a.warn(fmt.Errorf("the apply entry %d of run %s has no journal seal (written by an older version): its journal is not verified", e.Seq, id))
 		return nil
 	}
 	if err := store.CheckSeal(id, seal); err != nil {
-		return findingsErr("refusing to roll back: %v (apply entry %d)", err, e.Seq)
+		return Findingsf("refusing to roll back: %v (apply entry %d)", err, e.Seq)
 	}
 	return nil
 }
