@@ -2,24 +2,12 @@ package app
 
 import (
 	"io"
+
+	"github.com/cradle-cra/cradle/internal/catalog"
 )
 
-// RuleInfo describes one rule of the baseline; its JSON form is the
-// output of "cradle rules --format json".
-type RuleInfo struct {
-	ID         string              `json:"id"`
-	Title      string              `json:"title"`
-	Severity   string              `json:"severity"`
-	Profiles   []string            `json:"profiles"`
-	Platforms  []string            `json:"platforms,omitempty"`
-	Template   string              `json:"template"`
-	Fixable    bool                `json:"fixable"`
-	References map[string][]string `json:"references"`
-	Source     string              `json:"source"`
-}
-
 // Rules lists the rules of the baseline, or of one profile.
-func (a *App) Rules(profile string) ([]RuleInfo, error) {
+func (a *App) Rules(profile string) (*catalog.RuleList, error) {
 	eng, err := a.Catalog()
 	if err != nil {
 		return nil, err
@@ -30,12 +18,7 @@ func (a *App) Rules(profile string) ([]RuleInfo, error) {
 			return nil, Input(err)
 		}
 	}
-	var infos []RuleInfo
-	for _, r := range list {
-		infos = append(infos, RuleInfo{ID: r.ID, Title: r.Title, Severity: r.Severity.String(), Profiles: r.Profiles,
-			Platforms: r.Platforms, Template: r.Template, Fixable: r.Fixable(eng.Registry), References: r.References, Source: r.Source})
-	}
-	return infos, nil
+	return catalog.NewRuleList(eng.Registry, profile, list), nil
 }
 
 // RulesMarkdown writes the reference of the whole baseline (docs/rules.md).

@@ -1,15 +1,9 @@
 package cli
 
 import (
-	"encoding/json"
-	"fmt"
-	"io"
-	"strings"
-	"text/tabwriter"
-
 	"github.com/spf13/cobra"
 
-	"github.com/cradle-cra/cradle/internal/app"
+	"github.com/cradle-cra/cradle/internal/output"
 )
 
 func newRulesCmd(env *Env) *cobra.Command {
@@ -27,42 +21,24 @@ error.`,
   cradle rules --format markdown > docs/rules.md`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			a := env.app()
-			switch format {
-			case "markdown":
+			if format == "markdown" {
 				if profile != "" {
 					return usageErr("--format markdown documents the whole baseline; drop --profile")
 				}
 				return a.RulesMarkdown(env.Stdout)
-			case "json", "table":
-			default:
+			}
+			sink, err := output.Default().Open(output.KindRuleList, format, "", env.Stdout)
+			if err != nil {
 				return usageErr("--format: unknown format %q (want table, json or markdown)", format)
 			}
-			infos, err := a.Rules(profile)
+			list, err := a.Rules(profile)
 			if err != nil {
 				return err
 			}
-			if format == "json" {
-				enc := json.NewEncoder(env.Stdout)
-				enc.SetIndent("", "  ")
-				return enc.Encode(infos)
-			}
-			return rulesTable(env.Stdout, infos)
+			return sink.Write(list, output.Options{})
 		},
 	}
 	cmd.Flags().StringVarP(&profile, "profile", "p", "", "list only the rules of profile `P`")
 	cmd.Flags().StringVarP(&format, "format", "f", "table", "output format: table, json or markdown")
 	return cmd
-}
-
-func rulesTable(w io.Writer, infos []app.RuleInfo) error {
-	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "ID\tSEVERITY\tPROFILES\tCRA\tTITLE")
-	for _, r := range infos {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", r.ID, r.Severity, strings.Join(r.Profiles, ","), strings.Join(r.References["cra"], ","), r.Title)
-	}
-	if err := tw.Flush(); err != nil {
-		return err
-	}
-	_, err := fmt.Fprintf(w, "\n%d rules\n", len(infos))
-	return err
 }
