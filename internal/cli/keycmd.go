@@ -1,11 +1,11 @@
 package cli
 
 import (
-	"encoding/json"
 	"fmt"
-	"text/tabwriter"
 
 	"github.com/spf13/cobra"
+
+	"github.com/cradle-cra/cradle/internal/output"
 )
 
 func newKeyCmd(env *Env) *cobra.Command {
@@ -21,36 +21,23 @@ trusted for verification, so what a retired key signed keeps verifying.`,
 }
 
 func newKeyListCmd(env *Env) *cobra.Command {
-	var format string
+	var of outputFlags
 	cmd := &cobra.Command{
 		Use:   "list [--format table|json]",
 		Short: "List the trusted keys: id, created, active or retired",
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if format != "table" && format != "json" {
-				return usageErr("--format: unknown format %q (table, json)", format)
+			sink, err := of.open(env)
+			if err != nil {
+				return err
 			}
 			out, err := env.app().KeyList(cmd.Context())
 			if err != nil {
 				return err
 			}
-			if format == "json" {
-				enc := json.NewEncoder(env.Stdout)
-				enc.SetIndent("", "  ")
-				return enc.Encode(out)
-			}
-			tw := tabwriter.NewWriter(env.Stdout, 0, 4, 2, ' ', 0)
-			fmt.Fprintln(tw, "ID\tCREATED\tSTATUS")
-			for _, k := range out.Keys {
-				created := "-"
-				if !k.Created.IsZero() {
-					created = k.Created.UTC().Format("2006-01-02 15:04:05Z")
-				}
-				fmt.Fprintf(tw, "%s\t%s\t%s\n", k.ID, created, k.Status)
-			}
-			return tw.Flush()
+			return sink.Write(out, output.Options{})
 		},
 	}
-	cmd.Flags().StringVarP(&format, "format", "f", "table", "output format: table or json")
+	of.register(cmd, output.KindKeyList, true)
 	return cmd
 }
 
