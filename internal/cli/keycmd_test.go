@@ -117,3 +117,25 @@ func parseLastEntry(t *testing.T, line string) (changelog.Entry, string, error) 
 	}
 	return es[0], line, nil
 }
+
+// A snapshot approved before a rotation keeps verifying; the next approval
+// is signed by the new key.
+func TestSnapshotSurvivesKeyRotation(t *testing.T) {
+	root, mustRun, state := driftFixture(t)
+	mustRun(0, "baseline", "approve", "--root", root)
+	kd := filepath.Join(state, "keys")
+	oldID := signing.ActiveID(kd)
+	mustRun(0, "key", "rotate")
+	mustRun(0, "drift", "--root", root)
+	mustRun(0, "log", "verify", "--root", root)
+	mustRun(0, "baseline", "approve", "--root", root)
+	b, err := os.ReadFile(filepath.Join(snapshotDirFor(t, state, root), "approved.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	env, err := envelope.Parse(b)
+	if err != nil || len(env.Signatures) != 1 || env.Signatures[0].KeyID == oldID || env.Signatures[0].KeyID != signing.ActiveID(kd) {
+		t.Fatalf("new approval signed by %v (old %s): %v", envelope.KeyIDs(env), oldID, err)
+	}
+	mustRun(0, "drift", "--root", root)
+}
