@@ -36,6 +36,11 @@ const (
 var Actions = []string{ActionApply, ActionRollback, ActionApprove, ActionWaiverAdd, ActionWaiverRemove,
 	ActionTailoring, ActionKeyRotate, ActionManual, ActionNote, ActionRepair}
 
+// Reserved reports actions only cradle's own commands record: their
+// details are checked by Verify (a key-rotate entry must be signed by the
+// keys it names).
+func Reserved(a string) bool { return a == ActionKeyRotate || a == ActionRepair }
+
 // ValidAction reports whether a is a known action.
 func ValidAction(a string) bool { return slices.Contains(Actions, a) }
 

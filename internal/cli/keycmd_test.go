@@ -139,3 +139,10 @@ func TestSnapshotSurvivesKeyRotation(t *testing.T) {
 	}
 	mustRun(0, "drift", "--root", root)
 }
+
+// Actions cradle records itself cannot be appended by hand.
+func TestReservedActionsRefused(t *testing.T) {
+	mustRun := mustRunner(t, map[string]string{"CRADLE_HOME": t.TempDir()})
+	mustRun(2, "log", "append", "--action", "key-rotate", "--reason", "x")
+	mustRun(2, "log", "append", "--action", "log-repair", "--reason", "x")
+}
