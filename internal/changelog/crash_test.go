@@ -93,8 +93,9 @@ func TestKilledAppendLeavesVerifiableLog(t *testing.T) {
 	}
 }
 
-// A write that fails (a full disk) at any step leaves a verifiable log and
-// the next append succeeds.
+// A write that fails (a full disk) at any step leaves a verifiable log:
+// before the line is durable the append fails and leaves no trace, after
+// it the append succeeds and the next one writes the head.
 func TestFailedAppendStepIsRecovered(t *testing.T) {
 	for _, before := range []int{0, 3} {
 		for _, step := range appendSteps {
@@ -110,8 +111,9 @@ func TestFailedAppendStepIsRecovered(t *testing.T) {
 				}
 				_, err := l.Append(context.Background(), Entry{Action: ActionNote})
 				crashHook = nil
-				if !errors.Is(err, syscall.ENOSPC) {
-					t.Fatalf("Append = %v", err)
+				durable := slices.Index(appendSteps, step) > slices.Index(appendSteps, stepLineSync)
+				if durable != (err == nil) || err != nil && !errors.Is(err, syscall.ENOSPC) {
+					t.Fatalf("Append = %v (line durable: %v)", err, durable)
 				}
 				if _, err := l.Verify(keyring(k)); err != nil && !(before == 0 && errors.Is(err, ErrNoLog)) {
 					t.Fatalf("after the failure: %v", err)
@@ -122,8 +124,12 @@ func TestFailedAppendStepIsRecovered(t *testing.T) {
 				if _, err := l.Append(context.Background(), Entry{Action: ActionNote}); err != nil {
 					t.Fatal(err)
 				}
-				if _, err := l.Verify(keyring(k)); err != nil {
-					t.Fatal(err)
+				want := before + 1
+				if durable {
+					want++
+				}
+				if s, err := l.Verify(keyring(k)); err != nil || s.Entries != want || len(s.Warnings) != 0 {
+					t.Fatalf("after the next append: %+v, %v (want %d entries)", s, err, want)
 				}
 			})
 		}

@@ -107,9 +107,12 @@ func CurrentUser() OSUser {
 
 // Append records e: Seq, Time, Actor.OSUser, Target, PrevHash, Hash, KeyID
 // and Sig are filled in; the caller sets Action, Rules, ChangeRef, Reason,
-// Before/After, Details and Actor.Actor. The line is written with O_APPEND
-// and fsynced under an exclusive lock, then the head is rewritten
-// atomically. It returns the entry as written.
+// Before/After, Details and Actor.Actor. Under an exclusive lock the
+// signed entry and head go to the write-ahead file, the line is written
+// with O_APPEND and fsynced, the head replaced atomically and the
+// write-ahead file removed (see pending.go). An error means the entry is
+// not in the log; once its line is durable, Append succeeds even if the
+// head could not be written yet. It returns the entry as written.
 func (l *Log) Append(ctx context.Context, e Entry) (Entry, error) {
 	return l.AppendCosigned(ctx, e)
 }
@@ -175,12 +178,21 @@ func (l *Log) appendLocked(f *os.File, last Entry, e Entry, cosigners []*signing
 	// Write-ahead: the signed entry and head are made durable in the
 	// pending file first, so a crash at any later point is completed by
 	// the next open (and accepted by Verify meanwhile).
+	fi, err := f.Stat()
+	if err != nil {
+		return Entry{}, fmt.Errorf("change log: %w", err)
+	}
 	if err := l.writePending(line, hb); err != nil {
+		l.abandon(f, fi.Size())
 		return Entry{}, err
 	}
-	if err := l.complete(f, pendingAt{line: line, head: hb, seq: e.Seq}, last.Seq); err != nil {
+	if durable, err := l.complete(f, pendingAt{line: line, head: hb, seq: e.Seq}, last.Seq); err != nil && !durable {
+		l.abandon(f, fi.Size())
 		return Entry{}, err
 	}
+	// Once the line is durable a failure only delays the head, which the
+	// next open writes from the pending file: reporting it would make the
+	// caller undo a change the log records.
 	return e, nil
 }
 
@@ -213,8 +225,8 @@ func (l *Log) open(ctx context.Context) (f *os.File, last Entry, unlock func(), 
 // CheckAppendable reports whether an Append would be accepted now: a
 // signing key is set, the lock can be taken, an interrupted append is
 // completed, the end of the log verifies against its head, and the
-// directory takes a synced write. Commands that change a target call it before
-// changing anything, so that a change is never made that cannot be
+// directory takes a synced write. Commands that change a target call it
+// before changing anything, so that no change is made that cannot be
 // logged.
 func (l *Log) CheckAppendable(ctx context.Context) error {
 	if l.Signer == nil {

@@ -145,41 +145,55 @@ func (l *Log) recoverPending(f *os.File) error {
 			return fmt.Errorf("change log: cut interrupted append: %w", err)
 		}
 	}
-	return l.complete(f, p, lastSeq)
+	_, err = l.complete(f, p, lastSeq)
+	return err
 }
 
 // complete finishes an append whose pending file is durable: the line
 // (unless the log already ends with it), the head, then the pending file
-// goes.
-func (l *Log) complete(f *os.File, p pendingAt, lastSeq uint64) error {
+// goes. durable reports whether the entry's line is synced in the log:
+// after that, a failure only delays the head, which the pending file
+// vouches for until the next open writes it.
+func (l *Log) complete(f *os.File, p pendingAt, lastSeq uint64) (durable bool, err error) {
 	if lastSeq < p.seq {
 		if _, err := f.Write(append(append([]byte{}, p.line...), '\n')); err != nil {
-			return fmt.Errorf("change log: write: %w", err)
+			return false, fmt.Errorf("change log: write: %w", err)
 		}
 		if err := hook(stepLine); err != nil {
-			return fmt.Errorf("change log: write: %w", err)
+			return false, fmt.Errorf("change log: write: %w", err)
 		}
 		if err := f.Sync(); err != nil {
-			return fmt.Errorf("change log: sync: %w", err)
+			return false, fmt.Errorf("change log: sync: %w", err)
 		}
 		if p.seq == 1 {
 			syncDir(l.Dir)
 		}
 		if err := hook(stepLineSync); err != nil {
-			return fmt.Errorf("change log: sync: %w", err)
+			return false, fmt.Errorf("change log: sync: %w", err)
 		}
 	}
 	if err := fileutil.WriteAtomic(l.HeadPath(), p.head, 0o600); err != nil {
-		return fmt.Errorf("change log head: %w", err)
+		return true, fmt.Errorf("change log head: %w", err)
 	}
 	if err := hook(stepHead); err != nil {
-		return fmt.Errorf("change log head: %w", err)
+		return true, fmt.Errorf("change log head: %w", err)
 	}
 	if err := os.Remove(l.PendingPath()); err != nil && !errors.Is(err, fs.ErrNotExist) {
-		return fmt.Errorf("change log: remove write-ahead file: %w", err)
+		return true, fmt.Errorf("change log: remove write-ahead file: %w", err)
 	}
 	syncDir(l.Dir)
-	return hook(stepCompleted)
+	return true, hook(stepCompleted)
+}
+
+// abandon undoes an append that failed before its line was durable: the
+// log is cut back to size and the pending file removed, so the entry the
+// caller was told failed never appears. If that fails too, the pending
+// file stays and the next open completes the append.
+func (l *Log) abandon(f *os.File, size int64) {
+	if f.Truncate(size) == nil && f.Sync() == nil {
+		os.Remove(l.PendingPath())
+		syncDir(l.Dir)
+	}
 }
 
 // lastComplete returns the offset after the last complete line of f and
