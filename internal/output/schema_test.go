@@ -16,6 +16,7 @@ import (
 	"github.com/cradle-cra/cradle/internal/journal"
 	"github.com/cradle-cra/cradle/internal/output"
 	"github.com/cradle-cra/cradle/internal/output/outputtest"
+	"github.com/cradle-cra/cradle/internal/signing"
 	"github.com/cradle-cra/cradle/internal/version"
 )
 
@@ -91,6 +92,11 @@ func samples(t *testing.T) map[output.Kind][]any {
 		}}), changelog.NewListing("host", "/var/lib/cradle/logs/host.jsonl", nil)},
 		output.KindWatchEvent: {&[]drift.Event{evDrift, evResolved, evErr}},
 		output.KindVersion:    {&stamped, &unstamped},
+		output.KindKeyList: {signing.NewKeyList([]signing.KeyInfo{
+			{ID: "0123456789abcdef", Created: when, Status: signing.StatusActive},
+			{ID: "fedcba9876543210", Created: when.Add(-time.Hour), Retired: &rolled, Status: signing.StatusRetired},
+			{ID: "00112233445566aa", Status: signing.StatusTrusted},
+		}), signing.NewKeyList(nil)},
 		output.KindRuleList: {catalog.NewRuleList(eng.Registry, "", eng.Rules.Rules),
 			catalog.NewRuleList(eng.Registry, "strict", eng.Rules.Rules[:1])},
 	}
