@@ -7,7 +7,9 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"maps"
 	"path/filepath"
+	"slices"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -82,7 +84,7 @@ func applyFix(cmd *cobra.Command, env *Env, f *fixFlags, eng *engine.Engine, pla
 	now := time.Now().UTC()
 	run := journal.Run{
 		ID: store.NewID(now), Time: now, User: changelog.Actor{OSUser: changelog.CurrentUser()}.String(), Actor: f.actor, ChangeRef: f.changeRef, Reason: f.reason,
-		Target: ident, Rules: plan.RuleIDs(), Ops: len(plan.Applied),
+		Target: ident, Rules: plan.RuleIDs(), Ops: len(plan.Applied), Root: plan.Root,
 	}
 	opts := journal.ApplyOptions{}
 	if plan.Target.Live() {
@@ -91,11 +93,21 @@ func applyFix(cmd *cobra.Command, env *Env, f *fixFlags, eng *engine.Engine, pla
 	done, applyErr := store.Apply(ctx, targetRoot(f.root), run, final, plan.Changes.RuntimeChanges(), opts)
 	if done == nil {
 		// Nothing was journaled, so nothing was changed: no log entry.
+		if errors.Is(applyErr, journal.ErrRootChanged) {
+			return nil, &ExitError{Code: ExitUsage, Err: fmt.Errorf("apply: %w; plan again", applyErr)}
+		}
 		return nil, fmt.Errorf("apply: %w", applyErr)
 	}
 	doc := fix.NewDocument(plan, "apply")
 	doc.Run = &fix.RunRef{ID: done.ID, State: done.State, Paths: len(done.Paths), Rollback: "cradle rollback " + rootFlag(f.root) + done.ID}
+	doc.MarkSkipped(done.Skipped)
 	detail := map[string]any{"run": done.ID, "state": done.State, "operations": len(plan.Applied), "profile": plan.Before.Profile}
+	if len(done.Skipped) > 0 {
+		detail["skipped"] = done.Skipped
+	}
+	// The log describes the paths the run changed, not those it skipped.
+	final = slices.DeleteFunc(final, func(pc remedy.PathChange) bool { return !slices.Contains(done.Paths, target.Abs(pc.Path)) })
+	maps.DeleteFunc(before, func(p string, _ pathState) bool { return !slices.Contains(done.Paths, p) })
 	entry := changelog.Entry{
 		Action: changelog.ActionApply, Rules: run.Rules, ChangeRef: f.changeRef, Reason: f.reason,
 		Actor: changelog.Actor{Actor: f.actor}, Before: stateStrings(before),

@@ -63,7 +63,9 @@ reported as deferred), or --image FILE (plan only: images are rebuilt, not
 patched).
 
 Exit codes: 0 the plan was made (dry run) or every applied fix verified;
-3 some fixes were refused, failed verification or could not be planned;
+3 some fixes were refused, failed verification or could not be planned, or
+--apply left planned paths alone because they changed since the plan (or
+have other hard links);
 2 usage or input error, or validation refused the changes; 1 internal error.`
 
 func newFixCmd(env *Env) *cobra.Command {
@@ -212,7 +214,18 @@ func fixOutcome(doc *fix.Document) error {
 	if bad > 0 {
 		return findingsErr("%d rule(s) not fixed: %s", bad, summaryList(doc, fix.StatusRefused, fix.StatusError, fix.StatusStillFails, fix.StatusPartial))
 	}
+	if len(doc.Skipped) > 0 {
+		return findingsErr("%d planned path(s) left as they are (changed since the plan, or hard-linked): %s", len(doc.Skipped), skippedList(doc))
+	}
 	return nil
+}
+
+func skippedList(doc *fix.Document) string {
+	var ps []string
+	for _, s := range doc.Skipped {
+		ps = append(ps, s.Path)
+	}
+	return shortList(ps)
 }
 
 func summaryList(doc *fix.Document, sts ...string) string {
@@ -222,6 +235,11 @@ func summaryList(doc *fix.Document, sts ...string) string {
 			ids = append(ids, rf.Rule)
 		}
 	}
+	return shortList(ids)
+}
+
+// shortList shows up to eight items and how many more there are.
+func shortList(ids []string) string {
 	if len(ids) > 8 {
 		return fmt.Sprintf("%v and %d more", ids[:8], len(ids)-8)
 	}

@@ -97,6 +97,19 @@ func TestFixCommands(t *testing.T) {
 	if out := run(0, "runs", "--root", root); !strings.Contains(out, "rolled_back") {
 		t.Fatalf("runs after rollback:\n%s", out)
 	}
+	// Rolling back again does nothing, says so, and logs nothing.
+	entries := func() int {
+		raw.Entries = nil
+		json.Unmarshal([]byte(run(0, "log", "--root", root, "--format", "json")), &raw)
+		return len(raw.Entries)
+	}
+	n := entries()
+	if out := run(0, "rollback", "--root", root, d.Run.ID); !strings.Contains(out, "already rolled back") {
+		t.Fatalf("second rollback:\n%s", out)
+	}
+	if got := entries(); got != n {
+		t.Fatalf("second rollback appended %d log entries", got-n)
+	}
 	run(0, "log", "verify", "--root", root)
 
 	// Usage errors.

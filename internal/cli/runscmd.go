@@ -108,7 +108,14 @@ the later runs first, or use --force to overwrite them.
 
 The rollback is recorded in the signed change log.
 
-Exit codes: 0 restored; 2 unknown run or paths changed since; 1 error.`,
+Rollback restores everything it can: a path it cannot restore (and why)
+is listed, the rest is restored, and the run stays as it is so that the
+rollback can be run again once the cause is fixed. Rolling back a run that
+was already rolled back does nothing and records nothing.
+
+Exit codes: 0 restored (or already rolled back); 3 some paths could not
+be restored (listed); 2 unknown run, paths changed since, or the target
+root is not the directory the run changed; 1 error.`,
 		Example: `  cradle runs
   cradle rollback 20261127T153000Z-1a2b
   cradle rollback --root /srv/rootfs --change-ref CHG-1234 20261127T153000Z-1a2b`,
@@ -140,19 +147,37 @@ Exit codes: 0 restored; 2 unknown run or paths changed since; 1 error.`,
 			if errors.Is(err, journal.ErrChanged) {
 				return &ExitError{Code: ExitUsage, Err: fmt.Errorf("%w\nroll back later runs first, or use --force", err)}
 			}
-			if err != nil {
+			if errors.Is(err, journal.ErrRootChanged) {
+				return &ExitError{Code: ExitUsage, Err: err}
+			}
+			if err != nil && !errors.Is(err, journal.ErrIncomplete) {
 				return fmt.Errorf("rollback %s: %w (it can be run again)", run.ID, err)
 			}
-			details, _ := json.Marshal(map[string]any{"run": run.ID, "restored": len(res.Restored), "removed": len(res.Removed)})
-			if _, err := clog.Append(cmd.Context(), changelog.Entry{
+			if res.Already {
+				// Nothing was done: nothing to record.
+				fmt.Fprintf(env.Stdout, "run %s was already rolled back; nothing to do\n", run.ID)
+				return nil
+			}
+			detail := map[string]any{"run": run.ID, "restored": len(res.Restored), "removed": len(res.Removed)}
+			if len(res.Failed) > 0 {
+				detail["not_restored"] = res.Failed
+			}
+			details, _ := json.Marshal(detail)
+			if _, lerr := clog.Append(cmd.Context(), changelog.Entry{
 				Action: changelog.ActionRollback, Rules: run.Rules, ChangeRef: f.changeRef, Reason: f.reason,
 				Actor: changelog.Actor{Actor: f.actor}, Details: details,
-			}); err != nil {
-				return fmt.Errorf("run %s rolled back, but the change log could not be written: %w", run.ID, appendErr(err))
+			}); lerr != nil {
+				return fmt.Errorf("run %s rolled back, but the change log could not be written: %w", run.ID, appendErr(lerr))
 			}
 			fmt.Fprintf(env.Stdout, "rolled back run %s: %d path(s) restored, %d removed\n", run.ID, len(res.Restored), len(res.Removed))
 			if len(res.Restored)+len(res.Removed) > 0 && len(res.Restored)+len(res.Removed) <= 20 {
 				fmt.Fprintf(env.Stdout, "  %s\n", strings.Join(append(res.Restored, res.Removed...), "\n  "))
+			}
+			if len(res.Failed) > 0 {
+				for _, fl := range res.Failed {
+					fmt.Fprintf(env.Stdout, "  not restored: %s: %s\n", fl.Path, fl.Reason)
+				}
+				return findingsErr("run %s: %d path(s) could not be restored (listed above); everything else was. Fix the cause and run the rollback again", run.ID, len(res.Failed))
 			}
 			return nil
 		},

@@ -81,6 +81,10 @@ type Plan struct {
 	Applied  []remedy.Op
 	Deferred []remedy.Op
 	Refused  []remedy.Op
+	// Root pins the directory tree the plan was made against (nil for
+	// images, which are never changed): applying it anywhere else is
+	// refused.
+	Root *remedy.RootID
 }
 
 var disruptionRank = map[string]int{"": 0, "low": 1, "medium": 2, "high": 3}
@@ -109,6 +113,13 @@ func Make(ctx context.Context, eng *engine.Engine, t target.Target, opts Options
 		status[r.RuleID] = r
 	}
 	p := &Plan{Target: t, Before: rep, Changes: remedy.New(t)}
+	if t.Kind() != target.KindImage {
+		id, err := p.Changes.Root()
+		if err != nil {
+			return nil, err
+		}
+		p.Root = &id
+	}
 	pv := &plannedView{ch: p.Changes, version: -1}
 	for _, pl := range planned {
 		res := status[pl.Rule.ID]

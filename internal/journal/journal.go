@@ -119,7 +119,21 @@ type Run struct {
 	Ops          int        `json:"operations"`
 	State        string     `json:"state"` // see the State constants
 	RolledBackAt *time.Time `json:"rolled_back_at,omitempty"`
-	Paths        []string   `json:"paths"` // absolute in target
+	Paths        []string   `json:"paths"` // absolute in target, the ones the run changed
+	// Root is the identity of the target root the plan was made against;
+	// Apply requires it and Rollback refuses any other directory.
+	Root *remedy.RootID `json:"root,omitempty"`
+	// Skipped lists the planned paths Apply refused to change.
+	Skipped []Skip `json:"skipped,omitempty"`
+}
+
+// Skip is a planned path Apply left alone, and why: it changed since the
+// plan (an edit that would be lost), it has other hard links, or a rule
+// it shares with such a path was skipped.
+type Skip struct {
+	Path   string   `json:"path"` // absolute in target
+	Rules  []string `json:"rules,omitempty"`
+	Reason string   `json:"reason"`
 }
 
 // RuntimeApplier makes and reverts live-host changes that are not files
@@ -151,7 +165,52 @@ type RollbackResult struct {
 	Run      *Run
 	Restored []string
 	Removed  []string
+	// Failed lists what could not be restored, and why; the rollback went
+	// on with everything else and the run is not marked rolled back.
+	Failed []Failure
+	// Already is set when the run had been rolled back before: nothing
+	// was done.
+	Already bool
 }
+
+// Failure is a path (or runtime change) a rollback could not restore.
+type Failure struct {
+	Path   string `json:"path"`
+	Reason string `json:"reason"`
+	Err    error  `json:"-"`
+}
+
+// ErrIncomplete is returned (wrapped in an *IncompleteError) when a
+// rollback restored what it could but not everything.
+var ErrIncomplete = errors.New("rollback incomplete")
+
+// IncompleteError lists what a rollback could not restore.
+type IncompleteError struct {
+	Failed []Failure
+}
+
+func (e *IncompleteError) Error() string {
+	parts := make([]string, len(e.Failed))
+	for i, f := range e.Failed {
+		parts[i] = f.Path + ": " + f.Reason
+	}
+	return fmt.Sprintf("%s, not restored: %s", ErrIncomplete, strings.Join(parts, "; "))
+}
+
+// Unwrap gives ErrIncomplete and the error of every failure.
+func (e *IncompleteError) Unwrap() []error {
+	out := []error{ErrIncomplete}
+	for _, f := range e.Failed {
+		if f.Err != nil {
+			out = append(out, f.Err)
+		}
+	}
+	return out
+}
+
+// ErrRootChanged is returned when the target root is not the directory
+// the plan (or the run) was made on, or is a symlink.
+var ErrRootChanged = errors.New("target root changed")
 
 // ErrChanged is returned (wrapped in a *ChangedError) when paths differ
 // from the state the run left them in.

@@ -1,8 +1,11 @@
 package remedy
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"maps"
 	"path"
@@ -602,9 +605,46 @@ type PathChange struct {
 	ModeSet  bool
 	UID, GID uint32
 	OwnerSet bool
-	// Existed is whether the path existed when planned.
-	Existed bool
-	Rules   []string
+	// Seen is the path as the plan saw it: the journal refuses to change
+	// a path that no longer matches, so an edit made between planning and
+	// applying is never overwritten.
+	Seen  Seen
+	Rules []string
+}
+
+// Seen is one path's state when the plan was made.
+type Seen struct {
+	Exists bool
+	Type   fs.FileMode // type bits: 0 regular file, fs.ModeDir, fs.ModeSymlink, ...
+	// SHA256 is the content digest (lower-case hex) of a regular file
+	// whose content the change replaces or removes; a metadata-only change
+	// leaves the content alone and records none.
+	SHA256   string
+	Link     string      // symlink target
+	Mode     fs.FileMode // permission and special bits
+	UID, GID uint32
+	Nlink    uint64
+}
+
+// RootID identifies the directory a plan was made against (device and
+// inode of the target root), so that applying and rolling back can refuse
+// another tree put in its place.
+type RootID struct {
+	Dev uint64 `json:"dev"`
+	Ino uint64 `json:"ino"`
+}
+
+// Root returns the identity of the planned target's root directory: the
+// directory the scan read through its own descriptor.
+func (c *Changes) Root() (RootID, error) {
+	fi, err := c.base.Lstat("")
+	if err != nil {
+		return RootID{}, fmt.Errorf("target root: %w", err)
+	}
+	if !fi.Mode.IsDir() || fi.Ino == 0 {
+		return RootID{}, fmt.Errorf("target root: not a directory with an identity")
+	}
+	return RootID{Dev: fi.Dev, Ino: fi.Ino}, nil
 }
 
 // Final returns the net change per path: directories to create first
@@ -614,7 +654,7 @@ func (c *Changes) Final() []PathChange {
 	var mk, mid, rm []PathChange
 	for _, p := range slices.Sorted(maps.Keys(c.nodes)) {
 		n := c.nodes[p]
-		pc := PathChange{Path: p, Existed: n.origExists, Rules: n.rules, Mode: n.mode, UID: n.uid, GID: n.gid}
+		pc := PathChange{Path: p, Rules: n.rules, Mode: n.mode, UID: n.uid, GID: n.gid, Seen: seenOf(n)}
 		origTyp := n.orig.Mode.Type()
 		switch {
 		case !n.exists && !n.origExists:
@@ -632,7 +672,7 @@ func (c *Changes) Final() []PathChange {
 				continue
 			}
 			pc.Action, pc.Link, pc.OwnerSet = ActSymlink, n.link, true
-		case n.dataSet && (!n.origExists || origTyp != 0 || !c.sameContent(n)):
+		case n.dataSet && (!n.origExists || origTyp != 0 || !c.sameContent(n, &pc.Seen)):
 			pc.Action, pc.Data = ActWrite, n.data
 			pc.ModeSet = !n.origExists || origTyp != 0 || n.mode != n.orig.Mode&PermMask
 			pc.OwnerSet = !n.origExists || origTyp != 0 || n.uid != n.orig.UID || n.gid != n.orig.GID
@@ -650,15 +690,60 @@ func (c *Changes) Final() []PathChange {
 	out := append(mk, mid...)
 	// remove deepest first.
 	slices.SortStableFunc(rm, func(a, b PathChange) int { return strings.Count(b.Path, "/") - strings.Count(a.Path, "/") })
-	return append(out, rm...)
+	out = append(out, rm...)
+	// A change that replaces or removes a file's content records the
+	// digest of the content it was planned against.
+	for i := range out {
+		pc := &out[i]
+		if pc.Action != ActMeta && pc.Seen.Exists && pc.Seen.Type == 0 && pc.Seen.SHA256 == "" {
+			pc.Seen.SHA256 = c.digest(pc.Path)
+		}
+	}
+	return out
 }
 
-func (c *Changes) sameContent(n *node) bool {
+func seenOf(n *node) Seen {
+	if !n.origExists {
+		return Seen{}
+	}
+	return Seen{Exists: true, Type: n.orig.Mode.Type(), Link: n.orig.Link, Mode: n.orig.Mode & PermMask,
+		UID: n.orig.UID, GID: n.orig.GID, Nlink: n.orig.Nlink}
+}
+
+// sameContent reports whether n's planned data equals the file's current
+// content, recording the content's digest in seen.
+func (c *Changes) sameContent(n *node, seen *Seen) bool {
 	if !n.origExists || n.orig.Mode.Type() != 0 {
 		return false
 	}
 	b, err := target.ReadFile(c.base, n.path)
-	return err == nil && string(b) == string(n.data)
+	if err != nil {
+		return false
+	}
+	seen.SHA256 = Digest(b)
+	return string(b) == string(n.data)
+}
+
+// digest is the SHA-256 of the base target's file p, streamed (a file
+// removed with its package may be larger than configuration files are);
+// "unreadable" when it cannot be read, which no file matches at apply.
+func (c *Changes) digest(p string) string {
+	rc, err := c.base.Open(p)
+	if err != nil {
+		return "unreadable"
+	}
+	defer rc.Close()
+	h := sha256.New()
+	if _, err := io.Copy(h, rc); err != nil {
+		return "unreadable"
+	}
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+// Digest is the SHA-256 of b in lower-case hex, as Seen records it.
+func Digest(b []byte) string {
+	s := sha256.Sum256(b)
+	return hex.EncodeToString(s[:])
 }
 
 // Empty reports whether nothing would be changed or deferred.
