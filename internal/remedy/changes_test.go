@@ -143,3 +143,51 @@ func TestSysctlPathVLAN(t *testing.T) {
 		t.Fatalf("path = %s", p)
 	}
 }
+
+// Final records what the plan saw at each path, for the journal to
+// compare before it changes anything: a content digest only where the
+// change replaces or removes content.
+func TestFinalRecordsSeenState(t *testing.T) {
+	dir := targettest.Dir(t, map[string]string{
+		"etc/a.conf":   "alpha\n",
+		"etc/shadow":   "root:*:1::::::\n",
+		"etc/old.conf": "old\n",
+	})
+	tg, err := target.OpenRootFS(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tg.Close()
+	c := New(tg)
+	c.Begin("r", Meta{})
+	for _, err := range []error{
+		c.WriteFile("etc/a.conf", []byte("beta\n"), 0o644, "w"),
+		c.Chmod("etc/shadow", 0o600, "m"),
+		c.Remove("etc/old.conf", "rm"),
+		c.WriteFile("etc/new.conf", []byte("new\n"), 0o644, "n"),
+	} {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	seen := map[string]Seen{}
+	for _, pc := range c.Final() {
+		seen[pc.Path] = pc.Seen
+	}
+	if s := seen["etc/a.conf"]; !s.Exists || s.Type != 0 || s.SHA256 != Digest([]byte("alpha\n")) || s.Nlink != 1 {
+		t.Errorf("write: %+v", s)
+	}
+	if s := seen["etc/old.conf"]; !s.Exists || s.SHA256 != Digest([]byte("old\n")) {
+		t.Errorf("remove: %+v", s)
+	}
+	if s := seen["etc/shadow"]; !s.Exists || s.SHA256 != "" || s.Mode.Perm() == 0 {
+		t.Errorf("chmod: %+v (a metadata change needs no digest)", s)
+	}
+	if s := seen["etc/new.conf"]; s.Exists {
+		t.Errorf("new file: %+v", s)
+	}
+	id, err := c.Root()
+	if err != nil || id.Ino == 0 {
+		t.Errorf("root = %+v, %v", id, err)
+	}
+}
