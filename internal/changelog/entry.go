@@ -73,8 +73,11 @@ func (a Actor) String() string {
 	return u
 }
 
-// Entry is one change-log record. Everything except Hash and Sig is
-// covered by Hash; Sig signs Hash.
+// Entry is one change-log record. It is stored as a DSSE envelope whose
+// payload is the entry without Hash, KeyID, Sig, Format and Cosigners;
+// Hash is sha256 over that payload and chains the next entry. Entries of
+// the legacy format hash their canonical JSON without hash and sig, and
+// Sig signs that hash.
 type Entry struct {
 	Seq       uint64            `json:"seq"`
 	Time      string            `json:"time"` // RFC 3339, UTC
@@ -90,11 +93,17 @@ type Entry struct {
 	PrevHash  string            `json:"prev_hash"`
 	Hash      string            `json:"hash"`
 	KeyID     string            `json:"key_id"`
-	Sig       string            `json:"sig"` // base64 ed25519 over entrySigPrefix+Hash
+	Sig       string            `json:"sig"` // base64 ed25519 (the envelope's first signature)
+	// Format is FormatDSSE or FormatLegacy; Cosigners are the key ids of
+	// further signatures (a key-rotate entry is signed by the old and the
+	// new key). Neither is part of the signed payload.
+	Format    string   `json:"format,omitempty"`
+	Cosigners []string `json:"cosigners,omitempty"`
 }
 
-// Domain-separation prefixes: an entry signature can never pass as a head
-// signature or the other way round.
+// Domain-separation prefixes of the legacy format: an entry signature can
+// never pass as a head signature or the other way round. (Envelopes get
+// the same from their payload types.)
 const (
 	entrySigPrefix = "cradle.changelog.entry.v1:"
 	headSigPrefix  = "cradle.changelog.head.v1:"
@@ -203,10 +212,4 @@ func TargetKey(identity string) string {
 	}
 	s := sha256.Sum256([]byte(identity))
 	return slug + "-" + hex.EncodeToString(s[:8])
-}
-
-// Digest formats content for Entry.Before and Entry.After: "sha256:<hex>".
-func Digest(content []byte) string {
-	s := sha256.Sum256(content)
-	return "sha256:" + hex.EncodeToString(s[:])
 }

@@ -12,10 +12,9 @@ import (
 	"strings"
 
 	"github.com/spf13/cobra"
-)
 
-// Version is set at build time with -ldflags "-X ...cli.Version=v1.2.3".
-var Version = "dev"
+	"github.com/cradle-cra/cradle/internal/version"
+)
 
 // Env is the process environment a command sees.
 type Env struct {
@@ -76,14 +75,15 @@ Exit codes: 0 clean, 1 internal error, 2 usage or input error,
 3 findings at or above --fail-on.`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
-		Version:       Version,
+		Version:       version.Version(),
 	}
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
 		return usageErr("%v (see %s --help)", err, c.CommandPath())
 	})
-	root.AddCommand(newScanCmd(env), newRulesCmd(env))
+	root.AddCommand(newScanCmd(env), newRulesCmd(env), newConvertCmd(env))
 	root.AddCommand(newLogCmd(env), newBaselineCmd(env), newDriftCmd(env), newWatchCmd(env))
 	root.AddCommand(newFixCmd(env), newRunsCmd(env), newRollbackCmd(env))
+	root.AddCommand(newVersionCmd(env))
 	for _, c := range root.Commands() {
 		c.Args = wrapArgs(c.Args)
 	}

@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -12,7 +11,6 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
-	"text/tabwriter"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -21,6 +19,7 @@ import (
 	"github.com/cradle-cra/cradle/internal/drift"
 	"github.com/cradle-cra/cradle/internal/engine"
 	"github.com/cradle-cra/cradle/internal/fileutil"
+	"github.com/cradle-cra/cradle/internal/output"
 	"github.com/cradle-cra/cradle/internal/result"
 	"github.com/cradle-cra/cradle/internal/rules"
 	"github.com/cradle-cra/cradle/internal/signing"
@@ -366,21 +365,10 @@ func newDriftCmd(env *Env) *cobra.Command {
 	return cmd
 }
 
-// driftReport is the JSON form of a drift evaluation.
-type driftReport struct {
-	Target     string       `json:"target"`
-	TargetName string       `json:"target_name"`
-	Profile    string       `json:"profile"`
-	ApprovedAt time.Time    `json:"approved_at"`
-	Approval   any          `json:"approval"`
-	Snapshot   string       `json:"snapshot"`
-	CheckedAt  time.Time    `json:"checked_at"`
-	Items      []drift.Item `json:"items"`
-}
-
 func runDrift(ctx context.Context, env *Env, f *driftFlags) error {
-	if f.format != "table" && f.format != "json" {
-		return usageErr("--format: unknown format %q (table, json)", f.format)
+	sink, err := output.Default().Open(output.KindDriftReport, f.format, f.output, env.Stdout)
+	if err != nil {
+		return err
 	}
 	ev, err := evaluate(ctx, env, &f.targetFlags)
 	if err != nil {
@@ -390,26 +378,7 @@ func runDrift(ctx context.Context, env *Env, f *driftFlags) error {
 		fmt.Fprintf(env.Stderr, "cradle: warning: %v\n", err)
 	}
 	ev.unlock()
-	var buf bytes.Buffer
-	if f.format == "json" {
-		rep := driftReport{Target: ev.identity, TargetName: ev.snap.TargetName, Profile: ev.snap.Options.Profile,
-			ApprovedAt: ev.snap.ApprovedAt, Approval: ev.snap.Approval, Snapshot: ev.digest, CheckedAt: ev.checked, Items: ev.items}
-		if rep.Items == nil {
-			rep.Items = []drift.Item{}
-		}
-		enc := json.NewEncoder(&buf)
-		enc.SetIndent("", "  ")
-		if err := enc.Encode(rep); err != nil {
-			return err
-		}
-	} else {
-		writeDriftTable(&buf, ev)
-	}
-	if f.output != "" {
-		if err := fileutil.WriteAtomic(f.output, buf.Bytes(), 0o644); err != nil {
-			return inputErr(err)
-		}
-	} else if _, err := env.Stdout.Write(buf.Bytes()); err != nil {
+	if err := sink.Write(drift.NewReport(ev.identity, ev.snap, ev.digest, ev.checked, ev.items), output.Options{}); err != nil {
 		return err
 	}
 	if len(ev.items) > 0 {
@@ -418,49 +387,12 @@ func runDrift(ctx context.Context, env *Env, f *driftFlags) error {
 	return nil
 }
 
-func writeDriftTable(w io.Writer, ev *evaluation) {
-	a := ev.snap.Approval
-	by := a.Actor
-	if by == "" {
-		by = a.OSUser
-	}
-	fmt.Fprintf(w, "target %s, approved %s", ev.identity, ev.snap.ApprovedAt.Format("2006-01-02 15:04:05Z"))
-	if by != "" {
-		fmt.Fprintf(w, " by %s", cell(by))
-	}
-	if a.ChangeRef != "" {
-		fmt.Fprintf(w, " (%s)", cell(a.ChangeRef))
-	}
-	fmt.Fprintln(w)
-	if len(ev.items) == 0 {
-		fmt.Fprintln(w, "no drift")
-		return
-	}
-	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "FIRST SEEN\tKIND\tCHANGE\tSUBJECT\tBEFORE\tAFTER")
-	for _, it := range ev.items {
-		subject := it.Rule
-		if it.Path != "" {
-			if subject != "" {
-				subject += " "
-			}
-			subject += it.Path
-		}
-		if it.Attr != "" {
-			subject += " (" + it.Attr + ")"
-		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", it.FirstSeen.Format("2006-01-02 15:04:05Z"), it.Kind, it.Change,
-			cell(subject), cell(it.Before), cell(it.After))
-	}
-	tw.Flush()
-	fmt.Fprintf(w, "\n%d difference(s); exact values: --format json\n", len(ev.items))
-}
-
 const watchLong = `Watch a target for drift from its approved baseline snapshot: evaluate as
 "cradle drift" does, every --interval and whenever a file the snapshot
 covers changes (inotify on Linux, debounced; the interval only elsewhere),
 and emit one JSON line per event to standard output or -o FILE (appended):
-  {"event":"drift", "time":…, "target":…, <item fields as in cradle drift>}
+  {"schema_version":"1.0", "kind":"watch_event", "event":"drift", "time":…,
+   "target":…, "item":{<an item as in cradle drift>}}
       for each difference seen for the first time;
   {"event":"resolved", …} when an announced difference is gone;
   {"event":"error", "error":…} when an evaluation fails (for instance the
@@ -524,13 +456,13 @@ type emitter struct {
 }
 
 func (e *emitter) emit(ev drift.Event) {
-	b, err := json.Marshal(ev)
+	b, err := output.JSONLine(ev)
 	if err != nil {
 		e.warn(err)
 		return
 	}
 	e.mu.Lock()
-	_, err = e.w.Write(append(b, '\n'))
+	_, err = e.w.Write(b)
 	e.mu.Unlock()
 	if err != nil {
 		e.warn(fmt.Errorf("write event: %w", err))
@@ -603,19 +535,24 @@ func runWatch(ctx context.Context, env *Env, f *watchFlags) error {
 		if err != nil {
 			if ctx.Err() == nil && err.Error() != lastErr {
 				lastErr = err.Error()
-				em.emit(drift.Event{Event: drift.EventError, Time: time.Now().UTC(), Target: identity, Error: err.Error()})
+				ev := drift.NewEvent(drift.EventError, time.Now().UTC(), identity)
+				ev.Error = err.Error()
+				em.emit(ev)
 			}
 			return nil, err
 		}
 		lastErr = ""
 		for _, g := range ev.gone {
 			if g.Notified {
-				it := g.Item
-				em.emit(drift.Event{Event: drift.EventResolved, Time: ev.checked, Target: identity, Item: &it})
+				e := drift.NewEvent(drift.EventResolved, ev.checked, identity)
+				e.Item = &g.Item
+				em.emit(e)
 			}
 		}
 		for _, it := range ev.state.Unnotified(ev.items) {
-			em.emit(drift.Event{Event: drift.EventDrift, Time: ev.checked, Target: identity, Item: &it})
+			e := drift.NewEvent(drift.EventDrift, ev.checked, identity)
+			e.Item = &it
+			em.emit(e)
 		}
 		if err := ev.state.Save(ev.dir); err != nil {
 			warn(err)

@@ -167,8 +167,8 @@ func TestDriftLifecycle(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	edited := strings.Replace(string(b), `"PermitRootLogin yes"`, `"PermitRootLogin no"`, 1)
-	if edited == string(b) {
+	edited := string(editSigned(t, b, `"PermitRootLogin yes"`, `"PermitRootLogin no"`))
+	if edited == string(editSigned(t, b, "", "")) {
 		t.Fatal("snapshot does not record the observed value")
 	}
 	if err := os.WriteFile(p, []byte(edited), 0o600); err != nil {
@@ -275,7 +275,7 @@ func TestWatchOnceEmitsNewAndResolvedEvents(t *testing.T) {
 			t.Errorf("event %+v", ev)
 			continue
 		}
-		kinds[ev.Kind] = true
+		kinds[ev.Item.Kind] = true
 	}
 	if !kinds[drift.KindRuleStatus] || !kinds[drift.KindValue] || !kinds[drift.KindFile] {
 		t.Errorf("events %s", out)

@@ -43,7 +43,9 @@ func findingsErr(format string, a ...any) error {
 	return &ExitError{Code: ExitFindings, Err: fmt.Errorf(format, a...)}
 }
 
-// codeOf maps an error to its exit code; unknown errors are internal.
+// codeOf maps an error to its exit code: an ExitError's, else the code of
+// a typed error from a lower package (interface{ ExitCode() int }, e.g.
+// output.UsageError); unknown errors are internal.
 func codeOf(err error) int {
 	if err == nil {
 		return ExitOK
@@ -51,6 +53,10 @@ func codeOf(err error) int {
 	var ee *ExitError
 	if errors.As(err, &ee) {
 		return ee.Code
+	}
+	var coded interface{ ExitCode() int }
+	if errors.As(err, &coded) {
+		return coded.ExitCode()
 	}
 	return ExitInternal
 }

@@ -1,8 +1,6 @@
 package cli
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -15,6 +13,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/cradle-cra/cradle/internal/changelog"
+	"github.com/cradle-cra/cradle/internal/digest"
 	"github.com/cradle-cra/cradle/internal/engine"
 	"github.com/cradle-cra/cradle/internal/fix"
 	"github.com/cradle-cra/cradle/internal/journal"
@@ -198,7 +197,7 @@ func statesBefore(t target.Target, final []remedy.PathChange) map[string]pathSta
 			case fi.Mode.IsRegular():
 				st.kind, st.digest = "file", "unreadable"
 				if b, err := target.ReadFile(t, pc.Path); err == nil {
-					st.digest = contentDigest(b)
+					st.digest = digest.SHA256(b)
 				}
 			}
 		}
@@ -222,7 +221,7 @@ func statesAfter(final []remedy.PathChange, before map[string]pathState) map[str
 		}
 		switch pc.Action {
 		case remedy.ActWrite:
-			st.kind, st.digest, st.link = "file", contentDigest(pc.Data), ""
+			st.kind, st.digest, st.link = "file", digest.SHA256(pc.Data), ""
 		case remedy.ActRemove:
 			st = pathState{kind: "absent"}
 		case remedy.ActSymlink:
@@ -241,9 +240,4 @@ func stateStrings(m map[string]pathState) map[string]string {
 		out[p] = st.String()
 	}
 	return out
-}
-
-func contentDigest(b []byte) string {
-	h := sha256.Sum256(b)
-	return "sha256:" + hex.EncodeToString(h[:])
 }

@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"bytes"
 	"fmt"
 	"slices"
 	"time"
@@ -9,8 +8,8 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/cradle-cra/cradle/internal/changelog"
-	"github.com/cradle-cra/cradle/internal/fileutil"
 	"github.com/cradle-cra/cradle/internal/fix"
+	"github.com/cradle-cra/cradle/internal/output"
 )
 
 type fixFlags struct {
@@ -112,8 +111,9 @@ func runFix(cmd *cobra.Command, env *Env, f *fixFlags) error {
 	if f.root != "" && f.image != "" {
 		return usageErr("--root and --image are mutually exclusive")
 	}
-	if f.format != "table" && f.format != "json" {
-		return usageErr("--format: want table or json, got %q", f.format)
+	sink, err := output.Default().Open(output.KindFixPlan, f.format, f.output, env.Stdout)
+	if err != nil {
+		return err
 	}
 	if f.maxDisruption != "" && !fix.ValidDisruption(f.maxDisruption) {
 		return usageErr("--max-disruption: want low, medium or high, got %q", f.maxDisruption)
@@ -178,21 +178,8 @@ func runFix(cmd *cobra.Command, env *Env, f *fixFlags) error {
 		}
 		doc = applied
 	}
-	var buf bytes.Buffer
-	if f.format == "json" {
-		err = doc.JSON(&buf)
-	} else {
-		err = doc.Table(&buf, !f.noDiff)
-	}
-	if err != nil {
-		return err
-	}
-	// Reports show configuration content: keep them private.
-	if f.output != "" {
-		if err := fileutil.WriteAtomic(f.output, buf.Bytes(), 0o600); err != nil {
-			return inputErr(err)
-		}
-	} else if _, err := env.Stdout.Write(buf.Bytes()); err != nil {
+	// Fix plans show configuration content: the sink writes files 0600.
+	if err := sink.Write(doc, output.Options{NoDiff: f.noDiff}); err != nil {
 		return err
 	}
 	if applyErr != nil {

@@ -2,20 +2,18 @@ package cli
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
-	"text/tabwriter"
-	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/cradle-cra/cradle/internal/changelog"
 	"github.com/cradle-cra/cradle/internal/home"
+	"github.com/cradle-cra/cradle/internal/output"
 	"github.com/cradle-cra/cradle/internal/signing"
 )
 
@@ -234,15 +232,10 @@ func runLogVerify(env *Env, f *logFlags) error {
 	return nil
 }
 
-type logJSON struct {
-	Target  string            `json:"target"`
-	Path    string            `json:"path"`
-	Entries []changelog.Entry `json:"entries"`
-}
-
 func runLogShow(env *Env, f *logFlags) error {
-	if f.format != "table" && f.format != "json" {
-		return usageErr("--format: unknown format %q (table, json)", f.format)
+	sink, err := output.Default().Open(output.KindChangeLog, f.format, "", env.Stdout)
+	if err != nil {
+		return err
 	}
 	l, dir, err := changeLogFor(env, f.root, f.image)
 	if err != nil {
@@ -268,43 +261,9 @@ func runLogShow(env *Env, f *logFlags) error {
 			}
 		}
 	}
-	if f.format == "json" {
-		enc := json.NewEncoder(env.Stdout)
-		enc.SetIndent("", "  ")
-		return enc.Encode(logJSON{Target: l.Target, Path: l.Path(), Entries: entries})
-	}
-	if len(entries) == 0 {
+	if len(entries) == 0 && sink.Format() == "table" {
 		fmt.Fprintf(env.Stderr, "cradle: no change log entries for %s\n", l.Target)
 		return nil
 	}
-	tw := tabwriter.NewWriter(env.Stdout, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "SEQ\tTIME\tACTOR\tACTION\tRULES\tCHANGE REF\tREASON")
-	for _, e := range entries {
-		ts := e.Time
-		if t, err := time.Parse(time.RFC3339Nano, e.Time); err == nil {
-			ts = t.UTC().Format("2006-01-02 15:04:05Z")
-		}
-		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%s\n", e.Seq, cell(ts), cell(e.Actor.String()), cell(e.Action),
-			cell(strings.Join(e.Rules, ",")), cell(e.ChangeRef), cell(e.Reason))
-	}
-	return tw.Flush()
-}
-
-// cell makes an untrusted log field safe for one table cell: control
-// characters (terminal escapes, tabs, newlines) are replaced and long text
-// is shortened.
-func cell(s string) string {
-	if s == "" {
-		return "-"
-	}
-	s = strings.Map(func(r rune) rune {
-		if r < 0x20 || r == 0x7f || r >= 0x80 && r < 0xa0 {
-			return ' '
-		}
-		return r
-	}, s)
-	if r := []rune(s); len(r) > 60 {
-		s = string(r[:59]) + "…"
-	}
-	return s
+	return sink.Write(changelog.NewListing(l.Target, l.Path(), entries), output.Options{})
 }

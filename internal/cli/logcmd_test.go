@@ -3,6 +3,7 @@ package cli
 import (
 	"bytes"
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"os"
 	"path/filepath"
@@ -11,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/cradle-cra/cradle/internal/changelog"
+	"github.com/cradle-cra/cradle/internal/envelope"
 	"github.com/cradle-cra/cradle/internal/signing"
 )
 
@@ -97,7 +99,7 @@ func TestLogCommands(t *testing.T) {
 	// Tampering: exit 3 naming the entry; the log display warns.
 	p := logPath(t, state, "host")
 	orig, _ := os.ReadFile(p)
-	os.WriteFile(p, bytes.Replace(orig, []byte("opened 8443"), []byte("closed 8443"), 1), 0o600)
+	os.WriteFile(p, editSigned(t, orig, "opened 8443", "closed 8443"), 0o600)
 	_, errs = mustRun(3, "log", "verify")
 	if !strings.Contains(errs, "entry 1 (line 1)") || !strings.Contains(errs, "edited") {
 		t.Fatalf("stderr %q", errs)
@@ -191,4 +193,32 @@ func TestLogAppendPolicyAndKeys(t *testing.T) {
 			t.Fatal("error shows key material")
 		}
 	}
+}
+
+// editSigned replaces old with new inside the payloads of the envelopes in
+// b (one indented envelope, or one per line), keeping their signatures: a
+// forger's edit.
+func editSigned(t *testing.T, b []byte, old, new string) []byte {
+	t.Helper()
+	edit := func(line []byte) []byte {
+		env, err := envelope.Parse(line)
+		if err != nil {
+			t.Fatalf("not an envelope: %v", err)
+		}
+		p, _ := env.DecodeB64Payload()
+		env.Payload = base64.StdEncoding.EncodeToString(bytes.Replace(p, []byte(old), []byte(new), 1))
+		out, _ := envelope.Marshal(env)
+		return out
+	}
+	if _, err := envelope.Parse(b); err == nil {
+		return edit(b)
+	}
+	var out []byte
+	for _, ln := range bytes.SplitAfter(b, []byte("\n")) {
+		if len(bytes.TrimSpace(ln)) == 0 {
+			continue
+		}
+		out = append(append(out, edit(bytes.TrimSuffix(ln, []byte("\n")))...), '\n')
+	}
+	return out
 }

@@ -1,20 +1,18 @@
 package cli
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
 	"strings"
-	"text/tabwriter"
-	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/cradle-cra/cradle/internal/changelog"
 	"github.com/cradle-cra/cradle/internal/fix"
 	"github.com/cradle-cra/cradle/internal/journal"
+	"github.com/cradle-cra/cradle/internal/output"
 )
 
 type runsFlags struct {
@@ -44,10 +42,11 @@ Journals live under $CRADLE_HOME/runs, never inside the target.`,
 }
 
 func runRuns(env *Env, f *runsFlags) error {
-	if f.format != "table" && f.format != "json" {
-		return usageErr("--format: want table or json, got %q", f.format)
+	sink, err := output.Default().Open(output.KindRunList, f.format, "", env.Stdout)
+	if err != nil {
+		return err
 	}
-	store, _, err := openRuns(env, f.root)
+	store, ident, err := openRuns(env, f.root)
 	if err != nil {
 		return err
 	}
@@ -55,40 +54,7 @@ func runRuns(env *Env, f *runsFlags) error {
 	if err != nil {
 		return err
 	}
-	if runs == nil {
-		runs = []journal.Run{}
-	}
-	if f.format == "json" {
-		var buf bytes.Buffer
-		enc := json.NewEncoder(&buf)
-		enc.SetIndent("", "  ")
-		if err := enc.Encode(runs); err != nil {
-			return err
-		}
-		_, err := env.Stdout.Write(buf.Bytes())
-		return err
-	}
-	if len(runs) == 0 {
-		fmt.Fprintln(env.Stdout, "no runs")
-		return nil
-	}
-	tw := tabwriter.NewWriter(env.Stdout, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "ID\tTIME\tWHO\tCHANGE REF\tOPS\tSTATE\tRULES")
-	for _, r := range runs {
-		who := r.User
-		if r.Actor != "" {
-			who = r.Actor + " (" + r.User + ")"
-		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%s\t%d\n", r.ID, r.Time.UTC().Format(time.RFC3339), who, dash(r.ChangeRef), r.Ops, r.State, len(r.Rules))
-	}
-	return tw.Flush()
-}
-
-func dash(s string) string {
-	if s == "" {
-		return "-"
-	}
-	return s
+	return sink.Write(journal.NewRunList(ident, runs), output.Options{})
 }
 
 func newRollbackCmd(env *Env) *cobra.Command {

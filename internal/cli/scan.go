@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"bytes"
 	"fmt"
 	"io"
 	"strings"
@@ -12,12 +11,12 @@ import (
 
 	"github.com/cradle-cra/cradle/internal/catalog"
 	"github.com/cradle-cra/cradle/internal/engine"
-	"github.com/cradle-cra/cradle/internal/fileutil"
-	"github.com/cradle-cra/cradle/internal/render"
+	"github.com/cradle-cra/cradle/internal/output"
 	"github.com/cradle-cra/cradle/internal/result"
 	"github.com/cradle-cra/cradle/internal/rules"
 	"github.com/cradle-cra/cradle/internal/tailor"
 	"github.com/cradle-cra/cradle/internal/target"
+	"github.com/cradle-cra/cradle/internal/version"
 )
 
 type scanFlags struct {
@@ -98,7 +97,7 @@ func newScanCmd(env *Env) *cobra.Command {
 }
 
 // loadCatalog builds the registry and the embedded baseline.
-func loadCatalog() (*engine.Engine, error) { return catalog.Load(Version) }
+func loadCatalog() (*engine.Engine, error) { return catalog.Load(version.Version()) }
 
 // loadSelection loads the catalogue and the rule selection every
 // scanning command shares: profile, tailoring, waivers and --rule.
@@ -142,10 +141,9 @@ func runScan(cmd *cobra.Command, env *Env, f *scanFlags) error {
 		}
 		failOn = s
 	}
-	renderers := render.Default()
-	rnd, err := renderers.Lookup(f.format)
+	sink, err := output.Default().Open(output.KindScanReport, f.format, f.output, env.Stdout)
 	if err != nil {
-		return usageErr("--format: %v", err)
+		return err
 	}
 	eng, opts, err := loadSelection(f.profile, f.tailoring, f.waivers, f.rules)
 	if err != nil {
@@ -168,16 +166,7 @@ func runScan(cmd *cobra.Command, env *Env, f *scanFlags) error {
 	if err != nil {
 		return err
 	}
-	color := f.output == "" && !f.noColor && env.tty(env.Stdout) && env.getenv("NO_COLOR") == ""
-	var buf bytes.Buffer
-	if err := rnd.Render(&buf, rep, render.Options{Color: color, Verbose: f.verbose}); err != nil {
-		return fmt.Errorf("render %s: %w", f.format, err)
-	}
-	if f.output != "" {
-		if err := fileutil.WriteAtomic(f.output, buf.Bytes(), 0o644); err != nil {
-			return inputErr(err)
-		}
-	} else if _, err := env.Stdout.Write(buf.Bytes()); err != nil {
+	if err := sink.Write(rep, output.Options{Color: useColor(env, sink, f.noColor), Verbose: f.verbose}); err != nil {
 		return err
 	}
 	if failOn > 0 {
