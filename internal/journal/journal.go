@@ -11,10 +11,25 @@
 //	<run-id>/journal.jsonl  append-only records, one JSON object a line
 //	<run-id>/blobs/<sha256> prior file contents (0600)
 //
+// # Plan pinning
+//
+// Apply opens the target root once, without following a symlink at it,
+// and only if it is the directory the plan was made against (Run.Root,
+// device and inode); everything afterwards goes through that descriptor.
+// Every change carries the state the plan saw at its path
+// (remedy.PathChange.Seen). A path that differs from it — an edit made
+// after planning — and a mode or owner change to a file with other hard
+// links (they would change too, and may lie outside the target) are left
+// alone, with every other path of their rules, and listed in Run.Skipped.
+// The comparison is repeated on the state that is journaled and just
+// before the rename, unlink or metadata change; a path that changed after
+// it was journaled gets a "left" record, and Rollback never touches it.
+//
 // # Crash-safety protocol
 //
 // Before a path is touched, Apply durably records its prior state: whether
-// it existed, its type, content (stored as a blob by SHA-256), mode including
+// it existed, its type, content (stored as a blob by SHA-256, unless the
+// change sets only mode or owner: then only its digest), mode including
 // setuid/setgid/sticky, owner, all readable extended attributes (user.,
 // security., trusted., and system.posix_acl_* — that is, ACLs), atime and
 // mtime, its device and inode, the parent directory's atime, mtime, device
@@ -52,7 +67,12 @@
 // matches the original exactly.
 // Each restored path is recorded, which makes rollback resumable: a killed
 // rollback is simply run again, and rolling back a rolled-back run does
-// nothing.
+// nothing (RollbackResult.Already). A path already in its prior state is
+// not touched; a path that cannot be restored is reported
+// (IncompleteError) and the rest is restored all the same. Undoing a mode
+// or owner change restores those on the current content, never older
+// content, and no mode or owner is set in place on a multiply-linked file
+// that is not the inode the run changed.
 //
 // Before restoring, Rollback compares every finished path with the state the
 // run left. A path that matches neither that state nor its prior state was
