@@ -93,7 +93,7 @@ func applyFix(cmd *cobra.Command, env *Env, f *fixFlags, eng *engine.Engine, pla
 	if done == nil {
 		// Nothing was journaled, so nothing was changed: no log entry.
 		if errors.Is(applyErr, journal.ErrRootChanged) {
-			return nil, &ExitError{Code: ExitUsage, Err: fmt.Errorf("apply: %w; plan again", applyErr)}
+			return nil, &ExitError{Code: ExitUsage, Err: fmt.Errorf("apply: %w", applyErr)}
 		}
 		return nil, fmt.Errorf("apply: %w", applyErr)
 	}

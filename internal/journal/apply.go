@@ -11,6 +11,7 @@ import (
 	"path"
 	"path/filepath"
 	"slices"
+	"strings"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -96,7 +97,7 @@ func (s *Store) Apply(ctx context.Context, root string, run Run, changes []remed
 	for grew := true; grew; { // rules sharing paths block each other
 		grew = false
 		for i, c := range changes {
-			if !sk.has(i) && sk.blocked(c.Rules) {
+			if !sk.has(i) && sk.blocked(i, c.Rules) {
 				sk.add(i, "")
 				grew = true
 			}
@@ -148,7 +149,7 @@ func (s *Store) Apply(ctx context.Context, root string, run Run, changes []remed
 		if sk.has(i) {
 			continue
 		}
-		if sk.blocked(c.Rules) { // a path of the same rule was refused just now
+		if sk.blocked(i, c.Rules) { // a path of the same rule was refused just now
 			sk.add(i, "")
 			run.Paths = slices.DeleteFunc(run.Paths, func(p string) bool { return p == target.Abs(ps[i]) })
 			continue
@@ -169,7 +170,7 @@ func (s *Store) Apply(ctx context.Context, root string, run Run, changes []remed
 		if err := ctx.Err(); err != nil {
 			return fail(err)
 		}
-		if sk.blocked(c.Rules) {
+		if sk.blocked(-1, c.Rules) {
 			sk.addRuntime(c)
 			continue
 		}
@@ -208,10 +209,13 @@ func newSkips(changes []remedy.PathChange, paths []string) *skips {
 func (s *skips) has(i int) bool { _, ok := s.why[i]; return ok }
 
 // add skips change i; an empty why names the refused path of a rule it
-// shares.
+// shares, or the directory it would be made in.
 func (s *skips) add(i int, why string) {
 	if s.has(i) {
 		return
+	}
+	if d := s.dirOf(i); why == "" && d != "" {
+		why = fmt.Sprintf("not applied: its directory %s is not made by this run", target.Abs(d))
 	}
 	if why == "" {
 		for _, r := range s.changes[i].Rules {
@@ -229,14 +233,26 @@ func (s *skips) add(i int, why string) {
 	}
 }
 
-// blocked reports whether any of rules has a refused path.
-func (s *skips) blocked(rules []string) bool {
+// blocked reports whether change i (-1: a runtime change) cannot be made
+// because one of its rules has a refused path, or it lies below a
+// directory the run was to make and skipped.
+func (s *skips) blocked(i int, rules []string) bool {
 	for _, r := range rules {
 		if _, ok := s.rules[r]; ok {
 			return true
 		}
 	}
-	return false
+	return i >= 0 && s.dirOf(i) != ""
+}
+
+// dirOf returns the skipped new directory change i lies below, if any.
+func (s *skips) dirOf(i int) string {
+	for j := range s.changes {
+		if s.has(j) && s.changes[j].Action == remedy.ActMkdir && strings.HasPrefix(s.paths[i], s.paths[j]+"/") {
+			return s.paths[j]
+		}
+	}
+	return ""
 }
 
 func (s *skips) addRuntime(c remedy.Runtime) {

@@ -66,7 +66,7 @@ func openTree(root string, pin *remedy.RootID) (*tree, error) {
 		}
 		if got := (remedy.RootID{Dev: uint64(st.Dev), Ino: uint64(st.Ino)}); got != *pin {
 			unix.Close(fd)
-			return nil, fmt.Errorf("%w: %s is not the directory the plan was made against (device:inode %d:%d, planned %d:%d)",
+			return nil, fmt.Errorf("%w: %s is not the directory the plan was made against (device:inode %d:%d, planned %d:%d); plan again",
 				ErrRootChanged, root, got.Dev, got.Ino, pin.Dev, pin.Ino)
 		}
 	}

@@ -44,7 +44,7 @@ func seenNow(t testing.TB, p string, a remedy.Action) remedy.Seen {
 		t.Fatal(err)
 	}
 	sys := fi.Sys().(*syscall.Stat_t)
-	s := remedy.Seen{Exists: true, Type: fi.Mode().Type(), Mode: fi.Mode() & remedy.PermMask, UID: sys.Uid, GID: sys.Gid, Nlink: uint64(sys.Nlink)}
+	s := remedy.Seen{Exists: true, Type: fi.Mode().Type(), Mode: fi.Mode() & remedy.PermMask, UID: sys.Uid, GID: sys.Gid}
 	switch {
 	case fi.Mode()&fs.ModeSymlink != 0:
 		s.Link, _ = os.Readlink(p)

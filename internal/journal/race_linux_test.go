@@ -200,6 +200,34 @@ func TestRaceLostEdit(t *testing.T) {
 	})
 }
 
+// A directory the plan creates appears before apply: it is left alone,
+// and so is everything the run would have made below it, whatever rule
+// it belongs to.
+func TestRaceDirectoryAppeared(t *testing.T) {
+	needRoot(t)
+	root, _ := newTree(t, t.TempDir())
+	s := openStore(t)
+	changes := append(testChanges(), remedy.PathChange{Path: "etc/new/other.conf", Action: remedy.ActWrite, Data: []byte("x\n"), Mode: 0o644, ModeSet: true, OwnerSet: true, Rules: []string{"R7"}})
+	run, err := planApply(t, s, root, changes, "start", func(string) bool {
+		must(t, os.Mkdir(filepath.Join(root, "etc/new"), 0o700))
+		return true
+	})
+	must(t, err)
+	var got []string
+	for _, sk := range run.Skipped {
+		got = append(got, sk.Path)
+	}
+	if want := []string{"/etc/new", "/etc/new/deep", "/etc/new/deep/x.conf", "/etc/new/other.conf"}; !slices.Equal(got, want) {
+		t.Errorf("skipped %v, want %v (%+v)", got, want, run.Skipped)
+	}
+	if ents, _ := os.ReadDir(filepath.Join(root, "etc/new")); len(ents) != 0 {
+		t.Errorf("written into the directory that appeared: %v", ents)
+	}
+	if b, _ := os.ReadFile(filepath.Join(root, "etc/a.conf")); string(b) != "alpha\nmore\n" {
+		t.Errorf("other rules not applied: a.conf = %q", b)
+	}
+}
+
 func TestRaceDirectorySwap(t *testing.T) {
 	needRoot(t)
 	root, host := raceTree(t)

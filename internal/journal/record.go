@@ -96,6 +96,8 @@ func drift(seen remedy.Seen, cur *fileState) string {
 		return "removed since the plan was made"
 	case seenType(seen.Type) != cur.Type:
 		return fmt.Sprintf("was a %s when the plan was made, now a %s", seenType(seen.Type), cur.Type)
+	case seen.SHA256 == remedy.Unreadable:
+		return "could not be read when the plan was made"
 	case seen.SHA256 != "" && cur.Type == typeFile && seen.SHA256 != cur.SHA256:
 		return fmt.Sprintf("content changed since the plan was made (sha256 %.12s, planned against %.12s); the edit is kept", cur.SHA256, seen.SHA256)
 	case cur.Type == typeSymlink && cur.Link != seen.Link:

@@ -23,6 +23,9 @@ type node struct {
 	path       string // root-relative, symlink-free parents
 	orig       target.FileInfo
 	origExists bool
+	// origSHA is the digest of the original content, taken when an
+	// operation that replaces or removes it is planned.
+	origSHA string
 
 	exists  bool
 	typ     fs.FileMode // 0 regular, fs.ModeDir, fs.ModeSymlink
@@ -341,6 +344,7 @@ func (c *Changes) WriteFile(name string, data []byte, perm fs.FileMode, summary 
 	if err != nil {
 		return err
 	}
+	c.pinContent(n)
 	p := n.path
 	old, hadOld := []byte(nil), n.exists && n.typ == 0
 	if hadOld {
@@ -416,6 +420,7 @@ func (c *Changes) Remove(name string, summary string) error {
 	if n.typ == fs.ModeDir {
 		return fmt.Errorf("remove %s: is a directory", target.Abs(p))
 	}
+	c.pinContent(n)
 	from := "file"
 	if n.typ == fs.ModeSymlink {
 		from = "symlink to " + n.link
@@ -433,6 +438,7 @@ func (c *Changes) Symlink(name, dest string, summary string) error {
 	if err != nil {
 		return err
 	}
+	c.pinContent(n)
 	p := n.path
 	if n.exists && n.typ == fs.ModeSymlink && n.link == dest {
 		return nil
@@ -623,7 +629,6 @@ type Seen struct {
 	Link     string      // symlink target
 	Mode     fs.FileMode // permission and special bits
 	UID, GID uint32
-	Nlink    uint64
 }
 
 // RootID identifies the directory a plan was made against (device and
@@ -672,7 +677,7 @@ func (c *Changes) Final() []PathChange {
 				continue
 			}
 			pc.Action, pc.Link, pc.OwnerSet = ActSymlink, n.link, true
-		case n.dataSet && (!n.origExists || origTyp != 0 || !c.sameContent(n, &pc.Seen)):
+		case n.dataSet && (!n.origExists || origTyp != 0 || n.origSHA != Digest(n.data)):
 			pc.Action, pc.Data = ActWrite, n.data
 			pc.ModeSet = !n.origExists || origTyp != 0 || n.mode != n.orig.Mode&PermMask
 			pc.OwnerSet = !n.origExists || origTyp != 0 || n.uid != n.orig.UID || n.gid != n.orig.GID
@@ -690,52 +695,48 @@ func (c *Changes) Final() []PathChange {
 	out := append(mk, mid...)
 	// remove deepest first.
 	slices.SortStableFunc(rm, func(a, b PathChange) int { return strings.Count(b.Path, "/") - strings.Count(a.Path, "/") })
-	out = append(out, rm...)
-	// A change that replaces or removes a file's content records the
+	// A change that replaces or removes a file's content carries the
 	// digest of the content it was planned against.
 	for i := range out {
-		pc := &out[i]
-		if pc.Action != ActMeta && pc.Seen.Exists && pc.Seen.Type == 0 && pc.Seen.SHA256 == "" {
-			pc.Seen.SHA256 = c.digest(pc.Path)
+		if out[i].Action == ActMeta {
+			out[i].Seen.SHA256 = ""
 		}
 	}
-	return out
+	return append(out, rm...)
 }
 
 func seenOf(n *node) Seen {
 	if !n.origExists {
 		return Seen{}
 	}
-	return Seen{Exists: true, Type: n.orig.Mode.Type(), Link: n.orig.Link, Mode: n.orig.Mode & PermMask,
-		UID: n.orig.UID, GID: n.orig.GID, Nlink: n.orig.Nlink}
+	return Seen{Exists: true, Type: n.orig.Mode.Type(), SHA256: n.origSHA, Link: n.orig.Link, Mode: n.orig.Mode & PermMask,
+		UID: n.orig.UID, GID: n.orig.GID}
 }
 
-// sameContent reports whether n's planned data equals the file's current
-// content, recording the content's digest in seen.
-func (c *Changes) sameContent(n *node, seen *Seen) bool {
-	if !n.origExists || n.orig.Mode.Type() != 0 {
-		return false
+// pinContent records the digest of n's original content, when it is a
+// file, before an operation replaces or removes it: what applying
+// compares so that an edit made after planning is not overwritten.
+func (c *Changes) pinContent(n *node) {
+	if n.origExists && n.orig.Mode.Type() == 0 && n.origSHA == "" {
+		n.origSHA = c.digest(n.path)
 	}
-	b, err := target.ReadFile(c.base, n.path)
-	if err != nil {
-		return false
-	}
-	seen.SHA256 = Digest(b)
-	return string(b) == string(n.data)
 }
+
+// Unreadable is Seen.SHA256 of a file the plan could not read: no file
+// matches it, so applying leaves that path alone.
+const Unreadable = "unreadable"
 
 // digest is the SHA-256 of the base target's file p, streamed (a file
-// removed with its package may be larger than configuration files are);
-// "unreadable" when it cannot be read, which no file matches at apply.
+// removed with its package may be larger than configuration files are).
 func (c *Changes) digest(p string) string {
 	rc, err := c.base.Open(p)
 	if err != nil {
-		return "unreadable"
+		return Unreadable
 	}
 	defer rc.Close()
 	h := sha256.New()
 	if _, err := io.Copy(h, rc); err != nil {
-		return "unreadable"
+		return Unreadable
 	}
 	return hex.EncodeToString(h.Sum(nil))
 }
