@@ -159,3 +159,38 @@ func TestWaiverChangesLogged(t *testing.T) {
 		t.Fatalf("actions = %s", got)
 	}
 }
+
+// A planned chmod of a file hard-linked to one outside the target is
+// left alone: the apply reports it as skipped and exits 3, and the file
+// outside keeps its mode.
+func TestFixApplySkipsHardLinked(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("needs root (owners)")
+	}
+	root := targettest.Dir(t, map[string]string{
+		"etc/os-release": "ID=debian\nVERSION_ID=\"12\"\n",
+		"etc/passwd":     "root:x:0:0:root:/root:/bin/bash\n",
+	})
+	outside := filepath.Join(t.TempDir(), "shadow")
+	if err := os.WriteFile(outside, []byte("root:*:19000:0:99999:7:::\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Link(outside, filepath.Join(root, "etc/shadow")); err != nil {
+		t.Fatal(err)
+	}
+	env := map[string]string{"CRADLE_HOME": t.TempDir()}
+	out, errs, code := runIn(t, env, "fix", "--root", root, "--rule", "file.shadow.permissions", "--apply", "--no-preflight", "--format", "json")
+	if code != 3 || !strings.Contains(errs, "left as they are") {
+		t.Fatalf("exit %d, want 3\n%s\n%s", code, out, errs)
+	}
+	var d fix.Document
+	if err := json.Unmarshal([]byte(out), &d); err != nil {
+		t.Fatal(err)
+	}
+	if len(d.Skipped) != 1 || d.Skipped[0].Path != "/etc/shadow" || !strings.Contains(d.Skipped[0].Reason, "hard links") || d.Rules[0].Status != fix.StatusSkipped {
+		t.Fatalf("skipped = %+v, rules %+v", d.Skipped, d.Rules)
+	}
+	if fi, _ := os.Stat(outside); fi.Mode().Perm() != 0o644 {
+		t.Errorf("the file outside the target changed: %v", fi.Mode())
+	}
+}
