@@ -424,56 +424,6 @@ func TestConcurrentAppends(t *testing.T) {
 	}
 }
 
-func TestTargetKey(t *testing.T) {
-	tests := []struct{ id, prefix string }{
-		{"host", "host-"},
-		{"root:/srv/rootfs", "root-srv-rootfs-"},
-		{"image:/tmp/app image.tar", "image-tmp-app-image-tar-"},
-		{"::", "target-"},
-		{"root:/" + strings.Repeat("x", 300), "root-" + strings.Repeat("x", 43) + "-"},
-	}
-	seen := map[string]bool{}
-	for _, tc := range tests {
-		k := TargetKey(tc.id)
-		if !strings.HasPrefix(k, tc.prefix) || len(k) != len(tc.prefix)+16 || seen[k] {
-			t.Errorf("TargetKey(%q) = %q, want prefix %q + 16 hex", tc.id, k, tc.prefix)
-		}
-		seen[k] = true
-		if k != TargetKey(tc.id) {
-			t.Errorf("TargetKey(%q) not stable", tc.id)
-		}
-	}
-	if TargetKey("root:/a/b") == TargetKey("root:/a-b") {
-		t.Error("slug collision not disambiguated by the hash")
-	}
-}
-
-func TestTargetIdentity(t *testing.T) {
-	dir := t.TempDir()
-	link := filepath.Join(t.TempDir(), "link")
-	if err := os.Symlink(dir, link); err != nil {
-		t.Skip("symlinks unsupported")
-	}
-	a, err := TargetIdentity(dir, "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, err := TargetIdentity(link+"/", "")
-	if err != nil || a != b {
-		t.Fatalf("symlinked spelling differs: %q vs %q (%v)", a, b, err)
-	}
-	if h, _ := TargetIdentity("", ""); h != "host" {
-		t.Fatalf("host identity %q", h)
-	}
-	abs, _ := filepath.Abs("/nonexistent/app.tar")
-	if i, _ := TargetIdentity("", "/nonexistent/app.tar"); i != "image:"+filepath.ToSlash(abs) {
-		t.Fatalf("image identity %q", i)
-	}
-	if _, err := TargetIdentity("a", "b"); err == nil {
-		t.Fatal("both flags accepted")
-	}
-}
-
 func FuzzVerify(f *testing.F) {
 	k, _ := signing.Generate()
 	l := newLog(f, k)
@@ -517,9 +467,9 @@ func TestLoadPolicy(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			dir := t.TempDir()
 			if tc.file != "" {
-				os.WriteFile(filepath.Join(dir, PolicyFile), []byte(tc.file), 0o600)
+				os.WriteFile(filepath.Join(dir, "change-policy.yaml"), []byte(tc.file), 0o600)
 			}
-			p, err := LoadPolicy(dir, env(tc.env))
+			p, err := LoadPolicy(filepath.Join(dir, "change-policy.yaml"), env(tc.env))
 			if (err != nil) != tc.err || p.RequireChangeRef != tc.want {
 				t.Fatalf("LoadPolicy = %+v, %v", p, err)
 			}

@@ -13,8 +13,6 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
-	"fmt"
-	"path/filepath"
 	"slices"
 	"strings"
 )
@@ -154,62 +152,4 @@ func entryHash(line []byte) (string, error) {
 	}
 	s := sha256.Sum256(c)
 	return hex.EncodeToString(s[:]), nil
-}
-
-// TargetIdentity names the target a log belongs to: "host" for the live
-// host, "root:<absolute path>" for a root filesystem, "image:<absolute
-// path>" for an image. Symlinks in an existing path are resolved so two
-// spellings of one target share a log. Every package that keeps state per
-// target uses this with TargetKey.
-func TargetIdentity(root, image string) (string, error) {
-	switch {
-	case root != "" && image != "":
-		return "", errors.New("--root and --image are mutually exclusive")
-	case root != "":
-		p, err := absPath(root)
-		return "root:" + p, err
-	case image != "":
-		p, err := absPath(image)
-		return "image:" + p, err
-	}
-	return "host", nil
-}
-
-func absPath(p string) (string, error) {
-	a, err := filepath.Abs(p)
-	if err != nil {
-		return "", fmt.Errorf("target path %s: %w", p, err)
-	}
-	if r, err := filepath.EvalSymlinks(a); err == nil {
-		a = r
-	}
-	return filepath.ToSlash(a), nil
-}
-
-// TargetKey turns a target identity into a stable, filesystem-safe name: a
-// readable slug of the identity plus 16 hex digits of its sha256 (the slug
-// alone can collide, the hash cannot in practice).
-func TargetKey(identity string) string {
-	var b strings.Builder
-	dash := false
-	for _, r := range strings.ToLower(identity) {
-		ok := r >= 'a' && r <= 'z' || r >= '0' && r <= '9'
-		switch {
-		case ok:
-			b.WriteRune(r)
-			dash = false
-		case !dash && b.Len() > 0:
-			b.WriteByte('-')
-			dash = true
-		}
-		if b.Len() >= 48 {
-			break
-		}
-	}
-	slug := strings.TrimSuffix(b.String(), "-")
-	if slug == "" {
-		slug = "target"
-	}
-	s := sha256.Sum256([]byte(identity))
-	return slug + "-" + hex.EncodeToString(s[:8])
 }

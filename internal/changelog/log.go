@@ -17,6 +17,7 @@ import (
 	"github.com/cradle-cra/cradle/internal/envelope"
 	"github.com/cradle-cra/cradle/internal/fileutil"
 	"github.com/cradle-cra/cradle/internal/signing"
+	"github.com/cradle-cra/cradle/internal/target"
 )
 
 // ErrChangeRefRequired is returned by Append when the policy demands a
@@ -31,7 +32,7 @@ var ErrDamaged = errors.New("change log is damaged or tampered with; run \"cradl
 type Log struct {
 	// Dir holds the logs ($CRADLE_HOME/logs).
 	Dir string
-	// Target is the target identity (TargetIdentity).
+	// Target is the target identity (target.Spec.ID).
 	Target string
 	// Signer signs appended entries and the head; needed by Append only.
 	Signer *signing.Key
@@ -46,12 +47,12 @@ type Log struct {
 }
 
 // Path is the log file.
-func (l *Log) Path() string { return filepath.Join(l.Dir, TargetKey(l.Target)+".jsonl") }
+func (l *Log) Path() string { return filepath.Join(l.Dir, target.KeyOf(l.Target)+".jsonl") }
 
 // HeadPath is the signed head file.
-func (l *Log) HeadPath() string { return filepath.Join(l.Dir, TargetKey(l.Target)+".head") }
+func (l *Log) HeadPath() string { return filepath.Join(l.Dir, target.KeyOf(l.Target)+".head") }
 
-func (l *Log) lockPath() string { return filepath.Join(l.Dir, TargetKey(l.Target)+".lock") }
+func (l *Log) lockPath() string { return filepath.Join(l.Dir, target.KeyOf(l.Target)+".lock") }
 
 // Head records the last entry of a log, signed, so that removing entries
 // from the end is detected.

@@ -7,12 +7,13 @@ import (
 )
 
 const convertLong = `Re-render a JSON document cradle wrote earlier — a scan report, fix plan,
-drift report, run list, change log listing or a file of watch events —
-in another format, without scanning again. The document's "kind" says
-what it is (scan reports and fix plans saved before documents had a kind
-are recognised too); the formats are those of the command that wrote it:
-  scan_report   table, json, sarif, junit, html
-  fix_plan, drift_report, run_list, change_log, watch_event   table, json
+drift report, run list, change log listing, a file of watch events, a
+rule list or version — in another format, without scanning again. The
+document's "kind" says what it is (scan reports and fix plans saved
+before documents had a kind are recognised too); the formats are those of
+the command that wrote it:
+  scan_report     table, json, sarif, junit, html
+  any other kind  table, json
 
 A scan report converted to sarif, junit or html is byte for byte what
 "cradle scan --format ..." printed for the same scan.

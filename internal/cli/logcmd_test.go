@@ -14,6 +14,7 @@ import (
 	"github.com/cradle-cra/cradle/internal/changelog"
 	"github.com/cradle-cra/cradle/internal/envelope"
 	"github.com/cradle-cra/cradle/internal/signing"
+	"github.com/cradle-cra/cradle/internal/target"
 )
 
 // runIn executes the CLI in-process with the given environment.
@@ -27,7 +28,7 @@ func runIn(t *testing.T, env map[string]string, args ...string) (stdout, stderr 
 
 func logPath(t *testing.T, state, id string) string {
 	t.Helper()
-	return filepath.Join(state, "logs", changelog.TargetKey(id)+".jsonl")
+	return filepath.Join(state, "logs", target.KeyOf(id)+".jsonl")
 }
 
 func TestLogCommands(t *testing.T) {
@@ -141,7 +142,7 @@ func TestLogUsageErrors(t *testing.T) {
 		{"both targets", env, []string{"log", "--root", "/a", "--image", "/b"}, "mutually exclusive"},
 		{"bad format", env, []string{"log", "--format", "xml"}, "--format"},
 		{"unknown action", env, []string{"log", "append", "--action", "delete", "--reason", "x"}, "unknown action"},
-		{"no reason", env, []string{"log", "append"}, "--reason"},
+		{"no reason", env, []string{"log", "append"}, "a reason is required"},
 		{"relative home", map[string]string{"CRADLE_HOME": "rel"}, []string{"log", "verify"}, "absolute"},
 		{"change ref required by env", map[string]string{"CRADLE_HOME": state, changelog.EnvRequireChangeRef: "1"},
 			[]string{"log", "append", "--reason", "x"}, "change reference"},
@@ -161,7 +162,7 @@ func TestLogUsageErrors(t *testing.T) {
 func TestLogAppendPolicyAndKeys(t *testing.T) {
 	state := t.TempDir()
 	env := map[string]string{"CRADLE_HOME": state}
-	os.WriteFile(filepath.Join(state, changelog.PolicyFile), []byte("require_change_ref: true\n"), 0o600)
+	os.WriteFile(filepath.Join(state, "change-policy.yaml"), []byte("require_change_ref: true\n"), 0o600)
 	if _, errs, code := runIn(t, env, "log", "append", "--reason", "x"); code != ExitUsage || !strings.Contains(errs, "change reference") {
 		t.Fatalf("policy not enforced: exit %d %q", code, errs)
 	}

@@ -7,6 +7,7 @@ import (
 
 	"github.com/santhosh-tekuri/jsonschema/v6"
 
+	"github.com/cradle-cra/cradle/internal/output"
 	"github.com/cradle-cra/cradle/internal/version"
 )
 
@@ -53,7 +54,12 @@ func TestVersionJSONMatchesSchema(t *testing.T) {
 	stamped := version.Info{Version: "0.0.0-snapshot+0123456789ab", Revision: "0123456789abcdef0123456789abcdef01234567",
 		Time: "2026-01-02T03:04:05Z", Modified: true, GoVersion: "go1.26.8", OS: "linux", Arch: "arm64"}
 	var b strings.Builder
-	if err := writeVersionJSON(&b, stamped); err != nil {
+	sink, err := output.Default().Open(output.KindVersion, "json", "", &b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc := stamped.Document()
+	if err := sink.Write(&doc, output.Options{}); err != nil {
 		t.Fatal(err)
 	}
 	for name, doc := range map[string]string{"this binary": out, "stamped": b.String()} {

@@ -123,7 +123,7 @@ type FileState struct {
 
 // Snapshot is an approved (or current) state of a target.
 type Snapshot struct {
-	Target         string         `json:"target"` // changelog.TargetIdentity
+	Target         string         `json:"target"` // target.Spec.ID
 	TargetName     string         `json:"target_name"`
 	Kind           string         `json:"kind"`
 	ToolVersion    string         `json:"tool_version"`

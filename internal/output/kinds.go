@@ -3,12 +3,14 @@ package output
 import (
 	"io"
 
+	"github.com/cradle-cra/cradle/internal/catalog"
 	"github.com/cradle-cra/cradle/internal/changelog"
 	"github.com/cradle-cra/cradle/internal/drift"
 	"github.com/cradle-cra/cradle/internal/fix"
 	"github.com/cradle-cra/cradle/internal/journal"
 	"github.com/cradle-cra/cradle/internal/render"
 	"github.com/cradle-cra/cradle/internal/result"
+	"github.com/cradle-cra/cradle/internal/version"
 )
 
 // The document kinds cradle writes. Each has a JSON Schema at
@@ -20,6 +22,8 @@ const (
 	KindRunList     Kind = journal.ListKind      // cradle runs
 	KindChangeLog   Kind = changelog.ListingKind // cradle log
 	KindWatchEvent  Kind = drift.EventKind       // cradle watch (JSON Lines)
+	KindVersion     Kind = version.Kind          // cradle version
+	KindRuleList    Kind = catalog.RuleListKind  // cradle rules
 )
 
 // Default returns the registry of every kind with its built-in formats.
@@ -48,6 +52,14 @@ func Default() *Registry {
 		Kind: KindWatchEvent, SchemaVersion: drift.EventSchemaVersion, Stream: true,
 		decode:  decodeLines[drift.Event](KindWatchEvent),
 		formats: map[string]Renderer{"table": typed(eventsTable), "json": typed(eventsJSON)},
+	}, {
+		Kind: KindVersion, SchemaVersion: version.SchemaVersion,
+		decode:  decodeOne[version.Document],
+		formats: map[string]Renderer{"table": typed(versionTable), "json": typed(jsonOf[version.Document])},
+	}, {
+		Kind: KindRuleList, SchemaVersion: catalog.RuleListSchemaVersion,
+		decode:  decodeOne[catalog.RuleList],
+		formats: map[string]Renderer{"table": typed(rulesTable), "json": typed(jsonOf[catalog.RuleList])},
 	}} {
 		r.kinds[s.Kind] = s // distinct constants; TestRegistry checks the table
 	}

@@ -50,6 +50,25 @@ type Spec struct {
 	formats map[string]Renderer
 }
 
+// NewSpec describes kind k whose documents decode into a T (one JSON
+// value; streams are built in Default). Add its formats with Handle.
+func NewSpec[T any](k Kind, schemaVersion string, private bool) *Spec {
+	return &Spec{Kind: k, SchemaVersion: schemaVersion, Private: private, decode: decodeOne[T], formats: map[string]Renderer{}}
+}
+
+// Handle registers f as the renderer of format for the *T documents of
+// s; a format registered twice is an error.
+func Handle[T any](s *Spec, format string, f func(w io.Writer, doc *T, o Options) error) error {
+	if _, dup := s.formats[format]; dup {
+		return fmt.Errorf("%s: format %q registered twice", s.Kind, format)
+	}
+	if s.formats == nil {
+		s.formats = map[string]Renderer{}
+	}
+	s.formats[format] = typed(f)
+	return nil
+}
+
 // Formats lists the kind's formats, sorted.
 func (s *Spec) Formats() []string { return slices.Sorted(maps.Keys(s.formats)) }
 

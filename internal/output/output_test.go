@@ -2,6 +2,7 @@ package output
 
 import (
 	"errors"
+	"io"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -9,7 +10,7 @@ import (
 
 func TestRegistry(t *testing.T) {
 	reg := Default()
-	want := []Kind{KindChangeLog, KindDriftReport, KindFixPlan, KindRunList, KindScanReport, KindWatchEvent}
+	want := []Kind{KindChangeLog, KindDriftReport, KindFixPlan, KindRuleList, KindRunList, KindScanReport, KindVersion, KindWatchEvent}
 	if got := reg.Kinds(); !equal(got, want) {
 		t.Fatalf("kinds %v, want %v", got, want)
 	}
@@ -35,6 +36,29 @@ func TestRegistry(t *testing.T) {
 	}
 	if err := reg.Add(mustSpec(t, reg, KindFixPlan)); err == nil {
 		t.Error("a kind was registered twice")
+	}
+
+	// A kind added from outside: its formats, its decoder, no duplicates.
+	type note struct {
+		SchemaVersion string `json:"schema_version"`
+		Kind          string `json:"kind"`
+		Text          string `json:"text"`
+	}
+	s := NewSpec[note]("note", "1.0", true)
+	text := func(w io.Writer, n *note, _ Options) error { _, err := io.WriteString(w, n.Text); return err }
+	if err := Handle(s, "text", text); err != nil {
+		t.Fatal(err)
+	}
+	if err := Handle(s, "text", text); err == nil {
+		t.Error("a format was registered twice")
+	}
+	if err := reg.Add(s); err != nil {
+		t.Fatal(err)
+	}
+	_, doc, err := reg.Decode("n.json", []byte(`{"schema_version":"1.3","kind":"note","text":"hi"}`))
+	var out strings.Builder
+	if sink, serr := reg.Open("note", "text", "", &out); err != nil || serr != nil || sink.Write(doc, Options{}) != nil || out.String() != "hi" {
+		t.Errorf("note: %v %v %q", err, serr, out.String())
 	}
 }
 

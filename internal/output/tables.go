@@ -7,9 +7,11 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/cradle-cra/cradle/internal/catalog"
 	"github.com/cradle-cra/cradle/internal/changelog"
 	"github.com/cradle-cra/cradle/internal/drift"
 	"github.com/cradle-cra/cradle/internal/journal"
+	"github.com/cradle-cra/cradle/internal/version"
 )
 
 const tableTime = "2006-01-02 15:04:05Z"
@@ -131,4 +133,40 @@ func logTable(w io.Writer, l *changelog.Listing, _ Options) error {
 			cell(strings.Join(e.Rules, ",")), cell(e.ChangeRef), cell(e.Reason))
 	}
 	return tw.Flush()
+}
+
+// versionTable writes which build this is, one "name: value" a line.
+func versionTable(w io.Writer, d *version.Document, _ Options) error {
+	rev := d.Revision
+	if rev == "" {
+		rev = "unknown"
+	}
+	if d.Modified {
+		rev += " (modified)"
+	}
+	when := d.Time
+	if when == "" {
+		when = "unknown"
+	}
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintf(tw, "version:\t%s\n", d.Version)
+	fmt.Fprintf(tw, "revision:\t%s\n", rev)
+	fmt.Fprintf(tw, "time:\t%s\n", when)
+	fmt.Fprintf(tw, "go:\t%s\n", d.GoVersion)
+	fmt.Fprintf(tw, "platform:\t%s/%s\n", d.OS, d.Arch)
+	return tw.Flush()
+}
+
+// rulesTable lists rules one a line with their CRA references.
+func rulesTable(w io.Writer, l *catalog.RuleList, _ Options) error {
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "ID\tSEVERITY\tPROFILES\tCRA\tTITLE")
+	for _, r := range l.Rules {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", r.ID, r.Severity, strings.Join(r.Profiles, ","), strings.Join(r.References["cra"], ","), r.Title)
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	_, err := fmt.Fprintf(w, "\n%d rules\n", len(l.Rules))
+	return err
 }

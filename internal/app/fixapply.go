@@ -1,16 +1,14 @@
-package cli
+package app
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
 	"maps"
-	"path/filepath"
 	"slices"
 	"time"
-
-	"github.com/spf13/cobra"
 
 	"github.com/cradle-cra/cradle/internal/changelog"
 	"github.com/cradle-cra/cradle/internal/digest"
@@ -19,86 +17,46 @@ import (
 	"github.com/cradle-cra/cradle/internal/journal"
 	"github.com/cradle-cra/cradle/internal/remedy"
 	"github.com/cradle-cra/cradle/internal/result"
-	"github.com/cradle-cra/cradle/internal/tailor"
 	"github.com/cradle-cra/cradle/internal/target"
 )
 
-// openRuns opens the journal store of the target selected by root (the
-// live host when empty).
-func openRuns(env *Env, root string) (*journal.Store, string, error) {
-	id, err := changelog.TargetIdentity(root, "")
-	if err != nil {
-		return nil, "", usageErr("%v", err)
-	}
-	dir, err := stateDir(env)
-	if err != nil {
-		return nil, "", err
-	}
-	s, err := journal.Open(filepath.Join(dir, "runs", changelog.TargetKey(id)))
-	if err != nil {
-		return nil, "", err
-	}
-	return s, id, nil
-}
-
-func targetRoot(root string) string {
-	if root == "" {
-		return "/"
-	}
-	return root
-}
-
-// openFixLog opens the target's change log for --apply, refusing before
-// anything is planned or written when policy requires a change reference,
-// and records waiver changes (even when the plan turns out empty).
-func openFixLog(cmd *cobra.Command, env *Env, f *fixFlags, waivers *tailor.Waivers) (*changelog.Log, error) {
-	clog, err := openChangeLog(env, f.root, "", f.key)
-	if err != nil {
-		return nil, err
-	}
-	if clog.RequireChangeRef && f.changeRef == "" {
-		return nil, &ExitError{Code: ExitUsage, Err: changelog.ErrChangeRefRequired}
-	}
-	if err := recordWaiverChanges(cmd.Context(), env, clog, waivers, f.changeRef, f.actor, time.Now()); err != nil {
-		return nil, fmt.Errorf("record waiver changes: %w", appendErr(err))
-	}
-	return clog, nil
-}
-
-// applyFix validates, journals and applies the plan, verifies the rules
-// on the changed target and records the run in the change log. When the
+// apply validates, journals and applies the plan, verifies the rules on
+// the changed target and records the run in the change log. When the
 // apply fails part-way the document (with the run's state) is returned
 // along with the error.
-func applyFix(cmd *cobra.Command, env *Env, f *fixFlags, eng *engine.Engine, plan *fix.Plan, fo fix.Options, clog *changelog.Log) (*fix.Document, error) {
-	ctx := cmd.Context()
+func (a *App) apply(ctx context.Context, in FixInput, eng *engine.Engine, plan *fix.Plan, fo fix.Options, clog *changelog.Log) (*fix.Document, error) {
 	final := plan.Changes.Final()
 	if err := fix.Validate(ctx, final, plan.Target.Live(), fix.Validators()); err != nil {
-		return nil, &ExitError{Code: ExitUsage, Err: err}
+		return nil, Input(err)
 	}
-	store, ident, err := openRuns(env, f.root)
+	store, err := a.runs(in.Target)
 	if err != nil {
 		return nil, err
 	}
 	before := statesBefore(plan.Target, final)
 	now := time.Now().UTC()
 	run := journal.Run{
-		ID: store.NewID(now), Time: now, User: changelog.Actor{OSUser: changelog.CurrentUser()}.String(), Actor: f.actor, ChangeRef: f.changeRef, Reason: f.reason,
-		Target: ident, Rules: plan.RuleIDs(), Ops: len(plan.Applied), Root: plan.Root,
+		ID: store.NewID(now), Time: now, User: changelog.Actor{OSUser: changelog.CurrentUser()}.String(),
+		Actor: in.Change.Actor, ChangeRef: in.Change.ChangeRef, Reason: in.Change.Reason,
+		Target: in.Target.ID(), Rules: plan.RuleIDs(), Ops: len(plan.Applied), Root: plan.Root,
 	}
 	opts := journal.ApplyOptions{}
 	if plan.Target.Live() {
 		opts.Runtime = fix.HostRuntime{}
 	}
-	done, applyErr := store.Apply(ctx, targetRoot(f.root), run, final, plan.Changes.RuntimeChanges(), opts)
+	root, _ := writableRoot(in.Target)
+	done, applyErr := store.Apply(ctx, root, run, final, plan.Changes.RuntimeChanges(), opts)
 	if done == nil {
-		// Nothing was journaled, so nothing was changed: no log entry.
-		if errors.Is(applyErr, journal.ErrRootChanged) {
-			return nil, &ExitError{Code: ExitUsage, Err: fmt.Errorf("apply: %w", applyErr)}
+		// Nothing was journaled, so nothing was changed and nothing is
+		// logged: the target no longer matches the plan, another run holds
+		// it, or it cannot be opened — the operator's to resolve.
+		if ctx.Err() != nil {
+			return nil, fmt.Errorf("apply: %w", applyErr)
 		}
-		return nil, fmt.Errorf("apply: %w", applyErr)
+		return nil, Input(fmt.Errorf("apply: %w (nothing was changed)", applyErr))
 	}
 	doc := fix.NewDocument(plan, "apply")
-	doc.Run = &fix.RunRef{ID: done.ID, State: done.State, Paths: len(done.Paths), Rollback: "cradle rollback " + rootFlag(f.root) + done.ID}
+	doc.Run = &fix.RunRef{ID: done.ID, State: done.State, Paths: len(done.Paths), Rollback: rollbackCommand(in.Target, done.ID)}
 	doc.MarkSkipped(done.Skipped)
 	detail := map[string]any{"run": done.ID, "state": done.State, "operations": len(plan.Applied), "profile": plan.Before.Profile}
 	if len(done.Skipped) > 0 {
@@ -108,8 +66,8 @@ func applyFix(cmd *cobra.Command, env *Env, f *fixFlags, eng *engine.Engine, pla
 	final = slices.DeleteFunc(final, func(pc remedy.PathChange) bool { return !slices.Contains(done.Paths, target.Abs(pc.Path)) })
 	maps.DeleteFunc(before, func(p string, _ pathState) bool { return !slices.Contains(done.Paths, p) })
 	entry := changelog.Entry{
-		Action: changelog.ActionApply, Rules: run.Rules, ChangeRef: f.changeRef, Reason: f.reason,
-		Actor: changelog.Actor{Actor: f.actor}, Before: stateStrings(before),
+		Action: changelog.ActionApply, Rules: run.Rules, ChangeRef: in.Change.ChangeRef, Reason: in.Change.Reason,
+		Actor: changelog.Actor{Actor: in.Change.Actor}, Before: stateStrings(before),
 	}
 	if applyErr == nil {
 		entry.After = stateStrings(statesAfter(final, before))
@@ -117,21 +75,23 @@ func applyFix(cmd *cobra.Command, env *Env, f *fixFlags, eng *engine.Engine, pla
 		detail["error"] = applyErr.Error()
 	}
 	entry.Details, _ = json.Marshal(detail)
-	if _, err := clog.Append(ctx, entry); err != nil && applyErr == nil {
+	// The entry is written even when the context is cancelled: the run
+	// changed the target and the log must say so.
+	if _, err := clog.Append(context.WithoutCancel(ctx), entry); err != nil && applyErr == nil {
 		applyErr = fmt.Errorf("changes applied as run %s, but the change log could not be written: %w", done.ID, err)
 	}
 	if applyErr != nil {
 		return doc, fmt.Errorf("apply: %w (undo what was done with: %s)", applyErr, doc.Run.Rollback)
 	}
 	// Verify on a fresh view of the changed target.
-	t, err := openTarget(&f.scanFlags)
+	t, err := openTarget(ctx, in.Target)
 	if err != nil {
 		return nil, err
 	}
 	defer t.Close()
 	after, err := fix.Rescan(ctx, eng, t, fo.Engine, plan.RuleIDs())
 	if err != nil {
-		return nil, fmt.Errorf("verify: %w", err)
+		return doc, fmt.Errorf("verify: %w", err)
 	}
 	for i := range doc.Rules {
 		rf := &doc.Rules[i]
@@ -150,11 +110,13 @@ func applyFix(cmd *cobra.Command, env *Env, f *fixFlags, eng *engine.Engine, pla
 	return doc, nil
 }
 
-func rootFlag(root string) string {
-	if root == "" {
-		return ""
+// rollbackCommand is the command that undoes a run.
+func rollbackCommand(s target.Spec, id string) string {
+	if s.IsHost() {
+		return "cradle rollback " + id
 	}
-	return "--root " + root + " "
+	dir, _ := s.Dir()
+	return "cradle rollback --root " + dir + " " + id
 }
 
 // pathState is what the change log says about one path before or after a
