@@ -2,7 +2,6 @@ package remedy
 
 import (
 	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -15,6 +14,7 @@ import (
 	"github.com/pmezard/go-difflib/difflib"
 
 	"github.com/cradle-cra/cradle/internal/collect/sysctl"
+	"github.com/cradle-cra/cradle/internal/digest"
 	"github.com/cradle-cra/cradle/internal/target"
 )
 
@@ -738,14 +738,12 @@ func (c *Changes) digest(p string) string {
 	if _, err := io.Copy(h, rc); err != nil {
 		return Unreadable
 	}
-	return hex.EncodeToString(h.Sum(nil))
+	return digest.Hex(digest.Of(h))
 }
 
-// Digest is the SHA-256 of b in lower-case hex, as Seen records it.
-func Digest(b []byte) string {
-	s := sha256.Sum256(b)
-	return hex.EncodeToString(s[:])
-}
+// Digest is the SHA-256 of b in lower-case hex (no "sha256:" prefix), as
+// Seen records it and the journal names its blobs.
+func Digest(b []byte) string { return digest.Hex(digest.SHA256(b)) }
 
 // Empty reports whether nothing would be changed or deferred.
 func (c *Changes) Empty() bool { return len(c.ops) == 0 }
