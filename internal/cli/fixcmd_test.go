@@ -3,6 +3,7 @@ package cli
 import (
 	"encoding/json"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -192,5 +193,55 @@ func TestFixApplySkipsHardLinked(t *testing.T) {
 	}
 	if fi, _ := os.Stat(outside); fi.Mode().Perm() != 0o644 {
 		t.Errorf("the file outside the target changed: %v", fi.Mode())
+	}
+}
+
+// A rollback that cannot restore a path restores the rest, lists the
+// path, logs what it did and exits 3; run again once the cause is gone,
+// it finishes.
+func TestRollbackIncomplete(t *testing.T) {
+	root := targettest.Dir(t, map[string]string{
+		"etc/os-release":      "ID=debian\nVERSION_ID=\"12\"\n",
+		"etc/ssh/sshd_config": "PermitRootLogin yes\n",
+		"etc/shadow":          "root:*:19000:0:99999:7:::\n",
+		"etc/passwd":          "root:x:0:0:root:/root:/bin/bash\n",
+		"etc/group":           "root:x:0:\nshadow:x:42:\n",
+	})
+	if err := os.Chmod(filepath.Join(root, "etc/shadow"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	env := map[string]string{"CRADLE_HOME": t.TempDir()}
+	out, errs, code := runIn(t, env, "fix", "--root", root, "--rule", "ssh.permit_root_login", "--rule", "file.shadow.permissions", "--apply", "--no-preflight", "--format", "json")
+	if code != 0 {
+		t.Fatalf("apply: exit %d\n%s\n%s", code, out, errs)
+	}
+	var d fix.Document
+	if err := json.Unmarshal([]byte(out), &d); err != nil {
+		t.Fatal(err)
+	}
+	ssh := filepath.Join(root, "etc/ssh")
+	if exec.Command("chattr", "+i", ssh).Run() != nil {
+		t.Skip("no chattr +i here")
+	}
+	t.Cleanup(func() { exec.Command("chattr", "-i", ssh).Run() })
+	out, errs, code = runIn(t, env, "rollback", "--root", root, d.Run.ID)
+	if code != 3 || !strings.Contains(out, "not restored: /etc/ssh/sshd_config") {
+		t.Fatalf("rollback: exit %d\n%s\n%s", code, out, errs)
+	}
+	if fi, _ := os.Stat(filepath.Join(root, "etc/shadow")); fi.Mode().Perm() != 0o644 {
+		t.Errorf("the rest was not restored: shadow %v", fi.Mode())
+	}
+	if err := exec.Command("chattr", "-i", ssh).Run(); err != nil {
+		t.Fatal(err)
+	}
+	if out, errs, code = runIn(t, env, "rollback", "--root", root, d.Run.ID); code != 0 {
+		t.Fatalf("second rollback: exit %d\n%s\n%s", code, out, errs)
+	}
+	if b, _ := os.ReadFile(filepath.Join(ssh, "sshd_config")); string(b) != "PermitRootLogin yes\n" {
+		t.Errorf("sshd_config = %q", b)
+	}
+	out, _, _ = runIn(t, env, "log", "--root", root, "--format", "json")
+	if n := strings.Count(out, `"action": "rollback"`); n != 2 || !strings.Contains(out, "not_restored") {
+		t.Errorf("%d rollback entries in the log:\n%s", n, out)
 	}
 }
