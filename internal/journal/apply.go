@@ -21,10 +21,15 @@ import (
 )
 
 // Apply makes changes (then runtime changes rt) to the tree at root,
-// journaling each before it happens. run carries the descriptive fields;
-// ID, Time, User, Rules, Ops, Paths and State are filled in when empty or
-// derived. A run that fails half-way is returned with State "failed" along
-// with the error; Rollback undoes what it did.
+// journaling each before it happens. run carries the descriptive fields
+// and run.Root, the identity of the root the plan was made against
+// (required: another directory at root is refused with ErrRootChanged);
+// ID, Time, User, Rules, Ops, Paths, Skipped and State are filled in when
+// empty or derived. A path that no longer matches its change's Seen state,
+// or a mode or owner change to a multiply-linked file, is left alone with
+// the rest of its rules and listed in Run.Skipped; the run goes on. A run
+// that fails half-way is returned with State "failed" along with the
+// error; Rollback undoes what it did.
 func (s *Store) Apply(ctx context.Context, root string, run Run, changes []remedy.PathChange, rt []remedy.Runtime, opts ApplyOptions) (*Run, error) {
 	if len(rt) > 0 && opts.Runtime == nil {
 		return nil, errors.New("journal: the plan has runtime changes but no runtime applier was given")
