@@ -383,17 +383,20 @@ func (c *Changes) WriteFile(name string, data []byte, perm fs.FileMode, summary 
 	if err != nil {
 		return err
 	}
-	c.pinContent(n)
 	p := n.path
 	old, hadOld := []byte(nil), n.exists && n.typ == 0
 	if hadOld {
 		if old, err = c.ReadFile(p); err != nil {
 			return err
 		}
+		if !n.dataSet && n.origSHA == "" {
+			n.origSHA = Digest(old) // the original content the edit and its diff start from
+		}
 		if string(old) == string(data) {
 			return nil
 		}
 	}
+	c.pinContent(n)
 	if !n.exists || n.typ != 0 {
 		n.typ, n.mode, n.modeSet, n.uid, n.gid, n.ownSet, n.link = 0, perm&PermMask, true, 0, 0, true, ""
 	}
