@@ -29,7 +29,7 @@ const (
 	StatusPlanned  = "planned"  // operations will be applied
 	StatusDeferred = "deferred" // reported, cannot be made on this target
 	StatusRefused  = "refused"  // observed impact, not forced
-	StatusSkipped  = "skipped"  // filtered out by --max-disruption / --no-reboot
+	StatusSkipped  = "skipped"  // filtered out by --max-disruption / --no-reboot, or --apply left a path of it alone
 	StatusManual   = "manual"   // the template has no native fix
 	StatusError    = "error"    // planning failed
 	StatusPartial  = "partial"  // planned, but the overlay still fails the rule
