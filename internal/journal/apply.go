@@ -617,13 +617,21 @@ func (a *applier) meta(d *dir, name string, c remedy.PathChange, prior *fileStat
 		if err := syncClose(f, setMeta(f, c.OwnerSet, uid, gid, prior.Xattrs, c.OwnerSet, mode, true)); err != nil {
 			return err
 		}
-	case typeSymlink: // a symlink's mode means nothing
-		if c.OwnerSet {
-			if err := d.lchown(name, uid, gid); err != nil {
-				return err
-			}
+	default: // symlinks and special files: metadata through the directory
+		// A link added since journaling would share the change.
+		if now, err := d.lstat(name); err != nil {
+			return err
+		} else if why := hardLinked(c.Action, &now); why != "" {
+			return &refusedErr{why: why}
 		}
-	default:
+		if prior.Type == typeSymlink { // a symlink's mode means nothing
+			if c.OwnerSet {
+				if err := d.lchown(name, uid, gid); err != nil {
+					return err
+				}
+			}
+			break
+		}
 		if err := d.chownChmod(name, prior.identity(), uid, gid, mode); err != nil {
 			return err
 		}

@@ -313,6 +313,23 @@ func TestRaceHardLink(t *testing.T) {
 			t.Fatal(err)
 		}
 	})
+	t.Run("FIFO linked after journaling", func(t *testing.T) {
+		root, host := raceTree(t)
+		p := filepath.Join(root, "etc/fifo")
+		must(t, unix.Mkfifo(p, 0o666))
+		want, _ := mode(t, p)
+		out := filepath.Join(host, "fifo")
+		s := openStore(t)
+		ch := []remedy.PathChange{{Path: "etc/fifo", Action: remedy.ActMeta, Mode: 0o600, ModeSet: true, Rules: []string{"fifo"}}}
+		run, err := planApply(t, s, root, ch, "journal", func(string) bool { must(t, os.Link(p, out)); return true })
+		must(t, err)
+		if m, _ := mode(t, out); m != want {
+			t.Errorf("linked FIFO changed: %v", m)
+		}
+		if len(run.Skipped) != 1 || !strings.Contains(run.Skipped[0].Reason, "hard links") {
+			t.Errorf("skipped = %+v", run.Skipped)
+		}
+	})
 	t.Run("content replaced by rename", func(t *testing.T) {
 		// A write makes a new file: other links keep their content, mode
 		// and owner.
