@@ -236,11 +236,15 @@ func checkVersionOutput(t *testing.T, cmd *exec.Cmd, m Meta, goos, goarch string
 // build cache; linking, stamping and packaging run again. A fully cold
 // check is `GOCACHE=$(mktemp -d) scripts/release.sh`, docs/release.md.)
 func TestReproducible(t *testing.T) {
-	dir, _ := release(t)
+	dir, m := release(t)
 	again := filepath.Join(t.TempDir(), "again")
-	if _, err := Build(context.Background(), Options{Dir: moduleRoot(t), Out: again, Snapshot: true,
-		SourceDateEpoch: os.Getenv("SOURCE_DATE_EPOCH"), Go: goCommand()}); err != nil {
+	res, err := Build(context.Background(), Options{Dir: moduleRoot(t), Out: again, Snapshot: true,
+		SourceDateEpoch: os.Getenv("SOURCE_DATE_EPOCH"), Go: goCommand()})
+	if err != nil {
 		t.Fatal(err)
+	}
+	if res.Meta != m {
+		t.Fatalf("the checkout changed between the two builds (%+v, then %+v); not comparable", m, res.Meta)
 	}
 	first, second := readSums(t, dir), readSums(t, again)
 	for name, sum := range first {
