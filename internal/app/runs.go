@@ -77,6 +77,13 @@ func (a *App) Rollback(ctx context.Context, in RollbackInput) (*RollbackOutput, 
 	if err != nil {
 		return nil, err
 	}
+	// A run restores into the target it was made on, never another one
+	// whose state directory it was copied into.
+	if run.Target != "" {
+		if owner, err := target.ParseSpec(run.Target); err != nil || owner != in.Target {
+			return nil, Input(fmt.Errorf("run %s was made on %s, not on %s", run.ID, run.Target, in.Target.ID()))
+		}
+	}
 	opts := journal.RollbackOptions{Force: in.Force}
 	if in.Target.IsHost() {
 		opts.Runtime = fix.HostRuntime{}

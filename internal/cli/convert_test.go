@@ -69,6 +69,12 @@ func TestEveryDocumentKind(t *testing.T) {
 			t.Errorf("convert %s: empty table", k)
 		}
 	}
+	// Standard input, as in "cradle scan -f json | cradle convert -".
+	var out, errb strings.Builder
+	if code := Run(context.Background(), []string{"convert", "-", "--format", "json"},
+		Env{Stdin: strings.NewReader(docs[output.KindScanReport]), Stdout: &out, Stderr: &errb}); code != 0 || out.String() != docs[output.KindScanReport] {
+		t.Errorf("convert - : exit %d: %s", code, errb.String())
+	}
 	_, errs := mustRun(2, "convert", filepath.Join(dir, "drift_report.json"), "--format", "sarif")
 	if !strings.Contains(errs, `unknown format "sarif" for a drift_report (want json, table)`) {
 		t.Errorf("stderr %q", errs)

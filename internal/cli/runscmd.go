@@ -30,7 +30,7 @@ Exit codes: 0 listed; 2 usage error; 1 internal error.`,
   cradle runs --root /srv/rootfs --format json`,
 		RunE: func(cmd *cobra.Command, args []string) error { return runRuns(cmd, env, f) },
 	}
-	f.targetFlags.register(cmd, targetOpts{what: "runs of", noImage: true, noQuiet: true})
+	f.targetFlags.register(cmd, targetOpts{what: "runs of", writable: true, noQuiet: true})
 	f.outputFlags.register(cmd, output.KindRunList, true)
 	return cmd
 }
@@ -92,7 +92,7 @@ Exit codes: 0 restored; 2 unknown run or paths changed since; 1 error;
 			return nil
 		},
 	}
-	f.targetFlags.register(cmd, targetOpts{what: "roll back a run on", noImage: true, noQuiet: true})
+	f.targetFlags.register(cmd, targetOpts{what: "roll back a run on", writable: true, noQuiet: true})
 	f.changeFlags.register(cmd, "the rollback")
 	cmd.Flags().BoolVar(&f.force, "force", false, "restore even paths changed after the run")
 	return cmd

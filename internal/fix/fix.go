@@ -111,6 +111,11 @@ func Make(ctx context.Context, eng *engine.Engine, t target.Target, opts Options
 	p := &Plan{Target: t, Before: rep, Changes: remedy.New(t)}
 	pv := &plannedView{ch: p.Changes, version: -1}
 	for _, pl := range planned {
+		// Planning a rule can read and re-evaluate much of the target:
+		// stop between rules once cancelled.
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
 		res := status[pl.Rule.ID]
 		if res.Status != result.Fail {
 			continue
@@ -219,6 +224,7 @@ func planRule(ctx context.Context, store *facts.Store, ch *remedy.Changes, pl en
 	}
 	worst := remedy.Impact{Level: remedy.ImpactNone}
 	if opts.Impact != nil {
+		seen := map[string]bool{}
 		for _, op := range ops {
 			im := opts.Impact.Assess(op)
 			op.Impact = &im
@@ -227,12 +233,14 @@ func planRule(ctx context.Context, store *facts.Store, ch *remedy.Changes, pl en
 			}
 			if im.Level != remedy.ImpactNone {
 				for _, e := range im.Evidence {
-					if !slices.Contains(worst.Evidence, e) {
+					if !seen[e] {
+						seen[e] = true
 						worst.Evidence = append(worst.Evidence, e)
 					}
 				}
 			}
 		}
+		worst.Evidence = remedy.CapEvidence(worst.Evidence, remedy.MaxImpactEvidence)
 		rf.Impact = &worst
 	}
 	for _, op := range ops {

@@ -1,6 +1,7 @@
 package output
 
 import (
+	"fmt"
 	"io"
 
 	"github.com/cradle-cra/cradle/internal/catalog"
@@ -31,7 +32,14 @@ func Default() *Registry {
 	r := &Registry{kinds: map[Kind]*Spec{}}
 	for _, s := range []*Spec{scanSpec(), {
 		Kind: KindFixPlan, SchemaVersion: fix.SchemaVersion, Private: true, // diffs show file contents
-		decode: decodeOne[fix.Document],
+		decode: checked(decodeOne[fix.Document], func(d *fix.Document) error {
+			for i, rf := range d.Rules {
+				if err := knownSeverity(rf.Severity); err != nil {
+					return fmt.Errorf("rules[%d] (%s): %w", i, rf.Rule, err)
+				}
+			}
+			return nil
+		}),
 		formats: map[string]Renderer{
 			"table": typed(func(w io.Writer, d *fix.Document, o Options) error { return d.Table(w, !o.NoDiff) }),
 			"json":  typed(func(w io.Writer, d *fix.Document, _ Options) error { return d.JSON(w) }),
@@ -68,8 +76,15 @@ func Default() *Registry {
 
 // scanSpec makes every format of internal/render a scan_report format.
 func scanSpec() *Spec {
-	s := &Spec{Kind: KindScanReport, SchemaVersion: result.SchemaVersion, decode: decodeOne[result.Report],
-		formats: map[string]Renderer{}}
+	s := &Spec{Kind: KindScanReport, SchemaVersion: result.SchemaVersion, formats: map[string]Renderer{},
+		decode: checked(decodeOne[result.Report], func(r *result.Report) error {
+			for i, res := range r.Results {
+				if err := knownSeverity(res.Severity); err != nil {
+					return fmt.Errorf("results[%d] (%s): %w", i, res.RuleID, err)
+				}
+			}
+			return nil
+		})}
 	reg := render.Default()
 	for _, name := range reg.Names() {
 		rnd, _ := reg.Lookup(name)
@@ -81,3 +96,25 @@ func scanSpec() *Spec {
 }
 
 func jsonOf[T any](w io.Writer, doc *T, _ Options) error { return indentJSON(w, doc) }
+
+// checked adds a check of what JSON decoding cannot express (a required
+// severity: absent, it decodes as a zero no renderer can write back).
+func checked[T any](decode func([]byte) (any, error), check func(*T) error) func([]byte) (any, error) {
+	return func(data []byte) (any, error) {
+		doc, err := decode(data)
+		if err != nil {
+			return nil, err
+		}
+		if err := check(doc.(*T)); err != nil {
+			return nil, err
+		}
+		return doc, nil
+	}
+}
+
+func knownSeverity(s result.Severity) error {
+	if s < result.SeverityInfo || s > result.SeverityCritical {
+		return fmt.Errorf("no severity")
+	}
+	return nil
+}

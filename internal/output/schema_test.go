@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -179,5 +180,28 @@ func TestWatchEventSchema(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join("..", "..", "docs", "schemas", "watch_event.schema.json")); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestUndocumentedProperties: a property the code writes must be in the
+// schema, at any depth; free-form objects (details) take any.
+func TestUndocumentedProperties(t *testing.T) {
+	for _, tc := range []struct {
+		kind output.Kind
+		doc  string
+		want string // "" for accepted
+	}{
+		{output.KindRunList, `{"schema_version":"1.0","kind":"run_list","target":"host","runs":[],"surprise":1}`, "surprise"},
+		{output.KindRunList, `{"schema_version":"1.0","kind":"run_list","target":"host","runs":[{"id":"r","time":"2026-01-02T03:04:05Z","user":"root","target":"host","rules":[],"operations":0,"state":"applied","paths":[],"skipped":[{"path":"/x","reason":"r","why":1}]}]}`, "runs[].skipped[].why"},
+		{output.KindWatchEvent, `{"schema_version":"1.0","kind":"watch_event","event":"drift","time":"2026-01-02T03:04:05Z","target":"host","item":{"id":"x","kind":"value","change":"changed","before":"a","after":"b","first_seen":"2026-01-02T03:04:05Z","extra":1}}`, "item.extra"},
+		{output.KindChangeLog, `{"schema_version":"1.0","kind":"change_log","target":"host","path":"p","entries":[{"seq":1,"time":"2026-01-02T03:04:05Z","actor":{"os_user":{"uid":"0"}},"action":"note","target":"host","prev_hash":"","hash":"h","key_id":"k","sig":"s","details":{"anything":{"goes":1}},"before":{"any/path":"sha256:00"}}]}`, ""},
+	} {
+		err := outputtest.Check(tc.kind, []byte(tc.doc))
+		switch {
+		case tc.want == "" && err != nil:
+			t.Errorf("%s: %v", tc.kind, err)
+		case tc.want != "" && (err == nil || !strings.Contains(err.Error(), tc.want)):
+			t.Errorf("%s: got %v, want it to name %s", tc.kind, err, tc.want)
+		}
 	}
 }
