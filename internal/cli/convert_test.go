@@ -37,6 +37,7 @@ func TestEveryDocumentKind(t *testing.T) {
 	docs[output.KindChangeLog], _ = mustRun(0, "log", "--root", root, "--format", "json")
 	docs[output.KindVersion], _ = mustRun(0, "version", "--format", "json")
 	docs[output.KindRuleList], _ = mustRun(0, "rules", "--profile", "strict", "--format", "json")
+	docs[output.KindKeyList], _ = mustRun(0, "key", "list", "--format", "json")
 	for k, name := range map[output.Kind]string{output.KindScanReport: "scan.json", output.KindFixPlan: "plan.json"} {
 		b, err := os.ReadFile(filepath.Join(dir, name))
 		if err != nil {

@@ -6,21 +6,21 @@ import (
 	"os"
 )
 
-// ReadBounded reads the file at p, refusing one larger than limit bytes:
-// state files under $CRADLE_HOME are read whole, and a damaged or planted
-// one must not exhaust memory.
-func ReadBounded(p string, limit int64) ([]byte, error) {
-	f, err := os.Open(p)
+// ReadBounded reads a whole file of at most limit bytes; a larger one is
+// an error, not a truncated read. A missing file's error matches
+// fs.ErrNotExist.
+func ReadBounded(path string, limit int64) ([]byte, error) {
+	f, err := os.Open(path)
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close()
 	b, err := io.ReadAll(io.LimitReader(f, limit+1))
 	if err != nil {
-		return nil, fmt.Errorf("read %s: %w", p, err)
+		return nil, fmt.Errorf("read %s: %w", path, err)
 	}
 	if int64(len(b)) > limit {
-		return nil, fmt.Errorf("%s: larger than %d bytes", p, limit)
+		return nil, fmt.Errorf("%s: larger than %d bytes", path, limit)
 	}
 	return b, nil
 }

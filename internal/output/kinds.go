@@ -11,6 +11,7 @@ import (
 	"github.com/cradle-cra/cradle/internal/journal"
 	"github.com/cradle-cra/cradle/internal/render"
 	"github.com/cradle-cra/cradle/internal/result"
+	"github.com/cradle-cra/cradle/internal/signing"
 	"github.com/cradle-cra/cradle/internal/version"
 )
 
@@ -25,6 +26,7 @@ const (
 	KindWatchEvent  Kind = drift.EventKind       // cradle watch (JSON Lines)
 	KindVersion     Kind = version.Kind          // cradle version
 	KindRuleList    Kind = catalog.RuleListKind  // cradle rules
+	KindKeyList     Kind = signing.ListKind      // cradle key list
 )
 
 // Default returns the registry of every kind with its built-in formats.
@@ -68,6 +70,10 @@ func Default() *Registry {
 		Kind: KindRuleList, SchemaVersion: catalog.RuleListSchemaVersion,
 		decode:  decodeOne[catalog.RuleList],
 		formats: map[string]Renderer{"table": typed(rulesTable), "json": typed(jsonOf[catalog.RuleList])},
+	}, {
+		Kind: KindKeyList, SchemaVersion: signing.ListSchemaVersion,
+		decode:  decodeOne[signing.KeyList],
+		formats: map[string]Renderer{"table": typed(keysTable), "json": typed(jsonOf[signing.KeyList])},
 	}} {
 		r.kinds[s.Kind] = s // distinct constants; TestRegistry checks the table
 	}
