@@ -70,8 +70,12 @@ func (a *App) apply(ctx context.Context, in FixInput, eng *engine.Engine, plan *
 		applyErr = err
 	}
 	// The log describes the paths the run changed, not those it skipped.
-	final = slices.DeleteFunc(final, func(pc remedy.PathChange) bool { return !slices.Contains(done.Paths, target.Abs(pc.Path)) })
-	maps.DeleteFunc(before, func(p string, _ pathState) bool { return !slices.Contains(done.Paths, p) })
+	changed := make(map[string]bool, len(done.Paths)) // a set: runs may change 100,000s of paths
+	for _, p := range done.Paths {
+		changed[p] = true
+	}
+	final = slices.DeleteFunc(final, func(pc remedy.PathChange) bool { return !changed[target.Abs(pc.Path)] })
+	maps.DeleteFunc(before, func(p string, _ pathState) bool { return !changed[p] })
 	entry := changelog.Entry{
 		Action: changelog.ActionApply, Rules: run.Rules, ChangeRef: in.Change.ChangeRef, Reason: in.Change.Reason,
 		Actor: changelog.Actor{Actor: in.Change.Actor}, Before: stateStrings(before),
