@@ -27,6 +27,10 @@ func (a *App) apply(ctx context.Context, in FixInput, eng *engine.Engine, plan *
 	if err := fix.Validate(ctx, final, plan.Target.Live(), fix.Validators()); err != nil {
 		return nil, Input(err)
 	}
+	// A change the log cannot record is not made.
+	if err := clog.CheckAppendable(ctx); err != nil {
+		return nil, appendErr(fmt.Errorf("nothing was changed: %w", err))
+	}
 	store, err := a.runs(in.Target)
 	if err != nil {
 		return nil, err
@@ -56,6 +60,9 @@ func (a *App) apply(ctx context.Context, in FixInput, eng *engine.Engine, plan *
 	doc := fix.NewDocument(plan, "apply")
 	doc.Run = &fix.RunRef{ID: done.ID, State: done.State, Paths: len(done.Paths), Rollback: rollbackCommand(in.Target, done.ID)}
 	detail := map[string]any{"run": done.ID, "state": done.State, "operations": len(plan.Applied), "profile": plan.Before.Profile}
+	if err := sealDetails(store, done.ID, detail); err != nil && applyErr == nil {
+		applyErr = err
+	}
 	entry := changelog.Entry{
 		Action: changelog.ActionApply, Rules: run.Rules, ChangeRef: in.Change.ChangeRef, Reason: in.Change.Reason,
 		Actor: changelog.Actor{Actor: in.Change.Actor}, Before: stateStrings(before),

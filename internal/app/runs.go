@@ -47,7 +47,8 @@ func (a *App) Runs(_ context.Context, s target.Spec) (*journal.RunList, error) {
 type RollbackInput struct {
 	Target target.Spec
 	RunID  string
-	// Force restores even paths changed after the run.
+	// Force restores even paths changed after the run, and rolls back a
+	// run the change log has no apply entry for.
 	Force  bool
 	Change Change
 }
@@ -60,7 +61,9 @@ type RollbackOutput struct {
 }
 
 // Rollback restores everything a run changed and records it in the
-// change log. Paths changed since the run refuse it (Usage) unless forced.
+// change log. The run must match the seal of its apply entry in the signed
+// log (Findings otherwise); a run without one, and paths changed since
+// the run, refuse it (Usage) unless forced.
 func (a *App) Rollback(ctx context.Context, in RollbackInput) (*RollbackOutput, error) {
 	store, err := a.runs(in.Target)
 	if err != nil {
@@ -83,6 +86,9 @@ func (a *App) Rollback(ctx context.Context, in RollbackInput) (*RollbackOutput, 
 		if owner, err := target.ParseSpec(run.Target); err != nil || owner != in.Target {
 			return nil, Input(fmt.Errorf("run %s was made on %s, not on %s", run.ID, run.Target, in.Target.ID()))
 		}
+	}
+	if err := a.checkRunRecorded(clog, store, run.ID, in.Force); err != nil {
+		return nil, err
 	}
 	opts := journal.RollbackOptions{Force: in.Force}
 	if in.Target.IsHost() {

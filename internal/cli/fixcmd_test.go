@@ -99,6 +99,30 @@ func TestFixCommands(t *testing.T) {
 	}
 	run(0, "log", "verify", "--root", root)
 
+	// A log that cannot be appended stops --apply before it changes
+	// anything; after "log repair" the fix goes through.
+	logDir := filepath.Join(env["CRADLE_HOME"], "logs")
+	heads, _ := filepath.Glob(filepath.Join(logDir, "*.head"))
+	if len(heads) != 1 {
+		t.Fatalf("heads: %v", heads)
+	}
+	os.Remove(heads[0])
+	_, errs, code := runIn(t, env, append([]string{"fix", "--apply", "--force", "ssh.permit_root_login"}, rule...)...)
+	if code != 2 || !strings.Contains(errs, "nothing was changed") {
+		t.Fatalf("apply on a damaged log: exit %d\n%s", code, errs)
+	}
+	if b, _ := os.ReadFile(filepath.Join(root, "etc/ssh/sshd_config")); string(b) != string(orig) {
+		t.Fatal("apply changed the target although the change log could not record it")
+	}
+	run(3, "log", "verify", "--root", root)
+	if out := run(0, "log", "repair", "--root", root, "--reason", "head lost"); !strings.Contains(out, "kept 2 entries") {
+		t.Fatalf("repair: %s", out)
+	}
+	run(0, "log", "verify", "--root", root)
+	run(0, "log", "repair", "--root", root)
+	run(0, append([]string{"fix", "--apply", "--force", "ssh.permit_root_login"}, rule...)...)
+	run(0, "log", "verify", "--root", root)
+
 	// Usage errors.
 	run(2, "fix", "--image", "x.tar", "--apply")
 	run(2, "fix", "--root", root, "--max-disruption", "extreme")

@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -15,6 +16,7 @@ import (
 	"github.com/cradle-cra/cradle/internal/journal"
 	"github.com/cradle-cra/cradle/internal/output"
 	"github.com/cradle-cra/cradle/internal/output/outputtest"
+	"github.com/cradle-cra/cradle/internal/signing"
 	"github.com/cradle-cra/cradle/internal/version"
 )
 
@@ -90,6 +92,11 @@ func samples(t *testing.T) map[output.Kind][]any {
 		}}), changelog.NewListing("host", "/var/lib/cradle/logs/host.jsonl", nil)},
 		output.KindWatchEvent: {&[]drift.Event{evDrift, evResolved, evErr}},
 		output.KindVersion:    {&stamped, &unstamped},
+		output.KindKeyList: {signing.NewKeyList([]signing.KeyInfo{
+			{ID: "0123456789abcdef", Created: when, Status: signing.StatusActive},
+			{ID: "fedcba9876543210", Created: when.Add(-time.Hour), Retired: &rolled, Status: signing.StatusRetired},
+			{ID: "00112233445566aa", Status: signing.StatusTrusted},
+		}), signing.NewKeyList(nil)},
 		output.KindRuleList: {catalog.NewRuleList(eng.Registry, "", eng.Rules.Rules),
 			catalog.NewRuleList(eng.Registry, "strict", eng.Rules.Rules[:1])},
 	}
@@ -179,5 +186,28 @@ func TestWatchEventSchema(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join("..", "..", "docs", "schemas", "watch_event.schema.json")); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestUndocumentedProperties: a property the code writes must be in the
+// schema, at any depth; free-form objects (details) take any.
+func TestUndocumentedProperties(t *testing.T) {
+	for _, tc := range []struct {
+		kind output.Kind
+		doc  string
+		want string // "" for accepted
+	}{
+		{output.KindRunList, `{"schema_version":"1.0","kind":"run_list","target":"host","runs":[],"surprise":1}`, "surprise"},
+		{output.KindRunList, `{"schema_version":"1.0","kind":"run_list","target":"host","runs":[{"id":"r","time":"2026-01-02T03:04:05Z","user":"root","target":"host","rules":[],"operations":0,"state":"applied","paths":[],"skipped":[{"path":"/x","reason":"r","why":1}]}]}`, "runs[].skipped[].why"},
+		{output.KindWatchEvent, `{"schema_version":"1.0","kind":"watch_event","event":"drift","time":"2026-01-02T03:04:05Z","target":"host","item":{"id":"x","kind":"value","change":"changed","before":"a","after":"b","first_seen":"2026-01-02T03:04:05Z","extra":1}}`, "item.extra"},
+		{output.KindChangeLog, `{"schema_version":"1.0","kind":"change_log","target":"host","path":"p","entries":[{"seq":1,"time":"2026-01-02T03:04:05Z","actor":{"os_user":{"uid":"0"}},"action":"note","target":"host","prev_hash":"","hash":"h","key_id":"k","sig":"s","details":{"anything":{"goes":1}},"before":{"any/path":"sha256:00"}}]}`, ""},
+	} {
+		err := outputtest.Check(tc.kind, []byte(tc.doc))
+		switch {
+		case tc.want == "" && err != nil:
+			t.Errorf("%s: %v", tc.kind, err)
+		case tc.want != "" && (err == nil || !strings.Contains(err.Error(), tc.want)):
+			t.Errorf("%s: got %v, want it to name %s", tc.kind, err, tc.want)
+		}
 	}
 }
