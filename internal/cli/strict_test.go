@@ -173,3 +173,24 @@ func TestLayering(t *testing.T) {
 		}
 	}
 }
+
+// TestEveryCommandTeaches: each command's help has examples and says its
+// exit codes (cobra's own help and completion commands aside).
+func TestEveryCommandTeaches(t *testing.T) {
+	root := NewRootCommand(Env{})
+	var walk func(c *cobra.Command)
+	walk = func(c *cobra.Command) {
+		if c.Name() == "completion" || c.Name() == "help" || c.Hidden {
+			return
+		}
+		if c.HasParent() && !c.HasSubCommands() {
+			if !strings.Contains(c.Long, "Exit codes") || c.Example == "" {
+				t.Errorf("%s: help lacks exit codes or examples", c.CommandPath())
+			}
+		}
+		for _, sub := range c.Commands() {
+			walk(sub)
+		}
+	}
+	walk(root)
+}
