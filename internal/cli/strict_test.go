@@ -97,6 +97,7 @@ func TestPositionalPathSuggestsTargetFlag(t *testing.T) {
 		{[]string{"drift", dir}, "--root " + dir},
 		{[]string{"fix", "./nonexistent"}, "--root DIR or --image FILE"},
 		{[]string{"runs", dir}, "--root " + dir},
+		{[]string{dir}, "cradle scan --root " + dir},
 	}
 	for _, tc := range tests {
 		_, errs, code := runIn(t, nil, tc.args...)
