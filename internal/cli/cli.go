@@ -8,10 +8,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"strings"
 
 	"github.com/spf13/cobra"
+
+	"github.com/cradle-cra/cradle/internal/fileutil"
 )
 
 // Version is set at build time with -ldflags "-X ...cli.Version=v1.2.3".
@@ -103,19 +104,12 @@ func wrapArgs(fn cobra.PositionalArgs) cobra.PositionalArgs {
 	}
 }
 
-// readInput reads a user-supplied input file, bounded.
+// readInput reads a user-supplied input file, bounded; a FIFO or device is
+// refused rather than waited on.
 func readInput(path string, limit int64) ([]byte, error) {
-	f, err := os.Open(path)
+	b, err := fileutil.ReadRegular(path, limit)
 	if err != nil {
 		return nil, inputErr(err)
-	}
-	defer f.Close()
-	b, err := io.ReadAll(io.LimitReader(f, limit+1))
-	if err != nil {
-		return nil, inputErr(fmt.Errorf("read %s: %w", path, err))
-	}
-	if int64(len(b)) > limit {
-		return nil, inputErr(fmt.Errorf("%s: larger than %d bytes", path, limit))
 	}
 	return b, nil
 }

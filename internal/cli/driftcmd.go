@@ -31,6 +31,7 @@ import (
 type targetFlags struct {
 	root, image string
 	quiet       bool
+	imageLimits imageLimitFlags
 }
 
 func (tf *targetFlags) register(cmd *cobra.Command) {
@@ -38,6 +39,7 @@ func (tf *targetFlags) register(cmd *cobra.Command) {
 	fl.StringVar(&tf.root, "root", "", "the offline root filesystem at `DIR`")
 	fl.StringVar(&tf.image, "image", "", "the container image archive `FILE` (docker save tar or OCI layout)")
 	fl.BoolVarP(&tf.quiet, "quiet", "q", false, "no progress on standard error")
+	tf.imageLimits.register(cmd)
 }
 
 const baselineLong = `Approve the current state of a target as its security baseline, so that
@@ -135,7 +137,7 @@ func recordedScan(ctx context.Context, env *Env, tf *targetFlags, o drift.Option
 	if err != nil {
 		return nil, nil, inputErr(err)
 	}
-	t, err := openTarget(&scanFlags{root: tf.root, image: tf.image})
+	t, err := openTarget(ctx, &scanFlags{root: tf.root, image: tf.image, imageLimits: tf.imageLimits})
 	if err != nil {
 		return nil, nil, err
 	}

@@ -113,7 +113,7 @@ func applyFix(cmd *cobra.Command, env *Env, f *fixFlags, eng *engine.Engine, pla
 		return doc, fmt.Errorf("apply: %w (undo what was done with: %s)", applyErr, doc.Run.Rollback)
 	}
 	// Verify on a fresh view of the changed target.
-	t, err := openTarget(&f.scanFlags)
+	t, err := openTarget(ctx, &f.scanFlags)
 	if err != nil {
 		return nil, err
 	}

@@ -145,7 +145,7 @@ func runFix(cmd *cobra.Command, env *Env, f *fixFlags) error {
 			return err
 		}
 	}
-	t, err := openTarget(&f.scanFlags)
+	t, err := openTarget(cmd.Context(), &f.scanFlags)
 	if err != nil {
 		return err
 	}

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"io"
 	"strings"
@@ -29,6 +30,7 @@ type scanFlags struct {
 	rules              []string
 	verbose, noColor   bool
 	quiet              bool
+	imageLimits        imageLimitFlags
 }
 
 const scanLong = `Evaluate a target against a hardening profile and report, per rule, pass,
@@ -94,6 +96,7 @@ func newScanCmd(env *Env) *cobra.Command {
 	fl.BoolVarP(&f.verbose, "verbose", "v", false, "table format: list passing and not applicable rules too")
 	fl.BoolVar(&f.noColor, "no-color", false, "never colour the table output")
 	fl.BoolVarP(&f.quiet, "quiet", "q", false, "no progress on standard error")
+	f.imageLimits.register(cmd)
 	return cmd
 }
 
@@ -155,7 +158,7 @@ func runScan(cmd *cobra.Command, env *Env, f *scanFlags) error {
 	if err != nil {
 		return inputErr(err)
 	}
-	t, err := openTarget(f)
+	t, err := openTarget(cmd.Context(), f)
 	if err != nil {
 		return err
 	}
@@ -206,7 +209,7 @@ func runScan(cmd *cobra.Command, env *Env, f *scanFlags) error {
 	return nil
 }
 
-func openTarget(f *scanFlags) (target.Target, error) {
+func openTarget(ctx context.Context, f *scanFlags) (target.Target, error) {
 	switch {
 	case f.root != "":
 		t, err := target.OpenRootFS(f.root)
@@ -215,7 +218,11 @@ func openTarget(f *scanFlags) (target.Target, error) {
 		}
 		return t, nil
 	case f.image != "":
-		t, err := target.OpenImage(f.image)
+		opts, err := f.imageLimits.options()
+		if err != nil {
+			return nil, err
+		}
+		t, err := target.OpenImage(ctx, f.image, opts)
 		if err != nil {
 			return nil, inputErr(err)
 		}

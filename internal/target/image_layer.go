@@ -5,12 +5,15 @@ import (
 	"bufio"
 	"bytes"
 	"compress/bzip2"
+	"context"
 	"errors"
 	"fmt"
+	"hash"
 	"io"
 	"io/fs"
 	"path"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/klauspost/compress/gzip"
@@ -19,9 +22,11 @@ import (
 
 // imageLimits bound what a hostile image can make cradle hold or do.
 type imageLimits struct {
-	maxEntries int   // tar headers over all layers
-	maxMem     int64 // file contents held in memory over the whole image
-	maxInline  int64 // largest file held in memory
+	maxBytes     int64 // layer bytes after decompression, over all layers; also bounds spooled bytes
+	maxEntries   int   // tar headers over all layers, plus implicit parent directories
+	maxNameBytes int64 // entry names and link targets over all layers and the outer archive
+	maxMem       int64 // file contents held in memory over the whole image
+	maxInline    int64 // largest file held in memory
 	// Files over smallFile may fill only maxLargeMem of maxMem, so large
 	// files early in a layer cannot crowd out the small configuration files
 	// checks read, whatever the order of the tar.
@@ -32,13 +37,15 @@ type imageLimits struct {
 }
 
 var defaultImageLimits = imageLimits{
-	maxEntries:  1 << 21,
-	maxMem:      192 << 20,
-	maxInline:   1 << 20,
-	smallFile:   64 << 10,
-	maxLargeMem: 64 << 20,
-	maxPath:     4096,
-	maxLayers:   256,
+	maxBytes:     DefaultImageMaxBytes,
+	maxEntries:   DefaultImageMaxEntries,
+	maxNameBytes: DefaultImageMaxNameBytes,
+	maxMem:       192 << 20,
+	maxInline:    1 << 20,
+	smallFile:    64 << 10,
+	maxLargeMem:  64 << 20,
+	maxPath:      4096,
+	maxLayers:    256,
 }
 
 // inode is one path of the merged image tree. Hard links share ino and
@@ -47,29 +54,34 @@ type inode struct {
 	mode  fs.FileMode
 	uid   uint32
 	gid   uint32
+	layer int32 // newest layer that wrote this node or a descendant
 	size  int64
 	mtime time.Time
 	link  string // symlink target, verbatim
 	ino   uint64
 	data  *content          // regular files
 	kids  map[string]*inode // directories
-	layer int               // newest layer that wrote this node or a descendant
 }
 
-// content locates a regular file's bytes: in memory, at an offset of an
-// uncompressed layer, or as the entry-th header of a compressed layer that
-// is decompressed again on demand.
+// content locates a regular file's bytes.
 type content struct {
+	loc   contentLoc
+	large bool // counted in largeMem
+	layer int32
 	nlink uint64
 	size  int64
-	mem   []byte
-	inMem bool
-	large bool // counted in largeMem
-	layer int
-	entry int
-	name  string // header name, checked again on a lazy read
-	off   int64  // data offset in an uncompressed layer blob; -1 if unknown
+	entry int    // ordinal of the tar header in its layer (locLazy)
+	off   int64  // locBlob: offset in the layer blob; locLazy: offset in the spool once spooled, else -1
+	mem   []byte // locMem
 }
+
+type contentLoc uint8
+
+const (
+	locMem  contentLoc = iota // held in memory
+	locBlob                   // in place in an uncompressed layer blob
+	locLazy                   // in a compressed layer: spooled on first read
+)
 
 // compression is a layer blob's encoding, sniffed from its magic bytes
 // rather than trusted from the manifest's media type.
@@ -100,29 +112,77 @@ type layer struct {
 	blob *section
 	comp compression
 	desc string // for error messages: digest or archive member
+	// digest is the blob's expected digest, diffID the expected digest of
+	// its uncompressed tar stream; either may be empty (not known).
+	digest, diffID string
+
+	lazy     []*content // contents left in the compressed blob, in tar order
+	spool    sync.Once
+	spoolErr error
 }
 
-func sniffCompression(s *section) compression {
-	var m [4]byte
-	n, _ := s.reader().Read(m[:])
+// errUnsupportedCompression is returned for layers and archives cradle
+// cannot decompress (xz, lz4) or whose encoding it does not recognise.
+var errUnsupportedCompression = errors.New("unsupported compression")
+
+// sniffCompression identifies a blob's compression from its first bytes.
+// An uncompressed tar has "ustar" at offset 257 or starts with an
+// all-zero end-of-archive block; anything else is refused rather than
+// guessed.
+func sniffCompression(s *section) (compression, error) {
+	var m [512]byte
+	n, _ := io.ReadFull(s.reader(), m[:])
 	b := m[:n]
 	switch {
 	case bytes.HasPrefix(b, []byte{0x1f, 0x8b}):
-		return compGzip
-	case bytes.HasPrefix(b, []byte{0x28, 0xb5, 0x2f, 0xfd}):
-		return compZstd
+		return compGzip, nil
+	case bytes.HasPrefix(b, []byte{0x28, 0xb5, 0x2f, 0xfd}),
+		len(b) >= 4 && b[0]&0xf0 == 0x50 && bytes.Equal(b[1:4], []byte{0x2a, 0x4d, 0x18}): // zstd skippable frame
+		return compZstd, nil
 	case bytes.HasPrefix(b, []byte("BZh")):
-		return compBzip2
+		return compBzip2, nil
+	case bytes.HasPrefix(b, []byte{0xfd, '7', 'z', 'X', 'Z', 0}):
+		return 0, fmt.Errorf("xz: %w (decompress it first, or save the image with gzip or zstd)", errUnsupportedCompression)
+	case bytes.HasPrefix(b, []byte{0x04, 0x22, 0x4d, 0x18}):
+		return 0, fmt.Errorf("lz4: %w", errUnsupportedCompression)
+	case n == 0, n >= 262 && bytes.HasPrefix(b[257:], []byte("ustar")), n == 512 && allZero(b):
+		return compNone, nil
 	}
-	return compNone
+	head := b[:min(len(b), 8)]
+	return 0, fmt.Errorf("neither a tar nor gzip, zstd or bzip2 (starts with % x): %w", head, errUnsupportedCompression)
+}
+
+func allZero(b []byte) bool {
+	for _, c := range b {
+		if c != 0 {
+			return false
+		}
+	}
+	return true
+}
+
+// checkLayerMediaType refuses layer media types that are not a (possibly
+// compressed) filesystem tar, naming the type. The compression itself is
+// still sniffed from the blob, since tools mislabel it.
+func checkLayerMediaType(mt string) error {
+	switch {
+	case mt == "":
+		return nil
+	case strings.Contains(mt, "encrypted"):
+		return fmt.Errorf("media type %q: encrypted layers are not supported", mt)
+	case strings.HasSuffix(mt, "xz"):
+		return fmt.Errorf("media type %q: xz: %w", mt, errUnsupportedCompression)
+	case !strings.Contains(mt, "tar"):
+		return fmt.Errorf("media type %q: not a filesystem layer", mt)
+	}
+	return nil
 }
 
 // maxZstdWindow bounds the decoder's memory; zstd's own recommendation
 // for decoders is 8 MiB, long-distance mode uses up to 128 MiB.
 const maxZstdWindow = 128 << 20
 
-// decompress returns the layer's tar stream; for uncompressed layers it is
-// the seekable section itself, so data offsets can be recorded.
+// decompress returns the layer's tar stream.
 func decompress(r io.Reader, c compression) (io.Reader, func(), error) {
 	switch c {
 	case compGzip:
@@ -144,18 +204,65 @@ func decompress(r io.Reader, c compression) (io.Reader, func(), error) {
 	return r, func() {}, nil
 }
 
+// budget is a count-down shared by every reader of one image, so a layer
+// listed many times, or many layers, cannot together exceed it.
+type budget struct {
+	left  int64
+	limit int64
+	what  string // "decompressed bytes", for the error
+}
+
+func newBudget(limit int64, what string) *budget { return &budget{left: limit, limit: limit, what: what} }
+
+func (b *budget) take(n int64) error {
+	b.left -= n
+	if b.left < 0 {
+		return fmt.Errorf("more than %d %s: %w", b.limit, b.what, errImageLimit)
+	}
+	return nil
+}
+
+// meteredReader counts the bytes read through it against a budget (if
+// any) and stops when the context is cancelled; n is the stream position.
+type meteredReader struct {
+	ctx context.Context
+	r   io.Reader
+	b   *budget
+	n   int64
+}
+
+func (m *meteredReader) Read(p []byte) (int, error) {
+	if err := m.ctx.Err(); err != nil {
+		return 0, err
+	}
+	if m.b != nil && m.b.left < int64(len(p)) {
+		p = p[:max(m.b.left, 0)+1] // one byte over shows the stream goes on
+	}
+	n, err := m.r.Read(p)
+	m.n += int64(n)
+	if m.b != nil {
+		if berr := m.b.take(int64(n)); berr != nil {
+			return n, berr
+		}
+	}
+	return n, err
+}
+
 // treeBuilder applies layers to the merged tree.
 type treeBuilder struct {
+	ctx      context.Context
 	lim      imageLimits
 	root     *inode
 	entries  int
+	names    *budget
+	bytes    *budget
 	mem      int64
 	largeMem int64
 	ino      uint64
 }
 
-func newTreeBuilder(lim imageLimits) *treeBuilder {
-	b := &treeBuilder{lim: lim}
+func newTreeBuilder(ctx context.Context, lim imageLimits, names *budget) *treeBuilder {
+	b := &treeBuilder{ctx: ctx, lim: lim, names: names, bytes: newBudget(lim.maxBytes, "bytes of decompressed layers")}
 	b.root = b.newDir(0o755, -1)
 	return b
 }
@@ -165,7 +272,7 @@ func (b *treeBuilder) nextIno() uint64 {
 	return b.ino
 }
 
-func (b *treeBuilder) newDir(perm fs.FileMode, layer int) *inode {
+func (b *treeBuilder) newDir(perm fs.FileMode, layer int32) *inode {
 	return &inode{mode: fs.ModeDir | perm, ino: b.nextIno(), kids: map[string]*inode{}, layer: layer}
 }
 
@@ -174,34 +281,89 @@ const (
 	opaqueMarker   = ".wh..wh..opq"
 )
 
-var errImageLimit = errors.New("image exceeds cradle's limits")
+var errImageLimit = errors.New("image exceeds cradle's limits (see docs/security.md to raise them)")
+
+// errDigestMismatch is returned for a layer or blob whose content does not
+// match the digest the image's manifest or configuration records.
+var errDigestMismatch = errors.New("content does not match its digest")
 
 // apply merges layer idx into the tree: whiteouts and opaque markers hide
 // what lower layers wrote, later entries replace earlier ones. Paths are
 // cleaned into the root and symlinks are never followed while building, so
-// no entry can land outside the tree.
+// no entry can land outside the tree. The layer is decompressed once: small
+// files are kept in memory, uncompressed layers are read in place later,
+// and other files are located by their ordinal for the spool. The blob and
+// its uncompressed stream are hashed on the way and checked against the
+// digests the image records.
 func (b *treeBuilder) apply(idx int, l *layer) error {
-	sr := l.blob.reader()
-	r, done, err := decompress(sr, l.comp)
+	raw := &meteredReader{ctx: b.ctx, r: l.blob.reader()}
+	var src io.Reader = raw
+	var blobSum, diffSum hash.Hash
+	var err error
+	if l.digest != "" {
+		if blobSum, err = digestHash(l.digest); err != nil {
+			return fmt.Errorf("layer %s: %w", l.desc, err)
+		}
+		src = io.TeeReader(raw, blobSum)
+	}
+	r, done, err := decompress(src, l.comp)
 	if err != nil {
 		return fmt.Errorf("layer %s: %w", l.desc, err)
 	}
 	defer done()
-	tr := tar.NewReader(r)
+	// For an uncompressed layer, mr.n is the offset in the blob: tar.Reader
+	// reads no further than it must.
+	mr := &meteredReader{ctx: b.ctx, r: r, b: b.bytes}
+	var stream io.Reader = mr
+	if l.diffID != "" {
+		if diffSum, err = digestHash(l.diffID); err != nil {
+			return fmt.Errorf("layer %s: diff ID: %w", l.desc, err)
+		}
+		stream = io.TeeReader(mr, diffSum)
+	}
+	if err := b.entriesOf(int32(idx), l, tar.NewReader(stream), mr); err != nil {
+		return fmt.Errorf("layer %s: %w", l.desc, err)
+	}
+	if diffSum != nil {
+		if _, err := io.Copy(io.Discard, stream); err != nil {
+			return fmt.Errorf("layer %s (%s): %w", l.desc, l.comp, err)
+		}
+		if err := checkSum(l.diffID, diffSum); err != nil {
+			return fmt.Errorf("layer %s: uncompressed %w", l.desc, err)
+		}
+	}
+	if blobSum != nil {
+		if _, err := io.Copy(io.Discard, src); err != nil {
+			return fmt.Errorf("layer %s: %w", l.desc, err)
+		}
+		if err := checkSum(l.digest, blobSum); err != nil {
+			return fmt.Errorf("layer %s: %w", l.desc, err)
+		}
+	}
+	return nil
+}
+
+func (b *treeBuilder) entriesOf(idx int32, l *layer, tr *tar.Reader, mr *meteredReader) error {
 	for ordinal := 0; ; ordinal++ {
 		h, err := tr.Next()
 		if err == io.EOF {
 			return nil
 		}
 		if err != nil {
-			return fmt.Errorf("layer %s (%s): %w", l.desc, l.comp, err)
+			if errors.Is(err, errImageLimit) || errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+				return err
+			}
+			return fmt.Errorf("%s: %w", l.comp, err)
 		}
 		b.entries++
 		if b.entries > b.lim.maxEntries {
-			return fmt.Errorf("layer %s: more than %d entries: %w", l.desc, b.lim.maxEntries, errImageLimit)
+			return fmt.Errorf("more than %d entries: %w", b.lim.maxEntries, errImageLimit)
 		}
 		if len(h.Name) > b.lim.maxPath || len(h.Linkname) > b.lim.maxPath {
-			return fmt.Errorf("layer %s: entry name longer than %d bytes: %w", l.desc, b.lim.maxPath, errImageLimit)
+			return fmt.Errorf("entry name longer than %d bytes: %w", b.lim.maxPath, errImageLimit)
+		}
+		if err := b.names.take(int64(len(h.Name) + len(h.Linkname))); err != nil {
+			return err
 		}
 		p := Clean(h.Name)
 		dir, base := path.Split(p)
@@ -239,24 +401,25 @@ func (b *treeBuilder) apply(idx int, l *layer) error {
 			}
 			n = &inode{kids: map[string]*inode{}}
 		case tar.TypeReg, tar.TypeRegA, tar.TypeGNUSparse:
-			c := &content{nlink: 1, size: h.Size, layer: idx, entry: ordinal, name: h.Name, off: -1}
+			c := &content{nlink: 1, size: h.Size, layer: idx}
 			sparse := h.Typeflag == tar.TypeGNUSparse || hasSparseRecords(h)
 			switch {
 			case l.comp == compNone && !sparse:
-				if off, err := sr.Seek(0, io.SeekCurrent); err == nil {
-					c.off = off
-				}
+				c.loc, c.off = locBlob, mr.n
 			case b.inline(p, h.Size):
 				buf := make([]byte, h.Size)
 				if _, err := io.ReadFull(tr, buf); err != nil {
-					return fmt.Errorf("layer %s: %s: %w", l.desc, h.Name, err)
+					return fmt.Errorf("%s: %w", h.Name, err)
 				}
-				c.mem, c.inMem = buf, true
+				c.loc, c.mem = locMem, buf
 				b.mem += h.Size
 				c.large = h.Size > b.lim.smallFile && !strings.HasPrefix(p, "etc/") && !strings.HasPrefix(p, "var/lib/")
 				if c.large {
 					b.largeMem += h.Size
 				}
+			default:
+				c.loc, c.entry, c.off = locLazy, ordinal, -1
+				l.lazy = append(l.lazy, c)
 			}
 			n = &inode{data: c, size: h.Size}
 		case tar.TypeSymlink:
@@ -272,7 +435,7 @@ func (b *treeBuilder) apply(idx int, l *layer) error {
 				cp.data.nlink++
 			}
 			if err := b.place(p, &cp, idx); err != nil {
-				return fmt.Errorf("layer %s: %w", l.desc, err)
+				return err
 			}
 			continue
 		case tar.TypeChar, tar.TypeBlock, tar.TypeFifo:
@@ -287,7 +450,7 @@ func (b *treeBuilder) apply(idx int, l *layer) error {
 		n.uid, n.gid, n.mtime = uint32(h.Uid), uint32(h.Gid), h.ModTime
 		n.ino = b.nextIno()
 		if err := b.place(p, n, idx); err != nil {
-			return fmt.Errorf("layer %s: %w", l.desc, err)
+			return err
 		}
 	}
 }
@@ -303,8 +466,9 @@ func hasSparseRecords(h *tar.Header) bool {
 
 // place puts n at p, creating missing parents. A non-directory parent is
 // replaced by a directory, as an upper directory hides a lower file in
-// overlayfs; a directory over a directory merges.
-func (b *treeBuilder) place(p string, n *inode, idx int) error {
+// overlayfs; a directory over a directory merges. Names are copied out of
+// the entry's path so the index keeps only the components.
+func (b *treeBuilder) place(p string, n *inode, idx int32) error {
 	parts := strings.Split(p, "/")
 	d := b.root
 	d.layer = idx
@@ -321,7 +485,7 @@ func (b *treeBuilder) place(p string, n *inode, idx int) error {
 				return fmt.Errorf("more than %d tree nodes: %w", b.lim.maxEntries, errImageLimit)
 			}
 			c = b.newDir(0o755, idx)
-			d.kids[part] = c
+			d.kids[strings.Clone(part)] = c
 		}
 		c.layer = idx
 		d = c
@@ -336,7 +500,7 @@ func (b *treeBuilder) place(p string, n *inode, idx int) error {
 		}
 		b.release(old)
 	}
-	d.kids[base] = n
+	d.kids[strings.Clone(base)] = n
 	return nil
 }
 
@@ -376,11 +540,11 @@ func (b *treeBuilder) inline(p string, n int64) bool {
 }
 
 // release forgets a removed subtree's in-memory contents once no hard link
-// refers to them.
+// refers to them; unreferenced lazy contents are then not spooled.
 func (b *treeBuilder) release(n *inode) {
 	if n.data != nil {
 		n.data.nlink--
-		if n.data.nlink == 0 && n.data.inMem {
+		if n.data.nlink == 0 && n.data.loc == locMem {
 			b.mem -= int64(len(n.data.mem))
 			if n.data.large {
 				b.largeMem -= int64(len(n.data.mem))
@@ -395,7 +559,7 @@ func (b *treeBuilder) release(n *inode) {
 
 // prune removes from d's subtree everything written by layers below idx:
 // an opaque directory hides the whole lower tree.
-func prune(d *inode, idx int, b *treeBuilder) {
+func prune(d *inode, idx int32, b *treeBuilder) {
 	for name, k := range d.kids {
 		if k.layer < idx {
 			b.release(k)
