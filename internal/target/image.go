@@ -190,9 +190,10 @@ func (t *imageTarget) openArchiveFile(ctx context.Context, f *os.File) (*os.File
 		return nil, fmt.Errorf("decompress %s archive: %w", comp, err)
 	}
 	t.release = release
-	_, err = io.Copy(tmp, &meteredReader{ctx: ctx, r: r, b: t.spoolBudget})
+	w := &holeWriter{f: tmp}
+	_, err = io.Copy(w, &meteredReader{ctx: ctx, r: r, b: t.spoolBudget})
 	if err == nil {
-		_, err = tmp.Seek(0, io.SeekStart)
+		err = w.extend()
 	}
 	if err != nil {
 		return nil, fmt.Errorf("decompress %s archive: %w", comp, err)
@@ -256,10 +257,10 @@ func (t *imageTarget) node(op, name string, follow bool) (string, *inode, error)
 }
 
 func (t *imageTarget) info(p string, n *inode) FileInfo {
-	fi := FileInfo{Path: p, Mode: n.mode, UID: n.uid, GID: n.gid, Size: n.size, ModTime: n.mtime, Nlink: 1, Ino: n.ino, Link: n.link}
+	fi := FileInfo{Path: p, Mode: n.mode, UID: n.uid, GID: n.gid, Size: n.size, ModTime: n.modTime(), Nlink: 1, Ino: n.ino, Link: n.link}
 	switch {
 	case n.data != nil:
-		fi.Nlink = n.data.nlink
+		fi.Nlink = uint64(n.data.nlink)
 	case n.kids != nil:
 		fi.Nlink = 2
 		for _, k := range n.kids {
@@ -350,7 +351,8 @@ func (t *imageTarget) openContent(c *content) (io.ReadCloser, error) {
 	case locBlob:
 		return sectionFile{io.NewSectionReader(l.blob.ra, l.blob.off+c.off, c.size)}, nil
 	}
-	l.spool.Do(func() { l.spoolErr = t.spoolLayer(l) })
+	l.spool.Do(func() { l.spoolErr = t.spoolLayer(l) }) // sets c.off
+
 	if c.off < 0 {
 		err := l.spoolErr
 		if err == nil {
@@ -396,7 +398,7 @@ func (t *imageTarget) spoolLayer(l *layer) error {
 			return fmt.Errorf("re-read: %w", err)
 		}
 		c := want[next]
-		if ordinal != c.entry {
+		if int64(ordinal) != -c.off-1 {
 			continue
 		}
 		next++
@@ -406,9 +408,13 @@ func (t *imageTarget) spoolLayer(l *layer) error {
 		if err := t.spoolBudget.take(c.size); err != nil {
 			return fmt.Errorf("spool: %w", err)
 		}
-		n, err := io.Copy(io.NewOffsetWriter(t.spool, t.spoolEnd), io.LimitReader(tr, c.size))
+		w := &holeWriter{f: t.spool, off: t.spoolEnd}
+		n, err := io.Copy(w, io.LimitReader(tr, c.size))
 		if err == nil && n != c.size {
 			err = io.ErrUnexpectedEOF
+		}
+		if err == nil {
+			err = w.extend()
 		}
 		if err != nil {
 			return fmt.Errorf("spool: %w", err)

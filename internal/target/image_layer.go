@@ -11,6 +11,7 @@ import (
 	"hash"
 	"io"
 	"io/fs"
+	"os"
 	"path"
 	"strings"
 	"sync"
@@ -50,29 +51,43 @@ var defaultImageLimits = imageLimits{
 
 // inode is one path of the merged image tree. Hard links share ino and
 // content, as they share an inode on disk.
+//
+// Fields are packed (80 bytes) because a hostile image may make millions.
 type inode struct {
 	mode  fs.FileMode
 	uid   uint32
 	gid   uint32
 	layer int32 // newest layer that wrote this node or a descendant
+	mnsec int32 // nanoseconds of the mtime; -1: no mtime (the zero time)
 	size  int64
-	mtime time.Time
+	mtime int64  // seconds since the epoch
 	link  string // symlink target, verbatim
 	ino   uint64
 	data  *content          // regular files
 	kids  map[string]*inode // directories
 }
 
-// content locates a regular file's bytes.
+func (n *inode) setMtime(t time.Time) { n.mtime, n.mnsec = t.Unix(), int32(t.Nanosecond()) }
+
+func (n *inode) modTime() time.Time {
+	if n.mnsec < 0 {
+		return time.Time{}
+	}
+	return time.Unix(n.mtime, int64(n.mnsec))
+}
+
+// content locates a regular file's bytes (48 bytes, packed like inode).
 type content struct {
+	layer int16 // maxLayers fits
 	loc   contentLoc
 	large bool // counted in largeMem
-	layer int32
-	nlink uint64
+	nlink uint32
 	size  int64
-	entry int    // ordinal of the tar header in its layer (locLazy)
-	off   int64  // locBlob: offset in the layer blob; locLazy: offset in the spool once spooled, else -1
-	mem   []byte // locMem
+	// off is, for locBlob, the offset in the layer blob; for locLazy,
+	// -(ordinal+1) of the tar header in its layer until spooled, then the
+	// offset in the spool.
+	off int64
+	mem []byte // locMem
 }
 
 type contentLoc uint8
@@ -152,13 +167,49 @@ func sniffCompression(s *section) (compression, error) {
 	return 0, fmt.Errorf("neither a tar nor gzip, zstd or bzip2 (starts with % x): %w", head, errUnsupportedCompression)
 }
 
+var zeros [64 << 10]byte
+
 func allZero(b []byte) bool {
-	for _, c := range b {
-		if c != 0 {
+	for len(b) > 0 {
+		n := min(len(b), len(zeros))
+		if !bytes.Equal(b[:n], zeros[:n]) {
 			return false
 		}
+		b = b[n:]
 	}
 	return true
+}
+
+// holeWriter writes sequentially from off into f but skips all-zero
+// chunks, leaving holes: a spooled run of zeros, the usual filler of a
+// decompression bomb, then costs no disk. The caller extends f to the
+// final offset.
+type holeWriter struct {
+	f   *os.File
+	off int64
+}
+
+func (w *holeWriter) Write(p []byte) (int, error) {
+	for done := 0; done < len(p); {
+		c := p[done:min(len(p), done+len(zeros))]
+		if !allZero(c) {
+			if _, err := w.f.WriteAt(c, w.off); err != nil {
+				return done, err
+			}
+		}
+		w.off += int64(len(c))
+		done += len(c)
+	}
+	return len(p), nil
+}
+
+// extend makes f at least w.off long, so a final hole reads as zeros.
+func (w *holeWriter) extend() error {
+	fi, err := w.f.Stat()
+	if err != nil || fi.Size() >= w.off {
+		return err
+	}
+	return w.f.Truncate(w.off)
 }
 
 // checkLayerMediaType refuses layer media types that are not a (possibly
@@ -212,7 +263,9 @@ type budget struct {
 	what  string // "decompressed bytes", for the error
 }
 
-func newBudget(limit int64, what string) *budget { return &budget{left: limit, limit: limit, what: what} }
+func newBudget(limit int64, what string) *budget {
+	return &budget{left: limit, limit: limit, what: what}
+}
 
 func (b *budget) take(n int64) error {
 	b.left -= n
@@ -273,7 +326,7 @@ func (b *treeBuilder) nextIno() uint64 {
 }
 
 func (b *treeBuilder) newDir(perm fs.FileMode, layer int32) *inode {
-	return &inode{mode: fs.ModeDir | perm, ino: b.nextIno(), kids: map[string]*inode{}, layer: layer}
+	return &inode{mode: fs.ModeDir | perm, ino: b.nextIno(), kids: map[string]*inode{}, layer: layer, mnsec: -1}
 }
 
 const (
@@ -396,12 +449,13 @@ func (b *treeBuilder) entriesOf(idx int32, l *layer, tr *tar.Reader, mr *metered
 		case tar.TypeDir:
 			if p == "" {
 				b.root.mode = h.FileInfo().Mode()
-				b.root.uid, b.root.gid, b.root.mtime = uint32(h.Uid), uint32(h.Gid), h.ModTime
+				b.root.uid, b.root.gid = uint32(h.Uid), uint32(h.Gid)
+				b.root.setMtime(h.ModTime)
 				continue
 			}
 			n = &inode{kids: map[string]*inode{}}
 		case tar.TypeReg, tar.TypeRegA, tar.TypeGNUSparse:
-			c := &content{nlink: 1, size: h.Size, layer: idx}
+			c := &content{nlink: 1, size: h.Size, layer: int16(idx)}
 			sparse := h.Typeflag == tar.TypeGNUSparse || hasSparseRecords(h)
 			switch {
 			case l.comp == compNone && !sparse:
@@ -418,7 +472,7 @@ func (b *treeBuilder) entriesOf(idx int32, l *layer, tr *tar.Reader, mr *metered
 					b.largeMem += h.Size
 				}
 			default:
-				c.loc, c.entry, c.off = locLazy, ordinal, -1
+				c.loc, c.off = locLazy, -int64(ordinal)-1
 				l.lazy = append(l.lazy, c)
 			}
 			n = &inode{data: c, size: h.Size}
@@ -447,7 +501,8 @@ func (b *treeBuilder) entriesOf(idx int32, l *layer, tr *tar.Reader, mr *metered
 			continue // only a directory can be the root
 		}
 		n.mode = h.FileInfo().Mode() // type, permission and setuid/setgid/sticky bits
-		n.uid, n.gid, n.mtime = uint32(h.Uid), uint32(h.Gid), h.ModTime
+		n.uid, n.gid = uint32(h.Uid), uint32(h.Gid)
+		n.setMtime(h.ModTime)
 		n.ino = b.nextIno()
 		if err := b.place(p, n, idx); err != nil {
 			return err
@@ -494,7 +549,7 @@ func (b *treeBuilder) place(p string, n *inode, idx int32) error {
 	n.layer = idx
 	if old := d.kids[base]; old != nil {
 		if old.kids != nil && n.kids != nil {
-			old.mode, old.uid, old.gid, old.mtime = n.mode, n.uid, n.gid, n.mtime
+			old.mode, old.uid, old.gid, old.mtime, old.mnsec = n.mode, n.uid, n.gid, n.mtime, n.mnsec
 			old.layer = idx
 			return nil
 		}
