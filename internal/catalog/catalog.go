@@ -8,6 +8,7 @@ import (
 
 	"github.com/cradle-cra/cradle/internal/baseline"
 	"github.com/cradle-cra/cradle/internal/checks"
+	"github.com/cradle-cra/cradle/internal/collect/osrelease"
 	"github.com/cradle-cra/cradle/internal/engine"
 )
 
@@ -21,5 +22,5 @@ func Load(version string) (*engine.Engine, error) {
 	if err != nil {
 		return nil, fmt.Errorf("built-in baseline: %w", err)
 	}
-	return &engine.Engine{Registry: reg, Rules: set, Profiles: profiles, Version: version}, nil
+	return &engine.Engine{Registry: reg, Rules: set, Profiles: profiles, Version: version, Platform: osrelease.Platform}, nil
 }

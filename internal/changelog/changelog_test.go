@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cradle-cra/cradle/internal/envelope"
 	"github.com/cradle-cra/cradle/internal/signing"
 )
 
@@ -79,25 +80,52 @@ func writeLines(t *testing.T, p string, lines []string) {
 	}
 }
 
-// resign recomputes hash and signature of a modified entry with key k
-// claiming key id id.
-func resign(t *testing.T, line string, k *signing.Key, id string) string {
+// payloadOf decodes an envelope line's payload.
+func payloadOf(t *testing.T, line string) string {
 	t.Helper()
-	var e Entry
-	if err := json.Unmarshal([]byte(line), &e); err != nil {
-		t.Fatal(err)
-	}
-	e.KeyID, e.Hash, e.Sig = id, "", ""
-	raw, _ := json.Marshal(e)
-	h, err := entryHash(raw)
+	env, err := envelope.Parse([]byte(strings.TrimSuffix(line, "\n")))
 	if err != nil {
 		t.Fatal(err)
 	}
-	e.Hash = h
-	e.Sig = base64.StdEncoding.EncodeToString(k.Sign([]byte(entrySigPrefix + h)))
-	raw, _ = json.Marshal(e)
-	c, _ := canonical(raw)
-	return string(c) + "\n"
+	p, err := env.DecodeB64Payload()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(p)
+}
+
+// editPayload changes an envelope line's payload and keeps its signatures.
+func editPayload(t *testing.T, line string, edit func(string) string) string {
+	t.Helper()
+	env, _ := envelope.Parse([]byte(strings.TrimSuffix(line, "\n")))
+	env.Payload = base64.StdEncoding.EncodeToString([]byte(edit(payloadOf(t, line))))
+	b, _ := envelope.Marshal(env)
+	return string(b) + "\n"
+}
+
+// resign signs payload as an entry envelope with key k claiming key id id.
+func resign(t *testing.T, payload string, k *signing.Key, id string) string {
+	t.Helper()
+	env, err := envelope.Sign(envelope.TypeChangeLogEntry, []byte(payload), k)
+	if err != nil {
+		t.Fatal(err)
+	}
+	env.Signatures[0].KeyID = id
+	b, _ := envelope.Marshal(env)
+	return string(b) + "\n"
+}
+
+// forgeNext builds the payload of an entry after line (seq+1, chained).
+func forgeNext(t *testing.T, line string) string {
+	t.Helper()
+	e, _, err := parseEntry([]byte(strings.TrimSuffix(line, "\n")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.Seq, e.PrevHash, e.Reason = e.Seq+1, e.Hash, "forged"
+	raw, _ := json.Marshal(e)
+	c, _ := canonical(raw, payloadDrop...)
+	return string(c)
 }
 
 func TestAppendAndVerify(t *testing.T) {
@@ -180,22 +208,27 @@ func TestVerifyDetectsTampering(t *testing.T) {
 	}{
 		{"edited field", func(t *testing.T, l *Log) {
 			ls := readLines(t, l.Path())
-			ls[2] = strings.Replace(ls[2], `"CHG-2"`, `"CHG-9"`, 1)
+			ls[2] = editPayload(t, ls[2], func(p string) string { return strings.Replace(p, `"CHG-2"`, `"CHG-9"`, 1) })
 			writeLines(t, l.Path(), ls)
-		}, KindHash, 3, 3, "edited"},
+		}, KindSignature, 3, 3, "edited"},
 		{"added field", func(t *testing.T, l *Log) {
 			ls := readLines(t, l.Path())
-			ls[1] = strings.Replace(ls[1], `{"action"`, `{"approved":true,"action"`, 1)
+			ls[1] = editPayload(t, ls[1], func(p string) string { return strings.Replace(p, `{"action"`, `{"approved":true,"action"`, 1) })
 			writeLines(t, l.Path(), ls)
-		}, KindHash, 2, 2, "edited"},
-		{"edit re-hashed and signed by another key claiming the real id", func(t *testing.T, l *Log) {
+		}, KindSignature, 2, 2, "edited"},
+		{"envelope with an unknown member", func(t *testing.T, l *Log) {
 			ls := readLines(t, l.Path())
-			ls[2] = resign(t, strings.Replace(ls[2], `"CHG-2"`, `"CHG-9"`, 1), other, k.ID())
+			ls[1] = strings.Replace(ls[1], `"signatures":[`, `"signatures":[],"x":[`, 1)
+			writeLines(t, l.Path(), ls)
+		}, KindMalformed, 0, 2, "malformed"},
+		{"edit signed by another key claiming the real id", func(t *testing.T, l *Log) {
+			ls := readLines(t, l.Path())
+			ls[2] = resign(t, strings.Replace(payloadOf(t, ls[2]), `"CHG-2"`, `"CHG-9"`, 1), other, k.ID())
 			writeLines(t, l.Path(), ls)
 		}, KindSignature, 3, 3, "does not verify"},
 		{"edit re-signed with another key", func(t *testing.T, l *Log) {
 			ls := readLines(t, l.Path())
-			ls[2] = resign(t, strings.Replace(ls[2], `"CHG-2"`, `"CHG-9"`, 1), other, other.ID())
+			ls[2] = resign(t, strings.Replace(payloadOf(t, ls[2]), `"CHG-2"`, `"CHG-9"`, 1), other, other.ID())
 			writeLines(t, l.Path(), ls)
 		}, KindUnknownKey, 3, 3, "unknown key"},
 		{"middle entry deleted", func(t *testing.T, l *Log) {
@@ -238,25 +271,24 @@ func TestVerifyDetectsTampering(t *testing.T) {
 		}, KindMalformed, 0, 4, "malformed"},
 		{"forged entry appended without the key", func(t *testing.T, l *Log) {
 			ls := readLines(t, l.Path())
-			var e Entry
-			json.Unmarshal([]byte(ls[4]), &e)
-			e.Seq, e.PrevHash, e.Reason = 6, e.Hash, "forged"
-			raw, _ := json.Marshal(e)
-			e.Hash, _ = entryHash(raw)
-			raw, _ = json.Marshal(e)
-			writeLines(t, l.Path(), append(ls[:5], string(raw)+"\n"))
+			forged := editPayload(t, ls[4], func(string) string { return forgeNext(t, ls[4]) })
+			writeLines(t, l.Path(), append(ls[:5], forged))
 		}, KindSignature, 6, 6, "does not verify"},
 		{"forged entry appended with own key", func(t *testing.T, l *Log) {
 			ls := readLines(t, l.Path())
-			var e Entry
-			json.Unmarshal([]byte(ls[4]), &e)
-			e.Seq, e.PrevHash, e.Reason = 6, e.Hash, "forged"
-			raw, _ := json.Marshal(e)
-			writeLines(t, l.Path(), append(ls[:5], resign(t, string(raw), other, other.ID())))
+			writeLines(t, l.Path(), append(ls[:5], resign(t, forgeNext(t, ls[4]), other, other.ID())))
 		}, KindUnknownKey, 6, 6, "unknown key"},
+		{"legacy-format entry appended after envelope entries", func(t *testing.T, l *Log) {
+			ls := readLines(t, l.Path())
+			writeLines(t, l.Path(), append(ls[:5], legacyLine(t, forgeNext(t, ls[4]), k)))
+		}, KindMalformed, 6, 6, "downgraded"},
 		{"head file edited", func(t *testing.T, l *Log) {
 			b, _ := os.ReadFile(l.HeadPath())
-			os.WriteFile(l.HeadPath(), bytes.Replace(b, []byte(`"seq": 5`), []byte(`"seq": 4`), 1), 0o600)
+			env, _ := envelope.Parse(b)
+			p, _ := env.DecodeB64Payload()
+			env.Payload = base64.StdEncoding.EncodeToString(bytes.Replace(p, []byte(`"seq":5`), []byte(`"seq":4`), 1))
+			b, _ = json.MarshalIndent(env, "", "  ")
+			os.WriteFile(l.HeadPath(), b, 0o600)
 		}, KindHead, 0, 0, "head signature does not verify"},
 		{"head file deleted", func(t *testing.T, l *Log) {
 			os.Remove(l.HeadPath())
@@ -266,17 +298,15 @@ func TestVerifyDetectsTampering(t *testing.T) {
 		}, KindHead, 0, 0, "malformed"},
 		{"head forged with another key", func(t *testing.T, l *Log) {
 			h, _ := ReadHead(l.HeadPath())
-			h.Seq, h.KeyID = 3, other.ID()
-			msg, _ := headMessage(h)
-			h.Sig = base64.StdEncoding.EncodeToString(other.Sign(msg))
-			b, _ := json.Marshal(h)
+			h.Seq = 3
+			b, _ := encodeHead(&h, other)
 			os.WriteFile(l.HeadPath(), b, 0o600)
 		}, KindHead, 0, 0, "unknown key"},
 		{"tail rewritten after head", func(t *testing.T, l *Log) {
 			// Last entry replaced by a validly signed one: the head's hash
 			// no longer matches (an insider with the key but not the head).
 			ls := readLines(t, l.Path())
-			ls[4] = resign(t, strings.Replace(ls[4], `"harden`, `"soften`, 1), k, k.ID())
+			ls[4] = resign(t, strings.Replace(payloadOf(t, ls[4]), `"harden`, `"soften`, 1), k, k.ID())
 			writeLines(t, l.Path(), ls)
 		}, KindHead, 5, 0, "does not match the head"},
 		{"head replaced by an older one", func(t *testing.T, l *Log) {
@@ -394,56 +424,6 @@ func TestConcurrentAppends(t *testing.T) {
 	}
 }
 
-func TestTargetKey(t *testing.T) {
-	tests := []struct{ id, prefix string }{
-		{"host", "host-"},
-		{"root:/srv/rootfs", "root-srv-rootfs-"},
-		{"image:/tmp/app image.tar", "image-tmp-app-image-tar-"},
-		{"::", "target-"},
-		{"root:/" + strings.Repeat("x", 300), "root-" + strings.Repeat("x", 43) + "-"},
-	}
-	seen := map[string]bool{}
-	for _, tc := range tests {
-		k := TargetKey(tc.id)
-		if !strings.HasPrefix(k, tc.prefix) || len(k) != len(tc.prefix)+16 || seen[k] {
-			t.Errorf("TargetKey(%q) = %q, want prefix %q + 16 hex", tc.id, k, tc.prefix)
-		}
-		seen[k] = true
-		if k != TargetKey(tc.id) {
-			t.Errorf("TargetKey(%q) not stable", tc.id)
-		}
-	}
-	if TargetKey("root:/a/b") == TargetKey("root:/a-b") {
-		t.Error("slug collision not disambiguated by the hash")
-	}
-}
-
-func TestTargetIdentity(t *testing.T) {
-	dir := t.TempDir()
-	link := filepath.Join(t.TempDir(), "link")
-	if err := os.Symlink(dir, link); err != nil {
-		t.Skip("symlinks unsupported")
-	}
-	a, err := TargetIdentity(dir, "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, err := TargetIdentity(link+"/", "")
-	if err != nil || a != b {
-		t.Fatalf("symlinked spelling differs: %q vs %q (%v)", a, b, err)
-	}
-	if h, _ := TargetIdentity("", ""); h != "host" {
-		t.Fatalf("host identity %q", h)
-	}
-	abs, _ := filepath.Abs("/nonexistent/app.tar")
-	if i, _ := TargetIdentity("", "/nonexistent/app.tar"); i != "image:"+filepath.ToSlash(abs) {
-		t.Fatalf("image identity %q", i)
-	}
-	if _, err := TargetIdentity("a", "b"); err == nil {
-		t.Fatal("both flags accepted")
-	}
-}
-
 func FuzzVerify(f *testing.F) {
 	k, _ := signing.Generate()
 	l := newLog(f, k)
@@ -487,18 +467,12 @@ func TestLoadPolicy(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			dir := t.TempDir()
 			if tc.file != "" {
-				os.WriteFile(filepath.Join(dir, PolicyFile), []byte(tc.file), 0o600)
+				os.WriteFile(filepath.Join(dir, "change-policy.yaml"), []byte(tc.file), 0o600)
 			}
-			p, err := LoadPolicy(dir, env(tc.env))
+			p, err := LoadPolicy(filepath.Join(dir, "change-policy.yaml"), env(tc.env))
 			if (err != nil) != tc.err || p.RequireChangeRef != tc.want {
 				t.Fatalf("LoadPolicy = %+v, %v", p, err)
 			}
 		})
-	}
-}
-
-func TestDigest(t *testing.T) {
-	if got := Digest(nil); got != "sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855" {
-		t.Fatalf("Digest = %s", got)
 	}
 }

@@ -13,8 +13,6 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
-	"fmt"
-	"path/filepath"
 	"slices"
 	"strings"
 )
@@ -73,8 +71,11 @@ func (a Actor) String() string {
 	return u
 }
 
-// Entry is one change-log record. Everything except Hash and Sig is
-// covered by Hash; Sig signs Hash.
+// Entry is one change-log record. It is stored as a DSSE envelope whose
+// payload is the entry without Hash, KeyID, Sig, Format and Cosigners;
+// Hash is sha256 over that payload and chains the next entry. Entries of
+// the legacy format hash their canonical JSON without hash and sig, and
+// Sig signs that hash.
 type Entry struct {
 	Seq       uint64            `json:"seq"`
 	Time      string            `json:"time"` // RFC 3339, UTC
@@ -90,11 +91,17 @@ type Entry struct {
 	PrevHash  string            `json:"prev_hash"`
 	Hash      string            `json:"hash"`
 	KeyID     string            `json:"key_id"`
-	Sig       string            `json:"sig"` // base64 ed25519 over entrySigPrefix+Hash
+	Sig       string            `json:"sig"` // base64 ed25519 (the envelope's first signature)
+	// Format is FormatDSSE or FormatLegacy; Cosigners are the key ids of
+	// further signatures (a key-rotate entry is signed by the old and the
+	// new key). Neither is part of the signed payload.
+	Format    string   `json:"format,omitempty"`
+	Cosigners []string `json:"cosigners,omitempty"`
 }
 
-// Domain-separation prefixes: an entry signature can never pass as a head
-// signature or the other way round.
+// Domain-separation prefixes of the legacy format: an entry signature can
+// never pass as a head signature or the other way round. (Envelopes get
+// the same from their payload types.)
 const (
 	entrySigPrefix = "cradle.changelog.entry.v1:"
 	headSigPrefix  = "cradle.changelog.head.v1:"
@@ -145,68 +152,4 @@ func entryHash(line []byte) (string, error) {
 	}
 	s := sha256.Sum256(c)
 	return hex.EncodeToString(s[:]), nil
-}
-
-// TargetIdentity names the target a log belongs to: "host" for the live
-// host, "root:<absolute path>" for a root filesystem, "image:<absolute
-// path>" for an image. Symlinks in an existing path are resolved so two
-// spellings of one target share a log. Every package that keeps state per
-// target uses this with TargetKey.
-func TargetIdentity(root, image string) (string, error) {
-	switch {
-	case root != "" && image != "":
-		return "", errors.New("--root and --image are mutually exclusive")
-	case root != "":
-		p, err := absPath(root)
-		return "root:" + p, err
-	case image != "":
-		p, err := absPath(image)
-		return "image:" + p, err
-	}
-	return "host", nil
-}
-
-func absPath(p string) (string, error) {
-	a, err := filepath.Abs(p)
-	if err != nil {
-		return "", fmt.Errorf("target path %s: %w", p, err)
-	}
-	if r, err := filepath.EvalSymlinks(a); err == nil {
-		a = r
-	}
-	return filepath.ToSlash(a), nil
-}
-
-// TargetKey turns a target identity into a stable, filesystem-safe name: a
-// readable slug of the identity plus 16 hex digits of its sha256 (the slug
-// alone can collide, the hash cannot in practice).
-func TargetKey(identity string) string {
-	var b strings.Builder
-	dash := false
-	for _, r := range strings.ToLower(identity) {
-		ok := r >= 'a' && r <= 'z' || r >= '0' && r <= '9'
-		switch {
-		case ok:
-			b.WriteRune(r)
-			dash = false
-		case !dash && b.Len() > 0:
-			b.WriteByte('-')
-			dash = true
-		}
-		if b.Len() >= 48 {
-			break
-		}
-	}
-	slug := strings.TrimSuffix(b.String(), "-")
-	if slug == "" {
-		slug = "target"
-	}
-	s := sha256.Sum256([]byte(identity))
-	return slug + "-" + hex.EncodeToString(s[:8])
-}
-
-// Digest formats content for Entry.Before and Entry.After: "sha256:<hex>".
-func Digest(content []byte) string {
-	s := sha256.Sum256(content)
-	return "sha256:" + hex.EncodeToString(s[:])
 }

@@ -3,7 +3,6 @@ package changelog
 import (
 	"bytes"
 	"context"
-	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -15,8 +14,10 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/cradle-cra/cradle/internal/envelope"
 	"github.com/cradle-cra/cradle/internal/fileutil"
 	"github.com/cradle-cra/cradle/internal/signing"
+	"github.com/cradle-cra/cradle/internal/target"
 )
 
 // ErrChangeRefRequired is returned by Append when the policy demands a
@@ -31,7 +32,7 @@ var ErrDamaged = errors.New("change log is damaged or tampered with; run \"cradl
 type Log struct {
 	// Dir holds the logs ($CRADLE_HOME/logs).
 	Dir string
-	// Target is the target identity (TargetIdentity).
+	// Target is the target identity (target.Spec.ID).
 	Target string
 	// Signer signs appended entries and the head; needed by Append only.
 	Signer *signing.Key
@@ -46,12 +47,12 @@ type Log struct {
 }
 
 // Path is the log file.
-func (l *Log) Path() string { return filepath.Join(l.Dir, TargetKey(l.Target)+".jsonl") }
+func (l *Log) Path() string { return filepath.Join(l.Dir, target.KeyOf(l.Target)+".jsonl") }
 
 // HeadPath is the signed head file.
-func (l *Log) HeadPath() string { return filepath.Join(l.Dir, TargetKey(l.Target)+".head") }
+func (l *Log) HeadPath() string { return filepath.Join(l.Dir, target.KeyOf(l.Target)+".head") }
 
-func (l *Log) lockPath() string { return filepath.Join(l.Dir, TargetKey(l.Target)+".lock") }
+func (l *Log) lockPath() string { return filepath.Join(l.Dir, target.KeyOf(l.Target)+".lock") }
 
 // Head records the last entry of a log, signed, so that removing entries
 // from the end is detected.
@@ -62,39 +63,8 @@ type Head struct {
 	Time   string `json:"time"`
 	KeyID  string `json:"key_id"`
 	Sig    string `json:"sig"`
-}
-
-func headMessage(h Head) ([]byte, error) {
-	h.Sig = ""
-	b, err := json.Marshal(h)
-	if err != nil {
-		return nil, err
-	}
-	c, err := canonical(b, "sig")
-	if err != nil {
-		return nil, err
-	}
-	return append([]byte(headSigPrefix), c...), nil
-}
-
-// verifyHead checks the head's signature with keys.
-func verifyHead(h Head, keys signing.Keyring) error {
-	msg, err := headMessage(h)
-	if err != nil {
-		return err
-	}
-	sig, err := base64.StdEncoding.DecodeString(h.Sig)
-	if err != nil {
-		return errors.New("head signature is not base64")
-	}
-	known, ok := keys.Verify(h.KeyID, msg, sig)
-	switch {
-	case !known:
-		return fmt.Errorf("head signed by unknown key %q", h.KeyID)
-	case !ok:
-		return errors.New("head signature does not verify (head file modified)")
-	}
-	return nil
+	// env is the envelope of a head in the envelope format (nil: legacy).
+	env *envelope.Envelope
 }
 
 // ReadHead reads the head file; a missing one returns an error matching
@@ -110,9 +80,7 @@ func ReadHead(path string) (Head, error) {
 	if err != nil {
 		return h, fmt.Errorf("read %s: %w", path, err)
 	}
-	dec := json.NewDecoder(bytes.NewReader(b))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&h); err != nil {
+	if h, err = parseHead(b); err != nil {
 		return h, fmt.Errorf("head %s: malformed: %v", path, err)
 	}
 	return h, nil
@@ -143,6 +111,12 @@ func CurrentUser() OSUser {
 // and fsynced under an exclusive lock, then the head is rewritten
 // atomically. It returns the entry as written.
 func (l *Log) Append(ctx context.Context, e Entry) (Entry, error) {
+	return l.AppendCosigned(ctx, e)
+}
+
+// AppendCosigned is Append with further signatures on the entry's
+// envelope, by keys that vouch for it (the old key on a key rotation).
+func (l *Log) AppendCosigned(ctx context.Context, e Entry, cosigners ...*signing.Key) (Entry, error) {
 	if l.Signer == nil {
 		return Entry{}, errors.New("change log: no signing key")
 	}
@@ -191,18 +165,7 @@ func (l *Log) Append(ctx context.Context, e Entry) (Entry, error) {
 	if e.Seq == 1 {
 		e.PrevHash = GenesisHash
 	}
-	e.KeyID = l.Signer.ID()
-	e.Hash, e.Sig = "", ""
-	raw, err := json.Marshal(e)
-	if err != nil {
-		return Entry{}, fmt.Errorf("change log: encode entry: %w", err)
-	}
-	if e.Hash, err = entryHash(raw); err != nil {
-		return Entry{}, fmt.Errorf("change log: encode entry: %w", err)
-	}
-	e.Sig = base64.StdEncoding.EncodeToString(l.Signer.Sign([]byte(entrySigPrefix + e.Hash)))
-	raw, _ = json.Marshal(e)
-	line, err := canonical(raw)
+	line, err := encodeEntry(&e, l.Signer, cosigners)
 	if err != nil {
 		return Entry{}, fmt.Errorf("change log: encode entry: %w", err)
 	}
@@ -218,14 +181,11 @@ func (l *Log) Append(ctx context.Context, e Entry) (Entry, error) {
 	if e.Seq == 1 {
 		syncDir(l.Dir)
 	}
-	h := Head{Target: l.Target, Seq: e.Seq, Hash: e.Hash, Time: e.Time, KeyID: l.Signer.ID()}
-	msg, err := headMessage(h)
+	hb, err := encodeHead(&Head{Target: l.Target, Seq: e.Seq, Hash: e.Hash, Time: e.Time}, l.Signer)
 	if err != nil {
-		return Entry{}, err
+		return Entry{}, fmt.Errorf("change log head: %w", err)
 	}
-	h.Sig = base64.StdEncoding.EncodeToString(l.Signer.Sign(msg))
-	hb, _ := json.MarshalIndent(h, "", "  ")
-	if err := fileutil.WriteAtomic(l.HeadPath(), append(hb, '\n'), 0o600); err != nil {
+	if err := fileutil.WriteAtomic(l.HeadPath(), hb, 0o600); err != nil {
 		return Entry{}, fmt.Errorf("change log head: %w", err)
 	}
 	return e, nil
@@ -254,15 +214,9 @@ func (l *Log) tail(f *os.File) (Entry, error) {
 	var last Entry
 	if body := bytes.TrimSuffix(complete, []byte("\n")); len(body) > 0 {
 		ln := body[bytes.LastIndexByte(body, '\n')+1:]
-		if err := json.Unmarshal(ln, &last); err != nil {
-			return Entry{}, fmt.Errorf("%w: last entry is malformed", ErrDamaged)
-		}
-		if h, err := entryHash(ln); err != nil || h != last.Hash {
-			return Entry{}, fmt.Errorf("%w: last entry (seq %d) does not match its hash", ErrDamaged, last.Seq)
-		}
-		sig, err := base64.StdEncoding.DecodeString(last.Sig)
-		if _, ok := l.keys().Verify(last.KeyID, []byte(entrySigPrefix+last.Hash), sig); err != nil || !ok {
-			return Entry{}, fmt.Errorf("%w: last entry (seq %d) has no valid signature by a trusted key", ErrDamaged, last.Seq)
+		var p *Problem
+		if last, p = checkEntry(0, ln, l.keys()); p != nil {
+			return Entry{}, fmt.Errorf("%w: last entry: %v", ErrDamaged, p)
 		}
 	} else if start > 0 {
 		return Entry{}, fmt.Errorf("%w: last line longer than %d bytes", ErrDamaged, MaxEntrySize)
@@ -331,8 +285,8 @@ func Entries(r io.Reader) ([]Entry, error) {
 		if final {
 			return nil
 		}
-		var e Entry
-		if err := json.Unmarshal(line, &e); err != nil {
+		e, _, err := parseEntry(line)
+		if err != nil {
 			return fmt.Errorf("line %d: malformed entry: %v", n, err)
 		}
 		out = append(out, e)

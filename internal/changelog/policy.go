@@ -7,14 +7,10 @@ import (
 	"io"
 	"io/fs"
 	"os"
-	"path/filepath"
 	"strings"
 
 	"go.yaml.in/yaml/v3"
 )
-
-// PolicyFile is the change-control policy in the state directory.
-const PolicyFile = "change-policy.yaml"
 
 // EnvRequireChangeRef set to 1/true/yes turns RequireChangeRef on (it
 // cannot turn a policy file's setting off).
@@ -26,11 +22,10 @@ type Policy struct {
 	RequireChangeRef bool `yaml:"require_change_ref"`
 }
 
-// LoadPolicy reads homeDir/change-policy.yaml (absent: all off) and the
-// environment.
-func LoadPolicy(homeDir string, getenv func(string) string) (Policy, error) {
+// LoadPolicy reads the policy file at path (absent: all off; see
+// home.Home.Policy) and the environment.
+func LoadPolicy(path string, getenv func(string) string) (Policy, error) {
 	var p Policy
-	path := filepath.Join(homeDir, PolicyFile)
 	b, err := os.ReadFile(path)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):

@@ -1,9 +1,6 @@
 package changelog
 
 import (
-	"bytes"
-	"encoding/base64"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -69,6 +66,7 @@ func Verify(r io.Reader, keys signing.Keyring, head *Head) (Summary, error) {
 	var s Summary
 	prev := GenesisHash
 	var headHash string // hash of the entry at head.Seq
+	enveloped := false
 	err := scanLines(r, func(n int, line []byte, final bool) error {
 		if final {
 			return &Problem{Kind: KindTruncated, Line: n, Detail: "last line is cut off (no newline): truncated or interrupted write"}
@@ -77,6 +75,10 @@ func Verify(r io.Reader, keys signing.Keyring, head *Head) (Summary, error) {
 		if p != nil {
 			return p
 		}
+		if e.Format == FormatLegacy && enveloped {
+			return &Problem{Kind: KindMalformed, Line: n, Seq: e.Seq, Detail: "legacy-format entry after envelope entries: the log was downgraded to the older format"}
+		}
+		enveloped = enveloped || e.Format == FormatDSSE
 		want := s.LastSeq + 1
 		switch {
 		case e.Seq < want:
@@ -137,37 +139,6 @@ func Verify(r io.Reader, keys signing.Keyring, head *Head) (Summary, error) {
 		s.Warnings = append(s.Warnings, fmt.Sprintf("head records entry %d, the log has %d: the last append was interrupted before it updated the head (entries after %d are signed but not confirmed by a head)", head.Seq, s.LastSeq, head.Seq))
 	}
 	return s, nil
-}
-
-// checkEntry parses one line and checks its hash and signature.
-func checkEntry(n int, line []byte, keys signing.Keyring) (Entry, *Problem) {
-	var e Entry
-	dec := json.NewDecoder(bytes.NewReader(line))
-	if err := dec.Decode(&e); err != nil {
-		return e, &Problem{Kind: KindMalformed, Line: n, Detail: fmt.Sprintf("malformed entry: %v", err)}
-	}
-	h, err := entryHash(line)
-	if err != nil {
-		return e, &Problem{Kind: KindMalformed, Line: n, Seq: e.Seq, Detail: fmt.Sprintf("malformed entry: %v", err)}
-	}
-	if e.Seq == 0 || len(e.Hash) != 64 || len(e.PrevHash) != 64 {
-		return e, &Problem{Kind: KindMalformed, Line: n, Seq: e.Seq, Detail: "malformed entry: seq, hash or prev_hash missing"}
-	}
-	if h != e.Hash {
-		return e, &Problem{Kind: KindHash, Line: n, Seq: e.Seq, Detail: fmt.Sprintf("content does not match its hash (computed %s, recorded %s): the entry was edited", short(h), short(e.Hash))}
-	}
-	sig, err := base64.StdEncoding.DecodeString(e.Sig)
-	if err != nil {
-		return e, &Problem{Kind: KindSignature, Line: n, Seq: e.Seq, Detail: "signature is not base64"}
-	}
-	known, ok := keys.Verify(e.KeyID, []byte(entrySigPrefix+e.Hash), sig)
-	switch {
-	case !known:
-		return e, &Problem{Kind: KindUnknownKey, Line: n, Seq: e.Seq, Detail: fmt.Sprintf("signed by unknown key %q (trusted: %v)", e.KeyID, keys.IDs())}
-	case !ok:
-		return e, &Problem{Kind: KindSignature, Line: n, Seq: e.Seq, Detail: fmt.Sprintf("signature by key %s does not verify: the entry was forged or re-hashed", e.KeyID)}
-	}
-	return e, nil
 }
 
 func short(h string) string {

@@ -113,8 +113,12 @@ func (c *accountPropertyCheck) Remediate(ctx context.Context, _ *facts.Store, ch
 			if len(names) == 0 {
 				return nil
 			}
+			want := make(map[string]bool, len(names))
+			for _, n := range names {
+				want[n] = true
+			}
 			return editColonFile(ch, file, func(f []string) ([]string, bool) {
-				if !slices.Contains(names, f[0]) || len(f) < 2 {
+				if !want[f[0]] || len(f) < 2 {
 					return f, false
 				}
 				var ok bool

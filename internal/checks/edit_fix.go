@@ -13,30 +13,9 @@ import (
 )
 
 // Helpers shared by the remediations of configuration files: they edit
-// text line by line through the planned state, so fixes of several rules
-// to one file compose and every change shows as a small diff.
-
-// fixDisabledPrefix marks a line cradle commented out, so an administrator
-// (or a rollback reviewer) can see what was neutralised and why.
-const fixDisabledPrefix = "#cradle: "
-
-// fixLines splits content into lines; a final newline does not make an
-// extra empty line.
-func fixLines(b []byte) []string {
-	s := string(b)
-	if s == "" {
-		return nil
-	}
-	return strings.Split(strings.TrimSuffix(s, "\n"), "\n")
-}
-
-// fixJoin joins lines with a trailing newline.
-func fixJoin(lines []string) []byte {
-	if len(lines) == 0 {
-		return nil
-	}
-	return []byte(strings.Join(lines, "\n") + "\n")
-}
+// text line by line (the line model in textfile_fix.go) through the
+// planned state, so fixes of several rules to one file compose and every
+// change shows as a small diff.
 
 // fixReadOptional returns the planned content of name, or nil when it
 // does not exist.
@@ -53,7 +32,7 @@ func fixReadOptional(ch *remedy.Changes, name string) ([]byte, bool, error) {
 
 // fixCommentOut comments out the given 1-based lines of file (an
 // absolute or root-relative path) by prefixing them with "#cradle: ".
-// Lines already commented are left alone.
+// Lines already commented out are left alone.
 func fixCommentOut(ch *remedy.Changes, file string, nums []int, summary string) error {
 	b, err := ch.ReadFile(file)
 	if err != nil {
@@ -65,11 +44,9 @@ func fixCommentOut(ch *remedy.Changes, file string, nums []int, summary string) 
 		if n < 1 || n > len(lines) {
 			return fmt.Errorf("%s:%d: no such line", target.Abs(file), n)
 		}
-		if strings.HasPrefix(strings.TrimSpace(lines[n-1]), "#") {
-			continue
+		if c, ok := commentOut(lines[n-1]); ok {
+			lines[n-1], changed = c, true
 		}
-		lines[n-1] = fixDisabledPrefix + lines[n-1]
-		changed = true
 	}
 	if !changed {
 		return nil
@@ -105,8 +82,8 @@ func fixNeutralise(ch *remedy.Changes, file string, nums []int, etcDir, summary 
 	}
 	lines := fixLines(b)
 	for _, n := range nums {
-		if n >= 1 && n <= len(lines) && !strings.HasPrefix(strings.TrimSpace(lines[n-1]), "#") {
-			lines[n-1] = fixDisabledPrefix + lines[n-1]
+		if n >= 1 && n <= len(lines) {
+			lines[n-1], _ = commentOut(lines[n-1])
 		}
 	}
 	head := []string{"# Copy of " + target.Abs(file) + " with conflicting settings commented out by cradle;", "# this file masks it."}

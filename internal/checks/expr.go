@@ -37,7 +37,7 @@ import (
 //	  facts: [accounts, sshd]    # optional: the only facts the expressions may use
 //	  message: root must not have a usable password unless sshd is disabled
 //
-// Variables (see exprSources): target (kind, name, live), os, accounts, sshd, systemd, packages,
+// Variables (the fact catalogue, FactSources; docs/facts.md): target (kind, name, live), os, accounts, sshd, systemd, packages,
 // sysctl, mounts, pam, modprobe, pkgtrust, sudoers, limits, auditrules,
 // rsyslog, and the runtime facts netsock and kmodloaded (not_applicable
 // without runtime state), each collected only when the expression
@@ -132,7 +132,7 @@ func (exprTemplate) New(n *yaml.Node) (check.Check, error) {
 			if !ok {
 				return nil, check.ArgErrorf(valueNode(n, "facts"), "facts: unknown fact %q (known: %s)", name, strings.Join(exprSourceNames(), ", "))
 			}
-			if !slices.ContainsFunc(sources, func(o exprSource) bool { return o.name == name }) {
+			if !slices.ContainsFunc(sources, func(o FactSource) bool { return o.Name == name }) {
 				sources = append(sources, s)
 			}
 		}
@@ -155,7 +155,7 @@ func (exprTemplate) New(n *yaml.Node) (check.Check, error) {
 func exprSourceNames() []string {
 	var out []string
 	for _, s := range exprSources {
-		out = append(out, s.name)
+		out = append(out, s.Name)
 	}
 	return out
 }
@@ -177,13 +177,13 @@ type appliesError struct{ err error }
 func (e *appliesError) Error() string { return "applies: " + e.err.Error() }
 
 // compileExpr parses, type-checks and plans src with the given facts.
-func compileExpr(src string, sources []exprSource) (*exprCheck, error) {
+func compileExpr(src string, sources []FactSource) (*exprCheck, error) {
 	return compileExprs(src, "", sources)
 }
 
 // compileExprs compiles the condition src and, unless empty, the
 // applicability condition applies in one environment.
-func compileExprs(src, applies string, sources []exprSource) (*exprCheck, error) {
+func compileExprs(src, applies string, sources []FactSource) (*exprCheck, error) {
 	c := &exprCheck{src: src, applySrc: applies}
 	opts := []cel.EnvOption{
 		ext.Strings(),
@@ -197,8 +197,8 @@ func compileExprs(src, applies string, sources []exprSource) (*exprCheck, error)
 	}
 	names := map[string]bool{}
 	for _, s := range sources {
-		opts = append(opts, cel.Variable(s.name, cel.DynType))
-		names[s.name] = true
+		opts = append(opts, cel.Variable(s.Name, cel.DynType))
+		names[s.Name] = true
 	}
 	env, err := cel.NewEnv(opts...)
 	if err != nil {
@@ -349,7 +349,7 @@ func (c *exprCheck) Evaluate(ctx context.Context, f *facts.Store) check.Outcome 
 	vars := map[string]any{}
 	for _, name := range c.refs {
 		s, _ := lookupExprSource(name)
-		if s.live && !f.Target().Live() {
+		if s.Live && !f.Target().Live() {
 			return check.NotApplicable("the expression uses the runtime fact %q; the target has no runtime state", name)
 		}
 		v, err := s.collect(ctx, f)

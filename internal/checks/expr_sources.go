@@ -5,6 +5,8 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"reflect"
+	"slices"
 	"strings"
 
 	"github.com/cradle-cra/cradle/internal/collect/accounts"
@@ -27,48 +29,193 @@ import (
 	"github.com/cradle-cra/cradle/internal/facts"
 )
 
-// exprSource is one fact the expr template exposes as a CEL variable.
-// collect returns plain data: map[string]any, []any, string, bool, int64,
-// float64 or nil. Only sources an expression references are collected.
-type exprSource struct {
-	name    string
-	doc     string
-	collect func(ctx context.Context, s *facts.Store) (any, error)
-	// live marks runtime facts (/proc): an expression using one is
+// FactSource is one entry of the fact catalogue: a fact the expr template
+// exposes as a CEL variable. The same catalogue generates docs/facts.md
+// (TestFactsDoc), so what expressions can use and what the documentation
+// says cannot drift apart. collect returns plain data: map[string]any,
+// []any, string, bool, int64, float64 or nil. Only sources an expression
+// references are collected.
+type FactSource struct {
+	// Name is the CEL variable.
+	Name string
+	// Description says what the fact is, in one sentence.
+	Description string
+	// Live marks runtime facts (/proc): an expression using one is
 	// not_applicable on targets without runtime state.
-	live bool
+	Live bool
+	// Fields are the top-level fields expressions see.
+	Fields  []FactField
+	collect func(ctx context.Context, s *facts.Store) (any, error)
 }
+
+// FactField is one field of a fact as expressions see it. Type uses CEL's
+// names: string, int, bool, double, list(T), map(K, V), and {field: T, …}
+// for objects, with field? for fields that may be absent.
+type FactField struct {
+	Name     string
+	Type     string
+	Optional bool
+	Doc      string
+}
+
+// FactSources returns the catalogue, in documentation order.
+func FactSources() []FactSource { return slices.Clone(exprSources) }
 
 // exprSources lists the facts available to expressions. To expose another
-// collector add one line, usually {name, doc, jsonFact(pkg.Get), live};
-// the collector's JSON tags become the field names.
-var exprSources = []exprSource{
-	{"target", "kind (host, rootfs, image), name, live (runtime state available)", targetFact, false},
-	{"os", "os-release(5): id, id_like, version_id, pretty_name, fields, source", jsonFact(osrelease.Get), false},
-	{"accounts", "users (list), by_name (map), groups, shadow_readable; see accountsFact", accountsFact, false},
-	{"sshd", "installed, present, options (lower-case keyword: effective value), overridden, directives, files", sshdFact, false},
-	{"systemd", "init, default_target, links, units (name: state)", systemdFact, false},
-	{"packages", "packages (list), installed (name: version)", packagesFact, false},
-	{"sysctl", "persisted (key: winning value), assignments, files", sysctlFact, false},
-	{"mounts", "fstab, running (live only): spec, dir, type, options", jsonFact(mounts.Get), false},
-	{"pam", "PAM stacks", jsonFact(pam.Get), false},
-	{"modprobe", "modprobe.d configuration", jsonFact(modprobe.Get), false},
-	{"pkgtrust", "package sources and signature policy", jsonFact(pkgtrust.Get), false},
-	{"sudoers", "sudoers policy", jsonFact(sudoers.Get), false},
-	{"limits", "limits.conf entries", jsonFact(limits.Get), false},
-	{"auditrules", "persisted audit rules", jsonFact(auditrules.Get), false},
-	{"rsyslog", "rsyslog configuration", jsonFact(rsyslog.Get), false},
-	{"netsock", "listening sockets: listening [{proto, addr, port, uid}]", jsonFact(netsock.Get), true},
-	{"kmodloaded", "loaded kernel modules", jsonFact(kmodloaded.Get), true},
+// collector add one entry, usually jsonSource(name, description, pkg.Get);
+// the collector's JSON tags become the field names and types.
+var exprSources = []FactSource{
+	{Name: "target", Description: "What is scanned.", Fields: []FactField{
+		{Name: "kind", Type: "string", Doc: "host, rootfs or image"},
+		{Name: "name", Type: "string", Doc: "the host name, directory or image file"},
+		{Name: "live", Type: "bool", Doc: "runtime state (/proc) is available"},
+	}, collect: targetFact},
+	jsonSource("os", "The platform from os-release(5).", osrelease.Get),
+	{Name: "accounts", Description: "Users and groups from passwd, shadow and group, without password hashes.", Fields: accountsFields, collect: accountsFact},
+	jsonSource("sshd", "The effective OpenSSH server configuration (Include files expanded, Match blocks apart).", sshd.Get,
+		FactField{Name: "options", Type: "map(string, string)", Doc: "lower-case keyword → effective global value, for every keyword set and the common security keywords even when unset (sshd's default)"},
+		FactField{Name: "overridden", Type: "list(string)", Doc: "lower-case keywords some Match block changes"},
+	).with(sshdFact),
+	jsonSource("systemd", "Unit files, enablement links and the default target.", systemd.Get,
+		FactField{Name: "units", Type: "map(string, string)", Doc: "unit name → persistent state (enabled, disabled, static, masked, …)"},
+	).with(systemdFact),
+	jsonSource("packages", "The installed-package inventory (dpkg, apk, rpm).", packages.Get,
+		FactField{Name: "installed", Type: "map(string, string)", Doc: "name → version of every installed package"},
+	).with(packagesFact),
+	jsonSource("sysctl", "Persisted kernel parameters (sysctl.conf and sysctl.d).", sysctl.Get,
+		FactField{Name: "persisted", Type: "map(string, string)", Doc: "key → winning persisted value of every key assigned explicitly"},
+	).with(sysctlFact),
+	jsonSource("mounts", "Filesystems from fstab and, on live targets, the running mounts.", mounts.Get),
+	jsonSource("pam", "PAM stacks.", pam.Get),
+	jsonSource("modprobe", "modprobe.d configuration.", modprobe.Get),
+	jsonSource("pkgtrust", "Package sources and their signature policy.", pkgtrust.Get),
+	jsonSource("sudoers", "The sudoers policy.", sudoers.Get),
+	jsonSource("limits", "limits.conf entries.", limits.Get),
+	jsonSource("auditrules", "Persisted audit rules.", auditrules.Get),
+	jsonSource("rsyslog", "rsyslog configuration.", rsyslog.Get),
+	jsonSource("netsock", "Listening sockets (runtime).", netsock.Get).live(),
+	jsonSource("kmodloaded", "Loaded kernel modules (runtime).", kmodloaded.Get).live(),
 }
 
-func lookupExprSource(name string) (exprSource, bool) {
+// accountsFields documents accountsFact.
+var accountsFields = []FactField{
+	{Name: "users", Type: "list(user)", Doc: "user: {name: string, uid: int, gid: int, gecos: string, home: string, shell: string, line: int, " +
+		"login_shell: bool, has_shadow: bool, hash_scheme?: string, locked?: bool, empty_password?: bool, password_usable?: bool, password_file?: string, " +
+		"last_change?: int, min_days?: int, max_days?: int, warn_days?: int, inactive?: int, expire?: int, shadow_line?: int}; " +
+		"the password fields describe the field login uses (passwd's own or shadow's) and are absent when /etc/shadow cannot be read; the aging fields need a shadow entry"},
+	{Name: "by_name", Type: "map(string, user)", Doc: "the first user of each name"},
+	{Name: "groups", Type: "list({name: string, gid: int, members: list(string), line: int})"},
+	{Name: "shadow_readable", Type: "bool"},
+}
+
+func lookupExprSource(name string) (FactSource, bool) {
 	for _, s := range exprSources {
-		if s.name == name {
+		if s.Name == name {
 			return s, true
 		}
 	}
-	return exprSource{}, false
+	return FactSource{}, false
+}
+
+// jsonSource catalogues a typed fact exposed through its JSON form; extra
+// documents fields a projection (with) adds.
+func jsonSource[T any](name, description string, get func(*facts.Store) (T, error), extra ...FactField) FactSource {
+	return FactSource{Name: name, Description: description, Fields: append(fieldsOf(reflect.TypeFor[T]()), extra...), collect: jsonFact(get)}
+}
+
+// with replaces the plain JSON form by a projection that adds fields.
+func (s FactSource) with(collect func(context.Context, *facts.Store) (any, error)) FactSource {
+	s.collect = collect
+	return s
+}
+
+func (s FactSource) live() FactSource {
+	s.Live = true
+	return s
+}
+
+// fieldsOf lists the JSON fields of a struct type (behind pointers).
+func fieldsOf(t reflect.Type) []FactField {
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	var out []FactField
+	for _, f := range jsonFields(t) {
+		out = append(out, FactField{Name: f.name, Type: celType(f.typ, map[reflect.Type]bool{t: true}), Optional: f.optional})
+	}
+	return out
+}
+
+type jsonField struct {
+	name     string
+	typ      reflect.Type
+	optional bool
+}
+
+// jsonFields follows encoding/json's rules for the fields this package's
+// facts use: tags, "-", omitempty, exported fields, embedded structs.
+func jsonFields(t reflect.Type) []jsonField {
+	var out []jsonField
+	for f := range t.Fields() {
+		if !f.IsExported() && !f.Anonymous {
+			continue
+		}
+		tag := f.Tag.Get("json")
+		if tag == "-" {
+			continue
+		}
+		name, opts, _ := strings.Cut(tag, ",")
+		if f.Anonymous && name == "" && f.Type.Kind() == reflect.Struct {
+			out = append(out, jsonFields(f.Type)...)
+			continue
+		}
+		if name == "" {
+			name = f.Name
+		}
+		out = append(out, jsonField{name, f.Type, strings.Contains(opts, "omitempty")})
+	}
+	return out
+}
+
+// celType names the CEL type a Go value of type t becomes through JSON.
+func celType(t reflect.Type, seen map[reflect.Type]bool) string {
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	switch t.Kind() {
+	case reflect.String:
+		return "string"
+	case reflect.Bool:
+		return "bool"
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		return "int"
+	case reflect.Float32, reflect.Float64:
+		return "double"
+	case reflect.Slice, reflect.Array:
+		if t.Elem().Kind() == reflect.Uint8 {
+			return "string"
+		}
+		return "list(" + celType(t.Elem(), seen) + ")"
+	case reflect.Map:
+		return "map(" + celType(t.Key(), seen) + ", " + celType(t.Elem(), seen) + ")"
+	case reflect.Struct:
+		if seen[t] {
+			return "{…}"
+		}
+		seen[t] = true
+		defer delete(seen, t)
+		var parts []string
+		for _, f := range jsonFields(t) {
+			opt := ""
+			if f.optional {
+				opt = "?"
+			}
+			parts = append(parts, f.name+opt+": "+celType(f.typ, seen))
+		}
+		return "{" + strings.Join(parts, ", ") + "}"
+	}
+	return "dyn"
 }
 
 // jsonFact adapts a typed fact getter: the fact is converted to plain

@@ -209,7 +209,8 @@ func FuzzExpr(f *testing.F) {
 }
 
 // TestExprSourcesOnFixture evaluates every fact source on the debootstrap
-// Debian 12 tree (CRADLE_TEST_ROOTFS), read only.
+// Debian 12 tree (CRADLE_TEST_ROOTFS), read only, and compares the
+// top-level fields with the catalogue, so docs/facts.md stays true.
 func TestExprSourcesOnFixture(t *testing.T) {
 	dir := os.Getenv("CRADLE_TEST_ROOTFS")
 	if dir == "" {
@@ -222,13 +223,15 @@ func TestExprSourcesOnFixture(t *testing.T) {
 	defer tg.Close()
 	s := facts.NewStore(context.Background(), tg)
 	for _, src := range exprSources {
-		t.Run(src.name, func(t *testing.T) {
-			if src.live {
+		t.Run(src.Name, func(t *testing.T) {
+			if src.Live {
 				t.Skip("runtime fact")
 			}
-			if _, err := src.collect(context.Background(), s); err != nil {
+			v, err := src.collect(context.Background(), s)
+			if err != nil {
 				t.Fatalf("collect: %v", err)
 			}
+			checkShape(t, src, v)
 		})
 	}
 	for _, expr := range []string{

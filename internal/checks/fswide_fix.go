@@ -50,7 +50,7 @@ func (c *fsListCheck) remediate(f *facts.Store, ch *remedy.Changes, fix fsFix) e
 		changed = append(changed, e.Path)
 	}
 	// One effect per path, bounded like the evidence: each Effect call
-	// attaches to every operation the rule has recorded.
+	// attaches to every chmod recorded above.
 	for i, p := range changed {
 		if i == maxFSEvidence {
 			ch.Effect(remedy.Effect{Kind: remedy.EffectPermissions, Subject: "/", Value: fmt.Sprintf("%d more paths", len(changed)-i)})

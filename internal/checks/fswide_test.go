@@ -217,7 +217,7 @@ func TestFSListBounds(t *testing.T) {
 			}
 			store := facts.NewStore(context.Background(), tg)
 			f := tc.facts
-			facts.Get(store, fswalk.Key, func(context.Context, target.Target) (*fswalk.Facts, error) { return &f, nil })
+			facts.Get(store, fswalk.Key, func(context.Context, *facts.Store) (*fswalk.Facts, error) { return &f, nil })
 			o := c.Evaluate(context.Background(), store)
 			if o.Status != tc.want || !strings.Contains(o.Reason, tc.reason) {
 				t.Fatalf("status %s (%s), want %s with %q", o.Status, o.Reason, tc.want, tc.reason)

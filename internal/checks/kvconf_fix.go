@@ -353,8 +353,8 @@ func kvInsert(f *textFile, syn kvconf.Syntax, section, key, line string) {
 			}
 		}
 		if start == 0 {
-			if k := len(f.lines); k > 0 && !(k == 1 && f.lines[0] == "") && strings.TrimSpace(f.lines[k-1]) == "" && k >= 2 && strings.TrimSpace(f.lines[k-2]) != "" {
-				f.appendLine("")
+			if k := len(f.lines); k > 0 && strings.TrimSpace(f.lines[k-1]) != "" {
+				f.appendLine("") // a blank line before the new section
 			}
 			f.appendLine("[" + section + "]")
 			f.appendLine(line)

@@ -44,7 +44,7 @@ func (c *sudoOptionCheck) Remediate(ctx context.Context, _ *facts.Store, ch *rem
 		return err
 	}
 	if !f.exists {
-		f.lines = []string{"# Settings made by cradle fix. Edit with visudo -f /etc/sudoers.d/cradle.", ""}
+		f.lines = []string{"# Settings made by cradle fix. Edit with visudo -f /etc/sudoers.d/cradle."}
 	}
 	replaced := false
 	if file == sudoDropIn {

@@ -4,19 +4,53 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"slices"
 	"strings"
 
 	"github.com/cradle-cra/cradle/internal/remedy"
 	"github.com/cradle-cra/cradle/internal/target"
 )
 
-// Line editing shared by the native fixes: files are split on "\n" so that
-// joining the pieces again gives back every byte that was not edited (a
-// final newline shows as a last empty element).
+// The line model of every native fix that edits a text file.
+//
+// Content is split on "\n" into lines without their newline; a "\r" stays
+// part of its line, so a CRLF file keeps its line ends. Lines an edit does
+// not touch keep their bytes. A file cradle writes always ends with a
+// newline: joining puts "\n" after every line, so the one byte an edit may
+// add besides its own lines is the missing final newline of a file that
+// had none (an appended line never runs on from the old last line). Empty
+// content has no lines and is written empty.
 
-// commentPrefix marks lines a fix disabled, so an administrator can find
-// and restore them.
-const commentPrefix = fixDisabledPrefix
+// fixDisabledPrefix marks a line cradle commented out, so an administrator
+// (or a rollback reviewer) can see what was neutralised and why.
+const fixDisabledPrefix = "#cradle: "
+
+// fixLines splits content into lines (see the model above).
+func fixLines(b []byte) []string {
+	if len(b) == 0 {
+		return nil
+	}
+	return strings.Split(strings.TrimSuffix(string(b), "\n"), "\n")
+}
+
+// fixJoin is the inverse of fixLines, ending the content with a newline.
+func fixJoin(lines []string) []byte {
+	if len(lines) == 0 {
+		return nil
+	}
+	return []byte(strings.Join(lines, "\n") + "\n")
+}
+
+// commentOut disables line l by prefixing fixDisabledPrefix. Blank lines
+// and lines cradle already disabled are left alone (ok false). Other
+// lines starting with "#" are not assumed to be comments: in sudoers,
+// "#1000 ALL=…" is a rule for uid 1000.
+func commentOut(l string) (string, bool) {
+	if strings.TrimSpace(l) == "" || strings.HasPrefix(l, fixDisabledPrefix) {
+		return l, false
+	}
+	return fixDisabledPrefix + l, true
+}
 
 // textFile is a file's planned content as lines.
 type textFile struct {
@@ -32,10 +66,10 @@ func readText(ch *remedy.Changes, name string) (*textFile, error) {
 	if err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return nil, fmt.Errorf("read %s: %w", target.Abs(p), err)
 	}
-	return &textFile{path: p, lines: strings.Split(string(b), "\n"), exists: err == nil}, nil
+	return &textFile{path: p, lines: fixLines(b), exists: err == nil}, nil
 }
 
-func (f *textFile) bytes() []byte { return []byte(strings.Join(f.lines, "\n")) }
+func (f *textFile) bytes() []byte { return fixJoin(f.lines) }
 
 // line returns physical line n (1-based), or "" when out of range.
 func (f *textFile) line(n int) string {
@@ -53,8 +87,8 @@ func (f *textFile) set(n int, s string) {
 
 // comment disables physical line n (idempotent).
 func (f *textFile) comment(n int) {
-	if l := f.line(n); l != "" && !strings.HasPrefix(l, commentPrefix) {
-		f.set(n, commentPrefix+l)
+	if c, ok := commentOut(f.line(n)); ok {
+		f.set(n, c)
 	}
 }
 
@@ -70,24 +104,12 @@ func (f *textFile) continued(n int) int {
 // insert places s before physical line n (1-based); n past the content
 // appends.
 func (f *textFile) insert(n int, s string) {
-	if n < 1 {
-		n = 1
-	}
-	if n > len(f.lines) || n == len(f.lines) && f.lines[n-1] == "" {
-		f.appendLine(s)
-		return
-	}
-	f.lines = append(f.lines[:n-1], append([]string{s}, f.lines[n-1:]...)...)
+	n = min(max(n, 1), len(f.lines)+1)
+	f.lines = slices.Insert(f.lines, n-1, s)
 }
 
-// appendLine adds s as the last line, keeping a final newline.
-func (f *textFile) appendLine(s string) {
-	if k := len(f.lines); k > 0 && f.lines[k-1] == "" {
-		f.lines = append(f.lines[:k-1], s, "")
-		return
-	}
-	f.lines = append(f.lines, s, "")
-}
+// appendLine adds s as the last line.
+func (f *textFile) appendLine(s string) { f.lines = append(f.lines, s) }
 
 // write records the content on ch; perm applies to a new file only.
 func (f *textFile) write(ch *remedy.Changes, perm fs.FileMode, summary string) error {

@@ -1,22 +1,21 @@
-// Package cli is cradle's command-line interface. Run takes all I/O as
-// arguments so tests drive the real CLI in-process; errors carry exit codes
-// (0 clean, 1 internal error, 2 usage or input error, 3 findings).
+// Package cli is cradle's command-line interface: it declares flags,
+// calls the application layer (internal/app) and renders what it returns.
+// Run takes all I/O as arguments so tests drive the real CLI in-process;
+// errors map to exit codes (0 clean, 1 internal error, 2 usage or input
+// error, 3 findings, 130 interrupted).
 package cli
 
 import (
 	"context"
-	"errors"
-	"fmt"
 	"io"
+	"os"
 	"strings"
 
 	"github.com/spf13/cobra"
 
-	"github.com/cradle-cra/cradle/internal/fileutil"
+	"github.com/cradle-cra/cradle/internal/app"
+	"github.com/cradle-cra/cradle/internal/version"
 )
-
-// Version is set at build time with -ldflags "-X ...cli.Version=v1.2.3".
-var Version = "dev"
 
 // Env is the process environment a command sees.
 type Env struct {
@@ -41,75 +40,83 @@ func (e *Env) tty(w io.Writer) bool {
 	return e.IsTerminal != nil && e.IsTerminal(w)
 }
 
+// app is the application layer bound to this environment; warnings go to
+// standard error.
+func (e *Env) app() *app.App {
+	return &app.App{Getenv: e.getenv, UID: os.Geteuid(), Version: version.Version(), Warn: e.warn}
+}
+
+func (e *Env) warn(err error) { e.warnf("%v", err) }
+
 // Run executes cradle with args (without the program name) and returns the
-// process exit code.
+// process exit code. Cancelling ctx (SIGINT, SIGTERM) stops long work.
 func Run(ctx context.Context, args []string, env Env) int {
-	root := newRoot(&env)
+	root := NewRootCommand(env)
 	root.SetArgs(args)
-	root.SetIn(env.Stdin)
-	root.SetOut(env.Stdout)
-	root.SetErr(env.Stderr)
 	err := root.ExecuteContext(ctx)
-	code := codeOf(err)
+	code := exitCode(ctx, err)
 	if err != nil {
-		var ee *ExitError
-		if !errors.As(err, &ee) || ee.Err != nil {
-			msg := err.Error()
-			if code == ExitFindings {
-				fmt.Fprintf(env.Stderr, "cradle: %s\n", msg)
-			} else {
-				fmt.Fprintf(env.Stderr, "cradle: error: %s\n", strings.ReplaceAll(msg, "\n", "\n  "))
-			}
-		}
+		io.WriteString(env.Stderr, message(code, err))
 	}
 	return code
 }
 
-func newRoot(env *Env) *cobra.Command {
-	root := &cobra.Command{
-		Use:   "cradle",
-		Short: "Secure-by-default checks, fixes and evidence for the EU Cyber Resilience Act",
-		Long: `cradle evaluates a live Linux host, an offline root filesystem or a
+// indent continues a multi-line message under its first line.
+func indent(s string) string { return strings.ReplaceAll(s, "\n", "\n  ") }
+
+// Command groups in "cradle --help".
+const (
+	groupAssess    = "assess"
+	groupChange    = "change"
+	groupIntegrity = "integrity"
+)
+
+const rootLong = `cradle evaluates a live Linux host, an offline root filesystem or a
 container image against built-in hardening baselines, and produces the
 evidence the EU Cyber Resilience Act (Regulation (EU) 2024/2847) asks for.
 
+Targets (every command that reads or changes one):
+  (none)          the live host this command runs on
+  --root DIR      an offline root filesystem
+  --image FILE    a container image archive
+
 Exit codes: 0 clean, 1 internal error, 2 usage or input error,
-3 findings at or above --fail-on.`,
+3 findings at or above --fail-on (drift, a log that does not verify),
+130 interrupted by SIGINT or SIGTERM.`
+
+// NewRootCommand returns cradle's complete command tree wired to env (also
+// used to generate man pages and shell completion).
+func NewRootCommand(e Env) *cobra.Command {
+	env := &e
+	root := &cobra.Command{
+		Use:           "cradle",
+		Short:         "Secure-by-default checks, fixes and evidence for the EU Cyber Resilience Act",
+		Long:          rootLong,
 		SilenceUsage:  true,
 		SilenceErrors: true,
-		Version:       Version,
+		Version:       version.Version(),
 	}
-	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
-		return usageErr("%v (see %s --help)", err, c.CommandPath())
-	})
-	root.AddCommand(newScanCmd(env), newRulesCmd(env))
-	root.AddCommand(newLogCmd(env), newBaselineCmd(env), newDriftCmd(env), newWatchCmd(env))
-	root.AddCommand(newFixCmd(env), newRunsCmd(env), newRollbackCmd(env))
-	for _, c := range root.Commands() {
-		c.Args = wrapArgs(c.Args)
-	}
-	return root
-}
-
-// wrapArgs turns cobra's argument errors into usage errors.
-func wrapArgs(fn cobra.PositionalArgs) cobra.PositionalArgs {
-	if fn == nil {
-		fn = cobra.NoArgs
-	}
-	return func(cmd *cobra.Command, args []string) error {
-		if err := fn(cmd, args); err != nil {
-			return usageErr("%v (see %s --help)", err, cmd.CommandPath())
+	root.SetIn(env.Stdin)
+	root.SetOut(env.Stdout)
+	root.SetErr(env.Stderr)
+	root.AddGroup(
+		&cobra.Group{ID: groupAssess, Title: "Assess:"},
+		&cobra.Group{ID: groupChange, Title: "Change (fix, journal, roll back):"},
+		&cobra.Group{ID: groupIntegrity, Title: "Integrity (baseline, drift, signed change log):"},
+	)
+	add := func(group string, cmds ...*cobra.Command) {
+		for _, c := range cmds {
+			c.GroupID = group
+			root.AddCommand(c)
 		}
-		return nil
 	}
-}
-
-// readInput reads a user-supplied input file, bounded; a FIFO or device is
-// refused rather than waited on.
-func readInput(path string, limit int64) ([]byte, error) {
-	b, err := fileutil.ReadRegular(path, limit)
-	if err != nil {
-		return nil, inputErr(err)
-	}
-	return b, nil
+	add(groupAssess, newScanCmd(env), newRulesCmd(env), newConvertCmd(env))
+	add(groupChange, newFixCmd(env), newRunsCmd(env), newRollbackCmd(env))
+	add(groupIntegrity, newBaselineCmd(env), newDriftCmd(env), newWatchCmd(env), newLogCmd(env))
+	root.AddCommand(newVersionCmd(env))
+	root.SetHelpCommand(newHelpCmd(root))
+	root.InitDefaultHelpCmd()
+	root.InitDefaultCompletionCmd()
+	strictTree(root)
+	return root
 }

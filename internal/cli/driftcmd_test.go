@@ -16,6 +16,7 @@ import (
 
 	"github.com/cradle-cra/cradle/internal/changelog"
 	"github.com/cradle-cra/cradle/internal/drift"
+	"github.com/cradle-cra/cradle/internal/target"
 	"github.com/cradle-cra/cradle/internal/target/targettest"
 )
 
@@ -167,8 +168,8 @@ func TestDriftLifecycle(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	edited := strings.Replace(string(b), `"PermitRootLogin yes"`, `"PermitRootLogin no"`, 1)
-	if edited == string(b) {
+	edited := string(editSigned(t, b, `"PermitRootLogin yes"`, `"PermitRootLogin no"`))
+	if edited == string(editSigned(t, b, "", "")) {
 		t.Fatal("snapshot does not record the observed value")
 	}
 	if err := os.WriteFile(p, []byte(edited), 0o600); err != nil {
@@ -182,11 +183,11 @@ func TestDriftLifecycle(t *testing.T) {
 
 func snapshotDirFor(t *testing.T, state, root string) string {
 	t.Helper()
-	id, err := changelog.TargetIdentity(root, "")
+	spec, err := target.NewSpec(target.KindRootFS, root)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return filepath.Join(state, "snapshots", changelog.TargetKey(id))
+	return filepath.Join(state, "snapshots", spec.Key())
 }
 
 func TestApproveRequiresChangeRefByPolicy(t *testing.T) {
@@ -209,8 +210,8 @@ func TestDriftUsageErrors(t *testing.T) {
 	}{
 		{[]string{"drift", "--root", root, "--image", "x.tar"}, "mutually exclusive"},
 		{[]string{"drift", "--root", root, "--format", "xml"}, "unknown format"},
-		{[]string{"watch", "--root", root, "--interval", "10s", "--min-interval", "1m"}, "shorter than --min-interval"},
-		{[]string{"watch", "--root", root, "--ioprio", "realtime"}, "unknown class"},
+		{[]string{"watch", "--root", root, "--interval", "10s", "--min-interval", "1m"}, "shorter than the minimum interval"},
+		{[]string{"watch", "--root", root, "--ioprio", "realtime"}, "unknown I/O priority class"},
 		{[]string{"watch", "--root", root, "--once", "--nice", "0"}, "no approved snapshot"},
 		{[]string{"baseline", "approve", "--root", root, "--profile", "nope"}, "unknown profile"},
 	}
@@ -275,7 +276,7 @@ func TestWatchOnceEmitsNewAndResolvedEvents(t *testing.T) {
 			t.Errorf("event %+v", ev)
 			continue
 		}
-		kinds[ev.Kind] = true
+		kinds[ev.Item.Kind] = true
 	}
 	if !kinds[drift.KindRuleStatus] || !kinds[drift.KindValue] || !kinds[drift.KindFile] {
 		t.Errorf("events %s", out)

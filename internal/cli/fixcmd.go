@@ -1,29 +1,26 @@
 package cli
 
 import (
-	"bytes"
-	"fmt"
-	"slices"
 	"time"
 
 	"github.com/spf13/cobra"
 
-	"github.com/cradle-cra/cradle/internal/changelog"
-	"github.com/cradle-cra/cradle/internal/fileutil"
-	"github.com/cradle-cra/cradle/internal/fix"
+	"github.com/cradle-cra/cradle/internal/app"
+	"github.com/cradle-cra/cradle/internal/output"
 )
 
 type fixFlags struct {
-	scanFlags
-	apply                    bool
-	force                    []string
-	changeRef, actor, reason string
-	maxDisruption            string
-	noReboot, noPreflight    bool
-	strategies               []string
-	noDiff                   bool
-	learn, learnEvery        time.Duration
-	key                      string
+	targetFlags
+	selectionFlags
+	outputFlags
+	changeFlags
+	apply                 bool
+	force                 []string
+	maxDisruption         string
+	noReboot, noPreflight bool
+	strategies            []string
+	noDiff                bool
+	learn, learnEvery     time.Duration
 }
 
 const fixLong = `Plan, and with --apply make, the changes that bring failing rules back to
@@ -64,7 +61,10 @@ patched).
 
 Exit codes: 0 the plan was made (dry run) or every applied fix verified;
 3 some fixes were refused, failed verification or could not be planned;
-2 usage or input error, or validation refused the changes; 1 internal error.`
+2 usage or input error, validation refused the changes, or the target
+changed since it was planned (nothing was changed); 1 internal error or an
+apply that failed part-way (roll it back); 130 interrupted (SIGINT,
+SIGTERM: a run stopped part-way is journaled and logged; roll it back).`
 
 func newFixCmd(env *Env) *cobra.Command {
 	f := &fixFlags{}
@@ -80,18 +80,13 @@ func newFixCmd(env *Env) *cobra.Command {
   cradle fix --learn 24h`,
 		RunE: func(cmd *cobra.Command, args []string) error { return runFix(cmd, env, f) },
 	}
+	f.targetFlags.register(cmd, targetOpts{what: "fix"})
+	f.selectionFlags.register(cmd, selectionOpts{verb: "fix"})
+	f.outputFlags.register(cmd, output.KindFixPlan, false)
+	f.changeFlags.register(cmd, "the change")
 	fl := cmd.Flags()
-	fl.StringVar(&f.root, "root", "", "fix the offline root filesystem at `DIR`")
-	fl.StringVar(&f.image, "image", "", "plan fixes for the container image `FILE` (no --apply)")
-	fl.StringVarP(&f.profile, "profile", "p", "", "baseline profile: default, strict or product")
-	fl.StringVar(&f.tailoring, "tailoring", "", "tailoring `FILE` (YAML)")
-	fl.StringVar(&f.waivers, "waivers", "", "waivers `FILE` (YAML); waived rules are not fixed")
-	fl.StringArrayVar(&f.rules, "rule", nil, "fix only rule `ID` (repeatable)")
 	fl.BoolVar(&f.apply, "apply", false, "make the changes (default: dry run)")
 	fl.StringArrayVar(&f.force, "force", nil, "apply rule `ID` despite observed impact (repeatable)")
-	fl.StringVar(&f.changeRef, "change-ref", "", "change request or ticket `REF` recorded in the change log")
-	fl.StringVar(&f.actor, "actor", "", "who asked for the change, recorded with the OS user")
-	fl.StringVar(&f.reason, "reason", "", "why, recorded in the change log")
 	fl.StringVar(&f.maxDisruption, "max-disruption", "", "only fixes rated at most `LEVEL`: low, medium or high")
 	fl.BoolVar(&f.noReboot, "no-reboot", false, "skip fixes that need a reboot")
 	fl.StringSliceVar(&f.strategies, "strategy", nil, "only fixes with these strategies: configure, disable, enable, install, remove, restrict")
@@ -99,131 +94,28 @@ func newFixCmd(env *Env) *cobra.Command {
 	fl.DurationVar(&f.learn, "learn", 0, "sample impact signals on the live host for `DURATION` before planning")
 	fl.DurationVar(&f.learnEvery, "learn-interval", 10*time.Second, "sampling interval for --learn")
 	fl.BoolVar(&f.noDiff, "no-diff", false, "table format: do not show file diffs")
-	fl.StringVarP(&f.format, "format", "f", "table", "output format: table or json")
-	fl.StringVarP(&f.output, "output", "o", "", "write the report to `FILE` (atomically)")
-	fl.StringVar(&f.key, "key", "", "change-log signing key `FILE` (default $CRADLE_SIGNING_KEY or $CRADLE_HOME/keys)")
-	fl.BoolVarP(&f.quiet, "quiet", "q", false, "no progress output")
 	return cmd
 }
 
 func runFix(cmd *cobra.Command, env *Env, f *fixFlags) error {
-	if f.root != "" && f.image != "" {
-		return usageErr("--root and --image are mutually exclusive")
-	}
-	if f.format != "table" && f.format != "json" {
-		return usageErr("--format: want table or json, got %q", f.format)
-	}
-	if f.maxDisruption != "" && !fix.ValidDisruption(f.maxDisruption) {
-		return usageErr("--max-disruption: want low, medium or high, got %q", f.maxDisruption)
-	}
-	for _, s := range f.strategies {
-		if !fix.ValidStrategy(s) {
-			return usageErr("--strategy: unknown strategy %q (want configure, disable, enable, install, remove or restrict)", s)
-		}
-	}
-	if f.image != "" && f.apply {
-		return usageErr("--apply cannot change an image: rebuild it with the planned changes, or fix the root filesystem it is built from")
-	}
-	if f.learn > 0 && (f.root != "" || f.image != "") {
-		return usageErr("--learn samples the running system and only works on the live host")
-	}
-	eng, opts, err := loadSelection(f.profile, f.tailoring, f.waivers, f.rules)
+	spec, sink, err := specFor(cmd, env, &f.targetFlags, &f.outputFlags)
 	if err != nil {
 		return err
 	}
-	if _, err := eng.Plan(opts); err != nil {
-		return inputErr(err)
-	}
-	for _, id := range f.force {
-		if _, ok := eng.Rules.Lookup(id); !ok {
-			return usageErr("--force: unknown rule %q", id)
-		}
-	}
-	var clog *changelog.Log
-	if f.apply {
-		if clog, err = openFixLog(cmd, env, f, opts.Waivers); err != nil {
-			return err
-		}
-	}
-	t, err := openTarget(cmd.Context(), &f.scanFlags)
-	if err != nil {
+	out, err := env.app().Fix(cmd.Context(), app.FixInput{
+		Target: spec, Selection: f.selection(), Apply: f.apply, Force: f.force, Change: f.change(),
+		MaxDisruption: f.maxDisruption, NoReboot: f.noReboot, Strategies: f.strategies, NoPreflight: f.noPreflight,
+		Learn: f.learn, LearnEvery: f.learnEvery, Progress: newProgress(env, f.quiet),
+	})
+	if out == nil {
 		return err
 	}
-	defer t.Close()
-
-	fo := fix.Options{Engine: opts, Force: f.force, MaxDisruption: f.maxDisruption, NoReboot: f.noReboot, Strategies: f.strategies}
-	if !f.noPreflight {
-		a, err := preflight(cmd, env, t, f)
-		if err != nil {
-			return err
-		}
-		fo.Impact = a
-	}
-	progress := newProgress(env, f.quiet)
-	fo.Engine.Progress = progress.update
-	plan, err := fix.Make(cmd.Context(), eng, t, fo)
-	progress.done()
-	if err != nil {
-		return err
-	}
-	doc := fix.NewDocument(plan, "plan")
-	var applyErr error
-	if f.apply && !plan.Empty() {
-		var applied *fix.Document
-		applied, applyErr = applyFix(cmd, env, f, eng, plan, fo, clog)
-		if applied == nil {
-			return applyErr
-		}
-		doc = applied
-	}
-	var buf bytes.Buffer
-	if f.format == "json" {
-		err = doc.JSON(&buf)
-	} else {
-		err = doc.Table(&buf, !f.noDiff)
+	// Fix plans show configuration content: the sink writes files 0600.
+	if werr := sink.Write(out.Document, output.Options{NoDiff: f.noDiff}); werr != nil {
+		return werr
 	}
 	if err != nil {
 		return err
 	}
-	// Reports show configuration content: keep them private.
-	if f.output != "" {
-		if err := fileutil.WriteAtomic(f.output, buf.Bytes(), 0o600); err != nil {
-			return inputErr(err)
-		}
-	} else if _, err := env.Stdout.Write(buf.Bytes()); err != nil {
-		return err
-	}
-	if applyErr != nil {
-		return applyErr
-	}
-	return fixOutcome(doc)
-}
-
-// fixOutcome maps the document to the exit status: refused fixes,
-// planning errors and failed verification are findings.
-func fixOutcome(doc *fix.Document) error {
-	bad := 0
-	for _, st := range []string{fix.StatusRefused, fix.StatusError, fix.StatusStillFails} {
-		bad += doc.Summary[st]
-	}
-	if doc.Mode == "apply" {
-		bad += doc.Summary[fix.StatusPartial]
-	}
-	if bad > 0 {
-		return findingsErr("%d rule(s) not fixed: %s", bad, summaryList(doc, fix.StatusRefused, fix.StatusError, fix.StatusStillFails, fix.StatusPartial))
-	}
-	return nil
-}
-
-func summaryList(doc *fix.Document, sts ...string) string {
-	var ids []string
-	for _, rf := range doc.Rules {
-		if slices.Contains(sts, rf.Status) && (doc.Mode == "apply" || rf.Status != fix.StatusPartial) {
-			ids = append(ids, rf.Rule)
-		}
-	}
-	if len(ids) > 8 {
-		return fmt.Sprintf("%v and %d more", ids[:8], len(ids)-8)
-	}
-	return fmt.Sprint(ids)
+	return out.Verdict()
 }

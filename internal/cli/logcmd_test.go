@@ -3,6 +3,7 @@ package cli
 import (
 	"bytes"
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"os"
 	"path/filepath"
@@ -11,7 +12,9 @@ import (
 	"testing"
 
 	"github.com/cradle-cra/cradle/internal/changelog"
+	"github.com/cradle-cra/cradle/internal/envelope"
 	"github.com/cradle-cra/cradle/internal/signing"
+	"github.com/cradle-cra/cradle/internal/target"
 )
 
 // runIn executes the CLI in-process with the given environment.
@@ -25,7 +28,7 @@ func runIn(t *testing.T, env map[string]string, args ...string) (stdout, stderr 
 
 func logPath(t *testing.T, state, id string) string {
 	t.Helper()
-	return filepath.Join(state, "logs", changelog.TargetKey(id)+".jsonl")
+	return filepath.Join(state, "logs", target.KeyOf(id)+".jsonl")
 }
 
 func TestLogCommands(t *testing.T) {
@@ -97,7 +100,7 @@ func TestLogCommands(t *testing.T) {
 	// Tampering: exit 3 naming the entry; the log display warns.
 	p := logPath(t, state, "host")
 	orig, _ := os.ReadFile(p)
-	os.WriteFile(p, bytes.Replace(orig, []byte("opened 8443"), []byte("closed 8443"), 1), 0o600)
+	os.WriteFile(p, editSigned(t, orig, "opened 8443", "closed 8443"), 0o600)
 	_, errs = mustRun(3, "log", "verify")
 	if !strings.Contains(errs, "entry 1 (line 1)") || !strings.Contains(errs, "edited") {
 		t.Fatalf("stderr %q", errs)
@@ -139,7 +142,7 @@ func TestLogUsageErrors(t *testing.T) {
 		{"both targets", env, []string{"log", "--root", "/a", "--image", "/b"}, "mutually exclusive"},
 		{"bad format", env, []string{"log", "--format", "xml"}, "--format"},
 		{"unknown action", env, []string{"log", "append", "--action", "delete", "--reason", "x"}, "unknown action"},
-		{"no reason", env, []string{"log", "append"}, "--reason"},
+		{"no reason", env, []string{"log", "append"}, "a reason is required"},
 		{"relative home", map[string]string{"CRADLE_HOME": "rel"}, []string{"log", "verify"}, "absolute"},
 		{"change ref required by env", map[string]string{"CRADLE_HOME": state, changelog.EnvRequireChangeRef: "1"},
 			[]string{"log", "append", "--reason", "x"}, "change reference"},
@@ -159,7 +162,7 @@ func TestLogUsageErrors(t *testing.T) {
 func TestLogAppendPolicyAndKeys(t *testing.T) {
 	state := t.TempDir()
 	env := map[string]string{"CRADLE_HOME": state}
-	os.WriteFile(filepath.Join(state, changelog.PolicyFile), []byte("require_change_ref: true\n"), 0o600)
+	os.WriteFile(filepath.Join(state, "change-policy.yaml"), []byte("require_change_ref: true\n"), 0o600)
 	if _, errs, code := runIn(t, env, "log", "append", "--reason", "x"); code != ExitUsage || !strings.Contains(errs, "change reference") {
 		t.Fatalf("policy not enforced: exit %d %q", code, errs)
 	}
@@ -191,4 +194,32 @@ func TestLogAppendPolicyAndKeys(t *testing.T) {
 			t.Fatal("error shows key material")
 		}
 	}
+}
+
+// editSigned replaces old with new inside the payloads of the envelopes in
+// b (one indented envelope, or one per line), keeping their signatures: a
+// forger's edit.
+func editSigned(t *testing.T, b []byte, old, new string) []byte {
+	t.Helper()
+	edit := func(line []byte) []byte {
+		env, err := envelope.Parse(line)
+		if err != nil {
+			t.Fatalf("not an envelope: %v", err)
+		}
+		p, _ := env.DecodeB64Payload()
+		env.Payload = base64.StdEncoding.EncodeToString(bytes.Replace(p, []byte(old), []byte(new), 1))
+		out, _ := envelope.Marshal(env)
+		return out
+	}
+	if _, err := envelope.Parse(b); err == nil {
+		return edit(b)
+	}
+	var out []byte
+	for _, ln := range bytes.SplitAfter(b, []byte("\n")) {
+		if len(bytes.TrimSpace(ln)) == 0 {
+			continue
+		}
+		out = append(append(out, edit(bytes.TrimSuffix(ln, []byte("\n")))...), '\n')
+	}
+	return out
 }

@@ -1,28 +1,18 @@
 package cli
 
 import (
-	"bytes"
-	"encoding/json"
-	"errors"
 	"fmt"
-	"io/fs"
 	"strings"
-	"text/tabwriter"
-	"time"
 
 	"github.com/spf13/cobra"
 
-	"github.com/cradle-cra/cradle/internal/changelog"
-	"github.com/cradle-cra/cradle/internal/fix"
-	"github.com/cradle-cra/cradle/internal/journal"
+	"github.com/cradle-cra/cradle/internal/app"
+	"github.com/cradle-cra/cradle/internal/output"
 )
 
 type runsFlags struct {
-	root, format string
-	// rollback
-	force                    bool
-	changeRef, actor, reason string
-	key                      string
+	targetFlags
+	outputFlags
 }
 
 func newRunsCmd(env *Env) *cobra.Command {
@@ -33,66 +23,38 @@ func newRunsCmd(env *Env) *cobra.Command {
 		Long: `List the runs "cradle fix --apply" made on a target, newest first: id, time,
 who (OS user and --actor), change reference, number of operations and
 state (applied; applying — interrupted, roll it back; failed; rolled_back).
-Journals live under $CRADLE_HOME/runs, never inside the target.`,
+Journals live under $CRADLE_HOME/runs, never inside the target.
+
+Exit codes: 0 listed; 2 usage error; 1 internal error.`,
 		Example: `  cradle runs
   cradle runs --root /srv/rootfs --format json`,
-		RunE: func(cmd *cobra.Command, args []string) error { return runRuns(env, f) },
+		RunE: func(cmd *cobra.Command, args []string) error { return runRuns(cmd, env, f) },
 	}
-	cmd.Flags().StringVar(&f.root, "root", "", "runs of the offline root filesystem at `DIR`")
-	cmd.Flags().StringVarP(&f.format, "format", "f", "table", "output format: table or json")
+	f.targetFlags.register(cmd, targetOpts{what: "runs of", noImage: true, noQuiet: true})
+	f.outputFlags.register(cmd, output.KindRunList, true)
 	return cmd
 }
 
-func runRuns(env *Env, f *runsFlags) error {
-	if f.format != "table" && f.format != "json" {
-		return usageErr("--format: want table or json, got %q", f.format)
-	}
-	store, _, err := openRuns(env, f.root)
+func runRuns(cmd *cobra.Command, env *Env, f *runsFlags) error {
+	spec, sink, err := specFor(cmd, env, &f.targetFlags, &f.outputFlags)
 	if err != nil {
 		return err
 	}
-	runs, err := store.List()
+	list, err := env.app().Runs(cmd.Context(), spec)
 	if err != nil {
 		return err
 	}
-	if runs == nil {
-		runs = []journal.Run{}
-	}
-	if f.format == "json" {
-		var buf bytes.Buffer
-		enc := json.NewEncoder(&buf)
-		enc.SetIndent("", "  ")
-		if err := enc.Encode(runs); err != nil {
-			return err
-		}
-		_, err := env.Stdout.Write(buf.Bytes())
-		return err
-	}
-	if len(runs) == 0 {
-		fmt.Fprintln(env.Stdout, "no runs")
-		return nil
-	}
-	tw := tabwriter.NewWriter(env.Stdout, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "ID\tTIME\tWHO\tCHANGE REF\tOPS\tSTATE\tRULES")
-	for _, r := range runs {
-		who := r.User
-		if r.Actor != "" {
-			who = r.Actor + " (" + r.User + ")"
-		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%s\t%d\n", r.ID, r.Time.UTC().Format(time.RFC3339), who, dash(r.ChangeRef), r.Ops, r.State, len(r.Rules))
-	}
-	return tw.Flush()
+	return sink.Write(list, output.Options{})
 }
 
-func dash(s string) string {
-	if s == "" {
-		return "-"
-	}
-	return s
+type rollbackFlags struct {
+	targetFlags
+	changeFlags
+	force bool
 }
 
 func newRollbackCmd(env *Env) *cobra.Command {
-	f := &runsFlags{}
+	f := &rollbackFlags{}
 	cmd := &cobra.Command{
 		Use:   "rollback [--root DIR] RUN",
 		Short: "Restore everything a fix run changed, exactly",
@@ -108,61 +70,30 @@ the later runs first, or use --force to overwrite them.
 
 The rollback is recorded in the signed change log.
 
-Exit codes: 0 restored; 2 unknown run or paths changed since; 1 error.`,
+Exit codes: 0 restored; 2 unknown run or paths changed since; 1 error;
+130 interrupted (SIGINT, SIGTERM; the rollback can be run again).`,
 		Example: `  cradle runs
   cradle rollback 20261127T153000Z-1a2b
   cradle rollback --root /srv/rootfs --change-ref CHG-1234 20261127T153000Z-1a2b`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			store, ident, err := openRuns(env, f.root)
+			spec, err := f.spec(cmd)
 			if err != nil {
 				return err
 			}
-			clog, err := openChangeLog(env, f.root, "", f.key)
+			res, err := env.app().Rollback(cmd.Context(), app.RollbackInput{Target: spec, RunID: args[0], Force: f.force, Change: f.change()})
 			if err != nil {
 				return err
 			}
-			if clog.RequireChangeRef && f.changeRef == "" {
-				return &ExitError{Code: ExitUsage, Err: changelog.ErrChangeRefRequired}
-			}
-			run, err := store.Get(args[0])
-			if errors.Is(err, fs.ErrNotExist) {
-				return usageErr("no run %q for %s (see cradle runs)", args[0], ident)
-			}
-			if err != nil {
-				return err
-			}
-			opts := journal.RollbackOptions{Force: f.force}
-			if f.root == "" {
-				opts.Runtime = fix.HostRuntime{}
-			}
-			res, err := store.Rollback(cmd.Context(), targetRoot(f.root), run.ID, opts)
-			if errors.Is(err, journal.ErrChanged) {
-				return &ExitError{Code: ExitUsage, Err: fmt.Errorf("%w\nroll back later runs first, or use --force", err)}
-			}
-			if err != nil {
-				return fmt.Errorf("rollback %s: %w (it can be run again)", run.ID, err)
-			}
-			details, _ := json.Marshal(map[string]any{"run": run.ID, "restored": len(res.Restored), "removed": len(res.Removed)})
-			if _, err := clog.Append(cmd.Context(), changelog.Entry{
-				Action: changelog.ActionRollback, Rules: run.Rules, ChangeRef: f.changeRef, Reason: f.reason,
-				Actor: changelog.Actor{Actor: f.actor}, Details: details,
-			}); err != nil {
-				return fmt.Errorf("run %s rolled back, but the change log could not be written: %w", run.ID, appendErr(err))
-			}
-			fmt.Fprintf(env.Stdout, "rolled back run %s: %d path(s) restored, %d removed\n", run.ID, len(res.Restored), len(res.Removed))
-			if len(res.Restored)+len(res.Removed) > 0 && len(res.Restored)+len(res.Removed) <= 20 {
+			fmt.Fprintf(env.Stdout, "rolled back run %s: %d path(s) restored, %d removed\n", res.RunID, len(res.Restored), len(res.Removed))
+			if n := len(res.Restored) + len(res.Removed); n > 0 && n <= 20 {
 				fmt.Fprintf(env.Stdout, "  %s\n", strings.Join(append(res.Restored, res.Removed...), "\n  "))
 			}
 			return nil
 		},
 	}
-	fl := cmd.Flags()
-	fl.StringVar(&f.root, "root", "", "roll back a run on the offline root filesystem at `DIR`")
-	fl.BoolVar(&f.force, "force", false, "restore even paths changed after the run")
-	fl.StringVar(&f.changeRef, "change-ref", "", "change request or ticket `REF` recorded in the change log")
-	fl.StringVar(&f.actor, "actor", "", "who asked for the rollback")
-	fl.StringVar(&f.reason, "reason", "", "why, recorded in the change log")
-	fl.StringVar(&f.key, "key", "", "change-log signing key `FILE`")
+	f.targetFlags.register(cmd, targetOpts{what: "roll back a run on", noImage: true, noQuiet: true})
+	f.changeFlags.register(cmd, "the rollback")
+	cmd.Flags().BoolVar(&f.force, "force", false, "restore even paths changed after the run")
 	return cmd
 }

@@ -101,7 +101,7 @@ func TestScanJSONReport(t *testing.T) {
 	if err := json.Unmarshal([]byte(out), &rep); err != nil {
 		t.Fatalf("%v\n%s", err, out)
 	}
-	if rep.SchemaVersion != "1.0" || rep.Summary["fail"] != 1 || len(rep.Summary) != 5 {
+	if rep.SchemaVersion != "1.1" || rep.Summary["fail"] != 1 || len(rep.Summary) != 5 {
 		t.Fatalf("report header: %+v", rep)
 	}
 	r := rep.Results[0]

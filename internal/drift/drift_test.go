@@ -3,6 +3,7 @@ package drift
 import (
 	"context"
 	"crypto/sha256"
+	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -13,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cradle-cra/cradle/internal/envelope"
 	"github.com/cradle-cra/cradle/internal/result"
 	"github.com/cradle-cra/cradle/internal/signing"
 	"github.com/cradle-cra/cradle/internal/target"
@@ -201,6 +203,20 @@ func TestCompareValuesIgnoreLineShiftsAndMoves(t *testing.T) {
 	}
 }
 
+// editPayload replaces old with new inside a snapshot envelope's payload,
+// keeping the signature.
+func editPayload(t *testing.T, data []byte, old, new string) []byte {
+	t.Helper()
+	env, err := envelope.Parse(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, _ := env.DecodeB64Payload()
+	env.Payload = base64.StdEncoding.EncodeToString([]byte(strings.Replace(string(p), old, new, 1)))
+	b, _ := json.Marshal(env)
+	return b
+}
+
 func TestSignVerifyDetectsTampering(t *testing.T) {
 	k, err := signing.Generate()
 	if err != nil {
@@ -228,9 +244,10 @@ func TestSignVerifyDetectsTampering(t *testing.T) {
 	}
 	otherData, _, _ := Sign(s, other)
 	tests := map[string][]byte{
-		"edited value": []byte(strings.Replace(string(data), `"pass"`, `"fail"`, 1)),
+		"edited value": editPayload(t, data, `"pass"`, `"fail"`),
 		"unknown key":  otherData,
-		"added field":  []byte(strings.Replace(string(data), `"format"`, `"extra": 1, "format"`, 1)),
+		"added field":  []byte(strings.Replace(string(data), `"payloadType"`, `"extra": 1, "payloadType"`, 1)),
+		"other type":   []byte(strings.Replace(string(data), envelope.TypeDriftSnapshot, envelope.TypeChangeLogHead, 1)),
 		"truncated":    data[:len(data)/2],
 		"swapped sig":  []byte(strings.Replace(string(data), `"sig": "`, `"sig": "AAAA`, 1)),
 	}

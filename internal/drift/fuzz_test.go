@@ -51,8 +51,8 @@ func FuzzVerify(f *testing.F) {
 		f.Fatal(err)
 	}
 	f.Add(compact.Bytes())
-	f.Add([]byte(`{"format":"` + Format + `","key_id":"` + k.ID() + `","sig":"","payload":{}}`))
-	f.Add([]byte(`{"format":"` + Format + `","key_id":"x","sig":"AAAA","payload":[1,2,3]}`))
+	f.Add([]byte(`{"format":"` + LegacyFormat + `","key_id":"` + k.ID() + `","sig":"","payload":{}}`))
+	f.Add([]byte(`{"format":"` + LegacyFormat + `","key_id":"x","sig":"AAAA","payload":[1,2,3]}`))
 	f.Add([]byte("null"))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		got, d, err := Verify("approved.json", data, keys)

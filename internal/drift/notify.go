@@ -19,14 +19,22 @@ const (
 	EventError    = "error"    // the evaluation failed (e.g. tampered snapshot)
 )
 
-// Event is one line a watcher emits: the item's fields inline, plus the
-// event kind, time and target.
+// Event is one line a watcher emits: what happened (Event), when, to
+// which target, and the drift item or the error. The item is nested, not
+// inline, so its own kind cannot shadow the document's.
 type Event struct {
-	Event  string    `json:"event"`
-	Time   time.Time `json:"time"`
-	Target string    `json:"target"`
-	*Item
-	Error string `json:"error,omitempty"`
+	SchemaVersion string    `json:"schema_version"`
+	Kind          string    `json:"kind"`
+	Event         string    `json:"event"`
+	Time          time.Time `json:"time"`
+	Target        string    `json:"target"`
+	Item          *Item     `json:"item,omitempty"`
+	Error         string    `json:"error,omitempty"`
+}
+
+// NewEvent returns an event with its document header set.
+func NewEvent(event string, t time.Time, target string) Event {
+	return Event{SchemaVersion: EventSchemaVersion, Kind: EventKind, Event: event, Time: t, Target: target}
 }
 
 // Webhook delivery bounds.

@@ -43,7 +43,7 @@ func TestWebhookRetriesAndDelivers(t *testing.T) {
 	w.Send(Event{Event: EventDrift, Target: "host", Item: &it})
 	w.Send(Event{Event: EventResolved, Target: "host", Item: &it})
 	w.Close(context.Background())
-	if len(bodies) != 2 || bodies[0].Event != EventDrift || bodies[0].Item == nil || bodies[0].Path != "/etc/x" || bodies[1].Event != EventResolved {
+	if len(bodies) != 2 || bodies[0].Event != EventDrift || bodies[0].Item == nil || bodies[0].Item.Path != "/etc/x" || bodies[1].Event != EventResolved {
 		t.Fatalf("delivered %+v", bodies)
 	}
 	if calls != 3 || len(warns) != 0 {
@@ -88,18 +88,19 @@ func TestWebhookGivesUpAndCloseIsBounded(t *testing.T) {
 
 func TestSyslogMessage(t *testing.T) {
 	it := Item{Kind: KindValue, Rule: "r"}
-	ev := Event{Event: EventDrift, Time: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC), Target: "host", Item: &it}
+	ev := NewEvent(EventDrift, time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC), "host")
+	ev.Item = &it
 	b, err := syslogMessage(ev, "h1", 42)
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := `<36>1 2026-01-02T03:04:05Z h1 cradle 42 drift - {"event":"drift"`
+	want := `<36>1 2026-01-02T03:04:05Z h1 cradle 42 drift - {"schema_version":"1.0","kind":"watch_event","event":"drift"`
 	if !strings.HasPrefix(string(b), want) {
 		t.Errorf("got %s\nwant prefix %s", b, want)
 	}
 	ev.Event, ev.Item, ev.Error = EventError, nil, "boom"
 	b, _ = syslogMessage(ev, "", 1)
-	if !strings.HasPrefix(string(b), "<35>1 2026-01-02T03:04:05Z - cradle 1 error - ") || strings.Contains(string(b), `"kind"`) {
+	if !strings.HasPrefix(string(b), "<35>1 2026-01-02T03:04:05Z - cradle 1 error - ") || strings.Contains(string(b), `"item"`) {
 		t.Errorf("error event: %s", b)
 	}
 }

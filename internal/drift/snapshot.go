@@ -1,8 +1,8 @@
 // Package drift detects unauthorised change to a target's security
 // configuration (CRA Annex I, Part I, (2)(f)). An approved snapshot records,
 // per rule, the status and the observed values, and for every file the
-// rules read its hash, mode and owner; it is signed with the change log's
-// ed25519 key. A later evaluation rescans with the same rule selection and
+// rules read its hash, mode and owner; it is stored as a DSSE envelope
+// signed with the change log's ed25519 key. A later evaluation rescans with the same rule selection and
 // reports what differs, each item with the time it was first seen. Watch
 // repeats that evaluation on an interval and on file change, within CPU and
 // I/O bounds, and notifies only about new and resolved items. See
@@ -13,8 +13,6 @@ import (
 	"bytes"
 	"context"
 	"crypto/sha256"
-	"encoding/base64"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -27,15 +25,17 @@ import (
 	"strings"
 	"time"
 
+	"github.com/cradle-cra/cradle/internal/digest"
+	"github.com/cradle-cra/cradle/internal/envelope"
 	"github.com/cradle-cra/cradle/internal/fileutil"
 	"github.com/cradle-cra/cradle/internal/result"
 	"github.com/cradle-cra/cradle/internal/signing"
 	"github.com/cradle-cra/cradle/internal/target"
 )
 
-// Format names the snapshot file format; the signature is domain-separated
-// with it so a snapshot signature never passes as a change-log one.
-const Format = "cradle.snapshot.v1"
+// LegacyFormat names the snapshot format before the envelope; its
+// signature is domain-separated with it.
+const LegacyFormat = "cradle.snapshot.v1"
 
 // Bounds on what a snapshot records.
 const (
@@ -123,7 +123,7 @@ type FileState struct {
 
 // Snapshot is an approved (or current) state of a target.
 type Snapshot struct {
-	Target         string         `json:"target"` // changelog.TargetIdentity
+	Target         string         `json:"target"` // target.Spec.ID
 	TargetName     string         `json:"target_name"`
 	Kind           string         `json:"kind"`
 	ToolVersion    string         `json:"tool_version"`
@@ -282,7 +282,7 @@ func hashFile(t target.Target, p string) (string, error) {
 	if n > target.MaxReadSize {
 		return "", fmt.Errorf("read %s: %w", target.Abs(p), target.ErrTooLarge)
 	}
-	return "sha256:" + hex.EncodeToString(h.Sum(nil)), nil
+	return digest.Of(h), nil
 }
 
 // modeString renders permission and special bits the way chmod takes them.
@@ -300,36 +300,25 @@ func modeString(m fs.FileMode) string {
 	return fmt.Sprintf("%04o", p)
 }
 
-// envelope is the stored form: the payload's compact JSON is what is
-// signed, so re-indenting the file does not break the signature but any
-// other edit does.
-type envelope struct {
-	Format  string          `json:"format"`
-	KeyID   string          `json:"key_id"`
-	Sig     string          `json:"sig"`
-	Payload json.RawMessage `json:"payload"`
-}
-
-func sigMessage(payload []byte) []byte { return append([]byte(Format+":"), payload...) }
-
-// Sign encodes s signed with k and returns the file content and the
-// snapshot digest (sha256 of the signed payload).
-func Sign(s *Snapshot, k *signing.Key) (data []byte, digest string, err error) {
+// Sign encodes s as a DSSE envelope (internal/envelope) signed with k and
+// returns the file content and the snapshot digest (sha256 of the signed
+// payload). The payload is base64 inside the envelope, so re-indenting or
+// re-encoding the file's JSON does not break the signature but any edit
+// of the snapshot does.
+func Sign(s *Snapshot, k *signing.Key) (data []byte, sum string, err error) {
 	payload, err := json.Marshal(s)
 	if err != nil {
 		return nil, "", fmt.Errorf("encode snapshot: %w", err)
 	}
-	env := envelope{Format: Format, KeyID: k.ID(), Sig: base64.StdEncoding.EncodeToString(k.Sign(sigMessage(payload))), Payload: payload}
+	env, err := envelope.Sign(envelope.TypeDriftSnapshot, payload, k)
+	if err != nil {
+		return nil, "", fmt.Errorf("sign snapshot: %w", err)
+	}
 	data, err = json.MarshalIndent(env, "", "  ")
 	if err != nil {
 		return nil, "", fmt.Errorf("encode snapshot: %w", err)
 	}
-	return append(data, '\n'), digestOf(payload), nil
-}
-
-func digestOf(payload []byte) string {
-	sum := sha256.Sum256(payload)
-	return "sha256:" + hex.EncodeToString(sum[:])
+	return append(data, '\n'), digest.SHA256(payload), nil
 }
 
 // ErrTampered marks a snapshot that does not verify: edited, signed by an
@@ -340,40 +329,41 @@ func tampered(path, format string, a ...any) error {
 	return fmt.Errorf("%w: %s: %s", ErrTampered, path, fmt.Sprintf(format, a...))
 }
 
-// Verify parses a stored snapshot (name is used in errors) and checks its
-// signature with keys.
+// Verify parses a stored snapshot (name is used in errors), in the
+// envelope format or the legacy one, and checks its signature with keys.
+// It returns the snapshot and its digest.
 func Verify(name string, data []byte, keys signing.Keyring) (*Snapshot, string, error) {
-	var env envelope
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&env); err != nil {
-		return nil, "", tampered(name, "malformed: %v", err)
+	if !envelope.Is(data) {
+		return verifyLegacy(name, data, keys)
 	}
-	if env.Format != Format {
-		return nil, "", tampered(name, "unknown format %q (want %s)", env.Format, Format)
-	}
-	var payload bytes.Buffer
-	if err := json.Compact(&payload, env.Payload); err != nil {
-		return nil, "", tampered(name, "malformed payload: %v", err)
-	}
-	sig, err := base64.StdEncoding.DecodeString(env.Sig)
+	env, err := envelope.Parse(data)
 	if err != nil {
-		return nil, "", tampered(name, "signature is not base64")
+		return nil, "", tampered(name, "%v", err)
 	}
-	known, ok := keys.Verify(env.KeyID, sigMessage(payload.Bytes()), sig)
+	payload, _, err := envelope.Verify(env, envelope.TypeDriftSnapshot, keys)
 	switch {
-	case !known:
-		return nil, "", tampered(name, "signed by unknown key %q (not in the trusted keys)", env.KeyID)
-	case !ok:
+	case errors.Is(err, envelope.ErrUnknownKey):
+		return nil, "", tampered(name, "%v (not in the trusted keys)", err)
+	case errors.Is(err, envelope.ErrBadSignature):
 		return nil, "", tampered(name, "signature does not verify (the snapshot was modified after approval)")
+	case err != nil:
+		return nil, "", tampered(name, "%v", err)
 	}
-	var s Snapshot
-	pdec := json.NewDecoder(bytes.NewReader(payload.Bytes()))
-	pdec.DisallowUnknownFields()
-	if err := pdec.Decode(&s); err != nil {
+	s, err := decodeSnapshot(payload)
+	if err != nil {
 		return nil, "", tampered(name, "malformed payload: %v", err)
 	}
-	return &s, digestOf(payload.Bytes()), nil
+	return s, digest.SHA256(payload), nil
+}
+
+func decodeSnapshot(payload []byte) (*Snapshot, error) {
+	var s Snapshot
+	dec := json.NewDecoder(bytes.NewReader(payload))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&s); err != nil {
+		return nil, err
+	}
+	return &s, nil
 }
 
 // Load reads and verifies dir/approved.json and checks it belongs to

@@ -6,6 +6,7 @@ package engine
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"runtime"
@@ -15,7 +16,6 @@ import (
 	"time"
 
 	"github.com/cradle-cra/cradle/internal/check"
-	"github.com/cradle-cra/cradle/internal/collect/osrelease"
 	"github.com/cradle-cra/cradle/internal/facts"
 	"github.com/cradle-cra/cradle/internal/result"
 	"github.com/cradle-cra/cradle/internal/rules"
@@ -29,6 +29,10 @@ type Engine struct {
 	Rules    *rules.Set
 	Profiles *rules.Profiles
 	Version  string
+	// Platform detects the target's platform (the facts.PlatformKey
+	// fact) for rules that declare platforms; without it such rules
+	// are errors.
+	Platform facts.Collector[facts.Platform]
 }
 
 // Options select and adapt what runs.
@@ -121,7 +125,7 @@ func (e *Engine) ScanStore(ctx context.Context, store *facts.Store, plan []Plann
 	if now.IsZero() {
 		now = start
 	}
-	osinfo, osErr := osrelease.Get(store)
+	plat, platErr := e.platform(store)
 	rep := &result.Report{
 		SchemaVersion: result.SchemaVersion,
 		Tool:          result.Tool{Name: "cradle", Version: e.Version},
@@ -130,9 +134,7 @@ func (e *Engine) ScanStore(ctx context.Context, store *facts.Store, plan []Plann
 		StartedAt:     start.UTC().Truncate(time.Second),
 		Results:       make([]result.Result, len(plan)),
 	}
-	if osinfo != nil {
-		rep.Target.OS = osinfo.PrettyName
-	}
+	rep.Target.OS = plat.Name
 	if b, err := target.ReadFile(t, "etc/hostname"); err == nil {
 		rep.Target.Hostname = trimSpace(string(b))
 	}
@@ -161,7 +163,7 @@ func (e *Engine) ScanStore(ctx context.Context, store *facts.Store, plan []Plann
 		go func() {
 			defer wg.Done()
 			for i := range jobs {
-				rep.Results[i] = e.evaluate(ctx, store, plan[i], osinfo, osErr, opts, names, now)
+				rep.Results[i] = e.evaluate(ctx, store, plan[i], plat, platErr, opts, names, now)
 				n := done.Add(1)
 				if opts.Progress != nil {
 					opts.Progress(int(n), len(plan))
@@ -185,7 +187,7 @@ func (e *Engine) ScanStore(ctx context.Context, store *facts.Store, plan []Plann
 	return rep, nil
 }
 
-func (e *Engine) evaluate(ctx context.Context, store *facts.Store, p Planned, osinfo *osrelease.Info, osErr error, opts Options, names []string, now time.Time) (res result.Result) {
+func (e *Engine) evaluate(ctx context.Context, store *facts.Store, p Planned, plat facts.Platform, platErr error, opts Options, names []string, now time.Time) (res result.Result) {
 	r := p.Rule
 	res = result.Result{
 		RuleID: r.ID, Title: r.Title, Severity: r.Severity, References: r.References,
@@ -205,10 +207,10 @@ func (e *Engine) evaluate(ctx context.Context, store *facts.Store, p Planned, os
 	}
 	var out check.Outcome
 	switch {
-	case osErr != nil && len(r.Platforms) > 0:
-		out = check.Errorf("platform detection: %v", osErr)
-	case !applies(r.Platforms, osinfo):
-		out = check.NotApplicable("platform %s is not one of %v", platformName(osinfo), r.Platforms)
+	case platErr != nil && len(r.Platforms) > 0:
+		out = check.Errorf("platform detection: %v", platErr)
+	case !applies(r.Platforms, plat):
+		out = check.NotApplicable("platform %s is not one of %v", platformName(plat), r.Platforms)
 	default:
 		out = safeEvaluate(ctx, store, p.Check)
 	}
@@ -237,11 +239,19 @@ func safeEvaluate(ctx context.Context, store *facts.Store, c check.Check) (out c
 	return c.Evaluate(ctx, store)
 }
 
-func applies(platforms []string, info *osrelease.Info) bool {
+// platform returns the target's platform fact.
+func (e *Engine) platform(store *facts.Store) (facts.Platform, error) {
+	if e.Platform == nil {
+		return facts.Platform{}, errors.New("no platform detector configured")
+	}
+	return facts.Get(store, facts.PlatformKey, e.Platform)
+}
+
+func applies(platforms []string, p facts.Platform) bool {
 	if len(platforms) == 0 {
 		return true
 	}
-	for _, f := range info.Families() {
+	for _, f := range p.Families {
 		if f != "" && slices.Contains(platforms, f) {
 			return true
 		}
@@ -249,11 +259,11 @@ func applies(platforms []string, info *osrelease.Info) bool {
 	return false
 }
 
-func platformName(info *osrelease.Info) string {
-	if info == nil || info.ID == "" {
+func platformName(p facts.Platform) string {
+	if p.ID == "" {
 		return "unknown"
 	}
-	return info.ID
+	return p.ID
 }
 
 func joinReason(a, b string) string {

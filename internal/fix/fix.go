@@ -219,6 +219,7 @@ func planRule(ctx context.Context, store *facts.Store, ch *remedy.Changes, pl en
 	}
 	worst := remedy.Impact{Level: remedy.ImpactNone}
 	if opts.Impact != nil {
+		seen := map[string]bool{}
 		for _, op := range ops {
 			im := opts.Impact.Assess(op)
 			op.Impact = &im
@@ -227,12 +228,14 @@ func planRule(ctx context.Context, store *facts.Store, ch *remedy.Changes, pl en
 			}
 			if im.Level != remedy.ImpactNone {
 				for _, e := range im.Evidence {
-					if !slices.Contains(worst.Evidence, e) {
+					if !seen[e] {
+						seen[e] = true
 						worst.Evidence = append(worst.Evidence, e)
 					}
 				}
 			}
 		}
+		worst.Evidence = remedy.CapEvidence(worst.Evidence, remedy.MaxImpactEvidence)
 		rf.Impact = &worst
 	}
 	for _, op := range ops {

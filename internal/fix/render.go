@@ -10,8 +10,13 @@ import (
 	"github.com/cradle-cra/cradle/internal/result"
 )
 
-// SchemaVersion versions the JSON document of cradle fix.
-const SchemaVersion = "1"
+// SchemaVersion and Kind head the JSON document of cradle fix
+// (docs/schemas/fix_plan.schema.json). Version 1.1 added kind; 1.0 was
+// written as "1".
+const (
+	SchemaVersion = "1.1"
+	Kind          = "fix_plan"
+)
 
 // RunRef identifies the journal run an apply created.
 type RunRef struct {
@@ -27,6 +32,7 @@ type RunRef struct {
 // verdict per failing rule. One model, rendered as table or JSON.
 type Document struct {
 	SchemaVersion string         `json:"schema_version"`
+	Kind          string         `json:"kind"`
 	Tool          result.Tool    `json:"tool"`
 	Target        result.Target  `json:"target"`
 	Profile       string         `json:"profile"`
@@ -42,7 +48,7 @@ type Document struct {
 // NewDocument builds the report of p.
 func NewDocument(p *Plan, mode string) *Document {
 	d := &Document{
-		SchemaVersion: SchemaVersion, Tool: p.Before.Tool, Target: p.Before.Target, Profile: p.Before.Profile, Mode: mode,
+		SchemaVersion: SchemaVersion, Kind: Kind, Tool: p.Before.Tool, Target: p.Before.Target, Profile: p.Before.Profile, Mode: mode,
 		Plan: nonNil(p.Applied), Deferred: nonNil(p.Deferred), Refused: nonNil(p.Refused), Rules: p.Rules,
 		Summary: map[string]int{},
 	}
@@ -63,11 +69,14 @@ func nonNil(ops []remedy.Op) []remedy.Op {
 	return ops
 }
 
-// JSON writes the document as indented JSON.
+// JSON writes the document as indented JSON, headed by the current
+// schema version and kind whatever d was read from.
 func (d *Document) JSON(w io.Writer) error {
+	c := *d
+	c.SchemaVersion, c.Kind = SchemaVersion, Kind
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
-	return enc.Encode(d)
+	return enc.Encode(&c)
 }
 
 // Table writes the document for a terminal: per rule its verdict, then

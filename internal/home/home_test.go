@@ -52,3 +52,22 @@ func TestEnsureRefusesForeignOwner(t *testing.T) {
 		t.Fatalf("Ensure = %v", err)
 	}
 }
+
+func TestLayout(t *testing.T) {
+	if runtime.GOOS == "windows" {
+		t.Skip("POSIX layout")
+	}
+	h, err := Resolve(func(k string) string { return map[string]string{"CRADLE_HOME": "/s"}[k] }, 1000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// State already on disk is found by these paths: they must not change.
+	for got, want := range map[string]string{
+		h.Keys(): "/s/keys", h.Logs(): "/s/logs", h.Runs("k"): "/s/runs/k", h.Snapshots("k"): "/s/snapshots/k",
+		h.Waivers("k"): "/s/waivers/k.json", h.Policy(): "/s/change-policy.yaml",
+	} {
+		if got != want {
+			t.Errorf("got %q, want %q", got, want)
+		}
+	}
+}

@@ -12,11 +12,9 @@ import (
 	"bufio"
 	"bytes"
 	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"hash"
 	"io"
 	"io/fs"
 	"maps"
@@ -29,6 +27,8 @@ import (
 
 	"github.com/klauspost/compress/gzip"
 	"github.com/klauspost/compress/zstd"
+
+	"github.com/cradle-cra/cradle/internal/digest"
 )
 
 // Compression of layer blobs.
@@ -153,11 +153,8 @@ func (s *store) cleanup() {
 	}
 }
 
-func digestOf(h hash.Hash) string { return "sha256:" + hex.EncodeToString(h.Sum(nil)) }
-
 func (s *store) addBytes(mt string, b []byte) Descriptor {
-	sum := sha256.Sum256(b)
-	d := Descriptor{MediaType: mt, Digest: "sha256:" + hex.EncodeToString(sum[:]), Size: int64(len(b))}
+	d := Descriptor{MediaType: mt, Digest: digest.SHA256(b), Size: int64(len(b))}
 	if !s.seen[d.Digest] {
 		s.seen[d.Digest] = true
 		s.blobs = append(s.blobs, &blob{desc: d, data: b})
@@ -247,12 +244,12 @@ func (s *store) addLayer(l Layer) (Descriptor, string, error) {
 	if err := f.Close(); err != nil {
 		return Descriptor{}, "", err
 	}
-	d := Descriptor{MediaType: mt, Digest: digestOf(blobHash), Size: cw.n}
+	d := Descriptor{MediaType: mt, Digest: digest.Of(blobHash), Size: cw.n}
 	if !s.seen[d.Digest] {
 		s.seen[d.Digest] = true
 		s.blobs = append(s.blobs, &blob{desc: d, file: f.Name()})
 	}
-	return d, digestOf(diffHash), nil
+	return d, digest.Of(diffHash), nil
 }
 
 type nopCloser struct{ io.Writer }
@@ -496,7 +493,7 @@ func WriteDockerArchive(w io.Writer, layers []Layer, opts Options) error {
 	if err != nil {
 		return err
 	}
-	hexOf := func(d string) string { return strings.TrimPrefix(d, "sha256:") }
+	hexOf := digest.Hex
 	ent := dockerEntry{RepoTags: []string{s.opts.Tag}}
 	files := map[string][]byte{}
 	blobPrefix := "blobs/"

@@ -30,22 +30,40 @@ func (s *Signals) Assess(op *remedy.Op) remedy.Impact {
 	if op == nil {
 		return out
 	}
-	var none []string
+	// Evidence per level, each in order without repeats: one set per
+	// level, built once, so an op with many effects (an account file
+	// edit for every account) is assessed in linear time.
+	var sets [3]orderedSet
 	for _, e := range op.Effects {
 		lvl, ev := s.assess(e)
-		switch {
-		case lvl == remedy.ImpactNone:
-			none = union(none, ev)
-		case rank(lvl) > rank(out.Level):
-			out.Level, out.Evidence = lvl, ev
-		case rank(lvl) == rank(out.Level):
-			out.Evidence = union(out.Evidence, ev)
+		sets[rank(lvl)].add(ev...)
+	}
+	for r := len(sets) - 1; r >= 0; r-- {
+		if len(sets[r].list) > 0 || r == 0 {
+			out.Level = [...]string{remedy.ImpactNone, remedy.ImpactPossible, remedy.ImpactObserved}[r]
+			out.Evidence = remedy.CapEvidence(sets[r].list, remedy.MaxImpactEvidence)
+			break
 		}
 	}
-	if out.Level == remedy.ImpactNone {
-		out.Evidence = none
-	}
 	return out
+}
+
+// orderedSet keeps strings in first-seen order without repeats.
+type orderedSet struct {
+	seen map[string]bool
+	list []string
+}
+
+func (o *orderedSet) add(xs ...string) {
+	for _, x := range xs {
+		if o.seen == nil {
+			o.seen = map[string]bool{}
+		}
+		if !o.seen[x] {
+			o.seen[x] = true
+			o.list = append(o.list, x)
+		}
+	}
 }
 
 func (s *Signals) assess(e remedy.Effect) (string, []string) {
@@ -78,29 +96,44 @@ func (s *Signals) windowText() string {
 	return "the last " + d.String()
 }
 
-// noLogin is the evidence for "nothing seen": what was looked for, and in
-// which logs.
-func (s *Signals) noLogin(what string) string {
-	if len(s.LogFiles) == 0 {
-		return "no authentication logs under /var/log: " + what + " not checked"
+// noLogin is the verdict for "nothing seen": what was looked for, in
+// which logs. It is none only when the logs were read completely within
+// the window; a gap (budget spent, unreadable file) or logs kept only in
+// the systemd journal make it possible.
+func (s *Signals) noLogin(what string) (string, []string) {
+	switch {
+	case len(s.LogGaps) > 0:
+		ev := fmt.Sprintf("%s not ruled out: the authentication logs were not read completely for %s (%s)", what, s.windowText(), list(s.LogGaps))
+		if len(s.LogFiles) > 0 {
+			ev += fmt.Sprintf("; none seen in what was read of %s", list(s.LogFiles))
+		}
+		return remedy.ImpactPossible, []string{ev}
+	case len(s.LogFiles) == 0 && s.JournalPresent:
+		return remedy.ImpactPossible, []string{"no authentication log under /var/log, only the systemd journal (/var/log/journal), which cradle does not read: " + what + " not ruled out"}
+	case len(s.LogFiles) == 0:
+		return remedy.ImpactNone, []string{"no authentication logs under /var/log: " + what + " not checked"}
 	}
-	return fmt.Sprintf("no %s in %d authentication log file(s) covering %s", what, len(s.LogFiles), s.windowText())
+	ev := fmt.Sprintf("no %s in %s covering %s", what, list(s.LogFiles), s.windowText())
+	if s.JournalPresent {
+		ev += " (the systemd journal is not read)"
+	}
+	return remedy.ImpactNone, []string{ev}
 }
 
 // loginText summarises logins: "3 times, last 2024-01-03 10:00 from 192.0.2.10 (publickey); from 192.0.2.10, 198.51.100.7".
 func loginText(ls []Login) string {
 	last := ls[len(ls)-1]
-	var from, methods []string
+	var from, methods orderedSet
 	for _, l := range ls {
-		from = union(from, []string{l.From})
-		methods = union(methods, []string{l.Method})
+		from.add(l.From)
+		methods.add(l.Method)
 	}
-	sort.Strings(methods)
+	sort.Strings(methods.list)
 	times := "once"
 	if len(ls) > 1 {
 		times = fmt.Sprintf("%d times", len(ls))
 	}
-	return fmt.Sprintf("%s (%s), last %s from %s; from %s", times, strings.Join(methods, ", "), last.Time.Format("2006-01-02 15:04 MST"), last.From, list(from))
+	return fmt.Sprintf("%s (%s), last %s from %s; from %s", times, strings.Join(methods.list, ", "), last.Time.Format("2006-01-02 15:04 MST"), last.From, list(from.list))
 }
 
 // list joins at most maxEvidence items.
@@ -112,9 +145,20 @@ func list(xs []string) string {
 }
 
 func (s *Signals) loginsOf(user string, keep func(Login) bool) []Login {
+	s.mu.Lock()
+	if s.byUser == nil || s.byUserN != len(s.Logins) {
+		// Indexed once per set of logins: assessing an account change
+		// for every account must not scan every login per account.
+		s.byUser, s.byUserN = map[string][]int{}, len(s.Logins)
+		for i, l := range s.Logins {
+			s.byUser[l.User] = append(s.byUser[l.User], i)
+		}
+	}
+	idx := s.byUser[user]
+	s.mu.Unlock()
 	var out []Login
-	for _, l := range s.Logins {
-		if l.User == user && (keep == nil || keep(l)) {
+	for _, i := range idx {
+		if l := s.Logins[i]; keep == nil || keep(l) {
 			out = append(out, l)
 		}
 	}
@@ -158,7 +202,7 @@ func (s *Signals) sshNoRoot(value string) (string, []string) {
 		}
 		return remedy.ImpactPossible, []string{ev}
 	}
-	return remedy.ImpactNone, []string{s.noLogin("root SSH login")}
+	return s.noLogin("root SSH login")
 }
 
 func (s *Signals) sshNoPassword() (string, []string) {
@@ -195,7 +239,7 @@ func (s *Signals) sshNoPassword() (string, []string) {
 		}
 		return remedy.ImpactPossible, []string{ev}
 	}
-	return remedy.ImpactNone, []string{s.noLogin("password SSH login")}
+	return s.noLogin("password SSH login")
 }
 
 // unitNames returns the names a unit goes by: as given, canonical (through
@@ -263,22 +307,22 @@ func (s *Signals) serviceOff(unit string) (string, []string) {
 			}
 		}
 	}
-	var listen []string
+	var listenSet, connSet orderedSet
 	for _, l := range s.Listeners {
 		if unitMatch(l.Unit, own) || ports[fmt.Sprintf("%s/%d", l.Proto, l.Port)] {
 			who := l.Comm
 			if l.Unit != "" {
 				who += ", " + l.Unit
 			}
-			listen = union(listen, []string{fmt.Sprintf("%s (%s)", l.Endpoint(), who)})
+			listenSet.add(fmt.Sprintf("%s (%s)", l.Endpoint(), who))
 		}
 	}
-	var conns []string
 	for _, c := range s.Conns {
 		if unitMatch(c.Unit, own) || c.Inbound && ports[fmt.Sprintf("%s/%d", c.Proto, c.Port)] {
-			conns = union(conns, []string{c.String()})
+			connSet.add(c.String())
 		}
 	}
+	listen, conns := listenSet.list, connSet.list
 	if len(listen) > 0 {
 		raise(remedy.ImpactPossible)
 		ev = append(ev, fmt.Sprintf("%s is listening on %s", names[len(names)-1], list(listen)))
@@ -340,17 +384,18 @@ func isForwardingKey(key string) bool {
 }
 
 func (s *Signals) runningRuntimes() []string {
-	var out []string
+	var out orderedSet
 	for _, p := range s.Procs {
 		if runtimeComms[p.Comm] {
 			ev := p.Comm + " is running"
 			if p.Unit != "" {
 				ev += " (" + p.Unit + ")"
 			}
-			out = union(out, []string{ev})
+			out.add(ev)
 		}
 	}
-	return union(out, s.Running)
+	out.add(s.Running...)
+	return out.list
 }
 
 func (s *Signals) sysctl(key, value string) (string, []string) {
@@ -403,12 +448,13 @@ func (s *Signals) mountOptions(mnt, opts string) (string, []string) {
 	if !strings.Contains(","+opts+",", ",noexec,") || mnt == "" {
 		return remedy.ImpactNone, nil
 	}
-	var procs []string
+	var procSet orderedSet
 	for _, p := range s.Procs {
 		if p.Exe != "" && under(p.Exe, mnt) {
-			procs = union(procs, []string{fmt.Sprintf("%s (%s)", p.Comm, p.Exe)})
+			procSet.add(fmt.Sprintf("%s (%s)", p.Comm, p.Exe))
 		}
 	}
+	procs := procSet.list
 	if len(procs) > 0 {
 		return remedy.ImpactObserved, []string{fmt.Sprintf("programs running from %s: %s", mnt, list(procs))}
 	}
@@ -491,28 +537,31 @@ func (s *Signals) packageRemove(pkg string) (string, []string) {
 	if len(files) == 0 {
 		return remedy.ImpactNone, nil
 	}
-	var procs, units []string
+	var procSet orderedSet
+	var units []string
 	for _, p := range s.Procs {
 		if p.Exe != "" && files[usrMerged(p.Exe)] {
 			ev := fmt.Sprintf("%s (pid %d", p.Comm, p.PID)
 			if p.Unit != "" {
 				ev += ", " + p.Unit
 			}
-			procs = union(procs, []string{ev + ") runs " + p.Exe})
+			procSet.add(ev + ") runs " + p.Exe)
 		}
 	}
+	procs := procSet.list
 	for f := range files {
 		if strings.HasPrefix(f, "/usr/lib/systemd/system/") && (strings.HasSuffix(f, ".service") || strings.HasSuffix(f, ".socket")) {
 			units = append(units, path.Base(f))
 		}
 	}
 	sort.Strings(units)
-	var listen []string
+	var listenSet orderedSet
 	for _, l := range s.Listeners {
 		if unitMatch(l.Unit, units) {
-			listen = union(listen, []string{fmt.Sprintf("%s (%s)", l.Endpoint(), l.Unit)})
+			listenSet.add(fmt.Sprintf("%s (%s)", l.Endpoint(), l.Unit))
 		}
 	}
+	listen := listenSet.list
 	var ev []string
 	if len(procs) > 0 {
 		ev = append(ev, fmt.Sprintf("running programs from package %s: %s", pkg, list(procs)))
@@ -530,5 +579,5 @@ func (s *Signals) accountChange(user string) (string, []string) {
 	if ls := s.loginsOf(user, nil); len(ls) > 0 {
 		return remedy.ImpactObserved, []string{fmt.Sprintf("%s logged in over SSH %s in %s", user, loginText(ls), s.windowText())}
 	}
-	return remedy.ImpactNone, []string{s.noLogin("SSH login by " + user)}
+	return s.noLogin("SSH login by " + user)
 }

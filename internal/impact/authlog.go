@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"compress/gzip"
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"io/fs"
@@ -39,79 +38,213 @@ func (l Login) key() string {
 }
 
 // Limits on authentication logs: a busy host under brute force writes a
-// lot, and an offline root may carry anything.
+// lot, and an offline root may carry anything. Logs are read newest first
+// and each plain file from its end backwards, so the budget is spent on
+// the window and a recent login is never behind megabytes of noise.
 const (
-	maxLogFiles  = 32
-	maxLogBytes  = 256 << 20 // per file, after decompression
-	maxLogTotal  = 1 << 30
-	maxLogLine   = 8 << 10
-	maxLogins    = 50000
-	futureSlack  = 48 * time.Hour // clock skew and time zones
-	logDir       = "var/log"
-	sshdProgName = "sshd"
+	maxLogFiles = 32
+	// DefaultLogBudget bounds the bytes read from all authentication logs
+	// together (after decompression). When it runs out before the start
+	// of the window, "no login seen" is not evidence and the verdict is
+	// possible, not none.
+	DefaultLogBudget = 1 << 30
+	maxLogLine       = 8 << 10
+	maxLogins        = 50000
+	// oldLinesToStop is how many consecutive lines before the window a
+	// backwards read must see before it stops: one stray old timestamp
+	// does not end it.
+	oldLinesToStop = 100
+	futureSlack    = 48 * time.Hour // clock skew and time zones
+	logDir         = "var/log"
+	journalDir     = "var/log/journal"
+	sshdProgName   = "sshd"
 )
 
 // authLogFiles lists the Debian (auth.log*) and Red Hat (secure*) logs,
-// current file first, then rotations in name order.
-func authLogFiles(t target.Target) ([]string, error) {
-	var out []string
+// most recently changed first (the current file, then rotations, whether
+// numbered or dated), and how many more there were than maxLogFiles.
+func authLogFiles(t target.Target) ([]target.FileInfo, int, error) {
+	var out []target.FileInfo
 	for _, pat := range []string{"auth.log*", "secure*"} {
 		m, err := target.Glob(t, logDir, pat)
 		if err != nil {
-			return nil, fmt.Errorf("list %s: %w", target.Abs(logDir), err)
+			return nil, 0, fmt.Errorf("list %s: %w", target.Abs(logDir), err)
 		}
-		sort.SliceStable(m, func(i, j int) bool { return len(m[i]) < len(m[j]) || len(m[i]) == len(m[j]) && m[i] < m[j] })
-		out = append(out, m...)
+		for _, name := range m {
+			fi, err := t.Stat(name)
+			if err != nil || !fi.Mode.IsRegular() {
+				continue // FIFOs and devices would block or never end
+			}
+			fi.Path = name
+			out = append(out, fi)
+		}
 	}
+	sort.SliceStable(out, func(i, j int) bool {
+		a, b := out[i], out[j]
+		if !a.ModTime.Equal(b.ModTime) {
+			return a.ModTime.After(b.ModTime)
+		}
+		return len(a.Path) < len(b.Path) || len(a.Path) == len(b.Path) && a.Path < b.Path
+	})
+	more := 0
 	if len(out) > maxLogFiles {
-		out = out[:maxLogFiles]
+		out, more = out[:maxLogFiles], len(out)-maxLogFiles
+	}
+	return out, more, nil
+}
+
+// authLogs is what reading the authentication logs found.
+type authLogs struct {
+	logins []Login
+	files  []string // files read (to the window's start or completely)
+	// gaps say why the logs were not read completely within the window;
+	// any gap means an absent login is not evidence.
+	gaps     []string
+	problems []string
+}
+
+// readAuthLogs collects accepted SSH logins within the window from the
+// authentication logs of t, reading at most budget bytes in all.
+// Unreadable files become problems and gaps, not errors.
+func readAuthLogs(ctx context.Context, t target.Target, now time.Time, window time.Duration, budget int64) (*authLogs, error) {
+	out := &authLogs{}
+	names, more, err := authLogFiles(t)
+	if err != nil {
+		out.problems = append(out.problems, err.Error())
+		out.gaps = append(out.gaps, err.Error())
+		return out, nil
+	}
+	if more > 0 {
+		out.gaps = append(out.gaps, fmt.Sprintf("%d older authentication log file(s) beyond the first %d not read", more, maxLogFiles))
+	}
+	seen := map[string]bool{}
+	start := now.Add(-window)
+	r := &logScan{now: now, start: start, budget: budget}
+	r.keep = func(l Login) {
+		k := l.key()
+		if seen[k] {
+			return
+		}
+		if len(out.logins) >= maxLogins {
+			r.full = true
+			return
+		}
+		seen[k] = true
+		out.logins = append(out.logins, l)
+	}
+	for _, fi := range names {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		abs := target.Abs(fi.Path)
+		if !fi.ModTime.IsZero() && fi.ModTime.Before(start.Add(-futureSlack)) {
+			continue // last written before the window: nothing in it counts
+		}
+		if r.budget <= 0 {
+			out.gaps = append(out.gaps, fmt.Sprintf("%s: not read, the budget of %d bytes for authentication logs was spent", abs, budget))
+			continue
+		}
+		complete, err := r.file(t, fi.Path)
+		if err != nil {
+			out.problems = append(out.problems, err.Error())
+			out.gaps = append(out.gaps, err.Error())
+			continue
+		}
+		out.files = append(out.files, abs)
+		if !complete {
+			out.gaps = append(out.gaps, fmt.Sprintf("%s: not read back to the start of the window, the budget of %d bytes for authentication logs was spent", abs, budget))
+		}
+	}
+	if r.full {
+		out.gaps = append(out.gaps, fmt.Sprintf("more than %d SSH logins in the window: the rest were not kept", maxLogins))
 	}
 	return out, nil
 }
 
-// readAuthLogs collects accepted SSH logins within the window from the
-// authentication logs of t. Unreadable files become problems, not errors.
-func readAuthLogs(ctx context.Context, t target.Target, now time.Time, window time.Duration) (logins []Login, files, problems []string, err error) {
-	names, err := authLogFiles(t)
+// logScan reads authentication logs within a shared byte budget.
+type logScan struct {
+	now, start time.Time
+	budget     int64
+	keep       func(Login)
+	full       bool
+}
+
+// line handles one log line and reports whether reading backwards should
+// go on: it stops after oldLinesToStop consecutive lines dated before the
+// window.
+func (r *logScan) line(abs string, line []byte, old *int) bool {
+	tm, ok := lineTime(line, r.now)
+	if !ok {
+		return true
+	}
+	if tm.Before(r.start) {
+		*old++
+		return *old < oldLinesToStop
+	}
+	*old = 0
+	if !bytes.Contains(line, []byte("Accepted ")) {
+		return true
+	}
+	l, ok := ParseAccepted(string(line), r.now)
+	if !ok || l.Time.After(r.now.Add(futureSlack)) {
+		return true
+	}
+	l.File = abs
+	r.keep(l)
+	return true
+}
+
+// sizedReaderAt is what a backwards read needs: an open regular file.
+type sizedReaderAt interface {
+	io.ReaderAt
+	Stat() (fs.FileInfo, error)
+}
+
+// file reads one log: a plain file that can be read at offsets backwards
+// from its end until the window starts, anything else (gzip rotations,
+// image content) forwards in full. It reports whether the file was read
+// back to the window's start or completely within the budget.
+func (r *logScan) file(t target.Target, name string) (bool, error) {
+	abs := target.Abs(name)
+	rc, err := t.Open(name)
 	if err != nil {
-		return nil, nil, []string{err.Error()}, nil
+		return false, fmt.Errorf("auth log %s: %w", abs, err)
 	}
-	seen := map[string]bool{}
-	var total int64
-	for _, name := range names {
-		if err := ctx.Err(); err != nil {
-			return nil, nil, nil, err
-		}
-		fi, err := t.Stat(name)
-		if err != nil || !fi.Mode.IsRegular() {
-			continue // FIFOs and devices would block or never end
-		}
-		if total >= maxLogTotal {
-			problems = append(problems, fmt.Sprintf("%s: skipped, %d bytes of logs already read", target.Abs(name), total))
-			continue
-		}
-		n, trunc, err := readAuthLog(t, name, now, window, func(l Login) {
-			k := l.key()
-			if seen[k] || len(logins) >= maxLogins {
-				return
-			}
-			seen[k] = true
-			logins = append(logins, l)
-		})
-		total += n
+	defer rc.Close()
+	old := 0
+	each := func(line []byte) bool { return r.line(abs, line, &old) }
+	if ra, ok := rc.(sizedReaderAt); ok && !strings.HasSuffix(name, ".gz") {
+		fi, err := ra.Stat()
 		if err != nil {
-			problems = append(problems, err.Error())
-			continue
+			return false, fmt.Errorf("auth log %s: %w", abs, err)
 		}
-		if trunc {
-			problems = append(problems, fmt.Sprintf("%s: read only the first %d bytes", target.Abs(name), maxLogBytes))
+		n, done, err := eachLineBackward(ra, fi.Size(), maxLogLine, r.budget, each)
+		r.budget -= n
+		if err != nil {
+			return false, fmt.Errorf("auth log %s: %w", abs, err)
 		}
-		files = append(files, target.Abs(name))
+		return done, nil
 	}
-	if len(logins) >= maxLogins {
-		problems = append(problems, fmt.Sprintf("more than %d SSH logins: later ones not kept", maxLogins))
+	var in io.Reader = rc
+	if strings.HasSuffix(name, ".gz") {
+		zr, err := gzip.NewReader(rc)
+		if err != nil {
+			return false, fmt.Errorf("auth log %s: %w", abs, err)
+		}
+		defer zr.Close()
+		in = zr
 	}
-	return logins, files, problems, nil
+	// Forwards, every line counts: the window's start is no reason to stop.
+	cr := &countingReader{r: in}
+	trunc, err := eachLine(cr, maxLogLine, r.budget, func(line []byte) bool {
+		r.line(abs, line, &old)
+		return true
+	})
+	r.budget -= cr.n
+	if err != nil {
+		return false, fmt.Errorf("auth log %s: %w", abs, err)
+	}
+	return !trunc, nil
 }
 
 // countingReader counts bytes for the total log budget.
@@ -126,42 +259,22 @@ func (c *countingReader) Read(p []byte) (int, error) {
 	return n, err
 }
 
-func readAuthLog(t target.Target, name string, now time.Time, window time.Duration, fn func(Login)) (int64, bool, error) {
-	rc, err := t.Open(name)
-	if err != nil {
-		if errors.Is(err, fs.ErrNotExist) {
-			return 0, false, nil
+// lineTime reads the timestamp that starts a syslog line: RFC 3339
+// (rsyslog's high-precision format) or the traditional "Jan  2 15:04:05"
+// with the year inferred from now (see ParseAccepted).
+func lineTime(line []byte, now time.Time) (time.Time, bool) {
+	if len(line) > 0 && line[0] >= '0' && line[0] <= '9' {
+		ts, _, ok := bytes.Cut(line, []byte(" "))
+		if !ok || len(ts) > 64 {
+			return time.Time{}, false
 		}
-		return 0, false, fmt.Errorf("auth log: %w", err)
+		tm, err := time.Parse(time.RFC3339Nano, string(ts))
+		return tm, err == nil
 	}
-	defer rc.Close()
-	var r io.Reader = rc
-	if strings.HasSuffix(name, ".gz") {
-		zr, err := gzip.NewReader(rc)
-		if err != nil {
-			return 0, false, fmt.Errorf("auth log %s: %w", target.Abs(name), err)
-		}
-		defer zr.Close()
-		r = zr
+	if len(line) < 16 || line[15] != ' ' {
+		return time.Time{}, false
 	}
-	cr := &countingReader{r: r}
-	abs := target.Abs(name)
-	trunc, err := eachLine(cr, maxLogLine, maxLogBytes, func(line []byte) bool {
-		if !bytes.Contains(line, []byte("Accepted ")) {
-			return true
-		}
-		l, ok := ParseAccepted(string(line), now)
-		if !ok || l.Time.Before(now.Add(-window)) || l.Time.After(now.Add(futureSlack)) {
-			return true
-		}
-		l.File = abs
-		fn(l)
-		return true
-	})
-	if err != nil {
-		return cr.n, trunc, fmt.Errorf("auth log %s: %w", abs, err)
-	}
-	return cr.n, trunc, nil
+	return syslogTime(string(line[:15]), now)
 }
 
 // ParseAccepted parses an OpenSSH "Accepted <method> for <user> from <ip>
@@ -172,27 +285,15 @@ func readAuthLog(t target.Target, name string, now time.Time, window time.Durati
 // to last year). Traditional timestamps are read in now's location.
 func ParseAccepted(line string, now time.Time) (Login, bool) {
 	var l Login
-	var rest string
-	if len(line) > 0 && line[0] >= '0' && line[0] <= '9' {
-		ts, r, ok := strings.Cut(line, " ")
-		if !ok {
-			return l, false
-		}
-		tm, err := time.Parse(time.RFC3339Nano, ts)
-		if err != nil {
-			return l, false
-		}
-		l.Time, rest = tm, r
-	} else {
-		if len(line) < 16 || line[15] != ' ' {
-			return l, false
-		}
-		tm, ok := syslogTime(line[:15], now)
-		if !ok {
-			return l, false
-		}
-		l.Time, rest = tm, line[16:]
+	tm, ok := lineTime([]byte(line), now)
+	if !ok {
+		return l, false
 	}
+	rest := line[16:]
+	if line[0] >= '0' && line[0] <= '9' {
+		_, rest, _ = strings.Cut(line, " ")
+	}
+	l.Time = tm
 	// "host prog[pid]: message"
 	f := strings.SplitN(strings.TrimLeft(rest, " "), " ", 3)
 	if len(f) < 3 {

@@ -144,3 +144,16 @@ func TestEachLineLimits(t *testing.T) {
 		t.Errorf("long line: %d lines", len(got))
 	}
 }
+
+// FuzzEachLineBackward checks the backward line reader against the
+// forward one on any input, with small limits so chunk edges are hit.
+func FuzzEachLineBackward(f *testing.F) {
+	f.Add([]byte("a\nbb\r\n\nccc"), 4)
+	f.Add([]byte("\n\n\n"), 1)
+	f.Fuzz(func(t *testing.T, b []byte, maxLine int) {
+		if maxLine < 1 || maxLine > 1<<16 {
+			return
+		}
+		sameLinesBackward(t, b, maxLine)
+	})
+}

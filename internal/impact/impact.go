@@ -32,6 +32,9 @@ type Options struct {
 	Now time.Time
 	// Window is how far back logins count; zero means DefaultWindow.
 	Window time.Duration
+	// LogBudget bounds the bytes read from authentication logs in all;
+	// zero means DefaultLogBudget.
+	LogBudget int64
 }
 
 func (o Options) norm() Options {
@@ -40,6 +43,9 @@ func (o Options) norm() Options {
 	}
 	if o.Window <= 0 {
 		o.Window = DefaultWindow
+	}
+	if o.LogBudget <= 0 {
+		o.LogBudget = DefaultLogBudget
 	}
 	return o
 }
@@ -54,7 +60,14 @@ type Signals struct {
 	Live    bool          `json:"live"`
 	Samples int           `json:"samples"` // runtime samples merged
 
-	LogFiles       []string            `json:"log_files,omitempty"`
+	LogFiles []string `json:"log_files,omitempty"`
+	// LogGaps say why the authentication logs were not read completely
+	// within the window (budget spent, unreadable file, too many logins):
+	// then a login not seen is not evidence that there was none.
+	LogGaps []string `json:"log_gaps,omitempty"`
+	// JournalPresent is set when the target has a persistent systemd
+	// journal, which cradle does not read.
+	JournalPresent bool                `json:"journal_present,omitempty"`
 	Logins         []Login             `json:"logins,omitempty"`
 	AuthorizedKeys map[string][]string `json:"authorized_keys,omitempty"` // user → files with keys
 	Admins         []string            `json:"admins,omitempty"`          // non-root users in sudo, wheel or admin
@@ -81,6 +94,8 @@ type Signals struct {
 	sd           *systemd.Config
 	mu           sync.Mutex
 	pkgFiles     map[string]map[string]bool
+	byUser       map[string][]int // login indexes by user, for len(Logins) == byUserN
+	byUserN      int
 }
 
 func newSignals(t target.Target, o Options) *Signals {
@@ -154,13 +169,17 @@ func Learn(ctx context.Context, t target.Target, d, every time.Duration, opts Op
 // collectStatic reads what does not change from one sample to the next:
 // logs, accounts and keys, unit files, installed software.
 func (s *Signals) collectStatic(ctx context.Context, t target.Target, opts Options) error {
-	logins, files, problems, err := readAuthLogs(ctx, t, opts.Now, opts.Window)
+	logs, err := readAuthLogs(ctx, t, opts.Now, opts.Window, opts.LogBudget)
 	if err != nil {
 		return err
 	}
-	s.addLogins(logins)
-	s.LogFiles = union(s.LogFiles, files)
-	s.Problems = union(s.Problems, problems)
+	s.addLogins(logs.logins)
+	s.LogFiles = union(s.LogFiles, logs.files)
+	s.LogGaps = union(s.LogGaps, logs.gaps)
+	s.Problems = union(s.Problems, logs.problems)
+	if fi, err := t.Stat(journalDir); err == nil && fi.Mode.IsDir() {
+		s.JournalPresent = true
+	}
 
 	acc, err := collectSSHAccess(ctx, t)
 	if err != nil {
@@ -224,6 +243,8 @@ func (s *Signals) Merge(o *Signals) {
 	s.Live = s.Live || o.Live
 	s.Samples += o.Samples
 	s.LogFiles = union(s.LogFiles, o.LogFiles)
+	s.LogGaps = union(s.LogGaps, o.LogGaps)
+	s.JournalPresent = s.JournalPresent || o.JournalPresent
 	s.addLogins(o.Logins)
 	if s.AuthorizedKeys == nil {
 		s.AuthorizedKeys = map[string][]string{}

@@ -5,6 +5,7 @@ import (
 	"compress/gzip"
 	"context"
 	"encoding/binary"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -130,7 +131,7 @@ func TestSSHNoRootLogin(t *testing.T) {
 	}{
 		{"root logged in", logs, "no", remedy.ImpactObserved, []string{
 			"root logged in over SSH 2 times (publickey), last 2024-01-19 16:20 UTC from 192.0.2.11; from 192.0.2.10, 192.0.2.11 in the last 30 days"}},
-		{"root keys only while keys stay allowed", logs, "prohibit-password", remedy.ImpactNone, []string{"no root SSH login in 1 authentication log file(s)"}},
+		{"root keys only while keys stay allowed", logs, "prohibit-password", remedy.ImpactNone, []string{"no root SSH login in /var/log/auth.log covering the last 30 days"}},
 		{"root keys, no admin keys", nil, "no", remedy.ImpactPossible, []string{"root has SSH keys (/root/.ssh/authorized_keys)", "administrators without keys: alice"}},
 		{"admin has keys", map[string]string{"home/alice/.ssh/authorized_keys": rootKey}, "no", remedy.ImpactNone, []string{"no authentication logs under /var/log: root SSH login not checked"}},
 		{"admin key in AuthorizedKeysFile", map[string]string{
@@ -364,4 +365,21 @@ func openLive(t *testing.T, dir string) target.Target {
 	}
 	t.Cleanup(func() { tg.Close() })
 	return tg
+}
+
+// TestAssessManyEffectsBounded assesses one account-file edit that
+// changes many accounts, two of which logged in: the verdict is observed
+// with both logins named, and the evidence stays bounded.
+func TestAssessManyEffectsBounded(t *testing.T) {
+	s := collect(t, targettest.Tree(t, accountsTree(map[string]string{"var/log/auth.log": testdata(t, "auth.log")})))
+	op := &remedy.Op{}
+	for i := range 5000 {
+		op.Effects = append(op.Effects, remedy.Effect{Kind: remedy.EffectAccountChange, Subject: fmt.Sprintf("user%d", i)})
+	}
+	none := s.Assess(op)
+	if none.Level != remedy.ImpactNone || len(none.Evidence) > remedy.MaxImpactEvidence+1 || !strings.HasPrefix(none.Evidence[len(none.Evidence)-1], "and 4980 more") {
+		t.Errorf("none: level %s, %d evidence items, last %q", none.Level, len(none.Evidence), none.Evidence[len(none.Evidence)-1])
+	}
+	op.Effects = append(op.Effects, remedy.Effect{Kind: remedy.EffectAccountChange, Subject: "alice"}, remedy.Effect{Kind: remedy.EffectAccountChange, Subject: "root"})
+	wantImpact(t, s.Assess(op), remedy.ImpactObserved, "alice logged in over SSH", "root logged in over SSH")
 }

@@ -30,7 +30,7 @@ func eachLine(r io.Reader, maxLine int, maxBytes int64, fn func(line []byte) boo
 		if errors.Is(err, bufio.ErrBufferFull) {
 			continue
 		}
-		if len(acc) > 0 && !long {
+		if len(acc) > 0 && !long && len(bytes.TrimSuffix(acc, []byte("\n"))) <= maxLine {
 			line := bytes.TrimRight(acc, "\r\n")
 			if !fn(line) {
 				return false, nil
@@ -44,4 +44,63 @@ func eachLine(r io.Reader, maxLine int, maxBytes int64, fn func(line []byte) boo
 			return false, err
 		}
 	}
+}
+
+// eachLineBackward calls fn for every line of the first size bytes of r,
+// last line first, reading at most budget bytes; lines longer than
+// maxLine are skipped. fn returns false to stop. It returns the bytes
+// read and whether it stopped on fn or reached the start of the input
+// (false: the budget ran out first).
+func eachLineBackward(r io.ReaderAt, size int64, maxLine int, budget int64, fn func(line []byte) bool) (read int64, done bool, err error) {
+	const chunk = 64 << 10
+	buf := make([]byte, chunk)
+	var carry []byte // the end of a line that starts before pos
+	long := false    // the carried line is over maxLine: skip it
+	emit := func(seg []byte) bool {
+		line := seg
+		if len(carry) > 0 {
+			line = append(append(make([]byte, 0, len(seg)+len(carry)), seg...), carry...)
+		}
+		if long || len(line) > maxLine {
+			return true
+		}
+		if line = bytes.TrimRight(line, "\r"); len(line) == 0 {
+			return true
+		}
+		return fn(line)
+	}
+	for pos := size; pos > 0; {
+		n := min(int64(chunk), pos, budget-read)
+		if n <= 0 {
+			return read, false, nil
+		}
+		b := buf[:n]
+		if _, err := r.ReadAt(b, pos-n); err != nil && !errors.Is(err, io.EOF) {
+			return read, false, err
+		}
+		pos -= n
+		read += n
+		end := len(b)
+		for {
+			i := bytes.LastIndexByte(b[:end], '\n')
+			if i < 0 {
+				break
+			}
+			if !emit(b[i+1 : end]) {
+				return read, true, nil
+			}
+			carry, long = nil, false
+			end = i
+		}
+		// b[:end] continues a line that starts further back.
+		if !long {
+			if end+len(carry) > maxLine {
+				carry, long = nil, true
+			} else {
+				carry = append(append(make([]byte, 0, end+len(carry)), b[:end]...), carry...)
+			}
+		}
+	}
+	emit(nil)
+	return read, true, nil
 }

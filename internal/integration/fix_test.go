@@ -92,14 +92,16 @@ func TestFixApplyRollback(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("runs: exit %d: %s", code, errs)
 	}
-	var runs []struct {
-		ID    string `json:"id"`
-		State string `json:"state"`
+	var list struct {
+		Runs []struct {
+			ID    string `json:"id"`
+			State string `json:"state"`
+		} `json:"runs"`
 	}
-	if err := json.Unmarshal([]byte(out), &runs); err != nil || len(runs) != 2 {
+	if err := json.Unmarshal([]byte(out), &list); err != nil || len(list.Runs) != 2 {
 		t.Fatalf("runs: %v: %s", err, out)
 	}
-	for _, r := range runs { // newest first
+	for _, r := range list.Runs { // newest first
 		if code, _, errs := runCLI(t, home, "rollback", "--root", dir, r.ID); code != 0 {
 			t.Fatalf("rollback %s: exit %d: %s", r.ID, code, errs)
 		}

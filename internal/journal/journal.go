@@ -4,7 +4,7 @@
 //
 // # Layout
 //
-// A Store is one directory per target ($CRADLE_HOME/runs/<TargetKey>,
+// A Store is one directory per target ($CRADLE_HOME/runs/<target.Spec.Key>,
 // mode 0700) holding a lock file and one directory per run:
 //
 //	<run-id>/run.json       the Run (replaced atomically on state changes)

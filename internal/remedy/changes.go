@@ -69,6 +69,27 @@ type Changes struct {
 	savedNodes   map[string]*node
 	savedOps     int
 	savedRuntime int
+
+	// opIndex finds the current rule's op for a path and kind, so a rule
+	// editing a file twice updates one op without a scan of the plan.
+	opIndex map[opKey]int
+	// pending lists the ops recorded since the last Effect call; effect
+	// is the group the next Effect attaches to, and attached what each op
+	// of the rule already carries. Together they keep attaching effects
+	// linear in operations and effects.
+	pending  []int
+	group    []int
+	attached map[opEffect]bool
+}
+
+type opKey struct {
+	path string
+	kind Kind
+}
+
+type opEffect struct {
+	op int
+	e  Effect
 }
 
 // New returns an empty change set over t.
@@ -90,6 +111,13 @@ func (c *Changes) Begin(id string, m Meta) {
 		c.savedNodes[k] = n.clone()
 	}
 	c.savedOps, c.savedRuntime = len(c.ops), len(c.runtime)
+	c.resetRule()
+}
+
+// resetRule forgets the per-rule indexes.
+func (c *Changes) resetRule() {
+	c.opIndex, c.attached = map[opKey]int{}, map[opEffect]bool{}
+	c.pending, c.group = nil, nil
 }
 
 // Abort discards everything the current rule recorded (its template
@@ -102,6 +130,7 @@ func (c *Changes) Abort() {
 	c.ops = c.ops[:c.savedOps]
 	c.runtime = c.runtime[:c.savedRuntime]
 	c.savedNodes = nil
+	c.resetRule()
 }
 
 // Version changes whenever the planned state may have changed.
@@ -125,11 +154,21 @@ func (c *Changes) RuleOps(id string) []*Op {
 // Runtime lists the runtime changes.
 func (c *Changes) RuntimeChanges() []Runtime { return c.runtime }
 
-// Effect attaches e to every operation the current rule has recorded so
-// far, or records it for the rule's next operations when there are none.
+// Effect attaches e to the operations the current rule recorded (or
+// updated) since its previous Effect call; consecutive Effect calls attach
+// to the same operations. A template that plans one item after another
+// (a home directory per account, a package per name) thus gives each
+// item's operations that item's effects, and attaching stays linear.
 func (c *Changes) Effect(e Effect) {
-	for i := c.savedOps; i < len(c.ops); i++ {
-		if !slices.Contains(c.ops[i].Effects, e) {
+	if len(c.pending) > 0 {
+		c.group, c.pending = c.pending, nil
+	}
+	if c.attached == nil {
+		c.attached = map[opEffect]bool{}
+	}
+	for _, i := range c.group {
+		if k := (opEffect{i, e}); !c.attached[k] {
+			c.attached[k] = true
 			c.ops[i].Effects = append(c.ops[i].Effects, e)
 		}
 	}
@@ -472,21 +511,25 @@ func (c *Changes) addOp(o Op) {
 	o.Rule, o.Meta = c.rule, c.meta
 	// One op per rule, path and kind: a rule editing a file twice shows one
 	// diff from its starting content.
-	if o.Path != "" {
-		for i := c.savedOps; i < len(c.ops); i++ {
-			prev := &c.ops[i]
-			if prev.Path == o.Path && prev.Kind == o.Kind && prev.Rule == o.Rule {
-				prev.To = o.To
-				if o.Summary != "" && !strings.Contains(prev.Summary, o.Summary) {
-					prev.Summary += "; " + o.Summary
-				}
-				if o.Kind == KindWrite {
-					c.setDiff(prev)
-				}
-				return
-			}
-		}
+	if c.opIndex == nil {
+		c.opIndex = map[opKey]int{}
 	}
+	if o.Path != "" {
+		if i, ok := c.opIndex[opKey{o.Path, o.Kind}]; ok {
+			prev := &c.ops[i]
+			prev.To = o.To
+			if o.Summary != "" && !strings.Contains(prev.Summary, o.Summary) {
+				prev.Summary += "; " + o.Summary
+			}
+			if o.Kind == KindWrite {
+				c.setDiff(prev)
+			}
+			c.pending = append(c.pending, i)
+			return
+		}
+		c.opIndex[opKey{o.Path, o.Kind}] = len(c.ops)
+	}
+	c.pending = append(c.pending, len(c.ops))
 	c.ops = append(c.ops, o)
 	if o.Kind == KindWrite {
 		c.setDiff(&c.ops[len(c.ops)-1])
@@ -556,8 +599,12 @@ func redactHash(h string) string {
 
 // UnifiedDiff renders a unified diff with three lines of context.
 func UnifiedDiff(fromName, toName string, a, b []byte) string {
+	la, lb := diffLines(a), diffLines(b)
+	if len(la)*len(lb) > maxMatcherCells {
+		return largeDiff(fromName, toName, la, lb)
+	}
 	d, err := difflib.GetUnifiedDiffString(difflib.UnifiedDiff{
-		A: diffLines(a), B: diffLines(b),
+		A: la, B: lb,
 		FromFile: fromName, ToFile: toName, Context: 3,
 	})
 	if err != nil {

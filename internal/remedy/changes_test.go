@@ -143,3 +143,31 @@ func TestSysctlPathVLAN(t *testing.T) {
 		t.Fatalf("path = %s", p)
 	}
 }
+
+// TestEffectsAttachToTheirItems plans one directory per account, each
+// followed by its account's effect: every op carries only its own
+// account's effect (not those of every later account, which made the
+// plan and its preflight quadratic), and an effect repeated without new
+// ops goes to the same ops once.
+func TestEffectsAttachToTheirItems(t *testing.T) {
+	c := New(targettest.Tree(t, map[string]string{"home/.keep": ""}))
+	c.Begin("r", Meta{})
+	for _, u := range []string{"a", "b", "c"} {
+		if err := c.Mkdir("home/"+u, 0o750, 1000, 1000, "create /home/"+u); err != nil {
+			t.Fatal(err)
+		}
+		c.Effect(Effect{Kind: EffectAccountChange, Subject: u})
+		c.Effect(Effect{Kind: EffectPermissions, Subject: "/home/" + u})
+		c.Effect(Effect{Kind: EffectAccountChange, Subject: u})
+	}
+	ops := c.Ops()
+	if len(ops) != 3 {
+		t.Fatalf("ops = %+v", ops)
+	}
+	for i, u := range []string{"a", "b", "c"} {
+		want := []Effect{{Kind: EffectAccountChange, Subject: u}, {Kind: EffectPermissions, Subject: "/home/" + u}}
+		if got := ops[i].Effects; len(got) != 2 || got[0] != want[0] || got[1] != want[1] {
+			t.Errorf("op %d (%s) effects = %+v, want %+v", i, ops[i].Path, got, want)
+		}
+	}
+}

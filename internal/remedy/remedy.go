@@ -143,3 +143,17 @@ func ModeToUnix(m fs.FileMode) uint32 { return uint32(m.Perm()) | specialBits(m)
 const PermMask = fs.ModePerm | fs.ModeSetuid | fs.ModeSetgid | fs.ModeSticky
 
 func abs(p string) string { return "/" + strings.TrimPrefix(p, "/") }
+
+// MaxImpactEvidence bounds the evidence of one impact verdict: a fix that
+// touches a hundred thousand accounts gets a readable verdict, not one
+// line per account.
+const MaxImpactEvidence = 20
+
+// CapEvidence keeps the first n items of ev and, when it drops any, ends
+// the list with "and M more".
+func CapEvidence(ev []string, n int) []string {
+	if len(ev) <= n {
+		return ev
+	}
+	return append(ev[:n:n], fmt.Sprintf("and %d more", len(ev)-n))
+}

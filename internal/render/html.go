@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/cradle-cra/cradle/internal/cra"
 	"github.com/cradle-cra/cradle/internal/result"
 )
 
@@ -38,33 +39,6 @@ var htmlTemplate = template.Must(template.New("report").Funcs(template.FuncMap{
 	"evidenceLocation": evidenceLocation,
 	"statusLabel":      statusLabel,
 }).Parse(htmlSource))
-
-// craPointLabels are short paraphrases of the CRA Annex I points, shown
-// next to their ids in the chart.
-var craPointLabels = map[string]string{
-	"CRA.A1.P1.1":  "Cybersecurity appropriate to the risks",
-	"CRA.A1.P1.2a": "No known exploitable vulnerabilities",
-	"CRA.A1.P1.2b": "Secure by default configuration",
-	"CRA.A1.P1.2c": "Vulnerabilities fixable by updates",
-	"CRA.A1.P1.2d": "Protection from unauthorised access",
-	"CRA.A1.P1.2e": "Confidentiality of data",
-	"CRA.A1.P1.2f": "Integrity of data and configuration",
-	"CRA.A1.P1.2g": "Data minimisation",
-	"CRA.A1.P1.2h": "Availability of essential functions",
-	"CRA.A1.P1.2i": "Limited impact on other services",
-	"CRA.A1.P1.2j": "Limited attack surface",
-	"CRA.A1.P1.2k": "Exploitation mitigation",
-	"CRA.A1.P1.2l": "Security monitoring and logging",
-	"CRA.A1.P1.2m": "Secure deletion and data transfer",
-	"CRA.A1.P2.1":  "Identify and document vulnerabilities",
-	"CRA.A1.P2.2":  "Remediate vulnerabilities without delay",
-	"CRA.A1.P2.3":  "Regular security testing",
-	"CRA.A1.P2.4":  "Disclose fixed vulnerabilities",
-	"CRA.A1.P2.5":  "Coordinated vulnerability disclosure",
-	"CRA.A1.P2.6":  "Share vulnerability information",
-	"CRA.A1.P2.7":  "Secure update distribution",
-	"CRA.A1.P2.8":  "Timely, free security updates",
-}
 
 type htmlView struct {
 	CSP       string
@@ -205,10 +179,10 @@ func newHTMLView(r *result.Report) htmlView {
 		ids = append(ids, id)
 		maxCRA = max(maxCRA, n)
 	}
-	slices.Sort(ids)
+	slices.SortFunc(ids, cra.Compare)
 	for i, id := range ids {
 		v.CRA = append(v.CRA, htmlBar{
-			Key: id, Label: craPointLabels[id], Count: craFails[id], Of: craTotal[id], Y: i * barPitch,
+			Key: id, Label: cra.Title(id), Count: craFails[id], Of: craTotal[id], Y: i * barPitch,
 			W:   fmt.Sprintf("%.1f", craBarWidth*float64(craFails[id])/float64(maxCRA)),
 			OfW: fmt.Sprintf("%.1f", craBarWidth*float64(craTotal[id])/float64(maxCRA)),
 		})

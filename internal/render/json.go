@@ -9,9 +9,11 @@ import (
 )
 
 // JSON writes the versioned report schema documented in docs/json-schema.md
-// (machine-readable form: docs/report.schema.json). Absent collections are
-// written as empty ones, never null, and every summary key is present, so
-// consumers need no null checks.
+// (machine-readable form: docs/schemas/scan_report.schema.json). The
+// header is always the current schema_version and kind, whatever the
+// report was read from; absent collections are written as empty ones,
+// never null, and every summary key is present, so consumers need no null
+// checks.
 func JSON(w io.Writer, r *result.Report, _ Options) error {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
@@ -22,6 +24,7 @@ func JSON(w io.Writer, r *result.Report, _ Options) error {
 // by empty ones; r is not modified.
 func normalized(r *result.Report) *result.Report {
 	c := *r
+	c.SchemaVersion, c.Kind = result.SchemaVersion, result.ReportKind
 	c.Summary = fullSummary(r)
 	c.Results = slices.Clone(r.Results)
 	if c.Results == nil {

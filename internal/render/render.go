@@ -15,6 +15,7 @@ import (
 	"maps"
 	"slices"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/cradle-cra/cradle/internal/result"
 )
@@ -41,12 +42,35 @@ type Registry struct{ m map[string]Renderer }
 // Default returns the registry of built-in formats.
 func Default() *Registry {
 	return &Registry{m: map[string]Renderer{
-		"table": Func(Table),
-		"json":  Func(JSON),
-		"sarif": Func(SARIF),
-		"junit": Func(JUnit),
-		"html":  Func(HTML),
+		"table": validUTF8(Table),
+		"json":  validUTF8(JSON),
+		"sarif": validUTF8(SARIF),
+		"junit": validUTF8(JUnit),
+		"html":  validUTF8(HTML),
 	}}
+}
+
+// validUTF8 renders r with every byte that is not UTF-8 replaced by
+// U+FFFD, as encoding/json does, so a saved JSON report re-renders to the
+// same bytes as the report it was saved from (cradle convert) and HTML and
+// XML never carry invalid text. Scanned files can contain any bytes.
+func validUTF8(f Func) Func {
+	return func(w io.Writer, r *result.Report, opts Options) error {
+		return f(w, mapStrings(r, toValidUTF8), opts)
+	}
+}
+
+// toValidUTF8 replaces each invalid byte (not each run, unlike
+// strings.ToValidUTF8) with U+FFFD.
+func toValidUTF8(s string) string {
+	if utf8.ValidString(s) {
+		return s
+	}
+	var b strings.Builder
+	for _, r := range s { // an invalid byte ranges as one utf8.RuneError
+		b.WriteRune(r)
+	}
+	return b.String()
 }
 
 // Add registers a format, replacing none.

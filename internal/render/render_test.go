@@ -2,6 +2,7 @@ package render
 
 import (
 	"bytes"
+	"encoding/json"
 	"flag"
 	"os"
 	"path/filepath"
@@ -255,4 +256,23 @@ func ruleIDs(r *result.Report) []string {
 		out = append(out, res.RuleID)
 	}
 	return out
+}
+
+// TestValidUTF8MatchesJSON: invalid bytes become U+FFFD one for one, as
+// encoding/json writes them, so a report read back from JSON renders the
+// same.
+func TestValidUTF8MatchesJSON(t *testing.T) {
+	for _, s := range []string{"plain", "a\xffb", "\xff\xfe\xfd", "ok ✓ \xe2\x9c", "\x1b[31m\xc0\xaf"} {
+		b, err := json.Marshal(s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var back string
+		if err := json.Unmarshal(b, &back); err != nil {
+			t.Fatal(err)
+		}
+		if got := toValidUTF8(s); got != back {
+			t.Errorf("toValidUTF8(%q) = %q, JSON gives %q", s, got, back)
+		}
+	}
 }

@@ -13,10 +13,11 @@ import (
 )
 
 // TestJSONMatchesSchema validates the JSON renderer's output (the golden
-// fixtures and a report with no results) against docs/report.schema.json,
-// so the published schema and the code cannot drift apart.
+// fixtures and a report with no results) against
+// docs/schemas/scan_report.schema.json, so the published schema and the
+// code cannot drift apart (internal/output validates every other kind).
 func TestJSONMatchesSchema(t *testing.T) {
-	schemaPath := filepath.Join("..", "..", "docs", "report.schema.json")
+	schemaPath := filepath.Join("..", "..", "docs", "schemas", "scan_report.schema.json")
 	raw, err := os.ReadFile(schemaPath)
 	if err != nil {
 		t.Fatal(err)
@@ -64,6 +65,8 @@ func TestJSONMatchesSchema(t *testing.T) {
 				m["results"].([]any)[0].(map[string]any)["waiver"] = map[string]any{"justification": "x"}
 			},
 			"major version 2": func(m map[string]any) { m["schema_version"] = "2.0" },
+			"no kind":         func(m map[string]any) { delete(m, "kind") },
+			"another kind":    func(m map[string]any) { m["kind"] = "fix_plan" },
 		}
 		for name, mutate := range bad {
 			var m map[string]any

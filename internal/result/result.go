@@ -8,8 +8,12 @@ import (
 	"time"
 )
 
-// SchemaVersion is the version of the JSON report schema (docs/json-schema.md).
-const SchemaVersion = "1.0"
+// SchemaVersion and ReportKind head the JSON scan report
+// (docs/json-schema.md, docs/schemas/scan_report.schema.json).
+const (
+	SchemaVersion = "1.1"
+	ReportKind    = "scan_report"
+)
 
 // Status is the outcome of one rule.
 type Status string
@@ -114,6 +118,7 @@ type Summary map[Status]int
 // Report is a complete scan.
 type Report struct {
 	SchemaVersion string    `json:"schema_version"`
+	Kind          string    `json:"kind"`
 	Tool          Tool      `json:"tool"`
 	Target        Target    `json:"target"`
 	Profile       string    `json:"profile"`

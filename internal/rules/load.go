@@ -13,6 +13,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/cradle-cra/cradle/internal/check"
+	"github.com/cradle-cra/cradle/internal/cra"
 	"github.com/cradle-cra/cradle/internal/result"
 )
 
@@ -219,13 +220,13 @@ func parseRule(name string, n *yaml.Node, profiles *Profiles, reg *check.Registr
 			return nil, at("unknown profile %q (known: %s)", p, strings.Join(profiles.IDs(), ", "))
 		}
 	}
-	cra := d.References["cra"]
-	if len(cra) == 0 {
+	craRefs := d.References["cra"]
+	if len(craRefs) == 0 {
 		return nil, at("references.cra: at least one CRA Annex I id (e.g. CRA.A1.P1.2b) is required")
 	}
-	for _, id := range cra {
-		if !craPattern.MatchString(id) {
-			return nil, at("references.cra: %q is not a CRA Annex I id like CRA.A1.P1.2b", id)
+	for _, id := range craRefs {
+		if err := cra.Validate(id); err != nil {
+			return nil, at("references.cra: %v", err)
 		}
 	}
 	if d.Check.Kind != yaml.MappingNode || len(d.Check.Content) != 2 {

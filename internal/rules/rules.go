@@ -80,7 +80,6 @@ func (es Errors) Error() string {
 var (
 	idPattern    = regexp.MustCompile(`^[a-z0-9][a-z0-9_.-]*[a-z0-9]$`)
 	paramPattern = regexp.MustCompile(`\$\{([a-zA-Z0-9_]+)\}`)
-	craPattern   = regexp.MustCompile(`^CRA\.A1\.P(1\.(1|2[a-m])|2\.[1-8])$`)
 )
 
 // Set is an ordered collection of rules with unique IDs.

@@ -67,7 +67,7 @@ type DB struct {
 const Key = "accounts"
 
 // Get returns the memoised account database.
-func Get(s *facts.Store) (*DB, error) { return facts.Get(s, Key, Collect) }
+func Get(s *facts.Store) (*DB, error) { return facts.Get(s, Key, facts.OfTarget(Collect)) }
 
 // Collect reads the account files of t. Missing files give empty lists.
 func Collect(_ context.Context, t target.Target) (*DB, error) {

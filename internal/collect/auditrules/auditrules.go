@@ -72,7 +72,7 @@ type Set struct {
 const Key = "auditrules"
 
 // Get returns the memoised audit rules.
-func Get(s *facts.Store) (*Set, error) { return facts.Get(s, Key, Collect) }
+func Get(s *facts.Store) (*Set, error) { return facts.Get(s, Key, facts.OfTarget(Collect)) }
 
 // Collect reads the rules augenrules would load.
 func Collect(_ context.Context, t target.Target) (*Set, error) {

@@ -87,21 +87,19 @@ type Unreadable struct {
 	Err  string `json:"error"`
 }
 
-// Get returns the memoised facts, reusing the store's account database.
-func Get(s *facts.Store) (*Facts, error) {
-	return facts.Get(s, Key, func(ctx context.Context, t target.Target) (*Facts, error) {
-		db, err := accounts.Get(s)
-		return collect(ctx, t, db, err)
-	})
-}
+// Get returns the memoised facts, built on the store's account database.
+func Get(s *facts.Store) (*Facts, error) { return facts.Get(s, Key, collect) }
 
 // Collect walks t once and computes every fact.
 func Collect(ctx context.Context, t target.Target) (*Facts, error) {
-	db, err := accounts.Collect(ctx, t)
-	return collect(ctx, t, db, err)
+	return collect(ctx, facts.NewStore(ctx, t))
 }
 
-func collect(ctx context.Context, t target.Target, db *accounts.DB, dbErr error) (*Facts, error) {
+func collect(ctx context.Context, s *facts.Store) (*Facts, error) {
+	t := s.Target()
+	// An unreadable account database is recorded in the facts (the
+	// unowned-files check cannot run), not fatal to the walk.
+	db, dbErr := accounts.Get(s)
 	a := NewAccumulator(db, dbErr)
 	opts := target.WalkOptions{Skip: Skip, LocalOnly: true, OnError: a.Error}
 	if err := t.Walk(ctx, opts, a.Add); err != nil {
@@ -109,8 +107,8 @@ func collect(ctx context.Context, t target.Target, db *accounts.DB, dbErr error)
 	}
 	f := a.Facts()
 	f.Skipped = make([]string, len(Skip))
-	for i, s := range Skip {
-		f.Skipped[i] = target.Abs(s)
+	for i, p := range Skip {
+		f.Skipped[i] = target.Abs(p)
 	}
 	return f, nil
 }

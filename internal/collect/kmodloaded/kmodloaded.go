@@ -58,7 +58,7 @@ const Path = "proc/modules"
 var ErrNotLive = errors.New("the target has no runtime state (/proc)")
 
 // Get returns the memoised module list.
-func Get(s *facts.Store) (*Loaded, error) { return facts.Get(s, Key, Collect) }
+func Get(s *facts.Store) (*Loaded, error) { return facts.Get(s, Key, facts.OfTarget(Collect)) }
 
 // Collect reads /proc/modules of a live target. A kernel built without
 // module support has no /proc/modules: the error wraps fs.ErrNotExist.

@@ -7,8 +7,6 @@
 package kvconf
 
 import (
-	"bufio"
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -20,6 +18,7 @@ import (
 
 	"github.com/cradle-cra/cradle/internal/facts"
 	"github.com/cradle-cra/cradle/internal/target"
+	"github.com/cradle-cra/cradle/internal/textline"
 )
 
 // Syntax names a file format.
@@ -59,13 +58,23 @@ type Entry struct {
 // maxLine bounds one logical line; longer lines are skipped.
 const maxLine = 64 << 10
 
+// plainLines are the lines of the space and equals syntaxes; iniLines
+// join a trailing backslash (blanks after it allowed) as systemd does,
+// except in comments.
+var (
+	plainLines = textline.Continued{Max: maxLine, NoContinue: func(string) bool { return true }}
+	iniLines   = textline.Continued{Max: maxLine, TrailingBlanks: true, NoContinue: func(l string) bool {
+		return strings.HasPrefix(strings.TrimSpace(l), "#")
+	}}
+)
+
 // Parse parses content in the given syntax. file is recorded in entries.
 func Parse(b []byte, syn Syntax, file string) []Entry {
 	if syn == Systemd {
 		return parseINI(b, file)
 	}
 	var out []Entry
-	eachLine(b, false, func(n int, line string) {
+	plainLines.Each(b, func(n int, line string) {
 		line = strings.TrimSpace(line)
 		if line == "" || line[0] == '#' {
 			return
@@ -130,7 +139,7 @@ func unquote(v string) string {
 func parseINI(b []byte, file string) []Entry {
 	var out []Entry
 	section := ""
-	eachLine(b, true, func(n int, line string) {
+	iniLines.Each(b, func(n int, line string) {
 		line = strings.TrimSpace(line)
 		if line == "" || line[0] == '#' || line[0] == ';' {
 			return
@@ -152,44 +161,6 @@ func parseINI(b []byte, file string) []Entry {
 		out = append(out, Entry{Section: section, Key: k, Value: unquote(strings.TrimSpace(v)), File: file, Line: n})
 	})
 	return out
-}
-
-// eachLine calls fn for every logical line with its first physical line
-// number. With cont, a trailing backslash joins the next line (systemd).
-func eachLine(b []byte, cont bool, fn func(n int, line string)) {
-	sc := bufio.NewScanner(bytes.NewReader(b))
-	sc.Buffer(make([]byte, 4096), maxLine)
-	n, start := 0, 0
-	var acc strings.Builder
-	for sc.Scan() {
-		n++
-		line := sc.Text()
-		if cont {
-			if acc.Len() == 0 {
-				start = n
-			}
-			t := strings.TrimRight(line, " \t")
-			if strings.HasSuffix(t, `\`) && !strings.HasPrefix(strings.TrimSpace(t), "#") {
-				acc.WriteString(strings.TrimSuffix(t, `\`))
-				acc.WriteByte(' ')
-				if acc.Len() > maxLine {
-					acc.Reset()
-				}
-				continue
-			}
-			if acc.Len() > 0 {
-				acc.WriteString(line)
-				line = acc.String()
-				acc.Reset()
-				fn(start, line)
-				continue
-			}
-		}
-		fn(n, line)
-	}
-	if acc.Len() > 0 {
-		fn(start, acc.String())
-	}
 }
 
 // Config is the ordered entries of one logical configuration: the files
@@ -220,8 +191,8 @@ func (s Source) key() string {
 
 // Get returns the memoised configuration for src.
 func Get(st *facts.Store, src Source) (*Config, error) {
-	return facts.Get(st, src.key(), func(ctx context.Context, t target.Target) (*Config, error) {
-		return Collect(ctx, t, src)
+	return facts.Get(st, src.key(), func(ctx context.Context, s *facts.Store) (*Config, error) {
+		return Collect(ctx, s.Target(), src)
 	})
 }
 

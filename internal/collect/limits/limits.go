@@ -35,7 +35,7 @@ type Config struct {
 const Key = "limits"
 
 // Get returns the memoised limits configuration.
-func Get(s *facts.Store) (*Config, error) { return facts.Get(s, Key, Collect) }
+func Get(s *facts.Store) (*Config, error) { return facts.Get(s, Key, facts.OfTarget(Collect)) }
 
 // Collect reads /etc/security/limits.conf and /etc/security/limits.d/*.conf.
 func Collect(_ context.Context, t target.Target) (*Config, error) {

@@ -17,6 +17,7 @@ import (
 
 	"github.com/cradle-cra/cradle/internal/facts"
 	"github.com/cradle-cra/cradle/internal/target"
+	"github.com/cradle-cra/cradle/internal/textline"
 )
 
 // Dirs are the modprobe.d directories in kmod's precedence order.
@@ -49,7 +50,7 @@ type Config struct {
 const Key = "modprobe"
 
 // Get returns the memoised module policy.
-func Get(s *facts.Store) (*Config, error) { return facts.Get(s, Key, Collect) }
+func Get(s *facts.Store) (*Config, error) { return facts.Get(s, Key, facts.OfTarget(Collect)) }
 
 const maxFiles = 1024
 
@@ -155,32 +156,18 @@ func Normalize(m string) string { return strings.ReplaceAll(m, "-", "_") }
 // a trailing backslash continuing the line.
 func Parse(b []byte) []Command {
 	var out []Command
-	n, start := 0, 0
-	var acc strings.Builder
-	for _, text := range splitLines(b) {
-		n++
-		s := text
-		if acc.Len() == 0 {
-			start = n
-		}
-		if strings.HasSuffix(s, "\\") {
-			acc.WriteString(strings.TrimSuffix(s, "\\"))
-			acc.WriteByte(' ')
-			if acc.Len() > 1<<20 {
-				acc.Reset()
-			}
-			continue
-		}
-		acc.WriteString(s)
-		line := acc.String()
-		acc.Reset()
+	modprobeLines.Each(b, func(n int, line string) {
 		if c, ok := parseLine(line); ok {
-			c.Line = start
+			c.Line = n
 			out = append(out, c)
 		}
-	}
+	})
 	return out
 }
+
+// modprobeLines: a trailing backslash continues any line; a logical line
+// over 1 MiB is skipped.
+var modprobeLines = textline.Continued{Max: 1 << 20}
 
 func parseLine(s string) (Command, bool) {
 	s = strings.TrimSpace(s)
@@ -284,14 +271,4 @@ func Disables(cmd Command) bool {
 		}
 	}
 	return true
-}
-
-// splitLines splits content into lines without a length limit (the whole
-// file is already bounded by target.ReadFile), dropping a trailing CR.
-func splitLines(b []byte) []string {
-	s := strings.Split(string(b), "\n")
-	for i := range s {
-		s[i] = strings.TrimSuffix(s[i], "\r")
-	}
-	return s
 }

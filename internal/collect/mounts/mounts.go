@@ -15,6 +15,7 @@ import (
 
 	"github.com/cradle-cra/cradle/internal/facts"
 	"github.com/cradle-cra/cradle/internal/target"
+	"github.com/cradle-cra/cradle/internal/textline"
 )
 
 // Entry is one mount: an fstab line, a mount-table line or a unit.
@@ -50,7 +51,7 @@ type Table struct {
 const Key = "mounts"
 
 // Get returns the memoised mount table.
-func Get(s *facts.Store) (*Table, error) { return facts.Get(s, Key, Collect) }
+func Get(s *facts.Store) (*Table, error) { return facts.Get(s, Key, facts.OfTarget(Collect)) }
 
 // Collect reads fstab and, on a live target, the running mount table.
 func Collect(_ context.Context, t target.Target) (*Table, error) {
@@ -84,7 +85,7 @@ func Collect(_ context.Context, t target.Target) (*Table, error) {
 func Parse(b []byte, file, origin string) []Entry {
 	var out []Entry
 	n := 0
-	for _, text := range splitLines(b) {
+	for _, text := range textline.Split(b) {
 		n++
 		s := strings.TrimSpace(text)
 		if s == "" || s[0] == '#' {
@@ -286,7 +287,7 @@ func ParseUnit(b []byte) Entry {
 	var e Entry
 	section := ""
 	n := 0
-	for _, text := range splitLines(b) {
+	for _, text := range textline.Split(b) {
 		n++
 		s := strings.TrimSpace(text)
 		if s == "" || s[0] == '#' || s[0] == ';' {
@@ -361,14 +362,4 @@ func Negation(opt string) string {
 		return s
 	}
 	return "no" + opt
-}
-
-// splitLines splits content into lines without a length limit (the whole
-// file is already bounded by target.ReadFile), dropping a trailing CR.
-func splitLines(b []byte) []string {
-	s := strings.Split(string(b), "\n")
-	for i := range s {
-		s[i] = strings.TrimSuffix(s[i], "\r")
-	}
-	return s
 }

@@ -52,7 +52,7 @@ type Sockets struct {
 const Key = "netsock"
 
 // Get returns the memoised sockets.
-func Get(s *facts.Store) (*Sockets, error) { return facts.Get(s, Key, Collect) }
+func Get(s *facts.Store) (*Sockets, error) { return facts.Get(s, Key, facts.OfTarget(Collect)) }
 
 // ErrNotLive is returned for targets without runtime state.
 var ErrNotLive = errors.New("the target has no runtime state (/proc)")

@@ -41,7 +41,17 @@ func (i *Info) Families() []string {
 const Key = "osrelease"
 
 // Get returns the memoised os-release fact.
-func Get(s *facts.Store) (*Info, error) { return facts.Get(s, Key, Collect) }
+func Get(s *facts.Store) (*Info, error) { return facts.Get(s, Key, facts.OfTarget(Collect)) }
+
+// Platform is the platform fact (facts.PlatformKey) derived from
+// os-release: rule platforms match ID and ID_LIKE.
+func Platform(_ context.Context, s *facts.Store) (facts.Platform, error) {
+	info, err := Get(s)
+	if err != nil {
+		return facts.Platform{}, err
+	}
+	return facts.Platform{ID: info.ID, Families: info.Families(), Name: info.PrettyName}, nil
+}
 
 // Collect reads /etc/os-release, falling back to /usr/lib/os-release.
 // A target without either yields an empty Info, not an error.

@@ -17,6 +17,7 @@ import (
 
 	"github.com/cradle-cra/cradle/internal/facts"
 	"github.com/cradle-cra/cradle/internal/target"
+	"github.com/cradle-cra/cradle/internal/textline"
 )
 
 // Package manager names.
@@ -65,7 +66,7 @@ type DB struct {
 const Key = "packages"
 
 // Get returns the memoised inventory.
-func Get(s *facts.Store) (*DB, error) { return facts.Get(s, Key, Collect) }
+func Get(s *facts.Store) (*DB, error) { return facts.Get(s, Key, facts.OfTarget(Collect)) }
 
 // rpmdb locations: Fedora 36+ keeps it under /usr, with /var/lib/rpm a
 // symlink to it on upgraded systems.
@@ -320,7 +321,7 @@ func eachStanza(b []byte, fn func(fields map[string]string, lines map[string]int
 		fields, lines, last = map[string]string{}, map[string]int{}, ""
 	}
 	n := 0
-	for _, raw := range splitLines(b) {
+	for _, raw := range textline.Split(b) {
 		n++
 		line := raw
 		if strings.TrimSpace(line) == "" {
@@ -362,7 +363,7 @@ func ParseApkInstalled(b []byte, file string) []Package {
 		}
 		cur = nil
 	}
-	for _, raw := range splitLines(b) {
+	for _, raw := range textline.Split(b) {
 		n++
 		line := raw
 		if line == "" {
@@ -451,19 +452,3 @@ func (db *DB) Match(pattern string) []Package {
 
 // Installed reports whether a package named name is installed.
 func (db *DB) Installed(name string) bool { return len(db.Match(name)) > 0 }
-
-// splitLines splits b into lines without a length limit (the input is
-// already bounded), dropping a trailing carriage return.
-func splitLines(b []byte) []string {
-	if len(b) == 0 {
-		return nil
-	}
-	lines := strings.Split(string(b), "\n")
-	if lines[len(lines)-1] == "" {
-		lines = lines[:len(lines)-1]
-	}
-	for i, l := range lines {
-		lines[i] = strings.TrimSuffix(l, "\r")
-	}
-	return lines
-}

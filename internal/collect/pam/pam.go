@@ -5,8 +5,6 @@
 package pam
 
 import (
-	"bufio"
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -17,6 +15,7 @@ import (
 
 	"github.com/cradle-cra/cradle/internal/facts"
 	"github.com/cradle-cra/cradle/internal/target"
+	"github.com/cradle-cra/cradle/internal/textline"
 )
 
 // Entry is one line of a PAM file.
@@ -66,13 +65,17 @@ func (e *Entry) Arg(name string) (string, bool) {
 
 var types = map[string]bool{"auth": true, "account": true, "password": true, "session": true}
 
+// maxLine bounds one logical line; longer lines are skipped.
 const maxLine = 64 << 10
+
+// pamLines: a trailing backslash continues any line, comments included.
+var pamLines = textline.Continued{Max: maxLine}
 
 // Parse parses one PAM file in /etc/pam.d syntax (no service column).
 // Unknown or malformed lines are skipped, as libpam does.
 func Parse(b []byte, file string) []Entry {
 	var out []Entry
-	eachLogicalLine(b, func(n int, line string) {
+	pamLines.Each(b, func(n int, line string) {
 		if i := strings.IndexByte(line, '#'); i >= 0 {
 			line = line[:i]
 		}
@@ -141,35 +144,6 @@ func tokenize(s string) []string {
 	return out
 }
 
-// eachLogicalLine joins backslash-continued lines.
-func eachLogicalLine(b []byte, fn func(n int, line string)) {
-	sc := bufio.NewScanner(bytes.NewReader(b))
-	sc.Buffer(make([]byte, 4096), maxLine)
-	n, start := 0, 0
-	var acc strings.Builder
-	for sc.Scan() {
-		n++
-		line := sc.Text()
-		if acc.Len() == 0 {
-			start = n
-		}
-		if strings.HasSuffix(line, `\`) {
-			acc.WriteString(strings.TrimSuffix(line, `\`))
-			acc.WriteByte(' ')
-			if acc.Len() > maxLine {
-				acc.Reset()
-			}
-			continue
-		}
-		acc.WriteString(line)
-		fn(start, acc.String())
-		acc.Reset()
-	}
-	if acc.Len() > 0 {
-		fn(start, acc.String())
-	}
-}
-
 // Config is the PAM configuration of a target.
 type Config struct {
 	// Files maps a service (file name) to its parsed entries.
@@ -186,7 +160,7 @@ type Config struct {
 const Key = "pam"
 
 // Get returns the memoised PAM configuration.
-func Get(s *facts.Store) (*Config, error) { return facts.Get(s, Key, Collect) }
+func Get(s *facts.Store) (*Config, error) { return facts.Get(s, Key, facts.OfTarget(Collect)) }
 
 const maxFiles = 2000
 

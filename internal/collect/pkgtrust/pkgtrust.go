@@ -17,6 +17,7 @@ import (
 
 	"github.com/cradle-cra/cradle/internal/facts"
 	"github.com/cradle-cra/cradle/internal/target"
+	"github.com/cradle-cra/cradle/internal/textline"
 )
 
 // Trust is the repository configuration of every package manager found;
@@ -31,7 +32,7 @@ type Trust struct {
 const Key = "pkgtrust"
 
 // Get returns the memoised repository configuration.
-func Get(s *facts.Store) (*Trust, error) { return facts.Get(s, Key, Collect) }
+func Get(s *facts.Store) (*Trust, error) { return facts.Get(s, Key, facts.OfTarget(Collect)) }
 
 // Collect reads the repository configuration of t.
 func Collect(_ context.Context, t target.Target) (*Trust, error) {
@@ -235,7 +236,7 @@ func AptBool(v string, def bool) bool { return aptBool(v, def) }
 
 func eachLine(b []byte, fn func(n int, line string)) {
 	n := 0
-	for _, raw := range splitLines(b) {
+	for _, raw := range textline.Split(b) {
 		n++
 		fn(n, raw)
 	}
@@ -512,20 +513,4 @@ func ParseApkConfigUntrusted(b []byte) int {
 		}
 	})
 	return found
-}
-
-// splitLines splits b into lines without a length limit (the input is
-// already bounded), dropping a trailing carriage return.
-func splitLines(b []byte) []string {
-	if len(b) == 0 {
-		return nil
-	}
-	lines := strings.Split(string(b), "\n")
-	if lines[len(lines)-1] == "" {
-		lines = lines[:len(lines)-1]
-	}
-	for i, l := range lines {
-		lines[i] = strings.TrimSuffix(l, "\r")
-	}
-	return lines
 }

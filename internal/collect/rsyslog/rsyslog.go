@@ -40,7 +40,7 @@ type Config struct {
 const Key = "rsyslog"
 
 // Get returns the memoised rsyslog configuration.
-func Get(s *facts.Store) (*Config, error) { return facts.Get(s, Key, Collect) }
+func Get(s *facts.Store) (*Config, error) { return facts.Get(s, Key, facts.OfTarget(Collect)) }
 
 const maxDepth = 8
 

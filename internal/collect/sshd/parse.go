@@ -2,6 +2,8 @@ package sshd
 
 import (
 	"strings"
+
+	"github.com/cradle-cra/cradle/internal/textline"
 )
 
 // Line is one non-empty, non-comment line of an sshd_config file, split the
@@ -22,7 +24,7 @@ type Line struct {
 func Parse(b []byte) []Line {
 	var out []Line
 	n := 0
-	for _, text := range splitLines(b) {
+	for _, text := range textline.Split(b) {
 		n++
 		if l, ok := parseLine(text); ok {
 			l.Num = n
@@ -109,14 +111,4 @@ func splitArgs(s string) ([]string, string) {
 		out = append(out, arg.String())
 	}
 	return out, ""
-}
-
-// splitLines splits content into lines without a length limit (the whole
-// file is already bounded by target.ReadFile), dropping a trailing CR.
-func splitLines(b []byte) []string {
-	s := strings.Split(string(b), "\n")
-	for i := range s {
-		s[i] = strings.TrimSuffix(s[i], "\r")
-	}
-	return s
 }

@@ -7,8 +7,6 @@
 package sshd
 
 import (
-	"bufio"
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -17,6 +15,7 @@ import (
 	"strings"
 
 	"github.com/cradle-cra/cradle/internal/collect/osrelease"
+	"github.com/cradle-cra/cradle/internal/collect/packages"
 	"github.com/cradle-cra/cradle/internal/facts"
 	"github.com/cradle-cra/cradle/internal/target"
 )
@@ -74,13 +73,20 @@ type Config struct {
 // Key is the fact-store key.
 const Key = "sshd"
 
-// Get returns the memoised server configuration.
-func Get(s *facts.Store) (*Config, error) { return facts.Get(s, Key, Collect) }
+// Get returns the memoised server configuration. It builds on the
+// store's package inventory and os-release facts for the server version.
+func Get(s *facts.Store) (*Config, error) { return facts.Get(s, Key, collect) }
 
 var binaries = []string{"usr/sbin/sshd", "sbin/sshd", "usr/bin/sshd"}
 
-// Collect reads the sshd configuration of t.
+// Collect reads the sshd configuration of t with facts of its own, for
+// callers outside a scan (the planned state of a fix, preflight checks).
 func Collect(ctx context.Context, t target.Target) (*Config, error) {
+	return collect(ctx, facts.NewStore(ctx, t))
+}
+
+func collect(ctx context.Context, s *facts.Store) (*Config, error) {
+	t := s.Target()
 	c := &Config{}
 	if _, err := t.Stat(MainConfig); err == nil {
 		c.Installed, c.Present = true, true
@@ -95,7 +101,7 @@ func Collect(ctx context.Context, t target.Target) (*Config, error) {
 	if !c.Installed {
 		return c, nil
 	}
-	c.Version = detectVersion(ctx, t)
+	c.Version = detectVersion(s)
 	if err := c.cryptoPolicy(t); err != nil {
 		return nil, err
 	}
@@ -277,18 +283,18 @@ func (c *Config) cryptoPolicy(t target.Target) error {
 	return nil
 }
 
-// detectVersion finds the OpenSSH server release from the package database
-// (dpkg) or, failing that, from the distribution release.
-func detectVersion(ctx context.Context, t target.Target) Version {
-	if b, err := target.ReadFile(t, "var/lib/dpkg/status"); err == nil {
-		if v, ok := dpkgVersion(b, "openssh-server"); ok {
-			if ver, ok := ParseVersion(v); ok {
-				ver.Source = "dpkg openssh-server " + v
+// detectVersion finds the OpenSSH server release from the package
+// inventory or, failing that, from the distribution release.
+func detectVersion(s *facts.Store) Version {
+	if db, err := packages.Get(s); err == nil {
+		for _, p := range db.Match("openssh-server") {
+			if ver, ok := ParseVersion(p.Version); ok {
+				ver.Source = p.Manager + " openssh-server " + p.Version
 				return ver
 			}
 		}
 	}
-	info, err := osrelease.Collect(ctx, t)
+	info, err := osrelease.Get(s)
 	if err != nil || info == nil {
 		return Version{}
 	}
@@ -308,39 +314,6 @@ func detectVersion(ctx context.Context, t target.Target) Version {
 		}
 	}
 	return Version{}
-}
-
-// dpkgVersion finds the Version of an installed package in a dpkg status
-// file.
-func dpkgVersion(b []byte, pkg string) (string, bool) {
-	sc := bufio.NewScanner(bytes.NewReader(b))
-	sc.Buffer(make([]byte, 64<<10), 1<<20)
-	in, installed, ver := false, false, ""
-	flush := func() (string, bool) {
-		if in && installed && ver != "" {
-			return ver, true
-		}
-		return "", false
-	}
-	for sc.Scan() {
-		l := sc.Text()
-		if l == "" {
-			if v, ok := flush(); ok {
-				return v, true
-			}
-			in, installed, ver = false, false, ""
-			continue
-		}
-		switch {
-		case strings.HasPrefix(l, "Package: "):
-			in = strings.TrimSpace(l[len("Package: "):]) == pkg
-		case strings.HasPrefix(l, "Status: "):
-			installed = strings.HasSuffix(strings.TrimSpace(l), " installed")
-		case strings.HasPrefix(l, "Version: "):
-			ver = strings.TrimSpace(l[len("Version: "):])
-		}
-	}
-	return flush()
 }
 
 // Value is the effective setting of one keyword.

@@ -5,8 +5,6 @@
 package sudoers
 
 import (
-	"bufio"
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -17,6 +15,7 @@ import (
 
 	"github.com/cradle-cra/cradle/internal/facts"
 	"github.com/cradle-cra/cradle/internal/target"
+	"github.com/cradle-cra/cradle/internal/textline"
 )
 
 // Default is one setting of a Defaults line.
@@ -69,7 +68,7 @@ type Policy struct {
 const Key = "sudoers"
 
 // Get returns the memoised policy.
-func Get(s *facts.Store) (*Policy, error) { return facts.Get(s, Key, Collect) }
+func Get(s *facts.Store) (*Policy, error) { return facts.Get(s, Key, facts.OfTarget(Collect)) }
 
 const maxDepth = 8
 
@@ -176,38 +175,21 @@ type Statement struct {
 	Path    string
 }
 
+// maxLine bounds one logical line; longer lines are skipped by Parse and
+// refused by Validate.
 const maxLine = 64 << 10
 
 // Parse parses sudoers content without following includes.
 func Parse(b []byte, file string) []Statement {
 	var out []Statement
-	sc := bufio.NewScanner(bytes.NewReader(b))
-	sc.Buffer(make([]byte, 4096), maxLine)
-	n, start := 0, 0
-	var acc strings.Builder
-	for sc.Scan() {
-		n++
-		line := sc.Text()
-		if acc.Len() == 0 {
-			start = n
-		}
-		if strings.HasSuffix(line, `\`) && !isComment(line) {
-			acc.WriteString(strings.TrimSuffix(line, `\`))
-			acc.WriteByte(' ')
-			if acc.Len() > maxLine {
-				acc.Reset()
-			}
-			continue
-		}
-		acc.WriteString(line)
-		out = append(out, parseLine(acc.String(), file, start)...)
-		acc.Reset()
-	}
-	if acc.Len() > 0 {
-		out = append(out, parseLine(acc.String(), file, start)...)
-	}
+	sudoersLines.Each(b, func(n int, line string) {
+		out = append(out, parseLine(line, file, n)...)
+	})
 	return out
 }
+
+// sudoersLines: a trailing backslash continues a line, except a comment.
+var sudoersLines = textline.Continued{Max: maxLine, NoContinue: isComment}
 
 func isComment(line string) bool {
 	t := strings.TrimSpace(line)

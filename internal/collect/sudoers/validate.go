@@ -1,8 +1,6 @@
 package sudoers
 
 import (
-	"bufio"
-	"bytes"
 	"fmt"
 	"strings"
 )
@@ -14,32 +12,16 @@ import (
 // fix writes, not a full visudo: it accepts what sudo accepts for the
 // constructs cradle emits and edits.
 func Validate(data []byte) error {
-	sc := bufio.NewScanner(bytes.NewReader(data))
-	sc.Buffer(make([]byte, 4096), maxLine)
-	n, start := 0, 0
-	var acc strings.Builder
-	for sc.Scan() {
-		n++
-		line := sc.Text()
-		if acc.Len() == 0 {
-			start = n
+	for l := range sudoersLines.Lines(data) {
+		switch {
+		case l.TooLong:
+			return fmt.Errorf("line %d: longer than %d bytes", l.Num, maxLine)
+		case l.Unterminated:
+			return fmt.Errorf("line %d: continuation at end of file", l.Num)
 		}
-		if strings.HasSuffix(line, `\`) && !isComment(line) {
-			acc.WriteString(strings.TrimSuffix(line, `\`))
-			acc.WriteByte(' ')
-			continue
+		if err := validateLine(l.Text); err != nil {
+			return fmt.Errorf("line %d: %w", l.Num, err)
 		}
-		acc.WriteString(line)
-		if err := validateLine(acc.String()); err != nil {
-			return fmt.Errorf("line %d: %w", start, err)
-		}
-		acc.Reset()
-	}
-	if err := sc.Err(); err != nil {
-		return fmt.Errorf("line %d: %w", n+1, err)
-	}
-	if acc.Len() > 0 {
-		return fmt.Errorf("line %d: continuation at end of file", start)
 	}
 	return nil
 }

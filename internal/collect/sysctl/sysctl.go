@@ -17,6 +17,7 @@ import (
 
 	"github.com/cradle-cra/cradle/internal/facts"
 	"github.com/cradle-cra/cradle/internal/target"
+	"github.com/cradle-cra/cradle/internal/textline"
 )
 
 // Dirs are the sysctl.d directories in precedence order.
@@ -58,7 +59,7 @@ type Config struct {
 const Key = "sysctl"
 
 // Get returns the memoised persisted configuration.
-func Get(s *facts.Store) (*Config, error) { return facts.Get(s, Key, Collect) }
+func Get(s *facts.Store) (*Config, error) { return facts.Get(s, Key, facts.OfTarget(Collect)) }
 
 // maxFiles bounds the configuration files read.
 const maxFiles = 1024
@@ -163,7 +164,7 @@ func isNotDir(err error) bool {
 func Parse(b []byte) []Line {
 	var out []Line
 	n := 0
-	for _, text := range splitLines(b) {
+	for _, text := range textline.Split(b) {
 		n++
 		s := strings.TrimSpace(text)
 		if s == "" || s[0] == '#' || s[0] == ';' {
@@ -293,14 +294,4 @@ func Runtime(t target.Target, key string) (string, string, error) {
 		return "", target.Abs(p), err
 	}
 	return NormalizeValue(string(b)), target.Abs(p), nil
-}
-
-// splitLines splits content into lines without a length limit (the whole
-// file is already bounded by target.ReadFile), dropping a trailing CR.
-func splitLines(b []byte) []string {
-	s := strings.Split(string(b), "\n")
-	for i := range s {
-		s[i] = strings.TrimSuffix(s[i], "\r")
-	}
-	return s
 }

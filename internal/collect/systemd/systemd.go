@@ -93,7 +93,7 @@ type Config struct {
 const Key = "systemd"
 
 // Get returns the memoised service configuration.
-func Get(s *facts.Store) (*Config, error) { return facts.Get(s, Key, Collect) }
+func Get(s *facts.Store) (*Config, error) { return facts.Get(s, Key, facts.OfTarget(Collect)) }
 
 // IsUnitName reports whether name has a systemd unit suffix.
 func IsUnitName(name string) bool {

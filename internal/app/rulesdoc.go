@@ -1,4 +1,4 @@
-package cli
+package app
 
 import (
 	"fmt"
@@ -6,27 +6,10 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/cradle-cra/cradle/internal/cra"
 	"github.com/cradle-cra/cradle/internal/engine"
 	"github.com/cradle-cra/cradle/internal/rules"
 )
-
-// craPoints names the Annex I points rules can reference, in order.
-var craPoints = []struct{ id, text string }{
-	{"CRA.A1.P1.1", "Cybersecurity appropriate to the risks"},
-	{"CRA.A1.P1.2a", "No known exploitable vulnerabilities"},
-	{"CRA.A1.P1.2b", "Secure by default configuration, reset to original state"},
-	{"CRA.A1.P1.2c", "Vulnerabilities addressed through security updates"},
-	{"CRA.A1.P1.2d", "Protection from unauthorised access"},
-	{"CRA.A1.P1.2e", "Confidentiality of data"},
-	{"CRA.A1.P1.2f", "Integrity of data, programs and configuration"},
-	{"CRA.A1.P1.2g", "Data minimisation"},
-	{"CRA.A1.P1.2h", "Availability of essential functions"},
-	{"CRA.A1.P1.2i", "Minimise impact on other services"},
-	{"CRA.A1.P1.2j", "Limit attack surfaces"},
-	{"CRA.A1.P1.2k", "Exploitation mitigation"},
-	{"CRA.A1.P1.2l", "Record and monitor security-relevant activity"},
-	{"CRA.A1.P1.2m", "Secure deletion and transfer of data"},
-}
 
 // writeRulesMarkdown renders docs/rules.md from the embedded baseline.
 func writeRulesMarkdown(w io.Writer, eng *engine.Engine) error {
@@ -46,15 +29,15 @@ func writeRulesMarkdown(w io.Writer, eng *engine.Engine) error {
 		}
 		fmt.Fprintf(&b, "- `%s`%s — %d rules: %s\n", p.ID, ext, len(sel), strings.Join(strings.Fields(p.Description), " "))
 	}
-	b.WriteString("\n## CRA Annex I coverage\n\n| Annex I point | Requirement | Rules |\n|---|---|---|\n")
-	for _, pt := range craPoints {
+	b.WriteString("\n## CRA Annex I coverage\n\nRules per essential requirement of Regulation (EU) 2024/2847, Annex I (wording paraphrased; the Official Journal text is authoritative).\n\n| Annex I point | Requirement | Rules |\n|---|---|---|\n")
+	for _, pt := range cra.AnnexI() {
 		n := 0
 		for _, r := range eng.Rules.Rules {
-			if slices.Contains(r.References["cra"], pt.id) {
+			if slices.Contains(r.References["cra"], pt.ID) {
 				n++
 			}
 		}
-		fmt.Fprintf(&b, "| `%s` | %s | %d |\n", pt.id, pt.text, n)
+		fmt.Fprintf(&b, "| `%s` | **%s**: %s | %d |\n", pt.ID, mdEscape(pt.Title), mdEscape(pt.Requirement), n)
 	}
 	areas := map[string][]*rules.Rule{}
 	var order []string

@@ -1,4 +1,4 @@
-package cli
+package app
 
 import (
 	"context"
@@ -16,7 +16,9 @@ import (
 
 	"github.com/cradle-cra/cradle/internal/changelog"
 	"github.com/cradle-cra/cradle/internal/fileutil"
+	"github.com/cradle-cra/cradle/internal/home"
 	"github.com/cradle-cra/cradle/internal/tailor"
+	"github.com/cradle-cra/cradle/internal/target"
 )
 
 // waiverRecord is what the change log remembers of one waiver.
@@ -41,15 +43,11 @@ func (w waiverRecord) key() string {
 // expired since the waivers last used with a change-control command (fix,
 // baseline approve) on this target. The last state is kept under
 // $CRADLE_HOME/waivers.
-func recordWaiverChanges(ctx context.Context, env *Env, l *changelog.Log, w *tailor.Waivers, changeRef, actor string, now time.Time) error {
+func recordWaiverChanges(ctx context.Context, h home.Home, l *changelog.Log, w *tailor.Waivers, changeRef, actor string, now time.Time) error {
 	if w == nil {
 		return nil
 	}
-	dir, err := stateDir(env)
-	if err != nil {
-		return err
-	}
-	statePath := filepath.Join(dir, "waivers", changelog.TargetKey(l.Target)+".json")
+	statePath := h.Waivers(target.KeyOf(l.Target))
 	var last map[string]waiverRecord
 	b, err := os.ReadFile(statePath)
 	switch {

@@ -1,104 +1,64 @@
-package cli
+package app
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
-	"path/filepath"
 	"time"
 
-	"github.com/spf13/cobra"
-
 	"github.com/cradle-cra/cradle/internal/changelog"
+	"github.com/cradle-cra/cradle/internal/digest"
 	"github.com/cradle-cra/cradle/internal/engine"
 	"github.com/cradle-cra/cradle/internal/fix"
 	"github.com/cradle-cra/cradle/internal/journal"
 	"github.com/cradle-cra/cradle/internal/remedy"
 	"github.com/cradle-cra/cradle/internal/result"
-	"github.com/cradle-cra/cradle/internal/tailor"
 	"github.com/cradle-cra/cradle/internal/target"
 )
 
-// openRuns opens the journal store of the target selected by root (the
-// live host when empty).
-func openRuns(env *Env, root string) (*journal.Store, string, error) {
-	id, err := changelog.TargetIdentity(root, "")
-	if err != nil {
-		return nil, "", usageErr("%v", err)
-	}
-	dir, err := stateDir(env)
-	if err != nil {
-		return nil, "", err
-	}
-	s, err := journal.Open(filepath.Join(dir, "runs", changelog.TargetKey(id)))
-	if err != nil {
-		return nil, "", err
-	}
-	return s, id, nil
-}
-
-func targetRoot(root string) string {
-	if root == "" {
-		return "/"
-	}
-	return root
-}
-
-// openFixLog opens the target's change log for --apply, refusing before
-// anything is planned or written when policy requires a change reference,
-// and records waiver changes (even when the plan turns out empty).
-func openFixLog(cmd *cobra.Command, env *Env, f *fixFlags, waivers *tailor.Waivers) (*changelog.Log, error) {
-	clog, err := openChangeLog(env, f.root, "", f.key)
-	if err != nil {
-		return nil, err
-	}
-	if clog.RequireChangeRef && f.changeRef == "" {
-		return nil, &ExitError{Code: ExitUsage, Err: changelog.ErrChangeRefRequired}
-	}
-	if err := recordWaiverChanges(cmd.Context(), env, clog, waivers, f.changeRef, f.actor, time.Now()); err != nil {
-		return nil, fmt.Errorf("record waiver changes: %w", appendErr(err))
-	}
-	return clog, nil
-}
-
-// applyFix validates, journals and applies the plan, verifies the rules
-// on the changed target and records the run in the change log. When the
+// apply validates, journals and applies the plan, verifies the rules on
+// the changed target and records the run in the change log. When the
 // apply fails part-way the document (with the run's state) is returned
 // along with the error.
-func applyFix(cmd *cobra.Command, env *Env, f *fixFlags, eng *engine.Engine, plan *fix.Plan, fo fix.Options, clog *changelog.Log) (*fix.Document, error) {
-	ctx := cmd.Context()
+func (a *App) apply(ctx context.Context, in FixInput, eng *engine.Engine, plan *fix.Plan, fo fix.Options, clog *changelog.Log) (*fix.Document, error) {
 	final := plan.Changes.Final()
 	if err := fix.Validate(ctx, final, plan.Target.Live(), fix.Validators()); err != nil {
-		return nil, &ExitError{Code: ExitUsage, Err: err}
+		return nil, Input(err)
 	}
-	store, ident, err := openRuns(env, f.root)
+	store, err := a.runs(in.Target)
 	if err != nil {
 		return nil, err
 	}
 	before := statesBefore(plan.Target, final)
 	now := time.Now().UTC()
 	run := journal.Run{
-		ID: store.NewID(now), Time: now, User: changelog.Actor{OSUser: changelog.CurrentUser()}.String(), Actor: f.actor, ChangeRef: f.changeRef, Reason: f.reason,
-		Target: ident, Rules: plan.RuleIDs(), Ops: len(plan.Applied),
+		ID: store.NewID(now), Time: now, User: changelog.Actor{OSUser: changelog.CurrentUser()}.String(),
+		Actor: in.Change.Actor, ChangeRef: in.Change.ChangeRef, Reason: in.Change.Reason,
+		Target: in.Target.ID(), Rules: plan.RuleIDs(), Ops: len(plan.Applied),
 	}
 	opts := journal.ApplyOptions{}
 	if plan.Target.Live() {
 		opts.Runtime = fix.HostRuntime{}
 	}
-	done, applyErr := store.Apply(ctx, targetRoot(f.root), run, final, plan.Changes.RuntimeChanges(), opts)
+	root, _ := writableRoot(in.Target)
+	done, applyErr := store.Apply(ctx, root, run, final, plan.Changes.RuntimeChanges(), opts)
 	if done == nil {
-		// Nothing was journaled, so nothing was changed: no log entry.
-		return nil, fmt.Errorf("apply: %w", applyErr)
+		// Nothing was journaled, so nothing was changed and nothing is
+		// logged: the target no longer matches the plan, another run holds
+		// it, or it cannot be opened — the operator's to resolve.
+		if ctx.Err() != nil {
+			return nil, fmt.Errorf("apply: %w", applyErr)
+		}
+		return nil, Input(fmt.Errorf("apply: %w (nothing was changed)", applyErr))
 	}
 	doc := fix.NewDocument(plan, "apply")
-	doc.Run = &fix.RunRef{ID: done.ID, State: done.State, Paths: len(done.Paths), Rollback: "cradle rollback " + rootFlag(f.root) + done.ID}
+	doc.Run = &fix.RunRef{ID: done.ID, State: done.State, Paths: len(done.Paths), Rollback: rollbackCommand(in.Target, done.ID)}
 	detail := map[string]any{"run": done.ID, "state": done.State, "operations": len(plan.Applied), "profile": plan.Before.Profile}
 	entry := changelog.Entry{
-		Action: changelog.ActionApply, Rules: run.Rules, ChangeRef: f.changeRef, Reason: f.reason,
-		Actor: changelog.Actor{Actor: f.actor}, Before: stateStrings(before),
+		Action: changelog.ActionApply, Rules: run.Rules, ChangeRef: in.Change.ChangeRef, Reason: in.Change.Reason,
+		Actor: changelog.Actor{Actor: in.Change.Actor}, Before: stateStrings(before),
 	}
 	if applyErr == nil {
 		entry.After = stateStrings(statesAfter(final, before))
@@ -106,21 +66,23 @@ func applyFix(cmd *cobra.Command, env *Env, f *fixFlags, eng *engine.Engine, pla
 		detail["error"] = applyErr.Error()
 	}
 	entry.Details, _ = json.Marshal(detail)
-	if _, err := clog.Append(ctx, entry); err != nil && applyErr == nil {
+	// The entry is written even when the context is cancelled: the run
+	// changed the target and the log must say so.
+	if _, err := clog.Append(context.WithoutCancel(ctx), entry); err != nil && applyErr == nil {
 		applyErr = fmt.Errorf("changes applied as run %s, but the change log could not be written: %w", done.ID, err)
 	}
 	if applyErr != nil {
 		return doc, fmt.Errorf("apply: %w (undo what was done with: %s)", applyErr, doc.Run.Rollback)
 	}
 	// Verify on a fresh view of the changed target.
-	t, err := openTarget(ctx, &f.scanFlags)
+	t, err := openTarget(ctx, in.Target)
 	if err != nil {
 		return nil, err
 	}
 	defer t.Close()
 	after, err := fix.Rescan(ctx, eng, t, fo.Engine, plan.RuleIDs())
 	if err != nil {
-		return nil, fmt.Errorf("verify: %w", err)
+		return doc, fmt.Errorf("verify: %w", err)
 	}
 	for i := range doc.Rules {
 		rf := &doc.Rules[i]
@@ -139,11 +101,13 @@ func applyFix(cmd *cobra.Command, env *Env, f *fixFlags, eng *engine.Engine, pla
 	return doc, nil
 }
 
-func rootFlag(root string) string {
-	if root == "" {
-		return ""
+// rollbackCommand is the command that undoes a run.
+func rollbackCommand(s target.Spec, id string) string {
+	if s.IsHost() {
+		return "cradle rollback " + id
 	}
-	return "--root " + root + " "
+	dir, _ := s.Dir()
+	return "cradle rollback --root " + dir + " " + id
 }
 
 // pathState is what the change log says about one path before or after a
@@ -186,7 +150,7 @@ func statesBefore(t target.Target, final []remedy.PathChange) map[string]pathSta
 			case fi.Mode.IsRegular():
 				st.kind, st.digest = "file", "unreadable"
 				if b, err := target.ReadFile(t, pc.Path); err == nil {
-					st.digest = contentDigest(b)
+					st.digest = digest.SHA256(b)
 				}
 			}
 		}
@@ -210,7 +174,7 @@ func statesAfter(final []remedy.PathChange, before map[string]pathState) map[str
 		}
 		switch pc.Action {
 		case remedy.ActWrite:
-			st.kind, st.digest, st.link = "file", contentDigest(pc.Data), ""
+			st.kind, st.digest, st.link = "file", digest.SHA256(pc.Data), ""
 		case remedy.ActRemove:
 			st = pathState{kind: "absent"}
 		case remedy.ActSymlink:
@@ -229,9 +193,4 @@ func stateStrings(m map[string]pathState) map[string]string {
 		out[p] = st.String()
 	}
 	return out
-}
-
-func contentDigest(b []byte) string {
-	h := sha256.Sum256(b)
-	return "sha256:" + hex.EncodeToString(h[:])
 }
