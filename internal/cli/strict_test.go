@@ -142,13 +142,11 @@ func TestRootAndImageExclusive(t *testing.T) {
 // rendering.
 func TestLayering(t *testing.T) {
 	allowed := map[string]bool{
-		"github.com/cradle-cra/cradle/internal/app":      true,
-		"github.com/cradle-cra/cradle/internal/target":   true, // target.Spec, a value type
-		"github.com/cradle-cra/cradle/internal/result":   true, // the report value type
-		"github.com/cradle-cra/cradle/internal/render":   true,
-		"github.com/cradle-cra/cradle/internal/output":   true,
-		"github.com/cradle-cra/cradle/internal/fileutil": true, // atomic -o writes
-		"github.com/cradle-cra/cradle/internal/version":  true,
+		"github.com/cradle-cra/cradle/internal/app":     true,
+		"github.com/cradle-cra/cradle/internal/target":  true, // target.Spec, a value type
+		"github.com/cradle-cra/cradle/internal/result":  true, // the report value type
+		"github.com/cradle-cra/cradle/internal/output":  true,
+		"github.com/cradle-cra/cradle/internal/version": true,
 	}
 	files, _ := filepath.Glob("*.go")
 	for _, f := range files {
