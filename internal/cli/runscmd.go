@@ -68,10 +68,14 @@ If a path was changed again after the run (by hand or by a later run),
 rollback stops without changing anything and lists the paths; roll back
 the later runs first, or use --force to overwrite them.
 
-The rollback is recorded in the signed change log.
+The run must match the seal of its apply entry in the signed change log
+(journal and run metadata digests); a run the log has no apply entry for (an
+apply killed before it was logged) is rolled back only with --force. The
+rollback is recorded in the signed change log.
 
-Exit codes: 0 restored; 2 unknown run or paths changed since; 1 error;
-130 interrupted (SIGINT, SIGTERM; the rollback can be run again).`,
+Exit codes: 0 restored; 2 unknown or unrecorded run, or paths changed
+since; 3 the run does not match the change log; 1 error; 130 interrupted
+(SIGINT, SIGTERM; the rollback can be run again).`,
 		Example: `  cradle runs
   cradle rollback 20261127T153000Z-1a2b
   cradle rollback --root /srv/rootfs --change-ref CHG-1234 20261127T153000Z-1a2b`,
@@ -94,6 +98,6 @@ Exit codes: 0 restored; 2 unknown run or paths changed since; 1 error;
 	}
 	f.targetFlags.register(cmd, targetOpts{what: "roll back a run on", writable: true, noQuiet: true})
 	f.changeFlags.register(cmd, "the rollback")
-	cmd.Flags().BoolVar(&f.force, "force", false, "restore even paths changed after the run")
+	cmd.Flags().BoolVar(&f.force, "force", false, "restore even paths changed after the run; roll back a run the change log has no apply entry for")
 	return cmd
 }
