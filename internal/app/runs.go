@@ -53,11 +53,15 @@ type RollbackInput struct {
 	Change Change
 }
 
-// RollbackOutput lists what was restored.
+// RollbackOutput lists what was restored, and what could not be.
 type RollbackOutput struct {
 	RunID    string
 	Restored []string
 	Removed  []string
+	Failed   []journal.Failure
+	// Already is set when the run had been rolled back before: nothing
+	// was done and nothing was logged.
+	Already bool
 }
 
 // Rollback restores everything a run changed and records it in the
@@ -83,7 +87,7 @@ func (a *App) Rollback(ctx context.Context, in RollbackInput) (*RollbackOutput, 
 	// A run restores into the target it was made on, never another one
 	// whose state directory it was copied into.
 	if run.Target != "" {
-		if owner, err := target.ParseSpec(run.Target); err != nil || owner != in.Target {
+		if owner, err := target.ParseSpec(run.Target); err != nil || owner.ID() != in.Target.ID() {
 			return nil, Input(fmt.Errorf("run %s was made on %s, not on %s", run.ID, run.Target, in.Target.ID()))
 		}
 	}
@@ -96,18 +100,32 @@ func (a *App) Rollback(ctx context.Context, in RollbackInput) (*RollbackOutput, 
 	}
 	root, _ := writableRoot(in.Target)
 	res, err := store.Rollback(ctx, root, run.ID, opts)
-	if errors.Is(err, journal.ErrChanged) {
+	switch {
+	case errors.Is(err, journal.ErrChanged):
 		return nil, Input(fmt.Errorf("%w\nroll back later runs first, or use --force", err))
-	}
-	if err != nil {
+	case errors.Is(err, journal.ErrRootChanged):
+		return nil, Input(err)
+	case err != nil && !errors.Is(err, journal.ErrIncomplete):
 		return nil, fmt.Errorf("rollback %s: %w (it can be run again)", run.ID, err)
 	}
-	details, _ := json.Marshal(map[string]any{"run": run.ID, "restored": len(res.Restored), "removed": len(res.Removed)})
+	out := &RollbackOutput{RunID: run.ID, Restored: res.Restored, Removed: res.Removed, Failed: res.Failed, Already: res.Already}
+	if res.Already {
+		return out, nil // nothing done, nothing to record
+	}
+	detail := map[string]any{"run": run.ID, "restored": len(res.Restored), "removed": len(res.Removed)}
+	if len(res.Failed) > 0 {
+		detail["not_restored"] = res.Failed
+	}
+	details, _ := json.Marshal(detail)
 	if _, err := clog.Append(ctx, changelog.Entry{
 		Action: changelog.ActionRollback, Rules: run.Rules, ChangeRef: in.Change.ChangeRef, Reason: in.Change.Reason,
 		Actor: changelog.Actor{Actor: in.Change.Actor}, Details: details,
 	}); err != nil {
 		return nil, fmt.Errorf("run %s rolled back, but the change log could not be written: %w", run.ID, appendErr(err))
 	}
-	return &RollbackOutput{RunID: run.ID, Restored: res.Restored, Removed: res.Removed}, nil
+	if len(res.Failed) > 0 {
+		// Everything else was restored; the run can be rolled back again.
+		return out, Findingsf("run %s: %d path(s) could not be restored; everything else was. Fix the cause and run the rollback again", run.ID, len(res.Failed))
+	}
+	return out, nil
 }

@@ -14,8 +14,9 @@ import (
 // targetFlags select the target: the live host, or one flag per target
 // kind with a path (--root DIR, --image FILE), mutually exclusive.
 type targetFlags struct {
-	paths map[string]*string // flag name → value
-	quiet bool
+	paths       map[string]*string // flag name → value
+	quiet       bool
+	imageLimits imageLimitFlags
 }
 
 // targetOpts says which target flags a command takes.
@@ -35,6 +36,9 @@ func (tf *targetFlags) register(cmd *cobra.Command, o targetOpts) {
 		}
 		tf.paths[k.Flag] = fl.String(k.Flag, "", o.what+" "+k.Usage)
 		names = append(names, k.Flag)
+		if k.Kind == target.KindImage {
+			tf.imageLimits.register(cmd)
+		}
 	}
 	if len(names) > 1 {
 		cmd.MarkFlagsMutuallyExclusive(names...)
@@ -60,7 +64,10 @@ func (tf *targetFlags) spec(cmd *cobra.Command) (target.Spec, error) {
 		if err != nil {
 			return s, usageErr("--%s: %v", k.Flag, err)
 		}
-		return s, nil
+		if k.Kind == target.KindImage {
+			s.Image, err = tf.imageLimits.options()
+		}
+		return s, err
 	}
 	return target.Host(), nil
 }

@@ -73,8 +73,15 @@ The run must match the seal of its apply entry in the signed change log
 apply killed before it was logged) is rolled back only with --force. The
 rollback is recorded in the signed change log.
 
-Exit codes: 0 restored; 2 unknown or unrecorded run, or paths changed
-since; 3 the run does not match the change log; 1 error; 130 interrupted
+Rollback restores everything it can: a path it cannot restore (and why)
+is listed, the rest is restored, and the run stays as it is so that the
+rollback can be run again once the cause is fixed. Rolling back a run that
+was already rolled back does nothing and records nothing.
+
+Exit codes: 0 restored (or already rolled back); 3 some paths could not
+be restored (listed), or the run does not match the change log; 2 unknown
+or unrecorded run, paths changed since, or the target root is not the
+directory the run changed; 1 error; 130 interrupted
 (SIGINT, SIGTERM; the rollback can be run again).`,
 		Example: `  cradle runs
   cradle rollback 20261127T153000Z-1a2b
@@ -86,14 +93,21 @@ since; 3 the run does not match the change log; 1 error; 130 interrupted
 				return err
 			}
 			res, err := env.app().Rollback(cmd.Context(), app.RollbackInput{Target: spec, RunID: args[0], Force: f.force, Change: f.change()})
-			if err != nil {
+			if res == nil {
 				return err
+			}
+			if res.Already {
+				fmt.Fprintf(env.Stdout, "run %s was already rolled back; nothing to do\n", res.RunID)
+				return nil
 			}
 			fmt.Fprintf(env.Stdout, "rolled back run %s: %d path(s) restored, %d removed\n", res.RunID, len(res.Restored), len(res.Removed))
 			if n := len(res.Restored) + len(res.Removed); n > 0 && n <= 20 {
 				fmt.Fprintf(env.Stdout, "  %s\n", strings.Join(append(res.Restored, res.Removed...), "\n  "))
 			}
-			return nil
+			for _, fl := range res.Failed {
+				fmt.Fprintf(env.Stdout, "  not restored: %s: %s\n", fl.Path, fl.Reason)
+			}
+			return err
 		},
 	}
 	f.targetFlags.register(cmd, targetOpts{what: "roll back a run on", writable: true, noQuiet: true})

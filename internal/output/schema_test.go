@@ -16,6 +16,7 @@ import (
 	"github.com/cradle-cra/cradle/internal/journal"
 	"github.com/cradle-cra/cradle/internal/output"
 	"github.com/cradle-cra/cradle/internal/output/outputtest"
+	"github.com/cradle-cra/cradle/internal/remedy"
 	"github.com/cradle-cra/cradle/internal/signing"
 	"github.com/cradle-cra/cradle/internal/version"
 )
@@ -76,13 +77,15 @@ func samples(t *testing.T) map[output.Kind][]any {
 	return map[output.Kind][]any{
 		output.KindScanReport: {read(filepath.Join("..", "render", "testdata", "report.json.golden")),
 			read(filepath.Join("..", "render", "testdata", "empty.json.golden"))},
-		output.KindFixPlan: {read(filepath.Join("..", "fix", "testdata", "plan.json.golden"))},
+		output.KindFixPlan: {read(filepath.Join("..", "fix", "testdata", "plan.json.golden")),
+			read(filepath.Join("..", "fix", "testdata", "apply.json.golden"))},
 		output.KindDriftReport: {drift.NewReport("root:/srv/rootfs", snap, "sha256:00", when, items),
 			drift.NewReport("host", &drift.Snapshot{}, "sha256:00", when, nil)},
 		output.KindRunList: {journal.NewRunList("root:/srv/rootfs", []journal.Run{
 			{ID: "20261127T100000Z-1a2b", Time: when, User: "root", Actor: "jdoe", ChangeRef: "CHG-1", Reason: "r",
 				Target: "root:/srv/rootfs", Rules: []string{"ssh.permit_root_login"}, Ops: 1, State: journal.StateRolledBack,
-				RolledBackAt: &rolled, Paths: []string{"/etc/ssh/sshd_config"}},
+				RolledBackAt: &rolled, Paths: []string{"/etc/ssh/sshd_config"}, Root: &remedy.RootID{Dev: 2049, Ino: 131073},
+				Skipped: []journal.Skip{{Path: "/etc/shadow", Rules: []string{"file.shadow.permissions"}, Reason: "has 2 hard links"}}},
 		}), journal.NewRunList("host", nil)},
 		output.KindChangeLog: {changelog.NewListing("root:/srv/rootfs", "/var/lib/cradle/logs/x.jsonl", []changelog.Entry{{
 			Seq: 1, Time: when.Format(time.RFC3339Nano), Actor: changelog.Actor{OSUser: changelog.OSUser{UID: "0", Name: "root", SudoUser: "jdoe"}, Actor: "jdoe"},

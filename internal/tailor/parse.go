@@ -162,7 +162,7 @@ func parseDate(s string) (time.Time, error) {
 	return time.Parse(time.RFC3339, s)
 }
 
-// noEmptyValues refuses a key given with an empty value (`expires: ''`,
+// noEmptyValues refuses a key given with an empty value (`expires: ""`,
 // `expires:`, `scope: []`, `owner: ""`, a blank list item) in the mapping
 // n and the lists directly in it. Decoded, an empty value looks like an
 // absent key, and an absent expiry or scope is the widest setting — a

@@ -49,7 +49,7 @@ func FuzzParseTailoring(f *testing.F) {
 }
 
 // TestEmptyValuesRefused: a key given with an empty value decoded as if it
-// were absent, so `expires: ''` made a waiver permanent and `scope: []`
+// were absent, so `expires: ""` made a waiver permanent and `scope: []`
 // made it apply everywhere. Each is an input error at its line.
 func TestEmptyValuesRefused(t *testing.T) {
 	waiver := "waivers:\n  - rule: ssh.x11_forwarding\n    justification: lab\n"
