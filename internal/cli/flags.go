@@ -24,6 +24,7 @@ type targetOpts struct {
 	what    string // "scan", "the log of", … in the flag help
 	noImage bool   // the command cannot act on an image
 	noQuiet bool   // the command shows no progress
+	noOpen  bool   // the command names the target but never reads it
 }
 
 func (tf *targetFlags) register(cmd *cobra.Command, o targetOpts) {
@@ -32,7 +33,9 @@ func (tf *targetFlags) register(cmd *cobra.Command, o targetOpts) {
 	if !o.noImage {
 		fl.StringVar(&tf.image, "image", "", o.what+" the container image archive `FILE` (docker save tar or OCI layout)")
 		cmd.MarkFlagsMutuallyExclusive("root", "image")
-		tf.imageLimits.register(cmd)
+		if !o.noOpen {
+			tf.imageLimits.register(cmd)
+		}
 	}
 	if !o.noQuiet {
 		fl.BoolVarP(&tf.quiet, "quiet", "q", false, "no progress on standard error")
