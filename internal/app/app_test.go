@@ -3,6 +3,7 @@ package app
 import (
 	"context"
 	"errors"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -249,3 +250,80 @@ type hookProgress struct {
 }
 
 func (h *hookProgress) End() { h.end() }
+
+// TestInterruptedApplyIsJournaledAndLogged: a fix cancelled after it was
+// planned leaves a journaled run that the change log records and that
+// rolls back, and the error says how.
+func TestInterruptedApplyIsJournaledAndLogged(t *testing.T) {
+	a, spec, root := fixture(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	p := &hookProgress{end: cancel} // cancelled once the plan is made
+	out, err := a.Fix(ctx, FixInput{Target: spec, Selection: Selection{Rules: []string{sshRule}}, Apply: true, NoPreflight: true, Progress: p})
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("Fix = %v", err)
+	}
+	if out == nil || out.Document.Run == nil || !strings.Contains(err.Error(), out.Document.Run.Rollback) {
+		t.Fatalf("no run to roll back in %+v (%v)", out, err)
+	}
+	show, err := a.LogShow(context.Background(), spec)
+	if err != nil || len(show.Entries) != 1 || !strings.Contains(string(show.Entries[0].Details), "canceled") {
+		t.Fatalf("log: %+v, %v", show, err)
+	}
+	if _, err := a.Rollback(context.Background(), RollbackInput{Target: spec, RunID: out.Document.Run.ID}); err != nil {
+		t.Fatal(err)
+	}
+	if b, _ := os.ReadFile(filepath.Join(root, "etc/ssh/sshd_config")); !strings.Contains(string(b), "PermitRootLogin yes") {
+		t.Fatalf("not restored: %s", b)
+	}
+}
+
+// TestRollbackRefusesAnotherTargetsRun: a run copied into another
+// target's state is not restored there.
+func TestRollbackRefusesAnotherTargetsRun(t *testing.T) {
+	a, spec, _ := fixture(t)
+	ctx := context.Background()
+	sel := Selection{Rules: []string{sshRule}}
+	out, err := a.Fix(ctx, FixInput{Target: spec, Selection: sel, Apply: true, NoPreflight: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	other, _ := target.NewSpec(target.KindRootFS, t.TempDir())
+	h, _ := a.Home()
+	if err := os.MkdirAll(filepath.Dir(h.Runs(other.Key())), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Rename(h.Runs(spec.Key()), h.Runs(other.Key())); err != nil {
+		t.Fatal(err)
+	}
+	_, err = a.Rollback(ctx, RollbackInput{Target: other, RunID: out.Document.Run.ID})
+	wantClass(t, err, Usage)
+	if err == nil || !strings.Contains(err.Error(), "was made on "+spec.ID()) {
+		t.Fatalf("Rollback = %v", err)
+	}
+}
+
+// TestWatchWarnings: problems that do not stop a watch (here a damaged
+// drift state) reach App.Warn.
+func TestWatchWarnings(t *testing.T) {
+	a, spec, _ := fixture(t)
+	var mu sync.Mutex
+	var warned []string
+	a.Warn = func(err error) { mu.Lock(); defer mu.Unlock(); warned = append(warned, err.Error()) }
+	ctx := context.Background()
+	if _, err := a.Approve(ctx, ApproveInput{Target: spec, Selection: Selection{Rules: []string{sshRule}}}); err != nil {
+		t.Fatal(err)
+	}
+	h, _ := a.Home()
+	if err := os.WriteFile(filepath.Join(h.Snapshots(spec.Key()), drift.StateFile), []byte("{not json"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := a.Watch(ctx, WatchInput{Target: spec, Interval: time.Hour, IOPrio: "none", Once: true, Events: io.Discard}); err != nil {
+		t.Fatal(err)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(warned) == 0 {
+		t.Fatal("no warning for a damaged drift state")
+	}
+}

@@ -176,11 +176,17 @@ type approved struct {
 }
 
 // loadApproved loads and verifies the target's approved snapshot: Usage
-// when there is none, Findings when it does not verify.
+// when there is none, Findings when it does not verify or is not the one
+// the latest approval in the change log names.
 func (a *App) loadApproved(s target.Spec) (*approved, error) {
 	h, err := a.Home()
 	if err != nil {
 		return nil, err
+	}
+	// Keys and snapshots are trusted only from a state directory nobody
+	// else can write to.
+	if err := h.Ensure(); err != nil {
+		return nil, Input(err)
 	}
 	dir := h.Snapshots(s.Key())
 	keys, err := signing.LoadKeyring(h.Keys())
@@ -195,6 +201,12 @@ func (a *App) loadApproved(s target.Spec) (*approved, error) {
 		return nil, &Error{Class: Findings, Err: err}
 	case err != nil:
 		return nil, Input(err)
+	}
+	// A replayed older snapshot verifies too: it must be the one the
+	// latest approval in the signed log names.
+	clog := &changelog.Log{Dir: h.Logs(), Target: s.ID()}
+	if err := drift.CheckApproved(filepath.Join(dir, drift.ApprovedFile), digest, clog, keys); err != nil {
+		return nil, &Error{Class: Findings, Err: err}
 	}
 	return &approved{snap: snap, digest: digest, dir: dir}, nil
 }

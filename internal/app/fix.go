@@ -157,7 +157,14 @@ func (o *FixOutput) Verdict() error {
 		bad += doc.Summary[fix.StatusPartial]
 	}
 	if bad == 0 {
-		return nil
+		if len(doc.Skipped) == 0 {
+			return nil
+		}
+		var ps []string
+		for _, s := range doc.Skipped {
+			ps = append(ps, s.Path)
+		}
+		return Findingsf("%d planned path(s) left as they are (changed since the plan, or hard-linked): %s", len(ps), shortList(ps))
 	}
 	var ids []string
 	for _, rf := range doc.Rules {
@@ -166,9 +173,13 @@ func (o *FixOutput) Verdict() error {
 			ids = append(ids, rf.Rule)
 		}
 	}
-	list := fmt.Sprint(ids)
+	return Findingsf("%d rule(s) not fixed: %s", bad, shortList(ids))
+}
+
+// shortList shows up to eight items and how many more there are.
+func shortList(ids []string) string {
 	if len(ids) > 8 {
-		list = fmt.Sprintf("%v and %d more", ids[:8], len(ids)-8)
+		return fmt.Sprintf("%v and %d more", ids[:8], len(ids)-8)
 	}
-	return Findingsf("%d rule(s) not fixed: %s", bad, list)
+	return fmt.Sprint(ids)
 }

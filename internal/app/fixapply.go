@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"maps"
+	"slices"
 	"time"
 
 	"github.com/cradle-cra/cradle/internal/changelog"
@@ -27,6 +29,10 @@ func (a *App) apply(ctx context.Context, in FixInput, eng *engine.Engine, plan *
 	if err := fix.Validate(ctx, final, plan.Target.Live(), fix.Validators()); err != nil {
 		return nil, Input(err)
 	}
+	// A change the log cannot record is not made.
+	if err := clog.CheckAppendable(ctx); err != nil {
+		return nil, appendErr(fmt.Errorf("nothing was changed: %w", err))
+	}
 	store, err := a.runs(in.Target)
 	if err != nil {
 		return nil, err
@@ -36,7 +42,7 @@ func (a *App) apply(ctx context.Context, in FixInput, eng *engine.Engine, plan *
 	run := journal.Run{
 		ID: store.NewID(now), Time: now, User: changelog.Actor{OSUser: changelog.CurrentUser()}.String(),
 		Actor: in.Change.Actor, ChangeRef: in.Change.ChangeRef, Reason: in.Change.Reason,
-		Target: in.Target.ID(), Rules: plan.RuleIDs(), Ops: len(plan.Applied),
+		Target: in.Target.ID(), Rules: plan.RuleIDs(), Ops: len(plan.Applied), Root: plan.Root,
 	}
 	opts := journal.ApplyOptions{}
 	if plan.Target.Live() {
@@ -55,7 +61,17 @@ func (a *App) apply(ctx context.Context, in FixInput, eng *engine.Engine, plan *
 	}
 	doc := fix.NewDocument(plan, "apply")
 	doc.Run = &fix.RunRef{ID: done.ID, State: done.State, Paths: len(done.Paths), Rollback: rollbackCommand(in.Target, done.ID)}
+	doc.MarkSkipped(done.Skipped)
 	detail := map[string]any{"run": done.ID, "state": done.State, "operations": len(plan.Applied), "profile": plan.Before.Profile}
+	if len(done.Skipped) > 0 {
+		detail["skipped"] = done.Skipped
+	}
+	if err := sealDetails(store, done.ID, detail); err != nil && applyErr == nil {
+		applyErr = err
+	}
+	// The log describes the paths the run changed, not those it skipped.
+	final = slices.DeleteFunc(final, func(pc remedy.PathChange) bool { return !slices.Contains(done.Paths, target.Abs(pc.Path)) })
+	maps.DeleteFunc(before, func(p string, _ pathState) bool { return !slices.Contains(done.Paths, p) })
 	entry := changelog.Entry{
 		Action: changelog.ActionApply, Rules: run.Rules, ChangeRef: in.Change.ChangeRef, Reason: in.Change.Reason,
 		Actor: changelog.Actor{Actor: in.Change.Actor}, Before: stateStrings(before),

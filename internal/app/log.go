@@ -95,6 +95,9 @@ func (a *App) LogAppend(ctx context.Context, in LogAppendInput) (*LogAppendOutpu
 	if !changelog.ValidAction(in.Action) {
 		return nil, Usagef("unknown action %q (known: %s)", in.Action, strings.Join(changelog.Actions, ", "))
 	}
+	if changelog.Reserved(in.Action) {
+		return nil, Usagef("action %q is recorded by cradle itself (cradle key rotate, cradle log repair)", in.Action)
+	}
 	if strings.TrimSpace(in.Change.Reason) == "" {
 		return nil, Usagef("a reason is required: say why the change was made")
 	}

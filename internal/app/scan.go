@@ -12,6 +12,8 @@ type ScanInput struct {
 	Target    target.Spec
 	Selection Selection
 	Progress  Progress
+	// MaxEvidence bounds each result's evidence (engine.Options.MaxEvidence).
+	MaxEvidence int
 }
 
 // ScanOutput is a scan's report.
@@ -36,7 +38,7 @@ func (a *App) Scan(ctx context.Context, in ScanInput) (*ScanOutput, error) {
 	}
 	defer t.Close()
 	p := progressOf(in.Progress)
-	opts.Progress = p.Rules
+	opts.Progress, opts.MaxEvidence = p.Rules, in.MaxEvidence
 	rep, err := eng.Scan(ctx, t, plan, opts)
 	p.End()
 	if err != nil {

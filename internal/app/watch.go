@@ -51,12 +51,16 @@ func (a *App) Watch(ctx context.Context, in WatchInput) error {
 	case in.Webhook != "" && !strings.HasPrefix(in.Webhook, "http://") && !strings.HasPrefix(in.Webhook, "https://"):
 		return Usagef("webhook: want an http:// or https:// URL, got %q", in.Webhook)
 	}
+	// Warnings come from the loop and from the webhook's sender: one
+	// lock keeps them whole.
 	var warnMu sync.Mutex
+	outer := a
 	warn := func(err error) {
 		warnMu.Lock()
-		a.warn(err)
+		outer.warn(err)
 		warnMu.Unlock()
 	}
+	a = &App{Getenv: outer.Getenv, UID: outer.UID, Version: outer.Version, Warn: warn}
 	if err := drift.LowerPriority(in.Nice, in.IOPrio); err != nil {
 		warn(err)
 	}
@@ -111,6 +115,9 @@ func (a *App) Watch(ctx context.Context, in WatchInput) error {
 	// The first evaluation decides whether watching makes sense at all: no
 	// snapshot or a tampered one ends the watch with its error.
 	first, err := evaluateOnce(ctx)
+	if err != nil && ctx.Err() != nil && !in.Once {
+		return nil // stopped while evaluating: stopping is how a watch ends
+	}
 	if err != nil || in.Once {
 		return err
 	}

@@ -29,11 +29,17 @@ const (
 	ActionKeyRotate    = "key-rotate"    // the signing key changed
 	ActionManual       = "manual"        // a change made by hand, recorded by an operator
 	ActionNote         = "note"          // a remark without a change
+	ActionRepair       = "log-repair"    // damaged entries were cut off the log (cradle log repair)
 )
 
 // Actions lists the known actions.
 var Actions = []string{ActionApply, ActionRollback, ActionApprove, ActionWaiverAdd, ActionWaiverRemove,
-	ActionTailoring, ActionKeyRotate, ActionManual, ActionNote}
+	ActionTailoring, ActionKeyRotate, ActionManual, ActionNote, ActionRepair}
+
+// Reserved reports actions only cradle's own commands record: their
+// details are checked by Verify (a key-rotate entry must be signed by the
+// keys it names).
+func Reserved(a string) bool { return a == ActionKeyRotate || a == ActionRepair }
 
 // ValidAction reports whether a is a known action.
 func ValidAction(a string) bool { return slices.Contains(Actions, a) }

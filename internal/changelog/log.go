@@ -107,9 +107,12 @@ func CurrentUser() OSUser {
 
 // Append records e: Seq, Time, Actor.OSUser, Target, PrevHash, Hash, KeyID
 // and Sig are filled in; the caller sets Action, Rules, ChangeRef, Reason,
-// Before/After, Details and Actor.Actor. The line is written with O_APPEND
-// and fsynced under an exclusive lock, then the head is rewritten
-// atomically. It returns the entry as written.
+// Before/After, Details and Actor.Actor. Under an exclusive lock the
+// signed entry and head go to the write-ahead file, the line is written
+// with O_APPEND and fsynced, the head replaced atomically and the
+// write-ahead file removed (see pending.go). An error means the entry is
+// not in the log; once its line is durable, Append succeeds even if the
+// head could not be written yet. It returns the entry as written.
 func (l *Log) Append(ctx context.Context, e Entry) (Entry, error) {
 	return l.AppendCosigned(ctx, e)
 }
@@ -132,25 +135,21 @@ func (l *Log) AppendCosigned(ctx context.Context, e Entry, cosigners ...*signing
 			return Entry{}, errors.New("change log: details must be a JSON object")
 		}
 	}
-	if err := os.MkdirAll(l.Dir, 0o700); err != nil {
-		return Entry{}, fmt.Errorf("change log: %w", err)
-	}
-	unlock, err := fileutil.Lock(ctx, l.lockPath())
-	if err != nil {
-		return Entry{}, fmt.Errorf("change log: lock: %w", err)
-	}
-	defer unlock()
-
-	f, err := os.OpenFile(l.Path(), os.O_RDWR|os.O_APPEND|os.O_CREATE, 0o600)
-	if err != nil {
-		return Entry{}, fmt.Errorf("change log: %w", err)
-	}
-	defer f.Close()
-	last, err := l.tail(f)
+	f, last, unlock, err := l.open(ctx)
 	if err != nil {
 		return Entry{}, err
 	}
+	defer unlock()
+	defer f.Close()
+	return l.appendLocked(f, last, e, cosigners)
+}
 
+// appendLocked appends e after last to the open log f; the caller holds
+// the lock.
+func (l *Log) appendLocked(f *os.File, last Entry, e Entry, cosigners []*signing.Key) (Entry, error) {
+	if err := hook(stepLocked); err != nil {
+		return Entry{}, err
+	}
 	u := OSUser{}
 	if l.User != nil {
 		u = l.User()
@@ -172,23 +171,90 @@ func (l *Log) AppendCosigned(ctx context.Context, e Entry, cosigners ...*signing
 	if len(line)+1 > MaxEntrySize {
 		return Entry{}, fmt.Errorf("change log: entry is %d bytes, limit %d", len(line)+1, MaxEntrySize)
 	}
-	if _, err := f.Write(append(line, '\n')); err != nil {
-		return Entry{}, fmt.Errorf("change log: write: %w", err)
-	}
-	if err := f.Sync(); err != nil {
-		return Entry{}, fmt.Errorf("change log: sync: %w", err)
-	}
-	if e.Seq == 1 {
-		syncDir(l.Dir)
-	}
 	hb, err := encodeHead(&Head{Target: l.Target, Seq: e.Seq, Hash: e.Hash, Time: e.Time}, l.Signer)
 	if err != nil {
 		return Entry{}, fmt.Errorf("change log head: %w", err)
 	}
-	if err := fileutil.WriteAtomic(l.HeadPath(), hb, 0o600); err != nil {
-		return Entry{}, fmt.Errorf("change log head: %w", err)
+	// Write-ahead: the signed entry and head are made durable in the
+	// pending file first, so a crash at any later point is completed by
+	// the next open (and accepted by Verify meanwhile).
+	fi, err := f.Stat()
+	if err != nil {
+		return Entry{}, fmt.Errorf("change log: %w", err)
 	}
+	if err := l.writePending(line, hb); err != nil {
+		l.abandon(f, fi.Size())
+		return Entry{}, err
+	}
+	if durable, err := l.complete(f, pendingAt{line: line, head: hb, seq: e.Seq}, last.Seq); err != nil && !durable {
+		l.abandon(f, fi.Size())
+		return Entry{}, err
+	}
+	// Once the line is durable a failure only delays the head, which the
+	// next open writes from the pending file: reporting it would make the
+	// caller undo a change the log records.
 	return e, nil
+}
+
+// open locks the log and returns it opened for appending with its last
+// entry, checked against the head. The caller closes f and unlocks.
+func (l *Log) open(ctx context.Context) (f *os.File, last Entry, unlock func(), err error) {
+	if err := os.MkdirAll(l.Dir, 0o700); err != nil {
+		return nil, Entry{}, nil, fmt.Errorf("change log: %w", err)
+	}
+	unlock, err = fileutil.Lock(ctx, l.lockPath())
+	if err != nil {
+		return nil, Entry{}, nil, fmt.Errorf("change log: lock: %w", err)
+	}
+	f, err = os.OpenFile(l.Path(), os.O_RDWR|os.O_APPEND|os.O_CREATE, 0o600)
+	if err != nil {
+		unlock()
+		return nil, Entry{}, nil, fmt.Errorf("change log: %w", err)
+	}
+	if err = l.recoverPending(f); err == nil {
+		last, err = l.tail(f)
+	}
+	if err != nil {
+		f.Close()
+		unlock()
+		return nil, Entry{}, nil, err
+	}
+	return f, last, unlock, nil
+}
+
+// CheckAppendable reports whether an Append would be accepted now: a
+// signing key is set, the lock can be taken, an interrupted append is
+// completed, the end of the log verifies against its head, and the
+// directory takes a synced write. Commands that change a target call it
+// before changing anything, so that no change is made that cannot be
+// logged.
+func (l *Log) CheckAppendable(ctx context.Context) error {
+	if l.Signer == nil {
+		return errors.New("change log: no signing key")
+	}
+	f, _, unlock, err := l.open(ctx)
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	f.Close()
+	// A read-only or full filesystem shows on a synced write.
+	probe, err := os.CreateTemp(l.Dir, ".append-check-*")
+	if err != nil {
+		return fmt.Errorf("change log: cannot write to %s: %w", l.Dir, err)
+	}
+	defer os.Remove(probe.Name())
+	_, err = probe.Write(make([]byte, 8<<10))
+	if err == nil {
+		err = probe.Sync()
+	}
+	if cerr := probe.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return fmt.Errorf("change log: cannot write to %s: %w", l.Dir, err)
+	}
+	return nil
 }
 
 // tail returns the last entry (Seq 0 for an empty log) after checking that

@@ -1,11 +1,13 @@
 package changelog
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"io/fs"
 	"os"
+	"slices"
 
 	"github.com/cradle-cra/cradle/internal/signing"
 )
@@ -79,6 +81,9 @@ func Verify(r io.Reader, keys signing.Keyring, head *Head) (Summary, error) {
 			return &Problem{Kind: KindMalformed, Line: n, Seq: e.Seq, Detail: "legacy-format entry after envelope entries: the log was downgraded to the older format"}
 		}
 		enveloped = enveloped || e.Format == FormatDSSE
+		if p := checkRotation(n, e); p != nil {
+			return p
+		}
 		want := s.LastSeq + 1
 		switch {
 		case e.Seq < want:
@@ -155,6 +160,13 @@ var ErrNoLog = errors.New("no change log")
 // Verify checks the log file and its head. A log without a head (or a head
 // without a log) is a *Problem; neither is ErrNoLog.
 func (l *Log) Verify(keys signing.Keyring) (Summary, error) {
+	pending, pok, perr := readPending(l.PendingPath(), keys, l.Target)
+	if perr != nil {
+		if errors.Is(perr, fs.ErrPermission) {
+			return Summary{}, perr
+		}
+		return Summary{}, &Problem{Kind: KindHead, Detail: perr.Error()}
+	}
 	head, herr := ReadHead(l.HeadPath())
 	if herr != nil && !errors.Is(herr, fs.ErrNotExist) {
 		var s Summary
@@ -174,6 +186,13 @@ func (l *Log) Verify(keys signing.Keyring) (Summary, error) {
 		return Summary{HeadSeq: head.Seq}, &Problem{Kind: KindTruncated, Detail: fmt.Sprintf("log file %s is missing but the head records entry %d", l.Path(), head.Seq)}
 	}
 	defer f.Close()
+	if pok {
+		s, err := l.verifyWithPending(f, keys, head, herr, pending)
+		if err == nil && herr == nil && head.Target != l.Target {
+			return s, &Problem{Kind: KindHead, Detail: fmt.Sprintf("log belongs to target %q, not %q: copied from another target", head.Target, l.Target)}
+		}
+		return s, err
+	}
 	if herr != nil {
 		s, err := Verify(f, keys, nil)
 		if err != nil {
@@ -189,4 +208,26 @@ func (l *Log) Verify(keys signing.Keyring) (Summary, error) {
 		return s, &Problem{Kind: KindHead, Detail: fmt.Sprintf("log belongs to target %q, not %q: copied from another target", head.Target, l.Target)}
 	}
 	return s, err
+}
+
+// checkRotation requires a key-rotate entry that names its keys to be
+// signed by both: the old key as signer, the new one as co-signer, whose
+// public key the entry carries. So a rotation entry always vouches for
+// the key that signs after it.
+func checkRotation(n int, e Entry) *Problem {
+	if e.Action != ActionKeyRotate || e.Format != FormatDSSE {
+		return nil
+	}
+	var d RotationDetails
+	if json.Unmarshal(e.Details, &d) != nil || d.NewKey == "" {
+		return nil // a key-rotate recorded by hand before the action was reserved
+	}
+	pub, err := signing.ParsePublic("new_public_key", []byte(d.NewPublicKey))
+	switch {
+	case err != nil || signing.KeyID(pub) != d.NewKey:
+		return &Problem{Kind: KindSignature, Line: n, Seq: e.Seq, Detail: "key-rotate entry: new_public_key does not match new_key"}
+	case d.OldKey != e.KeyID || !slices.Contains(e.Cosigners, d.NewKey):
+		return &Problem{Kind: KindSignature, Line: n, Seq: e.Seq, Detail: fmt.Sprintf("key-rotate entry from %s to %s is not signed by both keys (signed by %s, co-signed by %v)", d.OldKey, d.NewKey, e.KeyID, e.Cosigners)}
+	}
+	return nil
 }

@@ -164,10 +164,8 @@ func auditKeepImmutableLast(ctx context.Context, ch *remedy.Changes) error {
 	if len(g.files) == 0 {
 		return nil
 	}
-	for _, f := range g.files {
-		if err := fixCommentOut(ch, f, g.lines[f], "move the immutable flag (-e 2) after the rules cradle adds"); err != nil {
-			return err
-		}
+	if err := g.commentOut(ch, "move the immutable flag (-e 2) after the rules cradle adds"); err != nil {
+		return err
 	}
 	return auditAppend(ch, []string{"-e 2"}, "keep the audit rules immutable (-e 2) as the last line loaded")
 }

@@ -107,3 +107,13 @@ func (g *fixGroupLines) add(file string, n int) {
 		g.lines[file] = append(g.lines[file], n)
 	}
 }
+
+// commentOut comments out the collected lines, file by file.
+func (g *fixGroupLines) commentOut(ch *remedy.Changes, summary string) error {
+	for _, file := range g.files {
+		if err := fixCommentOut(ch, file, g.lines[file], summary); err != nil {
+			return err
+		}
+	}
+	return nil
+}

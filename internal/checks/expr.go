@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"maps"
 	"path"
@@ -521,17 +520,12 @@ func (c *exprCheck) fileFn(v ref.Val) ref.Val {
 		// as empty: nothing is read from them.
 		return types.String("")
 	}
-	rc, err := c.st.t.Open(p)
-	if err != nil {
-		return types.NewErr("file(%q): %v", target.Abs(p), err)
-	}
-	defer rc.Close()
-	b, err := io.ReadAll(io.LimitReader(rc, exprMaxFileSize+1))
-	if err != nil {
-		return types.NewErr("file(%q): %v", target.Abs(p), err)
-	}
-	if len(b) > exprMaxFileSize {
+	b, err := target.ReadFileLimit(c.st.t, p, exprMaxFileSize)
+	switch {
+	case errors.Is(err, target.ErrTooLarge):
 		return types.NewErr("file(%q): larger than %d bytes", target.Abs(p), exprMaxFileSize)
+	case err != nil:
+		return types.NewErr("file(%q): %v", target.Abs(p), err)
 	}
 	c.st.bytes += int64(len(b))
 	if c.st.bytes > exprMaxFileBytes {

@@ -195,19 +195,7 @@ func (c *fileExistsCheck) Evaluate(ctx context.Context, f *facts.Store) check.Ou
 			return check.FromErr("stat "+target.Abs(p), err)
 		}
 	}
-	ok := false
-	switch {
-	case !c.a.Present:
-		ok = present == 0
-	case c.a.Any:
-		ok = present > 0
-	default:
-		ok = present == len(c.a.Paths)
-	}
-	if ok {
-		return check.Pass(ev...)
-	}
-	return check.Fail(ev...)
+	return presence(c.a.Present, c.a.Any, present, len(c.a.Paths), ev)
 }
 
 func want(present bool) string {

@@ -60,10 +60,8 @@ func (c *limitsCheck) Remediate(ctx context.Context, _ *facts.Store, ch *remedy.
 			g.add(e.File, e.Line)
 		}
 	}
-	for _, f := range g.files {
-		if err := fixCommentOut(ch, f, g.lines[f], fmt.Sprintf("comment out %s %s limits above %s, which override the cradle setting", c.a.Type, c.a.Item, value)); err != nil {
-			return err
-		}
+	if err := g.commentOut(ch, fmt.Sprintf("comment out %s %s limits above %s, which override the cradle setting", c.a.Type, c.a.Item, value)); err != nil {
+		return err
 	}
 	ch.Effect(remedy.Effect{Kind: remedy.EffectAuthPolicy, Subject: "limits " + c.a.Type + " " + c.a.Item, Value: value})
 	return nil

@@ -137,19 +137,7 @@ func (c *packageCheck) Evaluate(ctx context.Context, f *facts.Store) check.Outco
 		}
 		ev = append(ev, e)
 	}
-	var ok bool
-	switch {
-	case !c.present:
-		ok = found == 0
-	case c.a.Any:
-		ok = found > 0
-	default:
-		ok = found == len(c.a.Names)
-	}
-	if ok {
-		return check.Pass(ev...)
-	}
-	return check.Fail(ev...)
+	return presence(c.present, c.a.Any, found, len(c.a.Names), ev)
 }
 
 // validGlob rejects malformed path.Match patterns at load time.

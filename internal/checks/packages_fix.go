@@ -13,6 +13,7 @@ import (
 	"github.com/cradle-cra/cradle/internal/facts"
 	"github.com/cradle-cra/cradle/internal/remedy"
 	"github.com/cradle-cra/cradle/internal/target"
+	"github.com/cradle-cra/cradle/internal/textline"
 )
 
 // Remediate installs the missing packages through the package manager on
@@ -405,7 +406,7 @@ func otherListedFiles(ch *remedy.Changes, ents []target.DirEntry, removing map[s
 		if err != nil {
 			return nil, err
 		}
-		for _, l := range strings.Split(string(b), "\n") {
+		for _, l := range textline.Split(b) {
 			if l = strings.TrimSpace(l); l != "" {
 				out[usr(l)] = true
 			}

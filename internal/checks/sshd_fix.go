@@ -73,10 +73,8 @@ func (c *sshdOptionCheck) Remediate(ctx context.Context, _ *facts.Store, ch *rem
 			g.add(d.File, d.Line)
 		}
 	}
-	for _, file := range g.files {
-		if err := fixCommentOut(ch, file, g.lines[file], "comment out "+k+" lines that contradict the cradle setting"); err != nil {
-			return err
-		}
+	if err := g.commentOut(ch, "comment out "+k+" lines that contradict the cradle setting"); err != nil {
+		return err
 	}
 	if value == "" {
 		value = v.String()
@@ -160,10 +158,8 @@ func (c *sshdCryptoCheck) Remediate(ctx context.Context, _ *facts.Store, ch *rem
 			g.add(d.File, d.Line)
 		}
 	}
-	for _, file := range g.files {
-		if err := fixCommentOut(ch, file, g.lines[file], "comment out "+k+" lines that contradict the cradle setting"); err != nil {
-			return err
-		}
+	if err := g.commentOut(ch, "comment out "+k+" lines that contradict the cradle setting"); err != nil {
+		return err
 	}
 	ch.Effect(sshdEffect(k, value))
 	return nil

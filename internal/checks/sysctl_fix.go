@@ -26,7 +26,7 @@ const sysctlDropInHeader = "# Kernel parameters set by cradle fix. Later files i
 
 // Remediate persists a compliant value for every key that does not comply
 // and, on a live target, sets the running value.
-func (c *sysctlCheck) Remediate(ctx context.Context, _ *facts.Store, ch *remedy.Changes) error {
+func (c *sysctlCheck) Remediate(ctx context.Context, f *facts.Store, ch *remedy.Changes) error {
 	if ch.Target().Kind() == target.KindImage {
 		return nil
 	}
@@ -40,7 +40,7 @@ func (c *sysctlCheck) Remediate(ctx context.Context, _ *facts.Store, ch *remedy.
 		return fmt.Errorf("reading sysctl configuration: %w", err)
 	}
 	var families []string
-	if info, err := osrelease.Collect(ctx, ch.Target()); err == nil && info != nil {
+	if info, err := osrelease.Get(f); err == nil && info != nil {
 		families = info.Families()
 	}
 	live := ch.Live()

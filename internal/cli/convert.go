@@ -18,8 +18,8 @@ the command that wrote it:
 A scan report converted to sarif, junit or html is byte for byte what
 "cradle scan --format ..." printed for the same scan.
 
-The file must be a regular file of at most 256 MiB; JSON errors are
-reported with line and column.
+The file ("-" reads standard input) must be a regular file of at most
+256 MiB; JSON errors are reported with line and column.
 
 Exit codes: 0 converted; 2 usage error, unreadable or malformed input, or
 a format the document's kind does not have; 1 internal error.`
@@ -33,13 +33,14 @@ type convertFlags struct {
 func newConvertCmd(env *Env) *cobra.Command {
 	f := &convertFlags{}
 	cmd := &cobra.Command{
-		Use:   "convert FILE [--format table|json|sarif|junit|html] [-o FILE]",
+		Use:   "convert FILE|- [--format table|json|sarif|junit|html] [-o FILE]",
 		Short: "Re-render a saved JSON result in another format",
 		Long:  convertLong,
 		Example: `  cradle scan --format json -o scan.json
   cradle convert scan.json --format sarif -o scan.sarif
   cradle convert scan.json --format html -o scan.html
-  cradle convert plan.json`,
+  cradle convert plan.json
+  cradle scan --format json | cradle convert - --format html -o scan.html`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error { return runConvert(env, f, args[0]) },
 	}
@@ -54,7 +55,14 @@ func newConvertCmd(env *Env) *cobra.Command {
 
 func runConvert(env *Env, f *convertFlags, path string) error {
 	reg := output.Default()
-	spec, doc, err := reg.ReadFile(path)
+	var spec *output.Spec
+	var doc any
+	var err error
+	if path == "-" {
+		spec, doc, err = reg.Read("stdin", env.Stdin)
+	} else {
+		spec, doc, err = reg.ReadFile(path)
+	}
 	if err != nil {
 		return err
 	}

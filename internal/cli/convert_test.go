@@ -37,6 +37,7 @@ func TestEveryDocumentKind(t *testing.T) {
 	docs[output.KindChangeLog], _ = mustRun(0, "log", "--root", root, "--format", "json")
 	docs[output.KindVersion], _ = mustRun(0, "version", "--format", "json")
 	docs[output.KindRuleList], _ = mustRun(0, "rules", "--profile", "strict", "--format", "json")
+	docs[output.KindKeyList], _ = mustRun(0, "key", "list", "--format", "json")
 	for k, name := range map[output.Kind]string{output.KindScanReport: "scan.json", output.KindFixPlan: "plan.json"} {
 		b, err := os.ReadFile(filepath.Join(dir, name))
 		if err != nil {
@@ -68,6 +69,12 @@ func TestEveryDocumentKind(t *testing.T) {
 		if out, _ := mustRun(0, "convert", saved); out == "" {
 			t.Errorf("convert %s: empty table", k)
 		}
+	}
+	// Standard input, as in "cradle scan -f json | cradle convert -".
+	var out, errb strings.Builder
+	if code := Run(context.Background(), []string{"convert", "-", "--format", "json"},
+		Env{Stdin: strings.NewReader(docs[output.KindScanReport]), Stdout: &out, Stderr: &errb}); code != 0 || out.String() != docs[output.KindScanReport] {
+		t.Errorf("convert - : exit %d: %s", code, errb.String())
 	}
 	_, errs := mustRun(2, "convert", filepath.Join(dir, "drift_report.json"), "--format", "sarif")
 	if !strings.Contains(errs, `unknown format "sarif" for a drift_report (want json, table)`) {

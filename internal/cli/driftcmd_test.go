@@ -2,8 +2,6 @@ package cli
 
 import (
 	"bufio"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -15,6 +13,7 @@ import (
 	"testing"
 
 	"github.com/cradle-cra/cradle/internal/changelog"
+	"github.com/cradle-cra/cradle/internal/digest"
 	"github.com/cradle-cra/cradle/internal/drift"
 	"github.com/cradle-cra/cradle/internal/target"
 	"github.com/cradle-cra/cradle/internal/target/targettest"
@@ -48,10 +47,7 @@ func driftFixture(t *testing.T) (root string, mustRun func(want int, args ...str
 	return root, mustRun, state
 }
 
-func sha(s string) string {
-	h := sha256.Sum256([]byte(s))
-	return "sha256:" + hex.EncodeToString(h[:])
-}
+func sha(s string) string { return digest.SHA256([]byte(s)) }
 
 type driftDoc struct {
 	Target     string       `json:"target"`

@@ -60,7 +60,9 @@ reported as deferred), or --image FILE (plan only: images are rebuilt, not
 patched).
 
 Exit codes: 0 the plan was made (dry run) or every applied fix verified;
-3 some fixes were refused, failed verification or could not be planned;
+3 some fixes were refused, failed verification or could not be planned, or
+--apply left planned paths alone because they changed since the plan (or
+have other hard links; listed under "skipped");
 2 usage or input error, validation refused the changes, or the target
 changed since it was planned (nothing was changed); 1 internal error or an
 apply that failed part-way (roll it back); 130 interrupted (SIGINT,

@@ -3,6 +3,7 @@ package cli
 import (
 	"encoding/json"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -97,6 +98,43 @@ func TestFixCommands(t *testing.T) {
 	if out := run(0, "runs", "--root", root); !strings.Contains(out, "rolled_back") {
 		t.Fatalf("runs after rollback:\n%s", out)
 	}
+	// Rolling back again does nothing, says so, and logs nothing.
+	entries := func() int {
+		raw.Entries = nil
+		json.Unmarshal([]byte(run(0, "log", "--root", root, "--format", "json")), &raw)
+		return len(raw.Entries)
+	}
+	n := entries()
+	if out := run(0, "rollback", "--root", root, d.Run.ID); !strings.Contains(out, "already rolled back") {
+		t.Fatalf("second rollback:\n%s", out)
+	}
+	if got := entries(); got != n {
+		t.Fatalf("second rollback appended %d log entries", got-n)
+	}
+	run(0, "log", "verify", "--root", root)
+
+	// A log that cannot be appended stops --apply before it changes
+	// anything; after "log repair" the fix goes through.
+	logDir := filepath.Join(env["CRADLE_HOME"], "logs")
+	heads, _ := filepath.Glob(filepath.Join(logDir, "*.head"))
+	if len(heads) != 1 {
+		t.Fatalf("heads: %v", heads)
+	}
+	os.Remove(heads[0])
+	_, errs, code := runIn(t, env, append([]string{"fix", "--apply", "--force", "ssh.permit_root_login"}, rule...)...)
+	if code != 2 || !strings.Contains(errs, "nothing was changed") {
+		t.Fatalf("apply on a damaged log: exit %d\n%s", code, errs)
+	}
+	if b, _ := os.ReadFile(filepath.Join(root, "etc/ssh/sshd_config")); string(b) != string(orig) {
+		t.Fatal("apply changed the target although the change log could not record it")
+	}
+	run(3, "log", "verify", "--root", root)
+	if out := run(0, "log", "repair", "--root", root, "--reason", "head lost"); !strings.Contains(out, "kept 2 entries") {
+		t.Fatalf("repair: %s", out)
+	}
+	run(0, "log", "verify", "--root", root)
+	run(0, "log", "repair", "--root", root)
+	run(0, append([]string{"fix", "--apply", "--force", "ssh.permit_root_login"}, rule...)...)
 	run(0, "log", "verify", "--root", root)
 
 	// Usage errors.
@@ -144,5 +182,90 @@ func TestWaiverChangesLogged(t *testing.T) {
 	got := strings.Join(actions(), ",")
 	if got != "waiver-add,approve,approve,waiver-remove,approve" {
 		t.Fatalf("actions = %s", got)
+	}
+}
+
+// A planned chmod of a file hard-linked to one outside the target is
+// left alone: the apply reports it as skipped and exits 3, and the file
+// outside keeps its mode.
+func TestFixApplySkipsHardLinked(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("needs root (owners)")
+	}
+	root := targettest.Dir(t, map[string]string{
+		"etc/os-release": "ID=debian\nVERSION_ID=\"12\"\n",
+		"etc/passwd":     "root:x:0:0:root:/root:/bin/bash\n",
+	})
+	outside := filepath.Join(t.TempDir(), "shadow")
+	if err := os.WriteFile(outside, []byte("root:*:19000:0:99999:7:::\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Link(outside, filepath.Join(root, "etc/shadow")); err != nil {
+		t.Fatal(err)
+	}
+	env := map[string]string{"CRADLE_HOME": t.TempDir()}
+	out, errs, code := runIn(t, env, "fix", "--root", root, "--rule", "file.shadow.permissions", "--apply", "--no-preflight", "--format", "json")
+	if code != 3 || !strings.Contains(errs, "left as they are") {
+		t.Fatalf("exit %d, want 3\n%s\n%s", code, out, errs)
+	}
+	var d fix.Document
+	if err := json.Unmarshal([]byte(out), &d); err != nil {
+		t.Fatal(err)
+	}
+	if len(d.Skipped) != 1 || d.Skipped[0].Path != "/etc/shadow" || !strings.Contains(d.Skipped[0].Reason, "hard links") || d.Rules[0].Status != fix.StatusSkipped {
+		t.Fatalf("skipped = %+v, rules %+v", d.Skipped, d.Rules)
+	}
+	if fi, _ := os.Stat(outside); fi.Mode().Perm() != 0o644 {
+		t.Errorf("the file outside the target changed: %v", fi.Mode())
+	}
+}
+
+// A rollback that cannot restore a path restores the rest, lists the
+// path, logs what it did and exits 3; run again once the cause is gone,
+// it finishes.
+func TestRollbackIncomplete(t *testing.T) {
+	root := targettest.Dir(t, map[string]string{
+		"etc/os-release":      "ID=debian\nVERSION_ID=\"12\"\n",
+		"etc/ssh/sshd_config": "PermitRootLogin yes\n",
+		"etc/shadow":          "root:*:19000:0:99999:7:::\n",
+		"etc/passwd":          "root:x:0:0:root:/root:/bin/bash\n",
+		"etc/group":           "root:x:0:\nshadow:x:42:\n",
+	})
+	if err := os.Chmod(filepath.Join(root, "etc/shadow"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	env := map[string]string{"CRADLE_HOME": t.TempDir()}
+	out, errs, code := runIn(t, env, "fix", "--root", root, "--rule", "ssh.permit_root_login", "--rule", "file.shadow.permissions", "--apply", "--no-preflight", "--format", "json")
+	if code != 0 {
+		t.Fatalf("apply: exit %d\n%s\n%s", code, out, errs)
+	}
+	var d fix.Document
+	if err := json.Unmarshal([]byte(out), &d); err != nil {
+		t.Fatal(err)
+	}
+	ssh := filepath.Join(root, "etc/ssh")
+	if exec.Command("chattr", "+i", ssh).Run() != nil {
+		t.Skip("no chattr +i here")
+	}
+	t.Cleanup(func() { exec.Command("chattr", "-i", ssh).Run() })
+	out, errs, code = runIn(t, env, "rollback", "--root", root, d.Run.ID)
+	if code != 3 || !strings.Contains(out, "not restored: /etc/ssh/sshd_config") {
+		t.Fatalf("rollback: exit %d\n%s\n%s", code, out, errs)
+	}
+	if fi, _ := os.Stat(filepath.Join(root, "etc/shadow")); fi.Mode().Perm() != 0o644 {
+		t.Errorf("the rest was not restored: shadow %v", fi.Mode())
+	}
+	if err := exec.Command("chattr", "-i", ssh).Run(); err != nil {
+		t.Fatal(err)
+	}
+	if out, errs, code = runIn(t, env, "rollback", "--root", root, d.Run.ID); code != 0 {
+		t.Fatalf("second rollback: exit %d\n%s\n%s", code, out, errs)
+	}
+	if b, _ := os.ReadFile(filepath.Join(ssh, "sshd_config")); string(b) != "PermitRootLogin yes\n" {
+		t.Errorf("sshd_config = %q", b)
+	}
+	out, _, _ = runIn(t, env, "log", "--root", root, "--format", "json")
+	if n := strings.Count(out, `"action": "rollback"`); n != 2 || !strings.Contains(out, "not_restored") {
+		t.Errorf("%d rollback entries in the log:\n%s", n, out)
 	}
 }

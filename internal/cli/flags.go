@@ -11,31 +11,38 @@ import (
 // The flag groups below are declared once and shared by every command
 // that needs them, so a flag means the same everywhere.
 
-// targetFlags select the target: the live host, --root DIR or --image
-// FILE.
+// targetFlags select the target: the live host, or one flag per target
+// kind with a path (--root DIR, --image FILE), mutually exclusive.
 type targetFlags struct {
-	root, image string
+	paths       map[string]*string // flag name → value
 	quiet       bool
 	imageLimits imageLimitFlags
 }
 
 // targetOpts says which target flags a command takes.
 type targetOpts struct {
-	what    string // "scan", "the log of", … in the flag help
-	noImage bool   // the command cannot act on an image
-	noQuiet bool   // the command shows no progress
-	noOpen  bool   // the command names the target but never reads it
+	what     string // "scan", "the log of", … in the flag help
+	writable bool   // only kinds fix can change (directory trees)
+	noQuiet  bool   // the command shows no progress
+	noOpen   bool   // the command names the target but never reads it
 }
 
 func (tf *targetFlags) register(cmd *cobra.Command, o targetOpts) {
 	fl := cmd.Flags()
-	fl.StringVar(&tf.root, "root", "", o.what+" the offline root filesystem at `DIR`")
-	if !o.noImage {
-		fl.StringVar(&tf.image, "image", "", o.what+" the container image archive `FILE` (docker save tar or OCI layout)")
-		cmd.MarkFlagsMutuallyExclusive("root", "image")
-		if !o.noOpen {
+	tf.paths = map[string]*string{}
+	var names []string
+	for _, k := range target.Kinds() {
+		if k.Flag == "" || o.writable && !k.Dir {
+			continue
+		}
+		tf.paths[k.Flag] = fl.String(k.Flag, "", o.what+" "+k.Usage)
+		names = append(names, k.Flag)
+		if k.Kind == target.KindImage && !o.noOpen {
 			tf.imageLimits.register(cmd)
 		}
+	}
+	if len(names) > 1 {
+		cmd.MarkFlagsMutuallyExclusive(names...)
 	}
 	if !o.noQuiet {
 		fl.BoolVarP(&tf.quiet, "quiet", "q", false, "no progress on standard error")
@@ -46,25 +53,21 @@ func (tf *targetFlags) register(cmd *cobra.Command, o targetOpts) {
 // error, never the live host: "--root $UNSET" must not change this
 // machine.
 func (tf *targetFlags) spec(cmd *cobra.Command) (target.Spec, error) {
-	pick := func(name string, k target.Kind, v string) (target.Spec, error) {
-		if v == "" {
-			return target.Spec{}, usageErr("--%s is empty: give a path, or leave the flag out to use the live host", name)
+	for _, k := range target.Kinds() {
+		p, ok := tf.paths[k.Flag]
+		if !ok || !cmd.Flags().Changed(k.Flag) {
+			continue
 		}
-		s, err := target.NewSpec(k, v)
+		if *p == "" {
+			return target.Spec{}, usageErr("--%s is empty: give a path, or leave the flag out to use the live host", k.Flag)
+		}
+		s, err := target.NewSpec(k.Kind, *p)
 		if err != nil {
-			return s, usageErr("--%s: %v", name, err)
+			return s, usageErr("--%s: %v", k.Flag, err)
 		}
-		return s, nil
-	}
-	switch {
-	case cmd.Flags().Changed("root"):
-		return pick("root", target.KindRootFS, tf.root)
-	case cmd.Flags().Lookup("image") != nil && cmd.Flags().Changed("image"):
-		s, err := pick("image", target.KindImage, tf.image)
-		if err != nil {
-			return s, err
+		if k.Kind == target.KindImage {
+			s.Image, err = tf.imageLimits.options()
 		}
-		s.Image, err = tf.imageLimits.options()
 		return s, err
 	}
 	return target.Host(), nil

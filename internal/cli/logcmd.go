@@ -53,7 +53,7 @@ error.`,
 	}
 	tf.register(cmd, targetOpts{what: "the log of", noQuiet: true, noOpen: true})
 	of.register(cmd, output.KindChangeLog, true)
-	cmd.AddCommand(newLogVerifyCmd(env), newLogAppendCmd(env))
+	cmd.AddCommand(newLogVerifyCmd(env), newLogAppendCmd(env), newLogRepairCmd(env))
 	return cmd
 }
 

@@ -31,11 +31,10 @@ func logPath(t *testing.T, state, id string) string {
 	return filepath.Join(state, "logs", target.KeyOf(id)+".jsonl")
 }
 
-func TestLogCommands(t *testing.T) {
-	state := t.TempDir()
-	env := map[string]string{"CRADLE_HOME": state}
-	rootfs := t.TempDir()
-	mustRun := func(want int, args ...string) (string, string) {
+// mustRunner returns a function that runs the CLI with env and fails the
+// test unless it exits with want.
+func mustRunner(t *testing.T, env map[string]string) func(want int, args ...string) (string, string) {
+	return func(want int, args ...string) (string, string) {
 		t.Helper()
 		out, errs, code := runIn(t, env, args...)
 		if code != want {
@@ -43,6 +42,13 @@ func TestLogCommands(t *testing.T) {
 		}
 		return out, errs
 	}
+}
+
+func TestLogCommands(t *testing.T) {
+	state := t.TempDir()
+	env := map[string]string{"CRADLE_HOME": state}
+	rootfs := t.TempDir()
+	mustRun := mustRunner(t, env)
 
 	// No log yet: showing is fine, verifying is an input error.
 	mustRun(0, "log")

@@ -30,7 +30,7 @@ Exit codes: 0 listed; 2 usage error; 1 internal error.`,
   cradle runs --root /srv/rootfs --format json`,
 		RunE: func(cmd *cobra.Command, args []string) error { return runRuns(cmd, env, f) },
 	}
-	f.targetFlags.register(cmd, targetOpts{what: "runs of", noImage: true, noQuiet: true})
+	f.targetFlags.register(cmd, targetOpts{what: "runs of", writable: true, noQuiet: true})
 	f.outputFlags.register(cmd, output.KindRunList, true)
 	return cmd
 }
@@ -70,8 +70,15 @@ the later runs first, or use --force to overwrite them.
 
 The rollback is recorded in the signed change log.
 
-Exit codes: 0 restored; 2 unknown run or paths changed since; 1 error;
-130 interrupted (SIGINT, SIGTERM; the rollback can be run again).`,
+Rollback restores everything it can: a path it cannot restore (and why)
+is listed, the rest is restored, and the run stays as it is so that the
+rollback can be run again once the cause is fixed. Rolling back a run that
+was already rolled back does nothing and records nothing.
+
+Exit codes: 0 restored (or already rolled back); 3 some paths could not
+be restored (listed); 2 unknown run, paths changed since, or the target
+root is not the directory the run changed; 1 error; 130 interrupted
+(SIGINT, SIGTERM; the rollback can be run again).`,
 		Example: `  cradle runs
   cradle rollback 20261127T153000Z-1a2b
   cradle rollback --root /srv/rootfs --change-ref CHG-1234 20261127T153000Z-1a2b`,
@@ -82,17 +89,24 @@ Exit codes: 0 restored; 2 unknown run or paths changed since; 1 error;
 				return err
 			}
 			res, err := env.app().Rollback(cmd.Context(), app.RollbackInput{Target: spec, RunID: args[0], Force: f.force, Change: f.change()})
-			if err != nil {
+			if res == nil {
 				return err
+			}
+			if res.Already {
+				fmt.Fprintf(env.Stdout, "run %s was already rolled back; nothing to do\n", res.RunID)
+				return nil
 			}
 			fmt.Fprintf(env.Stdout, "rolled back run %s: %d path(s) restored, %d removed\n", res.RunID, len(res.Restored), len(res.Removed))
 			if n := len(res.Restored) + len(res.Removed); n > 0 && n <= 20 {
 				fmt.Fprintf(env.Stdout, "  %s\n", strings.Join(append(res.Restored, res.Removed...), "\n  "))
 			}
-			return nil
+			for _, fl := range res.Failed {
+				fmt.Fprintf(env.Stdout, "  not restored: %s: %s\n", fl.Path, fl.Reason)
+			}
+			return err
 		},
 	}
-	f.targetFlags.register(cmd, targetOpts{what: "roll back a run on", noImage: true, noQuiet: true})
+	f.targetFlags.register(cmd, targetOpts{what: "roll back a run on", writable: true, noQuiet: true})
 	f.changeFlags.register(cmd, "the rollback")
 	cmd.Flags().BoolVar(&f.force, "force", false, "restore even paths changed after the run")
 	return cmd

@@ -14,6 +14,7 @@ type scanFlags struct {
 	outputFlags
 	failOn           string
 	verbose, noColor bool
+	maxEvidence      int
 }
 
 const scanLong = `Evaluate a target against a hardening profile and report, per rule, pass,
@@ -75,6 +76,7 @@ func newScanCmd(env *Env) *cobra.Command {
 	fl.StringVar(&f.failOn, "fail-on", "info", "exit 3 when a rule fails or errors at or above `SEVERITY` (info, low, medium, high, critical, none)")
 	fl.BoolVarP(&f.verbose, "verbose", "v", false, "table format: list passing and not applicable rules too")
 	fl.BoolVar(&f.noColor, "no-color", false, "never colour the table output")
+	fl.IntVar(&f.maxEvidence, "max-evidence", result.DefaultMaxEvidence, "keep at most `N` evidence items per result, then \"and M more\" (-1: no limit)")
 	return cmd
 }
 
@@ -87,7 +89,7 @@ func runScan(cmd *cobra.Command, env *Env, f *scanFlags) error {
 	if err != nil {
 		return err
 	}
-	out, err := env.app().Scan(cmd.Context(), app.ScanInput{Target: spec, Selection: f.selection(), Progress: newProgress(env, f.quiet)})
+	out, err := env.app().Scan(cmd.Context(), app.ScanInput{Target: spec, Selection: f.selection(), Progress: newProgress(env, f.quiet), MaxEvidence: f.maxEvidence})
 	if err != nil {
 		return err
 	}

@@ -7,6 +7,8 @@ import (
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
+
+	"github.com/cradle-cra/cradle/internal/target"
 )
 
 // strictTree makes every usage error of every command in the tree an
@@ -61,7 +63,7 @@ func strictArgs(fn cobra.PositionalArgs) cobra.PositionalArgs {
 		if err == nil {
 			return nil
 		}
-		if len(args) > 0 && c.Flags().Lookup("root") != nil {
+		if len(args) > 0 {
 			if hint := targetHint(c, args[0]); hint != "" {
 				return usageErr("unexpected argument %q: %s", args[0], hint)
 			}
@@ -73,18 +75,26 @@ func strictArgs(fn cobra.PositionalArgs) cobra.PositionalArgs {
 	}
 }
 
-// targetHint suggests --root or --image for an argument that looks like
-// a target path ("cradle scan /srv").
+// targetHint suggests the target flag for an argument that looks like a
+// target path ("cradle scan /srv" → --root /srv).
 func targetHint(c *cobra.Command, arg string) string {
 	fi, err := os.Stat(arg)
-	looksLikePath := strings.ContainsAny(arg, `/\`) || arg == "." || arg == ".."
-	switch {
-	case err == nil && fi.IsDir():
-		return fmt.Sprintf("targets are given with flags; for the root filesystem at %s use: %s --root %s", arg, c.CommandPath(), arg)
-	case err == nil && c.Flags().Lookup("image") != nil:
-		return fmt.Sprintf("targets are given with flags; for the image archive %s use: %s --image %s", arg, c.CommandPath(), arg)
-	case looksLikePath:
-		return fmt.Sprintf("targets are given with flags: %s --root DIR or --image FILE", c.CommandPath())
+	var flags []string
+	for _, k := range target.Kinds() {
+		if k.Flag == "" || c.Flags().Lookup(k.Flag) == nil {
+			continue
+		}
+		metavar := "FILE"
+		if k.Dir {
+			metavar = "DIR"
+		}
+		flags = append(flags, "--"+k.Flag+" "+metavar)
+		if err == nil && fi.IsDir() == k.Dir {
+			return fmt.Sprintf("targets are given with flags; for the %s %s use: %s --%s %s", k.Label, arg, c.CommandPath(), k.Flag, arg)
+		}
+	}
+	if len(flags) > 0 && (strings.ContainsAny(arg, `/\`) || arg == "." || arg == "..") {
+		return fmt.Sprintf("targets are given with flags: %s %s", c.CommandPath(), strings.Join(flags, " or "))
 	}
 	return ""
 }

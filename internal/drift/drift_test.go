@@ -2,9 +2,7 @@ package drift
 
 import (
 	"context"
-	"crypto/sha256"
 	"encoding/base64"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"os"
@@ -14,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cradle-cra/cradle/internal/digest"
 	"github.com/cradle-cra/cradle/internal/envelope"
 	"github.com/cradle-cra/cradle/internal/result"
 	"github.com/cradle-cra/cradle/internal/signing"
@@ -65,10 +64,7 @@ func TestRecorderRecordsEveryAccessConcurrently(t *testing.T) {
 	}
 }
 
-func sum(s string) string {
-	h := sha256.Sum256([]byte(s))
-	return "sha256:" + hex.EncodeToString(h[:])
-}
+func sum(s string) string { return digest.SHA256([]byte(s)) }
 
 func report(results ...result.Result) *result.Report {
 	r := &result.Report{Target: result.Target{Kind: "rootfs", Name: "/x"}, Results: results}

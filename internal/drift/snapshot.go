@@ -370,7 +370,7 @@ func decodeSnapshot(payload []byte) (*Snapshot, error) {
 // identity. A missing snapshot returns an error matching fs.ErrNotExist.
 func Load(dir string, keys signing.Keyring, identity string) (*Snapshot, string, error) {
 	p := filepath.Join(dir, ApprovedFile)
-	b, err := readBounded(p, MaxSnapshotSize)
+	b, err := fileutil.ReadBounded(p, MaxSnapshotSize)
 	if err != nil {
 		return nil, "", err
 	}
@@ -384,22 +384,6 @@ func Load(dir string, keys signing.Keyring, identity string) (*Snapshot, string,
 	return s, digest, nil
 }
 
-func readBounded(p string, limit int64) ([]byte, error) {
-	f, err := os.Open(p)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	b, err := io.ReadAll(io.LimitReader(f, limit+1))
-	if err != nil {
-		return nil, fmt.Errorf("read %s: %w", p, err)
-	}
-	if int64(len(b)) > limit {
-		return nil, fmt.Errorf("%s: larger than %d bytes", p, limit)
-	}
-	return b, nil
-}
-
 // Store writes data as dir/approved.json (atomically, 0600), first keeping
 // the snapshot it replaces as approved-<time superseded>.json. It returns
 // the replaced content (nil if none) so a caller can Restore it.
@@ -408,7 +392,7 @@ func Store(dir string, data []byte, now time.Time) (prev []byte, err error) {
 		return nil, fmt.Errorf("snapshot directory: %w", err)
 	}
 	p := filepath.Join(dir, ApprovedFile)
-	prev, err = readBounded(p, MaxSnapshotSize)
+	prev, err = fileutil.ReadBounded(p, MaxSnapshotSize)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
 		prev = nil

@@ -46,6 +46,10 @@ type Options struct {
 	Workers int
 	// Progress is called after each rule; it may be nil.
 	Progress func(done, total int)
+	// MaxEvidence bounds the evidence items of each result (see
+	// result.Result.BoundEvidence): 0 means result.DefaultMaxEvidence, a
+	// negative value no limit.
+	MaxEvidence int
 }
 
 // Planned is a selected rule with its ready check.
@@ -225,6 +229,7 @@ func (e *Engine) evaluate(ctx context.Context, store *facts.Store, p Planned, pl
 		res.WaivedStatus = res.Status
 		res.Status, res.Waiver = result.Waived, wv.Result()
 	}
+	res.BoundEvidence(opts.MaxEvidence)
 	return res
 }
 

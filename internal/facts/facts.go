@@ -23,7 +23,9 @@ import (
 
 // Collector gathers one typed fact. It reads the target through
 // s.Target() and may ask s for the facts it builds on; ctx is the scan
-// context.
+// context. It must ask the store it is given, not one captured from
+// elsewhere: that store knows which collection is asking, which is how
+// dependency cycles are found.
 type Collector[T any] func(ctx context.Context, s *Store) (T, error)
 
 // OfTarget adapts a collector that needs nothing but the target.

@@ -29,7 +29,7 @@ const (
 	StatusPlanned  = "planned"  // operations will be applied
 	StatusDeferred = "deferred" // reported, cannot be made on this target
 	StatusRefused  = "refused"  // observed impact, not forced
-	StatusSkipped  = "skipped"  // filtered out by --max-disruption / --no-reboot
+	StatusSkipped  = "skipped"  // filtered out by --max-disruption / --no-reboot, or --apply left a path of it alone
 	StatusManual   = "manual"   // the template has no native fix
 	StatusError    = "error"    // planning failed
 	StatusPartial  = "partial"  // planned, but the overlay still fails the rule
@@ -81,6 +81,10 @@ type Plan struct {
 	Applied  []remedy.Op
 	Deferred []remedy.Op
 	Refused  []remedy.Op
+	// Root pins the directory tree the plan was made against (nil for
+	// images, which are never changed): applying it anywhere else is
+	// refused.
+	Root *remedy.RootID
 }
 
 var disruptionRank = map[string]int{"": 0, "low": 1, "medium": 2, "high": 3}
@@ -109,8 +113,20 @@ func Make(ctx context.Context, eng *engine.Engine, t target.Target, opts Options
 		status[r.RuleID] = r
 	}
 	p := &Plan{Target: t, Before: rep, Changes: remedy.New(t)}
+	if t.Kind() != target.KindImage {
+		id, err := p.Changes.Root()
+		if err != nil {
+			return nil, err
+		}
+		p.Root = &id
+	}
 	pv := &plannedView{ch: p.Changes, version: -1}
 	for _, pl := range planned {
+		// Planning a rule can read and re-evaluate much of the target:
+		// stop between rules once cancelled.
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
 		res := status[pl.Rule.ID]
 		if res.Status != result.Fail {
 			continue

@@ -4,8 +4,10 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 
+	"github.com/cradle-cra/cradle/internal/journal"
 	"github.com/cradle-cra/cradle/internal/remedy"
 	"github.com/cradle-cra/cradle/internal/result"
 )
@@ -31,18 +33,39 @@ type RunRef struct {
 // with --apply were, applied), what was deferred or refused, and a
 // verdict per failing rule. One model, rendered as table or JSON.
 type Document struct {
-	SchemaVersion string         `json:"schema_version"`
-	Kind          string         `json:"kind"`
-	Tool          result.Tool    `json:"tool"`
-	Target        result.Target  `json:"target"`
-	Profile       string         `json:"profile"`
-	Mode          string         `json:"mode"` // "plan" or "apply"
-	Plan          []remedy.Op    `json:"plan"`
-	Deferred      []remedy.Op    `json:"deferred"`
-	Refused       []remedy.Op    `json:"refused"`
-	Rules         []RuleFix      `json:"rules"`
-	Run           *RunRef        `json:"run,omitempty"`
-	Summary       map[string]int `json:"summary"`
+	SchemaVersion string        `json:"schema_version"`
+	Kind          string        `json:"kind"`
+	Tool          result.Tool   `json:"tool"`
+	Target        result.Target `json:"target"`
+	Profile       string        `json:"profile"`
+	Mode          string        `json:"mode"` // "plan" or "apply"
+	Plan          []remedy.Op   `json:"plan"`
+	Deferred      []remedy.Op   `json:"deferred"`
+	Refused       []remedy.Op   `json:"refused"`
+	Rules         []RuleFix     `json:"rules"`
+	Run           *RunRef       `json:"run,omitempty"`
+	// Skipped lists the planned paths --apply left alone, and why (one
+	// changed since the plan, has other hard links, or shares a rule with
+	// such a path).
+	Skipped []journal.Skip `json:"skipped,omitempty"`
+	Summary map[string]int `json:"summary"`
+}
+
+// MarkSkipped records the paths an apply skipped; the rules they belong
+// to become "skipped" with the reason, and count as not fixed.
+func (d *Document) MarkSkipped(sk []journal.Skip) {
+	d.Skipped = sk
+	for _, s := range sk {
+		for i := range d.Rules {
+			rf := &d.Rules[i]
+			if !slices.Contains(s.Rules, rf.Rule) || (rf.Status != StatusPlanned && rf.Status != StatusPartial) {
+				continue
+			}
+			d.Summary[rf.Status]--
+			rf.Status, rf.Reason = StatusSkipped, s.Path+": "+s.Reason
+			d.Summary[rf.Status]++
+		}
+	}
 }
 
 // NewDocument builds the report of p.
@@ -125,6 +148,12 @@ func (d *Document) Table(w io.Writer, showDiff bool) error {
 			writeOp(&b, op, showDiff)
 		}
 	}
+	if len(d.Skipped) > 0 {
+		b.WriteString("\nLeft as they are (not changed by this run):\n")
+		for _, s := range d.Skipped {
+			fmt.Fprintf(&b, "  - %s: %s\n", s.Path, s.Reason)
+		}
+	}
 	b.WriteString("\n")
 	writeSummary(&b, d)
 	_, err := io.WriteString(w, b.String())
@@ -170,5 +199,9 @@ func writeSummary(b *strings.Builder, d *Document) {
 	if len(parts) == 0 {
 		parts = append(parts, "no failing rule")
 	}
-	fmt.Fprintf(b, "Rules: %s. Operations: %d.\n", strings.Join(parts, ", "), len(d.Plan))
+	fmt.Fprintf(b, "Rules: %s. Operations: %d.", strings.Join(parts, ", "), len(d.Plan))
+	if len(d.Skipped) > 0 {
+		fmt.Fprintf(b, " Paths skipped: %d.", len(d.Skipped))
+	}
+	b.WriteString("\n")
 }

@@ -5,8 +5,10 @@ import (
 	"flag"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
+	"github.com/cradle-cra/cradle/internal/journal"
 	"github.com/cradle-cra/cradle/internal/remedy"
 	"github.com/cradle-cra/cradle/internal/result"
 )
@@ -40,8 +42,10 @@ func sampleDocument() *Document {
 func TestRenderGolden(t *testing.T) {
 	d := sampleDocument()
 	for name, render := range map[string]func(*bytes.Buffer) error{
-		"plan.table": func(b *bytes.Buffer) error { return d.Table(b, true) },
-		"plan.json":  func(b *bytes.Buffer) error { return d.JSON(b) },
+		"plan.table":  func(b *bytes.Buffer) error { return d.Table(b, true) },
+		"plan.json":   func(b *bytes.Buffer) error { return d.JSON(b) },
+		"apply.table": func(b *bytes.Buffer) error { return appliedDocument().Table(b, false) },
+		"apply.json":  func(b *bytes.Buffer) error { return appliedDocument().JSON(b) },
 	} {
 		t.Run(name, func(t *testing.T) {
 			var b bytes.Buffer
@@ -62,5 +66,26 @@ func TestRenderGolden(t *testing.T) {
 				t.Errorf("%s differs from %s (go test ./internal/fix -update):\n%s", name, p, b.String())
 			}
 		})
+	}
+}
+
+// appliedDocument is sampleDocument after an apply that had to leave a
+// path alone: an administrator edited it after the plan was made.
+func appliedDocument() *Document {
+	d := sampleDocument()
+	d.Mode = "apply"
+	d.Run = &RunRef{ID: "20261127T153000Z-1a2b", State: "applied", Paths: 1, Rollback: "cradle rollback --root /srv/rootfs 20261127T153000Z-1a2b"}
+	d.MarkSkipped([]journal.Skip{{Path: "/etc/ssh/sshd_config", Rules: []string{"ssh.x11_forwarding"},
+		Reason: "content changed since the plan was made (sha256 0a1b2c3d4e5f, planned against 9f8e7d6c5b4a); the edit is kept"}})
+	return d
+}
+
+func TestMarkSkipped(t *testing.T) {
+	d := appliedDocument()
+	if d.Rules[0].Status != StatusSkipped || !strings.HasPrefix(d.Rules[0].Reason, "/etc/ssh/sshd_config: content changed") {
+		t.Errorf("rule = %+v", d.Rules[0])
+	}
+	if d.Rules[1].Status != StatusPlanned || d.Summary[StatusPlanned] != 1 || d.Summary[StatusSkipped] != 1 {
+		t.Errorf("rules %+v, summary %v", d.Rules, d.Summary)
 	}
 }

@@ -39,8 +39,10 @@ func Dir(getenv func(string) string, uid int) (string, error) {
 	return filepath.Join(h, ".local", "state", "cradle"), nil
 }
 
-// Ensure creates dir with owner-only permissions if missing and refuses a
-// group- or world-writable existing one (state includes signing keys).
+// Ensure creates dir with owner-only permissions if missing and refuses it,
+// or any directory below it, when group or others can write it or another
+// user owns it (state includes signing keys and the journals rollback acts
+// on).
 func Ensure(dir string) error {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return fmt.Errorf("create state directory: %w", err)
@@ -49,11 +51,8 @@ func Ensure(dir string) error {
 	if err != nil {
 		return fmt.Errorf("state directory: %w", err)
 	}
-	if runtime.GOOS != "windows" && fi.Mode().Perm()&0o022 != 0 {
-		return fmt.Errorf("state directory %s is writable by group or others (mode %04o)", dir, fi.Mode().Perm())
+	if err := checkDir(dir, fi); err != nil {
+		return err
 	}
-	if uid, other := ownedByOther(fi); other {
-		return fmt.Errorf("state directory %s belongs to uid %d, not to the user running cradle", dir, uid)
-	}
-	return nil
+	return checkTree(dir)
 }

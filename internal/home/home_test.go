@@ -53,6 +53,50 @@ func TestEnsureRefusesForeignOwner(t *testing.T) {
 	}
 }
 
+// Every directory below the state directory is checked, not just the top.
+func TestEnsureChecksEveryDirectory(t *testing.T) {
+	if runtime.GOOS == "windows" {
+		t.Skip("POSIX permissions")
+	}
+	tests := []struct {
+		name  string
+		setup func(t *testing.T, dir string)
+		want  string
+	}{
+		{"clean", func(t *testing.T, dir string) {}, ""},
+		{"logs world-writable", func(t *testing.T, dir string) { os.Chmod(filepath.Join(dir, "logs"), 0o777) }, "logs is writable by group or others"},
+		{"run directory group-writable", func(t *testing.T, dir string) {
+			os.Chmod(filepath.Join(dir, "runs", "host-1", "r1"), 0o770)
+		}, "r1 is writable"},
+		{"runs redirected by a symlink", func(t *testing.T, dir string) {
+			os.Rename(filepath.Join(dir, "runs"), filepath.Join(dir, "elsewhere"))
+			os.Symlink(filepath.Join(dir, "elsewhere"), filepath.Join(dir, "runs"))
+		}, "symlink"},
+		{"snapshot directory owned by another user", func(t *testing.T, dir string) {
+			if os.Geteuid() != 0 {
+				t.Skip("chown needs root")
+			}
+			os.Chown(filepath.Join(dir, "snapshots", "host-1"), 4321, 4321)
+		}, "belongs to uid 4321"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := filepath.Join(t.TempDir(), "state")
+			for _, d := range []string{"keys", "logs", "runs/host-1/r1/blobs", "snapshots/host-1"} {
+				if err := os.MkdirAll(filepath.Join(dir, d), 0o700); err != nil {
+					t.Fatal(err)
+				}
+			}
+			os.WriteFile(filepath.Join(dir, "logs", "host.jsonl"), nil, 0o644) // files are not directories
+			tc.setup(t, dir)
+			err := Ensure(dir)
+			if tc.want == "" && err != nil || tc.want != "" && (err == nil || !strings.Contains(err.Error(), tc.want)) {
+				t.Fatalf("Ensure = %v, want %q", err, tc.want)
+			}
+		})
+	}
+}
+
 func TestLayout(t *testing.T) {
 	if runtime.GOOS == "windows" {
 		t.Skip("POSIX layout")

@@ -146,7 +146,7 @@ func TestEachLineLimits(t *testing.T) {
 }
 
 // FuzzEachLineBackward checks the backward line reader against the
-// forward one on any input, with small limits so chunk edges are hit.
+// forward one on any input and line limit.
 func FuzzEachLineBackward(f *testing.F) {
 	f.Add([]byte("a\nbb\r\n\nccc"), 4)
 	f.Add([]byte("\n\n\n"), 1)

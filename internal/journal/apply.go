@@ -11,17 +11,25 @@ import (
 	"path"
 	"path/filepath"
 	"slices"
+	"strings"
 	"time"
+
+	"golang.org/x/sys/unix"
 
 	"github.com/cradle-cra/cradle/internal/remedy"
 	"github.com/cradle-cra/cradle/internal/target"
 )
 
 // Apply makes changes (then runtime changes rt) to the tree at root,
-// journaling each before it happens. run carries the descriptive fields;
-// ID, Time, User, Rules, Ops, Paths and State are filled in when empty or
-// derived. A run that fails half-way is returned with State "failed" along
-// with the error; Rollback undoes what it did.
+// journaling each before it happens. run carries the descriptive fields
+// and run.Root, the identity of the root the plan was made against
+// (required: another directory at root is refused with ErrRootChanged);
+// ID, Time, User, Rules, Ops, Paths, Skipped and State are filled in when
+// empty or derived. A path that no longer matches its change's Seen state,
+// or a mode or owner change to a multiply-linked file, is left alone with
+// the rest of its rules and listed in Run.Skipped; the run goes on. A run
+// that fails half-way is returned with State "failed" along with the
+// error; Rollback undoes what it did.
 func (s *Store) Apply(ctx context.Context, root string, run Run, changes []remedy.PathChange, rt []remedy.Runtime, opts ApplyOptions) (*Run, error) {
 	if len(rt) > 0 && opts.Runtime == nil {
 		return nil, errors.New("journal: the plan has runtime changes but no runtime applier was given")
@@ -56,12 +64,12 @@ func (s *Store) Apply(ctx context.Context, root string, run Run, changes []remed
 		run.Rules = slices.Compact(run.Rules)
 	}
 	run.Ops = len(changes) + len(rt)
-	run.Paths = nil
-	for _, p := range ps {
-		run.Paths = append(run.Paths, target.Abs(p))
-	}
 	run.State = StateApplying
 	run.RolledBackAt = nil
+	run.Skipped = nil
+	if run.Root == nil {
+		return nil, errors.New("journal: the plan carries no identity of the target root")
+	}
 
 	release, err := lockStore(s.dir)
 	if err != nil {
@@ -69,29 +77,42 @@ func (s *Store) Apply(ctx context.Context, root string, run Run, changes []remed
 	}
 	defer release()
 
-	t, err := openTree(root)
+	// Everything before this point is planning: a root, file or directory
+	// swapped from here on is caught below.
+	step(opts.Step, "start", "")
+	t, err := openTree(root, run.Root)
 	if err != nil {
 		return nil, fmt.Errorf("journal: open target: %w", err)
 	}
 	defer t.Close()
-	// The plan was made against the tree as it was; refuse to start when a
-	// path appeared or vanished since, or now lies beyond a symlink.
+	// The plan was made against the tree as it was: a path that changed
+	// since is left alone (an edit made after planning must not be lost),
+	// and so is the rest of every rule that changes it. A path that now
+	// lies beyond a symlink stops the run before anything is written.
+	sk := newSkips(changes, ps)
 	for i, c := range changes {
-		d, name, err := t.parent(ps[i])
-		exists := false
-		switch {
-		case err == nil:
-			st, lerr := d.lstat(name)
-			d.Close()
-			if lerr != nil {
-				return nil, lerr
-			}
-			exists = st.Exists
-		case !errors.Is(err, fs.ErrNotExist):
+		cur, err := t.current(ps[i], c.Seen.SHA256 != "" || c.Seen.Type&fs.ModeSymlink != 0)
+		if err != nil {
 			return nil, fmt.Errorf("%s: %w", target.Abs(ps[i]), err)
 		}
-		if exists != c.Existed {
-			return nil, fmt.Errorf("%s: changed since the fix was planned (exists: %v, planned: %v)", target.Abs(ps[i]), exists, c.Existed)
+		if why := refusal(c, &cur); why != "" {
+			sk.add(i, why)
+		}
+	}
+	for grew := true; grew; { // rules sharing paths block each other
+		grew = false
+		for i, c := range changes {
+			if !sk.has(i) && sk.blocked(i, c.Rules) {
+				sk.add(i, "")
+				grew = true
+			}
+		}
+	}
+	step(opts.Step, "checked", "")
+	run.Paths = nil
+	for i, p := range ps {
+		if !sk.has(i) {
+			run.Paths = append(run.Paths, target.Abs(p))
 		}
 	}
 
@@ -107,6 +128,7 @@ func (s *Store) Apply(ctx context.Context, root string, run Run, changes []remed
 		return nil, err
 	}
 	defer j.Close()
+	run.Skipped = sk.list()
 	if err := s.saveRun(&run); err != nil {
 		return nil, err
 	}
@@ -119,6 +141,7 @@ func (s *Store) Apply(ctx context.Context, root string, run Run, changes []remed
 	a := &applier{t: t, dir: dir, id: run.ID, j: j, step: opts.Step}
 	fail := func(err error) (*Run, error) {
 		run.State = StateFailed
+		run.Skipped = sk.list()
 		if serr := s.saveRun(&run); serr != nil {
 			err = errors.Join(err, serr)
 		}
@@ -128,8 +151,23 @@ func (s *Store) Apply(ctx context.Context, root string, run Run, changes []remed
 		if err := ctx.Err(); err != nil {
 			return fail(err)
 		}
+		if sk.has(i) {
+			continue
+		}
+		if sk.blocked(i, c.Rules) { // a path of the same rule was refused just now
+			sk.add(i, "")
+			run.Paths = slices.DeleteFunc(run.Paths, func(p string) bool { return p == target.Abs(ps[i]) })
+			continue
+		}
 		c.Path = ps[i]
-		if err := a.change(c); err != nil {
+		var refused *refusedErr
+		err := a.change(c)
+		if errors.As(err, &refused) {
+			sk.add(i, refused.why)
+			run.Paths = slices.DeleteFunc(run.Paths, func(p string) bool { return p == target.Abs(ps[i]) })
+			continue
+		}
+		if err != nil {
 			return fail(fmt.Errorf("%s %s: %w", c.Action, target.Abs(c.Path), err))
 		}
 	}
@@ -137,15 +175,118 @@ func (s *Store) Apply(ctx context.Context, root string, run Run, changes []remed
 		if err := ctx.Err(); err != nil {
 			return fail(err)
 		}
+		if sk.blocked(-1, c.Rules) {
+			sk.addRuntime(c)
+			continue
+		}
 		if err := a.runtime(ctx, c, opts.Runtime); err != nil {
 			return fail(fmt.Errorf("%s %s: %w", c.Kind, c.Key, err))
 		}
 	}
 	run.State = StateApplied
+	run.Skipped = sk.list()
 	if err := s.saveRun(&run); err != nil {
 		return &run, err
 	}
 	return &run, nil
+}
+
+// refusedErr is a path Apply leaves alone; the run goes on.
+type refusedErr struct{ why string }
+
+func (e *refusedErr) Error() string { return e.why }
+
+// skips collects the planned paths Apply refuses, and the rules they
+// belong to: a rule is applied whole or not at all, as far as Apply can
+// tell before it starts.
+type skips struct {
+	changes []remedy.PathChange
+	paths   []string
+	why     map[int]string
+	rules   map[string]string // rule -> the path that blocked it
+	rt      []Skip
+}
+
+func newSkips(changes []remedy.PathChange, paths []string) *skips {
+	return &skips{changes: changes, paths: paths, why: map[int]string{}, rules: map[string]string{}}
+}
+
+func (s *skips) has(i int) bool { _, ok := s.why[i]; return ok }
+
+// add skips change i; an empty why names the refused path of a rule it
+// shares, or the directory it would be made in.
+func (s *skips) add(i int, why string) {
+	if s.has(i) {
+		return
+	}
+	if d := s.dirOf(i); why == "" && d != "" {
+		why = fmt.Sprintf("not applied: its directory %s is not made by this run", target.Abs(d))
+	}
+	if why == "" {
+		for _, r := range s.changes[i].Rules {
+			if p, ok := s.rules[r]; ok {
+				why = fmt.Sprintf("not applied: rule %s also changes %s, which was refused", r, target.Abs(p))
+				break
+			}
+		}
+	}
+	s.why[i] = why
+	for _, r := range s.changes[i].Rules {
+		if _, ok := s.rules[r]; !ok {
+			s.rules[r] = s.paths[i]
+		}
+	}
+}
+
+// blocked reports whether change i (-1: a runtime change) cannot be made
+// because one of its rules has a refused path, or it lies below a
+// directory the run was to make and skipped.
+func (s *skips) blocked(i int, rules []string) bool {
+	for _, r := range rules {
+		if _, ok := s.rules[r]; ok {
+			return true
+		}
+	}
+	return i >= 0 && s.dirOf(i) != ""
+}
+
+// dirOf returns the skipped new directory change i lies below, if any.
+func (s *skips) dirOf(i int) string {
+	for j := range s.changes {
+		if s.has(j) && s.changes[j].Action == remedy.ActMkdir && strings.HasPrefix(s.paths[i], s.paths[j]+"/") {
+			return s.paths[j]
+		}
+	}
+	return ""
+}
+
+func (s *skips) addRuntime(c remedy.Runtime) {
+	for _, r := range c.Rules {
+		if p, ok := s.rules[r]; ok {
+			s.rt = append(s.rt, Skip{Path: string(c.Kind) + " " + c.Key, Rules: c.Rules,
+				Reason: fmt.Sprintf("not applied: rule %s also changes %s, which was refused", r, target.Abs(p))})
+			return
+		}
+	}
+}
+
+func (s *skips) list() []Skip {
+	var out []Skip
+	for i := range s.changes {
+		if why, ok := s.why[i]; ok {
+			out = append(out, Skip{Path: target.Abs(s.paths[i]), Rules: s.changes[i].Rules, Reason: why})
+		}
+	}
+	return append(out, s.rt...)
+}
+
+// refusal says why change c must not be made to the path whose current
+// state is cur, or "" when it may.
+func refusal(c remedy.PathChange, cur *fileState) string {
+	if why := drift(c.Seen, cur); why != "" {
+		return why
+	}
+	return hardLinked(c.Action, cur)
 }
 
 type applier struct {
@@ -163,7 +304,10 @@ func (a *applier) change(c remedy.PathChange) error {
 	if err != nil {
 		return fmt.Errorf("parent directory: %w", err)
 	}
-	prior, data, err := d.state(name)
+	// Only a change that replaces or removes content keeps a copy of it:
+	// a mode or owner change records metadata alone.
+	keep := c.Action != remedy.ActMeta && c.Action != remedy.ActMkdir
+	prior, data, err := d.state(name, keep)
 	var parent fileState
 	if err == nil {
 		parent, err = d.self()
@@ -172,7 +316,12 @@ func (a *applier) change(c remedy.PathChange) error {
 	if err != nil {
 		return err
 	}
-	if prior.Exists && prior.Type == typeFile {
+	// Checked again on what is journaled: the tree may have changed since
+	// Apply started.
+	if why := refusal(c, &prior); why != "" {
+		return &refusedErr{why: why}
+	}
+	if keep && prior.Exists && prior.Type == typeFile {
 		if _, err := putBlob(a.dir, data); err != nil {
 			return err
 		}
@@ -192,11 +341,11 @@ func (a *applier) change(c remedy.PathChange) error {
 	// Act only on what was journaled: the directory (found again, without
 	// following symlinks) and the object in it must be the ones recorded.
 	if d, err = a.t.openDir(rec.Parent.Path); err != nil {
-		return fmt.Errorf("parent directory: %w", err)
+		return a.leave(nil, rec, fmt.Errorf("parent directory: %w", err))
 	}
 	defer d.Close()
 	if err := verify(d, name, rec.Parent, &prior); err != nil {
-		return err
+		return a.leave(d, rec, err)
 	}
 	switch c.Action {
 	case remedy.ActWrite:
@@ -212,11 +361,15 @@ func (a *applier) change(c remedy.PathChange) error {
 	default:
 		err = fmt.Errorf("unknown action %q", c.Action)
 	}
+	var refused *refusedErr
+	if errors.As(err, &refused) {
+		return a.leave(d, rec, err)
+	}
 	if err != nil {
 		return err
 	}
 
-	after, _, err := d.state(name)
+	after, _, err := d.state(name, false)
 	if err != nil {
 		return err
 	}
@@ -225,6 +378,43 @@ func (a *applier) change(c remedy.PathChange) error {
 	}
 	step(a.step, "done", p)
 	return nil
+}
+
+// leave records that the path of rec was left as it is (the object
+// changed after it was journaled), removing the temporary when d is
+// given, and returns err: Rollback must not put back a prior state over
+// what someone else made there.
+func (a *applier) leave(d *dir, rec record, err error) error {
+	if d != nil && rec.Tmp != "" {
+		_ = unix.Unlinkat(d.fd, path.Base(rec.Tmp), 0)
+	}
+	if jerr := a.j.append(record{Seq: rec.Seq, Kind: recLeft, Path: rec.Path}); jerr != nil {
+		return errors.Join(err, jerr)
+	}
+	return err
+}
+
+// unchanged refuses, as a refusedErr, when name is no longer in the
+// state prior recorded: someone changed it in place while the change was
+// being prepared. (A change in the instant between this check and the
+// rename or unlink that follows it is not detected.)
+func unchanged(d *dir, name string, prior *fileState) error {
+	cur, _, err := d.state(name, false)
+	if err != nil {
+		return err
+	}
+	if cur.identity() != prior.identity() || cur.fingerprint() != prior.fingerprint() {
+		return &refusedErr{why: "changed while the change was being made; left as it is"}
+	}
+	return nil
+}
+
+// unchangedCheck is unchanged for an existing prior, nil otherwise.
+func unchangedCheck(d *dir, name string, prior *fileState) func() error {
+	if !prior.Exists {
+		return nil
+	}
+	return func() error { return unchanged(d, name, prior) }
 }
 
 // verify fails unless d is the directory parent recorded and name in it
@@ -273,9 +463,15 @@ func setMeta(f *os.File, chown bool, uid, gid uint32, xattrs []xattr, setX bool,
 }
 
 // renameInto moves the prepared temporary tmp over name in d and fsyncs
-// d, announcing steps ready (before) and renamed (after) for path p.
-func renameInto(d *dir, hook func(string, string), tmp, name, p, ready, renamed string) error {
+// d, announcing steps ready (before) and renamed (after) for path p;
+// check, when given, runs last before the rename and can refuse it.
+func renameInto(d *dir, hook func(string, string), tmp, name, p, ready, renamed string, check func() error) error {
 	step(hook, ready, p)
+	if check != nil {
+		if err := check(); err != nil {
+			return err
+		}
+	}
 	if err := d.rename(tmp, name); err != nil {
 		return err
 	}
@@ -318,7 +514,7 @@ func (a *applier) write(d *dir, name string, c remedy.PathChange, prior *fileSta
 	if err := syncClose(f, err); err != nil {
 		return err
 	}
-	return renameInto(d, a.step, tmp, name, c.Path, "tmp-ready", "renamed")
+	return renameInto(d, a.step, tmp, name, c.Path, "tmp-ready", "renamed", unchangedCheck(d, name, prior))
 }
 
 func (a *applier) symlink(d *dir, name string, c remedy.PathChange, prior *fileState, tmp string) error {
@@ -333,7 +529,7 @@ func (a *applier) symlink(d *dir, name string, c remedy.PathChange, prior *fileS
 			return err
 		}
 	}
-	return renameInto(d, a.step, tmp, name, c.Path, "tmp-ready", "renamed")
+	return renameInto(d, a.step, tmp, name, c.Path, "tmp-ready", "renamed", unchangedCheck(d, name, prior))
 }
 
 func (a *applier) mkdir(d *dir, name string, c remedy.PathChange, prior *fileState) error {
@@ -373,6 +569,9 @@ func (a *applier) remove(d *dir, name string, c remedy.PathChange, prior *fileSt
 	if prior.Type == typeDir {
 		return errors.New("is a directory")
 	}
+	if err := unchanged(d, name, prior); err != nil {
+		return err
+	}
 	if err := d.remove(name, false); err != nil {
 		return err
 	}
@@ -399,18 +598,40 @@ func (a *applier) meta(d *dir, name string, c remedy.PathChange, prior *fileStat
 		if err != nil {
 			return err
 		}
+		var st unix.Stat_t
+		if err := unix.Fstat(int(f.Fd()), &st); err != nil {
+			f.Close()
+			return &fs.PathError{Op: "stat", Path: d.abs(name), Err: err}
+		}
+		now := stateOf(&st)
+		why := hardLinked(c.Action, &now)
+		if why == "" && (now.Mode != prior.Mode || now.UID != prior.UID || now.GID != prior.GID) {
+			why = "mode or owner changed while the change was being made; left as it is"
+		}
+		if why != "" {
+			f.Close()
+			return &refusedErr{why: why}
+		}
 		// A chown drops setuid bits and capabilities: put them back so
 		// only what was asked for changes.
 		if err := syncClose(f, setMeta(f, c.OwnerSet, uid, gid, prior.Xattrs, c.OwnerSet, mode, true)); err != nil {
 			return err
 		}
-	case typeSymlink: // a symlink's mode means nothing
-		if c.OwnerSet {
-			if err := d.lchown(name, uid, gid); err != nil {
-				return err
-			}
+	default: // symlinks and special files: metadata through the directory
+		// A link added since journaling would share the change.
+		if now, err := d.lstat(name); err != nil {
+			return err
+		} else if why := hardLinked(c.Action, &now); why != "" {
+			return &refusedErr{why: why}
 		}
-	default:
+		if prior.Type == typeSymlink { // a symlink's mode means nothing
+			if c.OwnerSet {
+				if err := d.lchown(name, uid, gid); err != nil {
+					return err
+				}
+			}
+			break
+		}
 		if err := d.chownChmod(name, prior.identity(), uid, gid, mode); err != nil {
 			return err
 		}

@@ -3,6 +3,7 @@
 package journal
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
@@ -11,6 +12,7 @@ import (
 	"io/fs"
 	"os"
 	"path"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -38,10 +40,35 @@ type tree struct {
 	fd int // O_PATH
 }
 
-func openTree(root string) (*tree, error) {
-	fd, err := unix.Open(root, unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+// openTree opens the target root once, without following a symlink at
+// root itself, and, when pin is given, only if it is still the directory
+// the plan was made against: a root renamed away and replaced by a
+// symlink or another directory since (by whoever can write its parent)
+// is refused before anything is written anywhere. Everything afterwards
+// goes through the one descriptor.
+func openTree(root string, pin *remedy.RootID) (*tree, error) {
+	root = filepath.Clean(root) // a trailing slash would follow a final symlink
+	fd, err := unix.Open(root, unix.O_PATH|unix.O_DIRECTORY|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
+	if errors.Is(err, unix.ELOOP) || errors.Is(err, unix.ENOTDIR) {
+		var st unix.Stat_t
+		if unix.Lstat(root, &st) == nil && st.Mode&unix.S_IFMT == unix.S_IFLNK {
+			return nil, fmt.Errorf("%w: %s is a symlink (give the directory itself)", ErrRootChanged, root)
+		}
+	}
 	if err != nil {
 		return nil, &fs.PathError{Op: "open", Path: root, Err: err}
+	}
+	if pin != nil {
+		var st unix.Stat_t
+		if err := unix.Fstat(fd, &st); err != nil {
+			unix.Close(fd)
+			return nil, &fs.PathError{Op: "stat", Path: root, Err: err}
+		}
+		if got := (remedy.RootID{Dev: uint64(st.Dev), Ino: uint64(st.Ino)}); got != *pin {
+			unix.Close(fd)
+			return nil, fmt.Errorf("%w: %s is not the directory the plan was made against (device:inode %d:%d, planned %d:%d); plan again",
+				ErrRootChanged, root, got.Dev, got.Ino, pin.Dev, pin.Ino)
+		}
 	}
 	return &tree{fd: fd}, nil
 }
@@ -136,17 +163,23 @@ func (t *tree) parent(p string) (*dir, string, error) {
 	return d, path.Base(p), nil
 }
 
-// stateAt returns p's state; a missing parent directory means p is absent.
-func (t *tree) stateAt(p string) (fileState, []byte, error) {
+// current returns p's state, with its content hashed and xattrs read
+// when content is set (metadata only otherwise); a missing parent
+// directory means p is absent.
+func (t *tree) current(p string, content bool) (fileState, error) {
 	d, name, err := t.parent(p)
 	if errors.Is(err, fs.ErrNotExist) {
-		return fileState{}, nil, nil
+		return fileState{}, nil
 	}
 	if err != nil {
-		return fileState{}, nil, err
+		return fileState{}, err
 	}
 	defer d.Close()
-	return d.state(name)
+	if !content {
+		return d.lstat(name)
+	}
+	st, _, err := d.state(name, false)
+	return st, err
 }
 
 // identity says which object a path named.
@@ -183,7 +216,7 @@ func stateOf(s *unix.Stat_t) fileState {
 	}
 	return fileState{
 		Exists: true, Type: typeOf(s.Mode), Mode: m & remedy.PermMask, UID: s.Uid, GID: s.Gid,
-		Atime: s.Atim.Nano(), Mtime: s.Mtim.Nano(), Dev: uint64(s.Dev), Ino: uint64(s.Ino),
+		Atime: s.Atim.Nano(), Mtime: s.Mtim.Nano(), Dev: uint64(s.Dev), Ino: uint64(s.Ino), Nlink: uint64(s.Nlink),
 	}
 }
 
@@ -210,9 +243,11 @@ func (d *dir) self() (fileState, error) {
 	return stateOf(&s), nil
 }
 
-// state records name's current state. Regular files are read whole
-// (configuration files are small); data is their content.
-func (d *dir) state(name string) (st fileState, data []byte, err error) {
+// state records name's current state. A regular file's content is
+// hashed; with keep it is also read whole and returned as data (the
+// files whose content a fix replaces are configuration files, small),
+// otherwise it is streamed (a chmod may concern a large binary).
+func (d *dir) state(name string, keep bool) (st fileState, data []byte, err error) {
 	if st, err = d.lstat(name); err != nil || !st.Exists {
 		return st, nil, err
 	}
@@ -225,11 +260,20 @@ func (d *dir) state(name string) (st fileState, data []byte, err error) {
 		}
 		defer f.Close()
 		if st.Type == typeFile {
-			if data, err = io.ReadAll(f); err != nil {
+			h := sha256.New()
+			var w io.Writer = h
+			var buf bytes.Buffer
+			if keep {
+				w = io.MultiWriter(h, &buf)
+			}
+			n, err := io.Copy(w, f)
+			if err != nil {
 				return st, nil, fmt.Errorf("read %s: %w", d.abs(name), err)
 			}
-			s := sha256.Sum256(data)
-			st.SHA256, st.Size = hex.EncodeToString(s[:]), int64(len(data))
+			st.SHA256, st.Size = hex.EncodeToString(h.Sum(nil)), n
+			if keep {
+				data = buf.Bytes()
+			}
 		}
 		if st.Xattrs, err = listXattrs(f); err != nil {
 			return st, nil, fmt.Errorf("%s: %w", d.abs(name), err)

@@ -1,10 +1,13 @@
 package journal
 
 import (
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/cradle-cra/cradle/internal/remedy"
 )
 
 // FuzzParseJournal feeds damaged and edited journals to the parser and the
@@ -106,5 +109,47 @@ func TestRecordCompleteRejectsEscapes(t *testing.T) {
 		if err := tt.rec.complete(); (err == nil) != tt.ok {
 			t.Errorf("%s: complete() = %v, want ok %v", tt.name, err, tt.ok)
 		}
+	}
+}
+
+// drift names every way a path can differ from what the plan saw, and
+// nothing else.
+func TestDrift(t *testing.T) {
+	sum := strings.Repeat("ab", 32)
+	file := remedy.Seen{Exists: true, SHA256: sum, Mode: 0o644}
+	cur := func(f func(*fileState)) *fileState {
+		st := &fileState{Exists: true, Type: typeFile, SHA256: sum, Mode: 0o644}
+		f(st)
+		return st
+	}
+	tests := []struct {
+		name string
+		seen remedy.Seen
+		cur  *fileState
+		want string
+	}{
+		{"same", file, cur(func(*fileState) {}), ""},
+		{"absent both", remedy.Seen{}, &fileState{}, ""},
+		{"appeared", remedy.Seen{}, cur(func(*fileState) {}), "appeared"},
+		{"removed", file, &fileState{}, "removed"},
+		{"type", file, cur(func(s *fileState) { s.Type = typeSymlink }), "now a symlink"},
+		{"content", file, cur(func(s *fileState) { s.SHA256 = strings.Repeat("cd", 32) }), "content changed"},
+		{"unreadable at plan", remedy.Seen{Exists: true, SHA256: remedy.Unreadable}, cur(func(*fileState) {}), "could not be read"},
+		{"content not planned on", remedy.Seen{Exists: true, Mode: 0o644}, cur(func(s *fileState) { s.SHA256 = "" }), ""},
+		{"mode", file, cur(func(s *fileState) { s.Mode = 0o600 }), "mode changed"},
+		{"setuid", file, cur(func(s *fileState) { s.Mode = 0o644 | fs.ModeSetuid }), "mode changed"},
+		{"owner", file, cur(func(s *fileState) { s.UID = 1 }), "owner changed"},
+		{"link", remedy.Seen{Exists: true, Type: fs.ModeSymlink, Link: "a", Mode: 0o777}, &fileState{Exists: true, Type: typeSymlink, Link: "b"}, "symlink now points"},
+	}
+	for _, tt := range tests {
+		got := drift(tt.seen, tt.cur)
+		if (tt.want == "") != (got == "") || !strings.Contains(got, tt.want) {
+			t.Errorf("%s: drift = %q, want %q", tt.name, got, tt.want)
+		}
+	}
+	if hardLinked(remedy.ActMeta, &fileState{Exists: true, Type: typeFile, Nlink: 2}) == "" ||
+		hardLinked(remedy.ActWrite, &fileState{Exists: true, Type: typeFile, Nlink: 2}) != "" ||
+		hardLinked(remedy.ActMeta, &fileState{Exists: true, Type: typeDir, Nlink: 5}) != "" {
+		t.Error("hardLinked: a mode or owner change of a multiply-linked non-directory only")
 	}
 }

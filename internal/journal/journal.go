@@ -11,10 +11,25 @@
 //	<run-id>/journal.jsonl  append-only records, one JSON object a line
 //	<run-id>/blobs/<sha256> prior file contents (0600)
 //
+// # Plan pinning
+//
+// Apply opens the target root once, without following a symlink at it,
+// and only if it is the directory the plan was made against (Run.Root,
+// device and inode); everything afterwards goes through that descriptor.
+// Every change carries the state the plan saw at its path
+// (remedy.PathChange.Seen). A path that differs from it — an edit made
+// after planning — and a mode or owner change to a file with other hard
+// links (they would change too, and may lie outside the target) are left
+// alone, with every other path of their rules, and listed in Run.Skipped.
+// The comparison is repeated on the state that is journaled and just
+// before the rename, unlink or metadata change; a path that changed after
+// it was journaled gets a "left" record, and Rollback never touches it.
+//
 // # Crash-safety protocol
 //
 // Before a path is touched, Apply durably records its prior state: whether
-// it existed, its type, content (stored as a blob by SHA-256), mode including
+// it existed, its type, content (stored as a blob by SHA-256, unless the
+// change sets only mode or owner: then only its digest), mode including
 // setuid/setgid/sticky, owner, all readable extended attributes (user.,
 // security., trusted., and system.posix_acl_* — that is, ACLs), atime and
 // mtime, its device and inode, the parent directory's atime, mtime, device
@@ -52,7 +67,12 @@
 // matches the original exactly.
 // Each restored path is recorded, which makes rollback resumable: a killed
 // rollback is simply run again, and rolling back a rolled-back run does
-// nothing.
+// nothing (RollbackResult.Already). A path already in its prior state is
+// not touched; a path that cannot be restored is reported
+// (IncompleteError) and the rest is restored all the same. Undoing a mode
+// or owner change restores those on the current content, never older
+// content, and no mode or owner is set in place on a multiply-linked file
+// that is not the inode the run changed.
 //
 // Before restoring, Rollback compares every finished path with the state the
 // run left. A path that matches neither that state nor its prior state was
@@ -119,7 +139,21 @@ type Run struct {
 	Ops          int        `json:"operations"`
 	State        string     `json:"state"` // see the State constants
 	RolledBackAt *time.Time `json:"rolled_back_at,omitempty"`
-	Paths        []string   `json:"paths"` // absolute in target
+	Paths        []string   `json:"paths"` // absolute in target, the ones the run changed
+	// Root is the identity of the target root the plan was made against;
+	// Apply requires it and Rollback refuses any other directory.
+	Root *remedy.RootID `json:"root,omitempty"`
+	// Skipped lists the planned paths Apply refused to change.
+	Skipped []Skip `json:"skipped,omitempty"`
+}
+
+// Skip is a planned path Apply left alone, and why: it changed since the
+// plan (an edit that would be lost), it has other hard links, or a rule
+// it shares with such a path was skipped.
+type Skip struct {
+	Path   string   `json:"path"` // absolute in target
+	Rules  []string `json:"rules,omitempty"`
+	Reason string   `json:"reason"`
 }
 
 // RuntimeApplier makes and reverts live-host changes that are not files
@@ -151,7 +185,52 @@ type RollbackResult struct {
 	Run      *Run
 	Restored []string
 	Removed  []string
+	// Failed lists what could not be restored, and why; the rollback went
+	// on with everything else and the run is not marked rolled back.
+	Failed []Failure
+	// Already is set when the run had been rolled back before: nothing
+	// was done.
+	Already bool
 }
+
+// Failure is a path (or runtime change) a rollback could not restore.
+type Failure struct {
+	Path   string `json:"path"`
+	Reason string `json:"reason"`
+	Err    error  `json:"-"`
+}
+
+// ErrIncomplete is returned (wrapped in an *IncompleteError) when a
+// rollback restored what it could but not everything.
+var ErrIncomplete = errors.New("rollback incomplete")
+
+// IncompleteError lists what a rollback could not restore.
+type IncompleteError struct {
+	Failed []Failure
+}
+
+func (e *IncompleteError) Error() string {
+	parts := make([]string, len(e.Failed))
+	for i, f := range e.Failed {
+		parts[i] = f.Path + ": " + f.Reason
+	}
+	return fmt.Sprintf("%s, not restored: %s", ErrIncomplete, strings.Join(parts, "; "))
+}
+
+// Unwrap gives ErrIncomplete and the error of every failure.
+func (e *IncompleteError) Unwrap() []error {
+	out := []error{ErrIncomplete}
+	for _, f := range e.Failed {
+		if f.Err != nil {
+			out = append(out, f.Err)
+		}
+	}
+	return out
+}
+
+// ErrRootChanged is returned when the target root is not the directory
+// the plan (or the run) was made on, or is a symlink.
+var ErrRootChanged = errors.New("target root changed")
 
 // ErrChanged is returned (wrapped in a *ChangedError) when paths differ
 // from the state the run left them in.

@@ -45,8 +45,9 @@ type fileState struct {
 	Atime  int64       `json:"atime_ns,omitempty"`
 	Mtime  int64       `json:"mtime_ns,omitempty"`
 	// The object itself, so that Apply acts only on what it journaled.
-	Dev uint64 `json:"dev,omitempty"`
-	Ino uint64 `json:"ino,omitempty"`
+	Dev   uint64 `json:"dev,omitempty"`
+	Ino   uint64 `json:"ino,omitempty"`
+	Nlink uint64 `json:"nlink,omitempty"`
 }
 
 // fingerprint identifies a state without its times: what Rollback compares
@@ -79,7 +80,60 @@ const (
 	recRTDone     = "rt-done"     // it was made; Old is the previous value
 	recRTReverted = "rt-reverted" // rollback reverted it
 	recRBTmp      = "rb-tmp"      // rollback is about to create temporary Tmp for Path
+	recLeft       = "left"        // the path changed after it was journaled and was left as it is
 )
+
+// drift says how cur differs from the state the plan saw at its path, or
+// "" when it does not: a change planned against other content, mode or
+// owner would overwrite what someone did in between.
+func drift(seen remedy.Seen, cur *fileState) string {
+	switch {
+	case !seen.Exists && cur.Exists:
+		return fmt.Sprintf("a %s appeared there since the plan was made", cur.Type)
+	case !seen.Exists:
+		return ""
+	case !cur.Exists:
+		return "removed since the plan was made"
+	case seenType(seen.Type) != cur.Type:
+		return fmt.Sprintf("was a %s when the plan was made, now a %s", seenType(seen.Type), cur.Type)
+	case seen.SHA256 == remedy.Unreadable:
+		return "could not be read when the plan was made"
+	case seen.SHA256 != "" && cur.Type == typeFile && seen.SHA256 != cur.SHA256:
+		return fmt.Sprintf("content changed since the plan was made (sha256 %.12s, planned against %.12s); the edit is kept", cur.SHA256, seen.SHA256)
+	case cur.Type == typeSymlink && cur.Link != seen.Link:
+		return fmt.Sprintf("symlink now points to %q, planned against %q", cur.Link, seen.Link)
+	case cur.Type != typeSymlink && seen.Mode != cur.Mode:
+		return fmt.Sprintf("mode changed since the plan was made (%04o, planned against %04o)", remedy.ModeToUnix(cur.Mode), remedy.ModeToUnix(seen.Mode))
+	case seen.UID != cur.UID || seen.GID != cur.GID:
+		return fmt.Sprintf("owner changed since the plan was made (%d:%d, planned against %d:%d)", cur.UID, cur.GID, seen.UID, seen.GID)
+	}
+	return ""
+}
+
+// hardLinked says why a mode or owner change to cur must not be made:
+// it acts on the inode, so it would change every other hard link to the
+// file too, and those may lie outside the target (a host binary linked
+// into it keeps its setuid bit). Content changes replace the path with a
+// new file by rename and leave other links as they are, so they are not
+// refused; directories cannot be hard-linked.
+func hardLinked(a remedy.Action, cur *fileState) string {
+	if a == remedy.ActMeta && cur.Exists && cur.Type != typeDir && cur.Nlink > 1 {
+		return fmt.Sprintf("has %d hard links: a mode or owner change would apply to all of them, and they may lie outside the target", cur.Nlink)
+	}
+	return ""
+}
+
+func seenType(m fs.FileMode) string {
+	switch {
+	case m == 0:
+		return typeFile
+	case m&fs.ModeDir != 0:
+		return typeDir
+	case m&fs.ModeSymlink != 0:
+		return typeSymlink
+	}
+	return typeOther
+}
 
 type record struct {
 	Seq     int             `json:"seq"`

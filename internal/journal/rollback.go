@@ -20,7 +20,10 @@ import (
 
 // Rollback restores what run id changed under root, from its journal. It
 // works on interrupted and failed runs, can itself be interrupted and run
-// again, and does nothing for a run already rolled back.
+// again, and does nothing for a run already rolled back (res.Already).
+// It restores everything it can: a path it cannot restore is listed in
+// res.Failed with the reason (the error is then an *IncompleteError) and
+// the run stays as it was, to be rolled back again once that is fixed.
 func (s *Store) Rollback(ctx context.Context, root, id string, opts RollbackOptions) (*RollbackResult, error) {
 	if err := validID(id); err != nil {
 		return nil, err
@@ -36,6 +39,7 @@ func (s *Store) Rollback(ctx context.Context, root, id string, opts RollbackOpti
 	}
 	res := &RollbackResult{Run: run}
 	if run.State == StateRolledBack {
+		res.Already = true
 		return res, nil
 	}
 	dir := s.runDir(id)
@@ -47,6 +51,7 @@ func (s *Store) Rollback(ctx context.Context, root, id string, opts RollbackOpti
 	var befores, rts []record
 	done := map[int]string{}
 	restored := map[int]bool{}
+	left := map[int]bool{}
 	rtOld := map[int]string{}
 	rbTmps := map[int][]string{}
 	for _, rec := range recs {
@@ -60,6 +65,8 @@ func (s *Store) Rollback(ctx context.Context, root, id string, opts RollbackOpti
 			done[rec.Seq] = rec.After
 		case recRestored, recRTReverted:
 			restored[rec.Seq] = true
+		case recLeft:
+			left[rec.Seq] = true
 		case recRTBefore:
 			rts = append(rts, rec)
 		case recRTDone:
@@ -74,7 +81,9 @@ func (s *Store) Rollback(ctx context.Context, root, id string, opts RollbackOpti
 		}
 	}
 
-	t, err := openTree(root)
+	// Runs from before roots were pinned carry no identity: the root is
+	// then only required not to be a symlink.
+	t, err := openTree(root, run.Root)
 	if err != nil {
 		return nil, fmt.Errorf("journal: open target: %w", err)
 	}
@@ -82,7 +91,7 @@ func (s *Store) Rollback(ctx context.Context, root, id string, opts RollbackOpti
 
 	rb := &roller{t: t, dir: dir, id: id, step: opts.Step, res: res, rbTmps: rbTmps}
 	if !opts.Force {
-		if err := rb.check(befores, done, restored); err != nil {
+		if err := rb.check(befores, done, restored, left); err != nil {
 			return nil, err
 		}
 	}
@@ -93,28 +102,33 @@ func (s *Store) Rollback(ctx context.Context, root, id string, opts RollbackOpti
 	defer j.Close()
 	rb.j = j
 
-	var skipped []string
+	// From here on a failure is reported and the rest is still restored.
+	fail := func(what string, err error) {
+		res.Failed = append(res.Failed, Failure{Path: what, Reason: err.Error(), Err: err})
+	}
 	for _, rec := range slices.Backward(rts) {
 		if restored[rec.Seq] {
 			continue
 		}
 		if err := ctx.Err(); err != nil {
-			return nil, err
+			return res, err
 		}
+		what := fmt.Sprintf("%s %s", rec.Runtime.Kind, rec.Runtime.Key)
 		old, ok := rtOld[rec.Seq]
 		if !ok {
 			// Interrupted around Apply, which may or may not have made
 			// the change: revert to the state it started from.
 			if old = priorRuntime(*rec.Runtime); old == "" {
-				skipped = append(skipped, fmt.Sprintf("%s %s", rec.Runtime.Kind, rec.Runtime.Key))
+				fail(what, errors.New("not reverted, the state before is unknown (check by hand)"))
 				continue
 			}
 		}
 		if err := opts.Runtime.Revert(ctx, *rec.Runtime, old); err != nil {
-			return nil, fmt.Errorf("revert %s %s: %w", rec.Runtime.Kind, rec.Runtime.Key, err)
+			fail(what, fmt.Errorf("revert: %w", err))
+			continue
 		}
 		if err := j.append(record{Seq: rec.Seq, Kind: recRTReverted}); err != nil {
-			return nil, err
+			return res, err
 		}
 		step(rb.step, "rb-runtime", rec.Runtime.Key)
 	}
@@ -122,18 +136,26 @@ func (s *Store) Rollback(ctx context.Context, root, id string, opts RollbackOpti
 	var created []string
 	for _, rec := range slices.Backward(befores) {
 		if err := ctx.Err(); err != nil {
-			return nil, err
+			return res, err
+		}
+		if left[rec.Seq] {
+			// The run left this path alone: only its temporary may remain.
+			if err := rb.removeTmps(rec); err != nil {
+				fail(target.Abs(rec.Path), err)
+			}
+			continue
 		}
 		isDir, err := rb.restore(rec, restored[rec.Seq])
 		if err != nil {
-			return nil, fmt.Errorf("restore %s: %w", target.Abs(rec.Path), err)
+			fail(target.Abs(rec.Path), err)
+			continue
 		}
 		if isDir {
 			created = append(created, rec.Path)
 		}
 		if !restored[rec.Seq] {
 			if err := j.append(record{Seq: rec.Seq, Kind: recRestored, Path: rec.Path}); err != nil {
-				return nil, err
+				return res, err
 			}
 			step(rb.step, "rb-restored", rec.Path)
 		}
@@ -153,7 +175,8 @@ func (s *Store) Rollback(ctx context.Context, root, id string, opts RollbackOpti
 			continue
 		}
 		if err != nil {
-			return nil, fmt.Errorf("restore %s: %w", target.Abs(d), err)
+			fail(target.Abs(d), err)
+			continue
 		}
 		res.Removed = append(res.Removed, target.Abs(d))
 		step(rb.step, "rb-rmdir", d)
@@ -180,29 +203,14 @@ func (s *Store) Rollback(ctx context.Context, root, id string, opts RollbackOpti
 	}
 	slices.SortFunc(dirs, byDepth)
 	for _, d := range dirs {
-		dd, err := t.openDir(d)
-		if errors.Is(err, fs.ErrNotExist) || errors.Is(err, unix.ENOTDIR) {
-			continue // created by the run, or gone
+		if err := rb.dirTimes(times[d]); err != nil {
+			fail(target.Abs(d), fmt.Errorf("restore times: %w", err))
 		}
-		if err != nil {
-			return nil, fmt.Errorf("restore times: %w", err)
-		}
-		tm := times[d]
-		err = dd.setTimes(".", tm.Atime, tm.Mtime)
-		if err == nil {
-			err = dd.sync()
-		}
-		dd.Close()
-		if err != nil {
-			return nil, err
-		}
-		step(rb.step, "rb-dirtimes", d)
 	}
 
-	if len(skipped) > 0 {
-		// The run stays as it is: something it may have changed is
-		// still unknown.
-		return res, fmt.Errorf("journal: not reverted, the state before is unknown (check by hand): %s", strings.Join(skipped, ", "))
+	if len(res.Failed) > 0 {
+		// The run stays as it is, to be rolled back again.
+		return res, &IncompleteError{Failed: res.Failed}
 	}
 	now := time.Now()
 	run.State, run.RolledBackAt = StateRolledBack, &now
@@ -210,6 +218,34 @@ func (s *Store) Rollback(ctx context.Context, root, id string, opts RollbackOpti
 		return nil, err
 	}
 	return res, nil
+}
+
+// dirTimes gives directory tm.Path its recorded times, unless it already
+// has them (a directory the run did not change is not touched) or is gone.
+func (rb *roller) dirTimes(tm *dirTimes) error {
+	dd, err := rb.t.openDir(tm.Path)
+	if errors.Is(err, fs.ErrNotExist) || errors.Is(err, unix.ENOTDIR) {
+		return nil // created by the run, or gone
+	}
+	if err != nil {
+		return err
+	}
+	defer dd.Close()
+	cur, err := dd.self()
+	if err != nil {
+		return err
+	}
+	if cur.Atime == tm.Atime && cur.Mtime == tm.Mtime {
+		return nil
+	}
+	if err := dd.setTimes(".", tm.Atime, tm.Mtime); err != nil {
+		return err
+	}
+	if err := dd.sync(); err != nil {
+		return err
+	}
+	step(rb.step, "rb-dirtimes", tm.Path)
+	return nil
 }
 
 func depth(p string) int {
@@ -248,7 +284,7 @@ type roller struct {
 // check fails with a *ChangedError when a path the run finished is now in
 // neither the state the run left nor its prior state, or a directory the
 // run created holds entries the run did not make.
-func (rb *roller) check(befores []record, done map[int]string, restored map[int]bool) error {
+func (rb *roller) check(befores []record, done map[int]string, restored, left map[int]bool) error {
 	ours := map[string]bool{}
 	for _, rec := range befores {
 		ours[rec.Path] = true
@@ -256,10 +292,10 @@ func (rb *roller) check(befores []record, done map[int]string, restored map[int]
 	var changed []string
 	for _, rec := range befores {
 		after, finished := done[rec.Seq]
-		if restored[rec.Seq] || !finished {
+		if restored[rec.Seq] || left[rec.Seq] || !finished {
 			continue
 		}
-		cur, _, err := rb.t.stateAt(rec.Path)
+		cur, err := rb.t.current(rec.Path, true)
 		if err != nil {
 			return fmt.Errorf("%s: %w", target.Abs(rec.Path), err)
 		}
@@ -315,7 +351,8 @@ func (rb *roller) rmdir(p string) error {
 
 // restore puts one path back to its prior state (or, for a restored one,
 // only reports whether it is a directory the run created). isDir is set
-// for directories to remove once their contents are gone.
+// for directories to remove once their contents are gone. A path already
+// in its prior state, times included, is not touched at all.
 func (rb *roller) restore(rec record, already bool) (isDir bool, err error) {
 	p, prior := rec.Path, rec.Prior
 	d, name, err := rb.t.parent(p)
@@ -326,29 +363,15 @@ func (rb *roller) restore(rec record, already bool) (isDir bool, err error) {
 		return false, err
 	}
 	defer d.Close()
-	cur, _, err := d.state(name)
+	cur, _, err := d.state(name, false)
 	if err != nil {
 		return false, err
 	}
 	if already {
 		return !prior.Exists && cur.Type == typeDir, nil
 	}
-	// Leftover temporaries: the ones journaled, and (best effort) the
-	// fixed name older versions used for rollback's.
-	if unix.Unlinkat(d.fd, path.Base(tmpName(p, rb.id, "-rb")), 0) == nil {
-		step(rb.step, "rb-tmp-removed", p)
-	}
-	for _, t := range append([]string{rec.Tmp}, rb.rbTmps[rec.Seq]...) {
-		if t == "" || path.Dir(t) != path.Dir(p) {
-			continue
-		}
-		err := unix.Unlinkat(d.fd, path.Base(t), 0)
-		switch {
-		case err == nil:
-			step(rb.step, "rb-tmp-removed", p)
-		case !errors.Is(err, unix.ENOENT):
-			return false, &fs.PathError{Op: "remove", Path: target.Abs(t), Err: err}
-		}
+	if err := rb.removeTmpsIn(d, rec); err != nil {
+		return false, err
 	}
 	abs := target.Abs(p)
 	if !prior.Exists {
@@ -366,15 +389,30 @@ func (rb *roller) restore(rec record, already bool) (isDir bool, err error) {
 		return false, nil
 	}
 	unchanged := cur.fingerprint() == prior.fingerprint()
+	if unchanged && (prior.Type == typeDir || cur.Atime == prior.Atime && cur.Mtime == prior.Mtime) {
+		return false, nil // never changed (the run stopped before it), or already restored
+	}
 	switch prior.Type {
 	case typeFile:
-		if cur.Exists && cur.Type == typeFile && cur.SHA256 == prior.SHA256 {
-			err = rb.metaInPlace(d, name, prior, &cur, unchanged)
-		} else {
+		switch {
+		case rec.Action == remedy.ActMeta:
+			// The run changed mode or owner only and kept no content: put
+			// those back on whatever content the file has now.
+			if cur.Type != typeFile {
+				return false, fmt.Errorf("was a file, now %s: a mode or owner change cannot be undone on it", orAbsent(cur.Type))
+			}
+			if err = foreignLinks(prior, &cur); err == nil {
+				err = rb.metaInPlace(d, name, prior, &cur, unchanged, cur.SHA256 == prior.SHA256)
+			}
+		case cur.Type == typeFile && cur.SHA256 == prior.SHA256 && foreignLinks(prior, &cur) == nil:
+			err = rb.metaInPlace(d, name, prior, &cur, unchanged, true)
+		default:
+			// A new file by rename: other hard links to what is there now
+			// keep their content and metadata.
 			err = rb.replaceFile(d, name, rec)
 		}
 	case typeSymlink:
-		if cur.Exists && cur.Type == typeSymlink && cur.Link == prior.Link {
+		if cur.Exists && cur.Type == typeSymlink && cur.Link == prior.Link && foreignLinks(prior, &cur) == nil {
 			err = rb.linkMeta(d, name, prior)
 		} else {
 			err = rb.replaceSymlink(d, name, rec)
@@ -383,12 +421,14 @@ func (rb *roller) restore(rec record, already bool) (isDir bool, err error) {
 		if cur.Type != typeDir {
 			return false, fmt.Errorf("was a directory, now %s", orAbsent(cur.Type))
 		}
-		err = rb.metaInPlace(d, name, prior, &cur, unchanged) // times come last, with the other directories
+		err = rb.metaInPlace(d, name, prior, &cur, unchanged, false) // times come last, with the other directories
 	default:
 		if cur.Type != typeOther {
 			return false, fmt.Errorf("cannot recreate a special file (now %s)", orAbsent(cur.Type))
 		}
-		err = d.chownChmod(name, cur.identity(), prior.UID, prior.GID, prior.Mode)
+		if err = foreignLinks(prior, &cur); err == nil {
+			err = d.chownChmod(name, cur.identity(), prior.UID, prior.GID, prior.Mode)
+		}
 	}
 	if err != nil {
 		return false, err
@@ -399,6 +439,52 @@ func (rb *roller) restore(rec record, already bool) (isDir bool, err error) {
 	return false, nil
 }
 
+// foreignLinks refuses to set cur's mode or owner in place when cur is
+// not the object the run changed and has other hard links: they would
+// change too, and may lie outside the target.
+func foreignLinks(prior, cur *fileState) error {
+	if cur.Type != typeDir && cur.Nlink > 1 && cur.identity() != prior.identity() {
+		return fmt.Errorf("has %d hard links and is not the file the run changed: its mode or owner is not set in place", cur.Nlink)
+	}
+	return nil
+}
+
+// removeTmps deletes what rec's temporaries left behind.
+func (rb *roller) removeTmps(rec record) error {
+	d, _, err := rb.t.parent(rec.Path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	return rb.removeTmpsIn(d, rec)
+}
+
+// removeTmpsIn deletes rec's leftover temporaries in d: the ones
+// journaled, and (best effort) the fixed name older versions used for
+// rollback's.
+func (rb *roller) removeTmpsIn(d *dir, rec record) error {
+	p := rec.Path
+	if unix.Unlinkat(d.fd, path.Base(tmpName(p, rb.id, "-rb")), 0) == nil {
+		step(rb.step, "rb-tmp-removed", p)
+	}
+	for _, t := range append([]string{rec.Tmp}, rb.rbTmps[rec.Seq]...) {
+		if t == "" || path.Dir(t) != path.Dir(p) {
+			continue
+		}
+		err := unix.Unlinkat(d.fd, path.Base(t), 0)
+		switch {
+		case err == nil:
+			step(rb.step, "rb-tmp-removed", p)
+		case !errors.Is(err, unix.ENOENT):
+			return &fs.PathError{Op: "remove", Path: target.Abs(t), Err: err}
+		}
+	}
+	return nil
+}
+
 func orAbsent(t string) string {
 	if t == "" {
 		return "absent"
@@ -406,9 +492,9 @@ func orAbsent(t string) string {
 	return t
 }
 
-// metaInPlace restores owner, xattrs, mode and (for files) times of the
-// existing file or directory cur whose content is already the prior one.
-func (rb *roller) metaInPlace(d *dir, name string, prior, cur *fileState, unchanged bool) error {
+// metaInPlace restores owner, xattrs and mode of the existing file or
+// directory cur, and, with times, a file's times.
+func (rb *roller) metaInPlace(d *dir, name string, prior, cur *fileState, unchanged, times bool) error {
 	if !unchanged {
 		want := cur.identity()
 		f, err := d.open(name, &want)
@@ -419,7 +505,7 @@ func (rb *roller) metaInPlace(d *dir, name string, prior, cur *fileState, unchan
 			return err
 		}
 	}
-	if prior.Type == typeDir {
+	if !times || cur.Atime == prior.Atime && cur.Mtime == prior.Mtime {
 		return nil
 	}
 	return d.setTimes(name, prior.Atime, prior.Mtime)
@@ -461,7 +547,7 @@ func (rb *roller) replaceFile(d *dir, name string, rec record) error {
 	if err := syncClose(f, err); err != nil {
 		return err
 	}
-	return renameInto(d, rb.step, tmp, name, rec.Path, "rb-tmp-ready", "rb-renamed")
+	return renameInto(d, rb.step, tmp, name, rec.Path, "rb-tmp-ready", "rb-renamed", nil)
 }
 
 func (rb *roller) replaceSymlink(d *dir, name string, rec record) error {
@@ -475,7 +561,7 @@ func (rb *roller) replaceSymlink(d *dir, name string, rec record) error {
 	if err := rb.linkMeta(d, tmp, rec.Prior); err != nil {
 		return err
 	}
-	return renameInto(d, rb.step, tmp, name, rec.Path, "rb-tmp-ready", "rb-renamed")
+	return renameInto(d, rb.step, tmp, name, rec.Path, "rb-tmp-ready", "rb-renamed", nil)
 }
 
 // linkMeta gives the symlink name the prior owner and times.

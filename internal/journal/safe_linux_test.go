@@ -153,18 +153,18 @@ func attacks() []attack {
 func TestParentSwapApply(t *testing.T) {
 	needRoot(t)
 	changes := []remedy.PathChange{
-		{Path: victim, Action: remedy.ActMeta, Mode: 0o666, ModeSet: true, Existed: true},
-		{Path: victim, Action: remedy.ActMeta, UID: 1234, GID: 1234, OwnerSet: true, Existed: true},
-		{Path: victim, Action: remedy.ActWrite, Data: []byte("pwned\n"), Mode: 0o666, ModeSet: true, Existed: true},
-		{Path: victim, Action: remedy.ActRemove, Existed: true},
-		{Path: victim, Action: remedy.ActSymlink, Link: "/dev/null", Existed: true},
+		{Path: victim, Action: remedy.ActMeta, Mode: 0o666, ModeSet: true},
+		{Path: victim, Action: remedy.ActMeta, UID: 1234, GID: 1234, OwnerSet: true},
+		{Path: victim, Action: remedy.ActWrite, Data: []byte("pwned\n"), Mode: 0o666, ModeSet: true},
+		{Path: victim, Action: remedy.ActRemove},
+		{Path: victim, Action: remedy.ActSymlink, Link: "/dev/null"},
 		{Path: subDir + "/newfile", Action: remedy.ActWrite, Data: []byte("x\n"), Mode: 0o644, ModeSet: true},
 		{Path: subDir + "/newdir", Action: remedy.ActMkdir, Mode: 0o755, ModeSet: true},
 	}
 	resolvers(t, func(t *testing.T) {
 		for _, a := range attacks() {
 			for _, c := range changes {
-				if a.finalOnly && !c.Existed {
+				if a.finalOnly && c.Path != victim {
 					continue
 				}
 				t.Run(a.name+"/"+string(c.Action)+" "+filepath.Base(c.Path)+" "+c.Mode.String(), func(t *testing.T) {
@@ -176,7 +176,7 @@ func TestParentSwapApply(t *testing.T) {
 							a.do(t, root)
 						}
 					}
-					run, err := s.Apply(context.Background(), root, Run{}, []remedy.PathChange{c}, nil, ApplyOptions{Step: hook})
+					run, err := applyPlanned(t, s, root, Run{}, []remedy.PathChange{c}, nil, ApplyOptions{Step: hook})
 					if err == nil || !strings.Contains(err.Error(), a.wantSubstr) {
 						t.Errorf("apply: %v, want an error with %q", err, a.wantSubstr)
 					}
@@ -217,9 +217,9 @@ func TestParentSwapApply(t *testing.T) {
 func TestParentSwapRollback(t *testing.T) {
 	needRoot(t)
 	changes := []remedy.PathChange{
-		{Path: victim, Action: remedy.ActMeta, Mode: 0o600, ModeSet: true, Existed: true},
-		{Path: victim, Action: remedy.ActWrite, Data: []byte("hardened\n"), Existed: true},
-		{Path: victim, Action: remedy.ActRemove, Existed: true},
+		{Path: victim, Action: remedy.ActMeta, Mode: 0o600, ModeSet: true},
+		{Path: victim, Action: remedy.ActWrite, Data: []byte("hardened\n")},
+		{Path: victim, Action: remedy.ActRemove},
 		{Path: subDir + "/newfile", Action: remedy.ActWrite, Data: []byte("x\n"), Mode: 0o644, ModeSet: true},
 	}
 	resolvers(t, func(t *testing.T) {
@@ -228,7 +228,7 @@ func TestParentSwapRollback(t *testing.T) {
 				root := attackTree(t)
 				etc, sub := snapshot(t, root)
 				s := openStore(t)
-				run, err := s.Apply(context.Background(), root, Run{}, []remedy.PathChange{c}, nil, ApplyOptions{})
+				run, err := applyPlanned(t, s, root, Run{}, []remedy.PathChange{c}, nil, ApplyOptions{})
 				must(t, err)
 				p := filepath.Join(root, subDir)
 				must(t, os.Rename(p, p+".orig"))
@@ -279,7 +279,7 @@ func TestPlantedTemporary(t *testing.T) {
 		}
 		must(t, os.Symlink("../../../etc/shadow", filepath.Join(root, tmp)))
 	}
-	change := []remedy.PathChange{{Path: victim, Action: remedy.ActWrite, Data: []byte("pwned\n"), Mode: 0o666, ModeSet: true, Existed: true}}
+	change := []remedy.PathChange{{Path: victim, Action: remedy.ActWrite, Data: []byte("pwned\n"), Mode: 0o666, ModeSet: true}}
 
 	t.Run("apply", func(t *testing.T) {
 		root := attackTree(t)
@@ -290,7 +290,7 @@ func TestPlantedTemporary(t *testing.T) {
 				plant(t, root, lastTmp(t, s))
 			}
 		}
-		run, err := s.Apply(context.Background(), root, Run{}, change, nil, ApplyOptions{Step: hook})
+		run, err := applyPlanned(t, s, root, Run{}, change, nil, ApplyOptions{Step: hook})
 		if !errors.Is(err, os.ErrExist) {
 			t.Errorf("apply: %v, want it to find the name taken", err)
 		}
@@ -305,7 +305,7 @@ func TestPlantedTemporary(t *testing.T) {
 		root := attackTree(t)
 		etc, sub := snapshot(t, root)
 		s := openStore(t)
-		run, err := s.Apply(context.Background(), root, Run{}, change, nil, ApplyOptions{})
+		run, err := applyPlanned(t, s, root, Run{}, change, nil, ApplyOptions{})
 		must(t, err)
 		hook := func(step, p string) {
 			if step == "rb-tmp-journal" {
@@ -362,7 +362,7 @@ func TestInterruptedRuntimeRevert(t *testing.T) {
 			before := treeHash(t, root)
 			s := openStore(t)
 			f := &pkgRuntime{state: map[string]string{tc.rc.Key: tc.before}}
-			run, err := s.Apply(context.Background(), root, Run{}, testChanges()[2:4], []remedy.Runtime{tc.rc}, ApplyOptions{Runtime: f})
+			run, err := applyPlanned(t, s, root, Run{}, testChanges()[2:4], []remedy.Runtime{tc.rc}, ApplyOptions{Runtime: f})
 			if err == nil || run == nil || run.State != StateFailed {
 				t.Fatalf("apply: %v %+v", err, run)
 			}
@@ -416,8 +416,8 @@ func TestSpecialFileMeta(t *testing.T) {
 		var before unix.Stat_t
 		must(t, unix.Lstat(fifo, &before))
 		s := openStore(t)
-		c := []remedy.PathChange{{Path: subDir + "/fifo", Action: remedy.ActMeta, Mode: 0o600 | os.ModeSticky, ModeSet: true, UID: 7, GID: 8, OwnerSet: true, Existed: true}}
-		run, err := s.Apply(context.Background(), root, Run{}, c, nil, ApplyOptions{})
+		c := []remedy.PathChange{{Path: subDir + "/fifo", Action: remedy.ActMeta, Mode: 0o600 | os.ModeSticky, ModeSet: true, UID: 7, GID: 8, OwnerSet: true}}
+		run, err := applyPlanned(t, s, root, Run{}, c, nil, ApplyOptions{})
 		must(t, err)
 		var st unix.Stat_t
 		must(t, unix.Lstat(fifo, &st))
@@ -438,7 +438,7 @@ func TestSpecialFileMeta(t *testing.T) {
 				must(t, os.Symlink("../../../etc/shadow", fifo))
 			}
 		}
-		if _, err := s.Apply(context.Background(), root, Run{}, c, nil, ApplyOptions{Step: hook}); err == nil {
+		if _, err := applyPlanned(t, s, root, Run{}, c, nil, ApplyOptions{Step: hook}); err == nil {
 			t.Error("apply through a swapped-in symlink: no error")
 		}
 		sameTree(t, etc, treeHash(t, filepath.Join(root, "etc")))

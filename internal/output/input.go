@@ -23,14 +23,20 @@ func (r *Registry) ReadFile(path string) (*Spec, any, error) {
 		return nil, nil, usage(err)
 	}
 	defer f.Close()
-	data, err := io.ReadAll(io.LimitReader(f, MaxDocument+1))
+	return r.Read(path, f)
+}
+
+// Read reads one saved document (at most MaxDocument bytes) from rd,
+// named name in errors, and decodes it as ReadFile does.
+func (r *Registry) Read(name string, rd io.Reader) (*Spec, any, error) {
+	data, err := io.ReadAll(io.LimitReader(rd, MaxDocument+1))
 	if err != nil {
-		return nil, nil, usage(fmt.Errorf("read %s: %w", path, err))
+		return nil, nil, usage(fmt.Errorf("read %s: %w", name, err))
 	}
 	if len(data) > MaxDocument {
-		return nil, nil, usage(fmt.Errorf("%s: larger than %d bytes", path, MaxDocument))
+		return nil, nil, usage(fmt.Errorf("%s: larger than %d bytes", name, MaxDocument))
 	}
-	return r.Decode(path, data)
+	return r.Decode(name, data)
 }
 
 // header is what identifies a document; results and plan recognise the

@@ -10,7 +10,7 @@ import (
 
 func TestRegistry(t *testing.T) {
 	reg := Default()
-	want := []Kind{KindChangeLog, KindDriftReport, KindFixPlan, KindRuleList, KindRunList, KindScanReport, KindVersion, KindWatchEvent}
+	want := []Kind{KindChangeLog, KindDriftReport, KindFixPlan, KindKeyList, KindRuleList, KindRunList, KindScanReport, KindVersion, KindWatchEvent}
 	if got := reg.Kinds(); !equal(got, want) {
 		t.Fatalf("kinds %v, want %v", got, want)
 	}
@@ -94,6 +94,8 @@ func TestDecodeErrors(t *testing.T) {
 		{"unknown kind", `{"schema_version": "1.0", "kind": "sbom"}`, `unknown document kind "sbom"`},
 		{"major 2", `{"schema_version": "2.0", "kind": "scan_report"}`, `scan_report schema version "2.0" is not supported (this cradle reads 1.x)`},
 		{"type", "{\"schema_version\": \"1.1\", \"kind\": \"scan_report\",\n \"duration_ms\": \"slow\"}", "doc.json:2:"},
+		{"no severity", `{"schema_version": "1.1", "kind": "scan_report", "results": [{"rule_id": "a.b"}]}`, `doc.json: results[0] (a.b): no severity`},
+		{"fix no severity", `{"schema_version": "1.1", "kind": "fix_plan", "rules": [{"rule": "a.b"}]}`, `doc.json: rules[0] (a.b): no severity`},
 		{"bad severity", `{"schema_version": "1.1", "kind": "scan_report", "results": [{"severity": "dire"}]}`, `unknown severity "dire"`},
 		{"stream line", "{\"schema_version\":\"1.0\",\"kind\":\"watch_event\",\"event\":\"drift\"}\n{\"schema_version\":\"1.0\",\"kind\":\"watch_event\",\"time\":5}\n", "doc.json:2:"},
 		{"stream mixed", "{\"schema_version\":\"1.0\",\"kind\":\"watch_event\"}\n{\"schema_version\":\"1.1\",\"kind\":\"scan_report\"}\n", `doc.json:2:1: a "scan_report" line in a stream of "watch_event"`},

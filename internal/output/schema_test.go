@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -15,6 +16,8 @@ import (
 	"github.com/cradle-cra/cradle/internal/journal"
 	"github.com/cradle-cra/cradle/internal/output"
 	"github.com/cradle-cra/cradle/internal/output/outputtest"
+	"github.com/cradle-cra/cradle/internal/remedy"
+	"github.com/cradle-cra/cradle/internal/signing"
 	"github.com/cradle-cra/cradle/internal/version"
 )
 
@@ -74,13 +77,15 @@ func samples(t *testing.T) map[output.Kind][]any {
 	return map[output.Kind][]any{
 		output.KindScanReport: {read(filepath.Join("..", "render", "testdata", "report.json.golden")),
 			read(filepath.Join("..", "render", "testdata", "empty.json.golden"))},
-		output.KindFixPlan: {read(filepath.Join("..", "fix", "testdata", "plan.json.golden"))},
+		output.KindFixPlan: {read(filepath.Join("..", "fix", "testdata", "plan.json.golden")),
+			read(filepath.Join("..", "fix", "testdata", "apply.json.golden"))},
 		output.KindDriftReport: {drift.NewReport("root:/srv/rootfs", snap, "sha256:00", when, items),
 			drift.NewReport("host", &drift.Snapshot{}, "sha256:00", when, nil)},
 		output.KindRunList: {journal.NewRunList("root:/srv/rootfs", []journal.Run{
 			{ID: "20261127T100000Z-1a2b", Time: when, User: "root", Actor: "jdoe", ChangeRef: "CHG-1", Reason: "r",
 				Target: "root:/srv/rootfs", Rules: []string{"ssh.permit_root_login"}, Ops: 1, State: journal.StateRolledBack,
-				RolledBackAt: &rolled, Paths: []string{"/etc/ssh/sshd_config"}},
+				RolledBackAt: &rolled, Paths: []string{"/etc/ssh/sshd_config"}, Root: &remedy.RootID{Dev: 2049, Ino: 131073},
+				Skipped: []journal.Skip{{Path: "/etc/shadow", Rules: []string{"file.shadow.permissions"}, Reason: "has 2 hard links"}}},
 		}), journal.NewRunList("host", nil)},
 		output.KindChangeLog: {changelog.NewListing("root:/srv/rootfs", "/var/lib/cradle/logs/x.jsonl", []changelog.Entry{{
 			Seq: 1, Time: when.Format(time.RFC3339Nano), Actor: changelog.Actor{OSUser: changelog.OSUser{UID: "0", Name: "root", SudoUser: "jdoe"}, Actor: "jdoe"},
@@ -90,6 +95,11 @@ func samples(t *testing.T) map[output.Kind][]any {
 		}}), changelog.NewListing("host", "/var/lib/cradle/logs/host.jsonl", nil)},
 		output.KindWatchEvent: {&[]drift.Event{evDrift, evResolved, evErr}},
 		output.KindVersion:    {&stamped, &unstamped},
+		output.KindKeyList: {signing.NewKeyList([]signing.KeyInfo{
+			{ID: "0123456789abcdef", Created: when, Status: signing.StatusActive},
+			{ID: "fedcba9876543210", Created: when.Add(-time.Hour), Retired: &rolled, Status: signing.StatusRetired},
+			{ID: "00112233445566aa", Status: signing.StatusTrusted},
+		}), signing.NewKeyList(nil)},
 		output.KindRuleList: {catalog.NewRuleList(eng.Registry, "", eng.Rules.Rules),
 			catalog.NewRuleList(eng.Registry, "strict", eng.Rules.Rules[:1])},
 	}
@@ -179,5 +189,28 @@ func TestWatchEventSchema(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join("..", "..", "docs", "schemas", "watch_event.schema.json")); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestUndocumentedProperties: a property the code writes must be in the
+// schema, at any depth; free-form objects (details) take any.
+func TestUndocumentedProperties(t *testing.T) {
+	for _, tc := range []struct {
+		kind output.Kind
+		doc  string
+		want string // "" for accepted
+	}{
+		{output.KindRunList, `{"schema_version":"1.0","kind":"run_list","target":"host","runs":[],"surprise":1}`, "surprise"},
+		{output.KindRunList, `{"schema_version":"1.0","kind":"run_list","target":"host","runs":[{"id":"r","time":"2026-01-02T03:04:05Z","user":"root","target":"host","rules":[],"operations":0,"state":"applied","paths":[],"skipped":[{"path":"/x","reason":"r","why":1}]}]}`, "runs[].skipped[].why"},
+		{output.KindWatchEvent, `{"schema_version":"1.0","kind":"watch_event","event":"drift","time":"2026-01-02T03:04:05Z","target":"host","item":{"id":"x","kind":"value","change":"changed","before":"a","after":"b","first_seen":"2026-01-02T03:04:05Z","extra":1}}`, "item.extra"},
+		{output.KindChangeLog, `{"schema_version":"1.0","kind":"change_log","target":"host","path":"p","entries":[{"seq":1,"time":"2026-01-02T03:04:05Z","actor":{"os_user":{"uid":"0"}},"action":"note","target":"host","prev_hash":"","hash":"h","key_id":"k","sig":"s","details":{"anything":{"goes":1}},"before":{"any/path":"sha256:00"}}]}`, ""},
+	} {
+		err := outputtest.Check(tc.kind, []byte(tc.doc))
+		switch {
+		case tc.want == "" && err != nil:
+			t.Errorf("%s: %v", tc.kind, err)
+		case tc.want != "" && (err == nil || !strings.Contains(err.Error(), tc.want)):
+			t.Errorf("%s: got %v, want it to name %s", tc.kind, err, tc.want)
+		}
 	}
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/cradle-cra/cradle/internal/changelog"
 	"github.com/cradle-cra/cradle/internal/drift"
 	"github.com/cradle-cra/cradle/internal/journal"
+	"github.com/cradle-cra/cradle/internal/signing"
 	"github.com/cradle-cra/cradle/internal/version"
 )
 
@@ -169,4 +170,17 @@ func rulesTable(w io.Writer, l *catalog.RuleList, _ Options) error {
 	}
 	_, err := fmt.Fprintf(w, "\n%d rules\n", len(l.Rules))
 	return err
+}
+
+func keysTable(w io.Writer, l *signing.KeyList, _ Options) error {
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "ID\tCREATED\tSTATUS")
+	for _, k := range l.Keys {
+		created := "-"
+		if !k.Created.IsZero() {
+			created = k.Created.UTC().Format(tableTime)
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\n", k.ID, created, k.Status)
+	}
+	return tw.Flush()
 }

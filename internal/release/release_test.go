@@ -236,11 +236,15 @@ func checkVersionOutput(t *testing.T, cmd *exec.Cmd, m Meta, goos, goarch string
 // build cache; linking, stamping and packaging run again. A fully cold
 // check is `GOCACHE=$(mktemp -d) scripts/release.sh`, docs/release.md.)
 func TestReproducible(t *testing.T) {
-	dir, _ := release(t)
+	dir, m := release(t)
 	again := filepath.Join(t.TempDir(), "again")
-	if _, err := Build(context.Background(), Options{Dir: moduleRoot(t), Out: again, Snapshot: true,
-		SourceDateEpoch: os.Getenv("SOURCE_DATE_EPOCH"), Go: goCommand()}); err != nil {
+	res, err := Build(context.Background(), Options{Dir: moduleRoot(t), Out: again, Snapshot: true,
+		SourceDateEpoch: os.Getenv("SOURCE_DATE_EPOCH"), Go: goCommand()})
+	if err != nil {
 		t.Fatal(err)
+	}
+	if res.Meta != m {
+		t.Fatalf("the checkout changed between the two builds (%+v, then %+v); not comparable", m, res.Meta)
 	}
 	first, second := readSums(t, dir), readSums(t, again)
 	for name, sum := range first {
@@ -313,6 +317,56 @@ func TestDebInstallsInChroot(t *testing.T) {
 	if _, err := os.Lstat(filepath.Join(root, "usr/bin/cradle")); !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("/usr/bin/cradle after purge: %v", err)
 	}
+}
+
+// TestRPMInstalls checks the x86_64 .rpm with rpm itself (digests,
+// metadata) and installs it into an empty root, where the static binary
+// runs in a chroot with nothing else beside it.
+func TestRPMInstalls(t *testing.T) {
+	if runtime.GOOS != "linux" || runtime.GOARCH != "amd64" {
+		t.Skipf("runs the amd64 binary; this is %s/%s", runtime.GOOS, runtime.GOARCH)
+	}
+	if _, err := exec.LookPath("rpm"); err != nil {
+		required(t, "rpm is not installed (apt-get install rpm)")
+	}
+	if os.Geteuid() != 0 {
+		required(t, "installing files owned by root needs root")
+	}
+	dir, m := release(t)
+	var pkg string
+	for name := range readSums(t, dir) {
+		if strings.HasSuffix(name, ".x86_64.rpm") {
+			pkg = filepath.Join(dir, name)
+		}
+	}
+	if pkg == "" {
+		t.Fatal("no x86_64 .rpm")
+	}
+	run := func(name string, args ...string) string {
+		t.Helper()
+		out, err := exec.Command(name, args...).CombinedOutput()
+		if err != nil {
+			t.Fatalf("%s %v: %v\n%s", name, args, err, out)
+		}
+		return string(out)
+	}
+	run("rpm", "--checksig", "--nosignature", pkg)
+	got := run("rpm", "-qp", "--qf", "%{NAME} %{VERSION} %{LICENSE} %{BUILDHOST} %{BUILDTIME}", pkg)
+	want := fmt.Sprintf("cradle %s Apache-2.0 cradle-release %d", strings.Replace(m.Version, "-", "~", 1), m.Epoch.Unix())
+	if got != want {
+		t.Errorf("rpm metadata %q, want %q", got, want)
+	}
+	root := t.TempDir()
+	run("rpm", "--root", root, "--initdb")
+	run("rpm", "--root", root, "-i", "--nodeps", "--noscripts", pkg)
+	run("rpm", "--root", root, "-V", "cradle")
+	for _, p := range []string{"usr/share/man/man1/cradle-scan.1.gz", "usr/share/zsh/site-functions/_cradle",
+		"usr/share/licenses/cradle/LICENSE"} {
+		if _, err := os.Stat(filepath.Join(root, p)); err != nil {
+			t.Errorf("installed package lacks /%s: %v", p, err)
+		}
+	}
+	checkVersionOutput(t, exec.Command("chroot", root, "/usr/bin/cradle", "version", "--format", "json"), m, "linux", "amd64")
 }
 
 // TestImage scans the OCI image with cradle itself and checks that each

@@ -1,8 +1,10 @@
 package remedy
 
 import (
+	"crypto/sha256"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"maps"
 	"path"
@@ -12,6 +14,7 @@ import (
 	"github.com/pmezard/go-difflib/difflib"
 
 	"github.com/cradle-cra/cradle/internal/collect/sysctl"
+	"github.com/cradle-cra/cradle/internal/digest"
 	"github.com/cradle-cra/cradle/internal/target"
 )
 
@@ -20,6 +23,9 @@ type node struct {
 	path       string // root-relative, symlink-free parents
 	orig       target.FileInfo
 	origExists bool
+	// origSHA is the digest of the original content, taken when an
+	// operation that replaces or removes it is planned.
+	origSHA string
 
 	exists  bool
 	typ     fs.FileMode // 0 regular, fs.ModeDir, fs.ModeSymlink
@@ -383,10 +389,14 @@ func (c *Changes) WriteFile(name string, data []byte, perm fs.FileMode, summary 
 		if old, err = c.ReadFile(p); err != nil {
 			return err
 		}
+		if !n.dataSet && n.origSHA == "" {
+			n.origSHA = Digest(old) // the original content the edit and its diff start from
+		}
 		if string(old) == string(data) {
 			return nil
 		}
 	}
+	c.pinContent(n)
 	if !n.exists || n.typ != 0 {
 		n.typ, n.mode, n.modeSet, n.uid, n.gid, n.ownSet, n.link = 0, perm&PermMask, true, 0, 0, true, ""
 	}
@@ -452,6 +462,7 @@ func (c *Changes) Remove(name string, summary string) error {
 	if n.typ == fs.ModeDir {
 		return fmt.Errorf("remove %s: is a directory", target.Abs(p))
 	}
+	c.pinContent(n)
 	from := "file"
 	if n.typ == fs.ModeSymlink {
 		from = "symlink to " + n.link
@@ -469,6 +480,7 @@ func (c *Changes) Symlink(name, dest string, summary string) error {
 	if err != nil {
 		return err
 	}
+	c.pinContent(n)
 	p := n.path
 	if n.exists && n.typ == fs.ModeSymlink && n.link == dest {
 		return nil
@@ -649,9 +661,45 @@ type PathChange struct {
 	ModeSet  bool
 	UID, GID uint32
 	OwnerSet bool
-	// Existed is whether the path existed when planned.
-	Existed bool
-	Rules   []string
+	// Seen is the path as the plan saw it: the journal refuses to change
+	// a path that no longer matches, so an edit made between planning and
+	// applying is never overwritten.
+	Seen  Seen
+	Rules []string
+}
+
+// Seen is one path's state when the plan was made.
+type Seen struct {
+	Exists bool
+	Type   fs.FileMode // type bits: 0 regular file, fs.ModeDir, fs.ModeSymlink, ...
+	// SHA256 is the content digest (lower-case hex) of a regular file
+	// whose content the change replaces or removes; a metadata-only change
+	// leaves the content alone and records none.
+	SHA256   string
+	Link     string      // symlink target
+	Mode     fs.FileMode // permission and special bits
+	UID, GID uint32
+}
+
+// RootID identifies the directory a plan was made against (device and
+// inode of the target root), so that applying and rolling back can refuse
+// another tree put in its place.
+type RootID struct {
+	Dev uint64 `json:"dev"`
+	Ino uint64 `json:"ino"`
+}
+
+// Root returns the identity of the planned target's root directory: the
+// directory the scan read through its own descriptor.
+func (c *Changes) Root() (RootID, error) {
+	fi, err := c.base.Lstat("")
+	if err != nil {
+		return RootID{}, fmt.Errorf("target root: %w", err)
+	}
+	if !fi.Mode.IsDir() || fi.Ino == 0 {
+		return RootID{}, fmt.Errorf("target root: not a directory with an identity")
+	}
+	return RootID{Dev: fi.Dev, Ino: fi.Ino}, nil
 }
 
 // Final returns the net change per path: directories to create first
@@ -661,7 +709,7 @@ func (c *Changes) Final() []PathChange {
 	var mk, mid, rm []PathChange
 	for _, p := range slices.Sorted(maps.Keys(c.nodes)) {
 		n := c.nodes[p]
-		pc := PathChange{Path: p, Existed: n.origExists, Rules: n.rules, Mode: n.mode, UID: n.uid, GID: n.gid}
+		pc := PathChange{Path: p, Rules: n.rules, Mode: n.mode, UID: n.uid, GID: n.gid, Seen: seenOf(n)}
 		origTyp := n.orig.Mode.Type()
 		switch {
 		case !n.exists && !n.origExists:
@@ -679,7 +727,7 @@ func (c *Changes) Final() []PathChange {
 				continue
 			}
 			pc.Action, pc.Link, pc.OwnerSet = ActSymlink, n.link, true
-		case n.dataSet && (!n.origExists || origTyp != 0 || !c.sameContent(n)):
+		case n.dataSet && (!n.origExists || origTyp != 0 || n.origSHA != Digest(n.data)):
 			pc.Action, pc.Data = ActWrite, n.data
 			pc.ModeSet = !n.origExists || origTyp != 0 || n.mode != n.orig.Mode&PermMask
 			pc.OwnerSet = !n.origExists || origTyp != 0 || n.uid != n.orig.UID || n.gid != n.orig.GID
@@ -697,16 +745,55 @@ func (c *Changes) Final() []PathChange {
 	out := append(mk, mid...)
 	// remove deepest first.
 	slices.SortStableFunc(rm, func(a, b PathChange) int { return strings.Count(b.Path, "/") - strings.Count(a.Path, "/") })
+	// A change that replaces or removes a file's content carries the
+	// digest of the content it was planned against.
+	for i := range out {
+		if out[i].Action == ActMeta {
+			out[i].Seen.SHA256 = ""
+		}
+	}
 	return append(out, rm...)
 }
 
-func (c *Changes) sameContent(n *node) bool {
-	if !n.origExists || n.orig.Mode.Type() != 0 {
-		return false
+func seenOf(n *node) Seen {
+	if !n.origExists {
+		return Seen{}
 	}
-	b, err := target.ReadFile(c.base, n.path)
-	return err == nil && string(b) == string(n.data)
+	return Seen{Exists: true, Type: n.orig.Mode.Type(), SHA256: n.origSHA, Link: n.orig.Link, Mode: n.orig.Mode & PermMask,
+		UID: n.orig.UID, GID: n.orig.GID}
 }
+
+// pinContent records the digest of n's original content, when it is a
+// file, before an operation replaces or removes it: what applying
+// compares so that an edit made after planning is not overwritten.
+func (c *Changes) pinContent(n *node) {
+	if n.origExists && n.orig.Mode.Type() == 0 && n.origSHA == "" {
+		n.origSHA = c.digest(n.path)
+	}
+}
+
+// Unreadable is Seen.SHA256 of a file the plan could not read: no file
+// matches it, so applying leaves that path alone.
+const Unreadable = "unreadable"
+
+// digest is the SHA-256 of the base target's file p, streamed (a file
+// removed with its package may be larger than configuration files are).
+func (c *Changes) digest(p string) string {
+	rc, err := c.base.Open(p)
+	if err != nil {
+		return Unreadable
+	}
+	defer rc.Close()
+	h := sha256.New()
+	if _, err := io.Copy(h, rc); err != nil {
+		return Unreadable
+	}
+	return digest.Hex(digest.Of(h))
+}
+
+// Digest is the SHA-256 of b in lower-case hex (no "sha256:" prefix), as
+// Seen records it and the journal names its blobs.
+func Digest(b []byte) string { return digest.Hex(digest.SHA256(b)) }
 
 // Empty reports whether nothing would be changed or deferred.
 func (c *Changes) Empty() bool { return len(c.ops) == 0 }

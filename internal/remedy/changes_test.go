@@ -144,6 +144,55 @@ func TestSysctlPathVLAN(t *testing.T) {
 	}
 }
 
+// Final records what the plan saw at each path, for the journal to
+// compare before it changes anything: a content digest only where the
+// change replaces or removes content.
+func TestFinalRecordsSeenState(t *testing.T) {
+	dir := targettest.Dir(t, map[string]string{
+		"etc/a.conf":   "alpha\n",
+		"etc/shadow":   "root:*:1::::::\n",
+		"etc/old.conf": "old\n",
+	})
+	tg, err := target.OpenRootFS(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := New(tg)
+	c.Begin("r", Meta{})
+	for _, err := range []error{
+		c.WriteFile("etc/a.conf", []byte("beta\n"), 0o644, "w"),
+		c.Chmod("etc/shadow", 0o600, "m"),
+		c.Remove("etc/old.conf", "rm"),
+		c.WriteFile("etc/new.conf", []byte("new\n"), 0o644, "n"),
+	} {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	id, err := c.Root()
+	if err != nil || id.Ino == 0 {
+		t.Errorf("root = %+v, %v", id, err)
+	}
+	// The digests were taken while planning: the tree is not read again.
+	tg.Close()
+	seen := map[string]Seen{}
+	for _, pc := range c.Final() {
+		seen[pc.Path] = pc.Seen
+	}
+	if s := seen["etc/a.conf"]; !s.Exists || s.Type != 0 || s.SHA256 != Digest([]byte("alpha\n")) {
+		t.Errorf("write: %+v", s)
+	}
+	if s := seen["etc/old.conf"]; !s.Exists || s.SHA256 != Digest([]byte("old\n")) {
+		t.Errorf("remove: %+v", s)
+	}
+	if s := seen["etc/shadow"]; !s.Exists || s.SHA256 != "" || s.Mode.Perm() == 0 {
+		t.Errorf("chmod: %+v (a metadata change needs no digest)", s)
+	}
+	if s := seen["etc/new.conf"]; s.Exists {
+		t.Errorf("new file: %+v", s)
+	}
+}
+
 // TestEffectsAttachToTheirItems plans one directory per account, each
 // followed by its account's effect: every op carries only its own
 // account's effect (not those of every later account, which made the

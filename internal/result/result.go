@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // SchemaVersion and ReportKind head the JSON scan report
@@ -97,7 +98,10 @@ type Result struct {
 	Reason     string              `json:"reason,omitempty"`
 	References map[string][]string `json:"references"`
 	Evidence   []Evidence          `json:"evidence"`
-	Waiver     *Waiver             `json:"waiver,omitempty"`
+	// EvidenceOmitted counts evidence items left out by BoundEvidence;
+	// the last item kept then says "and N more".
+	EvidenceOmitted int     `json:"evidence_omitted,omitempty"`
+	Waiver          *Waiver `json:"waiver,omitempty"`
 	// WaivedStatus keeps the status a waiver overrode.
 	WaivedStatus Status `json:"waived_status,omitempty"`
 	Description  string `json:"description,omitempty"`
@@ -156,4 +160,50 @@ func (r *Report) MaxFailedSeverity() Severity {
 		}
 	}
 	return max
+}
+
+// Bounds on the evidence of one result, so that every report format stays
+// proportional to the number of rules, not to the size of the target: a
+// tree with hundreds of thousands of failing paths must not produce a
+// report of hundreds of megabytes.
+const (
+	// DefaultMaxEvidence is how many evidence items a result keeps.
+	DefaultMaxEvidence = 100
+	// MaxEvidenceText bounds each text field of an evidence item.
+	MaxEvidenceText = 4096
+)
+
+// BoundEvidence keeps the first max evidence items of r (DefaultMaxEvidence
+// when max is 0, no limit when it is negative) and adds an item "and N
+// more" that every renderer shows, with N in EvidenceOmitted. Text fields
+// longer than MaxEvidenceText are cut.
+func (r *Result) BoundEvidence(max int) {
+	if max == 0 {
+		max = DefaultMaxEvidence
+	}
+	if max > 0 && len(r.Evidence) > max {
+		r.EvidenceOmitted += len(r.Evidence) - max
+		r.Evidence = append(r.Evidence[:max:max], Evidence{
+			Observed: fmt.Sprintf("and %d more", r.EvidenceOmitted),
+			Note:     fmt.Sprintf("evidence is limited to %d items per result", max),
+		})
+	}
+	for i := range r.Evidence {
+		ev := &r.Evidence[i]
+		ev.Expected, ev.Observed, ev.File, ev.Note = cut(ev.Expected), cut(ev.Observed), cut(ev.File), cut(ev.Note)
+	}
+	r.Reason = cut(r.Reason)
+}
+
+// cut shortens s to MaxEvidenceText bytes (on a rune boundary), marking
+// the cut.
+func cut(s string) string {
+	if len(s) <= MaxEvidenceText {
+		return s
+	}
+	n := MaxEvidenceText
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n] + fmt.Sprintf("… (%d bytes cut)", len(s)-n)
 }

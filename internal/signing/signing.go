@@ -159,27 +159,11 @@ func LoadPrivate(path string) (*Key, error) {
 
 // LoadPublic reads a public key file.
 func LoadPublic(path string) (ed25519.PublicKey, error) {
-	b, err := readBounded(path)
+	b, err := fileutil.ReadBounded(path, maxKeyFile)
 	if err != nil {
 		return nil, err
 	}
 	return ParsePublic(path, b)
-}
-
-func readBounded(path string) ([]byte, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	b, err := io.ReadAll(io.LimitReader(f, maxKeyFile+1))
-	if err != nil {
-		return nil, fmt.Errorf("read %s: %w", path, err)
-	}
-	if len(b) > maxKeyFile {
-		return nil, fmt.Errorf("%s: larger than %d bytes", path, maxKeyFile)
-	}
-	return b, nil
 }
 
 // LoadOrCreate returns the key in dir (PrivateFile), generating it on first
@@ -304,10 +288,7 @@ func createExclusive(path string, data []byte) (err error) {
 		}
 		return fmt.Errorf("write signing key: %w", err)
 	}
-	if d, derr := os.Open(dir); derr == nil {
-		d.Sync()
-		d.Close()
-	}
+	syncDir(dir)
 	return nil
 }
 

@@ -28,6 +28,20 @@ func ParseTailoring(name string, data []byte) (*Tailoring, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := noEmptyValues(name, root, "tailoring"); err != nil {
+		return nil, err
+	}
+	for i := 0; i+1 < len(root.Content); i += 2 {
+		if root.Content[i].Value != "params" {
+			continue
+		}
+		// A parameter may be an empty list (no exemptions), not blank.
+		for _, n := range root.Content[i+1].Content {
+			if err := noBlankValues(name, n, "tailoring params"); err != nil {
+				return nil, err
+			}
+		}
+	}
 	var d tailoringDoc
 	if err := rules.DecodeNode(name, root, &d); err != nil {
 		return nil, err
@@ -97,6 +111,9 @@ func ParseWaivers(name string, data []byte) (*Waivers, error) {
 	}
 	ws := &Waivers{}
 	for _, d := range docs {
+		if err := noEmptyValues(name, d.node, "waiver"); err != nil {
+			return nil, err
+		}
 		var wd waiverDoc
 		if err := rules.DecodeNode(name, d.node, &wd); err != nil {
 			return nil, err
@@ -143,4 +160,45 @@ func parseDate(s string) (time.Time, error) {
 		return t.AddDate(0, 0, 1), nil
 	}
 	return time.Parse(time.RFC3339, s)
+}
+
+// noEmptyValues refuses a key given with an empty value (`expires: ""`,
+// `expires:`, `scope: []`, `owner: ""`, a blank list item) in the mapping
+// n and the lists directly in it. Decoded, an empty value looks like an
+// absent key, and an absent expiry or scope is the widest setting — a
+// waiver for ever, on every target — so a template variable that expanded
+// to nothing must not silently grant that. Omit the key instead.
+func noEmptyValues(name string, n *yaml.Node, what string) error {
+	return checkValues(name, n, what, true)
+}
+
+// noBlankValues is noEmptyValues allowing empty lists and mappings.
+func noBlankValues(name string, n *yaml.Node, what string) error {
+	return checkValues(name, n, what, false)
+}
+
+func checkValues(name string, n *yaml.Node, what string, collections bool) error {
+	if n.Kind != yaml.MappingNode {
+		return nil
+	}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		k, v := n.Content[i], n.Content[i+1]
+		bad := collections && (v.Kind == yaml.SequenceNode || v.Kind == yaml.MappingNode) && len(v.Content) == 0 || isBlank(v)
+		if bad {
+			return &rules.Error{File: name, Line: v.Line, Msg: fmt.Sprintf("%s: %s has an empty value; give a value or leave the key out", what, k.Value)}
+		}
+		if v.Kind == yaml.SequenceNode {
+			for _, item := range v.Content {
+				if isBlank(item) {
+					return &rules.Error{File: name, Line: item.Line, Msg: fmt.Sprintf("%s: %s has an empty item", what, k.Value)}
+				}
+			}
+		}
+	}
+	return nil
+}
+
+// isBlank reports whether n is a null or blank scalar.
+func isBlank(n *yaml.Node) bool {
+	return n.Kind == yaml.ScalarNode && (n.Tag == "!!null" || strings.TrimSpace(n.Value) == "")
 }

@@ -1,6 +1,7 @@
 package tailor
 
 import (
+	"strings"
 	"testing"
 	"time"
 )
@@ -45,4 +46,49 @@ func FuzzParseTailoring(f *testing.F) {
 	f.Fuzz(func(t *testing.T, data []byte) {
 		_, _ = ParseTailoring("f.yaml", data)
 	})
+}
+
+// TestEmptyValuesRefused: a key given with an empty value decoded as if it
+// were absent, so `expires: ""` made a waiver permanent and `scope: []`
+// made it apply everywhere. Each is an input error at its line.
+func TestEmptyValuesRefused(t *testing.T) {
+	waiver := "waivers:\n  - rule: ssh.x11_forwarding\n    justification: lab\n"
+	for _, tc := range []struct {
+		name, doc, want string
+		tailoring       bool
+	}{
+		{"expires quoted empty", waiver + "    expires: ''\n", "w.yaml:4: waiver: expires has an empty value", false},
+		{"expires null", waiver + "    expires:\n", "w.yaml:4: waiver: expires has an empty value", false},
+		{"expires blank", waiver + "    expires: \"  \"\n", "w.yaml:4: waiver: expires has an empty value", false},
+		{"InSpec expiration_date", "ssh.x:\n  justification: lab\n  expiration_date: ''\n", "w.yaml:3: waiver: expiration_date has an empty value", false},
+		{"scope empty list", waiver + "    scope: []\n", "w.yaml:4: waiver: scope has an empty value", false},
+		{"scope blank item", waiver + "    scope: [web-*, '']\n", "w.yaml:4: waiver: scope has an empty item", false},
+		{"owner empty", waiver + "    owner: ''\n", "w.yaml:4: waiver: owner has an empty value", false},
+		{"run null", "ssh.x:\n  justification: lab\n  run: ~\n", "w.yaml:3: waiver: run has an empty value", false},
+		{"tailoring profile", "profile: ''\nselect: [a.*]\n", "w.yaml:1: tailoring: profile has an empty value", true},
+		{"tailoring param", "params:\n  accounts.password_max_days:\n    days: ''\n", "w.yaml:3: tailoring params: days has an empty value", true},
+		{"tailoring param null", "params:\n  accounts.home_dirs: {max_mode: ~}\n", "w.yaml:2: tailoring params: max_mode has an empty value", true},
+		{"tailoring select", "select: []\n", "w.yaml:1: tailoring: select has an empty value", true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var err error
+			if tc.tailoring {
+				_, err = ParseTailoring("w.yaml", []byte(tc.doc))
+			} else {
+				_, err = ParseWaivers("w.yaml", []byte(tc.doc))
+			}
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("err = %v, want %q", err, tc.want)
+			}
+		})
+	}
+	// An empty list is a value a parameter may take (no exemptions).
+	if _, err := ParseTailoring("w.yaml", []byte("params:\n  accounts.system_accounts_locked: {exempt: []}\n")); err != nil {
+		t.Errorf("empty parameter list: %v", err)
+	}
+	// Leaving the key out is still how a waiver is made without expiry.
+	ws, err := ParseWaivers("w.yaml", []byte(waiver))
+	if err != nil || !ws.List[0].Expires.IsZero() {
+		t.Fatalf("waiver without expires: %+v, %v", ws, err)
+	}
 }

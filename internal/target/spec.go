@@ -26,43 +26,52 @@ type Spec struct {
 	Image ImageOptions
 }
 
-// kindInfo is what the rest of cradle needs to know of one kind of
+// KindInfo is what the rest of cradle needs to know of one kind of
 // target. Adding a kind (a registry hive, a remote agent) is one entry in
-// kinds and one opener.
-type kindInfo struct {
-	kind Kind
-	// prefix starts the identity ("root" gives "root:/srv/rootfs"); a kind
+// kinds and its opener: identity, state keys, the CLI flag and watching
+// follow from it.
+type KindInfo struct {
+	Kind Kind
+	// Prefix starts the identity ("root" gives "root:/srv/rootfs"); a kind
 	// without a path has the prefix as its whole identity.
-	prefix string
-	// hasPath: the spec names a file or directory.
-	hasPath bool
-	// dir: the path is a directory tree whose files are the target's
-	// files (a watcher can follow them).
-	dir bool
-	// label names the kind in messages ("root filesystem").
-	label string
-	open  func(ctx context.Context, s Spec) (Target, error)
+	Prefix string
+	// HasPath: the spec names a file or directory.
+	HasPath bool
+	// Dir: the path is a directory tree whose files are the target's
+	// files (fix can change them, a watcher can follow them).
+	Dir bool
+	// Label names the kind in messages ("root filesystem").
+	Label string
+	// Flag is the command-line flag giving the path ("root" for --root);
+	// Usage describes its value for help.
+	Flag, Usage string
+	open        func(ctx context.Context, s Spec) (Target, error)
 }
 
 // kinds is the registry of target kinds, in the order they are described.
-var kinds = []kindInfo{
-	{kind: KindHost, prefix: "host", label: "live host",
+var kinds = []KindInfo{
+	{Kind: KindHost, Prefix: "host", Label: "live host",
 		open: func(context.Context, Spec) (Target, error) { return OpenHost() }},
-	{kind: KindRootFS, prefix: "root", hasPath: true, dir: true, label: "root filesystem",
+	{Kind: KindRootFS, Prefix: "root", HasPath: true, Dir: true, Label: "root filesystem",
+		Flag: "root", Usage: "the offline root filesystem at `DIR`",
 		open: func(_ context.Context, s Spec) (Target, error) { return OpenRootFS(filepath.FromSlash(s.Path)) }},
-	{kind: KindImage, prefix: "image", hasPath: true, label: "container image",
+	{Kind: KindImage, Prefix: "image", HasPath: true, Label: "container image",
+		Flag: "image", Usage: "the container image archive `FILE` (docker save tar or OCI layout)",
 		open: func(ctx context.Context, s Spec) (Target, error) {
 			return OpenImage(ctx, filepath.FromSlash(s.Path), s.Image)
 		}},
 }
 
-func lookupKind(k Kind) (kindInfo, error) {
+// Kinds lists the target kinds.
+func Kinds() []KindInfo { return kinds }
+
+func lookupKind(k Kind) (KindInfo, error) {
 	for _, ki := range kinds {
-		if ki.kind == k {
+		if ki.Kind == k {
 			return ki, nil
 		}
 	}
-	return kindInfo{}, fmt.Errorf("unknown target kind %q", k)
+	return KindInfo{}, fmt.Errorf("unknown target kind %q", k)
 }
 
 // Host is the spec of the live host.
@@ -77,11 +86,11 @@ func NewSpec(k Kind, path string) (Spec, error) {
 	if err != nil {
 		return Spec{}, err
 	}
-	if !ki.hasPath {
+	if !ki.HasPath {
 		return Spec{Kind: k}, nil
 	}
 	if path == "" {
-		return Spec{}, fmt.Errorf("%s: empty path", ki.label)
+		return Spec{}, fmt.Errorf("%s: empty path", ki.Label)
 	}
 	a, err := filepath.Abs(path)
 	if err != nil {
@@ -99,13 +108,13 @@ func NewSpec(k Kind, path string) (Spec, error) {
 func ParseSpec(id string) (Spec, error) {
 	prefix, path, hasPath := strings.Cut(id, ":")
 	for _, ki := range kinds {
-		if ki.prefix != prefix || ki.hasPath != hasPath {
+		if ki.Prefix != prefix || ki.HasPath != hasPath {
 			continue
 		}
 		if hasPath && (path == "" || !strings.HasPrefix(path, "/") && !isWindowsAbs(path)) {
 			return Spec{}, fmt.Errorf("target identity %q: path must be absolute", id)
 		}
-		return Spec{Kind: ki.kind, Path: path}, nil
+		return Spec{Kind: ki.Kind, Path: path}, nil
 	}
 	return Spec{}, fmt.Errorf("unknown target identity %q", id)
 }
@@ -122,10 +131,10 @@ func (s Spec) ID() string {
 	if err != nil {
 		return string(s.Kind) + ":" + s.Path
 	}
-	if !ki.hasPath {
-		return ki.prefix
+	if !ki.HasPath {
+		return ki.Prefix
 	}
-	return ki.prefix + ":" + s.Path
+	return ki.Prefix + ":" + s.Path
 }
 
 // Key is the identity as a filesystem-safe name for state files.
@@ -145,7 +154,7 @@ func (s Spec) Dir() (string, bool) {
 		return string(filepath.Separator), true
 	}
 	ki, err := lookupKind(s.Kind)
-	if err != nil || !ki.dir {
+	if err != nil || !ki.Dir {
 		return "", false
 	}
 	return filepath.FromSlash(s.Path), true
@@ -155,7 +164,7 @@ func (s Spec) Dir() (string, bool) {
 // archive or layout).
 func (s Spec) File() (string, bool) {
 	ki, err := lookupKind(s.Kind)
-	if err != nil || !ki.hasPath || ki.dir {
+	if err != nil || !ki.HasPath || ki.Dir {
 		return "", false
 	}
 	return filepath.FromSlash(s.Path), true
@@ -167,8 +176,8 @@ func (s Spec) Open(ctx context.Context) (Target, error) {
 	if err != nil {
 		return nil, err
 	}
-	if ki.hasPath && s.Path == "" {
-		return nil, errors.New(ki.label + ": empty path")
+	if ki.HasPath && s.Path == "" {
+		return nil, errors.New(ki.Label + ": empty path")
 	}
 	return ki.open(ctx, s)
 }

@@ -90,16 +90,29 @@ var ErrTooLarge = errors.New("file exceeds read limit")
 
 // ReadFile reads a whole file through t, bounded by MaxReadSize.
 func ReadFile(t Target, name string) ([]byte, error) {
+	return ReadFileLimit(t, name, MaxReadSize)
+}
+
+// ReadFileLimit reads a whole file through t, refusing one over limit
+// bytes with a *fs.PathError wrapping ErrTooLarge. Every bounded read of
+// target content goes through it.
+func ReadFileLimit(t Target, name string, limit int64) ([]byte, error) {
 	rc, err := t.Open(name)
 	if err != nil {
 		return nil, err
 	}
 	defer rc.Close()
-	b, err := io.ReadAll(io.LimitReader(rc, MaxReadSize+1))
+	return ReadAllLimit(rc, name, limit)
+}
+
+// ReadAllLimit reads an open file of t to the end, bounded like
+// ReadFileLimit; name is the root-relative path, for errors.
+func ReadAllLimit(r io.Reader, name string, limit int64) ([]byte, error) {
+	b, err := io.ReadAll(io.LimitReader(r, limit+1))
 	if err != nil {
 		return nil, &fs.PathError{Op: "read", Path: Abs(name), Err: err}
 	}
-	if len(b) > MaxReadSize {
+	if int64(len(b)) > limit {
 		return nil, &fs.PathError{Op: "read", Path: Abs(name), Err: ErrTooLarge}
 	}
 	return b, nil

@@ -4,8 +4,6 @@
 package accounts
 
 import (
-	"bufio"
-	"bytes"
 	"context"
 	"errors"
 	"io/fs"
@@ -14,6 +12,7 @@ import (
 
 	"github.com/cradle-cra/cradle/internal/facts"
 	"github.com/cradle-cra/cradle/internal/target"
+	"github.com/cradle-cra/cradle/internal/textline"
 )
 
 // User is one passwd entry, joined with its shadow entry when readable.
@@ -147,12 +146,8 @@ func (db *DB) HasUID(uid uint32) bool { _, ok := db.byUID[uid]; return ok }
 func (db *DB) HasGID(gid uint32) bool { _, ok := db.byGID[gid]; return ok }
 
 func lines(b []byte, fn func(n int, fields []string)) {
-	sc := bufio.NewScanner(bytes.NewReader(b))
-	sc.Buffer(make([]byte, 64<<10), 1<<20)
-	n := 0
-	for sc.Scan() {
-		n++
-		line := sc.Text()
+	for i, line := range textline.Split(b) {
+		n := i + 1
 		if strings.TrimSpace(line) == "" || strings.HasPrefix(line, "#") {
 			continue
 		}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/cradle-cra/cradle/internal/target"
@@ -113,4 +114,14 @@ func FuzzParseShadow(f *testing.F) {
 			}
 		}
 	})
+}
+
+// A huge line must not hide the entries after it (bufio.Scanner stopped
+// there before).
+func TestLongLineDoesNotHideLaterEntries(t *testing.T) {
+	b := []byte("root:x:0:0::/root:/bin/sh\n#" + strings.Repeat("x", 2<<20) + "\ntoor:x:0:0::/root:/bin/sh\n")
+	us := ParsePasswd(b)
+	if len(us) != 2 || us[1].Name != "toor" || us[1].Line != 3 {
+		t.Fatalf("users %+v", us)
+	}
 }

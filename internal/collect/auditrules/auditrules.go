@@ -6,8 +6,6 @@
 package auditrules
 
 import (
-	"bufio"
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -18,6 +16,7 @@ import (
 
 	"github.com/cradle-cra/cradle/internal/facts"
 	"github.com/cradle-cra/cradle/internal/target"
+	"github.com/cradle-cra/cradle/internal/textline"
 )
 
 // Field is one -F filter.
@@ -138,17 +137,12 @@ func digits(s string) int {
 	return i
 }
 
-const maxLine = 64 << 10
-
 // Parse parses audit rules content; unparseable lines are skipped.
 func Parse(b []byte, file string) []Rule {
 	var out []Rule
-	sc := bufio.NewScanner(bytes.NewReader(b))
-	sc.Buffer(make([]byte, 4096), maxLine)
-	n := 0
-	for sc.Scan() {
-		n++
-		line := strings.TrimSpace(sc.Text())
+	for i, raw := range textline.Split(b) {
+		n := i + 1
+		line := strings.TrimSpace(raw)
 		if line == "" || line[0] == '#' {
 			continue
 		}

@@ -3,8 +3,6 @@
 package limits
 
 import (
-	"bufio"
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -13,6 +11,7 @@ import (
 
 	"github.com/cradle-cra/cradle/internal/facts"
 	"github.com/cradle-cra/cradle/internal/target"
+	"github.com/cradle-cra/cradle/internal/textline"
 )
 
 // Entry is one "<domain> <type> <item> <value>" line.
@@ -63,12 +62,8 @@ func Collect(_ context.Context, t target.Target) (*Config, error) {
 // Parse parses one limits file; malformed lines are skipped.
 func Parse(b []byte, file string) []Entry {
 	var out []Entry
-	sc := bufio.NewScanner(bytes.NewReader(b))
-	sc.Buffer(make([]byte, 4096), 64<<10)
-	n := 0
-	for sc.Scan() {
-		n++
-		line := sc.Text()
+	for i, line := range textline.Split(b) {
+		n := i + 1
 		if i := strings.IndexByte(line, '#'); i >= 0 {
 			line = line[:i]
 		}

@@ -135,7 +135,7 @@ func (c *Config) builtin(t target.Target) error {
 			if c.Builtin == nil {
 				c.Builtin = map[string]string{}
 			}
-			for _, l := range strings.Split(string(b), "\n") {
+			for _, l := range textline.Split(b) {
 				name := strings.TrimSuffix(path.Base(strings.TrimSpace(l)), ".ko")
 				if name != "" && name != "." {
 					c.Builtin[Normalize(name)] = target.Abs(p)
@@ -203,7 +203,7 @@ func parseLine(s string) (Command, bool) {
 // ParseProcModules reads the module names of /proc/modules.
 func ParseProcModules(b []byte) map[string]bool {
 	m := map[string]bool{}
-	for _, l := range strings.Split(string(b), "\n") {
+	for _, l := range textline.Split(b) {
 		if f := strings.Fields(l); len(f) > 0 {
 			m[Normalize(f[0])] = true
 		}

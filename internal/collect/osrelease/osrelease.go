@@ -3,8 +3,6 @@
 package osrelease
 
 import (
-	"bufio"
-	"bytes"
 	"context"
 	"errors"
 	"io/fs"
@@ -13,6 +11,7 @@ import (
 
 	"github.com/cradle-cra/cradle/internal/facts"
 	"github.com/cradle-cra/cradle/internal/target"
+	"github.com/cradle-cra/cradle/internal/textline"
 )
 
 // Info is the parsed os-release file.
@@ -74,9 +73,8 @@ func Collect(_ context.Context, t target.Target) (*Info, error) {
 // Parse parses os-release content: KEY=value lines with shell-style quoting.
 func Parse(b []byte) *Info {
 	info := &Info{Fields: map[string]string{}}
-	sc := bufio.NewScanner(bytes.NewReader(b))
-	for sc.Scan() {
-		line := strings.TrimSpace(sc.Text())
+	for _, raw := range textline.Split(b) {
+		line := strings.TrimSpace(raw)
 		if line == "" || strings.HasPrefix(line, "#") {
 			continue
 		}

@@ -81,7 +81,7 @@ const maxRPMDB = 1 << 30
 // simply absent from Sources; unreadable ones are recorded with Err.
 func Collect(ctx context.Context, t target.Target) (*DB, error) {
 	db := &DB{}
-	if b, err := readBounded(t, "var/lib/dpkg/status", maxTextDB); err == nil {
+	if b, err := target.ReadFileLimit(t, "var/lib/dpkg/status", maxTextDB); err == nil {
 		db.Sources = append(db.Sources, Source{Manager: Dpkg, File: "/var/lib/dpkg/status"})
 		db.Packages = append(db.Packages, ParseDpkgStatus(b, "/var/lib/dpkg/status")...)
 	} else if !errors.Is(err, fs.ErrNotExist) {
@@ -90,7 +90,7 @@ func Collect(ctx context.Context, t target.Target) (*DB, error) {
 	if err := db.collectDistroless(t); err != nil {
 		return nil, err
 	}
-	if b, err := readBounded(t, "lib/apk/db/installed", maxTextDB); err == nil {
+	if b, err := target.ReadFileLimit(t, "lib/apk/db/installed", maxTextDB); err == nil {
 		db.Sources = append(db.Sources, Source{Manager: Apk, File: "/lib/apk/db/installed"})
 		db.Packages = append(db.Packages, ParseApkInstalled(b, "/lib/apk/db/installed")...)
 	} else if !errors.Is(err, fs.ErrNotExist) {
@@ -121,7 +121,7 @@ func (db *DB) collectDistroless(t target.Target) error {
 			continue
 		}
 		p := "var/lib/dpkg/status.d/" + e.Name
-		b, err := readBounded(t, p, maxTextDB)
+		b, err := target.ReadFileLimit(t, p, maxTextDB)
 		if err != nil {
 			db.Sources[len(db.Sources)-1].Err = err.Error()
 			return nil
@@ -139,22 +139,6 @@ func (db *DB) collectDistroless(t target.Target) error {
 // maxTextDB bounds dpkg's status file and apk's installed database; apk's
 // lists every installed file and outgrows target.MaxReadSize on big hosts.
 const maxTextDB = 256 << 20
-
-func readBounded(t target.Target, p string, limit int64) ([]byte, error) {
-	rc, err := t.Open(p)
-	if err != nil {
-		return nil, err
-	}
-	defer rc.Close()
-	b, err := io.ReadAll(io.LimitReader(rc, limit+1))
-	if err != nil {
-		return nil, &fs.PathError{Op: "read", Path: target.Abs(p), Err: err}
-	}
-	if int64(len(b)) > limit {
-		return nil, &fs.PathError{Op: "read", Path: target.Abs(p), Err: target.ErrTooLarge}
-	}
-	return b, nil
-}
 
 func (db *DB) collectRPM(ctx context.Context, t target.Target) {
 	seen := map[[2]uint64]bool{}
@@ -232,12 +216,9 @@ func openReaderAt(t target.Target, p string, size int64) (io.ReaderAt, int64, fu
 		return r, size, func() { rc.Close() }, nil
 	}
 	defer rc.Close()
-	b, err := io.ReadAll(io.LimitReader(rc, maxRPMDB+1))
+	b, err := target.ReadAllLimit(rc, p, maxRPMDB)
 	if err != nil {
-		return nil, 0, nil, fmt.Errorf("read %s: %w", target.Abs(p), err)
-	}
-	if len(b) > maxRPMDB {
-		return nil, 0, nil, fmt.Errorf("%s: %w", target.Abs(p), target.ErrTooLarge)
+		return nil, 0, nil, err
 	}
 	return bytes.NewReader(b), int64(len(b)), func() {}, nil
 }

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/cradle-cra/cradle/internal/collect/osrelease"
+	"github.com/cradle-cra/cradle/internal/facts"
 	"github.com/cradle-cra/cradle/internal/target"
 	"github.com/cradle-cra/cradle/internal/target/targettest"
 )
@@ -321,5 +323,46 @@ func TestParseLongLine(t *testing.T) {
 	got := Parse([]byte(in))
 	if len(got) != 1 || got[0].Keyword != "PermitRootLogin" || got[0].Num != 2 {
 		t.Errorf("a long line hid later directives: %+v", got)
+	}
+}
+
+// The server version comes from the store's package inventory, else from
+// the platform; both facts are shared with the rest of the scan.
+func TestVersionFromOtherFacts(t *testing.T) {
+	const status = "Package: openssh-server\nStatus: install ok installed\nVersion: 1:9.6p1-3\n\n" +
+		"Package: openssh-client\nStatus: install ok installed\nVersion: 1:8.0p1-1\n\n"
+	for _, tc := range []struct {
+		name  string
+		files map[string]string
+		want  Version
+	}{
+		{"dpkg", map[string]string{MainConfig: "", "var/lib/dpkg/status": status, "etc/os-release": "ID=debian\nVERSION_ID=12\n"},
+			Version{Major: 9, Minor: 6, Source: "dpkg openssh-server 1:9.6p1-3"}},
+		{"removed package falls back to the platform", map[string]string{MainConfig: "",
+			"var/lib/dpkg/status": "Package: openssh-server\nStatus: deinstall ok config-files\nVersion: 1:9.6p1-3\n\n",
+			"etc/os-release":      "ID=ubuntu\nID_LIKE=debian\nVERSION_ID=\"22.04\"\n"},
+			Version{Major: 8, Minor: 9, Source: "distribution ubuntu 22.04"}},
+		{"unknown", map[string]string{MainConfig: "", "etc/os-release": "ID=alpine\nVERSION_ID=3.20\n"}, Version{}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s := facts.NewStore(context.Background(), tree(t, tc.files))
+			c, err := Get(s)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if c.Version != tc.want {
+				t.Errorf("version %+v, want %+v", c.Version, tc.want)
+			}
+		})
+	}
+	// The os-release fact is taken from the store, not read again.
+	s := facts.NewStore(context.Background(), tree(t, map[string]string{MainConfig: "", "etc/os-release": "ID=debian\nVERSION_ID=12\n"}))
+	if _, err := facts.Get(s, osrelease.Key, func(context.Context, *facts.Store) (*osrelease.Info, error) {
+		return &osrelease.Info{ID: "debian", VersionID: "11"}, nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if c, err := Get(s); err != nil || c.Version.Source != "distribution debian 11" {
+		t.Errorf("version %+v, %v: the store's os-release fact was not used", c.Version, err)
 	}
 }

@@ -18,6 +18,7 @@ import (
 
 	"github.com/cradle-cra/cradle/internal/facts"
 	"github.com/cradle-cra/cradle/internal/target"
+	"github.com/cradle-cra/cradle/internal/textline"
 )
 
 // Init system names.
@@ -463,7 +464,7 @@ func HasInstallSection(b []byte) bool {
 func InstallDirectives(b []byte) iter.Seq2[string, string] {
 	return func(yield func(string, string) bool) {
 		in := false
-		for _, raw := range strings.Split(string(b), "\n") {
+		for _, raw := range textline.Split(b) {
 			line := strings.TrimSpace(raw)
 			if line == "" || line[0] == '#' || line[0] == ';' {
 				continue

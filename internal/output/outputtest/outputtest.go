@@ -7,6 +7,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -40,6 +41,8 @@ func SchemaDir() (string, error) {
 var (
 	once    sync.Once
 	schemas map[output.Kind]*jsonschema.Schema
+	raw     map[string]map[string]any // schema documents by $id
+	ids     map[output.Kind]string
 	loadErr error
 )
 
@@ -61,7 +64,8 @@ func compile() (map[output.Kind]*jsonschema.Schema, error) {
 	}
 	c := jsonschema.NewCompiler()
 	c.AssertFormat()
-	ids := map[output.Kind]string{}
+	ids = map[output.Kind]string{}
+	raw = map[string]map[string]any{}
 	for _, f := range files {
 		b, err := os.ReadFile(f)
 		if err != nil {
@@ -71,10 +75,12 @@ func compile() (map[output.Kind]*jsonschema.Schema, error) {
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", f, err)
 		}
-		id, _ := doc.(map[string]any)["$id"].(string)
+		m, _ := doc.(map[string]any)
+		id, _ := m["$id"].(string)
 		if id == "" {
 			return nil, fmt.Errorf("%s: no $id", f)
 		}
+		raw[id] = m
 		if err := c.AddResource(id, doc); err != nil {
 			return nil, fmt.Errorf("%s: %w", f, err)
 		}
@@ -131,6 +137,10 @@ func Check(k output.Kind, data []byte) error {
 		if err := sch.Validate(inst); err != nil {
 			return fmt.Errorf("%s document %d does not match docs/schemas/%s.schema.json: %w", k, i+1, k, err)
 		}
+		if extra := undocumented(inst, ids[k], raw[ids[k]], ""); len(extra) > 0 {
+			return fmt.Errorf("%s document %d has properties docs/schemas/%s.schema.json does not describe: %s",
+				k, i+1, k, strings.Join(extra, ", "))
+		}
 		var h struct {
 			SchemaVersion string `json:"schema_version"`
 		}
@@ -139,4 +149,119 @@ func Check(k output.Kind, data []byte) error {
 		}
 	}
 	return nil
+}
+
+// undocumented lists the properties of inst (paths like
+// "runs[].skipped") that the schema node does not name. Schemas allow
+// unknown properties for forward compatibility, so validation alone would
+// not notice a field the code added and the documentation lacks. An
+// object schema without "properties" (free-form, like details) or with
+// "additionalProperties" accepts any key.
+func undocumented(inst any, base string, node map[string]any, path string) []string {
+	base, node = deref(base, node)
+	if node == nil {
+		return nil
+	}
+	switch v := inst.(type) {
+	case map[string]any:
+		props := map[string]any{}
+		hasProps := false
+		for _, n := range branches(node) {
+			if p, ok := n["properties"].(map[string]any); ok {
+				hasProps = true
+				for k, s := range p {
+					props[k] = s
+				}
+			}
+		}
+		addl, hasAddl := node["additionalProperties"]
+		var out []string
+		for key, val := range v {
+			sub, ok := props[key].(map[string]any)
+			switch {
+			case ok:
+				out = append(out, undocumented(val, base, sub, join(path, key))...)
+			case hasAddl:
+				if a, ok := addl.(map[string]any); ok {
+					out = append(out, undocumented(val, base, a, join(path, key))...)
+				}
+			case hasProps:
+				out = append(out, join(path, key))
+			}
+		}
+		return out
+	case []any:
+		items, _ := node["items"].(map[string]any)
+		seen := map[string]bool{}
+		var out []string
+		for _, it := range v {
+			for _, p := range undocumented(it, base, items, path+"[]") {
+				if !seen[p] {
+					seen[p] = true
+					out = append(out, p)
+				}
+			}
+		}
+		return out
+	}
+	return nil
+}
+
+func join(path, key string) string {
+	if path == "" {
+		return key
+	}
+	return path + "." + key
+}
+
+// branches are node and the subschemas whose properties also apply.
+func branches(node map[string]any) []map[string]any {
+	out := []map[string]any{node}
+	all, _ := node["allOf"].([]any)
+	for _, a := range all {
+		if m, ok := a.(map[string]any); ok {
+			out = append(out, m)
+			for _, k := range []string{"then", "else"} {
+				if m2, ok := m[k].(map[string]any); ok {
+					out = append(out, m2)
+				}
+			}
+		}
+	}
+	return out
+}
+
+// deref follows $ref ("#/$defs/x" or "other.schema.json#/$defs/x") from
+// the document with $id base.
+func deref(base string, node map[string]any) (string, map[string]any) {
+	for range 16 {
+		ref, ok := node["$ref"].(string)
+		if !ok {
+			return base, node
+		}
+		file, ptr, _ := strings.Cut(ref, "#")
+		if file != "" {
+			b, err := url.Parse(base)
+			if err != nil {
+				return base, nil
+			}
+			r, err := url.Parse(file)
+			if err != nil {
+				return base, nil
+			}
+			base = b.ResolveReference(r).String()
+		}
+		var cur any = raw[base]
+		for _, seg := range strings.Split(strings.TrimPrefix(ptr, "/"), "/") {
+			if seg == "" {
+				continue
+			}
+			m, _ := cur.(map[string]any)
+			cur = m[seg]
+		}
+		if node, ok = cur.(map[string]any); !ok {
+			return base, nil
+		}
+	}
+	return base, nil
 }
