@@ -23,7 +23,7 @@ while IFS= read -r file; do
 		echo "fuzz $pkg $fn"
 		ok=0
 		for attempt in 1 2; do
-			if go test -run='^$' -fuzz="^${fn}\$" -fuzztime="$fuzztime" "$pkg" >"$log" 2>&1; then
+			if go test -run='^$' -fuzz="^${fn}\$" -fuzztime="$fuzztime" -fuzzminimizetime=100x "$pkg" >"$log" 2>&1; then
 				ok=1
 				break
 			fi

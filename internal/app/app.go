@@ -8,13 +8,11 @@
 package app
 
 import (
-	"fmt"
-	"io"
-	"os"
 	"time"
 
 	"github.com/cradle-cra/cradle/internal/catalog"
 	"github.com/cradle-cra/cradle/internal/engine"
+	"github.com/cradle-cra/cradle/internal/fileutil"
 	"github.com/cradle-cra/cradle/internal/home"
 	"github.com/cradle-cra/cradle/internal/rules"
 	"github.com/cradle-cra/cradle/internal/tailor"
@@ -138,18 +136,12 @@ func (a *App) selection(sel Selection) (*engine.Engine, engine.Options, error) {
 
 // ReadInput reads a user-supplied input file, bounded; every failure is
 // an input error.
+//
+// A FIFO or device is refused rather than waited on.
 func ReadInput(path string, limit int64) ([]byte, error) {
-	f, err := os.Open(path)
+	b, err := fileutil.ReadRegular(path, limit)
 	if err != nil {
 		return nil, Input(err)
-	}
-	defer f.Close()
-	b, err := io.ReadAll(io.LimitReader(f, limit+1))
-	if err != nil {
-		return nil, Input(fmt.Errorf("read %s: %w", path, err))
-	}
-	if int64(len(b)) > limit {
-		return nil, Input(fmt.Errorf("%s: larger than %d bytes", path, limit))
 	}
 	return b, nil
 }

@@ -87,7 +87,7 @@ func (a *App) Rollback(ctx context.Context, in RollbackInput) (*RollbackOutput, 
 	// A run restores into the target it was made on, never another one
 	// whose state directory it was copied into.
 	if run.Target != "" {
-		if owner, err := target.ParseSpec(run.Target); err != nil || owner != in.Target {
+		if owner, err := target.ParseSpec(run.Target); err != nil || owner.ID() != in.Target.ID() {
 			return nil, Input(fmt.Errorf("run %s was made on %s, not on %s", run.ID, run.Target, in.Target.ID()))
 		}
 	}

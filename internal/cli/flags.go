@@ -14,8 +14,9 @@ import (
 // targetFlags select the target: the live host, or one flag per target
 // kind with a path (--root DIR, --image FILE), mutually exclusive.
 type targetFlags struct {
-	paths map[string]*string // flag name → value
-	quiet bool
+	paths       map[string]*string // flag name → value
+	quiet       bool
+	imageLimits imageLimitFlags
 }
 
 // targetOpts says which target flags a command takes.
@@ -23,6 +24,7 @@ type targetOpts struct {
 	what     string // "scan", "the log of", … in the flag help
 	writable bool   // only kinds fix can change (directory trees)
 	noQuiet  bool   // the command shows no progress
+	noOpen   bool   // the command names the target but never reads it
 }
 
 func (tf *targetFlags) register(cmd *cobra.Command, o targetOpts) {
@@ -35,6 +37,9 @@ func (tf *targetFlags) register(cmd *cobra.Command, o targetOpts) {
 		}
 		tf.paths[k.Flag] = fl.String(k.Flag, "", o.what+" "+k.Usage)
 		names = append(names, k.Flag)
+		if k.Kind == target.KindImage && !o.noOpen {
+			tf.imageLimits.register(cmd)
+		}
 	}
 	if len(names) > 1 {
 		cmd.MarkFlagsMutuallyExclusive(names...)
@@ -60,7 +65,10 @@ func (tf *targetFlags) spec(cmd *cobra.Command) (target.Spec, error) {
 		if err != nil {
 			return s, usageErr("--%s: %v", k.Flag, err)
 		}
-		return s, nil
+		if k.Kind == target.KindImage {
+			s.Image, err = tf.imageLimits.options()
+		}
+		return s, err
 	}
 	return target.Host(), nil
 }

@@ -51,7 +51,7 @@ error.`,
 			return sink.Write(out, output.Options{})
 		},
 	}
-	tf.register(cmd, targetOpts{what: "the log of", noQuiet: true})
+	tf.register(cmd, targetOpts{what: "the log of", noQuiet: true, noOpen: true})
 	of.register(cmd, output.KindChangeLog, true)
 	cmd.AddCommand(newLogVerifyCmd(env), newLogAppendCmd(env), newLogRepairCmd(env))
 	return cmd
@@ -63,10 +63,13 @@ func newLogVerifyCmd(env *Env) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "verify [--root DIR | --image FILE] [--pubkey FILE ...]",
 		Short: "Check that the change log was not edited, reordered or truncated",
-		Long: `Check every entry of the change log: it parses, its content matches its
-hash, its signature verifies with a trusted key, its sequence number is the
-next one and it chains to the previous entry; and the signed head matches
-the end of the log (entries cut off at the end are detected).
+		Long: `Check every entry of the change log: it parses, its signatures verify with
+trusted keys (over the whole entry; entries written before the envelope
+format also match their hash), its sequence number is the next one and it
+chains to the previous entry; and the signed head matches the end of the
+log (entries cut off at the end are detected). An append interrupted by a
+crash is a warning (the next append completes it); for other damage see
+"cradle log repair".
 
 Trusted keys are the public keys in $CRADLE_HOME/keys (*.pub), or only the
 ones given with --pubkey (keep a copy of the public key off the host to
@@ -74,6 +77,8 @@ rule out a swapped keys directory).
 
 Exit codes: 0 intact; 3 tampered or damaged (the first bad entry and the
 reason are named); 2 no log, or it cannot be read; 1 internal error.`,
+		Example: `  cradle log verify
+  cradle log verify --root /srv/rootfs --pubkey cradle-signing.pub`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			spec, err := tf.spec(cmd)
 			if err != nil {
@@ -87,7 +92,7 @@ reason are named); 2 no log, or it cannot be read; 1 internal error.`,
 			return nil
 		},
 	}
-	tf.register(cmd, targetOpts{what: "the log of", noQuiet: true})
+	tf.register(cmd, targetOpts{what: "the log of", noQuiet: true, noOpen: true})
 	cmd.Flags().StringArrayVar(&pubkeys, "pubkey", nil, "trust only the public key in `FILE` (repeatable)")
 	return cmd
 }
@@ -112,6 +117,8 @@ is mandatory.
 
 Exit codes: 0 recorded; 2 usage error, missing change reference or a
 damaged log (run "cradle log verify"); 1 internal error.`,
+		Example: `  cradle log append --reason "opened port 8443 for the API" --change-ref CHG-1234 --actor jdoe
+  cradle log append --root /srv/rootfs --rule ssh.permit_root_login --reason "root login needed for migration"`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			spec, err := tf.spec(cmd)
 			if err != nil {
@@ -125,7 +132,7 @@ damaged log (run "cradle log verify"); 1 internal error.`,
 			return nil
 		},
 	}
-	tf.register(cmd, targetOpts{what: "the log of", noQuiet: true})
+	tf.register(cmd, targetOpts{what: "the log of", noQuiet: true, noOpen: true})
 	cf.register(cmd, "the change")
 	fl := cmd.Flags()
 	fl.StringVar(&action, "action", app.ActionManual, "what happened: "+strings.Join(app.Actions, ", "))

@@ -29,7 +29,10 @@ Targets (one of):
                   debootstrap tree); runtime state is not evaluated
   --image FILE    a container image archive: "docker save" tarball or an OCI
                   image layout (directory or tar); layers are applied with
-                  whiteouts in memory, nothing is unpacked or executed
+                  whiteouts in memory, nothing is unpacked or executed;
+                  --image-max-bytes, --image-max-entries and
+                  --image-max-name-bytes raise the bounds on its size
+                  (docs/security.md)
 
 Every file is read through a resolver that keeps symlinks inside the target
 root, and a scan never writes into the target.

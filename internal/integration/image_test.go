@@ -1,6 +1,7 @@
 package integration
 
 import (
+	"context"
 	"os"
 	"path/filepath"
 	"strings"
@@ -51,7 +52,7 @@ func TestImageMatchesRootFS(t *testing.T) {
 			t.Fatal(err)
 		}
 		for _, img := range []string{archive, oci} {
-			it, err := target.OpenImage(img)
+			it, err := target.OpenImage(context.Background(), img, target.ImageOptions{})
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -22,75 +22,138 @@ import (
 	"sort"
 	"sync"
 	"syscall"
+
+	"github.com/cradle-cra/cradle/internal/fileutil"
 )
 
 // imageTarget is the merged filesystem of a container image, held as an
 // in-memory index; contents stay in the archive until read.
 type imageTarget struct {
-	name   string
-	root   *inode
-	layers []*layer
-	arc    archive
-	spool  string // temp copy of a compressed archive, removed on Close
+	name    string
+	root    *inode
+	layers  []*layer
+	arc     archive
+	tempDir string
+	// release frees a compressed archive's decompressed copy.
+	release func() error
 
-	// cache keeps files read lazily from compressed layers, so a file read
-	// by several checks is decompressed once.
-	mu         sync.Mutex
-	cache      map[*content][]byte
-	cacheBytes int64
+	// mu serialises writes to the spool, which holds the contents of
+	// compressed layers' files that are not kept in memory, each layer
+	// decompressed once more on the first read of one of its files.
+	mu          sync.Mutex
+	spool       *os.File
+	spoolEnd    int64
+	spoolFree   func() error
+	spoolBudget *budget
 }
 
-// maxLazyCache bounds the lazily read contents kept in memory.
-const maxLazyCache = 32 << 20
-
 var errNotRegular = errors.New("not a regular file")
+
+// ImageLimits bound what reading one container image may cost; a field
+// that is zero or negative takes its default. docs/security.md explains
+// them.
+type ImageLimits struct {
+	// MaxBytes bounds the bytes of the layers' tar streams after
+	// decompression, summed over all layers (a layer listed twice counts
+	// twice), and separately the bytes written to temporary files: a
+	// compressed archive's decompressed copy plus the spooled contents of
+	// files of compressed layers.
+	MaxBytes int64
+	// MaxEntries bounds the tar entries over all layers plus the
+	// directories the index creates implicitly.
+	MaxEntries int
+	// MaxNameBytes bounds the total length of entry names and link
+	// targets over all layers and the archive itself.
+	MaxNameBytes int64
+}
+
+// Defaults of ImageLimits: well above real images (the largest public
+// images hold a few hundred thousand files in a few GiB) and low enough
+// that the in-memory index stays well under 1 GB (docs/performance.md).
+const (
+	DefaultImageMaxBytes     int64 = 16 << 30
+	DefaultImageMaxEntries         = 2 << 20
+	DefaultImageMaxNameBytes int64 = 256 << 20
+)
+
+// ImageOptions configure OpenImage; the zero value is the defaults.
+type ImageOptions struct {
+	Limits ImageLimits
+	// TempDir holds the unnamed temporary files (default os.TempDir()).
+	TempDir string
+}
+
+func (o ImageOptions) limits() imageLimits {
+	lim := defaultImageLimits
+	if o.Limits.MaxBytes > 0 {
+		lim.maxBytes = o.Limits.MaxBytes
+	}
+	if o.Limits.MaxEntries > 0 {
+		lim.maxEntries = o.Limits.MaxEntries
+	}
+	if o.Limits.MaxNameBytes > 0 {
+		lim.maxNameBytes = o.Limits.MaxNameBytes
+	}
+	return lim
+}
+
+// ErrImageLimit is wrapped by the error for an image over its ImageLimits.
+var ErrImageLimit = errImageLimit
 
 // OpenImage opens a container image archive read-only: a "docker save"
 // tarball (classic or OCI-based), an OCI image layout directory, or a tar of
 // one. The archive may itself be gzip or zstd compressed. Layers are applied
-// in order with whiteouts into an in-memory tree; nothing is unpacked.
-func OpenImage(file string) (Target, error) {
-	return openImage(file, defaultImageLimits)
+// in order with whiteouts into an in-memory index, each decompressed once
+// and checked against its digest; nothing is unpacked. Reading stops with
+// ctx, and when the image exceeds opts.Limits (ErrImageLimit). A FIFO or
+// device given as the image is refused, not waited on.
+func OpenImage(ctx context.Context, file string, opts ImageOptions) (Target, error) {
+	return openImage(ctx, file, opts.limits(), opts.TempDir)
 }
 
-func openImage(file string, lim imageLimits) (_ Target, err error) {
+func openImage(ctx context.Context, file string, lim imageLimits, tempDir string) (_ Target, err error) {
 	abs, err := filepath.Abs(file)
 	if err != nil {
 		return nil, fmt.Errorf("image %s: %w", file, err)
 	}
-	t := &imageTarget{name: abs}
+	t := &imageTarget{name: abs, tempDir: tempDir, spoolBudget: newBudget(lim.maxBytes, "bytes in temporary files")}
 	defer func() {
 		if err != nil {
 			t.Close()
 		}
 	}()
-	fi, err := os.Stat(abs)
+	names := newBudget(lim.maxNameBytes, "bytes of entry names")
+	f, fi, err := fileutil.OpenNonblock(abs)
 	if err != nil {
 		return nil, fmt.Errorf("image: %w", err)
 	}
-	if fi.IsDir() {
+	switch {
+	case fi.IsDir():
+		f.Close()
 		r, err := os.OpenRoot(abs)
 		if err != nil {
 			return nil, fmt.Errorf("image: %w", err)
 		}
 		t.arc = &dirArchive{root: r}
-	} else {
-		f, err := t.openArchiveFile(abs)
-		if err != nil {
+	case fi.Mode().IsRegular():
+		if f, err = t.openArchiveFile(ctx, f); err != nil {
 			return nil, fmt.Errorf("image %s: %w", file, err)
 		}
-		a, err := openTarArchive(f)
+		a, err := openTarArchive(ctx, f, names)
 		if err != nil {
 			f.Close()
 			return nil, fmt.Errorf("image %s: %w", file, err)
 		}
 		t.arc = a
+	default:
+		f.Close()
+		return nil, fmt.Errorf("image: %w; an image is an archive file or an OCI layout directory", fileutil.NotRegularError(file, fi.Mode()))
 	}
 	t.layers, err = imageLayers(t.arc, lim)
 	if err != nil {
 		return nil, fmt.Errorf("image %s: %w", file, err)
 	}
-	b := newTreeBuilder(lim)
+	b := newTreeBuilder(ctx, lim, names)
 	for i, l := range t.layers {
 		if err := b.apply(i, l); err != nil {
 			return nil, fmt.Errorf("image %s: %w", file, err)
@@ -100,25 +163,21 @@ func openImage(file string, lim imageLimits) (_ Target, err error) {
 	return t, nil
 }
 
-// maxSpoolSize bounds the decompressed copy of a compressed archive.
-const maxSpoolSize = 64 << 30
-
-// openArchiveFile opens the archive; a compressed one ("docker save | gzip")
-// is decompressed once into a temporary file, since layers are read in place
-// by offset.
-func (t *imageTarget) openArchiveFile(p string) (*os.File, error) {
-	f, err := os.Open(p)
-	if err != nil {
-		return nil, err
-	}
+// openArchiveFile returns the archive to index; a compressed one ("docker
+// save | gzip") is decompressed once into an unnamed temporary file, since
+// layers are read in place by offset.
+func (t *imageTarget) openArchiveFile(ctx context.Context, f *os.File) (*os.File, error) {
 	fi, err := f.Stat()
 	if err != nil {
 		f.Close()
 		return nil, err
 	}
-	comp := sniffCompression(&section{ra: f, size: fi.Size()})
-	if comp == compNone {
-		return f, nil
+	comp, err := sniffCompression(&section{ra: f, size: fi.Size()})
+	if err != nil || comp == compNone {
+		if err != nil {
+			f.Close()
+		}
+		return f, err
 	}
 	defer f.Close()
 	r, done, err := decompress(f, comp)
@@ -126,20 +185,17 @@ func (t *imageTarget) openArchiveFile(p string) (*os.File, error) {
 		return nil, err
 	}
 	defer done()
-	tmp, err := os.CreateTemp("", "cradle-image-*.tar")
+	tmp, release, err := fileutil.TempFile(t.tempDir)
 	if err != nil {
 		return nil, fmt.Errorf("decompress %s archive: %w", comp, err)
 	}
-	t.spool = tmp.Name()
-	n, err := io.Copy(tmp, io.LimitReader(r, maxSpoolSize+1))
-	if err == nil && n > maxSpoolSize {
-		err = fmt.Errorf("decompressed size over %d bytes: %w", int64(maxSpoolSize), errImageLimit)
-	}
+	t.release = release
+	w := &holeWriter{f: tmp}
+	_, err = io.Copy(w, &meteredReader{ctx: ctx, r: r, b: t.spoolBudget})
 	if err == nil {
-		_, err = tmp.Seek(0, io.SeekStart)
+		err = w.extend()
 	}
 	if err != nil {
-		tmp.Close()
 		return nil, fmt.Errorf("decompress %s archive: %w", comp, err)
 	}
 	return tmp, nil
@@ -152,12 +208,18 @@ func (t *imageTarget) Live() bool   { return false }
 func (t *imageTarget) Close() error {
 	var err error
 	if t.arc != nil {
-		err = t.arc.Close()
+		err = t.arc.Close() // closes a decompressed archive copy too
 		t.arc = nil
 	}
-	if t.spool != "" {
-		err = errors.Join(err, os.Remove(t.spool))
-		t.spool = ""
+	if t.release != nil {
+		t.release()
+		t.release = nil
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.spoolFree != nil {
+		err = errors.Join(err, t.spoolFree())
+		t.spool, t.spoolFree = nil, nil
 	}
 	return err
 }
@@ -195,10 +257,10 @@ func (t *imageTarget) node(op, name string, follow bool) (string, *inode, error)
 }
 
 func (t *imageTarget) info(p string, n *inode) FileInfo {
-	fi := FileInfo{Path: p, Mode: n.mode, UID: n.uid, GID: n.gid, Size: n.size, ModTime: n.mtime, Nlink: 1, Ino: n.ino, Link: n.link}
+	fi := FileInfo{Path: p, Mode: n.mode, UID: n.uid, GID: n.gid, Size: n.size, ModTime: n.modTime(), Nlink: 1, Ino: n.ino, Link: n.link}
 	switch {
 	case n.data != nil:
-		fi.Nlink = n.data.nlink
+		fi.Nlink = uint64(n.data.nlink)
 	case n.kids != nil:
 		fi.Nlink = 2
 		for _, k := range n.kids {
@@ -271,75 +333,96 @@ func (t *imageTarget) Open(name string) (io.ReadCloser, error) {
 	return rc, nil
 }
 
-type readCloser struct {
-	io.Reader
-	close func()
-}
+// sectionFile is a file's bytes in a larger file; it is an io.ReaderAt, so
+// readers that need random access (SQLite package databases) need not
+// copy it.
+type sectionFile struct{ *io.SectionReader }
 
-func (r *readCloser) Close() error {
-	if r.close != nil {
-		r.close()
-		r.close = nil
-	}
-	return nil
-}
+func (sectionFile) Close() error { return nil }
 
-// openContent returns a file's bytes: from memory, by offset from an
-// uncompressed layer, or by decompressing the layer again up to the entry.
+// openContent returns a file's bytes: from memory, in place from an
+// uncompressed layer, or from the spool, which the first read of a file of
+// a compressed layer fills with every such file of the layer.
 func (t *imageTarget) openContent(c *content) (io.ReadCloser, error) {
-	if c.inMem {
-		return io.NopCloser(bytes.NewReader(c.mem)), nil
-	}
 	l := t.layers[c.layer]
-	if c.off >= 0 {
-		return io.NopCloser(io.NewSectionReader(l.blob.ra, l.blob.off+c.off, c.size)), nil
+	switch c.loc {
+	case locMem:
+		return io.NopCloser(bytes.NewReader(c.mem)), nil
+	case locBlob:
+		return sectionFile{io.NewSectionReader(l.blob.ra, l.blob.off+c.off, c.size)}, nil
 	}
-	t.mu.Lock()
-	b, ok := t.cache[c]
-	t.mu.Unlock()
-	if ok {
-		return io.NopCloser(bytes.NewReader(b)), nil
-	}
-	rc, err := t.reread(l, c)
-	if err != nil || c.size > defaultImageLimits.maxInline {
-		return rc, err
-	}
-	defer rc.Close()
-	b, err = io.ReadAll(io.LimitReader(rc, c.size))
-	if err != nil {
-		return nil, fmt.Errorf("layer %s: re-read: %w", l.desc, err)
-	}
-	t.mu.Lock()
-	if t.cacheBytes+int64(len(b)) <= maxLazyCache {
-		if t.cache == nil {
-			t.cache = map[*content][]byte{}
-		}
-		t.cache[c] = b
-		t.cacheBytes += int64(len(b))
-	}
-	t.mu.Unlock()
-	return io.NopCloser(bytes.NewReader(b)), nil
-}
+	l.spool.Do(func() { l.spoolErr = t.spoolLayer(l) }) // sets c.off
 
-// reread decompresses the layer again up to the file's entry.
-func (t *imageTarget) reread(l *layer, c *content) (io.ReadCloser, error) {
-	r, done, err := decompress(l.blob.reader(), l.comp)
-	if err != nil {
+	if c.off < 0 {
+		err := l.spoolErr
+		if err == nil {
+			err = errors.New("content not found on re-read")
+		}
 		return nil, fmt.Errorf("layer %s: %w", l.desc, err)
 	}
-	tr := tar.NewReader(r)
-	for i := 0; i <= c.entry; i++ {
-		h, err := tr.Next()
-		if err != nil {
-			done()
-			return nil, fmt.Errorf("layer %s: re-read: %w", l.desc, err)
-		}
-		if i == c.entry && (h.Name != c.name || h.Size != c.size) {
-			done()
-			return nil, fmt.Errorf("layer %s: changed since the image was opened", l.desc)
+	return sectionFile{io.NewSectionReader(t.spool, c.off, c.size)}, nil
+}
+
+// spoolLayer decompresses l once more and copies the contents that are
+// still part of the merged tree and not in memory into the spool, an
+// unnamed temporary file. The spool's size counts against MaxBytes.
+func (t *imageTarget) spoolLayer(l *layer) error {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	var want []*content
+	for _, c := range l.lazy {
+		if c.nlink > 0 {
+			want = append(want, c)
 		}
 	}
-	return &readCloser{Reader: tr, close: done}, nil
+	l.lazy = nil
+	if len(want) == 0 {
+		return nil
+	}
+	if t.spool == nil {
+		f, free, err := fileutil.TempFile(t.tempDir)
+		if err != nil {
+			return fmt.Errorf("spool: %w", err)
+		}
+		t.spool, t.spoolFree = f, free
+	}
+	r, done, err := decompress(l.blob.reader(), l.comp)
+	if err != nil {
+		return err
+	}
+	defer done()
+	tr := tar.NewReader(r)
+	for ordinal, next := 0, 0; next < len(want); ordinal++ {
+		h, err := tr.Next()
+		if err != nil {
+			return fmt.Errorf("re-read: %w", err)
+		}
+		c := want[next]
+		if int64(ordinal) != -c.off-1 {
+			continue
+		}
+		next++
+		if h.Size != c.size {
+			return errors.New("re-read: changed since the image was opened")
+		}
+		if err := t.spoolBudget.take(c.size); err != nil {
+			return fmt.Errorf("spool: %w", err)
+		}
+		w := &holeWriter{f: t.spool, off: t.spoolEnd}
+		n, err := io.Copy(w, io.LimitReader(tr, c.size))
+		if err == nil && n != c.size {
+			err = io.ErrUnexpectedEOF
+		}
+		if err == nil {
+			err = w.extend()
+		}
+		if err != nil {
+			return fmt.Errorf("spool: %w", err)
+		}
+		c.off = t.spoolEnd
+		t.spoolEnd += c.size
+	}
+	return nil
 }
 
 // Walk visits every path of the merged tree in lexical order without

@@ -2,11 +2,14 @@ package target
 
 import (
 	"archive/tar"
+	"context"
 	"crypto/sha256"
+	"crypto/sha512"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"hash"
 	"io"
 	"io/fs"
 	"os"
@@ -42,10 +45,13 @@ type tarMember struct {
 	symlink   bool
 }
 
-func openTarArchive(f *os.File) (*tarArchive, error) {
+func openTarArchive(ctx context.Context, f *os.File, names *budget) (*tarArchive, error) {
 	a := &tarArchive{f: f, members: map[string]tarMember{}}
 	tr := tar.NewReader(f)
 	for {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
 		h, err := tr.Next()
 		if err == io.EOF {
 			break
@@ -58,6 +64,9 @@ func openTarArchive(f *os.File) (*tarArchive, error) {
 		}
 		if len(h.Name) > maxMemberName || len(h.Linkname) > maxMemberName {
 			return nil, fmt.Errorf("archive member name longer than %d bytes: %w", maxMemberName, errImageLimit)
+		}
+		if err := names.take(int64(len(h.Name) + len(h.Linkname))); err != nil {
+			return nil, fmt.Errorf("archive: %w", err)
 		}
 		name := Clean(h.Name)
 		switch h.Typeflag {
@@ -234,6 +243,9 @@ func imageLayers(a archive, lim imageLimits) ([]*layer, error) {
 		if err != nil {
 			return nil, fmt.Errorf("OCI layout: layer: %w", err)
 		}
+		if err := checkLayerMediaType(d.MediaType); err != nil {
+			return nil, fmt.Errorf("OCI layout: layer %s: %w", d.Digest, err)
+		}
 		s, err := a.member(p)
 		if err != nil {
 			if strings.Contains(d.MediaType, "nondistributable") || strings.Contains(d.MediaType, "foreign") {
@@ -244,9 +256,55 @@ func imageLayers(a archive, lim imageLimits) ([]*layer, error) {
 		if d.Size > 0 && d.Size != s.size {
 			return nil, fmt.Errorf("OCI layout: layer %s: size %d, descriptor says %d", d.Digest, s.size, d.Size)
 		}
-		out = append(out, &layer{blob: s, comp: sniffCompression(s), desc: d.Digest})
+		l, err := newLayer(s, d.Digest, d.Digest, "")
+		if err != nil {
+			return nil, fmt.Errorf("OCI layout: %w", err)
+		}
+		out = append(out, l)
 	}
 	return out, nil
+}
+
+func newLayer(s *section, desc, digest, diffID string) (*layer, error) {
+	comp, err := sniffCompression(s)
+	if err != nil {
+		return nil, fmt.Errorf("layer %s: %w", desc, err)
+	}
+	return &layer{blob: s, comp: comp, desc: desc, digest: digest, diffID: diffID}, nil
+}
+
+// dockerConfig is the part of an image configuration cradle verifies
+// layers against: the digests of their uncompressed tar streams.
+type dockerConfig struct {
+	RootFS struct {
+		DiffIDs []string `json:"diff_ids"`
+	} `json:"rootfs"`
+}
+
+// digestOfName returns the digest a docker save member's name records:
+// "blobs/<alg>/<hex>" (Docker 25+) or "<hex>.json" for the classic
+// config; "" when the name records none (classic layer directories are
+// named by legacy IDs, not digests).
+func digestOfName(name string) string {
+	name = Clean(name)
+	if rest, ok := strings.CutPrefix(name, "blobs/"); ok {
+		if alg, enc, ok := strings.Cut(rest, "/"); ok && !strings.Contains(enc, "/") {
+			return alg + ":" + enc
+		}
+	}
+	if enc, ok := strings.CutSuffix(name, ".json"); ok && len(enc) == 64 && isLowerHex(enc) {
+		return "sha256:" + enc
+	}
+	return ""
+}
+
+func isLowerHex(s string) bool {
+	for _, c := range s {
+		if (c < '0' || c > '9') && (c < 'a' || c > 'f') {
+			return false
+		}
+	}
+	return true
 }
 
 func dockerLayers(a archive, dm []dockerManifest, lim imageLimits) ([]*layer, error) {
@@ -257,15 +315,80 @@ func dockerLayers(a archive, dm []dockerManifest, lim imageLimits) ([]*layer, er
 	if len(m.Layers) > lim.maxLayers {
 		return nil, fmt.Errorf("image has %d layers: %w", len(m.Layers), errImageLimit)
 	}
+	var diffIDs []string
+	if m.Config != "" {
+		var cfg dockerConfig
+		raw, err := readJSON(a, m.Config, &cfg)
+		if err != nil {
+			return nil, fmt.Errorf("docker archive: config: %w", err)
+		}
+		if d := digestOfName(m.Config); d != "" {
+			if err := verifyDigest(d, raw); err != nil {
+				return nil, fmt.Errorf("docker archive: config %s: %w", m.Config, err)
+			}
+		}
+		diffIDs = cfg.RootFS.DiffIDs
+		if diffIDs != nil && len(diffIDs) != len(m.Layers) {
+			return nil, fmt.Errorf("docker archive: config lists %d layer diff IDs, manifest.json %d layers", len(diffIDs), len(m.Layers))
+		}
+	}
 	var out []*layer
-	for _, name := range m.Layers {
+	for i, name := range m.Layers {
 		s, err := a.member(name)
 		if err != nil {
 			return nil, fmt.Errorf("docker archive: layer: %w", err)
 		}
-		out = append(out, &layer{blob: s, comp: sniffCompression(s), desc: name})
+		// A blob named by its digest is checked against it; otherwise the
+		// uncompressed stream against the config's diff ID.
+		digest, diffID := digestOfName(name), ""
+		if digest == "" && diffIDs != nil {
+			diffID = diffIDs[i]
+		}
+		l, err := newLayer(s, name, digest, diffID)
+		if err != nil {
+			return nil, fmt.Errorf("docker archive: %w", err)
+		}
+		out = append(out, l)
 	}
 	return out, nil
+}
+
+// digestHash returns the hash for an "alg:hex" digest, refusing algorithms
+// cradle cannot verify and encodings of the wrong form.
+func digestHash(d string) (hash.Hash, error) {
+	alg, enc, _ := strings.Cut(d, ":")
+	var h hash.Hash
+	switch alg {
+	case "sha256":
+		h = sha256.New()
+	case "sha512":
+		h = sha512.New()
+	default:
+		return nil, fmt.Errorf("digest %q: unsupported algorithm %q", d, alg)
+	}
+	if len(enc) != 2*h.Size() || !isLowerHex(enc) {
+		return nil, fmt.Errorf("digest %q: not a %s digest", d, alg)
+	}
+	return h, nil
+}
+
+// checkSum compares what h hashed with digest d (already validated).
+func checkSum(d string, h hash.Hash) error {
+	_, enc, _ := strings.Cut(d, ":")
+	if got := hex.EncodeToString(h.Sum(nil)); got != enc {
+		alg, _, _ := strings.Cut(d, ":")
+		return fmt.Errorf("%w: expected %s, got %s:%s", errDigestMismatch, d, alg, got)
+	}
+	return nil
+}
+
+func verifyDigest(d string, b []byte) error {
+	h, err := digestHash(d)
+	if err != nil {
+		return err
+	}
+	h.Write(b)
+	return checkSum(d, h)
 }
 
 // readBlobJSON reads a small JSON blob by digest and checks it against the
@@ -279,11 +402,8 @@ func readBlobJSON(a archive, d ociDescriptor, v any) error {
 	if err != nil {
 		return err
 	}
-	if alg, enc, _ := strings.Cut(d.Digest, ":"); alg == "sha256" {
-		sum := sha256.Sum256(b)
-		if hex.EncodeToString(sum[:]) != enc {
-			return fmt.Errorf("blob %s: content does not match its digest", d.Digest)
-		}
+	if err := verifyDigest(d.Digest, b); err != nil {
+		return fmt.Errorf("blob %s: %w", d.Digest, err)
 	}
 	return nil
 }

@@ -134,7 +134,7 @@ func TestImageFormats(t *testing.T) {
 		for _, c := range compressions {
 			t.Run(f.name+"/"+c.name, func(t *testing.T) {
 				p := f.write(t, t.TempDir(), testLayers(t), imagebuild.Options{Compression: c.c})
-				tg, err := OpenImage(p)
+				tg, err := OpenImage(context.Background(), p, ImageOptions{})
 				must(t, err)
 				defer tg.Close()
 				checkTestImage(t, tg)
@@ -277,7 +277,7 @@ func hostileImage(t *testing.T, outside string) string {
 func TestImageSymlinksCannotEscapeRoot(t *testing.T) {
 	outside := filepath.Join(t.TempDir(), "secret")
 	must(t, os.WriteFile(outside, []byte("host secret"), 0o600))
-	tg, err := OpenImage(hostileImage(t, outside))
+	tg, err := OpenImage(context.Background(), hostileImage(t, outside), ImageOptions{})
 	must(t, err)
 	defer tg.Close()
 	tests := []struct {
@@ -354,7 +354,7 @@ func TestImageMultiPlatform(t *testing.T) {
 			p := writeTo(t, filepath.Join(t.TempDir(), "multi.tar"), func(w io.Writer) error {
 				return imagebuild.WriteOCIIndexArchive(w, tc.images, imagebuild.Options{Compression: imagebuild.Gzip})
 			})
-			tg, err := OpenImage(p)
+			tg, err := OpenImage(context.Background(), p, ImageOptions{})
 			must(t, err)
 			defer tg.Close()
 			if got := readString(t, tg, "etc/arch"); got != tc.want {
@@ -411,7 +411,7 @@ func TestImageErrors(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			tg, err := openImage(tc.path, tc.lim)
+			tg, err := openImage(context.Background(), tc.path, tc.lim, "")
 			if err == nil {
 				tg.Close()
 				t.Fatal("opened")
@@ -423,7 +423,7 @@ func TestImageErrors(t *testing.T) {
 	}
 	// The same images open with the default limits.
 	for _, p := range []string{many, long} {
-		tg, err := OpenImage(p)
+		tg, err := OpenImage(context.Background(), p, ImageOptions{})
 		must(t, err)
 		tg.Close()
 	}
@@ -452,7 +452,7 @@ func TestImageRootfsFixture(t *testing.T) {
 	})
 	t.Logf("archive written in %v", time.Since(start))
 	start = time.Now()
-	img, err := OpenImage(p)
+	img, err := OpenImage(context.Background(), p, ImageOptions{})
 	must(t, err)
 	t.Logf("image indexed in %v", time.Since(start))
 	defer img.Close()
@@ -521,16 +521,21 @@ func FuzzImageLayer(f *testing.F) {
 	f.Add(zbuf.Bytes())
 	f.Add([]byte{})
 	lim := defaultImageLimits
-	lim.maxEntries = 1000
+	lim.maxEntries, lim.maxBytes, lim.maxNameBytes = 1000, 64<<20, 1<<20
 	f.Fuzz(func(t *testing.T, data []byte) {
 		s := &section{ra: bytes.NewReader(data), size: int64(len(data))}
-		l := &layer{blob: s, comp: sniffCompression(s), desc: "fuzz"}
-		b := newTreeBuilder(lim)
+		comp, err := sniffCompression(s)
+		if err != nil {
+			return
+		}
+		l := &layer{blob: s, comp: comp, desc: "fuzz"}
+		b := newTreeBuilder(context.Background(), lim, newBudget(lim.maxNameBytes, "name bytes"))
 		// Two layers: whiteouts and links then act across layers.
 		if b.apply(0, l) != nil || b.apply(1, l) != nil {
 			return
 		}
-		tg := &imageTarget{name: "fuzz", root: b.root, layers: []*layer{l, l}}
+		tg := &imageTarget{name: "fuzz", root: b.root, layers: []*layer{l, l}, spoolBudget: newBudget(lim.maxBytes, "spool bytes")}
+		defer tg.Close()
 		_ = tg.Walk(context.Background(), WalkOptions{}, func(fi FileInfo) error {
 			if fi.Path == "" || strings.HasPrefix(fi.Path, "/") || Clean(fi.Path) != fi.Path {
 				t.Fatalf("bad path %q", fi.Path)
@@ -561,13 +566,13 @@ func FuzzOpenImage(f *testing.F) {
 	}
 	dir := f.TempDir()
 	lim := defaultImageLimits
-	lim.maxEntries = 1000
+	lim.maxEntries, lim.maxBytes, lim.maxNameBytes = 1000, 64<<20, 1<<20
 	f.Fuzz(func(t *testing.T, data []byte) {
 		p := filepath.Join(dir, "img.tar")
 		if err := os.WriteFile(p, data, 0o644); err != nil {
 			t.Fatal(err)
 		}
-		tg, err := openImage(p, lim)
+		tg, err := openImage(context.Background(), p, lim, "")
 		if err != nil {
 			return
 		}
@@ -646,9 +651,25 @@ func TestImageArchiveVariants(t *testing.T) {
 	}
 	out := func(name string) string { return filepath.Join(dir, name) }
 
-	// docker save shares identical layers through symlinked layer.tar files.
-	rewriteTar(t, classic, out("shared.tar"), withManifest(`["`+layerName+`","dup/layer.tar"]`),
-		imagebuild.Entry{Header: tar.Header{Name: "dup/layer.tar", Typeflag: tar.TypeSymlink, Linkname: "../" + layerName}})
+	// docker save shares identical layers through symlinked layer.tar
+	// files; the config then lists the layer's diff ID twice.
+	shared := withManifest(`["` + layerName + `","dup/layer.tar"]`)
+	rewriteTar(t, classic, out("shared.tar"), func(h *tar.Header, b []byte) (*tar.Header, []byte) {
+		if h.Name == "manifest.json" || digestOfName(h.Name) != "" {
+			var v any
+			must(t, json.Unmarshal(b, &v))
+			if m, ok := v.([]any); ok { // manifest.json
+				m[0].(map[string]any)["Config"] = "config.json"
+			} else {
+				rootfs := v.(map[string]any)["rootfs"].(map[string]any)
+				ids := rootfs["diff_ids"].([]any)
+				rootfs["diff_ids"] = append(ids, ids[0])
+				h.Name = "config.json"
+			}
+			b, _ = json.Marshal(v)
+		}
+		return shared(h, b)
+	}, imagebuild.Entry{Header: tar.Header{Name: "dup/layer.tar", Typeflag: tar.TypeSymlink, Linkname: "../" + layerName}})
 	// tar -C layout -cf img.tar . names members "./index.json".
 	rewriteTar(t, oci, out("dotslash.tar"), func(h *tar.Header, b []byte) (*tar.Header, []byte) {
 		h.Name = "./" + h.Name
@@ -694,7 +715,7 @@ func TestImageArchiveVariants(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			tg, err := OpenImage(tc.path)
+			tg, err := OpenImage(context.Background(), tc.path, ImageOptions{})
 			if !tc.ok {
 				if err == nil {
 					tg.Close()

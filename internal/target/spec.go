@@ -21,6 +21,9 @@ type Spec struct {
 	// exists (so two spellings of one target share their state); empty
 	// for the host.
 	Path string
+	// Image says how an image is read (its bounds); not part of the
+	// identity.
+	Image ImageOptions
 }
 
 // KindInfo is what the rest of cradle needs to know of one kind of
@@ -42,19 +45,21 @@ type KindInfo struct {
 	// Flag is the command-line flag giving the path ("root" for --root);
 	// Usage describes its value for help.
 	Flag, Usage string
-	open        func(ctx context.Context, path string) (Target, error)
+	open        func(ctx context.Context, s Spec) (Target, error)
 }
 
 // kinds is the registry of target kinds, in the order they are described.
 var kinds = []KindInfo{
 	{Kind: KindHost, Prefix: "host", Label: "live host",
-		open: func(context.Context, string) (Target, error) { return OpenHost() }},
+		open: func(context.Context, Spec) (Target, error) { return OpenHost() }},
 	{Kind: KindRootFS, Prefix: "root", HasPath: true, Dir: true, Label: "root filesystem",
 		Flag: "root", Usage: "the offline root filesystem at `DIR`",
-		open: func(_ context.Context, p string) (Target, error) { return OpenRootFS(filepath.FromSlash(p)) }},
+		open: func(_ context.Context, s Spec) (Target, error) { return OpenRootFS(filepath.FromSlash(s.Path)) }},
 	{Kind: KindImage, Prefix: "image", HasPath: true, Label: "container image",
 		Flag: "image", Usage: "the container image archive `FILE` (docker save tar or OCI layout)",
-		open: func(_ context.Context, p string) (Target, error) { return OpenImage(filepath.FromSlash(p)) }},
+		open: func(ctx context.Context, s Spec) (Target, error) {
+			return OpenImage(ctx, filepath.FromSlash(s.Path), s.Image)
+		}},
 }
 
 // Kinds lists the target kinds.
@@ -174,7 +179,7 @@ func (s Spec) Open(ctx context.Context) (Target, error) {
 	if ki.HasPath && s.Path == "" {
 		return nil, errors.New(ki.Label + ": empty path")
 	}
-	return ki.open(ctx, s.Path)
+	return ki.open(ctx, s)
 }
 
 // KeyOf turns a target identity into a stable, filesystem-safe name: a
