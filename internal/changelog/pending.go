@@ -19,11 +19,13 @@ import (
 // the signed entry line and the signed head that will follow it are written
 // atomically to <target-key>.pending. Then the line is appended and synced,
 // the head replaced atomically, and the pending file removed. Whatever
-// point a crash or a full disk stops this at, the files hold either the
-// old state, or the old state plus a pending file that completes it: the
-// next append (under the lock) finishes the interrupted one first, and
-// Verify accepts a log whose end the pending file vouches for. That
-// includes the first entry, whose head did not exist before.
+// point a crash stops this at, the files hold either the old state, or the
+// old state plus a pending file that completes it: the next append (under
+// the lock) finishes the interrupted one first, and Verify accepts a log
+// whose end the pending file vouches for. That includes the first entry,
+// whose head did not exist before. A write that fails (a full disk) before
+// the line is synced is undone instead (abandon), so that an append
+// reported as failed never shows up later.
 
 // crashHook, when set (by tests), is called at each step of an append;
 // a non-nil error aborts the append there as a failed write would.
@@ -78,7 +80,7 @@ func (l *Log) writePending(line, head []byte) error {
 // readPending reads and verifies the pending file; ok is false when there
 // is none. A pending file that does not verify is damage.
 func readPending(path string, keys signing.Keyring, target string) (p pendingAt, ok bool, err error) {
-	b, err := fileutil.ReadBounded(path, 3*MaxEntrySize)
+	b, err := fileutil.ReadRegular(path, 3*MaxEntrySize)
 	if errors.Is(err, fs.ErrNotExist) {
 		return p, false, nil
 	}

@@ -51,7 +51,7 @@ error.`,
 			return sink.Write(out, output.Options{})
 		},
 	}
-	tf.register(cmd, targetOpts{what: "the log of", noQuiet: true})
+	tf.register(cmd, targetOpts{what: "the log of", noQuiet: true, noOpen: true})
 	of.register(cmd, output.KindChangeLog, true)
 	cmd.AddCommand(newLogVerifyCmd(env), newLogAppendCmd(env), newLogRepairCmd(env))
 	return cmd
@@ -63,10 +63,13 @@ func newLogVerifyCmd(env *Env) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "verify [--root DIR | --image FILE] [--pubkey FILE ...]",
 		Short: "Check that the change log was not edited, reordered or truncated",
-		Long: `Check every entry of the change log: it parses, its content matches its
-hash, its signature verifies with a trusted key, its sequence number is the
-next one and it chains to the previous entry; and the signed head matches
-the end of the log (entries cut off at the end are detected).
+		Long: `Check every entry of the change log: it parses, its signatures verify with
+trusted keys (over the whole entry; entries written before the envelope
+format also match their hash), its sequence number is the next one and it
+chains to the previous entry; and the signed head matches the end of the
+log (entries cut off at the end are detected). An append interrupted by a
+crash is a warning (the next append completes it); for other damage see
+"cradle log repair".
 
 Trusted keys are the public keys in $CRADLE_HOME/keys (*.pub), or only the
 ones given with --pubkey (keep a copy of the public key off the host to
@@ -89,7 +92,7 @@ reason are named); 2 no log, or it cannot be read; 1 internal error.`,
 			return nil
 		},
 	}
-	tf.register(cmd, targetOpts{what: "the log of", noQuiet: true})
+	tf.register(cmd, targetOpts{what: "the log of", noQuiet: true, noOpen: true})
 	cmd.Flags().StringArrayVar(&pubkeys, "pubkey", nil, "trust only the public key in `FILE` (repeatable)")
 	return cmd
 }
@@ -129,7 +132,7 @@ damaged log (run "cradle log verify"); 1 internal error.`,
 			return nil
 		},
 	}
-	tf.register(cmd, targetOpts{what: "the log of", noQuiet: true})
+	tf.register(cmd, targetOpts{what: "the log of", noQuiet: true, noOpen: true})
 	cf.register(cmd, "the change")
 	fl := cmd.Flags()
 	fl.StringVar(&action, "action", app.ActionManual, "what happened: "+strings.Join(app.Actions, ", "))

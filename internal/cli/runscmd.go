@@ -68,7 +68,10 @@ If a path was changed again after the run (by hand or by a later run),
 rollback stops without changing anything and lists the paths; roll back
 the later runs first, or use --force to overwrite them.
 
-The rollback is recorded in the signed change log.
+The run must match the seal of its apply entry in the signed change log
+(journal and run metadata digests); a run the log has no apply entry for (an
+apply killed before it was logged) is rolled back only with --force. The
+rollback is recorded in the signed change log.
 
 Rollback restores everything it can: a path it cannot restore (and why)
 is listed, the rest is restored, and the run stays as it is so that the
@@ -76,8 +79,9 @@ rollback can be run again once the cause is fixed. Rolling back a run that
 was already rolled back does nothing and records nothing.
 
 Exit codes: 0 restored (or already rolled back); 3 some paths could not
-be restored (listed); 2 unknown run, paths changed since, or the target
-root is not the directory the run changed; 1 error; 130 interrupted
+be restored (listed), or the run does not match the change log; 2 unknown
+or unrecorded run, paths changed since, or the target root is not the
+directory the run changed; 1 error; 130 interrupted
 (SIGINT, SIGTERM; the rollback can be run again).`,
 		Example: `  cradle runs
   cradle rollback 20261127T153000Z-1a2b
@@ -108,6 +112,6 @@ root is not the directory the run changed; 1 error; 130 interrupted
 	}
 	f.targetFlags.register(cmd, targetOpts{what: "roll back a run on", writable: true, noQuiet: true})
 	f.changeFlags.register(cmd, "the rollback")
-	cmd.Flags().BoolVar(&f.force, "force", false, "restore even paths changed after the run")
+	cmd.Flags().BoolVar(&f.force, "force", false, "restore even paths changed after the run; roll back a run the change log has no apply entry for")
 	return cmd
 }

@@ -37,7 +37,7 @@ const maxStateSize = 64 << 20
 func LoadState(dir, digest string) (*State, error) {
 	fresh := &State{Snapshot: digest, Items: map[string]*StateItem{}}
 	p := filepath.Join(dir, StateFile)
-	b, err := fileutil.ReadBounded(p, maxStateSize)
+	b, err := fileutil.ReadRegular(p, maxStateSize)
 	if errors.Is(err, fs.ErrNotExist) {
 		return fresh, nil
 	}
@@ -50,6 +50,14 @@ func LoadState(dir, digest string) (*State, error) {
 	}
 	if s.Snapshot != digest || s.Items == nil {
 		return fresh, nil
+	}
+	// The file is ours but lives on disk: an entry that is null or filed
+	// under another item's ID is dropped (its first-seen time is lost)
+	// rather than trusted.
+	for id, si := range s.Items {
+		if si == nil || si.Item.ID != id {
+			delete(s.Items, id)
+		}
 	}
 	return &s, nil
 }

@@ -26,7 +26,9 @@ type Seal struct {
 // seal in the change log: records were added, removed or edited.
 var ErrSealBroken = errors.New("run does not match the change log")
 
-// rollbackKinds are the records Rollback itself appends after the seal.
+// rollbackKinds are the records Rollback itself appends after the seal; a
+// new kind that Rollback writes must be added here, or a resumed rollback
+// is refused.
 var rollbackKinds = map[string]bool{recRestored: true, recRTReverted: true, recRBTmp: true}
 
 // Seal computes the seal of run id as it is now (complete records only).

@@ -131,17 +131,14 @@ var ErrInsecureKeyFile = errors.New("private key file is accessible by group or 
 // LoadPrivate reads a private key file, refusing one that group or others
 // can access (on systems with POSIX permissions).
 func LoadPrivate(path string) (*Key, error) {
-	f, err := os.Open(path)
+	// Opened without blocking: a FIFO given as --key is refused, not waited on.
+	f, fi, err := fileutil.OpenNonblock(path)
 	if err != nil {
 		return nil, fmt.Errorf("signing key: %w", err)
 	}
 	defer f.Close()
-	fi, err := f.Stat()
-	if err != nil {
-		return nil, fmt.Errorf("signing key: %w", err)
-	}
 	if !fi.Mode().IsRegular() {
-		return nil, fmt.Errorf("signing key %s: not a regular file", path)
+		return nil, fmt.Errorf("signing key: %w", fileutil.NotRegularError(path, fi.Mode()))
 	}
 	if runtime.GOOS != "windows" && fi.Mode().Perm()&0o077 != 0 {
 		return nil, fmt.Errorf("signing key %s (mode %04o): %w; run: chmod 600 %s",
@@ -159,7 +156,7 @@ func LoadPrivate(path string) (*Key, error) {
 
 // LoadPublic reads a public key file.
 func LoadPublic(path string) (ed25519.PublicKey, error) {
-	b, err := fileutil.ReadBounded(path, maxKeyFile)
+	b, err := fileutil.ReadRegular(path, maxKeyFile)
 	if err != nil {
 		return nil, err
 	}
