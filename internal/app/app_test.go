@@ -327,3 +327,37 @@ func TestWatchWarnings(t *testing.T) {
 		t.Fatal("no warning for a damaged drift state")
 	}
 }
+
+// recProgress records what a use case reports.
+type recProgress struct {
+	mu          sync.Mutex
+	rules, ends int
+	max         [2]int // the highest done reported, with its total
+}
+
+func (r *recProgress) Rules(done, total int) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.rules++
+	if done > r.max[0] {
+		r.max = [2]int{done, total}
+	}
+}
+func (r *recProgress) Learning(time.Duration, time.Duration, int) {}
+func (r *recProgress) Note(string)                                {}
+func (r *recProgress) End()                                       { r.mu.Lock(); r.ends++; r.mu.Unlock() }
+
+// TestProgressReported: scans report their progress through the input's
+// Progress, never to a terminal, and end it.
+func TestProgressReported(t *testing.T) {
+	a, spec, _ := fixture(t)
+	p := &recProgress{}
+	out, err := a.Scan(context.Background(), ScanInput{Target: spec, Progress: p})
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := len(out.Report.Results)
+	if p.rules != n || p.max != [2]int{n, n} || p.ends != 1 {
+		t.Fatalf("progress %+v for %d rules", p, n)
+	}
+}
