@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"io"
 	"strings"
+
+	"github.com/cradle-cra/cradle/internal/fileutil"
 )
 
 // MaxDocument bounds a saved document read back (cradle convert).
@@ -18,7 +20,7 @@ const MaxDocument = 256 << 20
 // document as the kind's renderers take it. Every error is a *UsageError
 // naming path, and line and column where the JSON is at fault.
 func (r *Registry) ReadFile(path string) (*Spec, any, error) {
-	f, err := openRegular(path)
+	f, err := fileutil.OpenRegular(path)
 	if err != nil {
 		return nil, nil, usage(err)
 	}
