@@ -59,7 +59,7 @@ func Describe(ctx context.Context, dir string, snapshot bool, sourceDateEpoch st
 
 	// Tags describe only commits; --match keeps unrelated tags out.
 	desc, derr := git(ctx, dir, "describe", "--tags", "--long", "--match", "v[0-9]*", "HEAD")
-	m.Version, err = versionFrom(desc, derr == nil, rev, snapshot)
+	m.Version, err = versionFrom(desc, derr == nil, rev, snapshot, m.Modified)
 	if err != nil {
 		return m, err
 	}
@@ -72,11 +72,13 @@ func Describe(ctx context.Context, dir string, snapshot bool, sourceDateEpoch st
 var describeRE = regexp.MustCompile(`^v(\d+)\.(\d+)\.(\d+)(-[0-9A-Za-z.-]+)?-(\d+)-g[0-9a-f]+$`)
 
 // versionFrom turns `git describe --tags --long` output into a version.
-// A commit at a tag is that version, snapshot or not.
+// A clean tree at a tag is that version, snapshot or not; a modified one
+// is a snapshot after it (1.2.4-snapshot.0), so its packages never pass
+// for the release.
 // Snapshots sort after the tag they follow and before the next release:
 // v1.2.3 plus 5 commits gives 1.2.4-snapshot.5, v1.3.0-rc.1 plus 2 gives
 // 1.3.0-rc.1.snapshot.2; the build metadata names the commit.
-func versionFrom(desc string, described bool, rev string, snapshot bool) (string, error) {
+func versionFrom(desc string, described bool, rev string, snapshot, modified bool) (string, error) {
 	short := rev
 	if len(short) > 12 {
 		short = short[:12]
@@ -92,13 +94,16 @@ func versionFrom(desc string, described bool, rev string, snapshot bool) (string
 		return "", fmt.Errorf("tag in %q is not vMAJOR.MINOR.PATCH[-PRERELEASE]", desc)
 	}
 	major, minor, patch, pre, n := p[1], p[2], p[3], strings.TrimPrefix(p[4], "-"), p[5]
-	if n == "0" {
+	if n == "0" && !modified {
 		if pre != "" {
 			return major + "." + minor + "." + patch + "-" + pre, nil
 		}
 		return major + "." + minor + "." + patch, nil
 	}
 	if !snapshot {
+		if n == "0" {
+			return "", errors.New("the tree has uncommitted changes; commit them or build a --snapshot")
+		}
 		return "", fmt.Errorf("HEAD is %s commits after the last tag (%s); tag the release or build a --snapshot", n, desc)
 	}
 	if pre != "" {
