@@ -12,6 +12,9 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/cradle-cra/cradle/internal/drift"
+	"github.com/cradle-cra/cradle/internal/target"
 )
 
 // TestMain runs the real cradle process when the test binary is started
@@ -56,8 +59,8 @@ func (l *lockedBuffer) String() string {
 }
 
 // waitWorking waits until the process is into its work — it printed note,
-// or it holds a file of the scanned tree open (the walk) — so the signal
-// does not race its start-up.
+// or it holds a directory of the scanned tree open (the walk) — so the
+// signal does not race its start-up.
 func waitWorking(t *testing.T, pid int, errb *lockedBuffer, note string) {
 	t.Helper()
 	deadline := time.Now().Add(60 * time.Second)
@@ -69,8 +72,13 @@ func waitWorking(t *testing.T, pid int, errb *lockedBuffer, note string) {
 			fds, _ := os.ReadDir(fmt.Sprintf("/proc/%d/fd", pid))
 			for _, fd := range fds {
 				l, err := os.Readlink(fmt.Sprintf("/proc/%d/fd/%s", pid, fd.Name()))
-				if err == nil && strings.HasPrefix(l, "/") && !strings.HasPrefix(l, "/dev/") &&
-					!strings.HasPrefix(l, "/proc/") && !strings.HasPrefix(l, "/sys/") {
+				if err != nil || !strings.HasPrefix(l, "/") || strings.HasPrefix(l, "/dev/") ||
+					strings.HasPrefix(l, "/proc/") || strings.HasPrefix(l, "/sys/") {
+					continue
+				}
+				// Start-up opens files (the loader, the binary); only the
+				// walk of the tree holds directories open.
+				if fi, err := os.Stat(l); err == nil && fi.IsDir() {
 					return
 				}
 			}
@@ -156,13 +164,27 @@ func TestSignalStopsWatchCleanly(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	state := []string{"CRADLE_HOME=" + t.TempDir()}
+	home := t.TempDir()
+	state := []string{"CRADLE_HOME=" + home}
 	approve, _, errb := cradle(t, state, "baseline", "approve", "-q", "--root", root, "--rule", "ssh.permit_root_login")
 	if code := waitExit(t, approve, time.Minute); code != 0 {
 		t.Fatalf("approve: exit %d: %s", code, errb)
 	}
 	cmd, out, errb := cradle(t, state, "watch", "--root", root, "--interval", "1h", "--nice", "0", "--ioprio", "none")
-	waitWorking(t, cmd.Process.Pid, errb, "")
+	// The first evaluation saves the drift state: the watch is running.
+	spec, err := target.NewSpec(target.KindRootFS, root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	statePath := filepath.Join(home, "snapshots", spec.Key(), drift.StateFile)
+	for deadline := time.Now().Add(time.Minute); ; time.Sleep(5 * time.Millisecond) {
+		if _, err := os.Stat(statePath); err == nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("watch never evaluated: %s", errb)
+		}
+	}
 	cmd.Process.Signal(syscall.SIGTERM)
 	if code := waitExit(t, cmd, 10*time.Second); code != 0 {
 		t.Fatalf("watch: exit %d\nstdout %s\nstderr %s", code, out, errb)

@@ -25,6 +25,14 @@ func newKeyListCmd(env *Env) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "list [--format table|json]",
 		Short: "List the trusted keys: id, created, active or retired",
+		Long: `List the public keys trusted to have signed change logs and snapshots in
+$CRADLE_HOME/keys: id, creation time and status (active signs now,
+retired keeps verifying what it signed).
+
+Exit codes: 0 listed; 2 usage error or an unreadable keys directory; 1
+internal error.`,
+		Example: `  cradle key list
+  cradle key list --format json`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			sink, err := of.open(env)
 			if err != nil {
@@ -54,6 +62,7 @@ key. A damaged log stops the rotation before anything changes.
 
 Exit codes: 0 rotated; 2 no generated key (or $CRADLE_SIGNING_KEY is set),
 change reference required by policy, or a damaged log; 1 internal error.`,
+		Example: `  cradle key rotate --change-ref CHG-1234 --reason "yearly rotation" --actor jdoe`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			out, err := env.app().KeyRotate(cmd.Context(), cf.change())
 			if err != nil {
@@ -75,7 +84,12 @@ func newKeyExportCmd(env *Env) *cobra.Command {
 		Short: "Print a public key (PEM) for verification elsewhere",
 		Long: `Print the active public key, or the trusted key with --key ID, as PEM
 (PKIX). Keep a copy off the host: "cradle log verify --pubkey FILE" and any
-DSSE verifier with ed25519 check cradle's signatures with it.`,
+DSSE verifier with ed25519 check cradle's signatures with it.
+
+Exit codes: 0 exported; 2 unknown key or an unwritable file; 1 internal
+error.`,
+		Example: `  cradle key export -o cradle-signing.pub
+  cradle log verify --pubkey cradle-signing.pub`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			pem, err := env.app().KeyExport(cmd.Context(), id, output)
 			if err != nil || output != "" {

@@ -77,6 +77,8 @@ rule out a swapped keys directory).
 
 Exit codes: 0 intact; 3 tampered or damaged (the first bad entry and the
 reason are named); 2 no log, or it cannot be read; 1 internal error.`,
+		Example: `  cradle log verify
+  cradle log verify --root /srv/rootfs --pubkey cradle-signing.pub`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			spec, err := tf.spec(cmd)
 			if err != nil {
@@ -115,6 +117,8 @@ is mandatory.
 
 Exit codes: 0 recorded; 2 usage error, missing change reference or a
 damaged log (run "cradle log verify"); 1 internal error.`,
+		Example: `  cradle log append --reason "opened port 8443 for the API" --change-ref CHG-1234 --actor jdoe
+  cradle log append --root /srv/rootfs --rule ssh.permit_root_login --reason "root login needed for migration"`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			spec, err := tf.spec(cmd)
 			if err != nil {

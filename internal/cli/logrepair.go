@@ -23,6 +23,8 @@ copies are. An intact log is left alone.
 
 Exit codes: 0 repaired or intact; 2 no log, change reference required by
 policy, or an insecure key; 1 internal error.`,
+		Example: `  cradle log verify            # names the first bad entry
+  cradle log repair --change-ref CHG-1234 --reason "disk full during an append"`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			spec, err := tf.spec(cmd)
 			if err != nil {

@@ -42,6 +42,14 @@ func strictTree(root *cobra.Command) {
 }
 
 func unknownCommand(c *cobra.Command, name string) error {
+	if !c.HasParent() {
+		// "cradle /srv": a path where a command belongs.
+		if scan, _, err := c.Find([]string{"scan"}); err == nil && scan != c {
+			if hint := targetHint(scan, name); hint != "" {
+				return usageErr("unknown command %q: %s", name, hint)
+			}
+		}
+	}
 	msg := fmt.Sprintf("unknown command %q for %q", name, c.CommandPath())
 	if c.SuggestionsMinimumDistance <= 0 {
 		c.SuggestionsMinimumDistance = 2

@@ -15,7 +15,11 @@ func newVersionCmd(env *Env) *cobra.Command {
 		Long: `Print which build of cradle this is: its version, the VCS revision and
 commit time it was built from (and whether the tree was modified), the Go
 version that built it and its platform. Release builds stamp these values;
-other builds report what the Go toolchain recorded.`,
+other builds report what the Go toolchain recorded.
+
+Exit codes: 0 printed; 2 usage error.`,
+		Example: `  cradle version
+  cradle version --format json`,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			sink, err := output.Default().Open(output.KindVersion, format, "", env.Stdout)
 			if err != nil {

@@ -123,8 +123,8 @@ func TestSpecOpen(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer tg.Close()
-	if tg.Kind() != KindRootFS {
-		t.Fatalf("kind %s", tg.Kind())
+	if tg.Kind() != KindRootFS || tg.Name() != filepath.FromSlash(s.Path) {
+		t.Fatalf("kind %s, name %q: not the spec's %s", tg.Kind(), tg.Name(), s)
 	}
 	if _, err := (Spec{Kind: KindImage}).Open(context.Background()); err == nil {
 		t.Fatal("image without a path opened")
