@@ -48,17 +48,9 @@ func recordWaiverChanges(ctx context.Context, h home.Home, l *changelog.Log, w *
 		return nil
 	}
 	statePath := h.Waivers(target.KeyOf(l.Target))
-	var last map[string]waiverRecord
-	b, err := os.ReadFile(statePath)
-	switch {
-	case errors.Is(err, fs.ErrNotExist):
-		last = map[string]waiverRecord{}
-	case err != nil:
+	last, err := loadWaiverState(statePath)
+	if err != nil {
 		return err
-	default:
-		if err := json.Unmarshal(b, &last); err != nil {
-			return fmt.Errorf("%s: %w", statePath, err)
-		}
 	}
 	cur := map[string]waiverRecord{}
 	for _, wv := range w.List {
@@ -108,4 +100,43 @@ func recordWaiverChanges(ctx context.Context, h home.Home, l *changelog.Log, w *
 		return err
 	}
 	return fileutil.WriteAtomic(statePath, out, 0o600)
+}
+
+// maxWaiverState bounds the waiver state file read.
+const maxWaiverState = 16 << 20
+
+// loadWaiverState reads the waivers last recorded for a target; a missing
+// file is an empty state.
+func loadWaiverState(p string) (map[string]waiverRecord, error) {
+	b, err := fileutil.ReadBounded(p, maxWaiverState)
+	if errors.Is(err, fs.ErrNotExist) {
+		return map[string]waiverRecord{}, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	last, err := parseWaiverState(b)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", p, err)
+	}
+	return last, nil
+}
+
+// parseWaiverState decodes the state. A record filed under a key that is
+// not its own (damaged or edited) is dropped: the waiver is then announced
+// again rather than a removal of a record nobody wrote being logged.
+func parseWaiverState(b []byte) (map[string]waiverRecord, error) {
+	var last map[string]waiverRecord
+	if err := json.Unmarshal(b, &last); err != nil {
+		return nil, err
+	}
+	for k, r := range last {
+		if r.key() != k {
+			delete(last, k)
+		}
+	}
+	if last == nil {
+		last = map[string]waiverRecord{}
+	}
+	return last, nil
 }

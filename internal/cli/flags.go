@@ -24,6 +24,7 @@ type targetOpts struct {
 	what     string // "scan", "the log of", … in the flag help
 	writable bool   // only kinds fix can change (directory trees)
 	noQuiet  bool   // the command shows no progress
+	noOpen   bool   // the command names the target but never reads it
 }
 
 func (tf *targetFlags) register(cmd *cobra.Command, o targetOpts) {
@@ -36,7 +37,7 @@ func (tf *targetFlags) register(cmd *cobra.Command, o targetOpts) {
 		}
 		tf.paths[k.Flag] = fl.String(k.Flag, "", o.what+" "+k.Usage)
 		names = append(names, k.Flag)
-		if k.Kind == target.KindImage {
+		if k.Kind == target.KindImage && !o.noOpen {
 			tf.imageLimits.register(cmd)
 		}
 	}

@@ -51,7 +51,7 @@ error.`,
 			return sink.Write(out, output.Options{})
 		},
 	}
-	tf.register(cmd, targetOpts{what: "the log of", noQuiet: true})
+	tf.register(cmd, targetOpts{what: "the log of", noQuiet: true, noOpen: true})
 	of.register(cmd, output.KindChangeLog, true)
 	cmd.AddCommand(newLogVerifyCmd(env), newLogAppendCmd(env), newLogRepairCmd(env))
 	return cmd
@@ -92,7 +92,7 @@ reason are named); 2 no log, or it cannot be read; 1 internal error.`,
 			return nil
 		},
 	}
-	tf.register(cmd, targetOpts{what: "the log of", noQuiet: true})
+	tf.register(cmd, targetOpts{what: "the log of", noQuiet: true, noOpen: true})
 	cmd.Flags().StringArrayVar(&pubkeys, "pubkey", nil, "trust only the public key in `FILE` (repeatable)")
 	return cmd
 }
@@ -132,7 +132,7 @@ damaged log (run "cradle log verify"); 1 internal error.`,
 			return nil
 		},
 	}
-	tf.register(cmd, targetOpts{what: "the log of", noQuiet: true})
+	tf.register(cmd, targetOpts{what: "the log of", noQuiet: true, noOpen: true})
 	cf.register(cmd, "the change")
 	fl := cmd.Flags()
 	fl.StringVar(&action, "action", app.ActionManual, "what happened: "+strings.Join(app.Actions, ", "))

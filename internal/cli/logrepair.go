@@ -47,7 +47,7 @@ policy, or an insecure key; 1 internal error.`,
 			return nil
 		},
 	}
-	tf.register(cmd, targetOpts{what: "the log of", noQuiet: true})
+	tf.register(cmd, targetOpts{what: "the log of", noQuiet: true, noOpen: true})
 	cf.register(cmd, "the repair")
 	return cmd
 }

@@ -1,7 +1,6 @@
 package credcheck
 
 import (
-	"bufio"
 	"context"
 	_ "embed"
 	"errors"
@@ -32,9 +31,10 @@ func DefaultPasswords() []string {
 func ParseList(s string) []string {
 	var out []string
 	seen := map[string]bool{}
-	sc := bufio.NewScanner(strings.NewReader(s))
-	for sc.Scan() {
-		l := strings.TrimRight(sc.Text(), "\r")
+	// Split, not a bufio.Scanner: a line over the scanner's 64 KiB limit
+	// would silently end the list.
+	for l := range strings.Lines(s) {
+		l = strings.TrimRight(strings.TrimSuffix(l, "\n"), "\r")
 		if l == "" || strings.HasPrefix(l, "#") || seen[l] {
 			continue
 		}

@@ -51,6 +51,14 @@ func LoadState(dir, digest string) (*State, error) {
 	if s.Snapshot != digest || s.Items == nil {
 		return fresh, nil
 	}
+	// The file is ours but lives on disk: an entry that is null or filed
+	// under another item's ID is dropped (its first-seen time is lost)
+	// rather than trusted.
+	for id, si := range s.Items {
+		if si == nil || si.Item.ID != id {
+			delete(s.Items, id)
+		}
+	}
 	return &s, nil
 }
 

@@ -133,7 +133,11 @@ func loginText(ls []Login) string {
 	if len(ls) > 1 {
 		times = fmt.Sprintf("%d times", len(ls))
 	}
-	return fmt.Sprintf("%s (%s), last %s from %s; from %s", times, strings.Join(methods.list, ", "), last.Time.Format("2006-01-02 15:04 MST"), last.From, list(from.list))
+	where := ""
+	if last.File != "" {
+		where = " (" + last.File + ")"
+	}
+	return fmt.Sprintf("%s (%s), last %s from %s%s; from %s", times, strings.Join(methods.list, ", "), last.Time.Format("2006-01-02 15:04 MST"), last.From, where, list(from.list))
 }
 
 // list joins at most maxEvidence items.

@@ -130,7 +130,7 @@ func TestSSHNoRootLogin(t *testing.T) {
 		want  []string
 	}{
 		{"root logged in", logs, "no", remedy.ImpactObserved, []string{
-			"root logged in over SSH 2 times (publickey), last 2024-01-19 16:20 UTC from 192.0.2.11; from 192.0.2.10, 192.0.2.11 in the last 30 days"}},
+			"root logged in over SSH 2 times (publickey), last 2024-01-19 16:20 UTC from 192.0.2.11 (/var/log/auth.log); from 192.0.2.10, 192.0.2.11 in the last 30 days"}},
 		{"root keys only while keys stay allowed", logs, "prohibit-password", remedy.ImpactNone, []string{"no root SSH login in /var/log/auth.log covering the last 30 days"}},
 		{"root keys, no admin keys", nil, "no", remedy.ImpactPossible, []string{"root has SSH keys (/root/.ssh/authorized_keys)", "administrators without keys: alice"}},
 		{"admin has keys", map[string]string{"home/alice/.ssh/authorized_keys": rootKey}, "no", remedy.ImpactNone, []string{"no authentication logs under /var/log: root SSH login not checked"}},

@@ -26,6 +26,9 @@ func (s *Signals) Summary() []string {
 		}
 		line += ": " + strings.Join(parts, "; ")
 	}
+	if len(s.LogGaps) > 0 {
+		line += "; not read completely: " + list(s.LogGaps)
+	}
 	out = append(out, line)
 	// SSH access.
 	keyUsers := sortedKeys(s.AuthorizedKeys)

@@ -71,10 +71,14 @@ type Changes struct {
 	// version counts mutations, so callers can cache views of the
 	// planned state.
 	version int
-	// rollback point for the current rule
+	// rollback point for the current rule: the nodes it touched as they
+	// were before (nil for a node it created), saved on first touch so a
+	// rule costs what it touches, not the size of the plan.
 	savedNodes   map[string]*node
 	savedOps     int
 	savedRuntime int
+	// children indexes node names by parent directory for ReadDir.
+	children map[string]map[string]bool
 
 	// opIndex finds the current rule's op for a path and kind, so a rule
 	// editing a file twice updates one op without a scan of the plan.
@@ -112,10 +116,7 @@ func (c *Changes) Live() bool { return c.base.Live() }
 // Begin starts planning rule id; later operations are attributed to it.
 func (c *Changes) Begin(id string, m Meta) {
 	c.rule, c.meta = id, m
-	c.savedNodes = make(map[string]*node, len(c.nodes))
-	for k, n := range c.nodes {
-		c.savedNodes[k] = n.clone()
-	}
+	c.savedNodes = map[string]*node{}
 	c.savedOps, c.savedRuntime = len(c.ops), len(c.runtime)
 	c.resetRule()
 }
@@ -130,8 +131,12 @@ func (c *Changes) resetRule() {
 // failed half-way).
 func (c *Changes) Abort() {
 	c.version++
-	if c.savedNodes != nil {
-		c.nodes = c.savedNodes
+	for k, n := range c.savedNodes {
+		if n == nil {
+			delete(c.nodes, k)
+		} else {
+			c.nodes[k] = n
+		}
 	}
 	c.ops = c.ops[:c.savedOps]
 	c.runtime = c.runtime[:c.savedRuntime]
@@ -191,6 +196,9 @@ func (c *Changes) resolvePath(name string, follow bool) (string, error) {
 // target's state.
 func (c *Changes) lookup(p string) (*node, error) {
 	if n, ok := c.nodes[p]; ok {
+		if _, saved := c.savedNodes[p]; !saved && c.savedNodes != nil {
+			c.savedNodes[p] = n.clone()
+		}
 		return n, nil
 	}
 	n := &node{path: p}
@@ -211,6 +219,20 @@ func (c *Changes) lookup(p string) (*node, error) {
 		return nil, err
 	}
 	c.nodes[p] = n
+	if c.savedNodes != nil {
+		c.savedNodes[p] = nil
+	}
+	if c.children == nil {
+		c.children = map[string]map[string]bool{}
+	}
+	dir := path.Dir(p)
+	if !strings.Contains(p, "/") {
+		dir = ""
+	}
+	if c.children[dir] == nil {
+		c.children[dir] = map[string]bool{}
+	}
+	c.children[dir][path.Base(p)] = true
 	return n, nil
 }
 

@@ -220,3 +220,43 @@ func TestEffectsAttachToTheirItems(t *testing.T) {
 		}
 	}
 }
+
+// TestAbortRestoresTouchedNodes: a rule's nodes are saved when it first
+// touches them, so Abort restores a changed node, forgets one the rule
+// created, and leaves other rules' nodes alone.
+func TestAbortRestoresTouchedNodes(t *testing.T) {
+	c := New(targettest.Tree(t, map[string]string{"etc/a": "a\n", "etc/b": "b\n"}))
+	c.Begin("r1", Meta{})
+	if err := c.Chmod("etc/a", 0o600, "a"); err != nil {
+		t.Fatal(err)
+	}
+	c.Begin("r2", Meta{})
+	if err := c.Chmod("etc/a", 0o640, "a again"); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.WriteFile("etc/new", []byte("n\n"), 0o644, "new"); err != nil {
+		t.Fatal(err)
+	}
+	c.Abort()
+	ov := c.Overlay()
+	if fi, err := ov.Stat("etc/a"); err != nil || fi.Mode.Perm() != 0o600 {
+		t.Errorf("etc/a after abort: %v %v, want r1's 0600", fi.Mode, err)
+	}
+	if _, err := ov.Stat("etc/new"); err == nil {
+		t.Error("etc/new planned by the aborted rule still exists")
+	}
+	ents, err := ov.ReadDir("etc")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, e := range ents {
+		names = append(names, e.Name)
+	}
+	if strings.Join(names, ",") != "a,b" {
+		t.Errorf("etc lists %v", names)
+	}
+	if len(c.Final()) != 1 || c.Final()[0].Path != "etc/a" {
+		t.Errorf("final = %+v", c.Final())
+	}
+}

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"io"
 	"io/fs"
-	"path"
 	"slices"
 	"strings"
 
@@ -155,16 +154,20 @@ func (o *overlay) ReadDir(name string) ([]target.DirEntry, error) {
 	for i, e := range ents {
 		byName[e.Name] = i
 	}
-	var drop []string
-	for k, n := range o.c.nodes {
-		if path.Dir(k) != p && !(p == "" && !strings.Contains(k, "/")) {
-			continue
+	drop := map[string]bool{}
+	for base := range o.c.children[p] {
+		k := base
+		if p != "" {
+			k = p + "/" + base
 		}
-		base := path.Base(k)
+		n, ok := o.c.nodes[k]
+		if !ok {
+			continue // planned by a rule that was aborted
+		}
 		i, had := byName[base]
 		switch {
 		case !n.exists && had:
-			drop = append(drop, base)
+			drop[base] = true
 		case n.exists && had:
 			ents[i].Type = n.typ
 		case n.exists:
@@ -172,7 +175,7 @@ func (o *overlay) ReadDir(name string) ([]target.DirEntry, error) {
 			ents = append(ents, target.DirEntry{Name: base, Type: n.typ})
 		}
 	}
-	ents = slices.DeleteFunc(ents, func(e target.DirEntry) bool { return slices.Contains(drop, e.Name) })
+	ents = slices.DeleteFunc(ents, func(e target.DirEntry) bool { return drop[e.Name] })
 	slices.SortFunc(ents, func(a, b target.DirEntry) int { return strings.Compare(a.Name, b.Name) })
 	return ents, nil
 }

@@ -44,6 +44,9 @@ func TestImageLayerDecompressedOnce(t *testing.T) {
 		body := strings.Repeat(fmt.Sprintf("%03d", i), int(defaultImageLimits.maxInline+10)/3)
 		entries = append(entries, imagebuild.File(fmt.Sprintf("usr/lib/f%03d", i), body, 0o644, 0, 0))
 	}
+	// All zeros, last: spooled as a hole at the end of the spool.
+	zeros := string(make([]byte, defaultImageLimits.maxInline+100<<10))
+	entries = append(entries, imagebuild.File("usr/lib/zeros", zeros, 0o644, 0, 0))
 	for _, c := range []imagebuild.Compression{imagebuild.Gzip, imagebuild.Zstd} {
 		p := writeTo(t, filepath.Join(t.TempDir(), "img.tar"), func(w io.Writer) error {
 			return imagebuild.WriteOCIArchive(w, []imagebuild.Layer{{Entries: entries}}, imagebuild.Options{Compression: c})
@@ -61,6 +64,9 @@ func TestImageLayerDecompressedOnce(t *testing.T) {
 			if !strings.HasPrefix(string(b), fmt.Sprintf("%03d", i)) || int64(len(b)) < defaultImageLimits.maxInline {
 				t.Fatalf("f%03d: %d bytes %q...", i, len(b), b[:6])
 			}
+		}
+		if b, err := ReadFile(tg, "usr/lib/zeros"); err != nil || string(b) != zeros {
+			t.Fatalf("zeros: %d bytes, %v", len(b), err)
 		}
 		if got := cr.n.Load(); got > blob.size+64<<10 {
 			t.Errorf("%v: read %d bytes of a %d byte layer for %d files: decompressed more than once", c, got, blob.size, files)

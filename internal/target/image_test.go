@@ -521,7 +521,7 @@ func FuzzImageLayer(f *testing.F) {
 	f.Add(zbuf.Bytes())
 	f.Add([]byte{})
 	lim := defaultImageLimits
-	lim.maxEntries = 1000
+	lim.maxEntries, lim.maxBytes, lim.maxNameBytes = 1000, 64<<20, 1<<20
 	f.Fuzz(func(t *testing.T, data []byte) {
 		s := &section{ra: bytes.NewReader(data), size: int64(len(data))}
 		comp, err := sniffCompression(s)
@@ -566,7 +566,7 @@ func FuzzOpenImage(f *testing.F) {
 	}
 	dir := f.TempDir()
 	lim := defaultImageLimits
-	lim.maxEntries = 1000
+	lim.maxEntries, lim.maxBytes, lim.maxNameBytes = 1000, 64<<20, 1<<20
 	f.Fuzz(func(t *testing.T, data []byte) {
 		p := filepath.Join(dir, "img.tar")
 		if err := os.WriteFile(p, data, 0o644); err != nil {
