@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"os"
 
 	"github.com/cradle-cra/cradle/internal/signing"
 )
@@ -20,15 +19,11 @@ var ErrNotRecorded = errors.New("the change log has no apply entry for this run"
 // verifiedEntries verifies the log with keys and returns its entries: a
 // log that does not verify vouches for nothing.
 func (l *Log) verifiedEntries(keys signing.Keyring) ([]Entry, error) {
-	if _, err := l.Verify(keys); err != nil {
+	var es []Entry
+	if _, err := l.verify(keys, func(e Entry) { es = append(es, e) }); err != nil {
 		return nil, fmt.Errorf("change log of %s: %w", l.Target, err)
 	}
-	f, err := os.Open(l.Path())
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	return Entries(f)
+	return es, nil
 }
 
 // LatestApproval returns the snapshot digest (After["snapshot"]) of the

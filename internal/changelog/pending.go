@@ -226,7 +226,7 @@ func lastComplete(f *os.File) (int64, []byte, error) {
 // its pending file was written: the pending head stands in for the head
 // file when the log already ends with the pending entry; otherwise the log
 // must end (a torn line aside) just before it.
-func (l *Log) verifyWithPending(f *os.File, keys signing.Keyring, head Head, herr error, p pendingAt) (Summary, error) {
+func (l *Log) verifyWithPending(f *os.File, keys signing.Keyring, head Head, herr error, p pendingAt, visit func(Entry)) (Summary, error) {
 	end, lastLine, err := lastComplete(f)
 	if err != nil {
 		return Summary{}, err
@@ -242,7 +242,7 @@ func (l *Log) verifyWithPending(f *os.File, keys signing.Keyring, head Head, her
 		if err != nil {
 			return Summary{}, &Problem{Kind: KindHead, Detail: err.Error()}
 		}
-		s, err := Verify(r, keys, &ph)
+		s, err := verify(r, keys, &ph, visit)
 		s.Warnings = append(s.Warnings, fmt.Sprintf("the append of entry %d was interrupted before its head was written; %s vouches for it and the next append completes it", p.seq, l.PendingPath()))
 		return s, err
 	case last.Seq+1 == p.seq && (last.Seq > 0 && last.Hash == p.prevHash || last.Seq == 0 && p.prevHash == GenesisHash):
@@ -252,7 +252,7 @@ func (l *Log) verifyWithPending(f *os.File, keys signing.Keyring, head Head, her
 		} else if last.Seq > 0 {
 			return Summary{}, &Problem{Kind: KindHead, Detail: fmt.Sprintf("head file %s is missing: truncation cannot be ruled out", l.HeadPath())}
 		}
-		s, err := Verify(r, keys, hp)
+		s, err := verify(r, keys, hp, visit)
 		s.Warnings = append(s.Warnings, fmt.Sprintf("the append of entry %d was interrupted before its line was written; the next append completes it from %s", p.seq, l.PendingPath()))
 		return s, err
 	}

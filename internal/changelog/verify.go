@@ -65,6 +65,11 @@ type Summary struct {
 // seq and chain to the previous entry's hash. head, when not nil, must be
 // signed by a key in keys and match the end of the log.
 func Verify(r io.Reader, keys signing.Keyring, head *Head) (Summary, error) {
+	return verify(r, keys, head, nil)
+}
+
+// verify is Verify calling visit, when set, with each entry that passed.
+func verify(r io.Reader, keys signing.Keyring, head *Head, visit func(Entry)) (Summary, error) {
 	var s Summary
 	prev := GenesisHash
 	var headHash string // hash of the entry at head.Seq
@@ -102,6 +107,9 @@ func Verify(r io.Reader, keys signing.Keyring, head *Head) (Summary, error) {
 		}
 		prev = e.Hash
 		s.Entries++
+		if visit != nil {
+			visit(e)
+		}
 		s.LastSeq, s.LastHash = e.Seq, e.Hash
 		if head != nil && e.Seq == head.Seq {
 			headHash = e.Hash
@@ -159,7 +167,11 @@ var ErrNoLog = errors.New("no change log")
 
 // Verify checks the log file and its head. A log without a head (or a head
 // without a log) is a *Problem; neither is ErrNoLog.
-func (l *Log) Verify(keys signing.Keyring) (Summary, error) {
+func (l *Log) Verify(keys signing.Keyring) (Summary, error) { return l.verify(keys, nil) }
+
+// verify is Verify calling visit with each verified entry (entries after
+// the first problem are not visited).
+func (l *Log) verify(keys signing.Keyring, visit func(Entry)) (Summary, error) {
 	pending, pok, perr := readPending(l.PendingPath(), keys, l.Target)
 	if perr != nil {
 		if errors.Is(perr, fs.ErrPermission) {
@@ -187,14 +199,14 @@ func (l *Log) Verify(keys signing.Keyring) (Summary, error) {
 	}
 	defer f.Close()
 	if pok {
-		s, err := l.verifyWithPending(f, keys, head, herr, pending)
+		s, err := l.verifyWithPending(f, keys, head, herr, pending, visit)
 		if err == nil && herr == nil && head.Target != l.Target {
 			return s, &Problem{Kind: KindHead, Detail: fmt.Sprintf("log belongs to target %q, not %q: copied from another target", head.Target, l.Target)}
 		}
 		return s, err
 	}
 	if herr != nil {
-		s, err := Verify(f, keys, nil)
+		s, err := verify(f, keys, nil, visit)
 		if err != nil {
 			return s, err
 		}
@@ -203,7 +215,7 @@ func (l *Log) Verify(keys signing.Keyring) (Summary, error) {
 		}
 		return s, nil
 	}
-	s, err := Verify(f, keys, &head)
+	s, err := verify(f, keys, &head, visit)
 	if err == nil && head.Target != l.Target {
 		return s, &Problem{Kind: KindHead, Detail: fmt.Sprintf("log belongs to target %q, not %q: copied from another target", head.Target, l.Target)}
 	}

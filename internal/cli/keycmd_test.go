@@ -146,3 +146,14 @@ func TestReservedActionsRefused(t *testing.T) {
 	mustRun(2, "log", "append", "--action", "key-rotate", "--reason", "x")
 	mustRun(2, "log", "append", "--action", "log-repair", "--reason", "x")
 }
+
+// An operator-managed key is rotated where it is managed, not here.
+func TestKeyRotateRefusesManagedKey(t *testing.T) {
+	mustRun := mustRunner(t, map[string]string{"CRADLE_HOME": t.TempDir(), signing.EnvKey: "/etc/cradle/key.pem"})
+	if _, errs := mustRun(2, "key", "rotate"); !strings.Contains(errs, "where it is managed") {
+		t.Fatalf("stderr %q", errs)
+	}
+	mustRun = mustRunner(t, map[string]string{"CRADLE_HOME": t.TempDir()})
+	mustRun(2, "key", "rotate", "--key", "/etc/cradle/key.pem")
+	mustRun(2, "key", "list", "--format", "sarif")
+}
