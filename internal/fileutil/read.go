@@ -3,14 +3,14 @@ package fileutil
 import (
 	"fmt"
 	"io"
-	"os"
 )
 
-// ReadBounded reads a whole file of at most limit bytes; a larger one is
-// an error, not a truncated read. A missing file's error matches
-// fs.ErrNotExist.
+// ReadBounded reads a whole regular file of at most limit bytes; a larger
+// one is an error, not a truncated read, and a FIFO, socket or device is
+// refused rather than waited on (OpenRegular). A missing file's error
+// matches fs.ErrNotExist.
 func ReadBounded(path string, limit int64) ([]byte, error) {
-	f, err := os.Open(path)
+	f, err := OpenRegular(path)
 	if err != nil {
 		return nil, err
 	}

@@ -131,7 +131,7 @@ var ErrInsecureKeyFile = errors.New("private key file is accessible by group or 
 // LoadPrivate reads a private key file, refusing one that group or others
 // can access (on systems with POSIX permissions).
 func LoadPrivate(path string) (*Key, error) {
-	f, err := os.Open(path)
+	f, err := fileutil.OpenRegular(path) // a FIFO is refused, not waited on
 	if err != nil {
 		return nil, fmt.Errorf("signing key: %w", err)
 	}
@@ -139,9 +139,6 @@ func LoadPrivate(path string) (*Key, error) {
 	fi, err := f.Stat()
 	if err != nil {
 		return nil, fmt.Errorf("signing key: %w", err)
-	}
-	if !fi.Mode().IsRegular() {
-		return nil, fmt.Errorf("signing key %s: not a regular file", path)
 	}
 	if runtime.GOOS != "windows" && fi.Mode().Perm()&0o077 != 0 {
 		return nil, fmt.Errorf("signing key %s (mode %04o): %w; run: chmod 600 %s",
