@@ -139,7 +139,7 @@ func (a *App) selection(sel Selection) (*engine.Engine, engine.Options, error) {
 //
 // A FIFO or device is refused rather than waited on.
 func ReadInput(path string, limit int64) ([]byte, error) {
-	b, err := fileutil.ReadRegular(path, limit)
+	b, err := fileutil.ReadBounded(path, limit)
 	if err != nil {
 		return nil, Input(err)
 	}

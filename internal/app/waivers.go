@@ -108,7 +108,7 @@ const maxWaiverState = 16 << 20
 // loadWaiverState reads the waivers last recorded for a target; a missing
 // file is an empty state.
 func loadWaiverState(p string) (map[string]waiverRecord, error) {
-	b, err := fileutil.ReadRegular(p, maxWaiverState)
+	b, err := fileutil.ReadBounded(p, maxWaiverState)
 	if errors.Is(err, fs.ErrNotExist) {
 		return map[string]waiverRecord{}, nil
 	}

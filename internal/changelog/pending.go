@@ -80,7 +80,7 @@ func (l *Log) writePending(line, head []byte) error {
 // readPending reads and verifies the pending file; ok is false when there
 // is none. A pending file that does not verify is damage.
 func readPending(path string, keys signing.Keyring, target string) (p pendingAt, ok bool, err error) {
-	b, err := fileutil.ReadRegular(path, 3*MaxEntrySize)
+	b, err := fileutil.ReadBounded(path, 3*MaxEntrySize)
 	if errors.Is(err, fs.ErrNotExist) {
 		return p, false, nil
 	}

@@ -31,6 +31,8 @@ func TestFIFOInputRefused(t *testing.T) {
 		{"scan tailoring", []string{"scan", "--root", root, "--tailoring", fifo}},
 		{"fix waivers", []string{"fix", "--root", root, "--waivers", fifo}},
 		{"baseline image", []string{"baseline", "approve", "--image", fifo}},
+		{"log verify pubkey", []string{"log", "verify", "--root", root, "--pubkey", fifo}},
+		{"log append key", []string{"log", "append", "--root", root, "--key", fifo, "--action", "note", "--reason", "r"}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -370,7 +370,7 @@ func decodeSnapshot(payload []byte) (*Snapshot, error) {
 // identity. A missing snapshot returns an error matching fs.ErrNotExist.
 func Load(dir string, keys signing.Keyring, identity string) (*Snapshot, string, error) {
 	p := filepath.Join(dir, ApprovedFile)
-	b, err := fileutil.ReadRegular(p, MaxSnapshotSize)
+	b, err := fileutil.ReadBounded(p, MaxSnapshotSize)
 	if err != nil {
 		return nil, "", err
 	}
@@ -392,7 +392,7 @@ func Store(dir string, data []byte, now time.Time) (prev []byte, err error) {
 		return nil, fmt.Errorf("snapshot directory: %w", err)
 	}
 	p := filepath.Join(dir, ApprovedFile)
-	prev, err = fileutil.ReadRegular(p, MaxSnapshotSize)
+	prev, err = fileutil.ReadBounded(p, MaxSnapshotSize)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
 		prev = nil

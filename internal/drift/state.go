@@ -37,7 +37,7 @@ const maxStateSize = 64 << 20
 func LoadState(dir, digest string) (*State, error) {
 	fresh := &State{Snapshot: digest, Items: map[string]*StateItem{}}
 	p := filepath.Join(dir, StateFile)
-	b, err := fileutil.ReadRegular(p, maxStateSize)
+	b, err := fileutil.ReadBounded(p, maxStateSize)
 	if errors.Is(err, fs.ErrNotExist) {
 		return fresh, nil
 	}

@@ -3,7 +3,6 @@ package fileutil
 import (
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"os"
 )
@@ -62,22 +61,4 @@ func NotRegularError(path string, m fs.FileMode) error {
 		kind = "block device"
 	}
 	return fmt.Errorf("%s: %w (a %s)", path, ErrNotRegular, kind)
-}
-
-// ReadRegular reads the regular file at path, refusing other file types
-// and files larger than limit bytes.
-func ReadRegular(path string, limit int64) ([]byte, error) {
-	f, err := OpenRegular(path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	b, err := io.ReadAll(io.LimitReader(f, limit+1))
-	if err != nil {
-		return nil, fmt.Errorf("read %s: %w", path, err)
-	}
-	if int64(len(b)) > limit {
-		return nil, fmt.Errorf("%s: larger than %d bytes", path, limit)
-	}
-	return b, nil
 }

@@ -46,7 +46,7 @@ type keyMeta struct {
 
 func readMeta(dir string) map[string]keyMeta {
 	m := map[string]keyMeta{}
-	if b, err := fileutil.ReadRegular(filepath.Join(dir, MetaFile), maxKeyFile); err == nil {
+	if b, err := fileutil.ReadBounded(filepath.Join(dir, MetaFile), maxKeyFile); err == nil {
 		json.Unmarshal(b, &m) // informational: a damaged file only loses dates
 	}
 	return m

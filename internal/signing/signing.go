@@ -156,7 +156,7 @@ func LoadPrivate(path string) (*Key, error) {
 
 // LoadPublic reads a public key file.
 func LoadPublic(path string) (ed25519.PublicKey, error) {
-	b, err := fileutil.ReadRegular(path, maxKeyFile)
+	b, err := fileutil.ReadBounded(path, maxKeyFile)
 	if err != nil {
 		return nil, err
 	}

@@ -14,6 +14,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -58,13 +59,18 @@ func TestImageLayerDecompressedOnce(t *testing.T) {
 		blob := it.layers[0].blob
 		cr := &countingReaderAt{ra: blob.ra}
 		blob.ra = cr
-		for i := files - 1; i >= 0; i-- { // backwards: the worst order for re-reading
-			b, err := ReadFile(tg, fmt.Sprintf("usr/lib/f%03d", i))
-			must(t, err)
-			if !strings.HasPrefix(string(b), fmt.Sprintf("%03d", i)) || int64(len(b)) < defaultImageLimits.maxInline {
-				t.Fatalf("f%03d: %d bytes %q...", i, len(b), b[:6])
-			}
+		// Concurrently, as checks read, and backwards: the worst order for
+		// re-reading.
+		var wg sync.WaitGroup
+		for i := files - 1; i >= 0; i-- {
+			wg.Go(func() {
+				b, err := ReadFile(tg, fmt.Sprintf("usr/lib/f%03d", i))
+				if err != nil || !strings.HasPrefix(string(b), fmt.Sprintf("%03d", i)) || int64(len(b)) < defaultImageLimits.maxInline {
+					t.Errorf("f%03d: %d bytes, %v", i, len(b), err)
+				}
+			})
 		}
+		wg.Wait()
 		if b, err := ReadFile(tg, "usr/lib/zeros"); err != nil || string(b) != zeros {
 			t.Fatalf("zeros: %d bytes, %v", len(b), err)
 		}
