@@ -95,21 +95,36 @@ func (f *textFile) comment(n int) {
 // continued returns the last physical line of the logical line starting
 // at n when a trailing backslash joins lines.
 func (f *textFile) continued(n int) int {
-	for n < len(f.lines) && strings.HasSuffix(strings.TrimRight(f.line(n), " \t\r"), `\`) {
+	for n < len(f.lines) && continues(f.line(n)) {
 		n++
 	}
 	return n
 }
 
 // insert places s before physical line n (1-based); n past the content
-// appends.
+// appends. A line never goes right after one whose trailing backslash continues
+// it (the formats that join lines would read s as part of it): it goes
+// after that logical line, and a logical line left open at the end of
+// the file is closed with a blank line first.
 func (f *textFile) insert(n int, s string) {
 	n = min(max(n, 1), len(f.lines)+1)
+	if n > 1 && continues(f.line(n-1)) {
+		n = f.continued(n-1) + 1
+		if continues(f.line(n - 1)) {
+			f.lines = append(f.lines, "")
+			n++
+		}
+	}
 	f.lines = slices.Insert(f.lines, n-1, s)
 }
 
 // appendLine adds s as the last line.
-func (f *textFile) appendLine(s string) { f.lines = append(f.lines, s) }
+func (f *textFile) appendLine(s string) { f.insert(len(f.lines)+1, s) }
+
+// continues reports whether line ends with a continuing backslash.
+func continues(line string) bool {
+	return strings.HasSuffix(strings.TrimRight(line, " \t\r"), `\`)
+}
 
 // write records the content on ch; perm applies to a new file only.
 func (f *textFile) write(ch *remedy.Changes, perm fs.FileMode, summary string) error {
