@@ -81,17 +81,19 @@ func Collect(_ context.Context, t target.Target) (*Table, error) {
 }
 
 // Parse parses fstab(5) or /proc/mounts content. Fields are separated by
-// blanks with octal escapes (\040 for a space); "#" starts a comment line.
+// blanks — spaces and tabs only, as libmount reads them: a vertical tab or
+// form feed is part of a field — with octal escapes (\040 for a space);
+// "#" starts a comment line.
 func Parse(b []byte, file, origin string) []Entry {
 	var out []Entry
 	n := 0
 	for _, text := range textline.Split(b) {
 		n++
-		s := strings.TrimSpace(text)
+		s := strings.Trim(text, " \t\r")
 		if s == "" || s[0] == '#' {
 			continue
 		}
-		f := strings.Fields(s)
+		f := strings.FieldsFunc(s, func(r rune) bool { return r == ' ' || r == '\t' })
 		if len(f) < 2 {
 			continue
 		}
