@@ -46,35 +46,19 @@ func Default() *Registry {
 			"table": typed(func(w io.Writer, d *fix.Document, o Options) error { return d.Table(w, !o.NoDiff) }),
 			"json":  typed(func(w io.Writer, d *fix.Document, _ Options) error { return d.JSON(w) }),
 		},
-	}, {
-		Kind: KindDriftReport, SchemaVersion: drift.ReportSchemaVersion,
-		decode:  decodeOne[drift.Report],
-		formats: map[string]Renderer{"table": typed(driftTable), "json": typed(jsonOf[drift.Report])},
-	}, {
-		Kind: KindRunList, SchemaVersion: journal.ListSchemaVersion,
-		decode:  decodeOne[journal.RunList],
-		formats: map[string]Renderer{"table": typed(runsTable), "json": typed(jsonOf[journal.RunList])},
-	}, {
-		Kind: KindChangeLog, SchemaVersion: changelog.ListingSchemaVersion,
-		decode:  decodeOne[changelog.Listing],
-		formats: map[string]Renderer{"table": typed(logTable), "json": typed(jsonOf[changelog.Listing])},
-	}, {
-		Kind: KindWatchEvent, SchemaVersion: drift.EventSchemaVersion, Stream: true,
-		decode:  decodeLines[drift.Event](KindWatchEvent),
-		formats: map[string]Renderer{"table": typed(eventsTable), "json": typed(eventsJSON)},
-	}, {
-		Kind: KindVersion, SchemaVersion: version.SchemaVersion,
-		decode:  decodeOne[version.Document],
-		formats: map[string]Renderer{"table": typed(versionTable), "json": typed(jsonOf[version.Document])},
-	}, {
-		Kind: KindRuleList, SchemaVersion: catalog.RuleListSchemaVersion,
-		decode:  decodeOne[catalog.RuleList],
-		formats: map[string]Renderer{"table": typed(rulesTable), "json": typed(jsonOf[catalog.RuleList])},
-	}, {
-		Kind: KindKeyList, SchemaVersion: signing.ListSchemaVersion,
-		decode:  decodeOne[signing.KeyList],
-		formats: map[string]Renderer{"table": typed(keysTable), "json": typed(jsonOf[signing.KeyList])},
-	}} {
+	},
+		tableAndJSON(KindDriftReport, drift.ReportSchemaVersion, driftTable),
+		tableAndJSON(KindRunList, journal.ListSchemaVersion, runsTable),
+		tableAndJSON(KindChangeLog, changelog.ListingSchemaVersion, logTable),
+		{
+			Kind: KindWatchEvent, SchemaVersion: drift.EventSchemaVersion, Stream: true,
+			decode:  decodeLines[drift.Event](KindWatchEvent),
+			formats: map[string]Renderer{"table": typed(eventsTable), "json": typed(eventsJSON)},
+		},
+		tableAndJSON(KindVersion, version.SchemaVersion, versionTable),
+		tableAndJSON(KindRuleList, catalog.RuleListSchemaVersion, rulesTable),
+		tableAndJSON(KindKeyList, signing.ListSchemaVersion, keysTable),
+	} {
 		r.kinds[s.Kind] = s // distinct constants; TestRegistry checks the table
 	}
 	return r
@@ -99,6 +83,13 @@ func scanSpec() *Spec {
 		})
 	}
 	return s
+}
+
+// tableAndJSON describes a kind of single documents shown as a table or
+// as indented JSON.
+func tableAndJSON[T any](k Kind, schemaVersion string, table func(io.Writer, *T, Options) error) *Spec {
+	return &Spec{Kind: k, SchemaVersion: schemaVersion, decode: decodeOne[T],
+		formats: map[string]Renderer{"table": typed(table), "json": typed(jsonOf[T])}}
 }
 
 func jsonOf[T any](w io.Writer, doc *T, _ Options) error { return indentJSON(w, doc) }
