@@ -63,6 +63,9 @@ const (
 	ImpactNone     = "none"
 	ImpactPossible = "possible"
 	ImpactObserved = "observed"
+	// ImpactUnknown means the preflight had no source to look at for this
+	// effect (no log, no journal, not live): never rated as none.
+	ImpactUnknown = "unknown"
 )
 
 // Impact is the preflight's answer for one operation.
