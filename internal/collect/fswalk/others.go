@@ -26,21 +26,21 @@ type Store struct {
 // (/var/lib/libvirt/images) are files, not trees, and their modes are
 // the host's concern, so they are not listed.
 var Stores = []Store{
-	{"var/lib/docker", "container store (Docker)"},
-	{"var/lib/containerd", "container store (containerd)"},
-	{"var/lib/containers/storage", "container store (Podman, Buildah, CRI-O)"},
-	{"var/lib/lxc/*/rootfs", "container root filesystem (LXC)"},
-	{"var/lib/lxd", "container and VM store (LXD)"},
-	{"var/lib/incus", "container and VM store (Incus)"},
-	{"var/lib/machines", "machine store (systemd-nspawn, machinectl)"},
-	{"var/lib/flatpak", "application runtimes (Flatpak)"},
-	{"var/snap", "snap data and stores (LXD as a snap)"},
-	{"snap", "snap packages (read-only squashfs images)"},
-	{"root/.local/share/containers/storage", "container store (rootless Podman)"},
-	{"home/*/.local/share/containers/storage", "container store (rootless Podman)"},
-	{"home/*/.local/share/docker", "container store (rootless Docker)"},
-	{"home/*/.local/share/lxc/*/rootfs", "container root filesystem (unprivileged LXC)"},
-	{"home/*/.local/share/flatpak", "application runtimes (Flatpak, per user)"},
+	{"var/lib/docker", "container store: Docker"},
+	{"var/lib/containerd", "container store: containerd"},
+	{"var/lib/containers/storage", "container store: Podman, Buildah, CRI-O"},
+	{"var/lib/lxc/*/rootfs", "container root filesystem: LXC"},
+	{"var/lib/lxd", "container and VM store: LXD"},
+	{"var/lib/incus", "container and VM store: Incus"},
+	{"var/lib/machines", "machine store: systemd-nspawn, machinectl"},
+	{"var/lib/flatpak", "application runtimes: Flatpak"},
+	{"var/snap", "snap data and stores: LXD as a snap"},
+	{"snap", "snap packages: read-only squashfs images"},
+	{"root/.local/share/containers/storage", "container store: rootless Podman"},
+	{"home/*/.local/share/containers/storage", "container store: rootless Podman"},
+	{"home/*/.local/share/docker", "container store: rootless Docker"},
+	{"home/*/.local/share/lxc/*/rootfs", "container root filesystem: unprivileged LXC"},
+	{"home/*/.local/share/flatpak", "application runtimes: Flatpak, per user"},
 }
 
 // Tree is another system's tree the walk met.
