@@ -4,7 +4,8 @@
 // listening sockets and established connections mapped to processes and
 // systemd units, loaded kernel modules, container runtimes and routers,
 // unit dependencies — and Assess rates each planned remediation operation
-// none, possible or observed by the effects its template declared. Runtime
+// none, possible, unknown or observed by the effects its template declared
+// (unknown where no source for an effect was read: Signals.Sources). Runtime
 // signals exist only on live targets; Learn samples them over a period so
 // that intermittent use (a nightly backup connection) is seen too.
 package impact

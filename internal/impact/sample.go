@@ -187,8 +187,9 @@ func sampleRuntime(ctx context.Context, t target.Target) (*runtimeSample, error)
 	if b, err := target.ReadFile(t, kmodloaded.Path); err == nil {
 		s.modules = kmodloaded.Parse(b)
 	} else {
-		modSrc.Status, modSrc.Paths, modSrc.Detail = SourceMissing, nil, err.Error()
+		modSrc.Status, modSrc.Paths, modSrc.Detail = SourceMissing, nil, "no "+target.Abs(kmodloaded.Path)
 		if !errors.Is(err, fs.ErrNotExist) {
+			modSrc.Detail = err.Error()
 			s.problems = append(s.problems, err.Error())
 		}
 	}
