@@ -160,7 +160,7 @@ func (s *Signals) gap(v *verdict, name, what string) bool {
 		return true
 	case ok && src.Status == SourcePartial:
 		v.see(remedy.ImpactPossible, fmt.Sprintf("%s not ruled out: %s read in part (%s)", what, name, src.Detail))
-	case !s.Live:
+	case ok && src.Detail == offlineDetail || !ok && !s.Live:
 		v.cannot("offline target: " + what + " not checked")
 	default:
 		why := "not read"

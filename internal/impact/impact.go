@@ -51,6 +51,10 @@ func (o Options) norm() Options {
 	return o
 }
 
+// offlineDetail is why the runtime sources of an offline target are
+// missing.
+const offlineDetail = "offline target: nothing is running"
+
 // ErrNotLive is returned by Learn for targets without runtime state.
 var ErrNotLive = errors.New("learning needs a live target (runtime state under /proc)")
 
@@ -121,7 +125,7 @@ func Collect(ctx context.Context, t target.Target, opts Options) (*Signals, erro
 		s.addSample(rs)
 	} else {
 		for _, n := range []string{SourceProcesses, SourceSockets, SourceModules, SourceSysctl} {
-			s.AddSource(Source{Name: n, Status: SourceMissing, Detail: "offline target: nothing is running"})
+			s.AddSource(Source{Name: n, Status: SourceMissing, Detail: offlineDetail})
 		}
 	}
 	if err := s.collectStatic(ctx, t, opts); err != nil {
@@ -218,7 +222,7 @@ func (s *Signals) collectStatic(ctx context.Context, t target.Target, opts Optio
 		return err
 	}
 	s.Problems = union(s.Problems, problems)
-	s.AddSource(unitsSource(t, ui.dirs, append(sdProblems, problems...)))
+	s.AddSource(unitsSource(t, sd, ui.dirs, append(sdProblems, problems...)))
 	s.addDeps(markEnabled(ui.deps, sd))
 	for u, l := range ui.listen {
 		if _, ok := s.socketListen[u]; !ok {

@@ -5,6 +5,7 @@ import (
 	"path"
 	"strings"
 
+	"github.com/cradle-cra/cradle/internal/collect/systemd"
 	"github.com/cradle-cra/cradle/internal/target"
 )
 
@@ -49,10 +50,10 @@ func readStatus(name string, paths, problems []string) Source {
 
 // unitsSource describes the unit files read. They say what runs only
 // where systemd runs them: on a live target whose PID 1 is not systemd
-// (a container's init, another init system) they are not a source, and
-// offline a tree is taken to boot with the units it carries; a tree
-// without unit directories has none.
-func unitsSource(t target.Target, dirs, problems []string) Source {
+// (a container's init, another init system) they are not a source;
+// offline a tree that carries systemd is taken to boot with its units,
+// and one without systemd (sd.Init) or without unit directories has none.
+func unitsSource(t target.Target, sd *systemd.Config, dirs, problems []string) Source {
 	src := readStatus(SourceUnits, dirs, problems)
 	switch {
 	case len(dirs) == 0:
@@ -61,6 +62,12 @@ func unitsSource(t target.Target, dirs, problems []string) Source {
 		if ok, what := pid1Systemd(t); !ok {
 			src.Status, src.Detail = SourceMissing, fmt.Sprintf("PID 1 is %s, not systemd: the unit files do not say what runs", what)
 		}
+	case sd != nil && sd.Init != systemd.Systemd:
+		other := sd.Init
+		if other == "" {
+			other = "not known"
+		}
+		src.Status, src.Detail = SourceMissing, fmt.Sprintf("the tree has no systemd binary (init system %s): the unit files do not say what runs", other)
 	}
 	return src
 }

@@ -169,3 +169,15 @@ func TestSources(t *testing.T) {
 		t.Errorf("after Merge: %+v", src)
 	}
 }
+
+// TestUnitsMissingOffline: a tree without unit directories says so rather
+// than blaming the offline target.
+func TestUnitsMissingOffline(t *testing.T) {
+	s := collect(t, targettest.Tree(t, map[string]string{"etc/hostname": "h\n"}))
+	wantImpact(t, assess(s, remedy.Effect{Kind: remedy.EffectServiceOff, Subject: "avahi-daemon.service"}), remedy.ImpactUnknown,
+		"units that depend on avahi-daemon not checked: units (no systemd unit directory)",
+		"offline target: listeners and connections of avahi-daemon not checked")
+	noSystemd := collect(t, targettest.Tree(t, map[string]string{"etc/init.d/avahi-daemon": "#!/bin/sh\n", "etc/systemd/system/avahi-daemon.service": "[Unit]\n"}))
+	wantImpact(t, assess(noSystemd, remedy.Effect{Kind: remedy.EffectServiceOff, Subject: "avahi-daemon.service"}), remedy.ImpactUnknown,
+		"units (the tree has no systemd binary (init system sysv): the unit files do not say what runs)")
+}
