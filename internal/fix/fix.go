@@ -14,6 +14,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/cradle-cra/cradle/internal/check"
 	"github.com/cradle-cra/cradle/internal/engine"
@@ -57,6 +58,9 @@ type Options struct {
 	Strategies []string
 	// Impact assesses operations; nil skips the preflight.
 	Impact Assessor
+	// Now is the time the plan is made for (password ageing is judged
+	// against it); zero means the current time.
+	Now time.Time
 }
 
 // RuleFix is the plan's verdict for one failing rule.
@@ -113,6 +117,11 @@ func Make(ctx context.Context, eng *engine.Engine, t target.Target, opts Options
 		status[r.RuleID] = r
 	}
 	p := &Plan{Target: t, Before: rep, Changes: remedy.New(t)}
+	now := opts.Now
+	if now.IsZero() {
+		now = time.Now()
+	}
+	p.Changes.SetNow(now)
 	if t.Kind() != target.KindImage {
 		id, err := p.Changes.Root()
 		if err != nil {
