@@ -61,6 +61,16 @@ func (c *accountPropertyCheck) Remediate(ctx context.Context, _ *facts.Store, ch
 	var effects []remedy.Effect
 	switch c.a.Property {
 	case "password_max_days", "password_min_days", "password_warn_days", "password_inactive":
+		if c.a.Property == "password_max_days" || c.a.Property == "password_inactive" {
+			if ch.Now().IsZero() {
+				ch.Defer("set "+c.a.Property+" for "+strings.Join(sortedKeys(users), ", "), "the date the plan is for is not known: whether the change expires an account today cannot be computed")
+				return nil
+			}
+			c.deferExpiring(ch, users)
+		}
+		if len(users) == 0 {
+			return nil
+		}
 		field := map[string]int{"password_min_days": 3, "password_max_days": 4, "password_warn_days": 5, "password_inactive": 6}[c.a.Property]
 		v := strconv.FormatInt(*c.a.Value, 10)
 		err = editColonFile(ch, shadowFile, func(f []string) ([]string, bool) {
@@ -139,6 +149,44 @@ func (c *accountPropertyCheck) Remediate(ctx context.Context, _ *facts.Store, ch
 		ch.Effect(e)
 	}
 	return nil
+}
+
+// deferExpiring takes out of users, and defers with the reason, every
+// account that the new maximum age or inactive period would leave worse
+// off today than it is: a password that expires today (a new one is then
+// demanded at every login, key logins included) or an account disabled
+// today (every login refused). Such an account is left as it is; its
+// user changes the password first, then the fix applies.
+func (c *accountPropertyCheck) deferExpiring(ch *remedy.Changes, users map[string]*accounts.User) {
+	today := dayOf(ch.Now())
+	for _, name := range sortedKeys(users) {
+		u := users[name]
+		if u.Shadow == nil {
+			continue
+		}
+		after := *u.Shadow
+		if c.a.Property == "password_max_days" {
+			after.MaxDays = *c.a.Value
+		} else {
+			after.Inactive = *c.a.Value
+		}
+		was, will := shadowAgeState(*u.Shadow, today), shadowAgeState(after, today)
+		if will <= was {
+			continue
+		}
+		delete(users, name)
+		changed := "never (empty field)"
+		if u.Shadow.LastChange >= 0 {
+			changed = fmt.Sprintf("%s, %d days ago", shadowDate(u.Shadow.LastChange), today-u.Shadow.LastChange)
+		}
+		what := "its password would expire today: PAM then demands a new password at every login, and key logins without a terminal (scp, ssh HOST CMD, automation) fail"
+		if will >= ageDisabled {
+			what = "the account would be disabled today: PAM account management then refuses every login, SSH keys included"
+		}
+		ch.Defer(fmt.Sprintf("set %s to %d for %s", c.a.Property, *c.a.Value, name),
+			fmt.Sprintf("%s's password was last changed %s; with %s %d %s (now %s); have %s change the password first (passwd %s), then fix again, or waive the rule for %s",
+				name, changed, c.a.Property, *c.a.Value, what, was, name, name, name))
+	}
 }
 
 func sortedKeys[V any](m map[string]V) []string {

@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/cradle-cra/cradle/internal/collect/accounts"
 )
@@ -176,3 +177,56 @@ func plural(names []string, one, many string) string {
 	}
 	return fmt.Sprintf("%s %s", strings.Join(names, ", "), many)
 }
+
+// ageState is what pam_unix's account management makes of an account's
+// shadow ageing fields on a given day (check_shadow_expiry in
+// pam_unix/passverify.c), from harmless to fatal.
+type ageState int
+
+const (
+	ageOK ageState = iota
+	// ageMustChange: the password has expired; login demands a new one
+	// first (PAM_NEW_AUTHTOK_REQD). sshd then forces the change even
+	// after a key login, which fails without a terminal (scp, ssh host
+	// cmd, automation) and for an account that cannot give its old
+	// password.
+	ageMustChange
+	// ageDisabled: expired for longer than the inactive period; every
+	// login is refused, SSH keys included.
+	ageDisabled
+	// ageExpired: the account's expiry date has passed; every login is
+	// refused.
+	ageExpired
+)
+
+func (s ageState) String() string {
+	return [...]string{"valid", "password expired (a new one is demanded at login)", "disabled (inactive after expiry)", "expired"}[s]
+}
+
+// shadowAgeState judges s on day today (days since 1970-01-01), as
+// pam_unix does: an empty field is -1, so an empty last-change day with a
+// maximum age set counts as expired, as it does there.
+func shadowAgeState(s accounts.Shadow, today int64) ageState {
+	switch {
+	case s.Expire != -1 && today > s.Expire:
+		return ageExpired
+	case s.LastChange == 0:
+		return ageMustChange
+	case today < s.LastChange:
+		return ageOK
+	}
+	d := today - s.LastChange
+	switch {
+	case s.MaxDays != -1 && s.Inactive != -1 && d > s.MaxDays && d > s.Inactive && d > s.MaxDays+s.Inactive:
+		return ageDisabled
+	case s.MaxDays != -1 && d > s.MaxDays:
+		return ageMustChange
+	}
+	return ageOK
+}
+
+// dayOf is the shadow day number of t.
+func dayOf(t time.Time) int64 { return t.Unix() / 86400 }
+
+// shadowDate renders a shadow day number as a date.
+func shadowDate(day int64) string { return time.Unix(day*86400, 0).UTC().Format("2006-01-02") }

@@ -1,12 +1,16 @@
 package checks
 
 import (
+	"context"
+	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/cradle-cra/cradle/internal/collect/accounts"
 	"github.com/cradle-cra/cradle/internal/collect/sudoers"
 	"github.com/cradle-cra/cradle/internal/remedy"
 	"github.com/cradle-cra/cradle/internal/result"
@@ -198,4 +202,130 @@ func TestSudoDropNopasswd(t *testing.T) {
 func lockoutTree(t *testing.T, extra map[string]string) target.Target {
 	t.Helper()
 	return targettest.Tree(t, lockoutFiles(t, extra))
+}
+
+// lockoutNow is the day the ageing tests plan for: 2026-12-05, shadow day 20792.
+var lockoutNow = time.Date(2026, 12, 5, 9, 30, 0, 0, time.UTC)
+
+// planAgeing plans the account_property rules args, in order, into one
+// change set for lockoutNow.
+func planAgeing(t *testing.T, tg target.Target, args ...string) *remedy.Changes {
+	t.Helper()
+	ch := remedy.New(tg)
+	ch.SetNow(lockoutNow)
+	for i, a := range args {
+		fxPlan(t, ch, fmt.Sprintf("ageing.%d", i), accountPropertyTemplate{}, a)
+	}
+	return ch
+}
+
+func TestAgeingFixNeverExpiresToday(t *testing.T) {
+	const (
+		maxDays  = `{property: password_max_days, value: 365}`
+		inactive = `{property: password_inactive, value: 45}`
+	)
+	tests := []struct {
+		name     string
+		args     []string
+		want     []string // planned shadow lines (prefixes up to the ageing fields)
+		deferred []string
+	}{
+		{"maximum age", []string{maxDays}, []string{
+			// bob changed his password 92 days ago: a year is fine.
+			"bob:$6$Vq1pBJ3GKdnrUqXn$3Hd7UucZBcXKpnMUQO4tOzAcUn7HFmyXsJdYxa0DRR1w6bNKoUd04ddm6zS8F/o6MTSyhZxyp4cF6l/Q0Uiwe1:20700:0:365:7:::\n",
+			// frank's maximum age (90) already complies.
+			":20600:0:90:7:::\n",
+			// alice (2019) and dave (no last-change day) are left alone.
+			":18000:0:99999:7:::\n",
+			"::0:99999:7:::\n",
+			// accounts without a usable password are not the rule's business.
+			"cloud:!:19640:0:99999:7:::\n",
+		}, []string{
+			"set password_max_days to 365 for alice: alice's password was last changed 2019-04-14, 2792 days ago; with password_max_days 365 its password would expire today",
+			"(now valid); have alice change the password first (passwd alice), then fix again, or waive the rule for alice",
+			"set password_max_days to 365 for dave: dave's password was last changed never (empty field)",
+		}},
+		{"inactive period", []string{inactive}, []string{
+			":18000:0:99999:7:45::\n", ":20700:0:99999:7:45::\n", "::0:99999:7:45::\n",
+			// frank's expired password would disable the account today.
+			":20600:0:90:7:::\n",
+		}, []string{
+			"set password_inactive to 45 for frank: frank's password was last changed 2026-05-27, 192 days ago; with password_inactive 45 the account would be disabled today: PAM account management then refuses every login, SSH keys included (now password expired (a new one is demanded at login))",
+		}},
+		{"inactive then maximum age", []string{inactive, maxDays}, []string{
+			":18000:0:99999:7:45::\n", ":20700:0:365:7:45::\n", ":20600:0:90:7:::\n",
+		}, []string{
+			"for alice: alice's password was last changed 2019-04-14, 2792 days ago; with password_max_days 365 the account would be disabled today",
+			"set password_inactive to 45 for frank",
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			tg := lockoutTree(t, nil)
+			ch := planAgeing(t, tg, tt.args...)
+			got := planned(t, ch, "etc/shadow")
+			for _, w := range tt.want {
+				if !strings.Contains(got, w) {
+					t.Errorf("planned shadow lacks %q:\n%s", w, got)
+				}
+			}
+			def := strings.Join(deferredOps(ch), "\n")
+			for _, w := range tt.deferred {
+				if !strings.Contains(def, w) {
+					t.Errorf("deferred lacks %q:\n%s", w, def)
+				}
+			}
+			// No account is worse off today than before the plan.
+			before, _ := accounts.Collect(context.Background(), tg)
+			after, _ := accounts.Collect(context.Background(), ch.Overlay())
+			today := dayOf(lockoutNow)
+			for i := range before.Users {
+				b := &before.Users[i]
+				a := accountByName(after, b.Name)
+				if b.Shadow == nil || a == nil || a.Shadow == nil {
+					continue
+				}
+				if was, is := shadowAgeState(*b.Shadow, today), shadowAgeState(*a.Shadow, today); is > was {
+					t.Errorf("%s: %s -> %s", b.Name, was, is)
+				}
+			}
+		})
+	}
+}
+
+func TestAgeingFixNeedsTheDate(t *testing.T) {
+	ch := remedy.New(lockoutTree(t, nil))
+	ch.Begin("r", remedy.Meta{})
+	remediate(t, newCheck(t, accountPropertyTemplate{}, `{property: password_max_days, value: 365}`), ch)
+	if ops := ch.Ops(); len(ops) != 1 || !ops[0].Deferred() || !strings.Contains(ops[0].Reason, "date the plan is for is not known") {
+		t.Fatalf("ops %+v", ops)
+	}
+}
+
+func TestShadowAgeState(t *testing.T) {
+	const today = 20000
+	sh := func(last, max, inact, exp int64) accounts.Shadow {
+		return accounts.Shadow{LastChange: last, MaxDays: max, Inactive: inact, Expire: exp, MinDays: -1, WarnDays: -1}
+	}
+	for _, tt := range []struct {
+		s    accounts.Shadow
+		want ageState
+	}{
+		{sh(19999, 99999, -1, -1), ageOK},
+		{sh(19000, 1000, -1, -1), ageOK},          // 1000 days old: not more than max
+		{sh(19000, 999, -1, -1), ageMustChange},   // 1000 > 999
+		{sh(19000, 900, 100, -1), ageOK + 1},      // 1000 > 900 but not > 1000
+		{sh(19000, 900, 99, -1), ageDisabled},     // 1000 > 999
+		{sh(19000, -1, 0, -1), ageOK},             // no maximum: never expires
+		{sh(0, 99999, -1, -1), ageMustChange},     // root-enforced change
+		{sh(-1, 99999, -1, -1), ageOK},            // empty: 20001 days < 99999
+		{sh(-1, 365, -1, -1), ageMustChange},      // empty last change counts as day -1
+		{sh(20100, 10, 0, -1), ageOK},             // changed in the future
+		{sh(19999, 99999, -1, 19999), ageExpired}, // expiry date passed
+		{sh(19999, 99999, -1, 20000), ageOK},      // expires after today
+	} {
+		if got := shadowAgeState(tt.s, today); got != tt.want {
+			t.Errorf("%+v: %s, want %s", tt.s, got, tt.want)
+		}
+	}
 }
