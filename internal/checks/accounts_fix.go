@@ -89,6 +89,11 @@ func (c *accountPropertyCheck) Remediate(ctx context.Context, _ *facts.Store, ch
 		}, fmt.Sprintf("set %s to %s for %s", c.a.Property, v, strings.Join(sortedKeys(users), ", ")))
 	case "system_accounts_nologin":
 		shell := nologinPath(ch)
+		spareAdmins(ctx, ch, db, users, func(u accounts.User) accounts.User { u.Shell = shell; return u }, "set the shell of %s to "+shell,
+			"exempt it (the rule's exempt parameter) or give it a UID at or above UID_MIN")
+		if len(users) == 0 {
+			return nil
+		}
 		err = editColonFile(ch, passwdFile, func(f []string) ([]string, bool) {
 			if users[f[0]] == nil || len(f) < 7 || isNologin(f[6]) {
 				return f, false
@@ -102,6 +107,16 @@ func (c *accountPropertyCheck) Remediate(ctx context.Context, _ *facts.Store, ch
 			delete(users, "root")
 			ch.Defer("lock or set root's password", "root's password field is never changed by cradle fix")
 		}
+		spareAdmins(ctx, ch, db, users, func(u accounts.User) accounts.User {
+			if u.Passwd != "x" {
+				u.Passwd = "!" + u.Passwd
+			} else if u.Shadow != nil {
+				sh := *u.Shadow
+				sh.Hash = "!" + sh.Hash
+				u.Shadow = &sh
+			}
+			return u
+		}, "lock the password of %s", "give it an SSH key first (or exempt it)")
 		lock := func(pw string) (string, bool) {
 			st, _ := accounts.Classify(pw)
 			if st != accounts.Empty && st != accounts.Hashed {
@@ -186,6 +201,24 @@ func (c *accountPropertyCheck) deferExpiring(ch *remedy.Changes, users map[strin
 		ch.Defer(fmt.Sprintf("set %s to %d for %s", c.a.Property, *c.a.Value, name),
 			fmt.Sprintf("%s's password was last changed %s; with %s %d %s (now %s); have %s change the password first (passwd %s), then fix again, or waive the rule for %s",
 				name, changed, c.a.Property, *c.a.Value, what, was, name, name, name))
+	}
+}
+
+// spareAdmins takes out of users, and defers with the reason, every
+// administrator whom change (the planned edit of its entry) would leave
+// with no way to log in; summary names the change ("%s": the account),
+// advice what the administrator can do instead.
+func spareAdmins(ctx context.Context, ch *remedy.Changes, db *accounts.DB, users map[string]*accounts.User, change func(accounts.User) accounts.User, summary, advice string) {
+	if len(users) == 0 {
+		return
+	}
+	g := newLockoutGuard(ctx, ch, db)
+	for _, name := range sortedKeys(users) {
+		after := change(*users[name])
+		if r := g.check(users[name], &after); r != "" {
+			delete(users, name)
+			ch.Defer(fmt.Sprintf(summary, name), r+"; "+advice+", or waive the rule for "+name)
+		}
 	}
 }
 

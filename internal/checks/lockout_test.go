@@ -329,3 +329,60 @@ func TestShadowAgeState(t *testing.T) {
 		}
 	}
 }
+
+func TestAccountFixesSpareAdministrators(t *testing.T) {
+	base := lockoutFiles(t, nil)
+	// backup: a system account (UID 34) in the sudo group with a login
+	// shell and a password.
+	withBackup := map[string]string{
+		"etc/passwd":       base["etc/passwd"] + "backup:x:34:34:backup:/var/backups:/bin/bash\n",
+		"etc/shadow":       base["etc/shadow"] + "backup:$y$j9T$0N4WVnW6cw0dOoJzYS.Hl/$Gd4kk1m4bDn7xTJ4hL0WKCAuLxsoN/Fdt2S2uDT0Ri3:20700:0:99999:7:::\n",
+		"etc/group":        strings.Replace(base["etc/group"], "sudo:x:27:alice,cloud", "sudo:x:27:alice,cloud,backup", 1) + "backup:x:34:\n",
+		"usr/sbin/nologin": "\x7fELF",
+	}
+	emptyAlice := map[string]string{"etc/shadow": strings.Replace(base["etc/shadow"], "alice:$y$j9T$F5Jx5fExrKuPp53xLKQ..1$X3DX6M94c7o.9agCG9G317fhZg9SqC.5i5rd.RhAtQ7:", "alice::", 1)}
+	merge := func(ms ...map[string]string) map[string]string {
+		out := map[string]string{}
+		for _, m := range ms {
+			for k, v := range m {
+				out[k] = v
+			}
+		}
+		return out
+	}
+	backupKey := map[string]string{"var/backups/.ssh/authorized_keys": "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIJ5mYbXVyE8dQm0Kc8G6l5Q8n3tZxkq0Y1m1kQ3pWb2B backup@vault\n"}
+	tests := []struct {
+		name, args string
+		extra      map[string]string
+		file, want string // a line of the planned file
+		deferred   string
+	}{
+		{"shell of an administrator", `{property: system_accounts_nologin}`, withBackup,
+			"etc/passwd", "backup:x:34:34:backup:/var/backups:/bin/bash\n",
+			"set the shell of backup to /usr/sbin/nologin: backup is an administrator (group sudo) and would be left with a non-login shell: no way to log in; root cannot log in over SSH (PermitRootLogin no), root has no usable password"},
+		{"lock an administrator without a key", `{property: system_accounts_locked}`, withBackup,
+			"etc/shadow", "backup:$y$", "lock the password of backup: backup is an administrator (group sudo) and would be left with no usable password and no SSH key"},
+		{"lock an administrator with a key", `{property: system_accounts_locked}`, merge(withBackup, backupKey),
+			"etc/shadow", "backup:!$y$", ""},
+		{"empty password, key kept", `{property: no_empty_passwords}`, emptyAlice,
+			"etc/shadow", "alice:!:18000:", ""},
+		{"empty password, no key", `{property: no_empty_passwords}`, merge(emptyAlice, map[string]string{"home/alice/.ssh/authorized_keys": "# no keys yet\n"}),
+			"etc/shadow", "alice::18000:", "lock the password of alice: alice is an administrator (group sudo) and would be left with no usable password and no SSH key"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			tg := lockoutTree(t, tt.extra)
+			ch := remedy.New(tg)
+			ch.SetNow(lockoutNow)
+			ch.Begin("r", remedy.Meta{})
+			remediate(t, newCheck(t, accountPropertyTemplate{}, tt.args), ch)
+			if got := planned(t, ch, tt.file); !strings.Contains(got, tt.want) {
+				t.Errorf("planned %s lacks %q:\n%s", tt.file, tt.want, got)
+			}
+			def := strings.Join(deferredOps(ch), "\n")
+			if tt.deferred == "" && def != "" || !strings.Contains(def, tt.deferred) {
+				t.Errorf("deferred %q, want %q", def, tt.deferred)
+			}
+		})
+	}
+}
