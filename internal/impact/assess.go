@@ -259,6 +259,9 @@ func (s *Signals) unitNames(unit string) (names []string, twin string) {
 		}
 	}
 	canon := names[len(names)-1]
+	if al := s.unitAliases(canon); len(al) > 0 {
+		names = append(union(append([]string{}, names[:len(names)-1]...), al), canon) // canonical stays last
+	}
 	switch path.Ext(canon) {
 	case ".service":
 		twin = strings.TrimSuffix(canon, ".service") + ".socket"
@@ -336,7 +339,7 @@ func (s *Signals) serviceOff(unit string) (string, []string) {
 		ev = append(ev, fmt.Sprintf("%d established connection(s) seen in %d sample(s): %s", len(conns), s.Samples, list(conns)))
 	}
 	for _, d := range s.Deps {
-		if !d.Enabled || unitMatch(d.From, own) || !unitMatch(d.To, names) {
+		if !d.Enabled || s.ownDep(d.From, own) || !unitMatch(d.To, names) {
 			continue
 		}
 		switch d.Kind {
@@ -348,10 +351,13 @@ func (s *Signals) serviceOff(unit string) (string, []string) {
 		ev = append(ev, fmt.Sprintf("enabled unit %s has %s=%s (%s)", d.From, d.Kind, d.To, d.File))
 	}
 	if level == remedy.ImpactNone {
+		ev = []string{"no enabled unit depends on " + names[len(names)-1] + " (offline target: sockets not checked)"}
 		if s.Live {
-			return level, []string{fmt.Sprintf("no listener or connection of %s in %d sample(s), no enabled unit depends on it", names[len(names)-1], s.Samples)}
+			ev = []string{fmt.Sprintf("no listener or connection of %s in %d sample(s), no enabled unit depends on it", names[len(names)-1], s.Samples)}
 		}
-		return level, []string{"no enabled unit depends on " + names[len(names)-1] + " (offline target: sockets not checked)"}
+	}
+	if note := s.dbusNote(names); note != "" {
+		ev = append(ev, note)
 	}
 	return level, ev
 }

@@ -89,6 +89,8 @@ type Signals struct {
 	Deps     []Dep    `json:"deps,omitempty"`
 	Problems []string `json:"problems,omitempty"` // what could not be read
 
+	evidence // login records, sudo use, automation (evidence.go)
+
 	socketListen map[string][]listenSpec
 	t            target.Target
 	sd           *systemd.Config
@@ -174,6 +176,7 @@ func (s *Signals) collectStatic(ctx context.Context, t target.Target, opts Optio
 		return err
 	}
 	s.addLogins(logs.logins)
+	s.addSudo(logs)
 	s.LogFiles = union(s.LogFiles, logs.files)
 	s.LogGaps = union(s.LogGaps, logs.gaps)
 	s.Problems = union(s.Problems, logs.problems)
@@ -215,7 +218,7 @@ func (s *Signals) collectStatic(ctx context.Context, t target.Target, opts Optio
 	inst, run := detectRuntimes(t, sd)
 	s.Installed = union(s.Installed, inst)
 	s.Running = union(s.Running, run)
-	return nil
+	return s.collectEvidence(ctx, t, opts, ui)
 }
 
 func (s *Signals) addSample(rs *runtimeSample) {
@@ -266,6 +269,7 @@ func (s *Signals) Merge(o *Signals) {
 	s.Installed = union(s.Installed, o.Installed)
 	s.addDeps(o.Deps)
 	s.Problems = union(s.Problems, o.Problems)
+	s.mergeEvidence(o)
 	if s.socketListen == nil {
 		s.socketListen = map[string][]listenSpec{}
 	}
