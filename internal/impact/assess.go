@@ -77,13 +77,19 @@ func (s *Signals) assess(e remedy.Effect) (string, []string) {
 	case remedy.EffectModuleBlock:
 		return s.moduleBlock(e.Subject)
 	case remedy.EffectSysctl:
-		return s.sysctl(e.Subject, e.Value)
+		return s.sysctlRuntime(e.Subject, e.Value)
 	case remedy.EffectMountOptions:
 		return s.mountOptions(e.Subject, e.Value)
 	case remedy.EffectPackageRemove:
-		return s.packageRemove(e.Subject)
+		return s.packageRemoval(e.Subject)
 	case remedy.EffectAccountChange:
-		return s.accountChange(e.Subject)
+		return s.accountUse(e)
+	case remedy.EffectSudoRequirePassword:
+		return s.sudoRequirePassword(e.Subject, e.Value)
+	case remedy.EffectAuthPolicy:
+		return s.sudoPolicy(e)
+	case remedy.EffectPackageInstall:
+		return s.packageInstall(e.Subject)
 	}
 	return remedy.ImpactNone, nil
 }

@@ -645,7 +645,9 @@ func (ac *autoCollector) command(kind, file string, line int, unit, runsAs, cmd 
 		if abs == "" {
 			continue
 		}
-		ac.noteProgram(abs, where)
+		if active {
+			ac.noteProgram(abs, where)
+		}
 		ac.script(kind, target.Clean(abs), runsAs, unit, where, "", active)
 	}
 }
@@ -720,7 +722,9 @@ func (ac *autoCollector) script(kind, p, runsAs, unit, via, dir string, active b
 			NonInteractive: c.nonInteractive, LoginShell: c.loginShell, Command: c.command, Active: active, Via: via})
 	}
 	for _, prog := range info.progs {
-		ac.noteProgram(prog, target.Abs(p))
+		if active {
+			ac.noteProgram(prog, target.Abs(p))
+		}
 	}
 }
 

@@ -108,27 +108,40 @@ const maxDerivedSkew = 5 * time.Second
 // unless the authentication log already has them, and keeps console
 // sessions apart (they are not SSH logins).
 func (s *Signals) addRecordLogins(remote, console []Login) {
-	var add []Login
-	for _, l := range remote {
-		dup := false
-		for _, o := range s.loginsOf(l.User, nil) {
-			if d := o.Time.Sub(l.Time); d <= maxDerivedSkew && d >= -maxDerivedSkew {
-				dup = true
-				break
+	// wtmp and lastlog record the same session too (lastlog to the
+	// second): logins are indexed by user and second.
+	type at struct {
+		user string
+		sec  int64
+	}
+	index := func(ls []Login) map[at]bool {
+		m := make(map[at]bool, len(ls))
+		for _, l := range ls {
+			m[at{l.User, l.Time.Unix()}] = true
+		}
+		return m
+	}
+	near := func(m map[at]bool, l Login) bool {
+		for d := -int64(maxDerivedSkew / time.Second); d <= int64(maxDerivedSkew/time.Second); d++ {
+			if m[at{l.User, l.Time.Unix() + d}] {
+				return true
 			}
 		}
-		if !dup {
+		return false
+	}
+	known := index(s.Logins)
+	var add []Login
+	for _, l := range remote {
+		if !near(known, l) {
+			known[at{l.User, l.Time.Unix()}] = true
 			add = append(add, l)
 		}
 	}
 	s.addLogins(add)
-	seen := map[string]bool{}
-	for _, l := range s.ConsoleLogins {
-		seen[l.key()] = true
-	}
+	known = index(s.ConsoleLogins)
 	for _, l := range console {
-		if !seen[l.key()] && len(s.ConsoleLogins) < maxUtmpLogins {
-			seen[l.key()] = true
+		if !near(known, l) && len(s.ConsoleLogins) < maxUtmpLogins {
+			known[at{l.User, l.Time.Unix()}] = true
 			s.ConsoleLogins = append(s.ConsoleLogins, l)
 		}
 	}

@@ -1,0 +1,154 @@
+package impact
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/cradle-cra/cradle/internal/remedy"
+)
+
+// verdict accumulates a level and the evidence at that level.
+type verdict struct {
+	level string
+	ev    []string
+}
+
+func newVerdict(level string, ev []string) *verdict { return &verdict{level: level, ev: ev} }
+
+// raise keeps the worse of the current level and level (unknown sits
+// between none and possible); evidence at an equal level is added.
+func (v *verdict) raise(level string, ev ...string) {
+	switch a, b := verdictRank(level), verdictRank(v.level); {
+	case a > b:
+		v.level, v.ev = level, append([]string{}, ev...)
+	case a == b:
+		v.ev = append(v.ev, ev...)
+	}
+}
+
+func verdictRank(level string) int {
+	switch level {
+	case remedy.ImpactObserved:
+		return 3
+	case remedy.ImpactPossible:
+		return 2
+	case remedy.ImpactUnknown:
+		return 1
+	}
+	return 0
+}
+
+func (v *verdict) result() (string, []string) { return v.level, v.ev }
+
+// accountEffect is what an account change does, from the effect's value
+// ("shell /usr/sbin/nologin", "password_max_days 365", "password locked").
+type accountEffect int
+
+const (
+	accountOther  accountEffect = iota
+	accountShell                // login shell replaced (nologin)
+	accountAgeing               // password ageing, inactivity, expiry
+	accountLock                 // password locked
+)
+
+func classifyAccountChange(value string) accountEffect {
+	switch {
+	case strings.HasPrefix(value, "shell "):
+		return accountShell
+	case strings.HasPrefix(value, "password_") || strings.HasPrefix(value, "expire"):
+		return accountAgeing
+	case value == "password locked":
+		return accountLock
+	}
+	return accountOther
+}
+
+// accountUse rates an account change by every use of the account seen:
+// SSH logins (authentication logs, wtmp, lastlog), console sessions, sudo
+// use, and automation that switches to it with su or runuser or runs
+// as it.
+func (s *Signals) accountUse(e remedy.Effect) (string, []string) {
+	user := e.Subject
+	v := newVerdict(s.accountChange(user))
+	kind := classifyAccountChange(e.Value)
+	if ls := s.consoleLoginsOf(user); len(ls) > 0 && kind != accountLock {
+		v.raise(remedy.ImpactObserved, fmt.Sprintf("%s logged in on a local terminal %s in %s", user, consoleText(ls), s.windowText()))
+	}
+	// su and runuser from root skip authentication but run the target's
+	// shell and PAM account management: a nologin shell breaks the forms
+	// that use the shell, an expired account breaks every form.
+	active, inactive := s.automationFor(func(a Automation) bool {
+		if a.Target != user || a.Tool == "sudo" && !a.LoginShell {
+			return false
+		}
+		switch kind {
+		case accountShell:
+			return a.LoginShell
+		case accountLock:
+			return false
+		}
+		return true
+	})
+	why := "switches to it"
+	level := remedy.ImpactPossible
+	if kind == accountShell {
+		why, level = "runs its login shell, which the change replaces", remedy.ImpactObserved
+	}
+	if len(active) > 0 {
+		v.raise(level, fmt.Sprintf("automation %s: %s", why, list(automationText(active))))
+	}
+	if len(inactive) > 0 {
+		v.raise(remedy.ImpactPossible, fmt.Sprintf("automation that is not enabled %s: %s", why, list(automationText(inactive))))
+	}
+	if kind == accountAgeing || kind == accountOther {
+		// cron runs a user's jobs through PAM account management.
+		runs, _ := s.automationFor(func(a Automation) bool { return a.RunsAs == user && a.Kind == "cron" })
+		if len(runs) > 0 {
+			v.raise(remedy.ImpactPossible, fmt.Sprintf("cron runs jobs as %s (an expired account's jobs are refused): %s", user, list(automationText(runs))))
+		}
+	}
+	if kind == accountLock || kind == accountOther {
+		if uses := s.sudoUsesOf(user, nil); len(uses) > 0 {
+			v.raise(remedy.ImpactPossible, fmt.Sprintf("%s used sudo, which may ask for the password: %s", user, list(sudoUseText(uses))))
+		}
+	}
+	if v.level == remedy.ImpactNone {
+		if l, ok := s.LastLogins[user]; ok {
+			v.ev = append(v.ev, fmt.Sprintf("last login of %s per %s: %s from %s", user, l.File, l.Time.Format("2006-01-02 15:04 MST"), l.From))
+		}
+	}
+	return v.result()
+}
+
+func (s *Signals) consoleLoginsOf(user string) []Login {
+	var out []Login
+	for _, l := range s.ConsoleLogins {
+		if l.User == user {
+			out = append(out, l)
+		}
+	}
+	return out
+}
+
+// consoleText summarises console sessions: "2 times, last 2024-01-10 09:00 UTC on tty1 (/var/log/wtmp)".
+func consoleText(ls []Login) string {
+	last := ls[0]
+	for _, l := range ls {
+		if l.Time.After(last.Time) {
+			last = l
+		}
+	}
+	times := "once"
+	if len(ls) > 1 {
+		times = fmt.Sprintf("%d times", len(ls))
+	}
+	return fmt.Sprintf("%s, last %s on %s (%s)", times, last.Time.Format("2006-01-02 15:04 MST"), last.From, last.File)
+}
+
+func sudoUseText(us []SudoUse) []string {
+	out := make([]string, 0, len(us))
+	for _, u := range us {
+		out = append(out, u.String())
+	}
+	return out
+}
