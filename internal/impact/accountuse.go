@@ -7,38 +7,56 @@ import (
 	"github.com/cradle-cra/cradle/internal/remedy"
 )
 
-// verdict accumulates a level and the evidence at that level.
-type verdict struct {
-	level string
-	ev    []string
+// tally gathers the findings of the evidence readers for one effect, per
+// level; the result is the worst level (none < possible < unknown <
+// observed, as Assess ranks them) with its evidence, and for unknown also
+// what was seen as possible.
+type tally struct {
+	ev [4][]string
 }
 
-func newVerdict(level string, ev []string) *verdict { return &verdict{level: level, ev: ev} }
-
-// raise keeps the worse of the current level and level (unknown sits
-// between none and possible); evidence at an equal level is added.
-func (v *verdict) raise(level string, ev ...string) {
-	switch a, b := verdictRank(level), verdictRank(v.level); {
-	case a > b:
-		v.level, v.ev = level, append([]string{}, ev...)
-	case a == b:
-		v.ev = append(v.ev, ev...)
-	}
+func newTally(level string, ev []string) *tally {
+	t := &tally{}
+	t.raise(level, ev...)
+	return t
 }
 
-func verdictRank(level string) int {
+func tallyRank(level string) int {
 	switch level {
 	case remedy.ImpactObserved:
 		return 3
-	case remedy.ImpactPossible:
-		return 2
 	case remedy.ImpactUnknown:
+		return 2
+	case remedy.ImpactPossible:
 		return 1
 	}
 	return 0
 }
 
-func (v *verdict) result() (string, []string) { return v.level, v.ev }
+// raise records evidence at level.
+func (t *tally) raise(level string, ev ...string) {
+	r := tallyRank(level)
+	t.ev[r] = append(t.ev[r], ev...)
+}
+
+// level is the worst level with evidence, none without any.
+func (t *tally) level() string {
+	for r := len(t.ev) - 1; r > 0; r-- {
+		if len(t.ev[r]) > 0 {
+			return [...]string{remedy.ImpactNone, remedy.ImpactPossible, remedy.ImpactUnknown, remedy.ImpactObserved}[r]
+		}
+	}
+	return remedy.ImpactNone
+}
+
+func (t *tally) result() (string, []string) {
+	l := t.level()
+	ev := t.ev[tallyRank(l)]
+	if l == remedy.ImpactUnknown {
+		ev = append(append([]string{}, ev...), t.ev[tallyRank(remedy.ImpactPossible)]...)
+	}
+	return l, ev
+}
 
 // accountEffect is what an account change does, from the effect's value
 // ("shell /usr/sbin/nologin", "password_max_days 365", "password locked").
@@ -69,7 +87,7 @@ func classifyAccountChange(value string) accountEffect {
 // as it.
 func (s *Signals) accountUse(e remedy.Effect) (string, []string) {
 	user := e.Subject
-	v := newVerdict(s.accountChange(user))
+	v := newTally(s.accountChange(user))
 	kind := classifyAccountChange(e.Value)
 	if ls := s.consoleLoginsOf(user); len(ls) > 0 && kind != accountLock {
 		v.raise(remedy.ImpactObserved, fmt.Sprintf("%s logged in on a local terminal %s in %s", user, consoleText(ls), s.windowText()))
@@ -112,9 +130,9 @@ func (s *Signals) accountUse(e remedy.Effect) (string, []string) {
 			v.raise(remedy.ImpactPossible, fmt.Sprintf("%s used sudo, which may ask for the password: %s", user, list(sudoUseText(uses))))
 		}
 	}
-	if v.level == remedy.ImpactNone {
+	if v.level() == remedy.ImpactNone {
 		if l, ok := s.LastLogins[user]; ok {
-			v.ev = append(v.ev, fmt.Sprintf("last login of %s per %s: %s from %s", user, l.File, l.Time.Format("2006-01-02 15:04 MST"), l.From))
+			v.raise(remedy.ImpactNone, fmt.Sprintf("last login of %s per %s: %s from %s", user, l.File, l.Time.Format("2006-01-02 15:04 MST"), l.From))
 		}
 	}
 	return v.result()

@@ -160,6 +160,10 @@ func shellCommands(line string) [][]string {
 			flushCmd()
 			return cmds // a comment to the end of the line
 		case c == '<' || c == '>':
+			if inWord && strings.Trim(w.String(), "0123456789") == "" {
+				w.Reset() // the descriptor of "2>&1"
+				inWord = false
+			}
 			flushWord()
 			// A redirection target is not a command word: skip it.
 			for i+1 < len(line) && (line[i+1] == '>' || line[i+1] == '&' || line[i+1] == '<') {
@@ -205,12 +209,24 @@ func commandStart(w []string) int {
 			return i
 		}
 		i++
-		for i < len(w) && (strings.HasPrefix(w[i], "-") || strings.Contains(w[i], "=") && path.Base(word) == "env") {
+		for i < len(w) {
+			switch {
+			case strings.HasPrefix(w[i], "-"), strings.Contains(w[i], "=") && path.Base(word) == "env":
+			case numeric(w[i]) && strings.HasPrefix(w[i-1], "-"):
+				// nice -n 10, ionice -c 3, timeout -k 5 …
+			default:
+				i += skip
+				goto next
+			}
 			i++
 		}
-		i += skip
+	next:
 	}
 	return i
+}
+
+func numeric(s string) bool {
+	return s != "" && strings.Trim(s, "0123456789.smhd") == ""
 }
 
 // findSwitches returns the sudo, su and runuser calls of a command line
@@ -605,7 +621,7 @@ func parseCrontab(b []byte, system bool, owner string) []cronEntry {
 		}
 		rest = strings.TrimSpace(rest)
 		if i := unescapedPercent(rest); i >= 0 {
-			rest = rest[:i]
+			rest = strings.TrimSpace(rest[:i])
 		}
 		if rest != "" && len(out) < maxAutomation {
 			out = append(out, cronEntry{line: n, user: user, command: rest})

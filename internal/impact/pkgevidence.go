@@ -14,7 +14,7 @@ import (
 // ships (their listeners, connections and dependents), plus its running
 // programs and the automation that runs them.
 func (s *Signals) packageRemoval(pkg string) (string, []string) {
-	v := newVerdict(s.packageRemove(pkg))
+	v := newTally(s.packageRemove(pkg))
 	files := s.packageFiles(pkg)
 	var units []string
 	for f := range files {
@@ -70,7 +70,7 @@ func (s *Signals) packageRemoval(pkg string) (string, []string) {
 	if len(runs) > 0 {
 		v.raise(remedy.ImpactObserved, fmt.Sprintf("cron jobs or enabled units run programs of package %s: %s", pkg, list(runs)))
 	}
-	if v.level == remedy.ImpactNone && len(units) > 0 {
+	if v.level() == remedy.ImpactNone && len(units) > 0 {
 		note := fmt.Sprintf("package %s ships units ", pkg)
 		if len(enabled) > 0 {
 			note += "enabled " + list(enabled) + ", not in use"
@@ -81,7 +81,7 @@ func (s *Signals) packageRemoval(pkg string) (string, []string) {
 			}
 			note += "not enabled " + list(other)
 		}
-		v.ev = append(v.ev, note)
+		v.raise(remedy.ImpactNone, note)
 	}
 	return v.result()
 }

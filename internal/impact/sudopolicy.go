@@ -105,7 +105,7 @@ func (s *Signals) sudoRequirePassword(user, cmds string) (string, []string) {
 		return remedy.ImpactNone, []string{"root is never asked for a password by sudo"}
 	}
 	grant := splitCommands(cmds)
-	v := newVerdict(remedy.ImpactNone, nil)
+	v := newTally(remedy.ImpactNone, nil)
 	var noTTY, tty []SudoUse
 	for _, u := range s.sudoUsesOf(user, grant) {
 		if u.NoTTY > 0 {
@@ -129,7 +129,7 @@ func (s *Signals) sudoRequirePassword(user, cmds string) (string, []string) {
 	if len(inactive) > 0 {
 		v.raise(remedy.ImpactPossible, fmt.Sprintf("automation that is not enabled runs sudo as %s: %s", user, list(automationText(inactive))))
 	}
-	if v.level != remedy.ImpactNone {
+	if v.level() != remedy.ImpactNone {
 		return v.result()
 	}
 	what := "sudo use by " + user
@@ -159,13 +159,13 @@ func (s *Signals) sudoPolicy(e remedy.Effect) (string, []string) {
 	if err != nil {
 		return remedy.ImpactUnknown, []string{"sudoers not read: " + err.Error()}
 	}
-	v := newVerdict(remedy.ImpactNone, nil)
+	v := newTally(remedy.ImpactNone, nil)
 	for _, g := range grants {
 		lvl, ev := s.sudoRequirePassword(g.user, g.cmds)
 		v.raise(lvl, ev...)
 	}
 	if len(grants) == 0 {
-		v.ev = []string{"no passwordless sudo grant names a user"}
+		v.raise(remedy.ImpactNone, "no passwordless sudo grant names a user")
 	}
 	return v.result()
 }

@@ -19,7 +19,7 @@ import (
 func (s *Signals) sysctlRuntime(key, value string) (string, []string) {
 	key = strings.ReplaceAll(strings.TrimSpace(key), "/", ".")
 	value = strings.TrimSpace(value)
-	v := newVerdict(s.sysctl(key, value))
+	v := newTally(s.sysctl(key, value))
 	if oneWay(key, value) {
 		v.raise(remedy.ImpactNone, fmt.Sprintf("%s = %s cannot be undone without a reboot", key, value))
 	}
