@@ -362,7 +362,7 @@ func (s *Signals) serviceOff(unit string) (string, []string) {
 			ev = []string{fmt.Sprintf("no listener or connection of %s in %d sample(s), no enabled unit depends on it", names[len(names)-1], s.Samples)}
 		}
 	}
-	if note := s.dbusNote(names); note != "" {
+	if note := s.dbusNote(own); note != "" {
 		ev = append(ev, note)
 	}
 	return level, ev

@@ -63,7 +63,9 @@ func (s *Signals) packageRemoval(pkg string) (string, []string) {
 	var runs []string
 	for f := range files {
 		for _, w := range s.programs[f] {
-			runs = append(runs, fmt.Sprintf("%s (%s)", f, w))
+			if file, _, _ := strings.Cut(w, ":"); !files[usrMerged(file)] {
+				runs = append(runs, fmt.Sprintf("%s (%s)", f, w)) // not the package's own units
+			}
 		}
 	}
 	sort.Strings(runs)

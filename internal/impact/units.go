@@ -131,7 +131,9 @@ func (ui *unitInfo) readUnit(t target.Target, unit, p string, problems *[]string
 		*problems = append(*problems, err.Error())
 		return
 	}
-	ui.noteExec(unit, p, b)
+	if _, alias := ui.aliases[unit]; !alias {
+		ui.noteExec(unit, p, b)
+	}
 	deps, listen := parseUnit(b)
 	for _, d := range deps {
 		d.From, d.File = unit, target.Abs(p)
