@@ -21,21 +21,9 @@ func newTally(level string, ev []string) *tally {
 	return t
 }
 
-func tallyRank(level string) int {
-	switch level {
-	case remedy.ImpactObserved:
-		return 3
-	case remedy.ImpactUnknown:
-		return 2
-	case remedy.ImpactPossible:
-		return 1
-	}
-	return 0
-}
-
 // raise records evidence at level.
 func (t *tally) raise(level string, ev ...string) {
-	r := tallyRank(level)
+	r := rank(level)
 	t.ev[r] = append(t.ev[r], ev...)
 }
 
@@ -51,9 +39,9 @@ func (t *tally) level() string {
 
 func (t *tally) result() (string, []string) {
 	l := t.level()
-	ev := t.ev[tallyRank(l)]
+	ev := t.ev[rank(l)]
 	if l == remedy.ImpactUnknown {
-		ev = append(append([]string{}, ev...), t.ev[tallyRank(remedy.ImpactPossible)]...)
+		ev = append(append([]string{}, ev...), t.ev[rank(remedy.ImpactPossible)]...)
 	}
 	return l, ev
 }

@@ -422,7 +422,7 @@ func (s *Signals) collectAutomation(ctx context.Context, t target.Target, units 
 	if len(ac.read) == 0 && len(units) == 0 {
 		src.Status, src.Detail = SourceMissing, "no crontab and no unit with commands"
 	}
-	s.noteSource(src)
+	s.AddSource(src)
 	return nil
 }
 

@@ -32,8 +32,6 @@ type evidence struct {
 	programs map[string][]string
 	// sudoGaps say why sudo's lines were not all seen.
 	sudoGaps []string
-	// evSources are this file's sources until Signals records them.
-	evSources []Source
 	// aliases maps unit alias names (symlinks in unit directories) to
 	// what they point to; dbusNames maps units to the D-Bus names that
 	// activate them.
@@ -41,40 +39,11 @@ type evidence struct {
 	dbusNames map[string][]string
 }
 
-// noteSource records a source this file's readers looked at.
-func (s *Signals) noteSource(src Source) {
-	for i, o := range s.evSources {
-		if o.Name == src.Name {
-			if rankSource(src.Status) > rankSource(o.Status) {
-				s.evSources[i] = src
-			}
-			return
-		}
-	}
-	s.evSources = append(s.evSources, src)
-}
-
-func rankSource(st string) int {
-	switch st {
-	case SourceRead:
-		return 2
-	case SourcePartial:
-		return 1
-	}
-	return 0
-}
-
-// EvidenceSources returns the sources read for login records, sudo's
-// lines and automation.
-func (s *Signals) EvidenceSources() []Source { return s.evSources }
-
-// sourceStatus returns the status of a recorded source, SourceMissing
-// when it was not looked at.
+// sourceStatus returns the source recorded under name, missing when it
+// was not looked at.
 func (s *Signals) sourceStatus(name string) Source {
-	for _, o := range s.evSources {
-		if o.Name == name {
-			return o
-		}
+	if src, ok := s.Source(name); ok {
+		return src
 	}
 	return Source{Name: name, Status: SourceMissing}
 }
@@ -97,7 +66,7 @@ func (s *Signals) addSudo(logs *authLogs) {
 	case len(logs.gaps) > 0 || len(s.sudoGaps) > 0:
 		src.Status, src.Detail = SourcePartial, list(union(append([]string{}, logs.gaps...), s.sudoGaps))
 	}
-	s.noteSource(src)
+	s.AddSource(src)
 }
 
 // maxDerivedSkew is how close a wtmp or lastlog entry must be to a login
@@ -164,7 +133,7 @@ func (s *Signals) collectEvidence(ctx context.Context, t target.Target, opts Opt
 	}
 	s.FailedLogins += len(lr.failed)
 	for _, src := range lr.sources {
-		s.noteSource(src)
+		s.AddSource(src)
 	}
 	s.Problems = union(s.Problems, lr.problems)
 	if s.aliases == nil {
@@ -189,9 +158,6 @@ func (s *Signals) mergeEvidence(o *Signals) {
 	}
 	s.FailedLogins = max(s.FailedLogins, o.FailedLogins)
 	s.addAutomation(o.Automation, o.programs)
-	for _, src := range o.evSources {
-		s.noteSource(src)
-	}
 	if s.aliases == nil {
 		s.aliases = o.aliases
 	}

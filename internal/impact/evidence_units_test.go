@@ -47,15 +47,24 @@ func TestDBusAliasIsNotADependent(t *testing.T) {
 		"usr/lib/systemd/system/mdns-relay.service":                     "[Unit]\nRequires=dbus-org.freedesktop.Avahi.service\n[Service]\nExecStart=/usr/bin/true\n[Install]\nWantedBy=multi-user.target\n",
 		"etc/systemd/system/multi-user.target.wants/mdns-relay.service": "->/lib/systemd/system/mdns-relay.service",
 	})))
+	hdr := "  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode\n"
+	live := collect(t, targettest.LiveTree(t, avahiTree(map[string]string{
+		"proc/net/tcp": hdr, "proc/net/tcp6": hdr, "proc/net/udp": hdr, "proc/net/udp6": hdr,
+		"proc/1/comm": "systemd\n", "proc/1/exe": "->/usr/lib/systemd/systemd", "proc/1/cgroup": "0::/init.scope\n",
+	})))
 	tests := []struct {
 		name, unit, level string
 		s                 *Signals
 		want              []string
 	}{
-		{"socket", "avahi-daemon.socket", remedy.ImpactNone, s, []string{
-			"no enabled unit depends on avahi-daemon.socket",
+		{"live, nothing listening", "avahi-daemon.service", remedy.ImpactNone, live, []string{
+			"no listener or connection of avahi-daemon.service in 1 sample(s), no enabled unit depends on it",
+			"D-Bus activates it as org.freedesktop.Avahi"}},
+		// Offline, the sockets are not known: unknown, never observed.
+		{"socket", "avahi-daemon.socket", remedy.ImpactUnknown, s, []string{
+			"no enabled unit depends on it",
 			"D-Bus activates it as org.freedesktop.Avahi through its own name dbus-org.freedesktop.Avahi.service"}},
-		{"service", "avahi-daemon.service", remedy.ImpactNone, s, []string{"no enabled unit depends on avahi-daemon.service"}},
+		{"service", "avahi-daemon.service", remedy.ImpactUnknown, s, []string{"no enabled unit depends on it"}},
 		{"a dependent through the D-Bus alias", "avahi-daemon.service", remedy.ImpactObserved, relay, []string{
 			"enabled unit mdns-relay.service has Requires=dbus-org.freedesktop.Avahi.service"}},
 	}
@@ -82,13 +91,14 @@ func TestPackageRemovalByItsUnits(t *testing.T) {
 		s                *Signals
 		want             []string
 	}{
-		{"ships enabled units, not in use", "avahi-daemon", remedy.ImpactNone, s, []string{
-			"package avahi-daemon ships units enabled avahi-daemon.service, avahi-daemon.socket, not in use"}},
+		{"ships enabled units, not in use", "avahi-daemon", remedy.ImpactUnknown, s, []string{
+			"package avahi-daemon ships enabled unit avahi-daemon.service: no enabled unit depends on it",
+			"package avahi-daemon ships enabled unit avahi-daemon.socket: no enabled unit depends on it"}},
 		{"an enabled unit requires its service", "avahi-daemon", remedy.ImpactObserved, relay, []string{
 			"package avahi-daemon ships enabled unit avahi-daemon.service: enabled unit mdns-relay.service has Requires=avahi-daemon.service"}},
 		{"a cron job runs its program", "avahi-utils", remedy.ImpactObserved, relay, []string{
 			"cron jobs or enabled units run programs of package avahi-utils: /usr/bin/avahi-browse (/etc/cron.d/printers:1)"}},
-		{"no file list", "avahi", remedy.ImpactNone, s, []string{"no file list of package avahi on the target"}},
+		{"no file list", "avahi", remedy.ImpactUnknown, s, []string{"offline target: running programs of package avahi not checked"}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -146,16 +146,14 @@ func (s *Signals) sudoRequirePassword(user, cmds string) (string, []string) {
 	return remedy.ImpactUnknown, []string{fmt.Sprintf("%s not checked: no sudo log lines were read (%s); no cron job or unit runs sudo as %s", what, src.Detail, user)}
 }
 
-// sudoPolicy rates the sudo rules' own effects until they name users:
-// "sudo nopasswd" (NOPASSWD tags go) and "sudo no_authenticate"
-// (Defaults !authenticate goes) by every user the grants covered.
+// sudoPolicy rates dropping "Defaults !authenticate" (effect subject
+// "sudo no_authenticate") by every user sudo let in without a password.
+// Removing NOPASSWD tags is rated per user (EffectSudoPassword).
 func (s *Signals) sudoPolicy(e remedy.Effect) (string, []string) {
-	switch e.Subject {
-	case "sudo nopasswd", "sudo no_authenticate":
-	default:
+	if e.Subject != "sudo no_authenticate" {
 		return remedy.ImpactNone, nil
 	}
-	grants, err := s.passwordlessGrants(e.Subject == "sudo no_authenticate")
+	grants, err := s.passwordlessGrants(true)
 	if err != nil {
 		return remedy.ImpactUnknown, []string{"sudoers not read: " + err.Error()}
 	}
@@ -165,7 +163,7 @@ func (s *Signals) sudoPolicy(e remedy.Effect) (string, []string) {
 		v.raise(lvl, ev...)
 	}
 	if len(grants) == 0 {
-		v.raise(remedy.ImpactNone, "no passwordless sudo grant names a user")
+		v.raise(remedy.ImpactNone, "no sudo grant names a user")
 	}
 	return v.result()
 }

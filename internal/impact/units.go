@@ -45,6 +45,7 @@ type unitInfo struct {
 	listen  map[string][]listenSpec // socket unit → what it listens on
 	execs   []unitExec              // commands and User= (automation.go)
 	aliases map[string]string       // alias symlink → unit it names (dbus.go)
+	dirs    []string                // unit directories read
 }
 
 // listenSpec is one ListenStream=/ListenDatagram= port of a socket unit.
@@ -66,6 +67,7 @@ func collectUnits(ctx context.Context, t target.Target) (*unitInfo, []string, er
 			}
 			continue
 		}
+		ui.dirs = append(ui.dirs, target.Abs(dir))
 		for _, e := range ents {
 			if err := ctx.Err(); err != nil {
 				return nil, nil, err
