@@ -671,7 +671,19 @@ func (ac *autoCollector) command(kind, file string, line int, unit, runsAs, cmd 
 func (ac *autoCollector) add(a Automation) {
 	if len(ac.out) < maxAutomation {
 		ac.out = append(ac.out, a)
+	} else {
+		ac.once(fmt.Sprintf("more than %d account switches in crontabs, units and scripts: the rest not kept", maxAutomation))
 	}
+}
+
+// once records a problem a bound caused, once.
+func (ac *autoCollector) once(p string) {
+	for _, o := range ac.problems {
+		if o == p {
+			return
+		}
+	}
+	ac.problems = append(ac.problems, p)
 }
 
 func (ac *autoCollector) noteProgram(abs, where string) {
@@ -722,6 +734,7 @@ func (ac *autoCollector) script(kind, p, runsAs, unit, via, dir string, active b
 	info, ok := ac.scripts[p]
 	if !ok {
 		if len(ac.scripts) >= maxScripts {
+			ac.once(fmt.Sprintf("more than %d scripts run by crontabs and units: the rest not read", maxScripts))
 			return
 		}
 		info = ac.readScript(p)

@@ -165,3 +165,23 @@ func (s *Signals) mergeEvidence(o *Signals) {
 		s.dbusNames = o.dbusNames
 	}
 }
+
+// evidenceSummary describes sudo use, automation and login records, one
+// line each, for Summary.
+func (s *Signals) evidenceSummary() []string {
+	users := map[string]bool{}
+	noTTY := 0
+	for _, u := range s.SudoUses {
+		users[u.User] = true
+		noTTY += u.NoTTY
+	}
+	var tools orderedSet
+	for _, a := range s.Automation {
+		tools.add(fmt.Sprintf("%s to %s as %s", a.Tool, a.Target, a.RunsAs))
+	}
+	return []string{
+		fmt.Sprintf("sudo use: %d distinct command(s) by %s, %d run without a terminal", len(s.SudoUses), orNone(sortedKeys(users)), noTTY),
+		fmt.Sprintf("automation: %d account switch(es) in crontabs, units and scripts: %s", len(s.Automation), orNone(tools.list)),
+		fmt.Sprintf("login records: %d console session(s), last logins of %d account(s), %d failed login(s) in %s", len(s.ConsoleLogins), len(s.LastLogins), s.FailedLogins, s.windowText()),
+	}
+}
