@@ -77,7 +77,7 @@ func (s *Signals) accountUse(e remedy.Effect) (string, []string) {
 	user := e.Subject
 	v := newTally(s.accountChange(user))
 	kind := classifyAccountChange(e.Value)
-	if ls := s.consoleLoginsOf(user); len(ls) > 0 && kind != accountLock {
+	if ls := s.consoleLoginsOf(user); len(ls) > 0 {
 		v.raise(remedy.ImpactObserved, fmt.Sprintf("%s logged in on a local terminal %s in %s", user, consoleText(ls), s.windowText()))
 	}
 	// su and runuser from root skip authentication but run the target's

@@ -197,11 +197,13 @@ func (r *logScan) line(abs string, line []byte, old *int) bool {
 	}
 	*old = 0
 	if r.keepSudo != nil && bytes.Contains(line, []byte("COMMAND=")) {
-		if e, ok := ParseSudoLine(string(line), r.now); ok && !e.Time.After(r.now.Add(futureSlack)) {
-			e.File = abs
-			r.keepSudo(e)
+		if e, ok := ParseSudoLine(string(line), r.now); ok {
+			if !e.Time.After(r.now.Add(futureSlack)) {
+				e.File = abs
+				r.keepSudo(e)
+			}
+			return true
 		}
-		return true
 	}
 	if !bytes.Contains(line, []byte("Accepted ")) {
 		return true

@@ -71,7 +71,7 @@ func TestLoginRecords(t *testing.T) {
 		utmpRec(le, 8, "tty1", "", "", day(10).Add(time.Hour), ""),
 		utmpRec(le, utUserProcess, "pts/1", "root", "192.0.2.50", day(3), "192.0.2.50"),
 		utmpRec(le, utUserProcess, "pts/2", "alice", "2001:db8::5", time.Date(2024, 1, 18, 7, 45, 19, 0, time.UTC), "2001:db8::5"),
-		utmpRec(le, utUserProcess, ":0", "bob", ":0", day(1), ""),
+		utmpRec(le, utUserProcess, ":0", "alice", ":0", day(1), ""),
 	) + "partial record"
 	lastlog := lastlogRecs(map[uint32]struct {
 		tm         time.Time
