@@ -403,7 +403,11 @@ func parseSuArgs(tool string, args []string) (switchCall, string) {
 // collectAutomation reads crontabs, the commands of unit files and the
 // scripts they call, keeping the account switches.
 func (s *Signals) collectAutomation(ctx context.Context, t target.Target, units []unitExec) error {
-	ac := &autoCollector{t: t, sd: s.sd, scripts: map[string]*scriptInfo{}, progs: map[string][]string{}, which: map[string]string{}}
+	sd := s.sd
+	if !s.read(SourceUnits) {
+		sd = nil // the unit files do not say what runs: no unit counts as enabled
+	}
+	ac := &autoCollector{t: t, sd: sd, scripts: map[string]*scriptInfo{}, progs: map[string][]string{}, which: map[string]string{}}
 	if err := ac.crontabs(ctx); err != nil {
 		return err
 	}
@@ -415,6 +419,17 @@ func (s *Signals) collectAutomation(ctx context.Context, t target.Target, units 
 	}
 	s.addAutomation(ac.out, ac.progs)
 	src := Source{Name: "automation", Status: SourceRead, Paths: ac.read}
+	var parts []string
+	if len(units) > 0 {
+		parts = append(parts, fmt.Sprintf("commands of %d unit(s)", len(units)))
+	}
+	if ac.scriptsRead > 0 {
+		parts = append(parts, fmt.Sprintf("%d shell script(s) they run", ac.scriptsRead))
+	}
+	if sd == nil && len(units) > 0 {
+		parts = append(parts, "units not known to run: counted as not enabled")
+	}
+	src.Detail = strings.Join(parts, ", ")
 	if len(ac.problems) > 0 {
 		src.Status, src.Detail = SourcePartial, list(ac.problems)
 		s.Problems = union(s.Problems, ac.problems)
@@ -459,9 +474,11 @@ type autoCollector struct {
 	t        target.Target
 	sd       *systemd.Config
 	out      []Automation
-	read     []string
+	read     []string // crontabs
 	problems []string
 	scripts  map[string]*scriptInfo
+	// scriptsRead counts the shell scripts read.
+	scriptsRead int
 	progs    map[string][]string // program → where it is run
 	which    map[string]string   // command name → resolved path
 }
@@ -768,7 +785,7 @@ func (ac *autoCollector) readScript(p string) *scriptInfo {
 	if err != nil || !isShellScript(b) {
 		return nil
 	}
-	ac.read = append(ac.read, target.Abs(p))
+	ac.scriptsRead++
 	info := &scriptInfo{}
 	n := 0
 	_, _ = eachLine(bytes.NewReader(b), maxAutomationLine, maxScriptSize, func(raw []byte) bool {

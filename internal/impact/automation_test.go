@@ -142,7 +142,7 @@ func TestAutomationAndSudoEvidence(t *testing.T) {
 			wantImpact(t, assessOne(tc.s, tc.e), tc.level, tc.want...)
 		})
 	}
-	if got := s.sourceStatus("automation"); got.Status != SourceRead || !strings.Contains(strings.Join(got.Paths, ","), "/usr/local/bin/nginx-watch") {
+	if got := s.sourceStatus("automation"); got.Status != SourceRead || strings.Join(got.Paths, ",") != "/etc/cron.d/pgbackup,/var/spool/cron/crontabs/ops" || got.Detail != "commands of 2 unit(s), 1 shell script(s) they run" {
 		t.Errorf("automation source %+v", got)
 	}
 	if got := s.sourceStatus("sudo-log"); got.Status != SourceRead {
