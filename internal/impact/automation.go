@@ -479,8 +479,8 @@ type autoCollector struct {
 	scripts  map[string]*scriptInfo
 	// scriptsRead counts the shell scripts read.
 	scriptsRead int
-	progs    map[string][]string // program → where it is run
-	which    map[string]string   // command name → resolved path
+	progs       map[string][]string // program → where it is run
+	which       map[string]string   // command name → resolved path
 }
 
 type scriptInfo struct {
