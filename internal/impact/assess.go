@@ -109,6 +109,8 @@ func (s *Signals) assess(e remedy.Effect) (string, []string) {
 		return s.sudoPolicy(e)
 	case remedy.EffectPackageInstall:
 		return s.packageInstall(e.Subject)
+	case remedy.EffectSchedulerLimit:
+		return s.schedulerLimit(e.Subject)
 	}
 	return remedy.ImpactNone, nil
 }

@@ -7,10 +7,12 @@ import (
 	"fmt"
 	"io/fs"
 	"path"
+	"slices"
 	"sort"
 	"strings"
 
 	"github.com/cradle-cra/cradle/internal/collect/systemd"
+	"github.com/cradle-cra/cradle/internal/remedy"
 	"github.com/cradle-cra/cradle/internal/target"
 )
 
@@ -418,6 +420,7 @@ func (s *Signals) collectAutomation(ctx context.Context, t target.Target, units 
 		ac.unit(u)
 	}
 	s.addAutomation(ac.out, ac.progs)
+	s.addUserCrontabs(ac.userTabs)
 	src := Source{Name: "automation", Status: SourceRead, Paths: ac.read}
 	var parts []string
 	if len(units) > 0 {
@@ -479,6 +482,7 @@ type autoCollector struct {
 	scripts  map[string]*scriptInfo
 	// scriptsRead counts the shell scripts read.
 	scriptsRead int
+	userTabs    []userCrontab
 	progs       map[string][]string // program → where it is run
 	which       map[string]string   // command name → resolved path
 }
@@ -556,7 +560,11 @@ func (ac *autoCollector) crontabs(ctx context.Context) error {
 			continue
 		}
 		ac.read = append(ac.read, target.Abs(tb.p))
-		for _, e := range parseCrontab(b, tb.system, tb.owner) {
+		entries := parseCrontab(b, tb.system, tb.owner)
+		if tb.owner != "" && len(entries) > 0 {
+			ac.userTabs = append(ac.userTabs, userCrontab{User: tb.owner, File: target.Abs(tb.p), Jobs: len(entries)})
+		}
+		for _, e := range entries {
 			ac.command("cron", target.Abs(tb.p), e.line, "", e.user, e.command, true)
 		}
 	}
@@ -916,4 +924,40 @@ func automationText(as []Automation) []string {
 		out = append(out, a.String())
 	}
 	return out
+}
+
+func (s *Signals) addUserCrontabs(us []userCrontab) {
+	for _, u := range us {
+		if !slices.Contains(s.UserCrontabs, u) && len(s.UserCrontabs) < maxCrontabs {
+			s.UserCrontabs = append(s.UserCrontabs, u)
+		}
+	}
+}
+
+// userCrontab is a user's own crontab in the spool.
+type userCrontab struct {
+	User string `json:"user"`
+	File string `json:"file"`
+	Jobs int    `json:"jobs"`
+}
+
+// schedulerLimit rates an allow list for crontab (root only) by the users
+// who have crontabs of their own.
+func (s *Signals) schedulerLimit(binary string) (string, []string) {
+	if path.Base(binary) != "crontab" {
+		return remedy.ImpactNone, nil
+	}
+	var users []string
+	for _, u := range s.UserCrontabs {
+		if u.User != "root" {
+			users = append(users, fmt.Sprintf("%s (%d job(s), %s)", u.User, u.Jobs, u.File))
+		}
+	}
+	if len(users) > 0 {
+		return remedy.ImpactPossible, []string{"users other than root have crontabs, which they could no longer change with crontab (and some cron daemons stop running them): " + list(users)}
+	}
+	if src := s.sourceStatus("automation"); src.Status != SourceRead {
+		return remedy.ImpactNone, []string{"the crontabs were not read completely: " + src.Detail}
+	}
+	return remedy.ImpactNone, []string{"no user other than root has a crontab"}
 }

@@ -109,6 +109,7 @@ func assessOne(s *Signals, e remedy.Effect) remedy.Impact {
 func TestAutomationAndSudoEvidence(t *testing.T) {
 	s := collect(t, targettest.Tree(t, appliance(t, nil)))
 	noLogs := collect(t, targettest.Tree(t, appliance(t, map[string]string{"var/log/auth.log": "-"})))
+	rootOnly := collect(t, targettest.Tree(t, accountsTree(map[string]string{"etc/crontab": "17 * * * * root cd / && run-parts /etc/cron.hourly\n", "var/spool/cron/crontabs/root": "@daily /root/x\n"})))
 	tests := []struct {
 		name  string
 		s     *Signals
@@ -135,6 +136,11 @@ func TestAutomationAndSudoEvidence(t *testing.T) {
 		{"Defaults !authenticate dropped: every grant's user", s, remedy.Effect{Kind: remedy.EffectAuthPolicy, Subject: "sudo no_authenticate"}, remedy.ImpactObserved,
 			[]string{"ops used sudo without a terminal", "admin: sudo /usr/local/bin/report"}},
 		{"the NOPASSWD rule is rated per user", s, remedy.Effect{Kind: remedy.EffectAuthPolicy, Subject: "sudo nopasswd"}, remedy.ImpactNone, nil},
+		{"crontab allow list: ops has a crontab", s, remedy.Effect{Kind: remedy.EffectSchedulerLimit, Subject: "/usr/bin/crontab"}, remedy.ImpactPossible,
+			[]string{"users other than root have crontabs, which they could no longer change with crontab (and some cron daemons stop running them): ops (1 job(s), /var/spool/cron/crontabs/ops)"}},
+		{"at allow list", s, remedy.Effect{Kind: remedy.EffectSchedulerLimit, Subject: "/usr/bin/at"}, remedy.ImpactNone, nil},
+		{"crontab allow list, no user crontabs", rootOnly, remedy.Effect{Kind: remedy.EffectSchedulerLimit, Subject: "/usr/bin/crontab"}, remedy.ImpactNone,
+			[]string{"no user other than root has a crontab"}},
 		{"other auth policy", s, remedy.Effect{Kind: remedy.EffectAuthPolicy, Subject: "pam_pwquality.so"}, remedy.ImpactNone, nil},
 	}
 	for _, tc := range tests {

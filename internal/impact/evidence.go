@@ -27,6 +27,8 @@ type evidence struct {
 	LastLogins map[string]Login `json:"last_logins,omitempty"`
 	// FailedLogins counts btmp records within the window.
 	FailedLogins int `json:"failed_logins,omitempty"`
+	// UserCrontabs are the users' own crontabs in the spool.
+	UserCrontabs []userCrontab `json:"user_crontabs,omitempty"`
 
 	// programs maps executables that automation runs to where (bounded).
 	programs map[string][]string
@@ -158,6 +160,7 @@ func (s *Signals) mergeEvidence(o *Signals) {
 	}
 	s.FailedLogins = max(s.FailedLogins, o.FailedLogins)
 	s.addAutomation(o.Automation, o.programs)
+	s.addUserCrontabs(o.UserCrontabs)
 	if s.aliases == nil {
 		s.aliases = o.aliases
 	}
