@@ -293,7 +293,6 @@ func ParseAccepted(line string, now time.Time) (Login, bool) {
 	if line[0] >= '0' && line[0] <= '9' {
 		_, rest, _ = strings.Cut(line, " ")
 	}
-	l.Time = tm
 	// "host prog[pid]: message"
 	f := strings.SplitN(strings.TrimLeft(rest, " "), " ", 3)
 	if len(f) < 3 {
@@ -306,7 +305,19 @@ func ParseAccepted(line string, now time.Time) (Login, bool) {
 	if prog != sshdProgName && prog != "sshd-session" {
 		return l, false
 	}
-	msg, ok := strings.CutPrefix(f[2], "Accepted ")
+	a, ok := acceptedMessage(f[2])
+	if !ok {
+		return l, false
+	}
+	a.Time = tm
+	return a, true
+}
+
+// acceptedMessage parses sshd's message "Accepted <method> for <user>
+// from <ip> port <n> ssh2", as logged to syslog or the journal.
+func acceptedMessage(msg string) (Login, bool) {
+	var l Login
+	msg, ok := strings.CutPrefix(msg, "Accepted ")
 	if !ok {
 		return l, false
 	}

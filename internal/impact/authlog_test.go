@@ -132,12 +132,12 @@ func TestAuthLogGzipRotationInWindow(t *testing.T) {
 		"no SSH login by carol in /var/log/auth.log, /var/log/auth.log.2.gz covering the last 30 days")
 }
 
-// TestAuthLogJournalOnly: a target that logs only to the systemd journal
-// is not read, and the verdict says so instead of none.
+// TestAuthLogJournalOnly: a target that logs only to the systemd journal,
+// whose file cannot be read, gets possible, not none.
 func TestAuthLogJournalOnly(t *testing.T) {
 	tg := logTree(t, map[string]string{"var/log/journal/0123/system.journal": "LPKSHHRH"}, nil)
 	s := collect(t, tg)
-	wantImpact(t, assess(s, remedy.Effect{Kind: remedy.EffectSSHNoRootLogin, Value: "prohibit-password"}), remedy.ImpactPossible, "which cradle does not read")
+	wantImpact(t, assess(s, remedy.Effect{Kind: remedy.EffectSSHNoRootLogin, Value: "prohibit-password"}), remedy.ImpactPossible, "not ruled out", "corrupt journal file")
 }
 
 // TestEachLineBackward compares the backward reader with a forward split

@@ -177,8 +177,8 @@ func (s *Signals) collectStatic(ctx context.Context, t target.Target, opts Optio
 	s.LogFiles = union(s.LogFiles, logs.files)
 	s.LogGaps = union(s.LogGaps, logs.gaps)
 	s.Problems = union(s.Problems, logs.problems)
-	if fi, err := t.Stat(journalDir); err == nil && fi.Mode.IsDir() {
-		s.JournalPresent = true
+	if err := s.collectJournal(ctx, t, opts); err != nil {
+		return err
 	}
 
 	acc, err := collectSSHAccess(ctx, t)

@@ -50,6 +50,8 @@ type Result struct {
 	// files read (completely or in part), as absolute paths.
 	Dirs  []string
 	Files []string
+	// Candidates counts the journal files found (read or not).
+	Candidates int
 	// Gaps say what was not read: files over the bounds, damaged or
 	// unreadable files, a budget spent before the window's start. Any
 	// gap means an entry not found is not evidence that there was none.
@@ -94,6 +96,7 @@ func Read(ctx context.Context, t target.Target, dirs []string, q Query, lim Limi
 			cands = append(cands, &candidate{path: p})
 		}
 	}
+	res.Candidates = len(cands) + more
 	if more > 0 {
 		res.Gaps = append(res.Gaps, fmt.Sprintf("%d journal files beyond the first %d not read", more, maxCandidates))
 	}
