@@ -39,7 +39,10 @@ type journalMessage struct {
 // index, newest file first, within sdjournal's default bounds; damaged
 // or unreadable files are gaps, not errors.
 func readJournal(ctx context.Context, t target.Target, now time.Time, window time.Duration) (*journalLogs, error) {
-	q := sdjournal.Query{Since: now.Add(-window), Fields: []string{"MESSAGE", "SYSLOG_IDENTIFIER", "_PID"}}
+	q := sdjournal.Query{Since: now.Add(-window), Fields: []string{"MESSAGE", "SYSLOG_IDENTIFIER", "_PID"},
+		Keep: func(e *sdjournal.Entry) bool {
+			return e.Get("SYSLOG_IDENTIFIER") == journalSudo || strings.HasPrefix(e.Get("MESSAGE"), "Accepted ")
+		}}
 	for _, id := range append(journalSSHD, journalSudo) {
 		q.Match = append(q.Match, sdjournal.Match{Field: "SYSLOG_IDENTIFIER", Value: id})
 	}

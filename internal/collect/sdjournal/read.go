@@ -144,6 +144,10 @@ func Read(ctx context.Context, t target.Target, dirs []string, q Query, lim Limi
 			continue // the same file reached twice (a bind mount, a copy)
 		}
 		seenFile[c.h.FileID] = true
+		if rd.Spent() {
+			res.Gaps = append(res.Gaps, fmt.Sprintf("%s: not read, the read budget was spent on newer files", abs))
+			continue
+		}
 		if read >= lim.Files {
 			res.Gaps = append(res.Gaps, fmt.Sprintf("%s: not read, more than %d journal files in the window", abs, lim.Files))
 			continue

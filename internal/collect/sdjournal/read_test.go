@@ -98,6 +98,23 @@ func TestReadBounds(t *testing.T) {
 	if err != nil || len(res.Files) != 0 || len(res.Gaps) != 0 || res.Candidates != 3 {
 		t.Errorf("err %v, result %+v", err, res)
 	}
+	// A budget spent on the newest file leaves the older ones unread.
+	res, err = Read(context.Background(), tg, Dirs(false), Query{}, Limits{Bytes: 100 << 10})
+	if err != nil || len(res.Files) != 1 || len(res.Gaps) != 3 || !strings.Contains(res.Gaps[2], "budget was spent on newer files") {
+		t.Errorf("err %v, files %v, gaps %q", err, res.Files, res.Gaps)
+	}
+	// Entries Keep drops do not count against the entry bound.
+	accepted := func(e *Entry) bool { return strings.HasPrefix(e.Get("MESSAGE"), "Accepted ") }
+	q := Query{Match: []Match{{"SYSLOG_IDENTIFIER", "sshd"}}, Fields: []string{"MESSAGE"}, Keep: accepted}
+	res, err = Read(context.Background(), tg, Dirs(false), q, Limits{})
+	n := len(res.Entries)
+	if err != nil || n < 5 {
+		t.Fatalf("err %v, %d entries", err, n)
+	}
+	res, err = Read(context.Background(), tg, Dirs(false), q, Limits{Entries: n})
+	if err != nil || len(res.Entries) != n || len(res.Gaps) != 0 {
+		t.Errorf("err %v, %d entries, gaps %q", err, len(res.Entries), res.Gaps)
+	}
 	// Cancellation is the only error.
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
