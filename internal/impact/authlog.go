@@ -56,7 +56,6 @@ const (
 	oldLinesToStop = 100
 	futureSlack    = 48 * time.Hour // clock skew and time zones
 	logDir         = "var/log"
-	journalDir     = "var/log/journal"
 	sshdProgName   = "sshd"
 )
 

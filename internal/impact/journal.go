@@ -74,16 +74,18 @@ func readJournal(ctx context.Context, t target.Target, now time.Time, window tim
 // entries in the window was read back to its start, partial when one was
 // not (or could not be read), missing when there is no journal.
 func journalSource(dirs []string, res *sdjournal.Result) Source {
-	src := Source{Name: "journal", Status: SourceRead, Paths: res.Files}
-	var where []string
-	for _, d := range dirs {
-		where = append(where, target.Abs(d))
-	}
+	src := Source{Name: SourceJournal, Status: SourceRead, Paths: res.Files}
 	switch {
 	case len(res.Files) == 0 && len(res.Gaps) > 0:
 		src.Status, src.Detail = SourceMissing, list(res.Gaps)
+	case len(res.Files) == 0 && len(res.Dirs) == 0 && len(dirs) == 1:
+		src.Status, src.Detail = SourceMissing, "no persistent journal under "+target.Abs(dirs[0])
 	case len(res.Files) == 0 && len(res.Dirs) == 0:
-		src.Status, src.Detail = SourceMissing, "no journal directory ("+strings.Join(where, ", ")+")"
+		var where []string
+		for _, d := range dirs {
+			where = append(where, target.Abs(d))
+		}
+		src.Status, src.Detail = SourceMissing, "no journal under "+strings.Join(where, " or ")
 	case len(res.Files) == 0:
 		// Journal files that all end before the window were read (their
 		// headers): nothing in the window. No file at all is no journal.
@@ -108,6 +110,7 @@ func (s *Signals) collectJournal(ctx context.Context, t target.Target, opts Opti
 		return err
 	}
 	s.addLogins(newLogins(s.Logins, jl.logins))
+	s.AddSource(jl.src)
 	s.LogFiles = union(s.LogFiles, jl.files)
 	s.LogGaps = union(s.LogGaps, jl.gaps)
 	return nil

@@ -252,16 +252,16 @@ func withFile(t target.Target, rd *Reader, p string, fn func(*File) error) error
 	abs := target.Abs(p)
 	rc, err := t.Open(p)
 	if err != nil {
-		return fmt.Errorf("journal %s: %w", abs, err)
+		return fmt.Errorf("%s: %w", abs, err)
 	}
 	defer rc.Close()
 	ra, size, err := readerAt(rc, p, rd)
 	if err != nil {
-		return fmt.Errorf("journal %s: %w", abs, err)
+		return fmt.Errorf("%s: %w", abs, err)
 	}
 	f, err := rd.Open(ra, size, abs)
 	if err != nil {
-		return fmt.Errorf("journal %w", err)
+		return err // names the file
 	}
 	return fn(f)
 }
