@@ -122,3 +122,36 @@ func TestReadBounds(t *testing.T) {
 		t.Error("no error after cancellation")
 	}
 }
+
+// BenchmarkReadBruteForce reads a brute-forced host's journal for its
+// accepted SSH logins and sudo lines, as the preflight does. Make the
+// journal with `sudo bash testdata/mkjournal.sh big DIR` and run
+// SDJOURNAL_BENCH_ROOT=DIR go test -bench ReadBruteForce -benchmem.
+func BenchmarkReadBruteForce(b *testing.B) {
+	root := os.Getenv("SDJOURNAL_BENCH_ROOT")
+	if root == "" {
+		b.Skip("SDJOURNAL_BENCH_ROOT not set")
+	}
+	tg, err := target.OpenRootFS(root)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer tg.Close()
+	q := Query{Fields: []string{"MESSAGE", "SYSLOG_IDENTIFIER", "_PID"},
+		Match: []Match{{"SYSLOG_IDENTIFIER", "sshd"}, {"SYSLOG_IDENTIFIER", "sshd-session"}, {"SYSLOG_IDENTIFIER", "sudo"}},
+		Keep: func(e *Entry) bool {
+			return e.Get("SYSLOG_IDENTIFIER") == "sudo" || strings.HasPrefix(e.Get("MESSAGE"), "Accepted ")
+		}}
+	for b.Loop() {
+		res, err := Read(context.Background(), tg, Dirs(false), q, Limits{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.ReportMetric(float64(len(res.Entries)), "entries")
+		b.ReportMetric(float64(res.BytesRead)/(1<<20), "MiB-read")
+		b.ReportMetric(float64(len(res.Files)), "files")
+		if len(res.Gaps) > 0 {
+			b.Fatalf("gaps: %q", res.Gaps)
+		}
+	}
+}
