@@ -15,7 +15,6 @@ import (
 	"github.com/cradle-cra/cradle/internal/remedy"
 	"github.com/cradle-cra/cradle/internal/result"
 	"github.com/cradle-cra/cradle/internal/target"
-	"github.com/cradle-cra/cradle/internal/target/targettest"
 )
 
 // lockoutFiles reads testdata/lockout: a Debian 12 account database and
@@ -201,7 +200,15 @@ func TestSudoDropNopasswd(t *testing.T) {
 // lockoutTree opens lockoutFiles as a target.
 func lockoutTree(t *testing.T, extra map[string]string) target.Target {
 	t.Helper()
-	return targettest.Tree(t, lockoutFiles(t, extra))
+	files := lockoutFiles(t, extra)
+	// Programs are executable: sshd refuses a shell that is not.
+	modes := map[string]os.FileMode{}
+	for p := range files {
+		if strings.HasPrefix(p, "bin/") || strings.HasPrefix(p, "usr/sbin/") {
+			modes[p] = 0o755
+		}
+	}
+	return modeTree(t, files, modes, nil)
 }
 
 // lockoutNow is the day the ageing tests plan for: 2026-12-05, shadow day 20792.
@@ -359,15 +366,19 @@ func TestAccountFixesSpareAdministrators(t *testing.T) {
 	}{
 		{"shell of an administrator", `{property: system_accounts_nologin}`, withBackup,
 			"etc/passwd", "backup:x:34:34:backup:/var/backups:/bin/bash\n",
-			"set the shell of backup to /usr/sbin/nologin: backup is an administrator (group sudo) and would be left with a non-login shell: no way to log in; root cannot log in over SSH (PermitRootLogin no), root has no usable password"},
+			"set the shell of backup to /usr/sbin/nologin: backup is an administrator (group sudo) and would lose every way in (SSH password login: shell /usr/sbin/nologin does not allow logins; console password login: shell /usr/sbin/nologin does not allow logins); root has no way in either; exempt it"},
 		{"lock an administrator without a key", `{property: system_accounts_locked}`, withBackup,
-			"etc/shadow", "backup:$y$", "lock the password of backup: backup is an administrator (group sudo) and would be left with no usable password and no SSH key"},
+			"etc/shadow", "backup:$y$", "lock the password of backup: backup is an administrator (group sudo) and would lose every way in (SSH password login: password locked; console password login: password locked; sudo ALL (as ALL:ALL): needs backup's password, which is not usable); root has no way in either; give it an SSH key first"},
 		{"lock an administrator with a key", `{property: system_accounts_locked}`, merge(withBackup, backupKey),
 			"etc/shadow", "backup:!$y$", ""},
 		{"empty password, key kept", `{property: no_empty_passwords}`, emptyAlice,
 			"etc/shadow", "alice:!:18000:", ""},
+		// An empty password lets alice in only where sshd permits it.
 		{"empty password, no key", `{property: no_empty_passwords}`, merge(emptyAlice, map[string]string{"home/alice/.ssh/authorized_keys": "# no keys yet\n"}),
-			"etc/shadow", "alice::18000:", "lock the password of alice: alice is an administrator (group sudo) and would be left with no usable password and no SSH key"},
+			"etc/shadow", "alice:!:18000:", ""},
+		{"empty password sshd accepts, no key", `{property: no_empty_passwords}`, merge(emptyAlice, map[string]string{"home/alice/.ssh/authorized_keys": "# no keys yet\n",
+			"etc/ssh/sshd_config": "PermitEmptyPasswords yes\n" + base["etc/ssh/sshd_config"]}),
+			"etc/shadow", "alice::18000:", "lock the password of alice: alice is an administrator (group sudo) and would lose every way in (SSH password login: password locked)"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
