@@ -150,7 +150,7 @@ func (c *accountPropertyCheck) deferExpiring(ch *remedy.Changes, users map[strin
 			what = "the account would be disabled today: PAM account management then refuses every login, SSH keys included"
 		}
 		ch.Defer(fmt.Sprintf("set %s to %d for %s", c.a.Property, *c.a.Value, name),
-			fmt.Sprintf("%s's password was last changed %s; with %s %d %s (now %s); have %s change the password first (passwd %s), then fix again, or waive the rule for %s",
+			fmt.Sprintf("%s's password was last changed %s; with %s %d %s (now: %s); have %s change the password first (passwd %s), then fix again, or waive the rule for %s",
 				name, changed, c.a.Property, *c.a.Value, what, was, name, name, name))
 	}
 }

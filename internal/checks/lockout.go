@@ -201,7 +201,7 @@ const (
 )
 
 func (s ageState) String() string {
-	return [...]string{"valid", "password expired (a new one is demanded at login)", "disabled (inactive after expiry)", "expired"}[s]
+	return [...]string{"valid", "password expired, a new one demanded at login", "disabled, inactive after expiry", "account expired"}[s]
 }
 
 // shadowAgeState judges s on day today (days since 1970-01-01), as

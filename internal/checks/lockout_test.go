@@ -249,7 +249,7 @@ func TestAgeingFixNeverExpiresToday(t *testing.T) {
 			"cloud:!:19640:0:99999:7:::\n",
 		}, []string{
 			"set password_max_days to 365 for alice: alice's password was last changed 2019-04-14, 2792 days ago; with password_max_days 365 its password would expire today",
-			"(now valid); have alice change the password first (passwd alice), then fix again, or waive the rule for alice",
+			"(now: valid); have alice change the password first (passwd alice), then fix again, or waive the rule for alice",
 			"set password_max_days to 365 for dave: dave's password was last changed never (empty field)",
 		}},
 		{"inactive period", []string{inactive}, []string{
@@ -257,7 +257,7 @@ func TestAgeingFixNeverExpiresToday(t *testing.T) {
 			// frank's expired password would disable the account today.
 			":20600:0:90:7:::\n",
 		}, []string{
-			"set password_inactive to 45 for frank: frank's password was last changed 2026-05-27, 192 days ago; with password_inactive 45 the account would be disabled today: PAM account management then refuses every login, SSH keys included (now password expired (a new one is demanded at login))",
+			"set password_inactive to 45 for frank: frank's password was last changed 2026-05-27, 192 days ago; with password_inactive 45 the account would be disabled today: PAM account management then refuses every login, SSH keys included (now: password expired, a new one demanded at login)",
 		}},
 		{"inactive then maximum age", []string{inactive, maxDays}, []string{
 			":18000:0:99999:7:45::\n", ":20700:0:365:7:45::\n", ":20600:0:90:7:::\n",
