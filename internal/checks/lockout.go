@@ -70,6 +70,10 @@ func sudoUsers(items []string, aliases map[string][]string, db *accounts.DB) (na
 			names = append(names, n)
 		}
 	}
+	// An alias is expanded once (1: being expanded, 2: done): a policy
+	// naming one alias many times at many levels costs its size, not a
+	// power of it, and a cycle is reported.
+	state := map[string]int{}
 	var walk func(items []string, depth int)
 	walk = func(items []string, depth int) {
 		for _, it := range items {
@@ -105,10 +109,16 @@ func sudoUsers(items []string, aliases map[string][]string, db *accounts.DB) (na
 				switch {
 				case !ok:
 					problems = append(problems, "alias "+it+" is not defined")
+				case state[it] == 1:
+					problems = append(problems, "alias "+it+" includes itself")
+				case state[it] == 2:
 				case depth >= maxAliasDepth:
 					problems = append(problems, "alias "+it+" nests too deep")
+					state[it] = 2
 				default:
+					state[it] = 1
 					walk(m, depth+1)
+					state[it] = 2
 				}
 			default:
 				if accountByName(db, it) == nil {

@@ -6,6 +6,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -95,8 +96,8 @@ func TestSudoNopasswdFix(t *testing.T) {
 		t.Errorf("%d deferred, want 3:\n%s", n, def)
 	}
 	for _, e := range []remedy.Effect{
-		{Kind: remedy.EffectSudoRequirePassword, Subject: "alice", Value: "PATCH, /usr/bin/make install"},
-		{Kind: remedy.EffectSudoRequirePassword, Subject: "bob", Value: "PATCH, /usr/bin/make install"},
+		{Kind: remedy.EffectSudoRequirePassword, Subject: "alice", Value: "/usr/bin/apt-get update, /usr/bin/apt-get upgrade, /usr/bin/make install"},
+		{Kind: remedy.EffectSudoRequirePassword, Subject: "bob", Value: "/usr/bin/apt-get update, /usr/bin/apt-get upgrade, /usr/bin/make install"},
 		{Kind: remedy.EffectSudoRequirePassword, Subject: "bob", Value: "/usr/bin/echo NOPASSWD\\: x"},
 		{Kind: remedy.EffectAuthPolicy, Subject: "sudo nopasswd"},
 	} {
@@ -149,7 +150,7 @@ func TestSudoNopasswdFixCases(t *testing.T) {
 		{"unknown group", map[string]string{"etc/sudoers.d/x": "%ldapadmins ALL=(ALL) NOPASSWD: ALL\n"}, "etc/sudoers.d/x", "", "group ldapadmins is not in /etc/group"},
 		{"ALL users", map[string]string{"etc/sudoers.d/x": "ALL ALL=(ALL) NOPASSWD: /usr/bin/uptime\n"}, "etc/sudoers.d/x", "", "ALL users"},
 		{"undefined alias", map[string]string{"etc/sudoers.d/x": "ADMINS ALL=(ALL) NOPASSWD: ALL\n"}, "etc/sudoers.d/x", "", "alias ADMINS is not defined"},
-		{"cyclic aliases", map[string]string{"etc/sudoers.d/x": "User_Alias A = B\nUser_Alias B = A\nA ALL=(ALL) NOPASSWD: ALL\n"}, "etc/sudoers.d/x", "", "nests too deep"},
+		{"cyclic aliases", map[string]string{"etc/sudoers.d/x": "User_Alias A = B\nUser_Alias B = A\nA ALL=(ALL) NOPASSWD: ALL\n"}, "etc/sudoers.d/x", "", "alias A includes itself"},
 		{"empty password", map[string]string{"etc/sudoers.d/x": "bob ALL=(ALL) NOPASSWD: ALL\n", "etc/shadow": strings.Replace(lockoutFiles(t, nil)["etc/shadow"], "bob:$6$", "bob::x$6$", 1)}, "etc/sudoers.d/x", "", "bob has no usable password"},
 		{"several host groups", map[string]string{"etc/sudoers.d/x": "bob web1 = NOPASSWD: /bin/a : db1 = (postgres) NOPASSWD: /bin/b\n"}, "etc/sudoers.d/x", "bob web1 = /bin/a : db1 = (postgres) /bin/b\n", ""},
 		{"root needs no password", map[string]string{"etc/sudoers.d/x": "root, bob ALL=(ALL) NOPASSWD: ALL\n"}, "etc/sudoers.d/x", "root, bob ALL=(ALL) ALL\n", ""},
@@ -178,6 +179,33 @@ func TestSudoNopasswdFixCases(t *testing.T) {
 				t.Errorf("deferred %q, want %q", def, tt.def)
 			}
 		})
+	}
+}
+
+func TestSudoCommandsBounded(t *testing.T) {
+	aliases := map[string][]string{}
+	for i := range maxAliasDepth + 2 {
+		var m []string
+		for j := range 50 {
+			m = append(m, fmt.Sprintf("A%d", i+1), fmt.Sprintf("/bin/c%d_%d", i, j))
+		}
+		aliases[fmt.Sprintf("A%d", i)] = m
+	}
+	if got := sudoCommands([]string{"A0"}, aliases); len(got) != maxEffectCommands {
+		t.Fatalf("%d commands", len(got))
+	}
+	// Every alias names the next one 50 times: expanded once each.
+	users := map[string][]string{}
+	for i := range 40 {
+		users[fmt.Sprintf("U%d", i)] = slices.Repeat([]string{fmt.Sprintf("U%d", i+1)}, 50)
+	}
+	users["U40"] = []string{"bob"}
+	names, problems := sudoUsers([]string{"U0"}, users, &accounts.DB{Users: []accounts.User{{Name: "bob"}}})
+	if len(names) != 0 || len(problems) != 1 || problems[0] != "alias U8 nests too deep" {
+		t.Fatalf("%q %q", names, problems)
+	}
+	if got := sudoCommands([]string{"PATCH", "/bin/x"}, map[string][]string{"PATCH": {"/a", "/b"}}); strings.Join(got, " ") != "/a /b /bin/x" {
+		t.Fatalf("%q", got)
 	}
 }
 
