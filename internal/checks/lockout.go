@@ -181,6 +181,22 @@ func withoutPassword(db *accounts.DB, names []string) []string {
 	return out
 }
 
+// passwordExpired lists the accounts of names whose password pam_unix
+// reports expired on now's day (a new one demanded first); none when now
+// is not known.
+func passwordExpired(db *accounts.DB, names []string, now time.Time) []string {
+	if now.IsZero() {
+		return nil
+	}
+	var out []string
+	for _, n := range names {
+		if u := accountByName(db, n); u != nil && u.Shadow != nil && shadowAgeState(*u.Shadow, dayOf(now)) >= ageMustChange {
+			out = append(out, n)
+		}
+	}
+	return out
+}
+
 // plural picks the verb form for a list of account names.
 func plural(names []string, one, many string) string {
 	if len(names) == 1 {

@@ -153,6 +153,7 @@ func TestSudoNopasswdFixCases(t *testing.T) {
 		{"cyclic aliases", map[string]string{"etc/sudoers.d/x": "User_Alias A = B\nUser_Alias B = A\nA ALL=(ALL) NOPASSWD: ALL\n"}, "etc/sudoers.d/x", "", "alias A includes itself"},
 		{"empty password", map[string]string{"etc/sudoers.d/x": "bob ALL=(ALL) NOPASSWD: ALL\n", "etc/shadow": strings.Replace(lockoutFiles(t, nil)["etc/shadow"], "bob:$6$", "bob::x$6$", 1)}, "etc/sudoers.d/x", "", "bob has no usable password"},
 		{"several host groups", map[string]string{"etc/sudoers.d/x": "bob web1 = NOPASSWD: /bin/a : db1 = (postgres) NOPASSWD: /bin/b\n"}, "etc/sudoers.d/x", "bob web1 = /bin/a : db1 = (postgres) /bin/b\n", ""},
+		{"expired password", map[string]string{"etc/sudoers.d/x": "frank ALL=(ALL) NOPASSWD: ALL\n"}, "etc/sudoers.d/x", "", "frank has an expired password: sudo lets a NOPASSWD rule through"},
 		{"root needs no password", map[string]string{"etc/sudoers.d/x": "root, bob ALL=(ALL) NOPASSWD: ALL\n"}, "etc/sudoers.d/x", "root, bob ALL=(ALL) ALL\n", ""},
 	}
 	base := map[string]string{"etc/sudoers.d/90-cloud-init-users": "", "etc/sudoers.d/ops": "", "etc/sudoers.d/deploy": "", "etc/sudoers.d/netgroup": ""}
@@ -166,7 +167,10 @@ func TestSudoNopasswdFixCases(t *testing.T) {
 				extra[k] = v
 			}
 			files := lockoutFiles(t, extra)
-			ch := planFix(t, newCheck(t, sudoRuleTemplate{}, `{forbid: nopasswd}`), lockoutTree(t, extra))
+			ch := remedy.New(lockoutTree(t, extra))
+			ch.SetNow(lockoutNow)
+			ch.Begin("r", remedy.Meta{})
+			remediate(t, newCheck(t, sudoRuleTemplate{}, `{forbid: nopasswd}`), ch)
 			want := tt.want
 			if want == "" {
 				want = files[tt.file]

@@ -374,6 +374,12 @@ func (c *sudoRuleCheck) fixNopasswd(ctx context.Context, ch *remedy.Changes, p *
 			defers = append(defers, [2]string{keep, reason})
 			continue
 		}
+		if aged := passwordExpired(db, names, ch.Now()); len(aged) > 0 {
+			defers = append(defers, [2]string{keep, plural(aged, "has an expired password", "have expired passwords") +
+				": sudo lets a NOPASSWD rule through, but asking for the password it would first demand a new one, which fails without a terminal; have " +
+				aged[0] + " change the password first (passwd " + aged[0] + ") or waive the rule"})
+			continue
+		}
 		strips = append(strips, strip{l, names})
 	}
 	// One write per file, in the order the policy reads them.
