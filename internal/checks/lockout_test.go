@@ -96,9 +96,9 @@ func TestSudoNopasswdFix(t *testing.T) {
 		t.Errorf("%d deferred, want 3:\n%s", n, def)
 	}
 	for _, e := range []remedy.Effect{
-		{Kind: remedy.EffectSudoRequirePassword, Subject: "alice", Value: "/usr/bin/apt-get update, /usr/bin/apt-get upgrade, /usr/bin/make install"},
-		{Kind: remedy.EffectSudoRequirePassword, Subject: "bob", Value: "/usr/bin/apt-get update, /usr/bin/apt-get upgrade, /usr/bin/make install"},
-		{Kind: remedy.EffectSudoRequirePassword, Subject: "bob", Value: "/usr/bin/echo NOPASSWD\\: x"},
+		{Kind: remedy.EffectSudoPassword, Subject: "alice", Value: "/usr/bin/apt-get update, /usr/bin/apt-get upgrade, /usr/bin/make install"},
+		{Kind: remedy.EffectSudoPassword, Subject: "bob", Value: "/usr/bin/apt-get update, /usr/bin/apt-get upgrade, /usr/bin/make install"},
+		{Kind: remedy.EffectSudoPassword, Subject: "bob", Value: "/usr/bin/echo NOPASSWD\\: x"},
 		{Kind: remedy.EffectAuthPolicy, Subject: "sudo nopasswd"},
 	} {
 		if !hasEffect(ch, e) {

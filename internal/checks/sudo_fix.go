@@ -423,7 +423,7 @@ func (c *sudoRuleCheck) fixNopasswd(ctx context.Context, ch *remedy.Changes, p *
 				continue
 			}
 			for _, u := range st.users {
-				ch.Effect(remedy.Effect{Kind: remedy.EffectSudoRequirePassword, Subject: u, Value: strings.Join(st.l.cmds, ", ")})
+				ch.Effect(remedy.Effect{Kind: remedy.EffectSudoPassword, Subject: u, Value: strings.Join(st.l.cmds, ", ")})
 			}
 		}
 	}

@@ -124,14 +124,14 @@ func Make(ctx context.Context, eng *engine.Engine, t target.Target, opts Options
 		status[r.RuleID] = r
 	}
 	p := &Plan{Target: t, Before: rep, Changes: remedy.New(t)}
+	if sl, ok := opts.Impact.(SourceLister); ok {
+		p.Sources = sl.SourceList()
+	}
 	now := opts.Now
 	if now.IsZero() {
 		now = time.Now()
 	}
 	p.Changes.SetNow(now)
-	if sl, ok := opts.Impact.(SourceLister); ok {
-		p.Sources = sl.SourceList()
-	}
 	if t.Kind() != target.KindImage {
 		id, err := p.Changes.Root()
 		if err != nil {

@@ -55,12 +55,12 @@ const (
 	EffectPermissions    EffectKind = "file.permissions"   // tighter permissions on Subject
 	EffectAuthPolicy     EffectKind = "auth.policy"        // PAM, sudo or login.defs policy tightened
 	EffectSchedulerLimit EffectKind = "scheduler.restrict" // cron/at limited to allow-listed users
-	// EffectSudoRequirePassword: sudo asks Subject (a user) for a password
-	// where a NOPASSWD grant did not; Value lists the grant's commands
-	// (sudoers syntax, separated by ", "; empty or ALL for every command).
-	EffectSudoRequirePassword EffectKind = "sudo.require_password"
-	EffectPackageInstall      EffectKind = "package.install" // Subject package installed
-	EffectOther               EffectKind = "other"
+	// EffectSudoPassword: Subject user must give their password for the
+	// sudo commands in Value (a NOPASSWD tag removed); "sudo -n" by
+	// scripts of that user stops working for them.
+	EffectSudoPassword   EffectKind = "sudo.password_required"
+	EffectPackageInstall EffectKind = "package.install" // Subject package installed
+	EffectOther          EffectKind = "other"
 )
 
 // Impact levels, from the preflight.
