@@ -71,7 +71,10 @@ func TestFixApplyRollback(t *testing.T) {
 	for _, profile := range []string{"default", "strict"} {
 		rep := scanDir(t, eng, dir, profile)
 		for _, r := range rep.Results {
-			if r.Fixable && r.Status == result.Fail {
+			// A deferred fix says why it would be unsafe here (an auditd
+			// action without a separate log filesystem, a dictionary
+			// check without the dictionary): its rule keeps failing.
+			if r.Fixable && r.Status == result.Fail && !deferred[r.RuleID] {
 				t.Errorf("after fix (%s): fixable rule %s still fails (deferred: %v): %s %+v", profile, r.RuleID, deferred[r.RuleID], r.Reason, r.Evidence)
 			}
 			if !r.Fixable && r.Status == result.Fail {
