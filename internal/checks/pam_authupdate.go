@@ -3,7 +3,9 @@ package checks
 import (
 	"bufio"
 	"bytes"
+	"errors"
 	"fmt"
+	"io/fs"
 	"maps"
 	"regexp"
 	"slices"
@@ -182,6 +184,16 @@ var (
 	pauEndJmp = regexp.MustCompile(`(\[.*)end(.*\])`)
 )
 
+// pauUnmanagedNote warns, for a common file that carries pam-auth-update's
+// markers but was not rebuilt through profiles (local changes, or no
+// record), that "pam-auth-update --force" would drop a line cradle adds.
+func pauUnmanagedNote(f *textFile) string {
+	if !strings.HasPrefix(f.path, "etc/pam.d/common-") || !slices.ContainsFunc(f.lines, func(l string) bool { return strings.HasPrefix(l, pauPrimary) }) {
+		return ""
+	}
+	return " (pam-auth-update cannot merge the local changes in this file, so it leaves it alone; pam-auth-update --force would drop this line)"
+}
+
 // pauParseProfile reads a profile in pam-auth-update's format.
 func pauParseProfile(b []byte) pauProfile {
 	p := pauProfile{f: map[string]string{}, conflicts: map[string]bool{}}
@@ -247,21 +259,24 @@ func pauLoad(ch *remedy.Changes, file string) (*pauState, bool, error) {
 		return nil, false, nil
 	}
 	ents, err := ch.Overlay().ReadDir(pamConfigsDir)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, false, nil
+	}
 	if err != nil {
-		return nil, false, nil //nolint:nilerr // no profiles: not managed
+		return nil, false, fmt.Errorf("pam-auth-update profiles: %w", err)
 	}
 	st := &pauState{profiles: map[string]pauProfile{}, files: map[string][]byte{}, saved: map[string][]byte{}, diff: map[string]*pauDiff{}}
 	if len(ents) > pauProfileLimit {
-		return nil, false, nil
+		return nil, false, fmt.Errorf("pam-auth-update profiles: more than %d in /%s", pauProfileLimit, pamConfigsDir)
 	}
 	for _, e := range ents {
 		n := e.Name
-		if strings.HasSuffix(n, "~") || strings.HasPrefix(n, "#") && strings.HasSuffix(n, "#") {
+		if strings.HasSuffix(n, "~") || strings.HasPrefix(n, "#") && strings.HasSuffix(n, "#") || e.Type.IsDir() {
 			continue
 		}
 		b, err := target.ReadFileLimit(ch.Overlay(), pamConfigsDir+"/"+n, 64<<10)
 		if err != nil {
-			return nil, false, nil //nolint:nilerr // an unreadable profile: leave the files to the administrator
+			return nil, false, fmt.Errorf("pam-auth-update profile %s: %w", n, err)
 		}
 		if p := pauParseProfile(b); p.f["disabled"] == "" {
 			st.profiles[n] = p

@@ -190,6 +190,9 @@ func TestPAMAuthUpdateFix(t *testing.T) {
 					t.Errorf("deferred: %s", op.Reason)
 				}
 			}
+			if strings.Contains(tt.name, "did not write") && !strings.Contains(ch.Ops()[0].Summary, "pam-auth-update --force would drop this line") {
+				t.Errorf("summary %q does not warn", ch.Ops()[0].Summary)
+			}
 			for file, w := range tt.want {
 				got := planned(t, ch, file)
 				if sub, ok := strings.CutPrefix(w, "~"); ok && !strings.Contains(got, sub) || !ok && got != w {

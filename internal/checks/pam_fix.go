@@ -474,7 +474,7 @@ func (c *pamOptionCheck) insertModule(ctx context.Context, ch *remedy.Changes, c
 		default:
 			pamInsert(f, at, c.a.Type, pamFormat(like, c.a.Type, "required", mod))
 		}
-		return true, f.write(ch, 0o644, "add "+mod+" to the "+c.a.Type+" stack")
+		return true, f.write(ch, 0o644, "add "+mod+" to the "+c.a.Type+" stack"+pauUnmanagedNote(f))
 	}
 	file := cfg.Paths[svc]
 	f, err := pamFile(ch, file)
