@@ -343,6 +343,7 @@ lines:
 			continue
 		case 3:
 			if strings.HasPrefix(l, pauEnd) {
+				state = 4
 				break lines
 			}
 			l = strip.ReplaceAllString(l, "")
@@ -374,7 +375,9 @@ lines:
 			pauSet(d.remove, key, o)
 		}
 	}
-	if state < 3 {
+	// pam-auth-update merges a file without the end marker but then fails
+	// to write it: such a file is not managed.
+	if state < 4 {
 		return nil, nil, false
 	}
 	return d, mods, true
@@ -396,8 +399,12 @@ func (st *pauState) apply(ch *remedy.Changes, profiles []pamProfile, summary str
 		if name == "" {
 			name = p.File
 			b := p.render()
-			if err := ch.WriteFile(pamConfigsDir+"/"+name, b, 0o644, "write the pam-auth-update profile "+name); err != nil {
+			if old, _, err := fixReadOptional(ch, pamConfigsDir+"/"+name); err != nil {
 				return false, err
+			} else if !bytes.Equal(old, b) {
+				if err := ch.WriteFile(pamConfigsDir+"/"+name, b, 0o644, "write the pam-auth-update profile "+name); err != nil {
+					return false, err
+				}
 			}
 			st.profiles[name] = pauParseProfile(b)
 		}
@@ -489,7 +496,7 @@ func (st *pauState) build(typ string, enabled []string) (conf, rec []byte) {
 			*out = append(*out, real+"\t[default=1]\t\t\tpam_permit.so")
 		}
 		for i, m := range mods {
-			for _, l := range strings.Split(st.lines(m, field, i == 0), "\n") {
+			for _, l := range pauSplitLines(st.lines(m, field, i == 0)) {
 				*out = append(*out, real+"\t"+pauMerge(l, count, adds, st.diff[typ].remove))
 				count--
 			}

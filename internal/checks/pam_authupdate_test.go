@@ -181,6 +181,16 @@ func TestPAMAuthUpdateFix(t *testing.T) {
 			files:     debAuthUpdateTree(map[string]string{"etc/pam.d/common-auth": pauCommon("auth", "auth\t[success=2 default=ignore]\tpam_unix.so nullok\nauth\toptional\tpam_cap.so\n", "")}),
 			want:      map[string]string{"etc/pam.d/common-auth": "~auth\trequired\tpam_faillock.so preauth\nauth\t[success=3 default=ignore]\tpam_unix.so nullok\nauth\t[default=die]\tpam_faillock.so authfail\n"},
 			unwritten: []string{"usr/share/pam-configs/cradle-faillock", "var/lib/pam/auth"}},
+		{name: "no end marker: edited in place", args: faillockDny,
+			files:     debAuthUpdateTree(map[string]string{"etc/pam.d/common-auth": strings.TrimSuffix(pauCommon("auth", "auth\t[success=1 default=ignore]\tpam_unix.so nullok\n", ""), pauEnd+"\n")}),
+			want:      map[string]string{"etc/pam.d/common-auth": "~auth\trequired\tpam_faillock.so preauth\n"},
+			unwritten: []string{"usr/share/pam-configs/cradle-faillock"}},
+		{name: "a profile not offered yet stays off and unseen", args: faillockDny,
+			files: debAuthUpdateTree(map[string]string{"usr/share/pam-configs/empty": "Name: nothing\nDefault: yes\nPriority: 300\nAuth-Type: Primary\n"}),
+			want: map[string]string{"etc/pam.d/common-auth": pauCommon("auth", "auth\trequired\t\t\tpam_faillock.so preauth\n"+
+				"auth\t[success=2 default=ignore]\tpam_unix.so nullok try_first_pass\n"+
+				"auth\t[default=die]\t\t\tpam_faillock.so authfail\n", ""),
+				"var/lib/pam/seen": "pwquality\ncradle-faillock\nunix\nmkhomedir\ncradle-faillock-authfail\n"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -190,7 +200,7 @@ func TestPAMAuthUpdateFix(t *testing.T) {
 					t.Errorf("deferred: %s", op.Reason)
 				}
 			}
-			if strings.Contains(tt.name, "did not write") && !strings.Contains(ch.Ops()[0].Summary, "pam-auth-update --force would drop this line") {
+			if strings.Contains(tt.name, "in place") && !strings.Contains(ch.Ops()[0].Summary, "pam-auth-update --force would drop this line") {
 				t.Errorf("summary %q does not warn", ch.Ops()[0].Summary)
 			}
 			for file, w := range tt.want {
