@@ -3,6 +3,8 @@ package checks
 import (
 	"strings"
 	"testing"
+
+	"github.com/cradle-cra/cradle/internal/target/targettest"
 )
 
 // fxDebianAudit is auditd's layout on Debian 12 (rules.d with the base
@@ -145,6 +147,33 @@ func TestAuditdActionGuard(t *testing.T) {
 			}
 			if !strings.Contains(strings.Join(text, "\n"), tt.reason) {
 				t.Errorf("%q lacks %q", text, tt.reason)
+			}
+		})
+	}
+}
+
+// On a live host the running mounts decide, not fstab.
+func TestAuditdActionGuardLive(t *testing.T) {
+	admin := `{syntax: equals, paths: [/etc/audit/auditd.conf], key: admin_space_left_action, allowed: [single, halt], default: suspend, guard: auditd_action}`
+	mounts := "/dev/vda1 / ext4 rw,relatime 0 0\nproc /proc proc rw,nosuid,nodev,noexec,relatime 0 0\n"
+	tests := []struct {
+		name    string
+		files   map[string]string
+		applied bool
+	}{
+		{"mounted", map[string]string{"proc/self/mounts": mounts + "/dev/mapper/vg0-audit /var/log/audit ext4 rw,nosuid,nodev,noexec 0 0\n"}, true},
+		{"in fstab but not mounted", map[string]string{"proc/self/mounts": mounts, "etc/fstab": fstabAuditFS}, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			files := fxMerge(map[string]string{"etc/audit/auditd.conf": auditdConfDebian}, tt.files)
+			ch := fixRoundTrip(t, configKVTemplate{}, admin, targettest.LiveTree(t, files))
+			ops := ch.Ops()
+			if applied := len(ops) > 0 && !ops[0].Deferred(); applied != tt.applied {
+				t.Fatalf("applied %v: %+v", applied, ops)
+			}
+			if !tt.applied && !strings.Contains(ops[0].Reason, "running mounts, /proc/self/mounts") {
+				t.Errorf("reason %q does not name the source", ops[0].Reason)
 			}
 		})
 	}
