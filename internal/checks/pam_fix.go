@@ -79,7 +79,13 @@ func (c *pamOptionCheck) fixStep(ctx context.Context, ch *remedy.Changes, cfg *p
 		if !found && c.a.Present != nil && *c.a.Present {
 			return c.insertModule(ctx, ch, cfg, svc, stack)
 		}
-		if found && c.a.Module == "pam_faillock.so" && c.a.Type == "auth" {
+		if found && c.faillockAuth() {
+			if ok, err := faillockResets(cfg, svc, stack); err != nil || ok {
+				if err != nil {
+					return false, fmt.Errorf("PAM service %s: %w", svc, err)
+				}
+				continue
+			}
 			if more, err := c.faillockAccount(ch, cfg, svc); more || err != nil {
 				return more, err
 			}
