@@ -128,8 +128,11 @@ func pamModuleProfiles(prof map[string]pauProfile, typ, module string) []pamProf
 
 func pauHasModule(lines, module string) bool {
 	for _, l := range strings.Split(lines, "\n") {
-		if m := pauLine.FindStringSubmatch(l); m != nil && strings.HasSuffix(strings.Fields(m[1])[len(strings.Fields(m[1]))-1], module) {
-			return true
+		if m := pauLine.FindStringSubmatch(l); m != nil {
+			f := strings.Fields(m[1])
+			if mod := f[len(f)-1]; mod == module || strings.HasSuffix(mod, "/"+module) {
+				return true
+			}
 		}
 	}
 	return false
@@ -391,22 +394,18 @@ func pauSet(m map[string]map[string]bool, k, v string) {
 }
 
 // apply writes the profiles, enables them and rebuilds the blocks and the
-// record of every common file.
+// record of every common file. It writes nothing and reports false when
+// no common file would change (the profiles cannot add the module); the
+// caller then edits the file instead.
 func (st *pauState) apply(ch *remedy.Changes, profiles []pamProfile, summary string) (bool, error) {
 	enabled := slices.Clone(st.mods)
+	written := map[string][]byte{}
 	for _, p := range profiles {
 		name := p.Enable
 		if name == "" {
 			name = p.File
-			b := p.render()
-			if old, _, err := fixReadOptional(ch, pamConfigsDir+"/"+name); err != nil {
-				return false, err
-			} else if !bytes.Equal(old, b) {
-				if err := ch.WriteFile(pamConfigsDir+"/"+name, b, 0o644, "write the pam-auth-update profile "+name); err != nil {
-					return false, err
-				}
-			}
-			st.profiles[name] = pauParseProfile(b)
+			written[name] = p.render()
+			st.profiles[name] = pauParseProfile(written[name])
 		}
 		for _, e := range enabled {
 			if st.profiles[e].conflicts[name] || st.profiles[name].conflicts[e] {
@@ -418,14 +417,41 @@ func (st *pauState) apply(ch *remedy.Changes, profiles []pamProfile, summary str
 	enabled = slices.DeleteFunc(enabled, func(m string) bool { _, ok := st.profiles[m]; return !ok })
 	st.sortProfiles(enabled)
 	enabled = slices.Compact(enabled)
+	confs, recs := map[string][]byte{}, map[string][]byte{}
 	for _, typ := range pauTypes {
 		conf, rec := st.build(typ, enabled)
 		if !bytes.Equal(conf, st.files[typ]) {
+			confs[typ] = conf
+		}
+		if !bytes.Equal(rec, st.saved[typ]) {
+			recs[typ] = rec
+		}
+	}
+	if len(confs) == 0 {
+		return false, nil
+	}
+	for _, p := range profiles {
+		b, ok := written[p.File]
+		if !ok {
+			continue
+		}
+		old, _, err := fixReadOptional(ch, pamConfigsDir+"/"+p.File)
+		if err != nil {
+			return false, err
+		}
+		if !bytes.Equal(old, b) {
+			if err := ch.WriteFile(pamConfigsDir+"/"+p.File, b, 0o644, "write the pam-auth-update profile "+p.File); err != nil {
+				return false, err
+			}
+		}
+	}
+	for _, typ := range pauTypes {
+		if conf, ok := confs[typ]; ok {
 			if err := ch.WriteFile("etc/pam.d/common-"+typ, conf, 0o644, summary+" (as pam-auth-update builds it)"); err != nil {
 				return false, err
 			}
 		}
-		if !bytes.Equal(rec, st.saved[typ]) {
+		if rec, ok := recs[typ]; ok {
 			if err := ch.WriteFile(pamSavedDir+"/"+typ, rec, 0o644, "record the profiles in common-"+typ+" for pam-auth-update"); err != nil {
 				return false, err
 			}
@@ -434,9 +460,9 @@ func (st *pauState) apply(ch *remedy.Changes, profiles []pamProfile, summary str
 	// pam-auth-update lists the profiles it has offered in "seen", by
 	// priority; cradle adds its own and leaves any it has not offered yet.
 	seen := fixLines(st.seen)
-	for _, p := range profiles {
-		if p.File != "" && !slices.Contains(seen, p.File) {
-			seen = append(seen, p.File)
+	for name := range written {
+		if !slices.Contains(seen, name) {
+			seen = append(seen, name)
 		}
 	}
 	seen = slices.DeleteFunc(seen, func(m string) bool { _, ok := st.profiles[m]; return !ok })
