@@ -181,6 +181,22 @@ func TestPAMAuthUpdateFix(t *testing.T) {
 			files:     debAuthUpdateTree(map[string]string{"etc/pam.d/common-auth": pauCommon("auth", "auth\t[success=2 default=ignore]\tpam_unix.so nullok\nauth\toptional\tpam_cap.so\n", "")}),
 			want:      map[string]string{"etc/pam.d/common-auth": "~auth\trequired\tpam_faillock.so preauth\nauth\t[success=3 default=ignore]\tpam_unix.so nullok\nauth\t[default=die]\tpam_faillock.so authfail\n"},
 			unwritten: []string{"usr/share/pam-configs/cradle-faillock", "var/lib/pam/auth"}},
+		{name: "faillock from the administrator's profiles gets its account line", args: faillockDny,
+			files: debAuthUpdateTree(map[string]string{
+				"usr/share/pam-configs/lockout":        "Name: lockout\nDefault: yes\nPriority: 900\nAuth-Type: Primary\nAuth:\n\trequisite pam_faillock.so preauth\n",
+				"usr/share/pam-configs/lockout-record": "Name: lockout record\nDefault: yes\nPriority: 10\nAuth-Type: Primary\nAuth:\n\t[default=die] pam_faillock.so authfail\n",
+				"etc/pam.d/common-auth": pauCommon("auth", "auth\trequisite pam_faillock.so preauth\nauth\t[success=2 default=ignore]\tpam_unix.so nullok try_first_pass\n"+
+					"auth\t[default=die] pam_faillock.so authfail\n", ""),
+				"var/lib/pam/auth": "Module: lockout\nrequisite pam_faillock.so preauth\nModule: unix\n[success=end default=ignore]\tpam_unix.so nullok try_first_pass\n" +
+					"Module: lockout-record\n[default=die] pam_faillock.so authfail\n",
+				"var/lib/pam/seen": "pwquality\nlockout\nunix\nlockout-record\nmkhomedir\n",
+			}),
+			want: map[string]string{
+				"etc/pam.d/common-account": pauCommon("account", "account\trequired\t\t\tpam_faillock.so \n"+
+					"account\t[success=1 new_authtok_reqd=done default=ignore]\tpam_unix.so \n", ""),
+				"var/lib/pam/seen": "pwquality\nlockout\ncradle-faillock-account\nunix\nlockout-record\nmkhomedir\n",
+			},
+			unwritten: []string{"etc/pam.d/common-auth", "var/lib/pam/auth", "usr/share/pam-configs/cradle-faillock"}},
 		{name: "no end marker: edited in place", args: faillockDny,
 			files:     debAuthUpdateTree(map[string]string{"etc/pam.d/common-auth": strings.TrimSuffix(pauCommon("auth", "auth\t[success=1 default=ignore]\tpam_unix.so nullok\n", ""), pauEnd+"\n")}),
 			want:      map[string]string{"etc/pam.d/common-auth": "~auth\trequired\tpam_faillock.so preauth\n"},
