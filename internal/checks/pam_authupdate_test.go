@@ -237,3 +237,41 @@ func TestPAMAuthUpdateFix(t *testing.T) {
 		})
 	}
 }
+
+func TestPAMAuthUpdateProfileParse(t *testing.T) {
+	tests := []struct {
+		name, text string
+		want       map[string]string
+		conflicts  []string
+	}{
+		{"unix", debAuthUpdateTree(nil)["usr/share/pam-configs/unix"], map[string]string{
+			"Priority": "256", "Auth-Type": "Primary", "Auth-Initial": "[success=end default=ignore]\tpam_unix.so nullok",
+			"Session-noninteractive-Type": "Additional", "Session-noninteractive": "required\tpam_unix.so"}, nil},
+		{"Final is the plain field; lines trimmed; blank lines dropped", "Name: x\nAuth-Type: Primary\nAuth-Final:\n   required pam_a.so  \n\n\t\n\toptional pam_b.so\n",
+			map[string]string{"Auth": "required pam_a.so\noptional pam_b.so"}, nil},
+		{"interactive-only session has no noninteractive stack", "Session-Type: Additional\nSession-Interactive-Only: yes\nSession:\n\toptional pam_mkhomedir.so\n",
+			map[string]string{"Session": "optional pam_mkhomedir.so", "Session-noninteractive": ""}, nil},
+		{"conflicts", "Name: pwquality\nConflicts: cracklib, passwdqc\n", map[string]string{"Name": "pwquality"}, []string{"cracklib", "passwdqc"}},
+		{"pam_tally disables the profile", "Auth-Type: Primary\nAuth:\n\trequired pam_tally.so deny=3\n", map[string]string{"disabled": "1"}, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			p := pauParseProfile([]byte(tt.text))
+			for k, w := range tt.want {
+				if p.f[k] != w {
+					t.Errorf("%s = %q, want %q", k, p.f[k], w)
+				}
+			}
+			for _, c := range tt.conflicts {
+				if !p.conflicts[c] {
+					t.Errorf("no conflict with %s", c)
+				}
+			}
+		})
+	}
+	for s, want := range map[string]int{"1024": 1024, " 0 ": 0, "900x": 900, "x": 0, "-5": -5} {
+		if got := pauNum(s); got != want {
+			t.Errorf("pauNum(%q) = %d, want %d", s, got, want)
+		}
+	}
+}
