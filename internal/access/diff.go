@@ -6,6 +6,8 @@ import "fmt"
 type Loss struct {
 	User string `json:"user"`
 	Way  string `json:"way"`
+	// Kind is the way's kind ("" for a removed account).
+	Kind string `json:"kind,omitempty"`
 	// Reason says why it no longer works, as of the model's time.
 	Reason string `json:"reason"`
 	// Unknown is set when cradle cannot tell whether it still works
@@ -48,6 +50,7 @@ func Diff(before, after *Model) []Loss {
 				continue
 			}
 			nw, ok := now[w.Name]
+			n := len(out)
 			switch {
 			case !ok && w.Kind == KindSudo:
 				out = append(out, Loss{User: a.Name, Way: w.Name, Reason: "no sudoers rule grants it any more"})
@@ -60,9 +63,46 @@ func Diff(before, after *Model) []Loss {
 			case w.NoPassword && !nw.NoPassword:
 				out = append(out, Loss{User: a.Name, Way: "sudo -n " + w.Name[len("sudo "):], Reason: "now needs a password"})
 			}
+			if len(out) > n {
+				out[n].Kind = w.Kind
+			}
 		}
 	}
 	return out
+}
+
+// Lockouts keeps the losses that lock an account out of something it
+// could do: every sudo grant lost or now needing a password; a login way
+// lost when the account has no working SSH way left (for an SSH way) or
+// no working way in at all (for a console login); a removed account; and
+// every loss cradle cannot judge. The other losses only narrow how an
+// account gets in (password logins off while its key still works).
+func Lockouts(after *Model, losses []Loss) []Loss {
+	var out []Loss
+	for _, l := range losses {
+		if l.Kind == "" || l.Kind == KindSudo || l.Unknown {
+			out = append(out, l)
+			continue
+		}
+		left := false
+		for _, w := range after.Working(l.User) {
+			switch {
+			case w.Kind == KindSudo:
+			case isSSH(l.Kind):
+				left = left || isSSH(w.Kind)
+			default:
+				left = true
+			}
+		}
+		if !left {
+			out = append(out, l)
+		}
+	}
+	return out
+}
+
+func isSSH(kind string) bool {
+	return kind == KindSSHKey || kind == KindSSHPassword || kind == KindSSHMulti
 }
 
 // Summary renders losses one per line, for reasons and logs.

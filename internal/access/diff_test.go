@@ -113,3 +113,23 @@ func TestFixture(t *testing.T) {
 	}
 	t.Logf("root: %v; notes %v", ways(m, "root"), m.Notes)
 }
+
+// TestLockouts: turning password logins off is no lockout for an account
+// whose key still works, but is for one without a key.
+func TestLockouts(t *testing.T) {
+	before := compute(t, appliance())
+	f := with(map[string]string{"etc/ssh/sshd_config.d/50.conf": "PasswordAuthentication no\n"})
+	f["etc/shadow"] += "dev:$6$saltsalt$0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789abcdefghijklmnop:20000:0:99999:7:::\n"
+	f["etc/passwd"] += "dev:x:1003:1003::/home/dev:/bin/bash\n"
+	b2 := appliance()
+	b2["etc/shadow"], b2["etc/passwd"] = f["etc/shadow"], f["etc/passwd"]
+	before = compute(t, b2)
+	after := compute(t, f)
+	losses := Diff(before, after)
+	if got, want := Summary(losses), []string{"admin: SSH password login: sshd PasswordAuthentication no", "dev: SSH password login: sshd PasswordAuthentication no"}; !slices.Equal(got, want) {
+		t.Fatalf("losses %q, want %q", got, want)
+	}
+	if got, want := Summary(Lockouts(after, losses)), []string{"dev: SSH password login: sshd PasswordAuthentication no"}; !slices.Equal(got, want) {
+		t.Errorf("lockouts %q, want %q", got, want)
+	}
+}
