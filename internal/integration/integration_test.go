@@ -305,7 +305,25 @@ func TestScanDoesNotModifyTarget(t *testing.T) {
 // symlinks.
 func treeHash(t testing.TB, dir string) string {
 	t.Helper()
+	m := treeManifest(t, dir)
+	paths := make([]string, 0, len(m))
+	for p := range m {
+		paths = append(paths, p)
+	}
+	sort.Strings(paths)
 	h := sha256.New()
+	for _, p := range paths {
+		fmt.Fprintf(h, "%s\x00%s\x00", p, m[p])
+	}
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+// treeManifest describes every entry of the tree (path relative to dir →
+// type and mode, owner, size, mtime, extended attributes and the SHA-256
+// of the content or link target), without following symlinks.
+func treeManifest(t testing.TB, dir string) map[string]string {
+	t.Helper()
+	m := map[string]string{}
 	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return err
@@ -320,7 +338,7 @@ func treeHash(t testing.TB, dir string) string {
 		if fi.IsDir() {
 			size = 0 // ext4 never shrinks a directory once it grew
 		}
-		fmt.Fprintf(h, "%s\x00%v\x00%d:%d\x00%d\x00%d\x00%s\x00", rel, fi.Mode(), uid, gid, size, fi.ModTime().UnixNano(), xattrs(p))
+		h := sha256.New()
 		switch {
 		case fi.Mode()&fs.ModeSymlink != 0:
 			l, _ := os.Readlink(p)
@@ -336,11 +354,34 @@ func treeHash(t testing.TB, dir string) string {
 				return err
 			}
 		}
-		h.Write([]byte{0})
+		m[rel] = fmt.Sprintf("%v %d:%d size %d mtime %d xattrs %q sha256 %x", fi.Mode(), uid, gid, size, fi.ModTime().UnixNano(), xattrs(p), h.Sum(nil))
 		return nil
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	return hex.EncodeToString(h.Sum(nil))
+	return m
+}
+
+// diffManifests lists the entries that differ between two manifests (at
+// most 30), or returns "" when they are equal.
+func diffManifests(want, got map[string]string) string {
+	var lines []string
+	for p, w := range want {
+		if g, ok := got[p]; !ok {
+			lines = append(lines, fmt.Sprintf("- %s: %s", p, w))
+		} else if g != w {
+			lines = append(lines, fmt.Sprintf("~ %s: %s\n    now %s", p, w, g))
+		}
+	}
+	for p, g := range got {
+		if _, ok := want[p]; !ok {
+			lines = append(lines, fmt.Sprintf("+ %s: %s", p, g))
+		}
+	}
+	sort.Strings(lines)
+	if len(lines) > 30 {
+		lines = append(lines[:30], fmt.Sprintf("… and %d more", len(lines)-30))
+	}
+	return strings.Join(lines, "\n")
 }
