@@ -74,7 +74,9 @@ func Diff(before, after *Model) []Loss {
 // Lockouts keeps the losses that lock an account out of something it
 // could do: every sudo grant lost or now needing a password; a login way
 // lost when the account has no working SSH way left (for an SSH way) or
-// no working way in at all (for a console login); a removed account; and
+// no working way in at all (for a console login) — except root's SSH
+// logins while another account still logs in over SSH and may run any
+// command as root through sudo —; a removed account; and
 // every loss cradle cannot judge. The other losses only narrow how an
 // account gets in (password logins off while its key still works).
 func Lockouts(after *Model, losses []Loss) []Loss {
@@ -94,11 +96,52 @@ func Lockouts(after *Model, losses []Loss) []Loss {
 				left = true
 			}
 		}
+		if !left && isSSH(l.Kind) && after.isRoot(l.User) && after.rootBySSH() {
+			left = true // administrators log in as themselves and use sudo
+		}
 		if !left {
 			out = append(out, l)
 		}
 	}
 	return out
+}
+
+func (m *Model) isRoot(user string) bool {
+	a := m.Account(user)
+	return a != nil && a.UID == 0
+}
+
+// rootBySSH reports whether an account other than root logs in over SSH
+// and may run every command as root through sudo.
+func (m *Model) rootBySSH() bool {
+	for _, a := range m.Accounts {
+		if a.UID == 0 {
+			continue
+		}
+		ssh, sudo := false, false
+		for _, w := range a.Ways {
+			if w.Status != Works {
+				continue
+			}
+			ssh = ssh || isSSH(w.Kind)
+		}
+		for _, g := range a.Sudo {
+			sudo = sudo || (g.Command == "ALL" && covers(g.RunAs, "root") && m.grantWorks(a, g))
+		}
+		if ssh && sudo {
+			return true
+		}
+	}
+	return false
+}
+
+func (m *Model) grantWorks(a Account, g Grant) bool {
+	for _, w := range a.Ways {
+		if w.Kind == KindSudo && w.Name == g.wayName() {
+			return w.Status == Works
+		}
+	}
+	return false
 }
 
 func isSSH(kind string) bool {

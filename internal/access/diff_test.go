@@ -133,3 +133,27 @@ func TestLockouts(t *testing.T) {
 		t.Errorf("lockouts %q, want %q", got, want)
 	}
 }
+
+// TestLockoutsRoot: root's SSH login may go while an administrator logs
+// in over SSH and has sudo ALL; not when nobody else can become root.
+func TestLockoutsRoot(t *testing.T) {
+	withKey := with(map[string]string{"root/.ssh/authorized_keys": "ssh-ed25519 AAAA root@laptop\n"})
+	rootOff := with(map[string]string{"root/.ssh/authorized_keys": "ssh-ed25519 AAAA root@laptop\n", "etc/ssh/sshd_config.d/50.conf": "PermitRootLogin no\n"})
+	want := []string{"root: SSH key login: sshd PermitRootLogin no"}
+	losses := Diff(compute(t, withKey), compute(t, rootOff))
+	if got := Summary(losses); !slices.Equal(got, want) {
+		t.Fatalf("losses %q, want %q", got, want)
+	}
+	if l := Lockouts(compute(t, rootOff), losses); len(l) != 0 {
+		t.Errorf("admin still gets root over SSH, yet lockouts %v", l)
+	}
+	// Without the sudo group nobody else becomes root.
+	for _, f := range []map[string]string{withKey, rootOff} {
+		f["etc/group"] = "root:x:0:\nsudo:x:27:\nadmin:x:1000:\ncloud:x:1001:\nops:x:1002:\nsvc:x:998:\n"
+		f["etc/sudoers.d/90-cloud-init-users"] = ""
+	}
+	after := compute(t, rootOff)
+	if got := Summary(Lockouts(after, Diff(compute(t, withKey), after))); !slices.Equal(got, want) {
+		t.Errorf("lockouts %q, want %q", got, want)
+	}
+}
