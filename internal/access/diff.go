@@ -73,7 +73,8 @@ func Diff(before, after *Model) []Loss {
 
 // Lockouts keeps the losses that lock an account out of something it
 // could do: every sudo grant lost or now needing a password; a login way
-// lost when the account has no working SSH way left (for an SSH way) or
+// lost when the account (with the accounts sharing its uid) has no
+// working SSH way left (for an SSH way) or
 // no working way in at all (for a console login) — except root's SSH
 // logins while another account still logs in over SSH and may run any
 // command as root through sudo —; a removed account; and
@@ -87,7 +88,7 @@ func Lockouts(after *Model, losses []Loss) []Loss {
 			continue
 		}
 		left := false
-		for _, w := range after.Working(l.User) {
+		for _, w := range after.workingAs(l.User) {
 			switch {
 			case w.Kind == KindSudo:
 			case isSSH(l.Kind):
@@ -101,6 +102,22 @@ func Lockouts(after *Model, losses []Loss) []Loss {
 		}
 		if !left {
 			out = append(out, l)
+		}
+	}
+	return out
+}
+
+// workingAs lists the working ways of user and of every other account
+// with its uid: they are the same identity to the system (toor and root).
+func (m *Model) workingAs(user string) []Way {
+	a := m.Account(user)
+	if a == nil {
+		return nil
+	}
+	var out []Way
+	for _, o := range m.Accounts {
+		if o.UID == a.UID {
+			out = append(out, m.Working(o.Name)...)
 		}
 	}
 	return out

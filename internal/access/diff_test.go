@@ -3,6 +3,7 @@ package access
 import (
 	"fmt"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/cradle-cra/cradle/internal/target/targettest"
@@ -40,7 +41,7 @@ svc:!:%[1]d::::::
 		}},
 		{"a grant added", with(map[string]string{"etc/sudoers.d/zz": "admin ALL=(ALL) NOPASSWD: /usr/bin/systemctl restart nginx\n"}), nil},
 		{"root login off with an admin key", with(map[string]string{"etc/ssh/sshd_config.d/50.conf": "PermitRootLogin no\nPasswordAuthentication no\n"}), []string{
-			"admin: SSH password login: sshd PasswordAuthentication no",
+			"admin: SSH password login: sshd PasswordAuthentication no and KbdInteractiveAuthentication no",
 		}},
 		{"account removed", with(map[string]string{"etc/passwd": "root:x:0:0:root:/root:/bin/bash\nadmin:x:1000:1000::/home/admin:/bin/bash\ncloud:x:1001:1001::/home/cloud:/bin/bash\nsvc:x:998:998::/var/lib/svc:/usr/sbin/nologin\n"}), []string{
 			"ops: every way in: the account no longer exists",
@@ -126,10 +127,10 @@ func TestLockouts(t *testing.T) {
 	before = compute(t, b2)
 	after := compute(t, f)
 	losses := Diff(before, after)
-	if got, want := Summary(losses), []string{"admin: SSH password login: sshd PasswordAuthentication no", "dev: SSH password login: sshd PasswordAuthentication no"}; !slices.Equal(got, want) {
+	if got, want := Summary(losses), []string{"admin: SSH password login: sshd PasswordAuthentication no and KbdInteractiveAuthentication no", "dev: SSH password login: sshd PasswordAuthentication no and KbdInteractiveAuthentication no"}; !slices.Equal(got, want) {
 		t.Fatalf("losses %q, want %q", got, want)
 	}
-	if got, want := Summary(Lockouts(after, losses)), []string{"dev: SSH password login: sshd PasswordAuthentication no"}; !slices.Equal(got, want) {
+	if got, want := Summary(Lockouts(after, losses)), []string{"dev: SSH password login: sshd PasswordAuthentication no and KbdInteractiveAuthentication no"}; !slices.Equal(got, want) {
 		t.Errorf("lockouts %q, want %q", got, want)
 	}
 }
@@ -155,5 +156,22 @@ func TestLockoutsRoot(t *testing.T) {
 	after := compute(t, rootOff)
 	if got := Summary(Lockouts(after, Diff(compute(t, withKey), after))); !slices.Equal(got, want) {
 		t.Errorf("lockouts %q, want %q", got, want)
+	}
+}
+
+// TestLockoutsSameUID: an alias of root losing its login is no lockout
+// while root itself still logs in the same way.
+func TestLockoutsSameUID(t *testing.T) {
+	f := with(map[string]string{"root/.ssh/authorized_keys": "ssh-ed25519 AAAA root@laptop\n"})
+	f["etc/passwd"] += "toor:x:0:0:root alias:/root:/bin/bash\n"
+	before := compute(t, f)
+	f["etc/passwd"] = strings.Replace(f["etc/passwd"], "toor:x:0:0:root alias:/root:/bin/bash", "toor:x:0:0:root alias:/root:/usr/sbin/nologin", 1)
+	after := compute(t, f)
+	losses := Diff(before, after)
+	if len(losses) == 0 {
+		t.Fatal("no loss")
+	}
+	if l := Lockouts(after, losses); len(l) != 0 {
+		t.Errorf("lockouts %v", Summary(l))
 	}
 }

@@ -290,7 +290,10 @@ func (b *builder) sshWays(a *Account, u *accounts.User) {
 			kbd := s.yes("KbdInteractiveAuthentication") && usePAM
 			switch {
 			case !s.yes("PasswordAuthentication") && !kbd:
-				return Refused, "sshd PasswordAuthentication no"
+				if s.yes("KbdInteractiveAuthentication") {
+					return Refused, "sshd PasswordAuthentication no (keyboard-interactive needs UsePAM yes)"
+				}
+				return Refused, "sshd PasswordAuthentication no and KbdInteractiveAuthentication no"
 			case root != "" && root != "yes":
 				return Refused, "sshd PermitRootLogin " + root
 			case a.Password == PasswordUnknown:

@@ -65,12 +65,12 @@ func TestAccessRefusesLockout(t *testing.T) {
 		want  map[string][]string // rule → status, then substrings of its reason
 	}{
 		{"refused", devAndRootKey, nil, map[string][]string{
-			"ssh.password_authentication": {StatusRefused, "would lock out: dev: SSH password login: sshd PasswordAuthentication no",
+			"ssh.password_authentication": {StatusRefused, "would lock out: dev: SSH password login: sshd PasswordAuthentication no and KbdInteractiveAuthentication no",
 				"--force ssh.password_authentication"},
 			"ssh.permit_root_login_none": {StatusPlanned, "narrows how accounts get in (each keeps another way): root: SSH key login: sshd PermitRootLogin no"},
 		}},
 		{"forced", devAndRootKey, []string{"ssh.password_authentication"}, map[string][]string{
-			"ssh.password_authentication": {StatusPlanned, "forced although it locks out: dev: SSH password login: sshd PasswordAuthentication no",
+			"ssh.password_authentication": {StatusPlanned, "forced although it locks out: dev: SSH password login: sshd PasswordAuthentication no and KbdInteractiveAuthentication no",
 				"narrows how accounts get in (each keeps another way): admin: SSH password login"},
 		}},
 		{"root is the only way up", onlyRoot, nil, map[string][]string{
