@@ -19,7 +19,7 @@ cloud:!:%[1]d:0:365:7:30::
 ops:*:%[1]d:0:365:7:30::
 svc:!:%[1]d::::::
 `, today-30, today-400)
-	inactive := "PAM account management would refuse: account inactive since " + day(today-400+365+30+1)
+	inactive := "PAM account management would refuse: account inactive since " + day(today-400+365+30)
 	for _, tc := range []struct {
 		name  string
 		after map[string]string
