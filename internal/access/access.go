@@ -280,6 +280,13 @@ type builder struct {
 	sshNotes []string
 	noted    map[string]bool
 	pamDirs  *[]string
+	missing  map[string]bool // PAM module → not installed
+	shells   map[string]shellVerdict
+}
+
+type shellVerdict struct {
+	ok  bool
+	why string
 }
 
 func (b *builder) note(s string) {
@@ -338,7 +345,15 @@ func (b *builder) readHostname() string {
 
 func (b *builder) account(u *accounts.User) Account {
 	a := Account{Name: u.Name, UID: u.UID, Home: u.Home, Shell: u.Shell, Groups: b.groupsOf[u.Name], PAM: map[string]Verdict{}}
-	a.ShellUsable, a.ShellReason = b.shell(u.Shell)
+	if b.shells == nil {
+		b.shells = map[string]shellVerdict{}
+	}
+	sv, ok := b.shells[u.Shell]
+	if !ok {
+		sv.ok, sv.why = b.shell(u.Shell)
+		b.shells[u.Shell] = sv
+	}
+	a.ShellUsable, a.ShellReason = sv.ok, sv.why
 	a.Password = b.passwordState(u)
 	a.Expiry = b.expiry(u)
 	b.sshWays(&a, u)

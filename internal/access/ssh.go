@@ -248,7 +248,11 @@ func (b *builder) sshWays(a *Account, u *accounts.User) {
 		return
 	}
 	s := b.settingsFor(a)
-	a.Keys, a.KeysCommand = b.keys(s, u)
+	if a.ShellUsable {
+		// Keys cannot help an account sshd refuses for its shell; not
+		// looking saves two lookups per system account.
+		a.Keys, a.KeysCommand = b.keys(s, u)
+	}
 	usePAM := s.yes("UsePAM")
 	var pamV Verdict
 	if usePAM {

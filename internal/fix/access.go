@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/cradle-cra/cradle/internal/access"
+	"github.com/cradle-cra/cradle/internal/collect/sshd"
 	"github.com/cradle-cra/cradle/internal/remedy"
 	"github.com/cradle-cra/cradle/internal/target"
 )
@@ -66,7 +67,7 @@ func (a *AccessCheck) checkRule(ctx context.Context, ch *remedy.Changes, rf Rule
 	losses := packageLosses(a.Planned, rf.Rule, ch.RuntimeChanges())
 	touches := false
 	for _, op := range ops {
-		touches = touches || (op.Path != "" && !op.Deferred() && a.Planned.Reads(op.Path))
+		touches = touches || (op.Path != "" && !op.Deferred() && a.Planned.Reads(op.Path) && !sshdIrrelevant(op))
 	}
 	var after *access.Model
 	var narrowed []access.Loss
@@ -121,6 +122,40 @@ func accessFile(p string) bool {
 		}
 	}
 	return false
+}
+
+// sshdAccessKeywords are the sshd keywords the access model reads.
+var sshdAccessKeywords = map[string]bool{
+	"PermitRootLogin": true, "PasswordAuthentication": true, "PubkeyAuthentication": true,
+	"KbdInteractiveAuthentication": true, "UsePAM": true, "PermitEmptyPasswords": true,
+	"AllowUsers": true, "DenyUsers": true, "AllowGroups": true, "DenyGroups": true,
+	"AuthenticationMethods": true, "AuthorizedKeysFile": true, "AuthorizedKeysCommand": true,
+	"Match": true, "Include": true,
+}
+
+// sshdIrrelevant reports whether op is an edit of an sshd configuration
+// file whose changed lines (its diff, with lines commented out by cradle
+// read as the line) set only keywords the access model does not read:
+// the crypto, logging and forwarding rules then cost no new model.
+func sshdIrrelevant(op *remedy.Op) bool {
+	if op.Kind != remedy.KindWrite || op.Diff == "" || !isSSHDConfig(target.Clean(op.Path)) {
+		return false
+	}
+	for _, l := range strings.Split(op.Diff, "\n") {
+		if strings.HasPrefix(l, "+++") || strings.HasPrefix(l, "---") || (!strings.HasPrefix(l, "+") && !strings.HasPrefix(l, "-")) {
+			continue
+		}
+		l = strings.TrimSpace(l[1:])
+		l = strings.TrimSpace(strings.TrimPrefix(l, "#cradle:"))
+		if l == "" || strings.HasPrefix(l, "#") {
+			continue
+		}
+		kw, _, _ := strings.Cut(strings.ReplaceAll(l, "=", " "), " ")
+		if sshdAccessKeywords[sshd.Canonical(strings.TrimSpace(kw))] {
+			return false
+		}
+	}
+	return true
 }
 
 func joinReason(a, b string) string {

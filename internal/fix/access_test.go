@@ -12,6 +12,7 @@ import (
 	"github.com/cradle-cra/cradle/internal/access/accesstest"
 	"github.com/cradle-cra/cradle/internal/catalog"
 	"github.com/cradle-cra/cradle/internal/engine"
+	"github.com/cradle-cra/cradle/internal/remedy"
 	"github.com/cradle-cra/cradle/internal/target"
 )
 
@@ -147,5 +148,28 @@ func TestVerifyAccess(t *testing.T) {
 	}
 	if want := "cloud: SSH key login: no authorized key"; len(problems) != 1 || problems[0] != want {
 		t.Errorf("problems %q, want %q", problems, want)
+	}
+}
+
+func TestSSHDIrrelevant(t *testing.T) {
+	op := func(path, diff string) *remedy.Op {
+		return &remedy.Op{Kind: remedy.KindWrite, Path: path, Diff: diff}
+	}
+	for _, tc := range []struct {
+		op   *remedy.Op
+		want bool
+	}{
+		{op("/etc/ssh/sshd_config", "--- a/etc/ssh/sshd_config\n+++ b/etc/ssh/sshd_config\n@@ -1 +1,4 @@\n+# BEGIN cradle managed settings\n+Ciphers aes256-gcm@openssh.com\n+# END cradle managed settings\n-MACs hmac-sha1\n+#cradle: MACs hmac-sha1\n"), true},
+		{op("/etc/ssh/sshd_config", "+++ b/etc/ssh/sshd_config\n+PermitRootLogin no\n"), false},
+		{op("/etc/ssh/sshd_config", "+++ b/x\n-#cradle: passwordauthentication=yes\n"), false},
+		{op("/etc/ssh/sshd_config.d/50-cloud-init.conf", "-PasswordAuthentication yes\n+#cradle: PasswordAuthentication yes\n"), false},
+		{op("/etc/ssh/sshd_config", "+Match User admin\n+  X11Forwarding no\n"), false},
+		{op("/etc/ssh/sshd_config", ""), false},
+		{op("/etc/sudoers", "+Defaults use_pty\n"), false},
+		{&remedy.Op{Kind: remedy.KindChmod, Path: "/etc/ssh/sshd_config"}, false},
+	} {
+		if got := sshdIrrelevant(tc.op); got != tc.want {
+			t.Errorf("%s %q: %v, want %v", tc.op.Path, tc.op.Diff, got, tc.want)
+		}
 	}
 }
