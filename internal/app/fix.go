@@ -3,12 +3,16 @@ package app
 import (
 	"context"
 	"fmt"
+	"path"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/cradle-cra/cradle/internal/changelog"
+	"github.com/cradle-cra/cradle/internal/engine"
 	"github.com/cradle-cra/cradle/internal/fix"
 	"github.com/cradle-cra/cradle/internal/impact"
+	"github.com/cradle-cra/cradle/internal/tailor"
 	"github.com/cradle-cra/cradle/internal/target"
 )
 
@@ -18,7 +22,10 @@ type FixInput struct {
 	Selection Selection
 	Apply     bool
 	// Force applies these rules despite observed impact.
-	Force         []string
+	Force []string
+	// AcceptUnknown applies these rules (ids, globs or "all") despite
+	// unknown impact at disruption medium or above.
+	AcceptUnknown []string
 	Change        Change
 	MaxDisruption string
 	NoReboot      bool
@@ -55,6 +62,9 @@ func (a *App) Fix(ctx context.Context, in FixInput) (*FixOutput, error) {
 			return nil, Usagef("unknown rule %q to force", id)
 		}
 	}
+	if err := checkAcceptUnknown(eng, in.AcceptUnknown, opts.Tailoring); err != nil {
+		return nil, err
+	}
 	var clog *changelog.Log
 	if in.Apply {
 		l, h, err := a.changeControl(in.Target, in.Change)
@@ -74,7 +84,7 @@ func (a *App) Fix(ctx context.Context, in FixInput) (*FixOutput, error) {
 	defer t.Close()
 
 	p := progressOf(in.Progress)
-	fo := fix.Options{Engine: opts, Force: in.Force, MaxDisruption: in.MaxDisruption, NoReboot: in.NoReboot, Strategies: in.Strategies}
+	fo := fix.Options{Engine: opts, Force: in.Force, AcceptUnknown: in.AcceptUnknown, MaxDisruption: in.MaxDisruption, NoReboot: in.NoReboot, Strategies: in.Strategies}
 	if !in.NoPreflight {
 		if fo.Impact, err = preflight(ctx, t, in, p); err != nil {
 			return nil, err
@@ -115,6 +125,39 @@ func checkFixInput(in FixInput) error {
 	}
 	if in.Learn > 0 && (in.LearnEvery <= 0 || in.LearnEvery > in.Learn) {
 		return Usagef("the learning interval must be positive and at most the learning time")
+	}
+	return nil
+}
+
+// checkAcceptUnknown refuses patterns that match no rule: a typo would
+// otherwise leave the fix refused with no word why the acceptance did not
+// apply.
+func checkAcceptUnknown(eng *engine.Engine, flag []string, tl *tailor.Tailoring) error {
+	check := func(p, where string) error {
+		if p == fix.AcceptAll && where == "--accept-unknown" {
+			return nil
+		}
+		if _, err := path.Match(p, ""); err != nil || strings.TrimSpace(p) == "" {
+			return Usagef("%s: %q is not a rule id or glob", where, p)
+		}
+		for _, r := range eng.Rules.Rules {
+			if tailor.MatchAny([]string{p}, r.ID) {
+				return nil
+			}
+		}
+		return Usagef("%s: %q matches no rule", where, p)
+	}
+	for _, p := range flag {
+		if err := check(p, "--accept-unknown"); err != nil {
+			return err
+		}
+	}
+	if tl != nil {
+		for _, p := range tl.AcceptUnknown {
+			if err := check(p, tl.Source+": accept_unknown"); err != nil {
+				return err
+			}
+		}
 	}
 	return nil
 }

@@ -3,11 +3,14 @@ package checks
 import (
 	"context"
 	"fmt"
+	"path"
 	"strconv"
 	"strings"
 
 	"github.com/cradle-cra/cradle/internal/check"
 	"github.com/cradle-cra/cradle/internal/collect/auditrules"
+	"github.com/cradle-cra/cradle/internal/collect/kvconf"
+	"github.com/cradle-cra/cradle/internal/collect/mounts"
 	"github.com/cradle-cra/cradle/internal/facts"
 	"github.com/cradle-cra/cradle/internal/remedy"
 	"github.com/cradle-cra/cradle/internal/result"
@@ -171,3 +174,79 @@ func auditKeepImmutableLast(ctx context.Context, ch *remedy.Changes) error {
 }
 
 var _ check.Remediator = (*auditRuleCheck)(nil)
+
+// auditdConf is auditd's configuration file.
+var auditdConf = kvconf.Source{Syntax: kvconf.Equals, Paths: []string{"/etc/audit/auditd.conf"}}
+
+// auditdSendmail is the program auditd runs for the email actions.
+const auditdSendmail = "usr/lib/sendmail"
+
+// auditdActionGuard is the config_kv guard for auditd's disk actions. It
+// keeps the first compliant action that cannot take the host down here:
+//   - single and halt only when the audit log directory is a separate
+//     filesystem: on a shared one, any process filling the disk would
+//     drop the host to single-user mode (sshd stops) or halt it;
+//   - email only when /usr/lib/sendmail (an MTA) exists, else auditd
+//     logs an error and nobody is told;
+//   - exec never: it needs a site-specific program.
+//
+// max_log_file_action keep_logs is set, and the plan says when the logs
+// then fill the root filesystem.
+func auditdActionGuard(ctx context.Context, ch *remedy.Changes, key string, cands []string) (kvGuardResult, error) {
+	dir, sep, where, err := auditdLogFilesystem(ctx, ch)
+	if err != nil {
+		return kvGuardResult{}, err
+	}
+	var why []string
+	for _, v := range cands {
+		switch strings.ToLower(strings.TrimSpace(v)) {
+		case "single", "halt":
+			if !sep {
+				why = append(why, fmt.Sprintf("%s needs %s on a separate filesystem (%s): on a shared one a disk filled by anything would stop the host and its sshd", v, dir, where))
+				continue
+			}
+		case "email":
+			if !ch.Exists(auditdSendmail) {
+				why = append(why, v+" needs an MTA (/usr/lib/sendmail, which auditd runs): there is none, so nobody would be told")
+				continue
+			}
+		case "exec":
+			why = append(why, v+" needs a site-specific program")
+			continue
+		case "keep_logs":
+			if !sep {
+				return kvGuardResult{Value: v, Note: fmt.Sprintf("%s is not a separate filesystem (%s): kept logs fill the filesystem it shares until admin_space_left_action acts; give it its own or rotate", dir, where)}, nil
+			}
+		}
+		return kvGuardResult{Value: v}, nil
+	}
+	return kvGuardResult{Defer: "no safe value for " + key + " on this system: " + strings.Join(why, "; ")}, nil
+}
+
+// auditdLogFilesystem reports whether the directory of auditd's log_file
+// is its own filesystem: from the running mount table on a live host,
+// else from fstab and mount units; where names the source.
+func auditdLogFilesystem(ctx context.Context, ch *remedy.Changes) (dir string, sep bool, where string, err error) {
+	logFile := "/var/log/audit/audit.log"
+	cfg, err := kvconf.Collect(ctx, ch.Overlay(), auditdConf)
+	if err != nil {
+		return "", false, "", fmt.Errorf("read auditd.conf: %w", err)
+	}
+	if e := cfg.Lookup("", "log_file", false, false); e != nil && path.IsAbs(e.Value) {
+		logFile = e.Value
+	}
+	dir = path.Dir(path.Clean(logFile))
+	tb, err := mounts.Collect(ctx, ch.Overlay())
+	if err != nil {
+		return "", false, "", fmt.Errorf("read mounts: %w", err)
+	}
+	if ch.Live() && tb.Running != nil {
+		_, sep = tb.RunningEntry(dir)
+		return dir, sep, "running mounts, " + tb.RunningSource, nil
+	}
+	_, sep, err = tb.Configured(dir)
+	if err != nil {
+		return "", false, "", fmt.Errorf("read mount units: %w", err)
+	}
+	return dir, sep, "fstab and mount units", nil
+}

@@ -16,8 +16,9 @@ import (
 )
 
 // The filesystem-wide templates share one walk per scan (package fswalk)
-// that skips /proc, /sys, /dev, /run, container storage and, on a live
-// host, pseudo, tmpfs and network mounts.
+// that skips /proc, /sys, /dev, /run, other systems' trees (container and
+// machine stores, directories holding a root filesystem of their own) and,
+// on a live host, pseudo, tmpfs and network mounts.
 
 // maxFSEvidence bounds the offending paths listed in one result.
 const maxFSEvidence = 25
@@ -61,6 +62,7 @@ type fsListCheck struct {
 	pick     func(*fswalk.Facts) *fswalk.List
 	bad      func(fswalk.Entry) bool
 	exclude  pathPatterns
+	scope    fsScope
 	fixable  bool
 	// passed describes a pass over total candidates; nil for the default.
 	passed func(total int) string
@@ -68,26 +70,42 @@ type fsListCheck struct {
 
 func (c *fsListCheck) Fixable() bool { return c.fixable }
 
+// offenders are the kept entries of l that fail the check, in path
+// order; left counts the entries left out under each of the rule's
+// other_system_trees.
+func (c *fsListCheck) offenders(l *fswalk.List) (bad []fswalk.Entry, left map[string]int) {
+	for _, e := range l.Entries {
+		if tree, ok := c.scope.treeOf(e.Path); ok {
+			if left == nil {
+				left = map[string]int{}
+			}
+			left[tree]++
+			continue
+		}
+		if c.exclude.match(e.Path) || (c.bad != nil && !c.bad(e)) {
+			continue
+		}
+		bad = append(bad, e)
+	}
+	return bad, left
+}
+
 func (c *fsListCheck) evaluate(f *facts.Store) check.Outcome {
-	fw, err := fswalk.Get(f)
+	fw, err := c.scope.walk(f)
 	if err != nil {
 		return check.FromErr("filesystem walk", err)
 	}
 	l := c.pick(fw)
 	db, _ := accounts.Get(f)
 	var ev []result.Evidence
-	bad := 0
-	for _, e := range l.Entries {
-		if c.exclude.match(e.Path) || (c.bad != nil && !c.bad(e)) {
-			continue
-		}
-		bad++
-		if bad <= maxFSEvidence {
-			ev = append(ev, result.Evidence{Expected: c.expected, Observed: describeEntry(db, e), File: e.Path})
-		}
+	offenders, left := c.offenders(l)
+	bad := len(offenders)
+	for _, e := range offenders[:min(bad, maxFSEvidence)] {
+		ev = append(ev, result.Evidence{Expected: c.expected, Observed: describeEntry(db, e), File: e.Path})
 	}
 	unlisted := l.Total - len(l.Entries)
 	scope := fmt.Sprintf("%d entries walked; not entered: %s and pseudo, tmpfs and network mounts", fw.Entries, strings.Join(fw.Skipped, ", "))
+	scope += c.scope.note(fw, left)
 	if fw.UnreadableTotal > 0 {
 		scope += fmt.Sprintf("; %d paths unreadable (first: %s: %s)", fw.UnreadableTotal, fw.Unreadable[0].Path, fw.Unreadable[0].Err)
 	}
@@ -137,6 +155,9 @@ type fsWorldWritableTemplate struct{}
 type fsWorldWritableArgs struct {
 	Kind    string   `yaml:"kind"` // files or dirs_without_sticky
 	Exclude []string `yaml:"exclude"`
+	// Other systems' trees (fswide_scope.go).
+	SkipNestedRoots  *bool    `yaml:"skip_nested_roots"`
+	OtherSystemTrees []string `yaml:"other_system_trees"`
 }
 
 type fsWorldWritableCheck struct{ fsListCheck }
@@ -152,7 +173,11 @@ func (fsWorldWritableTemplate) New(n *yaml.Node) (check.Check, error) {
 	if err != nil {
 		return nil, err
 	}
-	c := &fsWorldWritableCheck{fsListCheck{exclude: ex, fixable: true}}
+	sc, err := newFSScope(n, a.SkipNestedRoots, a.OtherSystemTrees)
+	if err != nil {
+		return nil, err
+	}
+	c := &fsWorldWritableCheck{fsListCheck{exclude: ex, scope: sc, fixable: true}}
 	switch a.Kind {
 	case "files":
 		c.what, c.expected = "world-writable regular files", "no regular file writable by others"
@@ -178,6 +203,9 @@ type fsUnownedTemplate struct{}
 
 type fsUnownedArgs struct {
 	Exclude []string `yaml:"exclude"`
+	// Other systems' trees (fswide_scope.go).
+	SkipNestedRoots  *bool    `yaml:"skip_nested_roots"`
+	OtherSystemTrees []string `yaml:"other_system_trees"`
 }
 
 type fsUnownedCheck struct{ fsListCheck }
@@ -198,15 +226,20 @@ func (fsUnownedTemplate) New(n *yaml.Node) (check.Check, error) {
 	if err != nil {
 		return nil, err
 	}
+	sc, err := newFSScope(n, a.SkipNestedRoots, a.OtherSystemTrees)
+	if err != nil {
+		return nil, err
+	}
 	return &fsUnownedCheck{fsListCheck{
 		what: "files with an unknown owner or group", expected: "owner in /etc/passwd, group in /etc/group",
 		pick:    func(f *fswalk.Facts) *fswalk.List { return &f.Unowned },
 		exclude: ex,
+		scope:   sc,
 	}}, nil
 }
 
 func (c *fsUnownedCheck) Evaluate(_ context.Context, f *facts.Store) check.Outcome {
-	fw, err := fswalk.Get(f)
+	fw, err := c.scope.walk(f)
 	if err != nil {
 		return check.FromErr("filesystem walk", err)
 	}
@@ -230,6 +263,9 @@ type fsSUIDTemplate struct{}
 type fsSUIDArgs struct {
 	Allowed        []string `yaml:"allowed"`
 	ForbidWritable bool     `yaml:"forbid_writable"`
+	// Other systems' trees (fswide_scope.go).
+	SkipNestedRoots  *bool    `yaml:"skip_nested_roots"`
+	OtherSystemTrees []string `yaml:"other_system_trees"`
 }
 
 type fsSUIDCheck struct{ fsListCheck }
@@ -248,8 +284,13 @@ func (fsSUIDTemplate) New(n *yaml.Node) (check.Check, error) {
 	if err != nil {
 		return nil, err
 	}
+	sc, err := newFSScope(n, a.SkipNestedRoots, a.OtherSystemTrees)
+	if err != nil {
+		return nil, err
+	}
 	c := &fsSUIDCheck{fsListCheck{
 		pick:    func(f *fswalk.Facts) *fswalk.List { return &f.SetID },
+		scope:   sc,
 		fixable: true,
 	}}
 	var exp []string

@@ -17,18 +17,18 @@ import (
 type fsFix func(e fswalk.Entry, mode fs.FileMode) (want fs.FileMode, summary string)
 
 // remediate applies fix to every offender of the walk the check used,
-// starting from the planned mode so other rules' changes compose.
+// starting from the planned mode so other rules' changes compose. Other
+// systems' trees are not in that walk (or are left out by offenders), so
+// a fix never changes a file of theirs.
 func (c *fsListCheck) remediate(f *facts.Store, ch *remedy.Changes, fix fsFix) error {
-	fw, err := fswalk.Get(f)
+	fw, err := c.scope.walk(f)
 	if err != nil {
 		return fmt.Errorf("filesystem walk: %w", err)
 	}
 	l := c.pick(fw)
+	offenders, _ := c.offenders(l)
 	var changed []string
-	for _, e := range l.Entries {
-		if c.exclude.match(e.Path) || (c.bad != nil && !c.bad(e)) {
-			continue
-		}
+	for _, e := range offenders {
 		fi, err := ch.Lstat(e.Path)
 		if errors.Is(err, fs.ErrNotExist) {
 			continue // removed by another rule

@@ -54,6 +54,10 @@ type configKVArgs struct {
 	// value loosely (present: true) and nothing on the target suggests one,
 	// e.g. a public NTP pool; tailor it with a rule parameter.
 	FixValue string `yaml:"fix_value"`
+	// Guard names a precondition the fix must meet before it sets a
+	// value (kvGuards): a value that would take the system down where
+	// the precondition fails is skipped or the fix deferred.
+	Guard string `yaml:"guard"`
 }
 
 // valueSpec constrains one setting's value; shared by several templates.
@@ -196,6 +200,9 @@ func (configKVTemplate) New(n *yaml.Node) (check.Check, error) {
 	}
 	if a.DropIns && syn != kvconf.Systemd {
 		return nil, check.ArgErrorf(n, "dropins needs syntax systemd")
+	}
+	if _, ok := kvGuards[a.Guard]; a.Guard != "" && !ok {
+		return nil, check.ArgErrorf(n, "guard %q is not one of %s", a.Guard, orList(kvGuardNames()))
 	}
 	if a.Absent {
 		if a.Present || a.Allowed != nil || a.Forbidden != nil || a.Min != nil || a.Max != nil || a.Umask != "" || a.Default != nil {

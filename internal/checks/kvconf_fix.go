@@ -3,7 +3,9 @@ package checks
 import (
 	"context"
 	"fmt"
+	"maps"
 	"path"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -50,11 +52,11 @@ func (c *configKVCheck) Remediate(ctx context.Context, _ *facts.Store, ch *remed
 	} else if c.a.Default != nil {
 		cur, has = *c.a.Default, true
 	}
-	val, ok := c.choose(cur, has, c.a.Default)
-	if !ok && c.a.FixValue != "" && c.ok(c.a.FixValue) {
-		val, ok = c.a.FixValue, true
+	cands := c.candidates(cur, has, c.a.Default)
+	if c.a.FixValue != "" && c.ok(c.a.FixValue) {
+		cands = append(cands, c.a.FixValue)
 	}
-	if !ok {
+	if len(cands) == 0 {
 		ch.Defer("set "+c.expected(name), "no value satisfying the rule can be chosen automatically (site-specific setting)")
 		return nil
 	}
@@ -62,7 +64,22 @@ func (c *configKVCheck) Remediate(ctx context.Context, _ *facts.Store, ch *remed
 	if eff != nil {
 		key = eff.Key
 	}
+	val, note := cands[0], ""
+	if g := kvGuards[c.a.Guard]; g != nil {
+		v, err := g(ctx, ch, key, cands)
+		if err != nil {
+			return err
+		}
+		if v.Defer != "" {
+			ch.Defer("set "+c.expected(name), v.Defer)
+			return nil
+		}
+		val, note = v.Value, v.Note
+	}
 	summary := fmt.Sprintf("set %s %s", key, val)
+	if note != "" {
+		summary += " (" + note + ")"
+	}
 	if err := kvSet(ctx, ch, c.src, c.a.Section, key, val, kvOpts{first: c.a.FirstWins, fold: c.a.CaseInsensitive, entry: eff}, summary); err != nil {
 		return err
 	}
@@ -108,11 +125,11 @@ func (c *configKVCheck) matches(e kvconf.Entry) bool {
 	return false
 }
 
-// choose picks a value meeting the spec: the first allowed value, the
-// bound of a numeric range (the most permissive compliant value, to change
-// behaviour least), the current umask with the required bits added, or
-// the built-in default when that complies.
-func (v *valueSpec) choose(cur string, has bool, def *string) (string, bool) {
+// candidates lists the values meeting the spec, best first: the allowed
+// values, the bound of a numeric range (the most permissive compliant
+// value, to change behaviour least), the current umask with the required
+// bits added, and the built-in default when that complies.
+func (v *valueSpec) candidates(cur string, has bool, def *string) []string {
 	var cands []string
 	cands = append(cands, v.Allowed...)
 	if v.Max != nil {
@@ -136,13 +153,32 @@ func (v *valueSpec) choose(cur string, has bool, def *string) (string, bool) {
 	if def != nil {
 		cands = append(cands, *def)
 	}
+	var out []string
 	for _, c := range cands {
-		if v.ok(c) && !(v.Present && c == "") {
-			return c, true
+		if v.ok(c) && !(v.Present && c == "") && !slices.Contains(out, c) {
+			out = append(out, c)
 		}
 	}
-	return "", false
+	return out
 }
+
+// kvGuardResult is a guard's verdict: the value to set (with a note for
+// the plan), or the reason to defer.
+type kvGuardResult struct {
+	Value, Note, Defer string
+}
+
+// kvGuard checks a setting's preconditions on the planned state and picks
+// the first safe value among the compliant candidates.
+type kvGuard func(ctx context.Context, ch *remedy.Changes, key string, cands []string) (kvGuardResult, error)
+
+// kvGuards are the preconditions a config_kv rule can name with guard.
+var kvGuards = map[string]kvGuard{
+	"auditd_action":       auditdActionGuard,
+	"cracklib_dictionary": cracklibGuard,
+}
+
+func kvGuardNames() []string { return slices.Sorted(maps.Keys(kvGuards)) }
 
 type kvOpts struct {
 	first, fold bool

@@ -65,6 +65,10 @@ func (c *pamOptionCheck) fixStep(ctx context.Context, ch *remedy.Changes, cfg *p
 			}
 			found = true
 			if c.a.Present != nil && !*c.a.Present {
+				if why := authselectManaged(ch, e.File, c.a.Module, ""); why != "" {
+					ch.Defer("disable "+c.a.Module+" in "+e.File, why)
+					return false, nil
+				}
 				return true, pamEditLine(ch, e, nil, "disable "+c.a.Module)
 			}
 			if _, ok := c.judge(e, modCfg); ok {
@@ -73,10 +77,55 @@ func (c *pamOptionCheck) fixStep(ctx context.Context, ch *remedy.Changes, cfg *p
 			return c.fixArgs(ctx, ch, e, modCfg)
 		}
 		if !found && c.a.Present != nil && *c.a.Present {
-			return c.insertModule(ch, cfg, svc, stack)
+			return c.insertModule(ctx, ch, cfg, svc, stack)
+		}
+		if found && c.a.Module == "pam_faillock.so" && c.a.Type == "auth" {
+			if more, err := c.faillockAccount(ch, cfg, svc); more || err != nil {
+				return more, err
+			}
 		}
 	}
 	return false, nil
+}
+
+// faillockAccount adds pam_faillock to svc's account stack when its auth
+// stack has it: the account step resets the failure count after a
+// successful login, so failures never add up across good logins.
+func (c *pamOptionCheck) faillockAccount(ch *remedy.Changes, cfg *pam.Config, svc string) (bool, error) {
+	stack, err := cfg.Stack(svc, "account")
+	if errors.Is(err, pam.ErrNoService) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("PAM service %s: %w", svc, err)
+	}
+	var anchor *pam.Entry
+	for i := range stack {
+		switch stack[i].ModuleName() {
+		case "pam_faillock.so":
+			return false, nil
+		case "pam_unix.so":
+			if anchor == nil {
+				anchor = &stack[i]
+			}
+		}
+	}
+	if anchor == nil {
+		return false, nil
+	}
+	if why := authselectManaged(ch, anchor.File, "pam_faillock.so", ""); why != "" {
+		ch.Defer("add pam_faillock.so to the account stack of "+svc, why)
+		return false, nil
+	}
+	if done, err := pamInsertByProfile(ch, anchor, []pamProfile{faillockAccountProfile}); done || err != nil {
+		return done, err
+	}
+	f, err := pamFile(ch, anchor.File)
+	if err != nil {
+		return false, err
+	}
+	pamInsert(f, anchor.Line, "account", pamFormat(f.line(anchor.Line), "account", "required", "pam_faillock.so"))
+	return true, f.write(ch, 0o644, "add pam_faillock.so to the account stack (a successful login resets the failure count)")
 }
 
 // hashFlags are pam_unix's hashing options; only one should be given.
@@ -105,6 +154,14 @@ func (c *pamOptionCheck) fixArgs(ctx context.Context, ch *remedy.Changes, e *pam
 		if !ok {
 			ch.Defer(fmt.Sprintf("set %s %s on %s", k, c.a.Args[k], c.a.Module), "no value meets the constraint")
 			return false, nil
+		}
+		if nset && pamNeedsDictionary(c.a.Module, k, nv) {
+			if why, err := pwqualityDictionaryMissing(ctx, ch, e, k == "dictcheck"); err != nil || why != "" {
+				if err == nil {
+					ch.Defer(fmt.Sprintf("set %s on %s", pamArg(k, nv), c.a.Module), why)
+				}
+				return false, err
+			}
 		}
 		switch {
 		case !nset:
@@ -150,6 +207,10 @@ func (c *pamOptionCheck) fixArgs(ctx context.Context, ch *remedy.Changes, e *pam
 		}
 	}
 	if !slices.Equal(args, e.Args) {
+		if why := authselectManaged(ch, e.File, c.a.Module, strings.Join(what, ", ")); why != "" {
+			ch.Defer(strings.Join(what, ", ")+" on "+c.a.Module+" in "+e.File, why)
+			return false, nil
+		}
 		if err := pamEditLine(ch, e, args, strings.Join(what, ", ")+" on "+c.a.Module); err != nil {
 			return false, err
 		}
@@ -359,11 +420,19 @@ func moduleInstalled(ch *remedy.Changes, module string) bool {
 // the same type (in the file that holds it, so every service sharing that
 // file gets it), or for modules that gate one service (pam_wheel) in the
 // service's own file after pam_rootok. Arguments follow on the next step.
-func (c *pamOptionCheck) insertModule(ch *remedy.Changes, cfg *pam.Config, svc string, stack []pam.Entry) (bool, error) {
+func (c *pamOptionCheck) insertModule(ctx context.Context, ch *remedy.Changes, cfg *pam.Config, svc string, stack []pam.Entry) (bool, error) {
+	what := "add " + c.a.Module + " to the " + c.a.Type + " stack of " + svc
 	if !moduleInstalled(ch, c.a.Module) {
-		ch.Defer("add "+c.a.Module+" to the "+c.a.Type+" stack of "+svc,
-			c.a.Module+" is not installed (install the package that provides it, e.g. libpam-pwquality)")
+		ch.Defer(what, c.a.Module+" is not installed: PAM refuses a stack whose required module is missing"+pamPackageHint(c.a.Module))
 		return false, nil
+	}
+	if pamNeedsDictionary(c.a.Module, "", "") {
+		if why, err := pwqualityDictionaryMissing(ctx, ch, nil, c.a.Module == "pam_cracklib.so"); err != nil || why != "" {
+			if err == nil {
+				ch.Defer(what, why)
+			}
+			return false, err
+		}
 	}
 	var anchor *pam.Entry
 	if c.a.Module != "pam_wheel.so" {
@@ -376,6 +445,13 @@ func (c *pamOptionCheck) insertModule(ch *remedy.Changes, cfg *pam.Config, svc s
 	}
 	mod := c.a.Module
 	if anchor != nil {
+		if why := authselectManaged(ch, anchor.File, mod, ""); why != "" {
+			ch.Defer(what, why)
+			return false, nil
+		}
+		if done, err := c.insertByProfile(ch, anchor); done || err != nil {
+			return done, err
+		}
 		f, err := pamFile(ch, anchor.File)
 		if err != nil {
 			return false, err

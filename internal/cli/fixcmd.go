@@ -15,7 +15,7 @@ type fixFlags struct {
 	outputFlags
 	changeFlags
 	apply                 bool
-	force                 []string
+	force, acceptUnknown  []string
 	maxDisruption         string
 	noReboot, noPreflight bool
 	strategies            []string
@@ -46,8 +46,15 @@ it would break something — root or password SSH logins in the auth logs,
 listening services and established connections, units that need a unit
 being disabled, loaded kernel modules, a container runtime that needs IP
 forwarding. A fix with observed impact is refused unless forced for that
-rule with --force RULE. --learn DURATION samples these signals on the live
-host for a while before planning.
+rule with --force RULE. Where cradle had no source to look at (no auth log
+or journal read, an offline root for running services and modules, a live
+host whose PID 1 is not systemd for unit files) the impact is "unknown",
+not "none": a fix of unknown impact rated disruption medium or high is
+refused unless accepted with --accept-unknown RULE (rule ids or globs,
+comma-separated or repeated, or "all") or "accept_unknown: [RULE, ...]"
+in the tailoring file. The plan lists the sources read and missing. --learn
+DURATION samples these signals on the live host for a while before
+planning.
 
 Filters (each rule's "fix:" metadata): --max-disruption low|medium|high
 drops fixes rated above it, --no-reboot drops fixes that need a reboot,
@@ -79,6 +86,7 @@ func newFixCmd(env *Env) *cobra.Command {
   cradle fix --rule ssh.permit_root_login --format json
   cradle fix --apply --max-disruption low --no-reboot
   cradle fix --apply --force ssh.password_authentication
+  cradle fix --root /srv/rootfs --apply --accept-unknown 'accounts.*,ssh.permit_root_login' 
   cradle fix --learn 24h`,
 		RunE: func(cmd *cobra.Command, args []string) error { return runFix(cmd, env, f) },
 	}
@@ -89,6 +97,7 @@ func newFixCmd(env *Env) *cobra.Command {
 	fl := cmd.Flags()
 	fl.BoolVar(&f.apply, "apply", false, "make the changes (default: dry run)")
 	fl.StringArrayVar(&f.force, "force", nil, "apply rule `ID` despite observed impact (repeatable)")
+	fl.StringSliceVar(&f.acceptUnknown, "accept-unknown", nil, "apply fixes of these `RULES` (ids, globs or all) whose impact is unknown")
 	fl.StringVar(&f.maxDisruption, "max-disruption", "", "only fixes rated at most `LEVEL`: low, medium or high")
 	fl.BoolVar(&f.noReboot, "no-reboot", false, "skip fixes that need a reboot")
 	fl.StringSliceVar(&f.strategies, "strategy", nil, "only fixes with these strategies: configure, disable, enable, install, remove, restrict")
@@ -105,7 +114,7 @@ func runFix(cmd *cobra.Command, env *Env, f *fixFlags) error {
 		return err
 	}
 	out, err := env.app().Fix(cmd.Context(), app.FixInput{
-		Target: spec, Selection: f.selection(), Apply: f.apply, Force: f.force, Change: f.change(),
+		Target: spec, Selection: f.selection(), Apply: f.apply, Force: f.force, AcceptUnknown: f.acceptUnknown, Change: f.change(),
 		MaxDisruption: f.maxDisruption, NoReboot: f.noReboot, Strategies: f.strategies, NoPreflight: f.noPreflight,
 		Learn: f.learn, LearnEvery: f.learnEvery, Progress: newProgress(env, f.quiet),
 	})

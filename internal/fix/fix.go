@@ -18,6 +18,7 @@ import (
 	"github.com/cradle-cra/cradle/internal/check"
 	"github.com/cradle-cra/cradle/internal/engine"
 	"github.com/cradle-cra/cradle/internal/facts"
+	"github.com/cradle-cra/cradle/internal/impact"
 	"github.com/cradle-cra/cradle/internal/remedy"
 	"github.com/cradle-cra/cradle/internal/result"
 	"github.com/cradle-cra/cradle/internal/rules"
@@ -28,7 +29,7 @@ import (
 const (
 	StatusPlanned  = "planned"  // operations will be applied
 	StatusDeferred = "deferred" // reported, cannot be made on this target
-	StatusRefused  = "refused"  // observed impact, not forced
+	StatusRefused  = "refused"  // observed impact not forced, or unknown impact at disruption medium+ not accepted
 	StatusSkipped  = "skipped"  // filtered out by --max-disruption / --no-reboot, or --apply left a path of it alone
 	StatusManual   = "manual"   // the template has no native fix
 	StatusError    = "error"    // planning failed
@@ -48,6 +49,9 @@ type Options struct {
 	Engine engine.Options
 	// Force lists rules whose observed impact is accepted.
 	Force []string
+	// AcceptUnknown lists rules (ids, globs, or AcceptAll) whose unknown
+	// impact is accepted; the tailoring's accept_unknown adds to it.
+	AcceptUnknown []string
 	// MaxDisruption drops fixes above this level ("low", "medium", "high";
 	// "" keeps all); NoReboot drops fixes that need a reboot.
 	MaxDisruption string
@@ -85,6 +89,9 @@ type Plan struct {
 	// images, which are never changed): applying it anywhere else is
 	// refused.
 	Root *remedy.RootID
+	// Sources are what the impact preflight read and missed (nil without
+	// a preflight).
+	Sources []impact.Source
 }
 
 var disruptionRank = map[string]int{"": 0, "low": 1, "medium": 2, "high": 3}
@@ -113,6 +120,9 @@ func Make(ctx context.Context, eng *engine.Engine, t target.Target, opts Options
 		status[r.RuleID] = r
 	}
 	p := &Plan{Target: t, Before: rep, Changes: remedy.New(t)}
+	if sl, ok := opts.Impact.(SourceLister); ok {
+		p.Sources = sl.SourceList()
+	}
 	if t.Kind() != target.KindImage {
 		id, err := p.Changes.Root()
 		if err != nil {
@@ -239,7 +249,7 @@ func planRule(ctx context.Context, store *facts.Store, ch *remedy.Changes, pl en
 		for _, op := range ops {
 			im := opts.Impact.Assess(op)
 			op.Impact = &im
-			if rankImpact(im.Level) > rankImpact(worst.Level) {
+			if impact.Rank(im.Level) > impact.Rank(worst.Level) {
 				worst.Level = im.Level
 			}
 			if im.Level != remedy.ImpactNone {
@@ -276,18 +286,14 @@ func planRule(ctx context.Context, store *facts.Store, ch *remedy.Changes, pl en
 		}
 	default:
 		rf.Status = StatusPlanned
+		if reason, refuse := unknownVerdict(rf, ops, opts); refuse {
+			ch.Abort()
+			rf.Status, rf.Reason = StatusRefused, reason
+		} else {
+			rf.Reason = reason
+		}
 	}
 	return rf
-}
-
-func rankImpact(l string) int {
-	switch l {
-	case remedy.ImpactObserved:
-		return 2
-	case remedy.ImpactPossible:
-		return 1
-	}
-	return 0
 }
 
 // verifyOverlay re-runs the planned rules against the planned state and

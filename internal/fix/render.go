@@ -13,10 +13,11 @@ import (
 )
 
 // SchemaVersion and Kind head the JSON document of cradle fix
-// (docs/schemas/fix_plan.schema.json). Version 1.1 added kind; 1.0 was
-// written as "1".
+// (docs/schemas/fix_plan.schema.json). Version 1.2 added preflight
+// (the sources read and missing) and the impact level unknown; 1.1 added
+// kind; 1.0 was written as "1".
 const (
-	SchemaVersion = "1.1"
+	SchemaVersion = "1.2"
 	Kind          = "fix_plan"
 )
 
@@ -43,7 +44,10 @@ type Document struct {
 	Deferred      []remedy.Op   `json:"deferred"`
 	Refused       []remedy.Op   `json:"refused"`
 	Rules         []RuleFix     `json:"rules"`
-	Run           *RunRef       `json:"run,omitempty"`
+	// Preflight lists the sources the impact preflight read and missed
+	// (absent with --no-preflight).
+	Preflight *Preflight `json:"preflight,omitempty"`
+	Run       *RunRef    `json:"run,omitempty"`
 	// Skipped lists the planned paths --apply left alone, and why (one
 	// changed since the plan, has other hard links, or shares a rule with
 	// such a path).
@@ -77,6 +81,9 @@ func NewDocument(p *Plan, mode string) *Document {
 	}
 	if d.Rules == nil {
 		d.Rules = []RuleFix{}
+	}
+	if p.Sources != nil {
+		d.Preflight = &Preflight{Sources: p.Sources}
 	}
 	for _, rf := range p.Rules {
 		d.Summary[rf.Status]++
@@ -141,13 +148,16 @@ func (d *Document) Table(w io.Writer, showDiff bool) error {
 		}
 		if rf.Impact != nil {
 			for _, e := range rf.Impact.Evidence {
-				fmt.Fprintf(&b, "  evidence: %s\n", e)
+				if !strings.Contains(rf.Reason, e) { // a refusal names its cause
+					fmt.Fprintf(&b, "  evidence: %s\n", e)
+				}
 			}
 		}
 		for _, op := range byRule[rf.Rule] {
 			writeOp(&b, op, showDiff)
 		}
 	}
+	writeSources(&b, d.Preflight)
 	if len(d.Skipped) > 0 {
 		b.WriteString("\nLeft as they are (not changed by this run):\n")
 		for _, s := range d.Skipped {
@@ -158,6 +168,25 @@ func (d *Document) Table(w io.Writer, showDiff bool) error {
 	writeSummary(&b, d)
 	_, err := io.WriteString(w, b.String())
 	return err
+}
+
+// writeSources lists what the preflight read and missed: a verdict of
+// none stands on the sources read, unknown on those missing.
+func writeSources(b *strings.Builder, p *Preflight) {
+	if p == nil || len(p.Sources) == 0 {
+		return
+	}
+	b.WriteString("\nPreflight sources:\n")
+	for _, src := range p.Sources {
+		fmt.Fprintf(b, "  %-8s %s", src.Status, src.Name)
+		if len(src.Paths) > 0 {
+			fmt.Fprintf(b, ": %s", strings.Join(src.Paths, ", "))
+		}
+		if src.Detail != "" {
+			fmt.Fprintf(b, " (%s)", src.Detail)
+		}
+		b.WriteString("\n")
+	}
 }
 
 func writeOp(b *strings.Builder, op remedy.Op, showDiff bool) {

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/cradle-cra/cradle/internal/impact"
 	"github.com/cradle-cra/cradle/internal/journal"
 	"github.com/cradle-cra/cradle/internal/remedy"
 	"github.com/cradle-cra/cradle/internal/result"
@@ -24,18 +25,30 @@ func sampleDocument() *Document {
 	chmod := remedy.Op{Rule: "perms.shadow", Kind: remedy.KindChmod, Path: "/etc/shadow", Summary: "chmod 0640 /etc/shadow", From: "0644", To: "0640", Meta: remedy.Meta{Disruption: "low", Strategy: "restrict"}}
 	deferred := remedy.Op{Rule: "packages.audit.installed", Kind: remedy.KindDeferred, Summary: "install auditd", Reason: "installing into an offline root needs the package manager"}
 	refused := remedy.Op{Rule: "ssh.permit_root_login", Kind: remedy.KindWrite, Path: "/etc/ssh/sshd_config", Summary: "set PermitRootLogin prohibit-password", Impact: im}
+	unknown := &remedy.Impact{Level: remedy.ImpactUnknown, Evidence: []string{"no authentication log or journal was read (auth-log: no auth.log or secure file under /var/log written in the last 30 days; journal: no persistent journal under /var/log/journal): SSH login by admin not ruled out"}}
+	ageing := remedy.Op{Rule: "accounts.password_max_days", Kind: remedy.KindWrite, Path: "/etc/shadow", Summary: "set the maximum password age of admin to 365 days",
+		Meta: remedy.Meta{Disruption: "medium", Strategy: "configure"}, Effects: []remedy.Effect{{Kind: remedy.EffectAccountChange, Subject: "admin"}}, Impact: unknown}
 	return &Document{
 		SchemaVersion: SchemaVersion, Tool: result.Tool{Name: "cradle", Version: "test"},
 		Target: result.Target{Kind: "rootfs", Name: "/srv/rootfs", OS: "Debian GNU/Linux 12 (bookworm)"}, Profile: "default", Mode: "plan",
-		Plan: []remedy.Op{write, chmod}, Deferred: []remedy.Op{deferred}, Refused: []remedy.Op{refused},
+		Plan: []remedy.Op{write, chmod}, Deferred: []remedy.Op{deferred}, Refused: []remedy.Op{refused, ageing},
 		Rules: []RuleFix{
 			{Rule: "ssh.x11_forwarding", Title: "SSH X11 forwarding is off", Severity: result.SeverityMedium, Status: StatusPlanned, Meta: write.Meta, Impact: &remedy.Impact{Level: remedy.ImpactNone}},
 			{Rule: "perms.shadow", Title: "/etc/shadow is not world-readable", Severity: result.SeverityHigh, Status: StatusPlanned, Meta: chmod.Meta},
 			{Rule: "packages.audit.installed", Title: "auditd is installed", Severity: result.SeverityMedium, Status: StatusDeferred, Reason: deferred.Reason},
 			{Rule: "ssh.permit_root_login", Title: "SSH does not accept root logins with a password", Severity: result.SeverityHigh, Status: StatusRefused, Reason: "observed impact; review the evidence and re-run with --force ssh.permit_root_login to apply anyway", Impact: im},
+			{Rule: "accounts.password_max_days", Title: "Passwords expire", Severity: result.SeverityMedium, Status: StatusRefused, Meta: ageing.Meta, Impact: unknown,
+				Reason: "impact unknown at disruption medium: " + unknown.Evidence[0] + "; review it and pass --accept-unknown accounts.password_max_days (or accept_unknown in a tailoring file) to apply"},
 			{Rule: "accounts.uid0_only_root", Title: "Only root has UID 0", Severity: result.SeverityCritical, Status: StatusManual, Reason: "no native fix; see the rule's remediation notes"},
 		},
-		Summary: map[string]int{StatusPlanned: 2, StatusDeferred: 1, StatusRefused: 1, StatusManual: 1, "operations": 2},
+		Preflight: &Preflight{Sources: []impact.Source{
+			{Name: impact.SourceAccounts, Status: impact.SourceRead},
+			{Name: impact.SourceAuthLog, Status: impact.SourceMissing, Detail: "no auth.log or secure file under /var/log written in the last 30 days"},
+			{Name: impact.SourceJournal, Status: impact.SourceMissing, Detail: "no persistent journal under /var/log/journal"},
+			{Name: impact.SourceProcesses, Status: impact.SourceMissing, Detail: "offline target: nothing is running"},
+			{Name: impact.SourceUnits, Status: impact.SourceRead, Paths: []string{"/etc/systemd/system", "/usr/lib/systemd/system"}},
+		}},
+		Summary: map[string]int{StatusPlanned: 2, StatusDeferred: 1, StatusRefused: 2, StatusManual: 1, "operations": 2},
 	}
 }
 

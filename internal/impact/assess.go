@@ -13,9 +13,18 @@ import (
 
 const maxEvidence = 8 // listed items per evidence string
 
+// rank orders levels for the worst of an operation's effects: none <
+// possible < unknown < observed. possible is a verdict reached from
+// sources that were read; unknown says an effect could not be checked at
+// all, and an unchecked effect may be one that would be observed. So an
+// operation with an unknown and a possible effect is unknown (and keeps
+// the evidence of both); one with an observed effect is observed
+// whatever else is unknown; only observed outranks unknown.
 func rank(level string) int {
 	switch level {
 	case remedy.ImpactObserved:
+		return 3
+	case remedy.ImpactUnknown:
 		return 2
 	case remedy.ImpactPossible:
 		return 1
@@ -23,8 +32,14 @@ func rank(level string) int {
 	return 0
 }
 
+// Rank exposes the ordering of impact levels (see rank) to the planner.
+func Rank(level string) int { return rank(level) }
+
+var levels = [...]string{remedy.ImpactNone, remedy.ImpactPossible, remedy.ImpactUnknown, remedy.ImpactObserved}
+
 // Assess rates op by the worst impact of its effects, with the evidence of
-// the effects at that level. An op without effects has none.
+// the effects at that level (for unknown, first what could not be checked,
+// then what was seen as possible). An op without effects has none.
 func (s *Signals) Assess(op *remedy.Op) remedy.Impact {
 	out := remedy.Impact{Level: remedy.ImpactNone}
 	if op == nil {
@@ -33,15 +48,19 @@ func (s *Signals) Assess(op *remedy.Op) remedy.Impact {
 	// Evidence per level, each in order without repeats: one set per
 	// level, built once, so an op with many effects (an account file
 	// edit for every account) is assessed in linear time.
-	var sets [3]orderedSet
+	var sets [len(levels)]orderedSet
 	for _, e := range op.Effects {
 		lvl, ev := s.assess(e)
 		sets[rank(lvl)].add(ev...)
 	}
 	for r := len(sets) - 1; r >= 0; r-- {
 		if len(sets[r].list) > 0 || r == 0 {
-			out.Level = [...]string{remedy.ImpactNone, remedy.ImpactPossible, remedy.ImpactObserved}[r]
-			out.Evidence = remedy.CapEvidence(sets[r].list, remedy.MaxImpactEvidence)
+			out.Level = levels[r]
+			ev := sets[r].list
+			if out.Level == remedy.ImpactUnknown {
+				ev = append(append([]string{}, ev...), sets[rank(remedy.ImpactPossible)].list...)
+			}
+			out.Evidence = remedy.CapEvidence(ev, remedy.MaxImpactEvidence)
 			break
 		}
 	}
@@ -96,28 +115,101 @@ func (s *Signals) windowText() string {
 	return "the last " + d.String()
 }
 
-// noLogin is the verdict for "nothing seen": what was looked for, in
-// which logs. It is none only when the logs were read completely within
-// the window; a gap (budget spent, unreadable file) or logs kept only in
-// the systemd journal make it possible.
-func (s *Signals) noLogin(what string) (string, []string) {
+// verdict gathers the findings for one effect: the level of what was
+// seen, and what could not be checked for lack of a source.
+type verdict struct {
+	level   string
+	ev      []string
+	unknown []string
+}
+
+// see raises the seen level to l and adds the evidence.
+func (v *verdict) see(l string, ev ...string) {
+	if v.level == "" || rank(l) > rank(v.level) {
+		v.level = l
+	}
+	v.ev = append(v.ev, ev...)
+}
+
+// cannot records what could not be looked at.
+func (v *verdict) cannot(why string) { v.unknown = append(v.unknown, why) }
+
+// result is observed when something was observed; otherwise unknown when
+// anything could not be checked (what could be observed was not looked
+// at), with what was seen after the reasons; otherwise the level seen.
+func (v *verdict) result() (string, []string) {
 	switch {
-	case len(s.LogGaps) > 0:
-		ev := fmt.Sprintf("%s not ruled out: the authentication logs were not read completely for %s (%s)", what, s.windowText(), list(s.LogGaps))
-		if len(s.LogFiles) > 0 {
-			ev += fmt.Sprintf("; none seen in what was read of %s", list(s.LogFiles))
+	case v.level == remedy.ImpactObserved:
+		return v.level, v.ev
+	case len(v.unknown) > 0:
+		return remedy.ImpactUnknown, append(v.unknown, v.ev...)
+	case v.level == "":
+		return remedy.ImpactNone, v.ev
+	}
+	return v.level, v.ev
+}
+
+// gap checks that source name was read completely before its absence of
+// evidence counts: partly read makes the verdict possible, not read at all
+// (offline target, no such file) unknown. what names what the source would
+// have shown. It reports whether the source was read completely.
+func (s *Signals) gap(v *verdict, name, what string) bool {
+	src, ok := s.Source(name)
+	switch {
+	case ok && src.Status == SourceRead:
+		return true
+	case ok && src.Status == SourcePartial:
+		v.see(remedy.ImpactPossible, fmt.Sprintf("%s not ruled out: %s read in part (%s)", what, name, src.Detail))
+	case ok && src.Detail == offlineDetail || !ok && !s.Live:
+		v.cannot("offline target: " + what + " not checked")
+	default:
+		why := "not read"
+		if ok && src.Detail != "" {
+			why = src.Detail
 		}
-		return remedy.ImpactPossible, []string{ev}
-	case len(s.LogFiles) == 0 && s.JournalPresent:
-		return remedy.ImpactPossible, []string{"no authentication log under /var/log, only the systemd journal (/var/log/journal), which cradle does not read: " + what + " not ruled out"}
-	case len(s.LogFiles) == 0:
-		return remedy.ImpactNone, []string{"no authentication logs under /var/log: " + what + " not checked"}
+		v.cannot(fmt.Sprintf("%s not checked: %s (%s)", what, name, why))
 	}
-	ev := fmt.Sprintf("no %s in %s covering %s", what, list(s.LogFiles), s.windowText())
-	if s.JournalPresent {
-		ev += " (the systemd journal is not read)"
+	return false
+}
+
+// noLogin records the verdict for "no login seen": none only when a login
+// source (LoginSources: authentication logs, journal) was read completely
+// within the window; possible when they were read only in part (budget
+// spent, unreadable file, too many logins); unknown when none was read.
+func (s *Signals) noLogin(v *verdict, what string) {
+	var read, partial, missing []string
+	var paths []string
+	for _, n := range LoginSources {
+		src, ok := s.Source(n)
+		switch {
+		case ok && src.Status == SourceRead:
+			read = append(read, n)
+			paths = append(paths, src.Paths...)
+		case ok && src.Status == SourcePartial:
+			partial = append(partial, fmt.Sprintf("%s: %s", n, src.Detail))
+			paths = append(paths, src.Paths...)
+		case ok && src.Detail != "":
+			missing = append(missing, fmt.Sprintf("%s: %s", n, src.Detail))
+		default:
+			missing = append(missing, n+": not read")
+		}
 	}
-	return remedy.ImpactNone, []string{ev}
+	switch {
+	case len(read) > 0:
+		where := list(paths)
+		if where == "" {
+			where = strings.Join(read, ", ")
+		}
+		v.see(remedy.ImpactNone, fmt.Sprintf("no %s in %s covering %s", what, where, s.windowText()))
+	case len(partial) > 0:
+		ev := fmt.Sprintf("%s not ruled out: the login records were not read completely for %s (%s)", what, s.windowText(), strings.Join(partial, "; "))
+		if len(paths) > 0 {
+			ev += fmt.Sprintf("; none seen in what was read of %s", list(paths))
+		}
+		v.see(remedy.ImpactPossible, ev)
+	default:
+		v.cannot(fmt.Sprintf("no authentication log or journal was read (%s): %s not ruled out", strings.Join(missing, "; "), what))
+	}
 }
 
 // loginText summarises logins: "3 times, last 2024-01-03 10:00 from 192.0.2.10 (publickey); from 192.0.2.10, 198.51.100.7".
@@ -196,6 +288,7 @@ func (s *Signals) sshNoRoot(value string) (string, []string) {
 		}
 		return remedy.ImpactObserved, []string{fmt.Sprintf("%s %s in %s", what, loginText(ls), s.windowText())}
 	}
+	var v verdict
 	if !keysStay && len(s.AuthorizedKeys["root"]) > 0 && len(s.adminsWithKeys()) == 0 {
 		ev := fmt.Sprintf("root has SSH keys (%s) and no other sudo, wheel or admin user has authorized keys: root may be the only administrative way in", list(s.AuthorizedKeys["root"]))
 		if len(s.Admins) > 0 {
@@ -204,9 +297,14 @@ func (s *Signals) sshNoRoot(value string) (string, []string) {
 		if s.KeysCommand != "" {
 			ev += "; AuthorizedKeysCommand may supply other users' keys"
 		}
-		return remedy.ImpactPossible, []string{ev}
+		v.see(remedy.ImpactPossible, ev)
 	}
-	return s.noLogin("root SSH login")
+	what := "root SSH login"
+	if keysStay {
+		what = "root SSH login with a password"
+	}
+	s.noLogin(&v, what)
+	return v.result()
 }
 
 func (s *Signals) sshNoPassword() (string, []string) {
@@ -230,6 +328,7 @@ func (s *Signals) sshNoPassword() (string, []string) {
 		}
 		return remedy.ImpactObserved, ev
 	}
+	var v verdict
 	var noKeys []string
 	for _, u := range s.PasswordUsers {
 		if len(s.AuthorizedKeys[u]) == 0 {
@@ -241,9 +340,10 @@ func (s *Signals) sshNoPassword() (string, []string) {
 		if s.KeysCommand != "" {
 			ev += " (AuthorizedKeysCommand may supply keys)"
 		}
-		return remedy.ImpactPossible, []string{ev}
+		v.see(remedy.ImpactPossible, ev)
 	}
-	return s.noLogin("password SSH login")
+	s.noLogin(&v, "password SSH login")
+	return v.result()
 }
 
 // unitNames returns the names a unit goes by: as given, canonical (through
@@ -290,22 +390,20 @@ func (s *Signals) serviceOff(unit string) (string, []string) {
 		return remedy.ImpactNone, nil
 	}
 	names, twin := s.unitNames(unit)
+	name := names[len(names)-1]
 	own := names
 	if twin != "" {
 		own = append(append([]string{}, names...), twin)
 	}
-	level := remedy.ImpactNone
-	var ev []string
-	raise := func(l string) {
-		if rank(l) > rank(level) {
-			level = l
-		}
-	}
+	var v verdict
+	// The unit files say what PID 1 starts only when PID 1 is systemd
+	// (always assumed offline: the tree boots with what it carries).
+	units := s.gap(&v, SourceUnits, "units that depend on "+name)
 	// Ports a socket unit holds for the service (socket activation: the
 	// listener belongs to PID 1 until the service starts).
 	ports := map[string]bool{}
 	for _, n := range own {
-		if strings.HasSuffix(n, ".socket") {
+		if units && strings.HasSuffix(n, ".socket") {
 			for _, l := range s.socketListen[n] {
 				ports[fmt.Sprintf("%s/%d", l.proto, l.port)] = true
 			}
@@ -326,34 +424,36 @@ func (s *Signals) serviceOff(unit string) (string, []string) {
 			connSet.add(c.String())
 		}
 	}
-	listen, conns := listenSet.list, connSet.list
-	if len(listen) > 0 {
-		raise(remedy.ImpactPossible)
-		ev = append(ev, fmt.Sprintf("%s is listening on %s", names[len(names)-1], list(listen)))
+	if listen := listenSet.list; len(listen) > 0 {
+		v.see(remedy.ImpactPossible, fmt.Sprintf("%s is listening on %s", name, list(listen)))
 	}
-	if len(conns) > 0 {
-		raise(remedy.ImpactObserved)
-		ev = append(ev, fmt.Sprintf("%d established connection(s) seen in %d sample(s): %s", len(conns), s.Samples, list(conns)))
+	if conns := connSet.list; len(conns) > 0 {
+		v.see(remedy.ImpactObserved, fmt.Sprintf("%d established connection(s) seen in %d sample(s): %s", len(conns), s.Samples, list(conns)))
 	}
 	for _, d := range s.Deps {
-		if !d.Enabled || unitMatch(d.From, own) || !unitMatch(d.To, names) {
+		if !units || !d.Enabled || unitMatch(d.From, own) || !unitMatch(d.To, names) {
 			continue
 		}
-		switch d.Kind {
-		case "Requires", "BindsTo":
-			raise(remedy.ImpactObserved)
-		default:
-			raise(remedy.ImpactPossible)
+		l := remedy.ImpactPossible
+		if d.Kind == "Requires" || d.Kind == "BindsTo" {
+			l = remedy.ImpactObserved
 		}
-		ev = append(ev, fmt.Sprintf("enabled unit %s has %s=%s (%s)", d.From, d.Kind, d.To, d.File))
+		v.see(l, fmt.Sprintf("enabled unit %s has %s=%s (%s)", d.From, d.Kind, d.To, d.File))
 	}
-	if level == remedy.ImpactNone {
-		if s.Live {
-			return level, []string{fmt.Sprintf("no listener or connection of %s in %d sample(s), no enabled unit depends on it", names[len(names)-1], s.Samples)}
+	sockets := s.gap(&v, SourceSockets, "listeners and connections of "+name)
+	if v.level == "" {
+		var seen []string
+		if sockets {
+			seen = append(seen, fmt.Sprintf("no listener or connection of %s in %d sample(s)", name, s.Samples))
 		}
-		return level, []string{"no enabled unit depends on " + names[len(names)-1] + " (offline target: sockets not checked)"}
+		if units {
+			seen = append(seen, "no enabled unit depends on it")
+		}
+		if len(seen) > 0 {
+			v.see(remedy.ImpactNone, strings.Join(seen, ", "))
+		}
 	}
-	return level, ev
+	return v.result()
 }
 
 func (s *Signals) moduleBlock(mod string) (string, []string) {
@@ -368,10 +468,11 @@ func (s *Signals) moduleBlock(mod string) (string, []string) {
 		}
 		return remedy.ImpactObserved, []string{ev + ")"}
 	}
-	if !s.Live {
-		return remedy.ImpactNone, []string{"offline target: loaded modules not checked"}
+	var v verdict
+	if s.gap(&v, SourceModules, "loaded kernel modules") {
+		v.see(remedy.ImpactNone, "kernel module "+name+" is not loaded")
 	}
-	return remedy.ImpactNone, []string{"kernel module " + name + " is not loaded"}
+	return v.result()
 }
 
 // isForwardingKey reports whether key switches IP forwarding.
@@ -408,14 +509,11 @@ func (s *Signals) sysctl(key, value string) (string, []string) {
 	running, installed := s.runningRuntimes(), s.Installed
 	switch {
 	case isForwardingKey(key) && value == "0":
-		level := remedy.ImpactNone
-		var ev []string
+		var v verdict
 		if len(running) > 0 {
-			level = remedy.ImpactObserved
-			ev = append(ev, "container runtime or router running: "+list(running))
+			v.see(remedy.ImpactObserved, "container runtime or router running: "+list(running))
 		} else if len(installed) > 0 {
-			level = remedy.ImpactPossible
-			ev = append(ev, "container runtime or router installed: "+list(installed))
+			v.see(remedy.ImpactPossible, "container runtime or router installed: "+list(installed))
 		}
 		keys := make([]string, 0, len(s.Forwarding))
 		for k := range s.Forwarding {
@@ -424,20 +522,24 @@ func (s *Signals) sysctl(key, value string) (string, []string) {
 		sort.Strings(keys)
 		for _, k := range keys {
 			if s.Forwarding[k] == "1" {
-				if level == remedy.ImpactNone {
-					level = remedy.ImpactPossible
-				}
-				ev = append(ev, fmt.Sprintf("%s is 1 at runtime: forwarding is in use or was switched on deliberately", k))
+				v.see(remedy.ImpactPossible, fmt.Sprintf("%s is 1 at runtime: forwarding is in use or was switched on deliberately", k))
 			}
 		}
-		if level == remedy.ImpactNone {
-			return level, []string{"no container runtime or router found"}
+		procs := s.gap(&v, SourceProcesses, "running container runtimes and routers")
+		fw := s.gap(&v, SourceSysctl, "the running forwarding switches")
+		if v.level == "" && procs && fw {
+			v.see(remedy.ImpactNone, "no container runtime or router found, forwarding off at runtime")
 		}
-		return level, ev
+		return v.result()
 	case (key == "user.max_user_namespaces" || key == "kernel.unprivileged_userns_clone") && value == "0":
+		var v verdict
 		if rt := union(running, installed); len(rt) > 0 {
-			return remedy.ImpactPossible, []string{"container runtimes use user namespaces (rootless containers, sandboxes): " + list(rt)}
+			v.see(remedy.ImpactPossible, "container runtimes use user namespaces (rootless containers, sandboxes): "+list(rt))
 		}
+		if s.gap(&v, SourceProcesses, "running container runtimes and sandboxes") && v.level == "" {
+			v.see(remedy.ImpactNone, "no container runtime running or installed")
+		}
+		return v.result()
 	}
 	return remedy.ImpactNone, nil
 }
@@ -458,17 +560,28 @@ func (s *Signals) mountOptions(mnt, opts string) (string, []string) {
 			procSet.add(fmt.Sprintf("%s (%s)", p.Comm, p.Exe))
 		}
 	}
-	procs := procSet.list
-	if len(procs) > 0 {
+	if procs := procSet.list; len(procs) > 0 {
 		return remedy.ImpactObserved, []string{fmt.Sprintf("programs running from %s: %s", mnt, list(procs))}
 	}
-	if !s.Live || s.t == nil {
-		return remedy.ImpactNone, nil
+	var v verdict
+	if exes := s.topExecutables(mnt); len(exes) > 0 {
+		v.see(remedy.ImpactPossible, fmt.Sprintf("executable files on %s: %s", mnt, list(exes)))
 	}
-	// Executables at the top of the mount point: a cheap look, not a walk.
+	if s.gap(&v, SourceProcesses, "programs running from "+mnt) && v.level == "" {
+		v.see(remedy.ImpactNone, "no program running from "+mnt)
+	}
+	return v.result()
+}
+
+// topExecutables lists the executable files at the top of the mount
+// point: a cheap look, not a walk.
+func (s *Signals) topExecutables(mnt string) []string {
+	if s.t == nil {
+		return nil
+	}
 	ents, err := s.t.ReadDir(target.Clean(mnt))
 	if err != nil {
-		return remedy.ImpactNone, nil
+		return nil
 	}
 	var exes []string
 	for i, e := range ents {
@@ -483,10 +596,7 @@ func (s *Signals) mountOptions(mnt, opts string) (string, []string) {
 			exes = append(exes, target.Abs(fi.Path))
 		}
 	}
-	if len(exes) > 0 {
-		return remedy.ImpactPossible, []string{fmt.Sprintf("executable files on %s: %s", mnt, list(exes))}
-	}
-	return remedy.ImpactNone, nil
+	return exes
 }
 
 // usrMerged maps /bin, /sbin and /lib paths to their /usr form, so a
@@ -534,12 +644,21 @@ func (s *Signals) packageFiles(pkg string) map[string]bool {
 }
 
 func (s *Signals) packageRemove(pkg string) (string, []string) {
-	if !s.Live {
-		return remedy.ImpactNone, []string{"offline target: running programs not checked"}
+	var v verdict
+	if !s.gap(&v, SourceProcesses, "running programs of package "+pkg) {
+		return v.result()
 	}
 	files := s.packageFiles(pkg)
 	if len(files) == 0 {
-		return remedy.ImpactNone, nil
+		if s.t == nil {
+			v.cannot("running programs of package " + pkg + " not checked: no target")
+			return v.result()
+		}
+		if fi, err := s.t.Stat("var/lib/dpkg/info"); err == nil && fi.Mode.IsDir() {
+			return remedy.ImpactNone, []string{fmt.Sprintf("package %s has no dpkg file list: not installed", pkg)}
+		}
+		v.cannot(fmt.Sprintf("running programs of package %s not checked: no dpkg database (only dpkg's file lists are read)", pkg))
+		return v.result()
 	}
 	var procSet orderedSet
 	var units []string
@@ -565,23 +684,23 @@ func (s *Signals) packageRemove(pkg string) (string, []string) {
 			listenSet.add(fmt.Sprintf("%s (%s)", l.Endpoint(), l.Unit))
 		}
 	}
-	listen := listenSet.list
-	var ev []string
 	if len(procs) > 0 {
-		ev = append(ev, fmt.Sprintf("running programs from package %s: %s", pkg, list(procs)))
+		v.see(remedy.ImpactObserved, fmt.Sprintf("running programs from package %s: %s", pkg, list(procs)))
 	}
-	if len(listen) > 0 {
-		ev = append(ev, fmt.Sprintf("units of package %s are listening: %s", pkg, list(listen)))
+	if listen := listenSet.list; len(listen) > 0 {
+		v.see(remedy.ImpactObserved, fmt.Sprintf("units of package %s are listening: %s", pkg, list(listen)))
 	}
-	if len(ev) > 0 {
-		return remedy.ImpactObserved, ev
+	if v.level == "" {
+		v.see(remedy.ImpactNone, fmt.Sprintf("no running program or listening unit from package %s", pkg))
 	}
-	return remedy.ImpactNone, []string{fmt.Sprintf("no running program or listening unit from package %s", pkg)}
+	return v.result()
 }
 
 func (s *Signals) accountChange(user string) (string, []string) {
 	if ls := s.loginsOf(user, nil); len(ls) > 0 {
 		return remedy.ImpactObserved, []string{fmt.Sprintf("%s logged in over SSH %s in %s", user, loginText(ls), s.windowText())}
 	}
-	return s.noLogin("SSH login by " + user)
+	var v verdict
+	s.noLogin(&v, "SSH login by "+user)
+	return v.result()
 }

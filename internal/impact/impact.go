@@ -4,7 +4,8 @@
 // listening sockets and established connections mapped to processes and
 // systemd units, loaded kernel modules, container runtimes and routers,
 // unit dependencies — and Assess rates each planned remediation operation
-// none, possible or observed by the effects its template declared. Runtime
+// none, possible, unknown or observed by the effects its template declared
+// (unknown where no source for an effect was read: Signals.Sources). Runtime
 // signals exist only on live targets; Learn samples them over a period so
 // that intermittent use (a nightly backup connection) is seen too.
 package impact
@@ -50,6 +51,10 @@ func (o Options) norm() Options {
 	return o
 }
 
+// offlineDetail is why the runtime sources of an offline target are
+// missing.
+const offlineDetail = "offline target: nothing is running"
+
 // ErrNotLive is returned by Learn for targets without runtime state.
 var ErrNotLive = errors.New("learning needs a live target (runtime state under /proc)")
 
@@ -89,6 +94,11 @@ type Signals struct {
 	Deps     []Dep    `json:"deps,omitempty"`
 	Problems []string `json:"problems,omitempty"` // what could not be read
 
+	// Sources lists every source the preflight read or found missing
+	// (AddSource); a verdict of none counts only from sources read
+	// completely, and an effect whose source is missing is unknown.
+	Sources []Source `json:"sources,omitempty"`
+
 	socketListen map[string][]listenSpec
 	t            target.Target
 	sd           *systemd.Config
@@ -113,6 +123,10 @@ func Collect(ctx context.Context, t target.Target, opts Options) (*Signals, erro
 			return nil, err
 		}
 		s.addSample(rs)
+	} else {
+		for _, n := range []string{SourceProcesses, SourceSockets, SourceModules, SourceSysctl} {
+			s.AddSource(Source{Name: n, Status: SourceMissing, Detail: offlineDetail})
+		}
 	}
 	if err := s.collectStatic(ctx, t, opts); err != nil {
 		return nil, err
@@ -177,9 +191,8 @@ func (s *Signals) collectStatic(ctx context.Context, t target.Target, opts Optio
 	s.LogFiles = union(s.LogFiles, logs.files)
 	s.LogGaps = union(s.LogGaps, logs.gaps)
 	s.Problems = union(s.Problems, logs.problems)
-	if fi, err := t.Stat(journalDir); err == nil && fi.Mode.IsDir() {
-		s.JournalPresent = true
-	}
+	s.AddSource(logs.source(s.windowText()))
+	s.noteJournal(t)
 
 	acc, err := collectSSHAccess(ctx, t)
 	if err != nil {
@@ -194,10 +207,13 @@ func (s *Signals) collectStatic(ctx context.Context, t target.Target, opts Optio
 		s.KeysCommand = acc.keysCmd
 	}
 	s.Problems = union(s.Problems, acc.problems)
+	s.AddSource(readStatus(SourceAccounts, nil, acc.problems))
 
 	sd, err := systemd.Collect(ctx, t)
+	var sdProblems []string
 	if err != nil {
-		s.Problems = union(s.Problems, []string{fmt.Sprintf("systemd units: %v", err)})
+		sdProblems = []string{fmt.Sprintf("systemd units: %v", err)}
+		s.Problems = union(s.Problems, sdProblems)
 	} else if s.sd == nil {
 		s.sd = sd
 	}
@@ -206,6 +222,7 @@ func (s *Signals) collectStatic(ctx context.Context, t target.Target, opts Optio
 		return err
 	}
 	s.Problems = union(s.Problems, problems)
+	s.AddSource(unitsSource(t, sd, ui.dirs, append(sdProblems, problems...)))
 	s.addDeps(markEnabled(ui.deps, sd))
 	for u, l := range ui.listen {
 		if _, ok := s.socketListen[u]; !ok {
@@ -220,6 +237,9 @@ func (s *Signals) collectStatic(ctx context.Context, t target.Target, opts Optio
 
 func (s *Signals) addSample(rs *runtimeSample) {
 	s.Samples++
+	for _, src := range rs.sources {
+		s.AddSource(src)
+	}
 	s.addListeners(rs.listeners)
 	s.addConns(rs.conns)
 	s.addProcs(rs.procs)
@@ -266,6 +286,9 @@ func (s *Signals) Merge(o *Signals) {
 	s.Installed = union(s.Installed, o.Installed)
 	s.addDeps(o.Deps)
 	s.Problems = union(s.Problems, o.Problems)
+	for _, src := range o.Sources {
+		s.AddSource(src)
+	}
 	if s.socketListen == nil {
 		s.socketListen = map[string][]listenSpec{}
 	}

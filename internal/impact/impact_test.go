@@ -131,14 +131,16 @@ func TestSSHNoRootLogin(t *testing.T) {
 	}{
 		{"root logged in", logs, "no", remedy.ImpactObserved, []string{
 			"root logged in over SSH 2 times (publickey), last 2024-01-19 16:20 UTC from 192.0.2.11 (/var/log/auth.log); from 192.0.2.10, 192.0.2.11 in the last 30 days"}},
-		{"root keys only while keys stay allowed", logs, "prohibit-password", remedy.ImpactNone, []string{"no root SSH login in /var/log/auth.log covering the last 30 days"}},
-		{"root keys, no admin keys", nil, "no", remedy.ImpactPossible, []string{"root has SSH keys (/root/.ssh/authorized_keys)", "administrators without keys: alice"}},
-		{"admin has keys", map[string]string{"home/alice/.ssh/authorized_keys": rootKey}, "no", remedy.ImpactNone, []string{"no authentication logs under /var/log: root SSH login not checked"}},
+		{"root keys only while keys stay allowed", logs, "prohibit-password", remedy.ImpactNone, []string{"no root SSH login with a password in /var/log/auth.log covering the last 30 days"}},
+		{"root keys, no admin keys, no logs", nil, "no", remedy.ImpactUnknown, []string{"no authentication log or journal was read", "root has SSH keys (/root/.ssh/authorized_keys)", "administrators without keys: alice"}},
+		{"root keys, no admin keys, logs", map[string]string{"var/log/secure": testdata(t, "secure")}, "no", remedy.ImpactPossible, []string{"root has SSH keys (/root/.ssh/authorized_keys)"}},
+		{"admin has keys", map[string]string{"home/alice/.ssh/authorized_keys": rootKey}, "no", remedy.ImpactUnknown, []string{"no authentication log or journal was read (auth-log: no auth.log or secure file under /var/log written in the last 30 days; journal: no persistent journal under /var/log/journal): root SSH login not ruled out"}},
 		{"admin key in AuthorizedKeysFile", map[string]string{
 			"etc/ssh/sshd_config": "AuthorizedKeysFile /etc/ssh/keys/%u .ssh/authorized_keys\n",
 			"etc/ssh/keys/alice":  rootKey,
-		}, "no", remedy.ImpactNone, nil},
-		{"root without keys", map[string]string{"root/.ssh/authorized_keys": "# none\n\n"}, "no", remedy.ImpactNone, nil},
+			"var/log/secure":      testdata(t, "secure"),
+		}, "no", remedy.ImpactNone, []string{"no root SSH login in /var/log/secure"}},
+		{"root without keys", map[string]string{"root/.ssh/authorized_keys": "# none\n\n", "var/log/secure": testdata(t, "secure")}, "no", remedy.ImpactNone, nil},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -160,12 +162,14 @@ func TestSSHNoPassword(t *testing.T) {
 			[]string{"bob logged in over SSH with a password once (password), last 2024-01-16 11:02 UTC from 198.51.100.23"}},
 		{"keyboard-interactive on RHEL", map[string]string{"var/log/secure": testdata(t, "secure")}, remedy.ImpactObserved,
 			[]string{"carol logged in over SSH with a password once (keyboard-interactive/pam), last 2024-01-14 22:03 UTC from 203.0.113.5"}},
-		{"password users without keys", nil, remedy.ImpactPossible,
+		{"password users without keys, no logs", nil, remedy.ImpactUnknown,
+			[]string{"no authentication log or journal was read", "users with a password and no authorized keys can only log in with a password: bob, carol"}},
+		{"password users without keys", map[string]string{"var/log/auth.log": testdata(t, "auth.log.1")}, remedy.ImpactPossible,
 			[]string{"users with a password and no authorized keys can only log in with a password: bob, carol"}},
-		{"every password user has keys", map[string]string{
+		{"every password user has keys, no logs", map[string]string{
 			"home/bob/.ssh/authorized_keys":   rootKey,
 			"home/carol/.ssh/authorized_keys": rootKey,
-		}, remedy.ImpactNone, nil},
+		}, remedy.ImpactUnknown, []string{"password SSH login not ruled out"}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -36,7 +36,7 @@ func TestServiceDisable(t *testing.T) {
 			"enabled unit pgbackrest.service has Wants=mariadb.service (/etc/systemd/system/pgbackrest.service.wants/mariadb.service)"}},
 		{"unused", s, "avahi-daemon.service", remedy.ImpactNone, []string{"no listener or connection of avahi-daemon.service in 1 sample(s)"}},
 		{"offline: dependencies only", offline, "php8.2-fpm.service", remedy.ImpactObserved, []string{"Requires=php8.2-fpm.service"}},
-		{"offline: no sockets", offline, "ssh.service", remedy.ImpactNone, []string{"offline target: sockets not checked"}},
+		{"offline: no sockets", offline, "ssh.service", remedy.ImpactUnknown, []string{"offline target: listeners and connections of ssh.service not checked", "no enabled unit depends on it"}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -60,7 +60,7 @@ func TestModuleBlock(t *testing.T) {
 		{"loaded and used", "usb-storage", remedy.ImpactObserved, s, "kernel module usb_storage is loaded (refcount 1, used by uas)"},
 		{"loaded, unused", "nf_tables", remedy.ImpactObserved, s, "kernel module nf_tables is loaded (refcount 0)"},
 		{"not loaded", "cramfs", remedy.ImpactNone, s, "kernel module cramfs is not loaded"},
-		{"offline", "usb-storage", remedy.ImpactNone, offline, "offline target"},
+		{"offline", "usb-storage", remedy.ImpactUnknown, offline, "offline target: loaded kernel modules not checked"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -84,6 +84,7 @@ func TestSysctlForwarding(t *testing.T) {
 		"etc/systemd/system/multi-user.target.wants/docker.service": "->/usr/lib/systemd/system/docker.service",
 	}))
 	bare := collect(t, targettest.Tree(t, map[string]string{"etc/hostname": "db1\n"}))
+	bareLive := collect(t, targettest.LiveTree(t, map[string]string{"etc/hostname": "db1\n", "proc/1/comm": "systemd\n", "proc/sys/net/ipv4/ip_forward": "0\n"}))
 	forwardingOn := collect(t, targettest.LiveTree(t, map[string]string{"proc/sys/net/ipv4/ip_forward": "1\n"}))
 	tests := []struct {
 		name   string
@@ -96,12 +97,14 @@ func TestSysctlForwarding(t *testing.T) {
 			"container runtime or router running: dockerd is running (docker.service)", "net.ipv4.ip_forward is 1 at runtime"}},
 		{"ipv6 key", running, fw("net.ipv6.conf.all.forwarding"), remedy.ImpactObserved, nil},
 		{"runtime installed", installed, fw("net.ipv4.conf.all.forwarding"), remedy.ImpactPossible, []string{"container runtime or router installed: /usr/bin/dockerd"}},
-		{"offline router and enabled unit", offline, fw("net.ipv4.ip_forward"), remedy.ImpactPossible, []string{"/etc/frr/frr.conf", "docker.service is enabled"}},
+		{"offline router and enabled unit", offline, fw("net.ipv4.ip_forward"), remedy.ImpactUnknown, []string{"offline target: running container runtimes and routers not checked", "/etc/frr/frr.conf", "docker.service is enabled"}},
 		{"forwarding on, nothing known", forwardingOn, fw("net.ipv4.ip_forward"), remedy.ImpactPossible, []string{"net.ipv4.ip_forward is 1 at runtime"}},
-		{"nothing", bare, fw("net.ipv4.ip_forward"), remedy.ImpactNone, []string{"no container runtime or router found"}},
+		{"nothing offline", bare, fw("net.ipv4.ip_forward"), remedy.ImpactUnknown, []string{"offline target: the running forwarding switches not checked"}},
+		{"nothing live", bareLive, fw("net.ipv4.ip_forward"), remedy.ImpactNone, []string{"no container runtime or router found"}},
 		{"forwarding switched on", running, remedy.Effect{Kind: remedy.EffectSysctl, Subject: "net.ipv4.ip_forward", Value: "1"}, remedy.ImpactNone, nil},
 		{"user namespaces off with a runtime", running, remedy.Effect{Kind: remedy.EffectSysctl, Subject: "user.max_user_namespaces", Value: "0"}, remedy.ImpactPossible, []string{"user namespaces"}},
-		{"user namespaces off without one", bare, remedy.Effect{Kind: remedy.EffectSysctl, Subject: "user.max_user_namespaces", Value: "0"}, remedy.ImpactNone, nil},
+		{"user namespaces off without one", bareLive, remedy.Effect{Kind: remedy.EffectSysctl, Subject: "user.max_user_namespaces", Value: "0"}, remedy.ImpactNone, nil},
+		{"user namespaces off offline", bare, remedy.Effect{Kind: remedy.EffectSysctl, Subject: "user.max_user_namespaces", Value: "0"}, remedy.ImpactUnknown, nil},
 		{"unrelated key", running, remedy.Effect{Kind: remedy.EffectSysctl, Subject: "kernel.kptr_restrict", Value: "2"}, remedy.ImpactNone, nil},
 	}
 	for _, tc := range tests {

@@ -93,6 +93,7 @@ type runtimeSample struct {
 	modules    []kmodloaded.Module
 	forwarding map[string]string
 	problems   []string
+	sources    []Source
 }
 
 // forwardingKeys are the runtime forwarding switches read on live hosts.
@@ -102,34 +103,60 @@ var forwardingKeys = []string{"net.ipv4.ip_forward", "net.ipv6.conf.all.forwardi
 // switches of a live target.
 func sampleRuntime(ctx context.Context, t target.Target) (*runtimeSample, error) {
 	s := &runtimeSample{forwarding: map[string]string{}}
+	procSrc := Source{Name: SourceProcesses, Status: SourceRead, Paths: []string{"/proc"}}
+	sockSrc := Source{Name: SourceSockets}
 	owners, procs, hidden, err := scanProcs(ctx, t)
 	if err != nil {
 		if ctx.Err() != nil {
 			return nil, err
 		}
 		s.problems = append(s.problems, err.Error()) // sockets stay unmapped
+		procSrc.Status, procSrc.Detail = SourceMissing, err.Error()
+	} else if fi, err := t.Stat("proc"); err != nil || !fi.Mode.IsDir() {
+		procSrc.Status, procSrc.Detail = SourceMissing, "no /proc"
 	}
 	if hidden > 0 {
-		s.problems = append(s.problems, fmt.Sprintf("open files of %d process(es) not readable (not root?): their sockets are not mapped to units", hidden))
+		msg := fmt.Sprintf("open files of %d process(es) not readable (not root?): their sockets are not mapped to units", hidden)
+		s.problems = append(s.problems, msg)
+		sockSrc.Detail = msg
 	}
 	s.procs = procs
 	var socks []Socket
+	var sockProblems []string
 	for _, tab := range []string{"tcp", "tcp6", "udp", "udp6"} {
 		p := "proc/net/" + tab
 		b, err := target.ReadFile(t, p)
 		if err != nil {
 			if !errors.Is(err, fs.ErrNotExist) {
 				s.problems = append(s.problems, err.Error())
+				sockProblems = append(sockProblems, err.Error())
 			}
 			continue
 		}
 		ss, err := ParseSockets(b, strings.TrimSuffix(tab, "6"))
 		if err != nil {
-			s.problems = append(s.problems, fmt.Sprintf("%s: %v", target.Abs(p), err))
+			msg := fmt.Sprintf("%s: %v", target.Abs(p), err)
+			s.problems = append(s.problems, msg)
+			sockProblems = append(sockProblems, msg)
 			continue
 		}
+		sockSrc.Paths = append(sockSrc.Paths, target.Abs(p))
 		socks = append(socks, ss...)
 	}
+	switch {
+	case len(sockSrc.Paths) == 0:
+		sockSrc.Status, sockSrc.Detail = SourceMissing, "no socket table under /proc/net could be read"
+	case len(sockProblems) > 0:
+		sockSrc.Status, sockSrc.Detail = SourcePartial, list(sockProblems)
+	case hidden > 0 || procSrc.Status != SourceRead:
+		sockSrc.Status = SourcePartial // listeners seen, not all mapped to their units
+		if sockSrc.Detail == "" {
+			sockSrc.Detail = "processes not read: sockets are not mapped to units"
+		}
+	default:
+		sockSrc.Status = SourceRead
+	}
+	s.sources = append(s.sources, procSrc, sockSrc)
 	// Inbound connections arrive on a listening port of the same protocol.
 	listenPorts := map[string]bool{}
 	for _, so := range socks {
@@ -156,17 +183,28 @@ func sampleRuntime(ctx context.Context, t target.Target) (*runtimeSample, error)
 			s.conns = append(s.conns, c)
 		}
 	}
+	modSrc := Source{Name: SourceModules, Status: SourceRead, Paths: []string{target.Abs(kmodloaded.Path)}}
 	if b, err := target.ReadFile(t, kmodloaded.Path); err == nil {
 		s.modules = kmodloaded.Parse(b)
-	} else if !errors.Is(err, fs.ErrNotExist) {
-		s.problems = append(s.problems, err.Error())
+	} else {
+		modSrc.Status, modSrc.Paths, modSrc.Detail = SourceMissing, nil, "no "+target.Abs(kmodloaded.Path)
+		if !errors.Is(err, fs.ErrNotExist) {
+			modSrc.Detail = err.Error()
+			s.problems = append(s.problems, err.Error())
+		}
 	}
+	sysSrc := Source{Name: SourceSysctl, Status: SourceRead}
 	for _, k := range forwardingKeys {
 		p := "proc/sys/" + strings.ReplaceAll(k, ".", "/")
 		if b, err := target.ReadFile(t, p); err == nil {
 			s.forwarding[k] = strings.TrimSpace(string(b))
+			sysSrc.Paths = append(sysSrc.Paths, target.Abs(p))
 		}
 	}
+	if len(sysSrc.Paths) == 0 {
+		sysSrc.Status, sysSrc.Detail = SourceMissing, "no forwarding switch under /proc/sys could be read"
+	}
+	s.sources = append(s.sources, modSrc, sysSrc)
 	return s, nil
 }
 

@@ -2,14 +2,12 @@ package impact
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"io/fs"
 	"path"
 	"sort"
-	"strconv"
 	"strings"
 
+	"github.com/cradle-cra/cradle/internal/access"
 	"github.com/cradle-cra/cradle/internal/collect/accounts"
 	"github.com/cradle-cra/cradle/internal/collect/sshd"
 	"github.com/cradle-cra/cradle/internal/target"
@@ -109,11 +107,11 @@ func collectSSHAccess(ctx context.Context, t target.Target) (*sshAccess, error) 
 			a.passwords = append(a.passwords, u.Name)
 		}
 		for _, f := range files {
-			p := expandKeysPath(f, u)
+			p := access.KeysPath(f, &u)
 			if p == "" {
 				continue
 			}
-			n, err := countKeys(t, p)
+			n, err := access.CountKeys(t, p)
 			if err != nil {
 				a.problems = append(a.problems, err.Error())
 			}
@@ -129,42 +127,4 @@ func collectSSHAccess(ctx context.Context, t target.Target) (*sshAccess, error) 
 	}
 	sort.Strings(a.admins)
 	return a, nil
-}
-
-// expandKeysPath applies sshd_config(5) tokens to one AuthorizedKeysFile
-// entry; relative paths are below the home directory.
-func expandKeysPath(f string, u accounts.User) string {
-	if strings.EqualFold(f, "none") {
-		return ""
-	}
-	r := strings.NewReplacer("%%", "%", "%h", u.Home, "%u", u.Name, "%U", strconv.FormatUint(uint64(u.UID), 10))
-	p := r.Replace(f)
-	if !strings.HasPrefix(p, "/") {
-		if u.Home == "" {
-			return ""
-		}
-		p = u.Home + "/" + p
-	}
-	return target.Clean(p)
-}
-
-// countKeys counts key lines (not blank, not comments) in an
-// authorized_keys file.
-func countKeys(t target.Target, p string) (int, error) {
-	fi, err := t.Stat(p)
-	if err != nil {
-		if errors.Is(err, fs.ErrNotExist) || errors.Is(err, fs.ErrInvalid) {
-			return 0, nil
-		}
-		return 0, fmt.Errorf("authorized keys %s: %w", target.Abs(p), err)
-	}
-	if !fi.Mode.IsRegular() {
-		return 0, nil
-	}
-	rc, err := t.Open(p)
-	if err != nil {
-		return 0, fmt.Errorf("authorized keys %s: %w", target.Abs(p), err)
-	}
-	defer rc.Close()
-	return CountKeys(rc)
 }

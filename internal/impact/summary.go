@@ -66,6 +66,12 @@ func (s *Signals) Summary() []string {
 	if len(s.Problems) > 0 {
 		out = append(out, fmt.Sprintf("not readable: %s", list(s.Problems)))
 	}
+	byStatus := map[string][]string{}
+	for _, src := range s.Sources {
+		byStatus[src.Status] = append(byStatus[src.Status], src.Name)
+	}
+	out = append(out, fmt.Sprintf("sources: read %s; read in part %s; missing %s",
+		orNone(byStatus[SourceRead]), orNone(byStatus[SourcePartial]), orNone(byStatus[SourceMissing])))
 	return out
 }
 

@@ -43,6 +43,7 @@ type Dep struct {
 type unitInfo struct {
 	deps   []Dep
 	listen map[string][]listenSpec // socket unit → what it listens on
+	dirs   []string                // unit directories read
 }
 
 // listenSpec is one ListenStream=/ListenDatagram= port of a socket unit.
@@ -64,6 +65,7 @@ func collectUnits(ctx context.Context, t target.Target) (*unitInfo, []string, er
 			}
 			continue
 		}
+		ui.dirs = append(ui.dirs, target.Abs(dir))
 		for _, e := range ents {
 			if err := ctx.Err(); err != nil {
 				return nil, nil, err

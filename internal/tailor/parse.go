@@ -2,6 +2,7 @@ package tailor
 
 import (
 	"fmt"
+	"path"
 	"strings"
 	"time"
 
@@ -15,6 +16,9 @@ type tailoringDoc struct {
 	Select   []string                  `yaml:"select"`
 	Unselect []string                  `yaml:"unselect"`
 	Params   map[string]map[string]any `yaml:"params"`
+	// AcceptUnknown lists rules (ids or globs) whose fixes are applied
+	// although the preflight had no source to rate them (impact unknown).
+	AcceptUnknown []string `yaml:"accept_unknown"`
 }
 
 // ParseTailoring parses a tailoring file:
@@ -23,6 +27,7 @@ type tailoringDoc struct {
 //	select: [ssh.*]
 //	unselect: [fs.tmp.noexec]
 //	params: {accounts.pass_max_days: {days: 180}}
+//	accept_unknown: [ssh.*]
 func ParseTailoring(name string, data []byte) (*Tailoring, error) {
 	root, err := rules.ParseYAML(name, data)
 	if err != nil {
@@ -51,7 +56,12 @@ func ParseTailoring(name string, data []byte) (*Tailoring, error) {
 			return nil, &rules.Error{File: name, Line: root.Line, Msg: "empty rule pattern in select/unselect"}
 		}
 	}
-	return &Tailoring{Profile: d.Profile, Select: d.Select, Unselect: d.Unselect, Params: d.Params, Source: name}, nil
+	for _, p := range d.AcceptUnknown {
+		if _, err := path.Match(p, ""); err != nil || strings.TrimSpace(p) == "" {
+			return nil, &rules.Error{File: name, Line: root.Line, Msg: fmt.Sprintf("accept_unknown: %q is not a rule id or glob", p)}
+		}
+	}
+	return &Tailoring{Profile: d.Profile, Select: d.Select, Unselect: d.Unselect, Params: d.Params, AcceptUnknown: d.AcceptUnknown, Source: name}, nil
 }
 
 // waiverDoc accepts cradle's fields and InSpec's waiver fields

@@ -18,7 +18,10 @@ type Tailoring struct {
 	Select   []string // rule ids or path.Match globs to add
 	Unselect []string // rule ids or globs to drop
 	Params   map[string]map[string]any
-	Source   string
+	// AcceptUnknown lists rules (ids or globs) whose fixes cradle fix
+	// applies although their impact is unknown (accept_unknown).
+	AcceptUnknown []string
+	Source        string
 }
 
 // Selects reports whether the tailoring adds rule id.
@@ -26,6 +29,16 @@ func (t *Tailoring) Selects(id string) bool { return t != nil && matchAny(t.Sele
 
 // Unselects reports whether the tailoring drops rule id.
 func (t *Tailoring) Unselects(id string) bool { return t != nil && matchAny(t.Unselect, id) }
+
+// AcceptsUnknown reports whether the tailoring accepts unknown impact for
+// the fix of rule id.
+func (t *Tailoring) AcceptsUnknown(id string) bool {
+	return t != nil && MatchAny(t.AcceptUnknown, id)
+}
+
+// MatchAny reports whether id is one of patterns (rule ids or path.Match
+// globs).
+func MatchAny(patterns []string, id string) bool { return matchAny(patterns, id) }
 
 func matchAny(patterns []string, id string) bool {
 	for _, p := range patterns {

@@ -33,6 +33,25 @@ func TestTailoringGlobs(t *testing.T) {
 	}
 }
 
+func TestTailoringAcceptUnknown(t *testing.T) {
+	tl, err := ParseTailoring("t.yaml", []byte("accept_unknown: [ssh.*, accounts.password_max_days]\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !tl.AcceptsUnknown("ssh.permit_root_login") || !tl.AcceptsUnknown("accounts.password_max_days") || tl.AcceptsUnknown("accounts.password_inactive") {
+		t.Fatalf("accept_unknown: %+v", tl.AcceptUnknown)
+	}
+	var none *Tailoring
+	if none.AcceptsUnknown("ssh.x") {
+		t.Error("no tailoring accepts nothing")
+	}
+	for _, doc := range []string{"accept_unknown: []\n", "accept_unknown: ['']\n", "accept_unknown: ['ssh.[']\n"} {
+		if _, err := ParseTailoring("t.yaml", []byte(doc)); err == nil {
+			t.Errorf("%q accepted", doc)
+		}
+	}
+}
+
 func FuzzParseWaivers(f *testing.F) {
 	f.Add([]byte("waivers:\n  - rule: a\n    justification: b\n    expires: 2027-01-01\n"))
 	f.Add([]byte("a.b:\n  justification: x\n  expiration_date: 2027-01-01T00:00:00Z\n  run: false\n"))

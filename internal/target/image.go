@@ -435,6 +435,9 @@ func (t *imageTarget) Walk(ctx context.Context, opts WalkOptions, fn WalkFunc) e
 		if err := ctx.Err(); err != nil {
 			return err
 		}
+		if opts.Prune != nil && rel != "" && opts.Prune(rel, &imageProbe{t: t, dir: rel, d: d}) != "" {
+			return nil
+		}
 		names := make([]string, 0, len(d.kids))
 		for k := range d.kids {
 			names = append(names, k)
@@ -455,4 +458,28 @@ func (t *imageTarget) Walk(ctx context.Context, opts WalkOptions, fn WalkFunc) e
 		return nil
 	}
 	return visit("", t.root)
+}
+
+// imageProbe is the DirProbe of an image directory: lookups in the merged
+// tree, which follow no symlink.
+type imageProbe struct {
+	t   *imageTarget
+	dir string
+	d   *inode
+}
+
+func (p *imageProbe) Has(name string) (fs.FileMode, bool) {
+	n, ok := p.d.kids[name]
+	if !ok {
+		return 0, false
+	}
+	return n.mode.Type(), true
+}
+
+func (p *imageProbe) Lstat(rel string) (FileInfo, error) {
+	n := lookupNode(p.d, rel)
+	if n == nil {
+		return FileInfo{}, errNotExist("stat", joinRel(p.dir, rel))
+	}
+	return p.t.info(joinRel(p.dir, rel), n), nil
 }

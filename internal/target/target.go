@@ -58,6 +58,26 @@ type WalkOptions struct {
 	// (permission denied, I/O errors); the walk goes on unless it returns
 	// an error. Entries that vanish during a live walk are not reported.
 	OnError func(path string, err error) error
+	// Prune, when set, is asked about each directory below the root
+	// (never the root itself) once it is open and before any of its
+	// entries are reported; a non-empty reason keeps the walk out of it.
+	// The directory itself has already been reported. The probe is valid
+	// only during the call; Prune may be called from several goroutines.
+	Prune func(dir string, probe DirProbe) (reason string)
+}
+
+// DirProbe answers questions about a directory the walk is about to
+// enter, cheaply: Has from the listing already read, Lstat with one
+// system call per path component.
+type DirProbe interface {
+	// Has reports whether the directory lists name, with its type bits
+	// (fs.ModeIrregular when the filesystem does not say). Only the first block of a
+	// listing is consulted (hundreds of names): a directory with more
+	// entries than that is not what a probe looks for.
+	Has(name string) (typ fs.FileMode, ok bool)
+	// Lstat stats rel, a slash-separated path below the directory,
+	// following no symlink in any component.
+	Lstat(rel string) (FileInfo, error)
 }
 
 // WalkFunc receives each entry, the root ("") included, in no particular

@@ -9,6 +9,7 @@ import (
 	"errors"
 	"io/fs"
 	"os"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -224,32 +225,40 @@ func (w *linuxWalker) visit(j walkJob, buf []byte, children []walkJob) []walkJob
 	dir.refs.Store(1)
 	first := len(children)
 	var st unix.Stat_t
-read:
-	for {
-		n, err := unix.Getdents(fd, buf)
-		if err == unix.EINTR {
-			continue
-		}
+	// n > 0 is a block read ahead for Prune.
+	n := 0
+	if w.opts.Prune != nil && j.parent != nil {
+		var err error
+		n, err = getdents(fd, buf)
 		if err != nil {
 			w.report(j.path, "readdir", err)
-			break
+			dir.release()
+			return children
 		}
+		if w.opts.Prune(j.path, &linuxProbe{fd: fd, dir: j.path, buf: buf[:max(n, 0)]}) != "" {
+			dir.release()
+			return children
+		}
+	}
+read:
+	for {
 		if n <= 0 {
-			break
-		}
-		for off := 0; off+19 < n; {
-			reclen := int(binary.NativeEndian.Uint16(buf[off+16:]))
-			if reclen < 20 || off+reclen > n {
+			var err error
+			if n, err = getdents(fd, buf); err != nil {
+				w.report(j.path, "readdir", err)
 				break
 			}
-			rec := buf[off+19 : off+reclen]
-			off += reclen
-			i := bytes.IndexByte(rec, 0)
-			if i <= 0 {
-				continue // no terminator: corrupt record
+			if n <= 0 {
+				break
 			}
-			rec = rec[:i]
-			if rec[0] == '.' && (len(rec) == 1 || len(rec) == 2 && rec[1] == '.') {
+		}
+		for off := 0; off < n; {
+			rec, _, next := nextDirent(buf[:n], off)
+			if next < 0 {
+				break
+			}
+			off = next
+			if rec == nil {
 				continue
 			}
 			if err := fstatatName(fd, rec, &st); err != nil {
@@ -268,6 +277,7 @@ read:
 				children = append(children, walkJob{parent: dir, name: p[len(p)-len(rec):], path: p, dev: uint64(st.Dev)})
 			}
 		}
+		n = 0
 	}
 	if w.failed() {
 		children = children[:first]
@@ -275,6 +285,110 @@ read:
 	dir.refs.Add(int32(len(children) - first))
 	dir.release()
 	return children
+}
+
+func getdents(fd int, buf []byte) (int, error) {
+	for {
+		n, err := unix.Getdents(fd, buf)
+		if err != unix.EINTR {
+			return n, err
+		}
+	}
+}
+
+// nextDirent decodes the getdents64 record at off: its name (nil for ".",
+// "..", and corrupt names), its d_type and the offset of the next record
+// (-1 when none is complete).
+func nextDirent(buf []byte, off int) (name []byte, dtype byte, next int) {
+	if off+19 >= len(buf) {
+		return nil, 0, -1
+	}
+	reclen := int(binary.NativeEndian.Uint16(buf[off+16:]))
+	if reclen < 20 || off+reclen > len(buf) {
+		return nil, 0, -1
+	}
+	rec := buf[off+19 : off+reclen]
+	i := bytes.IndexByte(rec, 0)
+	if i <= 0 {
+		return nil, 0, off + reclen // no terminator: corrupt record
+	}
+	rec = rec[:i]
+	if rec[0] == '.' && (len(rec) == 1 || len(rec) == 2 && rec[1] == '.') {
+		return nil, 0, off + reclen
+	}
+	return rec, buf[off+18], off + reclen
+}
+
+// linuxProbe is the DirProbe of a directory open at fd whose first
+// listing block is buf.
+type linuxProbe struct {
+	fd  int
+	dir string
+	buf []byte
+}
+
+func (p *linuxProbe) Has(name string) (fs.FileMode, bool) {
+	for off := 0; off < len(p.buf); {
+		rec, dt, next := nextDirent(p.buf, off)
+		if next < 0 {
+			break
+		}
+		off = next
+		if string(rec) == name {
+			return direntType(dt), true
+		}
+	}
+	return 0, false
+}
+
+func direntType(dt byte) fs.FileMode {
+	switch dt {
+	case unix.DT_REG:
+		return 0
+	case unix.DT_DIR:
+		return fs.ModeDir
+	case unix.DT_LNK:
+		return fs.ModeSymlink
+	case unix.DT_CHR:
+		return fs.ModeDevice | fs.ModeCharDevice
+	case unix.DT_BLK:
+		return fs.ModeDevice
+	case unix.DT_FIFO:
+		return fs.ModeNamedPipe
+	case unix.DT_SOCK:
+		return fs.ModeSocket
+	}
+	return fs.ModeIrregular // DT_UNKNOWN: the filesystem does not say
+}
+
+// Lstat opens each leading component of rel with O_NOFOLLOW, so no
+// symlink in the probed tree leads the stat elsewhere.
+func (p *linuxProbe) Lstat(rel string) (FileInfo, error) {
+	cur := p.fd
+	defer func() {
+		if cur != p.fd {
+			unix.Close(cur)
+		}
+	}()
+	rest := rel
+	for {
+		name, tail, more := strings.Cut(rest, "/")
+		if !more {
+			var st unix.Stat_t
+			if err := unix.Fstatat(cur, name, &st, statFlags); err != nil {
+				return FileInfo{}, &fs.PathError{Op: "lstat", Path: Abs(joinRel(p.dir, rel)), Err: err}
+			}
+			return fileInfoFromStat(joinRel(p.dir, rel), &st), nil
+		}
+		next, err := unix.Openat(cur, name, unix.O_PATH|unix.O_DIRECTORY|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
+		if err != nil {
+			return FileInfo{}, &fs.PathError{Op: "lstat", Path: Abs(joinRel(p.dir, rel)), Err: err}
+		}
+		if cur != p.fd {
+			unix.Close(cur)
+		}
+		cur, rest = next, tail
+	}
 }
 
 // joinRelBytes builds dir/name with one allocation.

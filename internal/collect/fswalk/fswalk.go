@@ -4,6 +4,7 @@
 // the target's account database. Lists are bounded (the lexicographically
 // first paths are kept, so output does not depend on walk order) while
 // totals stay exact, keeping memory flat on hosts with millions of files.
+// Other systems' trees (others.go) are not entered by default.
 package fswalk
 
 import (
@@ -22,20 +23,37 @@ import (
 	"github.com/cradle-cra/cradle/internal/target"
 )
 
-// Key is the fact-store key.
-const Key = "fswalk"
+// Key is the fact-store key of the default walk; KeyOthersEntered that of
+// the walk that also enters other systems' trees.
+const (
+	Key              = "fswalk"
+	KeyOthersEntered = "fswalk.others-entered"
+)
 
 // Bounds on the paths kept per list.
 const (
 	MaxKept      = 1000
 	MaxSetIDKept = 10000 // allow-lists need the whole inventory
 	MaxErrors    = 20
+	MaxTreesKept = 1000
 )
 
-// Skip lists the directories the walk does not enter: runtime state
-// (proc, sys, dev, run) and container engines' storage, which holds other
-// systems' root filesystems.
-var Skip = []string{"proc", "sys", "dev", "run", "var/lib/docker", "var/lib/containers/storage"}
+// Skip lists the directories the walk never enters: runtime state.
+var Skip = []string{"proc", "sys", "dev", "run"}
+
+// Options choose what the walk enters.
+type Options struct {
+	// EnterOthers walks into other systems' trees too; they are still
+	// listed in Facts.Others.
+	EnterOthers bool
+}
+
+func (o Options) key() string {
+	if o.EnterOthers {
+		return KeyOthersEntered
+	}
+	return Key
+}
 
 // Entry is one file found by the walk.
 type Entry struct {
@@ -59,8 +77,12 @@ type Facts struct {
 	// Entries counts the files, directories and other entries walked.
 	Entries int64 `json:"entries"`
 	// Skipped are the directories not entered (besides pseudo, volatile
-	// and remote mounts on a live host).
+	// and remote mounts on a live host, and other systems' trees).
 	Skipped []string `json:"skipped"`
+	// Others are the other systems' trees the walk met: not entered
+	// unless OthersEntered.
+	Others        TreeList `json:"other_systems"`
+	OthersEntered bool     `json:"other_systems_entered,omitempty"`
 	// WorldWritableFiles are regular files writable by others.
 	WorldWritableFiles List `json:"world_writable_files"`
 	// WorldWritableDirs are directories writable by others without the
@@ -87,25 +109,33 @@ type Unreadable struct {
 	Err  string `json:"error"`
 }
 
-// Get returns the memoised facts, built on the store's account database.
-func Get(s *facts.Store) (*Facts, error) { return facts.Get(s, Key, collect) }
+// Get returns the memoised facts of the default walk, built on the
+// store's account database.
+func Get(s *facts.Store) (*Facts, error) { return GetWith(s, Options{}) }
+
+// GetWith returns the memoised facts of the walk o describes.
+func GetWith(s *facts.Store, o Options) (*Facts, error) {
+	return facts.Get(s, o.key(), func(ctx context.Context, s *facts.Store) (*Facts, error) { return collect(ctx, s, o) })
+}
 
 // Collect walks t once and computes every fact.
 func Collect(ctx context.Context, t target.Target) (*Facts, error) {
-	return collect(ctx, facts.NewStore(ctx, t))
+	return collect(ctx, facts.NewStore(ctx, t), Options{})
 }
 
-func collect(ctx context.Context, s *facts.Store) (*Facts, error) {
+func collect(ctx context.Context, s *facts.Store, o Options) (*Facts, error) {
 	t := s.Target()
 	// An unreadable account database is recorded in the facts (the
 	// unowned-files check cannot run), not fatal to the walk.
 	db, dbErr := accounts.Get(s)
 	a := NewAccumulator(db, dbErr)
-	opts := target.WalkOptions{Skip: Skip, LocalOnly: true, OnError: a.Error}
+	pr := newPruner(o.EnterOthers)
+	opts := target.WalkOptions{Skip: Skip, LocalOnly: true, OnError: a.Error, Prune: pr.prune}
 	if err := t.Walk(ctx, opts, a.Add); err != nil {
 		return nil, fmt.Errorf("walk %s: %w", t.Name(), err)
 	}
 	f := a.Facts()
+	f.Others, f.OthersEntered = pr.list(), o.EnterOthers
 	f.Skipped = make([]string, len(Skip))
 	for i, p := range Skip {
 		f.Skipped[i] = target.Abs(p)
@@ -122,9 +152,9 @@ type Accumulator struct {
 	gids      idSet
 	dbErr     string
 	noDB      bool
-	ww, wwd   bounded
-	setid     bounded
-	noOwner   bounded
+	ww, wwd   bounded[Entry]
+	setid     bounded[Entry]
+	noOwner   bounded[Entry]
 	errMu     sync.Mutex
 	errs      []Unreadable
 	errsTotal int
@@ -134,8 +164,8 @@ type Accumulator struct {
 // ownership is not checked.
 func NewAccumulator(db *accounts.DB, dbErr error) *Accumulator {
 	a := &Accumulator{
-		ww: bounded{max: MaxKept}, wwd: bounded{max: MaxKept},
-		setid: bounded{max: MaxSetIDKept}, noOwner: bounded{max: MaxKept},
+		ww: bounded[Entry]{max: MaxKept}, wwd: bounded[Entry]{max: MaxKept},
+		setid: bounded[Entry]{max: MaxSetIDKept}, noOwner: bounded[Entry]{max: MaxKept},
 	}
 	switch {
 	case dbErr != nil:
@@ -161,18 +191,18 @@ func (a *Accumulator) Add(fi target.FileInfo) error {
 	switch {
 	case m.IsRegular():
 		if m&0o002 != 0 {
-			a.ww.add(fi)
+			addEntry(&a.ww, fi)
 		}
 		if m&(fs.ModeSetuid|fs.ModeSetgid) != 0 {
-			a.setid.add(fi)
+			addEntry(&a.setid, fi)
 		}
 	case m.IsDir():
 		if m&0o002 != 0 && m&fs.ModeSticky == 0 {
-			a.wwd.add(fi)
+			addEntry(&a.wwd, fi)
 		}
 	}
 	if a.unowned && !(a.uids.has(fi.UID) && a.gids.has(fi.GID)) {
-		a.noOwner.add(fi)
+		addEntry(&a.noOwner, fi)
 	}
 	return nil
 }
@@ -199,10 +229,10 @@ func unwrap(err error) string {
 func (a *Accumulator) Facts() *Facts {
 	f := &Facts{
 		Entries:            a.entries.Load(),
-		WorldWritableFiles: a.ww.list(),
-		WorldWritableDirs:  a.wwd.list(),
-		SetID:              a.setid.list(),
-		Unowned:            a.noOwner.list(),
+		WorldWritableFiles: entryList(&a.ww),
+		WorldWritableDirs:  entryList(&a.wwd),
+		SetID:              entryList(&a.setid),
+		Unowned:            entryList(&a.noOwner),
 		AccountsError:      a.dbErr,
 		NoAccounts:         a.noDB,
 	}
@@ -239,49 +269,62 @@ func (s *idSet) has(id uint32) bool {
 	return s.high[id]
 }
 
-// bounded keeps the max lexicographically smallest paths in a max-heap.
-type bounded struct {
+func (e Entry) key() string { return e.Path }
+
+// bounded keeps the max lexicographically smallest keys in a max-heap.
+type bounded[T interface{ key() string }] struct {
 	mu    sync.Mutex
 	max   int
 	total int
-	h     entryHeap
+	h     maxHeap[T]
 }
 
-func (b *bounded) add(fi target.FileInfo) {
+// add counts one item and keeps it when its key is among the smallest;
+// mk builds it only then.
+func (b *bounded[T]) add(key string, mk func() T) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	b.total++
 	full := len(b.h) >= b.max
-	if full && (b.max == 0 || "/"+fi.Path >= b.h[0].Path) {
+	if full && (b.max == 0 || key >= b.h[0].key()) {
 		return
 	}
-	e := Entry{Path: target.Abs(fi.Path), Mode: fi.Mode, UID: fi.UID, GID: fi.GID}
 	if full {
-		b.h[0] = e
+		b.h[0] = mk()
 		heap.Fix(&b.h, 0)
 		return
 	}
-	heap.Push(&b.h, e)
+	heap.Push(&b.h, mk())
 }
 
-func (b *bounded) list() List {
+// list returns the total and the kept items in key order (never nil).
+func (b *bounded[T]) list() (int, []T) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	out := List{Total: b.total, Entries: slices.Clone([]Entry(b.h))}
-	if out.Entries == nil {
-		out.Entries = []Entry{}
+	out := slices.Clone([]T(b.h))
+	if out == nil {
+		out = []T{}
 	}
-	slices.SortFunc(out.Entries, func(x, y Entry) int { return strings.Compare(x.Path, y.Path) })
-	return out
+	slices.SortFunc(out, func(x, y T) int { return strings.Compare(x.key(), y.key()) })
+	return b.total, out
 }
 
-type entryHeap []Entry
+func addEntry(b *bounded[Entry], fi target.FileInfo) {
+	b.add("/"+fi.Path, func() Entry { return Entry{Path: target.Abs(fi.Path), Mode: fi.Mode, UID: fi.UID, GID: fi.GID} })
+}
 
-func (h entryHeap) Len() int           { return len(h) }
-func (h entryHeap) Less(i, j int) bool { return h[i].Path > h[j].Path }
-func (h entryHeap) Swap(i, j int)      { h[i], h[j] = h[j], h[i] }
-func (h *entryHeap) Push(x any)        { *h = append(*h, x.(Entry)) }
-func (h *entryHeap) Pop() any {
+func entryList(b *bounded[Entry]) List {
+	total, es := b.list()
+	return List{Total: total, Entries: es}
+}
+
+type maxHeap[T interface{ key() string }] []T
+
+func (h maxHeap[T]) Len() int           { return len(h) }
+func (h maxHeap[T]) Less(i, j int) bool { return h[i].key() > h[j].key() }
+func (h maxHeap[T]) Swap(i, j int)      { h[i], h[j] = h[j], h[i] }
+func (h *maxHeap[T]) Push(x any)        { *h = append(*h, x.(T)) }
+func (h *maxHeap[T]) Pop() any {
 	old := *h
 	e := old[len(old)-1]
 	*h = old[:len(old)-1]

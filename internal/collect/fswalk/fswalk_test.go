@@ -174,6 +174,21 @@ func TestDebootstrap(t *testing.T) {
 // classification) over the benchmark tree ($CRADLE_BENCH_ROOT, the
 // debootstrap fixture or /usr).
 func BenchmarkCollect(b *testing.B) {
+	tg := benchTarget(b)
+	var n int64
+	for b.Loop() {
+		f, err := Collect(context.Background(), tg)
+		if err != nil {
+			b.Fatal(err)
+		}
+		n = f.Entries
+	}
+	b.ReportMetric(float64(n), "entries")
+}
+
+// benchTarget opens the benchmark tree: $CRADLE_BENCH_ROOT, the
+// debootstrap fixture or /usr.
+func benchTarget(b *testing.B) target.Target {
 	var root string
 	for _, d := range []string{os.Getenv("CRADLE_BENCH_ROOT"), os.Getenv("CRADLE_TEST_ROOTFS"), "/var/cache/cradle-fixtures/rootfs-bookworm", "/usr"} {
 		if fi, err := os.Stat(d); d != "" && err == nil && fi.IsDir() {
@@ -185,16 +200,8 @@ func BenchmarkCollect(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	defer tg.Close()
-	var n int64
-	for b.Loop() {
-		f, err := Collect(context.Background(), tg)
-		if err != nil {
-			b.Fatal(err)
-		}
-		n = f.Entries
-	}
-	b.ReportMetric(float64(n), "entries")
+	b.Cleanup(func() { tg.Close() })
+	return tg
 }
 
 func TestIDSet(t *testing.T) {

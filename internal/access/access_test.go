@@ -1,0 +1,282 @@
+package access
+
+import (
+	"context"
+	"fmt"
+	"maps"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/cradle-cra/cradle/internal/target"
+	"github.com/cradle-cra/cradle/internal/target/targettest"
+)
+
+// now is the model's time in the tests: 2026-12-05.
+var now = time.Date(2026, 12, 5, 10, 0, 0, 0, time.UTC)
+
+var today = now.Unix() / 86400
+
+// appliance is a Debian 12 appliance's access files, as debootstrap,
+// openssh-server, sudo and cloud-init leave them: an administrator with a
+// key and an old password, a cloud-init administrator with a locked
+// password and NOPASSWD: ALL, an automation account with one NOPASSWD
+// command, a service account.
+func appliance() map[string]string {
+	return map[string]string{
+		"etc/passwd": `root:x:0:0:root:/root:/bin/bash
+daemon:x:1:1:daemon:/usr/sbin:/usr/sbin/nologin
+admin:x:1000:1000:Admin,,,:/home/admin:/bin/bash
+cloud:x:1001:1001::/home/cloud:/bin/bash
+ops:x:1002:1002::/home/ops:/bin/bash
+svc:x:998:998::/var/lib/svc:/usr/sbin/nologin
+`,
+		"etc/shadow": fmt.Sprintf(`root:$y$j9T$abcdefghijklmnopqrstu$abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG:%[1]d:0:99999:7:::
+daemon:*:%[1]d:0:99999:7:::
+admin:$6$saltsalt$0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789abcdefghijklmnop:%[2]d:0:99999:7:::
+cloud:!:%[1]d:0:99999:7:::
+ops:*:%[1]d:0:99999:7:::
+svc:!:%[1]d::::::
+`, today-30, today-400),
+		"etc/group": `root:x:0:
+sudo:x:27:admin
+admin:x:1000:
+cloud:x:1001:
+ops:x:1002:
+svc:x:998:
+`,
+		"etc/hostname":                                 "appliance\n",
+		"bin/bash":                                     "",
+		"usr/sbin/nologin":                             "",
+		"home/admin/.ssh/authorized_keys":              "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIGadmin admin@laptop\n",
+		"home/cloud/.ssh/authorized_keys":              "# cloud-init\nssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIGcloud cloud@ci\n",
+		"home/ops/.ssh/authorized_keys":                "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIGops ops@automation\n",
+		"etc/ssh/sshd_config":                          "Include /etc/ssh/sshd_config.d/*.conf\nKbdInteractiveAuthentication no\nUsePAM yes\nX11Forwarding yes\nPrintMotd no\nAcceptEnv LANG LC_*\nSubsystem\tsftp\t/usr/lib/openssh/sftp-server\n",
+		"usr/sbin/sshd":                                "",
+		"etc/sudoers":                                  "Defaults\tenv_reset\nDefaults\tmail_badpass\nDefaults\tsecure_path=\"/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin\"\nDefaults\tuse_pty\nroot\tALL=(ALL:ALL) ALL\n%sudo\tALL=(ALL:ALL) ALL\n@includedir /etc/sudoers.d\n",
+		"etc/sudoers.d/90-cloud-init-users":            "# Created by cloud-init v. 22.4.2\n\n# User rules for cloud\ncloud ALL=(ALL) NOPASSWD:ALL\n",
+		"etc/sudoers.d/ops":                            "ops ALL=(ALL) NOPASSWD: /usr/bin/systemctl restart nginx\n",
+		"etc/pam.d/sshd":                               "@include common-auth\naccount    required     pam_nologin.so\n@include common-account\nsession [success=ok ignore=ignore module_unknown=ignore default=bad]        pam_selinux.so close\n@include common-session\n@include common-password\n",
+		"etc/pam.d/common-account":                     "account\t[success=1 new_authtok_reqd=done default=ignore]\tpam_unix.so \naccount\trequisite\t\t\tpam_deny.so\naccount\trequired\t\t\tpam_permit.so\n",
+		"etc/pam.d/common-auth":                        "auth\t[success=1 default=ignore]\tpam_unix.so nullok\nauth\trequisite\t\t\tpam_deny.so\nauth\trequired\t\t\tpam_permit.so\n",
+		"etc/pam.d/sudo":                               "#%PAM-1.0\nsession    required   pam_limits.so\n@include common-auth\n@include common-account\n@include common-session-noninteractive\n",
+		"etc/pam.d/login":                              "auth       optional   pam_faildelay.so  delay=3000000\nauth       requisite  pam_nologin.so\n@include common-auth\naccount    required   pam_access.so\n@include common-account\n",
+		"etc/security/access.conf":                     "# Login access control table.\n#\n# -:ALL EXCEPT root:tty1\n",
+		"lib/x86_64-linux-gnu/security/pam_unix.so":    "",
+		"lib/x86_64-linux-gnu/security/pam_deny.so":    "",
+		"lib/x86_64-linux-gnu/security/pam_permit.so":  "",
+		"lib/x86_64-linux-gnu/security/pam_nologin.so": "",
+		"lib/x86_64-linux-gnu/security/pam_access.so":  "",
+		"lib/x86_64-linux-gnu/security/pam_limits.so":  "",
+		"lib/x86_64-linux-gnu/security/pam_selinux.so": "",
+	}
+}
+
+// tree writes files as a root filesystem; shells are executable.
+func tree(t *testing.T, files map[string]string) target.Target {
+	t.Helper()
+	dir := targettest.Dir(t, files)
+	for _, sh := range []string{"bin/bash", "usr/sbin/nologin", "bin/sh"} {
+		if _, ok := files[sh]; ok {
+			if err := os.Chmod(filepath.Join(dir, sh), 0o755); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	tg, err := target.OpenRootFS(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { tg.Close() })
+	return tg
+}
+
+func compute(t *testing.T, files map[string]string) *Model {
+	t.Helper()
+	m, err := Compute(context.Background(), tree(t, files), now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
+// ways renders an account's ways as "name: status[: reason]".
+func ways(m *Model, user string) map[string]string {
+	out := map[string]string{}
+	for _, w := range m.Ways(user) {
+		s := string(w.Status)
+		if w.NoPassword {
+			s += " nopasswd"
+		}
+		if w.Reason != "" {
+			s += ": " + w.Reason
+		}
+		out[w.Name] = s
+	}
+	return out
+}
+
+func with(edits map[string]string) map[string]string {
+	f := appliance()
+	for k, v := range edits {
+		if v == "" && strings.HasPrefix(k, "-") {
+			delete(f, k[1:])
+			continue
+		}
+		f[k] = v
+	}
+	return f
+}
+
+func TestModelAppliance(t *testing.T) {
+	m := compute(t, appliance())
+	want := map[string]map[string]string{
+		"root": {
+			"SSH key login":          "refused: no authorized key",
+			"SSH password login":     "refused: sshd PermitRootLogin prohibit-password",
+			"console password login": "works",
+			"sudo ALL (as ALL:ALL)":  "works",
+		},
+		"admin": {
+			"SSH key login":          "works",
+			"SSH password login":     "works",
+			"console password login": "works",
+			"sudo ALL (as ALL:ALL)":  "works",
+		},
+		"cloud": {
+			"SSH key login":          "works",
+			"SSH password login":     "refused: password locked",
+			"console password login": "refused: password locked",
+			"sudo ALL (as ALL)":      "works nopasswd",
+		},
+		"ops": {
+			"SSH key login":                                  "works",
+			"SSH password login":                             "refused: password disabled",
+			"console password login":                         "refused: password disabled",
+			"sudo /usr/bin/systemctl restart nginx (as ALL)": "works nopasswd",
+		},
+		"svc": {
+			"SSH key login":          "refused: shell /usr/sbin/nologin does not allow logins",
+			"SSH password login":     "refused: shell /usr/sbin/nologin does not allow logins",
+			"console password login": "refused: shell /usr/sbin/nologin does not allow logins",
+		},
+	}
+	for user, w := range want {
+		if got := ways(m, user); !maps.Equal(got, w) {
+			t.Errorf("%s:\n got %v\nwant %v", user, got, w)
+		}
+	}
+	if a := m.Account("admin"); len(a.Keys) != 1 || a.Keys[0] != "/home/admin/.ssh/authorized_keys" {
+		t.Errorf("admin keys = %v", a.Keys)
+	}
+	if len(m.Notes) != 0 {
+		t.Errorf("notes = %v", m.Notes)
+	}
+}
+
+// TestModelCases changes one thing of the appliance and checks one way.
+func TestModelCases(t *testing.T) {
+	shadowAdmin := func(fields string) map[string]string {
+		f := appliance()
+		var lines []string
+		for _, l := range strings.Split(f["etc/shadow"], "\n") {
+			if strings.HasPrefix(l, "admin:") {
+				parts := strings.SplitN(l, ":", 3)
+				l = parts[0] + ":" + parts[1] + ":" + fields
+			}
+			lines = append(lines, l)
+		}
+		f["etc/shadow"] = strings.Join(lines, "\n")
+		return f
+	}
+	sshd := func(extra string) map[string]string {
+		return with(map[string]string{"etc/ssh/sshd_config.d/50-site.conf": extra})
+	}
+	for _, tc := range []struct {
+		name      string
+		files     map[string]string
+		user, way string
+		want      string
+	}{
+		{"inactive after ageing", shadowAdmin(fmt.Sprintf("%d:0:365:7:30::", today-400)), "admin", "SSH key login",
+			"refused: PAM account management would refuse: account inactive since " + day(today-400+365+30+1)},
+		{"inactive also stops sudo", shadowAdmin(fmt.Sprintf("%d:0:365:7:30::", today-400)), "admin", "sudo ALL (as ALL:ALL)",
+			"refused: PAM account management would refuse: account inactive since " + day(today-400+365+30+1)},
+		{"password expired needs a change", shadowAdmin(fmt.Sprintf("%d:0:365:7:::", today-400)), "admin", "SSH key login",
+			"refused: PAM account management requires a password change first: password expired since " + day(today-400+365+1)},
+		{"expiry in the future", shadowAdmin(fmt.Sprintf("%d:0:99999:7::%d:", today-400, today+1)), "admin", "SSH key login", "works"},
+		{"account expired", shadowAdmin(fmt.Sprintf("%d:0:99999:7::%d:", today-400, today)), "admin", "SSH key login",
+			"refused: PAM account management would refuse: account expired on " + day(today)},
+		{"forced change", shadowAdmin("0:0:99999:7:::"), "admin", "console password login",
+			"refused: PAM account management requires a password change first: password change forced (last change 0)"},
+		{"ageing disabled", shadowAdmin("::365:7:30::"), "admin", "SSH key login", "works"},
+		{"nologin file", with(map[string]string{"etc/nologin": "maintenance\n"}), "admin", "SSH key login",
+			"refused: PAM account management would refuse: /etc/nologin exists (pam_nologin)"},
+		{"nologin file spares root", with(map[string]string{"etc/nologin": "maintenance\n"}), "root", "console password login", "works"},
+		{"nologin file spares sudo", with(map[string]string{"etc/nologin": "maintenance\n"}), "ops", "sudo /usr/bin/systemctl restart nginx (as ALL)", "works nopasswd"},
+		{"root login off", sshd("PermitRootLogin no\n"), "root", "SSH key login", "refused: sshd PermitRootLogin no"},
+		{"root key allowed", with(map[string]string{"root/.ssh/authorized_keys": "ssh-rsa AAAA root\n"}), "root", "SSH key login", "works"},
+		{"root password allowed", sshd("PermitRootLogin yes\n"), "root", "SSH password login", "works"},
+		{"password auth off", sshd("PasswordAuthentication no\n"), "admin", "SSH password login", "refused: sshd PasswordAuthentication no"},
+		{"keyboard-interactive with PAM", sshd("PasswordAuthentication no\nKbdInteractiveAuthentication yes\n"), "admin", "SSH password login", "works"},
+		{"pubkey off", sshd("PubkeyAuthentication no\n"), "cloud", "SSH key login", "refused: sshd PubkeyAuthentication no"},
+		{"AllowUsers", sshd("AllowUsers admin ops@10.0.0.*\n"), "cloud", "SSH key login", "refused: not in sshd AllowUsers"},
+		{"AllowUsers with host", sshd("AllowUsers admin ops@10.0.0.*\n"), "ops", "SSH key login", "works"},
+		{"DenyUsers pattern", sshd("DenyUsers cl*\n"), "cloud", "SSH key login", "refused: sshd DenyUsers cl*"},
+		{"AllowGroups", sshd("AllowGroups sudo\n"), "ops", "SSH key login", "refused: in no group of sshd AllowGroups"},
+		{"AllowGroups member", sshd("AllowGroups sudo\n"), "admin", "SSH key login", "works"},
+		{"DenyGroups primary", sshd("DenyGroups cloud\n"), "cloud", "SSH key login", "refused: sshd DenyGroups cloud"},
+		{"Match User overrides", sshd("PasswordAuthentication no\nMatch User admin\n  PasswordAuthentication yes\n"), "admin", "SSH password login", "works"},
+		{"Match User other", sshd("PasswordAuthentication no\nMatch User admin\n  PasswordAuthentication yes\n"), "cloud", "SSH password login", "refused: sshd PasswordAuthentication no"},
+		{"Match Group negated", sshd("Match Group *,!sudo\n  PubkeyAuthentication no\n"), "admin", "SSH key login", "works"},
+		{"Match Group selects", sshd("Match Group *,!sudo\n  PubkeyAuthentication no\n"), "ops", "SSH key login", "refused: sshd PubkeyAuthentication no"},
+		{"Match Address ignored", sshd("Match Address 10.0.0.0/8\n  PubkeyAuthentication no\n"), "ops", "SSH key login", "works"},
+		{"AuthenticationMethods both", sshd("AuthenticationMethods publickey,password\n"), "admin", "SSH key login", "refused: sshd AuthenticationMethods publickey,password"},
+		{"AuthenticationMethods both combined", sshd("AuthenticationMethods publickey,password\n"), "admin", "SSH login with publickey+password", "works"},
+		{"AuthenticationMethods both, no password", sshd("AuthenticationMethods publickey,password\n"), "cloud", "SSH login with publickey+password", "refused: password: password locked"},
+		{"AuthenticationMethods key", sshd("AuthenticationMethods publickey\n"), "cloud", "SSH key login", "works"},
+		{"AuthorizedKeysFile elsewhere", sshd("AuthorizedKeysFile /etc/ssh/keys/%u\n"), "admin", "SSH key login", "refused: no authorized key"},
+		{"AuthorizedKeysFile token", with(map[string]string{"etc/ssh/sshd_config.d/k.conf": "AuthorizedKeysFile /etc/ssh/keys/%u\n", "etc/ssh/keys/svc": "ssh-ed25519 AAAA x\n", "etc/ssh/keys/ops": "ssh-ed25519 AAAA x\n"}), "ops", "SSH key login", "works"},
+		{"AuthorizedKeysCommand", sshd("AuthorizedKeysCommand /usr/bin/sss_ssh_authorizedkeys\nAuthorizedKeysCommandUser nobody\n"), "root", "SSH key login", "unknown: keys only from AuthorizedKeysCommand /usr/bin/sss_ssh_authorizedkeys"},
+		{"shell missing", with(map[string]string{"-bin/bash": ""}), "admin", "SSH key login", "refused: shell /bin/bash does not exist"},
+		{"without PAM, locked", sshd("UsePAM no\n"), "cloud", "SSH key login", "refused: password locked and sshd does not use PAM (UsePAM no)"},
+		{"without PAM, expiry", func() map[string]string {
+			f := shadowAdmin(fmt.Sprintf("%d:0:99999:7::%d:", today-400, today-1))
+			f["etc/ssh/sshd_config.d/x.conf"] = "UsePAM no\n"
+			return f
+		}(), "admin", "SSH key login", "refused: PAM account management would refuse: account expired on " + day(today-1)},
+		{"pam module missing", with(map[string]string{"etc/pam.d/common-account": "account required pam_faillock.so\n" + appliance()["etc/pam.d/common-account"]}), "admin", "SSH key login",
+			"refused: PAM account management would refuse: module pam_faillock.so is not installed (/etc/pam.d/common-account:1)"},
+		{"pam module missing, quiet", with(map[string]string{"etc/pam.d/common-account": "-account required pam_faillock.so\n" + appliance()["etc/pam.d/common-account"]}), "admin", "SSH key login", "works"},
+		{"pam faillock installed", with(map[string]string{"lib/x86_64-linux-gnu/security/pam_faillock.so": "", "etc/pam.d/common-account": appliance()["etc/pam.d/common-account"] + "account required pam_faillock.so\n"}), "admin", "SSH key login", "works"},
+		{"pam unknown module deciding", with(map[string]string{"lib/x86_64-linux-gnu/security/pam_sss.so": "", "etc/pam.d/common-account": "account requisite pam_sss.so\n" + appliance()["etc/pam.d/common-account"]}), "admin", "SSH key login",
+			"unknown: PAM account management: the outcome depends on modules cradle does not model: pam_sss.so (/etc/pam.d/common-account:1)"},
+		{"pam unknown module optional", with(map[string]string{"lib/x86_64-linux-gnu/security/pam_sss.so": "", "etc/pam.d/common-account": appliance()["etc/pam.d/common-account"] + "account optional pam_sss.so\n"}), "admin", "SSH key login", "works"},
+		{"pam_access with rules", with(map[string]string{"etc/security/access.conf": "-:ALL EXCEPT root:tty1\n"}), "admin", "console password login",
+			"unknown: PAM account management: the outcome depends on modules cradle does not model: pam_access.so (/etc/pam.d/login:4)"},
+		{"pam_succeed_if", with(map[string]string{"lib/x86_64-linux-gnu/security/pam_succeed_if.so": "", "etc/pam.d/sshd": "account requisite pam_succeed_if.so uid >= 1000 quiet\n@include common-account\n"}), "root", "SSH key login", "refused: no authorized key"},
+		{"pam_succeed_if refuses", with(map[string]string{"root/.ssh/authorized_keys": "ssh-rsa AAAA root\n", "lib/x86_64-linux-gnu/security/pam_succeed_if.so": "", "etc/pam.d/sshd": "account requisite pam_succeed_if.so uid >= 1000 quiet\n@include common-account\n"}), "root", "SSH key login",
+			"refused: PAM account management would refuse: condition of pam_succeed_if.so (/etc/pam.d/sshd:1) not met"},
+		{"sudo NOPASSWD removed", with(map[string]string{"etc/sudoers.d/90-cloud-init-users": "cloud ALL=(ALL) ALL\n"}), "cloud", "sudo ALL (as ALL)", "refused: needs cloud's password, which is not usable"},
+		{"sudo later rule decides", with(map[string]string{"etc/sudoers.d/zz": "admin ALL=(ALL) NOPASSWD: ALL\n"}), "admin", "sudo ALL (as ALL:ALL)", "works nopasswd"},
+		{"sudo User_Alias", with(map[string]string{"etc/sudoers.d/ops": "User_Alias AUTOMATION = ops, deploy\nCmnd_Alias NGINX = /usr/bin/systemctl restart nginx, /usr/bin/systemctl reload nginx\nAUTOMATION ALL=(root) NOPASSWD: NGINX\n"}), "ops", "sudo /usr/bin/systemctl reload nginx (as root)", "works nopasswd"},
+		{"sudo group by gid", with(map[string]string{"etc/sudoers.d/ops": "%#1002 ALL=(ALL) NOPASSWD: /usr/bin/systemctl restart nginx\n"}), "ops", "sudo /usr/bin/systemctl restart nginx (as ALL)", "works nopasswd"},
+		{"sudo negated user", with(map[string]string{"etc/sudoers.d/ops": "ALL,!ops ALL=(ALL) NOPASSWD: /usr/bin/systemctl restart nginx\n"}), "admin", "sudo /usr/bin/systemctl restart nginx (as ALL)", "works nopasswd"},
+		{"sudo other host", with(map[string]string{"etc/sudoers.d/ops": "ops db1=(ALL) NOPASSWD: /usr/bin/systemctl restart nginx\nops appliance=(ALL) NOPASSWD: /usr/bin/true\n"}), "ops", "sudo /usr/bin/true (as ALL)", "works nopasswd"},
+		{"sudo !authenticate", with(map[string]string{"etc/sudoers.d/zz": "Defaults:admin !authenticate\n"}), "admin", "sudo ALL (as ALL:ALL)", "works nopasswd"},
+		{"sudo rootpw", with(map[string]string{"etc/sudoers.d/zz": "Defaults rootpw\n", "etc/sudoers.d/90-cloud-init-users": "cloud ALL=(ALL) ALL\n"}), "cloud", "sudo ALL (as ALL)", "works"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			m := compute(t, tc.files)
+			got, ok := ways(m, tc.user)[tc.way]
+			if !ok {
+				t.Fatalf("%s has no way %q; ways: %v", tc.user, tc.way, ways(m, tc.user))
+			}
+			if got != tc.want {
+				t.Errorf("%s %s:\n got %s\nwant %s", tc.user, tc.way, got, tc.want)
+			}
+		})
+	}
+}

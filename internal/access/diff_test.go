@@ -1,0 +1,115 @@
+package access
+
+import (
+	"fmt"
+	"slices"
+	"testing"
+
+	"github.com/cradle-cra/cradle/internal/target/targettest"
+)
+
+func TestDiff(t *testing.T) {
+	before := compute(t, appliance())
+	ageing := appliance()
+	ageing["etc/shadow"] = fmt.Sprintf(`root:$y$j9T$abcdefghijklmnopqrstu$abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG:%[1]d:0:365:7:30::
+daemon:*:%[1]d:0:99999:7:::
+admin:$6$saltsalt$0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789abcdefghijklmnop:%[2]d:0:365:7:30::
+cloud:!:%[1]d:0:365:7:30::
+ops:*:%[1]d:0:365:7:30::
+svc:!:%[1]d::::::
+`, today-30, today-400)
+	inactive := "PAM account management would refuse: account inactive since " + day(today-400+365+30+1)
+	for _, tc := range []struct {
+		name  string
+		after map[string]string
+		want  []string
+	}{
+		{"no change", appliance(), nil},
+		{"ageing expires the old password's owner", ageing, []string{
+			"admin: SSH key login: " + inactive,
+			"admin: SSH password login: " + inactive,
+			"admin: console password login: " + inactive,
+			"admin: sudo ALL (as ALL:ALL): " + inactive,
+		}},
+		{"NOPASSWD rules commented out", with(map[string]string{
+			"etc/sudoers.d/90-cloud-init-users": "#cloud ALL=(ALL) NOPASSWD:ALL\n",
+			"etc/sudoers.d/ops":                 "ops ALL=(ALL) /usr/bin/systemctl restart nginx\n",
+		}), []string{
+			"cloud: sudo ALL (as ALL): no sudoers rule grants it any more",
+			"ops: sudo /usr/bin/systemctl restart nginx (as ALL): needs ops's password, which is not usable",
+		}},
+		{"a grant added", with(map[string]string{"etc/sudoers.d/zz": "admin ALL=(ALL) NOPASSWD: /usr/bin/systemctl restart nginx\n"}), nil},
+		{"root login off with an admin key", with(map[string]string{"etc/ssh/sshd_config.d/50.conf": "PermitRootLogin no\nPasswordAuthentication no\n"}), []string{
+			"admin: SSH password login: sshd PasswordAuthentication no",
+		}},
+		{"account removed", with(map[string]string{"etc/passwd": "root:x:0:0:root:/root:/bin/bash\nadmin:x:1000:1000::/home/admin:/bin/bash\ncloud:x:1001:1001::/home/cloud:/bin/bash\nsvc:x:998:998::/var/lib/svc:/usr/sbin/nologin\n"}), []string{
+			"ops: every way in: the account no longer exists",
+		}},
+		{"unmodelled PAM module added", with(map[string]string{
+			"lib/x86_64-linux-gnu/security/pam_sss.so": "",
+			"etc/pam.d/sudo": "account requisite pam_sss.so\n@include common-account\n",
+		}), []string{
+			"root: sudo ALL (as ALL:ALL): cannot tell any more: PAM account management: the outcome depends on modules cradle does not model: pam_sss.so (/etc/pam.d/sudo:1)",
+			"admin: sudo ALL (as ALL:ALL): cannot tell any more: PAM account management: the outcome depends on modules cradle does not model: pam_sss.so (/etc/pam.d/sudo:1)",
+			"cloud: sudo ALL (as ALL): cannot tell any more: PAM account management: the outcome depends on modules cradle does not model: pam_sss.so (/etc/pam.d/sudo:1)",
+			"ops: sudo /usr/bin/systemctl restart nginx (as ALL): cannot tell any more: PAM account management: the outcome depends on modules cradle does not model: pam_sss.so (/etc/pam.d/sudo:1)",
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got := Summary(Diff(before, compute(t, tc.after)))
+			if !slices.Equal(got, tc.want) {
+				t.Errorf("losses:\n got %q\nwant %q", got, tc.want)
+			}
+		})
+	}
+}
+
+// TestDiffNoPassword: a grant that needed no password and now needs one
+// is lost for sudo -n, even when the password is usable.
+func TestDiffNoPassword(t *testing.T) {
+	before := compute(t, with(map[string]string{"etc/sudoers.d/zz": "admin ALL=(ALL) NOPASSWD: /usr/bin/systemctl restart nginx\n"}))
+	after := compute(t, with(map[string]string{"etc/sudoers.d/zz": "admin ALL=(ALL) /usr/bin/systemctl restart nginx\n"}))
+	got := Summary(Diff(before, after))
+	want := []string{"admin: sudo -n /usr/bin/systemctl restart nginx (as ALL): now needs a password"}
+	if !slices.Equal(got, want) {
+		t.Errorf("losses:\n got %q\nwant %q", got, want)
+	}
+	if l := Diff(after, before); len(l) != 0 {
+		t.Errorf("gaining NOPASSWD is no loss: %v", l)
+	}
+}
+
+// TestReads: the model says which paths can change it.
+func TestReads(t *testing.T) {
+	m := compute(t, appliance())
+	for p, want := range map[string]bool{
+		"/etc/shadow": true, "etc/sudoers.d/new": true, "/etc/pam.d/common-account": true,
+		"/home/admin/.ssh/authorized_keys": true, "etc/ssh/sshd_config.d/new.conf": true,
+		"etc/sysctl.d/99-zz-cradle.conf": false, "etc/modprobe.d/cradle-blacklist.conf": false,
+	} {
+		if got := m.Reads(p); got != want {
+			t.Errorf("Reads(%s) = %v, want %v", p, got, want)
+		}
+	}
+}
+
+// TestFixture computes the model of the Debian 12 fixture tree: root has
+// a password and no key, nothing else logs in.
+func TestFixture(t *testing.T) {
+	tg := targettest.Fixture(t)
+	m, err := Compute(t.Context(), tg, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(m.Accounts) < 10 {
+		t.Fatalf("only %d accounts", len(m.Accounts))
+	}
+	for _, a := range m.Accounts {
+		for _, w := range a.Ways {
+			if w.Status == Works && a.UID != 0 {
+				t.Logf("%s: %s works", a.Name, w.Name)
+			}
+		}
+	}
+	t.Logf("root: %v; notes %v", ways(m, "root"), m.Notes)
+}
