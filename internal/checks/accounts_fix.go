@@ -61,6 +61,16 @@ func (c *accountPropertyCheck) Remediate(ctx context.Context, _ *facts.Store, ch
 	var effects []remedy.Effect
 	switch c.a.Property {
 	case "password_max_days", "password_min_days", "password_warn_days", "password_inactive":
+		if c.a.Property == "password_max_days" || c.a.Property == "password_inactive" {
+			if ch.Now().IsZero() {
+				ch.Defer("set "+c.a.Property+" for "+strings.Join(sortedKeys(users), ", "), "the date the plan is for is not known: whether the change expires an account today cannot be computed")
+				return nil
+			}
+			c.deferExpiring(ch, users)
+		}
+		if len(users) == 0 {
+			return nil
+		}
 		field := map[string]int{"password_min_days": 3, "password_max_days": 4, "password_warn_days": 5, "password_inactive": 6}[c.a.Property]
 		v := strconv.FormatInt(*c.a.Value, 10)
 		err = editColonFile(ch, shadowFile, func(f []string) ([]string, bool) {
@@ -79,6 +89,11 @@ func (c *accountPropertyCheck) Remediate(ctx context.Context, _ *facts.Store, ch
 		}, fmt.Sprintf("set %s to %s for %s", c.a.Property, v, strings.Join(sortedKeys(users), ", ")))
 	case "system_accounts_nologin":
 		shell := nologinPath(ch)
+		spareAdmins(ctx, ch, db, users, func(u accounts.User) accounts.User { u.Shell = shell; return u }, "set the shell of %s to "+shell,
+			"exempt it (the rule's exempt parameter) or give it a UID at or above UID_MIN")
+		if len(users) == 0 {
+			return nil
+		}
 		err = editColonFile(ch, passwdFile, func(f []string) ([]string, bool) {
 			if users[f[0]] == nil || len(f) < 7 || isNologin(f[6]) {
 				return f, false
@@ -92,6 +107,16 @@ func (c *accountPropertyCheck) Remediate(ctx context.Context, _ *facts.Store, ch
 			delete(users, "root")
 			ch.Defer("lock or set root's password", "root's password field is never changed by cradle fix")
 		}
+		spareAdmins(ctx, ch, db, users, func(u accounts.User) accounts.User {
+			if u.Passwd != "x" {
+				u.Passwd = "!" + u.Passwd
+			} else if u.Shadow != nil {
+				sh := *u.Shadow
+				sh.Hash = "!" + sh.Hash
+				u.Shadow = &sh
+			}
+			return u
+		}, "lock the password of %s", "give it an SSH key first (or exempt it)")
 		lock := func(pw string) (string, bool) {
 			st, _ := accounts.Classify(pw)
 			if st != accounts.Empty && st != accounts.Hashed {
@@ -139,6 +164,62 @@ func (c *accountPropertyCheck) Remediate(ctx context.Context, _ *facts.Store, ch
 		ch.Effect(e)
 	}
 	return nil
+}
+
+// deferExpiring takes out of users, and defers with the reason, every
+// account that the new maximum age or inactive period would leave worse
+// off today than it is: a password that expires today (a new one is then
+// demanded at every login, key logins included) or an account disabled
+// today (every login refused). Such an account is left as it is; its
+// user changes the password first, then the fix applies.
+func (c *accountPropertyCheck) deferExpiring(ch *remedy.Changes, users map[string]*accounts.User) {
+	today := dayOf(ch.Now())
+	for _, name := range sortedKeys(users) {
+		u := users[name]
+		if u.Shadow == nil {
+			continue
+		}
+		after := *u.Shadow
+		if c.a.Property == "password_max_days" {
+			after.MaxDays = *c.a.Value
+		} else {
+			after.Inactive = *c.a.Value
+		}
+		was, will := shadowAgeState(*u.Shadow, today), shadowAgeState(after, today)
+		if will <= was {
+			continue
+		}
+		delete(users, name)
+		changed := "never (empty field)"
+		if u.Shadow.LastChange >= 0 {
+			changed = fmt.Sprintf("%s, %d days ago", shadowDate(u.Shadow.LastChange), today-u.Shadow.LastChange)
+		}
+		what := "its password would expire today: PAM then demands a new password at every login, and key logins without a terminal (scp, ssh HOST CMD, automation) fail"
+		if will >= ageDisabled {
+			what = "the account would be disabled today: PAM account management then refuses every login, SSH keys included"
+		}
+		ch.Defer(fmt.Sprintf("set %s to %d for %s", c.a.Property, *c.a.Value, name),
+			fmt.Sprintf("%s's password was last changed %s; with %s %d %s (now %s); have %s change the password first (passwd %s), then fix again, or waive the rule for %s",
+				name, changed, c.a.Property, *c.a.Value, what, was, name, name, name))
+	}
+}
+
+// spareAdmins takes out of users, and defers with the reason, every
+// administrator whom change (the planned edit of its entry) would leave
+// with no way to log in; summary names the change ("%s": the account),
+// advice what the administrator can do instead.
+func spareAdmins(ctx context.Context, ch *remedy.Changes, db *accounts.DB, users map[string]*accounts.User, change func(accounts.User) accounts.User, summary, advice string) {
+	if len(users) == 0 {
+		return
+	}
+	g := newLockoutGuard(ctx, ch, db)
+	for _, name := range sortedKeys(users) {
+		after := change(*users[name])
+		if r := g.check(users[name], &after); r != "" {
+			delete(users, name)
+			ch.Defer(fmt.Sprintf(summary, name), r+"; "+advice+", or waive the rule for "+name)
+		}
+	}
 }
 
 func sortedKeys[V any](m map[string]V) []string {

@@ -200,8 +200,12 @@ func FuzzFixSudo(f *testing.F) {
 	f.Add(rhelSudoers, "Defaults visiblepw, use_pty # local\n%admins ALL=(ALL) NOPASSWD: ALL\n")
 	f.Add("Defaults timestamp_timeout=-1\nroot ALL=(ALL) ALL\n", "")
 	f.Add("Defaults\t!use_pty, \\\n  !env_reset\n@includedir /etc/sudoers.d\n", "Defaults:deploy !authenticate\nCmnd_Alias X = /bin/sh\ndeploy ALL = NOPASSWD: X\n")
+	f.Add("@includedir /etc/sudoers.d\n", "User_Alias D = deploy, %deploy\nD ALL = (root) NOPASSWD: /bin/a, \\\n\tSETENV:NOPASSWD:/bin/b # NOPASSWD: c\n#1000 h1 = NOPASSWD : /bin/echo NOPASSWD\\: x : h2 = PASSWD: ALL\n")
 	f.Fuzz(func(t *testing.T, main, dropIn string) {
-		fuzzFixTree(t, map[string]string{"etc/sudoers.d/README": "# files in this directory are read\n"}, map[string]string{
+		// deploy has a password, so NOPASSWD rules for it lose the tag
+		// rather than being deferred.
+		fuzzFixTree(t, map[string]string{"etc/sudoers.d/README": "# files in this directory are read\n",
+			"etc/passwd": deployPasswd, "etc/shadow": deployShadow, "etc/group": "root:x:0:\ndeploy:x:1000:\n"}, map[string]string{
 			"etc/sudoers":          main,
 			"etc/sudoers.d/zz-dev": dropIn,
 		}, []fuzzFixCase{

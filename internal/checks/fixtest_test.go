@@ -10,6 +10,7 @@ import (
 	"sort"
 	"sync"
 	"testing"
+	"time"
 
 	"go.yaml.in/yaml/v3"
 
@@ -93,10 +94,15 @@ func remediate(t *testing.T, c check.Check, ch *remedy.Changes) {
 	}
 }
 
+// fixNow is the time fix tests plan for: shadow day 19360 (2023-01-03),
+// so ageing fixes judge the fixtures' last-change days reproducibly.
+var fixNow = time.Unix(19360*86400+12*3600, 0).UTC()
+
 // planFix plans c's fix on tg as the one rule of a new change set.
 func planFix(t *testing.T, c check.Check, tg target.Target) *remedy.Changes {
 	t.Helper()
 	ch := remedy.New(tg)
+	ch.SetNow(fixNow)
 	ch.Begin("test.rule", remedy.Meta{})
 	remediate(t, c, ch)
 	return ch

@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/cradle-cra/cradle/internal/collect/accounts"
 	"github.com/cradle-cra/cradle/internal/collect/sudoers"
 	"github.com/cradle-cra/cradle/internal/facts"
 	"github.com/cradle-cra/cradle/internal/remedy"
@@ -233,8 +234,9 @@ func sudoRemoveDefault(ch *remedy.Changes, file string, line int, option, summar
 	return writeSudoers(ch, f, summary)
 }
 
-// Remediate comments out the offending rules: "Defaults !authenticate"
-// items, or NOPASSWD user specifications not exempted by allow.
+// Remediate drops "Defaults !authenticate" items, and removes the NOPASSWD
+// tag from user specifications not exempted by allow where that locks no
+// one out (fixNopasswd).
 func (c *sudoRuleCheck) Remediate(ctx context.Context, _ *facts.Store, ch *remedy.Changes) error {
 	if c.a.Forbid == "all_commands" {
 		ch.Defer("restrict rules granting ALL commands", "which commands each user needs is a site decision")
@@ -246,11 +248,16 @@ func (c *sudoRuleCheck) Remediate(ctx context.Context, _ *facts.Store, ch *remed
 	}
 	switch c.a.Forbid {
 	case "no_authenticate":
+		db, err := accounts.Collect(ctx, ch.Overlay())
+		if err != nil {
+			return fmt.Errorf("read account database: %w", err)
+		}
+		kept := map[string]bool{}
 		// One line at a time: joining a continued line renumbers the rest.
 		for range 64 {
 			var bad *sudoers.Default
 			for i, d := range p.Defaults {
-				if d.Name == "authenticate" && d.Negated {
+				if d.Name == "authenticate" && d.Negated && !kept[fmt.Sprintf("%s:%d", d.File, d.Line)] {
 					bad = &p.Defaults[i]
 					break
 				}
@@ -258,39 +265,259 @@ func (c *sudoRuleCheck) Remediate(ctx context.Context, _ *facts.Store, ch *remed
 			if bad == nil {
 				break
 			}
+			if reason := sudoAuthenticateBlocker(p, db, bad); reason != "" {
+				kept[fmt.Sprintf("%s:%d", bad.File, bad.Line)] = true
+				ch.Defer(fmt.Sprintf("keep Defaults%s !authenticate (%s:%d)", bad.Binding, bad.File, bad.Line), reason)
+				continue
+			}
 			if err := sudoRemoveDefault(ch, bad.File, bad.Line, "authenticate", "drop Defaults"+bad.Binding+" !authenticate"); err != nil {
 				return err
 			}
+			ch.Effect(remedy.Effect{Kind: remedy.EffectAuthPolicy, Subject: "sudo " + c.a.Forbid})
 			if p, err = sudoers.Collect(ctx, ch.Overlay()); err != nil {
 				return fmt.Errorf("read sudoers: %w", err)
 			}
 		}
-	case "nopasswd":
-		byFile := map[string][]int{}
-		var files []string
+		return nil
+	}
+	// Effects are attached per file as it is written; deferred
+	// operations carry none.
+	return c.fixNopasswd(ctx, ch, p)
+}
+
+// sudoAuthenticateBlocker says why "Defaults !authenticate" d must stay:
+// the accounts it exempts from authentication (those its binding names,
+// or for a global or host/runas/command binding everyone the policy
+// grants sudo to) include one without a usable password, or one the
+// local files cannot resolve. "" when dropping it locks no one out.
+func sudoAuthenticateBlocker(p *sudoers.Policy, db *accounts.DB, d *sudoers.Default) string {
+	var items []string
+	if list, ok := strings.CutPrefix(d.Binding, ":"); ok {
+		items = strings.Split(list, ",")
+	} else {
 		for _, s := range p.Specs {
-			if s.HasTag("NOPASSWD") && !c.allowed(s.Users) {
-				if _, ok := byFile[s.File]; !ok {
-					files = append(files, s.File)
+			items = append(items, s.Users...)
+		}
+	}
+	names, problems := sudoUsers(items, p.Aliases, db)
+	if len(problems) > 0 {
+		return "it exempts accounts whose password cannot be checked in the local files (" + strings.Join(problems, "; ") +
+			"): requiring a password could remove their sudo; waive the rule or name local accounts"
+	}
+	if nopw := withoutPassword(db, names); len(nopw) > 0 {
+		return plural(nopw, "has no usable password", "have no usable password") +
+			": requiring one would remove their sudo; set a password first (passwd " + nopw[0] + ") or waive the rule"
+	}
+	return ""
+}
+
+// sudoLine is one sudoers line holding NOPASSWD specifications.
+type sudoLine struct {
+	file string
+	line int
+	spec *sudoers.Spec // the first specification of the line
+	cmds []string      // every command of the line's NOPASSWD specifications
+}
+
+// fixNopasswd removes the NOPASSWD tag from each offending line whose
+// accounts all have a usable password, keeping every other byte of the
+// line: they keep their grant and type their password. A line naming an
+// account without a usable password (a cloud-init administrator with a
+// locked password), or accounts the local files cannot resolve (ALL,
+// netgroups, directory-service users), keeps its grant and is deferred
+// with the reason: requiring a password there would take sudo away.
+func (c *sudoRuleCheck) fixNopasswd(ctx context.Context, ch *remedy.Changes, p *sudoers.Policy) error {
+	db, err := accounts.Collect(ctx, ch.Overlay())
+	if err != nil {
+		return fmt.Errorf("read account database: %w", err)
+	}
+	var lines []*sudoLine
+	byKey := map[string]*sudoLine{}
+	for i := range p.Specs {
+		s := &p.Specs[i]
+		if !s.HasTag("NOPASSWD") || c.allowed(s.Users) {
+			continue
+		}
+		k := fmt.Sprintf("%s:%d", s.File, s.Line)
+		if byKey[k] == nil {
+			byKey[k] = &sudoLine{file: s.File, line: s.Line, spec: s}
+			lines = append(lines, byKey[k])
+		}
+		byKey[k].cmds = append(byKey[k].cmds, s.Commands...)
+	}
+	type strip struct {
+		l     *sudoLine
+		users []string
+	}
+	var strips []strip
+	var defers [][2]string
+	for _, l := range lines {
+		where := fmt.Sprintf("%s:%d", l.file, l.line)
+		who := strings.Join(l.spec.Users, ",")
+		keep := "keep the NOPASSWD rule for " + who + " (" + where + ")"
+		names, problems := sudoUsers(l.spec.Users, p.Aliases, db)
+		if len(problems) > 0 {
+			defers = append(defers, [2]string{keep, "the rule names accounts whose password cannot be checked in the local files (" +
+				strings.Join(problems, "; ") + "): requiring a password could remove their sudo; rewrite the rule for local accounts or waive it"})
+			continue
+		}
+		if nopw := withoutPassword(db, names); len(nopw) > 0 {
+			reason := plural(nopw, "has no usable password", "have no usable password") +
+				": requiring one would remove their sudo; set a password first (passwd " + nopw[0] + ") or waive the rule"
+			if !slices.Contains(l.cmds, "ALL") {
+				reason += "; the rule runs only " + strings.Join(l.cmds, ", ") + ", which looks like automation calling sudo -n"
+			}
+			defers = append(defers, [2]string{keep, reason})
+			continue
+		}
+		strips = append(strips, strip{l, names})
+	}
+	// One write per file, in the order the policy reads them.
+	var files []string
+	for _, st := range strips {
+		if !slices.Contains(files, st.l.file) {
+			files = append(files, st.l.file)
+		}
+	}
+	for _, file := range files {
+		f, err := readText(ch, file)
+		if err != nil {
+			return err
+		}
+		var users, done []string
+		for _, st := range strips {
+			if st.l.file != file {
+				continue
+			}
+			if !sudoDropNopasswdLine(f, st.l.line) {
+				defers = append(defers, [2]string{fmt.Sprintf("remove NOPASSWD at %s:%d", file, st.l.line),
+					"the tag could not be removed without changing the rest of the line; edit it with visudo"})
+				continue
+			}
+			done = append(done, strconv.Itoa(st.l.line))
+			for _, u := range st.users {
+				if !slices.Contains(users, u) {
+					users = append(users, u)
 				}
-				byFile[s.File] = append(byFile[s.File], s.Line)
 			}
 		}
-		for _, file := range files {
-			f, err := readText(ch, file)
-			if err != nil {
-				return err
+		if len(done) == 0 {
+			continue
+		}
+		if err := writeSudoers(ch, f, "require the password (drop NOPASSWD) on line "+strings.Join(done, ", ")); err != nil {
+			return err
+		}
+		ch.Effect(remedy.Effect{Kind: remedy.EffectAuthPolicy, Subject: "sudo nopasswd"})
+		for _, st := range strips {
+			if st.l.file != file || !slices.Contains(done, strconv.Itoa(st.l.line)) {
+				continue
 			}
-			for _, n := range byFile[file] {
-				for i := n; i <= f.continued(n); i++ {
-					f.comment(i)
-				}
-			}
-			if err := writeSudoers(ch, f, "disable NOPASSWD rules"); err != nil {
-				return err
+			for _, u := range st.users {
+				ch.Effect(remedy.Effect{Kind: remedy.EffectSudoPassword, Subject: u, Value: strings.Join(st.l.cmds, ", ")})
 			}
 		}
 	}
-	ch.Effect(remedy.Effect{Kind: remedy.EffectAuthPolicy, Subject: "sudo " + c.a.Forbid})
+	for _, d := range defers {
+		ch.Defer(d[0], d[1])
+	}
 	return nil
+}
+
+// sudoDropNopasswdLine removes the NOPASSWD tags of the logical line
+// starting at physical line n, and proves by parsing both versions that
+// nothing else changed: the same specifications, with NOPASSWD gone from
+// their tags and the other tags as they were. It leaves f unchanged and returns false otherwise.
+func sudoDropNopasswdLine(f *textFile, n int) bool {
+	last := f.continued(n)
+	before := sudoLineSpecs(f, n)
+	old := slices.Clone(f.lines[n-1 : last])
+	prev := byte('x') // the first word is the user list: no tag before it
+	for i := n; i <= last; i++ {
+		l, p := sudoDropNopasswd(f.line(i), prev)
+		f.set(i, l)
+		prev = p
+	}
+	after := sudoLineSpecs(f, n)
+	ok := len(before) > 0 && len(before) == len(after)
+	for i := 0; ok && i < len(before); i++ {
+		b, a := before[i], after[i]
+		ok = !a.HasTag("NOPASSWD") && slices.Equal(b.Users, a.Users) && slices.Equal(b.Hosts, a.Hosts) &&
+			b.RunAs == a.RunAs && slices.Equal(b.Commands, a.Commands) &&
+			slices.Equal(dropTags(b.Tags), dropTags(a.Tags))
+	}
+	if !ok {
+		copy(f.lines[n-1:last], old)
+	}
+	return ok
+}
+
+// sudoLineSpecs parses the logical line at n on its own.
+func sudoLineSpecs(f *textFile, n int) []sudoers.Spec {
+	var out []sudoers.Spec
+	for _, st := range sudoers.Parse(fixJoin(f.lines[n-1:f.continued(n)]), "") {
+		if st.Kind == "spec" {
+			out = append(out, st.Spec)
+		}
+	}
+	return out
+}
+
+// dropTags removes the password tags: PASSWD is sudo's default, so a
+// specification that lost NOPASSWD equals the old one without both.
+func dropTags(tags []string) []string {
+	return slices.DeleteFunc(slices.Clone(tags), func(t string) bool { return t == "NOPASSWD" || t == "PASSWD" })
+}
+
+// sudoDropNopasswd removes "NOPASSWD:" tags (with the blanks after them)
+// from one physical sudoers line. A tag can only follow "=", ")", ","
+// or another tag's ":" (blanks between); prev is the last non-blank
+// character before the line (for a continued line) and the result's
+// second value the same for the next line. Quotes, escapes and the
+// comment are copied as they are.
+func sudoDropNopasswd(line string, prev byte) (string, byte) {
+	end := len(line)
+	if i := sudoers.CommentIndex(line); i >= 0 {
+		end = i
+	}
+	const tag = "NOPASSWD"
+	var b strings.Builder
+	inq := false
+	for i := 0; i < end; {
+		c := line[i]
+		if !inq && c == 'N' && strings.HasPrefix(line[i:end], tag) && strings.IndexByte("=),:", prev) >= 0 {
+			j := i + len(tag)
+			for j < end && (line[j] == ' ' || line[j] == '\t') {
+				j++
+			}
+			if j < end && line[j] == ':' {
+				j++
+				for j < end && (line[j] == ' ' || line[j] == '\t') {
+					j++
+				}
+				i, prev = j, ':'
+				continue
+			}
+		}
+		switch {
+		case c == '\\' && i+1 < end:
+			b.WriteString(line[i : i+2])
+			i += 2
+			prev = line[i-1]
+			continue
+		case c == '\\':
+			// The continuation backslash: prev stays what came before.
+			b.WriteByte(c)
+			i++
+			continue
+		case c == '"':
+			inq = !inq
+		}
+		b.WriteByte(c)
+		if c != ' ' && c != '\t' && c != '\r' {
+			prev = c
+		}
+		i++
+	}
+	b.WriteString(line[end:])
+	return b.String(), prev
 }

@@ -14,7 +14,10 @@ import (
 const (
 	debSudoers  = "Defaults\tenv_reset\nDefaults\tmail_badpass\nDefaults\tsecure_path=\"/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin\"\n\nroot\tALL=(ALL:ALL) ALL\n%sudo\tALL=(ALL:ALL) ALL\n\n@includedir /etc/sudoers.d\n"
 	rhelSudoers = "Defaults   !visiblepw\nDefaults    always_set_home\nDefaults    env_reset\nroot\tALL=(ALL) \tALL\n%wheel\tALL=(ALL)\tALL\n#includedir /etc/sudoers.d\n"
-	breakDropIn = "Defaults\t!use_pty, !env_reset, visiblepw\nDefaults\t!logfile\nDefaults\ttimestamp_timeout=-1\nDefaults:deploy\t!authenticate\ndeploy\tALL=(ALL:ALL) NOPASSWD: ALL\n"
+	// deploy, the account breakDropIn exempts, with a usable password.
+	deployPasswd = "root:x:0:0:root:/root:/bin/bash\ndeploy:x:1000:1000::/home/deploy:/bin/bash\n"
+	deployShadow = "root:*:19639:0:99999:7:::\ndeploy:$y$j9T$salt$hash:19639:0:99999:7:::\n"
+	breakDropIn  = "Defaults\t!use_pty, !env_reset, visiblepw\nDefaults\t!logfile\nDefaults\ttimestamp_timeout=-1\nDefaults:deploy\t!authenticate\ndeploy\tALL=(ALL:ALL) NOPASSWD: ALL\n"
 )
 
 func sudoFixTree(main string, extra map[string]string) map[string]string {
@@ -40,10 +43,16 @@ func TestSudoFix(t *testing.T) {
 			map[string][]string{"etc/sudoers.d/zz-local": {"Defaults\t!use_pty, visiblepw\n", "Defaults\t!logfile\n"}}},
 		{"visiblepw negated", "option", `{option: visiblepw, enabled: false, default: "false"}`, sudoFixTree(debSudoers, map[string]string{"etc/sudoers.d/90-break": breakDropIn, "etc/sudoers.d/zz-local": "Defaults visiblepw, use_pty # local\n"}),
 			map[string][]string{"etc/sudoers.d/cradle": {"Defaults\t!visiblepw\n"}, "etc/sudoers.d/90-break": {"Defaults\t!use_pty, !env_reset, visiblepw\n"}, "etc/sudoers.d/zz-local": {"Defaults\tuse_pty # local\n"}}},
-		{"no authenticate", "rule", `{forbid: no_authenticate}`, sudoFixTree(debSudoers, map[string]string{"etc/sudoers.d/90-break": breakDropIn}),
+		{"no authenticate", "rule", `{forbid: no_authenticate}`, sudoFixTree(debSudoers, map[string]string{"etc/sudoers.d/90-break": breakDropIn, "etc/passwd": deployPasswd, "etc/shadow": deployShadow}),
 			map[string][]string{"etc/sudoers.d/90-break": {"#cradle: Defaults:deploy\t!authenticate\n"}}},
-		{"nopasswd", "rule", `{forbid: nopasswd, allow: ["%admins"]}`, sudoFixTree(rhelSudoers, map[string]string{"etc/sudoers.d/90-break": breakDropIn, "etc/sudoers.d/admins": "%admins ALL=(ALL) NOPASSWD: ALL\n"}),
-			map[string][]string{"etc/sudoers.d/90-break": {"#cradle: deploy\tALL=(ALL:ALL) NOPASSWD: ALL\n"}, "etc/sudoers.d/admins": {"%admins ALL"}}},
+		{"no authenticate for an account without a password", "rule", `{forbid: no_authenticate}`, sudoFixTree(debSudoers, map[string]string{"etc/sudoers.d/90-break": breakDropIn, "etc/passwd": deployPasswd, "etc/shadow": strings.Replace(deployShadow, "$y$j9T$salt$hash", "!", 1)}),
+			map[string][]string{"etc/sudoers.d/90-break": {"\nDefaults:deploy\t!authenticate\n"}}},
+		{"nopasswd", "rule", `{forbid: nopasswd, allow: ["%admins"]}`, sudoFixTree(rhelSudoers, map[string]string{"etc/sudoers.d/90-break": breakDropIn, "etc/sudoers.d/admins": "%admins ALL=(ALL) NOPASSWD: ALL\n",
+			"etc/passwd": deployPasswd, "etc/shadow": deployShadow}),
+			map[string][]string{"etc/sudoers.d/90-break": {"\ndeploy\tALL=(ALL:ALL) ALL\n"}, "etc/sudoers.d/admins": {"%admins ALL=(ALL) NOPASSWD: ALL\n"}}},
+		{"nopasswd for an account without a password", "rule", `{forbid: nopasswd}`, sudoFixTree(rhelSudoers, map[string]string{"etc/sudoers.d/90-break": breakDropIn,
+			"etc/passwd": deployPasswd, "etc/shadow": strings.Replace(deployShadow, "$y$j9T$salt$hash", "!", 1)}),
+			map[string][]string{"etc/sudoers.d/90-break": {"\ndeploy\tALL=(ALL:ALL) NOPASSWD: ALL\n"}}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -65,7 +74,7 @@ func TestSudoFix(t *testing.T) {
 				}
 			}
 			for _, op := range ch.Ops() {
-				if !containsEffect(op.Effects, remedy.EffectAuthPolicy) {
+				if !op.Deferred() && !containsEffect(op.Effects, remedy.EffectAuthPolicy) {
 					t.Errorf("op %s %s lacks the auth policy effect", op.Kind, op.Path)
 				}
 			}

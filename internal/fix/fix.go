@@ -14,6 +14,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/cradle-cra/cradle/internal/check"
 	"github.com/cradle-cra/cradle/internal/engine"
@@ -61,6 +62,9 @@ type Options struct {
 	Strategies []string
 	// Impact assesses operations; nil skips the preflight.
 	Impact Assessor
+	// Now is the time the plan is made for (password ageing is judged
+	// against it); zero means the current time.
+	Now time.Time
 }
 
 // RuleFix is the plan's verdict for one failing rule.
@@ -123,6 +127,11 @@ func Make(ctx context.Context, eng *engine.Engine, t target.Target, opts Options
 	if sl, ok := opts.Impact.(SourceLister); ok {
 		p.Sources = sl.SourceList()
 	}
+	now := opts.Now
+	if now.IsZero() {
+		now = time.Now()
+	}
+	p.Changes.SetNow(now)
 	if t.Kind() != target.KindImage {
 		id, err := p.Changes.Root()
 		if err != nil {

@@ -33,7 +33,8 @@ func runCLI(t *testing.T, home string, args ...string) (int, string, string) {
 // TestFixApplyRollback is the remediation acceptance test on the
 // debootstrap tree with every break scenario applied: fix --apply makes
 // every rule the scan reports as fixable on this target pass in the
-// default and strict profiles, a second fix plans nothing, and rollback
+// default and strict profiles (except where a change is deferred, such as
+// one that would lock an account out), a second fix plans nothing, and rollback
 // restores the tree exactly (content, mode, owner, times and extended
 // attributes).
 func TestFixApplyRollback(t *testing.T) {
@@ -56,12 +57,21 @@ func TestFixApplyRollback(t *testing.T) {
 		if err := json.Unmarshal([]byte(out), &doc); err != nil {
 			t.Fatalf("fix json: %v\n%s", err, out)
 		}
+		// A rule with deferred operations (a change that would lock an
+		// account out, a package install offline) still fails after the
+		// apply, honestly.
+		for _, op := range doc.Deferred {
+			deferred[op.Rule] = true
+			t.Logf("profile %s: rule %s: deferred %s: %s", profile, op.Rule, op.Summary, op.Reason)
+		}
 		for _, rf := range doc.Rules {
-			switch rf.Status {
-			case fix.StatusDeferred:
+			switch {
+			case rf.Status == fix.StatusDeferred:
 				deferred[rf.Rule] = true
 				t.Logf("profile %s: rule %s deferred: %s", profile, rf.Rule, rf.Reason)
-			case fix.StatusFixed, fix.StatusManual:
+			case rf.Status == fix.StatusStillFails && deferred[rf.Rule]:
+				t.Logf("profile %s: rule %s partly deferred, still fails: %s", profile, rf.Rule, rf.Reason)
+			case rf.Status == fix.StatusFixed, rf.Status == fix.StatusManual:
 			default:
 				t.Errorf("profile %s: rule %s: %s: %s", profile, rf.Rule, rf.Status, rf.Reason)
 			}
@@ -71,7 +81,9 @@ func TestFixApplyRollback(t *testing.T) {
 	for _, profile := range []string{"default", "strict"} {
 		rep := scanDir(t, eng, dir, profile)
 		for _, r := range rep.Results {
-			if r.Fixable && r.Status == result.Fail {
+			if r.Fixable && r.Status == result.Fail && deferred[r.RuleID] {
+				t.Logf("after fix (%s): rule %s still fails where its fix was deferred: %+v", profile, r.RuleID, r.Evidence)
+			} else if r.Fixable && r.Status == result.Fail {
 				t.Errorf("after fix (%s): fixable rule %s still fails (deferred: %v): %s %+v", profile, r.RuleID, deferred[r.RuleID], r.Reason, r.Evidence)
 			}
 			if !r.Fixable && r.Status == result.Fail {

@@ -10,6 +10,7 @@ import (
 	"path"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/pmezard/go-difflib/difflib"
 
@@ -90,6 +91,9 @@ type Changes struct {
 	pending  []int
 	group    []int
 	attached map[opEffect]bool
+
+	// now is the time the plan is made for (SetNow).
+	now time.Time
 }
 
 type opKey struct {
@@ -106,6 +110,14 @@ type opEffect struct {
 func New(t target.Target) *Changes {
 	return &Changes{base: t, nodes: map[string]*node{}}
 }
+
+// SetNow sets the time the plan is made for. Fixes whose outcome depends
+// on the date (password ageing against shadow's last-change day) read it
+// through Now, never from the clock, so a plan is reproducible.
+func (c *Changes) SetNow(t time.Time) { c.now = t }
+
+// Now is the time set by SetNow; zero when none was set.
+func (c *Changes) Now() time.Time { return c.now }
 
 // Target is the unchanged target being planned against.
 func (c *Changes) Target() target.Target { return c.base }

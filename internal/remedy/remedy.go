@@ -55,7 +55,11 @@ const (
 	EffectPermissions    EffectKind = "file.permissions"   // tighter permissions on Subject
 	EffectAuthPolicy     EffectKind = "auth.policy"        // PAM, sudo or login.defs policy tightened
 	EffectSchedulerLimit EffectKind = "scheduler.restrict" // cron/at limited to allow-listed users
-	EffectOther          EffectKind = "other"
+	// EffectSudoPassword: Subject user must give their password for the
+	// sudo commands in Value (a NOPASSWD tag removed); "sudo -n" by
+	// scripts of that user stops working for them.
+	EffectSudoPassword EffectKind = "sudo.password_required"
+	EffectOther        EffectKind = "other"
 )
 
 // Impact levels, from the preflight.
