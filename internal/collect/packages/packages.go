@@ -15,6 +15,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/cradle-cra/cradle/internal/collect/osrelease"
 	"github.com/cradle-cra/cradle/internal/facts"
 	"github.com/cradle-cra/cradle/internal/target"
 	"github.com/cradle-cra/cradle/internal/textline"
@@ -44,6 +45,18 @@ type Package struct {
 	Line      int    `json:"line,omitempty"`
 	// Record is the rpmdb Packages row (hnum) the header came from.
 	Record int64 `json:"record,omitempty"`
+	// PURL is the package URL (github.com/package-url/purl-spec), set by
+	// Collect from the manager and the target's os-release.
+	PURL string `json:"purl,omitempty"`
+	// Supplier is who ships the package: dpkg's Maintainer, apk's
+	// maintainer (m:), rpm's Vendor.
+	Supplier string `json:"supplier,omitempty"`
+	// License is the licence as the database states it: apk's L: and
+	// rpm's License tag; dpkg's status file has none.
+	License string `json:"license,omitempty"`
+	// Depends lists dpkg's Pre-Depends and Depends, one alternative
+	// group ("a | b") a row, names only (versions and :arch dropped).
+	Depends [][]string `json:"depends,omitempty"`
 }
 
 // Source is one package database found on the target.
@@ -97,8 +110,34 @@ func Collect(ctx context.Context, t target.Target) (*DB, error) {
 		db.Sources = append(db.Sources, Source{Manager: Apk, File: "/lib/apk/db/installed", Err: err.Error()})
 	}
 	db.collectRPM(ctx, t)
+	// Without os-release the purls lack the distro qualifier (and rpm's
+	// namespace); an unreadable one is no reason to lose the inventory.
+	osr, _ := osrelease.Collect(ctx, t)
+	db.setPURLs(osr)
 	db.index()
 	return db, nil
+}
+
+// dpkgRelations splits a Depends-style field into alternative groups of
+// package names: "libc6 (>= 2.34), a | b:any" → [[libc6] [a b]].
+func dpkgRelations(field string) [][]string {
+	var out [][]string
+	for _, group := range strings.Split(field, ",") {
+		var alts []string
+		for _, alt := range strings.Split(group, "|") {
+			name := strings.TrimSpace(alt)
+			if i := strings.IndexAny(name, " ([<:"); i >= 0 {
+				name = name[:i]
+			}
+			if name != "" {
+				alts = append(alts, name)
+			}
+		}
+		if len(alts) > 0 {
+			out = append(out, alts)
+		}
+	}
+	return out
 }
 
 // collectDistroless reads /var/lib/dpkg/status.d/, where distroless
@@ -253,7 +292,8 @@ func ReadRPMDB(ctx context.Context, r io.ReaderAt, size int64, wal io.ReaderAt, 
 			return fmt.Errorf("Packages row %d: %w", rowid, err)
 		}
 		out = append(out, Package{Name: h.Name, Version: h.EVR(), Arch: h.Arch, Source: h.SourceRPM,
-			Status: "installed", Installed: true, Manager: RPM, File: file, Record: rowid})
+			Status: "installed", Installed: true, Manager: RPM, File: file, Record: rowid,
+			Supplier: h.Vendor, License: h.License})
 		return nil
 	})
 	return out, err
@@ -285,7 +325,8 @@ func ParseDpkgStatus(b []byte, file string) []Package {
 		}
 		out = append(out, Package{Name: name, Version: fields["version"], Arch: fields["architecture"], Source: src,
 			Status: word, Installed: word != "" && word != "not-installed" && word != "config-files",
-			Manager: Dpkg, File: file, Line: lines["package"]})
+			Manager: Dpkg, File: file, Line: lines["package"], Supplier: fields["maintainer"],
+			Depends: append(dpkgRelations(fields["pre-depends"]), dpkgRelations(fields["depends"])...)})
 	})
 	return out
 }
@@ -369,6 +410,10 @@ func ParseApkInstalled(b []byte, file string) []Package {
 			cur.Arch = v
 		case 'o':
 			cur.Source = v
+		case 'm':
+			cur.Supplier = v
+		case 'L':
+			cur.License = v
 		}
 	}
 	flush()

@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -46,7 +47,7 @@ func TestParseDpkgStatus(t *testing.T) {
 	}
 	for i := range want {
 		t.Run(want[i].Name, func(t *testing.T) {
-			if got[i] != want[i] {
+			if !reflect.DeepEqual(got[i], want[i]) {
 				t.Errorf("got %+v\nwant %+v", got[i], want[i])
 			}
 		})
@@ -157,6 +158,13 @@ func TestCollect(t *testing.T) {
 	}
 	if !db.Installed("telnetd") || db.Installed("removed-pkg") || !db.Installed("bash") || len(db.Match("pkg1*")) != 111 {
 		t.Errorf("matching wrong: %d", len(db.Match("pkg1*")))
+	}
+	// No os-release: dpkg's namespace defaults to debian, no distro.
+	if got := db.Match("telnetd")[0].PURL; got != "pkg:deb/debian/telnetd@0.17%2B2.4-2?arch=amd64" {
+		t.Errorf("telnetd purl %s", got)
+	}
+	if got := db.Match("bash")[0].PURL; got == "" || got[:8] != "pkg:rpm/" {
+		t.Errorf("bash purl %q", got)
 	}
 }
 

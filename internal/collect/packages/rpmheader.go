@@ -15,6 +15,8 @@ const (
 	rpmTagEpoch     = 1003
 	rpmTagArch      = 1022
 	rpmTagSourceRPM = 1044
+	rpmTagVendor    = 1011
+	rpmTagLicense   = 1014
 )
 
 const (
@@ -29,6 +31,9 @@ var errRPMHeader = errors.New("malformed rpm header")
 type RPMHeader struct {
 	Name, Version, Release, Arch, SourceRPM string
 	Epoch                                   int64 // -1 when unset
+	// Vendor and License are optional: a header without them, or with
+	// them in an unexpected type, still parses.
+	Vendor, License string
 }
 
 // EVR renders [epoch:]version-release as rpm -q does.
@@ -98,6 +103,10 @@ func ParseRPMHeader(b []byte) (RPMHeader, error) {
 			h.Arch, err = str()
 		case rpmTagSourceRPM:
 			h.SourceRPM, err = str()
+		case rpmTagVendor:
+			h.Vendor, _ = str()
+		case rpmTagLicense:
+			h.License, _ = str()
 		case rpmTagEpoch:
 			if typ != rpmTypeInt32 || cnt < 1 || uint64(off)+4 > uint64(len(data)) {
 				return h, fmt.Errorf("%w: bad epoch", errRPMHeader)
@@ -132,6 +141,8 @@ func BuildRPMHeader(h RPMHeader) []byte {
 	add(rpmTagRelease, h.Release)
 	add(rpmTagArch, h.Arch)
 	add(rpmTagSourceRPM, h.SourceRPM)
+	add(rpmTagVendor, h.Vendor)
+	add(rpmTagLicense, h.License)
 	if h.Epoch >= 0 {
 		v := make([]byte, 4)
 		binary.BigEndian.PutUint32(v, uint32(h.Epoch))
