@@ -1,0 +1,171 @@
+// Package sbom builds a software bill of materials of a target from what
+// cradle's collectors already read — today the package databases of
+// internal/collect/packages (dpkg, apk, rpm) — and writes it in standard
+// formats (CycloneDX 1.6 JSON). An SBOM carries no vulnerability data
+// (BSI TR-03183-2); matching is a separate step.
+package sbom
+
+import (
+	"context"
+	"fmt"
+	"net/mail"
+	"sort"
+
+	"github.com/cradle-cra/cradle/internal/collect/osrelease"
+	"github.com/cradle-cra/cradle/internal/collect/packages"
+	"github.com/cradle-cra/cradle/internal/target"
+)
+
+// Component types (CycloneDX's classification).
+const (
+	TypeLibrary         = "library"
+	TypeOperatingSystem = "operating-system"
+	TypeContainer       = "container"
+)
+
+// Component is one piece of software found on the target.
+type Component struct {
+	Ref      string // unique within the BOM: the purl, suffixed on collision
+	Type     string
+	Name     string
+	Version  string
+	PURL     string
+	Supplier Supplier
+	// License is the licence text the package database states (apk, rpm);
+	// empty where the database has none (dpkg: machine-readable copyright
+	// files are not read yet).
+	License string
+	// Manager and Found say where the component was found: the package
+	// manager and its database file in the target.
+	Manager string
+	Found   string
+	// DependsOn lists the Refs of the components this one needs.
+	DependsOn []string
+}
+
+// Supplier is who ships a component, as the database names it
+// ("Debian X Maintainers <x@lists.debian.org>").
+type Supplier struct{ Name, Email string }
+
+// Subject describes the target the BOM is about.
+type Subject struct {
+	Name    string // the target as named to cradle: "/", a root path, an image file
+	Type    string // TypeOperatingSystem or TypeContainer
+	OS      string // os-release PRETTY_NAME, or ID
+	Version string // os-release VERSION_ID
+}
+
+// BOM is the bill of materials of one target.
+type BOM struct {
+	Subject    Subject
+	Components []Component
+	// Sources lists the databases read ("dpkg /var/lib/dpkg/status"),
+	// Gaps what could not be read and why.
+	Sources []string
+	Gaps    []string
+}
+
+// Build catalogues target t. name is how the target was named (the
+// target spec's path or "host"); image says it is a container image.
+func Build(ctx context.Context, t target.Target, name string, image bool) (*BOM, error) {
+	db, err := packages.Collect(ctx, t)
+	if err != nil {
+		return nil, fmt.Errorf("package databases: %w", err)
+	}
+	osr, err := osrelease.Collect(ctx, t)
+	if err != nil {
+		return nil, fmt.Errorf("os-release: %w", err)
+	}
+	b := &BOM{Subject: Subject{Name: name, Type: TypeOperatingSystem, OS: osr.PrettyName, Version: osr.VersionID}}
+	if image {
+		b.Subject.Type = TypeContainer
+	}
+	if b.Subject.OS == "" {
+		b.Subject.OS = osr.ID
+	}
+	for _, s := range db.Sources {
+		if s.Err != "" {
+			b.Gaps = append(b.Gaps, fmt.Sprintf("%s %s: %s", s.Manager, s.File, s.Err))
+			continue
+		}
+		b.Sources = append(b.Sources, s.Manager+" "+s.File)
+	}
+	b.Components = FromPackages(db.Packages)
+	return b, nil
+}
+
+// FromPackages turns the installed packages into components, sorted by
+// manager, name, version and architecture, with dpkg's dependencies
+// resolved to installed packages (the first installed alternative of each
+// group; virtual packages named by Provides are not resolved yet).
+func FromPackages(pkgs []packages.Package) []Component {
+	var inst []packages.Package
+	for _, p := range pkgs {
+		if p.Installed {
+			inst = append(inst, p)
+		}
+	}
+	sort.SliceStable(inst, func(i, j int) bool {
+		a, b := inst[i], inst[j]
+		if a.Manager != b.Manager {
+			return a.Manager < b.Manager
+		}
+		if a.Name != b.Name {
+			return a.Name < b.Name
+		}
+		if a.Version != b.Version {
+			return a.Version < b.Version
+		}
+		return a.Arch < b.Arch
+	})
+	out := make([]Component, len(inst))
+	used := map[string]int{}
+	byName := map[[2]string]string{} // manager, name → first ref
+	for i, p := range inst {
+		ref := p.PURL
+		if ref == "" {
+			ref = p.Manager + ":" + p.Name + "@" + p.Version
+		}
+		if n := used[ref]; n > 0 {
+			used[ref]++
+			ref = fmt.Sprintf("%s#%d", ref, n)
+		} else {
+			used[ref] = 1
+		}
+		out[i] = Component{Ref: ref, Type: TypeLibrary, Name: p.Name, Version: p.Version, PURL: p.PURL,
+			Supplier: supplier(p.Supplier), License: p.License, Manager: p.Manager, Found: p.File}
+		if _, ok := byName[[2]string{p.Manager, p.Name}]; !ok {
+			byName[[2]string{p.Manager, p.Name}] = ref
+		}
+	}
+	for i, p := range inst {
+		seen := map[string]bool{}
+		for _, group := range p.Depends {
+			for _, name := range group {
+				if ref, ok := byName[[2]string{p.Manager, name}]; ok {
+					if !seen[ref] && ref != out[i].Ref {
+						seen[ref] = true
+						out[i].DependsOn = append(out[i].DependsOn, ref)
+					}
+					break
+				}
+			}
+		}
+		sort.Strings(out[i].DependsOn)
+	}
+	return out
+}
+
+// supplier splits "Name <email>" as Maintainer fields write it.
+func supplier(s string) Supplier {
+	if s == "" {
+		return Supplier{}
+	}
+	if a, err := mail.ParseAddress(s); err == nil {
+		if a.Name == "" {
+			return Supplier{Name: a.Address, Email: a.Address}
+		}
+		return Supplier{Name: a.Name, Email: a.Address}
+	}
+	return Supplier{Name: s}
+}

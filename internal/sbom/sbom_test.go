@@ -1,0 +1,171 @@
+package sbom
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"flag"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/package-url/packageurl-go"
+	"github.com/santhosh-tekuri/jsonschema/v6"
+
+	"github.com/cradle-cra/cradle/internal/target"
+)
+
+var update = flag.Bool("update", false, "rewrite golden files")
+
+// fixed is the golden files' timestamp.
+var fixed = time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+
+func build(t *testing.T, dir string) *BOM {
+	t.Helper()
+	tg, err := target.OpenRootFS(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tg.Close()
+	b, err := Build(context.Background(), tg, "testdata/rootfs", false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+func render(t *testing.T, b *BOM) []byte {
+	t.Helper()
+	var buf bytes.Buffer
+	if err := b.Write(&buf, FormatCycloneDXJSON, WriteOptions{Time: fixed, ToolVersion: "test"}); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
+}
+
+func TestGoldenCycloneDX(t *testing.T) {
+	got := render(t, build(t, "testdata/rootfs"))
+	golden := filepath.Join("testdata", "rootfs.cdx.json")
+	if *update {
+		if err := os.WriteFile(golden, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(golden)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Errorf("output differs from %s (go test -update to accept):\n%s", golden, got)
+	}
+	// Same input, same bytes (serial included).
+	if again := render(t, build(t, "testdata/rootfs")); !bytes.Equal(got, again) {
+		t.Error("two renderings differ")
+	}
+	validate(t, want)
+}
+
+// validate checks doc against the CycloneDX 1.6 JSON schema.
+func validate(t *testing.T, doc []byte) {
+	t.Helper()
+	c := jsonschema.NewCompiler()
+	c.AssertFormat()
+	for _, f := range []string{"bom-1.6.schema.json", "spdx.schema.json", "jsf-0.82.schema.json"} {
+		b, err := os.ReadFile(filepath.Join("testdata", "schema", f))
+		if err != nil {
+			t.Fatal(err)
+		}
+		v, err := jsonschema.UnmarshalJSON(bytes.NewReader(b))
+		if err != nil {
+			t.Fatalf("%s: %v", f, err)
+		}
+		if err := c.AddResource("http://cyclonedx.org/schema/"+f, v); err != nil {
+			t.Fatal(err)
+		}
+	}
+	sch, err := c.Compile("http://cyclonedx.org/schema/bom-1.6.schema.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	v, err := jsonschema.UnmarshalJSON(bytes.NewReader(doc))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := sch.Validate(v); err != nil {
+		t.Errorf("not valid CycloneDX 1.6: %v", err)
+	}
+}
+
+func TestComponents(t *testing.T) {
+	b := build(t, "testdata/rootfs")
+	byName := map[string]Component{}
+	for _, c := range b.Components {
+		byName[c.Name] = c
+	}
+	if _, ok := byName["old-removed"]; ok {
+		t.Error("a package with only configuration files left is no component")
+	}
+	ssh := byName["openssh-server"]
+	if ssh.PURL != "pkg:deb/debian/openssh-server@1:9.2p1-2%2Bdeb12u3?arch=amd64&distro=debian-12" {
+		t.Errorf("purl %s", ssh.PURL)
+	}
+	// Only installed dependencies become edges; the MTA alternatives and
+	// procps are not on this tree.
+	if want := []string{byName["libc6"].Ref}; !slices.Equal(ssh.DependsOn, want) {
+		t.Errorf("openssh-server depends on %v, want %v", ssh.DependsOn, want)
+	}
+	if s := byName["libc6"].Supplier; s.Name != "GNU Libc Maintainers" || s.Email != "debian-glibc@lists.debian.org" {
+		t.Errorf("supplier %+v", s)
+	}
+	if b.Subject.OS != "Debian GNU/Linux 12 (bookworm)" || b.Subject.Version != "12" || len(b.Sources) != 1 {
+		t.Errorf("subject %+v sources %v", b.Subject, b.Sources)
+	}
+}
+
+func TestWriteUnknownFormat(t *testing.T) {
+	err := (&BOM{}).Write(new(bytes.Buffer), "spdx-json", WriteOptions{})
+	if err == nil || !strings.Contains(err.Error(), "spdx-json") {
+		t.Errorf("err %v", err)
+	}
+}
+
+// TestDebootstrap: every installed dpkg package of the Debian 12 fixture
+// is a component with a purl, and the document is valid CycloneDX 1.6.
+func TestDebootstrap(t *testing.T) {
+	root := os.Getenv("CRADLE_TEST_ROOTFS")
+	if root == "" {
+		t.Skip("CRADLE_TEST_ROOTFS not set")
+	}
+	tg, err := target.OpenRootFS(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tg.Close()
+	b, err := Build(context.Background(), tg, root, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	status, err := os.ReadFile(filepath.Join(root, "var/lib/dpkg/status"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	installed := strings.Count(string(status), "Status: install ok installed")
+	if len(b.Components) != installed || installed < 50 {
+		t.Errorf("%d components, %d installed packages", len(b.Components), installed)
+	}
+	for _, c := range b.Components {
+		p, err := packageurl.FromString(c.PURL)
+		if err != nil || p.Type != "deb" || p.Namespace != "debian" || p.Name != c.Name || p.Version != c.Version || p.Qualifiers.Map()["distro"] != "debian-12" {
+			t.Errorf("%s: purl %q", c.Name, c.PURL)
+		}
+	}
+	doc := render(t, b)
+	validate(t, doc)
+	var parsed struct{ Dependencies []json.RawMessage }
+	if err := json.Unmarshal(doc, &parsed); err != nil || len(parsed.Dependencies) != installed+1 {
+		t.Errorf("dependencies: %d, err %v", len(parsed.Dependencies), err)
+	}
+}
