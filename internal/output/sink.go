@@ -53,12 +53,21 @@ func (s *Sink) Write(doc any, o Options) error {
 	if err := s.render(&buf, doc, o); err != nil {
 		return fmt.Errorf("render %s as %s: %w", s.spec.Kind, s.format, err)
 	}
-	if s.path != "" {
-		if err := fileutil.WriteAtomic(s.path, buf.Bytes(), s.Mode()); err != nil {
+	return write(s.path, s.stdout, buf.Bytes(), s.Mode())
+}
+
+func write(path string, stdout io.Writer, b []byte, mode os.FileMode) error {
+	if path != "" {
+		if err := fileutil.WriteAtomic(path, b, mode); err != nil {
 			return usage(err)
 		}
 		return nil
 	}
-	_, err := s.stdout.Write(buf.Bytes())
+	_, err := stdout.Write(b)
 	return err
 }
+
+// WriteRaw writes a document in a format of its own standard (an SBOM),
+// which no kind of this registry describes, through the same path as
+// Sink.Write: atomically to path (0644), or to stdout when path is empty.
+func WriteRaw(path string, stdout io.Writer, b []byte) error { return write(path, stdout, b, 0o644) }

@@ -1,0 +1,70 @@
+package app
+
+import (
+	"bytes"
+	"context"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/cradle-cra/cradle/internal/sbom"
+	"github.com/cradle-cra/cradle/internal/target"
+)
+
+// SBOMInput is a request for a target's software bill of materials.
+type SBOMInput struct {
+	Target target.Spec
+	Format string // one of SBOMFormats; empty: cyclonedx-json
+	// Time is the document's timestamp; zero means $SOURCE_DATE_EPOCH
+	// when set (reproducible builds), else now.
+	Time time.Time
+}
+
+// SBOMOutput is the rendered document and what it covers.
+type SBOMOutput struct {
+	Document   []byte
+	Components int
+	// Gaps are the package databases present but unreadable.
+	Gaps []string
+}
+
+// SBOMFormats lists the formats SBOM writes.
+func SBOMFormats() []string { return sbom.Formats() }
+
+// SBOM catalogues the target's installed packages and renders the bill
+// of materials. A bad format or SOURCE_DATE_EPOCH is an input error
+// reported before the target is opened.
+func (a *App) SBOM(ctx context.Context, in SBOMInput) (*SBOMOutput, error) {
+	if in.Format == "" {
+		in.Format = sbom.FormatCycloneDXJSON
+	}
+	if !slices.Contains(sbom.Formats(), in.Format) {
+		return nil, Usagef("unknown SBOM format %q (formats: %s)", in.Format, strings.Join(sbom.Formats(), ", "))
+	}
+	when := in.Time
+	if when.IsZero() {
+		when = time.Now()
+		if s := a.getenv("SOURCE_DATE_EPOCH"); s != "" {
+			sec, err := strconv.ParseInt(s, 10, 64)
+			if err != nil || sec < 0 {
+				return nil, Usagef("SOURCE_DATE_EPOCH=%q: not a non-negative number of seconds", s)
+			}
+			when = time.Unix(sec, 0)
+		}
+	}
+	t, err := openTarget(ctx, in.Target)
+	if err != nil {
+		return nil, err
+	}
+	defer t.Close()
+	b, err := sbom.Build(ctx, t, in.Target.ID(), in.Target.Kind == target.KindImage)
+	if err != nil {
+		return nil, err
+	}
+	var buf bytes.Buffer
+	if err := b.Write(&buf, in.Format, sbom.WriteOptions{Time: when, ToolVersion: a.Version}); err != nil {
+		return nil, err
+	}
+	return &SBOMOutput{Document: buf.Bytes(), Components: len(b.Components), Gaps: b.Gaps}, nil
+}

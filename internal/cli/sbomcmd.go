@@ -1,0 +1,65 @@
+package cli
+
+import (
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/cradle-cra/cradle/internal/app"
+	"github.com/cradle-cra/cradle/internal/output"
+)
+
+const sbomLong = `Write the software bill of materials of a target: every installed package
+of its package databases (dpkg's status file and status.d, apk's installed
+database, rpm's SQLite rpmdb), read offline without the package manager,
+each with its package URL (purl), version, supplier, licence where the
+database states one, where it was found, and dpkg's dependencies as edges.
+The target is the document's metadata component; cradle is the tool.
+
+Targets are those of "cradle scan": the live host by default, --root DIR
+or --image FILE. Nothing in the target is executed or written.
+
+Formats (--format): cyclonedx-json (CycloneDX 1.6 JSON). The SBOM holds no
+vulnerability data (BSI TR-03183-2). Set SOURCE_DATE_EPOCH for a
+reproducible document: the same target then gives the same bytes, serial
+number included. A package database that exists but cannot be read is
+named on standard error and in the document (property cradle:gap).
+See docs/sbom.md.
+
+-o FILE writes the document atomically to FILE instead of standard output.
+
+Exit codes: 0 written; 2 usage or input error (unknown format, a target
+that cannot be opened, a bad SOURCE_DATE_EPOCH); 1 internal error;
+130 interrupted (SIGINT, SIGTERM).`
+
+func newSBOMCmd(env *Env) *cobra.Command {
+	var tf targetFlags
+	var format, out string
+	cmd := &cobra.Command{
+		Use:   "sbom [--root DIR | --image FILE] [flags]",
+		Short: "Write the software bill of materials (CycloneDX) of a host, root filesystem or image",
+		Long:  sbomLong,
+		Example: `  cradle sbom -o host.cdx.json
+  cradle sbom --root /srv/rootfs --format cyclonedx-json
+  SOURCE_DATE_EPOCH=1735689600 cradle sbom --image app.tar -o app.cdx.json`,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			spec, err := tf.spec(cmd)
+			if err != nil {
+				return err
+			}
+			res, err := env.app().SBOM(cmd.Context(), app.SBOMInput{Target: spec, Format: format})
+			if err != nil {
+				return err
+			}
+			for _, g := range res.Gaps {
+				env.warnf("not in the SBOM: %s", g)
+			}
+			return output.WriteRaw(out, env.Stdout, res.Document)
+		},
+	}
+	tf.register(cmd, targetOpts{what: "catalogue", noQuiet: true})
+	fl := cmd.Flags()
+	fl.StringVarP(&format, "format", "f", "cyclonedx-json", "SBOM format: "+strings.Join(app.SBOMFormats(), ", "))
+	fl.StringVarP(&out, "output", "o", "", "write the SBOM to `FILE` (atomically) instead of stdout")
+	return cmd
+}
