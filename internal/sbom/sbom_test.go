@@ -15,6 +15,7 @@ import (
 	"github.com/package-url/packageurl-go"
 	"github.com/santhosh-tekuri/jsonschema/v6"
 
+	"github.com/cradle-cra/cradle/internal/collect/packages"
 	"github.com/cradle-cra/cradle/internal/target"
 )
 
@@ -168,4 +169,33 @@ func TestDebootstrap(t *testing.T) {
 	if err := json.Unmarshal(doc, &parsed); err != nil || len(parsed.Dependencies) != installed+1 {
 		t.Errorf("dependencies: %d, err %v", len(parsed.Dependencies), err)
 	}
+}
+
+// FuzzCycloneDX: any dpkg status file becomes a document that encodes
+// and is JSON.
+func FuzzCycloneDX(f *testing.F) {
+	seed, _ := os.ReadFile(filepath.Join("testdata", "rootfs", "var", "lib", "dpkg", "status"))
+	f.Add(seed)
+	f.Add([]byte("Package: a\nStatus: install ok installed\nMaintainer: <broken\nDepends: a, a | b\n\nPackage: a\nStatus: install ok installed\n"))
+	f.Fuzz(func(t *testing.T, status []byte) {
+		pkgs := packages.ParseDpkgStatus(status, "/var/lib/dpkg/status")
+		for i := range pkgs {
+			pkgs[i].PURL = packages.PURL(pkgs[i], packages.Distro{ID: "debian", VersionID: "12"})
+		}
+		b := &BOM{Subject: Subject{Name: "fuzz", Type: TypeOperatingSystem}, Components: FromPackages(pkgs)}
+		refs := map[string]bool{}
+		for _, c := range b.Components {
+			if refs[c.Ref] {
+				t.Fatalf("duplicate bom-ref %q", c.Ref)
+			}
+			refs[c.Ref] = true
+		}
+		var buf bytes.Buffer
+		if err := b.Write(&buf, FormatCycloneDXJSON, WriteOptions{Time: fixed}); err != nil {
+			t.Fatal(err)
+		}
+		if !json.Valid(buf.Bytes()) {
+			t.Fatal("not JSON")
+		}
+	})
 }

@@ -1,6 +1,7 @@
 package packages
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/package-url/packageurl-go"
@@ -56,4 +57,34 @@ func TestDpkgRelations(t *testing.T) {
 			t.Errorf("group %d: got %q, want %q", i, got[i], want[i])
 		}
 	}
+}
+
+// FuzzPURL: any dpkg status stanza yields package URLs that parse back to
+// the same name and version, and dependency groups without empty names.
+func FuzzPURL(f *testing.F) {
+	f.Add([]byte(dpkgSample), "debian", "12")
+	f.Add([]byte("Package: a+b\nVersion: 1:2.0~rc1-1\nArchitecture: amd64\nDepends: c (>= 1) | d:any, , e\n"), "ubuntu", "24.04")
+	f.Fuzz(func(t *testing.T, b []byte, id, ver string) {
+		for _, p := range ParseDpkgStatus(b, "f") {
+			for _, g := range p.Depends {
+				for _, n := range g {
+					if n == "" {
+						t.Fatalf("empty name in %q", p.Depends)
+					}
+				}
+			}
+			s := PURL(p, Distro{ID: id, VersionID: ver})
+			if s == "" || p.Name != strings.TrimSpace(p.Name) || id != strings.ToLower(id) {
+				continue
+			}
+			back, err := packageurl.FromString(s)
+			if err != nil {
+				continue // a namespace or qualifier the spec rejects; the string is still written escaped
+			}
+			// deb and apk names are lower case by the purl spec (dpkg's are anyway).
+			if !strings.EqualFold(back.Name, p.Name) || back.Version != p.Version {
+				t.Fatalf("%s parses back as %q@%q, not %q@%q", s, back.Name, back.Version, p.Name, p.Version)
+			}
+		}
+	})
 }
