@@ -102,6 +102,10 @@ func TestLoginRecords(t *testing.T) {
 		got := assess(s, remedy.Effect{Kind: remedy.EffectAccountChange, Subject: "alice", Value: "shell /usr/sbin/nologin"})
 		wantImpact(t, got, remedy.ImpactObserved, "alice logged in over SSH once (publickey)")
 	})
+	t.Run("minimum password age does not affect logins", func(t *testing.T) {
+		wantImpact(t, assess(s, remedy.Effect{Kind: remedy.EffectAccountChange, Subject: "alice", Value: "password_min_days 1"}), remedy.ImpactNone,
+			"password_min_days 1 for alice changes neither whether it can log in nor its shell")
+	})
 	t.Run("console session of an account", func(t *testing.T) {
 		wantImpact(t, assess(s, remedy.Effect{Kind: remedy.EffectAccountChange, Subject: "carol", Value: "password_max_days 90"}), remedy.ImpactObserved,
 			"carol logged in on a local terminal once, last 2024-01-10 12:00 UTC on tty1 (/var/log/wtmp)")
