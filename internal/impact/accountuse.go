@@ -51,11 +51,11 @@ func (t *tally) result() (string, []string) {
 type accountEffect int
 
 const (
-	accountOther  accountEffect = iota
-	accountShell                // login shell replaced (nologin)
-	accountAgeing               // password ageing, inactivity, expiry
-	accountLock                 // password locked
-	accountHarmless             // no effect on logging in or switching to it
+	accountOther    accountEffect = iota
+	accountShell                  // login shell replaced (nologin)
+	accountAgeing                 // password ageing, inactivity, expiry
+	accountLock                   // password locked
+	accountHarmless               // no effect on logging in or switching to it
 )
 
 func classifyAccountChange(value string) accountEffect {
