@@ -198,3 +198,25 @@ func FuzzParseUtmp(f *testing.F) {
 		}
 	})
 }
+
+// FuzzReadUtmpBackward reads any file as wtmp: every record handed out is
+// whole and the read ends.
+func FuzzReadUtmpBackward(f *testing.F) {
+	f.Add(cat(utmpRec(binary.LittleEndian, utUserProcess, "pts/0", "root", "192.0.2.50", now, ""), utmpRec(binary.LittleEndian, 8, "pts/0", "", "", now, ""))+"tail", 1)
+	f.Add("", 0)
+	f.Fuzz(func(t *testing.T, b string, stopAfter int) {
+		n := int64(len(b) / UtmpSize)
+		seen := 0
+		err := readUtmpBackward(strings.NewReader(b), n, func(rec []byte) bool {
+			if len(rec) != UtmpSize {
+				t.Fatalf("record of %d bytes", len(rec))
+			}
+			seen++
+			_, _ = ParseUtmp(rec, utmpOrder(rec))
+			return seen < stopAfter
+		})
+		if err != nil || int64(seen) > n {
+			t.Fatalf("%d records of %d, err %v", seen, n, err)
+		}
+	})
+}
