@@ -4,6 +4,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/cradle-cra/cradle/internal/target/targettest"
 )
 
 func TestParseSudoMessage(t *testing.T) {
@@ -90,4 +92,21 @@ func FuzzParseSudoMessage(f *testing.F) {
 			t.Fatalf("unbounded field in %+v", e)
 		}
 	})
+}
+
+// TestSudoEventsFromTwoLogs adds the journal's copy of lines already read
+// from auth.log: counted once; a new journal line is added.
+func TestSudoEventsFromTwoLogs(t *testing.T) {
+	s := collect(t, targettest.Tree(t, appliance(t, nil)))
+	before := s.sudoUsesOf("ops", nil)
+	msg := "     ops : TTY=unknown ; PWD=/ ; USER=root ; COMMAND=/usr/bin/systemctl restart nginx"
+	e1, _ := ParseSudoMessage(msg)
+	e1.Time = time.Date(2024, 1, 19, 3, 0, 1, 500, time.UTC)
+	e2 := e1
+	e2.Time = time.Date(2024, 1, 19, 4, 0, 1, 0, time.UTC)
+	s.addSudoEvents([]SudoEvent{e1, e2}, "")
+	after := s.sudoUsesOf("ops", nil)
+	if len(before) != 1 || before[0].Count != 2 || len(after) != 1 || after[0].Count != 3 {
+		t.Errorf("before %+v\nafter %+v", before, after)
+	}
 }

@@ -13,16 +13,55 @@ import (
 
 // addSudoEvents adds sudo events read from another source (the systemd
 // journal's MESSAGE fields through ParseSudoMessage); gap, when set, says
-// why that source was not read completely.
+// why that source was not read completely. An event already read from a
+// text log (rsyslog writes what journald forwards) is not counted twice.
 func (s *Signals) addSudoEvents(evs []SudoEvent, gap string) {
+	var fresh []SudoEvent
+	for _, e := range evs {
+		if !s.sudoSeenNear(e) {
+			fresh = append(fresh, e)
+		}
+	}
+	s.noteSudoSeen(fresh)
 	var dropped bool
-	s.SudoUses, dropped = addSudoUses(s.SudoUses, sudoUses(evs))
+	s.SudoUses, dropped = addSudoUses(s.SudoUses, sudoUses(fresh))
 	if dropped {
 		gap = strings.TrimPrefix(gap+"; ", "; ") + fmt.Sprintf("more than %d distinct sudo commands: the rest not kept", maxSudoUses)
 	}
 	if gap != "" {
 		s.sudoGaps = union(s.sudoGaps, []string{gap})
 	}
+}
+
+// sudoKey names an event for deduplication across logs.
+func sudoKey(e SudoEvent) string {
+	return e.User + "\x00" + e.RunAs + "\x00" + e.Command + "\x00" + e.Problem
+}
+
+// noteSudoSeen remembers events (to the second) so that another log's
+// copy of them is recognised.
+func (s *Signals) noteSudoSeen(evs []SudoEvent) {
+	if s.sudoSeen == nil {
+		s.sudoSeen = map[string][]int64{}
+	}
+	for _, e := range evs {
+		if s.sudoSeenN >= maxSudoEvents {
+			return
+		}
+		k := sudoKey(e)
+		s.sudoSeen[k] = append(s.sudoSeen[k], e.Time.Unix())
+		s.sudoSeenN++
+	}
+}
+
+// sudoSeenNear reports whether the same event was seen within 2 seconds.
+func (s *Signals) sudoSeenNear(e SudoEvent) bool {
+	for _, sec := range s.sudoSeen[sudoKey(e)] {
+		if d := sec - e.Time.Unix(); d >= -2 && d <= 2 {
+			return true
+		}
+	}
+	return false
 }
 
 // splitCommands reads an effect's command list ("ALL", or sudoers
