@@ -111,6 +111,7 @@ func (s *Signals) collectJournal(ctx context.Context, t target.Target, opts Opti
 	}
 	s.addLogins(newLogins(s.Logins, jl.logins))
 	s.AddSource(jl.src)
+	s.addJournalSudo(jl)
 	s.LogFiles = union(s.LogFiles, jl.files)
 	s.LogGaps = union(s.LogGaps, jl.gaps)
 	return nil

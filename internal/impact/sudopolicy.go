@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"path"
 	"strings"
+	"time"
 
 	"github.com/cradle-cra/cradle/internal/collect/accounts"
 	"github.com/cradle-cra/cradle/internal/collect/sudoers"
@@ -54,14 +55,35 @@ func (s *Signals) noteSudoSeen(evs []SudoEvent) {
 	}
 }
 
-// sudoSeenNear reports whether the same event was seen within 2 seconds.
+// sudoSeenNear reports whether the same event was seen at the same
+// moment (sameMoment: a syslog time read in another zone included).
 func (s *Signals) sudoSeenNear(e SudoEvent) bool {
 	for _, sec := range s.sudoSeen[sudoKey(e)] {
-		if d := sec - e.Time.Unix(); d >= -2 && d <= 2 {
+		if sameMoment(time.Unix(sec, 0), e.Time.Truncate(time.Second)) {
 			return true
 		}
 	}
 	return false
+}
+
+// addJournalSudo parses sudo's journal messages and records the sudo-log
+// source as read from the journal when the journal was read.
+func (s *Signals) addJournalSudo(jl *journalLogs) {
+	var evs []SudoEvent
+	for _, m := range jl.sudo {
+		if e, ok := ParseSudoMessage(m.Message); ok {
+			e.Time, e.File = m.Time, m.File
+			evs = append(evs, e)
+		}
+	}
+	gap := ""
+	if jl.src.Status == SourcePartial {
+		gap = "journal: " + jl.src.Detail
+	}
+	s.addSudoEvents(evs, gap)
+	if jl.src.Status != SourceMissing {
+		s.AddSource(Source{Name: "sudo-log", Status: jl.src.Status, Paths: jl.src.Paths, Detail: jl.src.Detail})
+	}
 }
 
 // splitCommands reads an effect's command list ("ALL", or sudoers
