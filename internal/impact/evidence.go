@@ -3,8 +3,10 @@ package impact
 import (
 	"context"
 	"fmt"
+	"sync"
 	"time"
 
+	"github.com/cradle-cra/cradle/internal/collect/sudoers"
 	"github.com/cradle-cra/cradle/internal/target"
 )
 
@@ -39,6 +41,10 @@ type evidence struct {
 	// again.
 	sudoSeen  map[string][]int64
 	sudoSeenN int
+	// sudoersPolicy is the target's sudoers, read once for Cmnd_Alias
+	// names in effects.
+	sudoersOnce   sync.Once
+	sudoersPolicy *sudoers.Policy
 	// aliases maps unit alias names (symlinks in unit directories) to
 	// what they point to; dbusNames maps units to the D-Bus names that
 	// activate them.

@@ -135,3 +135,27 @@ func TestJournalSudo(t *testing.T) {
 	wantImpact(t, assessOne(s, remedy.Effect{Kind: remedy.EffectSudoPassword, Subject: "alice"}), remedy.ImpactPossible,
 		"alice used sudo on a terminal")
 }
+
+func TestCommandCovered(t *testing.T) {
+	tests := []struct {
+		grant []string
+		cmd   string
+		want  bool
+	}{
+		{nil, "/usr/bin/anything at all", true},
+		{[]string{"/usr/bin/systemctl restart nginx"}, "/usr/bin/systemctl restart nginx", true},
+		{[]string{"/usr/bin/systemctl restart nginx"}, "/usr/bin/systemctl stop nginx", false},
+		{[]string{"/usr/bin/systemctl"}, "/usr/bin/systemctl stop nginx", true},
+		{[]string{"/usr/bin/systemctl"}, "systemctl stop nginx", true}, // a script relying on PATH
+		{[]string{`/usr/bin/id ""`}, "/usr/bin/id", true},
+		{[]string{`/usr/bin/id ""`}, "/usr/bin/id -u", false},
+		{[]string{"/usr/bin/apt-get *"}, "/usr/bin/apt-get upgrade -y", true},
+		{[]string{`/usr/bin/echo NOPASSWD\: x`}, "/usr/bin/echo NOPASSWD: x", true},
+		{[]string{"/usr/sbin/*"}, "/usr/sbin/reboot", true},
+	}
+	for _, tc := range tests {
+		if got := commandCovered(tc.grant, tc.cmd); got != tc.want {
+			t.Errorf("%q covers %q = %v, want %v", tc.grant, tc.cmd, got, tc.want)
+		}
+	}
+}

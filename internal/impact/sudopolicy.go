@@ -115,7 +115,7 @@ func commandCovered(grant []string, cmd string) bool {
 	}
 	prog, args, _ := strings.Cut(strings.TrimSpace(cmd), " ")
 	for _, g := range grant {
-		gp, gargs, hasArgs := strings.Cut(strings.TrimSpace(g), " ")
+		gp, gargs, hasArgs := strings.Cut(sudoersUnescape.Replace(strings.TrimSpace(g)), " ")
 		if path.Base(gp) != path.Base(prog) && !(strings.ContainsAny(gp, "*?[") && globPrefix(gp, prog)) {
 			continue
 		}
@@ -138,11 +138,41 @@ func commandCovered(grant []string, cmd string) bool {
 	return false
 }
 
+// sudoersUnescape undoes the backslashes sudoers needs before , : = and
+// \ in a command.
+var sudoersUnescape = strings.NewReplacer(`\,`, ",", `\:`, ":", `\=`, "=", `\\`, `\`)
+
 // globPrefix matches s against the part of pattern before its first
 // wildcard: a generous reading, as a wildcard may match anything.
 func globPrefix(pattern, s string) bool {
 	i := strings.IndexAny(pattern, "*?[")
 	return strings.HasPrefix(s, pattern[:i])
+}
+
+// expandGrant replaces Cmnd_Alias names in a grant's commands by the
+// commands of the target's sudoers; a name sudoers does not define is
+// kept (it then matches nothing).
+func (s *Signals) expandGrant(grant []string) []string {
+	alias := false
+	for _, c := range grant {
+		if c != "" && !strings.ContainsAny(c, "/ ") && strings.ToUpper(c) == c {
+			alias = true
+		}
+	}
+	if !alias || s.t == nil {
+		return grant
+	}
+	s.sudoersOnce.Do(func() {
+		s.sudoersPolicy, _ = sudoers.Collect(context.Background(), s.t)
+	})
+	if s.sudoersPolicy == nil {
+		return grant
+	}
+	out := expandCmnds(s.sudoersPolicy, grant, 0)
+	if len(out) == 1 && out[0] == "ALL" {
+		return nil
+	}
+	return out
 }
 
 // sudoUsesOf returns the commands user ran through sudo that grant
@@ -165,7 +195,7 @@ func (s *Signals) sudoRequirePassword(user, cmds string) (string, []string) {
 	if user == "" || user == "root" {
 		return remedy.ImpactNone, []string{"root is never asked for a password by sudo"}
 	}
-	grant := splitCommands(cmds)
+	grant := s.expandGrant(splitCommands(cmds))
 	v := newTally(remedy.ImpactNone, nil)
 	var noTTY, tty []SudoUse
 	for _, u := range s.sudoUsesOf(user, grant) {
