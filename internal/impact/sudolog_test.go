@@ -120,10 +120,9 @@ func TestSudoEventsFromTwoLogs(t *testing.T) {
 // wrote: the sudo log is read from the journal alone, and ops's commands
 // without a terminal make requiring a password observed.
 func TestJournalSudo(t *testing.T) {
+	const p = "var/log/journal/0123456789abcdef0123456789abcdef/system@0001.journal"
 	b, last := realJournal(t, "compact-archived1.journal")
-	p := "var/log/journal/0123456789abcdef0123456789abcdef/system@0001.journal"
-	tg := journalTarget(t, false, map[string][]byte{p: b}, nil)
-	s, err := Collect(context.Background(), tg, Options{Now: last.Add(time.Hour)})
+	s, err := Collect(context.Background(), journalTarget(t, false, map[string][]byte{p: b}, nil), Options{Now: last.Add(time.Hour)})
 	if err != nil {
 		t.Fatal(err)
 	}
