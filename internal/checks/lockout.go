@@ -230,12 +230,15 @@ func (s ageState) String() string {
 	return [...]string{"valid", "password expired, a new one demanded at login", "disabled, inactive after expiry", "account expired"}[s]
 }
 
-// shadowAgeState judges s on day today (days since 1970-01-01), as
-// pam_unix does: an empty field is -1, so an empty last-change day with a
-// maximum age set counts as expired, as it does there.
+// shadowAgeState judges s on day today (days since 1970-01-01) as
+// pam_unix does, a day early at each limit (Linux-PAM versions differ
+// between > and >=; the earlier reading never calls an expired account
+// valid), as internal/access reads it: an empty field is -1, so an empty
+// last-change day with a maximum age set counts as expired, as it does
+// in pam_unix, which has no special case for it.
 func shadowAgeState(s accounts.Shadow, today int64) ageState {
 	switch {
-	case s.Expire != -1 && today > s.Expire:
+	case s.Expire >= 0 && today >= s.Expire:
 		return ageExpired
 	case s.LastChange == 0:
 		return ageMustChange
@@ -244,9 +247,9 @@ func shadowAgeState(s accounts.Shadow, today int64) ageState {
 	}
 	d := today - s.LastChange
 	switch {
-	case s.MaxDays != -1 && s.Inactive != -1 && d > s.MaxDays && d > s.Inactive && d > s.MaxDays+s.Inactive:
+	case s.MaxDays >= 0 && s.Inactive >= 0 && d >= s.MaxDays+s.Inactive:
 		return ageDisabled
-	case s.MaxDays != -1 && d > s.MaxDays:
+	case s.MaxDays >= 0 && d >= s.MaxDays:
 		return ageMustChange
 	}
 	return ageOK

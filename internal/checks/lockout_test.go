@@ -351,17 +351,17 @@ func TestShadowAgeState(t *testing.T) {
 		want ageState
 	}{
 		{sh(19999, 99999, -1, -1), ageOK},
-		{sh(19000, 1000, -1, -1), ageOK},          // 1000 days old: not more than max
-		{sh(19000, 999, -1, -1), ageMustChange},   // 1000 > 999
-		{sh(19000, 900, 100, -1), ageOK + 1},      // 1000 > 900 but not > 1000
-		{sh(19000, 900, 99, -1), ageDisabled},     // 1000 > 999
+		{sh(19000, 1001, -1, -1), ageOK},          // 1000 days old, one short of the maximum
+		{sh(19000, 1000, -1, -1), ageMustChange},  // reaches it today
+		{sh(19000, 900, 101, -1), ageMustChange},  // expired, inactive from tomorrow
+		{sh(19000, 900, 100, -1), ageDisabled},    // inactive from today
 		{sh(19000, -1, 0, -1), ageOK},             // no maximum: never expires
 		{sh(0, 99999, -1, -1), ageMustChange},     // root-enforced change
 		{sh(-1, 99999, -1, -1), ageOK},            // empty: 20001 days < 99999
 		{sh(-1, 365, -1, -1), ageMustChange},      // empty last change counts as day -1
 		{sh(20100, 10, 0, -1), ageOK},             // changed in the future
-		{sh(19999, 99999, -1, 19999), ageExpired}, // expiry date passed
-		{sh(19999, 99999, -1, 20000), ageOK},      // expires after today
+		{sh(19999, 99999, -1, 20000), ageExpired}, // expires today
+		{sh(19999, 99999, -1, 20001), ageOK},      // expires tomorrow
 	} {
 		if got := shadowAgeState(tt.s, today); got != tt.want {
 			t.Errorf("%+v: %s, want %s", tt.s, got, tt.want)
