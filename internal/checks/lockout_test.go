@@ -154,6 +154,7 @@ func TestSudoNopasswdFixCases(t *testing.T) {
 		{"empty password", map[string]string{"etc/sudoers.d/x": "bob ALL=(ALL) NOPASSWD: ALL\n", "etc/shadow": strings.Replace(lockoutFiles(t, nil)["etc/shadow"], "bob:$6$", "bob::x$6$", 1)}, "etc/sudoers.d/x", "", "bob has no usable password"},
 		{"several host groups", map[string]string{"etc/sudoers.d/x": "bob web1 = NOPASSWD: /bin/a : db1 = (postgres) NOPASSWD: /bin/b\n"}, "etc/sudoers.d/x", "bob web1 = /bin/a : db1 = (postgres) /bin/b\n", ""},
 		{"expired password", map[string]string{"etc/sudoers.d/x": "frank ALL=(ALL) NOPASSWD: ALL\n"}, "etc/sudoers.d/x", "", "frank has an expired password: sudo lets a NOPASSWD rule through"},
+		{"shadow unreadable", map[string]string{"etc/sudoers.d/x": "bob ALL=(ALL) NOPASSWD: ALL\n", "etc/shadow": "", "etc/shadow/x": "not a file\n"}, "etc/sudoers.d/x", "", "/etc/shadow unreadable"},
 		{"root needs no password", map[string]string{"etc/sudoers.d/x": "root, bob ALL=(ALL) NOPASSWD: ALL\n"}, "etc/sudoers.d/x", "root, bob ALL=(ALL) ALL\n", ""},
 	}
 	base := map[string]string{"etc/sudoers.d/90-cloud-init-users": "", "etc/sudoers.d/ops": "", "etc/sudoers.d/deploy": "", "etc/sudoers.d/netgroup": ""}
