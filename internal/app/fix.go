@@ -12,6 +12,7 @@ import (
 	"github.com/cradle-cra/cradle/internal/engine"
 	"github.com/cradle-cra/cradle/internal/fix"
 	"github.com/cradle-cra/cradle/internal/impact"
+	"github.com/cradle-cra/cradle/internal/remedy"
 	"github.com/cradle-cra/cradle/internal/tailor"
 	"github.com/cradle-cra/cradle/internal/target"
 )
@@ -210,11 +211,18 @@ func (o *FixOutput) Verdict() error {
 		return Findingsf("%d planned path(s) left as they are (changed since the plan, or hard-linked): %s", len(ps), shortList(ps))
 	}
 	var ids []string
+	unknown := 0
 	for _, rf := range doc.Rules {
 		if slices.Contains([]string{fix.StatusRefused, fix.StatusError, fix.StatusStillFails, fix.StatusPartial}, rf.Status) &&
 			(doc.Mode == "apply" || rf.Status != fix.StatusPartial) {
 			ids = append(ids, rf.Rule)
 		}
+		if rf.Status == fix.StatusRefused && rf.Impact != nil && rf.Impact.Level == remedy.ImpactUnknown {
+			unknown++
+		}
+	}
+	if unknown > 0 {
+		return Findingsf("%d rule(s) not fixed: %s; %d refused because their impact is unknown (see --accept-unknown)", bad, shortList(ids), unknown)
 	}
 	return Findingsf("%d rule(s) not fixed: %s", bad, shortList(ids))
 }

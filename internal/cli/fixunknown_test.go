@@ -59,7 +59,7 @@ func TestFixUnknownImpact(t *testing.T) {
 		}
 	}
 	_, table := run(3, append([]string{"fix"}, rule...)...)
-	for _, w := range []string{"REFUSED, impact unknown", "Preflight sources:", "missing  auth-log", "read     accounts"} {
+	for _, w := range []string{"REFUSED, impact unknown", "Preflight sources:", "missing  auth-log", "read     accounts", "1 refused because their impact is unknown (see --accept-unknown)"} {
 		if !strings.Contains(table, w) {
 			t.Errorf("table lacks %q:\n%s", w, table)
 		}

@@ -99,6 +99,8 @@ type Signals struct {
 	// completely, and an effect whose source is missing is unknown.
 	Sources []Source `json:"sources,omitempty"`
 
+	evidence // login records, sudo use, automation (evidence.go)
+
 	socketListen map[string][]listenSpec
 	t            target.Target
 	sd           *systemd.Config
@@ -188,6 +190,7 @@ func (s *Signals) collectStatic(ctx context.Context, t target.Target, opts Optio
 		return err
 	}
 	s.addLogins(logs.logins)
+	s.addSudo(logs)
 	s.LogFiles = union(s.LogFiles, logs.files)
 	s.LogGaps = union(s.LogGaps, logs.gaps)
 	s.Problems = union(s.Problems, logs.problems)
@@ -232,7 +235,7 @@ func (s *Signals) collectStatic(ctx context.Context, t target.Target, opts Optio
 	inst, run := detectRuntimes(t, sd)
 	s.Installed = union(s.Installed, inst)
 	s.Running = union(s.Running, run)
-	return nil
+	return s.collectEvidence(ctx, t, opts, ui)
 }
 
 func (s *Signals) addSample(rs *runtimeSample) {
@@ -289,6 +292,7 @@ func (s *Signals) Merge(o *Signals) {
 	for _, src := range o.Sources {
 		s.AddSource(src)
 	}
+	s.mergeEvidence(o)
 	if s.socketListen == nil {
 		s.socketListen = map[string][]listenSpec{}
 	}

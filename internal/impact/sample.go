@@ -119,6 +119,10 @@ func sampleRuntime(ctx context.Context, t target.Target) (*runtimeSample, error)
 		msg := fmt.Sprintf("open files of %d process(es) not readable (not root?): their sockets are not mapped to units", hidden)
 		s.problems = append(s.problems, msg)
 		sockSrc.Detail = msg
+		if procSrc.Status == SourceRead {
+			// The same processes' executables are unreadable too.
+			procSrc.Status, procSrc.Detail = SourcePartial, fmt.Sprintf("%d process(es) not readable (not root?)", hidden)
+		}
 	}
 	s.procs = procs
 	var socks []Socket

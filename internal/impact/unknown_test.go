@@ -129,8 +129,8 @@ func TestSources(t *testing.T) {
 	offline := collect(t, targettest.Tree(t, accountsTree(map[string]string{"var/log/auth.log": testdata(t, "auth.log")})))
 	live := collect(t, targettest.LiveTree(t, liveTree(t, nil)))
 	want := map[*Signals]string{
-		offline: "accounts=read auth-log=read(/var/log/auth.log) journal=missing modules=missing processes=missing runtime-sysctl=missing sockets=missing units=missing",
-		live:    "accounts=read auth-log=missing journal=missing modules=read(/proc/modules) processes=read(/proc) runtime-sysctl=read(/proc/sys/net/ipv4/ip_forward,/proc/sys/net/ipv6/conf/all/forwarding) sockets=read(/proc/net/tcp,/proc/net/tcp6,/proc/net/udp,/proc/net/udp6) units=read(/etc/systemd/system,/usr/lib/systemd/system,/lib/systemd/system)",
+		offline: "accounts=read auth-log=read(/var/log/auth.log) automation=missing btmp=missing journal=missing lastlog=missing modules=missing processes=missing runtime-sysctl=missing sockets=missing sudo-log=read(/var/log/auth.log) units=missing wtmp=missing",
+		live:    "accounts=read auth-log=missing automation=read btmp=missing journal=missing lastlog=missing modules=read(/proc/modules) processes=read(/proc) runtime-sysctl=read(/proc/sys/net/ipv4/ip_forward,/proc/sys/net/ipv6/conf/all/forwarding) sockets=read(/proc/net/tcp,/proc/net/tcp6,/proc/net/udp,/proc/net/udp6) sudo-log=missing units=read(/etc/systemd/system,/usr/lib/systemd/system,/lib/systemd/system) wtmp=missing",
 	}
 	for s, w := range want {
 		var got []string

@@ -62,6 +62,7 @@ func FuzzParseWaivers(f *testing.F) {
 
 func FuzzParseTailoring(f *testing.F) {
 	f.Add([]byte("profile: strict\nselect: [a.*]\nparams: {a.b: {c: 1}}\n"))
+	f.Add([]byte("accept_unknown: [ssh.*, 'a.[b]']\n"))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		_, _ = ParseTailoring("f.yaml", data)
 	})
