@@ -51,7 +51,7 @@ func newAccessCheck(ctx context.Context, t target.Target, now time.Time) *Access
 // right after the rule is planned, while its operations can still be
 // discarded.
 func (a *AccessCheck) checkRule(ctx context.Context, ch *remedy.Changes, rf RuleFix, force []string) RuleFix {
-	if a == nil || a.Planned == nil || (rf.Status != StatusPlanned && rf.Status != StatusPartial) {
+	if a == nil || (rf.Status != StatusPlanned && rf.Status != StatusPartial) {
 		return rf
 	}
 	ops := ch.RuleOps(rf.Rule)
@@ -62,6 +62,9 @@ func (a *AccessCheck) checkRule(ctx context.Context, ch *remedy.Changes, rf Rule
 				break
 			}
 		}
+		return rf
+	}
+	if a.Planned == nil {
 		return rf
 	}
 	losses := packageLosses(a.Planned, rf.Rule, ch.RuntimeChanges())

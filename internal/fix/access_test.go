@@ -173,3 +173,24 @@ func TestSSHDIrrelevant(t *testing.T) {
 		}
 	}
 }
+
+// TestAccessUnmodelled: when the target's access cannot be modelled, the
+// rules that touch the access files say that it was not verified.
+func TestAccessUnmodelled(t *testing.T) {
+	eng, err := catalog.Load("test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now()
+	tg := applianceTree(t, now, map[string]string{"etc/passwd": ""})
+	if err := os.Mkdir(filepath.Join(tg.Name(), "etc/passwd"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	p, err := Make(context.Background(), eng, tg, Options{Engine: engine.Options{Profile: "strict", RuleIDs: []string{"ssh.password_authentication"}, Now: now}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.Access.Err == nil || len(p.Rules) != 1 || p.Rules[0].Status != StatusPlanned || !strings.Contains(p.Rules[0].Reason, "who can log in was not verified: access: accounts: ") {
+		t.Errorf("access error %v, rules %+v", p.Access.Err, p.Rules)
+	}
+}
