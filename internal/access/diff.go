@@ -13,6 +13,8 @@ type Loss struct {
 	// Unknown is set when cradle cannot tell whether it still works
 	// (the change brought in something it does not model).
 	Unknown bool `json:"unknown,omitempty"`
+	// grant is the lost sudo grant, to see whether a broader one covers it.
+	grant *Grant
 }
 
 func (l Loss) String() string { return l.User + ": " + l.Way + ": " + l.Reason }
@@ -65,6 +67,9 @@ func Diff(before, after *Model) []Loss {
 			}
 			if len(out) > n {
 				out[n].Kind = w.Kind
+				if w.Kind == KindSudo {
+					out[n].grant = a.grantOf(w)
+				}
 			}
 		}
 	}
@@ -83,6 +88,9 @@ func Diff(before, after *Model) []Loss {
 func Lockouts(after *Model, losses []Loss) []Loss {
 	var out []Loss
 	for _, l := range losses {
+		if l.Kind == KindSudo && !l.Unknown && after.coveredSudo(l) {
+			continue
+		}
 		if l.Kind == "" || l.Kind == KindSudo || l.Unknown {
 			out = append(out, l)
 			continue
@@ -121,6 +129,32 @@ func (m *Model) workingAs(user string) []Way {
 		}
 	}
 	return out
+}
+
+// grantOf is the grant behind a sudo way of a.
+func (a *Account) grantOf(w Way) *Grant {
+	for i := range a.Sudo {
+		if a.Sudo[i].wayName() == w.Name {
+			return &a.Sudo[i]
+		}
+	}
+	return nil
+}
+
+// coveredSudo reports whether a lost sudo grant is still given by a
+// working grant of every command as a covering run-as list, without a
+// password where the lost one needed none.
+func (m *Model) coveredSudo(l Loss) bool {
+	a := m.Account(l.User)
+	if a == nil || l.grant == nil {
+		return false
+	}
+	for _, g := range a.Sudo {
+		if g.Command == "ALL" && covers(g.RunAs, l.grant.RunAs) && (g.NoPassword || !l.grant.NoPassword) && m.grantWorks(*a, g) {
+			return true
+		}
+	}
+	return false
 }
 
 func (m *Model) isRoot(user string) bool {

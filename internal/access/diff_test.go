@@ -175,3 +175,29 @@ func TestLockoutsSameUID(t *testing.T) {
 		t.Errorf("lockouts %v", Summary(l))
 	}
 }
+
+// TestLockoutsSudoCovered: a command grant that goes while a grant of
+// every command still gives it (without a password where it needed none)
+// is no lockout.
+func TestLockoutsSudoCovered(t *testing.T) {
+	for _, tc := range []struct {
+		name, other string
+		lockout     bool
+	}{
+		{"covered by NOPASSWD: ALL", "ops ALL=(ALL) NOPASSWD: ALL\n", false},
+		{"ALL needs a password", "ops ALL=(ALL) ALL\n", true},
+		{"narrower run-as", "ops ALL=(www-data) NOPASSWD: ALL\n", true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			before := compute(t, with(map[string]string{"etc/sudoers.d/00": tc.other}))
+			after := compute(t, with(map[string]string{"etc/sudoers.d/00": tc.other, "etc/sudoers.d/ops": ""}))
+			losses := Diff(before, after)
+			if len(losses) == 0 {
+				t.Fatal("no loss")
+			}
+			if got := len(Lockouts(after, losses)) > 0; got != tc.lockout {
+				t.Errorf("lockout %v, want %v: %v", got, tc.lockout, Summary(losses))
+			}
+		})
+	}
+}
