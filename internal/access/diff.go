@@ -15,6 +15,8 @@ type Loss struct {
 	Unknown bool `json:"unknown,omitempty"`
 	// grant is the lost sudo grant, to see whether a broader one covers it.
 	grant *Grant
+	// password is set when the grant still works, with a password.
+	password bool
 }
 
 func (l Loss) String() string { return l.User + ": " + l.Way + ": " + l.Reason }
@@ -63,7 +65,7 @@ func Diff(before, after *Model) []Loss {
 			case nw.Status == Unknown:
 				out = append(out, Loss{User: a.Name, Way: w.Name, Reason: "cannot tell any more: " + nw.Reason, Unknown: true})
 			case w.NoPassword && !nw.NoPassword:
-				out = append(out, Loss{User: a.Name, Way: "sudo -n " + w.Name[len("sudo "):], Reason: "now needs a password"})
+				out = append(out, Loss{User: a.Name, Way: "sudo -n " + w.Name[len("sudo "):], Reason: "now needs a password", password: true})
 			}
 			if len(out) > n {
 				out[n].Kind = w.Kind
@@ -77,7 +79,9 @@ func Diff(before, after *Model) []Loss {
 }
 
 // Lockouts keeps the losses that lock an account out of something it
-// could do: every sudo grant lost or now needing a password; a login way
+// could do: every sudo grant lost (one that now asks for the password the
+// account has only narrows it: scripts calling sudo -n are the
+// preflight's evidence to weigh); a login way
 // lost when the account (with the accounts sharing its uid) has no
 // working SSH way left (for an SSH way) or
 // no working way in at all (for a console login) — except root's SSH
@@ -88,7 +92,7 @@ func Diff(before, after *Model) []Loss {
 func Lockouts(after *Model, losses []Loss) []Loss {
 	var out []Loss
 	for _, l := range losses {
-		if l.Kind == KindSudo && !l.Unknown && after.coveredSudo(l) {
+		if l.Kind == KindSudo && !l.Unknown && (l.password || after.coveredSudo(l)) {
 			continue
 		}
 		if l.Kind == "" || l.Kind == KindSudo || l.Unknown {

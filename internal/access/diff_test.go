@@ -75,6 +75,9 @@ func TestDiffNoPassword(t *testing.T) {
 	if !slices.Equal(got, want) {
 		t.Errorf("losses:\n got %q\nwant %q", got, want)
 	}
+	if l := Lockouts(after, Diff(before, after)); len(l) != 0 {
+		t.Errorf("admin has a password: no lockout, got %v", Summary(l))
+	}
 	if l := Diff(after, before); len(l) != 0 {
 		t.Errorf("gaining NOPASSWD is no loss: %v", l)
 	}

@@ -56,7 +56,6 @@ const (
 	oldLinesToStop = 100
 	futureSlack    = 48 * time.Hour // clock skew and time zones
 	logDir         = "var/log"
-	journalDir     = "var/log/journal"
 	sshdProgName   = "sshd"
 )
 
@@ -312,11 +311,22 @@ func ParseAccepted(line string, now time.Time) (Login, bool) {
 	if !ok {
 		return l, false
 	}
-	l.Time = tm
 	if prog != sshdProgName && prog != "sshd-session" {
 		return l, false
 	}
-	msg, ok = strings.CutPrefix(msg, "Accepted ")
+	a, ok := acceptedMessage(msg)
+	if !ok {
+		return l, false
+	}
+	a.Time = tm
+	return a, true
+}
+
+// acceptedMessage parses sshd's message "Accepted <method> for <user>
+// from <ip> port <n> ssh2", as logged to syslog or the journal.
+func acceptedMessage(msg string) (Login, bool) {
+	var l Login
+	msg, ok := strings.CutPrefix(msg, "Accepted ")
 	if !ok {
 		return l, false
 	}

@@ -69,10 +69,7 @@ type Signals struct {
 	// LogGaps say why the authentication logs were not read completely
 	// within the window (budget spent, unreadable file, too many logins):
 	// then a login not seen is not evidence that there was none.
-	LogGaps []string `json:"log_gaps,omitempty"`
-	// JournalPresent is set when the target has a persistent systemd
-	// journal, which cradle does not read.
-	JournalPresent bool                `json:"journal_present,omitempty"`
+	LogGaps        []string            `json:"log_gaps,omitempty"`
 	Logins         []Login             `json:"logins,omitempty"`
 	AuthorizedKeys map[string][]string `json:"authorized_keys,omitempty"` // user → files with keys
 	Admins         []string            `json:"admins,omitempty"`          // non-root users in sudo, wheel or admin
@@ -195,7 +192,9 @@ func (s *Signals) collectStatic(ctx context.Context, t target.Target, opts Optio
 	s.LogGaps = union(s.LogGaps, logs.gaps)
 	s.Problems = union(s.Problems, logs.problems)
 	s.AddSource(logs.source(s.windowText()))
-	s.noteJournal(t)
+	if err := s.collectJournal(ctx, t, opts); err != nil {
+		return err
+	}
 
 	acc, err := collectSSHAccess(ctx, t)
 	if err != nil {
@@ -267,7 +266,6 @@ func (s *Signals) Merge(o *Signals) {
 	s.Samples += o.Samples
 	s.LogFiles = union(s.LogFiles, o.LogFiles)
 	s.LogGaps = union(s.LogGaps, o.LogGaps)
-	s.JournalPresent = s.JournalPresent || o.JournalPresent
 	s.addLogins(o.Logins)
 	if s.AuthorizedKeys == nil {
 		s.AuthorizedKeys = map[string][]string{}

@@ -47,11 +47,11 @@ func TestUnknownVersusNone(t *testing.T) {
 		// Logins: authentication logs and the journal.
 		{"offline, no logs", root, remedy.ImpactUnknown, "no authentication log or journal was read"},
 		{"offline, auth log", root, remedy.ImpactNone, "no root SSH login with a password in /var/log/auth.log"},
-		{"offline, journal not read", root, remedy.ImpactUnknown, "journal: present but not read"},
+		{"offline, journal not read", root, remedy.ImpactUnknown, "journal: /var/log/journal/0123/system.journal: corrupt journal file"},
 		{"offline, journal read", root, remedy.ImpactNone, "in /var/log/journal covering the last 30 days"},
 		{"offline, no logs", carol, remedy.ImpactUnknown, "SSH login by carol not ruled out"},
 		{"offline, auth log", carol, remedy.ImpactNone, "no SSH login by carol in /var/log/auth.log"},
-		{"offline, journal not read", carol, remedy.ImpactUnknown, "journal: present but not read"},
+		{"offline, journal not read", carol, remedy.ImpactUnknown, "journal: /var/log/journal/0123/system.journal: corrupt journal file"},
 		{"offline, journal read", carol, remedy.ImpactNone, "no SSH login by carol"},
 		{"offline, no logs", pw, remedy.ImpactUnknown, "password SSH login not ruled out"},
 		{"offline, auth log", pw, remedy.ImpactPossible, "can only log in with a password"},
