@@ -93,7 +93,7 @@ func (a *AccessCheck) checkRule(ctx context.Context, ch *remedy.Changes, rf Rule
 		}
 	}
 	if len(narrowed) > 0 {
-		rf.Reason = joinReason(rf.Reason, "narrows how accounts get in (each keeps another way): "+lossList(narrowed))
+		rf.Reason = joinReason(rf.Reason, "narrows access without locking anyone out: "+lossList(narrowed))
 	}
 	if len(losses) == 0 {
 		if after != nil {

@@ -68,11 +68,11 @@ func TestAccessRefusesLockout(t *testing.T) {
 		{"refused", devAndRootKey, nil, map[string][]string{
 			"ssh.password_authentication": {StatusRefused, "would lock out: dev: SSH password login: sshd PasswordAuthentication no and KbdInteractiveAuthentication no",
 				"--force ssh.password_authentication"},
-			"ssh.permit_root_login_none": {StatusPlanned, "narrows how accounts get in (each keeps another way): root: SSH key login: sshd PermitRootLogin no"},
+			"ssh.permit_root_login_none": {StatusPlanned, "narrows access without locking anyone out: root: SSH key login: sshd PermitRootLogin no"},
 		}},
 		{"forced", devAndRootKey, []string{"ssh.password_authentication"}, map[string][]string{
 			"ssh.password_authentication": {StatusPlanned, "forced although it locks out: dev: SSH password login: sshd PasswordAuthentication no and KbdInteractiveAuthentication no",
-				"narrows how accounts get in (each keeps another way): admin: SSH password login"},
+				"narrows access without locking anyone out: admin: SSH password login"},
 		}},
 		{"root is the only way up", onlyRoot, nil, map[string][]string{
 			"ssh.permit_root_login_none": {StatusRefused, "would lock out: root: SSH key login: sshd PermitRootLogin no"},
