@@ -282,6 +282,7 @@ type builder struct {
 	pamDirs  *[]string
 	missing  map[string]bool // PAM module → not installed
 	shells   map[string]shellVerdict
+	stacks   map[string]pamStack
 }
 
 type shellVerdict struct {
