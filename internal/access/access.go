@@ -129,6 +129,9 @@ type Model struct {
 	// Notes are what limits the model (unreadable files, Match blocks
 	// that depend on the client).
 	Notes []string `json:"notes,omitempty"`
+	// SudoMissing is set when the sudoers policy grants something but no
+	// sudo program is installed.
+	SudoMissing bool `json:"sudo_missing,omitempty"`
 	// inputs are the root-relative paths the model read or listed: a
 	// change elsewhere cannot change it.
 	inputs map[string]bool
@@ -283,6 +286,7 @@ type builder struct {
 	missing  map[string]bool // PAM module → not installed
 	shells   map[string]shellVerdict
 	stacks   map[string]pamStack
+	sudoWhy  *string
 }
 
 type shellVerdict struct {

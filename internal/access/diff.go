@@ -56,6 +56,8 @@ func Diff(before, after *Model) []Loss {
 			nw, ok := now[w.Name]
 			n := len(out)
 			switch {
+			case w.Kind == KindSudo && !before.SudoMissing && after.SudoMissing:
+				out = append(out, Loss{User: a.Name, Way: w.Name, Reason: "sudo is no longer installed"})
 			case !ok && w.Kind == KindSudo:
 				out = append(out, Loss{User: a.Name, Way: w.Name, Reason: "no sudoers rule grants it any more"})
 			case !ok:
@@ -150,7 +152,7 @@ func (a *Account) grantOf(w Way) *Grant {
 // password where the lost one needed none.
 func (m *Model) coveredSudo(l Loss) bool {
 	a := m.Account(l.User)
-	if a == nil || l.grant == nil {
+	if a == nil || l.grant == nil || m.SudoMissing {
 		return false
 	}
 	for _, g := range a.Sudo {
@@ -169,6 +171,9 @@ func (m *Model) isRoot(user string) bool {
 // rootBySSH reports whether an account other than root logs in over SSH
 // and may run every command as root through sudo.
 func (m *Model) rootBySSH() bool {
+	if m.SudoMissing {
+		return false
+	}
 	for _, a := range m.Accounts {
 		if a.UID == 0 {
 			continue

@@ -2,6 +2,8 @@ package access
 
 import (
 	"fmt"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -202,5 +204,32 @@ func TestLockoutsSudoCovered(t *testing.T) {
 				t.Errorf("lockout %v, want %v: %v", got, tc.lockout, Summary(losses))
 			}
 		})
+	}
+}
+
+// TestSudoProgram: stripping sudo's setuid bit or removing the program
+// takes every grant with it.
+func TestSudoProgram(t *testing.T) {
+	before := compute(t, appliance())
+	stripped := tree(t, appliance())
+	if err := os.Chmod(filepath.Join(stripped.Name(), "usr/bin/sudo"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	m, err := Compute(t.Context(), stripped, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	removed := compute(t, with(map[string]string{"-usr/bin/sudo": ""}))
+	for name, tc := range map[string]struct {
+		after *Model
+		want  string
+	}{
+		"setuid stripped": {m, "ops: sudo /usr/bin/systemctl restart nginx (as ALL): /usr/bin/sudo is not setuid"},
+		"removed":         {removed, "ops: sudo /usr/bin/systemctl restart nginx (as ALL): sudo is no longer installed"},
+	} {
+		losses := Diff(before, tc.after)
+		if got := Summary(Lockouts(tc.after, losses)); len(got) != 4 || !slices.Contains(got, tc.want) {
+			t.Errorf("%s: lockouts %q, want 4 with %q", name, got, tc.want)
+		}
 	}
 }
