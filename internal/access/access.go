@@ -132,6 +132,10 @@ type Model struct {
 	// SudoMissing is set when the sudoers policy grants something but no
 	// sudo program is installed.
 	SudoMissing bool `json:"sudo_missing,omitempty"`
+	// SSHDMissing is set when sshd is configured but its program is not
+	// installed; like SudoMissing it does not refuse ways by itself (test
+	// trees, images built in stages), but Diff reports the removal.
+	SSHDMissing bool `json:"sshd_missing,omitempty"`
 	// inputs are the root-relative paths the model read or listed: a
 	// change elsewhere cannot change it.
 	inputs map[string]bool
@@ -287,6 +291,8 @@ type builder struct {
 	shells   map[string]shellVerdict
 	stacks   map[string]pamStack
 	sudoWhy  *string
+	// sshdMissing: a server configuration without the server program.
+	sshdMissing *bool
 }
 
 type shellVerdict struct {

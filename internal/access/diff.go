@@ -56,6 +56,8 @@ func Diff(before, after *Model) []Loss {
 			nw, ok := now[w.Name]
 			n := len(out)
 			switch {
+			case isSSH(w.Kind) && !before.SSHDMissing && after.SSHDMissing:
+				out = append(out, Loss{User: a.Name, Way: w.Name, Reason: "sshd is no longer installed"})
 			case w.Kind == KindSudo && !before.SudoMissing && after.SudoMissing:
 				out = append(out, Loss{User: a.Name, Way: w.Name, Reason: "sudo is no longer installed"})
 			case !ok && w.Kind == KindSudo:
@@ -103,6 +105,9 @@ func Lockouts(after *Model, losses []Loss) []Loss {
 		}
 		left := false
 		for _, w := range after.workingAs(l.User) {
+			if isSSH(w.Kind) && after.SSHDMissing {
+				continue
+			}
 			switch {
 			case w.Kind == KindSudo:
 			case isSSH(l.Kind):

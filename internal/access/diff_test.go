@@ -220,6 +220,10 @@ func TestSudoProgram(t *testing.T) {
 		t.Fatal(err)
 	}
 	removed := compute(t, with(map[string]string{"-usr/bin/sudo": ""}))
+	noSSHD := compute(t, with(map[string]string{"-usr/sbin/sshd": ""}))
+	if got, want := Summary(Lockouts(noSSHD, Diff(before, noSSHD))), "cloud: SSH key login: sshd is no longer installed"; !slices.Contains(got, want) {
+		t.Errorf("sshd removed: lockouts %q, want %q", got, want)
+	}
 	for name, tc := range map[string]struct {
 		after *Model
 		want  string
