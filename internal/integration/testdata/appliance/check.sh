@@ -57,7 +57,7 @@ run sshd.config_test in_tree /usr/sbin/sshd -t
 in_tree /usr/sbin/sshd -D -e 2>"$scratch/sshd.log" &
 sshd=$!
 up=no
-for _ in $(seq 50); do
+for _ in $(seq 200); do # up to 20 s on a loaded machine
 	if (exec 3<>/dev/tcp/127.0.0.1/22) 2>/dev/null; then
 		up=yes
 		break
