@@ -165,37 +165,3 @@ func sameMoment(a, b time.Time) bool {
 	r := d % (15 * time.Minute)
 	return r <= slack || 15*time.Minute-r <= slack
 }
-
-// addJournalSudo hands sudo's journal messages to the sudo log reader.
-// A command auth.log already showed (same user, target user, command and
-// outcome) is not counted again: rsyslog writes what journald forwards.
-// The journal read (completely or in part) is a sudo-log source like
-// auth.log.
-func (s *Signals) addJournalSudo(jl *journalLogs) {
-	have := map[string]bool{}
-	for _, u := range s.SudoUses {
-		have[u.key()] = true
-	}
-	var evs []SudoEvent
-	for _, m := range jl.sudo {
-		e, ok := ParseSudoMessage(m.Message)
-		if !ok {
-			continue
-		}
-		e.Time, e.File = m.Time, m.File
-		if have[SudoUse{User: e.User, RunAs: e.RunAs, Command: e.Command, Problem: e.Problem}.key()] {
-			continue
-		}
-		evs = append(evs, e)
-	}
-	gap := ""
-	if jl.src.Status == SourcePartial {
-		gap = "journal: " + jl.src.Detail
-	}
-	s.addSudoEvents(evs, gap)
-	if jl.src.Status != SourceMissing { // no journal adds nothing to say
-		src := jl.src
-		src.Name = "sudo-log"
-		s.AddSource(src)
-	}
-}
