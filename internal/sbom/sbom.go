@@ -6,10 +6,13 @@
 package sbom
 
 import (
+	"bytes"
 	"context"
 	"fmt"
+	"io"
 	"net/mail"
 	"sort"
+	"strings"
 
 	"github.com/cradle-cra/cradle/internal/collect/osrelease"
 	"github.com/cradle-cra/cradle/internal/collect/packages"
@@ -90,8 +93,49 @@ func Build(ctx context.Context, t target.Target, name string, image bool) (*BOM,
 		}
 		b.Sources = append(b.Sources, s.Manager+" "+s.File)
 	}
+	debianLicenses(t, db.Packages)
 	b.Components = FromPackages(db.Packages)
 	return b, nil
+}
+
+// copyrightHead is how much of a copyright file is read: the header and
+// the "Files: *" paragraph come first, and some files (boost's) are
+// megabytes of per-file paragraphs.
+const copyrightHead = 64 << 10
+
+// debianLicenses fills the licence of installed dpkg packages from their
+// machine-readable copyright files; a missing, unreadable or free-form one
+// leaves it empty.
+func debianLicenses(t target.Target, pkgs []packages.Package) {
+	for i, p := range pkgs {
+		// A name from a hostile database must not walk the doc tree.
+		if p.Manager != packages.Dpkg || !p.Installed || p.License != "" || strings.Contains(p.Name, "/") || p.Name == ".." {
+			continue
+		}
+		if b := readHead(t, packages.DebianCopyrightPath(p.Name)); b != nil {
+			pkgs[i].License = packages.DebianLicense(b)
+		}
+	}
+}
+
+// readHead reads the complete paragraphs within the first copyrightHead
+// bytes of a file (nil when it cannot be read).
+func readHead(t target.Target, name string) []byte {
+	rc, err := t.Open(name)
+	if err != nil {
+		return nil
+	}
+	defer rc.Close()
+	b, err := io.ReadAll(io.LimitReader(rc, copyrightHead))
+	if err != nil {
+		return nil
+	}
+	if len(b) == copyrightHead {
+		if i := bytes.LastIndex(b, []byte("\n\n")); i >= 0 {
+			b = b[:i+1]
+		}
+	}
+	return b
 }
 
 // FromPackages turns the installed packages into components, sorted by

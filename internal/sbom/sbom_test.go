@@ -72,6 +72,21 @@ func TestGoldenCycloneDX(t *testing.T) {
 // validate checks doc against the CycloneDX 1.6 JSON schema.
 func validate(t *testing.T, doc []byte) {
 	t.Helper()
+	if err := schemaCheck(t, doc); err != nil {
+		t.Errorf("not valid CycloneDX 1.6: %v", err)
+	}
+}
+
+// TestSchemaRejects: the schema check is not vacuous.
+func TestSchemaRejects(t *testing.T) {
+	bad := bytes.Replace(render(t, build(t, "testdata/rootfs")), []byte(`"type": "library"`), []byte(`"type": "gadget"`), 1)
+	if schemaCheck(t, bad) == nil {
+		t.Error("a component of an unknown type passed the schema")
+	}
+}
+
+func schemaCheck(t *testing.T, doc []byte) error {
+	t.Helper()
 	c := jsonschema.NewCompiler()
 	c.AssertFormat()
 	for _, f := range []string{"bom-1.6.schema.json", "spdx.schema.json", "jsf-0.82.schema.json"} {
@@ -95,9 +110,7 @@ func validate(t *testing.T, doc []byte) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := sch.Validate(v); err != nil {
-		t.Errorf("not valid CycloneDX 1.6: %v", err)
-	}
+	return sch.Validate(v)
 }
 
 func TestComponents(t *testing.T) {
@@ -117,6 +130,10 @@ func TestComponents(t *testing.T) {
 	// procps are not on this tree.
 	if want := []string{byName["libc6"].Ref}; !slices.Equal(ssh.DependsOn, want) {
 		t.Errorf("openssh-server depends on %v, want %v", ssh.DependsOn, want)
+	}
+	// Licences: from the machine-readable copyright file only.
+	if l, l2 := byName["gcc-12-base"].License, byName["libc6"].License; l != "GPL-3+" || l2 != "" {
+		t.Errorf("licences %q (want GPL-3+), %q (free-form: want none)", l, l2)
 	}
 	if s := byName["libc6"].Supplier; s.Name != "GNU Libc Maintainers" || s.Email != "debian-glibc@lists.debian.org" {
 		t.Errorf("supplier %+v", s)

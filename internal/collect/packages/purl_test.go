@@ -88,3 +88,25 @@ func FuzzPURL(f *testing.F) {
 		}
 	})
 }
+
+func TestDebianLicense(t *testing.T) {
+	for _, tc := range []struct{ name, in, want string }{
+		{"files star", "Format: https://www.debian.org/doc/packaging-manuals/copyright-format/1.0/\nUpstream-Name: bash\n\nFiles: *\nCopyright: 1987-2022 FSF\nLicense: GPL-3+\n\nFiles: debian/*\nLicense: GPL-2+\n\nLicense: GPL-3+\n This program is free software\n", "GPL-3+"},
+		{"header only", "Format: https://www.debian.org/doc/packaging-manuals/copyright-format/1.0/\nLicense: MIT\n\nFiles: src/*\nLicense: BSD-3-clause\n", "MIT"},
+		{"free form", "This is the Debian prepackaged version of the GNU C Library.\n\nLicense: LGPL\n", ""},
+		{"empty", "", ""},
+	} {
+		if got := DebianLicense([]byte(tc.in)); got != tc.want {
+			t.Errorf("%s: got %q, want %q", tc.name, got, tc.want)
+		}
+	}
+}
+
+func FuzzDebianLicense(f *testing.F) {
+	f.Add([]byte("Format: x\n\nFiles: *\nLicense: GPL-2+\n text\n"))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		if l := DebianLicense(b); strings.Contains(l, "\n") {
+			t.Fatalf("licence %q spans lines", l)
+		}
+	})
+}
