@@ -44,7 +44,7 @@ func TestSBOMImage(t *testing.T) {
 	if err := json.Unmarshal(out.Document, &doc); err != nil {
 		t.Fatal(err)
 	}
-	if out.Components != 4 || len(doc.Components) != 4 || doc.Metadata.Component.Type != "container" ||
+	if out.Components != 5 || len(doc.Components) != 5 || doc.Metadata.Component.Type != "container" ||
 		doc.Metadata.Component.Name != spec.ID() || doc.Metadata.Timestamp != "1970-01-01T00:00:00Z" {
 		t.Errorf("got %d components, metadata %+v", out.Components, doc.Metadata)
 	}

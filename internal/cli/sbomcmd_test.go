@@ -31,7 +31,7 @@ func TestSBOMCommand(t *testing.T) {
 	if err := json.Unmarshal(written, &doc); err != nil {
 		t.Fatal(err)
 	}
-	if doc.SpecVersion != "1.6" || doc.Metadata.Timestamp != "2026-01-02T03:04:05Z" || len(doc.Components) != 4 {
+	if doc.SpecVersion != "1.6" || doc.Metadata.Timestamp != "2026-01-02T03:04:05Z" || len(doc.Components) != 5 {
 		t.Errorf("document %+v", doc)
 	}
 	for _, c := range doc.Components {

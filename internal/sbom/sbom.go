@@ -141,7 +141,7 @@ func readHead(t target.Target, name string) []byte {
 // FromPackages turns the installed packages into components, sorted by
 // manager, name, version and architecture, with dpkg's dependencies
 // resolved to installed packages (the first installed alternative of each
-// group; virtual packages named by Provides are not resolved yet).
+// group; a virtual name to the first package that Provides it).
 func FromPackages(pkgs []packages.Package) []Component {
 	var inst []packages.Package
 	for _, p := range pkgs {
@@ -180,6 +180,15 @@ func FromPackages(pkgs []packages.Package) []Component {
 			Supplier: supplier(p.Supplier), License: p.License, Manager: p.Manager, Found: p.File}
 		if _, ok := byName[[2]string{p.Manager, p.Name}]; !ok {
 			byName[[2]string{p.Manager, p.Name}] = ref
+		}
+	}
+	// A virtual name (dpkg Provides) resolves to its first provider,
+	// unless a real package has that name.
+	for i, p := range inst {
+		for _, v := range p.Provides {
+			if _, ok := byName[[2]string{p.Manager, v}]; !ok {
+				byName[[2]string{p.Manager, v}] = out[i].Ref
+			}
 		}
 	}
 	for i, p := range inst {

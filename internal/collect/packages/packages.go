@@ -12,6 +12,7 @@ import (
 	"io"
 	"io/fs"
 	"path"
+	"slices"
 	"sort"
 	"strings"
 
@@ -57,6 +58,8 @@ type Package struct {
 	// Depends lists dpkg's Pre-Depends and Depends, one alternative
 	// group ("a | b") a row, names only (versions and :arch dropped).
 	Depends [][]string `json:"depends,omitempty"`
+	// Provides lists the virtual package names dpkg's Provides declares.
+	Provides []string `json:"provides,omitempty"`
 }
 
 // Source is one package database found on the target.
@@ -326,7 +329,8 @@ func ParseDpkgStatus(b []byte, file string) []Package {
 		out = append(out, Package{Name: name, Version: fields["version"], Arch: fields["architecture"], Source: src,
 			Status: word, Installed: word != "" && word != "not-installed" && word != "config-files",
 			Manager: Dpkg, File: file, Line: lines["package"], Supplier: fields["maintainer"],
-			Depends: append(dpkgRelations(fields["pre-depends"]), dpkgRelations(fields["depends"])...)})
+			Depends:  append(dpkgRelations(fields["pre-depends"]), dpkgRelations(fields["depends"])...),
+			Provides: slices.Concat(dpkgRelations(fields["provides"])...)})
 	})
 	return out
 }
