@@ -216,3 +216,18 @@ func FuzzCycloneDX(f *testing.F) {
 		}
 	})
 }
+
+// TestRPMEdges: rpm requires resolve through the capabilities packages
+// provide; file and rpmlib requirements nobody provides by name are left.
+func TestRPMEdges(t *testing.T) {
+	pkgs := []packages.Package{
+		{Name: "glibc", Version: "2.34-100.el9", Manager: packages.RPM, Installed: true, PURL: "pkg:rpm/rhel/glibc@2.34-100.el9",
+			Provides: []string{"glibc", "libc.so.6()(64bit)"}},
+		{Name: "bash", Version: "5.1.8-9.el9", Manager: packages.RPM, Installed: true, PURL: "pkg:rpm/rhel/bash@5.1.8-9.el9",
+			Provides: []string{"/bin/sh", "bash"}, Depends: [][]string{{"libc.so.6()(64bit)"}, {"/bin/sh"}, {"filesystem"}}},
+	}
+	comps := FromPackages(pkgs)
+	if comps[0].Name != "bash" || !slices.Equal(comps[0].DependsOn, []string{"pkg:rpm/rhel/glibc@2.34-100.el9"}) {
+		t.Errorf("bash depends on %v", comps[0].DependsOn)
+	}
+}

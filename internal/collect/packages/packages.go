@@ -58,7 +58,9 @@ type Package struct {
 	// Depends lists dpkg's Pre-Depends and Depends, one alternative
 	// group ("a | b") a row, names only (versions and :arch dropped).
 	Depends [][]string `json:"depends,omitempty"`
-	// Provides lists the virtual package names dpkg's Provides declares.
+	// Provides lists the virtual names dpkg's Provides declares, or rpm's
+	// provided capabilities (PROVIDENAME); Depends holds rpm's requires
+	// (REQUIRENAME) as one-name groups.
 	Provides []string `json:"provides,omitempty"`
 }
 
@@ -296,10 +298,23 @@ func ReadRPMDB(ctx context.Context, r io.ReaderAt, size int64, wal io.ReaderAt, 
 		}
 		out = append(out, Package{Name: h.Name, Version: h.EVR(), Arch: h.Arch, Source: h.SourceRPM,
 			Status: "installed", Installed: true, Manager: RPM, File: file, Record: rowid,
-			Supplier: h.Vendor, License: h.License})
+			Supplier: h.Vendor, License: h.License, Depends: rpmRequires(h), Provides: h.Provides})
 		return nil
 	})
 	return out, err
+}
+
+// rpmRequires turns REQUIRENAME into one-name dependency groups, leaving
+// out rpm's own feature markers (rpmlib(...)); files and sonames resolve
+// only where some package provides them by that name.
+func rpmRequires(h RPMHeader) [][]string {
+	var out [][]string
+	for _, r := range h.Requires {
+		if r != "" && !strings.HasPrefix(r, "rpmlib(") {
+			out = append(out, []string{r})
+		}
+	}
+	return out
 }
 
 // ParseDpkgStatus parses dpkg's status file: RFC 822-style stanzas

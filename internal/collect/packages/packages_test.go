@@ -118,9 +118,10 @@ func TestReadRPMDBCorrupt(t *testing.T) {
 }
 
 func TestRPMHeaderRoundTrip(t *testing.T) {
-	h := RPMHeader{Name: "kernel", Version: "5.14.0", Release: "427.el9", Arch: "x86_64", SourceRPM: "kernel.src.rpm", Epoch: 2}
+	h := RPMHeader{Name: "kernel", Version: "5.14.0", Release: "427.el9", Arch: "x86_64", SourceRPM: "kernel.src.rpm", Epoch: 2,
+		Vendor: "Red Hat, Inc.", License: "GPL-2.0-only", Provides: []string{"kernel", "kernel(x86-64)"}, Requires: []string{"/bin/sh", "rpmlib(CompressedFileNames)", "dracut"}}
 	got, err := ParseRPMHeader(BuildRPMHeader(h))
-	if err != nil || got != h {
+	if err != nil || !reflect.DeepEqual(got, h) {
 		t.Fatalf("got %+v, %v", got, err)
 	}
 	if got.EVR() != "2:5.14.0-427.el9" {

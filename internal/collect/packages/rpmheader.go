@@ -17,11 +17,17 @@ const (
 	rpmTagSourceRPM = 1044
 	rpmTagVendor    = 1011
 	rpmTagLicense   = 1014
+	rpmTagProvides  = 1047 // PROVIDENAME
+	rpmTagRequires  = 1049 // REQUIRENAME
 )
+
+// maxRPMDeps bounds the provides or requires names kept per header.
+const maxRPMDeps = 1 << 14
 
 const (
 	rpmTypeInt32  = 4
 	rpmTypeString = 6
+	rpmTypeArray  = 8 // STRING_ARRAY
 	rpmTypeI18N   = 9
 )
 
@@ -34,6 +40,10 @@ type RPMHeader struct {
 	// Vendor and License are optional: a header without them, or with
 	// them in an unexpected type, still parses.
 	Vendor, License string
+	// Provides and Requires are capability names (package names,
+	// sonames "libc.so.6()(64bit)", paths, "rpmlib(...)"), without
+	// versions; optional like Vendor.
+	Provides, Requires []string
 }
 
 // EVR renders [epoch:]version-release as rpm -q does.
@@ -107,6 +117,10 @@ func ParseRPMHeader(b []byte) (RPMHeader, error) {
 			h.Vendor, _ = str()
 		case rpmTagLicense:
 			h.License, _ = str()
+		case rpmTagProvides:
+			h.Provides = strArray(data[off:], typ, cnt)
+		case rpmTagRequires:
+			h.Requires = strArray(data[off:], typ, cnt)
 		case rpmTagEpoch:
 			if typ != rpmTypeInt32 || cnt < 1 || uint64(off)+4 > uint64(len(data)) {
 				return h, fmt.Errorf("%w: bad epoch", errRPMHeader)
@@ -123,17 +137,35 @@ func ParseRPMHeader(b []byte) (RPMHeader, error) {
 	return h, nil
 }
 
+// strArray decodes a STRING_ARRAY of cnt NUL-terminated strings at the
+// start of rest; a malformed or oversized one yields what was complete.
+func strArray(rest []byte, typ, cnt uint32) []string {
+	if typ != rpmTypeArray {
+		return nil
+	}
+	var out []string
+	for i := uint32(0); i < cnt && i < maxRPMDeps; i++ {
+		end := bytes.IndexByte(rest, 0)
+		if end < 0 {
+			break
+		}
+		out = append(out, string(rest[:end]))
+		rest = rest[end+1:]
+	}
+	return out
+}
+
 // BuildRPMHeader encodes the identity tags as an rpmdb header blob. It is
 // the inverse of ParseRPMHeader, used to build test databases.
 func BuildRPMHeader(h RPMHeader) []byte {
 	type ent struct {
-		tag, typ uint32
-		val      []byte
+		tag, typ, cnt uint32
+		val           []byte
 	}
 	var ents []ent
 	add := func(tag uint32, s string) {
 		if s != "" {
-			ents = append(ents, ent{tag, rpmTypeString, append([]byte(s), 0)})
+			ents = append(ents, ent{tag, rpmTypeString, 1, append([]byte(s), 0)})
 		}
 	}
 	add(rpmTagName, h.Name)
@@ -143,11 +175,23 @@ func BuildRPMHeader(h RPMHeader) []byte {
 	add(rpmTagSourceRPM, h.SourceRPM)
 	add(rpmTagVendor, h.Vendor)
 	add(rpmTagLicense, h.License)
+	for _, a := range []struct {
+		tag uint32
+		v   []string
+	}{{rpmTagProvides, h.Provides}, {rpmTagRequires, h.Requires}} {
+		if len(a.v) > 0 {
+			var b []byte
+			for _, s := range a.v {
+				b = append(append(b, s...), 0)
+			}
+			ents = append(ents, ent{a.tag, rpmTypeArray, uint32(len(a.v)), b})
+		}
+	}
 	if h.Epoch >= 0 {
 		v := make([]byte, 4)
 		binary.BigEndian.PutUint32(v, uint32(h.Epoch))
 		// int32 data is 4-byte aligned in real headers: put it first.
-		ents = append([]ent{{rpmTagEpoch, rpmTypeInt32, v}}, ents...)
+		ents = append([]ent{{rpmTagEpoch, rpmTypeInt32, 1, v}}, ents...)
 	}
 	var idx, data bytes.Buffer
 	for _, e := range ents {
@@ -155,7 +199,7 @@ func BuildRPMHeader(h RPMHeader) []byte {
 		binary.BigEndian.PutUint32(x[0:], e.tag)
 		binary.BigEndian.PutUint32(x[4:], e.typ)
 		binary.BigEndian.PutUint32(x[8:], uint32(data.Len()))
-		binary.BigEndian.PutUint32(x[12:], 1)
+		binary.BigEndian.PutUint32(x[12:], e.cnt)
 		idx.Write(x[:])
 		data.Write(e.val)
 	}
