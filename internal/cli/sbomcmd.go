@@ -14,7 +14,7 @@ of its package databases (dpkg's status file and status.d, apk's installed
 database, rpm's SQLite rpmdb), read offline without the package manager,
 each with its package URL (purl), version, supplier, licence where the
 database or a machine-readable Debian copyright file states one, where it
-was found, and dpkg's and rpm's dependencies as edges.
+was found, and the dependencies the databases record as edges.
 The target is the document's metadata component; cradle is the tool.
 
 Targets are those of "cradle scan": the live host by default, --root DIR

@@ -58,9 +58,9 @@ type Package struct {
 	// Depends lists dpkg's Pre-Depends and Depends, one alternative
 	// group ("a | b") a row, names only (versions and :arch dropped).
 	Depends [][]string `json:"depends,omitempty"`
-	// Provides lists the virtual names dpkg's Provides declares, or rpm's
-	// provided capabilities (PROVIDENAME); Depends holds rpm's requires
-	// (REQUIRENAME) as one-name groups.
+	// Provides lists the virtual names dpkg's Provides declares, or the
+	// provided capabilities of rpm (PROVIDENAME) and apk (p:); Depends
+	// holds rpm's requires (REQUIRENAME) and apk's D: as one-name groups.
 	Provides []string `json:"provides,omitempty"`
 }
 
@@ -304,6 +304,24 @@ func ReadRPMDB(ctx context.Context, r io.ReaderAt, size int64, wal io.ReaderAt, 
 	return out, err
 }
 
+// apkNames reads the names of an apk D: or p: line ("so:libc.musl-x86_64.so.1
+// busybox=1.36.1-r29 !conflict"): versions dropped, conflicts left out.
+func apkNames(v string) []string {
+	var out []string
+	for _, f := range strings.Fields(v) {
+		if strings.HasPrefix(f, "!") {
+			continue
+		}
+		if i := strings.IndexAny(f, "=<>~"); i >= 0 {
+			f = f[:i]
+		}
+		if f != "" {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
 // rpmRequires turns REQUIRENAME into one-name dependency groups, leaving
 // out rpm's own feature markers (rpmlib(...)); files and sonames resolve
 // only where some package provides them by that name.
@@ -393,7 +411,8 @@ func eachStanza(b []byte, fn func(fields map[string]string, lines map[string]int
 }
 
 // ParseApkInstalled parses apk's installed database: stanzas of "X:value"
-// lines separated by blank lines (P name, V version, A arch, o origin).
+// lines separated by blank lines (P name, V version, A arch, o origin,
+// m maintainer, L licence, D depends, p provides).
 func ParseApkInstalled(b []byte, file string) []Package {
 	var out []Package
 	var cur *Package
@@ -433,6 +452,12 @@ func ParseApkInstalled(b []byte, file string) []Package {
 			cur.Supplier = v
 		case 'L':
 			cur.License = v
+		case 'D':
+			for _, d := range apkNames(v) {
+				cur.Depends = append(cur.Depends, []string{d})
+			}
+		case 'p':
+			cur.Provides = append(cur.Provides, apkNames(v)...)
 		}
 	}
 	flush()

@@ -1,6 +1,7 @@
 package packages
 
 import (
+	"reflect"
 	"strings"
 	"testing"
 
@@ -109,4 +110,13 @@ func FuzzDebianLicense(f *testing.F) {
 			t.Fatalf("licence %q spans lines", l)
 		}
 	})
+}
+
+func TestApkRelations(t *testing.T) {
+	in := "P:busybox\nV:1.36.1-r29\nD:so:libc.musl-x86_64.so.1 musl>=1.2 !busybox-static\np:cmd:sh=1.36.1-r29 /bin/sh\n\nP:musl\nV:1.2.5-r0\np:so:libc.musl-x86_64.so.1=1\n"
+	got := ParseApkInstalled([]byte(in), "/lib/apk/db/installed")
+	if len(got) != 2 || !reflect.DeepEqual(got[0].Depends, [][]string{{"so:libc.musl-x86_64.so.1"}, {"musl"}}) ||
+		!reflect.DeepEqual(got[0].Provides, []string{"cmd:sh", "/bin/sh"}) || !reflect.DeepEqual(got[1].Provides, []string{"so:libc.musl-x86_64.so.1"}) {
+		t.Errorf("got %+v", got)
+	}
 }
