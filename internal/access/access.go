@@ -280,6 +280,13 @@ type builder struct {
 	sshNotes []string
 	noted    map[string]bool
 	pamDirs  *[]string
+	missing  map[string]bool // PAM module → not installed
+	shells   map[string]shellVerdict
+}
+
+type shellVerdict struct {
+	ok  bool
+	why string
 }
 
 func (b *builder) note(s string) {
@@ -338,7 +345,15 @@ func (b *builder) readHostname() string {
 
 func (b *builder) account(u *accounts.User) Account {
 	a := Account{Name: u.Name, UID: u.UID, Home: u.Home, Shell: u.Shell, Groups: b.groupsOf[u.Name], PAM: map[string]Verdict{}}
-	a.ShellUsable, a.ShellReason = b.shell(u.Shell)
+	if b.shells == nil {
+		b.shells = map[string]shellVerdict{}
+	}
+	sv, ok := b.shells[u.Shell]
+	if !ok {
+		sv.ok, sv.why = b.shell(u.Shell)
+		b.shells[u.Shell] = sv
+	}
+	a.ShellUsable, a.ShellReason = sv.ok, sv.why
 	a.Password = b.passwordState(u)
 	a.Expiry = b.expiry(u)
 	b.sshWays(&a, u)
@@ -403,18 +418,7 @@ func (b *builder) passwordUsable(name string) bool {
 // day renders a day number of shadow(5) as a date.
 func day(n int64) string { return time.Unix(n*86400, 0).UTC().Format("2006-01-02") }
 
-// expiry reads the shadow ageing fields the way pam_unix's account
-// management does (Linux-PAM modules/pam_unix/passverify.c,
-// check_shadow_expiry), as of the model's day:
-//   - expire set and today >= expire: PAM_ACCT_EXPIRED ("account expired");
-//   - last change 0: PAM_NEW_AUTHTOK_REQD (change forced by the administrator);
-//   - last change empty: ageing disabled, success;
-//   - max and inactive set and today - lastchg > max + inactive:
-//     PAM_ACCT_EXPIRED ("account inactive");
-//   - max set and today - lastchg > max: PAM_NEW_AUTHTOK_REQD (password expired);
-//   - the minimum age only matters to a password change.
-//
-// sshd without PAM applies the same fields (auth.c, auth-shadow.c).
+// expiry is pam_unix's verdict on an account's shadow ageing fields.
 func (b *builder) expiry(u *accounts.User) Verdict {
 	if u.Passwd != "x" || u.Shadow == nil {
 		if u.Passwd == "x" && !b.db.ShadowReadable {
@@ -422,18 +426,41 @@ func (b *builder) expiry(u *accounts.User) Verdict {
 		}
 		return Verdict{Status: PAMPass}
 	}
-	s, today := u.Shadow, b.today
+	return ShadowExpiry(u.Shadow, b.today)
+}
+
+// ShadowExpiry reads the shadow ageing fields the way pam_unix's account
+// management does (Linux-PAM modules/pam_unix/passverify.c,
+// check_shadow_expiry, and pam_unix_acct.c) on day today (days since
+// 1970-01-01):
+//   - expiry date set and today >= it: PAM_ACCT_EXPIRED, refused;
+//   - last change 0: PAM_NEW_AUTHTOK_REQD (a change forced by the administrator);
+//   - last change in the future: success;
+//   - max and inactive set and today - lastchg >= max + inactive:
+//     PAM_AUTHTOK_EXPIRED, which account management turns into a refusal;
+//   - max set and today - lastchg >= max: PAM_NEW_AUTHTOK_REQD (password expired);
+//   - the minimum age matters only to a password change.
+//
+// Where Linux-PAM versions differ, the stricter reading is taken: an empty
+// last-change field counts as -1 (1.5, Debian 12; 1.6 and later treat it
+// as ageing disabled), and the limits are reached on the day itself (1.6
+// and later; 1.5 one day later). sshd without PAM reads the same fields
+// (auth-shadow.c).
+func ShadowExpiry(s *accounts.Shadow, today int64) Verdict {
 	switch {
 	case s.Expire >= 0 && today >= s.Expire:
 		return Verdict{Status: PAMRefuse, Reason: "account expired on " + day(s.Expire)}
 	case s.LastChange == 0:
 		return Verdict{Status: PAMChangeRequired, Reason: "password change forced (last change 0)"}
-	case s.LastChange < 0:
+	case today < s.LastChange:
 		return Verdict{Status: PAMPass}
-	case s.MaxDays >= 0 && s.Inactive >= 0 && today-s.LastChange > s.MaxDays+s.Inactive:
-		return Verdict{Status: PAMRefuse, Reason: "account inactive since " + day(s.LastChange+s.MaxDays+s.Inactive+1)}
-	case s.MaxDays >= 0 && today-s.LastChange > s.MaxDays:
-		return Verdict{Status: PAMChangeRequired, Reason: "password expired since " + day(s.LastChange+s.MaxDays+1)}
+	}
+	passed := today - s.LastChange
+	switch {
+	case s.MaxDays >= 0 && s.Inactive >= 0 && passed >= s.MaxDays+s.Inactive:
+		return Verdict{Status: PAMRefuse, Reason: "account inactive since " + day(s.LastChange+s.MaxDays+s.Inactive)}
+	case s.MaxDays >= 0 && passed >= s.MaxDays:
+		return Verdict{Status: PAMChangeRequired, Reason: "password expired since " + day(s.LastChange+s.MaxDays)}
 	}
 	return Verdict{Status: PAMPass}
 }

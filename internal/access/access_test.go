@@ -4,14 +4,12 @@ import (
 	"context"
 	"fmt"
 	"maps"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/cradle-cra/cradle/internal/access/accesstest"
 	"github.com/cradle-cra/cradle/internal/target"
-	"github.com/cradle-cra/cradle/internal/target/targettest"
 )
 
 // now is the model's time in the tests: 2026-12-05.
@@ -19,79 +17,9 @@ var now = time.Date(2026, 12, 5, 10, 0, 0, 0, time.UTC)
 
 var today = now.Unix() / 86400
 
-// appliance is a Debian 12 appliance's access files, as debootstrap,
-// openssh-server, sudo and cloud-init leave them: an administrator with a
-// key and an old password, a cloud-init administrator with a locked
-// password and NOPASSWD: ALL, an automation account with one NOPASSWD
-// command, a service account.
-func appliance() map[string]string {
-	return map[string]string{
-		"etc/passwd": `root:x:0:0:root:/root:/bin/bash
-daemon:x:1:1:daemon:/usr/sbin:/usr/sbin/nologin
-admin:x:1000:1000:Admin,,,:/home/admin:/bin/bash
-cloud:x:1001:1001::/home/cloud:/bin/bash
-ops:x:1002:1002::/home/ops:/bin/bash
-svc:x:998:998::/var/lib/svc:/usr/sbin/nologin
-`,
-		"etc/shadow": fmt.Sprintf(`root:$y$j9T$abcdefghijklmnopqrstu$abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG:%[1]d:0:99999:7:::
-daemon:*:%[1]d:0:99999:7:::
-admin:$6$saltsalt$0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789abcdefghijklmnop:%[2]d:0:99999:7:::
-cloud:!:%[1]d:0:99999:7:::
-ops:*:%[1]d:0:99999:7:::
-svc:!:%[1]d::::::
-`, today-30, today-400),
-		"etc/group": `root:x:0:
-sudo:x:27:admin
-admin:x:1000:
-cloud:x:1001:
-ops:x:1002:
-svc:x:998:
-`,
-		"etc/hostname":                                 "appliance\n",
-		"bin/bash":                                     "",
-		"usr/sbin/nologin":                             "",
-		"home/admin/.ssh/authorized_keys":              "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIGadmin admin@laptop\n",
-		"home/cloud/.ssh/authorized_keys":              "# cloud-init\nssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIGcloud cloud@ci\n",
-		"home/ops/.ssh/authorized_keys":                "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIGops ops@automation\n",
-		"etc/ssh/sshd_config":                          "Include /etc/ssh/sshd_config.d/*.conf\nKbdInteractiveAuthentication no\nUsePAM yes\nX11Forwarding yes\nPrintMotd no\nAcceptEnv LANG LC_*\nSubsystem\tsftp\t/usr/lib/openssh/sftp-server\n",
-		"usr/sbin/sshd":                                "",
-		"etc/sudoers":                                  "Defaults\tenv_reset\nDefaults\tmail_badpass\nDefaults\tsecure_path=\"/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin\"\nDefaults\tuse_pty\nroot\tALL=(ALL:ALL) ALL\n%sudo\tALL=(ALL:ALL) ALL\n@includedir /etc/sudoers.d\n",
-		"etc/sudoers.d/90-cloud-init-users":            "# Created by cloud-init v. 22.4.2\n\n# User rules for cloud\ncloud ALL=(ALL) NOPASSWD:ALL\n",
-		"etc/sudoers.d/ops":                            "ops ALL=(ALL) NOPASSWD: /usr/bin/systemctl restart nginx\n",
-		"etc/pam.d/sshd":                               "@include common-auth\naccount    required     pam_nologin.so\n@include common-account\nsession [success=ok ignore=ignore module_unknown=ignore default=bad]        pam_selinux.so close\n@include common-session\n@include common-password\n",
-		"etc/pam.d/common-account":                     "account\t[success=1 new_authtok_reqd=done default=ignore]\tpam_unix.so \naccount\trequisite\t\t\tpam_deny.so\naccount\trequired\t\t\tpam_permit.so\n",
-		"etc/pam.d/common-auth":                        "auth\t[success=1 default=ignore]\tpam_unix.so nullok\nauth\trequisite\t\t\tpam_deny.so\nauth\trequired\t\t\tpam_permit.so\n",
-		"etc/pam.d/sudo":                               "#%PAM-1.0\nsession    required   pam_limits.so\n@include common-auth\n@include common-account\n@include common-session-noninteractive\n",
-		"etc/pam.d/login":                              "auth       optional   pam_faildelay.so  delay=3000000\nauth       requisite  pam_nologin.so\n@include common-auth\naccount    required   pam_access.so\n@include common-account\n",
-		"etc/security/access.conf":                     "# Login access control table.\n#\n# -:ALL EXCEPT root:tty1\n",
-		"lib/x86_64-linux-gnu/security/pam_unix.so":    "",
-		"lib/x86_64-linux-gnu/security/pam_deny.so":    "",
-		"lib/x86_64-linux-gnu/security/pam_permit.so":  "",
-		"lib/x86_64-linux-gnu/security/pam_nologin.so": "",
-		"lib/x86_64-linux-gnu/security/pam_access.so":  "",
-		"lib/x86_64-linux-gnu/security/pam_limits.so":  "",
-		"lib/x86_64-linux-gnu/security/pam_selinux.so": "",
-	}
-}
+func appliance() map[string]string { return accesstest.Appliance(now) }
 
-// tree writes files as a root filesystem; shells are executable.
-func tree(t *testing.T, files map[string]string) target.Target {
-	t.Helper()
-	dir := targettest.Dir(t, files)
-	for _, sh := range []string{"bin/bash", "usr/sbin/nologin", "bin/sh"} {
-		if _, ok := files[sh]; ok {
-			if err := os.Chmod(filepath.Join(dir, sh), 0o755); err != nil {
-				t.Fatal(err)
-			}
-		}
-	}
-	tg, err := target.OpenRootFS(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { tg.Close() })
-	return tg
-}
+func tree(t *testing.T, files map[string]string) target.Target { return accesstest.Tree(t, files) }
 
 func compute(t *testing.T, files map[string]string) *Model {
 	t.Helper()
@@ -201,17 +129,23 @@ func TestModelCases(t *testing.T) {
 		want      string
 	}{
 		{"inactive after ageing", shadowAdmin(fmt.Sprintf("%d:0:365:7:30::", today-400)), "admin", "SSH key login",
-			"refused: PAM account management would refuse: account inactive since " + day(today-400+365+30+1)},
+			"refused: PAM account management would refuse: account inactive since " + day(today-400+365+30)},
 		{"inactive also stops sudo", shadowAdmin(fmt.Sprintf("%d:0:365:7:30::", today-400)), "admin", "sudo ALL (as ALL:ALL)",
-			"refused: PAM account management would refuse: account inactive since " + day(today-400+365+30+1)},
+			"refused: PAM account management would refuse: account inactive since " + day(today-400+365+30)},
 		{"password expired needs a change", shadowAdmin(fmt.Sprintf("%d:0:365:7:::", today-400)), "admin", "SSH key login",
-			"refused: PAM account management requires a password change first: password expired since " + day(today-400+365+1)},
+			"refused: PAM account management requires a password change first: password expired since " + day(today-400+365)},
 		{"expiry in the future", shadowAdmin(fmt.Sprintf("%d:0:99999:7::%d:", today-400, today+1)), "admin", "SSH key login", "works"},
 		{"account expired", shadowAdmin(fmt.Sprintf("%d:0:99999:7::%d:", today-400, today)), "admin", "SSH key login",
 			"refused: PAM account management would refuse: account expired on " + day(today)},
 		{"forced change", shadowAdmin("0:0:99999:7:::"), "admin", "console password login",
 			"refused: PAM account management requires a password change first: password change forced (last change 0)"},
-		{"ageing disabled", shadowAdmin("::365:7:30::"), "admin", "SSH key login", "works"},
+		{"ageing without a last change", shadowAdmin("::99999:7:::"), "admin", "SSH key login", "works"},
+		{"empty last change counts as -1", shadowAdmin("::365:7:30::"), "admin", "SSH key login",
+			"refused: PAM account management would refuse: account inactive since " + day(-1+365+30)},
+		{"password expires on the day", shadowAdmin(fmt.Sprintf("%d:0:365:7:::", today-365)), "admin", "SSH key login",
+			"refused: PAM account management requires a password change first: password expired since " + day(today)},
+		{"password valid the day before", shadowAdmin(fmt.Sprintf("%d:0:365:7:::", today-364)), "admin", "SSH key login", "works"},
+		{"last change in the future", shadowAdmin(fmt.Sprintf("%d:0:1:7:1::", today+10)), "admin", "SSH key login", "works"},
 		{"nologin file", with(map[string]string{"etc/nologin": "maintenance\n"}), "admin", "SSH key login",
 			"refused: PAM account management would refuse: /etc/nologin exists (pam_nologin)"},
 		{"nologin file spares root", with(map[string]string{"etc/nologin": "maintenance\n"}), "root", "console password login", "works"},
@@ -219,7 +153,7 @@ func TestModelCases(t *testing.T) {
 		{"root login off", sshd("PermitRootLogin no\n"), "root", "SSH key login", "refused: sshd PermitRootLogin no"},
 		{"root key allowed", with(map[string]string{"root/.ssh/authorized_keys": "ssh-rsa AAAA root\n"}), "root", "SSH key login", "works"},
 		{"root password allowed", sshd("PermitRootLogin yes\n"), "root", "SSH password login", "works"},
-		{"password auth off", sshd("PasswordAuthentication no\n"), "admin", "SSH password login", "refused: sshd PasswordAuthentication no"},
+		{"password auth off", sshd("PasswordAuthentication no\n"), "admin", "SSH password login", "refused: sshd PasswordAuthentication no and KbdInteractiveAuthentication no"},
 		{"keyboard-interactive with PAM", sshd("PasswordAuthentication no\nKbdInteractiveAuthentication yes\n"), "admin", "SSH password login", "works"},
 		{"pubkey off", sshd("PubkeyAuthentication no\n"), "cloud", "SSH key login", "refused: sshd PubkeyAuthentication no"},
 		{"AllowUsers", sshd("AllowUsers admin ops@10.0.0.*\n"), "cloud", "SSH key login", "refused: not in sshd AllowUsers"},
@@ -229,7 +163,7 @@ func TestModelCases(t *testing.T) {
 		{"AllowGroups member", sshd("AllowGroups sudo\n"), "admin", "SSH key login", "works"},
 		{"DenyGroups primary", sshd("DenyGroups cloud\n"), "cloud", "SSH key login", "refused: sshd DenyGroups cloud"},
 		{"Match User overrides", sshd("PasswordAuthentication no\nMatch User admin\n  PasswordAuthentication yes\n"), "admin", "SSH password login", "works"},
-		{"Match User other", sshd("PasswordAuthentication no\nMatch User admin\n  PasswordAuthentication yes\n"), "cloud", "SSH password login", "refused: sshd PasswordAuthentication no"},
+		{"Match User other", sshd("PasswordAuthentication no\nMatch User admin\n  PasswordAuthentication yes\n"), "cloud", "SSH password login", "refused: sshd PasswordAuthentication no and KbdInteractiveAuthentication no"},
 		{"Match Group negated", sshd("Match Group *,!sudo\n  PubkeyAuthentication no\n"), "admin", "SSH key login", "works"},
 		{"Match Group selects", sshd("Match Group *,!sudo\n  PubkeyAuthentication no\n"), "ops", "SSH key login", "refused: sshd PubkeyAuthentication no"},
 		{"Match Address ignored", sshd("Match Address 10.0.0.0/8\n  PubkeyAuthentication no\n"), "ops", "SSH key login", "works"},

@@ -6,6 +6,8 @@ import "fmt"
 type Loss struct {
 	User string `json:"user"`
 	Way  string `json:"way"`
+	// Kind is the way's kind ("" for a removed account).
+	Kind string `json:"kind,omitempty"`
 	// Reason says why it no longer works, as of the model's time.
 	Reason string `json:"reason"`
 	// Unknown is set when cradle cannot tell whether it still works
@@ -48,6 +50,7 @@ func Diff(before, after *Model) []Loss {
 				continue
 			}
 			nw, ok := now[w.Name]
+			n := len(out)
 			switch {
 			case !ok && w.Kind == KindSudo:
 				out = append(out, Loss{User: a.Name, Way: w.Name, Reason: "no sudoers rule grants it any more"})
@@ -60,9 +63,106 @@ func Diff(before, after *Model) []Loss {
 			case w.NoPassword && !nw.NoPassword:
 				out = append(out, Loss{User: a.Name, Way: "sudo -n " + w.Name[len("sudo "):], Reason: "now needs a password"})
 			}
+			if len(out) > n {
+				out[n].Kind = w.Kind
+			}
 		}
 	}
 	return out
+}
+
+// Lockouts keeps the losses that lock an account out of something it
+// could do: every sudo grant lost or now needing a password; a login way
+// lost when the account (with the accounts sharing its uid) has no
+// working SSH way left (for an SSH way) or
+// no working way in at all (for a console login) — except root's SSH
+// logins while another account still logs in over SSH and may run any
+// command as root through sudo —; a removed account; and
+// every loss cradle cannot judge. The other losses only narrow how an
+// account gets in (password logins off while its key still works).
+func Lockouts(after *Model, losses []Loss) []Loss {
+	var out []Loss
+	for _, l := range losses {
+		if l.Kind == "" || l.Kind == KindSudo || l.Unknown {
+			out = append(out, l)
+			continue
+		}
+		left := false
+		for _, w := range after.workingAs(l.User) {
+			switch {
+			case w.Kind == KindSudo:
+			case isSSH(l.Kind):
+				left = left || isSSH(w.Kind)
+			default:
+				left = true
+			}
+		}
+		if !left && isSSH(l.Kind) && after.isRoot(l.User) && after.rootBySSH() {
+			left = true // administrators log in as themselves and use sudo
+		}
+		if !left {
+			out = append(out, l)
+		}
+	}
+	return out
+}
+
+// workingAs lists the working ways of user and of every other account
+// with its uid: they are the same identity to the system (toor and root).
+func (m *Model) workingAs(user string) []Way {
+	a := m.Account(user)
+	if a == nil {
+		return nil
+	}
+	var out []Way
+	for _, o := range m.Accounts {
+		if o.UID == a.UID {
+			out = append(out, m.Working(o.Name)...)
+		}
+	}
+	return out
+}
+
+func (m *Model) isRoot(user string) bool {
+	a := m.Account(user)
+	return a != nil && a.UID == 0
+}
+
+// rootBySSH reports whether an account other than root logs in over SSH
+// and may run every command as root through sudo.
+func (m *Model) rootBySSH() bool {
+	for _, a := range m.Accounts {
+		if a.UID == 0 {
+			continue
+		}
+		ssh, sudo := false, false
+		for _, w := range a.Ways {
+			if w.Status != Works {
+				continue
+			}
+			ssh = ssh || isSSH(w.Kind)
+		}
+		for _, g := range a.Sudo {
+			sudo = sudo || (g.Command == "ALL" && covers(g.RunAs, "root") && m.grantWorks(a, g))
+		}
+		if ssh && sudo {
+			return true
+		}
+	}
+	return false
+}
+
+func (m *Model) grantWorks(a Account, g Grant) bool {
+	for _, w := range a.Ways {
+		if w.Kind == KindSudo && w.Name == g.wayName() {
+			return w.Status == Works
+		}
+	}
+	return false
+}
+
+func isSSH(kind string) bool {
+	return kind == KindSSHKey || kind == KindSSHPassword || kind == KindSSHMulti
 }
 
 // Summary renders losses one per line, for reasons and logs.

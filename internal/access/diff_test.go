@@ -3,6 +3,7 @@ package access
 import (
 	"fmt"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/cradle-cra/cradle/internal/target/targettest"
@@ -18,7 +19,7 @@ cloud:!:%[1]d:0:365:7:30::
 ops:*:%[1]d:0:365:7:30::
 svc:!:%[1]d::::::
 `, today-30, today-400)
-	inactive := "PAM account management would refuse: account inactive since " + day(today-400+365+30+1)
+	inactive := "PAM account management would refuse: account inactive since " + day(today-400+365+30)
 	for _, tc := range []struct {
 		name  string
 		after map[string]string
@@ -40,7 +41,7 @@ svc:!:%[1]d::::::
 		}},
 		{"a grant added", with(map[string]string{"etc/sudoers.d/zz": "admin ALL=(ALL) NOPASSWD: /usr/bin/systemctl restart nginx\n"}), nil},
 		{"root login off with an admin key", with(map[string]string{"etc/ssh/sshd_config.d/50.conf": "PermitRootLogin no\nPasswordAuthentication no\n"}), []string{
-			"admin: SSH password login: sshd PasswordAuthentication no",
+			"admin: SSH password login: sshd PasswordAuthentication no and KbdInteractiveAuthentication no",
 		}},
 		{"account removed", with(map[string]string{"etc/passwd": "root:x:0:0:root:/root:/bin/bash\nadmin:x:1000:1000::/home/admin:/bin/bash\ncloud:x:1001:1001::/home/cloud:/bin/bash\nsvc:x:998:998::/var/lib/svc:/usr/sbin/nologin\n"}), []string{
 			"ops: every way in: the account no longer exists",
@@ -112,4 +113,65 @@ func TestFixture(t *testing.T) {
 		}
 	}
 	t.Logf("root: %v; notes %v", ways(m, "root"), m.Notes)
+}
+
+// TestLockouts: turning password logins off is no lockout for an account
+// whose key still works, but is for one without a key.
+func TestLockouts(t *testing.T) {
+	before := compute(t, appliance())
+	f := with(map[string]string{"etc/ssh/sshd_config.d/50.conf": "PasswordAuthentication no\n"})
+	f["etc/shadow"] += "dev:$6$saltsalt$0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789abcdefghijklmnop:20000:0:99999:7:::\n"
+	f["etc/passwd"] += "dev:x:1003:1003::/home/dev:/bin/bash\n"
+	b2 := appliance()
+	b2["etc/shadow"], b2["etc/passwd"] = f["etc/shadow"], f["etc/passwd"]
+	before = compute(t, b2)
+	after := compute(t, f)
+	losses := Diff(before, after)
+	if got, want := Summary(losses), []string{"admin: SSH password login: sshd PasswordAuthentication no and KbdInteractiveAuthentication no", "dev: SSH password login: sshd PasswordAuthentication no and KbdInteractiveAuthentication no"}; !slices.Equal(got, want) {
+		t.Fatalf("losses %q, want %q", got, want)
+	}
+	if got, want := Summary(Lockouts(after, losses)), []string{"dev: SSH password login: sshd PasswordAuthentication no and KbdInteractiveAuthentication no"}; !slices.Equal(got, want) {
+		t.Errorf("lockouts %q, want %q", got, want)
+	}
+}
+
+// TestLockoutsRoot: root's SSH login may go while an administrator logs
+// in over SSH and has sudo ALL; not when nobody else can become root.
+func TestLockoutsRoot(t *testing.T) {
+	withKey := with(map[string]string{"root/.ssh/authorized_keys": "ssh-ed25519 AAAA root@laptop\n"})
+	rootOff := with(map[string]string{"root/.ssh/authorized_keys": "ssh-ed25519 AAAA root@laptop\n", "etc/ssh/sshd_config.d/50.conf": "PermitRootLogin no\n"})
+	want := []string{"root: SSH key login: sshd PermitRootLogin no"}
+	losses := Diff(compute(t, withKey), compute(t, rootOff))
+	if got := Summary(losses); !slices.Equal(got, want) {
+		t.Fatalf("losses %q, want %q", got, want)
+	}
+	if l := Lockouts(compute(t, rootOff), losses); len(l) != 0 {
+		t.Errorf("admin still gets root over SSH, yet lockouts %v", l)
+	}
+	// Without the sudo group nobody else becomes root.
+	for _, f := range []map[string]string{withKey, rootOff} {
+		f["etc/group"] = "root:x:0:\nsudo:x:27:\nadmin:x:1000:\ncloud:x:1001:\nops:x:1002:\nsvc:x:998:\n"
+		f["etc/sudoers.d/90-cloud-init-users"] = ""
+	}
+	after := compute(t, rootOff)
+	if got := Summary(Lockouts(after, Diff(compute(t, withKey), after))); !slices.Equal(got, want) {
+		t.Errorf("lockouts %q, want %q", got, want)
+	}
+}
+
+// TestLockoutsSameUID: an alias of root losing its login is no lockout
+// while root itself still logs in the same way.
+func TestLockoutsSameUID(t *testing.T) {
+	f := with(map[string]string{"root/.ssh/authorized_keys": "ssh-ed25519 AAAA root@laptop\n"})
+	f["etc/passwd"] += "toor:x:0:0:root alias:/root:/bin/bash\n"
+	before := compute(t, f)
+	f["etc/passwd"] = strings.Replace(f["etc/passwd"], "toor:x:0:0:root alias:/root:/bin/bash", "toor:x:0:0:root alias:/root:/usr/sbin/nologin", 1)
+	after := compute(t, f)
+	losses := Diff(before, after)
+	if len(losses) == 0 {
+		t.Fatal("no loss")
+	}
+	if l := Lockouts(after, losses); len(l) != 0 {
+		t.Errorf("lockouts %v", Summary(l))
+	}
 }

@@ -295,19 +295,26 @@ func (b *builder) module(e pam.Entry, a *Account) outcome {
 // module directory of the target; a target without any such directory
 // (a bare configuration tree) is not judged.
 func (b *builder) moduleMissing(mod string) bool {
+	if miss, ok := b.missing[mod]; ok {
+		return miss
+	}
+	miss := false
 	if strings.HasPrefix(mod, "/") {
-		return !target.Exists(b.t, mod)
-	}
-	dirs := b.moduleDirs()
-	if len(dirs) == 0 {
-		return false
-	}
-	for _, d := range dirs {
-		if target.Exists(b.t, path.Join(d, mod)) {
-			return false
+		miss = !target.Exists(b.t, mod)
+	} else if dirs := b.moduleDirs(); len(dirs) > 0 {
+		miss = true
+		for _, d := range dirs {
+			if target.Exists(b.t, path.Join(d, mod)) {
+				miss = false
+				break
+			}
 		}
 	}
-	return true
+	if b.missing == nil {
+		b.missing = map[string]bool{}
+	}
+	b.missing[mod] = miss
+	return miss
 }
 
 func (b *builder) moduleDirs() []string {

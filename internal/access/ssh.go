@@ -248,7 +248,11 @@ func (b *builder) sshWays(a *Account, u *accounts.User) {
 		return
 	}
 	s := b.settingsFor(a)
-	a.Keys, a.KeysCommand = b.keys(s, u)
+	if a.ShellUsable {
+		// Keys cannot help an account sshd refuses for its shell; not
+		// looking saves two lookups per system account.
+		a.Keys, a.KeysCommand = b.keys(s, u)
+	}
 	usePAM := s.yes("UsePAM")
 	var pamV Verdict
 	if usePAM {
@@ -290,7 +294,10 @@ func (b *builder) sshWays(a *Account, u *accounts.User) {
 			kbd := s.yes("KbdInteractiveAuthentication") && usePAM
 			switch {
 			case !s.yes("PasswordAuthentication") && !kbd:
-				return Refused, "sshd PasswordAuthentication no"
+				if s.yes("KbdInteractiveAuthentication") {
+					return Refused, "sshd PasswordAuthentication no (keyboard-interactive needs UsePAM yes)"
+				}
+				return Refused, "sshd PasswordAuthentication no and KbdInteractiveAuthentication no"
 			case root != "" && root != "yes":
 				return Refused, "sshd PermitRootLogin " + root
 			case a.Password == PasswordUnknown:

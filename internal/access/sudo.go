@@ -95,7 +95,7 @@ func (b *builder) sudoWays(a *Account) {
 			g.NoPassword = true
 		}
 		a.Sudo = append(a.Sudo, g)
-		w := Way{Kind: KindSudo, Name: "sudo " + g.Command + " (as " + g.RunAs + ")", Status: Works, NoPassword: g.NoPassword}
+		w := Way{Kind: KindSudo, Name: g.wayName(), Status: Works, NoPassword: g.NoPassword}
 		switch {
 		case denied != "":
 			w.Status, w.Reason = Refused, "denied by "+denied
@@ -114,6 +114,9 @@ func (b *builder) sudoWays(a *Account) {
 		a.Ways = append(a.Ways, w)
 	}
 }
+
+// wayName names the way a grant gives.
+func (g Grant) wayName() string { return "sudo " + g.Command + " (as " + g.RunAs + ")" }
 
 func (b *builder) passwordUsableFor(who string, a *Account) bool {
 	if who == a.Name {

@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"maps"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/cradle-cra/cradle/internal/changelog"
@@ -100,6 +101,9 @@ func (a *App) apply(ctx context.Context, in FixInput, eng *engine.Engine, plan *
 		return nil, err
 	}
 	defer t.Close()
+	if err := a.verifyAccess(ctx, in, plan, t, doc); err != nil {
+		return doc, err
+	}
 	after, err := fix.Rescan(ctx, eng, t, fo.Engine, plan.RuleIDs())
 	if err != nil {
 		return doc, fmt.Errorf("verify: %w", err)
@@ -119,6 +123,28 @@ func (a *App) apply(ctx context.Context, in FixInput, eng *engine.Engine, plan *
 		doc.Summary[rf.Status]++
 	}
 	return doc, nil
+}
+
+// verifyAccess checks that whoever could get in and escalate in the
+// planned state still can on the changed target (and, on the live host,
+// that sshd -t and visudo -c accept it); otherwise the run is rolled
+// back at once and the error says why.
+func (a *App) verifyAccess(ctx context.Context, in FixInput, plan *fix.Plan, t target.Target, doc *fix.Document) error {
+	problems, err := plan.VerifyAccess(ctx, t)
+	if err != nil {
+		return fmt.Errorf("verify access: %w (undo the run with: %s)", err, doc.Run.Rollback)
+	}
+	if len(problems) == 0 {
+		return nil
+	}
+	why := strings.Join(problems, "; ")
+	ch := in.Change
+	ch.Reason = "access verification failed after apply: " + why
+	if _, err := a.Rollback(context.WithoutCancel(ctx), RollbackInput{Target: in.Target, RunID: doc.Run.ID, Change: ch}); err != nil {
+		return fmt.Errorf("after the changes %s; rolling back failed: %w (undo the run with: %s)", why, err, doc.Run.Rollback)
+	}
+	doc.Run.State = journal.StateRolledBack
+	return Findingsf("after the changes %s; run %s was rolled back", why, doc.Run.ID)
 }
 
 // rollbackCommand is the command that undoes a run.

@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/cradle-cra/cradle/internal/access"
 	"github.com/cradle-cra/cradle/internal/check"
 	"github.com/cradle-cra/cradle/internal/collect/accounts"
 	"github.com/cradle-cra/cradle/internal/facts"
@@ -89,73 +90,23 @@ func (c *accountPropertyCheck) Remediate(ctx context.Context, _ *facts.Store, ch
 		}, fmt.Sprintf("set %s to %s for %s", c.a.Property, v, strings.Join(sortedKeys(users), ", ")))
 	case "system_accounts_nologin":
 		shell := nologinPath(ch)
-		spareAdmins(ctx, ch, db, users, func(u accounts.User) accounts.User { u.Shell = shell; return u }, "set the shell of %s to "+shell,
-			"exempt it (the rule's exempt parameter) or give it a UID at or above UID_MIN")
-		if len(users) == 0 {
-			return nil
+		edit := func(ch *remedy.Changes, users map[string]*accounts.User) ([]remedy.Effect, error) {
+			return setShells(ch, users, shell)
 		}
-		err = editColonFile(ch, passwdFile, func(f []string) ([]string, bool) {
-			if users[f[0]] == nil || len(f) < 7 || isNologin(f[6]) {
-				return f, false
-			}
-			f[6] = shell
-			effects = append(effects, remedy.Effect{Kind: remedy.EffectAccountChange, Subject: f[0], Value: "shell " + shell})
-			return f, true
-		}, fmt.Sprintf("set the shell of %s to %s", strings.Join(sortedKeys(users), ", "), shell))
+		if err := spareAdmins(ctx, ch, users, edit, "set the shell of %s to "+shell,
+			"exempt it (the rule's exempt parameter) or give it a UID at or above UID_MIN"); err != nil {
+			return err
+		}
+		effects, err = edit(ch, users)
 	case "system_accounts_locked", "no_empty_passwords":
 		if u := users["root"]; u != nil {
 			delete(users, "root")
 			ch.Defer("lock or set root's password", "root's password field is never changed by cradle fix")
 		}
-		spareAdmins(ctx, ch, db, users, func(u accounts.User) accounts.User {
-			if u.Passwd != "x" {
-				u.Passwd = "!" + u.Passwd
-			} else if u.Shadow != nil {
-				sh := *u.Shadow
-				sh.Hash = "!" + sh.Hash
-				u.Shadow = &sh
-			}
-			return u
-		}, "lock the password of %s", "give it an SSH key first (or exempt it)")
-		lock := func(pw string) (string, bool) {
-			st, _ := accounts.Classify(pw)
-			if st != accounts.Empty && st != accounts.Hashed {
-				return pw, false
-			}
-			return "!" + pw, true
+		if err := spareAdmins(ctx, ch, users, lockPasswords, "lock the password of %s", "give it an SSH key first (or exempt it)"); err != nil {
+			return err
 		}
-		var inPasswd, inShadow []string
-		for name, u := range users {
-			if u.Passwd == "x" {
-				inShadow = append(inShadow, name)
-			} else {
-				inPasswd = append(inPasswd, name)
-			}
-		}
-		slices.Sort(inPasswd)
-		slices.Sort(inShadow)
-		edit := func(file string, names []string) error {
-			if len(names) == 0 {
-				return nil
-			}
-			want := make(map[string]bool, len(names))
-			for _, n := range names {
-				want[n] = true
-			}
-			return editColonFile(ch, file, func(f []string) ([]string, bool) {
-				if !want[f[0]] || len(f) < 2 {
-					return f, false
-				}
-				var ok bool
-				if f[1], ok = lock(f[1]); ok {
-					effects = append(effects, remedy.Effect{Kind: remedy.EffectAccountChange, Subject: f[0], Value: "password locked"})
-				}
-				return f, ok
-			}, "lock the password of "+strings.Join(names, ", "))
-		}
-		if err = edit(shadowFile, inShadow); err == nil {
-			err = edit(passwdFile, inPasswd)
-		}
+		effects, err = lockPasswords(ch, users)
 	}
 	if err != nil {
 		return err
@@ -199,27 +150,120 @@ func (c *accountPropertyCheck) deferExpiring(ch *remedy.Changes, users map[strin
 			what = "the account would be disabled today: PAM account management then refuses every login, SSH keys included"
 		}
 		ch.Defer(fmt.Sprintf("set %s to %d for %s", c.a.Property, *c.a.Value, name),
-			fmt.Sprintf("%s's password was last changed %s; with %s %d %s (now %s); have %s change the password first (passwd %s), then fix again, or waive the rule for %s",
+			fmt.Sprintf("%s's password was last changed %s; with %s %d %s (now: %s); have %s change the password first (passwd %s), then fix again, or waive the rule for %s",
 				name, changed, c.a.Property, *c.a.Value, what, was, name, name, name))
 	}
 }
 
-// spareAdmins takes out of users, and defers with the reason, every
-// administrator whom change (the planned edit of its entry) would leave
-// with no way to log in; summary names the change ("%s": the account),
-// advice what the administrator can do instead.
-func spareAdmins(ctx context.Context, ch *remedy.Changes, db *accounts.DB, users map[string]*accounts.User, change func(accounts.User) accounts.User, summary, advice string) {
+// setShells gives users the shell; it returns the effects to attach.
+func setShells(ch *remedy.Changes, users map[string]*accounts.User, shell string) ([]remedy.Effect, error) {
 	if len(users) == 0 {
-		return
+		return nil, nil
 	}
-	g := newLockoutGuard(ctx, ch, db)
-	for _, name := range sortedKeys(users) {
-		after := change(*users[name])
-		if r := g.check(users[name], &after); r != "" {
-			delete(users, name)
-			ch.Defer(fmt.Sprintf(summary, name), r+"; "+advice+", or waive the rule for "+name)
+	var effects []remedy.Effect
+	err := editColonFile(ch, passwdFile, func(f []string) ([]string, bool) {
+		if users[f[0]] == nil || len(f) < 7 || isNologin(f[6]) {
+			return f, false
+		}
+		f[6] = shell
+		effects = append(effects, remedy.Effect{Kind: remedy.EffectAccountChange, Subject: f[0], Value: "shell " + shell})
+		return f, true
+	}, fmt.Sprintf("set the shell of %s to %s", strings.Join(sortedKeys(users), ", "), shell))
+	return effects, err
+}
+
+// lockPasswords locks the empty or hashed passwords of users, in shadow
+// or (unshadowed) in passwd; it returns the effects to attach.
+func lockPasswords(ch *remedy.Changes, users map[string]*accounts.User) ([]remedy.Effect, error) {
+	var effects []remedy.Effect
+	lock := func(pw string) (string, bool) {
+		st, _ := accounts.Classify(pw)
+		if st != accounts.Empty && st != accounts.Hashed {
+			return pw, false
+		}
+		return "!" + pw, true
+	}
+	var inPasswd, inShadow []string
+	for name, u := range users {
+		if u.Passwd == "x" {
+			inShadow = append(inShadow, name)
+		} else {
+			inPasswd = append(inPasswd, name)
 		}
 	}
+	slices.Sort(inPasswd)
+	slices.Sort(inShadow)
+	edit := func(file string, names []string) error {
+		if len(names) == 0 {
+			return nil
+		}
+		want := make(map[string]bool, len(names))
+		for _, n := range names {
+			want[n] = true
+		}
+		return editColonFile(ch, file, func(f []string) ([]string, bool) {
+			if !want[f[0]] || len(f) < 2 {
+				return f, false
+			}
+			var ok bool
+			if f[1], ok = lock(f[1]); ok {
+				effects = append(effects, remedy.Effect{Kind: remedy.EffectAccountChange, Subject: f[0], Value: "password locked"})
+			}
+			return f, ok
+		}, "lock the password of "+strings.Join(names, ", "))
+	}
+	err := edit(shadowFile, inShadow)
+	if err == nil {
+		err = edit(passwdFile, inPasswd)
+	}
+	return effects, err
+}
+
+// spareAdmins takes out of users, and defers with the reason, every
+// administrator whom edit would leave with no way to log in. edit is
+// tried on a scratch change set over the planned state, and who can log
+// in is modelled before and after it (internal/access: shells, passwords,
+// SSH keys, sshd's and PAM's account checks). summary names the change
+// ("%s": the account), advice what the administrator can do instead.
+func spareAdmins(ctx context.Context, ch *remedy.Changes, users map[string]*accounts.User,
+	edit func(*remedy.Changes, map[string]*accounts.User) ([]remedy.Effect, error), summary, advice string) error {
+	if len(users) == 0 {
+		return nil
+	}
+	before, err := access.Compute(ctx, ch.Overlay(), ch.Now())
+	if err != nil {
+		return fmt.Errorf("model access before the change: %w", err)
+	}
+	trial := remedy.New(ch.Overlay())
+	trial.SetNow(ch.Now())
+	trial.Begin("trial", remedy.Meta{})
+	if _, err := edit(trial, users); err != nil {
+		return err
+	}
+	after, err := access.Compute(ctx, trial.Overlay(), ch.Now())
+	if err != nil {
+		return fmt.Errorf("model access after the change: %w", err)
+	}
+	losses := access.Diff(before, after)
+	for _, name := range sortedKeys(users) {
+		why := adminReason(before.Account(name))
+		if why == "" || len(loginWays(before.Account(name))) == 0 || len(loginWays(after.Account(name))) > 0 {
+			continue
+		}
+		var lost []string
+		for _, l := range losses {
+			if l.User == name {
+				lost = append(lost, l.Way+": "+l.Reason)
+			}
+		}
+		r := fmt.Sprintf("%s is an administrator (%s) and would lose every way in (%s)", name, why, strings.Join(lost, "; "))
+		if root := after.Account("root"); root != nil && len(loginWays(root)) == 0 {
+			r += "; root has no way in either"
+		}
+		delete(users, name)
+		ch.Defer(fmt.Sprintf(summary, name), r+"; "+advice+", or waive the rule for "+name)
+	}
+	return nil
 }
 
 func sortedKeys[V any](m map[string]V) []string {

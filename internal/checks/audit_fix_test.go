@@ -3,6 +3,8 @@ package checks
 import (
 	"strings"
 	"testing"
+
+	"github.com/cradle-cra/cradle/internal/target/targettest"
 )
 
 // fxDebianAudit is auditd's layout on Debian 12 (rules.d with the base
@@ -83,5 +85,109 @@ func TestAuditRuleFixComposition(t *testing.T) {
 	got := planned(t, ch, auditFixRules)
 	if !strings.HasSuffix(got, "\n-e 2\n") || strings.Count(got, "-e ") != 1 {
 		t.Errorf("-e 2 not last once:\n%s", got)
+	}
+}
+
+// auditdConfDebian is the part of Debian 12's auditd.conf the disk
+// actions concern.
+const auditdConfDebian = "log_file = /var/log/audit/audit.log\nmax_log_file = 8\nmax_log_file_action = ROTATE\nspace_left = 75\nspace_left_action = SYSLOG\n" +
+	"verify_email = yes\naction_mail_acct = root\nadmin_space_left = 50\nadmin_space_left_action = SUSPEND\ndisk_full_action = SUSPEND\ndisk_error_action = SUSPEND\n"
+
+const fstabAuditFS = "UUID=0a3407de-014b-458b-b5c1-848e92a327a3 /               ext4    errors=remount-ro 0       1\n" +
+	"/dev/mapper/vg0-audit                     /var/log/audit  ext4    defaults,nodev,nosuid,noexec 0 2\n"
+
+func TestAuditdActionGuard(t *testing.T) {
+	rule := func(key, allowed, def string) string {
+		return `{syntax: equals, paths: [/etc/audit/auditd.conf], key: ` + key + `, allowed: [` + allowed + `], default: ` + def + `, case_insensitive: true, guard: auditd_action}`
+	}
+	admin := rule("admin_space_left_action", "single, halt", "suspend")
+	space := rule("space_left_action", "email, exec, single, halt", "syslog")
+	keep := rule("max_log_file_action", "keep_logs", "rotate")
+	diskFull := rule("disk_full_action", "halt, single", "suspend")
+	base := map[string]string{"etc/audit/auditd.conf": auditdConfDebian, "etc/fstab": "UUID=0a3407de-014b-458b-b5c1-848e92a327a3 / ext4 errors=remount-ro 0 1\n"}
+	tests := []struct {
+		name, args string
+		files      map[string]string
+		want       string // line in the planned auditd.conf; "" = deferred
+		reason     string // substring of the reason or of the op's summary
+	}{
+		{"admin action on the root filesystem", admin, base, "", "single needs /var/log/audit on a separate filesystem"},
+		{"admin action with its own filesystem", admin, fxMerge(base, map[string]string{"etc/fstab": fstabAuditFS}), "admin_space_left_action = single", ""},
+		{"disk full with its own filesystem", diskFull, fxMerge(base, map[string]string{"etc/fstab": fstabAuditFS}), "disk_full_action = halt", ""},
+		{"disk full on the root filesystem", diskFull, base, "", "halt needs /var/log/audit"},
+		{"log directory from auditd.conf", admin,
+			fxMerge(base, map[string]string{"etc/audit/auditd.conf": strings.Replace(auditdConfDebian, "/var/log/audit/audit.log", "/srv/audit/audit.log", 1), "etc/fstab": "/dev/vdb1 /srv/audit xfs defaults 0 2\n"}),
+			"admin_space_left_action = single", ""},
+		{"audit directory mounted by a unit", admin,
+			fxMerge(base, map[string]string{"etc/systemd/system/var-log-audit.mount": "[Mount]\nWhat=/dev/vdc\nWhere=/var/log/audit\nType=ext4\n",
+				"etc/systemd/system/local-fs.target.wants/var-log-audit.mount": "->../var-log-audit.mount"}),
+			"admin_space_left_action = single", ""},
+		{"email without an MTA, no separate filesystem", space, base, "", "email needs an MTA"},
+		{"email with an MTA", space, fxMerge(base, map[string]string{"usr/lib/sendmail": "#!/bin/sh\n"}), "space_left_action = email", ""},
+		{"single when there is no MTA but a filesystem", space, fxMerge(base, map[string]string{"etc/fstab": fstabAuditFS}), "space_left_action = single", ""},
+		{"keep_logs on the root filesystem says so", keep, base, "max_log_file_action = keep_logs", "kept logs fill the filesystem it shares"},
+		{"keep_logs with its own filesystem", keep, fxMerge(base, map[string]string{"etc/fstab": fstabAuditFS}), "max_log_file_action = keep_logs", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ch := fixRoundTrip(t, configKVTemplate{}, tt.args, fxTree(t, tt.files))
+			var text []string
+			deferred := false
+			for _, op := range ch.Ops() {
+				deferred = deferred || op.Deferred()
+				text = append(text, op.Summary, op.Reason)
+			}
+			if deferred != (tt.want == "") {
+				t.Fatalf("deferred %v: %q", deferred, text)
+			}
+			if tt.want != "" {
+				fxContains(t, "auditd.conf", planned(t, ch, "etc/audit/auditd.conf"), tt.want+"\n")
+			} else if len(ch.Final()) != 0 {
+				t.Errorf("a deferred fix writes %s", ch.Final()[0].Path)
+			}
+			if !strings.Contains(strings.Join(text, "\n"), tt.reason) {
+				t.Errorf("%q lacks %q", text, tt.reason)
+			}
+		})
+	}
+}
+
+// On a live host the running mounts decide, not fstab.
+func TestAuditdActionGuardLive(t *testing.T) {
+	admin := `{syntax: equals, paths: [/etc/audit/auditd.conf], key: admin_space_left_action, allowed: [single, halt], default: suspend, guard: auditd_action}`
+	mounts := "/dev/vda1 / ext4 rw,relatime 0 0\nproc /proc proc rw,nosuid,nodev,noexec,relatime 0 0\n"
+	tests := []struct {
+		name    string
+		files   map[string]string
+		applied bool
+	}{
+		{"mounted", map[string]string{"proc/self/mounts": mounts + "/dev/mapper/vg0-audit /var/log/audit ext4 rw,nosuid,nodev,noexec 0 0\n"}, true},
+		{"in fstab but not mounted", map[string]string{"proc/self/mounts": mounts, "etc/fstab": fstabAuditFS}, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			files := fxMerge(map[string]string{"etc/audit/auditd.conf": auditdConfDebian}, tt.files)
+			ch := fixRoundTrip(t, configKVTemplate{}, admin, targettest.LiveTree(t, files))
+			ops := ch.Ops()
+			if applied := len(ops) > 0 && !ops[0].Deferred(); applied != tt.applied {
+				t.Fatalf("applied %v: %+v", applied, ops)
+			}
+			if !tt.applied && !strings.Contains(ops[0].Reason, "running mounts, /proc/self/mounts") {
+				t.Errorf("reason %q does not name the source", ops[0].Reason)
+			}
+		})
+	}
+}
+
+func TestCracklibGuard(t *testing.T) {
+	args := `{syntax: equals, paths: [/etc/security/pwquality.conf, /etc/security/pwquality.conf.d/*.conf], key: dictcheck, min: 1, default: "1", guard: cracklib_dictionary}`
+	ch := fixRoundTrip(t, configKVTemplate{}, args, fxTree(t, map[string]string{"etc/security/pwquality.conf": "dictcheck = 0\n"}))
+	if ops := ch.Ops(); len(ops) != 1 || !ops[0].Deferred() || !strings.Contains(ops[0].Reason, "cracklib dictionary is missing") {
+		t.Errorf("without the dictionary: %+v", ops)
+	}
+	ch = fixRoundTrip(t, configKVTemplate{}, args, fxTree(t, map[string]string{"etc/security/pwquality.conf": "dictcheck = 0\n"}, cracklibDebian))
+	fxContains(t, "pwquality.conf", planned(t, ch, "etc/security/pwquality.conf"), "dictcheck = 1\n")
+	if _, err := parseCheck(configKVTemplate{}, `{syntax: equals, paths: [/a], key: k, min: 1, guard: nope}`); err == nil || !strings.Contains(err.Error(), "auditd_action") {
+		t.Errorf("unknown guard: %v", err)
 	}
 }

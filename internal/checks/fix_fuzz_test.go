@@ -230,3 +230,23 @@ func TestFstabSetFieldShortLine(t *testing.T) {
 		}
 	}
 }
+
+// FuzzFixPAMAuthUpdate feeds pam-auth-update's inputs (a common file, its
+// record and a profile) to the PAM fixes that rebuild them.
+func FuzzFixPAMAuthUpdate(f *testing.F) {
+	deb := debAuthUpdateTree(nil)
+	f.Add(deb["etc/pam.d/common-auth"], deb["var/lib/pam/auth"], deb["usr/share/pam-configs/unix"])
+	f.Add(pauCommon("auth", "auth\t[success=2 default=ignore]\tpam_unix.so\nauth\t[success=1 default=ignore]\tpam_sss.so use_first_pass\n", "auth\toptional\tpam_cap.so \n"),
+		"Module: unix\n[success=end default=ignore]\tpam_unix.so nullok\nModule: sss\n[success=end default=ignore]\tpam_sss.so use_first_pass\nModule: capability\noptional\tpam_cap.so\n",
+		"Name: x\nPriority: 900x\nAuth-Type: Primary\nAuth:\n  [success=end default=ignore]   pam_unix.so nullok\n\n   \nAuth-Final:\n\tsufficient pam_unix.so\nConflicts: a, b\n")
+	f.Fuzz(func(t *testing.T, common, record, profile string) {
+		fuzzFixTree(t, debAuthUpdateTree(nil), map[string]string{
+			"etc/pam.d/common-auth":      common,
+			"var/lib/pam/auth":           record,
+			"usr/share/pam-configs/unix": profile,
+		}, []fuzzFixCase{
+			{pamOptionTemplate{}, faillockDny, false},
+			{pamOptionTemplate{}, `{services: [login, sshd, su, sudo, other], type: auth, module: pam_unix.so, args: {nullok: absent}}`, false},
+		})
+	})
+}

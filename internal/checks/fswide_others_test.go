@@ -2,11 +2,13 @@ package checks
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"strings"
 	"testing"
 
 	"github.com/cradle-cra/cradle/internal/check"
+	"github.com/cradle-cra/cradle/internal/collect/fswalk"
 	"github.com/cradle-cra/cradle/internal/facts"
 	"github.com/cradle-cra/cradle/internal/result"
 	"github.com/cradle-cra/cradle/internal/target"
@@ -147,5 +149,55 @@ func TestFSOtherSystemsFix(t *testing.T) {
 	def := newCheck(t, fsSUIDTemplate{}, `{allowed: `+othersAllowed+`}`).Evaluate(ctx, store)
 	if len(entered.Evidence) != 9 || len(def.Evidence) != 3 {
 		t.Errorf("entered %d evidence items (want 9), default %d (want 3)", len(entered.Evidence), len(def.Evidence))
+	}
+}
+
+// TestFSUnownedNestedRoot: an unprivileged container's files belong to
+// ids mapped from the host's subordinate range, unknown to the host's
+// passwd; they are the container's, not unowned host files.
+func TestFSUnownedNestedRoot(t *testing.T) {
+	files := map[string]string{
+		"etc/passwd":                                "root:x:0:0:root:/root:/bin/bash\n",
+		"etc/group":                                 "root:x:0:\n",
+		"var/lib/lxc/web/rootfs/etc/os-release":     "ID=debian\n",
+		"var/lib/lxc/web/rootfs/usr/bin/sudo":       "",
+		"var/lib/lxc/web/rootfs/home/app/.profile":  "",
+		"srv/restored/usr/share/doc/app/README.txt": "",
+	}
+	owners := map[string][2]int{
+		"var/lib/lxc/web/rootfs/usr/bin/sudo":       {100000, 100000},
+		"var/lib/lxc/web/rootfs/home/app/.profile":  {101000, 101000},
+		"srv/restored/usr/share/doc/app/README.txt": {4242, 4242},
+	}
+	tg := modeTree(t, files, nil, owners)
+	tests := []struct {
+		args  string
+		want  result.Status
+		files []string
+	}{
+		{`{}`, result.Fail, []string{"/srv/restored/usr/share/doc/app/README.txt"}},
+		{`{other_system_trees: [/srv/restored]}`, result.Pass, nil},
+		{`{skip_nested_roots: false, other_system_trees: [/srv/restored]}`, result.Fail,
+			[]string{"/var/lib/lxc/web/rootfs/home/app/.profile", "/var/lib/lxc/web/rootfs/usr/bin/sudo"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.args, func(t *testing.T) {
+			checkFSOutcome(t, kcEval(t, fsUnownedTemplate{}, tc.args, tg), tc.want, tc.files, "")
+		})
+	}
+}
+
+// TestFSScopeNote: the trees named in a result are bounded, the rest
+// counted.
+func TestFSScopeNote(t *testing.T) {
+	fw := &fswalk.Facts{Others: fswalk.TreeList{Total: maxTreesListed + 5}}
+	for i := range maxTreesListed + 2 { // kept beyond what is named
+		fw.Others.Trees = append(fw.Others.Trees, fswalk.Tree{Path: fmt.Sprintf("/srv/c%02d", i), Reason: "r"})
+	}
+	got := fsScope{}.note(fw, map[string]int{"/b": 2, "/a": 1})
+	want := "; other systems' trees not entered: 15 — /srv/c00 (r), /srv/c01 (r)"
+	if !strings.HasPrefix(got, want) || !strings.Contains(got, "/srv/c09 (r) and 5 more;") || strings.Contains(got, "/srv/c10") ||
+		!strings.HasSuffix(got, "(other_system_trees): /a (1 entries), /b (2 entries)") {
+		t.Fatalf("note = %q", got)
 	}
 }

@@ -1,18 +1,14 @@
 package checks
 
 import (
-	"context"
 	"fmt"
 	"slices"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/cradle-cra/cradle/internal/access"
 	"github.com/cradle-cra/cradle/internal/collect/accounts"
-	"github.com/cradle-cra/cradle/internal/collect/sshd"
-	"github.com/cradle-cra/cradle/internal/collect/sudoers"
-	"github.com/cradle-cra/cradle/internal/remedy"
-	"github.com/cradle-cra/cradle/internal/target"
 )
 
 // What a fix must know so that it never takes away the last way an
@@ -74,6 +70,10 @@ func sudoUsers(items []string, aliases map[string][]string, db *accounts.DB) (na
 			names = append(names, n)
 		}
 	}
+	// An alias is expanded once (1: being expanded, 2: done): a policy
+	// naming one alias many times at many levels costs its size, not a
+	// power of it, and a cycle is reported.
+	state := map[string]int{}
 	var walk func(items []string, depth int)
 	walk = func(items []string, depth int) {
 		for _, it := range items {
@@ -109,10 +109,16 @@ func sudoUsers(items []string, aliases map[string][]string, db *accounts.DB) (na
 				switch {
 				case !ok:
 					problems = append(problems, "alias "+it+" is not defined")
+				case state[it] == 1:
+					problems = append(problems, "alias "+it+" includes itself")
+				case state[it] == 2:
 				case depth >= maxAliasDepth:
 					problems = append(problems, "alias "+it+" nests too deep")
+					state[it] = 2
 				default:
+					state[it] = 1
 					walk(m, depth+1)
+					state[it] = 2
 				}
 			default:
 				if accountByName(db, it) == nil {
@@ -175,6 +181,22 @@ func withoutPassword(db *accounts.DB, names []string) []string {
 	return out
 }
 
+// passwordExpired lists the accounts of names whose password pam_unix
+// reports expired on now's day (a new one demanded first); none when now
+// is not known.
+func passwordExpired(db *accounts.DB, names []string, now time.Time) []string {
+	if now.IsZero() {
+		return nil
+	}
+	var out []string
+	for _, n := range names {
+		if u := accountByName(db, n); u != nil && u.Shadow != nil && shadowAgeState(*u.Shadow, dayOf(now)) >= ageMustChange {
+			out = append(out, n)
+		}
+	}
+	return out
+}
+
 // plural picks the verb form for a list of account names.
 func plural(names []string, one, many string) string {
 	if len(names) == 1 {
@@ -205,7 +227,7 @@ const (
 )
 
 func (s ageState) String() string {
-	return [...]string{"valid", "password expired (a new one is demanded at login)", "disabled (inactive after expiry)", "expired"}[s]
+	return [...]string{"valid", "password expired, a new one demanded at login", "disabled, inactive after expiry", "account expired"}[s]
 }
 
 // shadowAgeState judges s on day today (days since 1970-01-01), as
@@ -240,151 +262,34 @@ func shadowDate(day int64) string { return time.Unix(day*86400, 0).UTC().Format(
 // admin) and on Red Hat (wheel).
 var adminGroups = []string{"sudo", "wheel", "admin"}
 
-// adminAccounts maps each administrator to why it is one: a member of an
-// administrators' group (also as its primary group), or an account a
-// sudoers rule grants commands to. root is not listed.
-func adminAccounts(db *accounts.DB, p *sudoers.Policy) map[string]string {
-	out := map[string]string{}
-	for _, gn := range adminGroups {
-		if g := findGroup(db, gn); g != nil {
-			for _, m := range groupMembers(db, g) {
-				if _, ok := out[m]; !ok {
-					out[m] = "group " + gn
-				}
-			}
-		}
-	}
-	if p != nil {
-		for _, s := range p.Specs {
-			names, _ := sudoUsers(s.Users, p.Aliases, db)
-			for _, n := range names {
-				if _, ok := out[n]; !ok {
-					out[n] = fmt.Sprintf("sudoers %s:%d", s.File, s.Line)
-				}
-			}
-		}
-	}
-	delete(out, "root")
-	return out
-}
-
-// keysFiles are the AuthorizedKeysFile entries sshd reads on t.
-func keysFiles(cfg *sshd.Config) []string {
-	if cfg != nil {
-		// A default value is one string of space-separated entries.
-		if v := cfg.Effective("AuthorizedKeysFile"); len(v.Args) > 0 {
-			return strings.Fields(strings.Join(v.Args, " "))
-		}
-	}
-	return []string{".ssh/authorized_keys", ".ssh/authorized_keys2"}
-}
-
-// hasAuthorizedKey reports whether one of u's authorized_keys files on t
-// holds a key line (not blank, not a comment).
-func hasAuthorizedKey(t target.Target, files []string, u *accounts.User) bool {
-	r := strings.NewReplacer("%%", "%", "%h", u.Home, "%u", u.Name, "%U", strconv.FormatUint(uint64(u.UID), 10))
-	for _, f := range files {
-		if strings.EqualFold(f, "none") {
-			continue
-		}
-		p := r.Replace(f)
-		if !strings.HasPrefix(p, "/") {
-			if u.Home == "" {
-				continue
-			}
-			p = u.Home + "/" + p
-		}
-		b, err := target.ReadFileLimit(t, target.Clean(p), 1<<20)
-		if err != nil {
-			continue
-		}
-		for _, l := range strings.Split(string(b), "\n") {
-			if l = strings.TrimSpace(l); l != "" && !strings.HasPrefix(l, "#") {
-				return true
-			}
-		}
-	}
-	return false
-}
-
-// lockoutGuard answers, for a planned change to one account's entry,
-// whether it takes an administrator's last way in: before the change the
-// administrator can log in (a login shell, an account pam_unix accepts,
-// and a password — empty ones too, as nullok allows — or an SSH key);
-// after it, not.
-type lockoutGuard struct {
-	admins map[string]string
-	keys   []string
-	t      target.Target
-	today  int64 // 0: ageing is not judged
-	root   string
-}
-
-// newLockoutGuard reads the administrators, sshd's key files and root's
-// ways in from the planned state of ch.
-func newLockoutGuard(ctx context.Context, ch *remedy.Changes, db *accounts.DB) *lockoutGuard {
-	ov := ch.Overlay()
-	g := &lockoutGuard{t: ov}
-	p, err := sudoers.Collect(ctx, ov)
-	if err != nil {
-		p = nil
-	}
-	g.admins = adminAccounts(db, p)
-	cfg, err := sshd.Collect(ctx, ov)
-	if err != nil {
-		cfg = nil
-	}
-	g.keys = keysFiles(cfg)
-	if !ch.Now().IsZero() {
-		g.today = dayOf(ch.Now())
-	}
-	var ways []string
-	if cfg != nil && strings.EqualFold(cfg.Effective("PermitRootLogin").String(), "no") {
-		ways = append(ways, "root cannot log in over SSH (PermitRootLogin no)")
-	}
-	if root := accountByName(db, "root"); root != nil && !usablePassword(root) {
-		ways = append(ways, "root has no usable password")
-	}
-	g.root = strings.Join(ways, ", ")
-	return g
-}
-
-// wayIn reports whether u can log in at all, and how.
-func (g *lockoutGuard) wayIn(u *accounts.User) (bool, string) {
-	if isNologin(u.Shell) {
-		return false, "a non-login shell"
-	}
-	if g.today != 0 && u.Shadow != nil {
-		if st := shadowAgeState(*u.Shadow, g.today); st >= ageDisabled {
-			return false, "an account pam_unix refuses (" + st.String() + ")"
-		}
-	}
-	pw, _ := u.Password()
-	if st, _ := accounts.Classify(pw); st == accounts.Hashed || st == accounts.Empty {
-		return true, "its password"
-	}
-	if hasAuthorizedKey(g.t, g.keys, u) {
-		return true, "an SSH key"
-	}
-	return false, "no usable password and no SSH key"
-}
-
-// check returns why changing administrator before into after locks it
-// out, or "" when it does not (or the account is no administrator).
-func (g *lockoutGuard) check(before, after *accounts.User) string {
-	why, ok := g.admins[before.Name]
-	if !ok {
+// adminReason says why a is an administrator — a member of an
+// administrators' group, or an account holding a sudo grant — or "" when
+// it is none (root is none: its own way in is not at stake).
+func adminReason(a *access.Account) string {
+	if a == nil || a.Name == "root" {
 		return ""
 	}
-	if in, _ := g.wayIn(before); !in {
-		return ""
-	}
-	if in, how := g.wayIn(after); !in {
-		r := fmt.Sprintf("%s is an administrator (%s) and would be left with %s: no way to log in", before.Name, why, how)
-		if g.root != "" {
-			r += "; " + g.root
+	for _, g := range adminGroups {
+		if slices.Contains(a.Groups, g) {
+			return "group " + g
 		}
-		return r
+	}
+	if len(a.Sudo) > 0 {
+		return "sudo grant at " + a.Sudo[0].Source
 	}
 	return ""
+}
+
+// loginWays lists the ways a can log in that work (sudo is not one).
+func loginWays(a *access.Account) []string {
+	if a == nil {
+		return nil
+	}
+	var out []string
+	for _, w := range a.Ways {
+		if w.Kind != access.KindSudo && w.Status == access.Works {
+			out = append(out, w.Name)
+		}
+	}
+	return out
 }

@@ -6,6 +6,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -15,7 +16,6 @@ import (
 	"github.com/cradle-cra/cradle/internal/remedy"
 	"github.com/cradle-cra/cradle/internal/result"
 	"github.com/cradle-cra/cradle/internal/target"
-	"github.com/cradle-cra/cradle/internal/target/targettest"
 )
 
 // lockoutFiles reads testdata/lockout: a Debian 12 account database and
@@ -96,8 +96,8 @@ func TestSudoNopasswdFix(t *testing.T) {
 		t.Errorf("%d deferred, want 3:\n%s", n, def)
 	}
 	for _, e := range []remedy.Effect{
-		{Kind: remedy.EffectSudoPassword, Subject: "alice", Value: "PATCH, /usr/bin/make install"},
-		{Kind: remedy.EffectSudoPassword, Subject: "bob", Value: "PATCH, /usr/bin/make install"},
+		{Kind: remedy.EffectSudoPassword, Subject: "alice", Value: "/usr/bin/apt-get update, /usr/bin/apt-get upgrade, /usr/bin/make install"},
+		{Kind: remedy.EffectSudoPassword, Subject: "bob", Value: "/usr/bin/apt-get update, /usr/bin/apt-get upgrade, /usr/bin/make install"},
 		{Kind: remedy.EffectSudoPassword, Subject: "bob", Value: "/usr/bin/echo NOPASSWD\\: x"},
 		{Kind: remedy.EffectAuthPolicy, Subject: "sudo nopasswd"},
 	} {
@@ -150,9 +150,10 @@ func TestSudoNopasswdFixCases(t *testing.T) {
 		{"unknown group", map[string]string{"etc/sudoers.d/x": "%ldapadmins ALL=(ALL) NOPASSWD: ALL\n"}, "etc/sudoers.d/x", "", "group ldapadmins is not in /etc/group"},
 		{"ALL users", map[string]string{"etc/sudoers.d/x": "ALL ALL=(ALL) NOPASSWD: /usr/bin/uptime\n"}, "etc/sudoers.d/x", "", "ALL users"},
 		{"undefined alias", map[string]string{"etc/sudoers.d/x": "ADMINS ALL=(ALL) NOPASSWD: ALL\n"}, "etc/sudoers.d/x", "", "alias ADMINS is not defined"},
-		{"cyclic aliases", map[string]string{"etc/sudoers.d/x": "User_Alias A = B\nUser_Alias B = A\nA ALL=(ALL) NOPASSWD: ALL\n"}, "etc/sudoers.d/x", "", "nests too deep"},
+		{"cyclic aliases", map[string]string{"etc/sudoers.d/x": "User_Alias A = B\nUser_Alias B = A\nA ALL=(ALL) NOPASSWD: ALL\n"}, "etc/sudoers.d/x", "", "alias A includes itself"},
 		{"empty password", map[string]string{"etc/sudoers.d/x": "bob ALL=(ALL) NOPASSWD: ALL\n", "etc/shadow": strings.Replace(lockoutFiles(t, nil)["etc/shadow"], "bob:$6$", "bob::x$6$", 1)}, "etc/sudoers.d/x", "", "bob has no usable password"},
 		{"several host groups", map[string]string{"etc/sudoers.d/x": "bob web1 = NOPASSWD: /bin/a : db1 = (postgres) NOPASSWD: /bin/b\n"}, "etc/sudoers.d/x", "bob web1 = /bin/a : db1 = (postgres) /bin/b\n", ""},
+		{"expired password", map[string]string{"etc/sudoers.d/x": "frank ALL=(ALL) NOPASSWD: ALL\n"}, "etc/sudoers.d/x", "", "frank has an expired password: sudo lets a NOPASSWD rule through"},
 		{"root needs no password", map[string]string{"etc/sudoers.d/x": "root, bob ALL=(ALL) NOPASSWD: ALL\n"}, "etc/sudoers.d/x", "root, bob ALL=(ALL) ALL\n", ""},
 	}
 	base := map[string]string{"etc/sudoers.d/90-cloud-init-users": "", "etc/sudoers.d/ops": "", "etc/sudoers.d/deploy": "", "etc/sudoers.d/netgroup": ""}
@@ -166,7 +167,10 @@ func TestSudoNopasswdFixCases(t *testing.T) {
 				extra[k] = v
 			}
 			files := lockoutFiles(t, extra)
-			ch := planFix(t, newCheck(t, sudoRuleTemplate{}, `{forbid: nopasswd}`), lockoutTree(t, extra))
+			ch := remedy.New(lockoutTree(t, extra))
+			ch.SetNow(lockoutNow)
+			ch.Begin("r", remedy.Meta{})
+			remediate(t, newCheck(t, sudoRuleTemplate{}, `{forbid: nopasswd}`), ch)
 			want := tt.want
 			if want == "" {
 				want = files[tt.file]
@@ -179,6 +183,33 @@ func TestSudoNopasswdFixCases(t *testing.T) {
 				t.Errorf("deferred %q, want %q", def, tt.def)
 			}
 		})
+	}
+}
+
+func TestSudoCommandsBounded(t *testing.T) {
+	aliases := map[string][]string{}
+	for i := range maxAliasDepth + 2 {
+		var m []string
+		for j := range 50 {
+			m = append(m, fmt.Sprintf("A%d", i+1), fmt.Sprintf("/bin/c%d_%d", i, j))
+		}
+		aliases[fmt.Sprintf("A%d", i)] = m
+	}
+	if got := sudoCommands([]string{"A0"}, aliases); len(got) != maxEffectCommands {
+		t.Fatalf("%d commands", len(got))
+	}
+	// Every alias names the next one 50 times: expanded once each.
+	users := map[string][]string{}
+	for i := range 40 {
+		users[fmt.Sprintf("U%d", i)] = slices.Repeat([]string{fmt.Sprintf("U%d", i+1)}, 50)
+	}
+	users["U40"] = []string{"bob"}
+	names, problems := sudoUsers([]string{"U0"}, users, &accounts.DB{Users: []accounts.User{{Name: "bob"}}})
+	if len(names) != 0 || len(problems) != 1 || problems[0] != "alias U8 nests too deep" {
+		t.Fatalf("%q %q", names, problems)
+	}
+	if got := sudoCommands([]string{"PATCH", "/bin/x"}, map[string][]string{"PATCH": {"/a", "/b"}}); strings.Join(got, " ") != "/a /b /bin/x" {
+		t.Fatalf("%q", got)
 	}
 }
 
@@ -201,7 +232,15 @@ func TestSudoDropNopasswd(t *testing.T) {
 // lockoutTree opens lockoutFiles as a target.
 func lockoutTree(t *testing.T, extra map[string]string) target.Target {
 	t.Helper()
-	return targettest.Tree(t, lockoutFiles(t, extra))
+	files := lockoutFiles(t, extra)
+	// Programs are executable: sshd refuses a shell that is not.
+	modes := map[string]os.FileMode{}
+	for p := range files {
+		if strings.HasPrefix(p, "bin/") || strings.HasPrefix(p, "usr/sbin/") {
+			modes[p] = 0o755
+		}
+	}
+	return modeTree(t, files, modes, nil)
 }
 
 // lockoutNow is the day the ageing tests plan for: 2026-12-05, shadow day 20792.
@@ -242,7 +281,7 @@ func TestAgeingFixNeverExpiresToday(t *testing.T) {
 			"cloud:!:19640:0:99999:7:::\n",
 		}, []string{
 			"set password_max_days to 365 for alice: alice's password was last changed 2019-04-14, 2792 days ago; with password_max_days 365 its password would expire today",
-			"(now valid); have alice change the password first (passwd alice), then fix again, or waive the rule for alice",
+			"(now: valid); have alice change the password first (passwd alice), then fix again, or waive the rule for alice",
 			"set password_max_days to 365 for dave: dave's password was last changed never (empty field)",
 		}},
 		{"inactive period", []string{inactive}, []string{
@@ -250,7 +289,7 @@ func TestAgeingFixNeverExpiresToday(t *testing.T) {
 			// frank's expired password would disable the account today.
 			":20600:0:90:7:::\n",
 		}, []string{
-			"set password_inactive to 45 for frank: frank's password was last changed 2026-05-27, 192 days ago; with password_inactive 45 the account would be disabled today: PAM account management then refuses every login, SSH keys included (now password expired (a new one is demanded at login))",
+			"set password_inactive to 45 for frank: frank's password was last changed 2026-05-27, 192 days ago; with password_inactive 45 the account would be disabled today: PAM account management then refuses every login, SSH keys included (now: password expired, a new one demanded at login)",
 		}},
 		{"inactive then maximum age", []string{inactive, maxDays}, []string{
 			":18000:0:99999:7:45::\n", ":20700:0:365:7:45::\n", ":20600:0:90:7:::\n",
@@ -359,15 +398,19 @@ func TestAccountFixesSpareAdministrators(t *testing.T) {
 	}{
 		{"shell of an administrator", `{property: system_accounts_nologin}`, withBackup,
 			"etc/passwd", "backup:x:34:34:backup:/var/backups:/bin/bash\n",
-			"set the shell of backup to /usr/sbin/nologin: backup is an administrator (group sudo) and would be left with a non-login shell: no way to log in; root cannot log in over SSH (PermitRootLogin no), root has no usable password"},
+			"set the shell of backup to /usr/sbin/nologin: backup is an administrator (group sudo) and would lose every way in (SSH password login: shell /usr/sbin/nologin does not allow logins; console password login: shell /usr/sbin/nologin does not allow logins); root has no way in either; exempt it"},
 		{"lock an administrator without a key", `{property: system_accounts_locked}`, withBackup,
-			"etc/shadow", "backup:$y$", "lock the password of backup: backup is an administrator (group sudo) and would be left with no usable password and no SSH key"},
+			"etc/shadow", "backup:$y$", "lock the password of backup: backup is an administrator (group sudo) and would lose every way in (SSH password login: password locked; console password login: password locked; sudo ALL (as ALL:ALL): needs backup's password, which is not usable); root has no way in either; give it an SSH key first"},
 		{"lock an administrator with a key", `{property: system_accounts_locked}`, merge(withBackup, backupKey),
 			"etc/shadow", "backup:!$y$", ""},
 		{"empty password, key kept", `{property: no_empty_passwords}`, emptyAlice,
 			"etc/shadow", "alice:!:18000:", ""},
+		// An empty password lets alice in only where sshd permits it.
 		{"empty password, no key", `{property: no_empty_passwords}`, merge(emptyAlice, map[string]string{"home/alice/.ssh/authorized_keys": "# no keys yet\n"}),
-			"etc/shadow", "alice::18000:", "lock the password of alice: alice is an administrator (group sudo) and would be left with no usable password and no SSH key"},
+			"etc/shadow", "alice:!:18000:", ""},
+		{"empty password sshd accepts, no key", `{property: no_empty_passwords}`, merge(emptyAlice, map[string]string{"home/alice/.ssh/authorized_keys": "# no keys yet\n",
+			"etc/ssh/sshd_config": "PermitEmptyPasswords yes\n" + base["etc/ssh/sshd_config"]}),
+			"etc/shadow", "alice::18000:", "lock the password of alice: alice is an administrator (group sudo) and would lose every way in (SSH password login: password locked)"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -43,6 +43,7 @@ func (c *packageCheck) Remediate(ctx context.Context, _ *facts.Store, ch *remedy
 			ch.Defer(summary, "a glob names no single package to install")
 		case ch.Live():
 			ch.Package("install", n, summary)
+			ch.Effect(remedy.Effect{Kind: remedy.EffectPackageInstall, Subject: n})
 		default:
 			ch.Defer(summary, "installing into an offline root needs the package manager and a package source; install it when the image is rebuilt or on first boot")
 		}

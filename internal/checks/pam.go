@@ -274,6 +274,16 @@ func (c *pamOptionCheck) Evaluate(ctx context.Context, f *facts.Store) check.Out
 				bad = append(bad, ev)
 			}
 		}
+		if found && c.faillockAuth() {
+			ok, err := faillockResets(cfg, svc, stack)
+			if err != nil {
+				return check.FromErr("PAM service "+svc, err)
+			}
+			if !ok {
+				bad = append(bad, result.Evidence{Expected: exp + ", and pam_faillock in the account stack",
+					Observed: svc + ": no pam_faillock in the account stack: a successful login does not reset the failure count", File: cfg.Paths[svc]})
+			}
+		}
 		if !found {
 			ev := result.Evidence{Expected: exp, Observed: fmt.Sprintf("%s: no %s in the %s stack", svc, c.a.Module, c.a.Type), File: cfg.Paths[svc]}
 			if c.a.Present != nil && *c.a.Present {
@@ -337,4 +347,30 @@ func (c *pamOptionCheck) judge(e *pam.Entry, modCfg *kvconf.Config) (string, boo
 		}
 	}
 	return strings.Join(desc, " "), ok
+}
+
+// faillockAuth reports whether the check requires pam_faillock in the auth
+// stack, which then also needs a step that resets the count on success.
+func (c *pamOptionCheck) faillockAuth() bool {
+	return c.a.Module == "pam_faillock.so" && c.a.Type == "auth" && c.a.Present != nil && *c.a.Present
+}
+
+// faillockResets reports whether a successful login through svc resets
+// pam_faillock's count: pam_faillock in the account stack, or the older
+// "authsucc" call in the auth stack. A service without account stack has
+// nothing to judge.
+func faillockResets(cfg *pam.Config, svc string, auth []pam.Entry) (bool, error) {
+	for i := range auth {
+		if _, ok := auth[i].Arg("authsucc"); ok && auth[i].ModuleName() == "pam_faillock.so" {
+			return true, nil
+		}
+	}
+	acct, err := cfg.Stack(svc, "account")
+	if errors.Is(err, pam.ErrNoService) {
+		return true, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	return len(acct) == 0 || slices.ContainsFunc(acct, func(e pam.Entry) bool { return e.ModuleName() == "pam_faillock.so" }), nil
 }

@@ -3,7 +3,9 @@ package checks
 import (
 	"bufio"
 	"bytes"
+	"errors"
 	"fmt"
+	"io/fs"
 	"maps"
 	"regexp"
 	"slices"
@@ -126,8 +128,11 @@ func pamModuleProfiles(prof map[string]pauProfile, typ, module string) []pamProf
 
 func pauHasModule(lines, module string) bool {
 	for _, l := range strings.Split(lines, "\n") {
-		if m := pauLine.FindStringSubmatch(l); m != nil && strings.HasSuffix(strings.Fields(m[1])[len(strings.Fields(m[1]))-1], module) {
-			return true
+		if m := pauLine.FindStringSubmatch(l); m != nil {
+			f := strings.Fields(m[1])
+			if mod := f[len(f)-1]; mod == module || strings.HasSuffix(mod, "/"+module) {
+				return true
+			}
 		}
 	}
 	return false
@@ -181,6 +186,16 @@ var (
 	pauJump   = regexp.MustCompile(`(\[[^0-9]*)[0-9]+(.*\])`)
 	pauEndJmp = regexp.MustCompile(`(\[.*)end(.*\])`)
 )
+
+// pauUnmanagedNote warns, for a common file that carries pam-auth-update's
+// markers but was not rebuilt through profiles (local changes, or no
+// record), that "pam-auth-update --force" would drop a line cradle adds.
+func pauUnmanagedNote(f *textFile) string {
+	if !strings.HasPrefix(f.path, "etc/pam.d/common-") || !slices.ContainsFunc(f.lines, func(l string) bool { return strings.HasPrefix(l, pauPrimary) }) {
+		return ""
+	}
+	return " (pam-auth-update cannot merge the local changes in this file, so it leaves it alone; pam-auth-update --force would drop this line)"
+}
 
 // pauParseProfile reads a profile in pam-auth-update's format.
 func pauParseProfile(b []byte) pauProfile {
@@ -247,21 +262,24 @@ func pauLoad(ch *remedy.Changes, file string) (*pauState, bool, error) {
 		return nil, false, nil
 	}
 	ents, err := ch.Overlay().ReadDir(pamConfigsDir)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, false, nil
+	}
 	if err != nil {
-		return nil, false, nil //nolint:nilerr // no profiles: not managed
+		return nil, false, fmt.Errorf("pam-auth-update profiles: %w", err)
 	}
 	st := &pauState{profiles: map[string]pauProfile{}, files: map[string][]byte{}, saved: map[string][]byte{}, diff: map[string]*pauDiff{}}
 	if len(ents) > pauProfileLimit {
-		return nil, false, nil
+		return nil, false, fmt.Errorf("pam-auth-update profiles: more than %d in /%s", pauProfileLimit, pamConfigsDir)
 	}
 	for _, e := range ents {
 		n := e.Name
-		if strings.HasSuffix(n, "~") || strings.HasPrefix(n, "#") && strings.HasSuffix(n, "#") {
+		if strings.HasSuffix(n, "~") || strings.HasPrefix(n, "#") && strings.HasSuffix(n, "#") || e.Type.IsDir() {
 			continue
 		}
 		b, err := target.ReadFileLimit(ch.Overlay(), pamConfigsDir+"/"+n, 64<<10)
 		if err != nil {
-			return nil, false, nil //nolint:nilerr // an unreadable profile: leave the files to the administrator
+			return nil, false, fmt.Errorf("pam-auth-update profile %s: %w", n, err)
 		}
 		if p := pauParseProfile(b); p.f["disabled"] == "" {
 			st.profiles[n] = p
@@ -328,6 +346,7 @@ lines:
 			continue
 		case 3:
 			if strings.HasPrefix(l, pauEnd) {
+				state = 4
 				break lines
 			}
 			l = strip.ReplaceAllString(l, "")
@@ -359,7 +378,9 @@ lines:
 			pauSet(d.remove, key, o)
 		}
 	}
-	if state < 3 {
+	// pam-auth-update merges a file without the end marker but then fails
+	// to write it: such a file is not managed.
+	if state < 4 {
 		return nil, nil, false
 	}
 	return d, mods, true
@@ -373,18 +394,18 @@ func pauSet(m map[string]map[string]bool, k, v string) {
 }
 
 // apply writes the profiles, enables them and rebuilds the blocks and the
-// record of every common file.
+// record of every common file. It writes nothing and reports false when
+// no common file would change (the profiles cannot add the module); the
+// caller then edits the file instead.
 func (st *pauState) apply(ch *remedy.Changes, profiles []pamProfile, summary string) (bool, error) {
 	enabled := slices.Clone(st.mods)
+	written := map[string][]byte{}
 	for _, p := range profiles {
 		name := p.Enable
 		if name == "" {
 			name = p.File
-			b := p.render()
-			if err := ch.WriteFile(pamConfigsDir+"/"+name, b, 0o644, "write the pam-auth-update profile "+name); err != nil {
-				return false, err
-			}
-			st.profiles[name] = pauParseProfile(b)
+			written[name] = p.render()
+			st.profiles[name] = pauParseProfile(written[name])
 		}
 		for _, e := range enabled {
 			if st.profiles[e].conflicts[name] || st.profiles[name].conflicts[e] {
@@ -396,14 +417,41 @@ func (st *pauState) apply(ch *remedy.Changes, profiles []pamProfile, summary str
 	enabled = slices.DeleteFunc(enabled, func(m string) bool { _, ok := st.profiles[m]; return !ok })
 	st.sortProfiles(enabled)
 	enabled = slices.Compact(enabled)
+	confs, recs := map[string][]byte{}, map[string][]byte{}
 	for _, typ := range pauTypes {
 		conf, rec := st.build(typ, enabled)
 		if !bytes.Equal(conf, st.files[typ]) {
+			confs[typ] = conf
+		}
+		if !bytes.Equal(rec, st.saved[typ]) {
+			recs[typ] = rec
+		}
+	}
+	if len(confs) == 0 {
+		return false, nil
+	}
+	for _, p := range profiles {
+		b, ok := written[p.File]
+		if !ok {
+			continue
+		}
+		old, _, err := fixReadOptional(ch, pamConfigsDir+"/"+p.File)
+		if err != nil {
+			return false, err
+		}
+		if !bytes.Equal(old, b) {
+			if err := ch.WriteFile(pamConfigsDir+"/"+p.File, b, 0o644, "write the pam-auth-update profile "+p.File); err != nil {
+				return false, err
+			}
+		}
+	}
+	for _, typ := range pauTypes {
+		if conf, ok := confs[typ]; ok {
 			if err := ch.WriteFile("etc/pam.d/common-"+typ, conf, 0o644, summary+" (as pam-auth-update builds it)"); err != nil {
 				return false, err
 			}
 		}
-		if !bytes.Equal(rec, st.saved[typ]) {
+		if rec, ok := recs[typ]; ok {
 			if err := ch.WriteFile(pamSavedDir+"/"+typ, rec, 0o644, "record the profiles in common-"+typ+" for pam-auth-update"); err != nil {
 				return false, err
 			}
@@ -412,9 +460,9 @@ func (st *pauState) apply(ch *remedy.Changes, profiles []pamProfile, summary str
 	// pam-auth-update lists the profiles it has offered in "seen", by
 	// priority; cradle adds its own and leaves any it has not offered yet.
 	seen := fixLines(st.seen)
-	for _, p := range profiles {
-		if p.File != "" && !slices.Contains(seen, p.File) {
-			seen = append(seen, p.File)
+	for name := range written {
+		if !slices.Contains(seen, name) {
+			seen = append(seen, name)
 		}
 	}
 	seen = slices.DeleteFunc(seen, func(m string) bool { _, ok := st.profiles[m]; return !ok })
@@ -474,7 +522,7 @@ func (st *pauState) build(typ string, enabled []string) (conf, rec []byte) {
 			*out = append(*out, real+"\t[default=1]\t\t\tpam_permit.so")
 		}
 		for i, m := range mods {
-			for _, l := range strings.Split(st.lines(m, field, i == 0), "\n") {
+			for _, l := range pauSplitLines(st.lines(m, field, i == 0)) {
 				*out = append(*out, real+"\t"+pauMerge(l, count, adds, st.diff[typ].remove))
 				count--
 			}

@@ -79,7 +79,13 @@ func (c *pamOptionCheck) fixStep(ctx context.Context, ch *remedy.Changes, cfg *p
 		if !found && c.a.Present != nil && *c.a.Present {
 			return c.insertModule(ctx, ch, cfg, svc, stack)
 		}
-		if found && c.a.Module == "pam_faillock.so" && c.a.Type == "auth" {
+		if found && c.faillockAuth() {
+			if ok, err := faillockResets(cfg, svc, stack); err != nil || ok {
+				if err != nil {
+					return false, fmt.Errorf("PAM service %s: %w", svc, err)
+				}
+				continue
+			}
 			if more, err := c.faillockAccount(ch, cfg, svc); more || err != nil {
 				return more, err
 			}
@@ -474,7 +480,7 @@ func (c *pamOptionCheck) insertModule(ctx context.Context, ch *remedy.Changes, c
 		default:
 			pamInsert(f, at, c.a.Type, pamFormat(like, c.a.Type, "required", mod))
 		}
-		return true, f.write(ch, 0o644, "add "+mod+" to the "+c.a.Type+" stack")
+		return true, f.write(ch, 0o644, "add "+mod+" to the "+c.a.Type+" stack"+pauUnmanagedNote(f))
 	}
 	file := cfg.Paths[svc]
 	f, err := pamFile(ch, file)

@@ -165,3 +165,124 @@ func TestPAMOptionFixComposes(t *testing.T) {
 		t.Fatal("second fix undid the first")
 	}
 }
+
+// cracklibDebian is cracklib-runtime's dictionary on Debian.
+var cracklibDebian = map[string]string{
+	"var/cache/cracklib/cracklib_dict.pwd": "words", "var/cache/cracklib/cracklib_dict.pwi": "index", "var/cache/cracklib/cracklib_dict.hwm": "hwm",
+}
+
+const pwqRoot = `{services: [passwd], type: password, module: pam_pwquality.so, present: true, args: {enforce_for_root: present}, config: {syntax: equals, paths: [/etc/security/pwquality.conf, /etc/security/pwquality.conf.d/*.conf]}}`
+
+// debPWQTree is Debian with libpam-pwquality in the password stack.
+func debPWQTree(extra ...map[string]string) map[string]string {
+	m := debPAMTree(map[string]string{
+		"usr/lib/x86_64-linux-gnu/security/pam_pwquality.so": "",
+		"etc/pam.d/common-password":                          "password\trequisite\t\t\tpam_pwquality.so retry=3\npassword\t[success=1 default=ignore]\tpam_unix.so obscure use_authtok try_first_pass yescrypt\npassword\trequisite\t\t\tpam_deny.so\n",
+		"etc/security/pwquality.conf":                        "# enforce_for_root\n",
+	})
+	for _, e := range extra {
+		maps.Copy(m, e)
+	}
+	return m
+}
+
+// authselectTree is RHEL 9 with authselect managing system-auth and
+// password-auth.
+func authselectTree(extra map[string]string) map[string]string {
+	m := rhelPAMTree(map[string]string{"etc/authselect/authselect.conf": "local\nwith-silent-lastlog\n"})
+	maps.Copy(m, extra)
+	return m
+}
+
+// rhelWithFaillock is system-auth after authselect enable-feature
+// with-faillock.
+var rhelWithFaillock = strings.NewReplacer(
+	"auth        sufficient                                   pam_unix.so nullok\n",
+	"auth        required                                     pam_faillock.so preauth silent\nauth        sufficient                                   pam_unix.so nullok\nauth        required                                     pam_faillock.so authfail\n",
+	"account     required                                     pam_unix.so\n",
+	"account     required                                     pam_faillock.so\naccount     required                                     pam_unix.so\n",
+).Replace(rhelSystemAuth)
+
+func TestPAMFixPreconditions(t *testing.T) {
+	tests := []struct {
+		name, args string
+		files      map[string]string
+		want       map[string]string // file: substring of the planned content
+		reason     string            // substring of a deferred op's reason; "" = nothing deferred
+	}{
+		{name: "enforce_for_root without the dictionary", args: pwqRoot, files: debPWQTree(),
+			reason: "the cracklib dictionary is missing"},
+		{name: "enforce_for_root with Debian's dictionary", args: pwqRoot, files: debPWQTree(cracklibDebian),
+			want: map[string]string{"etc/security/pwquality.conf": "# enforce_for_root\nenforce_for_root\n"}},
+		{name: "enforce_for_root with dictcheck off needs no dictionary", args: pwqRoot,
+			files: debPWQTree(map[string]string{"etc/security/pwquality.conf": "dictcheck = 0\n"}),
+			want:  map[string]string{"etc/security/pwquality.conf": "dictcheck = 0\nenforce_for_root\n"}},
+		{name: "enforce_for_root with RHEL's dictionary", args: pwqRoot,
+			files: rhelPAMTree(map[string]string{"usr/share/cracklib/pw_dict.pwd.gz": "", "usr/share/cracklib/pw_dict.pwi": ""}),
+			want:  map[string]string{"etc/security/pwquality.conf": "enforce_for_root\n"}},
+		{name: "enforce_for_root with a dictpath that is missing", args: pwqRoot,
+			files:  debPWQTree(cracklibDebian, map[string]string{"etc/security/pwquality.conf": "dictpath = /srv/words\n"}),
+			reason: "/srv/words"},
+		{name: "pwquality inserted only with the dictionary", args: pwqMinlen,
+			files:  debPAMTree(map[string]string{"usr/lib/x86_64-linux-gnu/security/pam_pwquality.so": ""}),
+			reason: "install cracklib-runtime (Debian)"},
+		{name: "faillock not installed", args: faillockDny,
+			files:  debPAMTree(map[string]string{"usr/lib/x86_64-linux-gnu/security/pam_faillock.so": "->nothing"}),
+			reason: "pam_faillock.so is not installed"},
+		{name: "faillock in a multiarch directory", args: faillockDny,
+			files: func() map[string]string {
+				m := debPAMTree(nil)
+				delete(m, "usr/lib/x86_64-linux-gnu/security/pam_faillock.so")
+				m["lib/aarch64-linux-gnu/security/pam_faillock.so"] = ""
+				return m
+			}(),
+			want: map[string]string{"etc/pam.d/common-auth": "pam_faillock.so authfail"}},
+		{name: "faillock account line on Debian", args: faillockDny, files: debPAMTree(nil),
+			want: map[string]string{"etc/pam.d/common-account": "account\trequired\tpam_faillock.so\naccount\t[success=1 new_authtok_reqd=done default=ignore]\tpam_unix.so\n"}},
+		{name: "faillock account line on RHEL", args: faillockDny, files: rhelPAMTree(map[string]string{"etc/pam.d/sshd": "auth       substack     password-auth\naccount    include      password-auth\n"}),
+			want: map[string]string{"etc/pam.d/system-auth": "account     required                                     pam_faillock.so\naccount     required                                     pam_unix.so\n",
+				"etc/pam.d/password-auth": "account     required                                     pam_faillock.so\n"}},
+		{name: "authselect: faillock is a feature", args: faillockDny, files: authselectTree(nil),
+			reason: "managed by authselect: run authselect enable-feature with-faillock"},
+		{name: "authselect: nullok is a feature", args: `{services: [login, sshd], type: auth, module: pam_unix.so, args: {nullok: absent}}`, files: authselectTree(nil),
+			reason: "managed by authselect: run authselect enable-feature without-nullok"},
+		{name: "authselect: pwquality settings stay in pwquality.conf", args: pwqMinlen, files: authselectTree(nil),
+			want: map[string]string{"etc/security/pwquality.conf": "minlen = 14\n"}},
+		{name: "authselect: faillock settings stay in faillock.conf", args: faillockDny,
+			files: authselectTree(map[string]string{
+				"etc/pam.d/system-auth":      rhelWithFaillock,
+				"etc/pam.d/password-auth":    rhelWithFaillock,
+				"etc/security/faillock.conf": "deny = 0\n",
+			}),
+			want: map[string]string{"etc/security/faillock.conf": "deny = 1\n"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ch := fixRoundTrip(t, pamOptionTemplate{}, tt.args, targettest.Tree(t, tt.files))
+			for file, w := range tt.want {
+				if got := planned(t, ch, file); !strings.Contains(got, w) {
+					t.Errorf("planned %s lacks %q:\n%s", file, w, got)
+				}
+			}
+			var reasons []string
+			for _, op := range ch.Ops() {
+				if op.Deferred() {
+					reasons = append(reasons, op.Reason)
+				}
+			}
+			switch {
+			case tt.reason == "" && len(reasons) > 0:
+				t.Errorf("deferred: %q", reasons)
+			case tt.reason != "" && (len(reasons) == 0 || !strings.Contains(strings.Join(reasons, "\n"), tt.reason)):
+				t.Errorf("deferred reasons %q lack %q", reasons, tt.reason)
+			}
+			if tt.reason != "" {
+				for _, pc := range ch.Final() {
+					if strings.HasPrefix(pc.Path, "etc/pam.d/") || strings.HasPrefix(pc.Path, "etc/authselect/") {
+						t.Errorf("a deferred fix writes %s", pc.Path)
+					}
+				}
+			}
+		})
+	}
+}

@@ -316,7 +316,7 @@ type sudoLine struct {
 	file string
 	line int
 	spec *sudoers.Spec // the first specification of the line
-	cmds []string      // every command of the line's NOPASSWD specifications
+	cmds []string      // the commands of the line's NOPASSWD specifications, Cmnd_Alias names expanded
 }
 
 // fixNopasswd removes the NOPASSWD tag from each offending line whose
@@ -343,7 +343,11 @@ func (c *sudoRuleCheck) fixNopasswd(ctx context.Context, ch *remedy.Changes, p *
 			byKey[k] = &sudoLine{file: s.File, line: s.Line, spec: s}
 			lines = append(lines, byKey[k])
 		}
-		byKey[k].cmds = append(byKey[k].cmds, s.Commands...)
+		for _, cmd := range sudoCommands(s.Commands, p.Aliases) {
+			if !slices.Contains(byKey[k].cmds, cmd) {
+				byKey[k].cmds = append(byKey[k].cmds, cmd)
+			}
+		}
 	}
 	type strip struct {
 		l     *sudoLine
@@ -368,6 +372,12 @@ func (c *sudoRuleCheck) fixNopasswd(ctx context.Context, ch *remedy.Changes, p *
 				reason += "; the rule runs only " + strings.Join(l.cmds, ", ") + ", which looks like automation calling sudo -n"
 			}
 			defers = append(defers, [2]string{keep, reason})
+			continue
+		}
+		if aged := passwordExpired(db, names, ch.Now()); len(aged) > 0 {
+			defers = append(defers, [2]string{keep, plural(aged, "has an expired password", "have expired passwords") +
+				": sudo lets a NOPASSWD rule through, but asking for the password it would first demand a new one, which fails without a terminal; have " +
+				aged[0] + " change the password first (passwd " + aged[0] + ") or waive the rule"})
 			continue
 		}
 		strips = append(strips, strip{l, names})
@@ -421,6 +431,38 @@ func (c *sudoRuleCheck) fixNopasswd(ctx context.Context, ch *remedy.Changes, p *
 		ch.Defer(d[0], d[1])
 	}
 	return nil
+}
+
+// maxEffectCommands bounds the commands an effect lists: nested aliases
+// in a hostile policy could otherwise multiply without end.
+const maxEffectCommands = 64
+
+// sudoCommands expands Cmnd_Alias names (nested, bounded) in a command
+// list, so the effect names the commands sudo's logs show.
+func sudoCommands(cmds []string, aliases map[string][]string) []string {
+	var out []string
+	seen := map[string]bool{} // aliases expanded once: a repeated one adds nothing
+	var walk func(cmds []string, depth int)
+	walk = func(cmds []string, depth int) {
+		for _, c := range cmds {
+			if len(out) >= maxEffectCommands {
+				return
+			}
+			c = strings.TrimSpace(c)
+			if m, ok := aliases[c]; ok && isAliasName(c) && depth < maxAliasDepth {
+				if !seen[c] {
+					seen[c] = true
+					walk(m, depth+1)
+				}
+				continue
+			}
+			if !slices.Contains(out, c) {
+				out = append(out, c)
+			}
+		}
+	}
+	walk(cmds, 0)
+	return out
 }
 
 // sudoDropNopasswdLine removes the NOPASSWD tags of the logical line

@@ -96,6 +96,9 @@ type Plan struct {
 	// Sources are what the impact preflight read and missed (nil without
 	// a preflight).
 	Sources []impact.Source
+	// Access is who could get in and escalate before the plan and after
+	// it (access.go).
+	Access *AccessCheck
 }
 
 var disruptionRank = map[string]int{"": 0, "low": 1, "medium": 2, "high": 3}
@@ -139,6 +142,7 @@ func Make(ctx context.Context, eng *engine.Engine, t target.Target, opts Options
 		}
 		p.Root = &id
 	}
+	p.Access = newAccessCheck(ctx, t, opts.Engine.Now)
 	pv := &plannedView{ch: p.Changes, version: -1}
 	for _, pl := range planned {
 		// Planning a rule can read and re-evaluate much of the target:
@@ -158,7 +162,7 @@ func Make(ctx context.Context, eng *engine.Engine, t target.Target, opts Options
 			p.Rules = append(p.Rules, rf)
 			continue
 		}
-		p.Rules = append(p.Rules, planRule(ctx, store, p.Changes, pl, rf, opts))
+		p.Rules = append(p.Rules, p.Access.checkRule(ctx, p.Changes, planRule(ctx, store, p.Changes, pl, rf, opts), opts.Force))
 	}
 	for i := range p.Rules {
 		rf := &p.Rules[i]

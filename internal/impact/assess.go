@@ -96,13 +96,21 @@ func (s *Signals) assess(e remedy.Effect) (string, []string) {
 	case remedy.EffectModuleBlock:
 		return s.moduleBlock(e.Subject)
 	case remedy.EffectSysctl:
-		return s.sysctl(e.Subject, e.Value)
+		return s.sysctlRuntime(e.Subject, e.Value)
 	case remedy.EffectMountOptions:
 		return s.mountOptions(e.Subject, e.Value)
 	case remedy.EffectPackageRemove:
-		return s.packageRemove(e.Subject)
+		return s.packageRemoval(e.Subject)
 	case remedy.EffectAccountChange:
-		return s.accountChange(e.Subject)
+		return s.accountUse(e)
+	case remedy.EffectSudoPassword:
+		return s.sudoRequirePassword(e.Subject, e.Value)
+	case remedy.EffectAuthPolicy:
+		return s.sudoPolicy(e)
+	case remedy.EffectPackageInstall:
+		return s.packageInstall(e.Subject)
+	case remedy.EffectSchedulerLimit:
+		return s.schedulerLimit(e.Subject)
 	}
 	return remedy.ImpactNone, nil
 }
@@ -359,6 +367,9 @@ func (s *Signals) unitNames(unit string) (names []string, twin string) {
 		}
 	}
 	canon := names[len(names)-1]
+	if al := s.unitAliases(canon); len(al) > 0 {
+		names = append(union(append([]string{}, names[:len(names)-1]...), al), canon) // canonical stays last
+	}
 	switch path.Ext(canon) {
 	case ".service":
 		twin = strings.TrimSuffix(canon, ".service") + ".socket"
@@ -431,7 +442,7 @@ func (s *Signals) serviceOff(unit string) (string, []string) {
 		v.see(remedy.ImpactObserved, fmt.Sprintf("%d established connection(s) seen in %d sample(s): %s", len(conns), s.Samples, list(conns)))
 	}
 	for _, d := range s.Deps {
-		if !units || !d.Enabled || unitMatch(d.From, own) || !unitMatch(d.To, names) {
+		if !units || !d.Enabled || s.ownDep(d.From, own) || !unitMatch(d.To, names) {
 			continue
 		}
 		l := remedy.ImpactPossible
@@ -452,6 +463,9 @@ func (s *Signals) serviceOff(unit string) (string, []string) {
 		if len(seen) > 0 {
 			v.see(remedy.ImpactNone, strings.Join(seen, ", "))
 		}
+	}
+	if note := s.dbusNote(own); note != "" {
+		v.see(remedy.ImpactNone, note)
 	}
 	return v.result()
 }

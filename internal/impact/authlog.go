@@ -56,7 +56,6 @@ const (
 	oldLinesToStop = 100
 	futureSlack    = 48 * time.Hour // clock skew and time zones
 	logDir         = "var/log"
-	journalDir     = "var/log/journal"
 	sshdProgName   = "sshd"
 )
 
@@ -101,6 +100,8 @@ type authLogs struct {
 	// any gap means an absent login is not evidence.
 	gaps     []string
 	problems []string
+	sudo     []SudoEvent
+	sudoGap  string
 }
 
 // readAuthLogs collects accepted SSH logins within the window from the
@@ -132,6 +133,13 @@ func readAuthLogs(ctx context.Context, t target.Target, now time.Time, window ti
 		seen[k] = true
 		out.logins = append(out.logins, l)
 	}
+	r.keepSudo = func(e SudoEvent) {
+		if len(out.sudo) >= maxSudoEvents {
+			r.sudoFull = true
+			return
+		}
+		out.sudo = append(out.sudo, e)
+	}
 	for _, fi := range names {
 		if err := ctx.Err(); err != nil {
 			return nil, err
@@ -155,6 +163,9 @@ func readAuthLogs(ctx context.Context, t target.Target, now time.Time, window ti
 			out.gaps = append(out.gaps, fmt.Sprintf("%s: not read back to the start of the window, the budget of %d bytes for authentication logs was spent", abs, budget))
 		}
 	}
+	if r.sudoFull {
+		out.sudoGap = fmt.Sprintf("more than %d sudo commands in the window: the rest were not kept", maxSudoEvents)
+	}
 	if r.full {
 		out.gaps = append(out.gaps, fmt.Sprintf("more than %d SSH logins in the window: the rest were not kept", maxLogins))
 	}
@@ -166,7 +177,9 @@ type logScan struct {
 	now, start time.Time
 	budget     int64
 	keep       func(Login)
+	keepSudo   func(SudoEvent) // sudo's own lines (sudolog.go)
 	full       bool
+	sudoFull   bool
 }
 
 // line handles one log line and reports whether reading backwards should
@@ -182,6 +195,15 @@ func (r *logScan) line(abs string, line []byte, old *int) bool {
 		return *old < oldLinesToStop
 	}
 	*old = 0
+	if r.keepSudo != nil && bytes.Contains(line, []byte("COMMAND=")) {
+		if e, ok := ParseSudoLine(string(line), r.now); ok {
+			if !e.Time.After(r.now.Add(futureSlack)) {
+				e.File = abs
+				r.keepSudo(e)
+			}
+			return true
+		}
+	}
 	if !bytes.Contains(line, []byte("Accepted ")) {
 		return true
 	}
@@ -285,28 +307,26 @@ func lineTime(line []byte, now time.Time) (time.Time, bool) {
 // to last year). Traditional timestamps are read in now's location.
 func ParseAccepted(line string, now time.Time) (Login, bool) {
 	var l Login
-	tm, ok := lineTime([]byte(line), now)
+	tm, prog, msg, ok := syslogMessage(line, now)
 	if !ok {
 		return l, false
-	}
-	rest := line[16:]
-	if line[0] >= '0' && line[0] <= '9' {
-		_, rest, _ = strings.Cut(line, " ")
-	}
-	l.Time = tm
-	// "host prog[pid]: message"
-	f := strings.SplitN(strings.TrimLeft(rest, " "), " ", 3)
-	if len(f) < 3 {
-		return l, false
-	}
-	prog := f[1]
-	if i := strings.IndexAny(prog, "[:"); i >= 0 {
-		prog = prog[:i]
 	}
 	if prog != sshdProgName && prog != "sshd-session" {
 		return l, false
 	}
-	msg, ok := strings.CutPrefix(f[2], "Accepted ")
+	a, ok := acceptedMessage(msg)
+	if !ok {
+		return l, false
+	}
+	a.Time = tm
+	return a, true
+}
+
+// acceptedMessage parses sshd's message "Accepted <method> for <user>
+// from <ip> port <n> ssh2", as logged to syslog or the journal.
+func acceptedMessage(msg string) (Login, bool) {
+	var l Login
+	msg, ok := strings.CutPrefix(msg, "Accepted ")
 	if !ok {
 		return l, false
 	}

@@ -133,11 +133,11 @@ func TestAuthLogGzipRotationInWindow(t *testing.T) {
 }
 
 // TestAuthLogJournalOnly: a target that logs only to a systemd journal
-// nothing read has no login source: unknown, not none.
+// that cannot be read has no login source: unknown, not none.
 func TestAuthLogJournalOnly(t *testing.T) {
 	tg := logTree(t, map[string]string{"var/log/journal/0123/system.journal": "LPKSHHRH"}, nil)
 	s := collect(t, tg)
-	wantImpact(t, assess(s, remedy.Effect{Kind: remedy.EffectSSHNoRootLogin, Value: "prohibit-password"}), remedy.ImpactUnknown, "journal: present but not read")
+	wantImpact(t, assess(s, remedy.Effect{Kind: remedy.EffectSSHNoRootLogin, Value: "prohibit-password"}), remedy.ImpactUnknown, "journal: /var/log/journal/0123/system.journal: corrupt journal file")
 }
 
 // TestEachLineBackward compares the backward reader with a forward split

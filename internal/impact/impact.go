@@ -69,10 +69,7 @@ type Signals struct {
 	// LogGaps say why the authentication logs were not read completely
 	// within the window (budget spent, unreadable file, too many logins):
 	// then a login not seen is not evidence that there was none.
-	LogGaps []string `json:"log_gaps,omitempty"`
-	// JournalPresent is set when the target has a persistent systemd
-	// journal, which cradle does not read.
-	JournalPresent bool                `json:"journal_present,omitempty"`
+	LogGaps        []string            `json:"log_gaps,omitempty"`
 	Logins         []Login             `json:"logins,omitempty"`
 	AuthorizedKeys map[string][]string `json:"authorized_keys,omitempty"` // user → files with keys
 	Admins         []string            `json:"admins,omitempty"`          // non-root users in sudo, wheel or admin
@@ -98,6 +95,8 @@ type Signals struct {
 	// (AddSource); a verdict of none counts only from sources read
 	// completely, and an effect whose source is missing is unknown.
 	Sources []Source `json:"sources,omitempty"`
+
+	evidence // login records, sudo use, automation (evidence.go)
 
 	socketListen map[string][]listenSpec
 	t            target.Target
@@ -188,11 +187,14 @@ func (s *Signals) collectStatic(ctx context.Context, t target.Target, opts Optio
 		return err
 	}
 	s.addLogins(logs.logins)
+	s.addSudo(logs)
 	s.LogFiles = union(s.LogFiles, logs.files)
 	s.LogGaps = union(s.LogGaps, logs.gaps)
 	s.Problems = union(s.Problems, logs.problems)
 	s.AddSource(logs.source(s.windowText()))
-	s.noteJournal(t)
+	if err := s.collectJournal(ctx, t, opts); err != nil {
+		return err
+	}
 
 	acc, err := collectSSHAccess(ctx, t)
 	if err != nil {
@@ -232,7 +234,7 @@ func (s *Signals) collectStatic(ctx context.Context, t target.Target, opts Optio
 	inst, run := detectRuntimes(t, sd)
 	s.Installed = union(s.Installed, inst)
 	s.Running = union(s.Running, run)
-	return nil
+	return s.collectEvidence(ctx, t, opts, ui)
 }
 
 func (s *Signals) addSample(rs *runtimeSample) {
@@ -264,7 +266,6 @@ func (s *Signals) Merge(o *Signals) {
 	s.Samples += o.Samples
 	s.LogFiles = union(s.LogFiles, o.LogFiles)
 	s.LogGaps = union(s.LogGaps, o.LogGaps)
-	s.JournalPresent = s.JournalPresent || o.JournalPresent
 	s.addLogins(o.Logins)
 	if s.AuthorizedKeys == nil {
 		s.AuthorizedKeys = map[string][]string{}
@@ -289,6 +290,7 @@ func (s *Signals) Merge(o *Signals) {
 	for _, src := range o.Sources {
 		s.AddSource(src)
 	}
+	s.mergeEvidence(o)
 	if s.socketListen == nil {
 		s.socketListen = map[string][]listenSpec{}
 	}

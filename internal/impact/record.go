@@ -26,18 +26,6 @@ func (a *authLogs) source(window string) Source {
 	return src
 }
 
-// noteJournal records the systemd journal as a source that was not read.
-// A journal reader replaces this with what it read (AddSource keeps the
-// more complete record).
-func (s *Signals) noteJournal(t target.Target) {
-	if fi, err := t.Stat(journalDir); err == nil && fi.Mode.IsDir() {
-		s.JournalPresent = true
-		s.AddSource(Source{Name: SourceJournal, Status: SourceMissing, Paths: []string{target.Abs(journalDir)}, Detail: "present but not read"})
-		return
-	}
-	s.AddSource(Source{Name: SourceJournal, Status: SourceMissing, Detail: "no persistent journal under " + target.Abs(journalDir)})
-}
-
 // readStatus is a source read completely unless something in it could
 // not be read.
 func readStatus(name string, paths, problems []string) Source {

@@ -63,6 +63,7 @@ func (s *Signals) Summary() []string {
 		}
 	}
 	out = append(out, fmt.Sprintf("unit dependencies: %d declared, %d from enabled units", len(s.Deps), enabled))
+	out = append(out, s.evidenceSummary()...)
 	if len(s.Problems) > 0 {
 		out = append(out, fmt.Sprintf("not readable: %s", list(s.Problems)))
 	}

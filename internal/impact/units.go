@@ -41,9 +41,11 @@ type Dep struct {
 
 // unitInfo is what the unit files say.
 type unitInfo struct {
-	deps   []Dep
-	listen map[string][]listenSpec // socket unit → what it listens on
-	dirs   []string                // unit directories read
+	deps    []Dep
+	listen  map[string][]listenSpec // socket unit → what it listens on
+	execs   []unitExec              // commands and User= (automation.go)
+	aliases map[string]string       // alias symlink → unit it names (dbus.go)
+	dirs    []string                // unit directories read
 }
 
 // listenSpec is one ListenStream=/ListenDatagram= port of a socket unit.
@@ -53,7 +55,7 @@ type listenSpec struct {
 }
 
 func collectUnits(ctx context.Context, t target.Target) (*unitInfo, []string, error) {
-	ui := &unitInfo{listen: map[string][]listenSpec{}}
+	ui := &unitInfo{listen: map[string][]listenSpec{}, aliases: map[string]string{}}
 	var problems []string
 	seenFile := map[string]bool{}
 	files := 0
@@ -108,6 +110,7 @@ func collectUnits(ctx context.Context, t target.Target) (*unitInfo, []string, er
 					continue
 				}
 				seenFile[e.Name] = true
+				ui.noteAlias(t, p, e)
 				files++
 				ui.readUnit(t, e.Name, p, &problems)
 			}
@@ -130,6 +133,9 @@ func (ui *unitInfo) readUnit(t target.Target, unit, p string, problems *[]string
 		*problems = append(*problems, err.Error())
 		return
 	}
+	if _, alias := ui.aliases[unit]; !alias {
+		ui.noteExec(unit, p, b)
+	}
 	deps, listen := parseUnit(b)
 	for _, d := range deps {
 		d.From, d.File = unit, target.Abs(p)
@@ -146,21 +152,7 @@ func (ui *unitInfo) readUnit(t target.Target, unit, p string, problems *[]string
 func parseUnit(b []byte) ([]Dep, []listenSpec) {
 	var deps []Dep
 	var listen []listenSpec
-	section := ""
-	_, _ = eachLine(bytes.NewReader(b), 64<<10, maxUnitFile, func(raw []byte) bool {
-		line := strings.TrimSpace(string(raw))
-		if line == "" || line[0] == '#' || line[0] == ';' {
-			return true
-		}
-		if line[0] == '[' {
-			section = line
-			return true
-		}
-		k, v, ok := strings.Cut(line, "=")
-		if !ok {
-			return true
-		}
-		k, v = strings.TrimSpace(k), strings.TrimSpace(v)
+	eachUnitSetting(b, func(section, k, v string, _ int) {
 		switch section {
 		case "[Unit]":
 			switch k {
@@ -174,15 +166,36 @@ func parseUnit(b []byte) ([]Dep, []listenSpec) {
 		case "[Socket]":
 			proto := map[string]string{"ListenStream": "tcp", "ListenDatagram": "udp"}[k]
 			if proto == "" || len(listen) >= 64 {
-				return true
+				return
 			}
 			if port, ok := listenPort(v); ok {
 				listen = append(listen, listenSpec{proto: proto, port: port})
 			}
 		}
-		return true
 	})
 	return deps, listen
+}
+
+// eachUnitSetting calls fn for every "key=value" of unit file content with
+// its section ("[Unit]") and line number, keys and values trimmed.
+func eachUnitSetting(b []byte, fn func(section, key, value string, line int)) {
+	section := ""
+	n := 0
+	_, _ = eachLine(bytes.NewReader(b), 64<<10, maxUnitFile, func(raw []byte) bool {
+		n++
+		line := strings.TrimSpace(string(raw))
+		if line == "" || line[0] == '#' || line[0] == ';' {
+			return true
+		}
+		if line[0] == '[' {
+			section = line
+			return true
+		}
+		if k, v, ok := strings.Cut(line, "="); ok {
+			fn(section, strings.TrimSpace(k), strings.TrimSpace(v), n)
+		}
+		return true
+	})
 }
 
 // listenPort reads the port of "22", "0.0.0.0:22", "[::]:22"; unix and

@@ -47,11 +47,11 @@ func TestUnknownVersusNone(t *testing.T) {
 		// Logins: authentication logs and the journal.
 		{"offline, no logs", root, remedy.ImpactUnknown, "no authentication log or journal was read"},
 		{"offline, auth log", root, remedy.ImpactNone, "no root SSH login with a password in /var/log/auth.log"},
-		{"offline, journal not read", root, remedy.ImpactUnknown, "journal: present but not read"},
+		{"offline, journal not read", root, remedy.ImpactUnknown, "journal: /var/log/journal/0123/system.journal: corrupt journal file"},
 		{"offline, journal read", root, remedy.ImpactNone, "in /var/log/journal covering the last 30 days"},
 		{"offline, no logs", carol, remedy.ImpactUnknown, "SSH login by carol not ruled out"},
 		{"offline, auth log", carol, remedy.ImpactNone, "no SSH login by carol in /var/log/auth.log"},
-		{"offline, journal not read", carol, remedy.ImpactUnknown, "journal: present but not read"},
+		{"offline, journal not read", carol, remedy.ImpactUnknown, "journal: /var/log/journal/0123/system.journal: corrupt journal file"},
 		{"offline, journal read", carol, remedy.ImpactNone, "no SSH login by carol"},
 		{"offline, no logs", pw, remedy.ImpactUnknown, "password SSH login not ruled out"},
 		{"offline, auth log", pw, remedy.ImpactPossible, "can only log in with a password"},
@@ -129,8 +129,8 @@ func TestSources(t *testing.T) {
 	offline := collect(t, targettest.Tree(t, accountsTree(map[string]string{"var/log/auth.log": testdata(t, "auth.log")})))
 	live := collect(t, targettest.LiveTree(t, liveTree(t, nil)))
 	want := map[*Signals]string{
-		offline: "accounts=read auth-log=read(/var/log/auth.log) journal=missing modules=missing processes=missing runtime-sysctl=missing sockets=missing units=missing",
-		live:    "accounts=read auth-log=missing journal=missing modules=read(/proc/modules) processes=read(/proc) runtime-sysctl=read(/proc/sys/net/ipv4/ip_forward,/proc/sys/net/ipv6/conf/all/forwarding) sockets=read(/proc/net/tcp,/proc/net/tcp6,/proc/net/udp,/proc/net/udp6) units=read(/etc/systemd/system,/usr/lib/systemd/system,/lib/systemd/system)",
+		offline: "accounts=read auth-log=read(/var/log/auth.log) automation=missing btmp=missing journal=missing lastlog=missing modules=missing processes=missing runtime-sysctl=missing sockets=missing sudo-log=read(/var/log/auth.log) units=missing wtmp=missing",
+		live:    "accounts=read auth-log=missing automation=read btmp=missing journal=missing lastlog=missing modules=read(/proc/modules) processes=read(/proc) runtime-sysctl=read(/proc/sys/net/ipv4/ip_forward,/proc/sys/net/ipv6/conf/all/forwarding) sockets=read(/proc/net/tcp,/proc/net/tcp6,/proc/net/udp,/proc/net/udp6) sudo-log=missing units=read(/etc/systemd/system,/usr/lib/systemd/system,/lib/systemd/system) wtmp=missing",
 	}
 	for s, w := range want {
 		var got []string

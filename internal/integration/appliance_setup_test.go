@@ -127,11 +127,72 @@ type login struct {
 	ago              time.Duration
 }
 
-// writeLogs gives the tree at dir the logs of the last days of use, dated
-// relative to now (the preflight looks 30 days back): the administrators'
-// key logins and sudo use, the ops cron job's `sudo -n`, the nightly
-// `su - postgres`, in auth.log and cron.log as Debian 12's rsyslog writes
-// them (RFC 3339 timestamps), and the logins in wtmp and lastlog.
+// applianceLogins are the remote logins of the last days, oldest first
+// (as wtmp grows).
+var applianceLogins = []login{
+	{"admin", "192.0.2.10", "pts/0", 9 * 24 * time.Hour},
+	{"cloud", "198.51.100.7", "pts/1", 5 * 24 * time.Hour},
+	{"admin", "192.0.2.10", "pts/0", 2*24*time.Hour + 3*time.Hour},
+	{"ops", "192.0.2.20", "pts/2", 26 * time.Hour},
+}
+
+// logEntry is one syslog message of the appliance's recent use.
+type logEntry struct {
+	at       time.Time
+	facility string // syslog facility: auth and authpriv go to auth.log, cron to cron.log
+	tag      string
+	pid      int // 0: the message carries none (sudo's)
+	msg      string
+}
+
+// usageLog is what the last days of use logged, oldest first: the
+// administrators' key logins and sudo use, the ops cron job's `sudo -n`,
+// the nightly `su - postgres`.
+func usageLog(t *testing.T, dir, keys string, now time.Time) []logEntry {
+	t.Helper()
+	accts := treeAccounts(t, dir)
+	var log []logEntry
+	pid := 4100
+	add := func(at time.Time, facility, tag string, pid int, format string, args ...any) {
+		log = append(log, logEntry{at, facility, tag, pid, fmt.Sprintf(format, args...)})
+	}
+	for _, l := range applianceLogins {
+		pid++
+		at := now.Add(-l.ago)
+		uid := accts[l.user].uid
+		add(at, "auth", "sshd", pid, "Accepted publickey for %s from %s port %d ssh2: ED25519 %s", l.user, l.from, 40000+pid, keyFingerprint(t, filepath.Join(keys, l.user+".pub")))
+		add(at, "authpriv", "sshd", pid, "pam_unix(sshd:session): session opened for user %s(uid=%d) by (uid=0)", l.user, uid)
+		switch l.user {
+		case "admin":
+			add(at.Add(40*time.Second), "authpriv", "sudo", 0, "   admin : TTY=%s ; PWD=/home/admin ; USER=root ; COMMAND=/usr/bin/apt-get upgrade", l.line)
+			add(at.Add(40*time.Second), "authpriv", "sudo", 0, "pam_unix(sudo:session): session opened for user root(uid=0) by admin(uid=%d)", uid)
+		case "cloud":
+			add(at.Add(20*time.Second), "authpriv", "sudo", 0, "   cloud : TTY=%s ; PWD=/home/cloud ; USER=root ; COMMAND=/usr/bin/journalctl -u nginx", l.line)
+		}
+	}
+	opsUID, pgUID := accts["ops"].uid, accts["postgres"].uid
+	for day := 6; day >= 1; day-- {
+		midnight := now.Truncate(24*time.Hour).AddDate(0, 0, -day)
+		pid++
+		at := midnight.Add(4*time.Hour + 15*time.Minute)
+		add(at, "authpriv", "CRON", pid, "pam_unix(cron:session): session opened for user ops(uid=%d) by (uid=0)", opsUID)
+		add(at, "cron", "CRON", pid, "(ops) CMD (sudo -n /usr/bin/systemctl restart nginx)")
+		add(at.Add(time.Second), "authpriv", "sudo", 0, "     ops : PWD=/home/ops ; USER=root ; COMMAND=/usr/bin/systemctl restart nginx")
+		pid++
+		at = midnight.Add(2*time.Hour + 30*time.Minute)
+		add(at, "cron", "CRON", pid, "(root) CMD (/usr/local/sbin/pg-nightly)")
+		pid++
+		add(at.Add(time.Second), "auth", "su", pid, "(to postgres) root on none")
+		add(at.Add(time.Second), "authpriv", "su", pid, "pam_unix(su-l:session): session opened for user postgres(uid=%d) by (uid=0)", pgUID)
+	}
+	slices.SortStableFunc(log, func(a, b logEntry) int { return a.at.Compare(b.at) })
+	return log
+}
+
+// writeLogs gives the tree at dir the logs of its recent use, dated
+// relative to now (the preflight looks 30 days back): auth.log and
+// cron.log as Debian 12's rsyslog writes them (RFC 3339 timestamps), and
+// the logins in wtmp and lastlog.
 func writeLogs(t *testing.T, dir, keys string, now time.Time) {
 	t.Helper()
 	accts := treeAccounts(t, dir)
@@ -140,72 +201,56 @@ func writeLogs(t *testing.T, dir, keys string, now time.Time) {
 	if host == "" {
 		host = "appliance"
 	}
-	logins := []login{
-		{"admin", "192.0.2.10", "pts/0", 9 * 24 * time.Hour}, // oldest first, as wtmp grows
-		{"cloud", "198.51.100.7", "pts/1", 5 * 24 * time.Hour},
-		{"admin", "192.0.2.10", "pts/0", 2*24*time.Hour + 3*time.Hour},
-		{"ops", "192.0.2.20", "pts/2", 26 * time.Hour},
-	}
-	type entry struct {
-		at   time.Time
-		text string
-	}
-	var auth, cron []entry
-	pid := 4100
-	add := func(list *[]entry, at time.Time, format string, args ...any) {
-		*list = append(*list, entry{at, fmt.Sprintf(format, args...)})
-	}
-	for _, l := range logins {
-		pid++
-		at := now.Add(-l.ago)
-		uid := accts[l.user].uid
-		add(&auth, at, "sshd[%d]: Accepted publickey for %s from %s port %d ssh2: ED25519 %s", pid, l.user, l.from, 40000+pid, keyFingerprint(t, filepath.Join(keys, l.user+".pub")))
-		add(&auth, at, "sshd[%d]: pam_unix(sshd:session): session opened for user %s(uid=%d) by (uid=0)", pid, l.user, uid)
-		switch l.user {
-		case "admin":
-			add(&auth, at.Add(40*time.Second), "sudo:    admin : TTY=%s ; PWD=/home/admin ; USER=root ; COMMAND=/usr/bin/apt-get upgrade", l.line)
-			add(&auth, at.Add(40*time.Second), "sudo: pam_unix(sudo:session): session opened for user root(uid=0) by admin(uid=%d)", uid)
-		case "cloud":
-			add(&auth, at.Add(20*time.Second), "sudo:    cloud : TTY=%s ; PWD=/home/cloud ; USER=root ; COMMAND=/usr/bin/journalctl -u nginx", l.line)
+	var auth, cron bytes.Buffer
+	for _, e := range usageLog(t, dir, keys, now) {
+		w := &auth
+		if e.facility == "cron" {
+			w = &cron
 		}
-	}
-	opsUID, pgUID := accts["ops"].uid, accts["postgres"].uid
-	for day := 6; day >= 1; day-- {
-		midnight := now.Truncate(24*time.Hour).AddDate(0, 0, -day)
-		pid++
-		at := midnight.Add(4*time.Hour + 15*time.Minute)
-		add(&auth, at, "CRON[%d]: pam_unix(cron:session): session opened for user ops(uid=%d) by (uid=0)", pid, opsUID)
-		add(&cron, at, "CRON[%d]: (ops) CMD (sudo -n /usr/bin/systemctl restart nginx)", pid)
-		add(&auth, at.Add(time.Second), "sudo:      ops : PWD=/home/ops ; USER=root ; COMMAND=/usr/bin/systemctl restart nginx")
-		pid++
-		at = midnight.Add(2*time.Hour + 30*time.Minute)
-		add(&cron, at, "CRON[%d]: (root) CMD (/usr/local/sbin/pg-nightly)", pid)
-		pid++
-		add(&auth, at.Add(time.Second), "su[%d]: (to postgres) root on none", pid)
-		add(&auth, at.Add(time.Second), "su[%d]: pam_unix(su-l:session): session opened for user postgres(uid=%d) by (uid=0)", pid, pgUID)
-	}
-	render := func(list []entry) []byte {
-		var b bytes.Buffer
-		// Oldest first, as a log grows.
-		slices.SortStableFunc(list, func(a, b entry) int { return a.at.Compare(b.at) })
-		for _, e := range list {
-			fmt.Fprintf(&b, "%s %s %s\n", e.at.UTC().Format("2006-01-02T15:04:05.000000-07:00"), host, e.text)
+		tag := e.tag
+		if e.pid != 0 {
+			tag = fmt.Sprintf("%s[%d]", e.tag, e.pid)
 		}
-		return b.Bytes()
+		fmt.Fprintf(w, "%s %s %s: %s\n", e.at.UTC().Format("2006-01-02T15:04:05.000000-07:00"), host, tag, e.msg)
 	}
 	adm := groupID(t, dir, "adm")
-	writeOwned(t, filepath.Join(dir, "var/log/auth.log"), render(auth), 0o640, 0, adm)
-	writeOwned(t, filepath.Join(dir, "var/log/cron.log"), render(cron), 0o640, 0, adm)
+	writeOwned(t, filepath.Join(dir, "var/log/auth.log"), auth.Bytes(), 0o640, 0, adm)
+	writeOwned(t, filepath.Join(dir, "var/log/cron.log"), cron.Bytes(), 0o640, 0, adm)
 
 	var wtmp bytes.Buffer
 	last := map[int]login{}
-	for i, l := range logins {
+	for i, l := range applianceLogins {
 		wtmp.Write(utmpRecord(t, l, 4000+i, now.Add(-l.ago)))
 		last[accts[l.user].uid] = l
 	}
 	utmpGID := groupID(t, dir, "utmp")
 	writeOwned(t, filepath.Join(dir, "var/log/wtmp"), wtmp.Bytes(), 0o664, 0, utmpGID)
 	writeOwned(t, filepath.Join(dir, "var/log/lastlog"), lastlogFile(last, now), 0o664, 0, utmpGID)
+}
+
+// writeJournal gives the tree at dir its recent use in a persistent
+// systemd journal, written by the tree's own journald
+// (testdata/appliance/journal.sh); the entries carry the time they were
+// written, not the time in usageLog.
+func writeJournal(t *testing.T, dir, keys string, now time.Time) {
+	t.Helper()
+	var msgs strings.Builder
+	for _, e := range usageLog(t, dir, keys, now) {
+		fmt.Fprintf(&msgs, "%s %s %d %s\n", e.facility, e.tag, e.pid, strings.TrimSpace(e.msg))
+	}
+	script, err := filepath.Abs(filepath.Join("testdata", "appliance", "journal.sh"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command("unshare", "--mount", "--pid", "--fork", "--kill-child", "bash", script, dir)
+	cmd.Stdin = strings.NewReader(msgs.String())
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("journal.sh: %v: %s", err, out)
+	}
+	files, _ := filepath.Glob(filepath.Join(dir, "var/log/journal/*/system*.journal"))
+	if len(files) == 0 {
+		t.Fatal("journal.sh wrote no journal file under /var/log/journal")
+	}
 }
 
 func writeOwned(t *testing.T, path string, data []byte, mode os.FileMode, uid, gid int) {

@@ -58,8 +58,9 @@ const (
 	// EffectSudoPassword: Subject user must give their password for the
 	// sudo commands in Value (a NOPASSWD tag removed); "sudo -n" by
 	// scripts of that user stops working for them.
-	EffectSudoPassword EffectKind = "sudo.password_required"
-	EffectOther        EffectKind = "other"
+	EffectSudoPassword   EffectKind = "sudo.password_required"
+	EffectPackageInstall EffectKind = "package.install" // Subject package installed
+	EffectOther          EffectKind = "other"
 )
 
 // Impact levels, from the preflight.

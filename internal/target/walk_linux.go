@@ -225,16 +225,16 @@ func (w *linuxWalker) visit(j walkJob, buf []byte, children []walkJob) []walkJob
 	dir.refs.Store(1)
 	first := len(children)
 	var st unix.Stat_t
-	// n > 0 is a block read ahead for Prune.
-	n := 0
+	// ahead: the first block is already in buf[:n], read for Prune.
+	n, ahead := 0, false
 	if w.opts.Prune != nil && j.parent != nil {
 		var err error
-		n, err = getdents(fd, buf)
-		if err != nil {
+		if n, err = getdents(fd, buf); err != nil {
 			w.report(j.path, "readdir", err)
 			dir.release()
 			return children
 		}
+		ahead = true
 		if w.opts.Prune(j.path, &linuxProbe{fd: fd, dir: j.path, buf: buf[:max(n, 0)]}) != "" {
 			dir.release()
 			return children
@@ -242,15 +242,16 @@ func (w *linuxWalker) visit(j walkJob, buf []byte, children []walkJob) []walkJob
 	}
 read:
 	for {
-		if n <= 0 {
+		if !ahead {
 			var err error
 			if n, err = getdents(fd, buf); err != nil {
 				w.report(j.path, "readdir", err)
 				break
 			}
-			if n <= 0 {
-				break
-			}
+		}
+		ahead = false
+		if n <= 0 {
+			break
 		}
 		for off := 0; off < n; {
 			rec, _, next := nextDirent(buf[:n], off)
@@ -277,7 +278,6 @@ read:
 				children = append(children, walkJob{parent: dir, name: p[len(p)-len(rec):], path: p, dev: uint64(st.Dev)})
 			}
 		}
-		n = 0
 	}
 	if w.failed() {
 		children = children[:first]

@@ -2,6 +2,7 @@ package target
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"io/fs"
 	"os"
@@ -87,5 +88,34 @@ func TestWalkPrune(t *testing.T) {
 				t.Errorf("probe of srv/plain: %+v", pl)
 			}
 		})
+	}
+}
+
+// TestWalkPruneLargeDir: a listing of several blocks is reported whole
+// when Prune has read its first block ahead, and an empty one is probed.
+func TestWalkPruneLargeDir(t *testing.T) {
+	root := t.TempDir()
+	big := filepath.Join(root, "big")
+	must(t, os.MkdirAll(big, 0o755))
+	const n = 3000 // ~ 3000 × 40 bytes: more than one 64 KiB block
+	for i := range n {
+		must(t, os.WriteFile(filepath.Join(big, fmt.Sprintf("file-with-a-longish-name-%05d", i)), nil, 0o644))
+	}
+	must(t, os.Mkdir(filepath.Join(root, "empty"), 0o755))
+	tg, err := OpenRootFS(root)
+	must(t, err)
+	defer tg.Close()
+	var probed sync.Map
+	got := collectWalk(t, tg, WalkOptions{Prune: func(d string, p DirProbe) string {
+		probed.Store(d, true)
+		return ""
+	}})
+	if len(got) != n+3 { // root, big, empty and the files
+		t.Fatalf("walked %d entries, want %d", len(got), n+3)
+	}
+	for _, d := range []string{"big", "empty"} {
+		if _, ok := probed.Load(d); !ok {
+			t.Errorf("%s not probed", d)
+		}
 	}
 }

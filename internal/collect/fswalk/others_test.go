@@ -71,7 +71,7 @@ func TestOthers(t *testing.T) {
 	root := othersTree(t)
 	host := []string{"/srv/etc-only/usr/sbin/helper", "/srv/no-release/usr/bin/helper", "/usr/bin/passwd", "/usr/bin/su", "/usr/bin/sudo", "/usr/local/bin/tool"}
 	trees := []Tree{
-		{"/home/alice/.local/share/containers/storage", "container store: rootless Podman"},
+		{"/home/alice/.local/share/containers", "container store: rootless Podman"},
 		{"/mnt/hostroot", "own root filesystem: etc/os-release and usr/bin"},
 		{"/snap", "snap packages: read-only squashfs images"},
 		{"/srv/chroot", "own root filesystem: etc/os-release and usr/bin"},

@@ -54,8 +54,10 @@ func (d *decoders) lz4(src []byte, limit int) ([]byte, error) {
 // too so a frame header cannot ask for a large buffer.
 func (d *decoders) zstd(src []byte, limit int) ([]byte, error) {
 	if d.zd == nil && d.zdErr == nil {
+		// The limit is the same for every call of one Reader: a frame
+		// declaring more is refused before it is decoded.
 		d.zd, d.zdErr = zstd.NewReader(nil, zstd.WithDecoderConcurrency(1), zstd.WithDecoderLowmem(true),
-			zstd.WithDecoderMaxMemory(uint64(maxDecoded)), zstd.WithDecoderMaxWindow(maxDecoded))
+			zstd.WithDecoderMaxMemory(uint64(min(limit, maxDecoded))), zstd.WithDecoderMaxWindow(maxDecoded))
 	}
 	if d.zdErr != nil {
 		return nil, d.zdErr

@@ -44,6 +44,10 @@ type Query struct {
 	Match []Match
 	// Fields lists the fields to return; nil returns every field.
 	Fields []string
+	// Keep, when set, drops the entries it returns false for before they
+	// count against Limits.Entries (sshd's failed logins under brute
+	// force must not use up the bound before its accepted ones).
+	Keep func(*Entry) bool
 }
 
 const (
@@ -114,33 +118,94 @@ func (f *File) chain(off, n uint64) ([]arrayRef, error) {
 	return out, nil
 }
 
-// backward calls fn with each non-zero offset of l, last first, until fn
-// returns false or an error.
-func (f *File) backward(l offsetList, fn func(uint64) (bool, error)) error {
-	is := f.itemSize()
-	for i := len(l.arrays) - 1; i >= 0; i-- {
-		a := l.arrays[i]
-		for j := a.n; j > 0; j-- {
-			if err := f.rd.object(); err != nil { // arrays may overlap: items count
-				return err
+// cursor walks an offset list backwards, last offset first.
+type cursor struct {
+	f      *File
+	l      offsetList
+	ai     int    // current array, counting down
+	j      uint64 // items left in it
+	inline bool   // the inline offset is still to come
+	cur    uint64 // current offset, valid while ok
+	ok     bool
+}
+
+func newCursor(f *File, l offsetList) (*cursor, error) {
+	c := &cursor{f: f, l: l, ai: len(l.arrays) - 1, inline: l.inline != 0}
+	if c.ai >= 0 {
+		c.j = l.arrays[c.ai].n
+	}
+	return c, c.next()
+}
+
+// next moves to the next earlier non-zero offset; ok is false at the end.
+func (c *cursor) next() error {
+	is := c.f.itemSize()
+	for c.ai >= 0 {
+		if c.j == 0 {
+			c.ai--
+			if c.ai >= 0 {
+				c.j = c.l.arrays[c.ai].n
 			}
-			o, err := f.item(a.off + entryArrayItems + (j-1)*is)
-			if err != nil {
-				return err
+			continue
+		}
+		c.j--
+		if err := c.f.rd.object(); err != nil { // arrays may overlap: items count
+			return err
+		}
+		o, err := c.f.item(c.l.arrays[c.ai].off + entryArrayItems + c.j*is)
+		if err != nil {
+			return err
+		}
+		if o != 0 { // zero: not yet used (a file being written)
+			c.cur, c.ok = o, true
+			return nil
+		}
+	}
+	if c.inline {
+		c.inline = false
+		c.cur, c.ok = c.l.inline, true
+		return nil
+	}
+	c.ok = false
+	return nil
+}
+
+// mergeBackward visits the offsets of several lists in one descending
+// order, each once (entry offsets grow with time within a file), so the
+// window's start is found once for all of them, however many entries
+// each list holds.
+func mergeBackward(f *File, lists []offsetList, fn func(uint64) (bool, error)) error {
+	var cs []*cursor
+	for _, l := range lists {
+		c, err := newCursor(f, l)
+		if err != nil {
+			return err
+		}
+		cs = append(cs, c)
+	}
+	for {
+		var top uint64
+		for _, c := range cs {
+			if c.ok && c.cur > top {
+				top = c.cur
 			}
-			if o == 0 {
-				continue // not yet used (a file being written)
-			}
-			if more, err := fn(o); err != nil || !more {
-				return err
+		}
+		if top == 0 {
+			return nil
+		}
+		if more, err := fn(top); err != nil || !more {
+			return err
+		}
+		for _, c := range cs {
+			// Lists are sorted, but a damaged one may not be: skip
+			// anything not below what was visited.
+			for c.ok && c.cur >= top {
+				if err := c.next(); err != nil {
+					return err
+				}
 			}
 		}
 	}
-	if l.inline != 0 {
-		_, err := fn(l.inline)
-		return err
-	}
-	return nil
 }
 
 // fieldSet says which fields to decode; nil means all.
@@ -193,14 +258,9 @@ func (f *File) Entries(ctx context.Context, q Query, fn func(Entry) error) (Stat
 		}
 	}
 	cache := map[uint64]cached{}
-	seen := map[uint64]bool{}
-	old := 0
+	old, visited := 0, 0
 	visit := func(off uint64) (bool, error) {
-		if seen[off] {
-			return true, nil
-		}
-		seen[off] = true
-		if len(seen)%256 == 0 {
+		if visited++; visited%256 == 0 {
 			if err := ctx.Err(); err != nil {
 				return false, err
 			}
@@ -221,7 +281,7 @@ func (f *File) Entries(ctx context.Context, q Query, fn func(Entry) error) (Stat
 			return old < oldToStop, nil
 		}
 		old = 0
-		if !matches(e, q.Match) {
+		if !matches(e, q.Match) || (q.Keep != nil && !q.Keep(&e)) {
 			return true, nil
 		}
 		if f.rd.entriesLeft <= 0 {
@@ -239,42 +299,6 @@ func (f *File) Entries(ctx context.Context, q Query, fn func(Entry) error) (Stat
 	}
 	return st, err
 }
-
-// mergeBackward visits the offsets of several lists in one descending
-// order (entry offsets grow with time within a file), so the window's
-// start is found once for all of them.
-func mergeBackward(f *File, lists []offsetList, fn func(uint64) (bool, error)) error {
-	if len(lists) == 1 {
-		return f.backward(lists[0], fn)
-	}
-	// Few lists (one per matched value): collect each list's offsets
-	// lazily would need coroutines; instead materialise them, bounded by
-	// the entry arrays' sizes, which the object budget already limits.
-	var all []uint64
-	for _, l := range lists {
-		err := f.backward(l, func(o uint64) (bool, error) {
-			if len(all) >= maxMerged {
-				return false, fmt.Errorf("%w: more than %d matching entries", ErrBudget, maxMerged)
-			}
-			all = append(all, o)
-			return true, nil
-		})
-		if err != nil {
-			return err
-		}
-	}
-	slices.Sort(all)
-	all = slices.Compact(all)
-	for i := len(all) - 1; i >= 0; i-- {
-		if more, err := fn(all[i]); err != nil || !more {
-			return err
-		}
-	}
-	return nil
-}
-
-// maxMerged bounds the entry offsets held when several matches are merged.
-const maxMerged = 4 << 20
 
 func matches(e Entry, ms []Match) bool {
 	if len(ms) == 0 {

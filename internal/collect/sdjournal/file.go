@@ -71,6 +71,11 @@ func (rd *Reader) Close() { rd.dec.close() }
 // BytesRead is how many bytes the reader has read so far.
 func (rd *Reader) BytesRead() int64 { return rd.lim.Bytes - rd.bytesLeft }
 
+// Spent reports whether a bound shared by all files was reached.
+func (rd *Reader) Spent() bool {
+	return rd.bytesLeft <= 0 || rd.objectsLeft <= 0 || rd.entriesLeft <= 0
+}
+
 func (rd *Reader) object() error {
 	if rd.objectsLeft <= 0 {
 		return fmt.Errorf("%w: %d objects visited", ErrBudget, rd.lim.Objects)
@@ -108,9 +113,19 @@ func (rd *Reader) Open(ra io.ReaderAt, size int64, name string) (*File, error) {
 		return nil, fmt.Errorf("%s: %w", name, corruptf("file of %d bytes", size))
 	}
 	f.end = uint64(size)
-	b, err := f.bytes(0, headerMinSize)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", name, err)
+	// The header alone, not a chunk: Read opens every file for its
+	// header before choosing which to read.
+	if rd.bytesLeft < headerMinSize {
+		return nil, fmt.Errorf("%s: %w: %d bytes read", name, ErrBudget, rd.lim.Bytes)
+	}
+	b := make([]byte, headerMinSize)
+	n, err := ra.ReadAt(b, 0)
+	rd.bytesLeft -= int64(n)
+	if n < headerMinSize {
+		if err == nil || errors.Is(err, io.EOF) {
+			err = io.ErrUnexpectedEOF
+		}
+		return nil, fmt.Errorf("%s: read header: %w", name, err)
 	}
 	h, err := parseHeader(b)
 	if err != nil {
@@ -182,6 +197,7 @@ func (f *File) chunk(i uint64) ([]byte, error) {
 	start := i * chunkSize
 	n := min(uint64(chunkSize), f.end-start)
 	if int64(n) > f.rd.bytesLeft {
+		f.rd.bytesLeft = 0 // spent: the next file is not started
 		return nil, fmt.Errorf("%w: %d bytes read", ErrBudget, f.rd.lim.Bytes)
 	}
 	c := make([]byte, n)

@@ -50,6 +50,8 @@ type Result struct {
 	// files read (completely or in part), as absolute paths.
 	Dirs  []string
 	Files []string
+	// Candidates counts the journal files found (read or not).
+	Candidates int
 	// Gaps say what was not read: files over the bounds, damaged or
 	// unreadable files, a budget spent before the window's start. Any
 	// gap means an entry not found is not evidence that there was none.
@@ -94,6 +96,7 @@ func Read(ctx context.Context, t target.Target, dirs []string, q Query, lim Limi
 			cands = append(cands, &candidate{path: p})
 		}
 	}
+	res.Candidates = len(cands) + more
 	if more > 0 {
 		res.Gaps = append(res.Gaps, fmt.Sprintf("%d journal files beyond the first %d not read", more, maxCandidates))
 	}
@@ -141,6 +144,10 @@ func Read(ctx context.Context, t target.Target, dirs []string, q Query, lim Limi
 			continue // the same file reached twice (a bind mount, a copy)
 		}
 		seenFile[c.h.FileID] = true
+		if rd.Spent() {
+			res.Gaps = append(res.Gaps, fmt.Sprintf("%s: not read, the read budget was spent on newer files", abs))
+			continue
+		}
 		if read >= lim.Files {
 			res.Gaps = append(res.Gaps, fmt.Sprintf("%s: not read, more than %d journal files in the window", abs, lim.Files))
 			continue
@@ -245,16 +252,16 @@ func withFile(t target.Target, rd *Reader, p string, fn func(*File) error) error
 	abs := target.Abs(p)
 	rc, err := t.Open(p)
 	if err != nil {
-		return fmt.Errorf("journal %s: %w", abs, err)
+		return fmt.Errorf("%s: %w", abs, err)
 	}
 	defer rc.Close()
 	ra, size, err := readerAt(rc, p, rd)
 	if err != nil {
-		return fmt.Errorf("journal %s: %w", abs, err)
+		return fmt.Errorf("%s: %w", abs, err)
 	}
 	f, err := rd.Open(ra, size, abs)
 	if err != nil {
-		return fmt.Errorf("journal %w", err)
+		return err // names the file
 	}
 	return fn(f)
 }

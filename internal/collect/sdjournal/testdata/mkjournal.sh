@@ -8,6 +8,10 @@
 # journald sets aside on restart (system@….journal~).
 #
 #   sudo bash testdata/mkjournal.sh        # writes testdata/*.journal.gz
+#   sudo bash testdata/mkjournal.sh big DIR
+#       writes a brute-forced host's journal (300,000 failed and 30
+#       accepted sshd logins, 100,000 cron lines; about 290 MB in 13
+#       files) under DIR/var/log/journal for BenchmarkReadBruteForce
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 [ "$(id -u)" = 0 ] || { echo "run as root" >&2; exit 1; }
@@ -67,6 +71,38 @@ native([("MESSAGE", "binary and repeated fields " + phase), ("SYSLOG_IDENTIFIER"
         ("LARGE", "large value " * 400), ("EMPTY", "")])
 syslog("sudo", 7000, "carol : 3 incorrect password attempts ; TTY=pts/1 ; PWD=/home/carol ; USER=root ; COMMAND=/bin/bash", 85)
 PY
+
+if [ "${1:-}" = big ]; then
+	dest=$(realpath "$2")
+	cat >"$work/big.py" <<'PY'
+import socket, time
+dev = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+def syslog(ident, pid, msg, pri=38):
+    dev.sendto(("<%d>%s %s[%d]: %s" % (pri, time.strftime("%b %e %H:%M:%S"), ident, pid, msg)).encode(), "/run/systemd/journal/dev-log")
+for i in range(300000):
+    syslog("sshd", 3000 + i % 30000, "Failed password for invalid user admin%d from 198.51.100.%d port %d ssh2" % (i, i % 250, 1024 + i % 60000))
+    if i % 3 == 0:
+        syslog("CRON", 1000 + i % 50, "pam_unix(cron:session): session opened for user root(uid=0) by (uid=0) %d" % i, 86)
+    if i % 10000 == 0:
+        syslog("sshd", 2000 + i, "Accepted publickey for alice from 192.0.2.10 port %d ssh2" % (40000 + i % 20000))
+PY
+	sed -i -e "s/^Compress=.*/Compress=512/" -e "s/^RuntimeMaxFileSize=.*/RuntimeMaxFileSize=64M\nRuntimeMaxUse=1G/" "$work/journald.conf"
+	unshare --mount --propagation private bash -euo pipefail -c '
+		mount -t tmpfs -o size=2G tmpfs /run
+		mount --bind "$1/journald.conf" /etc/systemd/journald.conf
+		mount --bind "$1/machine-id" /etc/machine-id
+		'"$journald"' >/dev/null 2>&1 &
+		jp=$!
+		for _ in $(seq 50); do [ -S /run/systemd/journal/dev-log ] && break; sleep 0.1; done
+		python3 "$1/big.py"
+		sleep 2
+		kill -TERM $jp; wait $jp || true
+		mkdir -p "$2/var/log/journal"
+		cp -a /run/log/journal/. "$2/var/log/journal/"
+	' _ "$work" "$dest"
+	du -sh "$dest/var/log/journal"
+	exit 0
+fi
 
 run() { # name compact keyed compress
 	local name=$1 out="$work/$1"

@@ -74,8 +74,6 @@ run sudo.nopasswd_all.cloud ssh_as cloud sudo -n true
 run sudo.nopasswd_rule.ops ssh_as ops sudo -n -l /usr/bin/systemctl restart nginx
 sudo_password() { printf '%s\n' "$password" | ssh_as admin sudo -S -k -p '' true; }
 run sudo.password.admin sudo_password
-passwd_self() { printf '%s\n%s\n%s\n' "$password" "$newpw" "$newpw" | ssh_as admin passwd; }
-run pam.passwd_self.admin passwd_self
 # The ops cron job, as cron runs it: no terminal, no SSH.
 run sudo.cron_rule.ops in_tree runuser -u ops -- sudo -n -l /usr/bin/systemctl restart nginx
 listing() {
@@ -87,11 +85,6 @@ for u in root admin cloud ops postgres; do
 	run "pam.acct_mgmt.$u" in_tree pamtester sshd "$u" acct_mgmt
 done
 run pam.acct_mgmt_cron.ops in_tree pamtester cron ops acct_mgmt
-# A password change by root (for each account) and by the administrator
-# through passwd over SSH.
-for u in root admin cloud; do
-	run "pam.chauthtok.$u" sh -c 'printf "%s\n%s\n" "$1" "$1" | chroot "$2" pamtester passwd "$3" chauthtok' sh "$newpw" "$m" "$u"
-done
 run su.service_account.postgres in_tree su - postgres -c true
 run visudo.check in_tree visudo -c
 run nginx.config_test in_tree nginx -t -q
@@ -126,6 +119,15 @@ nested() {
 	[ -z "$bad" ] || { echo "not setuid:$bad"; return 1; }
 }
 run nested.setuid nested
+
+# Password changes last: the checks above log in with the old password.
+# By the administrator through passwd over SSH, then by root for each
+# account.
+passwd_self() { printf '%s\n%s\n%s\n' "$password" "$newpw" "$newpw" | ssh_as admin passwd; }
+run pam.passwd_self.admin passwd_self
+for u in root admin cloud; do
+	run "pam.chauthtok.$u" sh -c 'printf "%s\n%s\n" "$1" "$1" | chroot "$2" pamtester passwd "$3" chauthtok' sh "$newpw" "$m" "$u"
+done
 
 in_tree systemctl list-unit-files --state=enabled --no-legend --no-pager | awk '{ print "unit " $1 }'
 
