@@ -5,7 +5,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -99,8 +98,8 @@ func newTree(t *testing.T) *tree {
 	tr.write("usr/bin/cat", "ELF cat")
 	tr.write("home/user/notes", "not selected")
 	tr.symlink("ls", "usr/bin/dir")
-	if err := syscall.Mkfifo(tr.path("etc/fifo"), 0o600); err != nil {
-		t.Fatal(err)
+	if err := mkfifo(tr.path("etc/fifo")); err != nil {
+		t.Skip("no FIFOs here:", err)
 	}
 	return tr
 }

@@ -64,6 +64,11 @@ func Walk(ctx context.Context, t target.Target, p *Policy, o Options) (*Snapshot
 	if workers <= 0 {
 		workers = runtime.GOMAXPROCS(0)
 	}
+	op, err := newOpener(t)
+	if err != nil {
+		return nil, fmt.Errorf("fim walk: %w", err)
+	}
+	defer op.Close()
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	var (
@@ -85,7 +90,7 @@ func Walk(ctx context.Context, t target.Target, p *Policy, o Options) (*Snapshot
 		go func() {
 			defer wg.Done()
 			for j := range jobs {
-				n, err := hashFile(t, j.rel, j.e)
+				n, err := hashFile(op, j.rel, j.e)
 				bytes.Add(n)
 				hashed.Add(1)
 				if err != nil {
@@ -193,18 +198,15 @@ func reuse(e, prev *Entry, sel *Selection) bool {
 	return true
 }
 
-// statter is what target files opened from a directory are (*os.File).
-type statter interface{ Stat() (fs.FileInfo, error) }
-
 // hashFile fills e's wanted digests ("-" marks them) from the file rel.
 // The open handle is stat'ed before and after reading: a file that
 // changed meanwhile is read again, and after maxAttempts marked
 // unstable. e's metadata is taken from the handle, so it describes the
 // content that was hashed.
-func hashFile(t target.Target, rel string, e *Entry) (int64, error) {
+func hashFile(op *opener, rel string, e *Entry) (int64, error) {
 	var total int64
 	for range maxAttempts {
-		n, before, after, err := hashOnce(t, rel, e)
+		n, before, after, err := hashOnce(op, rel, e)
 		total += n
 		if err != nil {
 			return total, err
@@ -222,25 +224,19 @@ func hashFile(t target.Target, rel string, e *Entry) (int64, error) {
 	return total, nil
 }
 
-func hashOnce(t target.Target, rel string, e *Entry) (n int64, before, after *Entry, err error) {
-	rc, err := t.Open(rel)
+func hashOnce(op *opener, rel string, e *Entry) (n int64, before, after *Entry, err error) {
+	h, err := op.open(rel)
 	if err != nil {
 		return 0, nil, nil, err
 	}
-	defer rc.Close()
-	st, _ := rc.(statter)
-	stat := func() (*Entry, error) {
-		if st == nil {
-			return nil, nil
-		}
-		fi, err := st.Stat()
-		if err != nil {
-			return nil, err
-		}
-		return entryOf(e.Path, target.InfoOf(rel, fi)), nil
-	}
-	if before, err = stat(); err != nil {
+	defer h.Close()
+	if before, err = h.entry(e.Path); err != nil {
 		return 0, nil, nil, err
+	}
+	if before != nil && before.Type != TypeFile {
+		// Replaced by something else since the walk saw it: never read
+		// a device or FIFO.
+		return 0, nil, nil, &fs.PathError{Op: "open", Path: e.Path, Err: errors.New("no longer a regular file")}
 	}
 	var hs []hash.Hash
 	var s256, s512 hash.Hash
@@ -255,8 +251,8 @@ func hashOnce(t target.Target, rel string, e *Entry) (n int64, before, after *En
 	bp := bufPool.Get().(*[]byte)
 	defer bufPool.Put(bp)
 	buf := *bp
-	for {
-		m, rerr := rc.Read(buf)
+	for before == nil || n < before.Size {
+		m, rerr := h.Read(buf)
 		for _, h := range hs {
 			h.Write(buf[:m])
 		}
@@ -268,14 +264,45 @@ func hashOnce(t target.Target, rel string, e *Entry) (n int64, before, after *En
 			return n, nil, nil, rerr
 		}
 	}
+	// Reading stops at the size fstat gave, saving the read that would
+	// return EOF: a file that grew meanwhile has another size or mtime
+	// after, and is read again.
 	if s256 != nil {
 		e.SHA256 = hex.EncodeToString(s256.Sum(nil))
 	}
 	if s512 != nil {
 		e.SHA512 = hex.EncodeToString(s512.Sum(nil))
 	}
-	if after, err = stat(); err != nil {
+	if after, err = h.entry(e.Path); err != nil {
 		return n, nil, nil, err
 	}
 	return n, before, after, nil
+}
+
+// handle is an open file being hashed; entry describes it (nil when the
+// backend cannot stat an open file).
+type handle interface {
+	io.ReadCloser
+	entry(path string) (*Entry, error)
+}
+
+// statter is what target files opened from a directory are (*os.File).
+type statter interface{ Stat() (fs.FileInfo, error) }
+
+// targetFile is a file opened through the target.
+type targetFile struct {
+	io.ReadCloser
+	rel string
+}
+
+func (f targetFile) entry(path string) (*Entry, error) {
+	st, ok := f.ReadCloser.(statter)
+	if !ok {
+		return nil, nil
+	}
+	fi, err := st.Stat()
+	if err != nil {
+		return nil, err
+	}
+	return entryOf(path, target.InfoOf(f.rel, fi)), nil
 }
