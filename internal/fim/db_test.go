@@ -5,6 +5,7 @@ import (
 	"compress/gzip"
 	"errors"
 	"io"
+	"io/fs"
 	"os"
 	"strings"
 	"testing"
@@ -200,5 +201,45 @@ func TestChangingWhileHashed(t *testing.T) {
 				t.Errorf("grows %d times: digest or size of a state the file was not in", tc.times)
 			}
 		}
+	}
+}
+
+// denying is a target that refuses to open one file, as an unreadable
+// file (or an I/O error) would.
+type denying struct {
+	target.Target
+	deny string
+}
+
+func (d denying) Open(name string) (io.ReadCloser, error) {
+	if name == d.deny {
+		return nil, &fs.PathError{Op: "open", Path: "/" + name, Err: fs.ErrPermission}
+	}
+	return d.Target.Open(name)
+}
+
+func TestUnreadableIsReportedNotFatal(t *testing.T) {
+	p := mustPolicy(t, testPolicy)
+	tr := newTree(t)
+	before := tr.walk(p, Options{})
+	tg, err := target.OpenRootFS(tr.dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tg.Close()
+	s, err := Walk(t.Context(), denying{tg, "etc/passwd"}, p, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(s.Problems) != 1 || s.Problems[0].Path != "/etc/passwd" || !strings.Contains(s.Problems[0].Error, "permission denied") {
+		t.Fatalf("problems %v", s.Problems)
+	}
+	if len(s.Entries) != len(before.Entries) || s.Hashed != 4 {
+		t.Errorf("the walk did not go on: %d entries, %d hashed", len(s.Entries), s.Hashed)
+	}
+	// Not a digest change: the entry could not be read, which the report
+	// lists as a problem.
+	if c := Compare(before.Entries, s.Entries, p); len(c) != 0 {
+		t.Errorf("unreadable file reported as changed: %v", c)
 	}
 }
