@@ -11,7 +11,7 @@ import (
 
 const fimLong = `File integrity monitoring (CRA Annex I, Part I, (2)(f)): record the
 type, mode, owner, size, times, inode, link count, link target and SHA-256
-(and optionally SHA-512) of the programs, libraries, boot files and
+(and optionally SHA-512 and BLAKE3) of the programs, libraries, boot files and
 configuration a policy selects, in a database signed with the change
 log's ed25519 key, and report every later difference as old -> new.
 

@@ -63,7 +63,7 @@ func diff(a, b *Entry, sel *Selection) []Diff {
 		if !sel.Has(at) {
 			continue
 		}
-		if at == AttrSHA256 || at == AttrSHA512 {
+		if isDigest(at) {
 			if b.Error != "" || a.value(at) == "" || b.value(at) == "" {
 				continue
 			}
@@ -87,3 +87,5 @@ func formatTime(ns int64) string {
 	}
 	return time.Unix(0, ns).UTC().Format(time.RFC3339Nano)
 }
+
+func isDigest(a Attr) bool { return a == AttrSHA256 || a == AttrSHA512 || a == AttrBLAKE3 }

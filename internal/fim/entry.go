@@ -27,6 +27,7 @@ type Entry struct {
 	Target string `json:"target,omitempty"`
 	SHA256 string `json:"sha256,omitempty"`
 	SHA512 string `json:"sha512,omitempty"`
+	BLAKE3 string `json:"blake3,omitempty"`
 	// Unstable: the file changed while it was hashed, twice; its digests
 	// are those of the last read and may match no state of the file.
 	Unstable bool `json:"unstable,omitempty"`
@@ -93,6 +94,8 @@ func (e *Entry) value(a Attr) string {
 		return e.SHA256
 	case AttrSHA512:
 		return e.SHA512
+	case AttrBLAKE3:
+		return e.BLAKE3
 	}
 	return ""
 }

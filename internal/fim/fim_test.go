@@ -16,7 +16,7 @@ const testPolicy = `paths:
   - path: /etc
     exclude: ["*.swp", "re:^/etc/skip(/|$)"]
   - path: /usr/bin
-    attributes: [type, mode, owner, group, size, mtime, ctime, inode, links, target, sha256, sha512]
+    attributes: [type, mode, owner, group, size, mtime, ctime, inode, links, target, sha256, sha512, blake3]
 `
 
 func mustPolicy(t *testing.T, src string) *Policy {
@@ -35,6 +35,7 @@ func TestParseErrors(t *testing.T) {
 		{"paths:\n  - path: /etc/\n", "not clean"},
 		{"paths:\n  - path: /etc\n    attributes: [md5]\n", "policy.yaml:2: path /etc: unknown attribute \"md5\""},
 		{"paths:\n  - path: /etc\n    attributes: [xattrs]\n", "not supported yet"},
+		{"paths:\n  - path: /etc\n    attributes: [selinux]\n", "not supported yet"},
 		{"paths:\n  - path: /etc\n    attributes: [mode, mode]\n", "listed twice"},
 		{"paths:\n  - path: /etc\n  - path: /etc\n", "policy.yaml:3: path /etc is already selected at line 2"},
 		{"paths:\n  - path: /etc\n    exclude: [\"re:(\"]\n", "missing closing )"},
@@ -154,7 +155,7 @@ func TestWalk(t *testing.T) {
 		t.Fatalf("entries\n got %s\nwant %s", got, want)
 	}
 	idx := (&DB{Entries: s.Entries}).Index()
-	if e := idx["/usr/bin/ls"]; e.SHA256 != hexSum([]byte("ELF ls")) || e.SHA512 == "" || e.Type != TypeFile || e.Mode != 0o644 {
+	if e := idx["/usr/bin/ls"]; e.SHA256 != hexSum([]byte("ELF ls")) || e.SHA512 == "" || len(e.BLAKE3) != 64 || e.Type != TypeFile || e.Mode != 0o644 {
 		t.Errorf("ls entry %+v", e)
 	}
 	if e := idx["/etc/passwd"]; e.SHA256 == "" || e.SHA512 != "" || e.Ctime == 0 || e.Inode == 0 || e.Links != 1 {
@@ -245,7 +246,7 @@ func TestChangeKinds(t *testing.T) {
 		want   string // "kind path attr,attr"
 	}{
 		{"content", func(tr *tree) { tr.write("etc/hosts", "10.0.0.1 evil\n") }, Options{}, "changed /etc/hosts size,mtime,ctime,sha256"},
-		{"content sha512", func(tr *tree) { tr.write("usr/bin/cat", "ELF dog") }, Options{}, "changed /usr/bin/cat mtime,ctime,sha256,sha512"},
+		{"content sha512", func(tr *tree) { tr.write("usr/bin/cat", "ELF dog") }, Options{}, "changed /usr/bin/cat mtime,ctime,sha256,sha512,blake3"},
 		{"mode", func(tr *tree) { os.Chmod(tr.path("usr/bin/ls"), 0o4755) }, Options{}, "changed /usr/bin/ls mode,ctime"},
 		{"owner", func(tr *tree) { chown(t, tr.path("etc/passwd")) }, Options{}, "changed /etc/passwd owner,group,ctime"},
 		{"symlink retarget", func(tr *tree) {
@@ -362,4 +363,15 @@ func sortAttrs(as []string) []string {
 		}
 	}
 	return out
+}
+
+// The BLAKE3 digest is the standard 256-bit one (the well-known digest of
+// "abc").
+func TestBLAKE3(t *testing.T) {
+	tr := newTree(t)
+	tr.write("usr/bin/abc", "abc")
+	s := tr.walk(mustPolicy(t, testPolicy), Options{})
+	if got := (&DB{Entries: s.Entries}).Index()["/usr/bin/abc"].BLAKE3; got != "6437b3ac38465133ffb63b75273a8db548c558465d79db03fd359c6cd5bd9d85" {
+		t.Errorf("blake3(abc) = %s", got)
+	}
 }

@@ -38,15 +38,16 @@ const (
 	AttrTarget Attr = "target"
 	AttrSHA256 Attr = "sha256"
 	AttrSHA512 Attr = "sha512"
+	AttrBLAKE3 Attr = "blake3"
 )
 
 // knownAttrs in report order.
 var knownAttrs = []Attr{AttrType, AttrMode, AttrOwner, AttrGroup, AttrSize, AttrMtime, AttrCtime,
-	AttrInode, AttrLinks, AttrTarget, AttrSHA256, AttrSHA512}
+	AttrInode, AttrLinks, AttrTarget, AttrSHA256, AttrSHA512, AttrBLAKE3}
 
 // notYet are attributes of the configuration language that this version
 // cannot record; selecting one is an error rather than a silent gap.
-var notYet = map[string]bool{"xattrs": true, "acl": true, "selinux": true, "blake3": true}
+var notYet = map[string]bool{"xattrs": true, "acl": true, "selinux": true}
 
 // DefaultAttrs is what a selection without attributes records.
 var DefaultAttrs = []Attr{AttrType, AttrMode, AttrOwner, AttrGroup, AttrSize, AttrMtime, AttrCtime,

@@ -15,6 +15,8 @@ import (
 	"sync"
 	"sync/atomic"
 
+	"lukechampine.com/blake3"
+
 	"github.com/cradle-cra/cradle/internal/remedy"
 	"github.com/cradle-cra/cradle/internal/target"
 )
@@ -94,7 +96,7 @@ func Walk(ctx context.Context, t target.Target, p *Policy, o Options) (*Snapshot
 				bytes.Add(n)
 				hashed.Add(1)
 				if err != nil {
-					j.e.SHA256, j.e.SHA512, j.e.Error = "", "", err.Error()
+					j.e.SHA256, j.e.SHA512, j.e.BLAKE3, j.e.Error = "", "", "", err.Error()
 					problems(j.e.Path, err)
 				}
 			}
@@ -125,7 +127,7 @@ func Walk(ctx context.Context, t target.Target, p *Policy, o Options) (*Snapshot
 			}
 			e.Target = l
 		}
-		wantHash := e.Type == TypeFile && (sel.Has(AttrSHA256) || sel.Has(AttrSHA512))
+		wantHash := e.Type == TypeFile && (sel.Has(AttrSHA256) || sel.Has(AttrSHA512) || sel.Has(AttrBLAKE3))
 		mu.Lock()
 		snap.Entries = append(snap.Entries, e)
 		mu.Unlock()
@@ -141,6 +143,9 @@ func Walk(ctx context.Context, t target.Target, p *Policy, o Options) (*Snapshot
 		}
 		if sel.Has(AttrSHA512) {
 			e.SHA512 = "-"
+		}
+		if sel.Has(AttrBLAKE3) {
+			e.BLAKE3 = "-"
 		}
 		select {
 		case jobs <- job{e, fi.Path}:
@@ -186,7 +191,8 @@ func reuse(e, prev *Entry, sel *Selection) bool {
 	if prev == nil || prev.Unstable || prev.Error != "" || !statSame(e, prev) {
 		return false
 	}
-	if (sel.Has(AttrSHA256) && prev.SHA256 == "") || (sel.Has(AttrSHA512) && prev.SHA512 == "") {
+	if (sel.Has(AttrSHA256) && prev.SHA256 == "") || (sel.Has(AttrSHA512) && prev.SHA512 == "") ||
+		(sel.Has(AttrBLAKE3) && prev.BLAKE3 == "") {
 		return false
 	}
 	if sel.Has(AttrSHA256) {
@@ -194,6 +200,9 @@ func reuse(e, prev *Entry, sel *Selection) bool {
 	}
 	if sel.Has(AttrSHA512) {
 		e.SHA512 = prev.SHA512
+	}
+	if sel.Has(AttrBLAKE3) {
+		e.BLAKE3 = prev.BLAKE3
 	}
 	return true
 }
@@ -239,7 +248,7 @@ func hashOnce(op *opener, rel string, e *Entry) (n int64, before, after *Entry, 
 		return 0, nil, nil, &fs.PathError{Op: "open", Path: e.Path, Err: errors.New("no longer a regular file")}
 	}
 	var hs []hash.Hash
-	var s256, s512 hash.Hash
+	var s256, s512, b3 hash.Hash
 	if e.SHA256 != "" {
 		s256 = sha256.New()
 		hs = append(hs, s256)
@@ -247,6 +256,10 @@ func hashOnce(op *opener, rel string, e *Entry) (n int64, before, after *Entry, 
 	if e.SHA512 != "" {
 		s512 = sha512.New()
 		hs = append(hs, s512)
+	}
+	if e.BLAKE3 != "" {
+		b3 = blake3.New(32, nil)
+		hs = append(hs, b3)
 	}
 	bp := bufPool.Get().(*[]byte)
 	defer bufPool.Put(bp)
@@ -272,6 +285,9 @@ func hashOnce(op *opener, rel string, e *Entry) (n int64, before, after *Entry, 
 	}
 	if s512 != nil {
 		e.SHA512 = hex.EncodeToString(s512.Sum(nil))
+	}
+	if b3 != nil {
+		e.BLAKE3 = hex.EncodeToString(b3.Sum(nil))
 	}
 	if after, err = h.entry(e.Path); err != nil {
 		return n, nil, nil, err
