@@ -28,7 +28,9 @@ type FIMInput struct {
 	// Full re-hashes every file instead of trusting unchanged metadata.
 	Full bool
 	// Change is recorded in the change log by init and update.
-	Change   Change
+	Change Change
+	// Progress is not drawn yet (a progress bar for long walks is to
+	// come); front ends pass theirs already.
 	Progress Progress
 }
 
@@ -257,9 +259,6 @@ func (a *App) fimWalk(ctx context.Context, in FIMInput, p *fim.Policy, prev map[
 		return nil, err
 	}
 	defer t.Close()
-	if in.Progress != nil {
-		in.Progress.Note(fmt.Sprintf("walking %s with %s", in.Target.ID(), p.Name))
-	}
 	start := time.Now()
 	snap, err := fim.Walk(ctx, t, p, fim.Options{Previous: prev, Full: in.Full})
 	if err != nil {

@@ -49,6 +49,10 @@ func TestFimLifecycle(t *testing.T) {
 	if d := decodeFim(t, out); len(d.Changes) != 0 || d.Summary.Hashed != 0 || d.Summary.Reused != 3 {
 		t.Fatalf("unchanged check: %+v", d)
 	}
+	out, _ = mustRun(0, "fim", "check", "--root", root, "--db", db, "--full", "--format", "json")
+	if d := decodeFim(t, out); len(d.Changes) != 0 || d.Summary.Hashed != 3 {
+		t.Fatalf("--full check: %+v", d)
+	}
 	old, err := os.ReadFile(db)
 	if err != nil {
 		t.Fatal(err)
