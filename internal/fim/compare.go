@@ -11,6 +11,9 @@ const (
 	Changed = "changed"
 )
 
+// Unreadable is the old value of a digest the database could not record.
+const Unreadable = "(unreadable)"
+
 // Change is one difference between the database and the walk.
 type Change struct {
 	Path  string `json:"path"`
@@ -64,6 +67,12 @@ func diff(a, b *Entry, sel *Selection) []Diff {
 			continue
 		}
 		if isDigest(at) {
+			if a.Error != "" && a.value(at) == "" && b.value(at) != "" {
+				// Unreadable when recorded: its content was never
+				// verified, so it is not silently taken as unchanged.
+				out = append(out, Diff{Attr: string(at), Old: Unreadable, New: b.value(at)})
+				continue
+			}
 			if b.Error != "" || a.value(at) == "" || b.value(at) == "" {
 				continue
 			}

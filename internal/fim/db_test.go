@@ -243,3 +243,24 @@ func TestUnreadableIsReportedNotFatal(t *testing.T) {
 		t.Errorf("unreadable file reported as changed: %v", c)
 	}
 }
+
+// A file unreadable when the database was written and readable now is
+// reported: its content was never verified.
+func TestUnreadableThenReadable(t *testing.T) {
+	p := mustPolicy(t, testPolicy)
+	tr := newTree(t)
+	tg, err := target.OpenRootFS(tr.dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tg.Close()
+	before, err := Walk(t.Context(), denying{tg, "etc/passwd"}, p, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	after := tr.walk(p, Options{Previous: (&DB{Entries: before.Entries}).Index()})
+	cs := Compare(before.Entries, after.Entries, p)
+	if got := describe(cs); got != "changed /etc/passwd sha256" || cs[0].Diffs[0].Old != Unreadable {
+		t.Errorf("got %s %+v", got, cs)
+	}
+}
