@@ -77,8 +77,8 @@ func diff(a, b *Entry, sel *Selection) []Diff {
 				continue
 			}
 		}
-		if at == AttrCtime && (a.Ctime == 0 || b.Ctime == 0) {
-			continue // a backend without ctime (images)
+		if (at == AttrCtime && (a.Ctime == 0 || b.Ctime == 0)) || (at == AttrInode && (a.Inode == 0 || b.Inode == 0)) {
+			continue // a backend without ctime or stable inodes (images)
 		}
 		if at == AttrSize && a.Type != b.Type {
 			continue

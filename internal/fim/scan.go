@@ -66,6 +66,7 @@ func Walk(ctx context.Context, t target.Target, p *Policy, o Options) (*Snapshot
 	if workers <= 0 {
 		workers = runtime.GOMAXPROCS(0)
 	}
+	image := t.Kind() == target.KindImage
 	op, err := newOpener(t)
 	if err != nil {
 		return nil, fmt.Errorf("fim walk: %w", err)
@@ -119,6 +120,9 @@ func Walk(ctx context.Context, t target.Target, p *Policy, o Options) (*Snapshot
 			return nil
 		}
 		e := entryOf(abs, fi)
+		if image {
+			e.Inode = 0 // numbered by the index, not stable across images
+		}
 		if e.Type == TypeSymlink && sel.Has(AttrTarget) {
 			l, err := t.Readlink(fi.Path)
 			if err != nil {
@@ -134,7 +138,9 @@ func Walk(ctx context.Context, t target.Target, p *Policy, o Options) (*Snapshot
 		if !wantHash {
 			return nil
 		}
-		if !o.Full && !sel.Full && reuse(e, o.Previous[abs], sel) {
+		// Images have neither ctime nor stable inodes to vouch for
+		// unchanged content: always hashed.
+		if !o.Full && !sel.Full && !image && reuse(e, o.Previous[abs], sel) {
 			reused.Add(1)
 			return nil
 		}
