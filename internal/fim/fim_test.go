@@ -375,3 +375,15 @@ func TestBLAKE3(t *testing.T) {
 		t.Errorf("blake3(abc) = %s", got)
 	}
 }
+
+// full: true on a selection re-hashes it on every walk; the rest still
+// reuses digests.
+func TestSelectionFull(t *testing.T) {
+	p := mustPolicy(t, "paths:\n  - path: /etc\n    full: true\n  - path: /usr/bin\n")
+	tr := newTree(t)
+	first := tr.walk(p, Options{})
+	again := tr.walk(p, Options{Previous: (&DB{Entries: first.Entries}).Index()})
+	if again.Hashed != 2 || again.Reused != 2 {
+		t.Errorf("hashed %d (want the 2 files of /etc), reused %d", again.Hashed, again.Reused)
+	}
+}
