@@ -136,8 +136,8 @@ func (c *accountPropertyCheck) deferExpiring(ch *remedy.Changes, users map[strin
 		} else {
 			after.Inactive = *c.a.Value
 		}
-		was, will := shadowAgeState(*u.Shadow, today), shadowAgeState(after, today)
-		if will <= was {
+		was, will := access.ShadowExpiry(u.Shadow, today), access.ShadowExpiry(&after, today)
+		if ageRank(will) <= ageRank(was) {
 			continue
 		}
 		delete(users, name)
@@ -146,12 +146,12 @@ func (c *accountPropertyCheck) deferExpiring(ch *remedy.Changes, users map[strin
 			changed = fmt.Sprintf("%s, %d days ago", shadowDate(u.Shadow.LastChange), today-u.Shadow.LastChange)
 		}
 		what := "its password would expire today: PAM then demands a new password at every login, and key logins without a terminal (scp, ssh HOST CMD, automation) fail"
-		if will >= ageDisabled {
+		if will.Status == access.PAMRefuse {
 			what = "the account would be disabled today: PAM account management then refuses every login, SSH keys included"
 		}
 		ch.Defer(fmt.Sprintf("set %s to %d for %s", c.a.Property, *c.a.Value, name),
 			fmt.Sprintf("%s's password was last changed %s; with %s %d %s (now: %s); have %s change the password first (passwd %s), then fix again, or waive the rule for %s",
-				name, changed, c.a.Property, *c.a.Value, what, was, name, name, name))
+				name, changed, c.a.Property, *c.a.Value, what, ageText(was), name, name, name))
 	}
 }
 

@@ -190,7 +190,7 @@ func passwordExpired(db *accounts.DB, names []string, now time.Time) []string {
 	}
 	var out []string
 	for _, n := range names {
-		if u := accountByName(db, n); u != nil && u.Shadow != nil && shadowAgeState(*u.Shadow, dayOf(now)) >= ageMustChange {
+		if u := accountByName(db, n); u != nil && u.Shadow != nil && ageRank(access.ShadowExpiry(u.Shadow, dayOf(now))) >= 1 {
 			out = append(out, n)
 		}
 	}
@@ -205,51 +205,26 @@ func plural(names []string, one, many string) string {
 	return fmt.Sprintf("%s %s", strings.Join(names, ", "), many)
 }
 
-// ageState is what pam_unix's account management makes of an account's
-// shadow ageing fields on a given day (check_shadow_expiry in
-// pam_unix/passverify.c), from harmless to fatal.
-type ageState int
-
-const (
-	ageOK ageState = iota
-	// ageMustChange: the password has expired; login demands a new one
-	// first (PAM_NEW_AUTHTOK_REQD). sshd then forces the change even
-	// after a key login, which fails without a terminal (scp, ssh host
-	// cmd, automation) and for an account that cannot give its old
-	// password.
-	ageMustChange
-	// ageDisabled: expired for longer than the inactive period; every
-	// login is refused, SSH keys included.
-	ageDisabled
-	// ageExpired: the account's expiry date has passed; every login is
-	// refused.
-	ageExpired
-)
-
-func (s ageState) String() string {
-	return [...]string{"valid", "password expired, a new one demanded at login", "disabled, inactive after expiry", "account expired"}[s]
+// ageRank orders pam_unix's verdicts on an account's ageing fields
+// (access.ShadowExpiry): valid, a new password demanded at login (sshd
+// forces it even after a key login, which fails without a terminal and
+// for an account that cannot give its old password), every login refused.
+func ageRank(v access.Verdict) int {
+	switch v.Status {
+	case access.PAMPass:
+		return 0
+	case access.PAMChangeRequired:
+		return 1
+	}
+	return 2
 }
 
-// shadowAgeState judges s on day today (days since 1970-01-01), as
-// pam_unix does: an empty field is -1, so an empty last-change day with a
-// maximum age set counts as expired, as it does there.
-func shadowAgeState(s accounts.Shadow, today int64) ageState {
-	switch {
-	case s.Expire != -1 && today > s.Expire:
-		return ageExpired
-	case s.LastChange == 0:
-		return ageMustChange
-	case today < s.LastChange:
-		return ageOK
+// ageText renders a verdict for a reason: "valid" or why it is not.
+func ageText(v access.Verdict) string {
+	if v.Status == access.PAMPass {
+		return "valid"
 	}
-	d := today - s.LastChange
-	switch {
-	case s.MaxDays != -1 && s.Inactive != -1 && d > s.MaxDays && d > s.Inactive && d > s.MaxDays+s.Inactive:
-		return ageDisabled
-	case s.MaxDays != -1 && d > s.MaxDays:
-		return ageMustChange
-	}
-	return ageOK
+	return v.Reason
 }
 
 // dayOf is the shadow day number of t.

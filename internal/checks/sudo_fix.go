@@ -300,6 +300,9 @@ func sudoAuthenticateBlocker(p *sudoers.Policy, db *accounts.DB, d *sudoers.Defa
 		}
 	}
 	names, problems := sudoUsers(items, p.Aliases, db)
+	if !db.ShadowReadable {
+		problems = append(problems, shadowFile+" unreadable: "+db.ShadowError)
+	}
 	if len(problems) > 0 {
 		return "it exempts accounts whose password cannot be checked in the local files (" + strings.Join(problems, "; ") +
 			"): requiring a password could remove their sudo; waive the rule or name local accounts"
@@ -360,6 +363,9 @@ func (c *sudoRuleCheck) fixNopasswd(ctx context.Context, ch *remedy.Changes, p *
 		who := strings.Join(l.spec.Users, ",")
 		keep := "keep the NOPASSWD rule for " + who + " (" + where + ")"
 		names, problems := sudoUsers(l.spec.Users, p.Aliases, db)
+		if !db.ShadowReadable {
+			problems = append(problems, shadowFile+" unreadable: "+db.ShadowError)
+		}
 		if len(problems) > 0 {
 			defers = append(defers, [2]string{keep, "the rule names accounts whose password cannot be checked in the local files (" +
 				strings.Join(problems, "; ") + "): requiring a password could remove their sudo; rewrite the rule for local accounts or waive it"})

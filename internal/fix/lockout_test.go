@@ -78,9 +78,19 @@ func TestPlanLocksNoOneOut(t *testing.T) {
 			}
 			defer tg.Close()
 			ctx := context.Background()
-			plan, err := fix.Make(ctx, eng, tg, fix.Options{Engine: engine.Options{Profile: profile, RuleIDs: lockoutRules}, Now: now})
+			opts := fix.Options{Engine: engine.Options{Profile: profile, RuleIDs: lockoutRules}, Now: now}
+			// Removing a NOPASSWD tag from accounts with a usable password
+			// keeps their sudo (they type the password): the access check
+			// notes the narrowing and does not refuse it; whether scripts
+			// rely on the tag is the preflight's sudo.password_required verdict.
+			plan, err := fix.Make(ctx, eng, tg, opts)
 			if err != nil {
 				t.Fatal(err)
+			}
+			for _, rf := range plan.Rules {
+				if rf.Rule == "sudo.no_nopasswd" && (rf.Status == fix.StatusRefused || !strings.Contains(rf.Reason, "alice: sudo -n /usr/bin/apt-get update (as root): now needs a password")) {
+					t.Errorf("sudo.no_nopasswd: %s %s", rf.Status, rf.Reason)
+				}
 			}
 			before, err := access.Compute(ctx, tg, now)
 			if err != nil {
