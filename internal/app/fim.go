@@ -148,8 +148,22 @@ func (a *App) fimWrite(ctx context.Context, in FIMInput, cmd string) (*fim.Repor
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return nil, Input(fmt.Errorf("integrity database directory: %w", err))
 	}
+	// Keep what is replaced: a database the log does not record would be
+	// refused by the next check, so a failed append puts it back.
+	var old []byte
+	if prev != nil {
+		if old, err = fileutil.ReadBounded(path, fim.MaxFile); err != nil {
+			return nil, Input(err)
+		}
+	}
 	if err := fileutil.WriteAtomic(path, data, 0o600); err != nil {
 		return nil, fmt.Errorf("write integrity database: %w", err)
+	}
+	undo := func() error {
+		if old == nil {
+			return os.Remove(path)
+		}
+		return fileutil.WriteAtomic(path, old, 0o600)
 	}
 	details, _ := json.Marshal(fimDetails{DB: path, Seq: seq, Entries: len(snap.Entries), Policy: p.Hash()})
 	entry := changelog.Entry{Action: changelog.ActionApprove, ChangeRef: in.Change.ChangeRef, Reason: in.Change.Reason,
@@ -158,9 +172,10 @@ func (a *App) fimWrite(ctx context.Context, in FIMInput, cmd string) (*fim.Repor
 		entry.Before = map[string]string{fimRecord(path): prev.Digest}
 	}
 	if _, err := l.Append(context.WithoutCancel(ctx), entry); err != nil {
-		// The log is what vouches for the database: without the entry,
-		// the next check would refuse it, so say so now.
-		return nil, fmt.Errorf("integrity database written to %s but not recorded in the change log: %w", path, appendErr(err))
+		if uerr := undo(); uerr != nil {
+			return nil, errors.Join(appendErr(err), fmt.Errorf("put back the previous integrity database %s: %w", path, uerr))
+		}
+		return nil, appendErr(err)
 	}
 	r.Database = &fim.DBInfo{Path: path, Digest: digest, Seq: seq, Created: r.Time, Host: host, KeyID: l.Signer.ID(),
 		Entries: len(snap.Entries), PolicyHash: p.Hash()}
@@ -206,7 +221,7 @@ func (a *App) fimLoad(s target.Spec, path string) (*fim.DB, error) {
 	if err != nil {
 		return nil, Input(err)
 	}
-	data, err := fileutil.ReadBounded(path, fim.MaxBody+fim.MaxEnvelope+int64(len(fim.Magic))+1)
+	data, err := fileutil.ReadBounded(path, fim.MaxFile)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, Usagef("no integrity database at %s: create one with `cradle fim init`", path)
 	}

@@ -38,6 +38,8 @@ const (
 	MaxBody     = 4 << 30
 	MaxLine     = 64 << 10
 	MaxEntries  = 50_000_000
+	// MaxFile bounds a whole database file.
+	MaxFile = int64(len(Magic)) + MaxEnvelope + 1 + MaxBody
 )
 
 // ErrTampered is wrapped by every failure to verify a database: it was
