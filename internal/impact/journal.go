@@ -167,15 +167,11 @@ func sameMoment(a, b time.Time) bool {
 }
 
 // addJournalSudo hands sudo's journal messages to the sudo log reader.
-// A command auth.log already showed (same user, target user, command and
-// outcome) is not counted again: rsyslog writes what journald forwards.
-// The journal read (completely or in part) is a sudo-log source like
-// auth.log.
+// A command auth.log already showed at the same moment (same user,
+// target user, command and outcome; sameMoment) is not counted again:
+// rsyslog writes what journald forwards (addSudoEvents). The journal
+// read (completely or in part) is a sudo-log source like auth.log.
 func (s *Signals) addJournalSudo(jl *journalLogs) {
-	have := map[string]bool{}
-	for _, u := range s.SudoUses {
-		have[u.key()] = true
-	}
 	var evs []SudoEvent
 	for _, m := range jl.sudo {
 		e, ok := ParseSudoMessage(m.Message)
@@ -183,9 +179,6 @@ func (s *Signals) addJournalSudo(jl *journalLogs) {
 			continue
 		}
 		e.Time, e.File = m.Time, m.File
-		if have[SudoUse{User: e.User, RunAs: e.RunAs, Command: e.Command, Problem: e.Problem}.key()] {
-			continue
-		}
 		evs = append(evs, e)
 	}
 	gap := ""
