@@ -4,11 +4,13 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/cradle-cra/cradle/internal/access"
 	"github.com/cradle-cra/cradle/internal/access/accesstest"
 	"github.com/cradle-cra/cradle/internal/catalog"
 	"github.com/cradle-cra/cradle/internal/engine"
@@ -192,5 +194,27 @@ func TestAccessUnmodelled(t *testing.T) {
 	}
 	if p.Access.Err == nil || len(p.Rules) != 1 || p.Rules[0].Status != StatusPlanned || !strings.Contains(p.Rules[0].Reason, "who can log in was not verified: access: accounts: ") {
 		t.Errorf("access error %v, rules %+v", p.Access.Err, p.Rules)
+	}
+}
+
+// TestPackageLosses: removing openssh-server or sudo through the package
+// manager takes the ways the overlay cannot show.
+func TestPackageLosses(t *testing.T) {
+	now := time.Now()
+	m, err := access.Compute(context.Background(), applianceTree(t, now, nil), now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rt := []remedy.Runtime{
+		{Kind: remedy.KindPackage, Key: "sudo", Action: "remove", Rules: []string{"packages.sudo.absent"}},
+		{Kind: remedy.KindPackage, Key: "openssh-server", Action: "install", Rules: []string{"packages.sudo.absent"}},
+		{Kind: remedy.KindPackage, Key: "telnetd", Action: "remove", Rules: []string{"packages.sudo.absent"}},
+	}
+	got := access.Summary(packageLosses(m, "packages.sudo.absent", rt))
+	if len(got) != 4 || !slices.Contains(got, "ops: sudo /usr/bin/systemctl restart nginx (as ALL): package sudo removed") {
+		t.Errorf("losses %q", got)
+	}
+	if l := packageLosses(m, "other.rule", rt); len(l) != 0 {
+		t.Errorf("another rule's removal counted: %v", l)
 	}
 }

@@ -165,30 +165,3 @@ func sameMoment(a, b time.Time) bool {
 	r := d % (15 * time.Minute)
 	return r <= slack || 15*time.Minute-r <= slack
 }
-
-// addJournalSudo hands sudo's journal messages to the sudo log reader.
-// A command auth.log already showed at the same moment (same user,
-// target user, command and outcome; sameMoment) is not counted again:
-// rsyslog writes what journald forwards (addSudoEvents). The journal
-// read (completely or in part) is a sudo-log source like auth.log.
-func (s *Signals) addJournalSudo(jl *journalLogs) {
-	var evs []SudoEvent
-	for _, m := range jl.sudo {
-		e, ok := ParseSudoMessage(m.Message)
-		if !ok {
-			continue
-		}
-		e.Time, e.File = m.Time, m.File
-		evs = append(evs, e)
-	}
-	gap := ""
-	if jl.src.Status == SourcePartial {
-		gap = "journal: " + jl.src.Detail
-	}
-	s.addSudoEvents(evs, gap)
-	if jl.src.Status != SourceMissing { // no journal adds nothing to say
-		src := jl.src
-		src.Name = "sudo-log"
-		s.AddSource(src)
-	}
-}

@@ -243,7 +243,7 @@ func TestSameMoment(t *testing.T) {
 
 // TestJournalSudo: sudo's lines in the journal are sudo use evidence, and
 // the same lines in auth.log (rsyslog's copy) are not counted twice.
-func TestJournalSudo(t *testing.T) {
+func TestJournalSudoDedup(t *testing.T) {
 	b, last := realJournal(t, "regular-archived1.journal")
 	p := "var/log/journal/m/system@1.journal"
 	opts := Options{Now: last.Add(time.Hour)}

@@ -1,10 +1,12 @@
 package impact
 
 import (
+	"context"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/cradle-cra/cradle/internal/remedy"
 	"github.com/cradle-cra/cradle/internal/target/targettest"
 )
 
@@ -112,6 +114,25 @@ func TestSudoEventsFromTwoLogs(t *testing.T) {
 	if len(before) != 1 || before[0].Count != 2 || len(after) != 1 || after[0].Count != 3 {
 		t.Errorf("before %+v\nafter %+v", before, after)
 	}
+}
+
+// TestJournalSudo reads sudo's lines from a journal systemd-journald
+// wrote: the sudo log is read from the journal alone, and ops's commands
+// without a terminal make requiring a password observed.
+func TestJournalSudo(t *testing.T) {
+	const p = "var/log/journal/0123456789abcdef0123456789abcdef/system@0001.journal"
+	b, last := realJournal(t, "compact-archived1.journal")
+	s, err := Collect(context.Background(), journalTarget(t, false, map[string][]byte{p: b}, nil), Options{Now: last.Add(time.Hour)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if src := s.sourceStatus("sudo-log"); src.Status != SourceRead || strings.Join(src.Paths, ",") != "/"+p {
+		t.Errorf("sudo-log source %+v", src)
+	}
+	wantImpact(t, assessOne(s, remedy.Effect{Kind: remedy.EffectSudoPassword, Subject: "ops"}), remedy.ImpactObserved,
+		"ops used sudo without a terminal", "ops ran sudo /usr/bin/systemctl restart nginx as root", "(/"+p+")")
+	wantImpact(t, assessOne(s, remedy.Effect{Kind: remedy.EffectSudoPassword, Subject: "alice"}), remedy.ImpactPossible,
+		"alice used sudo on a terminal")
 }
 
 func TestCommandCovered(t *testing.T) {

@@ -66,6 +66,26 @@ func (s *Signals) sudoSeenNear(e SudoEvent) bool {
 	return false
 }
 
+// addJournalSudo parses sudo's journal messages and records the sudo-log
+// source as read from the journal when the journal was read.
+func (s *Signals) addJournalSudo(jl *journalLogs) {
+	var evs []SudoEvent
+	for _, m := range jl.sudo {
+		if e, ok := ParseSudoMessage(m.Message); ok {
+			e.Time, e.File = m.Time, m.File
+			evs = append(evs, e)
+		}
+	}
+	gap := ""
+	if jl.src.Status == SourcePartial {
+		gap = "journal: " + jl.src.Detail
+	}
+	s.addSudoEvents(evs, gap)
+	if jl.src.Status != SourceMissing {
+		s.AddSource(Source{Name: "sudo-log", Status: jl.src.Status, Paths: jl.src.Paths, Detail: jl.src.Detail})
+	}
+}
+
 // splitCommands reads an effect's command list ("ALL", or sudoers
 // commands separated by ", "); nil means every command.
 func splitCommands(v string) []string {
