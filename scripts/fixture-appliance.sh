@@ -29,16 +29,21 @@ ADMIN_PASSWORD='Kestrel-harbour-2019'
 
 dir=${CRADLE_FIXTURES:-/var/cache/cradle-fixtures}
 tree="$dir/appliance-bookworm"
-stamp="$tree/.cradle-fixture-appliance-v1"
-if [ -f "$stamp" ]; then
+stamp="$tree/.cradle-fixture-appliance"
+base=$(scripts/fixture-rootfs.sh)
+# The tree is rebuilt when this script or the base tree's version changes.
+want="script $(sha256sum scripts/fixture-appliance.sh | cut -c1-64) base $(cd "$base" && echo .cradle-fixture-*)"
+mkdir -p "$dir"
+exec 9>"$dir/.appliance-bookworm.lock"
+flock 9
+if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then
 	echo "$tree"
 	exit 0
 fi
-base=$(scripts/fixture-rootfs.sh)
 t="$tree.tmp"
 rm -rf "$t"
 cp -a "$base" "$t"
-rm -f "$t"/.cradle-fixture-v1
+rm -f "$t"/.cradle-fixture-*
 
 # Install inside a private mount namespace (proc for the maintainer
 # scripts), with the host's resolver and no service started.
@@ -114,5 +119,5 @@ EOF
 
 rm -rf "$tree"
 mv "$t" "$tree"
-touch "$stamp"
+printf '%s\n' "$want" >"$stamp"
 echo "$tree"

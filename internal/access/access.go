@@ -129,6 +129,13 @@ type Model struct {
 	// Notes are what limits the model (unreadable files, Match blocks
 	// that depend on the client).
 	Notes []string `json:"notes,omitempty"`
+	// SudoMissing is set when the sudoers policy grants something but no
+	// sudo program is installed.
+	SudoMissing bool `json:"sudo_missing,omitempty"`
+	// SSHDMissing is set when sshd is configured but its program is not
+	// installed; like SudoMissing it does not refuse ways by itself (test
+	// trees, images built in stages), but Diff reports the removal.
+	SSHDMissing bool `json:"sshd_missing,omitempty"`
 	// inputs are the root-relative paths the model read or listed: a
 	// change elsewhere cannot change it.
 	inputs map[string]bool
@@ -282,6 +289,10 @@ type builder struct {
 	pamDirs  *[]string
 	missing  map[string]bool // PAM module → not installed
 	shells   map[string]shellVerdict
+	stacks   map[string]pamStack
+	sudoWhy  *string
+	// sshdMissing: a server configuration without the server program.
+	sshdMissing *bool
 }
 
 type shellVerdict struct {

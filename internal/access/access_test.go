@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"maps"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -212,5 +213,20 @@ func TestModelCases(t *testing.T) {
 				t.Errorf("%s %s:\n got %s\nwant %s", tc.user, tc.way, got, tc.want)
 			}
 		})
+	}
+}
+
+// TestManyAccounts: accounts beyond the bound are noted, not modelled.
+func TestManyAccounts(t *testing.T) {
+	f := appliance()
+	var b strings.Builder
+	b.WriteString(f["etc/passwd"])
+	for i := range maxAccounts + 10 {
+		fmt.Fprintf(&b, "u%d:x:%d:100::/nonexistent:/usr/sbin/nologin\n", i, 20000+i)
+	}
+	f["etc/passwd"] = b.String()
+	m := compute(t, f)
+	if len(m.Accounts) != maxAccounts || !slices.ContainsFunc(m.Notes, func(n string) bool { return strings.Contains(n, "the rest are not modelled") }) {
+		t.Errorf("%d accounts, notes %v", len(m.Accounts), m.Notes)
 	}
 }

@@ -13,6 +13,10 @@ type Loss struct {
 	// Unknown is set when cradle cannot tell whether it still works
 	// (the change brought in something it does not model).
 	Unknown bool `json:"unknown,omitempty"`
+	// grant is the lost sudo grant, to see whether a broader one covers it.
+	grant *Grant
+	// password is set when the grant still works, with a password.
+	password bool
 }
 
 func (l Loss) String() string { return l.User + ": " + l.Way + ": " + l.Reason }
@@ -52,6 +56,10 @@ func Diff(before, after *Model) []Loss {
 			nw, ok := now[w.Name]
 			n := len(out)
 			switch {
+			case isSSH(w.Kind) && !before.SSHDMissing && after.SSHDMissing:
+				out = append(out, Loss{User: a.Name, Way: w.Name, Reason: "sshd is no longer installed"})
+			case w.Kind == KindSudo && !before.SudoMissing && after.SudoMissing:
+				out = append(out, Loss{User: a.Name, Way: w.Name, Reason: "sudo is no longer installed"})
 			case !ok && w.Kind == KindSudo:
 				out = append(out, Loss{User: a.Name, Way: w.Name, Reason: "no sudoers rule grants it any more"})
 			case !ok:
@@ -61,10 +69,13 @@ func Diff(before, after *Model) []Loss {
 			case nw.Status == Unknown:
 				out = append(out, Loss{User: a.Name, Way: w.Name, Reason: "cannot tell any more: " + nw.Reason, Unknown: true})
 			case w.NoPassword && !nw.NoPassword:
-				out = append(out, Loss{User: a.Name, Way: "sudo -n " + w.Name[len("sudo "):], Reason: "now needs a password"})
+				out = append(out, Loss{User: a.Name, Way: "sudo -n " + w.Name[len("sudo "):], Reason: "now needs a password", password: true})
 			}
 			if len(out) > n {
 				out[n].Kind = w.Kind
+				if w.Kind == KindSudo {
+					out[n].grant = a.grantOf(w)
+				}
 			}
 		}
 	}
@@ -72,7 +83,9 @@ func Diff(before, after *Model) []Loss {
 }
 
 // Lockouts keeps the losses that lock an account out of something it
-// could do: every sudo grant lost or now needing a password; a login way
+// could do: every sudo grant lost (one that now asks for the password the
+// account has only narrows it: scripts calling sudo -n are the
+// preflight's evidence to weigh); a login way
 // lost when the account (with the accounts sharing its uid) has no
 // working SSH way left (for an SSH way) or
 // no working way in at all (for a console login) — except root's SSH
@@ -83,12 +96,18 @@ func Diff(before, after *Model) []Loss {
 func Lockouts(after *Model, losses []Loss) []Loss {
 	var out []Loss
 	for _, l := range losses {
+		if l.Kind == KindSudo && !l.Unknown && (l.password || after.coveredSudo(l)) {
+			continue
+		}
 		if l.Kind == "" || l.Kind == KindSudo || l.Unknown {
 			out = append(out, l)
 			continue
 		}
 		left := false
 		for _, w := range after.workingAs(l.User) {
+			if isSSH(w.Kind) && after.SSHDMissing {
+				continue
+			}
 			switch {
 			case w.Kind == KindSudo:
 			case isSSH(l.Kind):
@@ -123,6 +142,32 @@ func (m *Model) workingAs(user string) []Way {
 	return out
 }
 
+// grantOf is the grant behind a sudo way of a.
+func (a *Account) grantOf(w Way) *Grant {
+	for i := range a.Sudo {
+		if a.Sudo[i].wayName() == w.Name {
+			return &a.Sudo[i]
+		}
+	}
+	return nil
+}
+
+// coveredSudo reports whether a lost sudo grant is still given by a
+// working grant of every command as a covering run-as list, without a
+// password where the lost one needed none.
+func (m *Model) coveredSudo(l Loss) bool {
+	a := m.Account(l.User)
+	if a == nil || l.grant == nil || m.SudoMissing {
+		return false
+	}
+	for _, g := range a.Sudo {
+		if g.Command == "ALL" && covers(g.RunAs, l.grant.RunAs) && (g.NoPassword || !l.grant.NoPassword) && m.grantWorks(*a, g) {
+			return true
+		}
+	}
+	return false
+}
+
 func (m *Model) isRoot(user string) bool {
 	a := m.Account(user)
 	return a != nil && a.UID == 0
@@ -131,6 +176,9 @@ func (m *Model) isRoot(user string) bool {
 // rootBySSH reports whether an account other than root logs in over SSH
 // and may run every command as root through sudo.
 func (m *Model) rootBySSH() bool {
+	if m.SudoMissing {
+		return false
+	}
 	for _, a := range m.Accounts {
 		if a.UID == 0 {
 			continue

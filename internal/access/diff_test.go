@@ -2,6 +2,8 @@ package access
 
 import (
 	"fmt"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -74,6 +76,9 @@ func TestDiffNoPassword(t *testing.T) {
 	want := []string{"admin: sudo -n /usr/bin/systemctl restart nginx (as ALL): now needs a password"}
 	if !slices.Equal(got, want) {
 		t.Errorf("losses:\n got %q\nwant %q", got, want)
+	}
+	if l := Lockouts(after, Diff(before, after)); len(l) != 0 {
+		t.Errorf("admin has a password: no lockout, got %v", Summary(l))
 	}
 	if l := Diff(after, before); len(l) != 0 {
 		t.Errorf("gaining NOPASSWD is no loss: %v", l)
@@ -173,5 +178,62 @@ func TestLockoutsSameUID(t *testing.T) {
 	}
 	if l := Lockouts(after, losses); len(l) != 0 {
 		t.Errorf("lockouts %v", Summary(l))
+	}
+}
+
+// TestLockoutsSudoCovered: a command grant that goes while a grant of
+// every command still gives it (without a password where it needed none)
+// is no lockout.
+func TestLockoutsSudoCovered(t *testing.T) {
+	for _, tc := range []struct {
+		name, other string
+		lockout     bool
+	}{
+		{"covered by NOPASSWD: ALL", "ops ALL=(ALL) NOPASSWD: ALL\n", false},
+		{"ALL needs a password", "ops ALL=(ALL) ALL\n", true},
+		{"narrower run-as", "ops ALL=(www-data) NOPASSWD: ALL\n", true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			before := compute(t, with(map[string]string{"etc/sudoers.d/00": tc.other}))
+			after := compute(t, with(map[string]string{"etc/sudoers.d/00": tc.other, "etc/sudoers.d/ops": ""}))
+			losses := Diff(before, after)
+			if len(losses) == 0 {
+				t.Fatal("no loss")
+			}
+			if got := len(Lockouts(after, losses)) > 0; got != tc.lockout {
+				t.Errorf("lockout %v, want %v: %v", got, tc.lockout, Summary(losses))
+			}
+		})
+	}
+}
+
+// TestSudoProgram: stripping sudo's setuid bit or removing the program
+// takes every grant with it.
+func TestSudoProgram(t *testing.T) {
+	before := compute(t, appliance())
+	stripped := tree(t, appliance())
+	if err := os.Chmod(filepath.Join(stripped.Name(), "usr/bin/sudo"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	m, err := Compute(t.Context(), stripped, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	removed := compute(t, with(map[string]string{"-usr/bin/sudo": ""}))
+	noSSHD := compute(t, with(map[string]string{"-usr/sbin/sshd": ""}))
+	if got, want := Summary(Lockouts(noSSHD, Diff(before, noSSHD))), "cloud: SSH key login: sshd is no longer installed"; !slices.Contains(got, want) {
+		t.Errorf("sshd removed: lockouts %q, want %q", got, want)
+	}
+	for name, tc := range map[string]struct {
+		after *Model
+		want  string
+	}{
+		"setuid stripped": {m, "ops: sudo /usr/bin/systemctl restart nginx (as ALL): /usr/bin/sudo is not setuid"},
+		"removed":         {removed, "ops: sudo /usr/bin/systemctl restart nginx (as ALL): sudo is no longer installed"},
+	} {
+		losses := Diff(before, tc.after)
+		if got := Summary(Lockouts(tc.after, losses)); len(got) != 4 || !slices.Contains(got, tc.want) {
+			t.Errorf("%s: lockouts %q, want 4 with %q", name, got, tc.want)
+		}
 	}
 }

@@ -49,14 +49,23 @@ func (b *builder) pamAccount(service string, a *Account) Verdict {
 	if !b.pam.Present {
 		return Verdict{Status: PAMNotUsed}
 	}
-	stack, err := b.pam.Stack(service, "account")
-	if errors.Is(err, pam.ErrNoService) {
-		service = "other" // libpam's fallback for a service without a file
-		stack, err = b.pam.Stack(service, "account")
+	st, ok := b.stacks[service]
+	if !ok {
+		st.entries, st.err = b.pam.Stack(service, "account")
+		st.name = service
+		if errors.Is(st.err, pam.ErrNoService) {
+			st.name = "other" // libpam's fallback for a service without a file
+			st.entries, st.err = b.pam.Stack(st.name, "account")
+		}
+		if b.stacks == nil {
+			b.stacks = map[string]pamStack{}
+		}
+		b.stacks[service] = st
 	}
-	if err != nil {
-		return Verdict{Status: PAMUnknown, Reason: err.Error()}
+	if st.err != nil {
+		return Verdict{Status: PAMUnknown, Reason: st.err.Error()}
 	}
+	stack, service := st.entries, st.name
 	outs := make([]outcome, len(stack))
 	var unknown []int
 	for i, e := range stack {
@@ -88,6 +97,13 @@ func (b *builder) pamAccount(service string, a *Account) Verdict {
 		}
 	}
 	return first
+}
+
+// pamStack is a service's expanded account stack, computed once per model.
+type pamStack struct {
+	name    string // the service whose file it is ("other" as fallback)
+	entries []pam.Entry
+	err     error
 }
 
 // Actions of a control.

@@ -247,6 +247,14 @@ func (b *builder) sshWays(a *Account, u *accounts.User) {
 	if b.ssh == nil || !b.ssh.Installed {
 		return
 	}
+	if b.sshdMissing == nil {
+		missing := true
+		for _, p := range []string{"usr/sbin/sshd", "sbin/sshd", "usr/bin/sshd"} {
+			missing = missing && !target.Exists(b.t, p)
+		}
+		b.sshdMissing = &missing
+		b.m.SSHDMissing = missing
+	}
 	s := b.settingsFor(a)
 	if a.ShellUsable {
 		// Keys cannot help an account sshd refuses for its shell; not

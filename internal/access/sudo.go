@@ -2,8 +2,11 @@ package access
 
 import (
 	"fmt"
+	"io/fs"
 	"strconv"
 	"strings"
+
+	"github.com/cradle-cra/cradle/internal/target"
 )
 
 // consoleWay adds the password login on a terminal (PAM service login).
@@ -97,6 +100,8 @@ func (b *builder) sudoWays(a *Account) {
 		a.Sudo = append(a.Sudo, g)
 		w := Way{Kind: KindSudo, Name: g.wayName(), Status: Works, NoPassword: g.NoPassword}
 		switch {
+		case b.sudoBinary() != "":
+			w.Status, w.Reason = Refused, b.sudoBinary()
 		case denied != "":
 			w.Status, w.Reason = Refused, "denied by "+denied
 		case !g.NoPassword:
@@ -113,6 +118,31 @@ func (b *builder) sudoWays(a *Account) {
 		}
 		a.Ways = append(a.Ways, w)
 	}
+}
+
+// sudoBinary says why the sudo program cannot raise privileges, or "":
+// it must carry the setuid bit (a fix stripping setuid bits takes every
+// grant with it). A tree without the program is not judged here (test
+// trees, policies kept for a later install); Diff reports its removal.
+func (b *builder) sudoBinary() string {
+	if b.sudoWhy != nil {
+		return *b.sudoWhy
+	}
+	why := ""
+	b.m.SudoMissing = true
+	for _, p := range []string{"usr/bin/sudo", "bin/sudo", "usr/local/bin/sudo"} {
+		fi, err := b.t.Stat(p)
+		if err != nil {
+			continue
+		}
+		b.m.SudoMissing = false
+		if !fi.Mode.IsRegular() || fi.Mode&fs.ModeSetuid == 0 {
+			why = target.Abs(p) + " is not setuid"
+		}
+		break
+	}
+	b.sudoWhy = &why
+	return why
 }
 
 // wayName names the way a grant gives.

@@ -23,6 +23,8 @@ import (
 //	            section: Journal, key: Storage, allowed: [persistent], default: auto}
 //	config_kv: {syntax: space, paths: [/etc/chrony/chrony.conf], keys: [server, pool], present: true}
 //	config_kv: {syntax: space, paths: [/etc/chrony/chrony.conf], key: allow, absent: true}
+//	config_kv: {syntax: equals, paths: [/etc/audit/auditd.conf], key: admin_space_left_action,
+//	            allowed: [single, halt], default: suspend, guard: auditd_action}
 //
 // The effective value is the last occurrence across paths (read in order),
 // or the first with first_wins. A key that is not set takes default when

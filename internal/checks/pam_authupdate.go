@@ -158,6 +158,28 @@ func pamInsertByProfile(ch *remedy.Changes, anchor *pam.Entry, profiles []pamPro
 	return st.apply(ch, profiles, "add profile "+profiles[0].File)
 }
 
+// pamDisableByProfile removes module's lines of type typ from a common file
+// pam-auth-update manages by disabling the enabled profiles that add it;
+// it reports false when the file is not managed so or no profile adds it.
+func pamDisableByProfile(ch *remedy.Changes, file, typ, module string) (bool, error) {
+	st, ok, err := pauLoad(ch, file)
+	if err != nil || !ok {
+		return false, err
+	}
+	field := strings.ToUpper(typ[:1]) + typ[1:]
+	var off []string
+	for _, m := range st.mods {
+		p, ok := st.profiles[m]
+		if ok && !slices.Contains(off, m) && (pauHasModule(p.f[field], module) || pauHasModule(p.f[field+"-Initial"], module)) {
+			off = append(off, m)
+		}
+	}
+	if len(off) == 0 {
+		return false, nil
+	}
+	return st.rebuild(ch, nil, off, "disable the pam-auth-update profile "+strings.Join(off, ", ")+", which adds "+module)
+}
+
 // pauProfile is a parsed profile: its fields as pam-auth-update reads
 // them (continuation lines joined with "\n").
 type pauProfile struct {
@@ -398,7 +420,13 @@ func pauSet(m map[string]map[string]bool, k, v string) {
 // no common file would change (the profiles cannot add the module); the
 // caller then edits the file instead.
 func (st *pauState) apply(ch *remedy.Changes, profiles []pamProfile, summary string) (bool, error) {
-	enabled := slices.Clone(st.mods)
+	return st.rebuild(ch, profiles, nil, summary)
+}
+
+// rebuild is apply that also disables the profiles named in off, as
+// "pam-auth-update --disable" does.
+func (st *pauState) rebuild(ch *remedy.Changes, profiles []pamProfile, off []string, summary string) (bool, error) {
+	enabled := slices.DeleteFunc(slices.Clone(st.mods), func(m string) bool { return slices.Contains(off, m) })
 	written := map[string][]byte{}
 	for _, p := range profiles {
 		name := p.Enable
@@ -460,7 +488,7 @@ func (st *pauState) apply(ch *remedy.Changes, profiles []pamProfile, summary str
 	// pam-auth-update lists the profiles it has offered in "seen", by
 	// priority; cradle adds its own and leaves any it has not offered yet.
 	seen := fixLines(st.seen)
-	for name := range written {
+	for _, name := range append(slices.Collect(maps.Keys(written)), off...) {
 		if !slices.Contains(seen, name) {
 			seen = append(seen, name)
 		}

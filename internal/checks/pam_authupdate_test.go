@@ -197,6 +197,18 @@ func TestPAMAuthUpdateFix(t *testing.T) {
 				"var/lib/pam/seen": "pwquality\nlockout\ncradle-faillock-account\nunix\nlockout-record\nmkhomedir\n",
 			},
 			unwritten: []string{"etc/pam.d/common-auth", "var/lib/pam/auth", "usr/share/pam-configs/cradle-faillock"}},
+		{name: "a forbidden module from a profile: the profile is disabled", args: `{services: [login, sshd], type: auth, module: pam_rhosts.so, present: false}`,
+			files: debAuthUpdateTree(map[string]string{
+				"usr/share/pam-configs/rhosts": "Name: rhosts\nDefault: yes\nPriority: 300\nAuth-Type: Primary\nAuth:\n\tsufficient\tpam_rhosts.so\n",
+				"etc/pam.d/common-auth":        pauCommon("auth", "auth\tsufficient\tpam_rhosts.so \nauth\t[success=1 default=ignore]\tpam_unix.so nullok try_first_pass\n", ""),
+				"var/lib/pam/auth":             "Module: rhosts\nsufficient\tpam_rhosts.so\nModule: unix\n[success=end default=ignore]\tpam_unix.so nullok try_first_pass\n",
+				"var/lib/pam/seen":             "pwquality\nrhosts\nunix\nmkhomedir\n",
+			}),
+			want: map[string]string{
+				"etc/pam.d/common-auth": pauCommon("auth", "auth\t[success=1 default=ignore]\tpam_unix.so nullok\n", ""),
+				"var/lib/pam/auth":      "Module: unix\n[success=end default=ignore]\tpam_unix.so nullok\n",
+			},
+			unwritten: []string{"var/lib/pam/seen", "usr/share/pam-configs/rhosts"}},
 		{name: "no end marker: edited in place", args: faillockDny,
 			files:     debAuthUpdateTree(map[string]string{"etc/pam.d/common-auth": strings.TrimSuffix(pauCommon("auth", "auth\t[success=1 default=ignore]\tpam_unix.so nullok\n", ""), pauEnd+"\n")}),
 			want:      map[string]string{"etc/pam.d/common-auth": "~auth\trequired\tpam_faillock.so preauth\n"},

@@ -69,6 +69,9 @@ func (c *pamOptionCheck) fixStep(ctx context.Context, ch *remedy.Changes, cfg *p
 					ch.Defer("disable "+c.a.Module+" in "+e.File, why)
 					return false, nil
 				}
+				if done, err := pamDisableByProfile(ch, e.File, c.a.Type, c.a.Module); done || err != nil {
+					return done, err
+				}
 				return true, pamEditLine(ch, e, nil, "disable "+c.a.Module)
 			}
 			if _, ok := c.judge(e, modCfg); ok {

@@ -51,7 +51,7 @@ func newAccessCheck(ctx context.Context, t target.Target, now time.Time) *Access
 // right after the rule is planned, while its operations can still be
 // discarded.
 func (a *AccessCheck) checkRule(ctx context.Context, ch *remedy.Changes, rf RuleFix, force []string) RuleFix {
-	if a == nil || a.Planned == nil || (rf.Status != StatusPlanned && rf.Status != StatusPartial) {
+	if a == nil || (rf.Status != StatusPlanned && rf.Status != StatusPartial) {
 		return rf
 	}
 	ops := ch.RuleOps(rf.Rule)
@@ -62,6 +62,9 @@ func (a *AccessCheck) checkRule(ctx context.Context, ch *remedy.Changes, rf Rule
 				break
 			}
 		}
+		return rf
+	}
+	if a.Planned == nil {
 		return rf
 	}
 	losses := packageLosses(a.Planned, rf.Rule, ch.RuntimeChanges())
@@ -90,7 +93,7 @@ func (a *AccessCheck) checkRule(ctx context.Context, ch *remedy.Changes, rf Rule
 		}
 	}
 	if len(narrowed) > 0 {
-		rf.Reason = joinReason(rf.Reason, "narrows how accounts get in (each keeps another way): "+lossList(narrowed))
+		rf.Reason = joinReason(rf.Reason, "narrows access without locking anyone out: "+lossList(narrowed))
 	}
 	if len(losses) == 0 {
 		if after != nil {
@@ -161,6 +164,9 @@ func sshdIrrelevant(op *remedy.Op) bool {
 func joinReason(a, b string) string {
 	if a == "" {
 		return b
+	}
+	if b == "" {
+		return a
 	}
 	return a + "; " + b
 }

@@ -4,11 +4,13 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/cradle-cra/cradle/internal/access"
 	"github.com/cradle-cra/cradle/internal/access/accesstest"
 	"github.com/cradle-cra/cradle/internal/catalog"
 	"github.com/cradle-cra/cradle/internal/engine"
@@ -68,11 +70,11 @@ func TestAccessRefusesLockout(t *testing.T) {
 		{"refused", devAndRootKey, nil, map[string][]string{
 			"ssh.password_authentication": {StatusRefused, "would lock out: dev: SSH password login: sshd PasswordAuthentication no and KbdInteractiveAuthentication no",
 				"--force ssh.password_authentication"},
-			"ssh.permit_root_login_none": {StatusPlanned, "narrows how accounts get in (each keeps another way): root: SSH key login: sshd PermitRootLogin no"},
+			"ssh.permit_root_login_none": {StatusPlanned, "narrows access without locking anyone out: root: SSH key login: sshd PermitRootLogin no"},
 		}},
 		{"forced", devAndRootKey, []string{"ssh.password_authentication"}, map[string][]string{
 			"ssh.password_authentication": {StatusPlanned, "forced although it locks out: dev: SSH password login: sshd PasswordAuthentication no and KbdInteractiveAuthentication no",
-				"narrows how accounts get in (each keeps another way): admin: SSH password login"},
+				"narrows access without locking anyone out: admin: SSH password login"},
 		}},
 		{"root is the only way up", onlyRoot, nil, map[string][]string{
 			"ssh.permit_root_login_none": {StatusRefused, "would lock out: root: SSH key login: sshd PermitRootLogin no"},
@@ -171,5 +173,48 @@ func TestSSHDIrrelevant(t *testing.T) {
 		if got := sshdIrrelevant(tc.op); got != tc.want {
 			t.Errorf("%s %q: %v, want %v", tc.op.Path, tc.op.Diff, got, tc.want)
 		}
+	}
+}
+
+// TestAccessUnmodelled: when the target's access cannot be modelled, the
+// rules that touch the access files say that it was not verified.
+func TestAccessUnmodelled(t *testing.T) {
+	eng, err := catalog.Load("test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now()
+	tg := applianceTree(t, now, map[string]string{"etc/passwd": ""})
+	if err := os.Mkdir(filepath.Join(tg.Name(), "etc/passwd"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	p, err := Make(context.Background(), eng, tg, Options{Engine: engine.Options{Profile: "strict", RuleIDs: []string{"ssh.password_authentication"}, Now: now}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.Access.Err == nil || len(p.Rules) != 1 || p.Rules[0].Status != StatusPlanned || !strings.Contains(p.Rules[0].Reason, "who can log in was not verified: access: accounts: ") {
+		t.Errorf("access error %v, rules %+v", p.Access.Err, p.Rules)
+	}
+}
+
+// TestPackageLosses: removing openssh-server or sudo through the package
+// manager takes the ways the overlay cannot show.
+func TestPackageLosses(t *testing.T) {
+	now := time.Now()
+	m, err := access.Compute(context.Background(), applianceTree(t, now, nil), now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rt := []remedy.Runtime{
+		{Kind: remedy.KindPackage, Key: "sudo", Action: "remove", Rules: []string{"packages.sudo.absent"}},
+		{Kind: remedy.KindPackage, Key: "openssh-server", Action: "install", Rules: []string{"packages.sudo.absent"}},
+		{Kind: remedy.KindPackage, Key: "telnetd", Action: "remove", Rules: []string{"packages.sudo.absent"}},
+	}
+	got := access.Summary(packageLosses(m, "packages.sudo.absent", rt))
+	if len(got) != 4 || !slices.Contains(got, "ops: sudo /usr/bin/systemctl restart nginx (as ALL): package sudo removed") {
+		t.Errorf("losses %q", got)
+	}
+	if l := packageLosses(m, "other.rule", rt); len(l) != 0 {
+		t.Errorf("another rule's removal counted: %v", l)
 	}
 }

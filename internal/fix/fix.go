@@ -132,6 +132,9 @@ func Make(ctx context.Context, eng *engine.Engine, t target.Target, opts Options
 	}
 	now := opts.Now
 	if now.IsZero() {
+		now = opts.Engine.Now
+	}
+	if now.IsZero() {
 		now = time.Now()
 	}
 	p.Changes.SetNow(now)
@@ -142,7 +145,7 @@ func Make(ctx context.Context, eng *engine.Engine, t target.Target, opts Options
 		}
 		p.Root = &id
 	}
-	p.Access = newAccessCheck(ctx, t, opts.Engine.Now)
+	p.Access = newAccessCheck(ctx, t, now)
 	pv := &plannedView{ch: p.Changes, version: -1}
 	for _, pl := range planned {
 		// Planning a rule can read and re-evaluate much of the target:
@@ -329,10 +332,12 @@ func (p *Plan) verifyOverlay(ctx context.Context, eng *engine.Engine, opts Optio
 		rf := &p.Rules[i]
 		if r, ok := after[rf.Rule]; ok && rf.Status == StatusPlanned && r.Status != result.Pass && !hasRuntimeOnly(p.Changes.RuleOps(rf.Rule)) {
 			rf.Status = StatusPartial
-			rf.Reason = "after the planned changes the rule would still be " + string(r.Status)
+			still := "after the planned changes the rule would still be " + string(r.Status)
 			if r.Reason != "" {
-				rf.Reason += ": " + r.Reason
+				still += ": " + r.Reason
 			}
+			// Notes made while planning (deferrals, narrowed access) stay.
+			rf.Reason = joinReason(still, rf.Reason)
 		}
 	}
 	return nil

@@ -51,16 +51,19 @@ func (t *tally) result() (string, []string) {
 type accountEffect int
 
 const (
-	accountOther  accountEffect = iota
-	accountShell                // login shell replaced (nologin)
-	accountAgeing               // password ageing, inactivity, expiry
-	accountLock                 // password locked
+	accountOther    accountEffect = iota
+	accountShell                  // login shell replaced (nologin)
+	accountAgeing                 // password ageing, inactivity, expiry
+	accountLock                   // password locked
+	accountHarmless               // no effect on logging in or switching to it
 )
 
 func classifyAccountChange(value string) accountEffect {
 	switch {
 	case strings.HasPrefix(value, "shell "):
 		return accountShell
+	case strings.HasPrefix(value, "password_min_days ") || strings.HasPrefix(value, "password_warn_days ") || strings.HasPrefix(value, "gid "):
+		return accountHarmless
 	case strings.HasPrefix(value, "password_") || strings.HasPrefix(value, "expire"):
 		return accountAgeing
 	case value == "password locked":
@@ -75,8 +78,14 @@ func classifyAccountChange(value string) accountEffect {
 // as it.
 func (s *Signals) accountUse(e remedy.Effect) (string, []string) {
 	user := e.Subject
-	v := newTally(s.accountChange(user))
 	kind := classifyAccountChange(e.Value)
+	if kind == accountHarmless {
+		// How soon a password may be changed again, the warning before it
+		// expires and root's primary group do not stop a login, su or a
+		// job: the account's use is no evidence of impact.
+		return remedy.ImpactNone, []string{fmt.Sprintf("%s for %s changes neither whether it can log in nor its shell", e.Value, user)}
+	}
+	v := newTally(s.accountChange(user))
 	if ls := s.consoleLoginsOf(user); len(ls) > 0 {
 		v.raise(remedy.ImpactObserved, fmt.Sprintf("%s logged in on a local terminal %s in %s", user, consoleText(ls), s.windowText()))
 	}
@@ -90,10 +99,10 @@ func (s *Signals) accountUse(e remedy.Effect) (string, []string) {
 		switch kind {
 		case accountShell:
 			return a.LoginShell
-		case accountLock:
-			return false
+		case accountAgeing:
+			return true
 		}
-		return true
+		return false // a locked password does not stop su from root
 	})
 	why := "switches to it"
 	level := remedy.ImpactPossible
@@ -106,14 +115,14 @@ func (s *Signals) accountUse(e remedy.Effect) (string, []string) {
 	if len(inactive) > 0 {
 		v.raise(remedy.ImpactPossible, fmt.Sprintf("automation that is not enabled %s: %s", why, list(automationText(inactive))))
 	}
-	if kind == accountAgeing || kind == accountOther {
+	if kind == accountAgeing {
 		// cron runs a user's jobs through PAM account management.
 		runs, _ := s.automationFor(func(a Automation) bool { return a.RunsAs == user && a.Kind == "cron" })
 		if len(runs) > 0 {
 			v.raise(remedy.ImpactPossible, fmt.Sprintf("cron runs jobs as %s (an expired account's jobs are refused): %s", user, list(automationText(runs))))
 		}
 	}
-	if kind == accountLock || kind == accountOther {
+	if kind == accountLock {
 		if uses := s.sudoUsesOf(user, nil); len(uses) > 0 {
 			v.raise(remedy.ImpactPossible, fmt.Sprintf("%s used sudo, which may ask for the password: %s", user, list(sudoUseText(uses))))
 		}

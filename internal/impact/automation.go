@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"path"
 	"slices"
@@ -789,6 +790,9 @@ func (ac *autoCollector) readScript(p string) *scriptInfo {
 	if err != nil || !fi.Mode.IsRegular() || fi.Size > maxScriptSize || fi.Size < 3 {
 		return nil
 	}
+	if !ac.shebang(p) {
+		return nil // a program, not a shell script: not read in full
+	}
 	b, err := target.ReadFileLimit(ac.t, p, maxScriptSize)
 	if err != nil || !isShellScript(b) {
 		return nil
@@ -810,6 +814,18 @@ func (ac *autoCollector) readScript(p string) *scriptInfo {
 		return len(info.calls) < maxAutomation
 	})
 	return info
+}
+
+// shebang reports whether p starts with a #! line naming a shell.
+func (ac *autoCollector) shebang(p string) bool {
+	rc, err := ac.t.Open(p)
+	if err != nil {
+		return false
+	}
+	defer rc.Close()
+	head := make([]byte, 256)
+	n, _ := io.ReadFull(rc, head)
+	return isShellScript(head[:n])
 }
 
 func isShellScript(b []byte) bool {

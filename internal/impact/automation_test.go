@@ -129,6 +129,8 @@ func TestAutomationAndSudoEvidence(t *testing.T) {
 				"automation runs sudo as ops and cannot type a password: cron /usr/local/bin/nginx-watch:3, run by /var/spool/cron/crontabs/ops:1 as ops: sudo -n /usr/bin/systemctl restart nginx"}},
 		{"admin on a terminal, and a timer's unit", s, remedy.Effect{Kind: remedy.EffectSudoPassword, Subject: "admin"}, remedy.ImpactObserved,
 			[]string{"unit report.service (/usr/lib/systemd/system/report.service:3) as admin: sudo /usr/local/bin/report"}},
+		{"a Cmnd_Alias in the effect is expanded", s, remedy.Effect{Kind: remedy.EffectSudoPassword, Subject: "ops", Value: "NGINX"}, remedy.ImpactObserved,
+			[]string{"ops ran sudo /usr/bin/systemctl restart nginx as root 2 times"}},
 		{"a command outside the grant is not counted", s, remedy.Effect{Kind: remedy.EffectSudoPassword, Subject: "ops", Value: "/usr/bin/apt-get"}, remedy.ImpactNone,
 			[]string{"no sudo use by ops of /usr/bin/apt-get in /var/log/auth.log covering the last 30 days, and no cron job or unit runs sudo as ops"}},
 		{"no sudo log: unknown", noLogs, remedy.Effect{Kind: remedy.EffectSudoPassword, Subject: "bob"}, remedy.ImpactUnknown,

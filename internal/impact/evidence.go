@@ -3,8 +3,10 @@ package impact
 import (
 	"context"
 	"fmt"
+	"sync"
 	"time"
 
+	"github.com/cradle-cra/cradle/internal/collect/sudoers"
 	"github.com/cradle-cra/cradle/internal/target"
 )
 
@@ -34,6 +36,15 @@ type evidence struct {
 	programs map[string][]string
 	// sudoGaps say why sudo's lines were not all seen.
 	sudoGaps []string
+	// sudoSeen holds the seconds of each sudo event read (sudoSeenN in
+	// all), so that the journal's copy of a logged line is not counted
+	// again.
+	sudoSeen  map[string][]int64
+	sudoSeenN int
+	// sudoersPolicy is the target's sudoers, read once for Cmnd_Alias
+	// names in effects.
+	sudoersOnce   sync.Once
+	sudoersPolicy *sudoers.Policy
 	// aliases maps unit alias names (symlinks in unit directories) to
 	// what they point to; dbusNames maps units to the D-Bus names that
 	// activate them.
@@ -53,6 +64,7 @@ func (s *Signals) sourceStatus(name string) Source {
 // addSudo keeps sudo's lines from the authentication logs and records
 // the sudo-log source.
 func (s *Signals) addSudo(logs *authLogs) {
+	s.noteSudoSeen(logs.sudo)
 	var dropped bool
 	s.SudoUses, dropped = addSudoUses(s.SudoUses, sudoUses(logs.sudo))
 	if dropped {

@@ -47,7 +47,9 @@ func readJournal(ctx context.Context, t target.Target, now time.Time, window tim
 		q.Match = append(q.Match, sdjournal.Match{Field: "SYSLOG_IDENTIFIER", Value: id})
 	}
 	dirs := sdjournal.Dirs(t.Live())
-	res, err := sdjournal.Read(ctx, t, dirs, q, sdjournal.Limits{Entries: maxLogins})
+	// As many entries as auth.log may give: a cron job running sudo every
+	// minute logs 43,200 lines in 30 days.
+	res, err := sdjournal.Read(ctx, t, dirs, q, sdjournal.Limits{Entries: maxLogins + maxSudoEvents})
 	if err != nil {
 		return nil, err
 	}
@@ -111,6 +113,7 @@ func (s *Signals) collectJournal(ctx context.Context, t target.Target, opts Opti
 	}
 	s.addLogins(newLogins(s.Logins, jl.logins))
 	s.AddSource(jl.src)
+	s.addJournalSudo(jl)
 	s.LogFiles = union(s.LogFiles, jl.files)
 	s.LogGaps = union(s.LogGaps, jl.gaps)
 	return nil

@@ -240,3 +240,52 @@ func TestSameMoment(t *testing.T) {
 		}
 	}
 }
+
+// TestJournalSudo: sudo's lines in the journal are sudo use evidence, and
+// the same lines in auth.log (rsyslog's copy) are not counted twice.
+func TestJournalSudoDedup(t *testing.T) {
+	b, last := realJournal(t, "regular-archived1.journal")
+	p := "var/log/journal/m/system@1.journal"
+	opts := Options{Now: last.Add(time.Hour)}
+	s, err := Collect(context.Background(), journalTarget(t, false, map[string][]byte{p: b}, nil), opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ops *SudoUse
+	for i, u := range s.SudoUses {
+		if u.User == "ops" {
+			ops = &s.SudoUses[i]
+		}
+	}
+	if ops == nil || ops.Command != "/usr/bin/systemctl restart nginx" || ops.NoTTY != ops.Count || ops.File != "/"+p {
+		t.Fatalf("sudo uses %+v", s.SudoUses)
+	}
+	if src, _ := s.Source("sudo-log"); src.Status != SourceRead || !strings.Contains(strings.Join(src.Paths, ","), "/"+p) {
+		t.Errorf("sudo-log source %+v", src)
+	}
+	wantImpact(t, assess(s, remedy.Effect{Kind: remedy.EffectSudoPassword, Subject: "ops", Value: "/usr/bin/systemctl restart nginx"}),
+		remedy.ImpactObserved, "ops used sudo without a terminal")
+
+	// rsyslog's copy of the same lines in auth.log.
+	res, err := sdjournal.Read(context.Background(), journalTarget(t, false, map[string][]byte{p: b}, nil), sdjournal.Dirs(false),
+		sdjournal.Query{Match: []sdjournal.Match{{Field: "SYSLOG_IDENTIFIER", Value: "sudo"}}}, sdjournal.Limits{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var auth strings.Builder
+	for _, e := range res.Entries {
+		fmt.Fprintf(&auth, "%s web1 sudo: %s\n", e.Time.Format("2006-01-02T15:04:05.000000-07:00"), e.Get("MESSAGE"))
+	}
+	both, err := Collect(context.Background(), journalTarget(t, false, map[string][]byte{p: b}, map[string]string{"var/log/auth.log": auth.String()}), opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(both.SudoUses) != len(s.SudoUses) {
+		t.Fatalf("%d sudo uses with auth.log, %d from the journal alone", len(both.SudoUses), len(s.SudoUses))
+	}
+	for i := range both.SudoUses {
+		if both.SudoUses[i].Count != s.SudoUses[i].Count {
+			t.Errorf("%+v counted %d times, want %d", both.SudoUses[i], both.SudoUses[i].Count, s.SudoUses[i].Count)
+		}
+	}
+}

@@ -1,9 +1,13 @@
 package impact
 
 import (
+	"context"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/cradle-cra/cradle/internal/remedy"
+	"github.com/cradle-cra/cradle/internal/target/targettest"
 )
 
 func TestParseSudoMessage(t *testing.T) {
@@ -90,4 +94,67 @@ func FuzzParseSudoMessage(f *testing.F) {
 			t.Fatalf("unbounded field in %+v", e)
 		}
 	})
+}
+
+// TestSudoEventsFromTwoLogs adds the journal's copy of lines already read
+// from auth.log (also an hour off, a syslog time read in another zone):
+// counted once; a new journal line is added.
+func TestSudoEventsFromTwoLogs(t *testing.T) {
+	s := collect(t, targettest.Tree(t, appliance(t, nil)))
+	before := s.sudoUsesOf("ops", nil)
+	msg := "     ops : TTY=unknown ; PWD=/ ; USER=root ; COMMAND=/usr/bin/systemctl restart nginx"
+	e1, _ := ParseSudoMessage(msg)
+	e1.Time = time.Date(2024, 1, 19, 3, 0, 1, 500, time.UTC)
+	e2 := e1
+	e2.Time = time.Date(2024, 1, 19, 3, 7, 31, 0, time.UTC)
+	e3 := e1
+	e3.Time = e1.Time.Add(time.Hour)
+	s.addSudoEvents([]SudoEvent{e1, e2, e3}, "")
+	after := s.sudoUsesOf("ops", nil)
+	if len(before) != 1 || before[0].Count != 2 || len(after) != 1 || after[0].Count != 3 {
+		t.Errorf("before %+v\nafter %+v", before, after)
+	}
+}
+
+// TestJournalSudo reads sudo's lines from a journal systemd-journald
+// wrote: the sudo log is read from the journal alone, and ops's commands
+// without a terminal make requiring a password observed.
+func TestJournalSudo(t *testing.T) {
+	const p = "var/log/journal/0123456789abcdef0123456789abcdef/system@0001.journal"
+	b, last := realJournal(t, "compact-archived1.journal")
+	s, err := Collect(context.Background(), journalTarget(t, false, map[string][]byte{p: b}, nil), Options{Now: last.Add(time.Hour)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if src := s.sourceStatus("sudo-log"); src.Status != SourceRead || strings.Join(src.Paths, ",") != "/"+p {
+		t.Errorf("sudo-log source %+v", src)
+	}
+	wantImpact(t, assessOne(s, remedy.Effect{Kind: remedy.EffectSudoPassword, Subject: "ops"}), remedy.ImpactObserved,
+		"ops used sudo without a terminal", "ops ran sudo /usr/bin/systemctl restart nginx as root", "(/"+p+")")
+	wantImpact(t, assessOne(s, remedy.Effect{Kind: remedy.EffectSudoPassword, Subject: "alice"}), remedy.ImpactPossible,
+		"alice used sudo on a terminal")
+}
+
+func TestCommandCovered(t *testing.T) {
+	tests := []struct {
+		grant []string
+		cmd   string
+		want  bool
+	}{
+		{nil, "/usr/bin/anything at all", true},
+		{[]string{"/usr/bin/systemctl restart nginx"}, "/usr/bin/systemctl restart nginx", true},
+		{[]string{"/usr/bin/systemctl restart nginx"}, "/usr/bin/systemctl stop nginx", false},
+		{[]string{"/usr/bin/systemctl"}, "/usr/bin/systemctl stop nginx", true},
+		{[]string{"/usr/bin/systemctl"}, "systemctl stop nginx", true}, // a script relying on PATH
+		{[]string{`/usr/bin/id ""`}, "/usr/bin/id", true},
+		{[]string{`/usr/bin/id ""`}, "/usr/bin/id -u", false},
+		{[]string{"/usr/bin/apt-get *"}, "/usr/bin/apt-get upgrade -y", true},
+		{[]string{`/usr/bin/echo NOPASSWD\: x`}, "/usr/bin/echo NOPASSWD: x", true},
+		{[]string{"/usr/sbin/*"}, "/usr/sbin/reboot", true},
+	}
+	for _, tc := range tests {
+		if got := commandCovered(tc.grant, tc.cmd); got != tc.want {
+			t.Errorf("%q covers %q = %v, want %v", tc.grant, tc.cmd, got, tc.want)
+		}
+	}
 }

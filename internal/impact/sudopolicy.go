@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"path"
 	"strings"
+	"time"
 
 	"github.com/cradle-cra/cradle/internal/collect/accounts"
 	"github.com/cradle-cra/cradle/internal/collect/sudoers"
@@ -13,15 +14,75 @@ import (
 
 // addSudoEvents adds sudo events read from another source (the systemd
 // journal's MESSAGE fields through ParseSudoMessage); gap, when set, says
-// why that source was not read completely.
+// why that source was not read completely. An event already read from a
+// text log (rsyslog writes what journald forwards) is not counted twice.
 func (s *Signals) addSudoEvents(evs []SudoEvent, gap string) {
+	var fresh []SudoEvent
+	for _, e := range evs {
+		if !s.sudoSeenNear(e) {
+			fresh = append(fresh, e)
+		}
+	}
+	s.noteSudoSeen(fresh)
 	var dropped bool
-	s.SudoUses, dropped = addSudoUses(s.SudoUses, sudoUses(evs))
+	s.SudoUses, dropped = addSudoUses(s.SudoUses, sudoUses(fresh))
 	if dropped {
 		gap = strings.TrimPrefix(gap+"; ", "; ") + fmt.Sprintf("more than %d distinct sudo commands: the rest not kept", maxSudoUses)
 	}
 	if gap != "" {
 		s.sudoGaps = union(s.sudoGaps, []string{gap})
+	}
+}
+
+// sudoKey names an event for deduplication across logs.
+func sudoKey(e SudoEvent) string {
+	return e.User + "\x00" + e.RunAs + "\x00" + e.Command + "\x00" + e.Problem
+}
+
+// noteSudoSeen remembers events (to the second) so that another log's
+// copy of them is recognised.
+func (s *Signals) noteSudoSeen(evs []SudoEvent) {
+	if s.sudoSeen == nil {
+		s.sudoSeen = map[string][]int64{}
+	}
+	for _, e := range evs {
+		if s.sudoSeenN >= maxSudoEvents {
+			return
+		}
+		k := sudoKey(e)
+		s.sudoSeen[k] = append(s.sudoSeen[k], e.Time.Unix())
+		s.sudoSeenN++
+	}
+}
+
+// sudoSeenNear reports whether the same event was seen at the same
+// moment (sameMoment: a syslog time read in another zone included).
+func (s *Signals) sudoSeenNear(e SudoEvent) bool {
+	for _, sec := range s.sudoSeen[sudoKey(e)] {
+		if sameMoment(time.Unix(sec, 0), e.Time.Truncate(time.Second)) {
+			return true
+		}
+	}
+	return false
+}
+
+// addJournalSudo parses sudo's journal messages and records the sudo-log
+// source as read from the journal when the journal was read.
+func (s *Signals) addJournalSudo(jl *journalLogs) {
+	var evs []SudoEvent
+	for _, m := range jl.sudo {
+		if e, ok := ParseSudoMessage(m.Message); ok {
+			e.Time, e.File = m.Time, m.File
+			evs = append(evs, e)
+		}
+	}
+	gap := ""
+	if jl.src.Status == SourcePartial {
+		gap = "journal: " + jl.src.Detail
+	}
+	s.addSudoEvents(evs, gap)
+	if jl.src.Status != SourceMissing {
+		s.AddSource(Source{Name: "sudo-log", Status: jl.src.Status, Paths: jl.src.Paths, Detail: jl.src.Detail})
 	}
 }
 
@@ -54,7 +115,7 @@ func commandCovered(grant []string, cmd string) bool {
 	}
 	prog, args, _ := strings.Cut(strings.TrimSpace(cmd), " ")
 	for _, g := range grant {
-		gp, gargs, hasArgs := strings.Cut(strings.TrimSpace(g), " ")
+		gp, gargs, hasArgs := strings.Cut(sudoersUnescape.Replace(strings.TrimSpace(g)), " ")
 		if path.Base(gp) != path.Base(prog) && !(strings.ContainsAny(gp, "*?[") && globPrefix(gp, prog)) {
 			continue
 		}
@@ -77,11 +138,41 @@ func commandCovered(grant []string, cmd string) bool {
 	return false
 }
 
+// sudoersUnescape undoes the backslashes sudoers needs before , : = and
+// \ in a command.
+var sudoersUnescape = strings.NewReplacer(`\,`, ",", `\:`, ":", `\=`, "=", `\\`, `\`)
+
 // globPrefix matches s against the part of pattern before its first
 // wildcard: a generous reading, as a wildcard may match anything.
 func globPrefix(pattern, s string) bool {
 	i := strings.IndexAny(pattern, "*?[")
 	return strings.HasPrefix(s, pattern[:i])
+}
+
+// expandGrant replaces Cmnd_Alias names in a grant's commands by the
+// commands of the target's sudoers; a name sudoers does not define is
+// kept (it then matches nothing).
+func (s *Signals) expandGrant(grant []string) []string {
+	alias := false
+	for _, c := range grant {
+		if c != "" && !strings.ContainsAny(c, "/ ") && strings.ToUpper(c) == c {
+			alias = true
+		}
+	}
+	if !alias || s.t == nil {
+		return grant
+	}
+	s.sudoersOnce.Do(func() {
+		s.sudoersPolicy, _ = sudoers.Collect(context.Background(), s.t)
+	})
+	if s.sudoersPolicy == nil {
+		return grant
+	}
+	out := expandCmnds(s.sudoersPolicy, grant, 0)
+	if len(out) == 1 && out[0] == "ALL" {
+		return nil
+	}
+	return out
 }
 
 // sudoUsesOf returns the commands user ran through sudo that grant
@@ -104,7 +195,7 @@ func (s *Signals) sudoRequirePassword(user, cmds string) (string, []string) {
 	if user == "" || user == "root" {
 		return remedy.ImpactNone, []string{"root is never asked for a password by sudo"}
 	}
-	grant := splitCommands(cmds)
+	grant := s.expandGrant(splitCommands(cmds))
 	v := newTally(remedy.ImpactNone, nil)
 	var noTTY, tty []SudoUse
 	for _, u := range s.sudoUsesOf(user, grant) {

@@ -102,6 +102,10 @@ func TestLoginRecords(t *testing.T) {
 		got := assess(s, remedy.Effect{Kind: remedy.EffectAccountChange, Subject: "alice", Value: "shell /usr/sbin/nologin"})
 		wantImpact(t, got, remedy.ImpactObserved, "alice logged in over SSH once (publickey)")
 	})
+	t.Run("minimum password age does not affect logins", func(t *testing.T) {
+		wantImpact(t, assess(s, remedy.Effect{Kind: remedy.EffectAccountChange, Subject: "alice", Value: "password_min_days 1"}), remedy.ImpactNone,
+			"password_min_days 1 for alice changes neither whether it can log in nor its shell")
+	})
 	t.Run("console session of an account", func(t *testing.T) {
 		wantImpact(t, assess(s, remedy.Effect{Kind: remedy.EffectAccountChange, Subject: "carol", Value: "password_max_days 90"}), remedy.ImpactObserved,
 			"carol logged in on a local terminal once, last 2024-01-10 12:00 UTC on tty1 (/var/log/wtmp)")
@@ -191,6 +195,28 @@ func FuzzParseUtmp(f *testing.F) {
 		}
 		if r, ok := ParseLastlog(b, binary.LittleEndian); ok && strings.ContainsAny(r.Host+r.Line, "\x00\n") {
 			t.Fatalf("lastlog %+v", r)
+		}
+	})
+}
+
+// FuzzReadUtmpBackward reads any file as wtmp: every record handed out is
+// whole and the read ends.
+func FuzzReadUtmpBackward(f *testing.F) {
+	f.Add(cat(utmpRec(binary.LittleEndian, utUserProcess, "pts/0", "root", "192.0.2.50", now, ""), utmpRec(binary.LittleEndian, 8, "pts/0", "", "", now, ""))+"tail", 1)
+	f.Add("", 0)
+	f.Fuzz(func(t *testing.T, b string, stopAfter int) {
+		n := int64(len(b) / UtmpSize)
+		seen := 0
+		err := readUtmpBackward(strings.NewReader(b), n, func(rec []byte) bool {
+			if len(rec) != UtmpSize {
+				t.Fatalf("record of %d bytes", len(rec))
+			}
+			seen++
+			_, _ = ParseUtmp(rec, utmpOrder(rec))
+			return seen < stopAfter
+		})
+		if err != nil || int64(seen) > n {
+			t.Fatalf("%d records of %d, err %v", seen, n, err)
 		}
 	})
 }

@@ -2,8 +2,10 @@ package target
 
 import (
 	"context"
+	"io/fs"
 	"runtime"
 	"strings"
+	"syscall"
 )
 
 // walkDir walks a directory target: every entry below the root, the root
@@ -43,4 +45,38 @@ func joinRel(dir, name string) string {
 	b.WriteByte('/')
 	b.WriteString(name)
 	return b.String()
+}
+
+// portableProbe is the DirProbe of the portable walk (walk_other.go): the
+// listing it read, and Lstat through the target, component by component.
+type portableProbe struct {
+	d    *dirTarget
+	dir  string
+	ents []fs.DirEntry
+}
+
+func (p *portableProbe) Has(name string) (fs.FileMode, bool) {
+	for _, e := range p.ents {
+		if e.Name() == name {
+			return e.Type(), true
+		}
+	}
+	return 0, false
+}
+
+// Lstat checks that every leading component is a directory, not a
+// symlink, before the last one is stated.
+func (p *portableProbe) Lstat(rel string) (FileInfo, error) {
+	cur := p.dir
+	for {
+		name, tail, more := strings.Cut(rel, "/")
+		fi, err := p.d.Lstat(joinRel(cur, name))
+		if err != nil || !more {
+			return fi, err
+		}
+		if !fi.Mode.IsDir() {
+			return FileInfo{}, &fs.PathError{Op: "lstat", Path: Abs(joinRel(cur, name)), Err: syscall.ENOTDIR}
+		}
+		cur, rel = joinRel(cur, name), tail
+	}
 }

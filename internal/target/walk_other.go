@@ -6,8 +6,6 @@ import (
 	"context"
 	"errors"
 	"io/fs"
-	"strings"
-	"syscall"
 )
 
 // walkDirImpl is the portable walk: sequential, through os.Root, never
@@ -44,7 +42,7 @@ func walkDirImpl(ctx context.Context, d *dirTarget, opts WalkOptions, fn WalkFun
 				return e
 			}
 		}
-		if opts.Prune != nil && rel != "" && opts.Prune(rel, &otherProbe{d: d, dir: rel, ents: ents}) != "" {
+		if opts.Prune != nil && rel != "" && opts.Prune(rel, &portableProbe{d: d, dir: rel, ents: ents}) != "" {
 			return nil
 		}
 		for _, e := range ents {
@@ -68,38 +66,4 @@ func walkDirImpl(ctx context.Context, d *dirTarget, opts WalkOptions, fn WalkFun
 		return nil
 	}
 	return visit("")
-}
-
-// otherProbe is the DirProbe of the portable walk: the listing it read
-// and Lstat through os.Root (which keeps every component inside the root).
-type otherProbe struct {
-	d    *dirTarget
-	dir  string
-	ents []fs.DirEntry
-}
-
-func (p *otherProbe) Has(name string) (fs.FileMode, bool) {
-	for _, e := range p.ents {
-		if e.Name() == name {
-			return e.Type(), true
-		}
-	}
-	return 0, false
-}
-
-// Lstat checks that every leading component is a directory, not a
-// symlink, before the last one is stated.
-func (p *otherProbe) Lstat(rel string) (FileInfo, error) {
-	cur := p.dir
-	for {
-		name, tail, more := strings.Cut(rel, "/")
-		fi, err := p.d.Lstat(joinRel(cur, name))
-		if err != nil || !more {
-			return fi, err
-		}
-		if !fi.Mode.IsDir() {
-			return FileInfo{}, &fs.PathError{Op: "lstat", Path: Abs(joinRel(cur, name)), Err: syscall.ENOTDIR}
-		}
-		cur, rel = joinRel(cur, name), tail
-	}
 }

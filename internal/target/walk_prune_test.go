@@ -51,10 +51,7 @@ func TestWalkPrune(t *testing.T) {
 			var mu sync.Mutex
 			seen := map[string]probeSeen{}
 			got := collectWalk(t, tg, WalkOptions{Prune: func(d string, pr DirProbe) string {
-				var s probeSeen
-				s.etc, s.hasEtc = pr.Has("etc")
-				s.usr, s.hasUsr = pr.Has("usr")
-				s.bin, s.binErr = pr.Lstat("usr/bin")
+				s := probeOf(pr)
 				mu.Lock()
 				seen[d] = s
 				mu.Unlock()
@@ -76,18 +73,41 @@ func TestWalkPrune(t *testing.T) {
 					t.Errorf("%s reported below a pruned directory", p)
 				}
 			}
-			n := seen["srv/nested"]
-			if !n.hasEtc || !n.hasUsr || n.etc != fs.ModeDir || n.usr != fs.ModeDir || n.binErr != nil || !n.bin.Mode.IsDir() || n.bin.Path != "srv/nested/usr/bin" {
-				t.Errorf("probe of srv/nested: %+v", n)
-			}
-			l := seen["srv/linkusr"]
-			if !l.hasUsr || l.usr != fs.ModeSymlink || l.binErr == nil {
-				t.Errorf("probe of srv/linkusr followed its usr symlink: %+v", l)
-			}
-			if pl := seen["srv/plain"]; pl.hasEtc || pl.hasUsr {
-				t.Errorf("probe of srv/plain: %+v", pl)
-			}
+			checkProbes(t, seen)
 		})
+	}
+	// The portable walk's probe (walk_other.go), on this system's listing.
+	t.Run("portable", func(t *testing.T) {
+		seen := map[string]probeSeen{}
+		for _, d := range []string{"srv/nested", "srv/linkusr", "srv/plain"} {
+			ents, err := os.ReadDir(filepath.Join(root, d))
+			must(t, err)
+			seen[d] = probeOf(&portableProbe{d: dir.(*dirTarget), dir: d, ents: ents})
+		}
+		checkProbes(t, seen)
+	})
+}
+
+func probeOf(pr DirProbe) probeSeen {
+	var s probeSeen
+	s.etc, s.hasEtc = pr.Has("etc")
+	s.usr, s.hasUsr = pr.Has("usr")
+	s.bin, s.binErr = pr.Lstat("usr/bin")
+	return s
+}
+
+func checkProbes(t *testing.T, seen map[string]probeSeen) {
+	t.Helper()
+	n := seen["srv/nested"]
+	if !n.hasEtc || !n.hasUsr || n.etc != fs.ModeDir || n.usr != fs.ModeDir || n.binErr != nil || !n.bin.Mode.IsDir() || n.bin.Path != "srv/nested/usr/bin" {
+		t.Errorf("probe of srv/nested: %+v", n)
+	}
+	l := seen["srv/linkusr"]
+	if !l.hasUsr || l.usr != fs.ModeSymlink || l.binErr == nil {
+		t.Errorf("probe of srv/linkusr followed its usr symlink: %+v", l)
+	}
+	if pl := seen["srv/plain"]; pl.hasEtc || pl.hasUsr {
+		t.Errorf("probe of srv/plain: %+v", pl)
 	}
 }
 

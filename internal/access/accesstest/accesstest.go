@@ -51,6 +51,7 @@ svc:x:998:
 		"home/ops/.ssh/authorized_keys":                "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIGops ops@automation\n",
 		"etc/ssh/sshd_config":                          "Include /etc/ssh/sshd_config.d/*.conf\nKbdInteractiveAuthentication no\nUsePAM yes\nX11Forwarding yes\nPrintMotd no\nAcceptEnv LANG LC_*\nSubsystem\tsftp\t/usr/lib/openssh/sftp-server\n",
 		"usr/sbin/sshd":                                "",
+		"usr/bin/sudo":                                 "",
 		"etc/sudoers":                                  "Defaults\tenv_reset\nDefaults\tmail_badpass\nDefaults\tsecure_path=\"/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin\"\nDefaults\tuse_pty\nroot\tALL=(ALL:ALL) ALL\n%sudo\tALL=(ALL:ALL) ALL\n@includedir /etc/sudoers.d\n",
 		"etc/sudoers.d/90-cloud-init-users":            "# Created by cloud-init v. 22.4.2\n\n# User rules for cloud\ncloud ALL=(ALL) NOPASSWD:ALL\n",
 		"etc/sudoers.d/ops":                            "ops ALL=(ALL) NOPASSWD: /usr/bin/systemctl restart nginx\n",
@@ -70,13 +71,14 @@ svc:x:998:
 	}
 }
 
-// Tree writes files as a root filesystem; the shells are executable.
+// Tree writes files as a root filesystem; the shells are executable and
+// sudo is setuid.
 func Tree(t testing.TB, files map[string]string) target.Target {
 	t.Helper()
 	dir := targettest.Dir(t, files)
-	for _, sh := range []string{"bin/bash", "usr/sbin/nologin", "bin/sh"} {
-		if _, ok := files[sh]; ok {
-			if err := os.Chmod(filepath.Join(dir, sh), 0o755); err != nil {
+	for name, mode := range map[string]os.FileMode{"bin/bash": 0o755, "usr/sbin/nologin": 0o755, "bin/sh": 0o755, "usr/bin/sudo": 0o755 | os.ModeSetuid} {
+		if _, ok := files[name]; ok {
+			if err := os.Chmod(filepath.Join(dir, name), mode); err != nil {
 				t.Fatal(err)
 			}
 		}

@@ -29,6 +29,9 @@ var Stores = []Store{
 	{"var/lib/docker", "container store: Docker"},
 	{"var/lib/containerd", "container store: containerd"},
 	{"var/lib/containers/storage", "container store: Podman, Buildah, CRI-O"},
+	{"var/lib/rancher/k3s/agent/containerd", "container store: k3s"},
+	{"var/lib/rancher/rke2/agent/containerd", "container store: RKE2"},
+	{"var/lib/buildkit", "build store: BuildKit"},
 	{"var/lib/lxc/*/rootfs", "container root filesystem: LXC"},
 	{"var/lib/lxd", "container and VM store: LXD"},
 	{"var/lib/incus", "container and VM store: Incus"},
@@ -36,6 +39,10 @@ var Stores = []Store{
 	{"var/lib/flatpak", "application runtimes: Flatpak"},
 	{"var/snap", "snap data and stores: LXD as a snap"},
 	{"snap", "snap packages: read-only squashfs images"},
+	// The booted deployment is the target's "/" itself; the others and the
+	// object store (files hard-linked into every deployment) are not.
+	{"ostree", "OSTree repository and deployments"},
+	{"sysroot/ostree", "OSTree repository and deployments"},
 	{"root/.local/share/containers", "container store: rootless Podman"},
 	{"home/*/.local/share/containers", "container store: rootless Podman"},
 	{"home/*/.local/share/docker", "container store: rootless Docker"},

@@ -4,8 +4,10 @@ import (
 	"context"
 	"io/fs"
 	"os"
+	"path"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/cradle-cra/cradle/internal/facts"
@@ -181,6 +183,28 @@ func TestOwnRoot(t *testing.T) {
 			}
 			if got != tc.want {
 				t.Fatalf("OwnRoot = %q, want %q", got, tc.want)
+			}
+		})
+	}
+}
+
+// TestStores keeps the store table well-formed: clean relative paths,
+// no repeats, wildcards only as whole components, every one with a reason.
+func TestStores(t *testing.T) {
+	seen := map[string]bool{}
+	for _, s := range Stores {
+		t.Run(s.Path, func(t *testing.T) {
+			if s.Path == "" || s.Path[0] == '/' || path.Clean(s.Path) != s.Path || seen[s.Path] || s.Reason == "" {
+				t.Fatalf("bad store %+v", s)
+			}
+			seen[s.Path] = true
+			for c := range strings.SplitSeq(s.Path, "/") {
+				if strings.Contains(c, "*") && c != "*" {
+					t.Fatalf("component %q: a wildcard matches whole names only", c)
+				}
+			}
+			if _, err := path.Match(s.Path, ""); err != nil {
+				t.Fatal(err)
 			}
 		})
 	}

@@ -113,23 +113,9 @@ func (rd *Reader) Open(ra io.ReaderAt, size int64, name string) (*File, error) {
 		return nil, fmt.Errorf("%s: %w", name, corruptf("file of %d bytes", size))
 	}
 	f.end = uint64(size)
-	// The header alone, not a chunk: Read opens every file for its
-	// header before choosing which to read.
-	if rd.bytesLeft < headerMinSize {
-		return nil, fmt.Errorf("%s: %w: %d bytes read", name, ErrBudget, rd.lim.Bytes)
-	}
-	b := make([]byte, headerMinSize)
-	n, err := ra.ReadAt(b, 0)
-	rd.bytesLeft -= int64(n)
-	if n < headerMinSize {
-		if err == nil || errors.Is(err, io.EOF) {
-			err = io.ErrUnexpectedEOF
-		}
-		return nil, fmt.Errorf("%s: read header: %w", name, err)
-	}
-	h, err := parseHeader(b)
+	h, err := rd.header(io.NewSectionReader(ra, 0, headerMinSize), name)
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", name, err)
+		return nil, err
 	}
 	used := h.HeaderSize + h.ArenaSize
 	if used < h.HeaderSize { // overflow
@@ -148,6 +134,28 @@ func (rd *Reader) Open(ra io.ReaderAt, size int64, name string) (*File, error) {
 	}
 	f.Header = h
 	return f, nil
+}
+
+// header reads and checks a journal file's header from r, alone: Read
+// opens every file for its header before choosing which to read.
+func (rd *Reader) header(r io.Reader, name string) (Header, error) {
+	if rd.bytesLeft < headerMinSize {
+		return Header{}, fmt.Errorf("%s: %w: %d bytes read", name, ErrBudget, rd.lim.Bytes)
+	}
+	b := make([]byte, headerMinSize)
+	n, err := io.ReadFull(r, b)
+	rd.bytesLeft -= int64(n)
+	switch {
+	case errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF):
+		return Header{}, fmt.Errorf("%s: %w", name, corruptf("file of %d bytes", n))
+	case err != nil:
+		return Header{}, fmt.Errorf("%s: read header: %w", name, err)
+	}
+	h, err := parseHeader(b)
+	if err != nil {
+		return Header{}, fmt.Errorf("%s: %w", name, err)
+	}
+	return h, nil
 }
 
 // bytes returns n bytes at off. The slice may share memory with the

@@ -13,13 +13,12 @@ import (
 // panic or a loop. Seeds are the real files of testdata, cut short to
 // keep the fuzzer fast, plus one file re-encoded per compression.
 func FuzzJournalFile(f *testing.F) {
-	files := testFiles(f)
 	for _, name := range []string{"compact-active.journal", "regular-active.journal"} {
-		b := files[name]
+		b := testFile(f, name)
 		f.Add(b[:min(len(b), 48<<10)], uint8(0))
 		f.Add(b[:min(len(b), 48<<10)], uint8(1))
 	}
-	plain := files["plain-active.journal"]
+	plain := testFile(f, "plain-active.journal")
 	for _, algo := range []string{"lz4", "xz", "zstd"} {
 		b := transcode(f, plain, algo)
 		f.Add(b[:min(len(b), 48<<10)], uint8(2))

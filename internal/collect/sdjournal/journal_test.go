@@ -33,22 +33,29 @@ func testFiles(t testing.TB) map[string][]byte {
 	}
 	out := map[string][]byte{}
 	for _, n := range names {
-		f, err := os.Open(n)
-		if err != nil {
-			t.Fatal(err)
-		}
-		zr, err := gzip.NewReader(f)
-		if err != nil {
-			t.Fatal(err)
-		}
-		b, err := io.ReadAll(zr)
-		f.Close()
-		if err != nil {
-			t.Fatal(err)
-		}
-		out[strings.TrimSuffix(filepath.Base(n), ".gz")] = b
+		name := strings.TrimSuffix(filepath.Base(n), ".gz")
+		out[name] = testFile(t, name)
 	}
 	return out
+}
+
+// testFile returns one journal file of testdata, decompressed.
+func testFile(t testing.TB, name string) []byte {
+	t.Helper()
+	f, err := os.Open(filepath.Join("testdata", name+".gz"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	zr, err := gzip.NewReader(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := io.ReadAll(zr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
 }
 
 // readAll returns every entry of a journal file, oldest first.

@@ -109,10 +109,8 @@ func Read(ctx context.Context, t target.Target, dirs []string, q Query, lim Limi
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
-		err := withFile(t, rd, c.path, func(f *File) error {
-			c.h = f.Header
-			return nil
-		})
+		h, err := readHeader(t, rd, c.path)
+		c.h = h
 		if err != nil {
 			res.Gaps = append(res.Gaps, err.Error())
 			continue
@@ -244,6 +242,17 @@ func listDir(t target.Target, dir string, res *Result) ([]string, error) {
 		return out, errors.New(strings.Join(errs, "; "))
 	}
 	return out, nil
+}
+
+// readHeader reads only the header of the journal file p of t.
+func readHeader(t target.Target, rd *Reader, p string) (Header, error) {
+	abs := target.Abs(p)
+	rc, err := t.Open(p)
+	if err != nil {
+		return Header{}, fmt.Errorf("%s: %w", abs, err)
+	}
+	defer rc.Close()
+	return rd.header(rc, abs)
 }
 
 // withFile opens the journal file p of t, reads its header and calls fn

@@ -1,7 +1,9 @@
 package sdjournal
 
 import (
+	"bytes"
 	"context"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -153,5 +155,33 @@ func BenchmarkReadBruteForce(b *testing.B) {
 		if len(res.Gaps) > 0 {
 			b.Fatalf("gaps: %q", res.Gaps)
 		}
+	}
+}
+
+// streamOnly opens files as plain streams, as an image target does for
+// content it holds in memory: the reader copies them, within the budget.
+type streamOnly struct{ target.Target }
+
+func (s streamOnly) Open(name string) (io.ReadCloser, error) {
+	rc, err := s.Target.Open(name)
+	if err != nil {
+		return nil, err
+	}
+	defer rc.Close()
+	b, err := io.ReadAll(rc)
+	return io.NopCloser(bytes.NewReader(b)), err
+}
+
+func TestReadStreamOnly(t *testing.T) {
+	fs := testFiles(t)
+	files := map[string][]byte{"var/log/journal/m/system.journal": fs["regular-archived1.journal"]}
+	q := Query{Match: []Match{{"SYSLOG_IDENTIFIER", "sshd"}}, Fields: []string{"MESSAGE"}}
+	want, err := Read(context.Background(), tree(t, files, false), Dirs(false), q, Limits{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := Read(context.Background(), streamOnly{tree(t, files, false)}, Dirs(false), q, Limits{})
+	if err != nil || len(got.Gaps) > 0 || len(got.Entries) != len(want.Entries) || len(want.Entries) == 0 {
+		t.Fatalf("err %v, gaps %q, %d entries, want %d", err, got.Gaps, len(got.Entries), len(want.Entries))
 	}
 }

@@ -57,7 +57,7 @@ run sshd.config_test in_tree /usr/sbin/sshd -t
 in_tree /usr/sbin/sshd -D -e 2>"$scratch/sshd.log" &
 sshd=$!
 up=no
-for _ in $(seq 50); do
+for _ in $(seq 200); do # up to 20 s on a loaded machine
 	if (exec 3<>/dev/tcp/127.0.0.1/22) 2>/dev/null; then
 		up=yes
 		break
@@ -89,11 +89,15 @@ run su.service_account.postgres in_tree su - postgres -c true
 run visudo.check in_tree visudo -c
 run nginx.config_test in_tree nginx -t -q
 
-# pam_faillock, where configured: failed logins between successful ones
-# must not add up to a lock (the account stack resets the count).
+# pam_faillock, where configured: as many failed logins as lock the
+# account (deny, 3 unless set), each followed by a successful one, must
+# not add up to a lock (the account stack resets the count).
 faillock() {
+	local deny
 	grep -qs pam_faillock "$m"/etc/pam.d/common-auth "$m"/etc/pam.d/sshd || return 0
-	for _ in 1 2 3 4; do
+	deny=$(sed -n 's/^[[:space:]]*auth.*pam_faillock\.so.*deny=\([0-9]\{1,2\}\).*/\1/p' "$m"/etc/pam.d/common-auth "$m"/etc/pam.d/sshd | tail -1)
+	[ -n "$deny" ] || deny=$(sed -n 's/^[[:space:]]*deny[[:space:]]*=[[:space:]]*\([0-9]\{1,2\}\).*/\1/p' "$m/etc/security/faillock.conf" 2>/dev/null | tail -1)
+	for _ in $(seq "${deny:-3}"); do
 		printf 'wrong-password\n' | in_tree pamtester sshd admin authenticate >/dev/null 2>&1
 		printf '%s\n' "$password" | in_tree pamtester sshd admin authenticate acct_mgmt || return 1
 	done
