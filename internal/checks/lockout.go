@@ -95,6 +95,10 @@ func sudoUsers(items []string, aliases map[string][]string, db *accounts.DB) (na
 					continue
 				}
 				for _, m := range groupMembers(db, g) {
+					if accountByName(db, m) == nil {
+						problems = append(problems, m+" (group "+g.Name+") is not in "+passwdFile)
+						continue
+					}
 					add(m)
 				}
 			case strings.HasPrefix(it, "#"):

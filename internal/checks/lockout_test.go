@@ -155,6 +155,7 @@ func TestSudoNopasswdFixCases(t *testing.T) {
 		{"empty password", map[string]string{"etc/sudoers.d/x": "bob ALL=(ALL) NOPASSWD: ALL\n", "etc/shadow": strings.Replace(lockoutFiles(t, nil)["etc/shadow"], "bob:$6$", "bob::x$6$", 1)}, "etc/sudoers.d/x", "", "bob has no usable password"},
 		{"several host groups", map[string]string{"etc/sudoers.d/x": "bob web1 = NOPASSWD: /bin/a : db1 = (postgres) NOPASSWD: /bin/b\n"}, "etc/sudoers.d/x", "bob web1 = /bin/a : db1 = (postgres) /bin/b\n", ""},
 		{"expired password", map[string]string{"etc/sudoers.d/x": "frank ALL=(ALL) NOPASSWD: ALL\n"}, "etc/sudoers.d/x", "", "frank has an expired password: sudo lets a NOPASSWD rule through"},
+		{"group member from a directory", map[string]string{"etc/sudoers.d/x": "%deployers ALL=(ALL) NOPASSWD: ALL\n", "etc/group": strings.Replace(lockoutFiles(t, nil)["etc/group"], "deployers:x:1010:bob", "deployers:x:1010:bob,ldapuser", 1)}, "etc/sudoers.d/x", "", "ldapuser (group deployers) is not in /etc/passwd"},
 		{"shadow unreadable", map[string]string{"etc/sudoers.d/x": "bob ALL=(ALL) NOPASSWD: ALL\n", "etc/shadow": "", "etc/shadow/x": "not a file\n"}, "etc/sudoers.d/x", "", "/etc/shadow unreadable"},
 		{"root needs no password", map[string]string{"etc/sudoers.d/x": "root, bob ALL=(ALL) NOPASSWD: ALL\n"}, "etc/sudoers.d/x", "root, bob ALL=(ALL) ALL\n", ""},
 	}

@@ -112,7 +112,7 @@ func NewRootCommand(e Env) *cobra.Command {
 	}
 	add(groupAssess, newScanCmd(env), newSBOMCmd(env), newRulesCmd(env), newConvertCmd(env))
 	add(groupChange, newFixCmd(env), newRunsCmd(env), newRollbackCmd(env))
-	add(groupIntegrity, newBaselineCmd(env), newDriftCmd(env), newWatchCmd(env), newLogCmd(env), newKeyCmd(env))
+	add(groupIntegrity, newBaselineCmd(env), newDriftCmd(env), newWatchCmd(env), newFimCmd(env), newLogCmd(env), newKeyCmd(env))
 	root.AddCommand(newVersionCmd(env))
 	root.SetHelpCommand(newHelpCmd(root))
 	root.InitDefaultHelpCmd()

@@ -24,11 +24,13 @@ func TestEveryDocumentKind(t *testing.T) {
 	root, mustRun, _ := driftFixture(t)
 	dir := t.TempDir()
 	mustRun(0, "baseline", "approve", "--root", root, "--change-ref", "CHG-7", "--actor", "jdoe")
+	mustRun(0, "fim", "init", "--root", root, "--change-ref", "CHG-7")
 	if err := os.WriteFile(filepath.Join(root, "etc/ssh/sshd_config"), []byte(sshdDrifted), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	docs := map[output.Kind]string{}
 	docs[output.KindDriftReport], _ = mustRun(3, "drift", "--root", root, "--format", "json")
+	docs[output.KindFIMReport], _ = mustRun(3, "fim", "check", "--root", root, "--format", "json")
 	docs[output.KindWatchEvent], _ = mustRun(0, "watch", "--root", root, "--once", "--nice", "0", "--ioprio", "none")
 	mustRun(3, "scan", "--root", root, "--format", "json", "-o", filepath.Join(dir, "scan.json"))
 	plan := filepath.Join(dir, "plan.json")

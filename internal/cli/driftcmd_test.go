@@ -35,16 +35,7 @@ func driftFixture(t *testing.T) (root string, mustRun func(want int, args ...str
 		"usr/sbin/sshd":               "",
 	})
 	state = t.TempDir()
-	env := map[string]string{"CRADLE_HOME": state}
-	mustRun = func(want int, args ...string) (string, string) {
-		t.Helper()
-		out, errs, code := runIn(t, env, args...)
-		if code != want {
-			t.Fatalf("cradle %s: exit %d, want %d\nstdout: %s\nstderr: %s", strings.Join(args, " "), code, want, out, errs)
-		}
-		return out, errs
-	}
-	return root, mustRun, state
+	return root, mustRunner(t, map[string]string{"CRADLE_HOME": state}), state
 }
 
 func sha(s string) string { return digest.SHA256([]byte(s)) }
@@ -55,9 +46,12 @@ type driftDoc struct {
 	Items      []drift.Item `json:"items"`
 }
 
-func decodeDrift(t *testing.T, out string) driftDoc {
+func decodeDrift(t *testing.T, out string) driftDoc { return decodeAs[driftDoc](t, out) }
+
+// decodeAs decodes a command's JSON output.
+func decodeAs[T any](t *testing.T, out string) T {
 	t.Helper()
-	var d driftDoc
+	var d T
 	if err := json.Unmarshal([]byte(out), &d); err != nil {
 		t.Fatalf("%v\n%s", err, out)
 	}

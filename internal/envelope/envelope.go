@@ -2,8 +2,8 @@
 // signs: DSSE, the Dead Simple Signing Envelope of in-toto and Sigstore
 // (payloadType, base64 payload, signatures each with a key id; every
 // signature is over PAE(payloadType, payload)). Change-log entries and
-// heads, drift snapshots and run records use it today; the integrity
-// database, SBOM attestations and evidence packs have their payload types
+// heads, drift snapshots, run records and the integrity database use it
+// today; SBOM attestations and evidence packs have their payload types
 // reserved here.
 //
 // The envelope type and PAE come from
@@ -37,9 +37,9 @@ const (
 	TypeChangeLogHead  = "application/vnd.cradle.changelog-head.v1+json"
 	TypeDriftSnapshot  = "application/vnd.cradle.drift-snapshot.v1+json"
 	TypeRunRecord      = "application/vnd.cradle.run-record.v1+json"
+	TypeIntegrityDB    = "application/vnd.cradle.integrity-db.v1+json"
 
 	// Reserved for the capabilities that sign next.
-	TypeIntegrityDB  = "application/vnd.cradle.integrity-db.v1+json"
 	TypeEvidencePack = "application/vnd.cradle.evidence-pack.v1+json"
 	// TypeSBOMAttestation is the in-toto attestation type, so standard
 	// tools (cosign, in-toto verifiers) accept cradle's SBOM attestations.

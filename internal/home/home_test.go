@@ -108,7 +108,7 @@ func TestLayout(t *testing.T) {
 	// State already on disk is found by these paths: they must not change.
 	for got, want := range map[string]string{
 		h.Keys(): "/s/keys", h.Logs(): "/s/logs", h.Runs("k"): "/s/runs/k", h.Snapshots("k"): "/s/snapshots/k",
-		h.Waivers("k"): "/s/waivers/k.json", h.Policy(): "/s/change-policy.yaml",
+		h.Waivers("k"): "/s/waivers/k.json", h.Policy(): "/s/change-policy.yaml", h.FIM("k"): "/s/fim/k.db",
 	} {
 		if got != want {
 			t.Errorf("got %q, want %q", got, want)

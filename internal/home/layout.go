@@ -12,6 +12,7 @@ import (
 //	runs/<key>/                fix-run journals of each target
 //	snapshots/<key>/           approved drift snapshots and drift state
 //	waivers/<key>.json         the waivers last used on each target
+//	fim/<key>.db               the signed integrity database of each target
 //	change-policy.yaml         the change-control policy
 //
 // <key> is the target's target.Spec.Key().
@@ -47,3 +48,6 @@ func (h Home) Waivers(key string) string { return filepath.Join(h.Dir, "waivers"
 
 // Policy is the change-control policy file.
 func (h Home) Policy() string { return filepath.Join(h.Dir, "change-policy.yaml") }
+
+// FIM is the default integrity database of the target with key.
+func (h Home) FIM(key string) string { return filepath.Join(h.Dir, "fim", key+".db") }

@@ -7,6 +7,7 @@ import (
 	"github.com/cradle-cra/cradle/internal/catalog"
 	"github.com/cradle-cra/cradle/internal/changelog"
 	"github.com/cradle-cra/cradle/internal/drift"
+	"github.com/cradle-cra/cradle/internal/fim"
 	"github.com/cradle-cra/cradle/internal/fix"
 	"github.com/cradle-cra/cradle/internal/journal"
 	"github.com/cradle-cra/cradle/internal/render"
@@ -27,6 +28,7 @@ const (
 	KindVersion     Kind = version.Kind          // cradle version
 	KindRuleList    Kind = catalog.RuleListKind  // cradle rules
 	KindKeyList     Kind = signing.ListKind      // cradle key list
+	KindFIMReport   Kind = fim.ReportKind        // cradle fim
 )
 
 // Default returns the registry of every kind with its built-in formats.
@@ -58,6 +60,13 @@ func Default() *Registry {
 		tableAndJSON(KindVersion, version.SchemaVersion, versionTable),
 		tableAndJSON(KindRuleList, catalog.RuleListSchemaVersion, rulesTable),
 		tableAndJSON(KindKeyList, signing.ListSchemaVersion, keysTable),
+		{
+			Kind: KindFIMReport, SchemaVersion: fim.ReportSchemaVersion, decode: decodeOne[fim.Report],
+			formats: map[string]Renderer{
+				"table": typed(func(w io.Writer, r *fim.Report, _ Options) error { return r.Table(w) }),
+				"json":  typed(func(w io.Writer, r *fim.Report, _ Options) error { return r.JSON(w) }),
+			},
+		},
 	} {
 		r.kinds[s.Kind] = s // distinct constants; TestRegistry checks the table
 	}

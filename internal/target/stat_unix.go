@@ -14,6 +14,7 @@ func fromOS(p string, fi fs.FileInfo) FileInfo {
 		out.Nlink = uint64(st.Nlink)
 		out.Dev = uint64(st.Dev)
 		out.Ino = uint64(st.Ino)
+		out.ChangeTime = changeTime(st)
 	}
 	return out
 }
@@ -21,3 +22,7 @@ func fromOS(p string, fi fs.FileInfo) FileInfo {
 var errIsDir error = syscall.EISDIR
 
 const openNonblock = syscall.O_NONBLOCK
+
+// InfoOf converts what os.Stat, os.Lstat or (*os.File).Stat returned for
+// the root-relative path p into a FileInfo.
+func InfoOf(p string, fi fs.FileInfo) FileInfo { return fromOS(p, fi) }

@@ -33,10 +33,13 @@ type FileInfo struct {
 	GID     uint32
 	Size    int64
 	ModTime time.Time
-	Nlink   uint64
-	Dev     uint64
-	Ino     uint64
-	Link    string // symlink target, when Mode is a symlink
+	// ChangeTime is the inode change time (st_ctime) where the backend
+	// knows it (directory targets on Linux); zero otherwise.
+	ChangeTime time.Time
+	Nlink      uint64
+	Dev        uint64
+	Ino        uint64
+	Link       string // symlink target, when Mode is a symlink
 }
 
 // DirEntry is one name in a directory listing.

@@ -419,15 +419,16 @@ func (w *linuxWalker) descend(p string, dev, parentDev uint64) bool {
 
 func fileInfoFromStat(p string, st *unix.Stat_t) FileInfo {
 	return FileInfo{
-		Path:    p,
-		Mode:    modeFromUnix(uint32(st.Mode)),
-		UID:     st.Uid,
-		GID:     st.Gid,
-		Size:    st.Size,
-		ModTime: time.Unix(int64(st.Mtim.Sec), int64(st.Mtim.Nsec)),
-		Nlink:   uint64(st.Nlink),
-		Dev:     uint64(st.Dev),
-		Ino:     uint64(st.Ino),
+		Path:       p,
+		Mode:       modeFromUnix(uint32(st.Mode)),
+		UID:        st.Uid,
+		GID:        st.Gid,
+		Size:       st.Size,
+		ModTime:    time.Unix(int64(st.Mtim.Sec), int64(st.Mtim.Nsec)),
+		ChangeTime: time.Unix(int64(st.Ctim.Sec), int64(st.Ctim.Nsec)),
+		Nlink:      uint64(st.Nlink),
+		Dev:        uint64(st.Dev),
+		Ino:        uint64(st.Ino),
 	}
 }
 

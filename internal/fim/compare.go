@@ -1,0 +1,100 @@
+package fim
+
+import (
+	"time"
+)
+
+// Change kinds.
+const (
+	Added   = "added"
+	Removed = "removed"
+	Changed = "changed"
+)
+
+// Unreadable is the old value of a digest the database could not record.
+const Unreadable = "(unreadable)"
+
+// Change is one difference between the database and the walk.
+type Change struct {
+	Path  string `json:"path"`
+	Kind  string `json:"kind"`
+	Type  string `json:"type"`
+	Diffs []Diff `json:"diffs,omitempty"`
+	// Unstable: the file changed while it was hashed.
+	Unstable bool `json:"unstable,omitempty"`
+}
+
+// Diff is one attribute's recorded and current value.
+type Diff struct {
+	Attr string `json:"attribute"`
+	Old  string `json:"old"`
+	New  string `json:"new"`
+}
+
+// Compare lists the differences from old to cur (both sorted by path),
+// comparing the attributes the policy selects for each path. Digests are
+// compared only where both sides have one (a policy may have added one),
+// and not for entries that could not be read now (they are Problems).
+func Compare(old, cur []*Entry, p *Policy) []Change {
+	var out []Change
+	i, j := 0, 0
+	for i < len(old) || j < len(cur) {
+		switch {
+		case j == len(cur) || (i < len(old) && old[i].Path < cur[j].Path):
+			out = append(out, Change{Path: old[i].Path, Kind: Removed, Type: old[i].Type})
+			i++
+		case i == len(old) || cur[j].Path < old[i].Path:
+			out = append(out, Change{Path: cur[j].Path, Kind: Added, Type: cur[j].Type, Unstable: cur[j].Unstable})
+			j++
+		default:
+			if d := diff(old[i], cur[j], p.For(cur[j].Path)); len(d) > 0 {
+				out = append(out, Change{Path: cur[j].Path, Kind: Changed, Type: cur[j].Type, Diffs: d, Unstable: cur[j].Unstable})
+			}
+			i++
+			j++
+		}
+	}
+	return out
+}
+
+func diff(a, b *Entry, sel *Selection) []Diff {
+	if sel == nil {
+		return nil
+	}
+	var out []Diff
+	for _, at := range knownAttrs {
+		if !sel.Has(at) {
+			continue
+		}
+		if isDigest(at) {
+			if a.Error != "" && a.value(at) == "" && b.value(at) != "" {
+				// Unreadable when recorded: its content was never
+				// verified, so it is not silently taken as unchanged.
+				out = append(out, Diff{Attr: string(at), Old: Unreadable, New: b.value(at)})
+				continue
+			}
+			if b.Error != "" || a.value(at) == "" || b.value(at) == "" {
+				continue
+			}
+		}
+		if (at == AttrCtime && (a.Ctime == 0 || b.Ctime == 0)) || (at == AttrInode && (a.Inode == 0 || b.Inode == 0)) {
+			continue // a backend without ctime or stable inodes (images)
+		}
+		if at == AttrSize && a.Type != b.Type {
+			continue
+		}
+		if va, vb := a.value(at), b.value(at); va != vb {
+			out = append(out, Diff{Attr: string(at), Old: va, New: vb})
+		}
+	}
+	return out
+}
+
+func formatTime(ns int64) string {
+	if ns == 0 {
+		return ""
+	}
+	return time.Unix(0, ns).UTC().Format(time.RFC3339Nano)
+}
+
+func isDigest(a Attr) bool { return a == AttrSHA256 || a == AttrSHA512 || a == AttrBLAKE3 }

@@ -1,0 +1,266 @@
+package fim
+
+import (
+	"bytes"
+	"compress/gzip"
+	"errors"
+	"io"
+	"io/fs"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/cradle-cra/cradle/internal/target"
+)
+
+func sampleDB(t testing.TB) ([]byte, *Snapshot, Header) {
+	t.Helper()
+	s := &Snapshot{Entries: []*Entry{
+		{Path: "/etc", Type: TypeDir, Mode: 0o755, Mtime: 1, Ctime: 2, Inode: 3, Links: 2},
+		{Path: "/etc/hosts", Type: TypeFile, Mode: 0o644, Size: 20, Mtime: 1, SHA256: strings.Repeat("a", 64)},
+		{Path: "/usr/bin/dir", Type: TypeSymlink, Target: "ls"},
+	}}
+	h := Header{Target: "root:/srv", Host: "h", Created: time.Unix(100, 0).UTC(), Seq: 7, Policy: "p", PolicyHash: "sha256:00"}
+	data, _, err := Encode(h, s.Entries, fixedKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return data, s, h
+}
+
+var fixedKey = func() interface {
+	ID() string
+	Sign([]byte) []byte
+} {
+	k, err := signingGenerate()
+	if err != nil {
+		panic(err)
+	}
+	return k
+}()
+
+func TestDBRoundTrip(t *testing.T) {
+	data, s, h := sampleDB(t)
+	db, err := Decode(data, ring(fixedKey.(keyT)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if db.Header.Seq != h.Seq || db.Header.Target != h.Target || db.Header.Entries != 3 || db.KeyID != fixedKey.ID() {
+		t.Errorf("header %+v", db.Header)
+	}
+	if c := Compare(s.Entries, db.Entries, mustPolicy(t, "paths:\n  - path: /\n")); len(c) != 0 {
+		t.Errorf("round trip differs: %v", c)
+	}
+	if !strings.HasPrefix(db.Digest, "sha256:") {
+		t.Error(db.Digest)
+	}
+}
+
+// Every defect is reported as tampering; none panics or yields entries.
+func TestDBTampering(t *testing.T) {
+	data, s, h := sampleDB(t)
+	keys := ring(fixedKey.(keyT))
+	mustTamper := func(name string, b []byte) {
+		t.Helper()
+		db, err := Decode(b, keys)
+		if !errors.Is(err, ErrTampered) || db != nil {
+			t.Fatalf("%s: got %v, %v; want ErrTampered", name, db, err)
+		}
+	}
+	for i := range data {
+		b := bytes.Clone(data)
+		b[i] ^= 0x01
+		if i >= len(Magic) && bytes.Equal(b, data) {
+			continue
+		}
+		if _, err := Decode(b, keys); err == nil {
+			// A flip inside the envelope JSON may hit insignificant
+			// encoding (never the payload or signature); it must still
+			// verify to the same content.
+			db, _ := Decode(b, keys)
+			if db.Header.Seq != h.Seq || len(db.Entries) != 3 {
+				t.Fatalf("flip at %d accepted with other content", i)
+			}
+			continue
+		}
+		mustTamper("flip", b)
+	}
+	for n := range len(data) {
+		mustTamper("truncated", data[:n])
+	}
+	mustTamper("extended", append(bytes.Clone(data), '\n'))
+	other := testKey(t)
+	if _, err := Decode(data, ring(other)); !errors.Is(err, ErrTampered) || !strings.Contains(err.Error(), "unknown key") {
+		t.Errorf("other key: %v", err)
+	}
+	// An entry removed from the body, even re-compressed, no longer
+	// matches the signed digest; re-signed by another key it is refused.
+	removed, _, err := Encode(h, s.Entries[:2], other)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mustTamper("removed entry, other key", removed)
+	nl := bytes.IndexByte(data[len(Magic):], '\n') + len(Magic) + 1
+	body := rebody(t, data[nl:], func(lines []string) []string { return lines[:2] })
+	mustTamper("removed entry, same header", append(bytes.Clone(data[:nl]), body...))
+}
+
+func rebody(t *testing.T, body []byte, edit func([]string) []string) []byte {
+	zr, err := gzip.NewReader(bytes.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, _ := io.ReadAll(zr)
+	lines := edit(strings.SplitAfter(strings.TrimSuffix(string(raw), "\n"), "\n"))
+	var out bytes.Buffer
+	zw := gzip.NewWriter(&out)
+	zw.Write([]byte(strings.Join(lines, "")))
+	zw.Close()
+	return out.Bytes()
+}
+
+func FuzzDecode(f *testing.F) {
+	data, _, _ := sampleDB(f)
+	keys := ring(fixedKey.(keyT))
+	f.Add(data)
+	f.Add([]byte(Magic))
+	f.Add(data[:len(data)/2])
+	f.Fuzz(func(t *testing.T, b []byte) {
+		db, err := Decode(b, keys)
+		if err != nil {
+			if !errors.Is(err, ErrTampered) {
+				t.Fatalf("error not classed as tampering: %v", err)
+			}
+			return
+		}
+		if db == nil || len(db.Entries) != db.Header.Entries {
+			t.Fatal("accepted a database inconsistent with its header")
+		}
+	})
+}
+
+// growing is a target whose files grow while they are read, once per
+// open for the first times opens.
+type growing struct {
+	target.Target
+	dir   string
+	times int // how many reads append
+}
+
+type growFile struct {
+	*os.File
+	g     *growing
+	path  string
+	moved bool
+}
+
+func (g *growing) Open(name string) (io.ReadCloser, error) {
+	rc, err := g.Target.Open(name)
+	if err != nil {
+		return nil, err
+	}
+	return &growFile{File: rc.(*os.File), g: g, path: g.dir + "/" + name}, nil
+}
+
+func (f *growFile) Read(p []byte) (int, error) {
+	if f.g.times > 0 && !f.moved {
+		f.g.times--
+		f.moved = true
+		w, _ := os.OpenFile(f.path, os.O_APPEND|os.O_WRONLY, 0)
+		w.Write([]byte("more"))
+		w.Close()
+	}
+	return f.File.Read(p)
+}
+
+func TestChangingWhileHashed(t *testing.T) {
+	p := mustPolicy(t, "paths:\n  - path: /etc/hosts\n")
+	for _, tc := range []struct {
+		times    int
+		unstable bool
+	}{{0, false}, {1, false}, {maxAttempts, true}} {
+		tr := newTree(t)
+		tg, err := target.OpenRootFS(tr.dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		g := &growing{Target: tg, dir: tr.dir, times: tc.times}
+		s, err := Walk(t.Context(), g, p, Options{})
+		tg.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		e := s.Entries[0]
+		if e.Unstable != tc.unstable {
+			t.Errorf("grows %d times: unstable = %v", tc.times, e.Unstable)
+		}
+		if !tc.unstable {
+			b, _ := os.ReadFile(tr.path("etc/hosts"))
+			if e.SHA256 != hexSum(b) || e.Size != int64(len(b)) {
+				t.Errorf("grows %d times: digest or size of a state the file was not in", tc.times)
+			}
+		}
+	}
+}
+
+// denying is a target that refuses to open one file, as an unreadable
+// file (or an I/O error) would.
+type denying struct {
+	target.Target
+	deny string
+}
+
+func (d denying) Open(name string) (io.ReadCloser, error) {
+	if name == d.deny {
+		return nil, &fs.PathError{Op: "open", Path: "/" + name, Err: fs.ErrPermission}
+	}
+	return d.Target.Open(name)
+}
+
+func TestUnreadableIsReportedNotFatal(t *testing.T) {
+	p := mustPolicy(t, testPolicy)
+	tr := newTree(t)
+	before := tr.walk(p, Options{})
+	tg, err := target.OpenRootFS(tr.dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tg.Close()
+	s, err := Walk(t.Context(), denying{tg, "etc/passwd"}, p, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(s.Problems) != 1 || s.Problems[0].Path != "/etc/passwd" || !strings.Contains(s.Problems[0].Error, "permission denied") {
+		t.Fatalf("problems %v", s.Problems)
+	}
+	if len(s.Entries) != len(before.Entries) || s.Hashed != 4 {
+		t.Errorf("the walk did not go on: %d entries, %d hashed", len(s.Entries), s.Hashed)
+	}
+	// Not a digest change: the entry could not be read, which the report
+	// lists as a problem.
+	if c := Compare(before.Entries, s.Entries, p); len(c) != 0 {
+		t.Errorf("unreadable file reported as changed: %v", c)
+	}
+}
+
+// A file unreadable when the database was written and readable now is
+// reported: its content was never verified.
+func TestUnreadableThenReadable(t *testing.T) {
+	p := mustPolicy(t, testPolicy)
+	tr := newTree(t)
+	tg, err := target.OpenRootFS(tr.dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tg.Close()
+	before, err := Walk(t.Context(), denying{tg, "etc/passwd"}, p, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	after := tr.walk(p, Options{Previous: (&DB{Entries: before.Entries}).Index()})
+	cs := Compare(before.Entries, after.Entries, p)
+	if got := describe(cs); got != "changed /etc/passwd sha256" || cs[0].Diffs[0].Old != Unreadable {
+		t.Errorf("got %s %+v", got, cs)
+	}
+}
