@@ -3,9 +3,7 @@ package app
 import (
 	"context"
 	"fmt"
-	"path"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/cradle-cra/cradle/internal/changelog"
@@ -13,7 +11,6 @@ import (
 	"github.com/cradle-cra/cradle/internal/fix"
 	"github.com/cradle-cra/cradle/internal/impact"
 	"github.com/cradle-cra/cradle/internal/remedy"
-	"github.com/cradle-cra/cradle/internal/tailor"
 	"github.com/cradle-cra/cradle/internal/target"
 )
 
@@ -59,11 +56,11 @@ func (a *App) Fix(ctx context.Context, in FixInput) (*FixOutput, error) {
 		return nil, Input(err)
 	}
 	for _, id := range in.Force {
-		if _, ok := eng.Rules.Lookup(id); !ok {
-			return nil, Usagef("unknown rule %q to force", id)
+		if msg := eng.Rules.UnknownID(id); msg != "" {
+			return nil, Usagef("--force: %s", msg)
 		}
 	}
-	if err := checkAcceptUnknown(eng, in.AcceptUnknown, opts.Tailoring); err != nil {
+	if err := checkAcceptUnknown(eng, in.AcceptUnknown); err != nil {
 		return nil, err
 	}
 	var clog *changelog.Log
@@ -130,34 +127,17 @@ func checkFixInput(in FixInput) error {
 	return nil
 }
 
-// checkAcceptUnknown refuses patterns that match no rule: a typo would
-// otherwise leave the fix refused with no word why the acceptance did not
-// apply.
-func checkAcceptUnknown(eng *engine.Engine, flag []string, tl *tailor.Tailoring) error {
-	check := func(p, where string) error {
-		if p == fix.AcceptAll && where == "--accept-unknown" {
-			return nil
-		}
-		if _, err := path.Match(p, ""); err != nil || strings.TrimSpace(p) == "" {
-			return Usagef("%s: %q is not a rule id or glob", where, p)
-		}
-		for _, r := range eng.Rules.Rules {
-			if tailor.MatchAny([]string{p}, r.ID) {
-				return nil
-			}
-		}
-		return Usagef("%s: %q matches no rule", where, p)
-	}
+// checkAcceptUnknown refuses --accept-unknown patterns that match no rule:
+// a typo would otherwise leave the fix refused with no word why the
+// acceptance did not apply. The tailoring's accept_unknown is checked with
+// the rest of the tailoring (engine.Plan).
+func checkAcceptUnknown(eng *engine.Engine, flag []string) error {
 	for _, p := range flag {
-		if err := check(p, "--accept-unknown"); err != nil {
-			return err
+		if p == fix.AcceptAll {
+			continue
 		}
-	}
-	if tl != nil {
-		for _, p := range tl.AcceptUnknown {
-			if err := check(p, tl.Source+": accept_unknown"); err != nil {
-				return err
-			}
+		if msg := eng.Rules.Unmatched(p); msg != "" {
+			return Usagef("--accept-unknown: %s", msg)
 		}
 	}
 	return nil

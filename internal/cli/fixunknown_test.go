@@ -81,8 +81,20 @@ func TestFixUnknownImpact(t *testing.T) {
 		t.Errorf("tailored: %+v", d.Rules[0])
 	}
 	// A pattern that matches no rule is a usage error.
-	if _, out := run(2, append([]string{"fix", "--accept-unknown", "shh.*"}, rule...)...); !strings.Contains(out, `--accept-unknown: "shh.*" matches no rule`) {
+	if _, out := run(2, append([]string{"fix", "--accept-unknown", "shh.*"}, rule...)...); !strings.Contains(out, `--accept-unknown: "shh.*" matches no rule; did you mean "ssh.*"?`) {
 		t.Errorf("typo: %s", out)
+	}
+	if err := os.WriteFile(tl, []byte("accept_unknown:\n  - ssh.permit_rot_login_none\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, out := run(2, append([]string{"fix", "--tailoring", tl}, rule...)...); !strings.Contains(out, tl+`:2: accept_unknown: unknown rule "ssh.permit_rot_login_none"; did you mean "ssh.permit_root_login_none"?`) {
+		t.Errorf("tailoring typo: %s", out)
+	}
+	if _, out := run(2, "fix", "--root", root, "--rule", "ssh.permit_root_login_non"); !strings.Contains(out, `unknown rule "ssh.permit_root_login_non"; did you mean "ssh.permit_root_login_none"?`) {
+		t.Errorf("--rule typo: %s", out)
+	}
+	if _, out := run(2, append([]string{"fix", "--force", "ssh.*"}, rule...)...); !strings.Contains(out, `--force: "ssh.*" is a glob; give a rule id`) {
+		t.Errorf("--force glob: %s", out)
 	}
 	if _, out := run(2, append([]string{"fix", "--accept-unknown", "ssh.["}, rule...)...); !strings.Contains(out, "is not a rule id or glob") {
 		t.Errorf("bad glob: %s", out)

@@ -66,6 +66,7 @@ func TestScanExitCodes(t *testing.T) {
 		{"root and image", []string{"scan", "--root", root, "--image", "x.tar"}, 2, "mutually exclusive"},
 		{"missing root", []string{"scan", "--root", filepath.Join(root, "nope")}, 2, "no such file"},
 		{"unknown rule", []string{"scan", "--root", root, "--rule", "no.such.rule"}, 2, "unknown rule"},
+		{"rule typo", []string{"scan", "--root", root, "--rule", "file.shadow.permisions"}, 2, `unknown rule "file.shadow.permisions"; did you mean "file.shadow.permissions"?`},
 		{"extra args", []string{"scan", "extra"}, 2, "unknown command"},
 	}
 	for _, tc := range tests {
@@ -124,6 +125,11 @@ func TestBadInputFilesFailFastWithLine(t *testing.T) {
 		{"waiver bad date", "--waivers", "w.yaml", "file.shadow.permissions:\n  justification: ok\n  expiration_date: soon\n", "w.yaml:2:"},
 		{"waiver unknown field", "--waivers", "w.yaml", "waivers:\n  - rule: x\n    justification: y\n    expiry: 2020-01-01\n", "w.yaml:4: unknown field \"expiry\""},
 		{"empty file", "--waivers", "w.yaml", "", "empty file"},
+		{"tailoring select typo", "--tailoring", "t.yaml", "profile: default\nselect:\n  - file.shadow.permisions\n", `t.yaml:3: select: unknown rule "file.shadow.permisions"; did you mean "file.shadow.permissions"?`},
+		{"tailoring glob typo", "--tailoring", "t.yaml", "unselect: [mounts.tmp.*]\n", `t.yaml:1: unselect: "mounts.tmp.*" matches no rule; did you mean "mount.tmp.*"?`},
+		{"tailoring param typo", "--tailoring", "t.yaml", "params:\n  accounts.password_max_days:\n    dayz: 90\n", `t.yaml:3: params: unknown parameter "dayz" of rule accounts.password_max_days; did you mean "days"?`},
+		{"waiver rule typo", "--waivers", "w.yaml", "waivers:\n  - justification: vendor image\n    rule: file.shadow.permision\n", `w.yaml:3: waiver: unknown rule "file.shadow.permision"; did you mean "file.shadow.permissions"?`},
+		{"InSpec waiver typo", "--waivers", "w.yaml", "file.shadow.permissions:\n  justification: ok\nfile.shadw.*:\n  justification: ok\n", `w.yaml:3: waiver: "file.shadw.*" matches no rule; did you mean "file.shadow.*"?`},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -61,6 +61,12 @@ type Planned struct {
 // Plan selects, tailors and instantiates the rules of a run. Every error
 // here is an input error: nothing has been scanned yet.
 func (e *Engine) Plan(opts Options) ([]Planned, error) {
+	if err := opts.Tailoring.Validate(e.Rules); err != nil {
+		return nil, err
+	}
+	if err := opts.Waivers.Validate(e.Rules); err != nil {
+		return nil, err
+	}
 	profile := e.ResolveProfile(opts)
 	selected, err := e.Profiles.Select(e.Rules, profile)
 	if err != nil {
@@ -75,25 +81,14 @@ func (e *Engine) Plan(opts Options) ([]Planned, error) {
 			}
 		}
 		selected = out
-		for rid, vals := range t.Params {
-			r, ok := e.Rules.Lookup(rid)
-			if !ok {
-				return nil, fmt.Errorf("%s: tailoring sets parameters of unknown rule %q", t.Source, rid)
-			}
-			for k := range vals {
-				if _, ok := r.Params[k]; !ok {
-					return nil, fmt.Errorf("%s: tailoring sets unknown parameter %q of rule %q", t.Source, k, rid)
-				}
-			}
-		}
 	}
 	if len(opts.RuleIDs) > 0 {
 		var out []*rules.Rule
 		for _, id := range opts.RuleIDs {
-			r, ok := e.Rules.Lookup(id)
-			if !ok {
-				return nil, fmt.Errorf("unknown rule %q", id)
+			if msg := e.Rules.UnknownID(id); msg != "" {
+				return nil, errors.New(msg)
 			}
+			r, _ := e.Rules.Lookup(id)
 			out = append(out, r)
 		}
 		selected = out

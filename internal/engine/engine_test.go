@@ -369,6 +369,8 @@ func TestPlan(t *testing.T) {
 		{"profile", Options{}, "a.one,a.two,b.three", ""},
 		{"rule ids", Options{RuleIDs: []string{"b.three", "a.one"}}, "b.three,a.one", ""},
 		{"unknown rule", Options{RuleIDs: []string{"nope"}}, "", `unknown rule "nope"`},
+		{"rule typo", Options{RuleIDs: []string{"a.onee"}}, "", `unknown rule "a.onee"; did you mean "a.one"?`},
+		{"rule glob", Options{RuleIDs: []string{"a.*"}}, "", `"a.*" is a glob; give a rule id`},
 		{"unknown profile", Options{Profile: "nope"}, "", "nope"},
 		{"tailoring", Options{Tailoring: tl}, "b.three", ""},
 	} {
@@ -394,5 +396,34 @@ func TestPlan(t *testing.T) {
 	}
 	if _, err := e.Plan(Options{Tailoring: bad}); err == nil || !strings.Contains(err.Error(), `unknown parameter "missing"`) {
 		t.Errorf("tailoring an unknown parameter: %v", err)
+	}
+	for _, tc := range []struct{ name, file, want string }{
+		{"select typo", "select: [a.one]\nunselect:\n  - b.thre\n", `t.yaml:3: unselect: unknown rule "b.thre"; did you mean "b.three"?`},
+		{"glob typo", "select: [aa.*]\n", `t.yaml:1: select: "aa.*" matches no rule; did you mean "a.*"?`},
+		{"params rule typo", "params:\n  a.onr: {x: 1}\n", `t.yaml:2: params: unknown rule "a.onr"; did you mean "a.one"?`},
+		{"accept_unknown", "accept_unknown:\n- zzz.*\n", `t.yaml:2: accept_unknown: "zzz.*" matches no rule`},
+		{"every typo", "select: [x.one]\nunselect: [b.tree]\n", "t.yaml:1: select: unknown rule \"x.one\"; did you mean \"a.one\"?\nt.yaml:2: unselect: unknown rule \"b.tree\"; did you mean \"b.three\"?"},
+	} {
+		tl, err := tailor.ParseTailoring("t.yaml", []byte(tc.file))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := e.Plan(Options{Tailoring: tl}); err == nil || err.Error() != tc.want {
+			t.Errorf("%s: err = %v, want %s", tc.name, err, tc.want)
+		}
+	}
+	w, err := tailor.ParseWaivers("w.yaml", []byte("waivers:\n  - justification: lab\n    rule: a.tow\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.Plan(Options{Waivers: w}); err == nil || err.Error() != `w.yaml:3: waiver: unknown rule "a.tow"; did you mean "a.two"?` {
+		t.Errorf("waiver typo: %v", err)
+	}
+	w, err = tailor.ParseWaivers("w.yaml", []byte("a.one:\n  justification: lab\nb.*:\n  justification: lab\nc.one:\n  justification: lab\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.Plan(Options{Waivers: w}); err == nil || err.Error() != `w.yaml:5: waiver: unknown rule "c.one"; did you mean "a.one"?` {
+		t.Errorf("InSpec waiver typo: %v", err)
 	}
 }

@@ -61,7 +61,37 @@ func ParseTailoring(name string, data []byte) (*Tailoring, error) {
 			return nil, &rules.Error{File: name, Line: root.Line, Msg: fmt.Sprintf("accept_unknown: %q is not a rule id or glob", p)}
 		}
 	}
-	return &Tailoring{Profile: d.Profile, Select: d.Select, Unselect: d.Unselect, Params: d.Params, AcceptUnknown: d.AcceptUnknown, Source: name}, nil
+	return &Tailoring{Profile: d.Profile, Select: d.Select, Unselect: d.Unselect, Params: d.Params, AcceptUnknown: d.AcceptUnknown, Source: name, lines: tailoringLines(root)}, nil
+}
+
+// tailoringLines records where each rule reference of a tailoring file
+// stands, so that Validate can name the line of a typo.
+func tailoringLines(root *yaml.Node) map[string]int {
+	lines := map[string]int{}
+	note := func(line int, parts ...string) {
+		k := strings.Join(parts, "\x00")
+		if _, ok := lines[k]; !ok {
+			lines[k] = line
+		}
+	}
+	for i := 0; i+1 < len(root.Content); i += 2 {
+		key, v := root.Content[i].Value, root.Content[i+1]
+		switch key {
+		case "select", "unselect", "accept_unknown":
+			for _, item := range v.Content {
+				note(item.Line, key, item.Value)
+			}
+		case "params":
+			for j := 0; j+1 < len(v.Content) && v.Kind == yaml.MappingNode; j += 2 {
+				rid, ps := v.Content[j], v.Content[j+1]
+				note(rid.Line, key, rid.Value)
+				for m := 0; m+1 < len(ps.Content) && ps.Kind == yaml.MappingNode; m += 2 {
+					note(ps.Content[m].Line, key, rid.Value, ps.Content[m].Value)
+				}
+			}
+		}
+	}
+	return lines
 }
 
 // waiverDoc accepts cradle's fields and InSpec's waiver fields
@@ -97,8 +127,8 @@ func ParseWaivers(name string, data []byte) (*Waivers, error) {
 		return nil, err
 	}
 	var docs []struct {
-		id   string
-		node *yaml.Node
+		id        string
+		key, node *yaml.Node
 	}
 	if len(root.Content) == 2 && root.Content[0].Value == "waivers" {
 		seq := root.Content[1]
@@ -107,16 +137,16 @@ func ParseWaivers(name string, data []byte) (*Waivers, error) {
 		}
 		for _, n := range seq.Content {
 			docs = append(docs, struct {
-				id   string
-				node *yaml.Node
-			}{"", n})
+				id        string
+				key, node *yaml.Node
+			}{"", nil, n})
 		}
 	} else {
 		for i := 0; i+1 < len(root.Content); i += 2 {
 			docs = append(docs, struct {
-				id   string
-				node *yaml.Node
-			}{root.Content[i].Value, root.Content[i+1]})
+				id        string
+				key, node *yaml.Node
+			}{root.Content[i].Value, root.Content[i], root.Content[i+1]})
 		}
 	}
 	ws := &Waivers{}
@@ -147,7 +177,7 @@ func ParseWaivers(name string, data []byte) (*Waivers, error) {
 		} else if wd.ExpirationDate != "" {
 			return nil, at(fmt.Sprintf("waiver for %s: give expires or expiration_date, not both", wd.Rule))
 		}
-		w := Waiver{Rule: wd.Rule, Justification: strings.TrimSpace(wd.Justification), Owner: wd.Owner, Scope: wd.Scope, Run: true, Source: fmt.Sprintf("%s:%d", name, d.node.Line)}
+		w := Waiver{Rule: wd.Rule, Justification: strings.TrimSpace(wd.Justification), Owner: wd.Owner, Scope: wd.Scope, Run: true, Source: fmt.Sprintf("%s:%d", name, d.node.Line), file: name, line: ruleLine(d.key, d.node)}
 		if wd.Run != nil {
 			w.Run = *wd.Run
 		}
@@ -161,6 +191,20 @@ func ParseWaivers(name string, data []byte) (*Waivers, error) {
 		ws.List = append(ws.List, w)
 	}
 	return ws, nil
+}
+
+// ruleLine is the line naming a waiver's rule: the key of InSpec's map,
+// else the rule: field, else the waiver itself.
+func ruleLine(key, n *yaml.Node) int {
+	if key != nil {
+		return key.Line
+	}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		if n.Content[i].Value == "rule" {
+			return n.Content[i+1].Line
+		}
+	}
+	return n.Line
 }
 
 // parseDate accepts a date, valid through the end of that day (UTC), or an

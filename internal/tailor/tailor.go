@@ -5,10 +5,15 @@
 package tailor
 
 import (
+	"fmt"
+	"maps"
 	"path"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/cradle-cra/cradle/internal/result"
+	"github.com/cradle-cra/cradle/internal/rules"
 )
 
 // Tailoring adjusts a profile.
@@ -22,6 +27,63 @@ type Tailoring struct {
 	// applies although their impact is unknown (accept_unknown).
 	AcceptUnknown []string
 	Source        string
+	// lines maps each rule reference to its line in Source (see
+	// tailoringLines); a Tailoring built in code has none.
+	lines map[string]int
+}
+
+// Validate checks every rule reference against the baseline: a rule id
+// that is no rule, a glob that matches none or a parameter the rule does
+// not have is an error at its file:line with the closest match, because a
+// typo silently ignored leaves a rule selected, run or fixed that the
+// author meant otherwise.
+func (t *Tailoring) Validate(set *rules.Set) error {
+	if t == nil {
+		return nil
+	}
+	var errs rules.Errors
+	at := func(msg string, parts ...string) {
+		errs = append(errs, &rules.Error{File: t.Source, Line: t.lines[strings.Join(parts, "\x00")], Msg: msg})
+	}
+	for _, l := range []struct {
+		key      string
+		patterns []string
+	}{{"select", t.Select}, {"unselect", t.Unselect}, {"accept_unknown", t.AcceptUnknown}} {
+		for _, p := range l.patterns {
+			if msg := set.Unmatched(p); msg != "" {
+				at(l.key+": "+msg, l.key, p)
+			}
+		}
+	}
+	for _, rid := range slices.Sorted(maps.Keys(t.Params)) {
+		r, ok := set.Lookup(rid)
+		if !ok {
+			at("params: "+set.Unmatched(rid), "params", rid)
+			continue
+		}
+		for _, k := range slices.Sorted(maps.Keys(t.Params[rid])) {
+			if _, ok := r.Params[k]; ok {
+				continue
+			}
+			msg := fmt.Sprintf("params: unknown parameter %q of rule %s", k, rid)
+			if s := rules.Closest(k, slices.Collect(maps.Keys(r.Params))); s != "" {
+				msg += fmt.Sprintf("; did you mean %q?", s)
+			} else if len(r.Params) == 0 {
+				msg += " (it takes none)"
+			}
+			at(msg, "params", rid, k)
+		}
+	}
+	return located(errs)
+}
+
+// located returns errs ordered by line, or nil when there are none.
+func located(errs rules.Errors) error {
+	if len(errs) == 0 {
+		return nil
+	}
+	slices.SortStableFunc(errs, func(a, b *rules.Error) int { return a.Line - b.Line })
+	return errs
 }
 
 // Selects reports whether the tailoring adds rule id.
@@ -63,11 +125,34 @@ type Waiver struct {
 	// Run false (InSpec) means the rule is skipped rather than evaluated.
 	Run    bool
 	Source string // file:line
+	// file and line locate the rule reference for Validate.
+	file string
+	line int
 }
 
 // Waivers is a parsed waiver file.
 type Waivers struct {
 	List []Waiver
+}
+
+// Validate refuses waivers whose rule id is no rule of the baseline or
+// whose glob matches none, at their file:line with the closest match: a
+// misspelt waiver would otherwise waive nothing and say nothing.
+func (w *Waivers) Validate(set *rules.Set) error {
+	if w == nil {
+		return nil
+	}
+	var errs rules.Errors
+	for _, wv := range w.List {
+		if msg := set.Unmatched(wv.Rule); msg != "" {
+			e := &rules.Error{File: wv.file, Line: wv.line, Msg: "waiver: " + msg}
+			if e.File == "" {
+				e.File = wv.Source
+			}
+			errs = append(errs, e)
+		}
+	}
+	return located(errs)
 }
 
 // Lookup returns the waiver for rule on target, and whether a matching
