@@ -2,10 +2,8 @@ package impact
 
 import (
 	"bytes"
-	"compress/gzip"
 	"context"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -13,6 +11,7 @@ import (
 	"time"
 
 	"github.com/cradle-cra/cradle/internal/collect/sdjournal"
+	"github.com/cradle-cra/cradle/internal/collect/sdjournal/sdjournaltest"
 	"github.com/cradle-cra/cradle/internal/remedy"
 	"github.com/cradle-cra/cradle/internal/target"
 )
@@ -22,19 +21,7 @@ import (
 // last entry.
 func realJournal(t *testing.T, name string) ([]byte, time.Time) {
 	t.Helper()
-	f, err := os.Open(filepath.Join("..", "collect", "sdjournal", "testdata", name+".gz"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	zr, err := gzip.NewReader(f)
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, err := io.ReadAll(zr)
-	if err != nil {
-		t.Fatal(err)
-	}
+	b := sdjournaltest.File(t, name)
 	rd := sdjournal.NewReader(sdjournal.Limits{})
 	defer rd.Close()
 	jf, err := rd.Open(bytes.NewReader(b), int64(len(b)), name)

@@ -2,12 +2,10 @@ package sdjournal
 
 import (
 	"bytes"
-	"compress/gzip"
 	"context"
 	"encoding/binary"
 	"encoding/json"
 	"fmt"
-	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -21,6 +19,8 @@ import (
 	"github.com/klauspost/compress/zstd"
 	"github.com/pierrec/lz4/v4"
 	"github.com/ulikunitz/xz"
+
+	"github.com/cradle-cra/cradle/internal/collect/sdjournal/sdjournaltest"
 )
 
 // testFiles returns the journal files of testdata (made by
@@ -40,23 +40,7 @@ func testFiles(t testing.TB) map[string][]byte {
 }
 
 // testFile returns one journal file of testdata, decompressed.
-func testFile(t testing.TB, name string) []byte {
-	t.Helper()
-	f, err := os.Open(filepath.Join("testdata", name+".gz"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	zr, err := gzip.NewReader(f)
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, err := io.ReadAll(zr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
-}
+func testFile(t testing.TB, name string) []byte { return sdjournaltest.File(t, name) }
 
 // readAll returns every entry of a journal file, oldest first.
 func readAll(t testing.TB, b []byte, q Query) ([]Entry, Stats) {
