@@ -1,9 +1,12 @@
 package tailor
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/cradle-cra/cradle/internal/rules"
 )
 
 func TestWaiverExpiryIsInclusive(t *testing.T) {
@@ -110,5 +113,47 @@ func TestEmptyValuesRefused(t *testing.T) {
 	ws, err := ParseWaivers("w.yaml", []byte(waiver))
 	if err != nil || !ws.List[0].Expires.IsZero() {
 		t.Fatalf("waiver without expires: %+v, %v", ws, err)
+	}
+}
+
+func TestValidate(t *testing.T) {
+	set := &rules.Set{}
+	for _, r := range []*rules.Rule{
+		{ID: "ssh.x11_forwarding"},
+		{ID: "accounts.password_max_days", Params: map[string]rules.Param{"days": {}}},
+	} {
+		if err := set.Add(r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, tc := range []struct{ name, file, want string }{
+		{"valid", "select: [ssh.*]\nunselect: [ssh.x11_forwarding]\nparams: {accounts.password_max_days: {days: 90}}\naccept_unknown: ['*']\n", ""},
+		{"select", "select:\n  - ssh.x11\n", `t.yaml:2: select: unknown rule "ssh.x11"`},
+		{"unselect glob", "unselect: [sshd.*]\n", `t.yaml:1: unselect: "sshd.*" matches no rule; did you mean "ssh.*"?`},
+		{"params rule", "params:\n  accounts.pasword_max_days: {days: 1}\n", `t.yaml:2: params: unknown rule "accounts.pasword_max_days"; did you mean "accounts.password_max_days"?`},
+		{"params name", "params:\n  accounts.password_max_days:\n    dasy: 1\n", `t.yaml:3: params: unknown parameter "dasy" of rule accounts.password_max_days; did you mean "days"?`},
+		{"params of a rule without any", "params:\n  ssh.x11_forwarding: {x: 1}\n", `t.yaml:2: params: unknown parameter "x" of rule ssh.x11_forwarding (it takes none)`},
+		{"accept_unknown", "accept_unknown: [ssh.x11_forwarding, ssh.x11_fowarding]\n", `t.yaml:1: accept_unknown: unknown rule "ssh.x11_fowarding"; did you mean "ssh.x11_forwarding"?`},
+	} {
+		tl, err := ParseTailoring("t.yaml", []byte(tc.file))
+		if err != nil {
+			t.Fatalf("%s: %v", tc.name, err)
+		}
+		err = tl.Validate(set)
+		if got := fmt.Sprint(err); (tc.want == "" && err != nil) || (tc.want != "" && got != tc.want) {
+			t.Errorf("%s: err = %v, want %q", tc.name, err, tc.want)
+		}
+	}
+	// A Tailoring built in code has no lines: the error names the source.
+	tl := &Tailoring{Select: []string{"nope"}, Source: "built-in"}
+	if err := tl.Validate(set); fmt.Sprint(err) != `built-in: select: unknown rule "nope"` {
+		t.Errorf("unlocated: %v", err)
+	}
+	ws, err := ParseWaivers("w.yaml", []byte("waivers:\n  - rule: ssh.*\n    justification: lab\n  - justification: lab\n    rule: ssh.x11_forwardin\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := ws.Validate(set); fmt.Sprint(err) != `w.yaml:5: waiver: unknown rule "ssh.x11_forwardin"; did you mean "ssh.x11_forwarding"?` {
+		t.Errorf("waiver: %v", err)
 	}
 }
