@@ -101,6 +101,18 @@ func (a *App) LogAppend(ctx context.Context, in LogAppendInput) (*LogAppendOutpu
 	if strings.TrimSpace(in.Change.Reason) == "" {
 		return nil, Usagef("a reason is required: say why the change was made")
 	}
+	// A misspelt rule would stay in the signed log for good.
+	if len(in.Rules) > 0 {
+		eng, err := a.Catalog()
+		if err != nil {
+			return nil, err
+		}
+		for _, id := range in.Rules {
+			if msg := eng.Rules.UnknownID(id); msg != "" {
+				return nil, Usagef("--rule: %s", msg)
+			}
+		}
+	}
 	l, _, err := a.openChangeLog(in.Target, in.Change.Key)
 	if err != nil {
 		return nil, err

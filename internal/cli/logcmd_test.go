@@ -57,12 +57,16 @@ func TestLogCommands(t *testing.T) {
 		t.Fatalf("stderr %q", errs)
 	}
 
-	mustRun(0, "log", "append", "--reason", "opened 8443 for the API", "--change-ref", "CHG-1", "--actor", "jdoe", "--rule", "net.firewall")
+	_, errs = mustRun(2, "log", "append", "--reason", "opened 8443 for the API", "--rule", "ssh.permit_root_logn")
+	if !strings.Contains(errs, `--rule: unknown rule "ssh.permit_root_logn"; did you mean "ssh.permit_root_login"?`) {
+		t.Fatalf("rule typo: stderr %q", errs)
+	}
+	mustRun(0, "log", "append", "--reason", "opened 8443 for the API", "--change-ref", "CHG-1", "--actor", "jdoe", "--rule", "ssh.permit_root_login")
 	mustRun(0, "log", "append", "--action", "note", "--reason", "evil\x1b[2Jtext\nsecond line")
 	mustRun(0, "log", "append", "--root", rootfs, "--reason", "rootfs change")
 
 	out, _ := mustRun(0, "log")
-	for _, want := range []string{"SEQ", "CHANGE REF", "jdoe (", "manual", "net.firewall", "CHG-1", "opened 8443"} {
+	for _, want := range []string{"SEQ", "CHANGE REF", "jdoe (", "manual", "ssh.permit_root_login", "CHG-1", "opened 8443"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("table lacks %q:\n%s", want, out)
 		}
