@@ -44,7 +44,7 @@ func (a *App) Rules(in RulesInput) (*catalog.RuleList, error) {
 			return nil, Input(errors.Join(errs...))
 		}
 	}
-	return catalog.NewRuleList(eng.Registry, eng.Profiles, in.Profile, in.IDs, list), nil
+	return catalog.NewRuleList(eng, in.Profile, in.IDs, list), nil
 }
 
 // RulesMarkdown writes the reference of the whole baseline (docs/rules.md).

@@ -56,7 +56,7 @@ func writeRulesMarkdown(w io.Writer, eng *engine.Engine) error {
 		rs := areas[area]
 		slices.SortFunc(rs, func(a, b *rules.Rule) int { return strings.Compare(a.ID, b.ID) })
 		for _, r := range rs {
-			info := catalog.Info(eng.Registry, eng.Profiles, r)
+			info := catalog.Info(eng, r)
 			fmt.Fprintf(&b, "| `%s`<br>%s | %s | %s | %s | %s | `%s` | %s | %s |\n", r.ID, mdEscape(r.Title), r.Severity,
 				strings.Join(r.Profiles, ", "), strings.Join(r.References["cra"], ", "), mdEscape(strings.Join(r.References["nist_800_53"], ", ")), r.Template,
 				mdParams(info.Params), mdFix(info.Fix))

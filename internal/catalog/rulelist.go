@@ -6,8 +6,8 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/cradle-cra/cradle/internal/check"
 	"github.com/cradle-cra/cradle/internal/cra"
+	"github.com/cradle-cra/cradle/internal/engine"
 	"github.com/cradle-cra/cradle/internal/rules"
 )
 
@@ -86,22 +86,23 @@ type CRAPoint struct {
 	Requirement string `json:"requirement"`
 }
 
-// NewRuleList lists rs (of profile, or "" for all) with their fixability
-// under reg and their parameters as ps sets them; selected names the ids
-// asked for, if any.
-func NewRuleList(reg *check.Registry, ps *rules.Profiles, profile string, selected []string, rs []*rules.Rule) *RuleList {
+// NewRuleList lists rs (of profile, or "" for all) as eng knows them
+// (fixability, profile parameters, required traits); selected names the
+// ids asked for, if any.
+func NewRuleList(eng *engine.Engine, profile string, selected []string, rs []*rules.Rule) *RuleList {
 	l := &RuleList{SchemaVersion: RuleListSchemaVersion, Kind: RuleListKind, Profile: profile, Selected: selected, Rules: []RuleInfo{}}
 	for _, r := range rs {
-		l.Rules = append(l.Rules, Info(reg, ps, r))
+		l.Rules = append(l.Rules, Info(eng, r))
 	}
 	return l
 }
 
-// Info describes one rule.
-func Info(reg *check.Registry, ps *rules.Profiles, r *rules.Rule) RuleInfo {
-	fixable := r.Fixable(reg)
+// Info describes one rule of eng.
+func Info(eng *engine.Engine, r *rules.Rule) RuleInfo {
+	ps := eng.Profiles
+	fixable := r.Fixable(eng.Registry)
 	ri := RuleInfo{ID: r.ID, Title: r.Title, Description: r.Description, Rationale: r.Rationale,
-		Severity: r.Severity.String(), Profiles: r.Profiles, Platforms: r.Platforms, Requires: r.Requires,
+		Severity: r.Severity.String(), Profiles: r.Profiles, Platforms: r.Platforms, Requires: eng.Requires(r),
 		Template: r.Template, Fixable: fixable, References: r.References, CRA: []CRAPoint{}, Source: r.Source,
 		Fix: FixInfo{Native: fixable, Notes: r.Fix.Notes, Disruption: r.Fix.Disruption, Strategy: r.Fix.Strategy, Reboot: r.Fix.Reboot}}
 	if fixable {
