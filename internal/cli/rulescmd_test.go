@@ -103,3 +103,33 @@ func TestScanOwnRules(t *testing.T) {
 		t.Errorf("the own rule did not fail:\n%s", out)
 	}
 }
+
+// TestScanNextSteps: the table's next steps repeat the scan's target,
+// profile and selection flags in the fix and HTML commands.
+func TestScanNextSteps(t *testing.T) {
+	root := t.TempDir()
+	if err := os.MkdirAll(filepath.Join(root, "etc", "acme"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(root, "etc", "acme", "app.conf"), []byte("password=x\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	org := filepath.Join("testdata", "rules")
+	out, errs, code := run(t, "scan", "--root", root, "--rules", org, "--rule", "org.app_config.permissions", "--profile", "strict", "--no-color")
+	if code != 3 {
+		t.Fatalf("exit %d, want 3: %s", code, errs)
+	}
+	sel := "--root " + root + " --profile strict --rules " + org + " --rule org.app_config.permissions"
+	for _, want := range []string{
+		"    CRA: CRA.A1.P1.2e Confidentiality of data\n",
+		"1 of 1 failures have a native fix",
+		"    cradle fix " + sel + "\n",
+		"    cradle fix " + sel + " --apply\n",
+		"cradle scan " + sel + " --format html -o cradle-report.html",
+		"      - rule: org.app_config.permissions\n",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %q:\n%s", want, out)
+		}
+	}
+}
