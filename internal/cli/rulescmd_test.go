@@ -87,13 +87,7 @@ func TestRulesErrors(t *testing.T) {
 
 // TestScanOwnRules evaluates an organisation's rule on a tree.
 func TestScanOwnRules(t *testing.T) {
-	root := t.TempDir()
-	if err := os.MkdirAll(filepath.Join(root, "etc", "acme"), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(filepath.Join(root, "etc", "acme", "app.conf"), []byte("password=x\n"), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	root := acmeTree(t)
 	org := filepath.Join("testdata", "rules")
 	out, errs, code := run(t, "scan", "--root", root, "--rules", org, "--rule", "org.app_config.permissions", "--format", "json")
 	if code != 3 {
@@ -107,13 +101,7 @@ func TestScanOwnRules(t *testing.T) {
 // TestScanNextSteps: the table's next steps repeat the scan's target,
 // profile and selection flags in the fix and HTML commands.
 func TestScanNextSteps(t *testing.T) {
-	root := t.TempDir()
-	if err := os.MkdirAll(filepath.Join(root, "etc", "acme"), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(filepath.Join(root, "etc", "acme", "app.conf"), []byte("password=x\n"), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	root := acmeTree(t)
 	org := filepath.Join("testdata", "rules")
 	out, errs, code := run(t, "scan", "--root", root, "--rules", org, "--rule", "org.app_config.permissions", "--profile", "strict", "--no-color")
 	if code != 3 {
@@ -132,4 +120,17 @@ func TestScanNextSteps(t *testing.T) {
 			t.Errorf("output lacks %q:\n%s", want, out)
 		}
 	}
+}
+
+// acmeTree is a tree whose /etc/acme/app.conf fails the organisation's
+// rule org.app_config.permissions (mode 0644).
+func acmeTree(t *testing.T) string {
+	root := t.TempDir()
+	if err := os.MkdirAll(filepath.Join(root, "etc", "acme"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(root, "etc", "acme", "app.conf"), []byte("password=x\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return root
 }
