@@ -122,6 +122,18 @@ func TestScanNextSteps(t *testing.T) {
 	}
 }
 
+// TestFixOwnRules plans the native fix of an organisation's rule.
+func TestFixOwnRules(t *testing.T) {
+	root := acmeTree(t)
+	out, errs, code := run(t, "fix", "--root", root, "--rules", filepath.Join("testdata", "rules"), "--rule", "org.app_config.permissions", "--format", "json")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	if !strings.Contains(out, `"rule": "org.app_config.permissions"`) || !strings.Contains(out, "/etc/acme/app.conf") {
+		t.Errorf("no fix planned for the own rule:\n%s", out)
+	}
+}
+
 // acmeTree is a tree whose /etc/acme/app.conf fails the organisation's
 // rule org.app_config.permissions (mode 0644).
 func acmeTree(t *testing.T) string {
