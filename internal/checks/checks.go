@@ -25,6 +25,7 @@ func all() []check.Template {
 	return []check.Template{
 		fileModeTemplate{},
 		fileExistsTemplate{},
+		homeFilesTemplate{},
 		sshdOptionTemplate{}, sshdCryptoTemplate{}, sysctlTemplate{}, kernelModuleDisabledTemplate{}, mountOptionTemplate{}, // ssh/sysctl/kmod/mount area
 		defaultCredsTemplate{}, exprTemplate{}, // product area
 		configKVTemplate{}, accountPropertyTemplate{}, pamOptionTemplate{}, sudoOptionTemplate{}, sudoRuleTemplate{}, auditRuleTemplate{}, fileContentTemplate{}, dirFilesModeTemplate{}, rsyslogFileModeTemplate{}, limitsTemplate{}, rsyslogInputTemplate{}, schedulerAccessTemplate{}, // accounts/auth/logging area
