@@ -30,6 +30,6 @@ func all() []check.Template {
 		defaultCredsTemplate{}, exprTemplate{}, // product area
 		configKVTemplate{}, accountPropertyTemplate{}, pamOptionTemplate{}, sudoOptionTemplate{}, sudoRuleTemplate{}, auditRuleTemplate{}, fileContentTemplate{}, dirFilesModeTemplate{}, rsyslogFileModeTemplate{}, limitsTemplate{}, rsyslogInputTemplate{}, schedulerAccessTemplate{}, // accounts/auth/logging area
 		packageInstalledTemplate{}, packageAbsentTemplate{}, serviceStateTemplate{}, defaultTargetTemplate{}, repoSignaturesTemplate{}, repoTransportTemplate{}, aptConfTemplate{}, dnfAutomaticTemplate{}, // packages/services/pkgtrust area
-		fsWorldWritableTemplate{}, fsUnownedTemplate{}, fsSUIDTemplate{}, fsSystemPathsTemplate{}, listeningSocketsTemplate{}, kernelModuleLoadedTemplate{}, // filesystem-wide/live area
+		fsWorldWritableTemplate{}, fsUnownedTemplate{}, fsSUIDTemplate{}, fsSystemPathsTemplate{}, kernelCmdlineTemplate{}, kernelConfigTemplate{}, listeningSocketsTemplate{}, kernelModuleLoadedTemplate{}, // filesystem-wide/live area
 	}
 }
