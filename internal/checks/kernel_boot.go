@@ -190,12 +190,10 @@ func (c *kernelCmdlineCheck) Evaluate(_ context.Context, f *facts.Store) check.O
 	failed := false
 	for _, s := range kc.Sources {
 		problem, obs := c.judge(s.Params)
-		e := result.Evidence{Expected: exp, Observed: obs, File: s.File, Line: s.Line, Note: s.Describe()}
 		if problem != "" {
 			failed = true
-			e.Observed = obs + " (" + s.Describe() + ")"
 		}
-		ev = append(ev, e)
+		ev = append(ev, result.Evidence{Expected: exp, Observed: obs, File: s.File, Line: s.Line, Note: s.Describe()})
 	}
 	if len(kc.Notes) > 0 {
 		ev = append(ev, result.Evidence{Note: strings.Join(kc.Notes, "; ")})
