@@ -1,6 +1,7 @@
 package sudoers
 
 import (
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -16,8 +17,7 @@ type Principal struct {
 	UID    int
 	Groups []string
 	// Host is the host name sudo matches Host_Lists against; "" when
-	// unknown, in which case every Host_List that names anything but
-	// negations is taken to match (a policy is often shared by hosts).
+	// unknown: then only ALL matches, as for a host named nowhere.
 	Host string
 }
 
@@ -104,10 +104,7 @@ func (p *Policy) UserMatches(list []string, pr Principal) bool {
 // HostMatches reports whether a Host_List admits pr's host; host names
 // compare case-insensitively, addresses and netgroups match nothing.
 func (p *Policy) HostMatches(list []string, pr Principal) bool {
-	if pr.Host == "" {
-		return p.listMatch("Host", list, func(string) bool { return true }, 0) == allow
-	}
-	return p.listMatch("Host", list, func(h string) bool { return strings.EqualFold(h, pr.Host) }, 0) == allow
+	return p.listMatch("Host", list, func(h string) bool { return pr.Host != "" && strings.EqualFold(h, pr.Host) }, 0) == allow
 }
 
 // RunasUsers and RunasGroups split a Runas_Spec "users : groups".
@@ -248,7 +245,10 @@ func (p *Policy) Lookup(pr, target Principal, path string) Decision {
 }
 
 // Applies reports whether a Defaults entry applies to pr on its host,
-// running path as target. path "" leaves command-bound entries out.
+// running path as target. path "" leaves command-bound entries out; a
+// path starting with '!' is a command binding itself, so only entries
+// with exactly that binding apply (how the checks ask "what does this
+// Defaults!cmnd line change").
 func (p *Policy) Applies(d *Default, pr, target Principal, path string) bool {
 	if d.Binding == "" {
 		return true
@@ -262,31 +262,43 @@ func (p *Policy) Applies(d *Default, pr, target Principal, path string) bool {
 	case '>':
 		return p.listMatch("Runas", list, target.userItem, 0) == allow
 	case '!':
+		if strings.HasPrefix(path, "!") {
+			return d.Binding == path
+		}
 		return path != "" && p.cmndMatch(list, path) == allow
 	}
 	return false
 }
 
-// Flag is the value of a boolean Defaults option for pr running path as
-// target, starting from def (sudo's built-in value). sudo 1.9 applies the
-// global, host, user and runas entries in one pass in file order, and the
-// command entries afterwards (plugins/sudoers/defaults.c,
-// update_defaults), so a later "Defaults authenticate" undoes an earlier
-// "Defaults:user !authenticate" while "Defaults!cmnd" beats them all. by
-// names the deciding entry, "" for the built-in value.
-func (p *Policy) Flag(name string, def bool, pr, target Principal, path string) (on bool, by string) {
-	on = def
+// Setting is the Defaults entry that decides option name for pr running
+// path as target, nil when none does (sudo's built-in value holds). sudo
+// 1.9 applies the global, host, user and runas entries in one pass in
+// file order, and the command entries afterwards
+// (plugins/sudoers/defaults.c, update_defaults), so a later "Defaults
+// authenticate" undoes an earlier "Defaults:user !authenticate" while
+// "Defaults!cmnd" beats them all.
+func (p *Policy) Setting(name string, pr, target Principal, path string) *Default {
+	var by *Default
 	for _, cmnd := range []bool{false, true} {
 		for i := range p.Defaults {
 			d := &p.Defaults[i]
 			if d.Name != name || (d.Binding != "" && d.Binding[0] == '!') != cmnd || !p.Applies(d, pr, target, path) {
 				continue
 			}
-			on = !d.Negated && d.Op == ""
-			by = d.String()
+			by = d
 		}
 	}
-	return on, by
+	return by
+}
+
+// Flag is the value of a boolean option for pr running path as target,
+// def when no entry sets it; by names the deciding entry ("" for def).
+func (p *Policy) Flag(name string, def bool, pr, target Principal, path string) (on bool, by string) {
+	d := p.Setting(name, pr, target, path)
+	if d == nil {
+		return def, ""
+	}
+	return !d.Negated && d.Op == "", d.String()
 }
 
 // String renders the entry as a sudoers line would ("Defaults:alice
@@ -328,6 +340,98 @@ func (p *Policy) Privileges(pr Principal) []*Spec {
 		s := &p.Specs[i]
 		if p.UserMatches(s.Users, pr) && p.HostMatches(s.Hosts, pr) {
 			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// Decided is one distinct outcome of an option over the situations a
+// policy can meet: the deciding entry (nil: sudo's built-in value) and
+// an example of who gets it.
+type Decided struct {
+	Entry *Default
+	// Who is the first situation decided so: "alice", "alice as
+	// postgres", "alice running !/usr/bin/vi", "any user".
+	Who string
+}
+
+// Decisions evaluates option name for every user given (Host is set to
+// the policy's host name), for a user named in no list, as root and as
+// every user a "Defaults>" entry names, without and with each
+// "Defaults!" binding of the option; it returns each distinct deciding
+// entry once, in the order met.
+func (p *Policy) Decisions(name string, users []Principal) []Decided {
+	who := append(slices.Clone(users), Principal{User: "\x00", UID: -1})
+	targets := []Principal{{User: "root", Groups: []string{"root"}}}
+	cmnds := []string{""}
+	for i := range p.Defaults {
+		d := &p.Defaults[i]
+		if d.Name != name || d.Binding == "" {
+			continue
+		}
+		switch d.Binding[0] {
+		case ':':
+			// Users the binding names who are not local (a directory
+			// service's) still get what it sets.
+			for _, u := range p.ExpandAliases("User", splitList(d.Binding[1:])) {
+				u = strings.TrimSpace(u)
+				var pr Principal
+				switch {
+				case u == "" || u[0] == '!' || u == "ALL" || u[0] == '+' || strings.HasPrefix(u, "%:") || strings.HasPrefix(u, "%#"):
+					continue
+				case u[0] == '%':
+					pr = Principal{User: "\x00" + u, UID: -1, Groups: []string{unquote(u[1:])}}
+				case u[0] == '#':
+					n, err := strconv.Atoi(u[1:])
+					if err != nil {
+						continue
+					}
+					pr = Principal{User: u, UID: n}
+				default:
+					pr = Principal{User: unquote(u), UID: -1}
+				}
+				if !slices.ContainsFunc(who, func(x Principal) bool { return x.User == pr.User }) {
+					who = append(who, pr)
+				}
+			}
+		case '>':
+			for _, u := range p.ExpandAliases("Runas", splitList(d.Binding[1:])) {
+				if u = strings.TrimSpace(u); u != "" && u[0] != '!' && u[0] != '%' && u[0] != '#' && u != "ALL" {
+					targets = append(targets, Principal{User: u, UID: -1})
+				}
+			}
+		case '!':
+			if !slices.Contains(cmnds, d.Binding) {
+				cmnds = append(cmnds, d.Binding)
+			}
+		}
+	}
+	var out []Decided
+	seen := map[*Default]bool{}
+	for _, pr := range who {
+		pr.Host = p.Hostname
+		for _, as := range targets {
+			for _, c := range cmnds {
+				d := p.Setting(name, pr, as, c)
+				if seen[d] {
+					continue
+				}
+				seen[d] = true
+				w := pr.User
+				switch {
+				case w == "\x00":
+					w = "any user"
+				case strings.HasPrefix(w, "\x00"):
+					w = "members of " + w[1:]
+				}
+				if as.User != "root" {
+					w += " as " + as.User
+				}
+				if c != "" {
+					w += " running " + c[1:]
+				}
+				out = append(out, Decided{Entry: d, Who: w})
+			}
 		}
 	}
 	return out

@@ -73,6 +73,9 @@ type Policy struct {
 	// sudo keeps one namespace per type, so a Cmnd_Alias never stands for
 	// a user.
 	Typed map[string]map[string][]string `json:"typed_aliases,omitempty"`
+	// Hostname is the short name in /etc/hostname, what Host_Lists are
+	// matched against; "" when unknown.
+	Hostname string `json:"hostname,omitempty"`
 }
 
 // Key is the fact-store key.
@@ -99,6 +102,10 @@ func Collect(_ context.Context, t target.Target) (*Policy, error) {
 		return nil, fmt.Errorf("read /etc/sudoers: %w", err)
 	}
 	p.Present = true
+	if h, err := target.ReadFileLimit(t, "etc/hostname", 4096); err == nil {
+		first, _, _ := strings.Cut(strings.TrimSpace(string(h)), "\n")
+		p.Hostname, _, _ = strings.Cut(strings.TrimSpace(first), ".")
+	}
 	if err := p.load(t, "etc/sudoers", b, 0); err != nil {
 		return nil, err
 	}
@@ -192,7 +199,7 @@ type Statement struct {
 	// AliasType is "User", "Runas", "Host" or "Cmnd" (Cmd_Alias too).
 	AliasType string
 	Members   []string
-	Path    string
+	Path      string
 }
 
 // maxLine bounds one logical line; longer lines are skipped by Parse and
