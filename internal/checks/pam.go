@@ -23,7 +23,7 @@ import (
 //	pam_option: {services: [login, sshd], type: auth, module: pam_unix.so, args: {nullok: absent}}
 //	pam_option: {services: [passwd], type: password, module: pam_pwquality.so, present: true,
 //	             args: {minlen: ">=14"}, defaults: {minlen: "8"},
-//	             config: {syntax: equals, paths: [/etc/security/pwquality.conf, /etc/security/pwquality.conf.d/*.conf]}}
+//	             config: {syntax: pwquality, paths: [/etc/security/pwquality.conf]}}
 //	pam_option: {services: [passwd], type: password, module: pam_unix.so, any_flag: [yescrypt, sha512]}
 //
 // present: true requires the module in every existing service's stack,
@@ -199,7 +199,7 @@ func (pamOptionTemplate) New(n *yaml.Node) (check.Check, error) {
 	if a.Config != nil {
 		syn, err := kvconf.ParseSyntax(a.Config.Syntax)
 		if err != nil || syn == kvconf.Systemd {
-			return nil, check.ArgErrorf(n, "config.syntax must be space or equals")
+			return nil, check.ArgErrorf(n, "config.syntax must be space, equals or pwquality")
 		}
 		if len(a.Config.Paths) == 0 {
 			return nil, check.ArgErrorf(n, "config.paths is required")
@@ -267,6 +267,9 @@ func (c *pamOptionCheck) Evaluate(ctx context.Context, f *facts.Store) check.Out
 			ev := result.Evidence{Expected: exp, Observed: svc + ": " + obs, File: e.File, Line: e.Line}
 			if len(e.Via) > 0 {
 				ev.Note = "included via " + strings.Join(e.Via, " > ")
+			}
+			if modCfg != nil && modCfg.Stopped != nil {
+				ev.Note = strings.TrimPrefix(ev.Note+"; "+stoppedNote(modCfg), "; ")
 			}
 			if ok && (c.a.Present == nil || *c.a.Present) {
 				good = append(good, ev)

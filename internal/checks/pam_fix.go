@@ -179,7 +179,7 @@ func (c *pamOptionCheck) fixArgs(ctx context.Context, ch *remedy.Changes, e *pam
 			if inCfg {
 				var ents []kvconf.Entry
 				for _, ce := range modCfg.Entries {
-					if ce.Key == k {
+					if ce.Key == k || modCfg.Syntax == kvconf.Pwquality && strings.EqualFold(ce.Key, k) {
 						ents = append(ents, ce)
 					}
 				}
@@ -187,9 +187,11 @@ func (c *pamOptionCheck) fixArgs(ctx context.Context, ch *remedy.Changes, e *pam
 					return false, err
 				}
 			}
-		case !lset && modCfg != nil && len(modCfg.Files) > 0:
+		case !lset && modCfg != nil && len(modCfg.Files) > 0 && modCfg.Stopped == nil:
 			// The module reads its own configuration file: keep the
 			// setting there, where the distribution's tools expect it.
+			// When its reader stops early a setting there may never be
+			// read; the module argument, applied after it, is.
 			if err := kvSet(ctx, ch, *c.src, "", k, nv, kvOpts{}, fmt.Sprintf("set %s for %s", pamArg(k, nv), c.a.Module)); err != nil {
 				return false, err
 			}

@@ -29,7 +29,7 @@ func withPAM(extra map[string]any) map[string]any {
 	return m
 }
 
-const pwq = `config: {syntax: equals, paths: [/etc/security/pwquality.conf, /etc/security/pwquality.conf.d/*.conf]}`
+const pwq = `config: {syntax: pwquality, paths: [/etc/security/pwquality.conf]}`
 
 func TestPAMOption(t *testing.T) {
 	runAuthCases(t, pamOptionTemplate{}, []authCase{
