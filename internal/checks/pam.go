@@ -248,7 +248,7 @@ func (c *pamOptionCheck) Evaluate(ctx context.Context, f *facts.Store) check.Out
 	var good, bad []result.Evidence
 	seen := 0
 	for _, svc := range c.a.Services {
-		stack, err := cfg.Stack(svc, c.a.Type)
+		nodes, err := cfg.Flow(svc, c.a.Type)
 		if errors.Is(err, pam.ErrNoService) {
 			continue
 		}
@@ -256,13 +256,18 @@ func (c *pamOptionCheck) Evaluate(ctx context.Context, f *facts.Store) check.Out
 			return check.FromErr("PAM service "+svc, err)
 		}
 		seen++
-		found := false
-		for i := range stack {
-			e := &stack[i]
-			if e.ModuleName() != c.a.Module && e.Module != c.a.Module {
+		found, present, stack := false, false, pamEntries(nodes)
+		var skipped []result.Evidence
+		for i := range nodes {
+			e := &nodes[i].Entry
+			if nodes[i].Substack || e.ModuleName() != c.a.Module && e.Module != c.a.Module {
 				continue
 			}
-			found = true
+			present = true
+			v, err := pam.Judge(nodes, i)
+			if err != nil {
+				return check.FromErr("PAM service "+svc, err)
+			}
 			obs, ok := c.judge(e, modCfg)
 			ev := result.Evidence{Expected: exp, Observed: svc + ": " + obs, File: e.File, Line: e.Line}
 			if len(e.Via) > 0 {
@@ -271,6 +276,19 @@ func (c *pamOptionCheck) Evaluate(ctx context.Context, f *facts.Store) check.Out
 			if modCfg != nil && modCfg.Stopped != nil {
 				ev.Note = strings.TrimPrefix(ev.Note+"; "+stoppedNote(modCfg), "; ")
 			}
+			// A required module counts only where every successful run
+			// passes through it; a forbidden option or module matters
+			// wherever some run reaches it.
+			counts := v.Reachable
+			if c.required() {
+				counts = v.Enforced
+			}
+			if !counts {
+				ev.Observed += " (not enforced: " + v.Why + ")"
+				skipped = append(skipped, ev)
+				continue
+			}
+			found = true
 			if ok && (c.a.Present == nil || *c.a.Present) {
 				good = append(good, ev)
 			} else {
@@ -289,10 +307,16 @@ func (c *pamOptionCheck) Evaluate(ctx context.Context, f *facts.Store) check.Out
 		}
 		if !found {
 			ev := result.Evidence{Expected: exp, Observed: fmt.Sprintf("%s: no %s in the %s stack", svc, c.a.Module, c.a.Type), File: cfg.Paths[svc]}
-			if c.a.Present != nil && *c.a.Present {
-				bad = append(bad, ev)
+			switch {
+			case present && c.required():
+				ev.Observed = fmt.Sprintf("%s: %s is in the %s stack but no successful run needs it", svc, c.a.Module, c.a.Type)
+			case present:
+				ev.Observed = fmt.Sprintf("%s: %s is in the %s stack but no run reaches it", svc, c.a.Module, c.a.Type)
+			}
+			if c.required() {
+				bad = append(append(bad, ev), skipped...)
 			} else {
-				good = append(good, ev)
+				good = append(append(good, ev), skipped...)
 			}
 		}
 	}
@@ -350,6 +374,20 @@ func (c *pamOptionCheck) judge(e *pam.Entry, modCfg *kvconf.Config) (string, boo
 		}
 	}
 	return strings.Join(desc, " "), ok
+}
+
+// required reports whether the check requires the module (present: true).
+func (c *pamOptionCheck) required() bool { return c.a.Present != nil && *c.a.Present }
+
+// pamEntries are the module lines of a flow, without substack placeholders.
+func pamEntries(nodes []pam.Node) []pam.Entry {
+	out := make([]pam.Entry, 0, len(nodes))
+	for _, n := range nodes {
+		if !n.Substack {
+			out = append(out, n.Entry)
+		}
+	}
+	return out
 }
 
 // faillockAuth reports whether the check requires pam_faillock in the auth

@@ -57,6 +57,15 @@ func (c *pamOptionCheck) fixStep(ctx context.Context, ch *remedy.Changes, cfg *p
 		if err != nil {
 			return false, fmt.Errorf("PAM service %s: %w", svc, err)
 		}
+		if why, err := c.notEnforced(cfg, svc); err != nil || why != "" {
+			if err != nil {
+				return false, err
+			}
+			// Reordering a stack's control flow changes who can log in:
+			// left to the administrator.
+			ch.Defer("make "+c.a.Module+" binding in the "+c.a.Type+" stack of "+svc, why)
+			continue
+		}
 		found := false
 		for i := range stack {
 			e := &stack[i]
@@ -95,6 +104,36 @@ func (c *pamOptionCheck) fixStep(ctx context.Context, ch *remedy.Changes, cfg *p
 		}
 	}
 	return false, nil
+}
+
+// notEnforced says why a required module that is in svc's stack binds no
+// successful run (skipped by a jump, after a sufficient or done, or its
+// failure ignored), or "" when one of its lines is enforced or it is
+// missing (then inserted).
+func (c *pamOptionCheck) notEnforced(cfg *pam.Config, svc string) (string, error) {
+	if !c.required() {
+		return "", nil
+	}
+	nodes, err := cfg.Flow(svc, c.a.Type)
+	if err != nil {
+		return "", fmt.Errorf("PAM service %s: %w", svc, err)
+	}
+	var whys []string
+	for i := range nodes {
+		e := &nodes[i].Entry
+		if nodes[i].Substack || e.ModuleName() != c.a.Module && e.Module != c.a.Module {
+			continue
+		}
+		v, err := pam.Judge(nodes, i)
+		if err != nil {
+			return "", fmt.Errorf("PAM service %s: %w", svc, err)
+		}
+		if v.Enforced {
+			return "", nil
+		}
+		whys = append(whys, fmt.Sprintf("%s:%d is not enforced: %s", e.File, e.Line, v.Why))
+	}
+	return strings.Join(whys, "; "), nil
 }
 
 // faillockAccount adds pam_faillock to svc's account stack when its auth

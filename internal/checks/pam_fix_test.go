@@ -84,6 +84,8 @@ func TestPAMOptionFix(t *testing.T) {
 			map[string][]string{"etc/pam.d/common-password": {"password\trequisite\tpam_pwquality.so\npassword\t[success=1 default=ignore]\tpam_unix.so obscure yescrypt use_authtok\npassword\trequisite"},
 				"etc/security/pwquality.conf": {"# minlen = 8\nminlen = 14\n"}}, false},
 		{"pwquality not installed is deferred", pwqMinlen, debPAMTree(nil), nil, true},
+		{"pwquality skipped by a jump is deferred", pwqMinlen, debPAMTree(map[string]string{"usr/lib/x86_64-linux-gnu/security/pam_pwquality.so": "",
+			"etc/pam.d/common-password": "password [success=2 default=ignore] pam_unix.so yescrypt\npassword requisite pam_pwquality.so minlen=16\npassword requisite pam_deny.so\npassword required pam_permit.so\n"}), nil, true},
 		{"RHEL pwquality minlen in pwquality.conf", pwqMinlen, rhelPAMTree(nil),
 			map[string][]string{"etc/security/pwquality.conf": {"# minlen = 8\nminlen = 14\n"}}, false},
 		{"argument on the line wins over the file", pwqRetry,
