@@ -47,6 +47,11 @@ type pamOptionArgs struct {
 	AnyFlag  []string          `yaml:"any_flag"`
 	Config   *pamConfigArgs    `yaml:"config"`
 	Defaults map[string]string `yaml:"defaults"`
+	// Flow is what a required module's line must be in the control
+	// flow: "enforced" (default; every successful run passes it and it
+	// succeeds) or "runs" (every successful run calls it, for modules
+	// that set something up rather than decide, like pam_faildelay).
+	Flow string `yaml:"flow"`
 }
 
 type pamConfigArgs struct {
@@ -186,6 +191,11 @@ func (pamOptionTemplate) New(n *yaml.Node) (check.Check, error) {
 	if a.Present == nil && len(a.Args) == 0 && len(a.AnyFlag) == 0 {
 		return nil, check.ArgErrorf(n, "set present, args or any_flag")
 	}
+	switch a.Flow {
+	case "", "enforced", "runs":
+	default:
+		return nil, check.ArgErrorf(n, "flow must be enforced or runs")
+	}
 	c := &pamOptionCheck{a: a, cons: map[string][]constraint{}}
 	for k, v := range a.Args {
 		cs, err := parseConstraint(v)
@@ -279,12 +289,9 @@ func (c *pamOptionCheck) Evaluate(ctx context.Context, f *facts.Store) check.Out
 			// A required module counts only where every successful run
 			// passes through it; a forbidden option or module matters
 			// wherever some run reaches it.
-			counts := v.Reachable
-			if c.required() {
-				counts = v.Enforced
-			}
+			counts, why := c.counts(v)
 			if !counts {
-				ev.Observed += " (not enforced: " + v.Why + ")"
+				ev.Observed += " (not enforced: " + why + ")"
 				skipped = append(skipped, ev)
 				continue
 			}
@@ -374,6 +381,18 @@ func (c *pamOptionCheck) judge(e *pam.Entry, modCfg *kvconf.Config) (string, boo
 		}
 	}
 	return strings.Join(desc, " "), ok
+}
+
+// counts reports whether a line of the module counts, given its place in
+// the control flow, and if not why.
+func (c *pamOptionCheck) counts(v pam.Verdict) (bool, string) {
+	switch {
+	case !c.required():
+		return v.Reachable, v.Why
+	case c.a.Flow == "runs":
+		return v.Runs, v.RunsWhy
+	}
+	return v.Enforced, v.Why
 }
 
 // required reports whether the check requires the module (present: true).

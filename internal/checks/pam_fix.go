@@ -128,10 +128,11 @@ func (c *pamOptionCheck) notEnforced(cfg *pam.Config, svc string) (string, error
 		if err != nil {
 			return "", fmt.Errorf("PAM service %s: %w", svc, err)
 		}
-		if v.Enforced {
+		ok, why := c.counts(v)
+		if ok {
 			return "", nil
 		}
-		whys = append(whys, fmt.Sprintf("%s:%d is not enforced: %s", e.File, e.Line, v.Why))
+		whys = append(whys, fmt.Sprintf("%s:%d is not enforced: %s", e.File, e.Line, why))
 	}
 	return strings.Join(whys, "; "), nil
 }

@@ -197,6 +197,11 @@ type Verdict struct {
 	// Why explains a run that succeeds without the module, when not
 	// enforced.
 	Why string
+	// Runs: every successful run calls the module, whatever it returns
+	// (what matters for modules that set something up, like
+	// pam_faildelay or pam_umask); RunsWhy explains a run that does not.
+	Runs    bool
+	RunsWhy string
 }
 
 // maxFlow bounds the lines of a stack whose control flow is analysed.
@@ -217,10 +222,16 @@ func Judge(nodes []Node, i int) (Verdict, error) {
 	v.Reachable = reachable(nodes, i)
 	if !v.Reachable {
 		v.Why = "no run of the stack reaches it"
+		v.RunsWhy = v.Why
 		return v, nil
 	}
-	why, bypass := bypassPath(nodes, i)
+	why, bypass := bypassPath(nodes, i, false)
 	v.Enforced, v.Why = !bypass, why
+	v.Runs, v.RunsWhy = true, ""
+	if bypass {
+		why, bypass = bypassPath(nodes, i, true)
+		v.Runs, v.RunsWhy = !bypass, why
+	}
 	return v, nil
 }
 
@@ -356,8 +367,9 @@ func reachable(nodes []Node, target int) bool {
 }
 
 // bypassPath looks for a run that ends in PAM_SUCCESS without the judged
-// module succeeding, and describes the first choice that leaves it out.
-func bypassPath(nodes []Node, target int) (string, bool) {
+// module succeeding (with ran, without it running at all), and describes
+// the first choice that leaves it out.
+func bypassPath(nodes []Node, target int, ran bool) (string, bool) {
 	seen := map[state]bool{}
 	var visit func(s state, why string) (string, bool)
 	visit = func(s state, why string) (string, bool) {
@@ -376,8 +388,8 @@ func bypassPath(nodes []Node, target int) (string, bool) {
 			ns := s
 			w := why
 			if s.pos == target {
-				ns.hit = o.success
-				if !o.success && w == "" {
+				ns.hit = o.success || ran
+				if !ns.hit && w == "" {
 					w = fmt.Sprintf("its failure does not fail the stack (%s)", n.Control)
 				}
 			}

@@ -87,6 +87,9 @@ func TestFlowEnforced(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
+				if v.Enforced && !v.Runs {
+					t.Errorf("%s: enforced but does not always run: %+v", tt.module, v)
+				}
 				if v.Enforced != tt.enforced || v.Reachable != tt.reach || !strings.Contains(v.Why, tt.why) {
 					t.Errorf("%s: %+v, want enforced %v reachable %v why %q", tt.module, v, tt.enforced, tt.reach, tt.why)
 				}
@@ -95,6 +98,26 @@ func TestFlowEnforced(t *testing.T) {
 				t.Fatalf("%s not in the flow", tt.module)
 			}
 		})
+	}
+}
+
+func TestFlowRuns(t *testing.T) {
+	c := flowConfig(map[string]string{"login": "auth optional pam_faildelay.so delay=4000000\nauth [success=1 default=ignore] pam_unix.so\nauth requisite pam_deny.so\nauth required pam_permit.so\nauth [success=1 default=ignore] pam_unix.so\nauth optional pam_umask.so\n"})
+	nodes, err := c.Flow("login", "auth")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, want := range []bool{true, true, false, true, true, false} {
+		v, err := Judge(nodes, i)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if v.Runs != want || !want && !strings.Contains(v.RunsWhy, "skipped when") {
+			t.Errorf("%s: %+v, want runs %v", nodes[i].ModuleName(), v, want)
+		}
+	}
+	if v, _ := Judge(nodes, 0); v.Enforced {
+		t.Errorf("an optional pam_faildelay is not enforced: %+v", v)
 	}
 }
 
