@@ -30,5 +30,6 @@ func all() []check.Template {
 		configKVTemplate{}, accountPropertyTemplate{}, pamOptionTemplate{}, sudoOptionTemplate{}, sudoRuleTemplate{}, auditRuleTemplate{}, fileContentTemplate{}, dirFilesModeTemplate{}, rsyslogFileModeTemplate{}, limitsTemplate{}, rsyslogInputTemplate{}, schedulerAccessTemplate{}, // accounts/auth/logging area
 		packageInstalledTemplate{}, packageAbsentTemplate{}, serviceStateTemplate{}, defaultTargetTemplate{}, repoSignaturesTemplate{}, repoTransportTemplate{}, aptConfTemplate{}, dnfAutomaticTemplate{}, // packages/services/pkgtrust area
 		fsWorldWritableTemplate{}, fsUnownedTemplate{}, fsSUIDTemplate{}, listeningSocketsTemplate{}, kernelModuleLoadedTemplate{}, // filesystem-wide/live area
+		firewallTemplate{}, // firewall area
 	}
 }
