@@ -214,10 +214,7 @@ func (c *firewallCheck) deny(rs *firewall.Ruleset, source, hook string) check.Ou
 			bad = append(bad, open...)
 		}
 	}
-	if len(bad) > 0 {
-		return check.Fail(bad...)
-	}
-	return check.Pass(good...)
+	return fwOutcome(good, bad)
 }
 
 // inputRules judges loopback, spoofing and established handling in the
@@ -278,10 +275,7 @@ func (c *firewallCheck) inputRules(rs *firewall.Ruleset, source string) check.Ou
 			}
 		}
 	}
-	if len(bad) > 0 {
-		return check.Fail(bad...)
-	}
-	return check.Pass(good...)
+	return fwOutcome(good, bad)
 }
 
 // listening judges the services listening for other hosts: each must be
@@ -329,10 +323,30 @@ func (c *firewallCheck) listening(f *facts.Store, rs *firewall.Ruleset, source s
 		}
 	}
 	if len(bad) > 0 {
-		return check.Fail(bad...)
+		return fwOutcome(nil, bad)
 	}
 	if len(good) == 0 {
 		good = append(good, result.Evidence{Expected: "listening services allowed", Observed: "no service listening for other hosts is filtered by a default-deny chain", File: target.Abs(netsock.Tables[0])})
 	}
 	return check.Pass(good...)
+}
+
+// fwOutcome fails with bad or passes with good, each without the
+// repeats an inet chain gives for both families.
+func fwOutcome(good, bad []result.Evidence) check.Outcome {
+	uniq := func(evs []result.Evidence) []result.Evidence {
+		var out []result.Evidence
+		for _, e := range evs {
+			if !slices.ContainsFunc(out, func(o result.Evidence) bool {
+				return o.Observed == e.Observed && o.File == e.File && o.Line == e.Line
+			}) {
+				out = append(out, e)
+			}
+		}
+		return out
+	}
+	if len(bad) > 0 {
+		return check.Fail(uniq(bad)...)
+	}
+	return check.Pass(uniq(good)...)
 }

@@ -185,9 +185,11 @@ func collect(ctx context.Context, s *facts.Store, run Runner) (*Firewall, error)
 			return nil, fmt.Errorf("firewall: %s: %w", mu.name, err)
 		}
 		m.Errors = problems
-		if m.Active && len(problems) == 0 || m.Active && mu.name == UFWName {
-			// ufw loads what it can of each file; nft -f,
-			// iptables-restore and firewalld refuse a broken one.
+		if m.Active && (mu.name != Nftables || len(problems) == 0) {
+			// nft -f refuses the whole configuration over one error;
+			// iptables-restore applies each file all or nothing
+			// (readIptables and readUFW leave a broken file out and
+			// report it), firewalld skips a broken zone.
 			f.Persisted.Chains = append(f.Persisted.Chains, rs.Chains...)
 			f.Persisted.Dormant = append(f.Persisted.Dormant, rs.Dormant...)
 		}
@@ -266,17 +268,18 @@ func readIptables(t target.Target, rs *Ruleset, m *Manager) ([]string, error) {
 			b, err := target.ReadFileLimit(t, ff[0], 4<<20)
 			if err != nil {
 				if errors.Is(err, fs.ErrNotExist) {
-					if len(m.Enabled) > 0 {
-						problems = append(problems, fmt.Sprintf("%s (loaded by %s) does not exist", target.Abs(ff[0]), u))
-					}
-					continue
+					continue // the unit skips a family without rules
 				}
 				return nil, err
 			}
 			m.Files = append(m.Files, target.Abs(ff[0]))
-			if err := ParseIptables(rs, b, target.Abs(ff[0]), ff[1], Iptables, false); err != nil {
+			// iptables-restore applies a file all or nothing.
+			one := &Ruleset{}
+			if err := ParseIptables(one, b, target.Abs(ff[0]), ff[1], Iptables, false); err != nil {
 				problems = append(problems, err.Error())
+				continue
 			}
+			rs.Chains = append(rs.Chains, one.Chains...)
 		}
 	}
 	return problems, nil

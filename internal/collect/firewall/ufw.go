@@ -128,9 +128,12 @@ func readUFW(t target.Target, rs *Ruleset) (*UFW, []string, error) {
 				continue
 			}
 			u.Files = append(u.Files, target.Abs(p))
-			if err := ParseIptables(rs, b, target.Abs(p), f.fam, "ufw", true); err != nil {
+			one := &Ruleset{Chains: rs.Chains}
+			if err := ParseIptables(one, b, target.Abs(p), f.fam, "ufw", true); err != nil {
 				problems = append(problems, err.Error())
+				continue
 			}
+			rs.Chains = one.Chains
 		}
 	}
 	return u, problems, nil
