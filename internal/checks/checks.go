@@ -32,5 +32,6 @@ func all() []check.Template {
 		packageInstalledTemplate{}, packageAbsentTemplate{}, serviceStateTemplate{}, defaultTargetTemplate{}, repoSignaturesTemplate{}, repoTransportTemplate{}, aptConfTemplate{}, dnfAutomaticTemplate{}, // packages/services/pkgtrust area
 		fsWorldWritableTemplate{}, fsUnownedTemplate{}, fsSUIDTemplate{}, fsSystemPathsTemplate{}, kernelCmdlineTemplate{}, kernelConfigTemplate{}, listeningSocketsTemplate{}, kernelModuleLoadedTemplate{}, // filesystem-wide/live area
 		auditPrivilegedTemplate{}, journaldRetentionTemplate{}, logrotateRotateTemplate{}, remoteLoggingTemplate{}, // audit/logging retention and remote logging
+		firewallTemplate{}, // firewall area
 	}
 }
