@@ -62,9 +62,6 @@ type Options struct {
 	Strategies []string
 	// Impact assesses operations; nil skips the preflight.
 	Impact Assessor
-	// Now is the time the plan is made for (password ageing is judged
-	// against it); zero means the current time.
-	Now time.Time
 }
 
 // RuleFix is the plan's verdict for one failing rule.
@@ -130,10 +127,9 @@ func Make(ctx context.Context, eng *engine.Engine, t target.Target, opts Options
 	if sl, ok := opts.Impact.(SourceLister); ok {
 		p.Sources = sl.SourceList()
 	}
-	now := opts.Now
-	if now.IsZero() {
-		now = opts.Engine.Now
-	}
+	// The scan and the plan share one time (opts.Engine.Now, zero meaning
+	// the clock): password ageing is judged against it.
+	now := opts.Engine.Now
 	if now.IsZero() {
 		now = time.Now()
 	}
