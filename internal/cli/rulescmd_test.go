@@ -110,7 +110,7 @@ func TestScanNextSteps(t *testing.T) {
 	sel := "--root " + root + " --profile strict --rules " + org + " --rule org.app_config.permissions"
 	for _, want := range []string{
 		"    CRA: CRA.A1.P1.2e Confidentiality of data\n",
-		"1 of 1 failures have a native fix",
+		"1 of 1 failure has a native fix",
 		"    cradle fix " + sel + "\n",
 		"    cradle fix " + sel + " --apply\n",
 		"cradle scan " + sel + " --format html -o cradle-report.html",
