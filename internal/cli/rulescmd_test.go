@@ -146,3 +146,17 @@ func acmeTree(t *testing.T) string {
 	}
 	return root
 }
+
+// TestLogAppendOwnRules: cradle log append names an organisation's rule
+// when its rule file is given, and refuses it otherwise.
+func TestLogAppendOwnRules(t *testing.T) {
+	env := map[string]string{"CRADLE_HOME": t.TempDir()}
+	root := acmeTree(t)
+	args := []string{"log", "append", "--root", root, "--reason", "tightened by hand", "--rule", "org.app_config.permissions"}
+	if _, errs, code := runIn(t, env, args...); code != 2 || !strings.Contains(errs, `unknown rule "org.app_config.permissions"`) {
+		t.Fatalf("without --rules: exit %d: %s", code, errs)
+	}
+	if _, errs, code := runIn(t, env, append(args, "--rules", filepath.Join("testdata", "rules"))...); code != 0 {
+		t.Fatalf("with --rules: exit %d: %s", code, errs)
+	}
+}
