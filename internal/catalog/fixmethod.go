@@ -23,6 +23,8 @@ var fixMethods = map[string]string{
 	"file_exists":            "Removes the files that must be absent (a symlink itself, not what it points to).",
 	"fs_world_writable":      "Removes world write permission, or adds the sticky bit to world-writable directories.",
 	"fs_suid":                "Removes unexpected setuid and setgid bits.",
+	"fs_system_paths":        "Removes group and other write permission from entries of the system program and library directories, or gives them owner root and, where the group is not a system group, group root; setuid/setgid programs are deferred (chown clears those bits).",
+	"home_files":             "Removes the listed files from the home directories (a symlink itself, not what it points to); directories are deferred.",
 	"service_state":          "Enables, disables or masks the unit through its symlinks, as systemctl does (also offline).",
 	"default_target":         "Points the default.target symlink at the expected target.",
 	"package_absent":         "Removes the package through the package manager on the live host.",
