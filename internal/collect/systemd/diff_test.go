@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -31,13 +30,12 @@ var (
 // Also= and DefaultInstance=, .wants/.requires links in /etc, /run and
 // /usr/lib, masks in /etc and /run, empty files, aliases, template
 // instances, generator output, drop-ins, dangling links) and requires
-// IsEnabled to answer every query as "systemctl --root=SANDBOX
-// is-enabled" does.
+// IsEnabled to answer every query as the tree's systemctl is-enabled does
+// (run chrooted, offline, which is what "systemctl --root" reads).
 func TestDifferentialIsEnabled(t *testing.T) {
 	s := targettest.NewSandbox(t)
-	systemctl, err := exec.LookPath("systemctl")
-	if err != nil {
-		t.Skip("no systemctl on this host")
+	if !s.Has("usr/bin/systemctl") && !s.Has("bin/systemctl") {
+		t.Skip("the fixture has no systemctl")
 	}
 	seed := targettest.Seed(t, 20261205)
 	rng := rand.New(rand.NewPCG(seed, 0))
@@ -107,14 +105,13 @@ func TestDifferentialIsEnabled(t *testing.T) {
 		}
 		for _, q := range diffQueries {
 			total++
-			cmd := exec.CommandContext(t.Context(), systemctl, "--root="+s.Root, "is-enabled", q)
-			var errOut strings.Builder
-			cmd.Stderr = &errOut
-			out, _ := cmd.Output()
+			// The tree's own systemctl, chrooted; --root=/ keeps it
+			// offline even where /run/systemd/system exists.
+			out, errOut, _ := s.Run(t.Context(), "systemctl", "--root=/", "is-enabled", q)
 			want := strings.TrimSpace(string(out))
 			switch {
 			case want != "":
-			case strings.Contains(errOut.String(), "No such file or directory"):
+			case strings.Contains(string(errOut), "No such file or directory"):
 				want = NotFound // systemctl prints nothing and fails
 			default:
 				want = "error"
@@ -131,7 +128,7 @@ func TestDifferentialIsEnabled(t *testing.T) {
 				t.Errorf("case %d (CRADLE_DIFF_SEED=%d) State(%s) = %s, systemctl is-enabled %s: %s\n  %s", n, seed, q, st.State, want, why, strings.Join(desc, "\n  "))
 			}
 			if got != want {
-				t.Errorf("case %d (CRADLE_DIFF_SEED=%d) is-enabled %s: systemctl %q (%s), cradle %q\n  %s", n, seed, q, want, strings.TrimSpace(errOut.String()), got, strings.Join(desc, "\n  "))
+				t.Errorf("case %d (CRADLE_DIFF_SEED=%d) is-enabled %s: systemctl %q (%s), cradle %q\n  %s", n, seed, q, want, strings.TrimSpace(string(errOut)), got, strings.Join(desc, "\n  "))
 				continue
 			}
 			agree++
