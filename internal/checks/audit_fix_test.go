@@ -182,7 +182,7 @@ func TestAuditdActionGuardLive(t *testing.T) {
 }
 
 func TestCracklibGuard(t *testing.T) {
-	args := `{syntax: equals, paths: [/etc/security/pwquality.conf, /etc/security/pwquality.conf.d/*.conf], key: dictcheck, min: 1, default: "1", guard: cracklib_dictionary}`
+	args := `{syntax: pwquality, paths: [/etc/security/pwquality.conf], key: dictcheck, min: 1, default: "1", guard: cracklib_dictionary}`
 	ch := fixRoundTrip(t, configKVTemplate{}, args, fxTree(t, map[string]string{"etc/security/pwquality.conf": "dictcheck = 0\n"}))
 	if ops := ch.Ops(); len(ops) != 1 || !ops[0].Deferred() || !strings.Contains(ops[0].Reason, "cracklib dictionary is missing") {
 		t.Errorf("without the dictionary: %+v", ops)
