@@ -145,12 +145,9 @@ func (c *sshdOptionCheck) judge(args []string) string {
 }
 
 func (c *sshdOptionCheck) Evaluate(ctx context.Context, f *facts.Store) check.Outcome {
-	cfg, err := sshd.Get(f)
-	if err != nil {
-		return check.FromErr("reading sshd configuration", err)
-	}
-	if !cfg.Installed {
-		return check.NotApplicable("OpenSSH server is not installed (no %s, no sshd binary)", "/"+sshd.MainConfig)
+	cfg, o := sshdConfig(f)
+	if o != nil {
+		return *o
 	}
 	v := cfg.Effective(c.a.Option)
 	exp := c.expected()
@@ -277,12 +274,9 @@ func (sshdCryptoTemplate) New(n *yaml.Node) (check.Check, error) {
 func (c *sshdCryptoCheck) Fixable() bool { return true }
 
 func (c *sshdCryptoCheck) Evaluate(ctx context.Context, f *facts.Store) check.Outcome {
-	cfg, err := sshd.Get(f)
-	if err != nil {
-		return check.FromErr("reading sshd configuration", err)
-	}
-	if !cfg.Installed {
-		return check.NotApplicable("OpenSSH server is not installed (no %s, no sshd binary)", "/"+sshd.MainConfig)
+	cfg, o := sshdConfig(f)
+	if o != nil {
+		return *o
 	}
 	list, v := cfg.Algorithms(c.a.Option)
 	exp := c.a.Option + " without " + orList(c.a.Forbidden)

@@ -53,27 +53,14 @@ func (c *sshdOptionCheck) Remediate(ctx context.Context, _ *facts.Store, ch *rem
 		if err := sshdSetManaged(ch, cfg, k, value); err != nil {
 			return err
 		}
-		if cfg, err = sshd.Collect(ctx, ch.Overlay()); err != nil {
-			return fmt.Errorf("reading planned sshd configuration: %w", err)
-		}
 	}
-	var g fixGroupLines
-	inBlock := sshdInBlock(ch)
-	for _, d := range cfg.Directives {
-		if d.Keyword != k || inBlock(d) || !sshdEditable(d.File) {
-			continue
-		}
+	err = sshdCommentOut(ctx, ch, k, func(d sshd.Directive) bool {
 		if d.Match == nil {
-			if value != "" && (sshd.Multi(k) || !sshdSameValue(d.Value(), value)) {
-				g.add(d.File, d.Line)
-			}
-			continue
+			return value != "" && (sshd.Multi(k) || !sshdSameValue(d.Value(), value))
 		}
-		if c.a.MatchBlocks != "ignore" && !noFwd && c.judge(d.Args) != "" {
-			g.add(d.File, d.Line)
-		}
-	}
-	if err := g.commentOut(ch, "comment out "+k+" lines that contradict the cradle setting"); err != nil {
+		return c.a.MatchBlocks != "ignore" && !noFwd && c.judge(d.Args) != ""
+	})
+	if err != nil {
 		return err
 	}
 	if value == "" {
@@ -145,24 +132,9 @@ func (c *sshdCryptoCheck) Remediate(ctx context.Context, _ *facts.Store, ch *rem
 		return nil
 	}
 	value := strings.Join(algs, ",")
-	if err := sshdSetManaged(ch, cfg, k, value); err != nil {
-		return err
-	}
-	if cfg, err = sshd.Collect(ctx, ch.Overlay()); err != nil {
-		return fmt.Errorf("reading planned sshd configuration: %w", err)
-	}
-	var g fixGroupLines
-	inBlock := sshdInBlock(ch)
-	for _, d := range cfg.Directives {
-		if d.Keyword == k && d.Match == nil && !inBlock(d) && sshdEditable(d.File) && d.Value() != value {
-			g.add(d.File, d.Line)
-		}
-	}
-	if err := g.commentOut(ch, "comment out "+k+" lines that contradict the cradle setting"); err != nil {
-		return err
-	}
-	ch.Effect(sshdEffect(k, value))
-	return nil
+	return sshdSetFixed(ctx, ch, k, value, func(d sshd.Directive) bool {
+		return d.Match == nil && d.Value() != value
+	})
 }
 
 func matchAny(pats []string, s string) bool {

@@ -186,7 +186,18 @@ func sshdSetFixed(ctx context.Context, ch *remedy.Changes, k, value string, bad 
 	if err := sshdSetManaged(ch, cfg, k, value); err != nil {
 		return err
 	}
-	if cfg, err = sshd.Collect(ctx, ch.Overlay()); err != nil {
+	if err := sshdCommentOut(ctx, ch, k, bad); err != nil {
+		return err
+	}
+	ch.Effect(sshdEffect(k, value))
+	return nil
+}
+
+// sshdCommentOut comments out the editable lines of keyword k in the
+// planned configuration that bad selects, the managed block excepted.
+func sshdCommentOut(ctx context.Context, ch *remedy.Changes, k string, bad func(sshd.Directive) bool) error {
+	cfg, err := sshd.Collect(ctx, ch.Overlay())
+	if err != nil {
 		return fmt.Errorf("reading planned sshd configuration: %w", err)
 	}
 	var g fixGroupLines
@@ -196,11 +207,7 @@ func sshdSetFixed(ctx context.Context, ch *remedy.Changes, k, value string, bad 
 			g.add(d.File, d.Line)
 		}
 	}
-	if err := g.commentOut(ch, "comment out "+k+" lines that contradict the cradle setting"); err != nil {
-		return err
-	}
-	ch.Effect(sshdEffect(k, value))
-	return nil
+	return g.commentOut(ch, "comment out "+k+" lines that contradict the cradle setting")
 }
 
 // sshdLoginRestrictedTemplate checks that sshd limits which accounts may
