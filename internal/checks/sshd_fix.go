@@ -26,7 +26,7 @@ const (
 
 // Remediate sets the option to a compliant value in the managed block and
 // comments out conflicting lines (and Match-block lines the check counts).
-func (c *sshdOptionCheck) Remediate(ctx context.Context, _ *facts.Store, ch *remedy.Changes) error {
+func (c *sshdOptionCheck) Remediate(ctx context.Context, f *facts.Store, ch *remedy.Changes) error {
 	cfg, err := sshd.Collect(ctx, ch.Overlay())
 	if err != nil {
 		return fmt.Errorf("reading sshd configuration: %w", err)
@@ -54,11 +54,12 @@ func (c *sshdOptionCheck) Remediate(ctx context.Context, _ *facts.Store, ch *rem
 			return err
 		}
 	}
+	notForRoot := sshdNotForRoot(f, k)
 	err = sshdCommentOut(ctx, ch, k, func(d sshd.Directive) bool {
 		if d.Match == nil {
 			return value != "" && (sshd.Multi(k) || !sshdSameValue(d.Value(), value))
 		}
-		return c.a.MatchBlocks != "ignore" && !noFwd && c.judge(d.Args) != ""
+		return c.a.MatchBlocks != "ignore" && !noFwd && !notForRoot(d) && c.judge(d.Args) != ""
 	})
 	if err != nil {
 		return err

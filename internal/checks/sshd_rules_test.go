@@ -35,6 +35,9 @@ func TestSSHDRules(t *testing.T) {
 		{"methods password in match", sshdAuthMethodsTemplate{}, `{}`, main("PasswordAuthentication no\nKbdInteractiveAuthentication no\nMatch Group legacy\n  PasswordAuthentication yes\n"), result.Fail},
 		{"methods key and password", sshdAuthMethodsTemplate{}, `{}`, main("AuthenticationMethods publickey,password publickey,keyboard-interactive:pam\n"), result.Pass},
 		{"methods password chain", sshdAuthMethodsTemplate{}, `{}`, main("AuthenticationMethods publickey password\n"), result.Fail},
+		{"valid", sshdValidTemplate{}, `{}`, main("PermitRootLogin no\nMatch all\n  PrintMotd no\n"), result.Pass},
+		{"invalid global keyword in match", sshdValidTemplate{}, `{}`, main("Match User x\n  PrintMotd no\n"), result.Fail},
+		{"invalid keyword", sshdValidTemplate{}, `{}`, main("PermitRootLogn no\n"), result.Fail},
 		{"methods weak in match", sshdAuthMethodsTemplate{}, `{}`, main("AuthenticationMethods publickey\nMatch Address 192.168.0.0/16\n  AuthenticationMethods keyboard-interactive\n"), result.Fail},
 	}
 	for _, tt := range tests {

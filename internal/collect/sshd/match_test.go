@@ -1,6 +1,7 @@
 package sshd
 
 import (
+	"slices"
 	"strings"
 	"testing"
 
@@ -53,6 +54,26 @@ func TestEffectiveFor(t *testing.T) {
 				t.Errorf("%s = %q, want %q (problems %q)", tt.kw, got, tt.want, c.Problems)
 			}
 		})
+	}
+}
+
+func TestMaySelectUser(t *testing.T) {
+	db := &accounts.DB{Users: []accounts.User{{Name: "root"}}, Groups: []accounts.Group{{Name: "root"}}}
+	root := ConnFor(db, "root", "", "", "", 0)
+	c, err := Collect(t.Context(), tree(t, map[string]string{
+		"etc/ssh/sshd_config": "Match User alice\n  PermitRootLogin yes\nMatch Address 10.0.0.0/8\n  PermitRootLogin yes\n" +
+			"Match Group sftponly\n  Include /etc/ssh/d/*.conf\nMatch User *,!root\n  PermitRootLogin yes\n",
+		"etc/ssh/d/a.conf": "PermitRootLogin yes\n",
+	}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []bool
+	for _, d := range c.Directives {
+		got = append(got, d.MaySelectUser(root))
+	}
+	if want := []bool{false, true, false, false}; !slices.Equal(got, want) {
+		t.Errorf("MaySelectUser(root) = %v, want %v", got, want)
 	}
 }
 
