@@ -5,6 +5,7 @@ package catalog
 var fixMethods = map[string]string{
 	"sshd_option":            "Writes the setting into a cradle-managed block at the top of /etc/ssh/sshd_config (sshd takes the first value it reads) and comments out conflicting lines elsewhere.",
 	"sshd_crypto":            "Writes the algorithm list into a cradle-managed block at the top of /etc/ssh/sshd_config (sshd takes the first value it reads) and comments out conflicting lines elsewhere.",
+	"sshd_rekey_limit":       "Writes RekeyLimit with the rule's data and time limits into the cradle-managed block at the top of /etc/ssh/sshd_config and comments out weaker lines elsewhere.",
 	"sysctl":                 "Persists the value in /etc/sysctl.d/99-zz-cradle.conf, comments out conflicting entries that would win, and on the live host also sets the running value.",
 	"kernel_module_disabled": "Adds `install MODULE /bin/false` and `blacklist MODULE` to /etc/modprobe.d/cradle-blacklist.conf; a loaded module stays loaded until reboot.",
 	"mount_option":           "Adds the missing options to the mount point's /etc/fstab entry; they apply on remount or reboot. Without an entry the fix is deferred.",
