@@ -30,6 +30,7 @@ var fixMethods = map[string]string{
 	"repo_signatures":        "Removes the APT source options that turn signature checks off, turns gpgcheck on for DNF repositories and drops apk's allow-untrusted.",
 	"apt_conf":               "Sets the option in /etc/apt/apt.conf.d/99-cradle.conf and comments out later assignments that would override it.",
 	"dnf_automatic":          "Sets apply_updates = yes in /etc/dnf/automatic.conf and enables the dnf-automatic timer.",
+	"firewall":               "Sets ufw's DEFAULT_INPUT_POLICY or DEFAULT_FORWARD_POLICY to DROP in /etc/default/ufw after allowing every sshd port in user.rules (and user6.rules); with another firewall manager, or sshd's ports unknown, it is deferred with the commands.",
 }
 
 // FixMethod returns what the native fix of template does, in a sentence.
