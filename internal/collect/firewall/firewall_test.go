@@ -207,9 +207,18 @@ func TestIptables(t *testing.T) {
 		t.Errorf("steps %d", len(steps))
 	}
 
-	bad := tree(t, enable("netfilter-persistent.service"), map[string]string{"etc/iptables/rules.v4": "*filter\n-A INPUT -j DROP\nCOMMIT\n"})
-	if errs := bad.Manager(Iptables).Errors; len(errs) == 0 || !strings.Contains(errs[0], "not declared") {
-		t.Errorf("errors %v", errs)
+	for body, want := range map[string]string{
+		"*filter\n-A svc -j DROP\nCOMMIT\n":   "not declared",
+		"*filter\n-A INPUT -j svc\nCOMMIT\n":  "neither a chain nor a target",
+		"*filter\n:INPUT DROP [0:0]\n":        "without COMMIT",
+		"*filter\n-A INPUT -j LOG\nCOMMIT\n":  "",
+		"*filter\n-A INPUT -j DROP\nCOMMIT\n": "",
+	} {
+		f := tree(t, enable("netfilter-persistent.service"), map[string]string{"etc/iptables/rules.v4": body})
+		errs := strings.Join(f.Manager(Iptables).Errors, "; ")
+		if (want == "") != (errs == "") || !strings.Contains(errs, want) {
+			t.Errorf("%q: errors %q, want %q", body, errs, want)
+		}
 	}
 }
 
