@@ -38,6 +38,7 @@ var fixMethods = map[string]string{
 	"firewall":               "Sets the default policy to drop through ufw only, together with an allow for every port sshd listens on; other firewall managers are deferred with the commands to run.",
 	"sshd_rekey_limit":       "States both rekey limits in the cradle-managed block of /etc/ssh/sshd_config and comments out RekeyLimit lines that would weaken them.",
 	"dnf_automatic":          "Sets apply_updates = yes in /etc/dnf/automatic.conf and enables the dnf-automatic timer.",
+	"firewall":               "Sets ufw's DEFAULT_INPUT_POLICY or DEFAULT_FORWARD_POLICY to DROP in /etc/default/ufw after allowing every sshd port in user.rules (and user6.rules); with another firewall manager, or sshd's ports unknown, it is deferred with the commands.",
 }
 
 // FixMethod returns what the native fix of template does, in a sentence.
