@@ -261,13 +261,13 @@ func (c *configKVCheck) Evaluate(ctx context.Context, f *facts.Store) check.Outc
 	}
 	// In systemd syntax an empty assignment resets the key to its default.
 	if e != nil && (cfg.Syntax != kvconf.Systemd || e.Value != "") {
-		ev := result.Evidence{Expected: exp, Observed: e.Key + " " + e.Value, File: e.File, Line: e.Line}
+		ev := result.Evidence{Expected: exp, Observed: e.Key + " " + e.Value, File: e.File, Line: e.Line, Note: stoppedNote(cfg)}
 		if c.ok(e.Value) {
 			return check.Pass(ev)
 		}
 		return check.Fail(ev)
 	}
-	ev := result.Evidence{Expected: exp, File: cfg.Files[len(cfg.Files)-1]}
+	ev := result.Evidence{Expected: exp, File: cfg.Files[len(cfg.Files)-1], Note: stoppedNote(cfg)}
 	if e != nil {
 		ev.File, ev.Line = e.File, e.Line
 	}
@@ -280,6 +280,14 @@ func (c *configKVCheck) Evaluate(ctx context.Context, f *facts.Store) check.Outc
 	}
 	ev.Observed = name + " not set"
 	return statusOutcome(c.a.Missing, "fail", name+" is not set", ev)
+}
+
+// stoppedNote explains settings missing because the reader stopped early.
+func stoppedNote(cfg *kvconf.Config) string {
+	if cfg.Stopped == nil {
+		return ""
+	}
+	return "reading stopped at " + cfg.Stopped.String() + "; later settings are not applied"
 }
 
 // later reports whether a comes after b in read order.

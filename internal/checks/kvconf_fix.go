@@ -24,6 +24,10 @@ func (c *configKVCheck) Remediate(ctx context.Context, _ *facts.Store, ch *remed
 		return fmt.Errorf("read configuration: %w", err)
 	}
 	name := strings.Join(c.a.Keys, "/")
+	if why := kvStopped(cfg); why != "" {
+		ch.Defer("set "+c.expected(name), why)
+		return nil
+	}
 	effect := remedy.Effect{Kind: kvEffectKind(c.a.Paths), Subject: name}
 	if c.a.Absent {
 		var bad []kvconf.Entry
@@ -222,7 +226,7 @@ func kvSet(ctx context.Context, ch *remedy.Changes, src kvconf.Source, section, 
 		return err
 	}
 	line := key + kvSeparator(src.Syntax, f, cfg) + value
-	if src.Syntax == kvconf.Equals && value == "" {
+	if equalsLike(src.Syntax) && value == "" {
 		line = key
 	}
 	kvInsert(f, src.Syntax, section, key, line)
@@ -230,8 +234,13 @@ func kvSet(ctx context.Context, ch *remedy.Changes, src kvconf.Source, section, 
 }
 
 // kvMainFile picks where a new setting goes: the first file read that an
-// administrator owns (under /etc), else the first plain path of src.
+// administrator owns (under /etc), else the first plain path of src. For
+// libpwquality that is the main file, read after its drop-ins so that
+// what is added there wins.
 func kvMainFile(cfg *kvconf.Config, src kvconf.Source) string {
+	if src.Syntax == kvconf.Pwquality {
+		return src.Paths[len(src.Paths)-1]
+	}
 	for _, f := range cfg.Files {
 		if strings.HasPrefix(f, "/etc/") {
 			return f
@@ -302,6 +311,9 @@ func kvRewrite(syn kvconf.Syntax, line, value string) string {
 	indent := leadingBlank(line)
 	body := strings.TrimRight(line[len(indent):], "\r")
 	cr := line[len(indent)+len(body):]
+	if syn == kvconf.Pwquality {
+		return indent + pwqRewrite(body, value) + cr
+	}
 	if syn == kvconf.Space {
 		i := strings.IndexAny(body, " \t")
 		if i < 0 {
@@ -336,6 +348,45 @@ func kvRewrite(syn kvconf.Syntax, line, value string) string {
 		}
 	}
 	return indent + body[:j] + requote(strings.TrimRight(rest, " \t"), value) + comment + cr
+}
+
+// pwqRewrite rewrites a pwquality.conf line: the name ends at a blank or
+// '=' ("minlen 8" is a setting too) and '#' starts a comment anywhere.
+func pwqRewrite(body, value string) string {
+	comment := ""
+	if k := strings.IndexByte(body, '#'); k >= 0 {
+		body, comment = body[:k], body[k:]
+	}
+	name, rest := body, ""
+	if i := strings.IndexAny(body, " \t="); i >= 0 {
+		name, rest = body[:i], body[i:]
+	}
+	trail := rest[len(strings.TrimRight(rest, " \t")):]
+	sep := " = "
+	if j := strings.IndexByte(rest, '='); j >= 0 {
+		after := rest[j+1:]
+		sep = rest[:j+1] + after[:len(after)-len(strings.TrimLeft(after, " \t"))]
+	}
+	if value == "" {
+		return name + trail + comment
+	}
+	if comment != "" && trail == "" {
+		trail = " "
+	}
+	return name + sep + value + trail + comment
+}
+
+// equalsLike reports whether syn writes "key = value" and a bare key for
+// a flag.
+func equalsLike(syn kvconf.Syntax) bool { return syn == kvconf.Equals || syn == kvconf.Pwquality }
+
+// kvStopped says why a setting cannot be fixed in a configuration whose
+// reader stops early: whatever is written after the stop is not applied.
+func kvStopped(cfg *kvconf.Config) string {
+	if cfg.Stopped == nil {
+		return ""
+	}
+	return fmt.Sprintf("libpwquality stops reading its configuration at %s, so no setting after it takes effect: correct or remove that line first", cfg.Stopped)
 }
 
 // requote quotes value the way old was quoted.

@@ -23,7 +23,7 @@ import (
 //	pam_option: {services: [login, sshd], type: auth, module: pam_unix.so, args: {nullok: absent}}
 //	pam_option: {services: [passwd], type: password, module: pam_pwquality.so, present: true,
 //	             args: {minlen: ">=14"}, defaults: {minlen: "8"},
-//	             config: {syntax: equals, paths: [/etc/security/pwquality.conf, /etc/security/pwquality.conf.d/*.conf]}}
+//	             config: {syntax: pwquality, paths: [/etc/security/pwquality.conf]}}
 //	pam_option: {services: [passwd], type: password, module: pam_unix.so, any_flag: [yescrypt, sha512]}
 //
 // present: true requires the module in every existing service's stack,
@@ -47,6 +47,11 @@ type pamOptionArgs struct {
 	AnyFlag  []string          `yaml:"any_flag"`
 	Config   *pamConfigArgs    `yaml:"config"`
 	Defaults map[string]string `yaml:"defaults"`
+	// Flow is what a required module's line must be in the control
+	// flow: "enforced" (default; every successful run passes it and it
+	// succeeds) or "runs" (every successful run calls it, for modules
+	// that set something up rather than decide, like pam_faildelay).
+	Flow string `yaml:"flow"`
 }
 
 type pamConfigArgs struct {
@@ -186,6 +191,11 @@ func (pamOptionTemplate) New(n *yaml.Node) (check.Check, error) {
 	if a.Present == nil && len(a.Args) == 0 && len(a.AnyFlag) == 0 {
 		return nil, check.ArgErrorf(n, "set present, args or any_flag")
 	}
+	switch a.Flow {
+	case "", "enforced", "runs":
+	default:
+		return nil, check.ArgErrorf(n, "flow must be enforced or runs")
+	}
 	c := &pamOptionCheck{a: a, cons: map[string][]constraint{}}
 	for k, v := range a.Args {
 		cs, err := parseConstraint(v)
@@ -199,7 +209,7 @@ func (pamOptionTemplate) New(n *yaml.Node) (check.Check, error) {
 	if a.Config != nil {
 		syn, err := kvconf.ParseSyntax(a.Config.Syntax)
 		if err != nil || syn == kvconf.Systemd {
-			return nil, check.ArgErrorf(n, "config.syntax must be space or equals")
+			return nil, check.ArgErrorf(n, "config.syntax must be space, equals or pwquality")
 		}
 		if len(a.Config.Paths) == 0 {
 			return nil, check.ArgErrorf(n, "config.paths is required")
@@ -248,7 +258,7 @@ func (c *pamOptionCheck) Evaluate(ctx context.Context, f *facts.Store) check.Out
 	var good, bad []result.Evidence
 	seen := 0
 	for _, svc := range c.a.Services {
-		stack, err := cfg.Stack(svc, c.a.Type)
+		nodes, err := cfg.Flow(svc, c.a.Type)
 		if errors.Is(err, pam.ErrNoService) {
 			continue
 		}
@@ -256,18 +266,36 @@ func (c *pamOptionCheck) Evaluate(ctx context.Context, f *facts.Store) check.Out
 			return check.FromErr("PAM service "+svc, err)
 		}
 		seen++
-		found := false
-		for i := range stack {
-			e := &stack[i]
-			if e.ModuleName() != c.a.Module && e.Module != c.a.Module {
+		found, present, stack := false, false, pamEntries(nodes)
+		var skipped []result.Evidence
+		for i := range nodes {
+			e := &nodes[i].Entry
+			if nodes[i].Substack || e.ModuleName() != c.a.Module && e.Module != c.a.Module {
 				continue
 			}
-			found = true
+			present = true
+			v, err := pam.Judge(nodes, i)
+			if err != nil {
+				return check.FromErr("PAM service "+svc, err)
+			}
 			obs, ok := c.judge(e, modCfg)
 			ev := result.Evidence{Expected: exp, Observed: svc + ": " + obs, File: e.File, Line: e.Line}
 			if len(e.Via) > 0 {
 				ev.Note = "included via " + strings.Join(e.Via, " > ")
 			}
+			if modCfg != nil && modCfg.Stopped != nil {
+				ev.Note = strings.TrimPrefix(ev.Note+"; "+stoppedNote(modCfg), "; ")
+			}
+			// A required module counts only where every successful run
+			// passes through it; a forbidden option or module matters
+			// wherever some run reaches it.
+			counts, why := c.counts(v)
+			if !counts {
+				ev.Observed += " (not enforced: " + why + ")"
+				skipped = append(skipped, ev)
+				continue
+			}
+			found = true
 			if ok && (c.a.Present == nil || *c.a.Present) {
 				good = append(good, ev)
 			} else {
@@ -286,10 +314,16 @@ func (c *pamOptionCheck) Evaluate(ctx context.Context, f *facts.Store) check.Out
 		}
 		if !found {
 			ev := result.Evidence{Expected: exp, Observed: fmt.Sprintf("%s: no %s in the %s stack", svc, c.a.Module, c.a.Type), File: cfg.Paths[svc]}
-			if c.a.Present != nil && *c.a.Present {
-				bad = append(bad, ev)
+			switch {
+			case present && c.required():
+				ev.Observed = fmt.Sprintf("%s: %s is in the %s stack but no successful run needs it", svc, c.a.Module, c.a.Type)
+			case present:
+				ev.Observed = fmt.Sprintf("%s: %s is in the %s stack but no run reaches it", svc, c.a.Module, c.a.Type)
+			}
+			if c.required() {
+				bad = append(append(bad, ev), skipped...)
 			} else {
-				good = append(good, ev)
+				good = append(append(good, ev), skipped...)
 			}
 		}
 	}
@@ -347,6 +381,32 @@ func (c *pamOptionCheck) judge(e *pam.Entry, modCfg *kvconf.Config) (string, boo
 		}
 	}
 	return strings.Join(desc, " "), ok
+}
+
+// counts reports whether a line of the module counts, given its place in
+// the control flow, and if not why.
+func (c *pamOptionCheck) counts(v pam.Verdict) (bool, string) {
+	switch {
+	case !c.required():
+		return v.Reachable, v.Why
+	case c.a.Flow == "runs":
+		return v.Runs, v.RunsWhy
+	}
+	return v.Enforced, v.Why
+}
+
+// required reports whether the check requires the module (present: true).
+func (c *pamOptionCheck) required() bool { return c.a.Present != nil && *c.a.Present }
+
+// pamEntries are the module lines of a flow, without substack placeholders.
+func pamEntries(nodes []pam.Node) []pam.Entry {
+	out := make([]pam.Entry, 0, len(nodes))
+	for _, n := range nodes {
+		if !n.Substack {
+			out = append(out, n.Entry)
+		}
+	}
+	return out
 }
 
 // faillockAuth reports whether the check requires pam_faillock in the auth

@@ -57,6 +57,15 @@ func (c *pamOptionCheck) fixStep(ctx context.Context, ch *remedy.Changes, cfg *p
 		if err != nil {
 			return false, fmt.Errorf("PAM service %s: %w", svc, err)
 		}
+		if why, err := c.notEnforced(cfg, svc); err != nil || why != "" {
+			if err != nil {
+				return false, err
+			}
+			// Reordering a stack's control flow changes who can log in:
+			// left to the administrator.
+			ch.Defer("make "+c.a.Module+" binding in the "+c.a.Type+" stack of "+svc, why)
+			continue
+		}
 		found := false
 		for i := range stack {
 			e := &stack[i]
@@ -95,6 +104,37 @@ func (c *pamOptionCheck) fixStep(ctx context.Context, ch *remedy.Changes, cfg *p
 		}
 	}
 	return false, nil
+}
+
+// notEnforced says why a required module that is in svc's stack binds no
+// successful run (skipped by a jump, after a sufficient or done, or its
+// failure ignored), or "" when one of its lines is enforced or it is
+// missing (then inserted).
+func (c *pamOptionCheck) notEnforced(cfg *pam.Config, svc string) (string, error) {
+	if !c.required() {
+		return "", nil
+	}
+	nodes, err := cfg.Flow(svc, c.a.Type)
+	if err != nil {
+		return "", fmt.Errorf("PAM service %s: %w", svc, err)
+	}
+	var whys []string
+	for i := range nodes {
+		e := &nodes[i].Entry
+		if nodes[i].Substack || e.ModuleName() != c.a.Module && e.Module != c.a.Module {
+			continue
+		}
+		v, err := pam.Judge(nodes, i)
+		if err != nil {
+			return "", fmt.Errorf("PAM service %s: %w", svc, err)
+		}
+		ok, why := c.counts(v)
+		if ok {
+			return "", nil
+		}
+		whys = append(whys, fmt.Sprintf("%s:%d is not enforced: %s", e.File, e.Line, why))
+	}
+	return strings.Join(whys, "; "), nil
 }
 
 // faillockAccount adds pam_faillock to svc's account stack when its auth
@@ -179,7 +219,7 @@ func (c *pamOptionCheck) fixArgs(ctx context.Context, ch *remedy.Changes, e *pam
 			if inCfg {
 				var ents []kvconf.Entry
 				for _, ce := range modCfg.Entries {
-					if ce.Key == k {
+					if ce.Key == k || modCfg.Syntax == kvconf.Pwquality && strings.EqualFold(ce.Key, k) {
 						ents = append(ents, ce)
 					}
 				}
@@ -187,9 +227,11 @@ func (c *pamOptionCheck) fixArgs(ctx context.Context, ch *remedy.Changes, e *pam
 					return false, err
 				}
 			}
-		case !lset && modCfg != nil && len(modCfg.Files) > 0:
+		case !lset && modCfg != nil && len(modCfg.Files) > 0 && modCfg.Stopped == nil:
 			// The module reads its own configuration file: keep the
 			// setting there, where the distribution's tools expect it.
+			// When its reader stops early a setting there may never be
+			// read; the module argument, applied after it, is.
 			if err := kvSet(ctx, ch, *c.src, "", k, nv, kvOpts{}, fmt.Sprintf("set %s for %s", pamArg(k, nv), c.a.Module)); err != nil {
 				return false, err
 			}

@@ -57,8 +57,8 @@ func rhelPAMTree(extra map[string]string) map[string]string {
 }
 
 const (
-	pwqMinlen   = `{services: [passwd], type: password, module: pam_pwquality.so, present: true, args: {minlen: ">=14"}, defaults: {minlen: "8"}, config: {syntax: equals, paths: [/etc/security/pwquality.conf, /etc/security/pwquality.conf.d/*.conf]}}`
-	pwqRetry    = `{services: [passwd], type: password, module: pam_pwquality.so, present: true, args: {retry: "<=3"}, defaults: {retry: "1"}, config: {syntax: equals, paths: [/etc/security/pwquality.conf, /etc/security/pwquality.conf.d/*.conf]}}`
+	pwqMinlen   = `{services: [passwd], type: password, module: pam_pwquality.so, present: true, args: {minlen: ">=14"}, defaults: {minlen: "8"}, config: {syntax: pwquality, paths: [/etc/security/pwquality.conf]}}`
+	pwqRetry    = `{services: [passwd], type: password, module: pam_pwquality.so, present: true, args: {retry: "<=3"}, defaults: {retry: "1"}, config: {syntax: pwquality, paths: [/etc/security/pwquality.conf]}}`
 	faillockDny = `{services: [login, sshd], type: auth, module: pam_faillock.so, present: true, args: {deny: ">0&<=5"}, defaults: {deny: "3"}, config: {syntax: equals, paths: [/etc/security/faillock.conf]}}`
 	faillockUT  = `{services: [login, sshd], type: auth, module: pam_faillock.so, present: true, args: {unlock_time: "0|>=900"}, defaults: {unlock_time: "600"}, config: {syntax: equals, paths: [/etc/security/faillock.conf]}}`
 )
@@ -84,6 +84,8 @@ func TestPAMOptionFix(t *testing.T) {
 			map[string][]string{"etc/pam.d/common-password": {"password\trequisite\tpam_pwquality.so\npassword\t[success=1 default=ignore]\tpam_unix.so obscure yescrypt use_authtok\npassword\trequisite"},
 				"etc/security/pwquality.conf": {"# minlen = 8\nminlen = 14\n"}}, false},
 		{"pwquality not installed is deferred", pwqMinlen, debPAMTree(nil), nil, true},
+		{"pwquality skipped by a jump is deferred", pwqMinlen, debPAMTree(map[string]string{"usr/lib/x86_64-linux-gnu/security/pam_pwquality.so": "",
+			"etc/pam.d/common-password": "password [success=2 default=ignore] pam_unix.so yescrypt\npassword requisite pam_pwquality.so minlen=16\npassword requisite pam_deny.so\npassword required pam_permit.so\n"}), nil, true},
 		{"RHEL pwquality minlen in pwquality.conf", pwqMinlen, rhelPAMTree(nil),
 			map[string][]string{"etc/security/pwquality.conf": {"# minlen = 8\nminlen = 14\n"}}, false},
 		{"argument on the line wins over the file", pwqRetry,
@@ -171,7 +173,7 @@ var cracklibDebian = map[string]string{
 	"var/cache/cracklib/cracklib_dict.pwd": "words", "var/cache/cracklib/cracklib_dict.pwi": "index", "var/cache/cracklib/cracklib_dict.hwm": "hwm",
 }
 
-const pwqRoot = `{services: [passwd], type: password, module: pam_pwquality.so, present: true, args: {enforce_for_root: present}, config: {syntax: equals, paths: [/etc/security/pwquality.conf, /etc/security/pwquality.conf.d/*.conf]}}`
+const pwqRoot = `{services: [passwd], type: password, module: pam_pwquality.so, present: true, args: {enforce_for_root: present}, config: {syntax: pwquality, paths: [/etc/security/pwquality.conf]}}`
 
 // debPWQTree is Debian with libpam-pwquality in the password stack.
 func debPWQTree(extra ...map[string]string) map[string]string {

@@ -16,8 +16,9 @@ import (
 // precondition fails is deferred with the reason instead of made, because
 // PAM fails closed and a broken stack locks everyone out.
 
-// pwqualitySource is where libpwquality reads its settings.
-var pwqualitySource = kvconf.Source{Syntax: kvconf.Equals, Paths: []string{"/etc/security/pwquality.conf", "/etc/security/pwquality.conf.d/*.conf"}}
+// pwqualitySource is where libpwquality reads its settings: the drop-ins
+// of pwquality.conf.d first, then pwquality.conf (kvconf.Pwquality).
+var pwqualitySource = kvconf.Source{Syntax: kvconf.Pwquality, Paths: []string{"/etc/security/pwquality.conf"}}
 
 // cracklibDicts are the dictionary paths (without suffix) libcrack is
 // built with: Debian and Ubuntu, then RHEL, Fedora, SUSE and Arch, then

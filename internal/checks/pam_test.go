@@ -29,7 +29,7 @@ func withPAM(extra map[string]any) map[string]any {
 	return m
 }
 
-const pwq = `config: {syntax: equals, paths: [/etc/security/pwquality.conf, /etc/security/pwquality.conf.d/*.conf]}`
+const pwq = `config: {syntax: pwquality, paths: [/etc/security/pwquality.conf]}`
 
 func TestPAMOption(t *testing.T) {
 	runAuthCases(t, pamOptionTemplate{}, []authCase{
@@ -62,6 +62,17 @@ func TestPAMOption(t *testing.T) {
 			withPAM(map[string]any{"etc/pam.d/common-auth": "auth requisite pam_faillock.so preauth unlock_time=0\nauth sufficient pam_faillock.so authsucc unlock_time=0\n"}), result.Pass, "unlock_time=0"},
 		{"forbidden module", `{services: [login, sshd], type: auth, module: pam_rhosts.so, present: false}`,
 			withPAM(map[string]any{"etc/pam.d/sshd": "auth sufficient pam_rhosts.so\n@include common-auth\n"}), result.Fail, "sshd: auth sufficient pam_rhosts.so"},
+		{"pwquality skipped by a jump", `{services: [passwd], type: password, module: pam_pwquality.so, present: true, args: {minlen: ">=14"}, ` + pwq + `}`,
+			withPAM(map[string]any{"etc/pam.d/common-password": "password [success=2 default=ignore] pam_unix.so yescrypt\npassword requisite pam_pwquality.so minlen=16\npassword requisite pam_deny.so\npassword required pam_permit.so\n"}),
+			result.Fail, "not enforced: skipped when [success=2 default=ignore] pam_unix.so at /etc/pam.d/common-password:1 succeeds"},
+		{"pwquality after sufficient", `{services: [passwd], type: password, module: pam_pwquality.so, present: true, args: {minlen: ">=14"}, ` + pwq + `}`,
+			withPAM(map[string]any{"etc/pam.d/common-password": "password sufficient pam_unix.so yescrypt\npassword requisite pam_pwquality.so minlen=16\n"}),
+			result.Fail, "is in the password stack but no successful run needs it"},
+		{"pwquality optional", `{services: [passwd], type: password, module: pam_pwquality.so, present: true, args: {minlen: ">=14"}, ` + pwq + `}`,
+			withPAM(map[string]any{"etc/pam.d/common-password": "password optional pam_pwquality.so minlen=16\npassword required pam_unix.so yescrypt\n"}),
+			result.Fail, "its failure does not fail the stack (optional)"},
+		{"forbidden module no run reaches", `{services: [login, sshd], type: auth, module: pam_rhosts.so, present: false}`,
+			withPAM(map[string]any{"etc/pam.d/sshd": "auth [success=1 default=ignore] pam_permit.so\nauth sufficient pam_rhosts.so\n@include common-auth\n"}), result.Pass, "no run of the stack reaches it"},
 		{"no service", `{services: [nothere], type: auth, module: pam_unix.so, args: {nullok: absent}}`,
 			debianPAM, result.NotApplicable, "no PAM configuration for nothere"},
 		{"no pam at all", `{services: [login], type: auth, module: pam_unix.so, args: {nullok: absent}}`,

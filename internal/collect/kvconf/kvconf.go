@@ -35,15 +35,20 @@ const (
 	// Systemd is an INI file with [Section] headers, "Key=Value" lines,
 	// '#' and ';' comments and backslash line continuation.
 	Systemd Syntax = "systemd"
+	// Pwquality is libpwquality's pwquality.conf(5): "name = value" or
+	// "name value", '#' starts a comment anywhere, names are matched
+	// case-insensitively, and "<path>.d/*.conf" is read before the path
+	// itself (see readPwquality).
+	Pwquality Syntax = "pwquality"
 )
 
 // ParseSyntax validates a syntax name.
 func ParseSyntax(s string) (Syntax, error) {
 	switch Syntax(s) {
-	case Space, Equals, Systemd:
+	case Space, Equals, Systemd, Pwquality:
 		return Syntax(s), nil
 	}
-	return "", fmt.Errorf("unknown syntax %q (want space, equals or systemd)", s)
+	return "", fmt.Errorf("unknown syntax %q (want space, equals, systemd or pwquality)", s)
 }
 
 // Entry is one setting.
@@ -70,8 +75,12 @@ var (
 
 // Parse parses content in the given syntax. file is recorded in entries.
 func Parse(b []byte, syn Syntax, file string) []Entry {
-	if syn == Systemd {
+	switch syn {
+	case Systemd:
 		return parseINI(b, file)
+	case Pwquality:
+		out, _ := parsePwquality(b, file)
+		return out
 	}
 	var out []Entry
 	plainLines.Each(b, func(n int, line string) {
@@ -172,6 +181,10 @@ type Config struct {
 	Entries []Entry  `json:"entries"`
 	// Missing lists requested files that do not exist.
 	Missing []string `json:"missing,omitempty"`
+	// Stopped is where the program stopped reading (pwquality syntax: an
+	// unknown setting or a bad value ends the whole read); entries and
+	// files after it are not in the configuration.
+	Stopped *Stop `json:"stopped,omitempty"`
 }
 
 // Source names what to read: Paths are root-relative files or globs
@@ -200,6 +213,9 @@ func Get(st *facts.Store, src Source) (*Config, error) {
 // read error fails the collection.
 func Collect(_ context.Context, t target.Target, src Source) (*Config, error) {
 	c := &Config{Syntax: src.Syntax}
+	if src.Syntax == Pwquality {
+		return c, readPwquality(t, src, c)
+	}
 	files, err := expand(t, src)
 	if err != nil {
 		return nil, err
@@ -287,6 +303,7 @@ func dropIns(t target.Target, main string) ([]string, error) {
 // "" matches any section), or nil. With first, the first occurrence wins,
 // otherwise the last. fold compares keys case-insensitively.
 func (c *Config) Lookup(section, key string, first, fold bool) *Entry {
+	fold = fold || c.Syntax == Pwquality
 	var found *Entry
 	for i := range c.Entries {
 		e := &c.Entries[i]

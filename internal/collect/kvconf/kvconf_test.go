@@ -98,7 +98,7 @@ func FuzzParse(f *testing.F) {
 	f.Add([]byte("minlen = 14\nenforce_for_root\n"), uint8(1))
 	f.Add([]byte("[Journal]\nStorage=persistent\nX=a\\\nb\n"), uint8(2))
 	f.Fuzz(func(t *testing.T, b []byte, s uint8) {
-		syn := []Syntax{Space, Equals, Systemd}[int(s)%3]
+		syn := []Syntax{Space, Equals, Systemd, Pwquality}[int(s)%4]
 		for _, e := range Parse(b, syn, "/f") {
 			if e.Key == "" || e.Line < 1 {
 				t.Fatalf("bad entry %+v", e)

@@ -226,7 +226,11 @@ func (c *Config) Stack(service, typ string) ([]Entry, error) {
 	}
 	var out []Entry
 	budget := maxExpansions
-	err := c.expand(service, typ, nil, &out, &budget)
+	err := c.walk(service, typ, nil, 0, &budget, func(e Entry, _ int, sub bool) {
+		if !sub {
+			out = append(out, e)
+		}
+	})
 	return out, err
 }
 
@@ -234,7 +238,9 @@ func (c *Config) Stack(service, typ string) ([]Entry, error) {
 // does not, as K includes per file over D levels cost K^D.
 const maxExpansions = 4096
 
-func (c *Config) expand(name, typ string, via []string, out *[]Entry, budget *int) error {
+// walk calls emit for every module line of name (with includes spliced in
+// and substacks one level down, each after a placeholder line of its own).
+func (c *Config) walk(name, typ string, via []string, level int, budget *int, emit func(e Entry, level int, substack bool)) error {
 	*budget--
 	if *budget < 0 {
 		return fmt.Errorf("PAM stack includes more than %d files (at %s)", maxExpansions, name)
@@ -260,22 +266,27 @@ func (c *Config) expand(name, typ string, via []string, out *[]Entry, budget *in
 		if typ != "" && e.Type != "" && e.Type != typ {
 			continue
 		}
+		e.Via = nvia[:len(nvia)-1]
+		if len(e.Via) == 0 {
+			e.Via = nil
+		}
 		if e.IsInclude() {
 			inc := path.Base(e.Module)
 			t := typ
 			if e.Type != "" {
 				t = e.Type
 			}
-			if err := c.expand(inc, t, nvia, out, budget); err != nil {
+			lvl := level
+			if e.Control == "substack" {
+				emit(e, level, true)
+				lvl++
+			}
+			if err := c.walk(inc, t, nvia, lvl, budget, emit); err != nil {
 				return err
 			}
 			continue
 		}
-		e.Via = nvia[:len(nvia)-1]
-		if len(e.Via) == 0 {
-			e.Via = nil
-		}
-		*out = append(*out, e)
+		emit(e, level, false)
 	}
 	return nil
 }
