@@ -61,6 +61,9 @@ type Selection struct {
 	Tailoring string // tailoring file, "" for none
 	Waivers   string // waiver file, "" for none
 	Rules     []string
+	// RuleFiles are an organisation's own rule files or directories of
+	// them, loaded next to the built-in baseline (--rules).
+	RuleFiles []string
 }
 
 // Change is what change control records with a change: the ticket, who
@@ -107,7 +110,7 @@ func (a *App) Catalog() (*engine.Engine, error) { return catalog.Load(a.Version)
 // selection loads the catalogue and the rule selection: profile,
 // tailoring, waivers and rule ids. Input problems are usage errors.
 func (a *App) selection(sel Selection) (*engine.Engine, engine.Options, error) {
-	eng, err := a.Catalog()
+	eng, err := a.catalogWith(sel.RuleFiles)
 	if err != nil {
 		return nil, engine.Options{}, err
 	}

@@ -56,6 +56,13 @@ func (a *App) Approve(ctx context.Context, in ApproveInput) (*ApproveOutput, err
 	if o.Waivers, err = readDriftInput(in.Selection.Waivers); err != nil {
 		return nil, err
 	}
+	files, err := ReadRuleFiles(in.Selection.RuleFiles)
+	if err != nil {
+		return nil, err
+	}
+	for _, f := range files {
+		o.RuleFiles = append(o.RuleFiles, drift.Input{Name: f.Name, Content: string(f.Data)})
+	}
 	snap, err := a.recordedScan(ctx, in.Target, o, nil, in.Progress)
 	if err != nil {
 		return nil, err
@@ -125,7 +132,11 @@ func readDriftInput(path string) (*drift.Input, error) {
 // recordedScan scans the target with the options o through a recorder and
 // captures the snapshot of the result over the recorded paths plus extra.
 func (a *App) recordedScan(ctx context.Context, s target.Spec, o drift.Options, extra []drift.Recorded, pr Progress) (*drift.Snapshot, error) {
-	eng, err := a.Catalog()
+	var files []rules.File
+	for _, f := range o.RuleFiles {
+		files = append(files, rules.File{Name: f.Name, Data: []byte(f.Content)})
+	}
+	eng, err := a.catalogFrom(files)
 	if err != nil {
 		return nil, err
 	}

@@ -3,9 +3,11 @@ package app
 import (
 	"fmt"
 	"io"
+	"maps"
 	"slices"
 	"strings"
 
+	"github.com/cradle-cra/cradle/internal/catalog"
 	"github.com/cradle-cra/cradle/internal/cra"
 	"github.com/cradle-cra/cradle/internal/engine"
 	"github.com/cradle-cra/cradle/internal/rules"
@@ -50,20 +52,57 @@ func writeRulesMarkdown(w io.Writer, eng *engine.Engine) error {
 	}
 	slices.Sort(order)
 	for _, area := range order {
-		fmt.Fprintf(&b, "\n## %s\n\n| Rule | Severity | Profiles | CRA | NIST SP 800-53 | Check | Fix |\n|---|---|---|---|---|---|---|\n", area)
+		fmt.Fprintf(&b, "\n## %s\n\n| Rule | Severity | Profiles | CRA | NIST SP 800-53 | Check | Parameters (default) | Fix |\n|---|---|---|---|---|---|---|---|\n", area)
 		rs := areas[area]
 		slices.SortFunc(rs, func(a, b *rules.Rule) int { return strings.Compare(a.ID, b.ID) })
 		for _, r := range rs {
-			fix := ""
-			if r.Fixable(eng.Registry) {
-				fix = "yes"
-			}
-			fmt.Fprintf(&b, "| `%s`<br>%s | %s | %s | %s | %s | `%s` | %s |\n", r.ID, mdEscape(r.Title), r.Severity,
-				strings.Join(r.Profiles, ", "), strings.Join(r.References["cra"], ", "), mdEscape(strings.Join(r.References["nist_800_53"], ", ")), r.Template, fix)
+			info := catalog.Info(eng, r)
+			fmt.Fprintf(&b, "| `%s`<br>%s | %s | %s | %s | %s | `%s` | %s | %s |\n", r.ID, mdEscape(r.Title), r.Severity,
+				strings.Join(r.Profiles, ", "), strings.Join(r.References["cra"], ", "), mdEscape(strings.Join(r.References["nist_800_53"], ", ")), r.Template,
+				mdParams(info.Params), mdFix(info.Fix))
 		}
+	}
+	b.WriteString("\n## Native fixes by check template\n\nWhat `cradle fix` does for a failing rule of each template that has a native fix ([remediation.md](remediation.md) has the details).\n\n| Check | Fix |\n|---|---|\n")
+	var tmpls []string
+	for _, r := range eng.Rules.Rules {
+		if r.Fixable(eng.Registry) {
+			tmpls = append(tmpls, r.Template)
+		}
+	}
+	slices.Sort(tmpls)
+	for _, t := range slices.Compact(tmpls) {
+		fmt.Fprintf(&b, "| `%s` | %s |\n", t, mdEscape(catalog.FixMethod(t)))
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
+}
+
+// mdParams lists parameters as `name` = default, profile values after.
+func mdParams(ps []catalog.ParamInfo) string {
+	var out []string
+	for _, p := range ps {
+		s := fmt.Sprintf("`%s` = `%s`", p.Name, mdEscape(catalog.ParamValue(p.Default)))
+		for _, prof := range slices.Sorted(maps.Keys(p.Profiles)) {
+			s += fmt.Sprintf(" (%s: `%s`)", prof, mdEscape(catalog.ParamValue(p.Profiles[prof])))
+		}
+		out = append(out, s)
+	}
+	return strings.Join(out, "<br>")
+}
+
+// mdFix says whether the fix is native or manual, with the notes.
+func mdFix(f catalog.FixInfo) string {
+	s := "manual"
+	if f.Native {
+		s = "native"
+	}
+	if f.Disruption != "" {
+		s += " (" + f.Disruption + ")"
+	}
+	if f.Notes != "" {
+		s += ": " + mdEscape(f.Notes)
+	}
+	return s
 }
 
 func mdEscape(s string) string {

@@ -9,6 +9,7 @@ import (
 	"github.com/cradle-cra/cradle/internal/baseline"
 	"github.com/cradle-cra/cradle/internal/checks"
 	"github.com/cradle-cra/cradle/internal/collect/osrelease"
+	"github.com/cradle-cra/cradle/internal/collect/traits"
 	"github.com/cradle-cra/cradle/internal/engine"
 )
 
@@ -22,5 +23,16 @@ func Load(version string) (*engine.Engine, error) {
 	if err != nil {
 		return nil, fmt.Errorf("built-in baseline: %w", err)
 	}
-	return &engine.Engine{Registry: reg, Rules: set, Profiles: profiles, Version: version, Platform: osrelease.Platform}, nil
+	return &engine.Engine{Registry: reg, Rules: set, Profiles: profiles, Version: version, Platform: osrelease.Platform,
+		Lacking: traits.Lacking, TemplateRequires: TemplateRequires}, nil
+}
+
+// TemplateRequires are the traits the rules of a template require unless
+// they say otherwise: kernel parameters, module policy, mounts and audit
+// rules take effect only on a target that boots its own kernel.
+var TemplateRequires = map[string][]string{
+	"sysctl":                 {traits.Kernel},
+	"kernel_module_disabled": {traits.Kernel},
+	"mount_option":           {traits.Kernel},
+	"audit_rule":             {traits.Kernel},
 }

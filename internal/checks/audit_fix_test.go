@@ -40,9 +40,11 @@ func TestAuditRuleFix(t *testing.T) {
 			`{syscalls: [adjtimex, settimeofday], arch: [b64, b32], fields: ["auid>=1000", "auid!=unset"]}`,
 			[]string{"-a always,exit -F arch=b64 -S settimeofday -F auid>=1000 -F auid!=unset -k cradle",
 				"-a always,exit -F arch=b32 -S adjtimex,settimeofday -F auid>=1000 -F auid!=unset -k cradle"}, nil},
-		{"rhel immutable moved last", fxRHELAudit, `{watches: [/etc/sudoers, /etc/sudoers.d], perms: wa}`,
-			[]string{"-w /etc/sudoers -p wa -k cradle", "-w /etc/sudoers.d -p wa -k cradle", "-e 2"},
-			map[string]string{"etc/audit/rules.d/99-finalize.rules": "## Make the configuration immutable\n#cradle: -e 2\n"}},
+		// augenrules moves the last -e line to the end of audit.rules, so
+		// an immutable flag in an earlier file does not block cradle.rules.
+		{"rhel immutable left where it is", fxRHELAudit, `{watches: [/etc/sudoers, /etc/sudoers.d], perms: wa}`,
+			[]string{"-w /etc/sudoers -p wa -k cradle", "-w /etc/sudoers.d -p wa -k cradle"},
+			map[string]string{"etc/audit/rules.d/99-finalize.rules": "## Make the configuration immutable\n-e 2\n"}},
 		{"control immutable", fxDebianAudit, `{control: "-e", value: "2"}`, []string{"-e 2"}, nil},
 		{"control overridden later", fxMerge(fxRHELAudit, map[string]string{"etc/audit/rules.d/zz-break.rules": "-b 64\n-e 1\n"}),
 			`{control: "-b", min: 8192}`, []string{"-b 8192"},

@@ -25,10 +25,13 @@ func all() []check.Template {
 	return []check.Template{
 		fileModeTemplate{},
 		fileExistsTemplate{},
-		sshdOptionTemplate{}, sshdCryptoTemplate{}, sysctlTemplate{}, kernelModuleDisabledTemplate{}, mountOptionTemplate{}, // ssh/sysctl/kmod/mount area
+		homeFilesTemplate{},
+		sshdOptionTemplate{}, sshdCryptoTemplate{}, sshdRekeyLimitTemplate{}, sshdLoginRestrictedTemplate{}, sshdAuthMethodsTemplate{}, sysctlTemplate{}, kernelModuleDisabledTemplate{}, mountOptionTemplate{}, // ssh/sysctl/kmod/mount area
 		defaultCredsTemplate{}, exprTemplate{}, // product area
 		configKVTemplate{}, accountPropertyTemplate{}, pamOptionTemplate{}, sudoOptionTemplate{}, sudoRuleTemplate{}, auditRuleTemplate{}, fileContentTemplate{}, dirFilesModeTemplate{}, rsyslogFileModeTemplate{}, limitsTemplate{}, shellUmaskTemplate{}, rootPathTemplate{}, rsyslogInputTemplate{}, schedulerAccessTemplate{}, // accounts/auth/logging area
 		packageInstalledTemplate{}, packageAbsentTemplate{}, serviceStateTemplate{}, defaultTargetTemplate{}, repoSignaturesTemplate{}, repoTransportTemplate{}, aptConfTemplate{}, dnfAutomaticTemplate{}, // packages/services/pkgtrust area
-		fsWorldWritableTemplate{}, fsUnownedTemplate{}, fsSUIDTemplate{}, listeningSocketsTemplate{}, kernelModuleLoadedTemplate{}, // filesystem-wide/live area
+		fsWorldWritableTemplate{}, fsUnownedTemplate{}, fsSUIDTemplate{}, fsSystemPathsTemplate{}, kernelCmdlineTemplate{}, kernelConfigTemplate{}, listeningSocketsTemplate{}, kernelModuleLoadedTemplate{}, // filesystem-wide/live area
+		auditPrivilegedTemplate{}, journaldRetentionTemplate{}, logrotateRotateTemplate{}, remoteLoggingTemplate{}, // audit/logging retention and remote logging
+		firewallTemplate{}, // firewall area
 	}
 }

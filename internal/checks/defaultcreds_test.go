@@ -153,7 +153,7 @@ func TestDefaultCredentialsPasswdField(t *testing.T) {
 }
 
 func TestDefaultCredentialsArgs(t *testing.T) {
-	for _, bad := range []string{"{accounts: some}", "{budget: forever}", "{budget: 1h}", "{max_bcrypt_cost: 40}", "{extra_passwords: ['']}", "{unknown: 1}"} {
+	for _, bad := range []string{"{accounts: some}", "{budget: 30s}", "{max_bcrypt_cost: 40}", "{extra_passwords: ['']}", "{unknown: 1}"} {
 		if _, err := (defaultCredsTemplate{}).New(prodNode(t, bad)); err == nil {
 			t.Errorf("%s: accepted", bad)
 		} else if _, ok := err.(*check.ArgError); !ok {

@@ -375,7 +375,9 @@ func (c *exprCheck) Evaluate(ctx context.Context, f *facts.Store) check.Outcome 
 		}
 	}
 	val, _, err := c.prog.ContextEval(ctx, vars)
-	ev := []result.Evidence{{Expected: "true: " + bound(c.src, 1000), Note: c.message}}
+	// The message explains a failure; a passing or unevaluable result
+	// must not carry it.
+	ev := []result.Evidence{{Expected: "true: " + bound(c.src, 1000)}}
 	ev = append(ev, c.termEvidence(vars)...)
 	if err != nil {
 		ev[0].Observed = "error"
@@ -394,6 +396,7 @@ func (c *exprCheck) Evaluate(ctx context.Context, f *facts.Store) check.Outcome 
 	if b {
 		return check.Pass(ev...)
 	}
+	ev[0].Note = c.message
 	return check.Fail(ev...)
 }
 

@@ -11,6 +11,7 @@ import (
 
 	"github.com/cradle-cra/cradle/internal/collect/accounts"
 	"github.com/cradle-cra/cradle/internal/collect/auditrules"
+	"github.com/cradle-cra/cradle/internal/collect/firewall"
 	"github.com/cradle-cra/cradle/internal/collect/kmodloaded"
 	"github.com/cradle-cra/cradle/internal/collect/limits"
 	"github.com/cradle-cra/cradle/internal/collect/modprobe"
@@ -93,6 +94,7 @@ var exprSources = []FactSource{
 	jsonSource("limits", "limits.conf entries.", limits.Get),
 	jsonSource("auditrules", "Persisted audit rules.", auditrules.Get),
 	jsonSource("rsyslog", "rsyslog configuration.", rsyslog.Get),
+	jsonSource("firewall", "The host firewall: managers enabled at boot, the ruleset they load and, on the scanning host, the running one.", firewall.Get),
 	jsonSource("netsock", "Listening sockets (runtime).", netsock.Get).live(),
 	jsonSource("kmodloaded", "Loaded kernel modules (runtime).", kmodloaded.Get).live(),
 }

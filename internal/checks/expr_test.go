@@ -339,3 +339,34 @@ func TestExprApplies(t *testing.T) {
 		t.Errorf("refs %v", refs)
 	}
 }
+
+// The message explains a failure: it is on failing results only.
+func TestExprMessageOnFailureOnly(t *testing.T) {
+	tests := []struct {
+		expr string
+		want result.Status
+	}{
+		{`os.id == "debian"`, result.Pass},
+		{`os.id == "rhel"`, result.Fail},
+		{`file("/etc/nothing") == ""`, result.Error},
+	}
+	for _, tt := range tests {
+		t.Run(tt.expr, func(t *testing.T) {
+			c, err := exprTemplate{}.New(prodNode(t, "{expr: '"+strings.ReplaceAll(tt.expr, "'", "''")+"', message: the explanation}"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			o := c.Evaluate(context.Background(), exprTestTree(t))
+			if o.Status != tt.want {
+				t.Fatalf("status %s (%s), want %s", o.Status, o.Reason, tt.want)
+			}
+			has := false
+			for _, e := range o.Evidence {
+				has = has || strings.Contains(e.Note, "the explanation")
+			}
+			if has != (tt.want == result.Fail) {
+				t.Errorf("%s result carries the message: %v; evidence %+v", o.Status, has, o.Evidence)
+			}
+		})
+	}
+}

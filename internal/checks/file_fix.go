@@ -119,21 +119,30 @@ func (c *fileExistsCheck) Remediate(_ context.Context, _ *facts.Store, ch *remed
 		return nil
 	}
 	for _, p := range c.a.Paths {
-		fi, err := ch.Lstat(p)
-		if errors.Is(err, fs.ErrNotExist) {
-			continue
-		}
-		if err != nil {
-			return fmt.Errorf("stat %s: %w", target.Abs(p), err)
-		}
-		if fi.Mode.IsDir() {
-			ch.Defer("remove "+target.Abs(p), "it is a directory; remove it and its contents by hand")
-			continue
-		}
-		if err := ch.Remove(p, "remove "+target.Abs(p)); err != nil {
+		if err := removeFile(ch, p); err != nil {
 			return err
 		}
-		ch.Effect(remedy.Effect{Kind: remedy.EffectPermissions, Subject: target.Abs(p)})
 	}
+	return nil
+}
+
+// removeFile plans the removal of p (a symlink itself, not what it points
+// to); a directory is deferred to a person, a missing file is no change.
+func removeFile(ch *remedy.Changes, p string) error {
+	fi, err := ch.Lstat(p)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("stat %s: %w", target.Abs(p), err)
+	}
+	if fi.Mode.IsDir() {
+		ch.Defer("remove "+target.Abs(p), "it is a directory; remove it and its contents by hand")
+		return nil
+	}
+	if err := ch.Remove(p, "remove "+target.Abs(p)); err != nil {
+		return err
+	}
+	ch.Effect(remedy.Effect{Kind: remedy.EffectPermissions, Subject: target.Abs(p)})
 	return nil
 }

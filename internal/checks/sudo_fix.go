@@ -238,8 +238,12 @@ func sudoRemoveDefault(ch *remedy.Changes, file string, line int, option, summar
 // tag from user specifications not exempted by allow where that locks no
 // one out (fixNopasswd).
 func (c *sudoRuleCheck) Remediate(ctx context.Context, _ *facts.Store, ch *remedy.Changes) error {
-	if c.a.Forbid == "all_commands" {
+	switch c.a.Forbid {
+	case "all_commands", "all_users":
 		ch.Defer("restrict rules granting ALL commands", "which commands each user needs is a site decision")
+		return nil
+	case "command_negation":
+		ch.Defer("replace negated commands with the commands allowed", "which commands each user needs is a site decision")
 		return nil
 	}
 	p, err := sudoers.Collect(ctx, ch.Overlay())
@@ -338,7 +342,7 @@ func (c *sudoRuleCheck) fixNopasswd(ctx context.Context, ch *remedy.Changes, p *
 	byKey := map[string]*sudoLine{}
 	for i := range p.Specs {
 		s := &p.Specs[i]
-		if !s.HasTag("NOPASSWD") || c.allowed(s.Users) {
+		if g, _ := granted(p, s); !s.HasTag("NOPASSWD") || len(g) == 0 || c.allowed(p, s.Users) {
 			continue
 		}
 		k := fmt.Sprintf("%s:%d", s.File, s.Line)

@@ -88,7 +88,7 @@ func specFor(cmd *cobra.Command, env *Env, tf *targetFlags, of *outputFlags) (ta
 // --rule.
 type selectionFlags struct {
 	profile, tailoring, waivers string
-	rules                       []string
+	rules, ruleFiles            []string
 }
 
 // selectionOpts word the flag help for a command.
@@ -107,10 +107,16 @@ func (sf *selectionFlags) register(cmd *cobra.Command, o selectionOpts) {
 	fl.StringVar(&sf.tailoring, "tailoring", "", "tailoring `FILE` (select/unselect rules, parameters)"+stored)
 	fl.StringVar(&sf.waivers, "waivers", "", "waiver `FILE` (accepted failures with justification and expiry)"+stored)
 	fl.StringSliceVar(&sf.rules, "rule", nil, o.verb+" only rule `ID` (repeatable)")
+	registerRuleFiles(cmd, &sf.ruleFiles, stored)
+}
+
+// registerRuleFiles declares --rules, the organisation's own rule files.
+func registerRuleFiles(cmd *cobra.Command, files *[]string, stored string) {
+	cmd.Flags().StringArrayVar(files, "rules", nil, "load your own rules from `FILE|DIR` (*.yaml; repeatable; docs/rule-format.md)"+stored)
 }
 
 func (sf *selectionFlags) selection() app.Selection {
-	return app.Selection{Profile: sf.profile, Tailoring: sf.tailoring, Waivers: sf.waivers, Rules: sf.rules}
+	return app.Selection{Profile: sf.profile, Tailoring: sf.tailoring, Waivers: sf.waivers, Rules: sf.rules, RuleFiles: sf.ruleFiles}
 }
 
 // outputFlags choose the format and where the document of one kind goes;

@@ -93,7 +93,7 @@ func runScan(cmd *cobra.Command, env *Env, f *scanFlags) error {
 	if err != nil {
 		return err
 	}
-	if err := sink.Write(out.Report, output.Options{Color: useColor(env, sink, f.noColor), Verbose: f.verbose}); err != nil {
+	if err := sink.Write(out.Report, output.Options{Color: useColor(env, sink, f.noColor), Verbose: f.verbose, Rerun: f.rerun()}); err != nil {
 		return err
 	}
 	return app.Gate(out.Report, failOn)
@@ -109,4 +109,22 @@ func parseFailOn(s string) (result.Severity, error) {
 		return 0, usageErr("--fail-on: %v", err)
 	}
 	return sev, nil
+}
+
+// rerun returns the selection flags besides --profile, as given, for
+// the commands a report suggests (the profile is in the report).
+func (sf *selectionFlags) rerun() []string {
+	var out []string
+	for _, f := range []struct{ name, v string }{{"--tailoring", sf.tailoring}, {"--waivers", sf.waivers}} {
+		if f.v != "" {
+			out = append(out, f.name, f.v)
+		}
+	}
+	for _, f := range sf.ruleFiles {
+		out = append(out, "--rules", f)
+	}
+	for _, r := range sf.rules {
+		out = append(out, "--rule", r)
+	}
+	return out
 }

@@ -3,27 +3,54 @@ package credcheck
 import (
 	"context"
 	_ "embed"
-	"errors"
+	"fmt"
 	"runtime"
 	"strings"
 	"sync"
 	"sync/atomic"
-	"time"
+
+	"golang.org/x/crypto/bcrypt"
 )
 
 //go:embed default-passwords.txt
-var defaultPasswordsFile string
+var corePasswordsFile string
+
+//go:embed default-passwords-extended.txt
+var extendedPasswordsFile string
 
 var (
-	listOnce sync.Once
-	list     []string
+	listOnce       sync.Once
+	core, extended []string
 )
 
-// DefaultPasswords returns the embedded list of well-known default
-// passwords, most likely first, without duplicates.
+func loadLists() {
+	listOnce.Do(func() {
+		core = ParseList(corePasswordsFile)
+		seen := map[string]bool{}
+		for _, p := range core {
+			seen[p] = true
+		}
+		for _, p := range ParseList(extendedPasswordsFile) {
+			if !seen[p] {
+				extended = append(extended, p)
+			}
+		}
+	})
+}
+
+// DefaultPasswords returns the core list of well-known default passwords,
+// most likely first, without duplicates: what every usable hash is tested
+// against.
 func DefaultPasswords() []string {
-	listOnce.Do(func() { list = ParseList(defaultPasswordsFile) })
-	return list
+	loadLists()
+	return core
+}
+
+// ExtendedPasswords returns the further defaults tried only against cheap
+// hashes (see Cheap), none of them in the core list.
+func ExtendedPasswords() []string {
+	loadLists()
+	return extended
 }
 
 // ParseList parses a password list: one a line, '#' comments, blank lines
@@ -59,7 +86,8 @@ const (
 	// Matched: a candidate matched the hash.
 	Matched
 	// Skipped: the hash could not be tested (unsupported scheme, work
-	// factor above the limit, malformed) or the time budget ran out.
+	// factor above the limit, malformed), testing it would exceed the
+	// run's work cap, or the run was cancelled.
 	Skipped
 )
 
@@ -79,16 +107,52 @@ type Verdict struct {
 type Options struct {
 	// Extra passwords are tried first.
 	Extra []string
-	// Budget bounds the whole run (default 30s); accounts not finished
-	// in time are Skipped.
-	Budget  time.Duration
+	// MaxWork bounds the whole run in work units (see Cost; default
+	// DefaultMaxWork). It is counted, not timed: accounts are taken in
+	// order and one whose candidates would push the total past the cap is
+	// Skipped, so the verdicts depend on the target alone, never on the
+	// machine or its load.
+	MaxWork int64
 	Workers int // default GOMAXPROCS
 	Limits  Limits
 }
 
+// DefaultMaxWork allows about a minute of hashing on one core: some
+// twenty accounts with crypt(3)'s default yescrypt cost.
+const DefaultMaxWork = 40000
+
+// cheapUnits is the per-try cost up to which a hash is tested against the
+// extended list too.
+const cheapUnits = 2
+
+// Cost is the work of one try against hash in units of one SHA-crypt try
+// with the default 5000 rounds (about 2 ms in pure Go): a fixed function of
+// the hash's parameters. The caller checks CheckCost first.
+func Cost(hash string) int64 {
+	switch schemeOf(hash) {
+	case SchemeSHA256Crypt, SchemeSHA512Crypt:
+		return max(1, int64(shaRounds(hash)+4999)/5000)
+	case SchemeBcrypt:
+		if c, err := bcrypt.Cost([]byte(hash)); err == nil && c > 5 {
+			return int64(1) << min(c-5, 40)
+		}
+	case SchemeYescrypt:
+		if p, err := parseYescrypt(hash); err == nil {
+			// crypt(3)'s default (16 MiB) costs about 20 SHA-crypt tries.
+			return max(1, int64(p.memory()>>20)*5/4) * int64(p.t+1)
+		}
+	}
+	return 1
+}
+
+// Cheap reports whether hash is cheap enough to be tested against the
+// extended list as well as the core list.
+func Cheap(hash string) bool { return Cost(hash) <= cheapUnits }
+
 // Candidates lists what is tried for user: extra passwords, the user name,
-// the default list, the reversed user name; without duplicates.
-func Candidates(user string, extra []string) []string {
+// the core list, with full the extended list, the reversed user name;
+// without duplicates.
+func Candidates(user string, extra []string, full bool) []string {
 	seen := map[string]bool{}
 	var out []string
 	add := func(p string) {
@@ -103,6 +167,11 @@ func Candidates(user string, extra []string) []string {
 	add(user)
 	for _, p := range DefaultPasswords() {
 		add(p)
+	}
+	if full {
+		for _, p := range ExtendedPasswords() {
+			add(p)
+		}
 	}
 	add(reverse(user))
 	return out
@@ -123,11 +192,14 @@ type job struct {
 	start, end int
 }
 
-// Check tests every account's hash against its candidates, in parallel
-// and within opts.Budget. Verdicts come back in the order of accounts.
+// Check tests every account's hash against all its candidates, in
+// parallel on opts.Workers goroutines, within the counted opts.MaxWork.
+// No clock is involved: the verdicts depend on the accounts and options
+// alone (only cancelling ctx cuts a run short). Verdicts come back in the
+// order of accounts.
 func Check(ctx context.Context, accounts []Account, opts Options) []Verdict {
-	if opts.Budget <= 0 {
-		opts.Budget = 30 * time.Second
+	if opts.MaxWork <= 0 {
+		opts.MaxWork = DefaultMaxWork
 	}
 	if opts.Workers <= 0 {
 		opts.Workers = runtime.GOMAXPROCS(0)
@@ -135,8 +207,7 @@ func Check(ctx context.Context, accounts []Account, opts Options) []Verdict {
 	if opts.Limits == (Limits{}) {
 		opts.Limits = DefaultLimits
 	}
-	ctx, cancel := context.WithTimeout(ctx, opts.Budget)
-	defer cancel()
+	var work int64
 
 	out := make([]Verdict, len(accounts))
 	cands := make([][]string, len(accounts))
@@ -152,7 +223,18 @@ func Check(ctx context.Context, accounts []Account, opts Options) []Verdict {
 			out[i] = v
 			continue
 		}
-		cands[i] = Candidates(a.Name, opts.Extra)
+		c := Candidates(a.Name, opts.Extra, Cheap(a.Hash))
+		cost := Cost(a.Hash)
+		need := cost * int64(len(c))
+		if work+need > opts.MaxWork {
+			v.Status = Skipped
+			v.Reason = fmt.Sprintf("work cap: %d candidates at %d units each would exceed the %d units left of %d", len(c), cost, opts.MaxWork-work, opts.MaxWork)
+			done[i].Store(true)
+			out[i] = v
+			continue
+		}
+		work += need
+		cands[i] = c
 		v.Total = len(cands[i])
 		out[i] = v
 		for s := 0; s < len(cands[i]); s += chunk {
@@ -211,11 +293,7 @@ func Check(ctx context.Context, accounts []Account, opts Options) []Verdict {
 		}
 		if out[i].Status == NoMatch && out[i].Tried < out[i].Total {
 			out[i].Status = Skipped
-			if errors.Is(ctx.Err(), context.DeadlineExceeded) {
-				out[i].Reason = "time budget exhausted"
-			} else {
-				out[i].Reason = "cancelled"
-			}
+			out[i].Reason = "cancelled"
 		}
 	}
 	return out

@@ -2,9 +2,12 @@ package credcheck
 
 import (
 	"context"
+	"reflect"
+	"runtime"
+	"slices"
 	"strings"
+	"sync"
 	"testing"
-	"time"
 
 	"golang.org/x/crypto/bcrypt"
 )
@@ -109,8 +112,16 @@ func TestCheckCost(t *testing.T) {
 
 func TestDefaultPasswords(t *testing.T) {
 	l := DefaultPasswords()
-	if len(l) < 200 {
-		t.Fatalf("only %d default passwords", len(l))
+	if len(l) < 40 || len(l) > 64 {
+		t.Fatalf("%d core passwords: the core list stays between 40 and 64 so a default-cost yescrypt account takes about 2 s of CPU", len(l))
+	}
+	if n := len(ExtendedPasswords()); n < 200 {
+		t.Fatalf("only %d extended passwords", n)
+	}
+	for _, p := range ExtendedPasswords() {
+		if slices.Contains(l, p) {
+			t.Errorf("%q is in both lists", p)
+		}
 	}
 	for _, want := range []string{"admin", "root", "raspberry", "ubnt", "toor", "changeme"} {
 		found := false
@@ -121,9 +132,14 @@ func TestDefaultPasswords(t *testing.T) {
 			t.Errorf("%q missing", want)
 		}
 	}
-	c := Candidates("oracle", []string{"s3cr3t-vendor"})
-	if c[0] != "s3cr3t-vendor" || c[1] != "oracle" || c[len(c)-1] != "elcaro" {
-		t.Errorf("candidate order: %v ... %v", c[:3], c[len(c)-1])
+	for _, full := range []bool{false, true} {
+		c := Candidates("oracle", []string{"s3cr3t-vendor"}, full)
+		if c[0] != "s3cr3t-vendor" || c[1] != "oracle" || c[len(c)-1] != "elcaro" {
+			t.Errorf("candidate order: %v ... %v", c[:3], c[len(c)-1])
+		}
+		if want := len(l) + 2; full == (len(c) <= want) {
+			t.Errorf("full=%v: %d candidates", full, len(c))
+		}
 	}
 }
 
@@ -136,7 +152,7 @@ func TestCheck(t *testing.T) {
 		{"pi", sha512R10kPi},
 		{"pi2", yescryptVectors[5].hash},
 	}
-	v := Check(context.Background(), accts, Options{Budget: time.Minute})
+	v := Check(context.Background(), accts, Options{})
 	want := []Status{Matched, Matched, NoMatch, Skipped, Matched, Matched}
 	for i, w := range want {
 		if v[i].Status != w {
@@ -146,7 +162,7 @@ func TestCheck(t *testing.T) {
 	if v[0].Matched != "root" || v[1].Matched != "admin" || v[4].Matched != "raspberry" || v[5].Matched != "raspberry" {
 		t.Errorf("matched passwords wrong")
 	}
-	if v[2].Tried != v[2].Total || v[2].Total < 200 {
+	if v[2].Tried != v[2].Total || v[2].Total < 250 {
 		t.Errorf("alice tried %d of %d", v[2].Tried, v[2].Total)
 	}
 	if v[3].Scheme != SchemeScrypt || !strings.Contains(v[3].Reason, "scrypt") {
@@ -154,14 +170,101 @@ func TestCheck(t *testing.T) {
 	}
 }
 
-func TestCheckBudget(t *testing.T) {
-	v := Check(context.Background(), []Account{{"alice", sha512Strong}}, Options{Budget: time.Millisecond, Workers: 1})
-	if v[0].Status != Skipped {
-		t.Errorf("budget: %+v", v[0])
+func TestCost(t *testing.T) {
+	for _, tt := range []struct {
+		hash  string
+		units int64
+		cheap bool
+	}{
+		{md5Strong, 1, true},
+		{sha512Root, 1, true},
+		{sha512R10kPi, 2, true},
+		{"$6$rounds=50000$abc$x", 10, false},
+		{yescryptVectors[0].hash, 20, false},
+		{yescryptVectors[4].hash, 1, true},
+	} {
+		if got := Cost(tt.hash); got != tt.units || Cheap(tt.hash) != tt.cheap {
+			t.Errorf("Cost(%.12s) = %d (cheap %v), want %d (%v)", tt.hash, got, Cheap(tt.hash), tt.units, tt.cheap)
+		}
 	}
-	v = Check(context.Background(), []Account{{"alice", md5Strong}}, Options{Budget: time.Nanosecond, Workers: 1})
-	if v[0].Status != Skipped || v[0].Reason != "time budget exhausted" {
-		t.Errorf("budget: %+v", v[0])
+}
+
+func TestCheckWorkCap(t *testing.T) {
+	// Counted, not timed: the same accounts are skipped on every machine.
+	n := int64(len(Candidates("ab", nil, true)))
+	accts := []Account{{"ab", md5Strong}, {"bc", sha512R10kPi}, {"cd", md5Changeme}}
+	v := Check(context.Background(), accts, Options{MaxWork: 2 * n, Workers: 1})
+	if v[0].Status != NoMatch || v[1].Status != Skipped || !strings.Contains(v[1].Reason, "work cap") || v[2].Status != Matched {
+		t.Errorf("work cap: %+v", v)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	v = Check(ctx, []Account{{"alice", md5Strong}}, Options{Workers: 1})
+	if v[0].Status != Skipped || v[0].Reason != "cancelled" {
+		t.Errorf("cancelled: %+v", v[0])
+	}
+}
+
+// TestCheckUnderLoad runs the check with every CPU kept busy by spinning
+// goroutines and requires the same verdicts on every run: nothing in a
+// verdict may depend on how fast the machine is at the moment.
+func TestCheckUnderLoad(t *testing.T) {
+	accts := []Account{
+		{"root", sha512Root},               // matched (its own name)
+		{"alice", md5Strong},               // no match, full lists
+		{"pi", sha512R10kPi},               // matched late in the core list
+		{"bob", scryptDummy},               // not testable
+		{"dev", yescryptVectors[4].hash},   // small yescrypt, no match
+		{"admin", yescryptVectors[5].hash}, // small yescrypt, matched
+	}
+	if !raceEnabled {
+		// crypt(3)'s default cost: the core list only, about 2 s of CPU.
+		accts = append(accts, Account{"user", yescryptVectors[3].hash})
+	}
+	stop := make(chan struct{})
+	var spin sync.WaitGroup
+	for range 2 * runtime.GOMAXPROCS(0) {
+		spin.Go(func() {
+			x := uint64(1)
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				for range 1 << 16 {
+					x = x*6364136223846793005 + 1442695040888963407
+				}
+			}
+		})
+	}
+	defer func() { close(stop); spin.Wait() }()
+	var first []Verdict
+	for run := range 3 {
+		v := Check(context.Background(), accts, Options{})
+		for i := range v {
+			if v[i].Status == Matched {
+				v[i].Tried = 0 // how many tries a parallel match took varies; the verdict does not
+			}
+		}
+		if run == 0 {
+			first = v
+			for _, x := range v {
+				if x.Status == NoMatch && x.Tried != x.Total {
+					t.Errorf("%s: no match after %d of %d", x.Name, x.Tried, x.Total)
+				}
+			}
+			continue
+		}
+		if !reflect.DeepEqual(v, first) {
+			t.Fatalf("run %d differs:\n%+v\nfirst:\n%+v", run, v, first)
+		}
+	}
+	want := []Status{Matched, NoMatch, Matched, Skipped, NoMatch, Matched, Matched}
+	for i := range first {
+		if first[i].Status != want[i] {
+			t.Errorf("%s: %v (%s), want %v", first[i].Name, first[i].Status, first[i].Reason, want[i])
+		}
 	}
 }
 

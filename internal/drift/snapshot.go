@@ -67,6 +67,9 @@ type Options struct {
 	Rules     []string `json:"rules,omitempty"`
 	Tailoring *Input   `json:"tailoring,omitempty"`
 	Waivers   *Input   `json:"waivers,omitempty"`
+	// RuleFiles are the organisation's own rule files (--rules) the
+	// approval used, kept verbatim so drift evaluates the same rules.
+	RuleFiles []Input `json:"rule_files,omitempty"`
 }
 
 // Approval says who approved the snapshot and why.

@@ -33,6 +33,21 @@ type Engine struct {
 	// fact) for rules that declare platforms; without it such rules
 	// are errors.
 	Platform facts.Collector[facts.Platform]
+	// Lacking returns the traits (rules.Traits) the target lacks, each
+	// with the reason a rule requiring it is not_applicable; nil means
+	// every target has every trait.
+	Lacking func(target.Target) map[string]string
+	// TemplateRequires are the traits rules of a template require when
+	// they do not say (a rule's own requires, even empty, wins).
+	TemplateRequires map[string][]string
+}
+
+// Requires returns the traits rule r requires of a target.
+func (e *Engine) Requires(r *rules.Rule) []string {
+	if r.Requires != nil {
+		return r.Requires
+	}
+	return e.TemplateRequires[r.Template]
 }
 
 // Options select and adapt what runs.
@@ -125,6 +140,10 @@ func (e *Engine) ScanStore(ctx context.Context, store *facts.Store, plan []Plann
 		now = start
 	}
 	plat, platErr := e.platform(store)
+	var lacking map[string]string
+	if e.Lacking != nil {
+		lacking = e.Lacking(t)
+	}
 	rep := &result.Report{
 		SchemaVersion: result.SchemaVersion,
 		Tool:          result.Tool{Name: "cradle", Version: e.Version},
@@ -162,7 +181,7 @@ func (e *Engine) ScanStore(ctx context.Context, store *facts.Store, plan []Plann
 		go func() {
 			defer wg.Done()
 			for i := range jobs {
-				rep.Results[i] = e.evaluate(ctx, store, plan[i], plat, platErr, opts, names, now)
+				rep.Results[i] = e.evaluate(ctx, store, plan[i], scanEnv{plat, platErr, lacking}, opts, names, now)
 				n := done.Add(1)
 				if opts.Progress != nil {
 					opts.Progress(int(n), len(plan))
@@ -186,7 +205,25 @@ func (e *Engine) ScanStore(ctx context.Context, store *facts.Store, plan []Plann
 	return rep, nil
 }
 
-func (e *Engine) evaluate(ctx context.Context, store *facts.Store, p Planned, plat facts.Platform, platErr error, opts Options, names []string, now time.Time) (res result.Result) {
+// scanEnv is what a scan knows of its target before any rule runs.
+type scanEnv struct {
+	plat    facts.Platform
+	platErr error
+	lacking map[string]string // trait → why the target lacks it
+}
+
+// unmet returns why the target lacks a trait r requires, or "".
+func (e *Engine) unmet(r *rules.Rule, lacking map[string]string) string {
+	for _, tr := range e.Requires(r) {
+		if why, ok := lacking[tr]; ok {
+			return why
+		}
+	}
+	return ""
+}
+
+func (e *Engine) evaluate(ctx context.Context, store *facts.Store, p Planned, env scanEnv, opts Options, names []string, now time.Time) (res result.Result) {
+	plat, platErr := env.plat, env.platErr
 	r := p.Rule
 	res = result.Result{
 		RuleID: r.ID, Title: r.Title, Severity: r.Severity, References: r.References,
@@ -210,6 +247,8 @@ func (e *Engine) evaluate(ctx context.Context, store *facts.Store, p Planned, pl
 		out = check.Errorf("platform detection: %v", platErr)
 	case !applies(r.Platforms, plat):
 		out = check.NotApplicable("platform %s is not one of %v", platformName(plat), r.Platforms)
+	case e.unmet(r, env.lacking) != "":
+		out = check.NotApplicable("%s", e.unmet(r, env.lacking))
 	default:
 		out = safeEvaluate(ctx, store, p.Check)
 	}

@@ -202,6 +202,36 @@ func TestPlatformApplicability(t *testing.T) {
 	}
 }
 
+// TestTraitApplicability: a rule requiring a trait the target lacks is
+// not_applicable with the detector's reason; the rule's own requires
+// (even empty) overrides its template's default.
+func TestTraitApplicability(t *testing.T) {
+	e, _ := newEngine(t,
+		rule("t.any", "fail"),
+		rule("t.kernel", "fail", "requires: [kernel]"),
+		rule("t.init", "fail", "requires: [init]"),
+		rule("t.optout", "fail", "requires: []"),
+	)
+	e.TemplateRequires = map[string][]string{"probe": {"init"}}
+	e.Lacking = func(target.Target) map[string]string { return map[string]string{"kernel": "no kernel here"} }
+	got := byID(scan(t, e, Options{}))
+	for id, want := range map[string]result.Status{"t.any": result.Fail, "t.kernel": result.NotApplicable, "t.init": result.Fail, "t.optout": result.Fail} {
+		if got[id].Status != want {
+			t.Errorf("%s: %s (%s), want %s", id, got[id].Status, got[id].Reason, want)
+		}
+	}
+	if r := got["t.kernel"].Reason; r != "no kernel here" {
+		t.Errorf("reason %q", r)
+	}
+	e.Lacking = func(target.Target) map[string]string { return map[string]string{"init": "no init here"} }
+	got = byID(scan(t, e, Options{}))
+	for id, want := range map[string]result.Status{"t.any": result.NotApplicable, "t.kernel": result.Fail, "t.init": result.NotApplicable, "t.optout": result.Fail} {
+		if got[id].Status != want {
+			t.Errorf("template default: %s: %s (%s), want %s", id, got[id].Status, got[id].Reason, want)
+		}
+	}
+}
+
 func TestPlatformIsAFact(t *testing.T) {
 	e, _ := newEngine(t, rule("p.a", "pass", "platforms: [debian]"), rule("p.b", "pass", "platforms: [debian]"))
 	var n atomic.Int32

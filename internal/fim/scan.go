@@ -67,7 +67,7 @@ func Walk(ctx context.Context, t target.Target, p *Policy, o Options) (*Snapshot
 		workers = runtime.GOMAXPROCS(0)
 	}
 	image := t.Kind() == target.KindImage
-	op, err := newOpener(t)
+	op, err := target.OpenBulk(t)
 	if err != nil {
 		return nil, fmt.Errorf("fim walk: %w", err)
 	}
@@ -218,7 +218,7 @@ func reuse(e, prev *Entry, sel *Selection) bool {
 // changed meanwhile is read again, and after maxAttempts marked
 // unstable. e's metadata is taken from the handle, so it describes the
 // content that was hashed.
-func hashFile(op *opener, rel string, e *Entry) (int64, error) {
+func hashFile(op *target.BulkOpener, rel string, e *Entry) (int64, error) {
 	var total int64
 	for range maxAttempts {
 		n, before, after, err := hashOnce(op, rel, e)
@@ -239,13 +239,13 @@ func hashFile(op *opener, rel string, e *Entry) (int64, error) {
 	return total, nil
 }
 
-func hashOnce(op *opener, rel string, e *Entry) (n int64, before, after *Entry, err error) {
-	h, err := op.open(rel)
+func hashOnce(op *target.BulkOpener, rel string, e *Entry) (n int64, before, after *Entry, err error) {
+	h, err := op.Open(rel)
 	if err != nil {
 		return 0, nil, nil, err
 	}
 	defer h.Close()
-	if before, err = h.entry(e.Path); err != nil {
+	if before, err = openEntry(h, e.Path); err != nil {
 		return 0, nil, nil, err
 	}
 	if before != nil && before.Type != TypeFile {
@@ -295,36 +295,18 @@ func hashOnce(op *opener, rel string, e *Entry) (n int64, before, after *Entry, 
 	if b3 != nil {
 		e.BLAKE3 = hex.EncodeToString(b3.Sum(nil))
 	}
-	if after, err = h.entry(e.Path); err != nil {
+	if after, err = openEntry(h, e.Path); err != nil {
 		return n, nil, nil, err
 	}
 	return n, before, after, nil
 }
 
-// handle is an open file being hashed; entry describes it (nil when the
+// openEntry describes the open file h as the entry path (nil when the
 // backend cannot stat an open file).
-type handle interface {
-	io.ReadCloser
-	entry(path string) (*Entry, error)
-}
-
-// statter is what target files opened from a directory are (*os.File).
-type statter interface{ Stat() (fs.FileInfo, error) }
-
-// targetFile is a file opened through the target.
-type targetFile struct {
-	io.ReadCloser
-	rel string
-}
-
-func (f targetFile) entry(path string) (*Entry, error) {
-	st, ok := f.ReadCloser.(statter)
-	if !ok {
-		return nil, nil
-	}
-	fi, err := st.Stat()
-	if err != nil {
+func openEntry(h target.BulkFile, path string) (*Entry, error) {
+	fi, ok, err := h.Stat()
+	if err != nil || !ok {
 		return nil, err
 	}
-	return entryOf(path, target.InfoOf(f.rel, fi)), nil
+	return entryOf(path, fi), nil
 }

@@ -62,9 +62,6 @@ type Options struct {
 	Strategies []string
 	// Impact assesses operations; nil skips the preflight.
 	Impact Assessor
-	// Now is the time the plan is made for (password ageing is judged
-	// against it); zero means the current time.
-	Now time.Time
 }
 
 // RuleFix is the plan's verdict for one failing rule.
@@ -130,10 +127,9 @@ func Make(ctx context.Context, eng *engine.Engine, t target.Target, opts Options
 	if sl, ok := opts.Impact.(SourceLister); ok {
 		p.Sources = sl.SourceList()
 	}
-	now := opts.Now
-	if now.IsZero() {
-		now = opts.Engine.Now
-	}
+	// The scan and the plan share one time (opts.Engine.Now, zero meaning
+	// the clock): password ageing is judged against it.
+	now := opts.Engine.Now
 	if now.IsZero() {
 		now = time.Now()
 	}
@@ -218,6 +214,15 @@ var errNoWalk = errors.New("filesystem walk not available in the pre-check")
 
 func (noWalk) Walk(context.Context, target.WalkOptions, target.WalkFunc) error { return errNoWalk }
 
+// manualReason gives a rule without a native fix its remediation notes
+// and the command that shows the whole rule.
+func manualReason(r *rules.Rule) string {
+	if r.Fix.Notes == "" {
+		return fmt.Sprintf("no native fix; cradle rules %s shows the rule", r.ID)
+	}
+	return fmt.Sprintf("no native fix: %s (cradle rules %s)", strings.TrimSpace(r.Fix.Notes), r.ID)
+}
+
 func metaOf(r *rules.Rule) remedy.Meta {
 	return remedy.Meta{Disruption: r.Fix.Disruption, Reboot: r.Fix.Reboot, Strategy: r.Fix.Strategy}
 }
@@ -225,7 +230,7 @@ func metaOf(r *rules.Rule) remedy.Meta {
 func planRule(ctx context.Context, store *facts.Store, ch *remedy.Changes, pl engine.Planned, rf RuleFix, opts Options) RuleFix {
 	rem, ok := pl.Check.(check.Remediator)
 	if f, fok := pl.Check.(check.Fixable); !ok || (fok && !f.Fixable()) {
-		rf.Status, rf.Reason = StatusManual, "no native fix; see the rule's remediation notes"
+		rf.Status, rf.Reason = StatusManual, manualReason(pl.Rule)
 		return rf
 	}
 	if opts.MaxDisruption != "" {

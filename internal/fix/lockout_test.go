@@ -78,7 +78,7 @@ func TestPlanLocksNoOneOut(t *testing.T) {
 			}
 			defer tg.Close()
 			ctx := context.Background()
-			opts := fix.Options{Engine: engine.Options{Profile: profile, RuleIDs: lockoutRules}, Now: now}
+			opts := fix.Options{Engine: engine.Options{Profile: profile, RuleIDs: lockoutRules, Now: now}}
 			// Removing a NOPASSWD tag from accounts with a usable password
 			// keeps their sudo (they type the password): the access check
 			// notes the narrowing and does not refuse it; whether scripts

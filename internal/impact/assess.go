@@ -111,6 +111,8 @@ func (s *Signals) assess(e remedy.Effect) (string, []string) {
 		return s.packageInstall(e.Subject)
 	case remedy.EffectSchedulerLimit:
 		return s.schedulerLimit(e.Subject)
+	case remedy.EffectFirewallDeny:
+		return s.firewallDeny(e.Subject, e.Value)
 	}
 	return remedy.ImpactNone, nil
 }

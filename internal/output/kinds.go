@@ -88,7 +88,7 @@ func scanSpec() *Spec {
 	for _, name := range reg.Names() {
 		rnd, _ := reg.Lookup(name)
 		s.formats[name] = typed(func(w io.Writer, r *result.Report, o Options) error {
-			return rnd.Render(w, r, render.Options{Color: o.Color, Verbose: o.Verbose})
+			return rnd.Render(w, r, render.Options{Color: o.Color, Verbose: o.Verbose, Rerun: o.Rerun})
 		})
 	}
 	return s

@@ -29,6 +29,9 @@ type Options struct {
 	Color   bool // ANSI colour (terminals only)
 	Verbose bool // scan table: list passing rules too
 	NoDiff  bool // fix plan table: leave file diffs out
+	// Rerun are the scan's selection flags the scan table repeats in
+	// the commands of its next steps (render.Options.Rerun).
+	Rerun []string
 }
 
 // Renderer writes one document in one format. doc is the pointer type the

@@ -102,8 +102,9 @@ func samples(t *testing.T) map[output.Kind][]any {
 			{ID: "fedcba9876543210", Created: when.Add(-time.Hour), Retired: &rolled, Status: signing.StatusRetired},
 			{ID: "00112233445566aa", Status: signing.StatusTrusted},
 		}), signing.NewKeyList(nil)},
-		output.KindRuleList: {catalog.NewRuleList(eng.Registry, "", eng.Rules.Rules),
-			catalog.NewRuleList(eng.Registry, "strict", eng.Rules.Rules[:1])},
+		output.KindRuleList: {catalog.NewRuleList(eng, "", nil, eng.Rules.Rules),
+			catalog.NewRuleList(eng, "strict", nil, eng.Rules.Rules[:1]),
+			catalog.NewRuleList(eng, "", []string{eng.Rules.Rules[0].ID}, eng.Rules.Rules[:1])},
 	}
 }
 

@@ -158,8 +158,12 @@ func versionTable(w io.Writer, d *version.Document, _ Options) error {
 	return tw.Flush()
 }
 
-// rulesTable lists rules one a line with their CRA references.
+// rulesTable lists rules one a line with their CRA references, or shows
+// the rules asked for by id in full.
 func rulesTable(w io.Writer, l *catalog.RuleList, _ Options) error {
+	if len(l.Selected) > 0 {
+		return ruleDetails(w, l)
+	}
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "ID\tSEVERITY\tPROFILES\tCRA\tTITLE")
 	for _, r := range l.Rules {

@@ -60,6 +60,7 @@ const (
 	// scripts of that user stops working for them.
 	EffectSudoPassword   EffectKind = "sudo.password_required"
 	EffectPackageInstall EffectKind = "package.install" // Subject package installed
+	EffectFirewallDeny   EffectKind = "firewall.deny"   // Subject hook (input, forward) drops all but the ports in Value ("tcp/22,…")
 	EffectOther          EffectKind = "other"
 )
 

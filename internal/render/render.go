@@ -24,6 +24,10 @@ import (
 type Options struct {
 	Color   bool // ANSI colour (terminals only)
 	Verbose bool // list passing rules too
+	// Rerun are the selection flags of the scan besides target and
+	// profile (--tailoring FILE, --rules DIR, --rule ID …), repeated in
+	// the commands the table suggests; a converted report has none.
+	Rerun []string
 }
 
 // Renderer writes one report format.

@@ -123,6 +123,29 @@ func emptyReport() *result.Report {
 	}
 }
 
+// imageReport is the fixture as a scan of a container image.
+func imageReport() *result.Report {
+	rep := fixture()
+	rep.Target = result.Target{Kind: "image", Name: "registry/app:1.2.tar", OS: "Debian GNU/Linux 12 (bookworm)"}
+	return rep
+}
+
+// hostPassReport is a scan of the live host where nothing failed: no
+// next steps.
+func hostPassReport() *result.Report {
+	rep := fixture()
+	rep.Target = result.Target{Kind: "host", Name: "/", Hostname: "gw-01"}
+	var keep []result.Result
+	for _, r := range rep.Results {
+		if r.Status != result.Fail && r.Status != result.Error {
+			keep = append(keep, r)
+		}
+	}
+	rep.Results = keep
+	rep.Summarize()
+	return rep
+}
+
 type goldenCase struct {
 	name   string
 	format string
@@ -135,6 +158,9 @@ var goldenCases = []goldenCase{
 	{"table-verbose.txt", "table", fixture, Options{Verbose: true}},
 	{"table-color.txt", "table", fixture, Options{Color: true}},
 	{"table-color-verbose.txt", "table", fixture, Options{Color: true, Verbose: true}},
+	{"table-rerun.txt", "table", fixture, Options{Rerun: []string{"--tailoring", "site.yaml", "--rules", "./our rules", "--rule", "ssh.banner"}}},
+	{"table-image.txt", "table", imageReport, Options{}},
+	{"table-host-pass.txt", "table", hostPassReport, Options{}},
 	{"report.json", "json", fixture, Options{}},
 	{"report.sarif", "sarif", fixture, Options{}},
 	{"report.junit.xml", "junit", fixture, Options{}},

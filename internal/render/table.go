@@ -65,6 +65,11 @@ func Table(w io.Writer, r *result.Report, opts Options) error {
 					bw.printf("    %s\n", evidenceLine(ev))
 				}
 			}
+			if st == result.Fail {
+				if c := craLine(res.References[refCRA]); c != "" {
+					bw.printf("    CRA: %s\n", c)
+				}
+			}
 			if res.Waiver != nil {
 				bw.printf("    waiver: %s (owner %s, expires %s)\n", res.Waiver.Justification, orDash(res.Waiver.Owner), orDash(res.Waiver.Expires))
 			}
@@ -76,6 +81,7 @@ func Table(w io.Writer, r *result.Report, opts Options) error {
 		parts = append(parts, paint(statusColor(st), fmt.Sprintf("%d %s", r.Summary[st], st)))
 	}
 	bw.printf("%s\n", strings.Join(parts, ", "))
+	nextSteps(bw, r, opts.Rerun)
 	return bw.err
 }
 

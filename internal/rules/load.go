@@ -6,7 +6,9 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"maps"
 	"path"
+	"slices"
 	"sort"
 	"strings"
 
@@ -27,6 +29,7 @@ type ruleDoc struct {
 	Rationale   string              `yaml:"rationale"`
 	Severity    string              `yaml:"severity"`
 	Platforms   []string            `yaml:"platforms"`
+	Requires    []string            `yaml:"requires"`
 	Profiles    []string            `yaml:"profiles"`
 	Params      map[string]Param    `yaml:"params"`
 	References  map[string][]string `yaml:"references"`
@@ -150,6 +153,36 @@ func LoadFS(fsys fs.FS, dir string, profilesFile string, reg *check.Registry) (*
 	return set, profiles, nil
 }
 
+// File is the content of a rule file and the name its errors carry.
+type File struct {
+	Name string
+	Data []byte
+}
+
+// AddFiles parses an organisation's own rule files into set, which holds
+// the built-in baseline, with the same checks: strict fields, known
+// templates and valid arguments, known profiles, CRA references, and ids
+// unique — also against the built-in rules. Every problem is reported as
+// file:line, all files together.
+func AddFiles(set *Set, profiles *Profiles, reg *check.Registry, files []File) error {
+	set.builtin = len(set.Rules)
+	var errs Errors
+	for _, f := range files {
+		if err := ParseRules(f.Name, f.Data, set, profiles, reg); err != nil {
+			var es Errors
+			if errors.As(err, &es) {
+				errs = append(errs, es...)
+				continue
+			}
+			return err
+		}
+	}
+	if len(errs) > 0 {
+		return errs
+	}
+	return nil
+}
+
 // ParseRules parses one rule file into set. All problems in the file are
 // returned together as Errors.
 func ParseRules(name string, data []byte, set *Set, profiles *Profiles, reg *check.Registry) error {
@@ -220,6 +253,11 @@ func parseRule(name string, n *yaml.Node, profiles *Profiles, reg *check.Registr
 			return nil, at("unknown profile %q (known: %s)", p, strings.Join(profiles.IDs(), ", "))
 		}
 	}
+	for _, tr := range d.Requires {
+		if _, ok := Traits[tr]; !ok {
+			return nil, at("requires: unknown trait %q (known: %s)", tr, strings.Join(slices.Sorted(maps.Keys(Traits)), ", "))
+		}
+	}
 	craRefs := d.References["cra"]
 	if len(craRefs) == 0 {
 		return nil, at("references.cra: at least one CRA Annex I id (e.g. CRA.A1.P1.2b) is required")
@@ -234,7 +272,7 @@ func parseRule(name string, n *yaml.Node, profiles *Profiles, reg *check.Registr
 	}
 	r := &Rule{
 		ID: d.ID, Title: strings.TrimSpace(d.Title), Description: strings.TrimSpace(d.Description),
-		Rationale: strings.TrimSpace(d.Rationale), Severity: sev, Platforms: d.Platforms,
+		Rationale: strings.TrimSpace(d.Rationale), Severity: sev, Platforms: d.Platforms, Requires: d.Requires,
 		Profiles: d.Profiles, Params: d.Params, References: d.References,
 		Template: d.Check.Content[0].Value, Args: d.Check.Content[1],
 		Source: fmt.Sprintf("%s:%d", name, n.Line),

@@ -7,6 +7,7 @@ package rules
 import (
 	"fmt"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 
@@ -25,7 +26,11 @@ type Rule struct {
 	Severity    result.Severity
 	// Platforms lists os-release IDs or families (debian, ubuntu, rhel,
 	// fedora, alpine, ...) the rule applies to; empty means any Linux.
-	Platforms  []string
+	Platforms []string
+	// Requires lists traits the target must have (see Traits): a rule
+	// about kernel parameters requires "kernel", which a container image
+	// lacks. Empty means any target.
+	Requires   []string
 	Profiles   []string
 	Params     map[string]Param
 	References map[string][]string
@@ -36,6 +41,14 @@ type Rule struct {
 	Fix      FixMeta
 	// Source is "file:line" of the rule's definition.
 	Source string
+}
+
+// Traits are what a rule can require of a target beyond its platform,
+// with what each means. The engine's trait detector decides them per
+// target; a rule whose requirement is not met is not_applicable.
+var Traits = map[string]string{
+	"kernel": "the target boots with its own kernel, so its kernel parameters, modules, mounts and audit rules take effect (the live host, or a tree with an init, a kernel or an fstab; never a container image)",
+	"init":   "the target runs its own init system and services (the live host, or a tree with an init; never a container image)",
 }
 
 // Param is a tailorable rule parameter.
@@ -86,6 +99,9 @@ var (
 type Set struct {
 	Rules []*Rule
 	byID  map[string]*Rule
+	// builtin counts the leading rules that came with cradle; AddFiles
+	// sets it so that a clash with one of them is named as such.
+	builtin int
 }
 
 // Lookup finds a rule.
@@ -100,6 +116,9 @@ func (s *Set) Add(r *Rule) error {
 		s.byID = map[string]*Rule{}
 	}
 	if prev, dup := s.byID[r.ID]; dup {
+		if slices.Index(s.Rules, prev) < s.builtin {
+			return fmt.Errorf("rule id %q is a built-in rule (%s); give the rule an id of its own", r.ID, prev.Source)
+		}
 		return fmt.Errorf("duplicate rule id %q (first defined at %s)", r.ID, prev.Source)
 	}
 	s.byID[r.ID] = r

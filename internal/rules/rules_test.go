@@ -76,6 +76,8 @@ func TestParseRulesErrorsCarryLines(t *testing.T) {
 		{"two templates", strings.Replace(goodRule, "      echo:\n        value: ${v}\n", "      echo: {value: 1}\n      other: {}\n", 1), "exactly one template"},
 		{"duplicate", goodRule + strings.TrimPrefix(goodRule, "rules:\n"), "r.yaml:14: duplicate rule id \"a.rule\""},
 		{"not a mapping", "- a\n- b\n", "expected a YAML mapping"},
+		{"known trait", strings.Replace(goodRule, "    severity: high\n", "    severity: high\n    requires: [kernel]\n", 1), ""},
+		{"unknown trait", strings.Replace(goodRule, "    severity: high\n", "    severity: high\n    requires: [kernal]\n", 1), "r.yaml:2: rule \"a.rule\": requires: unknown trait \"kernal\" (known: init, kernel)"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -151,5 +153,25 @@ func TestParamPrecedenceNearerWins(t *testing.T) {
 	got := ps.ParamValues("pp", "r")
 	if got["v"] != "bb" || got["w"] != "cc" {
 		t.Fatalf("ParamValues = %v; want the parent b over the grandparent c", got)
+	}
+}
+
+// TestAddFilesRefusesBuiltinIDs: an organisation's rule file may not
+// reuse a built-in id; a clash between two own files is a duplicate.
+func TestAddFilesRefusesBuiltinIDs(t *testing.T) {
+	ps, err := ParseProfiles("p.yaml", []byte(profilesYAML))
+	if err != nil {
+		t.Fatal(err)
+	}
+	set := &Set{}
+	if err := ParseRules("builtin.yaml", []byte(goodRule), set, ps, testRegistry(t)); err != nil {
+		t.Fatal(err)
+	}
+	other := strings.Replace(goodRule, "a.rule", "org.rule", 1)
+	err = AddFiles(set, ps, testRegistry(t), []File{{"own.yaml", []byte(goodRule)}, {"a.yaml", []byte(other)}, {"b.yaml", []byte(other)}})
+	for _, want := range []string{`own.yaml:2: rule id "a.rule" is a built-in rule (builtin.yaml:2)`, `b.yaml:2: duplicate rule id "org.rule" (first defined at a.yaml:2)`} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("error %v, want %q", err, want)
+		}
 	}
 }

@@ -13,6 +13,7 @@ import (
 	"path"
 	"sort"
 	"strings"
+	"syscall"
 
 	"github.com/cradle-cra/cradle/internal/facts"
 	"github.com/cradle-cra/cradle/internal/target"
@@ -73,7 +74,8 @@ const Key = "auditrules"
 // Get returns the memoised audit rules.
 func Get(s *facts.Store) (*Set, error) { return facts.Get(s, Key, facts.OfTarget(Collect)) }
 
-// Collect reads the rules augenrules would load.
+// Collect reads the rules augenrules would load, in the order it writes
+// them to audit.rules (Merge).
 func Collect(_ context.Context, t target.Target) (*Set, error) {
 	s := &Set{}
 	if _, err := t.Stat("etc/audit"); err != nil {
@@ -83,58 +85,206 @@ func Collect(_ context.Context, t target.Target) (*Set, error) {
 		return nil, fmt.Errorf("stat /etc/audit: %w", err)
 	}
 	s.Installed = true
-	files, err := target.Glob(t, "etc/audit/rules.d", "*.rules")
+	lines, files, err := Merge(t)
 	if err != nil {
-		return nil, fmt.Errorf("list /etc/audit/rules.d: %w", err)
+		return nil, err
 	}
-	sort.Slice(files, func(i, j int) bool { return versionLess(path.Base(files[i]), path.Base(files[j])) })
-	if len(files) == 0 {
-		files = []string{"etc/audit/audit.rules"}
-	}
-	for _, f := range files {
-		b, err := target.ReadFile(t, f)
-		if err != nil {
-			if errors.Is(err, fs.ErrNotExist) {
-				continue
-			}
-			return nil, fmt.Errorf("read %s: %w", target.Abs(f), err)
+	s.Files = files
+	for _, l := range lines {
+		r, ok := ParseLine(strings.TrimSpace(l.Text))
+		if !ok {
+			continue
 		}
-		s.Files = append(s.Files, target.Abs(f))
-		s.Rules = append(s.Rules, Parse(b, target.Abs(f))...)
+		r.File, r.Line = l.File, l.Line
+		if r.Kind == "control" && r.Option == "-D" {
+			s.Rules = deleteRules(s.Rules, r.Keys)
+		}
+		s.Rules = append(s.Rules, r)
 	}
 	return s, nil
 }
 
-// versionLess orders names as "ls -v" (augenrules): digit runs compare
-// numerically.
-func versionLess(a, b string) bool {
-	for a != "" && b != "" {
-		da, db := digits(a), digits(b)
-		if da > 0 && db > 0 {
-			na, nb := strings.TrimLeft(a[:da], "0"), strings.TrimLeft(b[:db], "0")
-			if len(na) != len(nb) {
-				return len(na) < len(nb)
-			}
-			if na != nb {
-				return na < nb
-			}
-			a, b = a[da:], b[db:]
-			continue
+// deleteRules applies a -D loaded after rules: auditctl(8) deletes every
+// rule and watch loaded so far, or with -k only those with that key.
+// Control settings stay.
+func deleteRules(rules []Rule, keys []string) []Rule {
+	out := rules[:0]
+	for _, r := range rules {
+		if r.Kind == "control" || len(keys) > 0 && !sharesKey(r.Keys, keys) {
+			out = append(out, r)
 		}
-		if a[0] != b[0] {
-			return a[0] < b[0]
-		}
-		a, b = a[1:], b[1:]
 	}
-	return len(a) < len(b)
+	return out
 }
 
-func digits(s string) int {
-	i := 0
-	for i < len(s) && s[i] >= '0' && s[i] <= '9' {
-		i++
+func sharesKey(a, b []string) bool {
+	for _, x := range a {
+		for _, y := range b {
+			if x == y {
+				return true
+			}
+		}
 	}
-	return i
+	return false
+}
+
+// Line is one line of the merged rules with where it came from.
+type Line struct {
+	Text string
+	File string
+	Line int
+}
+
+// maxMerged bounds the merged rule lines of one target.
+const maxMerged = 1 << 20
+
+// Merge builds the rule file augenrules(8) generates from
+// /etc/audit/rules.d, as its script does:
+//   - the files are those "ls -1v rules.d | grep '\.rules$'" lists: no
+//     hidden names, sorted as GNU ls -v (filevercmp, ties by byte order);
+//     what cat cannot read (a directory) adds nothing;
+//   - the files are concatenated with cat, so a file without a final
+//     newline runs into the first line of the next;
+//   - empty lines and lines starting with optional blanks and '#' are
+//     dropped; the last bare "-D" goes first, then the last "-b" and the
+//     last "-f" (lines starting with them), then the other lines in order,
+//     and the last line starting with "-e" goes last.
+//
+// Without a rules.d directory augenrules loads the existing
+// /etc/audit/audit.rules, which is read as it is; with one, an empty
+// rules.d loads no rules.
+func Merge(t target.Target) ([]Line, []string, error) {
+	names, dir, err := RulesFiles(t)
+	if err != nil {
+		return nil, nil, err
+	}
+	if !dir {
+		b, err := target.ReadFile(t, "etc/audit/audit.rules")
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil, nil, nil
+		}
+		if err != nil {
+			return nil, nil, fmt.Errorf("read /etc/audit/audit.rules: %w", err)
+		}
+		var out []Line
+		for i, raw := range textline.Split(b) {
+			out = append(out, Line{Text: raw, File: "/etc/audit/audit.rules", Line: i + 1})
+		}
+		return out, []string{"/etc/audit/audit.rules"}, nil
+	}
+	var (
+		cat   []Line
+		files []string
+		open  bool // the last file ended without a newline
+	)
+	for _, n := range names {
+		rel := "etc/audit/rules.d/" + n
+		if fi, err := t.Stat(rel); err == nil && fi.Mode.IsDir() {
+			continue
+		}
+		b, err := target.ReadFile(t, rel)
+		if err != nil {
+			if errors.Is(err, fs.ErrNotExist) {
+				continue
+			}
+			return nil, nil, fmt.Errorf("read %s: %w", target.Abs(rel), err)
+		}
+		if len(b) == 0 {
+			continue
+		}
+		file := target.Abs(rel)
+		files = append(files, file)
+		parts := strings.Split(string(b), "\n")
+		ends := parts[len(parts)-1] == ""
+		if ends {
+			parts = parts[:len(parts)-1]
+		}
+		for i, p := range parts {
+			if i == 0 && open && len(cat) > 0 {
+				cat[len(cat)-1].Text += p
+				continue
+			}
+			cat = append(cat, Line{Text: p, File: file, Line: i + 1})
+			if len(cat) > maxMerged {
+				return nil, nil, fmt.Errorf("%s: more than %d audit rule lines", file, maxMerged)
+			}
+		}
+		open = !ends
+	}
+	// augenrules matches "^\\s*#", "^\\s*-e", ... in awk. GNU awk reads
+	// \s as a blank; mawk (Debian's default awk) and the one-true-awk read
+	// it as a literal "s", so there indented lines are ordinary rules.
+	blank := " \t\v\f\r"
+	if !gnuAwk(t) {
+		blank = "s"
+	}
+	var minusD, minusB, minusF, minusE *Line
+	var rest []Line
+	for i := range cat {
+		l := &cat[i]
+		body := strings.TrimLeft(l.Text, blank)
+		switch {
+		case l.Text == "", strings.HasPrefix(body, "#"):
+		case strings.HasPrefix(body, "-e"):
+			minusE = l
+		case strings.HasPrefix(body, "-D") && strings.TrimRight(body[2:], blank) == "":
+			minusD = l
+		case strings.HasPrefix(body, "-f"):
+			minusF = l
+		case strings.HasPrefix(body, "-b"):
+			minusB = l
+		default:
+			rest = append(rest, *l)
+		}
+	}
+	var out []Line
+	for _, l := range []*Line{minusD, minusB, minusF} {
+		if l != nil {
+			out = append(out, *l)
+		}
+	}
+	out = append(out, rest...)
+	if minusE != nil {
+		out = append(out, *minusE)
+	}
+	return out, files, nil
+}
+
+// gnuAwk reports whether the target's awk (the one augenrules runs) is
+// GNU awk, following /usr/bin/awk through the alternatives links.
+func gnuAwk(t target.Target) bool {
+	p := "usr/bin/awk"
+	for range 8 {
+		l, err := t.Readlink(p)
+		if err != nil {
+			break
+		}
+		if !strings.HasPrefix(l, "/") {
+			l = path.Join(path.Dir(p), l)
+		}
+		p = target.Clean(l)
+	}
+	return strings.Contains(path.Base(p), "gawk")
+}
+
+// RulesFiles lists the names augenrules reads from /etc/audit/rules.d, in
+// its order, and whether the directory exists.
+func RulesFiles(t target.Target) ([]string, bool, error) {
+	ents, err := t.ReadDir("etc/audit/rules.d")
+	if err != nil {
+		if errors.Is(err, fs.ErrNotExist) || errors.Is(err, syscall.ENOTDIR) {
+			return nil, false, nil
+		}
+		return nil, false, fmt.Errorf("list /etc/audit/rules.d: %w", err)
+	}
+	var names []string
+	for _, e := range ents {
+		if !strings.HasPrefix(e.Name, ".") && strings.HasSuffix(e.Name, ".rules") {
+			names = append(names, e.Name)
+		}
+	}
+	sort.Slice(names, func(i, j int) bool { return lsVersionLess(names[i], names[j]) })
+	return names, true, nil
 }
 
 // Parse parses audit rules content; unparseable lines are skipped.

@@ -56,7 +56,7 @@ func TestParseLine(t *testing.T) {
 
 func TestVersionOrder(t *testing.T) {
 	names := []string{"audit.rules", "99-finalize.rules", "10-base.rules", "9-early.rules", "50-x.rules"}
-	sort.Slice(names, func(i, j int) bool { return versionLess(names[i], names[j]) })
+	sort.Slice(names, func(i, j int) bool { return lsVersionLess(names[i], names[j]) })
 	want := []string{"9-early.rules", "10-base.rules", "50-x.rules", "99-finalize.rules", "audit.rules"}
 	if !reflect.DeepEqual(names, want) {
 		t.Errorf("order %v, want %v", names, want)
@@ -122,5 +122,37 @@ func TestDebianRootFS(t *testing.T) {
 	}
 	if r := s.Last("-b"); r == nil || r.Value != "8192" || r.File != "/etc/audit/rules.d/audit.rules" {
 		t.Errorf("-b: %+v (files %v)", r, s.Files)
+	}
+}
+
+// A -D loaded after rules deletes them (all, or those with its key), as
+// auditctl does; with Debian's mawk an indented "-D" stays in place.
+func TestDeleteInPlace(t *testing.T) {
+	dir := t.TempDir()
+	p := filepath.Join(dir, "etc/audit/rules.d")
+	if err := os.MkdirAll(p, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	body := "-w /etc/passwd -p wa -k identity\n-w /etc/shadow -p wa -k old\n-D -k old\n-b 64\n-w /etc/group -p wa\n  -D\n-w /etc/hosts -p wa\n"
+	if err := os.WriteFile(filepath.Join(p, "10.rules"), []byte(body), 0o640); err != nil {
+		t.Fatal(err)
+	}
+	tg, err := target.OpenRootFS(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tg.Close()
+	s, err := Collect(context.Background(), tg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var watches []string
+	for _, r := range s.Rules {
+		if r.Kind == "watch" {
+			watches = append(watches, r.Path)
+		}
+	}
+	if !reflect.DeepEqual(watches, []string{"/etc/hosts"}) || s.Last("-b") == nil {
+		t.Errorf("watches %v, -b %v", watches, s.Last("-b"))
 	}
 }

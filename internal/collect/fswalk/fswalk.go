@@ -41,6 +41,38 @@ const (
 // Skip lists the directories the walk never enters: runtime state.
 var Skip = []string{"proc", "sys", "dev", "run"}
 
+// SystemDirs are the directories of system programs and libraries whose
+// entries (themselves included) the walk inventories for ownership and
+// write permission. A symlinked one (/bin -> usr/bin on a merged /usr)
+// is covered by its target's walk.
+var SystemDirs = []string{
+	"/bin", "/sbin", "/usr/bin", "/usr/sbin", "/usr/local/bin", "/usr/local/sbin",
+	"/lib", "/lib64", "/usr/lib", "/usr/lib64",
+}
+
+// systemDirsRel are SystemDirs root-relative, for matching walk paths.
+var systemDirsRel = func() []string {
+	out := make([]string, len(SystemDirs))
+	for i, d := range SystemDirs {
+		out[i] = target.Clean(d)
+	}
+	return out
+}()
+
+// InSystemDir reports whether the root-relative path rel is one of the
+// SystemDirs or below one.
+func InSystemDir(rel string) bool {
+	if rel == "" || (rel[0] != 'b' && rel[0] != 's' && rel[0] != 'l' && rel[0] != 'u') {
+		return false
+	}
+	for _, d := range systemDirsRel {
+		if strings.HasPrefix(rel, d) && (len(rel) == len(d) || rel[len(d)] == '/') {
+			return true
+		}
+	}
+	return false
+}
+
 // Options choose what the walk enters.
 type Options struct {
 	// EnterOthers walks into other systems' trees too; they are still
@@ -92,6 +124,12 @@ type Facts struct {
 	SetID List `json:"setid"`
 	// Unowned are entries whose uid or gid is in neither passwd nor group.
 	Unowned List `json:"unowned"`
+	// SystemWritable are files and directories in SystemDirs (symlinks
+	// aside) writable by their group or others; SystemNotRoot those whose
+	// owner or group is not root (uid or gid not 0), for the checks to
+	// judge against their allowed owners and system groups.
+	SystemWritable List `json:"system_writable"`
+	SystemNotRoot  List `json:"system_not_root"`
 	// AccountsError says why Unowned could not be computed ("" when it was);
 	// NoAccounts is set when that is because the target has no passwd
 	// entries at all (a distroless image).
@@ -155,6 +193,8 @@ type Accumulator struct {
 	ww, wwd   bounded[Entry]
 	setid     bounded[Entry]
 	noOwner   bounded[Entry]
+	sysW      bounded[Entry]
+	sysOwner  bounded[Entry]
 	errMu     sync.Mutex
 	errs      []Unreadable
 	errsTotal int
@@ -166,6 +206,7 @@ func NewAccumulator(db *accounts.DB, dbErr error) *Accumulator {
 	a := &Accumulator{
 		ww: bounded[Entry]{max: MaxKept}, wwd: bounded[Entry]{max: MaxKept},
 		setid: bounded[Entry]{max: MaxSetIDKept}, noOwner: bounded[Entry]{max: MaxKept},
+		sysW: bounded[Entry]{max: MaxSetIDKept}, sysOwner: bounded[Entry]{max: MaxSetIDKept},
 	}
 	switch {
 	case dbErr != nil:
@@ -204,6 +245,14 @@ func (a *Accumulator) Add(fi target.FileInfo) error {
 	if a.unowned && !(a.uids.has(fi.UID) && a.gids.has(fi.GID)) {
 		addEntry(&a.noOwner, fi)
 	}
+	if m&fs.ModeSymlink == 0 && InSystemDir(fi.Path) {
+		if m&0o022 != 0 {
+			addEntry(&a.sysW, fi)
+		}
+		if fi.UID != 0 || fi.GID != 0 {
+			addEntry(&a.sysOwner, fi)
+		}
+	}
 	return nil
 }
 
@@ -233,6 +282,8 @@ func (a *Accumulator) Facts() *Facts {
 		WorldWritableDirs:  entryList(&a.wwd),
 		SetID:              entryList(&a.setid),
 		Unowned:            entryList(&a.noOwner),
+		SystemWritable:     entryList(&a.sysW),
+		SystemNotRoot:      entryList(&a.sysOwner),
 		AccountsError:      a.dbErr,
 		NoAccounts:         a.noDB,
 	}

@@ -168,6 +168,51 @@ func TestDebootstrap(t *testing.T) {
 	if os.Geteuid() == 0 && f.Unowned.Total != 0 {
 		t.Errorf("unowned in pristine Debian: %v", paths(f.Unowned))
 	}
+	if f.SystemWritable.Total != 0 {
+		t.Errorf("pristine Debian has group/world-writable system files: %v", paths(f.SystemWritable))
+	}
+	if os.Geteuid() == 0 && !slices.Contains(paths(f.SystemNotRoot), "/usr/bin/chage") {
+		t.Errorf("system entries not root:root %v lack setgid-shadow /usr/bin/chage", paths(f.SystemNotRoot))
+	}
+}
+
+func TestInSystemDir(t *testing.T) {
+	for rel, want := range map[string]bool{
+		"usr/bin": true, "usr/bin/ls": true, "usr/lib/x/y.so": true, "lib64/ld.so": true, "usr/local/sbin/a": true,
+		"": false, "usr": false, "usr/binary": false, "usr/libexec/x": false, "usr/local/lib/x": false, "etc/bin": false, "sbin2": false,
+	} {
+		if got := InSystemDir(rel); got != want {
+			t.Errorf("InSystemDir(%q) = %v, want %v", rel, got, want)
+		}
+	}
+}
+
+func TestSystemLists(t *testing.T) {
+	root := t.TempDir()
+	write(t, root, "usr/bin/ok", 0o755)
+	write(t, root, "usr/bin/gw", 0o775)
+	write(t, root, "usr/lib/x/lib.so", 0o666)
+	mkdir(t, root, "usr/lib/open", fs.ModeDir|0o777)
+	write(t, root, "opt/app/bin/w", 0o777)
+	if err := os.Symlink("usr/bin", filepath.Join(root, "bin")); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink("ok", filepath.Join(root, "usr/bin/link")); err != nil {
+		t.Fatal(err)
+	}
+	tg, err := target.OpenRootFS(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tg.Close()
+	f, err := Collect(context.Background(), tg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"/usr/bin/gw", "/usr/lib/open", "/usr/lib/x/lib.so"}
+	if got := paths(f.SystemWritable); !slices.Equal(got, want) {
+		t.Errorf("system writable %v, want %v (symlinks and other trees left out)", got, want)
+	}
 }
 
 // BenchmarkCollect measures the whole fact collection (walk plus

@@ -1,9 +1,11 @@
 // Package modprobe collects kernel-module policy from modprobe.d(5):
 // install, blacklist, alias, options and softdep commands from /etc, /run,
 // /usr/local/lib, /usr/lib and /lib, with kmod's precedence (files sorted
-// by base name, a file in an earlier directory masking same-named later
-// ones, the first install command for a module winning), plus, on a live
-// target, the modules currently loaded.
+// by base name, *.conf and *.alias files, a file in an earlier directory
+// masking same-named later ones, case-sensitive commands, the first
+// install command for a module winning — checked against the fixture's
+// own `modprobe -c` and `modprobe -n -v` by kmod_diff_test.go), plus, on a
+// live target, the modules currently loaded.
 package modprobe
 
 import (
@@ -68,7 +70,9 @@ func Collect(_ context.Context, t target.Target) (*Config, error) {
 			return nil, fmt.Errorf("modprobe.d: %w", err)
 		}
 		for _, e := range ents {
-			if !strings.HasSuffix(e.Name, ".conf") {
+			// kmod reads *.conf and *.alias files and skips dot files
+			// (libkmod-config.c, conf_files_filter_out).
+			if strings.HasPrefix(e.Name, ".") || !strings.HasSuffix(e.Name, ".conf") && !strings.HasSuffix(e.Name, ".alias") {
 				continue
 			}
 			if _, ok := chosen[e.Name]; ok {
@@ -175,7 +179,7 @@ func parseLine(s string) (Command, bool) {
 		return Command{}, false
 	}
 	f := strings.Fields(s)
-	verb := strings.ToLower(f[0])
+	verb := f[0] // kmod's commands are case-sensitive: "Install" is a bad line
 	switch verb {
 	case "install", "remove", "blacklist", "alias", "options", "softdep":
 	default:

@@ -138,3 +138,29 @@ func FuzzParse(f *testing.F) {
 		ParseProcModules(b)
 	})
 }
+
+func TestCollectAsKmod(t *testing.T) {
+	tg := tree(t, false, map[string]string{
+		"etc/modprobe.d/a.conf":       "Install cramfs /bin/true\ninstall cramfs /sbin/modprobe --ignore-install cramfs\n",
+		"etc/modprobe.d/b.alias":      "install hfs /bin/false\n",
+		"etc/modprobe.d/.hidden.conf": "install udf /bin/false\n",
+		"etc/modprobe.d/notes.txt":    "install dccp /bin/false\n",
+	})
+	c, err := Collect(context.Background(), tg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Commands are case-sensitive: "Install" is a bad line to kmod.
+	if cmd, _ := c.Install("cramfs"); Disables(cmd) {
+		t.Errorf("cramfs: %+v", cmd)
+	}
+	// *.alias files are read; dot files and other names are not.
+	if _, ok := c.Install("hfs"); !ok {
+		t.Error("hfs from b.alias not read")
+	}
+	for _, m := range []string{"udf", "dccp"} {
+		if cmd, ok := c.Install(m); ok {
+			t.Errorf("%s read from %s", m, cmd.File)
+		}
+	}
+}

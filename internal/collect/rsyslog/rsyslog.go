@@ -17,10 +17,13 @@ import (
 	"github.com/cradle-cra/cradle/internal/target"
 )
 
-// Statement is a legacy directive or a RainerScript object.
+// Statement is a legacy directive, a RainerScript object or a legacy
+// forwarding selector line.
 type Statement struct {
-	// Kind is "directive" for "$Name value", otherwise the object name
-	// (module, action, global, input, include, template, ...).
+	// Kind is "directive" for "$Name value", "forward" for a selector
+	// line forwarding to "@host"/"@@host" (Value is the action field),
+	// otherwise the object name (module, action, global, input, include,
+	// template, ...).
 	Kind   string            `json:"kind"`
 	Name   string            `json:"name,omitempty"` // directive name without "$"
 	Value  string            `json:"value,omitempty"`
@@ -190,6 +193,9 @@ func Parse(b []byte, file string) []Statement {
 				// the same line: "auth.* action(type=...)".
 				k := actionIndex(rest)
 				if k < 0 {
+					if fw, ok := legacyForward(rest); ok {
+						out = append(out, Statement{Kind: "forward", Value: fw, File: file, Line: line})
+					}
 					i += end
 					continue
 				}
@@ -210,6 +216,25 @@ func Parse(b []byte, file string) []Statement {
 		}
 	}
 	return out
+}
+
+// legacyForward recognises a selector line whose action forwards to a
+// remote host in the legacy syntax ("*.* @@(o)host:514;Tmpl" over TCP,
+// "@host" over UDP; rsyslog.conf(5), "Remote Machine") and returns the
+// action field.
+func legacyForward(line string) (string, bool) {
+	f := strings.Fields(line)
+	if len(f) < 2 || !strings.Contains(f[0], ".") {
+		return "", false
+	}
+	act := f[1]
+	if len(f) > 2 && strings.HasSuffix(f[0], ";") {
+		act = f[2]
+	}
+	if !strings.HasPrefix(act, "@") || len(strings.TrimLeft(act, "@")) == 0 {
+		return "", false
+	}
+	return act, true
 }
 
 // actionIndex finds "action(" in a selector line outside quotes, or -1.

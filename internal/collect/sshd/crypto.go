@@ -44,6 +44,8 @@ func DefaultAlgorithms(keyword string, v Version) ([]string, bool) {
 			s = "mlkem768x25519-sha256,sntrup761x25519-sha512,sntrup761x25519-sha512@openssh.com," + kexECDH + "," + kexDH
 		case v.AtLeast(9, 9):
 			s = "sntrup761x25519-sha512,sntrup761x25519-sha512@openssh.com,mlkem768x25519-sha256," + kexECDH + "," + kexDH
+		case v.AtLeast(8, 5) && v.SntrupAlias:
+			s = "sntrup761x25519-sha512,sntrup761x25519-sha512@openssh.com," + kexECDH + "," + kexDH
 		case v.AtLeast(8, 5):
 			s = "sntrup761x25519-sha512@openssh.com," + kexECDH + "," + kexDH
 		case v.AtLeast(8, 2):

@@ -40,8 +40,11 @@ var keywords = []string{
 	"X11UseLocalhost", "XAuthLocation",
 }
 
-// aliases maps deprecated spellings to the keyword sshd treats them as.
+// aliases maps deprecated spellings to the keyword sshd treats them as
+// (servconf.c keywords[]).
 var aliases = map[string]string{
+	"hostdsakey":                      "HostKey",
+	"keepalive":                       "TCPKeepAlive",
 	"challengeresponseauthentication": "KbdInteractiveAuthentication",
 	"pubkeyacceptedkeytypes":          "PubkeyAcceptedAlgorithms",
 	"hostbasedacceptedkeytypes":       "HostbasedAcceptedAlgorithms",
@@ -49,9 +52,64 @@ var aliases = map[string]string{
 	"skeyauthentication":              "KbdInteractiveAuthentication",
 }
 
+// deprecated are keywords sshd still accepts and ignores with a log
+// message (servconf.c sDeprecated, sIgnore and, on Debian's build,
+// sUnsupported): not errors, and they set nothing.
+var deprecated = []string{
+	"AFSTokenPassing", "AuthorizedKeysFile2", "CheckMail", "KerberosGetAFSToken", "KerberosTgtPassing",
+	"KeyRegenerationInterval", "PAMAuthenticationViaKbdInt", "ReverseMappingCheck", "RhostsAuthentication",
+	"RhostsRSAAuthentication", "RSAAuthentication", "ServerKeyBits", "UseLogin", "VerifyReverseMapping",
+}
+
+// Deprecated reports whether kw is accepted by sshd but ignored.
+func Deprecated(kw string) bool {
+	for _, d := range deprecated {
+		if strings.EqualFold(d, kw) {
+			return true
+		}
+	}
+	return strings.EqualFold(kw, "Protocol") || strings.EqualFold(kw, "UsePrivilegeSeparation")
+}
+
+// inMatch lists, lower-cased as spelt, the keywords sshd accepts inside a
+// Match block (servconf.c keywords[] with SSHCFG_ALL); every other
+// keyword is global-only. They are also the options a matching block
+// sets for a connection (copy_set_server_options).
+var inMatch = func() map[string]bool {
+	m := map[string]bool{}
+	for _, k := range strings.Fields(`permitrootlogin loglevel logverbose rhostsrsaauthentication
+	hostbasedauthentication hostbasedusesnamefrompacketonly hostbasedacceptedalgorithms
+	hostbasedacceptedkeytypes rsaauthentication pubkeyauthentication pubkeyacceptedalgorithms
+	pubkeyacceptedkeytypes pubkeyauthoptions kerberosauthentication gssapiauthentication
+	passwordauthentication kbdinteractiveauthentication challengeresponseauthentication
+	skeyauthentication ignorerhosts x11forwarding x11displayoffset x11uselocalhost
+	permitemptypasswords rekeylimit allowtcpforwarding allowagentforwarding allowusers denyusers
+	allowgroups denygroups gatewayports maxauthtries maxsessions banner clientaliveinterval
+	clientalivecountmax authorizedkeysfile authorizedkeysfile2 acceptenv setenv permittunnel
+	permittty permituserrc match permitopen permitlisten forcecommand chrootdirectory revokedkeys
+	trustedusercakeys authorizedprincipalsfile include ipqos authorizedkeyscommand
+	authorizedkeyscommanduser authorizedprincipalscommand authorizedprincipalscommanduser
+	authenticationmethods streamlocalbindmask streamlocalbindunlink allowstreamlocalforwarding
+	disableforwarding exposeauthinfo rdomain casignaturealgorithms requiredrsasize channeltimeout
+	unusedconnectiontimeout`) {
+		m[k] = true
+	}
+	return m
+}()
+
+// matchAllowed reports whether the keyword spelt s may appear in a Match block.
+func matchAllowed(s string) bool { return inMatch[strings.ToLower(s)] }
+
+// MatchKeyword reports whether a Match block can set keyword for a
+// connection.
+func MatchKeyword(keyword string) bool { return matchAllowed(Canonical(keyword)) }
+
 var canonical = func() map[string]string {
-	m := make(map[string]string, len(keywords)+len(aliases))
+	m := make(map[string]string, len(keywords)+len(aliases)+len(deprecated))
 	for _, k := range keywords {
+		m[strings.ToLower(k)] = k
+	}
+	for _, k := range deprecated {
 		m[strings.ToLower(k)] = k
 	}
 	for a, k := range aliases {
@@ -84,6 +142,10 @@ var multi = map[string]bool{
 	"Port": true, "Subsystem": true,
 }
 
+// lastWins lists keywords whose every active line overwrites the value
+// (servconf.c assigns them without the "unset" test of the others).
+var lastWins = map[string]bool{"MaxStartups": true, "PerSourceMaxStartups": true, "PerSourceNetBlockSize": true}
+
 // Multi reports whether keyword accumulates over occurrences.
 func Multi(keyword string) bool { return multi[Canonical(keyword)] }
 
@@ -93,6 +155,10 @@ type Version struct {
 	Minor int `json:"minor"`
 	// Source says how it was determined, for evidence.
 	Source string `json:"source,omitempty"`
+	// SntrupAlias is set for distribution builds that backported the
+	// suffix-less "sntrup761x25519-sha512" KEX name of OpenSSH 9.9 into
+	// the default list (Debian 1:9.2p1-2+deb12u4 and later).
+	SntrupAlias bool `json:"sntrup_alias,omitempty"`
 }
 
 // AtLeast reports whether v is major.minor or later. The zero Version is
@@ -130,7 +196,16 @@ func ParseVersion(s string) (Version, bool) {
 	if err1 != nil || err2 != nil || a <= 0 || a > 99 {
 		return Version{}, false
 	}
-	return Version{Major: a, Minor: b}, true
+	v := Version{Major: a, Minor: b}
+	// openssh (1:9.2p1-2+deb12u4), changelog.Debian: "Make
+	// sntrup761x25519-sha512 key exchange algorithm available without the
+	// @openssh.com suffix too (closes: #1088873)".
+	if _, u, ok := strings.Cut(rest, "+deb12u"); ok && a == 9 && b == 2 {
+		if n, err := strconv.Atoi(u); err == nil && n >= 4 {
+			v.SntrupAlias = true
+		}
+	}
+	return v, true
 }
 
 // defaults are sshd's compiled-in values (as `sshd -T` prints them) for

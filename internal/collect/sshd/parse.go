@@ -9,9 +9,13 @@ import (
 // Line is one non-empty, non-comment line of an sshd_config file, split the
 // way sshd splits it.
 type Line struct {
-	Num     int      `json:"line"`
-	Keyword string   `json:"keyword"` // canonical spelling when known, else as written
-	Args    []string `json:"args"`
+	Num     int    `json:"line"`
+	Keyword string `json:"keyword"` // canonical spelling when known, else as written
+	// Spelling is the keyword as written, lower-cased: sshd's table
+	// gives some aliases other flags than the keyword they set
+	// (DSAAuthentication is global-only, PubkeyAuthentication is not).
+	Spelling string   `json:"-"`
+	Args     []string `json:"args"`
 	// Err is set when the line is malformed (unterminated quote, missing
 	// argument); sshd refuses to start on such a line.
 	Err string `json:"error,omitempty"`
@@ -51,7 +55,7 @@ func parseLine(s string) (Line, bool) {
 			rest = strings.TrimLeft(rest[1:], " \t")
 		}
 	}
-	l := Line{Keyword: Canonical(kw)}
+	l := Line{Keyword: Canonical(kw), Spelling: strings.ToLower(kw)}
 	if kw == "" {
 		return Line{}, false
 	}

@@ -34,6 +34,9 @@ type Match struct {
 	Criteria []string `json:"criteria"`
 	File     string   `json:"file"`
 	Line     int      `json:"line"`
+	// chain is the Match current at each enclosing include level, from
+	// the main file down (nil where that file had none yet).
+	chain []*Match
 }
 
 func (m *Match) String() string {
@@ -46,8 +49,13 @@ type Directive struct {
 	Args    []string `json:"args"`
 	File    string   `json:"file"` // absolute path in the target
 	Line    int      `json:"line"`
-	// Match is the block the directive is in; nil for global directives.
+	// Match is the innermost block the directive is in (in its own file
+	// or, through Include, in a file that included it); nil for global
+	// directives.
 	Match *Match `json:"match,omitempty"`
+	// chain is the Match current at each include level from the main
+	// file down to the directive's own file, for activeIn.
+	chain []*Match
 }
 
 // Value renders the directive's arguments as sshd -T would join them.
@@ -86,9 +94,15 @@ func Collect(ctx context.Context, t target.Target) (*Config, error) {
 }
 
 func collect(ctx context.Context, s *facts.Store) (*Config, error) {
+	return collectFile(s, MainConfig)
+}
+
+// collectFile reads the configuration starting at main (sshd -f);
+// relative Include paths still resolve against /etc/ssh, as in sshd.
+func collectFile(s *facts.Store, main string) (*Config, error) {
 	t := s.Target()
 	c := &Config{}
-	if _, err := t.Stat(MainConfig); err == nil {
+	if _, err := t.Stat(main); err == nil {
 		c.Installed, c.Present = true, true
 	} else if !errors.Is(err, fs.ErrNotExist) {
 		return nil, fmt.Errorf("sshd: %w", err)
@@ -107,9 +121,11 @@ func collect(ctx context.Context, s *facts.Store) (*Config, error) {
 	}
 	if c.Present {
 		r := &resolver{t: t, c: c, seen: map[string]int{}}
-		if err := r.file(MainConfig, 0, nil); err != nil {
+		if err := r.file(main, 0, nil); err != nil {
 			return nil, err
 		}
+		c.Problems = append(c.Problems, c.anyProblems(nil)...)
+		c.Problems = append(c.Problems, c.methodProblems()...)
 	}
 	return c, nil
 }
@@ -121,7 +137,9 @@ type resolver struct {
 	files int
 }
 
-func (r *resolver) file(rel string, depth int, m *Match) error {
+// file reads one configuration file; chain is the Match current at each
+// include level above it.
+func (r *resolver) file(rel string, depth int, chain []*Match) error {
 	r.files++
 	if r.files > maxFiles {
 		r.c.Problems = append(r.c.Problems, fmt.Sprintf("more than %d included files; stopped at %s", maxFiles, target.Abs(rel)))
@@ -136,7 +154,8 @@ func (r *resolver) file(rel string, depth int, m *Match) error {
 		r.c.Files = append(r.c.Files, abs)
 	}
 	r.seen[abs]++
-	cur := m
+	var cur *Match
+	here := func() []*Match { return append(append([]*Match(nil), chain...), cur) }
 	for _, l := range Parse(b) {
 		if l.Err != "" {
 			r.c.Problems = append(r.c.Problems, fmt.Sprintf("%s:%d: %s: %s", abs, l.Num, l.Keyword, l.Err))
@@ -162,16 +181,28 @@ func (r *resolver) file(rel string, depth int, m *Match) error {
 					return fmt.Errorf("sshd configuration %s:%d: Include %s: %w", abs, l.Num, pat, err)
 				}
 				for _, p := range paths {
-					if err := r.file(p, depth+1, cur); err != nil {
+					if err := r.file(p, depth+1, here()); err != nil {
 						return err
 					}
 				}
 			}
 		case "Match":
-			cur = &Match{Criteria: l.Args, File: abs, Line: l.Num}
+			cur = &Match{Criteria: l.Args, File: abs, Line: l.Num, chain: append([]*Match(nil), chain...)}
+			if _, err := evalMatch(l.Args, nil); err != nil {
+				r.c.Problems = append(r.c.Problems, fmt.Sprintf("%s:%d: bad Match condition: %v", abs, l.Num, err))
+			}
 			r.c.Matches = append(r.c.Matches, cur)
 		default:
-			r.c.Directives = append(r.c.Directives, Directive{Keyword: l.Keyword, Args: l.Args, File: abs, Line: l.Num, Match: cur})
+			d := Directive{Keyword: l.Keyword, Args: l.Args, File: abs, Line: l.Num, chain: here()}
+			d.Match = innermost(d.chain)
+			// At start-up sshd refuses a global-only keyword in a block
+			// that does not match every connection (servconf.c
+			// process_server_config_line_depth: "not allowed within a
+			// Match block"); inside "Match all" it is a global line.
+			if Known(l.Keyword) && !matchAllowed(l.Spelling) && !activeIn(d.chain, nil) {
+				r.c.Problems = append(r.c.Problems, fmt.Sprintf("%s:%d: %s is not allowed within a Match block", abs, l.Num, l.Keyword))
+			}
+			r.c.Directives = append(r.c.Directives, d)
 		}
 	}
 	return nil
@@ -336,26 +367,92 @@ type Value struct {
 // String renders the value as one string.
 func (v Value) String() string { return strings.Join(v.Args, " ") }
 
-// Effective returns the global effective value of keyword, as sshd would
-// apply it to a connection no Match block selects.
+// Effective returns the effective value of keyword for a connection no
+// conditional Match block selects, as `sshd -T` without -C prints it
+// ("Match all" blocks apply); Overrides are the directives of Match
+// blocks that set the keyword for some connections.
 func (c *Config) Effective(keyword string) Value {
+	v := c.effective(keyword, &Conn{none: true})
+	for _, d := range c.Directives {
+		if d.Keyword == v.Keyword && d.Match != nil && !activeIn(d.chain, nil) && !activeIn(d.chain, &Conn{none: true}) {
+			v.Overrides = append(v.Overrides, d)
+		}
+	}
+	return v
+}
+
+// EffectiveFor returns the effective value of keyword for one connection,
+// as `sshd -T -C user=…,host=…,addr=…,laddr=…,lport=…` prints it: the
+// global value (start-up pass: first occurrence wins, accumulating
+// keywords collect every occurrence) unless a keyword a Match block may
+// set is set by the blocks matching conn, whose first value (or, for
+// accumulating keywords, all their values) replaces it (servconf.c
+// parse_server_match_config and copy_set_server_options).
+func (c *Config) EffectiveFor(keyword string, conn Conn) Value {
+	conn.none = false
+	return c.effective(keyword, &conn)
+}
+
+func (c *Config) effective(keyword string, conn *Conn) Value {
 	k := Canonical(keyword)
 	v := Value{Keyword: k}
-	for _, d := range c.Directives {
-		if d.Keyword != k {
-			continue
-		}
-		if d.Match != nil {
-			v.Overrides = append(v.Overrides, d)
-			continue
+	if Deprecated(k) {
+		return v
+	}
+	add := func(v *Value, d Directive) {
+		switch {
+		case lastWins[k]:
+			v.Args, v.Sources = d.Args, []Directive{d}
+			return
+		case k == "RekeyLimit" && len(v.Sources) > 0:
+			// The interval is an option of its own: the first line that
+			// gives one other than "none" sets it (servconf.c sRekeyLimit).
+			if len(v.Args) > 1 && v.Args[1] == "none" && len(d.Args) > 1 && d.Args[1] != "none" {
+				v.Args = []string{v.Args[0], d.Args[1]}
+				v.Sources = append(v.Sources, d)
+			}
+			return
+		case k == "RekeyLimit":
+			v.Args = append([]string{d.Args[0]}, "none")
+			if len(d.Args) > 1 {
+				v.Args[1] = d.Args[1]
+			}
+			v.Sources = []Directive{d}
+			return
 		}
 		if multi[k] {
-			v.Args = append(v.Args, d.Args...)
+			v.Args = append(append([]string(nil), v.Args...), d.Args...)
 			v.Sources = append(v.Sources, d)
 		} else if len(v.Sources) == 0 {
 			v.Args = d.Args
 			v.Sources = []Directive{d}
 		}
+	}
+	var m Value
+	perConn := MatchKeyword(k)
+	for _, d := range c.Directives {
+		if d.Keyword != k {
+			continue
+		}
+		if activeIn(d.chain, nil) {
+			add(&v, d)
+		}
+		if perConn && activeIn(d.chain, conn) {
+			add(&m, d)
+		}
+	}
+	switch {
+	case k == "RekeyLimit" && len(m.Sources) > 0 && len(v.Sources) > 0:
+		// copy_set_server_options copies the size and the interval
+		// separately: a block that sets only the size keeps the global
+		// interval.
+		args := []string{m.Args[0], m.Args[1]}
+		if args[1] == "none" {
+			args[1] = v.Args[1]
+		}
+		v.Args, v.Sources = args, append(m.Sources, v.Sources...)
+	case len(m.Sources) > 0:
+		v.Args, v.Sources = m.Args, m.Sources
 	}
 	if isCrypto(k) {
 		def, _ := DefaultAlgorithms(k, c.Version)
@@ -375,6 +472,78 @@ func (c *Config) Effective(keyword string) Value {
 		v.Args, v.Default, v.Known = []string{d}, true, true
 	}
 	return v
+}
+
+// ProblemsFor returns the configuration errors sshd reports when it
+// evaluates the configuration for conn: those of start-up and the ones
+// only its per-connection pass meets.
+func (c *Config) ProblemsFor(conn Conn) []string {
+	conn.none = false
+	return append(append([]string(nil), c.Problems...), c.anyProblems(&conn)...)
+}
+
+// anyProblems finds "AuthenticationMethods any" after a pass already has
+// a value: servconf.c checks "any" against the methods set so far on
+// every line, active or not, and fails ("any" must appear alone).
+func (c *Config) anyProblems(conn *Conn) []string {
+	var out []string
+	set := false
+	for _, d := range c.Directives {
+		if d.Keyword != "AuthenticationMethods" {
+			continue
+		}
+		for _, a := range d.Args {
+			if a == "any" && set {
+				out = append(out, fmt.Sprintf("%s:%d: \"any\" must appear alone in AuthenticationMethods", d.File, d.Line))
+				break
+			}
+		}
+		set = set || activeIn(d.chain, conn)
+	}
+	return out
+}
+
+// methodEnabled names the keyword that enables each authentication
+// method (auth2.c authmethods[] and their "enabled" options).
+var methodEnabled = map[string]string{
+	"publickey": "PubkeyAuthentication", "password": "PasswordAuthentication",
+	"keyboard-interactive": "KbdInteractiveAuthentication", "hostbased": "HostbasedAuthentication",
+	"gssapi-with-mic": "GSSAPIAuthentication",
+}
+
+// methodProblems is sshd.c's start-up check: with AuthenticationMethods
+// set, at least one of its lists must use only enabled methods, or sshd
+// refuses to start ("cannot be satisfied by enabled authentication
+// methods"). It uses the start-up values, before any Match but "all".
+func (c *Config) methodProblems() []string {
+	am := c.effective("AuthenticationMethods", nil)
+	if len(am.Sources) == 0 || (len(am.Args) == 1 && am.Args[0] == "any") {
+		return nil
+	}
+	for _, list := range am.Args {
+		ok := true
+		for _, m := range strings.Split(list, ",") {
+			m, _, _ = strings.Cut(m, ":")
+			if k, known := methodEnabled[m]; known && !strings.EqualFold(c.effective(k, nil).String(), "yes") {
+				ok = false
+			}
+		}
+		if ok {
+			return nil
+		}
+	}
+	d := am.Sources[0]
+	return []string{fmt.Sprintf("%s:%d: AuthenticationMethods cannot be satisfied by enabled authentication methods", d.File, d.Line)}
+}
+
+// innermost is the Match a directive with chain is in, nil for none.
+func innermost(chain []*Match) *Match {
+	for i := len(chain) - 1; i >= 0; i-- {
+		if chain[i] != nil {
+			return chain[i]
+		}
+	}
+	return nil
 }
 
 // Algorithms returns the effective algorithm list of a crypto keyword and

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io/fs"
 	"path"
+	"slices"
 	"sort"
 	"strings"
 
@@ -42,6 +43,12 @@ type Spec struct {
 	Commands []string `json:"commands"`
 	File     string   `json:"file"`
 	Line     int      `json:"line"`
+	// Priv numbers the "Host_List = Cmnd_Spec_List" groups of the line:
+	// specs of one privilege share File, Line and Priv.
+	Priv int `json:"-"`
+	// RunasSeq counts the Runas_Specs written so far in the privilege:
+	// sudo -ll starts a new entry at each, even one equal to the last.
+	RunasSeq int `json:"-"`
 }
 
 // HasTag reports whether the spec carries tag (e.g. "NOPASSWD").
@@ -60,8 +67,15 @@ type Policy struct {
 	Files    []string  `json:"files"`
 	Defaults []Default `json:"defaults"`
 	Specs    []Spec    `json:"specs"`
-	// Aliases maps alias names to their members.
+	// Aliases maps alias names to their members, whatever their type.
 	Aliases map[string][]string `json:"aliases,omitempty"`
+	// Typed holds the aliases by type ("User", "Runas", "Host", "Cmnd"):
+	// sudo keeps one namespace per type, so a Cmnd_Alias never stands for
+	// a user.
+	Typed map[string]map[string][]string `json:"typed_aliases,omitempty"`
+	// Hostname is the short name in /etc/hostname, what Host_Lists are
+	// matched against; "" when unknown.
+	Hostname string `json:"hostname,omitempty"`
 }
 
 // Key is the fact-store key.
@@ -79,7 +93,7 @@ const maxFiles = 512
 // Collect reads /etc/sudoers and everything it includes. A missing
 // /etc/sudoers gives a Policy with Present false.
 func Collect(_ context.Context, t target.Target) (*Policy, error) {
-	p := &Policy{Aliases: map[string][]string{}}
+	p := &Policy{Aliases: map[string][]string{}, Typed: map[string]map[string][]string{}}
 	b, err := target.ReadFile(t, "etc/sudoers")
 	if errors.Is(err, fs.ErrNotExist) {
 		return p, nil
@@ -88,6 +102,10 @@ func Collect(_ context.Context, t target.Target) (*Policy, error) {
 		return nil, fmt.Errorf("read /etc/sudoers: %w", err)
 	}
 	p.Present = true
+	if h, err := target.ReadFileLimit(t, "etc/hostname", 4096); err == nil {
+		first, _, _ := strings.Cut(strings.TrimSpace(string(h)), "\n")
+		p.Hostname, _, _ = strings.Cut(strings.TrimSpace(first), ".")
+	}
 	if err := p.load(t, "etc/sudoers", b, 0); err != nil {
 		return nil, err
 	}
@@ -108,6 +126,13 @@ func (p *Policy) load(t target.Target, rel string, b []byte, depth int) error {
 			p.Specs = append(p.Specs, st.Spec)
 		case "alias":
 			p.Aliases[st.Alias] = st.Members
+			if p.Typed == nil {
+				p.Typed = map[string]map[string][]string{}
+			}
+			if p.Typed[st.AliasType] == nil {
+				p.Typed[st.AliasType] = map[string][]string{}
+			}
+			p.Typed[st.AliasType][st.Alias] = st.Members
 		case "include", "includedir":
 			if depth >= maxDepth {
 				return fmt.Errorf("%s:%d: sudoers include depth exceeds %d", file, st.Line, maxDepth)
@@ -171,8 +196,10 @@ type Statement struct {
 	Default Default
 	Spec    Spec
 	Alias   string
-	Members []string
-	Path    string
+	// AliasType is "User", "Runas", "Host" or "Cmnd" (Cmd_Alias too).
+	AliasType string
+	Members   []string
+	Path      string
 }
 
 // maxLine bounds one logical line; longer lines are skipped by Parse and
@@ -270,12 +297,16 @@ func parseLine(raw, file string, n int) []Statement {
 		return out
 	case word == "User_Alias" || word == "Runas_Alias" || word == "Host_Alias" || word == "Cmnd_Alias" || word == "Cmd_Alias":
 		var out []Statement
+		typ := strings.TrimSuffix(strings.TrimSuffix(word, "_Alias"), "Cmd")
+		if typ == "" {
+			typ = "Cmnd"
+		}
 		for _, def := range strings.Split(rest, ":") {
 			name, members, ok := strings.Cut(def, "=")
 			if !ok {
 				continue
 			}
-			out = append(out, Statement{Kind: "alias", Line: n, Alias: strings.TrimSpace(name), Members: trimAll(splitList(members))})
+			out = append(out, Statement{Kind: "alias", Line: n, Alias: strings.TrimSpace(name), AliasType: typ, Members: trimAll(splitList(members))})
 		}
 		return out
 	}
@@ -297,11 +328,14 @@ func parseSpec(t, file string, n int) []Statement {
 	hosts := trimAll(strings.Split(f[1], ","))
 	var out []Statement
 	rest := t[eq+1:]
-	for {
+	for priv := 0; ; priv++ {
 		// A further "hosts = ..." group follows a ':' outside parentheses
 		// and not part of a tag.
 		spec, next, more := cutHostGroup(rest)
-		out = append(out, parseCmnds(spec, users, hosts, file, n)...)
+		for _, st := range parseCmnds(spec, users, hosts, file, n) {
+			st.Spec.Priv = priv
+			out = append(out, st)
+		}
 		if !more {
 			break
 		}
@@ -335,17 +369,21 @@ func cutHostGroup(s string) (spec, rest string, more bool) {
 			if depth > 0 {
 				continue
 			}
-			j := i
+			e := i
+			for e > 0 && (s[e-1] == ' ' || s[e-1] == '\t') {
+				e--
+			}
+			j := e
 			for j > 0 && (s[j-1] >= 'A' && s[j-1] <= 'Z' || s[j-1] == '_') {
 				j--
 			}
-			if tagNames[s[j:i]] {
+			if tagNames[s[j:e]] {
 				continue
 			}
-			// A host group must contain '=' before the next ','.
-			if k := strings.IndexAny(s[i+1:], "=,"); k >= 0 && s[i+1+k] == '=' {
-				return s[:i], s[i+1:], true
-			}
+			// sudoers(5) requires ':' in a command's arguments to be
+			// escaped, so any other ':' starts a "Host_List =" group,
+			// whatever commas that list has.
+			return s[:i], s[i+1:], true
 		}
 	}
 	return s, "", false
@@ -353,18 +391,20 @@ func cutHostGroup(s string) (spec, rest string, more bool) {
 
 func parseCmnds(s string, users, hosts []string, file string, n int) []Statement {
 	var out []Statement
-	runas := ""
+	runas, seq := "", 0
 	var tags []string
 	for _, item := range splitList(s) {
 		item = strings.TrimSpace(item)
 		if strings.HasPrefix(item, "(") {
 			if end := strings.IndexByte(item, ')'); end > 0 {
+				seq++
 				runas = strings.TrimSpace(item[1:end])
 				item = strings.TrimSpace(item[end+1:])
-				tags = nil
 			}
 		}
-		// Tags accumulate until the next Runas_Spec.
+		// sudoers(5): a Cmnd_Spec inherits the Runas_Spec and the tags of
+		// the one before it in the same privilege, a new Runas_Spec
+		// included, until the opposite tag overrides it.
 		for {
 			i := strings.IndexByte(item, ':')
 			if i <= 0 || !tagNames[strings.TrimSpace(item[:i])] {
@@ -377,21 +417,23 @@ func parseCmnds(s string, users, hosts []string, file string, n int) []Statement
 			continue
 		}
 		out = append(out, Statement{Kind: "spec", Line: n, Spec: Spec{Users: users, Hosts: hosts, RunAs: runas,
-			Tags: append([]string(nil), tags...), Commands: []string{item}, File: file, Line: n}})
+			Tags: append([]string(nil), tags...), Commands: []string{item}, File: file, Line: n, RunasSeq: seq}})
 	}
 	return out
 }
 
-// appendTag adds tag, replacing its opposite (PASSWD vs NOPASSWD).
+// appendTag adds tag, replacing its opposite (PASSWD vs NOPASSWD) in
+// place, so a restated tag keeps its position.
 func appendTag(tags []string, tag string) []string {
 	opp := "NO" + tag
 	if strings.HasPrefix(tag, "NO") {
 		opp = tag[2:]
 	}
-	out := tags[:0:0]
-	for _, t := range tags {
-		if t != opp && t != tag {
-			out = append(out, t)
+	out := slices.Clone(tags)
+	for i, t := range out {
+		if t == opp || t == tag {
+			out[i] = tag
+			return out
 		}
 	}
 	return append(out, tag)

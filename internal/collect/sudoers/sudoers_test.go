@@ -159,3 +159,65 @@ func TestDebianRootFS(t *testing.T) {
 		t.Errorf("specs %+v", p.Specs)
 	}
 }
+
+// Semantics the differential test found or pins: tags carry over a new
+// Runas_Spec, a host group may list several hosts, aliases are typed and
+// expand with negation, Defaults apply in file order with command-bound
+// ones last.
+func TestEvaluate(t *testing.T) {
+	tree := targettest.Tree(t, map[string]string{"etc/sudoers": `Cmnd_Alias EVERY = ALL
+Cmnd_Alias SHELLS = /usr/bin/sh, /usr/bin/bash
+Cmnd_Alias NOTSH = !SHELLS
+User_Alias OPS = %ops, !bob
+User_Alias EVERY = carol
+Defaults:OPS !authenticate
+Defaults authenticate
+Defaults:carol !authenticate
+Defaults!/usr/bin/id !authenticate
+Defaults authenticate
+OPS ALL = (root) NOPASSWD: /usr/bin/ls, (ALL) /usr/bin/true : web3, !web2 = ALL
+carol ALL = EVERY, NOTSH
+`})
+	p, err := Collect(context.Background(), tree)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := p.Specs[1]; got.RunAs != "ALL" || !got.HasTag("NOPASSWD") {
+		t.Errorf("tags not carried over the Runas_Spec: %+v", got)
+	}
+	if got := p.Specs[2]; !reflect.DeepEqual(got.Hosts, []string{"web3", "!web2"}) || got.Commands[0] != "ALL" {
+		t.Errorf("host group: %+v", got)
+	}
+	if got := p.Expand([]string{"EVERY", "NOTSH", "!NOTSH"}); !reflect.DeepEqual(got, []string{"ALL", "!/usr/bin/sh", "!/usr/bin/bash", "/usr/bin/sh", "/usr/bin/bash"}) {
+		t.Errorf("Expand = %q", got)
+	}
+	root := Principal{User: "root", Groups: []string{"root"}}
+	alice := Principal{User: "alice", UID: 1001, Groups: []string{"alice", "ops"}, Host: "web1"}
+	bob := Principal{User: "bob", UID: 1002, Groups: []string{"bob", "ops"}, Host: "web1"}
+	carol := Principal{User: "carol", UID: 1003, Groups: []string{"carol"}, Host: "web2"}
+	if !p.UserMatches([]string{"OPS"}, alice) || p.UserMatches([]string{"OPS"}, bob) || !p.UserMatches([]string{"EVERY"}, carol) {
+		t.Error("User_Alias with negation")
+	}
+	for _, tt := range []struct {
+		who      Principal
+		path     string
+		allowed  bool
+		password bool
+	}{
+		{alice, "/usr/bin/ls", true, false},   // NOPASSWD tag
+		{alice, "/usr/bin/true", true, false}, // carried over (ALL)
+		{alice, "/usr/bin/id", false, false},  // the ALL group is for web3 only
+		{bob, "/usr/bin/ls", false, true},     // !bob in OPS
+		{carol, "/usr/bin/sh", false, false},  // NOTSH denies; Defaults:carol is undone later
+		{carol, "/usr/bin/env", true, true},   // the later "Defaults authenticate" wins
+		{carol, "/usr/bin/id", true, false},   // Defaults!cmnd applies after the rest
+	} {
+		d := p.Lookup(tt.who, root, tt.path)
+		if d.Allowed != tt.allowed || (d.Allowed && d.Password != tt.password) {
+			t.Errorf("%s %s: %+v, want allowed %v password %v", tt.who.User, tt.path, d, tt.allowed, tt.password)
+		}
+	}
+	if on, by := p.Flag("authenticate", true, carol, root, "/usr/bin/env"); !on || by != "Defaults authenticate" {
+		t.Errorf("Flag = %v %q", on, by)
+	}
+}

@@ -1,9 +1,12 @@
 // Package sysctl collects kernel parameters of a target: the values
-// persisted in sysctl.d(5) configuration, applied in systemd-sysctl order
-// (files from /etc, /run, /usr/local/lib, /usr/lib and /lib by base name,
-// a file in an earlier directory masking same-named later ones, later
-// assignments winning, /etc/sysctl.conf last as procps' sysctl --system
-// reads it), and on a live target the running values under /proc/sys.
+// persisted in sysctl.d(5) configuration, applied as systemd-sysctl does
+// (sysctl.d(5): files from /etc, /run, /usr/local/lib, /usr/lib and /lib
+// sorted by base name, a file in an earlier directory masking same-named
+// later ones, later assignments winning, explicit names over globs, "-key"
+// exempting a name from globs; /etc/sysctl.conf last as procps' sysctl
+// --system reads it, on trees without systemd-sysctl), with the kernel's
+// aliases and side effects (resolve.go), and on a live target the running
+// values under /proc/sys.
 package sysctl
 
 import (
@@ -43,6 +46,10 @@ type Line struct {
 type Assignment struct {
 	Line
 	File string `json:"file"` // absolute path in the target
+	// Via is set on a resolved value the line set under another name
+	// (an alias) or as a side effect of writing another variable: that
+	// variable's name.
+	Via string `json:"via,omitempty"`
 }
 
 // Config is the persisted sysctl configuration.
@@ -53,6 +60,10 @@ type Config struct {
 	// same-named file.
 	Masked      []string     `json:"masked,omitempty"`
 	Assignments []Assignment `json:"assignments"`
+	// Ignored names configuration that looks persisted but is not applied
+	// at boot (an /etc/sysctl.conf no sysctl.d link points at on a
+	// systemd tree).
+	Ignored []string `json:"ignored,omitempty"`
 }
 
 // Key is the fact-store key.
@@ -120,7 +131,14 @@ func Collect(_ context.Context, t target.Target) (*Config, error) {
 			return nil, err
 		}
 	}
-	if !readConf {
+	if !readConf && systemdSysctl(t) {
+		// systemd-sysctl reads only sysctl.d; Debian and RHEL apply
+		// /etc/sysctl.conf through their 99-sysctl.conf link alone, and
+		// alias procps.service to systemd-sysctl.service.
+		if fi, err := t.Stat(SysctlConf); err == nil && fi.Mode.IsRegular() {
+			c.Ignored = append(c.Ignored, target.Abs(SysctlConf)+" (systemd-sysctl reads it only through a sysctl.d link such as 99-sysctl.conf)")
+		}
+	} else if !readConf {
 		if err := c.read(t, SysctlConf, SysctlConf); err != nil && !errors.Is(err, fs.ErrNotExist) {
 			return nil, err
 		}
@@ -147,6 +165,16 @@ func (c *Config) read(t target.Target, p, file string) error {
 		c.Assignments = append(c.Assignments, Assignment{Line: l, File: target.Abs(file)})
 	}
 	return nil
+}
+
+// systemdSysctl reports whether the tree boots with systemd-sysctl.
+func systemdSysctl(t target.Target) bool {
+	for _, p := range []string{"usr/lib/systemd/systemd-sysctl", "lib/systemd/systemd-sysctl"} {
+		if fi, err := t.Stat(p); err == nil && fi.Mode.IsRegular() {
+			return true
+		}
+	}
+	return false
 }
 
 func samePath(t target.Target, a, b string) bool {
@@ -235,54 +263,6 @@ func ProcPath(key string) string {
 // kernel prints multi-field values with tabs.
 func NormalizeValue(v string) string {
 	return strings.Join(strings.Fields(v), " ")
-}
-
-// Persisted returns the assignment that wins for key: the last explicit
-// assignment, else the last glob pattern matching it (explicit settings
-// take precedence over globs regardless of order, and "-key" lines exempt
-// a key from globs).
-func (c *Config) Persisted(key string) (Assignment, bool) {
-	key = NormalizeKey(key)
-	var explicit, glob *Assignment
-	excluded := false
-	for i := range c.Assignments {
-		a := &c.Assignments[i]
-		switch {
-		case a.Exclude:
-			if a.Key == key {
-				excluded = true
-			}
-		case a.Glob:
-			if ok, _ := path.Match(a.Key, key); ok {
-				glob = a
-			}
-		case a.Key == key:
-			explicit = a
-		}
-	}
-	if explicit != nil {
-		return *explicit, true
-	}
-	if glob != nil && !excluded {
-		return *glob, true
-	}
-	return Assignment{}, false
-}
-
-// Overridden lists the earlier explicit assignments of key that the
-// winning one overrides, for evidence.
-func (c *Config) Overridden(key string) []Assignment {
-	key = NormalizeKey(key)
-	var out []Assignment
-	for _, a := range c.Assignments {
-		if !a.Glob && !a.Exclude && a.Key == key {
-			out = append(out, a)
-		}
-	}
-	if len(out) > 0 {
-		out = out[:len(out)-1]
-	}
-	return out
 }
 
 // Runtime reads the running value of key from /proc/sys of t. Callers

@@ -228,3 +228,46 @@ func TestCollectRHEL(t *testing.T) {
 		}
 	}
 }
+
+func TestAliasesAndSideEffects(t *testing.T) {
+	tg := tree(t, debianLayout(map[string]string{
+		"usr/lib/systemd/systemd-sysctl": "",
+		"etc/sysctl.d/10-a.conf":         "net.ipv4.ip_forward = 0\nnet.ipv4.conf.all.accept_redirects = 1\n",
+		"etc/sysctl.d/20-b.conf":         "net/ipv4/conf/all/forwarding = 1\n",
+		"etc/sysctl.d/30-c.conf":         "net.ipv4.conf.*.send_redirects = 0\nnet.ipv6.conf.all.forwarding = 0\n",
+		"etc/sysctl.conf":                "net.ipv4.ip_forward = 0\n",
+		"etc/sysctl.d/99-sysctl.conf":    "",
+	}))
+	c, err := Collect(context.Background(), tg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct{ key, want, via string }{
+		// One variable, two names: the later file's name wins for both.
+		{"net.ipv4.ip_forward", "1", ""},
+		{"net.ipv4.conf.all.forwarding", "1", ""},
+		// Turning forwarding on sets default.forwarding and clears
+		// all.accept_redirects.
+		{"net.ipv4.conf.default.forwarding", "1", "net.ipv4.conf.all.forwarding"},
+		{"net.ipv4.conf.all.accept_redirects", "0", "net.ipv4.conf.all.forwarding (the kernel sets accept_redirects to the opposite of forwarding)"},
+		// A glob written with '.' never crosses into deeper names.
+		{"net.ipv4.conf.all.send_redirects", "0", ""},
+		// Writing the value a variable has leaves default alone.
+		{"net.ipv6.conf.default.forwarding", "", ""},
+	}
+	for _, tt := range tests {
+		a, ok := c.Persisted(tt.key)
+		if a.Value != tt.want || ok != (tt.want != "") || a.Via != tt.via {
+			t.Errorf("%s: %+v, want %q via %q", tt.key, a, tt.want, tt.via)
+		}
+	}
+	if a, _ := c.Persisted("net.ipv4.ip_forward"); a.File != "/etc/sysctl.d/20-b.conf" {
+		t.Errorf("ip_forward from %s", a.File)
+	}
+	if len(c.Ignored) != 1 {
+		t.Errorf("systemd tree without the 99-sysctl.conf link: /etc/sysctl.conf must be ignored: %v", c.Ignored)
+	}
+	if prev := c.Overridden("net.ipv4.conf.all.forwarding"); len(prev) != 1 || prev[0].Key != "net.ipv4.ip_forward" {
+		t.Errorf("Overridden %+v", prev)
+	}
+}

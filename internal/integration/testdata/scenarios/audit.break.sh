@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Breaks auditd in the tree in $1: read-only watches instead of write
 # watches, mutable rules, a tiny backlog, audit logs and configuration
-# readable by everyone, actions that silently lose records.
+# readable by everyone, actions that silently lose records, tiny logs.
 set -euo pipefail
 root=${1:?usage: audit.break.sh TREE}
 a=$root/etc/audit
@@ -17,6 +17,8 @@ sed -i -E \
 	-e 's/^max_log_file_action *=.*/max_log_file_action = rotate/' \
 	-e 's/^space_left_action *=.*/space_left_action = ignore/' \
 	-e 's/^admin_space_left_action *=.*/admin_space_left_action = ignore/' \
+	-e 's/^max_log_file *=.*/max_log_file = 1/' \
+	-e 's/^num_logs *=.*/num_logs = 1/' \
 	"$a/auditd.conf"
 install -d "$root/var/log/audit"
 touch "$root/var/log/audit/audit.log"

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Hardens auditd in the tree in $1: the audit rule set (identity, sudoers,
 # time, network identity, MAC policy, logins, sessions, permission
-# changes, denied access, mounts, deletions, modules), immutable rules and
-# auditd.conf actions.
+# changes, denied access, mounts, deletions, modules, every setuid/setgid
+# program), immutable rules and auditd.conf actions and log sizes.
 set -euo pipefail
 root=${1:?usage: audit.harden.sh TREE}
 a=$root/etc/audit
@@ -57,10 +57,24 @@ cat >"$a/rules.d/50-cradle.rules" <<'RULES'
 ## Kernel modules
 -a always,exit -F arch=b64 -S init_module,finit_module,delete_module -k modules
 RULES
+# Execution of every setuid/setgid program by a logged-in user.
+{
+	echo '## Privileged programs'
+	(cd "$root" && find . \( -path ./proc -o -path ./sys -o -path ./dev -o -path ./run \) -prune -o \
+		-type f -perm /6000 -print) | sed 's|^\.||' | LC_ALL=C sort |
+		while read -r p; do
+			echo "-a always,exit -F path=$p -F perm=x -F auid>=1000 -F auid!=unset -k privileged"
+		done
+} >"$a/rules.d/50-privileged.rules"
+chmod 0640 "$a/rules.d/50-privileged.rules"
 printf '## Lock the rules until reboot.\n-e 2\n' >"$a/rules.d/99-finalize.rules"
 chmod 0640 "$a/rules.d/50-cradle.rules" "$a/rules.d/99-finalize.rules"
 sed -i -E \
 	-e 's/^max_log_file_action *=.*/max_log_file_action = keep_logs/' \
 	-e 's/^space_left_action *=.*/space_left_action = email/' \
 	-e 's/^admin_space_left_action *=.*/admin_space_left_action = single/' \
+	-e 's/^disk_full_action *=.*/disk_full_action = halt/' \
+	-e 's/^disk_error_action *=.*/disk_error_action = syslog/' \
+	-e 's/^max_log_file *=.*/max_log_file = 32/' \
+	-e 's/^num_logs *=.*/num_logs = 10/' \
 	"$a/auditd.conf"

@@ -39,6 +39,14 @@ MACs +hmac-md5,hmac-sha1-96
 KexAlgorithms +diffie-hellman-group1-sha1,diffie-hellman-group14-sha1
 HostKeyAlgorithms +ssh-rsa,ssh-dss
 PubkeyAcceptedAlgorithms +ssh-rsa
+PrintLastLog no
+X11UseLocalhost no
+KerberosAuthentication yes
+PubkeyAuthentication no
+RekeyLimit default none
+# Restricts logins only for the connections this block selects.
+Match Address 10.0.0.0/8
+	AllowUsers root
 CONF
 chmod 0666 "$ssh/sshd_config"
 chmod 0777 "$ssh/sshd_config.d"

@@ -40,6 +40,12 @@ MACs hmac-sha2-512-etm@openssh.com,hmac-sha2-256-etm@openssh.com,umac-128-etm@op
 KexAlgorithms -diffie-hellman-group14-sha256
 HostKeyAlgorithms ssh-ed25519,ecdsa-sha2-nistp256,rsa-sha2-512,rsa-sha2-256
 PubkeyAcceptedAlgorithms -ssh-rsa*
+PrintLastLog yes
+X11UseLocalhost yes
+KerberosAuthentication no
+PubkeyAuthentication yes
+RekeyLimit 512M 1h
+AllowGroups root sudo
 CONF
 chmod 0644 "$ssh/sshd_config.d/00-cradle-harden.conf"
 chown root:root "$ssh/sshd_config" "$ssh/sshd_config.d"

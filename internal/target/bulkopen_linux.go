@@ -1,4 +1,4 @@
-package fim
+package target
 
 import (
 	"errors"
@@ -8,43 +8,44 @@ import (
 	"sync/atomic"
 
 	"golang.org/x/sys/unix"
-
-	"github.com/cradle-cra/cradle/internal/target"
 )
 
-// opener opens the regular files of one walk. On a directory target it
-// opens each file with one openat2 relative to the root, following no
-// symlink at all (the walk saw a regular file there; anything else now
-// is a race and refused) — target.Open's resolver, which re-resolves
-// every component with chroot semantics, costs hundreds of microseconds
-// per file on deep trees. O_NOATIME keeps the walk from touching every
-// file's atime where the kernel allows it.
-type opener struct {
-	t    target.Target
+// BulkOpener opens the regular files of one walk. On a directory target
+// it opens each with one openat2 relative to the root that follows no
+// symlink at all (the walk saw a regular file there; anything else now is
+// a race and refused), so the confinement is stricter than the resolver's
+// while costing one system call: the resolver re-resolves every component
+// with chroot semantics, hundreds of microseconds per file on deep trees.
+// O_NOATIME keeps the walk from touching every file's atime where the
+// kernel allows it.
+type BulkOpener struct {
+	t    Target
 	root *os.File
 	// noOpenat2 is set once openat2 turned out to be unavailable;
 	// noNoatime once O_NOATIME was refused (not the file's owner).
 	noOpenat2, noNoatime atomic.Bool
 }
 
-func newOpener(t target.Target) (*opener, error) {
-	root, _, err := target.RootDir(t)
+func newBulkOpener(t Target) (*BulkOpener, error) {
+	root, _, err := RootDir(t)
 	if err != nil {
 		return nil, err
 	}
-	return &opener{t: t, root: root}, nil
+	return &BulkOpener{t: t, root: root}, nil
 }
 
-func (o *opener) Close() error {
+// Close releases the root directory.
+func (o *BulkOpener) Close() error {
 	if o.root != nil {
 		return o.root.Close()
 	}
 	return nil
 }
 
-func (o *opener) open(rel string) (handle, error) {
+// Open opens the regular file at the root-relative path rel.
+func (o *BulkOpener) Open(rel string) (BulkFile, error) {
 	if o.root == nil || o.noOpenat2.Load() {
-		return o.viaTarget(rel)
+		return openViaTarget(o.t, rel)
 	}
 	how := unix.OpenHow{
 		Flags:   unix.O_RDONLY | unix.O_NOFOLLOW | unix.O_NONBLOCK | unix.O_CLOEXEC | unix.O_NOCTTY,
@@ -57,7 +58,7 @@ func (o *opener) open(rel string) (handle, error) {
 		fd, err := unix.Openat2(int(o.root.Fd()), rel, &how)
 		switch {
 		case err == nil:
-			return &rawFile{fd: fd, path: "/" + rel}, nil
+			return &rawFile{fd: fd, rel: rel}, nil
 		case errors.Is(err, unix.EINTR):
 			continue
 		case errors.Is(err, unix.EPERM) && how.Flags&unix.O_NOATIME != 0:
@@ -66,26 +67,18 @@ func (o *opener) open(rel string) (handle, error) {
 			continue
 		case errors.Is(err, unix.ENOSYS):
 			o.noOpenat2.Store(true)
-			return o.viaTarget(rel)
+			return openViaTarget(o.t, rel)
 		}
 		return nil, &fs.PathError{Op: "open", Path: "/" + rel, Err: err}
 	}
-}
-
-func (o *opener) viaTarget(rel string) (handle, error) {
-	rc, err := o.t.Open(rel)
-	if err != nil {
-		return nil, err
-	}
-	return targetFile{rc, rel}, nil
 }
 
 // rawFile is a bare descriptor: an *os.File would register every
 // non-blocking descriptor with the runtime's poller, a system call each
 // way per file.
 type rawFile struct {
-	fd   int
-	path string
+	fd  int
+	rel string
 }
 
 func (f *rawFile) Read(p []byte) (int, error) {
@@ -95,7 +88,7 @@ func (f *rawFile) Read(p []byte) (int, error) {
 		case errors.Is(err, unix.EINTR):
 			continue
 		case err != nil:
-			return 0, &fs.PathError{Op: "read", Path: f.path, Err: err}
+			return 0, &fs.PathError{Op: "read", Path: "/" + f.rel, Err: err}
 		case n == 0 && len(p) > 0:
 			return 0, io.EOF
 		}
@@ -105,20 +98,10 @@ func (f *rawFile) Read(p []byte) (int, error) {
 
 func (f *rawFile) Close() error { return unix.Close(f.fd) }
 
-func (f *rawFile) entry(path string) (*Entry, error) {
+func (f *rawFile) Stat() (FileInfo, bool, error) {
 	var st unix.Stat_t
 	if err := unix.Fstat(f.fd, &st); err != nil {
-		return nil, &fs.PathError{Op: "fstat", Path: f.path, Err: err}
+		return FileInfo{}, false, &fs.PathError{Op: "fstat", Path: "/" + f.rel, Err: err}
 	}
-	e := &Entry{Path: path, Type: TypeOther, Mode: st.Mode & 0o7777, UID: st.Uid, GID: st.Gid,
-		Mtime: st.Mtim.Nano(), Ctime: st.Ctim.Nano(), Inode: st.Ino, Links: uint64(st.Nlink)}
-	switch st.Mode & unix.S_IFMT {
-	case unix.S_IFREG:
-		e.Type, e.Size = TypeFile, st.Size
-	case unix.S_IFDIR:
-		e.Type = TypeDir
-	case unix.S_IFLNK:
-		e.Type, e.Size = TypeSymlink, st.Size
-	}
-	return e, nil
+	return fileInfoFromStat(f.rel, &st), true, nil
 }

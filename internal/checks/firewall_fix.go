@@ -1,0 +1,196 @@
+package checks
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/cradle-cra/cradle/internal/collect/firewall"
+	"github.com/cradle-cra/cradle/internal/collect/kvconf"
+	"github.com/cradle-cra/cradle/internal/collect/sshd"
+	"github.com/cradle-cra/cradle/internal/facts"
+	"github.com/cradle-cra/cradle/internal/remedy"
+)
+
+// Only the default policies are fixed, and only through ufw, whose
+// policy and rule files have one documented layout: a default-deny policy
+// is set only together with an allow for every port sshd listens on, so
+// the fix never cuts off the session it may be applied over. Everything
+// else (another manager, several managers, sshd ports unknown, a
+// user.rules without ufw's markers) is deferred with the commands to run.
+
+func (c *firewallCheck) Fixable() bool {
+	return c.a.Aspect == "input_deny" || c.a.Aspect == "forward_deny"
+}
+
+// manualDeny is the advice when the policy cannot be set safely.
+func manualDeny(hook string) string {
+	return fmt.Sprintf("allow the ports that must stay reachable (sshd's first) and then set the %s policy to drop: "+
+		"ufw: `ufw allow 22/tcp && ufw default deny %s`; "+
+		"nftables: `nft add rule inet filter %s tcp dport 22 accept` and `policy drop;` in the base chain of /etc/nftables.conf; "+
+		"firewalld: `firewall-cmd --permanent --add-service=ssh` (the default zone's target already rejects); "+
+		"iptables: `iptables -A INPUT -p tcp --dport 22 -j ACCEPT && iptables -P %s DROP` (and ip6tables), then `netfilter-persistent save`",
+		hook, map[string]string{"input": "incoming", "forward": "routed"}[hook], hook, strings.ToUpper(hook))
+}
+
+func (c *firewallCheck) Remediate(ctx context.Context, f *facts.Store, ch *remedy.Changes) error {
+	hook := strings.TrimSuffix(c.a.Aspect, "_deny")
+	summary := fmt.Sprintf("set the default %s policy to DROP", hook)
+	fw, err := firewall.Get(f)
+	if err != nil {
+		return fmt.Errorf("read the firewall configuration: %w", err)
+	}
+	active := fw.Active()
+	if len(active) != 1 || active[0].Name != firewall.UFWName || fw.UFW == nil {
+		ch.Defer(summary, "only a ufw policy is changed by cradle fix; "+manualDeny(hook))
+		return nil
+	}
+	var keep []uint16
+	if hook == "input" {
+		ports, why := sshdPorts(f)
+		if why != "" {
+			ch.Defer(summary, why+": the port to keep open is not known; "+manualDeny(hook))
+			return nil
+		}
+		keep = ports
+	}
+	rs := fw.Persisted
+	var allowed []string
+	for _, fam := range c.famsFor(fw) {
+		file, chain, any := firewall.UFWUser4, "ufw-user-input", "0.0.0.0/0"
+		if fam == firewall.IPv6 {
+			file, chain, any = firewall.UFWUser6, "ufw6-user-input", "::/0"
+		}
+		var add []string
+		for _, p := range keep {
+			if !allowsPort(rs, fam, "tcp", p) {
+				add = append(add, fmt.Sprintf("### tuple ### allow tcp %d %s any %s in", p, any, any),
+					fmt.Sprintf("-A %s -p tcp --dport %d -j ACCEPT", chain, p), "")
+			}
+		}
+		if len(add) > 0 {
+			tf, err := readText(ch, file)
+			if err != nil {
+				return err
+			}
+			end := slices.Index(tf.lines, "### END RULES ###")
+			if end < 0 {
+				ch.Defer(summary, fmt.Sprintf("/%s has no \"### END RULES ###\" marker to add the sshd allow before; %s", file, manualDeny(hook)))
+				return nil
+			}
+			for i, l := range add {
+				tf.insert(end+1+i, l)
+			}
+			if err := tf.write(ch, 0o640, "allow sshd's port(s) before denying inbound traffic"); err != nil {
+				return err
+			}
+		}
+	}
+	for _, p := range keep {
+		allowed = append(allowed, "tcp/"+strconv.Itoa(int(p)))
+	}
+	allowed = append(allowed, allowedPorts(rs)...)
+	slices.Sort(allowed)
+	src := kvconf.Source{Syntax: kvconf.Equals, Paths: []string{"/" + firewall.UFWDefaults}}
+	key := "DEFAULT_" + strings.ToUpper(hook) + "_POLICY"
+	if err := kvSet(ctx, ch, src, "", key, "DROP", kvOpts{}, summary); err != nil {
+		return err
+	}
+	ch.Effect(remedy.Effect{Kind: remedy.EffectFirewallDeny, Subject: hook, Value: strings.Join(slices.Compact(allowed), ",")})
+	return nil
+}
+
+// famsFor lists the families ufw's rule files serve.
+func (c *firewallCheck) famsFor(fw *firewall.Firewall) []string {
+	if fw.UFW.IPv6() {
+		return []string{firewall.IPv4, firewall.IPv6}
+	}
+	return []string{firewall.IPv4}
+}
+
+// allowsPort reports whether an input chain of fam already accepts proto/port.
+func allowsPort(rs *firewall.Ruleset, fam, proto string, port uint16) bool {
+	for _, ch := range rs.BaseChains("input", fam) {
+		steps, _, _ := rs.Walk(ch, fam)
+		for _, st := range steps {
+			if st.Rule.AllowsPort(proto, port) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// allowedPorts lists the single ports input chains accept ("tcp/80").
+func allowedPorts(rs *firewall.Ruleset) []string {
+	var out []string
+	for _, fam := range []string{firewall.IPv4, firewall.IPv6} {
+		for _, ch := range rs.BaseChains("input", fam) {
+			steps, _, _ := rs.Walk(ch, fam)
+			for _, st := range steps {
+				d, ok := st.Rule.Has(firewall.KeyDport)
+				if !ok || st.Rule.Verdict != firewall.Accept {
+					continue
+				}
+				for _, proto := range []string{"tcp", "udp"} {
+					for _, v := range d.Values {
+						if p, err := strconv.ParseUint(v, 10, 16); err == nil && st.Rule.AllowsPort(proto, uint16(p)) {
+							out = append(out, proto+"/"+v)
+						}
+					}
+				}
+			}
+		}
+	}
+	return out
+}
+
+// sshdPorts returns the ports sshd listens on, from its configuration:
+// every Port (22 when none), or the ports of ListenAddress host:port.
+// why is non-empty when they cannot be known.
+func sshdPorts(f *facts.Store) (ports []uint16, why string) {
+	cfg, err := sshd.Get(f)
+	if err != nil {
+		return nil, "the sshd configuration cannot be read (" + err.Error() + ")"
+	}
+	if !cfg.Installed {
+		return nil, ""
+	}
+	if !cfg.Present {
+		return nil, "sshd is installed but has no sshd_config"
+	}
+	if len(cfg.Problems) > 0 {
+		return nil, "sshd's configuration has errors (" + cfg.Problems[0] + ")"
+	}
+	var plain []uint16
+	for _, d := range cfg.Directives {
+		if d.Match != nil || len(d.Args) == 0 {
+			continue
+		}
+		switch strings.ToLower(d.Keyword) {
+		case "port":
+			p, err := strconv.ParseUint(d.Args[0], 10, 16)
+			if err != nil || p == 0 {
+				return nil, fmt.Sprintf("sshd Port %q (%s:%d) is not a number", d.Args[0], d.File, d.Line)
+			}
+			plain = append(plain, uint16(p))
+		case "listenaddress":
+			if _, port, err := net.SplitHostPort(d.Args[0]); err == nil {
+				p, err := strconv.ParseUint(port, 10, 16)
+				if err != nil || p == 0 {
+					return nil, fmt.Sprintf("sshd ListenAddress %q (%s:%d) has no usable port", d.Args[0], d.File, d.Line)
+				}
+				ports = append(ports, uint16(p))
+			}
+		}
+	}
+	if len(plain) == 0 {
+		plain = []uint16{22}
+	}
+	ports = append(ports, plain...)
+	slices.Sort(ports)
+	return slices.Compact(ports), ""
+}

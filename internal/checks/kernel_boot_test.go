@@ -1,0 +1,102 @@
+package checks
+
+import (
+	"testing"
+
+	"github.com/cradle-cra/cradle/internal/result"
+	"github.com/cradle-cra/cradle/internal/target/targettest"
+)
+
+func grubTree(linux, def string, extra map[string]string) map[string]string {
+	files := map[string]string{"etc/default/grub": "GRUB_CMDLINE_LINUX_DEFAULT=\"" + def + "\"\nGRUB_CMDLINE_LINUX=\"" + linux + "\"\n"}
+	for k, v := range extra {
+		files[k] = v
+	}
+	return files
+}
+
+func TestKernelCmdline(t *testing.T) {
+	x86 := map[string]string{"boot/config-6.1.0-18-amd64": "CONFIG_X86_64=y\nCONFIG_X86=y\n"}
+	arm := map[string]string{"boot/config-6.1.0-18-arm64": "CONFIG_ARM64=y\n"}
+	tests := []struct {
+		name   string
+		files  map[string]string
+		live   bool
+		args   string
+		status result.Status
+	}{
+		{"no boot loader", map[string]string{"etc/os-release": "ID=alpine\n"}, false, `{param: audit, values: ["1"]}`, result.NotApplicable},
+		{"audit on all entries", grubTree("audit=1", "quiet", nil), false, `{param: audit, values: ["1"]}`, result.Pass},
+		{"audit on normal entries only", grubTree("", "quiet audit=1", nil), false, `{param: audit, values: ["1"]}`, result.Fail},
+		{"audit, recovery disabled", grubTree("", "audit=1", map[string]string{"etc/default/grub.d/r.cfg": "GRUB_DISABLE_RECOVERY=true\n"}), false, `{param: audit, values: ["1"]}`, result.Pass},
+		{"last occurrence wins", grubTree("audit=1 audit=0", "", nil), false, `{param: audit, values: ["1"]}`, result.Fail},
+		{"grub.d appends", grubTree("", "", map[string]string{"etc/default/grub.d/a.cfg": "GRUB_CMDLINE_LINUX=\"$GRUB_CMDLINE_LINUX audit=1\"\n"}), false, `{param: audit, values: ["1"]}`, result.Pass},
+		{"stale grub.cfg", grubTree("audit=1", "", map[string]string{"boot/grub/grub.cfg": "menuentry 'Debian' {\n linux /vmlinuz ro quiet\n}\n"}), false, `{param: audit, values: ["1"]}`, result.Fail},
+		{"backlog enough", grubTree("audit_backlog_limit=8192", "", nil), false, `{param: audit_backlog_limit, min: 8192}`, result.Pass},
+		{"backlog low", grubTree("audit_backlog_limit=320", "", nil), false, `{param: audit_backlog_limit, min: 8192}`, result.Fail},
+		{"backlog garbage", grubTree("audit_backlog_limit=lots", "", nil), false, `{param: audit_backlog_limit, min: 8192}`, result.Fail},
+		{"init forbidden", grubTree("", "init=/bin/sh", nil), false, `{forbid: [init, rd.break, systemd.debug_shell]}`, result.Fail},
+		{"debug shell spelled with a dash", grubTree("systemd.debug-shell=1", "", nil), false, `{forbid: [init, rd.break, systemd.debug_shell]}`, result.Fail},
+		{"after -- is init's", grubTree("ro -- init=/bin/sh", "", nil), false, `{forbid: [init]}`, result.Pass},
+		{"clean", grubTree("ro", "quiet", nil), false, `{forbid: [init, rd.break]}`, result.Pass},
+		{"mitigations off", grubTree("mitigations=off", "", nil), false, `{forbid: ["mitigations=off", nopti]}`, result.Fail},
+		{"mitigations auto", grubTree("mitigations=auto", "", nil), false, `{forbid: ["mitigations=off", nopti]}`, result.Pass},
+		{"slub_debug P", grubTree("slub_debug=FZP", "", nil), false, `{param: slub_debug, flags: P}`, result.Pass},
+		{"slub_debug alone", grubTree("slub_debug", "", nil), false, `{param: slub_debug, flags: P}`, result.Pass},
+		{"slub_debug without P", grubTree("slub_debug=F,kmalloc-64", "", nil), false, `{param: slub_debug, flags: P}`, result.Fail},
+		{"x86 only on arm64", grubTree("", "", arm), false, `{param: vsyscall, values: [none], arches: [x86_64]}`, result.NotApplicable},
+		{"x86 only on x86", grubTree("", "", x86), false, `{param: vsyscall, values: [none], arches: [x86_64]}`, result.Fail},
+		{"live running kernel", map[string]string{"proc/cmdline": "BOOT_IMAGE=/vmlinuz ro audit=1\n"}, true, `{param: audit, values: ["1"]}`, result.Pass},
+		{"live running kernel without", map[string]string{"proc/cmdline": "BOOT_IMAGE=/vmlinuz ro\n"}, true, `{param: audit, values: ["1"]}`, result.Fail},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			o := kcEval(t, kernelCmdlineTemplate{}, tt.args, targettest.Open(t, tt.live, tt.files))
+			if o.Status != tt.status {
+				t.Fatalf("status %s, want %s: %s %+v", o.Status, tt.status, o.Reason, o.Evidence)
+			}
+		})
+	}
+}
+
+func TestKernelConfig(t *testing.T) {
+	cfg := "CONFIG_X86_64=y\nCONFIG_X86=y\nCONFIG_MODULE_SIG=y\n# CONFIG_MODULE_SIG_FORCE is not set\nCONFIG_LOCK_DOWN_KERNEL_FORCE_NONE=y\nCONFIG_DEVMEM=y\n"
+	tests := []struct {
+		name   string
+		files  map[string]string
+		args   string
+		status result.Status
+	}{
+		{"no kernel", map[string]string{"etc/os-release": "ID=debian\n"}, `{option: CONFIG_MODULE_SIG, values: [y]}`, result.NotApplicable},
+		{"no config", map[string]string{"boot/vmlinuz-6.1.0-18-amd64": ""}, `{option: CONFIG_MODULE_SIG, values: [y]}`, result.NotApplicable},
+		{"set", map[string]string{"boot/config-6.1.0-18-amd64": cfg}, `{option: CONFIG_MODULE_SIG, values: [y]}`, result.Pass},
+		{"not set", map[string]string{"boot/config-6.1.0-18-amd64": cfg}, `{option: CONFIG_MODULE_SIG_FORCE, values: [y]}`, result.Fail},
+		{"absent counts as not set", map[string]string{"boot/config-6.1.0-18-amd64": cfg}, `{option: CONFIG_KEXEC, values: [n]}`, result.Pass},
+		{"must be unset", map[string]string{"boot/config-6.1.0-18-amd64": cfg}, `{option: CONFIG_DEVMEM, values: [n]}`, result.Fail},
+		{"equivalent option", map[string]string{"boot/config-6.1.0-18-amd64": cfg}, `{option: CONFIG_MODULE_SIG_FORCE, values: [y], or_options: [CONFIG_LOCK_DOWN_KERNEL_FORCE_NONE=y]}`, result.Pass},
+		{"equivalent cmdline", map[string]string{"boot/config-6.1.0-18-amd64": cfg, "etc/default/grub": "GRUB_CMDLINE_LINUX=\"module.sig_enforce=1\"\n"}, `{option: CONFIG_MODULE_SIG_FORCE, values: [y], or_cmdline: [module.sig_enforce=1]}`, result.Pass},
+		{"equivalent cmdline on normal entries only", map[string]string{"boot/config-6.1.0-18-amd64": cfg, "etc/default/grub": "GRUB_CMDLINE_LINUX_DEFAULT=\"module.sig_enforce=1\"\n"}, `{option: CONFIG_MODULE_SIG_FORCE, values: [y], or_cmdline: [module.sig_enforce=1]}`, result.Fail},
+		{"other arch", map[string]string{"boot/config-6.1.0-18-amd64": cfg}, `{option: CONFIG_ARM64_BTI_KERNEL, values: [y], arches: [arm64]}`, result.NotApplicable},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			o := kcEval(t, kernelConfigTemplate{}, tt.args, targettest.Tree(t, tt.files))
+			if o.Status != tt.status {
+				t.Fatalf("status %s, want %s: %s %+v", o.Status, tt.status, o.Reason, o.Evidence)
+			}
+		})
+	}
+}
+
+func TestKernelBootArgs(t *testing.T) {
+	for _, args := range []string{`{}`, `{param: audit}`, `{param: audit, values: ["1"], min: 1}`, `{param: "audit=1", values: ["1"]}`, `{forbid: ["a b"]}`, `{values: ["1"], forbid: [x]}`} {
+		if err := kcNewErr(kernelCmdlineTemplate{}, args); err == nil {
+			t.Errorf("kernel_cmdline New(%s) accepted", args)
+		}
+	}
+	for _, args := range []string{`{}`, `{option: MODULE_SIG, values: [y]}`, `{option: CONFIG_X}`, `{option: CONFIG_X, values: [y], or_options: [X=y]}`, `{option: CONFIG_X, values: [y], or_cmdline: [x]}`} {
+		if err := kcNewErr(kernelConfigTemplate{}, args); err == nil {
+			t.Errorf("kernel_config New(%s) accepted", args)
+		}
+	}
+}

@@ -1,0 +1,113 @@
+package render
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/cradle-cra/cradle/internal/cra"
+	"github.com/cradle-cra/cradle/internal/result"
+)
+
+// craLine names the CRA Annex I points of a result with their titles:
+// "CRA.A1.P1.2d Protection from unauthorised access; …".
+func craLine(ids []string) string {
+	parts := make([]string, 0, len(ids))
+	for _, id := range ids {
+		if t := cra.Title(id); t != "" {
+			parts = append(parts, id+" "+t)
+		} else {
+			parts = append(parts, id)
+		}
+	}
+	return strings.Join(parts, "; ")
+}
+
+// targetFlag gives the flags that name the report's target again, as
+// the scan was asked for it; "" for the live host.
+func targetFlag(t result.Target) []string {
+	switch t.Kind {
+	case "rootfs":
+		return []string{"--root", t.Name}
+	case "image":
+		return []string{"--image", t.Name}
+	}
+	return nil
+}
+
+// nextSteps ends the table with what to do about the failures: the fix
+// commands (preview, then apply) for those with a native fix, where the
+// manual notes are, how to get the HTML report and how to waive.
+func nextSteps(bw *errWriter, r *result.Report, rerun []string) {
+	fails := bySeverity(r.Results, result.Fail)
+	errs := bySeverity(r.Results, result.Error)
+	if len(fails)+len(errs) == 0 {
+		return
+	}
+	args := append(targetFlag(r.Target), "--profile", r.Profile)
+	args = append(args, rerun...)
+	cmd := func(verb string, extra ...string) string {
+		all := append(append([]string{"cradle", verb}, args...), extra...)
+		for i, a := range all {
+			all[i] = shellQuote(a)
+		}
+		return strings.Join(all, " ")
+	}
+	fixable, manual := 0, ""
+	for _, res := range fails {
+		if res.Fixable {
+			fixable++
+		} else if manual == "" {
+			manual = res.RuleID
+		}
+	}
+	bw.printf("\nNext steps:\n")
+	if len(fails) > 0 {
+		switch {
+		case fixable == 0:
+			bw.printf("  None of the %d failures has a native fix here.\n", len(fails))
+		case r.Target.Kind == "image":
+			bw.printf("  %d of %d failures have a native fix, but cradle fix does not change images:\n", fixable, len(fails))
+			bw.printf("  fix the image's build, or run cradle fix --root on the tree it is built from.\n")
+		default:
+			bw.printf("  %d of %d failures have a native fix. Preview the changes, then apply them:\n", fixable, len(fails))
+			bw.printf("    %s\n    %s\n", cmd("fix"), cmd("fix", "--apply"))
+		}
+		if manual != "" {
+			bw.printf("  %s a manual fix; each rule's notes say how: cradle rules %s\n", plural(len(fails)-fixable, "failure needs", "failures need"), shellQuote(manual))
+		}
+	}
+	if len(errs) > 0 {
+		bw.printf("  %s not be evaluated (status error); the reasons are above.\n", plural(len(errs), "rule could", "rules could"))
+	}
+	bw.printf("  HTML report to share: %s\n", cmd("scan", "--format", "html", "-o", "cradle-report.html"))
+	// A failure without a native fix is the likelier one to waive.
+	example := manual
+	if example == "" && len(fails) > 0 {
+		example = fails[0].RuleID
+	}
+	if example == "" {
+		example = errs[0].RuleID
+	}
+	bw.printf("  To accept a failure, waive it in a YAML file and scan with --waivers FILE (docs/tailoring.md):\n")
+	bw.printf("    waivers:\n      - rule: %s\n        justification: why the risk is accepted\n        owner: team@example.com\n        expires: %s\n",
+		example, r.StartedAt.AddDate(0, 6, 0).Format("2006-01-02"))
+}
+
+// plural words a count: "1 rule could", "2 rules could".
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return fmt.Sprintf("%d %s", n, many)
+}
+
+// shellQuote quotes s for a POSIX shell when it holds anything but
+// plain characters.
+func shellQuote(s string) string {
+	if s != "" && !strings.ContainsFunc(s, func(r rune) bool {
+		return !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("-_./:=@+,%", r))
+	}) {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+}

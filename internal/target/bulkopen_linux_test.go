@@ -1,0 +1,57 @@
+package target
+
+import (
+	"io"
+	"os"
+	"path/filepath"
+	"testing"
+)
+
+// The bulk open follows no symlink: a path whose directory became a
+// symlink after the walk (even one staying inside the root) is refused,
+// where the resolver would follow it.
+func TestBulkOpenFollowsNoSymlink(t *testing.T) {
+	dir := t.TempDir()
+	for _, d := range []string{"usr/bin", "etc"} {
+		if err := os.MkdirAll(filepath.Join(dir, d), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.WriteFile(filepath.Join(dir, "usr/bin/ls"), []byte("ELF ls"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for link, dest := range map[string]string{"bin": "usr/bin", "etc/abs": "/etc/passwd", "usr/bin/dir": "ls"} {
+		if err := os.Symlink(dest, filepath.Join(dir, link)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	tg, err := OpenRootFS(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tg.Close()
+	op, err := OpenBulk(tg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer op.Close()
+	h, err := op.Open("usr/bin/ls")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(h)
+	fi, ok, err := h.Stat()
+	h.Close()
+	if string(b) != "ELF ls" {
+		t.Errorf("read %q", b)
+	}
+	if err != nil || !ok || fi.Size != 6 || fi.Mode.Perm() != 0o755 || fi.Path != "usr/bin/ls" {
+		t.Errorf("Stat = %+v, %v, %v", fi, ok, err)
+	}
+	for _, rel := range []string{"bin/ls", "etc/abs", "usr/bin/dir", "../x"} {
+		if h, err := op.Open(rel); err == nil {
+			h.Close()
+			t.Errorf("%s opened through a symlink or outside the root", rel)
+		}
+	}
+}
