@@ -14,6 +14,7 @@ var fixMethods = map[string]string{
 	"account_property":       "Changes the account fields in /etc/shadow or /etc/passwd (ageing, shell, lock) or the home directory's mode, keeping every other byte; root's password is never changed.",
 	"pam_option":             "Sets the module argument on the effective PAM line, or inserts the missing module at the right place in the stack (pam-auth-update on Debian).",
 	"shell_umask":            "Tightens each weak umask in the shell start-up files in place, or appends `umask MASK` to the first file when none is set.",
+	"shell_timeout":          "Sets each TMOUT out of range to the maximum, or adds /etc/profile.d/cradle-tmout.sh setting it read-only and exported.",
 	"root_path":              "Removes \".\", empty and relative entries from each PATH value set for root, or group and world write from the directories in it.",
 	"sudo_option":            "Writes the Defaults setting into /etc/sudoers.d/cradle (0440), validated before it is applied.",
 	"sudo_rule":              "Edits the offending sudoers rule (for NOPASSWD, removes only the tag) where every account it names keeps a way in; other rules are deferred.",

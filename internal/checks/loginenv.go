@@ -437,18 +437,11 @@ var rootShellFiles = []string{"/etc/profile", "/root/.profile", "/root/.bashrc",
 func rootPaths(t target.Target) ([]pathSetting, error) {
 	var out []pathSetting
 	_, err := shellFiles(t, rootShellFiles, func(file string, n int, line string) {
-		for _, w := range shellCommands(line) {
-			for len(w) > 0 && (w[0] == "export" || w[0] == "readonly" || w[0] == "declare" || w[0] == "local" || strings.HasPrefix(w[0], "-")) {
-				w = w[1:]
+		shellAssignments(line, func(k, v string) {
+			if k == "PATH" {
+				out = append(out, pathSetting{file: file, line: n, value: v})
 			}
-			for _, a := range w {
-				if v, ok := strings.CutPrefix(a, "PATH="); ok {
-					out = append(out, pathSetting{file: file, line: n, value: unquoteShell(v)})
-				} else if !strings.Contains(a, "=") {
-					break
-				}
-			}
-		}
+		})
 	})
 	if err != nil {
 		return nil, err
@@ -590,5 +583,136 @@ func (c *rootPathCheck) Remediate(ctx context.Context, _ *facts.Store, ch *remed
 		}
 	}
 	ch.Effect(remedy.Effect{Kind: remedy.EffectOther, Subject: "root PATH"})
+	return nil
+}
+
+// shellTimeoutTemplate requires the shell start-up files to log idle
+// shells out: TMOUT assigned (plain, export, readonly, declare or typeset)
+// to a value between 1 and max seconds, and never to a larger value or 0:
+//
+//	shell_timeout: {paths: [/etc/profile, /etc/profile.d/*.sh, /etc/bash.bashrc], max: 900}
+type shellTimeoutTemplate struct{}
+
+type shellTimeoutArgs struct {
+	Paths []string `yaml:"paths"`
+	Max   *int64   `yaml:"max"`
+}
+
+type shellTimeoutCheck struct{ a shellTimeoutArgs }
+
+func (shellTimeoutTemplate) Name() string { return "shell_timeout" }
+
+func (shellTimeoutTemplate) New(n *yaml.Node) (check.Check, error) {
+	var a shellTimeoutArgs
+	if err := check.Decode(n, &a); err != nil {
+		return nil, err
+	}
+	if len(a.Paths) == 0 || a.Max == nil || *a.Max < 1 {
+		return nil, check.ArgErrorf(n, "paths and a positive max are required")
+	}
+	return &shellTimeoutCheck{a}, nil
+}
+
+func (c *shellTimeoutCheck) Fixable() bool { return true }
+
+// shellAssignments calls fn for each NAME=value word of a command,
+// after export/readonly/declare/typeset/local and their options.
+func shellAssignments(line string, fn func(name, value string)) {
+	for _, w := range shellCommands(line) {
+		for len(w) > 0 && (w[0] == "export" || w[0] == "readonly" || w[0] == "declare" || w[0] == "typeset" || w[0] == "local" || strings.HasPrefix(w[0], "-")) {
+			w = w[1:]
+		}
+		for _, a := range w {
+			k, v, ok := strings.Cut(a, "=")
+			if !ok || k == "" || strings.ContainsAny(k, "$\"'`") {
+				break
+			}
+			fn(k, unquoteShell(v))
+		}
+	}
+}
+
+func (c *shellTimeoutCheck) Evaluate(ctx context.Context, f *facts.Store) check.Outcome {
+	var good, bad []result.Evidence
+	exp := fmt.Sprintf("TMOUT between 1 and %d seconds", *c.a.Max)
+	read, err := shellFiles(f.Target(), c.a.Paths, func(file string, n int, line string) {
+		shellAssignments(line, func(k, v string) {
+			if k != "TMOUT" {
+				return
+			}
+			ev := result.Evidence{Expected: exp, Observed: "TMOUT=" + v, File: file, Line: n}
+			if t, err := strconv.ParseInt(v, 10, 64); err == nil && t >= 1 && t <= *c.a.Max {
+				good = append(good, ev)
+			} else {
+				bad = append(bad, ev)
+			}
+		})
+	})
+	if err != nil {
+		return check.FromErr("read shell start-up files", err)
+	}
+	if len(read) == 0 {
+		return check.NotApplicable("none of %s exists", orList(c.a.Paths))
+	}
+	if len(bad) > 0 {
+		return check.Fail(bad...)
+	}
+	if len(good) == 0 {
+		return check.Fail(result.Evidence{Expected: exp, Observed: "TMOUT not set in " + strings.Join(read, ", "), File: read[0]})
+	}
+	return check.Pass(good...)
+}
+
+// tmoutDropIn is where the fix sets TMOUT when none is set.
+const tmoutDropIn = "etc/profile.d/cradle-tmout.sh"
+
+// Remediate rewrites each TMOUT out of range to max, or when none is set
+// adds a profile.d script that sets it read-only and exported.
+func (c *shellTimeoutCheck) Remediate(ctx context.Context, _ *facts.Store, ch *remedy.Changes) error {
+	type hit struct {
+		file  string
+		line  int
+		value string
+	}
+	var hits []hit
+	ok := 0
+	if _, err := shellFiles(ch.Overlay(), c.a.Paths, func(file string, n int, line string) {
+		shellAssignments(line, func(k, v string) {
+			if k != "TMOUT" {
+				return
+			}
+			if t, err := strconv.ParseInt(v, 10, 64); err == nil && t >= 1 && t <= *c.a.Max {
+				ok++
+				return
+			}
+			hits = append(hits, hit{file, n, v})
+		})
+	}); err != nil {
+		return err
+	}
+	want := strconv.FormatInt(*c.a.Max, 10)
+	for _, h := range hits {
+		f, err := readText(ch, h.file)
+		if err != nil {
+			return err
+		}
+		l := f.line(h.line)
+		i := strings.Index(l, "TMOUT="+h.value)
+		if i < 0 || h.value == "" {
+			ch.Defer(fmt.Sprintf("set TMOUT=%s at %s:%d", want, h.file, h.line), "the assignment is quoted or continued in a way cradle does not rewrite")
+			continue
+		}
+		f.set(h.line, l[:i]+"TMOUT="+want+l[i+len("TMOUT=")+len(h.value):])
+		if err := f.write(ch, 0o644, "set TMOUT="+want); err != nil {
+			return err
+		}
+	}
+	if len(hits) == 0 && ok == 0 {
+		body := "# Log idle shells out (set by cradle fix).\nTMOUT=" + want + "\nreadonly TMOUT\nexport TMOUT\n"
+		if err := ch.WriteFile(tmoutDropIn, []byte(body), 0o644, "log idle shells out after "+want+" seconds"); err != nil {
+			return err
+		}
+	}
+	ch.Effect(remedy.Effect{Kind: remedy.EffectOther, Subject: "TMOUT", Value: want})
 	return nil
 }

@@ -125,3 +125,23 @@ func FuzzShellLine(f *testing.F) {
 		}
 	})
 }
+
+func TestShellTimeout(t *testing.T) {
+	const args = `{paths: [/etc/profile, /etc/profile.d/*.sh, /etc/bash.bashrc], max: 900}`
+	runAuthCases(t, shellTimeoutTemplate{}, []authCase{
+		{"not set", args, map[string]any{"etc/profile": debProfile}, result.Fail, "TMOUT not set"},
+		{"declare in profile.d", args, map[string]any{"etc/profile": debProfile, "etc/profile.d/tmout.sh": "declare -xr TMOUT=600\n"}, result.Pass, "TMOUT=600"},
+		{"readonly quoted", args, map[string]any{"etc/profile": "readonly TMOUT=\"900\"; export TMOUT\n"}, result.Pass, "TMOUT=900"},
+		{"too long elsewhere", args, map[string]any{"etc/profile": "TMOUT=600\n", "etc/bash.bashrc": "TMOUT=0\n"}, result.Fail, "File:/etc/bash.bashrc Line:1"},
+		{"no files", args, map[string]any{"etc/hostname": "x\n"}, result.NotApplicable, "none of"},
+	})
+	runArgErrors(t, shellTimeoutTemplate{}, []string{`{paths: [/etc/profile]}`, `{max: 900}`, `{paths: [/etc/profile], max: 0}`})
+	ch := fixRoundTrip(t, shellTimeoutTemplate{}, args, targettest.Tree(t, map[string]string{"etc/profile": debProfile}))
+	if got := planned(t, ch, "etc/profile.d/cradle-tmout.sh"); !strings.Contains(got, "TMOUT=900\nreadonly TMOUT\nexport TMOUT\n") {
+		t.Errorf("planned drop-in %q", got)
+	}
+	ch = fixRoundTrip(t, shellTimeoutTemplate{}, args, targettest.Tree(t, map[string]string{"etc/profile": "export TMOUT=3600 # one hour\n"}))
+	if got := planned(t, ch, "etc/profile"); got != "export TMOUT=900 # one hour\n" {
+		t.Errorf("planned %q", got)
+	}
+}

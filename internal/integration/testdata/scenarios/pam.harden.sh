@@ -52,3 +52,9 @@ sed -i -E 's/(pam_faildelay\.so[[:space:]]+delay=)[0-9]+/\14000000/' "$pamd/logi
 grep -q pam_securetty "$pamd/login" || sed -i '1i auth       requisite  pam_securetty.so' "$pamd/login"
 printf 'console\ntty1\n' >"$root/etc/securetty"
 chmod 0600 "$root/etc/securetty"
+set_kv "$sec/pwquality.conf" dcredit -1
+set_kv "$sec/pwquality.conf" ucredit -1
+set_kv "$sec/pwquality.conf" lcredit -1
+set_kv "$sec/pwquality.conf" ocredit -1
+grep -qE "^even_deny_root" "$sec/faillock.conf" || echo even_deny_root >>"$sec/faillock.conf"
+sed -i -E 's/^(session[[:space:]]+optional[[:space:]]+pam_lastlog\.so)$/\1 showfailed/' "$pamd/login"
