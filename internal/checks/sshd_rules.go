@@ -406,6 +406,10 @@ func (sshdValidCheck) Evaluate(ctx context.Context, f *facts.Store) check.Outcom
 		return *o
 	}
 	const exp = "a configuration sshd accepts"
+	if !cfg.Present {
+		// sshd refuses to start without its main file.
+		return check.Fail(result.Evidence{Expected: exp, Observed: "no /" + sshd.MainConfig, Note: "sshd is installed and does not start without its main configuration file"})
+	}
 	if len(cfg.Problems) == 0 {
 		return check.Pass(result.Evidence{Expected: exp, Observed: fmt.Sprintf("no errors in %d files", len(cfg.Files))})
 	}

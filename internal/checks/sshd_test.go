@@ -123,3 +123,23 @@ func TestSSHDArgs(t *testing.T) {
 		}
 	}
 }
+
+// sshd does not start without its main file: an installed server with
+// none is not a valid configuration, however empty the problem list.
+func TestSSHDValidNeedsMainFile(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		files map[string]string
+		want  string
+	}{
+		{"no main file", map[string]string{"usr/sbin/sshd": "ELF"}, "fail"},
+		{"valid", map[string]string{"usr/sbin/sshd": "ELF", "etc/ssh/sshd_config": "PermitRootLogin no\n"}, "pass"},
+		{"refused line", map[string]string{"usr/sbin/sshd": "ELF", "etc/ssh/sshd_config": "Match User x\n  Port 22\n"}, "fail"},
+		{"not installed", map[string]string{}, "not_applicable"},
+	} {
+		o := kcEval(t, sshdValidTemplate{}, "{}", targettest.Tree(t, tc.files))
+		if string(o.Status) != tc.want {
+			t.Errorf("%s: %s (%s %+v), want %s", tc.name, o.Status, o.Reason, o.Evidence, tc.want)
+		}
+	}
+}
