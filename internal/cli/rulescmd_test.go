@@ -68,6 +68,7 @@ func TestRulesErrors(t *testing.T) {
 			clash + `:2: rule id "ssh.permit_root_login" is a built-in rule`,
 			clash + `:14: rule "org.bad.template": unknown profile "nosuch"`}},
 		{[]string{"rules", "--rules", filepath.Join("testdata", "nothing-here")}, []string{"--rules:"}},
+		{[]string{"rules", "--rules", t.TempDir()}, []string{"holds no *.yaml or *.yml file"}},
 		{[]string{"scan", "--root", t.TempDir(), "--rules", clash}, []string{clash + ":2:"}},
 		{[]string{"rules", "--format", "markdown", "--rules", clash}, []string{"drop --profile, --rules"}},
 	} {

@@ -73,7 +73,7 @@ func nextSteps(bw *errWriter, r *result.Report, rerun []string) {
 			bw.printf("    %s\n    %s\n", cmd("fix"), cmd("fix", "--apply"))
 		}
 		if manual != "" {
-			bw.printf("  %s a manual fix; each rule's notes say how: cradle rules %s\n", plural(len(fails)-fixable, "failure needs", "failures need"), shellQuote(manual))
+			bw.printf("  %s no native fix here; each rule's notes say what to do: cradle rules %s\n", plural(len(fails)-fixable, "failure has", "failures have"), shellQuote(manual))
 		}
 	}
 	if len(errs) > 0 {
