@@ -36,10 +36,6 @@ var fixMethods = map[string]string{
 	"repo_signatures":        "Removes the APT source options that turn signature checks off, turns gpgcheck on for DNF repositories and drops apk's allow-untrusted.",
 	"apt_conf":               "Sets the option in /etc/apt/apt.conf.d/99-cradle.conf and comments out later assignments that would override it.",
 	"audit_privileged":       "Writes an audit rule for each setuid or setgid program without one into /etc/audit/rules.d/50-privileged.rules, keeping the rules already there.",
-	"home_files":             "Removes the files found (a symlink itself, never what it points to); directories are left for a person.",
-	"fs_system_paths":        "Removes group and other write permission from system binary and library paths, or gives them the expected owner; setuid and setgid programs are left for a person.",
-	"firewall":               "Sets the default policy to drop through ufw only, together with an allow for every port sshd listens on; other firewall managers are deferred with the commands to run.",
-	"sshd_rekey_limit":       "States both rekey limits in the cradle-managed block of /etc/ssh/sshd_config and comments out RekeyLimit lines that would weaken them.",
 	"dnf_automatic":          "Sets apply_updates = yes in /etc/dnf/automatic.conf and enables the dnf-automatic timer.",
 	"firewall":               "Sets ufw's DEFAULT_INPUT_POLICY or DEFAULT_FORWARD_POLICY to DROP in /etc/default/ufw after allowing every sshd port in user.rules (and user6.rules); with another firewall manager, or sshd's ports unknown, it is deferred with the commands.",
 }
