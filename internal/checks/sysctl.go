@@ -291,7 +291,7 @@ func (c *sysctlCheck) combineMax(kv []keyValue, when string) (result.Evidence, b
 		names = append(names, x.ev.Observed)
 	}
 	ok := c.ok(best)
-	e := result.Evidence{Expected: "effective value " + c.expected("max of the keys"), Observed: "effective value " + best + " " + when + " (max of " + strings.Join(names, ", ") + ")"}
+	e := result.Evidence{Expected: c.expected("max(" + strings.Join(c.keys, ", ") + ")"), Observed: "effective value " + best + " " + when + " (max of " + strings.Join(names, ", ") + ")"}
 	if !ok {
 		e.Observed = "no key enables it " + when + ": effective value " + best + " (max of " + strings.Join(names, ", ") + ")"
 	}

@@ -111,17 +111,14 @@ func squash(l, verb string) string {
 // fixture's own kmod on seeded random layouts: the whole configuration as
 // `modprobe -c` prints it (files read, shadowing, masks, order, names
 // normalised, bad lines skipped), and the install command `modprobe -n -v`
-// would run for each module (the first match wins). CRADLE_MODPROBE_SEED
-// and CRADLE_MODPROBE_CASES override the seed and the number of cases.
+// would run for each module (the first match wins). CRADLE_DIFF_SEED and
+// CRADLE_MODPROBE_CASES override the seed and the number of cases.
 func TestModprobeDifferential(t *testing.T) {
 	s := targettest.NewSandbox(t)
 	if !s.Has("usr/bin/kmod") {
 		t.Skip("the fixture has no kmod")
 	}
-	seed, cases := uint64(20261205), 30
-	if v, err := strconv.ParseUint(os.Getenv("CRADLE_MODPROBE_SEED"), 10, 64); err == nil {
-		seed = v
-	}
+	seed, cases := targettest.Seed(t, 20261205), 30
 	if v, err := strconv.Atoi(os.Getenv("CRADLE_MODPROBE_CASES")); err == nil {
 		cases = v
 	}
@@ -139,10 +136,18 @@ func TestModprobeDifferential(t *testing.T) {
 			}
 			t.FailNow()
 		}
-		out, stderr, err := s.Run(ctx, "modprobe", "-c")
+		// One program run per case: modprobe -c, then modprobe -n -v for
+		// each module, separated by marker lines.
+		script := "modprobe -c || exit 3; for m in " + strings.Join(diffModules, " ") + "; do echo '#@@'; modprobe -n -v $m 2>/dev/null; done; exit 0"
+		all, stderr, err := s.Run(ctx, "sh", "-c", script)
 		if err != nil {
 			fail("modprobe -c: %v\n%s", err, stderr)
 		}
+		parts := strings.Split(string(all), "#@@\n")
+		if len(parts) != len(diffModules)+1 {
+			fail("unexpected output:\n%s", all)
+		}
+		out := []byte(parts[0])
 		var want []string
 		for _, l := range strings.Split(string(out), "\n") {
 			if strings.HasPrefix(l, "# End of configuration files") {
@@ -164,13 +169,13 @@ func TestModprobeDifferential(t *testing.T) {
 		if got := render(c); strings.Join(got, "\n") != strings.Join(want, "\n") {
 			fail("modprobe -c:\n%s\ncradle:\n%s", strings.Join(want, "\n"), strings.Join(got, "\n"))
 		}
-		for _, m := range diffModules {
+		for mi, m := range diffModules {
 			if hasSoftdep(c, m) {
 				// modprobe -n -v then prints its dependencies' commands
 				// in place of the module's own.
 				continue
 			}
-			o, _, _ := s.Run(ctx, "modprobe", "-n", "-v", m)
+			o := parts[mi+1]
 			kmodCmd, hasKmod := strings.CutPrefix(strings.TrimSpace(string(o)), "install ")
 			cmd, has := c.Install(m)
 			// modprobe -n -v prints the module's options after the command.

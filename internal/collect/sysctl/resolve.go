@@ -151,11 +151,7 @@ func (s *sim) write(name, v string, by *Assignment) {
 	} else if d, ok := Default(k, nil); ok {
 		old = d
 	}
-	via := ""
-	if k != NormalizeKey(name) {
-		via = NormalizeKey(name)
-	}
-	s.set(k, v, by, via)
+	s.set(k, v, by, "") // an alias's name is the line's Key
 	if f := sideEffects[k]; f != nil {
 		f(s, by, v, old)
 	}
@@ -231,7 +227,7 @@ func (c *Config) simulate(query string) *sim {
 // is applied at boot, and the assignment that set it. Value is the
 // resulting value, which differs from the line's own when the kernel set
 // it as a side effect (Via names the variable written); Key is the name
-// the line wrote.
+// the line wrote, which may be another name of the same variable.
 func (c *Config) Persisted(key string) (Assignment, bool) {
 	st := c.resolved(key)
 	if st == nil {

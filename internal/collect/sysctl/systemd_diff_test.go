@@ -152,7 +152,7 @@ func genLayout(t *testing.T, s *targettest.Sandbox, r *rand.Rand) []string {
 // in a sandbox of the Debian fixture, lets the tree's own systemd-sysctl
 // apply them in a throwaway network namespace (unshare -n -m, --prefix
 // /net/) and compares every key it reads back from /proc/sys/net with
-// cradle's persisted value. CRADLE_SYSCTL_SEED and CRADLE_SYSCTL_CASES
+// cradle's persisted value. CRADLE_DIFF_SEED and CRADLE_SYSCTL_CASES
 // override the seed and the number of cases.
 func TestSystemdSysctlDifferential(t *testing.T) {
 	s := targettest.NewSandbox(t)
@@ -161,10 +161,7 @@ func TestSystemdSysctlDifferential(t *testing.T) {
 			t.Skipf("the fixture has no %s", p)
 		}
 	}
-	seed, cases := uint64(20261205), 40
-	if v, err := strconv.ParseUint(os.Getenv("CRADLE_SYSCTL_SEED"), 10, 64); err == nil {
-		seed = v
-	}
+	seed, cases := targettest.Seed(t, 20261205), 20
 	if v, err := strconv.Atoi(os.Getenv("CRADLE_SYSCTL_CASES")); err == nil {
 		cases = v
 	}
