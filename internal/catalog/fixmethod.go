@@ -24,6 +24,7 @@ var fixMethods = map[string]string{
 	"fs_world_writable":      "Removes world write permission, or adds the sticky bit to world-writable directories.",
 	"fs_suid":                "Removes unexpected setuid and setgid bits.",
 	"fs_system_paths":        "Removes group and other write permission from entries of the system program and library directories, or gives them owner root and, where the group is not a system group, group root; setuid/setgid programs are deferred (chown clears those bits).",
+	"kernel_cmdline":         "Appends the parameter to GRUB_CMDLINE_LINUX and GRUB_CMDLINE_LINUX_DEFAULT in /etc/default/grub.d/99-cradle.cfg; regenerating grub.cfg and rebooting are deferred to a person (without /etc/default/grub the whole fix is).",
 	"home_files":             "Removes the listed files from the home directories (a symlink itself, not what it points to); directories are deferred.",
 	"service_state":          "Enables, disables or masks the unit through its symlinks, as systemctl does (also offline).",
 	"default_target":         "Points the default.target symlink at the expected target.",
