@@ -28,6 +28,7 @@ var fixMethods = map[string]string{
 	"fs_world_writable":      "Removes world write permission, or adds the sticky bit to world-writable directories.",
 	"fs_suid":                "Removes unexpected setuid and setgid bits.",
 	"fs_system_paths":        "Removes group and other write permission from entries of the system program and library directories, or gives them owner root and, where the group is not a system group, group root; setuid/setgid programs are deferred (chown clears those bits).",
+	"kernel_cmdline":         "Appends the parameter to GRUB_CMDLINE_LINUX and GRUB_CMDLINE_LINUX_DEFAULT in /etc/default/grub.d/99-cradle.cfg; regenerating grub.cfg and rebooting are deferred to a person (without /etc/default/grub the whole fix is).",
 	"home_files":             "Removes the listed files from the home directories (a symlink itself, not what it points to); directories are deferred.",
 	"service_state":          "Enables, disables or masks the unit through its symlinks, as systemctl does (also offline).",
 	"default_target":         "Points the default.target symlink at the expected target.",
@@ -36,8 +37,8 @@ var fixMethods = map[string]string{
 	"repo_signatures":        "Removes the APT source options that turn signature checks off, turns gpgcheck on for DNF repositories and drops apk's allow-untrusted.",
 	"apt_conf":               "Sets the option in /etc/apt/apt.conf.d/99-cradle.conf and comments out later assignments that would override it.",
 	"audit_privileged":       "Writes an audit rule for each setuid or setgid program without one into /etc/audit/rules.d/50-privileged.rules, keeping the rules already there.",
-	"dnf_automatic":          "Sets apply_updates = yes in /etc/dnf/automatic.conf and enables the dnf-automatic timer.",
 	"firewall":               "Sets ufw's DEFAULT_INPUT_POLICY or DEFAULT_FORWARD_POLICY to DROP in /etc/default/ufw after allowing every sshd port in user.rules (and user6.rules); with another firewall manager, or sshd's ports unknown, it is deferred with the commands.",
+	"dnf_automatic":          "Sets apply_updates = yes in /etc/dnf/automatic.conf and enables the dnf-automatic timer.",
 }
 
 // FixMethod returns what the native fix of template does, in a sentence.

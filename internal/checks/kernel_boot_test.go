@@ -1,7 +1,12 @@
 package checks
 
 import (
+	"context"
+	"strings"
 	"testing"
+
+	"github.com/cradle-cra/cradle/internal/facts"
+	"github.com/cradle-cra/cradle/internal/remedy"
 
 	"github.com/cradle-cra/cradle/internal/result"
 	"github.com/cradle-cra/cradle/internal/target/targettest"
@@ -98,5 +103,67 @@ func TestKernelBootArgs(t *testing.T) {
 		if err := kcNewErr(kernelConfigTemplate{}, args); err == nil {
 			t.Errorf("kernel_config New(%s) accepted", args)
 		}
+	}
+}
+
+func TestKernelCmdlineFix(t *testing.T) {
+	tg := pkTree(t, grubTree("quiet", "", map[string]string{"boot/grub/grub.cfg": "menuentry 'Debian' {\n linux /vmlinuz ro\n}\n"}))
+	c := newCheck(t, kernelCmdlineTemplate{}, `{param: audit, values: ["1"]}`)
+	ch := planFix(t, c, tg)
+	body, err := ch.ReadFile(grubSnippet)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(body), `GRUB_CMDLINE_LINUX="$GRUB_CMDLINE_LINUX audit=1"`) || !strings.Contains(string(body), `GRUB_CMDLINE_LINUX_DEFAULT="$GRUB_CMDLINE_LINUX_DEFAULT audit=1"`) {
+		t.Errorf("snippet:\n%s", body)
+	}
+	deferred := 0
+	for _, op := range ch.Ops() {
+		if op.Deferred() {
+			deferred++
+		}
+	}
+	if deferred != 1 {
+		t.Errorf("%d deferred operations, want the grub.cfg regeneration", deferred)
+	}
+	// The grub default sources now pass; the stale grub.cfg still fails.
+	o := status(c, ch.Overlay())
+	for _, e := range o.Evidence {
+		if strings.HasPrefix(e.Note, "GRUB_CMDLINE") && e.Observed != "audit=1" {
+			t.Errorf("after the fix %s: %s", e.Note, e.Observed)
+		}
+	}
+	// A second rule composes with the first; the same rule replaces its line.
+	c2 := newCheck(t, kernelCmdlineTemplate{}, `{param: audit_backlog_limit, min: 8192}`)
+	if err := c2.(interface {
+		Remediate(context.Context, *facts.Store, *remedy.Changes) error
+	}).Remediate(context.Background(), nil, ch); err != nil {
+		t.Fatal(err)
+	}
+	body, _ = ch.ReadFile(grubSnippet)
+	if strings.Count(string(body), "audit=1") != 2 || strings.Count(string(body), "audit_backlog_limit=8192") != 2 {
+		t.Errorf("composed snippet:\n%s", body)
+	}
+	if kcNewErr(kernelCmdlineTemplate{}, `{forbid: [init]}`) != nil || newCheck(t, kernelCmdlineTemplate{}, `{forbid: [init]}`).(interface{ Fixable() bool }).Fixable() {
+		t.Error("a forbid rule has no native fix")
+	}
+	// No /etc/default/grub: deferred with the boot loader's tool.
+	ch = planFix(t, c, pkTree(t, map[string]string{"boot/loader/entries/a.conf": "title A\noptions ro\n"}))
+	if ops := ch.Ops(); len(ops) != 1 || !ops[0].Deferred() || !strings.Contains(ops[0].Reason, "grubby") {
+		t.Errorf("without grub defaults: %+v", ops)
+	}
+}
+
+func TestKernelCmdlineFixIdempotent(t *testing.T) {
+	tg := pkTree(t, grubTree("", "", map[string]string{
+		"etc/default/grub.d/99-cradle.cfg": grubSnippetHeader + "GRUB_CMDLINE_LINUX=\"$GRUB_CMDLINE_LINUX audit=0\"\nGRUB_CMDLINE_LINUX_DEFAULT=\"$GRUB_CMDLINE_LINUX_DEFAULT audit=0\"\n" +
+			"GRUB_CMDLINE_LINUX=\"$GRUB_CMDLINE_LINUX pti=on\"\nGRUB_CMDLINE_LINUX_DEFAULT=\"$GRUB_CMDLINE_LINUX_DEFAULT pti=on\"\n",
+	}))
+	ch := planFix(t, newCheck(t, kernelCmdlineTemplate{}, `{param: audit, values: ["1"]}`), tg)
+	body, _ := ch.ReadFile(grubSnippet)
+	want := grubSnippetHeader + "GRUB_CMDLINE_LINUX=\"$GRUB_CMDLINE_LINUX audit=1\"\nGRUB_CMDLINE_LINUX_DEFAULT=\"$GRUB_CMDLINE_LINUX_DEFAULT audit=1\"\n" +
+		"GRUB_CMDLINE_LINUX=\"$GRUB_CMDLINE_LINUX pti=on\"\nGRUB_CMDLINE_LINUX_DEFAULT=\"$GRUB_CMDLINE_LINUX_DEFAULT pti=on\"\n"
+	if string(body) != want {
+		t.Errorf("snippet:\n%s\nwant (the line replaced where it stands):\n%s", body, want)
 	}
 }
