@@ -372,8 +372,10 @@ func renderEntries(p *Policy, specs []*Spec) string {
 	var b strings.Builder
 	var prev *Spec
 	for _, s := range specs {
+		// A new entry starts at a written Runas_Spec or when a tag that is
+		// set differs from the one before (unset tags change nothing).
 		same := prev != nil && prev.File == s.File && prev.Line == s.Line && prev.Priv == s.Priv &&
-			prev.RunasSeq == s.RunasSeq && slices.Equal(prev.Tags, s.Tags)
+			prev.RunasSeq == s.RunasSeq && !slices.ContainsFunc(s.Tags, func(t string) bool { return !prev.HasTag(t) })
 		if !same {
 			b.WriteString("entry\n")
 			users, groups := RunasUsers(s.RunAs), RunasGroups(s.RunAs)
