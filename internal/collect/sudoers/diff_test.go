@@ -29,8 +29,8 @@ import (
 // Runas_Spec, several host groups on one line, @include, #includedir and
 // @includedir with names sudo skips ("x.conf", "x~").
 //
-// CRADLE_SUDO_DIFF_SEED and CRADLE_SUDO_DIFF_CASES override the seed and
-// the number of cases.
+// CRADLE_DIFF_SEED and CRADLE_SUDO_DIFF_CASES override the seed and the
+// number of cases.
 
 var diffUsers = []struct {
 	name   string
@@ -183,13 +183,7 @@ func TestDifferentialSudo(t *testing.T) {
 	if !s.Has("usr/bin/sudo") {
 		t.Skip("the fixture has no sudo")
 	}
-	seed := uint64(10)
-	if v := os.Getenv("CRADLE_SUDO_DIFF_SEED"); v != "" {
-		var err error
-		if seed, err = strconv.ParseUint(v, 10, 64); err != nil {
-			t.Fatal(err)
-		}
-	}
+	seed := targettest.Seed(t, 10)
 	cases := 30
 	if v := os.Getenv("CRADLE_SUDO_DIFF_CASES"); v != "" {
 		cases, _ = strconv.Atoi(v)
@@ -245,7 +239,7 @@ func TestDifferentialSudo(t *testing.T) {
 			pr := Principal{User: u.name, UID: u.uid, Groups: u.groups, Host: host}
 			fail := func(what, got, want string) {
 				t.Helper()
-				t.Errorf("seed %d case %d (CRADLE_SUDO_DIFF_SEED=%d), user %s: %s differ\ncradle:\n%s\nsudo:\n%s\nconfiguration:\n%s", seed, c, seed, u.name, what, got, want, all.String())
+				t.Errorf("seed %d case %d (CRADLE_DIFF_SEED=%d), user %s: %s differ\ncradle:\n%s\nsudo:\n%s\nconfiguration:\n%s", seed, c, seed, u.name, what, got, want, all.String())
 			}
 			out, errOut, err := s.Run(ctx, "sudo", "-l", "-U", u.name)
 			if err != nil && !strings.Contains(string(out), "is not allowed to run sudo") {
@@ -372,8 +366,10 @@ func renderEntries(p *Policy, specs []*Spec) string {
 	var b strings.Builder
 	var prev *Spec
 	for _, s := range specs {
+		// A new entry starts at a written Runas_Spec or when a tag that is
+		// set differs from the one before (unset tags change nothing).
 		same := prev != nil && prev.File == s.File && prev.Line == s.Line && prev.Priv == s.Priv &&
-			prev.RunasSeq == s.RunasSeq && slices.Equal(prev.Tags, s.Tags)
+			prev.RunasSeq == s.RunasSeq && !slices.ContainsFunc(s.Tags, func(t string) bool { return !prev.HasTag(t) })
 		if !same {
 			b.WriteString("entry\n")
 			users, groups := RunasUsers(s.RunAs), RunasGroups(s.RunAs)

@@ -405,19 +405,30 @@ func parseCmnds(s string, users, hosts []string, file string, n int) []Statement
 		// sudoers(5): a Cmnd_Spec inherits the Runas_Spec and the tags of
 		// the one before it in the same privilege, a new Runas_Spec
 		// included, until the opposite tag overrides it.
+		setenv := false
 		for {
 			i := strings.IndexByte(item, ':')
 			if i <= 0 || !tagNames[strings.TrimSpace(item[:i])] {
 				break
 			}
-			tags = appendTag(tags, strings.TrimSpace(item[:i]))
+			tag := strings.TrimSpace(item[:i])
+			setenv = setenv || tag == "SETENV" || tag == "NOSETENV"
+			tags = appendTag(tags, tag)
 			item = strings.TrimSpace(item[i+1:])
 		}
 		if item == "" {
 			continue
 		}
+		// The command ALL (not negated) implies SETENV unless this
+		// Cmnd_Spec writes the tag itself; that implied value is neither
+		// listed as a tag nor passed on to the next Cmnd_Spec, which then
+		// inherits no SETENV/NOSETENV at all (sudoers(5) on SETENV;
+		// sudo's gram.y marks it IMPLIED).
+		if item == "ALL" && !setenv {
+			tags = slices.DeleteFunc(tags, func(t string) bool { return t == "SETENV" || t == "NOSETENV" })
+		}
 		out = append(out, Statement{Kind: "spec", Line: n, Spec: Spec{Users: users, Hosts: hosts, RunAs: runas,
-			Tags: append([]string(nil), tags...), Commands: []string{item}, File: file, Line: n, RunasSeq: seq}})
+			Tags: slices.Clone(tags), Commands: []string{item}, File: file, Line: n, RunasSeq: seq}})
 	}
 	return out
 }
