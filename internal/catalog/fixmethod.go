@@ -5,6 +5,7 @@ package catalog
 var fixMethods = map[string]string{
 	"sshd_option":            "Writes the setting into a cradle-managed block at the top of /etc/ssh/sshd_config (sshd takes the first value it reads) and comments out conflicting lines elsewhere.",
 	"sshd_crypto":            "Writes the algorithm list into a cradle-managed block at the top of /etc/ssh/sshd_config (sshd takes the first value it reads) and comments out conflicting lines elsewhere.",
+	"sshd_rekey_limit":       "Writes RekeyLimit with the rule's data and time limits into the cradle-managed block at the top of /etc/ssh/sshd_config and comments out weaker lines elsewhere.",
 	"sysctl":                 "Persists the value in /etc/sysctl.d/99-zz-cradle.conf, comments out conflicting entries that would win, and on the live host also sets the running value.",
 	"kernel_module_disabled": "Adds `install MODULE /bin/false` and `blacklist MODULE` to /etc/modprobe.d/cradle-blacklist.conf; a loaded module stays loaded until reboot.",
 	"mount_option":           "Adds the missing options to the mount point's /etc/fstab entry; they apply on remount or reboot. Without an entry the fix is deferred.",
@@ -26,13 +27,17 @@ var fixMethods = map[string]string{
 	"file_exists":            "Removes the files that must be absent (a symlink itself, not what it points to).",
 	"fs_world_writable":      "Removes world write permission, or adds the sticky bit to world-writable directories.",
 	"fs_suid":                "Removes unexpected setuid and setgid bits.",
+	"fs_system_paths":        "Removes group and other write permission from entries of the system program and library directories, or gives them owner root and, where the group is not a system group, group root; setuid/setgid programs are deferred (chown clears those bits).",
+	"home_files":             "Removes the listed files from the home directories (a symlink itself, not what it points to); directories are deferred.",
 	"service_state":          "Enables, disables or masks the unit through its symlinks, as systemctl does (also offline).",
 	"default_target":         "Points the default.target symlink at the expected target.",
 	"package_absent":         "Removes the package through the package manager on the live host.",
 	"package_installed":      "Installs the package through the package manager on the live host; deferred on an offline root.",
 	"repo_signatures":        "Removes the APT source options that turn signature checks off, turns gpgcheck on for DNF repositories and drops apk's allow-untrusted.",
 	"apt_conf":               "Sets the option in /etc/apt/apt.conf.d/99-cradle.conf and comments out later assignments that would override it.",
+	"audit_privileged":       "Writes an audit rule for each setuid or setgid program without one into /etc/audit/rules.d/50-privileged.rules, keeping the rules already there.",
 	"dnf_automatic":          "Sets apply_updates = yes in /etc/dnf/automatic.conf and enables the dnf-automatic timer.",
+	"firewall":               "Sets ufw's DEFAULT_INPUT_POLICY or DEFAULT_FORWARD_POLICY to DROP in /etc/default/ufw after allowing every sshd port in user.rules (and user6.rules); with another firewall manager, or sshd's ports unknown, it is deferred with the commands.",
 }
 
 // FixMethod returns what the native fix of template does, in a sentence.

@@ -66,7 +66,7 @@ table inet filter {
 }
 `
 
-func fwTree(live bool, parts ...map[string]string) map[string]string {
+func fwTree(parts ...map[string]string) map[string]string {
 	files := maps.Clone(fwSystemd)
 	for _, p := range parts {
 		maps.Copy(files, p)
@@ -77,10 +77,10 @@ func fwTree(live bool, parts ...map[string]string) map[string]string {
 var fwNftEnabled = map[string]string{"etc/systemd/system/sysinit.target.wants/nftables.service": "->/lib/systemd/system/nftables.service"}
 
 func TestFirewallTemplate(t *testing.T) {
-	nft := fwTree(false, fwNftEnabled, map[string]string{"etc/nftables.conf": fwNft})
-	ufwDrop := fwTree(false, fwUFW("DROP"))
-	both := fwTree(false, fwUFW("DROP"), fwNftEnabled, map[string]string{"etc/nftables.conf": fwNft})
-	ufwOff := fwTree(false, fwUFW("DROP"), map[string]string{"etc/ufw/ufw.conf": "ENABLED=no\n"})
+	nft := fwTree(fwNftEnabled, map[string]string{"etc/nftables.conf": fwNft})
+	ufwDrop := fwTree(fwUFW("DROP"))
+	both := fwTree(fwUFW("DROP"), fwNftEnabled, map[string]string{"etc/nftables.conf": fwNft})
+	ufwOff := fwTree(fwUFW("DROP"), map[string]string{"etc/ufw/ufw.conf": "ENABLED=no\n"})
 	tcp := "  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode\n" +
 		"   0: 00000000:0016 00000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 100 1 0 100 0 0 10 0\n" +
 		"   1: 00000000:0050 00000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 101 1 0 100 0 0 10 0\n" +
@@ -98,21 +98,21 @@ func TestFirewallTemplate(t *testing.T) {
 		{"one manager", `{aspect: single_manager}`, nft, false, result.Pass, "nftables enabled by nftables.service"},
 		{"two managers", `{aspect: single_manager}`, both, false, result.Fail, "2 managers"},
 		{"ufw ENABLED=no", `{aspect: single_manager}`, ufwOff, false, result.Fail, "ENABLED is not yes"},
-		{"none", `{aspect: input_deny}`, fwTree(false), false, result.Fail, "no firewall manager is enabled"},
+		{"none", `{aspect: input_deny}`, fwTree(), false, result.Fail, "no firewall manager is enabled"},
 		{"nft input deny", `{aspect: input_deny}`, nft, false, result.Pass, "policy drop"},
 		{"nft forward accept", `{aspect: forward_deny}`, nft, false, result.Fail, "policy accept"},
 		{"ufw deny", `{aspect: input_deny}`, ufwDrop, false, result.Pass, "policy drop"},
-		{"ufw accept", `{aspect: input_deny, families: [ipv6]}`, fwTree(false, fwUFW("ACCEPT")), false, result.Fail, "policy accept"},
+		{"ufw accept", `{aspect: input_deny, families: [ipv6]}`, fwTree(fwUFW("ACCEPT")), false, result.Fail, "policy accept"},
 		{"ufw forward", `{aspect: forward_deny}`, ufwDrop, false, result.Pass, ""},
 		{"ufw loopback", `{aspect: loopback}`, ufwDrop, false, result.Pass, "-i lo -j ACCEPT"},
-		{"ufw no before.rules", `{aspect: loopback}`, fwTree(false, fwUFW("DROP"), map[string]string{"etc/ufw/before.rules": "*filter\nCOMMIT\n"}), false, result.Fail, "no such rule"},
-		{"ufw spoofing missing", `{aspect: spoofing}`, fwTree(false, fwUFW("DROP"), map[string]string{"etc/ufw/user.rules": strings.Replace(fwUserRules, "### RULES ###\n", "### RULES ###\n-A ufw-user-input -p tcp --dport 22 -j ACCEPT\n", 1)}), false, result.Fail, "no such rule"},
+		{"ufw no before.rules", `{aspect: loopback}`, fwTree(fwUFW("DROP"), map[string]string{"etc/ufw/before.rules": "*filter\nCOMMIT\n"}), false, result.Fail, "no such rule"},
+		{"ufw spoofing missing", `{aspect: spoofing}`, fwTree(fwUFW("DROP"), map[string]string{"etc/ufw/user.rules": strings.Replace(fwUserRules, "### RULES ###\n", "### RULES ###\n-A ufw-user-input -p tcp --dport 22 -j ACCEPT\n", 1)}), false, result.Fail, "no such rule"},
 		{"ufw spoofing only lo", `{aspect: spoofing, families: [ipv4]}`, ufwDrop, false, result.Pass, "accepts only lo"},
-		{"ufw spoofing rule", `{aspect: spoofing, families: [ipv4]}`, fwTree(false, fwUFW("DROP"), map[string]string{"etc/ufw/user.rules": strings.Replace(fwUserRules, "### RULES ###\n", "### RULES ###\n-A ufw-user-input -p tcp --dport 22 -j ACCEPT\n-A ufw-user-input -s 127.0.0.0/8 -j DROP\n", 1)}), false, result.Pass, "127.0.0.0/8"},
+		{"ufw spoofing rule", `{aspect: spoofing, families: [ipv4]}`, fwTree(fwUFW("DROP"), map[string]string{"etc/ufw/user.rules": strings.Replace(fwUserRules, "### RULES ###\n", "### RULES ###\n-A ufw-user-input -p tcp --dport 22 -j ACCEPT\n-A ufw-user-input -s 127.0.0.0/8 -j DROP\n", 1)}), false, result.Pass, "127.0.0.0/8"},
 		{"nft established", `{aspect: established}`, nft, false, result.Pass, "ct state established"},
 		{"listening offline", `{aspect: listening}`, nft, false, result.NotApplicable, ""},
-		{"listening covered", `{aspect: listening}`, fwTree(true, fwNftEnabled, map[string]string{"etc/nftables.conf": fwNft}, liveSSH), true, result.Pass, "tcp dport 22 accept"},
-		{"listening dropped", `{aspect: listening}`, fwTree(true, fwNftEnabled, map[string]string{"etc/nftables.conf": fwNft}, liveWeb), true, result.Fail, "tcp/80"},
+		{"listening covered", `{aspect: listening}`, fwTree(fwNftEnabled, map[string]string{"etc/nftables.conf": fwNft}, liveSSH), true, result.Pass, "tcp dport 22 accept"},
+		{"listening dropped", `{aspect: listening}`, fwTree(fwNftEnabled, map[string]string{"etc/nftables.conf": fwNft}, liveWeb), true, result.Fail, "tcp/80"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -133,7 +133,7 @@ func TestFirewallTemplate(t *testing.T) {
 }
 
 func TestFirewallFix(t *testing.T) {
-	tg := targettest.Tree(t, fwTree(false, fwUFW("ACCEPT"), map[string]string{"etc/ssh/sshd_config": "Port 2222\nPort 22\n"}))
+	tg := targettest.Tree(t, fwTree(fwUFW("ACCEPT"), map[string]string{"etc/ssh/sshd_config": "Port 2222\nPort 22\n"}))
 	ch := fixRoundTrip(t, firewallTemplate{}, `{aspect: input_deny}`, tg)
 	if got := planned(t, ch, "etc/default/ufw"); !strings.Contains(got, `DEFAULT_INPUT_POLICY="DROP"`) {
 		t.Errorf("defaults:\n%s", got)
@@ -149,7 +149,7 @@ func TestFirewallFix(t *testing.T) {
 	}
 
 	// An allow already there is not repeated; forward needs no port.
-	tg = targettest.Tree(t, fwTree(false, fwUFW("ACCEPT"), map[string]string{"etc/default/ufw": "DEFAULT_FORWARD_POLICY=ACCEPT\nIPV6=no\n"}))
+	tg = targettest.Tree(t, fwTree(fwUFW("ACCEPT"), map[string]string{"etc/default/ufw": "DEFAULT_FORWARD_POLICY=ACCEPT\nIPV6=no\n"}))
 	ch = fixRoundTrip(t, firewallTemplate{}, `{aspect: forward_deny, families: [ipv4]}`, tg)
 	if got := planned(t, ch, "etc/default/ufw"); !strings.Contains(got, "DEFAULT_FORWARD_POLICY=DROP") {
 		t.Errorf("defaults:\n%s", got)
@@ -157,8 +157,8 @@ func TestFirewallFix(t *testing.T) {
 
 	// Deferred: another manager; sshd's port unknown.
 	for name, files := range map[string]map[string]string{
-		"nftables":  fwTree(false, fwNftEnabled, map[string]string{"etc/nftables.conf": strings.Replace(fwNft, "policy drop", "policy accept", 1)}),
-		"sshd port": fwTree(false, fwUFW("ACCEPT"), map[string]string{"etc/ssh/sshd_config": "Port ssh\n"}),
+		"nftables":  fwTree(fwNftEnabled, map[string]string{"etc/nftables.conf": strings.Replace(fwNft, "policy drop", "policy accept", 1)}),
+		"sshd port": fwTree(fwUFW("ACCEPT"), map[string]string{"etc/ssh/sshd_config": "Port ssh\n"}),
 	} {
 		ch := fixRoundTrip(t, firewallTemplate{}, `{aspect: input_deny}`, targettest.Tree(t, files))
 		for _, op := range ch.Ops() {

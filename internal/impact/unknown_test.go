@@ -77,6 +77,12 @@ func TestUnknownVersusNone(t *testing.T) {
 		{"live, systemd", remedy.Effect{Kind: remedy.EffectPackageRemove, Subject: "absent"}, remedy.ImpactNone, "package absent has no dpkg file list: not installed"},
 		{"live, no dpkg", telnet, remedy.ImpactUnknown, "no dpkg database"},
 		{"offline live tree (unit files)", telnet, remedy.ImpactUnknown, "offline target: running programs of package telnet not checked"},
+		// Firewall default deny: listeners and inbound connections.
+		{"live, systemd", remedy.Effect{Kind: remedy.EffectFirewallDeny, Subject: "input", Value: ""}, remedy.ImpactObserved, "inbound tcp :22 from 192.0.2.10"},
+		{"live, systemd", remedy.Effect{Kind: remedy.EffectFirewallDeny, Subject: "input", Value: "tcp/22"}, remedy.ImpactObserved, "inbound tcp :80 from 198.51.100.23"},
+		{"live, systemd", remedy.Effect{Kind: remedy.EffectFirewallDeny, Subject: "input", Value: "tcp/22,tcp/80,tcp/631"}, remedy.ImpactNone, "every listener for other hosts is on a kept port"},
+		{"offline, no logs", remedy.Effect{Kind: remedy.EffectFirewallDeny, Subject: "input", Value: "tcp/22"}, remedy.ImpactUnknown, "offline target: listeners and inbound connections not checked"},
+		{"offline, no logs", remedy.Effect{Kind: remedy.EffectFirewallDeny, Subject: "forward"}, remedy.ImpactUnknown, "offline target: forwarded traffic not checked"},
 	}
 	// Effects without a usage model have no source to miss.
 	for _, k := range []remedy.EffectKind{remedy.EffectSSHRestrict, remedy.EffectPermissions, remedy.EffectAuthPolicy, remedy.EffectSchedulerLimit, remedy.EffectOther} {

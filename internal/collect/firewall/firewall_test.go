@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/cradle-cra/cradle/internal/facts"
+	"github.com/cradle-cra/cradle/internal/target"
 	"github.com/cradle-cra/cradle/internal/target/targettest"
 )
 
@@ -207,9 +208,18 @@ func TestIptables(t *testing.T) {
 		t.Errorf("steps %d", len(steps))
 	}
 
-	bad := tree(t, enable("netfilter-persistent.service"), map[string]string{"etc/iptables/rules.v4": "*filter\n-A INPUT -j DROP\nCOMMIT\n"})
-	if errs := bad.Manager(Iptables).Errors; len(errs) == 0 || !strings.Contains(errs[0], "not declared") {
-		t.Errorf("errors %v", errs)
+	for body, want := range map[string]string{
+		"*filter\n-A svc -j DROP\nCOMMIT\n":   "not declared",
+		"*filter\n-A INPUT -j svc\nCOMMIT\n":  "neither a chain nor a target",
+		"*filter\n:INPUT DROP [0:0]\n":        "without COMMIT",
+		"*filter\n-A INPUT -j LOG\nCOMMIT\n":  "",
+		"*filter\n-A INPUT -j DROP\nCOMMIT\n": "",
+	} {
+		f := tree(t, enable("netfilter-persistent.service"), map[string]string{"etc/iptables/rules.v4": body})
+		errs := strings.Join(f.Manager(Iptables).Errors, "; ")
+		if (want == "") != (errs == "") || !strings.Contains(errs, want) {
+			t.Errorf("%q: errors %q, want %q", body, errs, want)
+		}
 	}
 }
 
@@ -322,5 +332,41 @@ func TestParseNftRunningListing(t *testing.T) {
 	}
 	if !steps[0].Rule.IsLoopbackAccept() || !steps[1].Rule.IsEstablishedAccept() || !steps[2].Rule.AllowsPort("tcp", 22) || !steps[3].Rule.AllowsPort("tcp", 443) {
 		t.Errorf("rules %+v", steps)
+	}
+}
+
+// TestRunningOnTheHost reads the running ruleset through the runner on the
+// scanning host, where nft is installed.
+func TestRunningOnTheHost(t *testing.T) {
+	tg, err := target.OpenHost()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tg.Close()
+	if findBin(tg, "nft") == "" {
+		t.Skip("nft is not installed on this host")
+	}
+	var ran []string
+	f, err := collect(context.Background(), facts.NewStore(context.Background(), tg), func(_ context.Context, bin string, args ...string) ([]byte, error) {
+		ran = append(ran, strings.Join(append([]string{bin}, args...), " "))
+		if strings.HasSuffix(bin, "/nft") {
+			return []byte("table inet f {\n\tchain input {\n\t\ttype filter hook input priority filter; policy drop;\n\t\tiif \"lo\" accept\n\t}\n}\n"), nil
+		}
+		return []byte("*filter\n:INPUT ACCEPT [0:0]\nCOMMIT\n"), nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if f.Running == nil || !strings.HasSuffix(ran[0], "/nft list ruleset") {
+		t.Fatalf("running %+v, ran %v, note %q", f.Running, ran, f.RunningNote)
+	}
+	rs, src := f.Effective()
+	denies := false
+	for _, c := range rs.BaseChains("input", IPv6) {
+		_, final, _ := rs.Walk(c, IPv6)
+		denies = denies || Denies(final)
+	}
+	if !strings.Contains(src, "running ruleset (nft list ruleset") || !denies {
+		t.Errorf("effective %s: %+v", src, rs.Chains)
 	}
 }

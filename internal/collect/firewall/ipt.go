@@ -97,7 +97,9 @@ func ParseIptables(rs *Ruleset, b []byte, file, family, manager string, lenient 
 		}
 		c := find(chain)
 		if c == nil {
-			if !lenient {
+			// Built-in chains exist without a declaration (policy
+			// ACCEPT); user chains must be declared first.
+			if !lenient && iptHooks[chain] == "" {
 				return fmt.Errorf("%s:%d: chain %s not declared", file, num, chain)
 			}
 			c = &Chain{Manager: manager, Family: family, Table: "filter", Name: chain, Hook: iptHooks[chain], Rules: []Rule{}, File: file, Line: num}
@@ -121,8 +123,30 @@ func ParseIptables(rs *Ruleset, b []byte, file, family, manager string, lenient 
 	if table != "" {
 		return fmt.Errorf("%s: table %s without COMMIT", file, table)
 	}
+	if !lenient {
+		// iptables-restore refuses a jump to a chain that does not
+		// exist and is no target extension.
+		for _, c := range rs.Chains {
+			for _, r := range c.Rules {
+				if (r.Verdict == Jump || r.Verdict == Goto) && find(r.Target) == nil && !iptTargets[r.Target] {
+					return fmt.Errorf("%s:%d: jump to %s, which is neither a chain nor a target", r.File, r.Line, r.Target)
+				}
+			}
+		}
+	}
 	return nil
 }
+
+// iptTargets are the target extensions a rule may name instead of a chain.
+var iptTargets = func() map[string]bool {
+	m := map[string]bool{}
+	for _, t := range strings.Fields("LOG NFLOG ULOG MARK CONNMARK CT NOTRACK TRACE AUDIT TCPMSS DNAT SNAT MASQUERADE REDIRECT " +
+		"TPROXY CLASSIFY DSCP TOS TTL HL SET NFQUEUE QUEUE CHECKSUM SYNPROXY TEE LED IDLETIMER SECMARK CONNSECMARK " +
+		"RATEEST HMARK CLUSTERIP NETMAP TCPOPTSTRIP ECN") {
+		m[t] = true
+	}
+	return m
+}()
 
 func isNumber(s string) bool {
 	if s == "" {

@@ -551,6 +551,10 @@ func (p *nftParser) addRule(c *Chain, ts []token, line int, file string, prepend
 	p.rules++
 	r := nftRule(p.expand(ts))
 	r.File, r.Line = file, line
+	// nft refuses an ip match in an ip6 table and the reverse.
+	if c.Family == "ip" && r.Family == IPv6 || c.Family == "ip6" && r.Family == IPv4 {
+		return fmt.Errorf("conflicting protocols: %q in a %s chain", r.Text, c.Family)
+	}
 	if prepend {
 		c.Rules = slices.Insert(c.Rules, 0, r)
 	} else {

@@ -38,8 +38,72 @@ func (c *AptConf) Lookup(key string) (Assignment, bool) {
 // ParseAptConf merges one apt.conf(5) file into c. The syntax is a tree of
 // "Key::Sub value;" statements, "Key { Sub value; ... };" scopes, list
 // items without a key, C and C++ comments, "#" comments and the
-// "#clear Key;" directive ("#include" is recorded as unsupported).
+// "#clear Key;" and "#include FILE;" directives; an include is an error
+// here (see AptIncluder).
 func (c *AptConf) ParseAptConf(b []byte, file string) error {
+	return c.parse(b, file, nil, 0)
+}
+
+// AptIncluder reads what "#include" names, as apt's ReadConfigFile does
+// (apt-pkg/contrib/configuration.cc): a name ending in "/" is a
+// directory whose parts are read in order (ReadConfigDir), anything else
+// one file; both are read from the root, at most maxAptInclude deep.
+type AptIncluder interface {
+	// Parts lists the files of an included directory in reading order.
+	Parts(dir string) ([]string, error)
+	// Read returns the content of a file and its absolute name.
+	Read(name string) ([]byte, string, error)
+}
+
+// maxAptInclude is apt's nesting limit ("Too many nested includes").
+const maxAptInclude = 10
+
+// ParseAptConfFile reads file through inc and merges it, following
+// its includes.
+func (c *AptConf) ParseAptConfFile(inc AptIncluder, file string) error {
+	return c.parseFile(inc, file, 0)
+}
+
+func (c *AptConf) parseFile(inc AptIncluder, file string, depth int) error {
+	b, abs, err := inc.Read(file)
+	if err != nil {
+		return err
+	}
+	return c.parse(b, abs, inc, depth)
+}
+
+// include handles "#include arg" found in file at line.
+func (c *AptConf) include(inc AptIncluder, arg, file string, line, depth int) error {
+	if inc == nil {
+		return fmt.Errorf("%s:%d: #include %s is not followed here", file, line, arg)
+	}
+	if depth >= maxAptInclude {
+		return fmt.Errorf("%s:%d: too many nested includes", file, line)
+	}
+	if !strings.HasPrefix(arg, "/") {
+		// apt opens a relative name from its working directory, which
+		// differs between apt, unattended-upgrades and cron jobs.
+		return fmt.Errorf("%s:%d: #include %q is relative to apt's working directory, which is not known", file, line, arg)
+	}
+	if len(arg) > 2 && strings.HasSuffix(arg, "/") {
+		parts, err := inc.Parts(arg)
+		if err != nil {
+			return fmt.Errorf("%s:%d: #include %s: %w", file, line, arg, err)
+		}
+		for _, p := range parts {
+			if err := c.parseFile(inc, p, depth+1); err != nil {
+				return fmt.Errorf("%w (included from %s:%d)", err, file, line)
+			}
+		}
+		return nil
+	}
+	if err := c.parseFile(inc, arg, depth+1); err != nil {
+		return fmt.Errorf("%w (included from %s:%d)", err, file, line)
+	}
+	return nil
+}
+
+func (c *AptConf) parse(b []byte, file string, inc AptIncluder, depth int) error {
 	if c.Values == nil {
 		c.Values = map[string]Assignment{}
 	}
@@ -67,8 +131,19 @@ func (c *AptConf) ParseAptConf(b []byte, file string) error {
 			continue
 		case tDirective:
 			word, arg, _ := strings.Cut(strings.TrimSpace(tok.text), " ")
-			if strings.EqualFold(word, "clear") {
-				c.clear(scoped(stack, strings.Trim(strings.TrimSpace(arg), `"`)))
+			arg = strings.Trim(strings.TrimSpace(arg), `"`)
+			if len(stack) > 0 {
+				return fmt.Errorf("%s:%d: directives can only be done at the top level", file, line)
+			}
+			switch word {
+			case "clear":
+				c.clear(arg)
+			case "include":
+				if err := c.include(inc, arg, file, line, depth); err != nil {
+					return err
+				}
+			default:
+				return fmt.Errorf("%s:%d: unsupported directive #%s", file, line, word)
 			}
 			continue
 		}

@@ -106,7 +106,7 @@ func collectApt(t target.Target) (*Apt, error) {
 		}
 	}
 	// apt reads apt.conf.d/* first, then apt.conf.
-	confs, err := readParts(t, "etc/apt/apt.conf.d", func(string) bool { return true })
+	confs, err := readParts(t, "etc/apt/apt.conf.d", aptConfPart)
 	if err != nil {
 		return nil, err
 	}
@@ -114,17 +114,42 @@ func collectApt(t target.Target) (*Apt, error) {
 		confs = append(confs, "etc/apt/apt.conf")
 	}
 	for _, f := range confs {
-		b, err := target.ReadFile(t, f)
-		if err != nil {
-			return nil, fmt.Errorf("read APT configuration: %w", err)
-		}
-		if err := a.Conf.ParseAptConf(b, target.Abs(f)); err != nil {
+		if err := a.Conf.ParseAptConfFile(aptTarget{t}, f); err != nil {
 			// apt itself refuses to run on a syntax error; record it so
 			// checks report an error rather than a guess.
 			return nil, fmt.Errorf("parse APT configuration: %w", err)
 		}
 	}
 	return a, nil
+}
+
+// aptConfPart reports whether apt reads a configuration part: ReadConfigDir
+// lists a directory with extension "conf" allowing none, so "50foo" and
+// "50foo.conf" are read and "50foo.txt" is ignored.
+func aptConfPart(name string) bool {
+	i := strings.LastIndexByte(name, '.')
+	return i < 0 || name[i+1:] == "conf"
+}
+
+// aptTarget reads included APT configuration from the target.
+type aptTarget struct{ t target.Target }
+
+func (a aptTarget) Parts(dir string) ([]string, error) {
+	d := target.Clean(dir)
+	if fi, err := a.t.Stat(d); err != nil {
+		return nil, err
+	} else if !fi.Mode.IsDir() {
+		return nil, fmt.Errorf("%s is not a directory", target.Abs(d))
+	}
+	return readParts(a.t, d, aptConfPart)
+}
+
+func (a aptTarget) Read(name string) ([]byte, string, error) {
+	b, err := target.ReadFile(a.t, name)
+	if err != nil {
+		return nil, "", fmt.Errorf("read APT configuration: %w", err)
+	}
+	return b, target.Abs(name), nil
 }
 
 // readParts lists the regular files of a .d directory that apt would read,
