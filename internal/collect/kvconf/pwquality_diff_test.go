@@ -35,21 +35,14 @@ type pwqProbe struct {
 // "<file>.d" the same way); the last few are written to
 // /etc/security itself and read with the library's default. A missing
 // main file is an error only for an explicit file (PWQ_ERROR_CFGFILE_OPEN,
-// the settings read before it still apply). CRADLE_PWQUALITY_SEED replays
-// a seed, CRADLE_PWQUALITY_CASES sets the number of cases.
+// the settings read before it still apply). CRADLE_DIFF_SEED replays a
+// seed, CRADLE_PWQUALITY_CASES sets the number of cases.
 func TestPwqualityDifferential(t *testing.T) {
 	s := targettest.NewSandbox(t)
 	if !s.Has("usr/bin/python3") || !s.Has("usr/lib/x86_64-linux-gnu/libpwquality.so.1") {
 		t.Skip("fixture lacks python3 or libpwquality1")
 	}
-	seed := uint64(20261205)
-	if v := os.Getenv("CRADLE_PWQUALITY_SEED"); v != "" {
-		n, err := strconv.ParseUint(v, 10, 64)
-		if err != nil {
-			t.Fatalf("CRADLE_PWQUALITY_SEED: %v", err)
-		}
-		seed = n
-	}
+	seed := targettest.Seed(t, 20261205)
 	cases := 400
 	if v := os.Getenv("CRADLE_PWQUALITY_CASES"); v != "" {
 		n, err := strconv.Atoi(v)
@@ -77,7 +70,7 @@ func TestPwqualityDifferential(t *testing.T) {
 		t.Helper()
 		fail := func(format string, a ...any) {
 			t.Helper()
-			t.Fatalf("seed %d case %d (replay: CRADLE_PWQUALITY_SEED=%d): %s\n%s", seed, i, seed, fmt.Sprintf(format, a...), c.layout)
+			t.Fatalf("seed %d case %d (replay: CRADLE_DIFF_SEED=%d): %s\n%s", seed, i, seed, fmt.Sprintf(format, a...), c.layout)
 		}
 		rv := lib.RV
 		if rv == -3 && len(c.cfg.Missing) > 0 && c.cfg.Stopped == nil {

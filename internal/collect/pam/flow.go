@@ -204,8 +204,11 @@ type Verdict struct {
 	RunsWhy string
 }
 
-// maxFlow bounds the lines of a stack whose control flow is analysed.
-const maxFlow = 4096
+// maxFlow bounds the lines of a stack whose control flow is analysed:
+// judging every line costs about the square of their number (256 lines,
+// far beyond real stacks of 20 to 40, take under half a second in all),
+// and a hostile tree must not make a scan crawl.
+const maxFlow = 256
 
 // ErrFlowTooLong is returned by Judge for a stack beyond maxFlow lines.
 var ErrFlowTooLong = errors.New("PAM stack too long to analyse its control flow")

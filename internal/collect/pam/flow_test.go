@@ -1,6 +1,7 @@
 package pam
 
 import (
+	"errors"
 	"strings"
 	"testing"
 )
@@ -155,4 +156,15 @@ func FuzzFlow(f *testing.F) {
 			}
 		}
 	})
+}
+
+func TestFlowTooLong(t *testing.T) {
+	c := flowConfig(map[string]string{"svc": strings.Repeat("auth sufficient pam_unix.so\n", maxFlow+1)})
+	nodes, err := c.Flow("svc", "auth")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Judge(nodes, 0); !errors.Is(err, ErrFlowTooLong) {
+		t.Errorf("Judge on %d lines: %v", len(nodes), err)
+	}
 }
