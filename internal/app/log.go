@@ -80,7 +80,10 @@ type LogAppendInput struct {
 	Target target.Spec
 	Action string
 	Rules  []string
-	Change Change
+	// RuleFiles are the organisation's rule files that define Rules
+	// beyond the built-in ones (--rules).
+	RuleFiles []string
+	Change    Change
 }
 
 // LogAppendOutput says where the entry went.
@@ -103,7 +106,7 @@ func (a *App) LogAppend(ctx context.Context, in LogAppendInput) (*LogAppendOutpu
 	}
 	// A misspelt rule would stay in the signed log for good.
 	if len(in.Rules) > 0 {
-		eng, err := a.Catalog()
+		eng, err := a.catalogWith(in.RuleFiles)
 		if err != nil {
 			return nil, err
 		}

@@ -31,6 +31,7 @@ func writeRulesMarkdown(w io.Writer, eng *engine.Engine) error {
 		}
 		fmt.Fprintf(&b, "- `%s`%s — %d rules: %s\n", p.ID, ext, len(sel), strings.Join(strings.Fields(p.Description), " "))
 	}
+	b.WriteString("\nA rule that *requires* `kernel` or `init` is not_applicable on a target without one of its own, such as a container image ([rule-format.md](rule-format.md#target-traits-requires)).\n")
 	b.WriteString("\n## CRA Annex I coverage\n\nRules per essential requirement of Regulation (EU) 2024/2847, Annex I (wording paraphrased; the Official Journal text is authoritative).\n\n| Annex I point | Requirement | Rules |\n|---|---|---|\n")
 	for _, pt := range cra.AnnexI() {
 		n := 0
@@ -57,8 +58,12 @@ func writeRulesMarkdown(w io.Writer, eng *engine.Engine) error {
 		slices.SortFunc(rs, func(a, b *rules.Rule) int { return strings.Compare(a.ID, b.ID) })
 		for _, r := range rs {
 			info := catalog.Info(eng, r)
-			fmt.Fprintf(&b, "| `%s`<br>%s | %s | %s | %s | %s | `%s` | %s | %s |\n", r.ID, mdEscape(r.Title), r.Severity,
-				strings.Join(r.Profiles, ", "), strings.Join(r.References["cra"], ", "), mdEscape(strings.Join(r.References["nist_800_53"], ", ")), r.Template,
+			check := "`" + r.Template + "`"
+			if len(info.Requires) > 0 {
+				check += "<br>requires " + strings.Join(info.Requires, ", ")
+			}
+			fmt.Fprintf(&b, "| `%s`<br>%s | %s | %s | %s | %s | %s | %s | %s |\n", r.ID, mdEscape(r.Title), r.Severity,
+				strings.Join(r.Profiles, ", "), strings.Join(r.References["cra"], ", "), mdEscape(strings.Join(r.References["nist_800_53"], ", ")), check,
 				mdParams(info.Params), mdFix(info.Fix))
 		}
 	}

@@ -28,9 +28,12 @@ func Load(version string) (*engine.Engine, error) {
 }
 
 // TemplateRequires are the traits the rules of a template require unless
-// they say otherwise: kernel parameters, module policy, mounts and audit
-// rules take effect only on a target that boots its own kernel.
+// they say otherwise: kernel parameters, module policy, mounts, audit
+// rules and packet filtering take effect only on a target that boots its
+// own kernel (a container's are its host's or its runtime's).
 var TemplateRequires = map[string][]string{
+	"firewall":               {traits.Kernel},
+	"audit_privileged":       {traits.Kernel},
 	"sysctl":                 {traits.Kernel},
 	"kernel_module_disabled": {traits.Kernel},
 	"mount_option":           {traits.Kernel},

@@ -26,9 +26,9 @@ func all() []check.Template {
 		fileModeTemplate{},
 		fileExistsTemplate{},
 		homeFilesTemplate{},
-		sshdOptionTemplate{}, sshdCryptoTemplate{}, sshdRekeyLimitTemplate{}, sshdLoginRestrictedTemplate{}, sshdAuthMethodsTemplate{}, sysctlTemplate{}, kernelModuleDisabledTemplate{}, mountOptionTemplate{}, // ssh/sysctl/kmod/mount area
+		sshdOptionTemplate{}, sshdCryptoTemplate{}, sshdRekeyLimitTemplate{}, sshdLoginRestrictedTemplate{}, sshdAuthMethodsTemplate{}, sshdValidTemplate{}, sysctlTemplate{}, kernelModuleDisabledTemplate{}, mountOptionTemplate{}, // ssh/sysctl/kmod/mount area
 		defaultCredsTemplate{}, exprTemplate{}, // product area
-		configKVTemplate{}, accountPropertyTemplate{}, pamOptionTemplate{}, sudoOptionTemplate{}, sudoRuleTemplate{}, auditRuleTemplate{}, fileContentTemplate{}, dirFilesModeTemplate{}, rsyslogFileModeTemplate{}, limitsTemplate{}, rsyslogInputTemplate{}, schedulerAccessTemplate{}, // accounts/auth/logging area
+		configKVTemplate{}, accountPropertyTemplate{}, pamOptionTemplate{}, sudoOptionTemplate{}, sudoRuleTemplate{}, auditRuleTemplate{}, fileContentTemplate{}, dirFilesModeTemplate{}, rsyslogFileModeTemplate{}, limitsTemplate{}, shellUmaskTemplate{}, rootPathTemplate{}, shellTimeoutTemplate{}, rsyslogInputTemplate{}, schedulerAccessTemplate{}, // accounts/auth/logging area
 		packageInstalledTemplate{}, packageAbsentTemplate{}, serviceStateTemplate{}, defaultTargetTemplate{}, repoSignaturesTemplate{}, repoTransportTemplate{}, aptConfTemplate{}, dnfAutomaticTemplate{}, // packages/services/pkgtrust area
 		fsWorldWritableTemplate{}, fsUnownedTemplate{}, fsSUIDTemplate{}, fsSystemPathsTemplate{}, kernelCmdlineTemplate{}, kernelConfigTemplate{}, listeningSocketsTemplate{}, kernelModuleLoadedTemplate{}, // filesystem-wide/live area
 		auditPrivilegedTemplate{}, journaldRetentionTemplate{}, logrotateRotateTemplate{}, remoteLoggingTemplate{}, // audit/logging retention and remote logging

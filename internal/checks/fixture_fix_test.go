@@ -16,7 +16,7 @@ import (
 
 // authTemplates are the templates whose fixes this test covers.
 var authTemplates = []string{"account_property", "config_kv", "pam_option", "sudo_option", "sudo_rule",
-	"scheduler_access", "dir_files_mode", "rsyslog_file_mode", "rsyslog_input"}
+	"scheduler_access", "dir_files_mode", "rsyslog_file_mode", "rsyslog_input", "audit_privileged"}
 
 // TestAuthFixesOnFixture plans, rule after rule into one change set, the
 // fix of every baseline rule of these templates that fails on the

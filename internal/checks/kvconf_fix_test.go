@@ -117,6 +117,14 @@ func TestConfigKVFix(t *testing.T) {
 	}
 }
 
+func TestConfigKVFixDefersAfterPwqualityStop(t *testing.T) {
+	tg := targettest.Tree(t, map[string]string{"etc/security/pwquality.conf": "dictcheck = 1\n", "etc/security/pwquality.conf.d/10-x.conf": "dictcheck = 0\nminlength = 9\n"})
+	ch := fixRoundTrip(t, configKVTemplate{}, `{syntax: pwquality, paths: [/etc/security/pwquality.conf], key: dictcheck, min: 1, default: "1"}`, tg)
+	if ops := ch.Ops(); len(ops) != 1 || !ops[0].Deferred() || !strings.Contains(ops[0].Reason, "10-x.conf:2: unknown setting") {
+		t.Fatalf("ops %+v, want one deferred naming where the read stops", ops)
+	}
+}
+
 func TestConfigKVFixDefersPresentOnly(t *testing.T) {
 	tg := targettest.Tree(t, map[string]string{"etc/systemd/timesyncd.conf": "[Time]\n#NTP=\n"})
 	ch := fixRoundTrip(t, configKVTemplate{}, `{syntax: systemd, paths: [/etc/systemd/timesyncd.conf], dropins: true, section: Time, keys: [NTP, FallbackNTP], present: true}`, tg)

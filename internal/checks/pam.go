@@ -52,6 +52,9 @@ type pamOptionArgs struct {
 	// succeeds) or "runs" (every successful run calls it, for modules
 	// that set something up rather than decide, like pam_faildelay).
 	Flow string `yaml:"flow"`
+	// Manual marks a rule without a native fix: adding the module would
+	// change who can log in in ways cradle cannot judge.
+	Manual bool `yaml:"manual"`
 }
 
 type pamConfigArgs struct {
@@ -219,7 +222,7 @@ func (pamOptionTemplate) New(n *yaml.Node) (check.Check, error) {
 	return c, nil
 }
 
-func (c *pamOptionCheck) Fixable() bool { return true }
+func (c *pamOptionCheck) Fixable() bool { return !c.a.Manual }
 
 func (c *pamOptionCheck) expected() string {
 	var parts []string

@@ -9,6 +9,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/cradle-cra/cradle/internal/check"
+	"github.com/cradle-cra/cradle/internal/collect/accounts"
 	"github.com/cradle-cra/cradle/internal/collect/sshd"
 	"github.com/cradle-cra/cradle/internal/facts"
 	"github.com/cradle-cra/cradle/internal/result"
@@ -145,12 +146,9 @@ func (c *sshdOptionCheck) judge(args []string) string {
 }
 
 func (c *sshdOptionCheck) Evaluate(ctx context.Context, f *facts.Store) check.Outcome {
-	cfg, err := sshd.Get(f)
-	if err != nil {
-		return check.FromErr("reading sshd configuration", err)
-	}
-	if !cfg.Installed {
-		return check.NotApplicable("OpenSSH server is not installed (no %s, no sshd binary)", "/"+sshd.MainConfig)
+	cfg, o := sshdConfig(f)
+	if o != nil {
+		return *o
 	}
 	v := cfg.Effective(c.a.Option)
 	exp := c.expected()
@@ -178,11 +176,14 @@ func (c *sshdOptionCheck) Evaluate(ctx context.Context, f *facts.Store) check.Ou
 				File: d.Sources[0].File, Line: d.Sources[0].Line})
 		}
 	}
+	notForRoot := sshdNotForRoot(f, c.a.Option)
 	for _, d := range v.Overrides {
 		o := result.Evidence{Expected: exp, Observed: c.a.Option + " " + d.Value(), File: d.File, Line: d.Line,
 			Note: fmt.Sprintf("set in %s (%s:%d)", d.Match, d.Match.File, d.Match.Line)}
 		if why := c.judge(d.Args); why != "" {
-			if noFwd {
+			if notForRoot(d) {
+				o.Note += ": " + why + ", but the block never selects root"
+			} else if noFwd {
 				o.Note += ": " + why + ", but DisableForwarding applies"
 			} else if c.a.MatchBlocks != "ignore" {
 				failed = true
@@ -198,6 +199,20 @@ func (c *sshdOptionCheck) Evaluate(ctx context.Context, f *facts.Store) check.Ou
 		return check.Fail(evs...)
 	}
 	return check.Pass(evs...)
+}
+
+// sshdNotForRoot returns a test for Match-block directives that cannot
+// apply to root's connections (a User or Group criterion root fails):
+// PermitRootLogin only matters for root, so such blocks do not weaken
+// it. For other options, and without an account database, it is never
+// true.
+func sshdNotForRoot(f *facts.Store, option string) func(sshd.Directive) bool {
+	db, err := accounts.Get(f)
+	if option != "PermitRootLogin" || err != nil {
+		return func(sshd.Directive) bool { return false }
+	}
+	root := sshd.ConnFor(db, "root", "", "", "", 0)
+	return func(d sshd.Directive) bool { return !d.MaySelectUser(root) }
 }
 
 // forwardingOptions are the options DisableForwarding switches off.
@@ -277,12 +292,9 @@ func (sshdCryptoTemplate) New(n *yaml.Node) (check.Check, error) {
 func (c *sshdCryptoCheck) Fixable() bool { return true }
 
 func (c *sshdCryptoCheck) Evaluate(ctx context.Context, f *facts.Store) check.Outcome {
-	cfg, err := sshd.Get(f)
-	if err != nil {
-		return check.FromErr("reading sshd configuration", err)
-	}
-	if !cfg.Installed {
-		return check.NotApplicable("OpenSSH server is not installed (no %s, no sshd binary)", "/"+sshd.MainConfig)
+	cfg, o := sshdConfig(f)
+	if o != nil {
+		return *o
 	}
 	list, v := cfg.Algorithms(c.a.Option)
 	exp := c.a.Option + " without " + orList(c.a.Forbidden)

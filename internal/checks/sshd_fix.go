@@ -26,7 +26,7 @@ const (
 
 // Remediate sets the option to a compliant value in the managed block and
 // comments out conflicting lines (and Match-block lines the check counts).
-func (c *sshdOptionCheck) Remediate(ctx context.Context, _ *facts.Store, ch *remedy.Changes) error {
+func (c *sshdOptionCheck) Remediate(ctx context.Context, f *facts.Store, ch *remedy.Changes) error {
 	cfg, err := sshd.Collect(ctx, ch.Overlay())
 	if err != nil {
 		return fmt.Errorf("reading sshd configuration: %w", err)
@@ -53,27 +53,15 @@ func (c *sshdOptionCheck) Remediate(ctx context.Context, _ *facts.Store, ch *rem
 		if err := sshdSetManaged(ch, cfg, k, value); err != nil {
 			return err
 		}
-		if cfg, err = sshd.Collect(ctx, ch.Overlay()); err != nil {
-			return fmt.Errorf("reading planned sshd configuration: %w", err)
-		}
 	}
-	var g fixGroupLines
-	inBlock := sshdInBlock(ch)
-	for _, d := range cfg.Directives {
-		if d.Keyword != k || inBlock(d) || !sshdEditable(d.File) {
-			continue
-		}
+	notForRoot := sshdNotForRoot(f, k)
+	err = sshdCommentOut(ctx, ch, k, func(d sshd.Directive) bool {
 		if d.Match == nil {
-			if value != "" && (sshd.Multi(k) || !sshdSameValue(d.Value(), value)) {
-				g.add(d.File, d.Line)
-			}
-			continue
+			return value != "" && (sshd.Multi(k) || !sshdSameValue(d.Value(), value))
 		}
-		if c.a.MatchBlocks != "ignore" && !noFwd && c.judge(d.Args) != "" {
-			g.add(d.File, d.Line)
-		}
-	}
-	if err := g.commentOut(ch, "comment out "+k+" lines that contradict the cradle setting"); err != nil {
+		return c.a.MatchBlocks != "ignore" && !noFwd && !notForRoot(d) && c.judge(d.Args) != ""
+	})
+	if err != nil {
 		return err
 	}
 	if value == "" {
@@ -145,24 +133,9 @@ func (c *sshdCryptoCheck) Remediate(ctx context.Context, _ *facts.Store, ch *rem
 		return nil
 	}
 	value := strings.Join(algs, ",")
-	if err := sshdSetManaged(ch, cfg, k, value); err != nil {
-		return err
-	}
-	if cfg, err = sshd.Collect(ctx, ch.Overlay()); err != nil {
-		return fmt.Errorf("reading planned sshd configuration: %w", err)
-	}
-	var g fixGroupLines
-	inBlock := sshdInBlock(ch)
-	for _, d := range cfg.Directives {
-		if d.Keyword == k && d.Match == nil && !inBlock(d) && sshdEditable(d.File) && d.Value() != value {
-			g.add(d.File, d.Line)
-		}
-	}
-	if err := g.commentOut(ch, "comment out "+k+" lines that contradict the cradle setting"); err != nil {
-		return err
-	}
-	ch.Effect(sshdEffect(k, value))
-	return nil
+	return sshdSetFixed(ctx, ch, k, value, func(d sshd.Directive) bool {
+		return d.Match == nil && d.Value() != value
+	})
 }
 
 func matchAny(pats []string, s string) bool {

@@ -186,7 +186,18 @@ func sshdSetFixed(ctx context.Context, ch *remedy.Changes, k, value string, bad 
 	if err := sshdSetManaged(ch, cfg, k, value); err != nil {
 		return err
 	}
-	if cfg, err = sshd.Collect(ctx, ch.Overlay()); err != nil {
+	if err := sshdCommentOut(ctx, ch, k, bad); err != nil {
+		return err
+	}
+	ch.Effect(sshdEffect(k, value))
+	return nil
+}
+
+// sshdCommentOut comments out the editable lines of keyword k in the
+// planned configuration that bad selects, the managed block excepted.
+func sshdCommentOut(ctx context.Context, ch *remedy.Changes, k string, bad func(sshd.Directive) bool) error {
+	cfg, err := sshd.Collect(ctx, ch.Overlay())
+	if err != nil {
 		return fmt.Errorf("reading planned sshd configuration: %w", err)
 	}
 	var g fixGroupLines
@@ -196,11 +207,7 @@ func sshdSetFixed(ctx context.Context, ch *remedy.Changes, k, value string, bad 
 			g.add(d.File, d.Line)
 		}
 	}
-	if err := g.commentOut(ch, "comment out "+k+" lines that contradict the cradle setting"); err != nil {
-		return err
-	}
-	ch.Effect(sshdEffect(k, value))
-	return nil
+	return g.commentOut(ch, "comment out "+k+" lines that contradict the cradle setting")
 }
 
 // sshdLoginRestrictedTemplate checks that sshd limits which accounts may
@@ -283,11 +290,16 @@ type sshdAuthMethodsCheck struct{}
 func (sshdAuthMethodsTemplate) Name() string { return "sshd_auth_methods" }
 
 func (sshdAuthMethodsTemplate) New(n *yaml.Node) (check.Check, error) {
+	return withoutArgs(n, sshdAuthMethodsCheck{})
+}
+
+// withoutArgs returns c for a template that takes no arguments ({}).
+func withoutArgs(n *yaml.Node, c check.Check) (check.Check, error) {
 	var a struct{}
 	if err := check.Decode(n, &a); err != nil {
 		return nil, err
 	}
-	return sshdAuthMethodsCheck{}, nil
+	return c, nil
 }
 
 func (sshdAuthMethodsCheck) Fixable() bool { return false }
@@ -366,4 +378,37 @@ func (sshdAuthMethodsCheck) Evaluate(ctx context.Context, f *facts.Store) check.
 		return check.Fail(evs...)
 	}
 	return check.Pass(evs...)
+}
+
+// sshdValidTemplate checks that sshd would accept its configuration:
+//
+//	sshd_valid: {}
+//
+// A configuration sshd refuses (an unknown keyword, a bad Match
+// condition, a global-only keyword inside a Match block, unsatisfiable
+// AuthenticationMethods) leaves the running daemon on its old settings
+// and makes the next restart fail, so remote access is lost with it.
+type sshdValidTemplate struct{}
+
+type sshdValidCheck struct{}
+
+func (sshdValidTemplate) Name() string { return "sshd_valid" }
+
+func (sshdValidTemplate) New(n *yaml.Node) (check.Check, error) {
+	return withoutArgs(n, sshdValidCheck{})
+}
+
+func (sshdValidCheck) Fixable() bool { return false }
+
+func (sshdValidCheck) Evaluate(ctx context.Context, f *facts.Store) check.Outcome {
+	cfg, o := sshdConfig(f)
+	if o != nil {
+		return *o
+	}
+	const exp = "a configuration sshd accepts"
+	if len(cfg.Problems) == 0 {
+		return check.Pass(result.Evidence{Expected: exp, Observed: fmt.Sprintf("no errors in %d files", len(cfg.Files))})
+	}
+	evs := []result.Evidence{{Expected: exp, Observed: fmt.Sprintf("%d errors sshd refuses to start on", len(cfg.Problems))}}
+	return check.Fail(append(evs, problemEvidence(cfg)...)...)
 }

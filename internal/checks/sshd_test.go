@@ -58,6 +58,12 @@ func TestSSHDOption(t *testing.T) {
 		{"forbidden default", map[string]string{"etc/ssh/sshd_config": kcSSHMain}, `{option: Banner, forbidden: [none]}`, result.Fail, "", 0},
 		{"disable forwarding", map[string]string{"etc/ssh/sshd_config": "DisableForwarding yes\nX11Forwarding yes\n"}, `{option: X11Forwarding, allowed: ["no"]}`, result.Pass, "/etc/ssh/sshd_config", 2},
 		{"case-insensitive", map[string]string{"etc/ssh/sshd_config": "loglevel verbose\n"}, `{option: LogLevel, allowed: [INFO, VERBOSE]}`, result.Pass, "/etc/ssh/sshd_config", 1},
+		{"root login in a block root is never in", map[string]string{"etc/ssh/sshd_config": "PermitRootLogin no\nMatch User alice,bob\n  PermitRootLogin yes\n", "etc/passwd": "root:x:0:0::/root:/bin/sh\n", "etc/group": "root:x:0:\n"},
+			`{option: PermitRootLogin, allowed: ["no"]}`, result.Pass, "/etc/ssh/sshd_config", 1},
+		{"root login in a block that may select root", map[string]string{"etc/ssh/sshd_config": "PermitRootLogin no\nMatch User *,!alice\n  PermitRootLogin yes\n", "etc/passwd": "root:x:0:0::/root:/bin/sh\n"},
+			`{option: PermitRootLogin, allowed: ["no"]}`, result.Fail, "/etc/ssh/sshd_config", 1},
+		{"other options keep every block", map[string]string{"etc/ssh/sshd_config": "X11Forwarding no\nMatch User alice\n  X11Forwarding yes\n", "etc/passwd": "root:x:0:0::/root:/bin/sh\n"},
+			`{option: X11Forwarding, allowed: ["no"]}`, result.Fail, "/etc/ssh/sshd_config", 1},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

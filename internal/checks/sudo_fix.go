@@ -63,20 +63,30 @@ func (c *sudoOptionCheck) Remediate(ctx context.Context, _ *facts.Store, ch *rem
 		return err
 	}
 	// A later Defaults line (another sudoers.d file sorting after ours, or
-	// a line after the include) still wins: drop the option there.
+	// a line after the include) still wins, and a scoped one (":user",
+	// ">runas", "!cmnd", …) still applies to whom it names: drop the option
+	// there, one entry at a time, never our own line.
 	for range 32 {
-		if o := c.Evaluate(ctx, facts.NewStore(ctx, ch.Overlay())); o.Status == result.Pass {
+		store := facts.NewStore(ctx, ch.Overlay())
+		if o := c.Evaluate(ctx, store); o.Status == result.Pass {
 			break
 		}
 		p, err := sudoers.Collect(ctx, ch.Overlay())
 		if err != nil {
 			return fmt.Errorf("read sudoers: %w", err)
 		}
-		d := p.Effective(c.a.Option)
-		if d == nil {
+		var bad *sudoers.Default
+		for _, d := range p.Decisions(c.a.Option, sudoPrincipals(store)) {
+			ours := d.Entry != nil && d.Entry.File == "/"+file && d.Entry.Binding == ""
+			if _, ok := c.entryEvidence(d.Entry); !ok && d.Entry != nil && !ours {
+				bad = d.Entry
+				break
+			}
+		}
+		if bad == nil {
 			break
 		}
-		if err := sudoRemoveDefault(ch, d.File, d.Line, c.a.Option, "drop overriding "+c.a.Option); err != nil {
+		if err := sudoRemoveDefault(ch, bad.File, bad.Line, c.a.Option, "drop overriding "+c.a.Option); err != nil {
 			return err
 		}
 	}

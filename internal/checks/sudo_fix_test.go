@@ -43,6 +43,8 @@ func TestSudoFix(t *testing.T) {
 			map[string][]string{"etc/sudoers.d/zz-local": {"Defaults\t!use_pty, visiblepw\n", "Defaults\t!logfile\n"}}},
 		{"visiblepw negated", "option", `{option: visiblepw, enabled: false, default: "false"}`, sudoFixTree(debSudoers, map[string]string{"etc/sudoers.d/90-break": breakDropIn, "etc/sudoers.d/zz-local": "Defaults visiblepw, use_pty # local\n"}),
 			map[string][]string{"etc/sudoers.d/cradle": {"Defaults\t!visiblepw\n"}, "etc/sudoers.d/90-break": {"Defaults\t!use_pty, !env_reset, visiblepw\n"}, "etc/sudoers.d/zz-local": {"Defaults\tuse_pty # local\n"}}},
+		{"scoped drop-in item dropped", "option", `{option: use_pty, enabled: true, default: "false"}`, sudoFixTree(debSudoers, map[string]string{"etc/sudoers.d/10-site": "Defaults!/usr/bin/vi !use_pty\n", "etc/sudoers.d/zz-site": "Defaults:bob !use_pty, mail_badpass\n"}),
+			map[string][]string{"etc/sudoers.d/cradle": {"\nDefaults\tuse_pty\n"}, "etc/sudoers.d/10-site": {"#cradle: Defaults!/usr/bin/vi !use_pty\n"}, "etc/sudoers.d/zz-site": {"Defaults:bob\tmail_badpass\n"}}},
 		{"no authenticate", "rule", `{forbid: no_authenticate}`, sudoFixTree(debSudoers, map[string]string{"etc/sudoers.d/90-break": breakDropIn, "etc/passwd": deployPasswd, "etc/shadow": deployShadow}),
 			map[string][]string{"etc/sudoers.d/90-break": {"#cradle: Defaults:deploy\t!authenticate\n"}}},
 		{"no authenticate for an account without a password", "rule", `{forbid: no_authenticate}`, sudoFixTree(debSudoers, map[string]string{"etc/sudoers.d/90-break": breakDropIn, "etc/passwd": deployPasswd, "etc/shadow": strings.Replace(deployShadow, "$y$j9T$salt$hash", "!", 1)}),

@@ -151,12 +151,18 @@ func (c *sysctlCheck) persist(ctx context.Context, ch *remedy.Changes, key, valu
 		if c.ok(p.Value) && !p.Glob {
 			return nil // a later compliant assignment: leave the administrator's line
 		}
+		if sysctl.Canonical(p.Key) != sysctl.Canonical(key) && !p.Glob {
+			// The kernel sets key when p.Key changes (forwarding turns
+			// accept_redirects off); commenting that line out would
+			// change another setting.
+			return fmt.Errorf("%s:%d: %s = %s sets %s as a side effect; change it by hand", p.File, p.Num, p.Key, p.Value, key)
+		}
 		nums := []int{p.Num}
 		for _, a := range cfg.Assignments {
 			if a.File != p.File || a.Exclude || a.Num == p.Num {
 				continue
 			}
-			if m, _ := path.Match(a.Key, nk); a.Glob && p.Glob && m || !a.Glob && !p.Glob && a.Key == nk && !c.ok(a.Value) {
+			if m, _ := path.Match(a.Key, nk); a.Glob && p.Glob && m || !a.Glob && !p.Glob && sysctl.Canonical(a.Key) == sysctl.Canonical(nk) && !c.ok(a.Value) {
 				nums = append(nums, a.Num)
 			}
 		}

@@ -1,6 +1,7 @@
 package checks
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/cradle-cra/cradle/internal/result"
@@ -36,7 +37,17 @@ func TestSysctl(t *testing.T) {
 		{"kernel default passes", false, debian, `{key: kernel.randomize_va_space, value: "2"}`, result.Pass, "", 0},
 		{"family default", false, debian, `{key: kernel.dmesg_restrict, value: "1"}`, result.Pass, "", 0},
 		{"kernel default fails", false, debian, `{key: net.ipv4.conf.all.log_martians, value: "1"}`, result.Fail, "", 0},
-		{"unknown default", false, debian, `{key: net.ipv4.tcp_invented, value: "1"}`, result.Fail, "", 0},
+		{"unknown default", false, debian, `{key: net.ipv4.tcp_invented, value: "1"}`, result.Error, "", 0},
+		{"debian kernel protects links", false, with(map[string]string{"usr/lib/sysctl.d/99-protect-links.conf": ""}), `{key: fs.protected_symlinks, value: "1"}`, result.Pass, "", 0},
+		{"alias sets ip_forward", false, with(map[string]string{"etc/sysctl.d/60-x.conf": "net.ipv4.ip_forward = 0\n", "etc/sysctl.d/70-y.conf": "net.ipv4.conf.all.forwarding = 1\n"}),
+			`{key: net.ipv4.ip_forward, value: "0"}`, result.Fail, "/etc/sysctl.d/70-y.conf", 1},
+		{"rp_filter max passes", false, with(map[string]string{"etc/sysctl.d/60-x.conf": "net.ipv4.conf.all.rp_filter = 0\nnet.ipv4.conf.default.rp_filter = 1\n"}),
+			`{keys: [net.ipv4.conf.all.rp_filter, net.ipv4.conf.default.rp_filter], allowed: ["1", "2"], combine: max}`, result.Pass, "/etc/sysctl.d/60-x.conf", 1},
+		{"rp_filter max fails", false, with(map[string]string{"etc/sysctl.d/60-x.conf": "net.ipv4.conf.all.rp_filter = 0\n"}),
+			`{keys: [net.ipv4.conf.all.rp_filter, net.ipv4.conf.default.rp_filter], allowed: ["1", "2"], combine: max}`, result.Fail, "/etc/sysctl.d/60-x.conf", 1},
+		{"rp_filter live interface", true, with(map[string]string{"etc/sysctl.d/60-x.conf": "net.ipv4.conf.all.rp_filter = 0\nnet.ipv4.conf.default.rp_filter = 2\n",
+			"proc/sys/net/ipv4/conf/all/rp_filter": "0\n", "proc/sys/net/ipv4/conf/default/rp_filter": "2\n", "proc/sys/net/ipv4/conf/eth0/rp_filter": "0\n"}),
+			`{keys: [net.ipv4.conf.all.rp_filter, net.ipv4.conf.default.rp_filter], allowed: ["1", "2"], combine: max}`, result.Fail, "/proc/sys/net/ipv4/conf/all/rp_filter", 0},
 		{"require persisted offline", false, debian, `{key: kernel.randomize_va_space, value: "2", require_persisted: true}`, result.Fail, "", 0},
 		{"sysctl.conf wins", false, with(map[string]string{"etc/sysctl.d/60-x.conf": "kernel.kptr_restrict = 2\n", "etc/sysctl.conf": "kernel.kptr_restrict=0\n"}),
 			`{key: kernel.kptr_restrict, allowed: ["1", "2"]}`, result.Fail, "/etc/sysctl.conf", 1},
@@ -64,7 +75,12 @@ func TestSysctl(t *testing.T) {
 			}
 		})
 	}
-	for _, bad := range []string{`{key: x}`, `{value: "1"}`, `{key: a.b, value: "1", min: 1}`, `{key: "net.*.x", value: "1"}`, `{key: a.b, value: "1", what: 1}`} {
+	// A failure says what is wrong in its observed text.
+	o := kcEval(t, sysctlTemplate{}, `{key: kernel.randomize_va_space, value: "2", require_persisted: true}`, kcTree(t, true, with(map[string]string{"proc/sys/kernel/randomize_va_space": "2\n"})))
+	if e := o.Evidence[0]; o.Status != result.Fail || !strings.Contains(e.Observed, "not persisted") || !strings.Contains(e.Expected, "persisted") {
+		t.Errorf("unpersisted evidence reads like a pass: %+v", o.Evidence)
+	}
+	for _, bad := range []string{`{key: a.b, value: "1", combine: min}`, `{key: x}`, `{value: "1"}`, `{key: a.b, value: "1", min: 1}`, `{key: "net.*.x", value: "1"}`, `{key: a.b, value: "1", what: 1}`} {
 		if err := kcNewErr(sysctlTemplate{}, bad); err == nil {
 			t.Errorf("%s accepted", bad)
 		}

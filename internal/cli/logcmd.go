@@ -101,9 +101,9 @@ func newLogAppendCmd(env *Env) *cobra.Command {
 	var tf targetFlags
 	var cf changeFlags
 	var action string
-	var rules []string
+	var rules, ruleFiles []string
 	cmd := &cobra.Command{
-		Use:   "append --reason TEXT [--action manual] [--change-ref REF] [--actor NAME] [--rule ID ...]",
+		Use:   "append --reason TEXT [--action manual] [--change-ref REF] [--actor NAME] [--rule ID ...] [--rules FILE|DIR]",
 		Short: "Record a change made outside cradle in the change log",
 		Long: `Record a change made by hand (or by another tool) in the target's change
 log, so that the log stays the complete, reviewable history of the
@@ -124,7 +124,7 @@ damaged log (run "cradle log verify"); 1 internal error.`,
 			if err != nil {
 				return err
 			}
-			out, err := env.app().LogAppend(cmd.Context(), app.LogAppendInput{Target: spec, Action: action, Rules: rules, Change: cf.change()})
+			out, err := env.app().LogAppend(cmd.Context(), app.LogAppendInput{Target: spec, Action: action, Rules: rules, RuleFiles: ruleFiles, Change: cf.change()})
 			if err != nil {
 				return err
 			}
@@ -137,5 +137,6 @@ damaged log (run "cradle log verify"); 1 internal error.`,
 	fl := cmd.Flags()
 	fl.StringVar(&action, "action", app.ActionManual, "what happened: "+strings.Join(app.Actions, ", "))
 	fl.StringSliceVar(&rules, "rule", nil, "rule `ID` the change concerns (repeatable)")
+	registerRuleFiles(cmd, &ruleFiles, "")
 	return cmd
 }

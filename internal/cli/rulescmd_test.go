@@ -110,7 +110,7 @@ func TestScanNextSteps(t *testing.T) {
 	sel := "--root " + root + " --profile strict --rules " + org + " --rule org.app_config.permissions"
 	for _, want := range []string{
 		"    CRA: CRA.A1.P1.2e Confidentiality of data\n",
-		"1 of 1 failures have a native fix",
+		"1 of 1 failure has a native fix",
 		"    cradle fix " + sel + "\n",
 		"    cradle fix " + sel + " --apply\n",
 		"cradle scan " + sel + " --format html -o cradle-report.html",
@@ -119,6 +119,18 @@ func TestScanNextSteps(t *testing.T) {
 		if !strings.Contains(out, want) {
 			t.Errorf("output lacks %q:\n%s", want, out)
 		}
+	}
+}
+
+// TestFixOwnRules plans the native fix of an organisation's rule.
+func TestFixOwnRules(t *testing.T) {
+	root := acmeTree(t)
+	out, errs, code := run(t, "fix", "--root", root, "--rules", filepath.Join("testdata", "rules"), "--rule", "org.app_config.permissions", "--format", "json")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	if !strings.Contains(out, `"rule": "org.app_config.permissions"`) || !strings.Contains(out, "/etc/acme/app.conf") {
+		t.Errorf("no fix planned for the own rule:\n%s", out)
 	}
 }
 
@@ -133,4 +145,18 @@ func acmeTree(t *testing.T) string {
 		t.Fatal(err)
 	}
 	return root
+}
+
+// TestLogAppendOwnRules: cradle log append names an organisation's rule
+// when its rule file is given, and refuses it otherwise.
+func TestLogAppendOwnRules(t *testing.T) {
+	env := map[string]string{"CRADLE_HOME": t.TempDir()}
+	root := acmeTree(t)
+	args := []string{"log", "append", "--root", root, "--reason", "tightened by hand", "--rule", "org.app_config.permissions"}
+	if _, errs, code := runIn(t, env, args...); code != 2 || !strings.Contains(errs, `unknown rule "org.app_config.permissions"`) {
+		t.Fatalf("without --rules: exit %d: %s", code, errs)
+	}
+	if _, errs, code := runIn(t, env, append(args, "--rules", filepath.Join("testdata", "rules"))...); code != 0 {
+		t.Fatalf("with --rules: exit %d: %s", code, errs)
+	}
 }

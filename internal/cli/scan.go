@@ -46,7 +46,13 @@ Profiles (--profile, see "cradle rules --profile P"):
 Tailoring (--tailoring FILE) selects or unselects rules and overrides
 parameters; waivers (--waivers FILE) accept failures with justification,
 owner, scope and expiry — an expired waiver no longer waives. Both are YAML
-and are validated before anything is scanned (docs/tailoring.md).
+and are validated before anything is scanned (docs/tailoring.md). --rules
+FILE|DIR adds your own rules, checked like the built-in ones
+(docs/rule-format.md).
+
+The table ends with next steps: the cradle fix commands for the failures
+with a native fix, where the manual ones are explained (cradle rules ID),
+how to get the HTML report and a waiver entry to copy.
 
 Formats (--format): table (terminal summary), json (docs/json-schema.md),
 sarif (SARIF 2.1.0), junit (JUnit XML), html (self-contained report).

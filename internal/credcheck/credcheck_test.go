@@ -14,14 +14,15 @@ import (
 
 // Test hashes made with `openssl passwd`; the passwords are in the names.
 const (
-	sha512Root    = "$6$cradlesalt$ahwOiTsFLszZj1OVyuuRpOJFoSyV4EiM6Bf2YTdOvkxih15GqeWMmXy13un3abKRckgZxL6pCFpIA4DsWq3gk0"
-	sha256Admin   = "$5$cradlesalt$tLznc5cNGAqyAFItpaj1M7QfekMdWTQBA674cO7v6U/"
-	md5Changeme   = "$1$cradle$y2EY4p5qZWGIv9zsaf0Ln0"
-	sha512Strong  = "$6$othersalt$qkso7/TTQ7yhzWk0XNkpS1p1kMKs3e73.0j2RqgNgSYN6HpGC8CgZgY9ggwJqPec6j17go2QNRYaE.k6Dam.r1"        // Not-A-Default-9
-	md5Strong     = "$1$strongsl$ZxuOrEGoAyitGjZLKP7CR1"                                                                         // Not-A-Default-9, cheap to exhaust
-	sha512R10kPi  = "$6$rounds=10000$abc$ad.8lOtbFBerk78AF4sBUJMBfI30iDt9gpVN1jn01cipgLcq8vQgMhMZ6A8gxwYljSL1EmM8zAqsYYgd3zlFM0" // raspberry
-	yescryptDummy = "$y$j9T$F5Jx5fExrKuPp53xLKQ..1$X3DX6M94c7o.9agCG9G317fhZg9SqC.5i5rd.RhAtQ7"
-	scryptDummy   = "$7$CU..../....2dVdM/R3sXI7Sx9ZOgsVS1$Ukp07Kf/k6U3ZmCQ1sYM8NlA7t1tK1BA2eBJi1vyMHA"
+	sha512Root       = "$6$cradlesalt$ahwOiTsFLszZj1OVyuuRpOJFoSyV4EiM6Bf2YTdOvkxih15GqeWMmXy13un3abKRckgZxL6pCFpIA4DsWq3gk0"
+	sha256Admin      = "$5$cradlesalt$tLznc5cNGAqyAFItpaj1M7QfekMdWTQBA674cO7v6U/"
+	md5Changeme      = "$1$cradle$y2EY4p5qZWGIv9zsaf0Ln0"
+	sha512Strong     = "$6$othersalt$qkso7/TTQ7yhzWk0XNkpS1p1kMKs3e73.0j2RqgNgSYN6HpGC8CgZgY9ggwJqPec6j17go2QNRYaE.k6Dam.r1"             // Not-A-Default-9
+	md5Strong        = "$1$strongsl$ZxuOrEGoAyitGjZLKP7CR1"                                                                              // Not-A-Default-9, cheap to exhaust
+	sha512R10kPi     = "$6$rounds=10000$abc$ad.8lOtbFBerk78AF4sBUJMBfI30iDt9gpVN1jn01cipgLcq8vQgMhMZ6A8gxwYljSL1EmM8zAqsYYgd3zlFM0"      // raspberry
+	sha512R20kStrong = "$6$rounds=20000$loadsalt$xY9Fah/Icms80Aq04pSaDFzFhyCsA6v1/0ZZlC545kvrxcWWSxgCQQn3oN1mNJYQFzN.udjmGqqnt2XRUtXRD." // Not-A-Default-9, costly
+	yescryptDummy    = "$y$j9T$F5Jx5fExrKuPp53xLKQ..1$X3DX6M94c7o.9agCG9G317fhZg9SqC.5i5rd.RhAtQ7"
+	scryptDummy      = "$7$CU..../....2dVdM/R3sXI7Sx9ZOgsVS1$Ukp07Kf/k6U3ZmCQ1sYM8NlA7t1tK1BA2eBJi1vyMHA"
 )
 
 func TestClassify(t *testing.T) {
@@ -217,13 +218,11 @@ func TestCheckUnderLoad(t *testing.T) {
 		{"dev", yescryptVectors[4].hash},   // small yescrypt, no match
 		{"admin", yescryptVectors[5].hash}, // small yescrypt, matched
 	}
-	if !raceEnabled {
-		// crypt(3)'s default cost: the core list only, about 2 s of CPU.
-		accts = append(accts, Account{"user", yescryptVectors[3].hash})
-	}
+	// A costly hash (20000 rounds): the core list only.
+	accts = append(accts, Account{"svc", sha512R20kStrong})
 	stop := make(chan struct{})
 	var spin sync.WaitGroup
-	for range 2 * runtime.GOMAXPROCS(0) {
+	for range runtime.GOMAXPROCS(0) {
 		spin.Go(func() {
 			x := uint64(1)
 			for {
@@ -260,7 +259,10 @@ func TestCheckUnderLoad(t *testing.T) {
 			t.Fatalf("run %d differs:\n%+v\nfirst:\n%+v", run, v, first)
 		}
 	}
-	want := []Status{Matched, NoMatch, Matched, Skipped, NoMatch, Matched, Matched}
+	want := []Status{Matched, NoMatch, Matched, Skipped, NoMatch, Matched, NoMatch}
+	if n := len(DefaultPasswords()) + 2; first[6].Total != n {
+		t.Errorf("svc: %d candidates, want the core list and two name variants (%d)", first[6].Total, n)
+	}
 	for i := range first {
 		if first[i].Status != want[i] {
 			t.Errorf("%s: %v (%s), want %v", first[i].Name, first[i].Status, first[i].Reason, want[i])

@@ -205,6 +205,20 @@ func (v *plannedView) passes(ctx context.Context, c check.Check) (ok bool) {
 	return c.Evaluate(ctx, v.store).Status == result.Pass
 }
 
+// satisfiedWithWalk evaluates c against the planned state with a full
+// walk; it runs only when a template planned nothing.
+func satisfiedWithWalk(ctx context.Context, ch *remedy.Changes, c check.Check) (ok bool) {
+	if len(ch.Ops()) == 0 {
+		return false
+	}
+	defer func() {
+		if recover() != nil {
+			ok = false
+		}
+	}()
+	return c.Evaluate(ctx, facts.NewStore(ctx, ch.Overlay())).Status == result.Pass
+}
+
 // noWalk keeps the pre-check cheap: a check that needs a filesystem-wide
 // walk gets an error (so it is planned normally) instead of one walk of
 // the whole target per planned rule.
@@ -261,6 +275,12 @@ func planRule(ctx context.Context, store *facts.Store, ch *remedy.Changes, pl en
 	ops := ch.RuleOps(rf.Rule)
 	if len(ops) == 0 {
 		ch.Abort()
+		// A filesystem-wide check escapes the cheap pre-check (noWalk):
+		// other rules' changes may have fixed every entry it found.
+		if satisfiedWithWalk(ctx, ch, pl.Check) {
+			rf.Status, rf.Reason = StatusPlanned, "satisfied by the changes planned for other rules"
+			return rf
+		}
 		rf.Status, rf.Reason = StatusError, "the template planned no operation for a failing rule"
 		return rf
 	}

@@ -172,7 +172,7 @@ func rulesTable(w io.Writer, l *catalog.RuleList, _ Options) error {
 	if err := tw.Flush(); err != nil {
 		return err
 	}
-	_, err := fmt.Fprintf(w, "\n%d rules\n", len(l.Rules))
+	_, err := fmt.Fprintf(w, "\n%d rules; cradle rules ID shows one in full (parameters, fix, CRA points)\n", len(l.Rules))
 	return err
 }
 

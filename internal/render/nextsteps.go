@@ -64,12 +64,12 @@ func nextSteps(bw *errWriter, r *result.Report, rerun []string) {
 	if len(fails) > 0 {
 		switch {
 		case fixable == 0:
-			bw.printf("  None of the %d failures has a native fix here.\n", len(fails))
+			bw.printf("  No native fix for %s here.\n", plural(len(fails), "failure", "failures"))
 		case r.Target.Kind == "image":
-			bw.printf("  %d of %d failures have a native fix, but cradle fix does not change images:\n", fixable, len(fails))
+			bw.printf("  %d of %s a native fix, but cradle fix does not change images:\n", fixable, plural(len(fails), "failure has", "failures have"))
 			bw.printf("  fix the image's build, or run cradle fix --root on the tree it is built from.\n")
 		default:
-			bw.printf("  %d of %d failures have a native fix. Preview the changes, then apply them:\n", fixable, len(fails))
+			bw.printf("  %d of %s a native fix. Preview the changes, then apply them:\n", fixable, plural(len(fails), "failure has", "failures have"))
 			bw.printf("    %s\n    %s\n", cmd("fix"), cmd("fix", "--apply"))
 		}
 		if manual != "" {

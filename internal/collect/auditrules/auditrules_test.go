@@ -156,3 +156,26 @@ func TestDeleteInPlace(t *testing.T) {
 		t.Errorf("watches %v, -b %v", watches, s.Last("-b"))
 	}
 }
+
+// ls -v's order is a strict weak order on any names: never both a<b and
+// b<a, and a name is never before itself.
+func FuzzLsVersionLess(f *testing.F) {
+	f.Add("10-a.rules", "9-b.rules")
+	f.Add("a~b.rules", ".x.rules")
+	f.Add("1.2.rules", "1.10.rules")
+	f.Fuzz(func(t *testing.T, a, b string) {
+		if lsVersionLess(a, a) || lsVersionLess(a, b) && lsVersionLess(b, a) {
+			t.Errorf("%q, %q: not a strict order", a, b)
+		}
+	})
+}
+
+func TestLsVersionOrder(t *testing.T) {
+	// The order GNU ls -1v (coreutils 9.1) gives these names.
+	names := []string{"a-b.rules", "ab.rules", "9-b.rules", "10-a.rules", "1.10.rules", "1.2.rules", "010.rules", "10.rules", "Z.rules", "_z.rules", "a~b.rules", "a.b.rules"}
+	sort.Slice(names, func(i, j int) bool { return lsVersionLess(names[i], names[j]) })
+	want := []string{"1.2.rules", "1.10.rules", "9-b.rules", "010.rules", "10.rules", "10-a.rules", "Z.rules", "a~b.rules", "a.b.rules", "ab.rules", "a-b.rules", "_z.rules"}
+	if !reflect.DeepEqual(names, want) {
+		t.Errorf("order %v, want %v", names, want)
+	}
+}

@@ -4,26 +4,12 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"os"
-	"strconv"
 	"strings"
 	"testing"
 
 	"github.com/cradle-cra/cradle/internal/target"
 	"github.com/cradle-cra/cradle/internal/target/targettest"
 )
-
-// diffSeed is the seed of the generated cases; CRADLE_DIFF_SEED replays
-// another.
-func diffSeed(t *testing.T) uint64 {
-	if s := os.Getenv("CRADLE_DIFF_SEED"); s != "" {
-		n, err := strconv.ParseUint(s, 10, 64)
-		if err != nil {
-			t.Fatalf("CRADLE_DIFF_SEED: %v", err)
-		}
-		return n
-	}
-	return 20261205
-}
 
 // Names that trap a plain sort: ls -v compares digit runs numerically,
 // puts letters before punctuation, strips the ".rules" suffix first, and
@@ -45,7 +31,7 @@ func TestDifferentialAugenrules(t *testing.T) {
 	if !s.Has("usr/sbin/augenrules") && !s.Has("sbin/augenrules") {
 		t.Skip("the fixture has no augenrules")
 	}
-	seed := diffSeed(t)
+	seed := targettest.Seed(t, 20261205)
 	rng := rand.New(rand.NewPCG(seed, 0))
 	const cases = 100
 	agree := 0

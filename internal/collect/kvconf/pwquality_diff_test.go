@@ -30,8 +30,13 @@ type pwqProbe struct {
 // compares cradle's effective settings with libpwquality's own (the
 // fixture's libpwquality1, called through python3's ctypes as pwscore
 // does: pwquality_read_config, then pwquality_check at the minlen
-// boundary). CRADLE_PWQUALITY_SEED replays a seed, CRADLE_PWQUALITY_CASES
-// sets the number of cases.
+// boundary). Most layouts live in their own directory and are read in one
+// run of the library (pwquality_read_config with that file: it reads
+// "<file>.d" the same way); the last few are written to
+// /etc/security itself and read with the library's default. A missing
+// main file is an error only for an explicit file (PWQ_ERROR_CFGFILE_OPEN,
+// the settings read before it still apply). CRADLE_PWQUALITY_SEED replays
+// a seed, CRADLE_PWQUALITY_CASES sets the number of cases.
 func TestPwqualityDifferential(t *testing.T) {
 	s := targettest.NewSandbox(t)
 	if !s.Has("usr/bin/python3") || !s.Has("usr/lib/x86_64-linux-gnu/libpwquality.so.1") {
@@ -45,7 +50,7 @@ func TestPwqualityDifferential(t *testing.T) {
 		}
 		seed = n
 	}
-	cases := 120
+	cases := 400
 	if v := os.Getenv("CRADLE_PWQUALITY_CASES"); v != "" {
 		n, err := strconv.Atoi(v)
 		if err != nil {
@@ -53,66 +58,43 @@ func TestPwqualityDifferential(t *testing.T) {
 		}
 		cases = n
 	}
+	const atDefault = 5 // cases written to /etc/security and read one by one
 	s.Write(t, "tmp/cradle-pwquality-probe.py", pwqualityProbe, 0o644)
 	tg, err := target.OpenRootFS(s.Root)
 	if err != nil {
 		t.Fatal(err)
 	}
 	r := rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15))
+	type pwqCase struct {
+		main, layout string
+		cfg          *Config
+		ours         map[string]int
+	}
+	var all []pwqCase
+	var batch []map[string]any
 	stops := 0
-	for i := range cases {
-		files := randomPwqualityLayout(r)
-		s.Remove(t, "etc/security/pwquality.conf.d")
-		s.Remove(t, "etc/security/pwquality.conf")
-		var layout strings.Builder
-		for _, f := range files {
-			if f.dir {
-				s.Mkdir(t, f.path, 0o755)
-			} else {
-				s.Write(t, f.path, f.body, 0o644)
-			}
-			fmt.Fprintf(&layout, "--- %s\n%s", f.path, f.body)
-		}
-		cfg, err := Collect(context.Background(), tg, Source{Syntax: Pwquality, Paths: []string{"/etc/security/pwquality.conf"}})
-		if err != nil {
-			t.Fatalf("seed %d case %d: %v", seed, i, err)
-		}
-		minlen := PwqualityDefaults["minlen"]
-		ours := map[string]int{}
-		for k, d := range PwqualityDefaults {
-			ours[k] = d
-			if e := cfg.Lookup("", k, false, false); e != nil {
-				if pwqSettings[k] == pwqSet {
-					ours[k] = 1
-				} else if ours[k], err = strconv.Atoi(e.Value); err != nil {
-					t.Fatalf("seed %d case %d: %s = %q", seed, i, k, e.Value)
-				}
-			}
-		}
-		minlen = ours["minlen"]
-		out, stderr, err := s.Run(context.Background(), "python3", "/tmp/cradle-pwquality-probe.py", strconv.Itoa(minlen-1), strconv.Itoa(minlen))
-		if err != nil {
-			t.Fatalf("probe: %v\n%s", err, stderr)
-		}
-		var lib pwqProbe
-		if err := json.Unmarshal(out, &lib); err != nil {
-			t.Fatalf("probe output %q: %v", out, err)
-		}
+	check := func(i int, c pwqCase, lib pwqProbe) {
+		t.Helper()
 		fail := func(format string, a ...any) {
 			t.Helper()
-			t.Fatalf("seed %d case %d (replay: CRADLE_PWQUALITY_SEED=%d): %s\n%s", seed, i, seed, fmt.Sprintf(format, a...), layout.String())
+			t.Fatalf("seed %d case %d (replay: CRADLE_PWQUALITY_SEED=%d): %s\n%s", seed, i, seed, fmt.Sprintf(format, a...), c.layout)
 		}
-		if (lib.RV != 0) != (cfg.Stopped != nil) {
-			fail("libpwquality read_config returned %d, cradle stopped at %v", lib.RV, cfg.Stopped)
+		rv := lib.RV
+		if rv == -3 && len(c.cfg.Missing) > 0 && c.cfg.Stopped == nil {
+			rv = 0 // PWQ_ERROR_CFGFILE_OPEN: an explicit main file is missing
 		}
-		if cfg.Stopped != nil {
+		if (rv != 0) != (c.cfg.Stopped != nil) {
+			fail("libpwquality read_config returned %d, cradle stopped at %v", lib.RV, c.cfg.Stopped)
+		}
+		if c.cfg.Stopped != nil {
 			stops++
 		}
 		for k, v := range lib.Settings {
-			if ours[k] != v {
-				fail("%s: libpwquality %d, cradle %d", k, v, ours[k])
+			if c.ours[k] != v {
+				fail("%s: libpwquality %d, cradle %d", k, v, c.ours[k])
 			}
 		}
+		minlen := c.ours["minlen"]
 		// -14 is PWQ_ERROR_MIN_LENGTH; a score >= 0 accepts.
 		if got := lib.Check[strconv.Itoa(minlen-1)]; got != -14 {
 			fail("a %d-character password: libpwquality returned %d, want too short (minlen %d)", minlen-1, got, minlen)
@@ -121,9 +103,85 @@ func TestPwqualityDifferential(t *testing.T) {
 			fail("a %d-character password: libpwquality returned %d, want accepted (minlen %d)", minlen, got, minlen)
 		}
 	}
+	for i := range cases {
+		dir := fmt.Sprintf("tmp/pwq/%d/", i)
+		main := "/" + dir + "pwquality.conf"
+		if i >= cases-atDefault {
+			dir, main = "etc/security/", "/etc/security/pwquality.conf"
+			s.Remove(t, "etc/security/pwquality.conf.d")
+			s.Remove(t, "etc/security/pwquality.conf")
+		}
+		var layout strings.Builder
+		for _, f := range randomPwqualityLayout(r) {
+			rel := dir + strings.TrimPrefix(f.path, "etc/security/")
+			if f.dir {
+				s.Mkdir(t, rel, 0o755)
+			} else {
+				s.Write(t, rel, f.body, 0o644)
+			}
+			fmt.Fprintf(&layout, "--- %s\n%s", rel, f.body)
+		}
+		cfg, err := Collect(context.Background(), tg, Source{Syntax: Pwquality, Paths: []string{main}})
+		if err != nil {
+			t.Fatalf("seed %d case %d: %v", seed, i, err)
+		}
+		c := pwqCase{main: main, layout: layout.String(), cfg: cfg, ours: pwqEffective(t, cfg)}
+		lengths := []int{c.ours["minlen"] - 1, c.ours["minlen"]}
+		if i < cases-atDefault {
+			all = append(all, c)
+			batch = append(batch, map[string]any{"cfg": main, "lengths": lengths})
+			continue
+		}
+		lib := runPwqualityProbe(t, s, []map[string]any{{"cfg": nil, "lengths": lengths}})
+		check(i, c, lib[0])
+	}
+	for i, lib := range runPwqualityProbe(t, s, batch) {
+		check(i, all[i], lib)
+	}
 	if stops == 0 || stops == cases {
 		t.Errorf("%d of %d cases stopped the read: the generator does not cover both", stops, cases)
 	}
+}
+
+// pwqEffective is cradle's effective integer settings, defaults included.
+func pwqEffective(t *testing.T, cfg *Config) map[string]int {
+	t.Helper()
+	ours := map[string]int{}
+	for k, d := range PwqualityDefaults {
+		ours[k] = d
+		e := cfg.Lookup("", k, false, false)
+		switch {
+		case e == nil:
+		case pwqSettings[k] == pwqSet:
+			ours[k] = 1
+		default:
+			v, err := strconv.Atoi(e.Value)
+			if err != nil {
+				t.Fatalf("%s = %q", k, e.Value)
+			}
+			ours[k] = v
+		}
+	}
+	return ours
+}
+
+// runPwqualityProbe runs the probe on reqs in the sandbox.
+func runPwqualityProbe(t *testing.T, s *targettest.Sandbox, reqs []map[string]any) []pwqProbe {
+	t.Helper()
+	b, err := json.Marshal(reqs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Write(t, "tmp/cradle-pwquality-requests.json", string(b), 0o644)
+	out, stderr, err := s.Run(context.Background(), "python3", "/tmp/cradle-pwquality-probe.py", "/tmp/cradle-pwquality-requests.json")
+	if err != nil {
+		t.Fatalf("probe: %v\n%s", err, stderr)
+	}
+	var res []pwqProbe
+	if err := json.Unmarshal(out, &res); err != nil || len(res) != len(reqs) {
+		t.Fatalf("probe output %q: %v (%d results for %d requests)", out, err, len(res), len(reqs))
+	}
+	return res
 }
 
 type pwqFile struct {

@@ -118,7 +118,7 @@ func TestModprobeDifferential(t *testing.T) {
 	if !s.Has("usr/bin/kmod") {
 		t.Skip("the fixture has no kmod")
 	}
-	seed, cases := uint64(20261205), 40
+	seed, cases := uint64(20261205), 30
 	if v, err := strconv.ParseUint(os.Getenv("CRADLE_MODPROBE_SEED"), 10, 64); err == nil {
 		seed = v
 	}

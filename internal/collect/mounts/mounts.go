@@ -94,36 +94,66 @@ func Parse(b []byte, file, origin string) []Entry {
 			continue
 		}
 		f := strings.FieldsFunc(s, func(r rune) bool { return r == ' ' || r == '\t' })
-		if len(f) < 2 {
+		// libmount (mnt_parse_table_line) needs source, target and type;
+		// a shorter line is a parse error and ignored ("findmnt
+		// --tab-file" warns and skips it). Options, freq and passno are
+		// optional; fields after passno are ignored.
+		if len(f) < 3 {
 			continue
 		}
 		e := Entry{Spec: Unescape(f[0]), Dir: Unescape(f[1]), File: file, Line: n, Origin: origin}
 		if e.Dir != "none" && e.Dir != "swap" {
 			e.Dir = CleanDir(e.Dir)
 		}
-		if len(f) > 2 {
-			e.Type = Unescape(f[2])
-		}
+		e.Type = Unescape(f[2])
 		if len(f) > 3 {
 			e.Options = strings.Split(Unescape(f[3]), ",")
 		} else {
 			e.Options = []string{"defaults"}
 		}
+		// Freq and passno are read with sscanf("%d"): a field that does
+		// not start with a number (a trailing "# comment" where one is
+		// expected) makes the line a parse error.
+		ok := true
 		if len(f) > 4 {
-			e.Freq, _ = strconv.Atoi(f[4])
+			e.Freq, ok = leadingInt(f[4])
 		}
-		if len(f) > 5 {
-			e.Pass, _ = strconv.Atoi(f[5])
+		if ok && len(f) > 5 {
+			e.Pass, ok = leadingInt(f[5])
+		}
+		if !ok {
+			continue
 		}
 		out = append(out, e)
 	}
 	return out
 }
 
+// leadingInt reads an optionally signed decimal prefix of s, as
+// sscanf("%d") does.
+func leadingInt(s string) (int, bool) {
+	i := 0
+	if i < len(s) && (s[i] == '-' || s[i] == '+') {
+		i++
+	}
+	j := i
+	for j < len(s) && s[j] >= '0' && s[j] <= '9' && j-i < 9 {
+		j++
+	}
+	if j == i {
+		return 0, false
+	}
+	n, err := strconv.Atoi(s[:j])
+	return n, err == nil
+}
+
 // CleanDir normalizes a mount point: absolute, no trailing slash.
 func CleanDir(d string) string { return path.Clean("/" + d) }
 
-// Unescape decodes fstab's octal escapes (\040, \011, \012, \134).
+// Unescape decodes fstab's octal escapes (\040, \011, \012, \134) as
+// libmount's unmangle does: any backslash and three octal digits is one
+// byte (the value truncated to eight bits), and a resulting NUL ends the
+// field, as it ends libmount's C string ("a\400b" reads "a").
 func Unescape(s string) string {
 	if !strings.Contains(s, `\`) {
 		return s
@@ -131,8 +161,11 @@ func Unescape(s string) string {
 	var b strings.Builder
 	for i := 0; i < len(s); i++ {
 		if s[i] == '\\' && isOctal(s[i+1:]) {
-			v, _ := strconv.ParseUint(s[i+1:i+4], 8, 8)
-			b.WriteByte(byte(v))
+			v := (s[i+1]-'0')<<6 | (s[i+2]-'0')<<3 | (s[i+3] - '0')
+			if v == 0 {
+				break
+			}
+			b.WriteByte(v)
 			i += 3
 			continue
 		}
@@ -150,7 +183,7 @@ func isOctal(s string) bool {
 			return false
 		}
 	}
-	return s[0] <= '3'
+	return true
 }
 
 // FstabEntry returns the fstab entry for mount point dir. As with

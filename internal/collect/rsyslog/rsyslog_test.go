@@ -2,8 +2,10 @@ package rsyslog
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/cradle-cra/cradle/internal/target"
@@ -127,5 +129,20 @@ func TestDebianRootFS(t *testing.T) {
 	}
 	if mode != "0640" {
 		t.Errorf("FileCreateMode %q", mode)
+	}
+}
+
+// Legacy selector lines that forward to another host are recorded; local
+// files, user messages and comments are not.
+func TestLegacyForward(t *testing.T) {
+	st := Parse([]byte("*.* @@(o)logs:6514;RSYSLOG_SyslogProtocol23Format\nauth.*\t@10.0.0.1\nmail.* -/var/log/mail.log\n*.emerg :omusrmsg:*\n# *.* @@off\n*.*;auth.none  @\n"), "/f")
+	var got []string
+	for _, s := range st {
+		if s.Kind == "forward" {
+			got = append(got, fmt.Sprintf("%d:%s", s.Line, s.Value))
+		}
+	}
+	if want := "1:@@(o)logs:6514;RSYSLOG_SyslogProtocol23Format 2:@10.0.0.1"; strings.Join(got, " ") != want {
+		t.Errorf("forwards %v, want %s", got, want)
 	}
 }

@@ -302,3 +302,28 @@ func parseCIDR(e string) (netip.Prefix, bool, error) {
 	}
 	return p, true, nil
 }
+
+// MaySelectUser reports whether the directive can apply to a connection
+// of conn's user: false when a Match block around it (in its own file or
+// one that included it) has a User or Group criterion the user fails,
+// which makes the block, and everything it includes, inactive for every
+// connection of that user. The other criteria depend on the client and
+// are taken as possibly true.
+func (d Directive) MaySelectUser(conn Conn) bool {
+	for _, m := range d.chain {
+		if m == nil {
+			continue
+		}
+		crit := splitCriteria(m.Criteria)
+		for i := 0; i+1 < len(crit); i += 2 {
+			attr, arg := strings.ToLower(crit[i]), crit[i+1]
+			switch {
+			case attr == "user" && patternList(conn.User, arg, false) != 1:
+				return false
+			case attr == "group" && (!conn.UserExists || !groupsMatch(conn.Groups, arg)):
+				return false
+			}
+		}
+	}
+	return true
+}

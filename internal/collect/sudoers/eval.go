@@ -30,8 +30,13 @@ const (
 	deny
 )
 
-// maxAliasDepth bounds alias nesting; sudo refuses cycles, cradle stops.
-const maxAliasDepth = 32
+// maxAliasDepth bounds alias nesting and maxVisits the items one
+// evaluation visits: sudo refuses alias cycles, and "A = B, B; B = C, C;
+// …" would otherwise expand exponentially.
+const (
+	maxAliasDepth = 32
+	maxVisits     = 1 << 16
+)
 
 // cutNeg strips leading '!'s: an odd number negates.
 func cutNeg(item string) (string, bool) {
@@ -52,11 +57,19 @@ func (p *Policy) alias(typ, name string) ([]string, bool) {
 // listMatch walks a list from its end: the last item that matches
 // decides, a negated one denying (sudoers(5): "the last match wins").
 func (p *Policy) listMatch(typ string, list []string, one func(string) bool, depth int) match {
+	budget := maxVisits
+	return p.listMatchN(typ, list, one, depth, &budget)
+}
+
+func (p *Policy) listMatchN(typ string, list []string, one func(string) bool, depth int, budget *int) match {
 	for i := len(list) - 1; i >= 0; i-- {
+		if *budget--; *budget < 0 {
+			return unspec
+		}
 		item, neg := cutNeg(list[i])
 		r := unspec
 		if members, ok := p.alias(typ, item); ok && depth < maxAliasDepth {
-			r = p.listMatch(typ, members, one, depth+1)
+			r = p.listMatchN(typ, members, one, depth+1, budget)
 		} else if item == "ALL" || one(item) {
 			r = allow
 		}
@@ -136,33 +149,21 @@ func (p *Policy) RunasMatches(s *Spec, target Principal) bool {
 // members, negation distributed as sudo does ("!ALIAS" negates every
 // member, "!!x" is x), each item with at most one leading '!'.
 func (p *Policy) Expand(cmds []string) []string {
-	var out []string
-	p.expand(cmds, false, 0, &out)
-	return out
+	return p.ExpandAliases("Cmnd", cmds)
 }
 
-func (p *Policy) expand(cmds []string, neg bool, depth int, out *[]string) {
-	for _, c := range cmds {
-		item, n := cutNeg(c)
-		if members, ok := p.alias("Cmnd", item); ok && depth < maxAliasDepth {
-			p.expand(members, neg != n, depth+1, out)
-			continue
-		}
-		if neg != n {
-			item = "!" + item
-		}
-		*out = append(*out, item)
-	}
-}
-
-// ExpandAliases returns a User_List, Host_List or Runas_List (typ "User",
-// "Host", "Runas") with aliases replaced by their members, negation
-// distributed, as sudo -l prints them.
+// ExpandAliases returns a list of typ ("User", "Host", "Runas", "Cmnd")
+// with aliases replaced by their members, negation distributed, as sudo
+// -l prints them; bounded like listMatch.
 func (p *Policy) ExpandAliases(typ string, list []string) []string {
 	var out []string
+	budget := maxVisits
 	var walk func(l []string, neg bool, depth int)
 	walk = func(l []string, neg bool, depth int) {
 		for _, x := range l {
+			if budget--; budget < 0 {
+				return
+			}
 			item, n := cutNeg(x)
 			if members, ok := p.alias(typ, item); ok && depth < maxAliasDepth {
 				walk(members, neg != n, depth+1)
@@ -345,6 +346,10 @@ func (p *Policy) Privileges(pr Principal) []*Spec {
 	return out
 }
 
+// maxTargets bounds the run-as users Decisions considers (each costs one
+// pass over the Defaults per kind of user); real policies name a few.
+const maxTargets = 256
+
 // Decided is one distinct outcome of an option over the situations a
 // policy can meet: the deciding entry (nil: sudo's built-in value) and
 // an example of who gets it.
@@ -361,7 +366,7 @@ type Decided struct {
 // "Defaults!" binding of the option; it returns each distinct deciding
 // entry once, in the order met.
 func (p *Policy) Decisions(name string, users []Principal) []Decided {
-	who := append(slices.Clone(users), Principal{User: "\x00", UID: -1})
+	who := append([]Principal{{User: "\x00", UID: -1}}, users...)
 	targets := []Principal{{User: "root", Groups: []string{"root"}}}
 	cmnds := []string{""}
 	for i := range p.Defaults {
@@ -396,22 +401,49 @@ func (p *Policy) Decisions(name string, users []Principal) []Decided {
 			}
 		case '>':
 			for _, u := range p.ExpandAliases("Runas", splitList(d.Binding[1:])) {
-				if u = strings.TrimSpace(u); u != "" && u[0] != '!' && u[0] != '%' && u[0] != '#' && u != "ALL" {
+				if u = strings.TrimSpace(u); len(targets) < maxTargets && u != "" && u[0] != '!' && u[0] != '%' && u[0] != '#' && u != "ALL" &&
+					!slices.ContainsFunc(targets, func(x Principal) bool { return x.User == u }) {
 					targets = append(targets, Principal{User: u, UID: -1})
 				}
 			}
 		case '!':
+			// Each binding is judged on its own (with the pass before it),
+			// so overlapping command lists need no command to stand for.
 			if !slices.Contains(cmnds, d.Binding) {
 				cmnds = append(cmnds, d.Binding)
 			}
 		}
 	}
+	// Users that the same ":" bindings match get the same value: evaluate
+	// one of each kind, which keeps a long passwd cheap.
+	var userBound []*Default
+	for i := range p.Defaults {
+		if d := &p.Defaults[i]; d.Name == name && strings.HasPrefix(d.Binding, ":") {
+			userBound = append(userBound, d)
+		}
+	}
+	kinds := map[string]bool{}
 	var out []Decided
 	seen := map[*Default]bool{}
 	for _, pr := range who {
 		pr.Host = p.Hostname
+		key := make([]byte, len(userBound))
+		for i, d := range userBound {
+			if p.Applies(d, pr, Principal{}, "") {
+				key[i] = 1
+			}
+		}
+		if kinds[string(key)] {
+			continue
+		}
+		kinds[string(key)] = true
 		for _, as := range targets {
 			for _, c := range cmnds {
+				// A command binding's own entry beats the first pass, so
+				// it decides the same for every user and run-as user.
+				if c != "" && (pr.User != "\x00" || as.User != "root") {
+					continue
+				}
 				d := p.Setting(name, pr, as, c)
 				if seen[d] {
 					continue

@@ -134,10 +134,32 @@ func FuzzParse(f *testing.F) {
 	f.Add([]byte("Defaults env_reset, !visiblepw\nroot ALL=(ALL:ALL) ALL\n"))
 	f.Add([]byte("u h = (r) NOPASSWD: /a, PASSWD: /b : h2 = ALL\n@includedir /etc/sudoers.d\n"))
 	f.Add([]byte("User_Alias A = a, b : B = c\nx ALL=\\\n ALL\n"))
+	f.Add([]byte("Cmnd_Alias A = B, B, B\nCmnd_Alias B = C, C, C\nCmnd_Alias C = A, !A\nUser_Alias U = U\nDefaults!A !authenticate\nU ALL = A\n"))
 	f.Fuzz(func(t *testing.T, b []byte) {
+		p := &Policy{Aliases: map[string][]string{}, Typed: map[string]map[string][]string{}}
 		for _, s := range Parse(b, "/f") {
 			if s.Line < 1 {
 				t.Fatalf("bad statement %+v", s)
+			}
+			switch s.Kind {
+			case "default":
+				p.Defaults = append(p.Defaults, s.Default)
+			case "spec":
+				p.Specs = append(p.Specs, s.Spec)
+			case "alias":
+				if p.Typed[s.AliasType] == nil {
+					p.Typed[s.AliasType] = map[string][]string{}
+				}
+				p.Typed[s.AliasType][s.Alias] = s.Members
+			}
+		}
+		// Evaluation is bounded whatever the aliases (cycles, fan-out).
+		pr := Principal{User: "u", Groups: []string{"g"}, Host: "h"}
+		p.Lookup(pr, Principal{User: "root"}, "/usr/bin/true")
+		p.Decisions("authenticate", []Principal{pr})
+		for i := range p.Specs {
+			if n := len(p.Expand(p.Specs[i].Commands)); n > maxVisits {
+				t.Fatalf("expansion of %d items", n)
 			}
 		}
 	})

@@ -87,8 +87,13 @@ var kernelDefaults = map[string]string{
 var familyDefaults = map[string]map[string]string{
 	// Debian's kernel enables CONFIG_SECURITY_DMESG_RESTRICT, patches
 	// perf_event_paranoid to 3, carries the unprivileged_userns_clone
-	// switch (on since bullseye) and sets the sysrq mask to 438.
+	// switch (on since bullseye), sets the sysrq mask to 438 and enables
+	// link protection by default (debian/patches "fs: Enable link
+	// security restrictions by default"; procps' 99-protect-links.conf
+	// persists the same).
 	"debian": {
+		"fs.protected_hardlinks":           "1",
+		"fs.protected_symlinks":            "1",
 		"kernel.dmesg_restrict":            "1",
 		"kernel.perf_event_paranoid":       "3",
 		"kernel.unprivileged_userns_clone": "1",
@@ -96,6 +101,8 @@ var familyDefaults = map[string]map[string]string{
 		"vm.mmap_min_addr":                 "65536",
 	},
 	"ubuntu": {
+		"fs.protected_hardlinks":           "1",
+		"fs.protected_symlinks":            "1",
 		"kernel.dmesg_restrict":            "1",
 		"kernel.perf_event_paranoid":       "4",
 		"kernel.unprivileged_userns_clone": "1",

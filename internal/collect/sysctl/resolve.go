@@ -177,8 +177,10 @@ func (c *Config) universe(query string) []string {
 			}
 		}
 	}
-	add(NormalizeKey(query))
-	add(Canonical(query))
+	if query != "" {
+		add(NormalizeKey(query))
+		add(Canonical(query))
+	}
 	for _, a := range c.Assignments {
 		if !a.Glob {
 			add(a.Key)
@@ -231,8 +233,7 @@ func (c *Config) simulate(query string) *sim {
 // it as a side effect (Via names the variable written); Key is the name
 // the line wrote.
 func (c *Config) Persisted(key string) (Assignment, bool) {
-	s := c.simulate(key)
-	st := s.vars[Canonical(key)]
+	st := c.resolved(key)
 	if st == nil {
 		return Assignment{}, false
 	}
@@ -240,6 +241,24 @@ func (c *Config) Persisted(key string) (Assignment, bool) {
 	a.Value = st.value
 	a.Via = st.via
 	return a, true
+}
+
+// resolved returns key's state after the simulated boot. One replay over
+// every name the configuration and the defaults know serves all such
+// queries (a scan asks for dozens of keys); another name gets a replay of
+// its own, as a glob may reach it.
+func (c *Config) resolved(key string) *state {
+	c.once.Do(func() {
+		c.base = c.simulate("")
+		c.known = map[string]bool{}
+		for _, k := range c.base.universe {
+			c.known[k] = true
+		}
+	})
+	if c.known[NormalizeKey(key)] {
+		return c.base.vars[Canonical(key)]
+	}
+	return c.simulate(key).vars[Canonical(key)]
 }
 
 // Overridden lists the earlier explicit assignments of key, under any of

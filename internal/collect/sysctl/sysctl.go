@@ -17,6 +17,7 @@ import (
 	"path"
 	"sort"
 	"strings"
+	"sync"
 
 	"github.com/cradle-cra/cradle/internal/facts"
 	"github.com/cradle-cra/cradle/internal/target"
@@ -64,6 +65,10 @@ type Config struct {
 	// at boot (an /etc/sysctl.conf no sysctl.d link points at on a
 	// systemd tree).
 	Ignored []string `json:"ignored,omitempty"`
+
+	once  sync.Once
+	base  *sim            // the replay over every known name
+	known map[string]bool // the names base covers
 }
 
 // Key is the fact-store key.
@@ -72,8 +77,12 @@ const Key = "sysctl"
 // Get returns the memoised persisted configuration.
 func Get(s *facts.Store) (*Config, error) { return facts.Get(s, Key, facts.OfTarget(Collect)) }
 
-// maxFiles bounds the configuration files read.
-const maxFiles = 1024
+// maxFiles bounds the configuration files read, maxAssignments the lines
+// kept from them.
+const (
+	maxFiles       = 1024
+	maxAssignments = 1 << 16
+)
 
 // Collect reads the persisted sysctl configuration of t.
 func Collect(_ context.Context, t target.Target) (*Config, error) {
@@ -162,6 +171,9 @@ func (c *Config) read(t target.Target, p, file string) error {
 	}
 	c.Files = append(c.Files, target.Abs(file))
 	for _, l := range Parse(b) {
+		if len(c.Assignments) >= maxAssignments {
+			return fmt.Errorf("sysctl: more than %d assignments", maxAssignments)
+		}
 		c.Assignments = append(c.Assignments, Assignment{Line: l, File: target.Abs(file)})
 	}
 	return nil

@@ -271,3 +271,21 @@ func TestAliasesAndSideEffects(t *testing.T) {
 		t.Errorf("Overridden %+v", prev)
 	}
 }
+
+// FuzzPersisted replays arbitrary sysctl.d content: no panic, and a
+// resolved value always comes from a line of the input.
+func FuzzPersisted(f *testing.F) {
+	f.Add([]byte("net.ipv4.ip_forward = 1\nnet/ipv4/conf/*/forwarding = 0\n-net.ipv4.conf.all.forwarding\nnet.ipv6.conf.all.disable_ipv6=1\n"))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		c := &Config{}
+		for _, l := range Parse(b) {
+			c.Assignments = append(c.Assignments, Assignment{Line: l, File: "/etc/sysctl.d/f.conf"})
+		}
+		for _, k := range []string{"net.ipv4.ip_forward", "net.ipv4.conf.default.forwarding", "net.ipv4.conf.all.accept_redirects", "net.ipv6.conf.default.disable_ipv6", "kernel.sysrq"} {
+			if a, ok := c.Persisted(k); ok && (a.Num <= 0 || a.File == "") {
+				t.Fatalf("%s resolved from no line: %+v", k, a)
+			}
+		}
+		_ = c.Overridden("net.ipv4.ip_forward")
+	})
+}

@@ -161,7 +161,7 @@ func TestSystemdSysctlDifferential(t *testing.T) {
 			t.Skipf("the fixture has no %s", p)
 		}
 	}
-	seed, cases := uint64(20261205), 60
+	seed, cases := uint64(20261205), 40
 	if v, err := strconv.ParseUint(os.Getenv("CRADLE_SYSCTL_SEED"), 10, 64); err == nil {
 		seed = v
 	}

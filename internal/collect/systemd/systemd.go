@@ -358,7 +358,7 @@ func (c *Config) State(name string) (UnitState, error) {
 			}
 		}
 	}
-	if file == "" && len(us.EnabledBy) == 0 {
+	if file == "" {
 		// systemd-sysv-generator turns init scripts without a native unit
 		// into services enabled by their rc links.
 		if strings.HasSuffix(name, ".service") && target.Exists(c.t, "etc/init.d/"+strings.TrimSuffix(name, ".service")) {
@@ -366,6 +366,8 @@ func (c *Config) State(name string) (UnitState, error) {
 			rs.Unit = name
 			return rs, nil
 		}
+		// Links without a unit file pull in nothing: the manager reports
+		// the unit not found, as systemctl is-enabled does ("not-found").
 		return us, nil
 	}
 	if file != "" {

@@ -38,3 +38,9 @@ sed -i -E \
 	-e 's/^ENCRYPT_METHOD[[:space:]].*/ENCRYPT_METHOD MD5/' \
 	"$etc/login.defs"
 sed -i '/^INACTIVE=/d' "$etc/default/useradd"
+
+# A loose umask for login shells; root's PATH with the current directory
+# and a group-writable directory.
+echo 'umask 002' >"$etc/profile.d/cradle-loose.sh"
+install -d -m 0775 "$root/usr/local/tools"
+grep -q 'usr/local/tools' "$root/root/.bashrc" || echo 'export PATH="$PATH:.:/usr/local/tools"' >>"$root/root/.bashrc"

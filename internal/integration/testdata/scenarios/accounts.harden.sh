@@ -27,3 +27,9 @@ if grep -q '^INACTIVE=' "$etc/default/useradd"; then
 else
 	echo 'INACTIVE=30' >>"$etc/default/useradd"
 fi
+
+grep -q '^FAIL_DELAY' "$etc/login.defs" || echo 'FAIL_DELAY		4' >>"$etc/login.defs"
+printf '# Concurrent logins per user.\n*\thard\tmaxlogins\t10\n' >"$etc/security/limits.d/cradle-maxlogins.conf"
+grep -q '^umask 027' "$etc/profile" || echo 'umask 027' >>"$etc/profile"
+grep -q '^umask 027' "$etc/bash.bashrc" || echo 'umask 027' >>"$etc/bash.bashrc"
+printf '# Log idle shells out.\nTMOUT=900\nreadonly TMOUT\nexport TMOUT\n' >"$etc/profile.d/tmout.sh"

@@ -10,7 +10,7 @@ conf=$root/etc/modprobe.d/00-cradle-break.conf
 	for m in cramfs freevxfs jffs2 hfs hfsplus udf squashfs usb-storage; do
 		echo "blacklist $m"
 	done
-	for m in dccp sctp rds tipc n_hdlc can firewire-core bluetooth; do
+	for m in dccp sctp rds tipc n_hdlc can firewire-core bluetooth atm uvcvideo; do
 		echo "install $m /sbin/modprobe --ignore-install $m"
 	done
 } >"$conf"

@@ -7,7 +7,7 @@ install -d -m 0755 "$root/etc/modprobe.d"
 conf=$root/etc/modprobe.d/cradle-harden.conf
 {
 	echo "# Kernel modules this system does not need."
-	for m in cramfs freevxfs jffs2 hfs hfsplus udf squashfs usb-storage dccp sctp rds tipc n_hdlc can firewire-core bluetooth; do
+	for m in cramfs freevxfs jffs2 hfs hfsplus udf squashfs usb-storage dccp sctp rds tipc n_hdlc can firewire-core bluetooth atm uvcvideo; do
 		echo "install $m /bin/false"
 		echo "blacklist $m"
 	done

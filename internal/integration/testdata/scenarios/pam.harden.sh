@@ -44,3 +44,17 @@ remember = 5
 enforce_for_root
 CONF
 chmod 0644 "$sec/pwhistory.conf"
+set_kv "$sec/pwquality.conf" minclass 3
+set_kv "$sec/pwquality.conf" maxrepeat 3
+set_kv "$sec/pwquality.conf" difok 5
+# A longer delay after a failed console login; root only on local consoles.
+sed -i -E 's/(pam_faildelay\.so[[:space:]]+delay=)[0-9]+/\14000000/' "$pamd/login"
+grep -q pam_securetty "$pamd/login" || sed -i '1i auth       requisite  pam_securetty.so' "$pamd/login"
+printf 'console\ntty1\n' >"$root/etc/securetty"
+chmod 0600 "$root/etc/securetty"
+set_kv "$sec/pwquality.conf" dcredit -1
+set_kv "$sec/pwquality.conf" ucredit -1
+set_kv "$sec/pwquality.conf" lcredit -1
+set_kv "$sec/pwquality.conf" ocredit -1
+grep -qE "^even_deny_root" "$sec/faillock.conf" || echo even_deny_root >>"$sec/faillock.conf"
+sed -i -E 's/^(session[[:space:]]+optional[[:space:]]+pam_lastlog\.so)$/\1 showfailed/' "$pamd/login"

@@ -44,9 +44,12 @@ X11UseLocalhost no
 KerberosAuthentication yes
 PubkeyAuthentication no
 RekeyLimit default none
+DisableForwarding no
 # Restricts logins only for the connections this block selects.
 Match Address 10.0.0.0/8
 	AllowUsers root
+	# Global-only: sshd refuses to start on it.
+	PrintMotd no
 CONF
 chmod 0666 "$ssh/sshd_config"
 chmod 0777 "$ssh/sshd_config.d"

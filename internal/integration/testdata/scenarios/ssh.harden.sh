@@ -46,6 +46,7 @@ KerberosAuthentication no
 PubkeyAuthentication yes
 RekeyLimit 512M 1h
 AllowGroups root sudo
+DisableForwarding yes
 CONF
 chmod 0644 "$ssh/sshd_config.d/00-cradle-harden.conf"
 chown root:root "$ssh/sshd_config" "$ssh/sshd_config.d"
