@@ -28,12 +28,17 @@ func (c *firewallCheck) Fixable() bool {
 
 // manualDeny is the advice when the policy cannot be set safely.
 func manualDeny(hook string) string {
-	return fmt.Sprintf("allow the ports that must stay reachable (sshd's first) and then set the %s policy to drop: "+
-		"ufw: `ufw allow 22/tcp && ufw default deny %s`; "+
-		"nftables: `nft add rule inet filter %s tcp dport 22 accept` and `policy drop;` in the base chain of /etc/nftables.conf; "+
-		"firewalld: `firewall-cmd --permanent --add-service=ssh` (the default zone's target already rejects); "+
-		"iptables: `iptables -A INPUT -p tcp --dport 22 -j ACCEPT && iptables -P %s DROP` (and ip6tables), then `netfilter-persistent save`",
-		hook, map[string]string{"input": "incoming", "forward": "routed"}[hook], hook, strings.ToUpper(hook))
+	if hook == "forward" {
+		return "set the forward policy to drop, allowing what the host must route first: " +
+			"ufw: `ufw default deny routed`; nftables: `policy drop;` in the forward base chain of /etc/nftables.conf; " +
+			"firewalld: the default zone's target already rejects forwarded traffic; " +
+			"iptables: `iptables -P FORWARD DROP` (and ip6tables), then `netfilter-persistent save`"
+	}
+	return "allow the ports that must stay reachable (sshd's first) and then set the input policy to drop: " +
+		"ufw: `ufw allow 22/tcp && ufw default deny incoming`; " +
+		"nftables: `nft add rule inet filter input tcp dport 22 accept` and `policy drop;` in the input base chain of /etc/nftables.conf; " +
+		"firewalld: `firewall-cmd --permanent --add-service=ssh` (the default zone's target already rejects); " +
+		"iptables: `iptables -A INPUT -p tcp --dport 22 -j ACCEPT && iptables -P INPUT DROP` (and ip6tables), then `netfilter-persistent save`"
 }
 
 func (c *firewallCheck) Remediate(ctx context.Context, f *facts.Store, ch *remedy.Changes) error {

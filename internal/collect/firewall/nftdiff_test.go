@@ -39,7 +39,7 @@ func TestNftDifferential(t *testing.T) {
 	if s := os.Getenv("CRADLE_NFT_SEED"); s != "" {
 		seed, _ = strconv.ParseUint(s, 10, 64)
 	}
-	n := 100
+	n := 60
 	if s := os.Getenv("CRADLE_NFT_CASES"); s != "" {
 		n, _ = strconv.Atoi(s)
 	}
