@@ -40,6 +40,12 @@ func TestShellUmask(t *testing.T) {
 		{"comment and printing ignored", prof, map[string]any{"etc/profile": "# umask 000\numask\numask -S\necho '# umask 000'\numask 0077\n"}, result.Pass, "umask 0077"},
 		{"symbolic", prof, map[string]any{"etc/profile": "umask u=rwx,g=rx,o=\n"}, result.Pass, "u=rwx,g=rx,o="},
 		{"symbolic too open", prof, map[string]any{"etc/profile": "umask u=rwx,g=rwx,o=rx\n"}, result.Fail, "o=rx"},
+		{"symbolic names no group", prof, map[string]any{"etc/profile": "umask o=\n"}, result.Error, "classes it does not name keep the inherited umask"},
+		{"symbolic names only user", prof, map[string]any{"etc/profile": "umask u=rwx\n"}, result.Error, "umask u=rwx at /etc/profile:1"},
+		{"symbolic partial too open", prof, map[string]any{"etc/profile": "umask o=rx\n"}, result.Fail, "o=rx"},
+		{"symbolic partial names what 027 needs", prof, map[string]any{"etc/profile": "umask g=rx,o=\n"}, result.Pass, "g=rx,o="},
+		{"symbolic all", prof, map[string]any{"etc/profile": "umask o=rwx,a=rx\n"}, result.Fail, "a=rx"},
+		{"symbolic partial beside a failing one", prof, map[string]any{"etc/profile": "umask o=\numask 002\n"}, result.Fail, "umask 002"},
 		{"not required", `{paths: [/etc/bash.bashrc], umask: "027"}`, map[string]any{"etc/bash.bashrc": "PS1='$ '\n"}, result.Pass, "no umask set"},
 		{"no files", prof, map[string]any{"etc/hostname": "x\n"}, result.NotApplicable, "none of"},
 	})
@@ -55,6 +61,13 @@ func TestShellUmaskFix(t *testing.T) {
 	ch = fixRoundTrip(t, shellUmaskTemplate{}, prof, targettest.Tree(t, map[string]string{"etc/profile": debProfile + "umask 027\n", "etc/profile.d/x.sh": "  umask 002  # group\n"}))
 	if got := planned(t, ch, "etc/profile.d/x.sh"); got != "  umask 027  # group\n" {
 		t.Errorf("planned x.sh %q", got)
+	}
+	// A symbolic umask that leaves group to the inherited umask is not
+	// rewritten: cradle does not know the value to keep.
+	tg := targettest.Tree(t, map[string]string{"etc/profile": debProfile + "umask o=\n"})
+	ops := planFix(t, newCheck(t, shellUmaskTemplate{}, prof), tg).Ops()
+	if len(ops) != 1 || !ops[0].Deferred() || !strings.Contains(ops[0].Reason, "inherited umask") {
+		t.Errorf("ops %+v", ops)
 	}
 }
 
@@ -118,7 +131,7 @@ func FuzzShellLine(f *testing.F) {
 			}
 			_ = unquoteShell(w[0])
 			if len(w) > 1 {
-				if v, ok := parseUmask(w[1]); ok && v > 0o777 {
+				if v, k, ok := parseUmask(w[1]); ok && (v > 0o777 || v&^k != 0) {
 					t.Fatalf("umask %q = %o", w[1], v)
 				}
 			}
