@@ -3,7 +3,9 @@ package checks
 import (
 	"context"
 	"fmt"
+	"io/fs"
 	"path"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -547,9 +549,53 @@ func (c *rootPathCheck) Evaluate(ctx context.Context, f *facts.Store) check.Outc
 	return check.Pass(good...)
 }
 
+// rootPathSystemDirs are the directories whose mode the dirs fix changes:
+// packaged command directories, never scratch or shared ones (/tmp, a
+// team's setgid directory), whose write bits other software relies on.
+var rootPathSystemDirs = []string{"/bin", "/sbin", "/usr/bin", "/usr/sbin", "/usr/local/bin", "/usr/local/sbin", "/usr/games", "/usr/local/games", "/snap/bin"}
+
+// fixablePathDir returns the directory the dirs fix may chmod for the PATH
+// entry e (a link like /bin -> usr/bin followed when it stays in the list),
+// or why it may not: not a system command directory, not root's, or sticky.
+func fixablePathDir(t target.Target, e string) (dir, why string) {
+	p := path.Clean(e)
+	for range 4 {
+		if !slices.Contains(rootPathSystemDirs, p) {
+			return "", p + " is not a system command directory"
+		}
+		fi, err := t.Lstat(p)
+		if err != nil {
+			return "", err.Error()
+		}
+		if fi.Mode&fs.ModeSymlink != 0 {
+			l, err := t.Readlink(p)
+			if err != nil {
+				return "", err.Error()
+			}
+			p = path.Join(path.Dir(p), l)
+			if path.IsAbs(l) {
+				p = path.Clean(l)
+			}
+			continue
+		}
+		switch {
+		case !fi.Mode.IsDir():
+			return "", p + " is not a directory"
+		case fi.UID != 0:
+			return "", fmt.Sprintf("%s is owned by uid %d, not root", p, fi.UID)
+		case fi.Mode&fs.ModeSticky != 0:
+			return "", p + " is sticky (a shared directory)"
+		}
+		return p, ""
+	}
+	return "", "too many symbolic links"
+}
+
 // Remediate drops ".", empty and relative entries from each PATH value
-// in place; for dirs it removes group and world write from the
-// directories (root's commands must not be replaceable by other users).
+// in place; for dirs it removes group and world write from root-owned
+// system command directories (root's commands must not be replaceable by
+// other users) and defers every other directory: removing it from root's
+// PATH is the fix there.
 func (c *rootPathCheck) Remediate(ctx context.Context, _ *facts.Store, ch *remedy.Changes) error {
 	sets, err := rootPaths(ch.Overlay())
 	if err != nil {
@@ -568,8 +614,14 @@ func (c *rootPathCheck) Remediate(ctx context.Context, _ *facts.Store, ch *remed
 				if err != nil || !fi.Mode.IsDir() || fi.Mode.Perm()&0o022 == 0 {
 					continue
 				}
+				dir, why := fixablePathDir(ch.Overlay(), e)
+				if why != "" {
+					ch.Defer(fmt.Sprintf("remove %s from root's PATH in %s:%d", e, s.file, s.line),
+						fmt.Sprintf("%s is mode %04o and %s: cradle does not change its mode", e, uint32(fi.Mode.Perm()), why))
+					continue
+				}
 				done[e] = true
-				if err := ch.Chmod(e, (fi.Mode&remedy.PermMask)&^0o022, "remove group and world write from "+e+" in root's PATH"); err != nil {
+				if err := ch.Chmod(dir, (fi.Mode&remedy.PermMask)&^0o022, "remove group and world write from "+dir+" in root's PATH"); err != nil {
 					return err
 				}
 				continue

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/cradle-cra/cradle/internal/facts"
+	"github.com/cradle-cra/cradle/internal/remedy"
 	"github.com/cradle-cra/cradle/internal/result"
 	"github.com/cradle-cra/cradle/internal/target"
 	"github.com/cradle-cra/cradle/internal/target/targettest"
@@ -156,5 +157,82 @@ func TestShellTimeout(t *testing.T) {
 	ch = fixRoundTrip(t, shellTimeoutTemplate{}, args, targettest.Tree(t, map[string]string{"etc/profile": "export TMOUT=3600 # one hour\n"}))
 	if got := planned(t, ch, "etc/profile"); got != "export TMOUT=900 # one hour\n" {
 		t.Errorf("planned %q", got)
+	}
+}
+
+// TestRootPathDirsFix checks that the dirs fix changes only root-owned,
+// non-sticky system command directories and defers every other one.
+func TestRootPathDirsFix(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("needs root to create root- and user-owned directories")
+	}
+	tests := []struct {
+		name     string
+		entry    string
+		setup    func(t *testing.T, root string)
+		chmod    string // path chmodded to 0755, "" none
+		deferred string
+	}{
+		{"system directory", "/usr/local/bin", func(t *testing.T, r string) { mkdirMode(t, r+"/usr/local/bin", 0o777, 0) }, "/usr/local/bin", ""},
+		{"merged /usr link", "/bin", func(t *testing.T, r string) {
+			mkdirMode(t, r+"/usr/bin", 0o775, 0)
+			symlink(t, "usr/bin", r+"/bin")
+		}, "/usr/bin", ""},
+		{"/tmp", "/tmp", func(t *testing.T, r string) { mkdirMode(t, r+"/tmp", 0o777|os.ModeSticky, 0) }, "", "/tmp is not a system command directory"},
+		{"shared team directory", "/srv/team/bin", func(t *testing.T, r string) { mkdirMode(t, r+"/srv/team/bin", 0o775|os.ModeSetgid, 0) }, "", "not a system command directory"},
+		{"sticky system directory", "/usr/local/sbin", func(t *testing.T, r string) { mkdirMode(t, r+"/usr/local/sbin", 0o777|os.ModeSticky, 0) }, "", "sticky"},
+		{"user's system directory", "/usr/games", func(t *testing.T, r string) { mkdirMode(t, r+"/usr/games", 0o775, 1000) }, "", "owned by uid 1000"},
+		{"link out of the list", "/usr/local/bin", func(t *testing.T, r string) {
+			mkdirMode(t, r+"/tmp", 0o777|os.ModeSticky, 0)
+			if err := os.MkdirAll(r+"/usr/local", 0o755); err != nil {
+				t.Fatal(err)
+			}
+			symlink(t, "/tmp", r+"/usr/local/bin")
+		}, "", "/tmp is not a system command directory"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := targettest.Dir(t, map[string]string{"root/.profile": "PATH=" + tt.entry + ":/nonexistent\n"})
+			tt.setup(t, dir)
+			ch := fixRoundTrip(t, rootPathTemplate{}, `{check: dirs}`, openDir(t, dir))
+			var chmod, deferred []string
+			for _, op := range ch.Ops() {
+				switch op.Kind {
+				case remedy.KindChmod:
+					chmod = append(chmod, op.Path+" "+op.To)
+				case remedy.KindDeferred:
+					deferred = append(deferred, op.Summary+": "+op.Reason)
+				}
+			}
+			if tt.chmod != "" && (len(chmod) != 1 || chmod[0] != tt.chmod+" 0755") {
+				t.Errorf("chmod %q, want %s 0755", chmod, tt.chmod)
+			}
+			if tt.deferred != "" {
+				want := "remove " + tt.entry + " from root's PATH in /root/.profile:1"
+				if len(chmod) != 0 || len(deferred) != 1 || !strings.Contains(deferred[0], want) || !strings.Contains(deferred[0], tt.deferred) {
+					t.Errorf("chmod %q, deferred %q, want %q and %q", chmod, deferred, want, tt.deferred)
+				}
+			}
+		})
+	}
+}
+
+func mkdirMode(t *testing.T, p string, mode os.FileMode, uid int) {
+	t.Helper()
+	if err := os.MkdirAll(p, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(p, mode); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chown(p, uid, 0); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func symlink(t *testing.T, dest, p string) {
+	t.Helper()
+	if err := os.Symlink(dest, p); err != nil {
+		t.Fatal(err)
 	}
 }
