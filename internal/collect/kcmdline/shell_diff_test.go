@@ -24,7 +24,7 @@ func TestGrubDefaultDifferential(t *testing.T) {
 	// host's shell and locale would change the grub.d glob order.
 	sb := targettest.NewSandbox(t)
 	if !sb.Has("bin/sh") {
-		t.Fatal("the fixture has no /bin/sh")
+		targettest.Missing(t, "the fixture has no /bin/sh")
 	}
 	seed := uint64(20261205)
 	if s := os.Getenv("CRADLE_KCMDLINE_SEED"); s != "" {
