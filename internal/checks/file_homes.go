@@ -202,6 +202,9 @@ func (c *homeFilesCheck) Evaluate(ctx context.Context, f *facts.Store) check.Out
 	if err != nil {
 		return check.FromErr("home directories", err)
 	}
+	if len(hs.Homes) == 0 && len(c.a.Paths) == 0 {
+		return check.NotApplicable("no home directory to look in (%s)", homesNote(hs))
+	}
 	ms, total, err := c.find(ctx, t, hs)
 	if err != nil {
 		return check.FromErr("home directories", err)

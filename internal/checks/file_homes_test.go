@@ -28,12 +28,14 @@ func TestHomeFiles(t *testing.T) {
 		{"service account under /var", map[string]string{"var/lib/postgresql/.rhosts": ""}, `{names: [.rhosts]}`, result.Fail, "/var/lib/postgresql/.rhosts"},
 		{"service account under /srv", map[string]string{"srv/www/.netrc": ""}, `{names: [.netrc]}`, result.Fail, "/srv/www/.netrc"},
 		{"orphan home", map[string]string{"home/gone/.forward": ""}, `{names: [.forward]}`, result.Fail, "/home/gone/.forward"},
-		{"shared system dir is not a home", map[string]string{"bin/.rhosts": ""}, `{names: [.rhosts]}`, result.Pass, ""},
+		{"shared system dir is not a home", map[string]string{"bin/.rhosts": "", "root/.bashrc": ""}, `{names: [.rhosts]}`, result.Pass, ""},
 		{"nested name", map[string]string{"home/alice/.ssh/id_ed25519": "", "home/alice/.ssh/id_ed25519.pub": ""}, `{names: [".ssh/id_*"], exclude: ["*.pub"]}`, result.Fail, "/home/alice/.ssh/id_ed25519"},
 		{"public key only", map[string]string{"home/alice/.ssh/id_ed25519.pub": ""}, `{names: [".ssh/id_*"], exclude: ["*.pub"]}`, result.Pass, ""},
 		{".ssh is a file", map[string]string{"home/alice/.ssh": ""}, `{names: [".ssh/id_*"]}`, result.Pass, ""},
 		{"absolute path", map[string]string{"etc/ssl/private/key.pem": ""}, `{names: [".ssh/id_*"], paths: [/etc/ssl/private/*]}`, result.Fail, "/etc/ssl/private/key.pem"},
 		{"history glob", map[string]string{"root/.python_history": ""}, `{names: [".*history"]}`, result.Fail, "/root/.python_history"},
+		{"no home at all", map[string]string{"etc/passwd": "", "etc/hostname": "x\n"}, `{names: [.rhosts]}`, result.NotApplicable, ""},
+		{"no home, paths still read", map[string]string{"etc/passwd": "", "etc/ssl/private/key.pem": ""}, `{names: [.rhosts], paths: [/etc/ssl/private/*]}`, result.Fail, "/etc/ssl/private/key.pem"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -3,6 +3,7 @@ package checks
 import (
 	"context"
 	"fmt"
+	"path"
 	"slices"
 	"strconv"
 	"strings"
@@ -123,7 +124,11 @@ func (c *kernelCmdlineCheck) judge(ps []kcmdline.Param) (problem, observed strin
 	for _, f := range c.a.Forbid {
 		key, val, hasVal := strings.Cut(f, "=")
 		p, ok := kcmdline.Last(ps, key)
-		if ok && (!hasVal || p.Value == val) {
+		switch {
+		case !ok:
+		case hasVal && p.Value == val:
+			bad = append(bad, p.String())
+		case !hasVal && !harmlessParam(p):
 			bad = append(bad, p.String())
 		}
 	}
@@ -146,6 +151,30 @@ func (c *kernelCmdlineCheck) judge(ps []kcmdline.Param) (problem, observed strin
 		obs = append(obs, "none of them set")
 	}
 	return strings.Join(bad, ", "), strings.Join(obs, ", ")
+}
+
+// normalInit lists the init paths a system boots without init=; naming
+// one explicitly changes nothing.
+var normalInit = map[string][]string{
+	"init":   {"/sbin/init", "/usr/sbin/init", "/lib/systemd/systemd", "/usr/lib/systemd/systemd"},
+	"rdinit": {"/init"}, // the initramfs default
+}
+
+// harmlessParam reports whether a parameter forbidden by its key alone
+// is set so it does nothing: explicitly off (systemd.debug_shell=0, as
+// systemd's parse_boolean reads it) or init= naming the normal init.
+func harmlessParam(p kcmdline.Param) bool {
+	if !p.HasValue {
+		return false
+	}
+	if paths, ok := normalInit[p.Key]; ok {
+		return slices.Contains(paths, path.Clean(p.Value))
+	}
+	switch strings.ToLower(p.Value) {
+	case "0", "no", "n", "false", "f", "off":
+		return true
+	}
+	return false
 }
 
 func (c *kernelCmdlineCheck) valueOK(p kcmdline.Param) bool {

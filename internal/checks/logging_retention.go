@@ -146,9 +146,8 @@ func SystemdTimespan(s string) (time.Duration, bool) {
 //
 // Every logrotate block naming one of logs keeps at least min rotated
 // files (its rotate count, or the default in effect where the block
-// starts, logrotate's built-in being 0). Where no block names them, the
-// global default at the end of logrotate.conf is judged: it is what a
-// block added later starts from. Without /etc/logrotate.conf logrotate
+// starts, logrotate's built-in being 0). Where no block names them,
+// logrotate never rotates them: fail. Without /etc/logrotate.conf logrotate
 // does not run: not_applicable (logging.logrotate.configured covers it).
 type logrotateRotateTemplate struct{}
 
@@ -211,11 +210,9 @@ func (c *logrotateRotateCheck) Evaluate(_ context.Context, f *facts.Store) check
 		judge(b.Rotate, file, line, b.RotateLine == 0, "block for "+strings.Join(named, ", ")+fmt.Sprintf(" (%s:%d)", b.File, b.Line))
 	}
 	if len(good)+len(bad) == 0 {
-		file := cfg.RotateFile
-		if file == "" {
-			file = "/etc/logrotate.conf"
-		}
-		judge(cfg.Rotate, file, cfg.RotateLine, cfg.RotateLine == 0, "no block names "+strings.Join(c.a.Logs, ", ")+"; global default")
+		// logrotate only rotates logs a block names: the global rotate
+		// keeps nothing for them, they grow without bound.
+		return check.Fail(result.Evidence{Expected: exp, Observed: strings.Join(c.a.Logs, ", ") + ": not rotated by logrotate (no block names them)", File: "/etc/logrotate.conf"})
 	}
 	if len(bad) > 0 {
 		return check.Fail(bad...)

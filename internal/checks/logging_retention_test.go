@@ -50,7 +50,8 @@ func TestLogrotateRotate(t *testing.T) {
 			result.Fail, "logrotate's default"},
 		{"glob", args, map[string]any{"etc/logrotate.conf": conf, "etc/logrotate.d/x": "/var/log/*.log {\nrotate 1\n}\n"}, result.Fail, "/var/log/auth.log"},
 		{"taboo skipped", args, map[string]any{"etc/logrotate.conf": conf, "etc/logrotate.d/rsyslog": rs, "etc/logrotate.d/rsyslog.dpkg-old": "/var/log/syslog {\nrotate 1\n}\n"}, result.Pass, ""},
-		{"no block, global", args, map[string]any{"etc/logrotate.conf": "rotate 2\n"}, result.Fail, "global default"},
+		{"no block, global", args, map[string]any{"etc/logrotate.conf": "rotate 2\n"}, result.Fail, "not rotated by logrotate"},
+		{"no block, large global", args, map[string]any{"etc/logrotate.conf": "rotate 52\n"}, result.Fail, "not rotated by logrotate"},
 		{"absent", args, map[string]any{}, result.NotApplicable, "not configured"},
 	})
 	runArgErrors(t, logrotateRotateTemplate{}, []string{`{}`, `{min: 4}`, `{logs: [/a]}`})

@@ -28,14 +28,18 @@ import (
 // shellFiles reads paths (globs in the last element, matches in sorted
 // order) from t and calls fn with each file's logical lines (backslash
 // continuations joined, comments removed).
-func shellFiles(t target.Target, paths []string, fn func(file string, n int, line string)) (read []string, err error) {
+func shellFiles(t target.Target, paths []string, fn func(file string, n int, line string)) (read, notes []string, err error) {
 	for _, p := range paths {
 		p = target.Clean(p)
 		dir, base := path.Split(p)
 		files := []string{p}
 		if strings.ContainsAny(base, "*?[") {
 			if files, err = target.Glob(t, dir, base); err != nil {
-				return read, fmt.Errorf("list %s: %w", target.Abs(dir), err)
+				return read, notes, fmt.Errorf("list %s: %w", target.Abs(dir), err)
+			}
+			if len(files) > maxShellFiles {
+				notes = append(notes, fmt.Sprintf("%s: only the first %d of %d files read", target.Abs(p), maxShellFiles, len(files)))
+				files = files[:maxShellFiles]
 			}
 		}
 		for _, f := range files {
@@ -47,13 +51,25 @@ func shellFiles(t target.Target, paths []string, fn func(file string, n int, lin
 				if isNotExist(err) {
 					continue
 				}
-				return read, fmt.Errorf("read %s: %w", target.Abs(f), err)
+				return read, notes, fmt.Errorf("read %s: %w", target.Abs(f), err)
 			}
 			read = append(read, target.Abs(f))
 			shellLines.Each(b, func(n int, line string) { fn(target.Abs(f), n, stripShellComment(line)) })
 		}
 	}
-	return read, nil
+	return read, notes, nil
+}
+
+// maxShellFiles bounds the files one glob (profile.d/*.sh) reads: a
+// hostile tree may hold millions.
+const maxShellFiles = 256
+
+// withNotes adds notes (files left unread) to an outcome's evidence.
+func withNotes(o check.Outcome, notes []string) check.Outcome {
+	for _, n := range notes {
+		o.Evidence = append(o.Evidence, result.Evidence{Observed: n})
+	}
+	return o
 }
 
 var shellLines = textline.Continued{Max: 64 << 10}
@@ -229,9 +245,9 @@ type umaskSetting struct {
 	ok    bool   // value parsed
 }
 
-func (c *shellUmaskCheck) collect(t target.Target) ([]umaskSetting, []string, error) {
+func (c *shellUmaskCheck) collect(t target.Target) ([]umaskSetting, []string, []string, error) {
 	var out []umaskSetting
-	read, err := shellFiles(t, c.a.Paths, func(file string, n int, line string) {
+	read, notes, err := shellFiles(t, c.a.Paths, func(file string, n int, line string) {
 		for _, w := range shellCommands(line) {
 			if w[0] != "umask" {
 				continue
@@ -248,7 +264,7 @@ func (c *shellUmaskCheck) collect(t target.Target) ([]umaskSetting, []string, er
 			out = append(out, umaskSetting{file: file, line: n, arg: arg, value: v, known: known, ok: ok})
 		}
 	})
-	return out, read, err
+	return out, read, notes, err
 }
 
 // parseUmask reads an octal umask or a symbolic one made of "=" clauses
@@ -302,10 +318,14 @@ func parseUmask(s string) (mask, known uint64, ok bool) {
 }
 
 func (c *shellUmaskCheck) Evaluate(ctx context.Context, f *facts.Store) check.Outcome {
-	sets, read, err := c.collect(f.Target())
+	sets, read, notes, err := c.collect(f.Target())
 	if err != nil {
 		return check.FromErr("read shell start-up files", err)
 	}
+	return withNotes(c.judge(sets, read), notes)
+}
+
+func (c *shellUmaskCheck) judge(sets []umaskSetting, read []string) check.Outcome {
 	exp := "umask masking " + c.a.Umask
 	if len(read) == 0 {
 		return check.NotApplicable("none of %s exists", orList(c.a.Paths))
@@ -348,7 +368,7 @@ func (c *shellUmaskCheck) Evaluate(ctx context.Context, f *facts.Store) check.Ou
 // "umask MASK" to the end of the first existing file when one is required
 // and none is set.
 func (c *shellUmaskCheck) Remediate(ctx context.Context, _ *facts.Store, ch *remedy.Changes) error {
-	sets, read, err := c.collect(ch.Overlay())
+	sets, read, _, err := c.collect(ch.Overlay())
 	if err != nil {
 		return err
 	}
@@ -454,7 +474,7 @@ var rootShellFiles = []string{"/etc/profile", "/root/.profile", "/root/.bashrc",
 
 func rootPaths(t target.Target) ([]pathSetting, error) {
 	var out []pathSetting
-	_, err := shellFiles(t, rootShellFiles, func(file string, n int, line string) {
+	_, _, err := shellFiles(t, rootShellFiles, func(file string, n int, line string) {
 		shellAssignments(line, func(k, v string) {
 			if k == "PATH" {
 				out = append(out, pathSetting{file: file, line: n, value: v})
@@ -703,7 +723,7 @@ func shellAssignments(line string, fn func(name, value string)) {
 func (c *shellTimeoutCheck) Evaluate(ctx context.Context, f *facts.Store) check.Outcome {
 	var good, bad []result.Evidence
 	exp := fmt.Sprintf("TMOUT between 1 and %d seconds", *c.a.Max)
-	read, err := shellFiles(f.Target(), c.a.Paths, func(file string, n int, line string) {
+	read, notes, err := shellFiles(f.Target(), c.a.Paths, func(file string, n int, line string) {
 		shellAssignments(line, func(k, v string) {
 			if k != "TMOUT" {
 				return
@@ -719,16 +739,15 @@ func (c *shellTimeoutCheck) Evaluate(ctx context.Context, f *facts.Store) check.
 	if err != nil {
 		return check.FromErr("read shell start-up files", err)
 	}
-	if len(read) == 0 {
+	switch {
+	case len(read) == 0:
 		return check.NotApplicable("none of %s exists", orList(c.a.Paths))
+	case len(bad) > 0:
+		return withNotes(check.Fail(bad...), notes)
+	case len(good) == 0:
+		return withNotes(check.Fail(result.Evidence{Expected: exp, Observed: "TMOUT not set in " + strings.Join(read, ", "), File: read[0]}), notes)
 	}
-	if len(bad) > 0 {
-		return check.Fail(bad...)
-	}
-	if len(good) == 0 {
-		return check.Fail(result.Evidence{Expected: exp, Observed: "TMOUT not set in " + strings.Join(read, ", "), File: read[0]})
-	}
-	return check.Pass(good...)
+	return withNotes(check.Pass(good...), notes)
 }
 
 // tmoutDropIn is where the fix sets TMOUT when none is set.
@@ -744,7 +763,7 @@ func (c *shellTimeoutCheck) Remediate(ctx context.Context, _ *facts.Store, ch *r
 	}
 	var hits []hit
 	ok := 0
-	if _, err := shellFiles(ch.Overlay(), c.a.Paths, func(file string, n int, line string) {
+	if _, _, err := shellFiles(ch.Overlay(), c.a.Paths, func(file string, n int, line string) {
 		shellAssignments(line, func(k, v string) {
 			if k != "TMOUT" {
 				return

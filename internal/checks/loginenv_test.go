@@ -2,6 +2,7 @@ package checks
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -234,5 +235,37 @@ func symlink(t *testing.T, dest, p string) {
 	t.Helper()
 	if err := os.Symlink(dest, p); err != nil {
 		t.Fatal(err)
+	}
+}
+
+func TestShellFilesCap(t *testing.T) {
+	for _, tt := range []struct {
+		n, read int
+		note    string
+	}{
+		{3, 3, ""},
+		{maxShellFiles, maxShellFiles, ""},
+		{maxShellFiles + 44, maxShellFiles, "/etc/profile.d/*.sh: only the first 256 of 300 files read"},
+	} {
+		files := map[string]string{}
+		for i := range tt.n {
+			files[fmt.Sprintf("etc/profile.d/%04d.sh", i)] = "umask 022\n"
+		}
+		lines := 0
+		read, notes, err := shellFiles(targettest.Tree(t, files), []string{"/etc/profile.d/*.sh"}, func(string, int, string) { lines++ })
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(read) != tt.read || lines != tt.read || strings.Join(notes, ";") != tt.note {
+			t.Errorf("%d files: read %d (%d lines), notes %q; want %d, %q", tt.n, len(read), lines, notes, tt.read, tt.note)
+		}
+	}
+	files := map[string]string{"etc/profile": "umask 027\n"}
+	for i := range maxShellFiles + 1 {
+		files[fmt.Sprintf("etc/profile.d/%04d.sh", i)] = ""
+	}
+	o := kcEval(t, shellUmaskTemplate{}, `{paths: [/etc/profile, /etc/profile.d/*.sh], umask: "027"}`, targettest.Tree(t, files))
+	if o.Status != result.Pass || !strings.Contains(fmt.Sprint(o.Evidence), "only the first 256 of 257 files read") {
+		t.Errorf("umask with a capped glob: %s %+v", o.Status, o.Evidence)
 	}
 }

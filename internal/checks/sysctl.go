@@ -139,6 +139,7 @@ func (c *sysctlCheck) ok(v string) bool {
 
 // keyValue is one key's value from one source, with its evidence.
 type keyValue struct {
+	key   string
 	value string
 	ev    result.Evidence
 }
@@ -191,13 +192,13 @@ func (c *sysctlCheck) Evaluate(ctx context.Context, f *facts.Store) check.Outcom
 			}
 			checked++
 			rev := result.Evidence{Expected: exp, Observed: key + " = " + rv + " (running)", File: file}
-			running = append(running, keyValue{rv, rev})
+			running = append(running, keyValue{key, rv, rev})
 			if !c.ok(rv) && c.a.Combine == "" {
 				failed = true
 			}
 			switch {
 			case persisted:
-				boot = append(boot, keyValue{p.Value, pev})
+				boot = append(boot, keyValue{key, p.Value, pev})
 				if !c.ok(p.Value) && c.a.Combine == "" {
 					failed = true
 					pev.Note = join(pev.Note, "this wrong value applies again at the next boot")
@@ -209,7 +210,7 @@ func (c *sysctlCheck) Evaluate(ctx context.Context, f *facts.Store) check.Outcom
 				rev.Observed = key + " is not persisted in any sysctl.d file; the running value " + rv + " is lost at reboot"
 				ev = append(ev, rev)
 			default:
-				boot = append(boot, keyValue{rv, rev})
+				boot = append(boot, keyValue{key, rv, rev})
 				rev.Note = "not persisted in any sysctl.d file"
 				ev = append(ev, rev)
 			}
@@ -218,7 +219,7 @@ func (c *sysctlCheck) Evaluate(ctx context.Context, f *facts.Store) check.Outcom
 		checked++
 		switch {
 		case persisted:
-			boot = append(boot, keyValue{p.Value, pev})
+			boot = append(boot, keyValue{key, p.Value, pev})
 			if !c.ok(p.Value) && c.a.Combine == "" {
 				failed = true
 			}
@@ -231,7 +232,7 @@ func (c *sysctlCheck) Evaluate(ctx context.Context, f *facts.Store) check.Outcom
 				continue
 			}
 			e := result.Evidence{Expected: exp, Observed: key + " = " + d + " (kernel default; no sysctl.d file sets it)"}
-			boot = append(boot, keyValue{d, e})
+			boot = append(boot, keyValue{key, d, e})
 			switch {
 			case c.a.RequirePersisted:
 				failed = true
@@ -261,8 +262,8 @@ func (c *sysctlCheck) Evaluate(ctx context.Context, f *facts.Store) check.Outcom
 			failed = failed || !ok
 			ev = append(ev, e)
 		}
-		if t.Live() && len(running) > 0 {
-			iev, ok := c.interfacesMax(t, running[0].value)
+		if all, found := allValue(running); t.Live() && found {
+			iev, ok := c.interfacesMax(t, all)
 			failed = failed || !ok
 			ev = append(ev, iev...)
 		}
@@ -298,11 +299,21 @@ func (c *sysctlCheck) combineMax(kv []keyValue, when string) (result.Evidence, b
 	return e, ok
 }
 
+// allValue returns the running conf.all value among kv, looked up by key:
+// the keys' order in the rule is not an API.
+func allValue(kv []keyValue) (keyValue, bool) {
+	for _, x := range kv {
+		if strings.Contains(x.key, ".all.") {
+			return x, true
+		}
+	}
+	return keyValue{}, false
+}
+
 // interfacesMax checks every interface of a live host: its own value
 // combined with conf.all's.
-func (c *sysctlCheck) interfacesMax(t target.Target, all string) ([]result.Evidence, bool) {
-	k := c.keys[0]
-	pre, leaf, found := strings.Cut(k, ".all.")
+func (c *sysctlCheck) interfacesMax(t target.Target, all keyValue) ([]result.Evidence, bool) {
+	pre, leaf, found := strings.Cut(all.key, ".all.")
 	if !found {
 		return nil, true
 	}
@@ -324,12 +335,12 @@ func (c *sysctlCheck) interfacesMax(t target.Target, all string) ([]result.Evide
 		}
 		v := sysctl.NormalizeValue(string(b))
 		eff := v
-		if sysctlInt(all) > sysctlInt(v) {
-			eff = all
+		if sysctlInt(all.value) > sysctlInt(v) {
+			eff = all.value
 		}
 		if !c.ok(eff) {
 			ok = false
-			ev = append(ev, result.Evidence{Expected: c.expected(e.Name + " effective"), Observed: fmt.Sprintf("interface %s filters with %s (max of its %s and conf.all's %s)", e.Name, eff, v, all), File: target.Abs(p)})
+			ev = append(ev, result.Evidence{Expected: c.expected(e.Name + " effective"), Observed: fmt.Sprintf("interface %s filters with %s (max of its %s and conf.all's %s)", e.Name, eff, v, all.value), File: target.Abs(p)})
 		}
 	}
 	return ev, ok

@@ -160,3 +160,23 @@ func TestMountOption(t *testing.T) {
 		}
 	}
 }
+
+func TestAllValueByKey(t *testing.T) {
+	kv := func(k, v string) keyValue { return keyValue{key: k, value: v} }
+	for _, tc := range []struct {
+		name  string
+		in    []keyValue
+		want  string
+		found bool
+	}{
+		{"all first", []keyValue{kv("net.ipv4.conf.all.rp_filter", "1"), kv("net.ipv4.conf.default.rp_filter", "0")}, "1", true},
+		{"default first", []keyValue{kv("net.ipv4.conf.default.rp_filter", "0"), kv("net.ipv4.conf.all.rp_filter", "2")}, "2", true},
+		{"no all key", []keyValue{kv("net.ipv4.conf.default.rp_filter", "0")}, "", false},
+		{"empty", nil, "", false},
+	} {
+		got, found := allValue(tc.in)
+		if found != tc.found || got.value != tc.want {
+			t.Errorf("%s: allValue = %q, %v; want %q, %v", tc.name, got.value, found, tc.want, tc.found)
+		}
+	}
+}

@@ -113,9 +113,14 @@ func Collect(ctx context.Context, t target.Target) (*Facts, error) {
 // (/nonexistent) are left out silently; two accounts whose homes lead to
 // the same directory share one entry.
 func FromDB(ctx context.Context, t target.Target, db *accounts.DB) (*Facts, error) {
+	return fromDB(ctx, t, db, MaxHomes)
+}
+
+func fromDB(ctx context.Context, t target.Target, db *accounts.DB, limit int) (*Facts, error) {
 	f := &Facts{Homes: []Home{}, Skipped: []Skipped{}}
 	byResolved := map[string]int{}
 	skipped := map[string]int{}
+	over := map[string]bool{} // homes counted in Truncated, bounded like Homes
 	add := func(p, user string, uid uint32, orphan bool) error {
 		if err := ctx.Err(); err != nil {
 			return err
@@ -157,8 +162,13 @@ func FromDB(ctx context.Context, t target.Target, db *accounts.DB) (*Facts, erro
 			}
 			return nil
 		}
-		if len(f.Homes) >= MaxHomes {
-			f.Truncated++
+		if len(f.Homes) >= limit {
+			if !over[rel] {
+				f.Truncated++
+				if len(over) < limit {
+					over[rel] = true
+				}
+			}
 			return nil
 		}
 		h := Home{Path: path.Clean(p), Resolved: target.Abs(rel), Users: []string{}, UID: uid, Orphan: orphan}
@@ -185,10 +195,19 @@ func FromDB(ctx context.Context, t target.Target, db *accounts.DB) (*Facts, erro
 		return nil, fmt.Errorf("read /home: %w", err)
 	}
 	for _, e := range ents {
-		if e.Type.IsDir() {
-			if err := add("/home/"+e.Name, "", 0, true); err != nil {
-				return nil, err
+		if !e.Type.IsDir() {
+			continue
+		}
+		if len(f.Homes) >= limit {
+			// Full: count the rest without resolving or statting them,
+			// a hostile /home may hold millions of directories.
+			if _, ok := byResolved["home/"+e.Name]; !ok && !over["home/"+e.Name] {
+				f.Truncated++
 			}
+			continue
+		}
+		if err := add("/home/"+e.Name, "", 0, true); err != nil {
+			return nil, err
 		}
 	}
 	slices.SortFunc(f.Homes, func(a, b Home) int { return strings.Compare(a.Resolved, b.Resolved) })

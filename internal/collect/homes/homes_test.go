@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/cradle-cra/cradle/internal/collect/accounts"
 	"github.com/cradle-cra/cradle/internal/target/targettest"
 )
 
@@ -135,5 +136,37 @@ func TestEmptyTree(t *testing.T) {
 	}
 	if len(f.Homes) != 0 || len(f.Skipped) != 0 {
 		t.Errorf("homes of an empty tree: %+v", f)
+	}
+}
+
+func TestHomeCapBeforeStat(t *testing.T) {
+	files := map[string]string{
+		"etc/passwd":   "root:x:0:0:root:/root:/bin/bash\nalice:x:1000:1000::/home/alice:/bin/bash\n",
+		"root/.bashrc": "",
+	}
+	for _, n := range []string{"alice", "b", "c", "d"} {
+		files["home/"+n+"/.profile"] = ""
+	}
+	tests := []struct {
+		limit, homes, truncated int
+	}{
+		{10, 5, 0},
+		{3, 3, 2},
+		{2, 2, 3}, // /home/alice is alice's home, already kept: not counted
+		{1, 1, 4},
+	}
+	for _, tt := range tests {
+		tg := targettest.Tree(t, files)
+		db, err := accounts.Collect(context.Background(), tg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		f, err := fromDB(context.Background(), tg, db, tt.limit)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(f.Homes) != tt.homes || f.Truncated != tt.truncated {
+			t.Errorf("limit %d: %d homes, %d truncated; want %d, %d", tt.limit, len(f.Homes), f.Truncated, tt.homes, tt.truncated)
+		}
 	}
 }

@@ -118,7 +118,9 @@ func Collect(ctx context.Context, t target.Target) (*Facts, error) {
 			return nil, err
 		}
 		if b != nil {
-			f.add(ParseGrubCfg(target.Abs(p), b)...)
+			srcs, skipped := ParseGrubCfg(target.Abs(p), b)
+			f.add(srcs...)
+			f.Notes = append(f.Notes, skipped...)
 		}
 	}
 	if err := f.bls(t); err != nil {
@@ -277,13 +279,22 @@ func ParseBLS(file string, b []byte, kernelopts string) (Source, bool) {
 }
 
 // ParseGrubCfg returns the command line of every linux, linuxefi and
-// linux16 line of a grub.cfg, with the title of the menu entry it is in.
-func ParseGrubCfg(file string, b []byte) []Source {
-	var out []Source
-	entry := ""
+// linux16 line of a grub.cfg that boots this system's Linux kernel, with
+// the title of the menu entry it is in. Lines loading another image
+// (memtest86+) or another system's kernel (os-prober's entries) are not
+// this kernel's command line: they are returned as skipped notes.
+func ParseGrubCfg(file string, b []byte) (out []Source, skipped []string) {
+	entry, osProber, otherOS := "", false, false
+	nskipped := 0
 	for i, l := range textline.Split(b) {
 		if len(l) > MaxLineLen {
 			continue
+		}
+		// grub-mkconfig brackets each /etc/grub.d script's output.
+		if t := strings.TrimSpace(l); strings.HasPrefix(t, "### BEGIN /etc/grub.d/") {
+			osProber = strings.Contains(t, "os-prober")
+		} else if strings.HasPrefix(t, "### END /etc/grub.d/") {
+			osProber = false
 		}
 		words := grubWords(l)
 		if len(words) == 0 {
@@ -294,15 +305,52 @@ func ParseGrubCfg(file string, b []byte) []Source {
 			if len(words) > 1 {
 				entry = words[1]
 			}
+			otherOS = slices.ContainsFunc(words[1:], func(w string) bool { return strings.HasPrefix(w, "osprober-") })
 		case "linux", "linuxefi", "linux16":
 			if len(words) < 2 {
+				continue
+			}
+			why := ""
+			switch {
+			case osProber || otherOS:
+				why = "another system's entry (os-prober)"
+			case !IsKernelImage(words[1]):
+				why = "not a Linux kernel image"
+			}
+			if why != "" {
+				if nskipped++; nskipped <= maxSkippedListed {
+					skipped = append(skipped, fmt.Sprintf("%s:%d: entry %q (%s) skipped: %s", file, i+1, entry, words[1], why))
+				}
 				continue
 			}
 			line := strings.Join(words[2:], " ")
 			out = append(out, Source{Kind: KindGrubCfg, File: file, Line: i + 1, Entry: entry, Cmdline: line, Params: Parse(line)})
 		}
 	}
-	return out
+	if n := nskipped - maxSkippedListed; n > 0 {
+		skipped = append(skipped, fmt.Sprintf("%s: %d more entries skipped", file, n))
+	}
+	return out, skipped
+}
+
+// maxSkippedListed bounds the skipped grub.cfg entries named in notes.
+const maxSkippedListed = 8
+
+// IsKernelImage reports whether a boot loader's image path names a Linux
+// kernel by its conventional file names (vmlinuz-*, vmlinux, bzImage,
+// arm64's Image, Gentoo's kernel-*); a path built from grub variables
+// cannot be told and counts as one.
+func IsKernelImage(p string) bool {
+	if strings.Contains(p, "$") {
+		return true
+	}
+	base := path.Base(p)
+	for _, pre := range []string{"vmlinuz", "vmlinux", "bzImage", "Image", "kernel-"} {
+		if strings.HasPrefix(base, pre) {
+			return true
+		}
+	}
+	return false
 }
 
 // grubWords splits a grub script line into words: blanks separate,

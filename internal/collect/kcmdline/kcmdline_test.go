@@ -117,6 +117,43 @@ func TestCollect(t *testing.T) {
 	}
 }
 
+func TestGrubCfgKernelEntriesOnly(t *testing.T) {
+	tests := []struct {
+		name, cfg string
+		kept      []string // entry titles judged
+		skipped   int
+	}{
+		{"debian kernel", "menuentry 'Debian' {\n linux /vmlinuz-6.1.0-18-amd64 ro\n}\n", []string{"Debian"}, 0},
+		{"grub device prefix", "menuentry 'D' {\n linux (hd0,gpt2)/boot/vmlinuz-6.1 ro\n}\n", []string{"D"}, 0},
+		{"arm64 Image", "menuentry 'A' {\n linux /Image ro\n}\n", []string{"A"}, 0},
+		{"bzImage", "menuentry 'B' {\n linux16 /bzImage-6.6 ro\n}\n", []string{"B"}, 0},
+		{"gentoo kernel-", "menuentry 'G' {\n linux /kernel-6.6.13-gentoo ro\n}\n", []string{"G"}, 0},
+		{"grub variable", "menuentry 'V' {\n linux $kernel ro\n}\n", []string{"V"}, 0},
+		{"memtest efi", "### BEGIN /etc/grub.d/20_memtest86+ ###\nmenuentry 'Memory test (memtest86+x64.efi)' {\n linux /boot/memtest86+x64.efi\n}\n### END /etc/grub.d/20_memtest86+ ###\n", nil, 1},
+		{"memtest bin", "menuentry 'Memory test' {\n linux16 /boot/memtest86+x64.bin console=ttyS0\n}\n", nil, 1},
+		{"os-prober section", "### BEGIN /etc/grub.d/30_os-prober ###\nmenuentry 'Ubuntu 22.04 (on /dev/sda2)' {\n linux /boot/vmlinuz-5.15 root=/dev/sda2 init=/bin/sh\n}\n### END /etc/grub.d/30_os-prober ###\nmenuentry 'Debian' {\n linux /vmlinuz ro\n}\n", []string{"Debian"}, 1},
+		{"os-prober id", "menuentry 'Fedora (on /dev/sdb1)' --class gnu-linux $menuentry_id_option 'osprober-gnulinux-simple-abc' {\n linux /vmlinuz-6.5 ro\n}\nmenuentry 'Debian' --class debian {\n linux /vmlinuz ro\n}\n", []string{"Debian"}, 1},
+	}
+	for _, tt := range tests {
+		srcs, skipped := ParseGrubCfg("/boot/grub/grub.cfg", []byte(tt.cfg))
+		var kept []string
+		for _, s := range srcs {
+			kept = append(kept, s.Entry)
+		}
+		if strings.Join(kept, ",") != strings.Join(tt.kept, ",") || len(skipped) != tt.skipped {
+			t.Errorf("%s: kept %q, skipped %q; want %q and %d skipped", tt.name, kept, skipped, tt.kept, tt.skipped)
+		}
+	}
+	var many strings.Builder
+	for range maxSkippedListed + 5 {
+		many.WriteString("menuentry 'memtest' {\n linux /memtest86+.bin\n}\n")
+	}
+	_, skipped := ParseGrubCfg("/boot/grub/grub.cfg", []byte(many.String()))
+	if len(skipped) != maxSkippedListed+1 || !strings.Contains(skipped[maxSkippedListed], "5 more entries skipped") {
+		t.Errorf("many skipped: %q", skipped)
+	}
+}
+
 func TestRecoveryDisabledAndLive(t *testing.T) {
 	tg := targettest.Tree(t, map[string]string{"etc/default/grub": "GRUB_DISABLE_RECOVERY=\"true\"\nGRUB_CMDLINE_LINUX=\"\"\n"})
 	f, err := Collect(context.Background(), tg)
@@ -158,7 +195,11 @@ func FuzzShellVars(f *testing.F) {
 func FuzzGrubCfg(f *testing.F) {
 	f.Add([]byte("menuentry 'Debian' {\n linux /vmlinuz root=x ro \"a b\" 'c'\n}\n"))
 	f.Fuzz(func(t *testing.T, b []byte) {
-		for _, s := range ParseGrubCfg("/boot/grub/grub.cfg", b) {
+		srcs, skipped := ParseGrubCfg("/boot/grub/grub.cfg", b)
+		if len(skipped) > maxSkippedListed+1 {
+			t.Fatalf("%d skipped notes", len(skipped))
+		}
+		for _, s := range srcs {
 			if s.Line < 1 {
 				t.Fatalf("line %d", s.Line)
 			}

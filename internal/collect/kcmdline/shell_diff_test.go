@@ -5,13 +5,13 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
 
 	"github.com/cradle-cra/cradle/internal/target"
+	"github.com/cradle-cra/cradle/internal/target/targettest"
 )
 
 // TestGrubDefaultDifferential generates seeded random /etc/default/grub
@@ -20,12 +20,15 @@ import (
 // (". /etc/default/grub", then each grub.d/*.cfg in glob order).
 // CRADLE_KCMDLINE_SEED overrides the seed; CRADLE_KCMDLINE_CASES the count.
 func TestGrubDefaultDifferential(t *testing.T) {
-	sh, err := exec.LookPath("sh")
-	if err != nil {
-		t.Skip("no sh")
+	// The fixture's own /bin/sh in a clean C-locale environment: the
+	// host's shell and locale would change the grub.d glob order.
+	sb := targettest.NewSandbox(t)
+	if !sb.Has("bin/sh") {
+		targettest.Missing(t, "the fixture has no /bin/sh")
 	}
 	seed := uint64(20261205)
 	if s := os.Getenv("CRADLE_KCMDLINE_SEED"); s != "" {
+		var err error
 		if seed, err = strconv.ParseUint(s, 10, 64); err != nil {
 			t.Fatal(err)
 		}
@@ -37,23 +40,18 @@ func TestGrubDefaultDifferential(t *testing.T) {
 	r := rand.New(rand.NewPCG(seed, 0))
 	for i := range cases {
 		files := genGrubDefault(r)
-		dir := t.TempDir()
+		rel := fmt.Sprintf("tmp/case%d", i)
 		for name, body := range files {
-			p := filepath.Join(dir, name)
-			if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-				t.Fatal(err)
-			}
-			if err := os.WriteFile(p, []byte(body), 0o644); err != nil {
-				t.Fatal(err)
-			}
+			sb.Write(t, rel+"/"+name, body, 0o644)
 		}
+		dir := filepath.Join(sb.Root, rel)
 		script := `cd "$1" || exit 1
 . ./etc/default/grub
 for x in ./etc/default/grub.d/*.cfg; do if [ -e "$x" ]; then . "$x"; fi; done
 printf '%s\n%s\n%s' "$GRUB_CMDLINE_LINUX" "$GRUB_CMDLINE_LINUX_DEFAULT" "$GRUB_DISABLE_RECOVERY"`
-		out, err := exec.Command(sh, "-c", script, "sh", dir).Output()
+		out, stderr, err := sb.Run(context.Background(), "/bin/sh", "-c", script, "sh", "/"+rel)
 		if err != nil {
-			t.Fatalf("case %d (seed %d): sh: %v\n%s", i, seed, err, dump(files))
+			t.Fatalf("case %d (seed %d): sh: %v %s\n%s", i, seed, err, stderr, dump(files))
 		}
 		want := strings.SplitN(string(out), "\n", 3)
 		tg, err := target.OpenRootFS(dir)
