@@ -20,10 +20,10 @@ import (
 func TestIptablesDifferential(t *testing.T) {
 	restore, err := exec.LookPath("iptables-restore")
 	if err != nil || os.Geteuid() != 0 {
-		t.Skip("needs root and iptables-restore")
+		unavailable(t, "needs root and iptables-restore")
 	}
 	if out, err := exec.Command("unshare", "--net", "iptables-save").CombinedOutput(); err != nil {
-		t.Skipf("cannot run iptables in a new network namespace: %v: %s", err, out)
+		unavailable(t, "cannot run iptables in a new network namespace: %v: %s", err, out)
 	}
 	seed := uint64(20261205)
 	if s := os.Getenv("CRADLE_IPT_SEED"); s != "" {
