@@ -1,10 +1,13 @@
 package checks
 
 import (
+	"context"
 	"maps"
 	"strings"
 	"testing"
 
+	"github.com/cradle-cra/cradle/internal/collect/firewall"
+	"github.com/cradle-cra/cradle/internal/facts"
 	"github.com/cradle-cra/cradle/internal/remedy"
 	"github.com/cradle-cra/cradle/internal/result"
 	"github.com/cradle-cra/cradle/internal/target/targettest"
@@ -166,5 +169,58 @@ func TestFirewallFix(t *testing.T) {
 				t.Errorf("%s: op %+v, want deferred with the commands", name, op)
 			}
 		}
+	}
+}
+
+// TestFirewallDenyRunningAndPersisted: on the live host the running
+// ruleset and the configuration loaded at boot must both deny; the
+// evidence names the one that does not.
+func TestFirewallDenyRunningAndPersisted(t *testing.T) {
+	ctx := context.Background()
+	drop, err := firewall.ParseNft([]byte(fwNft), "nft list ruleset")
+	if err != nil {
+		t.Fatal(err)
+	}
+	accept, err := firewall.ParseNft([]byte(strings.Replace(fwNft, "policy drop", "policy accept", 1)), "nft list ruleset")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct {
+		name    string
+		ufw     string
+		running *firewall.Ruleset
+		want    result.Status
+		obs     string
+	}{
+		{"both deny", "DROP", drop, result.Pass, "persisted configuration"},
+		{"armed for the next boot only", "DROP", accept, result.Fail, "running ruleset"},
+		{"running only until reboot", "ACCEPT", drop, result.Fail, "persisted configuration"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			tg := targettest.Tree(t, fwTree(fwUFW(tt.ufw)))
+			fw, err := firewall.Collect(ctx, tg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			fw.Running, fw.RunningSource = tt.running, "nft list ruleset"
+			s := facts.NewStore(ctx, tg)
+			if _, err := facts.Get(s, firewall.Key, func(context.Context, *facts.Store) (*firewall.Firewall, error) { return fw, nil }); err != nil {
+				t.Fatal(err)
+			}
+			o := newCheck(t, firewallTemplate{}, `{aspect: input_deny, families: [ipv4]}`).Evaluate(ctx, s)
+			if o.Status != tt.want {
+				t.Fatalf("status %s, want %s (%+v)", o.Status, tt.want, o.Evidence)
+			}
+			var bad []string
+			for _, e := range o.Evidence {
+				bad = append(bad, e.Expected+": "+e.Observed)
+			}
+			if !strings.Contains(strings.Join(bad, "\n"), tt.obs) {
+				t.Errorf("evidence %q, want %q", bad, tt.obs)
+			}
+			if tt.want == result.Fail && strings.Contains(tt.obs, "running") == strings.Contains(strings.Join(bad, "\n"), "persisted") {
+				t.Errorf("evidence names the ruleset that denies: %q", bad)
+			}
+		})
 	}
 }

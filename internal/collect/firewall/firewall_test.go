@@ -425,3 +425,31 @@ func TestAllowsPortRestricted(t *testing.T) {
 		t.Errorf("iptables steps %+v", steps)
 	}
 }
+
+// plannedHost is the scanning host seen as a fix plan leaves it.
+type plannedHost struct{ target.Target }
+
+func (plannedHost) Planned() bool { return true }
+
+// TestPlannedStateIsPersisted: the state a fix plan leaves is judged on
+// the persisted configuration, never on the kernel's current ruleset.
+func TestPlannedStateIsPersisted(t *testing.T) {
+	tg, err := target.OpenHost()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tg.Close()
+	f, err := collect(context.Background(), facts.NewStore(context.Background(), plannedHost{tg}), func(_ context.Context, bin string, _ ...string) ([]byte, error) {
+		t.Errorf("ran %s for a planned state", bin)
+		return nil, nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if f.Running != nil || !strings.Contains(f.RunningNote, "planned") {
+		t.Errorf("running %v note %q", f.Running, f.RunningNote)
+	}
+	if rs, src := f.Effective(); rs != f.Persisted || src != "persisted configuration" {
+		t.Errorf("effective %s", src)
+	}
+}
