@@ -300,13 +300,7 @@ func (c *firewallCheck) listening(f *facts.Store, rs *firewall.Ruleset, source s
 		if s.Loopback() || !slices.Contains(c.a.Protocols, s.Proto) {
 			continue
 		}
-		fams := []string{firewall.IPv4}
-		if s.Addr.Is6() && !s.Addr.Is4In6() {
-			fams = []string{firewall.IPv6}
-			if s.Addr.IsUnspecified() {
-				fams = []string{firewall.IPv4, firewall.IPv6} // dual-stack unless IPV6_V6ONLY
-			}
-		}
+		fams := sockFams(s)
 		exp := fmt.Sprintf("%s is allowed by the firewall (%s)", s.Endpoint(), source)
 		for _, fam := range fams {
 			if !slices.Contains(c.a.Families, fam) {
@@ -354,6 +348,17 @@ func both(a, b check.Outcome) check.Outcome {
 		return b
 	}
 	return a
+}
+
+// sockFams lists the families a listening socket receives.
+func sockFams(s netsock.Socket) []string {
+	if s.Addr.Is6() && !s.Addr.Is4In6() {
+		if s.Addr.IsUnspecified() {
+			return []string{firewall.IPv4, firewall.IPv6} // dual-stack unless IPV6_V6ONLY
+		}
+		return []string{firewall.IPv6}
+	}
+	return []string{firewall.IPv4}
 }
 
 // fwOutcome fails with bad or passes with good, each without the

@@ -151,6 +151,27 @@ func TestFirewallFix(t *testing.T) {
 		t.Errorf("effects %+v", fxEffects(ch))
 	}
 
+	// Live: every port a service listens on for other hosts stays open,
+	// UDP too (a WireGuard port), in the families it listens in.
+	hdr := "  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode\n"
+	tg = targettest.Open(t, true, fwTree(fwUFW("ACCEPT"), map[string]string{
+		"etc/ssh/sshd_config": "Port 22\n",
+		"proc/net/tcp": hdr + "   0: 00000000:0016 00000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 100 1 0 100 0 0 10 0\n" +
+			"   1: 00000000:0050 00000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 101 1 0 100 0 0 10 0\n" +
+			"   2: 0100007F:0019 00000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 102 1 0 100 0 0 10 0\n",
+		"proc/net/udp": hdr + "   0: 00000000:CA6C 00000000:0000 07 00000000:00000000 00:00000000 00000000     0        0 103 2 0 0\n",
+	}))
+	ch = fixRoundTrip(t, firewallTemplate{}, `{aspect: input_deny}`, tg)
+	if got := planned(t, ch, "etc/ufw/user.rules"); !strings.Contains(got, "-p udp --dport 51820 -j ACCEPT") || !strings.Contains(got, "-p tcp --dport 80 -j ACCEPT") || strings.Contains(got, "--dport 25 ") || strings.Count(got, "--dport 22 ") != 1 {
+		t.Errorf("user.rules:\n%s", got)
+	}
+	if got := planned(t, ch, "etc/ufw/user6.rules"); strings.Contains(got, "51820") || !strings.Contains(got, "--dport 22 ") {
+		t.Errorf("user6.rules (IPv4-only listeners stay out):\n%s", got)
+	}
+	if !hasEffect(ch, remedy.Effect{Kind: remedy.EffectFirewallDeny, Subject: "input", Value: "tcp/22,tcp/80,udp/51820"}) {
+		t.Errorf("effects %+v", fxEffects(ch))
+	}
+
 	// An allow already there is not repeated; forward needs no port.
 	tg = targettest.Tree(t, fwTree(fwUFW("ACCEPT"), map[string]string{"etc/default/ufw": "DEFAULT_FORWARD_POLICY=ACCEPT\nIPV6=no\n"}))
 	ch = fixRoundTrip(t, firewallTemplate{}, `{aspect: forward_deny, families: [ipv4]}`, tg)
