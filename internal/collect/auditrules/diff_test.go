@@ -29,7 +29,7 @@ var diffLines = []string{"-w /etc/passwd -p wa -k identity", "-a always,exit -F 
 func TestDifferentialAugenrules(t *testing.T) {
 	s := targettest.NewSandbox(t)
 	if !s.Has("usr/sbin/augenrules") && !s.Has("sbin/augenrules") {
-		t.Skip("the fixture has no augenrules")
+		targettest.Missing(t, "the fixture has no augenrules")
 	}
 	seed := targettest.Seed(t, 20261205)
 	rng := rand.New(rand.NewPCG(seed, 0))

@@ -116,7 +116,7 @@ func squash(l, verb string) string {
 func TestModprobeDifferential(t *testing.T) {
 	s := targettest.NewSandbox(t)
 	if !s.Has("usr/bin/kmod") {
-		t.Skip("the fixture has no kmod")
+		targettest.Missing(t, "the fixture has no kmod")
 	}
 	seed, cases := targettest.Seed(t, 20261205), 30
 	if v, err := strconv.Atoi(os.Getenv("CRADLE_MODPROBE_CASES")); err == nil {

@@ -39,7 +39,7 @@ type findmntFS struct {
 func TestDifferentialFindmnt(t *testing.T) {
 	s := targettest.NewSandbox(t)
 	if !s.Has("usr/bin/findmnt") && !s.Has("bin/findmnt") {
-		t.Skip("the fixture has no findmnt")
+		targettest.Missing(t, "the fixture has no findmnt")
 	}
 	seed := targettest.Seed(t, 20261205)
 	rng := rand.New(rand.NewPCG(seed, 0))

@@ -369,7 +369,7 @@ func envInt(t *testing.T, name string, def int64) int64 {
 func TestDifferentialSSHD(t *testing.T) {
 	s := targettest.NewSandbox(t)
 	if !s.Has("usr/sbin/sshd") {
-		t.Skip("the fixture has no sshd")
+		targettest.Missing(t, "the fixture has no sshd")
 	}
 	seed := uint64(envInt(t, "CRADLE_SSHD_DIFF_SEED", defaultDiffSeed))
 	n := int(envInt(t, "CRADLE_SSHD_DIFF_CASES", 24))

@@ -181,7 +181,7 @@ func (g *sudoGen) files() map[string]string {
 func TestDifferentialSudo(t *testing.T) {
 	s := targettest.NewSandbox(t)
 	if !s.Has("usr/bin/sudo") {
-		t.Skip("the fixture has no sudo")
+		targettest.Missing(t, "the fixture has no sudo")
 	}
 	seed := targettest.Seed(t, 10)
 	cases := 30

@@ -158,7 +158,7 @@ func TestSystemdSysctlDifferential(t *testing.T) {
 	s := targettest.NewSandbox(t)
 	for _, p := range []string{"lib/systemd/systemd-sysctl", "usr/bin/unshare", "bin/mount"} {
 		if !s.Has(p) {
-			t.Skipf("the fixture has no %s", p)
+			targettest.Missing(t, "the fixture has no %s", p)
 		}
 	}
 	seed, cases := targettest.Seed(t, 20261205), 20
@@ -167,7 +167,7 @@ func TestSystemdSysctlDifferential(t *testing.T) {
 	}
 	hostNS, err := os.Readlink("/proc/self/ns/net")
 	if err != nil {
-		t.Skipf("no network namespace: %v", err)
+		targettest.Missing(t, "no network namespace: %v", err)
 	}
 	keys := sortedKeys(diffKeys)
 	// Start from the kernel defaults cradle assumes; forwarding first, as

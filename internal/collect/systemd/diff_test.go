@@ -35,7 +35,7 @@ var (
 func TestDifferentialIsEnabled(t *testing.T) {
 	s := targettest.NewSandbox(t)
 	if !s.Has("usr/bin/systemctl") && !s.Has("bin/systemctl") {
-		t.Skip("the fixture has no systemctl")
+		targettest.Missing(t, "the fixture has no systemctl")
 	}
 	seed := targettest.Seed(t, 20261205)
 	rng := rand.New(rand.NewPCG(seed, 0))

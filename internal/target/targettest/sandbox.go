@@ -95,6 +95,18 @@ func (s *Sandbox) Remove(t testing.TB, rel string) {
 	}
 }
 
+// Missing ends a test that lacks what it compares with (a program in the
+// fixture, a namespace): skipped on a developer's machine, failed when
+// fixtures are required (CRADLE_REQUIRE_FIXTURES=1, as in CI), since a
+// differential test that did not run proves nothing.
+func Missing(t testing.TB, format string, args ...any) {
+	t.Helper()
+	if os.Getenv("CRADLE_REQUIRE_FIXTURES") == "1" {
+		t.Fatalf(format, args...)
+	}
+	t.Skipf(format, args...)
+}
+
 // Has reports whether the fixture has the program at the root-relative
 // path rel, so a test can say which program it lacks.
 func (s *Sandbox) Has(rel string) bool {
