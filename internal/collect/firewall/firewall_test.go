@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"maps"
-	"os"
 	"strconv"
 	"strings"
 	"testing"
@@ -345,7 +344,7 @@ func TestRunningOnTheHost(t *testing.T) {
 	}
 	defer tg.Close()
 	if findBin(tg, "nft") == "" {
-		unavailable(t, "nft is not installed on this host")
+		targettest.Missing(t, "nft is not installed on this host")
 	}
 	var ran []string
 	f, err := collect(context.Background(), facts.NewStore(context.Background(), tg), func(_ context.Context, bin string, args ...string) ([]byte, error) {
@@ -370,16 +369,6 @@ func TestRunningOnTheHost(t *testing.T) {
 	if !strings.Contains(src, "running ruleset (nft list ruleset") || !denies {
 		t.Errorf("effective %s: %+v", src, rs.Chains)
 	}
-}
-
-// unavailable skips a test whose tools are missing, or fails it when
-// CRADLE_REQUIRE_FIXTURES=1 (CI installs nftables and iptables).
-func unavailable(t *testing.T, format string, args ...any) {
-	t.Helper()
-	if os.Getenv("CRADLE_REQUIRE_FIXTURES") == "1" {
-		t.Fatalf(format, args...)
-	}
-	t.Skipf(format, args...)
 }
 
 // TestAllowsPortRestricted: an allow limited to some sources or some
