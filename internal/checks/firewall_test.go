@@ -172,6 +172,27 @@ func TestFirewallFix(t *testing.T) {
 		t.Errorf("effects %+v", fxEffects(ch))
 	}
 
+	// An allow limited to some sources or interfaces keeps nothing open
+	// for everyone: sshd's allow is still added and the preflight is not
+	// told those ports stay reachable.
+	for _, restricted := range []string{
+		"-A ufw-user-input -s 10.0.0.0/8 -p tcp --dport 22 -j ACCEPT\n-A ufw-user-input -s 10.0.0.0/8 -p tcp --dport 443 -j ACCEPT\n",
+		"-A ufw-user-input -i wg0 -p tcp --dport 22 -j ACCEPT\n-A ufw-user-input -i wg0 -p tcp --dport 443 -j ACCEPT\n",
+	} {
+		tg = targettest.Tree(t, fwTree(fwUFW("ACCEPT"), map[string]string{
+			"etc/ssh/sshd_config": "Port 22\n",
+			"etc/default/ufw":     "IPV6=no\nDEFAULT_INPUT_POLICY=ACCEPT\n",
+			"etc/ufw/user.rules":  strings.Replace(fwUserRules, "### RULES ###\n", "### RULES ###\n"+restricted, 1),
+		}))
+		ch = fixRoundTrip(t, firewallTemplate{}, `{aspect: input_deny, families: [ipv4]}`, tg)
+		if got := planned(t, ch, "etc/ufw/user.rules"); !strings.Contains(got, "-A ufw-user-input -p tcp --dport 22 -j ACCEPT") {
+			t.Errorf("user.rules with %q:\n%s", restricted, got)
+		}
+		if !hasEffect(ch, remedy.Effect{Kind: remedy.EffectFirewallDeny, Subject: "input", Value: "tcp/22"}) {
+			t.Errorf("effects with %q: %+v", restricted, fxEffects(ch))
+		}
+	}
+
 	// An allow already there is not repeated; forward needs no port.
 	tg = targettest.Tree(t, fwTree(fwUFW("ACCEPT"), map[string]string{"etc/default/ufw": "DEFAULT_FORWARD_POLICY=ACCEPT\nIPV6=no\n"}))
 	ch = fixRoundTrip(t, firewallTemplate{}, `{aspect: forward_deny, families: [ipv4]}`, tg)
