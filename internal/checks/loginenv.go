@@ -3,7 +3,9 @@ package checks
 import (
 	"context"
 	"fmt"
+	"io/fs"
 	"path"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -223,7 +225,8 @@ type umaskSetting struct {
 	line  int
 	arg   string
 	value uint64
-	ok    bool // value known
+	known uint64 // bits value decides; the others keep the inherited umask
+	ok    bool   // value parsed
 }
 
 func (c *shellUmaskCheck) collect(t target.Target) ([]umaskSetting, []string, error) {
@@ -241,24 +244,25 @@ func (c *shellUmaskCheck) collect(t target.Target) ([]umaskSetting, []string, er
 				continue // prints the umask
 			}
 			arg := unquoteShell(args[0])
-			v, ok := parseUmask(arg)
-			out = append(out, umaskSetting{file: file, line: n, arg: arg, value: v, ok: ok})
+			v, known, ok := parseUmask(arg)
+			out = append(out, umaskSetting{file: file, line: n, arg: arg, value: v, known: known, ok: ok})
 		}
 	})
 	return out, read, err
 }
 
 // parseUmask reads an octal umask or a symbolic one made of "=" clauses
-// (u=rwx,g=rx,o=); anything else is not evaluated.
-func parseUmask(s string) (uint64, bool) {
+// (u=rwx,g=rx,o=); anything else is not evaluated. known holds the bits
+// the umask sets: a class a symbolic umask does not name keeps whatever
+// umask the shell inherited.
+func parseUmask(s string) (mask, known uint64, ok bool) {
 	if v, err := strconv.ParseUint(s, 8, 32); err == nil {
-		return v & 0o777, v <= 0o7777
+		return v & 0o777, 0o777, v <= 0o7777
 	}
-	mask := uint64(0o777)
 	for _, cl := range strings.Split(s, ",") {
 		who, perms, ok := strings.Cut(cl, "=")
 		if !ok || who == "" {
-			return 0, false
+			return 0, 0, false
 		}
 		var bits uint64
 		for _, p := range perms {
@@ -270,7 +274,7 @@ func parseUmask(s string) (uint64, bool) {
 			case 'x':
 				bits |= 1
 			default:
-				return 0, false
+				return 0, 0, false
 			}
 		}
 		for _, w := range who {
@@ -283,17 +287,18 @@ func parseUmask(s string) (uint64, bool) {
 			case 'o':
 				shift = 0
 			case 'a':
-				mask &^= 0o777
-				mask |= (^(bits<<6 | bits<<3 | bits)) & 0o777
+				mask = (^(bits<<6 | bits<<3 | bits)) & 0o777
+				known = 0o777
 				continue
 			default:
-				return 0, false
+				return 0, 0, false
 			}
 			mask &^= 7 << shift
 			mask |= (^bits & 7) << shift
+			known |= 7 << shift
 		}
 	}
-	return mask, true
+	return mask, known, true
 }
 
 func (c *shellUmaskCheck) Evaluate(ctx context.Context, f *facts.Store) check.Outcome {
@@ -305,12 +310,16 @@ func (c *shellUmaskCheck) Evaluate(ctx context.Context, f *facts.Store) check.Ou
 	if len(read) == 0 {
 		return check.NotApplicable("none of %s exists", orList(c.a.Paths))
 	}
-	var good, bad []result.Evidence
+	var good, bad, open []result.Evidence
 	for _, s := range sets {
 		ev := result.Evidence{Expected: exp, Observed: "umask " + s.arg, File: s.file, Line: s.line}
-		if s.ok && s.value&c.mask == c.mask {
+		switch {
+		case s.ok && s.value&c.mask == c.mask&s.known && c.mask&^s.known != 0:
+			ev.Note = "classes this umask does not name keep the inherited umask"
+			open = append(open, ev)
+		case s.ok && s.value&c.mask == c.mask:
 			good = append(good, ev)
-		} else {
+		default:
 			if !s.ok {
 				ev.Note = "cradle cannot evaluate this umask"
 			}
@@ -319,6 +328,11 @@ func (c *shellUmaskCheck) Evaluate(ctx context.Context, f *facts.Store) check.Ou
 	}
 	if len(bad) > 0 {
 		return check.Fail(bad...)
+	}
+	if len(open) > 0 {
+		o := check.Errorf("cannot judge %s at %s:%d: classes it does not name keep the inherited umask; set all of u, g and o", open[0].Observed, open[0].File, open[0].Line)
+		o.Evidence = open
+		return o
 	}
 	if len(sets) == 0 {
 		ev := result.Evidence{Expected: exp, Observed: "no umask set in " + strings.Join(read, ", "), File: read[0]}
@@ -356,11 +370,15 @@ func (c *shellUmaskCheck) Remediate(ctx context.Context, _ *facts.Store, ch *rem
 		return f, nil
 	}
 	for _, s := range sets {
-		if s.ok && s.value&c.mask == c.mask {
+		if s.ok && s.value&c.mask == c.mask && c.mask&^s.known == 0 {
 			continue
 		}
 		if !s.ok {
 			ch.Defer(fmt.Sprintf("set umask %s at %s:%d", c.a.Umask, s.file, s.line), "the umask "+s.arg+" is not a value cradle can rewrite safely")
+			continue
+		}
+		if c.mask&^s.known != 0 {
+			ch.Defer(fmt.Sprintf("set umask %s at %s:%d", c.a.Umask, s.file, s.line), "the umask "+s.arg+" leaves the classes it does not name to the inherited umask")
 			continue
 		}
 		f, err := file(s.file)
@@ -531,9 +549,53 @@ func (c *rootPathCheck) Evaluate(ctx context.Context, f *facts.Store) check.Outc
 	return check.Pass(good...)
 }
 
+// rootPathSystemDirs are the directories whose mode the dirs fix changes:
+// packaged command directories, never scratch or shared ones (/tmp, a
+// team's setgid directory), whose write bits other software relies on.
+var rootPathSystemDirs = []string{"/bin", "/sbin", "/usr/bin", "/usr/sbin", "/usr/local/bin", "/usr/local/sbin", "/usr/games", "/usr/local/games", "/snap/bin"}
+
+// fixablePathDir returns the directory the dirs fix may chmod for the PATH
+// entry e (a link like /bin -> usr/bin followed when it stays in the list),
+// or why it may not: not a system command directory, not root's, or sticky.
+func fixablePathDir(t target.Target, e string) (dir, why string) {
+	p := path.Clean(e)
+	for range 4 {
+		if !slices.Contains(rootPathSystemDirs, p) {
+			return "", p + " is not a system command directory"
+		}
+		fi, err := t.Lstat(p)
+		if err != nil {
+			return "", err.Error()
+		}
+		if fi.Mode&fs.ModeSymlink != 0 {
+			l, err := t.Readlink(p)
+			if err != nil {
+				return "", err.Error()
+			}
+			p = path.Join(path.Dir(p), l)
+			if path.IsAbs(l) {
+				p = path.Clean(l)
+			}
+			continue
+		}
+		switch {
+		case !fi.Mode.IsDir():
+			return "", p + " is not a directory"
+		case fi.UID != 0:
+			return "", fmt.Sprintf("%s is owned by uid %d, not root", p, fi.UID)
+		case fi.Mode&fs.ModeSticky != 0:
+			return "", p + " is sticky (a shared directory)"
+		}
+		return p, ""
+	}
+	return "", "too many symbolic links"
+}
+
 // Remediate drops ".", empty and relative entries from each PATH value
-// in place; for dirs it removes group and world write from the
-// directories (root's commands must not be replaceable by other users).
+// in place; for dirs it removes group and world write from root-owned
+// system command directories (root's commands must not be replaceable by
+// other users) and defers every other directory: removing it from root's
+// PATH is the fix there.
 func (c *rootPathCheck) Remediate(ctx context.Context, _ *facts.Store, ch *remedy.Changes) error {
 	sets, err := rootPaths(ch.Overlay())
 	if err != nil {
@@ -552,8 +614,14 @@ func (c *rootPathCheck) Remediate(ctx context.Context, _ *facts.Store, ch *remed
 				if err != nil || !fi.Mode.IsDir() || fi.Mode.Perm()&0o022 == 0 {
 					continue
 				}
+				dir, why := fixablePathDir(ch.Overlay(), e)
+				if why != "" {
+					ch.Defer(fmt.Sprintf("remove %s from root's PATH in %s:%d", e, s.file, s.line),
+						fmt.Sprintf("%s is mode %04o and %s: cradle does not change its mode", e, uint32(fi.Mode.Perm()), why))
+					continue
+				}
 				done[e] = true
-				if err := ch.Chmod(e, (fi.Mode&remedy.PermMask)&^0o022, "remove group and world write from "+e+" in root's PATH"); err != nil {
+				if err := ch.Chmod(dir, (fi.Mode&remedy.PermMask)&^0o022, "remove group and world write from "+dir+" in root's PATH"); err != nil {
 					return err
 				}
 				continue

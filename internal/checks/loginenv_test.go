@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/cradle-cra/cradle/internal/facts"
+	"github.com/cradle-cra/cradle/internal/remedy"
 	"github.com/cradle-cra/cradle/internal/result"
 	"github.com/cradle-cra/cradle/internal/target"
 	"github.com/cradle-cra/cradle/internal/target/targettest"
@@ -40,6 +41,12 @@ func TestShellUmask(t *testing.T) {
 		{"comment and printing ignored", prof, map[string]any{"etc/profile": "# umask 000\numask\numask -S\necho '# umask 000'\numask 0077\n"}, result.Pass, "umask 0077"},
 		{"symbolic", prof, map[string]any{"etc/profile": "umask u=rwx,g=rx,o=\n"}, result.Pass, "u=rwx,g=rx,o="},
 		{"symbolic too open", prof, map[string]any{"etc/profile": "umask u=rwx,g=rwx,o=rx\n"}, result.Fail, "o=rx"},
+		{"symbolic names no group", prof, map[string]any{"etc/profile": "umask o=\n"}, result.Error, "classes it does not name keep the inherited umask"},
+		{"symbolic names only user", prof, map[string]any{"etc/profile": "umask u=rwx\n"}, result.Error, "umask u=rwx at /etc/profile:1"},
+		{"symbolic partial too open", prof, map[string]any{"etc/profile": "umask o=rx\n"}, result.Fail, "o=rx"},
+		{"symbolic partial names what 027 needs", prof, map[string]any{"etc/profile": "umask g=rx,o=\n"}, result.Pass, "g=rx,o="},
+		{"symbolic all", prof, map[string]any{"etc/profile": "umask o=rwx,a=rx\n"}, result.Fail, "a=rx"},
+		{"symbolic partial beside a failing one", prof, map[string]any{"etc/profile": "umask o=\numask 002\n"}, result.Fail, "umask 002"},
 		{"not required", `{paths: [/etc/bash.bashrc], umask: "027"}`, map[string]any{"etc/bash.bashrc": "PS1='$ '\n"}, result.Pass, "no umask set"},
 		{"no files", prof, map[string]any{"etc/hostname": "x\n"}, result.NotApplicable, "none of"},
 	})
@@ -55,6 +62,13 @@ func TestShellUmaskFix(t *testing.T) {
 	ch = fixRoundTrip(t, shellUmaskTemplate{}, prof, targettest.Tree(t, map[string]string{"etc/profile": debProfile + "umask 027\n", "etc/profile.d/x.sh": "  umask 002  # group\n"}))
 	if got := planned(t, ch, "etc/profile.d/x.sh"); got != "  umask 027  # group\n" {
 		t.Errorf("planned x.sh %q", got)
+	}
+	// A symbolic umask that leaves group to the inherited umask is not
+	// rewritten: cradle does not know the value to keep.
+	tg := targettest.Tree(t, map[string]string{"etc/profile": debProfile + "umask o=\n"})
+	ops := planFix(t, newCheck(t, shellUmaskTemplate{}, prof), tg).Ops()
+	if len(ops) != 1 || !ops[0].Deferred() || !strings.Contains(ops[0].Reason, "inherited umask") {
+		t.Errorf("ops %+v", ops)
 	}
 }
 
@@ -118,7 +132,7 @@ func FuzzShellLine(f *testing.F) {
 			}
 			_ = unquoteShell(w[0])
 			if len(w) > 1 {
-				if v, ok := parseUmask(w[1]); ok && v > 0o777 {
+				if v, k, ok := parseUmask(w[1]); ok && (v > 0o777 || v&^k != 0) {
 					t.Fatalf("umask %q = %o", w[1], v)
 				}
 			}
@@ -143,5 +157,82 @@ func TestShellTimeout(t *testing.T) {
 	ch = fixRoundTrip(t, shellTimeoutTemplate{}, args, targettest.Tree(t, map[string]string{"etc/profile": "export TMOUT=3600 # one hour\n"}))
 	if got := planned(t, ch, "etc/profile"); got != "export TMOUT=900 # one hour\n" {
 		t.Errorf("planned %q", got)
+	}
+}
+
+// TestRootPathDirsFix checks that the dirs fix changes only root-owned,
+// non-sticky system command directories and defers every other one.
+func TestRootPathDirsFix(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("needs root to create root- and user-owned directories")
+	}
+	tests := []struct {
+		name     string
+		entry    string
+		setup    func(t *testing.T, root string)
+		chmod    string // path chmodded to 0755, "" none
+		deferred string
+	}{
+		{"system directory", "/usr/local/bin", func(t *testing.T, r string) { mkdirMode(t, r+"/usr/local/bin", 0o777, 0) }, "/usr/local/bin", ""},
+		{"merged /usr link", "/bin", func(t *testing.T, r string) {
+			mkdirMode(t, r+"/usr/bin", 0o775, 0)
+			symlink(t, "usr/bin", r+"/bin")
+		}, "/usr/bin", ""},
+		{"/tmp", "/tmp", func(t *testing.T, r string) { mkdirMode(t, r+"/tmp", 0o777|os.ModeSticky, 0) }, "", "/tmp is not a system command directory"},
+		{"shared team directory", "/srv/team/bin", func(t *testing.T, r string) { mkdirMode(t, r+"/srv/team/bin", 0o775|os.ModeSetgid, 0) }, "", "not a system command directory"},
+		{"sticky system directory", "/usr/local/sbin", func(t *testing.T, r string) { mkdirMode(t, r+"/usr/local/sbin", 0o777|os.ModeSticky, 0) }, "", "sticky"},
+		{"user's system directory", "/usr/games", func(t *testing.T, r string) { mkdirMode(t, r+"/usr/games", 0o775, 1000) }, "", "owned by uid 1000"},
+		{"link out of the list", "/usr/local/bin", func(t *testing.T, r string) {
+			mkdirMode(t, r+"/tmp", 0o777|os.ModeSticky, 0)
+			if err := os.MkdirAll(r+"/usr/local", 0o755); err != nil {
+				t.Fatal(err)
+			}
+			symlink(t, "/tmp", r+"/usr/local/bin")
+		}, "", "/tmp is not a system command directory"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := targettest.Dir(t, map[string]string{"root/.profile": "PATH=" + tt.entry + ":/nonexistent\n"})
+			tt.setup(t, dir)
+			ch := fixRoundTrip(t, rootPathTemplate{}, `{check: dirs}`, openDir(t, dir))
+			var chmod, deferred []string
+			for _, op := range ch.Ops() {
+				switch op.Kind {
+				case remedy.KindChmod:
+					chmod = append(chmod, op.Path+" "+op.To)
+				case remedy.KindDeferred:
+					deferred = append(deferred, op.Summary+": "+op.Reason)
+				}
+			}
+			if tt.chmod != "" && (len(chmod) != 1 || chmod[0] != tt.chmod+" 0755") {
+				t.Errorf("chmod %q, want %s 0755", chmod, tt.chmod)
+			}
+			if tt.deferred != "" {
+				want := "remove " + tt.entry + " from root's PATH in /root/.profile:1"
+				if len(chmod) != 0 || len(deferred) != 1 || !strings.Contains(deferred[0], want) || !strings.Contains(deferred[0], tt.deferred) {
+					t.Errorf("chmod %q, deferred %q, want %q and %q", chmod, deferred, want, tt.deferred)
+				}
+			}
+		})
+	}
+}
+
+func mkdirMode(t *testing.T, p string, mode os.FileMode, uid int) {
+	t.Helper()
+	if err := os.MkdirAll(p, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(p, mode); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chown(p, uid, 0); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func symlink(t *testing.T, dest, p string) {
+	t.Helper()
+	if err := os.Symlink(dest, p); err != nil {
+		t.Fatal(err)
 	}
 }

@@ -191,25 +191,33 @@ func readPwquality(t target.Target, src Source, c *Config) error {
 			ents = nil
 		}
 		var names []string
-		for i, e := range ents {
-			if i >= maxDropIns {
-				break
-			}
+		for _, e := range ents {
 			if PwqualityDropIn(e.Name) {
 				names = append(names, e.Name)
 			}
 		}
+		// The library reads every drop-in: one cradle did not read could
+		// weaken the policy, so too many is an error, not a partial view.
+		if len(names) > maxDropIns {
+			return fmt.Errorf("%s: %d drop-ins, more than the %d cradle reads", target.Abs(dir), len(names), maxDropIns)
+		}
 		sort.Strings(names)
 		for _, n := range names {
 			f := path.Join(dir, n)
-			if fi, err := t.Stat(f); err != nil || !fi.Mode.IsRegular() {
-				// A directory opens but reads nothing; a dangling link
-				// does not open (ignored for drop-ins).
+			fi, err := t.Stat(f)
+			switch {
+			case errors.Is(err, fs.ErrNotExist), err == nil && fi.Mode.IsDir():
+				// A dangling link does not open (ignored for drop-ins); a
+				// directory opens but reads nothing.
 				continue
+			case err != nil:
+				return fmt.Errorf("stat %s: %w", target.Abs(f), err)
+			case !fi.Mode.IsRegular():
+				return fmt.Errorf("%s is not a regular file", target.Abs(f))
 			}
 			b, err := target.ReadFile(t, f)
 			if err != nil {
-				continue
+				return fmt.Errorf("read %s: %w", target.Abs(f), err)
 			}
 			if stop := c.addPwquality(b, target.Abs(f)); stop {
 				return nil

@@ -40,7 +40,7 @@ type pwqProbe struct {
 func TestPwqualityDifferential(t *testing.T) {
 	s := targettest.NewSandbox(t)
 	if !s.Has("usr/bin/python3") || !s.Has("usr/lib/x86_64-linux-gnu/libpwquality.so.1") {
-		t.Skip("fixture lacks python3 or libpwquality1")
+		targettest.Missing(t, "fixture lacks python3 or libpwquality1")
 	}
 	seed := targettest.Seed(t, 20261205)
 	cases := 400

@@ -2,9 +2,12 @@ package kvconf
 
 import (
 	"context"
+	"fmt"
+	"maps"
 	"strings"
 	"testing"
 
+	"github.com/cradle-cra/cradle/internal/target"
 	"github.com/cradle-cra/cradle/internal/target/targettest"
 )
 
@@ -59,6 +62,46 @@ func TestCollectPwquality(t *testing.T) {
 				t.Errorf("stopped at %v", c.Stopped)
 			case tt.stop != "" && (c.Stopped == nil || !strings.Contains(c.Stopped.String(), tt.stop)):
 				t.Errorf("stopped %v, want %q", c.Stopped, tt.stop)
+			}
+		})
+	}
+}
+
+// TestCollectPwqualityUnread checks that a drop-in libpwquality would read
+// but cradle does not is an error, never a partial (possibly weaker) view.
+func TestCollectPwqualityUnread(t *testing.T) {
+	many := func(n int, extra map[string]string) map[string]string {
+		m := map[string]string{"etc/security/pwquality.conf": "minlen = 14\n"}
+		for i := range n {
+			m[fmt.Sprintf("etc/security/pwquality.conf.d/%04d.conf", i)] = "retry = 3\n"
+		}
+		maps.Copy(m, extra)
+		return m
+	}
+	tests := []struct {
+		name  string
+		files map[string]string
+		err   string // "" no error
+	}{
+		{"cap counts only drop-ins read", many(maxDropIns, map[string]string{
+			"etc/security/pwquality.conf.d/zz.conf~": "", "etc/security/pwquality.conf.d/README": "",
+		}), ""},
+		{"one drop-in past the cap", many(maxDropIns+1, nil), "more than the 1000 cradle reads"},
+		{"oversized drop-in", many(1, map[string]string{
+			"etc/security/pwquality.conf.d/zz.conf": strings.Repeat("#\n", int(target.MaxReadSize)),
+		}), "zz.conf"},
+		{"dangling link ignored as the library does", many(1, map[string]string{
+			"etc/security/pwquality.conf.d/zz.conf": "->/nowhere",
+		}), ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := Collect(context.Background(), targettest.Tree(t, tt.files), Source{Syntax: Pwquality, Paths: []string{"/etc/security/pwquality.conf"}})
+			switch {
+			case tt.err == "" && err != nil:
+				t.Fatalf("unexpected error: %v", err)
+			case tt.err != "" && (err == nil || !strings.Contains(err.Error(), tt.err)):
+				t.Fatalf("error %v, want %q", err, tt.err)
 			}
 		})
 	}
