@@ -37,7 +37,7 @@ var fixMethods = map[string]string{
 	"repo_signatures":        "Removes the APT source options that turn signature checks off, turns gpgcheck on for DNF repositories and drops apk's allow-untrusted.",
 	"apt_conf":               "Sets the option in /etc/apt/apt.conf.d/99-cradle.conf and comments out later assignments that would override it.",
 	"audit_privileged":       "Writes an audit rule for each setuid or setgid program without one into /etc/audit/rules.d/50-privileged.rules, keeping the rules already there.",
-	"firewall":               "Sets ufw's DEFAULT_INPUT_POLICY or DEFAULT_FORWARD_POLICY to DROP in /etc/default/ufw after allowing every sshd port in user.rules (and user6.rules); with another firewall manager, or sshd's ports unknown, it is deferred with the commands.",
+	"firewall":               "Sets ufw's DEFAULT_INPUT_POLICY or DEFAULT_FORWARD_POLICY to DROP in /etc/default/ufw after allowing every sshd port and, on a live host, every TCP and UDP port a service listens on for other hosts in user.rules (and user6.rules); with another firewall manager, or sshd's ports unknown, it is deferred with the commands.",
 	"dnf_automatic":          "Sets apply_updates = yes in /etc/dnf/automatic.conf and enables the dnf-automatic timer.",
 }
 

@@ -115,7 +115,17 @@ func (c *firewallCheck) Evaluate(ctx context.Context, f *facts.Store) check.Outc
 	switch c.a.Aspect {
 	case "input_deny", "forward_deny":
 		hook := strings.TrimSuffix(c.a.Aspect, "_deny")
-		return c.deny(rs, source, hook)
+		o := c.deny(rs, source, hook)
+		if fw.Running == nil {
+			return o
+		}
+		// The running ruleset is lost at the next boot and the persisted
+		// one is not loaded until then: both must deny.
+		p, done := noManager(fw)
+		if !done {
+			p = c.deny(fw.Persisted, "persisted configuration", hook)
+		}
+		return both(o, p)
 	case "listening":
 		return c.listening(f, rs, source)
 	}
@@ -290,13 +300,7 @@ func (c *firewallCheck) listening(f *facts.Store, rs *firewall.Ruleset, source s
 		if s.Loopback() || !slices.Contains(c.a.Protocols, s.Proto) {
 			continue
 		}
-		fams := []string{firewall.IPv4}
-		if s.Addr.Is6() && !s.Addr.Is4In6() {
-			fams = []string{firewall.IPv6}
-			if s.Addr.IsUnspecified() {
-				fams = []string{firewall.IPv4, firewall.IPv6} // dual-stack unless IPV6_V6ONLY
-			}
-		}
+		fams := sockFams(s)
 		exp := fmt.Sprintf("%s is allowed by the firewall (%s)", s.Endpoint(), source)
 		for _, fam := range fams {
 			if !slices.Contains(c.a.Families, fam) {
@@ -329,6 +333,32 @@ func (c *firewallCheck) listening(f *facts.Store, rs *firewall.Ruleset, source s
 		good = append(good, result.Evidence{Expected: "listening services allowed", Observed: "no service listening for other hosts is filtered by a default-deny chain", File: target.Abs(netsock.Tables[0])})
 	}
 	return check.Pass(good...)
+}
+
+// both fails when either outcome fails, with the evidence of those that
+// do (each names its ruleset), passes when both pass, and otherwise is
+// the outcome that neither passes nor fails.
+func both(a, b check.Outcome) check.Outcome {
+	switch {
+	case a.Status == result.Pass && b.Status == result.Pass:
+		return check.Pass(append(slices.Clip(a.Evidence), b.Evidence...)...)
+	case a.Status == result.Fail && b.Status == result.Fail:
+		return check.Fail(append(slices.Clip(a.Evidence), b.Evidence...)...)
+	case b.Status == result.Fail || a.Status == result.Pass:
+		return b
+	}
+	return a
+}
+
+// sockFams lists the families a listening socket receives.
+func sockFams(s netsock.Socket) []string {
+	if s.Addr.Is6() && !s.Addr.Is4In6() {
+		if s.Addr.IsUnspecified() {
+			return []string{firewall.IPv4, firewall.IPv6} // dual-stack unless IPV6_V6ONLY
+		}
+		return []string{firewall.IPv6}
+	}
+	return []string{firewall.IPv4}
 }
 
 // fwOutcome fails with bad or passes with good, each without the

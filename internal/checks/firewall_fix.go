@@ -10,6 +10,7 @@ import (
 
 	"github.com/cradle-cra/cradle/internal/collect/firewall"
 	"github.com/cradle-cra/cradle/internal/collect/kvconf"
+	"github.com/cradle-cra/cradle/internal/collect/netsock"
 	"github.com/cradle-cra/cradle/internal/collect/sshd"
 	"github.com/cradle-cra/cradle/internal/facts"
 	"github.com/cradle-cra/cradle/internal/remedy"
@@ -18,9 +19,12 @@ import (
 // Only the default policies are fixed, and only through ufw, whose
 // policy and rule files have one documented layout: a default-deny policy
 // is set only together with an allow for every port sshd listens on, so
-// the fix never cuts off the session it may be applied over. Everything
-// else (another manager, several managers, sshd ports unknown, a
-// user.rules without ufw's markers) is deferred with the commands to run.
+// the fix never cuts off the session it may be applied over, and on a
+// live host for every port a service listens on for other hosts (TCP and
+// UDP: a VPN's port too). Offline the listeners are unknown, which the
+// preflight rates as an unknown impact. Everything else (another manager,
+// several managers, sshd ports unknown, a user.rules without ufw's
+// markers) is deferred with the commands to run.
 
 func (c *firewallCheck) Fixable() bool {
 	return c.a.Aspect == "input_deny" || c.a.Aspect == "forward_deny"
@@ -53,14 +57,28 @@ func (c *firewallCheck) Remediate(ctx context.Context, f *facts.Store, ch *remed
 		ch.Defer(summary, "only a ufw policy is changed by cradle fix; "+manualDeny(hook))
 		return nil
 	}
-	var keep []uint16
+	var keep []keptPort
 	if hook == "input" {
 		ports, why := sshdPorts(f)
 		if why != "" {
 			ch.Defer(summary, why+": the port to keep open is not known; "+manualDeny(hook))
 			return nil
 		}
-		keep = ports
+		for _, p := range ports {
+			keep = append(keep, keptPort{"tcp", p, nil})
+		}
+		if f.Target().Live() {
+			socks, err := netsock.Get(f)
+			if err != nil {
+				ch.Defer(summary, "the listening services cannot be read ("+err.Error()+"); "+manualDeny(hook))
+				return nil
+			}
+			for _, s := range socks.Listening {
+				if !s.Loopback() {
+					keep = append(keep, keptPort{s.Proto, s.Port, sockFams(s)})
+				}
+			}
+		}
 	}
 	rs := fw.Persisted
 	var allowed []string
@@ -70,10 +88,13 @@ func (c *firewallCheck) Remediate(ctx context.Context, f *facts.Store, ch *remed
 			file, chain, any = firewall.UFWUser6, "ufw6-user-input", "::/0"
 		}
 		var add []string
-		for _, p := range keep {
-			if !allowsPort(rs, fam, "tcp", p) {
-				add = append(add, fmt.Sprintf("### tuple ### allow tcp %d %s any %s in", p, any, any),
-					fmt.Sprintf("-A %s -p tcp --dport %d -j ACCEPT", chain, p), "")
+		var added []keptPort
+		for _, k := range keep {
+			if (k.fams == nil || slices.Contains(k.fams, fam)) && !allowsPort(rs, fam, k.proto, k.port) &&
+				!slices.ContainsFunc(added, func(a keptPort) bool { return a.proto == k.proto && a.port == k.port }) {
+				added = append(added, k)
+				add = append(add, fmt.Sprintf("### tuple ### allow %s %d %s any %s in", k.proto, k.port, any, any),
+					fmt.Sprintf("-A %s -p %s --dport %d -j ACCEPT", chain, k.proto, k.port), "")
 			}
 		}
 		if len(add) > 0 {
@@ -89,13 +110,13 @@ func (c *firewallCheck) Remediate(ctx context.Context, f *facts.Store, ch *remed
 			for i, l := range add {
 				tf.insert(end+1+i, l)
 			}
-			if err := tf.write(ch, 0o640, "allow sshd's port(s) before denying inbound traffic"); err != nil {
+			if err := tf.write(ch, 0o640, "allow sshd's and the listening services' ports before denying inbound traffic"); err != nil {
 				return err
 			}
 		}
 	}
-	for _, p := range keep {
-		allowed = append(allowed, "tcp/"+strconv.Itoa(int(p)))
+	for _, k := range keep {
+		allowed = append(allowed, k.proto+"/"+strconv.Itoa(int(k.port)))
 	}
 	allowed = append(allowed, allowedPorts(rs)...)
 	slices.Sort(allowed)
@@ -106,6 +127,14 @@ func (c *firewallCheck) Remediate(ctx context.Context, f *facts.Store, ch *remed
 	}
 	ch.Effect(remedy.Effect{Kind: remedy.EffectFirewallDeny, Subject: hook, Value: strings.Join(slices.Compact(allowed), ",")})
 	return nil
+}
+
+// keptPort is a port the input policy keeps open; fams nil is both
+// families.
+type keptPort struct {
+	proto string
+	port  uint16
+	fams  []string
 }
 
 // famsFor lists the families ufw's rule files serve.

@@ -1,10 +1,13 @@
 package checks
 
 import (
+	"context"
 	"maps"
 	"strings"
 	"testing"
 
+	"github.com/cradle-cra/cradle/internal/collect/firewall"
+	"github.com/cradle-cra/cradle/internal/facts"
 	"github.com/cradle-cra/cradle/internal/remedy"
 	"github.com/cradle-cra/cradle/internal/result"
 	"github.com/cradle-cra/cradle/internal/target/targettest"
@@ -148,6 +151,48 @@ func TestFirewallFix(t *testing.T) {
 		t.Errorf("effects %+v", fxEffects(ch))
 	}
 
+	// Live: every port a service listens on for other hosts stays open,
+	// UDP too (a WireGuard port), in the families it listens in.
+	hdr := "  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode\n"
+	tg = targettest.Open(t, true, fwTree(fwUFW("ACCEPT"), map[string]string{
+		"etc/ssh/sshd_config": "Port 22\n",
+		"proc/net/tcp": hdr + "   0: 00000000:0016 00000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 100 1 0 100 0 0 10 0\n" +
+			"   1: 00000000:0050 00000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 101 1 0 100 0 0 10 0\n" +
+			"   2: 0100007F:0019 00000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 102 1 0 100 0 0 10 0\n",
+		"proc/net/udp": hdr + "   0: 00000000:CA6C 00000000:0000 07 00000000:00000000 00:00000000 00000000     0        0 103 2 0 0\n",
+	}))
+	ch = fixRoundTrip(t, firewallTemplate{}, `{aspect: input_deny}`, tg)
+	if got := planned(t, ch, "etc/ufw/user.rules"); !strings.Contains(got, "-p udp --dport 51820 -j ACCEPT") || !strings.Contains(got, "-p tcp --dport 80 -j ACCEPT") || strings.Contains(got, "--dport 25 ") || strings.Count(got, "--dport 22 ") != 1 {
+		t.Errorf("user.rules:\n%s", got)
+	}
+	if got := planned(t, ch, "etc/ufw/user6.rules"); strings.Contains(got, "51820") || !strings.Contains(got, "--dport 22 ") {
+		t.Errorf("user6.rules (IPv4-only listeners stay out):\n%s", got)
+	}
+	if !hasEffect(ch, remedy.Effect{Kind: remedy.EffectFirewallDeny, Subject: "input", Value: "tcp/22,tcp/80,udp/51820"}) {
+		t.Errorf("effects %+v", fxEffects(ch))
+	}
+
+	// An allow limited to some sources or interfaces keeps nothing open
+	// for everyone: sshd's allow is still added and the preflight is not
+	// told those ports stay reachable.
+	for _, restricted := range []string{
+		"-A ufw-user-input -s 10.0.0.0/8 -p tcp --dport 22 -j ACCEPT\n-A ufw-user-input -s 10.0.0.0/8 -p tcp --dport 443 -j ACCEPT\n",
+		"-A ufw-user-input -i wg0 -p tcp --dport 22 -j ACCEPT\n-A ufw-user-input -i wg0 -p tcp --dport 443 -j ACCEPT\n",
+	} {
+		tg = targettest.Tree(t, fwTree(fwUFW("ACCEPT"), map[string]string{
+			"etc/ssh/sshd_config": "Port 22\n",
+			"etc/default/ufw":     "IPV6=no\nDEFAULT_INPUT_POLICY=ACCEPT\n",
+			"etc/ufw/user.rules":  strings.Replace(fwUserRules, "### RULES ###\n", "### RULES ###\n"+restricted, 1),
+		}))
+		ch = fixRoundTrip(t, firewallTemplate{}, `{aspect: input_deny, families: [ipv4]}`, tg)
+		if got := planned(t, ch, "etc/ufw/user.rules"); !strings.Contains(got, "-A ufw-user-input -p tcp --dport 22 -j ACCEPT") {
+			t.Errorf("user.rules with %q:\n%s", restricted, got)
+		}
+		if !hasEffect(ch, remedy.Effect{Kind: remedy.EffectFirewallDeny, Subject: "input", Value: "tcp/22"}) {
+			t.Errorf("effects with %q: %+v", restricted, fxEffects(ch))
+		}
+	}
+
 	// An allow already there is not repeated; forward needs no port.
 	tg = targettest.Tree(t, fwTree(fwUFW("ACCEPT"), map[string]string{"etc/default/ufw": "DEFAULT_FORWARD_POLICY=ACCEPT\nIPV6=no\n"}))
 	ch = fixRoundTrip(t, firewallTemplate{}, `{aspect: forward_deny, families: [ipv4]}`, tg)
@@ -166,5 +211,58 @@ func TestFirewallFix(t *testing.T) {
 				t.Errorf("%s: op %+v, want deferred with the commands", name, op)
 			}
 		}
+	}
+}
+
+// TestFirewallDenyRunningAndPersisted: on the live host the running
+// ruleset and the configuration loaded at boot must both deny; the
+// evidence names the one that does not.
+func TestFirewallDenyRunningAndPersisted(t *testing.T) {
+	ctx := context.Background()
+	drop, err := firewall.ParseNft([]byte(fwNft), "nft list ruleset")
+	if err != nil {
+		t.Fatal(err)
+	}
+	accept, err := firewall.ParseNft([]byte(strings.Replace(fwNft, "policy drop", "policy accept", 1)), "nft list ruleset")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct {
+		name    string
+		ufw     string
+		running *firewall.Ruleset
+		want    result.Status
+		obs     string
+	}{
+		{"both deny", "DROP", drop, result.Pass, "persisted configuration"},
+		{"armed for the next boot only", "DROP", accept, result.Fail, "running ruleset"},
+		{"running only until reboot", "ACCEPT", drop, result.Fail, "persisted configuration"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			tg := targettest.Tree(t, fwTree(fwUFW(tt.ufw)))
+			fw, err := firewall.Collect(ctx, tg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			fw.Running, fw.RunningSource = tt.running, "nft list ruleset"
+			s := facts.NewStore(ctx, tg)
+			if _, err := facts.Get(s, firewall.Key, func(context.Context, *facts.Store) (*firewall.Firewall, error) { return fw, nil }); err != nil {
+				t.Fatal(err)
+			}
+			o := newCheck(t, firewallTemplate{}, `{aspect: input_deny, families: [ipv4]}`).Evaluate(ctx, s)
+			if o.Status != tt.want {
+				t.Fatalf("status %s, want %s (%+v)", o.Status, tt.want, o.Evidence)
+			}
+			var bad []string
+			for _, e := range o.Evidence {
+				bad = append(bad, e.Expected+": "+e.Observed)
+			}
+			if !strings.Contains(strings.Join(bad, "\n"), tt.obs) {
+				t.Errorf("evidence %q, want %q", bad, tt.obs)
+			}
+			if tt.want == result.Fail && strings.Contains(tt.obs, "running") == strings.Contains(strings.Join(bad, "\n"), "persisted") {
+				t.Errorf("evidence names the ruleset that denies: %q", bad)
+			}
+		})
 	}
 }

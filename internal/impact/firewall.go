@@ -10,8 +10,9 @@ import (
 )
 
 // firewallDeny judges a default-deny policy on hook that keeps only the
-// ports in kept ("tcp/22,tcp/443"): services listening for other hosts
-// on other ports stop being reachable (possible), and inbound connections
+// ports in kept ("tcp/22,udp/51820"): services listening for other hosts
+// on other TCP or UDP ports stop being reachable (possible); offline, where
+// the listeners are unknown, the impact is unknown; inbound connections
 // to them seen in the samples are cut (observed). Forwarded traffic is
 // not sampled, so a forward policy is possible where the host forwards.
 func (s *Signals) firewallDeny(hook, kept string) (string, []string) {
@@ -33,7 +34,7 @@ func (s *Signals) firewallDeny(hook, kept string) (string, []string) {
 	}
 	var lost, cut orderedSet
 	for _, l := range s.Listeners {
-		if a, err := netip.ParseAddr(l.Addr); err == nil && a.Unmap().IsLoopback() || l.Proto != "tcp" || open(l.Proto, l.Port) {
+		if a, err := netip.ParseAddr(l.Addr); err == nil && a.Unmap().IsLoopback() || open(l.Proto, l.Port) {
 			continue
 		}
 		who := l.Comm

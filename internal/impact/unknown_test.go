@@ -80,7 +80,8 @@ func TestUnknownVersusNone(t *testing.T) {
 		// Firewall default deny: listeners and inbound connections.
 		{"live, systemd", remedy.Effect{Kind: remedy.EffectFirewallDeny, Subject: "input", Value: ""}, remedy.ImpactObserved, "inbound tcp :22 from 192.0.2.10"},
 		{"live, systemd", remedy.Effect{Kind: remedy.EffectFirewallDeny, Subject: "input", Value: "tcp/22"}, remedy.ImpactObserved, "inbound tcp :80 from 198.51.100.23"},
-		{"live, systemd", remedy.Effect{Kind: remedy.EffectFirewallDeny, Subject: "input", Value: "tcp/22,tcp/80,tcp/631"}, remedy.ImpactNone, "every listener for other hosts is on a kept port"},
+		{"live, systemd", remedy.Effect{Kind: remedy.EffectFirewallDeny, Subject: "input", Value: "tcp/22,tcp/80,tcp/631"}, remedy.ImpactPossible, "no longer reachable from other hosts: udp 0.0.0.0:68"},
+		{"live, systemd", remedy.Effect{Kind: remedy.EffectFirewallDeny, Subject: "input", Value: "tcp/22,tcp/80,tcp/631,udp/68"}, remedy.ImpactNone, "every listener for other hosts is on a kept port"},
 		{"offline, no logs", remedy.Effect{Kind: remedy.EffectFirewallDeny, Subject: "input", Value: "tcp/22"}, remedy.ImpactUnknown, "offline target: listeners and inbound connections not checked"},
 		{"offline, no logs", remedy.Effect{Kind: remedy.EffectFirewallDeny, Subject: "forward"}, remedy.ImpactUnknown, "offline target: forwarded traffic not checked"},
 	}

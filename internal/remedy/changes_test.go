@@ -49,6 +49,9 @@ func TestChangesComposeAndOverlay(t *testing.T) {
 		t.Errorf("op1 diff = %s", ops[1].Diff)
 	}
 	ov := c.Overlay()
+	if p, ok := ov.(interface{ Planned() bool }); !ok || !p.Planned() {
+		t.Error("the overlay does not say it is a planned state")
+	}
 	fi, err := ov.Stat("etc/shadow")
 	if err != nil || fi.Mode.Perm() != 0o640 {
 		t.Errorf("overlay shadow = %v %v", fi.Mode, err)

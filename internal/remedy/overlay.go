@@ -26,6 +26,11 @@ func (o *overlay) Name() string      { return o.c.base.Name() }
 func (o *overlay) Live() bool        { return o.c.base.Live() }
 func (o *overlay) Close() error      { return nil }
 
+// Planned marks the view as the state a plan leaves on disk: collectors
+// of runtime state the plan does not change (the running firewall) read
+// the persisted configuration instead, which is what the plan edits.
+func (o *overlay) Planned() bool { return true }
+
 // lstatMode and readlinkRaw serve target.Resolve for symlink-free parents.
 func (o *overlay) raw(rel string) (target.FileInfo, error) {
 	if n, ok := o.c.nodes[rel]; ok {

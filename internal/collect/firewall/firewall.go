@@ -195,9 +195,13 @@ func collect(ctx context.Context, s *facts.Store, run Runner) (*Firewall, error)
 		}
 		f.Managers = append(f.Managers, m)
 	}
-	if t.Live() {
+	planned, _ := t.(interface{ Planned() bool })
+	switch {
+	case planned != nil && planned.Planned():
+		f.RunningNote = "planned state: only the persisted configuration a fix changes is judged"
+	case t.Live():
 		f.readRunning(ctx, t, run)
-	} else {
+	default:
 		f.RunningNote = "the target is not running: only the persisted configuration is known"
 	}
 	return f, nil

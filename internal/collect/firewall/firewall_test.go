@@ -344,7 +344,7 @@ func TestRunningOnTheHost(t *testing.T) {
 	}
 	defer tg.Close()
 	if findBin(tg, "nft") == "" {
-		t.Skip("nft is not installed on this host")
+		targettest.Missing(t, "nft is not installed on this host")
 	}
 	var ran []string
 	f, err := collect(context.Background(), facts.NewStore(context.Background(), tg), func(_ context.Context, bin string, args ...string) ([]byte, error) {
@@ -368,5 +368,77 @@ func TestRunningOnTheHost(t *testing.T) {
 	}
 	if !strings.Contains(src, "running ruleset (nft list ruleset") || !denies {
 		t.Errorf("effective %s: %+v", src, rs.Chains)
+	}
+}
+
+// TestAllowsPortRestricted: an allow limited to some sources or some
+// input interfaces does not keep a port reachable from everywhere.
+func TestAllowsPortRestricted(t *testing.T) {
+	for _, c := range []struct {
+		rule string
+		want bool
+	}{
+		{"tcp dport 22 accept", true},
+		{"ip saddr 0.0.0.0/0 tcp dport 22 accept", true},
+		{"iifname != \"lo\" tcp dport 22 accept", true},
+		{"ip saddr 10.0.0.0/8 tcp dport 22 accept", false},
+		{"ip saddr != 10.0.0.0/8 tcp dport 22 accept", false},
+		{"ip saddr 192.0.2.7 tcp dport 22 accept", false},
+		{"iifname \"eth1\" tcp dport 22 accept", false},
+		{"iif \"lo\" tcp dport 22 accept", false},
+		{"iifname != \"eth0\" tcp dport 22 accept", false},
+		{"udp dport 22 accept", false},
+		{"tcp dport 22 drop", false},
+	} {
+		listing := "table ip filter {\n\tchain input {\n\t\ttype filter hook input priority filter; policy drop;\n\t\t" + c.rule + "\n\t}\n}\n"
+		rs, err := ParseNft([]byte(listing), "nft list ruleset")
+		if err != nil {
+			t.Fatalf("%s: %v", c.rule, err)
+		}
+		steps, _, _ := rs.Walk(rs.BaseChains("input", IPv4)[0], IPv4)
+		if len(steps) != 1 {
+			t.Fatalf("%s: %d steps", c.rule, len(steps))
+		}
+		if got := steps[0].Rule.AllowsPort("tcp", 22); got != c.want {
+			t.Errorf("%s: AllowsPort(tcp, 22) = %v, want %v (%+v)", c.rule, got, c.want, steps[0].Rule.Matches)
+		}
+	}
+	// iptables-save: ufw's rules carry no -s/-i; a restricted one does.
+	save := "*filter\n:INPUT DROP [0:0]\n-A INPUT -p tcp --dport 22 -j ACCEPT\n-A INPUT -s 10.0.0.0/8 -p tcp --dport 443 -j ACCEPT\n-A INPUT -i wg0 -p udp --dport 53 -j ACCEPT\nCOMMIT\n"
+	rs := &Ruleset{}
+	if err := ParseIptables(rs, []byte(save), "rules.v4", "ip", "iptables", false); err != nil {
+		t.Fatal(err)
+	}
+	steps, _, _ := rs.Walk(rs.BaseChains("input", IPv4)[0], IPv4)
+	if len(steps) != 3 || !steps[0].Rule.AllowsPort("tcp", 22) || steps[1].Rule.AllowsPort("tcp", 443) || steps[2].Rule.AllowsPort("udp", 53) {
+		t.Errorf("iptables steps %+v", steps)
+	}
+}
+
+// plannedHost is the scanning host seen as a fix plan leaves it.
+type plannedHost struct{ target.Target }
+
+func (plannedHost) Planned() bool { return true }
+
+// TestPlannedStateIsPersisted: the state a fix plan leaves is judged on
+// the persisted configuration, never on the kernel's current ruleset.
+func TestPlannedStateIsPersisted(t *testing.T) {
+	tg, err := target.OpenHost()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tg.Close()
+	f, err := collect(context.Background(), facts.NewStore(context.Background(), plannedHost{tg}), func(_ context.Context, bin string, _ ...string) ([]byte, error) {
+		t.Errorf("ran %s for a planned state", bin)
+		return nil, nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if f.Running != nil || !strings.Contains(f.RunningNote, "planned") {
+		t.Errorf("running %v note %q", f.Running, f.RunningNote)
+	}
+	if rs, src := f.Effective(); rs != f.Persisted || src != "persisted configuration" {
+		t.Errorf("effective %s", src)
 	}
 }

@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/cradle-cra/cradle/internal/target/targettest"
 )
 
 // TestIptablesDifferential compares ParseIptables with iptables-restore
@@ -20,10 +22,10 @@ import (
 func TestIptablesDifferential(t *testing.T) {
 	restore, err := exec.LookPath("iptables-restore")
 	if err != nil || os.Geteuid() != 0 {
-		t.Skip("needs root and iptables-restore")
+		targettest.Missing(t, "needs root and iptables-restore")
 	}
 	if out, err := exec.Command("unshare", "--net", "iptables-save").CombinedOutput(); err != nil {
-		t.Skipf("cannot run iptables in a new network namespace: %v: %s", err, out)
+		targettest.Missing(t, "cannot run iptables in a new network namespace: %v: %s", err, out)
 	}
 	seed := uint64(20261205)
 	if s := os.Getenv("CRADLE_IPT_SEED"); s != "" {

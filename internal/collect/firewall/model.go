@@ -272,9 +272,11 @@ func (r *Rule) IsEstablishedAccept() bool {
 }
 
 // AllowsPort reports whether r accepts new traffic to proto/port from
-// somewhere: a destination-port match covering port, the protocol
-// matching (or not restricted), not only on lo and not only for
-// already-established connections.
+// anywhere: a destination-port match covering port, the protocol
+// matching (or not restricted), not only for already-established
+// connections, and neither restricted to some source addresses nor to
+// some input interfaces (an allow for 10.0.0.0/8 or on eth1 does not keep
+// a port reachable for everyone who reaches it now).
 func (r *Rule) AllowsPort(proto string, port uint16) bool {
 	if r.Verdict != Accept {
 		return false
@@ -286,13 +288,24 @@ func (r *Rule) AllowsPort(proto string, port uint16) bool {
 	if p, ok := r.Has(KeyProto); ok && p.Neg == slices.Contains(p.Values, proto) {
 		return false
 	}
-	if i, ok := r.Has(KeyIIf); ok && !i.Neg && slices.Equal(i.Values, []string{"lo"}) {
+	if i, ok := r.Has(KeyIIf); ok && !(i.Neg && slices.Equal(i.Values, []string{"lo"})) {
+		return false
+	}
+	if a, ok := r.Has(KeySaddr); ok && !(!a.Neg && anyAddr(a.Values)) {
 		return false
 	}
 	if s, ok := r.Has(KeyCTState); ok && !s.Neg && !slices.Contains(s.Values, "new") {
 		return false
 	}
 	return true
+}
+
+// anyAddr reports whether vs matches every address (0.0.0.0/0, ::/0).
+func anyAddr(vs []string) bool {
+	return slices.ContainsFunc(vs, func(v string) bool {
+		p, err := parsePrefix(v)
+		return err == nil && p.Bits() == 0
+	})
 }
 
 // portIn reports whether port is one of vs ("22", "1000-2000", "1000:2000").

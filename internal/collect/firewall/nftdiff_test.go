@@ -13,6 +13,7 @@ import (
 	"testing"
 
 	"github.com/cradle-cra/cradle/internal/target"
+	"github.com/cradle-cra/cradle/internal/target/targettest"
 )
 
 // TestNftDifferential compares the collector with nft itself on seeded
@@ -27,13 +28,13 @@ import (
 func TestNftDifferential(t *testing.T) {
 	nft, err := exec.LookPath("nft")
 	if err != nil || os.Geteuid() != 0 {
-		t.Skip("needs root and nft")
+		targettest.Missing(t, "needs root and nft")
 	}
 	if _, err := exec.LookPath("unshare"); err != nil {
-		t.Skip("needs unshare")
+		targettest.Missing(t, "needs unshare")
 	}
 	if out, err := exec.Command("unshare", "--net", nft, "list", "ruleset").CombinedOutput(); err != nil {
-		t.Skipf("cannot run nft in a new network namespace: %v: %s", err, out)
+		targettest.Missing(t, "cannot run nft in a new network namespace: %v: %s", err, out)
 	}
 	seed := uint64(20261205)
 	if s := os.Getenv("CRADLE_NFT_SEED"); s != "" {
