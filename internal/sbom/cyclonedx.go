@@ -91,8 +91,11 @@ func encode(w io.Writer, bom *cdx.BOM) error {
 
 func (b *BOM) subject() *cdx.Component {
 	typ := cdx.ComponentTypeOS
-	if b.Subject.Type == TypeContainer {
+	switch b.Subject.Type {
+	case TypeContainer:
 		typ = cdx.ComponentTypeContainer
+	case TypeApplication:
+		typ = cdx.ComponentTypeApplication
 	}
 	c := &cdx.Component{BOMRef: "target", Type: typ, Name: b.Subject.Name, Version: b.Subject.Version,
 		Description: b.Subject.OS}
@@ -111,6 +114,9 @@ func (b *BOM) subject() *cdx.Component {
 
 func component(c Component) cdx.Component {
 	out := cdx.Component{BOMRef: c.Ref, Type: cdx.ComponentTypeLibrary, Name: c.Name, Version: c.Version, PackageURL: c.PURL}
+	if c.Type == TypeApplication {
+		out.Type = cdx.ComponentTypeApplication
+	}
 	if c.Supplier.Name != "" {
 		out.Supplier = &cdx.OrganizationalEntity{Name: c.Supplier.Name}
 		if c.Supplier.Email != "" {
@@ -125,8 +131,15 @@ func component(c Component) cdx.Component {
 	if c.Found != "" {
 		out.Evidence = &cdx.Evidence{Occurrences: &[]cdx.EvidenceOccurrence{{Location: c.Found}}}
 	}
+	var props []cdx.Property
 	if c.Manager != "" {
-		out.Properties = &[]cdx.Property{{Name: "cradle:package:manager", Value: c.Manager}}
+		props = append(props, cdx.Property{Name: "cradle:package:manager", Value: c.Manager})
+	}
+	for _, p := range c.Properties {
+		props = append(props, cdx.Property{Name: p.Name, Value: p.Value})
+	}
+	if len(props) > 0 {
+		out.Properties = &props
 	}
 	return out
 }

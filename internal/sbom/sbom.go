@@ -14,6 +14,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/cradle-cra/cradle/internal/collect/catalogers"
 	"github.com/cradle-cra/cradle/internal/collect/osrelease"
 	"github.com/cradle-cra/cradle/internal/collect/packages"
 	"github.com/cradle-cra/cradle/internal/target"
@@ -44,6 +45,9 @@ type Component struct {
 	Found   string
 	// DependsOn lists the Refs of the components this one needs.
 	DependsOn []string
+	// Properties are further facts (catalogers: "cradle:cataloger",
+	// "cradle:golang:build:GOOS").
+	Properties []Property
 }
 
 // Supplier is who ships a component, as the database names it
@@ -95,6 +99,9 @@ func Build(ctx context.Context, t target.Target, name string, image bool) (*BOM,
 	}
 	debianLicenses(t, db.Packages)
 	b.Components = FromPackages(db.Packages)
+	if err := b.addCatalog(ctx, t, catalogers.Options{}); err != nil {
+		return nil, err
+	}
 	return b, nil
 }
 

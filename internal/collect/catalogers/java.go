@@ -1,0 +1,225 @@
+package catalogers
+
+import (
+	"archive/zip"
+	"bufio"
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"path"
+	"regexp"
+	"strings"
+
+	"github.com/cradle-cra/cradle/internal/target"
+)
+
+// javaArchive reads Java archives (jar, war, ear): the Maven coordinates
+// of META-INF/maven/GROUP/ARTIFACT/pom.properties, in the archive and in
+// the archives nested in it (a Spring Boot jar's BOOT-INF/lib, a war's
+// WEB-INF/lib). An archive without any pom.properties is named by its
+// manifest (Implementation-Title/-Version, Bundle-SymbolicName) or its
+// file name ("name-1.2.3.jar"), without a group.
+type javaArchive struct{}
+
+func (javaArchive) Name() string { return "java-archive" }
+
+func (javaArchive) Match(fi target.FileInfo) bool {
+	switch path.Ext(fi.Path) {
+	case ".jar", ".war", ".ear", ".jpi", ".hpi":
+		return fi.Size > 22 && fi.Size <= MaxBinarySize // 22: an empty zip
+	}
+	return false
+}
+
+// Bounds on archives: entries looked at, nesting, what is read.
+const (
+	maxZipEntries  = 100000
+	maxZipNesting  = 2
+	maxNestedJar   = 64 << 20
+	maxPomProps    = 64 << 10
+	maxNestedTotal = 256 << 20
+)
+
+func (javaArchive) Catalog(_ context.Context, f *File) ([]Package, error) {
+	ra, size, err := f.Open()
+	if err != nil {
+		return nil, err
+	}
+	budget := int64(maxNestedTotal)
+	return readJar(ra, size, path.Base(f.Info.Path), f.Path(), 0, &budget)
+}
+
+// readJar returns the packages of one archive and its nested archives;
+// location names the archive ("/opt/app.jar!/BOOT-INF/lib/x.jar").
+func readJar(ra io.ReaderAt, size int64, name, location string, depth int, budget *int64) ([]Package, error) {
+	zr, err := zip.NewReader(ra, size)
+	if err != nil {
+		return nil, fmt.Errorf("zip: %w", err)
+	}
+	if len(zr.File) > maxZipEntries {
+		return nil, fmt.Errorf("zip: %d entries, over the bound of %d", len(zr.File), maxZipEntries)
+	}
+	var out, nested []Package
+	var manifest []byte
+	for _, zf := range zr.File {
+		n := zf.Name
+		switch {
+		case strings.HasPrefix(n, "META-INF/maven/") && strings.HasSuffix(n, "/pom.properties"):
+			b, err := readZipEntry(zf, maxPomProps)
+			if err != nil {
+				continue
+			}
+			if p, ok := parsePomProperties(b); ok {
+				p.Location = location
+				out = append(out, p)
+			}
+		case n == "META-INF/MANIFEST.MF":
+			manifest, _ = readZipEntry(zf, maxPomProps)
+		case depth < maxZipNesting && isJarName(n):
+			sz := int64(zf.UncompressedSize64)
+			if zf.UncompressedSize64 > maxNestedJar || sz > *budget {
+				continue
+			}
+			b, err := readZipEntry(zf, maxNestedJar)
+			if err != nil {
+				continue
+			}
+			*budget -= int64(len(b))
+			ps, err := readJar(bytes.NewReader(b), int64(len(b)), path.Base(n), location+"!/"+n, depth+1, budget)
+			if err == nil {
+				nested = append(nested, ps...)
+			}
+		}
+	}
+	if len(out) == 0 {
+		if p, ok := jarFallback(manifest, name); ok {
+			p.Location = location
+			out = append(out, p)
+		}
+	}
+	// The archive's own coordinates come first; what it bundles depends
+	// on nothing the archive says, so no edges are invented.
+	for i := range out {
+		out[i].Key = out[i].PURL + " " + out[i].Location
+	}
+	for i := range nested {
+		nested[i].Key = nested[i].PURL + " " + nested[i].Location
+	}
+	return append(out, nested...), nil
+}
+
+func isJarName(n string) bool {
+	switch path.Ext(n) {
+	case ".jar", ".war":
+		return true
+	}
+	return false
+}
+
+func readZipEntry(zf *zip.File, limit int64) ([]byte, error) {
+	if zf.UncompressedSize64 > uint64(limit) {
+		return nil, fmt.Errorf("%s: over %d bytes", zf.Name, limit)
+	}
+	rc, err := zf.Open()
+	if err != nil {
+		return nil, err
+	}
+	defer rc.Close()
+	b, err := io.ReadAll(io.LimitReader(rc, limit+1))
+	if err != nil {
+		return nil, err
+	}
+	if int64(len(b)) > limit {
+		return nil, fmt.Errorf("%s: over %d bytes", zf.Name, limit)
+	}
+	return b, nil
+}
+
+// parsePomProperties reads the groupId, artifactId and version Maven
+// writes into every artifact it builds.
+func parsePomProperties(b []byte) (Package, bool) {
+	kv := map[string]string{}
+	sc := bufio.NewScanner(bytes.NewReader(b))
+	for sc.Scan() {
+		line := strings.TrimSpace(sc.Text())
+		if line == "" || line[0] == '#' || line[0] == '!' {
+			continue
+		}
+		k, v, ok := strings.Cut(line, "=")
+		if !ok {
+			k, v, ok = strings.Cut(line, ":")
+		}
+		if ok {
+			kv[strings.TrimSpace(k)] = strings.TrimSpace(v)
+		}
+	}
+	g, a, v := kv["groupId"], kv["artifactId"], kv["version"]
+	if a == "" || v == "" {
+		return Package{}, false
+	}
+	return mavenPackage(g, a, v), true
+}
+
+func mavenPackage(group, artifact, version string) Package {
+	name := artifact
+	if group != "" {
+		name = group + ":" + artifact
+	}
+	return Package{Ecosystem: Maven, Type: TypeLibrary, Name: name, Version: version,
+		PURL: purl(Maven, group, artifact, version, nil)}
+}
+
+var jarFileRE = regexp.MustCompile(`^(.+?)-(\d[0-9A-Za-z.+_-]*)\.(jar|war|ear|jpi|hpi)$`)
+
+// jarFallback names an archive without Maven metadata by its manifest,
+// else by its file name; a version is required either way.
+func jarFallback(manifest []byte, file string) (Package, bool) {
+	m := parseManifest(manifest)
+	name, version := m["Implementation-Title"], m["Implementation-Version"]
+	if name == "" {
+		name, _, _ = strings.Cut(m["Bundle-SymbolicName"], ";")
+		version = m["Bundle-Version"]
+	}
+	fm := jarFileRE.FindStringSubmatch(file)
+	if fm != nil {
+		// The file name is the artifact as it was published; the
+		// manifest's title is often prose ("Apache Commons Lang").
+		name = fm[1]
+		if version == "" {
+			version = fm[2]
+		}
+	}
+	name = strings.TrimSpace(name)
+	if name == "" || version == "" || strings.ContainsAny(name, " /") {
+		return Package{}, false
+	}
+	p := mavenPackage("", name, version)
+	p.Properties = append(p.Properties, Property{"java:identified-by", "manifest or file name"})
+	return p, true
+}
+
+// parseManifest reads the main section of a jar manifest (continuation
+// lines start with a space).
+func parseManifest(b []byte) map[string]string {
+	out := map[string]string{}
+	var last string
+	sc := bufio.NewScanner(bytes.NewReader(b))
+	for sc.Scan() {
+		line := strings.TrimRight(sc.Text(), "\r")
+		if line == "" {
+			break
+		}
+		if line[0] == ' ' && last != "" {
+			out[last] += line[1:]
+			continue
+		}
+		k, v, ok := strings.Cut(line, ":")
+		if !ok {
+			continue
+		}
+		last = strings.TrimSpace(k)
+		out[last] = strings.TrimSpace(v)
+	}
+	return out
+}
