@@ -141,3 +141,16 @@ func TestCancel(t *testing.T) {
 		t.Error("no error from a cancelled run")
 	}
 }
+
+// TestDeepNesting: a TOML lockfile nesting deeper than the bound is an
+// error, not a stack overflow of the recursive parser.
+func TestDeepNesting(t *testing.T) {
+	deep := []byte("a = " + strings.Repeat("[", 100000))
+	for name, parse := range map[string]func([]byte) ([]Package, error){
+		"cargo": parseCargoLock, "poetry": parsePoetryLock, "uv": parseUvLock,
+	} {
+		if _, err := parse(deep); err == nil || !strings.Contains(err.Error(), "nest") {
+			t.Errorf("%s: %v", name, err)
+		}
+	}
+}

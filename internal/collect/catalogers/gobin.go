@@ -6,6 +6,7 @@ import (
 	"debug/buildinfo"
 	"io"
 	"runtime/debug"
+	"sort"
 	"strings"
 
 	"github.com/cradle-cra/cradle/internal/target"
@@ -141,6 +142,7 @@ func goBuildPackages(bi *debug.BuildInfo) []Package {
 			m.Properties = append(m.Properties, Property{"golang:main-package", bi.Path})
 		}
 		m.Properties = append(m.Properties, props...)
+		sort.Strings(deps)
 		m.DependsOn = deps
 		out = append([]Package{m}, out...)
 	}
@@ -153,7 +155,7 @@ func goModule(m *debug.Module) Package {
 	p := Package{Ecosystem: Golang, Type: TypeLibrary, Name: m.Path, Version: m.Version}
 	sum := m.Sum
 	if r := m.Replace; r != nil {
-		if r.Version == "" {
+		if r.Version == "" || r.Version == "(devel)" {
 			// A directory replacement: the code is local, the module
 			// keeps its name and required version.
 			p.Properties = append(p.Properties, Property{"golang:replaced-by", r.Path})

@@ -9,8 +9,6 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/BurntSushi/toml"
-
 	"github.com/cradle-cra/cradle/internal/target"
 )
 
@@ -206,7 +204,7 @@ func parsePoetryLock(b []byte) ([]Package, error) {
 			Dependencies map[string]any `toml:"dependencies"`
 		} `toml:"package"`
 	}
-	if _, err := toml.Decode(string(b), &doc); err != nil {
+	if err := tomlDecode(b, &doc); err != nil {
 		return nil, err
 	}
 	var out []Package
@@ -265,7 +263,7 @@ func parseUvLock(b []byte) ([]Package, error) {
 			Dev          map[string][]dep `toml:"dev-dependencies"`
 		} `toml:"package"`
 	}
-	if _, err := toml.Decode(string(b), &doc); err != nil {
+	if err := tomlDecode(b, &doc); err != nil {
 		return nil, err
 	}
 	names := map[string]bool{}

@@ -12,8 +12,6 @@ import (
 	"path"
 	"strings"
 
-	"github.com/BurntSushi/toml"
-
 	"github.com/cradle-cra/cradle/internal/target"
 )
 
@@ -44,7 +42,7 @@ func parseCargoLock(b []byte) ([]Package, error) {
 			Dependencies []string `toml:"dependencies"`
 		} `toml:"package"`
 	}
-	if _, err := toml.Decode(string(b), &doc); err != nil {
+	if err := tomlDecode(b, &doc); err != nil {
 		return nil, err
 	}
 	var crates []crate

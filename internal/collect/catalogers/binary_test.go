@@ -1,0 +1,232 @@
+package catalogers
+
+import (
+	"archive/zip"
+	"bytes"
+	"compress/zlib"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+)
+
+var (
+	goOnce  sync.Once
+	goBuilt []byte
+	goErr   error
+)
+
+// buildGo builds a small Go program with one (directory-replaced)
+// dependency, once per test run, and copies it to dir/bin/app.
+func buildGo(t *testing.T, dir string) string {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("builds a Go program")
+	}
+	goOnce.Do(func() { goBuilt, goErr = compileGo() })
+	if goErr != nil {
+		t.Fatal(goErr)
+	}
+	out := filepath.Join(dir, "bin", "app")
+	if err := os.MkdirAll(filepath.Dir(out), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(out, goBuilt, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+func compileGo() ([]byte, error) {
+	goBin := filepath.Join(runtime.GOROOT(), "bin", "go")
+	tmp, err := os.MkdirTemp("", "cradle-gobin")
+	if err != nil {
+		return nil, err
+	}
+	defer os.RemoveAll(tmp)
+	src := filepath.Join(tmp, "src")
+	files := map[string]string{
+		"go.mod":     "module example.org/app\n\ngo 1.22\n\nrequire example.org/dep v1.2.3\n\nreplace example.org/dep => ./dep\n",
+		"main.go":    "package main\n\nimport \"example.org/dep\"\n\nfunc main() { println(dep.Hello()) }\n",
+		"dep/go.mod": "module example.org/dep\n\ngo 1.22\n",
+		"dep/dep.go": "package dep\n\nfunc Hello() string { return \"hello\" }\n",
+	}
+	for name, body := range files {
+		p := filepath.Join(src, name)
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			return nil, err
+		}
+		if err := os.WriteFile(p, []byte(body), 0o644); err != nil {
+			return nil, err
+		}
+	}
+	out := filepath.Join(tmp, "app")
+	cmd := exec.Command(goBin, "build", "-trimpath", "-o", out, ".")
+	cmd.Dir = src
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS=linux", "GOARCH=amd64", "GOFLAGS=-mod=mod", "GOPROXY=off", "GOTOOLCHAIN=local", "GOWORK=off")
+	if b, err := cmd.CombinedOutput(); err != nil {
+		return nil, fmt.Errorf("go build: %v\n%s", err, b)
+	}
+	return os.ReadFile(out)
+}
+
+func props(p Package) map[string]string {
+	m := map[string]string{}
+	for _, pr := range p.Properties {
+		m[pr.Name] = pr.Value
+	}
+	return m
+}
+
+func TestGoBinary(t *testing.T) {
+	root := t.TempDir()
+	buildGo(t, root)
+	r := collect(t, root, Options{})
+	var got []string
+	for _, p := range r.Packages {
+		got = append(got, line(p))
+	}
+	std := goStdlibVersion(runtime.Version())
+	want := []string{
+		"go-binary pkg:golang/example.org/app /bin/app app deps=example.org/dep@v1.2.3,stdlib",
+		"go-binary pkg:golang/stdlib@" + std + " /bin/app",
+		"go-binary pkg:golang/example.org/dep@v1.2.3 /bin/app",
+	}
+	if !slices.Equal(got, want) {
+		t.Fatalf("got:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	if m := props(r.Packages[0]); m["golang:build:GOOS"] != "linux" || m["golang:build:GOARCH"] != "amd64" || m["golang:build:CGO_ENABLED"] != "0" {
+		t.Errorf("main module properties %v", m)
+	}
+	if m := props(r.Packages[1]); m["golang:toolchain"] != runtime.Version() || m["golang:build:GOOS"] != "linux" {
+		t.Errorf("stdlib properties %v", m)
+	}
+	if m := props(r.Packages[2]); m["golang:replaced-by"] != "./dep" {
+		t.Errorf("dependency properties %v", m)
+	}
+	// Without the executable bit it is not a candidate of the walk, but
+	// a file named on its own is read whatever its mode.
+	if err := os.Chmod(filepath.Join(root, "bin", "app"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if r := collect(t, root, Options{}); len(r.Packages) != 0 {
+		t.Errorf("non-executable file catalogued: %d packages", len(r.Packages))
+	}
+	if r := collect(t, root, Options{File: "bin/app"}); len(r.Packages) != 3 {
+		t.Errorf("single file: %d packages", len(r.Packages))
+	}
+}
+
+// TestCargoAuditable adds a cargo-auditable section to a real ELF
+// binary (objcopy) and reads it back.
+func TestCargoAuditable(t *testing.T) {
+	objcopy, err := exec.LookPath("objcopy")
+	if err != nil {
+		t.Skip("no objcopy")
+	}
+	root := t.TempDir()
+	bin := buildGo(t, root)
+	json := `{"packages":[` +
+		`{"name":"rtool","version":"0.3.0","source":"local","root":true,"dependencies":[1,2]},` +
+		`{"name":"anyhow","version":"1.0.86","source":"crates.io","dependencies":[]},` +
+		`{"name":"cc","version":"1.1.0","source":"crates.io","kind":"build"}]}`
+	var z bytes.Buffer
+	zw := zlib.NewWriter(&z)
+	zw.Write([]byte(json))
+	zw.Close()
+	sec := filepath.Join(t.TempDir(), "dep")
+	if err := os.WriteFile(sec, z.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if b, err := exec.Command(objcopy, "--add-section", ".dep-v0="+sec, bin).CombinedOutput(); err != nil {
+		t.Skipf("objcopy: %v %s", err, b)
+	}
+	r := collect(t, root, Options{Only: []string{"cargo-auditable"}})
+	var got []string
+	for _, p := range r.Packages {
+		got = append(got, line(p))
+	}
+	want := []string{
+		"cargo-auditable pkg:cargo/rtool@0.3.0 /bin/app app deps=anyhow@1.0.86,cc@1.1.0",
+		"cargo-auditable pkg:cargo/anyhow@1.0.86 /bin/app",
+		"cargo-auditable pkg:cargo/cc@1.1.0 /bin/app",
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("got:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+}
+
+// zipOf builds a zip archive of name → content.
+func zipOf(t testing.TB, files map[string][]byte) []byte {
+	var buf bytes.Buffer
+	zw := zip.NewWriter(&buf)
+	names := make([]string, 0, len(files))
+	for n := range files {
+		names = append(names, n)
+	}
+	slices.Sort(names)
+	for _, n := range names {
+		w, err := zw.Create(n)
+		if err != nil {
+			t.Fatal(err)
+		}
+		w.Write(files[n])
+	}
+	if err := zw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
+}
+
+func TestJavaArchive(t *testing.T) {
+	root := t.TempDir()
+	inner := zipOf(t, map[string][]byte{
+		"META-INF/maven/org.example/inner-lib/pom.properties": []byte("#Generated by Maven\ngroupId=org.example\nartifactId=inner-lib\nversion=2.5.1\n"),
+	})
+	noMeta := zipOf(t, map[string][]byte{"META-INF/MANIFEST.MF": []byte("Manifest-Version: 1.0\r\nImplementation-Title: Some Title\r\nImplementation-Version: 0.7\r\n\r\n")})
+	outer := zipOf(t, map[string][]byte{
+		"META-INF/maven/com.acme/app/pom.properties": []byte("groupId = com.acme\nartifactId = app\nversion = 1.0.0\n"),
+		"BOOT-INF/lib/inner-lib-2.5.1.jar":           inner,
+		"BOOT-INF/lib/plain-util-0.7.jar":            noMeta,
+	})
+	if err := os.MkdirAll(filepath.Join(root, "opt"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for name, b := range map[string][]byte{"opt/app.jar": outer, "opt/broken.jar": []byte(strings.Repeat("not a zip", 10))} {
+		if err := os.WriteFile(filepath.Join(root, name), b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	r := collect(t, root, Options{})
+	var got []string
+	for _, p := range r.Packages {
+		got = append(got, line(p))
+	}
+	want := []string{
+		"java-archive pkg:maven/com.acme/app@1.0.0 /opt/app.jar",
+		"java-archive pkg:maven/org.example/inner-lib@2.5.1 /opt/app.jar!/BOOT-INF/lib/inner-lib-2.5.1.jar",
+		"java-archive pkg:maven/plain-util@0.7 /opt/app.jar!/BOOT-INF/lib/plain-util-0.7.jar",
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("got:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	if len(r.Gaps) != 1 || !strings.Contains(r.Gaps[0], "/opt/broken.jar") {
+		t.Errorf("gaps %v", r.Gaps)
+	}
+}
+
+func TestGoStdlibVersion(t *testing.T) {
+	for in, want := range map[string]string{
+		"go1.22.3": "v1.22.3", "go1.20": "v1.20.0", "go1.21rc2": "v1.21.0-rc.2", "go1.24.0 X:boringcrypto": "v1.24.0",
+		"go1.9beta1": "v1.9.0-beta.1", "devel go1.23-abc": "", "go": "", "go1.x": "", "1.22": "",
+	} {
+		if got := goStdlibVersion(in); got != want {
+			t.Errorf("goStdlibVersion(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
