@@ -16,6 +16,9 @@ import (
 type SBOMInput struct {
 	Target target.Spec
 	Format string // one of SBOMFormats; empty: cyclonedx-json
+	// File, when set, names a single file to catalogue (a binary, a
+	// lockfile, a jar) instead of Target.
+	File string
 	// Time is the document's timestamp; zero means $SOURCE_DATE_EPOCH
 	// when set (reproducible builds), else now.
 	Time time.Time
@@ -52,6 +55,9 @@ func (a *App) SBOM(ctx context.Context, in SBOMInput) (*SBOMOutput, error) {
 			}
 			when = time.Unix(sec, 0)
 		}
+	}
+	if in.File != "" {
+		return a.sbomFile(ctx, in, when)
 	}
 	t, err := openTarget(ctx, in.Target)
 	if err != nil {

@@ -12,13 +12,18 @@ import (
 const sbomLong = `Write the software bill of materials of a target: every installed package
 of its package databases (dpkg's status file and status.d, apk's installed
 database, rpm's SQLite rpmdb), read offline without the package manager,
-each with its package URL (purl), version, supplier, licence where the
-database or a machine-readable Debian copyright file states one, where it
-was found, and the dependencies the databases record as edges.
+and what the language catalogers find in one walk of the target: Go
+binaries (build info) and go.mod, npm (package-lock, yarn.lock,
+pnpm-lock.yaml, node_modules), Python (dist-info, egg-info, pinned
+requirements, poetry.lock, uv.lock), Rust (Cargo.lock, cargo-auditable
+binaries) and Java archives (pom.properties). Each component has its
+package URL (purl), version, supplier and licence where the source states
+them, where it was found, and the dependencies the source records as edges.
 The target is the document's metadata component; cradle is the tool.
 
 Targets are those of "cradle scan": the live host by default, --root DIR
-or --image FILE. Nothing in the target is executed or written.
+(a root filesystem or a source tree) or --image FILE; --file FILE
+catalogues one file. Nothing in the target is executed or written.
 
 Formats (--format): cyclonedx-json (CycloneDX 1.6 JSON). The SBOM holds no
 vulnerability data (BSI TR-03183-2). Set SOURCE_DATE_EPOCH for a
@@ -35,20 +40,24 @@ that cannot be opened, a bad SOURCE_DATE_EPOCH); 1 internal error;
 
 func newSBOMCmd(env *Env) *cobra.Command {
 	var tf targetFlags
-	var format, out string
+	var format, out, file string
 	cmd := &cobra.Command{
-		Use:   "sbom [--root DIR | --image FILE] [flags]",
+		Use:   "sbom [--root DIR | --image FILE | --file FILE] [flags]",
 		Short: "Write the software bill of materials (CycloneDX) of a host, root filesystem or image",
 		Long:  sbomLong,
 		Example: `  cradle sbom -o host.cdx.json
   cradle sbom --root /srv/rootfs --format cyclonedx-json
+  cradle sbom --file ./bin/server
   SOURCE_DATE_EPOCH=1735689600 cradle sbom --image app.tar -o app.cdx.json`,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			spec, err := tf.spec(cmd)
 			if err != nil {
 				return err
 			}
-			res, err := env.app().SBOM(cmd.Context(), app.SBOMInput{Target: spec, Format: format})
+			if file != "" && !spec.IsHost() {
+				return usageErr("--file cannot be combined with another target")
+			}
+			res, err := env.app().SBOM(cmd.Context(), app.SBOMInput{Target: spec, Format: format, File: file})
 			if err != nil {
 				return err
 			}
@@ -61,6 +70,7 @@ func newSBOMCmd(env *Env) *cobra.Command {
 	tf.register(cmd, targetOpts{what: "catalogue", noQuiet: true})
 	fl := cmd.Flags()
 	fl.StringVarP(&format, "format", "f", "cyclonedx-json", "SBOM format: "+strings.Join(app.SBOMFormats(), ", "))
+	fl.StringVar(&file, "file", "", "catalogue the single `FILE` (a Go or Rust binary, a lockfile, a jar)")
 	fl.StringVarP(&out, "output", "o", "", "write the SBOM to `FILE` (atomically) instead of stdout")
 	return cmd
 }

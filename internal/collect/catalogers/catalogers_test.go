@@ -53,7 +53,7 @@ func TestCollectLangs(t *testing.T) {
 		got = append(got, line(p))
 	}
 	want := []string{
-		"yarn-lock pkg:npm/berry-app@0.0.0-use.local /srv/berry/yarn.lock deps=kleur@4.1.5",
+		"yarn-lock pkg:npm/berry-app@0.0.0-use.local /srv/berry/yarn.lock app deps=kleur@4.1.5",
 		"yarn-lock pkg:npm/kleur@4.1.5 /srv/berry/yarn.lock",
 		"go-mod pkg:golang/example.org/cradle/goapp /srv/goapp/go.mod app deps=github.com/fork/alpha@v1.4.3",
 		"go-mod pkg:golang/github.com/fork/alpha@v1.4.3 /srv/goapp/go.mod",

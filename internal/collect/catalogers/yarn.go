@@ -35,6 +35,7 @@ func (yarnLock) Catalog(_ context.Context, f *File) ([]Package, error) {
 type yarnEntry struct {
 	specs   []string // "name@range" (berry: "name@npm:range")
 	version string
+	app     bool // a workspace of the project itself
 	deps    map[string]string // name → range
 	props   []Property
 }
@@ -66,6 +67,9 @@ func parseYarnLock(b []byte) ([]Package, error) {
 		seen[key] = true
 		p := npmPackage(yarnName(e.specs[0]), e.version, "")
 		p.Key, p.Properties = key, e.props
+		if e.app {
+			p.Type = TypeApplication
+		}
 		deps := map[string]bool{}
 		for name, rng := range e.deps {
 			for _, s := range []string{name + "@" + rng, name + "@npm:" + rng} {
@@ -201,7 +205,7 @@ func parseYarnBerry(b []byte) ([]yarnEntry, error) {
 			continue
 		}
 		if strings.Contains(v.Resolution, "@workspace:") {
-			e.props = append(e.props, Property{"npm:workspace", "true"})
+			e.app = true
 		}
 		if v.Checksum != "" {
 			e.props = append(e.props, Property{"yarn:checksum", v.Checksum})

@@ -1,0 +1,89 @@
+package sbom
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/cradle-cra/cradle/internal/target"
+)
+
+// TestGoldenLangs: the language catalogers' components in a CycloneDX
+// document (testdata/langs: hand-written lockfiles and metadata), with
+// their dependency edges, validated against the schema.
+func TestGoldenLangs(t *testing.T) {
+	got := render(t, build(t, filepath.Join("testdata", "langs")))
+	golden := filepath.Join("testdata", "langs.cdx.json")
+	if *update {
+		if err := os.WriteFile(golden, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(golden)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Errorf("output differs from %s (go test -update to accept):\n%s", golden, got)
+	}
+	validate(t, got)
+	var doc struct {
+		Components []struct {
+			Ref  string `json:"bom-ref"`
+			Purl string
+		}
+		Dependencies []struct {
+			Ref          string
+			Dependencies []string `json:"dependsOn"`
+		}
+	}
+	if err := json.Unmarshal(got, &doc); err != nil {
+		t.Fatal(err)
+	}
+	refs := map[string]bool{"target": true}
+	for _, c := range doc.Components {
+		if refs[c.Ref] {
+			t.Errorf("duplicate bom-ref %s", c.Ref)
+		}
+		refs[c.Ref] = true
+	}
+	edges := 0
+	for _, d := range doc.Dependencies {
+		for _, on := range d.Dependencies {
+			if !refs[on] {
+				t.Errorf("%s depends on unknown %s", d.Ref, on)
+			}
+			if d.Ref != "target" {
+				edges++
+			}
+		}
+	}
+	if len(doc.Components) != 27 || edges != 12 {
+		t.Errorf("%d components, %d edges", len(doc.Components), edges)
+	}
+}
+
+// TestBuildFile: a single file is catalogued on its own, the document's
+// subject an application.
+func TestBuildFile(t *testing.T) {
+	tg, err := target.OpenRootFS(filepath.Join("testdata", "langs", "srv", "rust"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tg.Close()
+	b, err := BuildFile(context.Background(), tg, "file:Cargo.lock", "Cargo.lock")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(b.Components) != 4 || b.Subject.Type != TypeApplication {
+		t.Errorf("%d components, subject %+v", len(b.Components), b.Subject)
+	}
+	doc := render(t, b)
+	validate(t, doc)
+	if !bytes.Contains(doc, []byte(`"type": "application"`)) {
+		t.Error("subject is not an application")
+	}
+}
