@@ -12,8 +12,15 @@ import (
 // Property is one name/value fact about a component.
 type Property struct{ Name, Value string }
 
-// TypeApplication is a program (a Go binary's main module, a project).
-const TypeApplication = "application"
+// Hash is a digest of a component's file ("SHA-256", "SHA-512").
+type Hash struct{ Alg, Value string }
+
+// More component types: a program (a Go binary's main module, a
+// project) and a file no package owns.
+const (
+	TypeApplication = "application"
+	TypeFile        = "file"
+)
 
 // addCatalog runs the language catalogers (internal/collect/catalogers)
 // over t and appends what they found after the package-database
@@ -66,7 +73,10 @@ func AppendCatalog(comps []Component, pkgs []catalogers.Package) []Component {
 	start := len(comps)
 	for _, p := range pkgs {
 		ref := p.PURL
-		if ref == "" {
+		switch {
+		case p.Type == catalogers.TypeFile:
+			ref = "file:" + p.Location
+		case ref == "":
 			ref = p.Ecosystem + ":" + p.Name + "@" + p.Version
 		}
 		if used[ref] {
@@ -84,12 +94,18 @@ func AppendCatalog(comps []Component, pkgs []catalogers.Package) []Component {
 			}
 		}
 		typ := TypeLibrary
-		if p.Type == catalogers.TypeApplication {
+		switch p.Type {
+		case catalogers.TypeApplication:
 			typ = TypeApplication
+		case catalogers.TypeFile:
+			typ = TypeFile
 		}
 		c := Component{Ref: ref, Type: typ, Name: p.Name, Version: p.Version, PURL: p.PURL,
 			License: p.License, Found: p.Location,
 			Properties: []Property{{"cradle:cataloger", p.Cataloger}}}
+		for _, h := range p.Hashes {
+			c.Hashes = append(c.Hashes, Hash{h.Alg, h.Value})
+		}
 		for _, pr := range p.Properties {
 			c.Properties = append(c.Properties, Property{"cradle:" + pr.Name, pr.Value})
 		}

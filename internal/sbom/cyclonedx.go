@@ -114,8 +114,18 @@ func (b *BOM) subject() *cdx.Component {
 
 func component(c Component) cdx.Component {
 	out := cdx.Component{BOMRef: c.Ref, Type: cdx.ComponentTypeLibrary, Name: c.Name, Version: c.Version, PackageURL: c.PURL}
-	if c.Type == TypeApplication {
+	switch c.Type {
+	case TypeApplication:
 		out.Type = cdx.ComponentTypeApplication
+	case TypeFile:
+		out.Type = cdx.ComponentTypeFile
+	}
+	if len(c.Hashes) > 0 {
+		hs := make([]cdx.Hash, len(c.Hashes))
+		for i, h := range c.Hashes {
+			hs[i] = cdx.Hash{Algorithm: cdx.HashAlgorithm(h.Alg), Value: h.Value}
+		}
+		out.Hashes = &hs
 	}
 	if c.Supplier.Name != "" {
 		out.Supplier = &cdx.OrganizationalEntity{Name: c.Supplier.Name}

@@ -48,6 +48,8 @@ type Component struct {
 	// Properties are further facts (catalogers: "cradle:cataloger",
 	// "cradle:golang:build:GOOS").
 	Properties []Property
+	// Hashes are digests of the component's file (file components).
+	Hashes []Hash
 }
 
 // Supplier is who ships a component, as the database names it

@@ -96,6 +96,7 @@ func TestGoBinary(t *testing.T) {
 		"go-binary pkg:golang/example.org/app /bin/app app deps=example.org/dep@v1.2.3,stdlib",
 		"go-binary pkg:golang/stdlib@" + std + " /bin/app",
 		"go-binary pkg:golang/example.org/dep@v1.2.3 /bin/app",
+		"unpackaged-file  /bin/app", // no package database: nothing is owned
 	}
 	if !slices.Equal(got, want) {
 		t.Fatalf("got:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
@@ -228,5 +229,56 @@ func TestGoStdlibVersion(t *testing.T) {
 		if got := goStdlibVersion(in); got != want {
 			t.Errorf("goStdlibVersion(%q) = %q, want %q", in, got, want)
 		}
+	}
+}
+
+// TestUnpackagedFiles: ELF files in system directories that no dpkg file
+// list names (merged /usr: /bin/x is listed, usr/bin/x is on disk)
+// become file components with their hashes; scripts and owned files do
+// not; an rpm system gives a gap rather than calling everything unowned.
+func TestUnpackagedFiles(t *testing.T) {
+	root := t.TempDir()
+	bin := buildGo(t, root)
+	elf, err := os.ReadFile(bin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	files := map[string][]byte{
+		"usr/bin/owned":                      elf,
+		"usr/local/bin/mine":                 elf,
+		"usr/bin/script":                     []byte("#!/bin/sh\n" + strings.Repeat("echo\n", 400)),
+		"var/lib/dpkg/info/owner.list":       []byte("/.\n/bin\n/bin/owned\n/bin/app\n"),
+		"usr/lib/x86_64-linux-gnu/libz.so.1": elf,
+	}
+	for name, b := range files {
+		p := filepath.Join(root, name)
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, b, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	os.Chmod(filepath.Join(root, "usr/lib/x86_64-linux-gnu/libz.so.1"), 0o644)
+	r := collect(t, root, Options{Only: []string{"unpackaged-file"}})
+	var got []string
+	for _, p := range r.Packages {
+		got = append(got, p.Location)
+		if len(p.Hashes) != 2 || p.Hashes[0].Alg != "SHA-256" || len(p.Hashes[0].Value) != 64 || p.Hashes[1].Alg != "SHA-512" || len(p.Hashes[1].Value) != 128 {
+			t.Errorf("%s: hashes %v", p.Location, p.Hashes)
+		}
+	}
+	if want := []string{"/usr/lib/x86_64-linux-gnu/libz.so.1", "/usr/local/bin/mine"}; !slices.Equal(got, want) || len(r.Gaps) > 0 {
+		t.Errorf("got %v, gaps %v; want %v", got, r.Gaps, want)
+	}
+	if err := os.MkdirAll(filepath.Join(root, "var/lib/rpm"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(root, "var/lib/rpm/rpmdb.sqlite"), []byte("x"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r = collect(t, root, Options{Only: []string{"unpackaged-file"}})
+	if len(r.Packages) != 0 || len(r.Gaps) != 1 || !strings.Contains(r.Gaps[0], "rpm") {
+		t.Errorf("rpm system: %d packages, gaps %v", len(r.Packages), r.Gaps)
 	}
 }

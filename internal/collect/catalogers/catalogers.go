@@ -44,7 +44,7 @@ const (
 type Package struct {
 	Ecosystem string
 	Cataloger string // the cataloger's name
-	Type      string // TypeLibrary or TypeApplication
+	Type      string // TypeLibrary, TypeApplication or TypeFile
 	Name      string
 	Version   string
 	PURL      string
@@ -58,6 +58,8 @@ type Package struct {
 	DependsOn []string
 	// Properties are further facts ("golang:goos" = "linux").
 	Properties []Property
+	// Hashes are digests of the file itself (TypeFile).
+	Hashes []Hash
 }
 
 // Property is one name/value fact about a package.
@@ -86,25 +88,29 @@ type Cataloger interface {
 	Catalog(ctx context.Context, f *File) ([]Package, error)
 }
 
-// registry lists the catalogers in the order their results are reported.
-var registry = []Cataloger{
-	goBinary{},
-	goMod{},
-	npmLock{},
-	npmInstalled{},
-	yarnLock{},
-	pnpmLock{},
-	pyInstalled{},
-	pyRequirements{},
-	poetryLock{},
-	uvLock{},
-	cargoLock{},
-	cargoAuditable{},
-	javaArchive{},
+// registry lists the catalogers in the order their results are reported,
+// fresh for each run (a cataloger may keep per-run state).
+func registry() []Cataloger {
+	return []Cataloger{
+		goBinary{},
+		goMod{},
+		npmLock{},
+		npmInstalled{},
+		yarnLock{},
+		pnpmLock{},
+		pyInstalled{},
+		pyRequirements{},
+		poetryLock{},
+		uvLock{},
+		cargoLock{},
+		cargoAuditable{},
+		javaArchive{},
+		newUnpackagedFiles(),
+	}
 }
 
 // Registry returns the catalogers, in order.
-func Registry() []Cataloger { return slices.Clone(registry) }
+func Registry() []Cataloger { return registry() }
 
 // Bounds of a catalogue run.
 const (
@@ -235,10 +241,11 @@ type Options struct {
 // Candidates are read by a few workers while the walk goes on; the
 // result is in path order, so it does not depend on scheduling.
 func Collect(ctx context.Context, t target.Target, o Options) (*Result, error) {
-	cats := registry
+	cats := registry()
 	if len(o.Only) > 0 {
+		all := cats
 		cats = nil
-		for _, c := range registry {
+		for _, c := range all {
 			if slices.Contains(o.Only, c.Name()) {
 				cats = append(cats, c)
 			}

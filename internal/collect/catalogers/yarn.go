@@ -35,7 +35,7 @@ func (yarnLock) Catalog(_ context.Context, f *File) ([]Package, error) {
 type yarnEntry struct {
 	specs   []string // "name@range" (berry: "name@npm:range")
 	version string
-	app     bool // a workspace of the project itself
+	app     bool              // a workspace of the project itself
 	deps    map[string]string // name → range
 	props   []Property
 }
