@@ -6,8 +6,10 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
+	"github.com/cradle-cra/cradle/internal/collect/catalogers"
 	"github.com/cradle-cra/cradle/internal/target"
 )
 
@@ -85,5 +87,22 @@ func TestBuildFile(t *testing.T) {
 	validate(t, doc)
 	if !bytes.Contains(doc, []byte(`"type": "application"`)) {
 		t.Error("subject is not an application")
+	}
+}
+
+// TestFileComponent: a file component carries its hashes, a file: ref and
+// no purl, and the document still validates.
+func TestFileComponent(t *testing.T) {
+	b := &BOM{Subject: Subject{Name: "root:/x", Type: TypeOperatingSystem}}
+	b.Components = AppendCatalog(nil, []catalogers.Package{{
+		Cataloger: "unpackaged-file", Type: catalogers.TypeFile, Name: "tool", Location: "/usr/local/bin/tool", Key: "/usr/local/bin/tool",
+		Hashes: []catalogers.Hash{{Alg: "SHA-256", Value: strings.Repeat("a", 64)}, {Alg: "SHA-512", Value: strings.Repeat("b", 128)}},
+	}})
+	doc := render(t, b)
+	validate(t, doc)
+	for _, want := range []string{`"bom-ref": "file:/usr/local/bin/tool"`, `"type": "file"`, `"alg": "SHA-512"`} {
+		if !bytes.Contains(doc, []byte(want)) {
+			t.Errorf("no %s in\n%s", want, doc)
+		}
 	}
 }
