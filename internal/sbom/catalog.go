@@ -62,7 +62,8 @@ func BuildFile(ctx context.Context, t target.Target, name, file string) (*BOM, e
 
 // AppendCatalog turns catalogued packages into components after comps:
 // refs are package URLs made unique, and each package's dependencies
-// (keys within the file it was found in) become refs.
+// (keys within its scope: the file it was found in, or the directory of
+// installed metadata) become refs.
 func AppendCatalog(comps []Component, pkgs []catalogers.Package) []Component {
 	used := make(map[string]bool, len(comps)+len(pkgs))
 	for _, c := range comps {
@@ -89,8 +90,8 @@ func AppendCatalog(comps []Component, pkgs []catalogers.Package) []Component {
 		}
 		used[ref] = true
 		if p.Key != "" {
-			if _, dup := refs[loc{p.Location, p.Key}]; !dup {
-				refs[loc{p.Location, p.Key}] = ref
+			if _, dup := refs[loc{scope(p), p.Key}]; !dup {
+				refs[loc{scope(p), p.Key}] = ref
 			}
 		}
 		typ := TypeLibrary
@@ -115,7 +116,7 @@ func AppendCatalog(comps []Component, pkgs []catalogers.Package) []Component {
 		c := &comps[start+i]
 		seen := map[string]bool{}
 		for _, d := range p.DependsOn {
-			if ref, ok := refs[loc{p.Location, d}]; ok && ref != c.Ref && !seen[ref] {
+			if ref, ok := refs[loc{scope(p), d}]; ok && ref != c.Ref && !seen[ref] {
 				seen[ref] = true
 				c.DependsOn = append(c.DependsOn, ref)
 			}
@@ -123,4 +124,11 @@ func AppendCatalog(comps []Component, pkgs []catalogers.Package) []Component {
 		sort.Strings(c.DependsOn)
 	}
 	return comps
+}
+
+func scope(p catalogers.Package) string {
+	if p.Scope != "" {
+		return "dir:" + p.Scope
+	}
+	return p.Location
 }

@@ -63,7 +63,7 @@ func TestGoldenLangs(t *testing.T) {
 			}
 		}
 	}
-	if len(doc.Components) != 27 || edges != 12 {
+	if len(doc.Components) != 28 || edges != 14 {
 		t.Errorf("%d components, %d edges", len(doc.Components), edges)
 	}
 }

@@ -52,10 +52,14 @@ type Package struct {
 	// Location is where it was found: the absolute path in the target of
 	// the file read (a binary, a lockfile, a metadata file).
 	Location string
-	// Key identifies the package among those found in the same Location;
-	// DependsOn lists the Keys of the packages it needs there.
+	// Key identifies the package among those of its Scope; DependsOn
+	// lists the Keys of the packages it needs there.
 	Key       string
 	DependsOn []string
+	// Scope is where Keys resolve: empty for the Location itself (a
+	// lockfile, a binary); a directory for installed metadata spread over
+	// many files (site-packages, node_modules).
+	Scope string
 	// Properties are further facts ("golang:goos" = "linux").
 	Properties []Property
 	// Hashes are digests of the file itself (TypeFile).

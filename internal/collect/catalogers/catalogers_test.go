@@ -70,7 +70,7 @@ func TestCollectLangs(t *testing.T) {
 		"cargo-lock pkg:cargo/itoa@0.4.8 /srv/rust/Cargo.lock",
 		"cargo-lock pkg:cargo/itoa@1.0.11 /srv/rust/Cargo.lock",
 		"cargo-lock pkg:cargo/serde@1.0.210 /srv/rust/Cargo.lock deps=itoa@0.4.8",
-		"npm-installed pkg:npm/%40acme/util@2.0.1 /srv/web/node_modules/@acme/util/package.json license=Apache-2.0",
+		"npm-installed pkg:npm/%40acme/util@2.0.1 /srv/web/node_modules/@acme/util/package.json license=Apache-2.0 deps=left-pad,not-installed",
 		"npm-installed pkg:npm/left-pad@1.3.0 /srv/web/node_modules/left-pad/package.json license=WTFPL",
 		"npm-lock pkg:npm/web@1.0.0 /srv/web/package-lock.json license=MIT app deps=node_modules/@acme/util,node_modules/left-pad",
 		"npm-lock pkg:npm/%40acme/util@2.0.1 /srv/web/package-lock.json license=Apache-2.0 deps=node_modules/@acme/util/node_modules/left-pad",
@@ -78,8 +78,9 @@ func TestCollectLangs(t *testing.T) {
 		"npm-lock pkg:npm/left-pad@1.3.0 /srv/web/package-lock.json license=WTFPL",
 		"yarn-lock pkg:npm/%40acme/colors@3.2.5 /srv/yarn1/yarn.lock",
 		"yarn-lock pkg:npm/tiny-cli@1.0.0 /srv/yarn1/yarn.lock deps=@acme/colors@3.2.5",
+		"python-installed pkg:pypi/idna@3.6 /usr/lib/python3/dist-packages/idna-3.6.dist-info/METADATA license=BSD-3-Clause",
 		"python-installed pkg:pypi/oldegg@0.9 /usr/lib/python3/dist-packages/oldegg.egg-info/PKG-INFO license=MIT",
-		"python-installed pkg:pypi/tiny-http@2.1.0 /usr/lib/python3/dist-packages/tinyhttp-2.1.0.dist-info/METADATA license=BSD-3-Clause",
+		"python-installed pkg:pypi/tiny-http@2.1.0 /usr/lib/python3/dist-packages/tinyhttp-2.1.0.dist-info/METADATA license=BSD-3-Clause deps=idna",
 	}
 	if !slices.Equal(got, want) {
 		t.Errorf("got:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))

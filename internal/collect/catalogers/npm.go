@@ -201,15 +201,27 @@ func (npmInstalled) Catalog(_ context.Context, f *File) ([]Package, error) {
 	if err != nil {
 		return nil, err
 	}
-	return parsePackageJSON(b)
+	pkgs, err := parsePackageJSON(b)
+	// Dependencies resolve among the packages of the same node_modules
+	// directory: where Node looks first. One found only further up is
+	// left out rather than guessed.
+	nm := path.Dir(path.Dir(f.Path()))
+	if path.Base(nm) != "node_modules" {
+		nm = path.Dir(nm) // a scoped package
+	}
+	for i := range pkgs {
+		pkgs[i].Scope = nm
+	}
+	return pkgs, err
 }
 
 func parsePackageJSON(b []byte) ([]Package, error) {
 	var pj struct {
-		Name    string          `json:"name"`
-		Version string          `json:"version"`
-		License json.RawMessage `json:"license"`
-		Private bool            `json:"private"`
+		Name                 string            `json:"name"`
+		Version              string            `json:"version"`
+		License              json.RawMessage   `json:"license"`
+		Dependencies         map[string]string `json:"dependencies"`
+		OptionalDependencies map[string]string `json:"optionalDependencies"`
 	}
 	if err := json.Unmarshal(b, &pj); err != nil {
 		return nil, err
@@ -220,6 +232,15 @@ func parsePackageJSON(b []byte) ([]Package, error) {
 	}
 	p := npmPackage(pj.Name, pj.Version, npmLicense(pj.License))
 	p.Key = pj.Name
+	deps := map[string]bool{}
+	for _, m := range []map[string]string{pj.Dependencies, pj.OptionalDependencies} {
+		for d := range m {
+			if d != pj.Name {
+				deps[d] = true
+			}
+		}
+	}
+	p.DependsOn = sortedKeys(deps)
 	return []Package{p}, nil
 }
 

@@ -6,7 +6,6 @@ import (
 	"context"
 	"path"
 	"regexp"
-	"sort"
 	"strings"
 
 	"github.com/cradle-cra/cradle/internal/target"
@@ -35,7 +34,17 @@ func (pyInstalled) Catalog(_ context.Context, f *File) ([]Package, error) {
 	if err != nil {
 		return nil, err
 	}
-	return parsePyMetadata(b), nil
+	pkgs := parsePyMetadata(b)
+	// Requirements resolve among the distributions of the same
+	// site-packages directory.
+	site := path.Dir(f.Path())
+	if !strings.HasSuffix(f.Info.Path, ".egg-info") {
+		site = path.Dir(site)
+	}
+	for i := range pkgs {
+		pkgs[i].Scope = site
+	}
+	return pkgs, nil
 }
 
 // parsePyMetadata reads the RFC 822 header of core metadata (the body
@@ -92,10 +101,8 @@ func parsePyMetadata(b []byte) []Package {
 			deps[n] = true
 		}
 	}
-	for d := range deps {
-		p.Properties = append(p.Properties, Property{"python:requires", d})
-	}
-	sort.Slice(p.Properties, func(i, j int) bool { return p.Properties[i].Value < p.Properties[j].Value })
+	delete(deps, p.Key)
+	p.DependsOn = sortedKeys(deps)
 	return []Package{p}
 }
 
