@@ -4,6 +4,7 @@ import (
 	"archive/zip"
 	"bytes"
 	"compress/zlib"
+	"context"
 	"fmt"
 	"os"
 	"os/exec"
@@ -13,6 +14,9 @@ import (
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/cradle-cra/cradle/internal/imagebuild"
+	"github.com/cradle-cra/cradle/internal/target"
 )
 
 var (
@@ -280,5 +284,49 @@ func TestUnpackagedFiles(t *testing.T) {
 	r = collect(t, root, Options{Only: []string{"unpackaged-file"}})
 	if len(r.Packages) != 0 || len(r.Gaps) != 1 || !strings.Contains(r.Gaps[0], "rpm") {
 		t.Errorf("rpm system: %d packages, gaps %v", len(r.Packages), r.Gaps)
+	}
+}
+
+// TestImage: catalogers read a container image's files in place (a
+// gzip-compressed layer: from the spool) as they read a directory's.
+func TestImage(t *testing.T) {
+	dir := t.TempDir()
+	buildGo(t, dir)
+	elf, err := os.ReadFile(filepath.Join(dir, "bin", "app"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	lock, err := os.ReadFile(filepath.Join(langs, "srv", "rust", "Cargo.lock"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	layers := []imagebuild.Layer{{Entries: []imagebuild.Entry{
+		imagebuild.File("usr/local/bin/app", string(elf), 0o755, 0, 0),
+		imagebuild.File("app/Cargo.lock", string(lock), 0o644, 0, 0),
+	}}}
+	img := filepath.Join(dir, "img.tar")
+	f, err := os.Create(img)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := imagebuild.WriteDockerArchive(f, layers, imagebuild.Options{Compression: imagebuild.Gzip}); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	tg, err := target.OpenImage(context.Background(), img, target.ImageOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tg.Close()
+	r, err := Collect(context.Background(), tg, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	per := map[string]int{}
+	for _, p := range r.Packages {
+		per[p.Cataloger]++
+	}
+	if per["go-binary"] != 3 || per["cargo-lock"] != 4 || per["unpackaged-file"] != 1 || len(r.Gaps) > 0 {
+		t.Errorf("per cataloger %v, gaps %v", per, r.Gaps)
 	}
 }

@@ -194,23 +194,29 @@ func (f *File) open() (ReaderAtCloser, int64, error) {
 	if err != nil {
 		return nil, 0, err
 	}
-	if ra, ok := rc.(interface {
-		io.ReaderAt
-		Stat() (fs.FileInfo, error)
-	}); ok {
-		st, err := ra.Stat()
-		if err != nil {
-			rc.Close()
-			return nil, 0, err
+	// A directory target's *os.File and an image layer's section reader
+	// both read in place.
+	if ra, ok := rc.(io.ReaderAt); ok {
+		size := f.Info.Size
+		switch x := rc.(type) {
+		case interface{ Size() int64 }:
+			size = x.Size()
+		case interface{ Stat() (fs.FileInfo, error) }:
+			st, err := x.Stat()
+			if err != nil {
+				rc.Close()
+				return nil, 0, err
+			}
+			size = st.Size()
 		}
-		if st.Size() > MaxBinarySize {
+		if size > MaxBinarySize {
 			rc.Close()
 			return nil, 0, &fs.PathError{Op: "open", Path: f.Path(), Err: target.ErrTooLarge}
 		}
 		return struct {
 			io.ReaderAt
 			io.Closer
-		}{ra, rc}, st.Size(), nil
+		}{ra, rc}, size, nil
 	}
 	defer rc.Close()
 	b, err := target.ReadAllLimit(rc, f.Info.Path, MaxBinarySize)
