@@ -102,7 +102,7 @@ func AppendCatalog(comps []Component, pkgs []catalogers.Package) []Component {
 			typ = TypeFile
 		}
 		c := Component{Ref: ref, Type: typ, Name: p.Name, Version: p.Version, PURL: p.PURL,
-			License: p.License, Found: p.Location,
+			License: p.License, Found: p.Location, Supplier: supplier(p.Supplier),
 			Properties: []Property{{"cradle:cataloger", p.Cataloger}}}
 		for _, h := range p.Hashes {
 			c.Hashes = append(c.Hashes, Hash{h.Alg, h.Value})

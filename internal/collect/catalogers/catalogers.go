@@ -49,6 +49,9 @@ type Package struct {
 	Version   string
 	PURL      string
 	License   string // as the source states it (often an SPDX expression)
+	// Supplier is the author or maintainer the metadata names
+	// ("Name <email>"), where it names one.
+	Supplier string
 	// Location is where it was found: the absolute path in the target of
 	// the file read (a binary, a lockfile, a metadata file).
 	Location string

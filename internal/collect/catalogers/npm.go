@@ -220,6 +220,7 @@ func parsePackageJSON(b []byte) ([]Package, error) {
 		Name                 string            `json:"name"`
 		Version              string            `json:"version"`
 		License              json.RawMessage   `json:"license"`
+		Author               json.RawMessage   `json:"author"`
 		Dependencies         map[string]string `json:"dependencies"`
 		OptionalDependencies map[string]string `json:"optionalDependencies"`
 	}
@@ -232,6 +233,7 @@ func parsePackageJSON(b []byte) ([]Package, error) {
 	}
 	p := npmPackage(pj.Name, pj.Version, npmLicense(pj.License))
 	p.Key = pj.Name
+	p.Supplier = npmPerson(pj.Author)
 	deps := map[string]bool{}
 	for _, m := range []map[string]string{pj.Dependencies, pj.OptionalDependencies} {
 		for d := range m {
@@ -254,4 +256,27 @@ func sortedKeys(m map[string]bool) []string {
 	}
 	sort.Strings(out)
 	return out
+}
+
+// npmPerson reads package.json's "author": "Name <email> (url)" or
+// {"name": …, "email": …}.
+func npmPerson(raw json.RawMessage) string {
+	if len(raw) == 0 {
+		return ""
+	}
+	var s string
+	if json.Unmarshal(raw, &s) == nil {
+		if i := strings.IndexByte(s, '('); i > 0 {
+			s = s[:i]
+		}
+		return strings.TrimSpace(s)
+	}
+	var o struct{ Name, Email string }
+	if json.Unmarshal(raw, &o) != nil || o.Name == "" {
+		return ""
+	}
+	if o.Email != "" {
+		return o.Name + " <" + o.Email + ">"
+	}
+	return o.Name
 }

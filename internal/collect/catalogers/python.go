@@ -92,6 +92,7 @@ func parsePyMetadata(b []byte) []Package {
 	}
 	p := pyPackage(name, version)
 	p.License = lic
+	p.Supplier = pySupplier(h)
 	deps := map[string]bool{}
 	for _, r := range reqs {
 		if strings.Contains(r, "extra ==") {
@@ -319,4 +320,21 @@ func pyDedupe(pkgs []Package) []Package {
 		seen[pkgs[i].Key] = true
 	}
 	return pkgs
+}
+
+// pySupplier is the metadata's author, else maintainer: "Name <email>",
+// or the email field alone (which may itself hold "Name <email>").
+func pySupplier(h map[string]string) string {
+	for _, who := range []string{"author", "maintainer"} {
+		name, email := h[who], h[who+"-email"]
+		switch {
+		case name != "" && email != "" && !strings.Contains(email, "<"):
+			return name + " <" + email + ">"
+		case email != "":
+			return email
+		case name != "":
+			return name
+		}
+	}
+	return ""
 }
