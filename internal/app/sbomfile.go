@@ -20,6 +20,10 @@ func (a *App) sbomFile(ctx context.Context, in SBOMInput, when time.Time) (*SBOM
 	if err != nil {
 		return nil, Input(err)
 	}
+	// A symlink names the file it points to, which may live elsewhere.
+	if r, err := filepath.EvalSymlinks(abs); err == nil {
+		abs = r
+	}
 	fi, err := os.Stat(abs)
 	if err != nil {
 		return nil, Input(err)

@@ -330,3 +330,19 @@ func TestImage(t *testing.T) {
 		t.Errorf("per cataloger %v, gaps %v", per, r.Gaps)
 	}
 }
+
+// TestZipDirBound: an archive whose end record claims a huge central
+// directory is refused before archive/zip reads it.
+func TestZipDirBound(t *testing.T) {
+	b := zipOf(t, map[string][]byte{"a": []byte("x")})
+	i := bytes.LastIndex(b, []byte("PK\x05\x06"))
+	bad := append([]byte(nil), b...)
+	bad[i+12], bad[i+13], bad[i+14], bad[i+15] = 0, 0, 0, 0x7f // 2 GiB
+	budget := int64(maxNestedTotal)
+	if _, err := readJar(bytes.NewReader(bad), int64(len(bad)), "a.jar", "/a.jar", 0, &budget); err == nil || !strings.Contains(err.Error(), "central directory") {
+		t.Errorf("err %v", err)
+	}
+	if dir, err := zipDirSize(bytes.NewReader(b), int64(len(b))); err != nil || dir == 0 || dir > 100 {
+		t.Errorf("good archive: %d, %v", dir, err)
+	}
+}

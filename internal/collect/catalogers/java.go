@@ -5,6 +5,8 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"encoding/binary"
+	"errors"
 	"fmt"
 	"io"
 	"path"
@@ -53,6 +55,13 @@ func (javaArchive) Catalog(_ context.Context, f *File) ([]Package, error) {
 // readJar returns the packages of one archive and its nested archives;
 // location names the archive ("/opt/app.jar!/BOOT-INF/lib/x.jar").
 func readJar(ra io.ReaderAt, size int64, name, location string, depth int, budget *int64) ([]Package, error) {
+	dir, err := zipDirSize(ra, size)
+	if err != nil {
+		return nil, err
+	}
+	if dir > maxZipDir {
+		return nil, fmt.Errorf("zip: central directory of %d bytes, over the bound of %d", dir, maxZipDir)
+	}
 	zr, err := zip.NewReader(ra, size)
 	if err != nil {
 		return nil, fmt.Errorf("zip: %w", err)
@@ -222,4 +231,46 @@ func parseManifest(b []byte) map[string]string {
 		out[last] = strings.TrimSpace(v)
 	}
 	return out
+}
+
+// maxZipDir bounds an archive's central directory: archive/zip holds
+// every entry of it in memory, and a hostile archive's directory can
+// claim millions. 100,000 entries of ordinary name length fit.
+const maxZipDir = 16 << 20
+
+// zipDirSize reads the central directory's size from the end record
+// (the Zip64 one when the classic field is saturated) before
+// archive/zip parses the directory.
+func zipDirSize(ra io.ReaderAt, size int64) (uint64, error) {
+	const eocdLen, maxComment = 22, 65535
+	n := min(size, eocdLen+maxComment)
+	tail := make([]byte, n)
+	if _, err := ra.ReadAt(tail, size-n); err != nil && err != io.EOF {
+		return 0, err
+	}
+	i := bytes.LastIndex(tail, []byte("PK\x05\x06"))
+	if i < 0 || len(tail)-i < eocdLen {
+		return 0, errors.New("zip: no end of central directory record")
+	}
+	dir := uint64(binary.LittleEndian.Uint32(tail[i+12:]))
+	if dir != 0xffffffff {
+		return dir, nil
+	}
+	// Zip64: the locator sits just before the end record and points to
+	// the Zip64 end record, whose directory size is a uint64 at 40.
+	if i < 20 || !bytes.Equal(tail[i-20:i-16], []byte("PK\x06\x07")) {
+		return 0, errors.New("zip: Zip64 locator missing")
+	}
+	off := int64(binary.LittleEndian.Uint64(tail[i-20+8:]))
+	var rec [56]byte
+	if off < 0 || off > size-56 {
+		return 0, errors.New("zip: Zip64 end record out of range")
+	}
+	if _, err := ra.ReadAt(rec[:], off); err != nil {
+		return 0, err
+	}
+	if !bytes.Equal(rec[:4], []byte("PK\x06\x06")) {
+		return 0, errors.New("zip: bad Zip64 end record")
+	}
+	return binary.LittleEndian.Uint64(rec[40:]), nil
 }
