@@ -221,14 +221,16 @@ func (a *App) fimLoad(s target.Spec, path string) (*fim.DB, error) {
 	if err != nil {
 		return nil, Input(err)
 	}
-	data, err := fileutil.ReadBounded(path, fim.MaxFile)
+	f, err := fileutil.OpenRegular(path)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, Usagef("no integrity database at %s: create one with `cradle fim init`", path)
 	}
 	if err != nil {
 		return nil, Input(err)
 	}
-	db, err := fim.Decode(data, keys)
+	// Streamed: the file is never held whole (docs/performance.md).
+	db, err := fim.Read(f, keys)
+	f.Close()
 	if err != nil {
 		return nil, Input(fmt.Errorf("%s: %w", path, err))
 	}

@@ -8,8 +8,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"hash"
 	"io"
 	"path"
+	"strconv"
 	"strings"
 	"time"
 
@@ -138,56 +140,154 @@ func tampered(format string, a ...any) error {
 	return fmt.Errorf("%w: %s", ErrTampered, fmt.Sprintf(format, a...))
 }
 
-// Decode verifies and parses a database file against the trusted keys.
-// Any defect is an error wrapping ErrTampered; nothing unverified is
-// returned.
+// Decode verifies and parses a database file held in memory (Read).
 func Decode(data []byte, keys envelope.Keys) (*DB, error) {
-	if !bytes.HasPrefix(data, []byte(Magic)) {
-		return nil, tampered("not a cradle integrity database (format %d)", FormatVersion)
+	return Read(bytes.NewReader(data), keys)
+}
+
+// Read verifies and parses a database file from r against the trusted
+// keys, as a stream: the signed header first, then the body decompressed
+// and decoded entry by entry while its size and sha256 are computed, so
+// neither the file nor its decompressed body is ever held whole. Entries
+// are returned only after the body matched the signed size, digest and
+// count. Any defect of the file is an error wrapping ErrTampered; an
+// error reading r is returned as it is.
+func Read(r io.Reader, keys envelope.Keys) (*DB, error) {
+	file := sha256.New()
+	in := &ioErrReader{r: io.LimitReader(r, MaxFile+1)}
+	br := bufio.NewReaderSize(io.TeeReader(in, file), 64<<10)
+	magic := make([]byte, len(Magic))
+	if _, err := io.ReadFull(br, magic); err != nil || string(magic) != Magic {
+		return nil, in.or(tampered("not a cradle integrity database (format %d)", FormatVersion))
 	}
-	rest := data[len(Magic):]
-	nl := bytes.IndexByte(rest[:min(len(rest), MaxEnvelope+1)], '\n')
-	if nl < 0 {
-		return nil, tampered("no signature line")
-	}
-	env, err := envelope.Parse(rest[:nl])
+	line, err := readLine(br, MaxEnvelope)
 	if err != nil {
-		return nil, tampered("signature line: %v", err)
+		return nil, in.or(tampered("no signature line"))
+	}
+	h, keyID, err := verifyHeader(line, keys)
+	if err != nil {
+		return nil, err
+	}
+	body := &countingReader{r: io.LimitReader(br, h.BodySize+1), h: sha256.New()}
+	entries, perr := decodeStream(body, h.Entries)
+	// Read what decoding left (past the gzip trailer, or after an error)
+	// so that size and digest cover the whole rest of the file: a
+	// truncated or extended body is named as such, not as the syntax
+	// error it also causes.
+	if _, err := io.Copy(io.Discard, body); err != nil || in.err != nil {
+		return nil, in.or(fmt.Errorf("read integrity database: %w", err))
+	}
+	if body.n != h.BodySize {
+		return nil, tampered("body is %s bytes, the signed header says %d (truncated or extended)", bodyLen(body.n, h.BodySize), h.BodySize)
+	}
+	if hex.EncodeToString(body.h.Sum(nil)) != h.BodySHA256 {
+		return nil, tampered("body does not match its signed digest")
+	}
+	if perr != nil {
+		// Authenticated yet malformed: parsing stays bounded, since a
+		// stolen key must not be able to crash the reader.
+		return nil, tampered("%v", perr)
+	}
+	return &DB{Header: h, KeyID: keyID, Entries: entries, Digest: "sha256:" + hex.EncodeToString(file.Sum(nil))}, nil
+}
+
+func bodyLen(n, signed int64) string {
+	if n > signed {
+		return "more than " + strconv.FormatInt(signed, 10)
+	}
+	return strconv.FormatInt(n, 10)
+}
+
+// verifyHeader checks the signature line and returns its header.
+func verifyHeader(line []byte, keys envelope.Keys) (Header, string, error) {
+	var h Header
+	env, err := envelope.Parse(line)
+	if err != nil {
+		return h, "", tampered("signature line: %v", err)
 	}
 	payload, keyID, err := envelope.Verify(env, envelope.TypeIntegrityDB, keys)
 	if err != nil {
-		return nil, tampered("%v", err)
+		return h, "", tampered("%v", err)
 	}
-	var h Header
 	dec := json.NewDecoder(bytes.NewReader(payload))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&h); err != nil {
-		return nil, tampered("header: %v", err)
+		return h, "", tampered("header: %v", err)
 	}
 	if h.Format != FormatVersion || h.Compression != "gzip" {
-		return nil, tampered("format %d with %q compression is not readable by this version", h.Format, h.Compression)
+		return h, "", tampered("format %d with %q compression is not readable by this version", h.Format, h.Compression)
 	}
 	if h.Entries < 0 || h.Entries > MaxEntries || h.BodySize < 0 || h.BodySize > MaxBody {
-		return nil, tampered("header out of bounds")
+		return h, "", tampered("header out of bounds")
 	}
-	body := rest[nl+1:]
-	if int64(len(body)) != h.BodySize {
-		return nil, tampered("body is %d bytes, the signed header says %d (truncated or extended)", len(body), h.BodySize)
-	}
-	if sum := sha256.Sum256(body); hex.EncodeToString(sum[:]) != h.BodySHA256 {
-		return nil, tampered("body does not match its signed digest")
-	}
-	// The body is now authenticated; parsing is still bounded, since a
-	// stolen key must not be able to crash the reader.
-	entries, err := decodeBody(body, h.Entries)
-	if err != nil {
-		return nil, tampered("%v", err)
-	}
-	return &DB{Header: h, KeyID: keyID, Entries: entries, Digest: fileDigest(data)}, nil
+	return h, keyID, nil
 }
 
+// readLine reads up to and without the next newline, at most max bytes.
+func readLine(br *bufio.Reader, max int) ([]byte, error) {
+	var line []byte
+	for {
+		frag, err := br.ReadSlice('\n')
+		if len(line)+len(frag) > max+1 {
+			return nil, errors.New("line too long")
+		}
+		line = append(line, frag...)
+		switch {
+		case err == nil:
+			return line[:len(line)-1], nil
+		case !errors.Is(err, bufio.ErrBufferFull):
+			return nil, err
+		}
+	}
+}
+
+// countingReader counts and hashes what is read through it.
+type countingReader struct {
+	r io.Reader
+	h hash.Hash
+	n int64
+}
+
+func (c *countingReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n += int64(n)
+	c.h.Write(p[:n])
+	return n, err
+}
+
+// ioErrReader remembers a read error of the file itself, which is not
+// evidence of tampering (a disk error) and must not be reported as such.
+type ioErrReader struct {
+	r   io.Reader
+	err error
+}
+
+func (e *ioErrReader) Read(p []byte) (int, error) {
+	n, err := e.r.Read(p)
+	if err != nil && err != io.EOF {
+		e.err = err
+	}
+	return n, err
+}
+
+// or returns the read error if there was one, else err.
+func (e *ioErrReader) or(err error) error {
+	if e.err != nil {
+		return fmt.Errorf("read integrity database: %w", e.err)
+	}
+	return err
+}
+
+// decodeBody decodes a whole body held in memory (the fuzz target).
 func decodeBody(body []byte, want int) ([]*Entry, error) {
-	zr, err := gzip.NewReader(bytes.NewReader(body))
+	return decodeStream(bytes.NewReader(body), want)
+}
+
+// decodeStream decodes the gzip JSON lines of a body: at most want
+// entries of at most MaxLine bytes each, with clean absolute paths in
+// strictly increasing order.
+func decodeStream(body io.Reader, want int) ([]*Entry, error) {
+	zr, err := gzip.NewReader(body)
 	if err != nil {
 		return nil, fmt.Errorf("body: %w", err)
 	}
@@ -210,6 +310,7 @@ func decodeBody(body []byte, want int) ([]*Entry, error) {
 		if len(entries) > 0 && e.Path <= prev {
 			return nil, fmt.Errorf("entry %d: %q out of order", len(entries)+1, e.Path)
 		}
+		e.Type = internType(e.Type)
 		prev = e.Path
 		entries = append(entries, e)
 	}
@@ -219,5 +320,21 @@ func decodeBody(body []byte, want int) ([]*Entry, error) {
 	if len(entries) != want {
 		return nil, fmt.Errorf("body has %d entries, the signed header says %d", len(entries), want)
 	}
+	// The gzip trailer (CRC-32 and length of the whole stream) is checked
+	// when the reader reaches the end; the scanner stops at the last line.
+	if _, err := io.Copy(io.Discard, zr); err != nil {
+		return nil, fmt.Errorf("body: %w", err)
+	}
 	return entries, nil
+}
+
+// internType shares the constant for a known type instead of holding one
+// small string per decoded entry.
+func internType(t string) string {
+	for _, k := range []string{TypeFile, TypeDir, TypeSymlink, TypeFIFO, TypeSocket, TypeChar, TypeBlock, TypeOther} {
+		if t == k {
+			return k
+		}
+	}
+	return t
 }

@@ -9,6 +9,7 @@ import (
 	"os"
 	"strings"
 	"testing"
+	"testing/iotest"
 	"time"
 
 	"github.com/cradle-cra/cradle/internal/target"
@@ -262,5 +263,23 @@ func TestUnreadableThenReadable(t *testing.T) {
 	cs := Compare(before.Entries, after.Entries, p)
 	if got := describe(cs); got != "changed /etc/passwd sha256" || cs[0].Diffs[0].Old != Unreadable {
 		t.Errorf("got %s %+v", got, cs)
+	}
+}
+
+// TestDBTruncatedMessage: a body cut short or extended is named as such,
+// not as the decompression error it also causes; a read error of the
+// file is not tampering.
+func TestDBTruncatedMessage(t *testing.T) {
+	data, _, _ := sampleDB(t)
+	keys := ring(fixedKey.(keyT))
+	for _, b := range [][]byte{data[:len(data)-5], append(bytes.Clone(data), 0)} {
+		if _, err := Decode(b, keys); !errors.Is(err, ErrTampered) || !strings.Contains(err.Error(), "truncated or extended") {
+			t.Errorf("%d bytes: %v", len(b), err)
+		}
+	}
+	boom := errors.New("disk error")
+	_, err := Read(io.MultiReader(bytes.NewReader(data[:len(data)/2]), iotest.ErrReader(boom)), keys)
+	if !errors.Is(err, boom) || errors.Is(err, ErrTampered) {
+		t.Errorf("read error: %v", err)
 	}
 }
