@@ -11,6 +11,7 @@ import (
 	"hash"
 	"io"
 	"path"
+	"runtime"
 	"strconv"
 	"strings"
 	"time"
@@ -66,21 +67,85 @@ type Header struct {
 
 // DB is a verified database.
 type DB struct {
-	Header  Header
-	KeyID   string
+	Header Header
+	KeyID  string
+	// Entries are the recorded entries (Read); nil when the database was
+	// read for a walk (ReadForWalk), which streams them again to compare.
 	Entries []*Entry
 	// Digest is "sha256:<hex>" of the whole file, as the change log
 	// records it.
 	Digest string
+
+	reusable map[string]*Entry
+	open     func() (io.ReadCloser, error)
+	keys     envelope.Keys
 }
 
-// Index maps paths to entries, for Options.Previous.
+// Index maps paths to entries, for Options.Previous; a database read
+// for a walk (ReadForWalk) holds only the Reusable ones.
 func (d *DB) Index() map[string]*Entry {
+	if d.reusable != nil {
+		return d.reusable
+	}
 	m := make(map[string]*Entry, len(d.Entries))
 	for _, e := range d.Entries {
 		m[e.Path] = e
 	}
 	return m
+}
+
+// ReadForWalk verifies the database that open opens (Scan) and keeps
+// only what a walk needs: the header and the entries it can take digests
+// from (Index). Compare then streams the file again, so the whole
+// database is never held beside the walk; open must open the same file.
+func ReadForWalk(open func() (io.ReadCloser, error), keys envelope.Keys) (*DB, error) {
+	f, err := open()
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	reusable := map[string]*Entry{}
+	d, err := Scan(f, keys, func(e *Entry) error {
+		if Reusable(e) {
+			reusable[e.Path] = e
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	d.reusable, d.open, d.keys = reusable, open, keys
+	return d, nil
+}
+
+// Compare lists the differences from the database to cur (sorted by
+// path), as the package's Compare does. A database read for a walk is
+// read again and merged entry by entry; it must still be the file first
+// verified (ErrTampered otherwise), and the changes are returned only
+// once it is. The walk's index is released first.
+func (d *DB) Compare(cur []*Entry, p *Policy) ([]Change, error) {
+	if d.open == nil {
+		return Compare(d.Entries, cur, p), nil
+	}
+	// The index was the walk's; collecting it now, before the second
+	// read makes garbage, sets the heap goal from the walk alone instead
+	// of from index and walk together (docs/fim.md, memory).
+	d.reusable = nil
+	runtime.GC()
+	f, err := d.open()
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	m := NewMerge(cur, p)
+	again, err := Scan(f, d.keys, m.Old)
+	if err != nil {
+		return nil, err
+	}
+	if again.Digest != d.Digest {
+		return nil, tampered("the database changed while it was in use (%s, then %s)", d.Digest, again.Digest)
+	}
+	return m.Changes(), nil
 }
 
 // Encode serialises and signs a database of entries (sorted by path);
@@ -146,13 +211,29 @@ func Decode(data []byte, keys envelope.Keys) (*DB, error) {
 }
 
 // Read verifies and parses a database file from r against the trusted
-// keys, as a stream: the signed header first, then the body decompressed
-// and decoded entry by entry while its size and sha256 are computed, so
-// neither the file nor its decompressed body is ever held whole. Entries
-// are returned only after the body matched the signed size, digest and
-// count. Any defect of the file is an error wrapping ErrTampered; an
-// error reading r is returned as it is.
+// keys, as a stream (Scan), and returns it with its entries.
 func Read(r io.Reader, keys envelope.Keys) (*DB, error) {
+	var entries []*Entry
+	db, err := Scan(r, keys, func(e *Entry) error {
+		entries = append(entries, e)
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	db.Entries = entries
+	return db, nil
+}
+
+// Scan verifies and parses a database file from r against the trusted
+// keys as a stream: the signed header first, then the body decompressed
+// and decoded entry by entry while its size and sha256 are computed, so
+// neither the file nor its body is ever held whole. Each entry goes to
+// fn, in path order, as it is decoded — before the body is verified:
+// whatever fn builds must be discarded unless Scan returns no error.
+// Any defect of the file is an error wrapping ErrTampered; an error
+// reading r, or fn's error, is returned as it is. DB.Entries is nil.
+func Scan(r io.Reader, keys envelope.Keys, fn func(*Entry) error) (*DB, error) {
 	file := sha256.New()
 	in := &ioErrReader{r: io.LimitReader(r, MaxFile+1)}
 	br := bufio.NewReaderSize(io.TeeReader(in, file), 64<<10)
@@ -169,7 +250,11 @@ func Read(r io.Reader, keys envelope.Keys) (*DB, error) {
 		return nil, err
 	}
 	body := &countingReader{r: io.LimitReader(br, h.BodySize+1), h: sha256.New()}
-	entries, perr := decodeStream(body, h.Entries)
+	perr := decodeStream(body, h.Entries, fn)
+	var fnErr *callbackError
+	if errors.As(perr, &fnErr) {
+		return nil, fnErr.err
+	}
 	// Read what decoding left (past the gzip trailer, or after an error)
 	// so that size and digest cover the whole rest of the file: a
 	// truncated or extended body is named as such, not as the syntax
@@ -188,8 +273,13 @@ func Read(r io.Reader, keys envelope.Keys) (*DB, error) {
 		// stolen key must not be able to crash the reader.
 		return nil, tampered("%v", perr)
 	}
-	return &DB{Header: h, KeyID: keyID, Entries: entries, Digest: "sha256:" + hex.EncodeToString(file.Sum(nil))}, nil
+	return &DB{Header: h, KeyID: keyID, Digest: "sha256:" + hex.EncodeToString(file.Sum(nil))}, nil
 }
+
+// callbackError carries the error of Scan's fn through the decoder.
+type callbackError struct{ err error }
+
+func (c *callbackError) Error() string { return c.err.Error() }
 
 func bodyLen(n, signed int64) string {
 	if n > signed {
@@ -280,52 +370,62 @@ func (e *ioErrReader) or(err error) error {
 
 // decodeBody decodes a whole body held in memory (the fuzz target).
 func decodeBody(body []byte, want int) ([]*Entry, error) {
-	return decodeStream(bytes.NewReader(body), want)
+	var out []*Entry
+	err := decodeStream(bytes.NewReader(body), want, func(e *Entry) error {
+		out = append(out, e)
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
 }
 
 // decodeStream decodes the gzip JSON lines of a body: at most want
 // entries of at most MaxLine bytes each, with clean absolute paths in
 // strictly increasing order.
-func decodeStream(body io.Reader, want int) ([]*Entry, error) {
+func decodeStream(body io.Reader, want int, fn func(*Entry) error) error {
 	zr, err := gzip.NewReader(body)
 	if err != nil {
-		return nil, fmt.Errorf("body: %w", err)
+		return fmt.Errorf("body: %w", err)
 	}
 	zr.Multistream(false)
 	sc := bufio.NewScanner(io.LimitReader(zr, int64(want+1)*MaxLine))
 	sc.Buffer(make([]byte, 0, 64<<10), MaxLine)
-	entries := make([]*Entry, 0, min(want, 1<<20))
-	prev := ""
+	n, prev := 0, ""
 	for sc.Scan() {
-		if len(entries) == want {
-			return nil, fmt.Errorf("body has more than the %d signed entries", want)
+		if n == want {
+			return fmt.Errorf("body has more than the %d signed entries", want)
 		}
 		e := &Entry{}
 		if err := json.Unmarshal(sc.Bytes(), e); err != nil {
-			return nil, fmt.Errorf("entry %d: %w", len(entries)+1, err)
+			return fmt.Errorf("entry %d: %w", n+1, err)
 		}
 		if !strings.HasPrefix(e.Path, "/") || path.Clean(e.Path) != e.Path || strings.ContainsRune(e.Path, 0) {
-			return nil, fmt.Errorf("entry %d: bad path %q", len(entries)+1, e.Path)
+			return fmt.Errorf("entry %d: bad path %q", n+1, e.Path)
 		}
-		if len(entries) > 0 && e.Path <= prev {
-			return nil, fmt.Errorf("entry %d: %q out of order", len(entries)+1, e.Path)
+		if n > 0 && e.Path <= prev {
+			return fmt.Errorf("entry %d: %q out of order", n+1, e.Path)
 		}
 		e.Type = internType(e.Type)
 		prev = e.Path
-		entries = append(entries, e)
+		n++
+		if err := fn(e); err != nil {
+			return &callbackError{err}
+		}
 	}
 	if err := sc.Err(); err != nil {
-		return nil, fmt.Errorf("body: %w", err)
+		return fmt.Errorf("body: %w", err)
 	}
-	if len(entries) != want {
-		return nil, fmt.Errorf("body has %d entries, the signed header says %d", len(entries), want)
+	if n != want {
+		return fmt.Errorf("body has %d entries, the signed header says %d", n, want)
 	}
 	// The gzip trailer (CRC-32 and length of the whole stream) is checked
-	// when the reader reaches the end; the scanner stops at the last line.
+	// when the reader reaches the end.
 	if _, err := io.Copy(io.Discard, zr); err != nil {
-		return nil, fmt.Errorf("body: %w", err)
+		return fmt.Errorf("body: %w", err)
 	}
-	return entries, nil
+	return nil
 }
 
 // internType shares the constant for a known type instead of holding one
