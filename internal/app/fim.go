@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -95,7 +96,7 @@ func (a *App) fimVerified(in FIMInput, cmd string) (*fim.Policy, *fim.DB, *fim.R
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	db, err := a.fimLoad(in.Target, path)
+	db, err := a.fimLoad(in.Target, path, cmd == fim.CmdShow)
 	if err != nil {
 		return nil, nil, nil, err
 	}
@@ -130,7 +131,7 @@ func (a *App) fimWrite(ctx context.Context, in FIMInput, cmd string) (*fim.Repor
 			return nil, err
 		}
 	} else {
-		if prev, err = a.fimLoad(in.Target, path); err != nil {
+		if prev, err = a.fimLoad(in.Target, path, false); err != nil {
 			return nil, err
 		}
 		r.Previous = prev.Info(path)
@@ -211,8 +212,9 @@ func (a *App) fimSetup(in FIMInput) (*fim.Policy, string, error) {
 // fimLoad reads and verifies the database at path: its signature, that
 // it belongs to the target, and that it is the one the change log last
 // recorded at that path. Every failure is tampering (exit 2), never "no
-// change".
-func (a *App) fimLoad(s target.Spec, path string) (*fim.DB, error) {
+// change". With entries, the database's entries are kept (show);
+// without, only what a walk needs, and DB.Compare reads it again.
+func (a *App) fimLoad(s target.Spec, path string, entries bool) (*fim.DB, error) {
 	l, h, err := a.changeLog(s)
 	if err != nil {
 		return nil, err
@@ -221,14 +223,22 @@ func (a *App) fimLoad(s target.Spec, path string) (*fim.DB, error) {
 	if err != nil {
 		return nil, Input(err)
 	}
-	data, err := fileutil.ReadBounded(path, fim.MaxFile)
+	open := func() (io.ReadCloser, error) { return fileutil.OpenRegular(path) }
+	var db *fim.DB
+	if entries {
+		var f io.ReadCloser
+		if f, err = open(); err == nil {
+			db, err = fim.Read(f, keys)
+			f.Close()
+		}
+	} else {
+		// Streamed twice (docs/fim.md): the whole database is never held
+		// beside the walk.
+		db, err = fim.ReadForWalk(open, keys)
+	}
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, Usagef("no integrity database at %s: create one with `cradle fim init`", path)
 	}
-	if err != nil {
-		return nil, Input(err)
-	}
-	db, err := fim.Decode(data, keys)
 	if err != nil {
 		return nil, Input(fmt.Errorf("%s: %w", path, err))
 	}
@@ -264,7 +274,15 @@ func (a *App) fimCompare(ctx context.Context, in FIMInput, p *fim.Policy, db *fi
 	if err != nil {
 		return nil, err
 	}
-	r.SetChanges(fim.Compare(db.Entries, snap.Entries, p))
+	cs, err := db.Compare(snap.Entries, p)
+	if err != nil {
+		at := r.Previous // update; check compares with r.Database
+		if at == nil {
+			at = r.Database
+		}
+		return nil, Input(fmt.Errorf("%s: %w", at.Path, err))
+	}
+	r.SetChanges(cs)
 	return snap, nil
 }
 

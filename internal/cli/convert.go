@@ -13,10 +13,11 @@ document's "kind" says what it is (scan reports and fix plans saved
 before documents had a kind are recognised too); the formats are those of
 the command that wrote it:
   scan_report     table, json, sarif, junit, html
+  fim_report      table, json, sarif, junit, html
   any other kind  table, json
 
-A scan report converted to sarif, junit or html is byte for byte what
-"cradle scan --format ..." printed for the same scan.
+A scan or fim report converted to sarif, junit or html is byte for byte
+what "cradle scan --format ..." or "cradle fim ... --format ..." printed.
 
 The file ("-" reads standard input) must be a regular file of at most
 256 MiB; JSON errors are reported with line and column.
@@ -39,6 +40,7 @@ func newConvertCmd(env *Env) *cobra.Command {
 		Example: `  cradle scan --format json -o scan.json
   cradle convert scan.json --format sarif -o scan.sarif
   cradle convert scan.json --format html -o scan.html
+  cradle convert fim.json --format junit -o fim.xml
   cradle convert plan.json
   cradle scan --format json | cradle convert - --format html -o scan.html`,
 		Args: cobra.ExactArgs(1),

@@ -67,7 +67,8 @@ func newFimCmd(env *Env) *cobra.Command {
 			false, true, func(ctx context.Context, in app.FIMInput) (*app.FIMReport, error) { return a().FIMInit(ctx, in) }),
 		fimSub(env, "check", "Report every difference of the target from its integrity database",
 			`  cradle fim check
-  cradle fim check --root /srv/rootfs --full --format json -o fim.json`,
+  cradle fim check --root /srv/rootfs --full --format json -o fim.json
+  cradle fim check --format sarif -o fim.sarif`,
 			true, false, func(ctx context.Context, in app.FIMInput) (*app.FIMReport, error) { return a().FIMCheck(ctx, in) }),
 		fimSub(env, "update", "Accept the target's current state into a new signed integrity database",
 			`  cradle fim update --change-ref CHG-2 --reason "security updates" --actor jdoe`,
@@ -90,7 +91,7 @@ func fimSub(env *Env, name, short, example string, walks, records bool, run fimR
 		use += " [--change-ref REF] [--reason TEXT]"
 	}
 	cmd := &cobra.Command{
-		Use:     use + " [--format table|json] [-o FILE]",
+		Use:     use + " [--format table|json|sarif|junit|html] [-o FILE]",
 		Short:   short,
 		Long:    fimLong + fimExits,
 		Example: example,

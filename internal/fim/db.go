@@ -8,8 +8,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"hash"
 	"io"
 	"path"
+	"runtime"
+	"strconv"
 	"strings"
 	"time"
 
@@ -64,21 +67,85 @@ type Header struct {
 
 // DB is a verified database.
 type DB struct {
-	Header  Header
-	KeyID   string
+	Header Header
+	KeyID  string
+	// Entries are the recorded entries (Read); nil when the database was
+	// read for a walk (ReadForWalk), which streams them again to compare.
 	Entries []*Entry
 	// Digest is "sha256:<hex>" of the whole file, as the change log
 	// records it.
 	Digest string
+
+	reusable map[string]*Entry
+	open     func() (io.ReadCloser, error)
+	keys     envelope.Keys
 }
 
-// Index maps paths to entries, for Options.Previous.
+// Index maps paths to entries, for Options.Previous; a database read
+// for a walk (ReadForWalk) holds only the Reusable ones.
 func (d *DB) Index() map[string]*Entry {
+	if d.reusable != nil {
+		return d.reusable
+	}
 	m := make(map[string]*Entry, len(d.Entries))
 	for _, e := range d.Entries {
 		m[e.Path] = e
 	}
 	return m
+}
+
+// ReadForWalk verifies the database that open opens (Scan) and keeps
+// only what a walk needs: the header and the entries it can take digests
+// from (Index). Compare then streams the file again, so the whole
+// database is never held beside the walk; open must open the same file.
+func ReadForWalk(open func() (io.ReadCloser, error), keys envelope.Keys) (*DB, error) {
+	f, err := open()
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	reusable := map[string]*Entry{}
+	d, err := Scan(f, keys, func(e *Entry) error {
+		if Reusable(e) {
+			reusable[e.Path] = e
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	d.reusable, d.open, d.keys = reusable, open, keys
+	return d, nil
+}
+
+// Compare lists the differences from the database to cur (sorted by
+// path), as the package's Compare does. A database read for a walk is
+// read again and merged entry by entry; it must still be the file first
+// verified (ErrTampered otherwise), and the changes are returned only
+// once it is. The walk's index is released first.
+func (d *DB) Compare(cur []*Entry, p *Policy) ([]Change, error) {
+	if d.open == nil {
+		return Compare(d.Entries, cur, p), nil
+	}
+	// The index was the walk's; collecting it now, before the second
+	// read makes garbage, sets the heap goal from the walk alone instead
+	// of from index and walk together (docs/fim.md, memory).
+	d.reusable = nil
+	runtime.GC()
+	f, err := d.open()
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	m := NewMerge(cur, p)
+	again, err := Scan(f, d.keys, m.Old)
+	if err != nil {
+		return nil, err
+	}
+	if again.Digest != d.Digest {
+		return nil, tampered("the database changed while it was in use (%s, then %s)", d.Digest, again.Digest)
+	}
+	return m.Changes(), nil
 }
 
 // Encode serialises and signs a database of entries (sorted by path);
@@ -138,86 +205,236 @@ func tampered(format string, a ...any) error {
 	return fmt.Errorf("%w: %s", ErrTampered, fmt.Sprintf(format, a...))
 }
 
-// Decode verifies and parses a database file against the trusted keys.
-// Any defect is an error wrapping ErrTampered; nothing unverified is
-// returned.
+// Decode verifies and parses a database file held in memory (Read).
 func Decode(data []byte, keys envelope.Keys) (*DB, error) {
-	if !bytes.HasPrefix(data, []byte(Magic)) {
-		return nil, tampered("not a cradle integrity database (format %d)", FormatVersion)
-	}
-	rest := data[len(Magic):]
-	nl := bytes.IndexByte(rest[:min(len(rest), MaxEnvelope+1)], '\n')
-	if nl < 0 {
-		return nil, tampered("no signature line")
-	}
-	env, err := envelope.Parse(rest[:nl])
+	return Read(bytes.NewReader(data), keys)
+}
+
+// Read verifies and parses a database file from r against the trusted
+// keys, as a stream (Scan), and returns it with its entries.
+func Read(r io.Reader, keys envelope.Keys) (*DB, error) {
+	var entries []*Entry
+	db, err := Scan(r, keys, func(e *Entry) error {
+		entries = append(entries, e)
+		return nil
+	})
 	if err != nil {
-		return nil, tampered("signature line: %v", err)
+		return nil, err
+	}
+	db.Entries = entries
+	return db, nil
+}
+
+// Scan verifies and parses a database file from r against the trusted
+// keys as a stream: the signed header first, then the body decompressed
+// and decoded entry by entry while its size and sha256 are computed, so
+// neither the file nor its body is ever held whole. Each entry goes to
+// fn, in path order, as it is decoded — before the body is verified:
+// whatever fn builds must be discarded unless Scan returns no error.
+// Any defect of the file is an error wrapping ErrTampered; an error
+// reading r, or fn's error, is returned as it is. DB.Entries is nil.
+func Scan(r io.Reader, keys envelope.Keys, fn func(*Entry) error) (*DB, error) {
+	file := sha256.New()
+	in := &ioErrReader{r: io.LimitReader(r, MaxFile+1)}
+	br := bufio.NewReaderSize(io.TeeReader(in, file), 64<<10)
+	magic := make([]byte, len(Magic))
+	if _, err := io.ReadFull(br, magic); err != nil || string(magic) != Magic {
+		return nil, in.or(tampered("not a cradle integrity database (format %d)", FormatVersion))
+	}
+	line, err := readLine(br, MaxEnvelope)
+	if err != nil {
+		return nil, in.or(tampered("no signature line"))
+	}
+	h, keyID, err := verifyHeader(line, keys)
+	if err != nil {
+		return nil, err
+	}
+	body := &countingReader{r: io.LimitReader(br, h.BodySize+1), h: sha256.New()}
+	perr := decodeStream(body, h.Entries, fn)
+	var fnErr *callbackError
+	if errors.As(perr, &fnErr) {
+		return nil, fnErr.err
+	}
+	// Read what decoding left (past the gzip trailer, or after an error)
+	// so that size and digest cover the whole rest of the file: a
+	// truncated or extended body is named as such, not as the syntax
+	// error it also causes.
+	if _, err := io.Copy(io.Discard, body); err != nil || in.err != nil {
+		return nil, in.or(fmt.Errorf("read integrity database: %w", err))
+	}
+	if body.n != h.BodySize {
+		return nil, tampered("body is %s bytes, the signed header says %d (truncated or extended)", bodyLen(body.n, h.BodySize), h.BodySize)
+	}
+	if hex.EncodeToString(body.h.Sum(nil)) != h.BodySHA256 {
+		return nil, tampered("body does not match its signed digest")
+	}
+	if perr != nil {
+		// Authenticated yet malformed: parsing stays bounded, since a
+		// stolen key must not be able to crash the reader.
+		return nil, tampered("%v", perr)
+	}
+	return &DB{Header: h, KeyID: keyID, Digest: "sha256:" + hex.EncodeToString(file.Sum(nil))}, nil
+}
+
+// callbackError carries the error of Scan's fn through the decoder.
+type callbackError struct{ err error }
+
+func (c *callbackError) Error() string { return c.err.Error() }
+
+func bodyLen(n, signed int64) string {
+	if n > signed {
+		return "more than " + strconv.FormatInt(signed, 10)
+	}
+	return strconv.FormatInt(n, 10)
+}
+
+// verifyHeader checks the signature line and returns its header.
+func verifyHeader(line []byte, keys envelope.Keys) (Header, string, error) {
+	var h Header
+	env, err := envelope.Parse(line)
+	if err != nil {
+		return h, "", tampered("signature line: %v", err)
 	}
 	payload, keyID, err := envelope.Verify(env, envelope.TypeIntegrityDB, keys)
 	if err != nil {
-		return nil, tampered("%v", err)
+		return h, "", tampered("%v", err)
 	}
-	var h Header
 	dec := json.NewDecoder(bytes.NewReader(payload))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&h); err != nil {
-		return nil, tampered("header: %v", err)
+		return h, "", tampered("header: %v", err)
 	}
 	if h.Format != FormatVersion || h.Compression != "gzip" {
-		return nil, tampered("format %d with %q compression is not readable by this version", h.Format, h.Compression)
+		return h, "", tampered("format %d with %q compression is not readable by this version", h.Format, h.Compression)
 	}
 	if h.Entries < 0 || h.Entries > MaxEntries || h.BodySize < 0 || h.BodySize > MaxBody {
-		return nil, tampered("header out of bounds")
+		return h, "", tampered("header out of bounds")
 	}
-	body := rest[nl+1:]
-	if int64(len(body)) != h.BodySize {
-		return nil, tampered("body is %d bytes, the signed header says %d (truncated or extended)", len(body), h.BodySize)
-	}
-	if sum := sha256.Sum256(body); hex.EncodeToString(sum[:]) != h.BodySHA256 {
-		return nil, tampered("body does not match its signed digest")
-	}
-	// The body is now authenticated; parsing is still bounded, since a
-	// stolen key must not be able to crash the reader.
-	entries, err := decodeBody(body, h.Entries)
-	if err != nil {
-		return nil, tampered("%v", err)
-	}
-	return &DB{Header: h, KeyID: keyID, Entries: entries, Digest: fileDigest(data)}, nil
+	return h, keyID, nil
 }
 
+// readLine reads up to and without the next newline, at most max bytes.
+func readLine(br *bufio.Reader, max int) ([]byte, error) {
+	var line []byte
+	for {
+		frag, err := br.ReadSlice('\n')
+		if len(line)+len(frag) > max+1 {
+			return nil, errors.New("line too long")
+		}
+		line = append(line, frag...)
+		switch {
+		case err == nil:
+			return line[:len(line)-1], nil
+		case !errors.Is(err, bufio.ErrBufferFull):
+			return nil, err
+		}
+	}
+}
+
+// countingReader counts and hashes what is read through it.
+type countingReader struct {
+	r io.Reader
+	h hash.Hash
+	n int64
+}
+
+func (c *countingReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n += int64(n)
+	c.h.Write(p[:n])
+	return n, err
+}
+
+// ioErrReader remembers a read error of the file itself, which is not
+// evidence of tampering (a disk error) and must not be reported as such.
+type ioErrReader struct {
+	r   io.Reader
+	err error
+}
+
+func (e *ioErrReader) Read(p []byte) (int, error) {
+	n, err := e.r.Read(p)
+	if err != nil && err != io.EOF {
+		e.err = err
+	}
+	return n, err
+}
+
+// or returns the read error if there was one, else err.
+func (e *ioErrReader) or(err error) error {
+	if e.err != nil {
+		return fmt.Errorf("read integrity database: %w", e.err)
+	}
+	return err
+}
+
+// decodeBody decodes a whole body held in memory (the fuzz target).
 func decodeBody(body []byte, want int) ([]*Entry, error) {
-	zr, err := gzip.NewReader(bytes.NewReader(body))
+	var out []*Entry
+	err := decodeStream(bytes.NewReader(body), want, func(e *Entry) error {
+		out = append(out, e)
+		return nil
+	})
 	if err != nil {
-		return nil, fmt.Errorf("body: %w", err)
+		return nil, err
+	}
+	return out, nil
+}
+
+// decodeStream decodes the gzip JSON lines of a body: at most want
+// entries of at most MaxLine bytes each, with clean absolute paths in
+// strictly increasing order.
+func decodeStream(body io.Reader, want int, fn func(*Entry) error) error {
+	zr, err := gzip.NewReader(body)
+	if err != nil {
+		return fmt.Errorf("body: %w", err)
 	}
 	zr.Multistream(false)
 	sc := bufio.NewScanner(io.LimitReader(zr, int64(want+1)*MaxLine))
 	sc.Buffer(make([]byte, 0, 64<<10), MaxLine)
-	entries := make([]*Entry, 0, min(want, 1<<20))
-	prev := ""
+	n, prev := 0, ""
 	for sc.Scan() {
-		if len(entries) == want {
-			return nil, fmt.Errorf("body has more than the %d signed entries", want)
+		if n == want {
+			return fmt.Errorf("body has more than the %d signed entries", want)
 		}
 		e := &Entry{}
 		if err := json.Unmarshal(sc.Bytes(), e); err != nil {
-			return nil, fmt.Errorf("entry %d: %w", len(entries)+1, err)
+			return fmt.Errorf("entry %d: %w", n+1, err)
 		}
 		if !strings.HasPrefix(e.Path, "/") || path.Clean(e.Path) != e.Path || strings.ContainsRune(e.Path, 0) {
-			return nil, fmt.Errorf("entry %d: bad path %q", len(entries)+1, e.Path)
+			return fmt.Errorf("entry %d: bad path %q", n+1, e.Path)
 		}
-		if len(entries) > 0 && e.Path <= prev {
-			return nil, fmt.Errorf("entry %d: %q out of order", len(entries)+1, e.Path)
+		if n > 0 && e.Path <= prev {
+			return fmt.Errorf("entry %d: %q out of order", n+1, e.Path)
 		}
+		e.Type = internType(e.Type)
 		prev = e.Path
-		entries = append(entries, e)
+		n++
+		if err := fn(e); err != nil {
+			return &callbackError{err}
+		}
 	}
 	if err := sc.Err(); err != nil {
-		return nil, fmt.Errorf("body: %w", err)
+		return fmt.Errorf("body: %w", err)
 	}
-	if len(entries) != want {
-		return nil, fmt.Errorf("body has %d entries, the signed header says %d", len(entries), want)
+	if n != want {
+		return fmt.Errorf("body has %d entries, the signed header says %d", n, want)
 	}
-	return entries, nil
+	// The gzip trailer (CRC-32 and length of the whole stream) is checked
+	// when the reader reaches the end.
+	if _, err := io.Copy(io.Discard, zr); err != nil {
+		return fmt.Errorf("body: %w", err)
+	}
+	return nil
+}
+
+// internType shares the constant for a known type instead of holding one
+// small string per decoded entry.
+func internType(t string) string {
+	for _, k := range []string{TypeFile, TypeDir, TypeSymlink, TypeFIFO, TypeSocket, TypeChar, TypeBlock, TypeOther} {
+		if t == k {
+			return k
+		}
+	}
+	return t
 }

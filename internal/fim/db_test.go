@@ -7,8 +7,10 @@ import (
 	"io"
 	"io/fs"
 	"os"
+	"reflect"
 	"strings"
 	"testing"
+	"testing/iotest"
 	"time"
 
 	"github.com/cradle-cra/cradle/internal/target"
@@ -262,5 +264,67 @@ func TestUnreadableThenReadable(t *testing.T) {
 	cs := Compare(before.Entries, after.Entries, p)
 	if got := describe(cs); got != "changed /etc/passwd sha256" || cs[0].Diffs[0].Old != Unreadable {
 		t.Errorf("got %s %+v", got, cs)
+	}
+}
+
+// TestDBTruncatedMessage: a body cut short or extended is named as such,
+// not as the decompression error it also causes; a read error of the
+// file is not tampering.
+func TestDBTruncatedMessage(t *testing.T) {
+	data, _, _ := sampleDB(t)
+	keys := ring(fixedKey.(keyT))
+	for _, b := range [][]byte{data[:len(data)-5], append(bytes.Clone(data), 0)} {
+		if _, err := Decode(b, keys); !errors.Is(err, ErrTampered) || !strings.Contains(err.Error(), "truncated or extended") {
+			t.Errorf("%d bytes: %v", len(b), err)
+		}
+	}
+	boom := errors.New("disk error")
+	_, err := Read(io.MultiReader(bytes.NewReader(data[:len(data)/2]), iotest.ErrReader(boom)), keys)
+	if !errors.Is(err, boom) || errors.Is(err, ErrTampered) {
+		t.Errorf("read error: %v", err)
+	}
+}
+
+// TestReadForWalk: the database read for a walk indexes only reusable
+// entries, compares by streaming it again exactly as Compare does, and
+// refuses a file replaced between the two reads.
+func TestReadForWalk(t *testing.T) {
+	data, s, h := sampleDB(t)
+	keys := ring(fixedKey.(keyT))
+	file := data
+	open := func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(file)), nil }
+	db, err := ReadForWalk(open, keys)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if idx := db.Index(); len(idx) != 1 || idx["/etc/hosts"] == nil || db.Entries != nil {
+		t.Fatalf("index %v, entries %v", idx, db.Entries)
+	}
+	p := mustPolicy(t, "paths:\n  - path: /\n")
+	cur := []*Entry{s.Entries[0], {Path: "/etc/hosts", Type: TypeFile, Mode: 0o600, Size: 20, Mtime: 1, SHA256: strings.Repeat("b", 64)}, {Path: "/new", Type: TypeFile}}
+	got, err := db.Compare(cur, p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := Compare(s.Entries, cur, p); !reflect.DeepEqual(got, want) || len(got) != 3 {
+		t.Errorf("streamed %v, want %v", got, want)
+	}
+	// Replaced between the reads by another valid database: refused.
+	db, err = ReadForWalk(open, keys)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.Seq++
+	if file, _, err = Encode(h, s.Entries, fixedKey); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Compare(cur, p); !errors.Is(err, ErrTampered) || !strings.Contains(err.Error(), "changed while it was in use") {
+		t.Errorf("replaced database: %v", err)
+	}
+	// Truncated between the reads: tampering, no changes returned.
+	file = data[:len(data)-3]
+	db.open = open
+	if cs, err := db.Compare(cur, p); !errors.Is(err, ErrTampered) || cs != nil {
+		t.Errorf("truncated database: %v, %v", cs, err)
 	}
 }

@@ -8,8 +8,6 @@ import (
 	"strings"
 	"text/tabwriter"
 	"time"
-	"unicode"
-	"unicode/utf8"
 )
 
 // The report document of every `cradle fim` command.
@@ -137,6 +135,7 @@ func (r *Report) JSON(w io.Writer) error {
 // Table writes the report for a terminal: what was compared, one block
 // per change with each attribute's old and new value, problems, counts.
 func (r *Report) Table(w io.Writer) error {
+	r = r.Portable() // as a saved report converts
 	fmt.Fprintf(w, "fim %s of %s, policy %s (%s)\n", r.Command, safe(r.Target), safe(r.Policy.Name), short(r.Policy.Hash))
 	if d := r.Previous; d != nil {
 		fmt.Fprintf(w, "previous database %s: seq %d, %d entries, created %s\n", safe(d.Path), d.Seq, d.Entries, d.Created.UTC().Format(time.RFC3339))
@@ -211,11 +210,5 @@ func size(n int64) string {
 	return fmt.Sprintf("%.1f MiB", float64(n)/unit)
 }
 
-// safe shows a hostile name on a terminal: names with control
-// characters or invalid UTF-8 are quoted with Go escapes.
-func safe(s string) string {
-	if !utf8.ValidString(s) || strings.ContainsFunc(s, func(r rune) bool { return !unicode.IsPrint(r) && r != ' ' }) {
-		return strconv.Quote(s)
-	}
-	return s
-}
+// safe shows a hostile name on a terminal (Printable).
+func safe(s string) string { return Printable(s) }

@@ -2,6 +2,8 @@ package fim
 
 import (
 	"bytes"
+	"encoding/json"
+	"errors"
 	"flag"
 	"os"
 	"path/filepath"
@@ -28,7 +30,13 @@ func sampleReport() *Report {
 		{Path: "/usr/bin/evil\x1b[2J", Kind: Added, Type: TypeFile},
 		{Path: "/usr/bin/dir", Kind: Changed, Type: TypeSymlink, Diffs: []Diff{{Attr: "target", Old: "ls", New: ""}}},
 		{Path: "/usr/bin/cat", Kind: Removed, Type: TypeFile},
+		// Hostile names: invalid UTF-8, a right-to-left override, markup.
+		{Path: "/usr/lib/x\xff\xfe.so", Kind: Changed, Type: TypeSymlink, Diffs: []Diff{{Attr: "target", Old: "a\xff", New: "b"}}},
+		{Path: "/usr/share/<script>alert(1)</script>\u202egnp.exe", Kind: Changed, Type: TypeFile, Diffs: []Diff{
+			{Attr: "mode", Old: "0755", New: "04755"}}},
 	})
+	r.Problems = append(r.Problems, Problem{Path: "/usr/lib/\xff", Error: "open /usr/lib/\xff: permission denied"})
+	r.Summary.Problems = len(r.Problems)
 	return r
 }
 
@@ -42,6 +50,30 @@ func sampleShow() *Report {
 		{Path: "/usr/bin/bad\xff", Type: TypeFile, Mode: 0o4755},
 	}
 	return r
+}
+
+// TestReportRoundTrip: a saved JSON report reads back to a report that
+// renders the same bytes, hostile names included (cradle convert).
+func TestReportRoundTrip(t *testing.T) {
+	for _, r := range []*Report{sampleReport(), sampleShow()} {
+		var j, t1, j2, t2 bytes.Buffer
+		if err := r.JSON(&j); err != nil {
+			t.Fatal(err)
+		}
+		var back Report
+		if err := json.Unmarshal(j.Bytes(), &back); err != nil {
+			t.Fatal(err)
+		}
+		if err := errors.Join(r.Table(&t1), back.Table(&t2), back.JSON(&j2)); err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(j.Bytes(), j2.Bytes()) || !bytes.Equal(t1.Bytes(), t2.Bytes()) {
+			t.Errorf("round trip differs:\n%s\n%s", t1.Bytes(), t2.Bytes())
+		}
+		if n := len(r.Changes); n > 1 && back.Changes[n-2].Path != r.Changes[n-2].Path {
+			t.Errorf("path bytes lost: %q", back.Changes[len(back.Changes)-2].Path)
+		}
+	}
 }
 
 func TestReportGoldens(t *testing.T) {

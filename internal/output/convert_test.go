@@ -7,6 +7,42 @@ import (
 	"testing"
 )
 
+// TestConvertFIMGoldens: a saved fim report converts to the goldens of
+// its renderers (internal/fim checks they equal the direct rendering).
+func TestConvertFIMGoldens(t *testing.T) {
+	reg := Default()
+	for _, name := range []string{"check", "show"} {
+		from := filepath.Join("..", "fim", "testdata", name+".json.golden")
+		for format, golden := range map[string]string{
+			"table": filepath.Join("..", "fim", "testdata", name+".table.golden"),
+			"json":  from,
+			"sarif": filepath.Join("..", "render", "testdata", "fim-"+name+".sarif.golden"),
+			"junit": filepath.Join("..", "render", "testdata", "fim-"+name+".junit.xml.golden"),
+			"html":  filepath.Join("..", "render", "testdata", "fim-"+name+".html.golden"),
+		} {
+			spec, doc, err := reg.ReadFile(from)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var b bytes.Buffer
+			sink, err := reg.Open(spec.Kind, format, "", &b)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := sink.Write(doc, Options{}); err != nil {
+				t.Fatal(err)
+			}
+			want, err := os.ReadFile(golden)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !bytes.Equal(b.Bytes(), want) {
+				t.Errorf("convert %s --format %s differs from %s", from, format, golden)
+			}
+		}
+	}
+}
+
 // TestConvertScanGoldens is the round-trip guarantee of cradle convert:
 // the saved JSON of a scan, re-rendered, is byte for byte what the scan
 // renderers wrote from the report itself (the golden files of

@@ -65,6 +65,9 @@ func Default() *Registry {
 			formats: map[string]Renderer{
 				"table": typed(func(w io.Writer, r *fim.Report, _ Options) error { return r.Table(w) }),
 				"json":  typed(func(w io.Writer, r *fim.Report, _ Options) error { return r.JSON(w) }),
+				"sarif": typed(func(w io.Writer, r *fim.Report, _ Options) error { return render.FIMSARIF(w, r) }),
+				"junit": typed(func(w io.Writer, r *fim.Report, _ Options) error { return render.FIMJUnit(w, r) }),
+				"html":  typed(func(w io.Writer, r *fim.Report, _ Options) error { return render.FIMHTML(w, r) }),
 			},
 		},
 	} {

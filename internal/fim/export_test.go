@@ -1,0 +1,7 @@
+package fim
+
+// For the external tests of this package.
+var (
+	SampleReport = sampleReport
+	SampleShow   = sampleShow
+)
