@@ -18,8 +18,8 @@ type Package struct {
 // Finding is one vulnerability of one package.
 type Finding struct {
 	// ID is the OSV id of the record the finding is named after (the
-	// first of the merged records, GO-/GHSA-/distribution ids before
-	// plain CVE records); Aliases are every other id.
+	// merged record from the ecosystem's own database, else GHSA, else
+	// CVE); Aliases are every other id.
 	ID      string   `json:"id"`
 	Aliases []string `json:"aliases"`
 	Summary string   `json:"summary,omitempty"`
@@ -73,9 +73,14 @@ func pkgOf(c Component) Package {
 	return Package{Name: c.Name, Version: c.Version, Ecosystem: c.Ecosystem, PURL: c.PURL}
 }
 
-// idRank puts database ids before CVE records when choosing a name.
+// idRank chooses a finding's name: the ecosystem's or distribution's
+// own database (GO-, PYSEC-, RUSTSEC-, DSA-, …) first, then GitHub's
+// GHSA, then a plain CVE record.
 func idRank(id string) int {
-	if strings.HasPrefix(id, "CVE-") {
+	switch {
+	case strings.HasPrefix(id, "CVE-"):
+		return 2
+	case strings.HasPrefix(id, "GHSA-"):
 		return 1
 	}
 	return 0
