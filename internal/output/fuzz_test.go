@@ -13,7 +13,7 @@ import (
 // render in every format of its kind, its JSON reading back to the same
 // JSON.
 func FuzzDecode(f *testing.F) {
-	for _, p := range []string{"../render/testdata/report.json.golden", "../render/testdata/empty.json.golden", "../fix/testdata/plan.json.golden"} {
+	for _, p := range []string{"../render/testdata/report.json.golden", "../render/testdata/empty.json.golden", "../fix/testdata/plan.json.golden", "../fim/testdata/check.json.golden", "../fim/testdata/show.json.golden"} {
 		if b, err := os.ReadFile(filepath.FromSlash(p)); err == nil {
 			f.Add(b)
 		}

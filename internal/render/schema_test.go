@@ -116,4 +116,17 @@ func TestSARIFMatchesSchema(t *testing.T) {
 			t.Errorf("SARIF for %s does not match the schema: %v", rep.Target.Name, err)
 		}
 	}
+	for _, name := range []string{"fim-check.sarif", "fim-show.sarif"} {
+		b, err := os.ReadFile(goldenPath(name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		inst, err := jsonschema.UnmarshalJSON(bytes.NewReader(b))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := sch.Validate(inst); err != nil {
+			t.Errorf("%s does not match the schema: %v", name, err)
+		}
+	}
 }
