@@ -46,6 +46,7 @@ type fimFlags struct {
 	changeFlags
 	config, db string
 	full       bool
+	attrib     attribFlags
 }
 
 type fimRun func(context.Context, app.FIMInput) (*app.FIMReport, error)
@@ -76,6 +77,7 @@ func newFimCmd(env *Env) *cobra.Command {
 			`  cradle fim show
   cradle fim show --root /srv/rootfs --format json`,
 			false, false, func(ctx context.Context, in app.FIMInput) (*app.FIMReport, error) { return a().FIMShow(ctx, in) }),
+		newFimVerifyPackagesCmd(env),
 	)
 	return cmd
 }
@@ -96,6 +98,9 @@ func fimSub(env *Env, name, short, example string, walks, records bool, run fimR
 		Example: example,
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := f.attrib.valid(); err != nil {
+				return err
+			}
 			spec, sink, err := specFor(cmd, env, &f.targetFlags, &f.outputFlags)
 			if err != nil {
 				return err
@@ -105,11 +110,14 @@ func fimSub(env *Env, name, short, example string, walks, records bool, run fimR
 			if err != nil {
 				return err
 			}
+			if name == "check" {
+				f.attrib.filter(r)
+			}
 			if err := sink.Write(r, output.Options{}); err != nil {
 				return err
 			}
-			if name == "check" && r.Found() {
-				return app.Findingsf("%d change(s) since the integrity database (seq %d)", len(r.Changes), r.Database.Seq)
+			if name == "check" {
+				return f.attrib.gate(r)
 			}
 			return nil
 		},
@@ -119,6 +127,9 @@ func fimSub(env *Env, name, short, example string, walks, records bool, run fimR
 	fl := cmd.Flags()
 	fl.StringVar(&f.config, "config", "", "policy `FILE` (YAML paths: list; default the built-in policy)")
 	fl.StringVar(&f.db, "db", "", "integrity database `FILE` (default $CRADLE_HOME/fim/<target>.db)")
+	if name == "check" {
+		f.attrib.register(cmd)
+	}
 	if walks {
 		fl.BoolVar(&f.full, "full", false, "re-hash every file, not only those whose size, mtime, ctime or inode changed")
 	}
