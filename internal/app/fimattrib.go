@@ -22,12 +22,12 @@ import (
 // log after the database, the installed package's recorded digest, or
 // nothing (docs/fim.md, "Change attribution").
 func (a *App) fimExplain(ctx context.Context, in FIMInput, db *fim.DB, snap *fim.Snapshot, r *fim.Report) error {
-	att := &fim.Attribution{Sources: []string{fim.ByFix, fim.ByChangeLog}}
+	att := &fim.Attribution{Sources: []string{}}
 	r.Attribution = att
 	if len(r.Changes) == 0 {
-		att.Sources = append(att.Sources, fim.ByPackage)
-		return nil
+		return nil // nothing to explain, nothing consulted
 	}
+	att.Sources = append(att.Sources, fim.ByFix, fim.ByChangeLog)
 	l, h, err := a.changeLog(in.Target)
 	if err != nil {
 		return err

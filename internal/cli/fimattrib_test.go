@@ -140,3 +140,39 @@ func appendTo(t *testing.T, p, s string) {
 		t.Fatal(err)
 	}
 }
+
+// TestFimAttributionSmallTree runs without the fixture: a manual change
+// recorded with log append --path is explained, an unrecorded one is
+// not, and a tree without a package database says so.
+func TestFimAttributionSmallTree(t *testing.T) {
+	root, db, mustRun := fimFixture(t)
+	fim := []string{"--root", root, "--db", db}
+	mustRun(0, append([]string{"fim", "init", "--reason", "baseline"}, fim...)...)
+	out, _ := mustRun(0, append([]string{"fim", "check", "--format", "json"}, fim...)...)
+	if d := decodeAs[attribDoc](t, out); d.Attribution == nil || len(d.Attribution.Sources) != 0 {
+		t.Fatalf("no change: %+v", d.Attribution)
+	}
+	os.WriteFile(filepath.Join(root, "etc/hosts"), []byte("192.0.2.1 a\n"), 0o644)
+	mustRun(2, "log", "append", "--root", root, "--path", "etc/hosts", "--reason", "r") // not absolute
+	mustRun(0, "log", "append", "--root", root, "--path", "/etc/hosts", "--reason", "new host")
+	os.WriteFile(filepath.Join(root, "etc/passwd"), []byte("root:x:0:0::/root:/bin/bash\n"), 0o644)
+	out, _ = mustRun(3, append([]string{"fim", "check", "--format", "json"}, fim...)...)
+	d := decodeAs[attribDoc](t, out)
+	got := map[string]string{}
+	for _, c := range d.Changes {
+		got[c.Path] = c.Explained.By
+	}
+	if got["/etc/hosts"] != "change-log" || got["/etc/passwd"] != "none" || d.Attribution.Unexplained != 1 ||
+		len(d.Attribution.Sources) != 2 {
+		t.Fatalf("%v %+v", got, d.Attribution)
+	}
+	// Edited again after it was recorded: no longer explained.
+	os.WriteFile(filepath.Join(root, "etc/hosts"), []byte("192.0.2.2 b\n"), 0o644)
+	out, _ = mustRun(3, append([]string{"fim", "check", "--fail-on", "unexplained", "--format", "json"}, fim...)...)
+	for _, c := range decodeAs[attribDoc](t, out).Changes {
+		if c.Path == "/etc/hosts" && (c.Explained.By != "none" || !strings.Contains(c.Explained.Detail, "changed again after")) {
+			t.Fatalf("re-edited file: %+v", c.Explained)
+		}
+	}
+	mustRun(2, "fim", "verify-packages", "--root", root) // no package database
+}
