@@ -18,11 +18,15 @@ log's ed25519 key, and report every later difference as old -> new.
   init    walk the target and write the first database
   check   verify the database, walk again and report added, removed and
           changed entries; files whose size, mtime, ctime and inode are
-          unchanged are not re-read unless --full
+          unchanged are not re-read unless --full; each change says
+          whether a fix run, a change-log entry or the installed package
+          explains it (--unexplained-only, --fail-on unexplained)
   update  like check, then replace the database with the current state
           (sequence number + 1) and record --change-ref/--reason in the
           change log
   show    verify the database and list its entries
+  verify-packages  compare package-shipped files with the package
+          database's digests, without an integrity database
 
 Without --config the built-in policy is used (/usr, /bin, /sbin, /lib,
 /boot, /etc, root's SSH keys, cron spools, with volatile files excluded);
