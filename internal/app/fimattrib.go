@@ -66,7 +66,7 @@ func (a *App) fimExplain(ctx context.Context, in FIMInput, db *fim.DB, snap *fim
 		return err
 	}
 	defer t.Close()
-	ev.Packages, err = attrib.LoadDpkg(ctx, t)
+	ev.Packages, err = attrib.LoadPackages(ctx, t)
 	switch {
 	case errors.Is(err, attrib.ErrNoPackageDB):
 		att.Notes = append(att.Notes, "no package database: no change is attributed to packages")

@@ -27,7 +27,7 @@ func (a *App) FIMVerifyPackages(ctx context.Context, in FIMVerifyPackagesInput) 
 	}
 	defer t.Close()
 	start := time.Now()
-	x, err := attrib.LoadDpkg(ctx, t)
+	x, err := attrib.LoadPackages(ctx, t)
 	if errors.Is(err, attrib.ErrNoPackageDB) {
 		return nil, Usagef("%s: %v: nothing to verify", in.Target.ID(), err)
 	}
@@ -55,7 +55,7 @@ func (a *App) FIMVerifyPackages(ctx context.Context, in FIMVerifyPackagesInput) 
 				why.Detail = "conffile edited locally"
 			}
 			changes = append(changes, fim.Change{Path: f.Path, Kind: fim.Changed, Type: fim.TypeFile, Explained: why,
-				Diffs: []fim.Diff{{Attr: fim.AttrMD5, Old: f.Owner.Digest, New: f.Got}}})
+				Diffs: []fim.Diff{{Attr: f.Owner.Algo, Old: f.Owner.Digest, New: f.Got}}})
 		case attrib.FileMissing:
 			pc.Missing++
 			changes = append(changes, fim.Change{Path: f.Path, Kind: fim.Removed, Type: fim.TypeFile, Explained: why})

@@ -1,6 +1,10 @@
 package attrib
 
-import "testing"
+import (
+	"testing"
+
+	"github.com/cradle-cra/cradle/internal/collect/packages"
+)
 
 // The package database and the dpkg log are read from the target:
 // untrusted input that must never panic.
@@ -30,4 +34,9 @@ func FuzzParseDpkgLog(f *testing.F) {
 func FuzzParseDiversions(f *testing.F) {
 	f.Add([]byte("/bin/sh\n/bin/sh.distrib\ndash\n"))
 	f.Fuzz(func(t *testing.T, b []byte) { _ = ParseDiversions(b) })
+}
+
+func FuzzParseRPMFiles(f *testing.F) {
+	f.Add([]byte{0, 0, 0, 1, 0, 0, 0, 4, 0, 0, 4, 0x5d, 0, 0, 0, 8, 0, 0, 0, 0, 0, 0, 0, 1, 'a', 0, 0, 0})
+	f.Fuzz(func(t *testing.T, b []byte) { _, _, _ = packages.ParseRPMFiles(b) })
 }

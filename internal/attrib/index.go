@@ -29,7 +29,7 @@ type Owner struct {
 // Ref names the package for reports: "name version" (with ":arch").
 func (o Owner) Ref() string {
 	n := o.Package
-	if o.Arch != "" && o.Arch != "all" {
+	if o.Arch != "" && o.Arch != "all" && o.Arch != "noarch" {
 		n += ":" + o.Arch
 	}
 	return n + " " + o.Version
@@ -42,7 +42,7 @@ type Diversion struct{ To, By string }
 
 // Index maps package-shipped files to their owners.
 type Index struct {
-	Manager  string // "dpkg" (rpm: see docs/fim.md)
+	Manager  string // "dpkg" or "rpm"
 	Files    map[string][]Owner
 	Packages int
 	// Unknown are installed packages that ship files but record no
@@ -58,7 +58,7 @@ const dpkgDir = "var/lib/dpkg"
 
 // ErrNoPackageDB is returned when the target has no package database
 // this package reads.
-var ErrNoPackageDB = errors.New("no dpkg database (/var/lib/dpkg/status)")
+var ErrNoPackageDB = errors.New("no dpkg database (/var/lib/dpkg/status) and no SQLite rpm database")
 
 // LoadDpkg indexes the installed packages' md5sums and conffiles, the
 // diversions and the dpkg log of t.

@@ -2,8 +2,10 @@ package attrib
 
 import (
 	"context"
-	"crypto/md5" //nolint:gosec // dpkg records md5; it is compared, not trusted for security
+	"crypto/md5"  //nolint:gosec // dpkg records md5; it is compared, not trusted for security
+	"crypto/sha1" //nolint:gosec // old rpm headers record sha1; compared only
 	"crypto/sha256"
+	"crypto/sha512"
 	"encoding/hex"
 	"errors"
 	"hash"
@@ -156,8 +158,14 @@ func newHash(algo string) (hash.Hash, error) {
 	switch algo {
 	case AlgoMD5:
 		return md5.New(), nil //nolint:gosec // see import
+	case "sha1":
+		return sha1.New(), nil //nolint:gosec // see import
 	case AlgoSHA256:
 		return sha256.New(), nil
+	case "sha384":
+		return sha512.New384(), nil
+	case "sha512":
+		return sha512.New(), nil
 	}
 	return nil, errors.New("unknown digest algorithm " + algo)
 }
@@ -195,3 +203,5 @@ func digestN(t target.Target, p, algo string, buf []byte) (string, int64, error)
 	}
 	return hex.EncodeToString(h.Sum(nil)), n, nil
 }
+
+func knownAlgo(a string) bool { _, err := newHash(a); return err == nil }

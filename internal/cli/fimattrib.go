@@ -49,13 +49,13 @@ func (f *attribFlags) gate(r *app.FIMReport) error {
 
 const verifyPackagesLong = `Compare every file the installed packages ship with the digest the package
 database records for it (dpkg: /var/lib/dpkg/info/*.md5sums, with
-diversions), reading the files in parallel through the target: like
-debsums or rpm -V, in one pass, and without an integrity database.
+diversions; rpm: the file digests of the SQLite rpmdb), reading the files
+in parallel through the target: like debsums or rpm -V, in one pass, and
+without an integrity database.
 
-Configuration files (conffiles) are edited locally by design and are read
-only with --conffiles. Packages that record no digests are listed as
-unknown: nothing about their files was verified. rpm databases are not
-read yet.
+Configuration files (dpkg conffiles, rpm %config) are edited locally by
+design and are read only with --conffiles. Packages that record no
+digests are listed as unknown: nothing about their files was verified.
 
 Exit codes: 0 every verified file matches; 3 files differ from their
 package or are missing; 2 no package database, none records digests, or a

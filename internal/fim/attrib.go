@@ -129,6 +129,6 @@ func packagesLine(w io.Writer, p *PackageCheck) {
 // CmdVerifyPackages is the command of a verify-packages report.
 const CmdVerifyPackages = "verify-packages"
 
-// AttrMD5 is the diff attribute of a verify-packages mismatch (dpkg
-// records md5).
+// AttrMD5 is the diff attribute of a dpkg verify-packages mismatch
+// (an rpm mismatch names the header's algorithm, usually sha256).
 const AttrMD5 = "md5"
