@@ -71,7 +71,11 @@ func (a *App) FIMCheck(ctx context.Context, in FIMInput) (*fim.Report, error) {
 	if err != nil {
 		return nil, err
 	}
-	if _, err := a.fimCompare(ctx, in, p, db, r); err != nil {
+	snap, err := a.fimCompare(ctx, in, p, db, r)
+	if err != nil {
+		return nil, err
+	}
+	if err := a.fimExplain(ctx, in, db, snap, r); err != nil {
 		return nil, err
 	}
 	return r, nil

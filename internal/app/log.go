@@ -84,6 +84,9 @@ type LogAppendInput struct {
 	// beyond the built-in ones (--rules).
 	RuleFiles []string
 	Change    Change
+	// Paths are files changed by hand: the entry records each one's
+	// current state in After, so fim check attributes the change to it.
+	Paths []string
 }
 
 // LogAppendOutput says where the entry went.
@@ -116,13 +119,17 @@ func (a *App) LogAppend(ctx context.Context, in LogAppendInput) (*LogAppendOutpu
 			}
 		}
 	}
+	after, err := a.pathStates(ctx, in.Target, in.Paths)
+	if err != nil {
+		return nil, err
+	}
 	l, _, err := a.openChangeLog(in.Target, in.Change.Key)
 	if err != nil {
 		return nil, err
 	}
 	e, err := l.Append(ctx, changelog.Entry{
 		Action: in.Action, Rules: in.Rules, ChangeRef: in.Change.ChangeRef, Reason: in.Change.Reason,
-		Actor: changelog.Actor{Actor: in.Change.Actor},
+		Actor: changelog.Actor{Actor: in.Change.Actor}, After: after,
 	})
 	if err != nil {
 		return nil, appendErr(err)

@@ -18,11 +18,15 @@ log's ed25519 key, and report every later difference as old -> new.
   init    walk the target and write the first database
   check   verify the database, walk again and report added, removed and
           changed entries; files whose size, mtime, ctime and inode are
-          unchanged are not re-read unless --full
+          unchanged are not re-read unless --full; each change says
+          whether a fix run, a change-log entry or the installed package
+          explains it (--unexplained-only, --fail-on unexplained)
   update  like check, then replace the database with the current state
           (sequence number + 1) and record --change-ref/--reason in the
           change log
   show    verify the database and list its entries
+  verify-packages  compare package-shipped files with the package
+          database's digests, without an integrity database
 
 Without --config the built-in policy is used (/usr, /bin, /sbin, /lib,
 /boot, /etc, root's SSH keys, cron spools, with volatile files excluded);
@@ -46,6 +50,7 @@ type fimFlags struct {
 	changeFlags
 	config, db string
 	full       bool
+	attrib     attribFlags
 }
 
 type fimRun func(context.Context, app.FIMInput) (*app.FIMReport, error)
@@ -77,6 +82,7 @@ func newFimCmd(env *Env) *cobra.Command {
 			`  cradle fim show
   cradle fim show --root /srv/rootfs --format json`,
 			false, false, func(ctx context.Context, in app.FIMInput) (*app.FIMReport, error) { return a().FIMShow(ctx, in) }),
+		newFimVerifyPackagesCmd(env),
 	)
 	return cmd
 }
@@ -97,6 +103,9 @@ func fimSub(env *Env, name, short, example string, walks, records bool, run fimR
 		Example: example,
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := f.attrib.valid(); err != nil {
+				return err
+			}
 			spec, sink, err := specFor(cmd, env, &f.targetFlags, &f.outputFlags)
 			if err != nil {
 				return err
@@ -106,11 +115,14 @@ func fimSub(env *Env, name, short, example string, walks, records bool, run fimR
 			if err != nil {
 				return err
 			}
+			if name == "check" {
+				f.attrib.filter(r)
+			}
 			if err := sink.Write(r, output.Options{}); err != nil {
 				return err
 			}
-			if name == "check" && r.Found() {
-				return app.Findingsf("%d change(s) since the integrity database (seq %d)", len(r.Changes), r.Database.Seq)
+			if name == "check" {
+				return f.attrib.gate(r)
 			}
 			return nil
 		},
@@ -120,6 +132,9 @@ func fimSub(env *Env, name, short, example string, walks, records bool, run fimR
 	fl := cmd.Flags()
 	fl.StringVar(&f.config, "config", "", "policy `FILE` (YAML paths: list; default the built-in policy)")
 	fl.StringVar(&f.db, "db", "", "integrity database `FILE` (default $CRADLE_HOME/fim/<target>.db)")
+	if name == "check" {
+		f.attrib.register(cmd)
+	}
 	if walks {
 		fl.BoolVar(&f.full, "full", false, "re-hash every file, not only those whose size, mtime, ctime or inode changed")
 	}

@@ -101,9 +101,9 @@ func newLogAppendCmd(env *Env) *cobra.Command {
 	var tf targetFlags
 	var cf changeFlags
 	var action string
-	var rules, ruleFiles []string
+	var rules, ruleFiles, paths []string
 	cmd := &cobra.Command{
-		Use:   "append --reason TEXT [--action manual] [--change-ref REF] [--actor NAME] [--rule ID ...] [--rules FILE|DIR]",
+		Use:   "append --reason TEXT [--action manual] [--change-ref REF] [--actor NAME] [--rule ID ...] [--rules FILE|DIR] [--path FILE ...]",
 		Short: "Record a change made outside cradle in the change log",
 		Long: `Record a change made by hand (or by another tool) in the target's change
 log, so that the log stays the complete, reviewable history of the
@@ -115,16 +115,21 @@ change policy requires it ($CRADLE_HOME/change-policy.yaml with
 "require_change_ref: true", or CRADLE_REQUIRE_CHANGE_REF=1), --change-ref
 is mandatory.
 
+--path records the current state of a file changed by hand (type, sha256,
+mode, owner; "absent" for a deleted one), read through the target, so
+"cradle fim check" explains that change by this entry.
+
 Exit codes: 0 recorded; 2 usage error, missing change reference or a
 damaged log (run "cradle log verify"); 1 internal error.`,
 		Example: `  cradle log append --reason "opened port 8443 for the API" --change-ref CHG-1234 --actor jdoe
-  cradle log append --root /srv/rootfs --rule ssh.permit_root_login --reason "root login needed for migration"`,
+  cradle log append --root /srv/rootfs --rule ssh.permit_root_login --reason "root login needed for migration"
+  cradle log append --path /etc/hosts --change-ref CHG-1240 --reason "added the backup server"`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			spec, err := tf.spec(cmd)
 			if err != nil {
 				return err
 			}
-			out, err := env.app().LogAppend(cmd.Context(), app.LogAppendInput{Target: spec, Action: action, Rules: rules, RuleFiles: ruleFiles, Change: cf.change()})
+			out, err := env.app().LogAppend(cmd.Context(), app.LogAppendInput{Target: spec, Action: action, Rules: rules, RuleFiles: ruleFiles, Change: cf.change(), Paths: paths})
 			if err != nil {
 				return err
 			}
@@ -138,5 +143,6 @@ damaged log (run "cradle log verify"); 1 internal error.`,
 	fl.StringVar(&action, "action", app.ActionManual, "what happened: "+strings.Join(app.Actions, ", "))
 	fl.StringSliceVar(&rules, "rule", nil, "rule `ID` the change concerns (repeatable)")
 	registerRuleFiles(cmd, &ruleFiles, "")
+	fl.StringArrayVar(&paths, "path", nil, "absolute `FILE` in the target changed by hand: its current state is recorded (repeatable)")
 	return cmd
 }

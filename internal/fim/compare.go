@@ -22,6 +22,8 @@ type Change struct {
 	Diffs []Diff `json:"diffs,omitempty"`
 	// Unstable: the file changed while it was hashed.
 	Unstable bool `json:"unstable,omitempty"`
+	// Explained says what accounts for the change (check only).
+	Explained *Explanation `json:"explained,omitempty"`
 }
 
 // Diff is one attribute's recorded and current value.

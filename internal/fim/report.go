@@ -46,6 +46,10 @@ type Report struct {
 	Problems      []Problem `json:"problems"`
 	// Entries are listed by show.
 	Entries []*Entry `json:"entries,omitempty"`
+	// Attribution summarises Change.Explained (check); Packages is the
+	// result of verify-packages.
+	Attribution *Attribution  `json:"attribution,omitempty"`
+	Packages    *PackageCheck `json:"packages,omitempty"`
 }
 
 // PolicyInfo names the policy used.
@@ -170,10 +174,13 @@ func (r *Report) Table(w io.Writer) error {
 		for _, d := range c.Diffs {
 			fmt.Fprintf(w, "    %-8s %s -> %s\n", d.Attr, dash(safe(d.Old)), dash(safe(d.New)))
 		}
+		explainLine(w, r.Command, c)
 	}
 	for _, p := range r.Problems {
 		fmt.Fprintf(w, "problem %s: %s\n", safe(p.Path), safe(p.Error))
 	}
+	attributionLine(w, r.Attribution)
+	packagesLine(w, r.Packages)
 	s := r.Summary
 	if r.Command == CmdShow {
 		_, err := fmt.Fprintf(w, "%d entries\n", s.Entries)

@@ -96,7 +96,9 @@ func samples(t *testing.T) map[output.Kind][]any {
 		output.KindWatchEvent: {&[]drift.Event{evDrift, evResolved, evErr}},
 		output.KindVersion:    {&stamped, &unstamped},
 		output.KindFIMReport: {read(filepath.Join("..", "fim", "testdata", "check.json.golden")),
-			read(filepath.Join("..", "fim", "testdata", "show.json.golden"))},
+			read(filepath.Join("..", "fim", "testdata", "show.json.golden")),
+			read(filepath.Join("..", "fim", "testdata", "attrib.json.golden")),
+			read(filepath.Join("..", "fim", "testdata", "verify.json.golden"))},
 		output.KindVulnReport: {read(filepath.Join("..", "vuln", "testdata", "report.json.golden"))},
 		output.KindKeyList: {signing.NewKeyList([]signing.KeyInfo{
 			{ID: "0123456789abcdef", Created: when, Status: signing.StatusActive},

@@ -1,0 +1,198 @@
+package attrib
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/cradle-cra/cradle/internal/changelog"
+	"github.com/cradle-cra/cradle/internal/fim"
+	"github.com/cradle-cra/cradle/internal/target/targettest"
+)
+
+func TestParseMD5Sums(t *testing.T) {
+	sums, bad, err := ParseMD5Sums([]byte("623e332d8ae2db8a2d050dcce9510b47  bin/dash\r\n" +
+		"755CDD52CC480BB5B6226850A2889137 *usr/share/x y\n\nnot a line\n0123  short\n"))
+	if err != nil || bad != 2 || len(sums) != 2 {
+		t.Fatalf("%v %d %+v", err, bad, sums)
+	}
+	if sums[0] != (Sum{"/bin/dash", "623e332d8ae2db8a2d050dcce9510b47"}) || sums[1] != (Sum{"/usr/share/x y", "755cdd52cc480bb5b6226850a2889137"}) {
+		t.Fatalf("%+v", sums)
+	}
+	if _, _, err := ParseMD5Sums([]byte(strings.Repeat("a", MaxLine+1))); err == nil {
+		t.Fatal("an over-long line was accepted")
+	}
+}
+
+func TestParseDpkgStatus(t *testing.T) {
+	b := "Package: base-files\nStatus: install ok installed\nArchitecture: amd64\nVersion: 12.4\n" +
+		"Conffiles:\n /etc/issue 9a9e5eb6e2f3dd4a3ab8dd2a1b3d2c5b\n /etc/old newconffile\n /etc/gone 9a9e5eb6e2f3dd4a3ab8dd2a1b3d2c5b obsolete\n" +
+		"Description: x\n continued\n\nPackage: gone\nStatus: deinstall ok config-files\n"
+	ps, err := ParseDpkgStatus([]byte(b))
+	if err != nil || len(ps) != 2 {
+		t.Fatalf("%v %+v", err, ps)
+	}
+	p := ps[0]
+	if p.Name != "base-files" || p.Version != "12.4" || p.Arch != "amd64" || p.Status != "installed" ||
+		p.Conffiles["/etc/issue"] != "9a9e5eb6e2f3dd4a3ab8dd2a1b3d2c5b" || p.Conffiles["/etc/old"] != "" || len(p.Conffiles) != 3 {
+		t.Fatalf("%+v", p)
+	}
+	if ps[1].Status != "config-files" {
+		t.Fatalf("%+v", ps[1])
+	}
+}
+
+func TestParseDpkgLog(t *testing.T) {
+	evs, err := ParseDpkgLog([]byte("2026-12-05 08:46:43 startup archives unpack\n" +
+		"2026-12-05 08:46:43 upgrade demo:all 1.0 2.0\n2026-12-05 08:46:43 status installed demo:all 2.0\n" +
+		"garbage\n2026-13-05 08:46:43 install x:amd64 <none> 1\n2026-12-05 08:50:00 remove old:amd64 3 <none>\n"))
+	if err != nil || len(evs) != 2 {
+		t.Fatalf("%v %+v", err, evs)
+	}
+	if e := evs[0]; e.Action != "upgrade" || e.Package != "demo" || e.Arch != "all" || e.Old != "1.0" || e.New != "2.0" ||
+		!e.Time.Equal(time.Date(2026, 12, 5, 8, 46, 43, 0, time.UTC)) {
+		t.Fatalf("%+v", e)
+	}
+}
+
+func TestParseDiversions(t *testing.T) {
+	d := ParseDiversions([]byte("/bin/sh\n/bin/sh.distrib\ndash\n/etc/x\n/etc/x.orig\n:\n/trailing\n"))
+	if len(d) != 2 || d["/bin/sh"] != (Diversion{"/bin/sh.distrib", "dash"}) || d["/etc/x"].By != "" {
+		t.Fatalf("%+v", d)
+	}
+}
+
+func TestMatches(t *testing.T) {
+	f := &fim.Entry{Type: fim.TypeFile, Mode: 0o4755, UID: 0, GID: 42, SHA256: "ab"}
+	for state, want := range map[string]bool{
+		"file sha256:ab mode 4755 owner 0:42": true,
+		"file sha256:ac mode 4755 owner 0:42": false,
+		"file sha256:ab mode 0755 owner 0:42": false,
+		"file sha256:ab mode 4755 owner 0:0":  false,
+		"directory mode 4755 owner 0:42":      false,
+		"absent":                              false,
+		"symlink ab":                          false,
+		"file":                                false,
+	} {
+		if matches(state, f) != want {
+			t.Errorf("%q: want %v", state, want)
+		}
+	}
+	if !matches("absent", nil) || !matches("symlink /x", &fim.Entry{Type: fim.TypeSymlink, Target: "/x"}) ||
+		!matches("directory mode 0700 owner 0:0", &fim.Entry{Type: fim.TypeDir, Mode: 0o700}) ||
+		!matches("special mode 0600 owner 0:0", &fim.Entry{Type: fim.TypeFIFO, Mode: 0o600}) {
+		t.Error("absent, symlink, directory or special state not matched")
+	}
+}
+
+// TestExplain covers the decision order on a small tree: the newest log
+// entry naming a path wins only if it left the current state; a package
+// explains content, not a mode change; directories follow the changes
+// inside them.
+func TestExplain(t *testing.T) {
+	tr := targettest.Tree(t, map[string]string{
+		"var/lib/dpkg/status":            "Package: demo\nStatus: install ok installed\nVersion: 2\nArchitecture: all\n",
+		"var/lib/dpkg/info/demo.md5sums": "5d41402abc4b2a76b9719d911017c592  usr/bin/demo\n", // md5("hello")
+		"usr/bin/demo":                   "hello",
+		"var/log/dpkg.log":               "2026-12-05 08:46:43 upgrade demo:all 1 2\n",
+	})
+	idx, err := LoadDpkg(context.Background(), tr)
+	if err != nil || idx.Packages != 1 || len(idx.Owners("/bin/demo")) != 1 {
+		t.Fatalf("%v %+v", err, idx)
+	}
+	file := func(sum string, mode uint32) *fim.Entry {
+		return &fim.Entry{Type: fim.TypeFile, Mode: mode, SHA256: sum}
+	}
+	cur := map[string]*fim.Entry{
+		"/etc/a": file("aa", 0o644), "/etc/b": file("bb", 0o644), "/etc/c": file("cc", 0o644),
+		"/usr/bin/demo": file("x", 0o755), "/usr/bin": {Type: fim.TypeDir}, "/etc": {Type: fim.TypeDir},
+	}
+	ev := Evidence{Packages: idx, Log: []changelog.Entry{
+		{Seq: 2, Action: changelog.ActionApply, After: map[string]string{"/etc/a": "file sha256:aa mode 0644 owner 0:0",
+			"/etc/c": "file sha256:c0 mode 0644 owner 0:0"}, Details: []byte(`{"run":"R1"}`)},
+		{Seq: 3, Action: changelog.ActionManual, Reason: "why", After: map[string]string{"/etc/b": "file sha256:b0 mode 0644 owner 0:0"}},
+		{Seq: 4, Action: changelog.ActionManual, Reason: "why", After: map[string]string{"/etc/b": "file sha256:bb mode 0644 owner 0:0"}},
+	}}
+	times := []fim.Diff{{Attr: "mtime"}, {Attr: "ctime"}}
+	changes := []fim.Change{
+		{Path: "/etc", Kind: fim.Changed, Type: fim.TypeDir, Diffs: times},
+		{Path: "/etc/a", Kind: fim.Changed, Type: fim.TypeFile, Diffs: []fim.Diff{{Attr: "sha256"}}},
+		{Path: "/etc/b", Kind: fim.Added, Type: fim.TypeFile},
+		{Path: "/etc/c", Kind: fim.Changed, Type: fim.TypeFile, Diffs: []fim.Diff{{Attr: "sha256"}}},
+		{Path: "/usr/bin", Kind: fim.Changed, Type: fim.TypeDir, Diffs: append(times, fim.Diff{Attr: "mode"})},
+		{Path: "/usr/bin/demo", Kind: fim.Changed, Type: fim.TypeFile, Diffs: []fim.Diff{{Attr: "sha256"}}},
+	}
+	if err := Explain(context.Background(), tr, changes, func(p string) *fim.Entry { return cur[p] }, ev); err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]string{"/etc": fim.ByFix, "/etc/a": fim.ByFix, "/etc/b": fim.ByChangeLog, "/etc/c": fim.ByNone,
+		"/usr/bin": fim.ByNone, "/usr/bin/demo": fim.ByPackage}
+	for _, c := range changes {
+		if c.Explained.By != want[c.Path] {
+			t.Errorf("%s: %+v, want %s", c.Path, c.Explained, want[c.Path])
+		}
+	}
+	if e := changes[1].Explained; e.Ref != "R1" {
+		t.Errorf("fix ref %+v", e)
+	}
+	if e := changes[3].Explained; !strings.Contains(e.Detail, "changed again after fix run R1") {
+		t.Errorf("stale fix: %+v", e)
+	}
+	if e := changes[5].Explained; e.Ref != "demo 2" || !strings.Contains(e.Detail, "upgrade 1 -> 2") {
+		t.Errorf("package: %+v", e)
+	}
+	// A mode change is not vouched for by md5sums.
+	changes[5].Diffs = append(changes[5].Diffs, fim.Diff{Attr: "mode"})
+	changes[5].Explained = nil
+	Explain(context.Background(), tr, changes[5:], func(p string) *fim.Entry { return cur[p] }, ev)
+	if changes[5].Explained.By != fim.ByNone {
+		t.Errorf("mode change explained by the package: %+v", changes[5].Explained)
+	}
+}
+
+func TestVerify(t *testing.T) {
+	tr := targettest.Tree(t, map[string]string{
+		"var/lib/dpkg/status": "Package: demo\nStatus: install ok installed\nVersion: 2\nArchitecture: amd64\n" +
+			"Conffiles:\n /etc/demo.conf 5d41402abc4b2a76b9719d911017c592\n\n" +
+			"Package: nosums\nStatus: install ok installed\nVersion: 1\nArchitecture: all\n\n" +
+			"Package: meta\nStatus: install ok installed\nVersion: 1\nArchitecture: all\n",
+		"var/lib/dpkg/info/demo:amd64.md5sums": "5d41402abc4b2a76b9719d911017c592  usr/bin/ok\n" +
+			"5d41402abc4b2a76b9719d911017c592  usr/bin/bad\n5d41402abc4b2a76b9719d911017c592  usr/bin/gone\n",
+		"var/lib/dpkg/info/nosums.list": "/.\n/usr\n/usr/share\n/usr/share/nosums.txt\n",
+		"var/lib/dpkg/info/meta.list":   "/.\n/usr\n",
+		"usr/share/nosums.txt":          "x",
+		"usr/bin/ok":                    "hello",
+		"usr/bin/bad":                   "hellO",
+		"etc/demo.conf":                 "edited",
+	})
+	idx, err := LoadDpkg(context.Background(), tr)
+	if err != nil || len(idx.Unknown) != 1 || idx.Unknown[0] != "nosums" {
+		t.Fatalf("%v %+v", err, idx)
+	}
+	for _, conf := range []bool{false, true} {
+		res, err := Verify(context.Background(), tr, idx, VerifyOptions{Conffiles: conf, Workers: 2})
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := map[string]string{}
+		for _, r := range res {
+			got[r.Path] = r.Status
+		}
+		want := map[string]string{"/usr/bin/ok": FileOK, "/usr/bin/bad": FileMismatch, "/usr/bin/gone": FileMissing}
+		if conf {
+			want["/etc/demo.conf"] = FileMismatch
+		}
+		if len(got) != len(want) {
+			t.Fatalf("conffiles %v: %v", conf, got)
+		}
+		for p, s := range want {
+			if got[p] != s {
+				t.Errorf("conffiles %v: %s = %s, want %s", conf, p, got[p], s)
+			}
+		}
+	}
+	if _, err := LoadDpkg(context.Background(), targettest.Tree(t, map[string]string{"etc/x": ""})); err != ErrNoPackageDB {
+		t.Fatalf("no database: %v", err)
+	}
+}
