@@ -46,6 +46,7 @@ type fimFlags struct {
 	changeFlags
 	config, db string
 	full       bool
+	walk       fimWalkFlags
 }
 
 type fimRun func(context.Context, app.FIMInput) (*app.FIMReport, error)
@@ -100,8 +101,12 @@ func fimSub(env *Env, name, short, example string, walks, records bool, run fimR
 			if err != nil {
 				return err
 			}
-			r, err := run(cmd.Context(), app.FIMInput{Target: spec, Config: f.config, DB: f.db, Full: f.full,
-				Change: f.change(), Progress: newProgress(env, f.quiet)})
+			in := app.FIMInput{Target: spec, Config: f.config, DB: f.db, Full: f.full,
+				Change: f.change(), Progress: newProgress(env, f.quiet)}
+			if err := f.walk.apply(&in); err != nil {
+				return err
+			}
+			r, err := run(cmd.Context(), in)
 			if err != nil {
 				return err
 			}
@@ -124,6 +129,9 @@ func fimSub(env *Env, name, short, example string, walks, records bool, run fimR
 	}
 	if records {
 		f.changeFlags.register(cmd, "accepting this state")
+	}
+	if name != "show" {
+		f.walk.register(cmd)
 	}
 	return cmd
 }
