@@ -67,7 +67,7 @@ func (o *BulkOpener) openParent(rel string) (int, string, error) {
 		Resolve: unix.RESOLVE_BENEATH | unix.RESOLVE_NO_SYMLINKS | unix.RESOLVE_NO_MAGICLINKS,
 	}
 	for {
-		fd, err := unix.Openat2(int(o.root.Fd()), dir, &how)
+		fd, err := openat2Long(int(o.root.Fd()), dir, &how)
 		if errors.Is(err, unix.EINTR) {
 			continue
 		}
