@@ -137,8 +137,8 @@ type entryWire struct {
 	// Xattrs shadows Entry.Xattrs so that an empty map (a file without
 	// extended attributes) is written as {} and told from nil (unknown).
 	Xattrs    *map[string]string `json:"xattrs,omitempty"`
-	PathHex   string `json:"path_hex,omitempty"`
-	TargetHex string `json:"target_hex,omitempty"`
+	PathHex   string             `json:"path_hex,omitempty"`
+	TargetHex string             `json:"target_hex,omitempty"`
 }
 
 type entryAlias Entry
