@@ -30,9 +30,17 @@ type FIMInput struct {
 	Full bool
 	// Change is recorded in the change log by init and update.
 	Change Change
-	// Progress is not drawn yet (a progress bar for long walks is to
-	// come); front ends pass theirs already.
+	// Progress receives notes; one that is also a WalkProgress draws
+	// the walk's counts.
 	Progress Progress
+	// OneFileSystem keeps the walk from crossing mount points below each
+	// selected path.
+	OneFileSystem bool
+	// Nice (0..19) lowers the CPU priority of the walk and sets the idle
+	// I/O class; MaxRate bounds hashing reads in bytes per second (0:
+	// unlimited; ParseRate reads "50M").
+	Nice    int
+	MaxRate int64
 }
 
 // FIMReport is what every fim use case returns (the fim_report document).
@@ -297,7 +305,17 @@ func (a *App) fimWalk(ctx context.Context, in FIMInput, p *fim.Policy, prev map[
 	}
 	defer t.Close()
 	start := time.Now()
-	snap, err := fim.Walk(ctx, t, p, fim.Options{Previous: prev, Full: in.Full})
+	o, err := a.fimWalkOptions(in, prev, start)
+	if err != nil {
+		return nil, err
+	}
+	snap, err := fim.Walk(ctx, t, p, o)
+	if wp, ok := in.Progress.(WalkProgress); ok {
+		if err == nil {
+			wp.Walk(int64(len(snap.Entries)), int64(snap.Hashed), snap.Bytes, time.Since(start), true)
+		}
+		in.Progress.End()
+	}
 	if err != nil {
 		return nil, err
 	}

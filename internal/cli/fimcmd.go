@@ -51,6 +51,7 @@ type fimFlags struct {
 	config, db string
 	full       bool
 	attrib     attribFlags
+	walk       fimWalkFlags
 }
 
 type fimRun func(context.Context, app.FIMInput) (*app.FIMReport, error)
@@ -110,8 +111,12 @@ func fimSub(env *Env, name, short, example string, walks, records bool, run fimR
 			if err != nil {
 				return err
 			}
-			r, err := run(cmd.Context(), app.FIMInput{Target: spec, Config: f.config, DB: f.db, Full: f.full,
-				Change: f.change(), Progress: newProgress(env, f.quiet)})
+			in := app.FIMInput{Target: spec, Config: f.config, DB: f.db, Full: f.full,
+				Change: f.change(), Progress: newProgress(env, f.quiet)}
+			if err := f.walk.apply(&in); err != nil {
+				return err
+			}
+			r, err := run(cmd.Context(), in)
 			if err != nil {
 				return err
 			}
@@ -140,6 +145,9 @@ func fimSub(env *Env, name, short, example string, walks, records bool, run fimR
 	}
 	if records {
 		f.changeFlags.register(cmd, "accepting this state")
+	}
+	if name != "show" {
+		f.walk.register(cmd)
 	}
 	return cmd
 }

@@ -19,7 +19,7 @@ type progress struct {
 	w       io.Writer
 	enabled bool
 	last    time.Time
-	line    string // "scanning" or "learning" while a line is shown
+	line    string // "scanning", "learning" or "walking" while a line is shown
 }
 
 func newProgress(env *Env, quiet bool) *progress {
@@ -60,7 +60,7 @@ func (p *progress) End() {
 	switch p.line {
 	case "scanning":
 		fmt.Fprint(p.w, "\r"+strings.Repeat(" ", 40)+"\r")
-	case "learning":
+	case "learning", "walking":
 		fmt.Fprintln(p.w)
 	}
 	p.line = ""

@@ -85,11 +85,56 @@ func diff(a, b *Entry, sel *Selection) []Diff {
 		if at == AttrSize && a.Type != b.Type {
 			continue
 		}
+		switch at {
+		case AttrOwner, AttrGroup:
+			if d, ok := idDiff(a, b, at); ok {
+				out = append(out, d)
+			}
+			continue
+		case AttrXattrs:
+			if a.Xattrs != nil && b.Xattrs != nil {
+				out = append(out, xattrDiffs(a.Xattrs, b.Xattrs)...)
+			}
+			continue
+		case AttrACL, AttrSELinux:
+			if !known(a, at) || !known(b, at) {
+				continue // unknown on one side (older database, image): not a change
+			}
+		}
 		if va, vb := a.value(at), b.value(at); va != vb {
 			out = append(out, Diff{Attr: string(at), Old: va, New: vb})
 		}
 	}
 	return out
+}
+
+// idDiff compares owners or groups by number and, where both sides
+// resolved one, by name (an account renamed or renumbered in the
+// target's /etc/passwd); the values show the name beside the number.
+func idDiff(a, b *Entry, at Attr) (Diff, bool) {
+	na, nb := a.OwnerName, b.OwnerName
+	if at == AttrGroup {
+		na, nb = a.GroupName, b.GroupName
+	}
+	va, vb := a.value(at), b.value(at)
+	if va == vb && (na == "" || nb == "" || na == nb) {
+		return Diff{}, false
+	}
+	return Diff{Attr: string(at), Old: withName(va, na), New: withName(vb, nb)}, true
+}
+
+func withName(id, name string) string {
+	if name == "" {
+		return id
+	}
+	return id + " (" + name + ")"
+}
+
+func known(e *Entry, at Attr) bool {
+	if at == AttrACL {
+		return e.ACL != nil
+	}
+	return e.SELinux != nil
 }
 
 func formatTime(ns int64) string {

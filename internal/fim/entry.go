@@ -28,6 +28,18 @@ type Entry struct {
 	SHA256 string `json:"sha256,omitempty"`
 	SHA512 string `json:"sha512,omitempty"`
 	BLAKE3 string `json:"blake3,omitempty"`
+	// OwnerName and GroupName are the names of UID and GID in the
+	// target's own /etc/passwd and /etc/group, where it has them.
+	OwnerName string `json:"owner_name,omitempty"`
+	GroupName string `json:"group_name,omitempty"`
+	// Xattrs maps extended attribute names (but the ACL and SELinux ones)
+	// to the sha256 of their value; ACL is the POSIX ACL in short text
+	// form; SELinux the security.selinux label. nil means not recorded
+	// (not selected, or a target that cannot read them: unknown); empty
+	// means the file has none.
+	Xattrs  map[string]string `json:"xattrs,omitempty"`
+	ACL     *string           `json:"acl,omitempty"`
+	SELinux *string           `json:"selinux,omitempty"`
 	// Unstable: the file changed while it was hashed, twice; its digests
 	// are those of the last read and may match no state of the file.
 	Unstable bool `json:"unstable,omitempty"`
@@ -96,8 +108,19 @@ func (e *Entry) value(a Attr) string {
 		return e.SHA512
 	case AttrBLAKE3:
 		return e.BLAKE3
+	case AttrACL:
+		return deref(e.ACL)
+	case AttrSELinux:
+		return deref(e.SELinux)
 	}
 	return ""
+}
+
+func deref(s *string) string {
+	if s == nil {
+		return ""
+	}
+	return *s
 }
 
 // statSame reports whether the metadata that changes with content is
@@ -111,8 +134,11 @@ func statSame(a, b *Entry) bool {
 // would replace its bytes and a check would then see a different path.
 type entryWire struct {
 	*entryAlias
-	PathHex   string `json:"path_hex,omitempty"`
-	TargetHex string `json:"target_hex,omitempty"`
+	// Xattrs shadows Entry.Xattrs so that an empty map (a file without
+	// extended attributes) is written as {} and told from nil (unknown).
+	Xattrs    *map[string]string `json:"xattrs,omitempty"`
+	PathHex   string             `json:"path_hex,omitempty"`
+	TargetHex string             `json:"target_hex,omitempty"`
 }
 
 type entryAlias Entry
@@ -121,6 +147,9 @@ type entryAlias Entry
 func (e *Entry) MarshalJSON() ([]byte, error) {
 	c := *e
 	w := entryWire{entryAlias: (*entryAlias)(&c)}
+	if c.Xattrs != nil {
+		w.Xattrs = &c.Xattrs
+	}
 	if !utf8.ValidString(c.Path) {
 		w.PathHex, c.Path = hex.EncodeToString([]byte(c.Path)), ""
 	}
@@ -138,6 +167,9 @@ func (e *Entry) UnmarshalJSON(b []byte) error {
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&w); err != nil {
 		return err
+	}
+	if w.Xattrs != nil && *w.Xattrs != nil {
+		c.Xattrs = *w.Xattrs
 	}
 	if err := unhex(&c.Path, w.PathHex, "path"); err != nil {
 		return err

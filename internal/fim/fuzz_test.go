@@ -3,6 +3,7 @@ package fim
 import (
 	"bytes"
 	"compress/gzip"
+	"strings"
 	"testing"
 )
 
@@ -45,6 +46,24 @@ func FuzzDecodeBody(f *testing.F) {
 		es, err := decodeBody(body, n)
 		if err == nil && len(es) != n {
 			t.Fatalf("%d entries, want %d", len(es), n)
+		}
+	})
+}
+
+// FuzzDecodeACL: a system.posix_acl_* value is whatever the target's
+// filesystem holds; any bytes give text or an error, never a panic, and
+// accepted text has one entry per 8 bytes.
+func FuzzDecodeACL(f *testing.F) {
+	f.Add(aclBytesPortable([3]uint32{aclUserObj, 7, noACLID}, [3]uint32{aclUser, 5, 1000}, [3]uint32{aclMask, 5, noACLID}))
+	f.Add([]byte{2, 0, 0, 0})
+	f.Add([]byte{1, 0, 0, 0, 1, 0, 7, 0})
+	f.Fuzz(func(t *testing.T, b []byte) {
+		s, err := decodeACL(b, "d:")
+		if err != nil {
+			return
+		}
+		if n := (len(b) - 4) / aclEntrySize; n > 0 && strings.Count(s, "d:") != n {
+			t.Fatalf("%d entries, text %q", n, s)
 		}
 	})
 }

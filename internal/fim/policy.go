@@ -39,15 +39,16 @@ const (
 	AttrSHA256 Attr = "sha256"
 	AttrSHA512 Attr = "sha512"
 	AttrBLAKE3 Attr = "blake3"
+	// Extended attributes: all but the two below (by value digest), the
+	// POSIX ACL (text form) and the SELinux label.
+	AttrXattrs  Attr = "xattrs"
+	AttrACL     Attr = "acl"
+	AttrSELinux Attr = "selinux"
 )
 
 // knownAttrs in report order.
 var knownAttrs = []Attr{AttrType, AttrMode, AttrOwner, AttrGroup, AttrSize, AttrMtime, AttrCtime,
-	AttrInode, AttrLinks, AttrTarget, AttrSHA256, AttrSHA512, AttrBLAKE3}
-
-// notYet are attributes of the configuration language that this version
-// cannot record; selecting one is an error rather than a silent gap.
-var notYet = map[string]bool{"xattrs": true, "acl": true, "selinux": true}
+	AttrInode, AttrLinks, AttrTarget, AttrSHA256, AttrSHA512, AttrBLAKE3, AttrXattrs, AttrACL, AttrSELinux}
 
 // DefaultAttrs is what a selection without attributes records.
 var DefaultAttrs = []Attr{AttrType, AttrMode, AttrOwner, AttrGroup, AttrSize, AttrMtime, AttrCtime,
@@ -71,6 +72,9 @@ type Selection struct {
 	// Full re-hashes this subtree on every check, whatever the metadata
 	// says.
 	Full bool `json:"full,omitempty"`
+	// OneFileSystem keeps the walk on the filesystem of Path: a mount
+	// point below it is recorded but not entered.
+	OneFileSystem bool `json:"one_file_system,omitempty"`
 
 	set attrSet
 }
@@ -104,6 +108,11 @@ func attrIndex(a Attr) int { return slices.Index(knownAttrs, a) }
 
 // Has reports whether the selection records a.
 func (s *Selection) Has(a Attr) bool { return a == AttrType || s.set.has(a) }
+
+// extended reports whether the selection records any extended attribute.
+func (s *Selection) extended() bool {
+	return s.set.has(AttrXattrs) || s.set.has(AttrACL) || s.set.has(AttrSELinux)
+}
 
 // Excluded reports whether the absolute path p is left out.
 func (s *Selection) Excluded(p string) bool {
@@ -153,6 +162,27 @@ func (p *Policy) Enter(dir string) bool {
 	return p.For(dir) != nil
 }
 
+// wantsNames reports whether any selection records owners or groups.
+func (p *Policy) wantsNames() bool {
+	for _, s := range p.Selections {
+		if s.Has(AttrOwner) || s.Has(AttrGroup) {
+			return true
+		}
+	}
+	return false
+}
+
+// selectsBelow reports whether a selection lies strictly below the
+// absolute directory dir.
+func (p *Policy) selectsBelow(dir string) bool {
+	for _, s := range p.Selections {
+		if s.Path != dir && within(s.Path, dir) {
+			return true
+		}
+	}
+	return false
+}
+
 // within reports whether p is dir or below it (both absolute, clean).
 func within(p, dir string) bool {
 	if dir == "/" || p == dir {
@@ -170,6 +200,7 @@ type selectionDoc struct {
 	Exclude    []string `yaml:"exclude"`
 	Attributes []string `yaml:"attributes"`
 	Full       bool     `yaml:"full"`
+	OneFS      bool     `yaml:"one_file_system"`
 }
 
 // Parse parses a policy strictly; errors name name:line.
@@ -226,7 +257,7 @@ func selection(sd selectionDoc) (*Selection, string) {
 	if len(sd.Exclude) > MaxPatterns {
 		return nil, fmt.Sprintf("path %s: more than %d excludes", sd.Path, MaxPatterns)
 	}
-	s := &Selection{Path: sd.Path, Full: sd.Full}
+	s := &Selection{Path: sd.Path, Full: sd.Full, OneFileSystem: sd.OneFS}
 	for _, e := range sd.Exclude {
 		pt := Pattern{Text: e}
 		if expr, ok := strings.CutPrefix(e, "re:"); ok {
@@ -248,8 +279,6 @@ func selection(sd selectionDoc) (*Selection, string) {
 	}
 	for _, a := range attrs {
 		switch {
-		case notYet[a]:
-			return nil, fmt.Sprintf("path %s: attribute %q is not supported yet (docs/fim.md)", sd.Path, a)
 		case attrIndex(Attr(a)) < 0:
 			return nil, fmt.Sprintf("path %s: unknown attribute %q (known: %s)", sd.Path, a, attrNames())
 		case s.set.has(Attr(a)):

@@ -12,8 +12,10 @@ import (
 	"io/fs"
 	"runtime"
 	"sort"
+	"strings"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"lukechampine.com/blake3"
 
@@ -30,7 +32,26 @@ type Options struct {
 	Previous map[string]*Entry
 	// Full re-hashes every file regardless of Previous.
 	Full bool
+	// OneFileSystem keeps the walk on the filesystem of every selected
+	// path, as one_file_system does for one selection.
+	OneFileSystem bool
+	// MaxRate bounds the bytes read for hashing per second, across all
+	// workers; <= 0 is unlimited.
+	MaxRate int64
+	// Progress, when set, receives the running counts about four times
+	// a second from one goroutine, and once more at the end.
+	Progress func(Progress)
 }
+
+// Progress is a walk's running count.
+type Progress struct {
+	Entries int64 // recorded
+	Hashed  int64 // files read
+	Bytes   int64 // bytes read
+}
+
+// progressEvery is how often Options.Progress is called.
+const progressEvery = 250 * time.Millisecond
 
 // Problem is a path that could not be recorded completely; the walk goes
 // on.
@@ -58,6 +79,35 @@ var bufPool = sync.Pool{New: func() any { b := make([]byte, bufSize); return &b 
 // maxAttempts bounds re-reads of a file that changes while hashed.
 const maxAttempts = 3
 
+// walker is the shared state of one Walk.
+type walker struct {
+	t     target.Target
+	p     *Policy
+	o     Options
+	op    *target.BulkOpener
+	lim   *limiter
+	names *names
+	image bool
+
+	mu                             sync.Mutex
+	snap                           *Snapshot
+	entries, hashed, reused, bytes atomic.Int64
+	noXattrs                       sync.Once
+
+	// One filesystem: the device of each selection's root, and the
+	// directories on another device that the walk has met (mount points
+	// and, on the way to a nested selection, what lies below them).
+	devMu   sync.Mutex
+	rootDev map[string]uint64
+	crossed sync.Map
+}
+
+func (w *walker) problem(path string, err error) {
+	w.mu.Lock()
+	w.snap.Problems = append(w.snap.Problems, Problem{Path: path, Error: err.Error()})
+	w.mu.Unlock()
+}
+
 // Walk records every path the policy selects in t. Special files are
 // never opened; unreadable entries become Problems; only cancellation
 // and failure of the walk itself are errors.
@@ -66,7 +116,6 @@ func Walk(ctx context.Context, t target.Target, p *Policy, o Options) (*Snapshot
 	if workers <= 0 {
 		workers = runtime.GOMAXPROCS(0)
 	}
-	image := t.Kind() == target.KindImage
 	op, err := target.OpenBulk(t)
 	if err != nil {
 		return nil, fmt.Errorf("fim walk: %w", err)
@@ -74,84 +123,46 @@ func Walk(ctx context.Context, t target.Target, p *Policy, o Options) (*Snapshot
 	defer op.Close()
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	var (
-		mu       sync.Mutex
-		snap     = &Snapshot{}
-		hashed   atomic.Int64
-		reused   atomic.Int64
-		bytes    atomic.Int64
-		jobs     = make(chan job, workers*4)
-		wg       sync.WaitGroup
-		problems = func(path string, err error) {
-			mu.Lock()
-			snap.Problems = append(snap.Problems, Problem{Path: path, Error: err.Error()})
-			mu.Unlock()
-		}
-	)
+	w := &walker{t: t, p: p, o: o, op: op, lim: newLimiter(o.MaxRate, bufSize), image: t.Kind() == target.KindImage,
+		snap: &Snapshot{}, rootDev: map[string]uint64{}}
+	if p.wantsNames() {
+		w.names = loadNames(t)
+	}
+	jobs := make(chan job, workers*4)
+	var wg sync.WaitGroup
 	for range workers {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			for j := range jobs {
-				n, err := hashFile(op, j.rel, j.e)
-				bytes.Add(n)
-				hashed.Add(1)
-				if err != nil {
+				err := hashFile(ctx, op, j.rel, j.e, w.lim, &w.bytes)
+				w.hashed.Add(1)
+				if err != nil && ctx.Err() == nil {
 					j.e.SHA256, j.e.SHA512, j.e.BLAKE3, j.e.Error = "", "", "", err.Error()
-					problems(j.e.Path, err)
+					w.problem(j.e.Path, err)
 				}
 			}
 		}()
 	}
+	stopProgress := w.progress()
 	wopts := target.WalkOptions{
 		LocalOnly: true,
-		OnError:   func(path string, err error) error { problems(path, err); return nil },
+		OnError:   func(path string, err error) error { w.problem(path, err); return nil },
 		Prune: func(dir string, _ target.DirProbe) string {
-			if !p.Enter("/" + dir) {
+			abs := "/" + dir
+			if !p.Enter(abs) {
 				return "not selected"
+			}
+			if _, ok := w.crossed.Load(dir); ok && !p.selectsBelow(abs) {
+				return "another filesystem"
 			}
 			return ""
 		},
 	}
 	walkErr := t.Walk(ctx, wopts, func(fi target.FileInfo) error {
-		abs := "/" + fi.Path
-		sel := p.For(abs)
-		if sel == nil {
+		e := w.record(fi)
+		if e == nil {
 			return nil
-		}
-		e := entryOf(abs, fi)
-		if image {
-			e.Inode = 0 // numbered by the index, not stable across images
-		}
-		if e.Type == TypeSymlink && sel.Has(AttrTarget) {
-			l, err := t.Readlink(fi.Path)
-			if err != nil {
-				e.Error = err.Error()
-				problems(abs, err)
-			}
-			e.Target = l
-		}
-		wantHash := e.Type == TypeFile && (sel.Has(AttrSHA256) || sel.Has(AttrSHA512) || sel.Has(AttrBLAKE3))
-		mu.Lock()
-		snap.Entries = append(snap.Entries, e)
-		mu.Unlock()
-		if !wantHash {
-			return nil
-		}
-		// Images have neither ctime nor stable inodes to vouch for
-		// unchanged content: always hashed.
-		if !o.Full && !sel.Full && !image && reuse(e, o.Previous[abs], sel) {
-			reused.Add(1)
-			return nil
-		}
-		if sel.Has(AttrSHA256) {
-			e.SHA256 = "-"
-		}
-		if sel.Has(AttrSHA512) {
-			e.SHA512 = "-"
-		}
-		if sel.Has(AttrBLAKE3) {
-			e.BLAKE3 = "-"
 		}
 		select {
 		case jobs <- job{e, fi.Path}:
@@ -162,16 +173,143 @@ func Walk(ctx context.Context, t target.Target, p *Policy, o Options) (*Snapshot
 	})
 	close(jobs)
 	wg.Wait()
+	stopProgress()
 	if walkErr != nil {
 		return nil, fmt.Errorf("fim walk: %w", walkErr)
 	}
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
+	snap := w.snap
 	sort.Slice(snap.Entries, func(i, j int) bool { return snap.Entries[i].Path < snap.Entries[j].Path })
 	sort.Slice(snap.Problems, func(i, j int) bool { return snap.Problems[i].Path < snap.Problems[j].Path })
-	snap.Hashed, snap.Reused, snap.Bytes = int(hashed.Load()), int(reused.Load()), bytes.Load()
+	snap.Hashed, snap.Reused, snap.Bytes = int(w.hashed.Load()), int(w.reused.Load()), w.bytes.Load()
 	return snap, nil
+}
+
+// progress calls Options.Progress until the returned stop is called,
+// then once more with the final counts.
+func (w *walker) progress() (stop func()) {
+	if w.o.Progress == nil {
+		return func() {}
+	}
+	done := make(chan struct{})
+	finished := make(chan struct{})
+	report := func() {
+		w.o.Progress(Progress{Entries: w.entries.Load(), Hashed: w.hashed.Load(), Bytes: w.bytes.Load()})
+	}
+	go func() {
+		defer close(finished)
+		tk := time.NewTicker(progressEvery)
+		defer tk.Stop()
+		for {
+			select {
+			case <-tk.C:
+				report()
+			case <-done:
+				report()
+				return
+			}
+		}
+	}()
+	return func() { close(done); <-finished }
+}
+
+// record makes the entry of fi when the policy selects it, and returns
+// it when its content must be hashed.
+func (w *walker) record(fi target.FileInfo) *Entry {
+	abs := "/" + fi.Path
+	sel := w.p.For(abs)
+	if sel == nil || !w.sameFS(fi, abs, sel) {
+		return nil
+	}
+	e := entryOf(abs, fi)
+	if w.image {
+		e.Inode = 0 // numbered by the index, not stable across images
+	}
+	if e.Type == TypeSymlink && sel.Has(AttrTarget) {
+		l, err := w.t.Readlink(fi.Path)
+		if err != nil {
+			e.Error = err.Error()
+			w.problem(abs, err)
+		}
+		e.Target = l
+	}
+	w.names.fill(e, sel)
+	if sel.extended() {
+		w.extended(e, fi.Path, sel)
+	}
+	w.entries.Add(1)
+	w.mu.Lock()
+	w.snap.Entries = append(w.snap.Entries, e)
+	w.mu.Unlock()
+	if e.Type != TypeFile || !(sel.Has(AttrSHA256) || sel.Has(AttrSHA512) || sel.Has(AttrBLAKE3)) {
+		return nil
+	}
+	// Images have neither ctime nor stable inodes to vouch for unchanged
+	// content: always hashed.
+	if !w.o.Full && !sel.Full && !w.image && reuse(e, w.o.Previous[abs], sel) {
+		w.reused.Add(1)
+		return nil
+	}
+	if sel.Has(AttrSHA256) {
+		e.SHA256 = "-"
+	}
+	if sel.Has(AttrSHA512) {
+		e.SHA512 = "-"
+	}
+	if sel.Has(AttrBLAKE3) {
+		e.BLAKE3 = "-"
+	}
+	return e
+}
+
+// extended reads e's extended attributes. A target that cannot read
+// them leaves them unknown (nil), with one problem for the whole walk.
+func (w *walker) extended(e *Entry, rel string, sel *Selection) {
+	m, err := w.op.Xattrs(rel)
+	switch {
+	case errors.Is(err, target.ErrNotSupported):
+		w.noXattrs.Do(func() {
+			w.problem("/", fmt.Errorf("extended attributes, ACLs and SELinux labels are recorded as unknown: %w", err))
+		})
+	case errors.Is(err, fs.ErrNotExist):
+		// Vanished since the walk saw it.
+	case err != nil:
+		w.problem(e.Path, err)
+	default:
+		extAttrs(e, m, sel)
+	}
+}
+
+// sameFS reports whether fi is to be recorded under a one-filesystem
+// selection: on the device of the selection's root, or the first entry
+// met on another device (a mount point, recorded but not entered).
+func (w *walker) sameFS(fi target.FileInfo, abs string, sel *Selection) bool {
+	if !w.o.OneFileSystem && !sel.OneFileSystem {
+		return true
+	}
+	w.devMu.Lock()
+	dev, ok := w.rootDev[sel.Path]
+	if !ok && abs == sel.Path {
+		w.rootDev[sel.Path] = fi.Dev
+	}
+	w.devMu.Unlock()
+	if !ok || fi.Dev == dev {
+		return true
+	}
+	_, below := w.crossed.Load(parentRel(fi.Path))
+	if fi.Mode.IsDir() {
+		w.crossed.Store(fi.Path, true)
+	}
+	return !below
+}
+
+func parentRel(rel string) string {
+	if i := strings.LastIndexByte(rel, '/'); i >= 0 {
+		return rel[:i]
+	}
+	return ""
 }
 
 type job struct {
@@ -218,40 +356,40 @@ func reuse(e, prev *Entry, sel *Selection) bool {
 // changed meanwhile is read again, and after maxAttempts marked
 // unstable. e's metadata is taken from the handle, so it describes the
 // content that was hashed.
-func hashFile(op *target.BulkOpener, rel string, e *Entry) (int64, error) {
-	var total int64
+func hashFile(ctx context.Context, op *target.BulkOpener, rel string, e *Entry, lim *limiter, read *atomic.Int64) error {
 	for range maxAttempts {
-		n, before, after, err := hashOnce(op, rel, e)
-		total += n
+		before, after, err := hashOnce(ctx, op, rel, e, lim, read)
 		if err != nil {
-			return total, err
+			return err
 		}
 		if before == nil {
-			return total, nil
+			return nil
 		}
 		if statSame(before, after) {
 			e.Type, e.Mode, e.UID, e.GID = after.Type, after.Mode, after.UID, after.GID
 			e.Size, e.Mtime, e.Ctime, e.Inode, e.Links = after.Size, after.Mtime, after.Ctime, after.Inode, after.Links
-			return total, nil
+			return nil
 		}
 	}
 	e.Unstable = true
-	return total, nil
+	return nil
 }
 
-func hashOnce(op *target.BulkOpener, rel string, e *Entry) (n int64, before, after *Entry, err error) {
+// hashOnce reads the file once; read counts the bytes as they are read
+// (for progress), lim paces them.
+func hashOnce(ctx context.Context, op *target.BulkOpener, rel string, e *Entry, lim *limiter, read *atomic.Int64) (before, after *Entry, err error) {
 	h, err := op.Open(rel)
 	if err != nil {
-		return 0, nil, nil, err
+		return nil, nil, err
 	}
 	defer h.Close()
 	if before, err = openEntry(h, e.Path); err != nil {
-		return 0, nil, nil, err
+		return nil, nil, err
 	}
 	if before != nil && before.Type != TypeFile {
 		// Replaced by something else since the walk saw it: never read
 		// a device or FIFO.
-		return 0, nil, nil, &fs.PathError{Op: "open", Path: e.Path, Err: errors.New("no longer a regular file")}
+		return nil, nil, &fs.PathError{Op: "open", Path: e.Path, Err: errors.New("no longer a regular file")}
 	}
 	var hs []hash.Hash
 	var s256, s512, b3 hash.Hash
@@ -269,18 +407,23 @@ func hashOnce(op *target.BulkOpener, rel string, e *Entry) (n int64, before, aft
 	}
 	bp := bufPool.Get().(*[]byte)
 	defer bufPool.Put(bp)
-	buf := *bp
+	buf := (*bp)[:lim.chunk()]
+	var n int64
 	for before == nil || n < before.Size {
 		m, rerr := h.Read(buf)
 		for _, h := range hs {
 			h.Write(buf[:m])
 		}
 		n += int64(m)
+		read.Add(int64(m))
+		if err := lim.take(ctx, m); err != nil {
+			return nil, nil, err
+		}
 		if errors.Is(rerr, io.EOF) {
 			break
 		}
 		if rerr != nil {
-			return n, nil, nil, rerr
+			return nil, nil, rerr
 		}
 	}
 	// Reading stops at the size fstat gave, saving the read that would
@@ -296,9 +439,9 @@ func hashOnce(op *target.BulkOpener, rel string, e *Entry) (n int64, before, aft
 		e.BLAKE3 = hex.EncodeToString(b3.Sum(nil))
 	}
 	if after, err = openEntry(h, e.Path); err != nil {
-		return n, nil, nil, err
+		return nil, nil, err
 	}
-	return n, before, after, nil
+	return before, after, nil
 }
 
 // openEntry describes the open file h as the entry path (nil when the

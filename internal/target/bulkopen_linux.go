@@ -5,6 +5,7 @@ import (
 	"io"
 	"io/fs"
 	"os"
+	"strings"
 	"sync/atomic"
 
 	"golang.org/x/sys/unix"
@@ -55,7 +56,7 @@ func (o *BulkOpener) Open(rel string) (BulkFile, error) {
 		how.Flags |= unix.O_NOATIME
 	}
 	for {
-		fd, err := unix.Openat2(int(o.root.Fd()), rel, &how)
+		fd, err := openat2Long(int(o.root.Fd()), rel, &how)
 		switch {
 		case err == nil:
 			return &rawFile{fd: fd, rel: rel}, nil
@@ -104,4 +105,35 @@ func (f *rawFile) Stat() (FileInfo, bool, error) {
 		return FileInfo{}, false, &fs.PathError{Op: "fstat", Path: "/" + f.rel, Err: err}
 	}
 	return fileInfoFromStat(f.rel, &st), true, nil
+}
+
+// openat2Long is openat2 for paths of any length: one longer than
+// PATH_MAX (a deep tree can have them; the walk itself never builds
+// such a path for the kernel) is opened in steps, each directory below
+// the last with the same resolve flags, so the confinement holds at
+// every step.
+func openat2Long(dirfd int, rel string, how *unix.OpenHow) (int, error) {
+	const step = unix.PathMax - 256
+	cur, owned := dirfd, false
+	defer func() {
+		if owned {
+			unix.Close(cur)
+		}
+	}()
+	for len(rel) >= unix.PathMax {
+		i := strings.LastIndexByte(rel[:step], '/')
+		if i <= 0 {
+			return -1, unix.ENAMETOOLONG
+		}
+		dh := unix.OpenHow{Flags: unix.O_PATH | unix.O_DIRECTORY | unix.O_CLOEXEC, Resolve: how.Resolve}
+		fd, err := unix.Openat2(cur, rel[:i], &dh)
+		if err != nil {
+			return -1, err
+		}
+		if owned {
+			unix.Close(cur)
+		}
+		cur, owned, rel = fd, true, rel[i+1:]
+	}
+	return unix.Openat2(cur, rel, how)
 }
