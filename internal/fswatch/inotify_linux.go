@@ -105,6 +105,9 @@ func (w *inotifyWatch) add(dir string, r *Root) {
 		}
 		return
 	}
+	if prev, ok := w.wds[int32(wd)]; ok && prev.root.Recursive && !r.Recursive {
+		return // the same directory for two roots: the recursive one sees more
+	}
 	w.wds[int32(wd)] = watched{dir: dir, root: r}
 	w.byPath[dir] = int32(wd)
 }
