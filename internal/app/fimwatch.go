@@ -5,8 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"time"
 
@@ -56,6 +58,11 @@ func (a *App) FIMWatch(ctx context.Context, in FIMWatchInput) error {
 	}
 	if err := checkWebhook(in.Webhook); err != nil {
 		return err
+	}
+	switch in.Backend {
+	case fswatch.Auto, fswatch.Fanotify, fswatch.Inotify:
+	default:
+		return Usagef("unknown watch backend %q (fanotify, inotify)", in.Backend)
 	}
 	root, ok := in.Target.Dir()
 	if !ok {
@@ -184,6 +191,12 @@ func fimWatchRoots(root string, p *fim.Policy, warn func(error)) []fswatch.Root 
 		return false
 	}
 	byDir := map[string]int{} // parent directories watched for a name
+	var missing []string
+	defer func() {
+		if len(missing) > 0 {
+			warn(fmt.Errorf("fim watch: not watched, absent: %s", strings.Join(missing, ", ")))
+		}
+	}()
 	for _, s := range p.Selections { // sorted: an enclosing selection comes first
 		hp := filepath.Join(root, filepath.FromSlash(s.Path))
 		if covered(hp) {
@@ -191,6 +204,8 @@ func fimWatchRoots(root string, p *fim.Policy, warn func(error)) []fswatch.Root 
 		}
 		fi, err := os.Lstat(hp)
 		switch {
+		case errors.Is(err, fs.ErrNotExist):
+			missing = append(missing, s.Path)
 		case err != nil:
 			warn(fmt.Errorf("fim watch: %s is not watched: %w", s.Path, err))
 		case fi.IsDir():

@@ -46,6 +46,9 @@ func (k *fimTracker) batch(ctx context.Context, t target.Target, paths, trees []
 		set[p] = true
 		set[path.Dir(p)] = true
 	}
+	for _, tr := range trees {
+		set[path.Dir(tr)] = true
+	}
 	paths = paths[:0:0]
 	for p := range set {
 		if !underAny(p, trees) {
@@ -74,7 +77,17 @@ func (k *fimTracker) batch(ctx context.Context, t target.Target, paths, trees []
 		}
 	}
 	old := make([]*fim.Entry, 0, len(oldSet))
+	// Every path looked at: one announced before and absent from both
+	// sides now (an added file deleted again) is back to its state.
 	affected := map[string]bool{}
+	for _, p := range paths {
+		affected[p] = true
+	}
+	for p := range k.shown {
+		if underAny(p, trees) {
+			affected[p] = true
+		}
+	}
 	for p, e := range oldSet {
 		old = append(old, e)
 		affected[p] = true

@@ -76,6 +76,7 @@ func newFimCmd(env *Env) *cobra.Command {
 			`  cradle fim show
   cradle fim show --root /srv/rootfs --format json`,
 			false, false, func(ctx context.Context, in app.FIMInput) (*app.FIMReport, error) { return a().FIMShow(ctx, in) }),
+		newFimWatchCmd(env),
 	)
 	return cmd
 }
