@@ -51,7 +51,7 @@ type Options struct {
 	// others (default 1s, never below Debounce).
 	MaxDelay time.Duration
 	// Backend forces Fanotify or Inotify; Auto tries fanotify first when
-	// every root is recursive.
+	// a root is recursive.
 	Backend string
 	// Prune, when set, keeps recursive watching out of a directory (host
 	// path) and everything below it.

@@ -7,8 +7,9 @@ import (
 	"fmt"
 )
 
-// start runs the backend: fanotify when asked, or by default when every
-// root is recursive (filesystem marks cost no per-directory watch);
+// start runs the backend: fanotify when asked, or by default when a root
+// is recursive (filesystem marks cost no per-directory watch; a few
+// named files are cheaper to watch with inotify);
 // inotify when fanotify is refused (no CAP_SYS_ADMIN, an old kernel, a
 // filesystem without file handles).
 func start(ctx context.Context, roots []Root, o Options, raw chan<- []change) (string, error) {
@@ -17,7 +18,7 @@ func start(ctx context.Context, roots []Root, o Options, raw chan<- []change) (s
 	default:
 		return "", fmt.Errorf("unknown watch backend %q (fanotify, inotify)", o.Backend)
 	}
-	if o.Backend == Fanotify || (o.Backend == Auto && allRecursive(roots)) {
+	if o.Backend == Fanotify || (o.Backend == Auto && anyRecursive(roots)) {
 		err := startFanotify(ctx, roots, o, raw)
 		if err == nil {
 			return Fanotify, nil
@@ -29,11 +30,11 @@ func start(ctx context.Context, roots []Root, o Options, raw chan<- []change) (s
 	return Inotify, startInotify(ctx, roots, o, raw)
 }
 
-func allRecursive(roots []Root) bool {
+func anyRecursive(roots []Root) bool {
 	for _, r := range roots {
-		if !r.Recursive {
-			return false
+		if r.Recursive {
+			return true
 		}
 	}
-	return len(roots) > 0
+	return false
 }
