@@ -19,7 +19,7 @@ event queue leads to a rescan of the affected subtree). Each debounced
 batch of changed paths is stat'ed and hashed through the target and
 compared with the database, and one JSON line is emitted per entry,
 to standard output or -o FILE (appended):
-  {"schema_version":"1.0", "kind":"watch_event", "event":"integrity",
+  {"schema_version":"1.1", "kind":"watch_event", "event":"integrity",
    "time":…, "target":…, "change":{"path":…, "kind":"added|removed|changed",
    "type":…, "diffs":[{"attribute":…, "old":…, "new":…}]}}
   {"event":"resolved", "change":{"path":…}} when an announced entry is back
