@@ -56,7 +56,7 @@ func (k *fimTracker) batch(ctx context.Context, t target.Target, paths, trees []
 		}
 	}
 	sort.Strings(paths)
-	snap, err := fim.Record(ctx, t, k.p, paths, trees)
+	snap, err := fim.Record(ctx, t, k.p, paths, trees, k.index)
 	if err != nil {
 		return nil, nil, err
 	}

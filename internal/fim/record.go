@@ -14,10 +14,13 @@ import (
 
 // Record records, as Walk would, the entries the policy selects among
 // paths and in the subtrees trees (absolute paths as seen from the target
-// root): what a watcher was told changed. Files are always hashed: a
-// change was signalled, so metadata must not vouch for content. A path
-// that does not exist has no entry. Entries come sorted by path.
-func Record(ctx context.Context, t target.Target, p *Policy, paths, trees []string) (*Snapshot, error) {
+// root): what a watcher was told changed. Files named in paths are
+// always hashed: a change was signalled, so metadata must not vouch for
+// content. In trees (re-read because events were lost, possibly whole
+// filesystems) a file whose metadata matches its entry in prev keeps
+// that entry's digests, as a check does. A path that does not exist has
+// no entry. Entries come sorted by path.
+func Record(ctx context.Context, t target.Target, p *Policy, paths, trees []string, prev map[string]*Entry) (*Snapshot, error) {
 	op, err := target.OpenBulk(t)
 	if err != nil {
 		return nil, fmt.Errorf("fim record: %w", err)
@@ -26,14 +29,14 @@ func Record(ctx context.Context, t target.Target, p *Policy, paths, trees []stri
 	snap := &Snapshot{}
 	seen := map[string]bool{}
 	var mu sync.Mutex // the walk calls back from several goroutines
-	add := func(fi target.FileInfo) {
+	add := func(fi target.FileInfo, prev *Entry) {
 		abs := "/" + fi.Path
 		sel := p.For(abs)
 		if sel == nil || seen[abs] {
 			return
 		}
 		seen[abs] = true
-		snap.Entries = append(snap.Entries, recordEntry(t, op, abs, fi, sel, snap))
+		snap.Entries = append(snap.Entries, recordEntry(t, op, abs, fi, sel, prev, snap))
 	}
 	for _, abs := range paths {
 		if err := ctx.Err(); err != nil {
@@ -48,7 +51,7 @@ func Record(ctx context.Context, t target.Target, p *Policy, paths, trees []stri
 			continue
 		}
 		fi.Path = strings.TrimPrefix(abs, "/")
-		add(fi)
+		add(fi, nil)
 	}
 	if len(trees) > 0 {
 		// The walk descends only towards and into the trees; entries
@@ -89,7 +92,7 @@ func Record(ctx context.Context, t target.Target, p *Policy, paths, trees []stri
 			if in("/" + fi.Path) {
 				mu.Lock()
 				defer mu.Unlock()
-				add(fi)
+				add(fi, prev["/"+fi.Path])
 			}
 			return nil
 		})
@@ -101,8 +104,9 @@ func Record(ctx context.Context, t target.Target, p *Policy, paths, trees []stri
 	return snap, nil
 }
 
-// recordEntry is the entry of one path, hashed when sel wants digests.
-func recordEntry(t target.Target, op *target.BulkOpener, abs string, fi target.FileInfo, sel *Selection, snap *Snapshot) *Entry {
+// recordEntry is the entry of one path, hashed when sel wants digests
+// and prev cannot lend them.
+func recordEntry(t target.Target, op *target.BulkOpener, abs string, fi target.FileInfo, sel *Selection, prev *Entry, snap *Snapshot) *Entry {
 	e := entryOf(abs, fi)
 	if e.Type == TypeSymlink && sel.Has(AttrTarget) {
 		l, err := t.Readlink(fi.Path)
@@ -113,6 +117,10 @@ func recordEntry(t target.Target, op *target.BulkOpener, abs string, fi target.F
 		e.Target = l
 	}
 	if e.Type != TypeFile || !(sel.Has(AttrSHA256) || sel.Has(AttrSHA512) || sel.Has(AttrBLAKE3)) {
+		return e
+	}
+	if !sel.Full && t.Kind() != target.KindImage && reuse(e, prev, sel) {
+		snap.Reused++
 		return e
 	}
 	if sel.Has(AttrSHA256) {
