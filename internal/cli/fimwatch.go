@@ -31,7 +31,7 @@ at the start is not reported: run "cradle fim check" for it. A database
 replaced by "cradle fim update" is verified and watched against; any other
 change to it ends the watch. SIGINT/SIGTERM stop it cleanly. Linux only.
 
-Exit codes: 0 stopped; 2 no database, the database fails verification
+Exit codes: 130 stopped (SIGINT, SIGTERM); 2 no database, the database fails verification
 (tampering) at the start or while watching, nothing to watch, usage or
 input error; 1 internal error.`
 
