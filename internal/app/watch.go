@@ -48,8 +48,9 @@ func (a *App) Watch(ctx context.Context, in WatchInput) error {
 		return Usagef("nice level must be between 0 and 19")
 	case in.IOPrio != "idle" && in.IOPrio != "best-effort" && in.IOPrio != "none":
 		return Usagef("unknown I/O priority class %q (idle, best-effort, none)", in.IOPrio)
-	case in.Webhook != "" && !strings.HasPrefix(in.Webhook, "http://") && !strings.HasPrefix(in.Webhook, "https://"):
-		return Usagef("webhook: want an http:// or https:// URL, got %q", in.Webhook)
+	}
+	if err := checkWebhook(in.Webhook); err != nil {
+		return err
 	}
 	// Warnings come from the loop and from the webhook's sender: one
 	// lock keeps them whole.
@@ -64,24 +65,11 @@ func (a *App) Watch(ctx context.Context, in WatchInput) error {
 	if err := drift.LowerPriority(in.Nice, in.IOPrio); err != nil {
 		warn(err)
 	}
-	em := &emitter{w: in.Events, warn: warn}
-	if in.SyslogSocket != "" {
-		s, err := drift.DialSyslog(in.SyslogSocket)
-		if err != nil {
-			return Input(err)
-		}
-		defer s.Close()
-		em.syslog = s
+	em, closeEm, err := newEmitter(in.Events, in.Webhook, in.SyslogSocket, warn)
+	if err != nil {
+		return err
 	}
-	if in.Webhook != "" {
-		em.webhook = drift.NewWebhook(in.Webhook, warn)
-		defer func() {
-			// Queued events get a bounded chance to go out.
-			cctx, cancel := context.WithTimeout(context.Background(), 2*drift.WebhookTimeout)
-			defer cancel()
-			em.webhook.Close(cctx)
-		}()
-	}
+	defer closeEm()
 	identity := in.Target.ID()
 	lastErr := ""
 	evaluateOnce := func(ctx context.Context) (*evaluation, error) {
@@ -157,6 +145,43 @@ func watchDirs(s target.Spec, snap *drift.Snapshot) []drift.WatchDir {
 		return []drift.WatchDir{{Dir: filepath.Dir(p), Names: []string{filepath.Base(p)}}}
 	}
 	return nil
+}
+
+func checkWebhook(url string) error {
+	if url != "" && !strings.HasPrefix(url, "http://") && !strings.HasPrefix(url, "https://") {
+		return Usagef("webhook: want an http:// or https:// URL, got %q", url)
+	}
+	return nil
+}
+
+// newEmitter sends events to w (when set), the webhook (when set) and
+// the syslog socket (when set); close gives queued webhook events a
+// bounded chance to go out.
+func newEmitter(w io.Writer, webhook, syslogSocket string, warn func(error)) (em *emitter, closeAll func(), err error) {
+	em = &emitter{w: w, warn: warn}
+	var closers []func()
+	closeAll = func() {
+		for _, c := range closers {
+			c()
+		}
+	}
+	if syslogSocket != "" {
+		s, err := drift.DialSyslog(syslogSocket)
+		if err != nil {
+			return nil, nil, Input(err)
+		}
+		closers = append(closers, func() { s.Close() })
+		em.syslog = s
+	}
+	if webhook != "" {
+		em.webhook = drift.NewWebhook(webhook, warn)
+		closers = append(closers, func() {
+			cctx, cancel := context.WithTimeout(context.Background(), 2*drift.WebhookTimeout)
+			defer cancel()
+			em.webhook.Close(cctx)
+		})
+	}
+	return em, closeAll, nil
 }
 
 // emitter fans events out to the line writer, the webhook and syslog.

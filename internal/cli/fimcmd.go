@@ -84,6 +84,7 @@ func newFimCmd(env *Env) *cobra.Command {
   cradle fim show --root /srv/rootfs --format json`,
 			false, false, func(ctx context.Context, in app.FIMInput) (*app.FIMReport, error) { return a().FIMShow(ctx, in) }),
 		newFimVerifyPackagesCmd(env),
+		newFimWatchCmd(env),
 	)
 	return cmd
 }

@@ -13,7 +13,7 @@ const watchLong = `Watch a target for drift from its approved baseline snapshot:
 "cradle drift" does, every --interval and whenever a file the snapshot
 covers changes (inotify on Linux, debounced; the interval only elsewhere),
 and emit one JSON line per event to standard output or -o FILE (appended):
-  {"schema_version":"1.0", "kind":"watch_event", "event":"drift", "time":…,
+  {"schema_version":"1.1", "kind":"watch_event", "event":"drift", "time":…,
    "target":…, "item":{<an item as in cradle drift>}}
       for each difference seen for the first time;
   {"event":"resolved", …} when an announced difference is gone;

@@ -10,6 +10,8 @@ import (
 	"net/http"
 	"sync"
 	"time"
+
+	"github.com/cradle-cra/cradle/internal/fim"
 )
 
 // Event kinds a watcher emits.
@@ -17,19 +19,24 @@ const (
 	EventDrift    = "drift"    // an item seen for the first time
 	EventResolved = "resolved" // an announced item is no longer present
 	EventError    = "error"    // the evaluation failed (e.g. tampered snapshot)
+	// EventIntegrity: `cradle fim watch` saw an entry differ from the
+	// integrity database (Change); a later EventResolved with the same
+	// path says it is back to the recorded state.
+	EventIntegrity = "integrity"
 )
 
 // Event is one line a watcher emits: what happened (Event), when, to
 // which target, and the drift item or the error. The item is nested, not
 // inline, so its own kind cannot shadow the document's.
 type Event struct {
-	SchemaVersion string    `json:"schema_version"`
-	Kind          string    `json:"kind"`
-	Event         string    `json:"event"`
-	Time          time.Time `json:"time"`
-	Target        string    `json:"target"`
-	Item          *Item     `json:"item,omitempty"`
-	Error         string    `json:"error,omitempty"`
+	SchemaVersion string      `json:"schema_version"`
+	Kind          string      `json:"kind"`
+	Event         string      `json:"event"`
+	Time          time.Time   `json:"time"`
+	Target        string      `json:"target"`
+	Item          *Item       `json:"item,omitempty"`
+	Change        *fim.Change `json:"change,omitempty"`
+	Error         string      `json:"error,omitempty"`
 }
 
 // NewEvent returns an event with its document header set.

@@ -94,7 +94,7 @@ func TestSyslogMessage(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := `<36>1 2026-01-02T03:04:05Z h1 cradle 42 drift - {"schema_version":"1.0","kind":"watch_event","event":"drift"`
+	want := `<36>1 2026-01-02T03:04:05Z h1 cradle 42 drift - {"schema_version":"1.1","kind":"watch_event","event":"drift"`
 	if !strings.HasPrefix(string(b), want) {
 		t.Errorf("got %s\nwant prefix %s", b, want)
 	}

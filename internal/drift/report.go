@@ -7,7 +7,7 @@ import "time"
 const (
 	ReportSchemaVersion = "1.0"
 	ReportKind          = "drift_report"
-	EventSchemaVersion  = "1.0"
+	EventSchemaVersion  = "1.1"
 	EventKind           = "watch_event"
 )
 

@@ -13,7 +13,7 @@ const syslogFacility = 4
 
 func syslogSeverity(event string) int {
 	switch event {
-	case EventDrift:
+	case EventDrift, EventIntegrity:
 		return 4 // warning
 	case EventResolved:
 		return 5 // notice

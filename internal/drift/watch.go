@@ -2,10 +2,13 @@ package drift
 
 import (
 	"context"
+	"errors"
 	"path"
 	"path/filepath"
 	"slices"
 	"time"
+
+	"github.com/cradle-cra/cradle/internal/fswatch"
 )
 
 // WatchDir is one directory to watch for changes: to a listed directory
@@ -64,7 +67,8 @@ type WatchOptions struct {
 	MinInterval time.Duration
 	// Debounce waits for a burst of file changes to settle (default 2s).
 	Debounce time.Duration
-	// Dirs are watched for changes (inotify on Linux; ignored elsewhere).
+	// Dirs are watched for changes (internal/fswatch on Linux; ignored
+	// elsewhere).
 	Dirs []WatchDir
 	// Evaluate runs one evaluation; its error is passed to Warn and the
 	// loop goes on.
@@ -91,28 +95,29 @@ func Watch(ctx context.Context, o WatchOptions) error {
 	if o.Interval < o.MinInterval {
 		o.Interval = o.MinInterval
 	}
-	var changes <-chan struct{}
-	var stop func()
+	var changes <-chan fswatch.Batch
+	stop := func() {}
 	watch := func(dirs []WatchDir) {
-		if stop != nil {
-			stop()
-		}
-		changes, stop = nil, nil
+		stop()
+		changes, stop = nil, func() {}
 		if len(dirs) == 0 {
 			return
 		}
-		ch, s, err := watchFiles(dirs)
+		wctx, cancel := context.WithCancel(ctx)
+		w, err := fswatch.Watch(wctx, watchRoots(dirs), fswatch.Options{Debounce: min(o.Debounce, 300*time.Millisecond), Warn: warn})
 		if err != nil {
-			warn(err)
+			cancel()
+			// Elsewhere than Linux, or nothing to watch yet: the
+			// interval still evaluates.
+			if !errors.Is(err, fswatch.ErrUnsupported) && !errors.Is(err, fswatch.ErrNoRoots) {
+				warn(err)
+			}
+			return
 		}
-		changes, stop = ch, s
+		changes, stop = w.C, cancel
 	}
 	watch(o.Dirs)
-	defer func() {
-		if stop != nil {
-			stop()
-		}
-	}()
+	defer func() { stop() }()
 	run := func() time.Time {
 		if err := o.Evaluate(ctx); err != nil && ctx.Err() == nil {
 			warn(err)
@@ -135,7 +140,11 @@ func Watch(ctx context.Context, o WatchOptions) error {
 		select {
 		case <-ctx.Done():
 			return nil
-		case <-changes:
+		case _, ok := <-changes:
+			if !ok {
+				changes = nil
+				continue
+			}
 			debounce.Reset(o.Debounce)
 		case <-debounce.C:
 			due := time.Now()
@@ -155,4 +164,21 @@ func Watch(ctx context.Context, o WatchOptions) error {
 			timer.Reset(time.Until(next))
 		}
 	}
+}
+
+// watchRoots are the fswatch roots of dirs: a listed directory reports
+// any name, another only the names the snapshot reads.
+func watchRoots(dirs []WatchDir) []fswatch.Root {
+	out := make([]fswatch.Root, 0, len(dirs))
+	for _, d := range dirs {
+		r := fswatch.Root{Dir: d.Dir}
+		if !d.Any {
+			r.Names = d.Names
+			if len(r.Names) == 0 {
+				continue // nothing in it is read
+			}
+		}
+		out = append(out, r)
+	}
+	return out
 }

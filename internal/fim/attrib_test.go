@@ -11,6 +11,7 @@ import (
 // by each source, for the renderer and schema tests.
 func sampleAttributed() *Report {
 	r := sampleReport()
+	r.SetChanges(r.Changes[:4]) // one change per explanation below
 	by := []*Explanation{
 		{By: ByFix, Ref: "20261127T093000Z-1a2b", Detail: "cradle fix run, change-log entry 7, rules ssh.permit_root_login"},
 		{By: ByPackage, Ref: "coreutils:amd64 9.1-1", Detail: "content matches the md5 the installed package records"},

@@ -13,6 +13,7 @@ import (
 	"github.com/cradle-cra/cradle/internal/catalog"
 	"github.com/cradle-cra/cradle/internal/changelog"
 	"github.com/cradle-cra/cradle/internal/drift"
+	"github.com/cradle-cra/cradle/internal/fim"
 	"github.com/cradle-cra/cradle/internal/journal"
 	"github.com/cradle-cra/cradle/internal/output"
 	"github.com/cradle-cra/cradle/internal/output/outputtest"
@@ -66,6 +67,11 @@ func samples(t *testing.T) map[output.Kind][]any {
 	evResolved.Item = &items[0]
 	evErr := drift.NewEvent(drift.EventError, when, "root:/srv/rootfs")
 	evErr.Error = "approved snapshot does not verify"
+	evFIM := drift.NewEvent(drift.EventIntegrity, when, "host")
+	evFIM.Change = &fim.Change{Path: "/etc/hosts", Kind: fim.Changed, Type: fim.TypeFile,
+		Diffs: []fim.Diff{{Attr: "mode", Old: "0644", New: "0666"}}}
+	evFIMBack := drift.NewEvent(drift.EventResolved, when, "host")
+	evFIMBack.Change = &fim.Change{Path: "/etc/hosts", Kind: fim.Changed, Type: fim.TypeFile}
 	rolled := when.Add(time.Hour)
 	eng, err := catalog.Load("test")
 	if err != nil {
@@ -93,7 +99,7 @@ func samples(t *testing.T) map[output.Kind][]any {
 			Reason: "r", Before: map[string]string{"snapshot": "sha256:00"}, After: map[string]string{"snapshot": "sha256:11"},
 			Details: json.RawMessage(`{"rules":1}`), PrevHash: "sha256:00", Hash: "sha256:11", KeyID: "k", Sig: "c2ln",
 		}}), changelog.NewListing("host", "/var/lib/cradle/logs/host.jsonl", nil)},
-		output.KindWatchEvent: {&[]drift.Event{evDrift, evResolved, evErr}},
+		output.KindWatchEvent: {&[]drift.Event{evDrift, evResolved, evErr, evFIM, evFIMBack}},
 		output.KindVersion:    {&stamped, &unstamped},
 		output.KindFIMReport: {read(filepath.Join("..", "fim", "testdata", "check.json.golden")),
 			read(filepath.Join("..", "fim", "testdata", "show.json.golden")),
@@ -188,6 +194,8 @@ func TestWatchEventSchema(t *testing.T) {
 	for _, bad := range []string{
 		`{"schema_version":"1.0","kind":"watch_event","event":"drift","time":"2026-11-27T10:00:00Z","target":"host"}`,
 		`{"schema_version":"1.0","kind":"watch_event","event":"error","time":"2026-11-27T10:00:00Z","target":"host"}`,
+		`{"schema_version":"1.0","kind":"watch_event","event":"integrity","time":"2026-11-27T10:00:00Z","target":"host"}`,
+		`{"schema_version":"1.0","kind":"watch_event","event":"resolved","time":"2026-11-27T10:00:00Z","target":"host"}`,
 	} {
 		if err := outputtest.Check(output.KindWatchEvent, []byte(bad)); err == nil {
 			t.Errorf("accepted %s", bad)
@@ -209,6 +217,7 @@ func TestUndocumentedProperties(t *testing.T) {
 		{output.KindRunList, `{"schema_version":"1.0","kind":"run_list","target":"host","runs":[],"surprise":1}`, "surprise"},
 		{output.KindRunList, `{"schema_version":"1.0","kind":"run_list","target":"host","runs":[{"id":"r","time":"2026-01-02T03:04:05Z","user":"root","target":"host","rules":[],"operations":0,"state":"applied","paths":[],"skipped":[{"path":"/x","reason":"r","why":1}]}]}`, "runs[].skipped[].why"},
 		{output.KindWatchEvent, `{"schema_version":"1.0","kind":"watch_event","event":"drift","time":"2026-01-02T03:04:05Z","target":"host","item":{"id":"x","kind":"value","change":"changed","before":"a","after":"b","first_seen":"2026-01-02T03:04:05Z","extra":1}}`, "item.extra"},
+		{output.KindWatchEvent, `{"schema_version":"1.0","kind":"watch_event","event":"integrity","time":"2026-01-02T03:04:05Z","target":"host","change":{"path":"/x","kind":"added","type":"file","extra":1}}`, "change.extra"},
 		{output.KindChangeLog, `{"schema_version":"1.0","kind":"change_log","target":"host","path":"p","entries":[{"seq":1,"time":"2026-01-02T03:04:05Z","actor":{"os_user":{"uid":"0"}},"action":"note","target":"host","prev_hash":"","hash":"h","key_id":"k","sig":"s","details":{"anything":{"goes":1}},"before":{"any/path":"sha256:00"}}]}`, ""},
 	} {
 		err := outputtest.Check(tc.kind, []byte(tc.doc))

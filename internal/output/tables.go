@@ -78,10 +78,23 @@ func eventsTable(w io.Writer, evs *[]drift.Event, _ Options) error {
 		if it := ev.Item; it != nil {
 			kind, change, subject, before, after = it.Kind, it.Change, itemSubject(*it), it.Before, it.After
 		}
+		if c := ev.Change; c != nil { // fim watch
+			kind, change, subject = c.Type, c.Kind, c.Path
+			for _, d := range c.Diffs {
+				before, after = joinCell(before, d.Attr+"="+d.Old), joinCell(after, d.Attr+"="+d.New)
+			}
+		}
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", ev.Time.UTC().Format(tableTime), cell(ev.Event), cell(ev.Target),
 			cell(kind), cell(change), cell(subject), cell(before), cell(after))
 	}
 	return tw.Flush()
+}
+
+func joinCell(a, b string) string {
+	if a == "" {
+		return b
+	}
+	return a + " " + b
 }
 
 // eventsJSON writes watch events as JSON Lines, byte for byte what

@@ -1,0 +1,234 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/cradle-cra/cradle/internal/drift"
+	"github.com/cradle-cra/cradle/internal/fim"
+	"github.com/cradle-cra/cradle/internal/fswatch"
+)
+
+// FIMWatchInput is a `cradle fim watch`.
+type FIMWatchInput struct {
+	FIMInput
+	// Debounce is the quiet time that ends a batch of changes.
+	Debounce time.Duration
+	// Backend forces "fanotify" or "inotify"; empty picks.
+	Backend string
+	// Events receives one JSON line per event.
+	Events io.Writer
+	// Webhook, when set, receives each event as an HTTP POST.
+	Webhook string
+	// SyslogSocket, when set, receives each event as RFC 5424 syslog.
+	SyslogSocket string
+	// Ready, when set, is called once the watches are in place.
+	Ready func(backend string, roots int)
+}
+
+// Debounce bounds of `cradle fim watch`: a change is reported within
+// max(Debounce, 1s) plus the time to hash it.
+const (
+	MinFIMDebounce = 10 * time.Millisecond
+	MaxFIMDebounce = 10 * time.Second
+)
+
+// dbSettle is how long a database that does not verify gets to be
+// recorded by the change log before the watch calls it tampered.
+const dbSettle = 2 * time.Second
+
+// FIMWatch verifies the integrity database, then watches what the
+// policy selects and, for each debounced batch of changed paths,
+// records only those paths and emits one event per entry that differs
+// from the database (and one when it is back), until ctx is done (nil).
+// A missing or tampered database, at the start or when it is replaced
+// while watching, ends the watch with its error (exit 2); a database
+// replaced by `cradle fim update` is verified and watched against.
+func (a *App) FIMWatch(ctx context.Context, in FIMWatchInput) error {
+	if in.Debounce < MinFIMDebounce || in.Debounce > MaxFIMDebounce {
+		return Usagef("--debounce must be between %s and %s", MinFIMDebounce, MaxFIMDebounce)
+	}
+	if err := checkWebhook(in.Webhook); err != nil {
+		return err
+	}
+	switch in.Backend {
+	case fswatch.Auto, fswatch.Fanotify, fswatch.Inotify:
+	default:
+		return Usagef("unknown watch backend %q (fanotify, inotify)", in.Backend)
+	}
+	root, ok := in.Target.Dir()
+	if !ok {
+		return Usagef("fim watch needs a directory tree to watch (the host or --root DIR), not %s", in.Target.ID())
+	}
+	var warnMu sync.Mutex // the webhook's sender warns from its goroutine
+	outer := a
+	warn := func(err error) {
+		warnMu.Lock()
+		outer.warn(err)
+		warnMu.Unlock()
+	}
+	a = &App{Getenv: outer.Getenv, UID: outer.UID, Version: outer.Version, Warn: warn}
+	p, dbPath, err := a.fimSetup(in.FIMInput)
+	if err != nil {
+		return err
+	}
+	db, err := a.fimLoad(in.Target, dbPath, true)
+	if err != nil {
+		return err
+	}
+	t, err := openTarget(ctx, in.Target)
+	if err != nil {
+		return err
+	}
+	defer t.Close()
+	em, closeEm, err := newEmitter(in.Events, in.Webhook, in.SyslogSocket, warn)
+	if err != nil {
+		return err
+	}
+	defer closeEm()
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	roots := fimWatchRoots(root, p, warn)
+	w, err := fswatch.Watch(ctx, roots, fswatch.Options{Debounce: in.Debounce, Backend: in.Backend, Warn: warn,
+		Prune: func(dir string) bool {
+			tp, ok := targetPath(root, dir)
+			return !ok || !p.Enter(tp)
+		}})
+	if err != nil {
+		return Input(fmt.Errorf("fim watch: %w", err))
+	}
+	// The database is watched too: `fim update` replaces it, anything
+	// else is tampering.
+	dbw, err := fswatch.Watch(ctx, []fswatch.Root{{Dir: filepath.Dir(dbPath), Names: []string{filepath.Base(dbPath)}}},
+		fswatch.Options{Debounce: in.Debounce, Backend: fswatch.Inotify, Warn: warn})
+	if err != nil {
+		return Input(fmt.Errorf("fim watch %s: %w", dbPath, err))
+	}
+	if in.Ready != nil {
+		in.Ready(w.Backend, len(roots))
+	}
+	identity := in.Target.ID()
+	fail := func(err error) error {
+		e := drift.NewEvent(drift.EventError, time.Now().UTC(), identity)
+		e.Error = err.Error()
+		em.emit(e)
+		return err
+	}
+	k := newFIMTracker(p, db)
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case _, ok := <-dbw.C:
+			if !ok {
+				return nil
+			}
+			ndb, err := a.fimLoad(in.Target, dbPath, true)
+			if err != nil {
+				// `fim update` renames the new database into place just
+				// before the change log records it: look again once.
+				select {
+				case <-ctx.Done():
+					return nil
+				case <-time.After(dbSettle):
+				}
+				if ndb, err = a.fimLoad(in.Target, dbPath, true); err != nil {
+					return fail(err)
+				}
+			}
+			if ndb.Digest != k.db.Digest {
+				k = newFIMTracker(p, ndb) // accepted: differences count from it
+			}
+		case b, ok := <-w.C:
+			if !ok {
+				return nil
+			}
+			paths, trees := targetPaths(root, b.Paths), targetPaths(root, b.Rescan)
+			changes, problems, err := k.batch(ctx, t, paths, trees)
+			if err != nil {
+				if ctx.Err() != nil || errors.Is(err, context.Canceled) {
+					return nil
+				}
+				warn(err)
+				continue
+			}
+			for _, pr := range problems {
+				warn(fmt.Errorf("%s: %s", pr.Path, pr.Error))
+			}
+			now := time.Now().UTC()
+			for _, c := range changes {
+				e := drift.NewEvent(drift.EventIntegrity, now, identity)
+				if c.Resolved {
+					e.Event = drift.EventResolved
+				}
+				e.Change = &c.Change
+				em.emit(e)
+			}
+		}
+	}
+}
+
+// fimWatchRoots are the directories to watch for the policy's
+// selections below root: a selected directory recursively, a selected
+// file or symlink through its parent. Selections inside another are
+// covered by it; those that do not exist are reported.
+func fimWatchRoots(root string, p *fim.Policy, warn func(error)) []fswatch.Root {
+	var out []fswatch.Root
+	covered := func(hp string) bool {
+		for _, r := range out {
+			if r.Recursive && fswatch.Within(hp, r.Dir) {
+				return true
+			}
+		}
+		return false
+	}
+	byDir := map[string]int{} // parent directories watched for a name
+	var missing []string
+	defer func() {
+		if len(missing) > 0 {
+			warn(fmt.Errorf("fim watch: not watched, absent: %s", strings.Join(missing, ", ")))
+		}
+	}()
+	for _, s := range p.Selections { // sorted: an enclosing selection comes first
+		hp := filepath.Join(root, filepath.FromSlash(s.Path))
+		if covered(hp) {
+			continue
+		}
+		fi, err := os.Lstat(hp)
+		switch {
+		case errors.Is(err, fs.ErrNotExist):
+			missing = append(missing, s.Path)
+		case err != nil:
+			warn(fmt.Errorf("fim watch: %s is not watched: %w", s.Path, err))
+		case fi.IsDir():
+			out = append(out, fswatch.Root{Dir: hp, Recursive: true})
+		default:
+			dir := filepath.Dir(hp)
+			if i, ok := byDir[dir]; ok {
+				out[i].Names = append(out[i].Names, filepath.Base(hp))
+				continue
+			}
+			byDir[dir] = len(out)
+			out = append(out, fswatch.Root{Dir: dir, Names: []string{filepath.Base(hp)}})
+		}
+	}
+	return out
+}
+
+func targetPaths(root string, hps []string) []string {
+	out := make([]string, 0, len(hps))
+	for _, hp := range hps {
+		if tp, ok := targetPath(root, hp); ok {
+			out = append(out, tp)
+		}
+	}
+	return out
+}

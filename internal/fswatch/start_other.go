@@ -1,0 +1,10 @@
+//go:build !linux
+
+package fswatch
+
+import "context"
+
+// start has no backend outside Linux.
+func start(context.Context, []Root, Options, chan<- []change) (string, error) {
+	return "", ErrUnsupported
+}
