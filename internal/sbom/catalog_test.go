@@ -63,7 +63,7 @@ func TestGoldenLangs(t *testing.T) {
 			}
 		}
 	}
-	if len(doc.Components) != 28 || edges != 14 {
+	if len(doc.Components) != 32 || edges != 15 {
 		t.Errorf("%d components, %d edges", len(doc.Components), edges)
 	}
 }

@@ -22,7 +22,7 @@ func seed(f *testing.F, rel ...string) {
 }
 
 func FuzzNpmLock(f *testing.F) {
-	seed(f, "srv/web/package-lock.json")
+	seed(f, "srv/web/package-lock.json", "srv/oldweb/package-lock.json")
 	f.Add([]byte(`{"lockfileVersion":2,"packages":{"node_modules/a":{"link":true,"resolved":"node_modules/a"}}}`))
 	f.Fuzz(func(t *testing.T, b []byte) { parseNpmLock(b) })
 }

@@ -34,8 +34,42 @@ func (npmLock) Catalog(_ context.Context, f *File) ([]Package, error) {
 }
 
 type npmLockFile struct {
+	Name            string                    `json:"name"`
+	Version         string                    `json:"version"`
 	LockfileVersion int                       `json:"lockfileVersion"`
 	Packages        map[string]npmLockPackage `json:"packages"`
+	Dependencies    map[string]npmLockV1      `json:"dependencies"`
+}
+
+// npmLockV1 is an entry of lockfile v1's nested "dependencies" tree.
+type npmLockV1 struct {
+	Version      string               `json:"version"`
+	Resolved     string               `json:"resolved"`
+	Integrity    string               `json:"integrity"`
+	Dev          bool                 `json:"dev"`
+	Optional     bool                 `json:"optional"`
+	Requires     map[string]string    `json:"requires"`
+	Dependencies map[string]npmLockV1 `json:"dependencies"`
+}
+
+// npmV1Packages turns lockfile v1's nested tree into v2's packages map
+// (install path → package), so one resolution serves both.
+func npmV1Packages(lf *npmLockFile) map[string]npmLockPackage {
+	out := map[string]npmLockPackage{"": {Name: lf.Name, Version: lf.Version}}
+	var walk func(prefix string, deps map[string]npmLockV1, depth int)
+	walk = func(prefix string, deps map[string]npmLockV1, depth int) {
+		if depth > maxNesting {
+			return
+		}
+		for name, d := range deps {
+			k := prefix + "node_modules/" + name
+			out[k] = npmLockPackage{Version: d.Version, Resolved: d.Resolved, Integrity: d.Integrity,
+				Dev: d.Dev, Optional: d.Optional, Dependencies: d.Requires}
+			walk(k+"/", d.Dependencies, depth+1)
+		}
+	}
+	walk("", lf.Dependencies, 0)
+	return out
 }
 
 type npmLockPackage struct {
@@ -58,8 +92,13 @@ func parseNpmLock(b []byte) ([]Package, error) {
 	if err := json.Unmarshal(b, &lf); err != nil {
 		return nil, err
 	}
-	if lf.LockfileVersion < 2 || lf.Packages == nil {
-		return nil, fmt.Errorf("lockfileVersion %d without a packages map: only versions 2 and 3 are read", lf.LockfileVersion)
+	if lf.Packages == nil {
+		if lf.Dependencies == nil {
+			return nil, fmt.Errorf("lockfileVersion %d with neither packages nor dependencies", lf.LockfileVersion)
+		}
+		// Lockfile v1 (npm 5 and 6): the root's own dependencies are not
+		// listed, so it has no edges.
+		lf.Packages = npmV1Packages(&lf)
 	}
 	keys := make([]string, 0, len(lf.Packages))
 	for k := range lf.Packages {
