@@ -40,6 +40,10 @@ func TestEveryDocumentKind(t *testing.T) {
 	docs[output.KindVersion], _ = mustRun(0, "version", "--format", "json")
 	docs[output.KindRuleList], _ = mustRun(0, "rules", "--profile", "strict", "--format", "json")
 	docs[output.KindKeyList], _ = mustRun(0, "key", "list", "--format", "json")
+	bom := filepath.Join(dir, "bom.cdx.json")
+	mustRun(0, "sbom", "--root", root, "--no-file-hashes", "-o", bom)
+	docs[output.KindSBOMCheck], _ = mustRun(0, "sbom", "check", bom, "--format", "json")
+	docs[output.KindSBOMDiff], _ = mustRun(0, "sbom", "diff", bom, bom, "--format", "json")
 	for k, name := range map[output.Kind]string{output.KindScanReport: "scan.json", output.KindFixPlan: "plan.json"} {
 		b, err := os.ReadFile(filepath.Join(dir, name))
 		if err != nil {
