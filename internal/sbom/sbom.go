@@ -135,7 +135,7 @@ func BuildWith(ctx context.Context, t target.Target, name string, image bool, o 
 		if c.License == "" {
 			why := "the package database states no licence"
 			if c.Manager == packages.Dpkg {
-				why = "no machine-readable copyright file (/usr/share/doc/" + c.Name + "/copyright)"
+				why = "no machine-readable copyright file (/usr/share/doc/PACKAGE/copyright): cradle does not guess from prose"
 			}
 			c.unavailable(FieldLicense, why)
 		}

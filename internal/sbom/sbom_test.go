@@ -284,6 +284,29 @@ func TestDebootstrap(t *testing.T) {
 	if err := json.Unmarshal(doc, &parsed); err != nil || len(parsed.Dependencies) != installed+1 {
 		t.Errorf("dependencies: %d, err %v", len(parsed.Dependencies), err)
 	}
+	// Every package of Debian ships files: all are hashed, and every
+	// format validates and is rated conformant.
+	for _, c := range b.Components {
+		if c.SHA512 == "" || len(c.Files) == 0 {
+			t.Errorf("%s: no hash (%v)", c.Name, c.Unavailable)
+		}
+	}
+	o := WriteOptions{Time: fixed, ToolVersion: "test", Creator: "sbom@example.com"}
+	for _, format := range Formats() {
+		doc := renderAs(t, b, format, o)
+		if check := goldenFiles[format].schema; check != nil {
+			if err := check(t, doc); err != nil {
+				t.Errorf("%s: %v", format, err)
+			}
+		}
+		d, err := Read(doc)
+		if err != nil {
+			t.Fatalf("%s: %v", format, err)
+		}
+		if r := Check(d, format); r.Score != 100 || r.Components != installed {
+			t.Errorf("%s: score %.1f, %d components", format, r.Score, r.Components)
+		}
+	}
 }
 
 // FuzzCycloneDX: any dpkg status file becomes a document that encodes
