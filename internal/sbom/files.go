@@ -60,11 +60,9 @@ func hashFiles(ctx context.Context, t target.Target, comps []Component, workers 
 	type job struct{ comp, file int }
 	jobs := make(chan job)
 	results := make([][]File, len(comps))
-	missing := make([]int, len(comps))
 	for i, l := range lists {
 		results[i] = make([]File, len(l.paths))
 	}
-	var mu sync.Mutex
 	var wg sync.WaitGroup
 	for range workers {
 		wg.Go(func() {
@@ -72,13 +70,10 @@ func hashFiles(ctx context.Context, t target.Target, comps []Component, workers 
 			buf := make([]byte, 128<<10)
 			for j := range jobs {
 				p := lists[j.comp].paths[j.file]
-				f, ok := hashOne(t, op, p, h, buf)
-				if ok {
+				// Each job owns its slot; a file that is not hashed
+				// leaves it empty.
+				if f, ok := hashOne(t, op, p, h, buf); ok {
 					results[j.comp][j.file] = f
-				} else {
-					mu.Lock()
-					missing[j.comp]++
-					mu.Unlock()
 				}
 			}
 		})
