@@ -190,6 +190,8 @@ func catalogFacts(c *Component, p catalogers.Package) {
 	switch {
 	case linkedCatalogers[p.Cataloger]:
 		why = "compiled into " + p.Location + ", not a file of its own"
+	case declaredCatalogers[p.Cataloger] && p.Type == catalogers.TypeApplication:
+		why = "the project " + p.Location + " describes: a source tree, not a built file"
 	case declaredCatalogers[p.Cataloger]:
 		why = "declared in " + p.Location + "; the dependency's files are not identified on the target"
 	case p.Cataloger == "java-archive":
