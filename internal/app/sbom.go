@@ -22,6 +22,13 @@ type SBOMInput struct {
 	// Time is the document's timestamp; zero means $SOURCE_DATE_EPOCH
 	// when set (reproducible builds), else now.
 	Time time.Time
+	// Creator is the SBOM's creator (TR-03183-2): an e-mail address or
+	// an http(s) URL.
+	Creator string
+	// Files lists every hashed file as a component of its own;
+	// NoFileHashes skips hashing (the SBOM then says the hashes are
+	// unavailable).
+	Files, NoFileHashes bool
 }
 
 // SBOMOutput is the rendered document and what it covers.
@@ -45,6 +52,12 @@ func (a *App) SBOM(ctx context.Context, in SBOMInput) (*SBOMOutput, error) {
 	if !slices.Contains(sbom.Formats(), in.Format) {
 		return nil, Usagef("unknown SBOM format %q (formats: %s)", in.Format, strings.Join(sbom.Formats(), ", "))
 	}
+	if _, err := sbom.ParseCreator(in.Creator); err != nil {
+		return nil, Usagef("--creator: %v", err)
+	}
+	if in.Files && in.NoFileHashes {
+		return nil, Usagef("--files needs the file hashes: drop --no-file-hashes")
+	}
 	when := in.Time
 	if when.IsZero() {
 		when = time.Now()
@@ -64,12 +77,12 @@ func (a *App) SBOM(ctx context.Context, in SBOMInput) (*SBOMOutput, error) {
 		return nil, err
 	}
 	defer t.Close()
-	b, err := sbom.Build(ctx, t, in.Target.ID(), in.Target.Kind == target.KindImage)
+	b, err := sbom.BuildWith(ctx, t, in.Target.ID(), in.Target.Kind == target.KindImage, sbom.Options{NoFileHashes: in.NoFileHashes})
 	if err != nil {
 		return nil, err
 	}
 	var buf bytes.Buffer
-	if err := b.Write(&buf, in.Format, sbom.WriteOptions{Time: when, ToolVersion: a.Version}); err != nil {
+	if err := b.Write(&buf, in.Format, sbom.WriteOptions{Time: when, ToolVersion: a.Version, Creator: in.Creator, Files: in.Files}); err != nil {
 		return nil, err
 	}
 	return &SBOMOutput{Document: buf.Bytes(), Components: len(b.Components), Gaps: b.Gaps}, nil

@@ -41,7 +41,7 @@ func (a *App) sbomFile(ctx context.Context, in SBOMInput, when time.Time) (*SBOM
 		return nil, err
 	}
 	var buf bytes.Buffer
-	if err := b.Write(&buf, in.Format, sbom.WriteOptions{Time: when, ToolVersion: a.Version}); err != nil {
+	if err := b.Write(&buf, in.Format, sbom.WriteOptions{Time: when, ToolVersion: a.Version, Creator: in.Creator}); err != nil {
 		return nil, err
 	}
 	return &SBOMOutput{Document: buf.Bytes(), Components: len(b.Components), Gaps: b.Gaps}, nil

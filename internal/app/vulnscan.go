@@ -116,7 +116,8 @@ func (a *App) vulnComponents(ctx context.Context, in VulnScanInput) ([]vuln.Comp
 		return nil, nil, "", err
 	}
 	defer t.Close()
-	b, err := sbom.Build(ctx, t, in.Target.ID(), in.Target.Kind == target.KindImage)
+	// Matching needs names and versions, not the files' hashes.
+	b, err := sbom.BuildWith(ctx, t, in.Target.ID(), in.Target.Kind == target.KindImage, sbom.Options{NoFileHashes: true})
 	if err != nil {
 		return nil, nil, "", err
 	}

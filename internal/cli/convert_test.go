@@ -43,6 +43,10 @@ func TestEveryDocumentKind(t *testing.T) {
 	vdb := filepath.Join(dir, "osv.db")
 	mustRun(0, "vuln", "db", "import", "--db", vdb, filepath.Join("testdata", "vuln", "osv"))
 	docs[output.KindVulnReport], _ = mustRun(3, "vuln", "scan", filepath.Join("testdata", "vuln", "app.cdx.json"), "--db", vdb, "--fail-on", "high", "--format", "json")
+	bom := filepath.Join(dir, "bom.cdx.json")
+	mustRun(0, "sbom", "--root", root, "--no-file-hashes", "-o", bom)
+	docs[output.KindSBOMCheck], _ = mustRun(0, "sbom", "check", bom, "--format", "json")
+	docs[output.KindSBOMDiff], _ = mustRun(0, "sbom", "diff", bom, bom, "--format", "json")
 	for k, name := range map[output.Kind]string{output.KindScanReport: "scan.json", output.KindFixPlan: "plan.json"} {
 		b, err := os.ReadFile(filepath.Join(dir, name))
 		if err != nil {

@@ -25,30 +25,44 @@ Targets are those of "cradle scan": the live host by default, --root DIR
 (a root filesystem or a source tree) or --image FILE; --file FILE
 catalogues one file. Nothing in the target is executed or written.
 
-Formats (--format): cyclonedx-json (CycloneDX 1.6 JSON). The SBOM holds no
-vulnerability data (BSI TR-03183-2). Set SOURCE_DATE_EPOCH for a
-reproducible document: the same target then gives the same bytes, serial
-number included. A package database that exists but cannot be read is
+Every file a package ships (dpkg's file lists, apk's installed database)
+is hashed with SHA-512 as BSI TR-03183-2 asks; the package's hash is
+SHA-512 over its files' sorted sha512sum lines (docs/sbom.md). --files
+also lists each file as a component of its own; --no-file-hashes skips
+hashing. --creator names who creates the SBOM (an e-mail address or a
+URL), which TR-03183-2 requires.
+
+Formats (--format): cyclonedx-json (CycloneDX 1.6 JSON), cyclonedx-xml
+(CycloneDX 1.6 XML), spdx-json (SPDX 3.0.1 JSON-LD), spdx23-json (SPDX 2.3
+JSON, for older consumers). The SBOM holds no vulnerability data (BSI
+TR-03183-2). Set SOURCE_DATE_EPOCH for a reproducible document: the same
+target then gives the same bytes, serial number included. A package database that exists but cannot be read is
 named on standard error and in the document (property cradle:gap).
 See docs/sbom.md.
 
 -o FILE writes the document atomically to FILE instead of standard output.
 
+"cradle sbom check FILE" rates an SBOM against TR-03183-2; "cradle sbom
+diff A B" compares two.
+
 Exit codes: 0 written; 2 usage or input error (unknown format, a target
-that cannot be opened, a bad SOURCE_DATE_EPOCH); 1 internal error;
-130 interrupted (SIGINT, SIGTERM).`
+that cannot be opened, a bad SOURCE_DATE_EPOCH or --creator); 1 internal
+error; 130 interrupted (SIGINT, SIGTERM).`
 
 func newSBOMCmd(env *Env) *cobra.Command {
 	var tf targetFlags
-	var format, out, file string
+	var format, out, file, creator string
+	var files, noHashes bool
 	cmd := &cobra.Command{
 		Use:   "sbom [--root DIR | --image FILE | --file FILE] [flags]",
-		Short: "Write the software bill of materials (CycloneDX) of a host, root filesystem or image",
+		Short: "Write the software bill of materials (CycloneDX, SPDX) of a host, root filesystem or image",
 		Long:  sbomLong,
 		Example: `  cradle sbom -o host.cdx.json
   cradle sbom --root /srv/rootfs --format cyclonedx-json
+  cradle sbom --root /srv/rootfs --format spdx-json --creator sbom@example.com
   cradle sbom --file ./bin/server
-  SOURCE_DATE_EPOCH=1735689600 cradle sbom --image app.tar -o app.cdx.json`,
+  SOURCE_DATE_EPOCH=1735689600 cradle sbom --image app.tar -o app.cdx.json
+  cradle sbom check app.cdx.json --min-score 90`,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			spec, err := tf.spec(cmd)
 			if err != nil {
@@ -57,7 +71,8 @@ func newSBOMCmd(env *Env) *cobra.Command {
 			if file != "" && !spec.IsHost() {
 				return usageErr("--file cannot be combined with another target")
 			}
-			res, err := env.app().SBOM(cmd.Context(), app.SBOMInput{Target: spec, Format: format, File: file})
+			res, err := env.app().SBOM(cmd.Context(), app.SBOMInput{Target: spec, Format: format, File: file,
+				Creator: creator, Files: files, NoFileHashes: noHashes})
 			if err != nil {
 				return err
 			}
@@ -72,5 +87,9 @@ func newSBOMCmd(env *Env) *cobra.Command {
 	fl.StringVarP(&format, "format", "f", "cyclonedx-json", "SBOM format: "+strings.Join(app.SBOMFormats(), ", "))
 	fl.StringVar(&file, "file", "", "catalogue the single `FILE` (a Go or Rust binary, a lockfile, a jar)")
 	fl.StringVarP(&out, "output", "o", "", "write the SBOM to `FILE` (atomically) instead of stdout")
+	fl.StringVar(&creator, "creator", "", "who creates the SBOM: an e-mail address (\"Name <a@b>\") or an http(s) URL")
+	fl.BoolVar(&files, "files", false, "list every hashed file as a component of its own")
+	fl.BoolVar(&noHashes, "no-file-hashes", false, "do not hash the packages' files (faster; no SHA-512 in the SBOM)")
+	cmd.AddCommand(newSBOMCheckCmd(env), newSBOMDiffCmd(env))
 	return cmd
 }

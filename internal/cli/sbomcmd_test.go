@@ -48,7 +48,12 @@ func TestSBOMUsage(t *testing.T) {
 		args []string
 		want string
 	}{
-		"format":     {nil, []string{"sbom", "--root", root, "--format", "spdx-json"}, "unknown SBOM format"},
+		"format":     {nil, []string{"sbom", "--root", root, "--format", "spdx-rdf"}, "unknown SBOM format"},
+		"creator":    {nil, []string{"sbom", "--root", root, "--creator", "nobody"}, "--creator"},
+		"files":      {nil, []string{"sbom", "--root", root, "--files", "--no-file-hashes"}, "--files"},
+		"no sbom":    {nil, []string{"sbom", "check", filepath.Join(root, "etc", "os-release")}, "not a readable SBOM"},
+		"min score":  {nil, []string{"sbom", "check", filepath.Join("..", "sbom", "testdata", "rootfs.cdx.json"), "--min-score", "101"}, "--min-score"},
+		"diff args":  {nil, []string{"sbom", "diff", "a"}, "accepts 2 arg"},
 		"epoch":      {map[string]string{"SOURCE_DATE_EPOCH": "yesterday"}, []string{"sbom", "--root", root}, "SOURCE_DATE_EPOCH"},
 		"no target":  {nil, []string{"sbom", "--root", filepath.Join(t.TempDir(), "missing")}, "missing"},
 		"empty root": {nil, []string{"sbom", "--root", ""}, "--root is empty"},
@@ -59,5 +64,40 @@ func TestSBOMUsage(t *testing.T) {
 				t.Errorf("exit %d, stderr %q; want %d and %q", code, errs, ExitUsage, tc.want)
 			}
 		})
+	}
+}
+
+// TestSBOMCheckCommand: every format cradle writes is read back by
+// check; the own SBOM passes --min-score 100 when a creator is given,
+// and falls short (exit 3) without one.
+func TestSBOMCheckCommand(t *testing.T) {
+	root := filepath.Join("..", "sbom", "testdata", "rootfs")
+	env := map[string]string{"CRADLE_HOME": t.TempDir(), "SOURCE_DATE_EPOCH": "1767323045"}
+	dir := t.TempDir()
+	for _, format := range []string{"cyclonedx-json", "cyclonedx-xml", "spdx-json"} {
+		file := filepath.Join(dir, format)
+		if _, errs, code := runIn(t, env, "sbom", "--root", root, "--format", format, "--creator", "SBOM Team <sbom@example.com>", "-o", file); code != 0 {
+			t.Fatalf("%s: exit %d: %s", format, code, errs)
+		}
+		out, errs, code := runIn(t, env, "sbom", "check", file, "--min-score", "100", "--format", "json")
+		var r struct {
+			Score      float64
+			Conformant bool
+		}
+		if err := json.Unmarshal([]byte(out), &r); code != 0 || err != nil || !r.Conformant {
+			t.Errorf("%s: exit %d, %v, %s %s", format, code, err, out, errs)
+		}
+	}
+	bare := filepath.Join(dir, "bare.cdx.json")
+	if _, errs, code := runIn(t, env, "sbom", "--root", root, "--no-file-hashes", "-o", bare); code != 0 {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	out, errs, code := runIn(t, env, "sbom", "check", bare, "--min-score", "100")
+	if code != ExitFindings || !strings.Contains(out, "creator     missing") || !strings.Contains(errs, "below --min-score") {
+		t.Errorf("exit %d, stdout %s, stderr %s", code, out, errs)
+	}
+	out, _, code = runIn(t, env, "sbom", "diff", bare, filepath.Join(dir, "spdx-json"))
+	if code != 0 || !strings.Contains(out, "0 added, 0 removed, 0 changed, 5 unchanged") {
+		t.Errorf("diff: exit %d: %s", code, out)
 	}
 }

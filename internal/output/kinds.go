@@ -12,6 +12,7 @@ import (
 	"github.com/cradle-cra/cradle/internal/journal"
 	"github.com/cradle-cra/cradle/internal/render"
 	"github.com/cradle-cra/cradle/internal/result"
+	"github.com/cradle-cra/cradle/internal/sbom"
 	"github.com/cradle-cra/cradle/internal/signing"
 	"github.com/cradle-cra/cradle/internal/version"
 	"github.com/cradle-cra/cradle/internal/vuln"
@@ -31,6 +32,8 @@ const (
 	KindKeyList     Kind = signing.ListKind      // cradle key list
 	KindFIMReport   Kind = fim.ReportKind        // cradle fim
 	KindVulnReport  Kind = vuln.ReportKind       // cradle vuln scan
+	KindSBOMCheck   Kind = sbom.CheckKind        // cradle sbom check
+	KindSBOMDiff    Kind = sbom.DiffKind         // cradle sbom diff
 )
 
 // Default returns the registry of every kind with its built-in formats.
@@ -62,6 +65,8 @@ func Default() *Registry {
 		tableAndJSON(KindVersion, version.SchemaVersion, versionTable),
 		tableAndJSON(KindRuleList, catalog.RuleListSchemaVersion, rulesTable),
 		tableAndJSON(KindKeyList, signing.ListSchemaVersion, keysTable),
+		tableAndJSON(KindSBOMCheck, sbom.CheckSchemaVersion, func(w io.Writer, r *sbom.CheckReport, _ Options) error { return r.Table(w) }),
+		tableAndJSON(KindSBOMDiff, sbom.DiffSchemaVersion, func(w io.Writer, r *sbom.DiffReport, _ Options) error { return r.Table(w) }),
 		{
 			Kind: KindFIMReport, SchemaVersion: fim.ReportSchemaVersion, decode: decodeOne[fim.Report],
 			formats: map[string]Renderer{

@@ -105,6 +105,9 @@ func samples(t *testing.T) map[output.Kind][]any {
 			read(filepath.Join("..", "fim", "testdata", "show.json.golden")),
 			read(filepath.Join("..", "fim", "testdata", "attrib.json.golden")),
 			read(filepath.Join("..", "fim", "testdata", "verify.json.golden"))},
+		output.KindSBOMCheck: {read(filepath.Join("..", "sbom", "testdata", "check.json.golden")),
+			read(filepath.Join("..", "sbom", "testdata", "check-foreign.json.golden"))},
+		output.KindSBOMDiff:   {read(filepath.Join("..", "sbom", "testdata", "diff.json.golden"))},
 		output.KindVulnReport: {read(filepath.Join("..", "vuln", "testdata", "report.json.golden"))},
 		output.KindKeyList: {signing.NewKeyList([]signing.KeyInfo{
 			{ID: "0123456789abcdef", Created: when, Status: signing.StatusActive},

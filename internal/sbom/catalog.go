@@ -110,6 +110,7 @@ func AppendCatalog(comps []Component, pkgs []catalogers.Package) []Component {
 		for _, pr := range p.Properties {
 			c.Properties = append(c.Properties, Property{"cradle:" + pr.Name, pr.Value})
 		}
+		catalogFacts(&c, p)
 		comps = append(comps, c)
 	}
 	for i, p := range pkgs {
@@ -131,4 +132,96 @@ func scope(p catalogers.Package) string {
 		return "dir:" + p.Scope
 	}
 	return p.Location
+}
+
+// AllHashes are the component's digests, SHA-512 first: the package
+// hash over its files (SHA512) and the catalogers' file digests
+// (Hashes), without repeating a value.
+func (c Component) AllHashes() []Hash {
+	var out []Hash
+	if c.SHA512 != "" {
+		out = append(out, Hash{"SHA-512", c.SHA512})
+	}
+	for _, h := range c.Hashes {
+		if h.Alg == "SHA-512" && h.Value == c.SHA512 {
+			continue
+		}
+		out = append(out, h)
+	}
+	return out
+}
+
+// Catalogers whose packages are compiled into a binary, or declared by
+// a lockfile or manifest rather than installed as files.
+var (
+	linkedCatalogers   = map[string]bool{"go-binary": true, "cargo-auditable": true}
+	declaredCatalogers = map[string]bool{"go-mod": true, "npm-lock": true, "yarn-lock": true, "pnpm-lock": true,
+		"python-requirements": true, "poetry-lock": true, "uv-lock": true, "cargo-lock": true}
+)
+
+// catalogFacts fills the TR-03183-2 facts of a catalogued component:
+// a file's SHA-512 and properties, and for everything else the reason a
+// field cannot be supplied, so that "cradle sbom check" tells a gap of
+// the source from a gap of the tool.
+func catalogFacts(c *Component, p catalogers.Package) {
+	for _, h := range p.Hashes {
+		if h.Alg == "SHA-512" {
+			c.SHA512 = h.Value
+		}
+	}
+	src := "the " + p.Cataloger + " source (" + p.Location + ")"
+	if c.License == "" {
+		c.unavailable(FieldLicense, src+" states no licence")
+	}
+	if c.Supplier.Email == "" {
+		c.unavailable(FieldCreator, src+" names no supplier e-mail address")
+	}
+	if c.Version == "" {
+		c.unavailable("version", src+" states no version")
+	}
+	if p.Type == catalogers.TypeFile {
+		c.Executable = executableWord(p.Executable)
+		if c.PURL == "" {
+			c.unavailable("identifier", "a file no package owns has no package URL; its hash identifies it")
+		}
+		return
+	}
+	var why string
+	switch {
+	case linkedCatalogers[p.Cataloger]:
+		why = "compiled into " + p.Location + ", not a file of its own"
+	case declaredCatalogers[p.Cataloger] && p.Type == catalogers.TypeApplication:
+		why = "the project " + p.Location + " describes: a source tree, not a built file"
+	case declaredCatalogers[p.Cataloger]:
+		why = "declared in " + p.Location + "; the dependency's files are not identified on the target"
+	case p.Cataloger == "java-archive":
+		why = "found in the archive " + p.Location + "; archives are not hashed yet"
+	default:
+		why = "installed metadata (" + p.Location + ") does not list the package's files; they are not hashed yet"
+	}
+	for _, f := range []string{FieldHash, FieldFilename, FieldExecutable, "archive", "structured"} {
+		c.unavailable(f, why)
+	}
+}
+
+// packagedMetadata names, for catalogued components whose metadata file
+// a hashed package ships (Python's egg-info of a Debian package), the
+// package that carries the hash of those files.
+func packagedMetadata(comps []Component) {
+	owner := map[string]string{}
+	for _, c := range comps {
+		for _, f := range c.Files {
+			owner[f.Path] = c.Manager + " package " + c.Name
+		}
+	}
+	for i := range comps {
+		c := &comps[i]
+		if c.Manager != "" || c.Type == TypeFile || c.SHA512 != "" || owner[c.Found] == "" {
+			continue
+		}
+		why := "installed with the " + owner[c.Found] + " (it ships " + c.Found + "), whose SHA-512 covers these files"
+		for _, f := range []string{FieldHash, FieldFilename, FieldExecutable, "archive", "structured"} {
+			c.unavailable(f, why)
+		}
+	}
 }

@@ -106,3 +106,80 @@ func TestFileComponent(t *testing.T) {
 		}
 	}
 }
+
+// TestGoldenLangsFormats: every writer carries the catalogers'
+// components (types, purls, properties, hashes), each document validates
+// against its schema, and "sbom check" finds no field missing without a
+// reason.
+func TestGoldenLangsFormats(t *testing.T) {
+	b := build(t, filepath.Join("testdata", "langs"))
+	for _, format := range Formats() {
+		t.Run(format, func(t *testing.T) {
+			got := renderAs(t, b, format, goldenOpts)
+			if format != FormatCycloneDXJSON {
+				golden := filepath.Join("testdata", strings.Replace(goldenFiles[format].file, "rootfs", "langs", 1))
+				if *update {
+					if err := os.WriteFile(golden, got, 0o644); err != nil {
+						t.Fatal(err)
+					}
+				}
+				want, err := os.ReadFile(golden)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if !bytes.Equal(got, want) {
+					t.Errorf("output differs from %s (go test -update to accept)", golden)
+				}
+			}
+			if check := goldenFiles[format].schema; check != nil {
+				if err := check(t, got); err != nil {
+					t.Errorf("%s: %v", format, err)
+				}
+			}
+			d, err := Read(got)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(d.Components) != len(b.Components) {
+				t.Errorf("%d components read back, %d written", len(d.Components), len(b.Components))
+			}
+			if r := Check(d, format); r.Score != 100 {
+				var buf bytes.Buffer
+				_ = r.Table(&buf)
+				t.Errorf("score %.1f:\n%s", r.Score, buf.String())
+			}
+		})
+	}
+}
+
+// TestFileComponentFormats: an unpackaged file's SHA-256 and SHA-512
+// reach every format; its SHA-512, filename and executable property read
+// back, and the check rates it fully.
+func TestFileComponentFormats(t *testing.T) {
+	b := &BOM{Subject: Subject{Name: "/", Type: TypeOperatingSystem}}
+	b.Components = AppendCatalog(nil, []catalogers.Package{{Cataloger: "unpackaged-file", Type: catalogers.TypeFile,
+		Name: "tool", Location: "/usr/local/bin/tool", Key: "/usr/local/bin/tool", Executable: true,
+		Hashes: []catalogers.Hash{{Alg: "SHA-256", Value: strings.Repeat("a", 64)}, {Alg: "SHA-512", Value: strings.Repeat("b", 128)}}}})
+	for _, format := range Formats() {
+		got := renderAs(t, b, format, goldenOpts)
+		if !bytes.Contains(got, []byte(strings.Repeat("a", 64))) {
+			t.Errorf("%s: no SHA-256", format)
+		}
+		if check := goldenFiles[format].schema; check != nil {
+			if err := check(t, got); err != nil {
+				t.Errorf("%s: %v", format, err)
+			}
+		}
+		d, err := Read(got)
+		if err != nil || len(d.Components) != 1 {
+			t.Fatalf("%s: %v", format, err)
+		}
+		c := d.Components[0]
+		if c.SHA512 != strings.Repeat("b", 128) || c.Filename != "tool" {
+			t.Errorf("%s: read back %+v", format, c)
+		}
+		if r := Check(d, format); r.Score != 100 {
+			t.Errorf("%s: score %.1f %+v", format, r.Score, r.Gaps)
+		}
+	}
+}

@@ -50,6 +50,26 @@ type Component struct {
 	Properties []Property
 	// Hashes are digests of the component's file (file components).
 	Hashes []Hash
+	Arch   string // the package's architecture, where it has one
+	// Files are the regular files the package ships, with their
+	// SHA-512; SHA512 is the component's hash over them
+	// (ManifestSHA512). Both empty when files were not hashed.
+	Files  []File
+	SHA512 string
+	// Executable is TR-03183-2's executable property: "executable" when
+	// any file shipped has an execute bit, else "non-executable"; empty
+	// when unknown.
+	Executable string
+	// Unavailable maps a TR-03183-2 field (FieldHash, ...) the target
+	// cannot supply for this component to the reason.
+	Unavailable map[string]string
+}
+
+func (c *Component) unavailable(field, why string) {
+	if c.Unavailable == nil {
+		c.Unavailable = map[string]string{}
+	}
+	c.Unavailable[field] = why
 }
 
 // Supplier is who ships a component, as the database names it
@@ -74,9 +94,24 @@ type BOM struct {
 	Gaps    []string
 }
 
+// Options tune Build.
+type Options struct {
+	// NoFileHashes skips hashing the files packages ship (faster; the
+	// SBOM then lacks TR-03183-2's SHA-512 and says so).
+	NoFileHashes bool
+	// Workers bounds the parallel hashing; <= 0 picks a default.
+	Workers int
+}
+
 // Build catalogues target t. name is how the target was named (the
 // target spec's path or "host"); image says it is a container image.
+// The files of every package are hashed (SHA-512).
 func Build(ctx context.Context, t target.Target, name string, image bool) (*BOM, error) {
+	return BuildWith(ctx, t, name, image, Options{})
+}
+
+// BuildWith is Build with options.
+func BuildWith(ctx context.Context, t target.Target, name string, image bool, o Options) (*BOM, error) {
 	db, err := packages.Collect(ctx, t)
 	if err != nil {
 		return nil, fmt.Errorf("package databases: %w", err)
@@ -101,9 +136,35 @@ func Build(ctx context.Context, t target.Target, name string, image bool) (*BOM,
 	}
 	debianLicenses(t, db.Packages)
 	b.Components = FromPackages(db.Packages)
+	for i := range b.Components {
+		c := &b.Components[i]
+		if c.License == "" {
+			why := "the package database states no licence"
+			if c.Manager == packages.Dpkg {
+				why = "no machine-readable copyright file (/usr/share/doc/PACKAGE/copyright): cradle does not guess from prose"
+			}
+			c.unavailable(FieldLicense, why)
+		}
+		if c.Supplier.Email == "" {
+			c.unavailable(FieldCreator, "the package database names no maintainer e-mail address")
+		}
+		// An installed package is files on disk, not one deployable
+		// file: its archive's name is not recorded.
+		c.unavailable(FieldFilename, "an installed package has no single file; the package archive's name is not recorded")
+	}
+	if o.NoFileHashes {
+		for i := range b.Components {
+			b.Components[i].noFiles("file hashing was turned off (--no-file-hashes)")
+		}
+	} else if err := hashFiles(ctx, t, b.Components, o.Workers); err != nil {
+		return nil, err
+	}
+	// The catalogers' components come after the package databases' and
+	// are not hashed by hashFiles: file components carry their own.
 	if err := b.addCatalog(ctx, t, catalogers.Options{}); err != nil {
 		return nil, err
 	}
+	packagedMetadata(b.Components)
 	return b, nil
 }
 
@@ -186,7 +247,7 @@ func FromPackages(pkgs []packages.Package) []Component {
 			used[ref] = 1
 		}
 		out[i] = Component{Ref: ref, Type: TypeLibrary, Name: p.Name, Version: p.Version, PURL: p.PURL,
-			Supplier: supplier(p.Supplier), License: p.License, Manager: p.Manager, Found: p.File}
+			Supplier: supplier(p.Supplier), License: p.License, Manager: p.Manager, Found: p.File, Arch: p.Arch}
 		if _, ok := byName[[2]string{p.Manager, p.Name}]; !ok {
 			byName[[2]string{p.Manager, p.Name}] = ref
 		}

@@ -7,11 +7,13 @@ import (
 	"flag"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
 	"time"
 
+	cdx "github.com/CycloneDX/cyclonedx-go"
 	"github.com/package-url/packageurl-go"
 	"github.com/santhosh-tekuri/jsonschema/v6"
 
@@ -40,33 +42,82 @@ func build(t *testing.T, dir string) *BOM {
 
 func render(t *testing.T, b *BOM) []byte {
 	t.Helper()
+	return renderAs(t, b, FormatCycloneDXJSON, WriteOptions{Time: fixed, ToolVersion: "test"})
+}
+
+func renderAs(t *testing.T, b *BOM, format string, o WriteOptions) []byte {
+	t.Helper()
 	var buf bytes.Buffer
-	if err := b.Write(&buf, FormatCycloneDXJSON, WriteOptions{Time: fixed, ToolVersion: "test"}); err != nil {
+	if err := b.Write(&buf, format, o); err != nil {
 		t.Fatal(err)
 	}
 	return buf.Bytes()
 }
 
-func TestGoldenCycloneDX(t *testing.T) {
-	got := render(t, build(t, "testdata/rootfs"))
-	golden := filepath.Join("testdata", "rootfs.cdx.json")
-	if *update {
-		if err := os.WriteFile(golden, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
+// goldenOpts are the golden documents' options: a creator, and the
+// packages' files as components of their own.
+var goldenOpts = WriteOptions{Time: fixed, ToolVersion: "test", Creator: "SBOM Team <sbom@example.com>", Files: true}
+
+// goldenFiles names each format's golden document and its schema check
+// (nil: no JSON schema; the XML is decoded back instead).
+var goldenFiles = map[string]struct {
+	file   string
+	schema func(*testing.T, []byte) error
+}{
+	FormatCycloneDXJSON: {"rootfs.cdx.json", schemaCheck},
+	FormatCycloneDXXML:  {"rootfs.cdx.xml", nil},
+	FormatSPDXJSON:      {"rootfs.spdx.json", spdx3Check},
+	FormatSPDX23JSON:    {"rootfs.spdx23.json", spdx23Check},
+}
+
+func TestGolden(t *testing.T) {
+	for _, format := range Formats() {
+		t.Run(format, func(t *testing.T) {
+			g := goldenFiles[format]
+			got := renderAs(t, build(t, "testdata/rootfs"), format, goldenOpts)
+			golden := filepath.Join("testdata", g.file)
+			if *update {
+				if err := os.WriteFile(golden, got, 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			want, err := os.ReadFile(golden)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !bytes.Equal(got, want) {
+				t.Errorf("output differs from %s (go test -update to accept):\n%s", golden, got)
+			}
+			// Same input, same bytes (serial, namespace, ids included).
+			if again := renderAs(t, build(t, "testdata/rootfs"), format, goldenOpts); !bytes.Equal(got, again) {
+				t.Error("two renderings differ")
+			}
+			if g.schema != nil {
+				if err := g.schema(t, want); err != nil {
+					t.Errorf("%s does not validate against its schema: %v", golden, err)
+				}
+			}
+		})
 	}
-	want, err := os.ReadFile(golden)
-	if err != nil {
+}
+
+// TestCycloneDXXML: the XML document decodes to the JSON one's BOM.
+func TestCycloneDXXML(t *testing.T) {
+	b := build(t, "testdata/rootfs")
+	var fromXML, fromJSON cdx.BOM
+	if err := cdx.NewBOMDecoder(bytes.NewReader(renderAs(t, b, FormatCycloneDXXML, goldenOpts)), cdx.BOMFileFormatXML).Decode(&fromXML); err != nil {
 		t.Fatal(err)
 	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("output differs from %s (go test -update to accept):\n%s", golden, got)
+	if err := cdx.NewBOMDecoder(bytes.NewReader(renderAs(t, b, FormatCycloneDXJSON, goldenOpts)), cdx.BOMFileFormatJSON).Decode(&fromJSON); err != nil {
+		t.Fatal(err)
 	}
-	// Same input, same bytes (serial included).
-	if again := render(t, build(t, "testdata/rootfs")); !bytes.Equal(got, again) {
-		t.Error("two renderings differ")
+	// Component 3 is libc6, with files.
+	x, j := (*fromXML.Components)[2], (*fromJSON.Components)[2]
+	if fromXML.SerialNumber != fromJSON.SerialNumber || len(*fromXML.Components) != len(*fromJSON.Components) ||
+		x.Name != "libc6" || x.Hashes == nil || (*x.Hashes)[0] != (*j.Hashes)[0] || x.PackageURL != j.PackageURL ||
+		x.Components == nil || len(*x.Components) != len(*j.Components) {
+		t.Errorf("XML and JSON differ: %+v", x)
 	}
-	validate(t, want)
 }
 
 // validate checks doc against the CycloneDX 1.6 JSON schema.
@@ -75,6 +126,53 @@ func validate(t *testing.T, doc []byte) {
 	if err := schemaCheck(t, doc); err != nil {
 		t.Errorf("not valid CycloneDX 1.6: %v", err)
 	}
+}
+
+func spdx23Check(t *testing.T, doc []byte) error {
+	return jsonSchemaCheck(t, doc, "spdx-2.3.schema.json")
+}
+
+func spdx3Check(t *testing.T, doc []byte) error {
+	return jsonSchemaCheck(t, doc, "spdx-3.0.1.schema.json")
+}
+
+// re2 compiles the schemas' patterns with Go's regexp, after rewriting
+// the one lookahead of the SPDX 3.0.1 schema (an IRI that is not a blank
+// node) to an equivalent RE2 expression.
+func re2(s string) (jsonschema.Regexp, error) {
+	if s == "^(?!_:).+:.+" {
+		s = "^([^_]|_[^:]).*:.+"
+	}
+	return regexp.Compile(s)
+}
+
+// jsonSchemaCheck validates doc against one self-contained schema of
+// testdata/schema.
+func jsonSchemaCheck(t *testing.T, doc []byte, schema string) error {
+	t.Helper()
+	c := jsonschema.NewCompiler()
+	c.AssertFormat()
+	c.UseRegexpEngine(re2)
+	b, err := os.ReadFile(filepath.Join("testdata", "schema", schema))
+	if err != nil {
+		t.Fatal(err)
+	}
+	v, err := jsonschema.UnmarshalJSON(bytes.NewReader(b))
+	if err != nil {
+		t.Fatalf("%s: %v", schema, err)
+	}
+	if err := c.AddResource("file:///"+schema, v); err != nil {
+		t.Fatal(err)
+	}
+	sch, err := c.Compile("file:///" + schema)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, err := jsonschema.UnmarshalJSON(bytes.NewReader(doc))
+	if err != nil {
+		return err
+	}
+	return sch.Validate(d)
 }
 
 // TestSchemaRejects: the schema check is not vacuous.
@@ -144,8 +242,8 @@ func TestComponents(t *testing.T) {
 }
 
 func TestWriteUnknownFormat(t *testing.T) {
-	err := (&BOM{}).Write(new(bytes.Buffer), "spdx-json", WriteOptions{})
-	if err == nil || !strings.Contains(err.Error(), "spdx-json") {
+	err := (&BOM{}).Write(new(bytes.Buffer), "spdx-rdf", WriteOptions{})
+	if err == nil || !strings.Contains(err.Error(), "spdx-rdf") {
 		t.Errorf("err %v", err)
 	}
 }
@@ -171,28 +269,53 @@ func TestDebootstrap(t *testing.T) {
 		t.Fatal(err)
 	}
 	installed := strings.Count(string(status), "Status: install ok installed")
-	// The language catalogers add what the packages ship (Python
-	// dist-info): only the dpkg components are compared with the status.
-	var debs []Component
+	dpkg := 0
 	for _, c := range b.Components {
-		if strings.HasPrefix(c.PURL, "pkg:deb/") {
-			debs = append(debs, c)
+		if c.Manager != packages.Dpkg {
+			// Catalogued (python3's egg-info): no hash of its own, and
+			// the reason names the dpkg package that has it.
+			if !strings.HasPrefix(c.PURL, "pkg:pypi/") || c.SHA512 != "" || !strings.Contains(c.Unavailable[FieldHash], "dpkg package") {
+				t.Errorf("%s: purl %q, hash reason %q", c.Name, c.PURL, c.Unavailable[FieldHash])
+			}
+			continue
 		}
-	}
-	if len(debs) != installed || installed < 50 {
-		t.Errorf("%d deb components, %d installed packages", len(debs), installed)
-	}
-	for _, c := range debs {
+		dpkg++
 		p, err := packageurl.FromString(c.PURL)
 		if err != nil || p.Type != "deb" || p.Namespace != "debian" || p.Name != c.Name || p.Version != c.Version || p.Qualifiers.Map()["distro"] != "debian-12" {
 			t.Errorf("%s: purl %q", c.Name, c.PURL)
 		}
+		// Every package of Debian ships files: all are hashed.
+		if c.SHA512 == "" || len(c.Files) == 0 {
+			t.Errorf("%s: no hash (%v)", c.Name, c.Unavailable)
+		}
+	}
+	if dpkg != installed || installed < 50 {
+		t.Errorf("%d dpkg components, %d installed packages", dpkg, installed)
 	}
 	doc := render(t, b)
 	validate(t, doc)
 	var parsed struct{ Dependencies []json.RawMessage }
 	if err := json.Unmarshal(doc, &parsed); err != nil || len(parsed.Dependencies) != len(b.Components)+1 {
 		t.Errorf("dependencies: %d, err %v", len(parsed.Dependencies), err)
+	}
+	// Every format validates and is rated conformant: what the target
+	// cannot supply is marked unavailable with the reason.
+	o := WriteOptions{Time: fixed, ToolVersion: "test", Creator: "sbom@example.com"}
+	for _, format := range Formats() {
+		doc := renderAs(t, b, format, o)
+		if check := goldenFiles[format].schema; check != nil {
+			if err := check(t, doc); err != nil {
+				t.Errorf("%s: %v", format, err)
+			}
+		}
+		d, err := Read(doc)
+		if err != nil {
+			t.Fatalf("%s: %v", format, err)
+		}
+		// SPDX 2.3 is below the versions TR-03183-2 accepts: not conformant whatever it holds.
+		if r := Check(d, format); r.Score != 100 || r.Conformant != (format != "spdx23-json") || r.Components != len(b.Components) {
+			t.Errorf("%s: score %.1f, %d components", format, r.Score, r.Components)
+		}
 	}
 }
 

@@ -67,6 +67,8 @@ type Package struct {
 	Properties []Property
 	// Hashes are digests of the file itself (TypeFile).
 	Hashes []Hash
+	// Executable says the file has an execute bit (TypeFile).
+	Executable bool
 }
 
 // Property is one name/value fact about a package.

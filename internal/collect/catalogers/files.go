@@ -84,7 +84,7 @@ func (u unpackagedFiles) Catalog(_ context.Context, f *File) ([]Package, error) 
 	if _, err := io.Copy(io.MultiWriter(s256, s512), io.NewSectionReader(ra, 0, size)); err != nil {
 		return nil, err
 	}
-	return []Package{{Type: TypeFile, Name: path.Base(f.Info.Path), Key: f.Path(),
+	return []Package{{Type: TypeFile, Name: path.Base(f.Info.Path), Key: f.Path(), Executable: f.Info.Mode&0o111 != 0,
 		Hashes: []Hash{{"SHA-256", hex.EncodeToString(s256.Sum(nil))}, {"SHA-512", hex.EncodeToString(s512.Sum(nil))}}}}, nil
 }
 

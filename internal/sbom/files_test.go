@@ -1,0 +1,116 @@
+package sbom
+
+import (
+	"context"
+	"crypto/sha512"
+	"encoding/hex"
+	"os"
+	"path/filepath"
+	"runtime"
+	"testing"
+
+	"github.com/cradle-cra/cradle/internal/target"
+)
+
+func writeTree(t *testing.T, files map[string]string) string {
+	t.Helper()
+	root := t.TempDir()
+	for name, body := range files {
+		p := filepath.Join(root, filepath.FromSlash(name))
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return root
+}
+
+func sum(s string) string {
+	h := sha512.Sum512([]byte(s))
+	return hex.EncodeToString(h[:])
+}
+
+// TestHashDpkgMergedUsr: a Multi-Arch list (NAME:ARCH.list) naming
+// /bin/ls where /bin is a symlink to usr/bin (merged /usr) is hashed
+// through the resolver; the package hash is the sorted sha512sum lines'.
+func TestHashDpkgMergedUsr(t *testing.T) {
+	if runtime.GOOS == "windows" {
+		t.Skip("symlinks")
+	}
+	root := writeTree(t, map[string]string{
+		"etc/os-release":                         "ID=debian\nVERSION_ID=12\n",
+		"var/lib/dpkg/status":                    "Package: coreutils\nStatus: install ok installed\nArchitecture: amd64\nVersion: 9.1-1\nMaintainer: M <m@example.org>\n",
+		"var/lib/dpkg/info/coreutils:amd64.list": "/.\n/bin\n/bin/ls\n/usr/share/doc/coreutils/README\n/usr/bin/gone\n",
+		"usr/bin/ls":                             "ls",
+		"usr/share/doc/coreutils/README":         "readme",
+	})
+	if err := os.Chmod(filepath.Join(root, "usr/bin/ls"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink("usr/bin", filepath.Join(root, "bin")); err != nil {
+		t.Fatal(err)
+	}
+	tg, err := target.OpenRootFS(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tg.Close()
+	b, err := Build(context.Background(), tg, "t", false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := b.Components[0]
+	want := []File{{Path: "/bin/ls", SHA512: sum("ls"), Executable: true}, {Path: "/usr/share/doc/coreutils/README", SHA512: sum("readme")}}
+	if len(c.Files) != 2 || c.Files[0] != want[0] || c.Files[1] != want[1] || c.Executable != "executable" {
+		t.Fatalf("files %+v executable %q unavailable %v", c.Files, c.Executable, c.Unavailable)
+	}
+	manifest := sum(sum("ls") + "  /bin/ls\n" + sum("readme") + "  /usr/share/doc/coreutils/README\n")
+	if c.SHA512 != manifest || c.Unavailable[FieldHash] != "" {
+		t.Errorf("package hash %s, want %s", c.SHA512, manifest)
+	}
+}
+
+// TestHashApk: apk's R: lines under F: directories are hashed; a
+// package without files says why.
+func TestHashApk(t *testing.T) {
+	root := writeTree(t, map[string]string{
+		"etc/os-release":          "ID=alpine\nVERSION_ID=3.20.0\n",
+		"lib/apk/db/installed":    "P:musl\nV:1.2.5-r0\nA:x86_64\nm:Maintainer <m@alpinelinux.org>\nL:MIT\nF:lib\nR:ld-musl-x86_64.so.1\n\nP:empty\nV:1\nL:MIT\n\n",
+		"lib/ld-musl-x86_64.so.1": "musl",
+	})
+	tg, err := target.OpenRootFS(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tg.Close()
+	b, err := BuildWith(context.Background(), tg, "t", false, Options{Workers: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	byName := map[string]Component{}
+	for _, c := range b.Components {
+		byName[c.Name] = c
+	}
+	if m := byName["musl"]; len(m.Files) != 1 || m.Files[0].SHA512 != sum("musl") || m.Files[0].Path != "/lib/ld-musl-x86_64.so.1" {
+		t.Errorf("musl %+v", m)
+	}
+	if e := byName["empty"]; e.SHA512 != "" || e.Unavailable[FieldHash] == "" || e.Unavailable[FieldExecutable] == "" {
+		t.Errorf("empty %+v", e)
+	}
+	if m := byName["musl"]; m.Unavailable[FieldLicense] != "" || m.Unavailable[FieldCreator] != "" {
+		t.Errorf("musl unavailable %v", m.Unavailable)
+	}
+}
+
+func TestSPDXExpression(t *testing.T) {
+	for in, want := range map[string]string{
+		"MIT": "MIT", "GPL-2+": "GPL-2.0-or-later", "GPL-2+ or Artistic": "GPL-2.0-or-later OR Artistic-1.0",
+		"Expat": "MIT", "GPLv2+": "", "public-domain": "", "": "", "(LGPL-2.1+ and BSD-3-clause)": "(LGPL-2.1-or-later AND BSD-3-Clause)",
+	} {
+		if got := SPDXExpression(in); got != want {
+			t.Errorf("SPDXExpression(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
