@@ -58,8 +58,9 @@ design and are read only with --conffiles. Packages that record no
 digests are listed as unknown: nothing about their files was verified.
 
 Exit codes: 0 every verified file matches; 3 files differ from their
-package or are missing; 2 no package database, none records digests, or a
-usage error; 1 internal error; 130 interrupted.`
+package or are missing; 2 no package database, none records digests, none
+of the files could be read, or a usage error; 1 internal error; 130
+interrupted. Files that could not be read are listed as problems.`
 
 func newFimVerifyPackagesCmd(env *Env) *cobra.Command {
 	f := &fimFlags{}
