@@ -106,7 +106,7 @@ func TestExplain(t *testing.T) {
 	}
 	cur := map[string]*fim.Entry{
 		"/etc/a": file("aa", 0o644), "/etc/b": file("bb", 0o644), "/etc/c": file("cc", 0o644),
-		"/usr/bin/demo": file("x", 0o755), "/usr/bin": {Type: fim.TypeDir}, "/etc": {Type: fim.TypeDir},
+		"/usr/bin/demo": file(sha256Hello, 0o755), "/usr/bin": {Type: fim.TypeDir}, "/etc": {Type: fim.TypeDir},
 	}
 	ev := Evidence{Packages: idx, Log: []changelog.Entry{
 		{Seq: 2, Action: changelog.ActionApply, After: map[string]string{"/etc/a": "file sha256:aa mode 0644 owner 0:0",
@@ -142,6 +142,14 @@ func TestExplain(t *testing.T) {
 	if e := changes[5].Explained; e.Ref != "demo 2" || !strings.Contains(e.Detail, "upgrade 1 -> 2") {
 		t.Errorf("package: %+v", e)
 	}
+	// Content other than what the walk hashed (changed since) is not
+	// vouched for by the package's md5 of what is there now.
+	changes[5].Explained = nil
+	stale := map[string]*fim.Entry{"/usr/bin/demo": file("x", 0o755)}
+	Explain(context.Background(), tr, changes[5:], func(p string) *fim.Entry { return stale[p] }, ev)
+	if changes[5].Explained.By != fim.ByNone {
+		t.Errorf("content other than the walk's explained by the package: %+v", changes[5].Explained)
+	}
 	// A mode change is not vouched for by md5sums.
 	changes[5].Diffs = append(changes[5].Diffs, fim.Diff{Attr: "mode"})
 	changes[5].Explained = nil
@@ -150,6 +158,8 @@ func TestExplain(t *testing.T) {
 		t.Errorf("mode change explained by the package: %+v", changes[5].Explained)
 	}
 }
+
+const sha256Hello = "2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824"
 
 func TestVerify(t *testing.T) {
 	tr := targettest.Tree(t, map[string]string{

@@ -199,7 +199,10 @@ func explainPackage(t target.Target, c *fim.Change, e *fim.Entry, ev Evidence, b
 			if o.Algo == AlgoSHA256 && e.SHA256 != "" {
 				got = e.SHA256
 			} else {
-				g, err := Digest(t, c.Path, o.Algo, buf)
+				// The file is read again here: it must still be the
+				// content the walk recorded, or the digest would vouch
+				// for a file other than the one reported.
+				g, err := digestAs(t, c.Path, o.Algo, e.SHA256, buf)
 				if err != nil {
 					return nil
 				}
