@@ -70,7 +70,8 @@ func newFimVerifyPackagesCmd(env *Env) *cobra.Command {
 		Short: "Verify package-shipped files against the package database's digests",
 		Long:  verifyPackagesLong,
 		Example: `  cradle fim verify-packages
-  cradle fim verify-packages --root /srv/rootfs --format json -o packages.json`,
+  cradle fim verify-packages --root /srv/rootfs --format json -o packages.json
+  cradle fim verify-packages --conffiles`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			spec, sink, err := specFor(cmd, env, &f.targetFlags, &f.outputFlags)
