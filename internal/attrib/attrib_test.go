@@ -150,6 +150,15 @@ func TestExplain(t *testing.T) {
 	if changes[5].Explained.By != fim.ByNone {
 		t.Errorf("content other than the walk's explained by the package: %+v", changes[5].Explained)
 	}
+	// Diverted by another package: demo's file is installed elsewhere,
+	// so its digest does not explain the content at this path.
+	idx.Diversions["/usr/bin/demo"] = Diversion{To: "/usr/bin/demo.distrib", By: "other"}
+	changes[5].Explained = nil
+	Explain(context.Background(), tr, changes[5:], func(p string) *fim.Entry { return cur[p] }, ev)
+	if changes[5].Explained.By != fim.ByNone {
+		t.Errorf("diverted file explained by the package it was diverted from: %+v", changes[5].Explained)
+	}
+	delete(idx.Diversions, "/usr/bin/demo")
 	// A mode change is not vouched for by md5sums.
 	changes[5].Diffs = append(changes[5].Diffs, fim.Diff{Attr: "mode"})
 	changes[5].Explained = nil

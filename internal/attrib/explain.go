@@ -191,8 +191,8 @@ func explainPackage(t target.Target, c *fim.Change, e *fim.Entry, ev Evidence, b
 	}
 	sums := map[string]string{}
 	for _, o := range ev.Packages.Owners(c.Path) {
-		if o.Digest == "" {
-			continue
+		if o.Digest == "" || ev.Packages.Location(c.Path, o) != c.Path {
+			continue // diverted: this package's file is installed elsewhere
 		}
 		got, ok := sums[o.Algo]
 		if !ok {
