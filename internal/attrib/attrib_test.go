@@ -215,3 +215,23 @@ func TestVerify(t *testing.T) {
 		t.Fatalf("no database: %v", err)
 	}
 }
+
+// TestExplainLogWithoutSHA256: when the walk records no sha256 (a policy
+// with sha512 only), a log entry's "file sha256:…" state explains the
+// change only if the content has that sha256.
+func TestExplainLogWithoutSHA256(t *testing.T) {
+	tr := targettest.Tree(t, map[string]string{"etc/a": "hello"})
+	const sha512Hello = "9b71d224bd62f3785d96d46ad3ea3d73319bfbc2890caadae2dff72519673ca72323c3d99ba5c11d7c7acc6e14b8c5da0c4663475c2e5c3adef46f73bcdec043"
+	cur := &fim.Entry{Path: "/etc/a", Type: fim.TypeFile, Mode: 0o644, SHA512: sha512Hello}
+	for sum, want := range map[string]string{sha256Hello: fim.ByChangeLog, strings.Repeat("0", 64): fim.ByNone} {
+		changes := []fim.Change{{Path: "/etc/a", Kind: fim.Changed, Type: fim.TypeFile, Diffs: []fim.Diff{{Attr: "sha512"}}}}
+		ev := Evidence{Log: []changelog.Entry{{Seq: 1, Action: changelog.ActionManual,
+			After: map[string]string{"/etc/a": "file sha256:" + sum + " mode 0644 owner 0:0"}}}}
+		if err := Explain(context.Background(), tr, changes, func(string) *fim.Entry { return cur }, ev); err != nil {
+			t.Fatal(err)
+		}
+		if changes[0].Explained.By != want {
+			t.Errorf("logged sha256 %s…: %+v, want %s", sum[:8], changes[0].Explained, want)
+		}
+	}
+}

@@ -210,11 +210,16 @@ func digestAs(t target.Target, p, algo, sha string, buf []byte) (string, error) 
 	return d, nil
 }
 
-// multiHash writes to both hashes and sums the first.
-type multiHash [2]hash.Hash
+// multiHash writes to every hash and sums the first.
+type multiHash []hash.Hash
 
-func (m multiHash) Write(b []byte) (int, error) { m[1].Write(b); return m[0].Write(b) }
-func (m multiHash) Sum(b []byte) []byte         { return m[0].Sum(b) }
+func (m multiHash) Write(b []byte) (int, error) {
+	for _, h := range m[1:] {
+		h.Write(b)
+	}
+	return m[0].Write(b)
+}
+func (m multiHash) Sum(b []byte) []byte { return m[0].Sum(b) }
 
 // readDigest hashes the regular file p of t into h.
 func readDigest(t target.Target, p string, h interface {
