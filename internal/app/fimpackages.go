@@ -3,6 +3,7 @@ package app
 import (
 	"context"
 	"errors"
+	"fmt"
 	"time"
 
 	"github.com/cradle-cra/cradle/internal/attrib"
@@ -43,6 +44,7 @@ func (a *App) FIMVerifyPackages(ctx context.Context, in FIMVerifyPackagesInput) 
 		Changes: []fim.Change{}, Problems: []fim.Problem{}}
 	pc := &fim.PackageCheck{Manager: x.Manager, Packages: x.Packages, Files: len(res), ConffilesVerified: in.Conffiles, Unknown: append([]string{}, x.Unknown...)}
 	var changes []fim.Change
+	unread := 0
 	for _, f := range res {
 		r.Summary.Bytes += f.Size
 		why := &fim.Explanation{By: fim.ByNone, Ref: f.Owner.Ref()}
@@ -60,12 +62,13 @@ func (a *App) FIMVerifyPackages(ctx context.Context, in FIMVerifyPackagesInput) 
 			pc.Missing++
 			changes = append(changes, fim.Change{Path: f.Path, Kind: fim.Removed, Type: fim.TypeFile, Explained: why})
 		case attrib.FileError:
+			unread++
 			r.Problems = append(r.Problems, fim.Problem{Path: f.Path, Error: f.Err})
 		}
 	}
 	r.SetChanges(changes)
 	r.Packages = pc
-	r.Summary.Entries, r.Summary.Hashed, r.Summary.Problems = len(res), len(res)-pc.Missing, len(r.Problems)
+	r.Summary.Entries, r.Summary.Hashed, r.Summary.Problems = len(res), len(res)-pc.Missing-unread, len(r.Problems)
 	r.Summary.Seconds = time.Since(start).Round(time.Millisecond).Seconds()
 	for _, n := range x.Notes {
 		r.Problems = append(r.Problems, fim.Problem{Path: "/var/lib/dpkg", Error: n})
@@ -80,6 +83,11 @@ func PackagesFailed(r *fim.Report) error {
 	p := r.Packages
 	if p != nil && p.Files == 0 {
 		return Usagef("no installed package records file digests: nothing was verified")
+	}
+	// Unreadable files are problems, not matches: when none could be
+	// read, nothing was verified and success would be a false pass.
+	if p != nil && r.Summary.Hashed == 0 && p.Missing == 0 {
+		return Input(fmt.Errorf("none of the %d package file(s) could be read: nothing was verified", p.Files))
 	}
 	if p == nil || p.Mismatched+p.Missing+p.ConffilesModified == 0 {
 		return nil

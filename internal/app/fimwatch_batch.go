@@ -106,17 +106,35 @@ func (k *fimTracker) batch(ctx context.Context, t target.Target, paths, trees []
 			out = append(out, fimChange{Change: c})
 		}
 	}
-	// Announced before, recorded again and now as in the database.
+	// What could not be read now compares equal only for lack of a
+	// value: it is not back to its recorded state.
+	unknown := map[string]bool{}
+	for _, e := range snap.Entries {
+		if e.Error != "" {
+			unknown[e.Path] = true
+		}
+	}
+	for _, pr := range snap.Problems {
+		unknown[pr.Path] = true
+	}
+	out = append(out, k.resolved(affected, differs, unknown)...)
+	sort.SliceStable(out, func(i, j int) bool { return out[i].Path < out[j].Path })
+	return out, snap.Problems, nil
+}
+
+// resolved ends the announcements of the affected paths that no longer
+// differ, unless what they are now is unknown (unreadable).
+func (k *fimTracker) resolved(affected, differs, unknown map[string]bool) []fimChange {
+	var out []fimChange
 	for p := range affected {
-		if prev, ok := k.shown[p]; ok && !differs[p] {
+		if prev, ok := k.shown[p]; ok && !differs[p] && !unknown[p] {
 			delete(k.shown, p)
 			var c fim.Change
 			_ = json.Unmarshal([]byte(prev), &c)
 			out = append(out, fimChange{Change: fim.Change{Path: p, Kind: c.Kind, Type: c.Type}, Resolved: true})
 		}
 	}
-	sort.SliceStable(out, func(i, j int) bool { return out[i].Path < out[j].Path })
-	return out, snap.Problems, nil
+	return out
 }
 
 func underAny(p string, trees []string) bool {

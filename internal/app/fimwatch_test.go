@@ -92,3 +92,20 @@ func TestTargetPath(t *testing.T) {
 		}
 	}
 }
+
+// TestFIMTrackerUnreadableNotResolved: an announced change whose file
+// cannot be read now (its digest unknown) is not "back to its state".
+func TestFIMTrackerUnreadableNotResolved(t *testing.T) {
+	k := &fimTracker{shown: map[string]string{
+		"/etc/a": `{"path":"/etc/a","kind":"changed","type":"file"}`,
+		"/etc/b": `{"path":"/etc/b","kind":"changed","type":"file"}`,
+	}}
+	affected := map[string]bool{"/etc/a": true, "/etc/b": true}
+	got := k.resolved(affected, map[string]bool{}, map[string]bool{"/etc/b": true})
+	if len(got) != 1 || got[0].Path != "/etc/a" || !got[0].Resolved {
+		t.Fatalf("resolved %+v, want only /etc/a", got)
+	}
+	if _, ok := k.shown["/etc/b"]; !ok {
+		t.Fatal("the unreadable path's announcement was dropped")
+	}
+}

@@ -106,7 +106,7 @@ func TestExplain(t *testing.T) {
 	}
 	cur := map[string]*fim.Entry{
 		"/etc/a": file("aa", 0o644), "/etc/b": file("bb", 0o644), "/etc/c": file("cc", 0o644),
-		"/usr/bin/demo": file("x", 0o755), "/usr/bin": {Type: fim.TypeDir}, "/etc": {Type: fim.TypeDir},
+		"/usr/bin/demo": file(sha256Hello, 0o755), "/usr/bin": {Type: fim.TypeDir}, "/etc": {Type: fim.TypeDir},
 	}
 	ev := Evidence{Packages: idx, Log: []changelog.Entry{
 		{Seq: 2, Action: changelog.ActionApply, After: map[string]string{"/etc/a": "file sha256:aa mode 0644 owner 0:0",
@@ -142,6 +142,23 @@ func TestExplain(t *testing.T) {
 	if e := changes[5].Explained; e.Ref != "demo 2" || !strings.Contains(e.Detail, "upgrade 1 -> 2") {
 		t.Errorf("package: %+v", e)
 	}
+	// Content other than what the walk hashed (changed since) is not
+	// vouched for by the package's md5 of what is there now.
+	changes[5].Explained = nil
+	stale := map[string]*fim.Entry{"/usr/bin/demo": file("x", 0o755)}
+	Explain(context.Background(), tr, changes[5:], func(p string) *fim.Entry { return stale[p] }, ev)
+	if changes[5].Explained.By != fim.ByNone {
+		t.Errorf("content other than the walk's explained by the package: %+v", changes[5].Explained)
+	}
+	// Diverted by another package: demo's file is installed elsewhere,
+	// so its digest does not explain the content at this path.
+	idx.Diversions["/usr/bin/demo"] = Diversion{To: "/usr/bin/demo.distrib", By: "other"}
+	changes[5].Explained = nil
+	Explain(context.Background(), tr, changes[5:], func(p string) *fim.Entry { return cur[p] }, ev)
+	if changes[5].Explained.By != fim.ByNone {
+		t.Errorf("diverted file explained by the package it was diverted from: %+v", changes[5].Explained)
+	}
+	delete(idx.Diversions, "/usr/bin/demo")
 	// A mode change is not vouched for by md5sums.
 	changes[5].Diffs = append(changes[5].Diffs, fim.Diff{Attr: "mode"})
 	changes[5].Explained = nil
@@ -150,6 +167,8 @@ func TestExplain(t *testing.T) {
 		t.Errorf("mode change explained by the package: %+v", changes[5].Explained)
 	}
 }
+
+const sha256Hello = "2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824"
 
 func TestVerify(t *testing.T) {
 	tr := targettest.Tree(t, map[string]string{
@@ -194,5 +213,25 @@ func TestVerify(t *testing.T) {
 	}
 	if _, err := LoadDpkg(context.Background(), targettest.Tree(t, map[string]string{"etc/x": ""})); err != ErrNoPackageDB {
 		t.Fatalf("no database: %v", err)
+	}
+}
+
+// TestExplainLogWithoutSHA256: when the walk records no sha256 (a policy
+// with sha512 only), a log entry's "file sha256:…" state explains the
+// change only if the content has that sha256.
+func TestExplainLogWithoutSHA256(t *testing.T) {
+	tr := targettest.Tree(t, map[string]string{"etc/a": "hello"})
+	const sha512Hello = "9b71d224bd62f3785d96d46ad3ea3d73319bfbc2890caadae2dff72519673ca72323c3d99ba5c11d7c7acc6e14b8c5da0c4663475c2e5c3adef46f73bcdec043"
+	cur := &fim.Entry{Path: "/etc/a", Type: fim.TypeFile, Mode: 0o644, SHA512: sha512Hello}
+	for sum, want := range map[string]string{sha256Hello: fim.ByChangeLog, strings.Repeat("0", 64): fim.ByNone} {
+		changes := []fim.Change{{Path: "/etc/a", Kind: fim.Changed, Type: fim.TypeFile, Diffs: []fim.Diff{{Attr: "sha512"}}}}
+		ev := Evidence{Log: []changelog.Entry{{Seq: 1, Action: changelog.ActionManual,
+			After: map[string]string{"/etc/a": "file sha256:" + sum + " mode 0644 owner 0:0"}}}}
+		if err := Explain(context.Background(), tr, changes, func(string) *fim.Entry { return cur }, ev); err != nil {
+			t.Fatal(err)
+		}
+		if changes[0].Explained.By != want {
+			t.Errorf("logged sha256 %s…: %+v, want %s", sum[:8], changes[0].Explained, want)
+		}
 	}
 }

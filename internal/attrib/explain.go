@@ -2,11 +2,16 @@ package attrib
 
 import (
 	"context"
+	"crypto/sha256"
+	"crypto/sha512"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"strconv"
 	"strings"
 	"time"
+
+	"lukechampine.com/blake3"
 
 	"github.com/cradle-cra/cradle/internal/changelog"
 	"github.com/cradle-cra/cradle/internal/fim"
@@ -106,7 +111,7 @@ func explainOne(t target.Target, c *fim.Change, e *fim.Entry, ev Evidence, buf [
 			}
 			continue
 		}
-		if !matches(after, e) {
+		if !matches(after, e) || !contentMatches(t, c.Path, after, e, buf) {
 			if stale == nil {
 				stale = &fim.Explanation{By: fim.ByNone, Detail: fmt.Sprintf("changed again after %s, which left it as %s", describe(le), after)}
 			}
@@ -191,15 +196,18 @@ func explainPackage(t target.Target, c *fim.Change, e *fim.Entry, ev Evidence, b
 	}
 	sums := map[string]string{}
 	for _, o := range ev.Packages.Owners(c.Path) {
-		if o.Digest == "" {
-			continue
+		if o.Digest == "" || ev.Packages.Location(c.Path, o) != c.Path {
+			continue // diverted: this package's file is installed elsewhere
 		}
 		got, ok := sums[o.Algo]
 		if !ok {
 			if o.Algo == AlgoSHA256 && e.SHA256 != "" {
 				got = e.SHA256
 			} else {
-				g, err := Digest(t, c.Path, o.Algo, buf)
+				// The file is read again here: it must still be the
+				// content the walk recorded, or the digest would vouch
+				// for a file other than the one reported.
+				g, err := digestAs(t, c.Path, o.Algo, e.SHA256, buf)
 				if err != nil {
 					return nil
 				}
@@ -244,8 +252,8 @@ func (x *Index) lastAction(pkg string, since time.Time) (time.Time, string) {
 
 // matches says whether a change-log state ("absent", "file sha256:<hex>
 // mode 0644 owner 0:0", "symlink <target>", "<kind> mode ... owner ...")
-// is the state e is in (nil: absent). What the fim entry does not
-// record (a digest the policy does not select) is not compared.
+// is the state e is in (nil: absent). A sha256 the fim entry does not
+// record is checked against the file by contentMatches.
 func matches(state string, e *fim.Entry) bool {
 	if e == nil {
 		return state == "absent"
@@ -287,4 +295,26 @@ func matches(state string, e *fim.Entry) bool {
 		return strings.TrimPrefix(sum, "sha256:") == e.SHA256
 	}
 	return true
+}
+
+// contentMatches checks a "file sha256:<hex> ..." state against the
+// content when the walk recorded no sha256 (the policy selects another
+// digest, or none), which matches cannot compare: the file is read once
+// for its sha256 and, to be sure it is the content the walk saw, the
+// digests the walk did record.
+func contentMatches(t target.Target, p, state string, e *fim.Entry, buf []byte) bool {
+	if e == nil || e.Type != fim.TypeFile || e.SHA256 != "" {
+		return true
+	}
+	f := strings.Fields(state)
+	if len(f) != 6 || f[0] != "file" || !strings.HasPrefix(f[1], "sha256:") {
+		return true
+	}
+	s256, s512, b3 := sha256.New(), sha512.New(), blake3.New(32, nil)
+	if _, _, err := readDigest(t, p, multiHash{s256, s512, b3}, buf); err != nil {
+		return false // unreadable: nothing vouches for it
+	}
+	return hex.EncodeToString(s256.Sum(nil)) == strings.TrimPrefix(f[1], "sha256:") &&
+		(e.SHA512 == "" || hex.EncodeToString(s512.Sum(nil)) == e.SHA512) &&
+		(e.BLAKE3 == "" || hex.EncodeToString(b3.Sum(nil)) == e.BLAKE3)
 }

@@ -182,6 +182,50 @@ func digestN(t target.Target, p, algo string, buf []byte) (string, int64, error)
 	if err != nil {
 		return "", 0, err
 	}
+	return readDigest(t, p, h, buf)
+}
+
+// errNotRecorded: the file's content is no longer what the walk hashed.
+var errNotRecorded = errors.New("content differs from the recorded sha256")
+
+// digestAs is Digest, in the same read checking that the content has
+// the sha256 recorded for it (when one is: "" checks nothing).
+func digestAs(t target.Target, p, algo, sha string, buf []byte) (string, error) {
+	h, err := newHash(algo)
+	if err != nil {
+		return "", err
+	}
+	if sha == "" {
+		d, _, err := readDigest(t, p, h, buf)
+		return d, err
+	}
+	s := sha256.New()
+	d, _, err := readDigest(t, p, multiHash{h, s}, buf)
+	if err != nil {
+		return "", err
+	}
+	if hex.EncodeToString(s.Sum(nil)) != sha {
+		return "", &fs.PathError{Op: "verify", Path: p, Err: errNotRecorded}
+	}
+	return d, nil
+}
+
+// multiHash writes to every hash and sums the first.
+type multiHash []hash.Hash
+
+func (m multiHash) Write(b []byte) (int, error) {
+	for _, h := range m[1:] {
+		h.Write(b)
+	}
+	return m[0].Write(b)
+}
+func (m multiHash) Sum(b []byte) []byte { return m[0].Sum(b) }
+
+// readDigest hashes the regular file p of t into h.
+func readDigest(t target.Target, p string, h interface {
+	io.Writer
+	Sum([]byte) []byte
+}, buf []byte) (string, int64, error) {
 	fi, err := t.Stat(p)
 	if err != nil {
 		return "", 0, err

@@ -58,8 +58,9 @@ design and are read only with --conffiles. Packages that record no
 digests are listed as unknown: nothing about their files was verified.
 
 Exit codes: 0 every verified file matches; 3 files differ from their
-package or are missing; 2 no package database, none records digests, or a
-usage error; 1 internal error; 130 interrupted.`
+package or are missing; 2 no package database, none records digests, none
+of the files could be read, or a usage error; 1 internal error; 130
+interrupted. Files that could not be read are listed as problems.`
 
 func newFimVerifyPackagesCmd(env *Env) *cobra.Command {
 	f := &fimFlags{}
@@ -69,7 +70,8 @@ func newFimVerifyPackagesCmd(env *Env) *cobra.Command {
 		Short: "Verify package-shipped files against the package database's digests",
 		Long:  verifyPackagesLong,
 		Example: `  cradle fim verify-packages
-  cradle fim verify-packages --root /srv/rootfs --format json -o packages.json`,
+  cradle fim verify-packages --root /srv/rootfs --format json -o packages.json
+  cradle fim verify-packages --conffiles`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			spec, sink, err := specFor(cmd, env, &f.targetFlags, &f.outputFlags)

@@ -39,7 +39,8 @@ update, is reported as tampering (docs/fim.md).`
 const fimExits = `
 
 Exit codes: 0 no change (check) or database written; 3 changes found
-(check); 2 the database fails verification (tampering: edited, truncated,
+(check; with --fail-on unexplained or --unexplained-only, only changes
+nothing explains); 2 the database fails verification (tampering: edited, truncated,
 signed by an unknown key, another target's, or older than the change log
 records), no database, usage or input error; 1 internal error; 130
 interrupted (SIGINT, SIGTERM).`
@@ -74,7 +75,9 @@ func newFimCmd(env *Env) *cobra.Command {
 		fimSub(env, "check", "Report every difference of the target from its integrity database",
 			`  cradle fim check
   cradle fim check --root /srv/rootfs --full --format json -o fim.json
-  cradle fim check --format sarif -o fim.sarif`,
+  cradle fim check --format sarif -o fim.sarif
+  cradle fim check --fail-on unexplained --unexplained-only
+  cradle fim check --one-file-system --nice 19 --max-rate 50M`,
 			true, false, func(ctx context.Context, in app.FIMInput) (*app.FIMReport, error) { return a().FIMCheck(ctx, in) }),
 		fimSub(env, "update", "Accept the target's current state into a new signed integrity database",
 			`  cradle fim update --change-ref CHG-2 --reason "security updates" --actor jdoe`,

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	neturl "net/url"
 	"sync"
 	"time"
 
@@ -58,6 +59,7 @@ const (
 // backoff on network errors, 429 and 5xx.
 type Webhook struct {
 	url     string
+	name    string // url without what may be a secret, for messages
 	client  *http.Client
 	backoff time.Duration
 	warn    func(error)
@@ -71,7 +73,7 @@ type Webhook struct {
 // NewWebhook starts a sender for url; warn receives delivery failures.
 func NewWebhook(url string, warn func(error)) *Webhook {
 	ctx, cancel := context.WithCancel(context.Background())
-	w := &Webhook{url: url, client: &http.Client{Timeout: WebhookTimeout}, backoff: time.Second, warn: warn,
+	w := &Webhook{url: url, name: redactURL(url), client: &http.Client{Timeout: WebhookTimeout}, backoff: time.Second, warn: warn,
 		queue: make(chan []byte, webhookQueue), ctx: ctx, cancel: cancel, done: make(chan struct{})}
 	go w.run()
 	return w
@@ -87,7 +89,7 @@ func (w *Webhook) Send(ev Event) {
 	select {
 	case w.queue <- b:
 	default:
-		w.warn(fmt.Errorf("webhook %s: queue full, event dropped", w.url))
+		w.warn(fmt.Errorf("webhook %s: queue full, event dropped", w.name))
 	}
 }
 
@@ -122,7 +124,7 @@ func (w *Webhook) deliver(body []byte) error {
 			case <-t.C:
 			case <-w.ctx.Done():
 				t.Stop()
-				return fmt.Errorf("webhook %s: abandoned: %w", w.url, last)
+				return fmt.Errorf("webhook %s: abandoned: %w", w.name, last)
 			}
 		}
 		retry, err := w.post(body)
@@ -134,7 +136,7 @@ func (w *Webhook) deliver(body []byte) error {
 			break
 		}
 	}
-	return fmt.Errorf("webhook %s: %w", w.url, last)
+	return fmt.Errorf("webhook %s: %w", w.name, last)
 }
 
 func (w *Webhook) post(body []byte) (retry bool, err error) {
@@ -147,6 +149,12 @@ func (w *Webhook) post(body []byte) (retry bool, err error) {
 	req.Header.Set("Content-Type", "application/json")
 	resp, err := w.client.Do(req)
 	if err != nil {
+		// The client's error quotes the whole URL, which may hold a
+		// token (in its path, query or user info): keep only the cause.
+		var ue *neturl.Error
+		if errors.As(err, &ue) {
+			err = fmt.Errorf("%s: %w", ue.Op, ue.Err)
+		}
 		return !errors.Is(err, context.Canceled), err
 	}
 	io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
@@ -158,4 +166,19 @@ func (w *Webhook) post(body []byte) (retry bool, err error) {
 		return true, fmt.Errorf("HTTP %s", resp.Status)
 	}
 	return false, fmt.Errorf("HTTP %s", resp.Status)
+}
+
+// redactURL is the scheme and host of a webhook URL: hooks often carry
+// their secret in the path or query, or as user info, and warnings go to
+// logs.
+func redactURL(s string) string {
+	u, err := neturl.Parse(s)
+	if err != nil || u.Host == "" {
+		return "(URL not shown)"
+	}
+	out := u.Scheme + "://" + u.Host
+	if (u.Path != "" && u.Path != "/") || u.RawQuery != "" {
+		out += "/…"
+	}
+	return out
 }

@@ -143,3 +143,35 @@ func TestWatchDirs(t *testing.T) {
 		}
 	}
 }
+
+// TestWebhookErrorsHideSecret: delivery failures are warned without the
+// URL's path, query or user info (where hooks keep their token).
+func TestWebhookErrorsHideSecret(t *testing.T) {
+	const secret = "T0KEN-s3cret"
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusBadRequest) }))
+	defer srv.Close()
+	var mu sync.Mutex
+	var warned []string
+	warn := func(err error) { mu.Lock(); warned = append(warned, err.Error()); mu.Unlock() }
+	w := NewWebhook(srv.URL+"/hooks/"+secret+"?key="+secret, warn)
+	w.Send(NewEvent(EventDrift, time.Now(), "host"))
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	w.Close(ctx)
+	// A transport error quotes the URL too.
+	dead := NewWebhook("http://user:"+secret+"@127.0.0.1:1/"+secret, warn)
+	if _, err := dead.post([]byte("{}")); err != nil {
+		warn(err)
+	}
+	dead.Close(ctx)
+	mu.Lock()
+	defer mu.Unlock()
+	if len(warned) < 2 {
+		t.Fatalf("warnings %q: want the failures", warned)
+	}
+	for _, m := range warned {
+		if strings.Contains(m, secret) {
+			t.Errorf("warning shows the secret: %s", m)
+		}
+	}
+}
