@@ -2,7 +2,6 @@ package cli
 
 import (
 	"fmt"
-	"os"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -82,14 +81,11 @@ func runFimWatch(cmd *cobra.Command, env *Env, f *fimWatchFlags) error {
 	if f.syslog {
 		in.SyslogSocket = f.syslogSocket
 	}
-	if f.output != "" {
-		// Events are appended: the file is a log.
-		fh, err := os.OpenFile(f.output, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
-		if err != nil {
-			return app.Input(err)
-		}
-		defer fh.Close()
-		in.Events = fh
+	events, closeEvents, err := eventLog(f.output, env.Stdout)
+	if err != nil {
+		return err
 	}
+	defer closeEvents()
+	in.Events = events
 	return env.app().FIMWatch(cmd.Context(), in)
 }

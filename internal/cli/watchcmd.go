@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"io"
 	"os"
 	"time"
 
@@ -80,14 +81,24 @@ func runWatch(cmd *cobra.Command, env *Env, f *watchFlags) error {
 	if f.syslog {
 		in.SyslogSocket = f.syslogSocket
 	}
-	if f.output != "" {
-		// Events are appended: the file is a log.
-		fh, err := os.OpenFile(f.output, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
-		if err != nil {
-			return app.Input(err)
-		}
-		defer fh.Close()
-		in.Events = fh
+	events, closeEvents, err := eventLog(f.output, env.Stdout)
+	if err != nil {
+		return err
 	}
+	defer closeEvents()
+	in.Events = events
 	return env.app().Watch(cmd.Context(), in)
+}
+
+// eventLog is where a watch writes its JSON lines: stdout, or path
+// opened for appending (events are a log) with owner-only access.
+func eventLog(path string, stdout io.Writer) (io.Writer, func(), error) {
+	if path == "" {
+		return stdout, func() {}, nil
+	}
+	fh, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
+	if err != nil {
+		return nil, nil, app.Input(err)
+	}
+	return fh, func() { fh.Close() }, nil
 }
