@@ -235,3 +235,27 @@ func TestExplainLogWithoutSHA256(t *testing.T) {
 		}
 	}
 }
+
+// A fix run that failed part-way records no resulting state: whatever
+// state its paths are in now is unexplained, the detail naming the run,
+// and an older entry's state no longer explains them either.
+func TestExplainFailedFixRun(t *testing.T) {
+	tr := targettest.Tree(t, map[string]string{"etc/a": "x"})
+	cur := map[string]*fim.Entry{"/etc/a": {Type: fim.TypeFile, Mode: 0o644, SHA256: "aa"}}
+	ev := Evidence{
+		Log: []changelog.Entry{
+			{Seq: 2, Action: changelog.ActionManual, Reason: "why", After: map[string]string{"/etc/a": "file sha256:aa mode 0644 owner 0:0"}},
+			{Seq: 3, Action: changelog.ActionApply, Before: map[string]string{"/etc/a": "file sha256:00 mode 0644 owner 0:0"},
+				Details: []byte(`{"run":"R9"}`)},
+		},
+		Run: func(id string) (string, time.Time, bool) { return "failed", time.Unix(0, 0), id == "R9" },
+	}
+	changes := []fim.Change{{Path: "/etc/a", Kind: fim.Changed, Type: fim.TypeFile, Diffs: []fim.Diff{{Attr: "sha256"}}}}
+	if err := Explain(context.Background(), tr, changes, func(p string) *fim.Entry { return cur[p] }, ev); err != nil {
+		t.Fatal(err)
+	}
+	e := changes[0].Explained
+	if e.By != fim.ByNone || e.Ref != "" || !strings.Contains(e.Detail, "fix run R9, which failed part-way") || !strings.Contains(e.Detail, "journal: failed") {
+		t.Errorf("failed run: %+v", e)
+	}
+}

@@ -106,8 +106,14 @@ func explainOne(t target.Target, c *fim.Change, e *fim.Entry, ev Evidence, buf [
 		after, ok := le.After[c.Path]
 		if !ok {
 			if _, ok := le.Before[c.Path]; ok && le.Action == changelog.ActionApply && le.After == nil {
-				// A run that failed part-way records no resulting state.
-				return fixExplanation(le, ev, "the run failed part-way; the log records no resulting state to compare")
+				// A run that failed part-way records no resulting state:
+				// nothing says which state it left, so it explains none
+				// (a package's digest still may).
+				if stale == nil {
+					x := fixExplanation(le, ev, "")
+					stale = &fim.Explanation{By: fim.ByNone, Detail: "touched by cradle fix run " + x.Ref + ", which failed part-way and records no resulting state (" + strings.TrimPrefix(x.Detail, "cradle fix run, ") + ")"}
+				}
+				break
 			}
 			continue
 		}
