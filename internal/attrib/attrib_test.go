@@ -2,6 +2,7 @@ package attrib
 
 import (
 	"context"
+	"errors"
 	"strings"
 	"testing"
 	"time"
@@ -257,5 +258,26 @@ func TestExplainFailedFixRun(t *testing.T) {
 	e := changes[0].Explained
 	if e.By != fim.ByNone || e.Ref != "" || !strings.Contains(e.Detail, "fix run R9, which failed part-way") || !strings.Contains(e.Detail, "journal: failed") {
 		t.Errorf("failed run: %+v", e)
+	}
+}
+
+// More indexed files than the bound is an error, conffiles counted too,
+// never a silently truncated index.
+func TestLoadDpkgFileBound(t *testing.T) {
+	defer func(n int) { maxFiles = n }(maxFiles)
+	maxFiles = 3
+	const sum = "5d41402abc4b2a76b9719d911017c592"
+	files := map[string]string{
+		"var/lib/dpkg/status": "Package: demo\nStatus: install ok installed\nVersion: 1\nArchitecture: all\n" +
+			"Conffiles:\n /etc/demo.conf " + sum + "\n",
+		"var/lib/dpkg/info/demo.md5sums": sum + "  usr/bin/a\n" + sum + "  usr/bin/b\n",
+	}
+	x, err := LoadDpkg(context.Background(), targettest.Tree(t, files))
+	if err != nil || len(x.Files) != 3 {
+		t.Fatalf("at the bound: %v %+v", err, x)
+	}
+	files["var/lib/dpkg/info/demo.md5sums"] += sum + "  usr/bin/c\n"
+	if _, err := LoadDpkg(context.Background(), targettest.Tree(t, files)); !errors.Is(err, ErrTooManyFiles) {
+		t.Fatalf("over the bound: %v", err)
 	}
 }
