@@ -3,6 +3,7 @@ package attrib
 import (
 	"context"
 	"errors"
+	"sort"
 	"strings"
 	"testing"
 	"time"
@@ -279,5 +280,28 @@ func TestLoadDpkgFileBound(t *testing.T) {
 	files["var/lib/dpkg/info/demo.md5sums"] += sum + "  usr/bin/c\n"
 	if _, err := LoadDpkg(context.Background(), targettest.Tree(t, files)); !errors.Is(err, ErrTooManyFiles) {
 		t.Fatalf("over the bound: %v", err)
+	}
+}
+
+// nearestBelow over a sorted list finds what a scan of every path finds:
+// the shallowest path below the directory, the first in order on a tie.
+func TestNearestBelow(t *testing.T) {
+	paths := []string{"/etc/b/c", "/etc/a/z/y", "/etc/ab", "/etc/a/x", "/etcx/a", "/usr/lib/x/y", "/usr/lib/w/v",
+		"/usr/bin/demo", "/usr/bin/a/b", "/e", "/etc/a", "/usr/libexec/q"}
+	scan := func(dir string) string {
+		best := ""
+		for _, p := range paths {
+			if strings.HasPrefix(p, strings.TrimSuffix(dir, "/")+"/") && (best == "" || strings.Count(p, "/") < strings.Count(best, "/") || (strings.Count(p, "/") == strings.Count(best, "/") && p < best)) {
+				best = p
+			}
+		}
+		return best
+	}
+	sorted := append([]string(nil), paths...)
+	sort.Strings(sorted)
+	for _, dir := range []string{"/", "/etc", "/etc/a", "/etc/a/z", "/usr", "/usr/lib", "/usr/bin", "/usr/bin/a", "/none", "/et", "/usr/lib/x/y"} {
+		if got, want := nearestBelow(sorted, dir), scan(dir); got != want {
+			t.Errorf("%s: %q, want %q", dir, got, want)
+		}
 	}
 }
