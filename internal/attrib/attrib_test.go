@@ -2,6 +2,8 @@ package attrib
 
 import (
 	"context"
+	"errors"
+	"sort"
 	"strings"
 	"testing"
 	"time"
@@ -232,6 +234,74 @@ func TestExplainLogWithoutSHA256(t *testing.T) {
 		}
 		if changes[0].Explained.By != want {
 			t.Errorf("logged sha256 %s…: %+v, want %s", sum[:8], changes[0].Explained, want)
+		}
+	}
+}
+
+// A fix run that failed part-way records no resulting state: whatever
+// state its paths are in now is unexplained, the detail naming the run,
+// and an older entry's state no longer explains them either.
+func TestExplainFailedFixRun(t *testing.T) {
+	tr := targettest.Tree(t, map[string]string{"etc/a": "x"})
+	cur := map[string]*fim.Entry{"/etc/a": {Type: fim.TypeFile, Mode: 0o644, SHA256: "aa"}}
+	ev := Evidence{
+		Log: []changelog.Entry{
+			{Seq: 2, Action: changelog.ActionManual, Reason: "why", After: map[string]string{"/etc/a": "file sha256:aa mode 0644 owner 0:0"}},
+			{Seq: 3, Action: changelog.ActionApply, Before: map[string]string{"/etc/a": "file sha256:00 mode 0644 owner 0:0"},
+				Details: []byte(`{"run":"R9"}`)},
+		},
+		Run: func(id string) (string, time.Time, bool) { return "failed", time.Unix(0, 0), id == "R9" },
+	}
+	changes := []fim.Change{{Path: "/etc/a", Kind: fim.Changed, Type: fim.TypeFile, Diffs: []fim.Diff{{Attr: "sha256"}}}}
+	if err := Explain(context.Background(), tr, changes, func(p string) *fim.Entry { return cur[p] }, ev); err != nil {
+		t.Fatal(err)
+	}
+	e := changes[0].Explained
+	if e.By != fim.ByNone || e.Ref != "" || !strings.Contains(e.Detail, "fix run R9, which failed part-way") || !strings.Contains(e.Detail, "journal: failed") {
+		t.Errorf("failed run: %+v", e)
+	}
+}
+
+// More indexed files than the bound is an error, conffiles counted too,
+// never a silently truncated index.
+func TestLoadDpkgFileBound(t *testing.T) {
+	defer func(n int) { maxFiles = n }(maxFiles)
+	maxFiles = 3
+	const sum = "5d41402abc4b2a76b9719d911017c592"
+	files := map[string]string{
+		"var/lib/dpkg/status": "Package: demo\nStatus: install ok installed\nVersion: 1\nArchitecture: all\n" +
+			"Conffiles:\n /etc/demo.conf " + sum + "\n",
+		"var/lib/dpkg/info/demo.md5sums": sum + "  usr/bin/a\n" + sum + "  usr/bin/b\n",
+	}
+	x, err := LoadDpkg(context.Background(), targettest.Tree(t, files))
+	if err != nil || len(x.Files) != 3 {
+		t.Fatalf("at the bound: %v %+v", err, x)
+	}
+	files["var/lib/dpkg/info/demo.md5sums"] += sum + "  usr/bin/c\n"
+	if _, err := LoadDpkg(context.Background(), targettest.Tree(t, files)); !errors.Is(err, ErrTooManyFiles) {
+		t.Fatalf("over the bound: %v", err)
+	}
+}
+
+// nearestBelow over a sorted list finds what a scan of every path finds:
+// the shallowest path below the directory, the first in order on a tie.
+func TestNearestBelow(t *testing.T) {
+	paths := []string{"/etc/b/c", "/etc/a/z/y", "/etc/ab", "/etc/a/x", "/etcx/a", "/usr/lib/x/y", "/usr/lib/w/v",
+		"/usr/bin/demo", "/usr/bin/a/b", "/e", "/etc/a", "/usr/libexec/q"}
+	scan := func(dir string) string {
+		best := ""
+		for _, p := range paths {
+			if strings.HasPrefix(p, strings.TrimSuffix(dir, "/")+"/") && (best == "" || strings.Count(p, "/") < strings.Count(best, "/") || (strings.Count(p, "/") == strings.Count(best, "/") && p < best)) {
+				best = p
+			}
+		}
+		return best
+	}
+	sorted := append([]string(nil), paths...)
+	sort.Strings(sorted)
+	for _, dir := range []string{"/", "/etc", "/etc/a", "/etc/a/z", "/usr", "/usr/lib", "/usr/bin", "/usr/bin/a", "/none", "/et", "/usr/lib/x/y"} {
+		if got, want := nearestBelow(sorted, dir), scan(dir); got != want {
+			t.Errorf("%s: %q, want %q", dir, got, want)
 		}
 	}
 }

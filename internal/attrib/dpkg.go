@@ -22,11 +22,19 @@ const (
 	MaxStatus    = 128 << 20 // /var/lib/dpkg/status
 	MaxDpkgLog   = 64 << 20  // the tail of /var/log/dpkg.log that is read
 	MaxLine      = 64 << 10  // one line of any of them
-	MaxFiles     = 4 << 20   // files indexed over all packages
+	MaxFiles     = 2 << 20   // files indexed over all packages (about 250 bytes each)
 	maxPathBytes = 4096
 )
 
 var errLine = errors.New("line too long")
+
+// maxFiles is MaxFiles; tests lower it.
+var maxFiles = MaxFiles
+
+// ErrTooManyFiles: the package database lists more files than are
+// indexed. It is an error, not a truncated index: files left out would
+// be reported as unowned rather than as unknown.
+var ErrTooManyFiles = errors.New("package database lists too many files")
 
 // Sum is one line of a dpkg md5sums file.
 type Sum struct {

@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -59,6 +60,12 @@ func Explain(ctx context.Context, t target.Target, changes []fim.Change, cur Cur
 			explained[c.Path] = c.Explained
 		}
 	}
+	// Sorted once: the changes below a directory are one range of it.
+	below := make([]string, 0, len(explained))
+	for p := range explained {
+		below = append(below, p)
+	}
+	sort.Strings(below)
 	for i := range changes {
 		c := &changes[i]
 		if c.Explained != nil {
@@ -70,17 +77,30 @@ func Explain(ctx context.Context, t target.Target, changes []fim.Change, cur Cur
 		}
 		// The nearest explained change below it (a child first; an
 		// overlay copies ancestors up too).
-		best := ""
-		for p := range explained {
-			if strings.HasPrefix(p, strings.TrimSuffix(c.Path, "/")+"/") && (best == "" || strings.Count(p, "/") < strings.Count(best, "/") || (strings.Count(p, "/") == strings.Count(best, "/") && p < best)) {
-				best = p
-			}
-		}
+		best := nearestBelow(below, c.Path)
 		if x := explained[best]; x != nil {
 			c.Explained = &fim.Explanation{By: x.By, Ref: x.Ref, Detail: "only its times, size or link count changed, by the change of " + best}
 		}
 	}
 	return nil
+}
+
+// nearestBelow is the shallowest path of sorted below dir, the first in
+// order among equally shallow ones; "" when none is below it.
+func nearestBelow(sorted []string, dir string) string {
+	prefix := strings.TrimSuffix(dir, "/") + "/"
+	child := strings.Count(prefix, "/") // the depth of a direct child
+	best, depth := "", 0
+	for i := sort.SearchStrings(sorted, prefix); i < len(sorted) && strings.HasPrefix(sorted[i], prefix); i++ {
+		d := strings.Count(sorted[i], "/")
+		if best == "" || d < depth {
+			best, depth = sorted[i], d
+			if d <= child {
+				break // none is shallower
+			}
+		}
+	}
+	return best
 }
 
 // dirTimesOnly: a directory whose entries were added, removed or
@@ -106,8 +126,14 @@ func explainOne(t target.Target, c *fim.Change, e *fim.Entry, ev Evidence, buf [
 		after, ok := le.After[c.Path]
 		if !ok {
 			if _, ok := le.Before[c.Path]; ok && le.Action == changelog.ActionApply && le.After == nil {
-				// A run that failed part-way records no resulting state.
-				return fixExplanation(le, ev, "the run failed part-way; the log records no resulting state to compare")
+				// A run that failed part-way records no resulting state:
+				// nothing says which state it left, so it explains none
+				// (a package's digest still may).
+				if stale == nil {
+					x := fixExplanation(le, ev, "")
+					stale = &fim.Explanation{By: fim.ByNone, Detail: "touched by cradle fix run " + x.Ref + ", which failed part-way and records no resulting state (" + strings.TrimPrefix(x.Detail, "cradle fix run, ") + ")"}
+				}
+				break
 			}
 			continue
 		}

@@ -86,6 +86,9 @@ func LoadDpkg(ctx context.Context, t target.Target) (*Index, error) {
 		x.Packages++
 		own := Owner{Package: p.Name, Version: p.Version, Arch: p.Arch}
 		for c, sum := range p.Conffiles {
+			if n++; n > maxFiles {
+				return nil, fmt.Errorf("dpkg: more than %d files: %w", maxFiles, ErrTooManyFiles)
+			}
 			o := own
 			o.Algo, o.Digest, o.Conffile = AlgoMD5, sum, true
 			x.Files[c] = append(x.Files[c], o)
@@ -103,8 +106,8 @@ func LoadDpkg(ctx context.Context, t target.Target) (*Index, error) {
 			continue
 		}
 		for _, s := range sums {
-			if n++; n > MaxFiles {
-				return nil, fmt.Errorf("dpkg database lists more than %d files", MaxFiles)
+			if n++; n > maxFiles {
+				return nil, fmt.Errorf("dpkg: more than %d files: %w", maxFiles, ErrTooManyFiles)
 			}
 			o := own
 			o.Algo, o.Digest = AlgoMD5, s.MD5

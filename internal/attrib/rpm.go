@@ -30,8 +30,8 @@ func LoadRPM(ctx context.Context, t target.Target) (*Index, error) {
 			if f.Digest == "" || f.Flags&packages.RPMFileGhost != 0 {
 				continue
 			}
-			if n++; n > MaxFiles {
-				return fmt.Errorf("rpm database lists more than %d files", MaxFiles)
+			if n++; n > maxFiles {
+				return fmt.Errorf("rpm: more than %d files: %w", maxFiles, ErrTooManyFiles)
 			}
 			o := own
 			o.Digest, o.Conffile = f.Digest, f.Flags&packages.RPMFileConfig != 0

@@ -109,7 +109,7 @@ feed:
 
 func check(t target.Target, op *target.BulkOpener, p string, o Owner, buf []byte) FileResult {
 	r := FileResult{Path: p, Owner: o}
-	got, n, err := bulkDigest(op, p, o.Algo, buf)
+	got, n, err := bulkDigest(t, op, p, o.Algo, buf)
 	if errors.Is(err, errViaTarget) {
 		got, n, err = digestN(t, p, o.Algo, buf)
 	}
@@ -129,12 +129,28 @@ func check(t target.Target, op *target.BulkOpener, p string, o Owner, buf []byte
 
 var errViaTarget = errors.New("open through the target")
 
+// errNotRegular: the package database lists a device node, FIFO,
+// socket or directory; opening a device can have side effects
+// (a watchdog), so it is never opened.
+var errNotRegular = errors.New("not a regular file")
+
 // bulkDigest reads p with one open below the root; errViaTarget when
-// that cannot say (a symlink on the way, another error).
-func bulkDigest(op *target.BulkOpener, p, algo string, buf []byte) (string, int64, error) {
+// that cannot say (a symlink on the way, another error). The path's type
+// is checked before the open: the database is the target's, so it may
+// name anything.
+func bulkDigest(t target.Target, op *target.BulkOpener, p, algo string, buf []byte) (string, int64, error) {
 	h, err := newHash(algo)
 	if err != nil {
 		return "", 0, err
+	}
+	fi, err := t.Lstat(p)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return "", 0, err
+	case err != nil || fi.Mode&fs.ModeSymlink != 0:
+		return "", 0, errViaTarget // the slow path follows it and checks again
+	case !fi.Mode.IsRegular():
+		return "", 0, &fs.PathError{Op: "verify", Path: p, Err: errNotRegular}
 	}
 	f, err := op.Open(target.Clean(p))
 	if errors.Is(err, fs.ErrNotExist) {
@@ -231,7 +247,7 @@ func readDigest(t target.Target, p string, h interface {
 		return "", 0, err
 	}
 	if !fi.Mode.IsRegular() {
-		return "", 0, &fs.PathError{Op: "verify", Path: p, Err: errors.New("not a regular file")}
+		return "", 0, &fs.PathError{Op: "verify", Path: p, Err: errNotRegular}
 	}
 	f, err := t.Open(p)
 	if err != nil {

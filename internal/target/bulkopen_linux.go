@@ -59,7 +59,7 @@ func (o *BulkOpener) Open(rel string) (BulkFile, error) {
 		fd, err := openat2Long(int(o.root.Fd()), rel, &how)
 		switch {
 		case err == nil:
-			return &rawFile{fd: fd, rel: rel}, nil
+			return regularOnly(fd, rel)
 		case errors.Is(err, unix.EINTR):
 			continue
 		case errors.Is(err, unix.EPERM) && how.Flags&unix.O_NOATIME != 0:
@@ -72,6 +72,22 @@ func (o *BulkOpener) Open(rel string) (BulkFile, error) {
 		}
 		return nil, &fs.PathError{Op: "open", Path: "/" + rel, Err: err}
 	}
+}
+
+// regularOnly keeps fd only if it is a regular file: a device node or
+// FIFO swapped in after the caller's Lstat is closed before any read
+// (the open itself is non-blocking, so a FIFO cannot hang it).
+func regularOnly(fd int, rel string) (BulkFile, error) {
+	var st unix.Stat_t
+	if err := unix.Fstat(fd, &st); err != nil {
+		unix.Close(fd)
+		return nil, &fs.PathError{Op: "fstat", Path: "/" + rel, Err: err}
+	}
+	if st.Mode&unix.S_IFMT != unix.S_IFREG {
+		unix.Close(fd)
+		return nil, &fs.PathError{Op: "open", Path: "/" + rel, Err: errNotRegular}
+	}
+	return &rawFile{fd: fd, rel: rel}, nil
 }
 
 // rawFile is a bare descriptor: an *os.File would register every

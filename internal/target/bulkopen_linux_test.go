@@ -4,7 +4,10 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
+
+	"golang.org/x/sys/unix"
 )
 
 // The bulk open follows no symlink: a path whose directory became a
@@ -52,6 +55,40 @@ func TestBulkOpenFollowsNoSymlink(t *testing.T) {
 		if h, err := op.Open(rel); err == nil {
 			h.Close()
 			t.Errorf("%s opened through a symlink or outside the root", rel)
+		}
+	}
+}
+
+// The bulk open refuses what is not a regular file (a node swapped in
+// after the caller's Lstat) without blocking on a FIFO.
+func TestBulkOpenRefusesNonRegular(t *testing.T) {
+	dir := t.TempDir()
+	if err := unix.Mknod(filepath.Join(dir, "dev"), unix.S_IFCHR|0o600, int(unix.Mkdev(1, 3))); err != nil {
+		t.Skipf("mknod (needs root): %v", err)
+	}
+	if err := unix.Mkfifo(filepath.Join(dir, "fifo"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Mkdir(filepath.Join(dir, "d"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	tg, err := OpenRootFS(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tg.Close()
+	op, err := OpenBulk(tg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer op.Close()
+	for _, rel := range []string{"dev", "fifo", "d"} {
+		h, err := op.Open(rel)
+		if err == nil {
+			h.Close()
+			t.Errorf("%s opened", rel)
+		} else if !strings.Contains(err.Error(), "not a regular file") {
+			t.Errorf("%s: %v", rel, err)
 		}
 	}
 }
