@@ -45,6 +45,9 @@ const (
 // recorded by the change log before the watch calls it tampered.
 const dbSettle = 2 * time.Second
 
+// watchFiles starts watching; tests replace it to make watching fail.
+var watchFiles = fswatch.Watch
+
 // FIMWatch verifies the integrity database, then watches what the
 // policy selects and, for each debounced batch of changed paths,
 // records only those paths and emits one event per entry that differs
@@ -52,6 +55,9 @@ const dbSettle = 2 * time.Second
 // A missing or tampered database, at the start or when it is replaced
 // while watching, ends the watch with its error (exit 2); a database
 // replaced by `cradle fim update` is verified and watched against.
+// Watching that fails (the kernel stops delivering events) ends the
+// watch with an error event and an internal error: it never goes on
+// seeing nothing.
 func (a *App) FIMWatch(ctx context.Context, in FIMWatchInput) error {
 	if in.Debounce < MinFIMDebounce || in.Debounce > MaxFIMDebounce {
 		return Usagef("--debounce must be between %s and %s", MinFIMDebounce, MaxFIMDebounce)
@@ -97,7 +103,7 @@ func (a *App) FIMWatch(ctx context.Context, in FIMWatchInput) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	roots := fimWatchRoots(root, p, warn)
-	w, err := fswatch.Watch(ctx, roots, fswatch.Options{Debounce: in.Debounce, Backend: in.Backend, Warn: warn,
+	w, err := watchFiles(ctx, roots, fswatch.Options{Debounce: in.Debounce, Backend: in.Backend, Warn: warn,
 		Prune: func(dir string) bool {
 			tp, ok := targetPath(root, dir)
 			return !ok || !p.Enter(tp)
@@ -107,7 +113,7 @@ func (a *App) FIMWatch(ctx context.Context, in FIMWatchInput) error {
 	}
 	// The database is watched too: `fim update` replaces it, anything
 	// else is tampering.
-	dbw, err := fswatch.Watch(ctx, []fswatch.Root{{Dir: filepath.Dir(dbPath), Names: []string{filepath.Base(dbPath)}}},
+	dbw, err := watchFiles(ctx, []fswatch.Root{{Dir: filepath.Dir(dbPath), Names: []string{filepath.Base(dbPath)}}},
 		fswatch.Options{Debounce: in.Debounce, Backend: fswatch.Inotify, Warn: warn})
 	if err != nil {
 		return Input(fmt.Errorf("fim watch %s: %w", dbPath, err))
@@ -129,7 +135,7 @@ func (a *App) FIMWatch(ctx context.Context, in FIMWatchInput) error {
 			return nil
 		case _, ok := <-dbw.C:
 			if !ok {
-				return nil
+				return watchEnded(ctx, dbw, fail)
 			}
 			ndb, err := a.fimLoad(in.Target, dbPath, true)
 			if err != nil {
@@ -149,7 +155,7 @@ func (a *App) FIMWatch(ctx context.Context, in FIMWatchInput) error {
 			}
 		case b, ok := <-w.C:
 			if !ok {
-				return nil
+				return watchEnded(ctx, w, fail)
 			}
 			paths, trees := targetPaths(root, b.Paths), targetPaths(root, b.Rescan)
 			changes, problems, err := k.batch(ctx, t, paths, trees)
@@ -174,6 +180,19 @@ func (a *App) FIMWatch(ctx context.Context, in FIMWatchInput) error {
 			}
 		}
 	}
+}
+
+// watchEnded is the end of a watch whose batch channel closed: nil when
+// it was stopped, else its failure (an internal error).
+func watchEnded(ctx context.Context, w *fswatch.Watcher, fail func(error) error) error {
+	if ctx.Err() != nil {
+		return nil
+	}
+	err := w.Err()
+	if err == nil {
+		err = errors.New("file watching stopped")
+	}
+	return fail(fmt.Errorf("fim watch: %w", err))
 }
 
 // fimWatchRoots are the directories to watch for the policy's
