@@ -92,10 +92,10 @@ func (w *fanotifyWatch) mark(fd int, dir string) error {
 	if _, ok := w.mounts[fsid]; ok {
 		return nil
 	}
-	if err := unix.FanotifyMark(fd, unix.FAN_MARK_ADD|unix.FAN_MARK_FILESYSTEM, fanotifyMask, unix.AT_FDCWD, dir); err != nil {
+	if err := unix.FanotifyMark(fd, unix.FAN_MARK_ADD|unix.FAN_MARK_FILESYSTEM|unix.FAN_MARK_DONT_FOLLOW|unix.FAN_MARK_ONLYDIR, fanotifyMask, unix.AT_FDCWD, dir); err != nil {
 		return fmt.Errorf("fanotify %s: %w", dir, err)
 	}
-	mfd, err := unix.Open(dir, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	mfd, err := unix.Open(dir, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
 	if err != nil {
 		return fmt.Errorf("fanotify %s: %w", dir, err)
 	}
