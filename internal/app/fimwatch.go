@@ -6,7 +6,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
-	"os"
+	"path"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -15,6 +15,7 @@ import (
 	"github.com/cradle-cra/cradle/internal/drift"
 	"github.com/cradle-cra/cradle/internal/fim"
 	"github.com/cradle-cra/cradle/internal/fswatch"
+	"github.com/cradle-cra/cradle/internal/target"
 )
 
 // FIMWatchInput is a `cradle fim watch`.
@@ -45,6 +46,9 @@ const (
 // recorded by the change log before the watch calls it tampered.
 const dbSettle = 2 * time.Second
 
+// watchFiles starts watching; tests replace it to make watching fail.
+var watchFiles = fswatch.Watch
+
 // FIMWatch verifies the integrity database, then watches what the
 // policy selects and, for each debounced batch of changed paths,
 // records only those paths and emits one event per entry that differs
@@ -52,6 +56,9 @@ const dbSettle = 2 * time.Second
 // A missing or tampered database, at the start or when it is replaced
 // while watching, ends the watch with its error (exit 2); a database
 // replaced by `cradle fim update` is verified and watched against.
+// Watching that fails (the kernel stops delivering events) ends the
+// watch with an error event and an internal error: it never goes on
+// seeing nothing.
 func (a *App) FIMWatch(ctx context.Context, in FIMWatchInput) error {
 	if in.Debounce < MinFIMDebounce || in.Debounce > MaxFIMDebounce {
 		return Usagef("--debounce must be between %s and %s", MinFIMDebounce, MaxFIMDebounce)
@@ -96,18 +103,18 @@ func (a *App) FIMWatch(ctx context.Context, in FIMWatchInput) error {
 	defer closeEm()
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	roots := fimWatchRoots(root, p, warn)
-	w, err := fswatch.Watch(ctx, roots, fswatch.Options{Debounce: in.Debounce, Backend: in.Backend, Warn: warn,
+	roots, aliases := fimWatchRoots(t, root, p, warn)
+	w, err := watchFiles(ctx, roots, fswatch.Options{Debounce: in.Debounce, Backend: in.Backend, Warn: warn,
 		Prune: func(dir string) bool {
-			tp, ok := targetPath(root, dir)
-			return !ok || !p.Enter(tp)
+			tps := fimTargetPaths(root, aliases, []string{dir})
+			return len(tps) == 0 || !p.Enter(tps[0])
 		}})
 	if err != nil {
 		return Input(fmt.Errorf("fim watch: %w", err))
 	}
 	// The database is watched too: `fim update` replaces it, anything
 	// else is tampering.
-	dbw, err := fswatch.Watch(ctx, []fswatch.Root{{Dir: filepath.Dir(dbPath), Names: []string{filepath.Base(dbPath)}}},
+	dbw, err := watchFiles(ctx, []fswatch.Root{{Dir: filepath.Dir(dbPath), Names: []string{filepath.Base(dbPath)}}},
 		fswatch.Options{Debounce: in.Debounce, Backend: fswatch.Inotify, Warn: warn})
 	if err != nil {
 		return Input(fmt.Errorf("fim watch %s: %w", dbPath, err))
@@ -129,7 +136,7 @@ func (a *App) FIMWatch(ctx context.Context, in FIMWatchInput) error {
 			return nil
 		case _, ok := <-dbw.C:
 			if !ok {
-				return nil
+				return watchEnded(ctx, dbw, fail)
 			}
 			ndb, err := a.fimLoad(in.Target, dbPath, true)
 			if err != nil {
@@ -149,9 +156,9 @@ func (a *App) FIMWatch(ctx context.Context, in FIMWatchInput) error {
 			}
 		case b, ok := <-w.C:
 			if !ok {
-				return nil
+				return watchEnded(ctx, w, fail)
 			}
-			paths, trees := targetPaths(root, b.Paths), targetPaths(root, b.Rescan)
+			paths, trees := fimTargetPaths(root, aliases, b.Paths), fimTargetPaths(root, aliases, b.Rescan)
 			changes, problems, err := k.batch(ctx, t, paths, trees)
 			if err != nil {
 				if ctx.Err() != nil || errors.Is(err, context.Canceled) {
@@ -176,12 +183,29 @@ func (a *App) FIMWatch(ctx context.Context, in FIMWatchInput) error {
 	}
 }
 
+// watchEnded is the end of a watch whose batch channel closed: nil when
+// it was stopped, else its failure (an internal error).
+func watchEnded(ctx context.Context, w *fswatch.Watcher, fail func(error) error) error {
+	if ctx.Err() != nil {
+		return nil
+	}
+	err := w.Err()
+	if err == nil {
+		err = errors.New("file watching stopped")
+	}
+	return fail(fmt.Errorf("fim watch: %w", err))
+}
+
 // fimWatchRoots are the directories to watch for the policy's
 // selections below root: a selected directory recursively, a selected
-// file or symlink through its parent. Selections inside another are
-// covered by it; those that do not exist are reported.
-func fimWatchRoots(root string, p *fim.Policy, warn func(error)) []fswatch.Root {
+// file or symlink through its parent. Each is resolved through t, so a
+// symlink in the target (even an absolute one) leads to its location in
+// the tree, never on the host; aliases map a watched location back to
+// the selection it stands for. Selections inside another are covered by
+// it; those that do not exist are reported.
+func fimWatchRoots(t target.Target, root string, p *fim.Policy, warn func(error)) ([]fswatch.Root, []watchAlias) {
 	var out []fswatch.Root
+	var aliases []watchAlias
 	covered := func(hp string) bool {
 		for _, r := range out {
 			if r.Recursive && fswatch.Within(hp, r.Dir) {
@@ -189,6 +213,11 @@ func fimWatchRoots(root string, p *fim.Policy, warn func(error)) []fswatch.Root 
 			}
 		}
 		return false
+	}
+	host := func(rel string) (string, bool) {
+		hp := filepath.Join(root, filepath.FromSlash(rel))
+		_, ok := targetPath(root, hp)
+		return hp, ok
 	}
 	byDir := map[string]int{} // parent directories watched for a name
 	var missing []string
@@ -198,37 +227,86 @@ func fimWatchRoots(root string, p *fim.Policy, warn func(error)) []fswatch.Root 
 		}
 	}()
 	for _, s := range p.Selections { // sorted: an enclosing selection comes first
-		hp := filepath.Join(root, filepath.FromSlash(s.Path))
-		if covered(hp) {
-			continue
+		rel, err := target.Resolve(t, s.Path, false) // the parents resolved, a final symlink kept
+		var fi target.FileInfo
+		if err == nil {
+			fi, err = t.Lstat(rel)
 		}
-		fi, err := os.Lstat(hp)
+		if err == nil && fi.Mode&fs.ModeSymlink != 0 {
+			// A selected directory that is a symlink: its tree is
+			// where the changes happen.
+			if real, rerr := target.Resolve(t, s.Path, true); rerr == nil {
+				if rfi, serr := t.Lstat(real); serr == nil && rfi.Mode.IsDir() {
+					rel, fi = real, rfi
+				}
+			}
+		}
 		switch {
 		case errors.Is(err, fs.ErrNotExist):
 			missing = append(missing, s.Path)
+			continue
 		case err != nil:
 			warn(fmt.Errorf("fim watch: %s is not watched: %w", s.Path, err))
-		case fi.IsDir():
+			continue
+		}
+		hp, ok := host(rel)
+		if !ok {
+			warn(fmt.Errorf("fim watch: %s is not watched: it resolves outside the target", s.Path))
+			continue
+		}
+		if covered(hp) {
+			continue
+		}
+		if sel := target.Clean(s.Path); sel != target.Clean(rel) {
+			aliases = append(aliases, watchAlias{host: hp, path: target.Abs(sel), dir: fi.Mode.IsDir()})
+		}
+		if fi.Mode.IsDir() {
 			out = append(out, fswatch.Root{Dir: hp, Recursive: true})
-		default:
-			dir := filepath.Dir(hp)
-			if i, ok := byDir[dir]; ok {
-				out[i].Names = append(out[i].Names, filepath.Base(hp))
-				continue
-			}
-			byDir[dir] = len(out)
-			out = append(out, fswatch.Root{Dir: dir, Names: []string{filepath.Base(hp)}})
+			continue
+		}
+		dir := filepath.Dir(hp)
+		if i, ok := byDir[dir]; ok {
+			out[i].Names = append(out[i].Names, filepath.Base(hp))
+			continue
+		}
+		byDir[dir] = len(out)
+		out = append(out, fswatch.Root{Dir: dir, Names: []string{filepath.Base(hp)}})
+	}
+	return out, aliases
+}
+
+// watchAlias maps a watched host path back to the selection (a target
+// path) it was resolved from.
+type watchAlias struct {
+	host, path string
+	dir        bool
+}
+
+// fimTargetPaths are the target paths of host paths below root, named
+// as the selections they were watched for.
+func fimTargetPaths(root string, aliases []watchAlias, hps []string) []string {
+	out := make([]string, 0, len(hps))
+	for _, hp := range hps {
+		if tp, ok := aliasPath(aliases, hp); ok {
+			out = append(out, tp)
+		} else if tp, ok := targetPath(root, hp); ok {
+			out = append(out, tp)
 		}
 	}
 	return out
 }
 
-func targetPaths(root string, hps []string) []string {
-	out := make([]string, 0, len(hps))
-	for _, hp := range hps {
-		if tp, ok := targetPath(root, hp); ok {
-			out = append(out, tp)
+func aliasPath(aliases []watchAlias, hp string) (string, bool) {
+	for _, a := range aliases {
+		switch {
+		case hp == a.host:
+			return a.path, true
+		case a.dir && fswatch.Within(hp, a.host):
+			rel, err := filepath.Rel(a.host, hp)
+			if err == nil {
+				return path.Join(a.path, filepath.ToSlash(rel)), true
+			}
 		}
 	}
-	return out
+	return "", false
 }

@@ -111,7 +111,7 @@ func (a *App) Watch(ctx context.Context, in WatchInput) error {
 	}
 	started := false
 	latest, watchedDigest := first, first.report.Snapshot
-	return drift.Watch(ctx, drift.WatchOptions{
+	err = drift.Watch(ctx, drift.WatchOptions{
 		Interval: in.Interval, MinInterval: in.MinInterval, Dirs: watchDirs(in.Target, first.snap), Warn: warn,
 		// A re-approval can make the rules read other files: watch those.
 		Refresh: func() []drift.WatchDir {
@@ -133,6 +133,12 @@ func (a *App) Watch(ctx context.Context, in WatchInput) error {
 			return err
 		},
 	})
+	if err != nil { // watching failed: said on the event stream too
+		e := drift.NewEvent(drift.EventError, time.Now().UTC(), identity)
+		e.Error = err.Error()
+		em.emit(e)
+	}
+	return err
 }
 
 // watchDirs are the directories to watch for changes to the snapshot's

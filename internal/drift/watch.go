@@ -3,6 +3,7 @@ package drift
 import (
 	"context"
 	"errors"
+	"fmt"
 	"path"
 	"path/filepath"
 	"slices"
@@ -81,9 +82,14 @@ type WatchOptions struct {
 	Warn func(error)
 }
 
+// watchFiles starts watching; tests replace it to make watching fail.
+var watchFiles = fswatch.Watch
+
 // Watch evaluates now, then on every interval and after watched files
 // change (debounced, never more often than MinInterval), until ctx is
-// cancelled; it then returns nil.
+// cancelled; it then returns nil. Watching files that fails once started
+// (the kernel stops delivering events) ends it with that error rather
+// than going on with the interval alone.
 func Watch(ctx context.Context, o WatchOptions) error {
 	warn := o.Warn
 	if warn == nil {
@@ -96,15 +102,16 @@ func Watch(ctx context.Context, o WatchOptions) error {
 		o.Interval = o.MinInterval
 	}
 	var changes <-chan fswatch.Batch
+	var watcher *fswatch.Watcher
 	stop := func() {}
 	watch := func(dirs []WatchDir) {
 		stop()
-		changes, stop = nil, func() {}
+		changes, watcher, stop = nil, nil, func() {}
 		if len(dirs) == 0 {
 			return
 		}
 		wctx, cancel := context.WithCancel(ctx)
-		w, err := fswatch.Watch(wctx, watchRoots(dirs), fswatch.Options{Debounce: min(o.Debounce, 300*time.Millisecond), Warn: warn})
+		w, err := watchFiles(wctx, watchRoots(dirs), fswatch.Options{Debounce: min(o.Debounce, 300*time.Millisecond), Warn: warn})
 		if err != nil {
 			cancel()
 			// Elsewhere than Linux, or nothing to watch yet: the
@@ -114,7 +121,7 @@ func Watch(ctx context.Context, o WatchOptions) error {
 			}
 			return
 		}
-		changes, stop = w.C, cancel
+		changes, watcher, stop = w.C, w, cancel
 	}
 	watch(o.Dirs)
 	defer func() { stop() }()
@@ -142,6 +149,9 @@ func Watch(ctx context.Context, o WatchOptions) error {
 			return nil
 		case _, ok := <-changes:
 			if !ok {
+				if err := watcher.Err(); err != nil && ctx.Err() == nil {
+					return fmt.Errorf("watching files: %w", err)
+				}
 				changes = nil
 				continue
 			}

@@ -33,7 +33,7 @@ type fanotifyWatch struct {
 	mounts map[[2]int32]int // fsid -> descriptor for open_by_handle_at
 }
 
-func startFanotify(ctx context.Context, roots []Root, o Options, raw chan<- []change) error {
+func startFanotify(ctx context.Context, roots []Root, o Options, raw *feed) error {
 	fd, err := unix.FanotifyInit(unix.FAN_CLASS_NOTIF|unix.FAN_CLOEXEC|unix.FAN_NONBLOCK|unix.FAN_REPORT_DFID_NAME,
 		unix.O_RDONLY|unix.O_LARGEFILE|unix.O_CLOEXEC)
 	if err != nil {
@@ -69,22 +69,7 @@ func startFanotify(ctx context.Context, roots []Root, o Options, raw chan<- []ch
 	}()
 	go func() {
 		defer w.close()
-		buf := make([]byte, 64<<10)
-		for {
-			n, err := f.Read(buf)
-			if err != nil {
-				return
-			}
-			cs := w.parse(buf[:n])
-			if len(cs) == 0 {
-				continue
-			}
-			select {
-			case raw <- cs:
-			case <-ctx.Done():
-				return
-			}
-		}
+		readEvents(ctx, "fanotify", f, w.parse, raw)
 	}()
 	return nil
 }
@@ -107,10 +92,10 @@ func (w *fanotifyWatch) mark(fd int, dir string) error {
 	if _, ok := w.mounts[fsid]; ok {
 		return nil
 	}
-	if err := unix.FanotifyMark(fd, unix.FAN_MARK_ADD|unix.FAN_MARK_FILESYSTEM, fanotifyMask, unix.AT_FDCWD, dir); err != nil {
+	if err := unix.FanotifyMark(fd, unix.FAN_MARK_ADD|unix.FAN_MARK_FILESYSTEM|unix.FAN_MARK_DONT_FOLLOW|unix.FAN_MARK_ONLYDIR, fanotifyMask, unix.AT_FDCWD, dir); err != nil {
 		return fmt.Errorf("fanotify %s: %w", dir, err)
 	}
-	mfd, err := unix.Open(dir, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	mfd, err := unix.Open(dir, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
 	if err != nil {
 		return fmt.Errorf("fanotify %s: %w", dir, err)
 	}

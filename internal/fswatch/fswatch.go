@@ -10,6 +10,7 @@ package fswatch
 import (
 	"context"
 	"errors"
+	"sync"
 	"time"
 )
 
@@ -73,11 +74,38 @@ var ErrNoRoots = errors.New("none of the directories to watch exists")
 // root, which costs no more than the paths would.
 const maxPaths = 1 << 16
 
-// Watcher delivers batches on C until the context is done, then closes C.
+// Watcher delivers batches on C until the context is done or the
+// backend fails, then closes C; Err tells which.
 type Watcher struct {
 	C <-chan Batch
 	// Backend is the mechanism in use (Fanotify or Inotify).
 	Backend string
+
+	mu  sync.Mutex
+	err error
+}
+
+// Err is why C was closed: nil once the context is done, the backend's
+// error when it could no longer read events (nothing more would be seen).
+func (w *Watcher) Err() error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.err
+}
+
+// Failed is a Watcher that has already ended with err, for tests of
+// what consumers do when watching fails.
+func Failed(backend string, err error) *Watcher {
+	c := make(chan Batch)
+	close(c)
+	return &Watcher{C: c, Backend: backend, err: err}
+}
+
+// feed carries a backend's changes to the debouncer. A reader that fails
+// stores its error in err, then closes c (the close publishes err).
+type feed struct {
+	c   chan []change
+	err error
 }
 
 // change is one raw observation of a backend.
@@ -104,20 +132,33 @@ func Watch(ctx context.Context, roots []Root, o Options) (*Watcher, error) {
 	if o.Warn == nil {
 		o.Warn = func(error) {}
 	}
-	raw := make(chan []change, 64)
+	raw := &feed{c: make(chan []change, 64)}
 	backend, err := start(ctx, roots, o, raw)
 	if err != nil {
 		return nil, err
 	}
+	return newWatcher(ctx, backend, roots, o, raw), nil
+}
+
+// newWatcher delivers the backend's changes, debounced.
+func newWatcher(ctx context.Context, backend string, roots []Root, o Options, raw *feed) *Watcher {
 	out := make(chan Batch, 1)
-	go debounce(ctx, roots, o, raw, out)
-	return &Watcher{C: out, Backend: backend}, nil
+	w := &Watcher{C: out, Backend: backend}
+	go func() {
+		err := debounce(ctx, roots, o, raw, out)
+		w.mu.Lock()
+		w.err = err
+		w.mu.Unlock()
+		close(out)
+	}()
+	return w
 }
 
 // debounce merges raw changes into batches: a batch is delivered once no
-// change came for Debounce, or MaxDelay after its first change.
-func debounce(ctx context.Context, roots []Root, o Options, raw <-chan []change, out chan<- Batch) {
-	defer close(out)
+// change came for Debounce, or MaxDelay after its first change. It
+// returns nil when ctx is done, the backend's error when it failed (what
+// was pending is delivered first).
+func debounce(ctx context.Context, roots []Root, o Options, raw *feed, out chan<- Batch) error {
 	cur := newPending()
 	timer := time.NewTimer(time.Hour)
 	timer.Stop()
@@ -131,8 +172,11 @@ func debounce(ctx context.Context, roots []Root, o Options, raw <-chan []change,
 		}
 		select {
 		case <-ctx.Done():
-			return
-		case cs := <-raw:
+			return nil
+		case cs, ok := <-raw.c:
+			if !ok {
+				return flush(ctx, cur, raw.err, out)
+			}
 			if cur.empty() {
 				first = time.Now()
 			}
@@ -158,4 +202,20 @@ func debounce(ctx context.Context, roots []Root, o Options, raw <-chan []change,
 			cur, ready = newPending(), false
 		}
 	}
+}
+
+// flush delivers what is pending once the backend stopped, and returns
+// its error.
+func flush(ctx context.Context, cur *pending, err error, out chan<- Batch) error {
+	if !cur.empty() {
+		select {
+		case out <- cur.batch():
+		case <-ctx.Done():
+			return nil
+		}
+	}
+	if err == nil {
+		err = errors.New("file watching stopped")
+	}
+	return err
 }

@@ -36,7 +36,7 @@ type watched struct {
 	root *Root
 }
 
-func startInotify(ctx context.Context, roots []Root, o Options, raw chan<- []change) error {
+func startInotify(ctx context.Context, roots []Root, o Options, raw *feed) error {
 	fd, err := unix.InotifyInit1(unix.IN_CLOEXEC | unix.IN_NONBLOCK)
 	if err != nil {
 		return fmt.Errorf("inotify: %w", err)
@@ -61,24 +61,7 @@ func startInotify(ctx context.Context, roots []Root, o Options, raw chan<- []cha
 		<-ctx.Done()
 		f.Close()
 	}()
-	go func() {
-		buf := make([]byte, 64<<10)
-		for {
-			n, err := f.Read(buf)
-			if err != nil {
-				return
-			}
-			cs := w.parse(buf[:n])
-			if len(cs) == 0 {
-				continue
-			}
-			select {
-			case raw <- cs:
-			case <-ctx.Done():
-				return
-			}
-		}
-	}()
+	go readEvents(ctx, "inotify", f, w.parse, raw)
 	return nil
 }
 

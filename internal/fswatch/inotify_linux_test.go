@@ -141,7 +141,7 @@ func TestInotifyEventFilter(t *testing.T) {
 func TestDebounceBoundsDelay(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	raw := make(chan []change)
+	raw := &feed{c: make(chan []change)}
 	out := make(chan Batch)
 	go debounce(ctx, nil, Options{Debounce: 200 * time.Millisecond, MaxDelay: 400 * time.Millisecond}, raw, out)
 	start := time.Now()
@@ -152,7 +152,7 @@ func TestDebounceBoundsDelay(t *testing.T) {
 		select {
 		case <-tick.C:
 			select {
-			case raw <- []change{{path: "/x"}}:
+			case raw.c <- []change{{path: "/x"}}:
 			case b := <-out:
 				t.Logf("batch after %v: %+v", time.Since(start), b)
 				return

@@ -12,7 +12,7 @@ import (
 // named files are cheaper to watch with inotify);
 // inotify when fanotify is refused (no CAP_SYS_ADMIN, an old kernel, a
 // filesystem without file handles).
-func start(ctx context.Context, roots []Root, o Options, raw chan<- []change) (string, error) {
+func start(ctx context.Context, roots []Root, o Options, raw *feed) (string, error) {
 	switch o.Backend {
 	case Auto, Fanotify, Inotify:
 	default:

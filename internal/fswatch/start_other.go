@@ -5,6 +5,6 @@ package fswatch
 import "context"
 
 // start has no backend outside Linux.
-func start(context.Context, []Root, Options, chan<- []change) (string, error) {
+func start(context.Context, []Root, Options, *feed) (string, error) {
 	return "", ErrUnsupported
 }
