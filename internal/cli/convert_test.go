@@ -40,6 +40,9 @@ func TestEveryDocumentKind(t *testing.T) {
 	docs[output.KindVersion], _ = mustRun(0, "version", "--format", "json")
 	docs[output.KindRuleList], _ = mustRun(0, "rules", "--profile", "strict", "--format", "json")
 	docs[output.KindKeyList], _ = mustRun(0, "key", "list", "--format", "json")
+	vdb := filepath.Join(dir, "osv.db")
+	mustRun(0, "vuln", "db", "import", "--db", vdb, filepath.Join("testdata", "vuln", "osv"))
+	docs[output.KindVulnReport], _ = mustRun(3, "vuln", "scan", filepath.Join("testdata", "vuln", "app.cdx.json"), "--db", vdb, "--fail-on", "high", "--format", "json")
 	for k, name := range map[output.Kind]string{output.KindScanReport: "scan.json", output.KindFixPlan: "plan.json"} {
 		b, err := os.ReadFile(filepath.Join(dir, name))
 		if err != nil {

@@ -13,6 +13,7 @@ import (
 //	snapshots/<key>/           approved drift snapshots and drift state
 //	waivers/<key>.json         the waivers last used on each target
 //	fim/<key>.db               the signed integrity database of each target
+//	vuln/osv.db                the imported vulnerability database (OSV, KEV, EPSS)
 //	change-policy.yaml         the change-control policy
 //
 // <key> is the target's target.Spec.Key().
@@ -51,3 +52,6 @@ func (h Home) Policy() string { return filepath.Join(h.Dir, "change-policy.yaml"
 
 // FIM is the default integrity database of the target with key.
 func (h Home) FIM(key string) string { return filepath.Join(h.Dir, "fim", key+".db") }
+
+// VulnDB is the default vulnerability database ("cradle vuln db import").
+func (h Home) VulnDB() string { return filepath.Join(h.Dir, "vuln", "osv.db") }

@@ -14,6 +14,7 @@ import (
 	"github.com/cradle-cra/cradle/internal/result"
 	"github.com/cradle-cra/cradle/internal/signing"
 	"github.com/cradle-cra/cradle/internal/version"
+	"github.com/cradle-cra/cradle/internal/vuln"
 )
 
 // The document kinds cradle writes. Each has a JSON Schema at
@@ -29,6 +30,7 @@ const (
 	KindRuleList    Kind = catalog.RuleListKind  // cradle rules
 	KindKeyList     Kind = signing.ListKind      // cradle key list
 	KindFIMReport   Kind = fim.ReportKind        // cradle fim
+	KindVulnReport  Kind = vuln.ReportKind       // cradle vuln scan
 )
 
 // Default returns the registry of every kind with its built-in formats.
@@ -67,6 +69,7 @@ func Default() *Registry {
 				"json":  typed(func(w io.Writer, r *fim.Report, _ Options) error { return r.JSON(w) }),
 			},
 		},
+		vulnSpec(),
 	} {
 		r.kinds[s.Kind] = s // distinct constants; TestRegistry checks the table
 	}
@@ -123,4 +126,15 @@ func knownSeverity(s result.Severity) error {
 		return fmt.Errorf("no severity")
 	}
 	return nil
+}
+
+// vulnSpec: vuln_report renders as a table, JSON, SARIF and OpenVEX.
+func vulnSpec() *Spec {
+	return &Spec{Kind: KindVulnReport, SchemaVersion: vuln.ReportSchemaVersion, decode: decodeOne[vuln.Report],
+		formats: map[string]Renderer{
+			"table":   typed(func(w io.Writer, r *vuln.Report, _ Options) error { return r.Table(w) }),
+			"json":    typed(func(w io.Writer, r *vuln.Report, _ Options) error { return r.JSON(w) }),
+			"sarif":   typed(func(w io.Writer, r *vuln.Report, _ Options) error { return r.SARIF(w, version.Version()) }),
+			"openvex": typed(func(w io.Writer, r *vuln.Report, _ Options) error { return r.OpenVEX(w, version.Version()) }),
+		}}
 }

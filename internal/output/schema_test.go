@@ -97,6 +97,7 @@ func samples(t *testing.T) map[output.Kind][]any {
 		output.KindVersion:    {&stamped, &unstamped},
 		output.KindFIMReport: {read(filepath.Join("..", "fim", "testdata", "check.json.golden")),
 			read(filepath.Join("..", "fim", "testdata", "show.json.golden"))},
+		output.KindVulnReport: {read(filepath.Join("..", "vuln", "testdata", "report.json.golden"))},
 		output.KindKeyList: {signing.NewKeyList([]signing.KeyInfo{
 			{ID: "0123456789abcdef", Created: when, Status: signing.StatusActive},
 			{ID: "fedcba9876543210", Created: when.Add(-time.Hour), Retired: &rolled, Status: signing.StatusRetired},

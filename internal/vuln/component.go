@@ -1,0 +1,118 @@
+// Package vuln matches software components against the local OSV database
+// (internal/vuln/db) with each ecosystem's version semantics, merges the
+// records that describe one vulnerability, rates severity from CVSS
+// vectors, marks known-exploited vulnerabilities (CISA KEV), applies VEX
+// statements and decides the release gate. Its report is the vuln_report
+// document.
+package vuln
+
+import (
+	"net/url"
+	"strings"
+
+	packageurl "github.com/package-url/packageurl-go"
+
+	"github.com/cradle-cra/cradle/internal/vuln/version"
+)
+
+// Component is one package to look up.
+type Component struct {
+	Name      string `json:"name"`
+	Version   string `json:"version"`
+	Ecosystem string `json:"ecosystem"` // OSV ecosystem ("Go", "Debian:12"); "" when unknown
+	PURL      string `json:"purl,omitempty"`
+	// GOOS and GOARCH are a Go binary's platform (build settings): records
+	// limited to other platforms do not apply.
+	GOOS   string `json:"-"`
+	GOARCH string `json:"-"`
+}
+
+// purlEcosystems maps purl types to OSV ecosystems; distribution types
+// take theirs from the namespace.
+var purlEcosystems = map[string]string{
+	"golang": "Go", "npm": "npm", "pypi": "PyPI", "cargo": "crates.io", "maven": "Maven", "gem": "RubyGems",
+	"nuget": "NuGet", "composer": "Packagist", "hex": "Hex", "pub": "Pub", "swift": "SwiftURL",
+}
+
+var distroEcosystems = map[string]string{
+	"debian": "Debian", "ubuntu": "Ubuntu", "alpine": "Alpine", "wolfi": "Wolfi", "redhat": "Red Hat",
+	"rocky": "Rocky Linux", "almalinux": "AlmaLinux", "opensuse": "openSUSE", "suse": "SUSE",
+}
+
+// FromPURL derives the OSV package of a package URL: ecosystem, name as
+// OSV spells it (Go module path, Maven group:artifact, npm @scope/name)
+// and version (Go without "v", Debian/RPM with the epoch qualifier folded
+// in). ok is false for a purl that does not parse or whose type has no
+// OSV ecosystem.
+func FromPURL(purl string) (c Component, ok bool) {
+	p, err := packageurl.FromString(strings.TrimSpace(purl))
+	if err != nil {
+		return Component{PURL: purl}, false
+	}
+	q := p.Qualifiers.Map()
+	c = Component{Name: p.Name, Version: p.Version, PURL: purl, GOOS: q["goos"], GOARCH: q["goarch"]}
+	switch p.Type {
+	case "deb", "apk", "rpm":
+		c.Ecosystem = distroEcosystems[strings.ToLower(p.Namespace)]
+		if e := q["epoch"]; e != "" && !strings.Contains(c.Version, ":") {
+			c.Version = e + ":" + c.Version
+		}
+		if rel := distroRelease(q["distro"]); rel != "" && c.Ecosystem != "" {
+			c.Ecosystem += ":" + rel
+		}
+	default:
+		c.Ecosystem = purlEcosystems[p.Type]
+		if p.Namespace != "" {
+			sep := "/"
+			if p.Type == "maven" {
+				sep = ":"
+			}
+			c.Name = p.Namespace + sep + p.Name
+		}
+	}
+	if c.Ecosystem == "Go" {
+		if c.Name == "stdlib" || c.Name == "toolchain" {
+			c.Name = "stdlib"
+		}
+		if v := version.GoCanonical(c.Version); v != "" {
+			c.Version = v
+		}
+	}
+	return c, c.Ecosystem != ""
+}
+
+// distroRelease takes the release from a purl distro qualifier
+// ("debian-12" → "12", "bookworm" stays unknown, "3.18" → "v3.18" is
+// Alpine's spelling and left to the caller).
+func distroRelease(d string) string {
+	if i := strings.LastIndexByte(d, '-'); i >= 0 {
+		d = d[i+1:]
+	}
+	if d == "" || strings.Trim(d, "0123456789.") != "" {
+		return ""
+	}
+	return d
+}
+
+// PURLKey normalises a purl for comparing (VEX products with components):
+// decoded, type and namespace lower case, qualifiers other than the
+// epoch dropped, the epoch folded into the version.
+func PURLKey(purl string) string {
+	p, err := packageurl.FromString(strings.TrimSpace(purl))
+	if err != nil {
+		s, _ := url.PathUnescape(purl)
+		return s
+	}
+	v := p.Version
+	if e := p.Qualifiers.Map()["epoch"]; e != "" && !strings.Contains(v, ":") {
+		v = e + ":" + v
+	}
+	if p.Type == "golang" {
+		v = strings.TrimPrefix(v, "v")
+	}
+	k := strings.ToLower(p.Type) + "/" + strings.ToLower(p.Namespace) + "/" + p.Name
+	if v != "" {
+		k += "@" + v
+	}
+	return k
+}
