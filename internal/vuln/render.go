@@ -96,8 +96,8 @@ func (r *Report) SARIF(w io.Writer, toolVersion string) error {
 		}
 		loc := firstNonEmpty(f.Package.PURL, f.Package.Name)
 		res := obj{"ruleId": f.ID, "level": sarifLevel(f),
-			"message":   obj{"text": fmt.Sprintf("%s %s is affected by %s (%s); %s", f.Package.Name, f.Package.Version, f.ID, f.Severity, fixed)},
-			"locations": []obj{{"logicalLocations": []obj{{"fullyQualifiedName": loc, "kind": "package"}}}},
+			"message":    obj{"text": fmt.Sprintf("%s %s is affected by %s (%s); %s", f.Package.Name, f.Package.Version, f.ID, f.Severity, fixed)},
+			"locations":  []obj{{"logicalLocations": []obj{{"fullyQualifiedName": loc, "kind": "package"}}}},
 			"properties": obj{"exploited": f.Exploited, "fixed_versions": f.FixedVersions}}
 		if f.VEX != nil && f.VEX.Suppressed {
 			res["suppressions"] = []obj{{"kind": "external", "justification": strings.TrimSpace(f.VEX.Status + " " + f.VEX.Justification + " " + f.VEX.Impact)}}
