@@ -80,3 +80,37 @@ func TestVulnScan(t *testing.T) {
 	run(2, "vuln", "scan", sbom, "--root", state)
 	run(2, "vuln", "db", "import", filepath.Join("testdata", "vuln", "app.cdx.json"))
 }
+
+// TestVulnScanRoot: the packages of a root filesystem, matched under
+// their source package as Debian's advisories name them.
+func TestVulnScanRoot(t *testing.T) {
+	state, root, osvDir := t.TempDir(), t.TempDir(), t.TempDir()
+	files := map[string]string{
+		"etc/os-release": "ID=debian\nVERSION_ID=\"12\"\nPRETTY_NAME=\"Debian GNU/Linux 12 (bookworm)\"\n",
+		"var/lib/dpkg/status": "Package: libc6\nStatus: install ok installed\nVersion: 2.36-9+deb12u3\nSource: glibc\nArchitecture: amd64\n" +
+			"Maintainer: GNU Libc Maintainers <debian-glibc@lists.debian.org>\n\n" +
+			"Package: zlib1g\nStatus: install ok installed\nVersion: 1:1.2.13.dfsg-1\nSource: zlib\nArchitecture: amd64\n\n",
+	}
+	for name, body := range files {
+		p := filepath.Join(root, name)
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	rec := `{"id":"DSA-9999-1","aliases":["CVE-2026-9999"],"affected":[{"package":{"ecosystem":"Debian:12","name":"glibc"},` +
+		`"ranges":[{"type":"ECOSYSTEM","events":[{"introduced":"0"},{"fixed":"2.36-9+deb12u4"}]}]},` +
+		`{"package":{"ecosystem":"Debian:12","name":"zlib"},"ranges":[{"type":"ECOSYSTEM","events":[{"introduced":"0"},{"fixed":"1.2.13.dfsg-2"}]}]}]}`
+	if err := os.WriteFile(filepath.Join(osvDir, "DSA-9999-1.json"), []byte(rec), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	run := mustRunner(t, map[string]string{"CRADLE_HOME": state})
+	run(0, "vuln", "db", "import", osvDir)
+	out, _ := run(3, "vuln", "scan", "--root", root, "--fail-on", "low")
+	// zlib's epoch 1 is newer than the unversioned fix: only libc6.
+	if !strings.Contains(out, "libc6") || !strings.Contains(out, "2.36-9+deb12u4") || strings.Contains(out, "zlib1g  ") || !strings.Contains(out, "1 findings") {
+		t.Errorf("root scan:\n%s", out)
+	}
+}

@@ -35,9 +35,30 @@ func Match(src Source, comps []Component) (findings []Finding, gaps []Gap, err e
 		if err != nil {
 			return nil, nil, fmt.Errorf("look up %s %s: %w", c.Ecosystem, c.Name, err)
 		}
+		byName := len(recs)
+		if c.Source != "" {
+			// Distribution advisories name the source package.
+			more, err := src.Lookup(c.Ecosystem, c.Source)
+			if err != nil {
+				return nil, nil, fmt.Errorf("look up %s %s: %w", c.Ecosystem, c.Source, err)
+			}
+			recs = append(recs, more...)
+		}
 		var hits []hit
-		for _, r := range recs {
-			h, ok, err := affects(r, c)
+		seen := map[string]bool{}
+		for i, r := range recs {
+			if seen[r.ID] {
+				continue
+			}
+			seen[r.ID] = true
+			as := c
+			if i >= byName {
+				as.Name = c.Source
+				if c.SourceVersion != "" {
+					as.Version = c.SourceVersion
+				}
+			}
+			h, ok, err := affects(r, as)
 			if err != nil {
 				gaps = append(gaps, Gap{Package: pkgOf(c), Reason: fmt.Sprintf("%s: %v", r.ID, err)})
 			}

@@ -175,3 +175,18 @@ func TestRenderGolden(t *testing.T) {
 		}
 	}
 }
+
+// Debian advisories name the source package: a binary package built from
+// it (a binNMU too) is matched under the source's name and version.
+func TestMatchSourcePackage(t *testing.T) {
+	src := memSource{recs: []*osv.Record{rec(t, `{"id":"DSA-5000-1","affected":[{"package":{"ecosystem":"Debian:12","name":"glibc"},
+		"ranges":[{"type":"ECOSYSTEM","events":[{"introduced":"0"},{"fixed":"2.36-9+deb12u4"}]}]}]}`)}}
+	c, ok := FromPURL("pkg:deb/debian/libc6@2.36-9%2Bdeb12u3%2Bb1?arch=amd64&distro=debian-12&upstream=glibc%20%282.36-9%2Bdeb12u3%29")
+	if !ok || c.Source != "glibc" || c.SourceVersion != "2.36-9+deb12u3" || c.Ecosystem != "Debian:12" {
+		t.Fatalf("%+v", c)
+	}
+	fs, _, err := Match(src, []Component{c})
+	if err != nil || len(fs) != 1 || fs[0].Package.Name != "libc6" || fs[0].FixedVersions[0] != "2.36-9+deb12u4" {
+		t.Fatalf("%+v %v", fs, err)
+	}
+}
