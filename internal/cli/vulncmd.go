@@ -27,6 +27,10 @@ exploited. --vex FILE (OpenVEX or CycloneDX VEX, repeatable) suppresses
 findings stated not_affected or fixed; the justification stays in the
 report. See docs/vulnerabilities.md.
 
+Formats (--format): table; json (the vuln_report document); sarif (SARIF
+2.1.0); cyclonedx (a CycloneDX 1.6 vulnerability report with VEX
+analyses, separate from the SBOM); openvex (OpenVEX statements to triage).
+
 Gate (--fail-on): critical, high, medium, low or unknown (any finding)
 fails on unsuppressed findings at or above that severity, an unknown
 severity counting as --unknown-as (default critical: no severity is

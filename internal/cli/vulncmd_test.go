@@ -61,7 +61,7 @@ func TestVulnScan(t *testing.T) {
 	if len(r.Findings) != 2 || r.Findings[1].VEX == nil || !r.Findings[1].VEX.Suppressed || r.Findings[1].VEX.Justification != "vulnerable_code_not_in_execute_path" {
 		t.Errorf("findings: %+v", r.Findings)
 	}
-	for _, f := range []string{"sarif", "openvex"} {
+	for _, f := range []string{"sarif", "openvex", "cyclonedx"} {
 		if out, _ := run(0, "vuln", "scan", sbom, "--format", f); !strings.Contains(out, "GO-2021-0052") {
 			t.Errorf("%s: %s", f, out)
 		}

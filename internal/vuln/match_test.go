@@ -156,6 +156,8 @@ func TestRenderGolden(t *testing.T) {
 			err = r.SARIF(&buf, "1.2.3")
 		case "openvex":
 			err = r.OpenVEX(&buf, "1.2.3")
+		case "cyclonedx":
+			err = r.CycloneDX(&buf, "1.2.3")
 		}
 		if err != nil {
 			t.Fatal(err)
