@@ -19,7 +19,7 @@ named as the argument; without one, the target's installed packages as
 "cradle sbom" catalogues them (the live host, --root DIR or --image FILE).
 
 Versions compare with each ecosystem's own rules (Go, npm, PyPI, Debian,
-Ubuntu, Alpine, RPM distributions, Maven, crates.io). Records that share
+Ubuntu, Alpine, RPM distributions, Maven, crates.io, RubyGems). Records that share
 an id or alias are one finding. Severity is the highest CVSS v3.x/v4.0
 base score of the records (else the database's own word); records with
 none are "unknown". A CVE in the imported KEV catalogue marks the finding
