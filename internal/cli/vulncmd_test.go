@@ -14,6 +14,7 @@ func TestVulnScan(t *testing.T) {
 	sbom := filepath.Join("testdata", "vuln", "app.cdx.json")
 
 	// No database yet: an input error that says what to do.
+	run(2, "vuln", "db", "info")
 	_, errs := run(2, "vuln", "scan", sbom)
 	if !strings.Contains(errs, "no vulnerability database") || !strings.Contains(errs, "vuln db import") {
 		t.Errorf("missing database: %s", errs)
@@ -28,6 +29,10 @@ func TestVulnScan(t *testing.T) {
 	out, _ = run(0, "vuln", "db", "import", filepath.Join("testdata", "vuln", "osv"))
 	if !strings.Contains(out, "2 unchanged") {
 		t.Errorf("re-import is not incremental: %s", out)
+	}
+
+	if out, _ := run(0, "vuln", "db", "info"); !strings.Contains(out, "2 vulnerabilities") || !strings.Contains(out, "osv-dir") {
+		t.Errorf("db info: %s", out)
 	}
 
 	// Report only, then the gates.
