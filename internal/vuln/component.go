@@ -65,6 +65,11 @@ func FromPURL(purl string) (c Component, ok bool) {
 		// syft and others write the source package as "upstream".
 		c.SetSource(q["upstream"])
 		if rel := distroRelease(q["distro"]); rel != "" && c.Ecosystem != "" {
+			if c.Ecosystem == "Alpine" {
+				// OSV names Alpine branches: 3.18.4 → v3.18.
+				parts := strings.SplitN(rel, ".", 3)
+				rel = "v" + strings.Join(parts[:min(2, len(parts))], ".")
+			}
 			c.Ecosystem += ":" + rel
 		}
 	default:
@@ -89,8 +94,8 @@ func FromPURL(purl string) (c Component, ok bool) {
 }
 
 // distroRelease takes the release from a purl distro qualifier
-// ("debian-12" → "12", "bookworm" stays unknown, "3.18" → "v3.18" is
-// Alpine's spelling and left to the caller).
+// ("debian-12" → "12", "alpine-3.18.4" → "3.18.4"; "bookworm" stays
+// unknown).
 func distroRelease(d string) string {
 	if i := strings.LastIndexByte(d, '-'); i >= 0 {
 		d = d[i+1:]

@@ -111,11 +111,18 @@ func affects(r *osv.Record, c Component) (hit, bool, error) {
 }
 
 // sameRelease: a record for "Debian:11" does not apply to a Debian 12
-// package; either side without a release matches.
+// package. Only Debian, Ubuntu and Alpine releases are compared (their
+// OSV ecosystems name the release plainly: "Ubuntu:22.04:LTS",
+// "Alpine:v3.18"); either side without a release matches.
 func sameRelease(recEco, compEco string) bool {
-	_, r1, ok1 := strings.Cut(recEco, ":")
+	base, r1, ok1 := strings.Cut(recEco, ":")
 	_, r2, ok2 := strings.Cut(compEco, ":")
-	return !ok1 || !ok2 || strings.TrimPrefix(r1, "v") == strings.TrimPrefix(r2, "v")
+	if !ok1 || !ok2 || (base != "Debian" && base != "Ubuntu" && base != "Alpine") {
+		return true
+	}
+	r1, _, _ = strings.Cut(r1, ":")
+	r2, _, _ = strings.Cut(r2, ":")
+	return strings.TrimPrefix(r1, "v") == strings.TrimPrefix(r2, "v")
 }
 
 // platform applies the Go database's GOOS/GOARCH limits as govulncheck's

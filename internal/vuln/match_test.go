@@ -192,3 +192,31 @@ func TestMatchSourcePackage(t *testing.T) {
 		t.Fatalf("%+v %v", fs, err)
 	}
 }
+
+func TestPURLEcosystems(t *testing.T) {
+	for purl, want := range map[string]Component{
+		"pkg:apk/alpine/busybox@1.36.1-r5?arch=x86_64&distro=alpine-3.18.4": {Name: "busybox", Version: "1.36.1-r5", Ecosystem: "Alpine:v3.18"},
+		"pkg:deb/ubuntu/bash@5.1-6ubuntu1?distro=ubuntu-22.04":              {Name: "bash", Version: "5.1-6ubuntu1", Ecosystem: "Ubuntu:22.04"},
+		"pkg:rpm/redhat/openssl@3.0.7-1.el9?epoch=1&distro=redhat-9.2":      {Name: "openssl", Version: "1:3.0.7-1.el9", Ecosystem: "Red Hat:9.2"},
+		"pkg:maven/org.apache.logging.log4j/log4j-core@2.14.1":              {Name: "org.apache.logging.log4j:log4j-core", Version: "2.14.1", Ecosystem: "Maven"},
+		"pkg:npm/%40babel/core@7.0.0":                                       {Name: "@babel/core", Version: "7.0.0", Ecosystem: "npm"},
+		"pkg:golang/github.com/gin-gonic/gin@v1.7.0":                        {Name: "github.com/gin-gonic/gin", Version: "1.7.0", Ecosystem: "Go"},
+		"pkg:golang/stdlib@go1.21rc2":                                       {Name: "stdlib", Version: "1.21.0-rc.2", Ecosystem: "Go"},
+	} {
+		c, ok := FromPURL(purl)
+		if !ok || c.Name != want.Name || c.Version != want.Version || c.Ecosystem != want.Ecosystem {
+			t.Errorf("FromPURL(%s) = %+v", purl, c)
+		}
+	}
+	for rec, comp := range map[string]string{"Ubuntu:22.04:LTS": "Ubuntu:22.04", "Alpine:v3.18": "Alpine:v3.18", "Debian": "Debian:12", "Red Hat:enterprise_linux:9::appstream": "Red Hat:9.2"} {
+		if !sameRelease(rec, comp) {
+			t.Errorf("sameRelease(%s, %s) = false", rec, comp)
+		}
+	}
+	if sameRelease("Debian:11", "Debian:12") || sameRelease("Alpine:v3.17", "Alpine:v3.18") {
+		t.Error("another release matched")
+	}
+	if PURLKey("pkg:deb/debian/openssl@3.0.11-1?epoch=1&arch=amd64") != PURLKey("pkg:deb/debian/openssl@1%3A3.0.11-1") {
+		t.Error("PURLKey: epoch qualifier and percent-encoded epoch differ")
+	}
+}
