@@ -72,6 +72,13 @@ func TestVulnScan(t *testing.T) {
 		}
 	}
 
+	// The KEV catalogue marks the gin finding (alias CVE-2020-28483) exploited.
+	run(0, "vuln", "db", "import", filepath.Join("testdata", "vuln", "kev.json"))
+	out, _ = run(3, "vuln", "scan", sbom, "--fail-on", "known-exploited")
+	if !strings.Contains(out, "known exploited") {
+		t.Errorf("KEV finding:\n%s", out)
+	}
+
 	// A stale database names its age.
 	db := filepath.Join(state, "vuln", "osv.db")
 	_, errs = run(2, "vuln", "scan", sbom, "--max-age", "1ns")
