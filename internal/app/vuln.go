@@ -110,3 +110,17 @@ func (a *App) openVulnDB(path string, maxAge time.Duration, now time.Time) (*db.
 	}
 	return d, info, nil
 }
+
+// VulnDBInfo describes the database: schema, counts, last import and the
+// provenance of every source.
+func (a *App) VulnDBInfo(path string) (*db.Info, error) {
+	path, err := a.vulnDBPath(path)
+	if err != nil {
+		return nil, err
+	}
+	d, info, err := a.openVulnDB(path, 0, time.Now())
+	if err != nil {
+		return nil, err
+	}
+	return info, d.Close()
+}

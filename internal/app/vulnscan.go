@@ -6,6 +6,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/cradle-cra/cradle/internal/collect/packages"
 	"github.com/cradle-cra/cradle/internal/sbom"
 	"github.com/cradle-cra/cradle/internal/target"
 	"github.com/cradle-cra/cradle/internal/vex"
@@ -121,10 +122,21 @@ func (a *App) vulnComponents(ctx context.Context, in VulnScanInput) ([]vuln.Comp
 	if err != nil {
 		return nil, nil, "", err
 	}
+	// The SBOM leaves out source packages; distribution advisories are
+	// filed under them, so they are read from the same collector.
+	sources := map[string]string{}
+	if db, err := packages.Collect(ctx, t); err == nil {
+		for _, p := range db.Packages {
+			if p.Source != "" && p.PURL != "" {
+				sources[p.PURL] = p.Source
+			}
+		}
+	}
 	var comps []vuln.Component
 	var gaps []vuln.Gap
 	for _, c := range b.Components {
 		if vc, ok := vuln.FromPURL(c.PURL); ok {
+			vc.SetSource(sources[c.PURL])
 			comps = append(comps, vc)
 		} else {
 			gaps = append(gaps, vuln.Gap{Package: vuln.Package{Name: c.Name, Version: c.Version, PURL: c.PURL}, Reason: "no package URL of a known ecosystem"})

@@ -19,13 +19,17 @@ named as the argument; without one, the target's installed packages as
 "cradle sbom" catalogues them (the live host, --root DIR or --image FILE).
 
 Versions compare with each ecosystem's own rules (Go, npm, PyPI, Debian,
-Ubuntu, Alpine, RPM distributions, Maven, crates.io). Records that share
+Ubuntu, Alpine, RPM distributions, Maven, crates.io, RubyGems). Records that share
 an id or alias are one finding. Severity is the highest CVSS v3.x/v4.0
 base score of the records (else the database's own word); records with
 none are "unknown". A CVE in the imported KEV catalogue marks the finding
 exploited. --vex FILE (OpenVEX or CycloneDX VEX, repeatable) suppresses
 findings stated not_affected or fixed; the justification stays in the
 report. See docs/vulnerabilities.md.
+
+Formats (--format): table; json (the vuln_report document); sarif (SARIF
+2.1.0); cyclonedx (a CycloneDX 1.6 vulnerability report with VEX
+analyses, separate from the SBOM); openvex (OpenVEX statements to triage).
 
 Gate (--fail-on): critical, high, medium, low or unknown (any finding)
 fails on unsuppressed findings at or above that severity, an unknown

@@ -62,6 +62,38 @@ func newVulnDBCmd(env *Env) *cobra.Command {
 		},
 	}
 	imp.Flags().StringVar(&dbPath, "db", "", "vulnerability database `FILE` (default $CRADLE_HOME/vuln/osv.db)")
-	cmd.AddCommand(imp)
+	cmd.AddCommand(imp, newVulnDBInfoCmd(env))
+	return cmd
+}
+
+func newVulnDBInfoCmd(env *Env) *cobra.Command {
+	var dbPath string
+	cmd := &cobra.Command{
+		Use:   "info [--db FILE]",
+		Short: "Show the local vulnerability database: schema, counts, age and import provenance",
+		Long: `Show the vulnerability database's schema version, how many OSV records,
+KEV entries and EPSS scores it holds, when it was last imported and, per
+source, the provenance of its last import (kind, SHA-256 of the file,
+time, counts).
+
+Exit codes: 0 shown; 2 no database, or one of another schema; 1 internal
+error.`,
+		Example: `  cradle vuln db info
+  cradle vuln db info --db /srv/cradle/osv.db`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			in, err := env.app().VulnDBInfo(dbPath)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(env.Stdout, "%s (schema %s): %d vulnerabilities, %d KEV, %d EPSS; last import %s (%s ago)\n", in.Path, in.Schema,
+				in.Vulns, in.KEV, in.EPSS, in.Updated.Format(time.RFC3339), time.Since(in.Updated).Round(time.Minute))
+			for _, p := range in.Imports {
+				fmt.Fprintf(env.Stdout, "  %s %s  %s  %d records  %s %s\n", p.Kind, p.Source, p.Time.Format(time.RFC3339), p.Records, p.Version, p.SHA256)
+			}
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&dbPath, "db", "", "vulnerability database `FILE` (default $CRADLE_HOME/vuln/osv.db)")
 	return cmd
 }

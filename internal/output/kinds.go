@@ -136,7 +136,8 @@ func knownSeverity(s result.Severity) error {
 	return nil
 }
 
-// vulnSpec: vuln_report renders as a table, JSON, SARIF and OpenVEX.
+// vulnSpec: vuln_report renders as a table, JSON, SARIF, CycloneDX VDR/VEX
+// and OpenVEX.
 func vulnSpec() *Spec {
 	return &Spec{Kind: KindVulnReport, SchemaVersion: vuln.ReportSchemaVersion, decode: decodeOne[vuln.Report],
 		formats: map[string]Renderer{
@@ -144,5 +145,8 @@ func vulnSpec() *Spec {
 			"json":    typed(func(w io.Writer, r *vuln.Report, _ Options) error { return r.JSON(w) }),
 			"sarif":   typed(func(w io.Writer, r *vuln.Report, _ Options) error { return r.SARIF(w, version.Version()) }),
 			"openvex": typed(func(w io.Writer, r *vuln.Report, _ Options) error { return r.OpenVEX(w, version.Version()) }),
+			"cyclonedx": typed(func(w io.Writer, r *vuln.Report, _ Options) error {
+				return r.CycloneDX(w, version.Version())
+			}),
 		}}
 }

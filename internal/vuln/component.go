@@ -21,6 +21,11 @@ type Component struct {
 	Version   string `json:"version"`
 	Ecosystem string `json:"ecosystem"` // OSV ecosystem ("Go", "Debian:12"); "" when unknown
 	PURL      string `json:"purl,omitempty"`
+	// Source is a distribution package's source package (dpkg Source,
+	// apk origin), under which Debian, Ubuntu and Alpine advisories name
+	// it; SourceVersion its version when it differs (binNMUs).
+	Source        string `json:"-"`
+	SourceVersion string `json:"-"`
 	// GOOS and GOARCH are a Go binary's platform (build settings): records
 	// limited to other platforms do not apply.
 	GOOS   string `json:"-"`
@@ -57,7 +62,14 @@ func FromPURL(purl string) (c Component, ok bool) {
 		if e := q["epoch"]; e != "" && !strings.Contains(c.Version, ":") {
 			c.Version = e + ":" + c.Version
 		}
+		// syft and others write the source package as "upstream".
+		c.SetSource(q["upstream"])
 		if rel := distroRelease(q["distro"]); rel != "" && c.Ecosystem != "" {
+			if c.Ecosystem == "Alpine" {
+				// OSV names Alpine branches: 3.18.4 → v3.18.
+				parts := strings.SplitN(rel, ".", 3)
+				rel = "v" + strings.Join(parts[:min(2, len(parts))], ".")
+			}
 			c.Ecosystem += ":" + rel
 		}
 	default:
@@ -82,8 +94,8 @@ func FromPURL(purl string) (c Component, ok bool) {
 }
 
 // distroRelease takes the release from a purl distro qualifier
-// ("debian-12" → "12", "bookworm" stays unknown, "3.18" → "v3.18" is
-// Alpine's spelling and left to the caller).
+// ("debian-12" → "12", "alpine-3.18.4" → "3.18.4"; "bookworm" stays
+// unknown).
 func distroRelease(d string) string {
 	if i := strings.LastIndexByte(d, '-'); i >= 0 {
 		d = d[i+1:]
@@ -115,4 +127,15 @@ func PURLKey(purl string) string {
 		k += "@" + v
 	}
 	return k
+}
+
+// SetSource records a source package as dpkg writes it ("glibc" or
+// "glibc (2.36-9)").
+func (c *Component) SetSource(src string) {
+	name, ver, _ := strings.Cut(strings.TrimSpace(src), " ")
+	if name == "" || name == c.Name && ver == "" {
+		return
+	}
+	c.Source = name
+	c.SourceVersion = strings.Trim(ver, "()")
 }

@@ -35,9 +35,30 @@ func Match(src Source, comps []Component) (findings []Finding, gaps []Gap, err e
 		if err != nil {
 			return nil, nil, fmt.Errorf("look up %s %s: %w", c.Ecosystem, c.Name, err)
 		}
+		byName := len(recs)
+		if c.Source != "" {
+			// Distribution advisories name the source package.
+			more, err := src.Lookup(c.Ecosystem, c.Source)
+			if err != nil {
+				return nil, nil, fmt.Errorf("look up %s %s: %w", c.Ecosystem, c.Source, err)
+			}
+			recs = append(recs, more...)
+		}
 		var hits []hit
-		for _, r := range recs {
-			h, ok, err := affects(r, c)
+		seen := map[string]bool{}
+		for i, r := range recs {
+			if seen[r.ID] {
+				continue
+			}
+			seen[r.ID] = true
+			as := c
+			if i >= byName {
+				as.Name = c.Source
+				if c.SourceVersion != "" {
+					as.Version = c.SourceVersion
+				}
+			}
+			h, ok, err := affects(r, as)
 			if err != nil {
 				gaps = append(gaps, Gap{Package: pkgOf(c), Reason: fmt.Sprintf("%s: %v", r.ID, err)})
 			}
@@ -90,11 +111,18 @@ func affects(r *osv.Record, c Component) (hit, bool, error) {
 }
 
 // sameRelease: a record for "Debian:11" does not apply to a Debian 12
-// package; either side without a release matches.
+// package. Only Debian, Ubuntu and Alpine releases are compared (their
+// OSV ecosystems name the release plainly: "Ubuntu:22.04:LTS",
+// "Alpine:v3.18"); either side without a release matches.
 func sameRelease(recEco, compEco string) bool {
-	_, r1, ok1 := strings.Cut(recEco, ":")
+	base, r1, ok1 := strings.Cut(recEco, ":")
 	_, r2, ok2 := strings.Cut(compEco, ":")
-	return !ok1 || !ok2 || strings.TrimPrefix(r1, "v") == strings.TrimPrefix(r2, "v")
+	if !ok1 || !ok2 || (base != "Debian" && base != "Ubuntu" && base != "Alpine") {
+		return true
+	}
+	r1, _, _ = strings.Cut(r1, ":")
+	r2, _, _ = strings.Cut(r2, ":")
+	return strings.TrimPrefix(r1, "v") == strings.TrimPrefix(r2, "v")
 }
 
 // platform applies the Go database's GOOS/GOARCH limits as govulncheck's

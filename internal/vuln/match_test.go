@@ -75,9 +75,9 @@ func fixture(t *testing.T) (memSource, []Component) {
 		{Name: "example.com/mod", Version: "1.1.0", Ecosystem: "Go", PURL: "pkg:golang/example.com/mod@v1.1.0", GOOS: "linux", GOARCH: "amd64"},
 		{Name: "stdlib", Version: "1.22.1", Ecosystem: "Go", PURL: "pkg:golang/stdlib@v1.22.1", GOOS: "linux", GOARCH: "amd64"},
 	}
-	for _, p := range []string{"pkg:deb/debian/openssl@3.0.11-1~deb12u1?arch=amd64&epoch=1&distro=debian-12", "pkg:pypi/foo-bar@1.4", "pkg:gem/rails@7.0.0", "pkg:generic/thing@1"} {
+	for _, p := range []string{"pkg:deb/debian/openssl@3.0.11-1~deb12u1?arch=amd64&epoch=1&distro=debian-12", "pkg:pypi/foo-bar@1.4", "pkg:nuget/Newtonsoft.Json@12.0.1", "pkg:generic/thing@1"} {
 		c, ok := FromPURL(p)
-		if ok || p == "pkg:gem/rails@7.0.0" {
+		if ok || p == "pkg:nuget/Newtonsoft.Json@12.0.1" {
 			comps = append(comps, c)
 		}
 	}
@@ -116,7 +116,7 @@ func TestMatch(t *testing.T) {
 	if !slices.Equal(f.Aliases, []string{"CVE-2024-0001", "GHSA-aaaa-bbbb-cccc"}) {
 		t.Errorf("aliases %v", f.Aliases)
 	}
-	if len(r.Gaps) != 1 || r.Gaps[0].Package.Name != "rails" {
+	if len(r.Gaps) != 1 || r.Gaps[0].Package.Name != "Newtonsoft.Json" {
 		t.Errorf("gaps %+v", r.Gaps)
 	}
 	if !r.Gate.Failed || r.Summary.Suppressed != 1 || r.Summary.Exploited != 1 {
@@ -156,6 +156,8 @@ func TestRenderGolden(t *testing.T) {
 			err = r.SARIF(&buf, "1.2.3")
 		case "openvex":
 			err = r.OpenVEX(&buf, "1.2.3")
+		case "cyclonedx":
+			err = r.CycloneDX(&buf, "1.2.3")
 		}
 		if err != nil {
 			t.Fatal(err)
@@ -173,5 +175,48 @@ func TestRenderGolden(t *testing.T) {
 		if !bytes.Equal(buf.Bytes(), want) {
 			t.Errorf("%s differs from %s (go test -update):\n%s", format, golden, buf.Bytes())
 		}
+	}
+}
+
+// Debian advisories name the source package: a binary package built from
+// it (a binNMU too) is matched under the source's name and version.
+func TestMatchSourcePackage(t *testing.T) {
+	src := memSource{recs: []*osv.Record{rec(t, `{"id":"DSA-5000-1","affected":[{"package":{"ecosystem":"Debian:12","name":"glibc"},
+		"ranges":[{"type":"ECOSYSTEM","events":[{"introduced":"0"},{"fixed":"2.36-9+deb12u4"}]}]}]}`)}}
+	c, ok := FromPURL("pkg:deb/debian/libc6@2.36-9%2Bdeb12u3%2Bb1?arch=amd64&distro=debian-12&upstream=glibc%20%282.36-9%2Bdeb12u3%29")
+	if !ok || c.Source != "glibc" || c.SourceVersion != "2.36-9+deb12u3" || c.Ecosystem != "Debian:12" {
+		t.Fatalf("%+v", c)
+	}
+	fs, _, err := Match(src, []Component{c})
+	if err != nil || len(fs) != 1 || fs[0].Package.Name != "libc6" || fs[0].FixedVersions[0] != "2.36-9+deb12u4" {
+		t.Fatalf("%+v %v", fs, err)
+	}
+}
+
+func TestPURLEcosystems(t *testing.T) {
+	for purl, want := range map[string]Component{
+		"pkg:apk/alpine/busybox@1.36.1-r5?arch=x86_64&distro=alpine-3.18.4": {Name: "busybox", Version: "1.36.1-r5", Ecosystem: "Alpine:v3.18"},
+		"pkg:deb/ubuntu/bash@5.1-6ubuntu1?distro=ubuntu-22.04":              {Name: "bash", Version: "5.1-6ubuntu1", Ecosystem: "Ubuntu:22.04"},
+		"pkg:rpm/redhat/openssl@3.0.7-1.el9?epoch=1&distro=redhat-9.2":      {Name: "openssl", Version: "1:3.0.7-1.el9", Ecosystem: "Red Hat:9.2"},
+		"pkg:maven/org.apache.logging.log4j/log4j-core@2.14.1":              {Name: "org.apache.logging.log4j:log4j-core", Version: "2.14.1", Ecosystem: "Maven"},
+		"pkg:npm/%40babel/core@7.0.0":                                       {Name: "@babel/core", Version: "7.0.0", Ecosystem: "npm"},
+		"pkg:golang/github.com/gin-gonic/gin@v1.7.0":                        {Name: "github.com/gin-gonic/gin", Version: "1.7.0", Ecosystem: "Go"},
+		"pkg:golang/stdlib@go1.21rc2":                                       {Name: "stdlib", Version: "1.21.0-rc.2", Ecosystem: "Go"},
+	} {
+		c, ok := FromPURL(purl)
+		if !ok || c.Name != want.Name || c.Version != want.Version || c.Ecosystem != want.Ecosystem {
+			t.Errorf("FromPURL(%s) = %+v", purl, c)
+		}
+	}
+	for rec, comp := range map[string]string{"Ubuntu:22.04:LTS": "Ubuntu:22.04", "Alpine:v3.18": "Alpine:v3.18", "Debian": "Debian:12", "Red Hat:enterprise_linux:9::appstream": "Red Hat:9.2"} {
+		if !sameRelease(rec, comp) {
+			t.Errorf("sameRelease(%s, %s) = false", rec, comp)
+		}
+	}
+	if sameRelease("Debian:11", "Debian:12") || sameRelease("Alpine:v3.17", "Alpine:v3.18") {
+		t.Error("another release matched")
+	}
+	if PURLKey("pkg:deb/debian/openssl@3.0.11-1?epoch=1&arch=amd64") != PURLKey("pkg:deb/debian/openssl@1%3A3.0.11-1") {
+		t.Error("PURLKey: epoch qualifier and percent-encoded epoch differ")
 	}
 }

@@ -10,7 +10,7 @@ import (
 )
 
 // Formats the report renders to.
-var Formats = []string{"table", "json", "sarif", "openvex"}
+var Formats = []string{"table", "json", "sarif", "cyclonedx", "openvex"}
 
 // Table writes the human summary: one line per finding, suppressed ones
 // marked, then gaps and the gate.

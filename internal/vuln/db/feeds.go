@@ -21,7 +21,6 @@ func (d *DB) importKEV(data []byte, p *Provenance) error {
 	}
 	p.Version, p.Records = c.CatalogVersion, len(c.Vulnerabilities)
 	return d.bolt.Update(func(tx *bolt.Tx) error {
-		p.Unchanged = tx.Bucket(bKEV).Stats().KeyN
 		if err := tx.DeleteBucket(bKEV); err != nil {
 			return err
 		}
@@ -38,7 +37,7 @@ func (d *DB) importKEV(data []byte, p *Provenance) error {
 				return err
 			}
 		}
-		p.Added, p.Unchanged = len(c.Vulnerabilities), 0
+		p.Added = len(c.Vulnerabilities)
 		return nil
 	})
 }

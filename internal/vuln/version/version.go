@@ -2,7 +2,7 @@
 // tools do (OSV "ECOSYSTEM" ranges are defined by them): Go module and
 // stdlib versions, SemVer 2.0 (npm, crates.io, OSV "SEMVER" ranges),
 // PEP 440 (PyPI), dpkg (Debian, Ubuntu), apk (Alpine), rpm EVR (Red Hat
-// family, SUSE) and Maven. Each comparator is written from its
+// family, SUSE), Maven and RubyGems. Each comparator is written from its
 // specification; the table tests use the specifications' own examples.
 package version
 
@@ -47,6 +47,8 @@ func For(ecosystem string) (Comparator, error) {
 		return RPM, nil
 	case "Maven":
 		return Maven, nil
+	case "RubyGems":
+		return Gem, nil
 	}
 	return nil, fmt.Errorf("%w %q", ErrUnsupported, ecosystem)
 }

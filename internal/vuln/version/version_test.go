@@ -116,3 +116,11 @@ func TestFor(t *testing.T) {
 		}
 	}
 }
+
+func TestGem(t *testing.T) {
+	// Gem::Version documentation: pre-releases (any letter) sort before
+	// the release; "-" starts a pre-release.
+	ascending(t, "gem", Gem, []string{"1.0.a", "1.0.a.2", "1.0.b1", "1.0.pre", "1.0.rc1", "1.0", "1.0.1-x", "1.0.1", "1.0.2", "1.1", "1.10", "2"})
+	equal(t, "gem", Gem, [][2]string{{"1.0", "1"}, {"1.0.0", "1.0"}, {"1.0.0a1", "1.0.0.a.1"}})
+	invalid(t, "gem", Gem, []string{"", "a", "1..2", "1.0 x"})
+}
