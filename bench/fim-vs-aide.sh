@@ -71,7 +71,7 @@ entries=$(sed -n 's/^ *"entries": \([0-9]*\).*/\1/p' "$work/init.json" | tail -1
 
 # Go's SHA-256 on this CPU, per core, in the same run.
 per_core=$(cd "$repo" && go test -run '^$' -bench '^BenchmarkSHA256$' -benchtime 2s ./internal/fim |
-	sed -n 's/.* \([0-9.]*\) MB\/s.*/\1/p' | head -1)
+	sed -n 's/.*[[:space:]]\([0-9.]*\) MB\/s.*/\1/p' | head -1)
 all=$(awk -v p="$per_core" -v n="$(nproc)" 'BEGIN{printf "%.0f", p*n}')
 rate=$(awk -v b="$bytes" -v s="$cradle_init_secs" 'BEGIN{printf "%.0f", (s>0 ? b/1e6/s : 0)}')
 echo
