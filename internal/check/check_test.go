@@ -58,7 +58,7 @@ func TestDecodeStrict(t *testing.T) {
 		{"unknown in nested list", "nested: [[{mode: 1, bad: 2}]]\n", 1, `unknown field "bad"`},
 		{"hidden field is unknown", "Secret: x\n", 1, `unknown field "Secret"`},
 		{"dash field is unknown", "\"-\": x\n", 1, `unknown field "-"`},
-		{"type error keeps position", "path: /etc\ninner: {mode: notanumber}\n", 1, "cannot unmarshal"},
+		{"type error names its line", "path: /etc\ninner: {mode: notanumber}\n", 2, "cannot unmarshal"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var a args

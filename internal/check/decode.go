@@ -4,7 +4,9 @@ import (
 	"fmt"
 	"maps"
 	"reflect"
+	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 
 	"go.yaml.in/yaml/v3"
@@ -19,10 +21,24 @@ func decodeStrict(n *yaml.Node, v any) error {
 		return err
 	}
 	if err := n.Decode(v); err != nil {
-		return &ArgError{Line: n.Line, Column: n.Column, Msg: strings.TrimPrefix(err.Error(), "yaml: ")}
+		// yaml.v3 and UnmarshalYAML methods name the offending line in the
+		// message ("line 18: ..."); report it there rather than at n.
+		msg := strings.TrimPrefix(err.Error(), "yaml: ")
+		line := n.Line
+		if m := lineRE.FindStringSubmatchIndex(msg); m != nil {
+			if l, err := strconv.Atoi(msg[m[2]:m[3]]); err == nil {
+				line = l
+				msg = strings.TrimSpace(msg[:m[0]] + msg[m[1]:])
+				msg = strings.TrimSpace(strings.TrimPrefix(msg, "unmarshal errors:"))
+			}
+		}
+		return &ArgError{Line: line, Column: n.Column, Msg: msg}
 	}
 	return nil
 }
+
+// lineRE finds the first "line N: " in a decoding error.
+var lineRE = regexp.MustCompile(`line (\d+): `)
 
 var nodeType = reflect.TypeFor[yaml.Node]()
 

@@ -35,7 +35,7 @@ func TestParseErrors(t *testing.T) {
 		{"paths:\n  - path: /etc/\n", "not clean"},
 		{"paths:\n  - path: /etc\n    attributes: [md5]\n", "policy.yaml:2: path /etc: unknown attribute \"md5\""},
 		{"paths:\n  - path: /etc\n    attributes: [acl, acl]\n", "listed twice"},
-		{"paths:\n  - path: /etc\n    one_file_system: 1\n", "line 3"},
+		{"paths:\n  - path: /etc\n    one_file_system: 1\n", "policy.yaml:3: cannot unmarshal"},
 		{"paths:\n  - path: /etc\n    attributes: [mode, mode]\n", "listed twice"},
 		{"paths:\n  - path: /etc\n  - path: /etc\n", "policy.yaml:3: path /etc is already selected at line 2"},
 		{"paths:\n  - path: /etc\n    exclude: [\"re:(\"]\n", "missing closing )"},

@@ -6,6 +6,7 @@ import (
 
 	"github.com/cradle-cra/cradle/internal/catalog"
 	"github.com/cradle-cra/cradle/internal/changelog"
+	"github.com/cradle-cra/cradle/internal/classify"
 	"github.com/cradle-cra/cradle/internal/drift"
 	"github.com/cradle-cra/cradle/internal/fim"
 	"github.com/cradle-cra/cradle/internal/fix"
@@ -21,19 +22,20 @@ import (
 // The document kinds cradle writes. Each has a JSON Schema at
 // docs/schemas/<kind>.schema.json.
 const (
-	KindScanReport  Kind = result.ReportKind     // cradle scan
-	KindFixPlan     Kind = fix.Kind              // cradle fix
-	KindDriftReport Kind = drift.ReportKind      // cradle drift
-	KindRunList     Kind = journal.ListKind      // cradle runs
-	KindChangeLog   Kind = changelog.ListingKind // cradle log
-	KindWatchEvent  Kind = drift.EventKind       // cradle watch (JSON Lines)
-	KindVersion     Kind = version.Kind          // cradle version
-	KindRuleList    Kind = catalog.RuleListKind  // cradle rules
-	KindKeyList     Kind = signing.ListKind      // cradle key list
-	KindFIMReport   Kind = fim.ReportKind        // cradle fim
-	KindVulnReport  Kind = vuln.ReportKind       // cradle vuln scan
-	KindSBOMCheck   Kind = sbom.CheckKind        // cradle sbom check
-	KindSBOMDiff    Kind = sbom.DiffKind         // cradle sbom diff
+	KindScanReport     Kind = result.ReportKind     // cradle scan
+	KindFixPlan        Kind = fix.Kind              // cradle fix
+	KindDriftReport    Kind = drift.ReportKind      // cradle drift
+	KindRunList        Kind = journal.ListKind      // cradle runs
+	KindChangeLog      Kind = changelog.ListingKind // cradle log
+	KindWatchEvent     Kind = drift.EventKind       // cradle watch (JSON Lines)
+	KindVersion        Kind = version.Kind          // cradle version
+	KindRuleList       Kind = catalog.RuleListKind  // cradle rules
+	KindKeyList        Kind = signing.ListKind      // cradle key list
+	KindFIMReport      Kind = fim.ReportKind        // cradle fim
+	KindVulnReport     Kind = vuln.ReportKind       // cradle vuln scan
+	KindSBOMCheck      Kind = sbom.CheckKind        // cradle sbom check
+	KindSBOMDiff       Kind = sbom.DiffKind         // cradle sbom diff
+	KindClassification Kind = classify.ReportKind   // cradle classify
 )
 
 // Default returns the registry of every kind with its built-in formats.
@@ -66,6 +68,7 @@ func Default() *Registry {
 		tableAndJSON(KindRuleList, catalog.RuleListSchemaVersion, rulesTable),
 		tableAndJSON(KindKeyList, signing.ListSchemaVersion, keysTable),
 		tableAndJSON(KindSBOMCheck, sbom.CheckSchemaVersion, func(w io.Writer, r *sbom.CheckReport, _ Options) error { return r.Table(w) }),
+		tableAndJSON(KindClassification, classify.SchemaVersion, func(w io.Writer, r *classify.Result, _ Options) error { return r.Table(w) }),
 		tableAndJSON(KindSBOMDiff, sbom.DiffSchemaVersion, func(w io.Writer, r *sbom.DiffReport, _ Options) error { return r.Table(w) }),
 		{
 			Kind: KindFIMReport, SchemaVersion: fim.ReportSchemaVersion, decode: decodeOne[fim.Report],

@@ -12,6 +12,7 @@ import (
 
 	"github.com/cradle-cra/cradle/internal/catalog"
 	"github.com/cradle-cra/cradle/internal/changelog"
+	"github.com/cradle-cra/cradle/internal/classify"
 	"github.com/cradle-cra/cradle/internal/drift"
 	"github.com/cradle-cra/cradle/internal/fim"
 	"github.com/cradle-cra/cradle/internal/journal"
@@ -107,6 +108,8 @@ func samples(t *testing.T) map[output.Kind][]any {
 			read(filepath.Join("..", "fim", "testdata", "verify.json.golden"))},
 		output.KindSBOMCheck: {read(filepath.Join("..", "sbom", "testdata", "check.json.golden")),
 			read(filepath.Join("..", "sbom", "testdata", "check-foreign.json.golden"))},
+		output.KindClassification: {classified(t, classify.Input{Categories: []string{"I.12", "II.2"}, Standards: classify.StandardsNone}),
+			classified(t, classify.Input{Scheme: classify.AssuranceSubstantial, FreeOpenSource: true})},
 		output.KindSBOMDiff:   {read(filepath.Join("..", "sbom", "testdata", "diff.json.golden"))},
 		output.KindVulnReport: {read(filepath.Join("..", "vuln", "testdata", "report.json.golden"))},
 		output.KindKeyList: {signing.NewKeyList([]signing.KeyInfo{
@@ -231,4 +234,14 @@ func TestUndocumentedProperties(t *testing.T) {
 			t.Errorf("%s: got %v, want it to name %s", tc.kind, err, tc.want)
 		}
 	}
+}
+
+func classified(t *testing.T, in classify.Input) *classify.Result {
+	t.Helper()
+	r, err := classify.Classify(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.Product = "edge-gateway"
+	return r
 }
