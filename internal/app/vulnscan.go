@@ -21,7 +21,7 @@ type VulnScanInput struct {
 	DB        string
 	VEX       []string
 	FailOn    string // severity, "known-exploited" or "" (report only)
-	UnknownAs string // "" → critical
+	UnknownAs string // "" → vuln.DefaultUnknownAs
 	MaxAge    time.Duration
 	Time      time.Time // zero → now
 }
@@ -31,7 +31,7 @@ type VulnScanInput struct {
 // fails; the caller turns Gate.Failed into exit code 3.
 func (a *App) VulnScan(ctx context.Context, in VulnScanInput) (*vuln.Report, error) {
 	if in.UnknownAs == "" {
-		in.UnknownAs = vuln.SeverityCritical
+		in.UnknownAs = vuln.DefaultUnknownAs
 	}
 	if err := vuln.CheckGate(in.FailOn, in.UnknownAs); err != nil {
 		return nil, Usagef("%v", err)

@@ -48,14 +48,7 @@ func (r *Report) Table(w io.Writer) error {
 		}
 	}
 	fmt.Fprintf(w, "\n%d findings (%d suppressed by VEX, %d known exploited).", r.Summary.Findings, r.Summary.Suppressed, r.Summary.Exploited)
-	switch {
-	case r.Gate.FailOn == "":
-		fmt.Fprintln(w, " No gate (--fail-on not set).")
-	case r.Gate.Failed:
-		fmt.Fprintf(w, " Gate --fail-on %s (unknown severity as %s): FAILED by %d.\n", r.Gate.FailOn, r.Gate.UnknownAs, len(r.Gate.Failing))
-	default:
-		fmt.Fprintf(w, " Gate --fail-on %s (unknown severity as %s): passed.\n", r.Gate.FailOn, r.Gate.UnknownAs)
-	}
+	fmt.Fprintln(w, " "+r.Gate.Explain())
 	return nil
 }
 
