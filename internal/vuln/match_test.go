@@ -220,6 +220,10 @@ func TestPURLEcosystems(t *testing.T) {
 		"pkg:npm/%40babel/core@7.0.0":                                       {Name: "@babel/core", Version: "7.0.0", Ecosystem: "npm"},
 		"pkg:golang/github.com/gin-gonic/gin@v1.7.0":                        {Name: "github.com/gin-gonic/gin", Version: "1.7.0", Ecosystem: "Go"},
 		"pkg:golang/stdlib@go1.21rc2":                                       {Name: "stdlib", Version: "1.21.0-rc.2", Ecosystem: "Go"},
+		// Go module paths keep their case: the Go database spells them so.
+		"pkg:golang/github.com/BurntSushi/toml@v1.2.0":                         {Name: "github.com/BurntSushi/toml", Version: "1.2.0", Ecosystem: "Go"},
+		"pkg:golang/github.com/Azure/go-autorest%2Fautorest@v0.9.0?goos=linux": {Name: "github.com/Azure/go-autorest/autorest", Version: "0.9.0", Ecosystem: "Go"},
+		"pkg:pypi/Zope_Interface@5.0":                                          {Name: "zope-interface", Version: "5.0", Ecosystem: "PyPI"},
 	} {
 		c, ok := FromPURL(purl)
 		if !ok || c.Name != want.Name || c.Version != want.Version || c.Ecosystem != want.Ecosystem {
