@@ -35,6 +35,14 @@ func TestLockfilePURLs(t *testing.T) {
 			[]string{"pkg:golang/example.org/App", "pkg:golang/github.com/BurntSushi/toml@v1.4.0", "pkg:golang/github.com/Masterminds/semver/v3@v3.2.1"}},
 		{"package-lock v3", purls(parseNpmLock([]byte(`{"name":"app","version":"1.0.0","lockfileVersion":3,"packages":{"":{"name":"app","version":"1.0.0","dependencies":{"@babel/core":"^7"}},"node_modules/@babel/core":{"version":"7.24.0"}}}`))),
 			[]string{"pkg:npm/%40babel/core@7.24.0", "pkg:npm/app@1.0.0"}},
+		// v2 carries both "packages" and the v1 "dependencies" tree: one
+		// component per package, not two.
+		{"package-lock v2", purls(parseNpmLock([]byte(`{"name":"app","version":"1.0.0","lockfileVersion":2,"packages":{"":{"name":"app","version":"1.0.0"},"node_modules/@babel/core":{"version":"7.24.0"}},"dependencies":{"@babel/core":{"version":"7.24.0"}}}`))),
+			[]string{"pkg:npm/%40babel/core@7.24.0", "pkg:npm/app@1.0.0"}},
+		{"pnpm v6", purls(parsePnpmLock([]byte("lockfileVersion: '6.0'\npackages:\n  /@scope/pkg@1.2.3:\n    resolution: {integrity: sha512-x}\n    dependencies:\n      dep: 2.0.0\n  /dep@2.0.0:\n    resolution: {integrity: sha512-y}\n"))),
+			[]string{"pkg:npm/%40scope/pkg@1.2.3", "pkg:npm/dep@2.0.0"}},
+		{"pnpm v5", purls(parsePnpmLock([]byte("lockfileVersion: 5.4\npackages:\n  /@scope/pkg/1.2.3:\n    resolution: {integrity: sha512-x}\n"))),
+			[]string{"pkg:npm/%40scope/pkg@1.2.3"}},
 		{"yarn v1", purls(parseYarnLock([]byte("# yarn lockfile v1\n\n\"@types/node@^20\":\n  version \"20.11.5\"\n  resolved \"https://registry.yarnpkg.com/@types/node/-/node-20.11.5.tgz\"\n"))),
 			[]string{"pkg:npm/%40types/node@20.11.5"}},
 		{"pnpm v9", purls(parsePnpmLock([]byte("lockfileVersion: '9.0'\npackages:\n  '@scope/pkg@1.2.3':\n    resolution: {integrity: sha512-x}\nsnapshots:\n  '@scope/pkg@1.2.3': {}\n"))),
