@@ -165,10 +165,21 @@ func PURLKey(purl string) string {
 	return k
 }
 
-// SetSource records a source package as dpkg writes it ("glibc" or
-// "glibc (2.36-9)").
+// SetSource records a source package as the package databases write it:
+// dpkg "glibc" or "glibc (2.36-9)", apk's origin, rpm's source RPM file
+// name ("openssl-3.0.7-27.el9.src.rpm", whose version and release match
+// the binary's: only the name is kept).
 func (c *Component) SetSource(src string) {
-	name, ver, _ := strings.Cut(strings.TrimSpace(src), " ")
+	src = strings.TrimSpace(src)
+	if n, ok := strings.CutSuffix(src, ".src.rpm"); ok {
+		// NAME-VERSION-RELEASE: the name may itself contain dashes.
+		if i := strings.LastIndexByte(n, '-'); i > 0 {
+			if j := strings.LastIndexByte(n[:i], '-'); j > 0 {
+				src = n[:j]
+			}
+		}
+	}
+	name, ver, _ := strings.Cut(src, " ")
 	if name == "" || name == c.Name && ver == "" {
 		return
 	}

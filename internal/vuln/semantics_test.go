@@ -54,3 +54,47 @@ func TestWithdrawnParsed(t *testing.T) {
 		t.Error("withdrawn lost")
 	}
 }
+
+// Distribution advisories name source packages, under each release's
+// ecosystem: Ubuntu's "Ubuntu:22.04:LTS", Alpine's origin under
+// "Alpine:v3.18", Rocky's source RPM.
+func TestMatchDistroSources(t *testing.T) {
+	src := memSource{recs: []*osv.Record{
+		rec(t, `{"id":"UBUNTU-CVE-2024-1","severity":[{"type":"Ubuntu","score":"high"}],"affected":[{"package":{"ecosystem":"Ubuntu:22.04:LTS","name":"openssl"},
+			"ranges":[{"type":"ECOSYSTEM","events":[{"introduced":"0"},{"fixed":"3.0.2-0ubuntu1.15"}]}]}]}`),
+		rec(t, `{"id":"ALPINE-CVE-2024-2","affected":[{"package":{"ecosystem":"Alpine:v3.18","name":"openssl"},
+			"ranges":[{"type":"ECOSYSTEM","events":[{"introduced":"0"},{"fixed":"3.1.4-r1"}]}]}]}`),
+		rec(t, `{"id":"RLSA-2024:1","affected":[{"package":{"ecosystem":"Rocky Linux:9","name":"openssl"},
+			"ranges":[{"type":"ECOSYSTEM","events":[{"introduced":"0"},{"fixed":"1:3.0.7-25.el9_3"}]}]}]}`),
+	}}
+	var comps []Component
+	for purl, source := range map[string]string{
+		"pkg:deb/ubuntu/libssl3@3.0.2-0ubuntu1.10?arch=amd64&distro=ubuntu-22.04":    "openssl",
+		"pkg:apk/alpine/libcrypto3@3.1.4-r0?arch=x86_64&distro=alpine-3.18.4":        "openssl",
+		"pkg:rpm/rocky/openssl-libs@3.0.7-24.el9?arch=x86_64&epoch=1&distro=rocky-9": "openssl-3.0.7-24.el9.src.rpm",
+	} {
+		c, ok := FromPURL(purl)
+		if !ok {
+			t.Fatalf("FromPURL(%s)", purl)
+		}
+		c.SetSource(source)
+		comps = append(comps, c)
+	}
+	fs, gaps, err := Match(src, comps)
+	if err != nil || len(gaps) != 0 {
+		t.Fatalf("%v %+v", err, gaps)
+	}
+	got := map[string]string{}
+	for _, f := range fs {
+		got[f.ID] = f.Package.Name + " " + f.Severity
+	}
+	want := map[string]string{"UBUNTU-CVE-2024-1": "libssl3 high", "ALPINE-CVE-2024-2": "libcrypto3 unknown", "RLSA-2024:1": "openssl-libs unknown"}
+	if len(got) != len(want) {
+		t.Errorf("findings %v, want %v", got, want)
+	}
+	for id, w := range want {
+		if got[id] != w {
+			t.Errorf("%s: %q, want %q", id, got[id], w)
+		}
+	}
+}
