@@ -95,7 +95,7 @@ func newVulnScanCmd(env *Env) *cobra.Command {
 				return err
 			}
 			if r.Gate.Failed {
-				return app.Findingsf("vulnerability %s", r.Gate.Explain())
+				return app.Findingsf("%s", r.Gate.Explain())
 			}
 			return nil
 		},

@@ -35,3 +35,22 @@ func TestGoBinary(t *testing.T) {
 		t.Error("GoBinary of a JSON file")
 	}
 }
+
+// A distribution package in an SBOM carries its source package (cradle's
+// property, or the purl's upstream qualifier), under which Debian's
+// advisories name it.
+func TestReadCycloneDXSource(t *testing.T) {
+	doc := `{"bomFormat":"CycloneDX","components":[
+{"name":"libssl3","purl":"pkg:deb/debian/libssl3@3.0.11-1~deb12u1?arch=amd64&distro=debian-12","properties":[{"name":"cradle:package:source","value":"openssl"}]},
+{"name":"libc6","purl":"pkg:deb/debian/libc6@2.36-9%2Bdeb12u3%2Bb1?distro=debian-12","properties":[{"name":"cradle:package:source","value":"glibc (2.36-9+deb12u3)"}]},
+{"name":"zlib1g","purl":"pkg:deb/debian/zlib1g@1:1.2.13.dfsg-1?distro=debian-12&upstream=zlib"}]}`
+	comps, gaps, err := ReadCycloneDX(strings.NewReader(doc))
+	if err != nil || len(gaps) != 0 || len(comps) != 3 {
+		t.Fatalf("%+v %+v %v", comps, gaps, err)
+	}
+	for i, want := range [][2]string{{"openssl", ""}, {"glibc", "2.36-9+deb12u3"}, {"zlib", ""}} {
+		if comps[i].Source != want[0] || comps[i].SourceVersion != want[1] {
+			t.Errorf("%s: source %q %q, want %v", comps[i].Name, comps[i].Source, comps[i].SourceVersion, want)
+		}
+	}
+}
