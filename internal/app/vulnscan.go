@@ -14,7 +14,7 @@ import (
 )
 
 // VulnScanInput is a vulnerability scan request: an input file (a
-// CycloneDX JSON SBOM or a Go binary) or else the target's packages.
+// CycloneDX or SPDX JSON SBOM, or a Go binary) or else the target's packages.
 type VulnScanInput struct {
 	Input     string
 	Target    target.Spec
@@ -106,7 +106,7 @@ func (a *App) vulnComponents(ctx context.Context, in VulnScanInput) ([]vuln.Comp
 			return nil, nil, "", Input(err)
 		}
 		defer f.Close()
-		c, g, err := vuln.ReadCycloneDX(f)
+		c, g, err := vuln.ReadSBOM(f)
 		if err != nil {
 			return nil, nil, "", Input(err)
 		}

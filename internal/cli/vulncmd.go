@@ -13,7 +13,7 @@ const vulnScanLong = `Match software components against the local vulnerability 
 ("cradle vuln db import") and gate a release on what is found. Offline:
 nothing is downloaded.
 
-Input: a CycloneDX JSON SBOM or a Go binary (its build information: the
+Input: an SBOM (CycloneDX or SPDX JSON) or a Go binary (its build information: the
 modules it was built with and the standard library of its Go version)
 named as the argument; without one, the target's installed packages as
 "cradle sbom" catalogues them (the live host, --root DIR or --image FILE).

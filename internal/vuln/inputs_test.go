@@ -2,7 +2,9 @@ package vuln
 
 import (
 	"os"
+	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -52,5 +54,38 @@ func TestReadCycloneDXSource(t *testing.T) {
 		if comps[i].Source != want[0] || comps[i].SourceVersion != want[1] {
 			t.Errorf("%s: source %q %q, want %v", comps[i].Name, comps[i].Source, comps[i].SourceVersion, want)
 		}
+	}
+}
+
+// cradle's own SBOMs in every JSON format give the same components,
+// source packages included.
+func TestReadSBOMFormats(t *testing.T) {
+	var want []string
+	for _, f := range []string{"rootfs.cdx.json", "rootfs.spdx23.json", "rootfs.spdx.json"} {
+		fh, err := os.Open(filepath.Join("..", "sbom", "testdata", f))
+		if err != nil {
+			t.Fatal(err)
+		}
+		comps, _, err := ReadSBOM(fh)
+		fh.Close()
+		if err != nil {
+			t.Fatalf("%s: %v", f, err)
+		}
+		var got []string
+		for _, c := range comps {
+			got = append(got, c.Ecosystem+" "+c.Name+" "+c.Version+" "+c.Source)
+		}
+		slices.Sort(got)
+		if want == nil {
+			want = got
+			if !slices.Contains(got, "Debian:12 libc6 2.36-9+deb12u7 glibc") {
+				t.Errorf("%s: libc6 without its source package: %q", f, got)
+			}
+		} else if !slices.Equal(got, want) {
+			t.Errorf("%s:\n got %q\nwant %q", f, got, want)
+		}
+	}
+	if _, _, err := ReadSBOM(strings.NewReader(`<bom/>`)); err == nil || !strings.Contains(err.Error(), "XML") {
+		t.Errorf("XML: %v", err)
 	}
 }
