@@ -103,6 +103,10 @@ func (a *App) openVulnDB(path string, maxAge time.Duration, now time.Time) (*db.
 		d.Close()
 		return nil, nil, Input(err)
 	}
+	if info.Updated.IsZero() {
+		d.Close()
+		return nil, nil, Input(fmt.Errorf("vulnerability database %s holds no completed import: run \"cradle vuln db import\"", path))
+	}
 	if age := now.Sub(info.Updated); maxAge > 0 && age > maxAge {
 		d.Close()
 		return nil, nil, Input(fmt.Errorf("vulnerability database %s is stale: last imported %s, %s ago (over --max-age %s); import fresh data or pass --max-age 0",

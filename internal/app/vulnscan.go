@@ -14,14 +14,14 @@ import (
 )
 
 // VulnScanInput is a vulnerability scan request: an input file (a
-// CycloneDX JSON SBOM or a Go binary) or else the target's packages.
+// CycloneDX or SPDX JSON SBOM, or a Go binary) or else the target's packages.
 type VulnScanInput struct {
 	Input     string
 	Target    target.Spec
 	DB        string
 	VEX       []string
 	FailOn    string // severity, "known-exploited" or "" (report only)
-	UnknownAs string // "" → critical
+	UnknownAs string // "" → vuln.DefaultUnknownAs
 	MaxAge    time.Duration
 	Time      time.Time // zero → now
 }
@@ -31,7 +31,7 @@ type VulnScanInput struct {
 // fails; the caller turns Gate.Failed into exit code 3.
 func (a *App) VulnScan(ctx context.Context, in VulnScanInput) (*vuln.Report, error) {
 	if in.UnknownAs == "" {
-		in.UnknownAs = vuln.SeverityCritical
+		in.UnknownAs = vuln.DefaultUnknownAs
 	}
 	if err := vuln.CheckGate(in.FailOn, in.UnknownAs); err != nil {
 		return nil, Usagef("%v", err)
@@ -106,7 +106,7 @@ func (a *App) vulnComponents(ctx context.Context, in VulnScanInput) ([]vuln.Comp
 			return nil, nil, "", Input(err)
 		}
 		defer f.Close()
-		c, g, err := vuln.ReadCycloneDX(f)
+		c, g, err := vuln.ReadSBOM(f)
 		if err != nil {
 			return nil, nil, "", Input(err)
 		}

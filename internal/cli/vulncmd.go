@@ -13,7 +13,7 @@ const vulnScanLong = `Match software components against the local vulnerability 
 ("cradle vuln db import") and gate a release on what is found. Offline:
 nothing is downloaded.
 
-Input: a CycloneDX JSON SBOM or a Go binary (its build information: the
+Input: an SBOM (CycloneDX or SPDX JSON) or a Go binary (its build information: the
 modules it was built with and the standard library of its Go version)
 named as the argument; without one, the target's installed packages as
 "cradle sbom" catalogues them (the live host, --root DIR or --image FILE).
@@ -33,8 +33,10 @@ analyses, separate from the SBOM); openvex (OpenVEX statements to triage).
 
 Gate (--fail-on): critical, high, medium, low or unknown (any finding)
 fails on unsuppressed findings at or above that severity, an unknown
-severity counting as --unknown-as (default critical: no severity is
-never a pass); known-exploited fails only on KEV findings. A
+severity (every Go database record) counting as --unknown-as: default
+high, so it fails --fail-on high and below but not --fail-on critical;
+the report counts the findings this rule decided. known-exploited fails
+only on KEV findings. A
 known-exploited finding fails every threshold. Without --fail-on the
 report is written and the exit code is 0.
 
@@ -93,7 +95,7 @@ func newVulnScanCmd(env *Env) *cobra.Command {
 				return err
 			}
 			if r.Gate.Failed {
-				return app.Findingsf("vulnerability gate --fail-on %s failed: %d finding(s)", r.Gate.FailOn, len(r.Gate.Failing))
+				return app.Findingsf("%s", r.Gate.Explain())
 			}
 			return nil
 		},
@@ -104,7 +106,7 @@ func newVulnScanCmd(env *Env) *cobra.Command {
 	fl.StringVar(&f.db, "db", "", "vulnerability database `FILE` (default $CRADLE_HOME/vuln/osv.db)")
 	fl.StringArrayVar(&f.vex, "vex", nil, "OpenVEX or CycloneDX VEX `FILE` whose not_affected/fixed statements suppress findings (repeatable)")
 	fl.StringVar(&f.failOn, "fail-on", "", "exit 3 on findings at or above `LEVEL`: critical, high, medium, low, unknown, or known-exploited")
-	fl.StringVar(&f.unknownAs, "unknown-as", "critical", "severity a finding without one counts as in the gate (`LEVEL`; unknown: only --fail-on unknown)")
+	fl.StringVar(&f.unknownAs, "unknown-as", "high", "severity a finding without one counts as in the gate (`LEVEL`; unknown: only --fail-on unknown)")
 	fl.DurationVar(&f.maxAge, "max-age", 7*24*time.Hour, "refuse a database last imported longer ago than `DURATION` (0: any age)")
 	return cmd
 }

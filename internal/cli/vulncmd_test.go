@@ -44,9 +44,16 @@ func TestVulnScan(t *testing.T) {
 	}
 	run(3, "vuln", "scan", sbom, "--fail-on", "critical")
 	run(0, "vuln", "scan", sbom, "--fail-on", "known-exploited")
-	// The Go record has no severity: unknown counts as critical unless told.
+	// The Go record has no severity: unknown counts as high unless told,
+	// and the report says so.
 	vex := filepath.Join("testdata", "vuln", "product.openvex.json")
-	run(3, "vuln", "scan", sbom, "--fail-on", "high", "--vex", vex)
+	if out, _ := run(3, "vuln", "scan", sbom, "--fail-on", "high", "--vex", vex); !strings.Contains(out, "without severity, counted as high (--unknown-as)") {
+		t.Errorf("gate does not explain the unknown rule:\n%s", out)
+	}
+	if out, _ := run(0, "vuln", "scan", sbom, "--fail-on", "critical", "--vex", vex); !strings.Contains(out, "without severity counted as high (--unknown-as), below the threshold") {
+		t.Errorf("passing gate does not name the unrated findings:\n%s", out)
+	}
+	run(3, "vuln", "scan", sbom, "--fail-on", "critical", "--vex", vex, "--unknown-as", "critical")
 	run(0, "vuln", "scan", sbom, "--fail-on", "high", "--vex", vex, "--unknown-as", "medium")
 
 	out, _ = run(0, "vuln", "scan", sbom, "--vex", vex, "--format", "json")

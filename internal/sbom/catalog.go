@@ -12,6 +12,11 @@ import (
 // Property is one name/value fact about a component.
 type Property struct{ Name, Value string }
 
+// PropSource is the property naming a distribution package's source
+// package as its database writes it (dpkg "glibc (2.36-9)", apk origin,
+// rpm source RPM).
+const PropSource = "cradle:package:source"
+
 // Hash is a digest of a component's file ("SHA-256", "SHA-512").
 type Hash struct{ Alg, Value string }
 

@@ -248,6 +248,11 @@ func FromPackages(pkgs []packages.Package) []Component {
 		}
 		out[i] = Component{Ref: ref, Type: TypeLibrary, Name: p.Name, Version: p.Version, PURL: p.PURL,
 			Supplier: supplier(p.Supplier), License: p.License, Manager: p.Manager, Found: p.File, Arch: p.Arch}
+		if p.Source != "" && p.Source != p.Name {
+			// Distribution advisories are filed under the source package;
+			// "cradle vuln scan SBOM" reads it back.
+			out[i].Properties = append(out[i].Properties, Property{Name: PropSource, Value: p.Source})
+		}
 		if _, ok := byName[[2]string{p.Manager, p.Name}]; !ok {
 			byName[[2]string{p.Manager, p.Name}] = ref
 		}

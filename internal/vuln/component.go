@@ -72,6 +72,12 @@ func FromPURL(purl string) (c Component, ok bool) {
 			}
 			c.Ecosystem += ":" + rel
 		}
+	case "golang":
+		// Go module paths are case-sensitive (github.com/BurntSushi/toml)
+		// and the Go database spells them exactly; packageurl-go lowers
+		// golang namespaces and names as the old purl type text said.
+		c.Ecosystem = "Go"
+		c.Name = goModulePath(purl, p.Namespace, p.Name)
 	default:
 		c.Ecosystem = purlEcosystems[p.Type]
 		if p.Namespace != "" {
@@ -91,6 +97,36 @@ func FromPURL(purl string) (c Component, ok bool) {
 		}
 	}
 	return c, c.Ecosystem != ""
+}
+
+// goModulePath is the module path of a golang purl as written in it
+// (percent-decoded), falling back to the parsed, lowered one when the
+// two differ in more than case.
+func goModulePath(raw, ns, name string) string {
+	parsed := name
+	if ns != "" {
+		parsed = ns + "/" + name
+	}
+	s := strings.TrimSpace(raw)
+	if len(s) < len("pkg:golang/") || !strings.EqualFold(s[:len("pkg:golang/")], "pkg:golang/") {
+		return parsed
+	}
+	s = strings.TrimLeft(s[len("pkg:golang/"):], "/")
+	if i := strings.IndexAny(s, "@?#"); i >= 0 {
+		s = s[:i]
+	}
+	segs := strings.Split(strings.Trim(s, "/"), "/")
+	for i, seg := range segs {
+		d, err := url.PathUnescape(seg)
+		if err != nil {
+			return parsed
+		}
+		segs[i] = d
+	}
+	if p := strings.Join(segs, "/"); strings.EqualFold(p, parsed) {
+		return p
+	}
+	return parsed
 }
 
 // distroRelease takes the release from a purl distro qualifier
@@ -129,10 +165,21 @@ func PURLKey(purl string) string {
 	return k
 }
 
-// SetSource records a source package as dpkg writes it ("glibc" or
-// "glibc (2.36-9)").
+// SetSource records a source package as the package databases write it:
+// dpkg "glibc" or "glibc (2.36-9)", apk's origin, rpm's source RPM file
+// name ("openssl-3.0.7-27.el9.src.rpm", whose version and release match
+// the binary's: only the name is kept).
 func (c *Component) SetSource(src string) {
-	name, ver, _ := strings.Cut(strings.TrimSpace(src), " ")
+	src = strings.TrimSpace(src)
+	if n, ok := strings.CutSuffix(src, ".src.rpm"); ok {
+		// NAME-VERSION-RELEASE: the name may itself contain dashes.
+		if i := strings.LastIndexByte(n, '-'); i > 0 {
+			if j := strings.LastIndexByte(n[:i], '-'); j > 0 {
+				src = n[:j]
+			}
+		}
+	}
+	name, ver, _ := strings.Cut(src, " ")
 	if name == "" || name == c.Name && ver == "" {
 		return
 	}

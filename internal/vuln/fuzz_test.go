@@ -19,3 +19,9 @@ func FuzzFromPURL(f *testing.F) {
 		PURLKey(s)
 	})
 }
+
+func FuzzReadSBOM(f *testing.F) {
+	f.Add([]byte(`{"spdxVersion":"SPDX-2.3","packages":[{"name":"a","comment":"cradle:package:source: b (1)","externalRefs":[{"referenceType":"purl","referenceLocator":"pkg:deb/debian/a@1?distro=debian-12"}]}]}`))
+	f.Add([]byte(`{"@context":"https://spdx.org/rdf/3.0.1/spdx-context.jsonld","@graph":[{"type":"software_Package","name":"a","software_packageUrl":"pkg:npm/%40s/a@1.0.0"}]}`))
+	f.Fuzz(func(t *testing.T, data []byte) { ReadSBOM(bytes.NewReader(data)) })
+}

@@ -19,7 +19,16 @@ type cdxComponent struct {
 	Version    string         `json:"version"`
 	PURL       string         `json:"purl"`
 	Components []cdxComponent `json:"components"`
+	Properties []struct {
+		Name  string `json:"name"`
+		Value string `json:"value"`
+	} `json:"properties"`
 }
+
+// propSource is the property cradle's SBOMs name a distribution
+// package's source package with (sbom.PropSource); a purl's "upstream"
+// qualifier (syft's) says the same.
+const propSource = "cradle:package:source"
 
 // ReadCycloneDX reads the components of a CycloneDX JSON SBOM (nested
 // ones included). A component without a purl is a gap: it names no
@@ -51,6 +60,11 @@ func ReadCycloneDX(r io.Reader) ([]Component, []Gap, error) {
 		}
 		for _, c := range cs {
 			if comp, ok := FromPURL(c.PURL); ok {
+				for _, p := range c.Properties {
+					if p.Name == propSource && comp.Source == "" {
+						comp.SetSource(p.Value)
+					}
+				}
 				comps = append(comps, comp)
 			} else {
 				gaps = append(gaps, Gap{Package: Package{Name: c.Name, Version: c.Version, PURL: c.PURL}, Reason: "no package URL of a known ecosystem"})

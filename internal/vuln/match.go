@@ -1,6 +1,7 @@
 package vuln
 
 import (
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -80,6 +81,8 @@ func Match(src Source, comps []Component) (findings []Finding, gaps []Gap, err e
 	return findings, gaps, nil
 }
 
+var errNotEvaluated = errors.New("only GIT (commit) ranges and no versions list: not evaluated")
+
 type hit struct {
 	rec   *osv.Record
 	fixed []string
@@ -98,7 +101,13 @@ func affects(r *osv.Record, c Component) (hit, bool, error) {
 		if !platform(a, c) {
 			continue
 		}
-		ok, fixed, _, err := a.Affects(c.Version)
+		ok, fixed, evaluated, err := a.Affects(c.Version)
+		if err == nil && !evaluated {
+			// Commit ranges need the repository's history; the schema
+			// asks such records to list versions too. Say so rather than
+			// pass the package silently.
+			err = errNotEvaluated
+		}
 		if err != nil && firstErr == nil {
 			firstErr = err
 		}

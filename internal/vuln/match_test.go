@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -94,7 +95,7 @@ func report(t *testing.T, failOn string) *Report {
 		Justification: "vulnerable_code_not_in_execute_path", Source: "product.openvex.json"}})
 	when := time.Date(2026, 12, 5, 9, 0, 0, 0, time.UTC)
 	r := &Report{SchemaVersion: ReportSchemaVersion, Kind: ReportKind, Target: "app.cdx.json", Time: when, Components: len(comps),
-		Findings: fs, Gaps: gaps, Gate: Gate{FailOn: failOn, UnknownAs: SeverityCritical},
+		Findings: fs, Gaps: gaps, Gate: Gate{FailOn: failOn, UnknownAs: DefaultUnknownAs},
 		Database: Database{Path: "osv.db", Schema: "1", Updated: when.Add(-26 * time.Hour), AgeSeconds: 26 * 3600, Vulns: 7, KEV: 1, EPSS: 1, Sources: []string{"osv-dir data/osv"}}}
 	r.Decide()
 	return r
@@ -125,13 +126,30 @@ func TestMatch(t *testing.T) {
 }
 
 func TestGate(t *testing.T) {
-	for failOn, want := range map[string]int{"": 0, "critical": 3, "known-exploited": 1, "unknown": 3} {
+	// Unsuppressed: GO-2024-0001 critical, DSA-0002-1 critical and
+	// exploited, GO-2024-0004 without severity (counted as high).
+	for failOn, want := range map[string]int{"": 0, "critical": 2, "high": 3, "known-exploited": 1, "unknown": 3} {
 		r := report(t, failOn)
 		if len(r.Gate.Failing) != want || r.Gate.Failed != (want > 0) {
 			t.Errorf("--fail-on %q: failing %v", failOn, r.Gate.Failing)
 		}
+		if r.Gate.Unrated != 1 || r.Gate.UnratedFailing != map[bool]int{true: 1}[failOn == "high" || failOn == "unknown"] {
+			t.Errorf("--fail-on %q: unrated %d failing %d", failOn, r.Gate.Unrated, r.Gate.UnratedFailing)
+		}
 	}
-	r := report(t, "medium")
+	for failOn, want := range map[string]string{"critical": "1 finding(s) without severity counted as high (--unknown-as), below the threshold",
+		"high": "FAILED by 3 finding(s); 1 of them without severity, counted as high (--unknown-as)", "": "No gate"} {
+		if got := report(t, failOn).Gate.Explain(); !strings.Contains(got, want) {
+			t.Errorf("--fail-on %q: %q lacks %q", failOn, got, want)
+		}
+	}
+	r := report(t, "critical")
+	r.Gate.UnknownAs = SeverityCritical
+	r.Decide()
+	if !slices.Contains(r.Gate.Failing, "GO-2024-0004") {
+		t.Errorf("--unknown-as critical does not fail --fail-on critical: %v", r.Gate.Failing)
+	}
+	r = report(t, "medium")
 	r.Gate.UnknownAs = SeverityUnknown
 	r.Decide()
 	if slices.Contains(r.Gate.Failing, "GO-2024-0004") {
@@ -202,6 +220,10 @@ func TestPURLEcosystems(t *testing.T) {
 		"pkg:npm/%40babel/core@7.0.0":                                       {Name: "@babel/core", Version: "7.0.0", Ecosystem: "npm"},
 		"pkg:golang/github.com/gin-gonic/gin@v1.7.0":                        {Name: "github.com/gin-gonic/gin", Version: "1.7.0", Ecosystem: "Go"},
 		"pkg:golang/stdlib@go1.21rc2":                                       {Name: "stdlib", Version: "1.21.0-rc.2", Ecosystem: "Go"},
+		// Go module paths keep their case: the Go database spells them so.
+		"pkg:golang/github.com/BurntSushi/toml@v1.2.0":                         {Name: "github.com/BurntSushi/toml", Version: "1.2.0", Ecosystem: "Go"},
+		"pkg:golang/github.com/Azure/go-autorest%2Fautorest@v0.9.0?goos=linux": {Name: "github.com/Azure/go-autorest/autorest", Version: "0.9.0", Ecosystem: "Go"},
+		"pkg:pypi/Zope_Interface@5.0":                                          {Name: "zope-interface", Version: "5.0", Ecosystem: "PyPI"},
 	} {
 		c, ok := FromPURL(purl)
 		if !ok || c.Name != want.Name || c.Version != want.Version || c.Ecosystem != want.Ecosystem {

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"net/url"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -48,14 +49,7 @@ func (r *Report) Table(w io.Writer) error {
 		}
 	}
 	fmt.Fprintf(w, "\n%d findings (%d suppressed by VEX, %d known exploited).", r.Summary.Findings, r.Summary.Suppressed, r.Summary.Exploited)
-	switch {
-	case r.Gate.FailOn == "":
-		fmt.Fprintln(w, " No gate (--fail-on not set).")
-	case r.Gate.Failed:
-		fmt.Fprintf(w, " Gate --fail-on %s (unknown severity as %s): FAILED by %d.\n", r.Gate.FailOn, r.Gate.UnknownAs, len(r.Gate.Failing))
-	default:
-		fmt.Fprintf(w, " Gate --fail-on %s (unknown severity as %s): passed.\n", r.Gate.FailOn, r.Gate.UnknownAs)
-	}
+	fmt.Fprintln(w, " "+r.Gate.Explain())
 	return nil
 }
 
@@ -126,12 +120,7 @@ func (r *Report) OpenVEX(w io.Writer, toolVersion string) error {
 			"products": []obj{{"@id": firstNonEmpty(f.Package.PURL, f.Package.Name)}}, "status": "affected"}
 		if f.VEX != nil {
 			st["status"] = f.VEX.Status
-			if f.VEX.Justification != "" {
-				st["justification"] = f.VEX.Justification
-			}
-			if f.VEX.Impact != "" {
-				st["impact_statement"] = f.VEX.Impact
-			}
+			openVEXReason(st, f.VEX)
 		}
 		if st["status"] == "affected" {
 			fix := "Upgrade to a version without the vulnerability."
@@ -142,11 +131,46 @@ func (r *Report) OpenVEX(w io.Writer, toolVersion string) error {
 		}
 		stmts = append(stmts, st)
 	}
-	doc := obj{"@context": "https://openvex.dev/ns/v0.2.0", "@id": "urn:cradle:vuln:" + r.Target + ":" + r.Time.Format(time.RFC3339),
+	doc := obj{"@context": "https://openvex.dev/ns/v0.2.0", "@id": "urn:cradle:vuln:" + url.PathEscape(r.Target) + ":" + r.Time.Format(time.RFC3339),
 		"author": "cradle " + toolVersion, "timestamp": r.Time.Format(time.RFC3339), "version": 1, "statements": stmts}
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
 	return enc.Encode(doc)
+}
+
+// cdxToOpenVEX maps CycloneDX justifications (a CycloneDX VEX input) to
+// OpenVEX's closest one; requires_* have none.
+var cdxToOpenVEX = map[string]string{
+	"code_not_present": "vulnerable_code_not_present", "code_not_reachable": "vulnerable_code_not_in_execute_path",
+	"protected_by_compiler": "inline_mitigations_already_exist", "protected_at_runtime": "inline_mitigations_already_exist",
+	"protected_at_perimeter": "inline_mitigations_already_exist", "protected_by_mitigating_control": "inline_mitigations_already_exist",
+}
+
+// openVEXReason writes a statement's reason as OpenVEX v0.2.0 allows it:
+// a justification from its list, or else an impact statement (a
+// not_affected statement carries exactly one of the two); the other
+// words are kept in status_notes, so nothing of the input is lost.
+func openVEXReason(st map[string]any, v *VEX) {
+	just, impact := v.Justification, v.Impact
+	if _, ok := openVEXToCDX[just]; !ok && just != "" {
+		if m, ok := cdxToOpenVEX[just]; ok {
+			just = m
+		} else {
+			impact = strings.TrimSpace("justification " + just + ". " + impact)
+			just = ""
+		}
+	}
+	switch {
+	case just != "" && impact != "":
+		st["justification"] = just
+		st["status_notes"] = impact
+	case just != "":
+		st["justification"] = just
+	case impact != "":
+		st["impact_statement"] = impact
+	case v.Status == "not_affected":
+		st["impact_statement"] = "stated not_affected by " + v.Source + " without a reason"
+	}
 }
 
 func firstNonEmpty(ss ...string) string {

@@ -19,6 +19,15 @@ const (
 // the KEV catalogue.
 const FailOnExploited = "known-exploited"
 
+// DefaultUnknownAs is the severity a finding without one counts as unless
+// --unknown-as says otherwise. An unrated record is a published,
+// triaged vulnerability whose severity nobody computed (the Go database
+// rates none), not a harmless one: it fails the usual gates (high and
+// below) but is not claimed to be critical, so --fail-on critical keeps
+// meaning "demonstrably critical". The report counts the findings this
+// rule decided.
+const DefaultUnknownAs = SeverityHigh
+
 // Report is the result of a scan.
 type Report struct {
 	SchemaVersion string    `json:"schema_version"`
@@ -56,6 +65,33 @@ type Gate struct {
 	Failed    bool   `json:"failed"`
 	// Failing lists the ids of the findings that failed it.
 	Failing []string `json:"failing"`
+	// Unrated counts the unsuppressed findings without severity, which
+	// the gate judged as UnknownAs; UnratedFailing those of them that
+	// failed it.
+	Unrated        int `json:"unrated"`
+	UnratedFailing int `json:"unrated_failing"`
+}
+
+// Explain says in one sentence what the gate decided and how findings
+// without severity were counted.
+func (g Gate) Explain() string {
+	if g.FailOn == "" {
+		return "No gate (--fail-on not set)."
+	}
+	s := fmt.Sprintf("Gate --fail-on %s: ", g.FailOn)
+	if g.Failed {
+		s += fmt.Sprintf("FAILED by %d finding(s)", len(g.Failing))
+	} else {
+		s += "passed"
+	}
+	switch {
+	case g.Unrated == 0 || g.FailOn == FailOnExploited:
+	case g.UnratedFailing > 0:
+		s += fmt.Sprintf("; %d of them without severity, counted as %s (--unknown-as)", g.UnratedFailing, g.UnknownAs)
+	default:
+		s += fmt.Sprintf("; %d finding(s) without severity counted as %s (--unknown-as), below the threshold", g.Unrated, g.UnknownAs)
+	}
+	return s + "."
 }
 
 // Summary counts the findings.
@@ -123,6 +159,7 @@ func productMatches(products []string, purl string) bool {
 func (r *Report) Decide() {
 	r.Summary = Summary{BySeverity: map[string]int{}}
 	r.Gate.Failing = []string{}
+	r.Gate.Unrated, r.Gate.UnratedFailing = 0, 0
 	for _, f := range r.Findings {
 		r.Summary.Findings++
 		if f.VEX != nil && f.VEX.Suppressed {
@@ -133,8 +170,15 @@ func (r *Report) Decide() {
 		if f.Exploited {
 			r.Summary.Exploited++
 		}
+		unrated := f.Severity == SeverityUnknown
+		if unrated {
+			r.Gate.Unrated++
+		}
 		if r.fails(f) {
 			r.Gate.Failing = append(r.Gate.Failing, f.ID)
+			if unrated && !f.Exploited {
+				r.Gate.UnratedFailing++
+			}
 		}
 	}
 	r.Gate.Failed = len(r.Gate.Failing) > 0

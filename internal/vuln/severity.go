@@ -43,7 +43,8 @@ type CVSS struct {
 // rate computes a record's severity: the highest CVSS v4.0 or v3.x base
 // score of its vectors (computed by github.com/pandatix/go-cvss, which
 // implements FIRST's specifications), else the database's own word
-// (GitHub: LOW, MODERATE, HIGH, CRITICAL), else unknown. Vectors that do
+// (GitHub's database_specific.severity: LOW, MODERATE, HIGH, CRITICAL;
+// an "Ubuntu" priority), else unknown. Vectors that do
 // not parse are ignored. CVSS v2 vectors are not rated: v2 has no
 // "critical" and its ranges differ.
 func rate(r *osv.Record) (string, *CVSS) {
@@ -61,19 +62,39 @@ func rate(r *osv.Record) (string, *CVSS) {
 	if best != nil {
 		return level(best.Score), best
 	}
+	words := []string{}
 	if r.DatabaseSpecific != nil {
-		switch strings.ToUpper(r.DatabaseSpecific.Severity) {
-		case "LOW":
-			return SeverityLow, nil
-		case "MODERATE", "MEDIUM":
-			return SeverityMedium, nil
-		case "HIGH", "IMPORTANT":
-			return SeverityHigh, nil
-		case "CRITICAL":
-			return SeverityCritical, nil
+		words = append(words, r.DatabaseSpecific.Severity)
+	}
+	for _, s := range sevs {
+		if s.Type == "Ubuntu" { // Ubuntu's priority: negligible, low, medium, high, critical
+			words = append(words, s.Score)
 		}
 	}
-	return SeverityUnknown, nil
+	sev := SeverityUnknown
+	for _, w := range words {
+		if l := word(w); Rank(l) > Rank(sev) {
+			sev = l
+		}
+	}
+	return sev, nil
+}
+
+// word maps a database's textual severity to a level: GitHub's LOW,
+// MODERATE, HIGH, CRITICAL; Red Hat's IMPORTANT; Ubuntu's priorities
+// (negligible counts as low).
+func word(w string) string {
+	switch strings.ToUpper(strings.TrimSpace(w)) {
+	case "NEGLIGIBLE", "LOW":
+		return SeverityLow
+	case "MODERATE", "MEDIUM":
+		return SeverityMedium
+	case "HIGH", "IMPORTANT":
+		return SeverityHigh
+	case "CRITICAL":
+		return SeverityCritical
+	}
+	return SeverityUnknown
 }
 
 func score(s osv.Severity) *CVSS {

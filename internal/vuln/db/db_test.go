@@ -105,3 +105,29 @@ func TestImport(t *testing.T) {
 		t.Errorf("EPSS of an unknown CVE: %+v", e)
 	}
 }
+
+// A withdrawn record stays in the database (a later re-import may revive
+// it) but no lookup returns it; re-importing it withdrawn hides it.
+func TestWithdrawn(t *testing.T) {
+	dir := t.TempDir()
+	src := filepath.Join(dir, "osv")
+	write(t, filepath.Join(src, "PYSEC-2026-0003.json"), record("PYSEC-2026-0003", "1.0"))
+	d, err := Create(filepath.Join(dir, "osv.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	if _, err := d.Import(context.Background(), src, now, nil); err != nil {
+		t.Fatal(err)
+	}
+	if rs, err := d.Lookup("PyPI", "foo-bar"); err != nil || len(rs) != 1 {
+		t.Fatalf("lookup: %v %v", rs, err)
+	}
+	write(t, filepath.Join(src, "PYSEC-2026-0003.json"), strings.Replace(record("PYSEC-2026-0003", "1.0"), `{"id"`, `{"withdrawn":"2026-12-01T00:00:00Z","id"`, 1))
+	if p, err := d.Import(context.Background(), src, now.Add(time.Hour), nil); err != nil || p.Updated != 1 {
+		t.Fatalf("re-import: %+v %v", p, err)
+	}
+	if rs, err := d.Lookup("PyPI", "foo-bar"); err != nil || len(rs) != 0 {
+		t.Errorf("withdrawn record looked up: %v %v", rs, err)
+	}
+}

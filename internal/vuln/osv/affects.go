@@ -2,6 +2,7 @@ package osv
 
 import (
 	"slices"
+	"strings"
 
 	"github.com/cradle-cra/cradle/internal/vuln/version"
 )
@@ -60,53 +61,91 @@ func cmpOrZero(eco, x, y string) (int, error) {
 	return c, err
 }
 
-// inRange walks the events in the order given (OSV requires them sorted
-// in practice; every database writes introduced/fixed pairs in order):
-// v is affected from an introduced version until a fixed version or past
-// a last_affected one; a limit caps the whole range.
+// inRange is the OSV schema's evaluation ("IncludedInRanges"): the
+// events are sorted by version first (the schema only recommends writers
+// to sort them), then walked: v is affected from an introduced version
+// until a fixed version or past a last_affected one. limit events bound
+// the range: v must be below at least one of them ("*" is infinity; none
+// means no bound). Versions that do not parse make the range an error,
+// never a silent "not affected".
 func inRange(c version.Comparator, events []Event, v string) (bool, []string, error) {
-	cmp := func(x string) (int, error) {
-		if x == "0" {
-			return 1, nil // "0": before every version
+	cmpv := func(a, b string) (int, error) {
+		switch {
+		case a == b:
+			return 0, nil
+		case a == "0":
+			return -1, nil // introduced "0": before every version
+		case b == "0":
+			return 1, nil
 		}
-		return c(v, x)
+		return c(a, b)
 	}
-	affected := false
-	var fixed []string
+	type ev struct {
+		kind int // 0 introduced, 1 fixed, 2 last_affected: order of equal versions
+		ver  string
+	}
+	var evs []ev
+	limited, below := false, false
 	for _, e := range events {
 		switch {
 		case e.Introduced != "":
-			n, err := cmp(e.Introduced)
+			evs = append(evs, ev{0, e.Introduced})
+		case e.Fixed != "":
+			evs = append(evs, ev{1, e.Fixed})
+		case e.LastAffected != "":
+			evs = append(evs, ev{2, e.LastAffected})
+		case e.Limit != "":
+			limited = true
+			if strings.Contains(e.Limit, "*") {
+				below = true
+				continue
+			}
+			n, err := cmpv(v, e.Limit)
 			if err != nil {
 				return false, nil, err
 			}
+			below = below || n < 0
+		}
+	}
+	var sortErr error
+	slices.SortStableFunc(evs, func(x, y ev) int {
+		n, err := cmpv(x.ver, y.ver)
+		if err != nil {
+			sortErr = err
+			return 0
+		}
+		if n == 0 {
+			return x.kind - y.kind
+		}
+		return n
+	})
+	if sortErr != nil {
+		return false, nil, sortErr
+	}
+	if limited && !below {
+		return false, nil, nil
+	}
+	affected := false
+	var fixed []string
+	for _, e := range evs {
+		n, err := cmpv(v, e.ver)
+		if err != nil {
+			return false, nil, err
+		}
+		switch e.kind {
+		case 0:
 			if n >= 0 {
 				affected = true
 			}
-		case e.Fixed != "":
-			n, err := cmp(e.Fixed)
-			if err != nil {
-				return false, nil, err
-			}
+		case 1:
 			if n >= 0 {
 				affected = false
 			} else {
-				fixed = append(fixed, e.Fixed)
+				fixed = append(fixed, e.ver)
 			}
-		case e.LastAffected != "":
-			n, err := cmp(e.LastAffected)
-			if err != nil {
-				return false, nil, err
-			}
+		case 2:
 			if n > 0 {
 				affected = false
-			}
-		}
-	}
-	for _, e := range events {
-		if e.Limit != "" && e.Limit != "*" {
-			if n, err := cmp(e.Limit); err != nil || n >= 0 {
-				return false, nil, err
 			}
 		}
 	}
