@@ -105,6 +105,11 @@ func LoadDpkg(ctx context.Context, t target.Target) (*Index, error) {
 			}
 			continue
 		}
+		if list, found, err := readList(t, p); err != nil {
+			x.Notes = append(x.Notes, err.Error())
+		} else if found {
+			sums, _ = owned(sums, list)
+		}
 		for _, s := range sums {
 			if n++; n > maxFiles {
 				return nil, fmt.Errorf("dpkg: more than %d files: %w", maxFiles, ErrTooManyFiles)
