@@ -10,6 +10,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/cradle-cra/cradle/internal/collect/packages"
 	"github.com/cradle-cra/cradle/internal/target"
 )
 
@@ -70,14 +71,11 @@ func LoadDpkg(ctx context.Context, t target.Target) (*Index, error) {
 	if err != nil {
 		return nil, fmt.Errorf("dpkg status: %w", err)
 	}
-	pkgs, err := ParseDpkgStatus(b)
-	if err != nil {
-		return nil, fmt.Errorf("/var/lib/dpkg/status: %w", err)
-	}
+	pkgs := packages.ParseDpkgStatus(b, "/var/lib/dpkg/status")
 	x := &Index{Manager: "dpkg", Files: map[string][]Owner{}, Diversions: map[string]Diversion{}}
 	n := 0
 	for _, p := range pkgs {
-		if p.Status == "not-installed" || p.Status == "config-files" || p.Status == "" {
+		if !p.Installed {
 			continue
 		}
 		if err := ctx.Err(); err != nil {
@@ -134,7 +132,7 @@ func LoadDpkg(ctx context.Context, t target.Target) (*Index, error) {
 }
 
 // readMD5Sums reads the md5sums file of p (found false when it has none).
-func readMD5Sums(t target.Target, p DpkgPackage) (sums []Sum, found bool, err error) {
+func readMD5Sums(t target.Target, p packages.Package) (sums []Sum, found bool, err error) {
 	for _, name := range infoNames(p) {
 		b, err := target.ReadFileLimit(t, dpkgDir+"/info/"+name+".md5sums", MaxMD5Sums)
 		if errors.Is(err, fs.ErrNotExist) {
@@ -154,7 +152,7 @@ func readMD5Sums(t target.Target, p DpkgPackage) (sums []Sum, found bool, err er
 
 // infoNames are the names dpkg gives a package's info files: with the
 // architecture for Multi-Arch: same packages, without otherwise.
-func infoNames(p DpkgPackage) []string {
+func infoNames(p packages.Package) []string {
 	if strings.ContainsAny(p.Name, "/\x00") || p.Name == "." || p.Name == ".." {
 		return nil
 	}
@@ -166,7 +164,7 @@ func infoNames(p DpkgPackage) []string {
 
 // shipsFiles says whether a package without md5sums lists anything but
 // directories in its .list (an empty metapackage has nothing to verify).
-func shipsFiles(t target.Target, p DpkgPackage) bool {
+func shipsFiles(t target.Target, p packages.Package) bool {
 	for _, name := range infoNames(p) {
 		b, err := target.ReadFileLimit(t, dpkgDir+"/info/"+name+".list", MaxMD5Sums)
 		if err != nil {

@@ -7,6 +7,7 @@ import (
 	"path"
 	"strings"
 
+	"github.com/cradle-cra/cradle/internal/collect/packages"
 	"github.com/cradle-cra/cradle/internal/target"
 )
 
@@ -18,7 +19,7 @@ import (
 
 // readList reads the .list of p: the set of absolute, clean paths
 // (found false when there is none).
-func readList(t target.Target, p DpkgPackage) (set map[string]bool, found bool, err error) {
+func readList(t target.Target, p packages.Package) (set map[string]bool, found bool, err error) {
 	for _, name := range infoNames(p) {
 		b, err := target.ReadFileLimit(t, dpkgDir+"/info/"+name+".list", MaxMD5Sums)
 		if errors.Is(err, fs.ErrNotExist) {

@@ -62,6 +62,10 @@ type Package struct {
 	// provided capabilities of rpm (PROVIDENAME) and apk (p:); Depends
 	// holds rpm's requires (REQUIRENAME) and apk's D: as one-name groups.
 	Provides []string `json:"provides,omitempty"`
+	// Conffiles maps each dpkg conffile (absolute, clean) to the md5
+	// recorded when it was installed ("" when none, e.g. newconffile);
+	// file integrity attribution reads it, documents do not.
+	Conffiles map[string]string `json:"-"`
 }
 
 // Source is one package database found on the target.
@@ -363,7 +367,7 @@ func ParseDpkgStatus(b []byte, file string) []Package {
 			Status: word, Installed: word != "" && word != "not-installed" && word != "config-files",
 			Manager: Dpkg, File: file, Line: lines["package"], Supplier: fields["maintainer"],
 			Depends:  append(dpkgRelations(fields["pre-depends"]), dpkgRelations(fields["depends"])...),
-			Provides: slices.Concat(dpkgRelations(fields["provides"])...)})
+			Provides: slices.Concat(dpkgRelations(fields["provides"])...), Conffiles: dpkgConffiles(fields["conffiles"])})
 	})
 	return out
 }
