@@ -25,6 +25,8 @@ type Owner struct {
 	Package, Version, Arch string
 	Algo, Digest           string // Digest "" when the database records none
 	Conffile               bool
+	// Link: for a symlink the digest is of the link text (apk).
+	Link bool
 }
 
 // Ref names the package for reports: "name version" (with ":arch").
@@ -43,7 +45,7 @@ type Diversion struct{ To, By string }
 
 // Index maps package-shipped files to their owners.
 type Index struct {
-	Manager  string // "dpkg" or "rpm"
+	Manager  string // "dpkg", "apk" or "rpm"
 	Files    map[string][]Owner
 	Packages int
 	// Unknown are installed packages that ship files but record no
@@ -59,7 +61,7 @@ const dpkgDir = "var/lib/dpkg"
 
 // ErrNoPackageDB is returned when the target has no package database
 // this package reads.
-var ErrNoPackageDB = errors.New("no dpkg database (/var/lib/dpkg/status) and no SQLite rpm database")
+var ErrNoPackageDB = errors.New("no dpkg database (/var/lib/dpkg/status), no apk database (/lib/apk/db/installed) and no SQLite rpm database")
 
 // LoadDpkg indexes the installed packages' md5sums and conffiles, the
 // diversions and the dpkg log of t.

@@ -417,7 +417,11 @@ func eachStanza(b []byte, fn func(fields map[string]string, lines map[string]int
 // ParseApkInstalled parses apk's installed database: stanzas of "X:value"
 // lines separated by blank lines (P name, V version, A arch, o origin,
 // m maintainer, L licence, D depends, p provides).
-func ParseApkInstalled(b []byte, file string) []Package {
+func ParseApkInstalled(b []byte, file string) []Package { return parseApkInstalled(b, file, nil) }
+
+// parseApkInstalled is ParseApkInstalled; other, when set, also gets
+// every line (F:, R:, Z:, ...) with the package of its stanza.
+func parseApkInstalled(b []byte, file string, other func(p *Package, key byte, v string)) []Package {
 	var out []Package
 	var cur *Package
 	n := 0
@@ -462,6 +466,9 @@ func ParseApkInstalled(b []byte, file string) []Package {
 			}
 		case 'p':
 			cur.Provides = append(cur.Provides, apkNames(v)...)
+		}
+		if other != nil {
+			other(cur, line[0], v)
 		}
 	}
 	flush()
