@@ -67,9 +67,9 @@ func (a *App) FIMWatch(ctx context.Context, in FIMWatchInput) error {
 		return err
 	}
 	switch in.Backend {
-	case fswatch.Auto, fswatch.Fanotify, fswatch.Inotify:
+	case fswatch.Auto, fswatch.Fanotify, fswatch.Inotify, fswatch.Poll:
 	default:
-		return Usagef("unknown watch backend %q (fanotify, inotify)", in.Backend)
+		return Usagef("unknown watch backend %q (fanotify, inotify, poll)", in.Backend)
 	}
 	root, ok := in.Target.Dir()
 	if !ok {
@@ -115,7 +115,7 @@ func (a *App) FIMWatch(ctx context.Context, in FIMWatchInput) error {
 	// The database is watched too: `fim update` replaces it, anything
 	// else is tampering.
 	dbw, err := watchFiles(ctx, []fswatch.Root{{Dir: filepath.Dir(dbPath), Names: []string{filepath.Base(dbPath)}}},
-		fswatch.Options{Debounce: in.Debounce, Backend: fswatch.Inotify, Warn: warn})
+		fswatch.Options{Debounce: in.Debounce, Backend: dbBackend(in.Backend), Warn: warn})
 	if err != nil {
 		return Input(fmt.Errorf("fim watch %s: %w", dbPath, err))
 	}
@@ -322,4 +322,13 @@ func aliasPath(aliases []watchAlias, hp string) (string, bool) {
 		}
 	}
 	return "", false
+}
+
+// dbBackend watches the database with the backend for named files, or
+// by polling when polling was asked for.
+func dbBackend(b string) string {
+	if b == fswatch.Poll {
+		return fswatch.Poll
+	}
+	return fswatch.NamesBackend
 }

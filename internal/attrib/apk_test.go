@@ -15,8 +15,14 @@ import (
 	"github.com/cradle-cra/cradle/internal/target/targettest"
 )
 
-func q1(s string) string { h := sha1.Sum([]byte(s)); return "Q1" + base64.StdEncoding.EncodeToString(h[:]) } //nolint:gosec // see import
-func q2(s string) string { h := sha256.Sum256([]byte(s)); return "Q2" + base64.StdEncoding.EncodeToString(h[:]) }
+func q1(s string) string {
+	h := sha1.Sum([]byte(s))
+	return "Q1" + base64.StdEncoding.EncodeToString(h[:])
+} //nolint:gosec // see import
+func q2(s string) string {
+	h := sha256.Sum256([]byte(s))
+	return "Q2" + base64.StdEncoding.EncodeToString(h[:])
+}
 
 // TestApk: a hand-made Alpine installed database. Files verify against
 // their Z: checksums (a symlink by its link text), /etc is configuration,
@@ -76,7 +82,9 @@ func TestApk(t *testing.T) {
 			}
 		}
 	}
-	file := func(body string) *fim.Entry { return &fim.Entry{Type: fim.TypeFile, Mode: 0o755, SHA256: hexSHA256(body)} }
+	file := func(body string) *fim.Entry {
+		return &fim.Entry{Type: fim.TypeFile, Mode: 0o755, SHA256: hexSHA256(body)}
+	}
 	cur := map[string]*fim.Entry{"/bin/busybox": file("busybox 1.36"), "/bin/tampered": file("evil"), "/usr/lib/lib.so": file("lib")}
 	changes := []fim.Change{
 		{Path: "/bin/busybox", Kind: fim.Changed, Type: fim.TypeFile, Diffs: []fim.Diff{{Attr: "sha256"}}},
