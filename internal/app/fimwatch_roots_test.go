@@ -98,6 +98,12 @@ func (s *syncBuf) String() string {
 // TestFIMWatchThroughSymlinkedDir: with /etc a symlink to /real in the
 // target, a change in /real is reported as the /etc entry it is.
 func TestFIMWatchThroughSymlinkedDir(t *testing.T) {
+	for _, b := range []string{fswatch.Inotify, fswatch.Poll} { // poll: what runs outside Linux
+		t.Run(b, func(t *testing.T) { fimWatchThroughSymlinkedDir(t, b) })
+	}
+}
+
+func fimWatchThroughSymlinkedDir(t *testing.T, backend string) {
 	a, in := fimWatchFixture(t, map[string]string{"real/hosts": "x\n", "etc": "->/real"}, "paths:\n  - path: /etc\n")
 	root, _ := in.Target.Dir()
 	ctx, cancel := context.WithCancel(context.Background())
@@ -106,7 +112,7 @@ func TestFIMWatchThroughSymlinkedDir(t *testing.T) {
 	ready := make(chan struct{})
 	done := make(chan error, 1)
 	go func() {
-		done <- a.FIMWatch(ctx, FIMWatchInput{FIMInput: in, Debounce: 20 * time.Millisecond, Backend: fswatch.Inotify,
+		done <- a.FIMWatch(ctx, FIMWatchInput{FIMInput: in, Debounce: 20 * time.Millisecond, Backend: backend,
 			Events: events, Ready: func(string, int) { close(ready) }})
 	}()
 	select {
