@@ -56,6 +56,8 @@ type fimDetails struct {
 	Seq     uint64 `json:"seq"`
 	Entries int    `json:"entries"`
 	Policy  string `json:"policy_sha256"`
+	// Accepted is what an update accepted (fimaccept.go).
+	Accepted *fimAccepted `json:"accepted,omitempty"`
 }
 
 // FIMInit walks the target, writes the first signed database and records
@@ -150,6 +152,12 @@ func (a *App) fimWrite(ctx context.Context, in FIMInput, cmd string) (*fim.Repor
 		if snap, err = a.fimCompare(ctx, in, p, prev, r); err != nil {
 			return nil, err
 		}
+		// What is accepted is recorded with what explains it (explained
+		// against the database replaced; r.Database is the new one below).
+		r.Database = r.Previous
+		if err := a.fimExplain(ctx, in, prev, snap, r); err != nil {
+			return nil, err
+		}
 		seq = prev.Header.Seq + 1
 	}
 	host, _ := os.Hostname()
@@ -178,7 +186,8 @@ func (a *App) fimWrite(ctx context.Context, in FIMInput, cmd string) (*fim.Repor
 		}
 		return fileutil.WriteAtomic(path, old, 0o600)
 	}
-	details, _ := json.Marshal(fimDetails{DB: path, Seq: seq, Entries: len(snap.Entries), Policy: p.Hash()})
+	details, _ := json.Marshal(fimDetails{DB: path, Seq: seq, Entries: len(snap.Entries), Policy: p.Hash(),
+		Accepted: acceptedOf(r)})
 	entry := changelog.Entry{Action: changelog.ActionApprove, ChangeRef: in.Change.ChangeRef, Reason: in.Change.Reason,
 		Actor: changelog.Actor{Actor: in.Change.Actor}, After: map[string]string{fimRecord(path): digest}, Details: details}
 	if prev != nil {

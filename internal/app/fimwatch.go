@@ -67,9 +67,9 @@ func (a *App) FIMWatch(ctx context.Context, in FIMWatchInput) error {
 		return err
 	}
 	switch in.Backend {
-	case fswatch.Auto, fswatch.Fanotify, fswatch.Inotify:
+	case fswatch.Auto, fswatch.Fanotify, fswatch.Inotify, fswatch.Poll:
 	default:
-		return Usagef("unknown watch backend %q (fanotify, inotify)", in.Backend)
+		return Usagef("unknown watch backend %q (fanotify, inotify, poll)", in.Backend)
 	}
 	root, ok := in.Target.Dir()
 	if !ok {
@@ -115,7 +115,7 @@ func (a *App) FIMWatch(ctx context.Context, in FIMWatchInput) error {
 	// The database is watched too: `fim update` replaces it, anything
 	// else is tampering.
 	dbw, err := watchFiles(ctx, []fswatch.Root{{Dir: filepath.Dir(dbPath), Names: []string{filepath.Base(dbPath)}}},
-		fswatch.Options{Debounce: in.Debounce, Backend: fswatch.Inotify, Warn: warn})
+		fswatch.Options{Debounce: in.Debounce, Backend: dbBackend(in.Backend), Warn: warn})
 	if err != nil {
 		return Input(fmt.Errorf("fim watch %s: %w", dbPath, err))
 	}
@@ -226,6 +226,16 @@ func fimWatchRoots(t target.Target, root string, p *fim.Policy, warn func(error)
 			warn(fmt.Errorf("fim watch: not watched, absent: %s", strings.Join(missing, ", ")))
 		}
 	}()
+	// byName watches the file or symlink hp through its parent.
+	byName := func(hp string) {
+		dir := filepath.Dir(hp)
+		if i, ok := byDir[dir]; ok {
+			out[i].Names = append(out[i].Names, filepath.Base(hp))
+			return
+		}
+		byDir[dir] = len(out)
+		out = append(out, fswatch.Root{Dir: dir, Names: []string{filepath.Base(hp)}})
+	}
 	for _, s := range p.Selections { // sorted: an enclosing selection comes first
 		rel, err := target.Resolve(t, s.Path, false) // the parents resolved, a final symlink kept
 		var fi target.FileInfo
@@ -233,10 +243,19 @@ func fimWatchRoots(t target.Target, root string, p *fim.Policy, warn func(error)
 			fi, err = t.Lstat(rel)
 		}
 		if err == nil && fi.Mode&fs.ModeSymlink != 0 {
-			// A selected directory that is a symlink: its tree is
-			// where the changes happen.
+			// A selected directory that is a symlink: its tree is where
+			// the changes happen, unless the policy selects that tree
+			// under its own name (fim.SelectionLinks: recorded there);
+			// the link itself is watched too.
 			if real, rerr := target.Resolve(t, s.Path, true); rerr == nil {
-				if rfi, serr := t.Lstat(real); serr == nil && rfi.Mode.IsDir() {
+				if rfi, serr := t.Lstat(real); serr == nil && rfi.Mode.IsDir() && p.For(target.Abs(real)) == nil &&
+					!fswatch.Within(s.Path, target.Abs(real)) {
+					if hp, ok := host(rel); ok && !covered(hp) {
+						if target.Clean(s.Path) != target.Clean(rel) {
+							aliases = append(aliases, watchAlias{host: hp, path: s.Path})
+						}
+						byName(hp)
+					}
 					rel, fi = real, rfi
 				}
 			}
@@ -264,13 +283,7 @@ func fimWatchRoots(t target.Target, root string, p *fim.Policy, warn func(error)
 			out = append(out, fswatch.Root{Dir: hp, Recursive: true})
 			continue
 		}
-		dir := filepath.Dir(hp)
-		if i, ok := byDir[dir]; ok {
-			out[i].Names = append(out[i].Names, filepath.Base(hp))
-			continue
-		}
-		byDir[dir] = len(out)
-		out = append(out, fswatch.Root{Dir: dir, Names: []string{filepath.Base(hp)}})
+		byName(hp)
 	}
 	return out, aliases
 }
@@ -309,4 +322,13 @@ func aliasPath(aliases []watchAlias, hp string) (string, bool) {
 		}
 	}
 	return "", false
+}
+
+// dbBackend watches the database with the backend for named files, or
+// by polling when polling was asked for.
+func dbBackend(b string) string {
+	if b == fswatch.Poll {
+		return fswatch.Poll
+	}
+	return fswatch.NamesBackend
 }

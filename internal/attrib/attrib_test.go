@@ -27,24 +27,6 @@ func TestParseMD5Sums(t *testing.T) {
 	}
 }
 
-func TestParseDpkgStatus(t *testing.T) {
-	b := "Package: base-files\nStatus: install ok installed\nArchitecture: amd64\nVersion: 12.4\n" +
-		"Conffiles:\n /etc/issue 9a9e5eb6e2f3dd4a3ab8dd2a1b3d2c5b\n /etc/old newconffile\n /etc/gone 9a9e5eb6e2f3dd4a3ab8dd2a1b3d2c5b obsolete\n" +
-		"Description: x\n continued\n\nPackage: gone\nStatus: deinstall ok config-files\n"
-	ps, err := ParseDpkgStatus([]byte(b))
-	if err != nil || len(ps) != 2 {
-		t.Fatalf("%v %+v", err, ps)
-	}
-	p := ps[0]
-	if p.Name != "base-files" || p.Version != "12.4" || p.Arch != "amd64" || p.Status != "installed" ||
-		p.Conffiles["/etc/issue"] != "9a9e5eb6e2f3dd4a3ab8dd2a1b3d2c5b" || p.Conffiles["/etc/old"] != "" || len(p.Conffiles) != 3 {
-		t.Fatalf("%+v", p)
-	}
-	if ps[1].Status != "config-files" {
-		t.Fatalf("%+v", ps[1])
-	}
-}
-
 func TestParseDpkgLog(t *testing.T) {
 	evs, err := ParseDpkgLog([]byte("2026-12-05 08:46:43 startup archives unpack\n" +
 		"2026-12-05 08:46:43 upgrade demo:all 1.0 2.0\n2026-12-05 08:46:43 status installed demo:all 2.0\n" +

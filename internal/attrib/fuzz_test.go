@@ -21,11 +21,6 @@ func FuzzParseMD5Sums(f *testing.F) {
 	})
 }
 
-func FuzzParseDpkgStatus(f *testing.F) {
-	f.Add([]byte("Package: a\nStatus: install ok installed\nConffiles:\n /etc/a 00000000000000000000000000000000\n\n"))
-	f.Fuzz(func(t *testing.T, b []byte) { _, _ = ParseDpkgStatus(b) })
-}
-
 func FuzzParseDpkgLog(f *testing.F) {
 	f.Add([]byte("2026-12-05 08:46:43 upgrade demo:all 1.0 2.0\n2026-12-05 08:46:43 status installed demo:all 2.0\n"))
 	f.Fuzz(func(t *testing.T, b []byte) { _, _ = ParseDpkgLog(b) })

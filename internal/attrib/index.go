@@ -10,6 +10,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/cradle-cra/cradle/internal/collect/packages"
 	"github.com/cradle-cra/cradle/internal/target"
 )
 
@@ -24,6 +25,8 @@ type Owner struct {
 	Package, Version, Arch string
 	Algo, Digest           string // Digest "" when the database records none
 	Conffile               bool
+	// Link: for a symlink the digest is of the link text (apk).
+	Link bool
 }
 
 // Ref names the package for reports: "name version" (with ":arch").
@@ -42,7 +45,7 @@ type Diversion struct{ To, By string }
 
 // Index maps package-shipped files to their owners.
 type Index struct {
-	Manager  string // "dpkg" or "rpm"
+	Manager  string // "dpkg", "apk" or "rpm"
 	Files    map[string][]Owner
 	Packages int
 	// Unknown are installed packages that ship files but record no
@@ -58,7 +61,7 @@ const dpkgDir = "var/lib/dpkg"
 
 // ErrNoPackageDB is returned when the target has no package database
 // this package reads.
-var ErrNoPackageDB = errors.New("no dpkg database (/var/lib/dpkg/status) and no SQLite rpm database")
+var ErrNoPackageDB = errors.New("no dpkg database (/var/lib/dpkg/status), no apk database (/lib/apk/db/installed) and no SQLite rpm database")
 
 // LoadDpkg indexes the installed packages' md5sums and conffiles, the
 // diversions and the dpkg log of t.
@@ -70,14 +73,11 @@ func LoadDpkg(ctx context.Context, t target.Target) (*Index, error) {
 	if err != nil {
 		return nil, fmt.Errorf("dpkg status: %w", err)
 	}
-	pkgs, err := ParseDpkgStatus(b)
-	if err != nil {
-		return nil, fmt.Errorf("/var/lib/dpkg/status: %w", err)
-	}
+	pkgs := packages.ParseDpkgStatus(b, "/var/lib/dpkg/status")
 	x := &Index{Manager: "dpkg", Files: map[string][]Owner{}, Diversions: map[string]Diversion{}}
 	n := 0
 	for _, p := range pkgs {
-		if p.Status == "not-installed" || p.Status == "config-files" || p.Status == "" {
+		if !p.Installed {
 			continue
 		}
 		if err := ctx.Err(); err != nil {
@@ -105,6 +105,11 @@ func LoadDpkg(ctx context.Context, t target.Target) (*Index, error) {
 			}
 			continue
 		}
+		if list, found, err := readList(t, p); err != nil {
+			x.Notes = append(x.Notes, err.Error())
+		} else if found {
+			sums, _ = owned(sums, list)
+		}
 		for _, s := range sums {
 			if n++; n > maxFiles {
 				return nil, fmt.Errorf("dpkg: more than %d files: %w", maxFiles, ErrTooManyFiles)
@@ -129,7 +134,7 @@ func LoadDpkg(ctx context.Context, t target.Target) (*Index, error) {
 }
 
 // readMD5Sums reads the md5sums file of p (found false when it has none).
-func readMD5Sums(t target.Target, p DpkgPackage) (sums []Sum, found bool, err error) {
+func readMD5Sums(t target.Target, p packages.Package) (sums []Sum, found bool, err error) {
 	for _, name := range infoNames(p) {
 		b, err := target.ReadFileLimit(t, dpkgDir+"/info/"+name+".md5sums", MaxMD5Sums)
 		if errors.Is(err, fs.ErrNotExist) {
@@ -149,7 +154,7 @@ func readMD5Sums(t target.Target, p DpkgPackage) (sums []Sum, found bool, err er
 
 // infoNames are the names dpkg gives a package's info files: with the
 // architecture for Multi-Arch: same packages, without otherwise.
-func infoNames(p DpkgPackage) []string {
+func infoNames(p packages.Package) []string {
 	if strings.ContainsAny(p.Name, "/\x00") || p.Name == "." || p.Name == ".." {
 		return nil
 	}
@@ -161,7 +166,7 @@ func infoNames(p DpkgPackage) []string {
 
 // shipsFiles says whether a package without md5sums lists anything but
 // directories in its .list (an empty metapackage has nothing to verify).
-func shipsFiles(t target.Target, p DpkgPackage) bool {
+func shipsFiles(t target.Target, p packages.Package) bool {
 	for _, name := range infoNames(p) {
 		b, err := target.ReadFileLimit(t, dpkgDir+"/info/"+name+".list", MaxMD5Sums)
 		if err != nil {

@@ -50,11 +50,14 @@ func LoadRPM(ctx context.Context, t target.Target) (*Index, error) {
 	return x, nil
 }
 
-// LoadPackages indexes the target's dpkg database, or else its rpm
-// database; ErrNoPackageDB when it has neither.
+// LoadPackages indexes the target's dpkg database, or else its apk
+// database, or else its rpm database; ErrNoPackageDB when it has none.
 func LoadPackages(ctx context.Context, t target.Target) (*Index, error) {
 	x, err := LoadDpkg(ctx, t)
 	if !errors.Is(err, ErrNoPackageDB) {
+		return x, err
+	}
+	if x, err = LoadApk(ctx, t); !errors.Is(err, ErrNoPackageDB) {
 		return x, err
 	}
 	return LoadRPM(ctx, t)

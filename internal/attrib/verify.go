@@ -109,7 +109,13 @@ feed:
 
 func check(t target.Target, op *target.BulkOpener, p string, o Owner, buf []byte) FileResult {
 	r := FileResult{Path: p, Owner: o}
-	got, n, err := bulkDigest(t, op, p, o.Algo, buf)
+	got, n, err := "", int64(0), error(nil)
+	if o.Link {
+		got, n, err = linkDigest(t, p, o.Algo)
+	}
+	if !o.Link || errors.Is(err, errNotLink) {
+		got, n, err = bulkDigest(t, op, p, o.Algo, buf)
+	}
 	if errors.Is(err, errViaTarget) {
 		got, n, err = digestN(t, p, o.Algo, buf)
 	}
@@ -265,3 +271,28 @@ func readDigest(t target.Target, p string, h interface {
 }
 
 func knownAlgo(a string) bool { _, err := newHash(a); return err == nil }
+
+// errNotLink: linkDigest's path is not a symlink.
+var errNotLink = errors.New("not a symlink")
+
+// linkDigest is the digest of the text of the symlink p (apk's checksum
+// of a link); errNotLink when p is something else.
+func linkDigest(t target.Target, p, algo string) (string, int64, error) {
+	fi, err := t.Lstat(p)
+	if err != nil {
+		return "", 0, err
+	}
+	if fi.Mode&fs.ModeSymlink == 0 {
+		return "", 0, errNotLink
+	}
+	l, err := t.Readlink(p)
+	if err != nil {
+		return "", 0, err
+	}
+	h, err := newHash(algo)
+	if err != nil {
+		return "", 0, err
+	}
+	h.Write([]byte(l))
+	return hex.EncodeToString(h.Sum(nil)), int64(len(l)), nil
+}

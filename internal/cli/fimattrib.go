@@ -48,12 +48,14 @@ func (f *attribFlags) gate(r *app.FIMReport) error {
 }
 
 const verifyPackagesLong = `Compare every file the installed packages ship with the digest the package
-database records for it (dpkg: /var/lib/dpkg/info/*.md5sums, with
-diversions; rpm: the file digests of the SQLite rpmdb), reading the files
+database records for it (dpkg: /var/lib/dpkg/info/*.md5sums of the files
+each package's .list still names, with diversions; apk: the Q1/Q2
+checksums of /lib/apk/db/installed; rpm: the file digests of the SQLite
+rpmdb), reading the files
 in parallel through the target: like debsums or rpm -V, in one pass, and
 without an integrity database.
 
-Configuration files (dpkg conffiles, rpm %config) are edited locally by
+Configuration files (dpkg conffiles, apk's /etc, rpm %config) are edited locally by
 design and are read only with --conffiles. Packages that record no
 digests are listed as unknown: nothing about their files was verified.
 

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"encoding/json"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -175,4 +176,31 @@ func TestFimAttributionSmallTree(t *testing.T) {
 		}
 	}
 	mustRun(2, "fim", "verify-packages", "--root", root) // no package database
+	// update accepts both; its log entry says which were unexplained.
+	out, _ = mustRun(0, append([]string{"fim", "update", "--change-ref", "CHG-7", "--reason", "accepted", "--format", "json"}, fim...)...)
+	if d := decodeAs[attribDoc](t, out); d.Attribution == nil || d.Attribution.Unexplained != 2 {
+		t.Fatalf("update attribution: %+v", d.Attribution)
+	}
+	out, _ = mustRun(0, "log", "--root", root, "--format", "json")
+	var logDoc struct {
+		Entries []struct {
+			ChangeRef string `json:"change_ref"`
+			Details   struct {
+				Accepted *struct {
+					Changes     int
+					By          map[string]int
+					Unexplained []struct{ Path, Kind string }
+				}
+			}
+		}
+	}
+	if err := json.Unmarshal([]byte(out), &logDoc); err != nil {
+		t.Fatal(err)
+	}
+	last := logDoc.Entries[len(logDoc.Entries)-1]
+	acc := last.Details.Accepted
+	if last.ChangeRef != "CHG-7" || acc == nil || acc.By["none"] != 2 || len(acc.Unexplained) != 2 ||
+		acc.Unexplained[0].Path != "/etc/hosts" || acc.Unexplained[1].Path != "/etc/passwd" || acc.Changes < 2 {
+		t.Fatalf("update entry: %+v %+v", last, acc)
+	}
 }

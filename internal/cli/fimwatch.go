@@ -28,7 +28,9 @@ to standard output or -o FILE (appended):
 Events also go to --webhook and --syslog as with "cradle watch". The state
 at the start is not reported: run "cradle fim check" for it. A database
 replaced by "cradle fim update" is verified and watched against; any other
-change to it ends the watch. SIGINT/SIGTERM stop it cleanly. Linux only.
+change to it ends the watch. SIGINT/SIGTERM stop it cleanly. Outside
+Linux (or with --backend poll) the selection is re-stat'ed every second
+or more (twice the last walk's time) and differences are reported.
 
 Exit codes: 130 stopped (SIGINT, SIGTERM); 2 no database, the database fails verification
 (tampering) at the start or while watching, nothing to watch, usage or
@@ -60,7 +62,7 @@ func newFimWatchCmd(env *Env) *cobra.Command {
 	fl.StringVar(&f.config, "config", "", "policy `FILE` (YAML paths: list; default the built-in policy)")
 	fl.StringVar(&f.db, "db", "", "integrity database `FILE` (default $CRADLE_HOME/fim/<target>.db)")
 	fl.DurationVar(&f.debounce, "debounce", 300*time.Millisecond, "quiet `DURATION` that ends a batch of changes")
-	fl.StringVar(&f.backend, "backend", "", "force the watching mechanism: fanotify or inotify (default: fanotify when allowed)")
+	fl.StringVar(&f.backend, "backend", "", "force the watching mechanism: fanotify, inotify or poll (default: fanotify when allowed, inotify otherwise; poll outside Linux)")
 	fl.StringVar(&f.webhook, "webhook", "", "POST each event as JSON to `URL`")
 	fl.BoolVar(&f.syslog, "syslog", false, "send each event to the local syslog (RFC 5424 over /dev/log)")
 	fl.StringVar(&f.syslogSocket, "syslog-socket", app.DefaultSyslogSocket, "syslog unix socket `PATH`")

@@ -38,7 +38,7 @@ type Attribution struct {
 // PackageCheck is the result of verify-packages: package-shipped files
 // compared with the digests their package database records.
 type PackageCheck struct {
-	Manager  string `json:"manager"` // dpkg or rpm
+	Manager  string `json:"manager"` // dpkg, apk or rpm
 	Packages int    `json:"packages"`
 	Files    int    `json:"files"`
 	// Mismatched and Missing are the failures; ConffilesModified are

@@ -140,13 +140,26 @@ func TestLargeDirectory(t *testing.T) {
 	unix.Close(dfd)
 	t.Logf("created %d files in %v", n, time.Since(start).Round(time.Millisecond))
 	p := mustPolicy(t, "paths:\n  - path: /big\n")
-	start = time.Now()
+	start, cpu := time.Now(), cpuTime()
 	s := tr.walk(p, Options{})
-	t.Logf("walked and hashed %d entries in %v", len(s.Entries), time.Since(start).Round(time.Millisecond))
+	t.Logf("walked and hashed %d entries in %v (CPU %v)", len(s.Entries), time.Since(start).Round(time.Millisecond), cpuTime()-cpu)
 	if len(s.Entries) != n+1 || s.Hashed != n || len(s.Problems) != 0 {
 		t.Fatalf("%d entries, %d hashed, %d problems", len(s.Entries), s.Hashed, len(s.Problems))
 	}
-	start = time.Now()
+	start, cpu = time.Now(), cpuTime()
 	s2 := tr.walk(p, Options{Previous: (&DB{Entries: s.Entries}).Index()})
-	t.Logf("check of %d entries (all reused) in %v", len(s2.Entries), time.Since(start).Round(time.Millisecond))
+	t.Logf("check of %d entries (all reused) in %v (CPU %v)", len(s2.Entries), time.Since(start).Round(time.Millisecond), cpuTime()-cpu)
+	var ru unix.Rusage
+	_ = unix.Getrusage(unix.RUSAGE_SELF, &ru)
+	t.Logf("peak RSS of the test process %d MiB", ru.Maxrss>>10)
+}
+
+// cpuTime is the process's user+system CPU time: wall time means little
+// on a loaded machine.
+func cpuTime() time.Duration {
+	var ru unix.Rusage
+	if err := unix.Getrusage(unix.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano()).Round(time.Millisecond)
 }

@@ -35,8 +35,9 @@ func Record(ctx context.Context, t target.Target, p *Policy, paths, trees []stri
 	if p.wantsNames() {
 		w.names = loadNames(t)
 	}
-	add := func(fi target.FileInfo, prev *Entry) {
-		abs := "/" + fi.Path
+	w.useLinks()
+	// add records fi (at its real path) named abs.
+	add := func(fi target.FileInfo, abs string, prev *Entry) {
 		if p.For(abs) == nil || seen[abs] {
 			return
 		}
@@ -45,7 +46,7 @@ func Record(ctx context.Context, t target.Target, p *Policy, paths, trees []stri
 		if prev != nil {
 			w.o.Previous = map[string]*Entry{abs: prev}
 		}
-		e := w.record(fi)
+		e := w.recordAs(fi, abs)
 		if e == nil {
 			return
 		}
@@ -59,7 +60,11 @@ func Record(ctx context.Context, t target.Target, p *Policy, paths, trees []stri
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
-		fi, err := t.Lstat(strings.TrimPrefix(abs, "/"))
+		real := abs
+		if r, ok := w.links.Real(abs); ok {
+			real = r
+		}
+		fi, err := t.Lstat(strings.TrimPrefix(real, "/"))
 		switch {
 		case errors.Is(err, fs.ErrNotExist):
 			continue
@@ -67,8 +72,8 @@ func Record(ctx context.Context, t target.Target, p *Policy, paths, trees []stri
 			snap.Problems = append(snap.Problems, Problem{Path: abs, Error: err.Error()})
 			continue
 		}
-		fi.Path = strings.TrimPrefix(abs, "/")
-		add(fi, nil)
+		fi.Path = strings.TrimPrefix(real, "/")
+		add(fi, abs, nil)
 	}
 	if len(trees) > 0 {
 		// The walk descends only towards and into the trees; entries
@@ -81,8 +86,25 @@ func Record(ctx context.Context, t target.Target, p *Policy, paths, trees []stri
 			}
 			return false
 		}
+		// The walk goes where the trees really are: a tree named
+		// through a link, or holding a linked selection, leads there.
+		reals := append([]string(nil), trees...)
+		for _, tr := range trees {
+			if r, ok := w.links.Real(tr); ok {
+				reals = append(reals, r)
+			}
+			reals = append(reals, w.links.realsUnder(tr)...)
+		}
+		inReal := func(abs string) bool {
+			for _, tr := range reals {
+				if within(abs, tr) {
+					return true
+				}
+			}
+			return false
+		}
 		towards := func(dir string) bool {
-			for _, tr := range trees {
+			for _, tr := range reals {
 				if within(tr, dir) {
 					return true
 				}
@@ -99,17 +121,26 @@ func Record(ctx context.Context, t target.Target, p *Policy, paths, trees []stri
 			},
 			Prune: func(dir string, _ target.DirProbe) string {
 				abs := "/" + dir
-				if (!in(abs) && !towards(abs)) || !p.Enter(abs) {
+				if (!inReal(abs) && !towards(abs)) || (!p.Enter(abs) && !w.links.Enter(abs)) {
 					return "not watched"
 				}
 				return ""
 			},
 		}
 		err := t.Walk(ctx, wopts, func(fi target.FileInfo) error {
-			if in("/" + fi.Path) {
-				mu.Lock()
-				defer mu.Unlock()
-				add(fi, prev["/"+fi.Path])
+			abs := "/" + fi.Path
+			if !inReal(abs) {
+				return nil
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			if in(abs) {
+				add(fi, abs, prev[abs])
+			}
+			for _, name := range w.links.aliases(fi) {
+				if in(name) {
+					add(fi, name, prev[name])
+				}
 			}
 			return nil
 		})

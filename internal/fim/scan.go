@@ -88,6 +88,7 @@ type walker struct {
 	lim   *limiter
 	names *names
 	image bool
+	links *Links // selections named through symlinks (selinks.go)
 
 	mu                             sync.Mutex
 	snap                           *Snapshot
@@ -128,6 +129,7 @@ func Walk(ctx context.Context, t target.Target, p *Policy, o Options) (*Snapshot
 	if p.wantsNames() {
 		w.names = loadNames(t)
 	}
+	w.useLinks()
 	jobs := make(chan job, workers*4)
 	var wg sync.WaitGroup
 	for range workers {
@@ -150,7 +152,7 @@ func Walk(ctx context.Context, t target.Target, p *Policy, o Options) (*Snapshot
 		OnError:   func(path string, err error) error { w.problem(path, err); return nil },
 		Prune: func(dir string, _ target.DirProbe) string {
 			abs := "/" + dir
-			if !p.Enter(abs) {
+			if !p.Enter(abs) && !w.links.Enter(abs) {
 				return "not selected"
 			}
 			if _, ok := w.crossed.Load(dir); ok && !p.selectsBelow(abs) {
@@ -161,15 +163,13 @@ func Walk(ctx context.Context, t target.Target, p *Policy, o Options) (*Snapshot
 	}
 	walkErr := t.Walk(ctx, wopts, func(fi target.FileInfo) error {
 		e := w.record(fi)
-		if e == nil {
-			return nil
+		for _, abs := range w.links.aliases(fi) {
+			if err := queue(ctx, jobs, e, fi.Path); err != nil {
+				return err
+			}
+			e = w.recordAs(fi, abs)
 		}
-		select {
-		case jobs <- job{e, fi.Path}:
-			return nil
-		case <-ctx.Done():
-			return ctx.Err()
-		}
+		return queue(ctx, jobs, e, fi.Path)
 	})
 	close(jobs)
 	wg.Wait()
@@ -217,8 +217,10 @@ func (w *walker) progress() (stop func()) {
 
 // record makes the entry of fi when the policy selects it, and returns
 // it when its content must be hashed.
-func (w *walker) record(fi target.FileInfo) *Entry {
-	abs := "/" + fi.Path
+func (w *walker) record(fi target.FileInfo) *Entry { return w.recordAs(fi, "/"+fi.Path) }
+
+// recordAs is record with fi named abs.
+func (w *walker) recordAs(fi target.FileInfo, abs string) *Entry {
 	sel := w.p.For(abs)
 	if sel == nil || !w.sameFS(fi, abs, sel) {
 		return nil

@@ -1,7 +1,7 @@
 // Package fswatch tells, in debounced batches, which paths below a set of
 // directories changed: fanotify filesystem marks where the kernel and
-// privileges allow, recursive inotify otherwise (Linux), nothing
-// elsewhere (ErrUnsupported). Lost events (a queue overflow) become a
+// privileges allow, recursive inotify otherwise (Linux), a periodic
+// re-stat walk elsewhere (Poll, poll.go). Lost events (a queue overflow) become a
 // rescan of the affected subtree, so a consumer that re-reads what a batch
 // names never misses a change. It only signals: what changed is read again
 // by the consumer, through its own confined reader.
@@ -64,8 +64,9 @@ type Options struct {
 	Warn func(error)
 }
 
-// ErrUnsupported: this system has no watching backend (not Linux).
-var ErrUnsupported = errors.New("file watching is not supported on this system")
+// ErrUnsupported: the backend asked for does not exist on this system
+// (fanotify or inotify outside Linux).
+var ErrUnsupported = errors.New("not supported on this system")
 
 // ErrNoRoots: none of the roots could be watched (none exists).
 var ErrNoRoots = errors.New("none of the directories to watch exists")
@@ -78,7 +79,7 @@ const maxPaths = 1 << 16
 // backend fails, then closes C; Err tells which.
 type Watcher struct {
 	C <-chan Batch
-	// Backend is the mechanism in use (Fanotify or Inotify).
+	// Backend is the mechanism in use (Fanotify, Inotify or Poll).
 	Backend string
 
 	mu  sync.Mutex

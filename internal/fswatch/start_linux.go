@@ -7,7 +7,10 @@ import (
 	"fmt"
 )
 
-// start runs the backend: fanotify when asked, or by default when a root
+// NamesBackend is the backend for watching a few named files.
+const NamesBackend = Inotify
+
+// start runs the backend (Poll only when asked): fanotify when asked, or by default when a root
 // is recursive (filesystem marks cost no per-directory watch; a few
 // named files are cheaper to watch with inotify);
 // inotify when fanotify is refused (no CAP_SYS_ADMIN, an old kernel, a
@@ -15,8 +18,10 @@ import (
 func start(ctx context.Context, roots []Root, o Options, raw *feed) (string, error) {
 	switch o.Backend {
 	case Auto, Fanotify, Inotify:
+	case Poll:
+		return Poll, startPoll(ctx, roots, o, raw)
 	default:
-		return "", fmt.Errorf("unknown watch backend %q (fanotify, inotify)", o.Backend)
+		return "", fmt.Errorf("unknown watch backend %q (fanotify, inotify, poll)", o.Backend)
 	}
 	if o.Backend == Fanotify || (o.Backend == Auto && anyRecursive(roots)) {
 		err := startFanotify(ctx, roots, o, raw)

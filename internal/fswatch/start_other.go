@@ -2,9 +2,21 @@
 
 package fswatch
 
-import "context"
+import (
+	"context"
+	"fmt"
+)
 
-// start has no backend outside Linux.
-func start(context.Context, []Root, Options, *feed) (string, error) {
-	return "", ErrUnsupported
+// NamesBackend is the backend for watching a few named files.
+const NamesBackend = Poll
+
+// start polls: outside Linux there is no fanotify or inotify.
+func start(ctx context.Context, roots []Root, o Options, raw *feed) (string, error) {
+	switch o.Backend {
+	case Auto, Poll:
+		return Poll, startPoll(ctx, roots, o, raw)
+	case Fanotify, Inotify:
+		return "", fmt.Errorf("watch backend %s: %w", o.Backend, ErrUnsupported)
+	}
+	return "", fmt.Errorf("unknown watch backend %q (poll)", o.Backend)
 }

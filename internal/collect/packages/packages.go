@@ -62,6 +62,10 @@ type Package struct {
 	// provided capabilities of rpm (PROVIDENAME) and apk (p:); Depends
 	// holds rpm's requires (REQUIRENAME) and apk's D: as one-name groups.
 	Provides []string `json:"provides,omitempty"`
+	// Conffiles maps each dpkg conffile (absolute, clean) to the md5
+	// recorded when it was installed ("" when none, e.g. newconffile);
+	// file integrity attribution reads it, documents do not.
+	Conffiles map[string]string `json:"-"`
 }
 
 // Source is one package database found on the target.
@@ -363,7 +367,7 @@ func ParseDpkgStatus(b []byte, file string) []Package {
 			Status: word, Installed: word != "" && word != "not-installed" && word != "config-files",
 			Manager: Dpkg, File: file, Line: lines["package"], Supplier: fields["maintainer"],
 			Depends:  append(dpkgRelations(fields["pre-depends"]), dpkgRelations(fields["depends"])...),
-			Provides: slices.Concat(dpkgRelations(fields["provides"])...)})
+			Provides: slices.Concat(dpkgRelations(fields["provides"])...), Conffiles: dpkgConffiles(fields["conffiles"])})
 	})
 	return out
 }
@@ -413,7 +417,11 @@ func eachStanza(b []byte, fn func(fields map[string]string, lines map[string]int
 // ParseApkInstalled parses apk's installed database: stanzas of "X:value"
 // lines separated by blank lines (P name, V version, A arch, o origin,
 // m maintainer, L licence, D depends, p provides).
-func ParseApkInstalled(b []byte, file string) []Package {
+func ParseApkInstalled(b []byte, file string) []Package { return parseApkInstalled(b, file, nil) }
+
+// parseApkInstalled is ParseApkInstalled; other, when set, also gets
+// every line (F:, R:, Z:, ...) with the package of its stanza.
+func parseApkInstalled(b []byte, file string, other func(p *Package, key byte, v string)) []Package {
 	var out []Package
 	var cur *Package
 	n := 0
@@ -458,6 +466,9 @@ func ParseApkInstalled(b []byte, file string) []Package {
 			}
 		case 'p':
 			cur.Provides = append(cur.Provides, apkNames(v)...)
+		}
+		if other != nil {
+			other(cur, line[0], v)
 		}
 	}
 	flush()
