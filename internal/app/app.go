@@ -31,6 +31,9 @@ type App struct {
 	// Warn receives problems that do not stop the use case; nil drops
 	// them.
 	Warn func(error)
+	// Now is the clock of use cases that record or compare wall time
+	// (cases, Article 14 clocks); nil is time.Now.
+	Now func() time.Time
 }
 
 func (a *App) getenv(k string) string {

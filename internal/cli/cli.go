@@ -104,7 +104,7 @@ func NewRootCommand(e Env) *cobra.Command {
 		&cobra.Group{ID: groupAssess, Title: "Assess:"},
 		&cobra.Group{ID: groupChange, Title: "Change (fix, journal, roll back):"},
 		&cobra.Group{ID: groupIntegrity, Title: "Integrity (baseline, drift, signed change log):"},
-		&cobra.Group{ID: groupCRA, Title: "CRA (product file, classification):"},
+		&cobra.Group{ID: groupCRA, Title: "CRA (product file, classification, vulnerability cases):"},
 	)
 	add := func(group string, cmds ...*cobra.Command) {
 		for _, c := range cmds {
@@ -115,7 +115,7 @@ func NewRootCommand(e Env) *cobra.Command {
 	add(groupAssess, newScanCmd(env), newSBOMCmd(env), newVulnCmd(env), newRulesCmd(env), newConvertCmd(env))
 	add(groupChange, newFixCmd(env), newRunsCmd(env), newRollbackCmd(env))
 	add(groupIntegrity, newBaselineCmd(env), newDriftCmd(env), newWatchCmd(env), newFimCmd(env), newLogCmd(env), newKeyCmd(env))
-	add(groupCRA, newInitCmd(env), newClassifyCmd(env))
+	add(groupCRA, newInitCmd(env), newClassifyCmd(env), newCaseCmd(env))
 	root.AddCommand(newVersionCmd(env))
 	root.SetHelpCommand(newHelpCmd(root))
 	root.InitDefaultHelpCmd()

@@ -47,6 +47,10 @@ func TestEveryDocumentKind(t *testing.T) {
 	mustRun(0, "sbom", "--root", root, "--no-file-hashes", "-o", bom)
 	docs[output.KindSBOMCheck], _ = mustRun(0, "sbom", "check", bom, "--format", "json")
 	docs[output.KindSBOMDiff], _ = mustRun(0, "sbom", "diff", bom, bom, "--format", "json")
+	store := filepath.Join(dir, "cases.db")
+	mustRun(0, "case", "new", "--store", store, "--title", "t", "--exploited", "--aware", "2026-12-01T10:00:00Z", "--cvss3", "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H")
+	mustRun(0, "case", "update", "CASE-2026-0001", "--store", store, "--report", "early_warning=2026-12-01T12:00:00Z,SRP-1", "--status", "confirmed")
+	docs[output.KindCaseList], _ = mustRun(0, "case", "show", "CASE-2026-0001", "--store", store, "--format", "json")
 	docs[output.KindClassification], _ = mustRun(0, "classify", "--category", "I.11", "--standards", "partial", "--format", "json")
 	for k, name := range map[output.Kind]string{output.KindScanReport: "scan.json", output.KindFixPlan: "plan.json"} {
 		b, err := os.ReadFile(filepath.Join(dir, name))

@@ -55,3 +55,6 @@ func (h Home) FIM(key string) string { return filepath.Join(h.Dir, "fim", key+".
 
 // VulnDB is the default vulnerability database ("cradle vuln db import").
 func (h Home) VulnDB() string { return filepath.Join(h.Dir, "vuln", "osv.db") }
+
+// Cases is the vulnerability case store (cradle case).
+func (h Home) Cases() string { return filepath.Join(h.Dir, "cases", "cases.db") }

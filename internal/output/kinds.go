@@ -11,6 +11,7 @@ import (
 	"github.com/cradle-cra/cradle/internal/fim"
 	"github.com/cradle-cra/cradle/internal/fix"
 	"github.com/cradle-cra/cradle/internal/journal"
+	"github.com/cradle-cra/cradle/internal/psirt"
 	"github.com/cradle-cra/cradle/internal/render"
 	"github.com/cradle-cra/cradle/internal/result"
 	"github.com/cradle-cra/cradle/internal/sbom"
@@ -36,6 +37,7 @@ const (
 	KindSBOMCheck      Kind = sbom.CheckKind        // cradle sbom check
 	KindSBOMDiff       Kind = sbom.DiffKind         // cradle sbom diff
 	KindClassification Kind = classify.ReportKind   // cradle classify
+	KindCaseList       Kind = psirt.ListKind        // cradle case
 )
 
 // Default returns the registry of every kind with its built-in formats.
@@ -68,6 +70,7 @@ func Default() *Registry {
 		tableAndJSON(KindRuleList, catalog.RuleListSchemaVersion, rulesTable),
 		tableAndJSON(KindKeyList, signing.ListSchemaVersion, keysTable),
 		tableAndJSON(KindSBOMCheck, sbom.CheckSchemaVersion, func(w io.Writer, r *sbom.CheckReport, _ Options) error { return r.Table(w) }),
+		tableAndJSON(KindCaseList, psirt.ListSchemaVersion, func(w io.Writer, l *psirt.List, _ Options) error { return l.Table(w) }),
 		tableAndJSON(KindClassification, classify.SchemaVersion, func(w io.Writer, r *classify.Result, _ Options) error { return r.Table(w) }),
 		tableAndJSON(KindSBOMDiff, sbom.DiffSchemaVersion, func(w io.Writer, r *sbom.DiffReport, _ Options) error { return r.Table(w) }),
 		{

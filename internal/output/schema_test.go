@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cradle-cra/cradle/internal/casestore"
 	"github.com/cradle-cra/cradle/internal/catalog"
 	"github.com/cradle-cra/cradle/internal/changelog"
 	"github.com/cradle-cra/cradle/internal/classify"
@@ -18,6 +19,7 @@ import (
 	"github.com/cradle-cra/cradle/internal/journal"
 	"github.com/cradle-cra/cradle/internal/output"
 	"github.com/cradle-cra/cradle/internal/output/outputtest"
+	"github.com/cradle-cra/cradle/internal/psirt"
 	"github.com/cradle-cra/cradle/internal/remedy"
 	"github.com/cradle-cra/cradle/internal/signing"
 	"github.com/cradle-cra/cradle/internal/version"
@@ -108,6 +110,7 @@ func samples(t *testing.T) map[output.Kind][]any {
 			read(filepath.Join("..", "fim", "testdata", "verify.json.golden"))},
 		output.KindSBOMCheck: {read(filepath.Join("..", "sbom", "testdata", "check.json.golden")),
 			read(filepath.Join("..", "sbom", "testdata", "check-foreign.json.golden"))},
+		output.KindCaseList: {caseSample(t), psirt.NewList(when, nil)},
 		output.KindClassification: {classified(t, classify.Input{Categories: []string{"I.12", "II.2"}, Standards: classify.StandardsNone}),
 			classified(t, classify.Input{Scheme: classify.AssuranceSubstantial, FreeOpenSource: true})},
 		output.KindSBOMDiff:   {read(filepath.Join("..", "sbom", "testdata", "diff.json.golden"))},
@@ -244,4 +247,19 @@ func classified(t *testing.T, in classify.Input) *classify.Result {
 	}
 	r.Product = "edge-gateway"
 	return r
+}
+
+func caseSample(t *testing.T) *psirt.List {
+	t.Helper()
+	aware := time.Date(2026, 12, 3, 12, 0, 0, 0, time.UTC)
+	c := &casestore.Case{ID: "CASE-2026-0001", Title: "RCE", Product: "p", Versions: []string{"1.0"}, Components: []string{}, Aliases: []string{"CVE-2026-1"},
+		Received: aware.Add(-48 * time.Hour), Status: casestore.Confirmed, CVSS3: "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H",
+		Exploited: true, Incident: true, Aware: &aware, Reports: []casestore.Report{{Kind: "vulnerability", Stage: "early_warning", Submitted: aware.Add(time.Hour), Reference: "SRP-1"}},
+		Created: aware, Updated: aware}
+	v, err := psirt.Build(c, aware.Add(30*time.Hour), psirt.DefaultPolicy())
+	if err != nil {
+		t.Fatal(err)
+	}
+	v.Events = []casestore.Event{{Case: c.ID, Seq: 1, Time: aware, Actor: "jdoe", Action: "new", Changes: []byte("{}")}}
+	return psirt.NewList(aware.Add(30*time.Hour), []*psirt.View{v})
 }
