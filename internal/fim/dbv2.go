@@ -250,6 +250,8 @@ type v2Reader struct {
 	// read counts body bytes consumed, work the path bytes decoded.
 	read, work int64
 	strs       []byte
+	// slab holds the entries to come: one allocation per 256 entries.
+	slab []Entry
 }
 
 // rec is a cursor over one record.
@@ -374,7 +376,12 @@ func (v *v2Reader) parse(r *rec) (*Entry, error) {
 	if int(code) >= len(v2Types) {
 		return nil, fmt.Errorf("bad type %d", code)
 	}
-	e := &Entry{Type: v2Types[code]}
+	if len(v.slab) == 0 {
+		v.slab = make([]Entry, 256)
+	}
+	e := &v.slab[0]
+	v.slab = v.slab[1:]
+	e.Type = v2Types[code]
 	flags := r.uvarint("flags")
 	if flags&^v2AllFlags != 0 || flags&(v2SHA256Raw|v2SHA256Str) == v2SHA256Raw|v2SHA256Str ||
 		flags&(v2SHA512Raw|v2SHA512Str) == v2SHA512Raw|v2SHA512Str || flags&(v2BLAKE3Raw|v2BLAKE3Str) == v2BLAKE3Raw|v2BLAKE3Str {

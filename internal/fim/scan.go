@@ -228,7 +228,7 @@ func (w *walker) record(fi target.FileInfo) *Entry {
 		e.Inode = 0 // numbered by the index, not stable across images
 	}
 	if e.Type == TypeSymlink && sel.Has(AttrTarget) {
-		l, err := w.t.Readlink(fi.Path)
+		l, err := w.op.Readlink(fi.Path)
 		if err != nil {
 			e.Error = err.Error()
 			w.problem(abs, err)
