@@ -82,17 +82,14 @@ type DB struct {
 	// records it.
 	Digest string
 
-	reusable map[string]*Entry
-	open     func() (io.ReadCloser, error)
-	keys     envelope.Keys
+	lend *lendIndex
+	open func() (io.ReadCloser, error)
+	keys envelope.Keys
 }
 
-// Index maps paths to entries, for Options.Previous; a database read
-// for a walk (ReadForWalk) holds only the Reusable ones.
+// Index maps paths to entries, for Options.Previous; it is empty for a
+// database read for a walk (ReadForWalk), whose Lender is an index.
 func (d *DB) Index() map[string]*Entry {
-	if d.reusable != nil {
-		return d.reusable
-	}
 	m := make(map[string]*Entry, len(d.Entries))
 	for _, e := range d.Entries {
 		m[e.Path] = e
@@ -101,8 +98,8 @@ func (d *DB) Index() map[string]*Entry {
 }
 
 // ReadForWalk verifies the database that open opens (Scan) and keeps
-// only what a walk needs: the header and the entries it can take digests
-// from (Index). Compare then streams the file again, so the whole
+// only what a walk needs: the header and what it can take digests from
+// (Lender). Compare then streams the file again, so the whole
 // database is never held beside the walk; open must open the same file.
 func ReadForWalk(open func() (io.ReadCloser, error), keys envelope.Keys) (*DB, error) {
 	f, err := open()
@@ -110,17 +107,18 @@ func ReadForWalk(open func() (io.ReadCloser, error), keys envelope.Keys) (*DB, e
 		return nil, err
 	}
 	defer f.Close()
-	reusable := map[string]*Entry{}
+	x := &lendIndex{}
 	d, err := Scan(f, keys, func(e *Entry) error {
 		if Reusable(e) {
-			reusable[e.Path] = e
+			x.add(e)
 		}
 		return nil
 	})
 	if err != nil {
 		return nil, err
 	}
-	d.reusable, d.open, d.keys = reusable, open, keys
+	x.trim()
+	d.lend, d.open, d.keys = x, open, keys
 	return d, nil
 }
 
@@ -136,7 +134,7 @@ func (d *DB) Compare(cur []*Entry, p *Policy) ([]Change, error) {
 	// The index was the walk's; collecting it now, before the second
 	// read makes garbage, sets the heap goal from the walk alone instead
 	// of from index and walk together (docs/fim.md, memory).
-	d.reusable = nil
+	d.lend = nil
 	runtime.GC()
 	f, err := d.open()
 	if err != nil {

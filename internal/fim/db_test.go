@@ -301,8 +301,8 @@ func TestReadForWalk(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if idx := db.Index(); len(idx) != 1 || idx["/etc/hosts"] == nil || db.Entries != nil {
-		t.Fatalf("index %v, entries %v", idx, db.Entries)
+	if x, ok := db.Lender().(*lendIndex); !ok || len(x.paths) != 1 || x.paths[0] != "/etc/hosts" || db.Entries != nil {
+		t.Fatalf("lender %v, entries %v", db.Lender(), db.Entries)
 	}
 	p := mustPolicy(t, "paths:\n  - path: /\n")
 	cur := []*Entry{s.Entries[0], {Path: "/etc/hosts", Type: TypeFile, Mode: 0o600, Size: 20, Mtime: 1, SHA256: strings.Repeat("b", 64)}, {Path: "/new", Type: TypeFile}}
