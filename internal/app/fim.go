@@ -291,7 +291,7 @@ func recordedSeq(e changelog.Entry) uint64 {
 // unless Full, and records the differences from db in r.
 func (a *App) fimCompare(ctx context.Context, in FIMInput, p *fim.Policy, db *fim.DB, r *fim.Report) (*fim.Snapshot, error) {
 	r.PolicyChanged = db.Header.PolicyHash != p.Hash()
-	snap, err := a.fimWalk(ctx, in, p, db.Index(), r)
+	snap, err := a.fimWalk(ctx, in, p, db.Lender(), r)
 	if err != nil {
 		return nil, err
 	}
@@ -307,7 +307,7 @@ func (a *App) fimCompare(ctx context.Context, in FIMInput, p *fim.Policy, db *fi
 	return snap, nil
 }
 
-func (a *App) fimWalk(ctx context.Context, in FIMInput, p *fim.Policy, prev map[string]*fim.Entry, r *fim.Report) (*fim.Snapshot, error) {
+func (a *App) fimWalk(ctx context.Context, in FIMInput, p *fim.Policy, prev fim.Lender, r *fim.Report) (*fim.Snapshot, error) {
 	t, err := openTarget(ctx, in.Target)
 	if err != nil {
 		return nil, err

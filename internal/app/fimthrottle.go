@@ -42,7 +42,7 @@ func ParseRate(s string) (int64, error) {
 
 // fimWalkOptions checks the throttling input, lowers the process's CPU
 // and I/O priority for --nice and builds the walk's options.
-func (a *App) fimWalkOptions(in FIMInput, prev map[string]*fim.Entry, start time.Time) (fim.Options, error) {
+func (a *App) fimWalkOptions(in FIMInput, prev fim.Lender, start time.Time) (fim.Options, error) {
 	if in.Nice < 0 || in.Nice > MaxNice {
 		return fim.Options{}, Usagef("--nice %d: want 0 to %d", in.Nice, MaxNice)
 	}
@@ -53,7 +53,7 @@ func (a *App) fimWalkOptions(in FIMInput, prev map[string]*fim.Entry, start time
 		// The walk's own threads and those it starts inherit both.
 		a.warn(drift.LowerPriority(in.Nice, "idle"))
 	}
-	o := fim.Options{Previous: prev, Full: in.Full, OneFileSystem: in.OneFileSystem, MaxRate: in.MaxRate}
+	o := fim.Options{Lender: prev, Full: in.Full, OneFileSystem: in.OneFileSystem, MaxRate: in.MaxRate}
 	if wp, ok := in.Progress.(WalkProgress); ok {
 		// The final call is fimWalk's, with the snapshot's counts.
 		o.Progress = func(p fim.Progress) { wp.Walk(p.Entries, p.Hashed, p.Bytes, time.Since(start), false) }

@@ -23,17 +23,23 @@ import (
 
 // The database file is
 //
-//	cradle-fim-db 1\n
+//	cradle-fim-db 2\n
 //	<DSSE envelope, one line of JSON>\n
-//	<body: gzip of JSON lines, one Entry per line, sorted by path>
+//	<body: one binary record per Entry, sorted by path (dbv2.go)>
 //
 // The envelope's payload is the Header, which names the body's size,
 // sha256 and entry count: the signature covers the whole file, and the
-// body can be read as a stream and checked as it goes.
-const Magic = "cradle-fim-db 1\n"
+// body can be read as a stream and checked as it goes. Format 1 (still
+// read) has the same layout with "1" in the magic line and a body of
+// gzip-compressed JSON lines.
+const Magic = "cradle-fim-db 2\n"
 
-// FormatVersion is the Header.Format this version writes and reads.
-const FormatVersion = 1
+// magicV1 begins a format 1 database.
+const magicV1 = "cradle-fim-db 1\n"
+
+// FormatVersion is the Header.Format this version writes; it also reads
+// format 1.
+const FormatVersion = 2
 
 // Bounds of what Decode accepts from a file it has not verified yet.
 const (
@@ -76,17 +82,14 @@ type DB struct {
 	// records it.
 	Digest string
 
-	reusable map[string]*Entry
-	open     func() (io.ReadCloser, error)
-	keys     envelope.Keys
+	lend *lendIndex
+	open func() (io.ReadCloser, error)
+	keys envelope.Keys
 }
 
-// Index maps paths to entries, for Options.Previous; a database read
-// for a walk (ReadForWalk) holds only the Reusable ones.
+// Index maps paths to entries, for Options.Previous; it is empty for a
+// database read for a walk (ReadForWalk), whose Lender is an index.
 func (d *DB) Index() map[string]*Entry {
-	if d.reusable != nil {
-		return d.reusable
-	}
 	m := make(map[string]*Entry, len(d.Entries))
 	for _, e := range d.Entries {
 		m[e.Path] = e
@@ -95,8 +98,8 @@ func (d *DB) Index() map[string]*Entry {
 }
 
 // ReadForWalk verifies the database that open opens (Scan) and keeps
-// only what a walk needs: the header and the entries it can take digests
-// from (Index). Compare then streams the file again, so the whole
+// only what a walk needs: the header and what it can take digests from
+// (Lender). Compare then streams the file again, so the whole
 // database is never held beside the walk; open must open the same file.
 func ReadForWalk(open func() (io.ReadCloser, error), keys envelope.Keys) (*DB, error) {
 	f, err := open()
@@ -104,17 +107,18 @@ func ReadForWalk(open func() (io.ReadCloser, error), keys envelope.Keys) (*DB, e
 		return nil, err
 	}
 	defer f.Close()
-	reusable := map[string]*Entry{}
+	x := &lendIndex{}
 	d, err := Scan(f, keys, func(e *Entry) error {
 		if Reusable(e) {
-			reusable[e.Path] = e
+			x.add(e)
 		}
 		return nil
 	})
 	if err != nil {
 		return nil, err
 	}
-	d.reusable, d.open, d.keys = reusable, open, keys
+	x.trim()
+	d.lend, d.open, d.keys = x, open, keys
 	return d, nil
 }
 
@@ -130,7 +134,7 @@ func (d *DB) Compare(cur []*Entry, p *Policy) ([]Change, error) {
 	// The index was the walk's; collecting it now, before the second
 	// read makes garbage, sets the heap goal from the walk alone instead
 	// of from index and walk together (docs/fim.md, memory).
-	d.reusable = nil
+	d.lend = nil
 	runtime.GC()
 	f, err := d.open()
 	if err != nil {
@@ -152,29 +156,18 @@ func (d *DB) Compare(cur []*Entry, p *Policy) ([]Change, error) {
 // h's body fields are filled in. It returns the file's bytes and digest.
 func Encode(h Header, entries []*Entry, signer envelope.Signer) ([]byte, string, error) {
 	var body bytes.Buffer
-	zw, err := gzip.NewWriterLevel(&body, gzip.BestSpeed)
-	if err != nil {
-		return nil, "", err
-	}
-	bw := bufio.NewWriterSize(zw, 256<<10)
-	enc := json.NewEncoder(bw)
-	enc.SetEscapeHTML(false)
+	body.Grow(len(entries) * 64)
+	vw := newV2Writer(&body)
 	for i, e := range entries {
 		if i > 0 && entries[i-1].Path >= e.Path {
 			return nil, "", fmt.Errorf("encode integrity database: entries not sorted at %q", e.Path)
 		}
-		if err := enc.Encode(e); err != nil {
+		if err := vw.write(e); err != nil {
 			return nil, "", fmt.Errorf("encode integrity database: %w", err)
 		}
 	}
-	if err := bw.Flush(); err != nil {
-		return nil, "", err
-	}
-	if err := zw.Close(); err != nil {
-		return nil, "", err
-	}
 	sum := sha256.Sum256(body.Bytes())
-	h.Format, h.Compression, h.Entries = FormatVersion, "gzip", len(entries)
+	h.Format, h.Compression, h.Entries = FormatVersion, "none", len(entries)
 	h.BodySize, h.BodySHA256 = int64(body.Len()), hex.EncodeToString(sum[:])
 	payload, err := json.Marshal(h)
 	if err != nil {
@@ -238,19 +231,33 @@ func Scan(r io.Reader, keys envelope.Keys, fn func(*Entry) error) (*DB, error) {
 	in := &ioErrReader{r: io.LimitReader(r, MaxFile+1)}
 	br := bufio.NewReaderSize(io.TeeReader(in, file), 64<<10)
 	magic := make([]byte, len(Magic))
-	if _, err := io.ReadFull(br, magic); err != nil || string(magic) != Magic {
-		return nil, in.or(tampered("not a cradle integrity database (format %d)", FormatVersion))
+	format := 0
+	if _, err := io.ReadFull(br, magic); err == nil {
+		switch string(magic) {
+		case Magic:
+			format = FormatVersion
+		case magicV1:
+			format = 1
+		}
+	}
+	if format == 0 {
+		return nil, in.or(tampered("not a cradle integrity database (format 1 or %d)", FormatVersion))
 	}
 	line, err := readLine(br, MaxEnvelope)
 	if err != nil {
 		return nil, in.or(tampered("no signature line"))
 	}
-	h, keyID, err := verifyHeader(line, keys)
+	h, keyID, err := verifyHeader(line, keys, format)
 	if err != nil {
 		return nil, err
 	}
 	body := &countingReader{r: io.LimitReader(br, h.BodySize+1), h: sha256.New()}
-	perr := decodeStream(body, h.Entries, fn)
+	var perr error
+	if format == 1 {
+		perr = decodeStream(body, h.Entries, fn)
+	} else {
+		perr = decodeV2(body, h.Entries, fn)
+	}
 	var fnErr *callbackError
 	if errors.As(perr, &fnErr) {
 		return nil, fnErr.err
@@ -289,7 +296,9 @@ func bodyLen(n, signed int64) string {
 }
 
 // verifyHeader checks the signature line and returns its header.
-func verifyHeader(line []byte, keys envelope.Keys) (Header, string, error) {
+// The header's format must be the one the magic line names (a header
+// cannot be moved to a body of another format without its signature).
+func verifyHeader(line []byte, keys envelope.Keys, format int) (Header, string, error) {
 	var h Header
 	env, err := envelope.Parse(line)
 	if err != nil {
@@ -304,7 +313,7 @@ func verifyHeader(line []byte, keys envelope.Keys) (Header, string, error) {
 	if err := dec.Decode(&h); err != nil {
 		return h, "", tampered("header: %v", err)
 	}
-	if h.Format != FormatVersion || h.Compression != "gzip" {
+	if h.Format != format || h.Compression != map[int]string{1: "gzip", 2: "none"}[format] {
 		return h, "", tampered("format %d with %q compression is not readable by this version", h.Format, h.Compression)
 	}
 	if h.Entries < 0 || h.Entries > MaxEntries || h.BodySize < 0 || h.BodySize > MaxBody {

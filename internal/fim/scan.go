@@ -30,6 +30,8 @@ type Options struct {
 	// Previous, when set, lends its digests to files whose type, size,
 	// mtime, ctime and inode are unchanged, so only those are read.
 	Previous map[string]*Entry
+	// Lender, when set, is used instead of Previous (DB.Lender).
+	Lender Lender
 	// Full re-hashes every file regardless of Previous.
 	Full bool
 	// OneFileSystem keeps the walk on the filesystem of every selected
@@ -230,7 +232,7 @@ func (w *walker) recordAs(fi target.FileInfo, abs string) *Entry {
 		e.Inode = 0 // numbered by the index, not stable across images
 	}
 	if e.Type == TypeSymlink && sel.Has(AttrTarget) {
-		l, err := w.t.Readlink(fi.Path)
+		l, err := w.op.Readlink(fi.Path)
 		if err != nil {
 			e.Error = err.Error()
 			w.problem(abs, err)
@@ -250,7 +252,7 @@ func (w *walker) recordAs(fi target.FileInfo, abs string) *Entry {
 	}
 	// Images have neither ctime nor stable inodes to vouch for unchanged
 	// content: always hashed.
-	if !w.o.Full && !sel.Full && !w.image && reuse(e, w.o.Previous[abs], sel) {
+	if !w.o.Full && !sel.Full && !w.image && w.lend(e, sel) {
 		w.reused.Add(1)
 		return nil
 	}
@@ -264,6 +266,14 @@ func (w *walker) recordAs(fi target.FileInfo, abs string) *Entry {
 		e.BLAKE3 = "-"
 	}
 	return e
+}
+
+// lend takes e's digests from the previous walk (Options).
+func (w *walker) lend(e *Entry, sel *Selection) bool {
+	if w.o.Lender != nil {
+		return w.o.Lender.Lend(e, sel)
+	}
+	return reuse(e, w.o.Previous[e.Path], sel)
 }
 
 // extended reads e's extended attributes. A target that cannot read

@@ -92,3 +92,39 @@ func TestBulkOpenRefusesNonRegular(t *testing.T) {
 		}
 	}
 }
+
+// Readlink reads links where the walk saw them, never through another
+// symlink or outside the root, and long targets whole.
+func TestBulkReadlink(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.MkdirAll(filepath.Join(dir, "usr/bin"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	long := strings.Repeat("x/", 600) + "end"
+	links := map[string]string{"bin": "usr/bin", "usr/bin/dir": "ls", "usr/bin/long": long, "usr/abs": "/etc/passwd"}
+	for link, dest := range links {
+		if err := os.Symlink(dest, filepath.Join(dir, link)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	tg, err := OpenRootFS(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tg.Close()
+	op, err := OpenBulk(tg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer op.Close()
+	for link, dest := range links {
+		if got, err := op.Readlink(link); err != nil || got != dest {
+			t.Errorf("Readlink(%s) = %q, %v", link, got, err)
+		}
+	}
+	for _, rel := range []string{"bin/dir", "../x", "usr/bin", "usr/none"} {
+		if got, err := op.Readlink(rel); err == nil {
+			t.Errorf("Readlink(%s) = %q, want an error", rel, got)
+		}
+	}
+}

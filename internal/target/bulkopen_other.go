@@ -12,3 +12,6 @@ func (o *BulkOpener) Close() error { return nil }
 
 // Open opens the regular file at the root-relative path rel.
 func (o *BulkOpener) Open(rel string) (BulkFile, error) { return openViaTarget(o.t, rel) }
+
+// Readlink reads the symbolic link at the root-relative path rel.
+func (o *BulkOpener) Readlink(rel string) (string, error) { return o.t.Readlink(rel) }
