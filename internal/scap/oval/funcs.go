@@ -142,9 +142,13 @@ func globToRegex(glob string, noEscape bool) (string, error) {
 			for i+1 < len(r) && r[i+1] == '*' {
 				i++
 			}
-			if componentStart {
+			switch {
+			case componentStart && i+1 < len(r) && r[i+1] == '.':
+				// "*.conf" must not match ".conf": the star takes a character.
+				b.WriteString(`[^./][^/]*`)
+			case componentStart:
 				b.WriteString(`(?:[^./][^/]*)?`)
-			} else {
+			default:
 				b.WriteString(`[^/]*`)
 			}
 		case c == '?':
