@@ -13,6 +13,9 @@ type collection struct {
 	items []Item
 	msg   string
 	notes []string
+	// engines names the regex engines the collection used (object
+	// patterns, filters, variables), kept for every test that reuses it.
+	engines map[string]bool
 }
 
 func errCollection(format string, a ...any) *collection {
@@ -31,7 +34,11 @@ func (ev *Evaluator) object(ctx context.Context, id string, depth int) *collecti
 		return errCollection("%v", errDepth)
 	}
 	ev.objects[id] = &collection{} // in progress
+	saved := ev.engines
+	ev.engines = map[string]bool{}
 	c := ev.collectObject(ctx, id, depth)
+	c.engines = ev.engines
+	ev.engines = mergeSet(saved, c.engines)
 	if c.flag == "" {
 		c.flag = FlagComplete
 		if len(c.items) == 0 {
@@ -154,6 +161,7 @@ func (ev *Evaluator) set(ctx context.Context, s *SetDef, depth int) *collection 
 	}
 	var notes []string
 	for _, p := range parts {
+		ev.engines = mergeSet(ev.engines, p.engines)
 		if p.flag == FlagError {
 			return p
 		}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"sort"
 	"sync"
 )
 
@@ -26,6 +25,7 @@ type TestEvidence struct {
 	Items              int
 	Message            string
 	Notes              []string
+	RegexEngines       []string
 }
 
 // Evaluator evaluates definitions of one document against one Env,
@@ -41,7 +41,8 @@ type Evaluator struct {
 	objects  map[string]*collection
 	vars     map[string]*varMemo
 	collects int
-	engines  map[string]bool
+	// engines collects the regex engines of the test being evaluated.
+	engines map[string]bool
 }
 
 type defMemo struct {
@@ -91,10 +92,13 @@ func (ev *Evaluator) Definition(ctx context.Context, id string) (Result, error) 
 	res := Result{Value: r, Message: msg}
 	seen := map[string]bool{}
 	ev.gatherTests(id, seen, &res)
-	for e := range ev.engines {
-		res.RegexEngines = append(res.RegexEngines, e)
+	engines := map[string]bool{}
+	for _, te := range res.Tests {
+		for _, e := range te.RegexEngines {
+			engines[e] = true
+		}
 	}
-	sort.Strings(res.RegexEngines)
+	res.RegexEngines = sortedKeys(engines)
 	return res, nil
 }
 
@@ -189,7 +193,11 @@ func (ev *Evaluator) test(ctx context.Context, id string, depth int) *TestEviden
 		return te
 	}
 	te.Type, te.ObjectID = t.Type, t.ObjectRef
+	saved := ev.engines
+	ev.engines = map[string]bool{}
 	te.Result, te.Message = ev.evalTest(ctx, t, te, depth)
+	te.RegexEngines = sortedKeys(ev.engines)
+	ev.engines = mergeSet(saved, ev.engines)
 	return te
 }
 
@@ -201,6 +209,7 @@ func (ev *Evaluator) evalTest(ctx context.Context, t *Test, te *TestEvidence, de
 		return Error, fmt.Sprintf("%s_test has no object", t.Type)
 	}
 	col := ev.object(ctx, t.ObjectRef, depth+1)
+	ev.engines = mergeSet(ev.engines, col.engines)
 	te.Flag, te.Items, te.Notes = col.flag, len(col.items), col.notes
 	switch col.flag {
 	case FlagError:
@@ -259,4 +268,14 @@ func (ev *Evaluator) evalTest(ctx context.Context, t *Test, te *TestEvidence, de
 		return r, col.msg
 	}
 	return r, ""
+}
+
+func mergeSet(into, from map[string]bool) map[string]bool {
+	if into == nil {
+		into = map[string]bool{}
+	}
+	for k := range from {
+		into[k] = true
+	}
+	return into
 }

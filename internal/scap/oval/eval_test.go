@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/cradle-cra/cradle/internal/xmlsafe"
 )
 
 // fakeProbe answers textfilecontent54 from an in-memory file set with the
@@ -106,12 +108,22 @@ func TestEvaluateFixture(t *testing.T) {
 		if id == "oval:t:def:4" && !strings.Contains(res.Message, "sql57_object") {
 			t.Errorf("unimplemented probe message %q does not name the type", res.Message)
 		}
-		if id == "oval:t:def:1" && !strings.Contains(strings.Join(res.RegexEngines, ","), EngineRegexp2) {
-			t.Errorf("lookahead pattern should run on regexp2, engines %v", res.RegexEngines)
+		if id == "oval:t:def:1" {
+			if !strings.Contains(strings.Join(res.RegexEngines, ","), EngineRegexp2) {
+				t.Errorf("lookahead pattern should run on regexp2, engines %v", res.RegexEngines)
+			}
+			ev := res.Evidence()
+			if len(ev) != 3 || !strings.Contains(ev[0].Observed, "textfilecontent54_test oval:t:tst:1: true") ||
+				!strings.Contains(ev[2].Observed, EngineRegexp2) {
+				t.Errorf("evidence = %+v", ev)
+			}
 		}
 	}
 	if probe.calls["oval:t:obj:1"] != 1 {
 		t.Errorf("object collected %d times, want once (memoised)", probe.calls["oval:t:obj:1"])
+	}
+	if c, ok := doc.DefinitionClass("oval:t:def:3"); !ok || c != "inventory" {
+		t.Errorf("DefinitionClass = %q, %v", c, ok)
 	}
 	if _, err := ev.Definition(context.Background(), "nope"); err == nil {
 		t.Error("unknown definition: want error")
@@ -155,12 +167,12 @@ func TestParseRefusesHostileXML(t *testing.T) {
 			t.Errorf("%s: parsed, want error", name)
 			continue
 		}
-		var pe *ParseError
+		var pe *xmlsafe.Error
 		if name != "none" && !errors.As(err, &pe) {
 			t.Errorf("%s: %v is not a ParseError with a position", name, err)
 		}
 	}
-	_, err := ParseWithLimits(strings.NewReader("<oval_definitions>"+strings.Repeat(" ", 100)+"</oval_definitions>"), ParseLimits{MaxBytes: 50})
+	_, err := ParseWithLimits(strings.NewReader("<oval_definitions>"+strings.Repeat(" ", 100)+"</oval_definitions>"), xmlsafe.Limits{MaxBytes: 50})
 	if err == nil {
 		t.Error("size limit not enforced")
 	}
