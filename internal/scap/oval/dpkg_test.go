@@ -16,7 +16,11 @@ func TestDebianEVRAgreesWithDpkg(t *testing.T) {
 		"1.0+dfsg-1", "1.0-1ubuntu1", "2.36-9+deb12u4", "2.36-9+deb12u10", "1:9.2p1-2+deb12u3", "1:9.2p1-2", "10", "9", "1.0-1.1", "1.0-1~bpo1"}
 	// A spread of pairs in both directions keeps the dpkg calls few.
 	for i, a := range versions {
-		for _, step := range []int{1, 3, 7, 12} {
+		steps := []int{1, 3, 7, 12}
+		if testing.Short() {
+			steps = steps[:1]
+		}
+		for _, step := range steps {
 			b := versions[(i+step)%len(versions)]
 			ok, err := MatchEntity(LessThan, DebianEVRString, b, a) // a < b
 			if err != nil {
