@@ -35,11 +35,14 @@ type Evaluator struct {
 	env Env
 	lim Limits
 
-	mu       sync.Mutex
-	defs     map[string]*defMemo
-	tests    map[string]*TestEvidence
-	objects  map[string]*collection
-	vars     map[string]*varMemo
+	mu      sync.Mutex
+	defs    map[string]*defMemo
+	tests   map[string]*TestEvidence
+	objects map[string]*collection
+	vars    map[string]*varMemo
+	// refs counts the consumers of each object still to come, so a
+	// collection's items are freed after its last use.
+	refs     map[string]int
 	collects int
 	// engines collects the regex engines of the test being evaluated.
 	engines map[string]bool
@@ -56,7 +59,7 @@ type defMemo struct {
 func NewEvaluator(doc *Document, env Env) *Evaluator {
 	lim := env.Limits
 	if lim.MaxItems <= 0 {
-		lim.MaxItems = 100000
+		lim.MaxItems = 1000000
 	}
 	if lim.MaxValues <= 0 {
 		lim.MaxValues = 100000
@@ -68,7 +71,7 @@ func NewEvaluator(doc *Document, env Env) *Evaluator {
 		lim.MaxCollects = 100000
 	}
 	ev := &Evaluator{doc: doc, env: env, lim: lim, defs: map[string]*defMemo{}, tests: map[string]*TestEvidence{},
-		objects: map[string]*collection{}, vars: map[string]*varMemo{}, engines: map[string]bool{}}
+		objects: map[string]*collection{}, vars: map[string]*varMemo{}, engines: map[string]bool{}, refs: objectRefs(doc)}
 	return ev
 }
 
@@ -209,6 +212,7 @@ func (ev *Evaluator) evalTest(ctx context.Context, t *Test, te *TestEvidence, de
 		return Error, fmt.Sprintf("%s_test has no object", t.Type)
 	}
 	col := ev.object(ctx, t.ObjectRef, depth+1)
+	defer ev.release(t.ObjectRef)
 	ev.engines = mergeSet(ev.engines, col.engines)
 	te.Flag, te.Items, te.Notes = col.flag, len(col.items), col.notes
 	switch col.flag {

@@ -14,6 +14,7 @@ import (
 func (ev *Evaluator) objectComponent(ctx context.Context, n *node, depth int) ([]Value, error) {
 	ref, field, rec := n.attr("object_ref"), n.attr("item_field"), n.attr("record_field")
 	c := ev.object(ctx, ref, depth+1)
+	defer ev.release(ref)
 	switch c.flag {
 	case FlagError, FlagNotCollected, FlagNotApplicable:
 		return nil, fmt.Errorf("object %s: %s (%s)", ref, c.flag, c.msg)
