@@ -72,6 +72,10 @@ func (ev *Evaluator) collectObject(ctx context.Context, id string, depth int) *c
 		}
 		if e.VarRef != "" {
 			vals, err := ev.variable(ctx, e.VarRef, depth+1)
+			var nc *notCollectedError
+			if errors.As(err, &nc) {
+				return &collection{flag: FlagNotCollected, msg: err.Error()}
+			}
 			if err != nil {
 				return errCollection("object %s entity %s: %v", id, e.Name, err)
 			}

@@ -238,7 +238,9 @@ func (ev *Evaluator) evalTest(ctx context.Context, t *Test, te *TestEvidence, de
 	}
 	ex := existence(t.CheckExistence, exists, dne, errs, nc)
 	r := ex
-	if ex == True && len(t.StateRefs) > 0 {
+	// With no item to compare, the existence check alone decides (as the
+	// reference evaluator does): any_exist over a missing package is true.
+	if ex == True && len(t.StateRefs) > 0 && exists > 0 {
 		var rs []ResultValue
 		stateMsg := ""
 		for _, it := range col.items {

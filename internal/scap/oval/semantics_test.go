@@ -26,6 +26,8 @@ const semanticsDoc = `<oval_definitions xmlns="http://oval.mitre.org/XMLSchema/o
     <ind:environmentvariable58_test id="t:dneany" check="all" check_existence="any_exist"><ind:object object_ref="o:dne"/><ind:state state_ref="s:x"/></ind:environmentvariable58_test>
     <ind:environmentvariable58_test id="t:probeerr" check="all" check_existence="none_exist"><ind:object object_ref="o:err"/></ind:environmentvariable58_test>
     <ind:environmentvariable58_test id="t:emptyvar" check="all" check_existence="none_exist"><ind:object object_ref="o:emptyvar"/></ind:environmentvariable58_test>
+    <ind:environmentvariable58_test id="t:dneatleast" check="at least one" check_existence="any_exist"><ind:object object_ref="o:dne"/><ind:state state_ref="s:x"/></ind:environmentvariable58_test>
+    <ind:environmentvariable58_test id="t:ncvar" check="all" check_existence="none_exist"><ind:object object_ref="o:ncvar"/></ind:environmentvariable58_test>
     <ind:unknown_test id="t:unknown" check="all"/>
   </tests>
   <objects>
@@ -35,6 +37,8 @@ const semanticsDoc = `<oval_definitions xmlns="http://oval.mitre.org/XMLSchema/o
     <ind:environmentvariable58_object id="o:incomplete"><ind:name>incomplete</ind:name></ind:environmentvariable58_object>
     <ind:environmentvariable58_object id="o:dne"><ind:name>dne</ind:name></ind:environmentvariable58_object>
     <ind:environmentvariable58_object id="o:err"><ind:name>err</ind:name></ind:environmentvariable58_object>
+    <ind:environmentvariable58_object id="o:nc"><ind:name>PATH</ind:name></ind:environmentvariable58_object>
+    <ind:environmentvariable58_object id="o:ncvar"><ind:name var_ref="v:nc"/></ind:environmentvariable58_object>
     <ind:environmentvariable58_object id="o:emptyvar"><ind:name var_ref="v:empty"/></ind:environmentvariable58_object>
     <ind:environmentvariable58_object id="o:union"><set><object_reference>o:a</object_reference><object_reference>o:b</object_reference></set></ind:environmentvariable58_object>
     <ind:environmentvariable58_object id="o:inter"><set set_operator="INTERSECTION"><object_reference>o:a</object_reference><object_reference>o:b</object_reference></set></ind:environmentvariable58_object>
@@ -56,6 +60,7 @@ const semanticsDoc = `<oval_definitions xmlns="http://oval.mitre.org/XMLSchema/o
   </states>
   <variables>
     <constant_variable id="v:two" datatype="string"><value>x1</value><value>shared</value></constant_variable>
+    <local_variable id="v:nc" datatype="string"><split delimiter=":"><object_component object_ref="o:nc" item_field="value"/></split></local_variable>
     <local_variable id="v:empty" datatype="string"><object_component object_ref="o:dne" item_field="value"/></local_variable>
   </variables>
 </oval_definitions>`
@@ -78,6 +83,7 @@ func TestTestSemantics(t *testing.T) {
 		"o:multi":      {Items: []Item{item("1", "9"), item("x2")}},
 		"o:incomplete": {Flag: FlagIncomplete, Message: "permission denied on /proc"},
 		"o:dne":        {},
+		"o:nc":         {Flag: FlagNotCollected, Message: "offline"},
 		"o:include":    {Items: []Item{item("x1"), item("shared")}},
 	}
 	probe := ProbeFunc(func(_ context.Context, obj *Object, _ *Env) (Collected, error) {
@@ -106,6 +112,8 @@ func TestTestSemantics(t *testing.T) {
 		"t:probeerr":     Error,
 		"t:emptyvar":     True,
 		"t:unknown":      Unknown,
+		"t:dneatleast":   True,    // no item to compare: existence decides
+		"t:ncvar":        Unknown, // the variable's source was not collected
 	} {
 		te := ev.test(context.Background(), id, 0)
 		if te.Result != want {
