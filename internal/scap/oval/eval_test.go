@@ -2,6 +2,7 @@ package oval
 
 import (
 	"context"
+	"encoding/xml"
 	"errors"
 	"os"
 	"strconv"
@@ -175,5 +176,39 @@ func TestParseRefusesHostileXML(t *testing.T) {
 	_, err := ParseWithLimits(strings.NewReader("<oval_definitions>"+strings.Repeat(" ", 100)+"</oval_definitions>"), xmlsafe.Limits{MaxBytes: 50})
 	if err == nil {
 		t.Error("size limit not enforced")
+	}
+}
+
+func TestParseInsideDatastream(t *testing.T) {
+	ds := `<ds:data-stream-collection xmlns:ds="http://scap.nist.gov/schema/scap/source/1.2">
+  <ds:component id="c1"><Benchmark xmlns="http://checklists.nist.gov/xccdf/1.2"/></ds:component>
+  <ds:component id="c2"><oval_definitions xmlns="http://oval.mitre.org/XMLSchema/oval-definitions-5">
+    <definitions><definition id="d:1" class="compliance"><metadata><title> T </title></metadata><criteria/></definition></definitions>
+  </oval_definitions></ds:component></ds:data-stream-collection>`
+	doc, err := Parse(strings.NewReader(ds))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := doc.Definition("d:1"); d == nil || d.Title != "T" || d.Class != "compliance" {
+		t.Fatalf("definition = %+v", d)
+	}
+	// An empty criteria combines nothing: not applicable.
+	res, err := NewEvaluator(doc, Env{}).Definition(context.Background(), "d:1")
+	if err != nil || res.Value != NotApplicable {
+		t.Errorf("empty criteria = %s, %v", res.Value, err)
+	}
+	d := xml.NewDecoder(strings.NewReader(ds))
+	for {
+		tok, err := d.Token()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if se, ok := tok.(xml.StartElement); ok && se.Name.Local == "oval_definitions" {
+			doc, err := DecodeElement(d, se)
+			if err != nil || len(doc.Definitions) != 1 {
+				t.Fatalf("DecodeElement = %v, %v", doc, err)
+			}
+			return
+		}
 	}
 }
