@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
+	"strings"
 	"sync"
 )
 
@@ -26,6 +28,9 @@ type TestEvidence struct {
 	Message            string
 	Notes              []string
 	RegexEngines       []string
+	// Samples summarises up to three items: those that failed the state,
+	// else those that satisfied it or, without a state, those found.
+	Samples []string
 }
 
 // Evaluator evaluates definitions of one document against one Env,
@@ -237,12 +242,20 @@ func (ev *Evaluator) evalTest(ctx context.Context, t *Test, te *TestEvidence, de
 		}
 	}
 	ex := existence(t.CheckExistence, exists, dne, errs, nc)
+	if len(t.StateRefs) == 0 {
+		for _, it := range col.items {
+			if len(te.Samples) < maxSamples && (it.Status == "" || it.Status == StatusExists) {
+				te.Samples = append(te.Samples, summarise(it))
+			}
+		}
+	}
 	r := ex
 	// With no item to compare, the existence check alone decides (as the
 	// reference evaluator does): any_exist over a missing package is true.
 	if ex == True && len(t.StateRefs) > 0 && exists > 0 {
 		var rs []ResultValue
 		stateMsg := ""
+		var passed []string // shown when no item failed
 		for _, it := range col.items {
 			if it.Status != "" && it.Status != StatusExists {
 				continue
@@ -255,7 +268,16 @@ func (ev *Evaluator) evalTest(ctx context.Context, t *Test, te *TestEvidence, de
 				}
 				srs = append(srs, sr)
 			}
-			rs = append(rs, combineOperator(t.StateOperator, srs))
+			ir := combineOperator(t.StateOperator, srs)
+			if ir == False && len(te.Samples) < maxSamples {
+				te.Samples = append(te.Samples, summarise(it))
+			} else if ir != False && len(passed) < maxSamples {
+				passed = append(passed, summarise(it))
+			}
+			rs = append(rs, ir)
+		}
+		if len(te.Samples) == 0 {
+			te.Samples = passed
 		}
 		r = combineCheck(t.Check, rs)
 		if r == Error && stateMsg != "" {
@@ -284,4 +306,46 @@ func mergeSet(into, from map[string]bool) map[string]bool {
 		into[k] = true
 	}
 	return into
+}
+
+const maxSamples = 3
+
+// summarise renders an item as sorted field=value pairs, bounded in length.
+// Password fields and the content of shadow files are redacted: evidence
+// must not carry password hashes into reports.
+func summarise(it Item) string {
+	secret := false
+	for _, f := range []string{"filepath", "path", "filename"} {
+		for _, v := range it.Fields[f] {
+			if strings.Contains(v.Text, "shadow") {
+				secret = true
+			}
+		}
+	}
+	var b strings.Builder
+	for i, name := range sortedKeys(it.Fields) {
+		if i > 0 {
+			b.WriteString(" ")
+		}
+		b.WriteString(name + "=")
+		redact := name == "password" || (secret && (name == "text" || name == "subexpression" || name == "line"))
+		for j, v := range it.Fields[name] {
+			if j > 0 {
+				b.WriteString(",")
+			}
+			if redact {
+				b.WriteString("[redacted]")
+				continue
+			}
+			b.WriteString(strconv.Quote(v.Text))
+		}
+		if b.Len() > 300 {
+			break
+		}
+	}
+	s := b.String()
+	if len(s) > 300 {
+		s = s[:300] + "…"
+	}
+	return s
 }

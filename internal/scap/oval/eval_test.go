@@ -114,6 +114,9 @@ func TestEvaluateFixture(t *testing.T) {
 				t.Errorf("lookahead pattern should run on regexp2, engines %v", res.RegexEngines)
 			}
 			ev := res.Evidence()
+			if !strings.Contains(ev[0].Note, `item: filepath="/etc/ssh/sshd_config"`) {
+				t.Errorf("evidence lacks the item sample: %+v", ev[0])
+			}
 			if len(ev) != 3 || !strings.Contains(ev[0].Observed, "textfilecontent54_test oval:t:tst:1: true") ||
 				!strings.Contains(ev[2].Observed, EngineRegexp2) {
 				t.Errorf("evidence = %+v", ev)
@@ -210,5 +213,20 @@ func TestParseInsideDatastream(t *testing.T) {
 			}
 			return
 		}
+	}
+}
+
+func TestSummariseRedacts(t *testing.T) {
+	got := summarise(Item{Fields: map[string][]Value{"filepath": {Str("/etc/shadow")}, "text": {Str("root:$6$hash:1")}}})
+	if strings.Contains(got, "$6$") || !strings.Contains(got, `filepath="/etc/shadow"`) {
+		t.Errorf("shadow text not redacted: %s", got)
+	}
+	got = summarise(Item{Fields: map[string][]Value{"username": {Str("root")}, "password": {Str("$y$j9T$x")}}})
+	if strings.Contains(got, "$y$") {
+		t.Errorf("password field not redacted: %s", got)
+	}
+	got = summarise(Item{Fields: map[string][]Value{"text": {Str(strings.Repeat("x", 1000))}}})
+	if len(got) > 310 {
+		t.Errorf("summary not bounded: %d bytes", len(got))
 	}
 }

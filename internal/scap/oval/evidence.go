@@ -27,6 +27,9 @@ func (r Result) Evidence() []result.Evidence {
 			obs += fmt.Sprintf(" (object %s: %d item(s), %s)", te.ObjectID, te.Items, te.Flag)
 		}
 		notes := append([]string(nil), te.Notes...)
+		for _, smp := range te.Samples {
+			notes = append(notes, "item: "+smp)
+		}
 		if te.Message != "" {
 			notes = append([]string{te.Message}, notes...)
 		}
