@@ -287,7 +287,8 @@ func (ev *Evaluator) evalTest(ctx context.Context, t *Test, te *TestEvidence, de
 	if col.flag == FlagIncomplete && r != Error {
 		// Missing items could change any verdict that needs all of them.
 		decided := (r == True && t.CheckExistence == AtLeastOneExists && len(t.StateRefs) == 0) ||
-			(r == False && (t.CheckExistence == NoneExist || t.Check == CheckAll))
+			(r == False && t.CheckExistence == NoneExist) ||
+			(r == False && ex == True && exists > 0 && (t.Check == CheckAll || t.Check == ""))
 		if !decided {
 			return Unknown, "object collection incomplete: " + col.msg
 		}

@@ -28,6 +28,8 @@ const semanticsDoc = `<oval_definitions xmlns="http://oval.mitre.org/XMLSchema/o
     <ind:environmentvariable58_test id="t:emptyvar" check="all" check_existence="none_exist"><ind:object object_ref="o:emptyvar"/></ind:environmentvariable58_test>
     <ind:environmentvariable58_test id="t:dneatleast" check="at least one" check_existence="any_exist"><ind:object object_ref="o:dne"/><ind:state state_ref="s:x"/></ind:environmentvariable58_test>
     <ind:environmentvariable58_test id="t:ncvar" check="all" check_existence="none_exist"><ind:object object_ref="o:ncvar"/></ind:environmentvariable58_test>
+    <ind:environmentvariable58_test id="t:incall" check="all" check_existence="at_least_one_exists"><ind:object object_ref="o:incomplete2"/><ind:state state_ref="s:x"/></ind:environmentvariable58_test>
+    <ind:environmentvariable58_test id="t:incempty" check="all" check_existence="at_least_one_exists"><ind:object object_ref="o:incomplete"/></ind:environmentvariable58_test>
     <ind:unknown_test id="t:unknown" check="all"/>
   </tests>
   <objects>
@@ -37,6 +39,7 @@ const semanticsDoc = `<oval_definitions xmlns="http://oval.mitre.org/XMLSchema/o
     <ind:environmentvariable58_object id="o:incomplete"><ind:name>incomplete</ind:name></ind:environmentvariable58_object>
     <ind:environmentvariable58_object id="o:dne"><ind:name>dne</ind:name></ind:environmentvariable58_object>
     <ind:environmentvariable58_object id="o:err"><ind:name>err</ind:name></ind:environmentvariable58_object>
+    <ind:environmentvariable58_object id="o:incomplete2"><ind:name>incomplete2</ind:name></ind:environmentvariable58_object>
     <ind:environmentvariable58_object id="o:nc"><ind:name>PATH</ind:name></ind:environmentvariable58_object>
     <ind:environmentvariable58_object id="o:ncvar"><ind:name var_ref="v:nc"/></ind:environmentvariable58_object>
     <ind:environmentvariable58_object id="o:emptyvar"><ind:name var_ref="v:empty"/></ind:environmentvariable58_object>
@@ -78,13 +81,14 @@ func TestTestSemantics(t *testing.T) {
 		return Item{Fields: map[string][]Value{"value": vs}}
 	}
 	data := map[string]Collected{
-		"o:a":          {Items: []Item{item("x1"), item("shared")}},
-		"o:b":          {Items: []Item{item("shared"), item("b2")}},
-		"o:multi":      {Items: []Item{item("1", "9"), item("x2")}},
-		"o:incomplete": {Flag: FlagIncomplete, Message: "permission denied on /proc"},
-		"o:dne":        {},
-		"o:nc":         {Flag: FlagNotCollected, Message: "offline"},
-		"o:include":    {Items: []Item{item("x1"), item("shared")}},
+		"o:a":           {Items: []Item{item("x1"), item("shared")}},
+		"o:b":           {Items: []Item{item("shared"), item("b2")}},
+		"o:multi":       {Items: []Item{item("1", "9"), item("x2")}},
+		"o:incomplete":  {Flag: FlagIncomplete, Message: "permission denied on /proc"},
+		"o:dne":         {},
+		"o:nc":          {Flag: FlagNotCollected, Message: "offline"},
+		"o:incomplete2": {Flag: FlagIncomplete, Items: []Item{item("x1"), item("shared")}},
+		"o:include":     {Items: []Item{item("x1"), item("shared")}},
 	}
 	probe := ProbeFunc(func(_ context.Context, obj *Object, _ *Env) (Collected, error) {
 		if obj.ID == "o:err" {
@@ -114,6 +118,8 @@ func TestTestSemantics(t *testing.T) {
 		"t:unknown":      Unknown,
 		"t:dneatleast":   True,    // no item to compare: existence decides
 		"t:ncvar":        Unknown, // the variable's source was not collected
+		"t:incall":       False,   // a present item already fails the state
+		"t:incempty":     Unknown, // nothing found, but the collection is incomplete
 	} {
 		te := ev.test(context.Background(), id, 0)
 		if te.Result != want {
