@@ -33,6 +33,8 @@ const (
 	CheckAtLeastOne  Check = "at least one"
 	CheckNoneSatisfy Check = "none satisfy"
 	CheckOnlyOne     Check = "only one"
+	// checkNoneExist is the deprecated spelling of none satisfy.
+	checkNoneExist Check = "none exist"
 )
 
 // Existence is a test's check_existence (ExistenceEnumeration).
@@ -158,7 +160,7 @@ func combineCheck(ck Check, rs []ResultValue) ResultValue {
 			return False
 		}
 		return combineOperator(OpONE, rs)
-	case CheckNoneSatisfy:
+	case CheckNoneSatisfy, checkNoneExist:
 		c := count(rs)
 		if c.t > 0 {
 			return False

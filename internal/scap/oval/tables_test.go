@@ -45,7 +45,7 @@ func TestCheckTables(t *testing.T) {
 		{CheckAtLeastOne, "FT", True}, {CheckAtLeastOne, "FF", False}, {CheckAtLeastOne, "FU", Unknown}, {CheckAtLeastOne, "", False},
 		{CheckOnlyOne, "TF", True}, {CheckOnlyOne, "TT", False}, {CheckOnlyOne, "", False},
 		{CheckNoneSatisfy, "FF", True}, {CheckNoneSatisfy, "FT", False}, {CheckNoneSatisfy, "FE", Error}, {CheckNoneSatisfy, "", True},
-		{CheckNoneSatisfy, "TE", False},
+		{CheckNoneSatisfy, "TE", False}, {checkNoneExist, "FF", True}, {checkNoneExist, "FT", False},
 	} {
 		if got := combineCheck(tc.ck, rs(tc.in)); got != tc.want {
 			t.Errorf("%s(%s) = %s, want %s", tc.ck, tc.in, got, tc.want)
