@@ -224,7 +224,7 @@ func (ev *Evaluator) evalTest(ctx context.Context, t *Test, te *TestEvidence, de
 	case FlagError:
 		return Error, col.msg
 	case FlagNotCollected:
-		return Unknown, col.msg
+		return Unknown, orDefault(col.msg, "object "+t.ObjectRef+" was not collected")
 	case FlagNotApplicable:
 		return NotApplicable, col.msg
 	}
@@ -242,6 +242,9 @@ func (ev *Evaluator) evalTest(ctx context.Context, t *Test, te *TestEvidence, de
 		}
 	}
 	ex := existence(t.CheckExistence, exists, dne, errs, nc)
+	if ex == Error || ex == Unknown {
+		return ex, itemTrouble(col, errs, nc)
+	}
 	if len(t.StateRefs) == 0 {
 		for _, it := range col.items {
 			if len(te.Samples) < maxSamples && (it.Status == "" || it.Status == StatusExists) {
@@ -349,4 +352,19 @@ func summarise(it Item) string {
 		s = s[:300] + "…"
 	}
 	return s
+}
+
+// itemTrouble explains an existence check that items in error or not
+// collected left undecided.
+func itemTrouble(col *collection, errs, nc int) string {
+	msg := fmt.Sprintf("%d item(s) in error, %d not collected", errs, nc)
+	for _, it := range col.items {
+		if it.Message != "" && it.Status != "" && it.Status != StatusExists {
+			return msg + ": " + it.Message
+		}
+	}
+	if col.msg != "" {
+		return msg + ": " + col.msg
+	}
+	return msg
 }

@@ -30,6 +30,7 @@ const semanticsDoc = `<oval_definitions xmlns="http://oval.mitre.org/XMLSchema/o
     <ind:environmentvariable58_test id="t:ncvar" check="all" check_existence="none_exist"><ind:object object_ref="o:ncvar"/></ind:environmentvariable58_test>
     <ind:environmentvariable58_test id="t:incall" check="all" check_existence="at_least_one_exists"><ind:object object_ref="o:incomplete2"/><ind:state state_ref="s:x"/></ind:environmentvariable58_test>
     <ind:environmentvariable58_test id="t:incempty" check="all" check_existence="at_least_one_exists"><ind:object object_ref="o:incomplete"/></ind:environmentvariable58_test>
+    <ind:environmentvariable58_test id="t:itemnc" check="all" check_existence="all_exist"><ind:object object_ref="o:b2"/></ind:environmentvariable58_test>
     <ind:unknown_test id="t:unknown" check="all"/>
   </tests>
   <objects>
@@ -40,6 +41,7 @@ const semanticsDoc = `<oval_definitions xmlns="http://oval.mitre.org/XMLSchema/o
     <ind:environmentvariable58_object id="o:dne"><ind:name>dne</ind:name></ind:environmentvariable58_object>
     <ind:environmentvariable58_object id="o:err"><ind:name>err</ind:name></ind:environmentvariable58_object>
     <ind:environmentvariable58_object id="o:incomplete2"><ind:name>incomplete2</ind:name></ind:environmentvariable58_object>
+    <ind:environmentvariable58_object id="o:b2"><ind:name>b2</ind:name></ind:environmentvariable58_object>
     <ind:environmentvariable58_object id="o:nc"><ind:name>PATH</ind:name></ind:environmentvariable58_object>
     <ind:environmentvariable58_object id="o:ncvar"><ind:name var_ref="v:nc"/></ind:environmentvariable58_object>
     <ind:environmentvariable58_object id="o:emptyvar"><ind:name var_ref="v:empty"/></ind:environmentvariable58_object>
@@ -87,6 +89,7 @@ func TestTestSemantics(t *testing.T) {
 		"o:incomplete":  {Flag: FlagIncomplete, Message: "permission denied on /proc"},
 		"o:dne":         {},
 		"o:nc":          {Flag: FlagNotCollected, Message: "offline"},
+		"o:b2":          {Items: []Item{{Status: StatusNotCollected, Message: "runtime value needs a live system"}}},
 		"o:incomplete2": {Flag: FlagIncomplete, Items: []Item{item("x1"), item("shared")}},
 		"o:include":     {Items: []Item{item("x1"), item("shared")}},
 	}
@@ -116,6 +119,7 @@ func TestTestSemantics(t *testing.T) {
 		"t:probeerr":     Error,
 		"t:emptyvar":     True,
 		"t:unknown":      Unknown,
+		"t:itemnc":       Unknown, // the item was not collected
 		"t:dneatleast":   True,    // no item to compare: existence decides
 		"t:ncvar":        Unknown, // the variable's source was not collected
 		"t:incall":       False,   // a present item already fails the state
@@ -124,6 +128,9 @@ func TestTestSemantics(t *testing.T) {
 		te := ev.test(context.Background(), id, 0)
 		if te.Result != want {
 			t.Errorf("%s = %s (%s), want %s", id, te.Result, te.Message, want)
+		}
+		if (te.Result == Error || te.Result == Unknown) && te.Message == "" {
+			t.Errorf("%s = %s without a reason", id, te.Result)
 		}
 	}
 }
