@@ -40,11 +40,11 @@ type Existence string
 
 // OVAL existence checks.
 const (
-	AllExist          Existence = "all_exist"
-	AnyExist          Existence = "any_exist"
-	AtLeastOneExists  Existence = "at_least_one_exists"
-	NoneExist         Existence = "none_exist"
-	OnlyOneExists     Existence = "only_one_exists"
+	AllExist         Existence = "all_exist"
+	AnyExist         Existence = "any_exist"
+	AtLeastOneExists Existence = "at_least_one_exists"
+	NoneExist        Existence = "none_exist"
+	OnlyOneExists    Existence = "only_one_exists"
 )
 
 func boolResult(b bool) ResultValue {
