@@ -24,6 +24,10 @@ func (p fileProbe) Collect(ctx context.Context, obj *oval.Object, env *oval.Env)
 		if err := ctx.Err(); err != nil {
 			return oval.Collected{}, err
 		}
+		if r.info != nil {
+			items = append(items, fileItem(r, *r.info))
+			continue
+		}
 		fi, err := env.Target.Lstat(r.abs())
 		if err != nil {
 			if errors.Is(err, fs.ErrNotExist) {

@@ -20,6 +20,8 @@ import (
 // (filename xsi:nil).
 type fileRef struct {
 	Dir, Name string
+	// info is the entry's lstat, when a walk already has it.
+	info *target.FileInfo
 }
 
 func (r fileRef) abs() string {
@@ -27,12 +29,6 @@ func (r fileRef) abs() string {
 		return r.Dir
 	}
 	return path.Join(r.Dir, r.Name)
-}
-
-// walkEntry is one name found by a subtree walk.
-type walkEntry struct {
-	rel string // root-relative
-	typ fs.FileMode
 }
 
 type walkKey struct {
@@ -43,7 +39,8 @@ type walkKey struct {
 
 type walkResult struct {
 	once sync.Once
-	ents []walkEntry
+	ents []target.FileInfo // sorted by Path
+	kids map[string][]int  // parent's root-relative path → indices in ents
 	err  error
 }
 
@@ -63,7 +60,7 @@ const maxWalkEntries = 5_000_000
 // subtree lists every entry below base (root-relative, base itself
 // included), without following symlinks. local keeps a live walk on local
 // filesystems (recurse_file_system="local").
-func (c *fileCache) subtree(ctx context.Context, t target.Target, base string, local bool) ([]walkEntry, error) {
+func (c *fileCache) subtree(ctx context.Context, t target.Target, base string, local bool) (*walkResult, error) {
 	k := walkKey{t, base, local && t.Live()}
 	c.mu.Lock()
 	w, ok := c.walks[k]
@@ -72,17 +69,29 @@ func (c *fileCache) subtree(ctx context.Context, t target.Target, base string, l
 		c.walks[k] = w
 	}
 	c.mu.Unlock()
-	w.once.Do(func() { w.ents, w.err = walkSubtree(ctx, t, base, k.local) })
-	return w.ents, w.err
+	w.once.Do(func() {
+		w.ents, w.err = walkSubtree(ctx, t, base, k.local)
+		w.kids = map[string][]int{}
+		for i, e := range w.ents {
+			if e.Path != base {
+				d := path.Dir(e.Path)
+				if d == "." {
+					d = ""
+				}
+				w.kids[d] = append(w.kids[d], i)
+			}
+		}
+	})
+	return w, w.err
 }
 
 func within(rel, base string) bool {
 	return base == "" || rel == base || strings.HasPrefix(rel, base+"/")
 }
 
-func walkSubtree(ctx context.Context, t target.Target, base string, local bool) ([]walkEntry, error) {
+func walkSubtree(ctx context.Context, t target.Target, base string, local bool) ([]target.FileInfo, error) {
 	var mu sync.Mutex
-	var ents []walkEntry
+	var ents []target.FileInfo
 	opts := target.WalkOptions{
 		LocalOnly: local,
 		OnError:   func(string, error) error { return nil },
@@ -102,10 +111,10 @@ func walkSubtree(ctx context.Context, t target.Target, base string, local bool) 
 		if len(ents) >= maxWalkEntries {
 			return fmt.Errorf("walk of %s: more than %d entries", target.Abs(base), maxWalkEntries)
 		}
-		ents = append(ents, walkEntry{rel: fi.Path, typ: fi.Mode.Type()})
+		ents = append(ents, fi)
 		return nil
 	})
-	sort.Slice(ents, func(i, j int) bool { return ents[i].rel < ents[j].rel })
+	sort.Slice(ents, func(i, j int) bool { return ents[i].Path < ents[j].Path })
 	return ents, err
 }
 
@@ -208,7 +217,7 @@ func (c *fileCache) resolveFiles(ctx context.Context, t target.Target, obj *oval
 	var out []fileRef
 	for _, d := range dirs {
 		if fe == nil || fe.Nil {
-			out = append(out, fileRef{Dir: d})
+			out = append(out, fileRef{Dir: d.abs, info: d.info()})
 			continue
 		}
 		refs, err := filesIn(t, d, fe)
@@ -244,31 +253,48 @@ func (c *fileCache) resolveFilepath(ctx context.Context, t target.Target, fp *ov
 		if !ok {
 			continue
 		}
-		ents, err := c.subtree(ctx, t, rel, false)
+		w, err := c.subtree(ctx, t, rel, false)
 		if err != nil {
 			return nil, err
 		}
-		for _, e := range ents {
-			if e.rel == rel {
+		for i := range w.ents {
+			e := &w.ents[i]
+			if e.Path == rel {
 				continue
 			}
-			abs := path.Join(base, strings.TrimPrefix(strings.TrimPrefix(e.rel, rel), "/"))
+			abs := path.Join(base, strings.TrimPrefix(strings.TrimPrefix(e.Path, rel), "/"))
 			ok, err := fp.Match(abs)
 			if err != nil {
 				return nil, err
 			}
 			if ok {
-				out = append(out, fileRef{Dir: path.Dir(abs), Name: path.Base(abs)})
+				out = append(out, fileRef{Dir: path.Dir(abs), Name: path.Base(abs), info: e})
 			}
 		}
 	}
 	return out, nil
 }
 
+// dirRef is a directory an object designates; w and rel locate its
+// listing in a walk when one covered it.
+type dirRef struct {
+	abs string
+	w   *walkResult
+	idx int // index of the directory's own entry in w.ents, -1 if none
+	rel string
+}
+
+func (d dirRef) info() *target.FileInfo {
+	if d.w != nil && d.idx >= 0 {
+		return &d.w.ents[d.idx]
+	}
+	return nil
+}
+
 // resolveDirs lists the directories the path entity selects, then the
 // recursion the behaviors ask for (recurse_direction down/up, max_depth).
-func (c *fileCache) resolveDirs(ctx context.Context, t target.Target, pe *oval.ObjectEntity, obj *oval.Object) ([]string, error) {
-	var bases []string
+func (c *fileCache) resolveDirs(ctx context.Context, t target.Target, pe *oval.ObjectEntity, obj *oval.Object) ([]dirRef, error) {
+	var bases []dirRef
 	if vals, ok := literalValues(pe); ok {
 		for _, v := range vals {
 			if ok, err := pe.Match(v); err != nil || !ok {
@@ -278,7 +304,7 @@ func (c *fileCache) resolveDirs(ctx context.Context, t target.Target, pe *oval.O
 				continue
 			}
 			if _, ok := realDir(t, v); ok && path.IsAbs(v) {
-				bases = append(bases, path.Clean(v))
+				bases = append(bases, dirRef{abs: path.Clean(v), idx: -1})
 			}
 		}
 	} else {
@@ -287,21 +313,22 @@ func (c *fileCache) resolveDirs(ctx context.Context, t target.Target, pe *oval.O
 			if !ok {
 				continue
 			}
-			ents, err := c.subtree(ctx, t, rel, false)
+			w, err := c.subtree(ctx, t, rel, false)
 			if err != nil {
 				return nil, err
 			}
-			for _, e := range ents {
-				if !e.typ.IsDir() {
+			for i := range w.ents {
+				e := &w.ents[i]
+				if !e.Mode.IsDir() {
 					continue
 				}
-				abs := path.Join(b, strings.TrimPrefix(strings.TrimPrefix(e.rel, rel), "/"))
+				abs := path.Join(b, strings.TrimPrefix(strings.TrimPrefix(e.Path, rel), "/"))
 				ok, err := pe.Match(abs)
 				if err != nil {
 					return nil, err
 				}
 				if ok {
-					bases = append(bases, abs)
+					bases = append(bases, dirRef{abs: abs, w: w, idx: i, rel: e.Path})
 				}
 			}
 		}
@@ -317,84 +344,83 @@ func (c *fileCache) resolveDirs(ctx context.Context, t target.Target, pe *oval.O
 		}
 		local := obj.Behavior("recurse_file_system", "all") != "all"
 		follow := strings.Contains(obj.Behavior("recurse", "symlinks and directories"), "symlinks")
-		var out []string
+		var out []dirRef
+		seen := map[string]bool{}
 		for _, b := range bases {
-			out = append(out, b)
-			more, err := c.below(ctx, t, b, maxDepth, local, follow)
+			more, err := c.below(ctx, t, b.abs, maxDepth, local, follow)
 			if err != nil {
 				return nil, err
 			}
-			out = append(out, more...)
+			for _, d := range more {
+				if !seen[d.abs] {
+					seen[d.abs] = true
+					out = append(out, d)
+				}
+			}
 		}
-		return dedupe(out), nil
+		return out, nil
 	case "up":
-		var out []string
+		var out []dirRef
+		seen := map[string]bool{}
 		for _, b := range bases {
-			for d, n := b, 0; ; n++ {
-				out = append(out, d)
+			for d, n := b.abs, 0; ; n++ {
+				if !seen[d] {
+					seen[d] = true
+					out = append(out, dirRef{abs: d, idx: -1})
+				}
 				if d == "/" || (maxDepth >= 0 && n >= maxDepth) {
 					break
 				}
 				d = path.Dir(d)
 			}
 		}
-		return dedupe(out), nil
+		return out, nil
 	}
 	return bases, nil
 }
 
-// below lists the directories under abs down to maxDepth levels (-1: all).
-// Symlinks to directories are followed one level when follow is set
-// (recurse="symlinks and directories"), as their targets' own subtrees.
-func (c *fileCache) below(ctx context.Context, t target.Target, abs string, maxDepth int, local, follow bool) ([]string, error) {
+// below lists abs and the directories under it down to maxDepth levels
+// (-1: all), with their listings. Symlinks to directories count when
+// follow is set (recurse="symlinks and directories"); their own content is
+// listed, not recursed into.
+func (c *fileCache) below(ctx context.Context, t target.Target, abs string, maxDepth int, local, follow bool) ([]dirRef, error) {
 	rel, ok := realDir(t, abs)
 	if !ok {
 		return nil, nil
 	}
-	ents, err := c.subtree(ctx, t, rel, local)
+	w, err := c.subtree(ctx, t, rel, local)
 	if err != nil {
 		return nil, err
 	}
-	var out []string
-	for _, e := range ents {
-		if e.rel == rel {
+	var out []dirRef
+	for i := range w.ents {
+		e := &w.ents[i]
+		if e.Path == rel {
+			out = append(out, dirRef{abs: abs, w: w, idx: i, rel: rel})
 			continue
 		}
-		sub := strings.TrimPrefix(strings.TrimPrefix(e.rel, rel), "/")
+		sub := strings.TrimPrefix(strings.TrimPrefix(e.Path, rel), "/")
 		depth := strings.Count(sub, "/") + 1
 		if maxDepth >= 0 && depth > maxDepth {
 			continue
 		}
 		p := path.Join(abs, sub)
 		switch {
-		case e.typ.IsDir():
-			out = append(out, p)
-		case follow && e.typ&fs.ModeSymlink != 0:
+		case e.Mode.IsDir():
+			out = append(out, dirRef{abs: p, w: w, idx: i, rel: e.Path})
+		case follow && e.Mode&fs.ModeSymlink != 0:
 			if _, ok := realDir(t, p); ok {
-				out = append(out, p) // its content is listed, not recursed into
+				out = append(out, dirRef{abs: p, idx: -1})
 			}
 		}
 	}
 	return out, nil
 }
 
-func dedupe(l []string) []string {
-	seen := map[string]bool{}
-	out := l[:0]
-	for _, s := range l {
-		if !seen[s] {
-			seen[s] = true
-			out = append(out, s)
-		}
-	}
-	return out
-}
-
-// filesIn lists the names in directory dir that the filename entity
-// selects.
-func filesIn(t target.Target, dir string, fe *oval.ObjectEntity) ([]fileRef, error) {
+// filesIn lists the names in directory d that the filename entity selects.
+func filesIn(t target.Target, d dirRef, fe *oval.ObjectEntity) ([]fileRef, error) {
 	var out []fileRef
-	if vals, ok := literalValues(fe); ok {
+	if vals, ok := literalValues(fe); ok && d.w == nil {
 		for _, v := range vals {
 			if v == "" || strings.Contains(v, "/") {
 				continue
@@ -405,18 +431,32 @@ func filesIn(t target.Target, dir string, fe *oval.ObjectEntity) ([]fileRef, err
 				}
 				continue
 			}
-			if _, err := t.Lstat(path.Join(dir, v)); err == nil {
-				out = append(out, fileRef{Dir: dir, Name: v})
+			if _, err := t.Lstat(path.Join(d.abs, v)); err == nil {
+				out = append(out, fileRef{Dir: d.abs, Name: v})
 			}
 		}
 		return out, nil
 	}
-	ents, err := t.ReadDir(dir)
+	if d.w != nil {
+		for _, i := range d.w.kids[d.rel] {
+			e := &d.w.ents[i]
+			name := path.Base(e.Path)
+			ok, err := fe.Match(name)
+			if err != nil {
+				return nil, err
+			}
+			if ok {
+				out = append(out, fileRef{Dir: d.abs, Name: name, info: e})
+			}
+		}
+		return out, nil
+	}
+	ents, err := t.ReadDir(d.abs)
 	if err != nil {
 		if errors.Is(err, fs.ErrNotExist) || errors.Is(err, fs.ErrPermission) {
 			return nil, nil
 		}
-		return nil, fmt.Errorf("list %s: %w", dir, err)
+		return nil, fmt.Errorf("list %s: %w", d.abs, err)
 	}
 	for _, e := range ents {
 		ok, err := fe.Match(e.Name)
@@ -424,7 +464,7 @@ func filesIn(t target.Target, dir string, fe *oval.ObjectEntity) ([]fileRef, err
 			return nil, err
 		}
 		if ok {
-			out = append(out, fileRef{Dir: dir, Name: e.Name})
+			out = append(out, fileRef{Dir: d.abs, Name: e.Name})
 		}
 	}
 	return out, nil
