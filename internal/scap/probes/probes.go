@@ -10,6 +10,9 @@
 package probes
 
 import (
+	"context"
+	"fmt"
+	"slices"
 	"strconv"
 	"sync"
 
@@ -23,21 +26,46 @@ import (
 func Default() oval.Registry {
 	fc := newFileCache()
 	s := &state{memo: map[memoKey]*memoEntry{}}
+	fileEnts := []string{"filepath", "path", "filename"}
+	fileBehs := []string{"max_depth", "recurse", "recurse_direction", "recurse_file_system"}
 	return oval.Registry{
-		"textfilecontent54":     textFileProbe{fc},
-		"file":                  fileProbe{fc},
-		"dpkginfo":              oval.ProbeFunc(s.dpkgInfo),
-		"rpminfo":               oval.ProbeFunc(s.rpmInfo),
-		"sysctl":                oval.ProbeFunc(s.sysctl),
-		"partition":             oval.ProbeFunc(s.partition),
-		"systemdunitdependency": oval.ProbeFunc(s.unitDependency),
-		"systemdunitproperty":   oval.ProbeFunc(s.unitProperty),
-		"family":                oval.ProbeFunc(family),
-		"uname":                 oval.ProbeFunc(s.uname),
-		"environmentvariable58": oval.ProbeFunc(environment),
-		"password":              oval.ProbeFunc(s.password),
-		"shadow":                oval.ProbeFunc(s.shadow),
+		"textfilecontent54": checked(textFileProbe{fc}, append(fileEnts, "pattern", "instance"),
+			append(fileBehs, "multiline", "singleline", "ignore_case")),
+		"file":                  checked(fileProbe{fc}, fileEnts, fileBehs),
+		"dpkginfo":              checked(oval.ProbeFunc(s.dpkgInfo), []string{"name"}, nil),
+		"rpminfo":               checked(oval.ProbeFunc(s.rpmInfo), []string{"name"}, nil),
+		"sysctl":                checked(oval.ProbeFunc(s.sysctl), []string{"name"}, nil),
+		"partition":             checked(oval.ProbeFunc(s.partition), []string{"mount_point"}, nil),
+		"systemdunitdependency": checked(oval.ProbeFunc(s.unitDependency), []string{"unit"}, nil),
+		"systemdunitproperty":   checked(oval.ProbeFunc(s.unitProperty), []string{"unit", "property"}, nil),
+		"family":                checked(oval.ProbeFunc(family), nil, nil),
+		"uname":                 checked(oval.ProbeFunc(s.uname), nil, nil),
+		"environmentvariable58": checked(oval.ProbeFunc(environment), []string{"pid", "name"}, nil),
+		"password":              checked(oval.ProbeFunc(s.password), []string{"username"}, nil),
+		"shadow":                checked(oval.ProbeFunc(s.shadow), []string{"username"}, nil),
 	}
+}
+
+// checked refuses objects with entities or behaviors the probe does not
+// implement: an ignored one would silently widen or narrow what is
+// collected, so the test is an error naming it instead.
+func checked(p oval.Probe, entities, behaviors []string) oval.Probe {
+	return oval.ProbeFunc(func(ctx context.Context, obj *oval.Object, env *oval.Env) (oval.Collected, error) {
+		for _, e := range obj.Entities {
+			if !slices.Contains(entities, e.Name) {
+				return oval.Collected{}, fmt.Errorf("%s_object %s: entity %s is not supported", obj.Type, obj.ID, e.Name)
+			}
+		}
+		for b := range obj.Behaviors {
+			if !slices.Contains(behaviors, b) {
+				return oval.Collected{}, fmt.Errorf("%s_object %s: behavior %s is not supported", obj.Type, obj.ID, b)
+			}
+		}
+		if env == nil || env.Target == nil {
+			return oval.Collected{}, fmt.Errorf("%s_object %s: no target", obj.Type, obj.ID)
+		}
+		return p.Collect(ctx, obj, env)
+	})
 }
 
 // state memoises what several objects read from one target (the package

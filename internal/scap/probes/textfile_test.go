@@ -1,6 +1,7 @@
 package probes
 
 import (
+	"context"
 	"testing"
 
 	"github.com/cradle-cra/cradle/internal/scap/oval"
@@ -89,6 +90,18 @@ func TestRegexDir(t *testing.T) {
 	} {
 		if got := regexDir(p); got != want {
 			t.Errorf("regexDir(%q) = %q, want %q", p, got, want)
+		}
+	}
+}
+
+func TestUnsupportedEntityOrBehaviorIsAnError(t *testing.T) {
+	tg := targettest.Tree(t, map[string]string{"etc/x": "a\n"})
+	for _, obj := range []*oval.Object{
+		object("textfilecontent54", map[string]string{"frobnicate": "true"}, ent("filepath", "/etc/x"), ent("pattern", "pattern match", "a")),
+		object("file", nil, ent("filepath", "/etc/x"), ent("windows_view", "64_bit")),
+	} {
+		if _, err := Default()[obj.Type].Collect(context.Background(), obj, &oval.Env{Target: tg}); err == nil {
+			t.Errorf("%s with an unsupported part collected without error", obj.Type)
 		}
 	}
 }
