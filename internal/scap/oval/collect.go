@@ -13,6 +13,9 @@ type collection struct {
 	items []Item
 	msg   string
 	notes []string
+	// engines names the regex engines the collection used (object
+	// patterns, filters, variables), kept for every test that reuses it.
+	engines map[string]bool
 }
 
 func errCollection(format string, a ...any) *collection {
@@ -31,7 +34,11 @@ func (ev *Evaluator) object(ctx context.Context, id string, depth int) *collecti
 		return errCollection("%v", errDepth)
 	}
 	ev.objects[id] = &collection{} // in progress
+	saved := ev.engines
+	ev.engines = map[string]bool{}
 	c := ev.collectObject(ctx, id, depth)
+	c.engines = ev.engines
+	ev.engines = mergeSet(saved, c.engines)
 	if c.flag == "" {
 		c.flag = FlagComplete
 		if len(c.items) == 0 {
@@ -65,6 +72,10 @@ func (ev *Evaluator) collectObject(ctx context.Context, id string, depth int) *c
 		}
 		if e.VarRef != "" {
 			vals, err := ev.variable(ctx, e.VarRef, depth+1)
+			var nc *notCollectedError
+			if errors.As(err, &nc) {
+				return &collection{flag: FlagNotCollected, msg: err.Error()}
+			}
 			if err != nil {
 				return errCollection("object %s entity %s: %v", id, e.Name, err)
 			}
@@ -86,6 +97,20 @@ func (ev *Evaluator) collectObject(ctx context.Context, id string, depth int) *c
 		}
 		obj.Entities = append(obj.Entities, oe)
 	}
+	if len(od.Filters) > 0 {
+		obj.Keep = func(it Item) (bool, error) {
+			for _, f := range od.Filters {
+				r, msg := ev.state(ctx, f.StateRef, it, depth+1)
+				if r == Error {
+					return false, fmt.Errorf("filter %s: %s", f.StateRef, msg)
+				}
+				if (r == True) != (f.Action == "include") {
+					return false, nil
+				}
+			}
+			return true, nil
+		}
+	}
 	var got Collected
 	var err error
 	p := ev.env.Probes[od.Type]
@@ -103,11 +128,62 @@ func (ev *Evaluator) collectObject(ctx context.Context, id string, depth int) *c
 		}
 		return errCollection("%s_object %s: %v", od.Type, id, err)
 	}
-	if len(got.Items) > ev.lim.MaxItems {
+	c := ev.filter(ctx, &collection{flag: got.Flag, items: got.Items, msg: got.Message, notes: got.Notes}, od.Filters, depth)
+	if len(c.items) > ev.lim.MaxItems {
 		return errCollection("%s_object %s: more than %d items", od.Type, id, ev.lim.MaxItems)
 	}
-	c := &collection{flag: got.Flag, items: got.Items, msg: got.Message, notes: got.Notes}
-	return ev.filter(ctx, c, od.Filters, depth)
+	return c
+}
+
+// objectRefs counts every reference to an object: tests, sets and
+// object_components.
+func objectRefs(doc *Document) map[string]int {
+	refs := map[string]int{}
+	for _, t := range doc.Tests {
+		if t.ObjectRef != "" {
+			refs[t.ObjectRef]++
+		}
+	}
+	var inSet func(s *SetDef)
+	inSet = func(s *SetDef) {
+		for _, r := range s.ObjectRefs {
+			refs[r]++
+		}
+		for _, sub := range s.Sets {
+			inSet(sub)
+		}
+	}
+	var inComp func(n *node)
+	inComp = func(n *node) {
+		if n.name == "object_component" {
+			refs[n.attr("object_ref")]++
+		}
+		for _, k := range n.kids {
+			inComp(k)
+		}
+	}
+	for _, o := range doc.Objects {
+		if o.Set != nil {
+			inSet(o.Set)
+		}
+	}
+	for _, v := range doc.Variables {
+		if v.component != nil {
+			inComp(v.component)
+		}
+	}
+	return refs
+}
+
+// release drops a collection after its last consumer; a later request
+// (none is expected) would collect it again.
+func (ev *Evaluator) release(id string) {
+	ev.refs[id]--
+	if ev.refs[id] <= 0 {
+		if c := ev.objects[id]; c != nil && c.flag != "" {
+			delete(ev.objects, id)
+		}
+	}
 }
 
 // filter applies include/exclude filters in order.
@@ -145,6 +221,7 @@ func (ev *Evaluator) set(ctx context.Context, s *SetDef, depth int) *collection 
 	var parts []*collection
 	for _, ref := range s.ObjectRefs {
 		parts = append(parts, ev.filter(ctx, ev.object(ctx, ref, depth+1), s.Filters, depth))
+		ev.release(ref)
 	}
 	for _, sub := range s.Sets {
 		parts = append(parts, ev.set(ctx, sub, depth+1))
@@ -154,6 +231,7 @@ func (ev *Evaluator) set(ctx context.Context, s *SetDef, depth int) *collection 
 	}
 	var notes []string
 	for _, p := range parts {
+		ev.engines = mergeSet(ev.engines, p.engines)
 		if p.flag == FlagError {
 			return p
 		}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"sort"
 	"sync"
 )
 
@@ -26,6 +25,7 @@ type TestEvidence struct {
 	Items              int
 	Message            string
 	Notes              []string
+	RegexEngines       []string
 }
 
 // Evaluator evaluates definitions of one document against one Env,
@@ -35,13 +35,17 @@ type Evaluator struct {
 	env Env
 	lim Limits
 
-	mu       sync.Mutex
-	defs     map[string]*defMemo
-	tests    map[string]*TestEvidence
-	objects  map[string]*collection
-	vars     map[string]*varMemo
+	mu      sync.Mutex
+	defs    map[string]*defMemo
+	tests   map[string]*TestEvidence
+	objects map[string]*collection
+	vars    map[string]*varMemo
+	// refs counts the consumers of each object still to come, so a
+	// collection's items are freed after its last use.
+	refs     map[string]int
 	collects int
-	engines  map[string]bool
+	// engines collects the regex engines of the test being evaluated.
+	engines map[string]bool
 }
 
 type defMemo struct {
@@ -55,7 +59,7 @@ type defMemo struct {
 func NewEvaluator(doc *Document, env Env) *Evaluator {
 	lim := env.Limits
 	if lim.MaxItems <= 0 {
-		lim.MaxItems = 100000
+		lim.MaxItems = 1000000
 	}
 	if lim.MaxValues <= 0 {
 		lim.MaxValues = 100000
@@ -67,7 +71,7 @@ func NewEvaluator(doc *Document, env Env) *Evaluator {
 		lim.MaxCollects = 100000
 	}
 	ev := &Evaluator{doc: doc, env: env, lim: lim, defs: map[string]*defMemo{}, tests: map[string]*TestEvidence{},
-		objects: map[string]*collection{}, vars: map[string]*varMemo{}, engines: map[string]bool{}}
+		objects: map[string]*collection{}, vars: map[string]*varMemo{}, engines: map[string]bool{}, refs: objectRefs(doc)}
 	return ev
 }
 
@@ -91,10 +95,13 @@ func (ev *Evaluator) Definition(ctx context.Context, id string) (Result, error) 
 	res := Result{Value: r, Message: msg}
 	seen := map[string]bool{}
 	ev.gatherTests(id, seen, &res)
-	for e := range ev.engines {
-		res.RegexEngines = append(res.RegexEngines, e)
+	engines := map[string]bool{}
+	for _, te := range res.Tests {
+		for _, e := range te.RegexEngines {
+			engines[e] = true
+		}
 	}
-	sort.Strings(res.RegexEngines)
+	res.RegexEngines = sortedKeys(engines)
 	return res, nil
 }
 
@@ -189,7 +196,11 @@ func (ev *Evaluator) test(ctx context.Context, id string, depth int) *TestEviden
 		return te
 	}
 	te.Type, te.ObjectID = t.Type, t.ObjectRef
+	saved := ev.engines
+	ev.engines = map[string]bool{}
 	te.Result, te.Message = ev.evalTest(ctx, t, te, depth)
+	te.RegexEngines = sortedKeys(ev.engines)
+	ev.engines = mergeSet(saved, ev.engines)
 	return te
 }
 
@@ -201,6 +212,8 @@ func (ev *Evaluator) evalTest(ctx context.Context, t *Test, te *TestEvidence, de
 		return Error, fmt.Sprintf("%s_test has no object", t.Type)
 	}
 	col := ev.object(ctx, t.ObjectRef, depth+1)
+	defer ev.release(t.ObjectRef)
+	ev.engines = mergeSet(ev.engines, col.engines)
 	te.Flag, te.Items, te.Notes = col.flag, len(col.items), col.notes
 	switch col.flag {
 	case FlagError:
@@ -225,7 +238,9 @@ func (ev *Evaluator) evalTest(ctx context.Context, t *Test, te *TestEvidence, de
 	}
 	ex := existence(t.CheckExistence, exists, dne, errs, nc)
 	r := ex
-	if ex == True && len(t.StateRefs) > 0 {
+	// With no item to compare, the existence check alone decides (as the
+	// reference evaluator does): any_exist over a missing package is true.
+	if ex == True && len(t.StateRefs) > 0 && exists > 0 {
 		var rs []ResultValue
 		stateMsg := ""
 		for _, it := range col.items {
@@ -259,4 +274,14 @@ func (ev *Evaluator) evalTest(ctx context.Context, t *Test, te *TestEvidence, de
 		return r, col.msg
 	}
 	return r, ""
+}
+
+func mergeSet(into, from map[string]bool) map[string]bool {
+	if into == nil {
+		into = map[string]bool{}
+	}
+	for k := range from {
+		into[k] = true
+	}
+	return into
 }

@@ -2,11 +2,14 @@ package oval
 
 import (
 	"context"
+	"encoding/xml"
 	"errors"
 	"os"
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/cradle-cra/cradle/internal/xmlsafe"
 )
 
 // fakeProbe answers textfilecontent54 from an in-memory file set with the
@@ -106,12 +109,22 @@ func TestEvaluateFixture(t *testing.T) {
 		if id == "oval:t:def:4" && !strings.Contains(res.Message, "sql57_object") {
 			t.Errorf("unimplemented probe message %q does not name the type", res.Message)
 		}
-		if id == "oval:t:def:1" && !strings.Contains(strings.Join(res.RegexEngines, ","), EngineRegexp2) {
-			t.Errorf("lookahead pattern should run on regexp2, engines %v", res.RegexEngines)
+		if id == "oval:t:def:1" {
+			if !strings.Contains(strings.Join(res.RegexEngines, ","), EngineRegexp2) {
+				t.Errorf("lookahead pattern should run on regexp2, engines %v", res.RegexEngines)
+			}
+			ev := res.Evidence()
+			if len(ev) != 3 || !strings.Contains(ev[0].Observed, "textfilecontent54_test oval:t:tst:1: true") ||
+				!strings.Contains(ev[2].Observed, EngineRegexp2) {
+				t.Errorf("evidence = %+v", ev)
+			}
 		}
 	}
 	if probe.calls["oval:t:obj:1"] != 1 {
 		t.Errorf("object collected %d times, want once (memoised)", probe.calls["oval:t:obj:1"])
+	}
+	if c, ok := doc.DefinitionClass("oval:t:def:3"); !ok || c != "inventory" {
+		t.Errorf("DefinitionClass = %q, %v", c, ok)
 	}
 	if _, err := ev.Definition(context.Background(), "nope"); err == nil {
 		t.Error("unknown definition: want error")
@@ -155,13 +168,47 @@ func TestParseRefusesHostileXML(t *testing.T) {
 			t.Errorf("%s: parsed, want error", name)
 			continue
 		}
-		var pe *ParseError
+		var pe *xmlsafe.Error
 		if name != "none" && !errors.As(err, &pe) {
 			t.Errorf("%s: %v is not a ParseError with a position", name, err)
 		}
 	}
-	_, err := ParseWithLimits(strings.NewReader("<oval_definitions>"+strings.Repeat(" ", 100)+"</oval_definitions>"), ParseLimits{MaxBytes: 50})
+	_, err := ParseWithLimits(strings.NewReader("<oval_definitions>"+strings.Repeat(" ", 100)+"</oval_definitions>"), xmlsafe.Limits{MaxBytes: 50})
 	if err == nil {
 		t.Error("size limit not enforced")
+	}
+}
+
+func TestParseInsideDatastream(t *testing.T) {
+	ds := `<ds:data-stream-collection xmlns:ds="http://scap.nist.gov/schema/scap/source/1.2">
+  <ds:component id="c1"><Benchmark xmlns="http://checklists.nist.gov/xccdf/1.2"/></ds:component>
+  <ds:component id="c2"><oval_definitions xmlns="http://oval.mitre.org/XMLSchema/oval-definitions-5">
+    <definitions><definition id="d:1" class="compliance"><metadata><title> T </title></metadata><criteria/></definition></definitions>
+  </oval_definitions></ds:component></ds:data-stream-collection>`
+	doc, err := Parse(strings.NewReader(ds))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := doc.Definition("d:1"); d == nil || d.Title != "T" || d.Class != "compliance" {
+		t.Fatalf("definition = %+v", d)
+	}
+	// An empty criteria combines nothing: not applicable.
+	res, err := NewEvaluator(doc, Env{}).Definition(context.Background(), "d:1")
+	if err != nil || res.Value != NotApplicable {
+		t.Errorf("empty criteria = %s, %v", res.Value, err)
+	}
+	d := xml.NewDecoder(strings.NewReader(ds))
+	for {
+		tok, err := d.Token()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if se, ok := tok.(xml.StartElement); ok && se.Name.Local == "oval_definitions" {
+			doc, err := DecodeElement(d, se)
+			if err != nil || len(doc.Definitions) != 1 {
+				t.Fatalf("DecodeElement = %v, %v", doc, err)
+			}
+			return
+		}
 	}
 }

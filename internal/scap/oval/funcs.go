@@ -14,8 +14,11 @@ import (
 func (ev *Evaluator) objectComponent(ctx context.Context, n *node, depth int) ([]Value, error) {
 	ref, field, rec := n.attr("object_ref"), n.attr("item_field"), n.attr("record_field")
 	c := ev.object(ctx, ref, depth+1)
+	defer ev.release(ref)
 	switch c.flag {
-	case FlagError, FlagNotCollected, FlagNotApplicable:
+	case FlagNotCollected:
+		return nil, &notCollectedError{fmt.Sprintf("object %s not collected: %s", ref, c.msg)}
+	case FlagError, FlagNotApplicable:
 		return nil, fmt.Errorf("object %s: %s (%s)", ref, c.flag, c.msg)
 	}
 	var out []Value
@@ -194,3 +197,10 @@ func quoteRune(c rune) string {
 	}
 	return string(c)
 }
+
+// notCollectedError marks a variable whose source object could not be
+// collected (an offline target's environment): objects using it are "not
+// collected" too, so their tests are unknown rather than error.
+type notCollectedError struct{ msg string }
+
+func (e *notCollectedError) Error() string { return e.msg }

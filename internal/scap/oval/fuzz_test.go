@@ -6,6 +6,8 @@ import (
 	"os"
 	"testing"
 	"time"
+
+	"github.com/cradle-cra/cradle/internal/xmlsafe"
 )
 
 // FuzzParse feeds arbitrary XML to the reader and evaluates whatever parses,
@@ -17,7 +19,7 @@ func FuzzParse(f *testing.F) {
 	f.Add([]byte(`<oval_definitions><definitions><definition id="d" class="compliance"><criteria><extend_definition definition_ref="d"/></criteria></definition></definitions></oval_definitions>`))
 	f.Add([]byte(`<oval_definitions><variables><local_variable id="v"><concat><variable_component var_ref="v"/></concat></local_variable></variables></oval_definitions>`))
 	f.Fuzz(func(t *testing.T, data []byte) {
-		doc, err := ParseWithLimits(bytes.NewReader(data), ParseLimits{MaxBytes: 1 << 20, MaxDepth: 64, MaxElements: 10000})
+		doc, err := ParseWithLimits(bytes.NewReader(data), xmlsafe.Limits{MaxBytes: 1 << 20, MaxDepth: 64, MaxTokens: 20000})
 		if err != nil {
 			return
 		}

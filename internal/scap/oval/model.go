@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"io"
 	"strings"
+
+	"github.com/cradle-cra/cradle/internal/xmlsafe"
 )
 
 // Document is a parsed oval_definitions document.
@@ -118,50 +120,51 @@ type VariableDef struct {
 }
 
 // Parse reads the first oval_definitions element in r (a whole OVAL file or
-// a datastream component).
+// a datastream component), within xmlsafe's default bounds.
 func Parse(r io.Reader) (*Document, error) {
-	return ParseWithLimits(r, ParseLimits{})
+	return ParseWithLimits(r, xmlsafe.Limits{})
 }
 
-// ParseWithLimits is Parse with explicit bounds.
-func ParseWithLimits(r io.Reader, lim ParseLimits) (*Document, error) {
-	lim = lim.withDefaults()
-	d := xml.NewDecoder(&limitedReader{r: r, left: lim.MaxBytes})
-	d.Strict = true
+// ParseWithLimits is Parse with explicit bounds. Errors about the input are
+// *xmlsafe.Error values with a line and column.
+func ParseWithLimits(r io.Reader, lim xmlsafe.Limits) (*Document, error) {
+	d := xmlsafe.NewDecoder(r, lim)
+	maxDepth := lim.MaxDepth
+	if maxDepth <= 0 {
+		maxDepth = xmlsafe.DefaultMaxDepth
+	}
 	for {
 		tok, err := d.Token()
 		if err != nil {
 			if err == io.EOF {
 				return nil, errors.New("oval: no oval_definitions element")
 			}
-			line, col := d.InputPos()
-			return nil, &ParseError{Line: line, Col: col, Err: err}
+			return nil, fmt.Errorf("oval: %w", d.Wrap(err))
 		}
-		switch tk := tok.(type) {
-		case xml.Directive:
-			line, col := d.InputPos()
-			return nil, &ParseError{Line: line, Col: col, Err: errors.New("DOCTYPE and other directives are refused")}
-		case xml.StartElement:
-			if tk.Name.Local == "oval_definitions" {
-				return decodeElement(d, tk, lim)
-			}
+		if tk, ok := tok.(xml.StartElement); ok && tk.Name.Local == "oval_definitions" {
+			tr := &treeReader{d: d.Decoder, pos: d.InputPos, wrap: d.Wrap, maxDepth: maxDepth}
+			return decodeTree(tr, tk)
 		}
 	}
 }
 
 // DecodeElement reads an oval_definitions element whose start token d has
-// just returned (for readers of SCAP datastreams).
+// just returned (for readers of SCAP datastreams); d should come from
+// xmlsafe.NewDecoder so that size and token counts stay bounded.
 func DecodeElement(d *xml.Decoder, start xml.StartElement) (*Document, error) {
-	return decodeElement(d, start, ParseLimits{}.withDefaults())
+	return decodeTree(&treeReader{d: d, pos: d.InputPos, maxDepth: xmlsafe.DefaultMaxDepth}, start)
 }
 
-func decodeElement(d *xml.Decoder, start xml.StartElement, lim ParseLimits) (*Document, error) {
-	tr := &treeReader{d: d, lim: lim}
+func decodeTree(tr *treeReader, start xml.StartElement) (*Document, error) {
 	root, err := tr.readTree(start, 0)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("oval: %w", err)
 	}
-	return build(root)
+	doc, err := build(root)
+	if err != nil {
+		return nil, fmt.Errorf("oval: %w", err)
+	}
+	return doc, nil
 }
 
 func shortNS(ns string) string {
@@ -188,7 +191,7 @@ func build(root *node) (*Document, error) {
 		for _, n := range sec.kids {
 			id := n.attr("id")
 			if id == "" {
-				return nil, &ParseError{Line: n.line, Err: fmt.Errorf("%s without id", n.name)}
+				return nil, &xmlsafe.Error{Line: n.line, Err: fmt.Errorf("%s without id", n.name)}
 			}
 			var dup bool
 			switch sec.name {
@@ -196,7 +199,7 @@ func build(root *node) (*Document, error) {
 				_, dup = doc.Definitions[id]
 				def, err := buildDefinition(n)
 				if err != nil {
-					return nil, &ParseError{Line: n.line, Err: err}
+					return nil, &xmlsafe.Error{Line: n.line, Err: err}
 				}
 				doc.Definitions[id] = def
 				doc.DefinitionIDs = append(doc.DefinitionIDs, id)
@@ -215,7 +218,7 @@ func build(root *node) (*Document, error) {
 				doc.Variables[id] = buildVariable(n)
 			}
 			if dup {
-				return nil, &ParseError{Line: n.line, Err: fmt.Errorf("duplicate id %q", id)}
+				return nil, &xmlsafe.Error{Line: n.line, Err: fmt.Errorf("duplicate id %q", id)}
 			}
 		}
 	}

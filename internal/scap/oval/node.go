@@ -3,30 +3,11 @@ package oval
 import (
 	"encoding/xml"
 	"errors"
-	"fmt"
 	"io"
 	"strings"
+
+	"github.com/cradle-cra/cradle/internal/xmlsafe"
 )
-
-// ParseLimits bound the XML reader.
-type ParseLimits struct {
-	MaxBytes    int64 // default 512 MiB
-	MaxDepth    int   // default 256
-	MaxElements int   // default 4 million
-}
-
-func (l ParseLimits) withDefaults() ParseLimits {
-	if l.MaxBytes <= 0 {
-		l.MaxBytes = 512 << 20
-	}
-	if l.MaxDepth <= 0 {
-		l.MaxDepth = 256
-	}
-	if l.MaxElements <= 0 {
-		l.MaxElements = 4 << 20
-	}
-	return l
-}
 
 // node is a generic element: OVAL's hundreds of test, object and state
 // types share a shape, so the model is built from this tree.
@@ -65,43 +46,33 @@ func (n *node) child(name string) *node {
 	return nil
 }
 
-// ParseError is a refused or malformed document, with its position.
-type ParseError struct {
-	Line, Col int
-	Err       error
-}
-
-func (e *ParseError) Error() string {
-	return fmt.Sprintf("oval: %d:%d: %v", e.Line, e.Col, e.Err)
-}
-
-func (e *ParseError) Unwrap() error { return e.Err }
-
+// treeReader builds the tree; the xmlsafe decoder bounds size, depth and
+// tokens, maxDepth also guards trees read from a caller's decoder.
 type treeReader struct {
 	d        *xml.Decoder
-	lim      ParseLimits
-	elements int
+	pos      func() (int, int)
+	wrap     func(error) error
+	maxDepth int
 }
 
 func (t *treeReader) fail(err error) error {
-	line, col := t.d.InputPos()
-	var pe *ParseError
-	if errors.As(err, &pe) {
+	var xe *xmlsafe.Error
+	if errors.As(err, &xe) {
 		return err
 	}
-	return &ParseError{Line: line, Col: col, Err: err}
+	if t.wrap != nil {
+		return t.wrap(err)
+	}
+	line, col := t.pos()
+	return &xmlsafe.Error{Line: line, Col: col, Err: err}
 }
 
 // readTree reads start's subtree.
 func (t *treeReader) readTree(start xml.StartElement, depth int) (*node, error) {
-	if depth > t.lim.MaxDepth {
-		return nil, t.fail(fmt.Errorf("nesting deeper than %d", t.lim.MaxDepth))
+	if depth > t.maxDepth {
+		return nil, t.fail(xmlsafe.ErrTooDeep)
 	}
-	t.elements++
-	if t.elements > t.lim.MaxElements {
-		return nil, t.fail(fmt.Errorf("more than %d elements", t.lim.MaxElements))
-	}
-	line, _ := t.d.InputPos()
+	line, _ := t.pos()
 	n := &node{ns: start.Name.Space, name: start.Name.Local, attrs: start.Attr, line: line}
 	var text strings.Builder
 	for {
@@ -128,22 +99,4 @@ func (t *treeReader) readTree(start xml.StartElement, depth int) (*node, error) 
 			return nil, t.fail(errors.New("DOCTYPE and other directives are refused"))
 		}
 	}
-}
-
-// limitedReader fails, rather than truncating, past the byte limit.
-type limitedReader struct {
-	r    io.Reader
-	left int64
-}
-
-func (l *limitedReader) Read(p []byte) (int, error) {
-	if l.left <= 0 {
-		return 0, errors.New("document exceeds size limit")
-	}
-	if int64(len(p)) > l.left {
-		p = p[:l.left]
-	}
-	n, err := l.r.Read(p)
-	l.left -= int64(n)
-	return n, err
 }

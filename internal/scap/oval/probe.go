@@ -62,7 +62,7 @@ func (e *Env) Variable(ctx context.Context, id string) ([]Value, error) {
 
 // Limits bound an evaluation over untrusted content.
 type Limits struct {
-	MaxItems    int // items per collected object (default 100000)
+	MaxItems    int // items per collected object after filtering (default 1000000)
 	MaxValues   int // values per variable (default 100000)
 	MaxDepth    int // nesting of criteria, sets, variables (default 64)
 	MaxCollects int // distinct object collections (default 100000)
@@ -160,6 +160,10 @@ type Object struct {
 	// Behaviors holds the behaviors element's attributes (recurse_direction,
 	// max_depth, multiline, ...).
 	Behaviors map[string]string
+	// Keep applies the object's filters to one item; nil when it has none.
+	// Probes that may produce many items (a file walk) call it to drop
+	// items early; the engine filters again, so calling it is optional.
+	Keep func(Item) (bool, error)
 }
 
 // Entity returns the named entity or nil.

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"regexp"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/dlclark/regexp2/v2"
@@ -29,7 +30,15 @@ type Regex struct {
 	re2     *regexp2.Regexp
 }
 
-var regexCache sync.Map // pattern → *Regex or error
+// regexCache holds compiled patterns by text (content reuses a few
+// thousand); past maxCachedRegex entries new patterns are compiled uncached
+// so hostile content cannot grow it without bound.
+var (
+	regexCache  sync.Map // pattern → *Regex or error
+	regexCached atomic.Int64
+)
+
+const maxCachedRegex = 20000
 
 // CompileRegex compiles an OVAL pattern, caching by pattern text.
 func CompileRegex(pattern string) (*Regex, error) {
@@ -40,12 +49,14 @@ func CompileRegex(pattern string) (*Regex, error) {
 		return v.(*Regex), nil
 	}
 	r, err := compileRegex(pattern)
-	if err != nil {
-		regexCache.Store(pattern, err)
-		return nil, err
+	if regexCached.Add(1) <= maxCachedRegex {
+		if err != nil {
+			regexCache.Store(pattern, err)
+		} else {
+			regexCache.Store(pattern, r)
+		}
 	}
-	regexCache.Store(pattern, r)
-	return r, nil
+	return r, err
 }
 
 func compileRegex(pattern string) (*Regex, error) {

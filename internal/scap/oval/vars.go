@@ -182,7 +182,7 @@ func (ev *Evaluator) component(ctx context.Context, n *node, depth int) ([]Value
 	case "time_difference":
 		out, err = timeDifference(n, args, ev.lim.MaxValues)
 	default:
-		out, err = perValue(n, flatten(args))
+		out, err = perValue(n, flatten(args), ev.engines)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", n.name, err)
@@ -199,7 +199,7 @@ func flatten(args [][]Value) []Value {
 }
 
 // perValue applies the functions that map each input value on its own.
-func perValue(n *node, in []Value) ([]Value, error) {
+func perValue(n *node, in []Value, engines map[string]bool) ([]Value, error) {
 	var out []Value
 	for _, v := range in {
 		s := v.Text
@@ -233,6 +233,7 @@ func perValue(n *node, in []Value) ([]Value, error) {
 			if err != nil {
 				return nil, err
 			}
+			engines[re.Engine] = true
 			m, err := re.FindSubmatch(s)
 			if err != nil {
 				return nil, err

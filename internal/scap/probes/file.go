@@ -24,18 +24,26 @@ func (p fileProbe) Collect(ctx context.Context, obj *oval.Object, env *oval.Env)
 		if err := ctx.Err(); err != nil {
 			return oval.Collected{}, err
 		}
+		var it oval.Item
 		if r.info != nil {
-			items = append(items, fileItem(r, *r.info))
-			continue
-		}
-		fi, err := env.Target.Lstat(r.abs())
-		if err != nil {
-			if errors.Is(err, fs.ErrNotExist) {
-				continue
+			it = fileItem(r, *r.info)
+		} else {
+			fi, err := env.Target.Lstat(r.abs())
+			if err != nil {
+				if errors.Is(err, fs.ErrNotExist) {
+					continue
+				}
+				return oval.Collected{}, fmt.Errorf("stat %s: %w", r.abs(), err)
 			}
-			return oval.Collected{}, fmt.Errorf("stat %s: %w", r.abs(), err)
+			it = fileItem(r, fi)
 		}
-		items = append(items, fileItem(r, fi))
+		// A walk of / yields hundreds of thousands of files: apply the
+		// object's filters now rather than hold every item.
+		if ok, err := keep(obj, it); err != nil {
+			return oval.Collected{}, err
+		} else if ok {
+			items = append(items, it)
+		}
 	}
 	return collected(items), nil
 }

@@ -126,6 +126,16 @@ func notCollected(msg string) oval.Collected {
 	return oval.Collected{Flag: oval.FlagNotCollected, Message: msg}
 }
 
+// keep applies the object's filters to an item early (the engine applies
+// them again): objects that search whole trees would otherwise hold an
+// item for every file.
+func keep(obj *oval.Object, it oval.Item) (bool, error) {
+	if obj.Keep == nil {
+		return true, nil
+	}
+	return obj.Keep(it)
+}
+
 // literalValues returns e's values when the entity selects by equality (so
 // candidates can be enumerated directly), or nil and false.
 func literalValues(e *oval.ObjectEntity) ([]string, bool) {

@@ -106,7 +106,12 @@ func (p textFileProbe) Collect(ctx context.Context, obj *oval.Object, env *oval.
 				for _, g := range m[1:] {
 					f["subexpression"] = append(f["subexpression"], oval.Str(g))
 				}
-				items = append(items, oval.Item{Fields: f})
+				it := oval.Item{Fields: f}
+				if ok, err := keep(obj, it); err != nil {
+					return oval.Collected{}, err
+				} else if ok {
+					items = append(items, it)
+				}
 			}
 		}
 	}
