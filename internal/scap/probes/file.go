@@ -26,7 +26,7 @@ func (p fileProbe) Collect(ctx context.Context, obj *oval.Object, env *oval.Env)
 		}
 		var it oval.Item
 		if r.info != nil {
-			it = fileItem(r, *r.info)
+			it = fileItem(r, r.info.fileInfo())
 		} else {
 			fi, err := env.Target.Lstat(r.abs())
 			if err != nil {

@@ -6,10 +6,10 @@ import (
 	"fmt"
 	"io/fs"
 	"path"
-	"sort"
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/cradle-cra/cradle/internal/scap/oval"
 	"github.com/cradle-cra/cradle/internal/target"
@@ -21,7 +21,7 @@ import (
 type fileRef struct {
 	Dir, Name string
 	// info is the entry's lstat, when a walk already has it.
-	info *target.FileInfo
+	info *entry
 }
 
 func (r fileRef) abs() string {
@@ -39,9 +39,38 @@ type walkKey struct {
 
 type walkResult struct {
 	once sync.Once
-	ents []target.FileInfo // sorted by Path
-	kids map[string][]int  // parent's root-relative path → indices in ents
+	ents []entry
+	kids map[string][]int32 // parent's root-relative path → indices in ents
 	err  error
+}
+
+// entry is one walked name, kept compact: a walk of a host's / holds
+// about a million of them. dir strings are shared between siblings.
+type entry struct {
+	dir, name    string // root-relative parent ("" at the top) and base name
+	mode         fs.FileMode
+	uid, gid     uint32
+	size         int64
+	mtime, ctime int64 // Unix seconds; ctime 0 when unknown
+}
+
+// Path is the root-relative path.
+func (e *entry) Path() string {
+	switch {
+	case e.name == "":
+		return e.dir
+	case e.dir == "":
+		return e.name
+	}
+	return e.dir + "/" + e.name
+}
+
+func (e *entry) fileInfo() target.FileInfo {
+	fi := target.FileInfo{Path: e.Path(), Mode: e.mode, UID: e.uid, GID: e.gid, Size: e.size, ModTime: time.Unix(e.mtime, 0)}
+	if e.ctime != 0 {
+		fi.ChangeTime = time.Unix(e.ctime, 0)
+	}
+	return fi
 }
 
 // fileCache shares subtree walks between the objects of one evaluation:
@@ -71,14 +100,10 @@ func (c *fileCache) subtree(ctx context.Context, t target.Target, base string, l
 	c.mu.Unlock()
 	w.once.Do(func() {
 		w.ents, w.err = walkSubtree(ctx, t, base, k.local)
-		w.kids = map[string][]int{}
-		for i, e := range w.ents {
-			if e.Path != base {
-				d := path.Dir(e.Path)
-				if d == "." {
-					d = ""
-				}
-				w.kids[d] = append(w.kids[d], i)
+		w.kids = map[string][]int32{}
+		for i := range w.ents {
+			if e := &w.ents[i]; e.Path() != base {
+				w.kids[e.dir] = append(w.kids[e.dir], int32(i))
 			}
 		}
 	})
@@ -89,9 +114,10 @@ func within(rel, base string) bool {
 	return base == "" || rel == base || strings.HasPrefix(rel, base+"/")
 }
 
-func walkSubtree(ctx context.Context, t target.Target, base string, local bool) ([]target.FileInfo, error) {
+func walkSubtree(ctx context.Context, t target.Target, base string, local bool) ([]entry, error) {
 	var mu sync.Mutex
-	var ents []target.FileInfo
+	var ents []entry
+	dirs := map[string]string{} // interned parent paths
 	opts := target.WalkOptions{
 		LocalOnly: local,
 		OnError:   func(string, error) error { return nil },
@@ -111,10 +137,22 @@ func walkSubtree(ctx context.Context, t target.Target, base string, local bool) 
 		if len(ents) >= maxWalkEntries {
 			return fmt.Errorf("walk of %s: more than %d entries", target.Abs(base), maxWalkEntries)
 		}
-		ents = append(ents, fi)
+		d, name := path.Split(fi.Path)
+		d = strings.TrimSuffix(d, "/")
+		if in, ok := dirs[d]; ok {
+			d = in
+		} else {
+			d = strings.Clone(d)
+			dirs[d] = d
+		}
+		e := entry{dir: d, name: strings.Clone(name), mode: fi.Mode, uid: fi.UID, gid: fi.GID,
+			size: fi.Size, mtime: fi.ModTime.Unix()}
+		if !fi.ChangeTime.IsZero() {
+			e.ctime = fi.ChangeTime.Unix()
+		}
+		ents = append(ents, e)
 		return nil
 	})
-	sort.Slice(ents, func(i, j int) bool { return ents[i].Path < ents[j].Path })
 	return ents, err
 }
 
@@ -259,10 +297,11 @@ func (c *fileCache) resolveFilepath(ctx context.Context, t target.Target, fp *ov
 		}
 		for i := range w.ents {
 			e := &w.ents[i]
-			if e.Path == rel {
+			ep := e.Path()
+			if ep == rel {
 				continue
 			}
-			abs := path.Join(base, strings.TrimPrefix(strings.TrimPrefix(e.Path, rel), "/"))
+			abs := path.Join(base, strings.TrimPrefix(strings.TrimPrefix(ep, rel), "/"))
 			ok, err := fp.Match(abs)
 			if err != nil {
 				return nil, err
@@ -284,7 +323,7 @@ type dirRef struct {
 	rel string
 }
 
-func (d dirRef) info() *target.FileInfo {
+func (d dirRef) info() *entry {
 	if d.w != nil && d.idx >= 0 {
 		return &d.w.ents[d.idx]
 	}
@@ -319,16 +358,17 @@ func (c *fileCache) resolveDirs(ctx context.Context, t target.Target, pe *oval.O
 			}
 			for i := range w.ents {
 				e := &w.ents[i]
-				if !e.Mode.IsDir() {
+				if !e.mode.IsDir() {
 					continue
 				}
-				abs := path.Join(b, strings.TrimPrefix(strings.TrimPrefix(e.Path, rel), "/"))
+				ep := e.Path()
+				abs := path.Join(b, strings.TrimPrefix(strings.TrimPrefix(ep, rel), "/"))
 				ok, err := pe.Match(abs)
 				if err != nil {
 					return nil, err
 				}
 				if ok {
-					bases = append(bases, dirRef{abs: abs, w: w, idx: i, rel: e.Path})
+					bases = append(bases, dirRef{abs: abs, w: w, idx: i, rel: ep})
 				}
 			}
 		}
@@ -395,20 +435,24 @@ func (c *fileCache) below(ctx context.Context, t target.Target, abs string, maxD
 	var out []dirRef
 	for i := range w.ents {
 		e := &w.ents[i]
-		if e.Path == rel {
+		if !e.mode.IsDir() && (!follow || e.mode&fs.ModeSymlink == 0) {
+			continue
+		}
+		ep := e.Path()
+		if ep == rel {
 			out = append(out, dirRef{abs: abs, w: w, idx: i, rel: rel})
 			continue
 		}
-		sub := strings.TrimPrefix(strings.TrimPrefix(e.Path, rel), "/")
+		sub := strings.TrimPrefix(strings.TrimPrefix(ep, rel), "/")
 		depth := strings.Count(sub, "/") + 1
 		if maxDepth >= 0 && depth > maxDepth {
 			continue
 		}
 		p := path.Join(abs, sub)
 		switch {
-		case e.Mode.IsDir():
-			out = append(out, dirRef{abs: p, w: w, idx: i, rel: e.Path})
-		case follow && e.Mode&fs.ModeSymlink != 0:
+		case e.mode.IsDir():
+			out = append(out, dirRef{abs: p, w: w, idx: i, rel: ep})
+		case follow && e.mode&fs.ModeSymlink != 0:
 			if _, ok := realDir(t, p); ok {
 				out = append(out, dirRef{abs: p, idx: -1})
 			}
@@ -440,7 +484,7 @@ func filesIn(t target.Target, d dirRef, fe *oval.ObjectEntity) ([]fileRef, error
 	if d.w != nil {
 		for _, i := range d.w.kids[d.rel] {
 			e := &d.w.ents[i]
-			name := path.Base(e.Path)
+			name := e.name
 			ok, err := fe.Match(name)
 			if err != nil {
 				return nil, err
