@@ -39,10 +39,30 @@ type walkKey struct {
 
 type walkResult struct {
 	once sync.Once
-	ents []entry
+	ents entries
 	kids map[string][]int32 // parent's root-relative path → indices in ents
 	err  error
 }
+
+// entries is an append-only list in fixed-size chunks: growing it never
+// copies (a doubling slice of a million entries would hold two copies).
+type entries struct {
+	chunks [][]entry
+	n      int
+}
+
+const chunkBits = 12
+
+func (l *entries) add(e entry) {
+	if l.n&(1<<chunkBits-1) == 0 {
+		l.chunks = append(l.chunks, make([]entry, 0, 1<<chunkBits))
+	}
+	c := &l.chunks[len(l.chunks)-1]
+	*c = append(*c, e)
+	l.n++
+}
+
+func (l *entries) at(i int) *entry { return &l.chunks[i>>chunkBits][i&(1<<chunkBits-1)] }
 
 // entry is one walked name, kept compact: a walk of a host's / holds
 // about a million of them. dir strings are shared between siblings.
@@ -101,8 +121,8 @@ func (c *fileCache) subtree(ctx context.Context, t target.Target, base string, l
 	w.once.Do(func() {
 		w.ents, w.err = walkSubtree(ctx, t, base, k.local)
 		w.kids = map[string][]int32{}
-		for i := range w.ents {
-			if e := &w.ents[i]; e.Path() != base {
+		for i := 0; i < w.ents.n; i++ {
+			if e := w.ents.at(i); e.Path() != base {
 				w.kids[e.dir] = append(w.kids[e.dir], int32(i))
 			}
 		}
@@ -114,9 +134,9 @@ func within(rel, base string) bool {
 	return base == "" || rel == base || strings.HasPrefix(rel, base+"/")
 }
 
-func walkSubtree(ctx context.Context, t target.Target, base string, local bool) ([]entry, error) {
+func walkSubtree(ctx context.Context, t target.Target, base string, local bool) (entries, error) {
 	var mu sync.Mutex
-	var ents []entry
+	var ents entries
 	dirs := map[string]string{} // interned parent paths
 	opts := target.WalkOptions{
 		LocalOnly: local,
@@ -134,7 +154,7 @@ func walkSubtree(ctx context.Context, t target.Target, base string, local bool) 
 		}
 		mu.Lock()
 		defer mu.Unlock()
-		if len(ents) >= maxWalkEntries {
+		if ents.n >= maxWalkEntries {
 			return fmt.Errorf("walk of %s: more than %d entries", target.Abs(base), maxWalkEntries)
 		}
 		d, name := path.Split(fi.Path)
@@ -150,7 +170,7 @@ func walkSubtree(ctx context.Context, t target.Target, base string, local bool) 
 		if !fi.ChangeTime.IsZero() {
 			e.ctime = fi.ChangeTime.Unix()
 		}
-		ents = append(ents, e)
+		ents.add(e)
 		return nil
 	})
 	return ents, err
@@ -295,8 +315,8 @@ func (c *fileCache) resolveFilepath(ctx context.Context, t target.Target, fp *ov
 		if err != nil {
 			return nil, err
 		}
-		for i := range w.ents {
-			e := &w.ents[i]
+		for i := 0; i < w.ents.n; i++ {
+			e := w.ents.at(i)
 			ep := e.Path()
 			if ep == rel {
 				continue
@@ -325,7 +345,7 @@ type dirRef struct {
 
 func (d dirRef) info() *entry {
 	if d.w != nil && d.idx >= 0 {
-		return &d.w.ents[d.idx]
+		return d.w.ents.at(d.idx)
 	}
 	return nil
 }
@@ -356,8 +376,8 @@ func (c *fileCache) resolveDirs(ctx context.Context, t target.Target, pe *oval.O
 			if err != nil {
 				return nil, err
 			}
-			for i := range w.ents {
-				e := &w.ents[i]
+			for i := 0; i < w.ents.n; i++ {
+				e := w.ents.at(i)
 				if !e.mode.IsDir() {
 					continue
 				}
@@ -433,8 +453,8 @@ func (c *fileCache) below(ctx context.Context, t target.Target, abs string, maxD
 		return nil, err
 	}
 	var out []dirRef
-	for i := range w.ents {
-		e := &w.ents[i]
+	for i := 0; i < w.ents.n; i++ {
+		e := w.ents.at(i)
 		if !e.mode.IsDir() && (!follow || e.mode&fs.ModeSymlink == 0) {
 			continue
 		}
@@ -483,7 +503,7 @@ func filesIn(t target.Target, d dirRef, fe *oval.ObjectEntity) ([]fileRef, error
 	}
 	if d.w != nil {
 		for _, i := range d.w.kids[d.rel] {
-			e := &d.w.ents[i]
+			e := d.w.ents.at(int(i))
 			name := e.name
 			ok, err := fe.Match(name)
 			if err != nil {
