@@ -357,7 +357,7 @@ func sarifTags(refs map[string][]string) []string {
 // sarifResultFor maps one report result; ok is false for statuses SARIF
 // does not carry as results.
 func sarifResultFor(res result.Result, ruleIndex int) (sr sarifResult, ok bool) {
-	outcome := res.Status
+	outcome := res.Status.Base()
 	if res.Status == result.Waived {
 		outcome = res.WaivedStatus
 	}
@@ -526,9 +526,12 @@ func fullSummary(r *result.Report) result.Summary {
 	for _, st := range result.Statuses {
 		s[st] = r.Summary[st]
 	}
+	for _, st := range result.XCCDFStatuses { // folded into cradle's five
+		s[st.Base()] += r.Summary[st]
+	}
 	if r.Summary == nil {
 		for _, res := range r.Results {
-			s[res.Status]++
+			s[res.Status.Base()]++
 		}
 	}
 	return s

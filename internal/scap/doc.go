@@ -11,10 +11,13 @@
 package scap
 
 import (
+	"bytes"
 	"encoding/xml"
 	"fmt"
 	"io"
 	"os"
+
+	"github.com/cradle-cra/cradle/internal/xmlsafe"
 )
 
 // MaxDocumentBytes bounds one SCAP document read into memory. The largest
@@ -43,9 +46,18 @@ func ReadAll(r io.Reader, name string) ([]byte, error) {
 	return data, nil
 }
 
-// NewDecoder returns a strict XML decoder over r that expands no entity
-// beyond the five predefined ones (encoding/xml never reads a DTD, so no
-// external entity is ever resolved) and refuses a DOCTYPE outright.
+// Decode decodes the first element of data into v through
+// internal/xmlsafe: bounded size, depth and token count, no entity
+// declarations; errors name the line and column.
+func Decode(data []byte, v any) error {
+	return xmlsafe.Decode(bytes.NewReader(data), xmlsafe.Limits{MaxBytes: MaxDocumentBytes}, v)
+}
+
+// NewDecoder returns a strict XML decoder over r for scanning a data
+// stream's outline (it needs byte offsets, which the bounded decoder does
+// not give): it expands no entity beyond the five predefined ones,
+// encoding/xml never reads a DTD, Token refuses a DOCTYPE outright, and
+// every component it locates is then decoded through Decode.
 func NewDecoder(r io.Reader) *xml.Decoder {
 	d := xml.NewDecoder(r)
 	d.Strict = true

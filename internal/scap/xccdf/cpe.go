@@ -1,7 +1,6 @@
 package xccdf
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"strings"
@@ -39,7 +38,7 @@ type cpeListXML struct {
 
 func parseDictionary(data []byte) (*Dictionary, error) {
 	var l cpeListXML
-	if err := decodeRoot(scap.NewDecoder(bytes.NewReader(data)), &l); err != nil {
+	if err := scap.Decode(data, &l); err != nil {
 		return nil, err
 	}
 	d := &Dictionary{Items: map[string]CPEItem{}}

@@ -1,7 +1,6 @@
 package xccdf
 
 import (
-	"bytes"
 	"encoding/xml"
 	"fmt"
 	"os"
@@ -189,9 +188,8 @@ func siblingDict(path string) string {
 
 // parseBenchmark decodes an XCCDF 1.2 Benchmark.
 func parseBenchmark(data []byte) (*Benchmark, error) {
-	d := scap.NewDecoder(bytes.NewReader(data))
 	var b Benchmark
-	if err := decodeRoot(d, &b); err != nil {
+	if err := scap.Decode(data, &b); err != nil {
 		return nil, err
 	}
 	if b.XMLName.Space != NS || b.XMLName.Local != "Benchmark" {
@@ -201,22 +199,6 @@ func parseBenchmark(data []byte) (*Benchmark, error) {
 		return nil, err
 	}
 	return &b, nil
-}
-
-// decodeRoot decodes the first element of d into v, refusing a DOCTYPE.
-func decodeRoot(d *xml.Decoder, v any) error {
-	for {
-		t, err := scap.Token(d)
-		if err != nil {
-			return err
-		}
-		if s, ok := t.(xml.StartElement); ok {
-			if err := d.DecodeElement(v, &s); err != nil {
-				return scap.Pos(d, err)
-			}
-			return nil
-		}
-	}
 }
 
 // Rules returns the benchmark's rules in document order.

@@ -1,7 +1,6 @@
 package xccdf
 
 import (
-	"bytes"
 	"encoding/xml"
 	"fmt"
 	"strings"
@@ -20,7 +19,7 @@ type Tailoring struct {
 // ParseTailoring reads an XCCDF tailoring file.
 func ParseTailoring(data []byte) (*Tailoring, error) {
 	var t Tailoring
-	if err := decodeRoot(scap.NewDecoder(bytes.NewReader(data)), &t); err != nil {
+	if err := scap.Decode(data, &t); err != nil {
 		return nil, err
 	}
 	if t.XMLName.Space != NS || t.XMLName.Local != "Tailoring" {
