@@ -179,7 +179,7 @@ func baseStatuses(r *result.Report) *result.Report {
 		}
 	}
 	if changed {
-		c.Summary = fullSummary(r)
+		c.Summary = baseSummary(r)
 	}
 	return &c
 }

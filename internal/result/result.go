@@ -191,6 +191,8 @@ type SCAPRun struct {
 	Score            float64     `json:"score"`
 	MaxScore         float64     `json:"max_score"`
 	Values           []SCAPValue `json:"values,omitempty"`
+	// RegexEngines names the regular-expression engines OVAL patterns ran on.
+	RegexEngines []string `json:"regex_engines,omitempty"`
 }
 
 // SCAPValue is the value a run gave an XCCDF Value.

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"sync"
 
 	"github.com/cradle-cra/cradle/internal/scap"
 )
@@ -28,11 +29,17 @@ type Collection struct {
 	data    []byte
 	comps   map[string]span   // component id → inner root element
 	refs    map[string]string // component-ref id → component id
+	mu      sync.Mutex
+	cache   map[string]Component // resolved components, by id
 }
 
 type span struct {
 	start, end int
 	root       xml.Name
+	// ns are the namespace declarations in scope that the component's root
+	// does not make itself: they are added to its start tag, so the bytes
+	// parse on their own.
+	ns []xml.Attr
 }
 
 // Stream is one data-stream.
@@ -78,6 +85,7 @@ func Parse(data []byte) (*Collection, error) {
 		return nil, fmt.Errorf("root element is %s, not a %s data-stream-collection", root.Name.Local, NS)
 	}
 	c.ID = attr(root, "", "id")
+	rootNS := nsDecls(root)
 	for {
 		t, err := scap.Token(d)
 		if err == io.EOF {
@@ -101,7 +109,7 @@ func Parse(data []byte) (*Collection, error) {
 				}
 				c.addStream(s)
 			case el.Name.Space == NS && (el.Name.Local == "component" || el.Name.Local == "extended-component"):
-				if err := c.component(d, el); err != nil {
+				if err := c.component(d, el, rootNS); err != nil {
 					return nil, err
 				}
 			default:
@@ -114,8 +122,9 @@ func Parse(data []byte) (*Collection, error) {
 }
 
 // component records the byte range of the component's single child.
-func (c *Collection) component(d *xml.Decoder, el xml.StartElement) error {
+func (c *Collection) component(d *xml.Decoder, el xml.StartElement, outer []xml.Attr) error {
 	id := attr(el, "", "id")
+	inScope := mergeNS(outer, nsDecls(el))
 	for {
 		start := int(d.InputOffset())
 		t, err := scap.Token(d)
@@ -129,7 +138,7 @@ func (c *Collection) component(d *xml.Decoder, el xml.StartElement) error {
 			if err := d.Skip(); err != nil {
 				return scap.Pos(d, fmt.Errorf("component %s: %w", id, err))
 			}
-			c.comps[id] = span{start: start, end: int(d.InputOffset()), root: ch.Name}
+			c.comps[id] = span{start: start, end: int(d.InputOffset()), root: ch.Name, ns: missingNS(inScope, nsDecls(ch))}
 			return d.Skip() // the rest of the component, if anything
 		}
 	}
@@ -201,11 +210,82 @@ func (c *Collection) component1(href, what string) (Component, error) {
 		return Component{}, fmt.Errorf("component-ref %s points to %q: only components inside the data stream are read", what, href)
 	}
 	id := href[1:]
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if comp, ok := c.cache[id]; ok {
+		return comp, nil
+	}
 	sp, ok := c.comps[id]
 	if !ok {
 		return Component{}, fmt.Errorf("component-ref %s: no component %q", what, id)
 	}
-	return Component{ID: id, Root: sp.root, Data: c.data[sp.start:sp.end]}, nil
+	comp := Component{ID: id, Root: sp.root, Data: withNS(c.data[sp.start:sp.end], sp.ns)}
+	if c.cache == nil {
+		c.cache = map[string]Component{}
+	}
+	c.cache[id] = comp
+	return comp, nil
+}
+
+// nsDecls returns the namespace declarations of an element.
+func nsDecls(el xml.StartElement) []xml.Attr {
+	var out []xml.Attr
+	for _, a := range el.Attr {
+		if a.Name.Space == "xmlns" || a.Name.Space == "" && a.Name.Local == "xmlns" {
+			out = append(out, a)
+		}
+	}
+	return out
+}
+
+// mergeNS returns outer overridden by inner.
+func mergeNS(outer, inner []xml.Attr) []xml.Attr {
+	return append(missingNS(outer, inner), inner...)
+}
+
+// missingNS returns the declarations of scope whose prefix own does not
+// declare.
+func missingNS(scope, own []xml.Attr) []xml.Attr {
+	var out []xml.Attr
+	for _, a := range scope {
+		dup := false
+		for _, b := range own {
+			dup = dup || b.Name == a.Name
+		}
+		if !dup {
+			out = append(out, a)
+		}
+	}
+	return out
+}
+
+// withNS inserts namespace declarations into the start tag that begins data.
+func withNS(data []byte, ns []xml.Attr) []byte {
+	if len(ns) == 0 {
+		return data
+	}
+	i := bytes.IndexByte(data, '<')
+	if i < 0 {
+		return data
+	}
+	j := i + 1
+	for j < len(data) && !strings.ContainsRune(" \t\r\n/>", rune(data[j])) {
+		j++
+	}
+	var b bytes.Buffer
+	b.Grow(len(data) + 64*len(ns))
+	b.Write(data[:j])
+	for _, a := range ns {
+		name := "xmlns"
+		if a.Name.Space == "xmlns" {
+			name += ":" + a.Name.Local
+		}
+		b.WriteString(" " + name + `="`)
+		_ = xml.EscapeText(&b, []byte(a.Value))
+		b.WriteByte('"')
+	}
+	b.Write(data[j:])
+	return b.Bytes()
 }
 
 func firstStart(d *xml.Decoder) (xml.StartElement, error) {

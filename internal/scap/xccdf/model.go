@@ -269,3 +269,6 @@ func plain(s string) string {
 	}
 	return strings.Join(strings.Fields(b.String()), " ")
 }
+
+// Title returns a text element's plain text (English preferred).
+func Title(ts []Text) string { return text(ts) }
