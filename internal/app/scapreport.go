@@ -73,12 +73,15 @@ func scapReport(version string, t target.Target, run *xccdf.Run, in SCAPScanInpu
 		}
 		for _, c := range r.Checks {
 			for _, x := range c.Exports {
-				exported[x.ValueID] = true
+				exported[x.ValueID] = exported[x.ValueID] || rr.Result != xccdf.NotSelected
 			}
 		}
 		rep.Results = append(rep.Results, res)
 	}
-	for id := range exported {
+	for id, used := range exported {
+		if !used {
+			continue
+		}
 		v, _ := run.Selection.Value(id)
 		rep.SCAP.Values = append(rep.SCAP.Values, result.SCAPValue{ID: id, Value: v})
 	}

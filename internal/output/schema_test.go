@@ -82,6 +82,7 @@ func samples(t *testing.T) map[output.Kind][]any {
 	unstamped := version.Info{Version: version.Devel, GoVersion: "go1.26.8", OS: "windows", Arch: "amd64"}.Document()
 	return map[output.Kind][]any{
 		output.KindScanReport: {read(filepath.Join("..", "render", "testdata", "report.json.golden")),
+			read(filepath.Join("..", "render", "testdata", "scap-report.json.golden")),
 			read(filepath.Join("..", "render", "testdata", "empty.json.golden"))},
 		output.KindFixPlan: {read(filepath.Join("..", "fix", "testdata", "plan.json.golden")),
 			read(filepath.Join("..", "fix", "testdata", "apply.json.golden"))},

@@ -44,11 +44,55 @@ type ScoreModel struct {
 	System string `xml:"system,attr"`
 }
 
-// Text is a (possibly localised) text element; HTML content is kept as is.
+// Text is a (possibly localised) text element, reduced to its plain text
+// (XHTML markup dropped, white space collapsed) as it is decoded.
 type Text struct {
-	Lang  string `xml:"http://www.w3.org/XML/1998/namespace lang,attr"`
-	Inner string `xml:",innerxml"`
+	Lang  string
+	Inner string
 }
+
+// UnmarshalXML keeps the character data of the element and its
+// descendants: the bounded decoder reads tokens, so ",innerxml" is not
+// available, and cradle's formats want plain text anyway.
+func (t *Text) UnmarshalXML(d *xml.Decoder, start xml.StartElement) error {
+	for _, a := range start.Attr {
+		if a.Name.Local == "lang" {
+			t.Lang = a.Value
+		}
+	}
+	var b strings.Builder
+	for depth := 1; depth > 0; {
+		tok, err := d.Token()
+		if err != nil {
+			return err
+		}
+		switch v := tok.(type) {
+		case xml.StartElement:
+			depth++
+			if block[v.Name.Local] {
+				b.WriteByte(' ')
+			}
+		case xml.EndElement:
+			depth--
+			if block[v.Name.Local] {
+				b.WriteByte(' ')
+			}
+		case xml.CharData:
+			if b.Len() < maxText {
+				b.Write(v)
+			}
+		}
+	}
+	t.Inner = strings.Join(strings.Fields(b.String()), " ")
+	return nil
+}
+
+// block are the XHTML elements that separate words.
+var block = map[string]bool{"br": true, "p": true, "li": true, "div": true, "pre": true, "ul": true, "ol": true,
+	"tr": true, "td": true, "th": true, "h1": true, "h2": true, "h3": true, "h4": true, "blockquote": true}
+
+// maxText bounds the text kept of one element.
+const maxText = 64 << 10
 
 // Idref is an element naming something by idref.
 type Idref struct {
@@ -226,48 +270,17 @@ type CheckFactRef struct {
 	IDRef  string `xml:"id-ref,attr"`
 }
 
-// text returns the first text of ts, preferring English, as plain text.
+// text returns the first text of ts, preferring English.
 func text(ts []Text) string {
 	if len(ts) == 0 {
 		return ""
 	}
-	best := ts[0]
 	for _, t := range ts {
-		if strings.HasPrefix(t.Lang, "en") {
-			best = t
-			break
+		if strings.HasPrefix(strings.ToLower(t.Lang), "en") {
+			return t.Inner
 		}
 	}
-	return plain(best.Inner)
-}
-
-// plain strips markup from an XCCDF text (which may hold XHTML) and
-// collapses white space.
-func plain(s string) string {
-	if !strings.ContainsAny(s, "<&") {
-		return strings.Join(strings.Fields(s), " ")
-	}
-	var b strings.Builder
-	d := xml.NewDecoder(strings.NewReader("<x>" + s + "</x>"))
-	d.Strict = false
-	d.Entity = xml.HTMLEntity
-	for {
-		t, err := d.Token()
-		if err != nil {
-			break
-		}
-		switch v := t.(type) {
-		case xml.CharData:
-			b.Write(v)
-		case xml.StartElement:
-			if v.Name.Local == "br" || v.Name.Local == "p" || v.Name.Local == "li" {
-				b.WriteByte(' ')
-			}
-		case xml.EndElement:
-			b.WriteByte(' ')
-		}
-	}
-	return strings.Join(strings.Fields(b.String()), " ")
+	return ts[0].Inner
 }
 
 // Title returns a text element's plain text (English preferred).

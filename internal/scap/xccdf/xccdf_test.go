@@ -103,6 +103,20 @@ func TestEvaluateProfiles(t *testing.T) {
 	}
 }
 
+func TestText(t *testing.T) {
+	b := loadTest(t).Benchmark
+	r := b.Rule("xccdf_org.test_rule_pass")
+	if got := Title(r.Title); got != "Umask is 027" {
+		t.Errorf("title = %q", got)
+	}
+	if got := Title(r.Desc); got != "Set the umask." {
+		t.Errorf("description = %q", got)
+	}
+	if got := b.Version.Inner; got != "0.1" {
+		t.Errorf("version = %q", got)
+	}
+}
+
 func TestScore(t *testing.T) {
 	src := loadTest(t)
 	sel, err := Resolve(src.Benchmark, nil, "xccdf_org.test_profile_derived")
