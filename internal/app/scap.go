@@ -129,3 +129,17 @@ func severityOf(s string) result.Severity {
 	}
 	return result.SeverityInfo // XCCDF "unknown" (the default) and "info"
 }
+
+// SCAPInfo describes SCAP content: its benchmarks, profiles and how many
+// rules each selects.
+func (a *App) SCAPInfo(path string) (*xccdf.Info, error) {
+	c, err := xccdf.Open(path)
+	if err != nil {
+		return nil, Input(err)
+	}
+	info, err := xccdf.Describe(c)
+	if err != nil {
+		return nil, Input(err)
+	}
+	return info, nil
+}

@@ -47,6 +47,7 @@ func TestEveryDocumentKind(t *testing.T) {
 	mustRun(0, "sbom", "--root", root, "--no-file-hashes", "-o", bom)
 	docs[output.KindSBOMCheck], _ = mustRun(0, "sbom", "check", bom, "--format", "json")
 	docs[output.KindSBOMDiff], _ = mustRun(0, "sbom", "diff", bom, bom, "--format", "json")
+	docs[output.KindSCAPInfo], _ = mustRun(0, "scap", "info", filepath.Join("testdata", "scap", "test-xccdf.xml"), "--format", "json")
 	for k, name := range map[output.Kind]string{output.KindScanReport: "scan.json", output.KindFixPlan: "plan.json"} {
 		b, err := os.ReadFile(filepath.Join(dir, name))
 		if err != nil {

@@ -110,6 +110,7 @@ func samples(t *testing.T) map[output.Kind][]any {
 			read(filepath.Join("..", "sbom", "testdata", "check-foreign.json.golden"))},
 		output.KindSBOMDiff:   {read(filepath.Join("..", "sbom", "testdata", "diff.json.golden"))},
 		output.KindVulnReport: {read(filepath.Join("..", "vuln", "testdata", "report.json.golden"))},
+		output.KindSCAPInfo:   {read(filepath.Join("..", "scap", "xccdf", "testdata", "info.json.golden"))},
 		output.KindKeyList: {signing.NewKeyList([]signing.KeyInfo{
 			{ID: "0123456789abcdef", Created: when, Status: signing.StatusActive},
 			{ID: "fedcba9876543210", Created: when.Add(-time.Hour), Retired: &rolled, Status: signing.StatusRetired},

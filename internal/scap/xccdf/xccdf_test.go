@@ -1,9 +1,13 @@
 package xccdf
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
+	"flag"
 	"fmt"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -225,4 +229,41 @@ func FuzzTailoring(f *testing.F) {
 		f.Add(b)
 	}
 	f.Fuzz(func(t *testing.T, data []byte) { _, _ = ParseTailoring(data) })
+}
+
+var update = flag.Bool("update", false, "rewrite testdata/*.golden")
+
+func TestInfoGolden(t *testing.T) {
+	c, err := Open("testdata/ds.xml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	info, err := Describe(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var js, tbl bytes.Buffer
+	enc := json.NewEncoder(&js)
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(info); err != nil {
+		t.Fatal(err)
+	}
+	if err := info.Table(&tbl); err != nil {
+		t.Fatal(err)
+	}
+	for name, got := range map[string][]byte{"info.json.golden": js.Bytes(), "info.txt.golden": tbl.Bytes()} {
+		p := filepath.Join("testdata", name)
+		if *update {
+			if err := os.WriteFile(p, got, 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+		want, err := os.ReadFile(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(got, want) {
+			t.Errorf("%s differs:\n%s", name, got)
+		}
+	}
 }
