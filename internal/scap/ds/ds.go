@@ -7,6 +7,7 @@ package ds
 import (
 	"bytes"
 	"encoding/xml"
+	"errors"
 	"fmt"
 	"io"
 	"strings"
@@ -66,6 +67,10 @@ type Component struct {
 	Root xml.Name
 	Data []byte
 }
+
+// ErrRemote marks a reference to content outside the data stream, which
+// cradle never fetches.
+var ErrRemote = errors.New("content outside the data stream is never fetched")
 
 // IsCollection reports whether name is the root of a data-stream collection.
 func IsCollection(name xml.Name) bool {
@@ -171,7 +176,7 @@ func (c *Collection) addStream(s streamXML) {
 			for _, u := range r.URIs {
 				cr.Catalog[u.Name] = u.URI
 			}
-			c.refs[r.ID] = strings.TrimPrefix(r.Href, "#")
+			c.refs[r.ID] = r.Href
 			out = append(out, cr)
 		}
 		return out
@@ -195,19 +200,19 @@ func (c *Collection) ResolveCatalog(ref ComponentRef, name string) (Component, e
 		return Component{}, fmt.Errorf("%q is not in the catalog of %s", name, ref.ID)
 	}
 	if !strings.HasPrefix(uri, "#") {
-		return Component{}, fmt.Errorf("%q maps to %q: only references inside the data stream are followed", name, uri)
+		return Component{}, fmt.Errorf("%q maps to %s: %w", name, uri, ErrRemote)
 	}
 	crefID := uri[1:]
-	compID, ok := c.refs[crefID]
+	href, ok := c.refs[crefID]
 	if !ok {
 		return Component{}, fmt.Errorf("%q maps to component-ref %q, which no data stream declares", name, crefID)
 	}
-	return c.component1("#"+compID, crefID)
+	return c.component1(href, crefID)
 }
 
 func (c *Collection) component1(href, what string) (Component, error) {
 	if !strings.HasPrefix(href, "#") {
-		return Component{}, fmt.Errorf("component-ref %s points to %q: only components inside the data stream are read", what, href)
+		return Component{}, fmt.Errorf("component-ref %s points to %s: %w", what, href, ErrRemote)
 	}
 	id := href[1:]
 	c.mu.Lock()

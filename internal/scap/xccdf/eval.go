@@ -2,12 +2,14 @@ package xccdf
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sort"
 	"strconv"
 	"strings"
 
 	"github.com/cradle-cra/cradle/internal/result"
+	"github.com/cradle-cra/cradle/internal/scap/ds"
 )
 
 // OVAL definition result values, as OVAL results names them.
@@ -280,6 +282,10 @@ func (e *evaluation) check(ctx context.Context, c *Check, rr *RuleResult) string
 		if doc, err = e.src.resolve(ref.Href); err == nil {
 			break
 		}
+	}
+	if errors.Is(err, ds.ErrRemote) {
+		rr.Message = "check content: " + err.Error()
+		return NotChecked
 	}
 	if err != nil {
 		rr.Message = "check content: " + err.Error()
