@@ -73,7 +73,7 @@ func Gate(rep *result.Report, failOn result.Severity) error {
 		if r.Severity < failOn {
 			continue
 		}
-		switch r.Status {
+		switch r.Status.Base() {
 		case result.Fail:
 			fails++
 		case result.Error:

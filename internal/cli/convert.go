@@ -12,7 +12,7 @@ rule list or version — in another format, without scanning again. The
 document's "kind" says what it is (scan reports and fix plans saved
 before documents had a kind are recognised too); the formats are those of
 the command that wrote it:
-  scan_report     table, json, sarif, junit, html
+  scan_report     table, json, sarif, junit, html, xccdf, arf
   fim_report      table, json, sarif, junit, html
   any other kind  table, json
 

@@ -52,6 +52,7 @@ func TestEveryDocumentKind(t *testing.T) {
 	mustRun(0, "case", "update", "CASE-2026-0001", "--store", store, "--report", "early_warning=2026-12-01T12:00:00Z,SRP-1", "--status", "confirmed")
 	docs[output.KindCaseList], _ = mustRun(0, "case", "show", "CASE-2026-0001", "--store", store, "--format", "json")
 	docs[output.KindClassification], _ = mustRun(0, "classify", "--category", "I.11", "--standards", "partial", "--format", "json")
+	docs[output.KindSCAPInfo], _ = mustRun(0, "scap", "info", filepath.Join("testdata", "scap", "test-xccdf.xml"), "--format", "json")
 	for k, name := range map[output.Kind]string{output.KindScanReport: "scan.json", output.KindFixPlan: "plan.json"} {
 		b, err := os.ReadFile(filepath.Join(dir, name))
 		if err != nil {

@@ -15,6 +15,7 @@ type scanFlags struct {
 	failOn           string
 	verbose, noColor bool
 	maxEvidence      int
+	scap             scapFlags
 }
 
 const scanLong = `Evaluate a target against a hardening profile and report, per rule, pass,
@@ -54,6 +55,15 @@ The table ends with next steps: the cradle fix commands for the failures
 with a native fix, where the manual ones are explained (cradle rules ID),
 how to get the HTML report and a waiver entry to copy.
 
+SCAP content (--scap FILE, docs/scap.md): a SCAP 1.2/1.3 source data
+stream or a plain XCCDF 1.2 benchmark (with its OVAL files next to it);
+--profile takes an XCCDF Profile id and --tailoring an XCCDF tailoring
+file. Each result is the XCCDF rule id with the XCCDF result (pass, fail,
+notapplicable, notchecked, notselected, error, unknown, informational).
+When every selected rule is notapplicable the scan exits 3 unless
+--allow-all-notapplicable. Formats xccdf and arf write an XCCDF 1.2
+TestResult and an ARF 1.1 report.
+
 Formats (--format): table (terminal summary), json (docs/json-schema.md),
 sarif (SARIF 2.1.0), junit (JUnit XML), html (self-contained report).
 -o FILE writes the report atomically to FILE instead of standard output.
@@ -82,6 +92,7 @@ func newScanCmd(env *Env) *cobra.Command {
 	fl.StringVar(&f.failOn, "fail-on", "info", "exit 3 when a rule fails or errors at or above `SEVERITY` (info, low, medium, high, critical, none)")
 	fl.BoolVarP(&f.verbose, "verbose", "v", false, "table format: list passing and not applicable rules too")
 	fl.BoolVar(&f.noColor, "no-color", false, "never colour the table output")
+	f.scap.register(cmd)
 	fl.IntVar(&f.maxEvidence, "max-evidence", result.DefaultMaxEvidence, "keep at most `N` evidence items per result, then \"and M more\" (-1: no limit)")
 	return cmd
 }
@@ -94,6 +105,9 @@ func runScan(cmd *cobra.Command, env *Env, f *scanFlags) error {
 	failOn, err := parseFailOn(f.failOn)
 	if err != nil {
 		return err
+	}
+	if f.scap.content != "" {
+		return runSCAPScan(cmd, env, f, spec, sink, failOn)
 	}
 	out, err := env.app().Scan(cmd.Context(), app.ScanInput{Target: spec, Selection: f.selection(), Progress: newProgress(env, f.quiet), MaxEvidence: f.maxEvidence})
 	if err != nil {

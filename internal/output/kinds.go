@@ -15,6 +15,7 @@ import (
 	"github.com/cradle-cra/cradle/internal/render"
 	"github.com/cradle-cra/cradle/internal/result"
 	"github.com/cradle-cra/cradle/internal/sbom"
+	"github.com/cradle-cra/cradle/internal/scap/xccdf"
 	"github.com/cradle-cra/cradle/internal/signing"
 	"github.com/cradle-cra/cradle/internal/version"
 	"github.com/cradle-cra/cradle/internal/vuln"
@@ -38,6 +39,7 @@ const (
 	KindSBOMDiff       Kind = sbom.DiffKind         // cradle sbom diff
 	KindClassification Kind = classify.ReportKind   // cradle classify
 	KindCaseList       Kind = psirt.ListKind        // cradle case
+	KindSCAPInfo       Kind = xccdf.InfoKind        // cradle scap info
 )
 
 // Default returns the registry of every kind with its built-in formats.
@@ -84,6 +86,7 @@ func Default() *Registry {
 			},
 		},
 		vulnSpec(),
+		tableAndJSON(KindSCAPInfo, xccdf.InfoSchemaVersion, func(w io.Writer, i *xccdf.Info, _ Options) error { return i.Table(w) }),
 	} {
 		r.kinds[s.Kind] = s // distinct constants; TestRegistry checks the table
 	}

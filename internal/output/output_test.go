@@ -10,7 +10,7 @@ import (
 
 func TestRegistry(t *testing.T) {
 	reg := Default()
-	want := []Kind{KindCaseList, KindChangeLog, KindClassification, KindDriftReport, KindFIMReport, KindFixPlan, KindKeyList, KindRuleList, KindRunList, KindSBOMCheck, KindSBOMDiff, KindScanReport, KindVersion, KindVulnReport, KindWatchEvent}
+	want := []Kind{KindCaseList, KindChangeLog, KindClassification, KindDriftReport, KindFIMReport, KindFixPlan, KindKeyList, KindRuleList, KindRunList, KindSBOMCheck, KindSBOMDiff, KindScanReport, KindSCAPInfo, KindVersion, KindVulnReport, KindWatchEvent}
 	if got := reg.Kinds(); !equal(got, want) {
 		t.Fatalf("kinds %v, want %v", got, want)
 	}
@@ -23,7 +23,7 @@ func TestRegistry(t *testing.T) {
 			t.Errorf("%s: schema version %q is not MAJOR.MINOR", k, s.SchemaVersion)
 		}
 	}
-	if f := mustSpec(t, reg, KindScanReport).Formats(); strings.Join(f, ",") != "html,json,junit,sarif,table" {
+	if f := mustSpec(t, reg, KindScanReport).Formats(); strings.Join(f, ",") != "arf,html,json,junit,sarif,table,xccdf" {
 		t.Errorf("scan formats %v", f)
 	}
 	_, err := reg.Lookup(KindDriftReport, "sarif")

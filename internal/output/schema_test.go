@@ -85,6 +85,7 @@ func samples(t *testing.T) map[output.Kind][]any {
 	unstamped := version.Info{Version: version.Devel, GoVersion: "go1.26.8", OS: "windows", Arch: "amd64"}.Document()
 	return map[output.Kind][]any{
 		output.KindScanReport: {read(filepath.Join("..", "render", "testdata", "report.json.golden")),
+			read(filepath.Join("..", "render", "testdata", "scap-report.json.golden")),
 			read(filepath.Join("..", "render", "testdata", "empty.json.golden"))},
 		output.KindFixPlan: {read(filepath.Join("..", "fix", "testdata", "plan.json.golden")),
 			read(filepath.Join("..", "fix", "testdata", "apply.json.golden"))},
@@ -115,6 +116,7 @@ func samples(t *testing.T) map[output.Kind][]any {
 			classified(t, classify.Input{Scheme: classify.AssuranceSubstantial, FreeOpenSource: true})},
 		output.KindSBOMDiff:   {read(filepath.Join("..", "sbom", "testdata", "diff.json.golden"))},
 		output.KindVulnReport: {read(filepath.Join("..", "vuln", "testdata", "report.json.golden"))},
+		output.KindSCAPInfo:   {read(filepath.Join("..", "scap", "xccdf", "testdata", "info.json.golden"))},
 		output.KindKeyList: {signing.NewKeyList([]signing.KeyInfo{
 			{ID: "0123456789abcdef", Created: when, Status: signing.StatusActive},
 			{ID: "fedcba9876543210", Created: when.Add(-time.Hour), Retired: &rolled, Status: signing.StatusRetired},

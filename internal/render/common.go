@@ -163,3 +163,23 @@ func mapStrings(r *result.Report, f func(string) string) *result.Report {
 	}
 	return &c
 }
+
+// baseStatuses returns r with every XCCDF status replaced by the one of
+// cradle's five it falls under (result.Status.Base), the XCCDF name kept
+// at the head of the reason, for formats built around those five.
+func baseStatuses(r *result.Report) *result.Report {
+	c := *r
+	c.Results = slices.Clone(r.Results)
+	changed := false
+	for i := range c.Results {
+		res := &c.Results[i]
+		if b := res.Status.Base(); b != res.Status {
+			res.Reason = strings.TrimSuffix("XCCDF result "+string(res.Status)+": "+res.Reason, ": ")
+			res.Status, changed = b, true
+		}
+	}
+	if changed {
+		c.Summary = baseSummary(r)
+	}
+	return &c
+}

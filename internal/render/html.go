@@ -114,7 +114,7 @@ func HTML(w io.Writer, r *result.Report, _ Options) error {
 }
 
 func newHTMLView(r *result.Report) htmlView {
-	r = mapStrings(r, visible)
+	r = mapStrings(baseStatuses(r), visible)
 	v := htmlView{CSP: htmlCSP, R: r, Total: len(r.Results), Duration: formatDuration(r.DurationMS)}
 	if !r.StartedAt.IsZero() {
 		v.Started = r.StartedAt.UTC().Format("2006-01-02 15:04:05 UTC")

@@ -98,7 +98,7 @@ func JUnit(w io.Writer, r *result.Report, _ Options) error {
 	for _, res := range r.Results {
 		suite.Tests++
 		tc := junitCase{ClassName: area(res.RuleID), Name: junitName(res)}
-		switch res.Status {
+		switch res.Status.Base() {
 		case result.Fail:
 			suite.Failures++
 			tc.Failure = &junitProblem{

@@ -61,6 +61,10 @@ func nextSteps(bw *errWriter, r *result.Report, rerun []string) {
 		}
 	}
 	bw.printf("\nNext steps:\n")
+	if r.SCAP != nil {
+		scapNextSteps(bw, len(fails), len(errs), cmd)
+		return
+	}
 	if len(fails) > 0 {
 		switch {
 		case fixable == 0:
@@ -91,6 +95,20 @@ func nextSteps(bw *errWriter, r *result.Report, rerun []string) {
 	bw.printf("  To accept a failure, waive it in a YAML file and scan with --waivers FILE (docs/tailoring.md):\n")
 	bw.printf("    waivers:\n      - rule: %s\n        justification: why the risk is accepted\n        owner: team@example.com\n        expires: %s\n",
 		example, r.StartedAt.AddDate(0, 6, 0).Format("2006-01-02"))
+}
+
+// scapNextSteps: rules of SCAP content have no native fix, and are
+// accepted through an XCCDF tailoring file rather than cradle's waivers.
+func scapNextSteps(bw *errWriter, fails, errs int, cmd func(string, ...string) string) {
+	if fails > 0 {
+		bw.printf("  %s: cradle has no native fix for rules of SCAP content; the benchmark's own fix texts say what to do.\n", plural(fails, "failure", "failures"))
+	}
+	if errs > 0 {
+		bw.printf("  %s not be evaluated (status error or unknown); the reasons are above.\n", plural(errs, "rule could", "rules could"))
+	}
+	bw.printf("  HTML report to share: %s\n", cmd("scan", "--format", "html", "-o", "cradle-report.html"))
+	bw.printf("  XCCDF results for SCAP tools: %s\n", cmd("scan", "--format", "arf", "-o", "cradle-arf.xml"))
+	bw.printf("  To accept a failure, unselect the rule in an XCCDF tailoring file and scan with --tailoring FILE (docs/scap.md).\n")
 }
 
 // plural words a count: "1 rule could", "2 rules could".

@@ -51,6 +51,8 @@ func Default() *Registry {
 		"sarif": validUTF8(SARIF),
 		"junit": validUTF8(JUnit),
 		"html":  validUTF8(HTML),
+		"xccdf": validUTF8(XCCDF),
+		"arf":   validUTF8(ARF),
 	}}
 }
 

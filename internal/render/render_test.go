@@ -249,7 +249,7 @@ func TestDeterministic(t *testing.T) {
 
 func TestRegistry(t *testing.T) {
 	reg := Default()
-	want := []string{"html", "json", "junit", "sarif", "table"}
+	want := []string{"arf", "html", "json", "junit", "sarif", "table", "xccdf"}
 	if got := reg.Names(); !slices.Equal(got, want) {
 		t.Errorf("Names() = %v, want %v", got, want)
 	}

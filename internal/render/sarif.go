@@ -357,7 +357,7 @@ func sarifTags(refs map[string][]string) []string {
 // sarifResultFor maps one report result; ok is false for statuses SARIF
 // does not carry as results.
 func sarifResultFor(res result.Result, ruleIndex int) (sr sarifResult, ok bool) {
-	outcome := res.Status
+	outcome := res.Status.Base()
 	if res.Status == result.Waived {
 		outcome = res.WaivedStatus
 	}
@@ -519,17 +519,33 @@ func ruleName(id string) string {
 	return b.String()
 }
 
-// fullSummary returns the counts with every status present, counting the
-// results when the report carries no summary.
+// fullSummary returns the counts with cradle's five statuses always
+// present and the XCCDF ones a result has, counting the results when the
+// report carries no summary.
 func fullSummary(r *result.Report) result.Summary {
 	s := result.Summary{}
 	for _, st := range result.Statuses {
 		s[st] = r.Summary[st]
 	}
+	for _, st := range result.XCCDFStatuses {
+		if n := r.Summary[st]; n > 0 {
+			s[st] = n
+		}
+	}
 	if r.Summary == nil {
 		for _, res := range r.Results {
 			s[res.Status]++
 		}
+	}
+	return s
+}
+
+// baseSummary is fullSummary with the XCCDF statuses folded into the five
+// they fall under (result.Status.Base).
+func baseSummary(r *result.Report) result.Summary {
+	s := result.Summary{}
+	for st, n := range fullSummary(r) {
+		s[st.Base()] += n
 	}
 	return s
 }

@@ -56,7 +56,7 @@ func Table(w io.Writer, r *result.Report, opts Options) error {
 		}
 		rs := bySeverity(r.Results, st)
 		for _, res := range rs {
-			bw.printf("%s %-8s %s  %s\n", paint(statusColor(st), fmt.Sprintf("%-14s", strings.ToUpper(string(st)))), res.Severity, res.RuleID, res.Title)
+			bw.printf("%s %-8s %s  %s\n", paint(statusColor(st), fmt.Sprintf("%-14s", strings.ToUpper(string(res.Status)))), res.Severity, res.RuleID, res.Title)
 			if res.Reason != "" {
 				bw.printf("    reason: %s\n", res.Reason)
 			}
@@ -77,7 +77,7 @@ func Table(w io.Writer, r *result.Report, opts Options) error {
 	}
 	bw.printf("\n%d rules: ", len(r.Results))
 	var parts []string
-	for _, st := range result.Statuses {
+	for _, st := range r.StatusesOf() {
 		parts = append(parts, paint(statusColor(st), fmt.Sprintf("%d %s", r.Summary[st], st)))
 	}
 	bw.printf("%s\n", strings.Join(parts, ", "))
@@ -118,7 +118,7 @@ func orDash(s string) string {
 func bySeverity(rs []result.Result, st result.Status) []result.Result {
 	var out []result.Result
 	for _, r := range rs {
-		if r.Status == st {
+		if r.Status.Base() == st {
 			out = append(out, r)
 		}
 	}

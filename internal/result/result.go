@@ -30,6 +30,52 @@ const (
 // Statuses lists every status in report order.
 var Statuses = []Status{Pass, Fail, NotApplicable, Error, Waived}
 
+// The XCCDF 1.2 rule results (§6.6.4.2) that cradle's own statuses do not
+// spell the same way, for reports of SCAP content (cradle scan --scap):
+// there a result's status is the XCCDF name. pass, fail and error are
+// shared.
+const (
+	XCCDFNotApplicable Status = "notapplicable"
+	NotChecked         Status = "notchecked"
+	NotSelected        Status = "notselected"
+	Unknown            Status = "unknown"
+	Informational      Status = "informational"
+	Fixed              Status = "fixed"
+)
+
+// XCCDFStatuses lists the XCCDF-only statuses in report order. A summary
+// carries them only when a result has one, so reports of cradle's own
+// rules keep their five keys.
+var XCCDFStatuses = []Status{XCCDFNotApplicable, NotChecked, NotSelected, Unknown, Informational, Fixed}
+
+// Base maps a status onto cradle's five for formats and gates that know
+// only those: an XCCDF notapplicable, notchecked, notselected or
+// informational is not applicable, unknown is an error (nothing proved
+// the rule holds), fixed is a pass.
+func (s Status) Base() Status {
+	switch s {
+	case XCCDFNotApplicable, NotChecked, NotSelected, Informational:
+		return NotApplicable
+	case Unknown:
+		return Error
+	case Fixed:
+		return Pass
+	}
+	return s
+}
+
+// Known reports whether s is a status cradle writes.
+func (s Status) Known() bool {
+	for _, l := range [][]Status{Statuses, XCCDFStatuses} {
+		for _, x := range l {
+			if s == x {
+				return true
+			}
+		}
+	}
+	return false
+}
+
 // Severity ranks rules; the zero value is invalid.
 type Severity int
 
@@ -106,6 +152,53 @@ type Result struct {
 	WaivedStatus Status `json:"waived_status,omitempty"`
 	Description  string `json:"description,omitempty"`
 	Rationale    string `json:"rationale,omitempty"`
+	// SCAP carries what XCCDF and ARF output need of a rule of SCAP content.
+	SCAP *SCAPResult `json:"scap,omitempty"`
+}
+
+// SCAPResult is the XCCDF side of a rule result.
+type SCAPResult struct {
+	Idents []Ident     `json:"idents,omitempty"`
+	Weight float64     `json:"weight"`
+	Role   string      `json:"role,omitempty"`
+	Checks []SCAPCheck `json:"checks,omitempty"`
+}
+
+// Ident is an XCCDF ident (a CCE, a STIG id …).
+type Ident struct {
+	System string `json:"system"`
+	Value  string `json:"value"`
+}
+
+// SCAPCheck names the check content a result came from.
+type SCAPCheck struct {
+	System string `json:"system"`
+	Href   string `json:"href"`
+	Name   string `json:"name"`
+}
+
+// SCAPRun describes the SCAP content a report evaluated.
+type SCAPRun struct {
+	Content          string      `json:"content"`
+	DataStream       string      `json:"data_stream,omitempty"`
+	Benchmark        string      `json:"benchmark"`
+	BenchmarkVersion string      `json:"benchmark_version,omitempty"`
+	BenchmarkTitle   string      `json:"benchmark_title,omitempty"`
+	Profile          string      `json:"profile"`
+	ProfileTitle     string      `json:"profile_title,omitempty"`
+	Tailoring        string      `json:"tailoring,omitempty"`
+	ScoreSystem      string      `json:"score_system"`
+	Score            float64     `json:"score"`
+	MaxScore         float64     `json:"max_score"`
+	Values           []SCAPValue `json:"values,omitempty"`
+	// RegexEngines names the regular-expression engines OVAL patterns ran on.
+	RegexEngines []string `json:"regex_engines,omitempty"`
+}
+
+// SCAPValue is the value a run gave an XCCDF Value.
+type SCAPValue struct {
+	ID    string `json:"id"`
+	Value string `json:"value"`
 }
 
 // Target describes what was scanned.
@@ -130,6 +223,8 @@ type Report struct {
 	DurationMS    int64     `json:"duration_ms"`
 	Summary       Summary   `json:"summary"`
 	Results       []Result  `json:"results"`
+	// SCAP is set for a scan of SCAP content (cradle scan --scap).
+	SCAP *SCAPRun `json:"scap,omitempty"`
 }
 
 // Tool identifies the producer.
@@ -150,12 +245,24 @@ func (r *Report) Summarize() {
 	r.Summary = s
 }
 
+// StatusesOf returns the statuses a report's summary lists: cradle's
+// five, then the XCCDF ones it has.
+func (r *Report) StatusesOf() []Status {
+	out := append([]Status(nil), Statuses...)
+	for _, st := range XCCDFStatuses {
+		if r.Summary[st] > 0 {
+			out = append(out, st)
+		}
+	}
+	return out
+}
+
 // MaxFailedSeverity returns the highest severity among failing results, or
 // 0 when there is none.
 func (r *Report) MaxFailedSeverity() Severity {
 	var max Severity
 	for _, res := range r.Results {
-		if res.Status == Fail && res.Severity > max {
+		if res.Status.Base() == Fail && res.Severity > max {
 			max = res.Severity
 		}
 	}
