@@ -219,7 +219,8 @@ func packagedMetadata(comps []Component) {
 		if c.Manager != "" || c.Type == TypeFile || c.SHA512 != "" || owner[c.Found] == "" {
 			continue
 		}
-		why := "installed with the " + owner[c.Found] + " (it ships " + c.Found + "), whose SHA-512 covers these files"
+		// The specifics go in parentheses so that check groups the reason.
+		why := "installed with a package whose SHA-512 covers these files (the " + owner[c.Found] + " ships " + c.Found + ")"
 		for _, f := range []string{FieldHash, FieldFilename, FieldExecutable, "archive", "structured"} {
 			c.unavailable(f, why)
 		}
