@@ -221,7 +221,7 @@ func component(c Component, files bool) cdx.Component {
 	}
 	if c.License != "" {
 		ack := cdx.LicenseAcknowledgementDeclared
-		if expr := SPDXExpression(c.License); expr != "" {
+		if expr, _ := componentLicense(c); expr != "" {
 			out.Licenses = &cdx.Licenses{{Expression: expr, Acknowledgement: &ack}}
 		} else {
 			// Database licence fields are not always SPDX expressions
