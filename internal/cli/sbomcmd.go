@@ -25,7 +25,8 @@ Targets are those of "cradle scan": the live host by default, --root DIR
 (a root filesystem or a source tree) or --image FILE; --file FILE
 catalogues one file. Nothing in the target is executed or written.
 
-Every file a package ships (dpkg's file lists, apk's installed database)
+Every file a package ships (dpkg's file lists, apk's installed database,
+rpm's headers)
 is hashed with SHA-512 as BSI TR-03183-2 asks; the package's hash is
 SHA-512 over its files' sorted sha512sum lines (docs/sbom.md). --files
 also lists each file as a component of its own; --no-file-hashes skips

@@ -290,7 +290,7 @@ func executableWord(x bool) string {
 
 // PropUnavailable is the property (CycloneDX) or comment line prefix
 // (SPDX) that names a TR-03183-2 field the target cannot supply for a
-// component, and why: "hash: rpm file lists are not read yet".
+// component, and why: "hash: dpkg file list not found".
 const PropUnavailable = "cradle:unavailable"
 
 // unavailableList is c.Unavailable as "field: reason", sorted.
