@@ -194,14 +194,29 @@ func catalogFacts(c *Component, p catalogers.Package) {
 		why = "the project " + p.Location + " describes: a source tree, not a built file"
 	case declaredCatalogers[p.Cataloger]:
 		why = "declared in " + p.Location + "; the dependency's files are not identified on the target"
+	case p.Cataloger == "java-archive" && c.SHA512 != "":
+		// The archive is the deployable file (bsiProperties).
+		c.Executable = executableWord(p.Executable)
+		return
 	case p.Cataloger == "java-archive":
-		why = "found in the archive " + p.Location + "; archives are not hashed yet"
+		why = "found in the archive " + p.Location + ", which could not be hashed"
 	default:
 		why = "installed metadata (" + p.Location + ") does not list the package's files; they are not hashed yet"
 	}
 	for _, f := range []string{FieldHash, FieldFilename, FieldExecutable, "archive", "structured"} {
 		c.unavailable(f, why)
 	}
+}
+
+// hashedArchive tells a component that is a Java archive hashed as a
+// whole from one found inside an archive.
+func hashedArchive(c Component) bool {
+	for _, p := range c.Properties {
+		if p.Name == "cradle:cataloger" {
+			return p.Value == "java-archive"
+		}
+	}
+	return false
 }
 
 // packagedMetadata names, for catalogued components whose metadata file

@@ -314,6 +314,12 @@ func bsiProperties(c Component) [][2]string {
 			{"bsi:component:executable", c.Executable},
 			{"bsi:component:archive", "no archive"}, {"bsi:component:structured", "unstructured"}}
 	}
+	if c.Manager == "" && c.SHA512 != "" && hashedArchive(c) {
+		// A Java archive: the deployable file is the archive itself.
+		return [][2]string{{"bsi:component:filename", path.Base(c.Found)},
+			{"bsi:component:executable", c.Executable},
+			{"bsi:component:archive", "archive"}, {"bsi:component:structured", "structured"}}
+	}
 	if c.Manager == "" {
 		return nil
 	}
