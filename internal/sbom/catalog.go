@@ -201,7 +201,7 @@ func catalogFacts(c *Component, p catalogers.Package) {
 	case p.Cataloger == "java-archive":
 		why = "found in the archive " + p.Location + ", which could not be hashed"
 	default:
-		why = "installed metadata (" + p.Location + ") does not list the package's files; they are not hashed yet"
+		why = "installed metadata (" + p.Location + ") does not list the package's files"
 	}
 	for _, f := range []string{FieldHash, FieldFilename, FieldExecutable, "archive", "structured"} {
 		c.unavailable(f, why)

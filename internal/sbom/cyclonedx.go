@@ -320,7 +320,7 @@ func bsiProperties(c Component) [][2]string {
 			{"bsi:component:executable", c.Executable},
 			{"bsi:component:archive", "archive"}, {"bsi:component:structured", "structured"}}
 	}
-	if c.Manager == "" {
+	if c.Manager == "" && len(c.Files) == 0 {
 		return nil
 	}
 	var out [][2]string

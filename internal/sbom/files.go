@@ -48,7 +48,12 @@ const maxListFile = 64 << 20
 // list cannot be read, or whose files are all missing, gets the reason
 // in Unavailable instead of a hash.
 func hashFiles(ctx context.Context, t target.Target, comps []Component, workers int) error {
-	lists := fileLists(ctx, t, comps)
+	return hashLists(ctx, t, comps, fileLists(ctx, t, comps), workers)
+}
+
+// hashLists is hashFiles with the file lists given (lists[i] is
+// comps[i]'s).
+func hashLists(ctx context.Context, t target.Target, comps []Component, lists []fileList, workers int) error {
 	if workers <= 0 {
 		workers = min(2*runtime.GOMAXPROCS(0), 8)
 	}

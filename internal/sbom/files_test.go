@@ -5,6 +5,7 @@ import (
 	"crypto/sha512"
 	"encoding/hex"
 	"os"
+	"path"
 	"path/filepath"
 	"reflect"
 	"runtime"
@@ -173,6 +174,34 @@ func FuzzDebianExpression(f *testing.F) {
 		for _, w := range strings.Fields(strings.NewReplacer("(", " ", ")", " ").Replace(expr)) {
 			if strings.HasPrefix(w, "LicenseRef-") && refs[w] == "" {
 				t.Fatalf("%q → %q: %s not in refs", s, expr, w)
+			}
+		}
+	})
+}
+
+func TestParseRecord(t *testing.T) {
+	rec := "pkg/__init__.py,sha256=x,1\n\"pkg/a, b.py\",,\n../../../bin/tool,sha256=y,2\npkg/__init__.py,,\n,,\n/etc/abs.conf,,\n"
+	got, err := parseRecord([]byte(rec), "/usr/lib/python3/site-packages")
+	want := []string{"/etc/abs.conf", "/usr/bin/tool", "/usr/lib/python3/site-packages/pkg/__init__.py", "/usr/lib/python3/site-packages/pkg/a, b.py"}
+	if err != nil || !reflect.DeepEqual(got, want) {
+		t.Errorf("parseRecord = %q, %v; want %q", got, err, want)
+	}
+	if _, err := parseRecord([]byte("\"unterminated\n"), "/s"); err == nil {
+		t.Error("bad CSV accepted")
+	}
+}
+
+// FuzzRecord: any RECORD gives clean absolute paths or an error.
+func FuzzRecord(f *testing.F) {
+	f.Add([]byte("pkg/__init__.py,sha256=x,1\n../../../bin/tool,,\n"))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		paths, err := parseRecord(b, "/usr/lib/python3/site-packages")
+		if err != nil {
+			return
+		}
+		for _, p := range paths {
+			if !strings.HasPrefix(p, "/") || path.Clean(p) != p {
+				t.Fatalf("path %q", p)
 			}
 		}
 	})

@@ -164,6 +164,11 @@ func BuildWith(ctx context.Context, t target.Target, name string, image bool, o 
 	if err := b.addCatalog(ctx, t, catalogers.Options{}); err != nil {
 		return nil, err
 	}
+	if !o.NoFileHashes {
+		if err := hashLangFiles(ctx, t, b.Components, o.Workers); err != nil {
+			return nil, err
+		}
+	}
 	packagedMetadata(b.Components)
 	return b, nil
 }
