@@ -189,17 +189,17 @@ func catalogFacts(c *Component, p catalogers.Package) {
 	var why string
 	switch {
 	case linkedCatalogers[p.Cataloger]:
-		why = "compiled into " + p.Location + ", not a file of its own"
+		why = "compiled into a binary (" + p.Location + "), not a file of its own"
 	case declaredCatalogers[p.Cataloger] && p.Type == catalogers.TypeApplication:
-		why = "the project " + p.Location + " describes: a source tree, not a built file"
+		why = "the project a lockfile or manifest describes (" + p.Location + "): a source tree, not a built file"
 	case declaredCatalogers[p.Cataloger]:
-		why = "declared in " + p.Location + "; the dependency's files are not identified on the target"
+		why = "declared in a lockfile or manifest (" + p.Location + "); the dependency's files are not identified on the target"
 	case p.Cataloger == "java-archive" && c.SHA512 != "":
 		// The archive is the deployable file (bsiProperties).
 		c.Executable = executableWord(p.Executable)
 		return
 	case p.Cataloger == "java-archive":
-		why = "found in the archive " + p.Location + ", which could not be hashed"
+		why = "found in an archive that could not be hashed (" + p.Location + ")"
 	default:
 		why = "installed metadata (" + p.Location + ") does not list the package's files"
 	}

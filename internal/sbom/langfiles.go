@@ -68,7 +68,7 @@ func hashLangFiles(ctx context.Context, t target.Target, comps []Component, work
 			for _, f := range []string{FieldHash, FieldExecutable, "archive", "structured"} {
 				delete(c.Unavailable, f)
 			}
-			c.unavailable(FieldFilename, "installed files, not one file: the package archive's name is not recorded")
+			c.unavailable(FieldFilename, noSingleFile)
 		}
 		comps[i] = c
 	}
