@@ -29,6 +29,12 @@ type SBOMInput struct {
 	// NoFileHashes skips hashing (the SBOM then says the hashes are
 	// unavailable).
 	Files, NoFileHashes bool
+	// Sign wraps the document in an in-toto attestation signed with Key
+	// (a private key file; empty: $CRADLE_SIGNING_KEY or the generated
+	// key). Subject names the artifact the attestation is about when it
+	// is not the file or image catalogued (a host, a root filesystem).
+	Sign         bool
+	Key, Subject string
 }
 
 // SBOMOutput is the rendered document and what it covers.
@@ -58,6 +64,9 @@ func (a *App) SBOM(ctx context.Context, in SBOMInput) (*SBOMOutput, error) {
 	if in.Files && in.NoFileHashes {
 		return nil, Usagef("--files needs the file hashes: drop --no-file-hashes")
 	}
+	if err := checkSign(in); err != nil {
+		return nil, err
+	}
 	when := in.Time
 	if when.IsZero() {
 		when = time.Now()
@@ -85,5 +94,16 @@ func (a *App) SBOM(ctx context.Context, in SBOMInput) (*SBOMOutput, error) {
 	if err := b.Write(&buf, in.Format, sbom.WriteOptions{Time: when, ToolVersion: a.Version, Creator: in.Creator, Files: in.Files}); err != nil {
 		return nil, err
 	}
-	return &SBOMOutput{Document: buf.Bytes(), Components: len(b.Components), Gaps: b.Gaps}, nil
+	return a.sbomOutput(in, b, buf.Bytes())
+}
+
+// sbomOutput is the rendered document, signed when asked.
+func (a *App) sbomOutput(in SBOMInput, b *sbom.BOM, doc []byte) (*SBOMOutput, error) {
+	if in.Sign {
+		var err error
+		if doc, err = a.attest(in, b, doc); err != nil {
+			return nil, err
+		}
+	}
+	return &SBOMOutput{Document: doc, Components: len(b.Components), Gaps: b.Gaps}, nil
 }

@@ -44,5 +44,5 @@ func (a *App) sbomFile(ctx context.Context, in SBOMInput, when time.Time) (*SBOM
 	if err := b.Write(&buf, in.Format, sbom.WriteOptions{Time: when, ToolVersion: a.Version, Creator: in.Creator}); err != nil {
 		return nil, err
 	}
-	return &SBOMOutput{Document: buf.Bytes(), Components: len(b.Components), Gaps: b.Gaps}, nil
+	return a.sbomOutput(in, b, buf.Bytes())
 }

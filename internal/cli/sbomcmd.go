@@ -25,7 +25,8 @@ Targets are those of "cradle scan": the live host by default, --root DIR
 (a root filesystem or a source tree) or --image FILE; --file FILE
 catalogues one file. Nothing in the target is executed or written.
 
-Every file a package ships (dpkg's file lists, apk's installed database)
+Every file a package ships (dpkg's file lists, apk's installed database,
+rpm's headers)
 is hashed with SHA-512 as BSI TR-03183-2 asks; the package's hash is
 SHA-512 over its files' sorted sha512sum lines (docs/sbom.md). --files
 also lists each file as a component of its own; --no-file-hashes skips
@@ -42,6 +43,13 @@ See docs/sbom.md.
 
 -o FILE writes the document atomically to FILE instead of standard output.
 
+--sign writes, instead of the bare SBOM, an in-toto attestation (Statement
+v1, predicate type https://cyclonedx.org/bom or https://spdx.dev/Document)
+in a DSSE envelope signed with cradle's key (cradle key): its subject is
+the --file or --image archive (SHA-256, SHA-512), --subject FILE, or for a
+host or root filesystem the SHA-512 over its files' sha512sum lines.
+"cradle sbom verify FILE" checks it; cosign and in-toto libraries can too.
+
 "cradle sbom check FILE" rates an SBOM against TR-03183-2; "cradle sbom
 diff A B" compares two.
 
@@ -52,7 +60,8 @@ error; 130 interrupted (SIGINT, SIGTERM).`
 func newSBOMCmd(env *Env) *cobra.Command {
 	var tf targetFlags
 	var format, out, file, creator string
-	var files, noHashes bool
+	var files, noHashes, sign bool
+	var key, subject string
 	cmd := &cobra.Command{
 		Use:   "sbom [--root DIR | --image FILE | --file FILE] [flags]",
 		Short: "Write the software bill of materials (CycloneDX, SPDX) of a host, root filesystem or image",
@@ -62,6 +71,7 @@ func newSBOMCmd(env *Env) *cobra.Command {
   cradle sbom --root /srv/rootfs --format spdx-json --creator sbom@example.com
   cradle sbom --file ./bin/server
   SOURCE_DATE_EPOCH=1735689600 cradle sbom --image app.tar -o app.cdx.json
+  cradle sbom --image app.tar --sign -o app.att.json
   cradle sbom check app.cdx.json --min-score 90`,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			spec, err := tf.spec(cmd)
@@ -72,7 +82,7 @@ func newSBOMCmd(env *Env) *cobra.Command {
 				return usageErr("--file cannot be combined with another target")
 			}
 			res, err := env.app().SBOM(cmd.Context(), app.SBOMInput{Target: spec, Format: format, File: file,
-				Creator: creator, Files: files, NoFileHashes: noHashes})
+				Creator: creator, Files: files, NoFileHashes: noHashes, Sign: sign, Key: key, Subject: subject})
 			if err != nil {
 				return err
 			}
@@ -90,6 +100,9 @@ func newSBOMCmd(env *Env) *cobra.Command {
 	fl.StringVar(&creator, "creator", "", "who creates the SBOM: an e-mail address (\"Name <a@b>\") or an http(s) URL")
 	fl.BoolVar(&files, "files", false, "list every hashed file as a component of its own")
 	fl.BoolVar(&noHashes, "no-file-hashes", false, "do not hash the packages' files (faster; no SHA-512 in the SBOM)")
-	cmd.AddCommand(newSBOMCheckCmd(env), newSBOMDiffCmd(env))
+	fl.BoolVar(&sign, "sign", false, "write a signed in-toto attestation (DSSE) holding the SBOM instead of the bare SBOM")
+	fl.StringVar(&key, "key", "", "with --sign: sign with the ed25519 private key in `FILE` (default: $CRADLE_SIGNING_KEY, else the generated key)")
+	fl.StringVar(&subject, "subject", "", "with --sign: the attestation is about `FILE` (default: the --file or --image catalogued, else the target's files)")
+	cmd.AddCommand(newSBOMCheckCmd(env), newSBOMDiffCmd(env), newSBOMVerifyCmd(env))
 	return cmd
 }

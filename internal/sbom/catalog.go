@@ -194,19 +194,34 @@ func catalogFacts(c *Component, p catalogers.Package) {
 	var why string
 	switch {
 	case linkedCatalogers[p.Cataloger]:
-		why = "compiled into " + p.Location + ", not a file of its own"
+		why = "compiled into a binary (" + p.Location + "), not a file of its own"
 	case declaredCatalogers[p.Cataloger] && p.Type == catalogers.TypeApplication:
-		why = "the project " + p.Location + " describes: a source tree, not a built file"
+		why = "the project a lockfile or manifest describes (" + p.Location + "): a source tree, not a built file"
 	case declaredCatalogers[p.Cataloger]:
-		why = "declared in " + p.Location + "; the dependency's files are not identified on the target"
+		why = "declared in a lockfile or manifest (" + p.Location + "); the dependency's files are not identified on the target"
+	case p.Cataloger == "java-archive" && c.SHA512 != "":
+		// The archive is the deployable file (bsiProperties).
+		c.Executable = executableWord(p.Executable)
+		return
 	case p.Cataloger == "java-archive":
-		why = "found in the archive " + p.Location + "; archives are not hashed yet"
+		why = "found in an archive that could not be hashed (" + p.Location + ")"
 	default:
-		why = "installed metadata (" + p.Location + ") does not list the package's files; they are not hashed yet"
+		why = "installed metadata (" + p.Location + ") does not list the package's files"
 	}
 	for _, f := range []string{FieldHash, FieldFilename, FieldExecutable, "archive", "structured"} {
 		c.unavailable(f, why)
 	}
+}
+
+// hashedArchive tells a component that is a Java archive hashed as a
+// whole from one found inside an archive.
+func hashedArchive(c Component) bool {
+	for _, p := range c.Properties {
+		if p.Name == "cradle:cataloger" {
+			return p.Value == "java-archive"
+		}
+	}
+	return false
 }
 
 // packagedMetadata names, for catalogued components whose metadata file
@@ -224,7 +239,8 @@ func packagedMetadata(comps []Component) {
 		if c.Manager != "" || c.Type == TypeFile || c.SHA512 != "" || owner[c.Found] == "" {
 			continue
 		}
-		why := "installed with the " + owner[c.Found] + " (it ships " + c.Found + "), whose SHA-512 covers these files"
+		// The specifics go in parentheses so that check groups the reason.
+		why := "installed with a package whose SHA-512 covers these files (the " + owner[c.Found] + " ships " + c.Found + ")"
 		for _, f := range []string{FieldHash, FieldFilename, FieldExecutable, "archive", "structured"} {
 			c.unavailable(f, why)
 		}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"regexp"
 	"sort"
 	"strings"
 	"text/tabwriter"
@@ -261,21 +262,13 @@ func (r *CheckReport) Table(w io.Writer) error {
 	if err := tw.Flush(); err != nil {
 		return err
 	}
-	reasons := map[string]int{}
-	for _, g := range r.Gaps {
-		for _, u := range g.Unavailable {
-			reasons[u.Field+": "+u.Reason]++
-		}
-	}
-	if len(reasons) > 0 {
-		fmt.Fprintln(w, "\nunavailable (the target cannot supply them):")
-		keys := make([]string, 0, len(reasons))
-		for k := range reasons {
-			keys = append(keys, k)
-		}
-		sort.Strings(keys)
-		for _, k := range keys {
-			fmt.Fprintf(w, "  %5d × %s\n", reasons[k], k)
+	if groups := groupUnavailable(r.Gaps); len(groups) > 0 {
+		fmt.Fprintln(w, "\nunavailable (the target cannot supply them), components × fields: reason:")
+		for _, g := range groups {
+			fmt.Fprintf(w, "  %5d × %s: %s\n", g.n, g.fields, g.reason)
+			if g.example != "" {
+				fmt.Fprintf(w, "          e.g. %s\n", g.example)
+			}
 		}
 	}
 	n := 0
@@ -293,6 +286,65 @@ func (r *CheckReport) Table(w io.Writer) error {
 		fmt.Fprintf(w, "  %s: %s\n", strings.TrimSpace(g.Name+" "+g.Version), strings.Join(g.Missing, ", "))
 	}
 	return nil
+}
+
+// unavailableGroup is a line of the table's unavailable section: the
+// components whose fields are unavailable for the same reason, the
+// specifics in parentheses aside.
+type unavailableGroup struct {
+	n                              int
+	fields, reason, example, first string
+}
+
+var parenthesised = regexp.MustCompile(`\([^()]*\)`)
+
+// groupUnavailable groups the unavailable fields by reason: each
+// component's fields with one reason form a key with the reason, its
+// parenthesised specifics (a path, a package) replaced by "(…)", so a
+// reason repeated for many components is one line. A group that merged
+// different specifics shows its first component's as an example. Largest
+// groups first.
+func groupUnavailable(gaps []ComponentGaps) []unavailableGroup {
+	byKey := map[string]*unavailableGroup{}
+	for _, g := range gaps {
+		fields := map[string][]string{}
+		var order []string
+		for _, u := range g.Unavailable {
+			if fields[u.Reason] == nil {
+				order = append(order, u.Reason)
+			}
+			fields[u.Reason] = append(fields[u.Reason], u.Field)
+		}
+		for _, why := range order {
+			fs := fields[why]
+			sort.Strings(fs)
+			shape := parenthesised.ReplaceAllString(why, "(…)")
+			k := strings.Join(fs, ", ") + "\x00" + shape
+			ug := byKey[k]
+			if ug == nil {
+				ug = &unavailableGroup{fields: strings.Join(fs, ", "), reason: why, first: strings.TrimSpace(g.Name + " " + g.Version)}
+				byKey[k] = ug
+			} else if ug.reason != shape && ug.reason != why {
+				ug.example = ug.first + ": " + ug.reason
+				ug.reason = shape
+			}
+			ug.n++
+		}
+	}
+	out := make([]unavailableGroup, 0, len(byKey))
+	for _, g := range byKey {
+		out = append(out, *g)
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if out[i].n != out[j].n {
+			return out[i].n > out[j].n
+		}
+		if out[i].fields != out[j].fields {
+			return out[i].fields < out[j].fields
+		}
+		return out[i].reason < out[j].reason
+	})
+	return out
 }
 
 // Below reports whether the score is under the minimum asked for.

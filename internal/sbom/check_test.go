@@ -5,6 +5,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 )
@@ -224,4 +225,25 @@ func FuzzFileLists(f *testing.F) {
 			}
 		}
 	})
+}
+
+func TestGroupUnavailable(t *testing.T) {
+	u := func(field, why string) FieldResult {
+		return FieldResult{Field: field, Status: StatusUnavailable, Reason: why}
+	}
+	gaps := []ComponentGaps{
+		{Name: "a", Version: "1", Unavailable: []FieldResult{u("hash", "owned by x (pkg a)"), u("filename", "owned by x (pkg a)"), u("licence", "none stated")}},
+		{Name: "b", Unavailable: []FieldResult{u("filename", "owned by x (pkg b)"), u("hash", "owned by x (pkg b)")}},
+		{Name: "c", Unavailable: []FieldResult{u("hash", "owned by x (pkg c)")}},
+		{Name: "d", Unavailable: []FieldResult{u("licence", "none stated")}},
+	}
+	got := groupUnavailable(gaps)
+	want := []unavailableGroup{
+		{n: 2, fields: "filename, hash", reason: "owned by x (…)", example: "a 1: owned by x (pkg a)", first: "a 1"},
+		{n: 2, fields: "licence", reason: "none stated", first: "a 1"},
+		{n: 1, fields: "hash", reason: "owned by x (pkg c)", first: "c"},
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("got %+v\nwant %+v", got, want)
+	}
 }

@@ -221,7 +221,7 @@ func component(c Component, files bool) cdx.Component {
 	}
 	if c.License != "" {
 		ack := cdx.LicenseAcknowledgementDeclared
-		if expr := SPDXExpression(c.License); expr != "" {
+		if expr, _ := componentLicense(c); expr != "" {
 			out.Licenses = &cdx.Licenses{{Expression: expr, Acknowledgement: &ack}}
 		} else {
 			// Database licence fields are not always SPDX expressions
@@ -290,7 +290,7 @@ func executableWord(x bool) string {
 
 // PropUnavailable is the property (CycloneDX) or comment line prefix
 // (SPDX) that names a TR-03183-2 field the target cannot supply for a
-// component, and why: "hash: rpm file lists are not read yet".
+// component, and why: "hash: dpkg file list not found".
 const PropUnavailable = "cradle:unavailable"
 
 // unavailableList is c.Unavailable as "field: reason", sorted.
@@ -314,7 +314,13 @@ func bsiProperties(c Component) [][2]string {
 			{"bsi:component:executable", c.Executable},
 			{"bsi:component:archive", "no archive"}, {"bsi:component:structured", "unstructured"}}
 	}
-	if c.Manager == "" {
+	if c.Manager == "" && c.SHA512 != "" && hashedArchive(c) {
+		// A Java archive: the deployable file is the archive itself.
+		return [][2]string{{"bsi:component:filename", path.Base(c.Found)},
+			{"bsi:component:executable", c.Executable},
+			{"bsi:component:archive", "archive"}, {"bsi:component:structured", "structured"}}
+	}
+	if c.Manager == "" && len(c.Files) == 0 {
 		return nil
 	}
 	var out [][2]string

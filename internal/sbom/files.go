@@ -11,6 +11,7 @@ import (
 	"io/fs"
 	"path"
 	"runtime"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -47,7 +48,12 @@ const maxListFile = 64 << 20
 // list cannot be read, or whose files are all missing, gets the reason
 // in Unavailable instead of a hash.
 func hashFiles(ctx context.Context, t target.Target, comps []Component, workers int) error {
-	lists := fileLists(t, comps)
+	return hashLists(ctx, t, comps, fileLists(ctx, t, comps), workers)
+}
+
+// hashLists is hashFiles with the file lists given (lists[i] is
+// comps[i]'s).
+func hashLists(ctx context.Context, t target.Target, comps []Component, lists []fileList, workers int) error {
 	if workers <= 0 {
 		workers = min(2*runtime.GOMAXPROCS(0), 8)
 	}
@@ -193,11 +199,11 @@ type fileList struct {
 
 // fileLists reads the file list of each component from its package
 // manager: dpkg's info/NAME[:ARCH].list, apk's R: lines of the installed
-// database. rpm's file lists (header tags) are not read yet.
-func fileLists(t target.Target, comps []Component) []fileList {
+// database, the file lists of the rpm headers in the SQLite rpmdb.
+func fileLists(ctx context.Context, t target.Target, comps []Component) []fileList {
 	out := make([]fileList, len(comps))
-	var apk map[string][]string
-	var apkErr error
+	var apk, rpm map[string][]string
+	var apkErr, rpmErr error
 	for i, c := range comps {
 		switch c.Manager {
 		case packages.Dpkg:
@@ -214,7 +220,16 @@ func fileLists(t target.Target, comps []Component) []fileList {
 				out[i].why = "apk lists no file for the package"
 			}
 		case packages.RPM:
-			out[i].why = "rpm file lists are not read yet"
+			if rpm == nil && rpmErr == nil {
+				rpm, rpmErr = rpmLists(ctx, t)
+			}
+			if rpmErr != nil {
+				out[i].why = "rpm database: " + rpmErr.Error()
+			} else if l, ok := rpm[c.Name+"\x00"+c.Version+"\x00"+c.Arch]; ok {
+				out[i].paths = l
+			} else {
+				out[i].why = "rpm lists no file for the package"
+			}
 		default:
 			out[i].why = "no file list for " + c.Manager + " components"
 		}
@@ -318,4 +333,27 @@ func ParseApkFiles(b []byte) map[string][]string {
 	}
 	flush()
 	return out
+}
+
+// rpmLists reads the file lists of the SQLite rpmdb's headers, keyed by
+// name, EVR and architecture as FromPackages names the components: the
+// paths of regular files (those with a digest), %ghost files left out
+// (rpm does not install them).
+func rpmLists(ctx context.Context, t target.Target) (map[string][]string, error) {
+	out := map[string][]string{}
+	_, err := packages.EachRPMHeader(ctx, t, func(h packages.RPMHeader, files []packages.RPMFile, _ string) error {
+		var paths []string
+		for _, f := range files {
+			if f.Digest != "" && f.Flags&packages.RPMFileGhost == 0 {
+				paths = append(paths, path.Clean("/"+f.Path))
+			}
+		}
+		sort.Strings(paths)
+		out[h.Name+"\x00"+h.EVR()+"\x00"+h.Arch] = slices.Compact(paths)
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
 }

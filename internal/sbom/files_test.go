@@ -5,9 +5,14 @@ import (
 	"crypto/sha512"
 	"encoding/hex"
 	"os"
+	"path"
 	"path/filepath"
+	"reflect"
 	"runtime"
+	"strings"
 	"testing"
+
+	"github.com/github/go-spdx/v2/spdxexp"
 
 	"github.com/cradle-cra/cradle/internal/target"
 )
@@ -108,9 +113,96 @@ func TestSPDXExpression(t *testing.T) {
 	for in, want := range map[string]string{
 		"MIT": "MIT", "GPL-2+": "GPL-2.0-or-later", "GPL-2+ or Artistic": "GPL-2.0-or-later OR Artistic-1.0",
 		"Expat": "MIT", "GPLv2+": "", "public-domain": "", "": "", "(LGPL-2.1+ and BSD-3-clause)": "(LGPL-2.1-or-later AND BSD-3-Clause)",
+		"GPL-2.0+": "GPL-2.0-or-later", "LGPL-2.1": "LGPL-2.1-only", "GPL-3.0+ AND Apache-2.0": "GPL-3.0-or-later AND Apache-2.0",
+		"gpl-3": "GPL-3.0-only", "AGPL-3+": "AGPL-3.0-or-later", "GFDL-1.3+": "GFDL-1.3-or-later", "GPL-2.0-only": "GPL-2.0-only",
+		"bsd-3-clause": "BSD-3-Clause", "Apache-2.0 WITH LLVM-exception": "Apache-2.0 WITH LLVM-exception",
+		"GPL-4+": "", "Zlib": "Zlib", "MIT/X11": "MIT",
 	} {
 		if got := SPDXExpression(in); got != want {
 			t.Errorf("SPDXExpression(%q) = %q, want %q", in, got, want)
 		}
 	}
+}
+
+func TestDebianExpression(t *testing.T) {
+	for _, c := range []struct {
+		in, want string
+		refs     []string
+	}{
+		{"GPL-2+", "GPL-2.0-or-later", nil},
+		{"LGPL-2.1+", "LGPL-2.1-or-later", nil},
+		{"BSD-3-clause or GPL", "BSD-3-Clause OR LicenseRef-GPL", []string{"LicenseRef-GPL"}},
+		{"public-domain", "LicenseRef-public-domain", []string{"LicenseRef-public-domain"}},
+		{"Artistic or GPL-1+", "Artistic-1.0 OR GPL-1.0-or-later", nil},
+		{"GPL-2+ with OpenSSL exception", "LicenseRef-GPL-2-or-later-with-OpenSSL-exception", []string{"LicenseRef-GPL-2-or-later-with-OpenSSL-exception"}},
+		{"GPL-2+ with Font exception", "GPL-2.0-or-later WITH Font-exception-2.0", nil},
+		{"GPL-2+ or AFL-2.1, and Expat and Tcl-BSDish", "(GPL-2.0-or-later OR AFL-2.1) AND (MIT AND LicenseRef-Tcl-BSDish)", []string{"LicenseRef-Tcl-BSDish"}},
+		{"Paul-Vixie's-license", "LicenseRef-Paul-Vixie-s-license", []string{"LicenseRef-Paul-Vixie-s-license"}},
+		{"CC0 or Apache-2.0", "CC0-1.0 OR Apache-2.0", nil},
+		{"GFDL-NIV-1.3+", "LicenseRef-GFDL-NIV-1.3-or-later", []string{"LicenseRef-GFDL-NIV-1.3-or-later"}},
+		{"Perl", "(Artistic-1.0-Perl OR GPL-1.0-or-later)", nil},
+		{"GPL-2+,", "", nil},
+		{"GPL-2+, Expat", "", nil},
+		{"(GPL-2+", "", nil},
+	} {
+		got, refs := DebianExpression(c.in)
+		if got != c.want || !reflect.DeepEqual(licenseRefs(refs), append([]string{}, c.refs...)) {
+			t.Errorf("DebianExpression(%q) = %q %v, want %q %v", c.in, got, licenseRefs(refs), c.want, c.refs)
+		}
+		if got != "" {
+			if ok, bad := spdxexp.ValidateLicenses([]string{got}); !ok {
+				t.Errorf("%q: go-spdx rejects %v", got, bad)
+			}
+		}
+	}
+}
+
+// FuzzDebianExpression: any License field gives "" or an expression
+// go-spdx accepts, whose LicenseRefs are all named in refs.
+func FuzzDebianExpression(f *testing.F) {
+	for _, s := range []string{"GPL-2+ or Artistic", "GPL-2+ with OpenSSL exception", "A or B, and C", "(MIT and x", "public-domain"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		expr, refs := DebianExpression(s)
+		if expr == "" {
+			return
+		}
+		if ok, bad := spdxexp.ValidateLicenses([]string{expr}); !ok {
+			t.Fatalf("%q → %q: invalid %v", s, expr, bad)
+		}
+		for _, w := range strings.Fields(strings.NewReplacer("(", " ", ")", " ").Replace(expr)) {
+			if strings.HasPrefix(w, "LicenseRef-") && refs[w] == "" {
+				t.Fatalf("%q → %q: %s not in refs", s, expr, w)
+			}
+		}
+	})
+}
+
+func TestParseRecord(t *testing.T) {
+	rec := "pkg/__init__.py,sha256=x,1\n\"pkg/a, b.py\",,\n../../../bin/tool,sha256=y,2\npkg/__init__.py,,\n,,\n/etc/abs.conf,,\n"
+	got, err := parseRecord([]byte(rec), "/usr/lib/python3/site-packages")
+	want := []string{"/etc/abs.conf", "/usr/bin/tool", "/usr/lib/python3/site-packages/pkg/__init__.py", "/usr/lib/python3/site-packages/pkg/a, b.py"}
+	if err != nil || !reflect.DeepEqual(got, want) {
+		t.Errorf("parseRecord = %q, %v; want %q", got, err, want)
+	}
+	if _, err := parseRecord([]byte("\"unterminated\n"), "/s"); err == nil {
+		t.Error("bad CSV accepted")
+	}
+}
+
+// FuzzRecord: any RECORD gives clean absolute paths or an error.
+func FuzzRecord(f *testing.F) {
+	f.Add([]byte("pkg/__init__.py,sha256=x,1\n../../../bin/tool,,\n"))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		paths, err := parseRecord(b, "/usr/lib/python3/site-packages")
+		if err != nil {
+			return
+		}
+		for _, p := range paths {
+			if !strings.HasPrefix(p, "/") || path.Clean(p) != p {
+				t.Fatalf("path %q", p)
+			}
+		}
+	})
 }

@@ -150,7 +150,7 @@ func BuildWith(ctx context.Context, t target.Target, name string, image bool, o 
 		}
 		// An installed package is files on disk, not one deployable
 		// file: its archive's name is not recorded.
-		c.unavailable(FieldFilename, "an installed package has no single file; the package archive's name is not recorded")
+		c.unavailable(FieldFilename, noSingleFile)
 	}
 	if o.NoFileHashes {
 		for i := range b.Components {
@@ -164,9 +164,17 @@ func BuildWith(ctx context.Context, t target.Target, name string, image bool, o 
 	if err := b.addCatalog(ctx, t, catalogers.Options{}); err != nil {
 		return nil, err
 	}
+	if !o.NoFileHashes {
+		if err := hashLangFiles(ctx, t, b.Components, o.Workers); err != nil {
+			return nil, err
+		}
+	}
 	packagedMetadata(b.Components)
 	return b, nil
 }
+
+// noSingleFile is why an installed package has no filename.
+const noSingleFile = "an installed package has no single file; the package archive's name is not recorded"
 
 // copyrightHead is how much of a copyright file is read: the header and
 // the "Files: *" paragraph come first, and some files (boost's) are

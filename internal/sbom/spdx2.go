@@ -92,6 +92,7 @@ func (b *BOM) spdx23(w io.Writer, o WriteOptions) error {
 		byRef[c.Ref] = ids[i]
 	}
 	fileN := 0
+	definedRefs := map[string]bool{}
 	for i, c := range b.Components {
 		p := &spdx.Package{PackageName: c.Name, PackageSPDXIdentifier: common.ElementID(ids[i]), PackageVersion: c.Version,
 			PackageDownloadLocation: noassert, PackageLicenseConcluded: noassert, PackageCopyrightText: noassert,
@@ -105,8 +106,16 @@ func (b *BOM) spdx23(w io.Writer, o WriteOptions) error {
 		}
 		p.PackageLicenseDeclared = noassert
 		if c.License != "" {
-			if expr := SPDXExpression(c.License); expr != "" {
+			if expr, refs := componentLicense(c); expr != "" {
 				p.PackageLicenseDeclared = expr
+				// SPDX 2 wants every LicenseRef defined once.
+				for _, id := range licenseRefs(refs) {
+					if !definedRefs[id] {
+						definedRefs[id] = true
+						doc.OtherLicenses = append(doc.OtherLicenses, &spdx.OtherLicense{LicenseIdentifier: id, LicenseName: refs[id],
+							ExtractedText: refs[id], LicenseComment: debianRefComment})
+					}
+				}
 			} else {
 				id := fmt.Sprintf("LicenseRef-cradle-%d", len(doc.OtherLicenses)+1)
 				doc.OtherLicenses = append(doc.OtherLicenses, &spdx.OtherLicense{LicenseIdentifier: id, ExtractedText: c.License,

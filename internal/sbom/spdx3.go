@@ -175,8 +175,11 @@ func (b *BOM) spdx3Doc(base string, o WriteOptions) *spdx3.Document {
 		}
 		rel(ids[i]+"-dependsOn", pkgs[i], spdx3.RelationshipType_DependsOn, to)
 		if c.License != "" {
-			expr := SPDXExpression(c.License)
+			expr, refs := componentLicense(c)
 			le := &spdx3.LicenseExpression{ID: id(ids[i] + "-license"), CreationInfo: ci, LicenseExpression: expr}
+			if len(refs) > 0 {
+				le.Comment = debianRefComment + ": " + c.License
+			}
 			if expr == "" {
 				// Not an SPDX expression: a LicenseRef, with the
 				// database's text as the comment.

@@ -5,6 +5,8 @@ import (
 	"bytes"
 	"compress/zlib"
 	"context"
+	"crypto/sha512"
+	"encoding/hex"
 	"fmt"
 	"os"
 	"os/exec"
@@ -222,6 +224,13 @@ func TestJavaArchive(t *testing.T) {
 	}
 	if len(r.Gaps) != 1 || !strings.Contains(r.Gaps[0], "/opt/broken.jar") {
 		t.Errorf("gaps %v", r.Gaps)
+	}
+	// Each package carries the SHA-512 of the archive that names it.
+	sum := func(b []byte) string { s := sha512.Sum512(b); return hex.EncodeToString(s[:]) }
+	for i, b := range [][]byte{outer, inner, noMeta} {
+		if i < len(r.Packages) && !slices.Equal(r.Packages[i].Hashes, []Hash{{"SHA-512", sum(b)}}) {
+			t.Errorf("%s: hashes %v", r.Packages[i].Location, r.Packages[i].Hashes)
+		}
 	}
 }
 

@@ -65,9 +65,10 @@ type Package struct {
 	Scope string
 	// Properties are further facts ("golang:goos" = "linux").
 	Properties []Property
-	// Hashes are digests of the file itself (TypeFile).
+	// Hashes are digests of the file itself (TypeFile), or of the Java
+	// archive that names the package as its own.
 	Hashes []Hash
-	// Executable says the file has an execute bit (TypeFile).
+	// Executable says the file (or hashed archive) has an execute bit.
 	Executable bool
 }
 

@@ -5,7 +5,9 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"crypto/sha512"
 	"encoding/binary"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -49,7 +51,37 @@ func (javaArchive) Catalog(_ context.Context, f *File) ([]Package, error) {
 		return nil, err
 	}
 	budget := int64(maxNestedTotal)
-	return readJar(ra, size, path.Base(f.Info.Path), f.Path(), 0, &budget)
+	ps, err := readJar(ra, size, path.Base(f.Info.Path), f.Path(), 0, &budget)
+	if err != nil {
+		return nil, err
+	}
+	return ps, hashArchive(ps, f.Path(), io.NewSectionReader(ra, 0, size), f.Info.Mode&0o111 != 0)
+}
+
+// hashArchive gives the packages an archive names as its own (found at
+// location) the archive's SHA-512: the deployable file that ships them.
+func hashArchive(ps []Package, location string, r io.Reader, executable bool) error {
+	own := 0
+	for _, p := range ps {
+		if p.Location == location {
+			own++
+		}
+	}
+	if own == 0 {
+		return nil
+	}
+	h := sha512.New()
+	if _, err := io.Copy(h, r); err != nil {
+		return fmt.Errorf("hash %s: %w", location, err)
+	}
+	sum := hex.EncodeToString(h.Sum(nil))
+	for i := range ps {
+		if ps[i].Location == location {
+			ps[i].Hashes = append(ps[i].Hashes, Hash{Alg: "SHA-512", Value: sum})
+			ps[i].Executable = executable
+		}
+	}
+	return nil
 }
 
 // readJar returns the packages of one archive and its nested archives;
@@ -97,6 +129,7 @@ func readJar(ra io.ReaderAt, size int64, name, location string, depth int, budge
 			*budget -= int64(len(b))
 			ps, err := readJar(bytes.NewReader(b), int64(len(b)), path.Base(n), location+"!/"+n, depth+1, budget)
 			if err == nil {
+				_ = hashArchive(ps, location+"!/"+n, bytes.NewReader(b), zf.Mode()&0o111 != 0) // in memory: cannot fail
 				nested = append(nested, ps...)
 			}
 		}
