@@ -70,7 +70,9 @@ func newCaseListCmd(env *Env) *cobra.Command {
 		Use:   "list [--all]",
 		Short: "List open cases with their severity, remediation due date and next Article 14 report",
 		Long:  caseLong + "\n\nExit codes: 0 listed; 2 usage error or an unreadable store; 1 internal error.",
-		Args:  cobra.NoArgs,
+		Example: `  cradle case list
+  cradle case list --all --format json -o cases.json`,
+		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			sink, err := of.open(env)
 			if err != nil {
@@ -96,7 +98,9 @@ func newCaseShowCmd(env *Env) *cobra.Command {
 		Use:   "show CASE",
 		Short: "Show a case: Article 14 clocks, report drafts and history",
 		Long:  caseLong + "\n\nExit codes: 0 shown; 2 usage error or an unknown case; 1 internal error.",
-		Args:  cobra.ExactArgs(1),
+		Example: `  cradle case show CASE-2026-0001
+  cradle case show CASE-2026-0001 --format json`,
+		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			sink, err := of.open(env)
 			if err != nil {

@@ -209,6 +209,11 @@ func ruleResult(res result.Result, own bool, org, when string) xRuleRes {
 		}
 		rr.Messages = append(rr.Messages, xMessage{Severity: sev, Text: res.Reason})
 	}
+	// Evidence (already bounded, with an "and N more" item when cut) is
+	// kept as informational messages so SCAP consumers see what was read.
+	for _, e := range res.Evidence {
+		rr.Messages = append(rr.Messages, xMessage{Severity: "info", Text: evidenceText(e)})
+	}
 	return rr
 }
 
@@ -286,4 +291,25 @@ type arfReport struct {
 
 type arfContent struct {
 	TR xTestResult `xml:"TestResult"`
+}
+
+// evidenceText is one evidence item on a line: where, what was observed,
+// what was expected.
+func evidenceText(e result.Evidence) string {
+	var b strings.Builder
+	if e.File != "" {
+		b.WriteString(e.File)
+		if e.Line > 0 {
+			fmt.Fprintf(&b, ":%d", e.Line)
+		}
+		b.WriteString(": ")
+	}
+	b.WriteString(e.Observed)
+	if e.Expected != "" {
+		b.WriteString(" (expected " + e.Expected + ")")
+	}
+	if e.Note != "" {
+		b.WriteString(" [" + e.Note + "]")
+	}
+	return b.String()
 }

@@ -3,6 +3,7 @@ package oval
 import (
 	"fmt"
 	"regexp"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -60,6 +61,7 @@ func CompileRegex(pattern string) (*Regex, error) {
 }
 
 func compileRegex(pattern string) (*Regex, error) {
+	pattern = translatePCRE(pattern)
 	if re, err := regexp.Compile(pattern); err == nil {
 		return &Regex{Pattern: pattern, Engine: EngineRE2, re: re}, nil
 	}
@@ -114,4 +116,47 @@ func (r *Regex) FindSubmatch(s string) ([]string, error) {
 		return nil, err
 	}
 	return all[0], nil
+}
+
+// translatePCRE rewrites PCRE escapes neither engine knows into
+// equivalents: \N (any character but a newline; SSG content uses it) is
+// [^\n] outside a character class. \N{…} (a named character in Perl)
+// is left alone, as are escaped backslashes.
+func translatePCRE(p string) string {
+	if !strings.Contains(p, `\N`) {
+		return p
+	}
+	var b strings.Builder
+	inClass := false
+	for i := 0; i < len(p); i++ {
+		c := p[i]
+		switch {
+		case c == '\\' && i+1 < len(p):
+			if p[i+1] == 'N' && !inClass && (i+2 >= len(p) || p[i+2] != '{') {
+				b.WriteString(`[^\n]`)
+			} else {
+				b.WriteByte(c)
+				b.WriteByte(p[i+1])
+			}
+			i++
+			continue
+		case c == '[' && !inClass:
+			inClass = true
+			// A ] right after [ or [^ is a literal member.
+			b.WriteByte(c)
+			if i+1 < len(p) && p[i+1] == '^' {
+				b.WriteByte('^')
+				i++
+			}
+			if i+1 < len(p) && p[i+1] == ']' {
+				b.WriteByte(']')
+				i++
+			}
+			continue
+		case c == ']' && inClass:
+			inClass = false
+		}
+		b.WriteByte(c)
+	}
+	return b.String()
 }
