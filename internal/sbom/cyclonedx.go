@@ -208,6 +208,9 @@ func (b *BOM) subject() *cdx.Component {
 	for _, g := range b.Gaps {
 		props = append(props, cdx.Property{Name: "cradle:gap", Value: g})
 	}
+	for _, e := range b.Excluded {
+		props = append(props, cdx.Property{Name: "cradle:excluded", Value: e})
+	}
 	if len(props) > 0 {
 		c.Properties = &props
 	}
