@@ -177,8 +177,20 @@ func sumUUID(sum []byte) string {
 }
 
 func encode(w io.Writer, bom *cdx.BOM, ff cdx.BOMFileFormat) error {
-	enc := cdx.NewBOMEncoder(w, ff)
-	enc.SetPretty(true).SetEscapeHTML(false)
+	if ff == cdx.BOMFileFormatJSON {
+		// Compact JSON indented while it streams: encoding/json's own
+		// indentation holds the whole document twice more.
+		iw := newIndentWriter(w)
+		if err := encodeWith(cdx.NewBOMEncoder(iw, ff).SetPretty(false), bom); err != nil {
+			return err
+		}
+		return iw.Flush()
+	}
+	return encodeWith(cdx.NewBOMEncoder(w, ff).SetPretty(true), bom)
+}
+
+func encodeWith(enc cdx.BOMEncoder, bom *cdx.BOM) error {
+	enc.SetEscapeHTML(false)
 	// The BOM is built with 1.6's fields only and labelled 1.6 here:
 	// EncodeVersion would deep-copy it (through gob) on every call, which
 	// on a host with ten thousand components costs hundreds of MiB.
