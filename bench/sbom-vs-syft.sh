@@ -61,7 +61,11 @@ if [ ! -x "$gobin/syft" ]; then
 	mkdir -p "$gobin"
 	(cd "$work" && GOBIN=$gobin GOFLAGS=-mod=mod CGO_ENABLED=0 nice go install "github.com/anchore/syft/cmd/syft@$syft_version")
 fi
-(cd "$repo" && CGO_ENABLED=0 go build -o "$work/cradle" ./cmd/cradle)
+if [ -n "${CRADLE_BIN:-}" ]; then # a cradle already built from this tree
+	cp "$CRADLE_BIN" "$work/cradle"
+else
+	(cd "$repo" && CGO_ENABLED=0 go build -o "$work/cradle" ./cmd/cradle)
+fi
 
 cradle_args=(sbom --format cyclonedx-json -o "$work/cradle-out.json")
 [ "$target" = / ] || cradle_args+=(--root "$target")
@@ -83,7 +87,7 @@ run() {
 }
 
 echo "target: $target; $(nproc) cores; load average $(cut -d' ' -f1-3 /proc/loadavg)"
-echo "syft: $("$gobin/syft" version 2>/dev/null | sed -n 's/^Version: *//p')"
+echo "syft: $(go version -m "$gobin/syft" | awk '$1 == "mod" {print $2, $3}')"
 echo "warm-up run of cradle..."
 run warmup "$work/cradle" "${cradle_args[@]}"
 echo "syft scan dir:$target ..."
