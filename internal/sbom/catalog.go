@@ -52,6 +52,7 @@ func (b *BOM) addCatalog(ctx context.Context, t target.Target, o catalogers.Opti
 		b.Sources = append(b.Sources, fmt.Sprintf("%s (%d files)", n, len(files[n])))
 	}
 	b.Gaps = append(b.Gaps, r.Gaps...)
+	b.Excluded = append(b.Excluded, r.Excluded...)
 	return nil
 }
 

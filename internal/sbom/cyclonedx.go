@@ -1,13 +1,13 @@
 package sbom
 
 import (
-	"bytes"
 	"crypto/sha256"
 	"fmt"
 	"io"
 	"net/mail"
 	"net/url"
 	"path"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -152,31 +152,52 @@ func (b *BOM) cycloneDX(w io.Writer, o WriteOptions, ff cdx.BOMFileFormat) error
 	bom.Components = &comps
 	bom.Dependencies = &deps
 
-	var buf bytes.Buffer
-	if err := encode(&buf, bom, cdx.BOMFileFormatJSON); err != nil {
+	// The serial number is derived from the JSON document without it,
+	// hashed as it is encoded rather than held in memory.
+	h := sha256.New()
+	if err := encode(h, bom, cdx.BOMFileFormatJSON); err != nil {
 		return err
 	}
-	bom.SerialNumber = "urn:uuid:" + contentUUID(buf.Bytes())
-	buf.Reset()
-	if err := encode(&buf, bom, ff); err != nil {
-		return err
-	}
-	_, err = w.Write(buf.Bytes())
-	return err
+	bom.SerialNumber = "urn:uuid:" + sumUUID(h.Sum(nil))
+	return encode(w, bom, ff)
 }
 
 // contentUUID is a name-based UUID (RFC 4122 layout) of b.
 func contentUUID(b []byte) string {
 	sum := sha256.Sum256(b)
+	return sumUUID(sum[:])
+}
+
+// sumUUID lays a SHA-256 sum out as a name-based UUID.
+func sumUUID(sum []byte) string {
+	sum = slices.Clone(sum)
 	sum[6] = sum[6]&0x0f | 0x50 // version 5 style: name-based
 	sum[8] = sum[8]&0x3f | 0x80 // RFC 4122 variant
 	return fmt.Sprintf("%x-%x-%x-%x-%x", sum[0:4], sum[4:6], sum[6:8], sum[8:10], sum[10:16])
 }
 
 func encode(w io.Writer, bom *cdx.BOM, ff cdx.BOMFileFormat) error {
-	enc := cdx.NewBOMEncoder(w, ff)
-	enc.SetPretty(true).SetEscapeHTML(false)
-	if err := enc.EncodeVersion(bom, cdx.SpecVersion1_6); err != nil {
+	if ff == cdx.BOMFileFormatJSON {
+		// Compact JSON indented while it streams: encoding/json's own
+		// indentation holds the whole document twice more.
+		iw := newIndentWriter(w)
+		if err := encodeWith(cdx.NewBOMEncoder(iw, ff).SetPretty(false), bom); err != nil {
+			return err
+		}
+		return iw.Flush()
+	}
+	return encodeWith(cdx.NewBOMEncoder(w, ff).SetPretty(true), bom)
+}
+
+func encodeWith(enc cdx.BOMEncoder, bom *cdx.BOM) error {
+	enc.SetEscapeHTML(false)
+	// The BOM is built with 1.6's fields only and labelled 1.6 here:
+	// EncodeVersion would deep-copy it (through gob) on every call, which
+	// on a host with ten thousand components costs hundreds of MiB.
+	bom.SpecVersion = cdx.SpecVersion1_6
+	bom.JSONSchema = "http://cyclonedx.org/schema/bom-1.6.schema.json"
+	bom.XMLNS = "http://cyclonedx.org/schema/bom/1.6"
+	if err := enc.Encode(bom); err != nil {
 		return fmt.Errorf("encode CycloneDX: %w", err)
 	}
 	return nil
@@ -198,6 +219,9 @@ func (b *BOM) subject() *cdx.Component {
 	}
 	for _, g := range b.Gaps {
 		props = append(props, cdx.Property{Name: "cradle:gap", Value: g})
+	}
+	for _, e := range b.Excluded {
+		props = append(props, cdx.Property{Name: "cradle:excluded", Value: e})
 	}
 	if len(props) > 0 {
 		c.Properties = &props

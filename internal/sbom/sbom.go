@@ -92,6 +92,9 @@ type BOM struct {
 	// Gaps what could not be read and why.
 	Sources []string
 	Gaps    []string
+	// Excluded lists the other systems' trees the catalogers did not
+	// enter (container stores, nested root filesystems), with why.
+	Excluded []string
 }
 
 // Options tune Build.

@@ -186,6 +186,9 @@ func subjectComment(b *BOM) string {
 	for _, g := range b.Gaps {
 		lines = append(lines, "cradle:gap "+g)
 	}
+	for _, e := range b.Excluded {
+		lines = append(lines, "cradle:excluded "+e)
+	}
 	return strings.Join(lines, "\n")
 }
 

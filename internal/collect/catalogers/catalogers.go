@@ -84,6 +84,9 @@ type Result struct {
 	Gaps    []string
 	// Candidates is how many files were handed to catalogers.
 	Candidates int
+	// Excluded lists the other systems' trees the walk did not enter
+	// ("/var/lib/docker: container store: Docker"), bounded.
+	Excluded []string
 }
 
 // Cataloger is one plug-in.
@@ -135,6 +138,7 @@ const (
 	// MaxPackagesPerFile bounds what one file may contribute.
 	MaxPackagesPerFile = 50000
 	maxGaps            = 50
+	maxExcluded        = 100
 	maxSources         = 5000
 )
 
@@ -272,13 +276,14 @@ func Collect(ctx context.Context, t target.Target, o Options) (*Result, error) {
 		workers = 2
 	}
 	var (
-		mu    sync.Mutex
-		outs  []fileOut
-		gaps  []string
-		n     int
-		over  bool
-		wg    sync.WaitGroup
-		queue = make(chan candidate, 64)
+		mu       sync.Mutex
+		outs     []fileOut
+		gaps     []string
+		excluded []string
+		n        int
+		over     bool
+		wg       sync.WaitGroup
+		queue    = make(chan candidate, 64)
 	)
 	addGap := func(s string) {
 		if len(gaps) < maxGaps {
@@ -335,7 +340,17 @@ func Collect(ctx context.Context, t target.Target, o Options) (*Result, error) {
 				mu.Unlock()
 				return nil
 			},
-			Prune: prune,
+			Prune: func(dir string, probe target.DirProbe) string {
+				why := prune(dir, probe)
+				if why != "" && otherSystem(why) {
+					mu.Lock()
+					if len(excluded) < maxExcluded {
+						excluded = append(excluded, target.Abs(dir)+": "+why)
+					}
+					mu.Unlock()
+				}
+				return why
+			},
 		}
 		werr = t.Walk(ctx, opts, func(fi target.FileInfo) error {
 			if !fi.Mode.IsRegular() {
@@ -378,7 +393,8 @@ func Collect(ctx context.Context, t target.Target, o Options) (*Result, error) {
 		addGap(fmt.Sprintf("more than %d candidate files: the rest were not catalogued", MaxCandidates))
 	}
 	sort.Slice(outs, func(i, j int) bool { return outs[i].path < outs[j].path })
-	r := &Result{Candidates: n, Gaps: gaps}
+	sort.Strings(excluded)
+	r := &Result{Candidates: n, Gaps: gaps, Excluded: excluded}
 	for _, o := range outs {
 		r.Packages = append(r.Packages, o.pkgs...)
 		for _, s := range o.sources {
@@ -457,15 +473,20 @@ func catalogOne(ctx context.Context, c Cataloger, f *File) (pkgs []Package, err 
 // script with the executable bit).
 var errNotMine = errors.New("not this cataloger's file")
 
+const (
+	reasonVCS   = "version control store"
+	reasonDepth = "deeper than the catalogue's depth bound"
+)
+
 // prune keeps the walk out of other systems' trees (as cradle scan's
 // walk does), version-control stores and anything deeper than MaxDepth.
 func prune(dir string, probe target.DirProbe) string {
 	base := path.Base(dir)
 	if base == ".git" || base == ".hg" || base == ".svn" {
-		return "version control store"
+		return reasonVCS
 	}
 	if strings.Count(dir, "/") >= MaxDepth {
-		return "deeper than the catalogue's depth bound"
+		return reasonDepth
 	}
 	for _, s := range fswalk.Stores {
 		if s.Path == dir {
@@ -478,6 +499,12 @@ func prune(dir string, probe target.DirProbe) string {
 		}
 	}
 	return fswalk.OwnRoot(probe)
+}
+
+// otherSystem tells prune's reasons for another system's tree (a
+// container store, a nested root filesystem) from the walk's own bounds.
+func otherSystem(why string) bool {
+	return why != reasonVCS && why != reasonDepth
 }
 
 func isBinaryCataloger(c Cataloger) bool {

@@ -134,8 +134,13 @@ func goBuildPackages(bi *debug.BuildInfo) []Package {
 		m := goModule(&bi.Main)
 		m.Name, m.Key, m.Type = mainPath, "main", TypeApplication
 		if m.Version == "(devel)" {
-			// Built from a work tree: the module version is not known.
-			m.Version = ""
+			// Built from a work tree: the version is what the build
+			// stamped in or the commit's pseudo-version, else unknown.
+			v, from := develMainVersion(bi, mainPath)
+			m.Version = v
+			if from != "" {
+				m.Properties = append(m.Properties, Property{"golang:version-from", from})
+			}
 		}
 		m.PURL = golangPURL(mainPath, m.Version)
 		if bi.Path != "" && bi.Path != mainPath {
