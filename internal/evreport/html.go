@@ -4,11 +4,14 @@ import (
 	"crypto/sha256"
 	_ "embed"
 	"encoding/base64"
+	"errors"
 	"fmt"
 	"html/template"
 	"io"
 	"strings"
 )
+
+var errNilModel = errors.New("evidence report: no model")
 
 //go:embed report.html.tmpl
 var htmlSource string
@@ -31,8 +34,11 @@ var htmlTemplate = template.Must(template.New("report").Funcs(template.FuncMap{
 }).Parse(htmlSource))
 
 // HTML writes the report as one self-contained HTML document.
-func HTML(w io.Writer, m Model) error {
-	if err := htmlTemplate.Execute(w, newView(m, htmlCSP)); err != nil {
+func HTML(w io.Writer, m *Model) error {
+	if m == nil {
+		return errNilModel
+	}
+	if err := htmlTemplate.Execute(w, newView(*m, htmlCSP)); err != nil {
 		return fmt.Errorf("evidence report html: %w", err)
 	}
 	return nil

@@ -11,7 +11,7 @@ import (
 func renderHTML(t *testing.T, m Model) []byte {
 	t.Helper()
 	var b bytes.Buffer
-	if err := HTML(&b, m); err != nil {
+	if err := HTML(&b, &m); err != nil {
 		t.Fatal(err)
 	}
 	return b.Bytes()
@@ -94,5 +94,12 @@ func TestView(t *testing.T) {
 	}
 	if got := cssKey("Bad Key"); got != "other" {
 		t.Errorf("cssKey: %q", got)
+	}
+}
+
+func TestNilModel(t *testing.T) {
+	var b bytes.Buffer
+	if HTML(&b, nil) == nil || PDF(&b, nil) == nil || b.Len() != 0 {
+		t.Error("a nil model must be an error and write nothing")
 	}
 }

@@ -51,7 +51,11 @@ type pdfDoc struct {
 // PDF writes the report as a PDF document. The creation date is the
 // model's Generated time (the Unix epoch when unset), so a fixed model
 // gives identical bytes.
-func PDF(w io.Writer, m Model) error {
+func PDF(w io.Writer, mp *Model) error {
+	if mp == nil {
+		return errNilModel
+	}
+	m := *mp
 	v := newView(m, "")
 	f := fpdf.New("P", "mm", "A4", "")
 	created := m.Generated.UTC()

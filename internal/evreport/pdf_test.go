@@ -14,7 +14,7 @@ import (
 func renderPDF(t *testing.T, m Model) []byte {
 	t.Helper()
 	var b bytes.Buffer
-	if err := PDF(&b, m); err != nil {
+	if err := PDF(&b, &m); err != nil {
 		t.Fatal(err)
 	}
 	return b.Bytes()
