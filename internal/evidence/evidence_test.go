@@ -92,7 +92,7 @@ func golden(t *testing.T, name string, got []byte) {
 func TestBuildGoldens(t *testing.T) {
 	k := testKey(t)
 	r := build(t, k, nil)
-	for _, f := range []string{"annex1-matrix.json", "documents/annex-vii-technical-documentation.md",
+	for _, f := range []string{"annex1-matrix.json", "manifest.json", "documents/annex-vii-technical-documentation.md",
 		"documents/annex-ii-user-information.md", "documents/annex-v-eu-declaration-of-conformity.md"} {
 		b, err := os.ReadFile(filepath.Join(r.Dir, f))
 		if err != nil {

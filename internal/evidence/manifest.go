@@ -1,6 +1,7 @@
 package evidence
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -110,4 +111,15 @@ func encodeManifest(m *Manifest) ([]byte, error) {
 		return nil, fmt.Errorf("encode manifest: %w", err)
 	}
 	return append(b, '\n'), nil
+}
+
+// Table prints the manifest's files for a terminal.
+func (m *Manifest) Table(w interface{ Write([]byte) (int, error) }) error {
+	var b bytes.Buffer
+	fmt.Fprintf(&b, "Evidence pack: %s %s, created %s, keep until %s\n", m.Product.Name, m.Release, m.Created.UTC().Format(time.RFC3339), m.Retention.KeepUntil)
+	for _, f := range m.Files {
+		fmt.Fprintf(&b, "%s  %10d  %-34s %s\n", f.SHA256, f.Size, f.Role, f.Path)
+	}
+	_, err := w.Write(b.Bytes())
+	return err
 }
