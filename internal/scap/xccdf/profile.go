@@ -242,8 +242,46 @@ func (s *Selection) Value(id string) (string, bool) {
 
 // Selected reports whether rule r is selected: its own selection and that
 // of every ancestor group (explicit in the profile, else their selected
-// attribute, which defaults to true).
+// attribute, which defaults to true), and XCCDF's requires and conflicts
+// of the rule and its groups hold: an item is treated as unselected when
+// none of the items a requires element lists is selected, or when an
+// item it conflicts with is (SSG's package_MFEhiplsm_installed conflicts
+// with selinux_state).
 func (s *Selection) Selected(b *Benchmark, r *Item) bool {
+	if !s.chainSelected(b, r) {
+		return false
+	}
+	for it := r; it != nil; it = b.parent[it] {
+		for _, c := range it.Conflicts {
+			if s.idSelected(b, c.Idref) {
+				return false
+			}
+		}
+		for _, req := range it.Requires {
+			ok := false
+			for _, id := range strings.Fields(req.Idref) {
+				ok = ok || s.idSelected(b, id)
+			}
+			if !ok {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// idSelected reports whether the rule or group id is selected, by its
+// own and its ancestors' selection only (requires and conflicts are not
+// followed further, so they cannot loop).
+func (s *Selection) idSelected(b *Benchmark, id string) bool {
+	it := b.rules[id]
+	if it == nil {
+		it = b.groups[id]
+	}
+	return it != nil && s.chainSelected(b, it)
+}
+
+func (s *Selection) chainSelected(b *Benchmark, r *Item) bool {
 	for it := r; it != nil; it = b.parent[it] {
 		sel, ok := s.selected[it]
 		if !ok {
