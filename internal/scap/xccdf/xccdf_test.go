@@ -334,3 +334,30 @@ func TestCheckWithoutDefinitionName(t *testing.T) {
 		}
 	}
 }
+
+func TestElideFixes(t *testing.T) {
+	const x = `<?xml version="1.0"?>
+<x:Benchmark xmlns:x="http://checklists.nist.gov/xccdf/1.2" id="b"><x:Rule id="r">` +
+		`<x:fix system="urn:bash" id="f">if [ a &lt; b ]; then <x:sub idref="v"/> fi</x:fix>` +
+		`<x:fixtext>keep</x:fixtext><x:fix system="urn:empty"/><x:fix
+ system="urn:ansible">- name: &gt;x</x:fix></x:Rule></x:Benchmark>`
+	want := `<x:Rule id="r"><x:fix system="urn:bash" id="f"/><x:fixtext>keep</x:fixtext><x:fix system="urn:empty"/><x:fix
+ system="urn:ansible"/></x:Rule>`
+	if got := string(elideFixes([]byte(x))); !strings.Contains(got, want) {
+		t.Errorf("elided:\n%s", got)
+	}
+	for name, doc := range map[string]string{
+		"comment":    strings.Replace(x, `<x:fixtext>`, `<!-- <x:fix> --><x:fixtext>`, 1),
+		"cdata":      strings.Replace(x, `fi</x:fix>`, `<![CDATA[</x:fix>]]></x:fix>`, 1),
+		"redeclared": strings.Replace(x, `<x:Rule id="r">`, `<x:Rule id="r" xmlns:x="http://checklists.nist.gov/xccdf/1.2">`, 1),
+		"unclosed":   strings.Replace(x, `fi</x:fix>`, `fi`, 1),
+	} {
+		if got := string(elideFixes([]byte(doc))); got != doc {
+			t.Errorf("%s: rewritten:\n%s", name, got)
+		}
+	}
+	b, err := parseBenchmark(elideFixes([]byte(x)))
+	if err != nil || len(b.Rule("r").Fixes) != 3 {
+		t.Errorf("benchmark = %v, %v", b, err)
+	}
+}
