@@ -130,6 +130,18 @@ rootfs)
 	printf 'umask 000\n' >>"$root/etc/profile"
 	sed -i 's/^PASS_MAX_DAYS.*/PASS_MAX_DAYS\t999999/' "$root/etc/login.defs"
 	mkdir -p "$root/srv/share" && chmod 0777 "$root/srv/share"
+	chmod 0666 "$root/etc/gshadow"
+	printf 'toor:x:0:0:second root:/root:/bin/bash\n' >>"$root/etc/passwd"
+	printf 'toor:*:19000:0:99999:7:::\n' >>"$root/etc/shadow"
+	# ... and settings that make other rules pass, so both outcomes are
+	# exercised (the tree as debootstrap leaves it fails most hardening
+	# rules).
+	printf 'MaxAuthTries 3\nClientAliveInterval 300\nClientAliveCountMax 0\nIgnoreRhosts yes\nHostbasedAuthentication no\nPermitUserEnvironment no\nLoginGraceTime 60\n' >>"$root/etc/ssh/sshd_config"
+	printf 'kernel.kptr_restrict = 2\nkernel.dmesg_restrict = 1\nfs.suid_dumpable = 0\nfs.protected_symlinks = 1\nfs.protected_hardlinks = 1\nnet.ipv4.conf.all.send_redirects = 0\nnet.ipv4.conf.default.send_redirects = 0\nnet.ipv4.tcp_syncookies = 1\nnet.ipv4.icmp_echo_ignore_broadcasts = 1\nnet.ipv6.conf.all.accept_ra = 0\n' >"$root/etc/sysctl.d/98-bench-hardening.conf"
+	printf 'install cramfs /bin/false\ninstall freevxfs /bin/false\ninstall usb-storage /bin/false\nblacklist usb-storage\n' >"$root/etc/modprobe.d/bench.conf"
+	printf 'tmpfs /tmp tmpfs nodev,nosuid,noexec 0 0\n/dev/vdb1 /home ext4 defaults 0 2\n/dev/vdb2 /var/tmp ext4 nodev,nosuid,noexec 0 2\n' >>"$root/etc/fstab"
+	sed -i 's/^PASS_MIN_DAYS.*/PASS_MIN_DAYS\t1/; s/^PASS_WARN_AGE.*/PASS_WARN_AGE\t7/' "$root/etc/login.defs"
+	chmod 0700 "$root/etc/cron.d" "$root/etc/cron.daily" "$root/etc/cron.hourly"
 	;;
 *)
 	echo "unknown target $target (host, rootfs)" >&2
@@ -158,7 +170,8 @@ if [ "${OSCAP:-1}" != 0 ]; then
 fi
 if [ "${CRADLE:-1}" != 0 ]; then
 	(cd "$repo" && CGO_ENABLED=0 go build -o "$work/cradle" ./cmd/cradle)
-	if "$work/cradle" scan --help 2>&1 | grep -q -- '--scap'; then
+	# (no grep -q on the pipe: with pipefail its early exit fails the pipeline)
+	if "$work/cradle" scan --help 2>&1 | grep -c -- '--scap' >/dev/null; then
 		rootarg=()
 		[ "$target" = host ] || rootarg=(--root "$root")
 		CRADLE_HOME=$work/home run cradle "$work/cradle" scan --scap "$ds" --profile "$profile_id" "${tailoring[@]}" "${rootarg[@]}" --format json -o "$work/cradle.json"

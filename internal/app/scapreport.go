@@ -31,6 +31,7 @@ func scapReport(version string, t target.Target, run *xccdf.Run, in SCAPScanInpu
 			BenchmarkVersion: strings.TrimSpace(b.Version.Inner), BenchmarkTitle: xccdf.Title(b.Title),
 			Profile: run.Selection.ProfileID, ProfileTitle: run.Selection.ProfileTitle, Tailoring: in.Tailoring,
 			ScoreSystem: xccdf.ScoringDefault, Score: run.Score, MaxScore: run.MaxScore,
+			Source: run.Source.CollectionData(),
 		},
 	}
 	if b, err := target.ReadFile(t, "etc/hostname"); err == nil {

@@ -1,6 +1,7 @@
 package render
 
 import (
+	"bytes"
 	"encoding/xml"
 	"fmt"
 	"io"
@@ -23,7 +24,11 @@ func XCCDF(w io.Writer, r *result.Report, _ Options) error {
 }
 
 // ARF writes an Asset Reporting Format 1.1 collection: the target as an
-// asset and the TestResult as its report.
+// asset and the TestResult as its report. A SCAP result data stream
+// (NIST SP 800-126) carries the source data-stream collection that was
+// evaluated as the report request the report was created for, as
+// OpenSCAP's --results-arf does; reports of a plain benchmark or of
+// cradle's own rules have no source data stream and no request.
 func ARF(w io.Writer, r *result.Report, _ Options) error {
 	tr := testResult(r)
 	tr.XMLNS = nsXCCDF
@@ -35,7 +40,35 @@ func ARF(w io.Writer, r *result.Report, _ Options) error {
 		Rels:       []arfRel{{Type: "arfvocab:isAbout", Subject: "xccdf1", Ref: "asset0"}},
 		XMLNSVocab: "http://scap.nist.gov/specifications/arf/vocabulary/relationships/1.0#",
 	}
+	if r.SCAP != nil && len(r.SCAP.Source) > 0 {
+		doc.Requests = &arfRequests{[]arfRequest{{ID: "collection1", Content: arfRaw{Inner: string(xmlBody(r.SCAP.Source))}}}}
+		doc.Rels = append(doc.Rels, arfRel{Type: "arfvocab:createdFor", Subject: "xccdf1", Ref: "collection1"})
+	}
 	return writeXML(w, doc)
+}
+
+// xmlBody returns a document from its root element on: without a byte
+// order mark, XML declaration, processing instructions and comments
+// before the root, so it can be embedded in another document.
+func xmlBody(b []byte) []byte {
+	b = bytes.TrimPrefix(b, []byte("\xef\xbb\xbf"))
+	for {
+		b = bytes.TrimLeft(b, " \t\r\n")
+		var end []byte
+		switch {
+		case bytes.HasPrefix(b, []byte("<?")):
+			end = []byte("?>")
+		case bytes.HasPrefix(b, []byte("<!--")):
+			end = []byte("-->")
+		default:
+			return b
+		}
+		i := bytes.Index(b, end)
+		if i < 0 {
+			return nil
+		}
+		b = b[i+len(end):]
+	}
 }
 
 const nsXCCDF = "http://checklists.nist.gov/xccdf/1.2"
@@ -259,14 +292,15 @@ func ownScore(r *result.Report) float64 {
 }
 
 type arfCollection struct {
-	XMLName    xml.Name    `xml:"asset-report-collection"`
-	XMLNS      string      `xml:"xmlns,attr"`
-	XMLNSCore  string      `xml:"xmlns:core,attr"`
-	XMLNSAI    string      `xml:"xmlns:ai,attr"`
-	XMLNSVocab string      `xml:"xmlns:arfvocab,attr"`
-	Rels       []arfRel    `xml:"core:relationships>core:relationship"`
-	Assets     []arfAsset  `xml:"assets>asset"`
-	Reports    []arfReport `xml:"reports>report"`
+	XMLName    xml.Name     `xml:"asset-report-collection"`
+	XMLNS      string       `xml:"xmlns,attr"`
+	XMLNSCore  string       `xml:"xmlns:core,attr"`
+	XMLNSAI    string       `xml:"xmlns:ai,attr"`
+	XMLNSVocab string       `xml:"xmlns:arfvocab,attr"`
+	Rels       []arfRel     `xml:"core:relationships>core:relationship"`
+	Requests   *arfRequests `xml:"report-requests,omitempty"`
+	Assets     []arfAsset   `xml:"assets>asset"`
+	Reports    []arfReport  `xml:"reports>report"`
 }
 
 type arfRel struct {
@@ -287,6 +321,21 @@ type arfDevice struct {
 type arfReport struct {
 	ID      string     `xml:"id,attr"`
 	Content arfContent `xml:"content"`
+}
+
+type arfRequests struct {
+	List []arfRequest `xml:"report-request"`
+}
+
+type arfRequest struct {
+	ID      string `xml:"id,attr"`
+	Content arfRaw `xml:"content"`
+}
+
+// arfRaw is XML written as it is (the source data stream, already parsed
+// and bounded when it was read).
+type arfRaw struct {
+	Inner string `xml:",innerxml"`
 }
 
 type arfContent struct {

@@ -56,10 +56,52 @@ func scapFixture() *result.Report {
 			Profile: "xccdf_org.ssgproject.content_profile_standard", ProfileTitle: "Standard System Security Profile for Debian 12",
 			Tailoring: "tailoring.xml", ScoreSystem: "urn:xccdf:scoring:default", Score: 33.333333, MaxScore: 100,
 			Values: []result.SCAPValue{{ID: "xccdf_org.ssgproject.content_value_sshd_max_auth_tries_value", Value: "4"}}, RegexEngines: []string{"go-regexp", "regexp2"},
+			Source: []byte(scapSource),
 		},
 	}
 	rep.Summarize()
 	return rep
+}
+
+// scapSource stands for the source data stream a report evaluated.
+const scapSource = "\xef\xbb\xbf<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<!-- generated -->\n" +
+	`<ds:data-stream-collection xmlns:ds="http://scap.nist.gov/schema/scap/source/1.2" id="scap_org.open-scap_collection_from_xccdf_ssg-debian12-xccdf.xml" schematron-version="1.3">` +
+	`<ds:data-stream id="scap_org.open-scap_datastream_from_xccdf_ssg-debian12-xccdf.xml" scap-version="1.3" use-case="OTHER"/>` +
+	`</ds:data-stream-collection>`
+
+// TestARFCarriesSourceDataStream: the ARF report request is the source
+// data stream, embedded from its root element, and the report says it
+// was created for it; without a data stream there is no request.
+func TestARFCarriesSourceDataStream(t *testing.T) {
+	var doc struct {
+		Requests []struct {
+			ID  string `xml:"id,attr"`
+			DSC struct {
+				ID string `xml:"id,attr"`
+			} `xml:"content>data-stream-collection"`
+		} `xml:"report-requests>report-request"`
+		Rels []struct {
+			Type    string `xml:"type,attr"`
+			Subject string `xml:"subject,attr"`
+			Ref     string `xml:"ref"`
+		} `xml:"relationships>relationship"`
+	}
+	if err := xml.Unmarshal(render(t, "arf", scapFixture(), Options{}), &doc); err != nil {
+		t.Fatal(err)
+	}
+	if len(doc.Requests) != 1 || doc.Requests[0].DSC.ID != "scap_org.open-scap_collection_from_xccdf_ssg-debian12-xccdf.xml" {
+		t.Errorf("report requests = %+v", doc.Requests)
+	}
+	created := false
+	for _, r := range doc.Rels {
+		created = created || r.Type == "arfvocab:createdFor" && r.Subject == "xccdf1" && r.Ref == doc.Requests[0].ID
+	}
+	if !created {
+		t.Errorf("no createdFor relationship: %+v", doc.Rels)
+	}
+	if out := render(t, "arf", fixture(), Options{}); bytes.Contains(out, []byte("report-request")) {
+		t.Error("a report of cradle's own rules has a report request")
+	}
 }
 
 // TestXMLFormatsWellFormed: the XCCDF and ARF output of every fixture parses.

@@ -193,6 +193,9 @@ type SCAPRun struct {
 	Values           []SCAPValue `json:"values,omitempty"`
 	// RegexEngines names the regular-expression engines OVAL patterns ran on.
 	RegexEngines []string `json:"regex_engines,omitempty"`
+	// Source is the source data-stream collection evaluated, which an ARF
+	// report carries as its report request (nil for a plain benchmark).
+	Source []byte `json:"-"`
 }
 
 // SCAPValue is the value a run gave an XCCDF Value.

@@ -31,6 +31,18 @@ func ReadFile(path string) ([]byte, error) {
 		return nil, err
 	}
 	defer f.Close()
+	if fi, err := f.Stat(); err == nil && fi.Mode().IsRegular() && fi.Size() <= MaxDocumentBytes {
+		// One allocation of the right size: io.ReadAll's doubling cost
+		// more than parsing a data stream's outline.
+		b := bytes.NewBuffer(make([]byte, 0, fi.Size()+bytes.MinRead+1))
+		if _, err := b.ReadFrom(io.LimitReader(f, MaxDocumentBytes+1)); err != nil {
+			return nil, fmt.Errorf("%s: %w", path, err)
+		}
+		if b.Len() > MaxDocumentBytes {
+			return nil, fmt.Errorf("%s: larger than %d MiB", path, MaxDocumentBytes>>20)
+		}
+		return b.Bytes(), nil
+	}
 	return ReadAll(f, path)
 }
 

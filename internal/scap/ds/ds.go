@@ -82,71 +82,27 @@ func IsCollection(name xml.Name) bool {
 func Parse(data []byte) (*Collection, error) {
 	d := scap.NewDecoder(bytes.NewReader(data))
 	c := &Collection{data: data, comps: map[string]span{}, refs: map[string]string{}}
-	root, err := firstStart(d)
+	root, err := firstRawStart(d)
 	if err != nil {
 		return nil, err
 	}
-	if !IsCollection(root.Name) {
+	rootNS := nsDecls(root)
+	if !IsCollection(resolve(root.Name, rootNS)) {
 		return nil, fmt.Errorf("root element is %s, not a %s data-stream-collection", root.Name.Local, NS)
 	}
 	c.ID = attr(root, "", "id")
-	rootNS := nsDecls(root)
-	for {
-		t, err := scap.Token(d)
-		if err == io.EOF {
-			return nil, fmt.Errorf("data-stream-collection is not closed")
-		}
-		if err != nil {
-			return nil, err
-		}
-		switch el := t.(type) {
-		case xml.EndElement:
-			if len(c.Streams) == 0 {
-				return nil, fmt.Errorf("the collection has no data-stream")
-			}
-			return c, nil
-		case xml.StartElement:
-			switch {
-			case el.Name.Space == NS && el.Name.Local == "data-stream":
-				var s streamXML
-				if err := d.DecodeElement(&s, &el); err != nil {
-					return nil, scap.Pos(d, fmt.Errorf("data-stream: %w", err))
-				}
-				c.addStream(s)
-			case el.Name.Space == NS && (el.Name.Local == "component" || el.Name.Local == "extended-component"):
-				if err := c.component(d, el, rootNS); err != nil {
-					return nil, err
-				}
-			default:
-				if err := d.Skip(); err != nil {
-					return nil, scap.Pos(d, err)
-				}
-			}
-		}
+	raw := root.Name.Local
+	if root.Name.Space != "" {
+		raw = root.Name.Space + ":" + raw
 	}
-}
-
-// component records the byte range of the component's single child.
-func (c *Collection) component(d *xml.Decoder, el xml.StartElement, outer []xml.Attr) error {
-	id := attr(el, "", "id")
-	inScope := mergeNS(outer, nsDecls(el))
-	for {
-		start := int(d.InputOffset())
-		t, err := scap.Token(d)
-		if err != nil {
-			return fmt.Errorf("component %s: %w", id, err)
-		}
-		switch ch := t.(type) {
-		case xml.EndElement:
-			return fmt.Errorf("component %s is empty", id)
-		case xml.StartElement:
-			if err := d.Skip(); err != nil {
-				return scap.Pos(d, fmt.Errorf("component %s: %w", id, err))
-			}
-			c.comps[id] = span{start: start, end: int(d.InputOffset()), root: ch.Name, ns: missingNS(inScope, nsDecls(ch))}
-			return d.Skip() // the rest of the component, if anything
-		}
+	o := &outline{c: c, data: data, rootNS: rootNS, rootRaw: []byte(raw)}
+	if err := o.run(int(d.InputOffset())); err != nil {
+		return nil, err
 	}
+	if len(c.Streams) == 0 {
+		return nil, fmt.Errorf("the collection has no data-stream")
+	}
+	return c, nil
 }
 
 type streamXML struct {
@@ -291,6 +247,26 @@ func withNS(data []byte, ns []xml.Attr) []byte {
 	}
 	b.Write(data[j:])
 	return b.Bytes()
+}
+
+// firstRawStart returns the first start tag as written (prefixes kept),
+// refusing a DOCTYPE before it.
+func firstRawStart(d *xml.Decoder) (xml.StartElement, error) {
+	for {
+		t, err := d.RawToken()
+		if err == io.EOF {
+			return xml.StartElement{}, fmt.Errorf("no XML element")
+		}
+		if err != nil {
+			return xml.StartElement{}, scap.Pos(d, err)
+		}
+		switch el := t.(type) {
+		case xml.Directive:
+			return xml.StartElement{}, scap.Pos(d, fmt.Errorf("DOCTYPE and entity declarations are refused"))
+		case xml.StartElement:
+			return el, nil
+		}
+	}
 }
 
 func firstStart(d *xml.Decoder) (xml.StartElement, error) {

@@ -73,3 +73,49 @@ func FuzzParse(f *testing.F) {
 		}
 	})
 }
+
+// TestOutlineSkipsMarkup: the outline scan finds components by their
+// tags only, never inside comments, CDATA, processing instructions or
+// quoted attribute values.
+func TestOutlineSkipsMarkup(t *testing.T) {
+	doc := strings.Replace(small, `<ds:component id="comp">`,
+		`<!-- <ds:component id="fake"><x:no/></ds:component> -->
+  <?pi <ds:component id="pi"> ?>
+  <ds:component id="comp" note="a > b &amp; '/>'">`, 1)
+	doc = strings.Replace(doc, `<x:child/>`, `<x:child><![CDATA[</x:root></ds:component>]]></x:child>`, 1)
+	c, err := Parse([]byte(doc))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(c.comps) != 1 {
+		t.Errorf("components = %v", c.comps)
+	}
+	comp, err := c.Resolve(c.Streams[0].Checklists[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasSuffix(string(comp.Data), "]]></x:child></x:root>") {
+		t.Errorf("component bytes = %s", comp.Data)
+	}
+	if root, err := RootOf(comp.Data); err != nil || root.Space != "urn:x" {
+		t.Errorf("root = %v, %v", root, err)
+	}
+}
+
+func TestOutlineRefusesMalformed(t *testing.T) {
+	for name, doc := range map[string]string{
+		"mismatch":      strings.Replace(small, `</x:root>`, `</x:rot>`, 1),
+		"doctype":       strings.Replace(small, `<ds:component id="comp">`, `<!DOCTYPE x><ds:component id="comp">`, 1),
+		"empty":         strings.Replace(small, `<x:root a="1"><x:child/></x:root>`, ``, 1),
+		"open comment":  strings.Replace(small, `<ds:component`, `<!-- <ds:component`, 1),
+		"open tag":      strings.TrimSuffix(small, `</ds:data-stream-collection>`) + `<ds:x a="`,
+		"no datastream": strings.Replace(small, `ds:data-stream id`, `ds:other id`, 1),
+		"deep":          strings.Replace(small, `<x:child/>`, strings.Repeat("<a>", 300)+strings.Repeat("</a>", 300), 1),
+	} {
+		if _, err := Parse([]byte(doc)); err == nil {
+			t.Errorf("%s: accepted", name)
+		} else if name == "mismatch" && !strings.Contains(err.Error(), "line 6:") {
+			t.Errorf("%s: error without the line: %v", name, err)
+		}
+	}
+}

@@ -139,7 +139,7 @@ func (s *state) directDeps(ctx context.Context, env *oval.Env, cfg *systemd.Conf
 				}
 			}
 		}
-		props, err := unitProperties(env.Target, st)
+		props, err := unitProperties(s, env.Target, st)
 		if err != nil {
 			return nil, err
 		}
@@ -162,12 +162,26 @@ func (s *state) directDeps(ctx context.Context, env *oval.Env, cfg *systemd.Conf
 // unitProperties reads the settings of a unit file and its drop-ins
 // (NAME.d/*.conf in every unit directory, applied in name order), keyed
 // by "Key" for [Unit]/[Service]/... alike; an empty assignment resets.
-func unitProperties(t target.Target, st systemd.UnitState) (map[string][]string, error) {
+func unitProperties(s *state, t target.Target, st systemd.UnitState) (map[string][]string, error) {
 	props := map[string][]string{}
 	files := []string{st.File}
 	dropins := map[string]string{}
 	for _, dir := range systemd.SearchPath {
+		// Each unit directory is listed once per scan: resolving every
+		// absent NAME.d through the target cost more than the rest of
+		// the systemd probes.
+		names, _ := memoGet(s, t, "dirnames:"+dir, func() (map[string]bool, error) {
+			ents, err := t.ReadDir(dir)
+			m := make(map[string]bool, len(ents))
+			for _, e := range ents {
+				m[e.Name] = true
+			}
+			return m, err
+		})
 		for _, d := range []string{dir + "/" + st.Unit + ".d", dir + "/" + path.Base(st.File) + ".d"} {
+			if !names[path.Base(d)] {
+				continue
+			}
 			ents, err := t.ReadDir(d)
 			if err != nil {
 				continue
@@ -251,7 +265,7 @@ func (s *state) unitProperty(ctx context.Context, obj *oval.Object, env *oval.En
 			vals["LoadState"] = []string{"not-found"}
 		default:
 			vals["LoadState"] = []string{"loaded"}
-			props, err := unitProperties(env.Target, st)
+			props, err := unitProperties(s, env.Target, st)
 			if err != nil {
 				return oval.Collected{}, err
 			}

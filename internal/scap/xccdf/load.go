@@ -30,7 +30,13 @@ type Source struct {
 	// benchmark-relative href → document, and the CPE dictionary's
 	resolve     func(href string) (Doc, error)
 	resolveDict func(href string) (Doc, error)
+	collection  []byte // the data-stream collection's bytes, nil for a plain file
 }
+
+// CollectionData returns the bytes of the source data-stream collection
+// the benchmark came from (nil for a plain XCCDF file): ARF results carry
+// it as the request they answer.
+func (s *Source) CollectionData() []byte { return s.collection }
 
 // Content is a file opened for `scap info`: a data-stream collection's
 // streams and their benchmarks, or one plain benchmark.
@@ -107,6 +113,7 @@ func (c *Content) Load(cl Checklist) (*Source, error) {
 			return nil, fmt.Errorf("%s: checklist %s is a %s, not an XCCDF 1.2 Benchmark", c.Path, cl.Ref.ID, comp.Root.Local)
 		}
 		benchData = comp.Data
+		src.collection = c.data
 		src.resolve = func(href string) (Doc, error) {
 			return docOf(c.Collection.ResolveCatalog(cl.Ref, href))
 		}
@@ -138,7 +145,7 @@ func (c *Content) Load(cl Checklist) (*Source, error) {
 			}
 		}
 	}
-	b, err := parseBenchmark(benchData)
+	b, err := parseBenchmark(elideFixes(benchData))
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", c.Path, err)
 	}

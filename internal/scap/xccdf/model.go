@@ -123,6 +123,8 @@ type Item struct {
 	Checks     []*Check    `xml:"check"`
 	Complex    *Complex    `xml:"complex-check"`
 	Fixes      []Fix       `xml:"fix"`
+	Requires   []Idref     `xml:"requires"` // idref: a space-separated list, one of which suffices
+	Conflicts  []Idref     `xml:"conflicts"`
 	Values     []SelText   `xml:"value"`   // Value
 	Defaults   []SelText   `xml:"default"` // Value
 	Children   []*Item     `xml:",any"`

@@ -39,6 +39,7 @@ type Selection struct {
 	selected     map[*Item]bool // explicit selections of groups and rules
 	values       map[string]string
 	refine       map[string]RefineRule // rule id → merged refinement
+	depOff       map[*Item]bool        // unselected by requires or conflicts (resolveDeps)
 	Platforms    []Idref
 }
 
@@ -242,8 +243,77 @@ func (s *Selection) Value(id string) (string, bool) {
 
 // Selected reports whether rule r is selected: its own selection and that
 // of every ancestor group (explicit in the profile, else their selected
-// attribute, which defaults to true).
+// attribute, which defaults to true), and XCCDF's requires and conflicts
+// of the rule and its groups hold. Those are decided in document order,
+// as the XCCDF processing model (and OpenSCAP) does: an item is
+// unselected when none of the items one of its requires elements lists
+// is still selected, or when an item it conflicts with still is; of two
+// rules that conflict with each other (SSG's sshd_enable_warning_banner
+// and sshd_enable_warning_banner_net) the first is unselected and the
+// second evaluated.
 func (s *Selection) Selected(b *Benchmark, r *Item) bool {
+	if s.depOff == nil {
+		s.resolveDeps(b)
+	}
+	for it := r; it != nil; it = b.parent[it] {
+		if s.depOff[it] {
+			return false
+		}
+	}
+	return s.chainSelected(b, r)
+}
+
+// resolveDeps walks groups and rules in document order and records the
+// items requires or conflicts unselect.
+func (s *Selection) resolveDeps(b *Benchmark) {
+	s.depOff = map[*Item]bool{}
+	on := func(id string) bool {
+		it := b.rules[id]
+		if it == nil {
+			it = b.groups[id]
+		}
+		if it == nil || !s.chainSelected(b, it) {
+			return false
+		}
+		for x := it; x != nil; x = b.parent[x] {
+			if s.depOff[x] {
+				return false
+			}
+		}
+		return true
+	}
+	var walk func(items []*Item)
+	walk = func(items []*Item) {
+		for _, it := range items {
+			k := it.Kind()
+			if k != "Rule" && k != "Group" {
+				continue
+			}
+			if on(it.ID) {
+				for _, c := range it.Conflicts {
+					if on(c.Idref) {
+						s.depOff[it] = true
+					}
+				}
+				for _, req := range it.Requires {
+					ok := false
+					for _, id := range strings.Fields(req.Idref) {
+						ok = ok || on(id)
+					}
+					if !ok {
+						s.depOff[it] = true
+					}
+				}
+			}
+			if k == "Group" {
+				walk(it.Children)
+			}
+		}
+	}
+	walk(b.Items)
+}
+
+func (s *Selection) chainSelected(b *Benchmark, r *Item) bool {
 	for it := r; it != nil; it = b.parent[it] {
 		sel, ok := s.selected[it]
 		if !ok {

@@ -267,3 +267,97 @@ func TestInfoGolden(t *testing.T) {
 		}
 	}
 }
+
+// TestRequiresConflicts: an item is unselected when an item it conflicts
+// with is selected, or when no item of a requires list is; in document
+// order, so of two rules in conflict the second stays selected.
+func TestRequiresConflicts(t *testing.T) {
+	b, err := parseBenchmark([]byte(`<Benchmark xmlns="http://checklists.nist.gov/xccdf/1.2" id="xccdf_t_benchmark_b">
+  <Profile id="xccdf_t_profile_p"><title>p</title>
+    <select idref="xccdf_t_rule_a" selected="true"/><select idref="xccdf_t_rule_b" selected="true"/>
+    <select idref="xccdf_t_rule_c" selected="true"/><select idref="xccdf_t_rule_d" selected="true"/>
+  </Profile>
+  <Rule id="xccdf_t_rule_a" selected="false"/>
+  <Rule id="xccdf_t_rule_b" selected="false"><conflicts idref="xccdf_t_rule_a"/></Rule>
+  <Rule id="xccdf_t_rule_c" selected="false"><requires idref="xccdf_t_rule_x xccdf_t_rule_a"/></Rule>
+  <Rule id="xccdf_t_rule_d" selected="false"><requires idref="xccdf_t_rule_x"/></Rule>
+  <Rule id="xccdf_t_rule_x" selected="false"/>
+  <Group id="xccdf_t_group_g"><conflicts idref="xccdf_t_rule_x"/><Rule id="xccdf_t_rule_e"/></Group>
+  <Rule id="xccdf_t_rule_m1"><conflicts idref="xccdf_t_rule_m2"/></Rule>
+  <Rule id="xccdf_t_rule_m2"><conflicts idref="xccdf_t_rule_m1"/></Rule>
+</Benchmark>`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	sel, err := Resolve(b, nil, "xccdf_t_profile_p")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, r := range b.Rules() {
+		got = append(got, fmt.Sprintf("%s=%v", strings.TrimPrefix(r.ID, "xccdf_t_rule_"), sel.Selected(b, r)))
+	}
+	if g, want := strings.Join(got, " "), "a=true b=false c=true d=false x=false e=true m1=false m2=true"; g != want {
+		t.Errorf("selected\n got %s\nwant %s", g, want)
+	}
+}
+
+// TestCheckWithoutDefinitionName: a check-content-ref naming no definition
+// asks for every definition of the document (one result each with
+// multi-check, their AND without); cradle does not expand it and says
+// notchecked with the reason, never a result it did not compute.
+func TestCheckWithoutDefinitionName(t *testing.T) {
+	b, err := parseBenchmark([]byte(`<Benchmark xmlns="http://checklists.nist.gov/xccdf/1.2" id="xccdf_t_benchmark_b">
+  <Rule id="xccdf_t_rule_multi"><check system="http://oval.mitre.org/XMLSchema/oval-definitions-5" multi-check="true"><check-content-ref href="oval.xml"/></check></Rule>
+  <Rule id="xccdf_t_rule_all"><check system="http://oval.mitre.org/XMLSchema/oval-definitions-5"><check-content-ref href="oval.xml"/></check></Rule>
+  <Rule id="xccdf_t_rule_named"><check system="http://oval.mitre.org/XMLSchema/oval-definitions-5" multi-check="true"><check-content-ref href="oval.xml" name="oval:test:def:pass"/></check></Rule>
+</Benchmark>`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	src := &Source{Benchmark: b, resolve: func(href string) (Doc, error) { return Doc{Key: href}, nil }}
+	sel, err := Resolve(b, nil, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	run, err := Evaluate(context.Background(), src, sel, testOVAL(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, rr := range run.Results {
+		want := NotChecked
+		if rr.Rule.ID == "xccdf_t_rule_named" {
+			want = Pass
+		}
+		if rr.Result != want || want == NotChecked && !strings.Contains(rr.Message, "without a definition name") {
+			t.Errorf("%s: %s (%s), want %s", rr.Rule.ID, rr.Result, rr.Message, want)
+		}
+	}
+}
+
+func TestElideFixes(t *testing.T) {
+	const x = `<?xml version="1.0"?>
+<x:Benchmark xmlns:x="http://checklists.nist.gov/xccdf/1.2" id="b"><x:Rule id="r">` +
+		`<x:fix system="urn:bash" id="f">if [ a &lt; b ]; then <x:sub idref="v"/> fi</x:fix>` +
+		`<x:fixtext>keep</x:fixtext><x:fix system="urn:empty"/><x:fix
+ system="urn:ansible">- name: &gt;x</x:fix></x:Rule></x:Benchmark>`
+	want := `<x:Rule id="r"><x:fix system="urn:bash" id="f"/><x:fixtext>keep</x:fixtext><x:fix system="urn:empty"/><x:fix
+ system="urn:ansible"/></x:Rule>`
+	if got := string(elideFixes([]byte(x))); !strings.Contains(got, want) {
+		t.Errorf("elided:\n%s", got)
+	}
+	for name, doc := range map[string]string{
+		"comment":    strings.Replace(x, `<x:fixtext>`, `<!-- <x:fix> --><x:fixtext>`, 1),
+		"cdata":      strings.Replace(x, `fi</x:fix>`, `<![CDATA[</x:fix>]]></x:fix>`, 1),
+		"redeclared": strings.Replace(x, `<x:Rule id="r">`, `<x:Rule id="r" xmlns:x="http://checklists.nist.gov/xccdf/1.2">`, 1),
+		"unclosed":   strings.Replace(x, `fi</x:fix>`, `fi`, 1),
+	} {
+		if got := string(elideFixes([]byte(doc))); got != doc {
+			t.Errorf("%s: rewritten:\n%s", name, got)
+		}
+	}
+	b, err := parseBenchmark(elideFixes([]byte(x)))
+	if err != nil || len(b.Rule("r").Fixes) != 3 {
+		t.Errorf("benchmark = %v, %v", b, err)
+	}
+}
