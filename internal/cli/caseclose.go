@@ -100,6 +100,8 @@ it last. An edited, truncated or forged log, or a store changed outside
 cradle, is reported.
 
 Exit codes: 0 intact; 3 not intact; 2 usage error; 1 internal error.`,
+		Example: `  cradle case verify
+  cradle case verify --store cases.db --pubkey psirt.pub`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			out, err := env.app().CaseVerify(cmd.Context(), store, pubkeys)
