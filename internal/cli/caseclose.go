@@ -101,7 +101,7 @@ cradle, is reported.
 
 Exit codes: 0 intact; 3 not intact; 2 usage error; 1 internal error.`,
 		Example: `  cradle case verify
-  cradle case verify --store cases.db --pubkey psirt.pub`,
+  cradle case verify --store cases.db --pubkey release-signing.pub`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			out, err := env.app().CaseVerify(cmd.Context(), store, pubkeys)
