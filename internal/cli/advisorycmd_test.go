@@ -3,6 +3,7 @@ package cli
 import (
 	"encoding/json"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -71,6 +72,13 @@ func TestAdvisoryCommand(t *testing.T) {
 		}
 	}
 	must(0, "case", "verify")
+	// The independent validator (schema and mandatory tests), when installed.
+	if script := os.Getenv("CRADLE_TEST_CSAF_VALIDATOR"); script != "" {
+		files := []string{res.Documents[0].Path, res.Documents[1].Path}
+		if b, err := exec.Command("node", append([]string{script}, files...)...).CombinedOutput(); err != nil {
+			t.Errorf("csaf-validator-lib: %v\n%s", err, b)
+		}
+	}
 	if _, errs := must(2, "advisory", "CASE-2026-0009", "--config", prod, "-o", out); !strings.Contains(errs, "no such case") {
 		t.Errorf("unknown case: %s", errs)
 	}
