@@ -62,15 +62,17 @@ func (h *hasher) states(e *Entry) []hash.Hash {
 	return h.hs
 }
 
-// hashFile fills e's wanted digests ("-" marks them) from the file rel.
+// hashFile fills e's wanted digests ("-" marks them) from the file rel,
+// read first from f when the walk opened it (hashFile closes it).
 // The open handle is stat'ed before and after reading: a file that
 // changed meanwhile is read again, and after maxAttempts marked
 // unstable. e's metadata is taken from the handle, so it describes the
 // content that was hashed.
-func (h *hasher) hashFile(ctx context.Context, op *target.BulkOpener, rel string, e *Entry, lim *limiter, read *atomic.Int64) error {
+func (h *hasher) hashFile(ctx context.Context, op *target.BulkOpener, rel string, f target.BulkFile, e *Entry, lim *limiter, read *atomic.Int64) error {
 	var before, after Entry
 	for range maxAttempts {
-		stated, err := h.hashOnce(ctx, op, rel, e, lim, read, &before, &after)
+		stated, err := h.hashOnce(ctx, op, rel, f, e, lim, read, &before, &after)
+		f = nil // a file read again is opened again
 		if err != nil {
 			return err
 		}
@@ -91,11 +93,12 @@ func (h *hasher) hashFile(ctx context.Context, op *target.BulkOpener, rel string
 // can stat an open file (stated), describes it before and after the
 // read; read counts the bytes as they are read (for progress), lim
 // paces them.
-func (h *hasher) hashOnce(ctx context.Context, op *target.BulkOpener, rel string, e *Entry, lim *limiter, read *atomic.Int64,
-	before, after *Entry) (stated bool, err error) {
-	f, err := op.Open(rel)
-	if err != nil {
-		return false, err
+func (h *hasher) hashOnce(ctx context.Context, op *target.BulkOpener, rel string, f target.BulkFile, e *Entry, lim *limiter,
+	read *atomic.Int64, before, after *Entry) (stated bool, err error) {
+	if f == nil {
+		if f, err = op.Open(rel); err != nil {
+			return false, err
+		}
 	}
 	defer f.Close()
 	if stated, err = openEntry(f, e.Path, before); err != nil {

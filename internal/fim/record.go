@@ -52,7 +52,7 @@ func Record(ctx context.Context, t target.Target, p *Policy, paths, trees []stri
 			return
 		}
 		snap.Hashed++
-		if err := hs.hashFile(ctx, op, fi.Path, e, nil, &w.bytes); err != nil {
+		if err := hs.hashFile(ctx, op, fi.Path, nil, e, nil, &w.bytes); err != nil {
 			e.SHA256, e.SHA512, e.BLAKE3, e.Error = "", "", "", err.Error()
 			w.problem(abs, err)
 		}

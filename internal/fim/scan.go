@@ -124,7 +124,7 @@ func Walk(ctx context.Context, t target.Target, p *Policy, o Options) (*Snapshot
 			defer wg.Done()
 			hs := &hasher{}
 			for j := range jobs {
-				err := hs.hashFile(ctx, op, j.rel, j.e, w.lim, &w.bytes)
+				err := hs.hashFile(ctx, op, j.rel, j.f, j.e, w.lim, &w.bytes)
 				w.hashed.Add(1)
 				if err != nil && ctx.Err() == nil {
 					j.e.SHA256, j.e.SHA512, j.e.BLAKE3, j.e.Error = "", "", "", err.Error()
@@ -148,16 +148,29 @@ func Walk(ctx context.Context, t target.Target, p *Policy, o Options) (*Snapshot
 			return ""
 		},
 	}
-	walkErr := t.Walk(ctx, wopts, func(fi target.FileInfo) error {
+	visit := func(fi target.FileInfo, f target.BulkFile) error {
+		defer func() {
+			if f != nil {
+				f.Close() // not hashed
+			}
+		}()
 		e := w.record(fi)
 		for _, abs := range w.links.aliases(fi) {
-			if err := queue(ctx, jobs, e, fi.Path); err != nil {
+			if err := queue(ctx, jobs, e, fi.Path, &f); err != nil {
 				return err
 			}
 			e = w.recordAs(fi, abs)
 		}
-		return queue(ctx, jobs, e, fi.Path)
-	})
+		return queue(ctx, jobs, e, fi.Path, &f)
+	}
+	if op.Direct() && (o.Full || (o.Lender == nil && o.Previous == nil)) {
+		// Every selected regular file is read: the walk opens it where
+		// it lists it (WalkOptions.Regular), instead of a stat there and
+		// an open by path from the root here. Only for the directory
+		// target itself: a target wrapping one walks and opens its own way.
+		wopts.Regular = visit
+	}
+	walkErr := t.Walk(ctx, wopts, func(fi target.FileInfo) error { return visit(fi, nil) })
 	close(jobs)
 	wg.Wait()
 	stopProgress()
@@ -312,6 +325,7 @@ func parentRel(rel string) string {
 type job struct {
 	e   *Entry
 	rel string
+	f   target.BulkFile // the file the walk opened, or nil
 }
 
 func entryOf(abs string, fi target.FileInfo) *Entry {
