@@ -206,6 +206,7 @@ func (a *App) fimWrite(ctx context.Context, in FIMInput, cmd string) (*fim.Repor
 
 // fimSetup reads the policy and resolves the database path.
 func (a *App) fimSetup(in FIMInput) (*fim.Policy, string, error) {
+	fim.LimitMemory() // peak memory of a system tree (docs/fim.md)
 	p := fim.Default()
 	if in.Config != "" {
 		b, err := ReadInput(in.Config, rules.MaxFileSize)

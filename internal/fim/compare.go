@@ -49,6 +49,11 @@ func Compare(old, cur []*Entry, p *Policy) []Change {
 			out = append(out, Change{Path: cur[j].Path, Kind: Added, Type: cur[j].Type, Unstable: cur[j].Unstable})
 			j++
 		default:
+			if identical(old[i], cur[j]) {
+				i++
+				j++
+				continue
+			}
 			if d := diff(old[i], cur[j], p.For(cur[j].Path)); len(d) > 0 {
 				out = append(out, Change{Path: cur[j].Path, Kind: Changed, Type: cur[j].Type, Diffs: d, Unstable: cur[j].Unstable})
 			}
@@ -57,6 +62,31 @@ func Compare(old, cur []*Entry, p *Policy) []Change {
 		}
 	}
 	return out
+}
+
+// identical reports whether a and b record the same values throughout,
+// in which case diff finds nothing whatever the selection: the common
+// case of a check, decided without formatting a single value.
+func identical(a, b *Entry) bool {
+	return a.Type == b.Type && a.Mode == b.Mode && a.UID == b.UID && a.GID == b.GID && a.Size == b.Size &&
+		a.Mtime == b.Mtime && a.Ctime == b.Ctime && a.Inode == b.Inode && a.Links == b.Links &&
+		a.Target == b.Target && a.SHA256 == b.SHA256 && a.SHA512 == b.SHA512 && a.BLAKE3 == b.BLAKE3 &&
+		a.OwnerName == b.OwnerName && a.GroupName == b.GroupName && a.Error == b.Error &&
+		sameOptional(a.ACL, b.ACL) && sameOptional(a.SELinux, b.SELinux) && sameXattrs(a.Xattrs, b.Xattrs)
+}
+
+func sameOptional(a, b *string) bool { return (a == nil) == (b == nil) && (a == nil || *a == *b) }
+
+func sameXattrs(a, b map[string]string) bool {
+	if (a == nil) != (b == nil) || len(a) != len(b) {
+		return false
+	}
+	for k, v := range a {
+		if w, ok := b[k]; !ok || w != v {
+			return false
+		}
+	}
+	return true
 }
 
 func diff(a, b *Entry, sel *Selection) []Diff {

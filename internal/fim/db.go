@@ -108,7 +108,7 @@ func ReadForWalk(open func() (io.ReadCloser, error), keys envelope.Keys) (*DB, e
 	}
 	defer f.Close()
 	x := &lendIndex{}
-	d, err := Scan(f, keys, func(e *Entry) error {
+	d, err := scan(f, keys, x.reserve, func(e *Entry) error {
 		if Reusable(e) {
 			x.add(e)
 		}
@@ -155,9 +155,23 @@ func (d *DB) Compare(cur []*Entry, p *Policy) ([]Change, error) {
 // Encode serialises and signs a database of entries (sorted by path);
 // h's body fields are filled in. It returns the file's bytes and digest.
 func Encode(h Header, entries []*Entry, signer envelope.Signer) ([]byte, string, error) {
-	var body bytes.Buffer
-	body.Grow(len(entries) * 64)
-	vw := newV2Writer(&body)
+	// The body is written once, after room for the magic and signature
+	// lines, which then go in front of it: the file is never copied, and
+	// sized from the entries it is never regrown (a database of a system
+	// tree is over 10 MB, and init's peak memory is the walk's entries
+	// plus this).
+	const room = 4 << 10
+	est, prev := room, ""
+	for _, e := range entries {
+		est += 48 + len(e.Path) - sharedPrefix(prev, e.Path) + len(e.Target) + (len(e.SHA256)+len(e.SHA512)+len(e.BLAKE3))/2 +
+			len(e.Error) + len(deref(e.ACL)) + len(deref(e.SELinux))
+		for k, v := range e.Xattrs {
+			est += 4 + len(k) + len(v)
+		}
+		prev = e.Path
+	}
+	body := bytes.NewBuffer(make([]byte, room, est))
+	vw := newV2Writer(body)
 	for i, e := range entries {
 		if i > 0 && entries[i-1].Path >= e.Path {
 			return nil, "", fmt.Errorf("encode integrity database: entries not sorted at %q", e.Path)
@@ -166,9 +180,11 @@ func Encode(h Header, entries []*Entry, signer envelope.Signer) ([]byte, string,
 			return nil, "", fmt.Errorf("encode integrity database: %w", err)
 		}
 	}
-	sum := sha256.Sum256(body.Bytes())
+	all := body.Bytes()
+	b := all[room:]
+	sum := sha256.Sum256(b)
 	h.Format, h.Compression, h.Entries = FormatVersion, "none", len(entries)
-	h.BodySize, h.BodySHA256 = int64(body.Len()), hex.EncodeToString(sum[:])
+	h.BodySize, h.BodySHA256 = int64(len(b)), hex.EncodeToString(sum[:])
 	payload, err := json.Marshal(h)
 	if err != nil {
 		return nil, "", err
@@ -181,12 +197,28 @@ func Encode(h Header, entries []*Entry, signer envelope.Signer) ([]byte, string,
 	if err != nil {
 		return nil, "", err
 	}
-	out := make([]byte, 0, len(Magic)+len(line)+1+body.Len())
-	out = append(out, Magic...)
-	out = append(out, line...)
-	out = append(out, '\n')
-	out = append(out, body.Bytes()...)
+	head := len(Magic) + len(line) + 1
+	var out []byte
+	if head <= room {
+		out = all[room-head:]
+	} else {
+		out = make([]byte, head+len(b))
+		copy(out[head:], b)
+	}
+	copy(out, Magic)
+	copy(out[len(Magic):], line)
+	out[head-1] = '\n'
 	return out, fileDigest(out), nil
+}
+
+func sharedPrefix(a, b string) int {
+	n := min(len(a), len(b))
+	for i := range n {
+		if a[i] != b[i] {
+			return i
+		}
+	}
+	return n
 }
 
 func fileDigest(b []byte) string {
@@ -227,6 +259,12 @@ func Read(r io.Reader, keys envelope.Keys) (*DB, error) {
 // Any defect of the file is an error wrapping ErrTampered; an error
 // reading r, or fn's error, is returned as it is. DB.Entries is nil.
 func Scan(r io.Reader, keys envelope.Keys, fn func(*Entry) error) (*DB, error) {
+	return scan(r, keys, nil, fn)
+}
+
+// scan is Scan that calls start, when set, with the verified header
+// before the first entry (to size what fn builds).
+func scan(r io.Reader, keys envelope.Keys, start func(Header), fn func(*Entry) error) (*DB, error) {
 	file := sha256.New()
 	in := &ioErrReader{r: io.LimitReader(r, MaxFile+1)}
 	br := bufio.NewReaderSize(io.TeeReader(in, file), 64<<10)
@@ -252,6 +290,9 @@ func Scan(r io.Reader, keys envelope.Keys, fn func(*Entry) error) (*DB, error) {
 		return nil, err
 	}
 	body := &countingReader{r: io.LimitReader(br, h.BodySize+1), h: sha256.New()}
+	if start != nil {
+		start(h)
+	}
 	var perr error
 	if format == 1 {
 		perr = decodeStream(body, h.Entries, fn)

@@ -138,10 +138,7 @@ func (v *v2Writer) write(e *Entry) error {
 			return fmt.Errorf("%q: more than %d owner and group names", e.Path, maxNames)
 		}
 	}
-	shared := 0
-	for shared < len(v.prev) && shared < len(e.Path) && v.prev[shared] == e.Path[shared] {
-		shared++
-	}
+	shared := sharedPrefix(v.prev, e.Path)
 	digests := [3]string{e.SHA256, e.SHA512, e.BLAKE3}
 	var flags uint64
 	set := func(c bool, f uint64) {

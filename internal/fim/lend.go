@@ -31,6 +31,16 @@ type lendRec struct {
 	blake3             string
 }
 
+// reserve sizes the index for the entries h announces (bounded: the
+// count is signed, but the index must not be a way to exhaust memory):
+// appending a hundred thousand records one by one cost more CPU than
+// decoding them.
+func (x *lendIndex) reserve(h Header) {
+	n := int(max(0, min(int64(h.Entries), h.BodySize/8, 1<<21))) // a record is more than 8 bytes
+	x.paths = make([]string, 0, n)
+	x.recs = make([]lendRec, 0, n)
+}
+
 // add appends e, which must come after every entry added before.
 func (x *lendIndex) add(e *Entry) {
 	x.paths = append(x.paths, e.Path)
@@ -38,10 +48,13 @@ func (x *lendIndex) add(e *Entry) {
 		sha256: e.SHA256, sha512: e.SHA512, blake3: e.BLAKE3})
 }
 
-// trim releases the spare capacity of appending.
+// trim releases the spare capacity: a quarter or more of it unused
+// (a tree of few regular files) is worth a copy.
 func (x *lendIndex) trim() {
-	x.paths = append([]string(nil), x.paths...)
-	x.recs = append([]lendRec(nil), x.recs...)
+	if cap(x.paths)-len(x.paths) > cap(x.paths)/4 {
+		x.paths = append([]string(nil), x.paths...)
+		x.recs = append([]lendRec(nil), x.recs...)
+	}
 }
 
 func (x *lendIndex) Lend(e *Entry, sel *Selection) bool {

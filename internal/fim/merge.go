@@ -30,6 +30,10 @@ func (m *Merge) Old(o *Entry) error {
 	}
 	if m.j < len(m.cur) && m.cur[m.j].Path == o.Path {
 		c := m.cur[m.j]
+		if identical(o, c) {
+			m.j++
+			return nil
+		}
 		if d := diff(o, c, m.p.For(c.Path)); len(d) > 0 {
 			m.out = append(m.out, Change{Path: c.Path, Kind: Changed, Type: c.Type, Diffs: d, Unstable: c.Unstable})
 		}

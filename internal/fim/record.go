@@ -36,6 +36,7 @@ func Record(ctx context.Context, t target.Target, p *Policy, paths, trees []stri
 		w.names = loadNames(t)
 	}
 	w.useLinks()
+	hs := &hasher{}
 	// add records fi (at its real path) named abs.
 	add := func(fi target.FileInfo, abs string, prev *Entry) {
 		if p.For(abs) == nil || seen[abs] {
@@ -51,7 +52,7 @@ func Record(ctx context.Context, t target.Target, p *Policy, paths, trees []stri
 			return
 		}
 		snap.Hashed++
-		if err := hashFile(ctx, op, fi.Path, e, nil, &w.bytes); err != nil {
+		if err := hs.hashFile(ctx, op, fi.Path, nil, e, nil, &w.bytes); err != nil {
 			e.SHA256, e.SHA512, e.BLAKE3, e.Error = "", "", "", err.Error()
 			w.problem(abs, err)
 		}

@@ -2,13 +2,8 @@ package fim
 
 import (
 	"context"
-	"crypto/sha256"
-	"crypto/sha512"
-	"encoding/hex"
 	"errors"
 	"fmt"
-	"hash"
-	"io"
 	"io/fs"
 	"runtime"
 	"sort"
@@ -16,8 +11,6 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
-
-	"lukechampine.com/blake3"
 
 	"github.com/cradle-cra/cradle/internal/remedy"
 	"github.com/cradle-cra/cradle/internal/target"
@@ -71,15 +64,6 @@ type Snapshot struct {
 	Hashed, Reused int
 	Bytes          int64
 }
-
-// bufSize is the read size: large reads keep per-call overhead out of
-// hashing throughput.
-const bufSize = 1 << 20
-
-var bufPool = sync.Pool{New: func() any { b := make([]byte, bufSize); return &b }}
-
-// maxAttempts bounds re-reads of a file that changes while hashed.
-const maxAttempts = 3
 
 // walker is the shared state of one Walk.
 type walker struct {
@@ -138,8 +122,9 @@ func Walk(ctx context.Context, t target.Target, p *Policy, o Options) (*Snapshot
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			hs := &hasher{}
 			for j := range jobs {
-				err := hashFile(ctx, op, j.rel, j.e, w.lim, &w.bytes)
+				err := hs.hashFile(ctx, op, j.rel, j.f, j.e, w.lim, &w.bytes)
 				w.hashed.Add(1)
 				if err != nil && ctx.Err() == nil {
 					j.e.SHA256, j.e.SHA512, j.e.BLAKE3, j.e.Error = "", "", "", err.Error()
@@ -163,16 +148,29 @@ func Walk(ctx context.Context, t target.Target, p *Policy, o Options) (*Snapshot
 			return ""
 		},
 	}
-	walkErr := t.Walk(ctx, wopts, func(fi target.FileInfo) error {
+	visit := func(fi target.FileInfo, f target.BulkFile) error {
+		defer func() {
+			if f != nil {
+				f.Close() // not hashed
+			}
+		}()
 		e := w.record(fi)
 		for _, abs := range w.links.aliases(fi) {
-			if err := queue(ctx, jobs, e, fi.Path); err != nil {
+			if err := queue(ctx, jobs, e, fi.Path, &f); err != nil {
 				return err
 			}
 			e = w.recordAs(fi, abs)
 		}
-		return queue(ctx, jobs, e, fi.Path)
-	})
+		return queue(ctx, jobs, e, fi.Path, &f)
+	}
+	if op.Direct() && (o.Full || (o.Lender == nil && o.Previous == nil)) {
+		// Every selected regular file is read: the walk opens it where
+		// it lists it (WalkOptions.Regular), instead of a stat there and
+		// an open by path from the root here. Only for the directory
+		// target itself: a target wrapping one walks and opens its own way.
+		wopts.Regular = visit
+	}
+	walkErr := t.Walk(ctx, wopts, func(fi target.FileInfo) error { return visit(fi, nil) })
 	close(jobs)
 	wg.Wait()
 	stopProgress()
@@ -327,10 +325,18 @@ func parentRel(rel string) string {
 type job struct {
 	e   *Entry
 	rel string
+	f   target.BulkFile // the file the walk opened, or nil
 }
 
 func entryOf(abs string, fi target.FileInfo) *Entry {
-	e := &Entry{Path: abs, Type: typeOf(fi.Mode), Mode: remedy.ModeToUnix(fi.Mode), UID: fi.UID, GID: fi.GID,
+	e := &Entry{}
+	fillEntry(e, abs, fi)
+	return e
+}
+
+// fillEntry sets e's path and metadata from fi.
+func fillEntry(e *Entry, abs string, fi target.FileInfo) {
+	*e = Entry{Path: abs, Type: typeOf(fi.Mode), Mode: remedy.ModeToUnix(fi.Mode), UID: fi.UID, GID: fi.GID,
 		Mtime: fi.ModTime.UnixNano(), Inode: fi.Ino, Links: fi.Nlink}
 	if !fi.ChangeTime.IsZero() {
 		e.Ctime = fi.ChangeTime.UnixNano()
@@ -338,7 +344,6 @@ func entryOf(abs string, fi target.FileInfo) *Entry {
 	if e.Type == TypeFile || e.Type == TypeSymlink {
 		e.Size = fi.Size
 	}
-	return e
 }
 
 // reuse copies prev's digests into e when the file is unchanged as far
@@ -361,107 +366,4 @@ func reuse(e, prev *Entry, sel *Selection) bool {
 		e.BLAKE3 = prev.BLAKE3
 	}
 	return true
-}
-
-// hashFile fills e's wanted digests ("-" marks them) from the file rel.
-// The open handle is stat'ed before and after reading: a file that
-// changed meanwhile is read again, and after maxAttempts marked
-// unstable. e's metadata is taken from the handle, so it describes the
-// content that was hashed.
-func hashFile(ctx context.Context, op *target.BulkOpener, rel string, e *Entry, lim *limiter, read *atomic.Int64) error {
-	for range maxAttempts {
-		before, after, err := hashOnce(ctx, op, rel, e, lim, read)
-		if err != nil {
-			return err
-		}
-		if before == nil {
-			return nil
-		}
-		if statSame(before, after) {
-			e.Type, e.Mode, e.UID, e.GID = after.Type, after.Mode, after.UID, after.GID
-			e.Size, e.Mtime, e.Ctime, e.Inode, e.Links = after.Size, after.Mtime, after.Ctime, after.Inode, after.Links
-			return nil
-		}
-	}
-	e.Unstable = true
-	return nil
-}
-
-// hashOnce reads the file once; read counts the bytes as they are read
-// (for progress), lim paces them.
-func hashOnce(ctx context.Context, op *target.BulkOpener, rel string, e *Entry, lim *limiter, read *atomic.Int64) (before, after *Entry, err error) {
-	h, err := op.Open(rel)
-	if err != nil {
-		return nil, nil, err
-	}
-	defer h.Close()
-	if before, err = openEntry(h, e.Path); err != nil {
-		return nil, nil, err
-	}
-	if before != nil && before.Type != TypeFile {
-		// Replaced by something else since the walk saw it: never read
-		// a device or FIFO.
-		return nil, nil, &fs.PathError{Op: "open", Path: e.Path, Err: errors.New("no longer a regular file")}
-	}
-	var hs []hash.Hash
-	var s256, s512, b3 hash.Hash
-	if e.SHA256 != "" {
-		s256 = sha256.New()
-		hs = append(hs, s256)
-	}
-	if e.SHA512 != "" {
-		s512 = sha512.New()
-		hs = append(hs, s512)
-	}
-	if e.BLAKE3 != "" {
-		b3 = blake3.New(32, nil)
-		hs = append(hs, b3)
-	}
-	bp := bufPool.Get().(*[]byte)
-	defer bufPool.Put(bp)
-	buf := (*bp)[:lim.chunk()]
-	var n int64
-	for before == nil || n < before.Size {
-		m, rerr := h.Read(buf)
-		for _, h := range hs {
-			h.Write(buf[:m])
-		}
-		n += int64(m)
-		read.Add(int64(m))
-		if err := lim.take(ctx, m); err != nil {
-			return nil, nil, err
-		}
-		if errors.Is(rerr, io.EOF) {
-			break
-		}
-		if rerr != nil {
-			return nil, nil, rerr
-		}
-	}
-	// Reading stops at the size fstat gave, saving the read that would
-	// return EOF: a file that grew meanwhile has another size or mtime
-	// after, and is read again.
-	if s256 != nil {
-		e.SHA256 = hex.EncodeToString(s256.Sum(nil))
-	}
-	if s512 != nil {
-		e.SHA512 = hex.EncodeToString(s512.Sum(nil))
-	}
-	if b3 != nil {
-		e.BLAKE3 = hex.EncodeToString(b3.Sum(nil))
-	}
-	if after, err = openEntry(h, e.Path); err != nil {
-		return nil, nil, err
-	}
-	return before, after, nil
-}
-
-// openEntry describes the open file h as the entry path (nil when the
-// backend cannot stat an open file).
-func openEntry(h target.BulkFile, path string) (*Entry, error) {
-	fi, ok, err := h.Stat()
-	if err != nil || !ok {
-		return nil, err
-	}
-	return entryOf(path, fi), nil
 }

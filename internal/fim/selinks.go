@@ -192,14 +192,21 @@ func (l *Links) aliases(fi target.FileInfo) []string {
 }
 
 // queue hands e, when it is to be hashed, to the hashing workers.
-func queue(ctx context.Context, jobs chan<- job, e *Entry, rel string) error {
+func queue(ctx context.Context, jobs chan<- job, e *Entry, rel string, f *target.BulkFile) error {
 	if e == nil {
 		return nil
 	}
+	j := job{e: e, rel: rel}
+	if f != nil {
+		j.f, *f = *f, nil // the first job of an entry reads the file the walk opened
+	}
 	select {
-	case jobs <- job{e, rel}:
+	case jobs <- j:
 		return nil
 	case <-ctx.Done():
+		if j.f != nil {
+			j.f.Close()
+		}
 		return ctx.Err()
 	}
 }

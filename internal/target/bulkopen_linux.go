@@ -43,6 +43,12 @@ func (o *BulkOpener) Close() error {
 	return nil
 }
 
+// Direct reports whether the opener opens files itself, below the root
+// of the very directory target it was made for, rather than through the
+// target's Open (another kind of target, or one wrapping a directory
+// target, whose Open and Walk may add their own behaviour).
+func (o *BulkOpener) Direct() bool { return o.root != nil && !o.noOpenat2.Load() }
+
 // Open opens the regular file at the root-relative path rel.
 func (o *BulkOpener) Open(rel string) (BulkFile, error) {
 	if o.root == nil || o.noOpenat2.Load() {
@@ -87,7 +93,7 @@ func regularOnly(fd int, rel string) (BulkFile, error) {
 		unix.Close(fd)
 		return nil, &fs.PathError{Op: "open", Path: "/" + rel, Err: errNotRegular}
 	}
-	return &rawFile{fd: fd, rel: rel, st: &st}, nil
+	return &rawFile{fd: fd, rel: rel, st: st, stated: true}, nil
 }
 
 // rawFile is a bare descriptor: an *os.File would register every
@@ -96,9 +102,11 @@ func regularOnly(fd int, rel string) (BulkFile, error) {
 type rawFile struct {
 	fd  int
 	rel string
-	// st is the fstat taken at open, which the first Stat returns: the
-	// file is the same, and a hashed file saves one system call.
-	st *unix.Stat_t
+	// st is the fstat taken at open, which the first Stat returns
+	// (stated until then): the file is the same, and a hashed file saves
+	// one system call.
+	st     unix.Stat_t
+	stated bool
 }
 
 func (f *rawFile) Read(p []byte) (int, error) {
@@ -119,9 +127,9 @@ func (f *rawFile) Read(p []byte) (int, error) {
 func (f *rawFile) Close() error { return unix.Close(f.fd) }
 
 func (f *rawFile) Stat() (FileInfo, bool, error) {
-	if st := f.st; st != nil {
-		f.st = nil
-		return fileInfoFromStat(f.rel, st), true, nil
+	if f.stated {
+		f.stated = false
+		return fileInfoFromStat(f.rel, &f.st), true, nil
 	}
 	var st unix.Stat_t
 	if err := unix.Fstat(f.fd, &st); err != nil {

@@ -15,3 +15,7 @@ func (o *BulkOpener) Open(rel string) (BulkFile, error) { return openViaTarget(o
 
 // Readlink reads the symbolic link at the root-relative path rel.
 func (o *BulkOpener) Readlink(rel string) (string, error) { return o.t.Readlink(rel) }
+
+// Direct reports whether the opener opens files itself; elsewhere it
+// goes through the target.
+func (o *BulkOpener) Direct() bool { return false }

@@ -67,6 +67,16 @@ type WalkOptions struct {
 	// The directory itself has already been reported. The probe is valid
 	// only during the call; Prune may be called from several goroutines.
 	Prune func(dir string, probe DirProbe) (reason string)
+	// Regular, when set, receives the regular files instead of fn where
+	// the backend can open them during the walk (directory targets on
+	// Linux): opened relative to their directory's descriptor by name,
+	// never following a symlink, non-blocking and without updating the
+	// access time where allowed, and described by fstat of the open file.
+	// That is one path lookup and one system call less per file than a
+	// stat during the walk and an open by path afterwards. The callee owns
+	// f and must close it. An entry that cannot be opened so, or is no
+	// longer a regular file when opened, goes to fn as usual.
+	Regular func(fi FileInfo, f BulkFile) error
 }
 
 // DirProbe answers questions about a directory the walk is about to

@@ -25,3 +25,18 @@ func fstatatName(fd int, name []byte, st *unix.Stat_t) error {
 		return e
 	}
 }
+
+// openatName opens the NUL-terminated name in a getdents buffer relative
+// to fd, as fstatatName stats it.
+func openatName(fd int, name []byte, flags int) (int, error) {
+	for {
+		r, _, e := unix.Syscall6(unix.SYS_OPENAT, uintptr(fd), uintptr(unsafe.Pointer(&name[0])), uintptr(flags), 0, 0, 0)
+		switch e {
+		case 0:
+			return int(r), nil
+		case unix.EINTR:
+			continue
+		}
+		return -1, e
+	}
+}

@@ -12,3 +12,12 @@ func fstatatName(fd int, name []byte, st *unix.Stat_t) error {
 		}
 	}
 }
+
+func openatName(fd int, name []byte, flags int) (int, error) {
+	for {
+		r, err := unix.Openat(fd, string(name), flags, 0)
+		if err != unix.EINTR {
+			return r, err
+		}
+	}
+}

@@ -64,6 +64,8 @@ type linuxWalker struct {
 	stack  []walkJob
 	active int
 	err    error
+	// noNoatime: O_NOATIME was refused (not the owner of a file).
+	noNoatime atomic.Bool
 }
 
 func walkDirImpl(ctx context.Context, d *dirTarget, opts WalkOptions, fn WalkFunc) error {
@@ -254,13 +256,22 @@ read:
 			break
 		}
 		for off := 0; off < n; {
-			rec, _, next := nextDirent(buf[:n], off)
+			rec, dt, next := nextDirent(buf[:n], off)
 			if next < 0 {
 				break
 			}
 			off = next
 			if rec == nil {
 				continue
+			}
+			if dt == unix.DT_REG && w.opts.Regular != nil {
+				if f, ok := w.openRegular(fd, rec, j.path, &st); ok {
+					if err := w.opts.Regular(fileInfoFromStat(f.rel, &f.st), f); err != nil {
+						w.fail(err)
+						break read
+					}
+					continue
+				}
 			}
 			if err := fstatatName(fd, rec, &st); err != nil {
 				if !w.report(joinRelBytes(j.path, rec), "lstat", err) {
@@ -285,6 +296,35 @@ read:
 	dir.refs.Add(int32(len(children) - first))
 	dir.release()
 	return children
+}
+
+// openRegular opens the regular file name in the directory dirfd for
+// reading (WalkOptions.Regular); ok is false when it cannot be opened,
+// or is no longer a regular file, and the caller then stats it as any
+// other entry. The open cannot leave the directory: name is one
+// component, and O_NOFOLLOW refuses a symlink swapped in since the
+// listing; O_NONBLOCK keeps a FIFO swapped in from blocking the open,
+// and it is closed before any read.
+func (w *linuxWalker) openRegular(dirfd int, name []byte, dir string, st *unix.Stat_t) (*rawFile, bool) {
+	flags := unix.O_RDONLY | unix.O_NOFOLLOW | unix.O_NONBLOCK | unix.O_CLOEXEC | unix.O_NOCTTY
+	if !w.noNoatime.Load() {
+		flags |= unix.O_NOATIME
+	}
+	fd, err := openatName(dirfd, name, flags)
+	if err == unix.EPERM && flags&unix.O_NOATIME != 0 {
+		w.noNoatime.Store(true)
+		fd, err = openatName(dirfd, name, flags&^unix.O_NOATIME)
+	}
+	if err != nil {
+		return nil, false
+	}
+	f := &rawFile{fd: fd, rel: joinRelBytes(dir, name)}
+	if err := unix.Fstat(fd, &f.st); err != nil || f.st.Mode&unix.S_IFMT != unix.S_IFREG {
+		unix.Close(fd)
+		return nil, false
+	}
+	f.stated = true
+	return f, true
 }
 
 func getdents(fd int, buf []byte) (int, error) {

@@ -3,8 +3,10 @@
 package target
 
 import (
+	"io"
 	"os"
 	"path/filepath"
+	"sync"
 	"testing"
 
 	"golang.org/x/sys/unix"
@@ -31,5 +33,54 @@ func TestWalkLocalOnlySkipsTmpfs(t *testing.T) {
 	}
 	if got := collectWalk(t, tg, WalkOptions{}); got["mnt/volatile"].Path == "" {
 		t.Error("a walk without LocalOnly must enter the tmpfs mount")
+	}
+}
+
+// WalkOptions.Regular receives regular files opened by the walk; every
+// other entry (directories, symlinks, FIFOs) goes to fn and is never
+// opened.
+func TestWalkRegularOpened(t *testing.T) {
+	root := t.TempDir()
+	must(t, os.MkdirAll(filepath.Join(root, "d/e"), 0o755))
+	must(t, os.WriteFile(filepath.Join(root, "d/e/f"), []byte("content"), 0o644))
+	must(t, os.Symlink("e/f", filepath.Join(root, "d/link")))
+	must(t, syscallMkfifo(filepath.Join(root, "d/fifo")))
+	tg, err := OpenRootFS(root)
+	must(t, err)
+	defer tg.Close()
+	var mu sync.Mutex
+	plain, opened := map[string]bool{}, map[string]string{}
+	o := WalkOptions{Regular: func(fi FileInfo, f BulkFile) error {
+		defer f.Close()
+		st, ok, err := f.Stat()
+		if err != nil || !ok || st.Size != fi.Size || st.Ino != fi.Ino || !fi.Mode.IsRegular() {
+			t.Errorf("%s: stat of the open file %+v %v %v, walk %+v", fi.Path, st, ok, err, fi)
+		}
+		b, err := io.ReadAll(f)
+		if err != nil {
+			t.Error(err)
+		}
+		mu.Lock()
+		opened[fi.Path] = string(b)
+		mu.Unlock()
+		return nil
+	}}
+	err = tg.Walk(t.Context(), o, func(fi FileInfo) error {
+		mu.Lock()
+		plain[fi.Path] = true
+		mu.Unlock()
+		return nil
+	})
+	must(t, err)
+	if len(opened) != 1 || opened["d/e/f"] != "content" {
+		t.Errorf("opened %v", opened)
+	}
+	for _, p := range []string{"", "d", "d/e", "d/link", "d/fifo"} {
+		if !plain[p] {
+			t.Errorf("%q not walked", p)
+		}
+	}
+	if plain["d/e/f"] {
+		t.Error("a regular file went to fn as well")
 	}
 }
