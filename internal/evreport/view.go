@@ -20,6 +20,7 @@ type view struct {
 	Parts     []part
 	Matrix    matrixChart
 	Runs      []runView
+	RunKeys   []string
 	RunChart  barChart
 	Severity  barChart
 	VEX       barChart
@@ -188,6 +189,7 @@ func newView(m Model, csp string) view {
 		v.Runs = append(v.Runs, runView{ComplianceRun: r, Total: r.Pass + r.Fail + r.Unknown + r.Waived + r.NotApplicable})
 	}
 	v.RunChart = newRunChart(v.Runs)
+	v.RunKeys = runKeys
 	v.Severity = newBarChart(m.Vulnerabilities.BySeverity)
 	v.VEX = newBarChart(m.Vulnerabilities.ByStatus)
 	v.Ecosys = newBarChart(m.SBOM.Ecosystems)
@@ -293,6 +295,8 @@ func newBarChart(counts []Count) barChart {
 	return c
 }
 
+var runKeys = []string{"pass", "fail", "unknown", "waived", "not_applicable"}
+
 // newRunChart draws one stacked 100% bar per scan run.
 func newRunChart(runs []runView) barChart {
 	c := barChart{Width: chartW, LabelW: chartLW, TrackW: chartW - chartLW - 50, Empty: len(runs) == 0}
@@ -371,6 +375,12 @@ func statusLabel(s string) string {
 		return "Unknown"
 	case "not_applicable":
 		return "Not applicable"
+	case "pass":
+		return "Pass"
+	case "fail":
+		return "Fail"
+	case "waived":
+		return "Waived"
 	}
 	return label(s)
 }
