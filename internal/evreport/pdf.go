@@ -16,6 +16,9 @@ const (
 	bodyW   = pageW - 2*margin
 	lineH   = 4.2
 	bottomY = 297.0 - 18
+
+	// maxRowLines keeps a table row within one page.
+	maxRowLines = 55
 )
 
 type rgb struct{ r, g, b int }
@@ -197,6 +200,12 @@ func (d *pdfDoc) table(cols []col, rows [][]cell) {
 			d.colFont(c, size)
 			if i < len(row) {
 				lines[i] = d.wrap(row[i].text, c.w)
+			}
+			// A row must fit on one page; the HTML report and the pack
+			// keep the whole list.
+			if len(lines[i]) > maxRowLines {
+				more := len(lines[i]) - maxRowLines + 1
+				lines[i] = append(lines[i][:maxRowLines-1], fmt.Sprintf("… %d more lines", more))
 			}
 			n = max(n, len(lines[i]))
 		}
