@@ -75,6 +75,7 @@ type textAt struct {
 
 // barChart is a horizontal bar chart; Stacked rows carry segments.
 type barChart struct {
+	Title         string // accessible name of the chart
 	Width, Height int
 	LabelW        int
 	TrackW        int
@@ -189,10 +190,14 @@ func newView(m Model, csp string) view {
 		v.Runs = append(v.Runs, runView{ComplianceRun: r, Total: r.Pass + r.Fail + r.Unknown + r.Waived + r.NotApplicable})
 	}
 	v.RunChart = newRunChart(v.Runs)
+	v.RunChart.Title = "Scan results per baseline"
 	v.RunKeys = runKeys
 	v.Severity = newBarChart(m.Vulnerabilities.BySeverity)
+	v.Severity.Title = "Open vulnerabilities by severity"
 	v.VEX = newBarChart(m.Vulnerabilities.ByStatus)
+	v.VEX.Title = "Vulnerabilities by status"
 	v.Ecosys = newBarChart(m.SBOM.Ecosystems)
+	v.Ecosys.Title = "Components by ecosystem"
 
 	for _, c := range m.Vulnerabilities.Cases {
 		cv := caseView{Case: c, AwareText: formatTime(c.Aware)}
