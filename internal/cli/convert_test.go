@@ -51,6 +51,11 @@ func TestEveryDocumentKind(t *testing.T) {
 	mustRun(0, "case", "new", "--store", store, "--title", "t", "--exploited", "--aware", "2026-12-01T10:00:00Z", "--cvss3", "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H")
 	mustRun(0, "case", "update", "CASE-2026-0001", "--store", store, "--report", "early_warning=2026-12-01T12:00:00Z,SRP-1", "--status", "confirmed")
 	docs[output.KindCaseList], _ = mustRun(0, "case", "show", "CASE-2026-0001", "--store", store, "--format", "json")
+	prod := filepath.Join(dir, "cradle.yaml")
+	if err := os.WriteFile(prod, []byte(productYAML), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	docs[output.KindAdvisory], _ = mustRun(0, "advisory", "CASE-2026-0001", "--store", store, "--config", prod, "-o", filepath.Join(dir, "csaf"), "--format", "json")
 	docs[output.KindClassification], _ = mustRun(0, "classify", "--category", "I.11", "--standards", "partial", "--format", "json")
 	docs[output.KindSCAPInfo], _ = mustRun(0, "scap", "info", filepath.Join("testdata", "scap", "test-xccdf.xml"), "--format", "json")
 	for k, name := range map[output.Kind]string{output.KindScanReport: "scan.json", output.KindFixPlan: "plan.json"} {

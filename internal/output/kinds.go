@@ -7,6 +7,7 @@ import (
 	"github.com/cradle-cra/cradle/internal/catalog"
 	"github.com/cradle-cra/cradle/internal/changelog"
 	"github.com/cradle-cra/cradle/internal/classify"
+	"github.com/cradle-cra/cradle/internal/csaf"
 	"github.com/cradle-cra/cradle/internal/drift"
 	"github.com/cradle-cra/cradle/internal/fim"
 	"github.com/cradle-cra/cradle/internal/fix"
@@ -40,6 +41,7 @@ const (
 	KindClassification Kind = classify.ReportKind   // cradle classify
 	KindCaseList       Kind = psirt.ListKind        // cradle case
 	KindSCAPInfo       Kind = xccdf.InfoKind        // cradle scap info
+	KindAdvisory       Kind = csaf.ResultKind       // cradle advisory
 )
 
 // Default returns the registry of every kind with its built-in formats.
@@ -72,6 +74,7 @@ func Default() *Registry {
 		tableAndJSON(KindRuleList, catalog.RuleListSchemaVersion, rulesTable),
 		tableAndJSON(KindKeyList, signing.ListSchemaVersion, keysTable),
 		tableAndJSON(KindSBOMCheck, sbom.CheckSchemaVersion, func(w io.Writer, r *sbom.CheckReport, _ Options) error { return r.Table(w) }),
+		tableAndJSON(KindAdvisory, csaf.ResultSchemaVersion, func(w io.Writer, r *csaf.Result, _ Options) error { return r.Table(w) }),
 		tableAndJSON(KindCaseList, psirt.ListSchemaVersion, func(w io.Writer, l *psirt.List, _ Options) error { return l.Table(w) }),
 		tableAndJSON(KindClassification, classify.SchemaVersion, func(w io.Writer, r *classify.Result, _ Options) error { return r.Table(w) }),
 		tableAndJSON(KindSBOMDiff, sbom.DiffSchemaVersion, func(w io.Writer, r *sbom.DiffReport, _ Options) error { return r.Table(w) }),
