@@ -65,6 +65,25 @@ func TestEveryDocumentKind(t *testing.T) {
 		}
 		docs[k] = string(b)
 	}
+	// The evidence pack takes the documents above in.
+	pf := filepath.Join(dir, "evidence-product.yaml")
+	mustRun(0, "init", "--non-interactive", "--file", pf, "--product", "p", "--category", "none")
+	in := func(k output.Kind) string {
+		p := filepath.Join(dir, "in-"+string(k)+".json")
+		if err := os.WriteFile(p, []byte(docs[k]), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	pack := filepath.Join(dir, "pack")
+	docs[output.KindAnnex1Matrix], _ = mustRun(0, "evidence", "build", "--config", pf, "--out", pack, "--format", "json",
+		"--input", "scan="+filepath.Join(dir, "scan.json"), "--input", "fix="+plan, "--input", "drift="+in(output.KindDriftReport),
+		"--input", "fim="+in(output.KindFIMReport), "--input", "sbom="+bom, "--input", "vuln="+in(output.KindVulnReport),
+		"--input", "changelog="+in(output.KindChangeLog))
+	if b, err := os.ReadFile(filepath.Join(pack, "manifest.json")); err == nil {
+		docs[output.KindEvidenceManifest] = string(b)
+	}
+	mustRun(0, "evidence", "verify", pack)
 	if runtime.GOOS != "windows" {
 		for name, mode := range map[string]os.FileMode{"scan.json": 0o644, "plan.json": 0o600} {
 			if fi, err := os.Stat(filepath.Join(dir, name)); err != nil || fi.Mode().Perm()&^mode != 0 {

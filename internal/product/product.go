@@ -39,6 +39,9 @@ type File struct {
 	Updates         Updates        `yaml:"updates" json:"updates"`
 	Artifacts       []Artifact     `yaml:"artifacts" json:"artifacts,omitempty"`
 	Classification  Classification `yaml:"classification" json:"classification"`
+	// RiskAssessment is the risk file (internal/risk), relative to this
+	// file; "" when none is kept yet.
+	RiskAssessment string `yaml:"risk_assessment" json:"risk_assessment,omitempty"`
 }
 
 // Manufacturer is who places the product on the market (Art. 13(16)).
@@ -292,6 +295,9 @@ func (v *validator) check(f *File) {
 	for i, a := range f.Artifacts {
 		v.required(at("artifacts", i, "name"), a.Name)
 		v.oneOf(at("artifacts", i, "kind"), "artifact kind", a.Kind, ArtifactKinds)
+	}
+	if r := f.RiskAssessment; r != "" && (strings.HasPrefix(r, "/") || strings.Contains(r, "..") || strings.Contains(r, "\\")) {
+		v.errorf(at("risk_assessment"), "risk_assessment %q: want a path relative to the product file, inside its directory", r)
 	}
 	if _, err := classify.Classify(f.Classification.Input()); err != nil {
 		v.errorf(at("classification"), "classification: %v", err)
