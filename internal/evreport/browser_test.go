@@ -23,6 +23,9 @@ import (
 // is skipped, or fails when CRADLE_REQUIRE_FIXTURES=1, as in CI.
 func chromium(t *testing.T) string {
 	t.Helper()
+	if testing.Short() {
+		t.Skip("starts a browser; skipped under -short")
+	}
 	p := os.Getenv("CRADLE_TEST_CHROMIUM")
 	if p == "" {
 		if os.Getenv("CRADLE_REQUIRE_FIXTURES") == "1" {

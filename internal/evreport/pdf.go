@@ -16,6 +16,9 @@ const (
 	bodyW   = pageW - 2*margin
 	lineH   = 4.2
 	bottomY = 297.0 - 18
+
+	// maxRowLines keeps a table row within one page.
+	maxRowLines = 55
 )
 
 type rgb struct{ r, g, b int }
@@ -67,13 +70,13 @@ func PDF(w io.Writer, mp *Model) error {
 	f.SetCatalogSort(true)
 	f.SetCompression(true)
 	d := &pdfDoc{Fpdf: f, tr: f.UnicodeTranslatorFromDescriptor("")}
-	f.SetTitle(d.tr(v.Title), false)
+	f.SetTitle(v.Title, true)
 	if m.Manufacturer.Name != "" {
-		f.SetAuthor(d.tr(m.Manufacturer.Name), false)
+		f.SetAuthor(m.Manufacturer.Name, true)
 	}
 	if m.Tool != "" {
-		f.SetCreator(d.tr(m.Tool), false)
-		f.SetProducer(d.tr(m.Tool), false)
+		f.SetCreator(m.Tool, true)
+		f.SetProducer(m.Tool, true)
 	} else {
 		f.SetProducer("cradle", false)
 	}
@@ -186,6 +189,9 @@ func (d *pdfDoc) table(cols []col, rows [][]cell) {
 		d.SetTextColor(27, 36, 48)
 	}
 	d.need(14)
+	if cols[0].head == "" {
+		header = func() {} // a key/value table
+	}
 	header()
 	for _, row := range rows {
 		lines := make([][]string, len(cols))
@@ -194,6 +200,12 @@ func (d *pdfDoc) table(cols []col, rows [][]cell) {
 			d.colFont(c, size)
 			if i < len(row) {
 				lines[i] = d.wrap(row[i].text, c.w)
+			}
+			// A row must fit on one page; the HTML report and the pack
+			// keep the whole list.
+			if len(lines[i]) > maxRowLines {
+				more := len(lines[i]) - maxRowLines + 1
+				lines[i] = append(lines[i][:maxRowLines-1], fmt.Sprintf("… %d more lines", more))
 			}
 			n = max(n, len(lines[i]))
 		}
@@ -206,10 +218,10 @@ func (d *pdfDoc) table(cols []col, rows [][]cell) {
 		for i, c := range cols {
 			d.colFont(c, size)
 			if i < len(row) && row[i].badge != "" {
+				d.font("B", 7)
 				d.fill(row[i].badge)
-				d.Rect(x+0.5, y+0.6, c.w-1, lineH+0.6, "F")
+				d.RoundedRect(x+0.5, y+0.7, min(c.w-1, d.GetStringWidth(row[i].text)+4), lineH+0.4, 1, "1234", "F")
 				d.SetTextColor(255, 255, 255)
-				d.font("B", 7.5)
 			}
 			align := "L"
 			if c.num {

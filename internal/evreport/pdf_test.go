@@ -88,3 +88,23 @@ func TestPDFText(t *testing.T) {
 		t.Errorf("%d pages; the sample should need several", n)
 	}
 }
+
+// TestPDFOddInput: text outside Windows-1252, unbroken long words and a
+// row longer than a page render without error, page after page.
+func TestPDFOddInput(t *testing.T) {
+	m := sampleModel()
+	m.Product.Name = "網關 ✓ 🚀"
+	m.Matrix[0].Controls = nil
+	for i := range 300 {
+		m.Matrix[0].Controls = append(m.Matrix[0].Controls, fmt.Sprintf("control %d %s", i, strings.Repeat("x", 90)))
+	}
+	m.Artifacts = append(m.Artifacts, Artifact{Path: strings.Repeat("very-long-name/", 40) + "f.json", SHA256: strings.Repeat("0", 64)})
+	text := pdfText(t, renderPDF(t, m))
+	if !strings.Contains(text, "more lines") {
+		t.Error("an overlong row was not cut to the page")
+	}
+	var b bytes.Buffer
+	if err := HTML(&b, &m); err != nil || !strings.Contains(b.String(), "網關 ✓ 🚀") || !strings.Contains(b.String(), "control 299") {
+		t.Errorf("HTML keeps every value as given: %v", err)
+	}
+}

@@ -8,7 +8,8 @@ import (
 // SVG user units of the HTML charts to millimetres on the page.
 const (
 	matrixScale = bodyW / 1000
-	barScale    = 0.27
+	barScale    = 0.27 // horizontal
+	barYScale   = 0.2  // vertical: thinner bars than on screen
 )
 
 func (d *pdfDoc) charts(v view) {
@@ -17,14 +18,14 @@ func (d *pdfDoc) charts(v view) {
 		d.muted("No Annex I matrix recorded.")
 	} else {
 		s := min(matrixScale, bodyW/float64(v.Matrix.Width))
-		x0, y0 := margin, d.GetY()
+		x0, y0 := margin, d.GetY()+1
 		d.font("", 7.5)
 		d.SetTextColor(91, 102, 117)
 		for _, p := range v.Matrix.PartLabels {
 			d.Text(x0+float64(p.X)*s, y0+3, d.tr(p.Text))
 		}
 		for _, c := range v.Matrix.Cells {
-			x, y := x0+float64(c.X)*s, y0+float64(c.Y)*s
+			x, y := x0+float64(c.X)*s, y0+1.5+float64(c.Y)*s
 			d.fill(c.State)
 			d.RoundedRect(x, y, cellW*s, cellH*s, 0.8, "1234", "F")
 			d.SetTextColor(255, 255, 255)
@@ -33,7 +34,7 @@ func (d *pdfDoc) charts(v view) {
 			d.CellFormat(cellW*s, cellH*s, d.tr(c.Short), "", 0, "C", false, 0, "")
 		}
 		d.SetTextColor(27, 36, 48)
-		ly := y0 + float64(20+cellH)*s + 4
+		ly := y0 + 1.5 + float64(20+cellH)*s + 4
 		for _, l := range v.Matrix.Legend {
 			x := x0 + float64(l.X)*s
 			d.fill(l.State)
@@ -45,6 +46,9 @@ func (d *pdfDoc) charts(v view) {
 	}
 	d.sub("Scan results per baseline")
 	d.bars(v.RunChart)
+	if !v.RunChart.Empty {
+		d.legend(runKeys)
+	}
 	d.sub("Open vulnerabilities by severity")
 	d.bars(v.Severity)
 	if len(v.VEX.Rows) > 0 {
@@ -59,23 +63,36 @@ func (d *pdfDoc) bars(c barChart) {
 		d.muted("Nothing recorded.")
 		return
 	}
-	d.need(float64(c.Height)*barScale + 4)
+	d.need(float64(c.Height)*barYScale + 4)
 	x0, y0 := margin, d.GetY()
 	for _, r := range c.Rows {
-		y := y0 + float64(r.Y)*barScale
+		y := y0 + float64(r.Y)*barYScale
 		d.font("", 7.5)
-		d.Text(x0, y+4, d.tr(r.Label))
+		d.Text(x0, y+3, d.tr(r.Label))
 		d.SetFillColor(237, 241, 245)
-		d.Rect(x0+float64(c.LabelW)*barScale, y, float64(c.TrackW)*barScale, barH*barScale, "F")
+		d.Rect(x0+float64(c.LabelW)*barScale, y, float64(c.TrackW)*barScale, barH*barYScale, "F")
 		for _, s := range r.Segments {
 			d.fill(s.Key)
-			d.Rect(x0+s.X*barScale, y, s.W*barScale, barH*barScale, "F")
+			d.Rect(x0+s.X*barScale, y, s.W*barScale, barH*barYScale, "F")
 		}
 		d.SetTextColor(91, 102, 117)
-		d.Text(x0+float64(r.TextX)*barScale, y+4, fmt.Sprint(r.Count))
+		d.Text(x0+float64(r.TextX)*barScale, y+3, fmt.Sprint(r.Count))
 		d.SetTextColor(27, 36, 48)
 	}
-	d.SetXY(margin, y0+float64(c.Height)*barScale+3)
+	d.SetXY(margin, y0+float64(c.Height)*barYScale+3)
+}
+
+// legend draws a row of colour swatches with their keys.
+func (d *pdfDoc) legend(keys []string) {
+	x, y := margin+float64(chartLW)*barScale, d.GetY()-1
+	d.font("", 7)
+	for _, k := range keys {
+		d.fill(k)
+		d.Rect(x, y, 2.4, 2.4, "F")
+		d.Text(x+3.4, y+2.2, d.tr(statusLabel(k)))
+		x += 3.4 + d.GetStringWidth(statusLabel(k)) + 5
+	}
+	d.SetXY(margin, y+5)
 }
 
 func (d *pdfDoc) productSection(v view) {
@@ -263,7 +280,7 @@ func (d *pdfDoc) manifestSection(v view) {
 	if m.Signature.File != "" {
 		s += "; signature in " + m.Signature.File
 	}
-	d.para(s + ". Check it with `cradle evidence verify`.")
+	d.para(s + ". Check it with: cradle evidence verify PACK")
 	if len(m.Artifacts) > 0 {
 		var rows [][]cell
 		for _, a := range m.Artifacts {

@@ -20,6 +20,7 @@ type view struct {
 	Parts     []part
 	Matrix    matrixChart
 	Runs      []runView
+	RunKeys   []string
 	RunChart  barChart
 	Severity  barChart
 	VEX       barChart
@@ -74,6 +75,7 @@ type textAt struct {
 
 // barChart is a horizontal bar chart; Stacked rows carry segments.
 type barChart struct {
+	Title         string // accessible name of the chart
 	Width, Height int
 	LabelW        int
 	TrackW        int
@@ -188,9 +190,14 @@ func newView(m Model, csp string) view {
 		v.Runs = append(v.Runs, runView{ComplianceRun: r, Total: r.Pass + r.Fail + r.Unknown + r.Waived + r.NotApplicable})
 	}
 	v.RunChart = newRunChart(v.Runs)
+	v.RunChart.Title = "Scan results per baseline"
+	v.RunKeys = runKeys
 	v.Severity = newBarChart(m.Vulnerabilities.BySeverity)
+	v.Severity.Title = "Open vulnerabilities by severity"
 	v.VEX = newBarChart(m.Vulnerabilities.ByStatus)
+	v.VEX.Title = "Vulnerabilities by status"
 	v.Ecosys = newBarChart(m.SBOM.Ecosystems)
+	v.Ecosys.Title = "Components by ecosystem"
 
 	for _, c := range m.Vulnerabilities.Cases {
 		cv := caseView{Case: c, AwareText: formatTime(c.Aware)}
@@ -293,6 +300,8 @@ func newBarChart(counts []Count) barChart {
 	return c
 }
 
+var runKeys = []string{"pass", "fail", "unknown", "waived", "not_applicable"}
+
 // newRunChart draws one stacked 100% bar per scan run.
 func newRunChart(runs []runView) barChart {
 	c := barChart{Width: chartW, LabelW: chartLW, TrackW: chartW - chartLW - 50, Empty: len(runs) == 0}
@@ -371,6 +380,12 @@ func statusLabel(s string) string {
 		return "Unknown"
 	case "not_applicable":
 		return "Not applicable"
+	case "pass":
+		return "Pass"
+	case "fail":
+		return "Fail"
+	case "waived":
+		return "Waived"
 	}
 	return label(s)
 }
