@@ -56,8 +56,11 @@ const (
 	maxZipEntries = maxPackFiles + 2
 	maxZipEntry   = MaxInputFile
 	maxZipTotal   = maxTotalPacked
-	maxZipMeta    = 64 << 20 // manifest and signature
 )
+
+// maxZipMeta bounds the manifest and the signature (a variable so tests
+// can lower it).
+var maxZipMeta int64 = 64 << 20
 
 // zipSource reads a pack from a zip: entry names are checked (no
 // absolute paths, no "..", no backslashes, no duplicates, no links) and
