@@ -52,6 +52,9 @@ type ReportData struct {
 	Created   time.Time
 	Tool      string
 	SBOM      []SBOMSummary
+	Scans     []ScanSummary
+	Vulns     []VulnSummary
+	Integrity []IntegritySummary
 }
 
 // SBOMSummary describes one SBOM of the pack.
@@ -171,11 +174,7 @@ func Build(o Options) (*Result, error) {
 	if o.Report != nil {
 		rd := &ReportData{Product: o.Product, Risk: mi.risk, Release: release, Matrix: m, Retention: ret,
 			Files: listFiles(files, roles), KeyID: o.Signer.ID(), Created: o.Now.UTC(), Tool: o.Tool}
-		for _, a := range mi.artifacts {
-			if s, ok := a.doc.(*sbomDoc); ok {
-				rd.SBOM = append(rd.SBOM, SBOMSummary{File: a.path, Format: s.Format, SpecVersion: s.SpecVersion, Components: s.Components, Types: s.Types})
-			}
-		}
+		rd.summarise(mi.artifacts)
 		html, pdf, err := o.Report(rd)
 		if err != nil {
 			return nil, fmt.Errorf("report: %w", err)
