@@ -376,3 +376,28 @@ func FuzzVerifyZip(f *testing.F) {
 		}
 	})
 }
+
+// TestFailedBuildLeavesNothing: a bad input, found after other files were
+// read, leaves no directory, zip or temporary file behind.
+func TestFailedBuildLeavesNothing(t *testing.T) {
+	dir := t.TempDir()
+	b, _ := os.ReadFile("testdata/product/cradle.yaml")
+	p, _, _ := product.Parse("cradle.yaml", b)
+	_, err := Build(Options{ProductPath: "testdata/product/cradle.yaml", Product: p, Out: filepath.Join(dir, "pack"), Zip: filepath.Join(dir, "pack.zip"),
+		Inputs: append(inputs(), Input{InVuln, "testdata/inputs/fim.json"}), Signer: testKey(t), Now: when})
+	if !errors.Is(err, ErrInput) {
+		t.Fatalf("err %v", err)
+	}
+	if ents, _ := os.ReadDir(dir); len(ents) != 0 {
+		t.Errorf("left behind: %v", ents)
+	}
+	// An unwritable zip destination removes the directory it had written.
+	_, err = Build(Options{ProductPath: "testdata/product/cradle.yaml", Product: p, Out: filepath.Join(dir, "pack"),
+		Zip: filepath.Join(dir, "no", "such", "dir", "pack.zip"), Signer: testKey(t), Now: when})
+	if err == nil {
+		t.Fatal("zip into a missing directory succeeded")
+	}
+	if ents, _ := os.ReadDir(dir); len(ents) != 0 {
+		t.Errorf("left behind: %v", ents)
+	}
+}
