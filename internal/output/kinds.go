@@ -7,6 +7,7 @@ import (
 	"github.com/cradle-cra/cradle/internal/catalog"
 	"github.com/cradle-cra/cradle/internal/changelog"
 	"github.com/cradle-cra/cradle/internal/classify"
+	"github.com/cradle-cra/cradle/internal/csaf"
 	"github.com/cradle-cra/cradle/internal/drift"
 	"github.com/cradle-cra/cradle/internal/evidence"
 	"github.com/cradle-cra/cradle/internal/fim"
@@ -43,6 +44,7 @@ const (
 	KindSCAPInfo         Kind = xccdf.InfoKind        // cradle scap info
 	KindAnnex1Matrix     Kind = evidence.MatrixKind   // cradle evidence build (annex1-matrix.json)
 	KindEvidenceManifest Kind = evidence.ManifestKind // an evidence pack's manifest.json
+	KindAdvisory         Kind = csaf.ResultKind       // cradle advisory
 )
 
 // Default returns the registry of every kind with its built-in formats.
@@ -75,6 +77,7 @@ func Default() *Registry {
 		tableAndJSON(KindRuleList, catalog.RuleListSchemaVersion, rulesTable),
 		tableAndJSON(KindKeyList, signing.ListSchemaVersion, keysTable),
 		tableAndJSON(KindSBOMCheck, sbom.CheckSchemaVersion, func(w io.Writer, r *sbom.CheckReport, _ Options) error { return r.Table(w) }),
+		tableAndJSON(KindAdvisory, csaf.ResultSchemaVersion, func(w io.Writer, r *csaf.Result, _ Options) error { return r.Table(w) }),
 		tableAndJSON(KindCaseList, psirt.ListSchemaVersion, func(w io.Writer, l *psirt.List, _ Options) error { return l.Table(w) }),
 		tableAndJSON(KindClassification, classify.SchemaVersion, func(w io.Writer, r *classify.Result, _ Options) error { return r.Table(w) }),
 		tableAndJSON(KindSBOMDiff, sbom.DiffSchemaVersion, func(w io.Writer, r *sbom.DiffReport, _ Options) error { return r.Table(w) }),

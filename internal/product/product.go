@@ -68,6 +68,11 @@ type Identity struct {
 	Identifier  string   `yaml:"identifier" json:"identifier,omitempty"` // type, batch or serial number scheme
 	Description string   `yaml:"description" json:"description,omitempty"`
 	Versions    []string `yaml:"versions" json:"versions,omitempty"`
+	// CPE (a CPE 2.3 name without version, "cpe:2.3:o:vendor:product")
+	// and PURL (a package URL without version) identify the product in
+	// advisories; each version fills in its own.
+	CPE  string `yaml:"cpe" json:"cpe,omitempty"`
+	PURL string `yaml:"purl" json:"purl,omitempty"`
 }
 
 // Deployment is one way the product is deployed and the baseline that
@@ -273,6 +278,12 @@ func (v *validator) check(f *File) {
 	for i, c := range f.Manufacturer.Contacts {
 		v.required(at("manufacturer", "contacts", i, "role"), c.Role)
 		v.email(at("manufacturer", "contacts", i, "email"), c.Email)
+	}
+	if c := f.Product.CPE; c != "" && (!strings.HasPrefix(c, "cpe:2.3:") || len(strings.Split(c, ":")) < 5 || strings.ContainsAny(c, " \t")) {
+		v.errorf(at("product", "cpe"), "product.cpe %q: want a CPE 2.3 name such as cpe:2.3:o:vendor:product", c)
+	}
+	if p := f.Product.PURL; p != "" && (!strings.HasPrefix(p, "pkg:") || !strings.Contains(p, "/") || strings.ContainsAny(p, "@? \t")) {
+		v.errorf(at("product", "purl"), "product.purl %q: want a package URL without version, such as pkg:generic/vendor/product", p)
 	}
 	if f.Product.Identifier == "" {
 		v.warnf(at("product"), "product.identifier is empty: name the type, batch or serial number that identifies each unit (Art. 13(15))")
