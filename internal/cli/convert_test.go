@@ -78,7 +78,8 @@ func TestEveryDocumentKind(t *testing.T) {
 	docs[output.KindAnnex1Matrix], _ = mustRun(0, "evidence", "build", "--config", pf, "--out", pack, "--format", "json",
 		"--input", "scan="+filepath.Join(dir, "scan.json"), "--input", "fix="+plan, "--input", "drift="+in(output.KindDriftReport),
 		"--input", "fim="+in(output.KindFIMReport), "--input", "sbom="+bom, "--input", "vuln="+in(output.KindVulnReport),
-		"--input", "changelog="+in(output.KindChangeLog), "--input", "advisories="+filepath.Join(dir, "csaf"))
+		"--input", "changelog="+in(output.KindChangeLog), "--input", "advisories="+filepath.Join(dir, "csaf"),
+		"--input", "cases="+in(output.KindCaseList))
 	if b, err := os.ReadFile(filepath.Join(pack, "manifest.json")); err == nil {
 		docs[output.KindEvidenceManifest] = string(b)
 	}

@@ -44,6 +44,7 @@ it with --zip). Artifacts are given as --input KIND=FILE, repeatable:
   vex         a VEX document (OpenVEX, CycloneDX, CSAF)
   advisories  a directory of advisories (cradle advisory)
   changelog   cradle log --format json
+  cases       cradle case list --all --format json (Article 14 clocks)
   other       any other file (test report, review)
 
 cradle documents are checked by their kind. The risk assessment is the

@@ -56,6 +56,7 @@ type ReportData struct {
 	Scans     []ScanSummary
 	Vulns     []VulnSummary
 	Integrity []IntegritySummary
+	Cases     []CaseSummary
 }
 
 // SBOMSummary describes one SBOM of the pack.

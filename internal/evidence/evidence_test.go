@@ -401,3 +401,31 @@ func TestFailedBuildLeavesNothing(t *testing.T) {
 		t.Errorf("left behind: %v", ents)
 	}
 }
+
+func TestCaseSignals(t *testing.T) {
+	for _, tc := range []struct {
+		status string
+		want   Status
+	}{{"overdue", NotMet}, {"late", Partial}, {"running", Met}} {
+		doc, err := decodeInput(InCases, []byte(`{"kind":"case_list","cases":[{"id":"CASE-2026-0001","status":"confirmed","exploited":true,
+			"aware":"2026-12-01T10:00:00Z","remediation":{"due":"2026-12-08T10:00:00Z","status":"`+tc.status+`"},
+			"clocks":[{"kind":"vulnerability","stage":"early_warning","status":"submitted","due":"2026-12-02T10:00:00Z","submitted":"2026-12-01T12:00:00Z"}]}]}`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got Status
+		caseSignals(doc.(*casesDoc), "cases.json", func(id, _ string, v Status, _ string, _ ...any) {
+			if id == "CRA.A1.P2.2" {
+				got = v
+			}
+		})
+		if got != tc.want {
+			t.Errorf("remediation %s: %s, want %s", tc.status, got, tc.want)
+		}
+		rd := &ReportData{}
+		rd.summarise([]*artifact{{kind: InCases, path: "cases.json", doc: doc}})
+		if len(rd.Cases) != 1 || len(rd.Cases[0].Clocks) != 1 || rd.Cases[0].Clocks[0].Submitted.IsZero() {
+			t.Errorf("report cases %+v", rd.Cases)
+		}
+	}
+}

@@ -2,6 +2,7 @@ package evidence
 
 import (
 	"fmt"
+	"time"
 
 	"github.com/cradle-cra/cradle/internal/result"
 )
@@ -17,6 +18,21 @@ type VulnSummary struct {
 	File       string
 	BySeverity map[string]int // open findings
 	ByStatus   map[string]int // VEX status, "affected" when none
+}
+
+// CaseSummary is an actively exploited vulnerability or severe incident
+// with its Article 14 clocks.
+type CaseSummary struct {
+	ID, Title, Severity, Status, Kind string
+	Aliases                           []string
+	Aware                             time.Time
+	Clocks                            []ClockSummary
+}
+
+// ClockSummary is one Article 14 clock.
+type ClockSummary struct {
+	Stage, Status  string
+	Due, Submitted time.Time
 }
 
 // IntegritySummary is one FIM or drift check.
@@ -58,6 +74,30 @@ func (rd *ReportData) summarise(as []*artifact) {
 				}
 			}
 			rd.Vulns = append(rd.Vulns, v)
+		case *casesDoc:
+			for _, c := range d.Cases {
+				if !c.Exploited && !c.Incident {
+					continue
+				}
+				cs := CaseSummary{ID: c.ID, Title: c.Title, Severity: c.Severity, Status: c.Status, Aliases: c.Aliases, Kind: "vulnerability"}
+				if !c.Exploited {
+					cs.Kind = "incident"
+				}
+				if c.Aware != nil {
+					cs.Aware = c.Aware.UTC()
+				}
+				for _, k := range c.Clocks {
+					cl := ClockSummary{Stage: k.Stage, Status: k.Status}
+					if k.Due != nil {
+						cl.Due = k.Due.UTC()
+					}
+					if k.Submitted != nil {
+						cl.Submitted = k.Submitted.UTC()
+					}
+					cs.Clocks = append(cs.Clocks, cl)
+				}
+				rd.Cases = append(rd.Cases, cs)
+			}
 		case *sbomDoc:
 			rd.SBOM = append(rd.SBOM, SBOMSummary{File: a.path, Format: d.Format, SpecVersion: d.SpecVersion, Components: d.Components, Types: d.Types})
 		case *fimDoc:
