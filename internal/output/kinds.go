@@ -42,9 +42,9 @@ const (
 	KindClassification   Kind = classify.ReportKind   // cradle classify
 	KindCaseList         Kind = psirt.ListKind        // cradle case
 	KindSCAPInfo         Kind = xccdf.InfoKind        // cradle scap info
+	KindAdvisory         Kind = csaf.ResultKind       // cradle advisory
 	KindAnnex1Matrix     Kind = evidence.MatrixKind   // cradle evidence build (annex1-matrix.json)
 	KindEvidenceManifest Kind = evidence.ManifestKind // an evidence pack's manifest.json
-	KindAdvisory         Kind = csaf.ResultKind       // cradle advisory
 )
 
 // Default returns the registry of every kind with its built-in formats.
