@@ -19,7 +19,8 @@ information and the Annex V EU declaration of conformity, every artifact
 given (scan and SCAP results, fix, drift and FIM status, SBOM,
 vulnerability report, VEX, advisories, change log excerpt), the risk
 assessment and the product file, the date until which it must be kept,
-and manifest.json with every file's SHA-256, signed (DSSE, ed25519) in
+a self-contained HTML report with charts (report.html) and its PDF, and
+manifest.json with every file's SHA-256, signed (DSSE, ed25519) in
 manifest.dsse.json. See docs/cra.md.`,
 	}
 	cmd.AddCommand(newEvidenceBuildCmd(env), newEvidenceVerifyCmd(env))
