@@ -76,7 +76,7 @@ input of the wrong kind, or DIR exists (without --force); 1 internal error.`,
 			if err != nil {
 				return err
 			}
-			env.warnf("evidence pack %s: %d files, signed by %s, keep until %s", r.Dir, len(r.Manifest.Files)+2, r.KeyID, r.Manifest.Retention.KeepUntil)
+			fmt.Fprintf(env.Stderr, "cradle: evidence pack %s: %d files, signed by %s, keep until %s\n", r.Dir, len(r.Manifest.Files)+2, r.KeyID, r.Manifest.Retention.KeepUntil)
 			return sink.Write(r.Matrix, output.Options{})
 		},
 	}
