@@ -79,7 +79,7 @@ func (a *App) EvidenceBuild(_ context.Context, in EvidenceBuildInput) (*evidence
 		return nil, Input(err)
 	}
 	o.Signer = k
-	o.Report = a.evidenceReport()
+	o.Report = evidence.RenderReport
 	r, err := evidence.Build(o)
 	if err != nil {
 		if errors.Is(err, evidence.ErrInput) {
@@ -92,10 +92,6 @@ func (a *App) EvidenceBuild(_ context.Context, in EvidenceBuildInput) (*evidence
 	}
 	return r, nil
 }
-
-// evidenceReport is the human report's renderer; nil until the report
-// package is wired in, so packs carry no report.html/report.pdf yet.
-func (a *App) evidenceReport() func(*evidence.ReportData) ([]byte, []byte, error) { return nil }
 
 // EvidenceVerifyInput names a pack and the key to trust.
 type EvidenceVerifyInput struct {

@@ -66,8 +66,7 @@ func TestEveryDocumentKind(t *testing.T) {
 		docs[k] = string(b)
 	}
 	// The evidence pack takes the documents above in.
-	pf := filepath.Join(dir, "evidence-product.yaml")
-	mustRun(0, "init", "--non-interactive", "--file", pf, "--product", "p", "--category", "none")
+	pf := prod
 	in := func(k output.Kind) string {
 		p := filepath.Join(dir, "in-"+string(k)+".json")
 		if err := os.WriteFile(p, []byte(docs[k]), 0o600); err != nil {
@@ -79,7 +78,8 @@ func TestEveryDocumentKind(t *testing.T) {
 	docs[output.KindAnnex1Matrix], _ = mustRun(0, "evidence", "build", "--config", pf, "--out", pack, "--format", "json",
 		"--input", "scan="+filepath.Join(dir, "scan.json"), "--input", "fix="+plan, "--input", "drift="+in(output.KindDriftReport),
 		"--input", "fim="+in(output.KindFIMReport), "--input", "sbom="+bom, "--input", "vuln="+in(output.KindVulnReport),
-		"--input", "changelog="+in(output.KindChangeLog))
+		"--input", "changelog="+in(output.KindChangeLog), "--input", "advisories="+filepath.Join(dir, "csaf"),
+		"--input", "cases="+in(output.KindCaseList))
 	if b, err := os.ReadFile(filepath.Join(pack, "manifest.json")); err == nil {
 		docs[output.KindEvidenceManifest] = string(b)
 	}

@@ -19,7 +19,8 @@ information and the Annex V EU declaration of conformity, every artifact
 given (scan and SCAP results, fix, drift and FIM status, SBOM,
 vulnerability report, VEX, advisories, change log excerpt), the risk
 assessment and the product file, the date until which it must be kept,
-and manifest.json with every file's SHA-256, signed (DSSE, ed25519) in
+a self-contained HTML report with charts (report.html) and its PDF, and
+manifest.json with every file's SHA-256, signed (DSSE, ed25519) in
 manifest.dsse.json. See docs/cra.md.`,
 	}
 	cmd.AddCommand(newEvidenceBuildCmd(env), newEvidenceVerifyCmd(env))
@@ -44,6 +45,7 @@ it with --zip). Artifacts are given as --input KIND=FILE, repeatable:
   vex         a VEX document (OpenVEX, CycloneDX, CSAF)
   advisories  a directory of advisories (cradle advisory)
   changelog   cradle log --format json
+  cases       cradle case list --all --format json (Article 14 clocks)
   other       any other file (test report, review)
 
 cradle documents are checked by their kind. The risk assessment is the
@@ -74,7 +76,7 @@ input of the wrong kind, or DIR exists (without --force); 1 internal error.`,
 			if err != nil {
 				return err
 			}
-			env.warnf("evidence pack %s: %d files, signed by %s, keep until %s", r.Dir, len(r.Manifest.Files)+2, r.KeyID, r.Manifest.Retention.KeepUntil)
+			fmt.Fprintf(env.Stderr, "cradle: evidence pack %s: %d files, signed by %s, keep until %s\n", r.Dir, len(r.Manifest.Files)+2, r.KeyID, r.Manifest.Retention.KeepUntil)
 			return sink.Write(r.Matrix, output.Options{})
 		},
 	}

@@ -45,6 +45,11 @@ func TestEvidenceBuildVerify(t *testing.T) {
 	if code != 0 || !strings.Contains(out, "CRA.A1.P2.1   met") {
 		t.Fatalf("build: %d\n%s\n%s", code, out, errs)
 	}
+	for _, f := range []string{"report.html", "report.pdf", "manifest.dsse.json", "documents/annex-v-eu-declaration-of-conformity.md"} {
+		if _, err := os.Stat(filepath.Join(pack, f)); err != nil {
+			t.Errorf("pack lacks %s", f)
+		}
+	}
 	if _, errs, code := runWith(t, env, "evidence", "build", "--config", file, "--out", pack); code != 2 || !strings.Contains(errs, "--force") {
 		t.Errorf("build over an existing pack: %d %s", code, errs)
 	}

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/cradle-cra/cradle/internal/envelope"
+	"github.com/cradle-cra/cradle/internal/fileutil"
 	"github.com/cradle-cra/cradle/internal/product"
 	"github.com/cradle-cra/cradle/internal/risk"
 )
@@ -52,6 +53,10 @@ type ReportData struct {
 	Created   time.Time
 	Tool      string
 	SBOM      []SBOMSummary
+	Scans     []ScanSummary
+	Vulns     []VulnSummary
+	Integrity []IntegritySummary
+	Cases     []CaseSummary
 }
 
 // SBOMSummary describes one SBOM of the pack.
@@ -171,11 +176,7 @@ func Build(o Options) (*Result, error) {
 	if o.Report != nil {
 		rd := &ReportData{Product: o.Product, Risk: mi.risk, Release: release, Matrix: m, Retention: ret,
 			Files: listFiles(files, roles), KeyID: o.Signer.ID(), Created: o.Now.UTC(), Tool: o.Tool}
-		for _, a := range mi.artifacts {
-			if s, ok := a.doc.(*sbomDoc); ok {
-				rd.SBOM = append(rd.SBOM, SBOMSummary{File: a.path, Format: s.Format, SpecVersion: s.SpecVersion, Components: s.Components, Types: s.Types})
-			}
-		}
+		rd.summarise(mi.artifacts)
 		html, pdf, err := o.Report(rd)
 		if err != nil {
 			return nil, fmt.Errorf("report: %w", err)
@@ -204,12 +205,22 @@ func Build(o Options) (*Result, error) {
 	}
 	files[ManifestFile], files[SignatureFile] = manBytes, append(sig, '\n')
 
+	var zipBytes []byte
+	if o.Zip != "" {
+		if _, err := os.Lstat(o.Zip); err == nil && !o.Force {
+			return nil, inputErr("%s exists; use --force to replace it", o.Zip)
+		}
+		if zipBytes, err = zipPack(files, o.Now); err != nil {
+			return nil, err
+		}
+	}
 	if err := writeDir(o.Out, files, o.Force); err != nil {
 		return nil, err
 	}
 	if o.Zip != "" {
-		if err := writeZip(o.Zip, files, o.Now, o.Force); err != nil {
-			return nil, err
+		if err := fileutil.WriteAtomic(o.Zip, zipBytes, 0o644); err != nil {
+			os.RemoveAll(o.Out) // the pack is the directory and the zip, or nothing
+			return nil, inputErr("write %s: %v", o.Zip, err)
 		}
 	}
 	res.Dir, res.Zip, res.Manifest, res.Matrix, res.KeyID = o.Out, o.Zip, man, m, o.Signer.ID()

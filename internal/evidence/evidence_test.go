@@ -324,11 +324,13 @@ func TestTamperZip(t *testing.T) {
 // TestZipBomb: an entry that inflates beyond its bound is refused without
 // inflating it all.
 func TestZipBomb(t *testing.T) {
+	defer func(old int64) { maxZipMeta = old }(maxZipMeta)
+	maxZipMeta = 1 << 20
 	var buf bytes.Buffer
 	zw := zip.NewWriter(&buf)
 	w, _ := zw.Create(ManifestFile)
 	zeros := make([]byte, 1<<20)
-	for i := 0; i < maxZipMeta>>20+2; i++ {
+	for i := 0; i < 8; i++ {
 		w.Write(zeros)
 	}
 	zw.Close()
@@ -373,4 +375,57 @@ func FuzzVerifyZip(f *testing.F) {
 			t.Fatal("an unsigned zip verified")
 		}
 	})
+}
+
+// TestFailedBuildLeavesNothing: a bad input, found after other files were
+// read, leaves no directory, zip or temporary file behind.
+func TestFailedBuildLeavesNothing(t *testing.T) {
+	dir := t.TempDir()
+	b, _ := os.ReadFile("testdata/product/cradle.yaml")
+	p, _, _ := product.Parse("cradle.yaml", b)
+	_, err := Build(Options{ProductPath: "testdata/product/cradle.yaml", Product: p, Out: filepath.Join(dir, "pack"), Zip: filepath.Join(dir, "pack.zip"),
+		Inputs: append(inputs(), Input{InVuln, "testdata/inputs/fim.json"}), Signer: testKey(t), Now: when})
+	if !errors.Is(err, ErrInput) {
+		t.Fatalf("err %v", err)
+	}
+	if ents, _ := os.ReadDir(dir); len(ents) != 0 {
+		t.Errorf("left behind: %v", ents)
+	}
+	// An unwritable zip destination removes the directory it had written.
+	_, err = Build(Options{ProductPath: "testdata/product/cradle.yaml", Product: p, Out: filepath.Join(dir, "pack"),
+		Zip: filepath.Join(dir, "no", "such", "dir", "pack.zip"), Signer: testKey(t), Now: when})
+	if err == nil {
+		t.Fatal("zip into a missing directory succeeded")
+	}
+	if ents, _ := os.ReadDir(dir); len(ents) != 0 {
+		t.Errorf("left behind: %v", ents)
+	}
+}
+
+func TestCaseSignals(t *testing.T) {
+	for _, tc := range []struct {
+		status string
+		want   Status
+	}{{"overdue", NotMet}, {"late", Partial}, {"running", Met}} {
+		doc, err := decodeInput(InCases, []byte(`{"kind":"case_list","cases":[{"id":"CASE-2026-0001","status":"confirmed","exploited":true,
+			"aware":"2026-12-01T10:00:00Z","remediation":{"due":"2026-12-08T10:00:00Z","status":"`+tc.status+`"},
+			"clocks":[{"kind":"vulnerability","stage":"early_warning","status":"submitted","due":"2026-12-02T10:00:00Z","submitted":"2026-12-01T12:00:00Z"}]}]}`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got Status
+		caseSignals(doc.(*casesDoc), "cases.json", func(id, _ string, v Status, _ string, _ ...any) {
+			if id == "CRA.A1.P2.2" {
+				got = v
+			}
+		})
+		if got != tc.want {
+			t.Errorf("remediation %s: %s, want %s", tc.status, got, tc.want)
+		}
+		rd := &ReportData{}
+		rd.summarise([]*artifact{{kind: InCases, path: "cases.json", doc: doc}})
+		if len(rd.Cases) != 1 || len(rd.Cases[0].Clocks) != 1 || rd.Cases[0].Clocks[0].Submitted.IsZero() {
+			t.Errorf("report cases %+v", rd.Cases)
+		}
+	}
 }

@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/cradle-cra/cradle/internal/fileutil"
 	"github.com/cradle-cra/cradle/internal/result"
@@ -31,16 +32,17 @@ const (
 	InVEX        InputKind = "vex"        // OpenVEX, CycloneDX VEX or CSAF VEX JSON
 	InAdvisories InputKind = "advisories" // a directory of advisories (CSAF)
 	InChangeLog  InputKind = "changelog"  // cradle log JSON (change log excerpt)
+	InCases      InputKind = "cases"      // cradle case list|show JSON: case_list
 	InOther      InputKind = "other"      // any other file (test report, review)
 )
 
 // InputKinds lists the kinds in the order the pack lists them.
-var InputKinds = []InputKind{InScan, InFix, InDrift, InFIM, InSBOM, InVuln, InVEX, InAdvisories, InChangeLog, InOther}
+var InputKinds = []InputKind{InScan, InFix, InDrift, InFIM, InSBOM, InVuln, InVEX, InAdvisories, InChangeLog, InCases, InOther}
 
 // documentKind is the cradle document kind an input must carry.
 var documentKind = map[InputKind]string{
 	InScan: result.ReportKind, InFix: "fix_plan", InDrift: "drift_report", InFIM: "fim_report",
-	InVuln: "vuln_report", InChangeLog: "change_log",
+	InVuln: "vuln_report", InChangeLog: "change_log", InCases: "case_list",
 }
 
 // Input is one artifact to take into the pack.
@@ -208,6 +210,30 @@ type (
 		Mode string            `json:"mode"`
 		Plan []json.RawMessage `json:"plan"`
 	}
+	casesDoc struct {
+		Kind  string `json:"kind"`
+		Cases []struct {
+			ID          string     `json:"id"`
+			Title       string     `json:"title"`
+			Status      string     `json:"status"`
+			Severity    string     `json:"severity"`
+			Aliases     []string   `json:"aliases"`
+			Exploited   bool       `json:"exploited"`
+			Incident    bool       `json:"incident"`
+			Aware       *time.Time `json:"aware"`
+			Remediation *struct {
+				Due    time.Time `json:"due"`
+				Status string    `json:"status"`
+			} `json:"remediation"`
+			Clocks []struct {
+				Kind      string     `json:"kind"`
+				Stage     string     `json:"stage"`
+				Status    string     `json:"status"`
+				Due       *time.Time `json:"due"`
+				Submitted *time.Time `json:"submitted"`
+			} `json:"clocks"`
+		} `json:"cases"`
+	}
 	sbomDoc struct {
 		Format      string
 		SpecVersion string
@@ -240,6 +266,8 @@ func decodeInput(k InputKind, data []byte) (any, error) {
 		doc = new(driftDoc)
 	case InFix:
 		doc = new(fixDoc)
+	case InCases:
+		doc = new(casesDoc)
 	case InSBOM:
 		return decodeSBOM(data)
 	case InVEX:

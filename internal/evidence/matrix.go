@@ -149,6 +149,8 @@ func computeMatrix(in matrixInput, release string, now time.Time) *Matrix {
 			} else {
 				add("CRA.A1.P1.2f", a.path, Met, "no configuration drift from the approved snapshot")
 			}
+		case *casesDoc:
+			caseSignals(d, a.path, add)
 		case *fixDoc:
 			if d.Mode == "plan" && len(d.Plan) > 0 {
 				add("CRA.A1.P1.2b", a.path, Partial, "cradle fix would still change %d settings", len(d.Plan))
@@ -431,4 +433,35 @@ func firstOf(as []*artifact, k InputKind) string {
 		}
 	}
 	return ""
+}
+
+// caseSignals: the product security team's cases show vulnerabilities
+// being remediated (Part II (2)); an overdue remediation is not met.
+func caseSignals(d *casesDoc, file string, add addFunc) {
+	overdue, late, open := 0, 0, 0
+	for _, c := range d.Cases {
+		if c.Status != "closed" && c.Status != "fixed" {
+			open++
+		}
+		if c.Remediation == nil {
+			continue
+		}
+		switch c.Remediation.Status {
+		case "overdue":
+			overdue++
+		case "late":
+			late++
+		}
+	}
+	switch {
+	case overdue > 0:
+		add("CRA.A1.P2.2", file, NotMet, "%d of %d cases are past their remediation due date", overdue, len(d.Cases))
+	case late > 0:
+		add("CRA.A1.P2.2", file, Partial, "%d of %d cases were remediated after their due date", late, len(d.Cases))
+	case len(d.Cases) > 0:
+		add("CRA.A1.P2.2", file, Met, "%d cases (%d open) within their remediation due dates", len(d.Cases), open)
+	}
+	if len(d.Cases) > 0 {
+		add("CRA.A1.P2.1", file, Met, "%d vulnerability cases documented", len(d.Cases))
+	}
 }

@@ -5,24 +5,16 @@ import (
 	"bytes"
 	"fmt"
 	"io"
-	"os"
 	"path"
 	"slices"
 	"strings"
 	"time"
-
-	"github.com/cradle-cra/cradle/internal/fileutil"
 )
 
-// writeZip writes the pack as a zip with the files at its root, in path
+// zipPack encodes the pack as a zip with the files at its root, in path
 // order and with the build time as every entry's time, so the same pack
-// gives the same bytes. It is written atomically.
-func writeZip(dst string, files map[string][]byte, now time.Time, force bool) error {
-	if !force {
-		if _, err := os.Lstat(dst); err == nil {
-			return inputErr("%s exists; use --force to replace it", dst)
-		}
-	}
+// gives the same bytes.
+func zipPack(files map[string][]byte, now time.Time) ([]byte, error) {
 	var buf bytes.Buffer
 	zw := zip.NewWriter(&buf)
 	names := make([]string, 0, len(files))
@@ -35,19 +27,16 @@ func writeZip(dst string, files map[string][]byte, now time.Time, force bool) er
 		h.SetMode(0o644)
 		w, err := zw.CreateHeader(h)
 		if err != nil {
-			return fmt.Errorf("zip %s: %w", p, err)
+			return nil, fmt.Errorf("zip %s: %w", p, err)
 		}
 		if _, err := w.Write(files[p]); err != nil {
-			return fmt.Errorf("zip %s: %w", p, err)
+			return nil, fmt.Errorf("zip %s: %w", p, err)
 		}
 	}
 	if err := zw.Close(); err != nil {
-		return fmt.Errorf("zip: %w", err)
+		return nil, fmt.Errorf("zip: %w", err)
 	}
-	if err := fileutil.WriteAtomic(dst, buf.Bytes(), 0o644); err != nil {
-		return inputErr("write %s: %v", dst, err)
-	}
-	return nil
+	return buf.Bytes(), nil
 }
 
 // Bounds of a zip verify reads: a pack zip is small and flat; anything
@@ -56,8 +45,11 @@ const (
 	maxZipEntries = maxPackFiles + 2
 	maxZipEntry   = MaxInputFile
 	maxZipTotal   = maxTotalPacked
-	maxZipMeta    = 64 << 20 // manifest and signature
 )
+
+// maxZipMeta bounds the manifest and the signature (a variable so tests
+// can lower it).
+var maxZipMeta int64 = 64 << 20
 
 // zipSource reads a pack from a zip: entry names are checked (no
 // absolute paths, no "..", no backslashes, no duplicates, no links) and
