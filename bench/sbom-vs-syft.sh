@@ -13,8 +13,8 @@
 # --exclude DIR (absolute, as seen in TARGET; repeatable) leaves a tree out
 # of both tools' walks, identically: syft `--exclude ./DIR`, cradle
 # `--exclude /DIR`. For the host (TARGET /) without --exclude, the default
-# set is $HOST_EXCLUDES: runtime state (/proc /sys /dev /run /tmp), the
-# fixture and benchmark caches (/var/cache/cradle-fixtures,
+# set is $HOST_EXCLUDES: runtime state and scratch (/proc /sys /dev /run
+# /tmp /var/tmp), the fixture and benchmark caches (/var/cache/cradle-fixtures,
 # /var/cache/cradle-bench: other systems' root filesystems and syft's own
 # build), checkouts (/work), download and build caches (/root/go/pkg/mod,
 # /root/.cache, /root/.npm) and the machine's job-runner mounts (/farm,
@@ -50,7 +50,7 @@ keep=
 syft_from=
 no_exclude=0
 excludes=()
-HOST_EXCLUDES=${HOST_EXCLUDES:-"/proc /sys /dev /run /tmp /var/cache/cradle-fixtures /var/cache/cradle-bench /work /root/go/pkg/mod /root/.cache /root/.npm /farm /mnt"}
+HOST_EXCLUDES=${HOST_EXCLUDES:-"/proc /sys /dev /run /tmp /var/tmp /var/cache/cradle-fixtures /var/cache/cradle-bench /work /root/go/pkg/mod /root/.cache /root/.npm /farm /mnt"}
 while [ $# -gt 0 ]; do
 	case $1 in
 	--report-only) report_only=1 ;;
@@ -58,7 +58,7 @@ while [ $# -gt 0 ]; do
 	--exclude) excludes+=("$2"); shift ;;
 	--no-exclude) no_exclude=1 ;;
 	--syft-from) syft_from=$(realpath "$2"); shift ;;
-	-h|--help) sed -n '2,48p' "$0"; exit 0 ;;
+	-h|--help) sed -n '2,45p' "$0"; exit 0 ;;
 	-*) echo "unknown option $1" >&2; exit 2 ;;
 	*) break ;;
 	esac
