@@ -63,3 +63,25 @@ func TestJarPomLicense(t *testing.T) {
 		}
 	}
 }
+
+// TestGoSumOnly: go.sum content hashes of modules go.mod does not
+// require are reported (indirect, from go.sum); go.mod-only hashes and
+// required paths at other versions are not.
+func TestGoSumOnly(t *testing.T) {
+	mod := []byte("module example.com/m\n\ngo 1.24\n\nrequire golang.org/x/arch v0.20.0\n")
+	sum := []byte("golang.org/x/arch v0.19.0 h1:a=\ngolang.org/x/arch v0.20.0 h1:b=\n" +
+		"gopkg.in/check.v1 v0.0.0-20161208181325-20d25e280405 h1:c=\ngopkg.in/check.v1 v0.0.0-20161208181325-20d25e280405/go.mod h1:d=\n" +
+		"golang.org/x/mod v0.14.0/go.mod h1:e=\n")
+	ps, err := parseGoMod(mod, sum)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, p := range ps {
+		got = append(got, p.PURL)
+	}
+	want := []string{"pkg:golang/example.com/m", "pkg:golang/golang.org/x/arch@v0.20.0", "pkg:golang/gopkg.in/check.v1@v0.0.0-20161208181325-20d25e280405"}
+	if strings.Join(got, " ") != strings.Join(want, " ") {
+		t.Errorf("got %v, want %v", got, want)
+	}
+}
