@@ -5,9 +5,24 @@
 # cradle must be at least 10x faster (wall clock) and use at most a fifth
 # of syft's peak memory.
 #
-#   bench/sbom-vs-syft.sh [--report-only] [--keep DIR] [TARGET]
+#   bench/sbom-vs-syft.sh [--report-only] [--keep DIR] [--exclude DIR]...
+#                         [--no-exclude] [--syft-from DIR] [TARGET]
 #
 # TARGET is a root filesystem directory, or / (the default) for this host.
+#
+# --exclude DIR (absolute, as seen in TARGET; repeatable) leaves a tree out
+# of both tools' walks, identically: syft `--exclude ./DIR`, cradle
+# `--exclude /DIR`. For the host (TARGET /) without --exclude, the default
+# set is $HOST_EXCLUDES: runtime state and scratch (/proc /sys /dev /run
+# /tmp /var/tmp), the fixture and benchmark caches (/var/cache/cradle-fixtures,
+# /var/cache/cradle-bench: other systems' root filesystems and syft's own
+# build), checkouts (/work), download and build caches (/root/go/pkg/mod,
+# /root/.cache, /root/.npm) and the machine's job-runner mounts (/farm,
+# /mnt): none of them is software installed on the host. --no-exclude
+# walks everything. --syft-from DIR reuses syft-out.json and
+# syft-time.txt of an earlier run kept with --keep (syft on a big host
+# takes many minutes); SYFT_TIMEOUT (seconds) bounds a fresh syft run,
+# and a run that hits it is reported with how far it got.
 # syft v1.57.1 is built only to compare, with `go install` into $SYFT_GOBIN
 # (default /var/cache/cradle-bench/syft-v1.57.1/bin; outside the
 # repository, never vendored; the first build takes many minutes).
@@ -32,11 +47,18 @@ set -euo pipefail
 
 report_only=0
 keep=
+syft_from=
+no_exclude=0
+excludes=()
+HOST_EXCLUDES=${HOST_EXCLUDES:-"/proc /sys /dev /run /tmp /var/tmp /var/cache/cradle-fixtures /var/cache/cradle-bench /work /root/go/pkg/mod /root/.cache /root/.npm /farm /mnt"}
 while [ $# -gt 0 ]; do
 	case $1 in
 	--report-only) report_only=1 ;;
 	--keep) keep=$2; shift ;;
-	-h|--help) sed -n '2,31p' "$0"; exit 0 ;;
+	--exclude) excludes+=("$2"); shift ;;
+	--no-exclude) no_exclude=1 ;;
+	--syft-from) syft_from=$(realpath "$2"); shift ;;
+	-h|--help) sed -n '2,45p' "$0"; exit 0 ;;
 	-*) echo "unknown option $1" >&2; exit 2 ;;
 	*) break ;;
 	esac
@@ -67,19 +89,45 @@ else
 	(cd "$repo" && CGO_ENABLED=0 go build -o "$work/cradle" ./cmd/cradle)
 fi
 
+if [ "$target" = / ] && [ ${#excludes[@]} -eq 0 ] && [ "$no_exclude" = 0 ]; then
+	read -r -a excludes <<<"$HOST_EXCLUDES"
+fi
+[ "$no_exclude" = 0 ] || excludes=()
 cradle_args=(sbom --format cyclonedx-json -o "$work/cradle-out.json")
 [ "$target" = / ] || cradle_args+=(--root "$target")
+syft_args=(scan "dir:$target" --scope squashed -q -o "syft-json=$work/syft-out.json")
+for e in "${excludes[@]}"; do
+	case $e in
+	/*) ;;
+	*) echo "--exclude $e: give an absolute path as seen in the target" >&2; exit 2 ;;
+	esac
+	rel=${e#/}
+	rel=${rel%/}
+	cradle_args+=(--exclude "/$rel")
+	syft_args+=(--exclude "./$rel")
+done
 export SYFT_CHECK_FOR_APP_UPDATE=false
 
 # run NAME CMD...: one timed run; sets NAME_wall, NAME_cpu, NAME_rss (KiB).
 run() {
 	local name=$1
 	shift
-	if ! /usr/bin/time -v -o "$work/$name-time.txt" "$@" >"$work/$name-stdout.txt" 2>"$work/$name-stderr.txt"; then
+	local rc=0
+	/usr/bin/time -v -o "$work/$name-time.txt" "$@" >"$work/$name-stdout.txt" 2>"$work/$name-stderr.txt" || rc=$?
+	read_times "$name"
+	if [ "$rc" = 124 ]; then
+		echo "$name did not finish within ${SYFT_TIMEOUT}s: CPU (user+sys) $(eval echo \$${name}_cpu) s, peak RSS $(( $(eval echo \$${name}_rss) / 1024 )) MiB when stopped" >&2
+		exit 1
+	elif [ "$rc" != 0 ]; then
 		echo "$name failed:" >&2
 		tail -20 "$work/$name-stderr.txt" >&2
 		exit 2
 	fi
+}
+
+# read_times NAME: NAME_wall, NAME_cpu, NAME_rss from $work/NAME-time.txt.
+read_times() {
+	local name=$1
 	eval "$(awk -F': ' -v n="$name" '
 		/User time/ {u=$2} /System time/ {s=$2} /Maximum resident/ {m=$2}
 		/Elapsed \(wall clock\)/ {k=split($2, a, ":"); w=0; for (i=1; i<=k; i++) w=w*60+a[i]}
@@ -87,11 +135,22 @@ run() {
 }
 
 echo "target: $target; $(nproc) cores; load average $(cut -d' ' -f1-3 /proc/loadavg)"
+[ ${#excludes[@]} -eq 0 ] || echo "excluded from both walks: ${excludes[*]}"
 echo "syft: $(go version -m "$gobin/syft" | awk '$1 == "mod" {print $2, $3}')"
 echo "warm-up run of cradle..."
 run warmup "$work/cradle" "${cradle_args[@]}"
-echo "syft scan dir:$target ..."
-run syft "$gobin/syft" scan "dir:$target" --scope squashed -q -o "syft-json=$work/syft-out.json"
+if [ -n "$syft_from" ]; then
+	echo "syft: the run kept in $syft_from"
+	cp "$syft_from/syft-out.json" "$syft_from/syft-time.txt" "$work/" 2>/dev/null || [ "$syft_from" = "$work" ]
+	read_times syft
+else
+	echo "syft ${syft_args[*]} ..."
+	if [ -n "${SYFT_TIMEOUT:-}" ]; then
+		run syft timeout "$SYFT_TIMEOUT" "$gobin/syft" "${syft_args[@]}"
+	else
+		run syft "$gobin/syft" "${syft_args[@]}"
+	fi
+fi
 echo "cradle ${cradle_args[*]} ..."
 run cradle "$work/cradle" "${cradle_args[@]}"
 echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"

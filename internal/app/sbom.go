@@ -29,6 +29,9 @@ type SBOMInput struct {
 	// NoFileHashes skips hashing (the SBOM then says the hashes are
 	// unavailable).
 	Files, NoFileHashes bool
+	// Exclude names directories of the target (absolute, as seen in the
+	// target) that the catalogers' walk does not enter.
+	Exclude []string
 	// Sign wraps the document in an in-toto attestation signed with Key
 	// (a private key file; empty: $CRADLE_SIGNING_KEY or the generated
 	// key). Subject names the artifact the attestation is about when it
@@ -64,6 +67,11 @@ func (a *App) SBOM(ctx context.Context, in SBOMInput) (*SBOMOutput, error) {
 	if in.Files && in.NoFileHashes {
 		return nil, Usagef("--files needs the file hashes: drop --no-file-hashes")
 	}
+	for _, e := range in.Exclude {
+		if !strings.HasPrefix(e, "/") || target.Clean(e) == "" {
+			return nil, Usagef("--exclude %q: give an absolute path inside the target other than /", e)
+		}
+	}
 	if err := checkSign(in); err != nil {
 		return nil, err
 	}
@@ -86,7 +94,7 @@ func (a *App) SBOM(ctx context.Context, in SBOMInput) (*SBOMOutput, error) {
 		return nil, err
 	}
 	defer t.Close()
-	b, err := sbom.BuildWith(ctx, t, in.Target.ID(), in.Target.Kind == target.KindImage, sbom.Options{NoFileHashes: in.NoFileHashes})
+	b, err := sbom.BuildWith(ctx, t, in.Target.ID(), in.Target.Kind == target.KindImage, sbom.Options{NoFileHashes: in.NoFileHashes, Exclude: in.Exclude})
 	if err != nil {
 		return nil, err
 	}

@@ -30,8 +30,11 @@ rpm's headers)
 is hashed with SHA-512 as BSI TR-03183-2 asks; the package's hash is
 SHA-512 over its files' sorted sha512sum lines (docs/sbom.md). --files
 also lists each file as a component of its own; --no-file-hashes skips
-hashing. --creator names who creates the SBOM (an e-mail address or a
-URL), which TR-03183-2 requires.
+hashing. --exclude DIR (repeatable) keeps the language catalogers out of
+a tree that is not the target's installed software (a download or build
+cache, a checkout); the SBOM lists it as cradle:excluded. --creator
+names who creates the SBOM (an e-mail address or a URL), which
+TR-03183-2 requires.
 
 Formats (--format): cyclonedx-json (CycloneDX 1.6 JSON), cyclonedx-xml
 (CycloneDX 1.6 XML), spdx-json (SPDX 3.0.1 JSON-LD), spdx23-json (SPDX 2.3
@@ -62,6 +65,7 @@ func newSBOMCmd(env *Env) *cobra.Command {
 	var format, out, file, creator string
 	var files, noHashes, sign bool
 	var key, subject string
+	var exclude []string
 	cmd := &cobra.Command{
 		Use:   "sbom [--root DIR | --image FILE | --file FILE] [flags]",
 		Short: "Write the software bill of materials (CycloneDX, SPDX) of a host, root filesystem or image",
@@ -82,7 +86,7 @@ func newSBOMCmd(env *Env) *cobra.Command {
 				return usageErr("--file cannot be combined with another target")
 			}
 			res, err := env.app().SBOM(cmd.Context(), app.SBOMInput{Target: spec, Format: format, File: file,
-				Creator: creator, Files: files, NoFileHashes: noHashes, Sign: sign, Key: key, Subject: subject})
+				Creator: creator, Files: files, NoFileHashes: noHashes, Exclude: exclude, Sign: sign, Key: key, Subject: subject})
 			if err != nil {
 				return err
 			}
@@ -100,6 +104,7 @@ func newSBOMCmd(env *Env) *cobra.Command {
 	fl.StringVar(&creator, "creator", "", "who creates the SBOM: an e-mail address (\"Name <a@b>\") or an http(s) URL")
 	fl.BoolVar(&files, "files", false, "list every hashed file as a component of its own")
 	fl.BoolVar(&noHashes, "no-file-hashes", false, "do not hash the packages' files (faster; no SHA-512 in the SBOM)")
+	fl.StringArrayVar(&exclude, "exclude", nil, "do not walk the directory `DIR` of the target (absolute, as seen in the target; repeatable)")
 	fl.BoolVar(&sign, "sign", false, "write a signed in-toto attestation (DSSE) holding the SBOM instead of the bare SBOM")
 	fl.StringVar(&key, "key", "", "with --sign: sign with the ed25519 private key in `FILE` (default: $CRADLE_SIGNING_KEY, else the generated key)")
 	fl.StringVar(&subject, "subject", "", "with --sign: the attestation is about `FILE` (default: the --file or --image catalogued, else the target's files)")

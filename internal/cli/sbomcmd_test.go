@@ -48,15 +48,17 @@ func TestSBOMUsage(t *testing.T) {
 		args []string
 		want string
 	}{
-		"format":     {nil, []string{"sbom", "--root", root, "--format", "spdx-rdf"}, "unknown SBOM format"},
-		"creator":    {nil, []string{"sbom", "--root", root, "--creator", "nobody"}, "--creator"},
-		"files":      {nil, []string{"sbom", "--root", root, "--files", "--no-file-hashes"}, "--files"},
-		"no sbom":    {nil, []string{"sbom", "check", filepath.Join(root, "etc", "os-release")}, "not a readable SBOM"},
-		"min score":  {nil, []string{"sbom", "check", filepath.Join("..", "sbom", "testdata", "rootfs.cdx.json"), "--min-score", "101"}, "--min-score"},
-		"diff args":  {nil, []string{"sbom", "diff", "a"}, "accepts 2 arg"},
-		"epoch":      {map[string]string{"SOURCE_DATE_EPOCH": "yesterday"}, []string{"sbom", "--root", root}, "SOURCE_DATE_EPOCH"},
-		"no target":  {nil, []string{"sbom", "--root", filepath.Join(t.TempDir(), "missing")}, "missing"},
-		"empty root": {nil, []string{"sbom", "--root", ""}, "--root is empty"},
+		"format":      {nil, []string{"sbom", "--root", root, "--format", "spdx-rdf"}, "unknown SBOM format"},
+		"creator":     {nil, []string{"sbom", "--root", root, "--creator", "nobody"}, "--creator"},
+		"files":       {nil, []string{"sbom", "--root", root, "--files", "--no-file-hashes"}, "--files"},
+		"no sbom":     {nil, []string{"sbom", "check", filepath.Join(root, "etc", "os-release")}, "not a readable SBOM"},
+		"min score":   {nil, []string{"sbom", "check", filepath.Join("..", "sbom", "testdata", "rootfs.cdx.json"), "--min-score", "101"}, "--min-score"},
+		"diff args":   {nil, []string{"sbom", "diff", "a"}, "accepts 2 arg"},
+		"epoch":       {map[string]string{"SOURCE_DATE_EPOCH": "yesterday"}, []string{"sbom", "--root", root}, "SOURCE_DATE_EPOCH"},
+		"no target":   {nil, []string{"sbom", "--root", filepath.Join(t.TempDir(), "missing")}, "missing"},
+		"empty root":  {nil, []string{"sbom", "--root", ""}, "--root is empty"},
+		"exclude rel": {nil, []string{"sbom", "--root", root, "--exclude", "usr"}, "--exclude"},
+		"exclude /":   {nil, []string{"sbom", "--root", root, "--exclude", "/"}, "--exclude"},
 	} {
 		t.Run(name, func(t *testing.T) {
 			_, errs, code := runIn(t, tc.env, tc.args...)

@@ -104,6 +104,10 @@ type Options struct {
 	NoFileHashes bool
 	// Workers bounds the parallel hashing; <= 0 picks a default.
 	Workers int
+	// Exclude names root-relative trees the catalogers' walk does not
+	// enter (catalogers.Options.Exclude); the package databases are
+	// read wherever they are.
+	Exclude []string
 }
 
 // Build catalogues target t. name is how the target was named (the
@@ -164,7 +168,7 @@ func BuildWith(ctx context.Context, t target.Target, name string, image bool, o 
 	}
 	// The catalogers' components come after the package databases' and
 	// are not hashed by hashFiles: file components carry their own.
-	if err := b.addCatalog(ctx, t, catalogers.Options{}); err != nil {
+	if err := b.addCatalog(ctx, t, catalogers.Options{Exclude: o.Exclude}); err != nil {
 		return nil, err
 	}
 	if !o.NoFileHashes {

@@ -98,6 +98,10 @@ func (r *Report) SARIF(w io.Writer, toolVersion string) error {
 		}
 		results = append(results, res)
 	}
+	// SARIF wants arrays, never null, even when nothing was found.
+	if rules == nil {
+		rules = []obj{}
+	}
 	if results == nil {
 		results = []obj{}
 	}

@@ -255,6 +255,11 @@ type Options struct {
 	File string
 	// Workers bounds the parallel reads; <= 0 picks 2.
 	Workers int
+	// Exclude names root-relative directories (or files) the walk does
+	// not enter, as a user's --exclude: caches and other trees that are
+	// not the target's installed software. Each is listed in
+	// Result.Excluded.
+	Exclude []string
 }
 
 // Collect walks t once and runs the catalogers on their candidates.
@@ -331,6 +336,12 @@ func Collect(ctx context.Context, t target.Target, o Options) (*Result, error) {
 			return nil
 		}()
 	} else {
+		excludes := map[string]bool{}
+		for _, e := range o.Exclude {
+			if c := target.Clean(e); c != "" {
+				excludes[c] = true
+			}
+		}
 		opts := target.WalkOptions{
 			Skip:      fswalk.Skip,
 			LocalOnly: true,
@@ -341,7 +352,10 @@ func Collect(ctx context.Context, t target.Target, o Options) (*Result, error) {
 				return nil
 			},
 			Prune: func(dir string, probe target.DirProbe) string {
-				why := prune(dir, probe)
+				why := reasonExcluded
+				if !excludes[dir] {
+					why = prune(dir, probe)
+				}
 				if why != "" && otherSystem(why) {
 					mu.Lock()
 					if len(excluded) < maxExcluded {
@@ -353,7 +367,7 @@ func Collect(ctx context.Context, t target.Target, o Options) (*Result, error) {
 			},
 		}
 		werr = t.Walk(ctx, opts, func(fi target.FileInfo) error {
-			if !fi.Mode.IsRegular() {
+			if !fi.Mode.IsRegular() || excludes[fi.Path] {
 				return nil
 			}
 			var which []Cataloger
@@ -476,6 +490,8 @@ var errNotMine = errors.New("not this cataloger's file")
 const (
 	reasonVCS   = "version control store"
 	reasonDepth = "deeper than the catalogue's depth bound"
+	// reasonExcluded is a tree the user left out (Options.Exclude).
+	reasonExcluded = "excluded (--exclude)"
 )
 
 // prune keeps the walk out of other systems' trees (as cradle scan's

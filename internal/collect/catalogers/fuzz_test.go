@@ -108,3 +108,11 @@ func FuzzJar(f *testing.F) {
 		jarFallback(b, "x-1.0.jar")
 	})
 }
+
+func FuzzPomLicense(f *testing.F) {
+	f.Add([]byte(`<project xmlns="http://maven.apache.org/POM/4.0.0"><licenses><license><name>Apache License, Version 2.0</name><url>https://www.apache.org/licenses/LICENSE-2.0.txt</url></license></licenses></project>`))
+	f.Add([]byte(`<!DOCTYPE p [<!ENTITY a "b">]><project><licenses><license><name>&a;</name></license></licenses></project>`))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		pomLicense(b)
+	})
+}

@@ -4,7 +4,9 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"maps"
 	"path"
+	"slices"
 	"strings"
 
 	"golang.org/x/mod/modfile"
@@ -84,6 +86,27 @@ func parseGoMod(mod, sum []byte) ([]Package, error) {
 		if !r.Indirect {
 			direct = append(direct, key)
 		}
+	}
+	// go.sum's content hashes name the modules the build downloaded;
+	// those of paths go.mod does not require (dependencies of
+	// dependencies, pruned from go.mod since Go 1.17) are in the build
+	// list too: reported as indirect, without edges (go.sum has none).
+	required := map[string]bool{}
+	for _, r := range mf.Require {
+		required[r.Mod.Path] = true
+	}
+	for _, r := range mf.Replace {
+		required[r.New.Path] = true
+	}
+	for _, key := range slices.Sorted(maps.Keys(hashes)) {
+		name, version, _ := strings.Cut(key, "@")
+		if required[name] || seen[key] || name == "" || version == "" {
+			continue
+		}
+		seen[key] = true
+		out = append(out, Package{Ecosystem: Golang, Type: TypeLibrary, Name: name, Version: version,
+			PURL: golangPURL(name, version), Key: key, Properties: []Property{{"golang:h1", hashes[key]},
+				{"golang:indirect", "true"}, {"golang:from", "go.sum"}}})
 	}
 	if mf.Module != nil && mf.Module.Mod.Path != "" {
 		m := Package{Ecosystem: Golang, Type: TypeApplication, Name: mf.Module.Mod.Path,

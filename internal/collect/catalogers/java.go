@@ -13,15 +13,17 @@ import (
 	"io"
 	"path"
 	"regexp"
+	"slices"
 	"strings"
 
 	"github.com/cradle-cra/cradle/internal/target"
+	"github.com/cradle-cra/cradle/internal/xmlsafe"
 )
 
 // javaArchive reads Java archives (jar, war, ear): the Maven coordinates
 // of META-INF/maven/GROUP/ARTIFACT/pom.properties, in the archive and in
 // the archives nested in it (a Spring Boot jar's BOOT-INF/lib, a war's
-// WEB-INF/lib). An archive without any pom.properties is named by its
+// WEB-INF/lib), with the licences of the pom.xml beside it. An archive without any pom.properties is named by its
 // manifest (Implementation-Title/-Version, Bundle-SymbolicName) or its
 // file name ("name-1.2.3.jar"), without a group.
 type javaArchive struct{}
@@ -43,6 +45,10 @@ const (
 	maxNestedJar   = 64 << 20
 	maxPomProps    = 64 << 10
 	maxNestedTotal = 256 << 20
+	// A pom.xml is read only for its licences; real ones are tens of
+	// kilobytes. At most maxPomXMLs per archive are kept.
+	maxPomXML  = 1 << 20
+	maxPomXMLs = 256
 )
 
 func (javaArchive) Catalog(_ context.Context, f *File) ([]Package, error) {
@@ -103,6 +109,8 @@ func readJar(ra io.ReaderAt, size int64, name, location string, depth int, budge
 	}
 	var out, nested []Package
 	var manifest []byte
+	var propsDir []string          // per out: the directory of its pom.properties
+	poms := map[string]*zip.File{} // directory → its pom.xml
 	for _, zf := range zr.File {
 		n := zf.Name
 		switch {
@@ -114,6 +122,11 @@ func readJar(ra io.ReaderAt, size int64, name, location string, depth int, budge
 			if p, ok := parsePomProperties(b); ok {
 				p.Location = location
 				out = append(out, p)
+				propsDir = append(propsDir, path.Dir(n))
+			}
+		case strings.HasPrefix(n, "META-INF/maven/") && strings.HasSuffix(n, "/pom.xml"):
+			if len(poms) < maxPomXMLs {
+				poms[path.Dir(n)] = zf
 			}
 		case n == "META-INF/MANIFEST.MF":
 			manifest, _ = readZipEntry(zf, maxPomProps)
@@ -131,6 +144,13 @@ func readJar(ra io.ReaderAt, size int64, name, location string, depth int, budge
 			if err == nil {
 				_ = hashArchive(ps, location+"!/"+n, bytes.NewReader(b), zf.Mode()&0o111 != 0) // in memory: cannot fail
 				nested = append(nested, ps...)
+			}
+		}
+	}
+	for i, dir := range propsDir {
+		if zf := poms[dir]; zf != nil {
+			if b, err := readZipEntry(zf, maxPomXML); err == nil {
+				out[i].License = pomLicense(b)
 			}
 		}
 	}
@@ -211,6 +231,121 @@ func mavenPackage(group, artifact, version string) Package {
 	return Package{Ecosystem: Maven, Type: TypeLibrary, Name: name, Version: version,
 		PURL: purl(Maven, group, artifact, version, nil)}
 }
+
+// pomLicense returns the licences a pom.xml declares: an SPDX
+// expression when every one is a licence the table knows (by URL or
+// name; several are alternatives, as Maven publishes dual licences),
+// else their names as written; "" when it declares none or cannot be
+// read. Only the project's own <licenses> count (not a parent's, which
+// is not in the archive); unresolved ${properties} are dropped.
+func pomLicense(b []byte) string {
+	var pom struct {
+		Licenses []struct {
+			Name string `xml:"name"`
+			URL  string `xml:"url"`
+		} `xml:"licenses>license"`
+	}
+	if err := xmlsafe.Decode(bytes.NewReader(b), pomLimits, &pom); err != nil {
+		return ""
+	}
+	var ids, names []string
+	mapped := true
+	for _, l := range pom.Licenses {
+		name, url := strings.Join(strings.Fields(l.Name), " "), strings.TrimSpace(l.URL)
+		if strings.Contains(name, "${") {
+			name = ""
+		}
+		if strings.Contains(url, "${") {
+			url = ""
+		}
+		if name == "" && url == "" {
+			continue
+		}
+		if len(names) == 8 {
+			break
+		}
+		id := mavenLicenseID(name, url)
+		if id == "" {
+			mapped = false
+		} else if !slices.Contains(ids, id) {
+			ids = append(ids, id)
+		}
+		if name == "" {
+			name = url
+		}
+		names = append(names, name)
+	}
+	if mapped && len(ids) > 0 {
+		return strings.Join(ids, " OR ")
+	}
+	return strings.Join(names, ", ")
+}
+
+// pomLimits bound one pom.xml (xmlsafe refuses entity declarations).
+var pomLimits = xmlsafe.Limits{MaxBytes: maxPomXML, MaxDepth: 64, MaxTokens: 200000}
+
+// mavenLicenseID maps the licence names and URLs that Maven Central's
+// poms use most to SPDX ids; "" for anything else (no guessing).
+func mavenLicenseID(name, url string) string {
+	u := strings.ToLower(url)
+	u = strings.TrimPrefix(strings.TrimPrefix(u, "https://"), "http://")
+	u = strings.TrimPrefix(u, "www.")
+	u = strings.TrimSuffix(strings.TrimSuffix(u, "/"), ".txt")
+	u = strings.TrimSuffix(u, ".html")
+	u = strings.TrimSuffix(u, ".php")
+	if id, ok := mavenLicenseURLs[u]; ok {
+		return id
+	}
+	n := strings.ToLower(name)
+	if id, ok := mavenLicenseNames[n]; ok {
+		return id
+	}
+	return spdxIDs[n]
+}
+
+var mavenLicenseURLs = map[string]string{
+	"apache.org/licenses/license-2.0":                     "Apache-2.0",
+	"opensource.org/licenses/apache-2.0":                  "Apache-2.0",
+	"opensource.org/licenses/mit":                         "MIT",
+	"opensource.org/licenses/mit-license":                 "MIT",
+	"opensource.org/licenses/bsd-3-clause":                "BSD-3-Clause",
+	"opensource.org/licenses/bsd-2-clause":                "BSD-2-Clause",
+	"eclipse.org/legal/epl-v10":                           "EPL-1.0",
+	"eclipse.org/legal/epl-2.0":                           "EPL-2.0",
+	"eclipse.org/org/documents/edl-v10":                   "BSD-3-Clause",
+	"gnu.org/licenses/lgpl-2.1":                           "LGPL-2.1-only",
+	"gnu.org/licenses/old-licenses/lgpl-2.1":              "LGPL-2.1-only",
+	"mozilla.org/mpl/2.0":                                 "MPL-2.0",
+	"creativecommons.org/publicdomain/zero/1.0/legalcode": "CC0-1.0",
+}
+
+var mavenLicenseNames = map[string]string{
+	"the apache software license, version 2.0": "Apache-2.0",
+	"the apache license, version 2.0":          "Apache-2.0",
+	"apache license, version 2.0":              "Apache-2.0",
+	"apache license 2.0":                       "Apache-2.0",
+	"apache 2.0":                               "Apache-2.0",
+	"apache 2":                                 "Apache-2.0",
+	"the mit license":                          "MIT",
+	"mit license":                              "MIT",
+	"eclipse public license - v 1.0":           "EPL-1.0",
+	"eclipse public license - v 2.0":           "EPL-2.0",
+	"eclipse public license v2.0":              "EPL-2.0",
+	"eclipse distribution license - v 1.0":     "BSD-3-Clause",
+	"bsd license 3":                            "BSD-3-Clause",
+	"the bsd 3-clause license":                 "BSD-3-Clause",
+	"mozilla public license version 2.0":       "MPL-2.0",
+}
+
+// spdxIDs are SPDX ids written as the name, matched without case.
+var spdxIDs = func() map[string]string {
+	m := map[string]string{}
+	for _, id := range []string{"Apache-2.0", "MIT", "BSD-2-Clause", "BSD-3-Clause", "EPL-1.0", "EPL-2.0",
+		"MPL-2.0", "LGPL-2.1-only", "LGPL-2.1-or-later", "GPL-2.0-only", "CC0-1.0", "ISC", "Unlicense"} {
+		m[strings.ToLower(id)] = id
+	}
+	return m
+}()
 
 var jarFileRE = regexp.MustCompile(`^(.+?)-(\d[0-9A-Za-z.+_-]*)\.(jar|war|ear|jpi|hpi)$`)
 
