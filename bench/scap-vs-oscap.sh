@@ -170,8 +170,9 @@ if [ "${OSCAP:-1}" != 0 ]; then
 fi
 if [ "${CRADLE:-1}" != 0 ]; then
 	(cd "$repo" && CGO_ENABLED=0 go build -o "$work/cradle" ./cmd/cradle)
-	# (no grep -q on the pipe: with pipefail its early exit fails the pipeline)
-	if "$work/cradle" scan --help 2>&1 | grep -c -- '--scap' >/dev/null; then
+	# grep reads the whole help (-q would exit early and, under pipefail,
+	# fail the pipeline through SIGPIPE).
+	if "$work/cradle" scan --help 2>&1 | grep -- '--scap' >/dev/null; then
 		rootarg=()
 		[ "$target" = host ] || rootarg=(--root "$root")
 		CRADLE_HOME=$work/home run cradle "$work/cradle" scan --scap "$ds" --profile "$profile_id" "${tailoring[@]}" "${rootarg[@]}" --format json -o "$work/cradle.json"

@@ -98,6 +98,17 @@ func (ev *Evaluator) collectObject(ctx context.Context, id string, depth int) *c
 		obj.Entities = append(obj.Entities, oe)
 	}
 	if len(od.Filters) > 0 {
+		seen := map[string]bool{}
+		for _, f := range od.Filters {
+			if sd := ev.doc.States[f.StateRef]; sd != nil {
+				for _, e := range sd.Entities {
+					if !seen[e.Name] {
+						seen[e.Name] = true
+						obj.KeepFields = append(obj.KeepFields, e.Name)
+					}
+				}
+			}
+		}
 		obj.Keep = func(it Item) (bool, error) {
 			for _, f := range od.Filters {
 				r, msg := ev.state(ctx, f.StateRef, it, depth+1)

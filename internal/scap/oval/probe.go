@@ -164,6 +164,10 @@ type Object struct {
 	// Probes that may produce many items (a file walk) call it to drop
 	// items early; the engine filters again, so calling it is optional.
 	Keep func(Item) (bool, error)
+	// KeepFields names the item fields Keep's states look at, so a probe
+	// may hand Keep a partial item first and build the whole one only
+	// for items it keeps.
+	KeepFields []string
 }
 
 // Entity returns the named entity or nil.

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"maps"
 
 	"github.com/cradle-cra/cradle/internal/scap/oval"
 	"github.com/cradle-cra/cradle/internal/target"
@@ -15,35 +16,51 @@ import (
 type fileProbe struct{ fc *fileCache }
 
 func (p fileProbe) Collect(ctx context.Context, obj *oval.Object, env *oval.Env) (oval.Collected, error) {
-	refs, err := p.fc.resolveFiles(ctx, env.Target, obj)
-	if err != nil {
-		return oval.Collected{}, err
-	}
 	var items []oval.Item
-	for _, r := range refs {
-		if err := ctx.Err(); err != nil {
-			return oval.Collected{}, err
-		}
-		var it oval.Item
+	// A walk of / yields hundreds of thousands of files: the object's
+	// filters run on one reused item, and only the kept ones are copied.
+	scratch := map[string][]oval.Value{}
+	err := p.fc.resolveFiles(ctx, env.Target, obj, func(r fileRef) error {
+		var fi target.FileInfo
 		if r.info != nil {
-			it = fileItem(r, r.info.fileInfo())
+			fi = r.info.fileInfo()
 		} else {
-			fi, err := env.Target.Lstat(r.abs())
+			var err error
+			fi, err = env.Target.Lstat(r.abs())
 			if err != nil {
 				if errors.Is(err, fs.ErrNotExist) {
-					continue
+					return nil
 				}
-				return oval.Collected{}, fmt.Errorf("stat %s: %w", r.abs(), err)
+				return fmt.Errorf("stat %s: %w", r.abs(), err)
 			}
-			it = fileItem(r, fi)
 		}
-		// A walk of / yields hundreds of thousands of files: apply the
-		// object's filters now rather than hold every item.
-		if ok, err := keep(obj, it); err != nil {
-			return oval.Collected{}, err
-		} else if ok {
-			items = append(items, it)
+		if obj.Keep == nil {
+			items = append(items, oval.Item{Fields: fileFields(map[string][]oval.Value{}, r, fi)})
+			return nil
 		}
+		if obj.KeepFields != nil {
+			// Only what the filters look at, then the whole item if kept.
+			clear(scratch)
+			for _, name := range obj.KeepFields {
+				if v := fileField(name, r, fi); v != nil {
+					scratch[name] = v
+				}
+			}
+			if ok, err := keep(obj, oval.Item{Fields: scratch}); err != nil || !ok {
+				return err
+			}
+			items = append(items, fileItem(r, fi))
+			return nil
+		}
+		it := oval.Item{Fields: fileFields(scratch, r, fi)}
+		if ok, err := keep(obj, it); err != nil || !ok {
+			return err
+		}
+		items = append(items, oval.Item{Fields: maps.Clone(scratch)})
+		return nil
+	})
+	if err != nil {
+		return oval.Collected{}, err
 	}
 	return collected(items), nil
 }
@@ -69,34 +86,100 @@ func fileType(m fs.FileMode) string {
 	return ""
 }
 
-func fileItem(r fileRef, fi target.FileInfo) oval.Item {
-	m := fi.Mode
-	f := map[string][]oval.Value{
-		"filepath": str(r.abs()),
-		"path":     str(r.Dir),
-		"type":     str(fileType(m)),
-		"user_id":  intv(int64(fi.UID)),
-		"group_id": intv(int64(fi.GID)),
-		"size":     intv(fi.Size),
-		"m_time":   intv(fi.ModTime.Unix()),
-		"suid":     boolv(m&fs.ModeSetuid != 0),
-		"sgid":     boolv(m&fs.ModeSetgid != 0),
-		"sticky":   boolv(m&fs.ModeSticky != 0),
-		"uread":    boolv(m&0o400 != 0),
-		"uwrite":   boolv(m&0o200 != 0),
-		"uexec":    boolv(m&0o100 != 0),
-		"gread":    boolv(m&0o040 != 0),
-		"gwrite":   boolv(m&0o020 != 0),
-		"gexec":    boolv(m&0o010 != 0),
-		"oread":    boolv(m&0o004 != 0),
-		"owrite":   boolv(m&0o002 != 0),
-		"oexec":    boolv(m&0o001 != 0),
+// Shared read-only boolean values (full capacity, so an append copies).
+var (
+	vTrue  = boolv(true)[:1:1]
+	vFalse = boolv(false)[:1:1]
+)
+
+func bit(b bool) []oval.Value {
+	if b {
+		return vTrue
 	}
+	return vFalse
+}
+
+// fileFields fills f with a unix file_item's fields and returns it.
+func fileFields(f map[string][]oval.Value, r fileRef, fi target.FileInfo) map[string][]oval.Value {
+	m := fi.Mode
+	f["filepath"] = str(r.abs())
+	f["path"] = str(r.Dir)
+	f["type"] = str(fileType(m))
+	f["user_id"] = intv(int64(fi.UID))
+	f["group_id"] = intv(int64(fi.GID))
+	f["size"] = intv(fi.Size)
+	f["m_time"] = intv(fi.ModTime.Unix())
+	f["suid"] = bit(m&fs.ModeSetuid != 0)
+	f["sgid"] = bit(m&fs.ModeSetgid != 0)
+	f["sticky"] = bit(m&fs.ModeSticky != 0)
+	f["uread"] = bit(m&0o400 != 0)
+	f["uwrite"] = bit(m&0o200 != 0)
+	f["uexec"] = bit(m&0o100 != 0)
+	f["gread"] = bit(m&0o040 != 0)
+	f["gwrite"] = bit(m&0o020 != 0)
+	f["gexec"] = bit(m&0o010 != 0)
+	f["oread"] = bit(m&0o004 != 0)
+	f["owrite"] = bit(m&0o002 != 0)
+	f["oexec"] = bit(m&0o001 != 0)
+	delete(f, "filename")
 	if r.Name != "" {
 		f["filename"] = str(r.Name)
 	}
+	delete(f, "c_time")
 	if !fi.ChangeTime.IsZero() {
 		f["c_time"] = intv(fi.ChangeTime.Unix())
 	}
-	return oval.Item{Fields: f}
+	return f
+}
+
+// fileField is one field of fileFields, or nil when the item has none.
+func fileField(name string, r fileRef, fi target.FileInfo) []oval.Value {
+	m := fi.Mode
+	switch name {
+	case "filepath":
+		return str(r.abs())
+	case "path":
+		return str(r.Dir)
+	case "filename":
+		if r.Name == "" {
+			return nil
+		}
+		return str(r.Name)
+	case "type":
+		return str(fileType(m))
+	case "user_id":
+		return intv(int64(fi.UID))
+	case "group_id":
+		return intv(int64(fi.GID))
+	case "size":
+		return intv(fi.Size)
+	case "m_time":
+		return intv(fi.ModTime.Unix())
+	case "c_time":
+		if fi.ChangeTime.IsZero() {
+			return nil
+		}
+		return intv(fi.ChangeTime.Unix())
+	}
+	if bitv, ok := modeBits[name]; ok {
+		switch bitv {
+		case 0o4000:
+			return bit(m&fs.ModeSetuid != 0)
+		case 0o2000:
+			return bit(m&fs.ModeSetgid != 0)
+		case 0o1000:
+			return bit(m&fs.ModeSticky != 0)
+		}
+		return bit(uint32(m.Perm())&bitv != 0)
+	}
+	return nil
+}
+
+// modeBits maps the mode-bit fields to their unix mode bit.
+var modeBits = map[string]uint32{"suid": 0o4000, "sgid": 0o2000, "sticky": 0o1000,
+	"uread": 0o400, "uwrite": 0o200, "uexec": 0o100, "gread": 0o040, "gwrite": 0o020,
+	"gexec": 0o010, "oread": 0o004, "owrite": 0o002, "oexec": 0o001}
+
+func fileItem(r fileRef, fi target.FileInfo) oval.Item {
+	return oval.Item{Fields: fileFields(map[string][]oval.Value{}, r, fi)}
 }

@@ -1,8 +1,11 @@
 package probes
 
 import (
+	"context"
+	"fmt"
 	"os"
 	"path/filepath"
+	"sort"
 	"testing"
 
 	"github.com/cradle-cra/cradle/internal/scap/oval"
@@ -17,6 +20,7 @@ func TestFile(t *testing.T) {
 		"usr/bin/sudo":            "ELF",
 		"usr/bin/ls":              "ELF",
 		"usr/lib/x/libz.so":       "ELF",
+		"usr/libexec/x/helper":    "ELF",
 		"bin":                     "->usr/bin",
 		"var/log/audit/audit.log": "x",
 		"home/alice/.netrc":       "machine x",
@@ -74,6 +78,17 @@ func TestFile(t *testing.T) {
 		t.Errorf("absent file: %+v", c)
 	}
 
+	// A path pattern with alternatives walks only the directories its
+	// prefixes name; the /bin symlink is not a directory.
+	c = collect(t, tg, object("file", nil,
+		ent("path", "pattern match", `^\/(|s)bin|^\/usr\/(|local\/)(|s)bin|^\/usr\/libexec`), nilEnt("filename")))
+	equal(t, "binary dirs", field(c, "filepath"), "/usr/bin", "/usr/libexec", "/usr/libexec/x")
+	c = collect(t, tg, object("file", nil, ent("filepath", "pattern match", `^/usr/lib`)))
+	equal(t, "lib prefix", field(c, "filepath"), "/usr/lib", "/usr/lib/x", "/usr/lib/x/libz.so",
+		"/usr/libexec", "/usr/libexec/x", "/usr/libexec/x/helper")
+	c = collect(t, tg, object("file", nil, ent("filepath", "pattern match", `^/(bin|etc/shadow)$`)))
+	equal(t, "singles", field(c, "filepath"), "/bin", "/etc/shadow")
+
 	// Recursion up.
 	c = collect(t, tg, object("file", map[string]string{"recurse_direction": "up", "max_depth": "2"},
 		ent("path", "/var/log/audit"), nilEnt("filename")))
@@ -81,3 +96,55 @@ func TestFile(t *testing.T) {
 }
 
 func itoa(n int) string { return string(intv(int64(n))[0].Text) }
+
+// TestWalkReuse: a finished walk of an ancestor serves its subtrees, so a
+// tree is walked once however many objects search below it.
+func TestWalkReuse(t *testing.T) {
+	dir := targettest.Dir(t, map[string]string{
+		"usr/lib/a/b": "x",
+		"usr/lib/c":   "y",
+		"etc/d":       "z",
+	})
+	tg, err := target.OpenRootFS(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tg.Close()
+	fc := newFileCache()
+	ctx := context.Background()
+	root, err := fc.subtree(ctx, tg, "", true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lib, err := fc.subtree(ctx, tg, "usr/lib", false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if lib != root || len(fc.walks) != 1 {
+		t.Errorf("usr/lib walked again (%d walks)", len(fc.walks))
+	}
+	var got []string
+	_ = lib.each("usr/lib", 1, func(_ int, _ *entry, sub string, depth int) error {
+		got = append(got, fmt.Sprintf("%s:%d", sub, depth))
+		return nil
+	})
+	sort.Strings(got)
+	equal(t, "usr/lib to depth 1", got, ":0", "a:1", "c:1")
+}
+
+// TestFileFieldMatchesItem: the partial item a filter sees holds the same
+// values as the whole item.
+func TestFileFieldMatchesItem(t *testing.T) {
+	fi := target.FileInfo{Mode: os.ModeSetuid | os.ModeSticky | 0o751, UID: 3, GID: 4, Size: 5}
+	r := fileRef{Dir: "/usr/bin", Name: "sudo"}
+	it := fileItem(r, fi)
+	for name, want := range it.Fields {
+		got := fileField(name, r, fi)
+		if len(got) != 1 || got[0].Text != want[0].Text || got[0].Datatype != want[0].Datatype {
+			t.Errorf("%s: fileField %v, item %v", name, got, want)
+		}
+	}
+	if fileField("has_extended_acl", r, fi) != nil {
+		t.Error("a field the item lacks must be nil")
+	}
+}

@@ -50,47 +50,40 @@ func (p textFileProbe) Collect(ctx context.Context, obj *oval.Object, env *oval.
 		}
 		res = append(res, re)
 	}
-	refs, err := p.fc.resolveFiles(ctx, env.Target, obj)
-	if err != nil {
-		return oval.Collected{}, err
-	}
 	inst := obj.Entity("instance")
 	var items []oval.Item
 	engines := map[string]bool{}
-	for _, r := range refs {
-		if err := ctx.Err(); err != nil {
-			return oval.Collected{}, err
-		}
+	err := p.fc.resolveFiles(ctx, env.Target, obj, func(r fileRef) error {
 		if r.Name == "" {
-			continue
+			return nil
 		}
 		// Only regular files have content (a FIFO or device is skipped,
 		// as are dangling symlinks).
 		if r.info != nil && r.info.mode&fs.ModeSymlink == 0 {
 			if !r.info.mode.IsRegular() {
-				continue
+				return nil
 			}
 		} else if fi, err := env.Target.Stat(r.abs()); err != nil || !fi.Mode.IsRegular() {
-			continue
+			return nil
 		}
 		b, err := target.ReadFileLimit(env.Target, r.abs(), maxTextFile)
 		if err != nil {
 			if errors.Is(err, fs.ErrNotExist) {
-				continue
+				return nil
 			}
-			return oval.Collected{}, fmt.Errorf("read %s: %w", r.abs(), err)
+			return fmt.Errorf("read %s: %w", r.abs(), err)
 		}
 		text := string(b)
 		for i, re := range res {
 			engines[re.Engine] = true
 			ms, err := re.FindAllSubmatch(text, maxMatches)
 			if err != nil {
-				return oval.Collected{}, fmt.Errorf("%s: %w", r.abs(), err)
+				return fmt.Errorf("%s: %w", r.abs(), err)
 			}
 			for n, m := range ms {
 				ok, err := inst.Match(strconv.Itoa(n + 1))
 				if err != nil {
-					return oval.Collected{}, err
+					return err
 				}
 				if !ok {
 					continue
@@ -108,12 +101,16 @@ func (p textFileProbe) Collect(ctx context.Context, obj *oval.Object, env *oval.
 				}
 				it := oval.Item{Fields: f}
 				if ok, err := keep(obj, it); err != nil {
-					return oval.Collected{}, err
+					return err
 				} else if ok {
 					items = append(items, it)
 				}
 			}
 		}
+		return nil
+	})
+	if err != nil {
+		return oval.Collected{}, err
 	}
 	var notes []string
 	for e := range engines {

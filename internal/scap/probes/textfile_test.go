@@ -2,6 +2,7 @@ package probes
 
 import (
 	"context"
+	"strings"
 	"testing"
 
 	"github.com/cradle-cra/cradle/internal/scap/oval"
@@ -79,17 +80,22 @@ func TestTextFileContent(t *testing.T) {
 	}
 }
 
-func TestRegexDir(t *testing.T) {
+func TestLiteralPrefixes(t *testing.T) {
 	for p, want := range map[string]string{
-		`^/etc/audit/rules\.d/.*\.rules$`: "/etc/audit/rules.d",
-		`^/etc/ssh/sshd_config$`:          "/etc/ssh",
-		`^/etc/cron\.d/?.*$`:              "/etc",
-		`.*\.conf$`:                       "/",
-		`^/etc/(a|b)/x$`:                  "/",
-		`^/home/[^/]+/\.netrc$`:           "/home",
+		`^/etc/audit/rules\.d/.*\.rules$`:                      "/etc/audit/rules.d/",
+		`^/etc/ssh/sshd_config$`:                               "/etc/ssh/sshd_config",
+		`^/etc/cron\.d/?.*$`:                                   "/etc/cron.d",
+		`.*\.conf$`:                                            "",
+		`^/etc/(a|b)/x$`:                                       "/etc/a/x /etc/b/x",
+		`^/home/[^/]+/\.netrc$`:                                "/home/",
+		`^/etc/chrony\.(conf|d/.+\.conf)$`:                     "/etc/chrony.",
+		`^/etc/sudoers(\.d/.*)?$`:                              "/etc/sudoers",
+		`^/etc/apt/sources(.d\/[a-zA-Z0-9]+){0,1}.list$`:       "/etc/apt/sources",
+		`^\/(|s)bin|^\/usr\/(|local\/)(|s)bin|^\/usr\/libexec`: "/bin /sbin /usr/bin /usr/sbin /usr/local/bin /usr/local/sbin /usr/libexec",
+		`^/a|b`: "",
 	} {
-		if got := regexDir(p); got != want {
-			t.Errorf("regexDir(%q) = %q, want %q", p, got, want)
+		if got := strings.Join(literalPrefixes(p), " "); got != want {
+			t.Errorf("literalPrefixes(%q) = %q, want %q", p, got, want)
 		}
 	}
 }
