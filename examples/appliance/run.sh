@@ -133,6 +133,9 @@ step "6. image build steps the baseline asks for (no native fix)"
 rm -f "$tree"/etc/ssh/ssh_host_*_key "$tree"/etc/ssh/ssh_host_*_key.pub
 : >"$tree/etc/machine-id"
 rm -f "$tree/etc/sudoers.d/90-cloud-init-users"
+# Changes made outside cradle are recorded in the same signed change log.
+cradle log append --root "$tree" --change-ref "KEG-REL-$release" \
+	--reason "image build: SSH host keys and machine ID made on first boot; cloud-init sudo rule removed"
 
 step "7. scan again: the release gate (high and critical), with the accepted waivers"
 expect 0 cradle scan --root "$tree" --profile product --quiet --waivers waivers.yaml \
@@ -143,16 +146,27 @@ tail -n 3 scan/after.txt
 cradle scan --root "$tree" --profile product --quiet --waivers waivers.yaml \
 	--fail-on none --format sarif -o scan/after.sarif
 
-step "8. SBOM (CycloneDX 1.6) and its signed attestation"
+step "8. release state: approved baseline, drift, file integrity, change log"
+mkdir -p integrity
+cradle baseline approve --root "$tree" --profile product --waivers waivers.yaml --quiet \
+	--change-ref "KEG-REL-$release" --reason "release $release approved"
+expect 0 cradle drift --root "$tree" --quiet --format json -o integrity/drift.json
+cradle fim init --root "$tree" --quiet --change-ref "KEG-REL-$release" \
+	--reason "release $release file integrity baseline" --format json -o integrity/fim-init.json
+expect 0 cradle fim check --root "$tree" --quiet --format json -o integrity/fim-check.json
+cradle log verify --root "$tree"
+cradle log --root "$tree" --format json >integrity/changelog.json
+
+step "9. SBOM (CycloneDX 1.6) and its signed attestation"
 mkdir -p sbom
 cradle sbom --root "$tree" --creator psirt@example.com -o sbom/sbom.cdx.json
 cradle sbom --root "$tree" --creator psirt@example.com --sign -o sbom/sbom.att.json
 cradle sbom verify sbom/sbom.att.json
 
-step "9. offline vulnerability database from the example's OSV records"
+step "10. offline vulnerability database from the example's OSV records"
 cradle vuln db import "$here/osv"
 
-step "10. vulnerability scan of the SBOM and the release gate"
+step "11. vulnerability scan of the SBOM and the release gate"
 mkdir -p vuln
 cradle vuln scan sbom/sbom.cdx.json --format json -o vuln/report.json
 cradle vuln scan sbom/sbom.cdx.json --format cyclonedx -o vuln/report.cdx.json
@@ -160,7 +174,7 @@ cradle vuln scan sbom/sbom.cdx.json --format openvex -o vuln/triage.openvex.json
 # Exit 3 expected: the nginx record is critical.
 expect 3 cradle vuln scan sbom/sbom.cdx.json --fail-on high
 
-step "11. vulnerability case: actively exploited, Article 14 clocks"
+step "12. vulnerability case: actively exploited, Article 14 clocks"
 mkdir -p case
 nginx_purl=$(grep -o '"purl": *"pkg:deb/debian/nginx-light@[^"]*"' sbom/sbom.cdx.json |
 	head -n 1 | sed 's/.*"\(pkg:[^"]*\)"$/\1/')
@@ -187,28 +201,28 @@ cradle case show "$case_id" --format json -o case/case.json
 cradle case list --format json -o case/list.json
 
 if has case import; then
-	step "12. cases for the other findings of the vulnerability scan (cradle case import)"
+	step "13. cases for the other findings of the vulnerability scan (cradle case import)"
 	cradle case import vuln/report.json
 	cradle case list
 else
-	step "12. (skipped: this cradle has no 'case import')"
+	step "13. (skipped: this cradle has no 'case import')"
 fi
 
 if has advisory; then
-	step "13. CSAF 2.0 advisory for the case"
+	step "14. CSAF 2.0 advisory for the case"
 	cradle advisory "$case_id" -o advisory
 	find advisory -type f | sort
 else
-	step "13. (skipped: this cradle has no 'advisory' command)"
+	step "14. (skipped: this cradle has no 'advisory' command)"
 fi
 
 if has evidence; then
-	step "14. evidence pack for release $release"
+	step "15. evidence pack for release $release"
 	cradle evidence build --config cradle.yaml --release "$release" --out evidence
-	step "15. evidence pack verification"
+	step "16. evidence pack verification"
 	cradle evidence verify evidence
 else
-	step "14-15. (skipped: this cradle has no 'evidence' command)"
+	step "15-16. (skipped: this cradle has no 'evidence' command)"
 fi
 
 step "done"
