@@ -158,7 +158,7 @@ func checkClassification(t *testing.T, out string) {
 }
 
 type scanReport struct {
-	Kind    string         `json:"kind"`
+	Kind    string `json:"kind"`
 	Target  struct{ Name string }
 	Summary map[string]int `json:"summary"`
 }
