@@ -78,6 +78,15 @@ has() {
 	"${parent[@]}" --help 2>/dev/null | grep -Eq "^  $last( |$)"
 }
 
+# case_ids_with_alias FILE ALIAS KEEP: the ids of the cases in the
+# case_list JSON FILE that name ALIAS, except KEEP.
+case_ids_with_alias() {
+	awk -v alias="\"$2\"" -v keep="$3" '
+		/^      "id": "CASE-/ { id = $2; gsub(/[",]/, "", id) }
+		index($0, alias) && id != "" && id != keep { print id }
+	' "$1" | sort -u
+}
+
 # An RFC 3339 UTC time the given number of hours ago.
 hours_ago() { date -u -d "-$1 hours" +%Y-%m-%dT%H:%M:%SZ; }
 
@@ -95,7 +104,7 @@ cradle init --non-interactive --file "$out/init/cradle.yaml" \
 	--target rootfs --profile product \
 	--purpose "Connect a branch office network to the internet"
 # The completed file (kept in the product's repository) is the one used below.
-cp "$here/cradle.yaml" "$here/waivers.yaml" "$out/"
+cp -R "$here/cradle.yaml" "$here/waivers.yaml" "$here/risk.yaml" "$here/records" "$out/"
 cd "$out"
 
 step "2. classification (Annex III/IV) and conformity assessment routes"
@@ -201,16 +210,22 @@ cradle case show "$case_id" --format json -o case/case.json
 cradle case list --format json -o case/list.json
 
 if has case import; then
-	step "13. cases for the other findings of the vulnerability scan (cradle case import)"
-	cradle case import vuln/report.json
+	step "13. cases for the vulnerability scan's findings (cradle case import)"
+	cradle case import vuln/report.json --config cradle.yaml --version "$release" \
+		--format json -o case/import.json
+	# The nginx finding is the customer's case: close the imported twin.
+	cradle case list --format json -o case/after-import.json
+	for dup in $(case_ids_with_alias case/after-import.json CRADLE-EXAMPLE-2026-0001 "$case_id"); do
+		cradle case close "$dup" --resolution duplicate --reason "same vulnerability as $case_id (customer report)"
+	done
 	cradle case list
 else
 	step "13. (skipped: this cradle has no 'case import')"
 fi
 
 if has advisory; then
-	step "14. CSAF 2.0 advisory for the case"
-	cradle advisory "$case_id" -o advisory
+	step "14. CSAF 2.0 advisory and VEX for the case (informs users, Art. 14(8))"
+	cradle advisory "$case_id" --config cradle.yaml -o advisory
 	find advisory -type f | sort
 else
 	step "14. (skipped: this cradle has no 'advisory' command)"
@@ -218,9 +233,16 @@ fi
 
 if has evidence; then
 	step "15. evidence pack for release $release"
-	cradle evidence build --config cradle.yaml --release "$release" --out evidence
-	step "16. evidence pack verification"
+	inputs=(--input scan=scan/after.json --input fix=fix/apply.json
+		--input drift=integrity/drift.json --input fim=integrity/fim-check.json
+		--input sbom=sbom/sbom.cdx.json --input vuln=vuln/report.json
+		--input vex=vuln/triage.openvex.json --input changelog=integrity/changelog.json)
+	[ -d advisory ] && inputs+=(--input advisories=advisory)
+	cradle evidence build --config cradle.yaml --release "$release" --out evidence \
+		--zip evidence.zip "${inputs[@]}"
+	step "16. evidence pack verification (directory and zip)"
 	cradle evidence verify evidence
+	cradle evidence verify evidence.zip
 else
 	step "15-16. (skipped: this cradle has no 'evidence' command)"
 fi
