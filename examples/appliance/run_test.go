@@ -56,8 +56,12 @@ func TestRunFlow(t *testing.T) {
 	checkCase(t, out)
 	checkFixtureUntouched(t, root)
 
-	hasAdvisory := hasCommand(t, bin, "advisory")
-	if hasAdvisory {
+	if hasCommand(t, bin, "import", "case") {
+		checkImportedCases(t, bin, out)
+	} else {
+		t.Log("this cradle has no case import; run.sh skipped that step")
+	}
+	if hasCommand(t, bin, "advisory") {
 		checkAdvisory(t, out)
 	} else {
 		t.Log("this cradle has no advisory command; run.sh skipped that step")
@@ -104,12 +108,13 @@ func buildCradle(t *testing.T) string {
 	return bin
 }
 
-// hasCommand reports whether the cradle at bin lists name among its commands.
-func hasCommand(t *testing.T, bin, name string) bool {
+// hasCommand reports whether the cradle at bin lists name among the
+// commands of parent (a path of commands; none for the root).
+func hasCommand(t *testing.T, bin, name string, parent ...string) bool {
 	t.Helper()
-	b, err := exec.Command(bin, "--help").Output()
+	b, err := exec.Command(bin, append(parent, "--help")...).Output()
 	if err != nil {
-		t.Fatalf("cradle --help: %v", err)
+		t.Fatalf("cradle %v --help: %v", parent, err)
 	}
 	for line := range strings.SplitSeq(string(b), "\n") {
 		if f := strings.Fields(line); len(f) > 0 && strings.HasPrefix(line, "  ") && f[0] == name {
@@ -252,6 +257,39 @@ func checkCase(t *testing.T, out string) {
 		if !seen[s] {
 			t.Errorf("case %s: no %s clock (Article 14(2))", c.ID, s)
 		}
+	}
+}
+
+// checkImportedCases: the import made a case of the sudo finding, and the
+// nginx finding's twin of the customer's case was closed as a duplicate.
+func checkImportedCases(t *testing.T, bin, out string) {
+	cmd := exec.Command(bin, "case", "list", "--format", "json")
+	cmd.Env = append(os.Environ(), "CRADLE_HOME="+filepath.Join(out, "home"))
+	b, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("cradle case list: %v", err)
+	}
+	var l struct {
+		Cases []struct {
+			ID        string   `json:"id"`
+			Aliases   []string `json:"aliases"`
+			Exploited bool     `json:"exploited"`
+		} `json:"cases"`
+	}
+	if err := json.Unmarshal(b, &l); err != nil {
+		t.Fatalf("case list: %v", err)
+	}
+	open := map[string][]string{}
+	for _, c := range l.Cases {
+		for _, a := range c.Aliases {
+			open[a] = append(open[a], c.ID)
+		}
+	}
+	if got := open["CRADLE-EXAMPLE-2026-0001"]; len(got) != 1 {
+		t.Errorf("open cases naming CRADLE-EXAMPLE-2026-0001: %v, want only the customer's case", got)
+	}
+	if got := open["CRADLE-EXAMPLE-2026-0002"]; len(got) != 1 {
+		t.Errorf("open cases naming CRADLE-EXAMPLE-2026-0002 (sudo): %v, want the imported case", got)
 	}
 }
 
