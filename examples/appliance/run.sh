@@ -175,12 +175,13 @@ cradle sbom verify sbom/sbom.att.json
 step "10. offline vulnerability database from the example's OSV records"
 cradle vuln db import "$here/osv"
 
-step "11. vulnerability scan of the SBOM and the release gate"
+step "11. the shipped release against today's vulnerability database"
+# The records are newer than the release: the gate fails (exit 3,
+# expected) and vulnerability handling (Annex I Part II) begins.
 mkdir -p vuln
 cradle vuln scan sbom/sbom.cdx.json --format json -o vuln/report.json
 cradle vuln scan sbom/sbom.cdx.json --format cyclonedx -o vuln/report.cdx.json
 cradle vuln scan sbom/sbom.cdx.json --format openvex -o vuln/triage.openvex.json
-# Exit 3 expected: the nginx record is critical.
 expect 3 cradle vuln scan sbom/sbom.cdx.json --fail-on high
 
 step "12. vulnerability case: actively exploited, Article 14 clocks"
@@ -188,11 +189,11 @@ mkdir -p case
 nginx_purl=$(grep -o '"purl": *"pkg:deb/debian/nginx-light@[^"]*"' sbom/sbom.cdx.json |
 	head -n 1 | sed 's/.*"\(pkg:[^"]*\)"$/\1/')
 [ -n "$nginx_purl" ] || { echo "error: nginx-light is not in the SBOM" >&2; exit 1; }
-# A customer's security team reported attacks five hours ago; the
-# PSIRT confirmed the exploitation two hours later.
+# A customer's security team reported attacks 30 hours ago; the PSIRT
+# reproduced it and confirmed the exploitation two hours later.
 cradle case new --title "Request smuggling in the web console's nginx exploited against gateways" \
 	--product "$product" --version "$release" \
-	--reporter soc@customer.example --channel email --received "$(hours_ago 5)" \
+	--reporter soc@customer.example --channel email --received "$(hours_ago 30)" \
 	--alias CRADLE-EXAMPLE-2026-0001 --component "$nginx_purl" \
 	--description "A crafted chunked request body lets a remote, unauthenticated client reach console locations the access rules deny." \
 	--format json -o case/new.json
@@ -200,14 +201,18 @@ case_id=$(sed -n 's/^ *"id": "\(CASE-[0-9-]*\)".*/\1/p' case/new.json | head -n 
 [ -n "$case_id" ] || { echo "error: no case id in case/new.json" >&2; exit 1; }
 echo "case: $case_id"
 cradle case update "$case_id" --status triage \
-	--cvss3 CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H --note "reproduced on 1.0.0"
-cradle case update "$case_id" --status confirmed --exploited --aware "$(hours_ago 3)" \
+	--cvss3 CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H --note "reproduced on $release"
+cradle case update "$case_id" --status confirmed --exploited --aware "$(hours_ago 28)" \
 	--mitigation "Console access limited to the internal network by a configuration update pushed on the update channel." \
 	--user-actions "Do not expose the web console to the internet; install update 1.0.1 when it is offered." \
 	--note "customer logs show exploitation in the wild"
+# A person submitted the early warning on ENISA's single reporting
+# platform (cradle never submits); the case records when, and the
+# platform's reference (invented here).
+cradle case update "$case_id" --report "early_warning=$(hours_ago 26),SRP-EXAMPLE-0001" \
+	--note "early warning submitted on the single reporting platform"
 cradle case show "$case_id"
-cradle case show "$case_id" --format json -o case/case.json
-cradle case list --format json -o case/list.json
+cradle case show "$case_id" --format json -o case/confirmed.json
 
 if has case import; then
 	step "13. cases for the vulnerability scan's findings (cradle case import)"
@@ -224,27 +229,42 @@ else
 fi
 
 if has advisory; then
-	step "14. CSAF 2.0 advisory and VEX for the case (informs users, Art. 14(8))"
-	cradle advisory "$case_id" --config cradle.yaml -o advisory
-	find advisory -type f | sort
+	step "14. draft CSAF 2.0 advisory and VEX: what users must know and do (Art. 14(8))"
+	cradle advisory "$case_id" --config cradle.yaml -o csaf
+	find csaf -type f | sort
 else
 	step "14. (skipped: this cradle has no 'advisory' command)"
 fi
 
+step "15. the fix: release 1.0.1; the final report's clock starts"
+fixed=()
+cradle case update --help | grep -q -- '--fixed-version' && fixed=(--fixed-version 1.0.1)
+cradle case update "$case_id" --status fixing --note "nginx 1.22.1-9+deb12u10 in the 1.0.1 image"
+cradle case update "$case_id" --status fixed "${fixed[@]}" --mitigated "$(hours_ago 1)" \
+	--mitigation "Release 1.0.1 ships nginx 1.22.1-9+deb12u10, which fixes the flaw; offered to every gateway on the stable channel." \
+	--user-actions "Install 1.0.1 (automatic updates do so within a day); until then keep the web console off the internet."
+cradle case show "$case_id"
+cradle case show "$case_id" --format json -o case/case.json
+cradle case list --format json -o case/list.json
+if has advisory; then
+	cradle advisory "$case_id" --config cradle.yaml -o csaf --final --provider www
+	find www -type f | sort
+fi
+
 if has evidence; then
-	step "15. evidence pack for release $release"
+	step "16. evidence pack for release $release"
 	inputs=(--input scan=scan/after.json --input fix=fix/apply.json
 		--input drift=integrity/drift.json --input fim=integrity/fim-check.json
 		--input sbom=sbom/sbom.cdx.json --input vuln=vuln/report.json
 		--input vex=vuln/triage.openvex.json --input changelog=integrity/changelog.json)
-	[ -d advisory ] && inputs+=(--input advisories=advisory)
+	[ -d csaf ] && inputs+=(--input advisories=csaf)
 	cradle evidence build --config cradle.yaml --release "$release" --out evidence \
 		--zip evidence.zip "${inputs[@]}"
-	step "16. evidence pack verification (directory and zip)"
+	step "17. evidence pack verification (directory and zip)"
 	cradle evidence verify evidence
 	cradle evidence verify evidence.zip
 else
-	step "15-16. (skipped: this cradle has no 'evidence' command)"
+	step "16-17. (skipped: this cradle has no 'evidence' command)"
 fi
 
 step "done"

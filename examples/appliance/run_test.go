@@ -218,14 +218,17 @@ func checkVulnReport(t *testing.T, out string) {
 func checkCase(t *testing.T, out string) {
 	var l struct {
 		Cases []struct {
-			ID        string    `json:"id"`
-			Status    string    `json:"status"`
-			Severity  string    `json:"severity"`
-			Exploited bool      `json:"exploited"`
-			Aware     time.Time `json:"aware"`
-			Clocks    []struct {
+			ID          string    `json:"id"`
+			Status      string    `json:"status"`
+			Severity    string    `json:"severity"`
+			Exploited   bool      `json:"exploited"`
+			Aware       time.Time `json:"aware"`
+			Mitigated   time.Time `json:"mitigated"`
+			Remediation struct {
+				Status string `json:"status"`
+			} `json:"remediation"`
+			Clocks []struct {
 				Stage  string    `json:"stage"`
-				Basis  string    `json:"basis"`
 				Due    time.Time `json:"due"`
 				Status string    `json:"status"`
 			} `json:"clocks"`
@@ -236,24 +239,35 @@ func checkCase(t *testing.T, out string) {
 		t.Fatalf("case/case.json: %d cases, want 1", len(l.Cases))
 	}
 	c := l.Cases[0]
-	if !c.Exploited || c.Aware.IsZero() || c.Status != "confirmed" || c.Severity != "critical" {
-		t.Errorf("case %s: exploited %v aware %v status %q severity %q, want an exploited, confirmed, critical case with an awareness time",
-			c.ID, c.Exploited, c.Aware, c.Status, c.Severity)
+	if !c.Exploited || c.Aware.IsZero() || c.Mitigated.IsZero() || c.Status != "fixed" || c.Severity != "critical" {
+		t.Errorf("case %s: exploited %v aware %v mitigated %v status %q severity %q, want an exploited, fixed, critical case with awareness and fix times",
+			c.ID, c.Exploited, c.Aware, c.Mitigated, c.Status, c.Severity)
 	}
-	want := map[string]time.Duration{"early_warning": 24 * time.Hour, "notification": 72 * time.Hour}
+	if c.Remediation.Status != "met" {
+		t.Errorf("case %s: remediation %q, want met (fixed within 7 days of receipt)", c.ID, c.Remediation.Status)
+	}
+	// Article 14(2): early warning 24 h and notification 72 h after
+	// awareness, final report 14 days after the fix.
+	want := map[string]struct {
+		due    time.Time
+		status string
+	}{
+		"early_warning": {c.Aware.Add(24 * time.Hour), "submitted"},
+		"notification":  {c.Aware.Add(72 * time.Hour), "running"},
+		"final_report":  {c.Mitigated.Add(14 * 24 * time.Hour), "running"},
+	}
 	seen := map[string]bool{}
 	for _, k := range c.Clocks {
-		seen[k.Stage] = true
-		if d, ok := want[k.Stage]; ok {
-			if !k.Due.Equal(c.Aware.Add(d)) || k.Status != "running" {
-				t.Errorf("%s clock: due %v status %q, want running, due %v after awareness %v", k.Stage, k.Due, k.Status, d, c.Aware)
-			}
+		w, ok := want[k.Stage]
+		if !ok {
+			continue
 		}
-		if k.Stage == "final_report" && k.Status != "not_started" {
-			t.Errorf("final report clock %q before any fix, want not_started", k.Status)
+		seen[k.Stage] = true
+		if !k.Due.Equal(w.due) || k.Status != w.status {
+			t.Errorf("%s clock: due %v status %q, want due %v status %q", k.Stage, k.Due, k.Status, w.due, w.status)
 		}
 	}
-	for _, s := range []string{"early_warning", "notification", "final_report"} {
+	for s := range want {
 		if !seen[s] {
 			t.Errorf("case %s: no %s clock (Article 14(2))", c.ID, s)
 		}
@@ -311,7 +325,7 @@ func checkFixtureUntouched(t *testing.T, root string) {
 
 func checkAdvisory(t *testing.T, out string) {
 	var docs []string
-	err := filepath.WalkDir(filepath.Join(out, "advisory"), func(p string, d os.DirEntry, err error) error {
+	err := filepath.WalkDir(filepath.Join(out, "csaf"), func(p string, d os.DirEntry, err error) error {
 		if err != nil {
 			return err
 		}
@@ -337,7 +351,12 @@ func checkAdvisory(t *testing.T, out string) {
 		}
 	}
 	if !found {
-		t.Errorf("no CSAF 2.0 security advisory under advisory/ (JSON files: %v)", docs)
+		t.Errorf("no CSAF 2.0 security advisory under csaf/ (JSON files: %v)", docs)
+	}
+	for _, rel := range []string{".well-known/csaf/provider-metadata.json", ".well-known/security.txt"} {
+		if _, err := os.Stat(filepath.Join(out, "www", filepath.FromSlash(rel))); err != nil {
+			t.Errorf("provider tree: %v", err)
+		}
 	}
 }
 
