@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -25,8 +26,31 @@ type CaseFields struct {
 	Exploited, Incident                         *bool
 	Received, Aware, Mitigated                  *string
 	Status                                      *string
+	// FixedVersions are the product versions that fix it.
+	FixedVersions []string
+	// Resolution says how a closed case ended (Resolutions).
+	Resolution *string
 	// Reports are "STAGE[/KIND]=TIME[,REFERENCE]" or "STAGE[/KIND]=covered".
 	Reports []string
+}
+
+// Resolutions are how a case may end: fixed, not affected (the
+// advisory's VEX says known_not_affected with the reason as its impact
+// statement), a duplicate, rejected (not a vulnerability), or no fix
+// planned.
+var Resolutions = []string{"fixed", "not_affected", "duplicate", "rejected", "wont_fix"}
+
+// CaseClose closes a case with the reason, kept as the event's note.
+func (a *App) CaseClose(ctx context.Context, id, resolution string, in CaseInput) (*psirt.List, error) {
+	if strings.TrimSpace(in.Note) == "" {
+		return nil, Usagef("--reason is required: say why the case is closed")
+	}
+	closed := string(casestore.Closed)
+	in.Fields.Status = &closed
+	if resolution != "" {
+		in.Fields.Resolution = &resolution
+	}
+	return a.CaseUpdate(ctx, id, in)
 }
 
 // CaseInput names the store and who acts.
@@ -84,6 +108,9 @@ func (a *App) CaseNew(ctx context.Context, in CaseInput) (*psirt.List, error) {
 	}
 	defer s.Close()
 	s.SetClock(a.now)
+	if err := a.recordCases(ctx, s, in.Store); err != nil {
+		return nil, err
+	}
 	if _, err := psirt.Build(&c, a.now(), psirt.DefaultPolicy()); err != nil {
 		return nil, Usagef("%v", err)
 	}
@@ -102,6 +129,9 @@ func (a *App) CaseUpdate(ctx context.Context, id string, in CaseInput) (*psirt.L
 	}
 	defer s.Close()
 	s.SetClock(a.now)
+	if err := a.recordCases(ctx, s, in.Store); err != nil {
+		return nil, err
+	}
 	c, err := s.Update(ctx, id, actorOr(in.Actor), in.Note, func(c *casestore.Case) (string, error) {
 		from := c.Status
 		if err := a.applyFields(c, in.Fields, false); err != nil {
@@ -228,6 +258,16 @@ func (a *App) applyFields(c *casestore.Case, f CaseFields, creating bool) error 
 	}
 	if f.Aliases != nil {
 		c.Aliases = f.Aliases
+	}
+	if f.FixedVersions != nil {
+		c.FixedVersions = f.FixedVersions
+	}
+	if f.Resolution != nil {
+		r := strings.TrimSpace(*f.Resolution)
+		if r != "" && !slices.Contains(Resolutions, r) {
+			return Usagef("--resolution %q: want one of %s", r, strings.Join(Resolutions, ", "))
+		}
+		c.Resolution = r
 	}
 	if f.Exploited != nil {
 		c.Exploited = *f.Exploited

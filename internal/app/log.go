@@ -102,7 +102,7 @@ func (a *App) LogAppend(ctx context.Context, in LogAppendInput) (*LogAppendOutpu
 		return nil, Usagef("unknown action %q (known: %s)", in.Action, strings.Join(changelog.Actions, ", "))
 	}
 	if changelog.Reserved(in.Action) {
-		return nil, Usagef("action %q is recorded by cradle itself (cradle key rotate, cradle log repair)", in.Action)
+		return nil, Usagef("action %q is recorded by cradle itself (cradle key rotate, cradle log repair, cradle case)", in.Action)
 	}
 	if strings.TrimSpace(in.Change.Reason) == "" {
 		return nil, Usagef("a reason is required: say why the change was made")

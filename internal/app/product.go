@@ -171,3 +171,18 @@ func noneIsEmpty(ids []string) []string {
 
 // ListCategories writes Annexes III and IV as a table.
 func (a *App) ListCategories(w io.Writer) error { return classify.ListTable(w) }
+
+// productFile reads file, or ./cradle.yaml when file is "" and it exists
+// (nil then when it does not).
+func (a *App) productFile(file string) (*product.File, []product.Warning, error) {
+	if file == "" {
+		if _, err := os.Stat(product.DefaultFile); err != nil {
+			if errors.Is(err, fs.ErrNotExist) {
+				return nil, nil, nil
+			}
+			return nil, nil, Usagef("%v", err)
+		}
+		file = product.DefaultFile
+	}
+	return a.LoadProduct(file)
+}

@@ -3,56 +3,18 @@ package attrib
 import (
 	"context"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"testing"
 
 	"github.com/cradle-cra/cradle/internal/target"
+	"github.com/cradle-cra/cradle/internal/target/targettest"
 )
 
 // TestLoadRPMReal builds a real package with rpmbuild, installs it into
 // a tree with rpm --root (a SQLite rpmdb, left with its write-ahead
 // log) and verifies the tree's files against it.
 func TestLoadRPMReal(t *testing.T) {
-	for _, p := range []string{"rpmbuild", "rpm"} {
-		if _, err := exec.LookPath(p); err != nil {
-			t.Skipf("needs %s", p)
-		}
-	}
-	top, tree := t.TempDir(), t.TempDir()
-	spec := filepath.Join(top, "demo.spec")
-	os.WriteFile(spec, []byte(`Name: cradle-demo
-Version: 1.0
-Release: 1
-Summary: test
-License: MIT
-BuildArch: noarch
-%description
-test
-%install
-mkdir -p %{buildroot}/usr/bin %{buildroot}/etc
-printf 'v1\n' > %{buildroot}/usr/bin/cradle-demo
-echo conf > %{buildroot}/etc/cradle-demo.conf
-ln -s cradle-demo %{buildroot}/usr/bin/cradle-link
-%files
-/usr/bin/cradle-demo
-/usr/bin/cradle-link
-%config /etc/cradle-demo.conf
-%ghost /etc/cradle-demo.state
-`), 0o644)
-	run := func(args ...string) {
-		t.Helper()
-		if out, err := exec.Command(args[0], args[1:]...).CombinedOutput(); err != nil {
-			t.Skipf("%v: %v\n%s", args, err, out) // rpm tooling that does not work here proves nothing
-		}
-	}
-	run("rpmbuild", "--define", "_topdir "+top, "-bb", spec)
-	rpms, _ := filepath.Glob(filepath.Join(top, "RPMS", "noarch", "*.rpm"))
-	if len(rpms) != 1 {
-		t.Fatalf("built %v", rpms)
-	}
-	run("rpm", "--root", tree, "--dbpath", "/var/lib/rpm", "--initdb")
-	run("rpm", "--root", tree, "--dbpath", "/var/lib/rpm", "-i", "--nodeps", "--noscripts", rpms[0])
+	tree := targettest.RPMTree(t)
 	tg, err := target.OpenRootFS(tree)
 	if err != nil {
 		t.Fatal(err)

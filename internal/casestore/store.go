@@ -9,7 +9,9 @@ package casestore
 
 import (
 	"context"
+	"crypto/sha256"
 	"database/sql"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -92,9 +94,18 @@ type Case struct {
 	Mitigated *time.Time `json:"mitigated,omitempty"` // a corrective or mitigating measure is available
 	// Reports holds when each Article 14 report was submitted, by kind
 	// ("vulnerability"/"incident") and stage.
-	Reports []Report  `json:"reports"`
-	Created time.Time `json:"created"`
-	Updated time.Time `json:"updated"`
+	Reports []Report `json:"reports"`
+	// FixedVersions are the product versions that fix it; Fixes the
+	// fixed versions of each affected component (from cradle vuln scan).
+	FixedVersions []string       `json:"fixed_versions,omitempty"`
+	Fixes         []ComponentFix `json:"fixes,omitempty"`
+	// Source says where an imported case came from; its key (finding id
+	// and product) makes a re-import update the case instead of adding one.
+	Source *Source `json:"source,omitempty"`
+	// Advisory holds the published revisions of the case's CSAF advisory.
+	Advisory *Advisory `json:"advisory,omitempty"`
+	Created  time.Time `json:"created"`
+	Updated  time.Time `json:"updated"`
 }
 
 // Report is one submitted Article 14 report.
@@ -106,13 +117,44 @@ type Report struct {
 	Covered   bool      `json:"covered,omitempty"`   // information given by an earlier report
 }
 
+// ComponentFix is an affected component and the versions that fix it.
+type ComponentFix struct {
+	Component string   `json:"component"` // package URL
+	Name      string   `json:"name,omitempty"`
+	Fixed     []string `json:"fixed"`
+}
+
+// Source is the origin of an imported case.
+type Source struct {
+	Kind string `json:"kind"` // vuln_report
+	Key  string `json:"key"`  // finding id + "@" + product
+	File string `json:"file,omitempty"`
+	// KEV is the date the finding entered CISA's Known Exploited
+	// Vulnerabilities catalogue, when it is there.
+	KEV string `json:"kev,omitempty"`
+}
+
+// Advisory is the publication record of a case's advisory.
+type Advisory struct {
+	Revisions []Revision `json:"revisions"`
+}
+
+// Revision is one published revision: its number, date, summary and the
+// digest of the content it published (a change makes the next revision).
+type Revision struct {
+	Number  int       `json:"number"`
+	Date    time.Time `json:"date"`
+	Summary string    `json:"summary"`
+	Digest  string    `json:"digest"`
+}
+
 // Event is one recorded change.
 type Event struct {
 	Case    string          `json:"case"`
 	Seq     int             `json:"seq"`
 	Time    time.Time       `json:"time"`
 	Actor   string          `json:"actor"`
-	Action  string          `json:"action"` // new, update, status, report, close, import
+	Action  string          `json:"action"` // new, update, status, report, close, import, advisory
 	Changes json.RawMessage `json:"changes"`
 	Note    string          `json:"note,omitempty"`
 }
@@ -121,6 +163,10 @@ type Event struct {
 type Store struct {
 	db  *sql.DB
 	now func() time.Time
+	// OnEvent, when set, is called inside the transaction of every change
+	// with the event and the case as changed; an error rolls the change
+	// back. The application records events in the signed change log here.
+	OnEvent func(Event, *Case) error
 }
 
 const schema = `
@@ -216,7 +262,7 @@ func (s *Store) Create(ctx context.Context, c *Case, actor, note string) error {
 	if err := put(ctx, tx, c, true); err != nil {
 		return err
 	}
-	if err := addEvent(ctx, tx, c.ID, now, actor, "new", c, note); err != nil {
+	if err := s.addEvent(ctx, tx, c, now, actor, "new", c, note); err != nil {
 		return err
 	}
 	return tx.Commit()
@@ -246,18 +292,45 @@ func put(ctx context.Context, tx *sql.Tx, c *Case, insert bool) error {
 	return err
 }
 
-func addEvent(ctx context.Context, tx *sql.Tx, id string, when time.Time, actor, action string, changes any, note string) error {
+func (s *Store) addEvent(ctx context.Context, tx *sql.Tx, c *Case, when time.Time, actor, action string, changes any, note string) error {
 	b, err := json.Marshal(changes)
 	if err != nil {
 		return err
 	}
 	var seq int
-	if err := tx.QueryRowContext(ctx, `SELECT COALESCE(MAX(seq), 0) + 1 FROM events WHERE case_id = ?`, id).Scan(&seq); err != nil {
+	if err := tx.QueryRowContext(ctx, `SELECT COALESCE(MAX(seq), 0) + 1 FROM events WHERE case_id = ?`, c.ID).Scan(&seq); err != nil {
 		return err
 	}
-	_, err = tx.ExecContext(ctx, `INSERT INTO events(case_id, seq, time, actor, action, changes, note) VALUES (?, ?, ?, ?, ?, ?, ?)`,
-		id, seq, when.Format(time.RFC3339Nano), actor, action, string(b), note)
-	return err
+	if _, err = tx.ExecContext(ctx, `INSERT INTO events(case_id, seq, time, actor, action, changes, note) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+		c.ID, seq, when.Format(time.RFC3339Nano), actor, action, string(b), note); err != nil {
+		return err
+	}
+	if s.OnEvent != nil {
+		return s.OnEvent(Event{Case: c.ID, Seq: seq, Time: when, Actor: actor, Action: action, Changes: b, Note: note}, c)
+	}
+	return nil
+}
+
+// Digest is the hex SHA-256 of a case's stored form: the change log
+// records it with every event, so an edit of the database is detected.
+func Digest(c *Case) string {
+	b, _ := json.Marshal(c)
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:])
+}
+
+// FindSource returns the case imported under key, or nil.
+func (s *Store) FindSource(ctx context.Context, key string) (*Case, error) {
+	cs, err := s.List(ctx, false)
+	if err != nil {
+		return nil, err
+	}
+	for _, c := range cs {
+		if c.Source != nil && c.Source.Key == key {
+			return c, nil
+		}
+	}
+	return nil, nil
 }
 
 // Get reads one case.
@@ -365,7 +438,7 @@ func (s *Store) Update(ctx context.Context, id, actor, note string, fn func(*Cas
 	if err := put(ctx, tx, &c, false); err != nil {
 		return nil, err
 	}
-	if err := addEvent(ctx, tx, c.ID, now, actor, action, changes, note); err != nil {
+	if err := s.addEvent(ctx, tx, &c, now, actor, action, changes, note); err != nil {
 		return nil, err
 	}
 	return &c, tx.Commit()

@@ -30,16 +30,17 @@ const (
 	ActionManual       = "manual"        // a change made by hand, recorded by an operator
 	ActionNote         = "note"          // a remark without a change
 	ActionRepair       = "log-repair"    // damaged entries were cut off the log (cradle log repair)
+	ActionCase         = "case"          // a vulnerability case changed (cradle case, cradle advisory)
 )
 
 // Actions lists the known actions.
 var Actions = []string{ActionApply, ActionRollback, ActionApprove, ActionWaiverAdd, ActionWaiverRemove,
-	ActionTailoring, ActionKeyRotate, ActionManual, ActionNote, ActionRepair}
+	ActionTailoring, ActionKeyRotate, ActionManual, ActionNote, ActionRepair, ActionCase}
 
 // Reserved reports actions only cradle's own commands record: their
 // details are checked by Verify (a key-rotate entry must be signed by the
 // keys it names).
-func Reserved(a string) bool { return a == ActionKeyRotate || a == ActionRepair }
+func Reserved(a string) bool { return a == ActionKeyRotate || a == ActionRepair || a == ActionCase }
 
 // ValidAction reports whether a is a known action.
 func ValidAction(a string) bool { return slices.Contains(Actions, a) }

@@ -21,7 +21,9 @@ after a fix (vulnerability) or one month after the notification
 (incident), each running, due soon, overdue or submitted, with the
 report's content drafted from the case. cradle never submits: reports go
 through ENISA's single reporting platform, by a person; record them with
---report. Every change is an event in the case's history. Times are
+--report. Every change is an event in the case's history and a signed
+entry in the cases' change log ($CRADLE_HOME/logs; cradle case verify
+checks both agree). Times are
 RFC 3339 (2026-12-03T12:00:00Z, or with an offset) or "now", kept in UTC.
 See docs/cra.md.`
 
@@ -31,7 +33,8 @@ func newCaseCmd(env *Env) *cobra.Command {
 		Short: "Vulnerability cases: intake, triage, Article 14 clocks and report drafts",
 		Long:  caseLong,
 	}
-	cmd.AddCommand(newCaseNewCmd(env), newCaseUpdateCmd(env), newCaseListCmd(env), newCaseShowCmd(env))
+	cmd.AddCommand(newCaseNewCmd(env), newCaseUpdateCmd(env), newCaseListCmd(env), newCaseShowCmd(env),
+		newCaseCloseCmd(env), newCaseImportCmd(env), newCaseVerifyCmd(env))
 	return cmd
 }
 
@@ -40,7 +43,7 @@ type caseFlags struct {
 	in                                                                   app.CaseInput
 	title, descr, mitig, users, product, reporter, channel, cvss3, cvss4 string
 	received, aware, mitigated, status                                   string
-	versions, components, aliases, reports                               []string
+	versions, components, aliases, reports, fixed                        []string
 	exploited, incident                                                  bool
 }
 
@@ -55,6 +58,7 @@ func (cf *caseFlags) register(f *pflag.FlagSet, status bool) {
 	f.StringVar(&cf.product, "product", "", "affected product")
 	f.StringSliceVar(&cf.versions, "version", nil, "affected product `version` (repeatable)")
 	f.StringSliceVar(&cf.components, "component", nil, "affected component package `URL` from the SBOM (repeatable)")
+	f.StringSliceVar(&cf.fixed, "fixed-version", nil, "product `version` that fixes it (repeatable; the advisory's vendor fix)")
 	f.StringSliceVar(&cf.aliases, "alias", nil, "CVE, GHSA or OSV `ID` (repeatable)")
 	f.StringVar(&cf.reporter, "reporter", "", "who reported it")
 	f.StringVar(&cf.channel, "channel", "", "how it arrived (email, form, bug bounty, …)")
@@ -98,7 +102,7 @@ func (cf *caseFlags) input(f *pflag.FlagSet) app.CaseInput {
 		Channel: str("channel", &cf.channel), CVSS3: str("cvss3", &cf.cvss3), CVSS4: str("cvss4", &cf.cvss4),
 		Received: str("received", &cf.received), Aware: str("aware", &cf.aware), Mitigated: str("mitigated", &cf.mitigated),
 		Status: str("status", &cf.status), Versions: list("version", cf.versions), Components: list("component", cf.components),
-		Aliases: list("alias", cf.aliases), Reports: list("report", cf.reports),
+		Aliases: list("alias", cf.aliases), Reports: list("report", cf.reports), FixedVersions: list("fixed-version", cf.fixed),
 		Exploited: flag("exploited", &cf.exploited), Incident: flag("incident", &cf.incident),
 	}
 	return in

@@ -38,11 +38,9 @@ input error; 1 internal error.`
 
 type fimWatchFlags struct {
 	targetFlags
-	config, db, backend   string
-	debounce              time.Duration
-	webhook, syslogSocket string
-	syslog                bool
-	output                string
+	config, db, backend string
+	debounce            time.Duration
+	sink                eventSinkFlags
 }
 
 func newFimWatchCmd(env *Env) *cobra.Command {
@@ -63,10 +61,7 @@ func newFimWatchCmd(env *Env) *cobra.Command {
 	fl.StringVar(&f.db, "db", "", "integrity database `FILE` (default $CRADLE_HOME/fim/<target>.db)")
 	fl.DurationVar(&f.debounce, "debounce", 300*time.Millisecond, "quiet `DURATION` that ends a batch of changes")
 	fl.StringVar(&f.backend, "backend", "", "force the watching mechanism: fanotify, inotify or poll (default: fanotify when allowed, inotify otherwise; poll outside Linux)")
-	fl.StringVar(&f.webhook, "webhook", "", "POST each event as JSON to `URL`")
-	fl.BoolVar(&f.syslog, "syslog", false, "send each event to the local syslog (RFC 5424 over /dev/log)")
-	fl.StringVar(&f.syslogSocket, "syslog-socket", app.DefaultSyslogSocket, "syslog unix socket `PATH`")
-	fl.StringVarP(&f.output, "output", "o", "", "append events to `FILE` instead of stdout")
+	f.sink.register(cmd)
 	return cmd
 }
 
@@ -76,18 +71,15 @@ func runFimWatch(cmd *cobra.Command, env *Env, f *fimWatchFlags) error {
 		return err
 	}
 	in := app.FIMWatchInput{FIMInput: app.FIMInput{Target: spec, Config: f.config, DB: f.db},
-		Debounce: f.debounce, Backend: f.backend, Webhook: f.webhook, Events: env.Stdout,
+		Debounce: f.debounce, Backend: f.backend,
 		Ready: func(backend string, roots int) {
 			fmt.Fprintf(env.Stderr, "cradle: watching %d location(s) with %s\n", roots, backend)
 		}}
-	if f.syslog {
-		in.SyslogSocket = f.syslogSocket
-	}
-	events, closeEvents, err := eventLog(f.output, env.Stdout)
+	sink, err := f.sink.open(env.Stdout)
 	if err != nil {
 		return err
 	}
-	defer closeEvents()
-	in.Events = events
+	defer sink.close()
+	in.Events, in.Webhook, in.SyslogSocket = sink.events, sink.webhook, sink.syslogSocket
 	return env.app().FIMWatch(cmd.Context(), in)
 }

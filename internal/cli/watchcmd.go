@@ -37,11 +37,8 @@ type watchFlags struct {
 	interval, minInterval time.Duration
 	nice                  int
 	ioprio                string
-	webhook               string
-	syslog                bool
-	syslogSocket          string
 	once                  bool
-	output                string
+	sink                  eventSinkFlags
 }
 
 func newWatchCmd(env *Env) *cobra.Command {
@@ -61,11 +58,8 @@ func newWatchCmd(env *Env) *cobra.Command {
 	fl.DurationVar(&f.minInterval, "min-interval", 30*time.Second, "never evaluate more often than every `DURATION`")
 	fl.IntVar(&f.nice, "nice", 10, "CPU nice level to run at (0 leaves it; Linux)")
 	fl.StringVar(&f.ioprio, "ioprio", "idle", "I/O priority class: idle, best-effort or none (Linux)")
-	fl.StringVar(&f.webhook, "webhook", "", "POST each event as JSON to `URL`")
-	fl.BoolVar(&f.syslog, "syslog", false, "send each event to the local syslog (RFC 5424 over /dev/log)")
-	fl.StringVar(&f.syslogSocket, "syslog-socket", app.DefaultSyslogSocket, "syslog unix socket `PATH`")
 	fl.BoolVar(&f.once, "once", false, "evaluate once, emit the events and exit")
-	fl.StringVarP(&f.output, "output", "o", "", "append events to `FILE` instead of stdout")
+	f.sink.register(cmd)
 	return cmd
 }
 
@@ -76,29 +70,52 @@ func runWatch(cmd *cobra.Command, env *Env, f *watchFlags) error {
 	}
 	in := app.WatchInput{
 		Target: spec, Interval: f.interval, MinInterval: f.minInterval, Nice: f.nice, IOPrio: f.ioprio,
-		Webhook: f.webhook, Once: f.once, Events: env.Stdout,
+		Once: f.once,
 	}
-	if f.syslog {
-		in.SyslogSocket = f.syslogSocket
-	}
-	events, closeEvents, err := eventLog(f.output, env.Stdout)
+	sink, err := f.sink.open(env.Stdout)
 	if err != nil {
 		return err
 	}
-	defer closeEvents()
-	in.Events = events
+	defer sink.close()
+	in.Events, in.Webhook, in.SyslogSocket = sink.events, sink.webhook, sink.syslogSocket
 	return env.app().Watch(cmd.Context(), in)
 }
 
-// eventLog is where a watch writes its JSON lines: stdout, or path
-// opened for appending (events are a log) with owner-only access.
-func eventLog(path string, stdout io.Writer) (io.Writer, func(), error) {
-	if path == "" {
-		return stdout, func() {}, nil
+// eventSinkFlags are where a watch sends its events: JSON lines to
+// stdout or an appended file, and optionally a webhook and syslog.
+type eventSinkFlags struct {
+	webhook, syslogSocket, output string
+	syslog                        bool
+}
+
+func (f *eventSinkFlags) register(cmd *cobra.Command) {
+	fl := cmd.Flags()
+	fl.StringVar(&f.webhook, "webhook", "", "POST each event as JSON to `URL`")
+	fl.BoolVar(&f.syslog, "syslog", false, "send each event to the local syslog (RFC 5424 over /dev/log)")
+	fl.StringVar(&f.syslogSocket, "syslog-socket", app.DefaultSyslogSocket, "syslog unix socket `PATH`")
+	fl.StringVarP(&f.output, "output", "o", "", "append events to `FILE` instead of stdout")
+}
+
+type eventSink struct {
+	events                io.Writer
+	webhook, syslogSocket string
+	close                 func()
+}
+
+// open opens the event log: stdout, or the -o file opened for appending
+// (events are a log) with owner-only access.
+func (f *eventSinkFlags) open(stdout io.Writer) (eventSink, error) {
+	s := eventSink{events: stdout, webhook: f.webhook, close: func() {}}
+	if f.syslog {
+		s.syslogSocket = f.syslogSocket
 	}
-	fh, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
+	if f.output == "" {
+		return s, nil
+	}
+	fh, err := os.OpenFile(f.output, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
 	if err != nil {
-		return nil, nil, app.Input(err)
+		return s, app.Input(err)
 	}
-	return fh, func() { fh.Close() }, nil
+	s.events, s.close = fh, func() { fh.Close() }
+	return s, nil
 }
