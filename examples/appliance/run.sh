@@ -107,9 +107,13 @@ cradle init --non-interactive --file "$out/init/cradle.yaml" \
 cp -R "$here/cradle.yaml" "$here/waivers.yaml" "$here/risk.yaml" "$here/records" "$out/"
 cd "$out"
 
-step "2. classification (Annex III/IV) and conformity assessment routes"
+step "2. classification (Annex III/IV), conformity assessment routes, risk assessment"
 cradle classify --file cradle.yaml
 cradle classify --file cradle.yaml --format json -o classify.json
+if has risk; then
+	# The risk assessment (Art. 13(2)-(4)) the evidence pack builds on.
+	cradle risk check --file risk.yaml --config cradle.yaml
+fi
 
 step "3. baseline scan of the appliance as delivered (read-only)"
 mkdir -p scan
