@@ -380,8 +380,10 @@ func checkEvidence(t *testing.T, bin, out string) {
 			return -1, ""
 		}
 	}
-	if rc, msg := verify(pack); rc != 0 {
-		t.Fatalf("evidence verify %s: exit %d\n%s", pack, rc, msg)
+	for _, p := range []string{pack, filepath.Join(out, "evidence.zip")} {
+		if rc, msg := verify(p); rc != 0 {
+			t.Fatalf("evidence verify %s: exit %d\n%s", p, rc, msg)
+		}
 	}
 	// A copy with one changed byte in the matrix must not verify.
 	tampered := filepath.Join(t.TempDir(), "pack")
@@ -407,8 +409,8 @@ func checkEvidence(t *testing.T, bin, out string) {
 	if err := os.WriteFile(matrix, b, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if rc, msg := verify(tampered); rc == 0 {
-		t.Errorf("a tampered pack verifies:\n%s", msg)
+	if rc, msg := verify(tampered); rc != 3 {
+		t.Errorf("a tampered pack: exit %d, want 3:\n%s", rc, msg)
 	}
 }
 
