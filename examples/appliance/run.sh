@@ -75,7 +75,11 @@ has() {
 	local parent=(cradle) last
 	last=${*: -1}
 	[ $# -gt 1 ] && parent+=("${@:1:$#-1}")
-	"${parent[@]}" --help 2>/dev/null | grep -Eq "^  $last( |$)"
+	# The help is read whole first: grep -q exiting early must not fail
+	# the pipeline (pipefail) with a SIGPIPE.
+	local help
+	help=$("${parent[@]}" --help 2>/dev/null) || return 1
+	grep -Eq "^  $last( |$)" <<<"$help"
 }
 
 # case_ids_with_alias FILE ALIAS KEEP: the ids of the cases in the
@@ -242,7 +246,9 @@ fi
 
 step "15. the fix: release 1.0.1; the final report's clock starts"
 fixed=()
-cradle case update --help | grep -q -- '--fixed-version' && fixed=(--fixed-version 1.0.1)
+if grep -q -- '--fixed-version' <<<"$(cradle case update --help)"; then
+	fixed=(--fixed-version 1.0.1)
+fi
 cradle case update "$case_id" --status fixing --note "nginx 1.22.1-9+deb12u10 in the 1.0.1 image"
 cradle case update "$case_id" --status fixed "${fixed[@]}" --mitigated "$(hours_ago 1)" \
 	--mitigation "Release 1.0.1 ships nginx 1.22.1-9+deb12u10, which fixes the flaw; offered to every gateway on the stable channel." \
