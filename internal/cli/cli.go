@@ -115,7 +115,7 @@ func NewRootCommand(e Env) *cobra.Command {
 	add(groupAssess, newScanCmd(env), newSBOMCmd(env), newVulnCmd(env), newSCAPCmd(env), newRulesCmd(env), newConvertCmd(env))
 	add(groupChange, newFixCmd(env), newRunsCmd(env), newRollbackCmd(env))
 	add(groupIntegrity, newBaselineCmd(env), newDriftCmd(env), newWatchCmd(env), newFimCmd(env), newLogCmd(env), newKeyCmd(env))
-	add(groupCRA, newInitCmd(env), newClassifyCmd(env), newCaseCmd(env))
+	add(groupCRA, newInitCmd(env), newClassifyCmd(env), newCaseCmd(env), newAdvisoryCmd(env), newRiskCmd(env), newEvidenceCmd(env))
 	root.AddCommand(newVersionCmd(env))
 	root.SetHelpCommand(newHelpCmd(root))
 	root.InitDefaultHelpCmd()

@@ -51,6 +51,11 @@ func TestEveryDocumentKind(t *testing.T) {
 	mustRun(0, "case", "new", "--store", store, "--title", "t", "--exploited", "--aware", "2026-12-01T10:00:00Z", "--cvss3", "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H")
 	mustRun(0, "case", "update", "CASE-2026-0001", "--store", store, "--report", "early_warning=2026-12-01T12:00:00Z,SRP-1", "--status", "confirmed")
 	docs[output.KindCaseList], _ = mustRun(0, "case", "show", "CASE-2026-0001", "--store", store, "--format", "json")
+	prod := filepath.Join(dir, "cradle.yaml")
+	if err := os.WriteFile(prod, []byte(productYAML), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	docs[output.KindAdvisory], _ = mustRun(0, "advisory", "CASE-2026-0001", "--store", store, "--config", prod, "-o", filepath.Join(dir, "csaf"), "--format", "json")
 	docs[output.KindClassification], _ = mustRun(0, "classify", "--category", "I.11", "--standards", "partial", "--format", "json")
 	docs[output.KindSCAPInfo], _ = mustRun(0, "scap", "info", filepath.Join("testdata", "scap", "test-xccdf.xml"), "--format", "json")
 	for k, name := range map[output.Kind]string{output.KindScanReport: "scan.json", output.KindFixPlan: "plan.json"} {
@@ -60,6 +65,25 @@ func TestEveryDocumentKind(t *testing.T) {
 		}
 		docs[k] = string(b)
 	}
+	// The evidence pack takes the documents above in.
+	pf := filepath.Join(dir, "evidence-product.yaml")
+	mustRun(0, "init", "--non-interactive", "--file", pf, "--product", "p", "--category", "none")
+	in := func(k output.Kind) string {
+		p := filepath.Join(dir, "in-"+string(k)+".json")
+		if err := os.WriteFile(p, []byte(docs[k]), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	pack := filepath.Join(dir, "pack")
+	docs[output.KindAnnex1Matrix], _ = mustRun(0, "evidence", "build", "--config", pf, "--out", pack, "--format", "json",
+		"--input", "scan="+filepath.Join(dir, "scan.json"), "--input", "fix="+plan, "--input", "drift="+in(output.KindDriftReport),
+		"--input", "fim="+in(output.KindFIMReport), "--input", "sbom="+bom, "--input", "vuln="+in(output.KindVulnReport),
+		"--input", "changelog="+in(output.KindChangeLog))
+	if b, err := os.ReadFile(filepath.Join(pack, "manifest.json")); err == nil {
+		docs[output.KindEvidenceManifest] = string(b)
+	}
+	mustRun(0, "evidence", "verify", pack)
 	if runtime.GOOS != "windows" {
 		for name, mode := range map[string]os.FileMode{"scan.json": 0o644, "plan.json": 0o600} {
 			if fi, err := os.Stat(filepath.Join(dir, name)); err != nil || fi.Mode().Perm()&^mode != 0 {

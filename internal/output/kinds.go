@@ -7,7 +7,9 @@ import (
 	"github.com/cradle-cra/cradle/internal/catalog"
 	"github.com/cradle-cra/cradle/internal/changelog"
 	"github.com/cradle-cra/cradle/internal/classify"
+	"github.com/cradle-cra/cradle/internal/csaf"
 	"github.com/cradle-cra/cradle/internal/drift"
+	"github.com/cradle-cra/cradle/internal/evidence"
 	"github.com/cradle-cra/cradle/internal/fim"
 	"github.com/cradle-cra/cradle/internal/fix"
 	"github.com/cradle-cra/cradle/internal/journal"
@@ -24,22 +26,25 @@ import (
 // The document kinds cradle writes. Each has a JSON Schema at
 // docs/schemas/<kind>.schema.json.
 const (
-	KindScanReport     Kind = result.ReportKind     // cradle scan
-	KindFixPlan        Kind = fix.Kind              // cradle fix
-	KindDriftReport    Kind = drift.ReportKind      // cradle drift
-	KindRunList        Kind = journal.ListKind      // cradle runs
-	KindChangeLog      Kind = changelog.ListingKind // cradle log
-	KindWatchEvent     Kind = drift.EventKind       // cradle watch (JSON Lines)
-	KindVersion        Kind = version.Kind          // cradle version
-	KindRuleList       Kind = catalog.RuleListKind  // cradle rules
-	KindKeyList        Kind = signing.ListKind      // cradle key list
-	KindFIMReport      Kind = fim.ReportKind        // cradle fim
-	KindVulnReport     Kind = vuln.ReportKind       // cradle vuln scan
-	KindSBOMCheck      Kind = sbom.CheckKind        // cradle sbom check
-	KindSBOMDiff       Kind = sbom.DiffKind         // cradle sbom diff
-	KindClassification Kind = classify.ReportKind   // cradle classify
-	KindCaseList       Kind = psirt.ListKind        // cradle case
-	KindSCAPInfo       Kind = xccdf.InfoKind        // cradle scap info
+	KindScanReport       Kind = result.ReportKind     // cradle scan
+	KindFixPlan          Kind = fix.Kind              // cradle fix
+	KindDriftReport      Kind = drift.ReportKind      // cradle drift
+	KindRunList          Kind = journal.ListKind      // cradle runs
+	KindChangeLog        Kind = changelog.ListingKind // cradle log
+	KindWatchEvent       Kind = drift.EventKind       // cradle watch (JSON Lines)
+	KindVersion          Kind = version.Kind          // cradle version
+	KindRuleList         Kind = catalog.RuleListKind  // cradle rules
+	KindKeyList          Kind = signing.ListKind      // cradle key list
+	KindFIMReport        Kind = fim.ReportKind        // cradle fim
+	KindVulnReport       Kind = vuln.ReportKind       // cradle vuln scan
+	KindSBOMCheck        Kind = sbom.CheckKind        // cradle sbom check
+	KindSBOMDiff         Kind = sbom.DiffKind         // cradle sbom diff
+	KindClassification   Kind = classify.ReportKind   // cradle classify
+	KindCaseList         Kind = psirt.ListKind        // cradle case
+	KindSCAPInfo         Kind = xccdf.InfoKind        // cradle scap info
+	KindAdvisory         Kind = csaf.ResultKind       // cradle advisory
+	KindAnnex1Matrix     Kind = evidence.MatrixKind   // cradle evidence build (annex1-matrix.json)
+	KindEvidenceManifest Kind = evidence.ManifestKind // an evidence pack's manifest.json
 )
 
 // Default returns the registry of every kind with its built-in formats.
@@ -72,6 +77,7 @@ func Default() *Registry {
 		tableAndJSON(KindRuleList, catalog.RuleListSchemaVersion, rulesTable),
 		tableAndJSON(KindKeyList, signing.ListSchemaVersion, keysTable),
 		tableAndJSON(KindSBOMCheck, sbom.CheckSchemaVersion, func(w io.Writer, r *sbom.CheckReport, _ Options) error { return r.Table(w) }),
+		tableAndJSON(KindAdvisory, csaf.ResultSchemaVersion, func(w io.Writer, r *csaf.Result, _ Options) error { return r.Table(w) }),
 		tableAndJSON(KindCaseList, psirt.ListSchemaVersion, func(w io.Writer, l *psirt.List, _ Options) error { return l.Table(w) }),
 		tableAndJSON(KindClassification, classify.SchemaVersion, func(w io.Writer, r *classify.Result, _ Options) error { return r.Table(w) }),
 		tableAndJSON(KindSBOMDiff, sbom.DiffSchemaVersion, func(w io.Writer, r *sbom.DiffReport, _ Options) error { return r.Table(w) }),
@@ -86,6 +92,8 @@ func Default() *Registry {
 			},
 		},
 		vulnSpec(),
+		tableAndJSON(KindAnnex1Matrix, evidence.MatrixSchemaVersion, func(w io.Writer, m *evidence.Matrix, _ Options) error { return m.Table(w) }),
+		tableAndJSON(KindEvidenceManifest, evidence.ManifestSchemaVersion, func(w io.Writer, m *evidence.Manifest, _ Options) error { return m.Table(w) }),
 		tableAndJSON(KindSCAPInfo, xccdf.InfoSchemaVersion, func(w io.Writer, i *xccdf.Info, _ Options) error { return i.Table(w) }),
 	} {
 		r.kinds[s.Kind] = s // distinct constants; TestRegistry checks the table

@@ -10,7 +10,7 @@ import (
 
 func TestRegistry(t *testing.T) {
 	reg := Default()
-	want := []Kind{KindCaseList, KindChangeLog, KindClassification, KindDriftReport, KindFIMReport, KindFixPlan, KindKeyList, KindRuleList, KindRunList, KindSBOMCheck, KindSBOMDiff, KindScanReport, KindSCAPInfo, KindVersion, KindVulnReport, KindWatchEvent}
+	want := []Kind{KindAdvisory, KindAnnex1Matrix, KindCaseList, KindChangeLog, KindClassification, KindDriftReport, KindEvidenceManifest, KindFIMReport, KindFixPlan, KindKeyList, KindRuleList, KindRunList, KindSBOMCheck, KindSBOMDiff, KindScanReport, KindSCAPInfo, KindVersion, KindVulnReport, KindWatchEvent}
 	if got := reg.Kinds(); !equal(got, want) {
 		t.Fatalf("kinds %v, want %v", got, want)
 	}

@@ -14,6 +14,7 @@ import (
 	"github.com/cradle-cra/cradle/internal/catalog"
 	"github.com/cradle-cra/cradle/internal/changelog"
 	"github.com/cradle-cra/cradle/internal/classify"
+	"github.com/cradle-cra/cradle/internal/csaf"
 	"github.com/cradle-cra/cradle/internal/drift"
 	"github.com/cradle-cra/cradle/internal/fim"
 	"github.com/cradle-cra/cradle/internal/journal"
@@ -112,11 +113,18 @@ func samples(t *testing.T) map[output.Kind][]any {
 		output.KindSBOMCheck: {read(filepath.Join("..", "sbom", "testdata", "check.json.golden")),
 			read(filepath.Join("..", "sbom", "testdata", "check-foreign.json.golden"))},
 		output.KindCaseList: {caseSample(t), psirt.NewList(when, nil)},
+		output.KindAdvisory: {&csaf.Result{SchemaVersion: csaf.ResultSchemaVersion, Kind: csaf.ResultKind, Generated: when, Case: "CASE-2026-0001",
+			Status: csaf.StatusFinal, Version: "1", Documents: []csaf.Written{{Profile: csaf.ProfileAdvisory, TrackingID: "CASE-2026-0001",
+				Path: "case-2026-0001.json", SHA256: strings.Repeat("ab", 32)}},
+			Provider: []csaf.Written{{Path: "www/.well-known/csaf/white/2026/case-2026-0001.json", SHA256: strings.Repeat("ab", 32)}},
+			Notes:    []string{"n"}}, csaf.NewResult(when, "CASE-2026-0002", csaf.Tracking{Status: csaf.StatusDraft, Version: "0"})},
 		output.KindClassification: {classified(t, classify.Input{Categories: []string{"I.12", "II.2"}, Standards: classify.StandardsNone}),
 			classified(t, classify.Input{Scheme: classify.AssuranceSubstantial, FreeOpenSource: true})},
-		output.KindSBOMDiff:   {read(filepath.Join("..", "sbom", "testdata", "diff.json.golden"))},
-		output.KindVulnReport: {read(filepath.Join("..", "vuln", "testdata", "report.json.golden"))},
-		output.KindSCAPInfo:   {read(filepath.Join("..", "scap", "xccdf", "testdata", "info.json.golden"))},
+		output.KindSBOMDiff:         {read(filepath.Join("..", "sbom", "testdata", "diff.json.golden"))},
+		output.KindVulnReport:       {read(filepath.Join("..", "vuln", "testdata", "report.json.golden"))},
+		output.KindSCAPInfo:         {read(filepath.Join("..", "scap", "xccdf", "testdata", "info.json.golden"))},
+		output.KindAnnex1Matrix:     {read(filepath.Join("..", "evidence", "testdata", "annex1-matrix.json.golden"))},
+		output.KindEvidenceManifest: {read(filepath.Join("..", "evidence", "testdata", "manifest.json.golden"))},
 		output.KindKeyList: {signing.NewKeyList([]signing.KeyInfo{
 			{ID: "0123456789abcdef", Created: when, Status: signing.StatusActive},
 			{ID: "fedcba9876543210", Created: when.Add(-time.Hour), Retired: &rolled, Status: signing.StatusRetired},

@@ -39,6 +39,9 @@ type File struct {
 	Updates         Updates        `yaml:"updates" json:"updates"`
 	Artifacts       []Artifact     `yaml:"artifacts" json:"artifacts,omitempty"`
 	Classification  Classification `yaml:"classification" json:"classification"`
+	// RiskAssessment is the risk file (internal/risk), relative to this
+	// file; "" when none is kept yet.
+	RiskAssessment string `yaml:"risk_assessment" json:"risk_assessment,omitempty"`
 }
 
 // Manufacturer is who places the product on the market (Art. 13(16)).
@@ -65,6 +68,11 @@ type Identity struct {
 	Identifier  string   `yaml:"identifier" json:"identifier,omitempty"` // type, batch or serial number scheme
 	Description string   `yaml:"description" json:"description,omitempty"`
 	Versions    []string `yaml:"versions" json:"versions,omitempty"`
+	// CPE (a CPE 2.3 name without version, "cpe:2.3:o:vendor:product")
+	// and PURL (a package URL without version) identify the product in
+	// advisories; each version fills in its own.
+	CPE  string `yaml:"cpe" json:"cpe,omitempty"`
+	PURL string `yaml:"purl" json:"purl,omitempty"`
 }
 
 // Deployment is one way the product is deployed and the baseline that
@@ -271,6 +279,12 @@ func (v *validator) check(f *File) {
 		v.required(at("manufacturer", "contacts", i, "role"), c.Role)
 		v.email(at("manufacturer", "contacts", i, "email"), c.Email)
 	}
+	if c := f.Product.CPE; c != "" && (!strings.HasPrefix(c, "cpe:2.3:") || len(strings.Split(c, ":")) < 5 || strings.ContainsAny(c, " \t")) {
+		v.errorf(at("product", "cpe"), "product.cpe %q: want a CPE 2.3 name such as cpe:2.3:o:vendor:product", c)
+	}
+	if p := f.Product.PURL; p != "" && (!strings.HasPrefix(p, "pkg:") || !strings.Contains(p, "/") || strings.ContainsAny(p, "@? \t")) {
+		v.errorf(at("product", "purl"), "product.purl %q: want a package URL without version, such as pkg:generic/vendor/product", p)
+	}
 	if f.Product.Identifier == "" {
 		v.warnf(at("product"), "product.identifier is empty: name the type, batch or serial number that identifies each unit (Art. 13(15))")
 	}
@@ -281,6 +295,9 @@ func (v *validator) check(f *File) {
 	for i, a := range f.Artifacts {
 		v.required(at("artifacts", i, "name"), a.Name)
 		v.oneOf(at("artifacts", i, "kind"), "artifact kind", a.Kind, ArtifactKinds)
+	}
+	if r := f.RiskAssessment; r != "" && (strings.HasPrefix(r, "/") || strings.Contains(r, "..") || strings.Contains(r, "\\")) {
+		v.errorf(at("risk_assessment"), "risk_assessment %q: want a path relative to the product file, inside its directory", r)
 	}
 	if _, err := classify.Classify(f.Classification.Input()); err != nil {
 		v.errorf(at("classification"), "classification: %v", err)

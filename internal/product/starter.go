@@ -104,6 +104,11 @@ classification:
   standards: ""          # harmonised standards applied: full, partial or none
   scheme: ""             # certificate assurance level: basic, substantial, high
   free_open_source: false
+
+# The cybersecurity risk assessment (Art. 13(2)-(4)): assets, threats,
+# controls and every Annex I point's applicability. cradle evidence build
+# reads it; write a starter with cradle risk init.
+# risk_assessment: risk.yaml
 `))
 
 // Starter renders a commented product file from the answers. The result
