@@ -267,7 +267,11 @@ if has evidence; then
 		--input drift=integrity/drift.json --input fim=integrity/fim-check.json
 		--input sbom=sbom/sbom.cdx.json --input vuln=vuln/report.json
 		--input vex=vuln/triage.openvex.json --input changelog=integrity/changelog.json)
-	[ -d csaf ] && inputs+=(--input advisories=csaf)
+	if [ -d csaf ]; then inputs+=(--input advisories=csaf); fi
+	# Builds that take the cases (case_list) show their Article 14 clocks.
+	if grep -qw 'cases' <<<"$(cradle evidence build --help)"; then
+		inputs+=(--input cases=case/list.json)
+	fi
 	cradle evidence build --config cradle.yaml --release "$release" --out evidence \
 		--zip evidence.zip "${inputs[@]}"
 	step "17. evidence pack verification (directory and zip)"
