@@ -177,92 +177,28 @@ func (d Date) String() string {
 	return d.Format("2006-01-02")
 }
 
-// Warning is a gap that does not stop a command: the file is usable, but
-// the CRA asks for more.
-type Warning struct {
-	File string `json:"file"`
-	Line int    `json:"line,omitempty"`
-	Msg  string `json:"message"`
-}
-
-func (w Warning) String() string {
-	if w.Line > 0 {
-		return fmt.Sprintf("%s:%d: %s", w.File, w.Line, w.Msg)
-	}
-	return fmt.Sprintf("%s: %s", w.File, w.Msg)
-}
+// Warning is a gap that does not stop a command.
+type Warning = rules.Warning
 
 // Parse reads a product file. Structural and value errors are returned
 // together as rules.Errors with file:line; warnings name CRA gaps.
 func Parse(name string, data []byte) (*File, []Warning, error) {
-	root, err := rules.ParseYAML(name, data)
+	var f File
+	warns, err := rules.DecodeStrict(name, data, &f, func(rv *rules.Validator) { (&validator{rv}).check(&f) })
 	if err != nil {
 		return nil, nil, err
 	}
-	var f File
-	if err := rules.DecodeNode(name, root, &f); err != nil {
-		return nil, nil, err
-	}
-	v := &validator{name: name, root: root}
-	v.check(&f)
-	if len(v.errs) > 0 {
-		return nil, nil, v.errs
-	}
-	return &f, v.warns, nil
+	return &f, warns, nil
 }
 
-type validator struct {
-	name  string
-	root  *yaml.Node
-	errs  rules.Errors
-	warns []Warning
-}
+// validator adds this file's value checks to the shared one.
+type validator struct{ *rules.Validator }
 
-// line finds the line of a key path ("support", "end"; a number indexes a
-// sequence); the deepest node found wins, so a missing key points at its
-// parent.
-func (v *validator) line(path ...any) int {
-	n := v.root
-	line := n.Line
-	for _, p := range path {
-		var next *yaml.Node
-		switch k := p.(type) {
-		case string:
-			if n.Kind == yaml.MappingNode {
-				for i := 0; i+1 < len(n.Content); i += 2 {
-					if n.Content[i].Value == k {
-						next = n.Content[i+1]
-						line = n.Content[i].Line
-					}
-				}
-			}
-		case int:
-			if n.Kind == yaml.SequenceNode && k < len(n.Content) {
-				next = n.Content[k]
-				line = next.Line
-			}
-		}
-		if next == nil {
-			return line
-		}
-		n = next
-	}
-	return line
-}
-
-func (v *validator) errorf(path []any, format string, a ...any) {
-	v.errs = append(v.errs, &rules.Error{File: v.name, Line: v.line(path...), Msg: fmt.Sprintf(format, a...)})
-}
-
-func (v *validator) warnf(path []any, format string, a ...any) {
-	v.warns = append(v.warns, Warning{File: v.name, Line: v.line(path...), Msg: fmt.Sprintf(format, a...)})
-}
-
-func at(p ...any) []any { return p }
+var at = rules.At
 
 func (v *validator) check(f *File) {
 	if f.SchemaVersion != SchemaVersion {
-		v.errorf(at("schema_version"), "schema_version %d: this cradle reads version %d", f.SchemaVersion, SchemaVersion)
+		v.Errorf(at("schema_version"), "schema_version %d: this cradle reads version %d", f.SchemaVersion, SchemaVersion)
 	}
 	v.required(at("manufacturer", "name"), f.Manufacturer.Name)
 	v.required(at("product", "name"), f.Product.Name)
@@ -270,23 +206,23 @@ func (v *validator) check(f *File) {
 	v.email(at("manufacturer", "email"), f.Manufacturer.Email)
 	v.url(at("manufacturer", "website"), f.Manufacturer.Website)
 	if f.Manufacturer.Address == "" {
-		v.warnf(at("manufacturer"), "manufacturer.address is empty: the postal address must be on the product or its documents (Art. 13(16))")
+		v.Warnf(at("manufacturer"), "manufacturer.address is empty: the postal address must be on the product or its documents (Art. 13(16))")
 	}
 	if f.Manufacturer.Email == "" && f.Manufacturer.Website == "" {
-		v.warnf(at("manufacturer"), "manufacturer has neither email nor website: give a digital contact (Art. 13(16))")
+		v.Warnf(at("manufacturer"), "manufacturer has neither email nor website: give a digital contact (Art. 13(16))")
 	}
 	for i, c := range f.Manufacturer.Contacts {
 		v.required(at("manufacturer", "contacts", i, "role"), c.Role)
 		v.email(at("manufacturer", "contacts", i, "email"), c.Email)
 	}
 	if c := f.Product.CPE; c != "" && (!strings.HasPrefix(c, "cpe:2.3:") || len(strings.Split(c, ":")) < 5 || strings.ContainsAny(c, " \t")) {
-		v.errorf(at("product", "cpe"), "product.cpe %q: want a CPE 2.3 name such as cpe:2.3:o:vendor:product", c)
+		v.Errorf(at("product", "cpe"), "product.cpe %q: want a CPE 2.3 name such as cpe:2.3:o:vendor:product", c)
 	}
 	if p := f.Product.PURL; p != "" && (!strings.HasPrefix(p, "pkg:") || !strings.Contains(p, "/") || strings.ContainsAny(p, "@? \t")) {
-		v.errorf(at("product", "purl"), "product.purl %q: want a package URL without version, such as pkg:generic/vendor/product", p)
+		v.Errorf(at("product", "purl"), "product.purl %q: want a package URL without version, such as pkg:generic/vendor/product", p)
 	}
 	if f.Product.Identifier == "" {
-		v.warnf(at("product"), "product.identifier is empty: name the type, batch or serial number that identifies each unit (Art. 13(15))")
+		v.Warnf(at("product"), "product.identifier is empty: name the type, batch or serial number that identifies each unit (Art. 13(15))")
 	}
 	v.support(f.Support)
 	v.security(f.Security)
@@ -297,16 +233,16 @@ func (v *validator) check(f *File) {
 		v.oneOf(at("artifacts", i, "kind"), "artifact kind", a.Kind, ArtifactKinds)
 	}
 	if r := f.RiskAssessment; r != "" && (strings.HasPrefix(r, "/") || strings.Contains(r, "..") || strings.Contains(r, "\\")) {
-		v.errorf(at("risk_assessment"), "risk_assessment %q: want a path relative to the product file, inside its directory", r)
+		v.Errorf(at("risk_assessment"), "risk_assessment %q: want a path relative to the product file, inside its directory", r)
 	}
 	if _, err := classify.Classify(f.Classification.Input()); err != nil {
-		v.errorf(at("classification"), "classification: %v", err)
+		v.Errorf(at("classification"), "classification: %v", err)
 	}
 }
 
 func (v *validator) required(path []any, s string) {
 	if strings.TrimSpace(s) == "" {
-		v.errorf(path, "%s is required", dotted(path))
+		v.Errorf(path, "%s is required", dotted(path))
 	}
 }
 
@@ -331,7 +267,7 @@ func (v *validator) email(path []any, s string) {
 		return
 	}
 	if a, err := mail.ParseAddress(s); err != nil || a.Name != "" {
-		v.errorf(path, "%s %q is not an e-mail address", dotted(path), s)
+		v.Errorf(path, "%s %q is not an e-mail address", dotted(path), s)
 	}
 }
 
@@ -341,7 +277,7 @@ func (v *validator) url(path []any, s string) {
 	}
 	u, err := url.Parse(s)
 	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
-		v.errorf(path, "%s %q is not an http(s) URL", dotted(path), s)
+		v.Errorf(path, "%s %q is not an http(s) URL", dotted(path), s)
 	}
 }
 
@@ -349,7 +285,7 @@ func (v *validator) url(path []any, s string) {
 func (v *validator) contact(path []any, s string) {
 	if strings.Contains(s, "://") || strings.HasPrefix(s, "mailto:") {
 		if u, err := url.Parse(s); err != nil || u.Scheme == "" {
-			v.errorf(path, "%s %q is not a URL", dotted(path), s)
+			v.Errorf(path, "%s %q is not a URL", dotted(path), s)
 		}
 		return
 	}
@@ -362,20 +298,20 @@ func (v *validator) oneOf(path []any, what, s string, allowed []string) {
 			return
 		}
 	}
-	v.errorf(path, "%s %q: want one of %s", what, s, strings.Join(allowed, ", "))
+	v.Errorf(path, "%s %q: want one of %s", what, s, strings.Join(allowed, ", "))
 }
 
 func (v *validator) support(s Support) {
 	if s.End.IsZero() {
-		v.errorf(at("support", "end"), "support.end is required: the support period's end date must be stated (Art. 13(19))")
+		v.Errorf(at("support", "end"), "support.end is required: the support period's end date must be stated (Art. 13(19))")
 		return
 	}
 	if s.Start.IsZero() {
-		v.errorf(at("support", "start"), "support.start is required")
+		v.Errorf(at("support", "start"), "support.start is required")
 		return
 	}
 	if !s.End.After(s.Start.Time) {
-		v.errorf(at("support", "end"), "support.end %s is not after support.start %s", s.End, s.Start)
+		v.Errorf(at("support", "end"), "support.end %s is not after support.start %s", s.End, s.Start)
 		return
 	}
 	if y := s.Years(); y < 5 {
@@ -383,7 +319,7 @@ func (v *validator) support(s Support) {
 		if strings.TrimSpace(s.Justification) == "" {
 			msg += "; add support.justification"
 		}
-		v.warnf(at("support", "end"), "%s", msg)
+		v.Warnf(at("support", "end"), "%s", msg)
 	}
 }
 
@@ -393,7 +329,7 @@ func (v *validator) security(s Security) {
 		v.contact(at("security", "contact"), s.Contact)
 	}
 	if s.CVDPolicy == "" {
-		v.warnf(at("security"), "security.cvd_policy is empty: publish a coordinated vulnerability disclosure policy (Annex I Part II (5))")
+		v.Warnf(at("security"), "security.cvd_policy is empty: publish a coordinated vulnerability disclosure policy (Annex I Part II (5))")
 	}
 	v.url(at("security", "cvd_policy"), s.CVDPolicy)
 	v.url(at("security", "advisories"), s.Advisories)
@@ -402,11 +338,11 @@ func (v *validator) security(s Security) {
 
 func (v *validator) updates(u Updates) {
 	if u.Channel == "" {
-		v.warnf(at("updates"), "updates.channel is empty: say where security updates are distributed (Annex I Part II (7), (8))")
+		v.Warnf(at("updates"), "updates.channel is empty: say where security updates are distributed (Annex I Part II (7), (8))")
 	}
 	v.url(at("updates", "channel"), u.Channel)
 	if u.Signed != nil && !*u.Signed {
-		v.warnf(at("updates", "signed"), "updates are not signed: distribute security updates securely (Annex I Part II (7))")
+		v.Warnf(at("updates", "signed"), "updates are not signed: distribute security updates securely (Annex I Part II (7))")
 	}
 }
 
@@ -415,7 +351,7 @@ func (v *validator) deployments(ds []Deployment) {
 	for i, d := range ds {
 		v.required(at("deployments", i, "name"), d.Name)
 		if names[d.Name] {
-			v.errorf(at("deployments", i, "name"), "deployment %q named twice", d.Name)
+			v.Errorf(at("deployments", i, "name"), "deployment %q named twice", d.Name)
 		}
 		names[d.Name] = true
 		v.oneOf(at("deployments", i, "target"), "deployment target", d.Target, Targets)

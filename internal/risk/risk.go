@@ -12,11 +12,9 @@
 package risk
 
 import (
-	"fmt"
 	"slices"
 	"strings"
 
-	"go.yaml.in/yaml/v3"
 
 	"github.com/cradle-cra/cradle/internal/cra"
 	"github.com/cradle-cra/cradle/internal/rules"
@@ -146,77 +144,22 @@ func (f *File) Control(id string) (Control, bool) {
 }
 
 // Warning is a gap that does not stop a command.
-type Warning struct {
-	File string `json:"file"`
-	Line int    `json:"line,omitempty"`
-	Msg  string `json:"message"`
-}
-
-func (w Warning) String() string { return fmt.Sprintf("%s:%d: %s", w.File, w.Line, w.Msg) }
+type Warning = rules.Warning
 
 // Parse reads a risk file strictly; errors carry file:line.
 func Parse(name string, data []byte) (*File, []Warning, error) {
-	root, err := rules.ParseYAML(name, data)
+	var f File
+	warns, err := rules.DecodeStrict(name, data, &f, func(rv *rules.Validator) { (&validator{rv}).check(&f) })
 	if err != nil {
 		return nil, nil, err
 	}
-	var f File
-	if err := rules.DecodeNode(name, root, &f); err != nil {
-		return nil, nil, err
-	}
-	v := &validator{name: name, root: root}
-	v.check(&f)
-	if len(v.errs) > 0 {
-		return nil, nil, v.errs
-	}
-	return &f, v.warns, nil
+	return &f, warns, nil
 }
 
-type validator struct {
-	name  string
-	root  *yaml.Node
-	errs  rules.Errors
-	warns []Warning
-}
+// validator adds this file's value checks to the shared one.
+type validator struct{ *rules.Validator }
 
-// line finds the line of a key path; a missing key points at its parent.
-func (v *validator) line(path ...any) int {
-	n := v.root
-	line := n.Line
-	for _, p := range path {
-		var next *yaml.Node
-		switch k := p.(type) {
-		case string:
-			if n.Kind == yaml.MappingNode {
-				for i := 0; i+1 < len(n.Content); i += 2 {
-					if n.Content[i].Value == k {
-						next, line = n.Content[i+1], n.Content[i].Line
-					}
-				}
-			}
-		case int:
-			if n.Kind == yaml.SequenceNode && k < len(n.Content) {
-				next = n.Content[k]
-				line = next.Line
-			}
-		}
-		if next == nil {
-			return line
-		}
-		n = next
-	}
-	return line
-}
-
-func (v *validator) errorf(path []any, format string, a ...any) {
-	v.errs = append(v.errs, &rules.Error{File: v.name, Line: v.line(path...), Msg: fmt.Sprintf(format, a...)})
-}
-
-func (v *validator) warnf(path []any, format string, a ...any) {
-	v.warns = append(v.warns, Warning{File: v.name, Line: v.line(path...), Msg: fmt.Sprintf(format, a...)})
-}
-
-func at(p ...any) []any { return p }
+var at = rules.At
 
 // ids checks that every entry has a unique, non-empty id.
 func (v *validator) ids(section string, ids []string) map[string]bool {
@@ -224,9 +167,9 @@ func (v *validator) ids(section string, ids []string) map[string]bool {
 	for i, id := range ids {
 		switch {
 		case strings.TrimSpace(id) == "":
-			v.errorf(at(section, i), "%s[%d].id is required", section, i)
+			v.Errorf(at(section, i), "%s[%d].id is required", section, i)
 		case seen[id]:
-			v.errorf(at(section, i, "id"), "%s id %q used twice", section, id)
+			v.Errorf(at(section, i, "id"), "%s id %q used twice", section, id)
 		}
 		seen[id] = true
 	}
@@ -236,37 +179,37 @@ func (v *validator) ids(section string, ids []string) map[string]bool {
 func (v *validator) refs(path []any, what string, refs []string, known map[string]bool) {
 	for _, r := range refs {
 		if !known[r] {
-			v.errorf(path, "unknown %s %q", what, r)
+			v.Errorf(path, "unknown %s %q", what, r)
 		}
 	}
 }
 
 func (v *validator) rating(path []any, r Rating) {
 	if !slices.Contains(Likelihoods, r.Likelihood) {
-		v.errorf(append(path, "likelihood"), "likelihood %q: want one of %s", r.Likelihood, strings.Join(Likelihoods, ", "))
+		v.Errorf(append(path, "likelihood"), "likelihood %q: want one of %s", r.Likelihood, strings.Join(Likelihoods, ", "))
 	}
 	if !slices.Contains(Impacts, r.Impact) {
-		v.errorf(append(path, "impact"), "impact %q: want one of %s", r.Impact, strings.Join(Impacts, ", "))
+		v.Errorf(append(path, "impact"), "impact %q: want one of %s", r.Impact, strings.Join(Impacts, ", "))
 	}
 }
 
 func (v *validator) check(f *File) {
 	if f.SchemaVersion != SchemaVersion {
-		v.errorf(at("schema_version"), "schema_version %d: this cradle reads version %d", f.SchemaVersion, SchemaVersion)
+		v.Errorf(at("schema_version"), "schema_version %d: this cradle reads version %d", f.SchemaVersion, SchemaVersion)
 	}
 	assets := v.ids("assets", mapIDs(f.Assets, func(a Asset) string { return a.ID }))
 	controls := v.ids("controls", mapIDs(f.Controls, func(c Control) string { return c.ID }))
 	v.ids("threats", mapIDs(f.Threats, func(t Threat) string { return t.ID }))
 	if len(f.Assets) == 0 {
-		v.warnf(at("assets"), "no assets: name what the product must protect (Art. 13(2))")
+		v.Warnf(at("assets"), "no assets: name what the product must protect (Art. 13(2))")
 	}
 	for i, t := range f.Threats {
 		p := at("threats", i)
 		if strings.TrimSpace(t.Title) == "" {
-			v.errorf(p, "threats[%d].title is required", i)
+			v.Errorf(p, "threats[%d].title is required", i)
 		}
 		if len(t.Assets) == 0 {
-			v.errorf(at("threats", i, "assets"), "threat %s names no asset", t.ID)
+			v.Errorf(at("threats", i, "assets"), "threat %s names no asset", t.ID)
 		}
 		v.refs(at("threats", i, "assets"), "asset", t.Assets, assets)
 		v.refs(at("threats", i, "controls"), "control", t.Controls, controls)
@@ -274,19 +217,19 @@ func (v *validator) check(f *File) {
 		v.rating(at("threats", i, "residual"), t.Residual)
 		res, inh := t.Residual.Score(), t.Inherent.Score()
 		if res > 0 && inh > 0 && res > inh {
-			v.warnf(at("threats", i, "residual"), "threat %s: residual risk %d is above the inherent risk %d", t.ID, res, inh)
+			v.Warnf(at("threats", i, "residual"), "threat %s: residual risk %d is above the inherent risk %d", t.ID, res, inh)
 		}
 		if lvl := Level(res); (lvl == "high" || lvl == "critical") && strings.TrimSpace(t.Acceptance) == "" {
-			v.warnf(at("threats", i, "residual"), "threat %s: residual risk is %s; record who accepted it and why (acceptance)", t.ID, lvl)
+			v.Warnf(at("threats", i, "residual"), "threat %s: residual risk is %s; record who accepted it and why (acceptance)", t.ID, lvl)
 		}
 	}
 	for i, c := range f.Controls {
 		if strings.TrimSpace(c.Title) == "" {
-			v.errorf(at("controls", i), "controls[%d].title is required", i)
+			v.Errorf(at("controls", i), "controls[%d].title is required", i)
 		}
 		for j, e := range c.Evidence {
 			if !localPath(e) {
-				v.errorf(at("controls", i, "evidence", j), "evidence %q: want a relative path inside the product repository", e)
+				v.Errorf(at("controls", i, "evidence", j), "evidence %q: want a relative path inside the product repository", e)
 			}
 		}
 	}
@@ -298,20 +241,20 @@ func (v *validator) requirements(f *File, controls map[string]bool) {
 	for i, r := range f.Requirements {
 		p := at("requirements", i)
 		if err := cra.Validate(r.ID); err != nil {
-			v.errorf(at("requirements", i, "id"), "%v", err)
+			v.Errorf(at("requirements", i, "id"), "%v", err)
 			continue
 		}
 		if seen[r.ID] {
-			v.errorf(at("requirements", i, "id"), "requirement %s assessed twice", r.ID)
+			v.Errorf(at("requirements", i, "id"), "requirement %s assessed twice", r.ID)
 		}
 		seen[r.ID] = true
 		switch {
 		case r.Applicable == nil:
-			v.errorf(p, "%s: applicable is required (true or false)", r.ID)
+			v.Errorf(p, "%s: applicable is required (true or false)", r.ID)
 		case !*r.Applicable && strings.TrimSpace(r.Justification) == "":
-			v.errorf(at("requirements", i, "applicable"), "%s is not applicable: a justification is required (Art. 13(4))", r.ID)
+			v.Errorf(at("requirements", i, "applicable"), "%s is not applicable: a justification is required (Art. 13(4))", r.ID)
 		case *r.Applicable && len(r.Controls) == 0 && len(r.Rules) == 0:
-			v.warnf(p, "%s applies but names no control or rule", r.ID)
+			v.Warnf(p, "%s applies but names no control or rule", r.ID)
 		}
 		v.refs(at("requirements", i, "controls"), "control", r.Controls, controls)
 	}
@@ -322,7 +265,7 @@ func (v *validator) requirements(f *File, controls map[string]bool) {
 		}
 	}
 	if len(missing) > 0 {
-		v.errorf(at("requirements"), "every Annex I point must be assessed; missing: %s", strings.Join(missing, ", "))
+		v.Errorf(at("requirements"), "every Annex I point must be assessed; missing: %s", strings.Join(missing, ", "))
 	}
 }
 
