@@ -15,7 +15,6 @@ import (
 	"slices"
 	"strings"
 
-
 	"github.com/cradle-cra/cradle/internal/cra"
 	"github.com/cradle-cra/cradle/internal/rules"
 )
