@@ -166,9 +166,9 @@ func (a *App) publish(root string, p *product.File, docs []*csaf.Document) ([]cs
 	if err := h.Ensure(); err != nil {
 		return nil, Input(err)
 	}
-	key, err := signing.Resolve(h.Keys(), a.getenv(signing.EnvKey))
+	key, err := a.signer(h, "")
 	if err != nil {
-		return nil, Input(err)
+		return nil, err
 	}
 	pem, err := signing.MarshalPublic(key.Public())
 	if err != nil {

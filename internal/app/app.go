@@ -15,6 +15,7 @@ import (
 	"github.com/cradle-cra/cradle/internal/fileutil"
 	"github.com/cradle-cra/cradle/internal/home"
 	"github.com/cradle-cra/cradle/internal/rules"
+	"github.com/cradle-cra/cradle/internal/signing"
 	"github.com/cradle-cra/cradle/internal/tailor"
 )
 
@@ -150,4 +151,17 @@ func ReadInput(path string, limit int64) ([]byte, error) {
 		return nil, Input(err)
 	}
 	return b, nil
+}
+
+// signer is the key cradle signs with: keyPath, else $CRADLE_SIGNING_KEY
+// (signing.EnvKey), else the home's own key, created on first use.
+func (a *App) signer(h home.Home, keyPath string) (*signing.Key, error) {
+	if keyPath == "" {
+		keyPath = a.getenv(signing.EnvKey)
+	}
+	k, err := signing.Resolve(h.Keys(), keyPath)
+	if err != nil {
+		return nil, Input(err)
+	}
+	return k, nil
 }

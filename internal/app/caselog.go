@@ -44,8 +44,8 @@ func (a *App) caseLog(store string) (*changelog.Log, error) {
 		return nil, Input(err)
 	}
 	l := &changelog.Log{Dir: h.Logs(), Target: t, Now: a.Now}
-	if l.Signer, err = signing.Resolve(h.Keys(), a.getenv(signing.EnvKey)); err != nil {
-		return nil, Input(err)
+	if l.Signer, err = a.signer(h, ""); err != nil {
+		return nil, err
 	}
 	if l.Keys, err = signing.LoadKeyring(h.Keys()); err != nil {
 		return nil, Input(err)

@@ -31,11 +31,8 @@ func (a *App) openChangeLog(s target.Spec, keyPath string) (*changelog.Log, home
 	if err := h.Ensure(); err != nil {
 		return nil, h, Input(err)
 	}
-	if keyPath == "" {
-		keyPath = a.getenv(signing.EnvKey)
-	}
-	if l.Signer, err = signing.Resolve(h.Keys(), keyPath); err != nil {
-		return nil, h, Input(err)
+	if l.Signer, err = a.signer(h, keyPath); err != nil {
+		return nil, h, err
 	}
 	if l.Keys, err = signing.LoadKeyring(h.Keys()); err != nil {
 		return nil, h, Input(err)

@@ -70,13 +70,9 @@ func (a *App) EvidenceBuild(_ context.Context, in EvidenceBuildInput) (*evidence
 	if err != nil {
 		return nil, err
 	}
-	keyPath := in.Key
-	if keyPath == "" {
-		keyPath = a.getenv(signing.EnvKey)
-	}
-	k, err := signing.Resolve(h.Keys(), keyPath)
+	k, err := a.signer(h, in.Key)
 	if err != nil {
-		return nil, Input(err)
+		return nil, err
 	}
 	o.Signer = k
 	o.Report = evidence.RenderReport

@@ -9,7 +9,6 @@ import (
 	"github.com/cradle-cra/cradle/internal/envelope"
 	"github.com/cradle-cra/cradle/internal/fileutil"
 	"github.com/cradle-cra/cradle/internal/sbom"
-	"github.com/cradle-cra/cradle/internal/signing"
 	"github.com/cradle-cra/cradle/internal/target"
 )
 
@@ -58,13 +57,9 @@ func (a *App) attest(in SBOMInput, b *sbom.BOM, doc []byte) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	keyPath := in.Key
-	if keyPath == "" {
-		keyPath = a.getenv(signing.EnvKey)
-	}
-	k, err := signing.Resolve(h.Keys(), keyPath)
+	k, err := a.signer(h, in.Key)
 	if err != nil {
-		return nil, Input(err)
+		return nil, err
 	}
 	out, err := sbom.Attest(doc, in.Format, []sbom.ArtifactDigest{subj}, k)
 	if err != nil {
