@@ -5,6 +5,7 @@
 package appliance
 
 import (
+	"github.com/cradle-cra/cradle/internal/target/targettest"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -73,27 +74,10 @@ func TestRunFlow(t *testing.T) {
 	}
 }
 
-// applianceRoot returns the appliance tree scripts/fixture-appliance.sh
-// builds, skipping (failing under CRADLE_REQUIRE_FIXTURES=1) without it.
+// applianceRoot returns the appliance tree (targettest.Appliance).
 func applianceRoot(t *testing.T) string {
 	t.Helper()
-	skip := t.Skip
-	if os.Getenv("CRADLE_REQUIRE_FIXTURES") == "1" {
-		skip = t.Fatal
-	}
-	dir := os.Getenv("CRADLE_TEST_APPLIANCE")
-	if dir == "" {
-		skip("CRADLE_TEST_APPLIANCE not set; run via .ci/run or set it to the tree scripts/fixture-appliance.sh builds")
-	}
-	if os.Geteuid() != 0 {
-		skip("the example flow copies the appliance tree with its owners and fixes it: needs root")
-	}
-	for _, tool := range []string{"bash", "cp", "date", "grep", "sed"} {
-		if _, err := exec.LookPath(tool); err != nil {
-			skip("the example flow needs " + tool)
-		}
-	}
-	return dir
+	return targettest.Appliance(t, "the example flow copies the appliance tree with its owners and fixes it", "bash", "cp", "date", "grep", "sed")
 }
 
 func buildCradle(t *testing.T) string {

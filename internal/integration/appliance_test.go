@@ -3,6 +3,7 @@
 package integration
 
 import (
+	"github.com/cradle-cra/cradle/internal/target/targettest"
 	"bufio"
 	"context"
 	"encoding/json"
@@ -55,27 +56,10 @@ func knownFailureFor(check, profile, variant string) (knownFailure, bool) {
 	return knownFailure{}, false
 }
 
-// applianceRoot returns the appliance tree, skipping (or failing, when
-// CRADLE_REQUIRE_FIXTURES=1) without it or the tools the checks need.
+// applianceRoot returns the appliance tree (targettest.Appliance).
 func applianceRoot(t *testing.T) string {
 	t.Helper()
-	skip := t.Skip
-	if os.Getenv("CRADLE_REQUIRE_FIXTURES") == "1" {
-		skip = t.Fatal
-	}
-	dir := os.Getenv("CRADLE_TEST_APPLIANCE")
-	if dir == "" {
-		skip("CRADLE_TEST_APPLIANCE not set; run via .ci/run or set it to the tree scripts/fixture-appliance.sh builds")
-	}
-	if os.Geteuid() != 0 {
-		skip("the appliance test needs root (copies with ownership, namespaces, chroot)")
-	}
-	for _, tool := range []string{"unshare", "ssh", "ssh-keygen", "ip", "chroot"} {
-		if _, err := exec.LookPath(tool); err != nil {
-			skip("the appliance test needs " + tool)
-		}
-	}
-	return dir
+	return targettest.Appliance(t, "the appliance test copies with ownership, uses namespaces and chroot", "unshare", "ssh", "ssh-keygen", "ip", "chroot")
 }
 
 // applianceState is what the check script saw in one tree.
