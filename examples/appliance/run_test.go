@@ -5,11 +5,11 @@
 package appliance
 
 import (
-	"github.com/cradle-cra/cradle/internal/target/targettest"
 	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
+	"github.com/cradle-cra/cradle/internal/target/targettest"
 	"os"
 	"os/exec"
 	"path/filepath"

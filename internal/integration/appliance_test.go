@@ -3,11 +3,11 @@
 package integration
 
 import (
-	"github.com/cradle-cra/cradle/internal/target/targettest"
 	"bufio"
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/cradle-cra/cradle/internal/target/targettest"
 	"os"
 	"os/exec"
 	"path/filepath"
