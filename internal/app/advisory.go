@@ -13,9 +13,9 @@ import (
 	"github.com/cradle-cra/cradle/internal/casestore"
 	"github.com/cradle-cra/cradle/internal/csaf"
 	"github.com/cradle-cra/cradle/internal/fileutil"
+	"github.com/cradle-cra/cradle/internal/pgp"
 	"github.com/cradle-cra/cradle/internal/product"
 	"github.com/cradle-cra/cradle/internal/psirt"
-	"github.com/cradle-cra/cradle/internal/signing"
 )
 
 // AdvisoryInput selects the case and where its advisory goes.
@@ -33,7 +33,12 @@ type AdvisoryInput struct {
 	// Provider, when set, is a web root to lay the CSAF provider tree
 	// and security.txt out under.
 	Provider string
-	Actor    string
+	// OpenPGPKey is the organisation's armored OpenPGP private key file
+	// that signs the provider tree (passphrase in $CRADLE_OPENPGP_PASSPHRASE
+	// when encrypted); "" uses the key cradle generates once in
+	// $CRADLE_HOME/keys.
+	OpenPGPKey string
+	Actor      string
 }
 
 // Advisory writes the case's CSAF 2.0 security advisory and VEX
@@ -135,12 +140,12 @@ func (a *App) Advisory(ctx context.Context, in AdvisoryInput) (*csaf.Result, err
 		res.Notes = append(res.Notes, "draft: nothing is published until cradle advisory --final")
 	}
 	if in.Provider != "" {
-		pub, err := a.publish(in.Provider, p, docs)
+		pub, notes, err := a.publish(in.Provider, in.OpenPGPKey, p, docs)
 		if err != nil {
 			return nil, err
 		}
 		res.Provider = pub
-		res.Notes = append(res.Notes, "signatures (.sig) are ed25519 by the cradle signing key; CSAF trusted providers also need OpenPGP .asc signatures made with the organisation's key")
+		res.Notes = append(res.Notes, notes...)
 	}
 	return res, nil
 }
@@ -158,32 +163,65 @@ func buildBoth(in csaf.Input, tr csaf.Tracking) ([]*csaf.Document, error) {
 	return docs, nil
 }
 
-func (a *App) publish(root string, p *product.File, docs []*csaf.Document) ([]csaf.Written, error) {
-	h, err := a.Home()
+func (a *App) publish(root, keyFile string, p *product.File, docs []*csaf.Document) ([]csaf.Written, []string, error) {
+	key, origin, err := a.openPGPKey(keyFile, p)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	if err := h.Ensure(); err != nil {
-		return nil, Input(err)
-	}
-	key, err := a.signer(h, "")
-	if err != nil {
-		return nil, err
-	}
-	pem, err := signing.MarshalPublic(key.Public())
-	if err != nil {
-		return nil, err
-	}
-	pub, err := csaf.Publish(root, p, docs, csaf.Signer{KeyID: key.ID(), Sign: key.Sign, PublicPEM: pem}, a.now())
+	tree, err := csaf.Publish(root, p, docs, key, a.now())
 	if err != nil {
 		if strings.Contains(err.Error(), "draft") || strings.Contains(err.Error(), "https") {
-			return nil, Usagef("%v", err)
+			return nil, nil, Usagef("%v", err)
 		}
-		return nil, err
+		return nil, nil, err
 	}
 	var out []csaf.Written
-	for _, x := range pub {
+	for _, x := range tree.Documents {
 		out = append(out, csaf.Written{Path: filepath.Join(root, filepath.FromSlash(x.Path)), SHA256: x.SHA256})
 	}
-	return out, nil
+	notes := []string{fmt.Sprintf("OpenPGP signatures (.asc) and security.txt signed by %s %s; public key at %s/openpgp/%s.asc", origin, tree.Fingerprint, csaf.WellKnown, tree.Fingerprint)}
+	if tree.Role == csaf.RoleProvider {
+		notes = append(notes, fmt.Sprintf("role csaf_provider, not csaf_trusted_provider: %d document(s) of the tree without hashes or a valid signature by a published key: %s",
+			len(tree.Unsigned), strings.Join(tree.Unsigned, ", ")))
+	}
+	return out, notes, nil
+}
+
+// openPGPKey is the organisation's key file when given, else the key
+// cradle generated in its home for the manufacturer.
+func (a *App) openPGPKey(file string, p *product.File) (*pgp.Key, string, error) {
+	if file != "" {
+		k, err := pgp.Load(file, []byte(a.getenv(pgp.EnvPassphrase)))
+		if err != nil {
+			return nil, "", Input(err)
+		}
+		return k, "the organisation key", nil
+	}
+	h, err := a.Home()
+	if err != nil {
+		return nil, "", err
+	}
+	if err := h.Ensure(); err != nil {
+		return nil, "", Input(err)
+	}
+	k, err := pgp.LoadOrCreate(h.Keys(), p.Manufacturer.Name, keyEmail(p), a.now())
+	if err != nil {
+		return nil, "", Input(err)
+	}
+	return k, "the key cradle generated (" + filepath.Join(h.Keys(), pgp.GeneratedFile) + "; an organisation key, --openpgp-key, is what consumers of a trusted provider expect)", nil
+}
+
+// keyEmail is the e-mail of the generated key's user id: the security
+// contact when it is an address, else a PSIRT contact, else the
+// manufacturer's.
+func keyEmail(p *product.File) string {
+	if c := strings.TrimPrefix(p.Security.Contact, "mailto:"); strings.Contains(c, "@") && !strings.Contains(c, "/") {
+		return c
+	}
+	for _, c := range p.Manufacturer.Contacts {
+		if r := strings.ToLower(c.Role); c.Email != "" && (strings.Contains(r, "psirt") || strings.Contains(r, "security")) {
+			return c.Email
+		}
+	}
+	return p.Manufacturer.Email
 }

@@ -25,21 +25,26 @@ revision, the next revision is recorded in the case and the change log.
 
 --provider WEBROOT lays out the CSAF provider tree under WEBROOT:
 .well-known/csaf/provider-metadata.json, white/<year>/<file>.json with
-.sha256, .sha512 and .sig (ed25519, cradle's signing key; CSAF trusted
-providers also need OpenPGP .asc signatures, made with the
-organisation's key), index.txt, changes.csv, and .well-known/security.txt
-(RFC 9116). Only final or interim documents are published. See
-docs/cra.md.`
+.sha256, .sha512 and an OpenPGP detached signature (.asc),
+openpgp/<fingerprint>.asc (the public key, listed in
+public_openpgp_keys), index.txt, changes.csv, and a cleartext-signed
+.well-known/security.txt (RFC 9116). The OpenPGP key is the
+organisation's (--openpgp-key FILE, mode 0600; passphrase in
+CRADLE_OPENPGP_PASSPHRASE) or else an Ed25519 key cradle generates once
+in $CRADLE_HOME/keys. The role is csaf_trusted_provider when every
+document of the tree has hashes and a valid signature. Only final or
+interim documents are published. See docs/cra.md.`
 
 func newAdvisoryCmd(env *Env) *cobra.Command {
 	var of outputFlags
 	var in app.AdvisoryInput
 	cmd := &cobra.Command{
-		Use:   "advisory CASE [-o DIR] [--final] [--provider WEBROOT]",
+		Use:   "advisory CASE [-o DIR] [--final] [--provider WEBROOT [--openpgp-key FILE]]",
 		Short: "Write a case's CSAF 2.0 advisory and VEX documents; publish them in a CSAF provider tree",
-		Long:  advisoryLong + "\n\nExit codes: 0 written; 2 usage error (an unknown case, a product file without manufacturer.website or security.contact, a draft given to --provider); 1 internal error.",
+		Long:  advisoryLong + "\n\nExit codes: 0 written; 2 usage error (an unknown case, a product file without manufacturer.website or security.contact, a draft given to --provider, an OpenPGP key file that is unreadable, group- or other-readable, or encrypted without CRADLE_OPENPGP_PASSPHRASE); 1 internal error.",
 		Example: `  cradle advisory CASE-2026-0001 -o advisories/
-  cradle advisory CASE-2026-0001 --final --summary "Initial release." -o advisories/ --provider public/`,
+  cradle advisory CASE-2026-0001 --final --summary "Initial release." -o advisories/ --provider public/
+  CRADLE_OPENPGP_PASSPHRASE=... cradle advisory CASE-2026-0001 --final -o advisories/ --provider public/ --openpgp-key psirt-key.asc`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			sink, err := of.open(env)
@@ -62,6 +67,7 @@ func newAdvisoryCmd(env *Env) *cobra.Command {
 	f.BoolVar(&in.Final, "final", false, "publish: record a new revision when the content changed")
 	f.StringVar(&in.Summary, "summary", "", "summary of the new revision (default \"Initial release.\" or \"Updated.\")")
 	f.StringVar(&in.Provider, "provider", "", "web root `DIR` to lay the CSAF provider tree and security.txt out under")
+	f.StringVar(&in.OpenPGPKey, "openpgp-key", "", "the organisation's armored OpenPGP private key `FILE` that signs the provider tree")
 	f.StringVar(&in.Actor, "actor", "", "who publishes (default the OS user)")
 	return cmd
 }

@@ -5,6 +5,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 )
@@ -66,12 +67,36 @@ func TestAdvisoryCommand(t *testing.T) {
 		t.Errorf("unchanged content made a new revision: %s", js)
 	}
 	for _, f := range []string{".well-known/security.txt", ".well-known/csaf/provider-metadata.json", ".well-known/csaf/white/index.txt",
-		".well-known/csaf/white/changes.csv", ".well-known/csaf/white/2026/case-2026-0001-vex.json.sig"} {
+		".well-known/csaf/white/changes.csv", ".well-known/csaf/white/2026/case-2026-0001-vex.json.asc"} {
 		if _, err := os.Stat(filepath.Join(web, f)); err != nil {
 			t.Error(err)
 		}
 	}
 	must(0, "case", "verify")
+	// The organisation's key: refused while group-readable, then it signs.
+	keyFile := filepath.Join(dir, "psirt-key.asc")
+	b, err := os.ReadFile(filepath.Join(home, "keys", "openpgp-private.asc"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(keyFile, b, 0o640); err != nil {
+		t.Fatal(err)
+	}
+	if runtime.GOOS != "windows" {
+		if _, errs := must(2, "advisory", "CASE-2026-0001", "--config", prod, "-o", out, "--final", "--provider", web, "--openpgp-key", keyFile); !strings.Contains(errs, "chmod 600") {
+			t.Errorf("group-readable key: %s", errs)
+		}
+	}
+	if err := os.Chmod(keyFile, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if js, _ := must(0, "advisory", "CASE-2026-0001", "--config", prod, "-o", out, "--final", "--provider", web, "--openpgp-key", keyFile, "--format", "json"); !strings.Contains(js, "signed by the organisation key") {
+		t.Errorf("organisation key: %s", js)
+	}
+	pm, err := os.ReadFile(filepath.Join(web, ".well-known", "csaf", "provider-metadata.json"))
+	if err != nil || !strings.Contains(string(pm), `"role": "csaf_trusted_provider"`) || !strings.Contains(string(pm), `"public_openpgp_keys"`) {
+		t.Errorf("provider-metadata.json: %v\n%s", err, pm)
+	}
 	// The independent validator (schema and mandatory tests), when installed.
 	if script := os.Getenv("CRADLE_TEST_CSAF_VALIDATOR"); script != "" {
 		files := []string{res.Documents[0].Path, res.Documents[1].Path}
