@@ -80,11 +80,20 @@ func Parse(name string, b, passphrase []byte) (*Key, error) {
 			return nil, fmt.Errorf("openpgp key %s: wrong passphrase in %s or unreadable key: %w", name, EnvPassphrase, err)
 		}
 	}
-	k := &Key{e: e}
-	if _, ok := e.SigningKey(time.Now()); !ok {
+	sk, ok := e.SigningKey(time.Now())
+	if !ok {
 		return nil, fmt.Errorf("openpgp key %s: no valid signing key (expired, revoked or not signing-capable)", name)
 	}
-	return k, nil
+	// CSAF requirement 20 asks for a key of a strength considered secure.
+	switch sk.PublicKey.PubKeyAlgo {
+	case packet.PubKeyAlgoRSA, packet.PubKeyAlgoRSASignOnly:
+		if bits, err := sk.PublicKey.BitLength(); err != nil || bits < 3072 {
+			return nil, fmt.Errorf("openpgp key %s: RSA key of %d bits; use at least 3072 bits or Ed25519", name, bits)
+		}
+	case packet.PubKeyAlgoDSA:
+		return nil, fmt.Errorf("openpgp key %s: DSA keys are deprecated; use Ed25519 or RSA (3072 bits or more)", name)
+	}
+	return &Key{e: e}, nil
 }
 
 func encrypted(e *openpgp.Entity) bool {

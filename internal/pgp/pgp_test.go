@@ -135,6 +135,16 @@ func TestGPG(t *testing.T) {
 	if out, err := g.Run("--verify", asc, doc); err != nil || !strings.Contains(out, "Good signature") || !strings.Contains(out, "Org PSIRT") {
 		t.Errorf("gpg --verify (organisation key): %v\n%s", err, out)
 	}
+	// A key too weak for CSAF requirement 20 is refused.
+	if out, err := g.Run("--pinentry-mode", "loopback", "--passphrase", "", "--quick-gen-key", "Weak <weak@org.example>", "rsa2048", "sign", "never"); err != nil {
+		t.Fatalf("gpg --quick-gen-key rsa2048: %v\n%s", err, out)
+	}
+	if out, err = g.Run("--pinentry-mode", "loopback", "--passphrase", "", "--armor", "--export-secret-keys", "weak@org.example"); err != nil {
+		t.Fatalf("gpg --export-secret-keys: %v", err)
+	}
+	if _, err := Load(write("weak.asc", []byte(out)), nil); err == nil || !strings.Contains(err.Error(), "3072") {
+		t.Errorf("RSA-2048 key: %v", err)
+	}
 	if runtime.GOOS != "windows" {
 		if err := os.Chmod(keyFile, 0o640); err != nil {
 			t.Fatal(err)
@@ -160,17 +170,17 @@ func TestParseRefuses(t *testing.T) {
 }
 
 func FuzzParse(f *testing.F) {
-	k, err := LoadOrCreate(filepath.Join(f.TempDir(), "keys"), "Example GmbH", "psirt@example.com", now)
+	// A fixed public key (testdata/public.asc): the fuzz workers start
+	// without generating keys.
+	pub, err := os.ReadFile(filepath.Join("testdata", "public.asc"))
 	if err != nil {
 		f.Fatal(err)
 	}
-	pub, _ := k.PublicArmored()
 	f.Add(pub)
 	f.Add([]byte("-----BEGIN PGP PRIVATE KEY BLOCK-----\n\n=AAAA\n-----END PGP PRIVATE KEY BLOCK-----\n"))
 	f.Fuzz(func(t *testing.T, b []byte) {
-		if len(b) > maxKeyFile {
-			return
-		}
-		_, _ = Parse("fuzz", b, []byte("x"))
+		// No passphrase: decrypting would run the key's own S2K (Argon2
+		// memory up to 2^31 KiB), trusted from the organisation's file.
+		_, _ = Parse("fuzz", b, nil)
 	})
 }
