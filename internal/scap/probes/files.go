@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io/fs"
 	"path"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -47,8 +48,30 @@ type walkResult struct {
 	base    string
 	baseIdx int // index of base's own entry, -1 if none
 	ents    entries
-	kids    map[string][]int32 // parent's root-relative path → indices in ents
-	err     error
+	// The child index: the entries whose parent is dirs[d] are
+	// kids[kidAt[d]:kidAt[d+1]], in walk order (one int32 per entry, where
+	// a map of slices cost about four times as much on a host's /).
+	kids  []int32
+	kidAt []int32
+	err   error
+}
+
+// children returns the indices of the entries whose parent is dirs[d]
+// (none for d < 0).
+func (w *walkResult) children(d int32) []int32 {
+	if d < 0 || int(d)+1 >= len(w.kidAt) {
+		return nil
+	}
+	return w.kids[w.kidAt[d]:w.kidAt[d+1]]
+}
+
+// dirOf returns the index in dirs of the root-relative directory path
+// rel, -1 when no entry has it as parent.
+func (w *walkResult) dirOf(rel string) int32 {
+	if d, ok := w.dirIdx[rel]; ok {
+		return d
+	}
+	return -1
 }
 
 // entries is an append-only list in fixed-size chunks: growing it never
@@ -77,11 +100,10 @@ func (l *entries) at(i int) *entry { return &l.chunks[i>>chunkBits][i&(1<<chunkB
 // in its directory table.
 type entry struct {
 	dir          int32  // index in walkResult.dirs
-	nchunk       int32  // name: walkResult.names[nchunk][noff:noff+nlen]
-	noff         uint32 //
+	noff         uint32 // name: walkResult.names[nchunk][noff:noff+nlen]
 	mode         fs.FileMode
 	uid, gid     uint32
-	nlen         uint16
+	nchunk, nlen uint16 // 48 bytes in all, no padding
 	size         int64
 	mtime, ctime int64 // Unix seconds; ctime 0 when unknown
 }
@@ -118,7 +140,7 @@ func (w *walkResult) path(e *entry) string {
 }
 
 // add appends one walked entry (the caller serialises calls).
-func (w *walkResult) add(fi target.FileInfo) {
+func (w *walkResult) add(fi target.FileInfo) error {
 	d, name := path.Split(fi.Path)
 	d = strings.TrimSuffix(d, "/")
 	di, ok := w.dirIdx[d]
@@ -135,13 +157,17 @@ func (w *walkResult) add(fi target.FileInfo) {
 	if n := len(name); n > 0 && n <= 0xffff {
 		last := len(w.names) - 1
 		if last < 0 || len(w.names[last])+n > cap(w.names[last]) {
+			if last+1 > 0xffff {
+				return fmt.Errorf("more than %d MiB of names", 0xffff*nameChunk>>20)
+			}
 			w.names = append(w.names, make([]byte, 0, max(nameChunk, n)))
 			last++
 		}
-		e.nchunk, e.noff, e.nlen = int32(last), uint32(len(w.names[last])), uint16(n)
+		e.nchunk, e.noff, e.nlen = uint16(last), uint32(len(w.names[last])), uint16(n)
 		w.names[last] = append(w.names[last], name...)
 	}
 	w.ents.add(e)
+	return nil
 }
 
 // fileCache shares subtree walks between the objects of one evaluation:
@@ -179,22 +205,39 @@ func (c *fileCache) subtree(ctx context.Context, t target.Target, base string, l
 	c.mu.Unlock()
 	w.once.Do(func() {
 		w.err = walkSubtree(ctx, t, base, k.local, w)
-		w.kids = make(map[string][]int32, len(w.dirs))
-		for i := 0; i < w.ents.n; i++ {
-			e := w.ents.at(i)
-			if w.entryIs(e, base) {
-				w.baseIdx = i
-				continue
-			}
-			d := w.dirs[e.dir]
-			w.kids[d] = append(w.kids[d], int32(i))
-		}
-		w.dirIdx = nil // only needed while walking
+		w.index()
 		c.mu.Lock()
 		w.done = true
 		c.mu.Unlock()
 	})
 	return w, w.err
+}
+
+// index finds base's own entry and builds the child index (a counting
+// sort of the entries by parent, keeping walk order within a parent).
+func (w *walkResult) index() {
+	w.kidAt = make([]int32, len(w.dirs)+1)
+	for i := 0; i < w.ents.n; i++ {
+		e := w.ents.at(i)
+		if w.entryIs(e, w.base) {
+			w.baseIdx = i
+			continue
+		}
+		w.kidAt[e.dir+1]++
+	}
+	for d := 1; d < len(w.kidAt); d++ {
+		w.kidAt[d] += w.kidAt[d-1]
+	}
+	w.kids = make([]int32, w.kidAt[len(w.dirs)])
+	next := slices.Clone(w.kidAt[:len(w.dirs)])
+	for i := 0; i < w.ents.n; i++ {
+		if i == w.baseIdx {
+			continue
+		}
+		d := w.ents.at(i).dir
+		w.kids[next[d]] = int32(i)
+		next[d]++
+	}
 }
 
 // covering returns a finished walk of an ancestor of k.base (or of
@@ -282,7 +325,7 @@ func (w *walkResult) find(rel string) int {
 	if i := strings.LastIndexByte(rel, '/'); i >= 0 {
 		d, n = rel[:i], rel[i+1:]
 	}
-	for _, i := range w.kids[d] {
+	for _, i := range w.children(w.dirOf(d)) {
 		if w.name(w.ents.at(int(i))) == n {
 			return int(i)
 		}
@@ -300,9 +343,9 @@ func (w *walkResult) each(rel string, maxDepth int, fn func(i int, e *entry, sub
 	if err := fn(bi, w.ents.at(bi), "", 0); err != nil {
 		return err
 	}
-	var visit func(dir, sub string, depth int) error
-	visit = func(dir, sub string, depth int) error {
-		for _, i := range w.kids[dir] {
+	var visit func(dir int32, sub string, depth int) error
+	visit = func(dir int32, sub string, depth int) error {
+		for _, i := range w.children(dir) {
 			e := w.ents.at(int(i))
 			s := w.name(e)
 			if sub != "" {
@@ -312,14 +355,14 @@ func (w *walkResult) each(rel string, maxDepth int, fn func(i int, e *entry, sub
 				return err
 			}
 			if e.mode.IsDir() && (maxDepth < 0 || depth+1 < maxDepth) {
-				if err := visit(w.path(e), s, depth+1); err != nil {
+				if err := visit(w.dirOf(w.path(e)), s, depth+1); err != nil {
 					return err
 				}
 			}
 		}
 		return nil
 	}
-	return visit(rel, "", 0)
+	return visit(w.dirOf(rel), "", 0)
 }
 
 func within(rel, base string) bool {
@@ -348,8 +391,7 @@ func walkSubtree(ctx context.Context, t target.Target, base string, local bool, 
 		if w.ents.n >= maxWalkEntries {
 			return fmt.Errorf("walk of %s: more than %d entries", target.Abs(base), maxWalkEntries)
 		}
-		w.add(fi)
-		return nil
+		return w.add(fi)
 	})
 }
 
@@ -643,10 +685,10 @@ func (c *fileCache) resolveFilepath(ctx context.Context, t target.Target, fp *ov
 // dirRef is a directory an object designates; w and rel locate its
 // listing in a walk when one covered it.
 type dirRef struct {
-	abs string
-	w   *walkResult
-	idx int // index of the directory's own entry in w.ents, -1 if none
-	rel string
+	abs  string
+	w    *walkResult
+	idx  int   // index of the directory's own entry in w.ents, -1 if none
+	list int32 // its listing: index in w.dirs, -1 when empty
 }
 
 func (d dirRef) info() *entry {
@@ -693,7 +735,7 @@ func (c *fileCache) resolveDirs(ctx context.Context, t target.Target, pe *oval.O
 				if err != nil || !ok {
 					return err
 				}
-				bases = append(bases, dirRef{abs: abs, w: w, idx: i, rel: w.path(e)})
+				bases = append(bases, dirRef{abs: abs, w: w, idx: i, list: w.dirOf(w.path(e))})
 				return nil
 			})
 			if err != nil {
@@ -764,9 +806,9 @@ func (c *fileCache) below(ctx context.Context, t target.Target, abs string, maxD
 	err = w.each(rel, maxDepth, func(i int, e *entry, sub string, _ int) error {
 		switch {
 		case sub == "":
-			out = append(out, dirRef{abs: abs, w: w, idx: i, rel: rel})
+			out = append(out, dirRef{abs: abs, w: w, idx: i, list: w.dirOf(rel)})
 		case e.mode.IsDir():
-			out = append(out, dirRef{abs: path.Join(abs, sub), w: w, idx: i, rel: w.path(e)})
+			out = append(out, dirRef{abs: path.Join(abs, sub), w: w, idx: i, list: w.dirOf(w.path(e))})
 		case follow && e.mode&fs.ModeSymlink != 0:
 			p := path.Join(abs, sub)
 			if _, ok := realDir(t, p); ok {
@@ -800,7 +842,7 @@ func filesIn(t target.Target, d dirRef, fe *oval.ObjectEntity, visit func(fileRe
 		return nil
 	}
 	if d.w != nil {
-		for _, i := range d.w.kids[d.rel] {
+		for _, i := range d.w.children(d.list) {
 			e := d.w.ents.at(int(i))
 			name := d.w.name(e)
 			ok, err := fe.Match(name)
