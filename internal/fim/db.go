@@ -11,7 +11,6 @@ import (
 	"hash"
 	"io"
 	"path"
-	"runtime"
 	"strconv"
 	"strings"
 	"time"
@@ -76,15 +75,13 @@ type DB struct {
 	Header Header
 	KeyID  string
 	// Entries are the recorded entries (Read); nil when the database was
-	// read for a walk (ReadForWalk), which streams them again to compare.
+	// read for a walk (ReadForWalk), whose entries are in its index.
 	Entries []*Entry
 	// Digest is "sha256:<hex>" of the whole file, as the change log
 	// records it.
 	Digest string
 
-	lend *lendIndex
-	open func() (io.ReadCloser, error)
-	keys envelope.Keys
+	walk *walkIndex // ReadForWalk
 }
 
 // Index maps paths to entries, for Options.Previous; it is empty for a
@@ -97,59 +94,15 @@ func (d *DB) Index() map[string]*Entry {
 	return m
 }
 
-// ReadForWalk verifies the database that open opens (Scan) and keeps
-// only what a walk needs: the header and what it can take digests from
-// (Lender). Compare then streams the file again, so the whole
-// database is never held beside the walk; open must open the same file.
-func ReadForWalk(open func() (io.ReadCloser, error), keys envelope.Keys) (*DB, error) {
-	f, err := open()
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	x := &lendIndex{}
-	d, err := scan(f, keys, x.reserve, func(e *Entry) error {
-		if Reusable(e) {
-			x.add(e)
-		}
-		return nil
-	})
-	if err != nil {
-		return nil, err
-	}
-	x.trim()
-	d.lend, d.open, d.keys = x, open, keys
-	return d, nil
-}
-
 // Compare lists the differences from the database to cur (sorted by
-// path), as the package's Compare does. A database read for a walk is
-// read again and merged entry by entry; it must still be the file first
-// verified (ErrTampered otherwise), and the changes are returned only
-// once it is. The walk's index is released first.
+// path), as the package's Compare does. For a database read for a walk
+// it waits for the body's decoding and returns ErrTampered, and no
+// changes, when the body fails verification.
 func (d *DB) Compare(cur []*Entry, p *Policy) ([]Change, error) {
-	if d.open == nil {
-		return Compare(d.Entries, cur, p), nil
+	if d.walk != nil {
+		return d.walk.compare(cur, p)
 	}
-	// The index was the walk's; collecting it now, before the second
-	// read makes garbage, sets the heap goal from the walk alone instead
-	// of from index and walk together (docs/fim.md, memory).
-	d.lend = nil
-	runtime.GC()
-	f, err := d.open()
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	m := NewMerge(cur, p)
-	again, err := Scan(f, d.keys, m.Old)
-	if err != nil {
-		return nil, err
-	}
-	if again.Digest != d.Digest {
-		return nil, tampered("the database changed while it was in use (%s, then %s)", d.Digest, again.Digest)
-	}
-	return m.Changes(), nil
+	return Compare(d.Entries, cur, p), nil
 }
 
 // Encode serialises and signs a database of entries (sorted by path);

@@ -289,11 +289,11 @@ func TestDBTruncatedMessage(t *testing.T) {
 	}
 }
 
-// TestReadForWalk: the database read for a walk indexes only reusable
-// entries, compares by streaming it again exactly as Compare does, and
-// refuses a file replaced between the two reads.
+// TestReadForWalk: the database read for a walk is indexed whole once,
+// lends only reusable entries, compares exactly as Compare does, and a
+// body that fails verification is tampering at Compare, with no changes.
 func TestReadForWalk(t *testing.T) {
-	data, s, h := sampleDB(t)
+	data, s, _ := sampleDB(t)
 	keys := ring(fixedKey.(keyT))
 	file := data
 	open := func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(file)), nil }
@@ -301,34 +301,64 @@ func TestReadForWalk(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if x, ok := db.Lender().(*lendIndex); !ok || len(x.paths) != 1 || x.paths[0] != "/etc/hosts" || db.Entries != nil {
-		t.Fatalf("lender %v, entries %v", db.Lender(), db.Entries)
+	if db.Entries != nil || db.Digest != fileDigest(data) {
+		t.Fatalf("entries %v, digest %s", db.Entries, db.Digest)
 	}
 	p := mustPolicy(t, "paths:\n  - path: /\n")
+	for _, e := range s.Entries {
+		got := &Entry{Path: e.Path, Type: e.Type, Size: e.Size, Mtime: e.Mtime, Ctime: e.Ctime, Inode: e.Inode}
+		if lent := db.Lender().Lend(got, p.For(e.Path)); lent != Reusable(e) || got.SHA256 != map[bool]string{true: e.SHA256}[lent] {
+			t.Errorf("%s: lent %v, sha256 %q", e.Path, lent, got.SHA256)
+		}
+	}
+	if db.Lender().Lend(&Entry{Path: "/zzz", Type: TypeFile}, p.For("/zzz")) {
+		t.Error("lent for a path the database does not have")
+	}
 	cur := []*Entry{s.Entries[0], {Path: "/etc/hosts", Type: TypeFile, Mode: 0o600, Size: 20, Mtime: 1, SHA256: strings.Repeat("b", 64)}, {Path: "/new", Type: TypeFile}}
 	got, err := db.Compare(cur, p)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if want := Compare(s.Entries, cur, p); !reflect.DeepEqual(got, want) || len(got) != 3 {
-		t.Errorf("streamed %v, want %v", got, want)
+		t.Errorf("compared %v, want %v", got, want)
 	}
-	// Replaced between the reads by another valid database: refused.
-	db, err = ReadForWalk(open, keys)
-	if err != nil {
+	// Names, a second digest and extended attributes survive the index.
+	acl := "u::rw-"
+	rich := []*Entry{
+		{Path: "/a", Type: TypeFile, Mode: 0o644, UID: 1, GID: 2, OwnerName: "root", GroupName: "adm", SHA256: strings.Repeat("c", 64)},
+		{Path: "/b", Type: TypeFile, OwnerName: "adm", SHA256: strings.Repeat("d", 64), SHA512: strings.Repeat("e", 128)},
+		{Path: "/c", Type: TypeDir, Xattrs: map[string]string{"user.x": "sha256:00"}, ACL: &acl},
+		{Path: "/d", Type: TypeSymlink, Target: "a", GroupName: "root"},
+	}
+	_, _, h := sampleDB(t)
+	if file, _, err = Encode(h, rich, fixedKey); err != nil {
 		t.Fatal(err)
 	}
-	h.Seq++
-	if file, _, err = Encode(h, s.Entries, fixedKey); err != nil {
+	if db, err = ReadForWalk(open, keys); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := db.Compare(cur, p); !errors.Is(err, ErrTampered) || !strings.Contains(err.Error(), "changed while it was in use") {
-		t.Errorf("replaced database: %v", err)
+	if cs, err := db.Compare(rich, p); err != nil || len(cs) != 0 {
+		t.Errorf("rich database against itself: %v, %v", cs, err)
 	}
-	// Truncated between the reads: tampering, no changes returned.
-	file = data[:len(data)-3]
-	db.open = open
+	// A body that fails verification: the header is read, the walk may
+	// run, and Compare reports tampering with no changes.
+	file = bytes.Clone(data)
+	file[len(file)-3] ^= 0xff
+	if db, err = ReadForWalk(open, keys); err != nil {
+		t.Fatal(err)
+	}
+	db.Lender().Lend(&Entry{Path: "/etc/hosts", Type: TypeFile}, p.For("/etc/hosts"))
 	if cs, err := db.Compare(cur, p); !errors.Is(err, ErrTampered) || cs != nil {
-		t.Errorf("truncated database: %v, %v", cs, err)
+		t.Errorf("altered body: %v, %v", cs, err)
+	}
+	for _, b := range [][]byte{data[:len(data)-3], []byte("cradle-fim-db 2\nxx"), []byte("nope")} {
+		file = b
+		db, err := ReadForWalk(open, keys)
+		if err == nil {
+			_, err = db.Compare(cur, p)
+		}
+		if !errors.Is(err, ErrTampered) {
+			t.Errorf("%q: %v", b[:min(len(b), 20)], err)
+		}
 	}
 }

@@ -72,8 +72,8 @@ func (x *lendIndex) Lend(e *Entry, sel *Selection) bool {
 // the index of a database read for a walk (ReadForWalk), or one built
 // from its entries.
 func (d *DB) Lender() Lender {
-	if d.lend != nil {
-		return d.lend
+	if d.walk != nil {
+		return d.walk
 	}
 	x := &lendIndex{}
 	for _, e := range d.Entries {

@@ -78,6 +78,7 @@ type walker struct {
 
 	mu                             sync.Mutex
 	snap                           *Snapshot
+	slab                           []Entry // under mu (newEntry)
 	entries, hashed, reused, bytes atomic.Int64
 	noXattrs                       sync.Once
 
@@ -225,7 +226,8 @@ func (w *walker) recordAs(fi target.FileInfo, abs string) *Entry {
 	if sel == nil || !w.sameFS(fi, abs, sel) {
 		return nil
 	}
-	e := entryOf(abs, fi)
+	e := w.newEntry()
+	fillEntry(e, abs, fi)
 	if w.image {
 		e.Inode = 0 // numbered by the index, not stable across images
 	}
@@ -241,10 +243,6 @@ func (w *walker) recordAs(fi target.FileInfo, abs string) *Entry {
 	if sel.extended() {
 		w.extended(e, fi.Path, sel)
 	}
-	w.entries.Add(1)
-	w.mu.Lock()
-	w.snap.Entries = append(w.snap.Entries, e)
-	w.mu.Unlock()
 	if e.Type != TypeFile || !(sel.Has(AttrSHA256) || sel.Has(AttrSHA512) || sel.Has(AttrBLAKE3)) {
 		return nil
 	}
@@ -265,6 +263,26 @@ func (w *walker) recordAs(fi target.FileInfo, abs string) *Entry {
 	}
 	return e
 }
+
+// newEntry returns a zero entry, already in the snapshot (read only
+// once the walk is over). Entries come from slabs of entrySlab: one
+// allocation, and one object for the collector, per slab instead of
+// per entry; every entry lives until the walk's end anyway.
+func (w *walker) newEntry() *Entry {
+	w.entries.Add(1)
+	w.mu.Lock()
+	if len(w.slab) == 0 {
+		w.slab = make([]Entry, entrySlab)
+	}
+	e := &w.slab[0]
+	w.slab = w.slab[1:]
+	w.snap.Entries = append(w.snap.Entries, e)
+	w.mu.Unlock()
+	return e
+}
+
+// entrySlab is how many entries one allocation holds.
+const entrySlab = 256
 
 // lend takes e's digests from the previous walk (Options).
 func (w *walker) lend(e *Entry, sel *Selection) bool {
@@ -326,12 +344,6 @@ type job struct {
 	e   *Entry
 	rel string
 	f   target.BulkFile // the file the walk opened, or nil
-}
-
-func entryOf(abs string, fi target.FileInfo) *Entry {
-	e := &Entry{}
-	fillEntry(e, abs, fi)
-	return e
 }
 
 // fillEntry sets e's path and metadata from fi.
