@@ -2,8 +2,6 @@ package vuln
 
 import (
 	"bytes"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
@@ -13,25 +11,7 @@ import (
 )
 
 func openVEXSchema(t *testing.T) *jsonschema.Schema {
-	t.Helper()
-	b, err := os.ReadFile(filepath.Join("testdata", "schema", "openvex-0.2.0.schema.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	v, err := jsonschema.UnmarshalJSON(bytes.NewReader(b))
-	if err != nil {
-		t.Fatal(err)
-	}
-	c := jsonschema.NewCompiler()
-	c.AssertFormat()
-	if err := c.AddResource("openvex.json", v); err != nil {
-		t.Fatal(err)
-	}
-	sch, err := c.Compile("openvex.json")
-	if err != nil {
-		t.Fatal(err)
-	}
-	return sch
+	return testSchema(t, "openvex-0.2.0.schema.json")
 }
 
 // TestOpenVEXValid: the OpenVEX output validates against the OpenVEX

@@ -12,8 +12,14 @@ import (
 // sarifSchema compiles the OASIS SARIF 2.1.0 schema (testdata/schema),
 // asserting formats (uri, uri-reference, date-time) too.
 func sarifSchema(t *testing.T) *jsonschema.Schema {
+	return testSchema(t, "sarif-schema-2.1.0.json")
+}
+
+// testSchema compiles one schema of testdata/schema with format
+// assertions on.
+func testSchema(t *testing.T, file string) *jsonschema.Schema {
 	t.Helper()
-	b, err := os.ReadFile(filepath.Join("testdata", "schema", "sarif-schema-2.1.0.json"))
+	b, err := os.ReadFile(filepath.Join("testdata", "schema", file))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -23,10 +29,10 @@ func sarifSchema(t *testing.T) *jsonschema.Schema {
 	}
 	c := jsonschema.NewCompiler()
 	c.AssertFormat()
-	if err := c.AddResource("sarif.json", v); err != nil {
+	if err := c.AddResource(file, v); err != nil {
 		t.Fatal(err)
 	}
-	sch, err := c.Compile("sarif.json")
+	sch, err := c.Compile(file)
 	if err != nil {
 		t.Fatal(err)
 	}
