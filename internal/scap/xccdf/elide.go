@@ -5,6 +5,7 @@ import (
 	"encoding/xml"
 
 	"github.com/cradle-cra/cradle/internal/scap"
+	"github.com/cradle-cra/cradle/internal/scap/ds"
 )
 
 // elideFixes returns the benchmark with the content of its fix elements
@@ -56,7 +57,7 @@ func elideFixes(data []byte) []byte {
 			pos = after
 			continue
 		}
-		tagEnd := closeOfTag(data, after)
+		tagEnd := ds.TagEnd(data, after-1)
 		if tagEnd < 0 {
 			return data
 		}
@@ -81,25 +82,4 @@ func elideFixes(data []byte) []byte {
 	}
 	out.Write(data[pos:])
 	return out.Bytes()
-}
-
-// closeOfTag returns the offset past the '>' ending the tag whose name
-// ends before from, honouring quoted attribute values; -1 if none.
-func closeOfTag(data []byte, from int) int {
-	var quote byte
-	for k := from; k < len(data); k++ {
-		switch b := data[k]; {
-		case quote != 0:
-			if b == quote {
-				quote = 0
-			}
-		case b == '"' || b == '\'':
-			quote = b
-		case b == '<':
-			return -1
-		case b == '>':
-			return k + 1
-		}
-	}
-	return -1
 }
