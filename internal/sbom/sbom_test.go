@@ -59,13 +59,13 @@ func renderAs(t *testing.T, b *BOM, format string, o WriteOptions) []byte {
 var goldenOpts = WriteOptions{Time: fixed, ToolVersion: "test", Creator: "SBOM Team <sbom@example.com>", Files: true}
 
 // goldenFiles names each format's golden document and its schema check
-// (nil: no JSON schema; the XML is decoded back instead).
+// (the XML one by xmllint against the official XSD).
 var goldenFiles = map[string]struct {
 	file   string
 	schema func(*testing.T, []byte) error
 }{
 	FormatCycloneDXJSON: {"rootfs.cdx.json", schemaCheck},
-	FormatCycloneDXXML:  {"rootfs.cdx.xml", nil},
+	FormatCycloneDXXML:  {"rootfs.cdx.xml", xsdCheck},
 	FormatSPDXJSON:      {"rootfs.spdx.json", spdx3Check},
 	FormatSPDX23JSON:    {"rootfs.spdx23.json", spdx23Check},
 }
