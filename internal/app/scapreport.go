@@ -15,6 +15,7 @@ import (
 	"github.com/cradle-cra/cradle/internal/scap/probes"
 	"github.com/cradle-cra/cradle/internal/scap/xccdf"
 	"github.com/cradle-cra/cradle/internal/target"
+	"github.com/cradle-cra/cradle/internal/xmlsafe"
 )
 
 // scapReport turns an XCCDF run into cradle's report: every rule of the
@@ -152,7 +153,7 @@ func (o *ovalChecker) Definition(ctx context.Context, d xccdf.Doc, id string) (x
 	od := o.docs[d.Key]
 	if od == nil {
 		od = &ovalDoc{}
-		od.doc, od.err = oval.Parse(bytes.NewReader(d.Data))
+		od.doc, od.err = oval.ParseBytes(d.Data, d.NS, xmlsafe.Limits{})
 		if od.err == nil {
 			od.ev = oval.NewEvaluator(od.doc, oval.Env{Target: o.t, Probes: o.probes, External: o.ext})
 		} else {

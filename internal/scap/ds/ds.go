@@ -65,8 +65,17 @@ type ComponentRef struct {
 type Component struct {
 	ID   string
 	Root xml.Name
+	// Data is the element as it lies in the collection (not copied); NS
+	// are the namespace declarations in scope there that it does not make
+	// itself: scap.ParseTree reads Data with TreeOptions.Scope = NS, and
+	// Standalone returns bytes that parse on their own.
 	Data []byte
+	NS   []xml.Attr
 }
+
+// Standalone returns the component's bytes with the namespace
+// declarations of its ancestors added to its root's start tag.
+func (c Component) Standalone() []byte { return withNS(c.Data, c.NS) }
 
 // ErrRemote marks a reference to content outside the data stream, which
 // cradle never fetches.
@@ -180,7 +189,7 @@ func (c *Collection) component1(href, what string) (Component, error) {
 	if !ok {
 		return Component{}, fmt.Errorf("component-ref %s: no component %q", what, id)
 	}
-	comp := Component{ID: id, Root: sp.root, Data: withNS(c.data[sp.start:sp.end], sp.ns)}
+	comp := Component{ID: id, Root: sp.root, Data: c.data[sp.start:sp.end:sp.end], NS: sp.ns}
 	if c.cache == nil {
 		c.cache = map[string]Component{}
 	}

@@ -26,7 +26,7 @@ func TestParseKeepsNamespaces(t *testing.T) {
 	if comp.Root.Space != "urn:x" || comp.Root.Local != "root" {
 		t.Errorf("root = %v", comp.Root)
 	}
-	root, err := RootOf(comp.Data)
+	root, err := RootOf(comp.Standalone())
 	if err != nil || root.Space != "urn:x" {
 		t.Errorf("component bytes do not parse on their own: %v %v\n%s", root, err, comp.Data)
 	}
@@ -63,7 +63,7 @@ func FuzzParse(f *testing.F) {
 			for _, refs := range [][]ComponentRef{s.Checklists, s.Checks, s.Dictionaries} {
 				for _, r := range refs {
 					if comp, err := c.Resolve(r); err == nil {
-						_, _ = RootOf(comp.Data)
+						_, _ = RootOf(comp.Standalone())
 					}
 					for name := range r.Catalog {
 						_, _ = c.ResolveCatalog(r, name)
@@ -94,10 +94,10 @@ func TestOutlineSkipsMarkup(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !strings.HasSuffix(string(comp.Data), "]]></x:child></x:root>") {
+	if !strings.HasSuffix(string(comp.Standalone()), "]]></x:child></x:root>") {
 		t.Errorf("component bytes = %s", comp.Data)
 	}
-	if root, err := RootOf(comp.Data); err != nil || root.Space != "urn:x" {
+	if root, err := RootOf(comp.Standalone()); err != nil || root.Space != "urn:x" {
 		t.Errorf("root = %v, %v", root, err)
 	}
 }

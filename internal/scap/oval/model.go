@@ -7,6 +7,7 @@ import (
 	"io"
 	"strings"
 
+	"github.com/cradle-cra/cradle/internal/scap"
 	"github.com/cradle-cra/cradle/internal/xmlsafe"
 )
 
@@ -126,26 +127,73 @@ func Parse(r io.Reader) (*Document, error) {
 }
 
 // ParseWithLimits is Parse with explicit bounds. Errors about the input are
-// *xmlsafe.Error values with a line and column.
+// *xmlsafe.Error values with a line and column. The input is read whole
+// and parsed by scap.ParseTree (encoding/xml's tokenizer was most of the
+// cost of reading SSG's OVAL components).
 func ParseWithLimits(r io.Reader, lim xmlsafe.Limits) (*Document, error) {
-	d := xmlsafe.NewDecoder(r, lim)
-	maxDepth := lim.MaxDepth
-	if maxDepth <= 0 {
-		maxDepth = xmlsafe.DefaultMaxDepth
+	if lim.MaxBytes <= 0 {
+		lim.MaxBytes = xmlsafe.DefaultMaxBytes
 	}
-	for {
-		tok, err := d.Token()
-		if err != nil {
-			if err == io.EOF {
-				return nil, errors.New("oval: no oval_definitions element")
-			}
-			return nil, fmt.Errorf("oval: %w", d.Wrap(err))
-		}
-		if tk, ok := tok.(xml.StartElement); ok && tk.Name.Local == "oval_definitions" {
-			tr := &treeReader{d: d.Decoder, pos: d.InputPos, wrap: d.Wrap, maxDepth: maxDepth}
-			return decodeTree(tr, tk)
+	data, err := io.ReadAll(io.LimitReader(r, lim.MaxBytes+1))
+	if err != nil {
+		return nil, fmt.Errorf("oval: %w", err)
+	}
+	if int64(len(data)) > lim.MaxBytes {
+		return nil, fmt.Errorf("oval: %w", &xmlsafe.Error{Line: 1, Col: 1, Err: fmt.Errorf("%w (more than %d bytes)", xmlsafe.ErrTooLarge, lim.MaxBytes)})
+	}
+	return ParseBytes(data, nil, lim)
+}
+
+// ParseBytes is ParseWithLimits over a document in memory (lim.MaxBytes
+// is not applied: the caller has read data); scope are the namespace
+// declarations around data when it is a data-stream component.
+func ParseBytes(data []byte, scope []xml.Attr, lim xmlsafe.Limits) (*Document, error) {
+	root, err := scap.ParseTree(data, scap.TreeOptions{MaxDepth: lim.MaxDepth, MaxTokens: lim.MaxTokens, Scope: scope})
+	if err != nil {
+		return nil, fmt.Errorf("oval: %w", err)
+	}
+	defs := findElement(root, "oval_definitions", 0)
+	if defs == nil {
+		return nil, errors.New("oval: no oval_definitions element")
+	}
+	doc, err := build(nodeOf(defs))
+	if err != nil {
+		return nil, fmt.Errorf("oval: %w", err)
+	}
+	return doc, nil
+}
+
+// findElement returns the first element named local in document order.
+func findElement(n *scap.Node, local string, depth int) *scap.Node {
+	if n.Name.Local == local {
+		return n
+	}
+	if depth > xmlsafe.DefaultMaxDepth {
+		return nil
+	}
+	for k := n.First; k != nil; k = k.Next {
+		if f := findElement(k, local, depth+1); f != nil {
+			return f
 		}
 	}
+	return nil
+}
+
+// nodeOf converts a parsed element to the model's node (its depth is
+// bounded by the parse).
+func nodeOf(t *scap.Node) *node {
+	n := &node{ns: t.Name.Space, name: t.Name.Local, attrs: t.Attr, line: t.Line, text: t.CharData()}
+	count := 0
+	for k := t.First; k != nil; k = k.Next {
+		count++
+	}
+	if count > 0 {
+		n.kids = make([]*node, 0, count)
+		for k := t.First; k != nil; k = k.Next {
+			n.kids = append(n.kids, nodeOf(k))
+		}
+	}
+	return n
 }
 
 // DecodeElement reads an oval_definitions element whose start token d has

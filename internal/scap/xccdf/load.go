@@ -18,6 +18,7 @@ type Doc struct {
 	Key  string
 	Root xml.Name
 	Data []byte
+	NS   []xml.Attr // namespace declarations in scope around Data (see ds.Component)
 }
 
 // Source is SCAP content opened for evaluation: one benchmark with the
@@ -103,7 +104,7 @@ func (c *Content) Checklists() []Checklist {
 // plain file) and wires the resolution of its check and CPE references.
 func (c *Content) Load(cl Checklist) (*Source, error) {
 	src := &Source{Path: c.Path, Stream: cl.Stream}
-	benchData := c.data
+	benchData, benchNS := c.data, []xml.Attr(nil)
 	if c.Collection != nil {
 		comp, err := c.Collection.Resolve(cl.Ref)
 		if err != nil {
@@ -112,7 +113,7 @@ func (c *Content) Load(cl Checklist) (*Source, error) {
 		if comp.Root.Space != NS || comp.Root.Local != "Benchmark" {
 			return nil, fmt.Errorf("%s: checklist %s is a %s, not an XCCDF 1.2 Benchmark", c.Path, cl.Ref.ID, comp.Root.Local)
 		}
-		benchData = comp.Data
+		benchData, benchNS = comp.Data, comp.NS
 		src.collection = c.data
 		src.resolve = func(href string) (Doc, error) {
 			return docOf(c.Collection.ResolveCatalog(cl.Ref, href))
@@ -122,7 +123,7 @@ func (c *Content) Load(cl Checklist) (*Source, error) {
 			if err != nil {
 				return nil, fmt.Errorf("%s: %w", c.Path, err)
 			}
-			if src.Dict, err = parseDictionary(comp.Data); err != nil {
+			if src.Dict, err = parseDictionary(comp.Standalone()); err != nil {
 				return nil, fmt.Errorf("%s: CPE dictionary %s: %w", c.Path, d.ID, err)
 			}
 			ref := d
@@ -145,7 +146,7 @@ func (c *Content) Load(cl Checklist) (*Source, error) {
 			}
 		}
 	}
-	b, err := parseBenchmark(elideFixes(benchData))
+	b, err := parseBenchmark(benchData, benchNS)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", c.Path, err)
 	}
@@ -157,7 +158,7 @@ func docOf(comp ds.Component, err error) (Doc, error) {
 	if err != nil {
 		return Doc{}, err
 	}
-	return Doc{Key: comp.ID, Root: comp.Root, Data: comp.Data}, nil
+	return Doc{Key: comp.ID, Root: comp.Root, Data: comp.Data, NS: comp.NS}, nil
 }
 
 // siblingDoc reads the file a plain benchmark's href names, which must be
@@ -193,20 +194,29 @@ func siblingDict(path string) string {
 	return p
 }
 
-// parseBenchmark decodes an XCCDF 1.2 Benchmark.
-func parseBenchmark(data []byte) (*Benchmark, error) {
-	var b Benchmark
-	if err := scap.Decode(data, &b); err != nil {
+// parseBenchmark decodes an XCCDF 1.2 Benchmark (scope: the namespace
+// declarations around it in a data stream). The content of fix elements
+// is passed over: SSG's remediation scripts are a third of a benchmark's
+// bytes and cradle only notes that a rule has a fix.
+func parseBenchmark(data []byte, scope []xml.Attr) (*Benchmark, error) {
+	root, err := scap.ParseTree(data, scap.TreeOptions{Scope: scope, Skip: isFix})
+	if err != nil {
 		return nil, err
 	}
-	if b.XMLName.Space != NS || b.XMLName.Local != "Benchmark" {
-		return nil, fmt.Errorf("not an XCCDF 1.2 Benchmark (%s %s)", b.XMLName.Space, b.XMLName.Local)
+	if root.Name.Space != NS || root.Name.Local != "Benchmark" {
+		return nil, fmt.Errorf("not an XCCDF 1.2 Benchmark (%s %s)", root.Name.Space, root.Name.Local)
+	}
+	b, err := benchmarkFrom(root)
+	if err != nil {
+		return nil, err
 	}
 	if err := b.index(); err != nil {
 		return nil, err
 	}
-	return &b, nil
+	return b, nil
 }
+
+func isFix(n xml.Name) bool { return n.Local == "fix" && n.Space == NS }
 
 // Rules returns the benchmark's rules in document order.
 func (b *Benchmark) Rules() []*Item { return b.order }

@@ -215,7 +215,7 @@ func FuzzOpen(f *testing.F) {
 			return
 		}
 		if c.Collection == nil {
-			_, _ = parseBenchmark(data)
+			_, _ = parseBenchmark(data, nil)
 			return
 		}
 		for _, cl := range c.Checklists() {
@@ -285,7 +285,7 @@ func TestRequiresConflicts(t *testing.T) {
   <Group id="xccdf_t_group_g"><conflicts idref="xccdf_t_rule_x"/><Rule id="xccdf_t_rule_e"/></Group>
   <Rule id="xccdf_t_rule_m1"><conflicts idref="xccdf_t_rule_m2"/></Rule>
   <Rule id="xccdf_t_rule_m2"><conflicts idref="xccdf_t_rule_m1"/></Rule>
-</Benchmark>`))
+</Benchmark>`), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -311,7 +311,7 @@ func TestCheckWithoutDefinitionName(t *testing.T) {
   <Rule id="xccdf_t_rule_multi"><check system="http://oval.mitre.org/XMLSchema/oval-definitions-5" multi-check="true"><check-content-ref href="oval.xml"/></check></Rule>
   <Rule id="xccdf_t_rule_all"><check system="http://oval.mitre.org/XMLSchema/oval-definitions-5"><check-content-ref href="oval.xml"/></check></Rule>
   <Rule id="xccdf_t_rule_named"><check system="http://oval.mitre.org/XMLSchema/oval-definitions-5" multi-check="true"><check-content-ref href="oval.xml" name="oval:test:def:pass"/></check></Rule>
-</Benchmark>`))
+</Benchmark>`), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -335,29 +335,30 @@ func TestCheckWithoutDefinitionName(t *testing.T) {
 	}
 }
 
-func TestElideFixes(t *testing.T) {
+func TestSkipsFixContent(t *testing.T) {
 	const x = `<?xml version="1.0"?>
 <x:Benchmark xmlns:x="http://checklists.nist.gov/xccdf/1.2" id="b"><x:Rule id="r">` +
 		`<x:fix system="urn:bash" id="f">if [ a &lt; b ]; then <x:sub idref="v"/> fi</x:fix>` +
 		`<x:fixtext>keep</x:fixtext><x:fix system="urn:empty"/><x:fix
- system="urn:ansible">- name: &gt;x</x:fix></x:Rule></x:Benchmark>`
-	want := `<x:Rule id="r"><x:fix system="urn:bash" id="f"/><x:fixtext>keep</x:fixtext><x:fix system="urn:empty"/><x:fix
- system="urn:ansible"/></x:Rule>`
-	if got := string(elideFixes([]byte(x))); !strings.Contains(got, want) {
-		t.Errorf("elided:\n%s", got)
-	}
+ system="urn:ansible">- name: &gt;x</x:fix><x:title>T</x:title></x:Rule></x:Benchmark>`
 	for name, doc := range map[string]string{
-		"comment":    strings.Replace(x, `<x:fixtext>`, `<!-- <x:fix> --><x:fixtext>`, 1),
+		"plain":      x,
+		"comment":    strings.Replace(x, `fi</x:fix>`, `<!-- </x:fix> --></x:fix>`, 1),
 		"cdata":      strings.Replace(x, `fi</x:fix>`, `<![CDATA[</x:fix>]]></x:fix>`, 1),
+		"nested":     strings.Replace(x, `fi</x:fix>`, `<x:fix/></x:fix>`, 1),
 		"redeclared": strings.Replace(x, `<x:Rule id="r">`, `<x:Rule id="r" xmlns:x="http://checklists.nist.gov/xccdf/1.2">`, 1),
-		"unclosed":   strings.Replace(x, `fi</x:fix>`, `fi`, 1),
 	} {
-		if got := string(elideFixes([]byte(doc))); got != doc {
-			t.Errorf("%s: rewritten:\n%s", name, got)
+		b, err := parseBenchmark([]byte(doc), nil)
+		if err != nil {
+			t.Errorf("%s: %v", name, err)
+			continue
+		}
+		r := b.Rule("r")
+		if len(r.Fixes) != 3 || r.Fixes[2].System != "urn:ansible" || Title(r.Title) != "T" {
+			t.Errorf("%s: rule = %+v", name, r)
 		}
 	}
-	b, err := parseBenchmark(elideFixes([]byte(x)))
-	if err != nil || len(b.Rule("r").Fixes) != 3 {
-		t.Errorf("benchmark = %v, %v", b, err)
+	if _, err := parseBenchmark([]byte(strings.Replace(x, `fi</x:fix>`, `fi`, 1)), nil); err == nil {
+		t.Error("unclosed fix accepted")
 	}
 }
