@@ -79,6 +79,7 @@ type walker struct {
 	mu                             sync.Mutex
 	snap                           *Snapshot
 	slab                           []Entry // under mu (newEntry)
+	slabs                          int     // slabs allocated, under mu
 	entries, hashed, reused, bytes atomic.Int64
 	noXattrs                       sync.Once
 
@@ -265,14 +266,16 @@ func (w *walker) recordAs(fi target.FileInfo, abs string) *Entry {
 }
 
 // newEntry returns a zero entry, already in the snapshot (read only
-// once the walk is over). Entries come from slabs of entrySlab: one
-// allocation, and one object for the collector, per slab instead of
-// per entry; every entry lives until the walk's end anyway.
+// once the walk is over). Entries come from slabs: one allocation, and
+// one object for the collector, per slab instead of per entry; every
+// entry lives until the walk's end anyway. Slabs double from entrySlab
+// to maxEntrySlab entries, large enough for huge pages (bigSlice).
 func (w *walker) newEntry() *Entry {
 	w.entries.Add(1)
 	w.mu.Lock()
 	if len(w.slab) == 0 {
-		w.slab = make([]Entry, entrySlab)
+		w.slab = bigSlice[Entry](entrySlab<<min(w.slabs, maxSlabShift), entrySlab<<min(w.slabs, maxSlabShift), true)
+		w.slabs++
 	}
 	e := &w.slab[0]
 	w.slab = w.slab[1:]
@@ -281,8 +284,12 @@ func (w *walker) newEntry() *Entry {
 	return e
 }
 
-// entrySlab is how many entries one allocation holds.
-const entrySlab = 256
+// entrySlab is how many entries the first slab holds; the slabs after
+// it double up to entrySlab<<maxSlabShift (3.6 MiB).
+const (
+	entrySlab    = 256
+	maxSlabShift = 6
+)
 
 // lend takes e's digests from the previous walk (Options).
 func (w *walker) lend(e *Entry, sel *Selection) bool {
