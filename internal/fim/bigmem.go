@@ -8,11 +8,12 @@ import "unsafe"
 // about 17 µs, and the 30,000 faults of a check of /usr were a fifth of
 // its CPU time (docs/performance.md).
 
-// bigSlice returns make([]T, n, c), backed by huge pages where possible
-// and, when T holds pointers (pointers), written once through: the
-// collector scans the whole array, and its reading of pages never
-// written maps the shared zero page, which the first real write then
-// replaces with a second fault and a TLB shootdown on every core.
+// bigSlice returns make([]T, n, c), backed by huge pages where possible.
+// When T holds pointers (pointers), the pages that are not huge are
+// written once through: the collector scans the whole array, and its
+// reading of pages never written maps the shared zero page, which the
+// first real write then replaces with a second fault and a TLB
+// shootdown on every core.
 func bigSlice[T any](n, c int, pointers bool) []T {
 	s := make([]T, n, c)
 	if c == 0 {
@@ -20,9 +21,10 @@ func bigSlice[T any](n, c int, pointers bool) []T {
 	}
 	var zero T
 	b := unsafe.Slice((*byte)(unsafe.Pointer(unsafe.SliceData(s[:c]))), uintptr(c)*unsafe.Sizeof(zero))
-	adviseHuge(b)
+	lo, hi := adviseHuge(b)
 	if pointers {
-		prefault(b)
+		prefault(b[:lo])
+		prefault(b[hi:])
 	}
 	return s
 }

@@ -2,4 +2,4 @@
 
 package fim
 
-func adviseHuge([]byte) {}
+func adviseHuge([]byte) (lo, hi int) { return 0, 0 }

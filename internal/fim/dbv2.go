@@ -270,7 +270,7 @@ type v2Reader struct {
 // which can be backed by huge pages.
 const (
 	strChunk = 64 << 10
-	bigChunk = 4 << 20
+	bigChunk = 8 << 20
 )
 
 // keep returns s as a string carved from the current chunk.

@@ -30,6 +30,9 @@ type walkIndex struct {
 	pubRecs  []oldRec
 	n        atomic.Int64
 	grown    bool
+	// expect is the number of entries the signed header announces
+	// (bounded): what a walk compared with them is likely to find.
+	expect int
 
 	names  []string // owner and group names; names[0] is ""; read after done
 	nameIx map[string]uint16
@@ -81,7 +84,7 @@ func ReadForWalk(open func() (io.ReadCloser, error), keys envelope.Keys) (*DB, e
 	if err != nil {
 		return nil, err
 	}
-	x := &walkIndex{done: make(chan struct{})}
+	x := &walkIndex{done: make(chan struct{}), expect: int(max(0, min(int64(h.Entries), h.BodySize/8, 1<<21)))}
 	x.more = sync.NewCond(&x.mu)
 	go x.decode(data, keys)
 	return &DB{Header: h, KeyID: keyID, Digest: fileDigest(data), walk: x}, nil
@@ -148,7 +151,7 @@ func (x *walkIndex) decode(data []byte, keys envelope.Keys) {
 }
 
 func (x *walkIndex) reserve(h Header) {
-	n := int(max(0, min(int64(h.Entries), h.BodySize/8, 1<<21))) // a record is more than 8 bytes
+	n := x.expect
 	x.paths = bigSlice[string](0, n, true)
 	x.recs = bigSlice[oldRec](0, n, true)
 	x.pubPaths, x.pubRecs = x.paths[:n], x.recs[:n]
