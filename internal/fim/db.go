@@ -212,15 +212,31 @@ func Read(r io.Reader, keys envelope.Keys) (*DB, error) {
 // Any defect of the file is an error wrapping ErrTampered; an error
 // reading r, or fn's error, is returned as it is. DB.Entries is nil.
 func Scan(r io.Reader, keys envelope.Keys, fn func(*Entry) error) (*DB, error) {
-	return scan(r, keys, nil, fn)
+	return scan(r, keys, scanOpts{}, fn)
 }
 
-// scan is Scan that calls start, when set, with the verified header
-// before the first entry (to size what fn builds).
-func scan(r io.Reader, keys envelope.Keys, start func(Header), fn func(*Entry) error) (*DB, error) {
-	file := sha256.New()
+// scanOpts tune scan for a caller that keeps only part of each entry.
+type scanOpts struct {
+	// start, when set, is called with the verified header before the
+	// first entry (to size what fn builds).
+	start func(Header)
+	// reuse hands fn the same Entry every time (format 2): fn may keep
+	// its strings but not the entry itself.
+	reuse bool
+	// noFileDigest leaves DB.Digest empty: the caller has it already.
+	noFileDigest bool
+}
+
+// scan is Scan tuned by o.
+func scan(r io.Reader, keys envelope.Keys, o scanOpts, fn func(*Entry) error) (*DB, error) {
+	var file hash.Hash
 	in := &ioErrReader{r: io.LimitReader(r, MaxFile+1)}
-	br := bufio.NewReaderSize(io.TeeReader(in, file), 64<<10)
+	var src io.Reader = in
+	if !o.noFileDigest {
+		file = sha256.New()
+		src = io.TeeReader(in, file)
+	}
+	br := bufio.NewReaderSize(src, 64<<10)
 	magic := make([]byte, len(Magic))
 	format := 0
 	if _, err := io.ReadFull(br, magic); err == nil {
@@ -243,14 +259,14 @@ func scan(r io.Reader, keys envelope.Keys, start func(Header), fn func(*Entry) e
 		return nil, err
 	}
 	body := &countingReader{r: io.LimitReader(br, h.BodySize+1), h: sha256.New()}
-	if start != nil {
-		start(h)
+	if o.start != nil {
+		o.start(h)
 	}
 	var perr error
 	if format == 1 {
 		perr = decodeStream(body, h.Entries, fn)
 	} else {
-		perr = decodeV2(body, h.Entries, fn)
+		perr = decodeV2(body, h.Entries, o.reuse, fn)
 	}
 	var fnErr *callbackError
 	if errors.As(perr, &fnErr) {
@@ -274,7 +290,11 @@ func scan(r io.Reader, keys envelope.Keys, start func(Header), fn func(*Entry) e
 		// stolen key must not be able to crash the reader.
 		return nil, tampered("%v", perr)
 	}
-	return &DB{Header: h, KeyID: keyID, Digest: "sha256:" + hex.EncodeToString(file.Sum(nil))}, nil
+	db := &DB{Header: h, KeyID: keyID}
+	if file != nil {
+		db.Digest = "sha256:" + hex.EncodeToString(file.Sum(nil))
+	}
+	return db, nil
 }
 
 // callbackError carries the error of Scan's fn through the decoder.

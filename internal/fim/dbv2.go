@@ -11,6 +11,7 @@ import (
 	"path"
 	"sort"
 	"strings"
+	"unsafe"
 )
 
 // Format 2 body (docs/fim.md): one record per entry, sorted by path,
@@ -247,8 +248,46 @@ type v2Reader struct {
 	// read counts body bytes consumed, work the path bytes decoded.
 	read, work int64
 	strs       []byte
-	// slab holds the entries to come: one allocation per 256 entries.
-	slab []Entry
+	// slab holds the entries to come: one allocation per 256 entries;
+	// with reuse set, every record is decoded into reuse instead.
+	slab  []Entry
+	reuse *Entry
+	// chunk holds the strings of the entries decoded so far (strChunk
+	// bytes at a time): one allocation for hundreds of entries instead
+	// of one each; the entries of a database live and die together.
+	chunk []byte
+	// chunkSize is the size of the chunks (strChunk, or bigChunk for a
+	// large body read with reuse).
+	chunkSize int
+	// shared is the length of the prefix the last path shares with the
+	// one before it.
+	shared int
+}
+
+// strChunk is the size of the blocks the decoder's strings are carved
+// from; a string of more than a quarter of strChunk gets its own
+// allocation. An index of a large body (reuse) takes bigChunk blocks,
+// which can be backed by huge pages.
+const (
+	strChunk = 64 << 10
+	bigChunk = 8 << 20
+)
+
+// keep returns s as a string carved from the current chunk.
+func (v *v2Reader) keep(s []byte) string {
+	if len(s) == 0 {
+		return ""
+	}
+	if len(s) > strChunk/4 {
+		return string(s)
+	}
+	if len(s) > cap(v.chunk)-len(v.chunk) {
+		v.chunk = bigSlice[byte](0, max(v.chunkSize, strChunk), false)
+	}
+	n := len(v.chunk)
+	v.chunk = append(v.chunk, s...)
+	// The chunk's bytes up to len are never written again.
+	return unsafe.String(&v.chunk[n], len(s))
 }
 
 // rec is a cursor over one record.
@@ -359,6 +398,7 @@ func (v *v2Reader) parse(r *rec) (*Entry, error) {
 		return nil, errors.New("bad path")
 	}
 	v.path = append(v.path[:shared], suffix...)
+	v.shared = int(shared)
 	if len(v.path) > MaxLine {
 		return nil, fmt.Errorf("path longer than %d bytes", MaxLine)
 	}
@@ -373,11 +413,17 @@ func (v *v2Reader) parse(r *rec) (*Entry, error) {
 	if int(code) >= len(v2Types) {
 		return nil, fmt.Errorf("bad type %d", code)
 	}
-	if len(v.slab) == 0 {
-		v.slab = make([]Entry, 256)
+	var e *Entry
+	if v.reuse != nil {
+		e = v.reuse
+		*e = Entry{}
+	} else {
+		if len(v.slab) == 0 {
+			v.slab = make([]Entry, 256)
+		}
+		e = &v.slab[0]
+		v.slab = v.slab[1:]
 	}
-	e := &v.slab[0]
-	v.slab = v.slab[1:]
 	e.Type = v2Types[code]
 	flags := r.uvarint("flags")
 	if flags&^v2AllFlags != 0 || flags&(v2SHA256Raw|v2SHA256Str) == v2SHA256Raw|v2SHA256Str ||
@@ -420,7 +466,7 @@ func (v *v2Reader) parse(r *rec) (*Entry, error) {
 		return nil, r.err
 	}
 	v.strs = s
-	all := string(s)
+	all := v.keep(s)
 	e.Path, all = all[:len(v.path)], all[len(v.path):]
 	e.Target, all = all[:len(target)], all[len(target):]
 	e.SHA256, all = all[:dlen[0]], all[dlen[0]:]
@@ -475,9 +521,16 @@ func (v *v2Reader) parse(r *rec) (*Entry, error) {
 }
 
 // decodeV2 decodes a format 2 body: exactly want records, with clean
-// absolute paths in strictly increasing order.
-func decodeV2(body io.Reader, want int, fn func(*Entry) error) error {
+// absolute paths in strictly increasing order. With reuse, fn gets the
+// same Entry for every record (it may keep the strings, not the entry).
+func decodeV2(body io.Reader, want int, reuse bool, fn func(*Entry) error) error {
 	v := &v2Reader{br: bufio.NewReaderSize(body, MaxLine+binary.MaxVarintLen64)}
+	if reuse {
+		v.reuse = &Entry{}
+		if want > bigChunk/128 { // about 128 bytes of strings an entry
+			v.chunkSize = bigChunk
+		}
+	}
 	for v.n < want {
 		e, err := v.next()
 		if err != nil {
@@ -486,7 +539,8 @@ func decodeV2(body io.Reader, want int, fn func(*Entry) error) error {
 		if !strings.HasPrefix(e.Path, "/") || path.Clean(e.Path) != e.Path || strings.IndexByte(e.Path, 0) >= 0 {
 			return fmt.Errorf("entry %d: bad path %q", v.n+1, e.Path)
 		}
-		if v.n > 0 && e.Path <= v.prev {
+		// The paths share their first v.shared bytes (prefix coding).
+		if v.n > 0 && e.Path[v.shared:] <= v.prev[v.shared:] {
 			return fmt.Errorf("entry %d: %q out of order", v.n+1, e.Path)
 		}
 		v.prev = e.Path

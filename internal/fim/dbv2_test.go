@@ -199,7 +199,7 @@ func TestDBv2Malformed(t *testing.T) {
 // decodeBodyV2 decodes a whole format 2 body (the fuzz target).
 func decodeBodyV2(body []byte, want int) ([]*Entry, error) {
 	var out []*Entry
-	err := decodeV2(bytes.NewReader(body), want, func(e *Entry) error {
+	err := decodeV2(bytes.NewReader(body), want, false, func(e *Entry) error {
 		out = append(out, e)
 		return nil
 	})

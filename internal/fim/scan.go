@@ -11,6 +11,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+	"unsafe"
 
 	"github.com/cradle-cra/cradle/internal/remedy"
 	"github.com/cradle-cra/cradle/internal/target"
@@ -79,6 +80,9 @@ type walker struct {
 	mu                             sync.Mutex
 	snap                           *Snapshot
 	slab                           []Entry // under mu (newEntry)
+	slabs                          int     // slabs allocated, under mu
+	chunk                          []byte  // holds entries' paths, under mu (keepPath)
+	chunks                         int     // chunks allocated, under mu
 	entries, hashed, reused, bytes atomic.Int64
 	noXattrs                       sync.Once
 
@@ -115,6 +119,10 @@ func Walk(ctx context.Context, t target.Target, p *Policy, o Options) (*Snapshot
 		snap: &Snapshot{}, rootDev: map[string]uint64{}}
 	if p.wantsNames() {
 		w.names = loadNames(t)
+	}
+	if x, ok := o.Lender.(*walkIndex); ok {
+		// As many entries as last time, give or take.
+		w.snap.Entries = bigSlice[*Entry](0, x.expect+x.expect/16, true)
 	}
 	w.useLinks()
 	jobs := make(chan job, workers*4)
@@ -218,7 +226,33 @@ func (w *walker) progress() (stop func()) {
 
 // record makes the entry of fi when the policy selects it, and returns
 // it when its content must be hashed.
-func (w *walker) record(fi target.FileInfo) *Entry { return w.recordAs(fi, "/"+fi.Path) }
+func (w *walker) record(fi target.FileInfo) *Entry { return w.recordAs(fi, w.keepPath(fi.Path)) }
+
+// keepPath returns "/"+rel carved from a block of paths: one allocation
+// for thousands of entries. The blocks double from pathChunk bytes to
+// pathChunk<<maxChunkShift (8 MiB, huge pages).
+func (w *walker) keepPath(rel string) string {
+	n := len(rel) + 1
+	if n > pathChunk/4 {
+		return "/" + rel
+	}
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if n > cap(w.chunk)-len(w.chunk) {
+		w.chunk = bigSlice[byte](0, pathChunk<<min(w.chunks, maxChunkShift), false)
+		w.chunks++
+	}
+	i := len(w.chunk)
+	w.chunk = append(w.chunk, '/')
+	w.chunk = append(w.chunk, rel...)
+	// The block's bytes up to its length are never written again.
+	return unsafe.String(&w.chunk[i], n)
+}
+
+const (
+	pathChunk     = 32 << 10
+	maxChunkShift = 8
+)
 
 // recordAs is record with fi named abs.
 func (w *walker) recordAs(fi target.FileInfo, abs string) *Entry {
@@ -265,14 +299,16 @@ func (w *walker) recordAs(fi target.FileInfo, abs string) *Entry {
 }
 
 // newEntry returns a zero entry, already in the snapshot (read only
-// once the walk is over). Entries come from slabs of entrySlab: one
-// allocation, and one object for the collector, per slab instead of
-// per entry; every entry lives until the walk's end anyway.
+// once the walk is over). Entries come from slabs: one allocation, and
+// one object for the collector, per slab instead of per entry; every
+// entry lives until the walk's end anyway. Slabs double from entrySlab
+// to maxEntrySlab entries, large enough for huge pages (bigSlice).
 func (w *walker) newEntry() *Entry {
 	w.entries.Add(1)
 	w.mu.Lock()
 	if len(w.slab) == 0 {
-		w.slab = make([]Entry, entrySlab)
+		w.slab = bigSlice[Entry](entrySlab<<min(w.slabs, maxSlabShift), entrySlab<<min(w.slabs, maxSlabShift), true)
+		w.slabs++
 	}
 	e := &w.slab[0]
 	w.slab = w.slab[1:]
@@ -281,8 +317,12 @@ func (w *walker) newEntry() *Entry {
 	return e
 }
 
-// entrySlab is how many entries one allocation holds.
-const entrySlab = 256
+// entrySlab is how many entries the first slab holds; the slabs after
+// it double up to entrySlab<<maxSlabShift (7.3 MiB).
+const (
+	entrySlab    = 256
+	maxSlabShift = 7
+)
 
 // lend takes e's digests from the previous walk (Options).
 func (w *walker) lend(e *Entry, sel *Selection) bool {

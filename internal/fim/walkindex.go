@@ -30,6 +30,9 @@ type walkIndex struct {
 	pubRecs  []oldRec
 	n        atomic.Int64
 	grown    bool
+	// expect is the number of entries the signed header announces
+	// (bounded): what a walk compared with them is likely to find.
+	expect int
 
 	names  []string // owner and group names; names[0] is ""; read after done
 	nameIx map[string]uint16
@@ -81,7 +84,7 @@ func ReadForWalk(open func() (io.ReadCloser, error), keys envelope.Keys) (*DB, e
 	if err != nil {
 		return nil, err
 	}
-	x := &walkIndex{done: make(chan struct{})}
+	x := &walkIndex{done: make(chan struct{}), expect: int(max(0, min(int64(h.Entries), h.BodySize/8, 1<<21)))}
 	x.more = sync.NewCond(&x.mu)
 	go x.decode(data, keys)
 	return &DB{Header: h, KeyID: keyID, Digest: fileDigest(data), walk: x}, nil
@@ -97,7 +100,7 @@ func readAll(f io.Reader) ([]byte, error) {
 			n = min(max(fi.Size()+1, n), MaxFile+1)
 		}
 	}
-	data := make([]byte, 0, n)
+	data := bigSlice[byte](0, int(n), false)
 	for int64(len(data)) <= MaxFile {
 		if len(data) == cap(data) {
 			data = append(data, 0)[:len(data)]
@@ -136,7 +139,7 @@ func readHead(data []byte, keys envelope.Keys) (Header, string, error) {
 // decode runs scan over data (which verifies the whole file again,
 // header and body) into the index, then releases the waiting walk.
 func (x *walkIndex) decode(data []byte, keys envelope.Keys) {
-	_, err := scan(bytes.NewReader(data), keys, x.reserve, x.add)
+	_, err := scan(bytes.NewReader(data), keys, scanOpts{start: x.reserve, reuse: true, noFileDigest: true}, x.add)
 	x.mu.Lock()
 	x.err, x.finished = err, true
 	if err != nil {
@@ -148,9 +151,9 @@ func (x *walkIndex) decode(data []byte, keys envelope.Keys) {
 }
 
 func (x *walkIndex) reserve(h Header) {
-	n := int(max(0, min(int64(h.Entries), h.BodySize/8, 1<<21))) // a record is more than 8 bytes
-	x.paths = make([]string, 0, n)
-	x.recs = make([]oldRec, 0, n)
+	n := x.expect
+	x.paths = bigSlice[string](0, n, true)
+	x.recs = bigSlice[oldRec](0, n, true)
 	x.pubPaths, x.pubRecs = x.paths[:n], x.recs[:n]
 }
 

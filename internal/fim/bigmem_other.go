@@ -1,0 +1,5 @@
+//go:build !linux
+
+package fim
+
+func adviseHuge([]byte) (lo, hi int) { return 0, 0 }
