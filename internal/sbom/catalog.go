@@ -162,7 +162,8 @@ func (c Component) AllHashes() []Hash {
 var (
 	linkedCatalogers   = map[string]bool{"go-binary": true, "cargo-auditable": true}
 	declaredCatalogers = map[string]bool{"go-mod": true, "npm-lock": true, "yarn-lock": true, "pnpm-lock": true,
-		"python-requirements": true, "poetry-lock": true, "uv-lock": true, "cargo-lock": true}
+		"python-requirements": true, "poetry-lock": true, "uv-lock": true, "cargo-lock": true,
+		"pipfile-lock": true, "python-setup": true, "github-actions": true}
 )
 
 // catalogFacts fills the TR-03183-2 facts of a catalogued component:
@@ -184,6 +185,9 @@ func catalogFacts(c *Component, p catalogers.Package) {
 	}
 	if c.Version == "" {
 		c.unavailable("version", src+" states no version")
+	}
+	if c.PURL == "" && p.Type != catalogers.TypeFile {
+		c.unavailable("identifier", src+" refers to it by a path in its own tree, which names no package (no package URL)")
 	}
 	if p.Type == catalogers.TypeFile {
 		c.Executable = executableWord(p.Executable)

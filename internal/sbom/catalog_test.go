@@ -66,7 +66,7 @@ func TestGoldenLangs(t *testing.T) {
 			}
 		}
 	}
-	if len(doc.Components) != 32 || edges != 15 {
+	if len(doc.Components) != 49 || edges != 16 {
 		t.Errorf("%d components, %d edges", len(doc.Components), edges)
 	}
 }

@@ -115,6 +115,7 @@ func registry() []Cataloger {
 		pyRequirements{},
 		poetryLock{},
 		uvLock{},
+		pipfileLock{}, pySetup{}, ghActions{},
 		cargoLock{},
 		cargoAuditable{},
 		javaArchive{},

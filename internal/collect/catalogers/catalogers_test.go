@@ -33,7 +33,11 @@ func collect(t *testing.T, root string, o Options) *Result {
 // line renders a package for comparison: cataloger, purl, licence, location
 // and its dependencies' keys.
 func line(p Package) string {
-	s := fmt.Sprintf("%s %s %s", p.Cataloger, p.PURL, p.Location)
+	id := p.PURL
+	if id == "" && p.Type != TypeFile {
+		id = p.Name + "@" + p.Version // no package URL (a local reference)
+	}
+	s := fmt.Sprintf("%s %s %s", p.Cataloger, id, p.Location)
 	if p.License != "" {
 		s += " license=" + p.License
 	}
@@ -55,6 +59,13 @@ func TestCollectLangs(t *testing.T) {
 	want := []string{
 		"yarn-lock pkg:npm/berry-app@0.0.0-use.local /srv/berry/yarn.lock app deps=kleur@4.1.5",
 		"yarn-lock pkg:npm/kleur@4.1.5 /srv/berry/yarn.lock",
+		"github-actions pkg:github/actions/setup-python@v5 /srv/ci/.github/actions/setup/action.yml",
+		"github-actions ./.github/workflows/reusable.yml@ /srv/ci/.github/workflows/ci.yml",
+		"github-actions pkg:github/slsa-framework/slsa-github-generator@v2.0.0#.github/workflows/generator_generic_slsa3.yml /srv/ci/.github/workflows/ci.yml",
+		"github-actions pkg:github/actions/checkout@v4.1.0 /srv/ci/.github/workflows/ci.yml",
+		"github-actions pkg:github/actions/checkout@8ade135a41bc03ea155e62e844d188df1ea18608 /srv/ci/.github/workflows/ci.yml",
+		"github-actions pkg:github/github/codeql-action@v3#init /srv/ci/.github/workflows/ci.yml",
+		"github-actions ./.github/actions/setup@ /srv/ci/.github/workflows/ci.yml",
 		"go-mod pkg:golang/example.org/cradle/goapp /srv/goapp/go.mod app deps=github.com/fork/alpha@v1.4.3",
 		"go-mod pkg:golang/github.com/fork/alpha@v1.4.3 /srv/goapp/go.mod",
 		"go-mod pkg:golang/golang.org/x/text@v0.3.7 /srv/goapp/go.mod",
@@ -64,10 +75,19 @@ func TestCollectLangs(t *testing.T) {
 		"npm-lock pkg:npm/ms@2.0.0 /srv/oldweb/package-lock.json",
 		"pnpm-lock pkg:npm/react-dom@18.2.0 /srv/pnpm/pnpm-lock.yaml deps=react@18.2.0",
 		"pnpm-lock pkg:npm/react@18.2.0 /srv/pnpm/pnpm-lock.yaml",
+		"pipfile-lock pkg:pypi/pyasn1@0.4.4 /srv/py/Pipfile.lock",
+		"pipfile-lock pkg:pypi/alabaster@0.7.12 /srv/py/Pipfile.lock",
+		"python-requirements pkg:pypi/pytest@6.2.5 /srv/py/dev-requirements.txt",
+		"python-requirements pkg:pypi/pytest@4.6.11 /srv/py/dev-requirements.txt",
+		"python-requirements pkg:pypi/backports-zoneinfo@0.2.1 /srv/py/dev-requirements.txt",
 		"poetry-lock pkg:pypi/certifi@2024.8.30 /srv/py/poetry.lock",
 		"poetry-lock pkg:pypi/requests@2.32.3 /srv/py/poetry.lock deps=certifi",
 		"python-requirements pkg:pypi/idna@3.7 /srv/py/requirements.txt",
 		"python-requirements pkg:pypi/requests@2.32.3 /srv/py/requirements.txt",
+		"python-setup pkg:pypi/cryptography@36.0.2 /srv/py/setup.py",
+		"python-setup pkg:pypi/pyopenssl@22.0.0 /srv/py/setup.py",
+		"python-setup pkg:pypi/httplib2@0.20.4 /srv/py/setup.py",
+		"python-setup pkg:pypi/google-auth@2.17.0 /srv/py/setup.py",
 		"uv-lock pkg:pypi/pyapp@0.1.0 /srv/py/uv.lock app deps=six",
 		"uv-lock pkg:pypi/six@1.16.0 /srv/py/uv.lock",
 		"cargo-lock pkg:cargo/rustapp@0.1.0 /srv/rust/Cargo.lock app deps=itoa@1.0.11,serde@1.0.210",
@@ -82,6 +102,7 @@ func TestCollectLangs(t *testing.T) {
 		"npm-lock pkg:npm/left-pad@1.3.0 /srv/web/package-lock.json license=WTFPL",
 		"yarn-lock pkg:npm/%40acme/colors@3.2.5 /srv/yarn1/yarn.lock",
 		"yarn-lock pkg:npm/tiny-cli@1.0.0 /srv/yarn1/yarn.lock deps=@acme/colors@3.2.5",
+		"python-installed pkg:pypi/eggdir@1.0 /usr/lib/python3/dist-packages/eggdir-1.0-py3.11.egg/EGG-INFO/PKG-INFO license=MIT deps=idna",
 		"python-installed pkg:pypi/idna@3.6 /usr/lib/python3/dist-packages/idna-3.6.dist-info/METADATA license=BSD-3-Clause",
 		"python-installed pkg:pypi/oldegg@0.9 /usr/lib/python3/dist-packages/oldegg.egg-info/PKG-INFO license=MIT",
 		"python-installed pkg:pypi/tiny-http@2.1.0 /usr/lib/python3/dist-packages/tinyhttp-2.1.0.dist-info/METADATA license=BSD-3-Clause deps=idna",

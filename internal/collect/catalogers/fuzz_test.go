@@ -116,3 +116,23 @@ func FuzzPomLicense(f *testing.F) {
 		pomLicense(b)
 	})
 }
+
+func FuzzPipfileLock(f *testing.F) {
+	seed(f, "srv/py/Pipfile.lock")
+	f.Fuzz(func(t *testing.T, b []byte) { parsePipfileLock(b) })
+}
+
+func FuzzSetupPy(f *testing.F) {
+	seed(f, "srv/py/setup.py")
+	f.Add([]byte(`x = ['a==1', """b==2""", "c==3`))
+	f.Fuzz(func(t *testing.T, b []byte) { parseSetupPy(b) })
+}
+
+func FuzzGHActions(f *testing.F) {
+	seed(f, "srv/ci/.github/workflows/ci.yml", "srv/ci/.github/actions/setup/action.yml")
+	f.Add([]byte("x: &a {uses: a/b@v1}\njobs: {j: {steps: [*a, *a]}}\n"))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		parseGHActions(b, false)
+		parseGHActions(b, true)
+	})
+}

@@ -12,8 +12,9 @@ import (
 )
 
 // pyInstalled reads installed Python distributions: the core metadata of
-// NAME.dist-info/METADATA (wheels) and NAME.egg-info/PKG-INFO (eggs, and
-// an .egg-info that is itself the metadata file).
+// NAME.dist-info/METADATA (wheels), NAME.egg-info/PKG-INFO (eggs, and
+// an .egg-info that is itself the metadata file) and
+// NAME-VER-pyX.Y.egg/EGG-INFO/PKG-INFO (an unpacked egg directory).
 type pyInstalled struct{}
 
 func (pyInstalled) Name() string { return "python-installed" }
@@ -24,7 +25,7 @@ func (pyInstalled) Match(fi target.FileInfo) bool {
 	case base == "METADATA":
 		return strings.HasSuffix(dir, ".dist-info")
 	case base == "PKG-INFO":
-		return strings.HasSuffix(dir, ".egg-info")
+		return strings.HasSuffix(dir, ".egg-info") || dir == "EGG-INFO" && strings.HasSuffix(path.Dir(path.Dir(fi.Path)), ".egg")
 	}
 	return strings.HasSuffix(base, ".egg-info")
 }
@@ -40,6 +41,9 @@ func (pyInstalled) Catalog(_ context.Context, f *File) ([]Package, error) {
 	site := path.Dir(f.Path())
 	if !strings.HasSuffix(f.Info.Path, ".egg-info") {
 		site = path.Dir(site)
+	}
+	if strings.HasSuffix(site, ".egg") {
+		site = path.Dir(site) // NAME.egg/EGG-INFO/PKG-INFO
 	}
 	for i := range pkgs {
 		pkgs[i].Scope = site
@@ -138,14 +142,21 @@ func pyPackage(name, version string) Package {
 }
 
 // pyRequirements reads pinned requirements files: only "name==version"
-// (or "===") lines say what is installed; ranges say nothing.
+// (or "===") lines say what is installed; ranges say nothing. A file
+// is one when its name contains "requirements" and ends in ".txt"
+// (requirements.txt, requirements-test.txt, dev-requirements.txt …), or
+// it is a ".txt" file in a directory named "requirements"
+// (requirements/dev.txt).
 type pyRequirements struct{}
 
 func (pyRequirements) Name() string { return "python-requirements" }
 
 func (pyRequirements) Match(fi target.FileInfo) bool {
 	b := path.Base(fi.Path)
-	return strings.HasPrefix(b, "requirements") && strings.HasSuffix(b, ".txt")
+	if !strings.HasSuffix(b, ".txt") {
+		return false
+	}
+	return strings.Contains(b, "requirements") || path.Base(path.Dir(fi.Path)) == "requirements"
 }
 
 func (pyRequirements) Catalog(_ context.Context, f *File) ([]Package, error) {
@@ -153,7 +164,30 @@ func (pyRequirements) Catalog(_ context.Context, f *File) ([]Package, error) {
 	if err != nil {
 		return nil, err
 	}
-	return parseRequirements(b), nil
+	pkgs := parseRequirements(b)
+	if devRequirements(f.Info.Path) {
+		for i := range pkgs {
+			pkgs[i].Properties = append(pkgs[i].Properties, Property{"python:dev", "true"})
+		}
+	}
+	return pkgs, nil
+}
+
+// devRequirements tells a development or test requirements file by a
+// word of its name ("dev-requirements.txt", "requirements-test.txt",
+// "requirements/testing.txt"): what it pins is not what the project
+// installs to run.
+func devRequirements(p string) bool {
+	words := strings.FieldsFunc(strings.ToLower(strings.TrimSuffix(path.Base(p), ".txt")), func(r rune) bool {
+		return r == '-' || r == '_' || r == '.'
+	})
+	for _, w := range words {
+		switch w {
+		case "dev", "devel", "develop", "development", "test", "tests", "testing":
+			return true
+		}
+	}
+	return false
 }
 
 var pyPinRE = regexp.MustCompile(`^([A-Za-z0-9][A-Za-z0-9._-]*)\s*(\[[^\]]*\])?\s*===?\s*([A-Za-z0-9][A-Za-z0-9.+!_-]*)\s*(;.*)?$`)
@@ -178,13 +212,15 @@ func parseRequirements(b []byte) []Package {
 			continue
 		}
 		p := pyPackage(m[1], m[3])
-		if seen[p.Key] {
+		// One name may be pinned to several versions under different
+		// markers (python_version); each is kept.
+		if seen[p.Key+"@"+p.Version] {
 			continue
 		}
-		seen[p.Key] = true
+		seen[p.Key+"@"+p.Version] = true
 		out = append(out, p)
 	}
-	return out
+	return pyDedupe(out)
 }
 
 // poetryLock reads poetry.lock: [[package]] tables with name, version
