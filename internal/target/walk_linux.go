@@ -49,6 +49,7 @@ type walkJob struct {
 	name   string     // name in parent
 	path   string     // root-relative
 	dev    uint64
+	tag    int32 // WalkListings: the directory's tag
 }
 
 type linuxWalker struct {
@@ -66,6 +67,9 @@ type linuxWalker struct {
 	err    error
 	// noNoatime: O_NOATIME was refused (not the owner of a file).
 	noNoatime atomic.Bool
+	// list, for WalkListings, replaces fn; listMu serialises its calls.
+	list   ListingFunc
+	listMu sync.Mutex
 }
 
 func walkDirImpl(ctx context.Context, d *dirTarget, opts WalkOptions, fn WalkFunc) error {
@@ -141,7 +145,11 @@ func (w *linuxWalker) work() {
 		w.active++
 		w.mu.Unlock()
 
-		children = w.visit(j, buf, children[:0])
+		if w.list != nil {
+			children = w.visitList(j, buf, children[:0])
+		} else {
+			children = w.visit(j, buf, children[:0])
+		}
 
 		w.mu.Lock()
 		if w.err == nil {

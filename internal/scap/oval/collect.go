@@ -109,9 +109,10 @@ func (ev *Evaluator) collectObject(ctx context.Context, id string, depth int) *c
 				}
 			}
 		}
-		obj.Keep = func(it Item) (bool, error) {
-			for _, f := range od.Filters {
-				r, msg := ev.state(ctx, f.StateRef, it, depth+1)
+		memo := make([]stateMemo, len(od.Filters))
+		obj.KeepFrom = func(it Fields) (bool, error) {
+			for i, f := range od.Filters {
+				r, msg := ev.stateCached(ctx, f.StateRef, it, depth+1, &memo[i])
 				if r == Error {
 					return false, fmt.Errorf("filter %s: %s", f.StateRef, msg)
 				}
@@ -121,6 +122,7 @@ func (ev *Evaluator) collectObject(ctx context.Context, id string, depth int) *c
 			}
 			return true, nil
 		}
+		obj.Keep = func(it Item) (bool, error) { return obj.KeepFrom(fieldMap(it.Fields)) }
 	}
 	var got Collected
 	var err error

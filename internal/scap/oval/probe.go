@@ -168,6 +168,10 @@ type Object struct {
 	// may hand Keep a partial item first and build the whole one only
 	// for items it keeps.
 	KeepFields []string
+	// KeepFrom is Keep over a field source the probe computes on demand
+	// (nil when there are no filters). Keep and KeepFrom remember state
+	// results between calls: a probe calls them from one goroutine.
+	KeepFrom func(Fields) (bool, error)
 }
 
 // Entity returns the named entity or nil.

@@ -29,6 +29,9 @@ type Regex struct {
 	Engine  string
 	re      *regexp.Regexp
 	re2     *regexp2.Regexp
+	// oneLine: the pattern is "^.*$", which matches exactly the strings
+	// without a newline (object filenames "^.*$" test every file of a walk).
+	oneLine bool
 }
 
 // regexCache holds compiled patterns by text (content reuses a few
@@ -63,7 +66,7 @@ func CompileRegex(pattern string) (*Regex, error) {
 func compileRegex(pattern string) (*Regex, error) {
 	pattern = translatePCRE(pattern)
 	if re, err := regexp.Compile(pattern); err == nil {
-		return &Regex{Pattern: pattern, Engine: EngineRE2, re: re}, nil
+		return &Regex{Pattern: pattern, Engine: EngineRE2, re: re, oneLine: pattern == "^.*$"}, nil
 	}
 	re2, err := regexp2.Compile(pattern)
 	if err != nil {
@@ -75,6 +78,9 @@ func compileRegex(pattern string) (*Regex, error) {
 
 // MatchString reports whether s contains a match.
 func (r *Regex) MatchString(s string) (bool, error) {
+	if r.oneLine {
+		return !strings.Contains(s, "\n"), nil
+	}
 	if r.re != nil {
 		return r.re.MatchString(s), nil
 	}

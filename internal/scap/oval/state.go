@@ -9,6 +9,23 @@ import (
 // item's fields of that name (entity_check over the item's values, var_check
 // over the variable's values), combined with the state's operator.
 func (ev *Evaluator) state(ctx context.Context, id string, it Item, depth int) (ResultValue, string) {
+	return ev.stateFrom(ctx, id, fieldMap(it.Fields), depth)
+}
+
+// Fields gives an item's values by field name (nil when it has none). A
+// probe that searches whole trees implements it over its own data, so a
+// filter computes only the fields its states test, and only for the
+// states it reaches.
+type Fields interface {
+	Field(name string) []Value
+}
+
+type fieldMap map[string][]Value
+
+func (m fieldMap) Field(name string) []Value { return m[name] }
+
+// stateFrom is state over any field source.
+func (ev *Evaluator) stateFrom(ctx context.Context, id string, it Fields, depth int) (ResultValue, string) {
 	sd := ev.doc.States[id]
 	if sd == nil {
 		return Error, fmt.Sprintf("no state %s", id)
@@ -20,7 +37,7 @@ func (ev *Evaluator) state(ctx context.Context, id string, it Item, depth int) (
 	var rs []ResultValue
 	msg := ""
 	for _, e := range sd.Entities {
-		r, m := ev.stateEntity(ctx, e, it.Fields[e.Name], depth)
+		r, m := ev.stateEntity(ctx, e, it.Field(e.Name), depth)
 		if m != "" && msg == "" {
 			msg = fmt.Sprintf("state %s %s: %s", id, e.Name, m)
 		}
@@ -107,4 +124,56 @@ func orAll(c Check) Check {
 		return CheckAll
 	}
 	return c
+}
+
+// stateMemo caches a filter state's results by the values of the fields
+// it tests: over a walk of / the first filter of an object sees a million
+// items but only a handful of distinct (type, owrite) or (suid, sgid)
+// tuples. A state's result depends on nothing else within one evaluation
+// (variables keep their values), so the cached answer is the computed one.
+// Distinct keys are bounded; past the bound states are computed.
+type stateMemo struct {
+	res map[string]memoResult
+	key []byte
+}
+
+type memoResult struct {
+	r   ResultValue
+	msg string
+}
+
+const maxStateMemo = 4096
+
+func (ev *Evaluator) stateCached(ctx context.Context, id string, it Fields, depth int, m *stateMemo) (ResultValue, string) {
+	sd := ev.doc.States[id]
+	if sd == nil {
+		return ev.stateFrom(ctx, id, it, depth)
+	}
+	m.key = m.key[:0]
+	for _, e := range sd.Entities {
+		if e.Datatype == Record {
+			return ev.stateFrom(ctx, id, it, depth)
+		}
+		for _, v := range it.Field(e.Name) {
+			if v.Record != nil {
+				return ev.stateFrom(ctx, id, it, depth)
+			}
+			m.key = append(m.key, v.Datatype...)
+			m.key = append(m.key, 0)
+			m.key = append(m.key, v.Text...)
+			m.key = append(m.key, 0)
+		}
+		m.key = append(m.key, 1)
+	}
+	if c, ok := m.res[string(m.key)]; ok {
+		return c.r, c.msg
+	}
+	r, msg := ev.stateFrom(ctx, id, it, depth)
+	if m.res == nil {
+		m.res = map[string]memoResult{}
+	}
+	if len(m.res) < maxStateMemo {
+		m.res[string(m.key)] = memoResult{r, msg}
+	}
+	return r, msg
 }

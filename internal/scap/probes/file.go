@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"maps"
 
 	"github.com/cradle-cra/cradle/internal/scap/oval"
 	"github.com/cradle-cra/cradle/internal/target"
@@ -20,49 +19,91 @@ func (p fileProbe) Collect(ctx context.Context, obj *oval.Object, env *oval.Env)
 	// A walk of / yields hundreds of thousands of files: the object's
 	// filters run on one reused item, and only the kept ones are copied.
 	scratch := map[string][]oval.Value{}
+	src := fileSource{t: env.Target}
 	err := p.fc.resolveFiles(ctx, env.Target, obj, func(r fileRef) error {
-		var fi target.FileInfo
-		if r.info != nil {
-			fi = r.info.fileInfo()
-		} else {
-			var err error
-			fi, err = env.Target.Lstat(r.abs())
-			if err != nil {
-				if errors.Is(err, fs.ErrNotExist) {
-					return nil
-				}
-				return fmt.Errorf("stat %s: %w", r.abs(), err)
-			}
-		}
-		if obj.Keep == nil {
-			items = append(items, oval.Item{Fields: fileFields(map[string][]oval.Value{}, r, fi)})
-			return nil
-		}
-		if obj.KeepFields != nil {
-			// Only what the filters look at, then the whole item if kept.
-			clear(scratch)
-			for _, name := range obj.KeepFields {
-				if v := fileField(name, r, fi); v != nil {
-					scratch[name] = v
-				}
-			}
-			if ok, err := keep(obj, oval.Item{Fields: scratch}); err != nil || !ok {
+		src.reset(r)
+		if r.info == nil {
+			if err := src.stat(); err != nil || src.gone {
 				return err
 			}
-			items = append(items, fileItem(r, fi))
-			return nil
 		}
-		it := oval.Item{Fields: fileFields(scratch, r, fi)}
-		if ok, err := keep(obj, it); err != nil || !ok {
+		if obj.KeepFrom != nil {
+			// Fields computed as the filters' states ask for them.
+			ok, err := obj.KeepFrom(&src)
+			if err == nil {
+				err = src.err
+			}
+			if err != nil || !ok {
+				return err
+			}
+		}
+		if err := src.stat(); err != nil {
 			return err
 		}
-		items = append(items, oval.Item{Fields: maps.Clone(scratch)})
+		if src.gone {
+			return nil
+		}
+		if obj.KeepFrom == nil && obj.Keep != nil {
+			it := oval.Item{Fields: fileFields(scratch, r, src.fi)}
+			if ok, err := keep(obj, it); err != nil || !ok {
+				return err
+			}
+		}
+		items = append(items, fileItem(r, src.fi))
 		return nil
 	})
 	if err != nil {
 		return oval.Collected{}, err
 	}
 	return collected(items), nil
+}
+
+// fileSource is one file's item fields, computed on demand.
+type fileSource struct {
+	t target.Target
+	r fileRef
+	// fi is the file's lstat once stated is set; before, what a walk
+	// kept of it (type, mode, owner).
+	fi     target.FileInfo
+	stated bool
+	gone   bool  // the file vanished before it could be stated
+	err    error // a stat error met while a filter asked for a field
+}
+
+func (s *fileSource) reset(r fileRef) {
+	s.r, s.stated, s.gone, s.err = r, false, false, nil
+	s.fi = target.FileInfo{}
+	if r.info != nil {
+		s.fi = r.info.fileInfo()
+	}
+}
+
+func (s *fileSource) Field(name string) []oval.Value {
+	switch name {
+	case "size", "m_time", "c_time":
+		if err := s.stat(); err != nil && s.err == nil {
+			s.err = err
+		}
+	}
+	return fileField(name, s.r, s.fi)
+}
+
+// stat replaces fi with an lstat of the file; a file that no longer
+// exists is marked gone.
+func (s *fileSource) stat() error {
+	if s.stated || s.gone {
+		return nil
+	}
+	fi, err := s.t.Lstat(s.r.abs())
+	if err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			s.gone = true
+			return nil
+		}
+		return fmt.Errorf("stat %s: %w", s.r.abs(), err)
+	}
+	s.fi, s.stated = fi, true
+	return nil
 }
 
 // fileType names a file type as OVAL's unix file_item does.
@@ -85,6 +126,17 @@ func fileType(m fs.FileMode) string {
 	}
 	return ""
 }
+
+// typeValues holds one shared read-only value per file type name.
+var typeValues = func() map[string][]oval.Value {
+	m := map[string][]oval.Value{}
+	for _, t := range []string{"regular", "directory", "symbolic link", "character special", "block special", "fifo", "socket", ""} {
+		m[t] = str(t)[:1:1]
+	}
+	return m
+}()
+
+func typeValue(m fs.FileMode) []oval.Value { return typeValues[fileType(m)] }
 
 // Shared read-only boolean values (full capacity, so an append copies).
 var (
@@ -146,7 +198,7 @@ func fileField(name string, r fileRef, fi target.FileInfo) []oval.Value {
 		}
 		return str(r.Name)
 	case "type":
-		return str(fileType(m))
+		return typeValue(m)
 	case "user_id":
 		return intv(int64(fi.UID))
 	case "group_id":

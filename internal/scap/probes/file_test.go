@@ -124,8 +124,8 @@ func TestWalkReuse(t *testing.T) {
 		t.Errorf("usr/lib walked again (%d walks)", len(fc.walks))
 	}
 	var got []string
-	_ = lib.each("usr/lib", 1, func(_ int, _ *entry, sub string, depth int) error {
-		got = append(got, fmt.Sprintf("%s:%d", sub, depth))
+	_ = lib.each("usr/lib", 1, func(_ int, _ *entry, dir, name string, depth int) error {
+		got = append(got, fmt.Sprintf("%s:%d", joinSub(dir, name), depth))
 		return nil
 	})
 	sort.Strings(got)

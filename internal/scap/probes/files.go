@@ -10,7 +10,6 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"time"
 	"unsafe"
 
 	"github.com/cradle-cra/cradle/internal/scap/oval"
@@ -22,7 +21,7 @@ import (
 // (filename xsi:nil).
 type fileRef struct {
 	Dir, Name string
-	// info is the entry's lstat, when a walk already has it.
+	// info is what a walk kept of the entry's lstat (type, mode, owner).
 	info *entry
 }
 
@@ -40,24 +39,26 @@ type walkKey struct {
 }
 
 type walkResult struct {
-	names   [][]byte         // name arena, in chunks that never move
-	dirs    []string         // parent paths, root-relative
-	dirIdx  map[string]int32 // parent path → index in dirs
+	// names is the name arena, in chunks of nameChunk bytes that never
+	// move; a name never spans two chunks.
+	names   [][]byte
 	once    sync.Once
 	done    bool // set under fileCache.mu once the walk is complete
 	base    string
 	baseIdx int // index of base's own entry, -1 if none
 	ents    entries
-	// The child index: the entries whose parent is dirs[d] are
-	// kids[kidAt[d]:kidAt[d+1]], in walk order (one int32 per entry, where
-	// a map of slices cost about four times as much on a host's /).
+	// lists counts the directory listings: each directory entry's list
+	// field numbers its own, and the entries listed in it have it as dir.
+	lists int32
+	// The child index: the entries listed in directory listing d are
+	// kids[kidAt[d]:kidAt[d+1]], in walk order (one int32 per entry).
 	kids  []int32
 	kidAt []int32
 	err   error
 }
 
-// children returns the indices of the entries whose parent is dirs[d]
-// (none for d < 0).
+// children returns the indices of the entries listed in listing d (none
+// for d < 0).
 func (w *walkResult) children(d int32) []int32 {
 	if d < 0 || int(d)+1 >= len(w.kidAt) {
 		return nil
@@ -65,11 +66,11 @@ func (w *walkResult) children(d int32) []int32 {
 	return w.kids[w.kidAt[d]:w.kidAt[d+1]]
 }
 
-// dirOf returns the index in dirs of the root-relative directory path
-// rel, -1 when no entry has it as parent.
+// dirOf returns the listing of the root-relative directory path rel, -1
+// when the walk has none.
 func (w *walkResult) dirOf(rel string) int32 {
-	if d, ok := w.dirIdx[rel]; ok {
-		return d
+	if i := w.find(rel); i >= 0 {
+		return w.ents.at(i).list
 	}
 	return -1
 }
@@ -96,26 +97,105 @@ func (l *entries) at(i int) *entry { return &l.chunks[i>>chunkBits][i&(1<<chunkB
 
 // entry is one walked name, kept compact and free of pointers: a walk of
 // a host's / holds over a million of them, and the garbage collector need
-// not scan them. The name lives in the walk's name arena, the parent path
-// in its directory table.
+// not scan them. The name lives in the walk's name arena; the tree is
+// the listing numbers (no path is kept: paths are built for the entries
+// an object keeps). Only what searches select and filter on is kept (type,
+// mode, owner): size and times are read again for the files an object
+// keeps or a filter asks about, a few among a million.
 type entry struct {
-	dir          int32  // index in walkResult.dirs
-	noff         uint32 // name: walkResult.names[nchunk][noff:noff+nlen]
-	mode         fs.FileMode
-	uid, gid     uint32
-	nchunk, nlen uint16 // 48 bytes in all, no padding
-	size         int64
-	mtime, ctime int64 // Unix seconds; ctime 0 when unknown
+	dir  int32  // listing the entry is in, -1 for the walk's root
+	list int32  // a directory's own listing, -1 for other entries
+	noff uint32 // name: chunk noff>>nameBits, from noff&(nameChunk-1)
+	nlen uint16
+	mode uint16 // packed: see packMode
+	uid  uint32
+	gid  uint32 // 24 bytes in all
 }
 
-const nameChunk = 1 << 20
+const (
+	nameBits  = 20
+	nameChunk = 1 << nameBits
+)
 
-func (e *entry) fileInfo() target.FileInfo {
-	fi := target.FileInfo{Mode: e.mode, UID: e.uid, GID: e.gid, Size: e.size, ModTime: time.Unix(e.mtime, 0)}
-	if e.ctime != 0 {
-		fi.ChangeTime = time.Unix(e.ctime, 0)
+// Packed modes: permission and special bits as in unix st_mode, the type
+// in the top four bits.
+const (
+	ptRegular = iota
+	ptDir
+	ptSymlink
+	ptCharDev
+	ptBlockDev
+	ptFIFO
+	ptSocket
+	ptIrregular
+)
+
+func packMode(m fs.FileMode) uint16 {
+	v := uint16(m.Perm())
+	if m&fs.ModeSetuid != 0 {
+		v |= 0o4000
 	}
-	return fi
+	if m&fs.ModeSetgid != 0 {
+		v |= 0o2000
+	}
+	if m&fs.ModeSticky != 0 {
+		v |= 0o1000
+	}
+	t := ptRegular
+	switch {
+	case m.IsDir():
+		t = ptDir
+	case m&fs.ModeSymlink != 0:
+		t = ptSymlink
+	case m&fs.ModeDevice != 0 && m&fs.ModeCharDevice != 0:
+		t = ptCharDev
+	case m&fs.ModeDevice != 0:
+		t = ptBlockDev
+	case m&fs.ModeNamedPipe != 0:
+		t = ptFIFO
+	case m&fs.ModeSocket != 0:
+		t = ptSocket
+	case m&fs.ModeType != 0:
+		t = ptIrregular
+	}
+	return v | uint16(t)<<12
+}
+
+func (e *entry) fmode() fs.FileMode {
+	m := fs.FileMode(e.mode & 0o777)
+	if e.mode&0o4000 != 0 {
+		m |= fs.ModeSetuid
+	}
+	if e.mode&0o2000 != 0 {
+		m |= fs.ModeSetgid
+	}
+	if e.mode&0o1000 != 0 {
+		m |= fs.ModeSticky
+	}
+	switch e.mode >> 12 {
+	case ptDir:
+		m |= fs.ModeDir
+	case ptSymlink:
+		m |= fs.ModeSymlink
+	case ptCharDev:
+		m |= fs.ModeDevice | fs.ModeCharDevice
+	case ptBlockDev:
+		m |= fs.ModeDevice
+	case ptFIFO:
+		m |= fs.ModeNamedPipe
+	case ptSocket:
+		m |= fs.ModeSocket
+	case ptIrregular:
+		m |= fs.ModeIrregular
+	}
+	return m
+}
+
+func (e *entry) isDir() bool { return e.mode>>12 == ptDir }
+
+// fileInfo is what the walk kept of e: mode and owner only.
+func (e *entry) fileInfo() target.FileInfo {
+	return target.FileInfo{Mode: e.fmode(), UID: e.uid, GID: e.gid}
 }
 
 // name is e's base name ("" for the root); the string shares the arena.
@@ -123,50 +203,39 @@ func (w *walkResult) name(e *entry) string {
 	if e.nlen == 0 {
 		return ""
 	}
-	b := w.names[e.nchunk][e.noff : e.noff+uint32(e.nlen)]
+	b := w.names[e.noff>>nameBits][e.noff&(nameChunk-1):][:e.nlen]
 	return unsafe.String(unsafe.SliceData(b), len(b))
 }
 
-// path is e's root-relative path.
-func (w *walkResult) path(e *entry) string {
-	d, n := w.dirs[e.dir], w.name(e)
-	switch {
-	case n == "":
-		return d
-	case d == "":
-		return n
-	}
-	return d + "/" + n
-}
-
-// add appends one walked entry (the caller serialises calls).
-func (w *walkResult) add(fi target.FileInfo) error {
-	d, name := path.Split(fi.Path)
-	d = strings.TrimSuffix(d, "/")
-	di, ok := w.dirIdx[d]
-	if !ok {
-		d = strings.Clone(d)
-		di = int32(len(w.dirs))
-		w.dirs = append(w.dirs, d)
-		w.dirIdx[d] = di
-	}
-	e := entry{dir: di, mode: fi.Mode, uid: fi.UID, gid: fi.GID, size: fi.Size, mtime: fi.ModTime.Unix()}
-	if !fi.ChangeTime.IsZero() {
-		e.ctime = fi.ChangeTime.Unix()
-	}
-	if n := len(name); n > 0 && n <= 0xffff {
-		last := len(w.names) - 1
-		if last < 0 || len(w.names[last])+n > cap(w.names[last]) {
-			if last+1 > 0xffff {
-				return fmt.Errorf("more than %d MiB of names", 0xffff*nameChunk>>20)
-			}
-			w.names = append(w.names, make([]byte, 0, max(nameChunk, n)))
-			last++
+// addListing appends the entries of one listing (the walk serialises
+// calls) and numbers the listings of the directories among them.
+func (w *walkResult) addListing(parent int32, ents []target.ListEntry) error {
+	for k := range ents {
+		le := &ents[k]
+		if w.ents.n >= maxWalkEntries {
+			return fmt.Errorf("walk of %s: more than %d entries", target.Abs(w.base), maxWalkEntries)
 		}
-		e.nchunk, e.noff, e.nlen = uint16(last), uint32(len(w.names[last])), uint16(n)
-		w.names[last] = append(w.names[last], name...)
+		fi := &le.Info
+		e := entry{dir: parent, list: -1, mode: packMode(fi.Mode), uid: fi.UID, gid: fi.GID}
+		if e.isDir() {
+			e.list = w.lists
+			le.Tag = w.lists
+			w.lists++
+		}
+		if n := len(le.Name); n > 0 && n <= 0xffff {
+			last := len(w.names) - 1
+			if last < 0 || len(w.names[last])+n > nameChunk {
+				if last+1 >= 1<<(32-nameBits) {
+					return fmt.Errorf("walk of %s: more than %d MiB of names", target.Abs(w.base), 1<<(32-nameBits))
+				}
+				w.names = append(w.names, make([]byte, 0, nameChunk))
+				last++
+			}
+			e.noff, e.nlen = uint32(last)<<nameBits|uint32(len(w.names[last])), uint16(n)
+			w.names[last] = append(w.names[last], le.Name...)
+		}
+		w.ents.add(e)
 	}
-	w.ents.add(e)
 	return nil
 }
 
@@ -213,31 +282,28 @@ func (c *fileCache) subtree(ctx context.Context, t target.Target, base string, l
 	return w, w.err
 }
 
-// index finds base's own entry and builds the child index (a counting
-// sort of the entries by parent, keeping walk order within a parent).
+// index builds the child index (a counting sort of the entries by
+// listing, keeping walk order within a listing) and finds base's own
+// entry.
 func (w *walkResult) index() {
-	w.kidAt = make([]int32, len(w.dirs)+1)
+	w.kidAt = make([]int32, w.lists+1)
 	for i := 0; i < w.ents.n; i++ {
-		e := w.ents.at(i)
-		if w.entryIs(e, w.base) {
-			w.baseIdx = i
-			continue
+		if d := w.ents.at(i).dir; d >= 0 {
+			w.kidAt[d+1]++
 		}
-		w.kidAt[e.dir+1]++
 	}
 	for d := 1; d < len(w.kidAt); d++ {
 		w.kidAt[d] += w.kidAt[d-1]
 	}
-	w.kids = make([]int32, w.kidAt[len(w.dirs)])
-	next := slices.Clone(w.kidAt[:len(w.dirs)])
+	w.kids = make([]int32, w.kidAt[w.lists])
+	next := slices.Clone(w.kidAt[:w.lists])
 	for i := 0; i < w.ents.n; i++ {
-		if i == w.baseIdx {
-			continue
+		if d := w.ents.at(i).dir; d >= 0 {
+			w.kids[next[d]] = int32(i)
+			next[d]++
 		}
-		d := w.ents.at(i).dir
-		w.kids[next[d]] = int32(i)
-		next[d]++
 	}
+	w.baseIdx = w.lookup(w.base)
 }
 
 // covering returns a finished walk of an ancestor of k.base (or of
@@ -304,65 +370,75 @@ func (c *fileCache) insideNonLocal(t target.Target, base string) bool {
 	return false
 }
 
-// entryIs reports whether e is the entry of root-relative path rel.
-func (w *walkResult) entryIs(e *entry, rel string) bool {
-	if e.nlen == 0 {
-		return w.dirs[e.dir] == rel
-	}
-	d, n := "", rel
-	if i := strings.LastIndexByte(rel, '/'); i >= 0 {
-		d, n = rel[:i], rel[i+1:]
-	}
-	return w.name(e) == n && w.dirs[e.dir] == d
-}
-
-// find returns the index of rel's own entry in w, or -1.
+// find returns the index of root-relative path rel's own entry in w, or
+// -1; lookup searches from the walk's root (its first entry), one listing
+// per component.
 func (w *walkResult) find(rel string) int {
 	if rel == w.base {
 		return w.baseIdx
 	}
-	d, n := "", rel
-	if i := strings.LastIndexByte(rel, '/'); i >= 0 {
-		d, n = rel[:i], rel[i+1:]
-	}
-	for _, i := range w.children(w.dirOf(d)) {
-		if w.name(w.ents.at(int(i))) == n {
-			return int(i)
-		}
-	}
-	return -1
+	return w.lookup(rel)
 }
 
-// each visits rel's own entry (sub "", depth 0) and the entries below it
-// down to maxDepth levels (-1: all); sub is the path relative to rel.
-func (w *walkResult) each(rel string, maxDepth int, fn func(i int, e *entry, sub string, depth int) error) error {
+func (w *walkResult) lookup(rel string) int {
+	if w.ents.n == 0 {
+		return -1
+	}
+	i := 0
+	for rel != "" {
+		name, rest, _ := strings.Cut(rel, "/")
+		next := -1
+		for _, k := range w.children(w.ents.at(i).list) {
+			if w.name(w.ents.at(int(k))) == name {
+				next = int(k)
+				break
+			}
+		}
+		if next < 0 {
+			return -1
+		}
+		i, rel = next, rest
+	}
+	return i
+}
+
+// each visits rel's own entry (dir "", name "", depth 0) and the entries
+// below it down to maxDepth levels (-1: all). dir is the path of the
+// entry's parent relative to rel, name its base name: callers join them
+// only for the entries they keep (a walk of / has over a million).
+func (w *walkResult) each(rel string, maxDepth int, fn func(i int, e *entry, dir, name string, depth int) error) error {
 	bi := w.find(rel)
 	if bi < 0 {
 		return nil
 	}
-	if err := fn(bi, w.ents.at(bi), "", 0); err != nil {
+	if err := fn(bi, w.ents.at(bi), "", "", 0); err != nil {
 		return err
 	}
 	var visit func(dir int32, sub string, depth int) error
 	visit = func(dir int32, sub string, depth int) error {
 		for _, i := range w.children(dir) {
 			e := w.ents.at(int(i))
-			s := w.name(e)
-			if sub != "" {
-				s = sub + "/" + s
-			}
-			if err := fn(int(i), e, s, depth+1); err != nil {
+			n := w.name(e)
+			if err := fn(int(i), e, sub, n, depth+1); err != nil {
 				return err
 			}
-			if e.mode.IsDir() && (maxDepth < 0 || depth+1 < maxDepth) {
-				if err := visit(w.dirOf(w.path(e)), s, depth+1); err != nil {
+			if e.isDir() && (maxDepth < 0 || depth+1 < maxDepth) {
+				if err := visit(e.list, joinSub(sub, n), depth+1); err != nil {
 					return err
 				}
 			}
 		}
 		return nil
 	}
-	return visit(w.dirOf(rel), "", 0)
+	return visit(w.ents.at(bi).list, "", 0)
+}
+
+// joinSub joins a relative directory path and a name.
+func joinSub(dir, name string) string {
+	if dir == "" {
+		return name
+	}
+	return dir + "/" + name
 }
 
 func within(rel, base string) bool {
@@ -370,8 +446,6 @@ func within(rel, base string) bool {
 }
 
 func walkSubtree(ctx context.Context, t target.Target, base string, local bool, w *walkResult) error {
-	var mu sync.Mutex
-	w.dirIdx = map[string]int32{}
 	opts := target.WalkOptions{
 		LocalOnly: local,
 		OnError:   func(string, error) error { return nil },
@@ -382,17 +456,9 @@ func walkSubtree(ctx context.Context, t target.Target, base string, local bool, 
 			return "outside the object's path"
 		},
 	}
-	return t.Walk(ctx, opts, func(fi target.FileInfo) error {
-		if !within(fi.Path, base) {
-			return nil
-		}
-		mu.Lock()
-		defer mu.Unlock()
-		if w.ents.n >= maxWalkEntries {
-			return fmt.Errorf("walk of %s: more than %d entries", target.Abs(base), maxWalkEntries)
-		}
-		return w.add(fi)
-	})
+	// Entries outside base (the siblings of its ancestors) are kept too:
+	// they are few, and find reaches base through them.
+	return target.WalkListings(ctx, t, opts, w.addListing)
 }
 
 // realDir resolves symlinks in a directory path inside the target
@@ -602,25 +668,17 @@ func (c *fileCache) resolveFiles(ctx context.Context, t target.Target, obj *oval
 	if pe == nil {
 		return fmt.Errorf("%s_object %s: neither filepath nor path", obj.Type, obj.ID)
 	}
-	dirs, err := c.resolveDirs(ctx, t, pe, obj)
-	if err != nil {
-		return err
-	}
-	for _, d := range dirs {
+	// Directories are visited as they are found: a search of / designates
+	// every directory of the host, and no list of them is kept.
+	return c.resolveDirs(ctx, t, pe, obj, func(d dirRef) error {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
 		if fe == nil || fe.Nil {
-			if err := visit(fileRef{Dir: d.abs, info: d.info()}); err != nil {
-				return err
-			}
-			continue
+			return visit(fileRef{Dir: d.abs, info: d.info()})
 		}
-		if err := filesIn(t, d, fe, visit); err != nil {
-			return err
-		}
-	}
-	return nil
+		return filesIn(t, d, fe, visit)
+	})
 }
 
 func (c *fileCache) resolveFilepath(ctx context.Context, t target.Target, fp *oval.ObjectEntity, visit func(fileRef) error) error {
@@ -664,11 +722,11 @@ func (c *fileCache) resolveFilepath(ctx context.Context, t target.Target, fp *ov
 		if err != nil {
 			return err
 		}
-		err = w.each(rel, -1, func(_ int, e *entry, sub string, _ int) error {
-			if sub == "" && rel == "" {
+		err = w.each(rel, -1, func(_ int, e *entry, dir, name string, _ int) error {
+			if name == "" && rel == "" {
 				return nil // the root itself is no file to match
 			}
-			abs := path.Join(base, sub)
+			abs := path.Join(base, joinSub(dir, name))
 			ok, err := fp.Match(abs)
 			if err != nil || !ok {
 				return err
@@ -688,7 +746,7 @@ type dirRef struct {
 	abs  string
 	w    *walkResult
 	idx  int   // index of the directory's own entry in w.ents, -1 if none
-	list int32 // its listing: index in w.dirs, -1 when empty
+	list int32 // its listing in w, -1 when none
 }
 
 func (d dirRef) info() *entry {
@@ -698,15 +756,19 @@ func (d dirRef) info() *entry {
 	return nil
 }
 
-// resolveDirs lists the directories the path entity selects, then the
+// resolveDirs visits the directories the path entity selects, then the
 // recursion the behaviors ask for (recurse_direction down/up, max_depth).
-func (c *fileCache) resolveDirs(ctx context.Context, t target.Target, pe *oval.ObjectEntity, obj *oval.Object) ([]dirRef, error) {
+func (c *fileCache) resolveDirs(ctx context.Context, t target.Target, pe *oval.ObjectEntity, obj *oval.Object, visit func(dirRef) error) error {
+	maxDepth, err := strconv.Atoi(obj.Behavior("max_depth", "-1"))
+	if err != nil {
+		return fmt.Errorf("%s_object %s: max_depth %q: %w", obj.Type, obj.ID, obj.Behavior("max_depth", ""), err)
+	}
 	var bases []dirRef
 	if vals, ok := literalValues(pe); ok {
 		for _, v := range vals {
 			if ok, err := pe.Match(v); err != nil || !ok {
 				if err != nil {
-					return nil, err
+					return err
 				}
 				continue
 			}
@@ -724,59 +786,59 @@ func (c *fileCache) resolveDirs(ctx context.Context, t target.Target, pe *oval.O
 			}
 			w, err := c.subtree(ctx, t, rel, false)
 			if err != nil {
-				return nil, err
+				return err
 			}
-			err = w.each(rel, -1, func(i int, e *entry, sub string, _ int) error {
-				if !e.mode.IsDir() {
+			err = w.each(rel, -1, func(i int, e *entry, dir, name string, _ int) error {
+				if !e.isDir() {
 					return nil
 				}
-				abs := path.Join(b, sub)
+				abs := path.Join(b, joinSub(dir, name))
 				ok, err := pe.Match(abs)
 				if err != nil || !ok {
 					return err
 				}
-				bases = append(bases, dirRef{abs: abs, w: w, idx: i, list: w.dirOf(w.path(e))})
+				bases = append(bases, dirRef{abs: abs, w: w, idx: i, list: e.list})
 				return nil
 			})
 			if err != nil {
-				return nil, err
+				return err
 			}
 		}
-	}
-	maxDepth, err := strconv.Atoi(obj.Behavior("max_depth", "-1"))
-	if err != nil {
-		return nil, fmt.Errorf("%s_object %s: max_depth %q: %w", obj.Type, obj.ID, obj.Behavior("max_depth", ""), err)
 	}
 	switch obj.Behavior("recurse_direction", "none") {
 	case "down":
 		if maxDepth == 0 {
-			return bases, nil
+			break
 		}
 		local := obj.Behavior("recurse_file_system", "all") != "all"
 		follow := strings.Contains(obj.Behavior("recurse", "symlinks and directories"), "symlinks")
-		var out []dirRef
-		seen := map[string]bool{}
-		for _, b := range bases {
-			more, err := c.below(ctx, t, b.abs, maxDepth, local, follow)
-			if err != nil {
-				return nil, err
-			}
-			for _, d := range more {
-				if !seen[d.abs] {
-					seen[d.abs] = true
-					out = append(out, d)
+		once := visit
+		if len(bases) > 1 {
+			// Bases may nest: each directory once.
+			seen := map[string]bool{}
+			once = func(d dirRef) error {
+				if seen[d.abs] {
+					return nil
 				}
+				seen[d.abs] = true
+				return visit(d)
 			}
 		}
-		return out, nil
+		for _, b := range bases {
+			if err := c.below(ctx, t, b.abs, maxDepth, local, follow, once); err != nil {
+				return err
+			}
+		}
+		return nil
 	case "up":
-		var out []dirRef
 		seen := map[string]bool{}
 		for _, b := range bases {
 			for d, n := b.abs, 0; ; n++ {
 				if !seen[d] {
 					seen[d] = true
-					out = append(out, dirRef{abs: d, idx: -1})
+					if err := visit(dirRef{abs: d, idx: -1}); err != nil {
+						return err
+					}
 				}
 				if d == "/" || (maxDepth >= 0 && n >= maxDepth) {
 					break
@@ -784,40 +846,43 @@ func (c *fileCache) resolveDirs(ctx context.Context, t target.Target, pe *oval.O
 				d = path.Dir(d)
 			}
 		}
-		return out, nil
+		return nil
 	}
-	return bases, nil
+	for _, b := range bases {
+		if err := visit(b); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
-// below lists abs and the directories under it down to maxDepth levels
+// below visits abs and the directories under it down to maxDepth levels
 // (-1: all), with their listings. Symlinks to directories count when
 // follow is set (recurse="symlinks and directories"); their own content is
 // listed, not recursed into.
-func (c *fileCache) below(ctx context.Context, t target.Target, abs string, maxDepth int, local, follow bool) ([]dirRef, error) {
+func (c *fileCache) below(ctx context.Context, t target.Target, abs string, maxDepth int, local, follow bool, visit func(dirRef) error) error {
 	rel, ok := realDir(t, abs)
 	if !ok {
-		return nil, nil
+		return nil
 	}
 	w, err := c.subtree(ctx, t, rel, local)
 	if err != nil {
-		return nil, err
+		return err
 	}
-	var out []dirRef
-	err = w.each(rel, maxDepth, func(i int, e *entry, sub string, _ int) error {
+	return w.each(rel, maxDepth, func(i int, e *entry, dir, name string, _ int) error {
 		switch {
-		case sub == "":
-			out = append(out, dirRef{abs: abs, w: w, idx: i, list: w.dirOf(rel)})
-		case e.mode.IsDir():
-			out = append(out, dirRef{abs: path.Join(abs, sub), w: w, idx: i, list: w.dirOf(w.path(e))})
-		case follow && e.mode&fs.ModeSymlink != 0:
-			p := path.Join(abs, sub)
+		case name == "":
+			return visit(dirRef{abs: abs, w: w, idx: i, list: e.list})
+		case e.isDir():
+			return visit(dirRef{abs: path.Join(abs, joinSub(dir, name)), w: w, idx: i, list: e.list})
+		case follow && e.mode>>12 == ptSymlink:
+			p := path.Join(abs, joinSub(dir, name))
 			if _, ok := realDir(t, p); ok {
-				out = append(out, dirRef{abs: p, idx: -1})
+				return visit(dirRef{abs: p, idx: -1})
 			}
 		}
 		return nil
 	})
-	return out, err
 }
 
 // filesIn visits the names in directory d that the filename entity selects.

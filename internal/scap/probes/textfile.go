@@ -59,8 +59,8 @@ func (p textFileProbe) Collect(ctx context.Context, obj *oval.Object, env *oval.
 		}
 		// Only regular files have content (a FIFO or device is skipped,
 		// as are dangling symlinks).
-		if r.info != nil && r.info.mode&fs.ModeSymlink == 0 {
-			if !r.info.mode.IsRegular() {
+		if r.info != nil && r.info.fmode()&fs.ModeSymlink == 0 {
+			if !r.info.fmode().IsRegular() {
 				return nil
 			}
 		} else if fi, err := env.Target.Stat(r.abs()); err != nil || !fi.Mode.IsRegular() {
