@@ -123,7 +123,7 @@ func Encode(h Header, entries []*Entry, signer envelope.Signer) ([]byte, string,
 		}
 		prev = e.Path
 	}
-	body := bytes.NewBuffer(make([]byte, room, est))
+	body := bytes.NewBuffer(bigSlice[byte](room, est, false))
 	vw := newV2Writer(body)
 	for i, e := range entries {
 		if i > 0 && entries[i-1].Path >= e.Path {

@@ -252,9 +252,9 @@ type v2Reader struct {
 	// with reuse set, every record is decoded into reuse instead.
 	slab  []Entry
 	reuse *Entry
-	// chunk holds the strings of the entries decoded so far (strChunk
-	// bytes at a time): one allocation for hundreds of entries instead
-	// of one each; the entries of a database live and die together.
+	// chunk holds the strings of the entries decoded so far with reuse
+	// (an index that lives and dies as a whole): one allocation for
+	// thousands of entries instead of one each.
 	chunk []byte
 	// chunkSize is the size of the chunks (strChunk, or bigChunk for a
 	// large body read with reuse).
@@ -278,7 +278,9 @@ func (v *v2Reader) keep(s []byte) string {
 	if len(s) == 0 {
 		return ""
 	}
-	if len(s) > strChunk/4 {
+	if len(s) > strChunk/4 || v.reuse == nil {
+		// Entries handed out whole may outlive one another (a watcher
+		// keeps some across reloads): one allocation each.
 		return string(s)
 	}
 	if len(s) > cap(v.chunk)-len(v.chunk) {

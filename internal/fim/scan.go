@@ -312,6 +312,12 @@ func (w *walker) newEntry() *Entry {
 	}
 	e := &w.slab[0]
 	w.slab = w.slab[1:]
+	if n := len(w.snap.Entries); n == cap(w.snap.Entries) {
+		// Grown as append would, in memory that can be huge pages.
+		grown := bigSlice[*Entry](n, max(2*n, entrySlab), true)
+		copy(grown, w.snap.Entries)
+		w.snap.Entries = grown
+	}
 	w.snap.Entries = append(w.snap.Entries, e)
 	w.mu.Unlock()
 	return e
