@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/xml"
 	"fmt"
+	"runtime"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -85,6 +86,17 @@ func ParseTree(data []byte, lim TreeOptions) (*Node, error) {
 	if lim.MaxTokens <= 0 {
 		lim.MaxTokens = xmlsafe.DefaultMaxTokens
 	}
+	if len(data) >= 2*splitMin && runtime.GOMAXPROCS(0) > 1 {
+		if root, ok := parseParallel(data, lim); ok {
+			return root, nil
+		}
+		// Anything unusual (comments, CDATA, an error) is read, and
+		// reported, by the sequential reader.
+	}
+	return newTreeParser(data, lim).run(0)
+}
+
+func newTreeParser(data []byte, lim TreeOptions) *treeParser {
 	p := &treeParser{data: data, lim: lim, line: 1, intern: map[string]string{}}
 	for _, a := range lim.Scope {
 		switch {
@@ -94,7 +106,7 @@ func ParseTree(data []byte, lim TreeOptions) (*Node, error) {
 			p.ns = append(p.ns, binding{"", a.Value})
 		}
 	}
-	return p.run()
+	return p
 }
 
 type treeParser struct {
@@ -109,6 +121,8 @@ type treeParser struct {
 	ns      []binding  // namespace declarations in scope, innermost last
 	stack   []open
 	scratch []byte
+	first   *Node // the node the first element fills (a parallel job's)
+	end     int   // offset past the first element, once read
 }
 
 type binding struct{ prefix, uri string }
@@ -137,9 +151,9 @@ func (p *treeParser) token(at int) error {
 	return nil
 }
 
-func (p *treeParser) run() (*Node, error) {
+// run reads the first element at or after pos.
+func (p *treeParser) run(pos int) (*Node, error) {
 	data := p.data
-	pos := 0
 	var root *Node
 	for {
 		i := bytes.IndexByte(data[pos:], '<')
@@ -164,6 +178,7 @@ func (p *treeParser) run() (*Node, error) {
 		case bytes.HasPrefix(rest, []byte("</")):
 			pos, err = p.endTag(at)
 			if err == nil && len(p.stack) == 0 {
+				p.end = pos
 				return root, nil
 			}
 		case bytes.HasPrefix(rest, []byte("<!--")):
@@ -190,6 +205,7 @@ func (p *treeParser) run() (*Node, error) {
 				root = n
 			}
 			if err == nil && self && len(p.stack) == 0 {
+				p.end = pos
 				return root, nil
 			}
 		}
@@ -328,6 +344,11 @@ func (p *treeParser) str(b []byte) string {
 }
 
 func (p *treeParser) newNode() *Node {
+	if p.first != nil {
+		n := p.first
+		p.first = nil
+		return n
+	}
 	if len(p.nodes) == 0 {
 		p.nodes = make([]Node, 256)
 	}
