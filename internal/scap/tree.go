@@ -2,6 +2,7 @@ package scap
 
 import (
 	"bytes"
+	"encoding/binary"
 	"encoding/xml"
 	"fmt"
 	"runtime"
@@ -584,13 +585,25 @@ func (p *treeParser) cdata(off int, raw []byte) (string, error) {
 // checkChars refuses invalid UTF-8 and characters outside XML's range.
 func (p *treeParser) checkChars(off int, raw []byte) error {
 	ascii := true
-	for k, c := range raw {
-		if c < 0x20 {
-			if c != '\t' && c != '\n' && c != '\r' {
-				return p.errAt(off+k, "illegal character code %U", rune(c))
+	for k := 0; k < len(raw); {
+		// Eight bytes at a time when none is a control character or
+		// non-ASCII (most of SCAP content).
+		if k+8 <= len(raw) {
+			w := binary.LittleEndian.Uint64(raw[k:])
+			if (w-0x2020202020202020)&^w&0x8080808080808080 == 0 && w&0x8080808080808080 == 0 {
+				k += 8
+				continue
 			}
-		} else if c >= utf8.RuneSelf {
-			ascii = false
+		}
+		for end := min(k+8, len(raw)); k < end; k++ {
+			c := raw[k]
+			if c < 0x20 {
+				if c != '\t' && c != '\n' && c != '\r' {
+					return p.errAt(off+k, "illegal character code %U", rune(c))
+				}
+			} else if c >= utf8.RuneSelf {
+				ascii = false
+			}
 		}
 	}
 	if ascii {

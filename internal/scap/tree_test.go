@@ -120,10 +120,12 @@ func TestParseTreeAgreesWithEncodingXML(t *testing.T) {
 func TestParseTreeRefuses(t *testing.T) {
 	for doc, want := range map[string]string{
 		"<!DOCTYPE x [<!ENTITY e \"boom\">]><x>&e;</x>": "1:1: DTD entity",
-		"<a>\n<b></a>":           "2:4: element <b> closed by </a>",
-		"<a>&e;</a>":             "invalid character entity &e;",
-		"<a><!DOCTYPE x></a>":    "refused",
-		"<a>\x01</a>":            "illegal character",
+		"<a>\n<b></a>":        "2:4: element <b> closed by </a>",
+		"<a>&e;</a>":          "invalid character entity &e;",
+		"<a><!DOCTYPE x></a>": "refused",
+		"<a>\x01</a>":         "illegal character",
+		"<a>" + strings.Repeat("x", 13) + "\x1f" + strings.Repeat("y", 20) + "</a>":  "1:17: illegal character",
+		"<a>" + strings.Repeat("x", 21) + "\xc3(" + strings.Repeat("y", 20) + "</a>": "1:25: invalid UTF-8",
 		"<a>\xff</a>":            "invalid UTF-8",
 		"<a b=\"<\"/>":           "unescaped <",
 		"<a b=c/>":               "unquoted",
