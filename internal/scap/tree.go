@@ -2,8 +2,10 @@ package scap
 
 import (
 	"bytes"
+	"encoding/binary"
 	"encoding/xml"
 	"fmt"
+	"runtime"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -85,6 +87,17 @@ func ParseTree(data []byte, lim TreeOptions) (*Node, error) {
 	if lim.MaxTokens <= 0 {
 		lim.MaxTokens = xmlsafe.DefaultMaxTokens
 	}
+	if len(data) >= 2*splitMin && runtime.GOMAXPROCS(0) > 1 {
+		if root, ok := parseParallel(data, lim); ok {
+			return root, nil
+		}
+		// Anything unusual (comments, CDATA, an error) is read, and
+		// reported, by the sequential reader.
+	}
+	return newTreeParser(data, lim).run(0)
+}
+
+func newTreeParser(data []byte, lim TreeOptions) *treeParser {
 	p := &treeParser{data: data, lim: lim, line: 1, intern: map[string]string{}}
 	for _, a := range lim.Scope {
 		switch {
@@ -94,7 +107,7 @@ func ParseTree(data []byte, lim TreeOptions) (*Node, error) {
 			p.ns = append(p.ns, binding{"", a.Value})
 		}
 	}
-	return p.run()
+	return p
 }
 
 type treeParser struct {
@@ -109,6 +122,8 @@ type treeParser struct {
 	ns      []binding  // namespace declarations in scope, innermost last
 	stack   []open
 	scratch []byte
+	first   *Node // the node the first element fills (a parallel job's)
+	end     int   // offset past the first element, once read
 }
 
 type binding struct{ prefix, uri string }
@@ -137,9 +152,9 @@ func (p *treeParser) token(at int) error {
 	return nil
 }
 
-func (p *treeParser) run() (*Node, error) {
+// run reads the first element at or after pos.
+func (p *treeParser) run(pos int) (*Node, error) {
 	data := p.data
-	pos := 0
 	var root *Node
 	for {
 		i := bytes.IndexByte(data[pos:], '<')
@@ -164,6 +179,7 @@ func (p *treeParser) run() (*Node, error) {
 		case bytes.HasPrefix(rest, []byte("</")):
 			pos, err = p.endTag(at)
 			if err == nil && len(p.stack) == 0 {
+				p.end = pos
 				return root, nil
 			}
 		case bytes.HasPrefix(rest, []byte("<!--")):
@@ -190,6 +206,7 @@ func (p *treeParser) run() (*Node, error) {
 				root = n
 			}
 			if err == nil && self && len(p.stack) == 0 {
+				p.end = pos
 				return root, nil
 			}
 		}
@@ -328,6 +345,11 @@ func (p *treeParser) str(b []byte) string {
 }
 
 func (p *treeParser) newNode() *Node {
+	if p.first != nil {
+		n := p.first
+		p.first = nil
+		return n
+	}
 	if len(p.nodes) == 0 {
 		p.nodes = make([]Node, 256)
 	}
@@ -563,13 +585,25 @@ func (p *treeParser) cdata(off int, raw []byte) (string, error) {
 // checkChars refuses invalid UTF-8 and characters outside XML's range.
 func (p *treeParser) checkChars(off int, raw []byte) error {
 	ascii := true
-	for k, c := range raw {
-		if c < 0x20 {
-			if c != '\t' && c != '\n' && c != '\r' {
-				return p.errAt(off+k, "illegal character code %U", rune(c))
+	for k := 0; k < len(raw); {
+		// Eight bytes at a time when none is a control character or
+		// non-ASCII (most of SCAP content).
+		if k+8 <= len(raw) {
+			w := binary.LittleEndian.Uint64(raw[k:])
+			if (w-0x2020202020202020)&^w&0x8080808080808080 == 0 && w&0x8080808080808080 == 0 {
+				k += 8
+				continue
 			}
-		} else if c >= utf8.RuneSelf {
-			ascii = false
+		}
+		for end := min(k+8, len(raw)); k < end; k++ {
+			c := raw[k]
+			if c < 0x20 {
+				if c != '\t' && c != '\n' && c != '\r' {
+					return p.errAt(off+k, "illegal character code %U", rune(c))
+				}
+			} else if c >= utf8.RuneSelf {
+				ascii = false
+			}
 		}
 	}
 	if ascii {

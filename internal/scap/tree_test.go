@@ -120,10 +120,12 @@ func TestParseTreeAgreesWithEncodingXML(t *testing.T) {
 func TestParseTreeRefuses(t *testing.T) {
 	for doc, want := range map[string]string{
 		"<!DOCTYPE x [<!ENTITY e \"boom\">]><x>&e;</x>": "1:1: DTD entity",
-		"<a>\n<b></a>":           "2:4: element <b> closed by </a>",
-		"<a>&e;</a>":             "invalid character entity &e;",
-		"<a><!DOCTYPE x></a>":    "refused",
-		"<a>\x01</a>":            "illegal character",
+		"<a>\n<b></a>":        "2:4: element <b> closed by </a>",
+		"<a>&e;</a>":          "invalid character entity &e;",
+		"<a><!DOCTYPE x></a>": "refused",
+		"<a>\x01</a>":         "illegal character",
+		"<a>" + strings.Repeat("x", 13) + "\x1f" + strings.Repeat("y", 20) + "</a>":  "1:17: illegal character",
+		"<a>" + strings.Repeat("x", 21) + "\xc3(" + strings.Repeat("y", 20) + "</a>": "1:25: invalid UTF-8",
 		"<a>\xff</a>":            "invalid UTF-8",
 		"<a b=\"<\"/>":           "unescaped <",
 		"<a b=c/>":               "unquoted",
@@ -211,4 +213,106 @@ func BenchmarkParseTree(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
+}
+
+// sequential reads data without splitting.
+func sequential(data []byte, lim TreeOptions) (*Node, error) {
+	if lim.MaxDepth <= 0 {
+		lim.MaxDepth = xmlsafe.DefaultMaxDepth
+	}
+	if lim.MaxTokens <= 0 {
+		lim.MaxTokens = xmlsafe.DefaultMaxTokens
+	}
+	return newTreeParser(data, lim).run(0)
+}
+
+// sameLines compares the line numbers sameTree leaves out.
+func sameLines(a, b *Node) bool {
+	if a.Line != b.Line {
+		return false
+	}
+	ka, kb := a.First, b.First
+	for ka != nil && kb != nil {
+		if !sameLines(ka, kb) {
+			return false
+		}
+		ka, kb = ka.Next, kb.Next
+	}
+	return ka == nil && kb == nil
+}
+
+func withSplit(t testing.TB, min int) {
+	old := splitMin
+	splitMin = min
+	t.Cleanup(func() { splitMin = old })
+}
+
+func TestParallelAgreesWithSequential(t *testing.T) {
+	withSplit(t, 8)
+	docs := []string{
+		"<?xml version=\"1.0\"?>\n<r xmlns=\"urn:r\" xmlns:p=\"urn:p\">\n <a x='1'>t<b>in</b>tail</a>\n<p:c><c><c/></c><d/></p:c> end <e>&lt;</e></r>",
+		"<r><a><a><a>deep</a></a></a>x<b/></r>",
+	}
+	for _, doc := range docs {
+		want, err := sequential([]byte(doc), TreeOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, ok := parseParallel([]byte(doc), TreeOptions{MaxDepth: 256, MaxTokens: 1000})
+		if !ok {
+			t.Fatalf("%s: not split", doc)
+		}
+		if err := sameTree(got, want, ""); err != nil || !sameLines(got, want) {
+			t.Errorf("%s: %v (lines equal: %v)", doc, err, sameLines(got, want))
+		}
+	}
+	for _, doc := range []string{"<r><a><!-- c --></a></r>", "<r><a></b></r>", "<r><a x='<'></a></r>"} {
+		if _, ok := parseParallel([]byte(doc), TreeOptions{MaxDepth: 256, MaxTokens: 1000}); ok {
+			t.Errorf("%s: split", doc)
+		}
+	}
+	dir := os.Getenv("CRADLE_TEST_SCAP")
+	if dir == "" {
+		return
+	}
+	files, _ := filepath.Glob(filepath.Join(dir, "*/root/usr/share/xml/scap/ssg/content/ssg-debian1[12]-ds.xml"))
+	for _, f := range files {
+		data, _ := os.ReadFile(f)
+		for _, min := range []int{256 << 10, 4 << 10} {
+			withSplit(t, min)
+			skip := func(n xml.Name) bool { return n.Local == "fix" }
+			want, err := sequential(data, TreeOptions{Skip: skip})
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, ok := parseParallel(data, TreeOptions{MaxDepth: 256, MaxTokens: 1e8, Skip: skip})
+			if !ok {
+				t.Fatalf("%s: not split", f)
+			}
+			if err := sameTree(got, want, ""); err != nil || !sameLines(got, want) {
+				t.Errorf("%s: %v (lines equal: %v)", f, err, sameLines(got, want))
+			}
+		}
+	}
+}
+
+// FuzzParallel: splitting never changes what is read.
+func FuzzParallel(f *testing.F) {
+	f.Add([]byte("<r><a x='1'>t<b>in</b>tail</a>\n<c><c><c/></c><d/></c> end</r>"))
+	f.Add([]byte("<?xml version=\"1.0\"?><r xmlns:p='u'><p:a><p:a/></p:a></r>"))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		withSplit(t, 4)
+		lim := TreeOptions{MaxDepth: 64, MaxTokens: 20000}
+		got, ok := parseParallel(b, lim)
+		if !ok {
+			return
+		}
+		want, err := sequential(b, lim)
+		if err != nil {
+			t.Fatalf("%q: split read succeeded, sequential failed: %v", b, err)
+		}
+		if err := sameTree(got, want, ""); err != nil || !sameLines(got, want) {
+			t.Fatalf("%q: %v", b, err)
+		}
+	})
 }

@@ -203,7 +203,11 @@ func TagEnd(data []byte, at int) int {
 
 func tagName(tag []byte) []byte {
 	k := 1
-	for k < len(tag) && !bytes.ContainsRune([]byte(" \t\r\n/>"), rune(tag[k])) {
+	for k < len(tag) {
+		switch tag[k] {
+		case ' ', '\t', '\r', '\n', '/', '>':
+			return tag[1:k]
+		}
 		k++
 	}
 	return tag[1:k]
