@@ -163,7 +163,7 @@ var (
 	linkedCatalogers   = map[string]bool{"go-binary": true, "cargo-auditable": true}
 	declaredCatalogers = map[string]bool{"go-mod": true, "npm-lock": true, "yarn-lock": true, "pnpm-lock": true,
 		"python-requirements": true, "poetry-lock": true, "uv-lock": true, "cargo-lock": true,
-		"pipfile-lock": true, "python-setup": true, "github-actions": true}
+		"pipfile-lock": true, "python-setup": true, "pdm-lock": true, "github-actions": true}
 )
 
 // catalogFacts fills the TR-03183-2 facts of a catalogued component:

@@ -115,7 +115,7 @@ func registry() []Cataloger {
 		pyRequirements{},
 		poetryLock{},
 		uvLock{},
-		pipfileLock{}, pySetup{}, ghActions{},
+		pipfileLock{}, pySetup{}, pdmLock{}, ghActions{},
 		cargoLock{},
 		cargoAuditable{},
 		javaArchive{},

@@ -173,7 +173,7 @@ func TestCancel(t *testing.T) {
 func TestDeepNesting(t *testing.T) {
 	deep := []byte("a = " + strings.Repeat("[", 100000))
 	for name, parse := range map[string]func([]byte) ([]Package, error){
-		"cargo": parseCargoLock, "poetry": parsePoetryLock, "uv": parseUvLock,
+		"cargo": parseCargoLock, "poetry": parsePoetryLock, "uv": parseUvLock, "pdm": parsePdmLock,
 	} {
 		if _, err := parse(deep); err == nil || !strings.Contains(err.Error(), "nest") {
 			t.Errorf("%s: %v", name, err)

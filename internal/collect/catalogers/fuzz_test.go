@@ -136,3 +136,8 @@ func FuzzGHActions(f *testing.F) {
 		parseGHActions(b, true)
 	})
 }
+
+func FuzzPdmLock(f *testing.F) {
+	f.Add([]byte("[[package]]\nname = \"a\"\nversion = \"1\"\ngroups = [\"dev\"]\ndependencies = [\"b>=1\"]\n"))
+	f.Fuzz(func(t *testing.T, b []byte) { parsePdmLock(b) })
+}

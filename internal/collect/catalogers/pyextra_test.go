@@ -95,3 +95,50 @@ func TestRequirementsVersions(t *testing.T) {
 		t.Errorf("got %q, want %q", got, want)
 	}
 }
+
+func TestPdmLock(t *testing.T) {
+	pkgs, err := parsePdmLock([]byte(`[metadata]
+groups = ["default", "test"]
+
+[[package]]
+name = "Requests"
+version = "2.32.3"
+groups = ["default"]
+dependencies = ["certifi>=2017.4.17", "idna<4,>=2.5", "missing>=1"]
+
+[[package]]
+name = "certifi"
+version = "2024.8.30"
+groups = ["default"]
+
+[[package]]
+name = "idna"
+version = "3.7"
+groups = ["default", "test"]
+
+[[package]]
+name = "pytest"
+version = "8.0.2"
+groups = ["test"]
+dependencies = ["idna"]
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, p := range pkgs {
+		got = append(got, pkgLine(p)+" deps="+strings.Join(p.DependsOn, ","))
+	}
+	want := []string{
+		"Requests@2.32.3 pkg:pypi/requests@2.32.3 deps=certifi,idna",
+		"certifi@2024.8.30 pkg:pypi/certifi@2024.8.30 deps=",
+		"idna@3.7 pkg:pypi/idna@3.7 deps=",
+		"pytest@8.0.2 pkg:pypi/pytest@8.0.2 python:dev=true deps=idna",
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("got:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	if !(uvLock{}).Match(fileInfo("tools/fetch.py.lock")) || !(pdmLock{}).Match(fileInfo("p/pdm.lock")) {
+		t.Error("match")
+	}
+}

@@ -276,14 +276,18 @@ func parsePoetryLock(b []byte) ([]Package, error) {
 	return pyDedupe(out), nil
 }
 
-// uvLock reads uv.lock: [[package]] tables with name, version, source and
-// dependencies as {name = …} tables; the project itself has an editable
-// or virtual source.
+// uvLock reads uv.lock, and a script's NAME.py.lock (PEP 723, "uv lock
+// --script"), the same format: [[package]] tables with name, version,
+// source and dependencies as {name = …} tables; the project itself has
+// an editable or virtual source.
 type uvLock struct{}
 
 func (uvLock) Name() string { return "uv-lock" }
 
-func (uvLock) Match(fi target.FileInfo) bool { return path.Base(fi.Path) == "uv.lock" }
+func (uvLock) Match(fi target.FileInfo) bool {
+	b := path.Base(fi.Path)
+	return b == "uv.lock" || strings.HasSuffix(b, ".py.lock")
+}
 
 func (uvLock) Catalog(_ context.Context, f *File) ([]Package, error) {
 	b, err := f.ReadAll()
