@@ -119,6 +119,7 @@ func registry() []Cataloger {
 		cargoAuditable{},
 		javaArchive{},
 		newUnpackagedFiles(),
+		newToolchains(),
 	}
 }
 
