@@ -368,26 +368,39 @@ var jarFileRE = regexp.MustCompile(`^(.+?)-(\d[0-9A-Za-z.+~_-]*)\.(jar|war|ear|j
 
 // ownPom reports whether one of the archive's pom.properties describes
 // the archive itself rather than a library shaded into it: its artifact
-// id matches the file name (equal, or one starts the other, as Debian
-// renames maven-core-3.8.7.jar to maven3-core.jar only partly, so the
-// version must then agree with the manifest's), or the manifest names
-// the same version, or it is the only one and the manifest gives no
-// version to contradict it.
+// id matches the file name ("_" and "." taken as "-"; equal, or one is
+// the other plus "-…"), or the manifest names the same version (up to
+// trailing ".0"s: Debian renames maven-core-3.8.7.jar to maven3-core.jar),
+// or it is the only one and the manifest gives no version to contradict
+// it.
 func ownPom(poms []Package, manifest map[string]string, file string) bool {
 	stem, _ := jarFileName(file)
-	mv := manifestVersion(manifest)
+	stem = dashed(stem)
+	mv := trimZeros(manifestVersion(manifest))
 	for _, p := range poms {
-		artifact := p.Name[strings.LastIndexByte(p.Name, ':')+1:]
+		artifact := dashed(p.Name[strings.LastIndexByte(p.Name, ':')+1:])
 		switch {
 		case artifact == stem, strings.HasPrefix(stem, artifact+"-"), strings.HasPrefix(artifact, stem+"-"):
 			return true
-		case mv != "" && p.Version == mv:
+		case mv != "" && trimZeros(p.Version) == mv:
 			return true
 		case mv == "" && len(poms) == 1:
 			return true
 		}
 	}
 	return false
+}
+
+// dashed spells "_" and "." as "-": geronimo-annotation_1.3_spec is
+// published as geronimo-annotation-1.3-spec.jar.
+func dashed(s string) string { return strings.NewReplacer("_", "-", ".", "-").Replace(s) }
+
+// trimZeros drops trailing ".0"s: a Bundle-Version 1.3.0 is version 1.3.
+func trimZeros(v string) string {
+	for strings.HasSuffix(v, ".0") {
+		v = strings.TrimSuffix(v, ".0")
+	}
+	return v
 }
 
 // jarFileName splits a file name into artifact and version ("" when

@@ -62,6 +62,15 @@ func TestJarFallback(t *testing.T) {
 			"META-INF/maven/commons-codec/commons-codec/pom.properties":       pom("commons-codec", "commons-codec", "1.15"),
 			"META-INF/maven/org.apache.maven.wagon/wagon-http/pom.properties": pom("org.apache.maven.wagon", "wagon-http", "3.5.3"),
 		}, []string{"pkg:maven/commons-codec/commons-codec@1.15", "pkg:maven/org.apache.maven.wagon/wagon-http@3.5.3"}},
+		{"spec jar: underscores in the artifact, 1.3 = 1.3.0", "geronimo-annotation-1.3-spec.jar", map[string][]byte{
+			"META-INF/MANIFEST.MF": []byte("Bundle-Version: 1.3.0\n"),
+			"META-INF/maven/org.apache.geronimo.specs/geronimo-annotation_1.3_spec/pom.properties": pom("org.apache.geronimo.specs", "geronimo-annotation_1.3_spec", "1.3"),
+		}, []string{"pkg:maven/org.apache.geronimo.specs/geronimo-annotation_1.3_spec@1.3"}},
+		{"renamed, version 1.3 = 1.3.0", "spec.jar", map[string][]byte{
+			"META-INF/MANIFEST.MF":                      []byte("Bundle-Version: 1.3.0\n"),
+			"META-INF/maven/g/other/pom.properties":     pom("g", "other", "9"),
+			"META-INF/maven/g/thing-api/pom.properties": pom("g", "thing-api", "1.3"),
+		}, []string{"pkg:maven/g/other@9", "pkg:maven/g/thing-api@1.3"}},
 		{"version from the manifest", "jrt-fs.jar", map[string][]byte{
 			"META-INF/MANIFEST.MF": []byte("Implementation-Title: Java Runtime Environment\r\nSpecification-Version: 17\r\nImplementation-Version: 17.0.15\r\n"),
 		}, []string{"pkg:maven/jrt-fs@17.0.15"}},
