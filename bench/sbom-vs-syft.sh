@@ -37,8 +37,16 @@
 # Package identity: purl type, then namespace/name and version, normalised
 # (case where the ecosystem ignores it, PEP 503 names, Go's leading "v",
 # Debian's epoch from either the version or the purl's `epoch` qualifier,
-# qualifiers and subpaths dropped). Packages syft finds that cradle does
-# not are listed per ecosystem (the first $SHOW, default 20).
+# qualifiers and subpaths dropped). Where syft's identity is its own
+# heuristic, what both tools state is compared, by the file each found it
+# in (cradle's CycloneDX evidence occurrences): a jar syft names from its
+# manifest and file name (made-up group) by artifact and version or by
+# the same file's Maven metadata; a generic purl by name and version
+# (syft's namespace is a CPE vendor); syft's generic go@V by cradle's
+# golang stdlib@V in the same binary; syft's no-purl PE binaries by
+# cradle's file component at the same path (docs/sbom.md, "Compared with
+# syft"). Packages syft finds that cradle does not are listed per
+# ecosystem (the first $SHOW, default 20).
 #
 # Exit status: 0 when nothing is missed and both ratios meet the targets;
 # 1 otherwise (0 with --report-only); 2 on a usage error or a tool that
