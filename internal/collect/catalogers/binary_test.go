@@ -6,6 +6,7 @@ import (
 	"compress/zlib"
 	"context"
 	"crypto/sha512"
+	"encoding/binary"
 	"encoding/hex"
 	"fmt"
 	"os"
@@ -238,6 +239,7 @@ func TestGoStdlibVersion(t *testing.T) {
 	for in, want := range map[string]string{
 		"go1.22.3": "v1.22.3", "go1.20": "v1.20.0", "go1.21rc2": "v1.21.0-rc.2", "go1.24.0 X:boringcrypto": "v1.24.0",
 		"go1.9beta1": "v1.9.0-beta.1", "devel go1.23-abc": "", "go": "", "go1.x": "", "1.22": "",
+		"go1.22-20231128-RC02 cl/586117301 +6111acc8e6 X:fieldtrack,boringcrypto": "v1.22.0-20231128-RC02", "go1.22-": "", "go1.22-a_b": "",
 	} {
 		if got := goStdlibVersion(in); got != want {
 			t.Errorf("goStdlibVersion(%q) = %q, want %q", in, got, want)
@@ -262,6 +264,12 @@ func TestUnpackagedFiles(t *testing.T) {
 		"usr/bin/script":                     []byte("#!/bin/sh\n" + strings.Repeat("echo\n", 400)),
 		"var/lib/dpkg/info/owner.list":       []byte("/.\n/bin\n/bin/owned\n/bin/app\n"),
 		"usr/lib/x86_64-linux-gnu/libz.so.1": elf,
+		// Windows executables count anywhere; a DOS stub without the PE
+		// header, or an ELF under a Windows name, does not.
+		"opt/py/site-packages/setuptools/cli-64.exe": peFile(0x80, "PE\x00\x00"),
+		"opt/py/site-packages/tool/dos.exe":          peFile(0x80, "NE\x00\x00"),
+		"opt/py/site-packages/tool/far.dll":          peFile(1<<20, "PE\x00\x00"),
+		"opt/py/site-packages/tool/elf.exe":          elf,
 	}
 	for name, b := range files {
 		p := filepath.Join(root, name)
@@ -281,7 +289,7 @@ func TestUnpackagedFiles(t *testing.T) {
 			t.Errorf("%s: hashes %v", p.Location, p.Hashes)
 		}
 	}
-	if want := []string{"/usr/lib/x86_64-linux-gnu/libz.so.1", "/usr/local/bin/mine"}; !slices.Equal(got, want) || len(r.Gaps) > 0 {
+	if want := []string{"/opt/py/site-packages/setuptools/cli-64.exe", "/usr/lib/x86_64-linux-gnu/libz.so.1", "/usr/local/bin/mine"}; !slices.Equal(got, want) || len(r.Gaps) > 0 {
 		t.Errorf("got %v, gaps %v; want %v", got, r.Gaps, want)
 	}
 	if err := os.MkdirAll(filepath.Join(root, "var/lib/rpm"), 0o755); err != nil {
@@ -294,6 +302,18 @@ func TestUnpackagedFiles(t *testing.T) {
 	if len(r.Packages) != 0 || len(r.Gaps) != 1 || !strings.Contains(r.Gaps[0], "rpm") {
 		t.Errorf("rpm system: %d packages, gaps %v", len(r.Packages), r.Gaps)
 	}
+}
+
+// peFile is a minimal Windows executable header: "MZ", e_lfanew at 0x3c
+// pointing at sig, padded to 2 KiB.
+func peFile(lfanew int, sig string) []byte {
+	b := make([]byte, 2048)
+	copy(b, "MZ")
+	binary.LittleEndian.PutUint32(b[0x3c:], uint32(lfanew))
+	if lfanew+len(sig) <= len(b) {
+		copy(b[lfanew:], sig)
+	}
+	return b
 }
 
 // TestImage: catalogers read a container image's files in place (a

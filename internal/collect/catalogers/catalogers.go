@@ -120,6 +120,7 @@ func registry() []Cataloger {
 		cargoAuditable{},
 		javaArchive{},
 		newUnpackagedFiles(),
+		newToolchains(),
 	}
 }
 

@@ -27,8 +27,9 @@ const TypeFile = "file"
 type Hash struct{ Alg, Value string }
 
 // unpackagedFiles reports the ELF executables and shared libraries in the
-// system program and library directories that no package owns (dpkg's
-// file lists, apk's installed database), each a file component with its
+// system program and library directories, and the Windows (PE)
+// executables and libraries anywhere, that no package owns (dpkg's file
+// lists, apk's installed database), each a file component with its
 // SHA-256 and SHA-512: software put there by hand or by an installer
 // that no other cataloger names. rpm's file lists are not read yet, so
 // on an rpm system the cataloger reports a gap instead of calling every
@@ -52,11 +53,15 @@ func (unpackagedFiles) Name() string { return "unpackaged-file" }
 
 // Match: a regular file in a system program or library directory with
 // an executable bit or a shared-library name.
+// Anywhere else: a Windows executable's or library's name (isPEName).
 func (unpackagedFiles) Match(fi target.FileInfo) bool {
-	if fi.Size < minExecSize || fi.Size > MaxBinarySize || !fswalk.InSystemDir(fi.Path) {
+	if fi.Size < minExecSize || fi.Size > MaxBinarySize {
 		return false
 	}
-	return fi.Mode&0o111 != 0 || strings.Contains(path.Base(fi.Path), ".so")
+	if !fswalk.InSystemDir(fi.Path) {
+		return isPEName(fi.Path)
+	}
+	return fi.Mode&0o111 != 0 || strings.Contains(path.Base(fi.Path), ".so") || isPEName(fi.Path)
 }
 
 // maxListSize bounds one package file list.
@@ -77,7 +82,7 @@ func (u unpackagedFiles) Catalog(_ context.Context, f *File) ([]Package, error) 
 	if err != nil {
 		return nil, err
 	}
-	if execFormat(ra) != "elf" {
+	if !(execFormat(ra) == "elf" && fswalk.InSystemDir(f.Info.Path)) && !isPE(ra, size) {
 		return nil, errNotMine
 	}
 	s256, s512 := sha256.New(), sha512.New()

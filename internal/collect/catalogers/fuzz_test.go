@@ -105,7 +105,7 @@ func FuzzJar(f *testing.F) {
 		budget := int64(maxNestedTotal)
 		readJar(bytes.NewReader(b), int64(len(b)), "x-1.0.jar", "/x-1.0.jar", 0, &budget)
 		parsePomProperties(b)
-		jarFallback(b, "x-1.0.jar")
+		jarFallback(parseManifest(b), true, "x-1.0.jar")
 	})
 }
 

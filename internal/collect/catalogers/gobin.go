@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"debug/buildinfo"
+	"golang.org/x/mod/semver"
 	"io"
 	"runtime/debug"
 	"sort"
@@ -123,6 +124,16 @@ func goBuildPackages(bi *debug.BuildInfo) []Package {
 		if p.Name == "" {
 			continue
 		}
+		if p.Version == "(devel)" && m.Replace == nil {
+			// A work-tree module built into another's main package
+			// ("go build FILES": the main is command-line-arguments).
+			if v := moduleVersionFromLDFlags(buildSetting(bi, "-ldflags"), p.Name, false); v != "" {
+				p.Version = v
+				p.Properties = append(p.Properties, Property{"golang:version-from", "ldflags"})
+				p.Key = p.Name + "@" + p.Version
+				p.PURL = golangPURL(p.Name, p.Version)
+			}
+		}
 		out = append(out, p)
 		deps = append(deps, p.Key)
 	}
@@ -192,7 +203,10 @@ func golangPURL(modPath, version string) string {
 
 // goStdlibVersion turns a toolchain version ("go1.22.3", "go1.21rc2",
 // "go1.20", "go1.24.0 X:boringcrypto") into the semantic version OSV's Go
-// database uses for stdlib ("v1.22.3", "v1.21.0-rc.2", "v1.20.0").
+// database uses for stdlib ("v1.22.3", "v1.21.0-rc.2", "v1.20.0"). A
+// vendor's build of a toolchain ("go1.22-20231128-RC02", Google's) keeps
+// its suffix as a pre-release: v1.22.0-20231128-RC02 sorts before the
+// release it precedes.
 func goStdlibVersion(v string) string {
 	v, _, _ = strings.Cut(strings.TrimSpace(v), " ")
 	v, ok := strings.CutPrefix(v, "go")
@@ -200,6 +214,12 @@ func goStdlibVersion(v string) string {
 		return ""
 	}
 	pre := ""
+	if core, suffix, ok := strings.Cut(v, "-"); ok {
+		if suffix == "" || !semver.IsValid("v0.0.0-"+suffix) {
+			return ""
+		}
+		v, pre = core, "-"+suffix
+	}
 	for _, tag := range []string{"rc", "beta", "alpha"} {
 		if i := strings.Index(v, tag); i > 0 {
 			pre = "-" + tag + "." + v[i+len(tag):]

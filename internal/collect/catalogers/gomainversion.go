@@ -31,12 +31,18 @@ var ldflagsVersion = regexp.MustCompile(`-X[= ]+['"]?([^\s='"]+)\.([A-Za-z0-9_]*
 // mainVersionFromLDFlags returns the version stamped into a variable of
 // package main or of a package of module mainPath, "" when none is.
 func mainVersionFromLDFlags(ldflags, mainPath string) string {
+	return moduleVersionFromLDFlags(ldflags, mainPath, true)
+}
+
+// moduleVersionFromLDFlags returns the version stamped into a variable
+// of a package of module modPath (or of package main when withMain).
+func moduleVersionFromLDFlags(ldflags, modPath string, withMain bool) string {
 	if len(ldflags) > 64<<10 {
 		ldflags = ldflags[:64<<10]
 	}
 	for _, m := range ldflagsVersion.FindAllStringSubmatch(ldflags, -1) {
 		pkg, v := m[1], m[3]
-		if pkg != "main" && pkg != mainPath && !strings.HasPrefix(pkg, mainPath+"/") {
+		if !(withMain && pkg == "main") && pkg != modPath && !strings.HasPrefix(pkg, modPath+"/") {
 			continue
 		}
 		if !strings.HasPrefix(v, "v") {
@@ -61,6 +67,16 @@ func mainVersionFromVCS(settings map[string]string) string {
 		return ""
 	}
 	return module.PseudoVersion("", "", t, rev[:12])
+}
+
+// buildSetting is one build setting's value, "" when it is not recorded.
+func buildSetting(bi *debug.BuildInfo, key string) string {
+	for _, s := range bi.Settings {
+		if s.Key == key {
+			return s.Value
+		}
+	}
+	return ""
 }
 
 // develMainVersion names a "(devel)" main module's version from the

@@ -32,3 +32,19 @@ func TestDevelMainVersion(t *testing.T) {
 		})
 	}
 }
+
+// TestDevelDepVersion: a work-tree module linked into a program built
+// from files (main "command-line-arguments") is versioned by what the
+// build stamped into one of its packages, never by package main's.
+func TestDevelDepVersion(t *testing.T) {
+	bi := &debug.BuildInfo{Path: "command-line-arguments",
+		Deps: []*debug.Module{{Path: "anthoscli", Version: "(devel)"}, {Path: "tool", Version: "(devel)"}},
+		Settings: []debug.BuildSetting{{Key: "-ldflags", Value: "-X anthoscli/pkg/commands/version.anthoscliVersion=beta \t-X anthoscli/pkg/commands/version.gitTag=0.2.56 -X main.version=9.9.9"}}}
+	got := map[string]string{}
+	for _, p := range goBuildPackages(bi) {
+		got[p.Name] = p.PURL
+	}
+	if got["anthoscli"] != "pkg:golang/anthoscli@v0.2.56" || got["tool"] != "pkg:golang/tool@%28devel%29" {
+		t.Errorf("got %v", got)
+	}
+}

@@ -23,9 +23,9 @@ import (
 // javaArchive reads Java archives (jar, war, ear): the Maven coordinates
 // of META-INF/maven/GROUP/ARTIFACT/pom.properties, in the archive and in
 // the archives nested in it (a Spring Boot jar's BOOT-INF/lib, a war's
-// WEB-INF/lib), with the licences of the pom.xml beside it. An archive without any pom.properties is named by its
-// manifest (Implementation-Title/-Version, Bundle-SymbolicName) or its
-// file name ("name-1.2.3.jar"), without a group.
+// WEB-INF/lib), with the licences of the pom.xml beside it. An archive
+// none of whose pom.properties is its own is named by its file name and
+// manifest (jarFallback), without a group.
 type javaArchive struct{}
 
 func (javaArchive) Name() string { return "java-archive" }
@@ -129,7 +129,7 @@ func readJar(ra io.ReaderAt, size int64, name, location string, depth int, budge
 				poms[path.Dir(n)] = zf
 			}
 		case n == "META-INF/MANIFEST.MF":
-			manifest, _ = readZipEntry(zf, maxPomProps)
+			manifest, _ = readZipEntryPrefix(zf, maxManifest)
 		case depth < maxZipNesting && isJarName(n):
 			sz := int64(zf.UncompressedSize64)
 			if zf.UncompressedSize64 > maxNestedJar || sz > *budget {
@@ -154,8 +154,8 @@ func readJar(ra io.ReaderAt, size int64, name, location string, depth int, budge
 			}
 		}
 	}
-	if len(out) == 0 {
-		if p, ok := jarFallback(manifest, name); ok {
+	if mf := parseManifest(manifest); !ownPom(out, mf, name) {
+		if p, ok := jarFallback(mf, manifest != nil, name); ok {
 			p.Location = location
 			out = append(out, p)
 		}
@@ -194,6 +194,20 @@ func readZipEntry(zf *zip.File, limit int64) ([]byte, error) {
 	}
 	if int64(len(b)) > limit {
 		return nil, fmt.Errorf("%s: over %d bytes", zf.Name, limit)
+	}
+	return b, nil
+}
+
+// readZipEntryPrefix reads at most limit bytes of an entry.
+func readZipEntryPrefix(zf *zip.File, limit int64) ([]byte, error) {
+	rc, err := zf.Open()
+	if err != nil {
+		return nil, err
+	}
+	defer rc.Close()
+	b, err := io.ReadAll(io.LimitReader(rc, limit))
+	if err != nil && !errors.Is(err, zip.ErrChecksum) {
+		return nil, err
 	}
 	return b, nil
 }
@@ -347,56 +361,135 @@ var spdxIDs = func() map[string]string {
 	return m
 }()
 
-var jarFileRE = regexp.MustCompile(`^(.+?)-(\d[0-9A-Za-z.+_-]*)\.(jar|war|ear|jpi|hpi)$`)
+// jarFileRE splits an archive's file name into artifact and version at
+// the first "-" followed by a digit ("guice-no-aop-4.2.3.jar",
+// Debian's "jsr305-0.1~+svn49.jar").
+var jarFileRE = regexp.MustCompile(`^(.+?)-(\d[0-9A-Za-z.+~_-]*)\.(jar|war|ear|jpi|hpi)$`)
 
-// jarFallback names an archive without Maven metadata by its manifest,
-// else by its file name; a version is required either way.
-func jarFallback(manifest []byte, file string) (Package, bool) {
-	m := parseManifest(manifest)
-	name, version := m["Implementation-Title"], m["Implementation-Version"]
-	if name == "" {
-		name, _, _ = strings.Cut(m["Bundle-SymbolicName"], ";")
-		version = m["Bundle-Version"]
-	}
-	fm := jarFileRE.FindStringSubmatch(file)
-	if fm != nil {
-		// The file name is the artifact as it was published; the
-		// manifest's title is often prose ("Apache Commons Lang").
-		name = fm[1]
-		if version == "" {
-			version = fm[2]
+// ownPom reports whether one of the archive's pom.properties describes
+// the archive itself rather than a library shaded into it: its artifact
+// id matches the file name ("_" and "." taken as "-"; equal, or one is
+// the other plus "-…"), or the manifest names the same version (up to
+// trailing ".0"s: Debian renames maven-core-3.8.7.jar to maven3-core.jar),
+// or it is the only one and the manifest gives no version to contradict
+// it.
+func ownPom(poms []Package, manifest map[string]string, file string) bool {
+	stem, _ := jarFileName(file)
+	stem = dashed(stem)
+	mv := trimZeros(manifestVersion(manifest))
+	for _, p := range poms {
+		artifact := dashed(p.Name[strings.LastIndexByte(p.Name, ':')+1:])
+		switch {
+		case artifact == stem, strings.HasPrefix(stem, artifact+"-"), strings.HasPrefix(artifact, stem+"-"):
+			return true
+		case mv != "" && trimZeros(p.Version) == mv:
+			return true
+		case mv == "" && len(poms) == 1:
+			return true
 		}
 	}
+	return false
+}
+
+// dashed spells "_" and "." as "-": geronimo-annotation_1.3_spec is
+// published as geronimo-annotation-1.3-spec.jar.
+func dashed(s string) string { return strings.NewReplacer("_", "-", ".", "-").Replace(s) }
+
+// trimZeros drops trailing ".0"s: a Bundle-Version 1.3.0 is version 1.3.
+func trimZeros(v string) string {
+	for strings.HasSuffix(v, ".0") {
+		v = strings.TrimSuffix(v, ".0")
+	}
+	return v
+}
+
+// jarFileName splits a file name into artifact and version ("" when
+// the name carries none).
+func jarFileName(file string) (artifact, version string) {
+	if m := jarFileRE.FindStringSubmatch(file); m != nil {
+		return m[1], m[2]
+	}
+	return strings.TrimSuffix(file, path.Ext(file)), ""
+}
+
+// manifestVersion is the implementation's version a manifest states:
+// Implementation-Version, else the OSGi Bundle-Version.
+// Specification-Version is left out: it versions the API implemented
+// (Maven Core 3.8.7 says 3.8), not the archive.
+func manifestVersion(m map[string]string) string {
+	if v := m["Implementation-Version"]; v != "" {
+		return v
+	}
+	return m["Bundle-Version"]
+}
+
+// jarFallback names an archive that carries no Maven metadata of its own
+// (Debian's /usr/share/java, vendors' lib directories, the JDK's
+// jrt-fs.jar): the artifact is the file name without its version, the
+// version the file name's, else the manifest's, else none (the archive
+// is listed all the same: an unversioned component is still shipped).
+// An archive with neither a manifest nor a version in its name is not
+// taken for a Java library (resource bundles named .jar). No group is given: a manifest's Bundle-SymbolicName or Main-Class is
+// a Java package name, not a Maven group id, and a guessed group would
+// make a wrong coordinate.
+func jarFallback(m map[string]string, hasManifest bool, file string) (Package, bool) {
+	name, version := jarFileName(file)
+	if version == "" {
+		version = manifestVersion(m)
+	}
+	if version == "" && !hasManifest {
+		return Package{}, false
+	}
 	name = strings.TrimSpace(name)
-	if name == "" || version == "" || strings.ContainsAny(name, " /") {
+	if name == "" || strings.ContainsAny(name, " /") || strings.ContainsAny(version, " /") {
 		return Package{}, false
 	}
 	p := mavenPackage("", name, version)
-	p.Properties = append(p.Properties, Property{"java:identified-by", "manifest or file name"})
+	p.Properties = append(p.Properties, Property{"java:identified-by", "file name and manifest"})
 	return p, true
 }
 
-// parseManifest reads the main section of a jar manifest (continuation
-// lines start with a space).
+// maxManifest bounds what is read of a jar's manifest; the main section
+// comes first, so a longer one is read up to the bound.
+const maxManifest = 256 << 10
+
+// parseManifest reads the main section of a jar manifest as the JAR
+// specification writes it: "Name: value" lines ended by CR LF, LF or
+// CR, a line starting with one space continuing the previous value, and
+// the first empty line ending the section. At most maxManifest bytes
+// and 1,000 attributes are looked at.
 func parseManifest(b []byte) map[string]string {
 	out := map[string]string{}
+	b = b[:min(len(b), maxManifest)]
 	var last string
-	sc := bufio.NewScanner(bytes.NewReader(b))
-	for sc.Scan() {
-		line := strings.TrimRight(sc.Text(), "\r")
-		if line == "" {
+	for len(b) > 0 && len(out) < 1000 {
+		i := bytes.IndexAny(b, "\r\n")
+		line := b
+		if i < 0 {
+			b = nil
+		} else {
+			line = b[:i]
+			if b[i] == '\r' && i+1 < len(b) && b[i+1] == '\n' {
+				i++
+			}
+			b = b[i+1:]
+		}
+		if len(line) == 0 {
 			break
 		}
-		if line[0] == ' ' && last != "" {
-			out[last] += line[1:]
+		if line[0] == ' ' {
+			if last != "" {
+				out[last] += string(line[1:])
+			}
 			continue
 		}
-		k, v, ok := strings.Cut(line, ":")
+		k, v, ok := bytes.Cut(line, []byte(":"))
 		if !ok {
+			last = ""
 			continue
 		}
-		last = strings.TrimSpace(k)
-		out[last] = strings.TrimSpace(v)
+		last = strings.TrimSpace(string(k))
+		out[last] = strings.TrimSpace(string(v))
 	}
 	return out
 }
