@@ -25,8 +25,6 @@ func walkListingsDir(ctx context.Context, d *dirTarget, opts WalkOptions, fn Lis
 	}
 	w := &linuxWalker{ctx: ctx, list: fn, opts: opts, skip: skipSet(opts.Skip), rootFD: rootFD}
 	w.cond.L = &w.mu
-	// The mount table also tells which directories end at a short read.
-	w.mounts = localMountTable()
 	root := []ListEntry{{Info: fileInfoFromStat("", &st), Tag: -1}}
 	if err := fn(-1, root); err != nil {
 		unix.Close(rootFD)
@@ -163,9 +161,6 @@ func (w *linuxWalker) visitList(j walkJob, buf []byte, children []walkJob) []wal
 				children = append(children, walkJob{parent: dir, name: p[len(p)-len(e.Name):], path: p, dev: b.devs[i], tag: e.Tag})
 			}
 		}
-		if n <= len(buf)-maxDirent && shortReadIsEnd[w.mounts[j.dev]] {
-			break
-		}
 	}
 	clear(b.ents) // drop the names into buf
 	if w.failed() {
@@ -176,14 +171,7 @@ func (w *linuxWalker) visitList(j walkJob, buf []byte, children []walkJob) []wal
 	return children
 }
 
-// maxDirent is the largest getdents64 record: header, a NAME_MAX name,
-// its NUL and padding.
-const maxDirent = 19 + 255 + 1 + 5
-
-// shortReadIsEnd lists filesystems whose getdents fills the buffer until
-// the directory ends (ext4's linear, hashed and inline directories all
-// stop early only when the next record does not fit): a read that left
-// room for the largest record was the last, and the call that would
-// return 0 is saved, one system call per directory (170 thousand on a
-// host's /).
-var shortReadIsEnd = map[string]bool{"ext4": true}
+// A directory is read until getdents returns 0: a short read is not the
+// end, since the kernel also stops filling the buffer early when a signal
+// is pending (filldir64), and the Go runtime signals its threads for
+// preemption.
