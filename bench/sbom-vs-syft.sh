@@ -249,6 +249,15 @@ def cradle_packages(path):
                 key = norm(*pp)
             elif c.get("type") == "file":
                 key = ("file", c.get("name", ""), "")
+            else:
+                # A GitHub Actions reference to a workflow or action in the
+                # same repository ("./.github/workflows/ci.yml"): no package
+                # URL on either side; syft types it github-action-workflow
+                # (or github-action) with version UNKNOWN.
+                props = {x.get("name"): x.get("value") for x in c.get("properties") or []}
+                if props.get("cradle:cataloger") == "github-actions":
+                    kind = "github-action-workflow" if props.get("cradle:github:kind") == "workflow" else "github-action"
+                    key = (kind + "(no purl)", c.get("name", ""), c.get("version") or "UNKNOWN")
             if key is not None:
                 out.append(key)
                 for o in (c.get("evidence") or {}).get("occurrences") or []:
