@@ -109,17 +109,17 @@ func registry() []Cataloger {
 		goMod{},
 		npmLock{},
 		npmInstalled{},
-		yarnLock{},
-		pnpmLock{},
+		yarnLock,
+		pnpmLock,
 		pyInstalled{},
 		pyRequirements{},
-		poetryLock{},
+		poetryLock,
 		uvLock{},
-		pipfileLock{},
-		pySetup{},
-		pdmLock{},
+		pipfileLock,
+		pySetup,
+		pdmLock,
 		ghActions{},
-		cargoLock{},
+		cargoLock,
 		cargoAuditable{},
 		javaArchive{},
 		newUnpackagedFiles(),
@@ -534,4 +534,25 @@ func isBinaryCataloger(c Cataloger) bool {
 		return true
 	}
 	return false
+}
+
+// wholeFile catalogs the files of one base name whose packages come from
+// their whole content (lockfiles and manifests read in one piece,
+// bounded by File.ReadAll).
+type wholeFile struct {
+	name  string
+	base  string
+	parse func([]byte) ([]Package, error)
+}
+
+func (c wholeFile) Name() string { return c.name }
+
+func (c wholeFile) Match(fi target.FileInfo) bool { return path.Base(fi.Path) == c.base }
+
+func (c wholeFile) Catalog(_ context.Context, f *File) ([]Package, error) {
+	b, err := f.ReadAll()
+	if err != nil {
+		return nil, err
+	}
+	return c.parse(b)
 }

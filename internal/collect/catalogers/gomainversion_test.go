@@ -38,7 +38,7 @@ func TestDevelMainVersion(t *testing.T) {
 // build stamped into one of its packages, never by package main's.
 func TestDevelDepVersion(t *testing.T) {
 	bi := &debug.BuildInfo{Path: "command-line-arguments",
-		Deps: []*debug.Module{{Path: "anthoscli", Version: "(devel)"}, {Path: "tool", Version: "(devel)"}},
+		Deps:     []*debug.Module{{Path: "anthoscli", Version: "(devel)"}, {Path: "tool", Version: "(devel)"}},
 		Settings: []debug.BuildSetting{{Key: "-ldflags", Value: "-X anthoscli/pkg/commands/version.anthoscliVersion=beta \t-X anthoscli/pkg/commands/version.gitTag=0.2.56 -X main.version=9.9.9"}}}
 	got := map[string]string{}
 	for _, p := range goBuildPackages(bi) {

@@ -1,30 +1,14 @@
 package catalogers
 
 import (
-	"context"
-	"path"
 	"slices"
-
-	"github.com/cradle-cra/cradle/internal/target"
 )
 
 // pdmLock reads pdm.lock: [[package]] tables with name, version, the
 // dependency groups that need it and dependencies as requirement
 // strings. A package of no "default" group is only in development
 // groups and is marked python:dev.
-type pdmLock struct{}
-
-func (pdmLock) Name() string { return "pdm-lock" }
-
-func (pdmLock) Match(fi target.FileInfo) bool { return path.Base(fi.Path) == "pdm.lock" }
-
-func (pdmLock) Catalog(_ context.Context, f *File) ([]Package, error) {
-	b, err := f.ReadAll()
-	if err != nil {
-		return nil, err
-	}
-	return parsePdmLock(b)
-}
+var pdmLock = wholeFile{name: "pdm-lock", base: "pdm.lock", parse: parsePdmLock}
 
 func parsePdmLock(b []byte) ([]Package, error) {
 	var doc struct {

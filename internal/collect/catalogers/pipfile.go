@@ -1,32 +1,16 @@
 package catalogers
 
 import (
-	"context"
 	"encoding/json"
-	"path"
 	"sort"
 	"strings"
-
-	"github.com/cradle-cra/cradle/internal/target"
 )
 
 // pipfileLock reads Pipfile.lock (pipenv): JSON whose "default" and
 // "develop" objects map each project name to its pin ("version":
 // "==1.2.3"). Develop packages are marked python:dev; entries without an
 // exact version (a VCS or path requirement) say nothing installed.
-type pipfileLock struct{}
-
-func (pipfileLock) Name() string { return "pipfile-lock" }
-
-func (pipfileLock) Match(fi target.FileInfo) bool { return path.Base(fi.Path) == "Pipfile.lock" }
-
-func (pipfileLock) Catalog(_ context.Context, f *File) ([]Package, error) {
-	b, err := f.ReadAll()
-	if err != nil {
-		return nil, err
-	}
-	return parsePipfileLock(b)
-}
+var pipfileLock = wholeFile{name: "pipfile-lock", base: "Pipfile.lock", parse: parsePipfileLock}
 
 func parsePipfileLock(b []byte) ([]Package, error) {
 	type entry struct {

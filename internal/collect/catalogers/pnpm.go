@@ -1,34 +1,18 @@
 package catalogers
 
 import (
-	"context"
-	"path"
 	"sort"
 	"strconv"
 	"strings"
 
 	"go.yaml.in/yaml/v3"
-
-	"github.com/cradle-cra/cradle/internal/target"
 )
 
 // pnpmLock reads pnpm-lock.yaml, lockfile versions 5 to 9. Package keys
 // are "/name/1.0.0" (5), "/name@1.0.0" (6) or "name@1.0.0" (9), with
 // peer-dependency suffixes ("_react@18", "(react@18)") that do not change
 // the package; version 9 keeps dependencies under "snapshots".
-type pnpmLock struct{}
-
-func (pnpmLock) Name() string { return "pnpm-lock" }
-
-func (pnpmLock) Match(fi target.FileInfo) bool { return path.Base(fi.Path) == "pnpm-lock.yaml" }
-
-func (pnpmLock) Catalog(_ context.Context, f *File) ([]Package, error) {
-	b, err := f.ReadAll()
-	if err != nil {
-		return nil, err
-	}
-	return parsePnpmLock(b)
-}
+var pnpmLock = wholeFile{name: "pnpm-lock", base: "pnpm-lock.yaml", parse: parsePnpmLock}
 
 type pnpmEntry struct {
 	Resolution struct {

@@ -24,10 +24,10 @@ func TestPythonMatch(t *testing.T) {
 		{pyRequirements{}, "p/notes.txt", false},
 		{pyInstalled{}, "site/x-1.0-py3.7.egg/EGG-INFO/PKG-INFO", true},
 		{pyInstalled{}, "site/x/EGG-INFO/PKG-INFO", false},
-		{pipfileLock{}, "p/Pipfile.lock", true},
-		{pipfileLock{}, "p/Pipfile", false},
-		{pySetup{}, "p/setup.py", true},
-		{pySetup{}, "p/setup.cfg", false},
+		{pipfileLock, "p/Pipfile.lock", true},
+		{pipfileLock, "p/Pipfile", false},
+		{pySetup, "p/setup.py", true},
+		{pySetup, "p/setup.cfg", false},
 	} {
 		if got := tt.c.Match(fileInfo(tt.path)); got != tt.want {
 			t.Errorf("%s %s: %v, want %v", tt.c.Name(), tt.path, got, tt.want)
@@ -138,7 +138,7 @@ dependencies = ["idna"]
 	if !slices.Equal(got, want) {
 		t.Errorf("got:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
-	if !(uvLock{}).Match(fileInfo("tools/fetch.py.lock")) || !(pdmLock{}).Match(fileInfo("p/pdm.lock")) {
+	if !(uvLock{}).Match(fileInfo("tools/fetch.py.lock")) || !pdmLock.Match(fileInfo("p/pdm.lock")) {
 		t.Error("match")
 	}
 }

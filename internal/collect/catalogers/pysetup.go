@@ -1,12 +1,8 @@
 package catalogers
 
 import (
-	"context"
-	"path"
 	"regexp"
 	"strings"
-
-	"github.com/cradle-cra/cradle/internal/target"
 )
 
 // pySetup reads setup.py without running it: a heuristic text scan for
@@ -15,19 +11,7 @@ import (
 // hold them, wherever the literal stands (a list may be built in a
 // variable first). Comments, triple-quoted strings and literals with a
 // template ("{", "%") are not read; ranges say nothing installed.
-type pySetup struct{}
-
-func (pySetup) Name() string { return "python-setup" }
-
-func (pySetup) Match(fi target.FileInfo) bool { return path.Base(fi.Path) == "setup.py" }
-
-func (pySetup) Catalog(_ context.Context, f *File) ([]Package, error) {
-	b, err := f.ReadAll()
-	if err != nil {
-		return nil, err
-	}
-	return parseSetupPy(b), nil
-}
+var pySetup = wholeFile{name: "python-setup", base: "setup.py", parse: func(b []byte) ([]Package, error) { return parseSetupPy(b), nil }}
 
 // pySetupPinRE is a whole literal that pins one requirement.
 var pySetupPinRE = regexp.MustCompile(`^\s*([A-Za-z0-9][A-Za-z0-9._-]*)\s*(\[[A-Za-z0-9._,\s-]*\])?\s*===?\s*([A-Za-z0-9][A-Za-z0-9.+!_-]*)\s*(;.*)?$`)

@@ -225,19 +225,7 @@ func parseRequirements(b []byte) []Package {
 
 // poetryLock reads poetry.lock: [[package]] tables with name, version
 // and a dependencies table whose keys are project names.
-type poetryLock struct{}
-
-func (poetryLock) Name() string { return "poetry-lock" }
-
-func (poetryLock) Match(fi target.FileInfo) bool { return path.Base(fi.Path) == "poetry.lock" }
-
-func (poetryLock) Catalog(_ context.Context, f *File) ([]Package, error) {
-	b, err := f.ReadAll()
-	if err != nil {
-		return nil, err
-	}
-	return parsePoetryLock(b)
-}
+var poetryLock = wholeFile{name: "poetry-lock", base: "poetry.lock", parse: parsePoetryLock}
 
 func parsePoetryLock(b []byte) ([]Package, error) {
 	var doc struct {

@@ -9,7 +9,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"path"
 	"strings"
 
 	"github.com/cradle-cra/cradle/internal/target"
@@ -18,19 +17,7 @@ import (
 // cargoLock reads Cargo.lock: [[package]] tables with name, version,
 // source, checksum and dependencies ("name", "name version" or
 // "name version (source)" when the name alone is ambiguous).
-type cargoLock struct{}
-
-func (cargoLock) Name() string { return "cargo-lock" }
-
-func (cargoLock) Match(fi target.FileInfo) bool { return path.Base(fi.Path) == "Cargo.lock" }
-
-func (cargoLock) Catalog(_ context.Context, f *File) ([]Package, error) {
-	b, err := f.ReadAll()
-	if err != nil {
-		return nil, err
-	}
-	return parseCargoLock(b)
-}
+var cargoLock = wholeFile{name: "cargo-lock", base: "Cargo.lock", parse: parseCargoLock}
 
 func parseCargoLock(b []byte) ([]Package, error) {
 	var doc struct {

@@ -3,33 +3,17 @@ package catalogers
 import (
 	"bufio"
 	"bytes"
-	"context"
-	"path"
 	"sort"
 	"strings"
 
 	"go.yaml.in/yaml/v3"
-
-	"github.com/cradle-cra/cradle/internal/target"
 )
 
 // yarnLock reads yarn.lock: Yarn 1's own format and Yarn 2+ ("berry"),
 // which is YAML with a __metadata entry. Each entry names the
 // specifiers ("name@range") it satisfies; dependencies are resolved
 // through them.
-type yarnLock struct{}
-
-func (yarnLock) Name() string { return "yarn-lock" }
-
-func (yarnLock) Match(fi target.FileInfo) bool { return path.Base(fi.Path) == "yarn.lock" }
-
-func (yarnLock) Catalog(_ context.Context, f *File) ([]Package, error) {
-	b, err := f.ReadAll()
-	if err != nil {
-		return nil, err
-	}
-	return parseYarnLock(b)
-}
+var yarnLock = wholeFile{name: "yarn-lock", base: "yarn.lock", parse: parseYarnLock}
 
 // yarnEntry is one resolved package of either format.
 type yarnEntry struct {
