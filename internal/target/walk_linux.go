@@ -200,36 +200,45 @@ func (w *linuxWalker) report(p, op string, err error) bool {
 	return true
 }
 
-// visit reads one directory, calls fn for each entry and returns the
-// subdirectories to descend into, appended to children.
-func (w *linuxWalker) visit(j walkJob, buf []byte, children []walkJob) []walkJob {
+// openDir opens j's directory below its parent's descriptor (the root
+// for the first job) and releases the parent; ok is false when the walk
+// is cancelled or the directory cannot be opened (reported, except when
+// it was replaced by a file or symlink since it was listed: ENOTDIR,
+// ELOOP).
+func (w *linuxWalker) openDir(j walkJob) (fd int, ok bool) {
 	if err := w.ctx.Err(); err != nil {
 		w.fail(err)
 		if j.parent != nil {
 			j.parent.release()
 		}
-		return children
+		return 0, false
 	}
-	var fd int
 	if j.parent == nil {
-		fd = w.rootFD
-	} else {
-		var err error
-		for {
-			fd, err = unix.Openat(j.parent.fd, j.name, openDirFlags, 0)
-			if err != unix.EINTR {
-				break
-			}
+		return w.rootFD, true
+	}
+	var err error
+	for {
+		fd, err = unix.Openat(j.parent.fd, j.name, openDirFlags, 0)
+		if err != unix.EINTR {
+			break
 		}
-		j.parent.release()
-		if err != nil {
-			// ENOTDIR and ELOOP: replaced by a file or symlink since
-			// it was listed.
-			if err != unix.ENOTDIR && err != unix.ELOOP {
-				w.report(j.path, "open", err)
-			}
-			return children
+	}
+	j.parent.release()
+	if err != nil {
+		if err != unix.ENOTDIR && err != unix.ELOOP {
+			w.report(j.path, "open", err)
 		}
+		return 0, false
+	}
+	return fd, true
+}
+
+// visit reads one directory, calls fn for each entry and returns the
+// subdirectories to descend into, appended to children.
+func (w *linuxWalker) visit(j walkJob, buf []byte, children []walkJob) []walkJob {
+	fd, ok := w.openDir(j)
+	if !ok {
+		return children
 	}
 	dir := &walkDirFD{fd: fd}
 	dir.refs.Store(1)

@@ -62,31 +62,9 @@ var listBatches = sync.Pool{New: func() any { return new(listBatch) }}
 // visitList is visit for WalkListings: the same open, prune and read,
 // one call of w.list per getdents block.
 func (w *linuxWalker) visitList(j walkJob, buf []byte, children []walkJob) []walkJob {
-	if err := w.ctx.Err(); err != nil {
-		w.fail(err)
-		if j.parent != nil {
-			j.parent.release()
-		}
+	fd, ok := w.openDir(j)
+	if !ok {
 		return children
-	}
-	var fd int
-	if j.parent == nil {
-		fd = w.rootFD
-	} else {
-		var err error
-		for {
-			fd, err = unix.Openat(j.parent.fd, j.name, openDirFlags, 0)
-			if err != unix.EINTR {
-				break
-			}
-		}
-		j.parent.release()
-		if err != nil {
-			if err != unix.ENOTDIR && err != unix.ELOOP {
-				w.report(j.path, "open", err)
-			}
-			return children
-		}
 	}
 	dir := &walkDirFD{fd: fd}
 	dir.refs.Store(1)
