@@ -91,8 +91,14 @@ func walkDirImpl(ctx context.Context, d *dirTarget, opts WalkOptions, fn WalkFun
 		unix.Close(rootFD)
 		return err
 	}
-	w.stack = append(w.stack, walkJob{path: "", dev: uint64(st.Dev)})
-	n := defaultWalkWorkers(opts.Workers)
+	return w.run(walkJob{path: "", dev: uint64(st.Dev)})
+}
+
+// run walks from the root job with the workers the options ask for and
+// returns the walk's first error.
+func (w *linuxWalker) run(root walkJob) error {
+	w.stack = append(w.stack, root)
+	n := defaultWalkWorkers(w.opts.Workers)
 	var wg sync.WaitGroup
 	for range n {
 		wg.Add(1)

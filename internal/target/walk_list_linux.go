@@ -25,29 +25,15 @@ func walkListingsDir(ctx context.Context, d *dirTarget, opts WalkOptions, fn Lis
 	}
 	w := &linuxWalker{ctx: ctx, list: fn, opts: opts, skip: skipSet(opts.Skip), rootFD: rootFD}
 	w.cond.L = &w.mu
+	if opts.LocalOnly {
+		w.mounts = localMountTable()
+	}
 	root := []ListEntry{{Info: fileInfoFromStat("", &st), Tag: -1}}
 	if err := fn(-1, root); err != nil {
 		unix.Close(rootFD)
 		return err
 	}
-	w.stack = append(w.stack, walkJob{path: "", dev: uint64(st.Dev), tag: root[0].Tag})
-	n := defaultWalkWorkers(opts.Workers)
-	var wg sync.WaitGroup
-	for range n {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			w.work()
-		}()
-	}
-	wg.Wait()
-	for _, j := range w.stack {
-		if j.parent != nil {
-			j.parent.release()
-		}
-	}
-	w.stack = nil
-	return w.err
+	return w.run(walkJob{path: "", dev: uint64(st.Dev), tag: root[0].Tag})
 }
 
 // listBatch is one getdents block's entries and what the walk needs
