@@ -195,7 +195,7 @@ func (s *splitter) run() bool {
 // instructions) and when limit comes first.
 func (p *treeParser) findEnd(at, limit int) (endTag, after int, ok bool) {
 	data := p.data[:limit]
-	te := tagEnd(data, at)
+	te := TagEnd(data, at)
 	if te < 0 {
 		return 0, 0, false
 	}
@@ -230,7 +230,7 @@ func (p *treeParser) findEnd(at, limit int) (endTag, after int, ok bool) {
 		default:
 			e := k + 1 + len(raw)
 			if bytes.HasPrefix(data[k+1:], raw) && e < len(data) && !isNameByte(data[e]) {
-				te := tagEnd(data, k)
+				te := TagEnd(data, k)
 				if te < 0 {
 					return 0, 0, false
 				}
@@ -245,9 +245,11 @@ func (p *treeParser) findEnd(at, limit int) (endTag, after int, ok bool) {
 	}
 }
 
-// tagEnd returns the offset past the '>' closing the tag at at, honouring
-// quoted attribute values; -1 when unterminated or another '<' comes first.
-func tagEnd(data []byte, at int) int {
+// TagEnd returns the offset just past the '>' closing the tag that starts
+// at data[at] ('<'), honouring quoted attribute values; -1 when the tag is
+// unterminated or another '<' comes first. The data-stream outline uses
+// it too.
+func TagEnd(data []byte, at int) int {
 	var quote byte
 	for k := at + 1; k < len(data); k++ {
 		switch b := data[k]; {

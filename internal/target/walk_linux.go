@@ -73,25 +73,35 @@ type linuxWalker struct {
 }
 
 func walkDirImpl(ctx context.Context, d *dirTarget, opts WalkOptions, fn WalkFunc) error {
+	w, st, err := newLinuxWalker(ctx, d, opts)
+	if err != nil {
+		return err
+	}
+	w.fn = fn
+	if err := fn(fileInfoFromStat("", &st)); err != nil {
+		unix.Close(w.rootFD)
+		return err
+	}
+	return w.run(walkJob{path: "", dev: uint64(st.Dev)})
+}
+
+// newLinuxWalker opens the target's root for a walk and stats it.
+func newLinuxWalker(ctx context.Context, d *dirTarget, opts WalkOptions) (*linuxWalker, unix.Stat_t, error) {
+	var st unix.Stat_t
 	rootFD, err := unix.Open(d.dir, openDirFlags&^unix.O_NOFOLLOW, 0)
 	if err != nil {
-		return &fs.PathError{Op: "walk", Path: "/", Err: err}
+		return nil, st, &fs.PathError{Op: "walk", Path: "/", Err: err}
 	}
-	var st unix.Stat_t
 	if err := unix.Fstat(rootFD, &st); err != nil {
 		unix.Close(rootFD)
-		return &fs.PathError{Op: "walk", Path: "/", Err: err}
+		return nil, st, &fs.PathError{Op: "walk", Path: "/", Err: err}
 	}
-	w := &linuxWalker{ctx: ctx, fn: fn, opts: opts, skip: skipSet(opts.Skip), rootFD: rootFD}
+	w := &linuxWalker{ctx: ctx, opts: opts, skip: skipSet(opts.Skip), rootFD: rootFD}
 	w.cond.L = &w.mu
 	if opts.LocalOnly {
 		w.mounts = localMountTable()
 	}
-	if err := fn(fileInfoFromStat("", &st)); err != nil {
-		unix.Close(rootFD)
-		return err
-	}
-	return w.run(walkJob{path: "", dev: uint64(st.Dev)})
+	return w, st, nil
 }
 
 // run walks from the root job with the workers the options ask for and

@@ -4,7 +4,6 @@ package target
 
 import (
 	"context"
-	"io/fs"
 	"sync"
 
 	"golang.org/x/sys/unix"
@@ -14,23 +13,14 @@ import (
 // walk (walk_linux.go), reporting each getdents block's entries in one
 // call instead of a FileInfo with its path per entry.
 func walkListingsDir(ctx context.Context, d *dirTarget, opts WalkOptions, fn ListingFunc) error {
-	rootFD, err := unix.Open(d.dir, openDirFlags&^unix.O_NOFOLLOW, 0)
+	w, st, err := newLinuxWalker(ctx, d, opts)
 	if err != nil {
-		return &fs.PathError{Op: "walk", Path: "/", Err: err}
+		return err
 	}
-	var st unix.Stat_t
-	if err := unix.Fstat(rootFD, &st); err != nil {
-		unix.Close(rootFD)
-		return &fs.PathError{Op: "walk", Path: "/", Err: err}
-	}
-	w := &linuxWalker{ctx: ctx, list: fn, opts: opts, skip: skipSet(opts.Skip), rootFD: rootFD}
-	w.cond.L = &w.mu
-	if opts.LocalOnly {
-		w.mounts = localMountTable()
-	}
+	w.list = fn
 	root := []ListEntry{{Info: fileInfoFromStat("", &st), Tag: -1}}
 	if err := fn(-1, root); err != nil {
-		unix.Close(rootFD)
+		unix.Close(w.rootFD)
 		return err
 	}
 	return w.run(walkJob{path: "", dev: uint64(st.Dev), tag: root[0].Tag})

@@ -173,32 +173,10 @@ func (o *outline) closed(depth int, cur *child, end int) error {
 // tagEnd returns the offset just past the '>' closing the start tag at
 // at, honouring quoted attribute values.
 func (o *outline) tagEnd(at int) (int, error) {
-	if e := TagEnd(o.data, at); e > 0 {
+	if e := scap.TagEnd(o.data, at); e > 0 {
 		return e, nil
 	}
 	return 0, o.errAt(at, "unterminated start tag")
-}
-
-// TagEnd returns the offset just past the '>' closing the tag that starts
-// at data[at] ('<'), honouring quoted attribute values; -1 when the tag is
-// unterminated or another '<' comes first.
-func TagEnd(data []byte, at int) int {
-	var quote byte
-	for k := at + 1; k < len(data); k++ {
-		switch b := data[k]; {
-		case quote != 0:
-			if b == quote {
-				quote = 0
-			}
-		case b == '"' || b == '\'':
-			quote = b
-		case b == '<':
-			return -1
-		case b == '>':
-			return k + 1
-		}
-	}
-	return -1
 }
 
 func tagName(tag []byte) []byte {
