@@ -99,13 +99,17 @@ func TestSpecialFilesNeverOpened(t *testing.T) {
 }
 
 // Hard links are one inode under two names: both recorded with the same
-// inode and digest, links 2.
+// inode and digest, links 2, and the content read once.
 func TestHardLinks(t *testing.T) {
 	tr := newTree(t)
+	before := tr.walk(mustPolicy(t, testPolicy), Options{Workers: 1})
 	if err := os.Link(tr.path("usr/bin/ls"), tr.path("usr/bin/ls2")); err != nil {
 		t.Fatal(err)
 	}
-	s := tr.walk(mustPolicy(t, testPolicy), Options{})
+	s := tr.walk(mustPolicy(t, testPolicy), Options{Workers: 1})
+	if s.Bytes != before.Bytes || s.Hashed != before.Hashed+1 {
+		t.Errorf("with a second name: read %d bytes of %d files, before %d of %d", s.Bytes, s.Hashed, before.Bytes, before.Hashed)
+	}
 	idx := (&DB{Entries: s.Entries}).Index()
 	a, b := idx["/usr/bin/ls"], idx["/usr/bin/ls2"]
 	if a == nil || b == nil || a.Inode != b.Inode || a.Links != 2 || b.Links != 2 || a.SHA256 != b.SHA256 || a.SHA256 == "" {

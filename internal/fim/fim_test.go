@@ -387,3 +387,34 @@ func TestSelectionFull(t *testing.T) {
 		t.Errorf("hashed %d (want the 4 files of /etc), reused %d", again.Hashed, again.Reused)
 	}
 }
+
+// A hard link's digests are lent only for the same inode in the same
+// state, and only the digests that were computed.
+func TestSharedDigests(t *testing.T) {
+	read := &Entry{Path: "/a", Type: TypeFile, Size: 3, Mtime: 1, Ctime: 2, Inode: 7, Links: 2, SHA256: "aa"}
+	var s sharedDigests
+	s.keep(1, read)
+	for _, tc := range []struct {
+		name string
+		dev  uint64
+		e    Entry
+		want bool
+	}{
+		{"same inode and state", 1, Entry{Size: 3, Mtime: 1, Ctime: 2, Inode: 7, SHA256: "-"}, true},
+		{"other device", 2, Entry{Size: 3, Mtime: 1, Ctime: 2, Inode: 7, SHA256: "-"}, false},
+		{"changed since (ctime)", 1, Entry{Size: 3, Mtime: 1, Ctime: 3, Inode: 7, SHA256: "-"}, false},
+		{"another digest wanted", 1, Entry{Size: 3, Mtime: 1, Ctime: 2, Inode: 7, SHA256: "-", SHA512: "-"}, false},
+	} {
+		e := tc.e
+		e.Type = TypeFile
+		if got := s.lend(tc.dev, &e); got != tc.want || (got && e.SHA256 != "aa") {
+			t.Errorf("%s: lend = %v, sha256 %q", tc.name, got, e.SHA256)
+		}
+	}
+	unstable := *read
+	unstable.Inode, unstable.Unstable = 8, true
+	s.keep(1, &unstable)
+	if e := (Entry{Type: TypeFile, Size: 3, Mtime: 1, Ctime: 2, Inode: 8, SHA256: "-"}); s.lend(1, &e) {
+		t.Error("an unstable read was lent")
+	}
+}

@@ -76,6 +76,8 @@ type walker struct {
 	names *names
 	image bool
 	links *Links // selections named through symlinks (selinks.go)
+	// shared lends a hard-linked file's digests to its other names.
+	shared sharedDigests
 
 	mu                             sync.Mutex
 	snap                           *Snapshot
@@ -133,11 +135,21 @@ func Walk(ctx context.Context, t target.Target, p *Policy, o Options) (*Snapshot
 			defer wg.Done()
 			hs := &hasher{}
 			for j := range jobs {
+				share := shareable(j.e, w.image)
+				if share && w.shared.lend(j.dev, j.e) {
+					if j.f != nil {
+						j.f.Close()
+					}
+					w.hashed.Add(1)
+					continue
+				}
 				err := hs.hashFile(ctx, op, j.rel, j.f, j.e, w.lim, &w.bytes)
 				w.hashed.Add(1)
 				if err != nil && ctx.Err() == nil {
 					j.e.SHA256, j.e.SHA512, j.e.BLAKE3, j.e.Error = "", "", "", err.Error()
 					w.problem(j.e.Path, err)
+				} else if err == nil && share {
+					w.shared.keep(j.dev, j.e)
 				}
 			}
 		}()
@@ -165,12 +177,12 @@ func Walk(ctx context.Context, t target.Target, p *Policy, o Options) (*Snapshot
 		}()
 		e := w.record(fi)
 		for _, abs := range w.links.aliases(fi) {
-			if err := queue(ctx, jobs, e, fi.Path, &f); err != nil {
+			if err := queue(ctx, jobs, e, fi, &f); err != nil {
 				return err
 			}
 			e = w.recordAs(fi, abs)
 		}
-		return queue(ctx, jobs, e, fi.Path, &f)
+		return queue(ctx, jobs, e, fi, &f)
 	}
 	if op.Direct() && (o.Full || (o.Lender == nil && o.Previous == nil)) {
 		// Every selected regular file is read: the walk opens it where
@@ -389,6 +401,7 @@ func parentRel(rel string) string {
 type job struct {
 	e   *Entry
 	rel string
+	dev uint64          // the file's device (sharedDigests)
 	f   target.BulkFile // the file the walk opened, or nil
 }
 

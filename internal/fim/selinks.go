@@ -192,11 +192,11 @@ func (l *Links) aliases(fi target.FileInfo) []string {
 }
 
 // queue hands e, when it is to be hashed, to the hashing workers.
-func queue(ctx context.Context, jobs chan<- job, e *Entry, rel string, f *target.BulkFile) error {
+func queue(ctx context.Context, jobs chan<- job, e *Entry, fi target.FileInfo, f *target.BulkFile) error {
 	if e == nil {
 		return nil
 	}
-	j := job{e: e, rel: rel}
+	j := job{e: e, rel: fi.Path, dev: fi.Dev}
 	if f != nil {
 		j.f, *f = *f, nil // the first job of an entry reads the file the walk opened
 	}

@@ -1,10 +1,10 @@
 package render
 
 import (
-	"encoding/json"
 	"io"
 	"slices"
 
+	"github.com/cradle-cra/cradle/internal/jsonindent"
 	"github.com/cradle-cra/cradle/internal/result"
 )
 
@@ -15,9 +15,7 @@ import (
 // never null, and every summary key is present, so consumers need no null
 // checks.
 func JSON(w io.Writer, r *result.Report, _ Options) error {
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	return enc.Encode(normalized(r))
+	return jsonindent.Encode(w, normalized(r), "  ")
 }
 
 // normalized returns a shallow copy of r with nil slices and maps replaced

@@ -17,6 +17,7 @@ type dirTarget struct {
 	kind Kind
 	dir  string
 	root *os.Root
+	fast *beneath // nil where unavailable (dirfast_linux.go)
 }
 
 // OpenHost opens the live host.
@@ -60,13 +61,13 @@ func openDir(kind Kind, dir string) (*dirTarget, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open target root: %w", err)
 	}
-	return &dirTarget{kind: kind, dir: dir, root: r}, nil
+	return &dirTarget{kind: kind, dir: dir, root: r, fast: newBeneath(r)}, nil
 }
 
 func (d *dirTarget) Kind() Kind   { return d.kind }
 func (d *dirTarget) Name() string { return d.dir }
 func (d *dirTarget) Live() bool   { return d.kind == KindHost }
-func (d *dirTarget) Close() error { return d.root.Close() }
+func (d *dirTarget) Close() error { d.fast.close(); return d.root.Close() }
 
 func (d *dirTarget) rel(p string) string {
 	if p == "" {
@@ -88,6 +89,9 @@ func (d *dirTarget) readlinkRaw(rel string) (string, error) {
 }
 
 func (d *dirTarget) Open(name string) (io.ReadCloser, error) {
+	if f, ok := d.fast.openFile(name); ok {
+		return f, nil
+	}
 	p, err := resolve(d, name, true)
 	if err != nil {
 		return nil, err
@@ -126,6 +130,9 @@ func openRegular(root *os.Root, rel string) (*os.File, error) {
 }
 
 func (d *dirTarget) Stat(name string) (FileInfo, error) {
+	if fi, ok := d.fast.stat(name); ok {
+		return fi, nil
+	}
 	p, err := resolve(d, name, true)
 	if err != nil {
 		return FileInfo{}, err
@@ -134,6 +141,9 @@ func (d *dirTarget) Stat(name string) (FileInfo, error) {
 }
 
 func (d *dirTarget) Lstat(name string) (FileInfo, error) {
+	if fi, ok := d.fast.lstat(name); ok {
+		return fi, nil
+	}
 	p, err := resolve(d, name, false)
 	if err != nil {
 		return FileInfo{}, err
@@ -154,6 +164,9 @@ func (d *dirTarget) lstatResolved(name, p string) (FileInfo, error) {
 }
 
 func (d *dirTarget) Readlink(name string) (string, error) {
+	if l, ok := d.fast.readlink(name); ok {
+		return l, nil
+	}
 	p, err := resolve(d, name, false)
 	if err != nil {
 		return "", err
