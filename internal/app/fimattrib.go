@@ -66,7 +66,11 @@ func (a *App) fimExplain(ctx context.Context, in FIMInput, db *fim.DB, snap *fim
 		return err
 	}
 	defer t.Close()
-	ev.Packages, err = attrib.LoadPackages(ctx, t)
+	changed := make([]string, len(r.Changes))
+	for i, c := range r.Changes {
+		changed[i] = c.Path
+	}
+	ev.Packages, err = attrib.LoadPackagesFor(ctx, t, attrib.NewPaths(changed))
 	switch {
 	case errors.Is(err, attrib.ErrNoPackageDB):
 		att.Notes = append(att.Notes, "no package database: no change is attributed to packages")

@@ -46,20 +46,94 @@ type Sum struct {
 // />" a line). Malformed lines are skipped and counted; a line over
 // MaxLine ends the parse with an error.
 func ParseMD5Sums(b []byte) (sums []Sum, bad int, err error) {
+	return parseMD5Sums(b, nil)
+}
+
+// parseMD5Sums is ParseMD5Sums keeping only the lines whose path only
+// holds (all of them when only is nil); the others are skipped before
+// any string is made of them.
+func parseMD5Sums(b []byte, only Paths) (sums []Sum, bad int, err error) {
 	err = eachLine(b, func(line []byte) {
 		line = bytes.TrimRight(line, "\r")
 		if len(line) == 0 {
 			return
 		}
 		sum, rest, ok := bytes.Cut(line, []byte(" "))
-		p := string(bytes.TrimLeft(rest, " *")) // "  path" (text) or " *path" (binary)
-		if !ok || len(sum) != 32 || !isHex(sum) || p == "" || len(p) > maxPathBytes || strings.ContainsRune(p, 0) {
+		rest = bytes.TrimLeft(rest, " *") // "  path" (text) or " *path" (binary)
+		if !ok || len(sum) != 32 || !isHex(sum) || len(rest) == 0 || len(rest) > maxPathBytes || bytes.IndexByte(rest, 0) >= 0 {
 			bad++
 			return
 		}
-		sums = append(sums, Sum{Path: cleanAbs(p), MD5: strings.ToLower(string(sum))})
+		if only != nil && !only.hasRel(rest) {
+			return
+		}
+		sums = append(sums, Sum{Path: cleanAbs(string(rest)), MD5: strings.ToLower(string(sum))})
 	})
 	return sums, bad, err
+}
+
+// Paths restricts an index to the files that matter to the caller
+// (LoadPackagesFor): absolute, clean paths, each with its merged-/usr
+// alias.
+type Paths map[string]bool
+
+// NewPaths is the set of paths and their merged-/usr aliases.
+func NewPaths(paths []string) Paths {
+	m := make(Paths, 2*len(paths))
+	for _, p := range paths {
+		p = path.Clean("/" + p)
+		m[p] = true
+		if a := usrAlias(p); a != "" {
+			m[a] = true
+		}
+	}
+	return m
+}
+
+// has reports whether the absolute path abs, as a database spells it,
+// is in the set. A clean spelling is looked up without making a string
+// of it (the compiler's map lookup by string(bytes) does not allocate).
+func (m Paths) has(abs []byte) bool {
+	if !unclean(abs) {
+		return m[string(abs)]
+	}
+	return m[path.Clean(string(abs))]
+}
+
+// hasRel is has for a path relative to / (as md5sums spells it).
+func (m Paths) hasRel(rel []byte) bool {
+	var buf [256]byte
+	if len(rel) < len(buf) && !unclean(rel) {
+		buf[0] = '/'
+		n := copy(buf[1:], rel)
+		return m[string(buf[:1+n])]
+	}
+	return m[cleanAbs(string(rel))]
+}
+
+// unclean: p is not as path.Clean would leave it (repeated or trailing
+// slashes, "." or ".." components).
+func unclean(p []byte) bool {
+	if len(p) == 0 || p[len(p)-1] == '/' {
+		return true
+	}
+	for i := 0; i < len(p); i++ {
+		if p[i] != '.' || (i > 0 && p[i-1] != '/') {
+			if p[i] == '/' && i+1 < len(p) && p[i+1] == '/' {
+				return true
+			}
+			continue
+		}
+		// a component starting with '.': "." or ".." alone is unclean
+		j := i + 1
+		if j < len(p) && p[j] == '.' {
+			j++
+		}
+		if j == len(p) || p[j] == '/' {
+			return true
+		}
+	}
+	return false
 }
 
 func isHex(b []byte) bool {

@@ -65,7 +65,10 @@ var ErrNoPackageDB = errors.New("no dpkg database (/var/lib/dpkg/status), no apk
 
 // LoadDpkg indexes the installed packages' md5sums and conffiles, the
 // diversions and the dpkg log of t.
-func LoadDpkg(ctx context.Context, t target.Target) (*Index, error) {
+func LoadDpkg(ctx context.Context, t target.Target) (*Index, error) { return loadDpkg(ctx, t, nil) }
+
+// loadDpkg is LoadDpkg holding only the files in only (all when nil).
+func loadDpkg(ctx context.Context, t target.Target, only Paths) (*Index, error) {
 	b, err := target.ReadFileLimit(t, dpkgDir+"/status", MaxStatus)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, ErrNoPackageDB
@@ -86,6 +89,9 @@ func LoadDpkg(ctx context.Context, t target.Target) (*Index, error) {
 		x.Packages++
 		own := Owner{Package: p.Name, Version: p.Version, Arch: p.Arch}
 		for c, sum := range p.Conffiles {
+			if only != nil && !only[c] {
+				continue
+			}
 			if n++; n > maxFiles {
 				return nil, fmt.Errorf("dpkg: more than %d files: %w", maxFiles, ErrTooManyFiles)
 			}
@@ -93,7 +99,7 @@ func LoadDpkg(ctx context.Context, t target.Target) (*Index, error) {
 			o.Algo, o.Digest, o.Conffile = AlgoMD5, sum, true
 			x.Files[c] = append(x.Files[c], o)
 		}
-		sums, found, err := readMD5Sums(t, p)
+		sums, found, err := readMD5Sums(t, p, only)
 		switch {
 		case err != nil:
 			x.Notes = append(x.Notes, err.Error())
@@ -105,7 +111,7 @@ func LoadDpkg(ctx context.Context, t target.Target) (*Index, error) {
 			}
 			continue
 		}
-		if list, found, err := readList(t, p); err != nil {
+		if list, found, err := readList(t, p, only); err != nil {
 			x.Notes = append(x.Notes, err.Error())
 		} else if found {
 			sums, _ = owned(sums, list)
@@ -134,7 +140,7 @@ func LoadDpkg(ctx context.Context, t target.Target) (*Index, error) {
 }
 
 // readMD5Sums reads the md5sums file of p (found false when it has none).
-func readMD5Sums(t target.Target, p packages.Package) (sums []Sum, found bool, err error) {
+func readMD5Sums(t target.Target, p packages.Package, only Paths) (sums []Sum, found bool, err error) {
 	for _, name := range infoNames(p) {
 		b, err := target.ReadFileLimit(t, dpkgDir+"/info/"+name+".md5sums", MaxMD5Sums)
 		if errors.Is(err, fs.ErrNotExist) {
@@ -143,7 +149,7 @@ func readMD5Sums(t target.Target, p packages.Package) (sums []Sum, found bool, e
 		if err != nil {
 			return nil, true, fmt.Errorf("md5sums of %s: %w", p.Name, err)
 		}
-		sums, _, err = ParseMD5Sums(b)
+		sums, _, err = parseMD5Sums(b, only)
 		if err != nil {
 			return nil, true, fmt.Errorf("md5sums of %s: %w", p.Name, err)
 		}

@@ -1,11 +1,11 @@
 package attrib
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"io/fs"
 	"path"
-	"strings"
 
 	"github.com/cradle-cra/cradle/internal/collect/packages"
 	"github.com/cradle-cra/cradle/internal/target"
@@ -19,7 +19,7 @@ import (
 
 // readList reads the .list of p: the set of absolute, clean paths
 // (found false when there is none).
-func readList(t target.Target, p packages.Package) (set map[string]bool, found bool, err error) {
+func readList(t target.Target, p packages.Package, only Paths) (set map[string]bool, found bool, err error) {
 	for _, name := range infoNames(p) {
 		b, err := target.ReadFileLimit(t, dpkgDir+"/info/"+name+".list", MaxMD5Sums)
 		if errors.Is(err, fs.ErrNotExist) {
@@ -30,10 +30,14 @@ func readList(t target.Target, p packages.Package) (set map[string]bool, found b
 		}
 		set = map[string]bool{}
 		err = eachLine(b, func(l []byte) {
-			s := strings.TrimRight(string(l), "\r")
-			if strings.HasPrefix(s, "/") && len(s) <= maxPathBytes && s != "/." {
-				set[path.Clean(s)] = true
+			l = bytes.TrimRight(l, "\r")
+			if len(l) == 0 || l[0] != '/' || len(l) > maxPathBytes || string(l) == "/." {
+				return
 			}
+			if only != nil && !only.has(l) {
+				return
+			}
+			set[path.Clean(string(l))] = true
 		})
 		if err != nil {
 			return nil, true, fmt.Errorf("file list of %s: %w", p.Name, err)
