@@ -164,21 +164,11 @@ func (o *BulkOpener) Readlink(rel string) (string, error) {
 		return "", &fs.PathError{Op: "readlink", Path: "/" + rel, Err: err}
 	}
 	defer unix.Close(fd)
-	for size := 256; ; size *= 4 {
-		buf := make([]byte, size)
-		n, err := unix.Readlinkat(fd, "", buf)
-		switch {
-		case errors.Is(err, unix.EINTR):
-			size /= 4
-			continue
-		case err != nil:
-			return "", &fs.PathError{Op: "readlink", Path: "/" + rel, Err: err}
-		case n < size:
-			return string(buf[:n]), nil
-		case size > 1<<20:
-			return "", &fs.PathError{Op: "readlink", Path: "/" + rel, Err: unix.ENAMETOOLONG}
-		}
+	l, err := readlinkFD(fd)
+	if err != nil {
+		return "", &fs.PathError{Op: "readlink", Path: "/" + rel, Err: err}
 	}
+	return l, nil
 }
 
 // openat2Long is openat2 for paths of any length: one longer than

@@ -105,7 +105,17 @@ func (b *beneath) open(name string, flags uint64) (fd int, rel string, ok bool) 
 // lstat describes name without following a final symlink (with its
 // target read through the same descriptor).
 func (b *beneath) lstat(name string) (FileInfo, bool) {
-	fd, rel, ok := b.open(name, unix.O_PATH|unix.O_NOFOLLOW)
+	return b.describe(name, unix.O_PATH|unix.O_NOFOLLOW)
+}
+
+// stat describes name; a final symlink leaves it to the resolver.
+func (b *beneath) stat(name string) (FileInfo, bool) {
+	return b.describe(name, unix.O_PATH)
+}
+
+// describe opens name with flags and describes the descriptor.
+func (b *beneath) describe(name string, flags uint64) (FileInfo, bool) {
+	fd, rel, ok := b.open(name, flags)
 	if !ok {
 		return FileInfo{}, false
 	}
@@ -123,20 +133,6 @@ func (b *beneath) lstat(name string) (FileInfo, bool) {
 		fi.Link = l
 	}
 	return fi, true
-}
-
-// stat describes name; a final symlink leaves it to the resolver.
-func (b *beneath) stat(name string) (FileInfo, bool) {
-	fd, rel, ok := b.open(name, unix.O_PATH)
-	if !ok {
-		return FileInfo{}, false
-	}
-	defer unix.Close(fd)
-	var st unix.Stat_t
-	if err := unix.Fstat(fd, &st); err != nil {
-		return FileInfo{}, false
-	}
-	return fileInfoFromStat(rel, &st), true
 }
 
 // readlink reads the symlink name.
