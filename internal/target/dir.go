@@ -179,14 +179,22 @@ func (d *dirTarget) Readlink(name string) (string, error) {
 }
 
 func (d *dirTarget) ReadDir(name string) ([]DirEntry, error) {
+	if f, ok := d.fast.openDir(name); ok {
+		return readDirFile(f, name)
+	}
 	p, err := resolve(d, name, true)
 	if err != nil {
 		return nil, err
 	}
-	f, err := d.root.Open(d.rel(p))
+	f, err := d.root.OpenFile(d.rel(p), os.O_RDONLY|openDirectory|openNonblock, 0)
 	if err != nil {
 		return nil, &fs.PathError{Op: "readdir", Path: Abs(name), Err: unwrapPathErr(err)}
 	}
+	return readDirFile(f, name)
+}
+
+// readDirFile lists the open directory f (named name) and closes it.
+func readDirFile(f *os.File, name string) ([]DirEntry, error) {
 	defer f.Close()
 	ents, err := f.ReadDir(-1)
 	if err != nil {

@@ -163,6 +163,15 @@ func (b *beneath) openFile(name string) (io.ReadCloser, bool) {
 	return os.NewFile(uintptr(fd), "/"+strings.Trim(name, "/")), true
 }
 
+// openDir opens the directory name for listing.
+func (b *beneath) openDir(name string) (*os.File, bool) {
+	fd, _, ok := b.open(name, unix.O_RDONLY|unix.O_DIRECTORY)
+	if !ok {
+		return nil, false
+	}
+	return os.NewFile(uintptr(fd), "/"+strings.Trim(name, "/")), true
+}
+
 // readlinkFD reads the symlink an O_PATH|O_NOFOLLOW descriptor names.
 func readlinkFD(fd int) (string, error) {
 	for size := 256; size <= 1<<20; size *= 4 {

@@ -18,3 +18,4 @@ func (*beneath) lstat(string) (FileInfo, bool)         { return FileInfo{}, fals
 func (*beneath) stat(string) (FileInfo, bool)          { return FileInfo{}, false }
 func (*beneath) readlink(string) (string, bool)        { return "", false }
 func (*beneath) openFile(string) (io.ReadCloser, bool) { return nil, false }
+func (*beneath) openDir(string) (*os.File, bool)       { return nil, false }

@@ -17,6 +17,8 @@ var errIsDir = errors.New("is a directory")
 
 const openNonblock = 0
 
+const openDirectory = 0
+
 // InfoOf converts what os.Stat, os.Lstat or (*os.File).Stat returned for
 // the root-relative path p into a FileInfo.
 func InfoOf(p string, fi fs.FileInfo) FileInfo { return fromOS(p, fi) }

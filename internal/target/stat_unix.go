@@ -23,6 +23,10 @@ var errIsDir error = syscall.EISDIR
 
 const openNonblock = syscall.O_NONBLOCK
 
+// openDirectory makes opening anything but a directory fail (a FIFO
+// named where a directory is expected would otherwise block the open).
+const openDirectory = syscall.O_DIRECTORY
+
 // InfoOf converts what os.Stat, os.Lstat or (*os.File).Stat returned for
 // the root-relative path p into a FileInfo.
 func InfoOf(p string, fi fs.FileInfo) FileInfo { return fromOS(p, fi) }
