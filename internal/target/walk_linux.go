@@ -249,9 +249,13 @@ func (w *linuxWalker) openDir(j walkJob) (fd int, ok bool) {
 	return fd, true
 }
 
-// visit reads one directory, calls fn for each entry and returns the
-// subdirectories to descend into, appended to children.
-func (w *linuxWalker) visit(j walkJob, buf []byte, children []walkJob) []walkJob {
+// eachBlock opens j's directory, lets Prune see its first getdents
+// block, then calls block for every block (buf[:n]) until the end of the
+// directory, a read error (reported) or block returning false. The
+// children block appended become references to the directory; after a
+// failure of the walk none is kept. visit and visitList share it.
+func (w *linuxWalker) eachBlock(j walkJob, buf []byte, children []walkJob,
+	block func(dir *walkDirFD, blk []byte, children []walkJob) ([]walkJob, bool)) []walkJob {
 	fd, ok := w.openDir(j)
 	if !ok {
 		return children
@@ -259,7 +263,6 @@ func (w *linuxWalker) visit(j walkJob, buf []byte, children []walkJob) []walkJob
 	dir := &walkDirFD{fd: fd}
 	dir.refs.Store(1)
 	first := len(children)
-	var st unix.Stat_t
 	// ahead: the first block is already in buf[:n], read for Prune.
 	n, ahead := 0, false
 	if w.opts.Prune != nil && j.parent != nil {
@@ -275,7 +278,6 @@ func (w *linuxWalker) visit(j walkJob, buf []byte, children []walkJob) []walkJob
 			return children
 		}
 	}
-read:
 	for {
 		if !ahead {
 			var err error
@@ -288,39 +290,8 @@ read:
 		if n <= 0 {
 			break
 		}
-		for off := 0; off < n; {
-			rec, dt, next := nextDirent(buf[:n], off)
-			if next < 0 {
-				break
-			}
-			off = next
-			if rec == nil {
-				continue
-			}
-			if dt == unix.DT_REG && w.opts.Regular != nil {
-				if f, ok := w.openRegular(fd, rec, j.path, &st); ok {
-					if err := w.opts.Regular(fileInfoFromStat(f.rel, &f.st), f); err != nil {
-						w.fail(err)
-						break read
-					}
-					continue
-				}
-			}
-			if err := fstatatName(fd, rec, &st); err != nil {
-				if !w.report(joinRelBytes(j.path, rec), "lstat", err) {
-					break read
-				}
-				continue
-			}
-			p := joinRelBytes(j.path, rec)
-			fi := fileInfoFromStat(p, &st)
-			if err := w.fn(fi); err != nil {
-				w.fail(err)
-				break read
-			}
-			if fi.Mode.IsDir() && w.descend(p, uint64(st.Dev), j.dev) {
-				children = append(children, walkJob{parent: dir, name: p[len(p)-len(rec):], path: p, dev: uint64(st.Dev)})
-			}
+		if children, ok = block(dir, buf[:n], children); !ok {
+			break
 		}
 	}
 	if w.failed() {
@@ -329,6 +300,49 @@ read:
 	dir.refs.Add(int32(len(children) - first))
 	dir.release()
 	return children
+}
+
+// visit reads one directory, calls fn for each entry and returns the
+// subdirectories to descend into, appended to children.
+func (w *linuxWalker) visit(j walkJob, buf []byte, children []walkJob) []walkJob {
+	var st unix.Stat_t
+	return w.eachBlock(j, buf, children, func(dir *walkDirFD, blk []byte, children []walkJob) ([]walkJob, bool) {
+		for off := 0; off < len(blk); {
+			rec, dt, next := nextDirent(blk, off)
+			if next < 0 {
+				break
+			}
+			off = next
+			if rec == nil {
+				continue
+			}
+			if dt == unix.DT_REG && w.opts.Regular != nil {
+				if f, ok := w.openRegular(dir.fd, rec, j.path, &st); ok {
+					if err := w.opts.Regular(fileInfoFromStat(f.rel, &f.st), f); err != nil {
+						w.fail(err)
+						return children, false
+					}
+					continue
+				}
+			}
+			if err := fstatatName(dir.fd, rec, &st); err != nil {
+				if !w.report(joinRelBytes(j.path, rec), "lstat", err) {
+					return children, false
+				}
+				continue
+			}
+			p := joinRelBytes(j.path, rec)
+			fi := fileInfoFromStat(p, &st)
+			if err := w.fn(fi); err != nil {
+				w.fail(err)
+				return children, false
+			}
+			if fi.Mode.IsDir() && w.descend(p, uint64(st.Dev), j.dev) {
+				children = append(children, walkJob{parent: dir, name: p[len(p)-len(rec):], path: p, dev: uint64(st.Dev)})
+			}
+		}
+		return children, true
+	})
 }
 
 // openRegular opens the regular file name in the directory dirfd for

@@ -35,49 +35,17 @@ type listBatch struct {
 
 var listBatches = sync.Pool{New: func() any { return new(listBatch) }}
 
-// visitList is visit for WalkListings: the same open, prune and read,
-// one call of w.list per getdents block.
+// visitList is visit for WalkListings: the same open, prune and read
+// (eachBlock), one call of w.list per getdents block.
 func (w *linuxWalker) visitList(j walkJob, buf []byte, children []walkJob) []walkJob {
-	fd, ok := w.openDir(j)
-	if !ok {
-		return children
-	}
-	dir := &walkDirFD{fd: fd}
-	dir.refs.Store(1)
-	first := len(children)
 	b := listBatches.Get().(*listBatch)
 	defer listBatches.Put(b)
+	defer func() { clear(b.ents) }() // drop the names into buf
 	var st unix.Stat_t
-	n, ahead := 0, false
-	if w.opts.Prune != nil && j.parent != nil {
-		var err error
-		if n, err = getdents(fd, buf); err != nil {
-			w.report(j.path, "readdir", err)
-			dir.release()
-			return children
-		}
-		ahead = true
-		if w.opts.Prune(j.path, &linuxProbe{fd: fd, dir: j.path, buf: buf[:max(n, 0)]}) != "" {
-			dir.release()
-			return children
-		}
-	}
-	for {
-		if !ahead {
-			var err error
-			if n, err = getdents(fd, buf); err != nil {
-				w.report(j.path, "readdir", err)
-				break
-			}
-		}
-		ahead = false
-		if n <= 0 {
-			break
-		}
+	return w.eachBlock(j, buf, children, func(dir *walkDirFD, blk []byte, children []walkJob) ([]walkJob, bool) {
 		b.ents, b.devs = b.ents[:0], b.devs[:0]
-		ok := true
-		for off := 0; off < n; {
-			rec, _, next := nextDirent(buf[:n], off)
+		for off := 0; off < len(blk); {
+			rec, _, next := nextDirent(blk, off)
 			if next < 0 {
 				break
 			}
@@ -85,25 +53,21 @@ func (w *linuxWalker) visitList(j walkJob, buf []byte, children []walkJob) []wal
 			if rec == nil {
 				continue
 			}
-			if err := fstatatName(fd, rec, &st); err != nil {
+			if err := fstatatName(dir.fd, rec, &st); err != nil {
 				if !w.report(joinRelBytes(j.path, rec), "lstat", err) {
-					ok = false
-					break
+					return children, false
 				}
 				continue
 			}
 			b.ents = append(b.ents, ListEntry{Name: rec, Info: fileInfoFromStat("", &st), Tag: -1})
 			b.devs = append(b.devs, uint64(st.Dev))
 		}
-		if !ok {
-			break
-		}
 		w.listMu.Lock()
 		err := w.list(j.tag, b.ents)
 		w.listMu.Unlock()
 		if err != nil {
 			w.fail(err)
-			break
+			return children, false
 		}
 		for i := range b.ents {
 			e := &b.ents[i]
@@ -115,14 +79,8 @@ func (w *linuxWalker) visitList(j walkJob, buf []byte, children []walkJob) []wal
 				children = append(children, walkJob{parent: dir, name: p[len(p)-len(e.Name):], path: p, dev: b.devs[i], tag: e.Tag})
 			}
 		}
-	}
-	clear(b.ents) // drop the names into buf
-	if w.failed() {
-		children = children[:first]
-	}
-	dir.refs.Add(int32(len(children) - first))
-	dir.release()
-	return children
+		return children, true
+	})
 }
 
 // A directory is read until getdents returns 0: a short read is not the
